@@ -1,0 +1,426 @@
+/**
+ * WAL shared memory (the wal-index) for WASM SQLite, emulated over files.
+ *
+ * WASM memory cannot map a file, so every connection keeps its own copy of
+ * the wal-index regions in WASM memory and keeps it coherent with the
+ * `-shm` file. The rules, and why they are enough for `wal.c`:
+ *
+ * - SQLite modifies the wal-index only while it holds at least one
+ *   EXCLUSIVE shm lock (WRITE, CKPT, RECOVER or a READ slot). So a
+ *   connection with no exclusive lock has no local changes, and one that is
+ *   about to release an exclusive lock must first *publish* its changes.
+ * - SQLite observes other connections' changes after taking a lock and at a
+ *   memory barrier. So the connection *refreshes* its copy after every lock
+ *   attempt (granted or not) and at every barrier taken while it holds no
+ *   exclusive lock (with one held, nobody else can publish what it reads).
+ *
+ * Publishing diffs the local copy against a shadow (what was last
+ * synchronised with the file), 32-bit word by word, and writes only the
+ * words this connection changed on top of the file's current content, so
+ * one connection never overwrites another's writes. Fields SQLite shares
+ * are word-sized, so word granularity is exact.
+ *
+ * To keep a refresh cheap, the `shm-mutex` lock file also holds a table of
+ * generation counters: one global counter and one per 4 KiB page of the
+ * `-shm` file. A publisher bumps the counters of the pages it wrote under
+ * the exclusive mutex; a refresh reads the global counter (one small read)
+ * and, only when it moved, re-reads the pages whose counters moved.
+ *
+ * Locks: each of SQLite's eight shm lock slots is its own lock file (flock is
+ * whole-file), plus a dead-man switch (`shm-dms`): the first connection to
+ * get it exclusive knows nobody uses the wal-index and truncates it (SQLite
+ * then rebuilds it from the WAL), then every user holds it shared.
+ *
+ * @module
+ */
+
+import type { IoBackend, IoFile } from "./io.ts";
+
+/** Bytes per wal-index region (SQLite always asks for 32 KiB). */
+export const REGION_BYTES = 32768;
+const PAGE_BYTES = 4096;
+const PAGE_WORDS = PAGE_BYTES / 4;
+const PAGES_PER_REGION = REGION_BYTES / PAGE_BYTES;
+
+/** `xShmLock` flag bits (not exported by sqlite-wasm's capi). */
+export const SHM_UNLOCK = 1, SHM_LOCK = 2, SHM_SHARED = 4, SHM_EXCLUSIVE = 8;
+/** The slot SQLite only locks to recover the wal-index from the WAL. */
+const WAL_RECOVER_SLOT = 2;
+
+/** Counters that show which paths ran; the torture tests read them. */
+export interface ShmStats {
+  /** Dead-man-switch resets: this process found nobody using the wal-index. */
+  dmsResets: number;
+  /** WAL recoveries (exclusive locks taken on the RECOVER slot). */
+  walRecoveries: number;
+  /** Publishes that wrote changed words. */
+  publishes: number;
+  /** Refreshes that had to re-read pages. */
+  refreshReads: number;
+  /** Broken assumptions about how wal.c uses shared memory (must stay 0). */
+  assumptionViolations: number;
+}
+
+/** Process-wide counters. */
+export const shmStats: ShmStats = {
+  dmsResets: 0,
+  walRecoveries: 0,
+  publishes: 0,
+  refreshReads: 0,
+  assumptionViolations: 0,
+};
+
+/** When true, every refresh without an exclusive lock verifies local == shadow. */
+export const shmChecks = { verify: false };
+
+/** The WASM memory accessors the shm emulation needs. */
+export interface WasmMemory {
+  /** Current heap as bytes (call afresh: growth detaches old views). */
+  heap8u(): Uint8Array;
+  /** Allocates n bytes (8-aligned), returns the pointer. */
+  alloc(n: number): number;
+  /** Frees a pointer from alloc. */
+  dealloc(p: number): void;
+}
+
+interface Region {
+  ptr: number;
+  shadow: Uint32Array;
+}
+
+/** Paths of the helper files of one database. */
+export function shmPaths(dbPath: string): { shm: string; lockDir: string } {
+  return { shm: `${dbPath}-shm`, lockDir: `${dbPath}-lock` };
+}
+
+/** One connection's view of a database's wal-index. */
+export class ShmConnection {
+  #io: IoBackend;
+  #mem: WasmMemory;
+  #shm: IoFile;
+  #mutex: IoFile;
+  #dms: IoFile;
+  #slots: IoFile[] = [];
+  /** 0 none, 1 shared, 2 exclusive, per slot. */
+  #held = new Uint8Array(8);
+  #exclCount = 0;
+  #regions: Region[] = [];
+  #seen: number[] = [0];
+  #genBuf = new Uint8Array(4);
+  #dirty = false;
+  #dmsHeld = false;
+
+  /**
+   * Opens the helper files. Throws when they cannot be opened.
+   * @param io file backend
+   * @param mem WASM memory access
+   * @param dbPath absolute database path
+   */
+  constructor(io: IoBackend, mem: WasmMemory, dbPath: string) {
+    this.#io = io;
+    this.#mem = mem;
+    const { shm, lockDir } = shmPaths(dbPath);
+    const rw = { write: true, create: true };
+    const opened: IoFile[] = [];
+    try {
+      this.#shm = io.open(shm, rw);
+      opened.push(this.#shm);
+      this.#mutex = io.open(`${lockDir}/shm-mutex`, rw);
+      opened.push(this.#mutex);
+      this.#dms = io.open(`${lockDir}/shm-dms`, rw);
+      opened.push(this.#dms);
+      for (let i = 0; i < 8; i++) {
+        const f = io.open(`${lockDir}/shm-${i}`, rw);
+        opened.push(f);
+        this.#slots.push(f);
+      }
+    } catch (e) {
+      for (const f of opened) f.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Takes the dead-man switch (shared) once; resets the wal-index first when
+   * this connection is its only user. Returns false when busy.
+   */
+  #ensureDms(): boolean {
+    if (this.#dmsHeld) return true;
+    if (this.#dms.tryLock(true)) {
+      this.#shm.truncate(0);
+      this.#mutex.truncate(0);
+      shmStats.dmsResets++;
+      this.#dms.unlock();
+    }
+    if (!this.#dms.tryLock(false)) return false;
+    this.#dmsHeld = true;
+    return true;
+  }
+
+  /**
+   * xShmMap. Returns the region pointer, 0 when it does not exist and
+   * `extend` is false, or -1 when busy.
+   */
+  map(iRegion: number, size: number, extend: boolean): number {
+    if (size !== REGION_BYTES) throw new Error(`unexpected wal-index region size ${size}`);
+    if (!this.#ensureDms()) return -1;
+    const have = this.#regions[iRegion];
+    if (have) return have.ptr;
+    const need = (iRegion + 1) * REGION_BYTES;
+    this.#mutex.lockWait(true);
+    try {
+      const fileSize = this.#shm.size();
+      if (fileSize < need) {
+        if (!extend) return 0;
+        this.#shm.truncate(need);
+      }
+      // Map every region up to iRegion so page numbering stays dense.
+      const first = this.#regions.length;
+      for (let r = first; r <= iRegion; r++) {
+        const ptr = this.#mem.alloc(REGION_BYTES);
+        const heap = this.#mem.heap8u();
+        const bytes = heap.subarray(ptr, ptr + REGION_BYTES);
+        const n = this.#shm.read(bytes, r * REGION_BYTES);
+        if (n < REGION_BYTES) bytes.fill(0, n);
+        const shadow = new Uint32Array(REGION_BYTES / 4);
+        new Uint8Array(shadow.buffer).set(bytes);
+        this.#regions[r] = { ptr, shadow };
+      }
+      // Record the generations the new regions now reflect.
+      const gens = this.#readGens();
+      for (let p = first * PAGES_PER_REGION; p < this.#regions.length * PAGES_PER_REGION; p++) {
+        this.#seen[p + 1] = gens[p + 1];
+      }
+    } finally {
+      this.#mutex.unlock();
+    }
+    return this.#regions[iRegion].ptr;
+  }
+
+  /** Reads the generation table (global + one per mapped page). */
+  #readGens(): Uint32Array {
+    const words = 1 + this.#regions.length * PAGES_PER_REGION;
+    const buf = new Uint8Array(words * 4);
+    const n = this.#mutex.read(buf, 0);
+    if (n < buf.length) buf.fill(0, n);
+    return new Uint32Array(buf.buffer);
+  }
+
+  #readGlobal(): number {
+    const n = this.#mutex.read(this.#genBuf, 0);
+    if (n < 4) return 0;
+    const b = this.#genBuf;
+    return (b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)) >>> 0;
+  }
+
+  /** Words of page p in the heap. */
+  #pageView(heap: Uint8Array, p: number): Uint32Array {
+    const region = this.#regions[(p / PAGES_PER_REGION) | 0];
+    const off = region.ptr + (p % PAGES_PER_REGION) * PAGE_BYTES;
+    return new Uint32Array(heap.buffer, off, PAGE_WORDS);
+  }
+
+  #shadowView(p: number): Uint32Array {
+    const region = this.#regions[(p / PAGES_PER_REGION) | 0];
+    const w = (p % PAGES_PER_REGION) * PAGE_WORDS;
+    return region.shadow.subarray(w, w + PAGE_WORDS);
+  }
+
+  #readPageFromFile(p: number, into: Uint32Array): void {
+    const bytes = new Uint8Array(into.buffer, into.byteOffset, PAGE_BYTES);
+    const n = this.#shm.read(bytes, p * PAGE_BYTES);
+    if (n < PAGE_BYTES) bytes.fill(0, n);
+  }
+
+  /** Pull other connections' changes (no local changes may exist). */
+  #refresh(): void {
+    if (this.#regions.length === 0) return;
+    const g = this.#readGlobal();
+    if (g === this.#seen[0]) {
+      if (shmChecks.verify) this.#verifyClean();
+      return;
+    }
+    this.#mutex.lockWait(false);
+    try {
+      const gens = this.#readGens();
+      const heap = this.#mem.heap8u();
+      const pages = this.#regions.length * PAGES_PER_REGION;
+      for (let p = 0; p < pages; p++) {
+        if (gens[p + 1] !== this.#seen[p + 1]) {
+          const local = this.#pageView(heap, p);
+          if (shmChecks.verify) this.#verifyPage(local, this.#shadowView(p));
+          this.#readPageFromFile(p, local);
+          this.#shadowView(p).set(local);
+          this.#seen[p + 1] = gens[p + 1];
+          shmStats.refreshReads++;
+        }
+      }
+      this.#seen[0] = gens[0];
+    } finally {
+      this.#mutex.unlock();
+    }
+  }
+
+  #verifyPage(local: Uint32Array, shadow: Uint32Array): void {
+    for (let i = 0; i < PAGE_WORDS; i++) {
+      if (local[i] !== shadow[i]) {
+        shmStats.assumptionViolations++;
+        return;
+      }
+    }
+  }
+
+  #verifyClean(): void {
+    const heap = this.#mem.heap8u();
+    for (let p = 0; p < this.#regions.length * PAGES_PER_REGION; p++) {
+      this.#verifyPage(this.#pageView(heap, p), this.#shadowView(p));
+    }
+  }
+
+  /** Push this connection's changes, and pull everyone else's. */
+  #publish(): void {
+    if (this.#regions.length === 0) return;
+    const heap = this.#mem.heap8u();
+    const pages = this.#regions.length * PAGES_PER_REGION;
+    const changed: number[] = [];
+    for (let p = 0; p < pages; p++) {
+      const local = this.#pageView(heap, p);
+      const shadow = this.#shadowView(p);
+      for (let i = 0; i < PAGE_WORDS; i++) {
+        if (local[i] !== shadow[i]) {
+          changed.push(p);
+          break;
+        }
+      }
+    }
+    if (changed.length === 0) {
+      this.#refresh();
+      return;
+    }
+    this.#mutex.lockWait(true);
+    try {
+      const gens = this.#readGens();
+      const tmp = new Uint32Array(PAGE_WORDS);
+      let ci = 0;
+      for (let p = 0; p < pages; p++) {
+        const local = this.#pageView(heap, p);
+        const shadow = this.#shadowView(p);
+        const remote = gens[p + 1] !== this.#seen[p + 1];
+        if (changed[ci] === p) {
+          ci++;
+          let lo = PAGE_WORDS, hi = -1;
+          if (remote) {
+            this.#readPageFromFile(p, tmp);
+            for (let i = 0; i < PAGE_WORDS; i++) {
+              if (local[i] !== shadow[i]) {
+                if (tmp[i] !== shadow[i]) shmStats.assumptionViolations++;
+                tmp[i] = local[i];
+                if (i < lo) lo = i;
+                hi = i;
+              }
+            }
+            local.set(tmp);
+          } else {
+            for (let i = 0; i < PAGE_WORDS; i++) {
+              if (local[i] !== shadow[i]) {
+                if (i < lo) lo = i;
+                hi = i;
+              }
+            }
+          }
+          const bytes = new Uint8Array(local.buffer, local.byteOffset + lo * 4, (hi - lo + 1) * 4);
+          this.#shm.write(bytes, p * PAGE_BYTES + lo * 4);
+          shadow.set(local);
+          gens[p + 1] = (gens[p + 1] + 1) >>> 0;
+          this.#seen[p + 1] = gens[p + 1];
+        } else if (remote) {
+          this.#readPageFromFile(p, local);
+          shadow.set(local);
+          this.#seen[p + 1] = gens[p + 1];
+          shmStats.refreshReads++;
+        }
+      }
+      gens[0] = (gens[0] + 1) >>> 0;
+      this.#seen[0] = gens[0];
+      this.#mutex.write(new Uint8Array(gens.buffer), 0);
+      shmStats.publishes++;
+    } finally {
+      this.#mutex.unlock();
+    }
+  }
+
+  #sync(): void {
+    if (this.#dirty) {
+      this.#publish();
+      this.#dirty = this.#exclCount > 0;
+    } else {
+      this.#refresh();
+    }
+  }
+
+  /** xShmLock. Returns true when granted (or released), false for BUSY. */
+  lock(ofst: number, n: number, flags: number): boolean {
+    const excl = (flags & SHM_EXCLUSIVE) !== 0;
+    if (flags & SHM_UNLOCK) {
+      let hadExcl = false;
+      for (let i = ofst; i < ofst + n; i++) if (this.#held[i] === 2) hadExcl = true;
+      if (hadExcl) this.#publish();
+      for (let i = ofst; i < ofst + n; i++) {
+        if (this.#held[i] !== 0) {
+          if (this.#held[i] === 2) this.#exclCount--;
+          this.#held[i] = 0;
+          this.#slots[i].unlock();
+        }
+      }
+      this.#dirty = this.#exclCount > 0;
+      return true;
+    }
+    for (let i = ofst; i < ofst + n; i++) {
+      if (this.#held[i] !== 0) {
+        // wal.c never re-locks a slot it holds; converting a flock in place
+        // could silently drop it, so refuse and count it.
+        shmStats.assumptionViolations++;
+        this.#releaseRange(ofst, i);
+        return false;
+      }
+      if (!this.#slots[i].tryLock(excl)) {
+        this.#releaseRange(ofst, i);
+        this.#sync();
+        return false;
+      }
+      this.#held[i] = excl ? 2 : 1;
+    }
+    if (excl) {
+      if (ofst <= WAL_RECOVER_SLOT && WAL_RECOVER_SLOT < ofst + n) shmStats.walRecoveries++;
+      this.#sync();
+      this.#exclCount += n;
+      this.#dirty = true;
+    } else {
+      this.#sync();
+    }
+    return true;
+  }
+
+  #releaseRange(from: number, to: number): void {
+    for (let j = from; j < to; j++) {
+      this.#slots[j].unlock();
+      this.#held[j] = 0;
+    }
+  }
+
+  /** xShmBarrier. */
+  barrier(): void {
+    if (!this.#dirty) this.#refresh();
+  }
+
+  /** xShmUnmap: frees the regions and closes the helper files (never deletes them). */
+  unmap(): void {
+    for (const r of this.#regions) this.#mem.dealloc(r.ptr);
+    this.#regions = [];
+    for (const f of this.#slots) f.close();
+    this.#slots = [];
+    this.#shm.close();
+    this.#mutex.close();
+    this.#dms.close();
+  }
+}

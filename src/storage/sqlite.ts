@@ -1,0 +1,570 @@
+/**
+ * A small typed wrapper over WASM SQLite on Baton's VFS: open with the right
+ * pragmas, prepared (and cached) statements, `transaction()` with
+ * `BEGIN IMMEDIATE` and a busy handler, checkpoints, and coded errors.
+ *
+ * @module
+ */
+
+import sqlite3InitModule from "@sqlite.org/sqlite-wasm";
+import { BatonError, type BatonErrorCode } from "../errors.ts";
+import { denoBackend, type IoBackend } from "./io.ts";
+import { installVfs, sleepSync, vfsLastError } from "./vfs.ts";
+
+// deno-lint-ignore no-explicit-any
+type Sqlite3 = any;
+
+/** A value SQLite can store. */
+export type SqlValue = null | number | bigint | string | Uint8Array;
+/** Positional (`?`) or named (`:name`, `$name`, `@name`) parameters. */
+export type Params = readonly SqlValue[] | Record<string, SqlValue | undefined>;
+/** A result row as a plain object keyed by column name. */
+export type Row = Record<string, SqlValue>;
+
+/** Journal modes Baton supports. */
+export type JournalMode = "wal" | "truncate" | "delete";
+
+/** Options for {@link Database.open}. */
+export interface OpenOptions {
+  /** Journal mode to put the database in (default `wal`). */
+  journalMode?: JournalMode;
+  /** How long to retry a busy lock before failing, in ms (default 10000). */
+  busyTimeoutMs?: number;
+  /** Open read-only (never creates). */
+  readonly?: boolean;
+  /** Create the file when missing (default true unless readonly). */
+  create?: boolean;
+  /** Override `synchronous` (default NORMAL in WAL, FULL otherwise). */
+  synchronous?: "off" | "normal" | "full";
+  /** WAL pages before an automatic checkpoint (default 1000). */
+  walAutocheckpoint?: number;
+  /** Use another registered VFS (tests: fault injection). */
+  vfs?: string;
+}
+
+/** Result of {@link Database.checkpoint}. */
+export interface CheckpointResult {
+  /** True when the checkpoint could not complete because of readers or writers. */
+  busy: boolean;
+  /** Frames in the WAL. */
+  walFrames: number;
+  /** Frames copied into the database. */
+  checkpointed: number;
+}
+
+const RC_CODES: Record<number, BatonErrorCode> = {
+  5: "database_locked",
+  6: "database_locked",
+  8: "database_readonly",
+  10: "database_io",
+  11: "database_corrupt",
+  13: "database_full",
+  14: "database_open_failed",
+  26: "database_not_a_database",
+};
+
+let modulePromise: Promise<Sqlite3> | undefined;
+const installed = new Set<string>();
+
+/**
+ * Loads the WASM SQLite module once per process and installs the Baton VFS.
+ *
+ * @returns the sqlite3 namespace
+ */
+export function loadSqlite(): Promise<Sqlite3> {
+  modulePromise ??= (async () => {
+    const sqlite3 = await sqlite3InitModule();
+    installVfs(sqlite3, "baton", denoBackend);
+    installed.add("baton");
+    return sqlite3;
+  })();
+  return modulePromise;
+}
+
+/**
+ * Registers an extra VFS over another I/O backend (tests use this for fault
+ * injection and power-loss simulation).
+ *
+ * @param name the VFS name
+ * @param io the backend
+ * @returns the name, for {@link OpenOptions.vfs}
+ */
+export async function registerVfs(name: string, io: IoBackend): Promise<string> {
+  const sqlite3 = await loadSqlite();
+  if (!installed.has(name)) {
+    installVfs(sqlite3, name, io);
+    installed.add(name);
+  }
+  return name;
+}
+
+/** Turns an SQLite result code into a coded {@link BatonError}. */
+export function sqliteError(rc: number, message: string, path?: string): BatonError {
+  const primary = rc & 0xff;
+  const code = RC_CODES[primary] ?? "database_error";
+  const where = path ? ` (${path})` : "";
+  return new BatonError(code, `${message}${where}`, { details: { sqliteCode: rc } });
+}
+
+/** A prepared statement. Reuse it; the database caches them by SQL text. */
+export class Statement {
+  #db: Database;
+  #p: number;
+  #names: string[] | undefined;
+  #paramIndex = new Map<string, number>();
+  /** The SQL text. */
+  readonly sql: string;
+
+  /**
+   * @param db owning database
+   * @param p statement pointer
+   * @param sql the SQL text
+   */
+  constructor(db: Database, p: number, sql: string) {
+    this.#db = db;
+    this.#p = p;
+    this.sql = sql;
+  }
+
+  #bind(params: Params | undefined): void {
+    const x = this.#db.sqlite3.wasm.exports;
+    const capi = this.#db.sqlite3.capi;
+    x.sqlite3_reset(this.#p);
+    x.sqlite3_clear_bindings(this.#p);
+    if (!params) return;
+    if (Array.isArray(params)) {
+      for (let i = 0; i < params.length; i++) this.#bindOne(i + 1, params[i], x, capi);
+    } else {
+      for (const [k, v] of Object.entries(params)) {
+        if (v === undefined) continue;
+        let idx = this.#paramIndex.get(k);
+        if (idx === undefined) {
+          idx = 0;
+          for (const prefix of [":", "$", "@"]) {
+            idx = capi.sqlite3_bind_parameter_index(this.#p, prefix + k);
+            if (idx) break;
+          }
+          this.#paramIndex.set(k, idx);
+        }
+        if (idx === 0) {
+          throw new BatonError("database_error", `Unknown SQL parameter "${k}" in: ${this.sql}`);
+        }
+        this.#bindOne(idx, v, x, capi);
+      }
+    }
+  }
+
+  // deno-lint-ignore no-explicit-any
+  #bindOne(i: number, v: SqlValue | undefined, x: any, capi: any): void {
+    let rc: number;
+    if (v === null || v === undefined) rc = x.sqlite3_bind_null(this.#p, i);
+    else if (typeof v === "number") {
+      rc = Number.isInteger(v) && Math.abs(v) <= Number.MAX_SAFE_INTEGER
+        ? capi.sqlite3_bind_int64(this.#p, i, BigInt(v))
+        : x.sqlite3_bind_double(this.#p, i, v);
+    } else if (typeof v === "bigint") rc = capi.sqlite3_bind_int64(this.#p, i, v);
+    else if (typeof v === "string") {
+      const [ptr, n] = this.#db.scratchText(v);
+      rc = x.sqlite3_bind_text(this.#p, i, ptr, n, -1 /* SQLITE_TRANSIENT: SQLite copies */);
+    } else if (typeof v === "boolean") rc = capi.sqlite3_bind_int64(this.#p, i, v ? 1n : 0n);
+    else if (v instanceof Uint8Array) {
+      const ptr = this.#db.scratch(v.byteLength);
+      this.#db.sqlite3.wasm.heap8u().set(v, ptr);
+      rc = x.sqlite3_bind_blob(this.#p, i, ptr, v.byteLength, -1);
+    }
+    else throw new BatonError("database_error", `Cannot bind a value of type ${typeof v}`);
+    if (rc !== 0) throw this.#db.error(rc, "bind");
+  }
+
+  #columns(): string[] {
+    if (!this.#names) {
+      const capi = this.#db.sqlite3.capi;
+      const n = capi.sqlite3_column_count(this.#p);
+      this.#names = [];
+      for (let i = 0; i < n; i++) this.#names.push(capi.sqlite3_column_name(this.#p, i));
+    }
+    return this.#names;
+  }
+
+  #row(): Row {
+    const s = this.#db.sqlite3;
+    const x = s.wasm.exports;
+    const names = this.#columns();
+    const row: Row = {};
+    for (let i = 0; i < names.length; i++) {
+      switch (x.sqlite3_column_type(this.#p, i)) {
+        case 1: { // INTEGER
+          const d = x.sqlite3_column_double(this.#p, i);
+          row[names[i]] = Number.isSafeInteger(d) ? d : s.capi.sqlite3_column_int64(this.#p, i);
+          break;
+        }
+        case 2:
+          row[names[i]] = x.sqlite3_column_double(this.#p, i);
+          break;
+        case 3: {
+          const ptr = x.sqlite3_column_text(this.#p, i);
+          const n = x.sqlite3_column_bytes(this.#p, i);
+          row[names[i]] = n === 0 ? "" : decoder.decode(s.wasm.heap8u().subarray(ptr, ptr + n));
+          break;
+        }
+        case 4: {
+          const ptr = x.sqlite3_column_blob(this.#p, i);
+          const n = x.sqlite3_column_bytes(this.#p, i);
+          row[names[i]] = s.wasm.heap8u().slice(ptr, ptr + n);
+          break;
+        }
+        default:
+          row[names[i]] = null;
+      }
+    }
+    return row;
+  }
+
+  #step(): boolean {
+    const rc = this.#db.sqlite3.wasm.exports.sqlite3_step(this.#p);
+    if (rc === 100) return true;
+    if (rc === 101) return false;
+    const err = this.#db.error(rc, "step");
+    this.#db.sqlite3.wasm.exports.sqlite3_reset(this.#p);
+    throw err;
+  }
+
+  /**
+   * Runs the statement and returns every row.
+   * @param params bound parameters
+   * @returns rows as objects
+   */
+  all<T = Row>(params?: Params): T[] {
+    this.#bind(params);
+    const out: T[] = [];
+    try {
+      while (this.#step()) out.push(this.#row() as T);
+    } finally {
+      this.#db.sqlite3.wasm.exports.sqlite3_reset(this.#p);
+    }
+    return out;
+  }
+
+  /**
+   * Runs the statement and returns the first row, if any.
+   * @param params bound parameters
+   * @returns the first row or undefined
+   */
+  get<T = Row>(params?: Params): T | undefined {
+    this.#bind(params);
+    try {
+      return this.#step() ? this.#row() as T : undefined;
+    } finally {
+      this.#db.sqlite3.wasm.exports.sqlite3_reset(this.#p);
+    }
+  }
+
+  /**
+   * Runs the statement for its effect.
+   * @param params bound parameters
+   * @returns rows changed and the last inserted rowid
+   */
+  run(params?: Params): { changes: number; lastInsertRowid: number } {
+    this.#bind(params);
+    try {
+      while (this.#step()) { /* drain RETURNING rows */ }
+    } finally {
+      this.#db.sqlite3.wasm.exports.sqlite3_reset(this.#p);
+    }
+    const capi = this.#db.sqlite3.capi;
+    return {
+      changes: capi.sqlite3_changes(this.#db.pointer),
+      lastInsertRowid: Number(capi.sqlite3_last_insert_rowid(this.#db.pointer)),
+    };
+  }
+
+  /** Releases the statement. */
+  finalize(): void {
+    if (this.#p) {
+      this.#db.sqlite3.wasm.exports.sqlite3_finalize(this.#p);
+      this.#p = 0;
+    }
+  }
+}
+
+const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+
+/** One connection to a database file through the Baton VFS. */
+export class Database {
+  /** The sqlite3 namespace. */
+  readonly sqlite3: Sqlite3;
+  /** The database path. */
+  readonly path: string;
+  /** The journal mode in effect. */
+  readonly journalMode: JournalMode;
+  #p: number;
+  #cache = new Map<string, Statement>();
+  #busyDeadline = 0;
+  #busyTimeoutMs: number;
+  #txDepth = 0;
+  #busyFn: number;
+
+  private constructor(sqlite3: Sqlite3, p: number, path: string, journalMode: JournalMode, busyTimeoutMs: number) {
+    this.sqlite3 = sqlite3;
+    this.#p = p;
+    this.path = path;
+    this.journalMode = journalMode;
+    this.#busyTimeoutMs = busyTimeoutMs;
+    // A busy handler with short, jittered sleeps: SQLite's default sleeps
+    // grow to 100 ms, far too coarse for transactions of a fraction of a ms.
+    this.#busyFn = sqlite3.wasm.installFunction("i(pi)", (_arg: number, n: number) => {
+      const now = performance.now();
+      if (n === 0) this.#busyDeadline = now + this.#busyTimeoutMs;
+      if (now >= this.#busyDeadline) return 0;
+      const base = n < 10 ? 0.05 : n < 50 ? 0.2 : n < 200 ? 1 : 4;
+      sleepSync(base * (0.5 + Math.random()));
+      return 1;
+    });
+    sqlite3.capi.sqlite3_busy_handler(p, this.#busyFn, 0);
+  }
+
+  #scratchPtr = 0;
+  #scratchCap = 0;
+
+  /** A reusable WASM buffer of at least n bytes (valid until the next call). */
+  scratch(n: number): number {
+    if (n > this.#scratchCap) {
+      const wasm = this.sqlite3.wasm;
+      if (this.#scratchPtr) wasm.dealloc(this.#scratchPtr);
+      this.#scratchCap = Math.max(4096, n * 2);
+      this.#scratchPtr = wasm.alloc(this.#scratchCap);
+    }
+    return this.#scratchPtr;
+  }
+
+  /** Encodes a string as UTF-8 into the scratch buffer: [pointer, bytes]. */
+  scratchText(s: string): [number, number] {
+    let ptr = this.scratch(s.length * 3 + 1);
+    const heap = this.sqlite3.wasm.heap8u();
+    const r = encoder.encodeInto(s, heap.subarray(ptr, ptr + this.#scratchCap));
+    if (r.read! < s.length) {
+      ptr = this.scratch(s.length * 3 + 1);
+      return [ptr, encoder.encodeInto(s, this.sqlite3.wasm.heap8u().subarray(ptr, ptr + this.#scratchCap)).written!];
+    }
+    return [ptr, r.written!];
+  }
+
+  /** The raw `sqlite3*` pointer. */
+  get pointer(): number {
+    return this.#p;
+  }
+
+  /**
+   * Opens (and by default creates) a database file through the Baton VFS,
+   * then applies the pragmas Baton relies on.
+   *
+   * @param path database file path
+   * @param options journal mode, busy timeout, read-only...
+   * @returns the open database
+   * @throws {BatonError} `database_not_a_database`, `database_corrupt`,
+   *   `database_readonly`, `database_open_failed`, `database_locked`
+   */
+  static async open(path: string, options: OpenOptions = {}): Promise<Database> {
+    const sqlite3 = await loadSqlite();
+    const { capi, wasm } = sqlite3;
+    const readonly = options.readonly ?? false;
+    const create = !readonly && (options.create ?? true);
+    const flags = (readonly ? capi.SQLITE_OPEN_READONLY : capi.SQLITE_OPEN_READWRITE) |
+      (create ? capi.SQLITE_OPEN_CREATE : 0) | capi.SQLITE_OPEN_EXRESCODE;
+    if (!create) {
+      try {
+        const st = Deno.statSync(path);
+        if (st.isDirectory) throw new BatonError("database_open_failed", `Cannot open database ${path}: it is a directory`);
+      } catch (e) {
+        if (e instanceof BatonError) throw e;
+        throw new BatonError("database_open_failed", `Cannot open database ${path}: file not found`, { cause: e });
+      }
+    }
+    const stack = wasm.pstack.pointer;
+    let p = 0;
+    let rc: number;
+    vfsLastError.message = "";
+    try {
+      const pp = wasm.pstack.allocPtr();
+      rc = capi.sqlite3_open_v2(path, pp, flags, options.vfs ?? "baton");
+      p = wasm.peekPtr(pp);
+    } finally {
+      wasm.pstack.restore(stack);
+    }
+    if (rc !== 0) {
+      const msg = p ? capi.sqlite3_errmsg(p) : capi.sqlite3_errstr(rc);
+      if (p) capi.sqlite3_close_v2(p);
+      const why = vfsLastError.message ? `: ${vfsLastError.message}` : "";
+      throw sqliteError(rc, `Cannot open database ${path}: ${msg}${why}`);
+    }
+    capi.sqlite3_extended_result_codes(p, 1);
+    const want = options.journalMode ?? "wal";
+    const db = new Database(sqlite3, p, path, want, options.busyTimeoutMs ?? 10_000);
+    try {
+      db.#configure(want, options, readonly);
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+    return db;
+  }
+
+  #configure(want: JournalMode, options: OpenOptions, readonly: boolean): void {
+    // Reading the schema first turns "not a database" and corruption into
+    // errors now, before any pragma tries to write.
+    this.get("SELECT count(*) AS n FROM sqlite_schema");
+    this.exec("PRAGMA foreign_keys=ON");
+    if (!readonly) {
+      const cur = String(this.get<{ journal_mode: string }>("PRAGMA journal_mode")?.journal_mode ?? "");
+      if (cur !== want) {
+        const isNew = this.get<{ page_count: number }>("PRAGMA page_count")!.page_count === 0;
+        if (isNew) this.exec("PRAGMA page_size=4096");
+        const got = String(this.get<{ journal_mode: string }>(`PRAGMA journal_mode=${want}`)?.journal_mode ?? "");
+        if (got !== want) {
+          throw new BatonError("database_error", `Cannot switch ${this.path} to journal_mode=${want} (still ${got})`);
+        }
+      }
+      const sync = options.synchronous ?? (want === "wal" ? "normal" : "full");
+      this.exec(`PRAGMA synchronous=${sync}`);
+      if (want === "wal") {
+        this.exec(`PRAGMA wal_autocheckpoint=${options.walAutocheckpoint ?? 1000}`);
+        // After a checkpoint resets the WAL, truncate it back to 4 MiB at most.
+        this.exec("PRAGMA journal_size_limit=4194304");
+      }
+    }
+  }
+
+  /** Builds a coded error from the connection's last error. */
+  error(rc: number, what: string): BatonError {
+    const capi = this.sqlite3.capi;
+    const msg = capi.sqlite3_errmsg(this.#p);
+    return sqliteError(rc, `SQLite ${what} failed: ${msg}`, this.path);
+  }
+
+  /**
+   * Prepares (or fetches from the cache) a statement.
+   * @param sql one SQL statement
+   * @returns the statement
+   */
+  prepare(sql: string): Statement {
+    let st = this.#cache.get(sql);
+    if (st) return st;
+    const { capi, wasm } = this.sqlite3;
+    const stack = wasm.pstack.pointer;
+    try {
+      const pp = wasm.pstack.allocPtr();
+      const rc = capi.sqlite3_prepare_v3(this.#p, sql, -1, 1 /* PERSISTENT */, pp, null);
+      if (rc !== 0) throw this.error(rc, "prepare");
+      const p = wasm.peekPtr(pp);
+      if (!p) throw new BatonError("database_error", `Empty SQL statement: ${sql}`);
+      st = new Statement(this, p, sql);
+    } finally {
+      wasm.pstack.restore(stack);
+    }
+    this.#cache.set(sql, st);
+    return st;
+  }
+
+  /**
+   * Runs one or more statements with no parameters and no results.
+   * @param sql SQL text
+   */
+  exec(sql: string): void {
+    const rc = this.sqlite3.capi.sqlite3_exec(this.#p, sql, 0, 0, 0);
+    if (rc !== 0) throw this.error(rc, "exec");
+  }
+
+  /** Shorthand for `prepare(sql).all(params)`. */
+  all<T = Row>(sql: string, params?: Params): T[] {
+    return this.prepare(sql).all<T>(params);
+  }
+
+  /** Shorthand for `prepare(sql).get(params)`. */
+  get<T = Row>(sql: string, params?: Params): T | undefined {
+    return this.prepare(sql).get<T>(params);
+  }
+
+  /** Shorthand for `prepare(sql).run(params)`. */
+  run(sql: string, params?: Params): { changes: number; lastInsertRowid: number } {
+    return this.prepare(sql).run(params);
+  }
+
+  /** True while inside {@link transaction}. */
+  get inTransaction(): boolean {
+    return this.#txDepth > 0;
+  }
+
+  /**
+   * Runs `fn` inside `BEGIN IMMEDIATE … COMMIT` (the write lock is taken up
+   * front, so the transaction never fails half-way with SQLITE_BUSY). Nested
+   * calls become savepoints. Rolls back when `fn` throws.
+   *
+   * @param fn the work; must be synchronous
+   * @returns what fn returned
+   * @throws whatever fn threw, or `database_locked` after the busy timeout
+   */
+  transaction<T>(fn: () => T): T {
+    if (this.#txDepth > 0) {
+      const name = `sp${this.#txDepth}`;
+      this.exec(`SAVEPOINT ${name}`);
+      this.#txDepth++;
+      try {
+        const r = fn();
+        this.exec(`RELEASE ${name}`);
+        return r;
+      } catch (e) {
+        this.exec(`ROLLBACK TO ${name}; RELEASE ${name}`);
+        throw e;
+      } finally {
+        this.#txDepth--;
+      }
+    }
+    this.prepare("BEGIN IMMEDIATE").run();
+    this.#txDepth = 1;
+    try {
+      const r = fn();
+      this.prepare("COMMIT").run();
+      return r;
+    } catch (e) {
+      if (this.sqlite3.capi.sqlite3_get_autocommit(this.#p) === 0) {
+        try {
+          this.exec("ROLLBACK");
+        } catch { /* the original error matters more */ }
+      }
+      throw e;
+    } finally {
+      this.#txDepth = 0;
+    }
+  }
+
+  /**
+   * Checkpoints the WAL into the database file.
+   * @param mode PASSIVE (never waits), FULL, RESTART or TRUNCATE (also empties the WAL file)
+   * @returns frame counts and whether it was blocked
+   */
+  checkpoint(mode: "passive" | "full" | "restart" | "truncate" = "passive"): CheckpointResult {
+    const r = this.get<{ busy: number; log: number; checkpointed: number }>(`PRAGMA wal_checkpoint(${mode})`);
+    return { busy: r?.busy === 1, walFrames: r?.log ?? 0, checkpointed: r?.checkpointed ?? 0 };
+  }
+
+  /** `PRAGMA integrity_check`: "ok" or the problems found. */
+  integrityCheck(): string {
+    return this.all<{ integrity_check: string }>("PRAGMA integrity_check").map((r) => r.integrity_check).join("\n");
+  }
+
+  /** Closes the connection (finalizing cached statements). Idempotent. */
+  close(): void {
+    if (!this.#p) return;
+    for (const st of this.#cache.values()) st.finalize();
+    this.#cache.clear();
+    const rc = this.sqlite3.capi.sqlite3_close_v2(this.#p);
+    this.#p = 0;
+    try {
+      this.sqlite3.wasm.uninstallFunction(this.#busyFn);
+    } catch { /* already gone */ }
+    if (this.#scratchPtr) this.sqlite3.wasm.dealloc(this.#scratchPtr);
+    this.#scratchPtr = 0;
+    if (rc !== 0) throw sqliteError(rc, "Closing the database failed", this.path);
+  }
+}
