@@ -137,11 +137,11 @@ export class Statement {
     } else {
       for (const [k, v] of Object.entries(params)) {
         if (v === undefined) continue;
-        let idx = this.#paramIndex.get(k);
-        if (idx === undefined) {
+        let idx: number = this.#paramIndex.get(k) ?? -1;
+        if (idx === -1) {
           idx = 0;
           for (const prefix of [":", "$", "@"]) {
-            idx = capi.sqlite3_bind_parameter_index(this.#p, prefix + k);
+            idx = capi.sqlite3_bind_parameter_index(this.#p, prefix + k) as number;
             if (idx) break;
           }
           this.#paramIndex.set(k, idx);

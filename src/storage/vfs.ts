@@ -43,7 +43,7 @@ type Sqlite3 = any;
 
 /** Counters for the storage paths tests want to prove ran. */
 export interface VfsStats {
-  /** Rollback-journal locks taken SHARED → EXCLUSIVE directly (hot-journal roll-backs). */
+  /** EXCLUSIVE locks granted straight from SHARED: SQLite only does that to roll back a hot journal. */
   hotJournalLocks: number;
   /** Files opened. */
   opens: number;
@@ -236,8 +236,10 @@ export function installVfs(sqlite3: Sqlite3, name: string, io: IoBackend = denoB
       const f = files.get(pFile)!;
       if (!f.lock) return 0;
       try {
-        if (level === EXCLUSIVE && f.lock.state.level === SHARED) vfsStats.hotJournalLocks++;
-        return runToEnd(protocolLock(f.lock.prim, f.lock.state, level));
+        const direct = level === EXCLUSIVE && f.lock.state.level === SHARED;
+        const rc = runToEnd(protocolLock(f.lock.prim, f.lock.state, level));
+        if (direct && rc === 0) vfsStats.hotJournalLocks++;
+        return rc;
       } catch (e) {
         return fail(e, f.path, C.SQLITE_IOERR_LOCK);
       }
