@@ -63,6 +63,78 @@ const RC_CODES: Record<number, BatonErrorCode> = {
   26: "database_not_a_database",
 };
 
+const MAGIC = "SQLite format 3\0";
+
+/**
+ * Checks a database path before SQLite touches it, so that a bad path gives a
+ * precise coded error and nothing is created or written.
+ */
+function preflight(path: string, create: boolean, readonly: boolean): void {
+  let st: Deno.FileInfo | undefined;
+  try {
+    st = Deno.statSync(path);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) {
+      throw new BatonError("database_open_failed", `Cannot open database ${path}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+  if (!st && !create) throw new BatonError("database_open_failed", `Cannot open database ${path}: file not found`);
+  if (st?.isDirectory) throw new BatonError("database_open_failed", `Cannot open database ${path}: it is a directory`);
+  if (st && !readonly) {
+    try {
+      Deno.openSync(path, { read: true, write: true }).close();
+    } catch (e) {
+      throw new BatonError("database_readonly", `Cannot open database ${path} for writing: the file is read-only (${(e as Error).message})`, { cause: e });
+    }
+  }
+  if (st && st.size > 0) checkHeader(path, st.size);
+  const lockDir = `${path}-lock`;
+  try {
+    Deno.mkdirSync(lockDir, { recursive: true });
+    if (!readonly) Deno.openSync(`${lockDir}/pending`, { read: true, write: true, create: true }).close();
+  } catch (e) {
+    throw new BatonError(
+      "database_open_failed",
+      `Cannot open database ${path}: cannot create its lock files in ${lockDir} (${(e as Error).message})`,
+      { cause: e },
+    );
+  }
+}
+
+/** Rejects files that are not SQLite databases, or visibly truncated ones. */
+function checkHeader(path: string, size: number): void {
+  const head = new Uint8Array(100);
+  let n = 0;
+  const f = Deno.openSync(path, { read: true });
+  try {
+    while (n < 100) {
+      const r = f.readSync(head.subarray(n));
+      if (!r) break;
+      n += r;
+    }
+  } finally {
+    f.close();
+  }
+  if (n < 100 || new TextDecoder().decode(head.subarray(0, 16)) !== MAGIC) {
+    throw new BatonError("database_not_a_database", `Cannot open database ${path}: the file is not an SQLite database`);
+  }
+  const dv = new DataView(head.buffer);
+  const rawPage = dv.getUint16(16);
+  const pageSize = rawPage === 1 ? 65536 : rawPage;
+  const pages = dv.getUint32(28);
+  const valid = dv.getUint32(92) === dv.getUint32(24);
+  let walBytes = 0;
+  try {
+    walBytes = Deno.statSync(`${path}-wal`).size;
+  } catch { /* no WAL */ }
+  if (valid && pages > 0 && size < pages * pageSize && walBytes === 0) {
+    throw new BatonError(
+      "database_corrupt",
+      `Cannot open database ${path}: it is truncated (its header says ${pages} pages of ${pageSize} bytes, the file has ${size} bytes)`,
+    );
+  }
+}
+
 let modulePromise: Promise<Sqlite3> | undefined;
 const installed = new Set<string>();
 
@@ -372,15 +444,7 @@ export class Database {
     const create = !readonly && (options.create ?? true);
     const flags = (readonly ? capi.SQLITE_OPEN_READONLY : capi.SQLITE_OPEN_READWRITE) |
       (create ? capi.SQLITE_OPEN_CREATE : 0) | capi.SQLITE_OPEN_EXRESCODE;
-    if (!create) {
-      try {
-        const st = Deno.statSync(path);
-        if (st.isDirectory) throw new BatonError("database_open_failed", `Cannot open database ${path}: it is a directory`);
-      } catch (e) {
-        if (e instanceof BatonError) throw e;
-        throw new BatonError("database_open_failed", `Cannot open database ${path}: file not found`, { cause: e });
-      }
-    }
+    preflight(path, create, readonly);
     const stack = wasm.pstack.pointer;
     let p = 0;
     let rc: number;

@@ -346,6 +346,8 @@ export function installVfs(sqlite3: Sqlite3, name: string, io: IoBackend = denoB
         const create = (flags & C.SQLITE_OPEN_CREATE) !== 0;
         const createNew = (flags & C.SQLITE_OPEN_EXCLUSIVE) !== 0;
         const existed = create ? io.exists(path) : true;
+        // Lock files first: a database we cannot lock is never created.
+        const lockFiles = main ? openLockFiles(path) : undefined;
         let handle: IoFile;
         try {
           handle = io.open(path, { write, create, createNew });
@@ -354,6 +356,7 @@ export function installVfs(sqlite3: Sqlite3, name: string, io: IoBackend = denoB
             handle = io.open(path, { write: false, create: false });
             write = false;
           } else {
+            for (const h of lockFiles?.files ?? []) h.close();
             throw e;
           }
         }
@@ -364,14 +367,7 @@ export function installVfs(sqlite3: Sqlite3, name: string, io: IoBackend = denoB
           deleteOnClose,
           needsDirSync: create && !existed,
         };
-        if (main) {
-          try {
-            f.lock = openLockFiles(path);
-          } catch (e) {
-            handle.close();
-            throw e;
-          }
-        }
+        if (lockFiles) f.lock = lockFiles;
         files.set(pFile, f);
         wasm.pokePtr(pFile, ioMethods.pointer);
         if (pOutFlags) {

@@ -1,0 +1,24 @@
+/**
+ * Baton's schema as numbered, append-only migrations. Never edit a released
+ * migration: add the next number. `schema.sql` at the repository root is the
+ * readable snapshot of all of them applied; a test proves the two agree.
+ *
+ * @module
+ */
+import m001 from "./001_meta.ts";
+
+/** One migration. */
+export interface Migration {
+  /** 1, 2, 3… without gaps. */
+  version: number;
+  /** Short name, for the history table. */
+  name: string;
+  /** SQL applied in one transaction. */
+  sql: string;
+}
+
+/** Every migration, in order. */
+export const migrations: readonly Migration[] = [m001];
+
+/** The schema version a fully migrated database has. */
+export const latestVersion: number = migrations.at(-1)!.version;

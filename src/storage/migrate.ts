@@ -1,0 +1,69 @@
+/**
+ * Applies numbered migrations, safely when several processes open the same
+ * database at once: the check-and-apply runs inside one `BEGIN IMMEDIATE`
+ * transaction, so exactly one process applies each migration and the others
+ * find it done. `PRAGMA user_version` holds the version (read first without
+ * a write lock, so an up-to-date database costs one cheap read).
+ *
+ * @module
+ */
+import { BatonError } from "../errors.ts";
+import type { Database } from "./sqlite.ts";
+
+/** A migration to apply. */
+export interface MigrationStep {
+  /** Consecutive version number starting at 1. */
+  version: number;
+  /** Short name. */
+  name: string;
+  /** SQL to run. */
+  sql: string;
+}
+
+/**
+ * Brings the database up to the last migration.
+ *
+ * @param db an open database
+ * @param steps the migrations, in order
+ * @param now clock (ms since epoch)
+ * @returns versions applied by this call (empty when already current)
+ * @throws {BatonError} `migration_failed` when a migration fails (nothing of
+ *   it is kept) or the database is newer than this Baton
+ */
+export function migrate(db: Database, steps: readonly MigrationStep[], now: () => number = Date.now): number[] {
+  steps.forEach((s, i) => {
+    if (s.version !== i + 1) throw new BatonError("internal", `Migration ${s.name} has version ${s.version}, expected ${i + 1}`);
+  });
+  const latest = steps.length;
+  const version = () => db.get<{ user_version: number }>("PRAGMA user_version")!.user_version;
+  const current = version();
+  if (current === latest) return [];
+  if (current > latest) {
+    throw new BatonError(
+      "migration_failed",
+      `Database ${db.path} has schema version ${current}, newer than this Baton knows (${latest}); upgrade Baton`,
+    );
+  }
+  return db.transaction(() => {
+    const applied: number[] = [];
+    const from = version(); // re-read under the write lock: another process may have migrated
+    if (from > latest) {
+      throw new BatonError("migration_failed", `Database ${db.path} has schema version ${from}, newer than ${latest}`);
+    }
+    for (const step of steps.slice(from)) {
+      try {
+        db.exec(step.sql);
+        db.run("INSERT INTO baton_migrations(version, name, applied_at) VALUES (?, ?, ?)", [step.version, step.name, now()]);
+      } catch (e) {
+        throw new BatonError(
+          "migration_failed",
+          `Migration ${step.version} (${step.name}) failed on ${db.path}: ${(e as Error).message}`,
+          { cause: e },
+        );
+      }
+      applied.push(step.version);
+    }
+    db.exec(`PRAGMA user_version=${latest}`);
+    return applied;
+  });
+}

@@ -1,0 +1,144 @@
+import assert from "node:assert/strict";
+import { Database } from "../src/storage/sqlite.ts";
+
+const tmp = () => Deno.makeTempDir({ prefix: "baton-storage-" });
+const listing = (dir: string) => [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+
+Deno.test("wrapper: parameters, types, RETURNING, transactions and savepoints", async () => {
+  const dir = await tmp();
+  const db = await Database.open(`${dir}/w.db`);
+  db.exec("CREATE TABLE t(id INTEGER PRIMARY KEY, s TEXT, r REAL, b BLOB, big INTEGER)");
+  const big = 2n ** 60n;
+  db.run("INSERT INTO t(s, r, b, big) VALUES (:s, :r, :b, :big)", { s: "héllo ✓", r: 1.5, b: new Uint8Array([1, 2, 3]), big });
+  const row = db.get<{ s: string; r: number; b: Uint8Array; big: bigint }>("SELECT * FROM t")!;
+  assert.equal(row.s, "héllo ✓");
+  assert.equal(row.r, 1.5);
+  assert.deepEqual([...row.b], [1, 2, 3]);
+  assert.equal(row.big, big);
+  assert.throws(() => db.transaction(() => {
+    db.run("INSERT INTO t(s) VALUES (?)", ["rolled back"]);
+    throw new Error("boom");
+  }), /boom/);
+  assert.equal(db.get<{ n: number }>("SELECT count(*) AS n FROM t")!.n, 1);
+  db.transaction(() => {
+    db.run("INSERT INTO t(s) VALUES ('outer')");
+    assert.throws(() => db.transaction(() => {
+      db.run("INSERT INTO t(s) VALUES ('inner')");
+      throw new Error("inner fails");
+    }));
+  });
+  assert.deepEqual(db.all<{ s: string }>("SELECT s FROM t ORDER BY id").map((r) => r.s), ["héllo ✓", "outer"]);
+  const ret = db.get<{ id: number }>("UPDATE t SET s = 'x' WHERE s = 'outer' RETURNING id");
+  assert.equal(ret?.id, 2);
+  assert.throws(() => db.run("INSERT INTO nope VALUES (1)"), { code: "database_error" });
+  db.close();
+});
+
+Deno.test("WAL: checkpoints keep the WAL bounded while another connection reads and writes", async () => {
+  const dir = await tmp();
+  const path = `${dir}/b.db`;
+  const a = await Database.open(path);
+  const b = await Database.open(path);
+  a.exec("CREATE TABLE t(id INTEGER PRIMARY KEY, pad BLOB)");
+  let maxWal = 0;
+  for (let i = 0; i < 3000; i++) {
+    (i % 2 ? a : b).run("INSERT INTO t(pad) VALUES (zeroblob(3000))");
+    if (i % 50 === 0) assert.ok(b.get<{ n: number }>("SELECT count(*) AS n FROM t")!.n > 0);
+    maxWal = Math.max(maxWal, Deno.statSync(`${path}-wal`).size);
+  }
+  // ~9 MB written: automatic checkpoints must have recycled the WAL.
+  assert.ok(maxWal < 8 * 1024 * 1024, `WAL reached ${maxWal} bytes`);
+  const r = a.checkpoint("truncate");
+  assert.equal(r.busy, false);
+  assert.equal(Deno.statSync(`${path}-wal`).size, 0);
+  assert.equal(b.get<{ n: number }>("SELECT count(*) AS n FROM t")!.n, 3000);
+  a.close();
+  b.close();
+});
+
+Deno.test("rollback journal modes work too", async () => {
+  for (const mode of ["truncate", "delete"] as const) {
+    const dir = await tmp();
+    const db = await Database.open(`${dir}/r.db`, { journalMode: mode });
+    assert.equal(db.get<{ journal_mode: string }>("PRAGMA journal_mode")!.journal_mode, mode);
+    assert.equal(db.get<{ synchronous: number }>("PRAGMA synchronous")!.synchronous, 2);
+    db.exec("CREATE TABLE t(x)");
+    db.transaction(() => db.run("INSERT INTO t VALUES (1)"));
+    const other = await Database.open(`${dir}/r.db`, { journalMode: mode });
+    assert.equal(other.get<{ n: number }>("SELECT count(*) AS n FROM t")!.n, 1);
+    other.close();
+    db.close();
+  }
+});
+
+Deno.test("bad files: not a database, truncated, read-only, unlockable — coded errors, nothing written", async (t) => {
+  const dir = await tmp();
+
+  await t.step("a text file is not a database and stays untouched", async () => {
+    const path = `${dir}/notes.db`;
+    await Deno.writeTextFile(path, "these are my notes, not a database\n".repeat(20));
+    const before = await Deno.readFile(path);
+    await assert.rejects(Database.open(path), { code: "database_not_a_database" });
+    assert.deepEqual(await Deno.readFile(path), before);
+  });
+
+  await t.step("a truncated database is reported as corrupt and left as it was", async () => {
+    const path = `${dir}/trunc.db`;
+    const db = await Database.open(path, { journalMode: "truncate" });
+    db.exec("CREATE TABLE t(pad BLOB)");
+    db.transaction(() => {
+      for (let i = 0; i < 50; i++) db.run("INSERT INTO t VALUES (zeroblob(2000))");
+    });
+    db.close();
+    const full = await Deno.readFile(path);
+    await Deno.writeFile(path, full.subarray(0, 10000));
+    await assert.rejects(Database.open(path), { code: "database_corrupt", message: /truncated/ });
+    assert.equal((await Deno.stat(path)).size, 10000);
+    await Deno.writeFile(path, full.subarray(0, 60));
+    await assert.rejects(Database.open(path), { code: "database_not_a_database" });
+  });
+
+  await t.step("a missing file when create is off", async () => {
+    await assert.rejects(Database.open(`${dir}/missing.db`, { create: false }), { code: "database_open_failed" });
+    assert.ok(!listing(dir).includes("missing.db"));
+  });
+
+  await t.step("lock files that cannot be created: no database is created", async () => {
+    const path = `${dir}/nolock.db`;
+    await Deno.writeTextFile(`${path}-lock`, "a file where the lock directory should be");
+    await assert.rejects(Database.open(path), { code: "database_open_failed", message: /lock files/ });
+    assert.ok(!listing(dir).includes("nolock.db"));
+  });
+
+  await t.step("a read-only database file", async () => {
+    const path = `${dir}/ro.db`;
+    const db = await Database.open(path);
+    db.exec("CREATE TABLE t(x); INSERT INTO t VALUES (1)");
+    db.close();
+    // Root ignores permission bits, so make the file immutable when we can.
+    const immutable = await new Deno.Command("chattr", { args: ["+i", path], stderr: "null" }).output()
+      .then((o) => o.success).catch(() => false);
+    if (!immutable) await Deno.chmod(path, 0o444);
+    try {
+      let writable = false;
+      try {
+        Deno.openSync(path, { write: true }).close();
+        writable = true;
+      } catch { /* expected */ }
+      if (writable) {
+        console.log("skipped: this machine cannot make a file read-only for this user (no chattr, running as root)");
+        return;
+      }
+      const before = await Deno.readFile(path);
+      await assert.rejects(Database.open(path), { code: "database_readonly" });
+      assert.deepEqual(await Deno.readFile(path), before);
+      // Opening read-only on purpose works and refuses writes with the same code.
+      const ro = await Database.open(path, { readonly: true });
+      assert.equal(ro.get<{ x: number }>("SELECT x FROM t")!.x, 1);
+      assert.throws(() => ro.run("INSERT INTO t VALUES (2)"), { code: "database_readonly" });
+      ro.close();
+    } finally {
+      if (immutable) await new Deno.Command("chattr", { args: ["-i", path] }).output();
+    }
+  });
+});
