@@ -103,7 +103,6 @@ export function installVfs(sqlite3: Sqlite3, name: string, io: IoBackend = denoB
   const { capi, wasm } = sqlite3;
   const files = new Map<number, OpenFile>();
   const C = capi;
-  const IOERR = C.SQLITE_IOERR;
 
   const fail = (e: unknown, path: string, ioerr: number): number => {
     vfsLastError.message = e instanceof Error ? e.message : String(e);

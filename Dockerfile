@@ -1,0 +1,13 @@
+# Builds the `baton` and `baton-mcp` binaries with the pinned Deno and ships
+# them in a slim image. Mount the consuming repository at /repo.
+FROM node:20-bookworm-slim AS build
+WORKDIR /src
+COPY tools/package.json tools/package-lock.json tools/
+RUN npm ci --prefix tools --no-audit --no-fund
+COPY . .
+RUN tools/node_modules/.bin/deno install --frozen && tools/node_modules/.bin/deno task compile
+
+FROM debian:bookworm-slim
+COPY --from=build /src/dist/baton /src/dist/baton-mcp /usr/local/bin/
+WORKDIR /repo
+ENTRYPOINT ["baton-mcp"]
