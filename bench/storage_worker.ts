@@ -16,9 +16,10 @@ const EVENT = "INSERT INTO events(slot, who, at) VALUES (?, ?, ?)";
 
 let claim: () => void;
 let close: () => void;
+let busy = () => 0;
 if (engine === "native-wal") {
   const db = new DatabaseSync(path);
-  db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000");
+  db.exec("PRAGMA busy_timeout=30000; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL");
   const begin = db.prepare("BEGIN IMMEDIATE"), commit = db.prepare("COMMIT");
   const upd = db.prepare(CLAIM), ev = db.prepare(EVENT);
   claim = () => {
@@ -36,6 +37,7 @@ if (engine === "native-wal") {
       db.run(EVENT, [r.id, me, Date.now()]);
     });
   close = () => db.close();
+  busy = () => db.busyRetries;
 }
 
 while (true) {
@@ -55,4 +57,4 @@ for (let i = 0; i < count; i++) {
 }
 const end = performance.timeOrigin + performance.now();
 close();
-console.log(JSON.stringify({ start, end, lat: Array.from(lat) }));
+console.log(JSON.stringify({ start, end, busy: busy(), lat: Array.from(lat) }));

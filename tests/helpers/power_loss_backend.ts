@@ -26,7 +26,19 @@
  * ## Crashing
  * {@link PowerLossBackend.armCrash}`(n)` makes every operation after the
  * n-th throw `IoFailure("io")`: the process "dies" at that point (the
- * engine sees I/O errors, and the test stops using it).
+ * engine sees I/O errors, and the test stops using it). Nothing done after
+ * that point reaches the disk.
+ *
+ * By default the *coordination* files (the `-shm` wal-index and everything
+ * in the `-lock/` directory) are spared: after the crash their operations
+ * keep working on the volatile image, as the shared memory and kernel locks
+ * of a native VFS would, so the dying engine unwinds at once. Their content
+ * never matters after a reboot (the first connection resets the wal-index).
+ * `armCrash(n, { strict: true })` fails them too; that currently wedges the
+ * dying connection for ~10 s when the crash lands inside an shm lock (see
+ * the report accompanying these tests: `ShmConnection.lock` keeps a slot
+ * marked held when its refresh throws, and wal.c then spins on BUSY until
+ * SQLITE_PROTOCOL).
  * {@link PowerLossBackend.crash} then builds the disk as a reboot would see
  * it: each surviving file's durable image plus, for each pending operation
  * in order, a random choice: dropped, applied, or (writes only) torn, where
@@ -129,7 +141,7 @@ export interface CrashReport {
   tornWrites: number;
   /** Pending operations applied whole. */
   appliedOps: number;
-  /** Files whose surviving content differs from what the process last saw. */
+  /** Data files whose surviving content differs from what the process last saw. */
   filesDiverged: string[];
 }
 
@@ -148,6 +160,7 @@ export class PowerLossBackend implements IoBackend {
   #files: Map<string, Inode>;
   #crashAfter = Infinity;
   #crashed = false;
+  #strict = false;
   /** Counters. */
   readonly stats: PowerLossStats = { ops: 0, writes: 0, syncs: 0 };
   /** Called after every successful `sync` with the file's path (as opened). */
@@ -159,9 +172,13 @@ export class PowerLossBackend implements IoBackend {
     this.#files = files ?? new Map();
   }
 
-  /** Every operation after the n-th (counting from now) throws. */
-  armCrash(n: number): void {
+  /**
+   * The power goes out after the n-th operation from now: later operations
+   * throw (on coordination files too when `strict`) and change nothing on disk.
+   */
+  armCrash(n: number, options: { strict?: boolean } = {}): void {
     this.#crashAfter = this.stats.ops + n;
+    this.#strict = options.strict ?? false;
   }
 
   /** Power goes out now (if it has not already). */
@@ -174,13 +191,14 @@ export class PowerLossBackend implements IoBackend {
     return this.#crashed;
   }
 
-  /** Counts an operation; throws once the crash point has passed. */
-  tick(what: string): void {
-    if (this.#crashed) throw new IoFailure("io", `simulated power loss (${what})`);
-    this.stats.ops++;
-    if (this.stats.ops > this.#crashAfter) {
-      this.#crashed = true;
-      throw new IoFailure("io", `simulated power loss (${what})`);
+  /** Counts an operation on `path`; throws once the crash point has passed. */
+  tick(what: string, path: string): void {
+    if (!this.#crashed) {
+      this.stats.ops++;
+      if (this.stats.ops > this.#crashAfter) this.#crashed = true;
+    }
+    if (this.#crashed && (this.#strict || !isCoordination(path))) {
+      throw new IoFailure("io", `simulated power loss (${what} ${path})`);
     }
   }
 
@@ -250,7 +268,9 @@ export class PowerLossBackend implements IoBackend {
           else report.tornWrites++;
         }
       }
-      if (!sameBytes(img.bytes(), inode.volatile.bytes())) report.filesDiverged.push(path);
+      if (!isCoordination(path) && !sameBytes(img.bytes(), inode.volatile.bytes())) {
+        report.filesDiverged.push(path);
+      }
       out.set(path, new Inode(img));
     }
     const next = new PowerLossBackend(out);
@@ -263,55 +283,58 @@ export class PowerLossBackend implements IoBackend {
   }
 
   open(path: string, mode: OpenMode): IoFile {
-    this.tick(`open ${path}`);
+    this.tick("open", path);
     let inode = this.#inode(path);
     if (inode && mode.createNew) throw new Deno.errors.AlreadyExists(`exists: ${path}`);
     if (!inode) {
       if (!mode.create && !mode.createNew) throw new Deno.errors.NotFound(`no such file: ${path}`);
       inode = new Inode();
-      this.#files.set(path, inode);
+      // Created after the crash (coordination files only): not on the disk.
+      if (!this.#crashed) this.#files.set(path, inode);
     }
     return new SimFile(this, path, inode, mode.write);
   }
 
   remove(path: string): void {
-    this.tick(`remove ${path}`);
+    this.tick("remove", path);
     if (!this.#files.delete(path)) throw new Deno.errors.NotFound(`no such file: ${path}`);
   }
 
   exists(path: string): boolean {
-    this.tick(`exists ${path}`);
+    this.tick("exists", path);
     return this.#files.has(path);
   }
 
   writable(path: string): boolean {
-    this.tick(`writable ${path}`);
+    this.tick("writable", path);
     return this.#files.has(path);
   }
 
-  mkdirp(_path: string): void {
-    this.tick("mkdirp");
+  mkdirp(path: string): void {
+    this.tick("mkdirp", path);
   }
 
-  syncDir(_path: string): void {
-    this.tick("syncDir");
+  syncDir(path: string): void {
+    this.tick("syncDir", path);
   }
 
   /** Internal: a handle wrote. */
   recordWrite(inode: Inode, data: Uint8Array, offset: number): void {
     this.stats.writes++;
     inode.volatile.write(data, offset);
-    inode.pending.push({ kind: "write", offset, data: data.slice() });
+    // After the crash (coordination files only) nothing reaches the disk.
+    if (!this.#crashed) inode.pending.push({ kind: "write", offset, data: data.slice() });
   }
 
   /** Internal: a handle truncated. */
   recordTruncate(inode: Inode, size: number): void {
     inode.volatile.truncate(size);
-    inode.pending.push({ kind: "truncate", size });
+    if (!this.#crashed) inode.pending.push({ kind: "truncate", size });
   }
 
   /** Internal: a handle synced. */
   recordSync(inode: Inode, path: string): void {
+    if (this.#crashed) return;
     this.stats.syncs++;
     for (const op of inode.pending) {
       if (op.kind === "write") inode.durable.write(op.data, op.offset);
@@ -320,6 +343,11 @@ export class PowerLossBackend implements IoBackend {
     inode.pending = [];
     this.onSync?.(path);
   }
+}
+
+/** The wal-index and lock files: shared memory and kernel locks in a native VFS. */
+export function isCoordination(path: string): boolean {
+  return path.endsWith("-shm") || path.endsWith("-lock") || path.includes("-lock/");
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -345,7 +373,7 @@ class SimFile implements IoFile {
   }
 
   #check(what: string): void {
-    this.#be.tick(`${what} ${this.#path}`);
+    this.#be.tick(what, this.#path);
     if (this.#closed) throw new Deno.errors.BadResource(`${what} on a closed handle: ${this.#path}`);
   }
 
