@@ -7,6 +7,9 @@
  */
 
 import sqlite3InitModule from "@sqlite.org/sqlite-wasm";
+// The compiled module comes through the module graph (see the file): a cold
+// start ~15 ms faster than the package reading and compiling the bytes itself.
+import sqliteWasm from "./sqlite_wasm_module.js";
 import { BatonError, type BatonErrorCode } from "../errors.ts";
 import { denoBackend, type IoBackend } from "./io.ts";
 import { installVfs, sleepSync, vfsLastError } from "./vfs.ts";
@@ -145,7 +148,13 @@ const installed = new Set<string>();
  */
 export function loadSqlite(): Promise<Sqlite3> {
   modulePromise ??= (async () => {
-    const sqlite3 = await sqlite3InitModule();
+    // deno-lint-ignore no-explicit-any
+    const sqlite3 = await (sqlite3InitModule as (opts: any) => Promise<Sqlite3>)({
+      instantiateWasm(imports: WebAssembly.Imports, onSuccess: (i: WebAssembly.Instance, m: WebAssembly.Module) => void) {
+        WebAssembly.instantiate(sqliteWasm, imports).then((instance: WebAssembly.Instance) => onSuccess(instance, sqliteWasm));
+        return {};
+      },
+    });
     installVfs(sqlite3, "baton", denoBackend);
     installed.add("baton");
     return sqlite3;

@@ -1,0 +1,3 @@
+/** The compiled SQLite WebAssembly module. */
+declare const sqliteWasm: WebAssembly.Module;
+export default sqliteWasm;
