@@ -3,7 +3,7 @@
 FROM node:20-bookworm-slim AS build
 WORKDIR /src
 COPY tools/package.json tools/package-lock.json tools/
-RUN npm ci --prefix tools --no-audit --no-fund
+RUN npm install --prefix tools --no-save --no-audit --no-fund
 COPY . .
 RUN tools/node_modules/.bin/deno install --frozen && tools/node_modules/.bin/deno task compile
 
