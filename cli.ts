@@ -48,9 +48,15 @@ async function main(args: string[]): Promise<number> {
     }
     const agents = Number(values.agents), items = Number(values.items);
     const mode = values["journal-mode"];
-    if (!Number.isInteger(agents) || agents < 1 || agents > 64) throw usage(`--agents must be an integer from 1 to 64, got "${values.agents}"`);
-    if (!Number.isInteger(items) || items < 0) throw usage(`--items must be a non-negative integer, got "${values.items}"`);
-    if (mode !== "wal" && mode !== "truncate" && mode !== "delete") throw usage(`--journal-mode must be wal, truncate or delete, got "${mode}"`);
+    if (!Number.isInteger(agents) || agents < 1 || agents > 64) {
+      throw usage(`--agents must be an integer from 1 to 64, got "${values.agents}"`);
+    }
+    if (!Number.isInteger(items) || items < 0) {
+      throw usage(`--items must be a non-negative integer, got "${values.items}"`);
+    }
+    if (mode !== "wal" && mode !== "truncate" && mode !== "delete") {
+      throw usage(`--journal-mode must be wal, truncate or delete, got "${mode}"`);
+    }
     const { runDemo } = await import("./src/demo.ts");
     const self = new URL(import.meta.url).pathname;
     const r = await runDemo({
@@ -59,7 +65,9 @@ async function main(args: string[]): Promise<number> {
       mode,
       spawnAgent: (path, agent) =>
         new Deno.Command(Deno.execPath(), {
-          args: Deno.build.standalone ? ["demo-agent", path, agent, mode] : ["run", "-A", self, "demo-agent", path, agent, mode],
+          args: Deno.build.standalone
+            ? ["demo-agent", path, agent, mode]
+            : ["run", "-A", self, "demo-agent", path, agent, mode],
           stdout: "null",
           stderr: "piped",
         }),
@@ -87,7 +95,10 @@ if (import.meta.main) {
       console.error(`error: ${e.message}`);
       Deno.exit(e.code === "invalid_argument" ? 2 : 1);
     }
-    if (e instanceof TypeError && /parseArgs|Unknown option|ERR_PARSE_ARGS/.test(`${(e as { code?: string }).code} ${e.message}`)) {
+    if (
+      e instanceof TypeError &&
+      /parseArgs|Unknown option|ERR_PARSE_ARGS/.test(`${(e as { code?: string }).code} ${e.message}`)
+    ) {
       console.error(`error: ${e.message}`);
       Deno.exit(2);
     }

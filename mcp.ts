@@ -6,6 +6,8 @@
  * @module
  */
 if (import.meta.main) {
-  console.error("error: baton-mcp is not available in this release yet (the MCP server lands with the workflow engine)");
+  console.error(
+    "error: baton-mcp is not available in this release yet (the MCP server lands with the workflow engine)",
+  );
   Deno.exit(2);
 }

@@ -37,9 +37,16 @@ async function run(engine: string, procs: number) {
   const path = `${dir}/bench.db`;
   setup(path, COUNT * procs + 10);
   const go = `${dir}/GO`;
-  const children = Array.from({ length: procs }, () =>
-    new Deno.Command(Deno.execPath(), { args: ["run", "-A", worker, engine, path, String(COUNT), go], stdout: "piped", stderr: "piped" })
-      .output());
+  const children = Array.from(
+    { length: procs },
+    () =>
+      new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", worker, engine, path, String(COUNT), go],
+        stdout: "piped",
+        stderr: "piped",
+      })
+        .output(),
+  );
   await new Promise((r) => setTimeout(r, 1500)); // let every process load and open
   await Deno.writeTextFile(go, "");
   const outs = await Promise.all(children);
@@ -75,12 +82,19 @@ for (const e of engines) {
 }
 const n = rows["native-wal"];
 console.log(`claim transaction, ${COUNT} per process (medians of per-transaction latency, ms)`);
-console.log("engine           1p p50   1p p99   1p tps   p50/native  " + `${PROCS}p tps   ${PROCS}p tps/native  ${PROCS}p p50  ${PROCS}p p99`);
+console.log(
+  "engine           1p p50   1p p99   1p tps   p50/native  " +
+    `${PROCS}p tps   ${PROCS}p tps/native  ${PROCS}p p50  ${PROCS}p p99`,
+);
 for (const e of engines) {
   const r = rows[e];
   console.log(
-    `${e.padEnd(15)} ${r.p50.toFixed(3).padStart(7)}  ${r.p99.toFixed(3).padStart(7)}  ${r.tps1.toFixed(0).padStart(7)}  ${(r.p50 / n.p50).toFixed(2).padStart(9)}x  ` +
-      `${r[`tps${PROCS}`].toFixed(0).padStart(7)}  ${(100 * r[`tps${PROCS}`] / n[`tps${PROCS}`]).toFixed(0).padStart(10)}%  ${r.p50n.toFixed(3).padStart(7)}  ${r.p99n.toFixed(3).padStart(7)}`,
+    `${e.padEnd(15)} ${r.p50.toFixed(3).padStart(7)}  ${r.p99.toFixed(3).padStart(7)}  ${
+      r.tps1.toFixed(0).padStart(7)
+    }  ${(r.p50 / n.p50).toFixed(2).padStart(9)}x  ` +
+      `${r[`tps${PROCS}`].toFixed(0).padStart(7)}  ${
+        (100 * r[`tps${PROCS}`] / n[`tps${PROCS}`]).toFixed(0).padStart(10)
+      }%  ${r.p50n.toFixed(3).padStart(7)}  ${r.p99n.toFixed(3).padStart(7)}`,
   );
 }
 
@@ -90,12 +104,18 @@ const src = new URL("../src/storage/sqlite.ts", import.meta.url).href;
 const cold = {
   empty: await coldStart(`console.log(performance.now())`),
   native: await coldStart(
-    `import { DatabaseSync } from "node:sqlite"; const db = new DatabaseSync(${JSON.stringify(`${dir}/cold.db`)}); db.prepare("SELECT count(*) FROM slots").get(); console.log(performance.now());`,
+    `import { DatabaseSync } from "node:sqlite"; const db = new DatabaseSync(${
+      JSON.stringify(`${dir}/cold.db`)
+    }); db.prepare("SELECT count(*) FROM slots").get(); console.log(performance.now());`,
   ),
   baton: await coldStart(
-    `import { Database } from ${JSON.stringify(src)}; const db = await Database.open(${JSON.stringify(`${dir}/cold.db`)}); db.get("SELECT count(*) FROM slots"); console.log(performance.now());`,
+    `import { Database } from ${JSON.stringify(src)}; const db = await Database.open(${
+      JSON.stringify(`${dir}/cold.db`)
+    }); db.get("SELECT count(*) FROM slots"); console.log(performance.now());`,
   ),
 };
 console.log(
-  `cold start (process start → open + one query, median of 7, ms): baton ${cold.baton.toFixed(1)}, native node:sqlite ${cold.native.toFixed(1)}, empty script ${cold.empty.toFixed(1)}`,
+  `cold start (process start → open + one query, median of 7, ms): baton ${cold.baton.toFixed(1)}, native node:sqlite ${
+    cold.native.toFixed(1)
+  }, empty script ${cold.empty.toFixed(1)}`,
 );

@@ -30,7 +30,10 @@ if (engine === "native-wal") {
   };
   close = () => db.close();
 } else {
-  const db = await Database.open(path, { journalMode: engine === "baton-wal" ? "wal" : "truncate", busyTimeoutMs: 30000 });
+  const db = await Database.open(path, {
+    journalMode: engine === "baton-wal" ? "wal" : "truncate",
+    busyTimeoutMs: 30000,
+  });
   claim = () =>
     db.transaction(() => {
       const r = db.get<{ id: number }>(CLAIM, [me])!;

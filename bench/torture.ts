@@ -37,7 +37,11 @@ for (const mode of modes) {
   const ok = r.violations.length === 0 && r.commitsLost === 0 && r.duplicateClaims === 0 &&
     r.integrityBaton === "ok" && (r.integrityNative === null || r.integrityNative === "ok") &&
     r.assumptionViolations === 0 && r.kills + r.killAlls >= Number(values.kills);
-  console.log(`${mode}: ${ok ? "PASS" : "FAIL"} — ${r.kills} kills + ${r.killAlls} kill-alls, ${r.commitsLogged} logged commits, ${r.commitsLost} lost, ${r.duplicateClaims} double claims, max WAL ${r.maxWalBytes} B`);
+  console.log(
+    `${mode}: ${
+      ok ? "PASS" : "FAIL"
+    } — ${r.kills} kills + ${r.killAlls} kill-alls, ${r.commitsLogged} logged commits, ${r.commitsLost} lost, ${r.duplicateClaims} double claims, max WAL ${r.maxWalBytes} B`,
+  );
   if (!ok) failed = true;
 }
 if (failed) Deno.exit(1);

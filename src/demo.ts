@@ -62,7 +62,9 @@ export async function runDemo(opts: {
   db.transaction(() => {
     for (let i = 1; i <= opts.items; i++) db.run("INSERT INTO demo_work(title) VALUES (?)", [`work item ${i}`]);
   });
-  print(`demo: ${opts.items} work items in ${path} (journal_mode=${opts.mode}); starting ${opts.agents} agent processes`);
+  print(
+    `demo: ${opts.items} work items in ${path} (journal_mode=${opts.mode}); starting ${opts.agents} agent processes`,
+  );
   const t0 = performance.now();
   const outs = await Promise.all(
     Array.from({ length: opts.agents }, (_, i) => opts.spawnAgent(path, `agent-${i + 1}`).output()),
@@ -72,7 +74,11 @@ export async function runDemo(opts: {
   }
   const ms = performance.now() - t0;
   const perAgent: Record<string, number> = {};
-  for (const r of db.all<{ agent: string; n: number }>("SELECT agent, count(*) AS n FROM demo_claims GROUP BY agent ORDER BY agent")) {
+  for (
+    const r of db.all<{ agent: string; n: number }>(
+      "SELECT agent, count(*) AS n FROM demo_claims GROUP BY agent ORDER BY agent",
+    )
+  ) {
     perAgent[r.agent] = r.n;
   }
   const unclaimed = db.get<{ n: number }>("SELECT count(*) AS n FROM demo_work WHERE claimed_by IS NULL")!.n;
@@ -83,7 +89,11 @@ export async function runDemo(opts: {
   const integrity = db.integrityCheck();
   db.close();
   for (const [agent, n] of Object.entries(perAgent)) print(`  ${agent.padEnd(10)} claimed ${n}`);
-  print(`demo: ${claims} claims in ${ms.toFixed(0)} ms across ${opts.agents} processes; duplicates ${duplicates}; unclaimed ${unclaimed}; integrity ${integrity}`);
+  print(
+    `demo: ${claims} claims in ${
+      ms.toFixed(0)
+    } ms across ${opts.agents} processes; duplicates ${duplicates}; unclaimed ${unclaimed}; integrity ${integrity}`,
+  );
   await Deno.remove(dir, { recursive: true });
   return { perAgent, duplicates, unclaimed, integrity };
 }

@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { BatonError } from "../src/errors.ts";
 import { shmStats } from "../src/storage/shm.ts";
 import { Database, registerVfs } from "../src/storage/sqlite.ts";
-import { FAULT_OPS, FaultBackend, type FaultKind, type FaultOp, type FaultPlan } from "./helpers/fault_backend.ts";
+import { FAULT_OPS, FaultBackend, type FaultKind, type FaultOp } from "./helpers/fault_backend.ts";
 
 type Model = Map<number, string>;
 
@@ -71,8 +71,8 @@ interface Mode {
 
 const MODES: Mode[] = [{ journalMode: "wal" }, { journalMode: "truncate" }];
 
-/** Paths a fault may hit: the database, its WAL and its journal. */
-const dataFile = (p: string) => !p.endsWith("-shm") && !p.includes("-lock");
+/** The wal-index emulation's files: the `-shm` file and its lock files. */
+const walIndexFile = (p: string) => p.endsWith("-shm") || p.includes("-lock/shm-");
 
 interface RunResult {
   /** Errors thrown by Baton calls, in order: [where, code, message]. */
@@ -173,6 +173,15 @@ async function readBack(path: string, mode: Mode): Promise<{ integrity: string; 
   }
 }
 
+/** Size of a file, 0 when missing. */
+async function sizeOf(path: string): Promise<number> {
+  try {
+    return (await Deno.stat(path)).size;
+  } catch {
+    return 0;
+  }
+}
+
 function sameModel(a: Model, b: Model): boolean {
   if (a.size !== b.size) return false;
   for (const [k, v] of a) if (b.get(k) !== v) return false;
@@ -202,7 +211,7 @@ const PLANS: { op: FaultOp; kind: FaultKind }[] = [
 ];
 
 /** At most this many N per (mode, op, kind) sweep, spread evenly. */
-const MAX_POINTS = 40;
+const MAX_POINTS = 32;
 
 function sweepPoints(count: number): number[] {
   if (count <= MAX_POINTS) return range(1, count);
@@ -212,101 +221,222 @@ function sweepPoints(count: number): number[] {
   return [...pts].sort((a, b) => a - b);
 }
 
-for (const mode of MODES) {
-  Deno.test(`I/O faults: ${mode.journalMode}`, async () => {
-    const started = performance.now();
-    const root = await Deno.makeTempDir({ prefix: "baton-iofault-" });
-    const be = new FaultBackend();
-    be.filter = Deno.env.get("FAULT_ALL") === "1" ? () => true : dataFile;
-    const vfs = await registerVfs(`iofault-${mode.journalMode}`, be);
-    const violations0 = shmStats.assumptionViolations;
-    let serial = 0;
-    const fresh = async () => {
-      const dir = `${root}/r${++serial}`;
-      await Deno.mkdir(dir);
-      const path = `${dir}/baton.db`;
-      await makeBaseline(path, mode.journalMode);
-      return path;
-    };
-    try {
-      // A clean run counts the operations of each class.
-      be.reset();
-      const cleanPath = await fresh();
-      const clean = await runWorkload(cleanPath, mode, vfs);
-      assert.deepEqual(clean.errors, []);
-      const counts = { ...be.counts };
-      const cleanBack = await readBack(cleanPath, mode);
-      assert.equal(cleanBack.integrity, "ok");
-      assert.ok(sameModel(cleanBack.rows, clean.expected[0]), "clean run content");
+interface SweepOptions {
+  /** Which files faults may hit. */
+  target: (path: string) => boolean;
+  /** Label for the log and the VFS name. */
+  label: string;
+  /** Only these fault classes (default: all of PLANS). */
+  plans?: { op: FaultOp; kind: FaultKind }[];
+}
 
-      let runs = 0, fired = 0, surfaced = 0, swallowed = 0, ambiguous = 0;
-      const stuck: string[] = [];
-      const codes = new Map<string, number>();
-      const problems: string[] = [];
-      let slowest = 0;
-      for (const { op, kind } of PLANS) {
-        for (const n of sweepPoints(counts[op])) {
-          const plan: FaultPlan = { op, n, kind };
-          const ctx = `${mode.journalMode} ${kind} fault on ${op} #${n}`;
-          const path = await fresh();
-          be.arm(plan);
-          const res = await runWorkload(path, mode, vfs);
-          const hit = be.fired;
-          be.disarm();
-          runs++;
-          slowest = Math.max(slowest, res.ms);
-          const where = hit ? ` (${hit.path.slice(root.length)})` : "";
-          for (const f of res.foreign) problems.push(`${ctx}${where}: non-Baton exception: ${f}`);
-          if (!hit) {
-            if (res.errors.length) problems.push(`${ctx}: errors without a fault: ${JSON.stringify(res.errors)}`);
-            continue;
-          }
-          fired++;
-          if (res.errors.length === 0) swallowed++;
-          else surfaced++;
-          const allowed = allowedCodes(op, kind);
-          for (const [at, code, msg] of res.errors) {
-            codes.set(code, (codes.get(code) ?? 0) + 1);
-            if (!allowed.includes(code)) problems.push(`${ctx}${where}: ${at} threw ${code}: ${msg}`);
-          }
-          if (res.errors.length > 1) {
-            problems.push(`${ctx}${where}: one transient fault, ${res.errors.length} failures: ${JSON.stringify(res.errors)}`);
-          }
-          let back;
-          try {
-            back = await readBack(path, mode);
-          } catch (e) {
-            problems.push(`${ctx}${where}: reopening failed: ${e}`);
-            continue;
-          }
-          if (back.integrity !== "ok") problems.push(`${ctx}${where}: integrity_check: ${back.integrity}`);
-          const match = res.expected.findIndex((m) => sameModel(back.rows, m));
-          if (match < 0) {
-            problems.push(
-              `${ctx}${where}: content is not the committed transactions: ${describeDiff(back.rows, res.expected[0])}; ` +
-                `errors ${JSON.stringify(res.errors)}`,
-            );
-          }
-          if (res.commitFailures.length) {
-            ambiguous++;
-            if (match > 0) stuck.push(`${kind} ${op} #${n}${where} (${res.commitFailures})`);
+/** Sweeps every planned fault over the workload's operations; returns the problems found. */
+async function sweep(mode: Mode, opts: SweepOptions): Promise<string[]> {
+  const started = performance.now();
+  const root = await Deno.makeTempDir({ prefix: "baton-iofault-" });
+  const be = new FaultBackend();
+  be.filter = opts.target;
+  const vfs = await registerVfs(`iofault-${opts.label}-${mode.journalMode}`, be);
+  const violations0 = shmStats.assumptionViolations;
+  let serial = 0;
+  const template = `${root}/template.db`;
+  /** A copy of the baseline database in a directory of its own. */
+  const fresh = async () => {
+    const dir = `${root}/r${++serial}`;
+    await Deno.mkdir(dir);
+    const path = `${dir}/baton.db`;
+    await Deno.copyFile(template, path);
+    return path;
+  };
+  const problems: string[] = [];
+  try {
+    await makeBaseline(template, mode.journalMode);
+    // Nothing to recover: no WAL, no (non-empty) journal to copy along.
+    assert.equal(await sizeOf(`${template}-wal`), 0);
+    assert.equal(await sizeOf(`${template}-journal`), 0);
+    // A clean run counts the operations of each class.
+    be.reset();
+    const cleanPath = await fresh();
+    const clean = await runWorkload(cleanPath, mode, vfs);
+    assert.deepEqual(clean.errors, []);
+    assert.deepEqual(clean.foreign, []);
+    const counts = { ...be.counts };
+    const cleanBack = await readBack(cleanPath, mode);
+    assert.equal(cleanBack.integrity, "ok");
+    assert.ok(sameModel(cleanBack.rows, clean.expected[0]), "clean run content");
+
+    let runs = 0, fired = 0, surfaced = 0, absorbed = 0, failedCommits = 0;
+    const stuck: Record<string, number> = {};
+    const codes: Record<string, number> = {};
+    let slowest = 0;
+    for (const { op, kind } of opts.plans ?? PLANS) {
+      for (const n of sweepPoints(counts[op])) {
+        const ctx = `${mode.journalMode} ${kind} fault on ${op} #${n}`;
+        const path = await fresh();
+        be.arm({ op, n, kind });
+        const res = await runWorkload(path, mode, vfs);
+        const hit = be.fired;
+        be.disarm();
+        runs++;
+        slowest = Math.max(slowest, res.ms);
+        const where = hit ? ` (${hit.path.slice(root.length)})` : "";
+        for (const f of res.foreign) problems.push(`${ctx}${where}: non-Baton exception: ${f}`);
+        if (!hit) {
+          if (res.errors.length) problems.push(`${ctx}: errors without a fault: ${JSON.stringify(res.errors)}`);
+          continue;
+        }
+        fired++;
+        if (res.errors.length === 0) absorbed++;
+        else surfaced++;
+        const allowed = allowedCodes(op, kind);
+        for (const [at, code, msg] of res.errors) {
+          codes[code] = (codes[code] ?? 0) + 1;
+          if (!allowed.includes(code)) problems.push(`${ctx}${where}: ${at} threw ${code}: ${msg}`);
+        }
+        // The fault is transient: the connection must recover from it.
+        if (res.errors.length > 1) {
+          problems.push(
+            `${ctx}${where}: one transient fault, ${res.errors.length} failures: ${JSON.stringify(res.errors)}`,
+          );
+        }
+        let back;
+        try {
+          back = await readBack(path, mode);
+        } catch (e) {
+          problems.push(`${ctx}${where}: reopening failed: ${e}`);
+          continue;
+        }
+        if (back.integrity !== "ok") problems.push(`${ctx}${where}: integrity_check: ${back.integrity}`);
+        const match = res.expected.findIndex((m) => sameModel(back.rows, m));
+        if (match < 0) {
+          problems.push(
+            `${ctx}${where}: content is not the committed transactions: ` +
+              `${describeDiff(back.rows, res.expected[0])}; errors ${JSON.stringify(res.errors)}`,
+          );
+        }
+        if (res.commitFailures.length) {
+          failedCommits++;
+          if (match > 0) {
+            const key = `${kind} ${op} ${hit.path.slice(hit.path.lastIndexOf("/") + 1)}`;
+            stuck[key] = (stuck[key] ?? 0) + 1;
           }
         }
       }
-      const secs = ((performance.now() - started) / 1000).toFixed(1);
-      console.log(
-        `I/O faults ${mode.journalMode}: op counts of a clean run ${JSON.stringify(counts)}; ${runs} runs, ` +
-          `${fired} faults fired, ${surfaced} surfaced as errors, ${swallowed} absorbed by SQLite, ` +
-          `${ambiguous} failed COMMITs (${stuck.length} of them had stuck: ${stuck.join("; ")}); codes ${
-            JSON.stringify(Object.fromEntries(codes))
-          }; slowest run ${slowest.toFixed(0)} ms; ${secs}s`,
-      );
-      if (problems.length) console.log(problems.join("\n"));
-      assert.deepEqual(problems, []);
-      assert.ok(surfaced > 0);
-      assert.equal(shmStats.assumptionViolations, violations0, "shm assumption violations");
-    } finally {
-      await Deno.remove(root, { recursive: true });
     }
+    const violations = shmStats.assumptionViolations - violations0;
+    if (violations) problems.push(`${violations} wal-index assumption violations (a leaked shm lock slot)`);
+    const secs = ((performance.now() - started) / 1000).toFixed(1);
+    console.log(
+      `I/O faults ${opts.label} ${mode.journalMode}: ops in a clean run ${JSON.stringify(counts)}; ${runs} runs, ` +
+        `${fired} faults fired, ${surfaced} surfaced as errors, ${absorbed} absorbed by SQLite; ` +
+        `${failedCommits} COMMITs failed, of which committed nevertheless ${JSON.stringify(stuck)}; ` +
+        `codes ${JSON.stringify(codes)}; slowest run ${slowest.toFixed(0)} ms; ${secs}s`,
+    );
+    assert.ok(surfaced > 0, "no fault surfaced");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+  return problems;
+}
+
+for (const mode of MODES) {
+  Deno.test(`I/O faults on the database, journal, WAL and lock files: ${mode.journalMode}`, async () => {
+    const problems = await sweep(mode, { label: "data", target: (p) => !walIndexFile(p) });
+    if (problems.length) console.log(problems.join("\n"));
+    assert.deepEqual(problems, []);
   });
 }
+
+// KNOWN BUG (ignored until fixed in src/storage/shm.ts): a fault on the
+// wal-index emulation's files inside `ShmConnection.lock` leaves the slot
+// marked held (the lock attempt threw after the flock was taken, or the
+// publish before an unlock threw), so every later lock of that slot answers
+// BUSY: the connection spins ~10 s per statement until SQLITE_PROTOCOL, and a
+// leaked WRITE slot locks every other connection out until it closes.
+Deno.test({
+  name: "I/O faults on the wal-index files: no leaked lock slot, no lost commit",
+  fn: async () => {
+    const problems = await sweep({ journalMode: "wal" }, { label: "walindex", target: walIndexFile });
+    if (problems.length) console.log(problems.join("\n"));
+    assert.deepEqual(problems, []);
+  },
+});
+
+// KNOWN BUG (ignored until fixed): the same leak loses a committed
+// transaction. The publish of the wal-index at the WRITE unlock fails once;
+// wal.c ignores unlock errors, so COMMIT returns success, but the new WAL
+// frames never reach the -shm file. When the connection closes while another
+// one is open, the other connection never sees them and overwrites them.
+Deno.test({
+  name: "a failed -shm write at COMMIT loses no committed transaction",
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "baton-iofault-" });
+    const path = `${dir}/baton.db`;
+    try {
+      const be = new FaultBackend();
+      be.filter = (p) => p.endsWith("-shm");
+      const vfs = await registerVfs("iofault-shm-publish", be);
+      const a = await Database.open(path, { journalMode: "wal", vfs, busyTimeoutMs: 250 });
+      a.exec("CREATE TABLE t(v TEXT)");
+      const b = await Database.open(path, { journalMode: "wal" });
+      b.get("SELECT count(*) FROM t");
+      be.arm({ op: "write", n: 1, kind: "io" });
+      a.transaction(() => a.run("INSERT INTO t(v) VALUES ('a')")); // COMMIT returns
+      assert.ok(be.fired, "the fault fired");
+      a.close();
+      b.transaction(() => b.run("INSERT INTO t(v) VALUES ('b')"));
+      b.close();
+      const c = await Database.open(path, { journalMode: "wal" });
+      try {
+        assert.equal(c.integrityCheck(), "ok");
+        assert.deepEqual(c.all("SELECT v FROM t ORDER BY v"), [{ v: "a" }, { v: "b" }]);
+      } finally {
+        c.close();
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+// When the publish keeps failing until the connection closes, closing must
+// not let the others build on a wal-index that lacks the commit: the closer
+// marks it for a rebuild from the WAL, and the next user recovers the commit.
+Deno.test("a -shm that stays unwritable until close: the commit is recovered from the WAL", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "baton-iofault-" });
+  const path = `${dir}/baton.db`;
+  try {
+    const be = new FaultBackend();
+    be.filter = (p) => p.endsWith("-shm");
+    const vfs = await registerVfs("iofault-shm-sticky", be);
+    const a = await Database.open(path, { journalMode: "wal", vfs, busyTimeoutMs: 250 });
+    a.exec("CREATE TABLE t(v TEXT)");
+    const b = await Database.open(path, { journalMode: "wal", busyTimeoutMs: 2000 });
+    b.get("SELECT count(*) FROM t");
+    be.arm({ op: "write", n: 1, kind: "io", sticky: true });
+    a.transaction(() => a.run("INSERT INTO t(v) VALUES ('a')")); // COMMIT returns: the frames are in the WAL
+    assert.ok(be.fired, "the fault fired");
+    // While A cannot publish it keeps the write lock: B must wait, not overwrite.
+    assert.throws(() => b.transaction(() => b.run("INSERT INTO t(v) VALUES ('too early')")), {
+      code: "database_locked",
+    });
+    const before = shmStats.poisoned;
+    try {
+      a.close();
+    } catch { /* the close reports the failed publish */ }
+    assert.equal(shmStats.poisoned, before + 1, "the closing connection marked the wal-index for a rebuild");
+    be.disarm();
+    b.transaction(() => b.run("INSERT INTO t(v) VALUES ('b')"));
+    assert.deepEqual(b.all("SELECT v FROM t ORDER BY v"), [{ v: "a" }, { v: "b" }]);
+    b.close();
+    const c = await Database.open(path, { journalMode: "wal" });
+    try {
+      assert.equal(c.integrityCheck(), "ok");
+      assert.deepEqual(c.all("SELECT v FROM t ORDER BY v"), [{ v: "a" }, { v: "b" }]);
+    } finally {
+      c.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

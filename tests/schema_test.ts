@@ -35,7 +35,11 @@ Deno.test("migrations: re-running is a no-op; a newer database is refused", asyn
 Deno.test("migrations: a failing migration leaves nothing behind", async () => {
   const dir = await Deno.makeTempDir();
   const db = await openBatonDatabase(`${dir}/f.db`);
-  const bad = [...migrations, { version: latestVersion + 1, name: "bad", sql: "CREATE TABLE ok_table(x); CREATE TABLE broken(" }];
+  const bad = [...migrations, {
+    version: latestVersion + 1,
+    name: "bad",
+    sql: "CREATE TABLE ok_table(x); CREATE TABLE broken(",
+  }];
   assert.throws(() => migrate(db, bad), { code: "migration_failed" });
   assert.equal(db.get<{ user_version: number }>("PRAGMA user_version")!.user_version, latestVersion);
   assert.equal(db.get("SELECT name FROM sqlite_schema WHERE name = 'ok_table'"), undefined);
@@ -50,8 +54,10 @@ Deno.test("migrations: several processes migrating one new database at once appl
     const db = await openBatonDatabase(${JSON.stringify(path)});
     db.close();
   `;
-  const procs = Array.from({ length: 4 }, () =>
-    new Deno.Command(Deno.execPath(), { args: ["eval", script], stderr: "piped", stdout: "null" }).output());
+  const procs = Array.from(
+    { length: 4 },
+    () => new Deno.Command(Deno.execPath(), { args: ["eval", script], stderr: "piped", stdout: "null" }).output(),
+  );
   for (const out of await Promise.all(procs)) {
     assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
   }

@@ -9,23 +9,31 @@ Deno.test("wrapper: parameters, types, RETURNING, transactions and savepoints", 
   const db = await Database.open(`${dir}/w.db`);
   db.exec("CREATE TABLE t(id INTEGER PRIMARY KEY, s TEXT, r REAL, b BLOB, big INTEGER)");
   const big = 2n ** 60n;
-  db.run("INSERT INTO t(s, r, b, big) VALUES (:s, :r, :b, :big)", { s: "héllo ✓", r: 1.5, b: new Uint8Array([1, 2, 3]), big });
+  db.run("INSERT INTO t(s, r, b, big) VALUES (:s, :r, :b, :big)", {
+    s: "héllo ✓",
+    r: 1.5,
+    b: new Uint8Array([1, 2, 3]),
+    big,
+  });
   const row = db.get<{ s: string; r: number; b: Uint8Array; big: bigint }>("SELECT * FROM t")!;
   assert.equal(row.s, "héllo ✓");
   assert.equal(row.r, 1.5);
   assert.deepEqual([...row.b], [1, 2, 3]);
   assert.equal(row.big, big);
-  assert.throws(() => db.transaction(() => {
-    db.run("INSERT INTO t(s) VALUES (?)", ["rolled back"]);
-    throw new Error("boom");
-  }), /boom/);
+  assert.throws(() =>
+    db.transaction(() => {
+      db.run("INSERT INTO t(s) VALUES (?)", ["rolled back"]);
+      throw new Error("boom");
+    }), /boom/);
   assert.equal(db.get<{ n: number }>("SELECT count(*) AS n FROM t")!.n, 1);
   db.transaction(() => {
     db.run("INSERT INTO t(s) VALUES ('outer')");
-    assert.throws(() => db.transaction(() => {
-      db.run("INSERT INTO t(s) VALUES ('inner')");
-      throw new Error("inner fails");
-    }));
+    assert.throws(() =>
+      db.transaction(() => {
+        db.run("INSERT INTO t(s) VALUES ('inner')");
+        throw new Error("inner fails");
+      })
+    );
   });
   assert.deepEqual(db.all<{ s: string }>("SELECT s FROM t ORDER BY id").map((r) => r.s), ["héllo ✓", "outer"]);
   const ret = db.get<{ id: number }>("UPDATE t SET s = 'x' WHERE s = 'outer' RETURNING id");

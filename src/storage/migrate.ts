@@ -32,7 +32,9 @@ export interface MigrationStep {
  */
 export function migrate(db: Database, steps: readonly MigrationStep[], now: () => number = Date.now): number[] {
   steps.forEach((s, i) => {
-    if (s.version !== i + 1) throw new BatonError("internal", `Migration ${s.name} has version ${s.version}, expected ${i + 1}`);
+    if (s.version !== i + 1) {
+      throw new BatonError("internal", `Migration ${s.name} has version ${s.version}, expected ${i + 1}`);
+    }
   });
   const latest = steps.length;
   const version = () => db.get<{ user_version: number }>("PRAGMA user_version")!.user_version;
@@ -53,7 +55,11 @@ export function migrate(db: Database, steps: readonly MigrationStep[], now: () =
     for (const step of steps.slice(from)) {
       try {
         db.exec(step.sql);
-        db.run("INSERT INTO baton_migrations(version, name, applied_at) VALUES (?, ?, ?)", [step.version, step.name, now()]);
+        db.run("INSERT INTO baton_migrations(version, name, applied_at) VALUES (?, ?, ?)", [
+          step.version,
+          step.name,
+          now(),
+        ]);
       } catch (e) {
         throw new BatonError(
           "migration_failed",

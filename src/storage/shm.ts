@@ -41,6 +41,12 @@ export const REGION_BYTES = 32768;
 const PAGE_BYTES = 4096;
 const PAGE_WORDS = PAGE_BYTES / 4;
 const PAGES_PER_REGION = REGION_BYTES / PAGE_BYTES;
+/** Word of the generation table saying "the wal-index must be rebuilt from the WAL". */
+const POISON = 1;
+/** First page-generation word of the table. */
+const GEN_BASE = 2;
+/** Bytes of the two copies of the WAL-index header at the start of region 0. */
+const WAL_HDR_BYTES = 96;
 
 /** `xShmLock` flag bits (not exported by sqlite-wasm's capi). */
 export const SHM_UNLOCK = 1, SHM_LOCK = 2, SHM_SHARED = 4, SHM_EXCLUSIVE = 8;
@@ -59,6 +65,8 @@ export interface ShmStats {
   refreshReads: number;
   /** Broken assumptions about how wal.c uses shared memory (must stay 0). */
   assumptionViolations: number;
+  /** Wal-indexes marked for a rebuild because a publish kept failing. */
+  poisoned: number;
 }
 
 /** Process-wide counters. */
@@ -68,6 +76,7 @@ export const shmStats: ShmStats = {
   publishes: 0,
   refreshReads: 0,
   assumptionViolations: 0,
+  poisoned: 0,
 };
 
 /** When true, every refresh without an exclusive lock verifies local == shadow. */
@@ -105,7 +114,10 @@ export class ShmConnection {
   #held = new Uint8Array(8);
   #exclCount = 0;
   #regions: Region[] = [];
-  #seen: number[] = [0];
+  /** seen[0]: global generation; seen[GEN_BASE + p]: page p's generation, as last synchronised. */
+  #seen: number[] = [0, 0];
+  /** Exclusive slots SQLite has released whose changes could not be published yet. */
+  #deferred = new Set<number>();
   #genBuf = new Uint8Array(4);
   #dirty = false;
   #dmsHeld = false;
@@ -172,7 +184,13 @@ export class ShmConnection {
       const fileSize = this.#shm.size();
       if (fileSize < need) {
         if (!extend) return 0;
-        this.#shm.truncate(need);
+        // Write real zeros (not a sparse ftruncate) so that running out of
+        // disk shows up here, before a transaction, and not later when a
+        // publish writes into a hole.
+        const zeros = new Uint8Array(PAGE_BYTES);
+        for (let off = fileSize - (fileSize % PAGE_BYTES); off < need; off += PAGE_BYTES) {
+          if (off >= fileSize) this.#shm.write(zeros, off);
+        }
       }
       // Map every region up to iRegion so page numbering stays dense.
       const first = this.#regions.length;
@@ -189,8 +207,9 @@ export class ShmConnection {
       // Record the generations the new regions now reflect.
       const gens = this.#readGens();
       for (let p = first * PAGES_PER_REGION; p < this.#regions.length * PAGES_PER_REGION; p++) {
-        this.#seen[p + 1] = gens[p + 1];
+        this.#seen[p + GEN_BASE] = gens[p + GEN_BASE];
       }
+      if (first === 0 && gens[POISON]) this.#forgetHeader(this.#mem.heap8u());
     } finally {
       this.#mutex.unlock();
     }
@@ -199,7 +218,7 @@ export class ShmConnection {
 
   /** Reads the generation table (global + one per mapped page). */
   #readGens(): Uint32Array {
-    const words = 1 + this.#regions.length * PAGES_PER_REGION;
+    const words = GEN_BASE + this.#regions.length * PAGES_PER_REGION;
     const buf = new Uint8Array(words * 4);
     const n = this.#mutex.read(buf, 0);
     if (n < buf.length) buf.fill(0, n);
@@ -246,15 +265,16 @@ export class ShmConnection {
       const heap = this.#mem.heap8u();
       const pages = this.#regions.length * PAGES_PER_REGION;
       for (let p = 0; p < pages; p++) {
-        if (gens[p + 1] !== this.#seen[p + 1]) {
+        if (gens[p + GEN_BASE] !== this.#seen[p + GEN_BASE]) {
           const local = this.#pageView(heap, p);
           if (shmChecks.verify) this.#verifyPage(local, this.#shadowView(p));
           this.#readPageFromFile(p, local);
           this.#shadowView(p).set(local);
-          this.#seen[p + 1] = gens[p + 1];
+          this.#seen[p + GEN_BASE] = gens[p + GEN_BASE];
           shmStats.refreshReads++;
         }
       }
+      if (gens[POISON]) this.#forgetHeader(heap);
       this.#seen[0] = gens[0];
     } finally {
       this.#mutex.unlock();
@@ -305,7 +325,7 @@ export class ShmConnection {
       for (let p = 0; p < pages; p++) {
         const local = this.#pageView(heap, p);
         const shadow = this.#shadowView(p);
-        const remote = gens[p + 1] !== this.#seen[p + 1];
+        const remote = gens[p + GEN_BASE] !== this.#seen[p + GEN_BASE];
         if (changed[ci] === p) {
           ci++;
           let lo = PAGE_WORDS, hi = -1;
@@ -331,15 +351,18 @@ export class ShmConnection {
           const bytes = new Uint8Array(local.buffer, local.byteOffset + lo * 4, (hi - lo + 1) * 4);
           this.#shm.write(bytes, p * PAGE_BYTES + lo * 4);
           shadow.set(local);
-          gens[p + 1] = (gens[p + 1] + 1) >>> 0;
-          this.#seen[p + 1] = gens[p + 1];
+          gens[p + GEN_BASE] = (gens[p + GEN_BASE] + 1) >>> 0;
+          this.#seen[p + GEN_BASE] = gens[p + GEN_BASE];
         } else if (remote) {
           this.#readPageFromFile(p, local);
           shadow.set(local);
-          this.#seen[p + 1] = gens[p + 1];
+          this.#seen[p + GEN_BASE] = gens[p + GEN_BASE];
           shmStats.refreshReads++;
         }
       }
+      // A connection that rebuilt the header (recovery holds WRITE) lifts a poison mark.
+      if (gens[POISON] && changed[0] === 0 && this.#held[0] === 2) gens[POISON] = 0;
+      else if (gens[POISON]) this.#forgetHeader(heap);
       gens[0] = (gens[0] + 1) >>> 0;
       this.#seen[0] = gens[0];
       this.#mutex.write(new Uint8Array(gens.buffer), 0);
@@ -347,6 +370,51 @@ export class ShmConnection {
     } finally {
       this.#mutex.unlock();
     }
+  }
+
+  /**
+   * Zeroes this connection's copy of the WAL-index header, so that SQLite
+   * finds it invalid and rebuilds the wal-index from the WAL (recovery).
+   */
+  #forgetHeader(heap: Uint8Array): void {
+    if (this.#regions.length === 0) return;
+    const ptr = this.#regions[0].ptr;
+    heap.fill(0, ptr, ptr + WAL_HDR_BYTES);
+    new Uint8Array(this.#regions[0].shadow.buffer, 0, WAL_HDR_BYTES).fill(0);
+  }
+
+  /**
+   * Marks the shared wal-index as needing a rebuild from the WAL: the last
+   * resort of a connection that must let go of a lock without having been
+   * able to publish what it changed under it.
+   */
+  #poison(): void {
+    this.#mutex.lockWait(true);
+    try {
+      const gens = this.#readGens();
+      gens[POISON] = 1;
+      gens[0] = (gens[0] + 1) >>> 0;
+      this.#mutex.write(new Uint8Array(gens.buffer, 0, GEN_BASE * 4), 0);
+      shmStats.poisoned++;
+    } finally {
+      this.#mutex.unlock();
+    }
+  }
+
+  /**
+   * Retries the publish that an earlier unlock could not do, then releases
+   * the slots it kept. Throws while the publish keeps failing.
+   */
+  #settle(): void {
+    if (this.#deferred.size === 0) return;
+    this.#publish();
+    for (const i of this.#deferred) {
+      this.#slots[i].unlock();
+      this.#held[i] = 0;
+      this.#exclCount--;
+    }
+    this.#deferred.clear();
+    this.#dirty = this.#exclCount > 0;
   }
 
   #sync(): void {
@@ -361,10 +429,28 @@ export class ShmConnection {
   /** xShmLock. Returns true when granted (or released), false for BUSY. */
   lock(ofst: number, n: number, flags: number): boolean {
     const excl = (flags & SHM_EXCLUSIVE) !== 0;
+    // A publish left over from a failed unlock comes first (throws while it fails).
+    this.#settle();
     if (flags & SHM_UNLOCK) {
       let hadExcl = false;
       for (let i = ofst; i < ofst + n; i++) if (this.#held[i] === 2) hadExcl = true;
-      if (hadExcl) this.#publish();
+      if (hadExcl) {
+        try {
+          this.#publish();
+        } catch (e) {
+          // SQLite ignores unlock errors and believes the slot released. Keep
+          // holding it (nobody may build on changes we could not publish) and
+          // retry at the next call; shared slots can go.
+          for (let i = ofst; i < ofst + n; i++) {
+            if (this.#held[i] === 2) this.#deferred.add(i);
+            else if (this.#held[i] === 1) {
+              this.#slots[i].unlock();
+              this.#held[i] = 0;
+            }
+          }
+          throw e;
+        }
+      }
       for (let i = ofst; i < ofst + n; i++) {
         if (this.#held[i] !== 0) {
           if (this.#held[i] === 2) this.#exclCount--;
@@ -375,46 +461,67 @@ export class ShmConnection {
       this.#dirty = this.#exclCount > 0;
       return true;
     }
-    for (let i = ofst; i < ofst + n; i++) {
-      if (this.#held[i] !== 0) {
-        // wal.c never re-locks a slot it holds; converting a flock in place
-        // could silently drop it, so refuse and count it.
-        shmStats.assumptionViolations++;
-        this.#releaseRange(ofst, i);
-        return false;
+    let got = ofst;
+    try {
+      for (let i = ofst; i < ofst + n; i++) {
+        if (this.#held[i] !== 0) {
+          // wal.c never re-locks a slot it holds; converting a flock in place
+          // could silently drop it, so refuse and count it.
+          shmStats.assumptionViolations++;
+          this.#releaseRange(ofst, got);
+          return false;
+        }
+        if (!this.#slots[i].tryLock(excl)) {
+          this.#releaseRange(ofst, got);
+          this.#sync();
+          return false;
+        }
+        this.#held[i] = excl ? 2 : 1;
+        got = i + 1;
       }
-      if (!this.#slots[i].tryLock(excl)) {
-        this.#releaseRange(ofst, i);
-        this.#sync();
-        return false;
-      }
-      this.#held[i] = excl ? 2 : 1;
+      this.#sync();
+    } catch (e) {
+      // Never leave a slot held that SQLite believes it failed to get.
+      this.#releaseRange(ofst, got);
+      throw e;
     }
     if (excl) {
       if (ofst <= WAL_RECOVER_SLOT && WAL_RECOVER_SLOT < ofst + n) shmStats.walRecoveries++;
-      this.#sync();
       this.#exclCount += n;
       this.#dirty = true;
-    } else {
-      this.#sync();
     }
     return true;
   }
 
   #releaseRange(from: number, to: number): void {
     for (let j = from; j < to; j++) {
-      this.#slots[j].unlock();
+      if (this.#held[j] === 0) continue;
       this.#held[j] = 0;
+      try {
+        this.#slots[j].unlock();
+      } catch { /* closing the handle releases it at the latest */ }
     }
   }
 
   /** xShmBarrier. */
   barrier(): void {
+    this.#settle();
     if (!this.#dirty) this.#refresh();
   }
 
   /** xShmUnmap: frees the regions and closes the helper files (never deletes them). */
   unmap(): void {
+    if (this.#deferred.size > 0) {
+      try {
+        this.#settle();
+      } catch {
+        // Closing releases the locks: make everyone rebuild the wal-index
+        // from the WAL rather than build on a header missing our commit.
+        try {
+          this.#poison();
+        } catch { /* nothing more can be done; the error was reported at unlock */ }
+      }
+    }
     for (const r of this.#regions) this.#mem.dealloc(r.ptr);
     this.#regions = [];
     for (const f of this.#slots) f.close();

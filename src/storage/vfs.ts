@@ -352,7 +352,12 @@ export function installVfs(sqlite3: Sqlite3, name: string, io: IoBackend = denoB
           handle = io.open(path, { write, create, createNew });
         } catch (e) {
           if (write && !create && e instanceof Deno.errors.PermissionDenied) {
-            handle = io.open(path, { write: false, create: false });
+            try {
+              handle = io.open(path, { write: false, create: false });
+            } catch (e2) {
+              for (const h of lockFiles?.files ?? []) h.close();
+              throw e2;
+            }
             write = false;
           } else {
             for (const h of lockFiles?.files ?? []) h.close();

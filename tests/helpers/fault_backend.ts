@@ -34,6 +34,8 @@ export interface FaultPlan {
   n: number;
   /** What to do. */
   kind: FaultKind;
+  /** Keep failing every matching operation after the n-th, until disarmed. */
+  sticky?: boolean;
 }
 
 /** Where and how the fault fired. */
@@ -90,8 +92,8 @@ export class FaultBackend implements IoBackend {
     if (!this.filter(path)) return undefined;
     const n = ++this.counts[op];
     const p = this.plan;
-    if (p && !this.fired && p.op === op && p.n === n) {
-      this.fired = { ...p, path };
+    if (p && p.op === op && (this.fired ? p.sticky : p.n === n)) {
+      this.fired ??= { ...p, path };
       return p;
     }
     return undefined;

@@ -143,6 +143,8 @@ export interface CrashReport {
   appliedOps: number;
   /** Data files whose surviving content differs from what the process last saw. */
   filesDiverged: string[];
+  /** Pending (unsynced) writes per data file at the crash. */
+  pendingWrites: Record<string, number>;
 }
 
 /** Operation counters. */
@@ -231,10 +233,13 @@ export class PowerLossBackend implements IoBackend {
       tornWrites: 0,
       appliedOps: 0,
       filesDiverged: [],
+      pendingWrites: {},
     };
     const out = new Map<string, Inode>();
     for (const [path, inode] of this.#files) {
       const img = inode.durable.clone();
+      const writes = inode.pending.filter((op) => op.kind === "write").length;
+      if (writes > 0 && !isCoordination(path)) report.pendingWrites[path] = writes;
       for (const op of inode.pending) {
         report.pendingOps++;
         const fate = policy === "keep-all" ? 0.5 : policy === "drop-all" ? 0 : rng();

@@ -247,7 +247,7 @@ export async function runTorture(o: TortureOptions): Promise<TortureReport> {
         } catch { /* torn last line of a killed process */ }
       }
     }
-    if (last) for (const k of Object.keys(counters) as (keyof typeof counters)[]) counters[k] += last[k] ?? 0;
+    if (last) { for (const k of Object.keys(counters) as (keyof typeof counters)[]) counters[k] += last[k] ?? 0; }
   }
 
   // Verify through Baton.

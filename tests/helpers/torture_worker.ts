@@ -36,8 +36,7 @@ shmChecks.verify = true;
 const log = Deno.openSync(logPath, { append: true, create: true, write: true });
 const enc = new TextEncoder();
 const write = (line: string) => log.writeSync(enc.encode(line + "\n"));
-const stats = () =>
-  write(`S ${JSON.stringify({ ...shmStats, hotJournalLocks: vfsStats.hotJournalLocks })}`);
+const stats = () => write(`S ${JSON.stringify({ ...shmStats, hotJournalLocks: vfsStats.hotJournalLocks })}`);
 const stopped = () => {
   try {
     Deno.statSync(stopFile);
