@@ -88,7 +88,18 @@ export class BatonError extends Error {
   }
 }
 
-/** Formats a location as `file:line:column (field)` for messages. */
+/**
+ * Formats a location as `file:line:column (field)` for messages.
+ *
+ * @param loc the location, if any
+ * @returns the text, empty when there is no location
+ * @example
+ * ```ts
+ * import { formatLocation } from "./errors.ts";
+ * console.assert(formatLocation({ file: ".workflow/config.yaml", line: 3, field: "database.path" }) ===
+ *   ".workflow/config.yaml:3 (database.path)");
+ * ```
+ */
 export function formatLocation(loc: ErrorLocation | undefined): string {
   if (!loc) return "";
   let s = loc.file ?? "";

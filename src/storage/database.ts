@@ -4,11 +4,12 @@
  *
  * @module
  */
-import { latestVersion, migrations } from "../schema/mod.ts";
+import { latestVersion as schemaVersion, migrations } from "../schema/mod.ts";
 import { migrate } from "./migrate.ts";
 import { Database, type OpenOptions } from "./sqlite.ts";
 
-export { latestVersion };
+/** The schema version a fully migrated Baton database has. */
+export const latestVersion: number = schemaVersion;
 
 /**
  * Opens (creating if needed) a Baton database and migrates it to the latest schema.
@@ -17,6 +18,13 @@ export { latestVersion };
  * @param options journal mode, busy timeout...
  * @returns the open, migrated database
  * @throws {BatonError} `database_*` when the file cannot be used, `migration_failed`
+ * @example
+ * ```ts
+ * import { latestVersion, openBatonDatabase } from "../../mod.ts";
+ * const db = await openBatonDatabase(`${await Deno.makeTempDir()}/baton.db`);
+ * console.assert(db.get<{ user_version: number }>("PRAGMA user_version")!.user_version === latestVersion);
+ * db.close();
+ * ```
  */
 export async function openBatonDatabase(path: string, options: OpenOptions = {}): Promise<Database> {
   const db = await Database.open(path, options);

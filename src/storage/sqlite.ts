@@ -198,7 +198,20 @@ export function sqliteError(rc: number, message: string, path?: string): BatonEr
   return new BatonError(code, `${message}${where}`, { details: { sqliteCode: rc } });
 }
 
-/** A prepared statement. Reuse it; the database caches them by SQL text. */
+/**
+ * A prepared statement. Reuse it; the database caches them by SQL text.
+ *
+ * @example
+ * ```ts
+ * import { Database } from "../../mod.ts";
+ * const db = await Database.open(`${await Deno.makeTempDir()}/s.db`);
+ * db.exec("CREATE TABLE t(x)");
+ * const insert = db.prepare("INSERT INTO t VALUES (?)");
+ * for (const x of [1, 2, 3]) insert.run([x]);
+ * console.assert(db.prepare("SELECT sum(x) AS s FROM t").get<{ s: number }>()!.s === 6);
+ * db.close();
+ * ```
+ */
 export class Statement {
   #db: Database;
   #p: number;
@@ -388,7 +401,23 @@ const decoder = new TextDecoder();
 const backoffMs = (n: number) => Math.min(4, 0.5 * 1.5 ** n);
 const encoder = new TextEncoder();
 
-/** One connection to a database file through the Baton VFS. */
+/**
+ * One connection to a database file through the Baton VFS. Open as many as
+ * needed, in as many processes as needed: they coordinate through the file.
+ *
+ * @example
+ * ```ts
+ * import { Database } from "../../mod.ts";
+ * const path = `${await Deno.makeTempDir()}/d.db`;
+ * const a = await Database.open(path);
+ * const b = await Database.open(path);
+ * a.exec("CREATE TABLE t(x)");
+ * a.transaction(() => a.run("INSERT INTO t VALUES (?)", [42]));
+ * console.assert(b.get<{ x: number }>("SELECT x FROM t")!.x === 42);
+ * a.close();
+ * b.close();
+ * ```
+ */
 export class Database {
   /** The sqlite3 namespace. */
   readonly sqlite3: Sqlite3;
