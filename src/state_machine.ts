@@ -58,7 +58,13 @@ const T: Record<PhaseStatus, Partial<Record<PhaseStatus, TransitionCause[]>>> = 
     awaiting_review: ["resolve"],
     completed: ["resolve"], // import: the ticket is already past this phase
   },
-  blocked: { available: ["unblock"], pending: ["rework"], completed: ["resolve"], skipped: ["resolve"] },
+  blocked: {
+    available: ["unblock"],
+    awaiting_review: ["unblock"],
+    pending: ["rework"],
+    completed: ["resolve"],
+    skipped: ["resolve"],
+  },
   available: {
     claimed: ["claim"],
     blocked: ["block"],

@@ -6,6 +6,7 @@
  * @module
  */
 import m001 from "./001_meta.ts";
+import m002 from "./002_engine.ts";
 
 /** One migration. */
 export interface Migration {
@@ -18,7 +19,7 @@ export interface Migration {
 }
 
 /** Every migration, in order. */
-export const migrations: readonly Migration[] = [m001];
+export const migrations: readonly Migration[] = [m001, m002];
 
 /** The schema version a fully migrated database has. */
 export const latestVersion: number = migrations.at(-1)!.version;
