@@ -2,27 +2,32 @@
  * Baton: many AI coding agents on one repository's backlog, without stepping
  * on each other, with humans in control of the review gates.
  *
- * This release ships the storage foundation: WASM SQLite on real files,
- * shared safely by many processes (WAL by default, rollback journal on
- * request), with migrations and coded errors. The workflow engine
- * (`openEngine`) builds on it.
+ * Tickets stay markdown files; Baton keeps the coordination state (which
+ * phase of which ticket is available, who holds it, gates, dependencies, an
+ * audit trail) in one SQLite database in the repository, shared safely by
+ * every agent process. Each repository describes its workflow in `.workflow/`.
  *
- * @example Quick start: open a database shared by many processes
+ * @example Quick start: a ticket from claim to a human gate
  * ```ts
- * import { openBatonDatabase } from "./mod.ts";
+ * import { openEngine } from "./mod.ts";
  *
- * const dir = await Deno.makeTempDir();
- * const db = await openBatonDatabase(`${dir}/baton.db`);
- * db.exec("CREATE TABLE work(id INTEGER PRIMARY KEY, claimed_by TEXT)");
- * db.run("INSERT INTO work(id) VALUES (1), (2)");
- * const claimed = db.transaction(() =>
- *   db.get<{ id: number }>(
- *     "UPDATE work SET claimed_by = ? WHERE id = (SELECT id FROM work WHERE claimed_by IS NULL LIMIT 1) RETURNING id",
- *     ["agent-1"],
- *   )
+ * const repo = await Deno.makeTempDir();
+ * await Deno.mkdir(`${repo}/.workflow`);
+ * await Deno.writeTextFile(
+ *   `${repo}/.workflow/phases.yaml`,
+ *   "phases:\n  - {name: Design, agent_type: designer}\n  - {name: Design Review, agent_type: null}\n",
  * );
- * console.assert(claimed?.id === 1);
- * db.close();
+ * const engine = await openEngine(repo);
+ * engine.upsertTicket({ id: "0001", title: "Add a cache" });
+ *
+ * const claim = engine.claimNext({ agentId: "agent-1", capabilities: ["designer"] })!;
+ * engine.start(claim.phase.id, { agentId: "agent-1", token: claim.token });
+ * engine.complete(claim.phase.id, { agentId: "agent-1", token: claim.token, summary: "design.md written" });
+ *
+ * const [gate] = engine.gates(); // Design Review waits for a human
+ * engine.approveGate(gate.id, { actor: { kind: "human", name: "dana" } });
+ * console.assert(engine.ticket("0001").status === "completed");
+ * engine.close();
  * ```
  *
  * @module
@@ -40,3 +45,31 @@ export {
   Statement,
 } from "./src/storage/sqlite.ts";
 export { latestVersion, openBatonDatabase } from "./src/storage/database.ts";
+export {
+  type Actor,
+  type AuditEntry,
+  type BlockedItem,
+  type Claim,
+  type Dependency,
+  type DependencyType,
+  Engine,
+  type EngineOptions,
+  type Gate,
+  openEngine,
+  type Phase,
+  type TicketDetail,
+  type TicketInput,
+} from "./src/engine.ts";
+export {
+  type BatonConfig,
+  type Condition,
+  findRepoRoot,
+  loadWorkflowConfig,
+  type MetadataField,
+  parseConfig,
+  parsePhases,
+  type PhaseDef,
+  type Workflow,
+  type WorkflowConfig,
+} from "./src/config.ts";
+export { canTransition, conditionHolds, PHASE_STATUSES, type PhaseStatus, truthy } from "./src/state_machine.ts";
