@@ -361,13 +361,14 @@ export class Engine {
       this.#audit(now, actor, "ticket.created", { type: "ticket", id: input.id, ticket: input.id }, null, "active", {
         title: input.title,
       });
-      this.#seed(now, input, meta, actor);
+      this.#seed(now, input, meta, this.#rank(priority), actor);
     } else {
       this.db.run(
         `UPDATE tickets SET title = ?, path = ?, priority = ?, priority_rank = ?, metadata = ?, content_hash = ?,
            parent_id = ?, updated_at = ? WHERE id = ?`,
         [...params, input.id],
       );
+      this.db.run("UPDATE phases SET priority_rank = ? WHERE ticket_id = ?", [this.#rank(priority), input.id]);
       this.#audit(now, actor, "ticket.updated", { type: "ticket", id: input.id, ticket: input.id }, null, null, {
         title: input.title,
       });
@@ -377,7 +378,7 @@ export class Engine {
     this.#resolveTicket(now, input.id, actor);
   }
 
-  #seed(now: number, input: TicketInput, meta: Metadata, actor: Actor): void {
+  #seed(now: number, input: TicketInput, meta: Metadata, rank: number, actor: Actor): void {
     const phases = this.cfg.workflow.phases;
     // Everything up to the last phase said to be done counts as done.
     let doneThrough = -1;
@@ -392,9 +393,18 @@ export class Engine {
       if (!conditionHolds(def.condition, meta)) status = "skipped";
       else if (def.order <= doneThrough) status = "completed";
       const r = this.db.run(
-        `INSERT INTO phases(ticket_id, name, seq, parallel_group, agent_type, status, completed_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)`,
-        [input.id, def.name, def.order, def.group ?? null, def.agentType, status, status === "completed" ? now : null],
+        `INSERT INTO phases(ticket_id, name, seq, parallel_group, agent_type, priority_rank, status, completed_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        [
+          input.id,
+          def.name,
+          def.order,
+          def.group ?? null,
+          def.agentType,
+          rank,
+          status,
+          status === "completed" ? now : null,
+        ],
       );
       ids.set(def.name, r.lastInsertRowid);
       this.#audit(
@@ -848,15 +858,22 @@ export class Engine {
       const full = this.#typesAtCapacity();
       const types = req.capabilities.filter((c) => !full.has(c));
       let claim: Claim | null = null;
-      if (types.length) {
+      // The best candidate of each capability is one index probe; pick the best of those.
+      let best: R | undefined;
+      for (const type of types) {
         const row = this.db.get<R>(
-          `SELECT ${PHASE_COLS} FROM phases p JOIN tickets t ON t.id = p.ticket_id
-           WHERE p.status = 'available' AND p.agent_type IN (SELECT value FROM json_each(?))
-           ORDER BY t.priority_rank, t.id, p.seq LIMIT 1`,
-          [JSON.stringify(types)],
+          `SELECT ${PHASE_COLS}, p.priority_rank FROM phases p INDEXED BY phases_queue
+           WHERE p.status = 'available' AND p.agent_type = ?
+           ORDER BY p.priority_rank, p.ticket_id, p.seq LIMIT 1`,
+          [type],
         );
-        if (row) claim = this.#claimRow(now, req.agentId, row);
+        if (
+          row && (!best || row.priority_rank < best.priority_rank ||
+            (row.priority_rank === best.priority_rank &&
+              (row.ticket_id < best.ticket_id || (row.ticket_id === best.ticket_id && row.seq < best.seq))))
+        ) best = row;
       }
+      if (best) claim = this.#claimRow(now, req.agentId, best);
       this.#remember(now, req.idempotencyKey, req.agentId, claim);
       return claim;
     });
@@ -1484,8 +1501,8 @@ export class Engine {
    */
   queue(agentType: string): Phase[] {
     return this.db.all<R>(
-      `SELECT ${PHASE_COLS} FROM phases p JOIN tickets t ON t.id = p.ticket_id
-       WHERE p.status = 'available' AND p.agent_type = ? ORDER BY t.priority_rank, t.id, p.seq`,
+      `SELECT ${PHASE_COLS} FROM phases p WHERE p.status = 'available' AND p.agent_type = ?
+       ORDER BY p.priority_rank, p.ticket_id, p.seq`,
       [agentType],
     ).map(toPhase);
   }

@@ -150,3 +150,36 @@ Deno.test("bad files: not a database, truncated, read-only, unlockable — coded
     }
   });
 });
+
+Deno.test("WAL writer queue: writers line up on X-lock/writer; a nested second connection fails instead of hanging", async () => {
+  const dir = await tmp();
+  const path = `${dir}/q.db`;
+  const a = await Database.open(path, { busyTimeoutMs: 200 });
+  const b = await Database.open(path, { busyTimeoutMs: 200 });
+  a.exec("CREATE TABLE t(x)");
+  a.transaction(() => a.run("INSERT INTO t VALUES (1)"));
+  assert.ok(listing(`${path}-lock`).includes("writer"));
+  // While this process holds the queue, another process's writer waits (blocking) and then proceeds.
+  const script = `
+    import { Database } from ${JSON.stringify(new URL("../src/storage/sqlite.ts", import.meta.url).href)};
+    const db = await Database.open(${JSON.stringify(path)});
+    db.transaction(() => db.run("INSERT INTO t VALUES (3)"));
+    db.close();
+  `;
+  let child: Promise<Deno.CommandOutput> | undefined;
+  const t0 = performance.now();
+  a.transaction(() => {
+    a.run("INSERT INTO t VALUES (2)");
+    child = new Deno.Command(Deno.execPath(), { args: ["eval", script], stderr: "piped" }).output();
+    // The same thread cannot wait for itself: b skips the queue and gets SQLite's verdict.
+    assert.throws(() => b.transaction(() => b.run("INSERT INTO t VALUES (99)")), { code: "database_locked" });
+    const until = performance.now() + 300;
+    while (performance.now() < until) { /* hold the write lock while the child starts and queues */ }
+  });
+  const out = await child!;
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  assert.ok(performance.now() - t0 >= 300);
+  assert.deepEqual(a.all<{ x: number }>("SELECT x FROM t ORDER BY x").map((r) => r.x), [1, 2, 3]);
+  a.close();
+  b.close();
+});

@@ -25,6 +25,7 @@ CREATE TABLE phases (
   seq              INTEGER NOT NULL,
   parallel_group   TEXT,
   agent_type       TEXT,                     -- NULL: a human gate
+  priority_rank    INTEGER NOT NULL,         -- copy of the ticket's, so the claim order is one index scan
   status           TEXT NOT NULL CHECK (status IN ('pending', 'blocked', 'available', 'claimed', 'running',
                      'waiting_retry', 'awaiting_review', 'completed', 'failed', 'skipped')),
   claimed_by       TEXT,
@@ -44,7 +45,7 @@ CREATE TABLE phases (
   rework_notes     TEXT,
   UNIQUE (ticket_id, name)
 ) STRICT;
-CREATE INDEX phases_queue ON phases(status, agent_type);
+CREATE INDEX phases_queue ON phases(status, agent_type, priority_rank, ticket_id, seq);
 CREATE INDEX phases_holder ON phases(claimed_by) WHERE claimed_by IS NOT NULL;
 CREATE INDEX phases_lease ON phases(lease_expires_at) WHERE lease_expires_at IS NOT NULL;
 CREATE INDEX phases_retry ON phases(retry_at) WHERE retry_at IS NOT NULL;
