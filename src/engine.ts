@@ -741,6 +741,14 @@ export class Engine {
     });
   }
 
+  /** Per-phase lease lengths in ms, as JSON for SQL. */
+  get #leaseOverrides(): string {
+    return (this.#leaseJson ??= JSON.stringify(
+      Object.fromEntries(Object.entries(this.cfg.config.leases.per_phase).map(([k, v]) => [k, v * 60_000])),
+    ));
+  }
+  #leaseJson?: string;
+
   #leaseMs(phaseName: string): number {
     const minutes = this.cfg.config.leases.per_phase[phaseName] ?? this.cfg.config.leases.default_minutes ??
       this.cfg.config.agents.stale_timeout_minutes;
@@ -750,14 +758,12 @@ export class Engine {
   /** Refreshes an agent's heartbeat and extends the leases it holds. */
   #touch(now: number, agentId: string): void {
     this.db.run("UPDATE agents SET last_heartbeat = ?, status = 'active' WHERE id = ?", [now, agentId]);
-    for (
-      const r of this.db.all<R>(
-        "SELECT id, name FROM phases WHERE claimed_by = ? AND status IN ('claimed', 'running')",
-        [agentId],
-      )
-    ) {
-      this.db.run("UPDATE phases SET lease_expires_at = ? WHERE id = ?", [now + this.#leaseMs(r.name), r.id]);
-    }
+    // One statement: each held phase's lease from its own length (per-phase overrides).
+    this.db.run(
+      `UPDATE phases SET lease_expires_at = ?1 + coalesce((SELECT value FROM json_each(?2) WHERE key = phases.name), ?3)
+       WHERE claimed_by = ?4 AND status IN ('claimed', 'running')`,
+      [now, this.#leaseOverrides, this.#leaseMs(""), agentId],
+    );
   }
 
   #implicit(now: number, agentId: string): void {
@@ -976,11 +982,15 @@ export class Engine {
       last_progress_at: now,
       retry_at: null,
     }, { attempt: row.attempts + 1 });
-    const phase = toPhase(this.#phaseRow(row.id));
-    const t = this.db.get<R>("SELECT id, title, priority, path FROM tickets WHERE id = ?", [row.ticket_id])!;
+    const r = this.db.get<R>(
+      `SELECT ${PHASE_COLS}, t.title AS t_title, t.priority AS t_priority, t.path AS t_path
+       FROM phases p JOIN tickets t ON t.id = p.ticket_id WHERE p.id = ?`,
+      [row.id],
+    )!;
+    const phase = toPhase(r);
     return {
       phase,
-      ticket: { id: t.id, title: t.title, priority: t.priority, path: t.path },
+      ticket: { id: r.ticket_id, title: r.t_title, priority: r.t_priority, path: r.t_path },
       token,
       leaseExpiresAt: lease,
       reworkNotes: phase.reworkNotes,
@@ -1009,7 +1019,8 @@ export class Engine {
 
   /** Loads a held phase, checking holder and fencing token. */
   #held(phaseId: number, agentId: string, token: string, action: string): R {
-    const row = this.#phaseRow(phaseId);
+    const row = this.db.get<R>(`SELECT ${PHASE_COLS}, p.claim_token FROM phases p WHERE p.id = ?`, [phaseId]);
+    if (!row) throw new BatonError("not_found", `Phase ${phaseId} does not exist`);
     if (row.status !== "claimed" && row.status !== "running") {
       throw new BatonError(
         "invalid_transition",
@@ -1026,8 +1037,7 @@ export class Engine {
         },
       );
     }
-    const tok = this.db.get<{ claim_token: string }>("SELECT claim_token FROM phases WHERE id = ?", [phaseId])!;
-    if (tok.claim_token !== token) {
+    if (row.claim_token !== token) {
       throw new BatonError(
         "stale_token",
         `Cannot ${action} ${what(row.name, row.ticket_id)}: the claim token is not the current one`,
