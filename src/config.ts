@@ -16,9 +16,9 @@ import { BatonError, type ErrorLocation } from "./errors.ts";
 // ---------------------------------------------------------------------------
 // config.yaml
 
-const positiveInt = v.pipe(v.number(), v.integer(), v.minValue(1));
-const nonNegative = v.pipe(v.number(), v.minValue(0));
-const nonEmpty = v.pipe(v.string(), v.minLength(1));
+const positiveInt: v.GenericSchema<number> = v.pipe(v.number(), v.integer(), v.minValue(1));
+const nonNegative: v.GenericSchema<number> = v.pipe(v.number(), v.minValue(0));
+const nonEmpty: v.GenericSchema<string> = v.pipe(v.string(), v.minLength(1));
 
 const AgentTypeSchema = v.strictObject({
   command: v.optional(nonEmpty),
@@ -109,8 +109,41 @@ const ConfigSchema = v.strictObject({
   ),
 });
 
+/** One agent type in `agents.registry`. */
+export interface AgentTypeConfig {
+  /** Command that starts an agent of this type (for supervisors). */
+  command?: string;
+  /** Its arguments. */
+  args: string[];
+  /** At most this many phases of this type held at once. */
+  max_concurrent?: number;
+}
+
 /** The validated `config.yaml`, every default filled in. */
-export type BatonConfig = v.InferOutput<typeof ConfigSchema>;
+export interface BatonConfig {
+  database: { path: string; journal_mode: "wal" | "truncate" | "delete"; busy_timeout_ms: number };
+  tickets: { directory: string; pattern: string; id_regex: string; status_map: Record<string, string | null> };
+  agents: {
+    stale_timeout_minutes: number;
+    heartbeat_implicit: boolean;
+    registry: Record<string, AgentTypeConfig>;
+  };
+  file_conflicts: { mode: "advisory" | "blocking" };
+  markdown_sync: { mode: "realtime" | "batch" | "off"; write_status: boolean; write_workflow_log: boolean };
+  priority_order: string[];
+  retry: { max_attempts: number; backoff_seconds: number; backoff_multiplier: number };
+  leases: { default_minutes?: number; per_phase: Record<string, number> };
+  gates: { max_revisions: number; allow_agents: boolean };
+  dependencies: { milestones: { design?: string[]; implementation?: string[] } };
+  stall_timeout_minutes: number;
+  context: { always_include: string[]; budget_bytes: number };
+}
+
+// Compile-time proof that the schema and the interface describe the same thing.
+const _configMatches: v.InferOutput<typeof ConfigSchema> extends BatonConfig
+  ? BatonConfig extends v.InferOutput<typeof ConfigSchema> ? true : never
+  : never = true;
+void _configMatches;
 
 // ---------------------------------------------------------------------------
 // phases.yaml
@@ -122,7 +155,13 @@ const ConditionSchema = v.union([
 ]);
 
 /** A condition on ticket metadata deciding whether a phase applies. */
-export type Condition = v.InferOutput<typeof ConditionSchema>;
+export type Condition =
+  | { field: string; value: string | number | boolean }
+  | { field: string; contains: string }
+  | { field: string; has_multiple: boolean };
+
+const _conditionMatches: v.InferOutput<typeof ConditionSchema> extends Condition ? true : never = true;
+void _conditionMatches;
 
 const PhaseSchema = v.strictObject({
   name: nonEmpty,
@@ -141,7 +180,21 @@ const MetadataFieldSchema = v.strictObject({
 });
 
 /** How one metadata field is extracted and typed. */
-export type MetadataField = v.InferOutput<typeof MetadataFieldSchema>;
+export interface MetadataField {
+  /** Field name in Baton (e.g. `priority`). */
+  field: string;
+  /** How its value is typed. */
+  type: "boolean" | "list" | "enum" | "integer" | "string";
+  /** Value when the ticket says nothing. */
+  default?: string | number | boolean | string[];
+  /** Allowed values of an enum. */
+  values?: string[];
+  /** The label in the markdown (e.g. `Priority`). */
+  markdown_key?: string;
+}
+
+const _fieldMatches: v.InferOutput<typeof MetadataFieldSchema> extends MetadataField ? true : never = true;
+void _fieldMatches;
 
 const FlatLayoutSchema = v.strictObject({
   phases: v.pipe(v.array(PhaseSchema), v.minLength(1)),
