@@ -46,23 +46,24 @@ async function seeded(n: number) {
 
 // 2. claimNext latency at 200 and 10,000 tickets.
 for (const n of [200, 10_000]) {
-  const { engine } = await seeded(n);
+  const { engine } = await seeded(n + 10);
   const lat: number[] = [];
   const claims = Math.min(n, 1000);
-  for (let i = 0; i < claims; i++) {
+  const warmUp = 10; // the first claims prepare the engine's SQL statements: not timed
+  for (let i = 0; i < claims + warmUp; i++) {
     const t = performance.now();
     const agentId = `a${i % 8}`;
     const c = engine.claimNext({ agentId, capabilities: ["designer"] });
-    lat.push(performance.now() - t);
+    if (i >= warmUp) lat.push(performance.now() - t);
     if (!c) throw new Error("ran out of work");
     // Agents work one phase at a time: finish it (not timed) before the next claim.
     engine.complete(c.phase.id, { agentId, token: c.token });
   }
   lat.sort((a, b) => a - b);
   console.log(
-    `claimNext with ${n.toLocaleString("en")} tickets (${claims} claims): p50 ${ms(pct(lat, 0.5))}, p99 ${
-      ms(pct(lat, 0.99))
-    } (Python at 200: p50 0.26 ms, p99 1.04 ms)`,
+    `claimNext with ${n.toLocaleString("en")} tickets (${claims} claims after ${warmUp} untimed): p50 ${
+      ms(pct(lat, 0.5))
+    }, p99 ${ms(pct(lat, 0.99))} (Python at 200: p50 0.26 ms, p99 1.04 ms)`,
   );
   engine.close();
 }
