@@ -1,7 +1,7 @@
 -- Baton's database schema: the readable snapshot of every migration in
 -- src/schema/ applied in order (tests/schema_test.ts proves they agree).
 -- Never edit this file alone: add a migration, then update this snapshot.
--- Schema version (PRAGMA user_version): 2
+-- Schema version (PRAGMA user_version): 3
 
 CREATE TABLE baton_migrations (
   version    INTEGER PRIMARY KEY,
@@ -143,3 +143,16 @@ CREATE TABLE file_declarations (
   released_at INTEGER
 ) STRICT;
 CREATE INDEX file_declarations_active ON file_declarations(phase_id) WHERE released_at IS NULL;
+
+-- 003_coordination: claim contention counters
+-- Claim attempts that came back empty-handed, per day (UTC) and agent type:
+-- nothing available, or the phase asked for was held by someone else.
+CREATE TABLE claim_misses (
+  day        TEXT    NOT NULL,               -- YYYY-MM-DD, UTC
+  agent_type TEXT    NOT NULL,
+  empty      INTEGER NOT NULL DEFAULT 0,
+  conflicts  INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (day, agent_type)
+) STRICT, WITHOUT ROWID;
+
+CREATE INDEX phases_completed ON phases(completed_at) WHERE completed_at IS NOT NULL;

@@ -16,6 +16,7 @@ import { loadWorkflowConfig, type PhaseDef, type WorkflowConfig } from "./config
 import { checkTransition, conditionHolds, DONE, type Metadata, type PhaseStatus } from "./state_machine.ts";
 import { openBatonDatabase } from "./storage/database.ts";
 import type { Database, JournalMode } from "./storage/sqlite.ts";
+import { computeMetrics, findStalled, type Metrics, recordMiss, type Stalled } from "./metrics.ts";
 
 /** Who acts: a human (by name) or an agent (by id). A bare string is an agent id. */
 export type Actor = { kind: "human"; name: string } | { kind: "agent"; id: string } | string;
@@ -208,6 +209,22 @@ function toGate(r: R): Gate {
     decidedBy: r.decided_by,
     notes: r.notes,
     revision: r.revision,
+  };
+}
+
+function toAudit(r: R): AuditEntry {
+  return {
+    id: r.id,
+    at: r.at,
+    actor: r.actor,
+    action: r.action,
+    entityType: r.entity_type,
+    entityId: r.entity_id,
+    ticketId: r.ticket_id,
+    oldState: r.old_state,
+    newState: r.new_state,
+    details: r.details ? JSON.parse(r.details) : null,
+    correlationId: r.correlation_id,
   };
 }
 
@@ -880,6 +897,7 @@ export class Engine {
         ) best = row;
       }
       if (best) claim = this.#claimRow(now, req.agentId, best);
+      else recordMiss(this.db, now, req.capabilities, "empty");
       this.#remember(now, req.idempotencyKey, req.agentId, claim);
       return claim;
     });
@@ -893,6 +911,18 @@ export class Engine {
    * @throws {BatonError} `not_found`, `claim_conflict` (held by another agent), `invalid_transition`
    */
   claim(phaseId: number, req: { agentId: string; capabilities?: string[]; idempotencyKey?: string }): Claim {
+    try {
+      return this.#claimOne(phaseId, req);
+    } catch (e) {
+      if (e instanceof BatonError && e.code === "claim_conflict") {
+        const type = this.db.get<{ agent_type: string }>("SELECT agent_type FROM phases WHERE id = ?", [phaseId]);
+        if (type?.agent_type) this.#tx((now) => recordMiss(this.db, now, [type.agent_type], "conflicts"));
+      }
+      throw e;
+    }
+  }
+
+  #claimOne(phaseId: number, req: { agentId: string; capabilities?: string[]; idempotencyKey?: string }): Claim {
     return this.#tx((now) => {
       const replay = this.#replay(req.idempotencyKey, req.agentId);
       if (replay !== undefined) return replay as Claim;
@@ -1538,19 +1568,80 @@ export class Engine {
         filter.until ?? null,
         filter.limit ?? -1,
       ],
-    ).map((r) => ({
-      id: r.id,
-      at: r.at,
-      actor: r.actor,
-      action: r.action,
-      entityType: r.entity_type,
-      entityId: r.entity_id,
-      ticketId: r.ticket_id,
-      oldState: r.old_state,
-      newState: r.new_state,
-      details: r.details ? JSON.parse(r.details) : null,
-      correlationId: r.correlation_id,
-    }));
+    ).map(toAudit);
+  }
+
+  /**
+   * Metrics over the database (see {@link Metrics}).
+   * @param opts window start in ms (default: all time)
+   * @returns the metrics
+   */
+  metrics(opts: { since?: number } = {}): Metrics {
+    return computeMetrics(this.db, {
+      since: opts.since,
+      now: this.#clock(),
+      stallTimeoutMs: this.cfg.config.stall_timeout_minutes * 60_000,
+    });
+  }
+
+  /** Held phases with no progress for longer than `stall_timeout_minutes`. */
+  stalled(): Stalled[] {
+    return findStalled(this.db, this.#clock(), this.cfg.config.stall_timeout_minutes * 60_000);
+  }
+
+  /**
+   * Audit rows after a cursor: the feed a dashboard or script follows.
+   * @param opts `since` (an audit id; 0 for everything), ticket, agent, limit
+   * @returns the rows, oldest first; pass the last id as the next `since`
+   */
+  events(opts: { since: number; ticketId?: string; agentId?: string; limit?: number }): AuditEntry[] {
+    return this.db.all<R>(
+      `SELECT * FROM audit WHERE id > ? AND (? IS NULL OR ticket_id = ?) AND (? IS NULL OR actor = ?) ORDER BY id LIMIT ?`,
+      [
+        opts.since,
+        opts.ticketId ?? null,
+        opts.ticketId ?? null,
+        opts.agentId ?? null,
+        opts.agentId ?? null,
+        opts.limit ?? 1000,
+      ],
+    ).map(toAudit);
+  }
+
+  /**
+   * Yields audit rows as they are written, by this or any other process.
+   * Polls cheaply: `PRAGMA data_version` tells when another connection
+   * committed, and only then are new rows read.
+   *
+   * @param opts cursor and filters as in {@link events}, poll interval, abort signal
+   * @returns an async iterator of audit rows
+   */
+  async *watch(
+    opts: { since?: number; ticketId?: string; agentId?: string; pollMs?: number; signal?: AbortSignal } = {},
+  ): AsyncGenerator<AuditEntry> {
+    let since = opts.since ?? this.db.get<{ id: number }>("SELECT coalesce(max(id), 0) AS id FROM audit")!.id;
+    let version = -1;
+    while (!opts.signal?.aborted) {
+      const v = this.db.get<{ data_version: number }>("PRAGMA data_version")!.data_version;
+      if (v !== version) {
+        version = v;
+        for (;;) {
+          const rows = this.events({ since, ticketId: opts.ticketId, agentId: opts.agentId, limit: 500 });
+          for (const r of rows) {
+            since = r.id;
+            yield r;
+          }
+          if (rows.length < 500) break;
+        }
+      }
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, opts.pollMs ?? 100);
+        opts.signal?.addEventListener("abort", () => {
+          clearTimeout(t);
+          resolve();
+        }, { once: true });
+      });
+    }
   }
 
   /** Closes the database. */

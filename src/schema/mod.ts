@@ -7,6 +7,7 @@
  */
 import m001 from "./001_meta.ts";
 import m002 from "./002_engine.ts";
+import m003 from "./003_coordination.ts";
 
 /** One migration. */
 export interface Migration {
@@ -19,7 +20,7 @@ export interface Migration {
 }
 
 /** Every migration, in order. */
-export const migrations: readonly Migration[] = [m001, m002];
+export const migrations: readonly Migration[] = [m001, m002, m003];
 
 /** The schema version a fully migrated database has. */
 export const latestVersion: number = migrations.at(-1)!.version;
