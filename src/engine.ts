@@ -591,6 +591,58 @@ export class Engine {
     });
   }
 
+  /**
+   * Creates many tickets in one transaction (a planner's decomposition):
+   * either all are created or none. Ids are given or generated (the next
+   * number after the highest numeric id, zero-padded to 4 digits);
+   * dependencies may name tickets of the batch by id or by `ref`. Cycles are
+   * refused with their path.
+   *
+   * @param items the tickets; `ref` names one for the others' dependencies
+   * @param actor who plans
+   * @returns the created tickets, in order
+   * @throws {BatonError} `invalid_argument` (duplicate or existing id, bad input), `dependency_cycle`
+   */
+  createTickets(
+    items: (Omit<TicketInput, "id"> & { id?: string; ref?: string })[],
+    actor: Actor = "system",
+  ): TicketDetail[] {
+    if (!Array.isArray(items) || items.length === 0) throw new BatonError("invalid_argument", "No tickets to create");
+    const ids = this.#tx((now) => {
+      let next = this.db.get<{ n: number }>(
+        "SELECT coalesce(max(CAST(id AS INTEGER)), 0) AS n FROM tickets WHERE id GLOB '[0-9]*' AND id NOT GLOB '*[^0-9]*'",
+      )!.n + 1;
+      const byRef = new Map<string, string>();
+      const assigned = items.map((it, i) => {
+        const id = it.id ?? String(next++).padStart(4, "0");
+        if (it.ref) {
+          if (byRef.has(it.ref)) {
+            throw new BatonError("invalid_argument", `Ticket #${i + 1}: ref "${it.ref}" is used twice`);
+          }
+          byRef.set(it.ref, id);
+        }
+        return id;
+      });
+      const seen = new Set<string>();
+      items.forEach((it, i) => {
+        const id = assigned[i];
+        const where = `Ticket #${i + 1} (${id})`;
+        if (seen.has(id)) throw new BatonError("invalid_argument", `${where}: id appears twice in the batch`);
+        seen.add(id);
+        if (this.db.get("SELECT 1 AS x FROM tickets WHERE id = ?", [id])) {
+          throw new BatonError("invalid_argument", `${where}: ticket ${id} already exists`);
+        }
+        if (!it.title?.trim()) throw new BatonError("invalid_argument", `${where}: a title is required`);
+      });
+      items.forEach((it, i) => {
+        const deps = (it.dependencies ?? []).map((d) => ({ ...d, on: byRef.get(d.on) ?? d.on }));
+        this.#upsert(now, { ...it, id: assigned[i], dependencies: deps }, actor);
+      });
+      return assigned;
+    });
+    return ids.map((id) => this.ticket(id));
+  }
+
   // -------------------------------------------------------------------------
   // Dependencies
 

@@ -370,3 +370,49 @@ ticket_metadata:
   assert.ok(t3First.id > t2Done.id, "T3 started only after T2 completed");
   engine.close();
 });
+
+Deno.test("createTickets: an atomic batch with refs and generated ids; a failure on the fifth leaves nothing", async () => {
+  const { engine } = await engineFor();
+  engine.upsertTicket({ id: "0083", title: "existing" });
+  const made = engine.createTickets([
+    { ref: "api", title: "API" },
+    { ref: "ui", title: "UI", dependencies: [{ on: "api", type: "design" }] },
+    { id: "X1", title: "explicit id", dependencies: [{ on: "0083" }] },
+  ], { kind: "agent", id: "planner-1" });
+  assert.deepEqual(made.map((t) => t.id), ["0084", "0085", "X1"]);
+  assert.deepEqual(made[1].dependencies.map((d) => [d.dependsOn, d.type]), [["0084", "design"]]);
+  const before = engine.listTickets().length;
+  const auditBefore = engine.audit().length;
+  const bad = [
+    { title: "one" },
+    { title: "two" },
+    { title: "three" },
+    { title: "four" },
+    { ref: "five", title: "five", dependencies: [{ on: "five" }] },
+  ];
+  assert.throws(() => engine.createTickets(bad), { code: "dependency_cycle" });
+  assert.throws(
+    () => engine.createTickets([{ title: "a" }, { title: "b" }, { title: "c" }, { title: "d" }, { title: " " }]),
+    {
+      code: "invalid_argument",
+      message: /#5/,
+    },
+  );
+  assert.throws(() => engine.createTickets([{ id: "0083", title: "dup" }]), {
+    code: "invalid_argument",
+    message: /exists/,
+  });
+  assert.equal(engine.listTickets().length, before, "nothing of a failed batch remains");
+  assert.equal(engine.audit().length, auditBefore);
+  // A cycle across the batch and the existing tickets is refused with its path.
+  assert.throws(
+    () =>
+      engine.createTickets([{ ref: "a", title: "a", dependencies: [{ on: "b" }] }, {
+        ref: "b",
+        title: "b",
+        dependencies: [{ on: "a" }],
+      }]),
+    { code: "dependency_cycle", message: /->/ },
+  );
+  engine.close();
+});
