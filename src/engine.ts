@@ -16,6 +16,8 @@ import { loadWorkflowConfig, type PhaseDef, type WorkflowConfig } from "./config
 import { checkTransition, conditionHolds, DONE, type Metadata, type PhaseStatus } from "./state_machine.ts";
 import { openBatonDatabase } from "./storage/database.ts";
 import type { Database, JournalMode } from "./storage/sqlite.ts";
+import { type AgentContext, type ContextFile, fitToBudget, readRepoFile } from "./context.ts";
+import { globsOverlap, normalizeRepoPath } from "./globs.ts";
 import { computeMetrics, findStalled, type Metrics, recordMiss, type Stalled } from "./metrics.ts";
 
 /** Who acts: a human (by name) or an agent (by id). A bare string is an agent id. */
@@ -84,6 +86,8 @@ export interface Phase {
 
 /** A successful claim: the phase and the token later calls must present. */
 export interface Claim {
+  /** Active declarations of other phases overlapping this ticket's expected paths (advisory mode). */
+  overlaps: AgentContext["overlaps"];
   phase: Phase;
   ticket: { id: string; title: string; priority: string | null; path: string | null };
   /** Fencing token: calls with any other token are refused. */
@@ -935,13 +939,16 @@ export class Engine {
       let claim: Claim | null = null;
       // The best candidate of each capability is one index probe; pick the best of those.
       let best: R | undefined;
+      const blocking = this.cfg.config.file_conflicts.mode === "blocking";
       for (const type of types) {
-        const row = this.db.get<R>(
-          `SELECT ${PHASE_COLS}, p.priority_rank FROM phases p INDEXED BY phases_queue
+        // In blocking mode, skip candidates whose expected paths collide with active declarations.
+        const row = this.db.all<R>(
+          `SELECT ${PHASE_COLS}, p.priority_rank, t.metadata AS t_metadata FROM phases p INDEXED BY phases_queue
+           JOIN tickets t ON t.id = p.ticket_id
            WHERE p.status = 'available' AND p.agent_type = ?
-           ORDER BY p.priority_rank, p.ticket_id, p.seq LIMIT 1`,
-          [type],
-        );
+           ORDER BY p.priority_rank, p.ticket_id, p.seq LIMIT ?`,
+          [type, blocking ? 50 : 1],
+        ).find((c) => !blocking || this.#overlapsFor(c.id, this.#expectedPaths(JSON.parse(c.t_metadata))).length === 0);
         if (
           row && (!best || row.priority_rank < best.priority_rank ||
             (row.priority_rank === best.priority_rank &&
@@ -1053,6 +1060,11 @@ export class Engine {
   }
 
   #claimRow(now: number, agentId: string, row: R): Claim {
+    const t = this.db.get<{ metadata: string }>("SELECT metadata FROM tickets WHERE id = ?", [row.ticket_id])!;
+    const overlaps = this.#overlapsFor(row.id, this.#expectedPaths(JSON.parse(t.metadata)));
+    if (overlaps.length && this.cfg.config.file_conflicts.mode === "blocking") {
+      throw this.#conflictError(`claim ${what(row.name, row.ticket_id)}`, overlaps);
+    }
     const token = crypto.randomUUID();
     const lease = now + this.#leaseMs(row.name);
     this.#move(now, agentId, row, "claimed", "claim", {
@@ -1071,6 +1083,7 @@ export class Engine {
     )!;
     const phase = toPhase(r);
     return {
+      overlaps,
       phase,
       ticket: { id: r.ticket_id, title: r.t_title, priority: r.t_priority, path: r.t_path },
       token,
@@ -1621,6 +1634,272 @@ export class Engine {
         filter.limit ?? -1,
       ],
     ).map(toAudit);
+  }
+
+  /**
+   * Everything an agent needs to start a phase, in one call, fitted to a
+   * byte budget (config `context.budget_bytes`) by trimming the least
+   * important parts first.
+   *
+   * @param target the phase, or the agent (its held phase)
+   * @param opts byte budget override
+   * @returns the assembled context
+   * @throws {BatonError} `not_found` (unknown phase, or the agent holds none)
+   */
+  context(target: { phaseId: number } | { agentId: string }, opts: { budgetBytes?: number } = {}): AgentContext {
+    let row: R | undefined;
+    if ("phaseId" in target) {
+      row = this.#phaseRow(target.phaseId);
+    } else {
+      row = this.db.get<R>(
+        `SELECT ${PHASE_COLS} FROM phases p WHERE p.claimed_by = ? AND p.status IN ('claimed', 'running')
+         ORDER BY p.claimed_at DESC LIMIT 1`,
+        [target.agentId],
+      );
+      if (!row) throw new BatonError("not_found", `Agent ${target.agentId} holds no phase`);
+    }
+    const t = this.#requireTicket(row.ticket_id);
+    const def = this.#defs.get(row.name);
+    const meta = JSON.parse(t.metadata) as Record<string, unknown>;
+    // The reviewer's notes: the phase's own rework notes, else the last rejection of a gate reviewing it.
+    const notes = row.rework_notes ?? this.db.get<{ notes: string }>(
+      `SELECT g.notes FROM gates g WHERE g.ticket_id = ? AND g.status = 'rejected'
+         AND (g.phase_id = ? OR g.phase_id IN (SELECT id FROM phases WHERE ticket_id = ? AND name IN (SELECT value FROM json_each(?))))
+       ORDER BY g.decided_at DESC LIMIT 1`,
+      [row.ticket_id, row.id, row.ticket_id, JSON.stringify(this.#gatesReviewing(row.name))],
+    )?.notes ?? null;
+    const previous = this.db.all<R>(
+      `SELECT ${PHASE_COLS} FROM phases p WHERE p.ticket_id = ? AND p.seq < ? AND p.status = 'completed' ORDER BY p.seq`,
+      [row.ticket_id, row.seq],
+    ).map(toPhase);
+    const ctx: AgentContext = {
+      phase: {
+        id: row.id,
+        name: row.name,
+        agentType: row.agent_type,
+        status: row.status,
+        attempt: row.attempts,
+        description: def?.description ?? null,
+        heldBy: row.claimed_by,
+      },
+      ticket: { id: t.id, title: t.title, priority: t.priority, path: t.path, metadata: meta },
+      reworkNotes: notes,
+      previousPhases: previous.map((p) => ({
+        name: p.name,
+        status: p.status,
+        summary: p.resultSummary,
+        artifacts: p.artifacts,
+      })),
+      openDependencies: this.db.all<R>(
+        "SELECT depends_on, type FROM ticket_deps WHERE ticket_id = ? AND satisfied_at IS NULL ORDER BY depends_on",
+        [t.id],
+      ).map((d) => ({ dependsOn: d.depends_on, type: d.type })),
+      overlaps: this.#overlapsFor(row.id, this.#pathsOf(row.id, meta)),
+      markdown: t.path ? readRepoFile(this.cfg.repoRoot, t.path) : null,
+      files: this.cfg.config.context.always_include.map((f) => readRepoFile(this.cfg.repoRoot, f)).filter((
+        f,
+      ): f is ContextFile => f !== null),
+      trimmed: [],
+      bytes: 0,
+      budgetBytes: opts.budgetBytes ?? this.cfg.config.context.budget_bytes,
+    };
+    return fitToBudget(ctx);
+  }
+
+  // -------------------------------------------------------------------------
+  // File declarations
+
+  /** A ticket's expected paths, from its metadata (`paths`, a list). */
+  #expectedPaths(meta: Record<string, unknown>): string[] {
+    const raw = meta.paths;
+    const list = Array.isArray(raw) ? raw.map(String) : typeof raw === "string" ? raw.split(",") : [];
+    const out: string[] = [];
+    for (const p of list.map((x) => x.trim()).filter((x) => x)) {
+      try {
+        out.push(normalizeRepoPath(p));
+      } catch { /* a bad expected path is ignored here; the import reports it */ }
+    }
+    return out;
+  }
+
+  /** The paths a phase is known to touch: its active declarations and its ticket's expected paths. */
+  #pathsOf(phaseId: number, meta: Record<string, unknown>): string[] {
+    const declared = this.db.all<{ pattern: string }>(
+      "SELECT pattern FROM file_declarations WHERE phase_id = ? AND released_at IS NULL",
+      [phaseId],
+    ).map((r) => r.pattern);
+    return [...new Set([...declared, ...this.#expectedPaths(meta)])];
+  }
+
+  /** Other active phases' declarations that overlap `paths`. */
+  #overlapsFor(phaseId: number | null, paths: string[]): AgentContext["overlaps"] {
+    if (paths.length === 0) return [];
+    const active = this.db.all<R>(
+      `SELECT d.pattern, d.phase_id, d.agent_id, p.ticket_id, p.name FROM file_declarations d
+       JOIN phases p ON p.id = d.phase_id
+       WHERE d.released_at IS NULL AND p.status IN ('claimed', 'running') AND (? IS NULL OR d.phase_id <> ?)
+       ORDER BY d.id`,
+      [phaseId, phaseId],
+    );
+    const out: AgentContext["overlaps"] = [];
+    for (const a of active) {
+      for (const mine of paths) {
+        if (globsOverlap(mine, a.pattern)) {
+          out.push({
+            pattern: mine,
+            otherPattern: a.pattern,
+            phaseId: a.phase_id,
+            ticketId: a.ticket_id,
+            phase: a.name,
+            agentId: a.agent_id,
+          });
+        }
+      }
+    }
+    return out;
+  }
+
+  #conflictError(what: string, overlaps: AgentContext["overlaps"]): BatonError {
+    const o = overlaps[0];
+    const more = overlaps.length > 1 ? ` (and ${overlaps.length - 1} more)` : "";
+    return new BatonError(
+      "file_conflict",
+      `Cannot ${what}: ${o.pattern} overlaps ${o.otherPattern} declared by ${o.agentId} for phase "${o.phase}" of ticket ${o.ticketId}${more}`,
+      { details: { overlaps } },
+    );
+  }
+
+  /**
+   * Declares the files (paths or globs, repository-relative) a held phase
+   * will touch. Overlaps with other active phases' declarations are
+   * reported; with `file_conflicts.mode: blocking` they refuse the
+   * declaration, and nothing is recorded.
+   *
+   * @param phaseId the held phase
+   * @param req agent id, token, paths
+   * @returns the normalized declared paths and the overlaps found
+   * @throws {BatonError} `invalid_argument` (a path escaping the repository), `file_conflict`,
+   *   `claim_conflict`, `stale_token`, `invalid_transition`, `not_found`
+   */
+  declareFiles(
+    phaseId: number,
+    req: { agentId: string; token: string; paths: string[] },
+  ): { declared: string[]; overlaps: AgentContext["overlaps"] } {
+    if (!Array.isArray(req.paths) || req.paths.length === 0) {
+      throw new BatonError("invalid_argument", "declareFiles needs at least one path");
+    }
+    const paths = [...new Set(req.paths.map((p) => normalizeRepoPath(p)))];
+    return this.#tx((now) => {
+      const row = this.#held(phaseId, req.agentId, req.token, "declare files for");
+      this.#implicit(now, req.agentId);
+      const overlaps = this.#overlapsFor(phaseId, paths);
+      if (overlaps.length && this.cfg.config.file_conflicts.mode === "blocking") {
+        throw this.#conflictError(`declare files for ${what(row.name, row.ticket_id)}`, overlaps);
+      }
+      const have = new Set(
+        this.db.all<{ pattern: string }>(
+          "SELECT pattern FROM file_declarations WHERE phase_id = ? AND released_at IS NULL",
+          [phaseId],
+        ).map((r) => r.pattern),
+      );
+      for (const p of paths) {
+        if (!have.has(p)) {
+          this.db.run("INSERT INTO file_declarations(phase_id, agent_id, pattern, declared_at) VALUES (?, ?, ?, ?)", [
+            phaseId,
+            req.agentId,
+            p,
+            now,
+          ]);
+        }
+      }
+      this.db.run("UPDATE phases SET last_progress_at = ? WHERE id = ?", [now, phaseId]);
+      this.#audit(
+        now,
+        req.agentId,
+        "files.declared",
+        { type: "phase", id: phaseId, ticket: row.ticket_id },
+        null,
+        null,
+        {
+          phase: row.name,
+          paths,
+          overlaps: overlaps.length,
+        },
+      );
+      return { declared: paths, overlaps };
+    });
+  }
+
+  /**
+   * Which active declarations would overlap these paths (read-only).
+   * @param paths paths or globs, repository-relative
+   * @param opts a phase whose own declarations to ignore
+   * @returns the overlaps
+   * @throws {BatonError} `invalid_argument` for a path escaping the repository
+   */
+  checkConflicts(paths: string[], opts: { phaseId?: number } = {}): AgentContext["overlaps"] {
+    return this.#overlapsFor(opts.phaseId ?? null, paths.map((p) => normalizeRepoPath(p)));
+  }
+
+  /** Active declarations, for dashboards and `baton doctor`. */
+  declarations(): {
+    phaseId: number;
+    ticketId: string;
+    phase: string;
+    agentId: string;
+    pattern: string;
+    declaredAt: number;
+  }[] {
+    return this.db.all<R>(
+      `SELECT d.phase_id, p.ticket_id, p.name, d.agent_id, d.pattern, d.declared_at FROM file_declarations d
+       JOIN phases p ON p.id = d.phase_id WHERE d.released_at IS NULL ORDER BY d.id`,
+    ).map((r) => ({
+      phaseId: r.phase_id,
+      ticketId: r.ticket_id,
+      phase: r.name,
+      agentId: r.agent_id,
+      pattern: r.pattern,
+      declaredAt: r.declared_at,
+    }));
+  }
+
+  /**
+   * Up to `n` available phases that can safely run side by side: their
+   * tickets' expected paths overlap neither each other nor any active
+   * declaration. Phases whose tickets declare no paths are included, marked
+   * `pathsKnown: false` (nothing is known to conflict).
+   *
+   * @param n how many at most
+   * @param capabilities only phases of these agent types
+   * @returns the phases in claim order
+   */
+  readyParallel(n: number, capabilities?: string[]): (Phase & { paths: string[]; pathsKnown: boolean })[] {
+    const rows = this.db.all<R>(
+      `SELECT ${PHASE_COLS}, t.metadata AS t_metadata FROM phases p JOIN tickets t ON t.id = p.ticket_id
+       WHERE p.status = 'available' AND (? IS NULL OR p.agent_type IN (SELECT value FROM json_each(?)))
+       ORDER BY p.priority_rank, p.ticket_id, p.seq`,
+      [capabilities ? 1 : null, JSON.stringify(capabilities ?? [])],
+    );
+    const chosen: (Phase & { paths: string[]; pathsKnown: boolean })[] = [];
+    const taken: string[] = [];
+    for (const r of rows) {
+      if (chosen.length >= n) break;
+      const paths = this.#expectedPaths(JSON.parse(r.t_metadata));
+      if (paths.length) {
+        if (this.#overlapsFor(null, paths).length) continue;
+        if (paths.some((a) => taken.some((b) => globsOverlap(a, b)))) continue;
+        taken.push(...paths);
+      }
+      chosen.push({ ...toPhase(r), paths, pathsKnown: paths.length > 0 });
+    }
+    return chosen;
+  }
+
+  /** Gate phases whose `reviews` include `phaseName`. */
+  #gatesReviewing(phaseName: string): string[] {
+    return this.cfg.workflow.phases.filter((p) => p.agentType === null && p.reviews.includes(phaseName)).map((p) =>
+      p.name
+    );
   }
 
   /**
