@@ -156,3 +156,5 @@ CREATE TABLE claim_misses (
 ) STRICT, WITHOUT ROWID;
 
 CREATE INDEX phases_completed ON phases(completed_at) WHERE completed_at IS NOT NULL;
+-- Metrics read phase outcomes (claims, failures, rework) out of a large audit trail.
+CREATE INDEX audit_action ON audit(action, at);
