@@ -73,3 +73,6 @@ export {
   type WorkflowConfig,
 } from "./src/config.ts";
 export { canTransition, conditionHolds, PHASE_STATUSES, type PhaseStatus, truthy } from "./src/state_machine.ts";
+export type { AgentContext, ContextFile } from "./src/context.ts";
+export type { Distribution, Metrics, PhaseMetrics, Stalled } from "./src/metrics.ts";
+export { globMatches, globsOverlap, normalizeRepoPath, overlapping } from "./src/globs.ts";
