@@ -1553,6 +1553,44 @@ export class Engine {
     }));
   }
 
+  /** Registered agents, with what each holds now. */
+  agents(): {
+    id: string;
+    status: string;
+    capabilities: string[];
+    registeredAt: number;
+    lastHeartbeat: number;
+    holds: { phaseId: number; ticketId: string; phase: string; status: string }[];
+  }[] {
+    const holds = this.db.all<R>(
+      "SELECT id, ticket_id, name, status, claimed_by FROM phases WHERE status IN ('claimed', 'running') ORDER BY id",
+    );
+    return this.db.all<R>("SELECT * FROM agents ORDER BY id").map((a) => ({
+      id: a.id,
+      status: a.status,
+      capabilities: JSON.parse(a.capabilities),
+      registeredAt: a.registered_at,
+      lastHeartbeat: a.last_heartbeat,
+      holds: holds.filter((h) => h.claimed_by === a.id).map((h) => ({
+        phaseId: h.id,
+        ticketId: h.ticket_id,
+        phase: h.name,
+        status: h.status,
+      })),
+    }));
+  }
+
+  /**
+   * Ticket dependencies, all or of one ticket (both directions).
+   * @param ticketId only those where this ticket waits or is waited for
+   */
+  dependencies(ticketId?: string): Dependency[] {
+    return this.db.all<R>(
+      `SELECT * FROM ticket_deps WHERE ? IS NULL OR ticket_id = ? OR depends_on = ? ORDER BY ticket_id, depends_on`,
+      [ticketId ?? null, ticketId ?? null, ticketId ?? null],
+    ).map((d) => ({ ticketId: d.ticket_id, dependsOn: d.depends_on, type: d.type, satisfiedAt: d.satisfied_at }));
+  }
+
   /** Everything that cannot proceed, with the reason. */
   blocked(): BlockedItem[] {
     const out: BlockedItem[] = [];
