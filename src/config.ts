@@ -12,6 +12,15 @@
 import * as v from "valibot";
 import { type Document, LineCounter, parseDocument } from "yaml";
 import { BatonError, type ErrorLocation } from "./errors.ts";
+import { findRepoRoot } from "./repo_root.ts";
+
+export { findRepoRoot };
+
+/**
+ * Bump when parsing or validation changes what a given config produces:
+ * `config_cache.ts` keys its cache on it.
+ */
+export const CONFIG_FORMAT = 1;
 
 // ---------------------------------------------------------------------------
 // config.yaml
@@ -560,47 +569,6 @@ function expandPipelines(
   out.forEach((d, i) => (d.order = i));
   defaultReviews(out);
   return out;
-}
-
-/**
- * Finds the repository root: the nearest directory at or above `start` that
- * holds `.workflow/`. Works from subdirectories and git worktrees (a worktree
- * has its own checkout, so its own `.workflow/`; when it has none, the main
- * working tree named by its `.git` file is tried).
- *
- * @param start where to begin (a directory)
- * @returns the absolute repository root
- * @throws {BatonError} `config_not_found` when there is none
- */
-export function findRepoRoot(start: string): string {
-  let dir = Deno.realPathSync(start);
-  for (;;) {
-    if (isDir(`${dir}/.workflow`)) return dir;
-    // A git worktree: `.git` is a file "gitdir: <main>/.git/worktrees/<name>".
-    try {
-      const git = Deno.readTextFileSync(`${dir}/.git`);
-      const m = /^gitdir:\s*(.+?)\s*$/m.exec(git);
-      if (m) {
-        const main = m[1].replace(/\/\.git\/worktrees\/[^/]+$/, "");
-        if (isDir(`${main}/.workflow`)) return main;
-      }
-    } catch { /* not a worktree */ }
-    const parent = dir.replace(/\/[^/]+$/, "") || "/";
-    if (parent === dir) break;
-    dir = parent;
-  }
-  throw new BatonError(
-    "config_not_found",
-    `No .workflow/ directory found in ${start} or any parent directory (run 'baton init' first)`,
-  );
-}
-
-function isDir(p: string): boolean {
-  try {
-    return Deno.statSync(p).isDirectory;
-  } catch {
-    return false;
-  }
 }
 
 /**

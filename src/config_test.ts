@@ -150,3 +150,29 @@ Deno.test("loadWorkflowConfig: the shipped example loads, from a subdirectory to
   await Deno.remove(`${repo}/.workflow/phases.yaml`);
   assert.throws(() => loadWorkflowConfig(repo), { code: "config_invalid", message: /phases\.yaml/ });
 });
+
+Deno.test("config cache: unchanged files are served from the cache, changed ones are parsed again", async () => {
+  const { loadWorkflowConfigCached } = await import("./config_cache.ts");
+  const cacheHome = await Deno.makeTempDir();
+  const before = Deno.env.get("XDG_CACHE_HOME");
+  Deno.env.set("XDG_CACHE_HOME", cacheHome);
+  try {
+    const repo = await Deno.makeTempDir();
+    await Deno.mkdir(`${repo}/.workflow`);
+    await Deno.writeTextFile(`${repo}/.workflow/phases.yaml`, "phases:\n  - {name: A, agent_type: a}\n");
+    const first = await loadWorkflowConfigCached(repo);
+    assert.deepEqual(first.workflow.phases.map((p) => p.name), ["A"]);
+    assert.equal([...Deno.readDirSync(`${cacheHome}/baton`)].length, 1, "the result was cached");
+    const again = await loadWorkflowConfigCached(repo);
+    assert.deepEqual(again, first);
+    await Deno.writeTextFile(`${repo}/.workflow/phases.yaml`, "phases:\n  - {name: B, agent_type: b}\n");
+    assert.deepEqual((await loadWorkflowConfigCached(repo)).workflow.phases.map((p) => p.name), ["B"]);
+    await Deno.writeTextFile(`${repo}/.workflow/config.yaml`, "agents:\n  stale_timeout_minutes: nope\n");
+    await assert.rejects(loadWorkflowConfigCached(repo), { code: "config_invalid" });
+    await Deno.remove(`${repo}/.workflow/config.yaml`);
+    assert.deepEqual((await loadWorkflowConfigCached(repo)).workflow.phases.map((p) => p.name), ["B"]);
+  } finally {
+    if (before === undefined) Deno.env.delete("XDG_CACHE_HOME");
+    else Deno.env.set("XDG_CACHE_HOME", before);
+  }
+});

@@ -12,7 +12,8 @@
  * @module
  */
 import { BatonError } from "./errors.ts";
-import { loadWorkflowConfig, type PhaseDef, type WorkflowConfig } from "./config.ts";
+import type { PhaseDef, WorkflowConfig } from "./config.ts";
+import { loadWorkflowConfigCached } from "./config_cache.ts";
 import { checkTransition, conditionHolds, DONE, type Metadata, type PhaseStatus } from "./state_machine.ts";
 import { openBatonDatabase } from "./storage/database.ts";
 import type { Database, JournalMode } from "./storage/sqlite.ts";
@@ -2029,7 +2030,7 @@ export class Engine {
  * @throws {BatonError} `config_not_found`, `config_invalid`, `database_*`, `migration_failed`
  */
 export async function openEngine(repoDir: string, options: EngineOptions = {}): Promise<Engine> {
-  const cfg = loadWorkflowConfig(repoDir);
+  const cfg = await loadWorkflowConfigCached(repoDir);
   const dbPath = cfg.config.database.path.startsWith("/")
     ? cfg.config.database.path
     : `${cfg.repoRoot}/${cfg.config.database.path}`;

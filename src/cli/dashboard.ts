@@ -27,7 +27,12 @@ export function dashboard(e: Engine): { data: Record<string, unknown>; text: str
     "SELECT id, ticket_id, name, claimed_by, lease_expires_at FROM phases WHERE status IN ('claimed', 'running') AND lease_expires_at < ?",
     [now],
   );
-  const oldest = e.metrics().oldestWaiting;
+  const o = e.db.get<{ id: number; ticket_id: string; name: string; available_at: number }>(
+    "SELECT id, ticket_id, name, available_at FROM phases WHERE status = 'available' ORDER BY available_at, id LIMIT 1",
+  );
+  const oldest = o
+    ? { phaseId: o.id, ticketId: o.ticket_id, phase: o.name, since: o.available_at, waitingMs: now - o.available_at }
+    : null;
   const data = { tickets, phases: counts, agents, gates, stalled, stale, oldestWaiting: oldest };
   const text = [
     paint("Tickets", "bold") + `  ${tickets.active ?? 0} active, ${tickets.completed ?? 0} completed`,
