@@ -267,15 +267,39 @@ export class Engine {
     return this.#clock();
   }
 
+  /**
+   * Called after a request's transaction committed, with the tickets whose
+   * phases changed (realtime markdown write-back uses it). Errors it throws
+   * are reported on stderr, never to the caller.
+   */
+  onTicketsChanged?: (ticketIds: string[]) => void;
+  #changed = new Set<string>();
+
   /** Runs a request: one transaction, one correlation id for its audit rows. */
   #tx<T>(fn: (now: number) => T): T {
     const outer = this.#corr;
     if (!outer) this.#corr = crypto.randomUUID();
+    let result: T;
     try {
-      return this.db.transaction(() => fn(this.#clock()));
+      result = this.db.transaction(() => fn(this.#clock()));
+    } catch (e) {
+      if (!outer) this.#changed.clear();
+      throw e;
     } finally {
       if (!outer) this.#corr = "";
     }
+    if (!outer && this.#changed.size) {
+      const ids = [...this.#changed];
+      this.#changed.clear();
+      if (this.onTicketsChanged) {
+        try {
+          this.onTicketsChanged(ids);
+        } catch (e) {
+          console.error(`warning: after-commit hook failed: ${(e as Error).message}`);
+        }
+      }
+    }
+    return result;
   }
 
   #audit(
@@ -335,6 +359,7 @@ export class Engine {
     if (res.changes !== 1) {
       throw new BatonError("claim_conflict", `Cannot ${cause} ${what(row.name, row.ticket_id)}: it changed meanwhile`);
     }
+    this.#changed.add(row.ticket_id);
     this.#audit(now, actor, `phase.${cause}`, { type: "phase", id: row.id, ticket: row.ticket_id }, row.status, to, {
       phase: row.name,
       ...details,
@@ -483,6 +508,14 @@ export class Engine {
        ORDER BY p.seq`,
       [ticketId],
     );
+    if (blockedBy > 0) {
+      // A dependency added after work became available takes it back (held work goes on).
+      const open = this.db.all<R>(
+        `SELECT ${PHASE_COLS} FROM phases p WHERE p.ticket_id = ? AND p.status = 'available'`,
+        [ticketId],
+      );
+      for (const row of open) this.#move(now, actor, row, "blocked", "block");
+    }
     for (const row of ready) {
       if (blockedBy > 0) {
         if (row.status === "pending") this.#move(now, actor, row, "blocked", "resolve");
@@ -2038,7 +2071,22 @@ export async function openEngine(repoDir: string, options: EngineOptions = {}): 
     journalMode: options.journalMode ?? cfg.config.database.journal_mode,
     busyTimeoutMs: cfg.config.database.busy_timeout_ms,
   });
-  return new Engine(db, cfg, options.clock);
+  const engine = new Engine(db, cfg, options.clock);
+  if (cfg.config.markdown_sync.mode === "realtime") {
+    const { syncTicket } = await import("./tickets.ts");
+    engine.onTicketsChanged = (ids) => {
+      for (const id of ids) {
+        try {
+          if (engine.db.get("SELECT 1 AS x FROM tickets WHERE id = ? AND path IS NOT NULL", [id])) {
+            syncTicket(engine, id);
+          }
+        } catch (e) {
+          console.error(`warning: writing ticket ${id} back to markdown failed: ${(e as Error).message}`);
+        }
+      }
+    };
+  }
+  return engine;
 }
 
 /** Helper for tests and scripts: true when every phase of the ticket is done. */

@@ -269,3 +269,39 @@ Deno.test("cli: backup while a writer works, restore refused while in use, then 
   assert.deepEqual(after.listTickets().map((t) => t.id), ["0001", "0002", "0003"]);
   after.close();
 });
+
+Deno.test("cli: import, new and sync", async () => {
+  const repo = await makeRepo({
+    phases: PHASES +
+      "ticket_metadata:\n  - {field: priority, type: enum, values: [High, Low], markdown_key: Priority}\n",
+  });
+  await Deno.mkdir(`${repo}/tickets`);
+  await Deno.writeTextFile(
+    `${repo}/tickets/0007_cache.md`,
+    "# Ticket 0007: Cache\n\n**Priority**: High\n\n## Status\n- [x] Draft\n- [ ] Design Complete\n\n## Workflow Log\n",
+  );
+  await Deno.writeTextFile(`${repo}/tickets/0008_broken.md`, "no title here\n");
+  const imp = await baton(["import"], { cwd: repo });
+  assert.equal(imp.code, 1, "a file error makes the exit non-zero");
+  assert.match(imp.stdout, /imported 1, updated 0, unchanged 0, skipped 0, errors 1/);
+  assert.match(imp.stdout, /error: tickets\/0008_broken\.md/);
+  await Deno.remove(`${repo}/tickets/0008_broken.md`);
+  const again = JSON.parse((await baton(["import", "--json"], { cwd: repo })).stdout);
+  assert.deepEqual(again.unchanged, ["0007"]);
+  const created = await baton(["new", "Faster imports", "--priority", "Low"], { cwd: repo });
+  assert.equal(created.code, 0, created.stderr);
+  assert.match(created.stdout, /created ticket 0008: tickets\/0008_faster_imports\.md/);
+  const c = JSON.parse(
+    (await baton(["claim", "--agent", "a", "--capabilities", "designer", "--json"], { cwd: repo })).stdout,
+  );
+  assert.equal(c.ticket.id, "0007");
+  await baton(["complete", String(c.phase.id), "--agent", "a", "--token", c.token, "--summary", "cache designed"], {
+    cwd: repo,
+  });
+  const sync = await baton(["sync"], { cwd: repo });
+  assert.equal(sync.code, 0, sync.stderr);
+  assert.match(sync.stdout, /written 1/);
+  const text = await Deno.readTextFile(`${repo}/tickets/0007_cache.md`);
+  assert.match(text, /- \[x\] Design Complete/);
+  assert.match(text, /cache designed/);
+});

@@ -21,7 +21,8 @@ Setting up
   init [--example NAME]            create .workflow/ from the example, ignore the database in git
   import                           import markdown tickets into the database
   sync                             write status and workflow logs back to the markdown
-  new TITLE [--priority P]         write a ticket from .workflow/templates/ticket.md and import it
+  new TITLE [--priority P] [--summary TEXT]
+                                   write a ticket from .workflow/templates/ticket.md and import it
 
 Looking
   status [TICKET]                  dashboard, or one ticket's phases, gates, dependencies, events
@@ -239,6 +240,70 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
           "Register baton-mcp with your agents, e.g. in .mcp.json:",
           r.mcpJson,
         ].filter((l, i) => l !== "" || i === 3).join("\n"));
+      return 0;
+    }
+    case "import": {
+      const { values } = parse(rest, {}, [0, 0]);
+      if (values.help) return help();
+      const e = await engine(values);
+      try {
+        const { importTickets } = await import("../tickets.ts");
+        const tty = !values.json && Deno.stderr.isTerminal();
+        const r = importTickets(e, {
+          onProgress: tty
+            ? (done, total) => {
+              const width = 30, filled = Math.round((done / Math.max(1, total)) * width);
+              Deno.stderr.writeSync(
+                new TextEncoder().encode(`\r[${"#".repeat(filled)}${" ".repeat(width - filled)}] ${done}/${total}`),
+              );
+              if (done === total) Deno.stderr.writeSync(new TextEncoder().encode("\n"));
+            }
+            : undefined,
+        });
+        emit(io, values.json, r, () =>
+          [
+            `imported ${r.imported.length}, updated ${r.updated.length}, unchanged ${r.unchanged.length}, skipped ${r.skipped.length}, errors ${r.errors.length}`,
+            ...r.errors.map((x) => `error: ${x.path}${x.line ? `:${x.line}` : ""}: ${x.message}`),
+            ...r.skipped.map((x) => `skipped: ${x.path}: ${x.message}`),
+            ...r.warnings.map((x) => `warning: ${x.path}${x.line ? `:${x.line}` : ""}: ${x.message}`),
+          ].join("\n"));
+        return r.errors.length ? 1 : 0;
+      } finally {
+        e.close();
+      }
+    }
+    case "sync": {
+      const { values } = parse(rest, {}, [0, 0]);
+      if (values.help) return help();
+      const e = await engine(values);
+      try {
+        const { syncAll } = await import("../tickets.ts");
+        const r = syncAll(e);
+        emit(io, values.json, r, () =>
+          [
+            `written ${r.written.length}, unchanged ${r.unchanged.length}, errors ${r.errors.length}`,
+            ...r.errors.map((x) => `error: ${x.path}: ${x.message}`),
+            ...r.warnings.map((x) => `warning: ${x.path}${x.line ? `:${x.line}` : ""}: ${x.message}`),
+          ].join("\n"));
+        return r.errors.length ? 1 : 0;
+      } finally {
+        e.close();
+      }
+    }
+    case "new": {
+      const { values, positionals } = parse(rest, { priority: { type: "string" }, summary: { type: "string" } }, [
+        1,
+        1,
+      ]);
+      if (values.help) return help();
+      const e = await engine(values);
+      try {
+        const { newTicket } = await import("../tickets.ts");
+        const t = newTicket(e, { title: positionals[0], priority: values.priority, summary: values.summary });
+        emit(io, values.json, t, () => `created ticket ${t.id}: ${t.path}`);
+      } finally {
+        e.close();
+      }
       return 0;
     }
     case "status": {
