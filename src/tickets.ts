@@ -428,3 +428,43 @@ export function newTicket(engine: Engine, input: { title: string; priority?: str
     contentHash: contentHash(text),
   });
 }
+
+/**
+ * A planner's batch with markdown: creates the tickets atomically (see
+ * `Engine.createTickets`) and writes a file for each from the template,
+ * never overwriting one. Either everything is created (rows and files) or
+ * nothing is: files written before a failure are removed again.
+ *
+ * @param engine the engine
+ * @param items the tickets (as for `createTickets`)
+ * @param actor who plans
+ * @returns the created tickets, with their paths
+ * @throws {BatonError} as `createTickets`, and `invalid_argument` when a file exists
+ */
+export function createTicketsWithFiles(
+  engine: Engine,
+  items: Parameters<Engine["createTickets"]>[0],
+  actor: Parameters<Engine["createTickets"]>[1] = "system",
+): TicketDetail[] {
+  const written: string[] = [];
+  try {
+    return engine.db.transaction(() => {
+      const created = engine.createTickets(items, actor);
+      return created.map((t) => {
+        const priority = typeof t.metadata.priority === "string" ? t.metadata.priority : t.priority ?? undefined;
+        const path = writeTicketFile(engine, { id: t.id, title: t.title, priority });
+        written.push(path);
+        const text = Deno.readTextFileSync(`${engine.cfg.repoRoot}/${path}`);
+        engine.db.run("UPDATE tickets SET path = ?, content_hash = ? WHERE id = ?", [path, contentHash(text), t.id]);
+        return { ...t, path, contentHash: contentHash(text) };
+      });
+    });
+  } catch (e) {
+    for (const p of written) {
+      try {
+        Deno.removeSync(`${engine.cfg.repoRoot}/${p}`);
+      } catch { /* already gone */ }
+    }
+    throw e;
+  }
+}

@@ -305,3 +305,40 @@ Deno.test("cli: import, new and sync", async () => {
   assert.match(text, /- \[x\] Design Complete/);
   assert.match(text, /cache designed/);
 });
+
+Deno.test("cli: watch follows events written by another process", async () => {
+  const repo = await seededRepo();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", CLI, "watch", "--json"],
+    cwd: repo,
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  await new Promise((r) => setTimeout(r, 1500)); // let it start and take its cursor
+  const claim = await baton(["claim", "--agent", "w1", "--capabilities", "designer"], { cwd: repo });
+  assert.equal(claim.code, 0, claim.stderr);
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let buf = "";
+  const deadline = Date.now() + 5000;
+  while (!buf.includes("phase.claim") && Date.now() < deadline) {
+    const r = await Promise.race([
+      reader.read(),
+      new Promise<{ done: true; value: undefined }>((res) =>
+        setTimeout(() => res({ done: true, value: undefined }), 500)
+      ),
+    ]);
+    if (r.value) buf += r.value;
+  }
+  child.kill("SIGINT");
+  await child.status;
+  const event = JSON.parse(buf.split("\n").find((l) => l.includes("phase.claim"))!);
+  assert.equal(event.actor, "w1");
+  assert.match(event.at, /^\d{4}-\d\d-\d\dT/);
+});
+
+Deno.test("cli: the demo (README's first command) proves no duplicate claims", async () => {
+  const out = await baton(["demo", "--agents", "3", "--items", "60"]);
+  assert.equal(out.code, 0, out.stderr);
+  assert.match(out.stdout, /60 claims in \d+ ms across 3 processes; duplicates 0; unclaimed 0; integrity ok/);
+});

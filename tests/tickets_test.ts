@@ -237,3 +237,33 @@ Deno.test("new ticket from the template; realtime mode writes back after each tr
   assert.match(after, /### Design Phase[\s\S]*Designed the cache\./);
   engine.close();
 });
+
+Deno.test("planner batch with markdown files: all or nothing, never overwriting", async () => {
+  const { createTicketsWithFiles } = await import("../src/tickets.ts");
+  const repo = await makeRepo({ phases: PHASES });
+  const engine = await openEngine(repo);
+  const made = createTicketsWithFiles(engine, [
+    { ref: "a", title: "Parser", metadata: { priority: "High" } },
+    { ref: "b", title: "Writer", dependencies: [{ on: "a" }] },
+  ], { kind: "agent", id: "planner" });
+  assert.deepEqual(made.map((t) => t.path), ["tickets/0001_parser.md", "tickets/0002_writer.md"]);
+  assert.match(
+    await Deno.readTextFile(`${repo}/tickets/0001_parser.md`),
+    /# Ticket 0001: Parser[\s\S]*Priority\*\*: High/,
+  );
+  assert.equal(importTickets(engine).unchanged.length, 2, "the files match what the database holds");
+  // A human already has a file where the third ticket's would go: nothing of the batch is kept.
+  await Deno.writeTextFile(`${repo}/tickets/0004_taken.md`, "# Ticket 0004: mine\n");
+  assert.throws(
+    () => createTicketsWithFiles(engine, [{ title: "Fine" }, { title: "Taken" }]),
+    { code: "invalid_argument", message: /already exists/ },
+  );
+  assert.deepEqual(engine.listTickets().map((t) => t.id), ["0001", "0002"]);
+  assert.deepEqual([...Deno.readDirSync(`${repo}/tickets`)].map((e) => e.name).sort(), [
+    "0001_parser.md",
+    "0002_writer.md",
+    "0004_taken.md",
+  ]);
+  assert.equal(await Deno.readTextFile(`${repo}/tickets/0004_taken.md`), "# Ticket 0004: mine\n");
+  engine.close();
+});
