@@ -76,3 +76,23 @@ export { canTransition, conditionHolds, PHASE_STATUSES, type PhaseStatus, truthy
 export type { AgentContext, ContextFile } from "./src/context.ts";
 export type { Distribution, Metrics, PhaseMetrics, Stalled } from "./src/metrics.ts";
 export { globMatches, globsOverlap, normalizeRepoPath, overlapping } from "./src/globs.ts";
+export {
+  createTicketsWithFiles,
+  type FileProblem,
+  type ImportResult,
+  importTickets,
+  listTicketFiles,
+  newTicket,
+  syncAll,
+  type SyncResult,
+  syncTicket,
+} from "./src/tickets.ts";
+export {
+  checkThrough,
+  contentHash,
+  type ParsedTicket,
+  parseTicket,
+  renderTemplate,
+  ticketIdFromPath,
+  writeWorkflowLog,
+} from "./src/markdown.ts";
