@@ -342,3 +342,43 @@ Deno.test("cli: the demo (README's first command) proves no duplicate claims", a
   assert.equal(out.code, 0, out.stderr);
   assert.match(out.stdout, /60 claims in \d+ ms across 3 processes; duplicates 0; unclaimed 0; integrity ok/);
 });
+
+Deno.test("cli: fail retries later, release gives the phase back", async () => {
+  const repo = await makeRepo({ phases: PHASES, config: "retry:\n  max_attempts: 2\n  backoff_seconds: 3600\n" });
+  const e = await openEngine(repo);
+  e.upsertTicket({ id: "0001", title: "One" });
+  e.upsertTicket({ id: "0002", title: "Two" });
+  e.close();
+  const opts = { cwd: repo };
+  const a = JSON.parse((await baton(["claim", "--agent", "x", "--capabilities", "designer", "--json"], opts)).stdout);
+  const failed = await baton([
+    "fail",
+    String(a.phase.id),
+    "--agent",
+    "x",
+    "--token",
+    a.token,
+    "--error",
+    "tool crashed",
+  ], opts);
+  assert.equal(failed.code, 0, failed.stderr);
+  assert.match(failed.stdout, /is waiting retry/);
+  assert.match((await baton(["blocked"], opts)).stdout, /0001\s+Design\s+retry_backoff/);
+  const b = JSON.parse((await baton(["claim", "--agent", "y", "--capabilities", "designer", "--json"], opts)).stdout);
+  assert.equal(b.ticket.id, "0002", "0001 backs off");
+  const released = await baton([
+    "release",
+    String(b.phase.id),
+    "--agent",
+    "y",
+    "--token",
+    b.token,
+    "--reason",
+    "wrong agent",
+  ], opts);
+  assert.equal(released.code, 0, released.stderr);
+  assert.match(released.stdout, /is available/);
+  const noError = await baton(["fail", String(b.phase.id), "--agent", "y", "--token", b.token], opts);
+  assert.equal(noError.code, 2);
+  assert.match(noError.stderr, /fail needs --error/);
+});
