@@ -1587,6 +1587,43 @@ export class Engine {
     }));
   }
 
+  /**
+   * The agent types of the workflow with their `agents.registry` settings
+   * (how a supervisor starts one, how many may work at once) and the work
+   * each has now.
+   */
+  agentTypes(): {
+    type: string;
+    command: string | null;
+    args: string[];
+    maxConcurrent: number | null;
+    held: number;
+    available: number;
+  }[] {
+    const counts = new Map<string, { held: number; available: number }>();
+    for (
+      const r of this.db.all<{ agent_type: string; held: number; available: number }>(
+        `SELECT agent_type, sum(status IN ('claimed', 'running')) AS held, sum(status = 'available') AS available
+         FROM phases WHERE agent_type IS NOT NULL GROUP BY agent_type`,
+      )
+    ) counts.set(r.agent_type, { held: r.held, available: r.available });
+    const types = new Set([
+      ...this.cfg.workflow.phases.map((p) => p.agentType).filter((t): t is string => t !== null),
+      ...Object.keys(this.cfg.config.agents.registry),
+    ]);
+    return [...types].sort().map((type) => {
+      const reg = this.cfg.config.agents.registry[type];
+      return {
+        type,
+        command: reg?.command ?? null,
+        args: reg?.args ?? [],
+        maxConcurrent: reg?.max_concurrent ?? null,
+        held: counts.get(type)?.held ?? 0,
+        available: counts.get(type)?.available ?? 0,
+      };
+    });
+  }
+
   /** Registered agents, with what each holds now. */
   agents(): {
     id: string;

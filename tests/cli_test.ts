@@ -185,7 +185,9 @@ Deno.test("cli: an agent's whole loop from a shell, gates, and the read-only vie
     ["0001"],
   );
   assert.match((await baton(["queue", "implementer"], { cwd })).stdout, /0001\s+Implementation/);
-  assert.match((await baton(["agents"], { cwd })).stdout, /sh-1\s+active\s+designer/);
+  const agents = await baton(["agents"], { cwd });
+  assert.match(agents.stdout, /sh-1\s+active\s+designer/);
+  assert.match(agents.stdout, /implementer\s+0\s+-\s+1\s+-/, "agent types with held/max/available/command");
   assert.match((await baton(["audit", "--ticket", "0001", "--limit", "3"], { cwd })).stdout, /ACTION/);
   const ready = JSON.parse((await baton(["ready", "--parallel", "5", "--json"], { cwd })).stdout);
   assert.deepEqual(ready.map((p: { ticketId: string; name: string }) => `${p.ticketId}/${p.name}`), [

@@ -416,3 +416,22 @@ Deno.test("createTickets: an atomic batch with refs and generated ids; a failure
   );
   engine.close();
 });
+
+Deno.test("agent types: the registry's command, args and max_concurrent, with the work of each type", async () => {
+  const { engine } = await engineFor({
+    config: "agents:\n  registry:\n    designer: {command: claude, args: [--agent, designer], max_concurrent: 2}\n",
+  });
+  engine.upsertTicket({ id: "1", title: "one" });
+  engine.claimNext({ agentId: "d1", capabilities: ["designer"] });
+  const t = engine.agentTypes().find((x) => x.type === "designer")!;
+  assert.deepEqual(t, {
+    type: "designer",
+    command: "claude",
+    args: ["--agent", "designer"],
+    maxConcurrent: 2,
+    held: 1,
+    available: 0,
+  });
+  assert.ok(engine.agentTypes().some((x) => x.type === "implementer" && x.command === null));
+  engine.close();
+});

@@ -469,11 +469,9 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
       const e = await engine(values);
       try {
         const rows = e.agents();
-        emit(
-          io,
-          values.json,
-          rows,
-          () =>
+        const types = e.agentTypes();
+        emit(io, values.json, { agents: rows, types }, () =>
+          [
             table(
               ["AGENT", "STATUS", "CAPABILITIES", "LAST HEARTBEAT", "HOLDS"],
               rows.map((a) => [
@@ -484,7 +482,18 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
                 a.holds.map((h) => `${h.ticketId}/${h.phase}`).join(", "),
               ]),
             ),
-        );
+            "",
+            table(
+              ["AGENT TYPE", "HELD", "MAX", "AVAILABLE", "COMMAND"],
+              types.map((t) => [
+                t.type,
+                t.held,
+                t.maxConcurrent ?? "-",
+                t.available,
+                t.command ? [t.command, ...t.args].join(" ") : "-",
+              ]),
+            ),
+          ].join("\n"));
       } finally {
         e.close();
       }
