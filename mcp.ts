@@ -1,13 +1,19 @@
 /**
- * `baton-mcp`: the MCP server agents use. Not built yet: it arrives with the
- * MCP issue, on top of the workflow engine. Until then it says so and exits
- * with status 2 rather than pretending to serve.
+ * `baton-mcp`: the MCP server agents use, over stdio (one process per agent
+ * session) or Streamable HTTP (`--http`, many clients). See `baton-mcp --help`
+ * and the README's "MCP server" section.
+ *
+ * As a module it exports {@link createServer}, the builder both transports
+ * (and the tests) use.
  *
  * @module
  */
+import { main } from "./src/mcp/main.ts";
+
+export { createServer, type ServerOptions } from "./src/mcp/server.ts";
+export { ClaimMemory, Session } from "./src/mcp/session.ts";
+export { HELP, main } from "./src/mcp/main.ts";
+
 if (import.meta.main) {
-  console.error(
-    "error: baton-mcp is not available in this release yet (the MCP server lands with the workflow engine)",
-  );
-  Deno.exit(2);
+  Deno.exit(await main(Deno.args));
 }

@@ -1,0 +1,72 @@
+/**
+ * `GET /healthz` of `baton-mcp --http`: is the database readable, and is the
+ * `.workflow/` configuration on disk still valid (and the one this server
+ * runs with)?
+ *
+ * @module
+ */
+import { loadWorkflowConfig } from "../config.ts";
+import type { Engine } from "../engine.ts";
+import { BatonError } from "../errors.ts";
+import { VERSION } from "../cli/main.ts";
+
+/** The health report. */
+export interface Health {
+  ok: boolean;
+  version: string;
+  uptimeSeconds: number;
+  database: {
+    ok: boolean;
+    journalMode?: string;
+    schemaVersion?: number;
+    walBytes?: number;
+    tickets?: number;
+    error?: string;
+  };
+  config: { ok: boolean; phases?: number; changedSinceStart?: boolean; error?: string };
+  sessions: number;
+}
+
+const describe = (e: unknown) => (e instanceof BatonError ? `${e.code}: ${e.message}` : String(e));
+
+/**
+ * Checks the database (one read through the engine's connection) and reloads
+ * the configuration from disk.
+ *
+ * @param engine the server's engine
+ * @param startedAt when the server started (ms)
+ * @param sessions open HTTP sessions
+ * @returns the report; `ok` is false when either check fails
+ */
+export function health(engine: Engine, startedAt: number, sessions: number): Health {
+  const database: Health["database"] = { ok: false };
+  try {
+    database.tickets = engine.db.get<{ n: number }>("SELECT count(*) AS n FROM tickets")!.n;
+    database.schemaVersion = engine.db.get<{ user_version: number }>("PRAGMA user_version")!.user_version;
+    database.journalMode = engine.db.get<{ journal_mode: string }>("PRAGMA journal_mode")!.journal_mode;
+    try {
+      database.walBytes = Deno.statSync(`${engine.db.path}-wal`).size;
+    } catch { /* no WAL file */ }
+    database.ok = true;
+  } catch (e) {
+    database.error = describe(e);
+  }
+  const config: Health["config"] = { ok: false };
+  try {
+    const now = loadWorkflowConfig(engine.cfg.repoRoot);
+    config.ok = true;
+    config.phases = now.workflow.phases.length;
+    config.changedSinceStart = JSON.stringify([now.config, now.workflow]) !==
+      JSON.stringify([engine.cfg.config, engine.cfg.workflow]);
+  } catch (e) {
+    config.error = describe(e);
+  }
+  return {
+    ok: database.ok && config.ok,
+    version: VERSION,
+    uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+    database,
+    config,
+    sessions,
+  };
+}

@@ -1,0 +1,247 @@
+/**
+ * `baton-mcp --http`: Streamable HTTP for many clients on one engine.
+ *
+ * - `POST/DELETE /mcp`: 2025-era clients get a session each
+ *   (`Mcp-Session-Id`, one server instance per session, so the session
+ *   remembers its agent); 2026-07-28 clients are served statelessly by
+ *   `createMcpHandler` (they pass `agent_id`; claim tokens are remembered per
+ *   agent by the process). `GET /mcp` answers 405: the server sends no
+ *   unsolicited messages.
+ * - `GET /healthz`: database and configuration health as JSON (no token).
+ * - Bound to 127.0.0.1 unless told otherwise; on a loopback address the Host
+ *   and Origin headers must be local (DNS rebinding). With a token, `/mcp`
+ *   needs `Authorization: Bearer TOKEN` (401 otherwise). A non-loopback
+ *   address without a token is refused by the caller ({@link isLoopback}).
+ * - Shutdown: stop accepting, let requests in progress finish, close the
+ *   sessions; the caller then closes the engine.
+ *
+ * @module
+ */
+import { createHash, timingSafeEqual } from "node:crypto";
+import {
+  createMcpHandler,
+  hostHeaderValidationResponse,
+  isInitializeRequest,
+  isLegacyRequest,
+  localhostAllowedHostnames,
+  localhostAllowedOrigins,
+  originValidationResponse,
+  readRequestBody,
+  WebStandardStreamableHTTPServerTransport,
+} from "@modelcontextprotocol/server";
+import type { Engine } from "../engine.ts";
+import { createServer } from "./server.ts";
+import { ClaimMemory, Inflight, Session } from "./session.ts";
+import { health } from "./health.ts";
+
+/** Options of {@link serveHttp}. */
+export interface HttpOptions {
+  /** Address to bind (default 127.0.0.1). */
+  host?: string;
+  /** Port (0: any free port). */
+  port: number;
+  /** Bearer token required on `/mcp` when set. */
+  token?: string;
+  /** Log line sink (stderr). */
+  log: (line: string) => void;
+  /** Sessions idle longer than this are closed (ms; default one hour); at most 1,000 are kept. */
+  sessionIdleMs?: number;
+  /** How long a shutdown waits for requests in progress (ms). */
+  drainMs?: number;
+}
+
+/** A running HTTP server. */
+export interface HttpServer {
+  /** The MCP endpoint, e.g. `http://127.0.0.1:8765/mcp`. */
+  url: string;
+  /** The bound port. */
+  port: number;
+  /** Open sessions (2025-era clients). */
+  sessions(): number;
+  /** Stops accepting, drains requests in progress, closes the sessions. */
+  shutdown(reason: string): Promise<void>;
+}
+
+/**
+ * Whether a host name or address is the local machine only.
+ * @param host a name or IP address (IPv6 with or without brackets)
+ * @returns true for localhost, 127.0.0.0/8 and ::1
+ */
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[(.*)\]$/, "$1").toLowerCase();
+  return h === "localhost" || h === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) ||
+    /^::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+const MAX_BODY = 4 * 1024 * 1024;
+const MAX_SESSIONS = 1000;
+const sha = (s: string) => createHash("sha256").update(s).digest();
+
+function jsonError(status: number, message: string, headers: Record<string, string> = {}): Response {
+  return Response.json({ jsonrpc: "2.0", error: { code: -32000, message }, id: null }, { status, headers });
+}
+
+interface LegacySession {
+  transport: WebStandardStreamableHTTPServerTransport;
+  lastUsed: number;
+}
+
+/**
+ * Starts the HTTP server.
+ *
+ * @param engine the open engine (closed by the caller after shutdown)
+ * @param opts address, token, logging
+ * @returns the running server
+ */
+export function serveHttp(engine: Engine, opts: HttpOptions): HttpServer {
+  const host = opts.host ?? "127.0.0.1";
+  const loopback = isLoopback(host);
+  const startedAt = Date.now();
+  const claims = new ClaimMemory();
+  const inflight = new Inflight();
+  const onError = (e: unknown, where: string) => opts.log(`${where}: ${e instanceof Error ? e.stack : e}`);
+  const sessions = new Map<string, LegacySession>();
+  const allowedHosts = [...new Set([...localhostAllowedHostnames(), host.includes(":") ? `[${host}]` : host])];
+  const want = opts.token ? sha(opts.token) : undefined;
+  let stopping = false;
+
+  const modern = createMcpHandler(() => createServer(engine, { claims, onError }), {
+    legacy: "reject",
+    maxRequestBodySize: MAX_BODY,
+    onerror: (e) => opts.log(`modern: ${e.message}`),
+  });
+
+  async function legacy(req: Request): Promise<Response> {
+    const sid = req.headers.get("mcp-session-id");
+    if (sid) {
+      const s = sessions.get(sid);
+      if (!s) return jsonError(404, "Session not found: initialize a new session");
+      s.lastUsed = Date.now();
+      return await s.transport.handleRequest(req);
+    }
+    if (req.method !== "POST") return jsonError(400, "Bad Request: no session id");
+    let body: unknown;
+    try {
+      body = await req.json();
+    } catch {
+      return Response.json({ jsonrpc: "2.0", error: { code: -32700, message: "Parse error" }, id: null }, {
+        status: 400,
+      });
+    }
+    if (!isInitializeRequest(body)) return jsonError(400, "Bad Request: no session id (send initialize first)");
+    if (sessions.size >= MAX_SESSIONS) {
+      // Full: the least recently used session goes (its client re-initializes if it comes back).
+      const [oldest] = [...sessions].reduce((a, b) => (b[1].lastUsed < a[1].lastUsed ? b : a));
+      const s = sessions.get(oldest)!;
+      sessions.delete(oldest);
+      void s.transport.close().catch(() => {});
+    }
+    const transport: WebStandardStreamableHTTPServerTransport = new WebStandardStreamableHTTPServerTransport({
+      sessionIdGenerator: () => crypto.randomUUID(),
+      enableJsonResponse: true,
+      onsessioninitialized: (id) => void sessions.set(id, { transport, lastUsed: Date.now() }),
+      onsessionclosed: (id) => void sessions.delete(id),
+    });
+    transport.onclose = () => {
+      if (transport.sessionId) sessions.delete(transport.sessionId);
+    };
+    const server = createServer(engine, { session: new Session(), claims, onError });
+    await server.connect(transport);
+    return await transport.handleRequest(req, { parsedBody: body });
+  }
+
+  async function handle(req: Request): Promise<Response> {
+    const url = new URL(req.url);
+    if (url.pathname === "/healthz") {
+      if (req.method !== "GET" && req.method !== "HEAD") {
+        return new Response(null, { status: 405, headers: { Allow: "GET" } });
+      }
+      const h = health(engine, startedAt, sessions.size);
+      return Response.json(h, { status: h.ok && !stopping ? 200 : 503 });
+    }
+    if (url.pathname !== "/mcp") {
+      return Response.json({ error: "not found: the MCP endpoint is /mcp" }, { status: 404 });
+    }
+    if (loopback) {
+      const rejected = hostHeaderValidationResponse(req, allowedHosts) ??
+        originValidationResponse(req, localhostAllowedOrigins());
+      if (rejected) return rejected;
+    }
+    if (want) {
+      const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.get("authorization") ?? "");
+      if (!m || !timingSafeEqual(sha(m[1]), want)) {
+        return jsonError(401, "Unauthorized: send Authorization: Bearer <token>", {
+          "WWW-Authenticate": 'Bearer realm="baton-mcp"',
+        });
+      }
+    }
+    if (stopping) return jsonError(503, "baton-mcp is shutting down", { "Retry-After": "5" });
+    if (req.method === "GET") {
+      return new Response(null, { status: 405, headers: { Allow: "POST, DELETE" } });
+    }
+    inflight.enter();
+    try {
+      // A detached copy: the body read once (bounded), and a signal of its own (Deno warns when the SDK
+      // watches a served request's signal; responses here are single JSON bodies, nothing to abort).
+      let body: string | undefined;
+      if (req.method !== "HEAD" && req.body) {
+        const read = await readRequestBody(req, MAX_BODY);
+        if (read.tooLarge) return jsonError(413, `Request body over ${MAX_BODY} bytes`);
+        body = read.text;
+      }
+      const inner = new Request(req.url, { method: req.method, headers: req.headers, body });
+      if (await isLegacyRequest(inner, undefined, { maxRequestBodySize: MAX_BODY })) return await legacy(inner);
+      return await modern.fetch(inner);
+    } catch (e) {
+      onError(e, "request");
+      return jsonError(500, "Internal server error");
+    } finally {
+      inflight.leave();
+    }
+  }
+
+  const server = Deno.serve({
+    hostname: host,
+    port: opts.port,
+    onListen: () => {}, // the caller logs the address, on stderr
+    onError: (e) => {
+      onError(e, "http");
+      return jsonError(500, "Internal server error");
+    },
+  }, handle);
+
+  const idleMs = opts.sessionIdleMs ?? 3_600_000;
+  const sweeper = setInterval(() => {
+    const cutoff = Date.now() - idleMs;
+    for (const [id, s] of sessions) {
+      if (s.lastUsed < cutoff) {
+        sessions.delete(id);
+        void s.transport.close().catch(() => {});
+      }
+    }
+  }, Math.min(60_000, idleMs));
+  Deno.unrefTimer(sweeper);
+
+  const port = server.addr.port;
+  const shown = host.includes(":") ? `[${host}]` : host;
+  return {
+    url: `http://${shown}:${port}/mcp`,
+    port,
+    sessions: () => sessions.size,
+    async shutdown(reason: string) {
+      if (stopping) return;
+      stopping = true;
+      opts.log(`stopping (${reason})`);
+      clearInterval(sweeper);
+      const finished = server.shutdown();
+      const drainMs = opts.drainMs ?? 10_000;
+      if (!await inflight.idle(drainMs)) opts.log(`${inflight.count} request(s) still running after ${drainMs} ms`);
+      for (const s of sessions.values()) await s.transport.close().catch(() => {});
+      sessions.clear();
+      await modern.close().catch(() => {});
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([finished, new Promise((r) => timer = setTimeout(r, drainMs))]);
+      clearTimeout(timer);
+    },
+  };
+}

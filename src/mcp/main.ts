@@ -1,0 +1,173 @@
+/**
+ * The `baton-mcp` command: argument parsing and the two modes (stdio by
+ * default, `--http`). `mcp.ts` is the entrypoint; tests spawn it.
+ *
+ * Exit codes: 0 after a clean shutdown, 1 when the repository or database
+ * cannot be opened, 2 for bad usage (also a non-loopback `--host` without a
+ * token).
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { BatonError, formatLocation } from "../errors.ts";
+import { VERSION } from "../cli/main.ts";
+import { stopSignals } from "./signals.ts";
+
+/** `baton-mcp --help`. */
+export const HELP: string = `baton-mcp ${VERSION} — the Baton MCP server agents use
+
+Usage:
+  baton-mcp [--repo DIR]                 MCP over stdio (what an agent session starts)
+  baton-mcp --http [--port N] [--host H] [--token T] [--repo DIR]
+                                         Streamable HTTP at http://H:N/mcp for many clients
+
+Options:
+  --repo DIR    the repository (default: found from the current directory)
+  --http        serve Streamable HTTP instead of stdio
+  --port N      HTTP port (default 8765; 0 picks a free one)
+  --host H      address to bind (default 127.0.0.1); any other than loopback needs a token
+  --token T     require "Authorization: Bearer T" on /mcp (default: env BATON_MCP_TOKEN)
+  -h, --help    this help
+  --version     the version
+
+HTTP also serves GET /healthz (database and config health, JSON).
+Logs go to stderr; over stdio, stdout carries only the protocol.
+SIGINT/SIGTERM stop the server after the requests in progress.
+`;
+
+/** Thrown for bad usage (exit code 2). */
+class UsageError extends Error {}
+
+/** Parsed command line. */
+export interface McpArgs {
+  repo: string;
+  http: boolean;
+  host: string;
+  port: number;
+  token?: string;
+}
+
+/**
+ * Parses the command line.
+ * @param args arguments without the program name
+ * @param env environment lookup
+ * @returns the options, or "help" / "version"
+ * @throws {UsageError} on bad usage
+ */
+export function parseMcpArgs(
+  args: string[],
+  env: (name: string) => string | undefined = (n) => Deno.env.get(n),
+): McpArgs | "help" | "version" {
+  let r;
+  try {
+    r = parseArgs({
+      args,
+      options: {
+        repo: { type: "string" },
+        http: { type: "boolean", default: false },
+        port: { type: "string" },
+        host: { type: "string" },
+        token: { type: "string" },
+        help: { type: "boolean", short: "h", default: false },
+        version: { type: "boolean", default: false },
+      },
+      allowPositionals: false,
+      strict: true,
+    });
+  } catch (e) {
+    throw new UsageError((e as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, ""));
+  }
+  const v = r.values;
+  if (v.help) return "help";
+  if (v.version) return "version";
+  if (!v.http) {
+    for (const k of ["port", "host", "token"] as const) {
+      if (v[k] !== undefined) throw new UsageError(`--${k} needs --http (stdio has no port, host or token)`);
+    }
+  }
+  let port = 8765;
+  if (v.port !== undefined) {
+    port = Number(v.port);
+    if (!/^\d+$/.test(v.port) || port > 65535) throw new UsageError(`--port must be 0–65535, got "${v.port}"`);
+  }
+  const host = v.host ?? "127.0.0.1";
+  if (!host.trim()) throw new UsageError("--host must not be empty");
+  const token = v.token ?? (v.http ? env("BATON_MCP_TOKEN") : undefined) ?? undefined;
+  if (token !== undefined && !/^\S{8,}$/.test(token)) {
+    throw new UsageError("the token must be at least 8 characters without spaces");
+  }
+  return { repo: v.repo ?? Deno.cwd(), http: v.http, host, port, token: token || undefined };
+}
+
+const log = (line: string) => console.error(`baton-mcp: ${line}`);
+
+/**
+ * Runs `baton-mcp`.
+ * @param args command line arguments (without the program name)
+ * @returns the exit code
+ */
+export async function main(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseMcpArgs(args);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    console.error(`error: ${e.message}`);
+    console.error("hint: see 'baton-mcp --help'");
+    return 2;
+  }
+  if (parsed === "help") {
+    console.log(HELP.trimEnd());
+    return 0;
+  }
+  if (parsed === "version") {
+    console.log(`baton-mcp ${VERSION}`);
+    return 0;
+  }
+  const { isLoopback, serveHttp } = await import("./http.ts");
+  if (parsed.http && !isLoopback(parsed.host) && !parsed.token) {
+    console.error(
+      `error: refusing to serve on ${parsed.host} without a token: anyone who can reach it could act as any agent. Set --token or BATON_MCP_TOKEN, or bind to 127.0.0.1.`,
+    );
+    return 2;
+  }
+
+  const { openEngine } = await import("../engine.ts");
+  let engine;
+  try {
+    engine = await openEngine(parsed.repo);
+  } catch (e) {
+    if (e instanceof BatonError) {
+      const where = e.location ? formatLocation(e.location) : "";
+      console.error(`error: ${e.message}${where && !e.message.includes(where) ? ` (${where})` : ""}`);
+      if (e.code === "config_not_found") console.error("hint: run 'baton init' in the repository, or pass --repo DIR");
+      return 1;
+    }
+    console.error(`error: ${e instanceof Error ? e.message : String(e)}`);
+    return 1;
+  }
+
+  const signals = stopSignals(log);
+  try {
+    if (!parsed.http) {
+      const { runStdio } = await import("./stdio.ts");
+      const why = await runStdio(engine, { log, stop: signals.first });
+      if (why !== "stdin closed") log(`stopped (${why})`);
+      return 0;
+    }
+    let server;
+    try {
+      server = serveHttp(engine, { host: parsed.host, port: parsed.port, token: parsed.token, log });
+    } catch (e) {
+      console.error(`error: cannot listen on ${parsed.host}:${parsed.port}: ${(e as Error).message}`);
+      return 1;
+    }
+    log(`listening on ${server.url} (repo ${engine.cfg.repoRoot}${parsed.token ? ", token required" : ""})`);
+    await server.shutdown(await signals.first);
+    log("stopped");
+    return 0;
+  } finally {
+    engine.close();
+    signals.dispose();
+  }
+}

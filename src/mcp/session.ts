@@ -1,0 +1,113 @@
+/**
+ * What the MCP server remembers between calls: per session, the agent it
+ * acts as; per server process, the claim tokens of the phases each agent
+ * claimed through it (so `start_phase`, `complete_phase`… need no token).
+ *
+ * Tokens are kept per agent rather than per session: over stdio a process
+ * serves one session anyway, and over HTTP an agent that reconnects (a new
+ * session, or the stateless 2026 protocol where every request stands alone)
+ * finds its claims again by its agent id. Fencing still holds: a claim that
+ * expired and was taken again has a new token, and the remembered one is
+ * refused as `stale_token`.
+ *
+ * @module
+ */
+
+/** One MCP session (a stdio connection, or one HTTP session). */
+export class Session {
+  /** The agent this session acts as, once known (register_agent, or an explicit agent_id). */
+  agentId?: string;
+  /** Its capabilities, as registered. */
+  capabilities?: string[];
+}
+
+/** Claim tokens by agent and phase, shared by every session of one server process. */
+export class ClaimMemory {
+  #tokens = new Map<string, Map<number, string>>();
+  #current = new Map<string, number>();
+
+  /**
+   * Remembers a claim; it becomes the agent's current phase.
+   * @param agentId the agent
+   * @param phaseId the claimed phase
+   * @param token its fencing token
+   */
+  remember(agentId: string, phaseId: number, token: string): void {
+    let m = this.#tokens.get(agentId);
+    if (!m) this.#tokens.set(agentId, m = new Map());
+    m.set(phaseId, token);
+    this.#current.set(agentId, phaseId);
+  }
+
+  /**
+   * The token of a phase the agent claimed here, if any.
+   * @param agentId the agent
+   * @param phaseId the phase
+   * @returns the token, or undefined
+   */
+  token(agentId: string, phaseId: number): string | undefined {
+    return this.#tokens.get(agentId)?.get(phaseId);
+  }
+
+  /**
+   * The phase an agent works on: the last one it claimed and still holds here.
+   * @param agentId the agent
+   * @returns the phase id, or undefined
+   */
+  current(agentId: string): number | undefined {
+    return this.#current.get(agentId);
+  }
+
+  /**
+   * Forgets a claim (the phase was completed, failed, released, handed to review).
+   * @param agentId the agent
+   * @param phaseId the phase
+   */
+  forget(agentId: string, phaseId: number): void {
+    const m = this.#tokens.get(agentId);
+    m?.delete(phaseId);
+    if (this.#current.get(agentId) === phaseId) {
+      const rest = m ? [...m.keys()] : [];
+      if (rest.length) this.#current.set(agentId, rest[rest.length - 1]);
+      else this.#current.delete(agentId);
+    }
+    if (m && m.size === 0) this.#tokens.delete(agentId);
+  }
+}
+
+/** Counts calls in progress so a shutdown can let them finish. */
+export class Inflight {
+  #n = 0;
+  #waiters: (() => void)[] = [];
+
+  /** A call starts. */
+  enter(): void {
+    this.#n++;
+  }
+
+  /** A call ends. */
+  leave(): void {
+    if (--this.#n === 0) { for (const w of this.#waiters.splice(0)) w(); }
+  }
+
+  /** Calls in progress now. */
+  get count(): number {
+    return this.#n;
+  }
+
+  /**
+   * Resolves when no call is in progress, or after `timeoutMs`.
+   * @param timeoutMs the longest wait
+   * @returns true when idle, false on timeout
+   */
+  idle(timeoutMs: number): Promise<boolean> {
+    if (this.#n === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const t = setTimeout(() => resolve(false), timeoutMs);
+      this.#waiters.push(() => {
+        clearTimeout(t);
+        resolve(true);
+      });
+    });
+  }
+}

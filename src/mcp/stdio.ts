@@ -1,0 +1,102 @@
+/**
+ * `baton-mcp` over stdio: one connection per process (each agent session
+ * starts its own server), both protocol eras (`serveStdio`). stdout carries
+ * the protocol only; logs go to stderr.
+ *
+ * Shutdown: when the client closes stdin, or on SIGINT/SIGTERM. On a signal,
+ * requests already received are answered (new ones are refused), then the
+ * transport and the engine close.
+ *
+ * @module
+ */
+import {
+  isJSONRPCErrorResponse,
+  isJSONRPCRequest,
+  isJSONRPCResultResponse,
+  type JSONRPCMessage,
+} from "@modelcontextprotocol/server";
+import { serveStdio, StdioServerTransport } from "@modelcontextprotocol/server/stdio";
+import type { Engine } from "../engine.ts";
+import { createServer } from "./server.ts";
+import { ClaimMemory } from "./session.ts";
+
+/** Options of {@link runStdio}. */
+export interface StdioOptions {
+  /** Log line sink (stderr). */
+  log: (line: string) => void;
+  /** Resolves when the server must stop (a signal). */
+  stop: Promise<string>;
+  /** How long a shutdown waits for requests in progress (ms). */
+  drainMs?: number;
+}
+
+type Id = string | number;
+
+/**
+ * Serves MCP on stdin/stdout until the client goes away or `opts.stop` resolves.
+ *
+ * @param engine the open engine (closed by the caller)
+ * @param opts logging, the stop signal, drain timeout
+ * @returns why it stopped
+ */
+export async function runStdio(engine: Engine, opts: StdioOptions): Promise<string> {
+  const claims = new ClaimMemory();
+  const onError = (e: unknown, where: string) => opts.log(`${where}: ${e instanceof Error ? e.stack : e}`);
+  const wire = new StdioServerTransport();
+  const handle = serveStdio(() => createServer(engine, { claims, onError }), {
+    transport: wire,
+    onerror: (e) => opts.log(`transport: ${e.message}`),
+  });
+
+  // Requests received and not answered yet, to drain them on a signal.
+  const pending = new Set<Id>();
+  let drained: (() => void) | undefined;
+  let stopping = false;
+  const receive = wire.onmessage!;
+  wire.onmessage = (m: JSONRPCMessage) => {
+    if (isJSONRPCRequest(m)) {
+      if (stopping) {
+        void wire.send({ jsonrpc: "2.0", id: m.id, error: { code: -32603, message: "baton-mcp is shutting down" } })
+          .catch(() => {});
+        return;
+      }
+      pending.add(m.id);
+    }
+    receive(m);
+  };
+  const send = wire.send.bind(wire);
+  wire.send = async (m: JSONRPCMessage) => {
+    try {
+      await send(m);
+    } finally {
+      if ((isJSONRPCResultResponse(m) || isJSONRPCErrorResponse(m)) && m.id !== undefined && m.id !== null) {
+        pending.delete(m.id);
+        if (pending.size === 0) drained?.();
+      }
+    }
+  };
+
+  const stop = Promise.withResolvers<string>();
+  const closeWire = wire.onclose;
+  wire.onclose = () => {
+    closeWire?.();
+    stop.resolve("stdin closed");
+  };
+  opts.stop.then((s) => stop.resolve(s));
+
+  const why = await stop.promise;
+  stopping = true;
+  if (pending.size > 0 && why !== "stdin closed") {
+    const done = new Promise<void>((r) => drained = r);
+    const timeout = opts.drainMs ?? 10_000;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = await Promise.race([
+      done.then(() => false),
+      new Promise<boolean>((r) => timer = setTimeout(() => r(true), timeout)),
+    ]);
+    clearTimeout(timer);
+    if (late) opts.log(`${pending.size} request(s) still unanswered after ${timeout} ms`);
+  }
+  await handle.close().catch((e) => opts.log(`close: ${e}`));
+  return why;
+}
