@@ -160,6 +160,19 @@ async function gitUser(): Promise<string> {
   return Deno.env.get("USER") ?? "unknown";
 }
 
+/** Opens the engine for a command, runs it, always closes it; the exit code defaults to 0. */
+async function withEngine(
+  values: Record<string, unknown>,
+  fn: (e: Engine) => number | void | Promise<number | void>,
+): Promise<number> {
+  const e = await engine(values);
+  try {
+    return (await fn(e)) ?? 0;
+  } finally {
+    e.close();
+  }
+}
+
 function emit(io: Io, json: boolean, value: unknown, human: () => string): void {
   io.out(json ? JSON.stringify(isoDates(value), null, 2) : human());
 }
@@ -245,8 +258,7 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
     case "import": {
       const { values } = parse(rest, {}, [0, 0]);
       if (values.help) return help();
-      const e = await engine(values);
-      try {
+      return await withEngine(values, async (e) => {
         const { importTickets } = await import("../tickets.ts");
         const tty = !values.json && Deno.stderr.isTerminal();
         const r = importTickets(e, {
@@ -268,15 +280,12 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
             ...r.warnings.map((x) => `warning: ${x.path}${x.line ? `:${x.line}` : ""}: ${x.message}`),
           ].join("\n"));
         return r.errors.length ? 1 : 0;
-      } finally {
-        e.close();
-      }
+      });
     }
     case "sync": {
       const { values } = parse(rest, {}, [0, 0]);
       if (values.help) return help();
-      const e = await engine(values);
-      try {
+      return await withEngine(values, async (e) => {
         const { syncAll } = await import("../tickets.ts");
         const r = syncAll(e);
         emit(io, values.json, r, () =>
@@ -286,9 +295,7 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
             ...r.warnings.map((x) => `warning: ${x.path}${x.line ? `:${x.line}` : ""}: ${x.message}`),
           ].join("\n"));
         return r.errors.length ? 1 : 0;
-      } finally {
-        e.close();
-      }
+      });
     }
     case "new": {
       const { values, positionals } = parse(rest, { priority: { type: "string" }, summary: { type: "string" } }, [
@@ -296,21 +303,16 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
         1,
       ]);
       if (values.help) return help();
-      const e = await engine(values);
-      try {
+      return await withEngine(values, async (e) => {
         const { newTicket } = await import("../tickets.ts");
         const t = newTicket(e, { title: positionals[0], priority: values.priority, summary: values.summary });
         emit(io, values.json, t, () => `created ticket ${t.id}: ${t.path}`);
-      } finally {
-        e.close();
-      }
-      return 0;
+      });
     }
     case "status": {
       const { values, positionals } = parse(rest, {}, [0, 1]);
       if (values.help) return help();
-      const e = await engine(values);
-      try {
+      return await withEngine(values, async (e) => {
         if (positionals[0]) {
           const t = e.ticket(positionals[0]);
           const events = e.audit({ ticketId: t.id }).slice(-10);
@@ -358,10 +360,7 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
           const d = dashboard(e);
           emit(io, values.json, d.data, () => d.text);
         }
-      } finally {
-        e.close();
-      }
-      return 0;
+      });
     }
     case "list": {
       const { values } = parse(rest, {
@@ -375,8 +374,7 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
       if (values.status && !["active", "completed"].includes(values.status)) {
         throw usage(`--status must be active or completed, got "${values.status}"`);
       }
-      const e = await engine(values);
-      try {
+      return await withEngine(values, (e) => {
         const rows = e.listTickets({
           status: values.status,
           priority: values.priority,
@@ -394,16 +392,12 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
               rows.map((r) => [r.id, r.title, r.status, r.priority, r.phase, r.blocked ? "yes" : ""]),
             ),
         );
-      } finally {
-        e.close();
-      }
-      return 0;
+      });
     }
     case "blocked": {
       const { values } = parse(rest, {}, [0, 0]);
       if (values.help) return help();
-      const e = await engine(values);
-      try {
+      return await withEngine(values, (e) => {
         const rows = e.blocked();
         emit(
           io,
@@ -415,16 +409,12 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
               rows.map((b) => [b.ticketId, b.phaseName, b.reason, localTime(b.since), b.detail]),
             ),
         );
-      } finally {
-        e.close();
-      }
-      return 0;
+      });
     }
     case "queue": {
       const { values, positionals } = parse(rest, {}, [1, 1]);
       if (values.help) return help();
-      const e = await engine(values);
-      try {
+      return await withEngine(values, (e) => {
         const rows = e.queue(positionals[0]);
         emit(
           io,
@@ -436,17 +426,13 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
               rows.map((p) => [p.id, p.ticketId, p.name, p.attempts, localTime(p.availableAt)]),
             ),
         );
-      } finally {
-        e.close();
-      }
-      return 0;
+      });
     }
     case "ready": {
       const { values } = parse(rest, { parallel: { type: "string" }, capabilities: { type: "string" } }, [0, 0]);
       if (values.help) return help();
       const n = int(values.parallel, "--parallel", 1) ?? 10;
-      const e = await engine(values);
-      try {
+      return await withEngine(values, (e) => {
         const rows = e.readyParallel(n, values.capabilities?.split(",").map((s: string) => s.trim()).filter(Boolean));
         emit(
           io,
@@ -458,16 +444,12 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
               rows.map((p) => [p.id, p.ticketId, p.name, p.agentType, p.pathsKnown ? p.paths.join(" ") : "(unknown)"]),
             ),
         );
-      } finally {
-        e.close();
-      }
-      return 0;
+      });
     }
     case "agents": {
       const { values } = parse(rest, {}, [0, 0]);
       if (values.help) return help();
-      const e = await engine(values);
-      try {
+      return await withEngine(values, (e) => {
         const rows = e.agents();
         const types = e.agentTypes();
         emit(io, values.json, { agents: rows, types }, () =>
@@ -494,29 +476,21 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
               ]),
             ),
           ].join("\n"));
-      } finally {
-        e.close();
-      }
-      return 0;
+      });
     }
     case "context": {
       const { values, positionals } = parse(rest, { budget: { type: "string" } }, [1, 1]);
       if (values.help) return help();
       const id = int(positionals[0], "PHASE", 1)!;
-      const e = await engine(values);
-      try {
+      return await withEngine(values, (e) => {
         const ctx = e.context({ phaseId: id }, { budgetBytes: int(values.budget, "--budget", 100) });
         emit(io, values.json, ctx, () => JSON.stringify(isoDates(ctx), null, 2));
-      } finally {
-        e.close();
-      }
-      return 0;
+      });
     }
     case "metrics": {
       const { values } = parse(rest, { since: { type: "string" } }, [0, 0]);
       if (values.help) return help();
-      const e = await engine(values);
-      try {
+      return await withEngine(values, (e) => {
         const m = e.metrics({ since: parseSince(values.since, e.now()) });
         emit(io, values.json, m, () =>
           [
@@ -558,10 +532,7 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
             "",
             table(["AGENT", "COMPLETED", "BUSY"], m.agents.map((a) => [a.agentId, a.completed, duration(a.busyMs)])),
           ].join("\n"));
-      } finally {
-        e.close();
-      }
-      return 0;
+      });
     }
     case "audit": {
       const { values } = parse(rest, {
@@ -571,8 +542,7 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
         limit: { type: "string" },
       }, [0, 0]);
       if (values.help) return help();
-      const e = await engine(values);
-      try {
+      return await withEngine(values, (e) => {
         const rows = e.audit({
           ticketId: values.ticket,
           agentId: values.agent,
@@ -601,10 +571,7 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
               ]),
             ),
         );
-      } finally {
-        e.close();
-      }
-      return 0;
+      });
     }
     case "watch": {
       const { values } = parse(rest, { ticket: { type: "string" }, agent: { type: "string" } }, [0, 0]);
@@ -632,8 +599,7 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
     case "gates": {
       const { values } = parse(rest, { all: { type: "boolean" } }, [0, 0]);
       if (values.help) return help();
-      const e = await engine(values);
-      try {
+      return await withEngine(values, (e) => {
         const rows = e.gates({ status: values.all ? "all" : "open" });
         emit(
           io,
@@ -656,10 +622,7 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
               ]),
             ),
         );
-      } finally {
-        e.close();
-      }
-      return 0;
+      });
     }
     case "approve":
     case "reject": {
@@ -672,17 +635,13 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
       const id = int(positionals[0], "GATE", 1)!;
       if (command === "reject" && !values.notes) throw usage("reject needs --notes saying what to change");
       const by = values.by ?? await gitUser();
-      const e = await engine(values);
-      try {
+      return await withEngine(values, (e) => {
         const actor = { kind: "human" as const, name: by };
         const g = command === "approve"
           ? e.approveGate(id, { actor, notes: values.notes })
           : e.rejectGate(id, { actor, notes: values.notes });
         emit(io, values.json, g, () => `gate ${g.id} (${g.phaseName} of ticket ${g.ticketId}) ${g.status} by ${by}`);
-      } finally {
-        e.close();
-      }
-      return 0;
+      });
     }
     case "claim": {
       const { values } = parse(rest, {
@@ -694,8 +653,7 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
       if (values.help) return help();
       if (!values.agent) throw usage("claim needs --agent ID");
       const caps = values.capabilities?.split(",").map((s: string) => s.trim()).filter(Boolean) ?? [];
-      const e = await engine(values);
-      try {
+      return await withEngine(values, (e) => {
         const c = values.phase
           ? e.claim(int(values.phase, "--phase", 1)!, {
             agentId: values.agent,
@@ -717,10 +675,7 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
               ? `warning: overlaps ${c.overlaps.map((o) => `${o.otherPattern} (${o.agentId})`).join(", ")}`
               : "",
           ].filter(Boolean).join("\n"));
-      } finally {
-        e.close();
-      }
-      return 0;
+      });
     }
     case "start":
     case "complete":
@@ -738,8 +693,7 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
       const id = int(positionals[0], "PHASE", 1)!;
       if (!values.agent || !values.token) throw usage(`${command} needs --agent and --token`);
       if (command === "fail" && !values.error) throw usage("fail needs --error TEXT");
-      const e = await engine(values);
-      try {
+      return await withEngine(values, (e) => {
         const req = { agentId: values.agent, token: values.token };
         const p = command === "start"
           ? e.start(id, req)
@@ -754,22 +708,15 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
           p,
           () => `phase ${p.id} "${p.name}" of ticket ${p.ticketId} is ${p.status.replace("_", " ")}`,
         );
-      } finally {
-        e.close();
-      }
-      return 0;
+      });
     }
     case "heartbeat": {
       const { values, positionals } = parse(rest, { progress: { type: "string" } }, [1, 1]);
       if (values.help) return help();
-      const e = await engine(values);
-      try {
+      return await withEngine(values, (e) => {
         e.heartbeat(positionals[0], values.progress);
         emit(io, values.json, { agent: positionals[0], at: e.now() }, () => `heartbeat recorded for ${positionals[0]}`);
-      } finally {
-        e.close();
-      }
-      return 0;
+      });
     }
     case "dep": {
       const [sub, ...more] = rest;
@@ -780,8 +727,7 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
         if (!["completion", "design", "implementation"].includes(type)) {
           throw usage(`--type must be completion, design or implementation, got "${type}"`);
         }
-        const e = await engine(values);
-        try {
+        return await withEngine(values, async (e) => {
           if (sub === "add") {
             e.addDependency(positionals[0], positionals[1], type, { kind: "human", name: await gitUser() });
           } else e.removeDependency(positionals[0], positionals[1], { kind: "human", name: await gitUser() });
@@ -794,16 +740,12 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
                 ? `${positionals[0]} now waits for ${positionals[1]} (${type})`
                 : `${positionals[0]} no longer waits for ${positionals[1]}`,
           );
-        } finally {
-          e.close();
-        }
-        return 0;
+        });
       }
       if (sub === "list") {
         const { values, positionals } = parse(more, {}, [0, 1]);
         if (values.help) return help();
-        const e = await engine(values);
-        try {
+        return await withEngine(values, (e) => {
           const rows = e.dependencies(positionals[0]);
           emit(
             io,
@@ -815,10 +757,7 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
                 rows.map((d) => [d.ticketId, d.dependsOn, d.type, d.satisfiedAt ? "satisfied" : "waiting"]),
               ),
           );
-        } finally {
-          e.close();
-        }
-        return 0;
+        });
       }
       if (sub === "--help" || sub === "-h") return help();
       throw usage(`dep needs add, rm or list${sub ? `, got "${sub}"` : ""}`);
@@ -826,14 +765,10 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
     case "sweep": {
       const { values } = parse(rest, {}, [0, 0]);
       if (values.help) return help();
-      const e = await engine(values);
-      try {
+      return await withEngine(values, (e) => {
         const n = e.sweepStale();
         emit(io, values.json, { released: n }, () => `released ${n} stale claim(s)`);
-      } finally {
-        e.close();
-      }
-      return 0;
+      });
     }
     case "doctor": {
       const { values } = parse(rest, {}, [0, 0]);
