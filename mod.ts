@@ -9,6 +9,7 @@
  *
  * @example Quick start: a ticket from claim to a human gate
  * ```ts
+ * import assert from "node:assert/strict";
  * import { openEngine } from "./mod.ts";
  *
  * const repo = await Deno.makeTempDir();
@@ -26,7 +27,7 @@
  *
  * const [gate] = engine.gates(); // Design Review waits for a human
  * engine.approveGate(gate.id, { actor: { kind: "human", name: "dana" } });
- * console.assert(engine.ticket("0001").status === "completed");
+ * assert(engine.ticket("0001").status === "completed");
  * engine.close();
  * ```
  *

@@ -344,9 +344,10 @@ function validate<S extends v.GenericSchema>(
  * @throws {BatonError} `config_invalid` with file, line and field
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseConfig } from "./config.ts";
  * const c = parseConfig("agents:\n  stale_timeout_minutes: 5\n", ".workflow/config.yaml");
- * console.assert(c.agents.stale_timeout_minutes === 5 && c.database.journal_mode === "wal");
+ * assert(c.agents.stale_timeout_minutes === 5 && c.database.journal_mode === "wal");
  * ```
  */
 export function parseConfig(text: string, file: string): BatonConfig {
@@ -377,12 +378,13 @@ export function parseConfig(text: string, file: string): BatonConfig {
  * @throws {BatonError} `config_invalid` with file, line and field
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parsePhases } from "./config.ts";
  * const wf = parsePhases(
  *   "phases:\n  - {name: Design, agent_type: designer}\n  - {name: Review, agent_type: null}\n",
  *   "phases.yaml",
  * );
- * console.assert(wf.phases[1].agentType === null && wf.phases[1].after[0] === "Design");
+ * assert(wf.phases[1].agentType === null && wf.phases[1].after[0] === "Design");
  * ```
  */
 export function parsePhases(text: string, file: string): Workflow {

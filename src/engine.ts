@@ -240,7 +240,27 @@ function actorName(a: Actor): string {
 
 const what = (name: string, ticket: string) => `phase "${name}" of ticket ${ticket}`;
 
-/** The engine. Create with {@link openEngine}; close when done. */
+/**
+ * The engine. Create with {@link openEngine}; close when done.
+ *
+ * @example A failed attempt is retried after its backoff, then completed
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { openEngine } from "../mod.ts";
+ * const repo = await Deno.makeTempDir();
+ * await Deno.mkdir(`${repo}/.workflow`);
+ * await Deno.writeTextFile(`${repo}/.workflow/phases.yaml`, "phases:\n  - {name: Build, agent_type: builder}\n");
+ * await Deno.writeTextFile(`${repo}/.workflow/config.yaml`, "retry:\n  backoff_seconds: 0\n");
+ * const engine = await openEngine(repo);
+ * engine.upsertTicket({ id: "0001", title: "Build it" });
+ * const first = engine.claimNext({ agentId: "a", capabilities: ["builder"] })!;
+ * engine.fail(first.phase.id, { agentId: "a", token: first.token, error: "flaky test" });
+ * const second = engine.claimNext({ agentId: "b", capabilities: ["builder"] })!;
+ * engine.complete(second.phase.id, { agentId: "b", token: second.token, summary: "built" });
+ * assert(engine.ticket("0001").status === "completed" && second.phase.attempts === 2);
+ * engine.close();
+ * ```
+ */
 export class Engine {
   /** The database (for custom reports: read-only queries are safe). */
   readonly db: Database;
@@ -2098,6 +2118,16 @@ export class Engine {
  * @param options clock, journal mode override
  * @returns the engine
  * @throws {BatonError} `config_not_found`, `config_invalid`, `database_*`, `migration_failed`
+ * @example Without a `.workflow/`, a coded error says what to do
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { BatonError, openEngine } from "../mod.ts";
+ * try {
+ *   await openEngine(await Deno.makeTempDir());
+ * } catch (e) {
+ *   assert(e instanceof BatonError && e.code === "config_not_found");
+ * }
+ * ```
  */
 export async function openEngine(repoDir: string, options: EngineOptions = {}): Promise<Engine> {
   const cfg = await loadWorkflowConfigCached(repoDir);

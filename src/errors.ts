@@ -49,9 +49,10 @@ export interface ErrorLocation {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { BatonError } from "./errors.ts";
  * const e = new BatonError("not_found", 'Ticket "0083" does not exist');
- * console.assert(e.code === "not_found");
+ * assert(e.code === "not_found");
  * ```
  */
 export class BatonError extends Error {
@@ -95,8 +96,9 @@ export class BatonError extends Error {
  * @returns the text, empty when there is no location
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatLocation } from "./errors.ts";
- * console.assert(formatLocation({ file: ".workflow/config.yaml", line: 3, field: "database.path" }) ===
+ * assert(formatLocation({ file: ".workflow/config.yaml", line: 3, field: "database.path" }) ===
  *   ".workflow/config.yaml:3 (database.path)");
  * ```
  */

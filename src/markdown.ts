@@ -197,10 +197,11 @@ function idOf(name: string, re: RegExp): string | null {
  * @throws {BatonError} `invalid_argument` when `idRegex` is not a valid regex
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { DEFAULT_ID_REGEX, ticketIdFromPath } from "./markdown.ts";
- * console.assert(ticketIdFromPath("tickets/0056k_python_wheels.md", DEFAULT_ID_REGEX) === "0056k");
- * console.assert(ticketIdFromPath("tickets/debug/D0001_crash.md", DEFAULT_ID_REGEX) === "D0001");
- * console.assert(ticketIdFromPath("tickets/README.md", DEFAULT_ID_REGEX) === null);
+ * assert(ticketIdFromPath("tickets/0056k_python_wheels.md", DEFAULT_ID_REGEX) === "0056k");
+ * assert(ticketIdFromPath("tickets/debug/D0001_crash.md", DEFAULT_ID_REGEX) === "D0001");
+ * assert(ticketIdFromPath("tickets/README.md", DEFAULT_ID_REGEX) === null);
  * ```
  */
 export function ticketIdFromPath(path: string, idRegex: string): string | null {
@@ -217,8 +218,9 @@ export function ticketIdFromPath(path: string, idRegex: string): string | null {
  * @throws nothing
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { contentHash } from "./markdown.ts";
- * console.assert(contentHash("") === "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+ * assert(contentHash("") === "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
  * ```
  */
 export function contentHash(text: string): string {
@@ -561,6 +563,7 @@ function itemText(src: Src, item: ListItemNode, off: number): string {
  * @throws {BatonError} `markdown_invalid` when the ticket has no title (no H1)
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseTicket } from "./markdown.ts";
  * const t = parseTicket(
  *   "# Ticket 0007: Add a cache\n\n## Status\n- [x] Draft\n- [x] Ready for Design\n- [ ] Design Complete\n\n" +
@@ -572,9 +575,9 @@ function itemText(src: Src, item: ListItemNode, off: number): string {
  *     statusMap: { Draft: null },
  *   },
  * );
- * console.assert(t.id === "0007" && t.title === "Add a cache" && t.metadata.priority === "High");
- * console.assert(t.status.position === "Ready for Design" && t.status.phase === null && t.status.mapped);
- * console.assert(t.dependencies.map((d) => d.id).join() === "0005,0006");
+ * assert(t.id === "0007" && t.title === "Add a cache" && t.metadata.priority === "High");
+ * assert(t.status.position === "Ready for Design" && t.status.phase === null && t.status.mapped);
+ * assert(t.dependencies.map((d) => d.id).join() === "0005,0006");
  * ```
  */
 export function parseTicket(text: string, opts: ParseOptions): ParsedTicket {
@@ -982,15 +985,16 @@ function mapLabel(
  * @throws nothing
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseTicket, positionForPhase } from "./markdown.ts";
  * const t = parseTicket("# T\n## Status\n- [ ] Ready for Design\n- [ ] Design Complete\n- [ ] Ready for Build\n", {
  *   path: "0001_t.md",
  *   fields: [],
  *   phaseNames: ["Design", "Review", "Build"],
  * });
- * console.assert(positionForPhase(t.status, "Design", ["Design", "Review", "Build"]) === "Design Complete");
- * console.assert(positionForPhase(t.status, "Review", ["Design", "Review", "Build"]) === "Ready for Build");
- * console.assert(positionForPhase(t.status, null, ["Design", "Review", "Build"]) === "Ready for Design");
+ * assert(positionForPhase(t.status, "Design", ["Design", "Review", "Build"]) === "Design Complete");
+ * assert(positionForPhase(t.status, "Review", ["Design", "Review", "Build"]) === "Ready for Build");
+ * assert(positionForPhase(t.status, null, ["Design", "Review", "Build"]) === "Ready for Design");
  * ```
  */
 export function positionForPhase(status: TicketStatus, donePhase: string | null, phaseNames: string[]): string | null {
@@ -1078,10 +1082,11 @@ function statusTasks(src: Src, scanned: Scan): TaskLine[] | null {
  * @throws nothing: a position that fits no label, or a missing checklist, is a warning
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { checkThrough } from "./markdown.ts";
  * const r = checkThrough("# T\n## Status\n- [x] Draft\n- [ ] Ready\n- [x] Done\n", "Ready");
- * console.assert(r.text === "# T\n## Status\n- [x] Draft\n- [x] Ready\n- [ ] Done\n" && r.changed);
- * console.assert(!checkThrough(r.text, "Nowhere").changed);
+ * assert(r.text === "# T\n## Status\n- [x] Draft\n- [x] Ready\n- [ ] Done\n" && r.changed);
+ * assert(!checkThrough(r.text, "Nowhere").changed);
  * ```
  */
 export function checkThrough(text: string, position: string | null): EditResult {
@@ -1214,13 +1219,14 @@ function valueLast(src: Src, item: ListItemNode, off: number, pad: string): numb
  * @throws nothing: any text gets a block (the section is created when missing)
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { writeWorkflowLog } from "./markdown.ts";
  * const t = "# T\n\n## Workflow Log\n\n### Design Phase\n- **Started**:\n- **Notes**: keep me\n";
  * const r = writeWorkflowLog(t, "Design", { started: "2026-03-01 10:00", artifacts: ["docs/design.md"] });
- * console.assert(r.text ===
+ * assert(r.text ===
  *   "# T\n\n## Workflow Log\n\n### Design Phase\n- **Started**: 2026-03-01 10:00\n- **Artifacts**:\n" +
  *     "  - `docs/design.md`\n- **Notes**: keep me\n");
- * console.assert(!writeWorkflowLog(r.text, "Design", { started: "2026-03-01 10:00" }).changed);
+ * assert(!writeWorkflowLog(r.text, "Design", { started: "2026-03-01 10:00" }).changed);
  * ```
  */
 export function writeWorkflowLog(text: string, phase: string, entry: WorkflowLogEntry): EditResult {
@@ -1410,8 +1416,9 @@ function artifactEdits(
  * @throws nothing
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { renderTemplate } from "./markdown.ts";
- * console.assert(renderTemplate("# Ticket {{id}}: {{ title }} {{other}} {kept}", { id: "0090", title: "Cache" }) ===
+ * assert(renderTemplate("# Ticket {{id}}: {{ title }} {{other}} {kept}", { id: "0090", title: "Cache" }) ===
  *   "# Ticket 0090: Cache {{other}} {kept}");
  * ```
  */

@@ -20,11 +20,12 @@ function isDir(p: string): boolean {
  * @throws {BatonError} `config_not_found` when there is none
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { findRepoRoot } from "./repo_root.ts";
  * const repo = await Deno.makeTempDir();
  * await Deno.mkdir(`${repo}/.workflow`);
  * await Deno.mkdir(`${repo}/src/a`, { recursive: true });
- * console.assert(findRepoRoot(`${repo}/src/a`) === Deno.realPathSync(repo));
+ * assert(findRepoRoot(`${repo}/src/a`) === Deno.realPathSync(repo));
  * ```
  */
 export function findRepoRoot(start: string): string {

@@ -103,9 +103,10 @@ const T: Record<PhaseStatus, Partial<Record<PhaseStatus, TransitionCause[]>>> = 
  * @returns true when legal
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { canTransition } from "./state_machine.ts";
- * console.assert(canTransition("claimed", "running", "start"));
- * console.assert(!canTransition("completed", "completed", "complete"));
+ * assert(canTransition("claimed", "running", "start"));
+ * assert(!canTransition("completed", "completed", "complete"));
  * ```
  */
 export function canTransition(from: PhaseStatus, to: PhaseStatus, cause: TransitionCause): boolean {
@@ -154,8 +155,9 @@ export type Metadata = Record<string, unknown>;
  * @returns the boolean, or undefined when it is not a yes/no
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { truthy } from "./state_machine.ts";
- * console.assert(truthy("Yes (educational)") === true && truthy("No") === false);
+ * assert(truthy("Yes (educational)") === true && truthy("No") === false);
  * ```
  */
 export function truthy(value: unknown): boolean | undefined {
@@ -187,9 +189,10 @@ function asList(value: unknown): string[] {
  * @returns whether the phase applies
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { conditionHolds } from "./state_machine.ts";
- * console.assert(conditionHolds({ field: "languages", contains: "Python" }, { languages: ["C++", "Python"] }));
- * console.assert(conditionHolds({ field: "tutorial", value: true }, { tutorial: "Yes (educational)" }));
+ * assert(conditionHolds({ field: "languages", contains: "Python" }, { languages: ["C++", "Python"] }));
+ * assert(conditionHolds({ field: "tutorial", value: true }, { tutorial: "Yes (educational)" }));
  * ```
  */
 export function conditionHolds(cond: Condition | undefined, meta: Metadata): boolean {

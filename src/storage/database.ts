@@ -20,9 +20,10 @@ export const latestVersion: number = schemaVersion;
  * @throws {BatonError} `database_*` when the file cannot be used, `migration_failed`
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { latestVersion, openBatonDatabase } from "../../mod.ts";
  * const db = await openBatonDatabase(`${await Deno.makeTempDir()}/baton.db`);
- * console.assert(db.get<{ user_version: number }>("PRAGMA user_version")!.user_version === latestVersion);
+ * assert(db.get<{ user_version: number }>("PRAGMA user_version")!.user_version === latestVersion);
  * db.close();
  * ```
  */

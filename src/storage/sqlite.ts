@@ -205,12 +205,13 @@ export function sqliteError(rc: number, message: string, path?: string): BatonEr
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Database } from "../../mod.ts";
  * const db = await Database.open(`${await Deno.makeTempDir()}/s.db`);
  * db.exec("CREATE TABLE t(x)");
  * const insert = db.prepare("INSERT INTO t VALUES (?)");
  * for (const x of [1, 2, 3]) insert.run([x]);
- * console.assert(db.prepare("SELECT sum(x) AS s FROM t").get<{ s: number }>()!.s === 6);
+ * assert(db.prepare("SELECT sum(x) AS s FROM t").get<{ s: number }>()!.s === 6);
  * db.close();
  * ```
  */
@@ -409,13 +410,14 @@ const encoder = new TextEncoder();
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Database } from "../../mod.ts";
  * const path = `${await Deno.makeTempDir()}/d.db`;
  * const a = await Database.open(path);
  * const b = await Database.open(path);
  * a.exec("CREATE TABLE t(x)");
  * a.transaction(() => a.run("INSERT INTO t VALUES (?)", [42]));
- * console.assert(b.get<{ x: number }>("SELECT x FROM t")!.x === 42);
+ * assert(b.get<{ x: number }>("SELECT x FROM t")!.x === 42);
  * a.close();
  * b.close();
  * ```
