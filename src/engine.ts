@@ -13,6 +13,7 @@
  */
 import { BatonError } from "./errors.ts";
 import type { PhaseDef, WorkflowConfig } from "./config.ts";
+import { databasePath } from "./repo_root.ts";
 import { loadWorkflowConfigCached } from "./config_cache.ts";
 import { checkTransition, conditionHolds, DONE, type Metadata, type PhaseStatus } from "./state_machine.ts";
 import { openBatonDatabase } from "./storage/database.ts";
@@ -593,25 +594,30 @@ export class Engine {
     return open === 0;
   }
 
+  /** Marks a dependency satisfied (audited) when its milestone is reached; returns whether it was. */
+  #trySatisfy(now: number, d: R, actor: Actor): boolean {
+    if (!this.#milestoneReached(d.depends_on, d.type)) return false;
+    this.db.run("UPDATE ticket_deps SET satisfied_at = ? WHERE ticket_id = ? AND depends_on = ?", [
+      now,
+      d.ticket_id,
+      d.depends_on,
+    ]);
+    this.#audit(
+      now,
+      actor,
+      "dependency.satisfied",
+      { type: "dependency", id: `${d.ticket_id}->${d.depends_on}`, ticket: d.ticket_id },
+      "waiting",
+      "satisfied",
+      { dependsOn: d.depends_on, type: d.type },
+    );
+    return true;
+  }
+
   #satisfyDependents(now: number, ticketId: string, actor: Actor): void {
     const deps = this.db.all<R>("SELECT * FROM ticket_deps WHERE depends_on = ? AND satisfied_at IS NULL", [ticketId]);
     for (const d of deps) {
-      if (!this.#milestoneReached(ticketId, d.type)) continue;
-      this.db.run("UPDATE ticket_deps SET satisfied_at = ? WHERE ticket_id = ? AND depends_on = ?", [
-        now,
-        d.ticket_id,
-        ticketId,
-      ]);
-      this.#audit(
-        now,
-        actor,
-        "dependency.satisfied",
-        { type: "dependency", id: `${d.ticket_id}->${ticketId}`, ticket: d.ticket_id },
-        "waiting",
-        "satisfied",
-        { dependsOn: ticketId, type: d.type },
-      );
-      this.#resolveTicket(now, d.ticket_id, actor);
+      if (this.#trySatisfy(now, d, actor)) this.#resolveTicket(now, d.ticket_id, actor);
     }
   }
 
@@ -625,24 +631,7 @@ export class Engine {
       const ids = this.db.all<{ id: string }>("SELECT id FROM tickets WHERE status = 'active' ORDER BY id");
       for (const { id } of ids) {
         const deps = this.db.all<R>("SELECT * FROM ticket_deps WHERE ticket_id = ? AND satisfied_at IS NULL", [id]);
-        for (const d of deps) {
-          if (this.#milestoneReached(d.depends_on, d.type)) {
-            this.db.run("UPDATE ticket_deps SET satisfied_at = ? WHERE ticket_id = ? AND depends_on = ?", [
-              now,
-              id,
-              d.depends_on,
-            ]);
-            this.#audit(
-              now,
-              actor,
-              "dependency.satisfied",
-              { type: "dependency", id: `${id}->${d.depends_on}`, ticket: id },
-              "waiting",
-              "satisfied",
-              { dependsOn: d.depends_on, type: d.type },
-            );
-          }
-        }
+        for (const d of deps) this.#trySatisfy(now, d, actor);
         this.#resolveTicket(now, id, actor);
       }
       return ids.length;
@@ -2131,9 +2120,7 @@ export class Engine {
  */
 export async function openEngine(repoDir: string, options: EngineOptions = {}): Promise<Engine> {
   const cfg = await loadWorkflowConfigCached(repoDir);
-  const dbPath = cfg.config.database.path.startsWith("/")
-    ? cfg.config.database.path
-    : `${cfg.repoRoot}/${cfg.config.database.path}`;
+  const dbPath = databasePath(cfg);
   const db = await openBatonDatabase(dbPath, {
     journalMode: options.journalMode ?? cfg.config.database.journal_mode,
     busyTimeoutMs: cfg.config.database.busy_timeout_ms,

@@ -55,3 +55,22 @@ export function findRepoRoot(start: string): string {
     `No .workflow/ directory found in ${start} or any parent directory (run 'baton init' first)`,
   );
 }
+
+/**
+ * The absolute database path of a loaded configuration (`database.path`,
+ * relative to the repository root unless absolute).
+ *
+ * @param cfg the repository root and `database.path`
+ * @returns the absolute path
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { databasePath } from "./repo_root.ts";
+ * const cfg = { repoRoot: "/repo", config: { database: { path: ".workflow/baton.db" } } };
+ * assert.equal(databasePath(cfg), "/repo/.workflow/baton.db");
+ * ```
+ */
+export function databasePath(cfg: { repoRoot: string; config: { database: { path: string } } }): string {
+  const p = cfg.config.database.path;
+  return p.startsWith("/") ? p : `${cfg.repoRoot}/${p}`;
+}

@@ -12,6 +12,7 @@ import { globMatches } from "./globs.ts";
 import {
   checkThrough,
   contentHash,
+  type ParseOptions,
   parseTicket,
   positionForPhase,
   renderTemplate,
@@ -42,6 +43,18 @@ export interface ImportResult {
   warnings: FileProblem[];
   /** Ids found in more than one file: none of those files was imported. */
   duplicates: { id: string; paths: string[] }[];
+}
+
+/** How the engine's configuration asks `parseTicket` to read a ticket at `path`. */
+function parseOptions(engine: Engine, path: string): ParseOptions {
+  const cfg = engine.cfg;
+  return {
+    path,
+    fields: cfg.workflow.ticketMetadata,
+    statusMap: cfg.config.tickets.status_map,
+    phaseNames: cfg.workflow.phases.map((p) => p.name),
+    idRegex: cfg.config.tickets.id_regex,
+  };
 }
 
 /** Lists ticket files: `tickets.directory` + `tickets.pattern`, repository-relative, sorted. */
@@ -128,7 +141,8 @@ export function importTickets(
       "SELECT id, path, content_hash FROM tickets",
     ).map((r) => [r.id, r]),
   );
-  const phaseNames = cfg.workflow.phases.map((p) => p.name);
+  const options = parseOptions(engine, "");
+  const phaseNames = options.phaseNames!;
   const blocks: { from: string; to: string; path: string; line: number }[] = [];
   const total = unique.length;
   let done = 0;
@@ -143,13 +157,7 @@ export function importTickets(
         continue;
       }
       try {
-        const parsed = parseTicket(text, {
-          path,
-          fields: cfg.workflow.ticketMetadata,
-          statusMap: cfg.config.tickets.status_map,
-          phaseNames,
-          idRegex: cfg.config.tickets.id_regex,
-        });
+        const parsed = parseTicket(text, { ...options, path });
         for (const w of parsed.warnings) result.warnings.push({ path, line: w.line, message: w.message });
         const deps = parsed.dependencies.filter((d) => d.type === "blocked_by").map((d) => ({ on: d.id }));
         for (const d of parsed.dependencies.filter((d) => d.type === "blocks")) {
@@ -249,13 +257,7 @@ export function syncTicket(
   const file = `${engine.cfg.repoRoot}/${t.path}`;
   const original = Deno.readTextFileSync(file);
   const phaseNames = engine.cfg.workflow.phases.map((p) => p.name);
-  const parsed = parseTicket(original, {
-    path: t.path,
-    fields: engine.cfg.workflow.ticketMetadata,
-    statusMap: engine.cfg.config.tickets.status_map,
-    phaseNames,
-    idRegex: engine.cfg.config.tickets.id_regex,
-  });
+  const parsed = parseTicket(original, parseOptions(engine, t.path));
   const warnings: FileProblem[] = [];
   let text = original;
   const sync = engine.cfg.config.markdown_sync;
@@ -413,13 +415,7 @@ export function newTicket(engine: Engine, input: { title: string; priority?: str
   const id = String((numeric.length ? Math.max(...numeric) : 0) + 1).padStart(4, "0");
   const path = writeTicketFile(engine, { id, ...input });
   const text = Deno.readTextFileSync(`${engine.cfg.repoRoot}/${path}`);
-  const parsed = parseTicket(text, {
-    path,
-    fields: engine.cfg.workflow.ticketMetadata,
-    statusMap: engine.cfg.config.tickets.status_map,
-    phaseNames: engine.cfg.workflow.phases.map((p) => p.name),
-    idRegex: engine.cfg.config.tickets.id_regex,
-  });
+  const parsed = parseTicket(text, parseOptions(engine, path));
   return engine.upsertTicket({
     id,
     title: parsed.title,

@@ -2,10 +2,9 @@
 import { BatonError } from "../errors.ts";
 
 async function dbPath(repoDir: string): Promise<string> {
-  const { loadWorkflowConfig } = await import("../config.ts");
-  const cfg = loadWorkflowConfig(repoDir);
-  const p = cfg.config.database.path;
-  return p.startsWith("/") ? p : `${cfg.repoRoot}/${p}`;
+  const { loadWorkflowConfigCached } = await import("../config_cache.ts");
+  const { databasePath } = await import("../repo_root.ts");
+  return databasePath(await loadWorkflowConfigCached(repoDir));
 }
 
 /**
