@@ -6,16 +6,10 @@
  * @module
  */
 
-import sqlite3InitModule from "@sqlite.org/sqlite-wasm";
-// The compiled module comes through the module graph (see the file): a cold
-// start ~15 ms faster than the package reading and compiling the bytes itself.
-import sqliteWasm from "./sqlite_wasm_module.js";
 import { BatonError, type BatonErrorCode } from "../errors.ts";
 import { denoBackend, type IoBackend } from "./io.ts";
 import { installVfs, sleepSync, vfsLastError } from "./vfs.ts";
-
-// deno-lint-ignore no-explicit-any
-type Sqlite3 = any;
+import { loadSqliteWasm, SQLITE, type SqliteExports, type SqliteWasm } from "./wasm.ts";
 
 /** A value SQLite can store. */
 export type SqlValue = null | number | bigint | string | Uint8Array;
@@ -146,31 +140,20 @@ function checkHeader(path: string, size: number): void {
   }
 }
 
-let modulePromise: Promise<Sqlite3> | undefined;
+let modulePromise: Promise<SqliteWasm> | undefined;
 const installed = new Set<string>();
 
 /**
  * Loads the WASM SQLite module once per process and installs the Baton VFS.
  *
- * @returns the sqlite3 namespace
+ * @returns the SQLite module
  */
-export function loadSqlite(): Promise<Sqlite3> {
+export function loadSqlite(): Promise<SqliteWasm> {
   modulePromise ??= (async () => {
-    // deno-lint-ignore no-explicit-any
-    const sqlite3 = await (sqlite3InitModule as (opts: any) => Promise<Sqlite3>)({
-      instantiateWasm(
-        imports: WebAssembly.Imports,
-        onSuccess: (i: WebAssembly.Instance, m: WebAssembly.Module) => void,
-      ) {
-        WebAssembly.instantiate(sqliteWasm, imports).then((instance: WebAssembly.Instance) =>
-          onSuccess(instance, sqliteWasm)
-        );
-        return {};
-      },
-    });
-    installVfs(sqlite3, "baton", denoBackend);
+    const wasm = await loadSqliteWasm();
+    installVfs(wasm, "baton", denoBackend);
     installed.add("baton");
-    return sqlite3;
+    return wasm;
   })();
   return modulePromise;
 }
@@ -184,9 +167,9 @@ export function loadSqlite(): Promise<Sqlite3> {
  * @returns the name, for {@link OpenOptions.vfs}
  */
 export async function registerVfs(name: string, io: IoBackend): Promise<string> {
-  const sqlite3 = await loadSqlite();
+  const wasm = await loadSqlite();
   if (!installed.has(name)) {
-    installVfs(sqlite3, name, io);
+    installVfs(wasm, name, io);
     installed.add(name);
   }
   return name;
@@ -235,13 +218,12 @@ export class Statement {
   }
 
   #bind(params: Params | undefined): void {
-    const x = this.#db.sqlite3.wasm.exports;
-    const capi = this.#db.sqlite3.capi;
+    const x = this.#db.sqlite3.x;
     x.sqlite3_reset(this.#p);
     x.sqlite3_clear_bindings(this.#p);
     if (!params) return;
     if (Array.isArray(params)) {
-      for (let i = 0; i < params.length; i++) this.#bindOne(i + 1, params[i], x, capi);
+      for (let i = 0; i < params.length; i++) this.#bindOne(i + 1, params[i], x);
     } else {
       for (const [k, v] of Object.entries(params)) {
         if (v === undefined) continue;
@@ -249,7 +231,8 @@ export class Statement {
         if (idx === -1) {
           idx = 0;
           for (const prefix of [":", "$", "@"]) {
-            idx = capi.sqlite3_bind_parameter_index(this.#p, prefix + k) as number;
+            const [name] = this.#db.scratchText(prefix + k + "\0");
+            idx = x.sqlite3_bind_parameter_index(this.#p, name);
             if (idx) break;
           }
           this.#paramIndex.set(k, idx);
@@ -257,27 +240,26 @@ export class Statement {
         if (idx === 0) {
           throw new BatonError("database_error", `Unknown SQL parameter "${k}" in: ${this.sql}`);
         }
-        this.#bindOne(idx, v, x, capi);
+        this.#bindOne(idx, v, x);
       }
     }
   }
 
-  // deno-lint-ignore no-explicit-any
-  #bindOne(i: number, v: SqlValue | undefined, x: any, capi: any): void {
+  #bindOne(i: number, v: SqlValue | undefined, x: SqliteExports): void {
     let rc: number;
     if (v === null || v === undefined) rc = x.sqlite3_bind_null(this.#p, i);
     else if (typeof v === "number") {
       rc = Number.isInteger(v) && Math.abs(v) <= Number.MAX_SAFE_INTEGER
-        ? capi.sqlite3_bind_int64(this.#p, i, BigInt(v))
+        ? x.sqlite3_bind_int64(this.#p, i, BigInt(v))
         : x.sqlite3_bind_double(this.#p, i, v);
-    } else if (typeof v === "bigint") rc = capi.sqlite3_bind_int64(this.#p, i, v);
+    } else if (typeof v === "bigint") rc = x.sqlite3_bind_int64(this.#p, i, v);
     else if (typeof v === "string") {
       const [ptr, n] = this.#db.scratchText(v);
       rc = x.sqlite3_bind_text(this.#p, i, ptr, n, -1 /* SQLITE_TRANSIENT: SQLite copies */);
-    } else if (typeof v === "boolean") rc = capi.sqlite3_bind_int64(this.#p, i, v ? 1n : 0n);
+    } else if (typeof v === "boolean") rc = x.sqlite3_bind_int64(this.#p, i, v ? 1n : 0n);
     else if (v instanceof Uint8Array) {
       const ptr = this.#db.scratch(v.byteLength);
-      this.#db.sqlite3.wasm.heap8u().set(v, ptr);
+      this.#db.sqlite3.heap8u().set(v, ptr);
       rc = x.sqlite3_bind_blob(this.#p, i, ptr, v.byteLength, -1);
     } else throw new BatonError("database_error", `Cannot bind a value of type ${typeof v}`);
     if (rc !== 0) throw this.#db.error(rc, "bind");
@@ -285,24 +267,24 @@ export class Statement {
 
   #columns(): string[] {
     if (!this.#names) {
-      const capi = this.#db.sqlite3.capi;
-      const n = capi.sqlite3_column_count(this.#p);
+      const s = this.#db.sqlite3;
+      const n = s.x.sqlite3_column_count(this.#p);
       this.#names = [];
-      for (let i = 0; i < n; i++) this.#names.push(capi.sqlite3_column_name(this.#p, i));
+      for (let i = 0; i < n; i++) this.#names.push(s.cstrToJs(s.x.sqlite3_column_name(this.#p, i)));
     }
     return this.#names;
   }
 
   #row(): Row {
     const s = this.#db.sqlite3;
-    const x = s.wasm.exports;
+    const x = s.x;
     const names = this.#columns();
     const row: Row = {};
     for (let i = 0; i < names.length; i++) {
       switch (x.sqlite3_column_type(this.#p, i)) {
         case 1: { // INTEGER
           const d = x.sqlite3_column_double(this.#p, i);
-          row[names[i]] = Number.isSafeInteger(d) ? d : s.capi.sqlite3_column_int64(this.#p, i);
+          row[names[i]] = Number.isSafeInteger(d) ? d : x.sqlite3_column_int64(this.#p, i);
           break;
         }
         case 2:
@@ -311,13 +293,13 @@ export class Statement {
         case 3: {
           const ptr = x.sqlite3_column_text(this.#p, i);
           const n = x.sqlite3_column_bytes(this.#p, i);
-          row[names[i]] = n === 0 ? "" : decoder.decode(s.wasm.heap8u().subarray(ptr, ptr + n));
+          row[names[i]] = n === 0 ? "" : decoder.decode(s.heap8u().subarray(ptr, ptr + n));
           break;
         }
         case 4: {
           const ptr = x.sqlite3_column_blob(this.#p, i);
           const n = x.sqlite3_column_bytes(this.#p, i);
-          row[names[i]] = s.wasm.heap8u().slice(ptr, ptr + n);
+          row[names[i]] = s.heap8u().slice(ptr, ptr + n);
           break;
         }
         default:
@@ -328,11 +310,11 @@ export class Statement {
   }
 
   #step(): boolean {
-    const rc = this.#db.sqlite3.wasm.exports.sqlite3_step(this.#p);
+    const rc = this.#db.sqlite3.x.sqlite3_step(this.#p);
     if (rc === 100) return true;
     if (rc === 101) return false;
     const err = this.#db.error(rc, "step");
-    this.#db.sqlite3.wasm.exports.sqlite3_reset(this.#p);
+    this.#db.sqlite3.x.sqlite3_reset(this.#p);
     throw err;
   }
 
@@ -347,7 +329,7 @@ export class Statement {
     try {
       while (this.#step()) out.push(this.#row() as T);
     } finally {
-      this.#db.sqlite3.wasm.exports.sqlite3_reset(this.#p);
+      this.#db.sqlite3.x.sqlite3_reset(this.#p);
     }
     return out;
   }
@@ -362,7 +344,7 @@ export class Statement {
     try {
       return this.#step() ? this.#row() as T : undefined;
     } finally {
-      this.#db.sqlite3.wasm.exports.sqlite3_reset(this.#p);
+      this.#db.sqlite3.x.sqlite3_reset(this.#p);
     }
   }
 
@@ -376,19 +358,19 @@ export class Statement {
     try {
       while (this.#step()) { /* drain RETURNING rows */ }
     } finally {
-      this.#db.sqlite3.wasm.exports.sqlite3_reset(this.#p);
+      this.#db.sqlite3.x.sqlite3_reset(this.#p);
     }
-    const capi = this.#db.sqlite3.capi;
+    const x = this.#db.sqlite3.x;
     return {
-      changes: capi.sqlite3_changes(this.#db.pointer),
-      lastInsertRowid: Number(capi.sqlite3_last_insert_rowid(this.#db.pointer)),
+      changes: x.sqlite3_changes(this.#db.pointer),
+      lastInsertRowid: Number(x.sqlite3_last_insert_rowid(this.#db.pointer)),
     };
   }
 
   /** Releases the statement. */
   finalize(): void {
     if (this.#p) {
-      this.#db.sqlite3.wasm.exports.sqlite3_finalize(this.#p);
+      this.#db.sqlite3.x.sqlite3_finalize(this.#p);
       this.#p = 0;
     }
   }
@@ -423,8 +405,8 @@ const encoder = new TextEncoder();
  * ```
  */
 export class Database {
-  /** The sqlite3 namespace. */
-  readonly sqlite3: Sqlite3;
+  /** The SQLite module. */
+  readonly sqlite3: SqliteWasm;
   /** The database path. */
   readonly path: string;
   /** The journal mode in effect. */
@@ -440,7 +422,7 @@ export class Database {
   busyRetries = 0;
 
   private constructor(
-    sqlite3: Sqlite3,
+    sqlite3: SqliteWasm,
     p: number,
     path: string,
     journalMode: JournalMode,
@@ -455,7 +437,7 @@ export class Database {
     this.#writerQueue = journalMode === "wal" && writerQueue;
     // A busy handler with short, jittered sleeps: SQLite's default sleeps
     // grow to 100 ms, far too coarse for transactions of a fraction of a ms.
-    this.#busyFn = sqlite3.wasm.installFunction("i(pi)", (_arg: number, n: number) => {
+    this.#busyFn = sqlite3.installFunction("i(pi)", (_arg: number, n: number) => {
       const now = performance.now();
       this.busyRetries++;
       if (n === 0) this.#busyDeadline = now + this.#busyTimeoutMs;
@@ -464,7 +446,7 @@ export class Database {
       sleepSync(base * (0.5 + Math.random()));
       return 1;
     });
-    sqlite3.capi.sqlite3_busy_handler(p, this.#busyFn, 0);
+    sqlite3.x.sqlite3_busy_handler(p, this.#busyFn, 0);
   }
 
   #scratchPtr = 0;
@@ -473,7 +455,7 @@ export class Database {
   /** A reusable WASM buffer of at least n bytes (valid until the next call). */
   scratch(n: number): number {
     if (n > this.#scratchCap) {
-      const wasm = this.sqlite3.wasm;
+      const wasm = this.sqlite3;
       if (this.#scratchPtr) wasm.dealloc(this.#scratchPtr);
       this.#scratchCap = Math.max(4096, n * 2);
       this.#scratchPtr = wasm.alloc(this.#scratchCap);
@@ -484,13 +466,22 @@ export class Database {
   /** Encodes a string as UTF-8 into the scratch buffer: [pointer, bytes]. */
   scratchText(s: string): [number, number] {
     let ptr = this.scratch(s.length * 3 + 1);
-    const heap = this.sqlite3.wasm.heap8u();
+    const heap = this.sqlite3.heap8u();
     const r = encoder.encodeInto(s, heap.subarray(ptr, ptr + this.#scratchCap));
     if (r.read! < s.length) {
       ptr = this.scratch(s.length * 3 + 1);
-      return [ptr, encoder.encodeInto(s, this.sqlite3.wasm.heap8u().subarray(ptr, ptr + this.#scratchCap)).written!];
+      return [ptr, encoder.encodeInto(s, this.sqlite3.heap8u().subarray(ptr, ptr + this.#scratchCap)).written!];
     }
     return [ptr, r.written!];
+  }
+
+  #outSlot = 0;
+
+  /** A 4-byte out-parameter slot of this connection (for `sqlite3_stmt**`). */
+  #outPtr(): number {
+    if (!this.#outSlot) this.#outSlot = this.sqlite3.alloc(4);
+    this.sqlite3.poke32(this.#outSlot, 0);
+    return this.#outSlot;
   }
 
   /** The raw `sqlite3*` pointer. */
@@ -509,35 +500,38 @@ export class Database {
    *   `database_readonly`, `database_open_failed`, `database_locked`
    */
   static async open(path: string, options: OpenOptions = {}): Promise<Database> {
-    const sqlite3 = await loadSqlite();
-    const { capi, wasm } = sqlite3;
+    const wasm = await loadSqlite();
     const readonly = options.readonly ?? false;
     const create = !readonly && (options.create ?? true);
-    const flags = (readonly ? capi.SQLITE_OPEN_READONLY : capi.SQLITE_OPEN_READWRITE) |
-      (create ? capi.SQLITE_OPEN_CREATE : 0) | capi.SQLITE_OPEN_EXRESCODE;
+    const flags = (readonly ? SQLITE.OPEN_READONLY : SQLITE.OPEN_READWRITE) |
+      (create ? SQLITE.OPEN_CREATE : 0) | SQLITE.OPEN_EXRESCODE;
     // The pre-flight looks at the real filesystem; a custom VFS (tests) has its own.
     if (!options.vfs || options.vfs === "baton") preflight(path, create, readonly);
-    const stack = wasm.pstack.pointer;
     let p = 0;
     let rc: number;
     vfsLastError.message = "";
+    const zPath = wasm.allocCString(path);
+    const zVfs = wasm.allocCString(options.vfs ?? "baton");
+    const pp = wasm.alloc(4);
     try {
-      const pp = wasm.pstack.allocPtr();
-      rc = capi.sqlite3_open_v2(path, pp, flags, options.vfs ?? "baton");
-      p = wasm.peekPtr(pp);
+      wasm.poke32(pp, 0);
+      rc = wasm.x.sqlite3_open_v2(zPath, pp, flags, zVfs);
+      p = wasm.peek32(pp);
     } finally {
-      wasm.pstack.restore(stack);
+      wasm.dealloc(pp);
+      wasm.dealloc(zVfs);
+      wasm.dealloc(zPath);
     }
     if (rc !== 0) {
-      const msg = p ? capi.sqlite3_errmsg(p) : capi.sqlite3_errstr(rc);
-      if (p) capi.sqlite3_close_v2(p);
+      const msg = wasm.cstrToJs(p ? wasm.x.sqlite3_errmsg(p) : wasm.x.sqlite3_errstr(rc));
+      if (p) wasm.x.sqlite3_close_v2(p);
       const why = vfsLastError.message ? `: ${vfsLastError.message}` : "";
       throw sqliteError(rc, `Cannot open database ${path}: ${msg}${why}`);
     }
-    capi.sqlite3_extended_result_codes(p, 1);
+    wasm.x.sqlite3_extended_result_codes(p, 1);
     const want = options.journalMode ?? "wal";
     const db = new Database(
-      sqlite3,
+      wasm,
       p,
       path,
       want,
@@ -580,8 +574,7 @@ export class Database {
 
   /** Builds a coded error from the connection's last error. */
   error(rc: number, what: string): BatonError {
-    const capi = this.sqlite3.capi;
-    const msg = capi.sqlite3_errmsg(this.#p);
+    const msg = this.sqlite3.cstrToJs(this.sqlite3.x.sqlite3_errmsg(this.#p));
     return sqliteError(rc, `SQLite ${what} failed: ${msg}`, this.path);
   }
 
@@ -593,18 +586,14 @@ export class Database {
   prepare(sql: string): Statement {
     let st = this.#cache.get(sql);
     if (st) return st;
-    const { capi, wasm } = this.sqlite3;
-    const stack = wasm.pstack.pointer;
-    try {
-      const pp = wasm.pstack.allocPtr();
-      const rc = capi.sqlite3_prepare_v3(this.#p, sql, -1, 1, /* PERSISTENT */ pp, null);
-      if (rc !== 0) throw this.error(rc, "prepare");
-      const p = wasm.peekPtr(pp);
-      if (!p) throw new BatonError("database_error", `Empty SQL statement: ${sql}`);
-      st = new Statement(this, p, sql);
-    } finally {
-      wasm.pstack.restore(stack);
-    }
+    const wasm = this.sqlite3;
+    const [zSql, n] = this.scratchText(sql);
+    const pp = this.#outPtr();
+    const rc = wasm.x.sqlite3_prepare_v3(this.#p, zSql, n, SQLITE.PREPARE_PERSISTENT, pp, 0);
+    if (rc !== 0) throw this.error(rc, "prepare");
+    const p = wasm.peek32(pp);
+    if (!p) throw new BatonError("database_error", `Empty SQL statement: ${sql}`);
+    st = new Statement(this, p, sql);
     this.#cache.set(sql, st);
     return st;
   }
@@ -614,7 +603,8 @@ export class Database {
    * @param sql SQL text
    */
   exec(sql: string): void {
-    const rc = this.sqlite3.capi.sqlite3_exec(this.#p, sql, 0, 0, 0);
+    const [zSql] = this.scratchText(sql + "\0");
+    const rc = this.sqlite3.x.sqlite3_exec(this.#p, zSql, 0, 0, 0);
     if (rc !== 0) throw this.error(rc, "exec");
   }
 
@@ -672,7 +662,7 @@ export class Database {
         this.prepare("COMMIT").run();
         return r;
       } catch (e) {
-        if (this.sqlite3.capi.sqlite3_get_autocommit(this.#p) === 0) {
+        if (this.sqlite3.x.sqlite3_get_autocommit(this.#p) === 0) {
           try {
             this.exec("ROLLBACK");
           } catch { /* the original error matters more */ }
@@ -739,13 +729,13 @@ export class Database {
     if (!this.#p) return;
     for (const st of this.#cache.values()) st.finalize();
     this.#cache.clear();
-    const rc = this.sqlite3.capi.sqlite3_close_v2(this.#p);
+    const rc = this.sqlite3.x.sqlite3_close_v2(this.#p);
     this.#p = 0;
-    try {
-      this.sqlite3.wasm.uninstallFunction(this.#busyFn);
-    } catch { /* already gone */ }
-    if (this.#scratchPtr) this.sqlite3.wasm.dealloc(this.#scratchPtr);
+    this.sqlite3.uninstallFunction(this.#busyFn);
+    this.sqlite3.dealloc(this.#scratchPtr);
     this.#scratchPtr = 0;
+    this.sqlite3.dealloc(this.#outSlot);
+    this.#outSlot = 0;
     try {
       this.#writer?.close();
     } catch { /* already closed */ }

@@ -1,5 +1,5 @@
 /**
- * Baton's SQLite VFS for `@sqlite.org/sqlite-wasm` on Deno: real files,
+ * Baton's SQLite VFS for SQLite's WebAssembly build on Deno: real files,
  * shared safely by many processes and by many connections in one process.
  *
  * - Database locking: the flock protocol of `lock_protocol.ts` (three lock
@@ -37,9 +37,7 @@ import {
 } from "./lock_protocol.ts";
 import { denoBackend, type IoBackend, IoFailure, type IoFile } from "./io.ts";
 import { ShmConnection, shmPaths } from "./shm.ts";
-
-// deno-lint-ignore no-explicit-any
-type Sqlite3 = any;
+import { FILE_SIZEOF, IO_METHODS_LAYOUT, SQLITE as C, type SqliteWasm, VFS_LAYOUT } from "./wasm.ts";
 
 /** Counters for the storage paths tests want to prove ran. */
 export interface VfsStats {
@@ -94,31 +92,21 @@ export function sleepSync(ms: number): void {
 /**
  * Registers the Baton VFS with an initialised sqlite3 module.
  *
- * @param sqlite3 the object `sqlite3InitModule()` resolved to
+ * @param wasm the SQLite module
  * @param name VFS name to register
  * @param io file backend (tests substitute fault-injecting ones)
  * @returns the registered name
+ * @throws {Error} when SQLite refuses the registration
  */
-export function installVfs(sqlite3: Sqlite3, name: string, io: IoBackend = denoBackend): string {
-  const { capi, wasm } = sqlite3;
+export function installVfs(wasm: SqliteWasm, name: string, io: IoBackend = denoBackend): string {
   const files = new Map<number, OpenFile>();
-  const C = capi;
 
   const fail = (e: unknown, path: string, ioerr: number): number => {
     vfsLastError.message = e instanceof Error ? e.message : String(e);
     vfsLastError.path = path;
-    if (e instanceof IoFailure && e.kind === "full") return C.SQLITE_FULL;
+    if (e instanceof IoFailure && e.kind === "full") return C.FULL;
     return ioerr;
   };
-
-  const ioMethods = new capi.sqlite3_io_methods();
-  ioMethods.$iVersion = 2;
-  const vfs = new capi.sqlite3_vfs();
-  vfs.$iVersion = 2;
-  vfs.$szOsFile = capi.sqlite3_file.structInfo.sizeof;
-  vfs.$mxPathname = 1024;
-  vfs.$zName = wasm.allocCString(name);
-  vfs.addOnDispose(vfs.$zName);
 
   const heapView = (p: number, n: number) => wasm.heap8u().subarray(p, p + n);
 
@@ -170,7 +158,7 @@ export function installVfs(sqlite3: Sqlite3, name: string, io: IoBackend = denoB
         closeFile(f);
         return 0;
       } catch (e) {
-        return fail(e, f.path, C.SQLITE_IOERR_CLOSE);
+        return fail(e, f.path, C.IOERR_CLOSE);
       }
     },
     xRead(pFile: number, pDest: number, n: number, offset: bigint): number {
@@ -180,11 +168,11 @@ export function installVfs(sqlite3: Sqlite3, name: string, io: IoBackend = denoB
         const got = f.io.read(buf, Number(offset));
         if (got < n) {
           buf.fill(0, got);
-          return C.SQLITE_IOERR_SHORT_READ;
+          return C.IOERR_SHORT_READ;
         }
         return 0;
       } catch (e) {
-        return fail(e, f.path, C.SQLITE_IOERR_READ);
+        return fail(e, f.path, C.IOERR_READ);
       }
     },
     xWrite(pFile: number, pSrc: number, n: number, offset: bigint): number {
@@ -193,7 +181,7 @@ export function installVfs(sqlite3: Sqlite3, name: string, io: IoBackend = denoB
         f.io.write(heapView(pSrc, n), Number(offset));
         return 0;
       } catch (e) {
-        return fail(e, f.path, C.SQLITE_IOERR_WRITE);
+        return fail(e, f.path, C.IOERR_WRITE);
       }
     },
     xTruncate(pFile: number, size: bigint): number {
@@ -202,24 +190,24 @@ export function installVfs(sqlite3: Sqlite3, name: string, io: IoBackend = denoB
         f.io.truncate(Number(size));
         return 0;
       } catch (e) {
-        return fail(e, f.path, C.SQLITE_IOERR_TRUNCATE);
+        return fail(e, f.path, C.IOERR_TRUNCATE);
       }
     },
     xSync(pFile: number, flags: number): number {
       const f = files.get(pFile)!;
       try {
-        f.io.sync((flags & C.SQLITE_SYNC_DATAONLY) !== 0 && !f.needsDirSync);
+        f.io.sync((flags & C.SYNC_DATAONLY) !== 0 && !f.needsDirSync);
         if (f.needsDirSync) {
           try {
             io.syncDir(dirname(f.path));
           } catch (e) {
-            return fail(e, f.path, C.SQLITE_IOERR_DIR_FSYNC);
+            return fail(e, f.path, C.IOERR_DIR_FSYNC);
           }
           f.needsDirSync = false;
         }
         return 0;
       } catch (e) {
-        return fail(e, f.path, C.SQLITE_IOERR_FSYNC);
+        return fail(e, f.path, C.IOERR_FSYNC);
       }
     },
     xFileSize(pFile: number, pOut: number): number {
@@ -228,7 +216,7 @@ export function installVfs(sqlite3: Sqlite3, name: string, io: IoBackend = denoB
         wasm.poke64(pOut, BigInt(f.io.size()));
         return 0;
       } catch (e) {
-        return fail(e, f.path, C.SQLITE_IOERR_FSTAT);
+        return fail(e, f.path, C.IOERR_FSTAT);
       }
     },
     xLock(pFile: number, level: number): number {
@@ -240,7 +228,7 @@ export function installVfs(sqlite3: Sqlite3, name: string, io: IoBackend = denoB
         if (direct && rc === 0) vfsStats.hotJournalLocks++;
         return rc;
       } catch (e) {
-        return fail(e, f.path, C.SQLITE_IOERR_LOCK);
+        return fail(e, f.path, C.IOERR_LOCK);
       }
     },
     xUnlock(pFile: number, level: number): number {
@@ -249,7 +237,7 @@ export function installVfs(sqlite3: Sqlite3, name: string, io: IoBackend = denoB
       try {
         return runToEnd(protocolUnlock(f.lock.prim, f.lock.state, level));
       } catch (e) {
-        return fail(e, f.path, C.SQLITE_IOERR_UNLOCK);
+        return fail(e, f.path, C.IOERR_UNLOCK);
       }
     },
     xCheckReservedLock(pFile: number, pOut: number): number {
@@ -259,17 +247,17 @@ export function installVfs(sqlite3: Sqlite3, name: string, io: IoBackend = denoB
         wasm.poke32(pOut, r ? 1 : 0);
         return 0;
       } catch (e) {
-        return fail(e, f.path, C.SQLITE_IOERR_CHECKRESERVEDLOCK);
+        return fail(e, f.path, C.IOERR_CHECKRESERVEDLOCK);
       }
     },
     xFileControl(pFile: number, op: number, pArg: number): number {
       const f = files.get(pFile);
-      if (!f) return C.SQLITE_NOTFOUND;
-      if (op === C.SQLITE_FCNTL_LOCKSTATE) {
+      if (!f) return C.NOTFOUND;
+      if (op === C.FCNTL_LOCKSTATE) {
         wasm.poke32(pArg, f.lock ? f.lock.state.level : NONE);
         return 0;
       }
-      if (op === C.SQLITE_FCNTL_HAS_MOVED) {
+      if (op === C.FCNTL_HAS_MOVED) {
         let moved = 0;
         try {
           if (f.main && !io.exists(f.path)) moved = 1;
@@ -277,13 +265,13 @@ export function installVfs(sqlite3: Sqlite3, name: string, io: IoBackend = denoB
         wasm.poke32(pArg, moved);
         return 0;
       }
-      return C.SQLITE_NOTFOUND;
+      return C.NOTFOUND;
     },
     xSectorSize(_pFile: number): number {
       return 4096;
     },
     xDeviceCharacteristics(_pFile: number): number {
-      return C.SQLITE_IOCAP_POWERSAFE_OVERWRITE;
+      return C.IOCAP_POWERSAFE_OVERWRITE;
     },
     xShmMap(pFile: number, iRegion: number, szRegion: number, bExtend: number, pp: number): number {
       const f = files.get(pFile)!;
@@ -291,23 +279,23 @@ export function installVfs(sqlite3: Sqlite3, name: string, io: IoBackend = denoB
         f.shm ??= new ShmConnection(io, wasm, f.path);
         const ptr = f.shm.map(iRegion, szRegion, bExtend !== 0);
         if (ptr === -1) {
-          wasm.pokePtr(pp, 0);
-          return C.SQLITE_BUSY;
+          wasm.poke32(pp, 0);
+          return C.BUSY;
         }
-        wasm.pokePtr(pp, ptr);
+        wasm.poke32(pp, ptr);
         return 0;
       } catch (e) {
-        wasm.pokePtr(pp, 0);
-        return fail(e, f.path, C.SQLITE_IOERR_SHMMAP);
+        wasm.poke32(pp, 0);
+        return fail(e, f.path, C.IOERR_SHMMAP);
       }
     },
     xShmLock(pFile: number, ofst: number, n: number, flags: number): number {
       const f = files.get(pFile)!;
       try {
-        if (!f.shm) return C.SQLITE_IOERR_SHMLOCK;
-        return f.shm.lock(ofst, n, flags) ? 0 : C.SQLITE_BUSY;
+        if (!f.shm) return C.IOERR_SHMLOCK;
+        return f.shm.lock(ofst, n, flags) ? 0 : C.BUSY;
       } catch (e) {
-        return fail(e, f.path, C.SQLITE_IOERR_SHMLOCK);
+        return fail(e, f.path, C.IOERR_SHMLOCK);
       }
     },
     xShmBarrier(pFile: number): void {
@@ -326,7 +314,7 @@ export function installVfs(sqlite3: Sqlite3, name: string, io: IoBackend = denoB
         return 0;
       } catch (e) {
         f.shm = undefined;
-        return fail(e, f.path, C.SQLITE_IOERR_SHMMAP);
+        return fail(e, f.path, C.IOERR_SHMMAP);
       }
     },
   };
@@ -335,15 +323,15 @@ export function installVfs(sqlite3: Sqlite3, name: string, io: IoBackend = denoB
     xOpen(_pVfs: number, zName: number, pFile: number, flags: number, pOutFlags: number): number {
       let path = "";
       try {
-        const deleteOnClose = (flags & C.SQLITE_OPEN_DELETEONCLOSE) !== 0 || !zName;
+        const deleteOnClose = (flags & C.OPEN_DELETEONCLOSE) !== 0 || !zName;
         if (zName) path = wasm.cstrToJs(zName);
         else {
           path = Deno.makeTempFileSync({ prefix: "baton-tmp-" });
         }
-        const main = (flags & C.SQLITE_OPEN_MAIN_DB) !== 0;
-        let write = (flags & C.SQLITE_OPEN_READWRITE) !== 0;
-        const create = (flags & C.SQLITE_OPEN_CREATE) !== 0;
-        const createNew = (flags & C.SQLITE_OPEN_EXCLUSIVE) !== 0;
+        const main = (flags & C.OPEN_MAIN_DB) !== 0;
+        let write = (flags & C.OPEN_READWRITE) !== 0;
+        const create = (flags & C.OPEN_CREATE) !== 0;
+        const createNew = (flags & C.OPEN_EXCLUSIVE) !== 0;
         const existed = create ? io.exists(path) : true;
         // Lock files first: a database we cannot lock is never created.
         const lockFiles = main ? openLockFiles(path) : undefined;
@@ -373,10 +361,10 @@ export function installVfs(sqlite3: Sqlite3, name: string, io: IoBackend = denoB
         };
         if (lockFiles) f.lock = lockFiles;
         files.set(pFile, f);
-        wasm.pokePtr(pFile, ioMethods.pointer);
+        wasm.poke32(pFile, ioMethodsPtr);
         if (pOutFlags) {
           let out = flags;
-          if (!write) out = (out & ~C.SQLITE_OPEN_READWRITE) | C.SQLITE_OPEN_READONLY;
+          if (!write) out = (out & ~C.OPEN_READWRITE) | C.OPEN_READONLY;
           wasm.poke32(pOutFlags, out);
         }
         vfsStats.opens++;
@@ -384,8 +372,8 @@ export function installVfs(sqlite3: Sqlite3, name: string, io: IoBackend = denoB
       } catch (e) {
         vfsLastError.message = e instanceof Error ? e.message : String(e);
         vfsLastError.path = path;
-        if (e instanceof IoFailure && e.kind === "full") return C.SQLITE_FULL;
-        return C.SQLITE_CANTOPEN;
+        if (e instanceof IoFailure && e.kind === "full") return C.FULL;
+        return C.CANTOPEN;
       }
     },
     xDelete(_pVfs: number, zName: number, syncDir: number): number {
@@ -393,14 +381,14 @@ export function installVfs(sqlite3: Sqlite3, name: string, io: IoBackend = denoB
       try {
         io.remove(path);
       } catch (e) {
-        if (e instanceof Deno.errors.NotFound) return C.SQLITE_IOERR_DELETE_NOENT;
-        return fail(e, path, C.SQLITE_IOERR_DELETE);
+        if (e instanceof Deno.errors.NotFound) return C.IOERR_DELETE_NOENT;
+        return fail(e, path, C.IOERR_DELETE);
       }
       if (syncDir) {
         try {
           io.syncDir(dirname(path));
         } catch (e) {
-          return fail(e, path, C.SQLITE_IOERR_DIR_FSYNC);
+          return fail(e, path, C.IOERR_DIR_FSYNC);
         }
       }
       return 0;
@@ -408,17 +396,17 @@ export function installVfs(sqlite3: Sqlite3, name: string, io: IoBackend = denoB
     xAccess(_pVfs: number, zName: number, flags: number, pOut: number): number {
       const path = wasm.cstrToJs(zName);
       try {
-        const r = flags === C.SQLITE_ACCESS_READWRITE ? io.writable(path) : io.exists(path);
+        const r = flags === C.ACCESS_READWRITE ? io.writable(path) : io.exists(path);
         wasm.poke32(pOut, r ? 1 : 0);
         return 0;
       } catch (e) {
-        return fail(e, path, C.SQLITE_IOERR_ACCESS);
+        return fail(e, path, C.IOERR_ACCESS);
       }
     },
     xFullPathname(_pVfs: number, zName: number, nOut: number, zOut: number): number {
       const full = resolvePath(wasm.cstrToJs(zName));
       const bytes = new TextEncoder().encode(full);
-      if (bytes.length + 1 > nOut) return C.SQLITE_CANTOPEN;
+      if (bytes.length + 1 > nOut) return C.CANTOPEN;
       const heap = wasm.heap8u();
       heap.set(bytes, zOut);
       heap[zOut + bytes.length] = 0;
@@ -433,7 +421,7 @@ export function installVfs(sqlite3: Sqlite3, name: string, io: IoBackend = denoB
       return micros;
     },
     xCurrentTime(_pVfs: number, pOut: number): number {
-      wasm.poke(pOut, 2440587.5 + Date.now() / 86400000, "double");
+      wasm.pokeF64(pOut, 2440587.5 + Date.now() / 86400000);
       return 0;
     },
     xCurrentTimeInt64(_pVfs: number, pOut: number): number {
@@ -445,9 +433,54 @@ export function installVfs(sqlite3: Sqlite3, name: string, io: IoBackend = denoB
     },
   };
 
-  sqlite3.vfs.installVfs({
-    io: { struct: ioMethods, methods: ioImpl },
-    vfs: { struct: vfs, methods: vfsImpl },
-  });
+  // The structs live for the life of the process, as SQLite requires of a registered VFS.
+  const sig: Record<string, string> = {
+    xClose: "i(p)",
+    xRead: "i(ppij)",
+    xWrite: "i(ppij)",
+    xTruncate: "i(pj)",
+    xSync: "i(pi)",
+    xFileSize: "i(pp)",
+    xLock: "i(pi)",
+    xUnlock: "i(pi)",
+    xCheckReservedLock: "i(pp)",
+    xFileControl: "i(pip)",
+    xSectorSize: "i(p)",
+    xDeviceCharacteristics: "i(p)",
+    xShmMap: "i(piiip)",
+    xShmLock: "i(piii)",
+    xShmBarrier: "v(p)",
+    xShmUnmap: "i(pi)",
+    xOpen: "i(pppip)",
+    xDelete: "i(ppi)",
+    xAccess: "i(ppip)",
+    xFullPathname: "i(ppip)",
+    xRandomness: "i(pip)",
+    xSleep: "i(pi)",
+    xCurrentTime: "i(pp)",
+    xGetLastError: "i(pip)",
+    xCurrentTimeInt64: "i(pp)",
+  };
+  const fill = (
+    struct: number,
+    layout: Record<string, number>,
+    // deno-lint-ignore no-explicit-any
+    methods: Record<string, (...args: any[]) => any>,
+  ) => {
+    for (const [m, fn] of Object.entries(methods)) wasm.poke32(struct + layout[m], wasm.installFunction(sig[m], fn));
+  };
+  const ioMethodsPtr = wasm.alloc(IO_METHODS_LAYOUT.sizeof);
+  wasm.heap8u().fill(0, ioMethodsPtr, ioMethodsPtr + IO_METHODS_LAYOUT.sizeof);
+  wasm.poke32(ioMethodsPtr + IO_METHODS_LAYOUT.iVersion, 2);
+  fill(ioMethodsPtr, IO_METHODS_LAYOUT, ioImpl);
+  const vfs = wasm.alloc(VFS_LAYOUT.sizeof);
+  wasm.heap8u().fill(0, vfs, vfs + VFS_LAYOUT.sizeof);
+  wasm.poke32(vfs + VFS_LAYOUT.iVersion, 2);
+  wasm.poke32(vfs + VFS_LAYOUT.szOsFile, FILE_SIZEOF);
+  wasm.poke32(vfs + VFS_LAYOUT.mxPathname, 1024);
+  wasm.poke32(vfs + VFS_LAYOUT.zName, wasm.allocCString(name));
+  fill(vfs, VFS_LAYOUT, vfsImpl);
+  const rc = wasm.x.sqlite3_vfs_register(vfs, 0);
+  if (rc !== 0) throw new Error(`Registering the SQLite VFS "${name}" failed with code ${rc}`);
   return name;
 }
