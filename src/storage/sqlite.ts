@@ -179,7 +179,8 @@ export async function registerVfs(name: string, io: IoBackend): Promise<string> 
 export function sqliteError(rc: number, message: string, path?: string): BatonError {
   const primary = rc & 0xff;
   const code = RC_CODES[primary] ?? "database_error";
-  const where = path ? ` (${path})` : "";
+  // The extended code says which kind (e.g. 517 = BUSY_SNAPSHOT, 266 = IOERR_READ).
+  const where = path ? ` (${path}; SQLite code ${rc})` : ` (SQLite code ${rc})`;
   return new BatonError(code, `${message}${where}`, { details: { sqliteCode: rc } });
 }
 
@@ -313,7 +314,7 @@ export class Statement {
     const rc = this.#db.sqlite3.x.sqlite3_step(this.#p);
     if (rc === 100) return true;
     if (rc === 101) return false;
-    const err = this.#db.error(rc, "step");
+    const err = this.#db.error(rc, `step of "${this.sql.length > 60 ? this.sql.slice(0, 57) + "..." : this.sql}"`);
     this.#db.sqlite3.x.sqlite3_reset(this.#p);
     throw err;
   }
@@ -677,6 +678,7 @@ export class Database {
   }
 
   #writer: Deno.FsFile | undefined;
+  #gate: Deno.FsFile | undefined;
   /** Write transactions of this process currently inside the writer queue. */
   static #queuedInProcess = 0;
 
@@ -692,10 +694,30 @@ export class Database {
    */
   #enterWriterQueue(): boolean {
     if (!this.#writerQueue || Database.#queuedInProcess > 0) return false;
+    let got = false;
     try {
       this.#writer ??= Deno.openSync(`${this.path}-lock/writer`, { read: true, write: true, create: true });
-      this.#writer.lockSync(true);
+      // Fast path: take the lock when it is free. Otherwise wait in line on
+      // the gate first, so that at most one process sleeps on the writer
+      // lock itself: a release wakes every process blocked on a flock, and
+      // with all of them there each transaction cost ~2 futile wake-ups.
+      got = this.#writer.tryLockSync(true);
+      if (!got) {
+        this.#gate ??= Deno.openSync(`${this.path}-lock/writer-gate`, { read: true, write: true, create: true });
+        this.#gate.lockSync(true);
+        try {
+          this.#writer.lockSync(true);
+          got = true;
+        } finally {
+          this.#gate.unlockSync();
+        }
+      }
     } catch {
+      if (got) {
+        try {
+          this.#writer?.unlockSync();
+        } catch { /* closing releases it */ }
+      }
       return false; // the queue is an optimisation; SQLite's own locking still decides
     }
     Database.#queuedInProcess++;
@@ -736,10 +758,13 @@ export class Database {
     this.#scratchPtr = 0;
     this.sqlite3.dealloc(this.#outSlot);
     this.#outSlot = 0;
-    try {
-      this.#writer?.close();
-    } catch { /* already closed */ }
+    for (const f of [this.#writer, this.#gate]) {
+      try {
+        f?.close();
+      } catch { /* already closed */ }
+    }
     this.#writer = undefined;
+    this.#gate = undefined;
     if (rc !== 0) throw sqliteError(rc, "Closing the database failed", this.path);
   }
 }

@@ -13,7 +13,8 @@
  *
  * Helper files, all beside the database `X`: `X-wal`, `X-shm`, `X-journal`
  * (rollback modes) and the directory `X-lock/` holding the lock files
- * `pending`, `reserved`, `shared`, `shm-0`…`shm-7`, `shm-dms`, `shm-mutex`.
+ * `pending`, `reserved`, `shared`, `shm-0`…`shm-7`, `shm-dms`, `shm-mutex`
+ * (and `writer`, `writer-gate`: the WAL writer queue of `sqlite.ts`).
  * None of them is ever deleted while the database may be open, except the
  * WAL and journal, which SQLite itself manages.
  *
