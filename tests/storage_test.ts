@@ -64,6 +64,22 @@ Deno.test("WAL: checkpoints keep the WAL bounded while another connection reads 
   b.close();
 });
 
+Deno.test(":memory: opens SQLite's private in-memory database and writes no file", async () => {
+  const dir = await Deno.makeTempDir();
+  const cwd = Deno.cwd();
+  Deno.chdir(dir);
+  try {
+    const db = await Database.open(":memory:");
+    db.exec("CREATE TABLE t(x)");
+    db.transaction(() => db.run("INSERT INTO t VALUES (1), (2)"));
+    assert.equal(db.get<{ n: number }>("SELECT count(*) AS n FROM t")!.n, 2);
+    db.close();
+    assert.deepEqual([...Deno.readDirSync(dir)], []);
+  } finally {
+    Deno.chdir(cwd);
+  }
+});
+
 Deno.test("rollback journal modes work too", async () => {
   for (const mode of ["truncate", "delete"] as const) {
     const dir = await tmp();

@@ -507,7 +507,9 @@ export class Database {
     const flags = (readonly ? SQLITE.OPEN_READONLY : SQLITE.OPEN_READWRITE) |
       (create ? SQLITE.OPEN_CREATE : 0) | SQLITE.OPEN_EXRESCODE;
     // The pre-flight looks at the real filesystem; a custom VFS (tests) has its own.
-    if (!options.vfs || options.vfs === "baton") preflight(path, create, readonly);
+    // ":memory:" is SQLite's private in-memory database: no file, no locks, no journal mode to set.
+    const inMemory = path === ":memory:";
+    if (!inMemory && (!options.vfs || options.vfs === "baton")) preflight(path, create, readonly);
     let p = 0;
     let rc: number;
     vfsLastError.message = "";
@@ -537,7 +539,7 @@ export class Database {
       path,
       want,
       options.busyTimeoutMs ?? 10_000,
-      (options.writerQueue ?? true) && (!options.vfs || options.vfs === "baton"),
+      (options.writerQueue ?? true) && !inMemory && (!options.vfs || options.vfs === "baton"),
     );
     try {
       db.#configure(want, options, readonly);
@@ -553,7 +555,7 @@ export class Database {
     // errors now, before any pragma tries to write.
     this.get("SELECT count(*) AS n FROM sqlite_schema");
     this.exec("PRAGMA foreign_keys=ON");
-    if (!readonly) {
+    if (!readonly && this.path !== ":memory:") {
       const cur = String(this.get<{ journal_mode: string }>("PRAGMA journal_mode")?.journal_mode ?? "");
       if (cur !== want) {
         const isNew = this.get<{ page_count: number }>("PRAGMA page_count")!.page_count === 0;
