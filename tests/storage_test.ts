@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { Database } from "../src/storage/sqlite.ts";
+import type { BatonError } from "../src/errors.ts";
 
 const tmp = () => Deno.makeTempDir({ prefix: "baton-storage-" });
 const listing = (dir: string) => [...Deno.readDirSync(dir)].map((e) => e.name).sort();
@@ -77,6 +78,28 @@ Deno.test(":memory: opens SQLite's private in-memory database and writes no file
     assert.deepEqual([...Deno.readDirSync(dir)], []);
   } finally {
     Deno.chdir(cwd);
+  }
+});
+
+Deno.test("a writer waits out busyTimeoutMs for a held write lock, then gets database_locked", async () => {
+  const path = `${await Deno.makeTempDir()}/busy.db`;
+  const a = await Database.open(path);
+  const b = await Database.open(path, { busyTimeoutMs: 300 });
+  try {
+    a.exec("CREATE TABLE t(x)");
+    a.exec("BEGIN IMMEDIATE");
+    const t = performance.now();
+    assert.throws(() => b.transaction(() => b.run("INSERT INTO t VALUES (1)")), (e: BatonError) => {
+      assert.equal(e.code, "database_locked");
+      return true;
+    });
+    assert.ok(performance.now() - t >= 250, "it waited instead of failing at once");
+    assert.ok(b.busyRetries > 10);
+    a.exec("COMMIT");
+    b.transaction(() => b.run("INSERT INTO t VALUES (2)"));
+  } finally {
+    a.close();
+    b.close();
   }
 });
 

@@ -414,7 +414,7 @@ export class Database {
   readonly journalMode: JournalMode;
   #p: number;
   #cache = new Map<string, Statement>();
-  #busyDeadline = 0;
+  #busyWaited = 0;
   #busyTimeoutMs: number;
   #txDepth = 0;
   #busyFn: number;
@@ -438,13 +438,17 @@ export class Database {
     this.#writerQueue = journalMode === "wal" && writerQueue;
     // A busy handler with short, jittered sleeps: SQLite's default sleeps
     // grow to 100 ms, far too coarse for transactions of a fraction of a ms.
+    // The timeout counts time spent waiting here, each sleep's share capped:
+    // a virtual machine paused mid-wait (its clock then jumps) must not turn
+    // into an instant "database is locked".
     this.#busyFn = sqlite3.installFunction("i(pi)", (_arg: number, n: number) => {
-      const now = performance.now();
       this.busyRetries++;
-      if (n === 0) this.#busyDeadline = now + this.#busyTimeoutMs;
-      if (now >= this.#busyDeadline) return 0;
-      const base = backoffMs(n);
-      sleepSync(base * (0.5 + Math.random()));
+      if (n === 0) this.#busyWaited = 0;
+      if (this.#busyWaited >= this.#busyTimeoutMs) return 0;
+      const ms = backoffMs(n) * (0.5 + Math.random());
+      const t = performance.now();
+      sleepSync(ms);
+      this.#busyWaited += Math.min(performance.now() - t, ms + 10);
       return 1;
     });
     sqlite3.x.sqlite3_busy_handler(p, this.#busyFn, 0);
