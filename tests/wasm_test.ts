@@ -2,14 +2,12 @@
 // description of itself: constants, struct layouts, imports. If the pinned
 // package ever changes under us, these fail before anything subtle does.
 import assert from "node:assert/strict";
-import sqliteWasm from "../src/storage/sqlite_wasm_module.js";
 import {
   FILE_SIZEOF,
-  IMPLEMENTED_IMPORTS,
   IO_METHODS_LAYOUT,
-  isStubbedImport,
   loadSqliteWasm,
   SQLITE,
+  unknownImports,
   VFS_LAYOUT,
 } from "../src/storage/wasm.ts";
 import { Database } from "../src/storage/sqlite.ts";
@@ -45,9 +43,7 @@ Deno.test("wasm: struct layouts match the build", async () => {
 });
 
 Deno.test("wasm: every import of the module is implemented or a known syscall stub", () => {
-  const unknown = WebAssembly.Module.imports(sqliteWasm)
-    .map((i) => `${i.module}.${i.name}`)
-    .filter((n) => !IMPLEMENTED_IMPORTS.includes(n) && !isStubbedImport(...(n.split(".") as [string, string])));
+  const unknown = unknownImports();
   assert.deepEqual(unknown, []);
 });
 

@@ -177,6 +177,17 @@ function emit(io: Io, json: boolean, value: unknown, human: () => string): void 
   io.out(json ? JSON.stringify(isoDates(value), null, 2) : human());
 }
 
+/** {@link emit} for a list shown as a table: one row of cells per item. */
+function emitTable<T>(
+  io: Io,
+  json: boolean,
+  rows: T[],
+  headers: string[],
+  cells: (row: T) => (string | number | null | undefined)[],
+): void {
+  emit(io, json, rows, () => table(headers, rows.map(cells)));
+}
+
 const COMMAND_HELP: Record<string, string> = {};
 for (const line of HELP.split("\n")) {
   const m = /^ {2}([a-z]+)(?: ([a-z]+))?\b/.exec(line);
@@ -382,15 +393,12 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
           agent: values.agent,
           blocked: values.blocked,
         });
-        emit(
+        emitTable(
           io,
           values.json,
           rows,
-          () =>
-            table(
-              ["ID", "TITLE", "STATUS", "PRIORITY", "AT PHASE", "BLOCKED"],
-              rows.map((r) => [r.id, r.title, r.status, r.priority, r.phase, r.blocked ? "yes" : ""]),
-            ),
+          ["ID", "TITLE", "STATUS", "PRIORITY", "AT PHASE", "BLOCKED"],
+          (r) => [r.id, r.title, r.status, r.priority, r.phase, r.blocked ? "yes" : ""],
         );
       });
     }
@@ -399,15 +407,12 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
       if (values.help) return help();
       return await withEngine(values, (e) => {
         const rows = e.blocked();
-        emit(
+        emitTable(
           io,
           values.json,
           rows,
-          () =>
-            table(
-              ["TICKET", "PHASE", "REASON", "SINCE", "DETAIL"],
-              rows.map((b) => [b.ticketId, b.phaseName, b.reason, localTime(b.since), b.detail]),
-            ),
+          ["TICKET", "PHASE", "REASON", "SINCE", "DETAIL"],
+          (b) => [b.ticketId, b.phaseName, b.reason, localTime(b.since), b.detail],
         );
       });
     }
@@ -416,15 +421,12 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
       if (values.help) return help();
       return await withEngine(values, (e) => {
         const rows = e.queue(positionals[0]);
-        emit(
+        emitTable(
           io,
           values.json,
           rows,
-          () =>
-            table(
-              ["PHASE ID", "TICKET", "PHASE", "ATTEMPTS", "AVAILABLE SINCE"],
-              rows.map((p) => [p.id, p.ticketId, p.name, p.attempts, localTime(p.availableAt)]),
-            ),
+          ["PHASE ID", "TICKET", "PHASE", "ATTEMPTS", "AVAILABLE SINCE"],
+          (p) => [p.id, p.ticketId, p.name, p.attempts, localTime(p.availableAt)],
         );
       });
     }
@@ -434,15 +436,12 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
       const n = int(values.parallel, "--parallel", 1) ?? 10;
       return await withEngine(values, (e) => {
         const rows = e.readyParallel(n, values.capabilities?.split(",").map((s: string) => s.trim()).filter(Boolean));
-        emit(
+        emitTable(
           io,
           values.json,
           rows,
-          () =>
-            table(
-              ["PHASE ID", "TICKET", "PHASE", "AGENT TYPE", "PATHS"],
-              rows.map((p) => [p.id, p.ticketId, p.name, p.agentType, p.pathsKnown ? p.paths.join(" ") : "(unknown)"]),
-            ),
+          ["PHASE ID", "TICKET", "PHASE", "AGENT TYPE", "PATHS"],
+          (p) => [p.id, p.ticketId, p.name, p.agentType, p.pathsKnown ? p.paths.join(" ") : "(unknown)"],
         );
       });
     }
@@ -550,27 +549,18 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
         });
         const limit = int(values.limit, "--limit", 1) ?? 50;
         const last = rows.slice(-limit);
-        emit(
-          io,
-          values.json,
-          last,
-          () =>
-            table(
-              ["ID", "WHEN", "ACTOR", "ACTION", "ENTITY", "TICKET", "FROM", "TO"],
-              last.map((
-                a,
-              ) => [
-                a.id,
-                localTime(a.at),
-                a.actor,
-                a.action,
-                `${a.entityType} ${a.entityId}`,
-                a.ticketId,
-                a.oldState,
-                a.newState,
-              ]),
-            ),
-        );
+        emitTable(io, values.json, last, ["ID", "WHEN", "ACTOR", "ACTION", "ENTITY", "TICKET", "FROM", "TO"], (
+          a,
+        ) => [
+          a.id,
+          localTime(a.at),
+          a.actor,
+          a.action,
+          `${a.entityType} ${a.entityId}`,
+          a.ticketId,
+          a.oldState,
+          a.newState,
+        ]);
       });
     }
     case "watch": {
@@ -601,26 +591,23 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
       if (values.help) return help();
       return await withEngine(values, (e) => {
         const rows = e.gates({ status: values.all ? "all" : "open" });
-        emit(
+        emitTable(
           io,
           values.json,
           rows,
-          () =>
-            table(
-              ["GATE", "TICKET", "PHASE", "KIND", "STATUS", "OPENED", "WAITING", "SUMMARY"],
-              rows.map((
-                g,
-              ) => [
-                g.id,
-                g.ticketId,
-                g.phaseName,
-                g.kind,
-                g.status,
-                localTime(g.openedAt),
-                g.status === "open" ? duration(e.now() - g.openedAt) : "",
-                g.summary,
-              ]),
-            ),
+          ["GATE", "TICKET", "PHASE", "KIND", "STATUS", "OPENED", "WAITING", "SUMMARY"],
+          (
+            g,
+          ) => [
+            g.id,
+            g.ticketId,
+            g.phaseName,
+            g.kind,
+            g.status,
+            localTime(g.openedAt),
+            g.status === "open" ? duration(e.now() - g.openedAt) : "",
+            g.summary,
+          ],
         );
       });
     }
@@ -747,15 +734,12 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
         if (values.help) return help();
         return await withEngine(values, (e) => {
           const rows = e.dependencies(positionals[0]);
-          emit(
+          emitTable(
             io,
             values.json,
             rows,
-            () =>
-              table(
-                ["TICKET", "DEPENDS ON", "TYPE", "STATE"],
-                rows.map((d) => [d.ticketId, d.dependsOn, d.type, d.satisfiedAt ? "satisfied" : "waiting"]),
-              ),
+            ["TICKET", "DEPENDS ON", "TYPE", "STATE"],
+            (d) => [d.ticketId, d.dependsOn, d.type, d.satisfiedAt ? "satisfied" : "waiting"],
           );
         });
       }

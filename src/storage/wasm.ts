@@ -293,27 +293,13 @@ export class SqliteWasm {
   }
 }
 
-/** Names of the imports implemented here; every other import is a syscall that answers ENOSYS. */
-export const IMPLEMENTED_IMPORTS: readonly string[] = [
-  "env.memory",
-  "env.emscripten_date_now",
-  "env.emscripten_get_now",
-  "env.emscripten_get_heap_max",
-  "env.emscripten_resize_heap",
-  "env._tzset_js",
-  "env._localtime_js",
-  "wasi_snapshot_preview1.clock_time_get",
-  "wasi_snapshot_preview1.environ_sizes_get",
-  "wasi_snapshot_preview1.environ_get",
-  "wasi_snapshot_preview1.fd_write",
-];
-
 /** Import names that are Emscripten syscalls answered with ENOSYS (see the module comment). */
-export const isStubbedImport = (module: string, name: string): boolean =>
+const isStubbedImport = (module: string, name: string): boolean =>
   (module === "env" && (name.startsWith("__syscall_") || name === "_mmap_js" || name === "_munmap_js")) ||
   (module === "wasi_snapshot_preview1" && name.startsWith("fd_"));
 
-function imports(memory: WebAssembly.Memory): WebAssembly.Imports {
+/** The import object, and the imports it answers with an error (none for the pinned build). */
+function imports(memory: WebAssembly.Memory): { imports: WebAssembly.Imports; unknown: string[] } {
   const dv = () => new DataView(memory.buffer);
   const tzOffsets = (year: number) => [
     new Date(year, 0, 1).getTimezoneOffset(),
@@ -408,17 +394,28 @@ function imports(memory: WebAssembly.Memory): WebAssembly.Imports {
       return 0;
     },
   };
+  const unknown: string[] = [];
   for (const imp of WebAssembly.Module.imports(sqliteWasm)) {
     const table = imp.module === "env" ? env : wasi;
     if (imp.kind !== "function" || imp.name in table) continue;
     if (!isStubbedImport(imp.module, imp.name)) {
       // A new import means a different build than the one pinned: fail loudly the moment it is used.
+      unknown.push(`${imp.module}.${imp.name}`);
       table[imp.name] = () => {
         throw new Error(`The SQLite wasm called an import Baton does not provide: ${imp.module}.${imp.name}`);
       };
     } else table[imp.name] = imp.module === "env" ? () => -ENOSYS : () => ENOSYS;
   }
-  return { env, wasi_snapshot_preview1: wasi } as WebAssembly.Imports;
+  return { imports: { env, wasi_snapshot_preview1: wasi } as WebAssembly.Imports, unknown };
+}
+
+/**
+ * Imports of the wasm module that Baton neither implements nor answers as an
+ * unused syscall (tests expect none).
+ * @returns `module.name` of each
+ */
+export function unknownImports(): string[] {
+  return imports(new WebAssembly.Memory({ initial: 1 })).unknown;
 }
 
 let loading: Promise<SqliteWasm> | undefined;
@@ -432,7 +429,7 @@ export function loadSqliteWasm(): Promise<SqliteWasm> {
   loading ??= (async () => {
     // 8 MiB to start, as the package's glue does; the heap grows on demand.
     const memory = new WebAssembly.Memory({ initial: 128, maximum: HEAP_MAX / WASM_PAGE });
-    const instance = await WebAssembly.instantiate(sqliteWasm, imports(memory));
+    const instance = await WebAssembly.instantiate(sqliteWasm, imports(memory).imports);
     const x = instance.exports as unknown as SqliteExports;
     x.__wasm_call_ctors();
     const rc = x.sqlite3_initialize();
