@@ -43,6 +43,7 @@ for (const mode of ["wal", "truncate"] as JournalMode[]) {
       if (mode === "wal") {
         assert.ok(r.walRecoveries > 0, "no WAL recovery ran");
         assert.ok(r.dmsResets > 0, "no dead-man-switch reset ran");
+        assert.ok(r.mappedRegions > 0 && r.fileRegions > 0, "mapped and file-I/O wal-indexes did not both run");
         assert.ok(r.maxWalBytes < 64 * 1024 * 1024, `WAL grew to ${r.maxWalBytes} bytes`);
       } else {
         assert.ok(r.hotJournalLocks > 0 || r.kills === 0, "no hot-journal roll-back ran");

@@ -7,6 +7,8 @@
  * @module
  */
 
+import { mapShared, type SharedMapping } from "./mmap.ts";
+
 /** An I/O failure the VFS turns into an SQLite result code. */
 export class IoFailure extends Error {
   /** `full` maps to SQLITE_FULL, `io` to an SQLITE_IOERR_* code. */
@@ -68,6 +70,11 @@ export interface IoBackend {
   mkdirp(path: string): void;
   /** fsyncs a directory so that a create or delete in it is durable. */
   syncDir(path: string): void;
+  /**
+   * Maps part of an existing file shared, or returns null (backends without
+   * it, or a process that cannot map, use file I/O for the wal-index).
+   */
+  mapShared?(path: string, offset: number, length: number): SharedMapping | null;
 }
 
 /** Classifies an error thrown by Deno's file APIs. */
@@ -186,4 +193,5 @@ export const denoBackend: IoBackend = {
       d.close();
     }
   },
+  mapShared,
 };

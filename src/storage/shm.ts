@@ -26,6 +26,11 @@
  * the exclusive mutex; a refresh reads the global counter (one small read)
  * and, only when it moved, re-reads the pages whose counters moved.
  *
+ * Where the process may map files (see `mmap.ts`), the `-shm` regions and
+ * the generation table are mapped shared and read and written in place of
+ * the file I/O above: same bytes, same mutex, same rules, so mapping and
+ * non-mapping processes share a database safely.
+ *
  * Locks: each of SQLite's eight shm lock slots is its own lock file (flock is
  * whole-file), plus a dead-man switch (`shm-dms`): the first connection to
  * get it exclusive knows nobody uses the wal-index and truncates it (SQLite
@@ -35,6 +40,7 @@
  */
 
 import type { IoBackend, IoFile } from "./io.ts";
+import type { SharedMapping } from "./mmap.ts";
 
 /** Bytes per wal-index region (SQLite always asks for 32 KiB). */
 export const REGION_BYTES = 32768;
@@ -47,6 +53,8 @@ const POISON = 1;
 const GEN_BASE = 2;
 /** Bytes of the two copies of the WAL-index header at the start of region 0. */
 const WAL_HDR_BYTES = 96;
+/** Bytes of the generation table that are mapped (2,046 regions; beyond that, file I/O). */
+const GEN_MAP_BYTES = 8 * PAGE_BYTES;
 
 /** `xShmLock` flag bits (not exported by sqlite-wasm's capi). */
 export const SHM_UNLOCK = 1, SHM_LOCK = 2, SHM_SHARED = 4, SHM_EXCLUSIVE = 8;
@@ -67,6 +75,10 @@ export interface ShmStats {
   assumptionViolations: number;
   /** Wal-indexes marked for a rebuild because a publish kept failing. */
   poisoned: number;
+  /** Wal-index regions this process mapped shared. */
+  mappedRegions: number;
+  /** Wal-index regions this process kept in sync through file I/O. */
+  fileRegions: number;
 }
 
 /** Process-wide counters. */
@@ -77,6 +89,8 @@ export const shmStats: ShmStats = {
   refreshReads: 0,
   assumptionViolations: 0,
   poisoned: 0,
+  mappedRegions: 0,
+  fileRegions: 0,
 };
 
 /** When true, every refresh without an exclusive lock verifies local == shadow. */
@@ -95,6 +109,9 @@ export interface WasmMemory {
 interface Region {
   ptr: number;
   shadow: Uint32Array;
+  /** The region's words in a shared mapping of the `-shm` file, when mapped. */
+  shared: Uint32Array | null;
+  mapping: SharedMapping | null;
 }
 
 /** Paths of the helper files of one database. */
@@ -121,6 +138,10 @@ export class ShmConnection {
   #genBuf = new Uint8Array(4);
   #dirty = false;
   #dmsHeld = false;
+  #shmPath: string;
+  #mutexPath: string;
+  #gens: Uint32Array | null = null;
+  #gensMapping: SharedMapping | null = null;
 
   /**
    * Opens the helper files. Throws when they cannot be opened.
@@ -132,12 +153,14 @@ export class ShmConnection {
     this.#io = io;
     this.#mem = mem;
     const { shm, lockDir } = shmPaths(dbPath);
+    this.#shmPath = shm;
+    this.#mutexPath = `${lockDir}/shm-mutex`;
     const rw = { write: true, create: true };
     const opened: IoFile[] = [];
     try {
       this.#shm = io.open(shm, rw);
       opened.push(this.#shm);
-      this.#mutex = io.open(`${lockDir}/shm-mutex`, rw);
+      this.#mutex = io.open(this.#mutexPath, rw);
       opened.push(this.#mutex);
       this.#dms = io.open(`${lockDir}/shm-dms`, rw);
       opened.push(this.#dms);
@@ -192,17 +215,27 @@ export class ShmConnection {
           if (off >= fileSize) this.#shm.write(zeros, off);
         }
       }
+      if (this.#io.mapShared) this.#mapGens();
       // Map every region up to iRegion so page numbering stays dense.
       const first = this.#regions.length;
       for (let r = first; r <= iRegion; r++) {
         const ptr = this.#mem.alloc(REGION_BYTES);
+        const mapping = this.#io.mapShared?.(this.#shmPath, r * REGION_BYTES, REGION_BYTES) ?? null;
+        const shared = mapping
+          ? new Uint32Array(mapping.bytes.buffer, mapping.bytes.byteOffset, REGION_BYTES / 4)
+          : null;
         const heap = this.#mem.heap8u();
         const bytes = heap.subarray(ptr, ptr + REGION_BYTES);
-        const n = this.#shm.read(bytes, r * REGION_BYTES);
-        if (n < REGION_BYTES) bytes.fill(0, n);
+        if (mapping) bytes.set(mapping.bytes);
+        else {
+          const n = this.#shm.read(bytes, r * REGION_BYTES);
+          if (n < REGION_BYTES) bytes.fill(0, n);
+        }
         const shadow = new Uint32Array(REGION_BYTES / 4);
         new Uint8Array(shadow.buffer).set(bytes);
-        this.#regions[r] = { ptr, shadow };
+        this.#regions[r] = { ptr, shadow, shared, mapping };
+        if (mapping) shmStats.mappedRegions++;
+        else shmStats.fileRegions++;
       }
       // Record the generations the new regions now reflect.
       const gens = this.#readGens();
@@ -216,16 +249,39 @@ export class ShmConnection {
     return this.#regions[iRegion].ptr;
   }
 
+  /**
+   * Maps the start of the generation table, extending the mutex file with
+   * zeros first (a zero generation reads the same as a missing one). Called
+   * under the exclusive mutex.
+   */
+  #mapGens(): void {
+    if (this.#gensMapping) return;
+    const size = this.#mutex.size();
+    if (size < GEN_MAP_BYTES) this.#mutex.write(new Uint8Array(GEN_MAP_BYTES - size), size);
+    const mapping = this.#io.mapShared!(this.#mutexPath, 0, GEN_MAP_BYTES);
+    if (!mapping) return;
+    this.#gensMapping = mapping;
+    this.#gens = new Uint32Array(mapping.bytes.buffer, mapping.bytes.byteOffset, GEN_MAP_BYTES / 4);
+  }
+
   /** Reads the generation table (global + one per mapped page). */
   #readGens(): Uint32Array {
     const words = GEN_BASE + this.#regions.length * PAGES_PER_REGION;
+    if (this.#gens && words <= this.#gens.length) return this.#gens.slice(0, words);
     const buf = new Uint8Array(words * 4);
     const n = this.#mutex.read(buf, 0);
     if (n < buf.length) buf.fill(0, n);
     return new Uint32Array(buf.buffer);
   }
 
+  /** Writes the first `words` words of the generation table (under the exclusive mutex). */
+  #writeGens(gens: Uint32Array, words: number): void {
+    if (this.#gens && words <= this.#gens.length) this.#gens.set(gens.subarray(0, words));
+    else this.#mutex.write(new Uint8Array(gens.buffer, 0, words * 4), 0);
+  }
+
   #readGlobal(): number {
+    if (this.#gens) return this.#gens[0];
     const n = this.#mutex.read(this.#genBuf, 0);
     if (n < 4) return 0;
     const b = this.#genBuf;
@@ -246,6 +302,12 @@ export class ShmConnection {
   }
 
   #readPageFromFile(p: number, into: Uint32Array): void {
+    const shared = this.#regions[(p / PAGES_PER_REGION) | 0].shared;
+    if (shared) {
+      const w = (p % PAGES_PER_REGION) * PAGE_WORDS;
+      into.set(shared.subarray(w, w + PAGE_WORDS));
+      return;
+    }
     const bytes = new Uint8Array(into.buffer, into.byteOffset, PAGE_BYTES);
     const n = this.#shm.read(bytes, p * PAGE_BYTES);
     if (n < PAGE_BYTES) bytes.fill(0, n);
@@ -295,6 +357,17 @@ export class ShmConnection {
     for (let p = 0; p < this.#regions.length * PAGES_PER_REGION; p++) {
       this.#verifyPage(this.#pageView(heap, p), this.#shadowView(p));
     }
+  }
+
+  /** Writes words lo..hi of page p from `local` to the shared wal-index. */
+  #writeWords(p: number, local: Uint32Array, lo: number, hi: number): void {
+    const shared = this.#regions[(p / PAGES_PER_REGION) | 0].shared;
+    if (shared) {
+      shared.set(local.subarray(lo, hi + 1), (p % PAGES_PER_REGION) * PAGE_WORDS + lo);
+      return;
+    }
+    const bytes = new Uint8Array(local.buffer, local.byteOffset + lo * 4, (hi - lo + 1) * 4);
+    this.#shm.write(bytes, p * PAGE_BYTES + lo * 4);
   }
 
   /** Push this connection's changes, and pull everyone else's. */
@@ -348,8 +421,7 @@ export class ShmConnection {
               }
             }
           }
-          const bytes = new Uint8Array(local.buffer, local.byteOffset + lo * 4, (hi - lo + 1) * 4);
-          this.#shm.write(bytes, p * PAGE_BYTES + lo * 4);
+          this.#writeWords(p, local, lo, hi);
           shadow.set(local);
           gens[p + GEN_BASE] = (gens[p + GEN_BASE] + 1) >>> 0;
           this.#seen[p + GEN_BASE] = gens[p + GEN_BASE];
@@ -365,7 +437,7 @@ export class ShmConnection {
       else if (gens[POISON]) this.#forgetHeader(heap);
       gens[0] = (gens[0] + 1) >>> 0;
       this.#seen[0] = gens[0];
-      this.#mutex.write(new Uint8Array(gens.buffer), 0);
+      this.#writeGens(gens, gens.length);
       shmStats.publishes++;
     } finally {
       this.#mutex.unlock();
@@ -394,7 +466,7 @@ export class ShmConnection {
       const gens = this.#readGens();
       gens[POISON] = 1;
       gens[0] = (gens[0] + 1) >>> 0;
-      this.#mutex.write(new Uint8Array(gens.buffer, 0, GEN_BASE * 4), 0);
+      this.#writeGens(gens, GEN_BASE);
       shmStats.poisoned++;
     } finally {
       this.#mutex.unlock();
@@ -522,8 +594,15 @@ export class ShmConnection {
         } catch { /* nothing more can be done; the error was reported at unlock */ }
       }
     }
-    for (const r of this.#regions) this.#mem.dealloc(r.ptr);
+    for (const r of this.#regions) {
+      this.#mem.dealloc(r.ptr);
+      r.shared = null;
+      r.mapping?.unmap();
+    }
     this.#regions = [];
+    this.#gens = null;
+    this.#gensMapping?.unmap();
+    this.#gensMapping = null;
     for (const f of this.#slots) f.close();
     this.#slots = [];
     this.#shm.close();

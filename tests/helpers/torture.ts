@@ -59,6 +59,9 @@ export interface TortureReport {
   walRecoveries: number;
   dmsResets: number;
   assumptionViolations: number;
+  /** Wal-index regions mapped shared (processes with an even seed map, the others use file I/O). */
+  mappedRegions: number;
+  fileRegions: number;
   seconds: number;
   commitsPerSecond: number;
   processStarts: number;
@@ -226,7 +229,14 @@ export async function runTorture(o: TortureOptions): Promise<TortureReport> {
   // Collect logs.
   const committed = new Map<string, number>();
   let maxWal = 0;
-  const counters = { hotJournalLocks: 0, walRecoveries: 0, dmsResets: 0, assumptionViolations: 0 };
+  const counters = {
+    hotJournalLocks: 0,
+    walRecoveries: 0,
+    dmsResets: 0,
+    assumptionViolations: 0,
+    mappedRegions: 0,
+    fileRegions: 0,
+  };
   for (const path of allLogs) {
     let text = "";
     try {

@@ -19,6 +19,7 @@
 import { Database, type JournalMode } from "../../src/storage/sqlite.ts";
 import { shmChecks, shmStats } from "../../src/storage/shm.ts";
 import { sleepSync, vfsStats } from "../../src/storage/vfs.ts";
+import { sharedMappingOptions } from "../../src/storage/mmap.ts";
 
 const [role, dbPath, mode, logPath, stopFile, connsArg, seedArg] = Deno.args;
 const conns = Number(connsArg ?? "1");
@@ -33,6 +34,9 @@ const rand = () => {
 };
 
 shmChecks.verify = true;
+// Half the processes keep the wal-index coherent through file I/O instead of
+// a shared mapping, so both paths run against each other on one database.
+if (seed % 2 === 1) sharedMappingOptions.enabled = false;
 const log = Deno.openSync(logPath, { append: true, create: true, write: true });
 const enc = new TextEncoder();
 const write = (line: string) => log.writeSync(enc.encode(line + "\n"));
