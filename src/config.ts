@@ -41,6 +41,7 @@ const ConfigSchema = v.strictObject({
       path: v.optional(nonEmpty, ".workflow/baton.db"),
       journal_mode: v.optional(v.picklist(["wal", "truncate", "delete"]), "wal"),
       busy_timeout_ms: v.optional(positiveInt, 10_000),
+      checkpoint: v.optional(v.picklist(["background", "inline"]), "background"),
     }),
     {},
   ),
@@ -130,7 +131,12 @@ export interface AgentTypeConfig {
 
 /** The validated `config.yaml`, every default filled in. */
 export interface BatonConfig {
-  database: { path: string; journal_mode: "wal" | "truncate" | "delete"; busy_timeout_ms: number };
+  database: {
+    path: string;
+    journal_mode: "wal" | "truncate" | "delete";
+    busy_timeout_ms: number;
+    checkpoint: "background" | "inline";
+  };
   tickets: { directory: string; pattern: string; id_regex: string; status_map: Record<string, string | null> };
   agents: {
     stale_timeout_minutes: number;

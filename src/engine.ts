@@ -2124,6 +2124,7 @@ export async function openEngine(repoDir: string, options: EngineOptions = {}): 
   const db = await openBatonDatabase(dbPath, {
     journalMode: options.journalMode ?? cfg.config.database.journal_mode,
     busyTimeoutMs: cfg.config.database.busy_timeout_ms,
+    backgroundCheckpoint: cfg.config.database.checkpoint === "background",
   });
   const engine = new Engine(db, cfg, options.clock);
   if (cfg.config.markdown_sync.mode === "realtime") {

@@ -575,6 +575,19 @@ export class ShmConnection {
     }
   }
 
+  /**
+   * Frames in the WAL, and how many of them are copied into the database,
+   * as this connection's copy of the wal-index last saw them (zeros before
+   * the wal-index is mapped).
+   */
+  walFrames(): { frames: number; backfilled: number } {
+    const r = this.#regions[0];
+    if (!r) return { frames: 0, backfilled: 0 };
+    const words = new Uint32Array(this.#mem.heap8u().buffer, r.ptr, 32);
+    // WalIndexHdr.mxFrame is byte 16; WalCkptInfo.nBackfill follows the two 48-byte header copies.
+    return { frames: words[4], backfilled: Math.min(words[24], words[4]) };
+  }
+
   /** xShmBarrier. */
   barrier(): void {
     this.#settle();

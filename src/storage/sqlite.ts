@@ -8,7 +8,8 @@
 
 import { BatonError, type BatonErrorCode } from "../errors.ts";
 import { denoBackend, type IoBackend } from "./io.ts";
-import { installVfs, sleepSync, vfsLastError } from "./vfs.ts";
+import { installVfs, sleepSync, vfsLastError, walFrames } from "./vfs.ts";
+import { BackgroundCheckpointer, type CheckpointerStats } from "./checkpointer.ts";
 import { loadSqliteWasm, SQLITE, type SqliteExports, type SqliteWasm } from "./wasm.ts";
 
 /** A value SQLite can store. */
@@ -17,6 +18,9 @@ export type SqlValue = null | number | bigint | string | Uint8Array;
 export type Params = readonly SqlValue[] | Record<string, SqlValue | undefined>;
 /** A result row as a plain object keyed by column name. */
 export type Row = Record<string, SqlValue>;
+
+/** With background checkpoints, SQLite's inline automatic checkpoint waits for this many times the threshold. */
+const BACKGROUND_SAFETY_FACTOR = 4;
 
 /** Journal modes Baton supports. */
 export type JournalMode = "wal" | "truncate" | "delete";
@@ -35,6 +39,13 @@ export interface OpenOptions {
   synchronous?: "off" | "normal" | "full";
   /** WAL pages before an automatic checkpoint (default 1000). */
   walAutocheckpoint?: number;
+  /**
+   * WAL mode: run checkpoints in a background thread (started on first
+   * need), asked for after a commit leaves `walAutocheckpoint` frames to
+   * copy; SQLite's own automatic checkpoint stays on at 4× that as a
+   * safety bound (default false).
+   */
+  backgroundCheckpoint?: boolean;
   /** Use another registered VFS (tests: fault injection). */
   vfs?: string;
   /** WAL mode: queue write transactions on a blocking lock file (default true). */
@@ -419,6 +430,8 @@ export class Database {
   #txDepth = 0;
   #busyFn: number;
   #writerQueue: boolean;
+  #checkpointer?: BackgroundCheckpointer;
+  #ckptThreshold = 0;
   /** How many times this connection waited for a lock held by another (contention). */
   busyRetries = 0;
 
@@ -572,9 +585,22 @@ export class Database {
       const sync = options.synchronous ?? (want === "wal" ? "normal" : "full");
       this.exec(`PRAGMA synchronous=${sync}`);
       if (want === "wal") {
-        this.exec(`PRAGMA wal_autocheckpoint=${options.walAutocheckpoint ?? 1000}`);
-        // After a checkpoint resets the WAL, truncate it back to 4 MiB at most.
-        this.exec("PRAGMA journal_size_limit=4194304");
+        const pages = options.walAutocheckpoint ?? 1000;
+        if (options.backgroundCheckpoint && pages > 0 && this.#writerQueue) {
+          this.exec(`PRAGMA wal_autocheckpoint=${pages * BACKGROUND_SAFETY_FACTOR}`);
+          this.#ckptThreshold = pages;
+          this.#checkpointer = new BackgroundCheckpointer(this.path, () => {
+            // The thread could not run: checkpoint inline again, as without it.
+            this.#checkpointer = undefined;
+            if (this.#p) this.exec(`PRAGMA wal_autocheckpoint=${pages}`);
+          });
+        } else this.exec(`PRAGMA wal_autocheckpoint=${pages}`);
+        // After a checkpoint resets the WAL, truncate it back to what the
+        // automatic checkpoint lets it reach (4 MiB at least): truncating on
+        // every reset would cost a metadata sync each time.
+        const bound = this.#checkpointer ? pages * BACKGROUND_SAFETY_FACTOR : pages;
+        const pageSize = this.get<{ page_size: number }>("PRAGMA page_size")!.page_size;
+        this.exec(`PRAGMA journal_size_limit=${Math.max(4 << 20, 2 * bound * (pageSize + 24))}`);
       }
     }
   }
@@ -667,6 +693,15 @@ export class Database {
       try {
         const r = fn();
         this.prepare("COMMIT").run();
+        if (this.#checkpointer) {
+          // The thread copies the bulk, and keeps up closely as the WAL nears
+          // the safety bound, where SQLite's own checkpoint copies the last
+          // few frames and so lets the next writer start the WAL over.
+          const { frames, backfilled } = walFrames(this.path);
+          const nearBound = frames >= (BACKGROUND_SAFETY_FACTOR - 1) * this.#ckptThreshold;
+          if (frames - backfilled >= (nearBound ? 1 : this.#ckptThreshold)) this.#checkpointer.request();
+          else if (frames >= this.#ckptThreshold / 2) this.#checkpointer.warm();
+        }
         return r;
       } catch (e) {
         if (this.sqlite3.x.sqlite3_get_autocommit(this.#p) === 0) {
@@ -747,6 +782,11 @@ export class Database {
     return { busy: r?.busy === 1, walFrames: r?.log ?? 0, checkpointed: r?.checkpointed ?? 0 };
   }
 
+  /** Counters of the background checkpoint thread, or null when checkpoints run inline. */
+  backgroundCheckpoints(): CheckpointerStats | null {
+    return this.#checkpointer?.stats() ?? null;
+  }
+
   /** `PRAGMA integrity_check`: "ok" or the problems found. */
   integrityCheck(): string {
     return this.all<{ integrity_check: string }>("PRAGMA integrity_check").map((r) => r.integrity_check).join("\n");
@@ -755,6 +795,7 @@ export class Database {
   /** Closes the connection (finalizing cached statements). Idempotent. */
   close(): void {
     if (!this.#p) return;
+    this.#checkpointer?.close();
     for (const st of this.#cache.values()) st.finalize();
     this.#cache.clear();
     const rc = this.sqlite3.x.sqlite3_close_v2(this.#p);

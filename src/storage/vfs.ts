@@ -51,6 +51,29 @@ export interface VfsStats {
 /** Process-wide VFS counters. */
 export const vfsStats: VfsStats = { hotJournalLocks: 0, opens: 0 };
 
+/** The open files of every installed VFS (for {@link walFrames}). */
+const openFileMaps: Map<number, OpenFile>[] = [];
+
+/**
+ * Frames in a database's WAL and how many are copied into the database, as
+ * the wal-index copy of a connection of this process that has it open last
+ * saw them (the newest such view; zeros if none).
+ * @param dbPath database path
+ * @returns frame counts
+ */
+export function walFrames(dbPath: string): { frames: number; backfilled: number } {
+  const path = resolvePath(dbPath);
+  let best = { frames: 0, backfilled: 0 };
+  for (const files of openFileMaps) {
+    for (const f of files.values()) {
+      if (!f.shm || f.path !== path) continue;
+      const w = f.shm.walFrames();
+      if (w.frames > best.frames || (w.frames === best.frames && w.backfilled > best.backfilled)) best = w;
+    }
+  }
+  return best;
+}
+
 /** The last error a VFS method swallowed, for error messages. */
 export const vfsLastError: { message: string; path: string } = { message: "", path: "" };
 
@@ -62,6 +85,25 @@ interface OpenFile {
   needsDirSync: boolean;
   lock?: { state: LockState; prim: LockPrimitive; files: IoFile[] };
   shm?: ShmConnection;
+  /** A WAL file: frame headers are held back to go out with their page (see `xWrite`). */
+  wal: boolean;
+  /** A WAL frame header written by SQLite and not yet passed to the file. */
+  heldHeader?: { offset: number; bytes: Uint8Array };
+  /** Scratch for one whole frame. */
+  frameBuf?: Uint8Array;
+}
+
+/** Bytes of a WAL frame header; SQLite writes it, then the page right after it. */
+const WAL_FRAME_HEADER = 24;
+/** Bytes of the WAL file header (frames start after it). */
+const WAL_HEADER = 32;
+
+/** Passes a held-back WAL frame header to the file (before any other operation on it). */
+function releaseHeader(f: OpenFile): void {
+  const h = f.heldHeader;
+  if (!h) return;
+  f.heldHeader = undefined;
+  f.io.write(h.bytes, h.offset);
 }
 
 const dirname = (p: string) => {
@@ -101,6 +143,7 @@ export function sleepSync(ms: number): void {
  */
 export function installVfs(wasm: SqliteWasm, name: string, io: IoBackend = denoBackend): string {
   const files = new Map<number, OpenFile>();
+  openFileMaps.push(files);
 
   const fail = (e: unknown, path: string, ioerr: number): number => {
     vfsLastError.message = e instanceof Error ? e.message : String(e);
@@ -156,7 +199,11 @@ export function installVfs(wasm: SqliteWasm, name: string, io: IoBackend = denoB
       if (!f) return 0;
       files.delete(pFile);
       try {
-        closeFile(f);
+        try {
+          releaseHeader(f);
+        } finally {
+          closeFile(f);
+        }
         return 0;
       } catch (e) {
         return fail(e, f.path, C.IOERR_CLOSE);
@@ -165,6 +212,7 @@ export function installVfs(wasm: SqliteWasm, name: string, io: IoBackend = denoB
     xRead(pFile: number, pDest: number, n: number, offset: bigint): number {
       const f = files.get(pFile)!;
       try {
+        releaseHeader(f);
         const buf = heapView(pDest, n);
         const got = f.io.read(buf, Number(offset));
         if (got < n) {
@@ -179,7 +227,30 @@ export function installVfs(wasm: SqliteWasm, name: string, io: IoBackend = denoB
     xWrite(pFile: number, pSrc: number, n: number, offset: bigint): number {
       const f = files.get(pFile)!;
       try {
-        f.io.write(heapView(pSrc, n), Number(offset));
+        const off = Number(offset);
+        if (f.wal) {
+          // SQLite writes each WAL frame as its 24-byte header, then its page
+          // right after: hold the header back and write both in one call.
+          // Nobody can see a frame before the wal-index says it exists, which
+          // happens only after every frame of the commit is written.
+          const h = f.heldHeader;
+          if (h && off === h.offset + WAL_FRAME_HEADER) {
+            f.heldHeader = undefined;
+            const size = WAL_FRAME_HEADER + n;
+            if (!f.frameBuf || f.frameBuf.length < size) f.frameBuf = new Uint8Array(size);
+            const frame = f.frameBuf.subarray(0, size);
+            frame.set(h.bytes);
+            frame.set(heapView(pSrc, n), WAL_FRAME_HEADER);
+            f.io.write(frame, h.offset);
+            return 0;
+          }
+          releaseHeader(f);
+          if (n === WAL_FRAME_HEADER && off >= WAL_HEADER) {
+            f.heldHeader = { offset: off, bytes: heapView(pSrc, n).slice() };
+            return 0;
+          }
+        }
+        f.io.write(heapView(pSrc, n), off);
         return 0;
       } catch (e) {
         return fail(e, f.path, C.IOERR_WRITE);
@@ -188,6 +259,7 @@ export function installVfs(wasm: SqliteWasm, name: string, io: IoBackend = denoB
     xTruncate(pFile: number, size: bigint): number {
       const f = files.get(pFile)!;
       try {
+        releaseHeader(f);
         f.io.truncate(Number(size));
         return 0;
       } catch (e) {
@@ -197,6 +269,7 @@ export function installVfs(wasm: SqliteWasm, name: string, io: IoBackend = denoB
     xSync(pFile: number, flags: number): number {
       const f = files.get(pFile)!;
       try {
+        releaseHeader(f);
         f.io.sync((flags & C.SYNC_DATAONLY) !== 0 && !f.needsDirSync);
         if (f.needsDirSync) {
           try {
@@ -214,6 +287,7 @@ export function installVfs(wasm: SqliteWasm, name: string, io: IoBackend = denoB
     xFileSize(pFile: number, pOut: number): number {
       const f = files.get(pFile)!;
       try {
+        releaseHeader(f);
         wasm.poke64(pOut, BigInt(f.io.size()));
         return 0;
       } catch (e) {
@@ -359,6 +433,7 @@ export function installVfs(wasm: SqliteWasm, name: string, io: IoBackend = denoB
           main,
           deleteOnClose,
           needsDirSync: create && !existed,
+          wal: (flags & C.OPEN_WAL) !== 0,
         };
         if (lockFiles) f.lock = lockFiles;
         files.set(pFile, f);

@@ -1,0 +1,134 @@
+/**
+ * Background checkpoints: a worker thread with its own connection copies the
+ * WAL back into the database, so that the fsyncs of a checkpoint (a few ms
+ * each on ordinary disks) are not paid inside somebody's transaction.
+ *
+ * The owning connection asks for a checkpoint after a commit that leaves at
+ * least `threshold` frames not yet copied. It keeps SQLite's automatic
+ * checkpoint on at a multiple of that threshold: that one finds only the
+ * frames written since the thread's last round (little to sync), and it is
+ * what lets the next writer start the WAL over (SQLite restarts the WAL only
+ * when a writer begins with every frame copied, a moment that a thread
+ * racing the writers rarely produces). It is also the safety bound that
+ * keeps the WAL bounded if the thread falls behind or cannot start.
+ *
+ * The two threads share one small `Int32Array` (no messages, so a caller
+ * that never yields to the event loop is served too):
+ * - `REQUEST`: 0 idle, 1 asked, 2 no thread running. The owner flips 0→1
+ *   (and wakes the thread) or, finding 2, starts a thread; it also starts
+ *   one early ({@link BackgroundCheckpointer.warm}: 2→0) so that loading it
+ *   does not delay the first checkpoint. The thread flips 1→0 before each
+ *   checkpoint, and 0→2 when it leaves (after an idle minute, or when told
+ *   to stop), so a request is never lost in between.
+ * - `STOP`: set by {@link BackgroundCheckpointer.close}; the thread closes
+ *   its connection and ends (a thread is never terminated from outside: a
+ *   terminated thread keeps its file locks).
+ * - counters: checkpoints run, errors.
+ *
+ * @module
+ */
+
+/** Slots of the shared control array. */
+export const CTL = { REQUEST: 0, STOP: 1, CHECKPOINTS: 2, ERRORS: 3, SIZE: 4 } as const;
+/** `REQUEST` values. */
+export const REQ = { IDLE: 0, ASKED: 1, GONE: 2 } as const;
+/** A thread with nothing to do for this long closes its connection and ends. */
+export const IDLE_EXIT_MS = 60_000;
+
+/** What the owner sends a new thread. */
+export interface CheckpointWorkerInit {
+  /** Absolute database path. */
+  path: string;
+  /** The shared control array's buffer. */
+  ctl: SharedArrayBuffer;
+}
+
+/** Counters of one owner's checkpoint thread(s). */
+export interface CheckpointerStats {
+  /** Checkpoints the thread ran. */
+  checkpoints: number;
+  /** Checkpoints that failed (the next request retries). */
+  errors: number;
+  /** Threads started. */
+  threads: number;
+}
+
+/** Runs PASSIVE checkpoints of one database in a worker thread, on request. */
+export class BackgroundCheckpointer {
+  readonly #path: string;
+  readonly #ctl = new Int32Array(new SharedArrayBuffer(CTL.SIZE * 4));
+  readonly #onFailure: (e: unknown) => void;
+  #threads = 0;
+  #failed = false;
+
+  /**
+   * @param path absolute database path (the thread opens its own connection)
+   * @param onFailure called once, from the event loop, if a thread cannot run
+   */
+  constructor(path: string, onFailure: (e: unknown) => void) {
+    this.#path = path;
+    this.#onFailure = onFailure;
+    Atomics.store(this.#ctl, CTL.REQUEST, REQ.GONE);
+  }
+
+  /** Asks for a checkpoint soon; starts the thread if none runs. Never blocks. */
+  request(): void {
+    if (this.#failed || Atomics.load(this.#ctl, CTL.STOP)) return;
+    const prev = Atomics.compareExchange(this.#ctl, CTL.REQUEST, REQ.IDLE, REQ.ASKED);
+    if (prev === REQ.IDLE) {
+      Atomics.notify(this.#ctl, CTL.REQUEST);
+    } else if (prev === REQ.GONE) {
+      Atomics.store(this.#ctl, CTL.REQUEST, REQ.ASKED);
+      this.#start();
+    }
+  }
+
+  /** Starts the thread, if none runs, without asking it for anything yet. Never blocks. */
+  warm(): void {
+    if (this.#failed || Atomics.load(this.#ctl, CTL.STOP)) return;
+    if (Atomics.compareExchange(this.#ctl, CTL.REQUEST, REQ.GONE, REQ.IDLE) === REQ.GONE) this.#start();
+  }
+
+  #start(): void {
+    let worker: Worker;
+    try {
+      worker = new Worker(new URL("./checkpoint_worker.ts", import.meta.url), { type: "module" });
+    } catch (e) {
+      this.#fail(e);
+      return;
+    }
+    this.#threads++;
+    worker.addEventListener("error", (ev) => {
+      ev.preventDefault();
+      this.#fail(ev.error ?? new Error(ev.message));
+    });
+    const init: CheckpointWorkerInit = { path: this.#path, ctl: this.#ctl.buffer as SharedArrayBuffer };
+    worker.postMessage(init);
+  }
+
+  #fail(e: unknown): void {
+    if (this.#failed) return;
+    this.#failed = true;
+    this.#onFailure(e);
+  }
+
+  /** Counters so far. */
+  stats(): CheckpointerStats {
+    return {
+      checkpoints: Atomics.load(this.#ctl, CTL.CHECKPOINTS),
+      errors: Atomics.load(this.#ctl, CTL.ERRORS),
+      threads: this.#threads,
+    };
+  }
+
+  /** Whether a thread is running (or starting). */
+  get running(): boolean {
+    return Atomics.load(this.#ctl, CTL.REQUEST) !== REQ.GONE;
+  }
+
+  /** Tells the thread to finish what it is doing, close its connection and end. Idempotent. */
+  close(): void {
+    Atomics.store(this.#ctl, CTL.STOP, 1);
+    Atomics.notify(this.#ctl, CTL.REQUEST);
+  }
+}
