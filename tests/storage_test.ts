@@ -65,6 +65,43 @@ Deno.test("WAL: checkpoints keep the WAL bounded while another connection reads 
   b.close();
 });
 
+Deno.test("WAL: background checkpoints run in a thread, keep the WAL bounded, and end with close()", async () => {
+  const dir = await tmp();
+  const path = `${dir}/bg.db`;
+  const threshold = 200;
+  const db = await Database.open(path, { backgroundCheckpoint: true, walAutocheckpoint: threshold });
+  const reader = await Database.open(path);
+  db.exec("CREATE TABLE t(id INTEGER PRIMARY KEY, pad BLOB)");
+  let maxWal = 0;
+  for (let i = 0; i < 4000; i++) {
+    db.transaction(() => db.run("INSERT INTO t(pad) VALUES (zeroblob(3000))"));
+    if (i % 100 === 0) assert.equal(reader.get<{ n: number }>("SELECT count(*) AS n FROM t")!.n, i + 1);
+    maxWal = Math.max(maxWal, Deno.statSync(`${path}-wal`).size);
+    if (i % 500 === 0) await new Promise((r) => setTimeout(r, 0)); // like a server between requests
+  }
+  // The thread loads its own SQLite before serving the first request; give it time.
+  for (let i = 0; i < 1000 && db.backgroundCheckpoints()!.checkpoints === 0; i++) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  const stats = db.backgroundCheckpoints()!;
+  assert.ok(stats.checkpoints > 0, "the thread ran no checkpoint");
+  assert.equal(stats.errors, 0);
+  assert.equal(stats.threads, 1, "one thread serves every request");
+  // ~12 MB written; SQLite's inline checkpoint is the bound at 4× the threshold (~3.3 MB of frames).
+  assert.ok(maxWal < 2 * 4 * threshold * 4120, `WAL reached ${maxWal} bytes`);
+  db.close();
+  for (let i = 0; i < 500 && db.backgroundCheckpoints()!.running; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(db.backgroundCheckpoints()!.running, false, "the thread did not end after close()");
+  assert.equal(reader.get<{ n: number }>("SELECT count(*) AS n FROM t")!.n, 4000);
+  assert.equal(reader.integrityCheck(), "ok");
+  reader.close();
+  assert.equal(
+    (await Database.open(path, { journalMode: "wal" })).backgroundCheckpoints(),
+    null,
+    "checkpoints are inline unless asked for",
+  );
+});
+
 Deno.test(":memory: opens SQLite's private in-memory database and writes no file", async () => {
   const dir = await Deno.makeTempDir();
   const cwd = Deno.cwd();

@@ -51,6 +51,8 @@ export interface CheckpointerStats {
   errors: number;
   /** Threads started. */
   threads: number;
+  /** Whether a thread is running (or starting) now. */
+  running: boolean;
 }
 
 /** Runs PASSIVE checkpoints of one database in a worker thread, on request. */
@@ -118,12 +120,8 @@ export class BackgroundCheckpointer {
       checkpoints: Atomics.load(this.#ctl, CTL.CHECKPOINTS),
       errors: Atomics.load(this.#ctl, CTL.ERRORS),
       threads: this.#threads,
+      running: Atomics.load(this.#ctl, CTL.REQUEST) !== REQ.GONE,
     };
-  }
-
-  /** Whether a thread is running (or starting). */
-  get running(): boolean {
-    return Atomics.load(this.#ctl, CTL.REQUEST) !== REQ.GONE;
   }
 
   /** Tells the thread to finish what it is doing, close its connection and end. Idempotent. */

@@ -693,15 +693,7 @@ export class Database {
       try {
         const r = fn();
         this.prepare("COMMIT").run();
-        if (this.#checkpointer) {
-          // The thread copies the bulk, and keeps up closely as the WAL nears
-          // the safety bound, where SQLite's own checkpoint copies the last
-          // few frames and so lets the next writer start the WAL over.
-          const { frames, backfilled } = walFrames(this.path);
-          const nearBound = frames >= (BACKGROUND_SAFETY_FACTOR - 1) * this.#ckptThreshold;
-          if (frames - backfilled >= (nearBound ? 1 : this.#ckptThreshold)) this.#checkpointer.request();
-          else if (frames >= this.#ckptThreshold / 2) this.#checkpointer.warm();
-        }
+        if (this.#checkpointer) this.#askForCheckpoint(this.#checkpointer);
         return r;
       } catch (e) {
         if (this.sqlite3.x.sqlite3_get_autocommit(this.#p) === 0) {
@@ -780,6 +772,20 @@ export class Database {
   checkpoint(mode: "passive" | "full" | "restart" | "truncate" = "passive"): CheckpointResult {
     const r = this.get<{ busy: number; log: number; checkpointed: number }>(`PRAGMA wal_checkpoint(${mode})`);
     return { busy: r?.busy === 1, walFrames: r?.log ?? 0, checkpointed: r?.checkpointed ?? 0 };
+  }
+
+  /** After a commit: asks the background thread for a checkpoint when due. Never throws (the commit is done). */
+  #askForCheckpoint(ckpt: BackgroundCheckpointer): void {
+    try {
+      // The thread copies the bulk, and keeps up closely as the WAL nears the
+      // safety bound, where SQLite's own checkpoint copies the last few
+      // frames and so lets the next writer start the WAL over.
+      const { frames, backfilled } = walFrames(this.path);
+      const t = this.#ckptThreshold;
+      const nearBound = frames >= (BACKGROUND_SAFETY_FACTOR - 1) * t;
+      if (frames - backfilled >= (nearBound ? t / 8 : t)) ckpt.request();
+      else if (frames >= t / 2) ckpt.warm();
+    } catch { /* the safety bound still checkpoints */ }
   }
 
   /** Counters of the background checkpoint thread, or null when checkpoints run inline. */
