@@ -18,7 +18,7 @@
  *   (and wakes the thread) or, finding 2, starts a thread; it also starts
  *   one early ({@link BackgroundCheckpointer.warm}: 2→0) so that loading it
  *   does not delay the first checkpoint. The thread flips 1→0 before each
- *   checkpoint, and 0→2 when it leaves (after an idle minute, or when told
+ *   checkpoint, and 0→2 when it leaves (after 10 idle seconds, or when told
  *   to stop), so a request is never lost in between.
  * - `STOP`: set by {@link BackgroundCheckpointer.close}; the thread closes
  *   its connection and ends (a thread is never terminated from outside: a
@@ -32,8 +32,12 @@
 export const CTL = { REQUEST: 0, STOP: 1, CHECKPOINTS: 2, ERRORS: 3, SIZE: 4 } as const;
 /** `REQUEST` values. */
 export const REQ = { IDLE: 0, ASKED: 1, GONE: 2 } as const;
-/** A thread with nothing to do for this long closes its connection and ends. */
-export const IDLE_EXIT_MS = 60_000;
+/**
+ * A thread with nothing to do for this long closes its connection and ends
+ * (a running thread keeps the process alive, e.g. a script that forgot to
+ * close its engine).
+ */
+export const IDLE_EXIT_MS = 10_000;
 
 /** What the owner sends a new thread. */
 export interface CheckpointWorkerInit {
