@@ -215,6 +215,17 @@ export function createServer(engine: Engine, options: ServerOptions = {}): McpSe
     }
   }
 
+  /** {@link onHeld} for the calls that end a claim: on success the session forgets it. */
+  function endHeld<T>(
+    agent: string,
+    args: { phase_id?: number; token?: string },
+    fn: (id: number, token: string) => T,
+  ) {
+    const { id, result } = onHeld(agent, args, fn);
+    claims.forget(agent, id);
+    return result;
+  }
+
   // -------------------------------------------------------------------------
   // Agent lifecycle
 
@@ -393,12 +404,11 @@ export function createServer(engine: Engine, options: ServerOptions = {}): McpSe
     touch: false,
   }, (a) => {
     const agent = ctx.agentOf(a.agent_id);
-    const { id, result } = onHeld(
+    const result = endHeld(
       agent,
       a,
       (id, token) => engine.complete(id, { agentId: agent, token, summary: a.summary, artifacts: a.artifacts }),
     );
-    claims.forget(agent, id);
     const t = engine.ticket(result.ticketId);
     return {
       phase: result,
@@ -424,8 +434,7 @@ export function createServer(engine: Engine, options: ServerOptions = {}): McpSe
     touch: false,
   }, (a) => {
     const agent = ctx.agentOf(a.agent_id);
-    const { id, result } = onHeld(agent, a, (id, token) => engine.fail(id, { agentId: agent, token, error: a.error }));
-    claims.forget(agent, id);
+    const result = endHeld(agent, a, (id, token) => engine.fail(id, { agentId: agent, token, error: a.error }));
     return { phase: result, willRetry: result.status === "waiting_retry", next: STOP };
   });
 
@@ -437,12 +446,7 @@ export function createServer(engine: Engine, options: ServerOptions = {}): McpSe
     touch: false,
   }, (a) => {
     const agent = ctx.agentOf(a.agent_id);
-    const { id, result } = onHeld(
-      agent,
-      a,
-      (id, token) => engine.release(id, { agentId: agent, token, reason: a.reason }),
-    );
-    claims.forget(agent, id);
+    const result = endHeld(agent, a, (id, token) => engine.release(id, { agentId: agent, token, reason: a.reason }));
     return { phase: result, next: STOP };
   });
 
@@ -458,12 +462,11 @@ export function createServer(engine: Engine, options: ServerOptions = {}): McpSe
     touch: false,
   }, (a) => {
     const agent = ctx.agentOf(a.agent_id);
-    const { id, result } = onHeld(
+    const result = endHeld(
       agent,
       a,
       (id, token) => engine.requestReview(id, { agentId: agent, token, summary: a.summary, artifacts: a.artifacts }),
     );
-    claims.forget(agent, id);
     return { gate: result, next: STOP };
   });
 
