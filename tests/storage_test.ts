@@ -87,8 +87,11 @@ Deno.test("WAL: background checkpoints run in a thread, keep the WAL bounded, an
   assert.ok(stats.checkpoints > 0, "the thread ran no checkpoint");
   assert.equal(stats.errors, 0);
   assert.equal(stats.threads, 1, "one thread serves every request");
-  // ~12 MB written; SQLite's inline checkpoint is the bound at 4× the threshold (~3.3 MB of frames).
-  assert.ok(maxWal < 2 * 4 * threshold * 4120, `WAL reached ${maxWal} bytes`);
+  // ~12 MB written. At 8× the threshold a writer waits for the thread and
+  // checkpoints itself: past that, the WAL holds at most one more
+  // transaction's frames (a row here is 1-3 pages).
+  const frames = (maxWal - 32) / 4120;
+  assert.ok(frames <= 8 * threshold + 4, `WAL reached ${frames} frames`);
   db.close();
   for (let i = 0; i < 500 && db.backgroundCheckpoints()!.running; i++) await new Promise((r) => setTimeout(r, 10));
   assert.equal(db.backgroundCheckpoints()!.running, false, "the thread did not end after close()");
@@ -100,6 +103,49 @@ Deno.test("WAL: background checkpoints run in a thread, keep the WAL bounded, an
     null,
     "checkpoints are inline unless asked for",
   );
+});
+
+Deno.test("WAL: a writer waits for a checkpoint that cannot finish rather than let the WAL grow past 8× the threshold", async () => {
+  const dir = await tmp();
+  const path = `${dir}/hard.db`;
+  const threshold = 100;
+  const db = await Database.open(path, { backgroundCheckpoint: true, walAutocheckpoint: threshold });
+  db.exec("CREATE TABLE t(id INTEGER PRIMARY KEY, pad BLOB)");
+  // Another process holds the checkpoint lock (a checkpoint stuck on a slow
+  // fsync) until the WAL reaches the hard bound, then 400 ms more: a writer
+  // that did not wait would add hundreds of frames meanwhile.
+  const hard = 8 * threshold;
+  const holder = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-write",
+      new URL("./helpers/hold_checkpoint_lock.ts", import.meta.url).pathname,
+      path,
+      String(hard),
+      "400",
+    ],
+    stdout: "piped",
+  }).spawn();
+  const out = holder.stdout.getReader();
+  assert.equal(new TextDecoder().decode((await out.read()).value).trim(), "locked");
+  out.releaseLock();
+  let maxWal = 0;
+  let waited = 0;
+  for (let i = 0; i < 1500; i++) {
+    const t0 = performance.now();
+    db.transaction(() => db.run("INSERT INTO t(pad) VALUES (zeroblob(3000))"));
+    waited = Math.max(waited, performance.now() - t0);
+    maxWal = Math.max(maxWal, Deno.statSync(`${path}-wal`).size);
+  }
+  assert.equal((await holder.status).code, 0);
+  const frames = (maxWal - 32) / 4120;
+  assert.ok(frames >= hard, `the WAL reached only ${frames} frames: the lock holder never made the writer wait`);
+  assert.ok(frames <= hard + 4, `WAL reached ${frames} frames`);
+  assert.ok(waited >= 300, `no commit waited for the checkpoint lock (longest ${waited.toFixed(0)} ms)`);
+  assert.equal(db.get<{ n: number }>("SELECT count(*) AS n FROM t")!.n, 1500);
+  assert.equal(db.integrityCheck(), "ok");
+  db.close();
 });
 
 Deno.test(":memory: opens SQLite's private in-memory database and writes no file", async () => {

@@ -21,6 +21,14 @@ export type Row = Record<string, SqlValue>;
 
 /** With background checkpoints, SQLite's inline automatic checkpoint waits for this many times the threshold. */
 const BACKGROUND_SAFETY_FACTOR = 4;
+/**
+ * With background checkpoints, a writer that finds the WAL at this many times
+ * the threshold waits for the thread's checkpoint to end and checkpoints
+ * itself: the hard bound when the thread cannot keep up (slow fsync).
+ */
+const BACKGROUND_HARD_FACTOR = 2 * BACKGROUND_SAFETY_FACTOR;
+/** How long a writer at the hard bound waits for the thread's checkpoint before giving up for this commit. */
+const HARD_BOUND_WAIT_MS = 5000;
 
 /** Journal modes Baton supports. */
 export type JournalMode = "wal" | "truncate" | "delete";
@@ -42,8 +50,8 @@ export interface OpenOptions {
   /**
    * WAL mode: run checkpoints in a background thread (started on first
    * need), asked for after a commit leaves `walAutocheckpoint` frames to
-   * copy; SQLite's own automatic checkpoint stays on at 4× that as a
-   * safety bound (default false).
+   * copy; SQLite's own automatic checkpoint stays on at 4× that, and at 8×
+   * a writer waits for the thread and checkpoints itself (default false).
    */
   backgroundCheckpoint?: boolean;
   /** Use another registered VFS (tests: fault injection). */
@@ -782,6 +790,14 @@ export class Database {
       // frames and so lets the next writer start the WAL over.
       const { frames, backfilled } = walFrames(this.path);
       const t = this.#ckptThreshold;
+      if (frames >= BACKGROUND_HARD_FACTOR * t && frames > backfilled) {
+        // SQLite's own checkpoint skips while the thread holds the checkpoint
+        // lock, so a writer faster than the thread's syncs would grow the WAL
+        // without end: push back on the writer instead, as inline mode does.
+        const until = Date.now() + HARD_BOUND_WAIT_MS;
+        while (this.checkpoint("passive").busy && Date.now() < until) sleepSync(2);
+        return;
+      }
       const nearBound = frames >= (BACKGROUND_SAFETY_FACTOR - 1) * t;
       if (frames - backfilled >= (nearBound ? t / 8 : t)) ckpt.request();
       else if (frames >= t / 2) ckpt.warm();
