@@ -311,27 +311,38 @@ Deno.test("cli: import, new and sync", async () => {
 Deno.test("cli: watch follows events written by another process", async () => {
   const repo = await seededRepo();
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", CLI, "watch", "--json"],
+    // --after 0 replays the import first: its events say the watcher is running.
+    args: ["run", "-A", CLI, "watch", "--json", "--after", "0"],
     cwd: repo,
     env: { NO_COLOR: "1" },
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  await new Promise((r) => setTimeout(r, 1500)); // let it start and take its cursor
-  const claim = await baton(["claim", "--agent", "w1", "--capabilities", "designer"], { cwd: repo });
-  assert.equal(claim.code, 0, claim.stderr);
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let buf = "";
-  const deadline = Date.now() + 5000;
-  while (!buf.includes("phase.claim") && Date.now() < deadline) {
-    const r = await Promise.race([
-      reader.read(),
-      new Promise<{ done: true; value: undefined }>((res) =>
-        setTimeout(() => res({ done: true, value: undefined }), 500)
-      ),
-    ]);
-    if (r.value) buf += r.value;
-  }
+  let pending: Promise<ReadableStreamReadResult<string>> | undefined;
+  // Reads until `pred` holds; false at EOF or after 30 s (a hang guard: events arrive within a poll interval).
+  const readUntil = async (pred: (s: string) => boolean) => {
+    const deadline = Date.now() + 30_000;
+    while (!pred(buf)) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      pending ??= reader.read();
+      const r = await Promise.race([
+        pending,
+        new Promise<null>((res) => timer = setTimeout(() => res(null), Math.max(0, deadline - Date.now()))),
+      ]);
+      clearTimeout(timer);
+      if (r === null || r.done) return false;
+      pending = undefined;
+      buf += r.value;
+    }
+    return true;
+  };
+  assert.ok(await readUntil((s) => s.includes("\n")), `the watcher replayed nothing: ${buf}`);
+  assert.ok(!buf.includes("phase.claim"));
+  const claim = await baton(["claim", "--agent", "w1", "--capabilities", "designer"], { cwd: repo });
+  assert.equal(claim.code, 0, claim.stderr);
+  assert.ok(await readUntil((s) => s.includes("phase.claim")), `the watcher did not see the claim: ${buf}`);
   child.kill("SIGINT");
   await child.status;
   const event = JSON.parse(buf.split("\n").find((l) => l.includes("phase.claim"))!);

@@ -118,7 +118,8 @@ Deno.test("events: a watcher in another process receives an event written here w
   const event = JSON.parse(buf.split("\n").find((l) => l.includes("phase.claim"))!);
   assert.equal(event.entityId, String(claim.phase.id));
   assert.equal(event.actor, "agent-x");
-  assert.ok(ms < 1000, `the watcher saw the event after ${ms.toFixed(0)} ms`);
+  // Not a speed assertion (pollMs is 20): only a guard that it was seen while following, not at some later rescan.
+  assert.ok(ms < 15_000, `the watcher saw the event after ${ms.toFixed(0)} ms`);
   await child.status;
   engine.close();
   // Same process, abort signal ends the iteration.

@@ -34,7 +34,9 @@ Looking
   context PHASE [--budget BYTES]   the assembled context of a phase
   metrics [--since DURATION|DATE]  durations, waits, throughput, bottleneck, contention
   audit [--ticket T] [--agent A] [--since D] [--limit N]
-  watch [--ticket T] [--agent A]   follow events as they happen (Ctrl-C stops)
+  watch [--ticket T] [--agent A] [--after ID]
+                                   follow events as they happen (Ctrl-C stops);
+                                   --after replays those after audit ID first
 
 Deciding (humans)
   gates [--all]                    open gates, oldest first
@@ -564,14 +566,19 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
       });
     }
     case "watch": {
-      const { values } = parse(rest, { ticket: { type: "string" }, agent: { type: "string" } }, [0, 0]);
+      const { values } = parse(rest, {
+        ticket: { type: "string" },
+        agent: { type: "string" },
+        after: { type: "string" },
+      }, [0, 0]);
       if (values.help) return help();
+      const since = int(values.after, "--after", 0);
       const e = await engine(values);
       const ac = new AbortController();
       const stop = () => ac.abort();
       Deno.addSignalListener("SIGINT", stop);
       try {
-        for await (const a of e.watch({ ticketId: values.ticket, agentId: values.agent, signal: ac.signal })) {
+        for await (const a of e.watch({ since, ticketId: values.ticket, agentId: values.agent, signal: ac.signal })) {
           io.out(
             values.json
               ? JSON.stringify(isoDates(a))
