@@ -186,6 +186,25 @@ Deno.test("a writer waits out busyTimeoutMs for a held write lock, then gets dat
   }
 });
 
+Deno.test("switching to WAL waits out another connection's write lock (SQLite skips the busy handler there)", async () => {
+  // What several processes creating one new database at once run into.
+  const path = `${await Deno.makeTempDir()}/switch.db`;
+  const a = await Database.open(path, { journalMode: "truncate" });
+  a.exec("CREATE TABLE t(x)");
+  a.exec("BEGIN IMMEDIATE");
+  const t = performance.now();
+  await assert.rejects(Database.open(path, { busyTimeoutMs: 300 }), (e: BatonError) => {
+    assert.equal(e.code, "database_locked");
+    return true;
+  });
+  assert.ok(performance.now() - t >= 250, "the switch waited instead of failing at once");
+  a.exec("COMMIT");
+  const b = await Database.open(path, { busyTimeoutMs: 300 });
+  assert.equal(b.get<{ journal_mode: string }>("PRAGMA journal_mode")!.journal_mode, "wal");
+  b.close();
+  a.close();
+});
+
 Deno.test("rollback journal modes work too", async () => {
   for (const mode of ["truncate", "delete"] as const) {
     const dir = await tmp();

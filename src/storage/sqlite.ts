@@ -585,7 +585,12 @@ export class Database {
       if (cur !== want) {
         const isNew = this.get<{ page_count: number }>("PRAGMA page_count")!.page_count === 0;
         if (isNew) this.exec("PRAGMA page_size=4096");
-        const got = String(this.get<{ journal_mode: string }>(`PRAGMA journal_mode=${want}`)?.journal_mode ?? "");
+        // Switching writes page 1 after reading it, and SQLite does not call
+        // the busy handler for that read-to-write upgrade: a process creating
+        // the same new database at this moment fails it at once. Retry.
+        const got = this.#retryBusy(() =>
+          String(this.get<{ journal_mode: string }>(`PRAGMA journal_mode=${want}`)?.journal_mode ?? "")
+        );
         if (got !== want) {
           throw new BatonError("database_error", `Cannot switch ${this.path} to journal_mode=${want} (still ${got})`);
         }
@@ -609,6 +614,22 @@ export class Database {
         const bound = this.#checkpointer ? pages * BACKGROUND_SAFETY_FACTOR : pages;
         const pageSize = this.get<{ page_size: number }>("PRAGMA page_size")!.page_size;
         this.exec(`PRAGMA journal_size_limit=${Math.max(4 << 20, 2 * bound * (pageSize + 24))}`);
+      }
+    }
+  }
+
+  /** Runs `fn` again while it fails with SQLITE_BUSY, sleeping as the busy handler does, up to the busy timeout. */
+  #retryBusy<T>(fn: () => T): T {
+    let waited = 0;
+    for (let n = 0;; n++) {
+      try {
+        return fn();
+      } catch (e) {
+        const rc = (e as BatonError).details?.sqliteCode;
+        if (typeof rc !== "number" || (rc & 0xff) !== 5 || waited >= this.#busyTimeoutMs) throw e;
+        const ms = backoffMs(n) * (0.5 + Math.random());
+        sleepSync(ms);
+        waited += ms;
       }
     }
   }
