@@ -143,13 +143,17 @@ export class ShmConnection {
   #gens: Uint32Array | null = null;
   #gensMapping: SharedMapping | null = null;
 
+  #beforePublish: () => void;
   /**
    * Opens the helper files. Throws when they cannot be opened.
    * @param io file backend
    * @param mem WASM memory access
    * @param dbPath absolute database path
+   * @param beforePublish called before this connection's changes are made
+   *   visible to others (the VFS writes the WAL bytes it gathered)
    */
-  constructor(io: IoBackend, mem: WasmMemory, dbPath: string) {
+  constructor(io: IoBackend, mem: WasmMemory, dbPath: string, beforePublish: () => void = () => {}) {
+    this.#beforePublish = beforePublish;
     this.#io = io;
     this.#mem = mem;
     const { shm, lockDir } = shmPaths(dbPath);
@@ -372,6 +376,7 @@ export class ShmConnection {
 
   /** Push this connection's changes, and pull everyone else's. */
   #publish(): void {
+    this.#beforePublish();
     if (this.#regions.length === 0) return;
     const heap = this.#mem.heap8u();
     const pages = this.#regions.length * PAGES_PER_REGION;

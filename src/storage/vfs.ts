@@ -85,25 +85,82 @@ interface OpenFile {
   needsDirSync: boolean;
   lock?: { state: LockState; prim: LockPrimitive; files: IoFile[] };
   shm?: ShmConnection;
-  /** A WAL file: frame headers are held back to go out with their page (see `xWrite`). */
+  /** A WAL file: appended frames are gathered and written once per commit (see `xWrite`). */
   wal: boolean;
-  /** A WAL frame header written by SQLite and not yet passed to the file. */
-  heldHeader?: { offset: number; bytes: Uint8Array };
-  /** Scratch for one whole frame. */
-  frameBuf?: Uint8Array;
+  /** WAL bytes written by SQLite and not yet passed to the file: `len` bytes at `offset`. */
+  pending?: { offset: number; buf: Uint8Array; len: number };
+  /** The last frame header gathered was a commit frame's: its page ends the commit. */
+  commitFrame?: boolean;
 }
 
 /** Bytes of a WAL frame header; SQLite writes it, then the page right after it. */
 const WAL_FRAME_HEADER = 24;
 /** Bytes of the WAL file header (frames start after it). */
 const WAL_HEADER = 32;
+/** Gathered WAL bytes past which they are written without waiting for the commit. */
+const WAL_GATHER_LIMIT = 1 << 20;
 
-/** Passes a held-back WAL frame header to the file (before any other operation on it). */
-function releaseHeader(f: OpenFile): void {
-  const h = f.heldHeader;
-  if (!h) return;
-  f.heldHeader = undefined;
-  f.io.write(h.bytes, h.offset);
+/** WAL files of this process with gathered bytes. */
+const gathering = new Set<OpenFile>();
+
+/**
+ * Passes gathered WAL bytes to the file (before any other operation on it).
+ * On failure they are dropped: the caller reports the error to SQLite,
+ * which then does not count the frames as committed.
+ */
+function flushWal(f: OpenFile): void {
+  const p = f.pending;
+  if (!p || p.len === 0) return;
+  const len = p.len;
+  p.len = 0;
+  gathering.delete(f);
+  f.io.write(p.buf.subarray(0, len), p.offset);
+}
+
+/**
+ * Gathers one SQLite write to a WAL file. SQLite appends a commit as frame
+ * after frame (a 24-byte header, then the page); each becomes visible to
+ * others only once the wal-index says so, after the commit frame. So the
+ * frames are gathered and written together when the commit frame's page
+ * arrives: one system call per commit instead of one per frame, and a
+ * failure still reaches SQLite as the result of that write.
+ */
+function gatherWal(f: OpenFile, bytes: Uint8Array, off: number): void {
+  let p = f.pending;
+  if (p && p.len > 0 && off !== p.offset + p.len) flushWal(f);
+  if (!p) p = f.pending = { offset: off, buf: new Uint8Array(64 << 10), len: 0 };
+  if (p.len === 0) p.offset = off;
+  if (p.len + bytes.length > p.buf.length) {
+    const grown = new Uint8Array(Math.max(p.buf.length * 2, p.len + bytes.length));
+    grown.set(p.buf.subarray(0, p.len));
+    p.buf = grown;
+  }
+  p.buf.set(bytes, p.len);
+  p.len += bytes.length;
+  gathering.add(f);
+  if (bytes.length === WAL_FRAME_HEADER && off >= WAL_HEADER) {
+    // Bytes 4-7: the database size in pages after a commit, 0 for other frames.
+    f.commitFrame = (bytes[4] | bytes[5] | bytes[6] | bytes[7]) !== 0;
+  } else if (f.commitFrame || p.len >= WAL_GATHER_LIMIT) {
+    f.commitFrame = false;
+    flushWal(f);
+  }
+}
+
+/**
+ * Writes every WAL file's gathered bytes; called before this process
+ * publishes wal-index changes. Bytes still gathered then belong to no commit
+ * (each commit is written when its last frame arrives), so a failure here
+ * only drops frames SQLite will never use.
+ */
+export function flushGatheredWal(): void {
+  for (const f of [...gathering]) {
+    try {
+      flushWal(f);
+    } catch (e) {
+      vfsLastError.message = e instanceof Error ? e.message : String(e);
+    }
+  }
 }
 
 const dirname = (p: string) => {
@@ -200,7 +257,7 @@ export function installVfs(wasm: SqliteWasm, name: string, io: IoBackend = denoB
       files.delete(pFile);
       try {
         try {
-          releaseHeader(f);
+          flushWal(f);
         } finally {
           closeFile(f);
         }
@@ -212,7 +269,7 @@ export function installVfs(wasm: SqliteWasm, name: string, io: IoBackend = denoB
     xRead(pFile: number, pDest: number, n: number, offset: bigint): number {
       const f = files.get(pFile)!;
       try {
-        releaseHeader(f);
+        flushWal(f);
         const buf = heapView(pDest, n);
         const got = f.io.read(buf, Number(offset));
         if (got < n) {
@@ -229,26 +286,8 @@ export function installVfs(wasm: SqliteWasm, name: string, io: IoBackend = denoB
       try {
         const off = Number(offset);
         if (f.wal) {
-          // SQLite writes each WAL frame as its 24-byte header, then its page
-          // right after: hold the header back and write both in one call.
-          // Nobody can see a frame before the wal-index says it exists, which
-          // happens only after every frame of the commit is written.
-          const h = f.heldHeader;
-          if (h && off === h.offset + WAL_FRAME_HEADER) {
-            f.heldHeader = undefined;
-            const size = WAL_FRAME_HEADER + n;
-            if (!f.frameBuf || f.frameBuf.length < size) f.frameBuf = new Uint8Array(size);
-            const frame = f.frameBuf.subarray(0, size);
-            frame.set(h.bytes);
-            frame.set(heapView(pSrc, n), WAL_FRAME_HEADER);
-            f.io.write(frame, h.offset);
-            return 0;
-          }
-          releaseHeader(f);
-          if (n === WAL_FRAME_HEADER && off >= WAL_HEADER) {
-            f.heldHeader = { offset: off, bytes: heapView(pSrc, n).slice() };
-            return 0;
-          }
+          gatherWal(f, heapView(pSrc, n), off);
+          return 0;
         }
         f.io.write(heapView(pSrc, n), off);
         return 0;
@@ -259,7 +298,7 @@ export function installVfs(wasm: SqliteWasm, name: string, io: IoBackend = denoB
     xTruncate(pFile: number, size: bigint): number {
       const f = files.get(pFile)!;
       try {
-        releaseHeader(f);
+        flushWal(f);
         f.io.truncate(Number(size));
         return 0;
       } catch (e) {
@@ -269,7 +308,7 @@ export function installVfs(wasm: SqliteWasm, name: string, io: IoBackend = denoB
     xSync(pFile: number, flags: number): number {
       const f = files.get(pFile)!;
       try {
-        releaseHeader(f);
+        flushWal(f);
         f.io.sync((flags & C.SYNC_DATAONLY) !== 0 && !f.needsDirSync);
         if (f.needsDirSync) {
           try {
@@ -287,7 +326,7 @@ export function installVfs(wasm: SqliteWasm, name: string, io: IoBackend = denoB
     xFileSize(pFile: number, pOut: number): number {
       const f = files.get(pFile)!;
       try {
-        releaseHeader(f);
+        flushWal(f);
         wasm.poke64(pOut, BigInt(f.io.size()));
         return 0;
       } catch (e) {
@@ -351,7 +390,7 @@ export function installVfs(wasm: SqliteWasm, name: string, io: IoBackend = denoB
     xShmMap(pFile: number, iRegion: number, szRegion: number, bExtend: number, pp: number): number {
       const f = files.get(pFile)!;
       try {
-        f.shm ??= new ShmConnection(io, wasm, f.path);
+        f.shm ??= new ShmConnection(io, wasm, f.path, flushGatheredWal);
         const ptr = f.shm.map(iRegion, szRegion, bExtend !== 0);
         if (ptr === -1) {
           wasm.poke32(pp, 0);
