@@ -292,6 +292,41 @@ Deno.test("bad files: not a database, truncated, read-only, unlockable — coded
   });
 });
 
+Deno.test("WAL writer queue: a burst keeps its place for at most 32 transactions and never past its synchronous job", async () => {
+  const path = `${await tmp()}/burst.db`;
+  const db = await Database.open(path);
+  db.exec("CREATE TABLE t(x)");
+  db.transaction(() => db.run("INSERT INTO t VALUES (0)"));
+  await Promise.resolve();
+  // Another open file description of the queue's lock file sees whether this one holds it.
+  const probe = Deno.openSync(`${path}-lock/writer`, { read: true, write: true });
+  const held = () => {
+    if (!probe.tryLockSync(true)) return true;
+    probe.unlockSync();
+    return false;
+  };
+  // A lone transaction leaves the queue at once.
+  assert.equal(held(), false);
+  // Back to back: kept between transactions, but released at least every 32.
+  const pattern: boolean[] = [];
+  for (let i = 1; i <= 100; i++) {
+    db.transaction(() => db.run("INSERT INTO t VALUES (?)", [i]));
+    pattern.push(held());
+  }
+  assert.ok(pattern.filter((h) => h).length >= 25, `rarely kept: ${pattern.map(Number).join("")}`);
+  let run = 0;
+  for (const h of pattern) {
+    run = h ? run + 1 : 0;
+    assert.ok(run < 32, `kept for ${run} transactions: ${pattern.map(Number).join("")}`);
+  }
+  // The job ends (a microtask checkpoint): released.
+  await Promise.resolve();
+  assert.equal(held(), false);
+  assert.equal(db.get<{ n: number }>("SELECT count(*) AS n FROM t")!.n, 101);
+  db.close();
+  probe.close();
+});
+
 Deno.test("WAL writer queue: writers line up on X-lock/writer; a nested second connection fails instead of hanging", async () => {
   const dir = await tmp();
   const path = `${dir}/q.db`;

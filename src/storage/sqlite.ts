@@ -22,6 +22,14 @@ export type Row = Record<string, SqlValue>;
 /** With background checkpoints, SQLite's inline automatic checkpoint waits for this many times the threshold. */
 const BACKGROUND_SAFETY_FACTOR = 4;
 /**
+ * WAL writer queue: a process whose transactions come back to back (each
+ * begun within HOLD_GAP_MS of the last one's end) keeps its place for up to
+ * HOLD_TX transactions or HOLD_MS, and at most until its synchronous job ends.
+ * Handing the lock to a sleeping process costs a wake-up and a context switch
+ * per transaction; a burst of transactions pays it once.
+ */
+const HOLD_TX = 32, HOLD_MS = 1, HOLD_GAP_MS = 0.2;
+/**
  * With background checkpoints, a writer that finds the WAL at this many times
  * the threshold waits for the thread's checkpoint to end and checkpoints
  * itself: the hard bound when the thread cannot keep up (slow fsync).
@@ -715,7 +723,8 @@ export class Database {
         this.#txDepth--;
       }
     }
-    const queued = this.#enterWriterQueue();
+    const began = performance.now();
+    const queued = this.#holdingQueue || this.#enterWriterQueue();
     try {
       this.prepare("BEGIN IMMEDIATE").run();
       this.#txDepth = 1;
@@ -735,12 +744,51 @@ export class Database {
         this.#txDepth = 0;
       }
     } finally {
-      if (queued) this.#leaveWriterQueue();
+      if (queued) this.#afterWrite(began);
     }
+  }
+
+  /** This connection keeps the writer queue lock between transactions (see HOLD_TX). */
+  #holdingQueue = false;
+  #holdSince = 0;
+  #holdCount = 0;
+  #holdReleaseQueued = false;
+  #lastTxEnd = -Infinity;
+
+  /** After a queued transaction: keep the writer queue for the next one of a burst, or leave it. */
+  #afterWrite(began: number): void {
+    const now = performance.now();
+    const burst = began - this.#lastTxEnd < HOLD_GAP_MS;
+    this.#lastTxEnd = now;
+    if (!this.#holdingQueue) {
+      this.#holdSince = now;
+      this.#holdCount = 0;
+    }
+    this.#holdCount++;
+    if (!burst || this.#holdCount >= HOLD_TX || now - this.#holdSince >= HOLD_MS || !this.#p) {
+      this.#releaseQueue();
+      return;
+    }
+    this.#holdingQueue = true;
+    if (!this.#holdReleaseQueued) {
+      // Whatever happens, the lock goes when this synchronous job ends.
+      this.#holdReleaseQueued = true;
+      queueMicrotask(() => {
+        this.#holdReleaseQueued = false;
+        this.#releaseQueue();
+      });
+    }
+  }
+
+  #releaseQueue(): void {
+    this.#holdingQueue = false;
+    this.#leaveWriterQueue();
   }
 
   #writer: Deno.FsFile | undefined;
   #gate: Deno.FsFile | undefined;
+  /** This connection holds the writer queue lock. */
+  #inQueue = false;
   /** Write transactions of this process currently inside the writer queue. */
   static #queuedInProcess = 0;
 
@@ -783,10 +831,13 @@ export class Database {
       return false; // the queue is an optimisation; SQLite's own locking still decides
     }
     Database.#queuedInProcess++;
+    this.#inQueue = true;
     return true;
   }
 
   #leaveWriterQueue(): void {
+    if (!this.#inQueue) return;
+    this.#inQueue = false;
     Database.#queuedInProcess--;
     try {
       this.#writer?.unlockSync();
@@ -839,6 +890,7 @@ export class Database {
   close(): void {
     if (!this.#p) return;
     this.#checkpointer?.close();
+    this.#releaseQueue();
     for (const st of this.#cache.values()) st.finalize();
     this.#cache.clear();
     const rc = this.sqlite3.x.sqlite3_close_v2(this.#p);
