@@ -1,7 +1,7 @@
 -- Baton's database schema: the readable snapshot of every migration in
 -- src/schema/ applied in order (tests/schema_test.ts proves they agree).
 -- Never edit this file alone: add a migration, then update this snapshot.
--- Schema version (PRAGMA user_version): 3
+-- Schema version (PRAGMA user_version): 4
 
 CREATE TABLE baton_migrations (
   version    INTEGER PRIMARY KEY,
@@ -58,7 +58,8 @@ CREATE TABLE phases (
   UNIQUE (ticket_id, name)
 ) STRICT;
 CREATE INDEX phases_queue ON phases(status, agent_type, priority_rank, ticket_id, seq);
-CREATE INDEX phases_holder ON phases(claimed_by) WHERE claimed_by IS NOT NULL;
+-- Only held phases: a completed phase keeps its claimed_by (migration 4).
+CREATE INDEX phases_held ON phases(claimed_by) WHERE status IN ('claimed', 'running');
 CREATE INDEX phases_lease ON phases(lease_expires_at) WHERE lease_expires_at IS NOT NULL;
 CREATE INDEX phases_retry ON phases(retry_at) WHERE retry_at IS NOT NULL;
 

@@ -8,6 +8,7 @@
 import m001 from "./001_meta.ts";
 import m002 from "./002_engine.ts";
 import m003 from "./003_coordination.ts";
+import m004 from "./004_held_index.ts";
 
 /** One migration. */
 export interface Migration {
@@ -20,7 +21,7 @@ export interface Migration {
 }
 
 /** Every migration, in order. */
-export const migrations: readonly Migration[] = [m001, m002, m003];
+export const migrations: readonly Migration[] = [m001, m002, m003, m004];
 
 /** The schema version a fully migrated database has. */
 export const latestVersion: number = migrations.at(-1)!.version;
