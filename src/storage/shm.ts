@@ -58,6 +58,16 @@ const GEN_MAP_BYTES = 8 * PAGE_BYTES;
 
 /** `xShmLock` flag bits (not exported by sqlite-wasm's capi). */
 export const SHM_UNLOCK = 1, SHM_LOCK = 2, SHM_SHARED = 4, SHM_EXCLUSIVE = 8;
+/** WAL frame counts, as this connection last saw them. */
+export interface WalFrames {
+  /** Frames in the WAL (mxFrame). */
+  frames: number;
+  /** Frames already copied into the database (nBackfill). */
+  backfilled: number;
+  /** A checkpoint is under way (or was interrupted). */
+  checkpointing: boolean;
+}
+
 /** The slot SQLite only locks to recover the wal-index from the WAL. */
 const WAL_RECOVER_SLOT = 2;
 
@@ -585,12 +595,14 @@ export class ShmConnection {
    * as this connection's copy of the wal-index last saw them (zeros before
    * the wal-index is mapped).
    */
-  walFrames(): { frames: number; backfilled: number } {
+  walFrames(): WalFrames {
     const r = this.#regions[0];
-    if (!r) return { frames: 0, backfilled: 0 };
-    const words = new Uint32Array(this.#mem.heap8u().buffer, r.ptr, 32);
-    // WalIndexHdr.mxFrame is byte 16; WalCkptInfo.nBackfill follows the two 48-byte header copies.
-    return { frames: words[4], backfilled: Math.min(words[24], words[4]) };
+    if (!r) return { frames: 0, backfilled: 0, checkpointing: false };
+    const words = new Uint32Array(this.#mem.heap8u().buffer, r.ptr, 33);
+    // WalIndexHdr.mxFrame is byte 16; WalCkptInfo.nBackfill follows the two
+    // 48-byte header copies (byte 96), nBackfillAttempted is byte 128: a
+    // checkpoint sets it when it starts, and nBackfill to it when done.
+    return { frames: words[4], backfilled: Math.min(words[24], words[4]), checkpointing: words[32] > words[24] };
   }
 
   /** xShmBarrier. */

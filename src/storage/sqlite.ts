@@ -857,10 +857,13 @@ export class Database {
   /** After a commit: asks the background thread for a checkpoint when due. Never throws (the commit is done). */
   #askForCheckpoint(ckpt: BackgroundCheckpointer): void {
     try {
-      // The thread copies the bulk, and keeps up closely as the WAL nears the
-      // safety bound, where SQLite's own checkpoint copies the last few
-      // frames and so lets the next writer start the WAL over.
-      const { frames, backfilled } = walFrames(this.path);
+      // The thread copies the bulk, a threshold at a time. Under a steady
+      // stream of writes it never quite catches up (writers add frames while
+      // it syncs), so the WAL starts over when SQLite's own checkpoint, at 4×
+      // the threshold, copies what is left: asking the thread more often near
+      // that bound only multiplied its fsyncs (8 processes: 2.3× as many
+      // checkpoints, ~20% fewer claims/s).
+      const { frames, backfilled, checkpointing } = walFrames(this.path);
       const t = this.#ckptThreshold;
       if (frames >= BACKGROUND_HARD_FACTOR * t && frames > backfilled) {
         // SQLite's own checkpoint skips while the thread holds the checkpoint
@@ -870,8 +873,10 @@ export class Database {
         while (this.checkpoint("passive").busy && Date.now() < until) sleepSync(2);
         return;
       }
-      const nearBound = frames >= (BACKGROUND_SAFETY_FACTOR - 1) * t;
-      if (frames - backfilled >= (nearBound ? t / 8 : t)) ckpt.request();
+      // Another process's thread is at it already: asking ours would only
+      // find the checkpoint lock taken, or copy a few frames for two fsyncs.
+      if (checkpointing) return;
+      if (frames - backfilled >= t) ckpt.request();
       else if (frames >= t / 2) ckpt.warm();
     } catch { /* the safety bound still checkpoints */ }
   }

@@ -37,7 +37,7 @@ import {
   unlock as protocolUnlock,
 } from "./lock_protocol.ts";
 import { denoBackend, type IoBackend, IoFailure, type IoFile } from "./io.ts";
-import { ShmConnection, shmPaths } from "./shm.ts";
+import { ShmConnection, shmPaths, type WalFrames } from "./shm.ts";
 import { FILE_SIZEOF, IO_METHODS_LAYOUT, SQLITE as C, type SqliteWasm, VFS_LAYOUT } from "./wasm.ts";
 
 /** Counters for the storage paths tests want to prove ran. */
@@ -61,9 +61,9 @@ const openFileMaps: Map<number, OpenFile>[] = [];
  * @param dbPath database path
  * @returns frame counts
  */
-export function walFrames(dbPath: string): { frames: number; backfilled: number } {
+export function walFrames(dbPath: string): WalFrames {
   const path = resolvePath(dbPath);
-  let best = { frames: 0, backfilled: 0 };
+  let best: WalFrames = { frames: 0, backfilled: 0, checkpointing: false };
   for (const files of openFileMaps) {
     for (const f of files.values()) {
       if (!f.shm || f.path !== path) continue;
