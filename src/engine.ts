@@ -172,6 +172,9 @@ const PHASE_COLS = `p.id, p.ticket_id, p.name, p.seq, p.parallel_group, p.agent_
   p.attempts, p.revisions, p.lease_expires_at, p.retry_at, p.available_at, p.claimed_at, p.started_at,
   p.completed_at, p.result_summary, p.artifacts, p.error, p.rework_notes`;
 
+/** The ticket columns a claim returns. */
+const TICKET_COLS = "t.title AS t_title, t.priority AS t_priority, t.path AS t_path";
+
 // deno-lint-ignore no-explicit-any
 type R = Record<string, any>;
 
@@ -986,7 +989,7 @@ export class Engine {
       for (const type of types) {
         // In blocking mode, skip candidates whose expected paths collide with active declarations.
         const row = this.db.all<R>(
-          `SELECT ${PHASE_COLS}, p.priority_rank, t.metadata AS t_metadata FROM phases p INDEXED BY phases_queue
+          `SELECT ${PHASE_COLS}, p.priority_rank, t.metadata AS t_metadata, ${TICKET_COLS} FROM phases p INDEXED BY phases_queue
            JOIN tickets t ON t.id = p.ticket_id
            WHERE p.status = 'available' AND p.agent_type = ?
            ORDER BY p.priority_rank, p.ticket_id, p.seq LIMIT ?`,
@@ -1102,15 +1105,21 @@ export class Engine {
     return full;
   }
 
+  /**
+   * Claims a phase row read with `PHASE_COLS`; a row that also carries its
+   * ticket's `t_metadata` and `TICKET_COLS` (as the queue query reads it)
+   * saves reading them again.
+   */
   #claimRow(now: number, agentId: string, row: R): Claim {
-    const t = this.db.get<{ metadata: string }>("SELECT metadata FROM tickets WHERE id = ?", [row.ticket_id])!;
-    const overlaps = this.#overlapsFor(row.id, this.#expectedPaths(JSON.parse(t.metadata)));
+    const metadata: string = row.t_metadata ??
+      this.db.get<{ metadata: string }>("SELECT metadata FROM tickets WHERE id = ?", [row.ticket_id])!.metadata;
+    const overlaps = this.#overlapsFor(row.id, this.#expectedPaths(JSON.parse(metadata)));
     if (overlaps.length && this.cfg.config.file_conflicts.mode === "blocking") {
       throw this.#conflictError(`claim ${what(row.name, row.ticket_id)}`, overlaps);
     }
     const token = crypto.randomUUID();
     const lease = now + this.#leaseMs(row.name);
-    this.#move(now, agentId, row, "claimed", "claim", {
+    const set = {
       claimed_by: agentId,
       claim_token: token,
       attempts: row.attempts + 1,
@@ -1118,10 +1127,11 @@ export class Engine {
       lease_expires_at: lease,
       last_progress_at: now,
       retry_at: null,
-    }, { attempt: row.attempts + 1 });
-    const r = this.db.get<R>(
-      `SELECT ${PHASE_COLS}, t.title AS t_title, t.priority AS t_priority, t.path AS t_path
-       FROM phases p JOIN tickets t ON t.id = p.ticket_id WHERE p.id = ?`,
+    };
+    this.#move(now, agentId, row, "claimed", "claim", set, { attempt: row.attempts + 1 });
+    // #move changed exactly the status and `set`, with a compare-and-set.
+    const r = "t_title" in row ? { ...row, ...set } : this.db.get<R>(
+      `SELECT ${PHASE_COLS}, ${TICKET_COLS} FROM phases p JOIN tickets t ON t.id = p.ticket_id WHERE p.id = ?`,
       [row.id],
     )!;
     const phase = toPhase(r);
