@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { Database } from "../src/storage/sqlite.ts";
+import { Database, registerVfs } from "../src/storage/sqlite.ts";
+import { FaultBackend } from "./helpers/fault_backend.ts";
 import type { BatonError } from "../src/errors.ts";
 
 const tmp = () => Deno.makeTempDir({ prefix: "baton-storage-" });
@@ -358,4 +359,37 @@ Deno.test("WAL writer queue: writers line up on X-lock/writer; a nested second c
   assert.deepEqual(a.all<{ x: number }>("SELECT x FROM t ORDER BY x").map((r) => r.x), [1, 2, 3]);
   a.close();
   b.close();
+});
+
+Deno.test("a database left mid-commit (file shorter than its header says, hot journal) opens and rolls back", async () => {
+  const path = `${await tmp()}/midcommit.db`;
+  const setup = await Database.open(path, { journalMode: "truncate" });
+  setup.exec("CREATE TABLE t(id INTEGER PRIMARY KEY, pad BLOB)");
+  setup.transaction(() => setup.run("INSERT INTO t(pad) VALUES (zeroblob(3000))"));
+  setup.close();
+  const before = Deno.statSync(path).size;
+  // The crash: the commit writes page 1 (with the new page count) first; every
+  // later write to the database file fails, the roll-back's too.
+  const be = new FaultBackend();
+  be.filter = (p) => p === path;
+  const db = await Database.open(path, { journalMode: "truncate", vfs: await registerVfs("midcommit", be) });
+  be.arm({ op: "write", n: 2, kind: "io", sticky: true });
+  assert.throws(() =>
+    db.transaction(() => {
+      for (let i = 0; i < 20; i++) db.run("INSERT INTO t(pad) VALUES (zeroblob(3000))");
+    })
+  );
+  try {
+    db.close();
+  } catch { /* the disk is "gone" */ }
+  be.disarm();
+  const head = Deno.readFileSync(path).subarray(0, 100);
+  const pages = new DataView(head.buffer, head.byteOffset).getUint32(28);
+  assert.ok(pages * 4096 > Deno.statSync(path).size, "the header is ahead of the file, as after the crash");
+  assert.ok(Deno.statSync(`${path}-journal`).size > 0, "the journal is hot");
+  const after = await Database.open(path, { journalMode: "truncate" });
+  assert.equal(after.integrityCheck(), "ok");
+  assert.equal(after.get<{ n: number }>("SELECT count(*) AS n FROM t")!.n, 1);
+  assert.equal(Deno.statSync(path).size, before);
+  after.close();
 });

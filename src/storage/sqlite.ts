@@ -155,11 +155,18 @@ function checkHeader(path: string, size: number): void {
   const pageSize = rawPage === 1 ? 65536 : rawPage;
   const pages = dv.getUint32(28);
   const valid = dv.getUint32(92) === dv.getUint32(24);
-  let walBytes = 0;
-  try {
-    walBytes = Deno.statSync(`${path}-wal`).size;
-  } catch { /* no WAL */ }
-  if (valid && pages > 0 && size < pages * pageSize && walBytes === 0) {
+  // A crash mid-commit (rollback journal) or mid-checkpoint (WAL) can leave
+  // the header ahead of the file; SQLite repairs that from the journal or
+  // the WAL when it opens. Only a file with neither is truncated for good.
+  const sizeOf = (p: string) => {
+    try {
+      return Deno.statSync(p).size;
+    } catch {
+      return 0;
+    }
+  };
+  const repairable = sizeOf(`${path}-wal`) > 0 || sizeOf(`${path}-journal`) > 0;
+  if (valid && pages > 0 && size < pages * pageSize && !repairable) {
     throw new BatonError(
       "database_corrupt",
       `Cannot open database ${path}: it is truncated (its header says ${pages} pages of ${pageSize} bytes, the file has ${size} bytes)`,
