@@ -419,6 +419,19 @@ const decoder = new TextDecoder();
  * woke processes to find the lock still taken.
  */
 const backoffMs = (n: number) => Math.min(4, 0.5 * 1.5 ** n);
+
+/**
+ * Sleeps the n-th jittered backoff of a busy wait; returns the time to count
+ * against the busy timeout: the time slept, capped at the sleep asked for +
+ * 10 ms, so that a virtual machine paused mid-wait (its clock then jumps)
+ * does not turn into an instant "database is locked".
+ */
+function busyPause(n: number): number {
+  const ms = backoffMs(n) * (0.5 + Math.random());
+  const t = performance.now();
+  sleepSync(ms);
+  return Math.min(performance.now() - t, ms + 10);
+}
 const encoder = new TextEncoder();
 
 /**
@@ -474,17 +487,12 @@ export class Database {
     this.#writerQueue = journalMode === "wal" && writerQueue;
     // A busy handler with short, jittered sleeps: SQLite's default sleeps
     // grow to 100 ms, far too coarse for transactions of a fraction of a ms.
-    // The timeout counts time spent waiting here, each sleep's share capped:
-    // a virtual machine paused mid-wait (its clock then jumps) must not turn
-    // into an instant "database is locked".
+    // The timeout counts time spent waiting here (see busyPause).
     this.#busyFn = sqlite3.installFunction("i(pi)", (_arg: number, n: number) => {
       this.busyRetries++;
       if (n === 0) this.#busyWaited = 0;
       if (this.#busyWaited >= this.#busyTimeoutMs) return 0;
-      const ms = backoffMs(n) * (0.5 + Math.random());
-      const t = performance.now();
-      sleepSync(ms);
-      this.#busyWaited += Math.min(performance.now() - t, ms + 10);
+      this.#busyWaited += busyPause(n);
       return 1;
     });
     sqlite3.x.sqlite3_busy_handler(p, this.#busyFn, 0);
@@ -633,7 +641,7 @@ export class Database {
     }
   }
 
-  /** Runs `fn` again while it fails with SQLITE_BUSY, sleeping as the busy handler does, up to the busy timeout. */
+  /** Runs `fn` again while it fails with SQLITE_BUSY, pausing as the busy handler does, up to the busy timeout. */
   #retryBusy<T>(fn: () => T): T {
     let waited = 0;
     for (let n = 0;; n++) {
@@ -642,9 +650,7 @@ export class Database {
       } catch (e) {
         const rc = (e as BatonError).details?.sqliteCode;
         if (typeof rc !== "number" || (rc & 0xff) !== 5 || waited >= this.#busyTimeoutMs) throw e;
-        const ms = backoffMs(n) * (0.5 + Math.random());
-        sleepSync(ms);
-        waited += ms;
+        waited += busyPause(n);
       }
     }
   }
@@ -731,7 +737,8 @@ export class Database {
       }
     }
     const began = performance.now();
-    const queued = this.#holdingQueue || this.#enterWriterQueue();
+    // Outside a transaction this connection is in the queue only when it kept its place after the last one.
+    const queued = this.#inQueue || this.#enterWriterQueue();
     try {
       this.prepare("BEGIN IMMEDIATE").run();
       this.#txDepth = 1;
@@ -755,8 +762,7 @@ export class Database {
     }
   }
 
-  /** This connection keeps the writer queue lock between transactions (see HOLD_TX). */
-  #holdingQueue = false;
+  /** When this connection's current stay in the writer queue began, and its transactions since (see HOLD_TX). */
   #holdSince = 0;
   #holdCount = 0;
   #holdReleaseQueued = false;
@@ -767,16 +773,11 @@ export class Database {
     const now = performance.now();
     const burst = began - this.#lastTxEnd < HOLD_GAP_MS;
     this.#lastTxEnd = now;
-    if (!this.#holdingQueue) {
-      this.#holdSince = now;
-      this.#holdCount = 0;
-    }
-    this.#holdCount++;
+    if (this.#holdCount++ === 0) this.#holdSince = now;
     if (!burst || this.#holdCount >= HOLD_TX || now - this.#holdSince >= HOLD_MS || !this.#p) {
       this.#releaseQueue();
       return;
     }
-    this.#holdingQueue = true;
     if (!this.#holdReleaseQueued) {
       // Whatever happens, the lock goes when this synchronous job ends.
       this.#holdReleaseQueued = true;
@@ -788,7 +789,7 @@ export class Database {
   }
 
   #releaseQueue(): void {
-    this.#holdingQueue = false;
+    this.#holdCount = 0;
     this.#leaveWriterQueue();
   }
 

@@ -154,7 +154,7 @@ function gatherWal(f: OpenFile, bytes: Uint8Array, off: number): void {
  * only drops frames SQLite will never use.
  */
 export function flushGatheredWal(): void {
-  for (const f of [...gathering]) {
+  for (const f of gathering) { // flushWal deletes the entry being visited: allowed while iterating a Set
     try {
       flushWal(f);
     } catch (e) {
