@@ -88,6 +88,7 @@ Deno.test("cli: bad arguments exit 2 with a message", async () => {
     [["dep", "frob"], /dep needs add, rm or list/],
     [["dep", "add", "0001", "0002", "--type", "soon"], /--type must be/],
     [["ready", "--parallel", "0"], /--parallel must be an integer ≥ 1/],
+    [["watch", "--after", "x"], /--after must be an integer ≥ 0/],
   ];
   for (const [args, message] of cases) {
     const out = await baton(["--repo", repo, ...args]);
