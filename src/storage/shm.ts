@@ -53,6 +53,8 @@ const POISON = 1;
 const GEN_BASE = 2;
 /** Bytes of the two copies of the WAL-index header at the start of region 0. */
 const WAL_HDR_BYTES = 96;
+/** Words of region 0 that SQLite's readers start from: both header copies and the checkpoint info (136 bytes). */
+const HEADER_WORDS = 34;
 /** Bytes of the generation table that are mapped (2,046 regions; beyond that, file I/O). */
 const GEN_MAP_BYTES = 8 * PAGE_BYTES;
 
@@ -408,44 +410,26 @@ export class ShmConnection {
     this.#mutex.lockWait(true);
     try {
       const gens = this.#readGens();
-      const tmp = new Uint32Array(PAGE_WORDS);
-      let ci = 0;
-      for (let p = 0; p < pages; p++) {
-        const local = this.#pageView(heap, p);
-        const shadow = this.#shadowView(p);
-        const remote = gens[p + GEN_BASE] !== this.#seen[p + GEN_BASE];
+      // Which pages others changed since this connection last synchronised them, before their counters move.
+      const remote = (p: number) => gens[p + GEN_BASE] !== this.#seen[p + GEN_BASE];
+      const merge = changed.map(remote);
+      for (let p = 0, ci = 0; p < pages; p++) {
         if (changed[ci] === p) {
           ci++;
-          let lo = PAGE_WORDS, hi = -1;
-          if (remote) {
-            this.#readPageFromFile(p, tmp);
-            for (let i = 0; i < PAGE_WORDS; i++) {
-              if (local[i] !== shadow[i]) {
-                if (tmp[i] !== shadow[i]) shmStats.assumptionViolations++;
-                tmp[i] = local[i];
-                if (i < lo) lo = i;
-                hi = i;
-              }
-            }
-            local.set(tmp);
-          } else {
-            for (let i = 0; i < PAGE_WORDS; i++) {
-              if (local[i] !== shadow[i]) {
-                if (i < lo) lo = i;
-                hi = i;
-              }
-            }
-          }
-          this.#writeWords(p, local, lo, hi);
-          shadow.set(local);
-          gens[p + GEN_BASE] = (gens[p + GEN_BASE] + 1) >>> 0;
-          this.#seen[p + GEN_BASE] = gens[p + GEN_BASE];
-        } else if (remote) {
+        } else if (remote(p)) {
+          const local = this.#pageView(heap, p);
           this.#readPageFromFile(p, local);
-          shadow.set(local);
+          this.#shadowView(p).set(local);
           this.#seen[p + GEN_BASE] = gens[p + GEN_BASE];
           shmStats.refreshReads++;
         }
+      }
+      // Announce before writing: the counters of the pages about to change move first. A process killed
+      // half-way through the writes below then leaves pages that everyone re-reads (and SQLite's own
+      // crash clean-up sees, as with real shared memory), never words nobody knows were written.
+      for (const p of changed) {
+        gens[p + GEN_BASE] = (gens[p + GEN_BASE] + 1) >>> 0;
+        this.#seen[p + GEN_BASE] = gens[p + GEN_BASE];
       }
       // A connection that rebuilt the header (recovery holds WRITE) lifts a poison mark.
       if (gens[POISON] && changed[0] === 0 && this.#held[0] === 2) gens[POISON] = 0;
@@ -453,6 +437,46 @@ export class ShmConnection {
       gens[0] = (gens[0] + 1) >>> 0;
       this.#seen[0] = gens[0];
       this.#writeGens(gens, gens.length);
+      // Then the words, in the order wal.c writes shared memory: page numbers and hash slots first, the
+      // header (which makes a commit visible) last. Killed before the header, the commit stays invisible
+      // as a whole; its leftover entries lie beyond mxFrame, where SQLite ignores and later clears them.
+      const tmp = new Uint32Array(PAGE_WORDS);
+      let header: [number, number] | null = null;
+      changed.forEach((p, i) => {
+        const local = this.#pageView(heap, p);
+        const shadow = this.#shadowView(p);
+        let lo = PAGE_WORDS, hi = -1;
+        if (merge[i]) {
+          this.#readPageFromFile(p, tmp);
+          for (let w = 0; w < PAGE_WORDS; w++) {
+            if (local[w] !== shadow[w]) {
+              if (tmp[w] !== shadow[w]) shmStats.assumptionViolations++;
+              tmp[w] = local[w];
+              if (w < lo) lo = w;
+              hi = w;
+            }
+          }
+          local.set(tmp);
+        } else {
+          for (let w = 0; w < PAGE_WORDS; w++) {
+            if (local[w] !== shadow[w]) {
+              if (w < lo) lo = w;
+              hi = w;
+            }
+          }
+        }
+        if (p === 0 && lo < HEADER_WORDS) {
+          header = [lo, Math.min(hi, HEADER_WORDS - 1)];
+          lo = HEADER_WORDS;
+          while (lo <= hi && local[lo] === shadow[lo]) lo++;
+        }
+        if (lo <= hi) this.#writeWords(p, local, lo, hi);
+        if (p !== 0) shadow.set(local);
+      });
+      if (changed[0] === 0) {
+        if (header) this.#writeWords(0, this.#pageView(heap, 0), header[0], header[1]);
+        this.#shadowView(0).set(this.#pageView(heap, 0));
+      }
       shmStats.publishes++;
     } finally {
       this.#mutex.unlock();
