@@ -7,10 +7,18 @@
  * audit trail) in one SQLite database in the repository, shared safely by
  * every agent process. Each repository describes its workflow in `.workflow/`.
  *
+ * - {@link openEngine} opens a repository; the {@link Engine} does the rest.
+ * - {@link importTickets}, {@link syncAll} and {@link newTicket} move tickets
+ *   between their markdown and the database; {@link parseTicket} and the
+ *   other markdown functions are pure.
+ * - {@link loadWorkflowConfig} validates a `.workflow/`.
+ * - The storage layer (WASM SQLite on Baton's own VFS) is the `./storage`
+ *   export; test helpers are `./testing`.
+ *
  * @example Quick start: a ticket from claim to a human gate
  * ```ts
  * import assert from "node:assert/strict";
- * import { openEngine } from "./mod.ts";
+ * import { openEngine } from "@baton/baton";
  *
  * const repo = await Deno.makeTempDir();
  * await Deno.mkdir(`${repo}/.workflow`);
@@ -35,33 +43,14 @@
  */
 
 export { BatonError, type BatonErrorCode, type ErrorLocation, formatLocation } from "./src/errors.ts";
+export { openEngine } from "./src/open.ts";
+export { Engine, EngineBase, EngineGates, EngineQueries, EngineTickets, EngineWork } from "./src/engine/mod.ts";
+export type * from "./src/engine/types.ts";
+export type { AgentContext, ContextFile, ContextTarget } from "./src/engine/context.ts";
+export type { Distribution, Metrics, PhaseMetrics, Stalled } from "./src/engine/metrics.ts";
+export { backupDatabase, type BackupResult, restoreDatabase } from "./src/engine/backup.ts";
 export {
-  type CheckpointResult,
-  Database,
-  type JournalMode,
-  type OpenOptions,
-  type Params,
-  type Row,
-  type SqlValue,
-  Statement,
-} from "./src/storage/sqlite.ts";
-export { latestVersion, openBatonDatabase } from "./src/storage/database.ts";
-export {
-  type Actor,
-  type AuditEntry,
-  type BlockedItem,
-  type Claim,
-  type Dependency,
-  type DependencyType,
-  Engine,
-  type EngineOptions,
-  type Gate,
-  openEngine,
-  type Phase,
-  type TicketDetail,
-  type TicketInput,
-} from "./src/engine.ts";
-export {
+  type AgentTypeConfig,
   type BatonConfig,
   type Condition,
   findRepoRoot,
@@ -72,11 +61,16 @@ export {
   type PhaseDef,
   type Workflow,
   type WorkflowConfig,
-} from "./src/config.ts";
-export { canTransition, conditionHolds, PHASE_STATUSES, type PhaseStatus, truthy } from "./src/state_machine.ts";
-export type { AgentContext, ContextFile } from "./src/context.ts";
-export type { Distribution, Metrics, PhaseMetrics, Stalled } from "./src/metrics.ts";
-export { globMatches, globsOverlap, normalizeRepoPath, overlapping } from "./src/globs.ts";
+} from "./src/config/mod.ts";
+export {
+  canTransition,
+  conditionHolds,
+  type Metadata,
+  PHASE_STATUSES,
+  type PhaseStatus,
+  truthy,
+} from "./src/state_machine.ts";
+export { globMatches, globsOverlap, normalizeRepoPath } from "./src/globs/mod.ts";
 export {
   createTicketsWithFiles,
   type FileProblem,
@@ -87,13 +81,23 @@ export {
   syncAll,
   type SyncResult,
   syncTicket,
-} from "./src/tickets.ts";
+} from "./src/sync/mod.ts";
 export {
   checkThrough,
   contentHash,
+  type EditResult,
+  type MarkdownWarning,
+  type MetadataValue,
   type ParsedTicket,
+  type ParseOptions,
   parseTicket,
+  positionForPhase,
   renderTemplate,
+  type StatusLabel,
+  type TicketDependency,
   ticketIdFromPath,
+  type TicketStatus,
+  type WorkflowLogEntry,
   writeWorkflowLog,
-} from "./src/markdown.ts";
+} from "./src/markdown/mod.ts";
+export { VERSION } from "./src/version.ts";

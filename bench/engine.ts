@@ -10,7 +10,7 @@
  *
  * `deno task bench:engine`
  */
-import { openEngine } from "../src/engine.ts";
+import { openEngine } from "../mod.ts";
 import { makeRepo } from "../tests/helpers/repo.ts";
 
 const PHASES = Deno.readTextFileSync(new URL("../.workflow.example/phases.yaml", import.meta.url));
@@ -74,7 +74,7 @@ for (const n of [200, 10_000]) {
     phases: "phases:\n  - {name: Build, agent_type: worker}\n  - {name: Check, agent_type: worker}\n",
   });
   const engine = await openEngine(repo);
-  engine.db.transaction(() => {
+  engine.transaction(() => {
     for (let i = 0; i < 2000; i++) engine.upsertTicket({ id: `T${i}`, title: `t${i}` });
   });
   engine.close();

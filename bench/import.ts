@@ -5,8 +5,8 @@
  * Targets: import under 2 s, unchanged re-import under 0.5 s.
  * `deno task bench:import`
  */
-import { openEngine } from "../src/engine.ts";
-import { importTickets, syncAll } from "../src/tickets.ts";
+import { openEngine } from "../mod.ts";
+import { importTickets, syncAll } from "../mod.ts";
 import { EXAMPLE_PHASES, makeRepo } from "../tests/helpers/repo.ts";
 
 const N = Number(Deno.args[0] ?? 1000);

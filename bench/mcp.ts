@@ -10,7 +10,7 @@
  * `deno run -A bench/mcp.ts [--calls N]`
  */
 import { parseArgs } from "node:util";
-import { openEngine } from "../src/engine.ts";
+import { openEngine } from "../mod.ts";
 import { makeRepo } from "../tests/helpers/repo.ts";
 import { httpSession, MCP, serverEnv, type Session, startHttp, stdioSession } from "../tests/helpers/mcp_clients.ts";
 

@@ -7,7 +7,7 @@
  * @module
  */
 import { BatonError } from "./errors.ts";
-import type { Condition } from "./config.ts";
+import type { Condition } from "./config/schema.ts";
 
 /** Every status a phase can be in. */
 export const PHASE_STATUSES = [

@@ -2,7 +2,7 @@
  * The CLI as a real process: stdout, stderr and exit codes of every command.
  */
 import assert from "node:assert/strict";
-import { openEngine } from "../src/engine.ts";
+import { openEngine } from "../mod.ts";
 import { HELP } from "../src/cli/main.ts";
 import { makeRepo } from "./helpers/repo.ts";
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { openEngine } from "../src/engine.ts";
+import { openEngine } from "../mod.ts";
 import { makeRepo } from "./helpers/repo.ts";
 
 const worker = new URL("./helpers/claim_worker.ts", import.meta.url).pathname;
@@ -12,7 +12,7 @@ for (const mode of ["wal", "truncate"] as const) {
     });
     const tickets = mode === "wal" ? 300 : 100;
     const engine = await openEngine(repo);
-    engine.db.transaction(() => {
+    engine.transaction(() => {
       for (let i = 0; i < tickets; i++) {
         engine.upsertTicket({ id: `T${String(i).padStart(4, "0")}`, title: `ticket ${i}` });
       }

@@ -3,8 +3,8 @@
  * over Streamable HTTP; the engine state is checked through the library.
  */
 import assert from "node:assert/strict";
-import { type Engine, openEngine } from "../src/engine.ts";
-import { makeRepo } from "./helpers/repo.ts";
+import { type Engine, openEngine } from "../mod.ts";
+import { holdWriteLock, makeRepo } from "./helpers/repo.ts";
 import { HELP } from "../src/mcp/main.ts";
 import { checkMcpSnippets, mcpSection } from "./helpers/mcp_readme.ts";
 import { drain, httpSession, MCP, serverEnv, type Session, startHttp, stdioSession } from "./helpers/mcp_clients.ts";
@@ -440,16 +440,14 @@ Deno.test("mcp over stdio: SIGTERM lets the call in progress finish, then exits 
   await response(2);
 
   // Another process holds the database's write lock: the claim waits inside the engine when the signal comes.
-  const blocker = await openEngine(repo);
-  blocker.db.exec("BEGIN IMMEDIATE");
+  const blocker = await holdWriteLock(repo);
   try {
     await call(3, "claim_phase", {});
     await new Promise((r) => setTimeout(r, 300));
     proc.kill("SIGTERM");
     await new Promise((r) => setTimeout(r, 300));
   } finally {
-    blocker.db.exec("COMMIT");
-    blocker.close();
+    blocker.release();
   }
   const claim = await response(3);
   assert.equal(claim.result?.structuredContent?.ticket?.id, "0001", JSON.stringify(claim));
@@ -463,7 +461,7 @@ Deno.test("mcp over stdio: SIGTERM lets the call in progress finish, then exits 
   assert.ok(out.trim().split("\n").every((l) => JSON.parse(l).jsonrpc === "2.0"), "stdout carries only the protocol");
   await withEngine(repo, (e) => {
     assert.equal(e.ticket("0001").phases[0].claimedBy, "raw-1", "the claim was committed");
-    assert.equal(e.db.integrityCheck(), "ok");
+    assert.equal(e.healthChecks().find((c) => c.name === "integrity")?.detail, "ok");
   });
 });
 
@@ -540,8 +538,7 @@ Deno.test("mcp over HTTP: healthz, the token, a full session in both protocol er
     // SIGTERM while a call waits inside the engine (another process holds the write lock): the call completes.
     const last = await httpSession(server.url, { token });
     assert.ok((await last.call("register_agent", { agent_id: "http-3", capabilities: ["designer"] })).ok);
-    const blocker = await openEngine(repo);
-    blocker.db.exec("BEGIN IMMEDIATE");
+    const blocker = await holdWriteLock(repo);
     let inFlight;
     try {
       inFlight = last.call("claim_phase");
@@ -549,8 +546,7 @@ Deno.test("mcp over HTTP: healthz, the token, a full session in both protocol er
       server.signal("SIGTERM");
       await new Promise((r) => setTimeout(r, 300));
     } finally {
-      blocker.db.exec("COMMIT");
-      blocker.close();
+      blocker.release();
     }
     const done = await inFlight;
     assert.equal((done.data.ticket as { id: string }).id, "0003", done.text);
@@ -564,7 +560,7 @@ Deno.test("mcp over HTTP: healthz, the token, a full session in both protocol er
     assert.deepEqual(e.ticket("0001").phases[0].resultSummary, "over http");
     assert.deepEqual(e.ticket("0002").phases[0].claimedBy, "http-2");
     assert.deepEqual(e.ticket("0003").phases[0].claimedBy, "http-3");
-    assert.equal(e.db.integrityCheck(), "ok");
+    assert.equal(e.healthChecks().find((c) => c.name === "integrity")?.detail, "ok");
   });
 });
 
@@ -592,7 +588,7 @@ async function checkExhausted(repo: string, results: { completed: number[]; erro
     assert.equal(claims.length, N_TICKETS, "every phase claimed exactly once");
     assert.equal(new Set(claims.map((a) => a.entityId)).size, N_TICKETS);
     assert.ok(e.listTickets().every((t) => t.status === "completed"));
-    assert.equal(e.db.integrityCheck(), "ok");
+    assert.equal(e.healthChecks().find((c) => c.name === "integrity")?.detail, "ok");
   });
 }
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { openEngine } from "../src/engine.ts";
+import { openEngine } from "../mod.ts";
 import { engineFor } from "./helpers/repo.ts";
 
 const human = { kind: "human" as const, name: "dana" };
@@ -95,7 +95,7 @@ Deno.test("events: a watcher in another process receives an event written here w
   const cursor = engine.events({ since: 0 }).at(-1)!.id;
   assert.ok(engine.events({ since: 0, ticketId: "W" }).length > 0);
   const script = `
-    import { openEngine } from ${JSON.stringify(new URL("../src/engine.ts", import.meta.url).href)};
+    import { openEngine } from ${JSON.stringify(new URL("../mod.ts", import.meta.url).href)};
     const engine = await openEngine(${JSON.stringify(repo)});
     console.log("ready");
     for await (const e of engine.watch({ since: ${cursor}, pollMs: 20 })) {

@@ -5,8 +5,8 @@
  * tickets from a template, and realtime write-back.
  */
 import assert from "node:assert/strict";
-import { openEngine } from "../src/engine.ts";
-import { importTickets, newTicket, syncAll } from "../src/tickets.ts";
+import { openEngine } from "../mod.ts";
+import { importTickets, newTicket, syncAll } from "../mod.ts";
 import { makeRepo } from "./helpers/repo.ts";
 
 const FIXTURES = new URL("./fixtures/tickets/", import.meta.url).pathname;
@@ -239,7 +239,7 @@ Deno.test("new ticket from the template; realtime mode writes back after each tr
 });
 
 Deno.test("planner batch with markdown files: all or nothing, never overwriting", async () => {
-  const { createTicketsWithFiles } = await import("../src/tickets.ts");
+  const { createTicketsWithFiles } = await import("../mod.ts");
   const repo = await makeRepo({ phases: PHASES });
   const engine = await openEngine(repo);
   const made = createTicketsWithFiles(engine, [

@@ -1,6 +1,11 @@
-/** `baton status` without a ticket: the dashboard. */
-import type { Engine } from "../engine.ts";
-import { duration, localTime, paint, table } from "./format.ts";
+/**
+ * `baton status` without a ticket: the dashboard.
+ *
+ * @module
+ */
+import type { Engine } from "../engine/mod.ts";
+import { formatDuration as duration } from "../duration.ts";
+import { localTime, paint, table } from "./format.ts";
 
 /**
  * Builds the dashboard: counts by state, agents and what they hold, open
@@ -9,35 +14,14 @@ import { duration, localTime, paint, table } from "./format.ts";
  * @returns data (for --json) and text
  */
 export function dashboard(e: Engine): { data: Record<string, unknown>; text: string } {
-  const counts = Object.fromEntries(
-    e.db.all<{ status: string; n: number }>("SELECT status, count(*) AS n FROM phases GROUP BY status ORDER BY status")
-      .map((r) => [r.status, r.n]),
-  );
-  const tickets = Object.fromEntries(
-    e.db.all<{ status: string; n: number }>("SELECT status, count(*) AS n FROM tickets GROUP BY status").map((r) => [
-      r.status,
-      r.n,
-    ]),
-  );
   const now = e.now();
-  const agents = e.agents();
-  const gates = e.gates();
-  const stalled = e.stalled();
-  const stale = e.db.all<{ id: number; ticket_id: string; name: string; claimed_by: string; lease_expires_at: number }>(
-    "SELECT id, ticket_id, name, claimed_by, lease_expires_at FROM phases WHERE status IN ('claimed', 'running') AND lease_expires_at < ?",
-    [now],
-  );
-  const o = e.db.get<{ id: number; ticket_id: string; name: string; available_at: number }>(
-    "SELECT id, ticket_id, name, available_at FROM phases WHERE status = 'available' ORDER BY available_at, id LIMIT 1",
-  );
-  const oldest = o
-    ? { phaseId: o.id, ticketId: o.ticket_id, phase: o.name, since: o.available_at, waitingMs: now - o.available_at }
-    : null;
-  const data = { tickets, phases: counts, agents, gates, stalled, stale, oldestWaiting: oldest };
+  const s = e.summary();
+  const { agents, gates, stalled } = s;
+  const data = { ...s };
   const text = [
-    paint("Tickets", "bold") + `  ${tickets.active ?? 0} active, ${tickets.completed ?? 0} completed`,
+    paint("Tickets", "bold") + `  ${s.tickets.active ?? 0} active, ${s.tickets.completed ?? 0} completed`,
     paint("Phases", "bold") + "   " +
-    (Object.entries(counts).map(([k, v]) => `${k.replace("_", " ")} ${v}`).join(", ") || "none"),
+    (Object.entries(s.phases).map(([k, v]) => `${k.replace("_", " ")} ${v}`).join(", ") || "none"),
     "",
     paint("Agents", "bold"),
     table(
@@ -58,16 +42,18 @@ export function dashboard(e: Engine): { data: Record<string, unknown>; text: str
     "",
     paint("Stalled", "bold") + "  " +
     (stalled.length
-      ? stalled.map((s) => `${s.ticketId}/${s.phase} by ${s.agentId}, silent ${duration(s.silentMs)}`).join("; ")
+      ? stalled.map((x) => `${x.ticketId}/${x.phase} by ${x.agentId}, silent ${duration(x.silentMs)}`).join("; ")
       : "none"),
     paint("Stale", "bold") + "    " +
-    (stale.length
-      ? stale.map((s) =>
-        `${s.ticket_id}/${s.name} by ${s.claimed_by}, lease ended ${localTime(s.lease_expires_at)} (run 'baton sweep')`
+    (s.stale.length
+      ? s.stale.map((x) =>
+        `${x.ticketId}/${x.phase} by ${x.agentId}, lease ended ${localTime(x.leaseExpiresAt)} (run 'baton sweep')`
       ).join("; ")
       : "none"),
     paint("Oldest waiting", "bold") + "  " +
-    (oldest ? `${oldest.ticketId}/${oldest.phase}, ${duration(oldest.waitingMs)}` : "none"),
+    (s.oldestWaiting
+      ? `${s.oldestWaiting.ticketId}/${s.oldestWaiting.phase}, ${duration(s.oldestWaiting.waitingMs)}`
+      : "none"),
   ].join("\n");
   return { data, text };
 }

@@ -1,21 +1,19 @@
-/** `baton doctor`: configuration, database integrity, WAL size, orphaned declarations. */
+/**
+ * `baton doctor`: the configuration, then the database's own checks.
+ *
+ * @module
+ */
 import { BatonError } from "../errors.ts";
-
-/** One check's outcome. */
-export interface Check {
-  name: string;
-  ok: boolean;
-  detail: string;
-}
+import type { HealthCheck } from "../engine/types.ts";
 
 /**
  * Runs every check; never throws for a failed check.
  * @param repoDir the repository
- * @returns the checks
+ * @returns the checks, in order
  */
-export async function doctor(repoDir: string): Promise<{ checks: Check[] }> {
-  const checks: Check[] = [];
-  const { loadWorkflowConfig } = await import("../config.ts");
+export async function doctor(repoDir: string): Promise<{ checks: HealthCheck[] }> {
+  const checks: HealthCheck[] = [];
+  const { loadWorkflowConfig } = await import("../config/load.ts");
   let cfg;
   try {
     cfg = loadWorkflowConfig(repoDir);
@@ -24,7 +22,7 @@ export async function doctor(repoDir: string): Promise<{ checks: Check[] }> {
     checks.push({ name: "config", ok: false, detail: (e as Error).message });
     return { checks };
   }
-  const { openEngine } = await import("../engine.ts");
+  const { openEngine } = await import("../engine/mod.ts");
   let engine;
   try {
     engine = await openEngine(repoDir);
@@ -37,44 +35,7 @@ export async function doctor(repoDir: string): Promise<{ checks: Check[] }> {
     return { checks };
   }
   try {
-    const integrity = engine.db.integrityCheck();
-    checks.push({ name: "integrity", ok: integrity === "ok", detail: integrity });
-    const version = engine.db.get<{ user_version: number }>("PRAGMA user_version")!.user_version;
-    checks.push({ name: "schema", ok: true, detail: `version ${version}` });
-    let wal = 0;
-    try {
-      wal = Deno.statSync(`${engine.db.path}-wal`).size;
-    } catch { /* no WAL */ }
-    const limit = 64 * 1024 * 1024;
-    checks.push({
-      name: "wal",
-      ok: wal < limit,
-      detail: `${(wal / 1024 / 1024).toFixed(1)} MB${
-        wal >= limit ? " (run 'baton sweep' and check for long readers)" : ""
-      }`,
-    });
-    const orphaned = engine.db.all<{ id: number; pattern: string; agent_id: string }>(
-      `SELECT d.id, d.pattern, d.agent_id FROM file_declarations d JOIN phases p ON p.id = d.phase_id
-       WHERE d.released_at IS NULL AND p.status NOT IN ('claimed', 'running')`,
-    );
-    checks.push({
-      name: "declarations",
-      ok: orphaned.length === 0,
-      detail: orphaned.length
-        ? `${orphaned.length} declaration(s) of phases no longer held: ${
-          orphaned.map((o) => `${o.pattern} (${o.agent_id})`).join(", ")
-        }`
-        : "no orphaned file declarations",
-    });
-    const stale = engine.db.get<{ n: number }>(
-      "SELECT count(*) AS n FROM phases WHERE status IN ('claimed', 'running') AND lease_expires_at < ?",
-      [engine.now()],
-    )!.n;
-    checks.push({
-      name: "leases",
-      ok: stale === 0,
-      detail: stale ? `${stale} claim(s) past their lease (run 'baton sweep')` : "no expired leases",
-    });
+    checks.push(...engine.healthChecks());
   } finally {
     engine.close();
   }

@@ -21,11 +21,10 @@ import {
   ResourceTemplate,
 } from "@modelcontextprotocol/server";
 import { BatonError } from "../errors.ts";
-import type { AgentContext } from "../context.ts";
-import { dashboard } from "../cli/dashboard.ts";
-import { isoDates } from "../cli/format.ts";
+import type { AgentContext } from "../engine/context.ts";
+import { isoDates } from "../json.ts";
+import type { ToolContext } from "./context.ts";
 import { schema } from "./schemas.ts";
-import type { ToolContext } from "./server.ts";
 
 const JSON_TYPE = "application/json";
 
@@ -70,7 +69,7 @@ export function registerContent(mcp: McpServer, ctx: ToolContext): void {
     title: "Baton dashboard",
     description: "Tickets and phases by status, agents and what they hold, open gates, stalled and stale work.",
     mimeType: JSON_TYPE,
-  }, (uri) => touched(() => guard(uri.href, () => json(uri, dashboard(engine).data))));
+  }, (uri) => touched(() => guard(uri.href, () => json(uri, engine.summary()))));
 
   mcp.registerResource(
     "ticket",

@@ -5,10 +5,10 @@
  *
  * @module
  */
-import { loadWorkflowConfig } from "../config.ts";
-import type { Engine } from "../engine.ts";
+import { loadWorkflowConfig } from "../config/load.ts";
+import type { Engine } from "../engine/mod.ts";
 import { BatonError } from "../errors.ts";
-import { VERSION } from "../cli/main.ts";
+import { VERSION } from "../version.ts";
 
 /** The health report. */
 export interface Health {
@@ -41,12 +41,11 @@ const describe = (e: unknown) => (e instanceof BatonError ? `${e.code}: ${e.mess
 export function health(engine: Engine, startedAt: number, sessions: number): Health {
   const database: Health["database"] = { ok: false };
   try {
-    database.tickets = engine.db.get<{ n: number }>("SELECT count(*) AS n FROM tickets")!.n;
-    database.schemaVersion = engine.db.get<{ user_version: number }>("PRAGMA user_version")!.user_version;
-    database.journalMode = engine.db.get<{ journal_mode: string }>("PRAGMA journal_mode")!.journal_mode;
-    try {
-      database.walBytes = Deno.statSync(`${engine.db.path}-wal`).size;
-    } catch { /* no WAL file */ }
+    const info = engine.storageInfo();
+    database.tickets = info.tickets;
+    database.schemaVersion = info.schemaVersion;
+    database.journalMode = info.journalMode;
+    if (info.walBytes > 0) database.walBytes = info.walBytes;
     database.ok = true;
   } catch (e) {
     database.error = describe(e);

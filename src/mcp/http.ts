@@ -29,7 +29,7 @@ import {
   readRequestBody,
   WebStandardStreamableHTTPServerTransport,
 } from "@modelcontextprotocol/server";
-import type { Engine } from "../engine.ts";
+import type { Engine } from "../engine/mod.ts";
 import { createServer } from "./server.ts";
 import { ClaimMemory, Inflight, Session } from "./session.ts";
 import { health } from "./health.ts";

@@ -10,7 +10,7 @@
  */
 import { parseArgs } from "node:util";
 import { BatonError, formatLocation } from "../errors.ts";
-import { VERSION } from "../cli/main.ts";
+import { VERSION } from "../version.ts";
 import { stopSignals } from "./signals.ts";
 
 /** `baton-mcp --help`. */
@@ -132,7 +132,7 @@ export async function main(args: string[]): Promise<number> {
     return 2;
   }
 
-  const { openEngine } = await import("../engine.ts");
+  const { openEngine } = await import("../open.ts");
   let engine;
   try {
     engine = await openEngine(parsed.repo);

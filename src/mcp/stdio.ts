@@ -16,7 +16,7 @@ import {
   type JSONRPCMessage,
 } from "@modelcontextprotocol/server";
 import { serveStdio, StdioServerTransport } from "@modelcontextprotocol/server/stdio";
-import type { Engine } from "../engine.ts";
+import type { Engine } from "../engine/mod.ts";
 import { createServer } from "./server.ts";
 import { ClaimMemory } from "./session.ts";
 

@@ -10,15 +10,9 @@ import m002 from "./002_engine.ts";
 import m003 from "./003_coordination.ts";
 import m004 from "./004_held_index.ts";
 
-/** One migration. */
-export interface Migration {
-  /** 1, 2, 3… without gaps. */
-  version: number;
-  /** Short name, for the history table. */
-  name: string;
-  /** SQL applied in one transaction. */
-  sql: string;
-}
+import type { Migration } from "../storage/migrate.ts";
+
+export type { Migration };
 
 /** Every migration, in order. */
 export const migrations: readonly Migration[] = [m001, m002, m003, m004];

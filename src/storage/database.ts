@@ -4,12 +4,11 @@
  *
  * @module
  */
-import { latestVersion as schemaVersion, migrations } from "../schema/mod.ts";
+import { migrations } from "../schema/mod.ts";
 import { migrate } from "./migrate.ts";
 import { Database, type OpenOptions } from "./sqlite.ts";
 
-/** The schema version a fully migrated Baton database has. */
-export const latestVersion: number = schemaVersion;
+export { latestVersion } from "../schema/mod.ts";
 
 /**
  * Opens (creating if needed) a Baton database and migrates it to the latest schema.
@@ -21,7 +20,7 @@ export const latestVersion: number = schemaVersion;
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { latestVersion, openBatonDatabase } from "../../mod.ts";
+ * import { latestVersion, openBatonDatabase } from "@baton/baton/storage";
  * const db = await openBatonDatabase(`${await Deno.makeTempDir()}/baton.db`);
  * assert(db.get<{ user_version: number }>("PRAGMA user_version")!.user_version === latestVersion);
  * db.close();

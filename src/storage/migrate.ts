@@ -10,13 +10,13 @@
 import { BatonError } from "../errors.ts";
 import type { Database } from "./sqlite.ts";
 
-/** A migration to apply. */
-export interface MigrationStep {
-  /** Consecutive version number starting at 1. */
+/** One numbered migration. */
+export interface Migration {
+  /** 1, 2, 3… without gaps. */
   version: number;
-  /** Short name. */
+  /** Short name, for the history table. */
   name: string;
-  /** SQL to run. */
+  /** SQL applied in one transaction. */
   sql: string;
 }
 
@@ -30,7 +30,7 @@ export interface MigrationStep {
  * @throws {BatonError} `migration_failed` when a migration fails (nothing of
  *   it is kept) or the database is newer than this Baton
  */
-export function migrate(db: Database, steps: readonly MigrationStep[], now: () => number = Date.now): number[] {
+export function migrate(db: Database, steps: readonly Migration[], now: () => number = Date.now): number[] {
   steps.forEach((s, i) => {
     if (s.version !== i + 1) {
       throw new BatonError("internal", `Migration ${s.name} has version ${s.version}, expected ${i + 1}`);

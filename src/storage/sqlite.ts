@@ -224,7 +224,7 @@ export function sqliteError(rc: number, message: string, path?: string): BatonEr
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { Database } from "../../mod.ts";
+ * import { Database } from "@baton/baton/storage";
  * const db = await Database.open(`${await Deno.makeTempDir()}/s.db`);
  * db.exec("CREATE TABLE t(x)");
  * const insert = db.prepare("INSERT INTO t VALUES (?)");
@@ -441,7 +441,7 @@ const encoder = new TextEncoder();
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { Database } from "../../mod.ts";
+ * import { Database } from "@baton/baton/storage";
  * const path = `${await Deno.makeTempDir()}/d.db`;
  * const a = await Database.open(path);
  * const b = await Database.open(path);
@@ -724,6 +724,7 @@ export class Database {
     if (this.#txDepth > 0) {
       const name = `sp${this.#txDepth}`;
       this.exec(`SAVEPOINT ${name}`);
+      const queued = this.#afterCommit.length;
       this.#txDepth++;
       try {
         const r = fn();
@@ -731,12 +732,14 @@ export class Database {
         return r;
       } catch (e) {
         this.exec(`ROLLBACK TO ${name}; RELEASE ${name}`);
+        this.#afterCommit.length = queued; // what the rolled-back part queued never happens
         throw e;
       } finally {
         this.#txDepth--;
       }
     }
     const began = performance.now();
+    let committed = false;
     // Outside a transaction this connection is in the queue only when it kept its place after the last one.
     const queued = this.#inQueue || this.#enterWriterQueue();
     try {
@@ -746,6 +749,7 @@ export class Database {
         const r = fn();
         this.prepare("COMMIT").run();
         if (this.#checkpointer) this.#askForCheckpoint(this.#checkpointer);
+        committed = true;
         return r;
       } catch (e) {
         if (this.sqlite3.x.sqlite3_get_autocommit(this.#p) === 0) {
@@ -759,6 +763,31 @@ export class Database {
       }
     } finally {
       if (queued) this.#afterWrite(began);
+      const after = this.#afterCommit.splice(0);
+      if (committed) { for (const f of after) this.#runAfterCommit(f); }
+    }
+  }
+
+  #afterCommit: (() => void)[] = [];
+
+  /**
+   * Runs `fn` once the outermost transaction commits (at once outside a
+   * transaction); never when it rolls back, nor when the savepoint that
+   * queued it does. Errors `fn` throws are reported on stderr: the commit
+   * is done and stands.
+   *
+   * @param fn the work, e.g. writing files that reflect the committed state
+   */
+  afterCommit(fn: () => void): void {
+    if (this.#txDepth === 0) this.#runAfterCommit(fn);
+    else this.#afterCommit.push(fn);
+  }
+
+  #runAfterCommit(fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      console.error(`warning: after-commit work failed: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
 

@@ -4,7 +4,7 @@
  * Usage: claim_worker.ts REPO AGENT_ID CAPABILITY[,CAPABILITY...] [GO_FILE]
  * With GO_FILE it waits for that file to exist before claiming.
  */
-import { openEngine } from "../../src/engine.ts";
+import { openEngine } from "../../mod.ts";
 
 const [repo, agentId, caps, goFile] = Deno.args;
 const engine = await openEngine(repo);

@@ -1,5 +1,6 @@
 /** Temporary repositories with a `.workflow/` for engine, CLI and MCP tests. */
-import { type Engine, openEngine } from "../../src/engine.ts";
+import { type Engine, openEngine } from "../../mod.ts";
+import { Database } from "../../storage.ts";
 
 /** The shipped example workflow. */
 export const EXAMPLE_PHASES = Deno.readTextFileSync(new URL("../../.workflow.example/phases.yaml", import.meta.url));
@@ -41,4 +42,24 @@ export async function engineFor(
   const clock = new TestClock();
   const engine = await openEngine(repo, { clock: clock.now });
   return { engine, clock, repo };
+}
+
+/**
+ * Holds the write lock of a repository's database from a second
+ * connection (another writer waits until `release`).
+ * @param repo the repository
+ * @returns how to let go
+ */
+export async function holdWriteLock(repo: string): Promise<{ release(): void }> {
+  const e = await openEngine(repo);
+  const path = e.storageInfo().path;
+  e.close();
+  const db = await Database.open(path);
+  db.exec("BEGIN IMMEDIATE");
+  return {
+    release() {
+      db.exec("COMMIT");
+      db.close();
+    },
+  };
 }

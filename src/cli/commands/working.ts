@@ -1,0 +1,228 @@
+/**
+ * Working (so a shell script can be an agent): `claim`, `start`,
+ * `complete`, `fail`, `release`, `heartbeat`, `dep add|rm|list`.
+ *
+ * @module
+ */
+import { BatonError } from "../../errors.ts";
+import type { DependencyType } from "../../engine/types.ts";
+import { type Command, type CommandContext, int, list, type OptionDef, usage } from "../command.ts";
+import { localTime } from "../format.ts";
+import { gitUser } from "../human.ts";
+
+const GROUP = "Working (so a shell script can be an agent)";
+const PHASE = { name: "PHASE", help: "the phase's numeric id (from `baton claim` or `baton status TICKET`)" };
+const HELD: Record<string, OptionDef> = {
+  agent: { type: "string", value: "ID", help: "the agent holding the phase" },
+  token: { type: "string", value: "TOKEN", help: "the claim token `baton claim` printed" },
+};
+
+type Held = "start" | "complete" | "fail" | "release";
+
+function onHeld(c: CommandContext, verb: Held): Promise<number> {
+  const id = int(c.positionals[0], "PHASE", 1)!;
+  const agentId = c.values.agent as string | undefined;
+  const token = c.values.token as string | undefined;
+  if (!agentId || !token) throw usage(`${verb} needs --agent and --token`);
+  if (verb === "fail" && !c.values.error) throw usage("fail needs --error TEXT");
+  return c.withEngine((e) => {
+    const req = { agentId, token };
+    const p = verb === "start" ? e.start(id, req) : verb === "complete"
+      ? e.complete(id, {
+        ...req,
+        summary: c.values.summary as string | undefined,
+        artifacts: c.values.artifact as string[] | undefined,
+      })
+      : verb === "fail"
+      ? e.fail(id, { ...req, error: c.values.error as string })
+      : e.release(id, { ...req, reason: c.values.reason as string | undefined });
+    c.emit(p, () => `phase ${p.id} "${p.name}" of ticket ${p.ticketId} is ${p.status.replace("_", " ")}`);
+  });
+}
+
+function dep(c: CommandContext, sub: "add" | "rm"): Promise<number> {
+  const type = (c.values.type as string | undefined) ?? "completion";
+  if (!["completion", "design", "implementation"].includes(type)) {
+    throw usage(`--type must be completion, design or implementation, got "${type}"`);
+  }
+  const [blocked, blocking] = c.positionals;
+  return c.withEngine(async (e) => {
+    const actor = { kind: "human" as const, name: await gitUser() };
+    if (sub === "add") e.addDependency(blocked, blocking, type as DependencyType, actor);
+    else e.removeDependency(blocked, blocking, actor);
+    c.emit(
+      { ticket: blocked, dependsOn: blocking, type, removed: sub === "rm" },
+      () =>
+        sub === "add" ? `${blocked} now waits for ${blocking} (${type})` : `${blocked} no longer waits for ${blocking}`,
+    );
+  });
+}
+
+const DEP_ARGS = [
+  { name: "BLOCKED", help: "the ticket that waits" },
+  { name: "BLOCKING", help: "the ticket it waits for" },
+];
+
+/** The commands of this group. */
+export const WORKING: Command[] = [
+  {
+    name: "claim",
+    group: GROUP,
+    usage: "claim --agent ID --capabilities T[,T…] [--phase ID] [--key IDEMPOTENCY_KEY]",
+    summary: [],
+    description:
+      "Claims the best available phase for the agent's types (or one given phase) and prints its id and claim token. Exits 3 when there is nothing to claim.",
+    positionals: [0, 0],
+    options: {
+      agent: { type: "string", value: "ID", help: "the agent's id (registered on first use)" },
+      capabilities: { type: "string", value: "T[,T…]", help: "agent types it can do, comma-separated" },
+      phase: { type: "string", value: "ID", help: "claim this phase (a numeric id) instead of the best one" },
+      key: {
+        type: "string",
+        value: "IDEMPOTENCY_KEY",
+        help: "retry-safe: running again with the same key gives the same claim",
+      },
+    },
+    examples: ["claim --agent sh-1 --capabilities implementer --key run-42", "claim --agent sh-1 --phase 12 --json"],
+    run(c) {
+      const agentId = c.values.agent as string | undefined;
+      if (!agentId) throw usage("claim needs --agent ID");
+      const caps = list(c.values.capabilities);
+      const key = c.values.key as string | undefined;
+      return c.withEngine((e) => {
+        const claim = c.values.phase
+          ? e.claim(int(c.values.phase, "--phase", 1)!, {
+            agentId,
+            capabilities: caps.length ? caps : undefined,
+            idempotencyKey: key,
+          })
+          : (() => {
+            if (!caps.length) throw usage("claim needs --capabilities (or --phase)");
+            return e.claimNext({ agentId, capabilities: caps, idempotencyKey: key });
+          })();
+        if (!claim) throw new BatonError("nothing_to_claim", `Nothing to claim for ${caps.join(", ")}`);
+        c.emit(claim, () =>
+          [
+            `claimed phase ${claim.phase.id}: "${claim.phase.name}" of ticket ${claim.ticket.id} (${claim.ticket.title})`,
+            `token ${claim.token}`,
+            `lease until ${localTime(claim.leaseExpiresAt)}`,
+            claim.reworkNotes ? `reviewer notes: ${claim.reworkNotes}` : "",
+            claim.overlaps.length
+              ? `warning: overlaps ${claim.overlaps.map((o) => `${o.otherPattern} (${o.agentId})`).join(", ")}`
+              : "",
+          ].filter(Boolean).join("\n"));
+      });
+    },
+  },
+  {
+    name: "start",
+    group: GROUP,
+    usage: "start PHASE --agent ID --token TOKEN",
+    summary: [],
+    description: "Marks a claimed phase as started.",
+    args: [PHASE],
+    positionals: [1, 1],
+    options: HELD,
+    examples: ["start 12 --agent sh-1 --token 6f1c…"],
+    run: (c) => onHeld(c, "start"),
+  },
+  {
+    name: "complete",
+    group: GROUP,
+    usage: "complete PHASE --agent ID --token TOKEN [--summary TEXT] [--artifact PATH]…",
+    summary: [],
+    description: "Completes a phase; the phases after it open.",
+    args: [PHASE],
+    positionals: [1, 1],
+    options: {
+      ...HELD,
+      summary: { type: "string", value: "TEXT", help: "what was done, for the next agents" },
+      artifact: { type: "string", value: "PATH", multiple: true, help: "a file produced" },
+    },
+    examples: ['complete 12 --agent sh-1 --token 6f1c… --summary "design written" --artifact docs/design.md'],
+    run: (c) => onHeld(c, "complete"),
+  },
+  {
+    name: "fail",
+    group: GROUP,
+    usage: "fail PHASE --agent ID --token TOKEN --error TEXT",
+    summary: [],
+    description: "Reports a failed attempt: retried after a backoff while attempts remain, then failed for a human.",
+    args: [PHASE],
+    positionals: [1, 1],
+    options: { ...HELD, error: { type: "string", value: "TEXT", help: "what went wrong (the next attempt sees it)" } },
+    examples: ['fail 12 --agent sh-1 --token 6f1c… --error "tests time out on CI"'],
+    run: (c) => onHeld(c, "fail"),
+  },
+  {
+    name: "release",
+    group: GROUP,
+    usage: "release PHASE --agent ID --token TOKEN",
+    summary: [],
+    description: "Gives a claimed phase back without counting the attempt.",
+    args: [PHASE],
+    positionals: [1, 1],
+    options: { ...HELD, reason: { type: "string", value: "TEXT", help: "why, for the record" } },
+    examples: ["release 12 --agent sh-1 --token 6f1c…"],
+    run: (c) => onHeld(c, "release"),
+  },
+  {
+    name: "heartbeat",
+    group: GROUP,
+    usage: "heartbeat AGENT [--progress TEXT]",
+    summary: [],
+    description: "Says the agent is alive and extends its leases.",
+    args: [{ name: "AGENT", help: "the agent's id" }],
+    positionals: [1, 1],
+    options: { progress: { type: "string", value: "TEXT", help: "what it did since the last heartbeat" } },
+    examples: ['heartbeat sh-1 --progress "tests pass locally"'],
+    run(c) {
+      return c.withEngine((e) => {
+        e.heartbeat(c.positionals[0], c.values.progress as string | undefined);
+        c.emit({ agent: c.positionals[0], at: e.now() }, () => `heartbeat recorded for ${c.positionals[0]}`);
+      });
+    },
+  },
+  {
+    name: "dep add",
+    group: GROUP,
+    usage: "dep add BLOCKED BLOCKING [--type completion|design|implementation]",
+    summary: [],
+    description: "Makes BLOCKED wait until BLOCKING reaches a milestone (default: completion).",
+    args: DEP_ARGS,
+    positionals: [2, 2],
+    options: { type: { type: "string", value: "T", help: "completion, design or implementation" } },
+    examples: ["dep add 0084 0083 --type design"],
+    run: (c) => dep(c, "add"),
+  },
+  {
+    name: "dep rm",
+    group: GROUP,
+    usage: "dep rm BLOCKED BLOCKING",
+    summary: [],
+    description: "Removes a dependency.",
+    args: DEP_ARGS,
+    positionals: [2, 2],
+    options: { type: { type: "string", value: "T", help: "(ignored)" } },
+    examples: ["dep rm 0084 0083"],
+    run: (c) => dep(c, "rm"),
+  },
+  {
+    name: "dep list",
+    group: GROUP,
+    usage: "dep list [TICKET]",
+    summary: [],
+    description: "Dependencies, all or those of one ticket (both directions).",
+    args: [{ name: "TICKET", help: "a ticket id" }],
+    positionals: [0, 1],
+    run(c) {
+      return c.withEngine((e) =>
+        c.emitTable(
+          e.dependencies(c.positionals[0]),
+          ["TICKET", "DEPENDS ON", "TYPE", "STATE"],
+          (d) => [d.ticketId, d.dependsOn, d.type, d.satisfiedAt ? "satisfied" : "waiting"],
+        )
+      );
+    },
+  },
+];

@@ -1,0 +1,158 @@
+/**
+ * Questions about a workflow's graph of phases, answered from the
+ * configuration alone (no database): which phase comes after which, what a
+ * gate sends back for rework, which phases make up a milestone, which gates
+ * review a phase, how long a lease lasts, how a priority ranks.
+ *
+ * @module
+ */
+import type { PhaseDef, WorkflowConfig } from "./schema.ts";
+
+/** The milestones a ticket dependency can wait for. */
+export type Milestone = "completion" | "design" | "implementation";
+
+/**
+ * A workflow's phases by name, and the queries the engine asks of them.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { WorkflowGraph } from "./graph.ts";
+ * import { parsePhases } from "./phases.ts";
+ * import { parseConfig } from "./config_file.ts";
+ * const workflow = parsePhases(
+ *   "phases:\n  - {name: Design, agent_type: designer}\n  - {name: Build, agent_type: builder}\n" +
+ *     "  - {name: Review, agent_type: null, reviews: [Design]}\n",
+ *   "phases.yaml",
+ * );
+ * const g = new WorkflowGraph({ repoRoot: "/r", workflowDir: "/r/.workflow", config: parseConfig("", "c.yaml"), workflow });
+ * assert(g.isAfter("Review", "Design"));
+ * assert.deepEqual([...g.reworkSet("Review")], ["Design", "Build"]);
+ * ```
+ */
+export class WorkflowGraph {
+  /** Every phase, in workflow order. */
+  readonly phases: readonly PhaseDef[];
+  #byName: Map<string, PhaseDef>;
+  #cfg: WorkflowConfig;
+  #leaseJson?: string;
+
+  /**
+   * @param cfg the loaded configuration
+   */
+  constructor(cfg: WorkflowConfig) {
+    this.#cfg = cfg;
+    this.phases = cfg.workflow.phases;
+    this.#byName = new Map(cfg.workflow.phases.map((p) => [p.name, p]));
+  }
+
+  /**
+   * A phase by name.
+   * @param name the phase name
+   * @returns its definition, or undefined
+   */
+  def(name: string): PhaseDef | undefined {
+    return this.#byName.get(name);
+  }
+
+  /**
+   * Whether `name` comes (transitively) after `earlier`.
+   * @param name a phase
+   * @param earlier another phase
+   * @returns true when `earlier` must be done before `name`
+   */
+  isAfter(name: string, earlier: string, seen: Set<string> = new Set()): boolean {
+    const def = this.#byName.get(name);
+    if (!def || seen.has(name)) return false;
+    seen.add(name);
+    return def.after.includes(earlier) || def.after.some((a) => this.isAfter(a, earlier, seen));
+  }
+
+  /**
+   * What rejecting a gate phase reopens: the phases it reviews and every
+   * phase on a path from one of them to the gate.
+   * @param gate the gate phase's name
+   * @returns phase names, in workflow order
+   */
+  reworkSet(gate: string): Set<string> {
+    const reviewed = new Set(this.#byName.get(gate)?.reviews ?? []);
+    const reaches = (name: string, seen = new Set<string>()): boolean => {
+      if (name === gate) return true;
+      if (seen.has(name)) return false;
+      seen.add(name);
+      let r = false;
+      for (const p of this.phases) if (p.after.includes(name) && reaches(p.name, seen)) r = true;
+      return r;
+    };
+    const out = new Set<string>();
+    for (const p of this.phases) {
+      if (p.name === gate) continue;
+      const fromReviewed = [...reviewed].some((r) => r === p.name || this.isAfter(p.name, r));
+      if (fromReviewed && reaches(p.name)) out.add(p.name);
+    }
+    return out;
+  }
+
+  /**
+   * Whether a phase is reviewed by the given gate (rejections send it back).
+   * @param gate the gate phase's name
+   * @param phase the phase
+   * @returns true when the gate's `reviews` lists it
+   */
+  reviews(gate: string, phase: string): boolean {
+    return this.#byName.get(gate)?.reviews.includes(phase) ?? false;
+  }
+
+  /**
+   * The gate phases whose `reviews` include a phase.
+   * @param phase the reviewed phase
+   * @returns the gates' names
+   */
+  gatesReviewing(phase: string): string[] {
+    return this.phases.filter((p) => p.agentType === null && p.reviews.includes(phase)).map((p) => p.name);
+  }
+
+  /**
+   * The phases that make up a milestone: `dependencies.milestones` from
+   * config, else the phases whose names say design or implement.
+   * @param type the milestone
+   * @returns their names; null for `completion` (the whole ticket)
+   */
+  milestonePhases(type: Milestone): string[] | null {
+    if (type === "completion") return null;
+    const configured = this.#cfg.config.dependencies.milestones[type];
+    if (configured) return configured;
+    const re = type === "design" ? /design/i : /implement/i;
+    return this.phases.filter((p) => re.test(p.name)).map((p) => p.name);
+  }
+
+  /**
+   * How long a claim of a phase lasts without a heartbeat.
+   * @param phase the phase name
+   * @returns ms: `leases.per_phase`, else `leases.default_minutes`, else `agents.stale_timeout_minutes`
+   */
+  leaseMs(phase: string): number {
+    const c = this.#cfg.config;
+    const minutes = c.leases.per_phase[phase] ?? c.leases.default_minutes ?? c.agents.stale_timeout_minutes;
+    return minutes * 60_000;
+  }
+
+  /** Per-phase lease lengths in ms, as a JSON object for SQL. */
+  get leaseOverridesJson(): string {
+    return (this.#leaseJson ??= JSON.stringify(
+      Object.fromEntries(Object.entries(this.#cfg.config.leases.per_phase).map(([k, v]) => [k, v * 60_000])),
+    ));
+  }
+
+  /**
+   * A priority's place in `priority_order` (unknown and none: after all).
+   * @param priority the label (case-insensitive)
+   * @returns 0 for the first
+   */
+  rank(priority: string | null): number {
+    const order = this.#cfg.config.priority_order;
+    if (!priority) return order.length;
+    const i = order.findIndex((p) => p.toLowerCase() === priority.toLowerCase());
+    return i === -1 ? order.length : i;
+  }
+}

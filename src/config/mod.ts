@@ -1,0 +1,21 @@
+/**
+ * A repository's `.workflow/`: loading, validating, and the typed
+ * configuration the engine runs on.
+ *
+ * @module
+ */
+export { parseConfig } from "./config_file.ts";
+export { parsePhases } from "./phases.ts";
+export { loadWorkflowConfig } from "./load.ts";
+export { loadWorkflowConfigCached } from "./cache.ts";
+export { databasePath, findRepoRoot } from "./repo_root.ts";
+export { CONFIG_FORMAT, DEFAULT_ID_REGEX } from "./defaults.ts";
+export {
+  type AgentTypeConfig,
+  type BatonConfig,
+  type Condition,
+  type MetadataField,
+  type PhaseDef,
+  type Workflow,
+  type WorkflowConfig,
+} from "./schema.ts";

@@ -1,0 +1,76 @@
+/** Finding the repository root (the directory holding `.workflow/`). No dependencies, so it loads fast. */
+import { BatonError } from "../errors.ts";
+
+function isDir(p: string): boolean {
+  try {
+    return Deno.statSync(p).isDirectory;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Finds the repository root: the nearest directory at or above `start` that
+ * holds `.workflow/`. Works from subdirectories and git worktrees (a worktree
+ * has its own checkout, so its own `.workflow/`; when it has none, the main
+ * working tree named by its `.git` file is tried).
+ *
+ * @param start where to begin (a directory)
+ * @returns the absolute repository root
+ * @throws {BatonError} `config_not_found` when there is none
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { findRepoRoot } from "./repo_root.ts";
+ * const repo = await Deno.makeTempDir();
+ * await Deno.mkdir(`${repo}/.workflow`);
+ * await Deno.mkdir(`${repo}/src/a`, { recursive: true });
+ * assert(findRepoRoot(`${repo}/src/a`) === Deno.realPathSync(repo));
+ * ```
+ */
+export function findRepoRoot(start: string): string {
+  let dir: string;
+  try {
+    dir = Deno.realPathSync(start);
+  } catch (e) {
+    throw new BatonError("config_not_found", `Cannot look for .workflow/ from ${start}: ${(e as Error).message}`);
+  }
+  for (;;) {
+    if (isDir(`${dir}/.workflow`)) return dir;
+    // A git worktree: `.git` is a file "gitdir: <main>/.git/worktrees/<name>".
+    try {
+      const git = Deno.readTextFileSync(`${dir}/.git`);
+      const m = /^gitdir:\s*(.+?)\s*$/m.exec(git);
+      if (m) {
+        const main = m[1].replace(/\/\.git\/worktrees\/[^/]+$/, "");
+        if (isDir(`${main}/.workflow`)) return main;
+      }
+    } catch { /* not a worktree */ }
+    const parent = dir.replace(/\/[^/]+$/, "") || "/";
+    if (parent === dir) break;
+    dir = parent;
+  }
+  throw new BatonError(
+    "config_not_found",
+    `No .workflow/ directory found in ${start} or any parent directory (run 'baton init' first)`,
+  );
+}
+
+/**
+ * The absolute database path of a loaded configuration (`database.path`,
+ * relative to the repository root unless absolute).
+ *
+ * @param cfg the repository root and `database.path`
+ * @returns the absolute path
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { databasePath } from "./repo_root.ts";
+ * const cfg = { repoRoot: "/repo", config: { database: { path: ".workflow/baton.db" } } };
+ * assert.equal(databasePath(cfg), "/repo/.workflow/baton.db");
+ * ```
+ */
+export function databasePath(cfg: { repoRoot: string; config: { database: { path: string } } }): string {
+  const p = cfg.config.database.path;
+  return p.startsWith("/") ? p : `${cfg.repoRoot}/${p}`;
+}

@@ -1,0 +1,267 @@
+/**
+ * The shape of `.workflow/`: valibot schemas for `config.yaml` and both
+ * `phases.yaml` layouts, and the typed results the engine runs on. Pure data.
+ *
+ * @module
+ */
+import * as v from "valibot";
+
+import { DEFAULT_ID_REGEX } from "./defaults.ts";
+
+const positiveInt: v.GenericSchema<number> = v.pipe(v.number(), v.integer(), v.minValue(1));
+const nonNegative: v.GenericSchema<number> = v.pipe(v.number(), v.minValue(0));
+const nonEmpty: v.GenericSchema<string> = v.pipe(v.string(), v.minLength(1));
+
+const AgentTypeSchema = v.strictObject({
+  command: v.optional(nonEmpty),
+  args: v.optional(v.array(v.string()), []),
+  max_concurrent: v.optional(positiveInt),
+});
+
+/** The schema of `config.yaml`. */
+export const ConfigSchema = v.strictObject({
+  database: v.optional(
+    v.strictObject({
+      path: v.optional(nonEmpty, ".workflow/baton.db"),
+      journal_mode: v.optional(v.picklist(["wal", "truncate", "delete"]), "wal"),
+      busy_timeout_ms: v.optional(positiveInt, 10_000),
+      checkpoint: v.optional(v.picklist(["background", "inline"]), "background"),
+    }),
+    {},
+  ),
+  tickets: v.optional(
+    v.strictObject({
+      directory: v.optional(nonEmpty, "tickets"),
+      pattern: v.optional(nonEmpty, "**/*.md"),
+      id_regex: v.optional(nonEmpty, DEFAULT_ID_REGEX),
+      status_map: v.optional(v.record(v.string(), v.nullable(v.string())), {}),
+    }),
+    {},
+  ),
+  agents: v.optional(
+    v.strictObject({
+      stale_timeout_minutes: v.optional(v.pipe(v.number(), v.minValue(0.05)), 10),
+      heartbeat_implicit: v.optional(v.boolean(), true),
+      registry: v.optional(v.record(nonEmpty, AgentTypeSchema), {}),
+    }),
+    {},
+  ),
+  file_conflicts: v.optional(
+    v.strictObject({ mode: v.optional(v.picklist(["advisory", "blocking"]), "advisory") }),
+    {},
+  ),
+  markdown_sync: v.optional(
+    v.strictObject({
+      mode: v.optional(v.picklist(["realtime", "batch", "off"]), "batch"),
+      write_status: v.optional(v.boolean(), true),
+      write_workflow_log: v.optional(v.boolean(), true),
+    }),
+    {},
+  ),
+  priority_order: v.optional(v.array(nonEmpty), ["Critical", "High", "Medium", "Low"]),
+  retry: v.optional(
+    v.strictObject({
+      max_attempts: v.optional(positiveInt, 3),
+      backoff_seconds: v.optional(nonNegative, 60),
+      backoff_multiplier: v.optional(v.pipe(v.number(), v.minValue(1)), 2),
+    }),
+    {},
+  ),
+  leases: v.optional(
+    v.strictObject({
+      default_minutes: v.optional(v.pipe(v.number(), v.minValue(0.05))),
+      per_phase: v.optional(v.record(nonEmpty, v.pipe(v.number(), v.minValue(0.05))), {}),
+    }),
+    {},
+  ),
+  gates: v.optional(
+    v.strictObject({
+      max_revisions: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 2),
+      allow_agents: v.optional(v.boolean(), false),
+    }),
+    {},
+  ),
+  dependencies: v.optional(
+    v.strictObject({
+      milestones: v.optional(
+        v.strictObject({
+          design: v.optional(v.array(nonEmpty)),
+          implementation: v.optional(v.array(nonEmpty)),
+        }),
+        {},
+      ),
+    }),
+    {},
+  ),
+  stall_timeout_minutes: v.optional(v.pipe(v.number(), v.minValue(0.05)), 30),
+  context: v.optional(
+    v.strictObject({
+      always_include: v.optional(v.array(nonEmpty), []),
+      budget_bytes: v.optional(positiveInt, 60_000),
+    }),
+    {},
+  ),
+});
+
+/** One agent type in `agents.registry`. */
+export interface AgentTypeConfig {
+  /** Command that starts an agent of this type (for supervisors). */
+  command?: string;
+  /** Its arguments. */
+  args: string[];
+  /** At most this many phases of this type held at once. */
+  max_concurrent?: number;
+}
+
+/** The validated `config.yaml`, every default filled in. */
+export interface BatonConfig {
+  database: {
+    path: string;
+    journal_mode: "wal" | "truncate" | "delete";
+    busy_timeout_ms: number;
+    checkpoint: "background" | "inline";
+  };
+  tickets: { directory: string; pattern: string; id_regex: string; status_map: Record<string, string | null> };
+  agents: {
+    stale_timeout_minutes: number;
+    heartbeat_implicit: boolean;
+    registry: Record<string, AgentTypeConfig>;
+  };
+  file_conflicts: { mode: "advisory" | "blocking" };
+  markdown_sync: { mode: "realtime" | "batch" | "off"; write_status: boolean; write_workflow_log: boolean };
+  priority_order: string[];
+  retry: { max_attempts: number; backoff_seconds: number; backoff_multiplier: number };
+  leases: { default_minutes?: number; per_phase: Record<string, number> };
+  gates: { max_revisions: number; allow_agents: boolean };
+  dependencies: { milestones: { design?: string[]; implementation?: string[] } };
+  stall_timeout_minutes: number;
+  context: { always_include: string[]; budget_bytes: number };
+}
+
+// Compile-time proof that the schema and the interface describe the same thing.
+const _configMatches: v.InferOutput<typeof ConfigSchema> extends BatonConfig
+  ? BatonConfig extends v.InferOutput<typeof ConfigSchema> ? true : never
+  : never = true;
+void _configMatches;
+
+const ConditionSchema = v.union([
+  v.strictObject({ field: nonEmpty, value: v.union([v.string(), v.number(), v.boolean()]) }),
+  v.strictObject({ field: nonEmpty, contains: nonEmpty }),
+  v.strictObject({ field: nonEmpty, has_multiple: v.boolean() }),
+]);
+
+/** A condition on ticket metadata deciding whether a phase applies. */
+export type Condition =
+  | { field: string; value: string | number | boolean }
+  | { field: string; contains: string }
+  | { field: string; has_multiple: boolean };
+
+const _conditionMatches: v.InferOutput<typeof ConditionSchema> extends Condition ? true : never = true;
+void _conditionMatches;
+
+/** One phase as written in `phases.yaml`. */
+export const PhaseSchema = v.strictObject({
+  name: nonEmpty,
+  agent_type: v.nullable(nonEmpty),
+  condition: v.optional(ConditionSchema),
+  description: v.optional(v.string()),
+  reviews: v.optional(v.array(nonEmpty)),
+});
+
+const MetadataFieldSchema = v.strictObject({
+  field: nonEmpty,
+  type: v.picklist(["boolean", "list", "enum", "integer", "string"]),
+  default: v.optional(v.union([v.string(), v.number(), v.boolean(), v.array(v.string())])),
+  values: v.optional(v.array(nonEmpty)),
+  markdown_key: v.optional(nonEmpty),
+});
+
+/** How one metadata field is extracted and typed. */
+export interface MetadataField {
+  /** Field name in Baton (e.g. `priority`). */
+  field: string;
+  /** How its value is typed. */
+  type: "boolean" | "list" | "enum" | "integer" | "string";
+  /** Value when the ticket says nothing. */
+  default?: string | number | boolean | string[];
+  /** Allowed values of an enum. */
+  values?: string[];
+  /** The label in the markdown (e.g. `Priority`). */
+  markdown_key?: string;
+}
+
+const _fieldMatches: v.InferOutput<typeof MetadataFieldSchema> extends MetadataField ? true : never = true;
+void _fieldMatches;
+
+/** The flat `phases:` layout (with `parallel_groups`). */
+export const FlatLayoutSchema = v.strictObject({
+  phases: v.pipe(v.array(PhaseSchema), v.minLength(1)),
+  parallel_groups: v.optional(
+    v.record(
+      nonEmpty,
+      v.strictObject({
+        after: nonEmpty,
+        before: v.optional(nonEmpty),
+        phases: v.pipe(v.array(PhaseSchema), v.minLength(1)),
+      }),
+    ),
+    {},
+  ),
+  ticket_metadata: v.optional(v.array(MetadataFieldSchema), []),
+});
+
+/** The `language_pipelines:` layout. */
+export const PipelineLayoutSchema = v.strictObject({
+  preamble: v.optional(v.array(PhaseSchema), []),
+  language_pipelines: v.strictObject({
+    condition_field: nonEmpty,
+    steps: v.pipe(
+      v.array(v.strictObject({ step: nonEmpty, role: v.nullable(nonEmpty), description: v.optional(v.string()) })),
+      v.minLength(1),
+    ),
+    languages: v.pipe(v.array(v.strictObject({ name: nonEmpty, slug: nonEmpty })), v.minLength(1)),
+  }),
+  integration: v.optional(v.array(PhaseSchema), []),
+  postamble: v.optional(v.array(PhaseSchema), []),
+  ticket_metadata: v.optional(v.array(MetadataFieldSchema), []),
+});
+
+/** One phase of the workflow, after expansion of groups and pipelines. */
+export interface PhaseDef {
+  /** Unique phase name, e.g. `Design` or `Python Implementation`. */
+  name: string;
+  /** Position in the workflow (0-based, topological). */
+  order: number;
+  /** Agent type that may claim it; null for a human gate. */
+  agentType: string | null;
+  /** When the phase applies; absent means always. */
+  condition?: Condition;
+  /** Parallel group or language pipeline it belongs to. */
+  group?: string;
+  /** Names of the phases that must be done (completed or skipped) first. */
+  after: string[];
+  /** For a gate: the phases it reviews (reopened on rejection). */
+  reviews: string[];
+  /** What the workflow expects of the phase (for agents' context). */
+  description?: string;
+}
+
+/** A validated workflow: phases in order with their dependencies. */
+export interface Workflow {
+  /** Every phase, in order. */
+  phases: PhaseDef[];
+  /** Metadata fields to extract from tickets. */
+  ticketMetadata: MetadataField[];
+}
+
+/** Everything loaded from `.workflow/`. */
+export interface WorkflowConfig {
+  /** Absolute path of the repository root (the directory holding `.workflow/`). */
+  repoRoot: string;
+  /** Absolute path of `.workflow/`. */
+  workflowDir: string;
+  /** The validated config.yaml. */
+  config: BatonConfig;
+  /** The expanded workflow from phases.yaml. */
+  workflow: Workflow;
+}

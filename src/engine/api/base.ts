@@ -1,0 +1,127 @@
+/**
+ * The base of the `Engine` facade: its state, the configuration,
+ * the clock, transactions, the database's health, and closing.
+ *
+ * @module
+ */
+import type { WorkflowConfig } from "../../config/schema.ts";
+import type { Core } from "../core.ts";
+import { healthChecks, storageInfo } from "../maintenance.ts";
+import type { HealthCheck, StorageInfo } from "../types.ts";
+
+const cores = new WeakMap<EngineBase, Core>();
+
+/** The state behind an engine facade (for the engine's own modules). */
+export function coreOf(e: EngineBase): Core {
+  return cores.get(e)!;
+}
+
+/** What every engine has: its configuration, clock, transactions, health and `close`. Part of `Engine`. */
+export class EngineBase {
+  /**
+   * Use `openEngine`: it loads the configuration and opens the database.
+   * @param core the engine's state
+   */
+  constructor(core: Core) {
+    cores.set(this, core);
+  }
+
+  /** The loaded `.workflow/` configuration. */
+  get cfg(): WorkflowConfig {
+    return coreOf(this).cfg;
+  }
+
+  /**
+   * The current time of the engine's clock.
+   * @returns ms since the epoch
+   * @example
+   * ```ts
+   * import { openEngine } from "@baton/baton";
+   * import { tempRepo } from "@baton/baton/testing";
+   * const engine = await openEngine(await tempRepo(), { clock: () => 42 });
+   * if (engine.now() !== 42) throw new Error("the clock is injected");
+   * engine.close();
+   * ```
+   */
+  now(): number {
+    return coreOf(this).clock();
+  }
+
+  /**
+   * Runs several engine calls as one transaction: all of them or none.
+   * @param fn the calls; must be synchronous
+   * @returns what `fn` returned
+   * @throws whatever `fn` threw (everything it did is rolled back), `database_locked`
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { openEngine } from "@baton/baton";
+   * import { tempRepo } from "@baton/baton/testing";
+   * const engine = await openEngine(await tempRepo());
+   * assert.throws(() =>
+   *   engine.transaction(() => {
+   *     engine.upsertTicket({ id: "0001", title: "Kept only if all succeed" });
+   *     engine.addDependency("0001", "0001");
+   *   })
+   * );
+   * assert.equal(engine.listTickets().length, 0);
+   * engine.close();
+   * ```
+   */
+  transaction<T>(fn: () => T): T {
+    return coreOf(this).tx(() => fn());
+  }
+
+  /**
+   * What the database is: path, journal mode, schema version, WAL size, tickets.
+   * @returns the facts
+   * @throws {BatonError} `database_*` when it cannot be read
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { openEngine } from "@baton/baton";
+   * import { tempRepo } from "@baton/baton/testing";
+   * const engine = await openEngine(await tempRepo());
+   * assert.equal(engine.storageInfo().journalMode, "wal");
+   * engine.close();
+   * ```
+   */
+  storageInfo(): StorageInfo {
+    return storageInfo(coreOf(this));
+  }
+
+  /**
+   * The database checks of `baton doctor`: integrity, schema, WAL size,
+   * orphaned declarations, expired leases.
+   * @returns one result per check
+   * @throws {BatonError} `database_*` when the database cannot be read at all
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { openEngine } from "@baton/baton";
+   * import { tempRepo } from "@baton/baton/testing";
+   * const engine = await openEngine(await tempRepo());
+   * assert.ok(engine.healthChecks().every((c) => c.ok));
+   * engine.close();
+   * ```
+   */
+  healthChecks(): HealthCheck[] {
+    return healthChecks(coreOf(this), coreOf(this).clock());
+  }
+
+  /**
+   * Closes the database. Idempotent.
+   * @throws {BatonError} `database_*` when SQLite cannot close it cleanly
+   * @example
+   * ```ts
+   * import { openEngine } from "@baton/baton";
+   * import { tempRepo } from "@baton/baton/testing";
+   * const engine = await openEngine(await tempRepo());
+   * engine.close();
+   * engine.close();
+   * ```
+   */
+  close(): void {
+    coreOf(this).db.close();
+  }
+}

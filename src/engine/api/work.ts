@@ -1,0 +1,278 @@
+/**
+ * What agents do: register, claim a phase, heartbeat, declare files, start, complete, fail, release, ask for review.
+ *
+ * @module
+ */
+import * as claims from "../claims.ts";
+import * as declarations from "../declarations.ts";
+import { expire, heartbeat, registerAgent } from "../leases.ts";
+import { coreOf } from "./base.ts";
+import { EngineTickets } from "./tickets.ts";
+import type {
+  Claim,
+  ClaimNextRequest,
+  ClaimRequest,
+  CompleteRequest,
+  DeclareRequest,
+  DeclareResult,
+  FailRequest,
+  Gate,
+  HeldRequest,
+  Phase,
+  ReleaseRequest,
+} from "../types.ts";
+
+/** What agents do: register, claim a phase, heartbeat, declare files, start, complete, fail, release, ask for review. Part of `Engine`. */
+export class EngineWork extends EngineTickets {
+  /**
+   * Registers (or refreshes) an agent.
+   * @param agentId unique id
+   * @param capabilities agent types it can do
+   * @param metadata anything (model, session…)
+   * @throws {BatonError} `invalid_argument`
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { openEngine } from "@baton/baton";
+   * import { tempRepo } from "@baton/baton/testing";
+   * const engine = await openEngine(await tempRepo());
+   * engine.registerAgent("agent-1", ["designer"], { model: "some-model" });
+   * assert.deepEqual(engine.agent("agent-1")?.capabilities, ["designer"]);
+   * engine.close();
+   * ```
+   */
+  registerAgent(agentId: string, capabilities: string[], metadata: Record<string, unknown> = {}): void {
+    registerAgent(coreOf(this), agentId, capabilities, metadata);
+  }
+
+  /**
+   * Records that the agent is alive and extends the leases it holds.
+   * @param agentId the agent
+   * @param progress optional note that the agent made progress on its phase
+   * @throws {BatonError} `not_found` for an unknown agent
+   * @example
+   * ```ts
+   * import { openEngine } from "@baton/baton";
+   * import { tempRepo } from "@baton/baton/testing";
+   * const engine = await openEngine(await tempRepo());
+   * engine.registerAgent("a", ["designer"]);
+   * engine.heartbeat("a", "read the ticket");
+   * engine.close();
+   * ```
+   */
+  heartbeat(agentId: string, progress?: string): void {
+    heartbeat(coreOf(this), agentId, progress);
+  }
+
+  /**
+   * Releases claims whose lease expired (agents that stopped heartbeating).
+   * Claims also expire lazily at the next claim.
+   * @returns how many claims came back
+   * @throws {BatonError} `database_*`
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { openEngine } from "@baton/baton";
+   * import { tempRepo } from "@baton/baton/testing";
+   * let t = 0;
+   * const engine = await openEngine(await tempRepo(), { clock: () => t });
+   * engine.upsertTicket({ id: "0001", title: "A" });
+   * engine.claimNext({ agentId: "a", capabilities: ["designer"] });
+   * t += 60 * 60_000; // an hour of silence
+   * assert.equal(engine.sweepStale(), 1);
+   * engine.close();
+   * ```
+   */
+  sweepStale(): number {
+    return coreOf(this).tx((now) => expire(coreOf(this), now));
+  }
+
+  /**
+   * Claims the best available phase the agent can do: by priority order,
+   * then ticket id, then phase order; honouring `max_concurrent` per agent
+   * type. Retrying with the same idempotency key returns the same claim.
+   * @param req agent id, capabilities, optional idempotency key
+   * @returns the claim, or null when nothing is available
+   * @throws {BatonError} `invalid_argument`
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { openEngine } from "@baton/baton";
+   * import { tempRepo } from "@baton/baton/testing";
+   * const engine = await openEngine(await tempRepo());
+   * engine.createTickets([{ title: "Low", priority: "Low" }, { title: "Urgent", priority: "Critical" }]);
+   * const claim = engine.claimNext({ agentId: "a", capabilities: ["designer"], idempotencyKey: "k1" })!;
+   * assert.equal(claim.ticket.title, "Urgent");
+   * assert.equal(engine.claimNext({ agentId: "a", capabilities: ["designer"], idempotencyKey: "k1" })!.token, claim.token);
+   * engine.close();
+   * ```
+   */
+  claimNext(req: ClaimNextRequest): Claim | null {
+    return claims.claimNext(coreOf(this), req);
+  }
+
+  /**
+   * Claims one specific phase.
+   * @param phaseId the phase
+   * @param req agent id, optional capabilities and idempotency key
+   * @returns the claim
+   * @throws {BatonError} `not_found`, `claim_conflict` (held by another agent), `forbidden`, `invalid_transition`
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { openEngine } from "@baton/baton";
+   * import { tempRepo } from "@baton/baton/testing";
+   * const engine = await openEngine(await tempRepo());
+   * const t = engine.upsertTicket({ id: "0001", title: "A" });
+   * engine.claim(t.phases[0].id, { agentId: "a", capabilities: ["designer"] });
+   * assert.throws(() => engine.claim(t.phases[0].id, { agentId: "b", capabilities: ["designer"] }), /held by a/);
+   * engine.close();
+   * ```
+   */
+  claim(phaseId: number, req: ClaimRequest): Claim {
+    return claims.claim(coreOf(this), phaseId, req);
+  }
+
+  /**
+   * Marks a claimed phase as started.
+   * @param phaseId the phase
+   * @param req agent id and claim token
+   * @returns the phase
+   * @throws {BatonError} `claim_conflict`, `stale_token`, `invalid_transition`, `not_found`
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { openEngine } from "@baton/baton";
+   * import { tempRepo } from "@baton/baton/testing";
+   * const engine = await openEngine(await tempRepo());
+   * engine.upsertTicket({ id: "0001", title: "A" });
+   * const c = engine.claimNext({ agentId: "a", capabilities: ["designer"] })!;
+   * assert.equal(engine.start(c.phase.id, { agentId: "a", token: c.token }).status, "running");
+   * engine.close();
+   * ```
+   */
+  start(phaseId: number, req: HeldRequest): Phase {
+    return claims.start(coreOf(this), phaseId, req);
+  }
+
+  /**
+   * Completes a phase; makes the next phases available in the same transaction.
+   * @param phaseId the phase
+   * @param req agent id, token, summary, artifacts (paths)
+   * @returns the completed phase
+   * @throws {BatonError} `claim_conflict`, `stale_token`, `invalid_transition`, `not_found`
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { openEngine } from "@baton/baton";
+   * import { tempRepo } from "@baton/baton/testing";
+   * const engine = await openEngine(await tempRepo());
+   * engine.upsertTicket({ id: "0001", title: "A" });
+   * const c = engine.claimNext({ agentId: "a", capabilities: ["designer"] })!;
+   * engine.complete(c.phase.id, { agentId: "a", token: c.token, summary: "docs/design.md", artifacts: ["docs/design.md"] });
+   * assert.equal(engine.gates()[0].phaseName, "Design Review"); // a human decides next
+   * engine.close();
+   * ```
+   */
+  complete(phaseId: number, req: CompleteRequest): Phase {
+    return claims.complete(coreOf(this), phaseId, req);
+  }
+
+  /**
+   * Reports a failed attempt. The phase is retried after a backoff while
+   * attempts remain, then becomes `failed` (a human decides).
+   * @param phaseId the phase
+   * @param req agent id, token, error text
+   * @returns the phase (`waiting_retry` or `failed`)
+   * @throws {BatonError} `claim_conflict`, `stale_token`, `invalid_transition`, `not_found`
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { openEngine } from "@baton/baton";
+   * import { tempRepo } from "@baton/baton/testing";
+   * const engine = await openEngine(await tempRepo());
+   * engine.upsertTicket({ id: "0001", title: "A" });
+   * const c = engine.claimNext({ agentId: "a", capabilities: ["designer"] })!;
+   * assert.equal(engine.fail(c.phase.id, { agentId: "a", token: c.token, error: "no network" }).status, "waiting_retry");
+   * engine.close();
+   * ```
+   */
+  fail(phaseId: number, req: FailRequest): Phase {
+    return claims.fail(coreOf(this), phaseId, req);
+  }
+
+  /**
+   * Gives a claimed phase back without counting an attempt against it.
+   * @param phaseId the phase
+   * @param req agent id, token, optional reason
+   * @returns the phase, available again
+   * @throws {BatonError} `claim_conflict`, `stale_token`, `invalid_transition`, `not_found`
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { openEngine } from "@baton/baton";
+   * import { tempRepo } from "@baton/baton/testing";
+   * const engine = await openEngine(await tempRepo());
+   * engine.upsertTicket({ id: "0001", title: "A" });
+   * const c = engine.claimNext({ agentId: "a", capabilities: ["designer"] })!;
+   * assert.equal(engine.release(c.phase.id, { agentId: "a", token: c.token, reason: "not mine" }).attempts, 0);
+   * engine.close();
+   * ```
+   */
+  release(phaseId: number, req: ReleaseRequest): Phase {
+    return claims.release(coreOf(this), phaseId, req);
+  }
+
+  /**
+   * An agent finished its phase but asks a human to review it: downstream
+   * stays blocked until the review is approved.
+   * @param phaseId the phase
+   * @param req agent id, token, summary, artifacts
+   * @returns the review gate
+   * @throws {BatonError} `claim_conflict`, `stale_token`, `invalid_transition`, `not_found`
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { openEngine } from "@baton/baton";
+   * import { tempRepo } from "@baton/baton/testing";
+   * const engine = await openEngine(await tempRepo());
+   * engine.upsertTicket({ id: "0001", title: "A" });
+   * const c = engine.claimNext({ agentId: "a", capabilities: ["designer"] })!;
+   * const g = engine.requestReview(c.phase.id, { agentId: "a", token: c.token, summary: "unsure about the API" });
+   * assert.equal(g.kind, "review");
+   * engine.close();
+   * ```
+   */
+  requestReview(phaseId: number, req: CompleteRequest): Gate {
+    return claims.requestReview(coreOf(this), phaseId, req);
+  }
+
+  /**
+   * Declares the files (paths or globs, repository-relative) a held phase
+   * will touch. Overlaps with other active phases' declarations are
+   * reported; with `file_conflicts.mode: blocking` they refuse the
+   * declaration, and nothing is recorded.
+   * @param phaseId the held phase
+   * @param req agent id, token, paths
+   * @returns the normalized declared paths and the overlaps found
+   * @throws {BatonError} `invalid_argument` (a path escaping the repository), `file_conflict`,
+   *   `claim_conflict`, `stale_token`, `invalid_transition`, `not_found`
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { openEngine } from "@baton/baton";
+   * import { tempRepo } from "@baton/baton/testing";
+   * const engine = await openEngine(await tempRepo());
+   * engine.createTickets([{ title: "A" }, { title: "B" }]);
+   * const a = engine.claimNext({ agentId: "a", capabilities: ["designer"] })!;
+   * const b = engine.claimNext({ agentId: "b", capabilities: ["designer"] })!;
+   * engine.declareFiles(a.phase.id, { agentId: "a", token: a.token, paths: ["src/**"] });
+   * const r = engine.declareFiles(b.phase.id, { agentId: "b", token: b.token, paths: ["./src/db.ts"] });
+   * assert.equal(r.overlaps[0].agentId, "a");
+   * engine.close();
+   * ```
+   */
+  declareFiles(phaseId: number, req: DeclareRequest): DeclareResult {
+    return declarations.declareFiles(coreOf(this), phaseId, req);
+  }
+}

@@ -1,0 +1,297 @@
+/**
+ * Claims: an agent takes the best available phase it can do (or one given
+ * phase), with a fencing token every later call must present, an
+ * idempotency key that makes retries safe, and `max_concurrent` per agent
+ * type. Then the holder starts, completes, fails, releases or hands its
+ * phase to a human for review.
+ *
+ * @module
+ */
+import { BatonError } from "../errors.ts";
+import { type Core, what } from "./core.ts";
+import { conflictError, expectedPaths, overlapsFor } from "./declarations.ts";
+import { held } from "./fencing.ts";
+import { ensureAgent, expire, implicitHeartbeat } from "./leases.ts";
+import { resolveTicket } from "./resolve.ts";
+import { move } from "./transitions.ts";
+import { agentById } from "./sql/agents.ts";
+import { countMiss, idempotencyResult, insertIdempotency, releaseDeclarations } from "./sql/coordination.ts";
+import { gateById, insertGate } from "./sql/gates.ts";
+import { agentTypeOf, heldByType, phaseById, phaseWithTicket, queueHead } from "./sql/phases.ts";
+import { type R, toGate, toPhase } from "./sql/rows.ts";
+import { ticketById } from "./sql/tickets.ts";
+import type {
+  Claim,
+  ClaimNextRequest,
+  ClaimRequest,
+  CompleteRequest,
+  FailRequest,
+  Gate,
+  HeldRequest,
+  Phase,
+  ReleaseRequest,
+} from "./types.ts";
+
+/** Counts a claim attempt that came back empty or lost to a holder. */
+export function recordMiss(core: Core, now: number, agentTypes: string[], kind: "empty" | "conflicts"): void {
+  const day = new Date(now).toISOString().slice(0, 10);
+  for (const t of agentTypes) countMiss(core.db, day, t, kind);
+}
+
+/** The agent types whose `max_concurrent` is reached. */
+function typesAtCapacity(core: Core): Set<string> {
+  const full = new Set<string>();
+  const limited = Object.entries(core.cfg.config.agents.registry).filter(([, v]) => v.max_concurrent !== undefined);
+  if (!limited.length) return full;
+  const held = new Map(heldByType(core.db).map((r) => [r.agent_type, r.n]));
+  for (const [type, v] of limited) if ((held.get(type) ?? 0) >= v.max_concurrent!) full.add(type);
+  return full;
+}
+
+/** The recorded result of an idempotency key (undefined: none yet). */
+function replay(core: Core, key: string | undefined, agentId: string): unknown | undefined {
+  if (!key) return undefined;
+  const r = idempotencyResult(core.db, key);
+  if (!r) return undefined;
+  if (r.agent_id !== agentId) {
+    throw new BatonError("invalid_argument", `Idempotency key "${key}" was used by another agent`);
+  }
+  return JSON.parse(r.result);
+}
+
+function remember(core: Core, now: number, key: string | undefined, agentId: string, result: unknown): void {
+  if (key) insertIdempotency(core.db, key, agentId, JSON.stringify(result), now);
+}
+
+/**
+ * Claims a phase row read with `PHASE_COLS`; a row that also carries its
+ * ticket's `t_metadata` and ticket columns (as the queue query reads it)
+ * saves reading them again.
+ */
+function claimRow(core: Core, now: number, agentId: string, row: R): Claim {
+  const metadata: string = row.t_metadata ?? ticketById(core.db, row.ticket_id)!.metadata;
+  const overlaps = overlapsFor(core, row.id, expectedPaths(JSON.parse(metadata)));
+  if (overlaps.length && core.cfg.config.file_conflicts.mode === "blocking") {
+    throw conflictError(`claim ${what(row.name, row.ticket_id)}`, overlaps);
+  }
+  const token = crypto.randomUUID();
+  const lease = now + core.graph.leaseMs(row.name);
+  const set = {
+    claimed_by: agentId,
+    claim_token: token,
+    attempts: row.attempts + 1,
+    claimed_at: now,
+    lease_expires_at: lease,
+    last_progress_at: now,
+    retry_at: null,
+  };
+  move(core, now, agentId, row, "claimed", "claim", set, { attempt: row.attempts + 1 });
+  // move() changed exactly the status and `set`, with a compare-and-set.
+  const r = "t_title" in row ? { ...row, ...set } : phaseWithTicket(core.db, row.id)!;
+  const phase = toPhase(r);
+  return {
+    overlaps,
+    phase,
+    ticket: { id: r.ticket_id, title: r.t_title, priority: r.t_priority, path: r.t_path },
+    token,
+    leaseExpiresAt: lease,
+    reworkNotes: phase.reworkNotes,
+  };
+}
+
+const before = (a: R, b: R): boolean =>
+  a.priority_rank < b.priority_rank ||
+  (a.priority_rank === b.priority_rank &&
+    (a.ticket_id < b.ticket_id || (a.ticket_id === b.ticket_id && a.seq < b.seq)));
+
+/** `Engine.claimNext`. */
+export function claimNext(core: Core, req: ClaimNextRequest): Claim | null {
+  if (!req.agentId) throw new BatonError("invalid_argument", "claimNext needs an agentId");
+  if (!req.capabilities?.length) throw new BatonError("invalid_argument", "claimNext needs at least one capability");
+  return core.tx((now) => {
+    const replayed = replay(core, req.idempotencyKey, req.agentId);
+    if (replayed !== undefined) return replayed as Claim | null;
+    ensureAgent(core, now, req.agentId, req.capabilities);
+    expire(core, now);
+    const full = typesAtCapacity(core);
+    const blocking = core.cfg.config.file_conflicts.mode === "blocking";
+    // The best candidate of each capability is one index probe; pick the best of those.
+    let best: R | undefined;
+    for (const type of req.capabilities.filter((c) => !full.has(c))) {
+      // In blocking mode, skip candidates whose expected paths collide with active declarations.
+      const row = queueHead(core.db, type, blocking ? 50 : 1).find((c) =>
+        !blocking || overlapsFor(core, c.id, expectedPaths(JSON.parse(c.t_metadata))).length === 0
+      );
+      if (row && (!best || before(row, best))) best = row;
+    }
+    const claim = best ? claimRow(core, now, req.agentId, best) : null;
+    if (!claim) recordMiss(core, now, req.capabilities, "empty");
+    remember(core, now, req.idempotencyKey, req.agentId, claim);
+    return claim;
+  });
+}
+
+/** `Engine.claim`: one given phase; a conflict is counted as contention. */
+export function claim(core: Core, phaseId: number, req: ClaimRequest): Claim {
+  try {
+    return claimOne(core, phaseId, req);
+  } catch (e) {
+    if (e instanceof BatonError && e.code === "claim_conflict") {
+      const type = agentTypeOf(core.db, phaseId);
+      if (type) core.tx((now) => recordMiss(core, now, [type], "conflicts"));
+    }
+    throw e;
+  }
+}
+
+function claimOne(core: Core, phaseId: number, req: ClaimRequest): Claim {
+  return core.tx((now) => {
+    const replayed = replay(core, req.idempotencyKey, req.agentId);
+    if (replayed !== undefined) return replayed as Claim;
+    ensureAgent(core, now, req.agentId, req.capabilities);
+    expire(core, now);
+    const row = phaseById(core.db, phaseId);
+    if (!row) throw new BatonError("not_found", `Phase ${phaseId} does not exist`);
+    if (row.status === "claimed" || row.status === "running") {
+      throw new BatonError(
+        "claim_conflict",
+        `Cannot claim ${what(row.name, row.ticket_id)}: held by ${row.claimed_by}`,
+        {
+          details: { holder: row.claimed_by },
+        },
+      );
+    }
+    if (row.agent_type === null) {
+      throw new BatonError("forbidden", `Cannot claim ${what(row.name, row.ticket_id)}: it is a human gate`);
+    }
+    const caps: string[] = JSON.parse(agentById(core.db, req.agentId)!.capabilities);
+    if (!caps.includes(row.agent_type)) {
+      throw new BatonError(
+        "forbidden",
+        `Cannot claim ${
+          what(row.name, row.ticket_id)
+        }: it needs a "${row.agent_type}" agent and ${req.agentId} can do ${caps.join(", ") || "nothing"}`,
+      );
+    }
+    if (row.status === "waiting_retry" && row.retry_at > now) {
+      throw new BatonError(
+        "invalid_transition",
+        `Cannot claim ${what(row.name, row.ticket_id)}: it waits for a retry until ${
+          new Date(row.retry_at).toISOString()
+        }`,
+      );
+    }
+    if (typesAtCapacity(core).has(row.agent_type)) {
+      throw new BatonError(
+        "claim_conflict",
+        `Cannot claim ${what(row.name, row.ticket_id)}: "${row.agent_type}" agents are at max_concurrent`,
+      );
+    }
+    const c = claimRow(core, now, req.agentId, row);
+    remember(core, now, req.idempotencyKey, req.agentId, c);
+    return c;
+  });
+}
+
+const reread = (core: Core, id: number): Phase => toPhase(phaseById(core.db, id)!);
+
+/** `Engine.start`. */
+export function start(core: Core, phaseId: number, req: HeldRequest): Phase {
+  return core.tx((now) => {
+    const row = held(core, phaseId, req.agentId, req.token, "start");
+    implicitHeartbeat(core, now, req.agentId);
+    move(core, now, req.agentId, row, "running", "start", { started_at: now, last_progress_at: now });
+    return reread(core, phaseId);
+  });
+}
+
+/** `Engine.complete`. */
+export function complete(core: Core, phaseId: number, req: CompleteRequest): Phase {
+  return core.tx((now) => {
+    const row = held(core, phaseId, req.agentId, req.token, "complete");
+    implicitHeartbeat(core, now, req.agentId);
+    move(core, now, req.agentId, row, "completed", "complete", {
+      completed_at: now,
+      result_summary: req.summary ?? null,
+      artifacts: JSON.stringify(req.artifacts ?? []),
+      claim_token: null,
+      lease_expires_at: null,
+      error: null,
+    });
+    releaseDeclarations(core.db, phaseId, now);
+    resolveTicket(core, now, row.ticket_id, req.agentId);
+    return reread(core, phaseId);
+  });
+}
+
+/** `Engine.fail`: retried after a backoff while attempts remain, then failed for a human. */
+export function fail(core: Core, phaseId: number, req: FailRequest): Phase {
+  return core.tx((now) => {
+    const row = held(core, phaseId, req.agentId, req.token, "fail");
+    implicitHeartbeat(core, now, req.agentId);
+    const r = core.cfg.config.retry;
+    const common = { claimed_by: null, claim_token: null, lease_expires_at: null, error: req.error };
+    releaseDeclarations(core.db, phaseId, now);
+    if (row.attempts < r.max_attempts) {
+      const delay = r.backoff_seconds * 1000 * r.backoff_multiplier ** (row.attempts - 1);
+      move(core, now, req.agentId, row, "waiting_retry", "fail", { ...common, retry_at: now + delay }, {
+        error: req.error,
+        attempt: row.attempts,
+        retryAt: now + delay,
+      });
+    } else {
+      move(core, now, req.agentId, row, "failed", "fail", common, {
+        error: req.error,
+        attempt: row.attempts,
+        final: true,
+      });
+    }
+    return reread(core, phaseId);
+  });
+}
+
+/** `Engine.release`: back to available without counting the attempt. */
+export function release(core: Core, phaseId: number, req: ReleaseRequest): Phase {
+  return core.tx((now) => {
+    const row = held(core, phaseId, req.agentId, req.token, "release");
+    implicitHeartbeat(core, now, req.agentId);
+    move(core, now, req.agentId, row, "available", "release", {
+      claimed_by: null,
+      claim_token: null,
+      lease_expires_at: null,
+      available_at: now,
+      attempts: Math.max(0, row.attempts - 1),
+    }, req.reason ? { reason: req.reason } : undefined);
+    releaseDeclarations(core.db, phaseId, now);
+    return reread(core, phaseId);
+  });
+}
+
+/** `Engine.requestReview`: the work is done but a human looks first; later phases wait. */
+export function requestReview(core: Core, phaseId: number, req: CompleteRequest): Gate {
+  return core.tx((now) => {
+    const row = held(core, phaseId, req.agentId, req.token, "request review of");
+    implicitHeartbeat(core, now, req.agentId);
+    move(core, now, req.agentId, row, "awaiting_review", "request_review", {
+      result_summary: req.summary ?? null,
+      artifacts: JSON.stringify(req.artifacts ?? []),
+      claim_token: null,
+      lease_expires_at: null,
+    });
+    releaseDeclarations(core.db, phaseId, now);
+    const gid = insertGate(core.db, {
+      phaseId,
+      ticketId: row.ticket_id,
+      kind: "review",
+      requestedBy: req.agentId,
+      summary: req.summary ?? null,
+      now,
+      revision: row.revisions,
+    });
+    core.audit(now, req.agentId, "gate.opened", { type: "gate", id: gid, ticket: row.ticket_id }, null, "open", {
+      phase: row.name,
+      kind: "review",
+    });
+    return toGate(gateById(core.db, gid)!);
+  });
+}

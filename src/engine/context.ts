@@ -1,0 +1,201 @@
+/**
+ * Agent context assembly: everything an agent needs to start a phase, in
+ * one call, sized for a model's context window.
+ *
+ * Parts, most important first: the phase and what the workflow expects of
+ * it (with the reviewer's notes when this is rework), the ticket's metadata,
+ * open dependencies, other agents' overlapping file declarations, the
+ * summaries and artifacts of earlier phases, the ticket's markdown, and the
+ * always-relevant files from config. When the whole does not fit the byte
+ * budget, the least important parts are trimmed first and `trimmed` says
+ * what was cut.
+ *
+ * @module
+ */
+import { BatonError } from "../errors.ts";
+import type { Core } from "./core.ts";
+import { overlapsFor, pathsOf } from "./declarations.ts";
+import { waitingDeps } from "./sql/deps.ts";
+import { lastRejectionNotes } from "./sql/gates.ts";
+import { completedBefore, latestHeldBy, phaseById } from "./sql/phases.ts";
+import { type R, toPhase } from "./sql/rows.ts";
+import { ticketById } from "./sql/tickets.ts";
+import type { Overlap } from "./types.ts";
+
+/** One file included in the context. */
+export interface ContextFile {
+  /** Repository-relative path. */
+  path: string;
+  /** Content (possibly trimmed). */
+  content: string;
+  /** True when the content was cut to fit. */
+  truncated: boolean;
+}
+
+/** The assembled context of a phase. */
+export interface AgentContext {
+  phase: {
+    id: number;
+    name: string;
+    agentType: string | null;
+    status: string;
+    attempt: number;
+    description: string | null;
+    heldBy: string | null;
+  };
+  ticket: {
+    id: string;
+    title: string;
+    priority: string | null;
+    path: string | null;
+    metadata: Record<string, unknown>;
+  };
+  /** The reviewer's notes when this phase is rework after a gate. */
+  reworkNotes: string | null;
+  /** Earlier phases of the ticket that are done, with their results. */
+  previousPhases: { name: string; status: string; summary: string | null; artifacts: string[] }[];
+  /** Tickets this one still waits for. */
+  openDependencies: { dependsOn: string; type: string }[];
+  /** Other agents' active declarations overlapping this ticket's or phase's paths. */
+  overlaps: Overlap[];
+  /** The ticket's markdown. */
+  markdown: ContextFile | null;
+  /** Files `context.always_include` lists. */
+  files: ContextFile[];
+  /** What was cut to fit the budget, least important first. */
+  trimmed: string[];
+  /** Size of the JSON form, in bytes. */
+  bytes: number;
+  /** The budget it was sized for. */
+  budgetBytes: number;
+}
+
+const enc = new TextEncoder();
+const size = (x: unknown) => enc.encode(JSON.stringify(x)).length;
+
+/** Cuts a string to at most `max` UTF-8 bytes, on a line boundary when possible. */
+function cut(s: string, max: number): string {
+  if (max <= 0) return "";
+  const bytes = enc.encode(s);
+  if (bytes.length <= max) return s;
+  let t = new TextDecoder().decode(bytes.subarray(0, max)).replace(/\uFFFD$/, "");
+  const nl = t.lastIndexOf("\n");
+  if (nl > max / 2) t = t.slice(0, nl + 1);
+  return t;
+}
+
+/**
+ * Fits a context into `budgetBytes` by trimming, least important first:
+ * always-include files (last listed first), the ticket markdown, earlier
+ * phases' summaries, then overlaps. The phase, its rework notes, the
+ * metadata and dependencies are never cut.
+ *
+ * @param ctx the full context (its `trimmed`, `bytes` are filled in)
+ * @returns the same object, fitted
+ */
+export function fitToBudget(ctx: AgentContext): AgentContext {
+  const over = () => size({ ...ctx, bytes: 0 }) - ctx.budgetBytes;
+  // 1. Always-include files, from the last listed.
+  for (let i = ctx.files.length - 1; i >= 0 && over() > 0; i--) {
+    const f = ctx.files[i];
+    const keep = Math.max(0, enc.encode(f.content).length - over() - 32);
+    f.content = cut(f.content, keep);
+    f.truncated = true;
+    ctx.trimmed.push(keep > 0 ? `file ${f.path} (cut to ${keep} bytes)` : `file ${f.path} (removed)`);
+    if (keep === 0) ctx.files.splice(i, 1);
+  }
+  // 2. The ticket's markdown.
+  if (ctx.markdown && over() > 0) {
+    const keep = Math.max(0, enc.encode(ctx.markdown.content).length - over() - 32);
+    ctx.markdown.content = cut(ctx.markdown.content, keep);
+    ctx.markdown.truncated = true;
+    ctx.trimmed.push(`ticket markdown (cut to ${keep} bytes)`);
+  }
+  // 3. Earlier phases: summaries of the oldest first, then the entries themselves.
+  for (const p of ctx.previousPhases) {
+    if (over() <= 0) break;
+    if (p.summary) {
+      p.summary = cut(p.summary, Math.max(0, enc.encode(p.summary).length - over() - 16));
+      ctx.trimmed.push(`summary of ${p.name}`);
+    }
+  }
+  while (over() > 0 && ctx.previousPhases.length > 0) {
+    ctx.trimmed.push(`phase ${ctx.previousPhases.shift()!.name} (removed)`);
+  }
+  // 4. Overlaps beyond the first few.
+  while (over() > 0 && ctx.overlaps.length > 0) {
+    ctx.overlaps.pop();
+    if (!ctx.trimmed.includes("some file overlaps")) ctx.trimmed.push("some file overlaps");
+  }
+  ctx.bytes = size({ ...ctx, bytes: 0 });
+  return ctx;
+}
+
+/**
+ * Reads a repository file for the context, never outside the repository.
+ * @param repoRoot absolute repository root
+ * @param rel repository-relative path
+ * @returns the file, or null when it cannot be read
+ */
+export function readRepoFile(repoRoot: string, rel: string): ContextFile | null {
+  if (rel.startsWith("/") || rel.split("/").includes("..")) return null;
+  try {
+    return { path: rel, content: Deno.readTextFileSync(`${repoRoot}/${rel}`), truncated: false };
+  } catch {
+    return null;
+  }
+}
+
+/** Which phase's context: a phase, or the one an agent holds (the latest it claimed). */
+export type ContextTarget = { phaseId: number } | { agentId: string };
+
+/** `Engine.context`. */
+export function assembleContext(core: Core, target: ContextTarget, opts: { budgetBytes?: number } = {}): AgentContext {
+  let row: R | undefined;
+  if ("phaseId" in target) {
+    row = phaseById(core.db, target.phaseId);
+    if (!row) throw new BatonError("not_found", `Phase ${target.phaseId} does not exist`);
+  } else {
+    row = latestHeldBy(core.db, target.agentId);
+    if (!row) throw new BatonError("not_found", `Agent ${target.agentId} holds no phase`);
+  }
+  const t = ticketById(core.db, row.ticket_id)!;
+  const def = core.graph.def(row.name);
+  const meta = JSON.parse(t.metadata) as Record<string, unknown>;
+  // The reviewer's notes: the phase's own rework notes, else the last rejection of a gate reviewing it.
+  const notes = row.rework_notes ??
+    lastRejectionNotes(core.db, row.ticket_id, row.id, core.graph.gatesReviewing(row.name));
+  const root = core.cfg.repoRoot;
+  const ctx: AgentContext = {
+    phase: {
+      id: row.id,
+      name: row.name,
+      agentType: row.agent_type,
+      status: row.status,
+      attempt: row.attempts,
+      description: def?.description ?? null,
+      heldBy: row.claimed_by,
+    },
+    ticket: { id: t.id, title: t.title, priority: t.priority, path: t.path, metadata: meta },
+    reworkNotes: notes,
+    previousPhases: completedBefore(core.db, row.ticket_id, row.seq).map(toPhase).map((p) => ({
+      name: p.name,
+      status: p.status,
+      summary: p.resultSummary,
+      artifacts: p.artifacts,
+    })),
+    openDependencies: waitingDeps(core.db, t.id).map((d) => ({
+      dependsOn: d.depends_on,
+      type: d.type,
+    })),
+    overlaps: overlapsFor(core, row.id, pathsOf(core, row.id, meta)),
+    markdown: t.path ? readRepoFile(root, t.path) : null,
+    files: core.cfg.config.context.always_include.map((f) => readRepoFile(root, f)).filter((f): f is ContextFile =>
+      f !== null
+    ),
+    trimmed: [],
+    bytes: 0,
+    budgetBytes: opts.budgetBytes ?? core.cfg.config.context.budget_bytes,
+  };
+  return fitToBudget(ctx);
+}

@@ -1,0 +1,106 @@
+/**
+ * What every part of the engine works with: the database, the
+ * configuration and its graph, the clock, and the request in progress
+ * (one transaction, one correlation id for its audit rows, the tickets it
+ * changed, the hooks to run after the outermost commit).
+ *
+ * @module
+ */
+import type { WorkflowGraph } from "../config/graph.ts";
+import type { WorkflowConfig } from "../config/schema.ts";
+import type { Database } from "../storage/sqlite.ts";
+import { insertAudit } from "./sql/audit.ts";
+import type { Actor } from "./types.ts";
+
+/** The name an actor is recorded under: `human:NAME`, an agent id, or `system`. */
+export function actorName(a: Actor): string {
+  if (typeof a === "string") return a;
+  return a.kind === "human" ? `human:${a.name}` : a.id;
+}
+
+/** `phase "Design" of ticket 0083`, for messages. */
+export const what = (name: string, ticket: string): string => `phase "${name}" of ticket ${ticket}`;
+
+/** An entity an audit row is about. */
+export interface Entity {
+  type: string;
+  id: string | number;
+  ticket?: string | null;
+}
+
+/** The engine's state, shared by its modules. */
+export class Core {
+  /** The request in progress: its correlation id (empty between requests). */
+  #corr = "";
+  /** Tickets whose phases the request changed. */
+  #changed = new Set<string>();
+
+  /**
+   * @param db the open, migrated database
+   * @param cfg the configuration
+   * @param graph its workflow graph
+   * @param clock ms since the epoch
+   * @param afterCommit called with the tickets a request changed, after the outermost commit
+   */
+  constructor(
+    readonly db: Database,
+    readonly cfg: WorkflowConfig,
+    readonly graph: WorkflowGraph,
+    readonly clock: () => number,
+    readonly afterCommit?: (ticketIds: string[]) => void,
+  ) {}
+
+  /**
+   * Runs a request: one transaction (a savepoint inside a caller's), one
+   * correlation id for its audit rows. The after-commit hook gets the
+   * changed tickets once the outermost transaction commits, whoever opened it.
+   */
+  tx<T>(fn: (now: number) => T): T {
+    if (this.#corr) return this.db.transaction(() => fn(this.clock()));
+    this.#corr = crypto.randomUUID();
+    try {
+      const result = this.db.transaction(() => {
+        const r = fn(this.clock());
+        const ids = [...this.#changed];
+        if (ids.length && this.afterCommit) {
+          const hook = this.afterCommit;
+          this.db.afterCommit(() => hook(ids));
+        }
+        return r;
+      });
+      return result;
+    } finally {
+      this.#corr = "";
+      this.#changed.clear();
+    }
+  }
+
+  /** Notes that a ticket's phases changed in this request. */
+  touched(ticketId: string): void {
+    this.#changed.add(ticketId);
+  }
+
+  /** Appends an audit row of the request in progress. */
+  audit(
+    now: number,
+    actor: Actor,
+    action: string,
+    entity: Entity,
+    oldState: string | null,
+    newState: string | null,
+    details?: Record<string, unknown>,
+  ): void {
+    insertAudit(this.db, {
+      at: now,
+      actor: actorName(actor),
+      action,
+      entityType: entity.type,
+      entityId: String(entity.id),
+      ticketId: entity.ticket ?? null,
+      oldState,
+      newState,
+      details: details ? JSON.stringify(details) : null,
+      correlationId: this.#corr,
+    });
+  }
+}

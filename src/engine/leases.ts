@@ -1,0 +1,97 @@
+/**
+ * Agents and leases: registration, heartbeats (which extend the leases an
+ * agent holds), and the expiry of claims whose agent went quiet.
+ *
+ * @module
+ */
+import { BatonError } from "../errors.ts";
+import type { Core } from "./core.ts";
+import { move } from "./transitions.ts";
+import { agentById, setAgentStatus, setCapabilities, setHeartbeat, upsertAgent } from "./sql/agents.ts";
+import { releaseDeclarations } from "./sql/coordination.ts";
+import { dueRetries, expiredLeases, extendLeases, markAgentProgress } from "./sql/phases.ts";
+
+/** `Engine.registerAgent`. */
+export function registerAgent(
+  core: Core,
+  agentId: string,
+  capabilities: string[],
+  metadata: Record<string, unknown>,
+): void {
+  if (!agentId?.trim()) throw new BatonError("invalid_argument", "An agent needs an id");
+  core.tx((now) => {
+    const had = agentById(core.db, agentId);
+    upsertAgent(core.db, { id: agentId, capabilities, metadata, now });
+    core.audit(
+      now,
+      agentId,
+      had ? "agent.reregistered" : "agent.registered",
+      { type: "agent", id: agentId },
+      had?.status ?? null,
+      "active",
+      { capabilities },
+    );
+  });
+}
+
+/** Registers an agent on first use (a claim by an unknown id); updates capabilities given explicitly. */
+export function ensureAgent(core: Core, now: number, agentId: string, capabilities?: string[]): void {
+  const a = agentById(core.db, agentId);
+  if (!a) {
+    upsertAgent(core.db, { id: agentId, capabilities: capabilities ?? [], metadata: {}, now });
+    core.audit(now, agentId, "agent.registered", { type: "agent", id: agentId }, null, "active", {
+      capabilities: capabilities ?? [],
+      implicit: true,
+    });
+  } else if (capabilities && JSON.stringify(capabilities) !== a.capabilities) {
+    setCapabilities(core.db, agentId, capabilities);
+  }
+  implicitHeartbeat(core, now, agentId);
+}
+
+/** Refreshes an agent's heartbeat and extends the leases it holds. */
+function touch(core: Core, now: number, agentId: string): void {
+  setHeartbeat(core.db, agentId, now);
+  // One statement: each held phase's lease from its own length (per-phase overrides).
+  extendLeases(core.db, agentId, now, core.graph.leaseOverridesJson, core.graph.leaseMs(""));
+}
+
+/** A call by an agent counts as a heartbeat when `agents.heartbeat_implicit` is on. */
+export function implicitHeartbeat(core: Core, now: number, agentId: string): void {
+  if (core.cfg.config.agents.heartbeat_implicit) touch(core, now, agentId);
+}
+
+/** `Engine.heartbeat`. */
+export function heartbeat(core: Core, agentId: string, progress?: string): void {
+  core.tx((now) => {
+    if (!agentById(core.db, agentId)) throw new BatonError("not_found", `Agent ${agentId} is not registered`);
+    touch(core, now, agentId);
+    markAgentProgress(core.db, agentId, now);
+    if (progress) core.audit(now, agentId, "agent.progress", { type: "agent", id: agentId }, null, null, { progress });
+  });
+}
+
+/** Releases every claim whose lease has expired, and readies retries whose backoff passed; returns the claims released. */
+export function expire(core: Core, now: number): number {
+  let released = 0;
+  for (const row of expiredLeases(core.db, now)) {
+    const holder = row.claimed_by;
+    move(core, now, "system", row, "available", "stale", {
+      claimed_by: null,
+      claim_token: null,
+      lease_expires_at: null,
+      available_at: now,
+    }, { agent: holder });
+    releaseDeclarations(core.db, row.id, now);
+    const a = agentById(core.db, holder);
+    if (a && a.status !== "stale") {
+      setAgentStatus(core.db, holder, "stale");
+      core.audit(now, "system", "agent.stale", { type: "agent", id: holder }, a.status, "stale");
+    }
+    released++;
+  }
+  for (const row of dueRetries(core.db, now)) {
+    move(core, now, "system", row, "available", "retry_ready", { retry_at: null, available_at: now });
+  }
+  return released;
+}

@@ -1,0 +1,66 @@
+/**
+ * Health of an open engine's database: what it is (path, mode, schema
+ * version, WAL size, ticket count) and the checks `baton doctor` runs.
+ *
+ * @module
+ */
+import type { Core } from "./core.ts";
+import { orphanedDeclarations } from "./sql/coordination.ts";
+import { journalMode, schemaVersion, ticketTotal } from "./sql/maintenance.ts";
+import { staleLeases } from "./sql/phases.ts";
+import type { HealthCheck, StorageInfo } from "./types.ts";
+
+/** WAL size past which `doctor` warns (long readers pin it, or checkpoints fail). */
+const WAL_WARN_BYTES = 64 * 1024 * 1024;
+
+function walBytes(path: string): number {
+  try {
+    return Deno.statSync(`${path}-wal`).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** `Engine.storageInfo`. */
+export function storageInfo(core: Core): StorageInfo {
+  return {
+    path: core.db.path,
+    journalMode: journalMode(core.db),
+    schemaVersion: schemaVersion(core.db),
+    walBytes: walBytes(core.db.path),
+    tickets: ticketTotal(core.db),
+  };
+}
+
+/** `Engine.healthChecks`: integrity, schema, WAL size, orphaned declarations, expired leases. */
+export function healthChecks(core: Core, now: number): HealthCheck[] {
+  const checks: HealthCheck[] = [];
+  const integrity = core.db.integrityCheck();
+  checks.push({ name: "integrity", ok: integrity === "ok", detail: integrity });
+  checks.push({ name: "schema", ok: true, detail: `version ${schemaVersion(core.db)}` });
+  const wal = walBytes(core.db.path);
+  checks.push({
+    name: "wal",
+    ok: wal < WAL_WARN_BYTES,
+    detail: `${(wal / 1024 / 1024).toFixed(1)} MB${
+      wal >= WAL_WARN_BYTES ? " (run 'baton sweep' and check for long readers)" : ""
+    }`,
+  });
+  const orphaned = orphanedDeclarations(core.db);
+  checks.push({
+    name: "declarations",
+    ok: orphaned.length === 0,
+    detail: orphaned.length
+      ? `${orphaned.length} declaration(s) of phases no longer held: ${
+        orphaned.map((o) => `${o.pattern} (${o.agent_id})`).join(", ")
+      }`
+      : "no orphaned file declarations",
+  });
+  const stale = staleLeases(core.db, now).length;
+  checks.push({
+    name: "leases",
+    ok: stale === 0,
+    detail: stale ? `${stale} claim(s) past their lease (run 'baton sweep')` : "no expired leases",
+  });
+  return checks;
+}

@@ -1,0 +1,174 @@
+/**
+ * Metrics and live events, computed in SQL over the engine's database:
+ * durations and waits per phase, failure/retry/rework rates, throughput per
+ * day, work in progress, the bottleneck, per-agent work, gate decision
+ * latency, claim contention, stalled work, and an event feed that other
+ * processes can follow.
+ *
+ * @module
+ */
+import type { Core } from "./core.ts";
+import {
+  agentWork,
+  attemptCounts,
+  bottleneck,
+  claimWaits,
+  completionDurations,
+  gateDecisionTimes,
+  missCounts,
+  phaseOutcomes,
+  phasesPerDay,
+  ticketsPerDay,
+  workInProgress,
+} from "./sql/metrics.ts";
+import { oldestAvailable, silentSince } from "./sql/phases.ts";
+import type { R } from "./sql/rows.ts";
+
+/** p50 / p90 / max of a duration set, in ms (null when empty). */
+export interface Distribution {
+  count: number;
+  p50: number | null;
+  p90: number | null;
+  max: number | null;
+}
+
+/** Per phase name. */
+export interface PhaseMetrics {
+  phase: string;
+  /** Completed phases of this name (in the window). */
+  completed: number;
+  /** Claim → complete. */
+  claimToComplete: Distribution;
+  /** Start → complete. */
+  startToComplete: Distribution;
+  /** Available → claimed (the last claim of each phase). */
+  wait: Distribution;
+  /** Failed attempts / claims. */
+  failureRate: number;
+  /** Phases that needed more than one attempt / phases claimed. */
+  retryRate: number;
+  /** Times work of this phase was sent back by a gate. */
+  rework: number;
+}
+
+/** Everything `metrics()` returns. */
+export interface Metrics {
+  /** Window start (ms) or null for all time. */
+  since: number | null;
+  phases: PhaseMetrics[];
+  /** Completed phases and tickets per UTC day. */
+  throughput: { day: string; phases: number; tickets: number }[];
+  /** Phases held right now, by status. */
+  workInProgress: { claimed: number; running: number };
+  /** The phase waiting longest to be claimed. */
+  oldestWaiting: { phaseId: number; ticketId: string; phase: string; since: number; waitingMs: number } | null;
+  /** Phase name where work waits longest now (sum of current waits), with the count waiting. */
+  bottleneck: { phase: string; waiting: number; totalWaitMs: number } | null;
+  /** Per agent: phases completed and time spent (claim → complete). */
+  agents: { agentId: string; completed: number; busyMs: number }[];
+  /** Gate open → decided. */
+  gateDecision: Distribution;
+  /** Claim attempts that came back empty, or lost to another holder. */
+  contention: { empty: number; conflicts: number };
+  /** Running phases with no progress for longer than the stall timeout. */
+  stalled: Stalled[];
+}
+
+/** A running phase that made no progress (heartbeat or event) for too long. */
+export interface Stalled {
+  phaseId: number;
+  ticketId: string;
+  phase: string;
+  agentId: string | null;
+  lastProgressAt: number;
+  silentMs: number;
+}
+
+const EMPTY: Distribution = { count: 0, p50: null, p90: null, max: null };
+
+function byGroup(rows: R[]): Map<string, Distribution> {
+  return new Map(rows.map((r) => [String(r.g), { count: r.n, p50: r.p50, p90: r.p90, max: r.mx }]));
+}
+
+/**
+ * Computes every metric.
+ *
+ * @param core the engine
+ * @param opts window start (ms, default all time), now (ms)
+ * @returns the metrics
+ */
+export function computeMetrics(core: Core, opts: { since?: number; now: number }): Metrics {
+  const db = core.db;
+  const since = opts.since ?? null;
+  const s = since ?? -1;
+  const claimToComplete = byGroup(completionDurations(db, s, "claimed_at"));
+  const startToComplete = byGroup(completionDurations(db, s, "started_at"));
+  const wait = byGroup(claimWaits(db, s));
+  // Failed attempts and claims come from the audit trail (every attempt, not only the last).
+  const attempts = new Map(attemptCounts(db, s).map((r) => [r.name, r]));
+  const phases: PhaseMetrics[] = phaseOutcomes(db, s).map((c) => {
+    const a = attempts.get(c.name);
+    return {
+      phase: c.name,
+      completed: c.completed ?? 0,
+      claimToComplete: claimToComplete.get(c.name) ?? EMPTY,
+      startToComplete: startToComplete.get(c.name) ?? EMPTY,
+      wait: wait.get(c.name) ?? EMPTY,
+      failureRate: a && a.claims ? a.fails / a.claims : 0,
+      retryRate: c.claimed ? (c.retried ?? 0) / c.claimed : 0,
+      rework: a?.rework ?? 0,
+    };
+  });
+  const days = new Map<string, { day: string; phases: number; tickets: number }>();
+  for (const r of phasesPerDay(db, s)) days.set(r.day, { day: r.day, phases: r.n, tickets: 0 });
+  for (const r of ticketsPerDay(db, s)) {
+    const d = days.get(r.day) ?? { day: r.day, phases: 0, tickets: 0 };
+    d.tickets = r.n;
+    days.set(r.day, d);
+  }
+  const wip = workInProgress(db);
+  const oldest = oldestAvailable(db);
+  const neck = bottleneck(db, opts.now);
+  const g = gateDecisionTimes(db, s);
+  const sinceDay = since === null ? "0000-00-00" : new Date(since).toISOString().slice(0, 10);
+  return {
+    since,
+    phases,
+    throughput: [...days.values()].sort((a, b) => a.day.localeCompare(b.day)),
+    workInProgress: { claimed: wip.claimed ?? 0, running: wip.running ?? 0 },
+    oldestWaiting: oldest
+      ? {
+        phaseId: oldest.id,
+        ticketId: oldest.ticket_id,
+        phase: oldest.name,
+        since: oldest.available_at,
+        waitingMs: opts.now - oldest.available_at,
+      }
+      : null,
+    bottleneck: neck ? { phase: neck.name, waiting: neck.waiting, totalWaitMs: neck.total } : null,
+    agents: agentWork(db, s).map((a) => ({ agentId: a.agent, completed: a.n, busyMs: a.busy ?? 0 })),
+    gateDecision: g ? { count: g.n, p50: g.p50, p90: g.p90, max: g.mx } : EMPTY,
+    contention: missCounts(db, sinceDay),
+    stalled: findStalled(core, opts.now),
+  };
+}
+
+/**
+ * Held phases with no progress for longer than `stall_timeout_minutes`,
+ * longest silence first. Separate from stale claims, whose lease expired: a
+ * stalled agent may still be heartbeating nothing useful.
+ *
+ * @param core the engine
+ * @param now ms
+ * @returns the stalled phases
+ */
+export function findStalled(core: Core, now: number): Stalled[] {
+  return silentSince(core.db, now - core.cfg.config.stall_timeout_minutes * 60_000).map((r) => ({
+    phaseId: r.id,
+    ticketId: r.ticket_id,
+    phase: r.name,
+    agentId: r.claimed_by,
+    lastProgressAt: r.last_progress_at,
+    silentMs: now - r.last_progress_at,
+  }));
+}

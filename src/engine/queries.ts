@@ -1,0 +1,228 @@
+/**
+ * Read-only queries: tickets, agents, dependencies, what is blocked, the
+ * queue of an agent type, the audit trail, gates, and dashboard counts.
+ *
+ * @module
+ */
+import { BatonError } from "../errors.ts";
+import type { Core } from "./core.ts";
+import { findStalled } from "./metrics.ts";
+import { allAgents } from "./sql/agents.ts";
+import { auditAfter, auditRows } from "./sql/audit.ts";
+import { dependentsOf, depRows, depsOf, waitingWithTarget } from "./sql/deps.ts";
+import { gateRows } from "./sql/gates.ts";
+import {
+  allHeld,
+  availableFor,
+  oldestAvailable,
+  phaseCounts,
+  phasesOfTicket,
+  queue as queueRows,
+  retryingOrFailed,
+  staleLeases,
+  workByType,
+} from "./sql/phases.ts";
+import { toAudit, toDependency, toGate, toPhase } from "./sql/rows.ts";
+import { ticketById, ticketCounts, ticketRows } from "./sql/tickets.ts";
+import type {
+  AgentInfo,
+  AgentTypeInfo,
+  AuditEntry,
+  AuditFilter,
+  AvailableWork,
+  BlockedItem,
+  Dependency,
+  EventsQuery,
+  Gate,
+  Phase,
+  Summary,
+  TicketDetail,
+  TicketFilter,
+  TicketSummary,
+} from "./types.ts";
+
+/** `Engine.gates`. */
+export function gates(core: Core, filter: { status?: Gate["status"] | "all"; ticketId?: string } = {}): Gate[] {
+  return gateRows(core.db, filter.status ?? "open", filter.ticketId).map(toGate);
+}
+
+/** `Engine.ticket`. */
+export function ticket(core: Core, id: string): TicketDetail {
+  const t = ticketById(core.db, id);
+  if (!t) throw new BatonError("not_found", `Ticket ${id} does not exist`);
+  return {
+    id: t.id,
+    title: t.title,
+    path: t.path,
+    priority: t.priority,
+    metadata: JSON.parse(t.metadata),
+    contentHash: t.content_hash,
+    status: t.status,
+    parentId: t.parent_id,
+    createdAt: t.created_at,
+    updatedAt: t.updated_at,
+    phases: phasesOfTicket(core.db, id).map(toPhase),
+    gates: gates(core, { status: "all", ticketId: id }),
+    dependencies: depsOf(core.db, id).map(toDependency),
+    dependents: dependentsOf(core.db, id).map(toDependency),
+  };
+}
+
+/** `Engine.listTickets`. */
+export function listTickets(core: Core, filter: TicketFilter = {}): TicketSummary[] {
+  return ticketRows(core.db, filter).filter((r) => {
+    if (filter.agent && !r.held) return false;
+    if (filter.blocked !== undefined && Boolean(r.blocked) !== filter.blocked) return false;
+    if (filter.component) {
+      const m = JSON.parse(r.metadata);
+      const comps = [m.components, m.component].flat().filter((x) => x !== undefined && x !== null).map(String);
+      if (!comps.some((c) => c.toLowerCase().includes(filter.component!.toLowerCase()))) return false;
+    }
+    return true;
+  }).map((r) => ({
+    id: r.id,
+    title: r.title,
+    status: r.status,
+    priority: r.priority,
+    phase: r.phase,
+    blocked: !!r.blocked,
+  }));
+}
+
+/** `Engine.agentTypes`. */
+export function agentTypes(core: Core): AgentTypeInfo[] {
+  const counts = new Map(workByType(core.db).map((r) => [r.agent_type, r]));
+  const registry = core.cfg.config.agents.registry;
+  const types = new Set([
+    ...core.graph.phases.map((p) => p.agentType).filter((t): t is string => t !== null),
+    ...Object.keys(registry),
+  ]);
+  return [...types].sort().map((type) => ({
+    type,
+    command: registry[type]?.command ?? null,
+    args: registry[type]?.args ?? [],
+    maxConcurrent: registry[type]?.max_concurrent ?? null,
+    held: counts.get(type)?.held ?? 0,
+    available: counts.get(type)?.available ?? 0,
+  }));
+}
+
+/** `Engine.agents`. */
+export function agents(core: Core): AgentInfo[] {
+  const holds = allHeld(core.db);
+  return allAgents(core.db).map((a) => ({
+    id: a.id,
+    status: a.status,
+    capabilities: JSON.parse(a.capabilities),
+    registeredAt: a.registered_at,
+    lastHeartbeat: a.last_heartbeat,
+    holds: holds.filter((h) => h.claimed_by === a.id).map((h) => ({
+      phaseId: h.id,
+      ticketId: h.ticket_id,
+      phase: h.name,
+      status: h.status,
+    })),
+  }));
+}
+
+/** `Engine.dependencies`. */
+export function dependencies(core: Core, ticketId?: string): Dependency[] {
+  return depRows(core.db, ticketId).map(toDependency);
+}
+
+/** `Engine.blocked`. */
+export function blocked(core: Core): BlockedItem[] {
+  const out: BlockedItem[] = [];
+  for (const g of gates(core)) {
+    out.push({
+      ticketId: g.ticketId,
+      phaseId: g.phaseId,
+      phaseName: g.phaseName,
+      reason: g.kind === "gate" ? "gate" : "review",
+      detail: `gate ${g.id} waits for a human decision`,
+      since: g.openedAt,
+    });
+  }
+  for (const d of waitingWithTarget(core.db)) {
+    out.push({
+      ticketId: d.ticket_id,
+      phaseId: null,
+      phaseName: null,
+      reason: "dependency",
+      detail: `waits for ${d.depends_on} (${d.type})${d.other ? "" : "; that ticket does not exist yet"}`,
+      since: d.created_at,
+    });
+  }
+  for (const p of retryingOrFailed(core.db)) {
+    out.push({
+      ticketId: p.ticket_id,
+      phaseId: p.id,
+      phaseName: p.name,
+      reason: p.status === "failed" ? "failed" : "retry_backoff",
+      detail: p.status === "failed"
+        ? `failed after ${p.attempts} attempt(s): ${p.error ?? ""}`.trim()
+        : `retry after ${new Date(p.retry_at).toISOString()} (attempt ${p.attempts}): ${p.error ?? ""}`.trim(),
+      since: p.status === "failed" ? p.completed_at ?? p.claimed_at : p.retry_at,
+    });
+  }
+  return out;
+}
+
+/** `Engine.queue`. */
+export function queue(core: Core, agentType: string): Phase[] {
+  return queueRows(core.db, agentType).map(toPhase);
+}
+
+/** `Engine.availableWork`: up to `limit` phases for these agent types, best first, and whether there are more. */
+export function availableWork(
+  core: Core,
+  capabilities: string[],
+  limit: number,
+): { phases: AvailableWork[]; more: boolean } {
+  const rows = availableFor(core.db, capabilities, limit + 1);
+  return {
+    phases: rows.slice(0, limit).map((r) => ({
+      phaseId: r.id,
+      ticketId: r.ticket_id,
+      title: r.title,
+      phase: r.name,
+      agentType: r.agent_type,
+      priority: r.priority,
+      attempts: r.attempts,
+      rework: Boolean(r.rework),
+    })),
+    more: rows.length > limit,
+  };
+}
+
+/** `Engine.audit`. */
+export function audit(core: Core, filter: AuditFilter = {}): AuditEntry[] {
+  return auditRows(core.db, filter).map(toAudit);
+}
+
+/** `Engine.events`. */
+export function events(core: Core, q: EventsQuery): AuditEntry[] {
+  return auditAfter(core.db, { ...q, limit: q.limit ?? 1000 }).map(toAudit);
+}
+
+/** `Engine.summary`. */
+export function summary(core: Core, now: number): Summary {
+  const o = oldestAvailable(core.db);
+  return {
+    tickets: Object.fromEntries(ticketCounts(core.db).map((r) => [r.status, r.n])),
+    phases: Object.fromEntries(phaseCounts(core.db).map((r) => [r.status, r.n])),
+    agents: agents(core),
+    gates: gates(core),
+    stalled: findStalled(core, now),
+    stale: staleLeases(core.db, now).map((s) => ({
+      phaseId: s.id,
+      ticketId: s.ticket_id,
+      phase: s.name,
+      agentId: s.claimed_by,
+      leaseExpiresAt: s.lease_expires_at,
+    })),
+    oldestWaiting: o
+      ? { phaseId: o.id, ticketId: o.ticket_id, phase: o.name, since: o.available_at, waitingMs: now - o.available_at }
+      : null,
+  };
+}

@@ -1,0 +1,103 @@
+/**
+ * Availability: after anything that can open the way (a completion, an
+ * approval, a satisfied dependency, an import), the phases whose
+ * predecessors are done become available, or blocked by a dependency, or
+ * a gate waiting for a human; a ticket whose phases are all done completes,
+ * and the dependencies waiting on it are satisfied in the same transaction.
+ *
+ * @module
+ */
+import type { Milestone } from "../config/graph.ts";
+import type { Core } from "./core.ts";
+import { move } from "./transitions.ts";
+import { insertGate } from "./sql/gates.ts";
+import { satisfyDep, waitingCount, waitingDeps, waitingOn } from "./sql/deps.ts";
+import { availableOfTicket, openNamedPhaseCount, openPhaseCount, readyPhases } from "./sql/phases.ts";
+import type { R } from "./sql/rows.ts";
+import { activeTicketIds, setTicketStatus, ticketById } from "./sql/tickets.ts";
+import type { Actor } from "./types.ts";
+
+/** Whether a ticket has reached a milestone (a missing ticket has reached none). */
+export function milestoneReached(core: Core, ticketId: string, type: Milestone): boolean {
+  const t = ticketById(core.db, ticketId);
+  if (!t) return false;
+  if (t.status === "completed") return true;
+  const names = core.graph.milestonePhases(type);
+  if (names === null) return false;
+  if (names.length === 0) return true;
+  return openNamedPhaseCount(core.db, ticketId, names) === 0;
+}
+
+/** Marks a dependency satisfied (audited) when its milestone is reached; returns whether it was. */
+export function trySatisfy(core: Core, now: number, d: R, actor: Actor): boolean {
+  if (!milestoneReached(core, d.depends_on, d.type)) return false;
+  satisfyDep(core.db, d.ticket_id, d.depends_on, now);
+  core.audit(
+    now,
+    actor,
+    "dependency.satisfied",
+    { type: "dependency", id: `${d.ticket_id}->${d.depends_on}`, ticket: d.ticket_id },
+    "waiting",
+    "satisfied",
+    { dependsOn: d.depends_on, type: d.type },
+  );
+  return true;
+}
+
+/** Opens a gate on a phase that reached it. */
+function openGate(core: Core, now: number, actor: Actor, row: R, cause: "resolve" | "unblock"): void {
+  move(core, now, actor, row, "awaiting_review", cause, { available_at: now });
+  const gid = insertGate(core.db, {
+    phaseId: row.id,
+    ticketId: row.ticket_id,
+    kind: "gate",
+    now,
+    revision: row.revisions,
+  });
+  core.audit(now, actor, "gate.opened", { type: "gate", id: gid, ticket: row.ticket_id }, null, "open", {
+    phase: row.name,
+  });
+}
+
+/**
+ * Makes every phase of a ticket whose predecessors are done available (or
+ * blocked, or a gate), completes the ticket when all its phases are done,
+ * and satisfies the dependencies waiting on it.
+ */
+export function resolveTicket(core: Core, now: number, ticketId: string, actor: Actor): void {
+  const blocked = waitingCount(core.db, ticketId) > 0;
+  // One pass suffices: becoming available, blocked or a gate never makes another phase ready.
+  const ready = readyPhases(core.db, ticketId);
+  if (blocked) {
+    // A dependency added after work became available takes it back (held work goes on).
+    for (const row of availableOfTicket(core.db, ticketId)) move(core, now, actor, row, "blocked", "block");
+  }
+  for (const row of ready) {
+    if (blocked) {
+      if (row.status === "pending") move(core, now, actor, row, "blocked", "resolve");
+      continue;
+    }
+    const cause = row.status === "blocked" ? "unblock" : "resolve";
+    if (row.agent_type === null) openGate(core, now, actor, row, cause);
+    else move(core, now, actor, row, "available", cause, { available_at: now });
+  }
+  const t = ticketById(core.db, ticketId)!;
+  const status = openPhaseCount(core.db, ticketId) === 0 ? "completed" : "active";
+  if (t.status !== status) {
+    setTicketStatus(core.db, ticketId, status, now);
+    core.audit(now, actor, `ticket.${status}`, { type: "ticket", id: ticketId, ticket: ticketId }, t.status, status);
+  }
+  for (const d of waitingOn(core.db, ticketId)) {
+    if (trySatisfy(core, now, d, actor)) resolveTicket(core, now, d.ticket_id, actor);
+  }
+}
+
+/** Re-resolves every active ticket (after an import, or a config change); returns how many. */
+export function resolveAll(core: Core, now: number, actor: Actor): number {
+  const ids = activeTicketIds(core.db);
+  for (const id of ids) {
+    for (const d of waitingDeps(core.db, id)) trySatisfy(core, now, d, actor);
+    resolveTicket(core, now, id, actor);
+  }
+  return ids.length;
+}

@@ -1,0 +1,45 @@
+/**
+ * Statements on `agents`.
+ *
+ * @module
+ */
+import type { Database } from "../../storage/sqlite.ts";
+import type { R } from "./rows.ts";
+
+/** One agent. */
+export function agentById(db: Database, id: string): R | undefined {
+  return db.get<R>("SELECT * FROM agents WHERE id = ?", [id]);
+}
+
+/** Registers an agent, or refreshes its capabilities, metadata and heartbeat. */
+export function upsertAgent(
+  db: Database,
+  a: { id: string; capabilities: string[]; metadata: Record<string, unknown>; now: number },
+): void {
+  db.run(
+    `INSERT INTO agents(id, capabilities, metadata, status, registered_at, last_heartbeat) VALUES (?, ?, ?, 'active', ?, ?)
+     ON CONFLICT(id) DO UPDATE SET capabilities = excluded.capabilities, metadata = excluded.metadata,
+       status = 'active', last_heartbeat = excluded.last_heartbeat`,
+    [a.id, JSON.stringify(a.capabilities), JSON.stringify(a.metadata), a.now, a.now],
+  );
+}
+
+/** Sets an agent's capabilities. */
+export function setCapabilities(db: Database, id: string, capabilities: string[]): void {
+  db.run("UPDATE agents SET capabilities = ? WHERE id = ?", [JSON.stringify(capabilities), id]);
+}
+
+/** Records an agent's heartbeat (it is active again). */
+export function setHeartbeat(db: Database, id: string, now: number): void {
+  db.run("UPDATE agents SET last_heartbeat = ?, status = 'active' WHERE id = ?", [now, id]);
+}
+
+/** Sets an agent's status. */
+export function setAgentStatus(db: Database, id: string, status: string): void {
+  db.run("UPDATE agents SET status = ? WHERE id = ?", [status, id]);
+}
+
+/** Every agent, by id. */
+export function allAgents(db: Database): R[] {
+  return db.all<R>("SELECT * FROM agents ORDER BY id");
+}

@@ -1,0 +1,126 @@
+/**
+ * The metrics queries: percentiles per group in one pass (window
+ * functions), counts per phase and per day, contention. Every value is
+ * bound: the statement text never depends on the window asked for.
+ *
+ * @module
+ */
+import type { Database } from "../../storage/sqlite.ts";
+import { HELD_SQL, type R } from "./rows.ts";
+
+/** p50, p90 and max of `v` per group `g`, over the rows a `WITH d(g, v)` produces. */
+function percentiles(db: Database, d: string, params: unknown[]): R[] {
+  return db.all<R>(
+    `WITH d AS (${d}),
+          r AS (SELECT g, v, row_number() OVER (PARTITION BY g ORDER BY v) AS rn, count(*) OVER (PARTITION BY g) AS n
+                FROM d WHERE v IS NOT NULL)
+     SELECT g, max(n) AS n,
+            max(CASE WHEN rn = max(1, (n + 1) / 2) THEN v END) AS p50,
+            max(CASE WHEN rn = max(1, (n * 9 + 9) / 10) THEN v END) AS p90,
+            max(v) AS mx
+     FROM r GROUP BY g`,
+    params as never,
+  );
+}
+
+/** Claim → complete and start → complete of phases completed since `since`, per phase name. */
+export function completionDurations(db: Database, since: number, from: "claimed_at" | "started_at"): R[] {
+  return percentiles(
+    db,
+    `SELECT name AS g, completed_at - ${from} AS v FROM phases WHERE status = 'completed' AND completed_at >= ?`,
+    [since],
+  );
+}
+
+/** Available → claimed of the last claim of each phase claimed since `since`, per phase name. */
+export function claimWaits(db: Database, since: number): R[] {
+  return percentiles(
+    db,
+    `SELECT name AS g, claimed_at - available_at AS v FROM phases
+     WHERE claimed_at >= available_at AND claimed_at >= ? AND status IN ('claimed', 'running', 'awaiting_review', 'completed')`,
+    [since],
+  );
+}
+
+/** Open → decided of gates decided since `since`, as one group. */
+export function gateDecisionTimes(db: Database, since: number): R | undefined {
+  return percentiles(
+    db,
+    "SELECT 'all' AS g, decided_at - opened_at AS v FROM gates WHERE decided_at IS NOT NULL AND decided_at >= ?",
+    [since],
+  )[0];
+}
+
+/** Per phase name, in workflow order: completed, claimed and retried since `since`. */
+export function phaseOutcomes(db: Database, since: number): R[] {
+  return db.all<R>(
+    `SELECT name,
+       sum(status = 'completed' AND completed_at >= ?1) AS completed,
+       sum(claimed_at IS NOT NULL AND claimed_at >= ?1) AS claimed,
+       sum(attempts > 1 AND claimed_at >= ?1) AS retried
+     FROM phases GROUP BY name ORDER BY min(seq), name`,
+    [since],
+  );
+}
+
+/** Per phase name, from the audit trail (every attempt): failures, claims and times sent back. */
+export function attemptCounts(db: Database, since: number): R[] {
+  return db.all<R>(
+    `SELECT json_extract(details, '$.phase') AS name, sum(action = 'phase.fail') AS fails, sum(action = 'phase.claim') AS claims,
+       sum((action = 'phase.rework' AND old_state = 'completed') OR (action = 'phase.reject' AND new_state = 'available')) AS rework
+     FROM audit WHERE at >= ? AND action IN ('phase.fail', 'phase.claim', 'phase.rework', 'phase.reject') GROUP BY 1`,
+    [since],
+  );
+}
+
+const DAY = (col: string) => `strftime('%Y-%m-%d', ${col} / 1000, 'unixepoch')`;
+
+/** Phases completed per UTC day since `since`. */
+export function phasesPerDay(db: Database, since: number): R[] {
+  return db.all<R>(
+    `SELECT ${DAY("completed_at")} AS day, count(*) AS n FROM phases
+     WHERE status = 'completed' AND completed_at >= ? GROUP BY 1`,
+    [since],
+  );
+}
+
+/** Tickets completed per UTC day since `since`. */
+export function ticketsPerDay(db: Database, since: number): R[] {
+  return db.all<R>(
+    `SELECT ${DAY("at")} AS day, count(*) AS n FROM audit WHERE action = 'ticket.completed' AND at >= ? GROUP BY 1`,
+    [since],
+  );
+}
+
+/** Phases held now, claimed and running. */
+export function workInProgress(db: Database): { claimed: number | null; running: number | null } {
+  return db.get<R>(
+    `SELECT sum(status = 'claimed') AS claimed, sum(status = 'running') AS running FROM phases WHERE status IN ${HELD_SQL}`,
+  )! as { claimed: number | null; running: number | null };
+}
+
+/** The phase name where available work has waited longest in total, now. */
+export function bottleneck(db: Database, now: number): R | undefined {
+  return db.get<R>(
+    `SELECT name, count(*) AS waiting, sum(? - available_at) AS total FROM phases
+     WHERE status = 'available' AND available_at IS NOT NULL GROUP BY name ORDER BY total DESC, name LIMIT 1`,
+    [now],
+  );
+}
+
+/** Per agent: phases completed since `since` and time spent on them (claim → complete). */
+export function agentWork(db: Database, since: number): R[] {
+  return db.all<R>(
+    `SELECT claimed_by AS agent, count(*) AS n, sum(completed_at - claimed_at) AS busy FROM phases
+     WHERE status = 'completed' AND claimed_by IS NOT NULL AND completed_at >= ? GROUP BY claimed_by ORDER BY n DESC, agent`,
+    [since],
+  );
+}
+
+/** Claims that came back empty, or lost to a holder, from UTC day `sinceDay` on. */
+export function missCounts(db: Database, sinceDay: string): { empty: number; conflicts: number } {
+  return db.get<{ empty: number; conflicts: number }>(
+    "SELECT coalesce(sum(empty), 0) AS empty, coalesce(sum(conflicts), 0) AS conflicts FROM claim_misses WHERE day >= ?",
+    [sinceDay],
+  )!;
+}

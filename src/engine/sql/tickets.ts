@@ -1,0 +1,100 @@
+/**
+ * Statements on `tickets`.
+ *
+ * @module
+ */
+import type { Database } from "../../storage/sqlite.ts";
+import { HELD_SQL, type R } from "./rows.ts";
+
+/** One ticket row. */
+export function ticketById(db: Database, id: string): R | undefined {
+  return db.get<R>("SELECT * FROM tickets WHERE id = ?", [id]);
+}
+
+/** Whether a ticket exists. */
+export function ticketExists(db: Database, id: string): boolean {
+  return db.get("SELECT 1 AS x FROM tickets WHERE id = ?", [id]) !== undefined;
+}
+
+/** The columns a ticket is written with. */
+export interface TicketRow {
+  id: string;
+  title: string;
+  path: string | null;
+  priority: string | null;
+  rank: number;
+  metadata: string;
+  contentHash: string | null;
+  parentId: string | null;
+}
+
+/** Adds a ticket. */
+export function insertTicket(db: Database, t: TicketRow, now: number): void {
+  db.run(
+    `INSERT INTO tickets(id, title, path, priority, priority_rank, metadata, content_hash, parent_id, created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    [t.id, t.title, t.path, t.priority, t.rank, t.metadata, t.contentHash, t.parentId, now, now],
+  );
+}
+
+/** Rewrites a ticket's fields. */
+export function updateTicket(db: Database, t: TicketRow, now: number): void {
+  db.run(
+    `UPDATE tickets SET title = ?, path = ?, priority = ?, priority_rank = ?, metadata = ?, content_hash = ?,
+       parent_id = ?, updated_at = ? WHERE id = ?`,
+    [t.title, t.path, t.priority, t.rank, t.metadata, t.contentHash, t.parentId, now, t.id],
+  );
+}
+
+/** Sets a ticket's status. */
+export function setTicketStatus(db: Database, id: string, status: string, now: number): void {
+  db.run("UPDATE tickets SET status = ?, updated_at = ? WHERE id = ?", [status, now, id]);
+}
+
+/** Records a ticket's markdown file and the hash of its content. */
+export function setTicketFile(db: Database, id: string, path: string, contentHash: string): void {
+  db.run("UPDATE tickets SET path = ?, content_hash = ? WHERE id = ?", [path, contentHash, id]);
+}
+
+/** Ids of active tickets, in order. */
+export function activeTicketIds(db: Database): string[] {
+  return db.all<{ id: string }>("SELECT id FROM tickets WHERE status = 'active' ORDER BY id").map((r) => r.id);
+}
+
+/** Ids of tickets with a markdown file, in order. */
+export function ticketIdsWithFiles(db: Database): string[] {
+  return db.all<{ id: string }>("SELECT id FROM tickets WHERE path IS NOT NULL ORDER BY id").map((r) => r.id);
+}
+
+/** Every ticket's id, path and content hash. */
+export function ticketFiles(db: Database): { id: string; path: string | null; content_hash: string | null }[] {
+  return db.all<{ id: string; path: string | null; content_hash: string | null }>(
+    "SELECT id, path, content_hash FROM tickets",
+  );
+}
+
+/** The highest all-digits ticket id, as a number (0 when there is none). */
+export function maxNumericId(db: Database): number {
+  return db.get<{ n: number }>(
+    "SELECT coalesce(max(CAST(id AS INTEGER)), 0) AS n FROM tickets WHERE id GLOB '[0-9]*' AND id NOT GLOB '*[^0-9]*'",
+  )!.n;
+}
+
+/** Tickets with their first open phase, blocked flag and whether `agent` holds a phase, in priority order. */
+export function ticketRows(db: Database, f: { agent?: string; status?: string; priority?: string }): R[] {
+  return db.all<R>(
+    `SELECT t.id, t.title, t.status, t.priority, t.metadata,
+       (SELECT name FROM phases p WHERE p.ticket_id = t.id AND p.status NOT IN ('completed', 'skipped') ORDER BY p.seq LIMIT 1) AS phase,
+       EXISTS (SELECT 1 FROM ticket_deps d WHERE d.ticket_id = t.id AND d.satisfied_at IS NULL) AS blocked,
+       EXISTS (SELECT 1 FROM phases p WHERE p.ticket_id = t.id AND p.claimed_by = ? AND p.status IN ${HELD_SQL}) AS held
+     FROM tickets t
+     WHERE (? IS NULL OR t.status = ?) AND (? IS NULL OR lower(t.priority) = lower(?))
+     ORDER BY t.priority_rank, t.id`,
+    [f.agent ?? null, f.status ?? null, f.status ?? null, f.priority ?? null, f.priority ?? null],
+  );
+}
+
+/** Tickets per status. */
+export function ticketCounts(db: Database): { status: string; n: number }[] {
+  return db.all<{ status: string; n: number }>("SELECT status, count(*) AS n FROM tickets GROUP BY status");
+}

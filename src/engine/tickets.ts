@@ -1,0 +1,156 @@
+/**
+ * Tickets: creating one seeds its phases (conditions decide which apply,
+ * a position from the markdown marks what is already done); updating one
+ * re-evaluates the conditions of phases not reached yet; a planner's batch
+ * is created all or nothing.
+ *
+ * @module
+ */
+import { BatonError } from "../errors.ts";
+import { conditionHolds, type Metadata, type PhaseStatus } from "../state_machine.ts";
+import type { Core } from "./core.ts";
+import { setDependencies } from "./dependencies.ts";
+import { resolveTicket } from "./resolve.ts";
+import { move } from "./transitions.ts";
+import { insertPhase, insertPhaseDep, setPhasesRank, unreachedPhases } from "./sql/phases.ts";
+import {
+  insertTicket,
+  maxNumericId,
+  setTicketFile as setFile,
+  ticketById,
+  ticketExists,
+  updateTicket,
+} from "./sql/tickets.ts";
+import type { Actor, NewTicketInput, TicketInput } from "./types.ts";
+
+/** Creates or updates a ticket inside the request in progress. */
+export function upsert(core: Core, now: number, input: TicketInput, actor: Actor): void {
+  const meta = input.metadata ?? {};
+  const priority = input.priority ?? (typeof meta.priority === "string" ? meta.priority : null);
+  const existing = ticketById(core.db, input.id);
+  const rank = core.graph.rank(priority);
+  const row = {
+    id: input.id,
+    title: input.title,
+    path: input.path ?? existing?.path ?? null,
+    priority,
+    rank,
+    metadata: JSON.stringify(meta),
+    contentHash: input.contentHash ?? existing?.content_hash ?? null,
+    parentId: input.parentId ?? existing?.parent_id ?? null,
+  };
+  if (!existing) {
+    insertTicket(core.db, row, now);
+    core.audit(now, actor, "ticket.created", { type: "ticket", id: input.id, ticket: input.id }, null, "active", {
+      title: input.title,
+    });
+    seed(core, now, input, meta, rank, actor);
+  } else {
+    updateTicket(core.db, row, now);
+    setPhasesRank(core.db, input.id, rank);
+    core.audit(now, actor, "ticket.updated", { type: "ticket", id: input.id, ticket: input.id }, null, null, {
+      title: input.title,
+    });
+    reevaluateConditions(core, now, input.id, meta, actor);
+  }
+  if (input.dependencies) setDependencies(core, now, input.id, input.dependencies, actor);
+  resolveTicket(core, now, input.id, actor);
+}
+
+/** Seeds a new ticket's phases: skipped where the condition fails, completed up to its known position. */
+function seed(core: Core, now: number, input: TicketInput, meta: Metadata, rank: number, actor: Actor): void {
+  const phases = core.graph.phases;
+  // Everything up to the last phase said to be done counts as done.
+  let doneThrough = -1;
+  for (const name of input.completedPhases ?? []) {
+    const def = core.graph.def(name);
+    if (!def) throw new BatonError("invalid_argument", `Ticket ${input.id}: unknown phase "${name}"`);
+    doneThrough = Math.max(doneThrough, def.order);
+  }
+  const ids = new Map<string, number>();
+  for (const def of phases) {
+    let status: PhaseStatus = "pending";
+    if (!conditionHolds(def.condition, meta)) status = "skipped";
+    else if (def.order <= doneThrough) status = "completed";
+    const id = insertPhase(core.db, {
+      ticketId: input.id,
+      name: def.name,
+      seq: def.order,
+      group: def.group ?? null,
+      agentType: def.agentType,
+      rank,
+      status,
+      completedAt: status === "completed" ? now : null,
+    });
+    ids.set(def.name, id);
+    core.audit(now, actor, "phase.seeded", { type: "phase", id, ticket: input.id }, null, status, { phase: def.name });
+  }
+  for (const def of phases) {
+    for (const a of def.after) insertPhaseDep(core.db, ids.get(def.name)!, ids.get(a)!);
+  }
+}
+
+/** Metadata changed: phases not reached yet follow their conditions again. */
+function reevaluateConditions(core: Core, now: number, ticketId: string, meta: Metadata, actor: Actor): void {
+  for (const row of unreachedPhases(core.db, ticketId)) {
+    const holds = conditionHolds(core.graph.def(row.name)?.condition, meta);
+    if (!holds && row.status !== "skipped") {
+      if (row.status !== "pending") move(core, now, actor, row, "pending", "rework");
+      move(core, now, actor, row, "skipped", "resolve", {}, { reason: "condition no longer holds" });
+    } else if (holds && row.status === "skipped") {
+      move(core, now, actor, row, "pending", "resolve", {}, { reason: "condition holds now" });
+    }
+  }
+}
+
+/** The next free numeric ticket id, zero-padded to 4 digits, above every id in the database and in `alsoTaken`. */
+export function nextTicketId(core: Core, alsoTaken: string[] = []): string {
+  const numeric = alsoTaken.filter((x) => /^\d+$/.test(x)).map(Number);
+  return String(Math.max(maxNumericId(core.db), ...numeric) + 1).padStart(4, "0");
+}
+
+/** `Engine.createTickets`: ids given or generated, dependencies by id or `ref`, all or nothing. */
+export function createTickets(core: Core, items: NewTicketInput[], actor: Actor): string[] {
+  if (!Array.isArray(items) || items.length === 0) throw new BatonError("invalid_argument", "No tickets to create");
+  return core.tx((now) => {
+    let next = Number(nextTicketId(core));
+    const byRef = new Map<string, string>();
+    const assigned = items.map((it, i) => {
+      const id = it.id ?? String(next++).padStart(4, "0");
+      if (it.ref) {
+        if (byRef.has(it.ref)) {
+          throw new BatonError("invalid_argument", `Ticket #${i + 1}: ref "${it.ref}" is used twice`);
+        }
+        byRef.set(it.ref, id);
+      }
+      return id;
+    });
+    const seen = new Set<string>();
+    items.forEach((it, i) => {
+      const id = assigned[i];
+      const where = `Ticket #${i + 1} (${id})`;
+      if (seen.has(id)) throw new BatonError("invalid_argument", `${where}: id appears twice in the batch`);
+      seen.add(id);
+      if (ticketExists(core.db, id)) throw new BatonError("invalid_argument", `${where}: ticket ${id} already exists`);
+      if (!it.title?.trim()) throw new BatonError("invalid_argument", `${where}: a title is required`);
+    });
+    items.forEach((it, i) => {
+      const deps = (it.dependencies ?? []).map((d) => ({ ...d, on: byRef.get(d.on) ?? d.on }));
+      upsert(core, now, { ...it, id: assigned[i], dependencies: deps }, actor);
+    });
+    return assigned;
+  });
+}
+
+/** `Engine.setTicketFile`: records a ticket's markdown file and content hash; audited. */
+export function setTicketFile(core: Core, ticketId: string, path: string, contentHash: string, actor: Actor): void {
+  core.tx((now) => {
+    const t = ticketById(core.db, ticketId);
+    if (!t) throw new BatonError("not_found", `Ticket ${ticketId} does not exist`);
+    if (t.path === path && t.content_hash === contentHash) return;
+    setFile(core.db, ticketId, path, contentHash);
+    core.audit(now, actor, "ticket.file", { type: "ticket", id: ticketId, ticket: ticketId }, t.path, path, {
+      contentHash,
+    });
+  });
+}

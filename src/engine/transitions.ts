@@ -1,0 +1,42 @@
+/**
+ * The one way a phase changes status: through the state machine, as a
+ * compare-and-set on the status it was read in, audited in the same
+ * transaction.
+ *
+ * @module
+ */
+import { BatonError } from "../errors.ts";
+import { checkTransition, type PhaseStatus, type TransitionCause } from "../state_machine.ts";
+import { type Core, what } from "./core.ts";
+import { casPhase } from "./sql/phases.ts";
+import type { R } from "./sql/rows.ts";
+import type { Actor } from "./types.ts";
+
+/**
+ * Moves a phase row to `to`, setting the columns in `set`; audits it as
+ * `phase.<cause>`. The row's `status` is updated in place.
+ *
+ * @throws {BatonError} `invalid_transition` when the state machine refuses,
+ *   `claim_conflict` when the row changed since it was read
+ */
+export function move(
+  core: Core,
+  now: number,
+  actor: Actor,
+  row: R,
+  to: PhaseStatus,
+  cause: TransitionCause,
+  set: Record<string, unknown> = {},
+  details?: Record<string, unknown>,
+): void {
+  checkTransition(row.status, to, cause, what(row.name, row.ticket_id));
+  if (!casPhase(core.db, row.id, row.status, to, set)) {
+    throw new BatonError("claim_conflict", `Cannot ${cause} ${what(row.name, row.ticket_id)}: it changed meanwhile`);
+  }
+  core.touched(row.ticket_id);
+  core.audit(now, actor, `phase.${cause}`, { type: "phase", id: row.id, ticket: row.ticket_id }, row.status, to, {
+    phase: row.name,
+    ...details,
+  });
+  row.status = to;
+}

@@ -1,0 +1,23 @@
+/**
+ * Ticket markdown as pure functions (no file or database I/O): reading a
+ * ticket, and editing it by splicing the original text so that bytes outside
+ * the edited lines never change.
+ *
+ * @module
+ */
+export { parseTicket } from "./parse_ticket.ts";
+export { checkThrough, positionForPhase } from "./status.ts";
+export { writeWorkflowLog } from "./workflow_log.ts";
+export { renderTemplate } from "./template.ts";
+export { contentHash, ticketIdFromPath } from "./ids.ts";
+export type {
+  EditResult,
+  MarkdownWarning,
+  MetadataValue,
+  ParsedTicket,
+  ParseOptions,
+  StatusLabel,
+  TicketDependency,
+  TicketStatus,
+  WorkflowLogEntry,
+} from "./types.ts";

@@ -1,0 +1,456 @@
+/**
+ * Reading a ticket: title, typed metadata in its three styles, the status
+ * checklist and where it puts the ticket, dependencies. Content problems
+ * never throw; they come back as warnings with line numbers. Only a ticket
+ * with no title at all is refused (`markdown_invalid`).
+ *
+ * @module
+ */
+import { BatonError } from "../errors.ts";
+import { DEFAULT_ID_REGEX } from "../config/defaults.ts";
+import { basename, compile, contentHash, idOf, refs } from "./ids.ts";
+import { type Rec, typed } from "./metadata.ts";
+import {
+  BOLD_KEY,
+  type Ctx,
+  endLine,
+  type Heading,
+  headingText,
+  indexLines,
+  lineCount,
+  lineText,
+  type ListItemNode,
+  type ListNode,
+  type MdNode,
+  parseLines,
+  PLAIN_KEY,
+  type Scan,
+  scan,
+  sectionEnd,
+  sectionKind,
+  type Src,
+  startLine,
+  TASK,
+} from "./source.ts";
+import { mapLabel } from "./status.ts";
+import { cleanTitle, norm, plain, stripCondition } from "./text.ts";
+import type {
+  MarkdownWarning,
+  MetadataValue,
+  ParsedTicket,
+  ParseOptions,
+  StatusLabel,
+  TicketDependency,
+  TicketStatus,
+} from "./types.ts";
+
+const BLOCKED_BY_KEYS = new Set(["depends on", "dependencies", "dependency", "blocked by", "depends"]);
+const BLOCKS_KEYS = new Set(["blocks", "blocking"]);
+const PARENT_KEYS = new Set(["parent ticket", "parent"]);
+
+/** `## Key: value` with a short key without digits (so `## Phase 1: Setup` is no metadata). */
+function headingKeyValue(title: string): { key: string; value: string } | null {
+  const m = /^([A-Za-z][A-Za-z ()/&'-]{0,40}?)\s*:\s*(.*)$/.exec(plain(title));
+  if (!m || m[1].trim().split(/\s+/).length > 4) return null;
+  return { key: m[1].trim(), value: m[2].trim() };
+}
+
+function keyLine(text: string, ctx: Ctx, bulleted: boolean): { key: string; value: string } | null {
+  const b = BOLD_KEY.exec(text);
+  if (b) return { key: b[4].trim(), value: b[5] };
+  if (bulleted && (ctx === "metadata" || ctx === "dependencies")) {
+    const p = PLAIN_KEY.exec(text);
+    if (p && p[2]) return { key: p[3].trim(), value: p[4] };
+  }
+  return null;
+}
+
+function itemText(src: Src, item: ListItemNode, off: number): string {
+  return lineText(src, startLine(item, off)).replace(/^\s*(?:[-*+]|\d{1,9}[.)])[ \t]*/, "").trim();
+}
+
+/** What the data-carrying sections of a ticket hold, before typing. */
+interface Collected {
+  records: Rec[];
+  labels: StatusLabel[];
+  /** Pure references in a Dependencies section. */
+  depLines: { line: number; value: string }[];
+}
+
+/**
+ * The line ranges to parse: the header (everything before the first
+ * level-1/2 heading that is not the title, Status, Metadata, Dependencies or
+ * a `Key: value` heading), then Status, Metadata and Dependencies sections
+ * further down.
+ */
+function dataSections(scanned: Scan, h1: Heading, n: number): [number, number, Ctx][] {
+  let headerEnd = n;
+  for (const h of scanned.headings) {
+    const kind = sectionKind(h.title);
+    if (kind !== "body" && (h === h1 || h.depth > 2 || kind || headingKeyValue(h.title))) continue;
+    headerEnd = h.line - 1;
+    break;
+  }
+  const chunks: [number, number, Ctx][] = [];
+  if (headerEnd > scanned.fmEnd) chunks.push([scanned.fmEnd + 1, headerEnd, "header"]);
+  for (const h of scanned.headings) {
+    const kind = sectionKind(h.title);
+    if (h.line <= headerEnd || !kind || kind === "body") continue;
+    const last = chunks.at(-1);
+    if (last && h.line <= last[1]) continue; // inside a section already taken
+    chunks.push([h.line, sectionEnd(scanned, h, n), "body"]);
+  }
+  return chunks;
+}
+
+/** Walks one parsed section, adding its records, status labels and dependency lines to `out`. */
+class SectionReader {
+  ctx: Ctx;
+  constructor(
+    readonly src: Src,
+    readonly kids: MdNode[],
+    readonly off: number,
+    readonly out: Collected,
+    readonly warnings: MarkdownWarning[],
+    start: Ctx,
+  ) {
+    this.ctx = start;
+  }
+
+  /**
+   * Unindented `**Key**: value` lines right under a list item are lazy continuation lines of its
+   * paragraph in CommonMark; people mean them as metadata lines.
+   */
+  lazyKeyLines(item: ListItemNode): void {
+    const para = item.children[0];
+    if (para?.type !== "paragraph") return;
+    for (let i = startLine(item, this.off) + 1; i <= endLine(para, this.off); i++) {
+      const line = lineText(this.src, i);
+      const kl = /^\*\*|^__/.test(line) ? keyLine(line, this.ctx, false) : null;
+      if (kl) this.out.records.push({ ...kl, line: i });
+    }
+  }
+
+  /** Bare `**Key**: value` lines first..last (continuation lines extend the value before them); returns the node index reached. */
+  keyLines(first: number, last: number, k: number): number {
+    const { src, kids, off } = this;
+    let rec: Rec | null = null;
+    for (let i = first; i <= last; i++) {
+      const kl = keyLine(lineText(src, i), this.ctx, false);
+      if (kl) {
+        rec = { ...kl, line: i };
+        // An empty value followed directly by a list: the list's items are the value.
+        const next = kids[k + 1];
+        if (kl.value === "" && i === last && next?.type === "list" && startLine(next, off) === i + 1) {
+          rec.value = next.children.map((it) => itemText(src, it, off)).join(", ");
+          this.out.records.push(rec);
+          for (const it of next.children) this.lazyKeyLines(it);
+          rec = null;
+          k++;
+          continue;
+        }
+        this.out.records.push(rec);
+      } else if (rec) {
+        const more = lineText(src, i).trim();
+        if (more) rec.value = rec.value ? `${rec.value} ${more}` : more;
+      }
+    }
+    return k;
+  }
+
+  /** A heading inside a data section: a new context, a `## Key: value` record, or metadata lines misread as a setext heading. */
+  heading(node: Extract<MdNode, { type: "heading" }>, k: number, statusSections: { n: number }): number {
+    const { src, off } = this;
+    const line = startLine(node, off);
+    const last = endLine(node, off);
+    if (last > line && node.depth === 2 && this.ctx !== "body") {
+      // `**Key**: value` lines right above a `---` rule read as a setext heading: they are metadata.
+      let bold = false;
+      for (let i = line; i < last; i++) bold ||= BOLD_KEY.test(lineText(src, i));
+      if (bold) return this.keyLines(line, last - 1, k);
+    }
+    const raw = headingText(src, node, off);
+    const kind = sectionKind(raw);
+    const kv = headingKeyValue(raw);
+    if (kind === "status") this.ctx = statusSections.n++ === 0 ? "status" : "metadata";
+    else if (kind) this.ctx = kind;
+    else if (kv && node.depth >= 2 && this.ctx !== "body") this.out.records.push({ ...kv, line });
+    else if (node.depth <= 2) this.ctx = "body";
+    return k;
+  }
+
+  /** A list inside a data section: status checkboxes, `Key: value` items, or bare dependency lines. */
+  list(node: ListNode): void {
+    const { src, off, ctx } = this;
+    for (const item of node.children) {
+      const il = startLine(item, off);
+      const t = lineText(src, il);
+      const task = ctx === "status" ? TASK.exec(t) : null;
+      const kl = task ? null : keyLine(t, ctx, true);
+      if (task && !/[ xX]/.test(task[2])) {
+        this.warnings.push({ message: `status checkbox "[${task[2]}]" is neither [ ] nor [x]; ignored`, line: il });
+      } else if (task) {
+        const { label, condition } = stripCondition((task[3] ?? "").trim());
+        const sl: StatusLabel = { label, checked: task[2] !== " ", line: il, mapped: false, phase: null };
+        if (condition !== undefined) sl.condition = condition;
+        this.out.labels.push(sl);
+      } else if (kl) {
+        let value = kl.value;
+        const sub = item.children.find((c): c is ListNode => c.type === "list");
+        if (value === "" && sub) value = sub.children.map((it) => itemText(src, it, off)).join(", ");
+        this.out.records.push({ key: kl.key, value, line: il });
+      } else if (ctx === "dependencies") {
+        this.out.depLines.push({ line: il, value: itemText(src, item, off) });
+      }
+      this.lazyKeyLines(item);
+    }
+  }
+
+  /** Reads every node of the section. */
+  read(titleLine: number, statusSections: { n: number }): void {
+    const { kids, off } = this;
+    for (let k = 0; k < kids.length; k++) {
+      const node = kids[k];
+      const line = startLine(node, off);
+      if (node.type === "heading") {
+        if (line !== titleLine) k = this.heading(node, k, statusSections);
+        continue;
+      }
+      if (this.ctx === "body") continue;
+      if (node.type === "paragraph") k = this.keyLines(line, endLine(node, off), k);
+      else if (node.type === "list") this.list(node);
+    }
+  }
+}
+
+/** Reads the records, status labels and dependency lines of every data-carrying section. */
+function collect(src: Src, scanned: Scan, h1: Heading, warnings: MarkdownWarning[]): Collected {
+  const out: Collected = { records: [], labels: [], depLines: [] };
+  const statusSections = { n: 0 }; // only the first Status section's checklist counts
+  for (const [from, to, startCtx] of dataSections(scanned, h1, lineCount(src))) {
+    const { root, off } = parseLines(src, from, to);
+    new SectionReader(src, root.children, off, out, warnings, startCtx).read(h1.line, statusSections);
+  }
+  return out;
+}
+
+/** First occurrence of a label wins; a different later value is a warning. */
+function firstByKey(
+  records: Rec[],
+  warnings: MarkdownWarning[],
+): { byKey: Map<string, Rec>; raw: Record<string, string> } {
+  const raw: Record<string, string> = {};
+  const byKey = new Map<string, Rec>();
+  for (const r of records) {
+    const k = norm(r.key);
+    const prev = byKey.get(k);
+    if (prev) {
+      if (plain(prev.value) !== plain(r.value)) {
+        warnings.push({ message: `"${r.key}" is given again (line ${prev.line} wins): "${r.value}"`, line: r.line });
+      }
+      continue;
+    }
+    byKey.set(k, r);
+    raw[r.key] = r.value;
+  }
+  return { byKey, raw };
+}
+
+/** Where the status checklist (or, without one, a `Status` value) puts the ticket; maps every label. */
+function statusOf(
+  labels: StatusLabel[],
+  byKey: Map<string, Rec>,
+  opts: ParseOptions,
+  warnings: MarkdownWarning[],
+): TicketStatus {
+  const status: TicketStatus = { labels, position: null, phase: null, mapped: false };
+  const canMap = Object.keys(opts.statusMap ?? {}).length > 0 || (opts.phaseNames?.length ?? 0) > 0;
+  const statusMap = new Map<string, string | null>();
+  for (const [k, v] of Object.entries(opts.statusMap ?? {})) statusMap.set(norm(k), v);
+  const phaseNames = opts.phaseNames ?? [];
+  const normNames = phaseNames.map(norm);
+  const phaseSet = new Set(phaseNames);
+  const checkMapped = (label: string, m: { mapped: boolean; phase: string | null }, line: number): void => {
+    if (!canMap) return;
+    if (!m.mapped) {
+      warnings.push({
+        message: `status "${label}" maps to no phase (add it to tickets.status_map; null means before any phase)`,
+        line,
+      });
+    } else if (m.phase !== null && phaseSet.size > 0 && !phaseSet.has(m.phase)) {
+      warnings.push({ message: `status "${label}" is mapped to unknown phase "${m.phase}"`, line });
+    }
+  };
+  for (const l of labels) {
+    const m = mapLabel(l.label, l.condition, statusMap, phaseNames, normNames);
+    l.mapped = m.mapped;
+    l.phase = m.phase;
+    checkMapped(l.label, m, l.line);
+  }
+  if (labels.length > 0) {
+    const last = labels.findLast((l) => l.checked);
+    if (last) {
+      status.position = last.label;
+      status.phase = last.phase;
+      status.mapped = last.mapped;
+    }
+  } else {
+    const rec = byKey.get("status");
+    const value = rec ? plain(rec.value) : "";
+    if (rec && value !== "") {
+      const m = mapLabel(value, undefined, statusMap, phaseNames, normNames);
+      status.position = value;
+      status.phase = m.phase;
+      status.mapped = m.mapped;
+      checkMapped(value, m, rec.line);
+    }
+  }
+  return status;
+}
+
+/** `Depends On` / `Blocked By` / `Blocks` / `Parent Ticket` records and bare dependency lines. */
+function dependenciesOf(
+  c: Collected,
+  id: string | null,
+  idRe: RegExp,
+  warnings: MarkdownWarning[],
+): { dependencies: TicketDependency[]; parentId: string | null } {
+  const dependencies: TicketDependency[] = [];
+  let parentId: string | null = null;
+  const seen = new Set<string>();
+  const addDep = (depId: string, type: TicketDependency["type"], line: number): void => {
+    if (id !== null && depId === id) {
+      warnings.push({ message: `ticket ${id} lists itself as a dependency; ignored`, line });
+      return;
+    }
+    const key = `${type} ${depId}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    dependencies.push({ id: depId, type, line });
+  };
+  for (const r of c.records) {
+    const k = norm(r.key);
+    const type = BLOCKED_BY_KEYS.has(k)
+      ? "blocked_by"
+      : BLOCKS_KEYS.has(k)
+      ? "blocks"
+      : PARENT_KEYS.has(k)
+      ? "parent"
+      : null;
+    if (!type) continue;
+    const { ids, bad } = refs(r.value, idRe);
+    for (const b of bad) warnings.push({ message: `${r.key}: no ticket id in "${b}"`, line: r.line });
+    if (type === "parent") {
+      if (ids.length > 0 && parentId === null) parentId = ids[0];
+      if (ids.length > 1) warnings.push({ message: `${r.key}: more than one parent; using ${ids[0]}`, line: r.line });
+      continue;
+    }
+    for (const d of ids) addDep(d, type, r.line);
+  }
+  for (const d of c.depLines) {
+    const { ids, bad } = refs(d.value, idRe);
+    if (bad.length === 0) { for (const x of ids) addDep(x, "blocked_by", d.line); }
+  }
+  return { dependencies, parentId };
+}
+
+/**
+ * Parses a ticket: title, typed metadata, status checklist, dependencies.
+ *
+ * - Metadata is read in three styles, matching `fields[].markdown_key`
+ *   case-insensitively: bullets under `## Metadata` (`- **Priority**: High`),
+ *   bare bold lines in the header (`**Priority**: Medium`), and headings
+ *   (`## Priority: High`). The header is everything before the first level-1/2
+ *   heading that is not the title, `Status`, `Metadata`, `Dependencies` or a
+ *   `Key: value` heading. An empty value followed by a list takes the list's
+ *   items. Values are typed per field: boolean by yes/no (`Yes (educational
+ *   value)` is true), list split on commas outside parentheses, enum matched
+ *   case-insensitively to its canonical spelling (unknown values kept as
+ *   written, with a warning), integer (a warning when not one), string
+ *   trimmed. An empty value gives the default (or nothing).
+ * - Status: the `## Status` checklist; `position` is the last checked label.
+ *   Direction rule: a label maps to the LAST PHASE DONE when the ticket is at
+ *   that label (null: before any phase), which is what the engine's
+ *   `completedPhases` takes. `statusMap` is consulted first (keys matched
+ *   case-insensitively, with or without the condition); failing that, the
+ *   longest phase name contained in the label: the label says that phase is
+ *   done (`Design Complete — Awaiting Review` → Design), unless the name
+ *   follows `Ready for`/`Awaiting`/`Waiting for` (the label announces it),
+ *   then the phase before it in `phaseNames` is the last done (`Ready for
+ *   Design` → null when Design is first). Labels mapping to nothing are
+ *   warnings.
+ * - Dependencies: `Depends On`/`Dependencies`/`Blocked By` (blocked_by),
+ *   `Blocks`, and `Parent Ticket` (recorded as `parentId`), in any metadata
+ *   style, as links (the target's file name, else the link text) or bare ids.
+ *
+ * @param text the ticket's markdown
+ * @param opts path, metadata fields, status map, phase names, id regex
+ * @returns the parsed ticket (content problems are in `warnings`)
+ * @throws {BatonError} `markdown_invalid` when the ticket has no title (no H1)
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseTicket } from "./parse_ticket.ts";
+ * const t = parseTicket(
+ *   "# Ticket 0007: Add a cache\n\n## Status\n- [x] Draft\n- [x] Ready for Design\n- [ ] Design Complete\n\n" +
+ *     "**Priority**: high\n**Depends On**: [0005](0005_store.md), 0006\n",
+ *   {
+ *     path: "tickets/0007_cache.md",
+ *     fields: [{ field: "priority", type: "enum", values: ["High", "Low"], markdown_key: "Priority" }],
+ *     phaseNames: ["Design", "Design Review"],
+ *     statusMap: { Draft: null },
+ *   },
+ * );
+ * assert(t.id === "0007" && t.title === "Add a cache" && t.metadata.priority === "High");
+ * assert(t.status.position === "Ready for Design" && t.status.phase === null && t.status.mapped);
+ * assert(t.dependencies.map((d) => d.id).join() === "0005,0006");
+ * ```
+ */
+export function parseTicket(text: string, opts: ParseOptions): ParsedTicket {
+  const src = indexLines(text);
+  const idRe = compile(opts.idRegex ?? DEFAULT_ID_REGEX);
+  const id = idOf(basename(opts.path), idRe);
+  const warnings: MarkdownWarning[] = [];
+  const scanned = scan(src);
+
+  // Title: the first level-1 heading.
+  const h1 = scanned.headings.find((h) => h.depth === 1 && h.title !== "");
+  if (!h1) {
+    const empty = scanned.headings.find((h) => h.depth === 1);
+    throw new BatonError(
+      "markdown_invalid",
+      `${opts.path}: no title (the ticket needs a level-1 heading such as "# Ticket 0001: …")`,
+      { location: { file: opts.path, line: empty?.line ?? 1 } },
+    );
+  }
+  const title = cleanTitle(h1.title, id);
+  if (id === null) {
+    warnings.push({ message: `file name "${basename(opts.path)}" does not match the ticket id pattern`, line: 1 });
+  }
+  const titleId = /^(?:\w+\s+)?ticket\s+#?([A-Za-z]?\d[\w.]*?)\s*(?::|\s[-\u2013\u2014]\s)/i.exec(h1.title)?.[1];
+  if (id !== null && titleId && titleId.toLowerCase() !== id.toLowerCase()) {
+    warnings.push({ message: `title says ticket ${titleId} but the file name says ${id}`, line: h1.line });
+  }
+
+  const collected = collect(src, scanned, h1, warnings);
+  const { byKey, raw } = firstByKey(collected.records, warnings);
+  const metadata: Record<string, MetadataValue> = {};
+  for (const f of opts.fields) {
+    const value = typed(f, byKey.get(norm(f.markdown_key ?? f.field)), warnings);
+    if (value !== undefined) metadata[f.field] = value;
+  }
+  const status = statusOf(collected.labels, byKey, opts, warnings);
+  const { dependencies, parentId } = dependenciesOf(collected, id, idRe, warnings);
+  return {
+    id,
+    title,
+    titleLine: h1.line,
+    metadata,
+    rawMetadata: raw,
+    status,
+    dependencies,
+    parentId,
+    warnings: warnings.sort((a, b) => a.line - b.line),
+    contentHash: contentHash(text),
+  };
+}

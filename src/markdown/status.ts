@@ -1,0 +1,178 @@
+/**
+ * The `## Status` checklist: which phase a label means, which label a phase
+ * means, and setting the boxes to a position.
+ *
+ * @module
+ */
+import { done, type Edit } from "./edit.ts";
+import {
+  indexLines,
+  lineCount,
+  lineText,
+  parseLines,
+  type Scan,
+  scan,
+  sectionEnd,
+  sectionKind,
+  type Src,
+  startLine,
+  TASK,
+} from "./source.ts";
+import { norm, stripCondition } from "./text.ts";
+import type { EditResult, TicketStatus } from "./types.ts";
+
+export const ANNOUNCES = /(?:ready for|ready to start|awaiting|waiting for|waiting on)\s*$/;
+
+export function mapLabel(
+  label: string,
+  condition: string | undefined,
+  statusMap: Map<string, string | null>,
+  phaseNames: string[],
+  normNames: string[],
+): { mapped: boolean; phase: string | null } {
+  for (const key of [label, condition !== undefined ? `${label} (${condition})` : undefined]) {
+    if (key === undefined) continue;
+    const k = norm(key);
+    if (statusMap.has(k)) return { mapped: true, phase: statusMap.get(k) ?? null };
+  }
+  const l = norm(label);
+  let best: { index: number; at: number; len: number } | null = null;
+  for (let index = 0; index < phaseNames.length; index++) {
+    const name = normNames[index];
+    if (name === "") continue;
+    for (let at = l.indexOf(name); at !== -1; at = l.indexOf(name, at + 1)) {
+      const before = at === 0 ? "" : l[at - 1];
+      const after = l[at + name.length] ?? "";
+      if (/[\p{L}\p{N}]/u.test(before) || /[\p{L}\p{N}]/u.test(after)) continue;
+      if (!best || name.length > best.len || (name.length === best.len && at < best.at)) {
+        best = { index, at, len: name.length };
+      }
+      break;
+    }
+  }
+  if (best === null) return { mapped: false, phase: null };
+  if (ANNOUNCES.test(l.slice(0, best.at))) {
+    return { mapped: true, phase: best.index > 0 ? phaseNames[best.index - 1] : null };
+  }
+  return { mapped: true, phase: phaseNames[best.index] };
+}
+
+/**
+ * The status label to show when the last phase done is `donePhase`: the last
+ * label, in order, whose mapped phase is at or before it (labels that map to
+ * nothing are skipped; the scan stops at the first label beyond it). The
+ * reverse of the mapping in {@link parseTicket}, for {@link checkThrough}.
+ *
+ * @param status the parsed status (labels carry their mapped phases)
+ * @param donePhase the last phase done (null: none)
+ * @param phaseNames the workflow's phase names, in order
+ * @returns the label, or null when none fits
+ * @throws nothing
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseTicket } from "./parse_ticket.ts";
+ * import { positionForPhase } from "./status.ts";
+ * const t = parseTicket("# T\n## Status\n- [ ] Ready for Design\n- [ ] Design Complete\n- [ ] Ready for Build\n", {
+ *   path: "0001_t.md",
+ *   fields: [],
+ *   phaseNames: ["Design", "Review", "Build"],
+ * });
+ * assert(positionForPhase(t.status, "Design", ["Design", "Review", "Build"]) === "Design Complete");
+ * assert(positionForPhase(t.status, "Review", ["Design", "Review", "Build"]) === "Ready for Build");
+ * assert(positionForPhase(t.status, null, ["Design", "Review", "Build"]) === "Ready for Design");
+ * ```
+ */
+export function positionForPhase(status: TicketStatus, donePhase: string | null, phaseNames: string[]): string | null {
+  const rank = (p: string | null): number => (p === null ? -1 : phaseNames.indexOf(p));
+  const target = rank(donePhase);
+  if (donePhase !== null && target < 0) return null;
+  let found: string | null = null;
+  for (const l of status.labels) {
+    if (!l.mapped) continue;
+    const r = rank(l.phase);
+    if (l.phase !== null && r < 0) continue;
+    if (r > target) break;
+    found = l.label;
+  }
+  return found;
+}
+
+export interface TaskLine {
+  line: number;
+  label: string;
+  condition?: string;
+  /** Offset of the character between the brackets. */
+  box: number;
+  ch: string;
+}
+
+export function statusTasks(src: Src, scanned: Scan): TaskLine[] | null {
+  const h = scanned.headings.find((x) => sectionKind(x.title) === "status");
+  if (!h) return null;
+  const { root, off } = parseLines(src, h.line, sectionEnd(scanned, h, lineCount(src)));
+  const out: TaskLine[] = [];
+  for (const node of root.children) {
+    if (node.type !== "list") continue;
+    for (const item of node.children) {
+      const line = startLine(item, off);
+      const m = TASK.exec(lineText(src, line));
+      if (!m || !/[ xX]/.test(m[2])) continue;
+      const { label, condition } = stripCondition((m[3] ?? "").trim());
+      const t: TaskLine = { line, label, box: src.starts[line - 1] + m[1].length + 1, ch: m[2] };
+      if (condition !== undefined) t.condition = condition;
+      out.push(t);
+    }
+  }
+  return out;
+}
+
+/**
+ * Sets the `## Status` checklist to a position: every label up to and
+ * including `position` checked, every later one unchecked. Only the character
+ * between the brackets of those lines changes (`[X]` stays as written). The
+ * position matches a label case-insensitively, with or without its
+ * condition, dashes and spacing normalised. When it matches no label (or
+ * there is no checklist) nothing changes and a warning says why; a null
+ * position unchecks every box.
+ *
+ * @param text the ticket's markdown
+ * @param position the label to check through (null: none)
+ * @returns the new text, whether it changed, and warnings
+ * @throws nothing: a position that fits no label, or a missing checklist, is a warning
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkThrough } from "./status.ts";
+ * const r = checkThrough("# T\n## Status\n- [x] Draft\n- [ ] Ready\n- [x] Done\n", "Ready");
+ * assert(r.text === "# T\n## Status\n- [x] Draft\n- [x] Ready\n- [ ] Done\n" && r.changed);
+ * assert(!checkThrough(r.text, "Nowhere").changed);
+ * ```
+ */
+export function checkThrough(text: string, position: string | null): EditResult {
+  const src = indexLines(text);
+  const tasks = statusTasks(src, scan(src));
+  if (!tasks || tasks.length === 0) {
+    return done(text, [], [{ message: "no status checklist (a `## Status` section with `- [ ]` items)", line: 1 }]);
+  }
+  let through = -1;
+  if (position !== null) {
+    const want = norm(position);
+    through = tasks.findIndex((t) =>
+      norm(t.label) === want || (t.condition !== undefined && norm(`${t.label} (${t.condition})`) === want)
+    );
+    if (through < 0) {
+      return done(text, [], [{
+        message: `status "${position}" matches no label; nothing changed`,
+        line: tasks[0].line,
+      }]);
+    }
+  }
+  const edits: Edit[] = [];
+  tasks.forEach((t, i) => {
+    const want = i <= through;
+    const is = t.ch !== " ";
+    if (want !== is) edits.push({ start: t.box, end: t.box + 1, text: want ? "x" : " " });
+  });
+  return done(text, edits, []);
+}

@@ -1,0 +1,308 @@
+/**
+ * The `## Workflow Log` section: one `### <Phase> Phase` block per phase,
+ * with `Started`, `Completed`, `Artifacts`, `Notes` and `Reviewer Notes`
+ * fields, filled in place.
+ *
+ * @module
+ */
+import { done, type Edit } from "./edit.ts";
+import {
+  BOLD_KEY,
+  endLine,
+  headingText,
+  indexLines,
+  lineCount,
+  lineText,
+  LIST_MARKER,
+  type ListItemNode,
+  type ListNode,
+  type MdNode,
+  parseLines,
+  scan,
+  sectionEnd,
+  type Src,
+  startLine,
+  THEMATIC,
+} from "./source.ts";
+import { norm, plain, splitList } from "./text.ts";
+import type { EditResult, WorkflowLogEntry } from "./types.ts";
+
+const LOG_FIELDS = ["Started", "Completed", "Artifacts", "Notes", "Reviewer Notes"] as const;
+type LogField = typeof LOG_FIELDS[number];
+
+function entryValue(entry: WorkflowLogEntry, f: LogField): string | string[] | undefined {
+  switch (f) {
+    case "Started":
+      return entry.started;
+    case "Completed":
+      return entry.completed;
+    case "Artifacts":
+      return entry.artifacts;
+    case "Notes":
+      return entry.notes;
+    default:
+      return entry.reviewerNotes;
+  }
+}
+
+function blockHeading(phase: string): string {
+  return /\bphase$/i.test(phase.trim()) ? phase.trim() : `${phase.trim()} Phase`;
+}
+
+function samePhase(title: string, phase: string): boolean {
+  const strip = (s: string) => norm(plain(s)).replace(/\s+phase$/, "");
+  return strip(title) === strip(phase);
+}
+
+function artifactKey(s: string): string {
+  return plain(s).replace(/^[-*+]\s+/, "").trim();
+}
+
+function tick(path: string): string {
+  return /^`.*`$/.test(path.trim()) ? path.trim() : `\`${path.trim()}\``;
+}
+
+/** Lines of a new field: `- **Key**: value` plus continuation or nested artifact lines. */
+function renderField(f: LogField, value: string | string[], marker: string, indent: string): string[] {
+  const pad = indent + " ".repeat(marker.length + 1);
+  if (f === "Artifacts") {
+    const items = (value as string[]).filter((a) => a.trim() !== "");
+    return [`${indent}${marker} **${f}**:`, ...items.map((a) => `${pad}- ${tick(a)}`)];
+  }
+  const [first, ...rest] = valueLines(value as string);
+  return [`${indent}${marker} **${f}**:${first ? ` ${first}` : ""}`, ...rest.map((l) => pad + l)];
+}
+
+/** A value's lines, trimmed, blank lines dropped (a blank line would end the field's paragraph). */
+function valueLines(value: string): string[] {
+  const lines = value.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== "");
+  return lines.length > 0 ? lines : [""];
+}
+
+interface FieldSpot {
+  field: LogField;
+  item: ListItemNode;
+  /** Offset just after the key and its colon. */
+  valueStart: number;
+  /** Last line of the item. */
+  last: number;
+  /** Last line of the value: the key line and the indented continuation lines of its paragraph. */
+  valueLast: number;
+  marker: string;
+  indent: string;
+}
+
+/** Value lines of a field item: continuation lines indented under the bullet (lazy lines are a human's). */
+function valueLast(src: Src, item: ListItemNode, off: number, pad: string): number {
+  const first = startLine(item, off);
+  const para = item.children[0];
+  const paraLast = para && para.type === "paragraph" ? endLine(para, off) : first;
+  let last = first;
+  while (last < paraLast && lineText(src, last + 1).startsWith(pad)) last++;
+  return last;
+}
+
+/**
+ * Fills the `### <Phase> Phase` block of the `## Workflow Log` section.
+ *
+ * Fields (`- **Started**:`, `- **Completed**:`, `- **Artifacts**:`,
+ * `- **Notes**:`, `- **Reviewer Notes**:`) are updated in place; a field the
+ * entry leaves undefined is untouched; a missing field is added after the
+ * fields that come before it. A field's value is its line plus the
+ * continuation lines indented under it (multi-line values are written that
+ * way, blank lines dropped); unindented lines after it and nested lists are
+ * a human's and kept. Artifacts are merged: paths already listed stay, new
+ * ones are appended to the nested list as backticked paths. Other lines in
+ * the block (human notes, other fields) are kept. A missing block is added
+ * at the end of the section (before trailing blank lines and `---`); a
+ * missing section is added before `## Human Feedback` (or at the end of the
+ * file). Nothing outside the block changes; line endings follow the file.
+ * Applying the same entry twice gives the same text.
+ *
+ * @param text the ticket's markdown
+ * @param phase the phase name (`Design` → block `### Design Phase`)
+ * @param entry the values to write
+ * @returns the new text and whether it changed
+ * @throws nothing: any text gets a block (the section is created when missing)
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { writeWorkflowLog } from "./workflow_log.ts";
+ * const t = "# T\n\n## Workflow Log\n\n### Design Phase\n- **Started**:\n- **Notes**: keep me\n";
+ * const r = writeWorkflowLog(t, "Design", { started: "2026-03-01 10:00", artifacts: ["docs/design.md"] });
+ * assert(r.text ===
+ *   "# T\n\n## Workflow Log\n\n### Design Phase\n- **Started**: 2026-03-01 10:00\n- **Artifacts**:\n" +
+ *     "  - `docs/design.md`\n- **Notes**: keep me\n");
+ * assert(!writeWorkflowLog(r.text, "Design", { started: "2026-03-01 10:00" }).changed);
+ * ```
+ */
+export function writeWorkflowLog(text: string, phase: string, entry: WorkflowLogEntry): EditResult {
+  const src = indexLines(text);
+  const n = lineCount(src);
+  const eol = src.eol;
+  const scanned = scan(src);
+  const provided = LOG_FIELDS.filter((f) => entryValue(entry, f) !== undefined);
+  const newBlock = (): string[] => [
+    `### ${blockHeading(phase)}`,
+    ...provided.flatMap((f) => renderField(f, entryValue(entry, f)!, "-", "")),
+  ];
+
+  const section = scanned.headings.find((h) => norm(plain(h.title)) === "workflow log");
+  if (!section) {
+    const feedback = scanned.headings.find((h) => norm(plain(h.title)) === "human feedback");
+    const lines = [`## Workflow Log`, "", ...newBlock()];
+    if (feedback) {
+      let p = feedback.line - 1;
+      while (p > 0 && lineText(src, p).trim() === "") p--;
+      const rule = p > 0 && THEMATIC.test(lineText(src, p)) ? lineText(src, p).trim() : null;
+      const before = feedback.line > 1 && lineText(src, feedback.line - 1).trim() !== "" ? eol : "";
+      const block = [...lines, "", ...(rule ? [rule, ""] : [])].join(eol) + eol;
+      const at = src.starts[feedback.line - 1];
+      return done(text, [{ start: at, end: at, text: before + block }], []);
+    }
+    if (scanned.openAt > 0) return unclosed(text, scanned.openAt);
+    let prefix = "";
+    if (text !== "" && !text.endsWith("\n")) prefix = eol;
+    if (text !== "" && lineText(src, text.endsWith("\n") ? n - 1 : n).trim() !== "") prefix += eol;
+    return done(text, [{ start: text.length, end: text.length, text: prefix + lines.join(eol) + eol }], []);
+  }
+
+  const secEnd = sectionEnd(scanned, section, n);
+  const { root, off } = parseLines(src, section.line, secEnd);
+  const kids = root.children;
+  const headings = kids.filter((k): k is Extract<MdNode, { type: "heading" }> => k.type === "heading");
+  const sectionDepth = headings[0]?.depth ?? section.depth;
+  const block = headings.find((h, i) => i > 0 && h.depth > sectionDepth && samePhase(headingText(src, h, off), phase));
+
+  if (!block) {
+    // After the last line with content, before trailing blanks and rules.
+    let last = secEnd;
+    while (last > section.endLine && (lineText(src, last).trim() === "" || THEMATIC.test(lineText(src, last)))) last--;
+    if (scanned.openAt > 0 && scanned.openAt <= last) return unclosed(text, scanned.openAt);
+    const at = src.ends[last - 1];
+    const depth = Math.max(sectionDepth + 1, 3);
+    const lines = newBlock();
+    lines[0] = `${"#".repeat(depth)} ${blockHeading(phase)}`;
+    return done(text, [{ start: at, end: at, text: eol + eol + lines.join(eol) }], []);
+  }
+
+  // The block: from its heading to the next heading of its level or higher (or the section's end).
+  const blockStart = startLine(block, off);
+  let blockEnd = secEnd;
+  for (const h of headings) {
+    const l = startLine(h, off);
+    if (l > blockStart && h.depth <= block.depth) {
+      blockEnd = l - 1;
+      break;
+    }
+  }
+  const spots = new Map<LogField, FieldSpot>();
+  let lastItem: { last: number; marker: string; indent: string } | null = null;
+  for (const node of kids) {
+    const l = startLine(node, off);
+    if (node.type !== "list" || l <= blockStart || l > blockEnd) continue;
+    for (const item of node.children) {
+      const il = startLine(item, off);
+      const t = lineText(src, il);
+      const m = BOLD_KEY.exec(t);
+      const bullet = /^(\s*)([-*+]|\d{1,9}[.)])/.exec(t)!;
+      const spot = { last: endLine(item, off), marker: bullet[2], indent: bullet[1] };
+      lastItem = spot;
+      if (!m || !m[2]) continue;
+      const field = LOG_FIELDS.find((f) => norm(f) === norm(m[4]));
+      if (!field || spots.has(field)) continue;
+      const pad = spot.indent + " ".repeat(spot.marker.length + 1);
+      spots.set(field, {
+        field,
+        item,
+        valueStart: src.starts[il - 1] + m[1].length,
+        valueLast: valueLast(src, item, off, pad),
+        ...spot,
+      });
+    }
+  }
+
+  const edits: Edit[] = [];
+  const inserts = new Map<number, string[]>(); // offset → lines to insert there (in field order)
+  const insertAt = (offset: number, lines: string[]) => inserts.set(offset, [...(inserts.get(offset) ?? []), ...lines]);
+  for (const f of provided) {
+    const value = entryValue(entry, f)!;
+    const spot = spots.get(f);
+    if (!spot) {
+      const before = LOG_FIELDS.slice(0, LOG_FIELDS.indexOf(f)).map((x) => spots.get(x)).filter((x) => x);
+      const after = LOG_FIELDS.slice(LOG_FIELDS.indexOf(f) + 1).map((x) => spots.get(x)).filter((x) => x);
+      const style = before.at(-1) ?? after[0] ?? lastItem ?? { marker: "-", indent: "" };
+      const lines = renderField(f, value, style.marker, style.indent);
+      if (before.length > 0) {
+        const anchor = before.reduce((a, b) => (b!.last > a!.last ? b : a))!;
+        insertAt(src.ends[anchor.last - 1], lines.map((x) => eol + x));
+      } else if (after.length > 0) {
+        const first = after.reduce((a, b) => (startLine(b!.item, off) < startLine(a!.item, off) ? b : a))!;
+        insertAt(src.starts[startLine(first.item, off) - 1], lines.map((x) => x + eol));
+      } else if (lastItem) {
+        insertAt(src.ends[lastItem.last - 1], lines.map((x) => eol + x));
+      } else {
+        // No list in the block yet: right under the heading; keep a human paragraph that follows apart.
+        const next = blockStart + 1 <= n ? lineText(src, blockStart + 1) : "";
+        const sep = next.trim() !== "" && !LIST_MARKER.test(next) ? [eol] : [];
+        insertAt(src.ends[blockStart - 1], [...lines.map((x) => eol + x), ...sep]);
+      }
+      continue;
+    }
+    if (f === "Artifacts") {
+      artifactEdits(src, spot, value as string[], off, insertAt);
+      continue;
+    }
+    const pad = spot.indent + " ".repeat(spot.marker.length + 1);
+    const [first, ...rest] = valueLines(value as string);
+    const rendered = (first ? ` ${first}` : "") + rest.map((l) => eol + pad + l).join("");
+    const end = src.ends[spot.valueLast - 1];
+    if (text.slice(spot.valueStart, end) !== rendered) edits.push({ start: spot.valueStart, end, text: rendered });
+  }
+  for (const [offset, lines] of inserts) edits.push({ start: offset, end: offset, text: lines.join("") });
+  return done(text, edits, []);
+}
+
+/** A block written after an unclosed code fence or comment would be swallowed by it: refuse. */
+function unclosed(text: string, line: number): EditResult {
+  return done(text, [], [{
+    message: "a code block or HTML comment opened here is never closed; the workflow log was not written",
+    line,
+  }]);
+}
+
+function artifactEdits(
+  src: Src,
+  spot: FieldSpot,
+  wanted: string[],
+  off: number,
+  insertAt: (offset: number, lines: string[]) => void,
+): void {
+  const have = new Set<string>();
+  const inline = lineText(src, startLine(spot.item, off)).slice(
+    spot.valueStart - src.starts[startLine(spot.item, off) - 1],
+  );
+  for (const a of splitList(inline)) have.add(artifactKey(a));
+  const sub = spot.item.children.filter((c): c is ListNode => c.type === "list").at(-1);
+  let subMarker = "-";
+  let subIndent = spot.indent + " ".repeat(spot.marker.length + 1);
+  if (sub) {
+    for (const it of sub.children) {
+      const t = lineText(src, startLine(it, off));
+      have.add(artifactKey(t.replace(/^\s*(?:[-*+]|\d{1,9}[.)])[ \t]*/, "")));
+    }
+    const b = /^(\s*)([-*+]|\d{1,9}[.)])/.exec(lineText(src, startLine(sub.children[0], off)))!;
+    subIndent = b[1];
+    subMarker = /\d/.test(b[2]) ? "-" : b[2];
+  }
+  const missing: string[] = [];
+  for (const a of wanted) {
+    const k = artifactKey(a);
+    if (k === "" || have.has(k)) continue;
+    have.add(k);
+    missing.push(`${subIndent}${subMarker} ${tick(a)}`);
+  }
+  if (missing.length === 0) return;
+  const anchorLine = sub ? endLine(sub, off) : endLine(spot.item.children[0], off);
+  insertAt(src.ends[anchorLine - 1], missing.map((x) => src.eol + x));
+}

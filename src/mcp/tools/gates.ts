@@ -1,0 +1,58 @@
+/**
+ * Gate tools for agents, registered only with `gates.allow_agents: true`:
+ * an agent never decides a gate on a ticket it worked on.
+ *
+ * @module
+ */
+import * as v from "valibot";
+import { BatonError } from "../../errors.ts";
+import type { Actor } from "../../engine/types.ts";
+import type { ToolContext } from "../context.ts";
+import { agentArg, GateOut } from "../schemas.ts";
+import { type Tool, tool, write } from "../tool.ts";
+
+/** The deciding agent, refused on a ticket it worked on. */
+function decider(ctx: ToolContext, gateId: number, explicit?: string): Actor {
+  const agent = ctx.agentOf(explicit);
+  const gate = ctx.engine.gate(gateId);
+  const t = ctx.engine.ticket(gate.ticketId);
+  if (gate.requestedBy === agent || t.phases.some((p) => p.claimedBy === agent)) {
+    throw new BatonError(
+      "forbidden",
+      `Cannot decide gate ${gateId} (${gate.phaseName} of ticket ${gate.ticketId}): ${agent} worked on this ticket`,
+    );
+  }
+  return { kind: "agent", id: agent };
+}
+
+/** The tools. */
+export const GATE_TOOLS: Tool[] = [
+  tool("approve_gate", {
+    description:
+      "Approve an open gate as the registered agent (never on a ticket you worked on); the next phases open.",
+    input: {
+      gate_id: v.pipe(v.number(), v.integer(), v.minValue(1)),
+      notes: v.optional(v.pipe(v.string(), v.maxLength(20_000))),
+      agent_id: agentArg,
+    },
+    output: { gate: GateOut },
+    annotations: write(true),
+    handler: (ctx, a) => ({
+      gate: ctx.engine.approveGate(a.gate_id, { actor: decider(ctx, a.gate_id, a.agent_id), notes: a.notes }),
+    }),
+  }),
+  tool("reject_gate", {
+    description:
+      "Reject an open gate with notes saying what to change; the reviewed work goes back to the agents (destructive: work in progress after it is voided).",
+    input: {
+      gate_id: v.pipe(v.number(), v.integer(), v.minValue(1)),
+      notes: v.pipe(v.string(), v.minLength(1), v.maxLength(20_000)),
+      agent_id: agentArg,
+    },
+    output: { gate: GateOut },
+    annotations: write(true, true),
+    handler: (ctx, a) => ({
+      gate: ctx.engine.rejectGate(a.gate_id, { actor: decider(ctx, a.gate_id, a.agent_id), notes: a.notes }),
+    }),
+  }),
+];

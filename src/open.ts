@@ -1,0 +1,42 @@
+/**
+ * Opening a repository: the engine, with the markdown write-back its
+ * `markdown_sync` configuration asks for wired as the engine's
+ * after-commit hook. What the CLI, the MCP server and library users call.
+ *
+ * @module
+ */
+import { type Engine, openEngine as openEngineOnly } from "./engine/mod.ts";
+import type { EngineOptions } from "./engine/types.ts";
+
+/**
+ * Opens the engine for the repository containing `repoDir`: loads
+ * `.workflow/`, opens (and migrates) the database, and in
+ * `markdown_sync.mode: realtime` writes changed tickets back to their
+ * markdown after every commit.
+ *
+ * @param repoDir the repository or any directory inside it
+ * @param options clock, journal mode override, another after-commit hook
+ * @returns the engine
+ * @throws {BatonError} `config_not_found`, `config_invalid`, `database_*`, `migration_failed`
+ * @example Without a `.workflow/`, a coded error says what to do
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { BatonError, openEngine } from "@baton/baton";
+ * await assert.rejects(openEngine(await Deno.makeTempDir()), (e) => e instanceof BatonError && e.code === "config_not_found");
+ * ```
+ */
+export async function openEngine(repoDir: string, options: EngineOptions = {}): Promise<Engine> {
+  let writeBack: ((ids: string[]) => void) | undefined;
+  const engine = await openEngineOnly(repoDir, {
+    ...options,
+    afterCommit: (ids) => {
+      options.afterCommit?.(ids);
+      writeBack?.(ids);
+    },
+  });
+  if (engine.cfg.config.markdown_sync.mode === "realtime") {
+    // The markdown modules load only when a repository writes back in realtime.
+    writeBack = (await import("./sync/realtime.ts")).realtimeWriteBack(engine);
+  }
+  return engine;
+}

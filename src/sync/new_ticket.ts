@@ -1,0 +1,146 @@
+/**
+ * New tickets: a markdown file from `.workflow/templates/ticket.md` (never
+ * overwriting one), imported at once; and a planner's batch with a file
+ * for each ticket, all or nothing.
+ *
+ * @module
+ */
+import { BatonError } from "../errors.ts";
+import type { Engine } from "../engine/mod.ts";
+import type { Actor, NewTicketInput, TicketDetail } from "../engine/types.ts";
+import { contentHash, ticketIdFromPath } from "../markdown/ids.ts";
+import { parseTicket } from "../markdown/parse_ticket.ts";
+import { renderTemplate } from "../markdown/template.ts";
+import { listTicketFiles, parseOptions } from "./files.ts";
+
+const FALLBACK_TEMPLATE = `# Ticket {{id}}: {{title}}
+
+## Status
+- [ ] Draft
+
+## Metadata
+- **Created**: {{date}}
+- **Priority**: {{priority}}
+
+---
+
+## Summary
+{{summary}}
+
+---
+
+## Workflow Log
+
+---
+
+## Human Feedback
+`;
+
+/** A file name slug: lowercase words joined by underscores. */
+export function slugify(title: string): string {
+  return title.toLowerCase().normalize("NFKD").replace(/[^\p{L}\p{N}]+/gu, "_").replace(/^_+|_+$/g, "").slice(0, 60) ||
+    "ticket";
+}
+
+/**
+ * Writes a ticket's markdown from `.workflow/templates/ticket.md` (never
+ * overwriting an existing file) and returns its repository-relative path.
+ * @param engine the engine
+ * @param fields id, title and template values
+ * @returns the path written
+ * @throws {BatonError} `invalid_argument` when the file exists
+ */
+export function writeTicketFile(
+  engine: Engine,
+  fields: { id: string; title: string; priority?: string; summary?: string; components?: string; languages?: string },
+): string {
+  let template = FALLBACK_TEMPLATE;
+  try {
+    template = Deno.readTextFileSync(`${engine.cfg.workflowDir}/templates/ticket.md`);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  const dir = engine.cfg.config.tickets.directory.replace(/\/+$/, "");
+  const rel = `${dir}/${fields.id}_${slugify(fields.title)}.md`;
+  const text = renderTemplate(template, {
+    id: fields.id,
+    title: fields.title,
+    date: new Date(engine.now()).toISOString().slice(0, 10),
+    priority: fields.priority ?? "Medium",
+    summary: fields.summary ?? "",
+    components: fields.components ?? "",
+    languages: fields.languages ?? "",
+  });
+  Deno.mkdirSync(`${engine.cfg.repoRoot}/${dir}`, { recursive: true });
+  try {
+    Deno.writeTextFileSync(`${engine.cfg.repoRoot}/${rel}`, text, { createNew: true });
+  } catch (e) {
+    if (e instanceof Deno.errors.AlreadyExists) {
+      throw new BatonError("invalid_argument", `${rel} already exists; Baton never overwrites a ticket file`);
+    }
+    throw e;
+  }
+  return rel;
+}
+
+/**
+ * `baton new`: the next ticket id, a file from the template, imported.
+ * @param engine the engine
+ * @param input title and optional priority/summary
+ * @returns the ticket
+ */
+export function newTicket(engine: Engine, input: { title: string; priority?: string; summary?: string }): TicketDetail {
+  if (!input.title?.trim()) throw new BatonError("invalid_argument", "A new ticket needs a title");
+  const files = listTicketFiles(engine).map((p) => ticketIdFromPath(p, engine.cfg.config.tickets.id_regex) ?? "");
+  const id = engine.nextTicketId(files);
+  const path = writeTicketFile(engine, { id, ...input });
+  const text = Deno.readTextFileSync(`${engine.cfg.repoRoot}/${path}`);
+  const parsed = parseTicket(text, parseOptions(engine, path));
+  return engine.upsertTicket({
+    id,
+    title: parsed.title,
+    metadata: { ...parsed.metadata, ...(input.priority ? { priority: input.priority } : {}) },
+    path,
+    contentHash: contentHash(text),
+  });
+}
+
+/**
+ * A planner's batch with markdown: creates the tickets atomically (see
+ * `Engine.createTickets`) and writes a file for each from the template,
+ * never overwriting one. Either everything is created (rows and files) or
+ * nothing is: files written before a failure are removed again.
+ *
+ * @param engine the engine
+ * @param items the tickets (as for `createTickets`)
+ * @param actor who plans
+ * @returns the created tickets, with their paths
+ * @throws {BatonError} as `createTickets`, and `invalid_argument` when a file exists
+ */
+export function createTicketsWithFiles(
+  engine: Engine,
+  items: NewTicketInput[],
+  actor: Actor = "system",
+): TicketDetail[] {
+  const written: string[] = [];
+  try {
+    return engine.transaction(() => {
+      const created = engine.createTickets(items, actor);
+      return created.map((t) => {
+        const priority = typeof t.metadata.priority === "string" ? t.metadata.priority : t.priority ?? undefined;
+        const path = writeTicketFile(engine, { id: t.id, title: t.title, priority });
+        written.push(path);
+        const text = Deno.readTextFileSync(`${engine.cfg.repoRoot}/${path}`);
+        engine.setTicketFile(t.id, { path, contentHash: contentHash(text) }, actor);
+        return { ...t, path, contentHash: contentHash(text) };
+      });
+    });
+  } catch (e) {
+    for (const p of written) {
+      try {
+        Deno.removeSync(`${engine.cfg.repoRoot}/${p}`);
+      } catch { /* already gone */ }
+    }
+    throw e;
+  }
+}

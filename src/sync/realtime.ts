@@ -1,0 +1,28 @@
+/**
+ * Realtime write-back (`markdown_sync.mode: realtime`): after each commit
+ * that changed phases, the tickets concerned are written back to their
+ * markdown. Runs after the outermost commit, never inside a transaction.
+ *
+ * @module
+ */
+import type { Engine } from "../engine/mod.ts";
+import { syncTicket } from "./write_back.ts";
+
+/**
+ * The after-commit hook that writes the changed tickets back.
+ * @param engine the engine (its configuration says what to write)
+ * @returns the hook: ticket ids → files written (errors are reported on stderr)
+ */
+export function realtimeWriteBack(engine: Engine): (ticketIds: string[]) => void {
+  return (ids) => {
+    const withFiles = new Set(engine.ticketFiles().filter((t) => t.path !== null).map((t) => t.id));
+    for (const id of ids) {
+      if (!withFiles.has(id)) continue;
+      try {
+        syncTicket(engine, id);
+      } catch (e) {
+        console.error(`warning: writing ticket ${id} back to markdown failed: ${(e as Error).message}`);
+      }
+    }
+  };
+}
