@@ -68,6 +68,7 @@ export {
   type Metadata,
   PHASE_STATUSES,
   type PhaseStatus,
+  type TransitionCause,
   truthy,
 } from "./src/state_machine.ts";
 export { globMatches, globsOverlap, normalizeRepoPath } from "./src/globs/mod.ts";

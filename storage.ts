@@ -33,3 +33,4 @@ export {
   Statement,
 } from "./src/storage/sqlite.ts";
 export { latestVersion, openBatonDatabase } from "./src/storage/database.ts";
+export type { CheckpointerStats } from "./src/storage/checkpointer.ts";

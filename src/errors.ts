@@ -64,6 +64,7 @@ export class BatonError extends Error {
   readonly details?: Record<string, unknown>;
 
   /**
+   * Creates an error with a code.
    * @param code stable error code
    * @param message human-readable message
    * @param options location, details and the underlying cause

@@ -122,90 +122,97 @@ Deno.test("cli: init scaffolds .workflow/, never overwrites, and ignores the dat
   assert.match(bad.stderr, /Unknown example "nope"/);
 });
 
-Deno.test("cli: an agent's whole loop from a shell, gates, and the read-only views", async () => {
+Deno.test("cli: an agent's whole loop from a shell, gates, and the read-only views", async (t) => {
   const repo = await seededRepo();
   await Deno.mkdir(`${repo}/src/deep`, { recursive: true });
   const cwd = `${repo}/src/deep`; // works from any subdirectory
-  const claim = await baton(["claim", "--agent", "sh-1", "--capabilities", "designer", "--json"], { cwd });
-  assert.equal(claim.code, 0, claim.stderr);
-  const c = JSON.parse(claim.stdout);
-  assert.equal(c.ticket.id, "0001", "High priority first");
-  assert.match(c.leaseExpiresAt, /^\d{4}-\d\d-\d\dT/, "ISO dates in JSON");
-  const id = String(c.phase.id);
-  assert.equal((await baton(["start", id, "--agent", "sh-1", "--token", c.token], { cwd })).code, 0);
-  const hb = await baton(["heartbeat", "sh-1", "--progress", "halfway"], { cwd });
-  assert.equal(hb.code, 0);
-  const wrong = await baton(["complete", id, "--agent", "sh-1", "--token", "forged"], { cwd });
-  assert.equal(wrong.code, 3);
-  assert.match(wrong.stderr, /claim token/);
-  const done = await baton([
-    "complete",
-    id,
-    "--agent",
-    "sh-1",
-    "--token",
-    c.token,
-    "--summary",
-    "designed",
-    "--artifact",
-    "docs/d.md",
-  ], { cwd });
-  assert.equal(done.code, 0, done.stderr);
-  assert.match(done.stdout, /is completed/);
-  const twice = await baton(["complete", id, "--agent", "sh-1", "--token", c.token], { cwd });
-  assert.equal(twice.code, 3);
-  assert.match(twice.stderr, /it is completed/);
-
-  const gates = JSON.parse((await baton(["gates", "--json"], { cwd })).stdout);
-  assert.equal(gates.length, 1);
-  const gate = String(gates[0].id);
-  const approve = await baton(["approve", gate, "--by", "dana", "--notes", "ok"], { cwd });
-  assert.equal(approve.code, 0, approve.stderr);
-  assert.match(approve.stdout, /approved by dana/);
-  const again = await baton(["approve", gate, "--by", "dana"], { cwd });
-  assert.equal(again.code, 3);
-  assert.match(again.stderr, /already approved/);
-  const unknown = await baton(["approve", "999", "--by", "dana"], { cwd });
-  assert.equal(unknown.code, 4);
-
-  const status = await baton(["status", "0001"], { cwd });
-  assert.equal(status.code, 0);
-  assert.match(status.stdout, /Design Review\s+completed/);
-  assert.match(status.stdout, /Implementation\s+available/);
-  assert.match(status.stdout, /phase\.complete/);
-  const missing = await baton(["status", "9999"], { cwd });
-  assert.equal(missing.code, 4);
-  assert.match(missing.stderr, /^error: Ticket 9999 does not exist/);
-  const dash = await baton(["status"], { cwd });
-  assert.match(dash.stdout, /Tickets\s+2 active/);
-  assert.match(dash.stdout, /sh-1/);
-  assert.deepEqual(
-    JSON.parse((await baton(["list", "--json", "--priority", "high"], { cwd })).stdout).map((t: { id: string }) =>
-      t.id
-    ),
-    ["0001"],
+  await t.step("claim, start, heartbeat, complete, with the fencing token checked", async () => {
+    const claim = await baton(["claim", "--agent", "sh-1", "--capabilities", "designer", "--json"], { cwd });
+    assert.equal(claim.code, 0, claim.stderr);
+    const c = JSON.parse(claim.stdout);
+    assert.equal(c.ticket.id, "0001", "High priority first");
+    assert.match(c.leaseExpiresAt, /^\d{4}-\d\d-\d\dT/, "ISO dates in JSON");
+    const id = String(c.phase.id);
+    assert.equal((await baton(["start", id, "--agent", "sh-1", "--token", c.token], { cwd })).code, 0);
+    const hb = await baton(["heartbeat", "sh-1", "--progress", "halfway"], { cwd });
+    assert.equal(hb.code, 0);
+    const wrong = await baton(["complete", id, "--agent", "sh-1", "--token", "forged"], { cwd });
+    assert.equal(wrong.code, 3);
+    assert.match(wrong.stderr, /claim token/);
+    const done = await baton([
+      "complete",
+      id,
+      "--agent",
+      "sh-1",
+      "--token",
+      c.token,
+      "--summary",
+      "designed",
+      "--artifact",
+      "docs/d.md",
+    ], { cwd });
+    assert.equal(done.code, 0, done.stderr);
+    assert.match(done.stdout, /is completed/);
+    const twice = await baton(["complete", id, "--agent", "sh-1", "--token", c.token], { cwd });
+    assert.equal(twice.code, 3);
+    assert.match(twice.stderr, /it is completed/);
+  });
+  await t.step("a human approves the gate; deciding twice or an unknown gate is refused", async () => {
+    const gates = JSON.parse((await baton(["gates", "--json"], { cwd })).stdout);
+    assert.equal(gates.length, 1);
+    const gate = String(gates[0].id);
+    const approve = await baton(["approve", gate, "--by", "dana", "--notes", "ok"], { cwd });
+    assert.equal(approve.code, 0, approve.stderr);
+    assert.match(approve.stdout, /approved by dana/);
+    const again = await baton(["approve", gate, "--by", "dana"], { cwd });
+    assert.equal(again.code, 3);
+    assert.match(again.stderr, /already approved/);
+    const unknown = await baton(["approve", "999", "--by", "dana"], { cwd });
+    assert.equal(unknown.code, 4);
+  });
+  await t.step(
+    "the read-only views: status, list, queue, agents, audit, ready, context, metrics, blocked",
+    async () => {
+      const status = await baton(["status", "0001"], { cwd });
+      assert.equal(status.code, 0);
+      assert.match(status.stdout, /Design Review\s+completed/);
+      assert.match(status.stdout, /Implementation\s+available/);
+      assert.match(status.stdout, /phase\.complete/);
+      const missing = await baton(["status", "9999"], { cwd });
+      assert.equal(missing.code, 4);
+      assert.match(missing.stderr, /^error: Ticket 9999 does not exist/);
+      const dash = await baton(["status"], { cwd });
+      assert.match(dash.stdout, /Tickets\s+2 active/);
+      assert.match(dash.stdout, /sh-1/);
+      assert.deepEqual(
+        JSON.parse((await baton(["list", "--json", "--priority", "high"], { cwd })).stdout).map((t: { id: string }) =>
+          t.id
+        ),
+        ["0001"],
+      );
+      assert.match((await baton(["queue", "implementer"], { cwd })).stdout, /0001\s+Implementation/);
+      const agents = await baton(["agents"], { cwd });
+      assert.match(agents.stdout, /sh-1\s+active\s+designer/);
+      assert.match(agents.stdout, /implementer\s+0\s+-\s+1\s+-/, "agent types with held/max/available/command");
+      assert.match((await baton(["audit", "--ticket", "0001", "--limit", "3"], { cwd })).stdout, /ACTION/);
+      const ready = JSON.parse((await baton(["ready", "--parallel", "5", "--json"], { cwd })).stdout);
+      assert.deepEqual(ready.map((p: { ticketId: string; name: string }) => `${p.ticketId}/${p.name}`), [
+        "0001/Implementation",
+        "0002/Design",
+      ]);
+      const ctx = JSON.parse((await baton(["context", String(ready[0].id), "--json"], { cwd })).stdout);
+      assert.equal(ctx.phase.name, "Implementation");
+      assert.equal(ctx.previousPhases[0].summary, "designed");
+      const metrics = await baton(["metrics", "--since", "1d"], { cwd });
+      assert.equal(metrics.code, 0);
+      assert.match(metrics.stdout, /Design\s+1/);
+      const blocked = await baton(["blocked", "--json"], { cwd });
+      assert.deepEqual(JSON.parse(blocked.stdout), []);
+      const nothing = await baton(["claim", "--agent", "sh-2", "--capabilities", "tester"], { cwd });
+      assert.equal(nothing.code, 3);
+      assert.match(nothing.stderr, /Nothing to claim/);
+    },
   );
-  assert.match((await baton(["queue", "implementer"], { cwd })).stdout, /0001\s+Implementation/);
-  const agents = await baton(["agents"], { cwd });
-  assert.match(agents.stdout, /sh-1\s+active\s+designer/);
-  assert.match(agents.stdout, /implementer\s+0\s+-\s+1\s+-/, "agent types with held/max/available/command");
-  assert.match((await baton(["audit", "--ticket", "0001", "--limit", "3"], { cwd })).stdout, /ACTION/);
-  const ready = JSON.parse((await baton(["ready", "--parallel", "5", "--json"], { cwd })).stdout);
-  assert.deepEqual(ready.map((p: { ticketId: string; name: string }) => `${p.ticketId}/${p.name}`), [
-    "0001/Implementation",
-    "0002/Design",
-  ]);
-  const ctx = JSON.parse((await baton(["context", String(ready[0].id), "--json"], { cwd })).stdout);
-  assert.equal(ctx.phase.name, "Implementation");
-  assert.equal(ctx.previousPhases[0].summary, "designed");
-  const metrics = await baton(["metrics", "--since", "1d"], { cwd });
-  assert.equal(metrics.code, 0);
-  assert.match(metrics.stdout, /Design\s+1/);
-  const blocked = await baton(["blocked", "--json"], { cwd });
-  assert.deepEqual(JSON.parse(blocked.stdout), []);
-  const nothing = await baton(["claim", "--agent", "sh-2", "--capabilities", "tester"], { cwd });
-  assert.equal(nothing.code, 3);
-  assert.match(nothing.stderr, /Nothing to claim/);
 });
 
 Deno.test("cli: reject sends work back; dependencies; sweep; doctor", async () => {

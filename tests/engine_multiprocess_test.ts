@@ -1,11 +1,14 @@
 import assert from "node:assert/strict";
 import { openEngine } from "../mod.ts";
+import { skipHeavy } from "./helpers/heavy.ts";
 import { makeRepo } from "./helpers/repo.ts";
 
 const worker = new URL("./helpers/claim_worker.ts", import.meta.url).pathname;
 
 for (const mode of ["wal", "truncate"] as const) {
-  Deno.test(`8 processes claiming from one database (${mode}) to exhaustion never produce a duplicate`, async () => {
+  Deno.test(`8 processes claiming from one database (${mode}) to exhaustion never produce a duplicate`, {
+    ignore: skipHeavy,
+  }, async () => {
     const repo = await makeRepo({
       phases: "phases:\n  - {name: Build, agent_type: worker}\n  - {name: Check, agent_type: worker}\n",
       config: `database:\n  journal_mode: ${mode}\n`,

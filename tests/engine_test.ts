@@ -299,7 +299,7 @@ Deno.test("openEngine: invalid config opens nothing and writes nothing", async (
   ]);
 });
 
-Deno.test("lifecycle: three tickets — two languages with a parallel group, a rejected gate, a blocked one — to the end", async () => {
+Deno.test("lifecycle: three tickets — two languages with a parallel group, a rejected gate, a blocked one — to the end", async (t) => {
   const phases = `
 preamble:
   - {name: Plan, agent_type: planner}
@@ -321,56 +321,65 @@ ticket_metadata:
 `;
   const { engine } = await engineFor({ phases });
   const caps = ["planner", "py-designer", "py-implementer", "rs-designer", "rs-implementer", "integrator"];
-  engine.upsertTicket({ id: "T1", title: "both languages", metadata: { languages: ["Python", "Rust"] } });
-  engine.upsertTicket({ id: "T2", title: "python only, rejected once", metadata: { languages: "Python" } });
-  engine.upsertTicket({
-    id: "T3",
-    title: "waits for T2",
-    metadata: { languages: ["Rust"] },
-    dependencies: [{ on: "T2" }],
-  });
-  assert.equal(statuses(engine, "T2")["Rust Design"], "skipped");
-  assert.equal(statuses(engine, "T3")["Plan"], "blocked");
   let rejected = false;
   const parallelSeen = new Set<string>();
-  for (let step = 0; step < 200; step++) {
-    const available = ["T1", "T2", "T3"].flatMap((id) =>
-      engine.ticket(id).phases.filter((p) => p.status === "available")
-    );
-    const t1Designs = available.filter((p) => p.ticketId === "T1" && p.name.endsWith("Design")).map((p) => p.name);
-    if (t1Designs.length === 2) t1Designs.forEach((n) => parallelSeen.add(n));
-    const c = engine.claimNext({ agentId: `agent-${step % 3}`, capabilities: caps });
-    if (c) {
-      engine.start(c.phase.id, { agentId: c.phase.claimedBy!, token: c.token });
-      engine.complete(c.phase.id, { agentId: c.phase.claimedBy!, token: c.token, summary: `did ${c.phase.name}` });
-      continue;
+  await t.step("seed: conditions skip the other language, a dependency blocks T3", () => {
+    engine.upsertTicket({ id: "T1", title: "both languages", metadata: { languages: ["Python", "Rust"] } });
+    engine.upsertTicket({ id: "T2", title: "python only, rejected once", metadata: { languages: "Python" } });
+    engine.upsertTicket({
+      id: "T3",
+      title: "waits for T2",
+      metadata: { languages: ["Rust"] },
+      dependencies: [{ on: "T2" }],
+    });
+    assert.equal(statuses(engine, "T2")["Rust Design"], "skipped");
+    assert.equal(statuses(engine, "T3")["Plan"], "blocked");
+  });
+  await t.step("agents claim and complete, a human decides every gate (one rejection) until nothing is left", () => {
+    for (let step = 0; step < 200; step++) {
+      const available = ["T1", "T2", "T3"].flatMap((id) =>
+        engine.ticket(id).phases.filter((p) => p.status === "available")
+      );
+      const t1Designs = available.filter((p) => p.ticketId === "T1" && p.name.endsWith("Design")).map((p) => p.name);
+      if (t1Designs.length === 2) t1Designs.forEach((n) => parallelSeen.add(n));
+      const c = engine.claimNext({ agentId: `agent-${step % 3}`, capabilities: caps });
+      if (c) {
+        engine.start(c.phase.id, { agentId: c.phase.claimedBy!, token: c.token });
+        engine.complete(c.phase.id, { agentId: c.phase.claimedBy!, token: c.token, summary: `did ${c.phase.name}` });
+        continue;
+      }
+      const gate = engine.gates()[0];
+      if (!gate) break;
+      if (gate.ticketId === "T2" && !rejected) {
+        engine.rejectGate(gate.id, { actor: human, notes: "please reconsider" });
+        rejected = true;
+      } else {
+        engine.approveGate(gate.id, { actor: human });
+      }
     }
-    const gate = engine.gates()[0];
-    if (!gate) break;
-    if (gate.ticketId === "T2" && !rejected) {
-      engine.rejectGate(gate.id, { actor: human, notes: "please reconsider" });
-      rejected = true;
-    } else {
-      engine.approveGate(gate.id, { actor: human });
-    }
-  }
-  assert.ok(rejected);
-  assert.deepEqual(
-    [...parallelSeen].sort(),
-    ["Python Design", "Rust Design"],
-    "both languages were available together",
+  });
+  await t.step(
+    "every ticket completed; the parallel pipelines, the rework and the dependency show in the audit",
+    () => {
+      assert.ok(rejected);
+      assert.deepEqual(
+        [...parallelSeen].sort(),
+        ["Python Design", "Rust Design"],
+        "both languages were available together",
+      );
+      for (const id of ["T1", "T2", "T3"]) {
+        const t = engine.ticket(id);
+        assert.equal(t.status, "completed", `${id}: ${JSON.stringify(statuses(engine, id))}`);
+      }
+      const t2Design = engine.audit({ ticketId: "T2" }).filter((a) =>
+        a.action === "phase.complete" && a.details?.phase === "Python Design"
+      );
+      assert.equal(t2Design.length, 2, "T2's design was done twice");
+      const t3First = engine.audit({ ticketId: "T3" }).find((a) => a.action === "phase.claim")!;
+      const t2Done = engine.audit({ ticketId: "T2" }).find((a) => a.action === "ticket.completed")!;
+      assert.ok(t3First.id > t2Done.id, "T3 started only after T2 completed");
+    },
   );
-  for (const id of ["T1", "T2", "T3"]) {
-    const t = engine.ticket(id);
-    assert.equal(t.status, "completed", `${id}: ${JSON.stringify(statuses(engine, id))}`);
-  }
-  const t2Design = engine.audit({ ticketId: "T2" }).filter((a) =>
-    a.action === "phase.complete" && a.details?.phase === "Python Design"
-  );
-  assert.equal(t2Design.length, 2, "T2's design was done twice");
-  const t3First = engine.audit({ ticketId: "T3" }).find((a) => a.action === "phase.claim")!;
-  const t2Done = engine.audit({ ticketId: "T2" }).find((a) => a.action === "ticket.completed")!;
-  assert.ok(t3First.id > t2Done.id, "T3 started only after T2 completed");
   engine.close();
 });
 

@@ -23,6 +23,7 @@
  */
 
 import assert from "node:assert/strict";
+import { skipHeavy } from "./helpers/heavy.ts";
 import {
   type ExplorationResult,
   explore,
@@ -91,7 +92,7 @@ const PRODUCTION: ModelConfig[] = [
 ];
 
 for (const config of PRODUCTION) {
-  Deno.test(`lock model, production protocol: ${config.name}`, () => {
+  Deno.test(`lock model, production protocol: ${config.name}`, { ignore: skipHeavy }, () => {
     const r = run(config);
     assert.equal(r.violations.size, 0, violationReport(r));
     assert.ok(r.states > 1000, `only ${r.states} states explored`);

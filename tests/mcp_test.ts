@@ -3,6 +3,7 @@
  * over Streamable HTTP; the engine state is checked through the library.
  */
 import assert from "node:assert/strict";
+import { skipHeavy } from "./helpers/heavy.ts";
 import { type Engine, openEngine } from "../mod.ts";
 import { holdWriteLock, makeRepo } from "./helpers/repo.ts";
 import { HELP } from "../src/mcp/main.ts";
@@ -592,7 +593,9 @@ async function checkExhausted(repo: string, results: { completed: number[]; erro
   });
 }
 
-Deno.test("mcp over stdio: 8 server processes (8 agent sessions) claim and complete to exhaustion", async () => {
+Deno.test("mcp over stdio: 8 server processes (8 agent sessions) claim and complete to exhaustion", {
+  ignore: skipHeavy,
+}, async () => {
   const repo = await workRepo();
   const sessions = await Promise.all(Array.from({ length: 8 }, () => stdioSession(repo)));
   try {
@@ -609,24 +612,28 @@ Deno.test("mcp over stdio: 8 server processes (8 agent sessions) claim and compl
   }
 });
 
-Deno.test("mcp over HTTP: 8 clients on one server claim and complete to exhaustion", async () => {
-  const repo = await workRepo();
-  const server = await startHttp(repo);
-  try {
-    const sessions = await Promise.all(Array.from({ length: 8 }, () => httpSession(server.url)));
-    const t0 = performance.now();
-    const results = await Promise.all(sessions.map((s, i) => drain(s, `http-${i}`, ["worker"])));
-    console.log(
-      `8 HTTP clients: ${N_TICKETS} phases in ${(performance.now() - t0).toFixed(0)} ms; per client ${
-        results.map((r) => r.completed.length).join(" ")
-      }`,
-    );
-    await Promise.all(sessions.map((s) => s.close()));
-    await checkExhausted(repo, results);
-  } finally {
-    assert.equal((await server.stop()).code, 0, server.stderr());
-  }
-});
+Deno.test(
+  "mcp over HTTP: 8 clients on one server claim and complete to exhaustion",
+  { ignore: skipHeavy },
+  async () => {
+    const repo = await workRepo();
+    const server = await startHttp(repo);
+    try {
+      const sessions = await Promise.all(Array.from({ length: 8 }, () => httpSession(server.url)));
+      const t0 = performance.now();
+      const results = await Promise.all(sessions.map((s, i) => drain(s, `http-${i}`, ["worker"])));
+      console.log(
+        `8 HTTP clients: ${N_TICKETS} phases in ${(performance.now() - t0).toFixed(0)} ms; per client ${
+          results.map((r) => r.completed.length).join(" ")
+        }`,
+      );
+      await Promise.all(sessions.map((s) => s.close()));
+      await checkExhausted(repo, results);
+    } finally {
+      assert.equal((await server.stop()).code, 0, server.stderr());
+    }
+  },
+);
 
 // ---------------------------------------------------------------------------
 // README

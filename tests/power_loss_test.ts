@@ -8,6 +8,7 @@
  */
 
 import assert from "node:assert/strict";
+import { skipHeavy } from "./helpers/heavy.ts";
 import { BatonError } from "../src/errors.ts";
 import { Database, registerVfs } from "../src/storage/sqlite.ts";
 import { vfsStats } from "../src/storage/vfs.ts";
@@ -352,7 +353,7 @@ async function crashCases(mode: Mode): Promise<void> {
 }
 
 for (const mode of MODES) {
-  Deno.test(`power loss: ${mode.label}, ${CASES_PER_MODE} random crash points`, async () => {
+  Deno.test(`power loss: ${mode.label}, ${CASES_PER_MODE} random crash points`, { ignore: skipHeavy }, async () => {
     const root = await Deno.makeTempDir({ prefix: "baton-powerloss-" });
     DB = `${root}/baton.db`;
     try {

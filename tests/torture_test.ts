@@ -3,6 +3,7 @@
  * enough for CI. `bench/torture.ts` runs the same harness for long runs.
  */
 import assert from "node:assert/strict";
+import { skipHeavy } from "./helpers/heavy.ts";
 import { runTorture, type TortureReport } from "./helpers/torture.ts";
 import type { JournalMode } from "../src/storage/sqlite.ts";
 
@@ -25,6 +26,7 @@ function verify(r: TortureReport) {
 
 for (const mode of ["wal", "truncate"] as JournalMode[]) {
   Deno.test({
+    ignore: skipHeavy,
     name: `torture: ${mode}: writers claim under SIGKILL, readers see consistent snapshots`,
     sanitizeOps: false,
     sanitizeResources: false,

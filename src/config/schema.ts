@@ -115,26 +115,38 @@ export interface AgentTypeConfig {
 
 /** The validated `config.yaml`, every default filled in. */
 export interface BatonConfig {
+  /** The database: where, journal mode, how long to wait for a lock, how checkpoints run. */
   database: {
     path: string;
     journal_mode: "wal" | "truncate" | "delete";
     busy_timeout_ms: number;
     checkpoint: "background" | "inline";
   };
+  /** Where the ticket files are, how their ids are read, and status labels mapped by hand. */
   tickets: { directory: string; pattern: string; id_regex: string; status_map: Record<string, string | null> };
+  /** Stale-claim timeout, implicit heartbeats, and the agent types a supervisor starts. */
   agents: {
     stale_timeout_minutes: number;
     heartbeat_implicit: boolean;
     registry: Record<string, AgentTypeConfig>;
   };
+  /** Overlapping file declarations: reported (advisory) or refused (blocking). */
   file_conflicts: { mode: "advisory" | "blocking" };
+  /** When status and workflow logs are written back to the markdown, and which. */
   markdown_sync: { mode: "realtime" | "batch" | "off"; write_status: boolean; write_workflow_log: boolean };
+  /** Priority labels, most urgent first (claims take them in this order). */
   priority_order: string[];
+  /** Attempts per phase, and the backoff between them. */
   retry: { max_attempts: number; backoff_seconds: number; backoff_multiplier: number };
+  /** How long a claim lasts without a heartbeat, overall and per phase. */
   leases: { default_minutes?: number; per_phase: Record<string, number> };
+  /** Rejections before a gate escalates, and whether agents may decide gates. */
   gates: { max_revisions: number; allow_agents: boolean };
+  /** Which phases make up the design and implementation milestones of a dependency. */
   dependencies: { milestones: { design?: string[]; implementation?: string[] } };
+  /** A held phase without progress for longer than this is stalled. */
   stall_timeout_minutes: number;
+  /** Files every agent's context includes, and the context's size. */
   context: { always_include: string[]; budget_bytes: number };
 }
 

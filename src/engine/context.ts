@@ -34,6 +34,7 @@ export interface ContextFile {
 
 /** The assembled context of a phase. */
 export interface AgentContext {
+  /** The phase: its id, name, agent type, status, attempt, what the workflow expects of it, its holder. */
   phase: {
     id: number;
     name: string;
@@ -43,6 +44,7 @@ export interface AgentContext {
     description: string | null;
     heldBy: string | null;
   };
+  /** The ticket: id, title, priority, markdown path, metadata. */
   ticket: {
     id: string;
     title: string;

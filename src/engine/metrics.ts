@@ -23,66 +23,9 @@ import {
 } from "./sql/metrics.ts";
 import { oldestAvailable, silentSince } from "./sql/phases.ts";
 import type { R } from "./sql/rows.ts";
+import type { Distribution, Metrics, PhaseMetrics, Stalled } from "./types.ts";
 
-/** p50 / p90 / max of a duration set, in ms (null when empty). */
-export interface Distribution {
-  count: number;
-  p50: number | null;
-  p90: number | null;
-  max: number | null;
-}
-
-/** Per phase name. */
-export interface PhaseMetrics {
-  phase: string;
-  /** Completed phases of this name (in the window). */
-  completed: number;
-  /** Claim → complete. */
-  claimToComplete: Distribution;
-  /** Start → complete. */
-  startToComplete: Distribution;
-  /** Available → claimed (the last claim of each phase). */
-  wait: Distribution;
-  /** Failed attempts / claims. */
-  failureRate: number;
-  /** Phases that needed more than one attempt / phases claimed. */
-  retryRate: number;
-  /** Times work of this phase was sent back by a gate. */
-  rework: number;
-}
-
-/** Everything `metrics()` returns. */
-export interface Metrics {
-  /** Window start (ms) or null for all time. */
-  since: number | null;
-  phases: PhaseMetrics[];
-  /** Completed phases and tickets per UTC day. */
-  throughput: { day: string; phases: number; tickets: number }[];
-  /** Phases held right now, by status. */
-  workInProgress: { claimed: number; running: number };
-  /** The phase waiting longest to be claimed. */
-  oldestWaiting: { phaseId: number; ticketId: string; phase: string; since: number; waitingMs: number } | null;
-  /** Phase name where work waits longest now (sum of current waits), with the count waiting. */
-  bottleneck: { phase: string; waiting: number; totalWaitMs: number } | null;
-  /** Per agent: phases completed and time spent (claim → complete). */
-  agents: { agentId: string; completed: number; busyMs: number }[];
-  /** Gate open → decided. */
-  gateDecision: Distribution;
-  /** Claim attempts that came back empty, or lost to another holder. */
-  contention: { empty: number; conflicts: number };
-  /** Running phases with no progress for longer than the stall timeout. */
-  stalled: Stalled[];
-}
-
-/** A running phase that made no progress (heartbeat or event) for too long. */
-export interface Stalled {
-  phaseId: number;
-  ticketId: string;
-  phase: string;
-  agentId: string | null;
-  lastProgressAt: number;
-  silentMs: number;
-}
+export type { Distribution, Metrics, PhaseMetrics, Stalled };
 
 const EMPTY: Distribution = { count: 0, p50: null, p90: null, max: null };
 

@@ -5,7 +5,6 @@
  */
 import type { JournalMode } from "../storage/sqlite.ts";
 import type { Metadata, PhaseStatus } from "../state_machine.ts";
-import type { Stalled } from "./metrics.ts";
 
 /** Who acts: a human (by name) or an agent (by id). A bare string is an agent id. */
 export type Actor = { kind: "human"; name: string } | { kind: "agent"; id: string } | string;
@@ -525,4 +524,76 @@ export interface HealthCheck {
   ok: boolean;
   /** What was found, with what to do when it failed. */
   detail: string;
+}
+
+/** p50 / p90 / max of a duration set, in ms (null when empty). */
+export interface Distribution {
+  /** How many values. */
+  count: number;
+  /** The median. */
+  p50: number | null;
+  /** The 90th percentile. */
+  p90: number | null;
+  /** The largest. */
+  max: number | null;
+}
+
+/** Per phase name. */
+export interface PhaseMetrics {
+  /** The phase name. */
+  phase: string;
+  /** Completed phases of this name (in the window). */
+  completed: number;
+  /** Claim → complete. */
+  claimToComplete: Distribution;
+  /** Start → complete. */
+  startToComplete: Distribution;
+  /** Available → claimed (the last claim of each phase). */
+  wait: Distribution;
+  /** Failed attempts / claims. */
+  failureRate: number;
+  /** Phases that needed more than one attempt / phases claimed. */
+  retryRate: number;
+  /** Times work of this phase was sent back by a gate. */
+  rework: number;
+}
+
+/** Everything `metrics()` returns. */
+export interface Metrics {
+  /** Window start (ms) or null for all time. */
+  since: number | null;
+  /** Per phase name, in workflow order. */
+  phases: PhaseMetrics[];
+  /** Completed phases and tickets per UTC day. */
+  throughput: { day: string; phases: number; tickets: number }[];
+  /** Phases held right now, by status. */
+  workInProgress: { claimed: number; running: number };
+  /** The phase waiting longest to be claimed. */
+  oldestWaiting: { phaseId: number; ticketId: string; phase: string; since: number; waitingMs: number } | null;
+  /** Phase name where work waits longest now (sum of current waits), with the count waiting. */
+  bottleneck: { phase: string; waiting: number; totalWaitMs: number } | null;
+  /** Per agent: phases completed and time spent (claim → complete). */
+  agents: { agentId: string; completed: number; busyMs: number }[];
+  /** Gate open → decided. */
+  gateDecision: Distribution;
+  /** Claim attempts that came back empty, or lost to another holder. */
+  contention: { empty: number; conflicts: number };
+  /** Running phases with no progress for longer than the stall timeout. */
+  stalled: Stalled[];
+}
+
+/** A running phase that made no progress (heartbeat or event) for too long. */
+export interface Stalled {
+  /** The phase. */
+  phaseId: number;
+  /** Its ticket. */
+  ticketId: string;
+  /** Its name. */
+  phase: string;
+  /** The agent holding it. */
+  agentId: string | null;
+  /** Its last progress (claim, start, heartbeat with progress, declaration). */
+  lastProgressAt: number;
+  /** How long it has been silent. */
+  silentMs: number;
 }

@@ -18,6 +18,7 @@ import {
   type ListNode,
   type MdNode,
   parseLines,
+  type Scan,
   scan,
   sectionEnd,
   type Src,
@@ -102,6 +103,28 @@ function valueLast(src: Src, item: ListItemNode, off: number, pad: string): numb
   return last;
 }
 
+/** No `## Workflow Log` yet: one with the block, before `## Human Feedback` (or at the end of the file). */
+function addSection(text: string, src: Src, scanned: Scan, block: string[]): EditResult {
+  const n = lineCount(src);
+  const eol = src.eol;
+  const feedback = scanned.headings.find((h) => norm(plain(h.title)) === "human feedback");
+  const lines = [`## Workflow Log`, "", ...block];
+  if (feedback) {
+    let p = feedback.line - 1;
+    while (p > 0 && lineText(src, p).trim() === "") p--;
+    const rule = p > 0 && THEMATIC.test(lineText(src, p)) ? lineText(src, p).trim() : null;
+    const before = feedback.line > 1 && lineText(src, feedback.line - 1).trim() !== "" ? eol : "";
+    const block = [...lines, "", ...(rule ? [rule, ""] : [])].join(eol) + eol;
+    const at = src.starts[feedback.line - 1];
+    return done(text, [{ start: at, end: at, text: before + block }], []);
+  }
+  if (scanned.openAt > 0) return unclosed(text, scanned.openAt);
+  let prefix = "";
+  if (text !== "" && !text.endsWith("\n")) prefix = eol;
+  if (text !== "" && lineText(src, text.endsWith("\n") ? n - 1 : n).trim() !== "") prefix += eol;
+  return done(text, [{ start: text.length, end: text.length, text: prefix + lines.join(eol) + eol }], []);
+}
+
 /**
  * Fills the `### <Phase> Phase` block of the `## Workflow Log` section.
  *
@@ -148,24 +171,7 @@ export function writeWorkflowLog(text: string, phase: string, entry: WorkflowLog
   ];
 
   const section = scanned.headings.find((h) => norm(plain(h.title)) === "workflow log");
-  if (!section) {
-    const feedback = scanned.headings.find((h) => norm(plain(h.title)) === "human feedback");
-    const lines = [`## Workflow Log`, "", ...newBlock()];
-    if (feedback) {
-      let p = feedback.line - 1;
-      while (p > 0 && lineText(src, p).trim() === "") p--;
-      const rule = p > 0 && THEMATIC.test(lineText(src, p)) ? lineText(src, p).trim() : null;
-      const before = feedback.line > 1 && lineText(src, feedback.line - 1).trim() !== "" ? eol : "";
-      const block = [...lines, "", ...(rule ? [rule, ""] : [])].join(eol) + eol;
-      const at = src.starts[feedback.line - 1];
-      return done(text, [{ start: at, end: at, text: before + block }], []);
-    }
-    if (scanned.openAt > 0) return unclosed(text, scanned.openAt);
-    let prefix = "";
-    if (text !== "" && !text.endsWith("\n")) prefix = eol;
-    if (text !== "" && lineText(src, text.endsWith("\n") ? n - 1 : n).trim() !== "") prefix += eol;
-    return done(text, [{ start: text.length, end: text.length, text: prefix + lines.join(eol) + eol }], []);
-  }
+  if (!section) return addSection(text, src, scanned, newBlock());
 
   const secEnd = sectionEnd(scanned, section, n);
   const { root, off } = parseLines(src, section.line, secEnd);

@@ -17,6 +17,7 @@
  *
  * @module
  */
+import type { Buffer } from "node:buffer";
 import { createHash, timingSafeEqual } from "node:crypto";
 import {
   createMcpHandler,
@@ -87,34 +88,39 @@ interface LegacySession {
 }
 
 /**
- * Starts the HTTP server.
- *
- * @param engine the open engine (closed by the caller after shutdown)
- * @param opts address, token, logging
- * @returns the running server
+ * The sessions of 2025-era clients: one server instance each (so a session
+ * remembers its agent), at most {@link MAX_SESSIONS} (the least recently
+ * used goes first), idle ones closed by a sweeper.
  */
-export function serveHttp(engine: Engine, opts: HttpOptions): HttpServer {
-  const host = opts.host ?? "127.0.0.1";
-  const loopback = isLoopback(host);
-  const startedAt = Date.now();
-  const claims = new ClaimMemory();
-  const inflight = new Inflight();
-  const onError = (e: unknown, where: string) => opts.log(`${where}: ${e instanceof Error ? e.stack : e}`);
-  const sessions = new Map<string, LegacySession>();
-  const allowedHosts = [...new Set([...localhostAllowedHostnames(), host.includes(":") ? `[${host}]` : host])];
-  const want = opts.token ? sha(opts.token) : undefined;
-  let stopping = false;
+class LegacySessions {
+  readonly #map = new Map<string, LegacySession>();
+  readonly #sweeper: ReturnType<typeof setInterval>;
 
-  const modern = createMcpHandler(() => createServer(engine, { claims, onError }), {
-    legacy: "reject",
-    maxRequestBodySize: MAX_BODY,
-    onerror: (e) => opts.log(`modern: ${e.message}`),
-  });
+  constructor(
+    readonly build: () => ReturnType<typeof createServer>,
+    idleMs: number,
+  ) {
+    this.#sweeper = setInterval(() => {
+      const cutoff = Date.now() - idleMs;
+      for (const [id, s] of this.#map) {
+        if (s.lastUsed < cutoff) {
+          this.#map.delete(id);
+          void s.transport.close().catch(() => {});
+        }
+      }
+    }, Math.min(60_000, idleMs));
+    Deno.unrefTimer(this.#sweeper);
+  }
 
-  async function legacy(req: Request): Promise<Response> {
+  get size(): number {
+    return this.#map.size;
+  }
+
+  /** Serves a request of a 2025-era client: its session's, or an `initialize` that opens one. */
+  async handle(req: Request): Promise<Response> {
     const sid = req.headers.get("mcp-session-id");
     if (sid) {
-      const s = sessions.get(sid);
+      const s = this.#map.get(sid);
       if (!s) return jsonError(404, "Session not found: initialize a new session");
       s.lastUsed = Date.now();
       return await s.transport.handleRequest(req);
@@ -129,26 +135,82 @@ export function serveHttp(engine: Engine, opts: HttpOptions): HttpServer {
       });
     }
     if (!isInitializeRequest(body)) return jsonError(400, "Bad Request: no session id (send initialize first)");
-    if (sessions.size >= MAX_SESSIONS) {
-      // Full: the least recently used session goes (its client re-initializes if it comes back).
-      const [oldest] = [...sessions].reduce((a, b) => (b[1].lastUsed < a[1].lastUsed ? b : a));
-      const s = sessions.get(oldest)!;
-      sessions.delete(oldest);
-      void s.transport.close().catch(() => {});
-    }
+    if (this.#map.size >= MAX_SESSIONS) this.#evictOldest();
     const transport: WebStandardStreamableHTTPServerTransport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => crypto.randomUUID(),
       enableJsonResponse: true,
-      onsessioninitialized: (id) => void sessions.set(id, { transport, lastUsed: Date.now() }),
-      onsessionclosed: (id) => void sessions.delete(id),
+      onsessioninitialized: (id) => void this.#map.set(id, { transport, lastUsed: Date.now() }),
+      onsessionclosed: (id) => void this.#map.delete(id),
     });
     transport.onclose = () => {
-      if (transport.sessionId) sessions.delete(transport.sessionId);
+      if (transport.sessionId) this.#map.delete(transport.sessionId);
     };
-    const server = createServer(engine, { session: new Session(), claims, onError });
-    await server.connect(transport);
+    await this.build().connect(transport);
     return await transport.handleRequest(req, { parsedBody: body });
   }
+
+  /** Full: the least recently used session goes (its client re-initializes if it comes back). */
+  #evictOldest(): void {
+    const [oldest] = [...this.#map].reduce((a, b) => (b[1].lastUsed < a[1].lastUsed ? b : a));
+    const s = this.#map.get(oldest)!;
+    this.#map.delete(oldest);
+    void s.transport.close().catch(() => {});
+  }
+
+  /** Closes every session and stops the sweeper. */
+  async closeAll(): Promise<void> {
+    clearInterval(this.#sweeper);
+    for (const s of this.#map.values()) await s.transport.close().catch(() => {});
+    this.#map.clear();
+  }
+}
+
+/** Refuses a request with a foreign Host or Origin (on loopback) or without the bearer token; null when it may pass. */
+function admission(req: Request, opts: { loopback: boolean; allowedHosts: string[]; token?: Buffer }): Response | null {
+  if (opts.loopback) {
+    const rejected = hostHeaderValidationResponse(req, opts.allowedHosts) ??
+      originValidationResponse(req, localhostAllowedOrigins());
+    if (rejected) return rejected;
+  }
+  if (opts.token) {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.get("authorization") ?? "");
+    if (!m || !timingSafeEqual(sha(m[1]), opts.token)) {
+      return jsonError(401, "Unauthorized: send Authorization: Bearer <token>", {
+        "WWW-Authenticate": 'Bearer realm="baton-mcp"',
+      });
+    }
+  }
+  return null;
+}
+
+/**
+ * Starts the HTTP server.
+ *
+ * @param engine the open engine (closed by the caller after shutdown)
+ * @param opts address, token, logging
+ * @returns the running server
+ */
+export function serveHttp(engine: Engine, opts: HttpOptions): HttpServer {
+  const host = opts.host ?? "127.0.0.1";
+  const startedAt = Date.now();
+  const claims = new ClaimMemory();
+  const inflight = new Inflight();
+  const onError = (e: unknown, where: string) => opts.log(`${where}: ${e instanceof Error ? e.stack : e}`);
+  const gate = {
+    loopback: isLoopback(host),
+    allowedHosts: [...new Set([...localhostAllowedHostnames(), host.includes(":") ? `[${host}]` : host])],
+    token: opts.token ? sha(opts.token) : undefined,
+  };
+  let stopping = false;
+  const sessions = new LegacySessions(
+    () => createServer(engine, { session: new Session(), claims, onError }),
+    opts.sessionIdleMs ?? 3_600_000,
+  );
+  const modern = createMcpHandler(() => createServer(engine, { claims, onError }), {
+    legacy: "reject",
+    maxRequestBodySize: MAX_BODY,
+    onerror: (e) => opts.log(`modern: ${e.message}`),
+  });
 
   async function handle(req: Request): Promise<Response> {
     const url = new URL(req.url);
@@ -162,19 +224,8 @@ export function serveHttp(engine: Engine, opts: HttpOptions): HttpServer {
     if (url.pathname !== "/mcp") {
       return Response.json({ error: "not found: the MCP endpoint is /mcp" }, { status: 404 });
     }
-    if (loopback) {
-      const rejected = hostHeaderValidationResponse(req, allowedHosts) ??
-        originValidationResponse(req, localhostAllowedOrigins());
-      if (rejected) return rejected;
-    }
-    if (want) {
-      const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.get("authorization") ?? "");
-      if (!m || !timingSafeEqual(sha(m[1]), want)) {
-        return jsonError(401, "Unauthorized: send Authorization: Bearer <token>", {
-          "WWW-Authenticate": 'Bearer realm="baton-mcp"',
-        });
-      }
-    }
+    const refused = admission(req, gate);
+    if (refused) return refused;
     if (stopping) return jsonError(503, "baton-mcp is shutting down", { "Retry-After": "5" });
     if (req.method === "GET") {
       return new Response(null, { status: 405, headers: { Allow: "POST, DELETE" } });
@@ -190,7 +241,9 @@ export function serveHttp(engine: Engine, opts: HttpOptions): HttpServer {
         body = read.text;
       }
       const inner = new Request(req.url, { method: req.method, headers: req.headers, body });
-      if (await isLegacyRequest(inner, undefined, { maxRequestBodySize: MAX_BODY })) return await legacy(inner);
+      if (await isLegacyRequest(inner, undefined, { maxRequestBodySize: MAX_BODY })) {
+        return await sessions.handle(inner);
+      }
       return await modern.fetch(inner);
     } catch (e) {
       onError(e, "request");
@@ -210,18 +263,6 @@ export function serveHttp(engine: Engine, opts: HttpOptions): HttpServer {
     },
   }, handle);
 
-  const idleMs = opts.sessionIdleMs ?? 3_600_000;
-  const sweeper = setInterval(() => {
-    const cutoff = Date.now() - idleMs;
-    for (const [id, s] of sessions) {
-      if (s.lastUsed < cutoff) {
-        sessions.delete(id);
-        void s.transport.close().catch(() => {});
-      }
-    }
-  }, Math.min(60_000, idleMs));
-  Deno.unrefTimer(sweeper);
-
   const port = server.addr.port;
   const shown = host.includes(":") ? `[${host}]` : host;
   return {
@@ -232,12 +273,10 @@ export function serveHttp(engine: Engine, opts: HttpOptions): HttpServer {
       if (stopping) return;
       stopping = true;
       opts.log(`stopping (${reason})`);
-      clearInterval(sweeper);
       const finished = server.shutdown();
       const drainMs = opts.drainMs ?? 10_000;
       if (!await inflight.idle(drainMs)) opts.log(`${inflight.count} request(s) still running after ${drainMs} ms`);
-      for (const s of sessions.values()) await s.transport.close().catch(() => {});
-      sessions.clear();
+      await sessions.closeAll();
       await modern.close().catch(() => {});
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([finished, new Promise((r) => timer = setTimeout(r, drainMs))]);

@@ -15,7 +15,8 @@
 import { McpServer } from "@modelcontextprotocol/server";
 import type { Engine } from "../engine/mod.ts";
 import { VERSION } from "../version.ts";
-import { registerContent } from "./content.ts";
+import { registerPrompts } from "./prompts.ts";
+import { registerResources } from "./resources.ts";
 import { toolContext } from "./context.ts";
 import { ClaimMemory, Session } from "./session.ts";
 import type { Tool } from "./tool.ts";
@@ -70,6 +71,7 @@ export function createServer(engine: Engine, options: ServerOptions = {}): McpSe
   );
   const ctx = toolContext(engine, mcp, options.session ?? new Session(), options.claims ?? new ClaimMemory(), onError);
   for (const t of toolsFor(engine)) t.register(mcp, ctx);
-  registerContent(mcp, ctx);
+  registerResources(mcp, ctx);
+  registerPrompts(mcp, ctx);
   return mcp;
 }

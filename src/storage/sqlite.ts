@@ -242,6 +242,7 @@ export class Statement {
   readonly sql: string;
 
   /**
+   * Wraps a prepared statement (use {@link Database.prepare}).
    * @param db owning database
    * @param p statement pointer
    * @param sql the SQL text
@@ -253,7 +254,7 @@ export class Statement {
   }
 
   #bind(params: Params | undefined): void {
-    const x = this.#db.sqlite3.x;
+    const x = wasmOf(this.#db).x;
     x.sqlite3_reset(this.#p);
     x.sqlite3_clear_bindings(this.#p);
     if (!params) return;
@@ -294,7 +295,7 @@ export class Statement {
     } else if (typeof v === "boolean") rc = x.sqlite3_bind_int64(this.#p, i, v ? 1n : 0n);
     else if (v instanceof Uint8Array) {
       const ptr = this.#db.scratch(v.byteLength);
-      this.#db.sqlite3.heap8u().set(v, ptr);
+      wasmOf(this.#db).heap8u().set(v, ptr);
       rc = x.sqlite3_bind_blob(this.#p, i, ptr, v.byteLength, -1);
     } else throw new BatonError("database_error", `Cannot bind a value of type ${typeof v}`);
     if (rc !== 0) throw this.#db.error(rc, "bind");
@@ -302,7 +303,7 @@ export class Statement {
 
   #columns(): string[] {
     if (!this.#names) {
-      const s = this.#db.sqlite3;
+      const s = wasmOf(this.#db);
       const n = s.x.sqlite3_column_count(this.#p);
       this.#names = [];
       for (let i = 0; i < n; i++) this.#names.push(s.cstrToJs(s.x.sqlite3_column_name(this.#p, i)));
@@ -311,7 +312,7 @@ export class Statement {
   }
 
   #row(): Row {
-    const s = this.#db.sqlite3;
+    const s = wasmOf(this.#db);
     const x = s.x;
     const names = this.#columns();
     const row: Row = {};
@@ -345,11 +346,11 @@ export class Statement {
   }
 
   #step(): boolean {
-    const rc = this.#db.sqlite3.x.sqlite3_step(this.#p);
+    const rc = wasmOf(this.#db).x.sqlite3_step(this.#p);
     if (rc === 100) return true;
     if (rc === 101) return false;
     const err = this.#db.error(rc, `step of "${this.sql.length > 60 ? this.sql.slice(0, 57) + "..." : this.sql}"`);
-    this.#db.sqlite3.x.sqlite3_reset(this.#p);
+    wasmOf(this.#db).x.sqlite3_reset(this.#p);
     throw err;
   }
 
@@ -364,7 +365,7 @@ export class Statement {
     try {
       while (this.#step()) out.push(this.#row() as T);
     } finally {
-      this.#db.sqlite3.x.sqlite3_reset(this.#p);
+      wasmOf(this.#db).x.sqlite3_reset(this.#p);
     }
     return out;
   }
@@ -379,7 +380,7 @@ export class Statement {
     try {
       return this.#step() ? this.#row() as T : undefined;
     } finally {
-      this.#db.sqlite3.x.sqlite3_reset(this.#p);
+      wasmOf(this.#db).x.sqlite3_reset(this.#p);
     }
   }
 
@@ -393,9 +394,9 @@ export class Statement {
     try {
       while (this.#step()) { /* drain RETURNING rows */ }
     } finally {
-      this.#db.sqlite3.x.sqlite3_reset(this.#p);
+      wasmOf(this.#db).x.sqlite3_reset(this.#p);
     }
-    const x = this.#db.sqlite3.x;
+    const x = wasmOf(this.#db).x;
     return {
       changes: x.sqlite3_changes(this.#db.pointer),
       lastInsertRowid: Number(x.sqlite3_last_insert_rowid(this.#db.pointer)),
@@ -405,13 +406,16 @@ export class Statement {
   /** Releases the statement. */
   finalize(): void {
     if (this.#p) {
-      this.#db.sqlite3.x.sqlite3_finalize(this.#p);
+      wasmOf(this.#db).x.sqlite3_finalize(this.#p);
       this.#p = 0;
     }
   }
 }
 
 const decoder = new TextDecoder();
+
+/** The SQLite module behind a connection (for {@link Statement}; not part of the public API). */
+let wasmOf: (db: Database) => SqliteWasm;
 /**
  * Busy-wait backoff in ms for the n-th retry: 0.5 ms growing ×1.5 up to 4 ms
  * (jittered ±50% by the caller). Measured with 6 processes contending
@@ -453,14 +457,16 @@ const encoder = new TextEncoder();
  * ```
  */
 export class Database {
-  /** The SQLite module. */
-  readonly sqlite3: SqliteWasm;
+  #sqlite3: SqliteWasm;
   /** The database path. */
   readonly path: string;
   /** The journal mode in effect. */
   readonly journalMode: JournalMode;
   #p: number;
   #cache = new Map<string, Statement>();
+  static {
+    wasmOf = (db) => db.#sqlite3;
+  }
   #busyWaited = 0;
   #busyTimeoutMs: number;
   #txDepth = 0;
@@ -479,7 +485,7 @@ export class Database {
     busyTimeoutMs: number,
     writerQueue: boolean,
   ) {
-    this.sqlite3 = sqlite3;
+    this.#sqlite3 = sqlite3;
     this.#p = p;
     this.path = path;
     this.journalMode = journalMode;
@@ -504,7 +510,7 @@ export class Database {
   /** A reusable WASM buffer of at least n bytes (valid until the next call). */
   scratch(n: number): number {
     if (n > this.#scratchCap) {
-      const wasm = this.sqlite3;
+      const wasm = this.#sqlite3;
       if (this.#scratchPtr) wasm.dealloc(this.#scratchPtr);
       this.#scratchCap = Math.max(4096, n * 2);
       this.#scratchPtr = wasm.alloc(this.#scratchCap);
@@ -515,11 +521,11 @@ export class Database {
   /** Encodes a string as UTF-8 into the scratch buffer: [pointer, bytes]. */
   scratchText(s: string): [number, number] {
     let ptr = this.scratch(s.length * 3 + 1);
-    const heap = this.sqlite3.heap8u();
+    const heap = this.#sqlite3.heap8u();
     const r = encoder.encodeInto(s, heap.subarray(ptr, ptr + this.#scratchCap));
     if (r.read! < s.length) {
       ptr = this.scratch(s.length * 3 + 1);
-      return [ptr, encoder.encodeInto(s, this.sqlite3.heap8u().subarray(ptr, ptr + this.#scratchCap)).written!];
+      return [ptr, encoder.encodeInto(s, this.#sqlite3.heap8u().subarray(ptr, ptr + this.#scratchCap)).written!];
     }
     return [ptr, r.written!];
   }
@@ -528,9 +534,17 @@ export class Database {
 
   /** A 4-byte out-parameter slot of this connection (for `sqlite3_stmt**`). */
   #outPtr(): number {
-    if (!this.#outSlot) this.#outSlot = this.sqlite3.alloc(4);
-    this.sqlite3.poke32(this.#outSlot, 0);
+    if (!this.#outSlot) this.#outSlot = this.#sqlite3.alloc(4);
+    this.#sqlite3.poke32(this.#outSlot, 0);
     return this.#outSlot;
+  }
+
+  /**
+   * Bytes of WebAssembly memory this process's SQLite uses now (it only grows).
+   * @returns the size of the WASM heap
+   */
+  heapBytes(): number {
+    return this.#sqlite3.memory.buffer.byteLength;
   }
 
   /** The raw `sqlite3*` pointer. */
@@ -657,7 +671,7 @@ export class Database {
 
   /** Builds a coded error from the connection's last error. */
   error(rc: number, what: string): BatonError {
-    const msg = this.sqlite3.cstrToJs(this.sqlite3.x.sqlite3_errmsg(this.#p));
+    const msg = this.#sqlite3.cstrToJs(this.#sqlite3.x.sqlite3_errmsg(this.#p));
     return sqliteError(rc, `SQLite ${what} failed: ${msg}`, this.path);
   }
 
@@ -669,7 +683,7 @@ export class Database {
   prepare(sql: string): Statement {
     let st = this.#cache.get(sql);
     if (st) return st;
-    const wasm = this.sqlite3;
+    const wasm = this.#sqlite3;
     const [zSql, n] = this.scratchText(sql);
     const pp = this.#outPtr();
     const rc = wasm.x.sqlite3_prepare_v3(this.#p, zSql, n, SQLITE.PREPARE_PERSISTENT, pp, 0);
@@ -687,7 +701,7 @@ export class Database {
    */
   exec(sql: string): void {
     const [zSql] = this.scratchText(sql + "\0");
-    const rc = this.sqlite3.x.sqlite3_exec(this.#p, zSql, 0, 0, 0);
+    const rc = this.#sqlite3.x.sqlite3_exec(this.#p, zSql, 0, 0, 0);
     if (rc !== 0) throw this.error(rc, "exec");
   }
 
@@ -752,7 +766,7 @@ export class Database {
         committed = true;
         return r;
       } catch (e) {
-        if (this.sqlite3.x.sqlite3_get_autocommit(this.#p) === 0) {
+        if (this.#sqlite3.x.sqlite3_get_autocommit(this.#p) === 0) {
           try {
             this.exec("ROLLBACK");
           } catch { /* the original error matters more */ }
@@ -935,12 +949,12 @@ export class Database {
     this.#releaseQueue();
     for (const st of this.#cache.values()) st.finalize();
     this.#cache.clear();
-    const rc = this.sqlite3.x.sqlite3_close_v2(this.#p);
+    const rc = this.#sqlite3.x.sqlite3_close_v2(this.#p);
     this.#p = 0;
-    this.sqlite3.uninstallFunction(this.#busyFn);
-    this.sqlite3.dealloc(this.#scratchPtr);
+    this.#sqlite3.uninstallFunction(this.#busyFn);
+    this.#sqlite3.dealloc(this.#scratchPtr);
     this.#scratchPtr = 0;
-    this.sqlite3.dealloc(this.#outSlot);
+    this.#sqlite3.dealloc(this.#outSlot);
     this.#outSlot = 0;
     for (const f of [this.#writer, this.#gate]) {
       try {

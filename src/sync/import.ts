@@ -13,12 +13,17 @@ import { type FileProblem, lastDonePhase, listTicketFiles, parseOptions } from "
 
 /** What an import did. */
 export interface ImportResult {
+  /** Ids of tickets created. */
   imported: string[];
+  /** Ids of tickets whose file changed. */
   updated: string[];
+  /** Ids of tickets whose file did not change (not even parsed). */
   unchanged: string[];
   /** Files not imported, with the reason (duplicates, names without an id). */
   skipped: FileProblem[];
+  /** Files that could not be imported. */
   errors: FileProblem[];
+  /** Content problems of files that were imported. */
   warnings: FileProblem[];
   /** Ids found in more than one file: none of those files was imported. */
   duplicates: { id: string; paths: string[] }[];

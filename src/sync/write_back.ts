@@ -14,9 +14,13 @@ import { type FileProblem, lastDonePhase, parseOptions } from "./files.ts";
 
 /** What a write-back did. */
 export interface SyncResult {
+  /** Ids of tickets whose file was written. */
   written: string[];
+  /** Ids of tickets whose file already said it all. */
   unchanged: string[];
+  /** Files that could not be written. */
   errors: FileProblem[];
+  /** Why a part of a file was left alone. */
   warnings: FileProblem[];
 }
 
