@@ -1,7 +1,7 @@
 -- Baton's database schema: the readable snapshot of every migration in
 -- src/schema/ applied in order (tests/schema_test.ts proves they agree).
 -- Never edit this file alone: add a migration, then update this snapshot.
--- Schema version (PRAGMA user_version): 5
+-- Schema version (PRAGMA user_version): 6
 
 CREATE TABLE baton_migrations (
   version    INTEGER PRIMARY KEY,
@@ -21,7 +21,9 @@ CREATE TABLE tickets (
   status        TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'completed')),
   parent_id     TEXT,
   created_at    INTEGER NOT NULL,            -- ms since the epoch, UTC (as every *_at)
-  updated_at    INTEGER NOT NULL
+  updated_at    INTEGER NOT NULL,
+  -- 006: what Baton last wrote into the ticket's markdown ({syncedAt, fields}), so it never overwrites a human's value
+  markdown_ledger TEXT CHECK (markdown_ledger IS NULL OR json_valid(markdown_ledger))
 ) STRICT;
 CREATE INDEX tickets_status ON tickets(status, priority_rank, id);
 

@@ -21,6 +21,7 @@ export type BatonErrorCode =
   | "migration_failed"
   | "claim_conflict"
   | "nothing_to_claim"
+  | "already_holding"
   | "invalid_transition"
   | "stale_token"
   | "not_found"

@@ -10,9 +10,9 @@ import type { EngineOptions } from "./engine/types.ts";
 
 /**
  * Opens the engine for the repository containing `repoDir`: loads
- * `.workflow/`, opens (and migrates) the database, and in
- * `markdown_sync.mode: realtime` writes changed tickets back to their
- * markdown after every commit.
+ * `.workflow/`, opens (and migrates) the database, and writes changed
+ * tickets back to their markdown after every commit for the parts whose
+ * `markdown_sync` timing is `realtime`.
  *
  * @param repoDir the repository or any directory inside it
  * @param options clock, journal mode override, another after-commit hook
@@ -34,7 +34,8 @@ export async function openEngine(repoDir: string, options: EngineOptions = {}): 
       writeBack?.(ids);
     },
   });
-  if (engine.cfg.config.markdown_sync.mode === "realtime") {
+  const ms = engine.cfg.config.markdown_sync;
+  if (ms.status_update === "realtime" || ms.workflow_log_update === "realtime") {
     // The markdown modules load only when a repository writes back in realtime.
     writeBack = (await import("./sync/realtime.ts")).realtimeWriteBack(engine);
   }

@@ -83,7 +83,7 @@ Deno.test("stalled: a held phase silent for longer than the stall timeout, apart
   const [s] = engine.stalled();
   assert.equal(s.phaseId, c.phase.id);
   assert.equal(s.silentMs, 31 * MIN);
-  engine.heartbeat("quiet", "still compiling");
+  engine.heartbeat("quiet", { progress: "still compiling" });
   assert.deepEqual(engine.stalled(), []);
   assert.equal(engine.metrics().stalled.length, 0);
   engine.close();

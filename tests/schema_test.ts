@@ -7,7 +7,11 @@ import { openBatonDatabase } from "../src/storage/database.ts";
 const schemaOf = (db: Database) =>
   db.all<{ type: string; name: string; sql: string }>(
     "SELECT type, name, sql FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name",
-  ).map((r) => ({ ...r, sql: r.sql.replace(/--[^\n]*/g, "").replace(/\s+/g, " ").trim() }));
+  ).map((r) => ({ ...r, sql: normalSql(r.sql) }));
+
+/** SQL text with comments and layout removed (`ALTER TABLE … ADD COLUMN` stores `x , y)` where schema.sql says `x,\n  y\n)`). */
+const normalSql = (sql: string) =>
+  sql.replace(/--[^\n]*/g, "").replace(/\s+/g, " ").replace(/\s*([(),])\s*/g, "$1").trim();
 
 Deno.test("schema.sql is exactly the migrations applied in order", async () => {
   const dir = await Deno.makeTempDir();

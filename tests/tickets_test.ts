@@ -30,7 +30,15 @@ ticket_metadata:
   - {field: complexity, type: string, markdown_key: Estimated Complexity}
 `;
 
-async function repoWithFixtures(config = ""): Promise<string> {
+// The debug ticket D0001 has its own lifecycle labels; a real repository maps them (see the test below).
+const DEBUG_LABELS = `tickets:
+  status_map:
+    Reported: null
+    Investigating: null
+    Fixed: Implementation
+`;
+
+async function repoWithFixtures(config = DEBUG_LABELS): Promise<string> {
   const repo = await makeRepo({ phases: PHASES, config });
   await Deno.mkdir(`${repo}/tickets/debug`, { recursive: true });
   for (const e of Deno.readDirSync(FIXTURES)) {
@@ -47,7 +55,11 @@ Deno.test("import: every format, with per-file errors and warnings, and one bad 
   const engine = await openEngine(repo);
   const progress: [number, number][] = [];
   const r = importTickets(engine, { onProgress: (d, t) => progress.push([d, t]) });
-  assert.deepEqual(r.imported.sort(), ["0035b1", "0056k", "0083", "0090", "0091", "0093", "D0001"]);
+  assert.deepEqual(
+    r.imported.sort(),
+    ["0035b1", "0056k", "0083", "0090", "0091", "0093", "D0001"],
+    JSON.stringify(r.errors),
+  );
   assert.deepEqual(r.errors.map((e) => [e.path, e.code]), [["tickets/0092_no_title.md", "markdown_invalid"]]);
   assert.ok(r.errors[0].line, "errors carry a line");
   assert.deepEqual(r.skipped.map((s) => s.path), ["tickets/notes_without_id.md"]);
@@ -97,6 +109,19 @@ Deno.test("import: every format, with per-file errors and warnings, and one bad 
   assert.equal(flaky.priority, "Urgent", "an unknown enum value is kept");
   assert.ok(r.warnings.some((w) => w.path.endsWith("0091_flaky_lease_timer.md") && /Urgent/.test(w.message)));
   assert.equal(flaky.metadata.needs_docs, true, "an empty value means the default");
+  assert.equal(h.status, "completed", "## Status: Complete is a finished ticket");
+  engine.close();
+});
+
+Deno.test("import: a ticket whose checked labels map to no phase is an error, never 'not started'", async () => {
+  const repo = await repoWithFixtures("");
+  const engine = await openEngine(repo);
+  const r = importTickets(engine);
+  const e = r.errors.find((x) => x.path.endsWith("D0001_crash_on_empty_config.md"));
+  assert.equal(e?.code, "markdown_invalid");
+  assert.equal(e?.line, 6, "the line of the checked label");
+  assert.match(e!.message, /cannot place ticket D0001/);
+  assert.throws(() => engine.ticket("D0001"), { code: "not_found" });
   engine.close();
 });
 

@@ -62,6 +62,7 @@ export function exitCode(e: unknown): number {
     case "file_conflict":
     case "stale_token":
     case "nothing_to_claim":
+    case "already_holding":
     case "invalid_transition":
     case "forbidden":
     case "dependency_cycle":

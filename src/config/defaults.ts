@@ -16,4 +16,11 @@ export const DEFAULT_ID_REGEX: string = "^([A-Za-z]?\\d+[A-Za-z]?\\d*[A-Za-z]?)(
  * Bump when parsing or validation changes what a given `.workflow/` produces:
  * the config cache (`cache.ts`) is keyed on it.
  */
-export const CONFIG_FORMAT = 1;
+export const CONFIG_FORMAT = 2;
+
+/** The default `tickets.dependency_keys`. */
+export const DEFAULT_DEPENDENCY_KEYS: { blocked_by: string[]; blocks: string[]; parent: string[] } = {
+  blocked_by: ["Depends On", "Dependencies", "Dependency", "Depends", "Blocked By", "Requires"],
+  blocks: ["Blocks", "Blocking"],
+  parent: ["Parent Ticket", "Parent"],
+};

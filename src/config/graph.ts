@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { conditionHolds, type Metadata } from "../state_machine.ts";
 import type { PhaseDef, WorkflowConfig } from "./schema.ts";
 
 /** The milestones a ticket dependency can wait for. */
@@ -25,7 +26,7 @@ export type Milestone = "completion" | "design" | "implementation";
  *     "  - {name: Review, agent_type: null, reviews: [Design]}\n",
  *   "phases.yaml",
  * );
- * const g = new WorkflowGraph({ repoRoot: "/r", workflowDir: "/r/.workflow", config: parseConfig("", "c.yaml"), workflow });
+ * const g = new WorkflowGraph({ repoRoot: "/r", workflowDir: "/r/.workflow", config: parseConfig("", "c.yaml"), workflow, foreignSections: [] });
  * assert(g.isAfter("Review", "Design"));
  * assert.deepEqual([...g.reworkSet("Review")], ["Design", "Build"]);
  * ```
@@ -91,6 +92,42 @@ export class WorkflowGraph {
       if (fromReviewed && reaches(p.name)) out.add(p.name);
     }
     return out;
+  }
+
+  /**
+   * Why a phase does not apply to a ticket: its condition fails, or a group
+   * phase that applies replaces it.
+   * @param name the phase
+   * @param meta the ticket's metadata
+   * @returns the reason, or null when the phase applies
+   */
+  skipReason(name: string, meta: Metadata): string | null {
+    const def = this.#byName.get(name);
+    if (!def) return null;
+    if (!conditionHolds(def.condition, meta)) return "its condition does not hold";
+    const by = (def.overriddenBy ?? []).find((o) => conditionHolds(this.#byName.get(o)?.condition, meta));
+    return by ? `overridden by ${by}` : null;
+  }
+
+  /**
+   * Everything done once the named phases are: them, every phase they
+   * transitively wait for, and the group phases that replace any of those
+   * (with what those wait for). What an imported ticket's position means.
+   * @param names phases known to be done
+   * @returns their names and those of everything before them
+   */
+  doneThrough(names: readonly string[]): Set<string> {
+    const done = new Set<string>();
+    const queue = [...names];
+    while (queue.length) {
+      const n = queue.pop()!;
+      if (done.has(n)) continue;
+      const def = this.#byName.get(n);
+      if (!def) continue;
+      done.add(n);
+      queue.push(...def.after, ...(def.overriddenBy ?? []));
+    }
+    return done;
   }
 
   /**

@@ -1,15 +1,24 @@
 /**
  * Loading a repository's `.workflow/`: `config.yaml` (optional) and
- * `phases.yaml` (required), validated together.
+ * `phases.yaml` (required), validated together; every problem in either
+ * file is reported in one error.
  *
  * @module
  */
-import { BatonError } from "../errors.ts";
-import { parseConfig } from "./config_file.ts";
-import { parsePhases } from "./phases.ts";
+import { readConfig } from "./config_file.ts";
+import { readPhases } from "./phases.ts";
 import { findRepoRoot } from "./repo_root.ts";
 import type { WorkflowConfig } from "./schema.ts";
-import { invalid } from "./yaml.ts";
+import { Problems } from "./yaml.ts";
+
+function readText(path: string): string | null {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw e;
+  }
+}
 
 /**
  * Loads and validates `.workflow/config.yaml` (optional) and
@@ -17,35 +26,35 @@ import { invalid } from "./yaml.ts";
  *
  * @param start the repository or any directory inside it
  * @returns the validated configuration
- * @throws {BatonError} `config_not_found`, `config_invalid`
+ * @throws {BatonError} `config_not_found`, `config_invalid` (every problem of both files, each located)
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { loadWorkflowConfig } from "@baton/baton";
+ * import { tempRepo } from "@baton/baton/testing";
+ * const repo = await tempRepo({ config: "github:\n  repo: a/b\n" });
+ * const cfg = loadWorkflowConfig(repo);
+ * assert.deepEqual(cfg.foreignSections, ["github"]);
+ * ```
  */
 export function loadWorkflowConfig(start: string): WorkflowConfig {
   const repoRoot = findRepoRoot(start);
   const workflowDir = `${repoRoot}/.workflow`;
   const rel = (name: string) => `.workflow/${name}`;
-  let configText = "";
-  try {
-    configText = Deno.readTextFileSync(`${workflowDir}/config.yaml`);
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  const problems = new Problems();
+  const { config, foreign } = readConfig(readText(`${workflowDir}/config.yaml`) ?? "", rel("config.yaml"), problems);
+  const phasesText = readText(`${workflowDir}/phases.yaml`);
+  if (phasesText === null) {
+    problems.add(rel("phases.yaml"), "missing: the workflow's phases are required");
   }
-  const config = parseConfig(configText, rel("config.yaml"));
-  let phasesText: string;
-  try {
-    phasesText = Deno.readTextFileSync(`${workflowDir}/phases.yaml`);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) {
-      throw new BatonError("config_invalid", `${rel("phases.yaml")}: missing: the workflow's phases are required`, {
-        location: { file: rel("phases.yaml") },
-      });
-    }
-    throw e;
-  }
-  const workflow = parsePhases(phasesText, rel("phases.yaml"));
-  for (const name of Object.keys(config.leases.per_phase)) {
-    if (!workflow.phases.some((p) => p.name === name)) {
-      throw invalid(rel("config.yaml"), `lease for unknown phase "${name}"`, { field: `leases.per_phase.${name}` });
+  const workflow = phasesText === null ? null : readPhases(phasesText, rel("phases.yaml"), problems);
+  if (config && workflow) {
+    for (const name of Object.keys(config.leases.per_phase)) {
+      if (!workflow.phases.some((p) => p.name === name)) {
+        problems.add(rel("config.yaml"), `lease for unknown phase "${name}"`, { field: `leases.per_phase.${name}` });
+      }
     }
   }
-  return { repoRoot, workflowDir, config, workflow };
+  problems.throwIfAny();
+  return { repoRoot, workflowDir, config: config!, workflow: workflow!, foreignSections: foreign };
 }

@@ -6,11 +6,13 @@
  */
 import * as v from "valibot";
 
-import { DEFAULT_ID_REGEX } from "./defaults.ts";
+import { DEFAULT_DEPENDENCY_KEYS, DEFAULT_ID_REGEX } from "./defaults.ts";
 
 const positiveInt: v.GenericSchema<number> = v.pipe(v.number(), v.integer(), v.minValue(1));
 const nonNegative: v.GenericSchema<number> = v.pipe(v.number(), v.minValue(0));
 const nonEmpty: v.GenericSchema<string> = v.pipe(v.string(), v.minLength(1));
+
+const TimingSchema = v.picklist(["realtime", "batch", "off"]);
 
 const AgentTypeSchema = v.strictObject({
   command: v.optional(nonEmpty),
@@ -35,6 +37,14 @@ export const ConfigSchema = v.strictObject({
       pattern: v.optional(nonEmpty, "**/*.md"),
       id_regex: v.optional(nonEmpty, DEFAULT_ID_REGEX),
       status_map: v.optional(v.record(v.string(), v.nullable(v.string())), {}),
+      dependency_keys: v.optional(
+        v.strictObject({
+          blocked_by: v.optional(v.array(nonEmpty), DEFAULT_DEPENDENCY_KEYS.blocked_by),
+          blocks: v.optional(v.array(nonEmpty), DEFAULT_DEPENDENCY_KEYS.blocks),
+          parent: v.optional(v.array(nonEmpty), DEFAULT_DEPENDENCY_KEYS.parent),
+        }),
+        {},
+      ),
     }),
     {},
   ),
@@ -42,6 +52,7 @@ export const ConfigSchema = v.strictObject({
     v.strictObject({
       stale_timeout_minutes: v.optional(v.pipe(v.number(), v.minValue(0.05)), 10),
       heartbeat_implicit: v.optional(v.boolean(), true),
+      max_held: v.optional(positiveInt, 1),
       registry: v.optional(v.record(nonEmpty, AgentTypeSchema), {}),
     }),
     {},
@@ -52,9 +63,12 @@ export const ConfigSchema = v.strictObject({
   ),
   markdown_sync: v.optional(
     v.strictObject({
-      mode: v.optional(v.picklist(["realtime", "batch", "off"]), "batch"),
+      mode: v.optional(TimingSchema, "batch"),
       write_status: v.optional(v.boolean(), true),
       write_workflow_log: v.optional(v.boolean(), true),
+      // The earlier Python engine's keys, each part with its own timing.
+      status_update: v.optional(TimingSchema),
+      workflow_log_update: v.optional(TimingSchema),
     }),
     {},
   ),
@@ -113,6 +127,19 @@ export interface AgentTypeConfig {
   max_concurrent?: number;
 }
 
+/** When a part of the markdown is written back. */
+export type Timing = "realtime" | "batch" | "off";
+
+/** The metadata labels that name dependencies (matched case-insensitively). */
+export interface DependencyKeys {
+  /** This ticket waits for the tickets named (`Depends On`, `Blocked By`, `Requires`). */
+  blocked_by: string[];
+  /** The tickets named wait for this one (`Blocks`). */
+  blocks: string[];
+  /** The parent ticket (recorded, not a blocker). */
+  parent: string[];
+}
+
 /** The validated `config.yaml`, every default filled in. */
 export interface BatonConfig {
   /** The database: where, journal mode, how long to wait for a lock, how checkpoints run. */
@@ -122,18 +149,30 @@ export interface BatonConfig {
     busy_timeout_ms: number;
     checkpoint: "background" | "inline";
   };
-  /** Where the ticket files are, how their ids are read, and status labels mapped by hand. */
-  tickets: { directory: string; pattern: string; id_regex: string; status_map: Record<string, string | null> };
-  /** Stale-claim timeout, implicit heartbeats, and the agent types a supervisor starts. */
+  /** Where the ticket files are, how their ids are read, status labels mapped by hand, dependency keys. */
+  tickets: {
+    directory: string;
+    pattern: string;
+    id_regex: string;
+    status_map: Record<string, string | null>;
+    dependency_keys: DependencyKeys;
+  };
+  /** Stale-claim timeout, implicit heartbeats, phases held at once, and the agent types a supervisor starts. */
   agents: {
     stale_timeout_minutes: number;
     heartbeat_implicit: boolean;
+    max_held: number;
     registry: Record<string, AgentTypeConfig>;
   };
   /** Overlapping file declarations: reported (advisory) or refused (blocking). */
   file_conflicts: { mode: "advisory" | "blocking" };
-  /** When status and workflow logs are written back to the markdown, and which. */
-  markdown_sync: { mode: "realtime" | "batch" | "off"; write_status: boolean; write_workflow_log: boolean };
+  /**
+   * When the status checkboxes and the workflow log are written back to the
+   * markdown: after every commit (`realtime`), by `baton sync` (`batch`),
+   * or never (`off`). `mode` sets both; `status_update` and
+   * `workflow_log_update` (the earlier engine's keys) set one part each.
+   */
+  markdown_sync: { mode: Timing; status_update: Timing; workflow_log_update: Timing };
   /** Priority labels, most urgent first (claims take them in this order). */
   priority_order: string[];
   /** Attempts per phase, and the backoff between them. */
@@ -150,9 +189,11 @@ export interface BatonConfig {
   context: { always_include: string[]; budget_bytes: number };
 }
 
-// Compile-time proof that the schema and the interface describe the same thing.
-const _configMatches: v.InferOutput<typeof ConfigSchema> extends BatonConfig
-  ? BatonConfig extends v.InferOutput<typeof ConfigSchema> ? true : never
+// Compile-time proof that the schema and the interface describe the same thing (markdown_sync is resolved
+// from its input keys by parseConfig).
+type ConfigOutput = Omit<v.InferOutput<typeof ConfigSchema>, "markdown_sync">;
+const _configMatches: ConfigOutput extends Omit<BatonConfig, "markdown_sync">
+  ? Omit<BatonConfig, "markdown_sync"> extends ConfigOutput ? true : never
   : never = true;
 void _configMatches;
 
@@ -178,6 +219,7 @@ export const PhaseSchema = v.strictObject({
   condition: v.optional(ConditionSchema),
   description: v.optional(v.string()),
   reviews: v.optional(v.array(nonEmpty)),
+  overrides: v.optional(v.array(nonEmpty)),
 });
 
 const MetadataFieldSchema = v.strictObject({
@@ -254,6 +296,12 @@ export interface PhaseDef {
   after: string[];
   /** For a gate: the phases it reviews (reopened on rejection). */
   reviews: string[];
+  /**
+   * Parallel-group phases that replace this one: when one of them applies to
+   * a ticket (its condition holds), this phase is skipped for it ("overridden
+   * by …"), so no ticket does the same kind of work twice.
+   */
+  overriddenBy?: string[];
   /** What the workflow expects of the phase (for agents' context). */
   description?: string;
 }
@@ -276,4 +324,6 @@ export interface WorkflowConfig {
   config: BatonConfig;
   /** The expanded workflow from phases.yaml. */
   workflow: Workflow;
+  /** Top-level sections of config.yaml that are not Baton's (other tools' settings), ignored. */
+  foreignSections: string[];
 }

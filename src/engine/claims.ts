@@ -17,7 +17,7 @@ import { move } from "./transitions.ts";
 import { agentById } from "./sql/agents.ts";
 import { countMiss, idempotencyResult, insertIdempotency, releaseDeclarations } from "./sql/coordination.ts";
 import { gateById, insertGate } from "./sql/gates.ts";
-import { agentTypeOf, heldByType, phaseById, phaseWithTicket, queueHead } from "./sql/phases.ts";
+import { agentTypeOf, heldBy, heldByType, phaseById, phaseWithTicket, queueHead } from "./sql/phases.ts";
 import { type R, toGate, toPhase } from "./sql/rows.ts";
 import { ticketById } from "./sql/tickets.ts";
 import type {
@@ -36,6 +36,23 @@ import type {
 export function recordMiss(core: Core, now: number, agentTypes: string[], kind: "empty" | "conflicts"): void {
   const day = new Date(now).toISOString().slice(0, 10);
   for (const t of agentTypes) countMiss(core.db, day, t, kind);
+}
+
+/**
+ * Refuses a claim by an agent that already holds `agents.max_held` phases
+ * (one by default: one phase per agent session), naming what it holds.
+ */
+function checkHeld(core: Core, agentId: string): void {
+  const max = core.cfg.config.agents.max_held;
+  const holds = heldBy(core.db, agentId);
+  if (holds.length < max) return;
+  const h = holds[0];
+  throw new BatonError(
+    "already_holding",
+    `Cannot claim: ${agentId} already holds ${what(h.name, h.ticket_id)} (phase ${h.id}; agents.max_held is ${max}): ` +
+      "complete, fail or release it first",
+    { details: { held: holds.map((x) => ({ phaseId: x.id, ticketId: x.ticket_id, phase: x.name })) } },
+  );
 }
 
 /** The agent types whose `max_concurrent` is reached. */
@@ -113,6 +130,7 @@ export function claimNext(core: Core, req: ClaimNextRequest): Claim | null {
     if (replayed !== undefined) return replayed as Claim | null;
     ensureAgent(core, now, req.agentId, req.capabilities);
     expire(core, now);
+    checkHeld(core, req.agentId);
     const full = typesAtCapacity(core);
     const blocking = core.cfg.config.file_conflicts.mode === "blocking";
     // The best candidate of each capability is one index probe; pick the best of those.
@@ -181,6 +199,7 @@ function claimOne(core: Core, phaseId: number, req: ClaimRequest): Claim {
         }`,
       );
     }
+    checkHeld(core, req.agentId);
     if (typesAtCapacity(core).has(row.agent_type)) {
       throw new BatonError(
         "claim_conflict",
@@ -199,7 +218,7 @@ const reread = (core: Core, id: number): Phase => toPhase(phaseById(core.db, id)
 export function start(core: Core, phaseId: number, req: HeldRequest): Phase {
   return core.tx((now) => {
     const row = held(core, phaseId, req.agentId, req.token, "start");
-    implicitHeartbeat(core, now, req.agentId);
+    implicitHeartbeat(core, now, req.agentId, phaseId);
     move(core, now, req.agentId, row, "running", "start", { started_at: now, last_progress_at: now });
     return reread(core, phaseId);
   });
@@ -209,7 +228,7 @@ export function start(core: Core, phaseId: number, req: HeldRequest): Phase {
 export function complete(core: Core, phaseId: number, req: CompleteRequest): Phase {
   return core.tx((now) => {
     const row = held(core, phaseId, req.agentId, req.token, "complete");
-    implicitHeartbeat(core, now, req.agentId);
+    implicitHeartbeat(core, now, req.agentId, phaseId);
     move(core, now, req.agentId, row, "completed", "complete", {
       completed_at: now,
       result_summary: req.summary ?? null,
@@ -228,7 +247,7 @@ export function complete(core: Core, phaseId: number, req: CompleteRequest): Pha
 export function fail(core: Core, phaseId: number, req: FailRequest): Phase {
   return core.tx((now) => {
     const row = held(core, phaseId, req.agentId, req.token, "fail");
-    implicitHeartbeat(core, now, req.agentId);
+    implicitHeartbeat(core, now, req.agentId, phaseId);
     const r = core.cfg.config.retry;
     const common = { claimed_by: null, claim_token: null, lease_expires_at: null, error: req.error };
     releaseDeclarations(core.db, phaseId, now);
@@ -254,7 +273,7 @@ export function fail(core: Core, phaseId: number, req: FailRequest): Phase {
 export function release(core: Core, phaseId: number, req: ReleaseRequest): Phase {
   return core.tx((now) => {
     const row = held(core, phaseId, req.agentId, req.token, "release");
-    implicitHeartbeat(core, now, req.agentId);
+    implicitHeartbeat(core, now, req.agentId, phaseId);
     move(core, now, req.agentId, row, "available", "release", {
       claimed_by: null,
       claim_token: null,
@@ -271,7 +290,7 @@ export function release(core: Core, phaseId: number, req: ReleaseRequest): Phase
 export function requestReview(core: Core, phaseId: number, req: CompleteRequest): Gate {
   return core.tx((now) => {
     const row = held(core, phaseId, req.agentId, req.token, "request review of");
-    implicitHeartbeat(core, now, req.agentId);
+    implicitHeartbeat(core, now, req.agentId, phaseId);
     move(core, now, req.agentId, row, "awaiting_review", "request_review", {
       result_summary: req.summary ?? null,
       artifacts: JSON.stringify(req.artifacts ?? []),

@@ -74,7 +74,7 @@ export function declareFiles(core: Core, phaseId: number, req: DeclareRequest): 
   const paths = [...new Set(req.paths.map((p) => normalizeRepoPath(p)))];
   return core.tx((now) => {
     const row = held(core, phaseId, req.agentId, req.token, "declare files for");
-    implicitHeartbeat(core, now, req.agentId);
+    implicitHeartbeat(core, now, req.agentId, phaseId);
     const overlaps = overlapsFor(core, phaseId, paths);
     if (overlaps.length && core.cfg.config.file_conflicts.mode === "blocking") {
       throw conflictError(`declare files for ${what(row.name, row.ticket_id)}`, overlaps);

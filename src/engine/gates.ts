@@ -10,10 +10,11 @@ import { BatonError } from "../errors.ts";
 import { actorName, type Core } from "./core.ts";
 import { resolveTicket } from "./resolve.ts";
 import { move } from "./transitions.ts";
-import { decideGate, gateById } from "./sql/gates.ts";
+import { decideGate, gateById, gateRows } from "./sql/gates.ts";
 import { phaseById, phasesOfTicket, setReworkNotes } from "./sql/phases.ts";
-import { type R, toGate } from "./sql/rows.ts";
-import type { Actor, DecisionRequest, Gate, RejectRequest } from "./types.ts";
+import { type R, toGate, toPhase } from "./sql/rows.ts";
+import { ticketById } from "./sql/tickets.ts";
+import type { Actor, DecisionRequest, Gate, Phase, RejectRequest } from "./types.ts";
 
 /** One gate. */
 export function gate(core: Core, gateId: number): Gate {
@@ -50,11 +51,8 @@ export function approveGate(core: Core, gateId: number, req: DecisionRequest): G
       notes: req.notes ?? null,
     });
     const row = phaseById(core.db, g.phaseId)!;
-    move(core, now, req.actor, row, "completed", "approve", {
-      completed_at: now,
-      claimed_by: null,
-      rework_notes: null,
-    });
+    // A reviewed agent phase keeps who did it (metrics, and "never decide a gate on your own work").
+    move(core, now, req.actor, row, "completed", "approve", { completed_at: now, rework_notes: null });
     resolveTicket(core, now, g.ticketId, req.actor);
     return gate(core, gateId);
   });
@@ -90,7 +88,6 @@ export function rejectGate(core: Core, gateId: number, req: RejectRequest): Gate
       move(core, now, req.actor, row, "available", "reject", {
         revisions: revision,
         rework_notes: req.notes,
-        claimed_by: null,
         available_at: now,
       });
     } else {
@@ -99,6 +96,72 @@ export function rejectGate(core: Core, gateId: number, req: RejectRequest): Gate
     resolveTicket(core, now, g.ticketId, req.actor);
     return gate(core, gateId);
   });
+}
+
+/**
+ * `Engine.retryPhase`: a human reopens a phase that failed its last attempt
+ * (or escalated): it becomes available with fresh attempts, and the notes
+ * reach the next claimant as rework notes.
+ */
+export function retryPhase(core: Core, phaseId: number, req: { actor: Actor; notes?: string }): Phase {
+  const isHuman = typeof req.actor === "object" && req.actor.kind === "human";
+  if (!isHuman) throw new BatonError("forbidden", `Cannot retry phase ${phaseId}: only a human reopens a failed phase`);
+  return core.tx((now) => {
+    const row = phaseById(core.db, phaseId);
+    if (!row) throw new BatonError("not_found", `Phase ${phaseId} does not exist`);
+    if (row.agent_type === null && row.status === "failed") {
+      // An escalated gate opens again, with its rejections counted afresh.
+      move(core, now, req.actor, row, "pending", "rework", { revisions: 0, error: null }, {
+        notes: req.notes ?? null,
+        reason: "retried by a human",
+      });
+      resolveTicket(core, now, row.ticket_id, req.actor);
+      return toPhase(phaseById(core.db, phaseId)!);
+    }
+    move(core, now, req.actor, row, "available", "reset", {
+      attempts: 0,
+      error: null,
+      retry_at: null,
+      claimed_by: null,
+      claim_token: null,
+      lease_expires_at: null,
+      available_at: now,
+      rework_notes: req.notes ?? row.rework_notes,
+    }, { notes: req.notes ?? null, previousError: row.error });
+    return toPhase(phaseById(core.db, phaseId)!);
+  });
+}
+
+/**
+ * `Engine.findGate`: a gate by its id (`12`), or the one open gate of a
+ * ticket (`0083`) or of one of its phases (`0083/Design Review`).
+ */
+export function findGate(core: Core, ref: string): Gate {
+  const slash = ref.indexOf("/");
+  const ticketId = slash >= 0 ? ref.slice(0, slash) : ref;
+  const phase = slash >= 0 ? ref.slice(slash + 1).trim().toLowerCase() : null;
+  const isTicket = ticketById(core.db, ticketId) !== undefined;
+  const asGateId = /^[1-9]\d*$/.test(ref) ? Number(ref) : null;
+  if (isTicket && asGateId !== null && gateById(core.db, asGateId)) {
+    throw new BatonError(
+      "invalid_argument",
+      `"${ref}" is both gate ${asGateId} and ticket ${ticketId}: write the ticket's phase (${ticketId}/PHASE)`,
+    );
+  }
+  if (!isTicket) {
+    if (asGateId !== null) return gate(core, asGateId);
+    throw new BatonError("not_found", `No gate or ticket "${ref}"`);
+  }
+  const open = gateRows(core.db, "open", ticketId).map(toGate).filter((g) =>
+    !phase || g.phaseName.toLowerCase() === phase
+  );
+  if (open.length === 1) return open[0];
+  const where = phase ? `phase "${ref.slice(slash + 1)}" of ticket ${ticketId}` : `ticket ${ticketId}`;
+  if (open.length === 0) throw new BatonError("not_found", `No gate is open on ${where}`);
+  throw new BatonError(
+    "invalid_argument",
+    `${open.length} gates are open on ${where}: ${open.map((g) => `${g.id} (${g.phaseName})`).join(", ")}; name one`,
+  );
 }
 
 /** A gate phase was rejected: reopen the phases it reviews and everything between them and the gate. */

@@ -49,25 +49,41 @@ export function ensureAgent(core: Core, now: number, agentId: string, capabiliti
   implicitHeartbeat(core, now, agentId);
 }
 
-/** Refreshes an agent's heartbeat and extends the leases it holds. */
-function touch(core: Core, now: number, agentId: string): void {
+/**
+ * Refreshes an agent's heartbeat (it is alive) and extends the leases of the
+ * given phases it holds: all of them when `phaseIds` is undefined.
+ */
+function touch(core: Core, now: number, agentId: string, phaseIds?: readonly number[]): void {
   setHeartbeat(core.db, agentId, now);
+  if (phaseIds !== undefined && phaseIds.length === 0) return;
   // One statement: each held phase's lease from its own length (per-phase overrides).
-  extendLeases(core.db, agentId, now, core.graph.leaseOverridesJson, core.graph.leaseMs(""));
+  extendLeases(core.db, agentId, now, core.graph.leaseOverridesJson, core.graph.leaseMs(""), phaseIds);
 }
 
-/** A call by an agent counts as a heartbeat when `agents.heartbeat_implicit` is on. */
-export function implicitHeartbeat(core: Core, now: number, agentId: string): void {
-  if (core.cfg.config.agents.heartbeat_implicit) touch(core, now, agentId);
+/**
+ * A call by an agent counts as a heartbeat when `agents.heartbeat_implicit`
+ * is on: the agent is alive, and the lease of the phase the call acts on is
+ * extended (never the agent's other phases: a phase claimed and abandoned
+ * still expires while the agent works elsewhere).
+ */
+export function implicitHeartbeat(core: Core, now: number, agentId: string, phaseId?: number): void {
+  if (core.cfg.config.agents.heartbeat_implicit) touch(core, now, agentId, phaseId === undefined ? [] : [phaseId]);
 }
 
-/** `Engine.heartbeat`. */
-export function heartbeat(core: Core, agentId: string, progress?: string): void {
+/**
+ * `Engine.heartbeat`: liveness, and the leases of the agent's phases (all,
+ * or `phaseIds`). Only a heartbeat with `progress` restarts the stall clock.
+ */
+export function heartbeat(core: Core, agentId: string, opts: { progress?: string; phaseIds?: number[] } = {}): void {
   core.tx((now) => {
     if (!agentById(core.db, agentId)) throw new BatonError("not_found", `Agent ${agentId} is not registered`);
-    touch(core, now, agentId);
-    markAgentProgress(core.db, agentId, now);
-    if (progress) core.audit(now, agentId, "agent.progress", { type: "agent", id: agentId }, null, null, { progress });
+    touch(core, now, agentId, opts.phaseIds);
+    if (opts.progress) {
+      markAgentProgress(core.db, agentId, now);
+      core.audit(now, agentId, "agent.progress", { type: "agent", id: agentId }, null, null, {
+        progress: opts.progress,
+      });
+    }
   });
 }
 

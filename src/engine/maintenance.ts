@@ -7,6 +7,7 @@
 import type { Core } from "./core.ts";
 import { orphanedDeclarations } from "./sql/coordination.ts";
 import { journalMode, schemaVersion, ticketTotal } from "./sql/maintenance.ts";
+import { waitingWithTarget } from "./sql/deps.ts";
 import { staleLeases } from "./sql/phases.ts";
 import type { HealthCheck, StorageInfo } from "./types.ts";
 
@@ -32,7 +33,7 @@ export function storageInfo(core: Core): StorageInfo {
   };
 }
 
-/** `Engine.healthChecks`: integrity, schema, WAL size, orphaned declarations, expired leases. */
+/** `Engine.healthChecks`: integrity, schema, WAL size, orphaned declarations, missing dependencies, expired leases. */
 export function healthChecks(core: Core, now: number): HealthCheck[] {
   const checks: HealthCheck[] = [];
   const integrity = core.db.integrityCheck();
@@ -55,6 +56,16 @@ export function healthChecks(core: Core, now: number): HealthCheck[] {
         orphaned.map((o) => `${o.pattern} (${o.agent_id})`).join(", ")
       }`
       : "no orphaned file declarations",
+  });
+  const missing = waitingWithTarget(core.db).filter((d) => !d.other);
+  checks.push({
+    name: "dependencies",
+    ok: missing.length === 0,
+    detail: missing.length
+      ? `${missing.length} dependenc${missing.length === 1 ? "y" : "ies"} on tickets that do not exist: ${
+        missing.map((d) => `${d.ticket_id} → ${d.depends_on}`).join(", ")
+      }`
+      : "every dependency names a ticket",
   });
   const stale = staleLeases(core.db, now).length;
   checks.push({

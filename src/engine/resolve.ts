@@ -12,7 +12,8 @@ import type { Core } from "./core.ts";
 import { move } from "./transitions.ts";
 import { insertGate } from "./sql/gates.ts";
 import { satisfyDep, waitingCount, waitingDeps, waitingOn } from "./sql/deps.ts";
-import { availableOfTicket, openNamedPhaseCount, openPhaseCount, readyPhases } from "./sql/phases.ts";
+import { waitsForNothing } from "./readiness.ts";
+import { openNamedPhaseCount, openPhaseCount, phaseDepsOfTicket, phasesOfTicket } from "./sql/phases.ts";
 import type { R } from "./sql/rows.ts";
 import { activeTicketIds, setTicketStatus, ticketById } from "./sql/tickets.ts";
 import type { Actor } from "./types.ts";
@@ -66,11 +67,17 @@ function openGate(core: Core, now: number, actor: Actor, row: R, cause: "resolve
  */
 export function resolveTicket(core: Core, now: number, ticketId: string, actor: Actor): void {
   const blocked = waitingCount(core.db, ticketId) > 0;
+  const rows = phasesOfTicket(core.db, ticketId);
+  const free = waitsForNothing(rows.map((r) => ({ id: r.id, status: r.status })), phaseDepsOfTicket(core.db, ticketId));
   // One pass suffices: becoming available, blocked or a gate never makes another phase ready.
-  const ready = readyPhases(core.db, ticketId);
-  if (blocked) {
-    // A dependency added after work became available takes it back (held work goes on).
-    for (const row of availableOfTicket(core.db, ticketId)) move(core, now, actor, row, "blocked", "block");
+  const ready = rows.filter((r) => (r.status === "pending" || r.status === "blocked") && free.get(r.id));
+  for (const row of rows.filter((r) => r.status === "available")) {
+    // A dependency added after work became available takes it back (held work goes on); so does an earlier
+    // phase that applies again (its condition holds now).
+    if (blocked) move(core, now, actor, row, "blocked", "block");
+    else if (!free.get(row.id)) {
+      move(core, now, actor, row, "pending", "rework", {}, { reason: "an earlier phase applies now" });
+    }
   }
   for (const row of ready) {
     if (blocked) {

@@ -7,7 +7,8 @@
  * @module
  */
 import { BatonError } from "../errors.ts";
-import { conditionHolds, type Metadata, type PhaseStatus } from "../state_machine.ts";
+import { checkLine } from "../lines.ts";
+import type { Metadata, PhaseStatus } from "../state_machine.ts";
 import type { Core } from "./core.ts";
 import { setDependencies } from "./dependencies.ts";
 import { resolveTicket } from "./resolve.ts";
@@ -21,10 +22,12 @@ import {
   ticketExists,
   updateTicket,
 } from "./sql/tickets.ts";
-import type { Actor, NewTicketInput, TicketInput } from "./types.ts";
+import type { Actor, NewTicketInput, TicketFileUpdate, TicketInput } from "./types.ts";
 
 /** Creates or updates a ticket inside the request in progress. */
 export function upsert(core: Core, now: number, input: TicketInput, actor: Actor): void {
+  checkLine(input.title, `The title of ticket ${input.id}`);
+  checkLine(input.priority, `The priority of ticket ${input.id}`);
   const meta = input.metadata ?? {};
   const priority = input.priority ?? (typeof meta.priority === "string" ? meta.priority : null);
   const existing = ticketById(core.db, input.id);
@@ -57,21 +60,21 @@ export function upsert(core: Core, now: number, input: TicketInput, actor: Actor
   resolveTicket(core, now, input.id, actor);
 }
 
-/** Seeds a new ticket's phases: skipped where the condition fails, completed up to its known position. */
+/**
+ * Seeds a new ticket's phases: skipped where the condition fails or a group
+ * phase replaces it, completed when its known position says so.
+ */
 function seed(core: Core, now: number, input: TicketInput, meta: Metadata, rank: number, actor: Actor): void {
-  const phases = core.graph.phases;
-  // Everything up to the last phase said to be done counts as done.
-  let doneThrough = -1;
   for (const name of input.completedPhases ?? []) {
-    const def = core.graph.def(name);
-    if (!def) throw new BatonError("invalid_argument", `Ticket ${input.id}: unknown phase "${name}"`);
-    doneThrough = Math.max(doneThrough, def.order);
+    if (!core.graph.def(name)) throw new BatonError("invalid_argument", `Ticket ${input.id}: unknown phase "${name}"`);
   }
+  // The position means everything it waits for is done too (import never reopens work a ticket is past).
+  const done = core.graph.doneThrough(input.completedPhases ?? []);
   const ids = new Map<string, number>();
-  for (const def of phases) {
-    let status: PhaseStatus = "pending";
-    if (!conditionHolds(def.condition, meta)) status = "skipped";
-    else if (def.order <= doneThrough) status = "completed";
+  for (const def of core.graph.phases) {
+    const skip = core.graph.skipReason(def.name, meta);
+    const status: PhaseStatus = skip ? "skipped" : done.has(def.name) ? "completed" : "pending";
+    // Done before Baton: no completion time (that would be the import's time, and import is not work).
     const id = insertPhase(core.db, {
       ticketId: input.id,
       name: def.name,
@@ -80,25 +83,28 @@ function seed(core: Core, now: number, input: TicketInput, meta: Metadata, rank:
       agentType: def.agentType,
       rank,
       status,
-      completedAt: status === "completed" ? now : null,
+      completedAt: null,
     });
     ids.set(def.name, id);
-    core.audit(now, actor, "phase.seeded", { type: "phase", id, ticket: input.id }, null, status, { phase: def.name });
+    core.audit(now, actor, "phase.seeded", { type: "phase", id, ticket: input.id }, null, status, {
+      phase: def.name,
+      ...(skip ? { reason: skip } : {}),
+    });
   }
-  for (const def of phases) {
+  for (const def of core.graph.phases) {
     for (const a of def.after) insertPhaseDep(core.db, ids.get(def.name)!, ids.get(a)!);
   }
 }
 
-/** Metadata changed: phases not reached yet follow their conditions again. */
+/** Metadata changed: phases not reached yet follow their conditions (and overrides) again. */
 function reevaluateConditions(core: Core, now: number, ticketId: string, meta: Metadata, actor: Actor): void {
   for (const row of unreachedPhases(core.db, ticketId)) {
-    const holds = conditionHolds(core.graph.def(row.name)?.condition, meta);
-    if (!holds && row.status !== "skipped") {
+    const skip = core.graph.skipReason(row.name, meta);
+    if (skip && row.status !== "skipped") {
       if (row.status !== "pending") move(core, now, actor, row, "pending", "rework");
-      move(core, now, actor, row, "skipped", "resolve", {}, { reason: "condition no longer holds" });
-    } else if (holds && row.status === "skipped") {
-      move(core, now, actor, row, "pending", "resolve", {}, { reason: "condition holds now" });
+      move(core, now, actor, row, "skipped", "resolve", {}, { reason: skip });
+    } else if (!skip && row.status === "skipped") {
+      move(core, now, actor, row, "pending", "resolve", {}, { reason: "it applies now" });
     }
   }
 }
@@ -142,13 +148,22 @@ export function createTickets(core: Core, items: NewTicketInput[], actor: Actor)
   });
 }
 
-/** `Engine.setTicketFile`: records a ticket's markdown file and content hash; audited. */
-export function setTicketFile(core: Core, ticketId: string, path: string, contentHash: string, actor: Actor): void {
+/** `Engine.setTicketFile`: records a ticket's markdown file, content hash and write-back ledger; audited. */
+export function setTicketFile(
+  core: Core,
+  ticketId: string,
+  file: TicketFileUpdate,
+  actor: Actor,
+): void {
   core.tx((now) => {
     const t = ticketById(core.db, ticketId);
     if (!t) throw new BatonError("not_found", `Ticket ${ticketId} does not exist`);
-    if (t.path === path && t.content_hash === contentHash) return;
-    setFile(core.db, ticketId, path, contentHash);
+    const ledger = file.ledger === undefined ? undefined : JSON.stringify(file.ledger);
+    const { path, contentHash } = file;
+    if (t.path === path && t.content_hash === contentHash && (ledger === undefined || ledger === t.markdown_ledger)) {
+      return;
+    }
+    setFile(core.db, ticketId, path, contentHash, ledger);
     core.audit(now, actor, "ticket.file", { type: "ticket", id: ticketId, ticket: ticketId }, t.path, path, {
       contentHash,
     });

@@ -597,3 +597,33 @@ export interface Stalled {
   /** How long it has been silent. */
   silentMs: number;
 }
+
+/** A ticket's markdown file as the engine records it (`Engine.ticketFiles`). */
+export interface TicketFile {
+  /** The ticket. */
+  id: string;
+  /** Repository-relative path (null: no file). */
+  path: string | null;
+  /** Hash of the content when last imported or written. */
+  contentHash: string | null;
+  /** What the write-back last wrote into it (opaque to the engine; null: nothing yet). */
+  ledger: unknown;
+}
+
+/** What `Engine.setTicketFile` records. */
+export interface TicketFileUpdate {
+  /** Repository-relative path. */
+  path: string;
+  /** Hash of the content now. */
+  contentHash: string;
+  /** What the write-back wrote (unchanged when omitted). */
+  ledger?: unknown;
+}
+
+/** `Engine.heartbeat`: a progress note, and which held phases' leases to extend. */
+export interface HeartbeatOptions {
+  /** What the agent did since its last heartbeat (restarts the stall clock). */
+  progress?: string;
+  /** Extend only these phases' leases (default: every phase the agent holds). */
+  phaseIds?: number[];
+}

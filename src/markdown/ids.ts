@@ -74,6 +74,57 @@ export function contentHash(text: string): string {
   return createHash("sha256").update(text).digest("hex");
 }
 
+/**
+ * The source of a regex's first capturing group (null when it has none):
+ * the part of `tickets.id_regex` that is the id itself.
+ */
+export function captureGroupSource(source: string): string | null {
+  let inClass = false;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i];
+    if (c === "\\") {
+      i++;
+      continue;
+    }
+    if (inClass) {
+      if (c === "]") inClass = false;
+      continue;
+    }
+    if (c === "[") inClass = true;
+    else if (c === "(" && (source[i + 1] !== "?" || (source[i + 2] === "<" && !"=!".includes(source[i + 3])))) {
+      const start = source[i + 1] === "?" ? source.indexOf(">", i) + 1 : i + 1;
+      let depth = 1, cls = false;
+      for (let j = start; j < source.length; j++) {
+        const d = source[j];
+        if (d === "\\") j++;
+        else if (cls) cls = d !== "]";
+        else if (d === "[") cls = true;
+        else if (d === "(") depth++;
+        else if (d === ")" && --depth === 0) return source.slice(start, j);
+      }
+      return null;
+    }
+  }
+  return null;
+}
+
+const bareCache = new Map<string, RegExp>();
+
+/**
+ * The regex a bare id (`0078`, `0052b`, written without its file name) must
+ * match: the capture group of `tickets.id_regex`, anchored; the whole regex
+ * when it has no group.
+ */
+export function bareIdRegex(idRegex: RegExp): RegExp {
+  let re = bareCache.get(idRegex.source);
+  if (!re) {
+    const group = captureGroupSource(idRegex.source);
+    re = group === null ? idRegex : new RegExp(`^(?:${group})$`);
+    bareCache.set(idRegex.source, re);
+  }
+  return re;
+}
+
 /** Ticket ids in a dependency value: links (target file name, else text) and bare ids. */
 export function refs(value: string, re: RegExp): { ids: string[]; bad: string[] } {
   const ids: string[] = [];
@@ -100,9 +151,11 @@ export function refs(value: string, re: RegExp): { ids: string[]; bad: string[] 
 
 export function wordsToIds(text: string, re: RegExp): string[] {
   const out: string[] = [];
+  const bare = bareIdRegex(re);
   for (const w of text.split(/\s+/)) {
     const clean = basename(w.replace(/^[#(["']+/, "").replace(/[)\]"'.,;:!?]+$/, ""));
-    const got = clean ? idOf(clean, re) : null;
+    // A file name (`0078_cache.md`) by the id regex; a bare id (`0078`) by its capture group.
+    const got = clean ? idOf(clean, re) ?? (bare.test(clean) ? clean : null) : null;
     if (got) out.push(got);
   }
   return out;

@@ -105,7 +105,7 @@ Deno.test("parseTicket: bulleted metadata under ## Metadata (the seed ticket)", 
     "GitHub Issue": "",
   });
   assert.equal(t.status.labels.length, 11);
-  assert.deepEqual(t.status.labels[0], { label: "Draft", checked: true, line: 5, mapped: false, phase: null });
+  assert.deepEqual(t.status.labels[0], { label: "Draft", checked: true, line: 5, mapped: true, phase: null }); // "not started"
   assert.equal(t.status.position, "Draft");
   assert.deepEqual(t.dependencies, []);
   assert.equal(t.parentId, null);
@@ -151,7 +151,16 @@ Deno.test("parseTicket: headings as metadata (0035b1), status from ## Status: va
   assert.deepEqual(t.metadata, { priority: "High", languages: ["C++"], needs_docs: true, complexity: "Large" });
   assert.equal(t.rawMetadata.Status, "Complete");
   assert.equal(t.rawMetadata["Phase 1"], undefined, "## Phase 1: … in the body is no metadata");
-  assert.deepEqual(t.status, { labels: [], position: "Complete", phase: "Documentation Update", mapped: true });
+  // status_map decides (here: the last phase); without the map "Complete" alone means finished.
+  assert.deepEqual(t.status, {
+    labels: [],
+    position: "Complete",
+    phase: "Documentation Update",
+    mapped: true,
+    complete: false,
+  });
+  const unmapped = parse("0035b1_collision_pipeline_refactor.md", { phaseNames: PHASES });
+  assert.equal(unmapped.status.complete, true);
   assert.deepEqual(t.dependencies, [
     { id: "0035a", type: "blocked_by", line: 8 },
     { id: "0034", type: "blocked_by", line: 8 },
@@ -202,9 +211,10 @@ Deno.test("parseTicket: conditional status labels, dependencies as links and bar
   ]);
   assert.equal(t.parentId, "0089");
   assert.ok(!t.dependencies.some((d) => d.id === "0089"), "the parent is no blocker");
-  // The prose item of ## Dependencies is ignored, and so is "Merged / Complete" only as a warning.
-  assert.deepEqual(t.warnings.map((w) => w.line), [12]);
-  assert.match(t.warnings[0].message, /"Merged \/ Complete" maps to no phase/);
+  // The prose item of ## Dependencies is ignored; the last label ("Merged / Complete") is terminal and
+  // needs no phase, so nothing warns.
+  assert.deepEqual(t.warnings, []);
+  assert.equal(t.status.labels.at(-1)?.terminal, true);
 });
 
 Deno.test("parseTicket: unknown enum kept with a warning, empty values give defaults, bad values warn", () => {
@@ -357,7 +367,6 @@ Deno.test("parseTicket: broken markdown gives warnings, not errors", () => {
   assert.deepEqual(t.status.labels.map((l) => l.label), ["Draft", "Ready for Design"]);
   assert.deepEqual(t.dependencies.map((d) => d.id), ["0041"]);
   const expected: [number, RegExp][] = [
-    [3, /^status "Draft" maps to no phase/],
     [4, /^status checkbox "\[~\]" is neither \[ \] nor \[x\]; ignored$/],
     [6, /^Priority: "\[P0\|P1\]" is not one of/],
     [7, /^Depends On: no ticket id in "\[\]\(\)"$/],
@@ -437,7 +446,14 @@ Deno.test("status mapping: unmapped labels warn; without a map or phases nothing
     fields: [],
     statusMap: { Draft: null },
   });
-  assert.deepEqual({ ...none.status, labels: [] }, { labels: [], position: null, phase: null, mapped: false });
+  // Nothing checked places the ticket before its first phase: that is a placement, so mapped is true.
+  assert.deepEqual({ ...none.status, labels: [] }, {
+    labels: [],
+    position: null,
+    phase: null,
+    mapped: true,
+    complete: false,
+  });
 });
 
 Deno.test("positionForPhase: the label to show for the last phase done", () => {

@@ -49,7 +49,8 @@ export function typed(f: MetadataField, rec: Rec | undefined, warnings: Markdown
       return raw;
     }
     case "integer": {
-      const s = stripCondition(value).label.replace(/[,_](?=\d{3}\b)/g, "");
+      // `#30` (a GitHub issue), `1,000`: the number as written.
+      const s = stripCondition(value).label.replace(/^#(?=\d)/, "").replace(/[,_](?=\d{3}\b)/g, "");
       if (/^[+-]?\d+$/.test(s)) return Number.parseInt(s, 10);
       warnings.push({ message: `${rec.key}: "${raw}" is not an integer`, line, field: f.field });
       return f.default;

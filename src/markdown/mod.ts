@@ -6,8 +6,8 @@
  * @module
  */
 export { parseTicket } from "./parse_ticket.ts";
-export { checkThrough, positionForPhase } from "./status.ts";
-export { writeWorkflowLog } from "./workflow_log.ts";
+export { checkThrough, mapLabel, positionForPhase, setChecks, vocabularyOf } from "./status.ts";
+export { headingPhase, readWorkflowLog, type WorkflowLogValues, writeWorkflowLog } from "./workflow_log.ts";
 export { renderTemplate } from "./template.ts";
 export { contentHash, ticketIdFromPath } from "./ids.ts";
 export type {
@@ -17,6 +17,7 @@ export type {
   ParsedTicket,
   ParseOptions,
   StatusLabel,
+  StatusVocabulary,
   TicketDependency,
   TicketStatus,
   WorkflowLogEntry,

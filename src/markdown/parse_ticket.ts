@@ -7,7 +7,7 @@
  * @module
  */
 import { BatonError } from "../errors.ts";
-import { DEFAULT_ID_REGEX } from "../config/defaults.ts";
+import { DEFAULT_DEPENDENCY_KEYS, DEFAULT_ID_REGEX } from "../config/defaults.ts";
 import { basename, compile, contentHash, idOf, refs } from "./ids.ts";
 import { type Rec, typed } from "./metadata.ts";
 import {
@@ -32,7 +32,7 @@ import {
   startLine,
   TASK,
 } from "./source.ts";
-import { mapLabel } from "./status.ts";
+import { mapLabel, vocabularyOf } from "./status.ts";
 import { cleanTitle, norm, plain, stripCondition } from "./text.ts";
 import type {
   MarkdownWarning,
@@ -43,10 +43,6 @@ import type {
   TicketDependency,
   TicketStatus,
 } from "./types.ts";
-
-const BLOCKED_BY_KEYS = new Set(["depends on", "dependencies", "dependency", "blocked by", "depends"]);
-const BLOCKS_KEYS = new Set(["blocks", "blocking"]);
-const PARENT_KEYS = new Set(["parent ticket", "parent"]);
 
 /** `## Key: value` with a short key without digits (so `## Phase 1: Setup` is no metadata). */
 function headingKeyValue(title: string): { key: string; value: string } | null {
@@ -256,20 +252,28 @@ function firstByKey(
   return { byKey, raw };
 }
 
-/** Where the status checklist (or, without one, a `Status` value) puts the ticket; maps every label. */
+/**
+ * Where the status checklist (or, without one, a `Status` value) puts the
+ * ticket; maps every label. The last label of the list is terminal: checked
+ * there, the ticket is complete. Otherwise the ticket is at the furthest
+ * phase its checked labels name (labels that map to nothing are skipped, so
+ * the nearest earlier one that maps decides); checked boxes of which none
+ * maps cannot place the ticket (`mapped` false), which never means "not
+ * started".
+ */
 function statusOf(
   labels: StatusLabel[],
   byKey: Map<string, Rec>,
   opts: ParseOptions,
   warnings: MarkdownWarning[],
 ): TicketStatus {
-  const status: TicketStatus = { labels, position: null, phase: null, mapped: false };
-  const canMap = Object.keys(opts.statusMap ?? {}).length > 0 || (opts.phaseNames?.length ?? 0) > 0;
+  const status: TicketStatus = { labels, position: null, phase: null, mapped: true, complete: false };
+  const vocab = opts.vocabulary ?? vocabularyOf(opts.phaseNames ?? []);
+  const canMap = Object.keys(opts.statusMap ?? {}).length > 0 || vocab.phases.length > 0;
   const statusMap = new Map<string, string | null>();
   for (const [k, v] of Object.entries(opts.statusMap ?? {})) statusMap.set(norm(k), v);
-  const phaseNames = opts.phaseNames ?? [];
-  const normNames = phaseNames.map(norm);
-  const phaseSet = new Set(phaseNames);
+  const normNames = vocab.phases.map(norm);
+  const rank = new Map(vocab.phases.map((p, i) => [p, i]));
   const checkMapped = (label: string, m: { mapped: boolean; phase: string | null }, line: number): void => {
     if (!canMap) return;
     if (!m.mapped) {
@@ -277,35 +281,63 @@ function statusOf(
         message: `status "${label}" maps to no phase (add it to tickets.status_map; null means before any phase)`,
         line,
       });
-    } else if (m.phase !== null && phaseSet.size > 0 && !phaseSet.has(m.phase)) {
+    } else if (m.phase !== null && rank.size > 0 && !rank.has(m.phase)) {
       warnings.push({ message: `status "${label}" is mapped to unknown phase "${m.phase}"`, line });
     }
   };
-  for (const l of labels) {
-    const m = mapLabel(l.label, l.condition, statusMap, phaseNames, normNames);
+  labels.forEach((l, i) => {
+    const m = mapLabel(l.label, l.condition, statusMap, vocab, normNames);
     l.mapped = m.mapped;
     l.phase = m.phase;
-    checkMapped(l.label, m, l.line);
-  }
+    // The last label means "complete" unless it names an earlier phase (a list cut short).
+    const lastPhase = vocab.phases.at(-1);
+    if (i === labels.length - 1 && labels.length > 1 && (!m.mapped || (m.phase !== null && m.phase === lastPhase))) {
+      l.terminal = true;
+      l.mapped = true; // the last label needs no phase: it means complete
+      if (m.mapped) checkMapped(l.label, m, l.line); // a status_map entry naming no phase is still a typo
+    } else checkMapped(l.label, m, l.line);
+  });
   if (labels.length > 0) {
-    const last = labels.findLast((l) => l.checked);
-    if (last) {
-      status.position = last.label;
-      status.phase = last.phase;
-      status.mapped = last.mapped;
+    const checked = labels.filter((l) => l.checked);
+    status.position = checked.at(-1)?.label ?? null;
+    status.complete = checked.at(-1)?.terminal === true;
+    const placed = checked.filter((l) => l.mapped && !l.terminal);
+    status.mapped = checked.length === 0 || status.complete || placed.length > 0;
+    for (const l of placed) {
+      if (l.phase !== null && (status.phase === null || (rank.get(l.phase) ?? -1) > (rank.get(status.phase) ?? -1))) {
+        status.phase = l.phase;
+      }
     }
   } else {
     const rec = byKey.get("status");
     const value = rec ? plain(rec.value) : "";
     if (rec && value !== "") {
-      const m = mapLabel(value, undefined, statusMap, phaseNames, normNames);
+      const m = mapLabel(value, undefined, statusMap, vocab, normNames);
       status.position = value;
+      status.complete = isTerminalWord(value) && !statusMap.has(norm(value));
       status.phase = m.phase;
-      status.mapped = m.mapped;
-      checkMapped(value, m, rec.line);
+      status.mapped = m.mapped || status.complete;
+      if (!status.complete) checkMapped(value, m, rec.line);
     }
   }
   return status;
+}
+
+/** Words that, as a whole `Status:` value, mean the ticket is finished (`Done`, `Merged / Complete`). */
+const TERMINAL_WORDS = new Set([
+  "complete",
+  "completed",
+  "done",
+  "merged",
+  "closed",
+  "finished",
+  "resolved",
+  "shipped",
+]);
+
+function isTerminalWord(value: string): boolean {
+  const words = norm(value).split(/[^\p{L}]+/u).filter(Boolean);
+  return words.length > 0 && words.every((w) => TERMINAL_WORDS.has(w));
 }
 
 /** `Depends On` / `Blocked By` / `Blocks` / `Parent Ticket` records and bare dependency lines. */
@@ -313,11 +345,14 @@ function dependenciesOf(
   c: Collected,
   id: string | null,
   idRe: RegExp,
+  keys: { blocked_by: string[]; blocks: string[]; parent: string[] },
   warnings: MarkdownWarning[],
 ): { dependencies: TicketDependency[]; parentId: string | null } {
   const dependencies: TicketDependency[] = [];
   let parentId: string | null = null;
   const seen = new Set<string>();
+  const set = (names: string[]) => new Set(names.map(norm));
+  const blockedBy = set(keys.blocked_by), blocks = set(keys.blocks), parent = set(keys.parent);
   const addDep = (depId: string, type: TicketDependency["type"], line: number): void => {
     if (id !== null && depId === id) {
       warnings.push({ message: `ticket ${id} lists itself as a dependency; ignored`, line });
@@ -330,13 +365,7 @@ function dependenciesOf(
   };
   for (const r of c.records) {
     const k = norm(r.key);
-    const type = BLOCKED_BY_KEYS.has(k)
-      ? "blocked_by"
-      : BLOCKS_KEYS.has(k)
-      ? "blocks"
-      : PARENT_KEYS.has(k)
-      ? "parent"
-      : null;
+    const type = blockedBy.has(k) ? "blocked_by" : blocks.has(k) ? "blocks" : parent.has(k) ? "parent" : null;
     if (!type) continue;
     const { ids, bad } = refs(r.value, idRe);
     for (const b of bad) warnings.push({ message: `${r.key}: no ticket id in "${b}"`, line: r.line });
@@ -440,7 +469,8 @@ export function parseTicket(text: string, opts: ParseOptions): ParsedTicket {
     if (value !== undefined) metadata[f.field] = value;
   }
   const status = statusOf(collected.labels, byKey, opts, warnings);
-  const { dependencies, parentId } = dependenciesOf(collected, id, idRe, warnings);
+  const keys = opts.dependencyKeys ?? DEFAULT_DEPENDENCY_KEYS;
+  const { dependencies, parentId } = dependenciesOf(collected, id, idRe, keys, warnings);
   return {
     id,
     title,

@@ -26,7 +26,8 @@ export interface Src {
 }
 
 export function indexLines(text: string): Src {
-  const starts = [0];
+  // A byte-order mark is not part of line 1 (it stays in the text, so edits keep it).
+  const starts = [text.charCodeAt(0) === 0xfeff ? 1 : 0];
   const ends: number[] = [];
   let crlf = 0;
   let lf = 0;

@@ -19,30 +19,47 @@ import {
   TASK,
 } from "./source.ts";
 import { norm, stripCondition } from "./text.ts";
-import type { EditResult, TicketStatus } from "./types.ts";
+import type { EditResult, StatusVocabulary, TicketStatus } from "./types.ts";
 
-export const ANNOUNCES = /(?:ready for|ready to start|awaiting|waiting for|waiting on)\s*$/;
+/** Words before a phase name that announce it (the phase before it is done, not it). */
+export const ANNOUNCES = /(?:ready for|ready to start|awaiting|waiting for|waiting on|next:)\s*$/;
+/** Words that say a review happened: the label means the gate is done, not the phase it reviewed. */
+const APPROVES = /\b(?:approved|approval|accepted|passed|signed off|lgtm)\b/;
+/** Labels that mean nothing has started. */
+const NOT_STARTED = new Set(["draft", "new", "backlog", "todo", "to do", "open", "proposed", "idea", "not started"]);
 
-export function mapLabel(
-  label: string,
-  condition: string | undefined,
-  statusMap: Map<string, string | null>,
-  phaseNames: string[],
-  normNames: string[],
-): { mapped: boolean; phase: string | null } {
-  for (const key of [label, condition !== undefined ? `${label} (${condition})` : undefined]) {
-    if (key === undefined) continue;
-    const k = norm(key);
-    if (statusMap.has(k)) return { mapped: true, phase: statusMap.get(k) ?? null };
-  }
-  const l = norm(label);
+/** Phase names that read as a human gate when only names are known. */
+const GATE_NAME = /\b(?:review|approval|gate|sign[- ]?off)\b/i;
+
+/**
+ * The vocabulary of a workflow given only its phase names: each phase's
+ * predecessor is the one before it in the list, and a phase named like a
+ * gate (`… Review`, `… Approval`, `Quality Gate`) reviews the phase before it.
+ */
+export function vocabularyOf(phaseNames: string[]): StatusVocabulary {
+  const gates = phaseNames.filter((n) => GATE_NAME.test(n));
+  const approvedBy: Record<string, string> = {};
+  phaseNames.forEach((n, i) => {
+    if (i > 0 && gates.includes(n) && !gates.includes(phaseNames[i - 1])) approvedBy[phaseNames[i - 1]] ??= n;
+  });
+  return {
+    phases: phaseNames,
+    before: Object.fromEntries(phaseNames.map((n, i) => [n, i > 0 ? phaseNames[i - 1] : null])),
+    approvedBy,
+    gates,
+  };
+}
+
+/** The phase a clause names: the longest phase name in it, whole words (`Updated` matches `Update`). */
+function namedPhase(clause: string, names: string[], normNames: string[]): { index: number; at: number } | null {
   let best: { index: number; at: number; len: number } | null = null;
-  for (let index = 0; index < phaseNames.length; index++) {
+  for (let index = 0; index < names.length; index++) {
     const name = normNames[index];
     if (name === "") continue;
-    for (let at = l.indexOf(name); at !== -1; at = l.indexOf(name, at + 1)) {
-      const before = at === 0 ? "" : l[at - 1];
-      const after = l[at + name.length] ?? "";
+    for (let at = clause.indexOf(name); at !== -1; at = clause.indexOf(name, at + 1)) {
+      const before = at === 0 ? "" : clause[at - 1];
+      const rest = clause.slice(at + name.length);
+      const after = rest.replace(/^(?:d|ed|s)(?![\p{L}\p{N}])/u, "")[0] ?? "";
       if (/[\p{L}\p{N}]/u.test(before) || /[\p{L}\p{N}]/u.test(after)) continue;
       if (!best || name.length > best.len || (name.length === best.len && at < best.at)) {
         best = { index, at, len: name.length };
@@ -50,11 +67,47 @@ export function mapLabel(
       break;
     }
   }
-  if (best === null) return { mapped: false, phase: null };
-  if (ANNOUNCES.test(l.slice(0, best.at))) {
-    return { mapped: true, phase: best.index > 0 ? phaseNames[best.index - 1] : null };
+  return best;
+}
+
+/**
+ * What a status label says is done. In order: `tickets.status_map`; words
+ * meaning "not started" (`Draft`, `Backlog`…); then the label's first
+ * clause that names a phase (clauses are split at dashes: `Design Complete —
+ * Awaiting Review` is about Design): announced (`Ready for X`: the phase
+ * before X), approved (`X Approved`: the gate reviewing X), or done.
+ *
+ * @param label the label without its condition
+ * @param condition its trailing condition, if any
+ * @param statusMap `tickets.status_map`, keys normalized
+ * @param vocab the workflow's phases
+ * @returns whether it maps, and the last phase done there (null: before any phase)
+ */
+export function mapLabel(
+  label: string,
+  condition: string | undefined,
+  statusMap: Map<string, string | null>,
+  vocab: StatusVocabulary,
+  normNames: string[] = vocab.phases.map(norm),
+): { mapped: boolean; phase: string | null } {
+  for (const key of [label, condition !== undefined ? `${label} (${condition})` : undefined]) {
+    if (key === undefined) continue;
+    const k = norm(key);
+    if (statusMap.has(k)) return { mapped: true, phase: statusMap.get(k) ?? null };
   }
-  return { mapped: true, phase: phaseNames[best.index] };
+  const l = norm(label);
+  if (NOT_STARTED.has(l.replace(/[^\p{L}\p{N} ]/gu, "").trim())) return { mapped: true, phase: null };
+  for (const clause of l.split(/\s+[-\u2013\u2014]+\s+|\s*[\u2013\u2014]\s*|:\s+/)) {
+    const hit = namedPhase(clause, vocab.phases, normNames);
+    if (!hit) continue;
+    const phase = vocab.phases[hit.index];
+    if (ANNOUNCES.test(clause.slice(0, hit.at))) return { mapped: true, phase: vocab.before[phase] ?? null };
+    if (APPROVES.test(clause) && !vocab.gates.includes(phase)) {
+      return { mapped: true, phase: vocab.approvedBy[phase] ?? phase };
+    }
+    return { mapped: true, phase };
+  }
+  return { mapped: false, phase: null };
 }
 
 /**
@@ -89,7 +142,7 @@ export function positionForPhase(status: TicketStatus, donePhase: string | null,
   if (donePhase !== null && target < 0) return null;
   let found: string | null = null;
   for (const l of status.labels) {
-    if (!l.mapped) continue;
+    if (!l.mapped || l.terminal) continue; // the terminal label stands for "complete", not a phase
     const r = rank(l.phase);
     if (l.phase !== null && r < 0) continue;
     if (r > target) break;
@@ -173,6 +226,44 @@ export function checkThrough(text: string, position: string | null): EditResult 
     const want = i <= through;
     const is = t.ch !== " ";
     if (want !== is) edits.push({ start: t.box, end: t.box + 1, text: want ? "x" : " " });
+  });
+  return done(text, edits, []);
+}
+
+/**
+ * Sets the `## Status` checkboxes one by one: `decide` says, for each box
+ * in order, whether it must be checked (true), unchecked (false), or left as
+ * it is (null). Only the character between the brackets of those lines
+ * changes (`[X]` stays as written when it stays checked).
+ *
+ * @param text the ticket's markdown
+ * @param decide the wanted state of each box
+ * @returns the new text, whether it changed, and a warning when there is no checklist
+ * @throws nothing
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { setChecks } from "@baton/baton";
+ * const r = setChecks("# T\n## Status\n- [x] Draft\n- [ ] Design Complete\n- [ ] Merged\n", (t) =>
+ *   t.label === "Design Complete" ? true : null
+ * );
+ * assert.equal(r.text, "# T\n## Status\n- [x] Draft\n- [x] Design Complete\n- [ ] Merged\n");
+ * ```
+ */
+export function setChecks(
+  text: string,
+  decide: (task: { label: string; condition?: string; checked: boolean }, index: number) => boolean | null,
+): EditResult {
+  const src = indexLines(text);
+  const tasks = statusTasks(src, scan(src));
+  if (!tasks || tasks.length === 0) {
+    return done(text, [], [{ message: "no status checklist (a `## Status` section with `- [ ]` items)", line: 1 }]);
+  }
+  const edits: Edit[] = [];
+  tasks.forEach((t, i) => {
+    const is = t.ch !== " ";
+    const want = decide({ label: t.label, condition: t.condition, checked: is }, i);
+    if (want !== null && want !== is) edits.push({ start: t.box, end: t.box + 1, text: want ? "x" : " " });
   });
   return done(text, edits, []);
 }

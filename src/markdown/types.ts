@@ -29,6 +29,8 @@ export interface StatusLabel {
   mapped: boolean;
   /** The last phase done once the ticket is at this label; null: before any phase (or not mapped). */
   phase: string | null;
+  /** The last label of the list: checked there, the ticket is complete. */
+  terminal?: boolean;
 }
 
 /** Where a ticket's status says it is. */
@@ -40,10 +42,31 @@ export interface TicketStatus {
    * metadata entry (`## Status: Complete`, `**Status**: Planning`); null when neither.
    */
   position: string | null;
-  /** The last phase done at `position` (see {@link parseTicket}); null: before any phase, or unmapped. */
+  /**
+   * The furthest phase any checked label says is done (see {@link parseTicket});
+   * null: before any phase, or nothing placed.
+   */
   phase: string | null;
-  /** Whether `position` mapped (false when it is null or matched no phase). */
+  /**
+   * Whether the status places the ticket: nothing checked (not started), a
+   * checked label that maps, or the terminal label checked. False when boxes
+   * are checked but none of them maps: such a ticket cannot be placed.
+   */
   mapped: boolean;
+  /** The terminal (last) label is checked: the ticket is complete. */
+  complete: boolean;
+}
+
+/** What the workflow tells the status reader about its phases (built from the configuration). */
+export interface StatusVocabulary {
+  /** Phase names, in workflow order. */
+  phases: string[];
+  /** For each phase, the phase done just before it (`Ready for X` means that one is done; null: none). */
+  before: Record<string, string | null>;
+  /** For each agent phase, the gate that reviews it (`X Approved` means that gate is done). */
+  approvedBy: Record<string, string>;
+  /** The gate phases. */
+  gates: string[];
 }
 
 /** A dependency found in the ticket. */
@@ -91,10 +114,14 @@ export interface ParseOptions {
   fields: MetadataField[];
   /** `tickets.status_map`: status label → the last phase done at that label (null: before any phase). */
   statusMap?: Record<string, string | null>;
-  /** The workflow's phase names in order (for mapping status labels). */
+  /** The workflow's phase names in order (for mapping status labels; `vocabulary` says more). */
   phaseNames?: string[];
+  /** The workflow's phases for mapping status labels: what comes before each, which gate approves each. */
+  vocabulary?: StatusVocabulary;
   /** `tickets.id_regex` (default {@link DEFAULT_ID_REGEX}). */
   idRegex?: string;
+  /** `tickets.dependency_keys`: the labels that name dependencies (default: the built-in ones). */
+  dependencyKeys?: { blocked_by: string[]; blocks: string[]; parent: string[] };
 }
 
 /** The result of an edit: the new text and whether it differs. */

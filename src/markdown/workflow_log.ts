@@ -9,6 +9,7 @@ import { done, type Edit } from "./edit.ts";
 import {
   BOLD_KEY,
   endLine,
+  type Heading,
   headingText,
   indexLines,
   lineCount,
@@ -50,9 +51,20 @@ function blockHeading(phase: string): string {
   return /\bphase$/i.test(phase.trim()) ? phase.trim() : `${phase.trim()} Phase`;
 }
 
+/**
+ * The phase a log block's heading is about, decorations removed:
+ * `### Tutorial Phase (if Generate Tutorial: Yes)` and `### Design Phase – Completed`
+ * are about Tutorial and Design.
+ */
+export function headingPhase(title: string): string {
+  let t = norm(plain(title)).replace(/\s*\([^()]*\)\s*$/, "");
+  t = t.split(/\s+-+\s+|:\s+/)[0];
+  t = t.replace(/[^\p{L}\p{N}+#)]+$/u, "").trim();
+  return t.replace(/\s+phase$/, "");
+}
+
 function samePhase(title: string, phase: string): boolean {
-  const strip = (s: string) => norm(plain(s)).replace(/\s+phase$/, "");
-  return strip(title) === strip(phase);
+  return headingPhase(title) === headingPhase(phase);
 }
 
 function artifactKey(s: string): string {
@@ -125,6 +137,67 @@ function addSection(text: string, src: Src, scanned: Scan, block: string[]): Edi
   return done(text, [{ start: text.length, end: text.length, text: prefix + lines.join(eol) + eol }], []);
 }
 
+/** A `## Workflow Log` section and, when it has one, a phase's block in it with the fields it holds. */
+interface LogBlock {
+  secEnd: number;
+  sectionDepth: number;
+  off: number;
+  /** The block's first line (its heading); 0 when the section has no block for the phase. */
+  blockStart: number;
+  spots: Map<LogField, FieldSpot>;
+  lastItem: { last: number; marker: string; indent: string } | null;
+}
+
+/** Finds a phase's block in the log section and the fields in it. */
+function locateBlock(src: Src, scanned: Scan, section: Heading, phase: string): LogBlock {
+  const n = lineCount(src);
+  const secEnd = sectionEnd(scanned, section, n);
+  const { root, off } = parseLines(src, section.line, secEnd);
+  const kids = root.children;
+  const headings = kids.filter((k): k is Extract<MdNode, { type: "heading" }> => k.type === "heading");
+  const sectionDepth = headings[0]?.depth ?? section.depth;
+  const block = headings.find((h, i) => i > 0 && h.depth > sectionDepth && samePhase(headingText(src, h, off), phase));
+
+  const spots = new Map<LogField, FieldSpot>();
+  let lastItem: { last: number; marker: string; indent: string } | null = null;
+  if (!block) return { secEnd, sectionDepth, off, blockStart: 0, spots, lastItem };
+  // The block: from its heading to the next heading of its level or higher (or the section's end).
+  const blockStart = startLine(block, off);
+  let blockEnd = secEnd;
+  for (const h of headings) {
+    const l = startLine(h, off);
+    if (l > blockStart && h.depth <= block.depth) {
+      blockEnd = l - 1;
+      break;
+    }
+  }
+  for (const node of kids) {
+    const l = startLine(node, off);
+    if (node.type !== "list" || l <= blockStart || l > blockEnd) continue;
+    for (const item of node.children) {
+      const il = startLine(item, off);
+      const t = lineText(src, il);
+      const m = BOLD_KEY.exec(t);
+      const bullet = /^(\s*)([-*+]|\d{1,9}[.)])/.exec(t)!;
+      const spot = { last: endLine(item, off), marker: bullet[2], indent: bullet[1] };
+      lastItem = spot;
+      if (!m || !m[2]) continue;
+      const field = LOG_FIELDS.find((f) => norm(f) === norm(m[4]));
+      if (!field || spots.has(field)) continue;
+      const pad = spot.indent + " ".repeat(spot.marker.length + 1);
+      spots.set(field, {
+        field,
+        item,
+        valueStart: src.starts[il - 1] + m[1].length,
+        valueLast: valueLast(src, item, off, pad),
+        ...spot,
+      });
+    }
+  }
+
+  return { secEnd, sectionDepth, off, blockStart, spots, lastItem };
+}
+
 /**
  * Fills the `### <Phase> Phase` block of the `## Workflow Log` section.
  *
@@ -173,14 +246,8 @@ export function writeWorkflowLog(text: string, phase: string, entry: WorkflowLog
   const section = scanned.headings.find((h) => norm(plain(h.title)) === "workflow log");
   if (!section) return addSection(text, src, scanned, newBlock());
 
-  const secEnd = sectionEnd(scanned, section, n);
-  const { root, off } = parseLines(src, section.line, secEnd);
-  const kids = root.children;
-  const headings = kids.filter((k): k is Extract<MdNode, { type: "heading" }> => k.type === "heading");
-  const sectionDepth = headings[0]?.depth ?? section.depth;
-  const block = headings.find((h, i) => i > 0 && h.depth > sectionDepth && samePhase(headingText(src, h, off), phase));
-
-  if (!block) {
+  const { secEnd, sectionDepth, off, blockStart, spots, lastItem } = locateBlock(src, scanned, section, phase);
+  if (!blockStart) {
     // After the last line with content, before trailing blanks and rules.
     let last = secEnd;
     while (last > section.endLine && (lineText(src, last).trim() === "" || THEMATIC.test(lineText(src, last)))) last--;
@@ -190,42 +257,6 @@ export function writeWorkflowLog(text: string, phase: string, entry: WorkflowLog
     const lines = newBlock();
     lines[0] = `${"#".repeat(depth)} ${blockHeading(phase)}`;
     return done(text, [{ start: at, end: at, text: eol + eol + lines.join(eol) }], []);
-  }
-
-  // The block: from its heading to the next heading of its level or higher (or the section's end).
-  const blockStart = startLine(block, off);
-  let blockEnd = secEnd;
-  for (const h of headings) {
-    const l = startLine(h, off);
-    if (l > blockStart && h.depth <= block.depth) {
-      blockEnd = l - 1;
-      break;
-    }
-  }
-  const spots = new Map<LogField, FieldSpot>();
-  let lastItem: { last: number; marker: string; indent: string } | null = null;
-  for (const node of kids) {
-    const l = startLine(node, off);
-    if (node.type !== "list" || l <= blockStart || l > blockEnd) continue;
-    for (const item of node.children) {
-      const il = startLine(item, off);
-      const t = lineText(src, il);
-      const m = BOLD_KEY.exec(t);
-      const bullet = /^(\s*)([-*+]|\d{1,9}[.)])/.exec(t)!;
-      const spot = { last: endLine(item, off), marker: bullet[2], indent: bullet[1] };
-      lastItem = spot;
-      if (!m || !m[2]) continue;
-      const field = LOG_FIELDS.find((f) => norm(f) === norm(m[4]));
-      if (!field || spots.has(field)) continue;
-      const pad = spot.indent + " ".repeat(spot.marker.length + 1);
-      spots.set(field, {
-        field,
-        item,
-        valueStart: src.starts[il - 1] + m[1].length,
-        valueLast: valueLast(src, item, off, pad),
-        ...spot,
-      });
-    }
   }
 
   const edits: Edit[] = [];
@@ -311,4 +342,57 @@ function artifactEdits(
   if (missing.length === 0) return;
   const anchorLine = sub ? endLine(sub, off) : endLine(spot.item.children[0], off);
   insertAt(src.ends[anchorLine - 1], missing.map((x) => src.eol + x));
+}
+
+/** What a phase's block of the workflow log says now (`readWorkflowLog`). */
+export interface WorkflowLogValues {
+  /** Each field written in the block: its value (lines trimmed, joined with `\n`; empty when blank). */
+  fields: Partial<Record<"Started" | "Completed" | "Notes" | "Reviewer Notes", string>>;
+  /** The paths listed under `Artifacts`. */
+  artifacts: string[];
+}
+
+/**
+ * Reads the `### <Phase> Phase` block of the `## Workflow Log`: the values
+ * its fields hold now (so that a write-back can tell a human's value from an
+ * empty field).
+ *
+ * @param text the ticket's markdown
+ * @param phase the phase name (the heading may carry a condition or decorations)
+ * @returns the values, or null when the log has no block for the phase
+ * @throws nothing
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readWorkflowLog } from "@baton/baton";
+ * const t = "# T\n## Workflow Log\n### Design Phase – Completed\n- **Completed**: 2026-01-02 09:10\n- **Notes**:\n";
+ * assert.deepEqual(readWorkflowLog(t, "Design")?.fields, { Completed: "2026-01-02 09:10", Notes: "" });
+ * ```
+ */
+export function readWorkflowLog(text: string, phase: string): WorkflowLogValues | null {
+  const src = indexLines(text);
+  const scanned = scan(src);
+  const section = scanned.headings.find((h) => norm(plain(h.title)) === "workflow log");
+  if (!section) return null;
+  const { blockStart, spots, off } = locateBlock(src, scanned, section, phase);
+  if (!blockStart) return null;
+  const out: WorkflowLogValues = { fields: {}, artifacts: [] };
+  for (const [f, spot] of spots) {
+    if (f === "Artifacts") {
+      const inline = text.slice(spot.valueStart, src.ends[startLine(spot.item, off) - 1]);
+      const subs = spot.item.children.filter((c): c is ListNode => c.type === "list").flatMap((l) =>
+        l.children.map((it) => lineText(src, startLine(it, off)).replace(/^\s*(?:[-*+]|\d{1,9}[.)])[ \t]*/, ""))
+      );
+      out.artifacts = [...splitList(inline), ...subs].map(artifactKey).filter((a) => a !== "");
+      continue;
+    }
+    const lines = [];
+    for (let l = startLine(spot.item, off); l <= spot.valueLast; l++) {
+      lines.push(
+        (l === startLine(spot.item, off) ? text.slice(spot.valueStart, src.ends[l - 1]) : lineText(src, l)).trim(),
+      );
+    }
+    out.fields[f] = lines.filter((l) => l !== "").join("\n");
+  }
+  return out;
 }

@@ -61,7 +61,8 @@ export function toolContext(
     touch(agentId) {
       if (!agentId || !engine.cfg.config.agents.heartbeat_implicit) return;
       try {
-        engine.heartbeat(agentId);
+        // Liveness, and the leases of the phases this session claimed (never the agent's other phases).
+        engine.heartbeat(agentId, { phaseIds: claims.held(agentId) });
       } catch (e) {
         // An unknown agent has nothing to refresh; any other failure must not fail the call itself.
         if (!(e instanceof BatonError && e.code === "not_found")) onError(e, "implicit heartbeat");

@@ -1,12 +1,10 @@
 /**
- * Engine errors of resource reads and prompts as MCP protocol errors, and
- * the implicit heartbeat of such calls.
+ * Engine errors of resource reads and prompts as MCP protocol errors.
  *
  * @module
  */
 import { ProtocolError, ProtocolErrorCode, ResourceNotFoundError } from "@modelcontextprotocol/server";
 import { BatonError } from "../errors.ts";
-import type { ToolContext } from "./context.ts";
 
 /** Maps engine errors of a resource read or prompt to protocol errors. */
 export function guard<T>(uri: string, fn: () => T): T {
@@ -22,10 +20,4 @@ export function guard<T>(uri: string, fn: () => T): T {
     }
     throw e;
   }
-}
-
-/** Runs `fn` as a call by the session's agent (an implicit heartbeat first). */
-export function touched<T>(ctx: ToolContext, fn: () => T): T {
-  ctx.touch(ctx.knownAgent());
-  return fn();
 }

@@ -13,7 +13,7 @@ import type { Engine } from "../engine/mod.ts";
 import type { AgentContext } from "../engine/context.ts";
 import { isoDates } from "../json.ts";
 import type { ToolContext } from "./context.ts";
-import { guard, touched as asCall } from "./guard.ts";
+import { guard } from "./guard.ts";
 import { schema } from "./schemas.ts";
 
 /** The text of `work_on_next_phase`. */
@@ -134,7 +134,6 @@ function reviewGate(engine: Engine, gateId: number): GetPromptResult {
  * @param ctx the engine and session state
  */
 export function registerPrompts(mcp: McpServer, ctx: ToolContext): void {
-  const touched = <T>(fn: () => T): T => asCall(ctx, fn);
   mcp.registerPrompt("work_on_next_phase", {
     title: "Work on the next phase",
     description:
@@ -143,7 +142,7 @@ export function registerPrompts(mcp: McpServer, ctx: ToolContext): void {
       agent_id: v.optional(v.pipe(v.string(), v.description("your agent id (default: this session's)"))),
       capabilities: v.optional(v.pipe(v.string(), v.description("comma-separated agent types, e.g. implementer"))),
     })),
-  }, (args): GetPromptResult => touched(() => workOnNextPhase(ctx, args)));
+  }, (args): GetPromptResult => workOnNextPhase(ctx, args));
 
   mcp.registerPrompt("review_gate", {
     title: "Review a gate",

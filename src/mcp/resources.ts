@@ -8,7 +8,7 @@
 import { type McpServer, type ReadResourceResult, ResourceTemplate } from "@modelcontextprotocol/server";
 import { isoDates } from "../json.ts";
 import type { ToolContext } from "./context.ts";
-import { guard, touched as asCall } from "./guard.ts";
+import { guard } from "./guard.ts";
 
 const JSON_TYPE = "application/json";
 
@@ -25,13 +25,12 @@ const one = (x: string | string[] | undefined): string => decodeURIComponent(Arr
  */
 export function registerResources(mcp: McpServer, ctx: ToolContext): void {
   const { engine } = ctx;
-  const touched = <T>(fn: () => T): T => asCall(ctx, fn);
 
   mcp.registerResource("dashboard", "baton://dashboard", {
     title: "Baton dashboard",
     description: "Tickets and phases by status, agents and what they hold, open gates, stalled and stale work.",
     mimeType: JSON_TYPE,
-  }, (uri) => touched(() => guard(uri.href, () => json(uri, engine.summary()))));
+  }, (uri) => guard(uri.href, () => json(uri, engine.summary())));
 
   mcp.registerResource(
     "ticket",
@@ -53,7 +52,7 @@ export function registerResources(mcp: McpServer, ctx: ToolContext): void {
       description: "A ticket with its phases, gates and dependencies.",
       mimeType: JSON_TYPE,
     },
-    (uri, vars) => touched(() => guard(uri.href, () => json(uri, engine.ticket(one(vars.id))))),
+    (uri, vars) => guard(uri.href, () => json(uri, engine.ticket(one(vars.id)))),
   );
 
   const agentTypes = () => engine.agentTypes().map((t) => t.type);
@@ -75,18 +74,16 @@ export function registerResources(mcp: McpServer, ctx: ToolContext): void {
       mimeType: JSON_TYPE,
     },
     (uri, vars) =>
-      touched(() =>
-        guard(uri.href, () => {
-          const type = one(vars.agent_type);
-          const info = engine.agentTypes().find((t) => t.type === type);
-          return json(uri, {
-            agentType: type,
-            known: info !== undefined,
-            maxConcurrent: info?.maxConcurrent ?? null,
-            held: info?.held ?? 0,
-            phases: engine.queue(type),
-          });
-        })
-      ),
+      guard(uri.href, () => {
+        const type = one(vars.agent_type);
+        const info = engine.agentTypes().find((t) => t.type === type);
+        return json(uri, {
+          agentType: type,
+          known: info !== undefined,
+          maxConcurrent: info?.maxConcurrent ?? null,
+          held: info?.held ?? 0,
+          phases: engine.queue(type),
+        });
+      }),
   );
 }

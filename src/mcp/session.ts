@@ -50,6 +50,15 @@ export class ClaimMemory {
   }
 
   /**
+   * The phases an agent claimed here and still holds, as far as this memory knows.
+   * @param agentId the agent
+   * @returns their ids
+   */
+  held(agentId: string): number[] {
+    return [...(this.#tokens.get(agentId)?.keys() ?? [])];
+  }
+
+  /**
    * The phase an agent works on: the last one it claimed and still holds here.
    * @param agentId the agent
    * @returns the phase id, or undefined

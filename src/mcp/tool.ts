@@ -62,7 +62,7 @@ export interface ToolDef<I extends v.ObjectEntries, O extends v.ObjectEntries> {
   output: O;
   /** Hints for clients. */
   annotations: ToolAnnotations;
-  /** False when the engine call itself refreshes the heartbeat. */
+  /** False when the engine call itself refreshes the heartbeat (read-only tools never do). */
   touch?: boolean;
   /** The work. */
   handler(
@@ -88,7 +88,10 @@ export function tool<I extends v.ObjectEntries, O extends v.ObjectEntries>(name:
         annotations: def.annotations,
       }, async (args: unknown) => {
         const a = args as v.InferOutput<v.StrictObjectSchema<I, undefined>>;
-        if (def.touch !== false) ctx.touch(ctx.knownAgent((a as { agent_id?: string }).agent_id));
+        // A call that writes counts as a heartbeat; a read-only call writes nothing at all.
+        if (def.touch !== false && !def.annotations.readOnlyHint) {
+          ctx.touch(ctx.knownAgent((a as { agent_id?: string }).agent_id));
+        }
         try {
           return ok(await def.handler(ctx, a));
         } catch (e) {

@@ -6,9 +6,8 @@
  * @module
  */
 import type { Engine } from "../engine/mod.ts";
-import type { TicketDetail } from "../engine/types.ts";
 import { globMatches } from "../globs/mod.ts";
-import type { ParseOptions } from "../markdown/types.ts";
+import type { ParseOptions, StatusVocabulary } from "../markdown/types.ts";
 
 /** One problem with one file. */
 export interface FileProblem {
@@ -22,6 +21,25 @@ export interface FileProblem {
   code?: string;
 }
 
+/** The status vocabulary of a workflow: what comes before each phase, which gate approves each. */
+export function vocabulary(engine: Engine): StatusVocabulary {
+  const phases = engine.cfg.workflow.phases;
+  const order = new Map(phases.map((p) => [p.name, p.order]));
+  const before: Record<string, string | null> = {};
+  const approvedBy: Record<string, string> = {};
+  for (const p of phases) {
+    const last = [...p.after].sort((x, y) => (order.get(x) ?? 0) - (order.get(y) ?? 0)).at(-1);
+    before[p.name] = last ?? null;
+    if (p.agentType === null) { for (const r of p.reviews) approvedBy[r] ??= p.name; }
+  }
+  return {
+    phases: phases.map((p) => p.name),
+    before,
+    approvedBy,
+    gates: phases.filter((p) => p.agentType === null).map((p) => p.name),
+  };
+}
+
 /** How the engine's configuration asks `parseTicket` to read a ticket at `path`. */
 export function parseOptions(engine: Engine, path: string): ParseOptions {
   const cfg = engine.cfg;
@@ -30,8 +48,20 @@ export function parseOptions(engine: Engine, path: string): ParseOptions {
     fields: cfg.workflow.ticketMetadata,
     statusMap: cfg.config.tickets.status_map,
     phaseNames: cfg.workflow.phases.map((p) => p.name),
+    vocabulary: vocabulary(engine),
     idRegex: cfg.config.tickets.id_regex,
+    dependencyKeys: cfg.config.tickets.dependency_keys,
   };
+}
+
+/** A ticket file's text, or why Baton will not rewrite it: not valid UTF-8 (decoded as Latin-1 for reading). */
+export function readTicketText(file: string): { text: string; utf8: boolean; bytes: Uint8Array } {
+  const bytes = Deno.readFileSync(file);
+  try {
+    return { text: new TextDecoder("utf-8", { fatal: true }).decode(bytes), utf8: true, bytes };
+  } catch {
+    return { text: new TextDecoder("latin1").decode(bytes), utf8: false, bytes };
+  }
 }
 
 /** Lists ticket files: `tickets.directory` + `tickets.pattern`, repository-relative, sorted. */
@@ -56,16 +86,4 @@ export function listTicketFiles(engine: Engine): string[] {
   };
   walk("");
   return out.sort();
-}
-
-/** The last phase of a contiguous done prefix (completed or skipped) of a ticket, or null. */
-export function lastDonePhase(t: TicketDetail, phaseNames: string[]): string | null {
-  const status = new Map(t.phases.map((p) => [p.name, p.status]));
-  let last: string | null = null;
-  for (const name of phaseNames) {
-    const s = status.get(name);
-    if (s !== "completed" && s !== "skipped") break;
-    if (s === "completed") last = name;
-  }
-  return last;
 }

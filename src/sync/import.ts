@@ -3,13 +3,29 @@
  * files (same content hash and path) are not even parsed; the database
  * stays authoritative for the status of tickets it already has.
  *
+ * Every file is read and parsed first, outside any transaction; then each
+ * ticket is written in a transaction of its own, so agents' claims go on
+ * while a large import runs.
+ *
  * @module
  */
 import type { BatonError } from "../errors.ts";
 import type { Engine } from "../engine/mod.ts";
+import type { TicketDetail } from "../engine/types.ts";
 import { contentHash, ticketIdFromPath } from "../markdown/ids.ts";
 import { parseTicket } from "../markdown/parse_ticket.ts";
-import { type FileProblem, lastDonePhase, listTicketFiles, parseOptions } from "./files.ts";
+import type { ParsedTicket } from "../markdown/types.ts";
+import { type FileProblem, listTicketFiles, parseOptions, readTicketText } from "./files.ts";
+
+/** Warnings with the same message, and where they were (the first few files). */
+export interface WarningGroup {
+  /** The message. */
+  message: string;
+  /** How many times it was found. */
+  count: number;
+  /** The first files it was found in (at most 5). */
+  paths: string[];
+}
 
 /** What an import did. */
 export interface ImportResult {
@@ -17,7 +33,7 @@ export interface ImportResult {
   imported: string[];
   /** Ids of tickets whose file changed. */
   updated: string[];
-  /** Ids of tickets whose file did not change (not even parsed). */
+  /** Ids of tickets whose file did not change (not even parsed, unless warnings were asked for). */
   unchanged: string[];
   /** Files not imported, with the reason (duplicates, names without an id). */
   skipped: FileProblem[];
@@ -25,24 +41,126 @@ export interface ImportResult {
   errors: FileProblem[];
   /** Content problems of files that were imported. */
   warnings: FileProblem[];
+  /** The warnings grouped by message, most frequent first. */
+  warningGroups: WarningGroup[];
   /** Ids found in more than one file: none of those files was imported. */
   duplicates: { id: string; paths: string[] }[];
+}
+
+/** Options of {@link importTickets}. */
+export interface ImportOptions {
+  /** Called as files are written: `(done, total)`. */
+  onProgress?: (done: number, total: number) => void;
+  /** Parse unchanged files too, to report their warnings (`baton import --warnings`). */
+  warnings?: boolean;
+}
+
+/** Files by ticket id, with the names that carry no id. */
+function readFiles(engine: Engine, result: ImportResult): Map<string, { path: string; text: string; utf8: boolean }[]> {
+  const byId = new Map<string, { path: string; text: string; utf8: boolean }[]>();
+  const idRegex = engine.cfg.config.tickets.id_regex;
+  for (const path of listTicketFiles(engine)) {
+    let read;
+    try {
+      read = readTicketText(`${engine.cfg.repoRoot}/${path}`);
+    } catch (e) {
+      result.errors.push({ path, message: `cannot read: ${(e as Error).message}`, code: "markdown_invalid" });
+      continue;
+    }
+    const id = ticketIdFromPath(path, idRegex);
+    if (!id) {
+      result.skipped.push({ path, message: `the file name does not match tickets.id_regex (${idRegex})` });
+      continue;
+    }
+    byId.set(id, [...(byId.get(id) ?? []), { path, text: read.text, utf8: read.utf8 }]);
+  }
+  for (const [id, list] of byId) {
+    if (list.length < 2) continue;
+    result.duplicates.push({ id, paths: list.map((l) => l.path) });
+    for (const l of list) {
+      result.skipped.push({
+        path: l.path,
+        message: `ticket id ${id} is also used by ${list.filter((x) => x !== l).map((x) => x.path).join(", ")}`,
+      });
+    }
+    byId.delete(id);
+  }
+  return byId;
+}
+
+/** Where the database has a ticket, as far as its file's status goes: its phases done. */
+function doneInDb(t: TicketDetail): Set<string> {
+  return new Set(t.phases.filter((p) => p.status === "completed").map((p) => p.name));
+}
+
+/** Groups warnings by message. */
+function group(warnings: FileProblem[]): WarningGroup[] {
+  const m = new Map<string, WarningGroup>();
+  for (const w of warnings) {
+    const g = m.get(w.message) ?? { message: w.message, count: 0, paths: [] };
+    g.count++;
+    if (g.paths.length < 5 && !g.paths.includes(w.path)) g.paths.push(w.path);
+    m.set(w.message, g);
+  }
+  return [...m.values()].sort((a, b) => b.count - a.count || a.message.localeCompare(b.message));
+}
+
+interface Parsed {
+  id: string;
+  path: string;
+  hash: string;
+  ticket: ParsedTicket;
+  had: boolean;
+}
+
+/** Writes one parsed ticket (its own transaction); reports where the file and the database disagree. */
+function writeTicket(engine: Engine, p: Parsed, result: ImportResult): void {
+  const { id, path, ticket } = p;
+  if (p.had) {
+    const done = doneInDb(engine.ticket(id));
+    const fileAhead = ticket.status.complete
+      ? engine.ticket(id).status !== "completed"
+      : ticket.status.phase !== null && !done.has(ticket.status.phase);
+    if (fileAhead) {
+      result.warnings.push({
+        path,
+        message: `ticket ${id}: the markdown status says "${ticket.status.position}", ahead of the database; ` +
+          "the database wins (run 'baton sync' to write it back)",
+      });
+    }
+  }
+  const s = ticket.status;
+  engine.upsertTicket({
+    id,
+    title: ticket.title,
+    metadata: ticket.metadata,
+    path,
+    contentHash: p.hash,
+    parentId: ticket.parentId ?? undefined,
+    dependencies: ticket.dependencies.filter((d) => d.type === "blocked_by").map((d) => ({ on: d.id })),
+    completedPhases: p.had
+      ? undefined
+      : s.complete
+      ? engine.cfg.workflow.phases.map((x) => x.name)
+      : s.phase
+      ? [s.phase]
+      : undefined,
+  });
 }
 
 /**
  * Imports every ticket file. One bad file never stops the import; unchanged
  * files (same content hash and path) are not even parsed; the database stays
- * authoritative for the status of tickets it already has.
+ * authoritative for the status of tickets it already has. A new ticket is
+ * placed where its status says (complete when its last label is checked);
+ * a status that cannot be placed is an error for that file, never "not
+ * started". A file that is not valid UTF-8 is imported read-only.
  *
  * @param engine the engine
- * @param opts progress callback `(done, total)`
+ * @param opts progress callback, warnings of unchanged files too
  * @returns what happened to every file
  */
-export function importTickets(
-  engine: Engine,
-  opts: { onProgress?: (done: number, total: number) => void } = {},
-): ImportResult {
-  const cfg = engine.cfg;
+export function importTickets(engine: Engine, opts: ImportOptions = {}): ImportResult {
   const result: ImportResult = {
     imported: [],
     updated: [],
@@ -50,113 +168,88 @@ export function importTickets(
     skipped: [],
     errors: [],
     warnings: [],
+    warningGroups: [],
     duplicates: [],
   };
-  const files = listTicketFiles(engine);
-  const byId = new Map<string, { path: string; text: string }[]>();
-  for (const path of files) {
-    let text: string;
-    try {
-      text = Deno.readTextFileSync(`${cfg.repoRoot}/${path}`);
-    } catch (e) {
-      result.errors.push({ path, message: `cannot read: ${(e as Error).message}`, code: "markdown_invalid" });
-      continue;
-    }
-    const id = ticketIdFromPath(path, cfg.config.tickets.id_regex);
-    if (!id) {
-      result.skipped.push({
-        path,
-        message: `the file name does not match tickets.id_regex (${cfg.config.tickets.id_regex})`,
-      });
-      continue;
-    }
-    byId.set(id, [...(byId.get(id) ?? []), { path, text }]);
-  }
-  const unique: [string, { path: string; text: string }][] = [];
-  for (const [id, list] of byId) {
-    if (list.length > 1) {
-      result.duplicates.push({ id, paths: list.map((l) => l.path) });
-      for (const l of list) {
-        result.skipped.push({
-          path: l.path,
-          message: `ticket id ${id} is also used by ${list.filter((x) => x !== l).map((x) => x.path).join(", ")}`,
-        });
-      }
-    } else unique.push([id, list[0]]);
-  }
   const known = new Map(engine.ticketFiles().map((r) => [r.id, r]));
-  const options = parseOptions(engine, "");
-  const phaseNames = options.phaseNames!;
-  const blocks: { from: string; to: string; path: string; line: number }[] = [];
-  const imported = new Set<string>();
-  const total = unique.length;
-  let done = 0;
-  engine.transaction(() => {
-    for (const [id, { path, text }] of unique) {
-      done++;
-      const hash = contentHash(text);
-      const had = known.get(id);
-      if (had && had.contentHash === hash && had.path === path) {
-        result.unchanged.push(id);
-        if (done % 50 === 0 || done === total) opts.onProgress?.(done, total);
-        continue;
-      }
-      try {
-        const parsed = parseTicket(text, { ...options, path });
-        for (const w of parsed.warnings) result.warnings.push({ path, line: w.line, message: w.message });
-        const deps = parsed.dependencies.filter((d) => d.type === "blocked_by").map((d) => ({ on: d.id }));
-        for (const d of parsed.dependencies.filter((d) => d.type === "blocks")) {
-          blocks.push({ from: d.id, to: id, path, line: d.line });
-        }
-        engine.transaction(() => {
-          if (had) {
-            const detail = engine.ticket(id);
-            const dbPhase = lastDonePhase(detail, phaseNames);
-            if (parsed.status.mapped && parsed.status.phase !== dbPhase) {
-              result.warnings.push({
-                path,
-                message: `ticket ${id}: the markdown status says "${parsed.status.position}" but the database has ${
-                  dbPhase ? `"${dbPhase}" done` : "no phase done"
-                }; the database wins (run 'baton sync' to write it back)`,
-              });
-            }
-          }
-          engine.upsertTicket({
-            id,
-            title: parsed.title,
-            metadata: parsed.metadata,
-            path,
-            contentHash: hash,
-            parentId: parsed.parentId ?? undefined,
-            dependencies: deps,
-            completedPhases: !had && parsed.status.mapped && parsed.status.phase ? [parsed.status.phase] : undefined,
-          });
-        });
-        (had ? result.updated : result.imported).push(id);
-        imported.add(id);
-      } catch (e) {
-        const err = e as BatonError;
+  const parsed: Parsed[] = [];
+  for (const [id, [{ path, text, utf8 }]] of readFiles(engine, result)) {
+    const hash = contentHash(text);
+    const had = known.get(id);
+    const unchanged = had !== undefined && had.contentHash === hash && had.path === path;
+    if (unchanged) result.unchanged.push(id);
+    if (unchanged && !opts.warnings) continue;
+    if (!utf8) {
+      result.warnings.push({ path, message: "not valid UTF-8: imported read-only (Baton never writes it back)" });
+    }
+    try {
+      const ticket = parseTicket(text, parseOptions(engine, path));
+      for (const w of ticket.warnings) result.warnings.push({ path, line: w.line, message: w.message });
+      if (unchanged) continue;
+      if (!ticket.status.mapped) {
+        const line = ticket.status.labels.findLast((l) => l.checked)?.line;
         result.errors.push({
           path,
-          line: err.location?.line,
-          message: err.message,
-          code: err.code ?? "internal",
+          line,
+          message: `cannot place ticket ${id}: none of its checked status labels maps to a phase ` +
+            `(add them to tickets.status_map; a ticket is never taken as not started for that)`,
+          code: "markdown_invalid",
         });
-      }
-      if (done % 50 === 0 || done === total) opts.onProgress?.(done, total);
-    }
-    // "Blocks: X" — X waits for this ticket, once X exists.
-    for (const b of blocks) {
-      if (!known.has(b.from) && !imported.has(b.from)) {
-        result.warnings.push({ path: b.path, line: b.line, message: `blocks ${b.from}, which is not a known ticket` });
         continue;
       }
-      try {
-        engine.transaction(() => engine.addDependency(b.from, b.to));
-      } catch (e) {
-        result.errors.push({ path: b.path, line: b.line, message: (e as Error).message, code: (e as BatonError).code });
+      parsed.push({ id, path, hash, ticket, had: had !== undefined });
+    } catch (e) {
+      const err = e as BatonError;
+      result.errors.push({ path, line: err.location?.line, message: err.message, code: err.code ?? "internal" });
+    }
+  }
+  let done = 0;
+  for (const p of parsed) {
+    try {
+      writeTicket(engine, p, result);
+      (p.had ? result.updated : result.imported).push(p.id);
+    } catch (e) {
+      const err = e as BatonError;
+      result.errors.push({
+        path: p.path,
+        line: err.location?.line,
+        message: err.message,
+        code: err.code ?? "internal",
+      });
+    }
+    if (++done % 50 === 0 || done === parsed.length) opts.onProgress?.(done, parsed.length);
+  }
+  linkDependencies(engine, parsed, result);
+  result.warningGroups = group(result.warnings);
+  return result;
+}
+
+/** `Blocks: X` makes X wait for the ticket; any dependency on a ticket that does not exist is reported. */
+function linkDependencies(engine: Engine, parsed: Parsed[], result: ImportResult): void {
+  const exists = new Set(engine.ticketFiles().map((t) => t.id));
+  for (const p of parsed) {
+    for (const d of p.ticket.dependencies) {
+      if (exists.has(d.id)) {
+        if (d.type !== "blocks") continue;
+        try {
+          engine.addDependency(d.id, p.id);
+        } catch (e) {
+          result.errors.push({
+            path: p.path,
+            line: d.line,
+            message: (e as Error).message,
+            code: (e as BatonError).code,
+          });
+        }
+      } else {
+        result.warnings.push({
+          path: p.path,
+          line: d.line,
+          message: d.type === "blocks"
+            ? `ticket ${p.id} blocks ${d.id}, which is not a known ticket`
+            : `ticket ${p.id} depends on ${d.id}, which is not a known ticket (it waits until one is imported)`,
+        });
       }
     }
-  });
-  return result;
+  }
 }

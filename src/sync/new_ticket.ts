@@ -6,6 +6,7 @@
  * @module
  */
 import { BatonError } from "../errors.ts";
+import { checkLine } from "../lines.ts";
 import type { Engine } from "../engine/mod.ts";
 import type { Actor, NewTicketInput, TicketDetail } from "../engine/types.ts";
 import { contentHash, ticketIdFromPath } from "../markdown/ids.ts";
@@ -60,6 +61,7 @@ export function writeTicketFile(
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
+  for (const [k, v] of Object.entries(fields)) checkLine(v, `The ${k} of a new ticket`);
   const dir = engine.cfg.config.tickets.directory.replace(/\/+$/, "");
   const rel = `${dir}/${fields.id}_${slugify(fields.title)}.md`;
   const text = renderTemplate(template, {
@@ -91,18 +93,33 @@ export function writeTicketFile(
  */
 export function newTicket(engine: Engine, input: { title: string; priority?: string; summary?: string }): TicketDetail {
   if (!input.title?.trim()) throw new BatonError("invalid_argument", "A new ticket needs a title");
-  const files = listTicketFiles(engine).map((p) => ticketIdFromPath(p, engine.cfg.config.tickets.id_regex) ?? "");
-  const id = engine.nextTicketId(files);
-  const path = writeTicketFile(engine, { id, ...input });
-  const text = Deno.readTextFileSync(`${engine.cfg.repoRoot}/${path}`);
-  const parsed = parseTicket(text, parseOptions(engine, path));
-  return engine.upsertTicket({
-    id,
-    title: parsed.title,
-    metadata: { ...parsed.metadata, ...(input.priority ? { priority: input.priority } : {}) },
-    path,
-    contentHash: contentHash(text),
-  });
+  checkLine(input.title, "The title of a new ticket");
+  // One transaction allocates the id, creates the ticket (never updating one) and writes its file: two
+  // `baton new` at once get two ids; a file that cannot be written leaves no ticket behind.
+  let written: string | undefined;
+  let id: string;
+  try {
+    id = engine.transaction(() => {
+      const files = listTicketFiles(engine).map((p) => ticketIdFromPath(p, engine.cfg.config.tickets.id_regex) ?? "");
+      const id = engine.nextTicketId(files);
+      const [created] = engine.createTickets([{ id, title: input.title.trim() }]);
+      const path = written = writeTicketFile(engine, { id: created.id, ...input });
+      const text = Deno.readTextFileSync(`${engine.cfg.repoRoot}/${path}`);
+      const parsed = parseTicket(text, parseOptions(engine, path));
+      engine.upsertTicket({
+        id,
+        title: parsed.title,
+        metadata: { ...parsed.metadata, ...(input.priority ? { priority: input.priority } : {}) },
+        path,
+        contentHash: contentHash(text),
+      });
+      return id;
+    });
+  } catch (e) {
+    if (written) Deno.removeSync(`${engine.cfg.repoRoot}/${written}`);
+    throw e;
+  }
+  return engine.ticket(id);
 }
 
 /**

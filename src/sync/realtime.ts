@@ -1,7 +1,9 @@
 /**
- * Realtime write-back (`markdown_sync.mode: realtime`): after each commit
- * that changed phases, the tickets concerned are written back to their
- * markdown. Runs after the outermost commit, never inside a transaction.
+ * Realtime write-back: after each commit that changed phases, the tickets
+ * concerned are written back to their markdown, the parts whose timing is
+ * `realtime` (`markdown_sync.mode`, or `status_update` and
+ * `workflow_log_update` each). Runs after the outermost commit, never inside
+ * a transaction.
  *
  * @module
  */
@@ -14,12 +16,14 @@ import { syncTicket } from "./write_back.ts";
  * @returns the hook: ticket ids → files written (errors are reported on stderr)
  */
 export function realtimeWriteBack(engine: Engine): (ticketIds: string[]) => void {
+  const ms = engine.cfg.config.markdown_sync;
+  const parts = { status: ms.status_update === "realtime", log: ms.workflow_log_update === "realtime" };
   return (ids) => {
     const withFiles = new Set(engine.ticketFiles().filter((t) => t.path !== null).map((t) => t.id));
     for (const id of ids) {
       if (!withFiles.has(id)) continue;
       try {
-        syncTicket(engine, id);
+        syncTicket(engine, id, parts);
       } catch (e) {
         console.error(`warning: writing ticket ${id} back to markdown failed: ${(e as Error).message}`);
       }

@@ -2,19 +2,33 @@
  * Write-back: database → markdown. Status checkboxes and workflow logs are
  * spliced into the original text; nothing else in the file changes.
  *
+ * What it writes is only a fact the database has and the file lacks, from
+ * work Baton itself recorded (an import is not work):
+ * - a box is checked when Baton completed its phase (or the group phases
+ *   replacing it); it is unchecked only when Baton itself sent the phase
+ *   back (rework after a rejected gate) since it last wrote the file;
+ * - a workflow-log field is filled when it is empty, or updated when it
+ *   still holds what Baton wrote there last; a value a human wrote is never
+ *   overwritten (a disagreement is a warning naming the ticket and field).
+ * A file that is not valid UTF-8 is never rewritten.
+ *
  * @module
  */
 import { BatonError } from "../errors.ts";
 import type { Engine } from "../engine/mod.ts";
+import type { Phase, TicketDetail } from "../engine/types.ts";
 import { contentHash } from "../markdown/ids.ts";
 import { parseTicket } from "../markdown/parse_ticket.ts";
-import { checkThrough, positionForPhase } from "../markdown/status.ts";
-import { writeWorkflowLog } from "../markdown/workflow_log.ts";
-import { type FileProblem, lastDonePhase, parseOptions } from "./files.ts";
+import { setChecks } from "../markdown/status.ts";
+import type { StatusLabel } from "../markdown/types.ts";
+import { readWorkflowLog, writeWorkflowLog } from "../markdown/workflow_log.ts";
+import { unifiedDiff } from "./diff.ts";
+import { type FileProblem, parseOptions, readTicketText } from "./files.ts";
+import { replaceIfUnchanged } from "./replace.ts";
 
 /** What a write-back did. */
 export interface SyncResult {
-  /** Ids of tickets whose file was written. */
+  /** Ids of tickets whose file was written (with `dryRun`: would be). */
   written: string[];
   /** Ids of tickets whose file already said it all. */
   unchanged: string[];
@@ -22,98 +36,200 @@ export interface SyncResult {
   errors: FileProblem[];
   /** Why a part of a file was left alone. */
   warnings: FileProblem[];
+  /** With `dryRun`: the diff of every file that would be written. */
+  diffs: string[];
+}
+
+/** Which parts to write, and whether to only show what would change. */
+export interface SyncOptions {
+  /** Write the status checkboxes (default true). */
+  status?: boolean;
+  /** Write the workflow log (default true). */
+  log?: boolean;
+  /** Change nothing: return the diff. */
+  dryRun?: boolean;
+}
+
+/** What Baton wrote into a file last (kept by the engine as the ticket's ledger). */
+interface Ledger {
+  /** When Baton last wrote (or imported) the file. */
+  syncedAt: number;
+  /** `Phase/Field` → the value Baton wrote there. */
+  fields: Record<string, string>;
 }
 
 function iso(ms: number | null): string | undefined {
   return ms === null ? undefined : new Date(ms).toISOString().replace(/:\d\d\.\d+Z$/, "Z");
 }
 
+/** A phase Baton handed out (claimed) or decided (a gate), as opposed to one an import found done. */
+const batonWorked = (p: Phase) => p.claimedAt !== null || p.completedAt !== null;
+
+/** Whether Baton completed a label's phase (or every group phase that replaced it). */
+function doneByBaton(t: TicketDetail, engine: Engine, name: string): boolean {
+  const p = t.phases.find((x) => x.name === name);
+  if (!p) return false;
+  if (p.status === "completed") return p.completedAt !== null;
+  if (p.status !== "skipped") return false;
+  const by = engine.cfg.workflow.phases.find((d) => d.name === name)?.overriddenBy ?? [];
+  const replacing = t.phases.filter((x) => by.includes(x.name) && x.status !== "skipped");
+  return replacing.length > 0 && replacing.every((x) => x.status === "completed" && x.completedAt !== null);
+}
+
+/** The checkbox changes: check what Baton did; uncheck only what Baton sent back since it last wrote. */
+function statusEdit(
+  text: string,
+  t: TicketDetail,
+  labels: StatusLabel[],
+  engine: Engine,
+  reworked: Set<string>,
+  warn: (message: string) => void,
+): string {
+  const r = setChecks(text, (_task, i) => {
+    const l = labels[i];
+    if (!l) return null;
+    if (l.terminal) return t.status === "completed" ? true : null;
+    if (!l.mapped || l.phase === null) return null;
+    if (doneByBaton(t, engine, l.phase)) return true;
+    const p = t.phases.find((x) => x.name === l.phase);
+    if (l.checked && p && p.status !== "completed" && p.status !== "skipped") {
+      if (reworked.has(l.phase)) return false;
+      warn(`"${l.label}" is checked, but ${l.phase} is ${p.status.replace("_", " ")} in the database; left as it is`);
+    }
+    return null;
+  });
+  const placeable = labels.some((l) => !l.terminal && l.mapped && l.phase !== null);
+  if (labels.length && !placeable && t.phases.some((p) => p.status === "completed" && p.completedAt !== null)) {
+    warn(
+      "no status label matches a phase of this workflow, so no box shows the work done (add them to tickets.status_map)",
+    );
+  }
+  return r.text;
+}
+
+/** The log entry Baton has for a phase: only for work it recorded. */
+function entryFor(engine: Engine, t: TicketDetail, p: Phase) {
+  const reviewer = t.gates.filter((g) =>
+    g.decidedAt !== null && g.notes &&
+    (g.phaseId === p.id || engine.cfg.workflow.phases.find((d) => d.name === g.phaseName)?.reviews.includes(p.name))
+  ).map((g) => `${g.status} by ${g.decidedBy?.replace(/^human:/, "")}: ${g.notes}`);
+  return {
+    Started: iso(p.startedAt ?? p.claimedAt),
+    Completed: p.status === "completed" ? iso(p.completedAt) : undefined,
+    Notes: p.resultSummary ?? undefined,
+    "Reviewer Notes": reviewer.length ? reviewer.join("\n") : undefined,
+  } as Record<"Started" | "Completed" | "Notes" | "Reviewer Notes", string | undefined>;
+}
+
+/** The workflow-log edits: fill empty fields, update Baton's own, keep a human's (with a warning). */
+function logEdit(
+  text: string,
+  engine: Engine,
+  t: TicketDetail,
+  ledger: Ledger,
+  warn: (message: string) => void,
+): string {
+  for (const p of t.phases) {
+    if (p.status === "skipped" || !batonWorked(p)) continue;
+    const want = entryFor(engine, t, p);
+    const have = readWorkflowLog(text, p.name);
+    const entry: Record<string, string | string[] | undefined> = {};
+    for (const [field, value] of Object.entries(want)) {
+      if (value === undefined) continue;
+      const cur = have?.fields[field as keyof typeof want];
+      const key = `${p.name}/${field}`;
+      if (cur === undefined || cur === "" || cur === ledger.fields[key]) {
+        entry[field] = value;
+        ledger.fields[key] = value.split(/\r?\n/).map((l) => l.trim()).filter(Boolean).join("\n");
+      } else if (cur !== value) {
+        warn(`${p.name} ${field}: the file says "${cur}", Baton has "${value}"; kept the file's`);
+      }
+    }
+    if (p.artifacts.length) entry.artifacts = p.artifacts;
+    if (Object.keys(entry).length === 0) continue;
+    text = writeWorkflowLog(text, p.name, {
+      started: entry.Started as string | undefined,
+      completed: entry.Completed as string | undefined,
+      artifacts: entry.artifacts as string[] | undefined,
+      notes: entry.Notes as string | undefined,
+      reviewerNotes: entry["Reviewer Notes"] as string | undefined,
+    }).text;
+  }
+  return text;
+}
+
 /**
  * Writes one ticket's status checkboxes and workflow log back to its file,
- * splicing only those lines. Atomic (temp file + rename); skipped when
- * nothing changed; refused when the file changed on disk meanwhile.
+ * splicing only those lines, and only what Baton did that the file lacks.
+ * The file is replaced atomically and only if nobody changed it meanwhile.
  *
  * @param engine the engine
  * @param ticketId the ticket
- * @returns "written", "unchanged", or a problem
+ * @param opts which parts, or a dry run
+ * @returns written or unchanged, the warnings, and with `dryRun` the diff
+ * @throws {BatonError} `not_found` (no file), `markdown_invalid` (not UTF-8: never rewritten), `write_conflict`
  */
 export function syncTicket(
   engine: Engine,
   ticketId: string,
-): { state: "written" | "unchanged"; warnings: FileProblem[] } {
+  opts: SyncOptions = {},
+): { state: "written" | "unchanged"; warnings: FileProblem[]; diff?: string } {
   const t = engine.ticket(ticketId);
   if (!t.path) throw new BatonError("not_found", `Ticket ${ticketId} has no markdown file`);
-  const file = `${engine.cfg.repoRoot}/${t.path}`;
-  const original = Deno.readTextFileSync(file);
-  const phaseNames = engine.cfg.workflow.phases.map((p) => p.name);
-  const parsed = parseTicket(original, parseOptions(engine, t.path));
-  const warnings: FileProblem[] = [];
-  let text = original;
-  const sync = engine.cfg.config.markdown_sync;
-  if (sync.write_status && parsed.status.labels.length > 0) {
-    const done = lastDonePhase(t, phaseNames);
-    const label = positionForPhase(parsed.status, done, phaseNames);
-    if (label === null) {
-      warnings.push({
-        path: t.path,
-        message: `no status label matches ${done ? `"${done}" done` : "the start"}; the checkboxes were left alone`,
-      });
-    } else {
-      const r = checkThrough(text, label);
-      text = r.text;
-      for (const w of r.warnings) warnings.push({ path: t.path, line: w.line, message: w.message });
-    }
-  }
-  if (sync.write_workflow_log) {
-    const gates = t.gates;
-    for (const p of t.phases) {
-      if (p.status === "skipped" || (p.startedAt === null && p.claimedAt === null && p.completedAt === null)) continue;
-      const reviewer = gates.filter((g) =>
-        g.decidedAt !== null && g.notes && (g.phaseId === p.id ||
-          engine.cfg.workflow.phases.find((d) => d.name === g.phaseName)?.reviews.includes(p.name))
-      ).map((g) => `${g.status} by ${g.decidedBy?.replace(/^human:/, "")}: ${g.notes}`);
-      const r = writeWorkflowLog(text, p.name, {
-        started: iso(p.startedAt ?? p.claimedAt),
-        completed: p.status === "completed" ? iso(p.completedAt) : undefined,
-        artifacts: p.artifacts.length ? p.artifacts : undefined,
-        notes: p.resultSummary ?? undefined,
-        reviewerNotes: reviewer.length ? reviewer.join("\n") : undefined,
-      });
-      text = r.text;
-      for (const w of r.warnings) warnings.push({ path: t.path, line: w.line, message: w.message });
-    }
-  }
-  if (text === original) return { state: "unchanged", warnings };
-  const tmp = `${file}.baton-tmp-${Deno.pid}`;
-  Deno.writeTextFileSync(tmp, text);
-  // Refuse to overwrite a change made on disk since we read the file.
-  if (Deno.readTextFileSync(file) !== original) {
-    Deno.removeSync(tmp);
-    throw new BatonError("write_conflict", `${t.path} changed on disk while Baton was writing it back; try again`, {
-      location: { file: t.path },
+  const path = t.path;
+  const file = `${engine.cfg.repoRoot}/${path}`;
+  const { text: original, utf8, bytes } = readTicketText(file);
+  if (!utf8) {
+    throw new BatonError("markdown_invalid", `${path} is not valid UTF-8: Baton reads it but never rewrites it`, {
+      location: { file: path },
     });
   }
-  Deno.renameSync(tmp, file);
-  engine.setTicketFile(ticketId, { path: t.path, contentHash: contentHash(text) });
+  const warnings: FileProblem[] = [];
+  const warn = (message: string) => warnings.push({ path, message: `ticket ${ticketId}: ${message}` });
+  const recorded = engine.ticketFiles().find((f) => f.id === ticketId)?.ledger as Ledger | null;
+  const ledger: Ledger = { syncedAt: recorded?.syncedAt ?? t.createdAt, fields: { ...recorded?.fields } };
+  const reworked = new Set(
+    engine.audit({ ticketId, since: ledger.syncedAt }).filter((a) => a.action === "phase.rework").map((a) =>
+      String(a.details?.phase)
+    ),
+  );
+  let text = original;
+  if (opts.status !== false) {
+    const parsed = parseTicket(original, parseOptions(engine, path));
+    if (parsed.status.labels.length > 0) text = statusEdit(text, t, parsed.status.labels, engine, reworked, warn);
+  }
+  if (opts.log !== false) text = logEdit(text, engine, t, ledger, warn);
+  if (text === original) return { state: "unchanged", warnings };
+  if (opts.dryRun) return { state: "written", warnings, diff: unifiedDiff(original, text, path) };
+  const next = new TextEncoder().encode(text);
+  replaceIfUnchanged(file, bytes, next, path);
+  engine.setTicketFile(ticketId, {
+    path,
+    contentHash: contentHash(text),
+    ledger: { ...ledger, syncedAt: engine.now() },
+  });
   return { state: "written", warnings };
 }
 
 /**
- * Writes every ticket with a markdown file back (batch mode; `baton sync`).
+ * Writes every ticket with a markdown file back (`baton sync`), or the
+ * given ones.
  * @param engine the engine
+ * @param opts which tickets (default: all), which parts, or a dry run
  * @returns what happened to each
  */
-export function syncAll(engine: Engine): SyncResult {
-  const out: SyncResult = { written: [], unchanged: [], errors: [], warnings: [] };
-  const ids = engine.ticketFiles().filter((t) => t.path !== null).map((t) => t.id).sort();
+export function syncAll(engine: Engine, opts: SyncOptions & { ticketIds?: string[] } = {}): SyncResult {
+  const out: SyncResult = { written: [], unchanged: [], errors: [], warnings: [], diffs: [] };
+  const ids = opts.ticketIds ?? engine.ticketFiles().filter((t) => t.path !== null).map((t) => t.id);
   for (const id of ids) {
     try {
-      const r = syncTicket(engine, id);
+      const r = syncTicket(engine, id, opts);
       (r.state === "written" ? out.written : out.unchanged).push(id);
       out.warnings.push(...r.warnings);
+      if (r.diff) out.diffs.push(r.diff);
     } catch (e) {
       const err = e as BatonError;
-      out.errors.push({ path: id, message: err.message, code: err.code ?? "internal" });
+      out.errors.push({ path: err.location?.file ?? id, message: err.message, code: err.code ?? "internal" });
     }
   }
   return out;

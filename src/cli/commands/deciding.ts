@@ -6,18 +6,26 @@
 import { formatDuration as duration } from "../../duration.ts";
 import { type Command, type CommandContext, int, usage } from "../command.ts";
 import { localTime } from "../format.ts";
-import { gitUser } from "../human.ts";
+import { decider } from "../human.ts";
 
 const GROUP = "Deciding (humans)";
-const GATE = { name: "GATE", help: "a gate's numeric id (see `baton gates`)" };
-const BY = { type: "string" as const, value: "NAME", help: "who decides (default: the git user)" };
+const GATE = {
+  name: "GATE",
+  help: "a gate's numeric id (see `baton gates`), or TICKET or TICKET/PHASE when exactly one gate is open there",
+};
+const BY = {
+  type: "string" as const,
+  value: "NAME",
+  help: "who decides (default: the git user; refused when neither is known)",
+};
 
 async function decide(c: CommandContext, verb: "approve" | "reject"): Promise<number> {
-  const id = int(c.positionals[0], "GATE", 1)!;
+  const ref = c.positionals[0];
   const notes = c.values.notes as string | undefined;
   if (verb === "reject" && !notes) throw usage("reject needs --notes saying what to change");
-  const by = (c.values.by as string | undefined) ?? await gitUser();
+  const by = await decider(c.values.by, `${verb === "approve" ? "Approving" : "Rejecting"} a gate`);
   return c.withEngine((e) => {
+    const id = e.findGate(ref).id;
     const actor = { kind: "human" as const, name: by };
     const g = verb === "approve" ? e.approveGate(id, { actor, notes }) : e.rejectGate(id, { actor, notes: notes! });
     c.emit(g, () => `gate ${g.id} (${g.phaseName} of ticket ${g.ticketId}) ${g.status} by ${by}`);
@@ -55,19 +63,23 @@ export const DECIDING: Command[] = [
   {
     name: "approve",
     group: GROUP,
-    usage: "approve GATE [--notes TEXT] [--by NAME]",
+    usage: "approve GATE|TICKET[/PHASE] [--notes TEXT] [--by NAME]",
     summary: [],
     description: "Approves a gate: the gated phase completes and the phases after it open.",
     args: [GATE],
     positionals: [1, 1],
     options: { notes: { type: "string", value: "TEXT", help: "why, for the record" }, by: BY },
-    examples: ['approve 12 --notes "the design covers the failure cases"'],
+    examples: [
+      'approve 12 --notes "the design covers the failure cases"',
+      "approve 0083",
+      'approve "0083/Design Review" --by dana',
+    ],
     run: (c) => decide(c, "approve"),
   },
   {
     name: "reject",
     group: GROUP,
-    usage: "reject GATE --notes TEXT [--changes] [--by NAME]",
+    usage: "reject GATE|TICKET[/PHASE] --notes TEXT [--changes] [--by NAME]",
     summary: [],
     description:
       "Rejects a gate: the reviewed work goes back to the agents with your notes (after gates.max_revisions rejections it escalates to a human instead).",
@@ -78,7 +90,36 @@ export const DECIDING: Command[] = [
       changes: { type: "boolean", help: "say that changes are requested (the same as rejecting)" },
       by: BY,
     },
-    examples: ['reject 12 --notes "handle the empty config file"'],
+    examples: [
+      'reject 12 --notes "handle the empty config file"',
+      'reject 0083 --notes "cover the CRLF case" --by dana',
+    ],
     run: (c) => decide(c, "reject"),
+  },
+  {
+    name: "retry",
+    group: GROUP,
+    usage: "retry PHASE [--notes TEXT] [--by NAME]",
+    summary: [],
+    description:
+      "Reopens a phase that failed its last attempt (or a gate that escalated): it becomes available again with fresh attempts, and the notes reach the next claimant like a reviewer's.",
+    args: [{ name: "PHASE", help: "the failed phase's numeric id (see `baton blocked`)" }],
+    positionals: [1, 1],
+    options: { notes: { type: "string", value: "TEXT", help: "what the next attempt should do differently" }, by: BY },
+    examples: ['retry 31 --notes "the flaky test is fixed on main; rebase first"'],
+    async run(c) {
+      const id = int(c.positionals[0], "PHASE", 1)!;
+      const by = await decider(c.values.by, "Retrying a phase");
+      return c.withEngine((e) => {
+        const p = e.retryPhase(id, { actor: { kind: "human", name: by }, notes: c.values.notes as string | undefined });
+        c.emit(
+          p,
+          () =>
+            `phase ${p.id} "${p.name}" of ticket ${p.ticketId} is ${
+              p.status.replace("_", " ")
+            } again (retried by ${by})`,
+        );
+      });
+    },
   },
 ];

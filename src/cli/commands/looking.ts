@@ -131,13 +131,18 @@ export const LOOKING: Command[] = [
     positionals: [1, 1],
     examples: ["queue implementer"],
     run(c) {
-      return c.withEngine((e) =>
+      return c.withEngine((e) => {
+        const type = c.positionals[0];
+        if (!e.cfg.workflow.phases.some((p) => p.agentType === type)) {
+          const known = [...new Set(e.cfg.workflow.phases.map((p) => p.agentType).filter(Boolean))].join(", ");
+          c.io.err(`warning: no phase of the workflow is for agent type "${type}" (the types are ${known})`);
+        }
         c.emitTable(
-          e.queue(c.positionals[0]),
+          e.queue(type),
           ["PHASE ID", "TICKET", "PHASE", "ATTEMPTS", "AVAILABLE SINCE"],
           (p) => [p.id, p.ticketId, p.name, p.attempts, localTime(p.availableAt)],
-        )
-      );
+        );
+      });
     },
   },
   {

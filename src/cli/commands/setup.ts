@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { Command } from "../command.ts";
+import { type Command, usage } from "../command.ts";
 
 const GROUP = "Setting up";
 
@@ -36,17 +36,19 @@ export const SETUP: Command[] = [
   {
     name: "import",
     group: GROUP,
-    usage: "import",
+    usage: "import [--warnings]",
     summary: ["import markdown tickets into the database"],
     description:
-      "Reads every ticket file under tickets.directory matching tickets.pattern. Unchanged files are skipped; one bad file never stops the import; the database stays authoritative for the status of tickets it already has. Exits 1 when a file had an error.",
+      "Reads every ticket file under tickets.directory matching tickets.pattern and places each new ticket where its status says. Unchanged files are skipped; one bad file never stops the import; the database stays authoritative for the status of tickets it already has. Warnings are grouped by message. Exits 1 when a file had an error.",
     positionals: [0, 0],
-    examples: ["import", "import --json"],
+    options: { warnings: { type: "boolean", help: "read unchanged files too, to show their warnings" } },
+    examples: ["import", "import --warnings", "import --json"],
     run(c) {
       return c.withEngine(async (e) => {
         const { importTickets } = await import("../../sync/import.ts");
         const tty = !c.json && Deno.stderr.isTerminal();
         const r = importTickets(e, {
+          warnings: c.values.warnings === true,
           onProgress: tty
             ? (done, total) => {
               const width = 30, filled = Math.round((done / Math.max(1, total)) * width);
@@ -59,10 +61,17 @@ export const SETUP: Command[] = [
         });
         c.emit(r, () =>
           [
-            `imported ${r.imported.length}, updated ${r.updated.length}, unchanged ${r.unchanged.length}, skipped ${r.skipped.length}, errors ${r.errors.length}`,
+            `imported ${r.imported.length}, updated ${r.updated.length}, unchanged ${r.unchanged.length}, skipped ${r.skipped.length}, errors ${r.errors.length}, warnings ${r.warnings.length}`,
             ...r.errors.map((x) => `error: ${x.path}${x.line ? `:${x.line}` : ""}: ${x.message}`),
             ...r.skipped.map((x) => `skipped: ${x.path}: ${x.message}`),
-            ...r.warnings.map((x) => `warning: ${x.path}${x.line ? `:${x.line}` : ""}: ${x.message}`),
+            ...r.warningGroups.map((g) => {
+              if (g.count === 1) {
+                const w = r.warnings.find((x) => x.message === g.message)!;
+                return `warning: ${w.path}${w.line ? `:${w.line}` : ""}: ${w.message}`;
+              }
+              const more = g.count > g.paths.length ? ", …" : "";
+              return `warning: ${g.message} (${g.count}×: ${g.paths.join(", ")}${more})`;
+            }),
           ].join("\n"));
         return r.errors.length ? 1 : 0;
       });
@@ -71,19 +80,31 @@ export const SETUP: Command[] = [
   {
     name: "sync",
     group: GROUP,
-    usage: "sync",
+    usage: "sync [TICKET] [--dry-run]",
     summary: ["write status and workflow logs back to the markdown"],
     description:
-      "Writes each ticket's status checkboxes and workflow log back to its markdown file, changing only those lines. Exits 1 when a file could not be written.",
-    positionals: [0, 0],
-    examples: ["sync"],
+      "Writes what Baton did that the markdown lacks: status checkboxes of phases Baton completed, and the workflow log of work it handed out. Only those lines change; a value a human wrote is never overwritten (a disagreement is a warning); a file that is not UTF-8 is never rewritten. Parts whose markdown_sync timing is off are left alone. Exits 1 when a file could not be written.",
+    args: [{ name: "TICKET", help: "only this ticket (default: every ticket with a file)" }],
+    positionals: [0, 1],
+    options: { "dry-run": { type: "boolean", help: "change nothing: print the diff that would be written" } },
+    examples: ["sync", "sync 0083 --dry-run"],
     run(c) {
       return c.withEngine(async (e) => {
         const { syncAll } = await import("../../sync/write_back.ts");
-        const r = syncAll(e);
+        const ms = e.cfg.config.markdown_sync;
+        if (c.positionals[0]) e.ticket(c.positionals[0]);
+        const r = syncAll(e, {
+          ticketIds: c.positionals[0] ? [c.positionals[0]] : undefined,
+          status: ms.status_update !== "off",
+          log: ms.workflow_log_update !== "off",
+          dryRun: c.values["dry-run"] === true,
+        });
         c.emit(r, () =>
           [
-            `written ${r.written.length}, unchanged ${r.unchanged.length}, errors ${r.errors.length}`,
+            ...r.diffs,
+            `${
+              c.values["dry-run"] ? "would write" : "written"
+            } ${r.written.length}, unchanged ${r.unchanged.length}, errors ${r.errors.length}`,
             ...r.errors.map((x) => `error: ${x.path}: ${x.message}`),
             ...r.warnings.map((x) => `warning: ${x.path}${x.line ? `:${x.line}` : ""}: ${x.message}`),
           ].join("\n"));
@@ -106,6 +127,11 @@ export const SETUP: Command[] = [
     run(c) {
       return c.withEngine(async (e) => {
         const { newTicket } = await import("../../sync/new_ticket.ts");
+        const priority = c.values.priority as string | undefined;
+        const order = e.cfg.config.priority_order;
+        if (priority !== undefined && !order.some((p) => p.toLowerCase() === priority.toLowerCase())) {
+          throw usage(`--priority must be one of ${order.join(", ")} (priority_order), got "${priority}"`);
+        }
         const t = newTicket(e, {
           title: c.positionals[0],
           priority: c.values.priority as string | undefined,

@@ -40,6 +40,25 @@ function onHeld(c: CommandContext, verb: Held): Promise<number> {
   });
 }
 
+function requestReview(c: CommandContext): Promise<number> {
+  const id = int(c.positionals[0], "PHASE", 1)!;
+  const agentId = c.values.agent as string | undefined;
+  const token = c.values.token as string | undefined;
+  if (!agentId || !token) throw usage("request-review needs --agent and --token");
+  return c.withEngine((e) => {
+    const g = e.requestReview(id, {
+      agentId,
+      token,
+      summary: c.values.summary as string | undefined,
+      artifacts: c.values.artifact as string[] | undefined,
+    });
+    c.emit(
+      g,
+      () => `gate ${g.id} opened: a human reviews "${g.phaseName}" of ticket ${g.ticketId} (baton approve ${g.id})`,
+    );
+  });
+}
+
 function dep(c: CommandContext, sub: "add" | "rm"): Promise<number> {
   const type = (c.values.type as string | undefined) ?? "completion";
   if (!["completion", "design", "implementation"].includes(type)) {
@@ -47,9 +66,12 @@ function dep(c: CommandContext, sub: "add" | "rm"): Promise<number> {
   }
   const [blocked, blocking] = c.positionals;
   return c.withEngine(async (e) => {
-    const actor = { kind: "human" as const, name: await gitUser() };
-    if (sub === "add") e.addDependency(blocked, blocking, type as DependencyType, actor);
-    else e.removeDependency(blocked, blocking, actor);
+    const actor = { kind: "human" as const, name: (await gitUser()) ?? "cli" };
+    if (sub === "add") {
+      e.ticket(blocked); // both must exist: not_found otherwise
+      e.ticket(blocking);
+      e.addDependency(blocked, blocking, type as DependencyType, actor);
+    } else e.removeDependency(blocked, blocking, actor);
     c.emit(
       { ticket: blocked, dependsOn: blocking, type, removed: sub === "rm" },
       () =>
@@ -167,6 +189,23 @@ export const WORKING: Command[] = [
     run: (c) => onHeld(c, "release"),
   },
   {
+    name: "request-review",
+    group: GROUP,
+    usage: "request-review PHASE --agent ID --token TOKEN [--summary TEXT] [--artifact PATH]…",
+    summary: [],
+    description:
+      "Finishes a phase but asks a human to review it first: the phases after it wait until the review is approved.",
+    args: [PHASE],
+    positionals: [1, 1],
+    options: {
+      ...HELD,
+      summary: { type: "string", value: "TEXT", help: "what was done, and what the reviewer should look at" },
+      artifact: { type: "string", value: "PATH", multiple: true, help: "a file produced" },
+    },
+    examples: ['request-review 12 --agent sh-1 --token 6f1c… --summary "unsure about the lock order"'],
+    run: requestReview,
+  },
+  {
     name: "heartbeat",
     group: GROUP,
     usage: "heartbeat AGENT [--progress TEXT]",
@@ -178,7 +217,7 @@ export const WORKING: Command[] = [
     examples: ['heartbeat sh-1 --progress "tests pass locally"'],
     run(c) {
       return c.withEngine((e) => {
-        e.heartbeat(c.positionals[0], c.values.progress as string | undefined);
+        e.heartbeat(c.positionals[0], { progress: c.values.progress as string | undefined });
         c.emit({ agent: c.positionals[0], at: e.now() }, () => `heartbeat recorded for ${c.positionals[0]}`);
       });
     },

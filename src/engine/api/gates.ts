@@ -1,12 +1,12 @@
 /**
- * What humans decide: approving and rejecting gates.
+ * What humans decide: approving and rejecting gates, reopening failed work.
  *
  * @module
  */
 import * as gates from "../gates.ts";
 import { coreOf } from "./base.ts";
 import { EngineWork } from "./work.ts";
-import type { DecisionRequest, Gate, RejectRequest } from "../types.ts";
+import type { Actor, DecisionRequest, Gate, Phase, RejectRequest } from "../types.ts";
 
 /** What humans decide: approving and rejecting gates. Part of `Engine`. */
 export class EngineGates extends EngineWork {
@@ -58,5 +58,55 @@ export class EngineGates extends EngineWork {
    */
   rejectGate(gateId: number, req: RejectRequest): Gate {
     return gates.rejectGate(coreOf(this), gateId, req);
+  }
+
+  /**
+   * A human reopens a phase that failed its last attempt (or a gate that
+   * escalated): the phase becomes available again with fresh attempts (a
+   * gate opens again), and the notes reach the next claimant like a
+   * reviewer's rework notes. Audited with the human's name.
+   * @param phaseId the phase
+   * @param req the human and optional notes for the next attempt
+   * @returns the phase
+   * @throws {BatonError} `forbidden` (not a human), `invalid_transition` (not failed), `not_found`
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { openEngine } from "@baton/baton";
+   * import { tempRepo } from "@baton/baton/testing";
+   * const engine = await openEngine(await tempRepo({ config: "retry:\n  max_attempts: 1\n" }));
+   * engine.upsertTicket({ id: "0001", title: "A" });
+   * const c = engine.claimNext({ agentId: "a", capabilities: ["designer"] })!;
+   * engine.fail(c.phase.id, { agentId: "a", token: c.token, error: "stuck" });
+   * engine.retryPhase(c.phase.id, { actor: { kind: "human", name: "dana" }, notes: "use the old API" });
+   * assert.equal(engine.claimNext({ agentId: "b", capabilities: ["designer"] })!.reworkNotes, "use the old API");
+   * engine.close();
+   * ```
+   */
+  retryPhase(phaseId: number, req: { actor: Actor; notes?: string }): Phase {
+    return gates.retryPhase(coreOf(this), phaseId, req);
+  }
+
+  /**
+   * Finds a gate by what people type: its id (`12`), or a ticket (`0083`)
+   * or a ticket's phase (`0083/Design Review`) with exactly one open gate.
+   * @param ref the gate id, `TICKET` or `TICKET/PHASE`
+   * @returns the gate
+   * @throws {BatonError} `not_found` (no such gate or ticket, none open), `invalid_argument` (several open, or ambiguous)
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { openEngine } from "@baton/baton";
+   * import { tempRepo } from "@baton/baton/testing";
+   * const engine = await openEngine(await tempRepo());
+   * engine.upsertTicket({ id: "0006", title: "A" });
+   * const c = engine.claimNext({ agentId: "a", capabilities: ["designer"] })!;
+   * engine.complete(c.phase.id, { agentId: "a", token: c.token });
+   * assert.equal(engine.findGate("0006").phaseName, "Design Review");
+   * engine.close();
+   * ```
+   */
+  findGate(ref: string): Gate {
+    return gates.findGate(coreOf(this), ref);
   }
 }

@@ -30,6 +30,7 @@ import type {
   ReadyPhase,
   Summary,
   TicketDetail,
+  TicketFile,
   TicketFilter,
   TicketSummary,
   WatchOptions,
@@ -78,8 +79,9 @@ export class EngineQueries extends EngineBase {
   }
 
   /**
-   * Every ticket's markdown path and content hash, for an importer.
-   * @returns id, path (null: no file) and hash of each ticket
+   * Every ticket's markdown path, content hash and write-back ledger, for
+   * the import and the write-back.
+   * @returns id, path (null: no file), hash and ledger of each ticket, by id
    * @throws nothing
    * @example
    * ```ts
@@ -88,12 +90,17 @@ export class EngineQueries extends EngineBase {
    * import { tempRepo } from "@baton/baton/testing";
    * const engine = await openEngine(await tempRepo());
    * engine.upsertTicket({ id: "0001", title: "A", path: "tickets/0001_a.md" });
-   * assert.deepEqual(engine.ticketFiles(), [{ id: "0001", path: "tickets/0001_a.md", contentHash: null }]);
+   * assert.deepEqual(engine.ticketFiles(), [{ id: "0001", path: "tickets/0001_a.md", contentHash: null, ledger: null }]);
    * engine.close();
    * ```
    */
-  ticketFiles(): { id: string; path: string | null; contentHash: string | null }[] {
-    return ticketFiles(coreOf(this).db).map((r) => ({ id: r.id, path: r.path, contentHash: r.content_hash }));
+  ticketFiles(): TicketFile[] {
+    return ticketFiles(coreOf(this).db).map((r) => ({
+      id: r.id,
+      path: r.path,
+      contentHash: r.content_hash,
+      ledger: r.markdown_ledger === null ? null : JSON.parse(r.markdown_ledger),
+    }));
   }
 
   /**

@@ -9,7 +9,7 @@ import { resolveAll } from "../resolve.ts";
 import { createTickets, setTicketFile, upsert } from "../tickets.ts";
 import { coreOf } from "./base.ts";
 import { EngineQueries } from "./queries.ts";
-import type { Actor, DependencyType, NewTicketInput, TicketDetail, TicketInput } from "../types.ts";
+import type { Actor, DependencyType, NewTicketInput, TicketDetail, TicketFileUpdate, TicketInput } from "../types.ts";
 
 /** Creating and changing tickets and their dependencies. Part of `Engine`. */
 export class EngineTickets extends EngineQueries {
@@ -65,10 +65,11 @@ export class EngineTickets extends EngineQueries {
   }
 
   /**
-   * Records where a ticket's markdown is and the hash of its content (the
-   * import and the write-back keep it current); audited.
+   * Records where a ticket's markdown is, the hash of its content, and what
+   * the write-back wrote into it (the import and the write-back keep it
+   * current); audited.
    * @param ticketId the ticket
-   * @param file repository-relative path and content hash
+   * @param file repository-relative path, content hash, optionally the write-back ledger
    * @param actor who does it
    * @throws {BatonError} `not_found`
    * @example
@@ -83,8 +84,8 @@ export class EngineTickets extends EngineQueries {
    * engine.close();
    * ```
    */
-  setTicketFile(ticketId: string, file: { path: string; contentHash: string }, actor: Actor = "system"): void {
-    setTicketFile(coreOf(this), ticketId, file.path, file.contentHash, actor);
+  setTicketFile(ticketId: string, file: TicketFileUpdate, actor: Actor = "system"): void {
+    setTicketFile(coreOf(this), ticketId, file, actor);
   }
 
   /**

@@ -17,6 +17,7 @@ import type {
   DeclareResult,
   FailRequest,
   Gate,
+  HeartbeatOptions,
   HeldRequest,
   Phase,
   ReleaseRequest,
@@ -46,9 +47,12 @@ export class EngineWork extends EngineTickets {
   }
 
   /**
-   * Records that the agent is alive and extends the leases it holds.
+   * Records that the agent is alive and extends the leases of the phases it
+   * holds (all, or `phaseIds`). A heartbeat is liveness: only one with
+   * `progress` restarts the stall clock (so do claims, starts, completions
+   * and declared files).
    * @param agentId the agent
-   * @param progress optional note that the agent made progress on its phase
+   * @param opts a note that the agent made progress; which held phases' leases to extend
    * @throws {BatonError} `not_found` for an unknown agent
    * @example
    * ```ts
@@ -56,12 +60,12 @@ export class EngineWork extends EngineTickets {
    * import { tempRepo } from "@baton/baton/testing";
    * const engine = await openEngine(await tempRepo());
    * engine.registerAgent("a", ["designer"]);
-   * engine.heartbeat("a", "read the ticket");
+   * engine.heartbeat("a", { progress: "read the ticket" });
    * engine.close();
    * ```
    */
-  heartbeat(agentId: string, progress?: string): void {
-    heartbeat(coreOf(this), agentId, progress);
+  heartbeat(agentId: string, opts: HeartbeatOptions = {}): void {
+    heartbeat(coreOf(this), agentId, opts);
   }
 
   /**

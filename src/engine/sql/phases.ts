@@ -132,14 +132,32 @@ export function markAgentProgress(db: Database, agentId: string, now: number): v
 }
 
 /**
- * Extends the leases of the phases an agent holds, each by its own length:
- * `overrides` is a JSON object phase name → ms, `defaultMs` the rest.
+ * Extends the leases of the phases an agent holds (all, or those of
+ * `phaseIds`), each by its own length: `overrides` is a JSON object phase
+ * name → ms, `defaultMs` the rest.
  */
-export function extendLeases(db: Database, agentId: string, now: number, overrides: string, defaultMs: number): void {
+export function extendLeases(
+  db: Database,
+  agentId: string,
+  now: number,
+  overrides: string,
+  defaultMs: number,
+  phaseIds?: readonly number[],
+): void {
   db.run(
     `UPDATE phases SET lease_expires_at = ?1 + coalesce((SELECT value FROM json_each(?2) WHERE key = phases.name), ?3)
-     WHERE claimed_by = ?4 AND status IN ${HELD_SQL}`,
-    [now, overrides, defaultMs, agentId],
+     WHERE claimed_by = ?4 AND status IN ${HELD_SQL} AND (?5 IS NULL OR id IN (SELECT value FROM json_each(?5)))`,
+    [now, overrides, defaultMs, agentId, phaseIds === undefined ? null : JSON.stringify(phaseIds)],
+  );
+}
+
+/** The phases an agent holds now. */
+export function heldBy(db: Database, agentId: string): R[] {
+  return db.all<R>(
+    `SELECT ${PHASE_COLS} FROM phases p WHERE p.claimed_by = ? AND p.status IN ${HELD_SQL} ORDER BY p.id`,
+    [
+      agentId,
+    ],
   );
 }
 
@@ -274,4 +292,12 @@ export function phaseCounts(db: Database): { status: string; n: number }[] {
   return db.all<{ status: string; n: number }>(
     "SELECT status, count(*) AS n FROM phases GROUP BY status ORDER BY status",
   );
+}
+
+/** The `[phase, waits for]` pairs of a ticket's phases. */
+export function phaseDepsOfTicket(db: Database, ticketId: string): [number, number][] {
+  return db.all<{ phase_id: number; after_id: number }>(
+    `SELECT d.phase_id, d.after_id FROM phase_deps d JOIN phases p ON p.id = d.phase_id WHERE p.ticket_id = ?`,
+    [ticketId],
+  ).map((r) => [r.phase_id, r.after_id]);
 }

@@ -51,9 +51,18 @@ export function setTicketStatus(db: Database, id: string, status: string, now: n
   db.run("UPDATE tickets SET status = ?, updated_at = ? WHERE id = ?", [status, now, id]);
 }
 
-/** Records a ticket's markdown file and the hash of its content. */
-export function setTicketFile(db: Database, id: string, path: string, contentHash: string): void {
-  db.run("UPDATE tickets SET path = ?, content_hash = ? WHERE id = ?", [path, contentHash, id]);
+/** Records a ticket's markdown file, the hash of its content, and (when given) what Baton wrote into it. */
+export function setTicketFile(db: Database, id: string, path: string, contentHash: string, ledger?: string): void {
+  if (ledger === undefined) {
+    db.run("UPDATE tickets SET path = ?, content_hash = ? WHERE id = ?", [path, contentHash, id]);
+  } else {
+    db.run("UPDATE tickets SET path = ?, content_hash = ?, markdown_ledger = ? WHERE id = ?", [
+      path,
+      contentHash,
+      ledger,
+      id,
+    ]);
+  }
 }
 
 /** Ids of active tickets, in order. */
@@ -66,10 +75,12 @@ export function ticketIdsWithFiles(db: Database): string[] {
   return db.all<{ id: string }>("SELECT id FROM tickets WHERE path IS NOT NULL ORDER BY id").map((r) => r.id);
 }
 
-/** Every ticket's id, path and content hash. */
-export function ticketFiles(db: Database): { id: string; path: string | null; content_hash: string | null }[] {
-  return db.all<{ id: string; path: string | null; content_hash: string | null }>(
-    "SELECT id, path, content_hash FROM tickets",
+/** Every ticket's id, path, content hash and write-back ledger. */
+export function ticketFiles(
+  db: Database,
+): { id: string; path: string | null; content_hash: string | null; markdown_ledger: string | null }[] {
+  return db.all<{ id: string; path: string | null; content_hash: string | null; markdown_ledger: string | null }>(
+    "SELECT id, path, content_hash, markdown_ledger FROM tickets ORDER BY id",
   );
 }
 

@@ -153,7 +153,7 @@ export const AGENT_TOOLS: Tool[] = [
     touch: false,
     handler(ctx, a) {
       const agent = ctx.agentOf(a.agent_id);
-      ctx.engine.heartbeat(agent, a.progress);
+      ctx.engine.heartbeat(agent, { progress: a.progress, phaseIds: ctx.claims.held(agent) });
       return { agentId: agent, at: ctx.engine.now() };
     },
   }),

@@ -1,0 +1,96 @@
+/**
+ * Replacing a ticket file without losing an edit made meanwhile.
+ *
+ * The original is first renamed aside (an atomic step: from then on no
+ * editor that saves by renaming can replace what we compare), then compared
+ * with what was read; the new text is linked into place only if nobody
+ * created the file again meanwhile, and the set-aside file is compared once
+ * more before it is dropped. Whatever an editor did at any point is either
+ * kept in place or reported as a `write_conflict`, with nothing lost.
+ *
+ * @module
+ */
+import { BatonError } from "../errors.ts";
+
+const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+function readOr(path: string): Uint8Array | null {
+  try {
+    return Deno.readFileSync(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw e;
+  }
+}
+
+/** Test seam: runs between the steps of a replacement, to imitate an editor saving at the worst moment. */
+export const replaceHooks: { between?: (step: "aside" | "linked") => void } = {};
+
+/**
+ * Replaces `path` by `next` if it still holds `expected`.
+ * @param path the file
+ * @param expected the bytes it was read with
+ * @param next the new bytes
+ * @param shown how the file is named in messages (repository-relative)
+ * @throws {BatonError} `write_conflict` when the file changed (the change is kept), I/O errors
+ */
+export function replaceIfUnchanged(path: string, expected: Uint8Array, next: Uint8Array, shown: string): void {
+  const tmp = `${path}.baton-new-${Deno.pid}`;
+  const aside = `${path}.baton-old-${Deno.pid}`;
+  const conflict = () =>
+    new BatonError("write_conflict", `${shown} changed on disk while Baton was writing it back; try again`, {
+      location: { file: shown },
+    });
+  const f = Deno.openSync(tmp, { write: true, createNew: true });
+  try {
+    f.writeSync(next);
+    f.syncSync();
+  } finally {
+    f.close();
+  }
+  try {
+    const mode = Deno.statSync(path).mode;
+    if (mode !== null) Deno.chmodSync(tmp, mode & 0o7777);
+  } catch { /* the rename below reports a missing file */ }
+  try {
+    Deno.renameSync(path, aside);
+  } catch (e) {
+    Deno.removeSync(tmp);
+    if (e instanceof Deno.errors.NotFound) throw conflict();
+    throw e;
+  }
+  replaceHooks.between?.("aside");
+  const putBack = () => {
+    try {
+      Deno.linkSync(aside, path); // fails when an editor created the file again: theirs stays
+      Deno.removeSync(aside);
+    } catch {
+      Deno.renameSync(aside, `${path}.baton-conflict-${Date.now()}`);
+    }
+  };
+  if (!same(readOr(aside) ?? new Uint8Array(), expected)) {
+    Deno.removeSync(tmp);
+    putBack();
+    throw conflict();
+  }
+  try {
+    Deno.linkSync(tmp, path);
+  } catch (e) {
+    Deno.removeSync(tmp);
+    // Someone saved the file meanwhile: their version is in place; ours is dropped, the old one too.
+    if (e instanceof Deno.errors.AlreadyExists) {
+      Deno.removeSync(aside);
+      throw conflict();
+    }
+    putBack();
+    throw e;
+  }
+  Deno.removeSync(tmp);
+  replaceHooks.between?.("linked");
+  // An editor that had the file open wrote into the one set aside: keep their edit, drop ours.
+  if (!same(readOr(aside) ?? new Uint8Array(), expected)) {
+    Deno.renameSync(aside, path);
+    throw conflict();
+  }
+  Deno.removeSync(aside);
+}
