@@ -1,7 +1,7 @@
 -- Baton's database schema: the readable snapshot of every migration in
 -- src/schema/ applied in order (tests/schema_test.ts proves they agree).
 -- Never edit this file alone: add a migration, then update this snapshot.
--- Schema version (PRAGMA user_version): 6
+-- Schema version (PRAGMA user_version): 7
 
 CREATE TABLE baton_migrations (
   version    INTEGER PRIMARY KEY,
@@ -83,7 +83,7 @@ CREATE TABLE gates (
   phase_id     INTEGER NOT NULL REFERENCES phases(id) ON DELETE CASCADE,
   ticket_id    TEXT NOT NULL REFERENCES tickets(id) ON DELETE CASCADE,
   kind         TEXT NOT NULL CHECK (kind IN ('gate', 'review')),
-  status       TEXT NOT NULL CHECK (status IN ('open', 'approved', 'rejected', 'escalated')),
+  status       TEXT NOT NULL CHECK (status IN ('open', 'approved', 'rejected', 'escalated', 'withdrawn')), -- 007
   requested_by TEXT,
   summary      TEXT,
   opened_at    INTEGER NOT NULL,

@@ -5,25 +5,7 @@ import assert from "node:assert/strict";
 import { openEngine } from "../mod.ts";
 import { HELP } from "../src/cli/main.ts";
 import { makeRepo } from "./helpers/repo.ts";
-
-const CLI = new URL("../cli.ts", import.meta.url).pathname;
-
-interface Out {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function baton(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<Out> {
-  const o = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", CLI, ...args],
-    cwd: opts.cwd,
-    env: { NO_COLOR: "1", ...opts.env },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return { code: o.code, stdout: new TextDecoder().decode(o.stdout), stderr: new TextDecoder().decode(o.stderr) };
-}
+import { baton, CLI } from "./helpers/cli.ts";
 
 const PHASES = `phases:
   - {name: Design, agent_type: designer}

@@ -9,9 +9,10 @@ const schemaOf = (db: Database) =>
     "SELECT type, name, sql FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name",
   ).map((r) => ({ ...r, sql: normalSql(r.sql) }));
 
-/** SQL text with comments and layout removed (`ALTER TABLE … ADD COLUMN` stores `x , y)` where schema.sql says `x,\n  y\n)`). */
+/** SQL text with comments and layout removed (`ALTER TABLE … ADD COLUMN` stores `x , y)` where schema.sql says `x,\n  y\n)`; a renamed table's name is quoted). */
 const normalSql = (sql: string) =>
-  sql.replace(/--[^\n]*/g, "").replace(/\s+/g, " ").replace(/\s*([(),])\s*/g, "$1").trim();
+  sql.replace(/--[^\n]*/g, "").replace(/\s+/g, " ").replace(/\s*([(),])\s*/g, "$1")
+    .replace(/^CREATE TABLE "(\w+)"/, "CREATE TABLE $1").trim();
 
 Deno.test("schema.sql is exactly the migrations applied in order", async () => {
   const dir = await Deno.makeTempDir();

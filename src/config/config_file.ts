@@ -22,7 +22,7 @@ export interface ReadConfig {
 function objectEntries(schema: unknown): Record<string, unknown> | null {
   let s = schema as { type?: string; wrapped?: unknown; entries?: Record<string, unknown> };
   while (s && (s.type === "optional" || s.type === "nullable" || s.type === "nullish")) s = s.wrapped as typeof s;
-  return s?.type === "object" && s.entries ? s.entries : null;
+  return /^(?:strict_|loose_)?object$/.test(s?.type ?? "") && s.entries ? s.entries : null;
 }
 
 /**
@@ -55,18 +55,29 @@ export function staysInside(p: string): boolean {
   return true;
 }
 
-/** Every path `config.yaml` names, with where it is written. */
-function configPaths(c: BatonConfig): { field: (string | number)[]; value: string }[] {
-  return [
-    { field: ["database", "path"], value: c.database.path },
-    { field: ["tickets", "directory"], value: c.tickets.directory },
-    ...c.context.always_include.map((value, i) => ({ field: ["context", "always_include", i], value })),
-  ];
+/** Every path `config.yaml` names, as written (before validation, so that they are checked even when
+ * something else in the file is wrong). */
+function configPaths(raw: Record<string, unknown>): { field: (string | number)[]; value: string }[] {
+  const section = (k: string) => (raw[k] && typeof raw[k] === "object" ? raw[k] as Record<string, unknown> : {});
+  const out: { field: (string | number)[]; value: string }[] = [];
+  const one = (s: string, k: string) => {
+    const v = section(s)[k];
+    if (typeof v === "string") out.push({ field: [s, k], value: v });
+  };
+  one("database", "path");
+  one("tickets", "directory");
+  const always = section("context").always_include;
+  if (Array.isArray(always)) {
+    always.forEach((value, i) =>
+      typeof value === "string" && out.push({ field: ["context", "always_include", i], value })
+    );
+  }
+  return out;
 }
 
 /** Checks what the schema cannot: paths inside the repository, a valid id regex. */
-function checkConfig(c: BatonConfig, parsed: ParsedYaml, file: string, problems: Problems): void {
-  for (const { field, value } of configPaths(c)) {
+function checkConfig(raw: Record<string, unknown>, parsed: ParsedYaml, file: string, problems: Problems): void {
+  for (const { field, value } of configPaths(raw)) {
     if (!staysInside(value)) {
       problems.add(file, `"${value}" leaves the repository: paths here are relative to it and stay inside it`, {
         ...locate(parsed.doc, parsed.lc, field),
@@ -74,8 +85,10 @@ function checkConfig(c: BatonConfig, parsed: ParsedYaml, file: string, problems:
       });
     }
   }
+  const idRegex = (raw.tickets as Record<string, unknown> | undefined)?.id_regex;
+  if (typeof idRegex !== "string") return;
   try {
-    new RegExp(c.tickets.id_regex);
+    new RegExp(idRegex);
   } catch (e) {
     problems.add(file, `not a valid regular expression: ${(e as Error).message}`, {
       ...locate(parsed.doc, parsed.lc, ["tickets", "id_regex"]),
@@ -102,8 +115,10 @@ export function readConfig(text: string, file: string, problems: Problems): Read
   const foreign = Object.keys(value).filter((k) => !(k in ConfigSchema.entries));
   for (const k of foreign) delete value[k];
   emptyMeansDefaults(value, ConfigSchema.entries);
+  const before = problems.list.length;
   const out = validate(ConfigSchema, { ...parsed, value }, file, problems);
-  if (!out) return { config: null, foreign };
+  checkConfig(value, parsed, file, problems);
+  if (!out || problems.list.length > before) return { config: null, foreign };
   const ms = out.markdown_sync;
   const part = (explicit: Timing | undefined, write: boolean): Timing => explicit ?? (write ? ms.mode : "off");
   const config: BatonConfig = {
@@ -114,9 +129,7 @@ export function readConfig(text: string, file: string, problems: Problems): Read
       workflow_log_update: part(ms.workflow_log_update, ms.write_workflow_log),
     },
   };
-  const before = problems.list.length;
-  checkConfig(config, parsed, file, problems);
-  return { config: problems.list.length > before ? null : config, foreign };
+  return { config, foreign };
 }
 
 /**

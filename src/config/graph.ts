@@ -71,25 +71,17 @@ export class WorkflowGraph {
 
   /**
    * What rejecting a gate phase reopens: the phases it reviews and every
-   * phase on a path from one of them to the gate.
+   * phase that follows one of them (whatever was built on rejected work is
+   * open to change too, parallel branches included), except the gate.
    * @param gate the gate phase's name
    * @returns phase names, in workflow order
    */
   reworkSet(gate: string): Set<string> {
-    const reviewed = new Set(this.#byName.get(gate)?.reviews ?? []);
-    const reaches = (name: string, seen = new Set<string>()): boolean => {
-      if (name === gate) return true;
-      if (seen.has(name)) return false;
-      seen.add(name);
-      let r = false;
-      for (const p of this.phases) if (p.after.includes(name) && reaches(p.name, seen)) r = true;
-      return r;
-    };
+    const reviewed = [...(this.#byName.get(gate)?.reviews ?? [])];
     const out = new Set<string>();
     for (const p of this.phases) {
       if (p.name === gate) continue;
-      const fromReviewed = [...reviewed].some((r) => r === p.name || this.isAfter(p.name, r));
-      if (fromReviewed && reaches(p.name)) out.add(p.name);
+      if (reviewed.some((r) => r === p.name || this.isAfter(p.name, r))) out.add(p.name);
     }
     return out;
   }

@@ -241,7 +241,29 @@ function expandFlat(p: Flat, report: Report, sources: Sources): PhaseDef[] {
   const out = topoOrder(defs, (d) => pos.get(d.name) ?? [Infinity]);
   out.forEach((d, i) => (d.order = i));
   defaultReviews(out);
+  reduceAfter(out);
   return out;
+}
+
+/** Drops each `after` entry that another entry already implies (A after B after C: A need not name C). */
+function reduceAfter(defs: PhaseDef[]): void {
+  const byName = new Map(defs.map((d) => [d.name, d]));
+  const reach = new Map<string, Set<string>>();
+  const above = (name: string): Set<string> => {
+    let r = reach.get(name);
+    if (r) return r;
+    r = new Set();
+    reach.set(name, r); // a circle (reported elsewhere) ends here
+    for (const a of byName.get(name)?.after ?? []) {
+      r.add(a);
+      for (const x of above(a)) r.add(x);
+    }
+    return r;
+  };
+  for (const d of defs) {
+    const implied = new Set(d.after.flatMap((a) => [...above(a)]));
+    d.after = d.after.filter((a) => !implied.has(a));
+  }
 }
 
 function expandPipelines(p: v.InferOutput<typeof PipelineLayoutSchema>, sources: Sources): PhaseDef[] {

@@ -134,6 +134,7 @@ export function didYouMean(key: string, known: readonly string[]): string | unde
   let bestD = Infinity;
   const k = key.toLowerCase().replace(/-/g, "_");
   for (const c of known) {
+    if (c === key) continue;
     const d = distance(k, c.toLowerCase());
     if (d < bestD) [best, bestD] = [c, d];
   }
@@ -180,7 +181,9 @@ export function validate<S extends v.GenericSchema>(
     const path = (issue.path ?? []).map((p: any) => p.key as string | number);
     const loc = locate(parsed.doc, parsed.lc, path);
     let message = issue.message;
-    if (issue.type === "strict_object" && issue.input !== undefined) {
+    // A strict object's unknown key is an issue expecting "never" at that key; a wrong type (a list, a
+    // string where the section's mapping goes) is an ordinary type issue.
+    if (issue.type === "strict_object" && issue.expected === "never") {
       const known = Object.keys(schemaAt(schema, path.slice(0, -1))?.entries ?? {});
       const hint = didYouMean(String(path.at(-1)), known);
       message = `unknown key "${path.at(-1)}"${hint ? ` (did you mean "${hint}"?)` : ""}; known keys: ${

@@ -10,7 +10,7 @@ import { BatonError } from "../errors.ts";
 import { actorName, type Core } from "./core.ts";
 import { resolveTicket } from "./resolve.ts";
 import { move } from "./transitions.ts";
-import { decideGate, gateById, gateRows } from "./sql/gates.ts";
+import { decideGate, gateById, gateRows, openGateOfPhase } from "./sql/gates.ts";
 import { phaseById, phasesOfTicket, setReworkNotes } from "./sql/phases.ts";
 import { type R, toGate, toPhase } from "./sql/rows.ts";
 import { ticketById } from "./sql/tickets.ts";
@@ -31,6 +31,16 @@ function checkDecider(core: Core, actor: Actor, g: Gate, verbText: string): void
       "forbidden",
       `Cannot ${verbText} gate ${g.id} (${g.phaseName} of ticket ${g.ticketId}): only a human decides gates`,
     );
+  }
+  if (!isHuman) {
+    // An agent never decides a gate on a ticket it worked on (review bookkeeping keeps `claimed_by`).
+    const agent = actorName(actor);
+    if (g.requestedBy === agent || phasesOfTicket(core.db, g.ticketId).some((p) => p.claimed_by === agent)) {
+      throw new BatonError(
+        "forbidden",
+        `Cannot ${verbText} gate ${g.id} (${g.phaseName} of ticket ${g.ticketId}): ${agent} worked on this ticket`,
+      );
+    }
   }
   if (g.status !== "open") {
     throw new BatonError(
@@ -164,6 +174,22 @@ export function findGate(core: Core, ref: string): Gate {
   );
 }
 
+/** Closes the open gate of a phase that rework sends back undecided (it opens again when the work is redone). */
+function withdrawGate(core: Core, now: number, actor: Actor, row: R, because: string): void {
+  const open = openGateOfPhase(core.db, row.id);
+  if (!open) return;
+  decideGate(core.db, open.id, {
+    status: "withdrawn",
+    now,
+    by: actorName(actor),
+    notes: `withdrawn: ${because} was rejected`,
+  });
+  core.audit(now, actor, "gate.withdrawn", { type: "gate", id: open.id, ticket: row.ticket_id }, "open", "withdrawn", {
+    phase: row.name,
+    because,
+  });
+}
+
 /** A gate phase was rejected: reopen the phases it reviews and everything between them and the gate. */
 function reopenForRework(core: Core, now: number, actor: Actor, gateRow: R, revision: number, notes: string): void {
   const between = core.graph.reworkSet(gateRow.name);
@@ -178,6 +204,7 @@ function reopenForRework(core: Core, now: number, actor: Actor, gateRow: R, revi
         lease_expires_at: null,
       });
     }
+    if (r.status === "awaiting_review") withdrawGate(core, now, actor, r, gateRow.name);
     if (r.status !== "pending") {
       move(core, now, actor, r, "pending", "rework", {
         claimed_by: null,

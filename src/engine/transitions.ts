@@ -12,6 +12,8 @@ import { casPhase } from "./sql/phases.ts";
 import type { R } from "./sql/rows.ts";
 import type { Actor } from "./types.ts";
 
+const BOOKKEEPING = new Set<TransitionCause>(["resolve", "block", "unblock", "retry_ready"]);
+
 /**
  * Moves a phase row to `to`, setting the columns in `set`; audits it as
  * `phase.<cause>`. The row's `status` is updated in place.
@@ -33,7 +35,9 @@ export function move(
   if (!casPhase(core.db, row.id, row.status, to, set)) {
     throw new BatonError("claim_conflict", `Cannot ${cause} ${what(row.name, row.ticket_id)}: it changed meanwhile`);
   }
-  core.touched(row.ticket_id);
+  // Work and decisions change what the markdown shows; bookkeeping (readiness, blocking, an import
+  // placing a ticket) does not, so it never wakes a realtime write-back.
+  if (!BOOKKEEPING.has(cause)) core.touched(row.ticket_id);
   core.audit(now, actor, `phase.${cause}`, { type: "phase", id: row.id, ticket: row.ticket_id }, row.status, to, {
     phase: row.name,
     ...details,

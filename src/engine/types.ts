@@ -218,8 +218,8 @@ export interface Gate {
   ticketId: string;
   /** A workflow gate, or a review an agent asked for. */
   kind: "gate" | "review";
-  /** Where the decision stands. */
-  status: "open" | "approved" | "rejected" | "escalated";
+  /** Where the decision stands (`withdrawn`: closed undecided, because work it waited on was sent back). */
+  status: "open" | "approved" | "rejected" | "escalated" | "withdrawn";
   /** The agent that asked for the review. */
   requestedBy: string | null;
   /** The agent's summary for the reviewer. */

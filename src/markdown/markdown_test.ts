@@ -7,6 +7,7 @@ import {
   contentHash,
   parseTicket,
   positionForPhase,
+  readWorkflowLog,
   renderTemplate,
   ticketIdFromPath,
   writeWorkflowLog,
@@ -775,4 +776,33 @@ Deno.test("renderTemplate: {{name}} filled, unknown and single-brace placeholder
   assert.equal(renderTemplate("{{a}}", { a: "{{b}}", b: "no" }), "{{b}}");
   assert.equal(renderTemplate("{{a}}", { a: "$& $1 $$" }), "$& $1 $$");
   assert.equal(renderTemplate("{{toString}} {{dotted.name}}", { "dotted.name": "ok" }), "{{toString}} ok");
+});
+
+Deno.test("workflow log: headings with conditions and decorations are the phase's block (no second block)", () => {
+  const text = [
+    "# Ticket 0063: Wheels",
+    "## Workflow Log",
+    "### Design Phase – Completed",
+    "- **Started**: 2026-01-02 09:10",
+    "- **Completed**: 2026-01-03 17:00",
+    "",
+    "### Tutorial Phase (if Generate Tutorial: Yes)",
+    "- **Started**:",
+    "- **Notes**:",
+    "",
+    "## Human Feedback",
+    "",
+  ].join("\n");
+  assert.equal(readWorkflowLog(text, "Design")?.fields.Completed, "2026-01-03 17:00");
+  const r = writeWorkflowLog(text, "Tutorial", { started: "2026-12-01T10:00Z", notes: "Notebook written." });
+  assert.equal(r.text.match(/### Tutorial Phase/g)?.length, 1, r.text);
+  assert.match(
+    r.text,
+    /### Tutorial Phase \(if Generate Tutorial: Yes\)\n- \*\*Started\*\*: 2026-12-01T10:00Z\n- \*\*Notes\*\*: Notebook written\./,
+  );
+  assert.match(
+    r.text,
+    /### Design Phase – Completed\n- \*\*Started\*\*: 2026-01-02 09:10/,
+    "the other block is untouched",
+  );
 });

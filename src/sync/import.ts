@@ -173,6 +173,8 @@ export function importTickets(engine: Engine, opts: ImportOptions = {}): ImportR
   };
   const known = new Map(engine.ticketFiles().map((r) => [r.id, r]));
   const parsed: Parsed[] = [];
+  /** Unchanged files read again for `warnings`: reported on, never written. */
+  const reread: Parsed[] = [];
   for (const [id, [{ path, text, utf8 }]] of readFiles(engine, result)) {
     const hash = contentHash(text);
     const had = known.get(id);
@@ -185,7 +187,10 @@ export function importTickets(engine: Engine, opts: ImportOptions = {}): ImportR
     try {
       const ticket = parseTicket(text, parseOptions(engine, path));
       for (const w of ticket.warnings) result.warnings.push({ path, line: w.line, message: w.message });
-      if (unchanged) continue;
+      if (unchanged) {
+        reread.push({ id, path, hash, ticket, had: true });
+        continue;
+      }
       if (!ticket.status.mapped) {
         const line = ticket.status.labels.findLast((l) => l.checked)?.line;
         result.errors.push({
@@ -219,18 +224,19 @@ export function importTickets(engine: Engine, opts: ImportOptions = {}): ImportR
     }
     if (++done % 50 === 0 || done === parsed.length) opts.onProgress?.(done, parsed.length);
   }
-  linkDependencies(engine, parsed, result);
+  linkDependencies(engine, parsed, reread, result);
   result.warningGroups = group(result.warnings);
   return result;
 }
 
 /** `Blocks: X` makes X wait for the ticket; any dependency on a ticket that does not exist is reported. */
-function linkDependencies(engine: Engine, parsed: Parsed[], result: ImportResult): void {
+function linkDependencies(engine: Engine, parsed: Parsed[], reread: Parsed[], result: ImportResult): void {
   const exists = new Set(engine.ticketFiles().map((t) => t.id));
-  for (const p of parsed) {
+  const writing = new Set(parsed);
+  for (const p of [...parsed, ...reread].sort((a, b) => a.path.localeCompare(b.path))) {
     for (const d of p.ticket.dependencies) {
       if (exists.has(d.id)) {
-        if (d.type !== "blocks") continue;
+        if (d.type !== "blocks" || !writing.has(p)) continue;
         try {
           engine.addDependency(d.id, p.id);
         } catch (e) {

@@ -24,7 +24,7 @@ function readOr(path: string): Uint8Array | null {
 }
 
 /** Test seam: runs between the steps of a replacement, to imitate an editor saving at the worst moment. */
-export const replaceHooks: { between?: (step: "aside" | "linked") => void } = {};
+export const replaceHooks: { between?: (step: "start" | "aside" | "linked") => void } = {};
 
 /**
  * Replaces `path` by `next` if it still holds `expected`.
@@ -52,6 +52,7 @@ export function replaceIfUnchanged(path: string, expected: Uint8Array, next: Uin
     const mode = Deno.statSync(path).mode;
     if (mode !== null) Deno.chmodSync(tmp, mode & 0o7777);
   } catch { /* the rename below reports a missing file */ }
+  replaceHooks.between?.("start");
   try {
     Deno.renameSync(path, aside);
   } catch (e) {

@@ -65,15 +65,19 @@ function iso(ms: number | null): string | undefined {
 /** A phase Baton handed out (claimed) or decided (a gate), as opposed to one an import found done. */
 const batonWorked = (p: Phase) => p.claimedAt !== null || p.completedAt !== null;
 
+/** The phases that stand for a label's phase: itself, or the group phases that replaced it on this ticket. */
+function standIns(t: TicketDetail, engine: Engine, name: string): Phase[] {
+  const p = t.phases.find((x) => x.name === name);
+  if (!p) return [];
+  if (p.status !== "skipped") return [p];
+  const by = engine.cfg.workflow.phases.find((d) => d.name === name)?.overriddenBy ?? [];
+  return t.phases.filter((x) => by.includes(x.name) && x.status !== "skipped");
+}
+
 /** Whether Baton completed a label's phase (or every group phase that replaced it). */
 function doneByBaton(t: TicketDetail, engine: Engine, name: string): boolean {
-  const p = t.phases.find((x) => x.name === name);
-  if (!p) return false;
-  if (p.status === "completed") return p.completedAt !== null;
-  if (p.status !== "skipped") return false;
-  const by = engine.cfg.workflow.phases.find((d) => d.name === name)?.overriddenBy ?? [];
-  const replacing = t.phases.filter((x) => by.includes(x.name) && x.status !== "skipped");
-  return replacing.length > 0 && replacing.every((x) => x.status === "completed" && x.completedAt !== null);
+  const ps = standIns(t, engine, name);
+  return ps.length > 0 && ps.every((x) => x.status === "completed" && x.completedAt !== null);
 }
 
 /** The checkbox changes: check what Baton did; uncheck only what Baton sent back since it last wrote. */
@@ -91,10 +95,11 @@ function statusEdit(
     if (l.terminal) return t.status === "completed" ? true : null;
     if (!l.mapped || l.phase === null) return null;
     if (doneByBaton(t, engine, l.phase)) return true;
-    const p = t.phases.find((x) => x.name === l.phase);
-    if (l.checked && p && p.status !== "completed" && p.status !== "skipped") {
-      if (reworked.has(l.phase)) return false;
-      warn(`"${l.label}" is checked, but ${l.phase} is ${p.status.replace("_", " ")} in the database; left as it is`);
+    const open = standIns(t, engine, l.phase).filter((x) => x.status !== "completed" && x.status !== "skipped");
+    if (l.checked && open.length) {
+      if (open.some((x) => reworked.has(x.name))) return false;
+      const p = open[0];
+      warn(`"${l.label}" is checked, but ${p.name} is ${p.status.replace("_", " ")} in the database; left as it is`);
     }
     return null;
   });
@@ -130,7 +135,8 @@ function logEdit(
   warn: (message: string) => void,
 ): string {
   for (const p of t.phases) {
-    if (p.status === "skipped" || !batonWorked(p)) continue;
+    const decided = t.gates.some((g) => g.phaseId === p.id && g.decidedAt !== null);
+    if (p.status === "skipped" || !(batonWorked(p) || decided)) continue;
     const want = entryFor(engine, t, p);
     const have = readWorkflowLog(text, p.name);
     const entry: Record<string, string | string[] | undefined> = {};
@@ -179,11 +185,6 @@ export function syncTicket(
   const path = t.path;
   const file = `${engine.cfg.repoRoot}/${path}`;
   const { text: original, utf8, bytes } = readTicketText(file);
-  if (!utf8) {
-    throw new BatonError("markdown_invalid", `${path} is not valid UTF-8: Baton reads it but never rewrites it`, {
-      location: { file: path },
-    });
-  }
   const warnings: FileProblem[] = [];
   const warn = (message: string) => warnings.push({ path, message: `ticket ${ticketId}: ${message}` });
   const recorded = engine.ticketFiles().find((f) => f.id === ticketId)?.ledger as Ledger | null;
@@ -200,6 +201,13 @@ export function syncTicket(
   }
   if (opts.log !== false) text = logEdit(text, engine, t, ledger, warn);
   if (text === original) return { state: "unchanged", warnings };
+  // Only refused when there is something to write: its text was read as Latin-1, and writing it back
+  // would re-encode every byte of the file.
+  if (!utf8) {
+    throw new BatonError("markdown_invalid", "not valid UTF-8: Baton reads this file but never rewrites it", {
+      location: { file: path },
+    });
+  }
   if (opts.dryRun) return { state: "written", warnings, diff: unifiedDiff(original, text, path) };
   const next = new TextEncoder().encode(text);
   replaceIfUnchanged(file, bytes, next, path);

@@ -33,6 +33,11 @@ export function gateById(db: Database, id: number): R | undefined {
   return db.get<R>(`${GATE} WHERE g.id = ?`, [id]);
 }
 
+/** The open gate of a phase, if any. */
+export function openGateOfPhase(db: Database, phaseId: number): R | undefined {
+  return db.get<R>(`${GATE} WHERE g.phase_id = ? AND g.status = 'open'`, [phaseId]);
+}
+
 /** Gates of a status (or all), of a ticket (or all), oldest first. */
 export function gateRows(db: Database, status: string, ticketId: string | undefined): R[] {
   return db.all<R>(

@@ -1,0 +1,31 @@
+/** The `baton` CLI as a real process. */
+/** The CLI entry point. */
+export const CLI: string = new URL("../../cli.ts", import.meta.url).pathname;
+
+/** What a CLI run printed and how it exited. */
+export interface Out {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `baton ARGS…` as a subprocess (`deno run -A cli.ts`), colours off.
+ * @param args the command line
+ * @param opts working directory, extra environment, text for stdin
+ * @returns exit code and output
+ */
+export async function baton(
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string>; clearEnv?: boolean } = {},
+): Promise<Out> {
+  const o = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", CLI, ...args],
+    cwd: opts.cwd,
+    env: { NO_COLOR: "1", ...opts.env },
+    clearEnv: opts.clearEnv,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return { code: o.code, stdout: new TextDecoder().decode(o.stdout), stderr: new TextDecoder().decode(o.stderr) };
+}
