@@ -292,3 +292,45 @@ Deno.test("planner batch with markdown files: all or nothing, never overwriting"
   assert.equal(await Deno.readTextFile(`${repo}/tickets/0004_taken.md`), "# Ticket 0004: mine\n");
   engine.close();
 });
+
+Deno.test("the example template: every label maps; approvals wait for the human; Merged / Complete on completion", async () => {
+  const repo = await makeRepo({}); // the shipped example workflow
+  await Deno.mkdir(`${repo}/.workflow/templates`, { recursive: true });
+  await Deno.copyFile(
+    new URL("../.workflow.example/templates/ticket.md", import.meta.url),
+    `${repo}/.workflow/templates/ticket.md`,
+  );
+  await Deno.mkdir(`${repo}/tickets`);
+  const engine = await openEngine(repo);
+  const t = newTicket(engine, { title: "Cache results", priority: "High" });
+  const file = `${repo}/${t.path}`;
+  const r = importTickets(engine, { warnings: true });
+  assert.deepEqual(r.warnings, [], "every label of the template maps, Draft and Merged / Complete included");
+  const box = async (label: string) => new RegExp(`- \\[x\\] ${label}`).test(await Deno.readTextFile(file));
+  const step = (type: string) => {
+    const c = engine.claimNext({ agentId: type, capabilities: [type] })!;
+    engine.complete(c.phase.id, { agentId: type, token: c.token, summary: `${type} done` });
+  };
+  step("designer");
+  syncAll(engine);
+  assert.ok(await box("Design Complete — Awaiting Review"));
+  assert.equal(await box("Design Approved"), false, "nobody approved it yet");
+  engine.rejectGate(engine.findGate(t.id).id, { actor: human, notes: "cover eviction" });
+  syncAll(engine);
+  assert.equal(await box("Design Complete — Awaiting Review"), false, "sent back: unchecked");
+  step("designer");
+  engine.approveGate(engine.findGate(t.id).id, { actor: human });
+  syncAll(engine);
+  assert.ok(await box("Design Approved"));
+  step("implementer");
+  step("test-writer");
+  engine.approveGate(engine.findGate(t.id).id, { actor: human });
+  step("docs-writer");
+  assert.equal(engine.ticket(t.id).status, "completed");
+  syncAll(engine);
+  for (const l of ["Implementation Complete", "Tests Complete", "Code Review Approved", "Merged / Complete"]) {
+    assert.ok(await box(l), l);
+  }
+  assert.deepEqual(syncAll(engine).written, [], "and then nothing more to write");
+  engine.close();
+});
