@@ -53,12 +53,14 @@ export {
   type AgentTypeConfig,
   type BatonConfig,
   type Condition,
+  type DependencyKeys,
   findRepoRoot,
   loadWorkflowConfig,
   type MetadataField,
   parseConfig,
   parsePhases,
   type PhaseDef,
+  type Timing,
   type Workflow,
   type WorkflowConfig,
 } from "./src/config/mod.ts";
@@ -75,13 +77,16 @@ export { globMatches, globsOverlap, normalizeRepoPath } from "./src/globs/mod.ts
 export {
   createTicketsWithFiles,
   type FileProblem,
+  type ImportOptions,
   type ImportResult,
   importTickets,
   listTicketFiles,
   newTicket,
   syncAll,
+  type SyncOptions,
   type SyncResult,
   syncTicket,
+  type WarningGroup,
 } from "./src/sync/mod.ts";
 export {
   checkThrough,
@@ -102,6 +107,7 @@ export {
   ticketIdFromPath,
   type TicketStatus,
   type WorkflowLogEntry,
+  type WorkflowLogValues,
   writeWorkflowLog,
 } from "./src/markdown/mod.ts";
 export { VERSION } from "./src/version.ts";

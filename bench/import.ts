@@ -53,3 +53,39 @@ console.log(
     (syncMs / 1000).toFixed(2)
   } s (${sync.written.length} written, ${sync.unchanged.length} unchanged)`,
 );
+
+// Parse cost by shape (issue 14): ms per 100 KB, median of 5, against the realistic seed ticket in the same run.
+const { parseTicket } = await import("../mod.ts");
+const shapes: Record<string, string> = {
+  "seed ticket (baseline)": seed.repeat(Math.ceil(100_000 / seed.length)),
+  "prose": Array.from({ length: 1500 }, (_, i) => `Line ${i} of prose, *emphasis*, a [link](x.md), \`code\`.`).join(
+    "\n",
+  ),
+  "blockquotes, 8 deep (at the cap)": Array.from({ length: 249 }, () => "> ".repeat(8) + "x").join("\n"),
+  "100,000 nested `>` (refused)": ">".repeat(100_000) + " x",
+  "10,000 `- ` on one line (refused)": "- ".repeat(10_000) + "x",
+  "1,999 list items (at the cap)": Array.from({ length: 1999 }, (_, i) => `- item ${i} with some words`).join("\n"),
+};
+const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+let baseline = 0;
+for (const [name, body] of Object.entries(shapes)) {
+  const text = `# Ticket 0001: Shapes\n\n## Metadata\n${body}\n- **Priority**: High\n`;
+  const runs: number[] = [];
+  let outcome = "parsed";
+  for (let r = 0; r < 5; r++) {
+    const t0 = performance.now();
+    try {
+      parseTicket(text, { path: "0001_shapes.md", fields: [] });
+    } catch (e) {
+      outcome = `refused (${(e as { code?: string }).code})`;
+    }
+    runs.push(performance.now() - t0);
+  }
+  const per100k = median(runs) * 100_000 / text.length;
+  baseline ||= per100k;
+  console.log(
+    `parse ${name}: ${(text.length / 1000).toFixed(0)} KB, ${per100k.toFixed(1)} ms per 100 KB (${
+      (per100k / baseline).toFixed(2)
+    }× baseline), ${outcome}`,
+  );
+}

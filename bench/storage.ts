@@ -1,7 +1,7 @@
 /**
  * Storage benchmark: the claim transaction (BEGIN IMMEDIATE; UPDATE … WHERE
  * id = (SELECT … LIMIT 1) AND claimed_by IS NULL RETURNING id; INSERT an
- * event; COMMIT) on Baton WAL, Baton rollback (TRUNCATE, synchronous=FULL)
+ * event; COMMIT) on Baton WAL (without and with page checksums), Baton rollback (TRUNCATE, synchronous=FULL)
  * and Deno's native `node:sqlite` in WAL (synchronous=NORMAL), measured in
  * this run: one process, then 6 processes on one file; plus cold start.
  *
@@ -20,7 +20,7 @@ const { values } = parseArgs({
 });
 const COUNT = Number(values.count), PROCS = Number(values.procs), ROUNDS = Number(values.rounds);
 const worker = new URL("./storage_worker.ts", import.meta.url).pathname;
-const engines = ["native-wal", "baton-wal", "baton-truncate"] as const;
+const engines = ["native-wal", "baton-wal", "baton-wal-cksum", "baton-truncate"] as const;
 
 function setup(path: string, slots: number) {
   const db = new DatabaseSync(path);
@@ -37,10 +37,21 @@ function setup(path: string, slots: number) {
 
 const pct = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor(xs.length * p))];
 
+/** The same database with page checksums (8 reserved bytes per page, set by a VACUUM). */
+async function withChecksums(path: string): Promise<void> {
+  const { Database } = await import("../src/storage/sqlite.ts");
+  const db = await Database.open(path, { journalMode: "delete" });
+  db.setReserveBytes(8);
+  db.exec("VACUUM");
+  if (db.reserveBytes !== 8) throw new Error("checksums not enabled");
+  db.close();
+}
+
 async function run(engine: string, procs: number) {
   const dir = await Deno.makeTempDir({ prefix: "baton-bench-" });
   const path = `${dir}/bench.db`;
   setup(path, COUNT * procs + 10);
+  if (engine === "baton-wal-cksum") await withChecksums(path);
   const go = `${dir}/GO`;
   const children = Array.from(
     { length: procs },

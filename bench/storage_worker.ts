@@ -31,7 +31,7 @@ if (engine === "native-wal") {
   close = () => db.close();
 } else {
   const db = await Database.open(path, {
-    journalMode: engine === "baton-wal" ? "wal" : "truncate",
+    journalMode: engine.startsWith("baton-wal") ? "wal" : "truncate",
     busyTimeoutMs: 30000,
   });
   claim = () =>

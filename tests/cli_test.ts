@@ -136,9 +136,15 @@ Deno.test("cli: an agent's whole loop from a shell, gates, and the read-only vie
     ], { cwd });
     assert.equal(done.code, 0, done.stderr);
     assert.match(done.stdout, /is completed/);
+    // A retry of the same completion (its answer was lost) is the same success; a different one is refused.
+    const again = await baton(
+      ["complete", id, "--agent", "sh-1", "--token", c.token, "--summary", "designed", "--artifact", "docs/d.md"],
+      { cwd },
+    );
+    assert.equal(again.code, 0, again.stderr);
     const twice = await baton(["complete", id, "--agent", "sh-1", "--token", c.token], { cwd });
     assert.equal(twice.code, 3);
-    assert.match(twice.stderr, /it is completed/);
+    assert.match(twice.stderr, /completed already, with another summary/);
   });
   await t.step("a human approves the gate; deciding twice or an unknown gate is refused", async () => {
     const gates = JSON.parse((await baton(["gates", "--json"], { cwd })).stdout);
@@ -222,7 +228,10 @@ Deno.test("cli: reject sends work back; dependencies; sweep; doctor", async () =
   assert.equal((await baton(["dep", "rm", "0002", "0001"], opts)).code, 4);
 
   const sweep = await baton(["sweep", "--json"], opts);
-  assert.deepEqual(JSON.parse(sweep.stdout), { released: 0 });
+  assert.deepEqual(JSON.parse(sweep.stdout), {
+    released: 0,
+    pruned: { idempotencyKeys: 0, claimMissDays: 0, agents: 0, declarations: 0, auditRows: 0 },
+  });
   const doc = await baton(["doctor"], opts);
   assert.equal(doc.code, 0, doc.stdout + doc.stderr);
   assert.match(doc.stdout, /ok\s+integrity: ok/);

@@ -9,7 +9,6 @@ import { BatonError, importTickets, loadWorkflowConfig, openEngine, parseConfig,
 import { makeRepo } from "./helpers/repo.ts";
 import { baton } from "./helpers/cli.ts";
 
-
 function problems(f: () => unknown): { file: string; line?: number; field?: string; message: string }[] {
   try {
     f();
@@ -109,10 +108,12 @@ Deno.test("config: a YAML alias bomb is a located config_invalid", () => {
   assert.match(p[0].message, /aliases expand too far/);
 });
 
+const ESCAPE = `/tmp/baton-escape-${crypto.randomUUID()}.db`;
+
 Deno.test("config: every path a config names stays inside the repository; nothing is created outside", async () => {
   for (
     const [section, bad] of [
-      ["database:\n  path: /tmp/baton-escape.db\n", "database.path"],
+      [`database:\n  path: ${ESCAPE}\n`, "database.path"],
       ["database:\n  path: ../../outside.db\n", "database.path"],
       ["tickets:\n  directory: ../elsewhere\n", "tickets.directory"],
       ["context:\n  always_include: [docs/ok.md, /etc/passwd]\n", "context.always_include[1]"],
@@ -127,7 +128,7 @@ Deno.test("config: every path a config names stays inside the repository; nothin
       return true;
     });
   }
-  await assert.rejects(Deno.stat("/tmp/baton-escape.db"), Deno.errors.NotFound);
+  await assert.rejects(Deno.stat(ESCAPE), Deno.errors.NotFound);
 });
 
 Deno.test("groups: `after` may name a phase of another group: the whole group must be done", () => {

@@ -157,7 +157,7 @@ Deno.test("requestReview blocks downstream until a human decides", async () => {
   engine.close();
 });
 
-Deno.test("claims: holder and token are checked; completing twice or failing after completion is refused", async () => {
+Deno.test("claims: holder and token are checked; a retried completion is the same success, a different one is refused", async () => {
   const { engine } = await engineFor();
   engine.upsertTicket({ id: "0083", title: "T" });
   const c = engine.claimNext({ agentId: "agent-1", capabilities: ["designer"] })!;
@@ -168,9 +168,15 @@ Deno.test("claims: holder and token are checked; completing twice or failing aft
   assert.throws(() => engine.start(c.phase.id, { agentId: "agent-7", token: c.token }), { code: "claim_conflict" });
   assert.throws(() => engine.start(c.phase.id, { agentId: "agent-1", token: "forged" }), { code: "stale_token" });
   engine.start(c.phase.id, { agentId: "agent-1", token: c.token });
-  engine.complete(c.phase.id, { agentId: "agent-1", token: c.token });
+  const done = engine.complete(c.phase.id, { agentId: "agent-1", token: c.token });
   const before = engine.audit({ ticketId: "0083" }).length;
-  assert.throws(() => engine.complete(c.phase.id, { agentId: "agent-1", token: c.token }), {
+  // Retrying the identical request (a lost answer) gives the same success and changes nothing.
+  assert.deepEqual(engine.complete(c.phase.id, { agentId: "agent-1", token: c.token }), done);
+  assert.throws(() => engine.complete(c.phase.id, { agentId: "agent-1", token: c.token, summary: "other" }), {
+    code: "invalid_transition",
+    message: /completed already, with another summary/,
+  });
+  assert.throws(() => engine.complete(c.phase.id, { agentId: "agent-2", token: c.token }), {
     code: "invalid_transition",
     message: /it is completed/,
   });
@@ -274,11 +280,12 @@ Deno.test("audit: every change is recorded with actor, states and one correlatio
   const rows = engine.audit({ ticketId: "0009" });
   const complete = rows.find((r) => r.action === "phase.complete")!;
   assert.equal(complete.actor, "ag");
-  assert.equal(complete.oldState, "claimed");
+  assert.equal(complete.oldState, "running", "completing without start_phase starts it implicitly");
   assert.equal(complete.newState, "completed");
   assert.equal(complete.at, clock.t);
-  const sameRequest = rows.filter((r) => r.correlationId === complete.correlationId).map((r) => r.action);
-  assert.deepEqual(sameRequest, ["phase.complete", "phase.resolve", "gate.opened"]);
+  const sameRequest = rows.filter((r) => r.correlationId === complete.correlationId);
+  assert.deepEqual(sameRequest.map((r) => r.action), ["phase.start", "phase.complete", "phase.resolve", "gate.opened"]);
+  assert.equal(sameRequest[0].details?.implicit, true);
   assert.ok(engine.audit({ agentId: "ag" }).length >= 2);
   assert.equal(engine.audit({ since: clock.t + 1 }).length, 0);
   engine.close();

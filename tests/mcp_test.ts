@@ -205,7 +205,11 @@ Deno.test("mcp over stdio: a single-phase agent session, checked through the lib
     assert.ok(done.ok, done.text);
     assert.match(done.data.next as string, /^Stop/);
     assert.deepEqual((done.data.ticket as { open: { name: string }[] }).open.map((p) => p.name), ["Design Review"]);
-    await expectError(s, "complete_phase", {}, "invalid_argument"); // nothing held any more
+    // A retry of the same completion (its answer was lost) is the same success; another one is refused.
+    const retry = await s.call("complete_phase", { summary: "design written", artifacts: ["docs/cache.md"] });
+    assert.ok(retry.ok, retry.text);
+    assert.deepEqual(retry.data.phase, done.data.phase);
+    await expectError(s, "complete_phase", { summary: "something else" }, "invalid_transition");
     const audit = await s.call("get_audit_log", { ticket_id: "0001", limit: 3 });
     assert.equal((audit.data.entries as unknown[]).length, 3);
 
@@ -299,7 +303,9 @@ Deno.test("mcp over stdio: failures are isError results with codes, bad argument
     await expectError(s, "claim_phase", {}, "invalid_argument"); // no agent yet
     assert.ok((await s.call("register_agent", { agent_id: "me", capabilities: ["designer"] })).ok);
     assert.match(await expectError(s, "claim_phase", { phase_id: held.phase.id }, "claim_conflict"), /held by other/);
-    await expectError(s, "start_phase", { phase_id: held.phase.id }, "claim_conflict");
+    // Another agent's claim: this session cannot act on it (and with a forged token the engine refuses it).
+    await expectError(s, "start_phase", { phase_id: held.phase.id }, "forbidden");
+    await expectError(s, "start_phase", { phase_id: held.phase.id, token: "forged" }, "claim_conflict");
     await expectError(s, "start_phase", {}, "invalid_argument"); // holds nothing
     await expectError(s, "claim_phase", { phase_id: 99_999 }, "not_found");
     await expectError(s, "get_ticket", { ticket_id: "0404" }, "not_found");
@@ -527,12 +533,20 @@ Deno.test("mcp over HTTP: healthz, the token, a full session in both protocol er
     await expectError(s, "get_ticket", { ticket_id: "nope" }, "not_found");
     await s.close();
 
-    // A 2026-07-28 client: stateless, so it names its agent; the server remembers the token per agent.
+    // A 2026-07-28 client: stateless, so every request names its agent, phase and claim token.
     const m = await httpSession(server.url, { token, mode: "auto" });
     assert.ok((await m.call("register_agent", { agent_id: "http-2", capabilities: ["designer"] })).ok);
-    const c2 = await m.call("claim_phase", { agent_id: "http-2" });
+    const c2 = await m.call("claim_phase", { agent_id: "http-2", capabilities: ["designer"] });
     assert.equal((c2.data.ticket as { id: string }).id, "0002", c2.text);
-    assert.ok((await m.call("complete_phase", { agent_id: "http-2", summary: "modern" })).ok);
+    await expectError(m, "complete_phase", { agent_id: "http-2", phase_id: c2.data.phaseId }, "forbidden");
+    assert.ok(
+      (await m.call("complete_phase", {
+        agent_id: "http-2",
+        phase_id: c2.data.phaseId,
+        token: c2.data.token,
+        summary: "modern",
+      })).ok,
+    );
     await expectError(m, "claim_phase", { agent_id: "http-2", capabilities: ["nobody"] }, "nothing_to_claim");
     await m.close();
 

@@ -14,8 +14,10 @@ export {
   type AgentTypeConfig,
   type BatonConfig,
   type Condition,
+  type DependencyKeys,
   type MetadataField,
   type PhaseDef,
+  type Timing,
   type Workflow,
   type WorkflowConfig,
 } from "./schema.ts";

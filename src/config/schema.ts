@@ -115,6 +115,19 @@ export const ConfigSchema = v.strictObject({
     }),
     {},
   ),
+  retention: v.optional(
+    v.strictObject({
+      idempotency_hours: v.optional(v.pipe(v.number(), v.minValue(0.01)), 24),
+      claim_misses_days: v.optional(v.pipe(v.number(), v.minValue(1)), 30),
+      agents_days: v.optional(v.pipe(v.number(), v.minValue(1)), 90),
+      declarations_days: v.optional(v.pipe(v.number(), v.minValue(1)), 30),
+    }),
+    {},
+  ),
+  audit: v.optional(
+    v.strictObject({ retain_days: v.optional(v.nullable(v.pipe(v.number(), v.minValue(1))), null) }),
+    {},
+  ),
 });
 
 /** One agent type in `agents.registry`. */
@@ -187,6 +200,14 @@ export interface BatonConfig {
   stall_timeout_minutes: number;
   /** Files every agent's context includes, and the context's size. */
   context: { always_include: string[]; budget_bytes: number };
+  /**
+   * How long bookkeeping is kept: idempotency keys, daily claim-miss
+   * counters, agents not seen (holding nothing), released file declarations.
+   * Pruned by `baton sweep` and, at most once an hour, by any writer.
+   */
+  retention: { idempotency_hours: number; claim_misses_days: number; agents_days: number; declarations_days: number };
+  /** The audit trail: kept forever unless `retain_days` is set. */
+  audit: { retain_days: number | null };
 }
 
 // Compile-time proof that the schema and the interface describe the same thing (markdown_sync is resolved

@@ -7,6 +7,7 @@
 import { BatonError } from "../errors.ts";
 import { loadWorkflowConfigCached } from "../config/cache.ts";
 import { databasePath } from "../config/repo_root.ts";
+import { CORRUPT_HINT } from "../storage/sqlite.ts";
 
 async function dbPath(repoDir: string): Promise<string> {
   return databasePath(await loadWorkflowConfigCached(repoDir));
@@ -41,6 +42,9 @@ export async function backupDatabase(repoDir: string, file: string): Promise<Bac
   const db = await openBatonDatabase(await dbPath(repoDir));
   try {
     db.run("VACUUM INTO ?", [file]);
+  } catch (e) {
+    for (const f of [file, `${file}-journal`]) await Deno.remove(f).catch(() => {});
+    throw e;
   } finally {
     db.close();
   }
@@ -48,31 +52,97 @@ export async function backupDatabase(repoDir: string, file: string): Promise<Bac
   try {
     Deno.removeSync(`${file}-lock`, { recursive: true });
   } catch { /* none */ }
+  // A backup that would not restore is no backup: check the copy, and never leave a bad one behind.
+  const { Database } = await import("../storage/sqlite.ts");
+  let verdict: string;
+  try {
+    const copy = await Database.open(file, { readonly: true, create: false });
+    try {
+      verdict = copy.integrityCheck();
+    } finally {
+      copy.close();
+    }
+  } catch (e) {
+    verdict = e instanceof Error ? e.message : String(e);
+  }
+  try {
+    Deno.removeSync(`${file}-lock`, { recursive: true });
+  } catch { /* none */ }
+  if (verdict !== "ok") {
+    Deno.removeSync(file);
+    throw new BatonError(
+      "database_corrupt",
+      `The backup failed its integrity check, so none was written (${verdict}). ${CORRUPT_HINT}`,
+    );
+  }
   const bytes = Deno.statSync(file).size;
-  return { message: `backed up to ${file} (${bytes} bytes)`, file, bytes };
+  return { message: `backed up to ${file} (${bytes} bytes, integrity ok)`, file, bytes };
+}
+
+/** What a backup file holds, read from a private copy so that nothing is written beside it. */
+interface BackupContents {
+  version: number;
+  tickets: number;
+  lastActivity: number | null;
 }
 
 /**
- * Replaces the database with a backup. Refused while any other process has
- * the database open (it holds the shared lock or the wal-index).
- * @param repoDir the repository
- * @param file the backup
- * @returns a message
- * @throws {BatonError} `database_locked` when in use, `database_corrupt` / `database_not_a_database` for a bad backup
+ * Checks that `file` is a Baton database this Baton can use: not empty, an
+ * SQLite file, with Baton's schema at a version it knows, passing its
+ * integrity check. Errors name `file`, never the private copy.
  */
-export async function restoreDatabase(repoDir: string, file: string): Promise<{ message: string }> {
-  const target = await dbPath(repoDir);
+async function inspectBackup(file: string): Promise<BackupContents> {
   const { Database } = await import("../storage/sqlite.ts");
-  // Check the backup first, on a copy, so nothing is written beside it.
-  const probe = await Deno.makeTempFile({ prefix: "baton-restore-" });
-  await Deno.copyFile(file, probe).catch((e) => {
-    throw new BatonError("not_found", `Cannot read ${file}: ${(e as Error).message}`);
-  });
+  const { latestVersion } = await import("../storage/database.ts");
+  let size: number;
   try {
-    const db = await Database.open(probe, { readonly: true, create: false });
+    size = Deno.statSync(file).size;
+  } catch (e) {
+    throw new BatonError("not_found", `Cannot read ${file}: ${(e as Error).message}`);
+  }
+  if (size === 0) {
+    throw new BatonError("database_empty", `${file} is empty (0 bytes): it is no backup; nothing was restored`);
+  }
+  const probe = await Deno.makeTempFile({ prefix: "baton-restore-" });
+  const named = (e: unknown): never => {
+    if (e instanceof BatonError) {
+      throw new BatonError(e.code, e.message.split(probe).join(file), { details: e.details, location: { file } });
+    }
+    throw e;
+  };
+  try {
+    await Deno.copyFile(file, probe);
+    const db = await Database.open(probe, { readonly: true, create: false }).catch(named);
     try {
+      const tables = new Set(
+        db.all<{ name: string }>("SELECT name FROM sqlite_schema WHERE type = 'table'").map((r) => r.name),
+      );
+      const version = db.get<{ user_version: number }>("PRAGMA user_version")!.user_version;
+      if (!tables.has("baton_migrations") || !tables.has("tickets") || version < 1) {
+        throw new BatonError(
+          "database_not_a_database",
+          `${file} is an SQLite database, but not Baton's (its tables: ${
+            [...tables].slice(0, 8).join(", ") || "none"
+          }); nothing was restored`,
+        );
+      }
+      if (version > latestVersion) {
+        throw new BatonError(
+          "database_newer",
+          `${file} has schema version ${version}, newer than this Baton knows (${latestVersion}); nothing was restored`,
+        );
+      }
       const ok = db.integrityCheck();
-      if (ok !== "ok") throw new BatonError("database_corrupt", `${file} fails its integrity check: ${ok}`);
+      if (ok !== "ok") {
+        throw new BatonError("database_corrupt", `${file} fails its integrity check: ${ok}; nothing was restored`);
+      }
+      return {
+        version,
+        tickets: db.get<{ n: number }>("SELECT count(*) AS n FROM tickets")!.n,
+        lastActivity: db.get<{ at: number | null }>("SELECT max(at) AS at FROM audit")?.at ?? null,
+      };
+    } catch (e) {
+      return named(e);
     } finally {
       db.close();
     }
@@ -80,6 +150,22 @@ export async function restoreDatabase(repoDir: string, file: string): Promise<{ 
     await Deno.remove(probe).catch(() => {});
     await Deno.remove(`${probe}-lock`, { recursive: true }).catch(() => {});
   }
+}
+
+/**
+ * Replaces the database with a backup. The backup must be a Baton database
+ * of a schema version this Baton knows, and pass its integrity check; what
+ * it holds is reported. Refused while any other process has the database
+ * open (it holds the shared lock or the wal-index).
+ * @param repoDir the repository
+ * @param file the backup
+ * @returns a message saying what the backup held
+ * @throws {BatonError} `database_locked` when in use; `database_empty`, `database_not_a_database`,
+ *   `database_newer`, `database_corrupt` for a file that is no usable backup (nothing is replaced)
+ */
+export async function restoreDatabase(repoDir: string, file: string): Promise<{ message: string; tickets: number }> {
+  const target = await dbPath(repoDir);
+  const held = await inspectBackup(file);
   const lockDir = `${target}-lock`;
   await Deno.mkdir(lockDir, { recursive: true });
   const open = (n: string) => Deno.openSync(`${lockDir}/${n}`, { read: true, write: true, create: true });
@@ -106,5 +192,11 @@ export async function restoreDatabase(repoDir: string, file: string): Promise<{ 
     shared.close();
     dms.close();
   }
-  return { message: `restored ${target} from ${file}` };
+  const when = held.lastActivity === null
+    ? "no recorded activity"
+    : `last activity ${new Date(held.lastActivity).toISOString()}`;
+  return {
+    message: `restored ${target} from ${file}: ${held.tickets} ticket(s), schema version ${held.version}, ${when}`,
+    tickets: held.tickets,
+  };
 }

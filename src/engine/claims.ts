@@ -8,6 +8,7 @@
  * @module
  */
 import { BatonError } from "../errors.ts";
+import { capList, capText, LIMITS } from "./limits.ts";
 import { type Core, what } from "./core.ts";
 import { conflictError, expectedPaths, overlapsFor } from "./declarations.ts";
 import { held } from "./fencing.ts";
@@ -17,7 +18,15 @@ import { move } from "./transitions.ts";
 import { agentById } from "./sql/agents.ts";
 import { countMiss, idempotencyResult, insertIdempotency, releaseDeclarations } from "./sql/coordination.ts";
 import { gateById, insertGate } from "./sql/gates.ts";
-import { agentTypeOf, heldBy, heldByType, phaseById, phaseWithTicket, queueHead } from "./sql/phases.ts";
+import {
+  agentTypeOf,
+  heldBy,
+  heldByType,
+  phaseById,
+  phaseWithTicket,
+  phaseWithToken,
+  queueHead,
+} from "./sql/phases.ts";
 import { type R, toGate, toPhase } from "./sql/rows.ts";
 import { ticketById } from "./sql/tickets.ts";
 import type {
@@ -77,7 +86,8 @@ function replay(core: Core, key: string | undefined, agentId: string): unknown |
 }
 
 function remember(core: Core, now: number, key: string | undefined, agentId: string, result: unknown): void {
-  if (key) insertIdempotency(core.db, key, agentId, JSON.stringify(result), now);
+  // "Nothing to claim" is not remembered: a retry with the same key looks again.
+  if (key && result !== null) insertIdempotency(core.db, key, agentId, JSON.stringify(result), now);
 }
 
 /**
@@ -121,9 +131,25 @@ const before = (a: R, b: R): boolean =>
   (a.priority_rank === b.priority_rank &&
     (a.ticket_id < b.ticket_id || (a.ticket_id === b.ticket_id && a.seq < b.seq)));
 
+/**
+ * Blocking mode: the first candidate of a type whose expected paths collide
+ * with no active declaration, however far down the queue (read a page at a
+ * time: the head is usually free).
+ */
+function firstFree(core: Core, type: string): R | undefined {
+  const PAGE = 50;
+  for (let offset = 0;; offset += PAGE) {
+    const page = queueHead(core.db, type, PAGE, offset);
+    const free = page.find((c) => overlapsFor(core, c.id, expectedPaths(JSON.parse(c.t_metadata))).length === 0);
+    if (free || page.length < PAGE) return free;
+  }
+}
+
 /** `Engine.claimNext`. */
 export function claimNext(core: Core, req: ClaimNextRequest): Claim | null {
   if (!req.agentId) throw new BatonError("invalid_argument", "claimNext needs an agentId");
+  capText(req.idempotencyKey, LIMITS.name, "The idempotency key");
+  capList(req.capabilities, 100, LIMITS.name, "The capabilities");
   if (!req.capabilities?.length) throw new BatonError("invalid_argument", "claimNext needs at least one capability");
   return core.tx((now) => {
     const replayed = replay(core, req.idempotencyKey, req.agentId);
@@ -136,10 +162,7 @@ export function claimNext(core: Core, req: ClaimNextRequest): Claim | null {
     // The best candidate of each capability is one index probe; pick the best of those.
     let best: R | undefined;
     for (const type of req.capabilities.filter((c) => !full.has(c))) {
-      // In blocking mode, skip candidates whose expected paths collide with active declarations.
-      const row = queueHead(core.db, type, blocking ? 50 : 1).find((c) =>
-        !blocking || overlapsFor(core, c.id, expectedPaths(JSON.parse(c.t_metadata))).length === 0
-      );
+      const row = blocking ? firstFree(core, type) : queueHead(core.db, type, 1)[0];
       if (row && (!best || before(row, best))) best = row;
     }
     const claim = best ? claimRow(core, now, req.agentId, best) : null;
@@ -217,6 +240,8 @@ const reread = (core: Core, id: number): Phase => toPhase(phaseById(core.db, id)
 /** `Engine.start`. */
 export function start(core: Core, phaseId: number, req: HeldRequest): Phase {
   return core.tx((now) => {
+    // A retry of a start that happened: the same answer, nothing changes.
+    if (sameHolder(core, phaseId, req, ["running"])) return reread(core, phaseId);
     const row = held(core, phaseId, req.agentId, req.token, "start");
     implicitHeartbeat(core, now, req.agentId, phaseId);
     move(core, now, req.agentId, row, "running", "start", { started_at: now, last_progress_at: now });
@@ -224,16 +249,52 @@ export function start(core: Core, phaseId: number, req: HeldRequest): Phase {
   });
 }
 
+/** The phase, when it is in one of `statuses` and the request's agent holds it with the request's token. */
+function sameHolder(core: Core, phaseId: number, req: HeldRequest, statuses: string[]): R | undefined {
+  const row = phaseWithToken(core.db, phaseId);
+  return row && statuses.includes(row.status) && row.claimed_by === req.agentId && row.claim_token === req.token &&
+      req.token
+    ? row
+    : undefined;
+}
+
+/** Caps on what a completion or a review request stores. */
+function capResult(req: CompleteRequest): void {
+  capText(req.summary, LIMITS.text, "The summary");
+  capList(req.artifacts, LIMITS.items, LIMITS.path, "The artifacts");
+}
+
 /** `Engine.complete`. */
 export function complete(core: Core, phaseId: number, req: CompleteRequest): Phase {
+  capResult(req);
   return core.tx((now) => {
+    // A retry of the completion that happened (same holder, token, summary and artifacts): the same answer.
+    const done = sameHolder(core, phaseId, req, ["completed"]);
+    if (done) {
+      if (
+        (done.result_summary ?? null) === (req.summary ?? null) &&
+        done.artifacts === JSON.stringify(req.artifacts ?? [])
+      ) {
+        return reread(core, phaseId);
+      }
+      throw new BatonError(
+        "invalid_transition",
+        `Cannot complete ${what(done.name, done.ticket_id)}: it was completed already, with another summary`,
+      );
+    }
     const row = held(core, phaseId, req.agentId, req.token, "complete");
     implicitHeartbeat(core, now, req.agentId, phaseId);
+    if (row.status === "claimed") {
+      // Completing without start_phase starts it implicitly (audited so): the work was done.
+      move(core, now, req.agentId, row, "running", "start", { started_at: now, last_progress_at: now }, {
+        implicit: true,
+      });
+    }
+    // The token stays on the completed phase: it recognises a retry of this completion.
     move(core, now, req.agentId, row, "completed", "complete", {
       completed_at: now,
       result_summary: req.summary ?? null,
       artifacts: JSON.stringify(req.artifacts ?? []),
-      claim_token: null,
       lease_expires_at: null,
       error: null,
     });
@@ -245,6 +306,7 @@ export function complete(core: Core, phaseId: number, req: CompleteRequest): Pha
 
 /** `Engine.fail`: retried after a backoff while attempts remain, then failed for a human. */
 export function fail(core: Core, phaseId: number, req: FailRequest): Phase {
+  capText(req.error, LIMITS.text, "The error");
   return core.tx((now) => {
     const row = held(core, phaseId, req.agentId, req.token, "fail");
     implicitHeartbeat(core, now, req.agentId, phaseId);
@@ -288,6 +350,7 @@ export function release(core: Core, phaseId: number, req: ReleaseRequest): Phase
 
 /** `Engine.requestReview`: the work is done but a human looks first; later phases wait. */
 export function requestReview(core: Core, phaseId: number, req: CompleteRequest): Gate {
+  capResult(req);
   return core.tx((now) => {
     const row = held(core, phaseId, req.agentId, req.token, "request review of");
     implicitHeartbeat(core, now, req.agentId, phaseId);

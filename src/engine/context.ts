@@ -140,9 +140,14 @@ export function fitToBudget(ctx: AgentContext): AgentContext {
  * @returns the file, or null when it cannot be read
  */
 export function readRepoFile(repoRoot: string, rel: string): ContextFile | null {
-  if (rel.startsWith("/") || rel.split("/").includes("..")) return null;
+  if (rel.startsWith("/") || rel.split(/[/\\]/).includes("..")) return null;
   try {
-    return { path: rel, content: Deno.readTextFileSync(`${repoRoot}/${rel}`), truncated: false };
+    // Symlinks are followed only while they stay inside the repository (a link to /etc/passwd, or a
+    // directory link pointing out of it, never reads the host's files).
+    const root = Deno.realPathSync(repoRoot);
+    const real = Deno.realPathSync(`${repoRoot}/${rel}`);
+    if (real !== root && !real.startsWith(root.endsWith("/") ? root : `${root}/`)) return null;
+    return { path: rel, content: Deno.readTextFileSync(real), truncated: false };
   } catch {
     return null;
   }

@@ -34,6 +34,10 @@ export class Core {
   #corr = "";
   /** Tickets whose phases the request changed. */
   #changed = new Set<string>();
+  /** Run after each outermost commit: the lazy retention policy (set by `openEngineOn`). */
+  maintenance?: () => void;
+  /** When this process last looked whether the hourly retention run is due. */
+  pruneCheckedAt = -Infinity;
 
   /**
    * @param db the open, migrated database
@@ -66,6 +70,7 @@ export class Core {
           const hook = this.afterCommit;
           this.db.afterCommit(() => hook(ids));
         }
+        if (this.maintenance) this.db.afterCommit(this.maintenance);
         return r;
       });
       return result;

@@ -7,6 +7,7 @@
  * @module
  */
 import { BatonError } from "../errors.ts";
+import { capList, LIMITS } from "./limits.ts";
 import { globsOverlap, normalizeRepoPath } from "../globs/mod.ts";
 import { type Core, what } from "./core.ts";
 import { held } from "./fencing.ts";
@@ -71,6 +72,7 @@ export function declareFiles(core: Core, phaseId: number, req: DeclareRequest): 
   if (!Array.isArray(req.paths) || req.paths.length === 0) {
     throw new BatonError("invalid_argument", "declareFiles needs at least one path");
   }
+  capList(req.paths, LIMITS.items, LIMITS.path, "The declared paths");
   const paths = [...new Set(req.paths.map((p) => normalizeRepoPath(p)))];
   return core.tx((now) => {
     const row = held(core, phaseId, req.agentId, req.token, "declare files for");

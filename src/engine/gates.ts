@@ -7,6 +7,7 @@
  * @module
  */
 import { BatonError } from "../errors.ts";
+import { capText, LIMITS } from "./limits.ts";
 import { actorName, type Core } from "./core.ts";
 import { resolveTicket } from "./resolve.ts";
 import { move } from "./transitions.ts";
@@ -52,6 +53,7 @@ function checkDecider(core: Core, actor: Actor, g: Gate, verbText: string): void
 
 /** `Engine.approveGate`. */
 export function approveGate(core: Core, gateId: number, req: DecisionRequest): Gate {
+  capText(req.notes, LIMITS.text, "The notes");
   return core.tx((now) => {
     const g = gate(core, gateId);
     checkDecider(core, req.actor, g, "approve");
@@ -70,6 +72,7 @@ export function approveGate(core: Core, gateId: number, req: DecisionRequest): G
 
 /** `Engine.rejectGate`. */
 export function rejectGate(core: Core, gateId: number, req: RejectRequest): Gate {
+  capText(req.notes, LIMITS.text, "The notes");
   if (!req.notes?.trim()) {
     throw new BatonError("invalid_argument", "Rejecting a gate needs notes saying what to change");
   }
@@ -114,6 +117,7 @@ export function rejectGate(core: Core, gateId: number, req: RejectRequest): Gate
  * reach the next claimant as rework notes.
  */
 export function retryPhase(core: Core, phaseId: number, req: { actor: Actor; notes?: string }): Phase {
+  capText(req.notes, LIMITS.text, "The notes");
   const isHuman = typeof req.actor === "object" && req.actor.kind === "human";
   if (!isHuman) throw new BatonError("forbidden", `Cannot retry phase ${phaseId}: only a human reopens a failed phase`);
   return core.tx((now) => {

@@ -5,6 +5,7 @@
  * @module
  */
 import { BatonError } from "../errors.ts";
+import { capJson, capList, capText, LIMITS } from "./limits.ts";
 import type { Core } from "./core.ts";
 import { move } from "./transitions.ts";
 import { agentById, setAgentStatus, setCapabilities, setHeartbeat, upsertAgent } from "./sql/agents.ts";
@@ -19,6 +20,9 @@ export function registerAgent(
   metadata: Record<string, unknown>,
 ): void {
   if (!agentId?.trim()) throw new BatonError("invalid_argument", "An agent needs an id");
+  capText(agentId, LIMITS.name, "The agent id");
+  capList(capabilities, 100, LIMITS.name, "The capabilities");
+  capJson(metadata, LIMITS.metadata, `The metadata of agent ${agentId}`);
   core.tx((now) => {
     const had = agentById(core.db, agentId);
     upsertAgent(core.db, { id: agentId, capabilities, metadata, now });
@@ -75,6 +79,7 @@ export function implicitHeartbeat(core: Core, now: number, agentId: string, phas
  * or `phaseIds`). Only a heartbeat with `progress` restarts the stall clock.
  */
 export function heartbeat(core: Core, agentId: string, opts: { progress?: string; phaseIds?: number[] } = {}): void {
+  capText(opts.progress, LIMITS.progress, "The progress note");
   core.tx((now) => {
     if (!agentById(core.db, agentId)) throw new BatonError("not_found", `Agent ${agentId} is not registered`);
     touch(core, now, agentId, opts.phaseIds);

@@ -4,6 +4,8 @@
  *
  * @module
  */
+import { BatonError } from "../errors.ts";
+import { CORRUPT_HINT } from "../storage/sqlite.ts";
 import type { Core } from "./core.ts";
 import { orphanedDeclarations } from "./sql/coordination.ts";
 import { journalMode, schemaVersion, ticketTotal } from "./sql/maintenance.ts";
@@ -30,15 +32,38 @@ export function storageInfo(core: Core): StorageInfo {
     schemaVersion: schemaVersion(core.db),
     walBytes: walBytes(core.db.path),
     tickets: ticketTotal(core.db),
+    heapBytes: core.db.heapBytes(),
+    cachedStatements: core.db.cachedStatements,
   };
 }
 
 /** `Engine.healthChecks`: integrity, schema, WAL size, orphaned declarations, missing dependencies, expired leases. */
 export function healthChecks(core: Core, now: number): HealthCheck[] {
   const checks: HealthCheck[] = [];
-  const integrity = core.db.integrityCheck();
-  checks.push({ name: "integrity", ok: integrity === "ok", detail: integrity });
+  let integrity: string;
+  try {
+    integrity = core.db.integrityCheck();
+  } catch (e) {
+    integrity = e instanceof BatonError ? e.message : String(e);
+  }
+  checks.push({
+    name: "integrity",
+    ok: integrity === "ok",
+    detail: integrity === "ok"
+      ? "ok"
+      : `database_corrupt: ${integrity.split("\n").slice(0, 3).join("; ")}${
+        integrity.includes(CORRUPT_HINT) ? "" : `. ${CORRUPT_HINT}`
+      }`,
+  });
   checks.push({ name: "schema", ok: true, detail: `version ${schemaVersion(core.db)}` });
+  const reserve = core.db.reserveBytes;
+  checks.push({
+    name: "checksums",
+    ok: true,
+    detail: reserve === 8
+      ? "every page carries a checksum, verified on each read"
+      : "off: this database was created before page checksums (a restore of a backup keeps them off)",
+  });
   const wal = walBytes(core.db.path);
   checks.push({
     name: "wal",

@@ -17,6 +17,7 @@ import { databasePath } from "../config/repo_root.ts";
 import { openBatonDatabase } from "../storage/database.ts";
 import { EngineGates } from "./api/gates.ts";
 import { Core } from "./core.ts";
+import { pruneIfDue } from "./retention.ts";
 import type { EngineOptions } from "./types.ts";
 
 export { EngineBase } from "./api/base.ts";
@@ -72,5 +73,7 @@ export async function openEngine(repoDir: string, options: EngineOptions = {}): 
     busyTimeoutMs: cfg.config.database.busy_timeout_ms,
     backgroundCheckpoint: cfg.config.database.checkpoint === "background",
   });
-  return new Engine(new Core(db, cfg, new WorkflowGraph(cfg), options.clock ?? Date.now, options.afterCommit));
+  const core = new Core(db, cfg, new WorkflowGraph(cfg), options.clock ?? Date.now, options.afterCommit);
+  core.maintenance = () => pruneIfDue(core);
+  return new Engine(core);
 }

@@ -23,11 +23,16 @@ import {
   updateTicket,
 } from "./sql/tickets.ts";
 import type { Actor, NewTicketInput, TicketFileUpdate, TicketInput } from "./types.ts";
+import { capJson, capText, LIMITS } from "./limits.ts";
 
 /** Creates or updates a ticket inside the request in progress. */
 export function upsert(core: Core, now: number, input: TicketInput, actor: Actor): void {
   checkLine(input.title, `The title of ticket ${input.id}`);
   checkLine(input.priority, `The priority of ticket ${input.id}`);
+  capText(input.id, LIMITS.name, "A ticket id");
+  capText(input.title, LIMITS.title, `The title of ticket ${input.id}`);
+  capText(input.priority, LIMITS.name, `The priority of ticket ${input.id}`);
+  capJson(input.metadata, LIMITS.metadata, `The metadata of ticket ${input.id}`);
   const meta = input.metadata ?? {};
   const priority = input.priority ?? (typeof meta.priority === "string" ? meta.priority : null);
   const existing = ticketById(core.db, input.id);

@@ -448,6 +448,8 @@ export interface AuditFilter {
   ticketId?: string;
   /** Rows by this actor. */
   agentId?: string;
+  /** Rows of this action (`phase.rework`, `gate.approved`…). */
+  action?: string;
   /** From this time (ms). */
   since?: number;
   /** Before this time (ms). */
@@ -502,6 +504,20 @@ export interface Summary {
   oldestWaiting: { phaseId: number; ticketId: string; phase: string; since: number; waitingMs: number } | null;
 }
 
+/** What one run of the retention policy deleted (`Engine.prune`). */
+export interface PruneResult {
+  /** Idempotency keys older than `retention.idempotency_hours`. */
+  idempotencyKeys: number;
+  /** Daily claim-miss counters older than `retention.claim_misses_days`. */
+  claimMissDays: number;
+  /** Agents not seen for `retention.agents_days`, holding nothing. */
+  agents: number;
+  /** File declarations released over `retention.declarations_days` ago. */
+  declarations: number;
+  /** Audit rows older than `audit.retain_days` (0 when unset: the audit is kept). */
+  auditRows: number;
+}
+
 /** What the database is (`Engine.storageInfo`). */
 export interface StorageInfo {
   /** The database file. */
@@ -514,6 +530,10 @@ export interface StorageInfo {
   walBytes: number;
   /** Tickets in it. */
   tickets: number;
+  /** Bytes of WASM memory this process's SQLite uses (its heap, page cache included). */
+  heapBytes: number;
+  /** Prepared statements this connection keeps. */
+  cachedStatements: number;
 }
 
 /** One check of `baton doctor`. */

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import type { MetadataField } from "../config/schema.ts";
+import type { BatonError } from "../errors.ts";
 import { DEFAULT_ID_REGEX } from "../config/defaults.ts";
 import { parseConfig } from "../config/config_file.ts";
 import {
@@ -805,4 +806,28 @@ Deno.test("workflow log: headings with conditions and decorations are the phase'
     /### Design Phase – Completed\n- \*\*Started\*\*: 2026-01-02 09:10/,
     "the other block is untouched",
   );
+});
+
+Deno.test("parseTicket: nesting that would make parsing superlinear is refused with a code and the line", () => {
+  for (
+    const [body, line, re] of [
+      [">".repeat(100_000) + " deep", 4, /nests blockquotes and lists 100000 deep; Baton reads at most 32 levels/],
+      ["- ".repeat(10_000) + "x", 4, /nests blockquotes and lists 10000 deep/],
+      [Array.from({ length: 40 }, (_, i) => " ".repeat(i * 2) + "- x").join("\n"), 4 + 32, /33 deep/],
+      [Array.from({ length: 2500 }, (_, i) => `- item ${i}`).join("\n"), 4 + 2000, /more than 2000 list items/],
+    ] as const
+  ) {
+    const text = `# Ticket 0001: Deep\n\n## Metadata\n${body}\n- **Priority**: High\n`;
+    assert.throws(() => parseTicket(text, { path: "0001_deep.md", fields: FIELDS }), (e: BatonError) => {
+      assert.equal(e.code, "markdown_invalid");
+      assert.equal(e.location?.line, line);
+      assert.match(e.message, re);
+      return true;
+    });
+  }
+  // Ordinary nesting is fine, and prose outside the sections Baton reads is never limited.
+  const ok = `# Ticket 0001: Fine\n\n## Metadata\n- **Priority**: High\n  - nested\n    - twice\n\n## Summary\n${
+    ">".repeat(50_000)
+  } quoted\n`;
+  assert.equal(parseTicket(ok, { path: "0001_fine.md", fields: FIELDS }).metadata.priority, "High");
 });

@@ -8,6 +8,7 @@
  * @module
  */
 import { fromMarkdown } from "mdast-util-from-markdown";
+import { BatonError } from "../errors.ts";
 import { norm, plain } from "./text.ts";
 
 export type Root = ReturnType<typeof fromMarkdown>;
@@ -200,8 +201,63 @@ export const BLOCKS_ONLY = {
   }],
 };
 
+/** Deepest nesting of blockquotes and lists Baton parses; deeper lines make the markdown parser superlinear. */
+export const MAX_NESTING = 32;
+/** Most blockquote and list markers one section may hold (each costs the parser ~70 µs; prose costs ~0.5 µs a byte). */
+export const MAX_SECTION_MARKERS = 2000;
+
+const MARKER = /^(?:[-*+]|\d{1,9}[.)])(?=[ \t]|$)/;
+
+/**
+ * Refuses what would make the markdown parser slow (it is superlinear in
+ * nesting: 10,000 `> ` or `- ` on one line took 20 s, and each marker costs
+ * far more than prose), so that no file costs much more than its size:
+ * blockquotes and lists nested deeper than {@link MAX_NESTING} (markers and
+ * indentation), or more than {@link MAX_SECTION_MARKERS} markers in one section.
+ * @throws {BatonError} `markdown_invalid` with the line
+ */
+function checkParseable(src: Src, from: number, to: number): void {
+  let markers = 0;
+  for (let line = from; line <= to; line++) {
+    const text = lineText(src, line);
+    let i = 0, depth = 0, indent = 0;
+    for (;;) {
+      let ws = 0;
+      while (text[i] === " " || text[i] === "\t") ws += text[i++] === "\t" ? 4 : 1;
+      if (depth === 0) indent = ws;
+      if (text[i] === ">") {
+        depth++;
+        i++;
+        continue;
+      }
+      const m = MARKER.exec(text.slice(i, i + 11));
+      if (!m) break;
+      depth++;
+      i += m[0].length;
+    }
+    markers += depth;
+    const nesting = depth + (depth > 0 ? Math.floor(indent / 2) : 0);
+    if (nesting > MAX_NESTING) {
+      throw new BatonError(
+        "markdown_invalid",
+        `line ${line} nests blockquotes and lists ${nesting} deep; Baton reads at most ${MAX_NESTING} levels`,
+        { location: { line } },
+      );
+    }
+    if (markers > MAX_SECTION_MARKERS) {
+      throw new BatonError(
+        "markdown_invalid",
+        `more than ${MAX_SECTION_MARKERS} list items and blockquote markers in one section by line ${line}; ` +
+          "Baton reads at most that many",
+        { location: { line } },
+      );
+    }
+  }
+}
+
 /** Parses lines `from..to` (1-based, inclusive) with mdast; returns the tree and the line offset to add. */
 export function parseLines(src: Src, from: number, to: number): { root: Root; off: number } {
+  checkParseable(src, from, Math.min(to, lineCount(src)));
   const base = src.starts[from - 1];
   const end = to >= lineCount(src) ? src.text.length : src.starts[to];
   return { root: fromMarkdown(src.text.slice(base, end), BLOCKS_ONLY), off: from - 1 };

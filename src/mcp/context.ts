@@ -21,12 +21,16 @@ export interface ToolContext {
   mcp: McpServer;
   /** This session. */
   session: Session;
-  /** Claim tokens remembered by this process. */
+  /** Claim tokens remembered by this session. */
   claims: ClaimMemory;
   /** Where unexpected errors are reported. */
   onError(error: unknown, where: string): void;
-  /** The agent of a call: explicit, else the session's; adopted by a session that had none. */
-  agentOf(explicit?: string): string;
+  /**
+   * The agent of a call: explicit, else the session's; adopted by a session
+   * that had none. Naming another agent than the session's is `forbidden`
+   * unless the call carries a claim token (which the engine then checks).
+   */
+  agentOf(explicit?: string, opts?: { token?: string }): string;
   /** The session's agent if known (no error). */
   knownAgent(explicit?: string): string | undefined;
   /** Refreshes the agent's heartbeat when `agents.heartbeat_implicit` is on (never throws). */
@@ -49,10 +53,18 @@ export function toolContext(
     session,
     claims,
     onError,
-    agentOf(explicit) {
+    agentOf(explicit, opts = {}) {
       const agent = explicit ?? session.agentId;
       if (!agent) {
         throw new BatonError("invalid_argument", "Unknown agent: call register_agent first (or pass agent_id)");
+      }
+      // A session acts as the agent it registered; another agent only with that agent's claim token.
+      if (session.agentId && agent !== session.agentId && !opts.token) {
+        throw new BatonError(
+          "forbidden",
+          `This session acts as ${session.agentId}; acting as ${agent} needs a claim token of ${agent}'s`,
+          { details: { session: session.agentId, asked: agent } },
+        );
       }
       session.agentId ??= agent;
       return agent;
@@ -96,15 +108,24 @@ export function onHeld<T>(
   fn: (id: number, token: string) => T,
 ): { id: number; result: T } {
   const h = held(ctx, agent, args.phase_id, args.token);
+  if (h.token === undefined) {
+    // Not a claim of this session, and no token: never act on someone else's claim.
+    throw new BatonError(
+      "forbidden",
+      `Phase ${h.id} is not a claim of this session: pass its claim token (or claim a phase with claim_phase)`,
+      { details: { phaseId: h.id } },
+    );
+  }
   try {
-    return { id: h.id, result: fn(h.id, h.token ?? "") };
+    const result = fn(h.id, h.token);
+    if (args.token !== undefined) {
+      // Resumed with the claim's token (a new session of the same agent): this session now acts as it.
+      ctx.session.agentId = agent;
+      ctx.claims.remember(agent, h.id, args.token);
+    }
+    return { id: h.id, result };
   } catch (e) {
     if (e instanceof BatonError && (e.code === "stale_token" || e.code === "claim_conflict")) {
-      if (h.token === undefined) {
-        throw new BatonError(e.code, `${e.message} (this session did not claim phase ${h.id}: claim it first)`, {
-          details: e.details,
-        });
-      }
       // The claim is gone (expired and taken again, or held by another agent): forget it.
       if (args.token === undefined) ctx.claims.forget(agent, h.id);
       throw new BatonError(e.code, `${e.message}. Your claim on phase ${h.id} is lost: ${STOP}`, {
@@ -115,7 +136,7 @@ export function onHeld<T>(
   }
 }
 
-/** {@link onHeld} for the calls that end a claim: on success the session forgets it. */
+/** {@link onHeld} for the calls that end a claim: on success the session no longer holds it (its token is kept for a retry). */
 export function endHeld<T>(
   ctx: ToolContext,
   agent: string,
@@ -123,6 +144,6 @@ export function endHeld<T>(
   fn: (id: number, token: string) => T,
 ): T {
   const { id, result } = onHeld(ctx, agent, args, fn);
-  ctx.claims.forget(agent, id);
+  ctx.claims.finish(agent, id);
   return result;
 }

@@ -21,10 +21,14 @@ export interface Health {
     schemaVersion?: number;
     walBytes?: number;
     tickets?: number;
+    /** Set while a write of this server waits for another process's writer: `blocked for N s`. */
+    writer?: string;
     error?: string;
   };
   config: { ok: boolean; phases?: number; changedSinceStart?: boolean; error?: string };
   sessions: number;
+  /** This server process: resident memory, and the WebAssembly memory of its SQLite. */
+  memory: { rssBytes: number; wasmHeapBytes?: number };
 }
 
 const describe = (e: unknown) => (e instanceof BatonError ? `${e.code}: ${e.message}` : String(e));
@@ -50,6 +54,14 @@ export function health(engine: Engine, startedAt: number, sessions: number): Hea
   } catch (e) {
     database.error = describe(e);
   }
+  const memory: Health["memory"] = { rssBytes: Deno.memoryUsage().rss };
+  try {
+    memory.wasmHeapBytes = engine.storageInfo().heapBytes;
+  } catch { /* reported under database */ }
+  const waiting = engine.writeWaitMs();
+  if (waiting >= 1000) {
+    database.writer = `blocked for ${(waiting / 1000).toFixed(1)} s (another process holds the write lock)`;
+  }
   const config: Health["config"] = { ok: false };
   try {
     const now = loadWorkflowConfig(engine.cfg.repoRoot);
@@ -66,6 +78,7 @@ export function health(engine: Engine, startedAt: number, sessions: number): Hea
     uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
     database,
     config,
+    memory,
     sessions,
   };
 }

@@ -3,11 +3,13 @@
  *
  * - `POST/DELETE /mcp`: 2025-era clients get a session each
  *   (`Mcp-Session-Id`, one server instance per session, so the session
- *   remembers its agent); 2026-07-28 clients are served statelessly by
- *   `createMcpHandler` (they pass `agent_id`; claim tokens are remembered per
- *   agent by the process). `GET /mcp` answers 405: the server sends no
+ *   remembers its agent and its own claims); 2026-07-28 clients are served
+ *   statelessly by `createMcpHandler` (every request stands alone: it passes
+ *   `agent_id`, `phase_id` and the claim `token`). No session can act on
+ *   another's claim. `GET /mcp` answers 405: the server sends no
  *   unsolicited messages.
- * - `GET /healthz`: database and configuration health as JSON (no token).
+ * - `GET /healthz`: database and configuration health as JSON (no token; the
+ *   same Host and Origin checks as `/mcp`).
  * - Bound to 127.0.0.1 unless told otherwise; on a loopback address the Host
  *   and Origin headers must be local (DNS rebinding). With a token, `/mcp`
  *   needs `Authorization: Bearer TOKEN` (401 otherwise). A non-loopback
@@ -32,7 +34,7 @@ import {
 } from "@modelcontextprotocol/server";
 import type { Engine } from "../engine/mod.ts";
 import { createServer } from "./server.ts";
-import { ClaimMemory, Inflight, Session } from "./session.ts";
+import { Inflight, Session } from "./session.ts";
 import { health } from "./health.ts";
 
 /** Options of {@link serveHttp}. */
@@ -193,7 +195,6 @@ function admission(req: Request, opts: { loopback: boolean; allowedHosts: string
 export function serveHttp(engine: Engine, opts: HttpOptions): HttpServer {
   const host = opts.host ?? "127.0.0.1";
   const startedAt = Date.now();
-  const claims = new ClaimMemory();
   const inflight = new Inflight();
   const onError = (e: unknown, where: string) => opts.log(`${where}: ${e instanceof Error ? e.stack : e}`);
   const gate = {
@@ -203,10 +204,12 @@ export function serveHttp(engine: Engine, opts: HttpOptions): HttpServer {
   };
   let stopping = false;
   const sessions = new LegacySessions(
-    () => createServer(engine, { session: new Session(), claims, onError }),
+    // Each session its own identity and claims: one client can never act on another's claim.
+    () => createServer(engine, { session: new Session(), onError }),
     opts.sessionIdleMs ?? 3_600_000,
   );
-  const modern = createMcpHandler(() => createServer(engine, { claims, onError }), {
+  // Stateless requests stand alone: they name their agent and pass their claim token.
+  const modern = createMcpHandler(() => createServer(engine, { onError }), {
     legacy: "reject",
     maxRequestBodySize: MAX_BODY,
     onerror: (e) => opts.log(`modern: ${e.message}`),
@@ -218,6 +221,9 @@ export function serveHttp(engine: Engine, opts: HttpOptions): HttpServer {
       if (req.method !== "GET" && req.method !== "HEAD") {
         return new Response(null, { status: 405, headers: { Allow: "GET" } });
       }
+      // The same Host/Origin check as /mcp: a DNS-rebinding page must not read it (no token needed).
+      const foreign = admission(req, { ...gate, token: undefined });
+      if (foreign) return foreign;
       const h = health(engine, startedAt, sessions.size);
       return Response.json(h, { status: h.ok && !stopping ? 200 : 503 });
     }
@@ -239,6 +245,14 @@ export function serveHttp(engine: Engine, opts: HttpOptions): HttpServer {
         const read = await readRequestBody(req, MAX_BODY);
         if (read.tooLarge) return jsonError(413, `Request body over ${MAX_BODY} bytes`);
         body = read.text;
+      }
+      if (body !== undefined && /^\s*\[/.test(body)) {
+        // JSON-RPC batching left MCP in 2025-06-18: refused in every protocol era.
+        return Response.json({
+          jsonrpc: "2.0",
+          error: { code: -32600, message: "Invalid Request: JSON-RPC batches are not part of MCP" },
+          id: null,
+        }, { status: 400 });
       }
       const inner = new Request(req.url, { method: req.method, headers: req.headers, body });
       if (await isLegacyRequest(inner, undefined, { maxRequestBodySize: MAX_BODY })) {

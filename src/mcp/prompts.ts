@@ -7,7 +7,7 @@
  * @module
  */
 import * as v from "valibot";
-import type { GetPromptResult, McpServer } from "@modelcontextprotocol/server";
+import { completable, type GetPromptResult, type McpServer } from "@modelcontextprotocol/server";
 import { BatonError } from "../errors.ts";
 import type { Engine } from "../engine/mod.ts";
 import type { AgentContext } from "../engine/context.ts";
@@ -31,9 +31,11 @@ function workOnNextPhase(ctx: ToolContext, args: { agent_id?: string; capabiliti
       if (!(e instanceof BatonError && e.code === "not_found")) throw e;
     }
   }
-  const reg = `register_agent${agent ? ` with agent_id "${agent}"` : ""}${
-    caps?.length ? ` and capabilities ${JSON.stringify(caps)}` : " with the agent types you can do"
-  }`;
+  const withWhat = [
+    agent ? `agent_id "${agent}"` : "",
+    caps?.length ? `capabilities ${JSON.stringify(caps)}` : "capabilities (the agent types you can do)",
+  ].filter(Boolean);
+  const reg = `register_agent with ${withWhat.join(" and ")}`;
   const steps = [
     "You are an agent of Baton, which coordinates many agents on this repository's backlog. You do ONE phase of ONE ticket, then stop.",
     "",
@@ -134,20 +136,57 @@ function reviewGate(engine: Engine, gateId: number): GetPromptResult {
  * @param ctx the engine and session state
  */
 export function registerPrompts(mcp: McpServer, ctx: ToolContext): void {
+  const { engine } = ctx;
+  const starting = (xs: string[], prefix: string) => xs.filter((x) => x.startsWith(prefix));
   mcp.registerPrompt("work_on_next_phase", {
     title: "Work on the next phase",
     description:
       "The single-phase agent protocol: register, claim, declare files, start, work, complete or fail, stop. Includes the phase's context when you already hold one.",
-    argsSchema: schema(v.object({
-      agent_id: v.optional(v.pipe(v.string(), v.description("your agent id (default: this session's)"))),
-      capabilities: v.optional(v.pipe(v.string(), v.description("comma-separated agent types, e.g. implementer"))),
-    })),
+    argsSchema: withCompletions(
+      v.object({
+        agent_id: v.optional(v.pipe(v.string(), v.description("your agent id (default: this session's)"))),
+        capabilities: v.optional(v.pipe(v.string(), v.description("comma-separated agent types, e.g. implementer"))),
+      }),
+      {
+        agent_id: (value) => starting(engine.agents().map((a) => a.id), value),
+        capabilities: (value) => {
+          // Completes the last of the comma-separated types.
+          const parts = value.split(",");
+          const last = parts.pop()!.trimStart();
+          const head = parts.length ? `${parts.join(",")},` : "";
+          return starting(engine.agentTypes().map((t) => t.type), last).map((t) => head + t);
+        },
+      },
+    ),
   }, (args): GetPromptResult => workOnNextPhase(ctx, args));
 
   mcp.registerPrompt("review_gate", {
     title: "Review a gate",
     description:
       "For a human deciding a gate: the gated phase, the work to review (summaries, artifacts, who did it), earlier decisions and notes, and how to approve or reject.",
-    argsSchema: schema(v.object({ gate_id: v.pipe(v.string(), v.regex(/^\d+$/), v.description("the gate's id")) })),
+    argsSchema: withCompletions(
+      v.object({ gate_id: v.pipe(v.string(), v.regex(/^\d+$/), v.description("the gate's id")) }),
+      { gate_id: (value) => starting(engine.gates().map((g) => String(g.id)), value) },
+    ),
   }, (args): GetPromptResult => guard(`gate:${args.gate_id}`, () => reviewGate(ctx.engine, Number(args.gate_id))));
+}
+
+/**
+ * A prompt's argument schema with completions: the SDK looks for the
+ * arguments under `shape`, each marked `completable` with its completer.
+ */
+function withCompletions<S extends v.ObjectSchema<v.ObjectEntries, undefined>>(
+  s: S,
+  completers: Record<string, (value: string) => string[]>,
+): ReturnType<typeof schema<S>> {
+  const wrapped = schema(s) as ReturnType<typeof schema<S>> & { shape?: Record<string, unknown> };
+  wrapped.shape = Object.fromEntries(
+    Object.keys(s.entries).map((name) => [
+      name,
+      completers[name]
+        ? completable(schema(v.string()), (value: string) => completers[name](value ?? ""))
+        : schema(v.string()),
+    ]),
+  );
+  return wrapped;
 }

@@ -21,8 +21,7 @@ const isObj = (x: unknown): x is Json => typeof x === "object" && x !== null && 
  * Makes a generated JSON Schema smaller without changing what it accepts
  * (except `required` below the root of an output schema, see {@link schema}):
  * no `$schema`, no empty `required`/`properties`, no `propertyNames: string`
- * (always true in JSON), no empty `additionalProperties`, and
- * `anyOf: [{type: X}, {type: "null"}]` as `type: [X, "null"]`.
+ * (always true in JSON), no empty `additionalProperties`.
  */
 function compact(node: Json, depth: number, io: "input" | "output"): Json {
   const out: Json = {};
@@ -40,15 +39,8 @@ function compact(node: Json, depth: number, io: "input" | "output"): Json {
       out[k] = compact(val, depth + 1, io);
       continue;
     }
+    // Nullable values stay `anyOf: [{type: X}, {type: "null"}]`: some clients mis-read `type: [X, "null"]`.
     if (k === "anyOf" && Array.isArray(val)) {
-      const [a, b] = val as Json[];
-      if (
-        val.length === 2 && isObj(a) && isObj(b) && Object.keys(b).length === 1 && b.type === "null" &&
-        Object.keys(a).length === 1 && typeof a.type === "string"
-      ) {
-        out.type = [a.type, "null"];
-        continue;
-      }
       out[k] = val.map((s) => (isObj(s) ? compact(s, depth + 1, io) : s));
       continue;
     }

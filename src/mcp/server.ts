@@ -6,8 +6,9 @@
  *
  * Every tool declares an output schema and answers with `structuredContent`
  * and the same JSON as text. Domain failures (a `BatonError`) come back as
- * `isError: true` with `{code, message, details?}`; any other failure is
- * logged and reported as `internal`, never thrown out of the handler.
+ * `isError: true` with the text `{code, message, details?}` and no
+ * `structuredContent` (it would not match the output schema); any other
+ * failure is logged and reported as `internal`, never thrown out of the handler.
  * Arguments are checked by the input schemas before a handler runs.
  *
  * @module
@@ -29,7 +30,7 @@ import { QUERY_TOOLS } from "./tools/queries.ts";
 export interface ServerOptions {
   /** This connection's state (default: a new session). */
   session?: Session;
-  /** Claim tokens shared by the sessions of one process (default: a new memory). */
+  /** The session's claim tokens (default: a new memory). */
   claims?: ClaimMemory;
   /** Where unexpected (non-domain) errors are reported; default: stderr. */
   onError?: (error: unknown, where: string) => void;
@@ -38,7 +39,7 @@ export interface ServerOptions {
 const INSTRUCTIONS =
   `Baton hands out the phases of a repository's tickets to agents, one holder per phase, with humans deciding the gates.
 Agent protocol: register_agent (your capabilities), claim_phase, get_context, declare_files, start_phase, do the work, then complete_phase (or fail_phase / request_review / release_phase), and stop. One phase per session.
-The session remembers your agent id and claim token: phase_id, agent_id and token are optional.`;
+The session remembers your agent id and claim token: phase_id, agent_id and token are optional (over stateless HTTP, pass all three).`;
 
 /**
  * The tools a server offers: every agent, query and planning tool, and the
@@ -67,7 +68,16 @@ export function createServer(engine: Engine, options: ServerOptions = {}): McpSe
     ((e: unknown, where: string) => console.error(`baton-mcp: ${where}: ${e instanceof Error ? e.stack : e}`));
   const mcp = new McpServer(
     { name: "baton", version: VERSION, title: "Baton" },
-    { capabilities: { tools: {}, resources: {}, prompts: {} }, instructions: INSTRUCTIONS },
+    {
+      // Nothing here changes while a session runs (tools and prompts are fixed; tickets are read through the
+      // resource template), and no notifications could reach stateless HTTP clients: nothing is announced.
+      capabilities: {
+        tools: { listChanged: false },
+        resources: { listChanged: false },
+        prompts: { listChanged: false },
+      },
+      instructions: INSTRUCTIONS,
+    },
   );
   const ctx = toolContext(engine, mcp, options.session ?? new Session(), options.claims ?? new ClaimMemory(), onError);
   for (const t of toolsFor(engine)) t.register(mcp, ctx);

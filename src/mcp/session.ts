@@ -1,14 +1,14 @@
 /**
- * What the MCP server remembers between calls: per session, the agent it
- * acts as; per server process, the claim tokens of the phases each agent
- * claimed through it (so `start_phase`, `complete_phase`… need no token).
+ * What the MCP server remembers between calls of one session: the agent it
+ * acts as, and the claim tokens of the phases it claimed (so `start_phase`,
+ * `complete_phase`… need no token).
  *
- * Tokens are kept per agent rather than per session: over stdio a process
- * serves one session anyway, and over HTTP an agent that reconnects (a new
- * session, or the stateless 2026 protocol where every request stands alone)
- * finds its claims again by its agent id. Fencing still holds: a claim that
- * expired and was taken again has a new token, and the remembered one is
- * refused as `stale_token`.
+ * Both are the session's own: over HTTP one server serves many agents, and
+ * a session must never act on another's claim. An agent that reconnects (a
+ * new session, or the stateless 2026 protocol where every request stands
+ * alone) passes its claim token, which the engine checks. Fencing holds as
+ * ever: a claim that expired and was taken again has a new token, and the
+ * old one is refused as `stale_token`.
  *
  * @module
  */
@@ -21,7 +21,7 @@ export class Session {
   capabilities?: string[];
 }
 
-/** Claim tokens by agent and phase, shared by every session of one server process. */
+/** Claim tokens by agent and phase, of one session. */
 export class ClaimMemory {
   #tokens = new Map<string, Map<number, string>>();
   #current = new Map<string, number>();
@@ -33,6 +33,7 @@ export class ClaimMemory {
    * @param token its fencing token
    */
   remember(agentId: string, phaseId: number, token: string): void {
+    this.#finished.delete(agentId);
     let m = this.#tokens.get(agentId);
     if (!m) this.#tokens.set(agentId, m = new Map());
     m.set(phaseId, token);
@@ -46,7 +47,8 @@ export class ClaimMemory {
    * @returns the token, or undefined
    */
   token(agentId: string, phaseId: number): string | undefined {
-    return this.#tokens.get(agentId)?.get(phaseId);
+    const f = this.#finished.get(agentId);
+    return this.#tokens.get(agentId)?.get(phaseId) ?? (f?.phaseId === phaseId ? f.token : undefined);
   }
 
   /**
@@ -59,12 +61,29 @@ export class ClaimMemory {
   }
 
   /**
-   * The phase an agent works on: the last one it claimed and still holds here.
+   * The phase an agent works on: the last one it claimed and still holds
+   * here, else the one it finished last (so that a retried `complete_phase`
+   * finds it and gets the same answer).
    * @param agentId the agent
    * @returns the phase id, or undefined
    */
   current(agentId: string): number | undefined {
-    return this.#current.get(agentId);
+    return this.#current.get(agentId) ?? this.#finished.get(agentId)?.phaseId;
+  }
+
+  /** The claim each agent ended last here, kept for retries of the call that ended it. */
+  #finished = new Map<string, { phaseId: number; token: string }>();
+
+  /**
+   * A claim ended (completed, failed, released, handed to review): no longer
+   * held, but its token is kept until the next claim, for a retry.
+   * @param agentId the agent
+   * @param phaseId the phase
+   */
+  finish(agentId: string, phaseId: number): void {
+    const token = this.token(agentId, phaseId);
+    this.forget(agentId, phaseId);
+    if (token) this.#finished.set(agentId, { phaseId, token });
   }
 
   /**

@@ -19,6 +19,8 @@ import { serveStdio, StdioServerTransport } from "@modelcontextprotocol/server/s
 import type { Engine } from "../engine/mod.ts";
 import { createServer } from "./server.ts";
 import { ClaimMemory } from "./session.ts";
+import { filterStdin } from "./stdio_filter.ts";
+import process from "node:process";
 
 /** Options of {@link runStdio}. */
 export interface StdioOptions {
@@ -42,10 +44,13 @@ type Id = string | number;
 export async function runStdio(engine: Engine, opts: StdioOptions): Promise<string> {
   const claims = new ClaimMemory();
   const onError = (e: unknown, where: string) => opts.log(`${where}: ${e instanceof Error ? e.stack : e}`);
-  const wire = new StdioServerTransport();
+  // Bad input gets an answer (or a log line), never silence: see stdio_filter.ts.
+  const wire: StdioServerTransport = new StdioServerTransport(
+    filterStdin(process.stdin, (m) => void wire.send(m).catch(() => {}), opts.log),
+  );
   const handle = serveStdio(() => createServer(engine, { claims, onError }), {
     transport: wire,
-    onerror: (e) => opts.log(`transport: ${e.message}`),
+    onerror: (e) => opts.log(`transport: ${e.message.split("\n")[0]}`),
   });
 
   // Requests received and not answered yet, to drain them on a signal.

@@ -44,12 +44,19 @@ function ok(data: Record<string, unknown>): CallToolResult {
   return { content: [{ type: "text", text: JSON.stringify(out) }], structuredContent: out };
 }
 
-/** An error result: `{code, message, details?}`. */
+/**
+ * An error result: `isError`, and the text `{"code", "message", "details"?}`.
+ * It carries no `structuredContent`: that must match the tool's output
+ * schema, which describes success (1.x SDK clients and the Inspector
+ * validate it on error results too, and threw instead of showing the
+ * error). The code stays machine-readable in the text's JSON, which every
+ * client passes on.
+ */
 function errorResult(e: unknown): CallToolResult {
   const body = e instanceof BatonError
     ? isoDates(e.toJSON())
     : { code: "internal", message: e instanceof Error ? e.message : String(e) };
-  return { isError: true, content: [{ type: "text", text: JSON.stringify(body) }], structuredContent: body };
+  return { isError: true, content: [{ type: "text", text: JSON.stringify(body) }] };
 }
 
 /** What a tool definition says. */
@@ -88,11 +95,13 @@ export function tool<I extends v.ObjectEntries, O extends v.ObjectEntries>(name:
         annotations: def.annotations,
       }, async (args: unknown) => {
         const a = args as v.InferOutput<v.StrictObjectSchema<I, undefined>>;
-        // A call that writes counts as a heartbeat; a read-only call writes nothing at all.
-        if (def.touch !== false && !def.annotations.readOnlyHint) {
-          ctx.touch(ctx.knownAgent((a as { agent_id?: string }).agent_id));
-        }
         try {
+          if (!def.annotations.readOnlyHint) {
+            // Wait for other processes' writers off the event loop: reads and /healthz keep answering.
+            await ctx.engine.whenWritable();
+            // A call that writes counts as a heartbeat; a read-only call writes nothing at all.
+            if (def.touch !== false) ctx.touch(ctx.knownAgent((a as { agent_id?: string }).agent_id));
+          }
           return ok(await def.handler(ctx, a));
         } catch (e) {
           if (!(e instanceof BatonError) || /^(internal|database_|migration)/.test(e.code)) {

@@ -1,22 +1,111 @@
 /**
  * Opening Baton's own database: the file through the Baton VFS, the pragmas,
- * and the schema migrations.
+ * and the schema migrations. A database is created only where none ever
+ * was: an empty file, or a missing one whose `-wal`/`-shm`/lock files are
+ * still there, is refused (it was truncated or deleted while in use, and
+ * starting an empty database there would silently replace the data).
  *
  * @module
  */
-import { migrations } from "../schema/mod.ts";
+import { BatonError } from "../errors.ts";
+import { latestVersion, migrations } from "../schema/mod.ts";
 import { migrate } from "./migrate.ts";
 import { Database, type OpenOptions } from "./sqlite.ts";
 
 export { latestVersion } from "../schema/mod.ts";
 
+const exists = (p: string) => {
+  try {
+    Deno.statSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** The helper files a database that was in use leaves beside it. */
+function helpersOf(path: string): string[] {
+  return [`${path}-wal`, `${path}-shm`, `${path}-journal`, `${path}-lock/shared`].filter(exists);
+}
+
+const RESTORE = "restore it from a backup with 'baton restore FILE'";
+
 /**
- * Opens (creating if needed) a Baton database and migrates it to the latest schema.
+ * Creates a database where none ever was: migrated at a private path, then
+ * linked into place (a link never replaces a file), so no other process
+ * ever sees it empty or half made. When another process got there first,
+ * its database is used.
+ */
+async function createFresh(path: string): Promise<void> {
+  const tmp = `${path}.new-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  try {
+    const db = await Database.open(tmp, { journalMode: "delete", writerQueue: false });
+    try {
+      db.setReserveBytes(8); // page checksums, before the first page is written
+      migrate(db, migrations);
+    } finally {
+      db.close();
+    }
+    try {
+      Deno.linkSync(tmp, path);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+    }
+  } finally {
+    for (const f of [tmp, `${tmp}-journal`]) {
+      try {
+        Deno.removeSync(f);
+      } catch { /* gone */ }
+    }
+    try {
+      Deno.removeSync(`${tmp}-lock`, { recursive: true });
+    } catch { /* gone */ }
+  }
+}
+
+/**
+ * Refuses a file that must not be opened as Baton's database: empty, missing
+ * while its helper files remain, or of a newer schema than this Baton knows.
+ * @returns true when there is no database yet and one may be created
+ */
+function checkExisting(path: string): boolean {
+  let size: number;
+  try {
+    size = Deno.statSync(path).size;
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) return false; // Database.open reports it precisely
+    const left = helpersOf(path);
+    if (left.length) {
+      throw new BatonError(
+        "database_missing",
+        `The database ${path} is missing, but files of a database in use remain beside it (${
+          left.map((f) => f.slice(path.length)).join(", ")
+        }): it was deleted or moved. Baton will not start an empty one in its place; ${RESTORE}, ` +
+          `or remove those files to start from nothing`,
+        { location: { file: path }, details: { helpers: left } },
+      );
+    }
+    return true;
+  }
+  if (size === 0) {
+    throw new BatonError(
+      "database_empty",
+      `The database ${path} is empty (0 bytes): it was truncated. Baton will not start an empty one in its place; ${RESTORE}`,
+      { location: { file: path } },
+    );
+  }
+  return false;
+}
+
+/**
+ * Opens a Baton database and migrates it to the latest schema, creating it
+ * only where no database ever was.
  *
  * @param path database file
  * @param options journal mode, busy timeout...
  * @returns the open, migrated database
- * @throws {BatonError} `database_*` when the file cannot be used, `migration_failed`
+ * @throws {BatonError} `database_empty`, `database_missing` (see above), `database_newer` (a newer Baton's schema),
+ *   `database_*` when the file cannot be used, `migration_failed`
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -27,8 +116,18 @@ export { latestVersion } from "../schema/mod.ts";
  * ```
  */
 export async function openBatonDatabase(path: string, options: OpenOptions = {}): Promise<Database> {
+  if (checkExisting(path) && !options.readonly && options.create !== false) await createFresh(path);
   const db = await Database.open(path, options);
   try {
+    const version = db.get<{ user_version: number }>("PRAGMA user_version")!.user_version;
+    if (version > latestVersion) {
+      throw new BatonError(
+        "database_newer",
+        `The database ${path} has schema version ${version}, newer than this Baton knows (${latestVersion}): ` +
+          "upgrade Baton, or restore a backup made by this version",
+        { location: { file: path }, details: { version, known: latestVersion } },
+      );
+    }
     if (!options.readonly) migrate(db, migrations);
   } catch (e) {
     db.close();

@@ -10,6 +10,7 @@ import { BatonError, type BatonErrorCode } from "../errors.ts";
 import { denoBackend, type IoBackend } from "./io.ts";
 import { installVfs, sleepSync, vfsLastError, walFrames } from "./vfs.ts";
 import { BackgroundCheckpointer, type CheckpointerStats } from "./checkpointer.ts";
+import { WriterQueue } from "./writer_queue.ts";
 import { loadSqliteWasm, SQLITE, type SqliteExports, type SqliteWasm } from "./wasm.ts";
 
 /** A value SQLite can store. */
@@ -37,6 +38,8 @@ const HOLD_TX = 32, HOLD_MS = 1, HOLD_GAP_MS = 0.2;
 const BACKGROUND_HARD_FACTOR = 2 * BACKGROUND_SAFETY_FACTOR;
 /** How long a writer at the hard bound waits for the thread's checkpoint before giving up for this commit. */
 const HARD_BOUND_WAIT_MS = 5000;
+/** How long a writer at the bound waits for readers to leave the WAL so that it can start over. */
+const RESTART_WAIT_MS = 200;
 
 /** Journal modes Baton supports. */
 export type JournalMode = "wal" | "truncate" | "delete";
@@ -212,11 +215,24 @@ export async function registerVfs(name: string, io: IoBackend): Promise<string> 
 /** Turns an SQLite result code into a coded {@link BatonError}. */
 export function sqliteError(rc: number, message: string, path?: string): BatonError {
   const primary = rc & 0xff;
-  const code = RC_CODES[primary] ?? "database_error";
+  // A page that fails its checksum (IOERR_DATA) is corruption, not an I/O failure.
+  const code = rc === SQLITE.IOERR_DATA ? "database_corrupt" : RC_CODES[primary] ?? "database_error";
   // The extended code says which kind (e.g. 517 = BUSY_SNAPSHOT, 266 = IOERR_READ).
   const where = path ? ` (${path}; SQLite code ${rc})` : ` (SQLite code ${rc})`;
+  if (code === "database_corrupt") {
+    return new BatonError(
+      code,
+      `${message}${where}. ${CORRUPT_HINT}`,
+      { details: { sqliteCode: rc } },
+    );
+  }
   return new BatonError(code, `${message}${where}`, { details: { sqliteCode: rc } });
 }
+
+/** What to do about a corrupt database: in every corruption error. */
+export const CORRUPT_HINT =
+  "The database is corrupt; Baton stops writing to it. Recover: stop the agents, keep this file aside, " +
+  "then 'baton restore FILE' from your last good backup (make backups with 'baton backup FILE')";
 
 /**
  * A prepared statement. Reuse it; the database caches them by SQL text.
@@ -254,6 +270,7 @@ export class Statement {
   }
 
   #bind(params: Params | undefined): void {
+    if (!this.#p) this.#p = reviveOf(this.#db, this); // evicted from the cache while held: compile it again
     const x = wasmOf(this.#db).x;
     x.sqlite3_reset(this.#p);
     x.sqlite3_clear_bindings(this.#p);
@@ -416,6 +433,10 @@ const decoder = new TextDecoder();
 
 /** The SQLite module behind a connection (for {@link Statement}; not part of the public API). */
 let wasmOf: (db: Database) => SqliteWasm;
+/** Compiles an evicted statement again and puts it back in its connection's cache (for {@link Statement}). */
+let reviveOf: (db: Database, st: Statement) => number;
+/** Prepared statements a connection keeps (least recently used ones beyond this are finalized). */
+export const STATEMENT_CACHE_SIZE = 256;
 /**
  * Busy-wait backoff in ms for the n-th retry: 0.5 ms growing ×1.5 up to 4 ms
  * (jittered ±50% by the caller). Measured with 6 processes contending
@@ -466,8 +487,15 @@ export class Database {
   #cache = new Map<string, Statement>();
   static {
     wasmOf = (db) => db.#sqlite3;
+    reviveOf = (db, st) => {
+      const p = db.#compile(st.sql);
+      db.#remember(st.sql, st);
+      return p;
+    };
   }
   #busyWaited = 0;
+  /** A shorter busy timeout for one call (a checkpoint that must not stall its writer). */
+  #busyLimitMs: number | undefined;
   #busyTimeoutMs: number;
   #txDepth = 0;
   #busyFn: number;
@@ -497,7 +525,7 @@ export class Database {
     this.#busyFn = sqlite3.installFunction("i(pi)", (_arg: number, n: number) => {
       this.busyRetries++;
       if (n === 0) this.#busyWaited = 0;
-      if (this.#busyWaited >= this.#busyTimeoutMs) return 0;
+      if (this.#busyWaited >= (this.#busyLimitMs ?? this.#busyTimeoutMs)) return 0;
       this.#busyWaited += busyPause(n);
       return 1;
     });
@@ -644,7 +672,10 @@ export class Database {
             this.#checkpointer = undefined;
             if (this.#p) this.exec(`PRAGMA wal_autocheckpoint=${pages}`);
           });
-        } else this.exec(`PRAGMA wal_autocheckpoint=${pages}`);
+        } else {
+          this.exec(`PRAGMA wal_autocheckpoint=${pages}`);
+          this.#ckptThreshold = pages;
+        }
         // After a checkpoint resets the WAL, truncate it back to what the
         // automatic checkpoint lets it reach (4 MiB at least): truncating on
         // every reset would cost a metadata sync each time.
@@ -671,9 +702,15 @@ export class Database {
 
   /** Builds a coded error from the connection's last error. */
   error(rc: number, what: string): BatonError {
-    const msg = this.#sqlite3.cstrToJs(this.#sqlite3.x.sqlite3_errmsg(this.#p));
-    return sqliteError(rc, `SQLite ${what} failed: ${msg}`, this.path);
+    let msg = this.#sqlite3.cstrToJs(this.#sqlite3.x.sqlite3_errmsg(this.#p));
+    if (rc === SQLITE.IOERR_DATA && vfsLastError.message) msg += `: ${vfsLastError.message}`;
+    const e = sqliteError(rc, `SQLite ${what} failed: ${msg}`, this.path);
+    if (e.code === "database_corrupt") this.#corrupt = e; // a writer that met corruption stops writing
+    return e;
   }
+
+  /** The corruption this connection met (it writes no more), if any. */
+  #corrupt: BatonError | undefined;
 
   /**
    * Prepares (or fetches from the cache) a statement.
@@ -682,7 +719,18 @@ export class Database {
    */
   prepare(sql: string): Statement {
     let st = this.#cache.get(sql);
-    if (st) return st;
+    if (st) {
+      // Most recently used last: eviction takes the first.
+      this.#cache.delete(sql);
+      this.#cache.set(sql, st);
+      return st;
+    }
+    st = new Statement(this, this.#compile(sql), sql);
+    this.#remember(sql, st);
+    return st;
+  }
+
+  #compile(sql: string): number {
     const wasm = this.#sqlite3;
     const [zSql, n] = this.scratchText(sql);
     const pp = this.#outPtr();
@@ -690,9 +738,21 @@ export class Database {
     if (rc !== 0) throw this.error(rc, "prepare");
     const p = wasm.peek32(pp);
     if (!p) throw new BatonError("database_error", `Empty SQL statement: ${sql}`);
-    st = new Statement(this, p, sql);
+    return p;
+  }
+
+  /** Caches a statement; beyond {@link STATEMENT_CACHE_SIZE}, the least recently used one is finalized. */
+  #remember(sql: string, st: Statement): void {
     this.#cache.set(sql, st);
-    return st;
+    if (this.#cache.size <= STATEMENT_CACHE_SIZE) return;
+    const [oldSql, old] = this.#cache.entries().next().value!;
+    this.#cache.delete(oldSql);
+    old.finalize(); // a caller still holding it gets it compiled again on its next use
+  }
+
+  /** Prepared statements in this connection's cache. */
+  get cachedStatements(): number {
+    return this.#cache.size;
   }
 
   /**
@@ -752,6 +812,11 @@ export class Database {
         this.#txDepth--;
       }
     }
+    if (this.#corrupt) {
+      throw new BatonError("database_corrupt", `Not writing to ${this.path}: ${this.#corrupt.message}`, {
+        details: this.#corrupt.details,
+      });
+    }
     const began = performance.now();
     let committed = false;
     // Outside a transaction this connection is in the queue only when it kept its place after the last one.
@@ -763,6 +828,7 @@ export class Database {
         const r = fn();
         this.prepare("COMMIT").run();
         if (this.#checkpointer) this.#askForCheckpoint(this.#checkpointer);
+        else if (this.#ckptThreshold > 0) this.#restartIfStuck();
         committed = true;
         return r;
       } catch (e) {
@@ -809,15 +875,22 @@ export class Database {
   #holdSince = 0;
   #holdCount = 0;
   #holdReleaseQueued = false;
+  /** This connection gave its place up mid-burst: on its next entry, writers already waiting go first. */
+  #yieldNext = false;
+  /** Held by {@link reserveWrite} until the job that asked ends. */
+  #reserved = false;
   #lastTxEnd = -Infinity;
 
   /** After a queued transaction: keep the writer queue for the next one of a burst, or leave it. */
   #afterWrite(began: number): void {
+    if (this.#reserved) return; // reserveWrite's timer gives the place up
     const now = performance.now();
     const burst = began - this.#lastTxEnd < HOLD_GAP_MS;
     this.#lastTxEnd = now;
     if (this.#holdCount++ === 0) this.#holdSince = now;
     if (!burst || this.#holdCount >= HOLD_TX || now - this.#holdSince >= HOLD_MS || !this.#p) {
+      // Given up in the middle of a burst: the next entry lets waiting writers go first.
+      this.#yieldNext = burst && !!this.#p;
       this.#releaseQueue();
       return;
     }
@@ -836,63 +909,99 @@ export class Database {
     this.#leaveWriterQueue();
   }
 
-  #writer: Deno.FsFile | undefined;
-  #gate: Deno.FsFile | undefined;
+  #queue: WriterQueue | undefined;
   /** This connection holds the writer queue lock. */
   #inQueue = false;
   /** Write transactions of this process currently inside the writer queue. */
   static #queuedInProcess = 0;
+  /** Since when a write of this connection has been waiting for the queue (0: none), for health reports. */
+  #queueWaitSince = 0;
 
   /**
-   * WAL mode: writers of every process line up on one blocking lock file
-   * (`X-lock/writer`) before `BEGIN IMMEDIATE`, so the kernel hands the write
-   * lock from one writer to the next the moment it is free, instead of
-   * waiters polling SQLite's lock with sleeps (which left it idle most of the
-   * time). Safe against deadlock: a waiter holds no write lock, WAL readers
-   * never block a writer, and a process already queued (another connection
-   * of this thread is mid-transaction) skips the queue instead of waiting on
-   * itself. Returns true when the lock was taken.
+   * WAL mode: writers of every process line up on one lock file before
+   * `BEGIN IMMEDIATE` (see `writer_queue.ts`). Safe against deadlock: a
+   * waiter holds no write lock, WAL readers never block a writer, and a
+   * process already queued (another connection of this thread is
+   * mid-transaction) skips the queue instead of waiting on itself. The wait
+   * honours the busy timeout.
+   *
+   * @returns true when this connection took its place
+   * @throws {BatonError} `database_locked` when the busy timeout passed first
    */
   #enterWriterQueue(): boolean {
     if (!this.#writerQueue || Database.#queuedInProcess > 0) return false;
-    let got = false;
+    this.#queue ??= new WriterQueue(this.path);
+    this.#queueWaitSince = performance.now();
+    let r: "held" | "timeout" | "unavailable";
     try {
-      this.#writer ??= Deno.openSync(`${this.path}-lock/writer`, { read: true, write: true, create: true });
-      // Fast path: take the lock when it is free. Otherwise wait in line on
-      // the gate first, so that at most one process sleeps on the writer
-      // lock itself: a release wakes every process blocked on a flock, and
-      // with all of them there each transaction cost ~2 futile wake-ups.
-      got = this.#writer.tryLockSync(true);
-      if (!got) {
-        this.#gate ??= Deno.openSync(`${this.path}-lock/writer-gate`, { read: true, write: true, create: true });
-        this.#gate.lockSync(true);
-        try {
-          this.#writer.lockSync(true);
-          got = true;
-        } finally {
-          this.#gate.unlockSync();
-        }
-      }
-    } catch {
-      if (got) {
-        try {
-          this.#writer?.unlockSync();
-        } catch { /* closing releases it */ }
-      }
-      return false; // the queue is an optimisation; SQLite's own locking still decides
+      r = this.#queue.enter(this.#busyTimeoutMs, this.#yieldNext);
+    } finally {
+      this.#queueWaitSince = 0;
+      this.#yieldNext = false;
     }
+    return this.#queued(r);
+  }
+
+  #queued(r: "held" | "timeout" | "unavailable"): boolean {
+    if (r === "timeout") {
+      throw new BatonError(
+        "database_locked",
+        `Cannot write to ${this.path}: another process has held the writer queue (${this.#queue!.lockFile}) for over ${
+          this.#busyTimeoutMs / 1000
+        } s; it may be stopped or stuck in a transaction`,
+        { details: { lock: this.#queue!.lockFile, waitedMs: this.#busyTimeoutMs } },
+      );
+    }
+    if (r === "unavailable") return false; // the queue is an optimisation; SQLite's own locking still decides
     Database.#queuedInProcess++;
     this.#inQueue = true;
     return true;
+  }
+
+  /**
+   * Waits for this connection's turn to write without blocking the event
+   * loop, so that a server keeps answering while another process holds the
+   * write lock. The next {@link transaction} then starts without waiting for
+   * other Baton writers. The place is given up when the current job ends if
+   * no transaction used it.
+   *
+   * @returns when it is this connection's turn
+   * @throws {BatonError} `database_locked` after the busy timeout
+   */
+  async reserveWrite(): Promise<void> {
+    if (!this.#writerQueue || this.#inQueue || Database.#queuedInProcess > 0 || this.#txDepth > 0) return;
+    this.#queue ??= new WriterQueue(this.path);
+    this.#queueWaitSince = performance.now();
+    let r: "held" | "timeout" | "unavailable";
+    try {
+      r = await this.#queue.enterAsync(this.#busyTimeoutMs);
+    } finally {
+      this.#queueWaitSince = 0;
+    }
+    if (this.#inQueue || Database.#queuedInProcess > 0) {
+      // Another call of this process got in meanwhile (it skipped the queue): do not hold two places.
+      if (r === "held") this.#queue.leave();
+      return;
+    }
+    if (!this.#queued(r)) return;
+    // Kept for every transaction of the job that asked (a heartbeat, then the call itself).
+    this.#reserved = true;
+    setTimeout(() => {
+      this.#reserved = false;
+      if (this.#txDepth === 0) this.#releaseQueue();
+    }, 0);
+  }
+
+  /** How long a write of this connection has been waiting for the writer queue (0: not waiting), in ms. */
+  get writeWaitMs(): number {
+    return this.#queueWaitSince ? performance.now() - this.#queueWaitSince : 0;
   }
 
   #leaveWriterQueue(): void {
     if (!this.#inQueue) return;
     this.#inQueue = false;
     Database.#queuedInProcess--;
-    try {
-      this.#writer?.unlockSync();
-    } catch { /* closing releases it */ }
+    this.#queue?.leave();
   }
 
   /**
@@ -924,6 +1033,15 @@ export class Database {
         while (this.checkpoint("passive").busy && Date.now() < until) sleepSync(2);
         return;
       }
+      if (frames >= BACKGROUND_HARD_FACTOR * t) {
+        // Everything is copied, but the WAL cannot start over while readers
+        // use it, and with many processes reading there is always one: it
+        // would grow without end (a soak reached 275 MB). A RESTART
+        // checkpoint waits for those readers (new ones read the database
+        // file) — a few milliseconds, bounded here so the writer never stalls.
+        this.#restartWal(RESTART_WAIT_MS);
+        return;
+      }
       // Another process's thread is at it already: asking ours would only
       // find the checkpoint lock taken, or copy a few frames for two fsyncs.
       if (checkpointing) return;
@@ -932,9 +1050,58 @@ export class Database {
     } catch { /* the safety bound still checkpoints */ }
   }
 
+  /**
+   * Inline checkpoints: SQLite's own copies the frames, but the WAL starts
+   * over only when no reader uses it; at the bound, a RESTART waits for them
+   * (briefly). Never throws.
+   */
+  #restartIfStuck(): void {
+    try {
+      const { frames, backfilled } = walFrames(this.path);
+      if (frames >= BACKGROUND_HARD_FACTOR * this.#ckptThreshold && frames === backfilled) {
+        this.#restartWal(RESTART_WAIT_MS);
+      }
+    } catch { /* the next commit tries again */ }
+  }
+
+  /** A RESTART checkpoint whose wait for readers is cut short at `limitMs`. Never throws. */
+  #restartWal(limitMs: number): void {
+    this.#busyLimitMs = limitMs;
+    try {
+      this.checkpoint("restart");
+    } catch {
+      /* busy: the next commit at the bound tries again */
+    } finally {
+      this.#busyLimitMs = undefined;
+    }
+  }
+
   /** Counters of the background checkpoint thread, or null when checkpoints run inline. */
   backgroundCheckpoints(): CheckpointerStats | null {
     return this.#checkpointer?.stats() ?? null;
+  }
+
+  /**
+   * Reserves `n` bytes at the end of every page; with 8, the Baton VFS keeps
+   * a checksum of each page there and verifies it on every read, so that a
+   * damaged page is caught when it is read (`database_corrupt`). Takes
+   * effect on a new database before its first write, or on the next `VACUUM`.
+   * @param n bytes to reserve (0–255; SQLite never lowers it)
+   * @returns the value in effect afterwards
+   */
+  setReserveBytes(n: number): number {
+    const x = this.#sqlite3.x;
+    const p = this.#outPtr();
+    this.#sqlite3.poke32(p, n);
+    const [zMain] = this.scratchText("main\0");
+    const rc = x.sqlite3_file_control(this.#p, zMain, SQLITE.FCNTL_RESERVE_BYTES, p);
+    if (rc !== 0) throw this.error(rc, "reserve bytes");
+    return this.#sqlite3.peek32(p);
+  }
+
+  /** Bytes reserved at the end of each page (8: page checksums are on). */
+  get reserveBytes(): number {
+    return this.setReserveBytes(-1); // a negative value only reads it
   }
 
   /** `PRAGMA integrity_check`: "ok" or the problems found. */
@@ -956,13 +1123,8 @@ export class Database {
     this.#scratchPtr = 0;
     this.#sqlite3.dealloc(this.#outSlot);
     this.#outSlot = 0;
-    for (const f of [this.#writer, this.#gate]) {
-      try {
-        f?.close();
-      } catch { /* already closed */ }
-    }
-    this.#writer = undefined;
-    this.#gate = undefined;
+    this.#queue?.close();
+    this.#queue = undefined;
     if (rc !== 0) throw sqliteError(rc, "Closing the database failed", this.path);
   }
 }

@@ -46,10 +46,12 @@ export interface VfsStats {
   hotJournalLocks: number;
   /** Files opened. */
   opens: number;
+  /** Database pages read whose checksum did not hold. */
+  checksumFaults: number;
 }
 
 /** Process-wide VFS counters. */
-export const vfsStats: VfsStats = { hotJournalLocks: 0, opens: 0 };
+export const vfsStats: VfsStats = { hotJournalLocks: 0, opens: 0, checksumFaults: 0 };
 
 /** The open files of every installed VFS (for {@link walFrames}). */
 const openFileMaps: Map<number, OpenFile>[] = [];
@@ -91,6 +93,47 @@ interface OpenFile {
   pending?: { offset: number; buf: Uint8Array; len: number };
   /** The last frame header gathered was a commit frame's: its page ends the commit. */
   commitFrame?: boolean;
+  /** A main database whose pages reserve 8 bytes for Baton's page checksum (header byte 20 is 8). */
+  checksums?: boolean;
+}
+
+/** Database pages: 512 to 65536 bytes, a power of two (other reads are headers and parts of pages). */
+const isPage = (n: number) => n >= 512 && n <= 65536 && (n & (n - 1)) === 0;
+
+/** Notes from the database header whether its pages reserve the 8 checksum bytes. */
+function noteHeader(f: OpenFile, buf: Uint8Array): void {
+  if (buf.length >= 100 && buf[0] === 0x53 && buf[1] === 0x51 && buf[15] === 0) f.checksums = buf[20] === 8;
+}
+
+/**
+ * The page checksum (the scheme of SQLite's cksumvfs extension, so that its
+ * `verify_checksum()` agrees): two running 32-bit sums over the page's
+ * little-endian words, all but the last 8 bytes, which hold them.
+ */
+function pageSums(buf: Uint8Array): [number, number] {
+  // SQLite's page buffers are 8-byte aligned; WASM memory is little-endian, like the words summed.
+  const words = buf.byteOffset % 4 === 0
+    ? new Uint32Array(buf.buffer, buf.byteOffset, (buf.length - 8) >>> 2)
+    : new Uint32Array(buf.slice(0, buf.length - 8).buffer);
+  let s1 = 0, s2 = 0;
+  for (let i = 0; i < words.length; i += 2) {
+    s1 = (s1 + words[i] + s2) >>> 0;
+    s2 = (s2 + words[i + 1] + s1) >>> 0;
+  }
+  return [s1, s2];
+}
+
+function checksumHolds(buf: Uint8Array): boolean {
+  const [s1, s2] = pageSums(buf);
+  const tail = new DataView(buf.buffer, buf.byteOffset + buf.length - 8, 8);
+  return tail.getUint32(0, true) === s1 && tail.getUint32(4, true) === s2;
+}
+
+function writeChecksum(buf: Uint8Array): void {
+  const [s1, s2] = pageSums(buf);
+  const tail = new DataView(buf.buffer, buf.byteOffset + buf.length - 8, 8);
+  tail.setUint32(0, s1, true);
+  tail.setUint32(4, s2, true);
 }
 
 /** Bytes of a WAL frame header; SQLite writes it, then the page right after it. */
@@ -271,10 +314,20 @@ export function installVfs(wasm: SqliteWasm, name: string, io: IoBackend = denoB
       try {
         flushWal(f);
         const buf = heapView(pDest, n);
-        const got = f.io.read(buf, Number(offset));
+        const off = Number(offset);
+        const got = f.io.read(buf, off);
         if (got < n) {
           buf.fill(0, got);
           return C.IOERR_SHORT_READ;
+        }
+        if (f.main) {
+          if (off === 0) noteHeader(f, buf);
+          if (f.checksums && isPage(n) && !checksumHolds(buf)) {
+            vfsStats.checksumFaults++;
+            vfsLastError.message = `page checksum mismatch at offset ${off} (page ${off / n + 1})`;
+            vfsLastError.path = f.path;
+            return C.IOERR_DATA;
+          }
         }
         return 0;
       } catch (e) {
@@ -289,7 +342,12 @@ export function installVfs(wasm: SqliteWasm, name: string, io: IoBackend = denoB
           gatherWal(f, heapView(pSrc, n), off);
           return 0;
         }
-        f.io.write(heapView(pSrc, n), off);
+        const buf = heapView(pSrc, n);
+        if (f.main) {
+          if (off === 0) noteHeader(f, buf);
+          if (f.checksums && isPage(n)) writeChecksum(buf);
+        }
+        f.io.write(buf, off);
         return 0;
       } catch (e) {
         return fail(e, f.path, C.IOERR_WRITE);

@@ -37,6 +37,7 @@ export interface SqliteExports {
   sqlite3_exec(db: number, sql: number, cb: number, arg: number, errmsg: number): number;
   sqlite3_prepare_v3(db: number, sql: number, n: number, flags: number, ppStmt: number, pzTail: number): number;
   sqlite3_get_autocommit(db: number): number;
+  sqlite3_file_control(db: number, zDbName: number, op: number, pArg: number): number;
   sqlite3_changes(db: number): number;
   sqlite3_last_insert_rowid(db: number): bigint;
   sqlite3_reset(stmt: number): number;
@@ -78,6 +79,10 @@ export const SQLITE = {
   DONE: 101,
   IOERR_READ: 266,
   IOERR_SHORT_READ: 522,
+  /** `sqlite3_file_control` op: bytes reserved at the end of each page. */
+  FCNTL_RESERVE_BYTES: 38,
+  /** A page failed its checksum (SQLITE_IOERR_DATA). */
+  IOERR_DATA: 8202,
   IOERR_WRITE: 778,
   IOERR_FSYNC: 1034,
   IOERR_DIR_FSYNC: 1290,

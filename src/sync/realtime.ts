@@ -19,7 +19,7 @@ export function realtimeWriteBack(engine: Engine): (ticketIds: string[]) => void
   const ms = engine.cfg.config.markdown_sync;
   const parts = { status: ms.status_update === "realtime", log: ms.workflow_log_update === "realtime" };
   return (ids) => {
-    const withFiles = new Set(engine.ticketFiles().filter((t) => t.path !== null).map((t) => t.id));
+    const withFiles = new Set(engine.ticketFiles(ids).filter((t) => t.path !== null).map((t) => t.id));
     for (const id of ids) {
       if (!withFiles.has(id)) continue;
       try {

@@ -54,6 +54,9 @@ export interface SyncOptions {
 interface Ledger {
   /** When Baton last wrote (or imported) the file. */
   syncedAt: number;
+  /** When it last wrote the status checkboxes, and the workflow log (each part has its own timing). */
+  statusAt?: number;
+  logAt?: number;
   /** `Phase/Field` → the value Baton wrote there. */
   fields: Record<string, string>;
 }
@@ -64,6 +67,14 @@ function iso(ms: number | null): string | undefined {
 
 /** A phase Baton handed out (claimed) or decided (a gate), as opposed to one an import found done. */
 const batonWorked = (p: Phase) => p.claimedAt !== null || p.completedAt !== null;
+
+/** When Baton last recorded work or a decision on the ticket (0: never). */
+function lastWork(t: TicketDetail): number {
+  let at = 0;
+  for (const p of t.phases) at = Math.max(at, p.claimedAt ?? 0, p.startedAt ?? 0, p.completedAt ?? 0);
+  for (const g of t.gates) at = Math.max(at, g.openedAt, g.decidedAt ?? 0);
+  return at;
+}
 
 /** The phases that stand for a label's phase: itself, or the group phases that replaced it on this ticket. */
 function standIns(t: TicketDetail, engine: Engine, name: string): Phase[] {
@@ -187,13 +198,21 @@ export function syncTicket(
   const { text: original, utf8, bytes } = readTicketText(file);
   const warnings: FileProblem[] = [];
   const warn = (message: string) => warnings.push({ path, message: `ticket ${ticketId}: ${message}` });
-  const recorded = engine.ticketFiles().find((f) => f.id === ticketId)?.ledger as Ledger | null;
-  const ledger: Ledger = { syncedAt: recorded?.syncedAt ?? t.createdAt, fields: { ...recorded?.fields } };
+  const file0 = engine.ticketFiles([ticketId])[0];
+  const recorded = file0?.ledger as Ledger | null;
+  const ledger: Ledger = { ...recorded, syncedAt: recorded?.syncedAt ?? t.createdAt, fields: { ...recorded?.fields } };
+  // A part never written since the import counts from the ticket's creation.
+  const statusSince = ledger.statusAt ?? t.createdAt;
+  const logSince = ledger.logAt ?? t.createdAt;
   const reworked = new Set(
-    engine.audit({ ticketId, since: ledger.syncedAt }).filter((a) => a.action === "phase.rework").map((a) =>
-      String(a.details?.phase)
-    ),
+    engine.audit({ ticketId, action: "phase.rework", since: statusSince }).map((a) => String(a.details?.phase)),
   );
+  // Nothing Baton did since it last wrote (or imported) each part asked for, and the file is as it was then:
+  // nothing to write, without parsing it.
+  const work = lastWork(t);
+  const quiet = (opts.status === false || (work < statusSince && reworked.size === 0)) &&
+    (opts.log === false || work < logSince);
+  if (quiet && file0?.contentHash === contentHash(original)) return { state: "unchanged", warnings: [] };
   let text = original;
   if (opts.status !== false) {
     const parsed = parseTicket(original, parseOptions(engine, path));
@@ -211,10 +230,16 @@ export function syncTicket(
   if (opts.dryRun) return { state: "written", warnings, diff: unifiedDiff(original, text, path) };
   const next = new TextEncoder().encode(text);
   replaceIfUnchanged(file, bytes, next, path);
+  const now = engine.now();
   engine.setTicketFile(ticketId, {
     path,
     contentHash: contentHash(text),
-    ledger: { ...ledger, syncedAt: engine.now() },
+    ledger: {
+      ...ledger,
+      syncedAt: now,
+      ...(opts.status !== false ? { statusAt: now } : {}),
+      ...(opts.log !== false ? { logAt: now } : {}),
+    },
   });
   return { state: "written", warnings };
 }

@@ -12,20 +12,27 @@ export interface Out {
 /**
  * Runs `baton ARGS…` as a subprocess (`deno run -A cli.ts`), colours off.
  * @param args the command line
- * @param opts working directory, extra environment, text for stdin
+ * @param opts working directory, extra environment, a deadline (the process is killed after it)
  * @returns exit code and output
  */
 export async function baton(
   args: string[],
-  opts: { cwd?: string; env?: Record<string, string>; clearEnv?: boolean } = {},
+  opts: { cwd?: string; env?: Record<string, string>; clearEnv?: boolean; timeoutMs?: number } = {},
 ): Promise<Out> {
-  const o = await new Deno.Command(Deno.execPath(), {
+  const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", CLI, ...args],
     cwd: opts.cwd,
     env: { NO_COLOR: "1", ...opts.env },
     clearEnv: opts.clearEnv,
     stdout: "piped",
     stderr: "piped",
-  }).output();
-  return { code: o.code, stdout: new TextDecoder().decode(o.stdout), stderr: new TextDecoder().decode(o.stderr) };
+  }).spawn();
+  // A command that hangs fails its test instead of freezing the suite.
+  const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 120_000);
+  try {
+    const o = await child.output();
+    return { code: o.code, stdout: new TextDecoder().decode(o.stdout), stderr: new TextDecoder().decode(o.stderr) };
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -20,7 +20,7 @@ export function serverEnv(extra: Record<string, string> = {}): Record<string, st
 export interface Outcome {
   /** True unless the result had `isError`. */
   ok: boolean;
-  /** `structuredContent` (the error body `{code, message}` when not ok). */
+  /** `structuredContent`, or the error body `{code, message}` (parsed from the text) when not ok. */
   data: Record<string, unknown>;
   /** The text content (what a model reads). */
   text: string;
@@ -48,7 +48,16 @@ function wrap(client: Client, close: () => Promise<void>, stderr: () => string, 
       const r = await client.callTool({ name, arguments: args });
       const content = r.content as { type: string; text?: string }[];
       const text = content.filter((c) => c.type === "text").map((c) => c.text ?? "").join("\n");
-      return { ok: !r.isError, data: (r.structuredContent ?? {}) as Record<string, unknown>, text };
+      // An error carries its {code, message} in the text (no structuredContent: see src/mcp/tool.ts).
+      const parse = () => {
+        try {
+          return JSON.parse(text);
+        } catch {
+          return {}; // the SDK's own errors (input validation) are plain text
+        }
+      };
+      const data = r.isError ? parse() : (r.structuredContent ?? {});
+      return { ok: !r.isError, data: data as Record<string, unknown>, text };
     },
   };
 }

@@ -36,11 +36,15 @@ export interface TortureOptions {
   seed?: number;
   /** Print progress lines. */
   verbose?: boolean;
+  /** Page checksums on (8 reserved bytes per page, as new Baton databases have; default true). */
+  checksums?: boolean;
 }
 
 /** What a run found. */
 export interface TortureReport {
   mode: JournalMode;
+  /** Reserved bytes per page at the end (8: page checksums were on). */
+  reserveBytes?: number;
   commitsLogged: number;
   commitsLost: number;
   rowsClaimed: number;
@@ -95,7 +99,9 @@ export async function runTorture(o: TortureOptions): Promise<TortureReport> {
   const t0 = performance.now();
 
   {
-    const init = await Database.open(db, { journalMode: o.mode });
+    // Checksums need the reserved bytes before the first page is written (opening in WAL mode writes one).
+    const init = await Database.open(db, { journalMode: o.checksums !== false ? "delete" : o.mode });
+    if (o.checksums !== false) init.setReserveBytes(8);
     init.exec(`
       CREATE TABLE slots(id INTEGER PRIMARY KEY, claimed_by TEXT, txid TEXT);
       CREATE INDEX slots_free ON slots(claimed_by, id);
@@ -274,6 +280,8 @@ export async function runTorture(o: TortureOptions): Promise<TortureReport> {
   const claimed = check.get<{ n: number }>("SELECT count(*) AS n FROM slots WHERE claimed_by IS NOT NULL")!.n;
   const events = check.get<{ n: number }>("SELECT count(*) AS n FROM events")!.n;
   const counter = check.get<{ claimed: number }>("SELECT claimed FROM stats")!.claimed;
+  const reserveBytes = check.reserveBytes;
+  if (o.checksums !== false && reserveBytes !== 8) failures.push(`page checksums were off (reserve ${reserveBytes})`);
   if (claimed !== events || events !== counter) failures.push(`final counts differ: ${claimed}/${events}/${counter}`);
   if (claimed !== o.slots) failures.push(`only ${claimed} of ${o.slots} slots claimed`);
   check.close();
@@ -300,6 +308,7 @@ export async function runTorture(o: TortureOptions): Promise<TortureReport> {
 
   return {
     mode: o.mode,
+    reserveBytes,
     commitsLogged: committed.size,
     commitsLost: lost,
     rowsClaimed: claimed,

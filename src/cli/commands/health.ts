@@ -15,12 +15,20 @@ export const HEALTH: Command[] = [
     name: "sweep",
     group: GROUP,
     usage: "sweep",
-    summary: ["release claims whose lease expired"],
+    summary: ["release claims whose lease expired; prune old bookkeeping"],
+    description:
+      "Releases claims whose lease expired, and applies the retention policy (retention: and audit.retain_days in config.yaml).",
     positionals: [0, 0],
     run(c) {
       return c.withEngine((e) => {
         const n = e.sweepStale();
-        c.emit({ released: n }, () => `released ${n} stale claim(s)`);
+        const pruned = e.prune();
+        c.emit({ released: n, pruned }, () =>
+          [
+            `released ${n} stale claim(s)`,
+            `pruned ${pruned.idempotencyKeys} idempotency key(s), ${pruned.claimMissDays} claim-miss counter(s), ` +
+            `${pruned.agents} agent(s), ${pruned.declarations} declaration(s), ${pruned.auditRows} audit row(s)`,
+          ].join("\n"));
       });
     },
   },

@@ -73,6 +73,47 @@ export class EngineBase {
   }
 
   /**
+   * Waits, without blocking the event loop, until this engine may write:
+   * other processes' writers go first, at most `database.busy_timeout_ms`.
+   * A server awaits it before a write so that it keeps answering reads and
+   * health checks while another process holds the write lock; the write
+   * that follows in the same job starts at once. A no-op outside WAL mode.
+   * @returns once it is this engine's turn
+   * @throws {BatonError} `database_locked` after the busy timeout, naming the lock
+   * @example
+   * ```ts
+   * import { openEngine } from "@baton/baton";
+   * import { tempRepo } from "@baton/baton/testing";
+   * const engine = await openEngine(await tempRepo());
+   * await engine.whenWritable();
+   * engine.upsertTicket({ id: "0001", title: "Written without waiting" });
+   * engine.close();
+   * ```
+   */
+  whenWritable(): Promise<void> {
+    return coreOf(this).db.reserveWrite();
+  }
+
+  /**
+   * How long a write of this engine has been waiting for other processes'
+   * writers (0 when none waits), for health reports.
+   * @returns milliseconds
+   * @throws nothing
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { openEngine } from "@baton/baton";
+   * import { tempRepo } from "@baton/baton/testing";
+   * const engine = await openEngine(await tempRepo());
+   * assert.equal(engine.writeWaitMs(), 0);
+   * engine.close();
+   * ```
+   */
+  writeWaitMs(): number {
+    return coreOf(this).db.writeWaitMs;
+  }
+
+  /**
    * What the database is: path, journal mode, schema version, WAL size, tickets.
    * @returns the facts
    * @throws {BatonError} `database_*` when it cannot be read

@@ -81,6 +81,7 @@ export class EngineQueries extends EngineBase {
   /**
    * Every ticket's markdown path, content hash and write-back ledger, for
    * the import and the write-back.
+   * @param ids only these tickets (default: all)
    * @returns id, path (null: no file), hash and ledger of each ticket, by id
    * @throws nothing
    * @example
@@ -94,8 +95,8 @@ export class EngineQueries extends EngineBase {
    * engine.close();
    * ```
    */
-  ticketFiles(): TicketFile[] {
-    return ticketFiles(coreOf(this).db).map((r) => ({
+  ticketFiles(ids?: readonly string[]): TicketFile[] {
+    return ticketFiles(coreOf(this).db, ids).map((r) => ({
       id: r.id,
       path: r.path,
       contentHash: r.content_hash,

@@ -6,6 +6,7 @@
 import * as claims from "../claims.ts";
 import * as declarations from "../declarations.ts";
 import { expire, heartbeat, registerAgent } from "../leases.ts";
+import { prune } from "../retention.ts";
 import { coreOf } from "./base.ts";
 import { EngineTickets } from "./tickets.ts";
 import type {
@@ -20,6 +21,7 @@ import type {
   HeartbeatOptions,
   HeldRequest,
   Phase,
+  PruneResult,
   ReleaseRequest,
 } from "../types.ts";
 
@@ -89,6 +91,32 @@ export class EngineWork extends EngineTickets {
    */
   sweepStale(): number {
     return coreOf(this).tx((now) => expire(coreOf(this), now));
+  }
+
+  /**
+   * Runs the retention policy now (`baton sweep` does; any writer also does,
+   * at most once an hour): idempotency keys, claim-miss counters, agents
+   * gone for long, released declarations, and the audit when
+   * `audit.retain_days` is set. Each kind is deleted in batches of at most
+   * 5,000 rows per run.
+   * @returns how many rows went, per kind
+   * @throws {BatonError} `database_locked`
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { openEngine } from "@baton/baton";
+   * import { tempRepo } from "@baton/baton/testing";
+   * let t = Date.UTC(2026, 0, 1);
+   * const engine = await openEngine(await tempRepo(), { clock: () => t });
+   * engine.upsertTicket({ id: "0001", title: "A" });
+   * engine.claimNext({ agentId: "a", capabilities: ["designer"], idempotencyKey: "k1" });
+   * t += 25 * 3_600_000; // a day and an hour later
+   * assert.equal(engine.prune().idempotencyKeys, 1);
+   * engine.close();
+   * ```
+   */
+  prune(): PruneResult {
+    return prune(coreOf(this));
   }
 
   /**

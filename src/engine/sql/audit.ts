@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { Database } from "../../storage/sqlite.ts";
+import type { Database, SqlValue } from "../../storage/sqlite.ts";
 import type { R } from "./rows.ts";
 
 /** One audit row. */
@@ -29,39 +29,58 @@ export function insertAudit(db: Database, a: AuditRow): void {
   );
 }
 
+/**
+ * The WHERE clause of an audit query: only the conditions given, so that
+ * SQLite can use the index on each (`? IS NULL OR ticket_id = ?` forces a
+ * scan of the whole table). Values are always bound, never put in the text.
+ */
+function auditWhere(
+  f: { afterId?: number; ticketId?: string; agentId?: string; action?: string; since?: number; until?: number },
+): { where: string; params: SqlValue[] } {
+  const cond: string[] = [];
+  const params: SqlValue[] = [];
+  const add = (sql: string, v: SqlValue | undefined) => {
+    if (v === undefined) return;
+    cond.push(sql);
+    params.push(v);
+  };
+  add("id > ?", f.afterId);
+  add("ticket_id = ?", f.ticketId);
+  add("actor = ?", f.agentId);
+  add("action = ?", f.action);
+  add("at >= ?", f.since);
+  add("at < ?", f.until);
+  return { where: cond.length ? cond.join(" AND ") : "1", params };
+}
+
 /** Rows after an id, of a ticket and an actor (either optional), oldest first. */
 export function auditAfter(
   db: Database,
   f: { since: number; ticketId?: string; agentId?: string; limit: number },
 ): R[] {
-  return db.all<R>(
-    `SELECT * FROM audit WHERE id > ? AND (? IS NULL OR ticket_id = ?) AND (? IS NULL OR actor = ?) ORDER BY id LIMIT ?`,
-    [f.since, f.ticketId ?? null, f.ticketId ?? null, f.agentId ?? null, f.agentId ?? null, f.limit],
-  );
+  const { where, params } = auditWhere({ afterId: f.since, ticketId: f.ticketId, agentId: f.agentId });
+  return db.all<R>(`SELECT * FROM audit WHERE ${where} ORDER BY id LIMIT ?`, [...params, f.limit]);
 }
 
-/** Rows of a ticket, an actor and a time range (each optional): the first `limit`, or the last `limit` when `latest`. */
+/** Rows of a ticket, an actor, an action and a time range (each optional): the first `limit`, or the last `limit` when `latest`. */
 export function auditRows(
   db: Database,
-  f: { ticketId?: string; agentId?: string; since?: number; until?: number; limit?: number; latest?: boolean },
+  f: {
+    ticketId?: string;
+    agentId?: string;
+    action?: string;
+    since?: number;
+    until?: number;
+    limit?: number;
+    latest?: boolean;
+  },
 ): R[] {
-  const where =
-    `(? IS NULL OR ticket_id = ?) AND (? IS NULL OR actor = ?) AND (? IS NULL OR at >= ?) AND (? IS NULL OR at < ?)`;
-  const params = [
-    f.ticketId ?? null,
-    f.ticketId ?? null,
-    f.agentId ?? null,
-    f.agentId ?? null,
-    f.since ?? null,
-    f.since ?? null,
-    f.until ?? null,
-    f.until ?? null,
-    f.limit ?? -1,
-  ];
+  const { where, params } = auditWhere(f);
+  const all = [...params, f.limit ?? -1];
   if (f.latest && f.limit !== undefined) {
-    return db.all<R>(`SELECT * FROM (SELECT * FROM audit WHERE ${where} ORDER BY id DESC LIMIT ?) ORDER BY id`, params);
+    return db.all<R>(`SELECT * FROM (SELECT * FROM audit WHERE ${where} ORDER BY id DESC LIMIT ?) ORDER BY id`, all);
   }
-  return db.all<R>(`SELECT * FROM audit WHERE ${where} ORDER BY id LIMIT ?`, params);
+  return db.all<R>(`SELECT * FROM audit WHERE ${where} ORDER BY id LIMIT ?`, all);
 }
 
 /** The newest audit id (0 when empty). */

@@ -174,13 +174,13 @@ export function dueRetries(db: Database, now: number): R[] {
 }
 
 /** The first `limit` available phases of an agent type in claim order, with their tickets (one index probe). */
-export function queueHead(db: Database, agentType: string, limit: number): R[] {
+export function queueHead(db: Database, agentType: string, limit: number, offset = 0): R[] {
   return db.all<R>(
     `SELECT ${PHASE_COLS}, p.priority_rank, t.metadata AS t_metadata, ${TICKET_COLS} FROM phases p INDEXED BY phases_queue
      JOIN tickets t ON t.id = p.ticket_id
      WHERE p.status = 'available' AND p.agent_type = ?
-     ORDER BY p.priority_rank, p.ticket_id, p.seq LIMIT ?`,
-    [agentType, limit],
+     ORDER BY p.priority_rank, p.ticket_id, p.seq LIMIT ? OFFSET ?`,
+    [agentType, limit, offset],
   );
 }
 

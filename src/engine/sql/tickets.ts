@@ -78,9 +78,13 @@ export function ticketIdsWithFiles(db: Database): string[] {
 /** Every ticket's id, path, content hash and write-back ledger. */
 export function ticketFiles(
   db: Database,
+  ids?: readonly string[],
 ): { id: string; path: string | null; content_hash: string | null; markdown_ledger: string | null }[] {
-  return db.all<{ id: string; path: string | null; content_hash: string | null; markdown_ledger: string | null }>(
-    "SELECT id, path, content_hash, markdown_ledger FROM tickets ORDER BY id",
+  type Row = { id: string; path: string | null; content_hash: string | null; markdown_ledger: string | null };
+  if (ids === undefined) return db.all<Row>("SELECT id, path, content_hash, markdown_ledger FROM tickets ORDER BY id");
+  return db.all<Row>(
+    "SELECT id, path, content_hash, markdown_ledger FROM tickets WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id",
+    [JSON.stringify(ids)],
   );
 }
 

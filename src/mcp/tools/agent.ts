@@ -138,7 +138,7 @@ export const AGENT_TOOLS: Tool[] = [
     annotations: write(true),
     touch: false,
     handler(ctx, a) {
-      const agent = ctx.agentOf(a.agent_id);
+      const agent = ctx.agentOf(a.agent_id, a);
       const { result } = onHeld(ctx, agent, a, (id, token) => ctx.engine.start(id, { agentId: agent, token }));
       return { phase: result, next: "Do the work now, then complete_phase (or fail_phase)." };
     },
@@ -170,7 +170,7 @@ export const AGENT_TOOLS: Tool[] = [
     annotations: write(true),
     touch: false,
     handler(ctx, a) {
-      const agent = ctx.agentOf(a.agent_id);
+      const agent = ctx.agentOf(a.agent_id, a);
       const result = endHeld(
         ctx,
         agent,
@@ -202,7 +202,7 @@ export const AGENT_TOOLS: Tool[] = [
     annotations: write(true),
     touch: false,
     handler(ctx, a) {
-      const agent = ctx.agentOf(a.agent_id);
+      const agent = ctx.agentOf(a.agent_id, a);
       const result = endHeld(
         ctx,
         agent,
@@ -220,7 +220,7 @@ export const AGENT_TOOLS: Tool[] = [
     annotations: write(true),
     touch: false,
     handler(ctx, a) {
-      const agent = ctx.agentOf(a.agent_id);
+      const agent = ctx.agentOf(a.agent_id, a);
       const result = endHeld(
         ctx,
         agent,
@@ -238,7 +238,7 @@ export const AGENT_TOOLS: Tool[] = [
     annotations: write(true),
     touch: false,
     handler(ctx, a) {
-      const agent = ctx.agentOf(a.agent_id);
+      const agent = ctx.agentOf(a.agent_id, a);
       const result = endHeld(
         ctx,
         agent,
@@ -258,7 +258,7 @@ export const AGENT_TOOLS: Tool[] = [
     annotations: write(true),
     touch: false,
     handler(ctx, a) {
-      const agent = ctx.agentOf(a.agent_id);
+      const agent = ctx.agentOf(a.agent_id, a);
       const { result } = onHeld(
         ctx,
         agent,

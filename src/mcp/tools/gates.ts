@@ -5,14 +5,27 @@
  * @module
  */
 import * as v from "valibot";
+import { BatonError } from "../../errors.ts";
 import type { Actor } from "../../engine/types.ts";
 import type { ToolContext } from "../context.ts";
 import { agentArg, GateOut } from "../schemas.ts";
 import { type Tool, tool, write } from "../tool.ts";
 
-/** The deciding agent (the engine refuses it on a ticket it worked on). */
+/**
+ * The deciding agent: the one this session registered as, never an argument
+ * (the engine refuses it on a ticket it worked on). A request without a
+ * registered session (stateless HTTP) cannot decide a gate: its agent id
+ * could not be told from a forged one.
+ */
 function decider(ctx: ToolContext, explicit?: string): Actor {
-  return { kind: "agent", id: ctx.agentOf(explicit) };
+  const agent = ctx.session.agentId;
+  if (!agent) {
+    throw new BatonError("forbidden", "Deciding a gate needs a session that called register_agent first");
+  }
+  if (explicit !== undefined && explicit !== agent) {
+    throw new BatonError("forbidden", `This session acts as ${agent}; it cannot decide a gate as ${explicit}`);
+  }
+  return { kind: "agent", id: agent };
 }
 
 /** The tools. */

@@ -1,0 +1,73 @@
+/**
+ * Size caps on what callers store, so that one bad request (a 9 MB metadata
+ * object, a 3 MB title) cannot bloat the shared database. Each cap is a
+ * coded `invalid_argument` naming the field, its size and the limit.
+ *
+ * @module
+ */
+import { BatonError } from "../errors.ts";
+
+/** The caps, in bytes of UTF-8 (or items for lists). Documented in the README. */
+export const LIMITS = {
+  /** A ticket title. */
+  title: 1024,
+  /** A ticket's or an agent's metadata, as JSON. */
+  metadata: 64 * 1024,
+  /** A completion or review summary, an error, gate or retry notes. */
+  text: 64 * 1024,
+  /** An agent id, a capability, a priority, an idempotency key. */
+  name: 256,
+  /** A heartbeat's progress note. */
+  progress: 4 * 1024,
+  /** Artifacts of a completion, or paths of one declaration. */
+  items: 1000,
+  /** One artifact path or declared pattern. */
+  path: 1024,
+} as const;
+
+const bytes = (s: string) => new TextEncoder().encode(s).length;
+
+function tooBig(what: string, size: number, max: number, unit = "bytes"): BatonError {
+  return new BatonError("invalid_argument", `${what} is ${size} ${unit}; the limit is ${max} ${unit}`, {
+    details: { size, limit: max },
+  });
+}
+
+/**
+ * Refuses a string over `max` bytes.
+ * @param value the value (undefined and null pass)
+ * @param max the cap
+ * @param what how to name it
+ * @throws {BatonError} `invalid_argument`
+ */
+export function capText(value: string | null | undefined, max: number, what: string): void {
+  if (typeof value !== "string" || value.length * 3 <= max) return; // cheap: cannot be over in UTF-8
+  const n = bytes(value);
+  if (n > max) throw tooBig(what, n, max);
+}
+
+/**
+ * Refuses a value whose JSON is over `max` bytes.
+ * @param value the value
+ * @param max the cap
+ * @param what how to name it
+ * @throws {BatonError} `invalid_argument`
+ */
+export function capJson(value: unknown, max: number, what: string): void {
+  if (value === undefined || value === null) return;
+  capText(JSON.stringify(value), max, what);
+}
+
+/**
+ * Refuses a list longer than `maxItems` or with an item over `maxItem` bytes.
+ * @param list the list
+ * @param maxItems most items
+ * @param maxItem most bytes per item
+ * @param what how to name it
+ * @throws {BatonError} `invalid_argument`
+ */
+export function capList(list: readonly string[] | undefined, maxItems: number, maxItem: number, what: string): void {
+  if (!list) return;
+  if (list.length > maxItems) throw tooBig(what, list.length, maxItems, "items");
+  for (const item of list) capText(item, maxItem, `An item of ${what.replace(/^\w/, (c) => c.toLowerCase())}`);
+}

@@ -1,0 +1,69 @@
+/**
+ * The retention policy: bookkeeping that would otherwise grow for ever
+ * (idempotency keys, daily claim-miss counters, agents gone for months,
+ * released file declarations, and the audit trail when `audit.retain_days`
+ * is set) is pruned by `baton sweep`, and lazily by any writer at most once
+ * an hour. Each run deletes in bounded batches.
+ *
+ * @module
+ */
+import type { Core } from "./core.ts";
+import {
+  lastPruneAt,
+  pruneAgents,
+  pruneAudit,
+  pruneClaimMisses,
+  pruneDeclarations,
+  pruneIdempotency,
+} from "./sql/retention.ts";
+import type { PruneResult } from "./types.ts";
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+/** Rows one run deletes from each table at most (the rest goes in the next run). */
+export const PRUNE_BATCH = 5000;
+
+/**
+ * Prunes what the retention policy no longer keeps, in one transaction.
+ * @param core the engine core
+ * @returns how many rows went, per kind
+ */
+export function prune(core: Core): PruneResult {
+  return core.tx((now) => {
+    const r = core.cfg.config.retention;
+    const retainAudit = core.cfg.config.audit.retain_days;
+    const out: PruneResult = {
+      idempotencyKeys: pruneIdempotency(core.db, now - r.idempotency_hours * HOUR, PRUNE_BATCH),
+      claimMissDays: pruneClaimMisses(
+        core.db,
+        new Date(now - r.claim_misses_days * DAY).toISOString().slice(0, 10),
+        PRUNE_BATCH,
+      ),
+      agents: pruneAgents(core.db, now - r.agents_days * DAY, PRUNE_BATCH),
+      declarations: pruneDeclarations(core.db, now - r.declarations_days * DAY, PRUNE_BATCH),
+      auditRows: retainAudit === null ? 0 : pruneAudit(core.db, now - retainAudit * DAY, PRUNE_BATCH),
+    };
+    // Recorded when something went (a run that found nothing leaves no trace).
+    if (Object.values(out).some((n) => n > 0)) {
+      core.audit(now, "system", "maintenance.pruned", { type: "database", id: "retention" }, null, null, { ...out });
+    }
+    return out;
+  });
+}
+
+/**
+ * Runs {@link prune} when its hourly run is due: at most once an hour in a
+ * process, skipped when another process's run deleted something within the hour.
+ * Called after a write commits; never throws (the write is done).
+ * @param core the engine core
+ */
+export function pruneIfDue(core: Core): void {
+  const now = core.clock();
+  // At most once an hour per process, and not when another process pruned within the hour.
+  if (now - core.pruneCheckedAt < HOUR) return;
+  core.pruneCheckedAt = now;
+  try {
+    if (now - lastPruneAt(core.db) < HOUR) return;
+    prune(core);
+  } catch { /* a busy or read-only database: the next hour tries again */ }
+}

@@ -1,0 +1,57 @@
+/**
+ * Statements of the retention policy: each deletes at most `limit` rows
+ * older than a cut-off, so that one run never holds the write lock long
+ * (what is left goes in the next run).
+ *
+ * @module
+ */
+import type { Database } from "../../storage/sqlite.ts";
+import { HELD_SQL } from "./rows.ts";
+
+/** Idempotency keys recorded before `before`. */
+export function pruneIdempotency(db: Database, before: number, limit: number): number {
+  return db.run(
+    "DELETE FROM idempotency WHERE rowid IN (SELECT rowid FROM idempotency WHERE created_at < ? LIMIT ?)",
+    [before, limit],
+  ).changes;
+}
+
+/** Daily claim-miss counters of days before `day` (YYYY-MM-DD). */
+export function pruneClaimMisses(db: Database, day: string, limit: number): number {
+  return db.run(
+    "DELETE FROM claim_misses WHERE (day, agent_type) IN (SELECT day, agent_type FROM claim_misses WHERE day < ? LIMIT ?)",
+    [day, limit],
+  ).changes;
+}
+
+/** Agents last seen before `before` that hold nothing. */
+export function pruneAgents(db: Database, before: number, limit: number): number {
+  return db.run(
+    `DELETE FROM agents WHERE id IN (
+       SELECT a.id FROM agents a WHERE a.last_heartbeat < ?
+         AND NOT EXISTS (SELECT 1 FROM phases p WHERE p.claimed_by = a.id AND p.status IN ${HELD_SQL})
+       LIMIT ?)`,
+    [before, limit],
+  ).changes;
+}
+
+/** File declarations released before `before`. */
+export function pruneDeclarations(db: Database, before: number, limit: number): number {
+  return db.run(
+    "DELETE FROM file_declarations WHERE id IN (SELECT id FROM file_declarations WHERE released_at < ? LIMIT ?)",
+    [before, limit],
+  ).changes;
+}
+
+/** Audit rows from before `before`. */
+export function pruneAudit(db: Database, before: number, limit: number): number {
+  return db.run("DELETE FROM audit WHERE id IN (SELECT id FROM audit WHERE at < ? ORDER BY id LIMIT ?)", [
+    before,
+    limit,
+  ]).changes;
+}
+
+/** When the retention policy last ran (0: never), from its own audit rows. */
+export function lastPruneAt(db: Database): number {
+  return db.get<{ at: number | null }>("SELECT max(at) AS at FROM audit WHERE action = 'maintenance.pruned'")!.at ?? 0;
+}
