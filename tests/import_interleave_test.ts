@@ -39,8 +39,11 @@ Deno.test("a long import interleaves with another process's claims", async () =>
   });
   // Claim and complete while the import runs (yielding so the importer's exit is noticed).
   let claims = 0;
+  const attempts: { at: number; ms: number; got: boolean }[] = [];
   while (!done) {
+    const t0 = performance.now();
     const c = engine.claimNext({ agentId: "agent", capabilities: ["designer"] });
+    attempts.push({ at: Math.round(performance.timeOrigin + t0), ms: Math.round(performance.now() - t0), got: !!c });
     if (c) {
       engine.complete(c.phase.id, { agentId: "agent", token: c.token });
       claims++;
@@ -56,6 +59,17 @@ Deno.test("a long import interleaves with another process's claims", async () =>
   const during = claimed.filter((id) => id > Math.min(...seeded) && id < Math.max(...seeded));
 
   assert.ok(claims > 0);
-  assert.ok(during.length >= 10, `${during.length} of ${claimed.length} claims landed between imported tickets`);
+  const at = (id: number) => audit.find((a) => a.id === id)!.at;
+  const window = [at(Math.min(...seeded)), at(Math.max(...seeded))];
+  const inWindow = attempts.filter((a) => a.at >= window[0] && a.at <= window[1]);
+  assert.ok(
+    during.length >= 10,
+    `${during.length} of ${claimed.length} claims landed between imported tickets; import ${
+      window[1] - window[0]
+    } ms; ` +
+      `${inWindow.length} attempts then (${inWindow.filter((a) => a.got).length} got one, longest ${
+        Math.max(0, ...inWindow.map((a) => a.ms))
+      } ms); storage ${JSON.stringify(engine.storageInfo())}`,
+  );
   engine.close();
 });

@@ -36,6 +36,8 @@ export class Core {
   #changed = new Set<string>();
   /** Run after each outermost commit: the lazy retention policy (set by `openEngineOn`). */
   maintenance?: () => void;
+  /** Who the calls in progress act for (a token holder of the HTTP server), recorded in the audit as `via`. */
+  principal?: string;
   /** When this process last looked whether the hourly retention run is due. */
   pruneCheckedAt = -Infinity;
 
@@ -104,7 +106,9 @@ export class Core {
       ticketId: entity.ticket ?? null,
       oldState,
       newState,
-      details: details ? JSON.stringify(details) : null,
+      details: details || this.principal
+        ? JSON.stringify(this.principal ? { ...details, via: this.principal } : details)
+        : null,
       correlationId: this.#corr,
     });
   }

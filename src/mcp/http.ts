@@ -20,6 +20,7 @@
  * @module
  */
 import type { Buffer } from "node:buffer";
+import { AsyncLocalStorage } from "node:async_hooks";
 import { createHash, timingSafeEqual } from "node:crypto";
 import {
   createMcpHandler,
@@ -43,8 +44,10 @@ export interface HttpOptions {
   host?: string;
   /** Port (0: any free port). */
   port: number;
-  /** Bearer token required on `/mcp` when set. */
+  /** Bearer token required on `/mcp` when set (its holder is "token"). */
   token?: string;
+  /** Named bearer tokens: holder → token. A request's holder is recorded in the audit (`via`). */
+  tokens?: Record<string, string>;
   /** Log line sink (stderr). */
   log: (line: string) => void;
   /** Sessions idle longer than this are closed (ms; default one hour); at most 1,000 are kept. */
@@ -87,6 +90,8 @@ function jsonError(status: number, message: string, headers: Record<string, stri
 interface LegacySession {
   transport: WebStandardStreamableHTTPServerTransport;
   lastUsed: number;
+  /** The holder of the token that opened it: every request of the session must carry that one. */
+  holder?: string;
 }
 
 /**
@@ -99,7 +104,7 @@ class LegacySessions {
   readonly #sweeper: ReturnType<typeof setInterval>;
 
   constructor(
-    readonly build: () => ReturnType<typeof createServer>,
+    readonly build: (holder: string | undefined) => ReturnType<typeof createServer>,
     idleMs: number,
   ) {
     this.#sweeper = setInterval(() => {
@@ -119,11 +124,12 @@ class LegacySessions {
   }
 
   /** Serves a request of a 2025-era client: its session's, or an `initialize` that opens one. */
-  async handle(req: Request): Promise<Response> {
+  async handle(req: Request, holder: string | undefined): Promise<Response> {
     const sid = req.headers.get("mcp-session-id");
     if (sid) {
       const s = this.#map.get(sid);
       if (!s) return jsonError(404, "Session not found: initialize a new session");
+      if (s.holder !== holder) return jsonError(403, "Forbidden: this session was opened with another token");
       s.lastUsed = Date.now();
       return await s.transport.handleRequest(req);
     }
@@ -141,13 +147,13 @@ class LegacySessions {
     const transport: WebStandardStreamableHTTPServerTransport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => crypto.randomUUID(),
       enableJsonResponse: true,
-      onsessioninitialized: (id) => void this.#map.set(id, { transport, lastUsed: Date.now() }),
+      onsessioninitialized: (id) => void this.#map.set(id, { transport, lastUsed: Date.now(), holder }),
       onsessionclosed: (id) => void this.#map.delete(id),
     });
     transport.onclose = () => {
       if (transport.sessionId) this.#map.delete(transport.sessionId);
     };
-    await this.build().connect(transport);
+    await this.build(holder).connect(transport);
     return await transport.handleRequest(req, { parsedBody: body });
   }
 
@@ -167,22 +173,35 @@ class LegacySessions {
   }
 }
 
-/** Refuses a request with a foreign Host or Origin (on loopback) or without the bearer token; null when it may pass. */
-function admission(req: Request, opts: { loopback: boolean; allowedHosts: string[]; token?: Buffer }): Response | null {
-  if (opts.loopback) {
-    const rejected = hostHeaderValidationResponse(req, opts.allowedHosts) ??
+interface Gate {
+  loopback: boolean;
+  allowedHosts: string[];
+  /** Accepted tokens (their hashes) and their holders; empty: no token needed. */
+  tokens: { hash: Buffer; holder: string }[];
+}
+
+/**
+ * Refuses a request with a foreign Host or Origin (on loopback) or without
+ * an accepted bearer token; otherwise says whose token it carries.
+ */
+function admission(req: Request, gate: Gate, needToken = true): Response | { holder?: string } {
+  if (gate.loopback) {
+    const rejected = hostHeaderValidationResponse(req, gate.allowedHosts) ??
       originValidationResponse(req, localhostAllowedOrigins());
     if (rejected) return rejected;
   }
-  if (opts.token) {
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.get("authorization") ?? "");
-    if (!m || !timingSafeEqual(sha(m[1]), opts.token)) {
-      return jsonError(401, "Unauthorized: send Authorization: Bearer <token>", {
-        "WWW-Authenticate": 'Bearer realm="baton-mcp"',
-      });
-    }
+  if (!needToken || gate.tokens.length === 0) return {};
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.get("authorization") ?? "");
+  const given = m ? sha(m[1]) : undefined;
+  // Every token compared (in constant time each), whichever matches.
+  let holder: string | undefined;
+  for (const t of gate.tokens) if (given && timingSafeEqual(given, t.hash)) holder = t.holder;
+  if (holder === undefined) {
+    return jsonError(401, "Unauthorized: send Authorization: Bearer <token>", {
+      "WWW-Authenticate": 'Bearer realm="baton-mcp"',
+    });
   }
-  return null;
+  return { holder };
 }
 
 /**
@@ -197,23 +216,30 @@ export function serveHttp(engine: Engine, opts: HttpOptions): HttpServer {
   const startedAt = Date.now();
   const inflight = new Inflight();
   const onError = (e: unknown, where: string) => opts.log(`${where}: ${e instanceof Error ? e.stack : e}`);
-  const gate = {
+  const named = Object.entries(opts.tokens ?? {}).map(([holder, t]) => ({ hash: sha(t), holder }));
+  const gate: Gate = {
     loopback: isLoopback(host),
     allowedHosts: [...new Set([...localhostAllowedHostnames(), host.includes(":") ? `[${host}]` : host])],
-    token: opts.token ? sha(opts.token) : undefined,
+    tokens: [...named, ...(opts.token ? [{ hash: sha(opts.token), holder: "token" }] : [])],
   };
+  // The holder of the request being served, for the stateless handler's per-request server.
+  const requestHolder = new AsyncLocalStorage<string | undefined>();
   let stopping = false;
   const sessions = new LegacySessions(
     // Each session its own identity and claims: one client can never act on another's claim.
-    () => createServer(engine, { session: new Session(), onError }),
+    (holder) => createServer(engine, { session: Object.assign(new Session(), { holder }), onError }),
     opts.sessionIdleMs ?? 3_600_000,
   );
   // Stateless requests stand alone: they name their agent and pass their claim token.
-  const modern = createMcpHandler(() => createServer(engine, { onError }), {
-    legacy: "reject",
-    maxRequestBodySize: MAX_BODY,
-    onerror: (e) => opts.log(`modern: ${e.message}`),
-  });
+  const modern = createMcpHandler(
+    () =>
+      createServer(engine, { session: Object.assign(new Session(), { holder: requestHolder.getStore() }), onError }),
+    {
+      legacy: "reject",
+      maxRequestBodySize: MAX_BODY,
+      onerror: (e) => opts.log(`modern: ${e.message}`),
+    },
+  );
 
   async function handle(req: Request): Promise<Response> {
     const url = new URL(req.url);
@@ -222,16 +248,16 @@ export function serveHttp(engine: Engine, opts: HttpOptions): HttpServer {
         return new Response(null, { status: 405, headers: { Allow: "GET" } });
       }
       // The same Host/Origin check as /mcp: a DNS-rebinding page must not read it (no token needed).
-      const foreign = admission(req, { ...gate, token: undefined });
-      if (foreign) return foreign;
+      const foreign = admission(req, gate, false);
+      if (foreign instanceof Response) return foreign;
       const h = health(engine, startedAt, sessions.size);
       return Response.json(h, { status: h.ok && !stopping ? 200 : 503 });
     }
     if (url.pathname !== "/mcp") {
       return Response.json({ error: "not found: the MCP endpoint is /mcp" }, { status: 404 });
     }
-    const refused = admission(req, gate);
-    if (refused) return refused;
+    const admitted = admission(req, gate);
+    if (admitted instanceof Response) return admitted;
     if (stopping) return jsonError(503, "baton-mcp is shutting down", { "Retry-After": "5" });
     if (req.method === "GET") {
       return new Response(null, { status: 405, headers: { Allow: "POST, DELETE" } });
@@ -256,9 +282,9 @@ export function serveHttp(engine: Engine, opts: HttpOptions): HttpServer {
       }
       const inner = new Request(req.url, { method: req.method, headers: req.headers, body });
       if (await isLegacyRequest(inner, undefined, { maxRequestBodySize: MAX_BODY })) {
-        return await sessions.handle(inner);
+        return await sessions.handle(inner, admitted.holder);
       }
-      return await modern.fetch(inner);
+      return await requestHolder.run(admitted.holder, () => modern.fetch(inner));
     } catch (e) {
       onError(e, "request");
       return jsonError(500, "Internal server error");

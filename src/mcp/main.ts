@@ -18,7 +18,7 @@ export const HELP: string = `baton-mcp ${VERSION} — the Baton MCP server agent
 
 Usage:
   baton-mcp [--repo DIR]                 MCP over stdio (what an agent session starts)
-  baton-mcp --http [--port N] [--host H] [--token T] [--repo DIR]
+  baton-mcp --http [--port N] [--host H] [--token T | --token-file F] [--repo DIR]
                                          Streamable HTTP at http://H:N/mcp for many clients
 
 Options:
@@ -27,6 +27,8 @@ Options:
   --port N      HTTP port (default 8765; 0 picks a free one)
   --host H      address to bind (default 127.0.0.1); any other than loopback needs a token
   --token T     require "Authorization: Bearer T" on /mcp (default: env BATON_MCP_TOKEN)
+  --token-file F  one token per person: lines "name: token" (# comments); the audit
+                records who (the token's holder) for every change made with it
   -h, --help    this help
   --version     the version
 
@@ -45,6 +47,8 @@ export interface McpArgs {
   host: string;
   port: number;
   token?: string;
+  /** Named tokens (holder → token), from `--token-file`. */
+  tokens?: Record<string, string>;
 }
 
 /**
@@ -68,6 +72,7 @@ export function parseMcpArgs(
         port: { type: "string" },
         host: { type: "string" },
         token: { type: "string" },
+        "token-file": { type: "string" },
         help: { type: "boolean", short: "h", default: false },
         version: { type: "boolean", default: false },
       },
@@ -81,7 +86,7 @@ export function parseMcpArgs(
   if (v.help) return "help";
   if (v.version) return "version";
   if (!v.http) {
-    for (const k of ["port", "host", "token"] as const) {
+    for (const k of ["port", "host", "token", "token-file"] as const) {
       if (v[k] !== undefined) throw new UsageError(`--${k} needs --http (stdio has no port, host or token)`);
     }
   }
@@ -96,7 +101,32 @@ export function parseMcpArgs(
   if (token !== undefined && !/^\S{8,}$/.test(token)) {
     throw new UsageError("the token must be at least 8 characters without spaces");
   }
-  return { repo: v.repo ?? Deno.cwd(), http: v.http, host, port, token: token || undefined };
+  const tokens = v["token-file"] !== undefined ? readTokenFile(v["token-file"]) : undefined;
+  return { repo: v.repo ?? Deno.cwd(), http: v.http, host, port, token: token || undefined, tokens };
+}
+
+/** Reads `name: token` lines (blank lines and `#` comments skipped); refuses bad or repeated ones. */
+function readTokenFile(path: string): Record<string, string> {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(path);
+  } catch (e) {
+    throw new UsageError(`--token-file ${path}: ${(e as Error).message}`);
+  }
+  const out: Record<string, string> = {};
+  const seen = new Set<string>();
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.trim();
+    if (!line || line.startsWith("#")) return;
+    const m = /^([^:\s][^:]*?)\s*:\s*(\S{8,})$/.exec(line);
+    if (!m) throw new UsageError(`${path}:${i + 1}: expected "name: token" (a token of at least 8 characters)`);
+    if (m[1] in out) throw new UsageError(`${path}:${i + 1}: ${m[1]} is given twice`);
+    if (seen.has(m[2])) throw new UsageError(`${path}:${i + 1}: this token is given to two people`);
+    out[m[1]] = m[2];
+    seen.add(m[2]);
+  });
+  if (!Object.keys(out).length) throw new UsageError(`${path}: no "name: token" lines`);
+  return out;
 }
 
 const log = (line: string) => console.error(`baton-mcp: ${line}`);
@@ -125,7 +155,7 @@ export async function main(args: string[]): Promise<number> {
     return 0;
   }
   const { isLoopback, serveHttp } = await import("./http.ts");
-  if (parsed.http && !isLoopback(parsed.host) && !parsed.token) {
+  if (parsed.http && !isLoopback(parsed.host) && !parsed.token && !parsed.tokens) {
     console.error(
       `error: refusing to serve on ${parsed.host} without a token: anyone who can reach it could act as any agent. Set --token or BATON_MCP_TOKEN, or bind to 127.0.0.1.`,
     );
@@ -157,12 +187,23 @@ export async function main(args: string[]): Promise<number> {
     }
     let server;
     try {
-      server = serveHttp(engine, { host: parsed.host, port: parsed.port, token: parsed.token, log });
+      server = serveHttp(engine, {
+        host: parsed.host,
+        port: parsed.port,
+        token: parsed.token,
+        tokens: parsed.tokens,
+        log,
+      });
     } catch (e) {
       console.error(`error: cannot listen on ${parsed.host}:${parsed.port}: ${(e as Error).message}`);
       return 1;
     }
-    log(`listening on ${server.url} (repo ${engine.cfg.repoRoot}${parsed.token ? ", token required" : ""})`);
+    const auth = parsed.tokens
+      ? `, ${Object.keys(parsed.tokens).length} named token(s)`
+      : parsed.token
+      ? ", token required"
+      : "";
+    log(`listening on ${server.url} (repo ${engine.cfg.repoRoot}${auth})`);
     await server.shutdown(await signals.first);
     log("stopped");
     return 0;

@@ -19,6 +19,8 @@ export class Session {
   agentId?: string;
   /** Its capabilities, as registered. */
   capabilities?: string[];
+  /** Who holds the token this session came with (HTTP with named tokens): recorded in the audit. */
+  holder?: string;
 }
 
 /** Claim tokens by agent and phase, of one session. */

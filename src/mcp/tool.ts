@@ -99,10 +99,17 @@ export function tool<I extends v.ObjectEntries, O extends v.ObjectEntries>(name:
           if (!def.annotations.readOnlyHint) {
             // Wait for other processes' writers off the event loop: reads and /healthz keep answering.
             await ctx.engine.whenWritable();
-            // A call that writes counts as a heartbeat; a read-only call writes nothing at all.
-            if (def.touch !== false) ctx.touch(ctx.knownAgent((a as { agent_id?: string }).agent_id));
           }
-          return ok(await def.handler(ctx, a));
+          // Audit rows record the token's holder (named tokens over HTTP) as `via`.
+          return ok(
+            await ctx.engine.withPrincipal(ctx.session.holder, () => {
+              // A call that writes counts as a heartbeat; a read-only call writes nothing at all.
+              if (!def.annotations.readOnlyHint && def.touch !== false) {
+                ctx.touch(ctx.knownAgent((a as { agent_id?: string }).agent_id));
+              }
+              return def.handler(ctx, a);
+            }),
+          );
         } catch (e) {
           if (!(e instanceof BatonError) || /^(internal|database_|migration)/.test(e.code)) {
             ctx.onError(e, `tool ${name}`);

@@ -875,8 +875,6 @@ export class Database {
   #holdSince = 0;
   #holdCount = 0;
   #holdReleaseQueued = false;
-  /** This connection gave its place up mid-burst: on its next entry, writers already waiting go first. */
-  #yieldNext = false;
   /** Held by {@link reserveWrite} until the job that asked ends. */
   #reserved = false;
   #lastTxEnd = -Infinity;
@@ -889,8 +887,6 @@ export class Database {
     this.#lastTxEnd = now;
     if (this.#holdCount++ === 0) this.#holdSince = now;
     if (!burst || this.#holdCount >= HOLD_TX || now - this.#holdSince >= HOLD_MS || !this.#p) {
-      // Given up in the middle of a burst: the next entry lets waiting writers go first.
-      this.#yieldNext = burst && !!this.#p;
       this.#releaseQueue();
       return;
     }
@@ -934,10 +930,9 @@ export class Database {
     this.#queueWaitSince = performance.now();
     let r: "held" | "timeout" | "unavailable";
     try {
-      r = this.#queue.enter(this.#busyTimeoutMs, this.#yieldNext);
+      r = this.#queue.enter(this.#busyTimeoutMs);
     } finally {
       this.#queueWaitSince = 0;
-      this.#yieldNext = false;
     }
     return this.#queued(r);
   }

@@ -73,6 +73,37 @@ export class EngineBase {
   }
 
   /**
+   * Runs `fn` on behalf of a principal: every audit row it writes records
+   * `via: name` in its details (a team server records the token's holder,
+   * so the audit says who, not only which agent id). Nested calls keep the
+   * innermost name; `fn` must be synchronous.
+   * @param name who the calls act for (undefined: nobody in particular)
+   * @param fn the calls
+   * @returns what `fn` returned
+   * @throws whatever `fn` threw
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { openEngine } from "@baton/baton";
+   * import { tempRepo } from "@baton/baton/testing";
+   * const engine = await openEngine(await tempRepo());
+   * engine.withPrincipal("dana", () => engine.upsertTicket({ id: "0001", title: "A" }));
+   * assert.equal(engine.audit()[0].details?.via, "dana");
+   * engine.close();
+   * ```
+   */
+  withPrincipal<T>(name: string | undefined, fn: () => T): T {
+    const core = coreOf(this);
+    const before = core.principal;
+    core.principal = name ?? before;
+    try {
+      return fn();
+    } finally {
+      core.principal = before;
+    }
+  }
+
+  /**
    * Waits, without blocking the event loop, until this engine may write:
    * other processes' writers go first, at most `database.busy_timeout_ms`.
    * A server awaits it before a write so that it keeps answering reads and
