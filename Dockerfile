@@ -8,6 +8,8 @@ COPY . .
 RUN tools/node_modules/.bin/deno install --frozen && tools/node_modules/.bin/deno task compile
 
 FROM debian:bookworm-slim
+# git: baton run gives each agent a worktree.
+RUN apt-get update && apt-get install -y --no-install-recommends git ca-certificates && rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/dist/baton /src/dist/baton-mcp /usr/local/bin/
 WORKDIR /repo
 ENTRYPOINT ["baton-mcp"]

@@ -1,7 +1,7 @@
 -- Baton's database schema: the readable snapshot of every migration in
 -- src/schema/ applied in order (tests/schema_test.ts proves they agree).
 -- Never edit this file alone: add a migration, then update this snapshot.
--- Schema version (PRAGMA user_version): 7
+-- Schema version (PRAGMA user_version): 8
 
 CREATE TABLE baton_migrations (
   version    INTEGER PRIMARY KEY,
@@ -156,3 +156,18 @@ CREATE TABLE claim_misses (
 CREATE INDEX phases_completed ON phases(completed_at) WHERE completed_at IS NOT NULL;
 -- Metrics read phase outcomes (claims, failures, rework) out of a large audit trail.
 CREATE INDEX audit_action ON audit(action, at);
+
+-- 008_escalations: stalled phases a human should look at
+CREATE TABLE escalations (
+  id          INTEGER PRIMARY KEY,
+  phase_id    INTEGER NOT NULL REFERENCES phases(id) ON DELETE CASCADE,
+  ticket_id   TEXT NOT NULL REFERENCES tickets(id) ON DELETE CASCADE,
+  agent_id    TEXT,
+  reason      TEXT NOT NULL,
+  last_output TEXT,
+  opened_at   INTEGER NOT NULL,
+  resolved_at INTEGER,
+  resolved_by TEXT,
+  resolution  TEXT
+) STRICT;
+CREATE UNIQUE INDEX escalations_open ON escalations(phase_id) WHERE resolved_at IS NULL;

@@ -350,10 +350,35 @@ Deno.test("cli: watch follows events written by another process", async () => {
   assert.match(event.at, /^\d{4}-\d\d-\d\dT/);
 });
 
-Deno.test("cli: the demo (README's first command) proves no duplicate claims", async () => {
-  const out = await baton(["demo", "--agents", "3", "--items", "60"]);
+Deno.test("cli: the storage demo proves no duplicate claims", async () => {
+  const out = await baton(["demo", "--storage", "--agents", "3", "--items", "60"]);
   assert.equal(out.code, 0, out.stderr);
   assert.match(out.stdout, /60 claims in \d+ ms across 3 processes; duplicates 0; unclaimed 0; integrity ok/);
+});
+
+Deno.test("cli: the demo (README's first command) runs the main job and checks its own end state", async () => {
+  const out = await baton(["demo", "--keep"], { timeoutMs: 300_000 });
+  assert.equal(out.code, 0, out.stdout + out.stderr);
+  assert.match(out.stdout, /demo repository .*: 8 tickets imported from markdown/);
+  assert.match(out.stdout, /baton run: spawned designer-\S+ for 0001\/Design in .*\.workflow\/worktrees\/0001/);
+  assert.match(out.stdout, /human: rejects the design of 0003 with notes/);
+  assert.match(out.stdout, /Tickets\s+0 active, 8 completed/);
+  assert.match(out.stdout, /- \[x\] Merged \/ Complete/, "the ticket's markdown is synced");
+  assert.match(out.stdout, /Merge Security Review of 0002/);
+  assert.match(
+    out.stdout,
+    /All 8 tickets completed; the rejected design of 0003 was reworked once; no phase was ever held by two agents\./,
+  );
+  // The kept repository holds what the demo says, checked through the library and git.
+  const repo = /kept the repository: (\S+)/.exec(out.stdout)![1];
+  const e = await openEngine(repo);
+  assert.deepEqual(e.listTickets().map((t) => t.status), Array(8).fill("completed"));
+  const claims = e.audit({ action: "phase.claim", limit: 100_000 });
+  assert.ok(claims.length >= 30);
+  const reworked = e.audit({ ticketId: "0003", action: "phase.rework" }).filter((a) => a.details?.phase === "Design");
+  assert.equal(reworked.length, 1);
+  e.close();
+  await Deno.remove(repo, { recursive: true });
 });
 
 Deno.test("cli: fail retries later, release gives the phase back", async () => {

@@ -50,6 +50,11 @@ export function dashboard(e: Engine): { data: Record<string, unknown>; text: str
         `${x.ticketId}/${x.phase} by ${x.agentId}, lease ended ${localTime(x.leaseExpiresAt)} (run 'baton sweep')`
       ).join("; ")
       : "none"),
+    paint("Escalations", "bold") + "  " +
+    (s.escalations.length
+      ? `${s.escalations.length} (` +
+        s.escalations.map((x) => `${x.ticketId}/${x.phaseName}: ${x.reason}`).join("; ") + "; see 'baton escalations')"
+      : "none"),
     paint("Oldest waiting", "bold") + "  " +
     (s.oldestWaiting
       ? `${s.oldestWaiting.ticketId}/${s.oldestWaiting.phase}, ${duration(s.oldestWaiting.waitingMs)}`

@@ -66,6 +66,8 @@ function configPaths(raw: Record<string, unknown>): { field: (string | number)[]
   };
   one("database", "path");
   one("tickets", "directory");
+  one("run", "worktree_dir");
+  one("run", "logs_dir");
   const always = section("context").always_include;
   if (Array.isArray(always)) {
     always.forEach((value, i) =>

@@ -11,9 +11,9 @@ function isDir(p: string): boolean {
 
 /**
  * Finds the repository root: the nearest directory at or above `start` that
- * holds `.workflow/`. Works from subdirectories and git worktrees (a worktree
- * has its own checkout, so its own `.workflow/`; when it has none, the main
- * working tree named by its `.git` file is tried).
+ * holds `.workflow/`. Works from subdirectories and git worktrees: a worktree
+ * (its `.git` file names the main repository) resolves to the main working
+ * tree, so every worktree of a repository shares its database.
  *
  * @param start where to begin (a directory)
  * @returns the absolute repository root
@@ -36,16 +36,18 @@ export function findRepoRoot(start: string): string {
     throw new BatonError("config_not_found", `Cannot look for .workflow/ from ${start}: ${(e as Error).message}`);
   }
   for (;;) {
-    if (isDir(`${dir}/.workflow`)) return dir;
-    // A git worktree: `.git` is a file "gitdir: <main>/.git/worktrees/<name>".
+    // A git worktree (`.git` is a file "gitdir: <main>/.git/worktrees/<name>") belongs to the main working
+    // tree's repository: one database and one configuration for all its worktrees (the agents `baton run`
+    // starts in worktrees share the main repository's queue).
     try {
       const git = Deno.readTextFileSync(`${dir}/.git`);
       const m = /^gitdir:\s*(.+?)\s*$/m.exec(git);
       if (m) {
         const main = m[1].replace(/\/\.git\/worktrees\/[^/]+$/, "");
-        if (isDir(`${main}/.workflow`)) return main;
+        if (main !== m[1] && isDir(`${main}/.workflow`)) return main;
       }
     } catch { /* not a worktree */ }
+    if (isDir(`${dir}/.workflow`)) return dir;
     const parent = dir.replace(/\/[^/]+$/, "") || "/";
     if (parent === dir) break;
     dir = parent;

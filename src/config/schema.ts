@@ -18,6 +18,9 @@ const AgentTypeSchema = v.strictObject({
   command: v.optional(nonEmpty),
   args: v.optional(v.array(v.string()), []),
   max_concurrent: v.optional(positiveInt),
+  prompt: v.optional(v.picklist(["stdin", "file"]), "file"),
+  max_runtime_minutes: v.optional(v.pipe(v.number(), v.minValue(0.01))),
+  env: v.optional(v.record(nonEmpty, v.string()), {}),
 });
 
 /** The schema of `config.yaml`. */
@@ -128,6 +131,16 @@ export const ConfigSchema = v.strictObject({
     v.strictObject({ retain_days: v.optional(v.nullable(v.pipe(v.number(), v.minValue(1))), null) }),
     {},
   ),
+  run: v.optional(
+    v.strictObject({
+      worktrees: v.optional(v.picklist(["git", "none"]), "git"),
+      worktree_dir: v.optional(nonEmpty, ".workflow/worktrees"),
+      logs_dir: v.optional(nonEmpty, ".workflow/logs"),
+      on_stall: v.optional(v.picklist(["escalate", "kill"]), "escalate"),
+      grace_seconds: v.optional(v.pipe(v.number(), v.minValue(0)), 10),
+    }),
+    {},
+  ),
 });
 
 /** One agent type in `agents.registry`. */
@@ -138,6 +151,12 @@ export interface AgentTypeConfig {
   args: string[];
   /** At most this many phases of this type held at once. */
   max_concurrent?: number;
+  /** How `baton run` hands the prompt over: on stdin, or in a file (`{prompt_file}`). */
+  prompt: "stdin" | "file";
+  /** `baton run` ends an agent running longer than this (SIGTERM, then SIGKILL) and fails its phase. */
+  max_runtime_minutes?: number;
+  /** Extra environment for the agent process. */
+  env: Record<string, string>;
 }
 
 /** When a part of the markdown is written back. */
@@ -208,6 +227,19 @@ export interface BatonConfig {
   retention: { idempotency_hours: number; claim_misses_days: number; agents_days: number; declarations_days: number };
   /** The audit trail: kept forever unless `retain_days` is set. */
   audit: { retain_days: number | null };
+  /**
+   * `baton run`: one git worktree per running agent (`git`) or all in the
+   * repository (`none`), where worktrees and agent logs go, what a stall
+   * does (an escalation for a human, or also end the agent), and how long a
+   * terminated agent gets before SIGKILL.
+   */
+  run: {
+    worktrees: "git" | "none";
+    worktree_dir: string;
+    logs_dir: string;
+    on_stall: "escalate" | "kill";
+    grace_seconds: number;
+  };
 }
 
 // Compile-time proof that the schema and the interface describe the same thing (markdown_sync is resolved

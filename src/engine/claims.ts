@@ -154,9 +154,12 @@ export function claimNext(core: Core, req: ClaimNextRequest): Claim | null {
   return core.tx((now) => {
     const replayed = replay(core, req.idempotencyKey, req.agentId);
     if (replayed !== undefined) return replayed as Claim | null;
-    ensureAgent(core, now, req.agentId, req.capabilities);
+    // A known agent's call is a heartbeat; an unknown one is registered only when it gets a phase (a supervisor
+    // trying fresh agent ids, or a typo, leaves no agent behind).
+    const known = agentById(core.db, req.agentId) !== undefined;
+    if (known) ensureAgent(core, now, req.agentId, req.capabilities);
     expire(core, now);
-    checkHeld(core, req.agentId);
+    if (known) checkHeld(core, req.agentId);
     const full = typesAtCapacity(core);
     const blocking = core.cfg.config.file_conflicts.mode === "blocking";
     // The best candidate of each capability is one index probe; pick the best of those.
@@ -165,6 +168,7 @@ export function claimNext(core: Core, req: ClaimNextRequest): Claim | null {
       const row = blocking ? firstFree(core, type) : queueHead(core.db, type, 1)[0];
       if (row && (!best || before(row, best))) best = row;
     }
+    if (best && !known) ensureAgent(core, now, req.agentId, req.capabilities);
     const claim = best ? claimRow(core, now, req.agentId, best) : null;
     if (!claim) recordMiss(core, now, req.capabilities, "empty");
     remember(core, now, req.idempotencyKey, req.agentId, claim);

@@ -54,6 +54,8 @@ export interface AgentContext {
   };
   /** The reviewer's notes when this phase is rework after a gate. */
   reworkNotes: string | null;
+  /** Why the previous attempt failed (with the agent's last output, when a supervisor recorded it), if it did. */
+  lastError: string | null;
   /** Earlier phases of the ticket that are done, with their results. */
   previousPhases: { name: string; status: string; summary: string | null; artifacts: string[] }[];
   /** Tickets this one still waits for. */
@@ -185,6 +187,7 @@ export function assembleContext(core: Core, target: ContextTarget, opts: { budge
     },
     ticket: { id: t.id, title: t.title, priority: t.priority, path: t.path, metadata: meta },
     reworkNotes: notes,
+    lastError: row.error ?? null,
     previousPhases: completedBefore(core.db, row.ticket_id, row.seq).map(toPhase).map((p) => ({
       name: p.name,
       status: p.status,

@@ -10,6 +10,7 @@ import { BatonError } from "../errors.ts";
 import { capText, LIMITS } from "./limits.ts";
 import { actorName, type Core } from "./core.ts";
 import { resolveTicket } from "./resolve.ts";
+import { resolveOpen } from "./escalations.ts";
 import { move } from "./transitions.ts";
 import { decideGate, gateById, gateRows, openGateOfPhase } from "./sql/gates.ts";
 import { phaseById, phasesOfTicket, setReworkNotes } from "./sql/phases.ts";
@@ -123,6 +124,7 @@ export function retryPhase(core: Core, phaseId: number, req: { actor: Actor; not
   return core.tx((now) => {
     const row = phaseById(core.db, phaseId);
     if (!row) throw new BatonError("not_found", `Phase ${phaseId} does not exist`);
+    resolveOpen(core, now, phaseId, req.actor, "retried");
     if (row.agent_type === null && row.status === "failed") {
       // An escalated gate opens again, with its rejections counted afresh.
       move(core, now, req.actor, row, "pending", "rework", { revisions: 0, error: null }, {
@@ -223,4 +225,46 @@ function reopenForRework(core: Core, now: number, actor: Actor, gateRow: R, revi
     }
   }
   move(core, now, actor, gateRow, "pending", "rework", { revisions: revision, claimed_by: null });
+}
+
+/**
+ * `Engine.returnForRework`: a completed phase goes back for rework with
+ * notes (a supervisor whose merge of a parallel group conflicted), and so
+ * does everything after it; gates waiting on it close undecided.
+ */
+export function returnForRework(core: Core, phaseId: number, req: { actor: Actor; notes: string }): Phase {
+  capText(req.notes, LIMITS.text, "The notes");
+  return core.tx((now) => {
+    const target = phaseById(core.db, phaseId);
+    if (!target) throw new BatonError("not_found", `Phase ${phaseId} does not exist`);
+    if (target.status !== "completed") {
+      throw new BatonError(
+        "invalid_transition",
+        `Cannot return phase "${target.name}" of ticket ${target.ticket_id} for rework: it is ${
+          target.status.replace("_", " ")
+        }`,
+      );
+    }
+    for (const r of phasesOfTicket(core.db, target.ticket_id)) {
+      if (r.id !== target.id && !core.graph.isAfter(r.name, target.name)) continue;
+      if (r.status === "pending" || r.status === "skipped") continue;
+      if (r.status === "awaiting_review") withdrawGate(core, now, req.actor, r, target.name);
+      if (r.status === "claimed" || r.status === "running") {
+        move(core, now, req.actor, r, "available", "release", {
+          claimed_by: null,
+          claim_token: null,
+          lease_expires_at: null,
+        });
+      }
+      move(core, now, req.actor, r, "pending", "rework", {
+        claim_token: null,
+        lease_expires_at: null,
+        completed_at: null,
+        retry_at: null,
+        rework_notes: r.id === target.id ? req.notes : r.rework_notes,
+      }, { returned: target.name });
+    }
+    resolveTicket(core, now, target.ticket_id, req.actor);
+    return toPhase(phaseById(core.db, phaseId)!);
+  });
 }

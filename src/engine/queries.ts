@@ -5,6 +5,7 @@
  * @module
  */
 import { BatonError } from "../errors.ts";
+import { escalations } from "./escalations.ts";
 import type { Core } from "./core.ts";
 import { findStalled } from "./metrics.ts";
 import { allAgents } from "./sql/agents.ts";
@@ -224,5 +225,6 @@ export function summary(core: Core, now: number): Summary {
     oldestWaiting: o
       ? { phaseId: o.id, ticketId: o.ticket_id, phase: o.name, since: o.available_at, waitingMs: now - o.available_at }
       : null,
+    escalations: escalations(core, false),
   };
 }

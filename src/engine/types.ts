@@ -502,6 +502,34 @@ export interface Summary {
   stale: { phaseId: number; ticketId: string; phase: string; agentId: string; leaseExpiresAt: number }[];
   /** The phase waiting longest to be claimed. */
   oldestWaiting: { phaseId: number; ticketId: string; phase: string; since: number; waitingMs: number } | null;
+  /** Open escalations: stalled phases a human should look at. */
+  escalations: Escalation[];
+}
+
+/** A stalled phase a human should look at (`Engine.escalations`). */
+export interface Escalation {
+  /** Its id. */
+  id: number;
+  /** The phase. */
+  phaseId: number;
+  /** Its name. */
+  phaseName: string;
+  /** Its ticket. */
+  ticketId: string;
+  /** The agent that held it. */
+  agentId: string | null;
+  /** Why (e.g. "no progress for 30 minutes"). */
+  reason: string;
+  /** The agent's last output, as the supervisor saw it. */
+  lastOutput: string | null;
+  /** When it opened. */
+  openedAt: number;
+  /** When a human (or a retry or release) resolved it. */
+  resolvedAt: number | null;
+  /** Who. */
+  resolvedBy: string | null;
+  /** How: "retried", "released", or the human's notes. */
+  resolution: string | null;
 }
 
 /** What one run of the retention policy deleted (`Engine.prune`). */

@@ -18,7 +18,7 @@ import {
 import { serveStdio, StdioServerTransport } from "@modelcontextprotocol/server/stdio";
 import type { Engine } from "../engine/mod.ts";
 import { createServer } from "./server.ts";
-import { ClaimMemory } from "./session.ts";
+import { ClaimMemory, Session } from "./session.ts";
 import { filterStdin } from "./stdio_filter.ts";
 import process from "node:process";
 
@@ -30,6 +30,22 @@ export interface StdioOptions {
   stop: Promise<string>;
   /** How long a shutdown waits for requests in progress (ms). */
   drainMs?: number;
+  /** The environment (default: the process's): `BATON_AGENT_ID`, `BATON_PHASE_ID`, `BATON_CLAIM_TOKEN`. */
+  env?: (name: string) => string | undefined;
+}
+
+/**
+ * The claim an agent started by `baton run` inherits: its agent id, phase
+ * and claim token from the environment, all three or none.
+ * @param env reads a variable
+ * @returns the claim, or null
+ */
+export function inheritedClaim(
+  env: (name: string) => string | undefined,
+): { agentId: string; phaseId: number; token: string } | null {
+  const agentId = env("BATON_AGENT_ID"), phase = env("BATON_PHASE_ID"), token = env("BATON_CLAIM_TOKEN");
+  if (!agentId || !phase || !token || !/^\d+$/.test(phase)) return null;
+  return { agentId, phaseId: Number(phase), token };
 }
 
 type Id = string | number;
@@ -43,12 +59,19 @@ type Id = string | number;
  */
 export async function runStdio(engine: Engine, opts: StdioOptions): Promise<string> {
   const claims = new ClaimMemory();
+  // One process serves one session. Started by `baton run`, it inherits the agent and its claim.
+  const session = new Session();
+  const inherited = inheritedClaim(opts.env ?? ((n) => Deno.env.get(n)));
+  if (inherited) {
+    session.agentId = inherited.agentId;
+    claims.remember(inherited.agentId, inherited.phaseId, inherited.token);
+  }
   const onError = (e: unknown, where: string) => opts.log(`${where}: ${e instanceof Error ? e.stack : e}`);
   // Bad input gets an answer (or a log line), never silence: see stdio_filter.ts.
   const wire: StdioServerTransport = new StdioServerTransport(
     filterStdin(process.stdin, (m) => void wire.send(m).catch(() => {}), opts.log),
   );
-  const handle = serveStdio(() => createServer(engine, { claims, onError }), {
+  const handle = serveStdio(() => createServer(engine, { claims, session, onError }), {
     transport: wire,
     onerror: (e) => opts.log(`transport: ${e.message.split("\n")[0]}`),
   });

@@ -12,13 +12,14 @@ import m004 from "./004_held_index.ts";
 import m005 from "./005_drop_meta.ts";
 import m006 from "./006_markdown_ledger.ts";
 import m007 from "./007_gate_withdrawn.ts";
+import m008 from "./008_escalations.ts";
 
 import type { Migration } from "../storage/migrate.ts";
 
 export type { Migration };
 
 /** Every migration, in order. */
-export const migrations: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007];
+export const migrations: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008];
 
 /** The schema version a fully migrated database has. */
 export const latestVersion: number = migrations.at(-1)!.version;

@@ -20,13 +20,15 @@ function serve({ writer: writerPath, gate: gatePath, ctl: buf }: WriterQueueInit
     for (;;) {
       const s = Atomics.load(ctl, Q.STATE);
       if (s === S.WANT || s === S.CANCEL) {
-        if (!writer.tryLockSync(true)) {
-          gate.lockSync(true);
-          try {
-            writer.lockSync(true);
-          } finally {
-            gate.unlockSync();
-          }
+        // Always through the gate, never a try at the writer lock first: the
+        // one that holds the gate is next. A try here could take the lock from
+        // the waiter that an unlock just woke, before it runs; a busy writer
+        // (an import) then kept it from another process for its whole run.
+        gate.lockSync(true);
+        try {
+          writer.lockSync(true);
+        } finally {
+          gate.unlockSync();
         }
         if (Atomics.compareExchange(ctl, Q.STATE, S.WANT, S.HELD) === S.WANT) {
           Atomics.notify(ctl, Q.STATE);

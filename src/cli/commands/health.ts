@@ -3,11 +3,39 @@
  *
  * @module
  */
-import { type Command, int, usage } from "../command.ts";
+import { type Command, type CommandContext, int, usage } from "../command.ts";
 import { paint } from "../format.ts";
 
 const GROUP = "Keeping it healthy";
 const FILE = { name: "FILE", help: "a database file path" };
+
+/** `demo --storage`: processes claim rows of one database at once; no row is claimed twice. */
+async function storageDemo(c: CommandContext): Promise<number> {
+  const agents = int(c.values.agents, "--agents", 1)!;
+  if (agents > 64) throw usage(`--agents must be at most 64, got ${agents}`);
+  const items = int(c.values.items, "--items", 0)!;
+  const mode = c.values["journal-mode"] as string;
+  if (!["wal", "truncate", "delete"].includes(mode)) {
+    throw usage(`--journal-mode must be wal, truncate or delete, got "${mode}"`);
+  }
+  const { runDemo } = await import("../../demo.ts");
+  const self = new URL("../../../cli.ts", import.meta.url).pathname;
+  const r = await runDemo({
+    agents,
+    items,
+    mode: mode as "wal",
+    print: c.io.out,
+    spawnAgent: (path, agent) =>
+      new Deno.Command(Deno.execPath(), {
+        args: Deno.build.standalone
+          ? ["demo-agent", path, agent, mode]
+          : ["run", "-A", self, "demo-agent", path, agent, mode],
+        stdout: "null",
+        stderr: "piped",
+      }),
+  });
+  return r.duplicates === 0 && r.integrity === "ok" ? 0 : 1;
+}
 
 /** The commands of this group. */
 export const HEALTH: Command[] = [
@@ -83,39 +111,26 @@ export const HEALTH: Command[] = [
   {
     name: "demo",
     group: GROUP,
-    usage: "demo [--agents N] [--items N]",
-    summary: ["several processes claim from one database at once"],
+    usage: "demo [--keep] | demo --storage [--agents N] [--items N]",
+    summary: ["Baton's main job in a temporary repository: scripted agents, gates, rework"],
+    description:
+      "Makes a temporary git repository from .workflow.example/ with eight tickets, runs `baton run --until-idle` with " +
+      "scripted agents (several at once, one worktree each) while a scripted human approves the gates and rejects one " +
+      "design once, then shows the status, the metrics, a ticket's markdown and a ticket branch's git log. It checks " +
+      "its own end state (exit 1 when it is wrong). --storage runs the storage demo instead: processes claiming rows " +
+      "of one database at once.",
     positionals: [0, 0],
     options: {
-      agents: { type: "string", value: "N", default: "4", help: "agent processes (default 4, at most 64)" },
-      items: { type: "string", value: "N", default: "200", help: "work items (default 200)" },
-      "journal-mode": { type: "string", value: "MODE", default: "wal", help: "wal, truncate or delete" },
+      keep: { type: "boolean", help: "keep the repository to explore (its path is printed)" },
+      storage: { type: "boolean", help: "the storage demo: several processes claim from one database at once" },
+      agents: { type: "string", value: "N", default: "4", help: "--storage: agent processes (default 4, at most 64)" },
+      items: { type: "string", value: "N", default: "200", help: "--storage: work items (default 200)" },
+      "journal-mode": { type: "string", value: "MODE", default: "wal", help: "--storage: wal, truncate or delete" },
     },
     async run(c) {
-      const agents = int(c.values.agents, "--agents", 1)!;
-      if (agents > 64) throw usage(`--agents must be at most 64, got ${agents}`);
-      const items = int(c.values.items, "--items", 0)!;
-      const mode = c.values["journal-mode"] as string;
-      if (!["wal", "truncate", "delete"].includes(mode)) {
-        throw usage(`--journal-mode must be wal, truncate or delete, got "${mode}"`);
-      }
-      const { runDemo } = await import("../../demo.ts");
-      const self = new URL("../../../cli.ts", import.meta.url).pathname;
-      const r = await runDemo({
-        agents,
-        items,
-        mode: mode as "wal",
-        print: c.io.out,
-        spawnAgent: (path, agent) =>
-          new Deno.Command(Deno.execPath(), {
-            args: Deno.build.standalone
-              ? ["demo-agent", path, agent, mode]
-              : ["run", "-A", self, "demo-agent", path, agent, mode],
-            stdout: "null",
-            stderr: "piped",
-          }),
-      });
-      return r.duplicates === 0 && r.integrity === "ok" ? 0 : 1;
+      if (c.values.storage) return await storageDemo(c);
+      const { mainDemo } = await import("../demo.ts");
+      return await mainDemo(c);
     },
   },
   {
@@ -129,6 +144,19 @@ export const HEALTH: Command[] = [
       const [path, agent, mode] = c.positionals;
       const { demoAgent } = await import("../../demo.ts");
       await demoAgent(path, agent, mode as "wal");
+    },
+  },
+  {
+    name: "scripted-agent",
+    group: GROUP,
+    usage: "scripted-agent --mcp-config FILE",
+    summary: [],
+    hidden: true,
+    positionals: [0, 1],
+    options: { "mcp-config": { type: "string", value: "FILE", help: "the MCP config baton run wrote" } },
+    async run() {
+      // The example agent (examples/agents/scripted_agent.ts) runs as it is imported; it reads its own arguments.
+      await import("../../../examples/agents/scripted_agent.ts");
     },
   },
 ];

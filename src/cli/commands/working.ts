@@ -8,7 +8,7 @@ import { BatonError } from "../../errors.ts";
 import type { DependencyType } from "../../engine/types.ts";
 import { type Command, type CommandContext, int, list, type OptionDef, usage } from "../command.ts";
 import { localTime } from "../format.ts";
-import { gitUser } from "../human.ts";
+import { decider, gitUser } from "../human.ts";
 
 const GROUP = "Working (so a shell script can be an agent)";
 const PHASE = { name: "PHASE", help: "the phase's numeric id (from `baton claim` or `baton status TICKET`)" };
@@ -179,14 +179,30 @@ export const WORKING: Command[] = [
   {
     name: "release",
     group: GROUP,
-    usage: "release PHASE --agent ID --token TOKEN",
+    usage: "release PHASE (--agent ID --token TOKEN | --by NAME) [--reason TEXT]",
     summary: [],
-    description: "Gives a claimed phase back without counting the attempt.",
+    description:
+      "Gives a claimed phase back without counting the attempt. With --by instead of the claim, a human takes another agent's claim back (its token stops working; an escalation of the phase is resolved).",
     args: [PHASE],
     positionals: [1, 1],
-    options: { ...HELD, reason: { type: "string", value: "TEXT", help: "why, for the record" } },
-    examples: ["release 12 --agent sh-1 --token 6f1c…"],
-    run: (c) => onHeld(c, "release"),
+    options: {
+      ...HELD,
+      reason: { type: "string", value: "TEXT", help: "why, for the record (and for the next claimant, with --by)" },
+      by: { type: "string", value: "NAME", help: "a human releasing someone else's claim" },
+    },
+    examples: ["release 12 --agent sh-1 --token 6f1c…", 'release 12 --by dana --reason "the agent is stuck"'],
+    async run(c) {
+      if (c.values.agent || c.values.token || c.values.by === undefined) return await onHeld(c, "release");
+      const id = int(c.positionals[0], "PHASE", 1)!;
+      const by = await decider(c.values.by, "Releasing another agent's claim");
+      return c.withEngine((e) => {
+        const p = e.forceRelease(id, {
+          actor: { kind: "human", name: by },
+          notes: c.values.reason as string | undefined,
+        });
+        c.emit(p, () => `phase ${p.id} "${p.name}" of ticket ${p.ticketId} is available again (released by ${by})`);
+      });
+    },
   },
   {
     name: "request-review",

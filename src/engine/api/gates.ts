@@ -4,9 +4,10 @@
  * @module
  */
 import * as gates from "../gates.ts";
+import * as esc from "../escalations.ts";
 import { coreOf } from "./base.ts";
 import { EngineWork } from "./work.ts";
-import type { Actor, DecisionRequest, Gate, Phase, RejectRequest } from "../types.ts";
+import type { Actor, DecisionRequest, Escalation, Gate, Phase, RejectRequest } from "../types.ts";
 
 /** What humans decide: approving and rejecting gates. Part of `Engine`. */
 export class EngineGates extends EngineWork {
@@ -108,5 +109,125 @@ export class EngineGates extends EngineWork {
    */
   findGate(ref: string): Gate {
     return gates.findGate(coreOf(this), ref);
+  }
+
+  /**
+   * Opens an escalation for a phase a human should look at (a supervisor
+   * does, for a phase stalled past `stall_timeout_minutes`), or refreshes the
+   * last output of the one open.
+   * @param phaseId the phase
+   * @param req why, the agent, its last output
+   * @returns the escalation
+   * @throws {BatonError} `not_found`
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { openEngine } from "@baton/baton";
+   * import { tempRepo } from "@baton/baton/testing";
+   * const engine = await openEngine(await tempRepo());
+   * engine.upsertTicket({ id: "0001", title: "A" });
+   * const c = engine.claimNext({ agentId: "a", capabilities: ["designer"] })!;
+   * engine.escalate(c.phase.id, { reason: "no progress for 30 minutes", lastOutput: "thinking…" });
+   * assert.equal(engine.escalations().length, 1);
+   * engine.close();
+   * ```
+   */
+  escalate(phaseId: number, req: { reason: string; agentId?: string; lastOutput?: string; actor?: Actor }): Escalation {
+    return esc.escalate(coreOf(this), phaseId, req);
+  }
+
+  /**
+   * Escalations: open ones (default), or all.
+   * @param opts `all` for resolved ones too
+   * @returns oldest first
+   * @throws nothing
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { openEngine } from "@baton/baton";
+   * import { tempRepo } from "@baton/baton/testing";
+   * const engine = await openEngine(await tempRepo());
+   * assert.deepEqual(engine.escalations(), []);
+   * engine.close();
+   * ```
+   */
+  escalations(opts: { all?: boolean } = {}): Escalation[] {
+    return esc.escalations(coreOf(this), opts.all ?? false);
+  }
+
+  /**
+   * Resolves an escalation (a human looked; the work goes on).
+   * @param id the escalation
+   * @param req who, and notes
+   * @returns the escalation
+   * @throws {BatonError} `not_found`, `invalid_transition` when resolved already
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { openEngine } from "@baton/baton";
+   * import { tempRepo } from "@baton/baton/testing";
+   * const engine = await openEngine(await tempRepo());
+   * engine.upsertTicket({ id: "0001", title: "A" });
+   * const c = engine.claimNext({ agentId: "a", capabilities: ["designer"] })!;
+   * const e = engine.escalate(c.phase.id, { reason: "stalled" });
+   * engine.resolveEscalation(e.id, { actor: { kind: "human", name: "dana" }, notes: "it is a long build" });
+   * assert.deepEqual(engine.escalations(), []);
+   * engine.close();
+   * ```
+   */
+  resolveEscalation(id: number, req: { actor: Actor; notes?: string }): Escalation {
+    return esc.resolveEscalation(coreOf(this), id, req);
+  }
+
+  /**
+   * A human takes a claim back: the phase is available again, the holder's
+   * token no longer works, its file declarations are released, and an open
+   * escalation of the phase is resolved. Humans only.
+   * @param phaseId the claimed or running phase
+   * @param req the human, and notes for the next claimant
+   * @returns the phase
+   * @throws {BatonError} `forbidden` for an agent, `not_found`, `invalid_transition` when not held
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { openEngine } from "@baton/baton";
+   * import { tempRepo } from "@baton/baton/testing";
+   * const engine = await openEngine(await tempRepo());
+   * engine.upsertTicket({ id: "0001", title: "A" });
+   * const c = engine.claimNext({ agentId: "stuck", capabilities: ["designer"] })!;
+   * const p = engine.forceRelease(c.phase.id, { actor: { kind: "human", name: "dana" }, notes: "start over" });
+   * assert.equal(p.status, "available");
+   * engine.close();
+   * ```
+   */
+  forceRelease(phaseId: number, req: { actor: Actor; notes?: string }): Phase {
+    return esc.forceRelease(coreOf(this), phaseId, req);
+  }
+
+  /**
+   * Sends a completed phase back for rework with notes, and everything after
+   * it (a supervisor whose merge of a parallel group's branches conflicted
+   * does: the notes name the conflicting files). Gates waiting on the work
+   * close undecided and open again when it is redone.
+   * @param phaseId the completed phase
+   * @param req who, and the notes for the next claimant
+   * @returns the phase, pending again
+   * @throws {BatonError} `not_found`, `invalid_transition` when it is not completed
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { openEngine } from "@baton/baton";
+   * import { tempRepo } from "@baton/baton/testing";
+   * const engine = await openEngine(await tempRepo());
+   * engine.upsertTicket({ id: "0001", title: "A" });
+   * const c = engine.claimNext({ agentId: "a", capabilities: ["designer"] })!;
+   * engine.complete(c.phase.id, { agentId: "a", token: c.token });
+   * engine.returnForRework(c.phase.id, { actor: "baton-run", notes: "merge conflict in src/a.ts" });
+   * assert.equal(engine.claimNext({ agentId: "b", capabilities: ["designer"] })?.reworkNotes, "merge conflict in src/a.ts");
+   * engine.close();
+   * ```
+   */
+  returnForRework(phaseId: number, req: { actor: Actor; notes: string }): Phase {
+    return gates.returnForRework(coreOf(this), phaseId, req);
   }
 }

@@ -1,0 +1,186 @@
+/**
+ * Running agents: `run` (the supervisor), `logs`, `escalations`, `resolve`.
+ *
+ * @module
+ */
+import { BatonError } from "../../errors.ts";
+import { type Command, int, list } from "../command.ts";
+import { formatDuration as duration } from "../../duration.ts";
+import { localTime } from "../format.ts";
+import { decider } from "../human.ts";
+
+const GROUP = "Running agents";
+
+/** The log files of a phase's agents, oldest first. */
+function logsOf(logsDir: string, ticket: string, phase: string): string[] {
+  const slug = phase.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
+  const out: { path: string; mtime: number }[] = [];
+  try {
+    for (const e of Deno.readDirSync(logsDir)) {
+      if (e.isFile && e.name.startsWith(`${ticket}-${slug}-`) && e.name.endsWith(".log")) {
+        const path = `${logsDir}/${e.name}`;
+        out.push({ path, mtime: Deno.statSync(path).mtime?.getTime() ?? 0 });
+      }
+    }
+  } catch { /* no logs yet */ }
+  return out.sort((a, b) => a.mtime - b.mtime).map((x) => x.path);
+}
+
+/** The commands of this group. */
+export const RUNNING: Command[] = [
+  {
+    name: "run",
+    group: GROUP,
+    usage: "run [--until-idle] [--dry-run] [--types T[,T…]] [--max-agents N]",
+    summary: ["start agents from agents.registry for available phases, one git worktree each"],
+    description:
+      "The supervisor: for every available phase of a registry type that has a command, and a free slot (max_concurrent), " +
+      "it claims the phase, prepares a worktree (branch baton/<ticket>), writes the prompt and starts the command; the agent " +
+      "inherits the claim. An agent that exits still holding its phase fails it (with its stderr tail); max_runtime_minutes " +
+      "ends it; a stall becomes an escalation. It never completes work itself, and never decides a gate. Ctrl-C stops " +
+      "spawning and waits for the agents; a second Ctrl-C ends them and releases their phases.",
+    positionals: [0, 0],
+    options: {
+      "until-idle": {
+        type: "boolean",
+        help: "exit 0 when no agent runs, nothing is claimable and no gate waits (scripts, CI, the demo)",
+      },
+      "dry-run": { type: "boolean", help: "print what it would spawn, and spawn nothing" },
+      types: { type: "string", value: "T[,T…]", help: "serve only these agent types" },
+      "max-agents": { type: "string", value: "N", help: "at most N agents at once, all types together" },
+    },
+    examples: ["run", "run --until-idle --max-agents 4", "run --types implementer --dry-run"],
+    async run(c) {
+      const maxAgents = int(c.values["max-agents"], "--max-agents", 1);
+      const types = c.values.types ? list(c.values.types) : undefined;
+      return await c.withEngine(async (e) => {
+        const { Supervisor } = await import("../../run/supervisor.ts");
+        const sup = new Supervisor(e, {
+          untilIdle: c.values["until-idle"] === true,
+          dryRun: c.values["dry-run"] === true,
+          types,
+          maxAgents,
+          log: (l) => c.io.out(`${new Date().toISOString().slice(11, 19)} ${l}`),
+        });
+        let stops = 0;
+        const onSignal = () => {
+          if (++stops === 1) {
+            c.io.err("stopping: no new agents; waiting for the running ones (Ctrl-C again ends them)");
+            sup.stop();
+          } else {
+            c.io.err("ending the running agents and releasing their phases");
+            void sup.abort();
+          }
+        };
+        Deno.addSignalListener("SIGINT", onSignal);
+        Deno.addSignalListener("SIGTERM", onSignal);
+        try {
+          const s = await sup.run();
+          c.io.out(
+            `spawned ${s.spawned} agent(s); ${s.failedByExit} phase(s) failed by an agent's exit or time limit; ` +
+              `${s.escalations} escalation(s); ${s.conflicts} merge conflict(s) sent back`,
+          );
+        } finally {
+          Deno.removeSignalListener("SIGINT", onSignal);
+          Deno.removeSignalListener("SIGTERM", onSignal);
+        }
+      });
+    },
+  },
+  {
+    name: "logs",
+    group: GROUP,
+    usage: "logs PHASE [--follow]",
+    summary: ["the output of the agents baton run started for a phase"],
+    args: [{ name: "PHASE", help: "the phase's numeric id" }],
+    positionals: [1, 1],
+    options: { follow: { type: "boolean", help: "keep printing the newest log as it grows (Ctrl-C stops)" } },
+    examples: ["logs 31", "logs 31 --follow"],
+    run(c) {
+      const id = int(c.positionals[0], "PHASE", 1)!;
+      return c.withEngine(async (e) => {
+        const p = e.ticket(String(e.context({ phaseId: id }).ticket.id)).phases.find((x) => x.id === id)!;
+        const dir = e.cfg.config.run.logs_dir.startsWith("/")
+          ? e.cfg.config.run.logs_dir
+          : `${e.cfg.repoRoot}/${e.cfg.config.run.logs_dir}`;
+        const files = logsOf(dir, p.ticketId, p.name);
+        if (!files.length) {
+          throw new BatonError("not_found", `No agent logs for phase ${id} (${p.ticketId}/${p.name}) in ${dir}`);
+        }
+        for (const f of files) c.io.out(Deno.readTextFileSync(f).trimEnd());
+        if (!c.values.follow) return;
+        const newest = files.at(-1)!;
+        let offset = Deno.statSync(newest).size;
+        for (;;) {
+          await new Promise((r) => setTimeout(r, 250));
+          const size = Deno.statSync(newest).size;
+          if (size <= offset) continue;
+          const f = Deno.openSync(newest);
+          f.seekSync(offset, Deno.SeekMode.Start);
+          const buf = new Uint8Array(size - offset);
+          f.readSync(buf);
+          f.close();
+          offset = size;
+          c.io.out(new TextDecoder().decode(buf).trimEnd());
+        }
+      });
+    },
+  },
+  {
+    name: "escalations",
+    group: GROUP,
+    usage: "escalations [--all]",
+    summary: ["stalled phases waiting for a human, with the agent's last output"],
+    positionals: [0, 0],
+    options: { all: { type: "boolean", help: "resolved ones too" } },
+    run(c) {
+      return c.withEngine((e) => {
+        const rows = e.escalations({ all: c.values.all === true });
+        c.emitTable(
+          rows,
+          ["ESC", "TICKET", "PHASE", "AGENT", "SINCE", "REASON", "STATE"],
+          (x) => [
+            x.id,
+            x.ticketId,
+            `${x.phaseId} ${x.phaseName}`,
+            x.agentId,
+            localTime(x.openedAt),
+            x.reason,
+            x.resolvedAt ? `resolved by ${x.resolvedBy}: ${x.resolution}` : duration(e.now() - x.openedAt),
+          ],
+        );
+        if (!c.json) {
+          for (const x of rows.filter((r) => !r.resolvedAt && r.lastOutput)) {
+            c.io.out(`\nlast output of ${x.agentId} (escalation ${x.id}):\n${x.lastOutput}`);
+          }
+          if (rows.some((r) => !r.resolvedAt)) {
+            c.io.out("\nclear with 'baton resolve ESC', 'baton release PHASE --by NAME' or 'baton retry PHASE'");
+          }
+        }
+      });
+    },
+  },
+  {
+    name: "resolve",
+    group: GROUP,
+    usage: "resolve ESC [--notes TEXT] [--by NAME]",
+    summary: ["close an escalation: a human looked, the work goes on"],
+    args: [{ name: "ESC", help: "the escalation's id (see `baton escalations`)" }],
+    positionals: [1, 1],
+    options: {
+      notes: { type: "string", value: "TEXT", help: "what you decided" },
+      by: { type: "string", value: "NAME", help: "who decides (default: the git user; refused when neither is known)" },
+    },
+    async run(c) {
+      const id = int(c.positionals[0], "ESC", 1)!;
+      const by = await decider(c.values.by, "Resolving an escalation");
+      return c.withEngine((e) => {
+        const x = e.resolveEscalation(id, {
+          actor: { kind: "human", name: by },
+          notes: c.values.notes as string | undefined,
+        });
+        c.emit(x, () => `escalation ${x.id} (${x.ticketId}/${x.phaseName}) resolved by ${by}`);
+      });
+    },
+  },
+];

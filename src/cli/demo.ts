@@ -1,0 +1,71 @@
+/**
+ * `baton demo`: runs the main-job demo of the supervisor (`src/run/demo.ts`)
+ * and shows what it produced the way a person would look at it: the status
+ * dashboard, the metrics, one ticket's synced markdown, and the git log of a
+ * ticket branch.
+ *
+ * @module
+ */
+import type { CommandContext } from "./command.ts";
+import { dashboard } from "./dashboard.ts";
+import { paint } from "./format.ts";
+
+/**
+ * Runs the demo and prints its outcome.
+ * @param c the command's context (`--keep`)
+ * @returns 0 when the end state is right, else 1
+ */
+export async function mainDemo(c: CommandContext): Promise<number> {
+  const { runMainDemo } = await import("../run/demo.ts");
+  const self = new URL("../../cli.ts", import.meta.url).pathname;
+  const agent = Deno.build.standalone
+    ? { command: Deno.execPath(), args: ["scripted-agent"] }
+    : { command: Deno.execPath(), args: ["run", "-A", self, "scripted-agent"] };
+  const r = await runMainDemo({ agent, print: c.io.out });
+  const out = (...lines: string[]) => c.io.out(lines.join("\n"));
+  try {
+    const e = r.engine;
+    out(
+      "",
+      paint(`The board after ${r.seconds.toFixed(1)} s (${r.spawned} agents started)`, "bold"),
+      dashboard(e).text,
+    );
+    const m = e.metrics();
+    out(
+      "",
+      paint("Metrics", "bold"),
+      ...m.phases.map((p) =>
+        `  ${p.phase.padEnd(16)} ${String(p.completed).padStart(2)} done, rework ${p.rework}, failures ${
+          (p.failureRate * 100).toFixed(0)
+        }%`
+      ),
+      `  bottleneck: ${m.bottleneck ? m.bottleneck.phase : "none"}; claim contention: ${m.contention.empty} empty`,
+    );
+    const t = e.ticket(r.reworkedTicket);
+    if (t.path) {
+      out("", paint(`Ticket ${t.id}'s markdown, synced (${t.path})`, "bold"));
+      c.io.out(Deno.readTextFileSync(`${r.repo}/${t.path}`).trimEnd());
+    }
+    const log = new Deno.Command("git", {
+      args: ["log", "--graph", "--format=%h %s", "baton/0002"],
+      cwd: r.repo,
+      stdout: "piped",
+    }).outputSync();
+    out("", paint("git log of ticket 0002's branch (a parallel group, merged back)", "bold"));
+    c.io.out(new TextDecoder().decode(log.stdout).trimEnd());
+    if (r.problems.length) {
+      c.io.err(`error: the demo's end state is wrong: ${r.problems.join("; ")}`);
+      return 1;
+    }
+    out(
+      "",
+      `All ${e.listTickets().length} tickets completed; the rejected design of ${r.reworkedTicket} was reworked once; ` +
+        "no phase was ever held by two agents.",
+    );
+    return 0;
+  } finally {
+    r.engine.close();
+    if (c.values.keep) c.io.out(`kept the repository: ${r.repo}`);
+    else await Deno.remove(r.repo, { recursive: true }).catch(() => {});
+  }
+}

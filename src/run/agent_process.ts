@@ -1,0 +1,139 @@
+/**
+ * One agent process under `baton run`: its command line with placeholders
+ * filled, its environment (the inherited claim), its prompt on stdin or in
+ * a file, its output in a log file, the tail of its stderr, and its time
+ * limit (SIGTERM, then SIGKILL after a grace period).
+ *
+ * @module
+ */
+import type { AgentTypeConfig } from "../config/schema.ts";
+
+/** Lines of stderr kept for a failed attempt's context. */
+export const TAIL_LINES = 40;
+
+/** What the placeholders of `args` stand for. */
+export interface Placeholders {
+  prompt_file: string;
+  ticket: string;
+  phase: string;
+  worktree: string;
+  agent_id: string;
+  mcp_config: string;
+}
+
+/**
+ * Fills `{name}` placeholders (unknown ones are kept as written).
+ * @param arg one argument
+ * @param values the placeholders
+ * @returns the argument
+ */
+export function fill(arg: string, values: Placeholders): string {
+  return arg.replace(/\{([a-z_]+)\}/g, (m, k: string) => (k in values ? values[k as keyof Placeholders] : m));
+}
+
+/** A running agent. */
+export class AgentProcess {
+  readonly child: Deno.ChildProcess;
+  readonly startedAt = Date.now();
+  #tail: string[] = [];
+  #partial = "";
+  #lastOutputAt = Date.now();
+  #timer?: ReturnType<typeof setTimeout>;
+  #killTimer?: ReturnType<typeof setTimeout>;
+  /** Why the supervisor ended it, if it did ("timed out", "stalled", "stopped"). */
+  endedBy?: string;
+  /** Resolves with the exit code once its output is written. */
+  readonly done: Promise<Deno.CommandStatus>;
+
+  /**
+   * Spawns the agent.
+   * @param spec the registry entry
+   * @param values the placeholders
+   * @param env the agent's extra environment
+   * @param prompt the prompt (written to `values.prompt_file` too)
+   * @param log the log file
+   * @param graceMs how long a terminated agent gets before SIGKILL
+   */
+  constructor(
+    spec: AgentTypeConfig & { command: string },
+    values: Placeholders,
+    env: Record<string, string>,
+    prompt: string,
+    log: string,
+    readonly graceMs: number,
+  ) {
+    Deno.writeTextFileSync(values.prompt_file, prompt);
+    const child = this.child = new Deno.Command(spec.command, {
+      args: spec.args.map((a) => fill(a, values)),
+      cwd: values.worktree,
+      env: { ...spec.env, ...env },
+      stdin: spec.prompt === "stdin" ? "piped" : "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    if (spec.prompt === "stdin") {
+      const w = child.stdin.getWriter();
+      void w.write(new TextEncoder().encode(prompt)).then(() => w.close()).catch(() => {});
+    }
+    const file = Deno.openSync(log, { create: true, append: true });
+    const header = `--- ${new Date().toISOString()} ${values.agent_id}: ${spec.command} ${
+      spec.args.join(" ")
+    } (in ${values.worktree})\n`;
+    file.writeSync(new TextEncoder().encode(header));
+    const pump = async (stream: ReadableStream<Uint8Array>, isErr: boolean) => {
+      const dec = new TextDecoder();
+      for await (const chunk of stream) {
+        this.#lastOutputAt = Date.now();
+        file.writeSync(chunk);
+        if (isErr) this.#keep(dec.decode(chunk, { stream: true }));
+      }
+    };
+    const out = pump(child.stdout, false), err = pump(child.stderr, true);
+    this.done = (async () => {
+      const status = await child.status;
+      await Promise.allSettled([out, err]);
+      clearTimeout(this.#timer);
+      clearTimeout(this.#killTimer);
+      file.writeSync(
+        new TextEncoder().encode(`--- exited with code ${status.code}${status.signal ? ` (${status.signal})` : ""}\n`),
+      );
+      file.close();
+      return status;
+    })();
+    const max = spec.max_runtime_minutes;
+    if (max !== undefined) this.#timer = setTimeout(() => this.terminate("timed out"), max * 60_000);
+  }
+
+  #keep(text: string): void {
+    const lines = (this.#partial + text).split("\n");
+    this.#partial = lines.pop()!;
+    this.#tail.push(...lines);
+    if (this.#tail.length > TAIL_LINES) this.#tail.splice(0, this.#tail.length - TAIL_LINES);
+  }
+
+  /** The last lines of its stderr. */
+  tail(): string {
+    return [...this.#tail, ...(this.#partial ? [this.#partial] : [])].slice(-TAIL_LINES).join("\n");
+  }
+
+  /** When it last wrote anything. */
+  get lastOutputAt(): number {
+    return this.#lastOutputAt;
+  }
+
+  /**
+   * Ends it: SIGTERM, then SIGKILL after the grace period.
+   * @param why recorded as {@link endedBy}
+   */
+  terminate(why: string): void {
+    this.endedBy ??= why;
+    try {
+      this.child.kill("SIGTERM");
+    } catch { /* gone */ }
+    this.#killTimer ??= setTimeout(() => {
+      try {
+        this.child.kill("SIGKILL");
+      } catch { /* gone */ }
+    }, this.graceMs);
+  }
+}

@@ -1,0 +1,243 @@
+/**
+ * Where `baton run` puts each agent: one git worktree per running agent.
+ * Each ticket has a branch `baton/<ticket>`; its sequential phases continue
+ * on it, in the ticket's worktree. A phase of a parallel group gets a
+ * branch of its own off the ticket branch (`baton/<ticket>--<phase>`) and a
+ * worktree for it; when the group is done, the supervisor merges those
+ * branches back into the ticket branch. Worktrees of finished tickets are
+ * removed; branches are kept. Uncommitted work is never removed silently.
+ *
+ * @module
+ */
+import { BatonError } from "../errors.ts";
+import { git, gitTry } from "./git.ts";
+
+/** Where one agent works. */
+export interface Place {
+  /** The worktree (or the repository itself with `run.worktrees: none`). */
+  dir: string;
+  /** Its branch (null without worktrees). */
+  branch: string | null;
+}
+
+/** The part of a branch or directory name a phase gives: lower case, dashes. */
+export function slug(s: string): string {
+  return s.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "") || "phase";
+}
+
+/** The worktrees of one repository. */
+export class Worktrees {
+  readonly #root: string;
+  readonly #dir: string;
+  #ignored = false;
+
+  /**
+   * @param repoRoot the main working tree
+   * @param dir where worktrees go, relative to it
+   */
+  constructor(repoRoot: string, dir: string) {
+    this.#root = repoRoot;
+    this.#dir = dir.startsWith("/") ? dir : `${repoRoot}/${dir}`;
+  }
+
+  /** The ticket's branch. */
+  ticketBranch(ticket: string): string {
+    return `baton/${ticket}`;
+  }
+
+  /** A group phase's branch. */
+  phaseBranch(ticket: string, phase: string): string {
+    return `baton/${ticket}--${slug(phase)}`;
+  }
+
+  #exists(ref: string): boolean {
+    return gitTry(this.#root, "rev-parse", "--verify", "--quiet", `refs/heads/${ref}`).ok;
+  }
+
+  /** The worktree (path) that has `branch` checked out, if any. */
+  #worktreeOf(branch: string): string | undefined {
+    const list = git(this.#root, "worktree", "list", "--porcelain");
+    let path: string | undefined;
+    for (const line of list.split("\n")) {
+      if (line.startsWith("worktree ")) path = line.slice(9);
+      else if (line === `branch refs/heads/${branch}`) return path;
+    }
+    return undefined;
+  }
+
+  /** Keeps the worktrees out of the repository's status (never edits the user's .gitignore). */
+  #ignore(): void {
+    const exclude = `${git(this.#root, "rev-parse", "--git-common-dir")}/info/exclude`.replace(
+      /^(?!\/)/,
+      `${this.#root}/`,
+    );
+    const rel = this.#dir.startsWith(`${this.#root}/`) ? `/${this.#dir.slice(this.#root.length + 1)}/` : null;
+    if (!rel) return;
+    let text = "";
+    try {
+      text = Deno.readTextFileSync(exclude);
+    } catch { /* none yet */ }
+    if (!text.split("\n").includes(rel)) {
+      Deno.mkdirSync(exclude.replace(/\/[^/]+$/, ""), { recursive: true });
+      Deno.writeTextFileSync(exclude, `${text}${text && !text.endsWith("\n") ? "\n" : ""}${rel}\n`);
+    }
+  }
+
+  /**
+   * Where a phase's worktree is (whether or not it exists yet).
+   * @param ticket the ticket id
+   * @param phase the phase name
+   * @param inGroup whether the phase belongs to a parallel group
+   * @returns its directory
+   */
+  placeOf(ticket: string, phase: string, inGroup: boolean): string {
+    return `${this.#dir}/${inGroup ? `${ticket}--${slug(phase)}` : ticket}`;
+  }
+
+  /**
+   * A worktree for a phase: the ticket's, or (for a parallel group's phase)
+   * one of its own on a branch off the ticket's. Created when missing.
+   * @param ticket the ticket id
+   * @param phase the phase name
+   * @param inGroup whether the phase belongs to a parallel group
+   * @returns the worktree and its branch
+   * @throws {BatonError} `internal` when git fails
+   */
+  prepare(ticket: string, phase: string, inGroup: boolean): Place {
+    if (!this.#ignored) {
+      this.#ignore();
+      this.#ignored = true;
+    }
+    const ticketBranch = this.ticketBranch(ticket);
+    const branch = inGroup ? this.phaseBranch(ticket, phase) : ticketBranch;
+    const dir = this.placeOf(ticket, phase, inGroup);
+    // The usual case costs no git process at all: the ticket's worktree is there from its last phase.
+    if (checkedOut(dir) === branch) return { dir, branch };
+    if (inGroup && !this.#exists(ticketBranch)) git(this.#root, "branch", ticketBranch, "HEAD");
+    // One git process for a new branch and its worktree; more only when the branch or a worktree exists.
+    let r = gitTry(this.#root, "worktree", "add", "--quiet", "-b", branch, dir, inGroup ? ticketBranch : "HEAD");
+    if (!r.ok && /already exists/.test(r.stderr)) r = gitTry(this.#root, "worktree", "add", "--quiet", dir, branch);
+    if (r.ok) return { dir, branch };
+    const existing = this.#worktreeOf(branch);
+    if (existing) return { dir: existing, branch };
+    throw new BatonError(
+      "internal",
+      `git worktree add ${dir} ${branch} failed in ${this.#root}: ${r.stderr || r.stdout}`,
+    );
+  }
+
+  /**
+   * Merges a finished group's branches into the ticket branch, in order.
+   * A branch whose merge conflicts is left out (the merge is aborted) and
+   * reported with the conflicting files.
+   * @param ticket the ticket
+   * @param phases the group's phase names, in workflow order
+   * @returns the phases whose branches conflicted, with their files
+   */
+  mergeGroup(ticket: string, phases: string[]): { phase: string; files: string[] }[] {
+    const into = this.prepare(ticket, "", false).dir;
+    const conflicts: { phase: string; files: string[] }[] = [];
+    for (const phase of phases) {
+      const branch = this.phaseBranch(ticket, phase);
+      if (!this.#exists(branch)) continue;
+      if (gitTry(this.#root, "merge-base", "--is-ancestor", branch, this.ticketBranch(ticket)).ok) continue;
+      const r = gitTry(into, "merge", "--no-ff", "--no-edit", "-m", `Merge ${phase} of ${ticket}`, branch);
+      if (r.ok) continue;
+      const files = gitTry(into, "diff", "--name-only", "--diff-filter=U").stdout.split("\n").filter(Boolean);
+      gitTry(into, "merge", "--abort");
+      if (!files.length) {
+        throw new BatonError("internal", `merging ${branch} into ${ticket}'s branch failed: ${r.stderr}`);
+      }
+      conflicts.push({ phase, files });
+    }
+    return conflicts;
+  }
+
+  /**
+   * Starts a phase's branch over from the ticket branch (after a conflict:
+   * the rework begins from what was merged).
+   * @param ticket the ticket
+   * @param phase the phase
+   */
+  resetPhaseBranch(ticket: string, phase: string): void {
+    const branch = this.phaseBranch(ticket, phase);
+    const wt = this.#worktreeOf(branch);
+    if (wt) this.remove(wt);
+    git(this.#root, "branch", "-f", branch, this.ticketBranch(ticket));
+  }
+
+  /** Whether a worktree has uncommitted changes. */
+  dirty(dir: string): boolean {
+    return gitTry(dir, "status", "--porcelain").stdout !== "";
+  }
+
+  /**
+   * Removes a worktree (its branch stays). A worktree with uncommitted
+   * changes is kept and reported.
+   * @param dir the worktree
+   * @returns false when it was kept because of uncommitted work
+   */
+  remove(dir: string): boolean {
+    if (!exists(dir)) {
+      // Already gone (a group merge removed it first): forget it, if git still knows it.
+      gitTry(this.#root, "worktree", "prune");
+      return true;
+    }
+    if (this.dirty(dir)) return false;
+    git(this.#root, "worktree", "remove", dir);
+    return true;
+  }
+
+  /**
+   * The worktrees Baton made (under its directory), with their branches.
+   * @returns path and branch of each
+   */
+  list(): { dir: string; branch: string | null }[] {
+    const out: { dir: string; branch: string | null }[] = [];
+    let cur: { dir: string; branch: string | null } | undefined;
+    for (const line of git(this.#root, "worktree", "list", "--porcelain").split("\n")) {
+      if (line.startsWith("worktree ")) {
+        cur = { dir: line.slice(9), branch: null };
+        if (cur.dir.startsWith(`${this.#dir}/`)) out.push(cur);
+      } else if (line.startsWith("branch refs/heads/") && cur) cur.branch = line.slice(18);
+    }
+    return out;
+  }
+
+  /**
+   * Removes the worktrees of a finished ticket (uncommitted work is kept).
+   * @param ticket the ticket
+   * @returns the worktrees kept because they had uncommitted work
+   */
+  removeTicket(ticket: string): string[] {
+    const kept: string[] = [];
+    for (const w of this.list()) {
+      if (w.branch === this.ticketBranch(ticket) || w.branch?.startsWith(`${this.ticketBranch(ticket)}--`)) {
+        if (!this.remove(w.dir)) kept.push(w.dir);
+      }
+    }
+    return kept;
+  }
+}
+
+function exists(dir: string): boolean {
+  try {
+    return Deno.statSync(dir).isDirectory;
+  } catch {
+    return false;
+  }
+}
+
+/** The branch a worktree has checked out, read from its files (no git process); null when it is none. */
+function checkedOut(dir: string): string | null {
+  try {
+    const dotGit = Deno.readTextFileSync(`${dir}/.git`).trim();
+    if (!dotGit.startsWith("gitdir: ")) return null;
+    let gitdir = dotGit.slice(8);
+    if (!gitdir.startsWith("/")) gitdir = `${dir}/${gitdir}`;
+    const head = Deno.readTextFileSync(`${gitdir}/HEAD`).trim();
+    return head.startsWith("ref: refs/heads/") ? head.slice(16) : null;
+  } catch {
+    return null;
+  }
+}
