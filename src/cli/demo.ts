@@ -21,7 +21,24 @@ export async function mainDemo(c: CommandContext): Promise<number> {
   const agent = Deno.build.standalone
     ? { command: Deno.execPath(), args: ["scripted-agent"] }
     : { command: Deno.execPath(), args: ["run", "-A", self, "scripted-agent"] };
-  const r = await runMainDemo({ agent, print: c.io.out });
+  const serving = c.values.serve === true;
+  const stop = new AbortController();
+  let served: Promise<void> | undefined;
+  const r = await runMainDemo({
+    agent,
+    print: c.io.out,
+    onReady: serving
+      ? async (engine) => {
+        // The dashboard on the demo's repository, live while the agents work.
+        const { serveDashboard } = await import("../serve/mod.ts");
+        served = serveDashboard(engine, {
+          port: 8766,
+          signal: stop.signal,
+          onListen: (url) => c.io.out(`dashboard: ${url} (live while the demo runs; Ctrl-C ends it afterwards)`),
+        }).finished;
+      }
+      : undefined,
+  });
   const out = (...lines: string[]) => c.io.out(lines.join("\n"));
   try {
     const e = r.engine;
@@ -64,8 +81,15 @@ export async function mainDemo(c: CommandContext): Promise<number> {
     );
     return 0;
   } finally {
+    if (served) {
+      c.io.out("the dashboard stays up on the finished demo: Ctrl-C ends it");
+      const onSignal = () => stop.abort();
+      Deno.addSignalListener("SIGINT", onSignal);
+      await served;
+      Deno.removeSignalListener("SIGINT", onSignal);
+    }
     r.engine.close();
-    if (c.values.keep) c.io.out(`kept the repository: ${r.repo}`);
+    if (c.values.keep || served) c.io.out(`kept the repository: ${r.repo}`);
     else await Deno.remove(r.repo, { recursive: true }).catch(() => {});
   }
 }

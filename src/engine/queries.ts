@@ -14,6 +14,7 @@ import { dependentsOf, depRows, depsOf, waitingWithTarget } from "./sql/deps.ts"
 import { gateRows } from "./sql/gates.ts";
 import {
   allHeld,
+  allPhases,
   availableFor,
   oldestAvailable,
   phaseCounts,
@@ -32,6 +33,7 @@ import type {
   AuditFilter,
   AvailableWork,
   BlockedItem,
+  BoardTicket,
   Dependency,
   EventsQuery,
   Gate,
@@ -87,6 +89,26 @@ export function listTickets(core: Core, filter: TicketFilter = {}): TicketSummar
     priority: r.priority,
     phase: r.phase,
     blocked: !!r.blocked,
+  }));
+}
+
+/** `Engine.board`: every ticket with its phases, in two queries. */
+export function board(core: Core): BoardTicket[] {
+  const byTicket = new Map<string, Phase[]>();
+  for (const r of allPhases(core.db)) {
+    const p = toPhase(r);
+    const list = byTicket.get(p.ticketId);
+    if (list) list.push(p);
+    else byTicket.set(p.ticketId, [p]);
+  }
+  return ticketRows(core.db, {}).map((r) => ({
+    id: r.id,
+    title: r.title,
+    status: r.status,
+    priority: r.priority,
+    metadata: JSON.parse(r.metadata),
+    blocked: !!r.blocked,
+    phases: byTicket.get(r.id) ?? [],
   }));
 }
 

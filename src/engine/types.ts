@@ -350,6 +350,24 @@ export interface TicketSummary {
   blocked: boolean;
 }
 
+/** One card of `Engine.board`: a ticket with its phases. */
+export interface BoardTicket {
+  /** Ticket id. */
+  id: string;
+  /** Title. */
+  title: string;
+  /** active or completed. */
+  status: string;
+  /** Priority label. */
+  priority: string | null;
+  /** Typed metadata (components, and the rest). */
+  metadata: Metadata;
+  /** Waits on a dependency. */
+  blocked: boolean;
+  /** Its phases in workflow order. */
+  phases: Phase[];
+}
+
 /** Why something cannot proceed. */
 export interface BlockedItem {
   /** The ticket. */

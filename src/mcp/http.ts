@@ -68,16 +68,8 @@ export interface HttpServer {
   shutdown(reason: string): Promise<void>;
 }
 
-/**
- * Whether a host name or address is the local machine only.
- * @param host a name or IP address (IPv6 with or without brackets)
- * @returns true for localhost, 127.0.0.0/8 and ::1
- */
-export function isLoopback(host: string): boolean {
-  const h = host.replace(/^\[(.*)\]$/, "$1").toLowerCase();
-  return h === "localhost" || h === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) ||
-    /^::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
-}
+export { isLoopback } from "../net.ts";
+import { isLoopback } from "../net.ts";
 
 const MAX_BODY = 4 * 1024 * 1024;
 const MAX_SESSIONS = 1000;

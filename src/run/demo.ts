@@ -92,7 +92,12 @@ export interface DemoResult {
  * @returns what happened; `problems` lists what is wrong with the end state
  */
 export async function runMainDemo(
-  opts: { agent: { command: string; args: string[] }; print: (line: string) => void },
+  opts: {
+    agent: { command: string; args: string[] };
+    print: (line: string) => void;
+    /** Called once the repository is ready, before any agent starts (e.g. to serve the dashboard on it). */
+    onReady?: (engine: Engine, repo: string) => void | Promise<void>;
+  },
 ): Promise<DemoResult> {
   const repo = await Deno.makeTempDir({ prefix: "baton-demo-" });
   git(repo, "init", "-q", "-b", "main");
@@ -135,6 +140,7 @@ retry:
   const engine = await openEngine(repo);
   const imported = importTickets(engine);
   opts.print(`demo repository ${repo}: ${imported.imported.length} tickets imported from markdown`);
+  await opts.onReady?.(engine, repo);
 
   const rejectOnce = "0003";
   let rejected = false;

@@ -111,7 +111,7 @@ export const HEALTH: Command[] = [
   {
     name: "demo",
     group: GROUP,
-    usage: "demo [--keep] | demo --storage [--agents N] [--items N]",
+    usage: "demo [--keep] [--serve] | demo --storage [--agents N] [--items N]",
     summary: ["Baton's main job in a temporary repository: scripted agents, gates, rework"],
     description:
       "Makes a temporary git repository from .workflow.example/ with eight tickets, runs `baton run --until-idle` with " +
@@ -122,6 +122,7 @@ export const HEALTH: Command[] = [
     positionals: [0, 0],
     options: {
       keep: { type: "boolean", help: "keep the repository to explore (its path is printed)" },
+      serve: { type: "boolean", help: "serve the dashboard on the demo's repository (port 8766), live, until Ctrl-C" },
       storage: { type: "boolean", help: "the storage demo: several processes claim from one database at once" },
       agents: { type: "string", value: "N", default: "4", help: "--storage: agent processes (default 4, at most 64)" },
       items: { type: "string", value: "N", default: "200", help: "--storage: work items (default 200)" },

@@ -17,15 +17,45 @@ export const LOOKING: Command[] = [
   {
     name: "status",
     group: GROUP,
-    usage: "status [TICKET]",
+    usage: "status [TICKET] [--watch]",
     summary: ["dashboard, or one ticket's phases, gates, dependencies, events"],
     args: [TICKET],
     positionals: [0, 1],
-    examples: ["status", "status 0083", "status 0083 --json"],
+    options: {
+      watch: { type: "boolean", help: "redraw the dashboard on every event of any process, until Ctrl-C" },
+    },
+    examples: ["status", "status 0083", "status 0083 --json", "status --watch"],
     run(c) {
       return c.withEngine(async (e) => {
         if (!c.positionals[0]) {
           const { dashboard } = await import("../dashboard.ts");
+          if (c.values.watch === true) {
+            // A terminal dashboard for tmux: redrawn on each change, and each minute for the ages it shows.
+            const stop = new AbortController();
+            const onSignal = () => stop.abort();
+            Deno.addSignalListener("SIGINT", onSignal);
+            const draw = () => {
+              const d = dashboard(e);
+              c.io.out(`\x1b[H\x1b[2J${d.text}\n\n(live: redrawn on every event; Ctrl-C ends)`);
+            };
+            draw();
+            let pending = false;
+            const minute = setInterval(draw, 60_000);
+            try {
+              for await (const _ of e.watch({ pollMs: 100, signal: stop.signal })) {
+                if (pending) continue;
+                pending = true;
+                setTimeout(() => {
+                  pending = false;
+                  if (!stop.signal.aborted) draw();
+                }, 50);
+              }
+            } finally {
+              clearInterval(minute);
+              Deno.removeSignalListener("SIGINT", onSignal);
+            }
+            return;
+          }
           const d = dashboard(e);
           c.emit(d.data, () => d.text);
           return;

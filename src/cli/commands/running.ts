@@ -29,6 +29,48 @@ function logsOf(logsDir: string, ticket: string, phase: string): string[] {
 /** The commands of this group. */
 export const RUNNING: Command[] = [
   {
+    name: "serve",
+    group: GROUP,
+    usage: "serve [--port 8766] [--host 127.0.0.1] [--token TOKEN]",
+    summary: ["the web dashboard: board, tickets, gates, agents, metrics, live"],
+    description:
+      "Serves the dashboard, its JSON API under /api/ and a server-sent-events stream of every process's events. " +
+      "Loopback only by default, where Host and Origin must be local; beyond loopback a token is required (--token, or " +
+      "BATON_SERVE_TOKEN); open the dashboard once with ?token=TOKEN. Gate decisions are recorded in the name the " +
+      "reviewer enters. Ctrl-C stops it.",
+    positionals: [0, 0],
+    options: {
+      port: { type: "string", value: "N", help: "port (default 8766; 0 picks a free one)" },
+      host: { type: "string", value: "ADDR", help: "address to bind (default 127.0.0.1)" },
+      token: { type: "string", value: "TOKEN", help: "required for every request (and to bind beyond loopback)" },
+    },
+    examples: ["serve", "serve --port 0", 'serve --host 0.0.0.0 --token "$(openssl rand -hex 16)"'],
+    async run(c) {
+      const port = int(c.values.port, "--port", 0) ?? 8766;
+      const token = (c.values.token as string | undefined) ?? Deno.env.get("BATON_SERVE_TOKEN") ?? undefined;
+      return await c.withEngine(async (e) => {
+        const { serveDashboard } = await import("../../serve/mod.ts");
+        const stop = new AbortController();
+        const onSignal = () => stop.abort();
+        Deno.addSignalListener("SIGINT", onSignal);
+        Deno.addSignalListener("SIGTERM", onSignal);
+        try {
+          const s = serveDashboard(e, {
+            port,
+            host: c.values.host as string | undefined,
+            token,
+            signal: stop.signal,
+            onListen: (url) => c.io.out(`baton dashboard on ${url} (Ctrl-C stops)`),
+          });
+          await s.finished;
+        } finally {
+          Deno.removeSignalListener("SIGINT", onSignal);
+          Deno.removeSignalListener("SIGTERM", onSignal);
+        }
+      });
+    },
+  },
+  {
     name: "run",
     group: GROUP,
     usage: "run [--until-idle] [--dry-run] [--types T[,T…]] [--max-agents N]",

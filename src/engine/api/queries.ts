@@ -21,6 +21,7 @@ import type {
   AuditFilter,
   AvailableWork,
   BlockedItem,
+  BoardTicket,
   Declaration,
   Dependency,
   EventsQuery,
@@ -508,5 +509,25 @@ export class EngineQueries extends EngineBase {
    */
   summary(): Summary {
     return queries.summary(coreOf(this), coreOf(this).clock());
+  }
+
+  /**
+   * Every ticket with its phases, for a board: one card per ticket, in
+   * priority order (two queries, whatever the number of tickets).
+   * @returns the tickets, each with its phases in workflow order
+   * @throws {BatonError} `database_*` when the database cannot be read
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { openEngine } from "@baton/baton";
+   * import { tempRepo } from "@baton/baton/testing";
+   * const engine = await openEngine(await tempRepo());
+   * engine.upsertTicket({ id: "0001", title: "A" });
+   * assert.deepEqual(engine.board()[0].phases.map((p) => p.status), ["available", "pending", "pending"]);
+   * engine.close();
+   * ```
+   */
+  board(): BoardTicket[] {
+    return queries.board(coreOf(this));
   }
 }

@@ -29,6 +29,11 @@ export function agentTypeOf(db: Database, id: number): string | null | undefined
   return db.get<{ agent_type: string | null }>("SELECT agent_type FROM phases WHERE id = ?", [id])?.agent_type;
 }
 
+/** Every phase of every ticket, by ticket and workflow order (the board). */
+export function allPhases(db: Database): R[] {
+  return db.all<R>(`SELECT ${PHASE_COLS} FROM phases p ORDER BY p.ticket_id, p.seq`);
+}
+
 /** A ticket's phases in workflow order. */
 export function phasesOfTicket(db: Database, ticketId: string): R[] {
   return db.all<R>(`SELECT ${PHASE_COLS} FROM phases p WHERE p.ticket_id = ? ORDER BY p.seq`, [ticketId]);

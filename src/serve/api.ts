@@ -1,0 +1,260 @@
+/**
+ * The dashboard's JSON: what each page shows, built from the Engine API only.
+ *
+ * @module
+ */
+import type { Engine } from "../engine/mod.ts";
+import type { AuditEntry, BoardTicket, Phase } from "../engine/types.ts";
+import { BatonError } from "../errors.ts";
+import { markdownToHtml } from "./markdown_html.ts";
+
+/** One card of the board. */
+export interface Card {
+  id: string;
+  title: string;
+  priority: string | null;
+  components: string[];
+  /** Where the ticket stands: completed, blocked, or its current phase's status. */
+  state: string;
+  /** The first phase not done (null: all done). */
+  phase: string | null;
+  /** Its agent type (null: a human gate). */
+  agentType: string | null;
+  /** Agents holding its phases now, with since when. */
+  holders: { agentId: string; phase: string; since: number }[];
+  blocked: boolean;
+  /** A gate or review waits for a human. */
+  gated: boolean;
+}
+
+const list = (v: unknown): string[] => [v].flat().filter((x) => x !== undefined && x !== null && x !== "").map(String);
+
+function card(t: BoardTicket): Card {
+  const current = t.phases.find((p) => p.status !== "completed" && p.status !== "skipped") ?? null;
+  const held = t.phases.filter((p) => p.status === "claimed" || p.status === "running");
+  const gated = t.phases.some((p) => p.status === "awaiting_review");
+  const state = t.status === "completed"
+    ? "completed"
+    : t.blocked
+    ? "blocked"
+    : held.length
+    ? held[0].status
+    : gated
+    ? "awaiting_review"
+    : current?.status ?? "pending";
+  return {
+    id: t.id,
+    title: t.title,
+    priority: t.priority,
+    components: list(t.metadata.components ?? t.metadata.component),
+    state,
+    phase: (held[0] ?? current)?.name ?? null,
+    agentType: (held[0] ?? current)?.agentType ?? null,
+    holders: held.map((p) => ({ agentId: p.claimedBy ?? "?", phase: p.name, since: p.claimedAt ?? 0 })),
+    blocked: t.blocked,
+    gated,
+  };
+}
+
+/**
+ * The Board page.
+ * @param e the engine
+ * @returns the workflow's phases, every card, and the values the filters offer
+ */
+export function boardData(e: Engine) {
+  const cards = e.board().map(card);
+  const uniq = (xs: (string | null)[]) => [...new Set(xs.filter((x): x is string => !!x))].sort();
+  return {
+    now: e.now(),
+    phases: e.cfg.workflow.phases.map((p) => ({ name: p.name, agentType: p.agentType ?? null })),
+    cards,
+    facets: {
+      priorities: e.cfg.config.priority_order.filter((p) => cards.some((c) => c.priority === p))
+        .concat(uniq(cards.map((c) => c.priority)).filter((p) => !e.cfg.config.priority_order.includes(p))),
+      components: uniq(cards.flatMap((c) => c.components)),
+      agentTypes: uniq(e.cfg.workflow.phases.map((p) => p.agentType ?? null)),
+      states: uniq(cards.map((c) => c.state)),
+    },
+  };
+}
+
+function timeline(p: Phase) {
+  return {
+    id: p.id,
+    name: p.name,
+    group: p.group,
+    agentType: p.agentType,
+    status: p.status,
+    claimedBy: p.claimedBy,
+    attempts: p.attempts,
+    revisions: p.revisions,
+    availableAt: p.availableAt,
+    claimedAt: p.claimedAt,
+    startedAt: p.startedAt,
+    completedAt: p.completedAt,
+    waitMs: p.availableAt && p.claimedAt && p.claimedAt >= p.availableAt ? p.claimedAt - p.availableAt : null,
+    durationMs: p.claimedAt && p.completedAt ? p.completedAt - p.claimedAt : null,
+    summary: p.resultSummary,
+    artifacts: p.artifacts,
+    error: p.error,
+    reworkNotes: p.reworkNotes,
+  };
+}
+
+/**
+ * The Ticket page.
+ * @param e the engine
+ * @param id the ticket
+ * @returns its phases as a timeline, gates, dependencies both ways, events, declarations, markdown as HTML
+ * @throws {BatonError} `not_found` for an unknown ticket
+ */
+export function ticketData(e: Engine, id: string) {
+  const t = e.ticket(id);
+  const decl = e.declarations().filter((d) => d.ticketId === id);
+  const overlaps = decl.length ? e.checkConflicts(decl.map((d) => d.pattern)).filter((o) => o.ticketId !== id) : [];
+  let markdown: string | null = null;
+  if (t.path) {
+    try {
+      markdown = markdownToHtml(Deno.readTextFileSync(`${e.cfg.repoRoot}/${t.path}`));
+    } catch { /* the file is gone: the page says so */ }
+  }
+  return {
+    now: e.now(),
+    ticket: { id: t.id, title: t.title, status: t.status, priority: t.priority, path: t.path, metadata: t.metadata },
+    phases: t.phases.map(timeline),
+    gates: t.gates,
+    dependencies: t.dependencies,
+    dependents: t.dependents,
+    events: e.audit({ ticketId: id, limit: 50, latest: true }),
+    declarations: decl,
+    overlaps,
+    markdown,
+  };
+}
+
+/**
+ * The Gates page: open gates oldest first, each with what a reviewer needs.
+ * @param e the engine
+ * @returns the gates with their ticket and the reviewed phases' summaries and artifacts
+ */
+export function gatesData(e: Engine) {
+  const byName = new Map(e.cfg.workflow.phases.map((p) => [p.name, p]));
+  return {
+    now: e.now(),
+    gates: e.gates().map((g) => {
+      const t = e.ticket(g.ticketId);
+      const gatePhase = t.phases.find((p) => p.id === g.phaseId);
+      const names = g.kind === "review" ? [g.phaseName] : byName.get(g.phaseName)?.reviews ?? [];
+      const reviewed = t.phases.filter((p) =>
+        names.length ? names.includes(p.name) : gatePhase && p.seq < gatePhase.seq && p.status === "completed"
+      ).map(timeline);
+      return {
+        ...g,
+        ticket: { id: t.id, title: t.title, priority: t.priority, path: t.path },
+        reviewed: names.length ? reviewed : reviewed.slice(-1),
+      };
+    }),
+  };
+}
+
+/** Log files of agents `baton run` started, by agent id. */
+function agentLogs(e: Engine): Map<string, string> {
+  const dir = e.cfg.config.run.logs_dir.startsWith("/")
+    ? e.cfg.config.run.logs_dir
+    : `${e.cfg.repoRoot}/${e.cfg.config.run.logs_dir}`;
+  const out = new Map<string, string>();
+  try {
+    for (const f of Deno.readDirSync(dir)) {
+      if (!f.isFile || !f.name.endsWith(".log")) continue;
+      const agent = /-([A-Za-z0-9_.-]+-[0-9a-f]{6})\.log$/.exec(f.name)?.[1];
+      if (agent) out.set(agent, f.name);
+    }
+  } catch { /* no logs yet */ }
+  return out;
+}
+
+/**
+ * The Agents page.
+ * @param e the engine
+ * @returns agents with holds and heartbeat ages, stalled and stale work, escalations, supervisor logs
+ */
+export function agentsData(e: Engine) {
+  const s = e.summary();
+  const logs = agentLogs(e);
+  return {
+    now: e.now(),
+    staleAfterMs: e.cfg.config.agents.stale_timeout_minutes * 60_000,
+    agents: s.agents.map((a) => ({ ...a, log: logs.get(a.id) ?? null })),
+    stalled: s.stalled,
+    stale: s.stale,
+    escalations: s.escalations,
+    runs: [...logs].map(([agentId, file]) => ({ agentId, file })).sort((a, b) => a.file.localeCompare(b.file)),
+    types: e.agentTypes(),
+  };
+}
+
+/**
+ * One supervisor-run agent's log.
+ * @param e the engine
+ * @param file its file name (from the Agents page)
+ * @returns the last 256 KB of it
+ * @throws {BatonError} `not_found` for a file that is not an agent log
+ */
+export function logText(e: Engine, file: string): string {
+  if (
+    !/^[A-Za-z0-9_.-]+\.log$/.test(file) ||
+    !agentLogs(e).has(/-([A-Za-z0-9_.-]+-[0-9a-f]{6})\.log$/.exec(file)?.[1] ?? "")
+  ) {
+    throw new BatonError("not_found", `No agent log "${file}"`);
+  }
+  const dir = e.cfg.config.run.logs_dir.startsWith("/")
+    ? e.cfg.config.run.logs_dir
+    : `${e.cfg.repoRoot}/${e.cfg.config.run.logs_dir}`;
+  const text = Deno.readTextFileSync(`${dir}/${file}`);
+  return text.length > 256 * 1024 ? text.slice(-256 * 1024) : text;
+}
+
+const HOUR = 3_600_000;
+const ENDS = new Set(["phase.complete", "phase.fail", "phase.release", "phase.stale", "phase.request_review"]);
+
+/** Work in progress over time, per hour, from the audit (claims up, their ends down). */
+function wipSeries(audit: AuditEntry[], since: number, now: number): { at: number; wip: number }[] {
+  const held = new Map<string, boolean>();
+  let wip = 0;
+  const points: { at: number; wip: number }[] = [];
+  let bucket = Math.floor(since / HOUR) * HOUR;
+  for (const a of audit) {
+    while (a.at >= bucket + HOUR) {
+      if (bucket >= since) points.push({ at: bucket + HOUR, wip });
+      bucket += HOUR;
+    }
+    if (a.entityType !== "phase") continue;
+    if (a.action === "phase.claim" && !held.get(a.entityId)) {
+      held.set(a.entityId, true);
+      wip++;
+    } else if (ENDS.has(a.action) && held.get(a.entityId)) {
+      held.set(a.entityId, false);
+      wip--;
+    }
+  }
+  while (bucket < now) {
+    points.push({ at: Math.min(bucket + HOUR, now), wip });
+    bucket += HOUR;
+  }
+  return points.filter((p) => p.at >= since);
+}
+
+/**
+ * The Metrics page.
+ * @param e the engine
+ * @param since the window's start (ms), or undefined for all time
+ * @returns `metrics({since})` and work in progress over time
+ */
+export function metricsData(e: Engine, since?: number) {
+  const m = e.metrics({ since });
+  const now = e.now();
+  const from = since ?? (e.audit({ limit: 1 })[0]?.at ?? now);
+  const audit = e.audit({ since: from - 30 * 24 * HOUR, limit: 200_000 })
+    .filter((a) => a.action.startsWith("phase.")).sort((a, b) => a.id - b.id);
+  return { now, metrics: m, wip: wipSeries(audit, Math.max(from, now - 90 * 24 * HOUR), now) };
+}

@@ -1,0 +1,654 @@
+// deno-lint-ignore-file no-window require-await -- browser code: window is the page's
+// Baton's dashboard, in the browser: renders the page's data (inlined by the
+// server, then fetched again from /api/ whenever the event stream says
+// something changed), and sends gate decisions. Plain DOM; charts by uPlot.
+"use strict";
+
+const page = document.body.dataset.page;
+const main = document.getElementById("main");
+const live = document.getElementById("live");
+const csrf = document.querySelector('meta[name="csrf-token"]').content;
+let data = JSON.parse(document.getElementById("page-data").textContent);
+const state = {
+  groupBy: localStorage.getItem("baton.groupBy") || "phase",
+  filters: { priority: "", component: "", agentType: "", state: "" },
+  renders: 0,
+};
+window.baton = { charts: {}, state };
+
+// ---------- helpers ----------
+function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k === "class") el.className = v;
+    else if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+    else if (k === "html") el.innerHTML = v; // only for server-escaped markdown
+    else el.setAttribute(k, v === true ? "" : String(v));
+  }
+  for (const c of children.flat()) {
+    if (c === null || c === undefined || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+}
+function dur(ms) {
+  if (ms === null || ms === undefined) return "–";
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m ${s % 60}s`;
+  const hr = Math.floor(m / 60);
+  if (hr < 48) return `${hr}h ${m % 60}m`;
+  return `${Math.floor(hr / 24)}d ${hr % 24}h`;
+}
+function time(ms) {
+  return ms ? new Date(ms).toLocaleString() : "–";
+}
+const label = (s) => String(s).replace(/_/g, " ");
+function section(title, ...body) {
+  return h("section", { "aria-label": title }, h("h2", {}, title), ...body);
+}
+function table(caption, headers, rows, empty = "none") {
+  if (!rows.length) return h("p", { class: "muted" }, empty);
+  return h(
+    "table",
+    {},
+    h("caption", { class: "sr-only" }, caption),
+    h("thead", {}, h("tr", {}, headers.map((x) => h("th", { scope: "col" }, x)))),
+    h("tbody", {}, rows.map((r) => h("tr", {}, r.map((c) => h("td", {}, c))))),
+  );
+}
+function ticketLink(id, text) {
+  return h("a", { href: `/ticket/${encodeURIComponent(id)}` }, text ?? id);
+}
+
+// ---------- board ----------
+const STATE_ORDER = [
+  "available",
+  "claimed",
+  "running",
+  "awaiting_review",
+  "waiting_retry",
+  "blocked",
+  "pending",
+  "failed",
+  "completed",
+];
+function boardControls() {
+  const f = data.facets;
+  const select = (id, text, value, options, onchange) =>
+    h(
+      "label",
+      { for: id },
+      text + " ",
+      h(
+        "select",
+        { id, onchange: (e) => onchange(e.target.value) },
+        options.map(([v, t]) => h("option", { value: v, selected: v === value }, t)),
+      ),
+    );
+  const filter = (key, text, values) =>
+    select(
+      `filter-${key}`,
+      text,
+      state.filters[key],
+      [["", "all"], ...values.map((v) => [v, label(v)])],
+      (v) => {
+        state.filters[key] = v;
+        render();
+      },
+    );
+  return h(
+    "form",
+    { class: "controls", "aria-label": "Board options", onsubmit: (e) => e.preventDefault() },
+    select("group-by", "Columns", state.groupBy, [["phase", "by phase"], ["state", "by state"]], (v) => {
+      state.groupBy = v;
+      localStorage.setItem("baton.groupBy", v);
+      render();
+    }),
+    filter("priority", "Priority", f.priorities),
+    filter("component", "Component", f.components),
+    filter("agentType", "Agent type", f.agentTypes),
+    filter("state", "State", f.states),
+  );
+}
+function card(c) {
+  const markers = [];
+  if (c.blocked) markers.push(h("span", { class: "marker blocked", title: "waits on a dependency" }, "blocked"));
+  if (c.gated) markers.push(h("span", { class: "marker gated", title: "a human gate waits" }, "gate"));
+  return h(
+    "li",
+    { class: `card state-${c.state}`, "data-ticket": c.id, "data-state": c.state },
+    h(
+      "a",
+      { href: `/ticket/${encodeURIComponent(c.id)}`, "aria-label": `Ticket ${c.id}: ${c.title}, ${label(c.state)}` },
+      h("span", { class: "id" }, c.id),
+      c.priority ? h("span", { class: `prio prio-${c.priority.toLowerCase()}` }, c.priority) : null,
+      ...markers,
+      h("span", { class: "title" }, c.title),
+      h("span", { class: "phase" }, c.phase ? `${c.phase} · ${label(c.state)}` : label(c.state)),
+      ...c.holders.map((x) =>
+        h("span", { class: "holder", "data-agent": x.agentId }, `${x.agentId} · ${dur(data.now - x.since)}`)
+      ),
+    ),
+  );
+}
+function renderBoard() {
+  const f = state.filters;
+  const cards = data.cards.filter((c) =>
+    (!f.priority || c.priority === f.priority) &&
+    (!f.component || c.components.includes(f.component)) &&
+    (!f.agentType || c.agentType === f.agentType) &&
+    (!f.state || c.state === f.state)
+  );
+  let columns;
+  if (state.groupBy === "state") {
+    const states = [...new Set([...STATE_ORDER, ...cards.map((c) => c.state)])];
+    columns = states.map((s) => ({ key: s, title: label(s), cards: cards.filter((c) => c.state === s) }));
+  } else {
+    columns = data.phases.map((p) => ({
+      key: p.name,
+      title: p.name + (p.agentType ? "" : " (human)"),
+      cards: cards.filter((c) => c.state !== "completed" && c.phase === p.name),
+    }));
+    columns.push({ key: "done", title: "Done", cards: cards.filter((c) => c.state === "completed") });
+  }
+  return [
+    h("h1", {}, "Board"),
+    boardControls(),
+    h("p", { class: "muted", id: "board-count" }, `${cards.length} of ${data.cards.length} tickets`),
+    h(
+      "div",
+      { class: "board", id: "board" },
+      columns.map((col) =>
+        h(
+          "section",
+          { class: "column", "aria-label": `${col.title}: ${col.cards.length}`, "data-column": col.key },
+          h("h2", {}, col.title, " ", h("span", { class: "count" }, col.cards.length)),
+          h("ul", {}, col.cards.map(card)),
+        )
+      ),
+    ),
+  ];
+}
+
+// ---------- ticket ----------
+function renderTicket() {
+  const t = data.ticket;
+  const span = Math.max(
+    1,
+    ...data.phases.map((p) => (p.completedAt ?? data.now) - (data.phases[0]?.availableAt ?? data.now)),
+  );
+  const t0 = Math.min(...data.phases.map((p) => p.availableAt ?? p.claimedAt ?? data.now), data.now);
+  const bar = (p) => {
+    if (!p.availableAt && !p.claimedAt) return h("span", { class: "muted" }, "not reached");
+    const pct = (x) => `${Math.max(0, Math.min(100, ((x - t0) / span) * 100)).toFixed(2)}%`;
+    const a = p.availableAt ?? p.claimedAt, c = p.claimedAt, e = p.completedAt ?? (c ? data.now : null);
+    return h(
+      "span",
+      { class: "bar", "aria-hidden": "true" },
+      h("span", { class: "wait", style: `left:${pct(a)};width:calc(${pct(c ?? data.now)} - ${pct(a)})` }),
+      c && e ? h("span", { class: "work", style: `left:${pct(c)};width:calc(${pct(e)} - ${pct(c)})` }) : null,
+    );
+  };
+  return [
+    h("p", {}, h("a", { href: "/" }, "← Board")),
+    h("h1", {}, `${t.id}: ${t.title}`),
+    h("p", {}, `${t.status} · priority ${t.priority ?? "–"}${t.path ? ` · ${t.path}` : ""}`),
+    section(
+      "Phases",
+      table(
+        "Phases of the ticket",
+        ["Phase", "Status", "Agent", "Wait", "Work", "Attempts", "Rework", "Timeline", "Notes"],
+        data.phases.map((p) => [
+          p.name,
+          label(p.status),
+          p.claimedBy ?? "–",
+          dur(p.waitMs),
+          dur(p.durationMs),
+          p.attempts,
+          p.revisions,
+          bar(p),
+          [p.summary, p.error && `error: ${p.error}`, p.reworkNotes && `rework: ${p.reworkNotes}`]
+            .filter(Boolean).join(" · "),
+        ]),
+      ),
+    ),
+    section(
+      "Gates",
+      table(
+        "Gates",
+        ["Gate", "Phase", "Status", "Decided by", "Notes"],
+        data.gates.map((g) => [g.id, g.phaseName, g.status, g.decidedBy ?? "–", g.notes ?? ""]),
+      ),
+    ),
+    section(
+      "Dependencies",
+      h("p", {}, "Waits for: ", data.dependencies.length ? "" : "nothing"),
+      h(
+        "ul",
+        {},
+        data.dependencies.map((d) =>
+          h("li", {}, ticketLink(d.dependsOn), ` (${label(d.type)}${d.satisfiedAt ? ", done" : ""})`)
+        ),
+      ),
+      h("p", {}, "Waited on by: ", data.dependents.length ? "" : "nothing"),
+      h("ul", {}, data.dependents.map((d) => h("li", {}, ticketLink(d.ticketId), ` (${label(d.type)})`))),
+    ),
+    section(
+      "Declared files",
+      table(
+        "Declared files",
+        ["Phase", "Agent", "Path or glob"],
+        data.declarations.map((d) => [d.phase, d.agentId, d.pattern]),
+      ),
+      data.overlaps.length
+        ? h(
+          "p",
+          { class: "warn" },
+          "Overlaps: ",
+          data.overlaps.map((o) => `${o.pattern} ~ ${o.otherPattern} (${o.ticketId}/${o.phase}, ${o.agentId})`).join(
+            "; ",
+          ),
+        )
+        : null,
+    ),
+    section(
+      "Recent events",
+      table(
+        "Recent events",
+        ["When", "Who", "What"],
+        data.events.map((a) => [time(a.at), a.actor, `${a.action}${a.newState ? ` → ${a.newState}` : ""}`]),
+      ),
+    ),
+    section(
+      "Markdown",
+      data.markdown === null
+        ? h("p", { class: "muted" }, "no markdown file")
+        : h("article", { class: "markdown", html: data.markdown }),
+    ),
+  ];
+}
+
+// ---------- gates ----------
+function who() {
+  return (document.getElementById("reviewer")?.value ?? localStorage.getItem("baton.reviewer") ?? "").trim();
+}
+async function decide(gateId, verb, notes, out) {
+  const by = who();
+  if (!by) {
+    out.textContent = "Enter your name first: decisions are recorded in it.";
+    document.getElementById("reviewer").focus();
+    return;
+  }
+  if (verb === "reject" && !notes.trim()) {
+    out.textContent = "Say what to change: the notes reach the next agent.";
+    return;
+  }
+  out.textContent = "Sending…";
+  const r = await fetch(`/api/gates/${gateId}/${verb}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-baton-csrf": csrf },
+    body: JSON.stringify({ by, notes }),
+  });
+  const body = await r.json().catch(() => ({}));
+  out.textContent = r.ok ? `${body.status} by ${by}` : `error: ${body.message ?? r.status}`;
+  if (r.ok) refresh();
+}
+function renderGates() {
+  const reviewer = h("input", {
+    id: "reviewer",
+    name: "reviewer",
+    autocomplete: "name",
+    value: localStorage.getItem("baton.reviewer") ?? "",
+    oninput: (e) => localStorage.setItem("baton.reviewer", e.target.value.trim()),
+  });
+  return [
+    h("h1", {}, "Gates"),
+    h("p", {}, h("label", { for: "reviewer" }, "Your name (recorded with each decision) "), reviewer),
+    data.gates.length ? null : h("p", { class: "muted" }, "No gate waits for a human."),
+    h(
+      "ol",
+      { class: "gates" },
+      data.gates.map((g) => {
+        const notesId = `notes-${g.id}`;
+        const out = h("output", { for: notesId, "aria-live": "polite" });
+        const notes = h("textarea", { id: notesId, rows: 3 });
+        return h(
+          "li",
+          { class: "gate", "data-gate": g.id },
+          h("h2", {}, ticketLink(g.ticketId, `${g.ticketId}: ${g.ticket.title}`), ` — ${g.phaseName}`),
+          h(
+            "p",
+            { class: "muted" },
+            `${g.kind} · open ${dur(data.now - g.openedAt)}${g.summary ? ` · ${g.summary}` : ""}`,
+          ),
+          h(
+            "ul",
+            { class: "reviewed" },
+            g.reviewed.map((p) =>
+              h(
+                "li",
+                {},
+                h("strong", {}, p.name),
+                ` by ${p.claimedBy ?? "–"}: ${p.summary ?? "(no summary)"}`,
+                p.artifacts.length
+                  ? h("span", { class: "artifacts" }, ` · artifacts: ${p.artifacts.join(", ")}`)
+                  : null,
+              )
+            ),
+          ),
+          h("label", { for: notesId }, "Notes"),
+          notes,
+          h(
+            "div",
+            { class: "actions" },
+            h(
+              "button",
+              { type: "button", class: "approve", onclick: () => decide(g.id, "approve", notes.value, out) },
+              "Approve",
+            ),
+            h(
+              "button",
+              { type: "button", class: "reject", onclick: () => decide(g.id, "reject", notes.value, out) },
+              "Request changes",
+            ),
+            out,
+          ),
+        );
+      }),
+    ),
+  ];
+}
+
+// ---------- agents ----------
+function renderAgents() {
+  const logLink = (file) => file ? h("a", { href: `/api/logs/${encodeURIComponent(file)}` }, "log") : "–";
+  return [
+    h("h1", {}, "Agents"),
+    section(
+      "Registered agents",
+      table(
+        "Registered agents",
+        ["Agent", "Status", "Types", "Heartbeat", "Holds", "Log"],
+        data.agents.map((a) => [
+          a.id,
+          a.status,
+          a.capabilities.join(", "),
+          h(
+            "span",
+            { class: data.now - a.lastHeartbeat > data.staleAfterMs ? "warn" : "" },
+            `${dur(data.now - a.lastHeartbeat)} ago`,
+          ),
+          a.holds.map((x) => `${x.ticketId}/${x.phase} (${label(x.status)})`).join(", ") || "–",
+          logLink(a.log),
+        ]),
+      ),
+    ),
+    section(
+      "Stalled",
+      table(
+        "Stalled work",
+        ["Ticket", "Phase", "Agent", "Silent"],
+        data.stalled.map((s) => [ticketLink(s.ticketId), s.phase, s.agentId ?? "–", dur(s.silentMs)]),
+      ),
+    ),
+    section(
+      "Stale leases",
+      table(
+        "Stale leases",
+        ["Ticket", "Phase", "Agent", "Lease ended"],
+        data.stale.map((s) => [ticketLink(s.ticketId), s.phase, s.agentId, time(s.leaseExpiresAt)]),
+      ),
+    ),
+    section(
+      "Escalations",
+      table(
+        "Escalations",
+        ["#", "Ticket", "Phase", "Reason", "Last output"],
+        data.escalations.map((
+          x,
+        ) => [x.id, ticketLink(x.ticketId), x.phaseName, x.reason, h("pre", {}, (x.lastOutput ?? "").slice(-600))]),
+      ),
+    ),
+    section(
+      "Agent types",
+      table(
+        "Agent types",
+        ["Type", "Command", "Max", "Held", "Available"],
+        data.types.map((t) => [t.type, t.command ?? "–", t.maxConcurrent ?? "–", t.held, t.available ?? "–"]),
+      ),
+    ),
+    section(
+      "Supervisor-run agents (baton run)",
+      table(
+        "Supervisor-run agents",
+        ["Agent", "Log"],
+        data.runs.map((r) => [r.agentId, logLink(r.file)]),
+        "no agent started by baton run",
+      ),
+    ),
+  ];
+}
+
+// ---------- metrics ----------
+const RANGES = [["", "all time"], ["1", "last 24 h"], ["7", "last 7 days"], ["30", "last 30 days"]];
+function rangeValue() {
+  const since = new URLSearchParams(location.search).get("since");
+  if (!since) return "";
+  const days = Math.round((Date.now() - Number(since)) / 86_400_000);
+  return String(RANGES.find(([d]) => d && Number(d) === days)?.[0] ?? "");
+}
+function chart(name, title, opts, payload) {
+  const box = h("figure", { class: "chart", "data-chart": name }, h("figcaption", {}, title));
+  queueMicrotask(() => {
+    const el = box;
+    const width = Math.max(280, Math.min(560, el.clientWidth || 520));
+    if (typeof uPlot === "undefined") {
+      el.append(h("p", { class: "warn" }, "charts unavailable"));
+      return;
+    }
+    window.baton.charts[name] = new uPlot({ width, height: 240, legend: { live: false }, ...opts }, payload, el);
+  });
+  return box;
+}
+function categorical(names) {
+  return {
+    scales: { x: { time: false, range: [-0.5, names.length - 0.5] } },
+    axes: [{
+      values: (_u, ticks) => ticks.map((t) => names[t] ?? ""),
+      splits: () => names.map((_n, i) => i),
+      rotate: -35,
+      size: 80,
+    }, {}],
+  };
+}
+/** A time axis padded by half a step each side, so that one day or one point still shows as a bar. */
+function timeScale(xs, step) {
+  const lo = xs.length ? Math.min(...xs) : Date.now() / 1000 - step;
+  const hi = xs.length ? Math.max(...xs) : Date.now() / 1000;
+  return { scales: { x: { time: true, range: [lo - step / 2, hi + step / 2] } } };
+}
+function bars() {
+  return uPlot.paths?.bars ? uPlot.paths.bars({ size: [0.6, 60] }) : undefined;
+}
+function renderMetrics() {
+  const m = data.metrics;
+  const names = m.phases.map((p) => p.phase);
+  const idx = names.map((_n, i) => i);
+  const sec = (ms) => (ms === null ? null : ms / 1000);
+  const cat = categorical(names);
+  for (const c of Object.values(window.baton.charts)) c.destroy?.();
+  window.baton.charts = {};
+  const range = h(
+    "label",
+    { for: "range" },
+    "Time range ",
+    h(
+      "select",
+      {
+        id: "range",
+        onchange: (e) => {
+          const d = e.target.value;
+          location.search = d ? `?since=${Date.now() - Number(d) * 86_400_000}` : "";
+        },
+      },
+      RANGES.map(([v, t]) => h("option", { value: v, selected: v === rangeValue() }, t)),
+    ),
+  );
+  const days = m.throughput.map((d) => Date.parse(`${d.day}T00:00:00Z`) / 1000);
+  return [
+    h("h1", {}, "Metrics"),
+    h("form", { class: "controls", onsubmit: (e) => e.preventDefault() }, range),
+    h(
+      "p",
+      { id: "bottleneck" },
+      m.bottleneck
+        ? `Bottleneck: ${m.bottleneck.phase} (${m.bottleneck.waiting} waiting, ${dur(m.bottleneck.totalWaitMs)} in all)`
+        : "Bottleneck: none (nothing waits)",
+      ` · in progress now: ${m.workInProgress.claimed + m.workInProgress.running}`,
+      ` · claim contention: ${m.contention.empty} empty, ${m.contention.conflicts} lost`,
+    ),
+    h(
+      "div",
+      { class: "charts" },
+      chart("throughput", "Throughput per day (completed)", {
+        ...timeScale(days, 86_400),
+        series: [{}, { label: "phases", stroke: "#2563eb", fill: "rgba(37,99,235,.2)", paths: bars() }, {
+          label: "tickets",
+          stroke: "#16a34a",
+        }],
+      }, [days, m.throughput.map((d) => d.phases), m.throughput.map((d) => d.tickets)]),
+      chart("durations", "Phase durations, claim → complete (s)", {
+        ...cat,
+        series: [{}, { label: "p50", stroke: "#2563eb", paths: bars() }, {
+          label: "p90",
+          stroke: "#dc2626",
+          paths: bars(),
+        }],
+      }, [idx, m.phases.map((p) => sec(p.claimToComplete.p50)), m.phases.map((p) => sec(p.claimToComplete.p90))]),
+      chart("wait", "Wait before claim (s)", {
+        ...cat,
+        series: [{}, { label: "p50", stroke: "#7c3aed", paths: bars() }, {
+          label: "p90",
+          stroke: "#db2777",
+          paths: bars(),
+        }],
+      }, [idx, m.phases.map((p) => sec(p.wait.p50)), m.phases.map((p) => sec(p.wait.p90))]),
+      chart("wip", "Work in progress over time", {
+        ...timeScale(data.wip.map((p) => p.at / 1000), 3600),
+        series: [{}, { label: "held", stroke: "#ea580c", fill: "rgba(234,88,12,.15)" }],
+      }, [data.wip.map((p) => p.at / 1000), data.wip.map((p) => p.wip)]),
+      chart("rates", "Failure, retry and rework per phase", {
+        ...cat,
+        series: [
+          {},
+          { label: "failure %", stroke: "#dc2626", paths: bars() },
+          { label: "retry %", stroke: "#ca8a04", paths: bars() },
+          { label: "rework", stroke: "#0891b2", paths: bars() },
+        ],
+      }, [
+        idx,
+        m.phases.map((p) => p.failureRate * 100),
+        m.phases.map((p) => p.retryRate * 100),
+        m.phases.map((p) => p.rework),
+      ]),
+      chart("contention", "Claim contention", {
+        ...categorical(["empty", "lost to another"]),
+        series: [{}, { label: "claims", stroke: "#475569", fill: "rgba(71,85,105,.3)", paths: bars() }],
+      }, [[0, 1], [m.contention.empty, m.contention.conflicts]]),
+    ),
+    section(
+      "Per phase",
+      table(
+        "Per phase",
+        ["Phase", "Completed", "p50", "p90", "Wait p50", "Failure", "Retry", "Rework"],
+        m.phases.map((p) => [
+          p.phase,
+          p.completed,
+          dur(p.claimToComplete.p50),
+          dur(p.claimToComplete.p90),
+          dur(p.wait.p50),
+          `${Math.round(p.failureRate * 100)}%`,
+          `${Math.round(p.retryRate * 100)}%`,
+          p.rework,
+        ]),
+      ),
+    ),
+  ];
+}
+
+// ---------- rendering and live updates ----------
+const RENDER = {
+  board: renderBoard,
+  ticket: renderTicket,
+  gates: renderGates,
+  agents: renderAgents,
+  metrics: renderMetrics,
+};
+function render() {
+  // Keep the focused control or card focused across a redraw.
+  const active = document.activeElement;
+  const keep = active?.id || active?.closest?.("[data-ticket]")?.dataset.ticket;
+  const typed = page === "gates" ? [...main.querySelectorAll("textarea")].map((t) => [t.id, t.value]) : [];
+  main.replaceChildren(...RENDER[page]());
+  for (const [id, v] of typed) {
+    const t = document.getElementById(id);
+    if (t) t.value = v;
+  }
+  if (keep) {
+    const el = document.getElementById(keep) ?? main.querySelector(`[data-ticket="${CSS.escape(keep)}"] a`);
+    el?.focus({ preventScroll: true });
+  }
+  state.renders++;
+  document.body.dataset.renders = String(state.renders);
+  if (state.renders === 1) performance.mark("baton:first-render");
+}
+function apiPath() {
+  if (page === "ticket") return `/api${location.pathname}`;
+  if (page === "board") return "/api/board";
+  return `/api/${page}${location.search}`;
+}
+let inflight = null, again = false;
+async function refresh() {
+  if (inflight) {
+    again = true;
+    return inflight;
+  }
+  inflight = (async () => {
+    try {
+      const r = await fetch(apiPath(), { headers: { accept: "application/json" } });
+      if (r.ok) {
+        data = await r.json();
+        render();
+      }
+    } finally {
+      inflight = null;
+      if (again) {
+        again = false;
+        refresh();
+      }
+    }
+  })();
+  return inflight;
+}
+function follow() {
+  const es = new EventSource("/api/events");
+  es.addEventListener("hello", () => {
+    live.textContent = "live";
+    live.className = "on";
+  });
+  es.addEventListener("audit", (e) => {
+    const a = JSON.parse(e.data);
+    if (page === "ticket" && a.ticketId && a.ticketId !== data.ticket.id) return;
+    live.textContent = `live · ${a.action}`;
+    refresh();
+  });
+  es.onerror = () => {
+    live.textContent = "reconnecting…";
+    live.className = "off";
+  };
+}
+render();
+follow();

@@ -1,0 +1,110 @@
+/**
+ * The live stream: one `engine.watch()` for the whole server, fanned out to
+ * every connected page as server-sent events. It runs only while someone
+ * listens.
+ *
+ * @module
+ */
+import type { Engine } from "../engine/mod.ts";
+import type { AuditEntry } from "../engine/types.ts";
+
+const enc = new TextEncoder();
+
+/** Every page's event stream. */
+export class EventHub {
+  readonly #engine: Engine;
+  readonly #pollMs: number;
+  readonly #clients = new Set<ReadableStreamDefaultController<Uint8Array>>();
+  #stop?: AbortController;
+  #beat?: ReturnType<typeof setInterval>;
+
+  /**
+   * @param engine where the events come from
+   * @param pollMs how often the database is asked whether anything changed
+   */
+  constructor(engine: Engine, pollMs = 50) {
+    this.#engine = engine;
+    this.#pollMs = pollMs;
+  }
+
+  /** Clients connected now. */
+  get size(): number {
+    return this.#clients.size;
+  }
+
+  /**
+   * A new stream for one page; it ends when the client goes away (the
+   * stream is cancelled).
+   * @returns the SSE response
+   */
+  connect(): Response {
+    let ctl: ReadableStreamDefaultController<Uint8Array>;
+    const body = new ReadableStream<Uint8Array>({
+      start: (c) => {
+        ctl = c;
+        this.#clients.add(c);
+        c.enqueue(enc.encode(`retry: 1000\nevent: hello\ndata: {}\n\n`));
+        this.#ensure();
+      },
+      cancel: () => this.#drop(ctl),
+    });
+    return new Response(body, {
+      headers: {
+        "content-type": "text/event-stream; charset=utf-8",
+        "cache-control": "no-store",
+        "x-accel-buffering": "no",
+      },
+    });
+  }
+
+  #send(chunk: string): void {
+    const bytes = enc.encode(chunk);
+    for (const c of this.#clients) {
+      try {
+        c.enqueue(bytes);
+      } catch {
+        this.#clients.delete(c);
+      }
+    }
+  }
+
+  #drop(c: ReadableStreamDefaultController<Uint8Array>): void {
+    if (!this.#clients.delete(c)) return;
+    try {
+      c.close();
+    } catch { /* closed already */ }
+    if (this.#clients.size === 0) this.close();
+  }
+
+  #ensure(): void {
+    if (this.#stop) return;
+    const stop = this.#stop = new AbortController();
+    this.#beat = setInterval(() => this.#send(": keep-alive\n\n"), 15_000);
+    (async () => {
+      try {
+        for await (const a of this.#engine.watch({ pollMs: this.#pollMs, signal: stop.signal })) {
+          this.#send(`event: audit\ndata: ${JSON.stringify(brief(a))}\n\n`);
+        }
+      } catch (e) {
+        if (!stop.signal.aborted) this.#send(`event: error\ndata: ${JSON.stringify({ message: String(e) })}\n\n`);
+      }
+    })();
+  }
+
+  /** Stops following (the streams stay open; a new client starts it again). */
+  close(): void {
+    this.#stop?.abort();
+    this.#stop = undefined;
+    clearInterval(this.#beat);
+  }
+
+  /** Ends every stream. */
+  closeAll(): void {
+    for (const c of [...this.#clients]) this.#drop(c);
+    this.close();
+  }
+}
+
+function brief(a: AuditEntry) {
+  return { id: a.id, at: a.at, action: a.action, ticketId: a.ticketId, entityId: a.entityId, actor: a.actor };
+}

@@ -1,0 +1,173 @@
+/**
+ * The dashboard's request handler: pages, `/api/` JSON, the SSE stream and
+ * the assets, behind the access checks of `security.ts`.
+ *
+ * Routes:
+ * - `GET /`, `/ticket/ID`, `/gates`, `/agents`, `/metrics?since=MS`: pages
+ * - `GET /api/board`, `/api/ticket/ID`, `/api/gates`, `/api/agents`, `/api/metrics?since=MS`: their data
+ * - `GET /api/events`: server-sent events, one per audit entry of any process
+ * - `GET /api/logs/FILE`: a supervisor-run agent's log
+ * - `POST /api/gates/ID/approve`, `POST /api/gates/ID/reject` with `{by, notes}`: decisions, in the human's name
+ *
+ * @module
+ */
+import type { Engine } from "../engine/mod.ts";
+import { BatonError } from "../errors.ts";
+import { agentsData, boardData, gatesData, logText, metricsData, ticketData } from "./api.ts";
+import { ASSETS } from "./assets.gen.ts";
+import { EventHub } from "./events.ts";
+import { pageHtml } from "./pages.ts";
+import { type Access, refuse, TOKEN_COOKIE } from "./security.ts";
+
+/** How the handler is set up. */
+export interface DashboardOptions {
+  /** Whether the server listens on loopback only (default true). */
+  loopback?: boolean;
+  /** A token: required beyond loopback. */
+  token?: string;
+  /** How often the event stream asks the database for changes (ms, default 50). */
+  pollMs?: number;
+}
+
+/** A dashboard: its handler and what to close. */
+export interface Dashboard {
+  /** Answers one request. */
+  handler(req: Request): Promise<Response>;
+  /** Ends the event streams. */
+  close(): void;
+}
+
+const MAX_BODY = 64 * 1024;
+const STATUS: Record<string, number> = {
+  not_found: 404,
+  invalid_argument: 400,
+  invalid_transition: 409,
+  forbidden: 403,
+  gate_closed: 409,
+  database_locked: 503,
+};
+
+function errorResponse(e: unknown): Response {
+  if (e instanceof BatonError) {
+    return Response.json({ code: e.code, message: e.message, details: e.details ?? null }, {
+      status: STATUS[e.code] ?? (e.code.startsWith("database_") ? 503 : 400),
+    });
+  }
+  return Response.json({ code: "internal", message: String((e as Error)?.message ?? e) }, { status: 500 });
+}
+
+function sinceOf(url: URL): number | undefined {
+  const s = url.searchParams.get("since");
+  if (s === null || s === "") return undefined;
+  const n = Number(s);
+  if (!Number.isFinite(n) || n < 0) throw new BatonError("invalid_argument", `since must be a time in ms, not "${s}"`);
+  return n;
+}
+
+async function decision(req: Request): Promise<{ by: string; notes: string }> {
+  const text = await req.text();
+  if (text.length > MAX_BODY) throw new BatonError("invalid_argument", "The request body is over 64 KB");
+  let body: { by?: unknown; notes?: unknown };
+  try {
+    body = text ? JSON.parse(text) : {};
+  } catch {
+    throw new BatonError("invalid_argument", "The request body must be JSON: {by, notes}");
+  }
+  const by = typeof body.by === "string" ? body.by.trim() : "";
+  if (!by) throw new BatonError("invalid_argument", "A decision needs the deciding human's name (by)");
+  if (by.length > 100) throw new BatonError("invalid_argument", "The name is over 100 characters");
+  return { by, notes: typeof body.notes === "string" ? body.notes.trim() : "" };
+}
+
+/**
+ * Creates the dashboard over an engine.
+ * @param engine the repository's engine
+ * @param opts loopback or not, the token
+ * @returns its handler
+ */
+export function createDashboard(engine: Engine, opts: DashboardOptions = {}): Dashboard {
+  const access: Access = { loopback: opts.loopback ?? true, token: opts.token, csrf: crypto.randomUUID() };
+  const hub = new EventHub(engine, opts.pollMs);
+  const html = (page: string, title: string, data: unknown) =>
+    new Response(pageHtml(page, title, data, access.csrf), {
+      headers: {
+        "content-type": "text/html; charset=utf-8",
+        "cache-control": "no-store",
+        "content-security-policy":
+          "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'",
+        "x-content-type-options": "nosniff",
+      },
+    });
+
+  async function route(req: Request, url: URL): Promise<Response> {
+    const path = url.pathname;
+    const ticket = /^\/(?:api\/)?ticket\/([^/]+)$/.exec(path);
+    if (req.method === "GET") {
+      if (path === "/") return html("board", "Board", boardData(engine));
+      if (path === "/gates") return html("gates", "Gates", gatesData(engine));
+      if (path === "/agents") return html("agents", "Agents", agentsData(engine));
+      if (path === "/metrics") return html("metrics", "Metrics", metricsData(engine, sinceOf(url)));
+      if (ticket && !path.startsWith("/api/")) {
+        const id = decodeURIComponent(ticket[1]);
+        return html("ticket", `Ticket ${id}`, ticketData(engine, id));
+      }
+      if (path === "/api/board") return Response.json(boardData(engine));
+      if (ticket) return Response.json(ticketData(engine, decodeURIComponent(ticket[1])));
+      if (path === "/api/gates") return Response.json(gatesData(engine));
+      if (path === "/api/agents") return Response.json(agentsData(engine));
+      if (path === "/api/metrics") return Response.json(metricsData(engine, sinceOf(url)));
+      if (path === "/api/events") return hub.connect();
+      const log = /^\/api\/logs\/([^/]+)$/.exec(path);
+      if (log) {
+        return new Response(logText(engine, decodeURIComponent(log[1])), {
+          headers: { "content-type": "text/plain; charset=utf-8", "x-content-type-options": "nosniff" },
+        });
+      }
+    }
+    const gate = /^\/api\/gates\/(\d+)\/(approve|reject)$/.exec(path);
+    if (gate && req.method === "POST") {
+      const { by, notes } = await decision(req);
+      const actor = { kind: "human" as const, name: by };
+      await engine.whenWritable();
+      const g = gate[2] === "approve"
+        ? engine.approveGate(Number(gate[1]), { actor, notes: notes || undefined })
+        : engine.rejectGate(Number(gate[1]), { actor, notes });
+      return Response.json(g);
+    }
+    return Response.json({ code: "not_found", message: `No ${req.method} ${path}` }, { status: 404 });
+  }
+
+  return {
+    async handler(req: Request): Promise<Response> {
+      const url = new URL(req.url);
+      const asset = req.method === "GET" && url.pathname.startsWith("/assets/") && ASSETS[url.pathname.slice(8)];
+      const writes = req.method !== "GET" && req.method !== "HEAD";
+      const refused = refuse(req, access, writes);
+      if (refused) return refused;
+      if (asset) {
+        return new Response(asset.body, {
+          headers: { "content-type": asset.type, "cache-control": "public, max-age=3600" },
+        });
+      }
+      // Opening the dashboard with ?token= keeps the token in a cookie, out of the address bar.
+      if (access.token && url.searchParams.has("token") && !url.pathname.startsWith("/api/")) {
+        url.searchParams.delete("token");
+        return new Response(null, {
+          status: 303,
+          headers: {
+            location: url.pathname + url.search,
+            "set-cookie": `${TOKEN_COOKIE}=${encodeURIComponent(access.token)}; Path=/; HttpOnly; SameSite=Strict`,
+          },
+        });
+      }
+      try {
+        return await route(req, url);
+      } catch (e) {
+        return errorResponse(e);
+      }
+    },
+    close(): void {
+      hub.closeAll();
+    },
+  };
+}
