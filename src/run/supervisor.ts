@@ -82,8 +82,9 @@ export class Supervisor {
   #wake?: () => void;
   /** An event or an exit came since the current round began. */
   #woken = false;
-  /** Agent types that claim nothing until the next agent exit (a phase had to wait for one). */
+  /** Agent types that claim nothing until the next agent exit or poll (a phase had to wait for one). */
   readonly #heldTypes = new Set<string>();
+  #heldAt = 0;
   /** Tickets whose finished parallel group waits for its agents to exit before it is merged. */
   readonly #mergePending = new Set<string>();
 
@@ -213,6 +214,8 @@ export class Supervisor {
   #spawnAll(): boolean {
     let spawned = false;
     const cfg = this.#engine.cfg.config;
+    // A held type tries again at the next poll even if no agent exits (one that finished but hangs on exit).
+    if (Date.now() - this.#heldAt >= (this.#opts.pollMs ?? 200)) this.#heldTypes.clear();
     for (const type of this.#types()) {
       if (this.#heldTypes.has(type)) continue;
       const cap = cfg.agents.registry[type].max_concurrent ?? Infinity;
@@ -239,6 +242,7 @@ export class Supervisor {
           // Not now: hand the phase back, and claim nothing more of this type until an agent exits.
           this.#engine.release(claim.phase.id, { agentId, token: claim.token, reason: wait });
           this.#heldTypes.add(type);
+          this.#heldAt = Date.now();
           break;
         }
         this.#spawn(type, agentId, claim);
