@@ -1,4 +1,4 @@
-// deno-lint-ignore-file no-window no-explicit-any
+// deno-lint-ignore-file no-explicit-any
 /**
  * `baton serve` in a real browser (issue 17): Debian's chromium driven by
  * playwright-core, against `baton serve` run as a process on a seeded
