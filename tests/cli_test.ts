@@ -350,6 +350,42 @@ Deno.test("cli: watch follows events written by another process", async () => {
   assert.match(event.at, /^\d{4}-\d\d-\d\dT/);
 });
 
+Deno.test("cli: status --watch redraws the dashboard when another process claims, and Ctrl-C ends it", async () => {
+  const repo = await makeRepo();
+  const e = await openEngine(repo);
+  e.upsertTicket({ id: "0001", title: "Watched" });
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", CLI, "status", "--watch"],
+    cwd: repo,
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let out = "";
+  const until = async (re: RegExp) => {
+    const deadline = Date.now() + 20_000;
+    while (!re.test(out)) {
+      const { value, done } = await reader.read();
+      if (done || Date.now() > deadline) throw new Error(`no ${re} in: ${out}`);
+      out += value;
+    }
+  };
+  await until(/Ctrl-C ends\)/);
+  assert.doesNotMatch(out, /watcher-1/);
+  const frames = out.split("\x1b[2J").length;
+  const c = e.claimNext({ agentId: "watcher-1", capabilities: ["designer"] })!;
+  await until(/watcher-1/);
+  assert.ok(out.split("\x1b[2J").length > frames, "a new frame, not an appended line");
+  child.kill("SIGINT");
+  const status = await child.status;
+  void reader.cancel();
+  await child.stderr.cancel();
+  assert.equal(status.code, 0);
+  e.release(c.phase.id, { agentId: "watcher-1", token: c.token, reason: "test" });
+  e.close();
+});
+
 Deno.test("cli: the storage demo proves no duplicate claims", async () => {
   const out = await baton(["demo", "--storage", "--agents", "3", "--items", "60"]);
   assert.equal(out.code, 0, out.stderr);
