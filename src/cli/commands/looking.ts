@@ -38,11 +38,13 @@ export const LOOKING: Command[] = [
               const d = dashboard(e);
               c.io.out(`\x1b[H\x1b[2J${d.text}\n\n(live: redrawn on every event; Ctrl-C ends)`);
             };
+            // Events from the moment before the first frame: one committed while it is drawn is not missed.
+            const since = e.audit({ limit: 1, latest: true })[0]?.id ?? 0;
             draw();
             let pending = false;
             const minute = setInterval(draw, 60_000);
             try {
-              for await (const _ of e.watch({ pollMs: 100, signal: stop.signal })) {
+              for await (const _ of e.watch({ since, pollMs: 100, signal: stop.signal })) {
                 if (pending) continue;
                 pending = true;
                 setTimeout(() => {

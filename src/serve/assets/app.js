@@ -638,6 +638,8 @@ function follow() {
   es.addEventListener("hello", () => {
     live.textContent = "live";
     live.className = "on";
+    // What changed between the page's data and this stream (or while it was reconnecting) is fetched once.
+    refresh();
   });
   es.addEventListener("audit", (e) => {
     const a = JSON.parse(e.data);
