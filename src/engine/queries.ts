@@ -17,6 +17,7 @@ import {
   allPhases,
   availableFor,
   oldestAvailable,
+  phaseById,
   phaseCounts,
   phasesOfTicket,
   queue as queueRows,
@@ -90,6 +91,13 @@ export function listTickets(core: Core, filter: TicketFilter = {}): TicketSummar
     phase: r.phase,
     blocked: !!r.blocked,
   }));
+}
+
+/** `Engine.phase`. */
+export function phase(core: Core, phaseId: number): Phase {
+  const r = phaseById(core.db, phaseId);
+  if (!r) throw new BatonError("not_found", `Phase ${phaseId} does not exist`);
+  return toPhase(r);
 }
 
 /** `Engine.board`: every ticket with its phases, in two queries. */

@@ -19,8 +19,9 @@ import { BatonError } from "../errors.ts";
 import { AgentProcess, type Placeholders } from "./agent_process.ts";
 import { isGitRepo } from "./git.ts";
 import { mcpCommand } from "./mcp_command.ts";
+import { logBase, logsDir } from "./logs.ts";
 import { agentPrompt } from "./prompt.ts";
-import { type Place, slug, Worktrees } from "./worktrees.ts";
+import { type Place, Worktrees } from "./worktrees.ts";
 
 /** Options of a supervisor run. */
 export interface RunOptions {
@@ -100,7 +101,7 @@ export class Supervisor {
     this.#log = opts.log ?? ((l) => console.log(l));
     const run = engine.cfg.config.run;
     const root = engine.cfg.repoRoot;
-    this.#logs = run.logs_dir.startsWith("/") ? run.logs_dir : `${root}/${run.logs_dir}`;
+    this.#logs = logsDir(engine);
     Deno.mkdirSync(this.#logs, { recursive: true });
     if (run.worktrees === "git") {
       if (!isGitRepo(root)) {
@@ -292,7 +293,7 @@ export class Supervisor {
       return;
     }
     if (inGroup) this.#groupTickets.add(ticket);
-    const base = `${this.#logs}/${ticket}-${slug(claim.phase.name)}-${agentId}`;
+    const base = logBase(this.#logs, ticket, claim.phase.name, agentId);
     const mcp = mcpCommand();
     const env = {
       BATON_AGENT_ID: agentId,

@@ -6,6 +6,7 @@
 import type { Engine } from "../engine/mod.ts";
 import type { AuditEntry, BoardTicket, Phase } from "../engine/types.ts";
 import { BatonError } from "../errors.ts";
+import { agentLogs, logsDir } from "../run/logs.ts";
 import { markdownToHtml } from "./markdown_html.ts";
 
 /** One card of the board. */
@@ -157,22 +158,6 @@ export function gatesData(e: Engine) {
   };
 }
 
-/** Log files of agents `baton run` started, by agent id. */
-function agentLogs(e: Engine): Map<string, string> {
-  const dir = e.cfg.config.run.logs_dir.startsWith("/")
-    ? e.cfg.config.run.logs_dir
-    : `${e.cfg.repoRoot}/${e.cfg.config.run.logs_dir}`;
-  const out = new Map<string, string>();
-  try {
-    for (const f of Deno.readDirSync(dir)) {
-      if (!f.isFile || !f.name.endsWith(".log")) continue;
-      const agent = /-([A-Za-z0-9_.-]+-[0-9a-f]{6})\.log$/.exec(f.name)?.[1];
-      if (agent) out.set(agent, f.name);
-    }
-  } catch { /* no logs yet */ }
-  return out;
-}
-
 /**
  * The Agents page.
  * @param e the engine
@@ -180,7 +165,7 @@ function agentLogs(e: Engine): Map<string, string> {
  */
 export function agentsData(e: Engine) {
   const s = e.summary();
-  const logs = agentLogs(e);
+  const logs = agentLogs(logsDir(e));
   return {
     now: e.now(),
     staleAfterMs: e.cfg.config.agents.stale_timeout_minutes * 60_000,
@@ -201,15 +186,10 @@ export function agentsData(e: Engine) {
  * @throws {BatonError} `not_found` for a file that is not an agent log
  */
 export function logText(e: Engine, file: string): string {
-  if (
-    !/^[A-Za-z0-9_.-]+\.log$/.test(file) ||
-    !agentLogs(e).has(/-([A-Za-z0-9_.-]+-[0-9a-f]{6})\.log$/.exec(file)?.[1] ?? "")
-  ) {
+  const dir = logsDir(e);
+  if (!/^[A-Za-z0-9_.-]+\.log$/.test(file) || ![...agentLogs(dir).values()].includes(file)) {
     throw new BatonError("not_found", `No agent log "${file}"`);
   }
-  const dir = e.cfg.config.run.logs_dir.startsWith("/")
-    ? e.cfg.config.run.logs_dir
-    : `${e.cfg.repoRoot}/${e.cfg.config.run.logs_dir}`;
   const text = Deno.readTextFileSync(`${dir}/${file}`);
   return text.length > 256 * 1024 ? text.slice(-256 * 1024) : text;
 }

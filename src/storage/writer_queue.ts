@@ -156,19 +156,25 @@ export class WriterQueue {
     return false; // the thread failed
   }
 
-  /**
-   * Waits for this connection's turn, at most `timeoutMs`, blocking the thread.
-   * @param timeoutMs the longest wait
-   * @returns "held", "timeout", or "unavailable" (no lock file or thread: SQLite's own locking decides)
-   */
-  enter(timeoutMs: number): "held" | "timeout" | "unavailable" {
+  /** What both waits start with: settled at once (held, or no queue), or null once the thread was asked. */
+  #begin(): "held" | "unavailable" | null {
     if (this.#holder) return "held";
     try {
       if (this.#tryOwn()) return "held";
     } catch {
       return "unavailable";
     }
-    if (!this.#ask()) return "unavailable";
+    return this.#ask() ? null : "unavailable";
+  }
+
+  /**
+   * Waits for this connection's turn, at most `timeoutMs`, blocking the thread.
+   * @param timeoutMs the longest wait
+   * @returns "held", "timeout", or "unavailable" (no lock file or thread: SQLite's own locking decides)
+   */
+  enter(timeoutMs: number): "held" | "timeout" | "unavailable" {
+    const now = this.#begin();
+    if (now) return now;
     const deadline = performance.now() + timeoutMs;
     for (;;) {
       const left = deadline - performance.now();
@@ -185,13 +191,8 @@ export class WriterQueue {
    * @returns as {@link enter}
    */
   async enterAsync(timeoutMs: number): Promise<"held" | "timeout" | "unavailable"> {
-    if (this.#holder) return "held";
-    try {
-      if (this.#tryOwn()) return "held";
-    } catch {
-      return "unavailable";
-    }
-    if (!this.#ask()) return "unavailable";
+    const now = this.#begin();
+    if (now) return now;
     const deadline = performance.now() + timeoutMs;
     for (;;) {
       const left = deadline - performance.now();

@@ -4,27 +4,12 @@
  * @module
  */
 import { BatonError } from "../../errors.ts";
-import { type Command, int, list } from "../command.ts";
+import { type Command, int, list, onStopSignals } from "../command.ts";
 import { formatDuration as duration } from "../../duration.ts";
 import { localTime } from "../format.ts";
 import { decider } from "../human.ts";
 
 const GROUP = "Running agents";
-
-/** The log files of a phase's agents, oldest first. */
-function logsOf(logsDir: string, ticket: string, phase: string): string[] {
-  const slug = phase.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
-  const out: { path: string; mtime: number }[] = [];
-  try {
-    for (const e of Deno.readDirSync(logsDir)) {
-      if (e.isFile && e.name.startsWith(`${ticket}-${slug}-`) && e.name.endsWith(".log")) {
-        const path = `${logsDir}/${e.name}`;
-        out.push({ path, mtime: Deno.statSync(path).mtime?.getTime() ?? 0 });
-      }
-    }
-  } catch { /* no logs yet */ }
-  return out.sort((a, b) => a.mtime - b.mtime).map((x) => x.path);
-}
 
 /** The commands of this group. */
 export const RUNNING: Command[] = [
@@ -51,9 +36,7 @@ export const RUNNING: Command[] = [
       return await c.withEngine(async (e) => {
         const { serveDashboard } = await import("../../serve/mod.ts");
         const stop = new AbortController();
-        const onSignal = () => stop.abort();
-        Deno.addSignalListener("SIGINT", onSignal);
-        Deno.addSignalListener("SIGTERM", onSignal);
+        const unlisten = onStopSignals(() => stop.abort());
         try {
           const s = serveDashboard(e, {
             port,
@@ -64,8 +47,7 @@ export const RUNNING: Command[] = [
           });
           await s.finished;
         } finally {
-          Deno.removeSignalListener("SIGINT", onSignal);
-          Deno.removeSignalListener("SIGTERM", onSignal);
+          unlisten();
         }
       });
     },
@@ -114,8 +96,7 @@ export const RUNNING: Command[] = [
             void sup.abort();
           }
         };
-        Deno.addSignalListener("SIGINT", onSignal);
-        Deno.addSignalListener("SIGTERM", onSignal);
+        const unlisten = onStopSignals(onSignal);
         try {
           const s = await sup.run();
           c.io.out(
@@ -123,8 +104,7 @@ export const RUNNING: Command[] = [
               `${s.escalations} escalation(s); ${s.conflicts} merge conflict(s) sent back`,
           );
         } finally {
-          Deno.removeSignalListener("SIGINT", onSignal);
-          Deno.removeSignalListener("SIGTERM", onSignal);
+          unlisten();
         }
       });
     },
@@ -141,11 +121,10 @@ export const RUNNING: Command[] = [
     run(c) {
       const id = int(c.positionals[0], "PHASE", 1)!;
       return c.withEngine(async (e) => {
-        const p = e.ticket(String(e.context({ phaseId: id }).ticket.id)).phases.find((x) => x.id === id)!;
-        const dir = e.cfg.config.run.logs_dir.startsWith("/")
-          ? e.cfg.config.run.logs_dir
-          : `${e.cfg.repoRoot}/${e.cfg.config.run.logs_dir}`;
-        const files = logsOf(dir, p.ticketId, p.name);
+        const p = e.phase(id);
+        const { logsDir, phaseLogs } = await import("../../run/logs.ts");
+        const dir = logsDir(e);
+        const files = phaseLogs(dir, p.ticketId, p.name);
         if (!files.length) {
           throw new BatonError("not_found", `No agent logs for phase ${id} (${p.ticketId}/${p.name}) in ${dir}`);
         }

@@ -284,6 +284,26 @@ export class EngineQueries extends EngineBase {
   }
 
   /**
+   * One phase, by id.
+   * @param phaseId the phase
+   * @returns its state
+   * @throws {BatonError} `not_found` for an unknown phase
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { openEngine } from "@baton/baton";
+   * import { tempRepo } from "@baton/baton/testing";
+   * const engine = await openEngine(await tempRepo());
+   * const first = engine.upsertTicket({ id: "0001", title: "A" }).phases[0];
+   * assert.equal(engine.phase(first.id).ticketId, "0001");
+   * engine.close();
+   * ```
+   */
+  phase(phaseId: number): Phase {
+    return queries.phase(coreOf(this), phaseId);
+  }
+
+  /**
    * Gates, open ones by default, oldest first.
    * @param filter status (or "all") and ticket
    * @returns the gates
