@@ -314,6 +314,32 @@ Deno.test({
       const anon = await fetch(`${server.url}api/board`);
       assert.equal(anon.status, 401);
       await anon.body?.cancel();
+      // Bad input: a clear coded error, and the gate stays as it was.
+      const post = (body: string) =>
+        fetch(`${server.url}api/gates/${gates.approve}/approve`, {
+          method: "POST",
+          headers: { authorization: "Bearer s3cret-token", "content-type": "application/json" },
+          body,
+        });
+      for (
+        const [body, message] of [["{not json", /must be JSON/], ['{"notes":"ok"}', /needs the deciding human's name/]]
+      ) {
+        const bad = await post(body as string);
+        assert.equal(bad.status, 400);
+        const err = await bad.json();
+        assert.equal(err.code, "invalid_argument");
+        assert.match(err.message, message as RegExp);
+      }
+      const unknown = await fetch(`${server.url}api/gates/99999/approve`, {
+        method: "POST",
+        headers: { authorization: "Bearer s3cret-token" },
+        body: JSON.stringify({ by: "Bo" }),
+      });
+      assert.equal(unknown.status, 404);
+      assert.equal((await unknown.json()).code, "not_found");
+      const e = await openEngine(repo);
+      assert.equal(e.gate(gates.approve).status, "open");
+      e.close();
       const r = await fetch(`${server.url}api/gates/${gates.approve}/approve`, {
         method: "POST",
         headers: { authorization: "Bearer s3cret-token", "content-type": "application/json" },
