@@ -11,14 +11,14 @@
  * `deno task bench:engine`
  */
 import { openEngine } from "../mod.ts";
-import { makeRepo } from "../tests/helpers/repo.ts";
+import { tempRepo } from "../tests/helpers/repo.ts";
 
 const PHASES = Deno.readTextFileSync(new URL("../.workflow.example/phases.yaml", import.meta.url));
 const pct = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor(xs.length * p))];
 const ms = (x: number) => `${x.toFixed(3)} ms`;
 
 async function seeded(n: number) {
-  const repo = await makeRepo({ phases: PHASES });
+  const repo = await tempRepo({ phases: PHASES });
   const engine = await openEngine(repo);
   const t0 = performance.now();
   for (let i = 0; i < n; i++) {
@@ -70,7 +70,7 @@ for (const n of [200, 10_000]) {
 
 // 3. 8 processes claiming + completing to exhaustion.
 {
-  const repo = await makeRepo({
+  const repo = await tempRepo({
     phases: "phases:\n  - {name: Build, agent_type: worker}\n  - {name: Check, agent_type: worker}\n",
   });
   const engine = await openEngine(repo);

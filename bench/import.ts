@@ -7,10 +7,10 @@
  */
 import { openEngine } from "../mod.ts";
 import { importTickets, syncAll } from "../mod.ts";
-import { EXAMPLE_PHASES, makeRepo } from "../tests/helpers/repo.ts";
+import { EXAMPLE_PHASES, tempRepo } from "../tests/helpers/repo.ts";
 
 const N = Number(Deno.args[0] ?? 1000);
-const repo = await makeRepo({ phases: EXAMPLE_PHASES });
+const repo = await tempRepo({ phases: EXAMPLE_PHASES });
 await Deno.mkdir(`${repo}/tickets`);
 const seed = Deno.readTextFileSync(
   new URL("../tests/fixtures/tickets/0083_database_agent_orchestration.md", import.meta.url),

@@ -11,7 +11,7 @@
  */
 import { parseArgs } from "node:util";
 import { openEngine } from "../mod.ts";
-import { makeRepo } from "../tests/helpers/repo.ts";
+import { EXAMPLE_PHASES, tempRepo } from "../tests/helpers/repo.ts";
 import { httpSession, MCP, serverEnv, type Session, startHttp, stdioSession } from "../tests/helpers/mcp_clients.ts";
 
 const { values } = parseArgs({ args: Deno.args, options: { calls: { type: "string", default: "500" } } });
@@ -21,7 +21,7 @@ const pct = (xs: number[], p: number) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
 const ms = (x: number) => `${x.toFixed(2)} ms`;
 
-const repo = await makeRepo();
+const repo = await tempRepo({ phases: EXAMPLE_PHASES });
 {
   const e = await openEngine(repo);
   e.createTickets(Array.from({ length: 200 }, (_, i) => ({ title: `ticket ${i}` })));

@@ -5,9 +5,9 @@
  */
 import { openEngine } from "../mod.ts";
 import { Database } from "../storage.ts";
-import { makeRepo } from "../tests/helpers/repo.ts";
+import { EXAMPLE_PHASES, tempRepo } from "../tests/helpers/repo.ts";
 
-const repo = await makeRepo();
+const repo = await tempRepo({ phases: EXAMPLE_PHASES });
 let t = Date.UTC(2026, 10, 1);
 const engine = await openEngine(repo, { clock: () => t });
 const caps = ["designer", "implementer", "test-writer", "security-reviewer", "docs-writer"];

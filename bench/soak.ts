@@ -14,14 +14,14 @@
  */
 import { parseArgs } from "node:util";
 import { openEngine } from "../mod.ts";
-import { EXAMPLE_PHASES, makeRepo } from "../tests/helpers/repo.ts";
+import { EXAMPLE_PHASES, tempRepo } from "../tests/helpers/repo.ts";
 import { httpSession, type Session, startHttp, stdioSession } from "../tests/helpers/mcp_clients.ts";
 
 const { values } = parseArgs({
   options: { minutes: { type: "string", default: "10" }, warmup: { type: "string", default: "1" } },
 });
 const MINUTES = Number(values.minutes), WARMUP = Number(values.warmup);
-const repo = await makeRepo({
+const repo = await tempRepo({
   phases: EXAMPLE_PHASES,
   config: "retention:\n  idempotency_hours: 0.01\nagents:\n  stale_timeout_minutes: 2\n",
 });

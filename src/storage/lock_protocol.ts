@@ -2,7 +2,7 @@
  * The rollback-journal lock protocol of Baton's VFS, written once as pure
  * logic over an abstract whole-file lock primitive so that the real VFS
  * (flock through Deno's `FsFile.tryLockSync`) and the model checker in
- * `tests/lock_model_test.ts` execute the very same steps.
+ * `tests/storage/lock_model_test.ts` execute the very same steps.
  *
  * ## Why a protocol at all
  * SQLite asks a VFS for five lock levels on the database file (NONE <

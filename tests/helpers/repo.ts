@@ -1,22 +1,12 @@
-/** Temporary repositories with a `.workflow/` for engine, CLI and MCP tests. */
+/** Temporary repositories with a `.workflow/` for engine, CLI and MCP tests: `tempRepo` (the library's one helper), a clock, a held write lock. */
 import { type Engine, openEngine } from "../../mod.ts";
 import { Database } from "../../storage.ts";
+import { tempRepo } from "../../src/testing.ts";
 
-/** The shipped example workflow. */
+export { tempRepo };
+
+/** The shipped example workflow (`.workflow.example/phases.yaml`). */
 export const EXAMPLE_PHASES = Deno.readTextFileSync(new URL("../../.workflow.example/phases.yaml", import.meta.url));
-
-/**
- * Creates a repository in a temp dir with the given `.workflow/` files.
- * @param files phases.yaml and config.yaml text (config optional)
- * @returns the repository path
- */
-export async function makeRepo(files: { phases?: string; config?: string } = {}): Promise<string> {
-  const dir = await Deno.makeTempDir({ prefix: "baton-repo-" });
-  await Deno.mkdir(`${dir}/.workflow`);
-  await Deno.writeTextFile(`${dir}/.workflow/phases.yaml`, files.phases ?? EXAMPLE_PHASES);
-  if (files.config !== undefined) await Deno.writeTextFile(`${dir}/.workflow/config.yaml`, files.config);
-  return dir;
-}
 
 /** A settable clock. */
 export class TestClock {
@@ -31,14 +21,15 @@ export class TestClock {
 }
 
 /**
- * Opens an engine on a fresh repository with a test clock.
+ * Opens an engine on a fresh repository (the shipped example workflow unless
+ * `phases` is given) with a test clock.
  * @param files workflow files
  * @returns engine, clock and repo path
  */
 export async function engineFor(
   files: { phases?: string; config?: string } = {},
 ): Promise<{ engine: Engine; clock: TestClock; repo: string }> {
-  const repo = await makeRepo(files);
+  const repo = await tempRepo({ ...files, phases: files.phases ?? EXAMPLE_PHASES });
   const clock = new TestClock();
   const engine = await openEngine(repo, { clock: clock.now });
   return { engine, clock, repo };

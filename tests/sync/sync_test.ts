@@ -1,0 +1,136 @@
+/**
+ * Write-back details (issue 13, part 5): the file is replaced atomically and
+ * only if unchanged (an edit made at any moment of the replacement is kept),
+ * realtime checkboxes with a batch log, `sync TICKET` and `--dry-run`, and
+ * values Baton writes into markdown cannot inject structure.
+ */
+import assert from "node:assert/strict";
+import { createTicketsWithFiles, importTickets, newTicket, openEngine, syncAll, syncTicket } from "../../mod.ts";
+import { replaceHooks } from "../../src/sync/replace.ts";
+import { tempRepo } from "../helpers/repo.ts";
+import { baton } from "../helpers/cli.ts";
+
+const PHASES = `phases:
+  - {name: Design, agent_type: designer}
+  - {name: Implementation, agent_type: implementer}
+`;
+const TICKET = `# Ticket 0001: Cache
+
+## Status
+- [x] Draft
+- [ ] Design Complete
+- [ ] Implementation Complete
+- [ ] Merged / Complete
+
+## Workflow Log
+
+### Design Phase
+- **Started**:
+- **Completed**:
+- **Notes**:
+`;
+
+async function repoWithTicket(config = ""): Promise<{ repo: string; file: string }> {
+  const repo = await tempRepo({ phases: PHASES, config });
+  await Deno.mkdir(`${repo}/tickets`);
+  const file = `${repo}/tickets/0001_cache.md`;
+  await Deno.writeTextFile(file, TICKET);
+  return { repo, file };
+}
+
+Deno.test("replace: an edit made at any moment of the replacement is kept, and reported as write_conflict", async () => {
+  for (const step of ["start", "aside", "linked"] as const) {
+    const { repo, file } = await repoWithTicket();
+    const engine = await openEngine(repo);
+    importTickets(engine);
+    const c = engine.claimNext({ agentId: "d", capabilities: ["designer"] })!;
+    engine.complete(c.phase.id, { agentId: "d", token: c.token, summary: "designed" });
+    const human = TICKET.replace("## Workflow Log", "Edited by hand at the worst moment.\n\n## Workflow Log");
+    replaceHooks.between = (at) => {
+      if (at !== step) return;
+      if (at === "linked") {
+        // An editor that had the file open writes into the inode Baton set aside.
+        const aside = [...Deno.readDirSync(`${repo}/tickets`)].find((e) => e.name.includes(".baton-old-"))!;
+        Deno.writeTextFileSync(`${repo}/tickets/${aside.name}`, human);
+      } else Deno.writeTextFileSync(file, human); // an editor saving by path
+    };
+    try {
+      assert.throws(() => syncTicket(engine, "0001"), { code: "write_conflict" }, step);
+    } finally {
+      replaceHooks.between = undefined;
+    }
+    assert.equal(await Deno.readTextFile(file), human, `the human's edit survives (${step})`);
+    const leftovers = [...Deno.readDirSync(`${repo}/tickets`)].map((e) => e.name).filter((n) => n.includes(".baton-"));
+    assert.deepEqual(leftovers, [], `no temporary files left (${step})`);
+    // The next sync, on the edited file, writes Baton's facts without losing the edit.
+    assert.equal(syncTicket(engine, "0001").state, "written");
+    assert.match(await Deno.readTextFile(file), /Edited by hand at the worst moment\.[\s\S]*- \*\*Notes\*\*: designed/);
+    engine.close();
+  }
+});
+
+Deno.test("realtime checkboxes, batch log: a completion checks its box at once; the log waits for sync", async () => {
+  const { repo, file } = await repoWithTicket(
+    "markdown_sync:\n  status_update: realtime\n  workflow_log_update: batch\n",
+  );
+  const engine = await openEngine(repo);
+  importTickets(engine);
+  const c = engine.claimNext({ agentId: "d", capabilities: ["designer"] })!;
+  engine.complete(c.phase.id, { agentId: "d", token: c.token, summary: "designed" });
+  const now = await Deno.readTextFile(file);
+  assert.match(now, /- \[x\] Design Complete/);
+  assert.match(now, /### Design Phase\n- \*\*Started\*\*:\n/, "the log is not written yet");
+  assert.deepEqual(syncAll(engine).written, ["0001"]);
+  assert.match(await Deno.readTextFile(file), /- \*\*Notes\*\*: designed/);
+  engine.close();
+});
+
+Deno.test("cli: sync --dry-run prints the diff and writes nothing; sync TICKET syncs one ticket", async () => {
+  const { repo, file } = await repoWithTicket();
+  await Deno.writeTextFile(`${repo}/tickets/0002_other.md`, TICKET.replace("0001: Cache", "0002: Other"));
+  const engine = await openEngine(repo);
+  importTickets(engine);
+  for (let i = 0; i < 2; i++) {
+    const c = engine.claimNext({ agentId: `d${i}`, capabilities: ["designer"] })!;
+    engine.complete(c.phase.id, { agentId: `d${i}`, token: c.token, summary: "designed" });
+  }
+  engine.close();
+  const dry = await baton(["sync", "--dry-run"], { cwd: repo });
+  assert.equal(dry.code, 0, dry.stderr);
+  assert.match(dry.stdout, /--- a\/tickets\/0001_cache\.md\n\+\+\+ b\/tickets\/0001_cache\.md\n@@ /);
+  assert.match(dry.stdout, /^-- \[ \] Design Complete$/m);
+  assert.match(dry.stdout, /^\+- \[x\] Design Complete$/m);
+  assert.match(dry.stdout, /would write 2/);
+  assert.equal(await Deno.readTextFile(file), TICKET, "a dry run writes nothing");
+  const one = await baton(["sync", "0002"], { cwd: repo });
+  assert.equal(one.code, 0, one.stderr);
+  assert.match(one.stdout, /written 1, unchanged 0/);
+  assert.equal(await Deno.readTextFile(file), TICKET, "only 0002 was synced");
+  assert.match(await Deno.readTextFile(`${repo}/tickets/0002_other.md`), /- \[x\] Design Complete/);
+});
+
+Deno.test("values Baton writes into markdown cannot inject structure: control characters are refused", async () => {
+  const { repo } = await repoWithTicket();
+  await Deno.mkdir(`${repo}/.workflow/templates`);
+  await Deno.copyFile(
+    new URL("../../.workflow.example/templates/ticket.md", import.meta.url),
+    `${repo}/.workflow/templates/ticket.md`,
+  );
+  const engine = await openEngine(repo);
+  importTickets(engine);
+  const before = [...Deno.readDirSync(`${repo}/tickets`)].map((e) => e.name).sort();
+  assert.throws(
+    () => newTicket(engine, { title: "Cache\n## Status\n- [x] Merged / Complete\n# Ticket 9999: x" }),
+    { code: "invalid_argument", message: /one line/ },
+  );
+  assert.throws(() => newTicket(engine, { title: "Cache", priority: "High\n- **Needs Docs**: No" }), {
+    code: "invalid_argument",
+  });
+  assert.throws(
+    () => createTicketsWithFiles(engine, [{ title: "Fine" }, { title: "Bad\r\n## Status" }]),
+    { code: "invalid_argument" },
+  );
+  assert.deepEqual([...Deno.readDirSync(`${repo}/tickets`)].map((e) => e.name).sort(), before, "no file written");
+  assert.deepEqual(engine.listTickets().map((t) => t.id), ["0001"], "no ticket created");
+  engine.close();
+});
