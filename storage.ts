@@ -32,5 +32,5 @@ export {
   type SqlValue,
   Statement,
 } from "./src/storage/sqlite.ts";
-export { latestVersion, openBatonDatabase } from "./src/storage/database.ts";
+export { latestVersion, openBatonDatabase } from "./src/engine/database.ts";
 export type { CheckpointerStats } from "./src/storage/checkpointer.ts";

@@ -6,35 +6,85 @@
  * @module
  */
 
-/** Stable error codes. Extend the union when a new failure mode is added. */
-export type BatonErrorCode =
-  | "config_invalid"
-  | "config_not_found"
-  | "database_corrupt"
-  | "database_not_a_database"
-  | "database_empty"
-  | "database_missing"
-  | "database_newer"
-  | "database_readonly"
-  | "database_locked"
-  | "database_io"
-  | "database_full"
-  | "database_open_failed"
-  | "database_error"
-  | "migration_failed"
-  | "claim_conflict"
-  | "nothing_to_claim"
-  | "already_holding"
-  | "invalid_transition"
-  | "stale_token"
-  | "not_found"
-  | "forbidden"
-  | "dependency_cycle"
-  | "file_conflict"
-  | "invalid_argument"
-  | "markdown_invalid"
-  | "write_conflict"
-  | "internal";
+/**
+ * How each error code reaches its callers, in one place: the `baton` exit
+ * code, the HTTP status of the dashboard and of `baton-mcp --http`, and what
+ * an MCP server does with it. `report: true` marks failures of the
+ * installation rather than of the request (the operator's problem, logged on
+ * the server's stderr as well as returned). `rpc` is the JSON-RPC error code
+ * where MCP answers with a protocol error (resource reads, prompts).
+ */
+export interface ErrorTreatment {
+  /** The CLI's exit code: 1 error, 2 usage, 3 conflict or nothing to claim, 4 not found. */
+  exit: 1 | 2 | 3 | 4;
+  /** The HTTP status. */
+  http: number;
+  /** Whether a server also logs it as a failure of the installation. */
+  report: boolean;
+  /** JSON-RPC error code for protocol errors: invalid params, resource not found, or internal. */
+  rpc: -32602 | -32002 | -32603;
+}
+
+const installation = (http: number): ErrorTreatment => ({ exit: 1, http, report: true, rpc: -32603 });
+const conflict: ErrorTreatment = { exit: 3, http: 409, report: false, rpc: -32603 };
+
+/**
+ * Every error code and its treatment. The keys are the codes: a code is
+ * added here, and the compiler then makes every adapter handle it.
+ */
+export const ERROR_TABLE = {
+  config_invalid: installation(500),
+  config_not_found: installation(500),
+  database_corrupt: installation(503),
+  database_not_a_database: installation(503),
+  database_empty: installation(503),
+  database_missing: installation(503),
+  database_newer: installation(503),
+  database_readonly: installation(503),
+  database_locked: installation(503),
+  database_io: installation(503),
+  database_full: installation(507),
+  database_open_failed: installation(503),
+  database_error: installation(500),
+  migration_failed: installation(503),
+  claim_conflict: conflict,
+  nothing_to_claim: conflict,
+  already_holding: conflict,
+  invalid_transition: conflict,
+  stale_token: conflict,
+  dependency_cycle: conflict,
+  file_conflict: conflict,
+  write_conflict: { exit: 1, http: 409, report: false, rpc: -32603 },
+  forbidden: { exit: 3, http: 403, report: false, rpc: -32603 },
+  not_found: { exit: 4, http: 404, report: false, rpc: -32002 },
+  invalid_argument: { exit: 2, http: 400, report: false, rpc: -32602 },
+  payload_too_large: { exit: 2, http: 413, report: false, rpc: -32602 },
+  markdown_invalid: { exit: 1, http: 422, report: false, rpc: -32602 },
+  internal: installation(500),
+} as const satisfies Record<string, ErrorTreatment>;
+
+/** Stable error codes: the keys of {@link ERROR_TABLE}. */
+export type BatonErrorCode = keyof typeof ERROR_TABLE;
+
+/**
+ * How an error reaches callers: its code's row of {@link ERROR_TABLE};
+ * anything that is not a `BatonError` is `internal`.
+ *
+ * @param e what was thrown
+ * @returns the code and its treatment
+ * @throws nothing
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { BatonError, treatmentOf } from "./errors.ts";
+ * assert.equal(treatmentOf(new BatonError("not_found", "Ticket 9999 does not exist")).exit, 4);
+ * assert.equal(treatmentOf(new Error("boom")).code, "internal");
+ * ```
+ */
+export function treatmentOf(e: unknown): ErrorTreatment & { code: BatonErrorCode } {
+  const code: BatonErrorCode = e instanceof BatonError && e.code in ERROR_TABLE ? e.code : "internal";
+  return { code, ...ERROR_TABLE[code] };
+}
 
 /** Where in an input the problem is (a file, a line, a field). */
 export interface ErrorLocation {

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type Engine, openEngine as openEngineOnly } from "./engine/mod.ts";
+import { type Engine, openEngineWithoutWriteBack } from "./engine/mod.ts";
 import type { EngineOptions } from "./engine/types.ts";
 
 /**
@@ -27,7 +27,7 @@ import type { EngineOptions } from "./engine/types.ts";
  */
 export async function openEngine(repoDir: string, options: EngineOptions = {}): Promise<Engine> {
   let writeBack: ((ids: string[]) => void) | undefined;
-  const engine = await openEngineOnly(repoDir, {
+  const engine = await openEngineWithoutWriteBack(repoDir, {
     ...options,
     afterCommit: (ids) => {
       options.afterCommit?.(ids);

@@ -32,6 +32,36 @@ export const HELD: readonly PhaseStatus[] = ["claimed", "running"];
 /** Statuses that count as "done" for the phases after it. */
 export const DONE: readonly PhaseStatus[] = ["completed", "skipped"];
 
+/**
+ * Whether an agent holds a phase in this status ({@link HELD}).
+ * @param status a phase status
+ * @returns true for claimed and running
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isHeld } from "./state_machine.ts";
+ * assert(isHeld("running") && !isHeld("awaiting_review"));
+ * ```
+ */
+export function isHeld(status: string): boolean {
+  return (HELD as readonly string[]).includes(status);
+}
+
+/**
+ * Whether a phase in this status is done for the phases after it ({@link DONE}).
+ * @param status a phase status
+ * @returns true for completed and skipped
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isDone } from "./state_machine.ts";
+ * assert(isDone("skipped") && !isDone("failed"));
+ * ```
+ */
+export function isDone(status: string): boolean {
+  return (DONE as readonly string[]).includes(status);
+}
+
 /** What caused a transition (for messages and checks). */
 export type TransitionCause =
   | "resolve" // dependencies satisfied / conditions evaluated

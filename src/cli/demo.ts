@@ -1,5 +1,5 @@
 /**
- * `baton demo`: runs the main-job demo of the supervisor (`src/run/demo.ts`)
+ * `baton demo`: runs the main-job demo of the supervisor (`src/demo/main_demo.ts`)
  * and shows what it produced the way a person would look at it: the status
  * dashboard, the metrics, one ticket's synced markdown, and the git log of a
  * ticket branch.
@@ -16,7 +16,7 @@ import { paint } from "./format.ts";
  * @returns 0 when the end state is right, else 1
  */
 export async function mainDemo(c: CommandContext): Promise<number> {
-  const { runMainDemo } = await import("../run/demo.ts");
+  const { runMainDemo } = await import("../demo/main_demo.ts");
   const self = new URL("../../cli.ts", import.meta.url).pathname;
   const agent = Deno.build.standalone
     ? { command: Deno.execPath(), args: ["scripted-agent"] }

@@ -30,10 +30,10 @@ export async function doctor(repoDir: string): Promise<{ checks: HealthCheck[] }
     checks.push({ name: "config", ok: false, detail: (e as Error).message });
     return { checks };
   }
-  const { openEngine } = await import("../engine/mod.ts");
+  const { openEngineWithoutWriteBack } = await import("../engine/mod.ts");
   let engine;
   try {
-    engine = await openEngine(repoDir);
+    engine = await openEngineWithoutWriteBack(repoDir);
   } catch (e) {
     checks.push({
       name: "database",
@@ -51,21 +51,15 @@ export async function doctor(repoDir: string): Promise<{ checks: HealthCheck[] }
   return { checks };
 }
 
-/** Two ticket files with one id: neither is imported. */
+/** Two ticket files with one id: neither is imported (the import's own rule, `indexTicketFiles`). */
 async function ticketFileCheck(engine: Engine): Promise<HealthCheck> {
-  const { listTicketFiles } = await import("../sync/files.ts");
-  const { ticketIdFromPath } = await import("../markdown/ids.ts");
-  const byId = new Map<string, string[]>();
-  for (const p of listTicketFiles(engine)) {
-    const id = ticketIdFromPath(p, engine.cfg.config.tickets.id_regex);
-    if (id) byId.set(id, [...(byId.get(id) ?? []), p]);
-  }
-  const dups = [...byId].filter(([, paths]) => paths.length > 1);
+  const { indexTicketFiles } = await import("../sync/files.ts");
+  const { byId, duplicates } = indexTicketFiles(engine);
   return {
     name: "ticket files",
-    ok: dups.length === 0,
-    detail: dups.length
-      ? dups.map(([id, paths]) => `id ${id} is used by ${paths.join(" and ")} (neither is imported)`).join("; ")
+    ok: duplicates.length === 0,
+    detail: duplicates.length
+      ? duplicates.map((d) => `id ${d.id} is used by ${d.paths.join(" and ")} (neither is imported)`).join("; ")
       : `${byId.size} ticket file(s), every id used once`,
   };
 }

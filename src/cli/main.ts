@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { BatonError, formatLocation } from "../errors.ts";
+import { BatonError, formatLocation, treatmentOf } from "../errors.ts";
 import type { Engine } from "../engine/mod.ts";
 import { VERSION } from "../version.ts";
 import {
@@ -49,29 +49,12 @@ export const HELP: string = (() => {
 const stdio: Io = { out: (l) => console.log(l), err: (l) => console.error(l) };
 
 /**
- * The exit code of an error.
+ * The exit code of an error: its row of the error table (`ERROR_TABLE`).
  * @param e what was thrown
  * @returns 2 usage, 3 conflict or nothing to claim, 4 not found, 1 anything else
  */
 export function exitCode(e: unknown): number {
-  if (!(e instanceof BatonError)) return 1;
-  switch (e.code) {
-    case "invalid_argument":
-      return 2;
-    case "claim_conflict":
-    case "file_conflict":
-    case "stale_token":
-    case "nothing_to_claim":
-    case "already_holding":
-    case "invalid_transition":
-    case "forbidden":
-    case "dependency_cycle":
-      return 3;
-    case "not_found":
-      return 4;
-    default:
-      return 1;
-  }
+  return treatmentOf(e).exit;
 }
 
 /**

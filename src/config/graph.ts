@@ -102,6 +102,15 @@ export class WorkflowGraph {
   }
 
   /**
+   * The parallel-group phases that replace a phase on a ticket they apply to.
+   * @param name the phase
+   * @returns their names (empty when nothing replaces it)
+   */
+  overriddenBy(name: string): readonly string[] {
+    return this.#byName.get(name)?.overriddenBy ?? [];
+  }
+
+  /**
    * Everything done once the named phases are: them, every phase they
    * transitively wait for, and the group phases that replace any of those
    * (with what those wait for). What an imported ticket's position means.
@@ -133,12 +142,21 @@ export class WorkflowGraph {
   }
 
   /**
+   * Whether a phase is a human gate (no agent type).
+   * @param name the phase
+   * @returns true for a gate
+   */
+  isGate(name: string): boolean {
+    return this.#byName.get(name)?.agentType === null;
+  }
+
+  /**
    * The gate phases whose `reviews` include a phase.
    * @param phase the reviewed phase
    * @returns the gates' names
    */
   gatesReviewing(phase: string): string[] {
-    return this.phases.filter((p) => p.agentType === null && p.reviews.includes(phase)).map((p) => p.name);
+    return this.phases.filter((p) => this.isGate(p.name) && p.reviews.includes(phase)).map((p) => p.name);
   }
 
   /**

@@ -38,7 +38,7 @@ export async function backupDatabase(repoDir: string, file: string): Promise<Bac
   } catch (e) {
     if (e instanceof BatonError) throw e;
   }
-  const { openBatonDatabase } = await import("../storage/database.ts");
+  const { openBatonDatabase } = await import("./database.ts");
   const db = await openBatonDatabase(await dbPath(repoDir));
   try {
     db.run("VACUUM INTO ?", [file]);
@@ -93,7 +93,7 @@ interface BackupContents {
  */
 async function inspectBackup(file: string): Promise<BackupContents> {
   const { Database } = await import("../storage/sqlite.ts");
-  const { latestVersion } = await import("../storage/database.ts");
+  const { latestVersion } = await import("./database.ts");
   let size: number;
   try {
     size = Deno.statSync(file).size;

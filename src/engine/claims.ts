@@ -22,6 +22,7 @@ import {
   agentTypeOf,
   heldBy,
   heldByType,
+  outlookForTypes,
   phaseById,
   phaseWithTicket,
   phaseWithToken,
@@ -40,6 +41,7 @@ import type {
   Phase,
   ReleaseRequest,
 } from "./types.ts";
+import { isHeld } from "../state_machine.ts";
 
 /** Counts a claim attempt that came back empty or lost to a holder. */
 export function recordMiss(core: Core, now: number, agentTypes: string[], kind: "empty" | "conflicts"): void {
@@ -145,12 +147,59 @@ function firstFree(core: Core, type: string): R | undefined {
   }
 }
 
-/** `Engine.claimNext`. */
-export function claimNext(core: Core, req: ClaimNextRequest): Claim | null {
-  if (!req.agentId) throw new BatonError("invalid_argument", "claimNext needs an agentId");
+/** Refuses a claim request without an agent or without capabilities. */
+function checkClaimRequest(req: ClaimNextRequest): void {
+  if (!req.agentId) throw new BatonError("invalid_argument", "Claiming needs an agent id");
   capText(req.idempotencyKey, LIMITS.name, "The idempotency key");
   capList(req.capabilities, 100, LIMITS.name, "The capabilities");
-  if (!req.capabilities?.length) throw new BatonError("invalid_argument", "claimNext needs at least one capability");
+  if (!req.capabilities?.length) {
+    throw new BatonError(
+      "invalid_argument",
+      `${req.agentId} named no capabilities: an agent claims work of the agent types it can do (register it with them, or pass them)`,
+    );
+  }
+}
+
+/**
+ * Why nothing could be claimed for these agent types: work held by others,
+ * waiting for a retry, for a human, for earlier phases or a dependency, or
+ * types at their `max_concurrent`; or no work of these types at all.
+ */
+export function nothingToClaim(core: Core, types: string[]): BatonError {
+  const rows = outlookForTypes(core.db, types);
+  const n = (s: string) => rows.find((r) => r.status === s)?.n ?? 0;
+  const reasons: string[] = [];
+  const full = [...typesAtCapacity(core)].filter((t) => types.includes(t));
+  if (full.length) reasons.push(`${full.join(", ")} agents are at max_concurrent`);
+  if (n("available")) reasons.push(`${n("available")} available but refused (their files overlap work in progress)`);
+  if (n("claimed") + n("running")) reasons.push(`${n("claimed") + n("running")} held by other agents`);
+  const retry = rows.find((r) => r.status === "waiting_retry");
+  if (retry) reasons.push(`${retry.n} wait for a retry (the first at ${new Date(retry.next_retry!).toISOString()})`);
+  if (n("awaiting_review")) reasons.push(`${n("awaiting_review")} wait for a human's review`);
+  if (n("pending") + n("blocked")) {
+    reasons.push(`${n("pending") + n("blocked")} wait for earlier phases or a dependency`);
+  }
+  if (n("failed")) reasons.push(`${n("failed")} failed for good (a human resets them: baton retry)`);
+  const why = reasons.length ? reasons.join("; ") : "no open phase of these agent types";
+  return new BatonError("nothing_to_claim", `Nothing to claim for ${types.join(", ")} right now: ${why}`, {
+    details: {
+      capabilities: types,
+      open: Object.fromEntries(rows.map((r) => [r.status, r.n])),
+      ...(retry ? { nextRetryAt: retry.next_retry } : {}),
+    },
+  });
+}
+
+/** `Engine.claimNextOrThrow`: a claim, or `nothing_to_claim` saying why. */
+export function claimNextOrThrow(core: Core, req: ClaimNextRequest): Claim {
+  const claim = claimNext(core, req);
+  if (claim) return claim;
+  throw nothingToClaim(core, req.capabilities);
+}
+
+/** `Engine.claimNext`. */
+export function claimNext(core: Core, req: ClaimNextRequest): Claim | null {
+  checkClaimRequest(req);
   return core.tx((now) => {
     const replayed = replay(core, req.idempotencyKey, req.agentId);
     if (replayed !== undefined) return replayed as Claim | null;
@@ -197,7 +246,7 @@ function claimOne(core: Core, phaseId: number, req: ClaimRequest): Claim {
     expire(core, now);
     const row = phaseById(core.db, phaseId);
     if (!row) throw new BatonError("not_found", `Phase ${phaseId} does not exist`);
-    if (row.status === "claimed" || row.status === "running") {
+    if (isHeld(row.status)) {
       throw new BatonError(
         "claim_conflict",
         `Cannot claim ${what(row.name, row.ticket_id)}: held by ${row.claimed_by}`,

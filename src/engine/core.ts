@@ -34,7 +34,7 @@ export class Core {
   #corr = "";
   /** Tickets whose phases the request changed. */
   #changed = new Set<string>();
-  /** Run after each outermost commit: the lazy retention policy (set by `openEngineOn`). */
+  /** Run after each outermost commit: the lazy retention policy (set by `openEngineWithoutWriteBack`). */
   maintenance?: () => void;
   /** Who the calls in progress act for (a token holder of the HTTP server), recorded in the audit as `via`. */
   principal?: string;

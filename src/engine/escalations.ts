@@ -23,6 +23,7 @@ import { releaseDeclarations } from "./sql/coordination.ts";
 import type { R } from "./sql/rows.ts";
 import type { Actor, Escalation, Phase } from "./types.ts";
 import { toPhase } from "./sql/rows.ts";
+import { isHeld } from "../state_machine.ts";
 
 function toEscalation(r: R): Escalation {
   return {
@@ -125,7 +126,7 @@ export function forceRelease(core: Core, phaseId: number, req: { actor: Actor; n
   return core.tx((now) => {
     const row = phaseById(core.db, phaseId);
     if (!row) throw new BatonError("not_found", `Phase ${phaseId} does not exist`);
-    if (row.status !== "claimed" && row.status !== "running") {
+    if (!isHeld(row.status)) {
       throw new BatonError(
         "invalid_transition",
         `Cannot release ${what(row.name, row.ticket_id)}: it is ${row.status.replace("_", " ")}`,

@@ -9,12 +9,13 @@ import { BatonError } from "../errors.ts";
 import { type Core, what } from "./core.ts";
 import { phaseWithToken } from "./sql/phases.ts";
 import type { R } from "./sql/rows.ts";
+import { isHeld } from "../state_machine.ts";
 
 /** Loads a held phase, checking holder and fencing token. */
 export function held(core: Core, phaseId: number, agentId: string, token: string, action: string): R {
   const row = phaseWithToken(core.db, phaseId);
   if (!row) throw new BatonError("not_found", `Phase ${phaseId} does not exist`);
-  if (row.status !== "claimed" && row.status !== "running") {
+  if (!isHeld(row.status)) {
     throw new BatonError(
       "invalid_transition",
       `Cannot ${action} ${what(row.name, row.ticket_id)}: it is ${row.status.replace("_", " ")}`,

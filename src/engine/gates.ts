@@ -17,6 +17,7 @@ import { phaseById, phasesOfTicket, setReworkNotes } from "./sql/phases.ts";
 import { type R, toGate, toPhase } from "./sql/rows.ts";
 import { ticketById } from "./sql/tickets.ts";
 import type { Actor, DecisionRequest, Gate, Phase, RejectRequest } from "./types.ts";
+import { isHeld } from "../state_machine.ts";
 
 /** One gate. */
 export function gate(core: Core, gateId: number): Gate {
@@ -202,7 +203,7 @@ function reopenForRework(core: Core, now: number, actor: Actor, gateRow: R, revi
   for (const r of phasesOfTicket(core.db, gateRow.ticket_id)) {
     if (!between.has(r.name) || r.status === "skipped") continue;
     const reviewed = core.graph.reviews(gateRow.name, r.name);
-    if (r.status === "claimed" || r.status === "running") {
+    if (isHeld(r.status)) {
       // Work in progress downstream of rejected work is void: the holder's token dies.
       move(core, now, actor, r, "available", "release", {
         claimed_by: null,
@@ -249,7 +250,7 @@ export function returnForRework(core: Core, phaseId: number, req: { actor: Actor
       if (r.id !== target.id && !core.graph.isAfter(r.name, target.name)) continue;
       if (r.status === "pending" || r.status === "skipped") continue;
       if (r.status === "awaiting_review") withdrawGate(core, now, req.actor, r, target.name);
-      if (r.status === "claimed" || r.status === "running") {
+      if (isHeld(r.status)) {
         move(core, now, req.actor, r, "available", "release", {
           claimed_by: null,
           claim_token: null,

@@ -14,7 +14,7 @@
 import { WorkflowGraph } from "../config/graph.ts";
 import { loadWorkflowConfigCached } from "../config/cache.ts";
 import { databasePath } from "../config/repo_root.ts";
-import { openBatonDatabase } from "../storage/database.ts";
+import { openBatonDatabase } from "./database.ts";
 import { EngineGates } from "./api/gates.ts";
 import { Core } from "./core.ts";
 import { pruneIfDue } from "./retention.ts";
@@ -51,10 +51,10 @@ export { EngineGates };
 export class Engine extends EngineGates {}
 
 /**
- * Opens the engine for the repository containing `repoDir`: loads
- * `.workflow/`, opens (and migrates) the database. Markdown write-back is
- * not part of the engine: pass `afterCommit`, or open through
- * `openRepository`, which wires `markdown_sync` from the configuration.
+ * Opens the engine alone, without markdown write-back: loads `.workflow/`,
+ * opens (and migrates) the database. The package's `openEngine` (`open.ts`)
+ * calls it and wires the realtime write-back that `markdown_sync` asks for;
+ * `baton doctor` calls it so that a check never writes a ticket file.
  * @param repoDir the repository or any directory inside it
  * @param options clock, journal mode override, after-commit hook
  * @returns the engine
@@ -62,11 +62,15 @@ export class Engine extends EngineGates {}
  * @example Without a `.workflow/`, a coded error says what to do
  * ```ts
  * import assert from "node:assert/strict";
- * import { BatonError, openEngine } from "@baton/baton";
- * await assert.rejects(openEngine(await Deno.makeTempDir()), (e) => e instanceof BatonError && e.code === "config_not_found");
+ * import { BatonError } from "@baton/baton";
+ * import { openEngineWithoutWriteBack } from "./mod.ts";
+ * await assert.rejects(
+ *   openEngineWithoutWriteBack(await Deno.makeTempDir()),
+ *   (e) => e instanceof BatonError && e.code === "config_not_found",
+ * );
  * ```
  */
-export async function openEngine(repoDir: string, options: EngineOptions = {}): Promise<Engine> {
+export async function openEngineWithoutWriteBack(repoDir: string, options: EngineOptions = {}): Promise<Engine> {
   const cfg = await loadWorkflowConfigCached(repoDir);
   const db = await openBatonDatabase(databasePath(cfg), {
     journalMode: options.journalMode ?? cfg.config.database.journal_mode,

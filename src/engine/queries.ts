@@ -210,6 +210,9 @@ export function availableWork(
   capabilities: string[],
   limit: number,
 ): { phases: AvailableWork[]; more: boolean } {
+  if (!capabilities.length) {
+    throw new BatonError("invalid_argument", "No capabilities given: name the agent types whose work to list");
+  }
   const rows = availableFor(core.db, capabilities, limit + 1);
   return {
     phases: rows.slice(0, limit).map((r) => ({

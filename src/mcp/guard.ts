@@ -4,19 +4,17 @@
  * @module
  */
 import { ProtocolError, ProtocolErrorCode, ResourceNotFoundError } from "@modelcontextprotocol/server";
-import { BatonError } from "../errors.ts";
+import { BatonError, treatmentOf } from "../errors.ts";
 
-/** Maps engine errors of a resource read or prompt to protocol errors. */
+/** Maps engine errors of a resource read or prompt to protocol errors (the error table's `rpc`). */
 export function guard<T>(uri: string, fn: () => T): T {
   try {
     return fn();
   } catch (e) {
     if (e instanceof BatonError) {
-      if (e.code === "not_found") throw new ResourceNotFoundError(uri, e.message);
-      throw new ProtocolError(
-        e.code === "invalid_argument" ? ProtocolErrorCode.InvalidParams : ProtocolErrorCode.InternalError,
-        `${e.code}: ${e.message}`,
-      );
+      const { rpc } = treatmentOf(e);
+      if (rpc === ProtocolErrorCode.ResourceNotFound) throw new ResourceNotFoundError(uri, e.message);
+      throw new ProtocolError(rpc, `${e.code}: ${e.message}`);
     }
     throw e;
   }

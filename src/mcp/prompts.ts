@@ -12,6 +12,7 @@ import { BatonError } from "../errors.ts";
 import type { Engine } from "../engine/mod.ts";
 import type { AgentContext } from "../engine/context.ts";
 import { isoDates } from "../json.ts";
+import { ONE_PHASE, protocolSteps } from "../engine/protocol.ts";
 import type { ToolContext } from "./context.ts";
 import { guard } from "./guard.ts";
 import { schema } from "./schemas.ts";
@@ -37,24 +38,16 @@ function workOnNextPhase(ctx: ToolContext, args: { agent_id?: string; capabiliti
   ].filter(Boolean);
   const reg = `register_agent with ${withWhat.join(" and ")}`;
   const steps = [
-    "You are an agent of Baton, which coordinates many agents on this repository's backlog. You do ONE phase of ONE ticket, then stop.",
+    `You are an agent of Baton, which coordinates many agents on this repository's backlog. ${ONE_PHASE}`,
     "",
   ];
   if (context) {
     steps.push(
-      `You already hold phase ${context.phase.id} ("${context.phase.name}" of ticket ${context.ticket.id}, ${context.phase.status}). Its assembled context is below: go on with step 4.`,
+      `You already hold phase ${context.phase.id} ("${context.phase.name}" of ticket ${context.ticket.id}, ${context.phase.status}). Its assembled context is below.`,
       "",
     );
   }
-  steps.push(
-    `1. Call ${reg}.`,
-    "2. Call claim_phase. If it answers nothing_to_claim, stop: there is no work for you now.",
-    "3. Call get_context and read it: the phase and what it expects, the ticket, the reviewer's notes when this is rework, earlier phases' summaries and artifacts, overlapping work of other agents.",
-    "4. Call declare_files with the files or globs you expect to edit. If others' declarations overlap, keep your changes narrow, or release_phase.",
-    "5. Call start_phase, then do the work. On long work call heartbeat with a progress note every few minutes so your claim is not taken back.",
-    "6. Finish with exactly one of: complete_phase (a summary for the next agents and the artifacts you produced); request_review (a human should look first); fail_phase (the error, when you cannot finish); release_phase (the phase is not for you).",
-    "7. Stop. Do not claim another phase in this session.",
-  );
+  steps.push(...protocolSteps({ claimed: context !== null, register: reg }));
   if (context) {
     steps.push("", "Context of your phase (JSON):", "```json", JSON.stringify(isoDates(context), null, 2), "```");
   }

@@ -1,7 +1,7 @@
 /**
  * The Baton MCP server: `createServer(engine, options)` builds one
- * `McpServer` with the tools (`tools/`, as data), the resources and the
- * prompts (`content.ts`). The stdio and HTTP entrypoints and the tests all
+ * `McpServer` with the tools (`tools/`, as data), the resources
+ * (`resources.ts`) and the prompts (`prompts.ts`). The stdio and HTTP entrypoints and the tests all
  * build their servers here.
  *
  * Every tool declares an output schema and answers with `structuredContent`
@@ -15,6 +15,7 @@
  */
 import { McpServer } from "@modelcontextprotocol/server";
 import type { Engine } from "../engine/mod.ts";
+import { serverInstructions } from "../engine/protocol.ts";
 import { VERSION } from "../version.ts";
 import { registerPrompts } from "./prompts.ts";
 import { registerResources } from "./resources.ts";
@@ -35,11 +36,6 @@ export interface ServerOptions {
   /** Where unexpected (non-domain) errors are reported; default: stderr. */
   onError?: (error: unknown, where: string) => void;
 }
-
-const INSTRUCTIONS =
-  `Baton hands out the phases of a repository's tickets to agents, one holder per phase, with humans deciding the gates.
-Agent protocol: register_agent (your capabilities), claim_phase, get_context, declare_files, start_phase, do the work, then complete_phase (or fail_phase / request_review / release_phase), and stop. One phase per session.
-The session remembers your agent id and claim token: phase_id, agent_id and token are optional (over stateless HTTP, pass all three).`;
 
 /**
  * The tools a server offers: every agent, query and planning tool, and the
@@ -76,7 +72,7 @@ export function createServer(engine: Engine, options: ServerOptions = {}): McpSe
         resources: { listChanged: false },
         prompts: { listChanged: false },
       },
-      instructions: INSTRUCTIONS,
+      instructions: serverInstructions(),
     },
   );
   const ctx = toolContext(engine, mcp, options.session ?? new Session(), options.claims ?? new ClaimMemory(), onError);

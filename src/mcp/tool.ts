@@ -9,7 +9,7 @@
  */
 import * as v from "valibot";
 import type { CallToolResult, McpServer, ToolAnnotations } from "@modelcontextprotocol/server";
-import { BatonError } from "../errors.ts";
+import { BatonError, treatmentOf } from "../errors.ts";
 import { isoDates } from "../json.ts";
 import type { ToolContext } from "./context.ts";
 import { schema } from "./schemas.ts";
@@ -111,9 +111,7 @@ export function tool<I extends v.ObjectEntries, O extends v.ObjectEntries>(name:
             }),
           );
         } catch (e) {
-          if (!(e instanceof BatonError) || /^(internal|database_|migration)/.test(e.code)) {
-            ctx.onError(e, `tool ${name}`);
-          }
+          if (treatmentOf(e).report) ctx.onError(e, `tool ${name}`);
           return errorResult(e);
         }
       });

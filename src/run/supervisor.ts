@@ -22,6 +22,7 @@ import { mcpCommand } from "./mcp_command.ts";
 import { logBase, logsDir } from "./logs.ts";
 import { agentPrompt } from "./prompt.ts";
 import { type Place, Worktrees } from "./worktrees.ts";
+import { isDone, isHeld } from "../state_machine.ts";
 
 /** Options of a supervisor run. */
 export interface RunOptions {
@@ -370,7 +371,7 @@ export class Supervisor {
     try {
       phase = engine.ticket(r.ticketId).phases.find((p) => p.id === r.phaseId);
     } catch { /* the ticket is gone */ }
-    const holding = phase && (phase.status === "claimed" || phase.status === "running") &&
+    const holding = phase && isHeld(phase.status) &&
       phase.claimedBy === r.agentId;
     if (holding) {
       const why = r.proc.endedBy === "timed out"
@@ -455,7 +456,7 @@ export class Supervisor {
       for (const g of groups) {
         const members = t.phases.filter((p) => wf.find((d) => d.name === p.name)?.group === g);
         if (!members.length) continue;
-        const done = members.every((p) => p.status === "completed" || p.status === "skipped");
+        const done = members.every((p) => isDone(p.status));
         if (!done) {
           if (members.some((p) => p.status !== "pending")) waiting = true;
           continue;

@@ -8,6 +8,7 @@ import type { AuditEntry, BoardTicket, Phase } from "../engine/types.ts";
 import { BatonError } from "../errors.ts";
 import { agentLogs, logsDir } from "../run/logs.ts";
 import { markdownToHtml } from "./markdown_html.ts";
+import { isDone, isHeld } from "../state_machine.ts";
 
 /** One card of the board. */
 export interface Card {
@@ -31,8 +32,8 @@ export interface Card {
 const list = (v: unknown): string[] => [v].flat().filter((x) => x !== undefined && x !== null && x !== "").map(String);
 
 function card(t: BoardTicket): Card {
-  const current = t.phases.find((p) => p.status !== "completed" && p.status !== "skipped") ?? null;
-  const held = t.phases.filter((p) => p.status === "claimed" || p.status === "running");
+  const current = t.phases.find((p) => !isDone(p.status)) ?? null;
+  const held = t.phases.filter((p) => isHeld(p.status));
   const gated = t.phases.some((p) => p.status === "awaiting_review");
   const state = t.status === "completed"
     ? "completed"

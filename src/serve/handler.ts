@@ -12,7 +12,7 @@
  * @module
  */
 import type { Engine } from "../engine/mod.ts";
-import { BatonError } from "../errors.ts";
+import { BatonError, treatmentOf } from "../errors.ts";
 import { agentsData, boardData, gatesData, logText, metricsData, ticketData } from "./api.ts";
 import { ASSETS } from "./assets.gen.ts";
 import { EventHub } from "./events.ts";
@@ -38,22 +38,13 @@ export interface Dashboard {
 }
 
 const MAX_BODY = 64 * 1024;
-const STATUS: Record<string, number> = {
-  not_found: 404,
-  invalid_argument: 400,
-  invalid_transition: 409,
-  forbidden: 403,
-  gate_closed: 409,
-  database_locked: 503,
-};
-
 function errorResponse(e: unknown): Response {
-  if (e instanceof BatonError) {
-    return Response.json({ code: e.code, message: e.message, details: e.details ?? null }, {
-      status: STATUS[e.code] ?? (e.code.startsWith("database_") ? 503 : 400),
-    });
-  }
-  return Response.json({ code: "internal", message: String((e as Error)?.message ?? e) }, { status: 500 });
+  const { code, http } = treatmentOf(e);
+  const body = e instanceof BatonError
+    ? { code, message: e.message, details: e.details ?? null }
+    : { code, message: "internal error (see the server's log)" };
+  if (!(e instanceof BatonError)) console.error(`baton serve: ${e instanceof Error ? e.stack : e}`);
+  return Response.json(body, { status: http });
 }
 
 function sinceOf(url: URL): number | undefined {

@@ -7,6 +7,7 @@
  */
 import type { Engine } from "../engine/mod.ts";
 import { globMatches } from "../globs/mod.ts";
+import { ticketIdFromPath } from "../markdown/ids.ts";
 import type { ParseOptions, StatusVocabulary } from "../markdown/types.ts";
 
 /** One problem with one file. */
@@ -30,13 +31,14 @@ export function vocabulary(engine: Engine): StatusVocabulary {
   for (const p of phases) {
     const last = [...p.after].sort((x, y) => (order.get(x) ?? 0) - (order.get(y) ?? 0)).at(-1);
     before[p.name] = last ?? null;
-    if (p.agentType === null) { for (const r of p.reviews) approvedBy[r] ??= p.name; }
+    const gate = engine.graph.gatesReviewing(p.name)[0];
+    if (gate) approvedBy[p.name] = gate;
   }
   return {
     phases: phases.map((p) => p.name),
     before,
     approvedBy,
-    gates: phases.filter((p) => p.agentType === null).map((p) => p.name),
+    gates: phases.filter((p) => engine.graph.isGate(p.name)).map((p) => p.name),
   };
 }
 
@@ -86,4 +88,38 @@ export function listTicketFiles(engine: Engine): string[] {
   };
   walk("");
   return out.sort();
+}
+
+/** Ticket files grouped by the id in their names, with the files whose names carry none and the ids used twice. */
+export interface TicketFileIndex {
+  /** Repository-relative paths by ticket id, for ids used by exactly one file. */
+  byId: Map<string, string>;
+  /** Files whose names do not match `tickets.id_regex`. */
+  unnamed: string[];
+  /** Ids used by more than one file: none of those files is imported. */
+  duplicates: { id: string; paths: string[] }[];
+}
+
+/**
+ * Lists the ticket files and groups them by id: the one rule for which file
+ * is a ticket's, shared by import and `baton doctor`.
+ * @param engine the engine (its configuration says where tickets are)
+ * @returns the index
+ */
+export function indexTicketFiles(engine: Engine): TicketFileIndex {
+  const idRegex = engine.cfg.config.tickets.id_regex;
+  const all = new Map<string, string[]>();
+  const unnamed: string[] = [];
+  for (const path of listTicketFiles(engine)) {
+    const id = ticketIdFromPath(path, idRegex);
+    if (id) all.set(id, [...(all.get(id) ?? []), path]);
+    else unnamed.push(path);
+  }
+  const byId = new Map<string, string>();
+  const duplicates: { id: string; paths: string[] }[] = [];
+  for (const [id, paths] of all) {
+    if (paths.length === 1) byId.set(id, paths[0]);
+    else duplicates.push({ id, paths });
+  }
+  return { byId, unnamed, duplicates };
 }

@@ -12,10 +12,10 @@
 import type { BatonError } from "../errors.ts";
 import type { Engine } from "../engine/mod.ts";
 import type { TicketDetail } from "../engine/types.ts";
-import { contentHash, ticketIdFromPath } from "../markdown/ids.ts";
+import { contentHash } from "../markdown/ids.ts";
 import { parseTicket } from "../markdown/parse_ticket.ts";
 import type { ParsedTicket } from "../markdown/types.ts";
-import { type FileProblem, listTicketFiles, parseOptions, readTicketText } from "./files.ts";
+import { type FileProblem, indexTicketFiles, parseOptions, readTicketText } from "./files.ts";
 
 /** Warnings with the same message, and where they were (the first few files). */
 export interface WarningGroup {
@@ -55,37 +55,30 @@ export interface ImportOptions {
   warnings?: boolean;
 }
 
-/** Files by ticket id, with the names that carry no id. */
-function readFiles(engine: Engine, result: ImportResult): Map<string, { path: string; text: string; utf8: boolean }[]> {
-  const byId = new Map<string, { path: string; text: string; utf8: boolean }[]>();
+/** The ticket files' texts by ticket id; names without an id, ids used twice and unreadable files are reported. */
+function readFiles(engine: Engine, result: ImportResult): Map<string, { path: string; text: string; utf8: boolean }> {
+  const index = indexTicketFiles(engine);
   const idRegex = engine.cfg.config.tickets.id_regex;
-  for (const path of listTicketFiles(engine)) {
-    let read;
+  for (const path of index.unnamed) {
+    result.skipped.push({ path, message: `the file name does not match tickets.id_regex (${idRegex})` });
+  }
+  for (const d of index.duplicates) {
+    result.duplicates.push(d);
+    for (const path of d.paths) {
+      const others = d.paths.filter((x) => x !== path).join(", ");
+      result.skipped.push({ path, message: `ticket id ${d.id} is also used by ${others}` });
+    }
+  }
+  const out = new Map<string, { path: string; text: string; utf8: boolean }>();
+  for (const [id, path] of index.byId) {
     try {
-      read = readTicketText(`${engine.cfg.repoRoot}/${path}`);
+      const read = readTicketText(`${engine.cfg.repoRoot}/${path}`);
+      out.set(id, { path, text: read.text, utf8: read.utf8 });
     } catch (e) {
       result.errors.push({ path, message: `cannot read: ${(e as Error).message}`, code: "markdown_invalid" });
-      continue;
     }
-    const id = ticketIdFromPath(path, idRegex);
-    if (!id) {
-      result.skipped.push({ path, message: `the file name does not match tickets.id_regex (${idRegex})` });
-      continue;
-    }
-    byId.set(id, [...(byId.get(id) ?? []), { path, text: read.text, utf8: read.utf8 }]);
   }
-  for (const [id, list] of byId) {
-    if (list.length < 2) continue;
-    result.duplicates.push({ id, paths: list.map((l) => l.path) });
-    for (const l of list) {
-      result.skipped.push({
-        path: l.path,
-        message: `ticket id ${id} is also used by ${list.filter((x) => x !== l).map((x) => x.path).join(", ")}`,
-      });
-    }
-    byId.delete(id);
-  }
-  return byId;
+  return out;
 }
 
 /** Where the database has a ticket, as far as its file's status goes: its phases done. */
@@ -175,7 +168,7 @@ export function importTickets(engine: Engine, opts: ImportOptions = {}): ImportR
   const parsed: Parsed[] = [];
   /** Unchanged files read again for `warnings`: reported on, never written. */
   const reread: Parsed[] = [];
-  for (const [id, [{ path, text, utf8 }]] of readFiles(engine, result)) {
+  for (const [id, { path, text, utf8 }] of readFiles(engine, result)) {
     const hash = contentHash(text);
     const had = known.get(id);
     const unchanged = had !== undefined && had.contentHash === hash && had.path === path;

@@ -25,6 +25,7 @@ import { readWorkflowLog, writeWorkflowLog } from "../markdown/workflow_log.ts";
 import { unifiedDiff } from "./diff.ts";
 import { type FileProblem, parseOptions, readTicketText } from "./files.ts";
 import { replaceIfUnchanged } from "./replace.ts";
+import { isDone } from "../state_machine.ts";
 
 /** What a write-back did. */
 export interface SyncResult {
@@ -81,7 +82,7 @@ function standIns(t: TicketDetail, engine: Engine, name: string): Phase[] {
   const p = t.phases.find((x) => x.name === name);
   if (!p) return [];
   if (p.status !== "skipped") return [p];
-  const by = engine.cfg.workflow.phases.find((d) => d.name === name)?.overriddenBy ?? [];
+  const by = engine.graph.overriddenBy(name);
   return t.phases.filter((x) => by.includes(x.name) && x.status !== "skipped");
 }
 
@@ -106,7 +107,7 @@ function statusEdit(
     if (l.terminal) return t.status === "completed" ? true : null;
     if (!l.mapped || l.phase === null) return null;
     if (doneByBaton(t, engine, l.phase)) return true;
-    const open = standIns(t, engine, l.phase).filter((x) => x.status !== "completed" && x.status !== "skipped");
+    const open = standIns(t, engine, l.phase).filter((x) => !isDone(x.status));
     if (l.checked && open.length) {
       if (open.some((x) => reworked.has(x.name))) return false;
       const p = open[0];
@@ -127,7 +128,7 @@ function statusEdit(
 function entryFor(engine: Engine, t: TicketDetail, p: Phase) {
   const reviewer = t.gates.filter((g) =>
     g.decidedAt !== null && g.notes &&
-    (g.phaseId === p.id || engine.cfg.workflow.phases.find((d) => d.name === g.phaseName)?.reviews.includes(p.name))
+    (g.phaseId === p.id || engine.graph.reviews(g.phaseName, p.name))
   ).map((g) => `${g.status} by ${g.decidedBy?.replace(/^human:/, "")}: ${g.notes}`);
   return {
     Started: iso(p.startedAt ?? p.claimedAt),

@@ -1,13 +1,13 @@
 /**
  * Repositories for `baton run` tests: a real git repository with the example
  * workflow, every agent type of the registry running the scripted agent
- * (`examples/agents/scripted_agent.ts`), and the supervisor spawned as a
+ * (`src/agents/scripted_agent.ts`), and the supervisor spawned as a
  * process.
  */
 import { openEngine } from "../../mod.ts";
 import { CLI } from "./cli.ts";
 
-const SCRIPTED = new URL("../../examples/agents/scripted_agent.ts", import.meta.url).pathname;
+const SCRIPTED = new URL("../../src/agents/scripted_agent.ts", import.meta.url).pathname;
 const EXAMPLE = new URL("../../.workflow.example/", import.meta.url).pathname;
 const TYPES = ["designer", "implementer", "test-writer", "security-reviewer", "docs-writer"];
 

@@ -18,9 +18,9 @@ async function storageDemo(c: CommandContext): Promise<number> {
   if (!["wal", "truncate", "delete"].includes(mode)) {
     throw usage(`--journal-mode must be wal, truncate or delete, got "${mode}"`);
   }
-  const { runDemo } = await import("../../demo.ts");
+  const { runStorageDemo } = await import("../../storage/demo.ts");
   const self = new URL("../../../cli.ts", import.meta.url).pathname;
-  const r = await runDemo({
+  const r = await runStorageDemo({
     agents,
     items,
     mode: mode as "wal",
@@ -143,7 +143,7 @@ export const HEALTH: Command[] = [
     positionals: [3, 3],
     async run(c) {
       const [path, agent, mode] = c.positionals;
-      const { demoAgent } = await import("../../demo.ts");
+      const { demoAgent } = await import("../../storage/demo.ts");
       await demoAgent(path, agent, mode as "wal");
     },
   },
@@ -156,8 +156,8 @@ export const HEALTH: Command[] = [
     positionals: [0, 1],
     options: { "mcp-config": { type: "string", value: "FILE", help: "the MCP config baton run wrote" } },
     async run() {
-      // The example agent (examples/agents/scripted_agent.ts) runs as it is imported; it reads its own arguments.
-      await import("../../../examples/agents/scripted_agent.ts");
+      // The example agent (src/agents/scripted_agent.ts) runs as it is imported; it reads its own arguments.
+      await import("../../agents/scripted_agent.ts");
     },
   },
 ];

@@ -8,6 +8,7 @@ import { formatDuration as duration, parseSince } from "../../duration.ts";
 import { isoDates } from "../../json.ts";
 import { type Command, int, list, usage } from "../command.ts";
 import { localTime, paint, table } from "../format.ts";
+import { isHeld } from "../../state_machine.ts";
 
 const GROUP = "Looking";
 const TICKET = { name: "TICKET", help: "a ticket id, e.g. 0083" };
@@ -75,7 +76,7 @@ export const LOOKING: Command[] = [
                 p.name,
                 p.status,
                 p.agentType ?? "(human gate)",
-                p.claimedBy && ["claimed", "running"].includes(p.status) ? p.claimedBy : "",
+                p.claimedBy && isHeld(p.status) ? p.claimedBy : "",
                 p.attempts,
                 localTime(p.completedAt),
               ]),

@@ -4,7 +4,6 @@
  *
  * @module
  */
-import { BatonError } from "../../errors.ts";
 import type { DependencyType } from "../../engine/types.ts";
 import { type Command, type CommandContext, int, list, type OptionDef, usage } from "../command.ts";
 import { localTime } from "../format.ts";
@@ -120,9 +119,8 @@ export const WORKING: Command[] = [
           })
           : (() => {
             if (!caps.length) throw usage("claim needs --capabilities (or --phase)");
-            return e.claimNext({ agentId, capabilities: caps, idempotencyKey: key });
+            return e.claimNextOrThrow({ agentId, capabilities: caps, idempotencyKey: key });
           })();
-        if (!claim) throw new BatonError("nothing_to_claim", `Nothing to claim for ${caps.join(", ")}`);
         c.emit(claim, () =>
           [
             `claimed phase ${claim.phase.id}: "${claim.phase.name}" of ticket ${claim.ticket.id} (${claim.ticket.title})`,

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { WorkflowGraph } from "../../config/graph.ts";
 import type { WorkflowConfig } from "../../config/schema.ts";
 import type { Core } from "../core.ts";
 import { healthChecks, storageInfo } from "../maintenance.ts";
@@ -29,6 +30,11 @@ export class EngineBase {
   /** The loaded `.workflow/` configuration. */
   get cfg(): WorkflowConfig {
     return coreOf(this).cfg;
+  }
+
+  /** The workflow's graph: which phase follows which, what a gate reviews, what replaces what. */
+  get graph(): WorkflowGraph {
+    return coreOf(this).graph;
   }
 
   /**

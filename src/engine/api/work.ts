@@ -144,6 +144,32 @@ export class EngineWork extends EngineTickets {
   }
 
   /**
+   * Claims the best available phase like {@link claimNext}, and when there
+   * is none says why: work held by other agents, waiting for a retry (and
+   * until when), for a human, for earlier phases or a dependency, agent
+   * types at `max_concurrent`, or no work of these types at all. What the
+   * CLI and the MCP server call.
+   * @param req agent id, capabilities, optional idempotency key
+   * @returns the claim
+   * @throws {BatonError} `nothing_to_claim` with the reasons (details: open phases by status, `nextRetryAt`),
+   *   `invalid_argument`
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { openEngine } from "@baton/baton";
+   * import { tempRepo } from "@baton/baton/testing";
+   * const engine = await openEngine(await tempRepo());
+   * engine.upsertTicket({ id: "0001", title: "A" });
+   * engine.claimNextOrThrow({ agentId: "a", capabilities: ["designer"] });
+   * assert.throws(() => engine.claimNextOrThrow({ agentId: "b", capabilities: ["designer"] }), /1 held by other agents/);
+   * engine.close();
+   * ```
+   */
+  claimNextOrThrow(req: ClaimNextRequest): Claim {
+    return claims.claimNextOrThrow(coreOf(this), req);
+  }
+
+  /**
    * Claims one specific phase.
    * @param phaseId the phase
    * @param req agent id, optional capabilities and idempotency key

@@ -306,3 +306,15 @@ export function phaseDepsOfTicket(db: Database, ticketId: string): [number, numb
     [ticketId],
   ).map((r) => [r.phase_id, r.after_id]);
 }
+
+/** Phases of these agent types by status, with the earliest retry time (why nothing could be claimed). */
+export function outlookForTypes(
+  db: Database,
+  types: string[],
+): { status: string; n: number; next_retry: number | null }[] {
+  return db.all(
+    `SELECT status, count(*) AS n, min(retry_at) AS next_retry FROM phases
+     WHERE agent_type IN (SELECT value FROM json_each(?)) AND status NOT IN ${DONE_SQL} GROUP BY status`,
+    [JSON.stringify(types)],
+  );
+}

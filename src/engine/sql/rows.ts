@@ -3,15 +3,18 @@
  *
  * @module
  */
+import { DONE, HELD } from "../../state_machine.ts";
 import type { AuditEntry, Dependency, Gate, Phase } from "../types.ts";
 
 // deno-lint-ignore no-explicit-any
 export type R = Record<string, any>;
 
-/** Statuses in which an agent holds a phase, as an SQL list. */
-export const HELD_SQL = "('claimed', 'running')";
-/** Statuses that count as done for the phases after it, as an SQL list. */
-export const DONE_SQL = "('completed', 'skipped')";
+const sqlList = (xs: readonly string[]): string => `(${xs.map((x) => `'${x}'`).join(", ")})`;
+
+/** Statuses in which an agent holds a phase, as an SQL list (the state machine's `HELD`). */
+export const HELD_SQL: string = sqlList(HELD);
+/** Statuses that count as done for the phases after it, as an SQL list (the state machine's `DONE`). */
+export const DONE_SQL: string = sqlList(DONE);
 
 /** The phase columns every phase query reads (aliased `p`). */
 export const PHASE_COLS = `p.id, p.ticket_id, p.name, p.seq, p.parallel_group, p.agent_type, p.status, p.claimed_by,

@@ -4,7 +4,7 @@
  * @module
  */
 import type { Database } from "../../storage/sqlite.ts";
-import { HELD_SQL, type R } from "./rows.ts";
+import { DONE_SQL, HELD_SQL, type R } from "./rows.ts";
 
 /** One ticket row. */
 export function ticketById(db: Database, id: string): R | undefined {
@@ -99,7 +99,7 @@ export function maxNumericId(db: Database): number {
 export function ticketRows(db: Database, f: { agent?: string; status?: string; priority?: string }): R[] {
   return db.all<R>(
     `SELECT t.id, t.title, t.status, t.priority, t.metadata,
-       (SELECT name FROM phases p WHERE p.ticket_id = t.id AND p.status NOT IN ('completed', 'skipped') ORDER BY p.seq LIMIT 1) AS phase,
+       (SELECT name FROM phases p WHERE p.ticket_id = t.id AND p.status NOT IN ${DONE_SQL} ORDER BY p.seq LIMIT 1) AS phase,
        EXISTS (SELECT 1 FROM ticket_deps d WHERE d.ticket_id = t.id AND d.satisfied_at IS NULL) AS blocked,
        EXISTS (SELECT 1 FROM phases p WHERE p.ticket_id = t.id AND p.claimed_by = ? AND p.status IN ${HELD_SQL}) AS held
      FROM tickets t

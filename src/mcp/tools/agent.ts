@@ -6,7 +6,6 @@
  * @module
  */
 import * as v from "valibot";
-import { BatonError } from "../../errors.ts";
 import { endHeld, onHeld, STOP } from "../context.ts";
 import {
   agentArg,
@@ -66,10 +65,7 @@ export const AGENT_TOOLS: Tool[] = [
     output: { phases: v.array(Obj), more: v.boolean() },
     annotations: READ,
     handler(ctx, a) {
-      const caps = a.capabilities ?? ctx.capabilitiesOf(ctx.knownAgent(a.agent_id));
-      if (!caps?.length) {
-        throw new BatonError("invalid_argument", "No capabilities: register_agent first, or pass capabilities");
-      }
+      const caps = a.capabilities ?? ctx.capabilitiesOf(ctx.knownAgent(a.agent_id)) ?? [];
       return { ...ctx.engine.availableWork(caps, a.limit) };
     },
   }),
@@ -104,15 +100,11 @@ export const AGENT_TOOLS: Tool[] = [
       if (a.phase_id !== undefined) {
         claim = ctx.engine.claim(a.phase_id, { agentId: agent, capabilities: caps, idempotencyKey: a.idempotency_key });
       } else {
-        if (!caps?.length) {
-          throw new BatonError("invalid_argument", "No capabilities: register_agent first, or pass capabilities");
-        }
-        claim = ctx.engine.claimNext({ agentId: agent, capabilities: caps, idempotencyKey: a.idempotency_key });
-        if (!claim) {
-          throw new BatonError("nothing_to_claim", `Nothing to claim for ${caps.join(", ")} right now. ${STOP}`, {
-            details: { capabilities: caps },
-          });
-        }
+        claim = ctx.engine.claimNextOrThrow({
+          agentId: agent,
+          capabilities: caps ?? [],
+          idempotencyKey: a.idempotency_key,
+        });
       }
       ctx.claims.remember(agent, claim.phase.id, claim.token);
       return {

@@ -8,11 +8,11 @@
  * @module
  */
 import { BatonError } from "../errors.ts";
-import { latestVersion, migrations } from "../schema/mod.ts";
-import { migrate } from "./migrate.ts";
-import { Database, type OpenOptions } from "./sqlite.ts";
+import { latestVersion, migrations } from "./schema/mod.ts";
+import { migrate } from "../storage/migrate.ts";
+import { Database, type OpenOptions } from "../storage/sqlite.ts";
 
-export { latestVersion } from "../schema/mod.ts";
+export { latestVersion } from "./schema/mod.ts";
 
 const exists = (p: string) => {
   try {

@@ -14,7 +14,7 @@
  * to one phase.
  *
  * Usage (in `agents.registry.<type>.args`):
- *   deno run -A examples/agents/scripted_agent.ts --mcp-config {mcp_config}
+ *   deno run -A src/agents/scripted_agent.ts --mcp-config {mcp_config}
  *
  * @module
  */

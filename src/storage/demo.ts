@@ -1,12 +1,12 @@
 /**
- * `baton demo`: several agent processes claim work from one database file at
+ * `baton demo --storage`: several agent processes claim work from one database file at
  * the same time, through Baton's storage engine, and the demo proves that no
  * item was claimed twice. Runs in a temporary directory; touches nothing else.
  *
  * @module
  */
-import { openBatonDatabase } from "./storage/database.ts";
-import type { JournalMode } from "./storage/sqlite.ts";
+import { Database } from "./sqlite.ts";
+import type { JournalMode } from "./sqlite.ts";
 
 const SETUP = `
 CREATE TABLE IF NOT EXISTS demo_work(id INTEGER PRIMARY KEY, title TEXT NOT NULL, claimed_by TEXT, claimed_at INTEGER);
@@ -22,7 +22,7 @@ CREATE TABLE IF NOT EXISTS demo_claims(id INTEGER PRIMARY KEY, item INTEGER NOT 
  * @returns the number of items this agent claimed
  */
 export async function demoAgent(path: string, agent: string, mode: JournalMode): Promise<number> {
-  const db = await openBatonDatabase(path, { journalMode: mode });
+  const db = await Database.open(path, { journalMode: mode });
   let n = 0;
   for (;;) {
     const row = db.transaction(() => {
@@ -47,7 +47,7 @@ export async function demoAgent(path: string, agent: string, mode: JournalMode):
  * @param opts agents, items, journal mode, and how to start an agent process
  * @returns a report (also printed)
  */
-export async function runDemo(opts: {
+export async function runStorageDemo(opts: {
   agents: number;
   items: number;
   mode: JournalMode;
@@ -57,7 +57,7 @@ export async function runDemo(opts: {
   const print = opts.print ?? console.log;
   const dir = await Deno.makeTempDir({ prefix: "baton-demo-" });
   const path = `${dir}/baton.db`;
-  const db = await openBatonDatabase(path, { journalMode: opts.mode });
+  const db = await Database.open(path, { journalMode: opts.mode });
   db.exec(SETUP);
   db.transaction(() => {
     for (let i = 1; i <= opts.items; i++) db.run("INSERT INTO demo_work(title) VALUES (?)", [`work item ${i}`]);

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { Database } from "../../src/storage/sqlite.ts";
 import { migrate } from "../../src/storage/migrate.ts";
-import { latestVersion, migrations } from "../../src/schema/mod.ts";
-import { openBatonDatabase } from "../../src/storage/database.ts";
+import { latestVersion, migrations } from "../../src/engine/schema/mod.ts";
+import { openBatonDatabase } from "../../src/engine/database.ts";
 
 const schemaOf = (db: Database) =>
   db.all<{ type: string; name: string; sql: string }>(
@@ -55,7 +55,7 @@ Deno.test("migrations: several processes migrating one new database at once appl
   const dir = await Deno.makeTempDir();
   const path = `${dir}/race.db`;
   const script = `
-    import { openBatonDatabase } from ${JSON.stringify(new URL("../../src/storage/database.ts", import.meta.url).href)};
+    import { openBatonDatabase } from ${JSON.stringify(new URL("../../src/engine/database.ts", import.meta.url).href)};
     const db = await openBatonDatabase(${JSON.stringify(path)});
     db.close();
   `;

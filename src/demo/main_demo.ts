@@ -12,8 +12,8 @@
 import { openEngine } from "../open.ts";
 import type { Engine } from "../engine/mod.ts";
 import { importTickets, syncAll } from "../sync/mod.ts";
-import { git } from "./git.ts";
-import { Supervisor } from "./supervisor.ts";
+import { git } from "../run/git.ts";
+import { Supervisor } from "../run/supervisor.ts";
 
 const EXAMPLE = new URL("../../.workflow.example/", import.meta.url);
 

@@ -14,7 +14,7 @@ import m006 from "./006_markdown_ledger.ts";
 import m007 from "./007_gate_withdrawn.ts";
 import m008 from "./008_escalations.ts";
 
-import type { Migration } from "../storage/migrate.ts";
+import type { Migration } from "../../storage/migrate.ts";
 
 export type { Migration };
 
