@@ -64,15 +64,8 @@ export {
   type Workflow,
   type WorkflowConfig,
 } from "./src/config/mod.ts";
-export {
-  canTransition,
-  conditionHolds,
-  type Metadata,
-  PHASE_STATUSES,
-  type PhaseStatus,
-  type TransitionCause,
-  truthy,
-} from "./src/state_machine.ts";
+export { canTransition, PHASE_STATUSES, type PhaseStatus, type TransitionCause } from "./src/engine/state_machine.ts";
+export { conditionHolds, type Metadata, truthy } from "./src/config/conditions.ts";
 export { globMatches, globsOverlap, normalizeRepoPath } from "./src/globs/mod.ts";
 export {
   createTicketsWithFiles,

@@ -28,11 +28,43 @@ export interface ErrorTreatment {
 const installation = (http: number): ErrorTreatment => ({ exit: 1, http, report: true, rpc: -32603 });
 const conflict: ErrorTreatment = { exit: 3, http: 409, report: false, rpc: -32603 };
 
+/** Stable error codes. Each has its row in {@link ERROR_TABLE}. */
+export type BatonErrorCode =
+  | "config_invalid"
+  | "config_not_found"
+  | "database_corrupt"
+  | "database_not_a_database"
+  | "database_empty"
+  | "database_missing"
+  | "database_newer"
+  | "database_readonly"
+  | "database_locked"
+  | "database_io"
+  | "database_full"
+  | "database_open_failed"
+  | "database_error"
+  | "migration_failed"
+  | "claim_conflict"
+  | "nothing_to_claim"
+  | "already_holding"
+  | "invalid_transition"
+  | "stale_token"
+  | "dependency_cycle"
+  | "file_conflict"
+  | "write_conflict"
+  | "forbidden"
+  | "not_found"
+  | "invalid_argument"
+  | "payload_too_large"
+  | "markdown_invalid"
+  | "internal";
+
 /**
- * Every error code and its treatment. The keys are the codes: a code is
- * added here, and the compiler then makes every adapter handle it.
+ * Every error code and its treatment. A new code is added to
+ * {@link BatonErrorCode} and given its row here (the compiler insists), and
+ * every adapter handles it from then on.
  */
-export const ERROR_TABLE = {
+export const ERROR_TABLE: Readonly<Record<BatonErrorCode, ErrorTreatment>> = {
   config_invalid: installation(500),
   config_not_found: installation(500),
   database_corrupt: installation(503),
@@ -61,10 +93,7 @@ export const ERROR_TABLE = {
   payload_too_large: { exit: 2, http: 413, report: false, rpc: -32602 },
   markdown_invalid: { exit: 1, http: 422, report: false, rpc: -32602 },
   internal: installation(500),
-} as const satisfies Record<string, ErrorTreatment>;
-
-/** Stable error codes: the keys of {@link ERROR_TABLE}. */
-export type BatonErrorCode = keyof typeof ERROR_TABLE;
+};
 
 /**
  * How an error reaches callers: its code's row of {@link ERROR_TABLE};

@@ -190,17 +190,3 @@ export function emitTableWith<T>(
 ): void {
   emitWith(io, json, rows, () => table(headers, rows.map(cells)));
 }
-
-/**
- * Calls `fn` on Ctrl-C (and SIGTERM), until the returned function is called.
- * @param fn what a stop request does
- * @returns removes the listeners
- */
-export function onStopSignals(fn: () => void): () => void {
-  Deno.addSignalListener("SIGINT", fn);
-  Deno.addSignalListener("SIGTERM", fn);
-  return () => {
-    Deno.removeSignalListener("SIGINT", fn);
-    Deno.removeSignalListener("SIGTERM", fn);
-  };
-}

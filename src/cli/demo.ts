@@ -9,6 +9,7 @@
 import type { CommandContext } from "./command.ts";
 import { dashboard } from "./dashboard.ts";
 import { paint } from "./format.ts";
+import { onStopSignals } from "../signals.ts";
 
 /**
  * Runs the demo and prints its outcome.
@@ -83,10 +84,9 @@ export async function mainDemo(c: CommandContext): Promise<number> {
   } finally {
     if (served) {
       c.io.out("the dashboard stays up on the finished demo: Ctrl-C ends it");
-      const onSignal = () => stop.abort();
-      Deno.addSignalListener("SIGINT", onSignal);
+      const unlisten = onStopSignals(() => stop.abort());
       await served;
-      Deno.removeSignalListener("SIGINT", onSignal);
+      unlisten();
     }
     r.engine.close();
     if (c.values.keep || served) c.io.out(`kept the repository: ${r.repo}`);

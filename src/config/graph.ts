@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { conditionHolds, type Metadata } from "../state_machine.ts";
+import { conditionHolds, type Metadata } from "./conditions.ts";
 import type { PhaseDef, WorkflowConfig } from "./schema.ts";
 
 /** The milestones a ticket dependency can wait for. */
@@ -139,6 +139,14 @@ export class WorkflowGraph {
    */
   reviews(gate: string, phase: string): boolean {
     return this.#byName.get(gate)?.reviews.includes(phase) ?? false;
+  }
+
+  /**
+   * The agent types the workflow's phases name, in workflow order.
+   * @returns each type once
+   */
+  agentTypes(): string[] {
+    return [...new Set(this.phases.map((p) => p.agentType).filter((t): t is string => t !== null))];
   }
 
   /**

@@ -12,7 +12,7 @@
 import { openEngine } from "../open.ts";
 import type { Engine } from "../engine/mod.ts";
 import { importTickets, syncAll } from "../sync/mod.ts";
-import { git } from "../run/git.ts";
+import { git } from "../repo/git.ts";
 import { Supervisor } from "../run/supervisor.ts";
 
 const EXAMPLE = new URL("../../.workflow.example/", import.meta.url);

@@ -41,7 +41,7 @@ import type {
   Phase,
   ReleaseRequest,
 } from "./types.ts";
-import { isHeld } from "../state_machine.ts";
+import { isHeld } from "./state_machine.ts";
 
 /** Counts a claim attempt that came back empty or lost to a holder. */
 export function recordMiss(core: Core, now: number, agentTypes: string[], kind: "empty" | "conflicts"): void {

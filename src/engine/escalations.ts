@@ -23,7 +23,7 @@ import { releaseDeclarations } from "./sql/coordination.ts";
 import type { R } from "./sql/rows.ts";
 import type { Actor, Escalation, Phase } from "./types.ts";
 import { toPhase } from "./sql/rows.ts";
-import { isHeld } from "../state_machine.ts";
+import { isHeld } from "./state_machine.ts";
 
 function toEscalation(r: R): Escalation {
   return {

@@ -9,7 +9,7 @@ import { BatonError } from "../errors.ts";
 import { type Core, what } from "./core.ts";
 import { phaseWithToken } from "./sql/phases.ts";
 import type { R } from "./sql/rows.ts";
-import { isHeld } from "../state_machine.ts";
+import { isHeld } from "./state_machine.ts";
 
 /** Loads a held phase, checking holder and fencing token. */
 export function held(core: Core, phaseId: number, agentId: string, token: string, action: string): R {

@@ -17,7 +17,7 @@ import { phaseById, phasesOfTicket, setReworkNotes } from "./sql/phases.ts";
 import { type R, toGate, toPhase } from "./sql/rows.ts";
 import { ticketById } from "./sql/tickets.ts";
 import type { Actor, DecisionRequest, Gate, Phase, RejectRequest } from "./types.ts";
-import { isHeld } from "../state_machine.ts";
+import { isHeld } from "./state_machine.ts";
 
 /** One gate. */
 export function gate(core: Core, gateId: number): Gate {

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { PhaseStatus } from "../state_machine.ts";
+import type { PhaseStatus } from "./state_machine.ts";
 
 /** A phase as readiness sees it. */
 export interface PhaseNode {

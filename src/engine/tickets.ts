@@ -8,7 +8,8 @@
  */
 import { BatonError } from "../errors.ts";
 import { checkLine } from "../lines.ts";
-import type { Metadata, PhaseStatus } from "../state_machine.ts";
+import type { PhaseStatus } from "./state_machine.ts";
+import type { Metadata } from "../config/conditions.ts";
 import type { Core } from "./core.ts";
 import { setDependencies } from "./dependencies.ts";
 import { resolveTicket } from "./resolve.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 import { BatonError } from "../errors.ts";
-import { checkTransition, type PhaseStatus, type TransitionCause } from "../state_machine.ts";
+import { checkTransition, type PhaseStatus, type TransitionCause } from "./state_machine.ts";
 import { type Core, what } from "./core.ts";
 import { casPhase } from "./sql/phases.ts";
 import type { R } from "./sql/rows.ts";

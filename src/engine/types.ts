@@ -4,7 +4,8 @@
  * @module
  */
 import type { JournalMode } from "../storage/sqlite.ts";
-import type { Metadata, PhaseStatus } from "../state_machine.ts";
+import type { PhaseStatus } from "./state_machine.ts";
+import type { Metadata } from "../config/conditions.ts";
 
 /** Who acts: a human (by name) or an agent (by id). A bare string is an agent id. */
 export type Actor = { kind: "human"; name: string } | { kind: "agent"; id: string } | string;

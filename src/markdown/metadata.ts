@@ -6,7 +6,7 @@
  * @module
  */
 import type { MetadataField } from "../config/schema.ts";
-import { truthy } from "../state_machine.ts";
+import { truthy } from "../config/conditions.ts";
 import { plain, splitList, stripCondition } from "./text.ts";
 import type { MarkdownWarning, MetadataValue } from "./types.ts";
 

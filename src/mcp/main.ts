@@ -11,7 +11,7 @@
 import { parseArgs } from "node:util";
 import { BatonError, formatLocation } from "../errors.ts";
 import { VERSION } from "../version.ts";
-import { stopSignals } from "./signals.ts";
+import { stopSignals } from "../signals.ts";
 
 /** `baton-mcp --help`. */
 export const HELP: string = `baton-mcp ${VERSION} — the Baton MCP server agents use

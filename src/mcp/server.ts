@@ -23,6 +23,7 @@ import { toolContext } from "./context.ts";
 import { ClaimMemory, Session } from "./session.ts";
 import type { Tool } from "./tool.ts";
 import { AGENT_TOOLS } from "./tools/agent.ts";
+import { PHASE_TOOLS } from "./tools/phase.ts";
 import { GATE_TOOLS } from "./tools/gates.ts";
 import { PLANNING_TOOLS } from "./tools/planning.ts";
 import { QUERY_TOOLS } from "./tools/queries.ts";
@@ -46,6 +47,7 @@ export interface ServerOptions {
 export function toolsFor(engine: Engine): Tool[] {
   return [
     ...AGENT_TOOLS,
+    ...PHASE_TOOLS,
     ...QUERY_TOOLS,
     ...PLANNING_TOOLS,
     ...(engine.cfg.config.gates.allow_agents ? GATE_TOOLS : []),

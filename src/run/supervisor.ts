@@ -17,12 +17,12 @@ import type { Engine } from "../engine/mod.ts";
 import type { Claim } from "../engine/types.ts";
 import { BatonError } from "../errors.ts";
 import { AgentProcess, type Placeholders } from "./agent_process.ts";
-import { isGitRepo } from "./git.ts";
+import { isGitRepo } from "../repo/git.ts";
 import { mcpCommand } from "./mcp_command.ts";
-import { logBase, logsDir } from "./logs.ts";
+import { logBase, logsDir } from "../repo/agent_logs.ts";
 import { agentPrompt } from "./prompt.ts";
 import { type Place, Worktrees } from "./worktrees.ts";
-import { isDone, isHeld } from "../state_machine.ts";
+import { isDone, isHeld } from "../engine/state_machine.ts";
 
 /** Options of a supervisor run. */
 export interface RunOptions {
@@ -102,7 +102,7 @@ export class Supervisor {
     this.#log = opts.log ?? ((l) => console.log(l));
     const run = engine.cfg.config.run;
     const root = engine.cfg.repoRoot;
-    this.#logs = logsDir(engine);
+    this.#logs = logsDir(engine.cfg);
     Deno.mkdirSync(this.#logs, { recursive: true });
     if (run.worktrees === "git") {
       if (!isGitRepo(root)) {

@@ -10,7 +10,8 @@
  * @module
  */
 import { BatonError } from "../errors.ts";
-import { git, gitTry } from "./git.ts";
+import { git, gitTry } from "../repo/git.ts";
+import { slug } from "../repo/names.ts";
 
 /** Where one agent works. */
 export interface Place {
@@ -18,11 +19,6 @@ export interface Place {
   dir: string;
   /** Its branch (null without worktrees). */
   branch: string | null;
-}
-
-/** The part of a branch or directory name a phase gives: lower case, dashes. */
-export function slug(s: string): string {
-  return s.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "") || "phase";
 }
 
 /** The worktrees of one repository. */

@@ -6,9 +6,9 @@
 import type { Engine } from "../engine/mod.ts";
 import type { AuditEntry, BoardTicket, Phase } from "../engine/types.ts";
 import { BatonError } from "../errors.ts";
-import { agentLogs, logsDir } from "../run/logs.ts";
+import { agentLogs, logsDir } from "../repo/agent_logs.ts";
 import { markdownToHtml } from "./markdown_html.ts";
-import { isDone, isHeld } from "../state_machine.ts";
+import { isDone, isHeld } from "../engine/state_machine.ts";
 
 /** One card of the board. */
 export interface Card {
@@ -166,7 +166,7 @@ export function gatesData(e: Engine) {
  */
 export function agentsData(e: Engine) {
   const s = e.summary();
-  const logs = agentLogs(logsDir(e));
+  const logs = agentLogs(logsDir(e.cfg));
   return {
     now: e.now(),
     staleAfterMs: e.cfg.config.agents.stale_timeout_minutes * 60_000,
@@ -187,7 +187,7 @@ export function agentsData(e: Engine) {
  * @throws {BatonError} `not_found` for a file that is not an agent log
  */
 export function logText(e: Engine, file: string): string {
-  const dir = logsDir(e);
+  const dir = logsDir(e.cfg);
   if (!/^[A-Za-z0-9_.-]+\.log$/.test(file) || ![...agentLogs(dir).values()].includes(file)) {
     throw new BatonError("not_found", `No agent log "${file}"`);
   }

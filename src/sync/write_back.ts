@@ -25,7 +25,7 @@ import { readWorkflowLog, writeWorkflowLog } from "../markdown/workflow_log.ts";
 import { unifiedDiff } from "./diff.ts";
 import { type FileProblem, parseOptions, readTicketText } from "./files.ts";
 import { replaceIfUnchanged } from "./replace.ts";
-import { isDone } from "../state_machine.ts";
+import { isDone } from "../engine/state_machine.ts";
 
 /** What a write-back did. */
 export interface SyncResult {

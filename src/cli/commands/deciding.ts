@@ -19,6 +19,7 @@ const BY = {
   help: "who decides (default: the git user; refused when neither is known)",
 };
 
+/** `approve` and `reject`: a human's decision on a gate. */
 async function decide(c: CommandContext, verb: "approve" | "reject"): Promise<number> {
   const ref = c.positionals[0];
   const notes = c.values.notes as string | undefined;
@@ -32,6 +33,40 @@ async function decide(c: CommandContext, verb: "approve" | "reject"): Promise<nu
   });
 }
 
+/** `gates`. */
+function gates(c: CommandContext): Promise<number> {
+  return c.withEngine((e) =>
+    c.emitTable(
+      e.gates({ status: c.values.all ? "all" : "open" }),
+      ["GATE", "TICKET", "PHASE", "KIND", "STATUS", "OPENED", "WAITING", "SUMMARY"],
+      (g) => [
+        g.id,
+        g.ticketId,
+        g.phaseName,
+        g.kind,
+        g.status,
+        localTime(g.openedAt),
+        g.status === "open" ? duration(e.now() - g.openedAt) : "",
+        g.summary,
+      ],
+    )
+  );
+}
+
+/** `retry`. */
+async function retry(c: CommandContext): Promise<number | void> {
+  const id = int(c.positionals[0], "PHASE", 1)!;
+  const by = await decider(c.values.by, "Retrying a phase");
+  return c.withEngine((e) => {
+    const p = e.retryPhase(id, { actor: { kind: "human", name: by }, notes: c.values.notes as string | undefined });
+    c.emit(
+      p,
+      () =>
+        `phase ${p.id} "${p.name}" of ticket ${p.ticketId} is ${p.status.replace("_", " ")} again (retried by ${by})`,
+    );
+  });
+}
+
 /** The commands of this group. */
 export const DECIDING: Command[] = [
   {
@@ -41,24 +76,7 @@ export const DECIDING: Command[] = [
     summary: ["open gates, oldest first"],
     positionals: [0, 0],
     options: { all: { type: "boolean", help: "decided gates too" } },
-    run(c) {
-      return c.withEngine((e) =>
-        c.emitTable(
-          e.gates({ status: c.values.all ? "all" : "open" }),
-          ["GATE", "TICKET", "PHASE", "KIND", "STATUS", "OPENED", "WAITING", "SUMMARY"],
-          (g) => [
-            g.id,
-            g.ticketId,
-            g.phaseName,
-            g.kind,
-            g.status,
-            localTime(g.openedAt),
-            g.status === "open" ? duration(e.now() - g.openedAt) : "",
-            g.summary,
-          ],
-        )
-      );
-    },
+    run: gates,
   },
   {
     name: "approve",
@@ -107,19 +125,6 @@ export const DECIDING: Command[] = [
     positionals: [1, 1],
     options: { notes: { type: "string", value: "TEXT", help: "what the next attempt should do differently" }, by: BY },
     examples: ['retry 31 --notes "the flaky test is fixed on main; rebase first"'],
-    async run(c) {
-      const id = int(c.positionals[0], "PHASE", 1)!;
-      const by = await decider(c.values.by, "Retrying a phase");
-      return c.withEngine((e) => {
-        const p = e.retryPhase(id, { actor: { kind: "human", name: by }, notes: c.values.notes as string | undefined });
-        c.emit(
-          p,
-          () =>
-            `phase ${p.id} "${p.name}" of ticket ${p.ticketId} is ${
-              p.status.replace("_", " ")
-            } again (retried by ${by})`,
-        );
-      });
-    },
+    run: retry,
   },
 ];

@@ -37,6 +37,68 @@ async function storageDemo(c: CommandContext): Promise<number> {
   return r.duplicates === 0 && r.integrity === "ok" ? 0 : 1;
 }
 
+/** `sweep`. */
+function sweep(c: CommandContext): Promise<number> {
+  return c.withEngine((e) => {
+    const n = e.sweepStale();
+    const pruned = e.prune();
+    c.emit({ released: n, pruned }, () =>
+      [
+        `released ${n} stale claim(s)`,
+        `pruned ${pruned.idempotencyKeys} idempotency key(s), ${pruned.claimMissDays} claim-miss counter(s), ` +
+        `${pruned.agents} agent(s), ${pruned.declarations} declaration(s), ${pruned.auditRows} audit row(s)`,
+      ].join("\n"));
+  });
+}
+
+/** `doctor`. */
+async function doctor(c: CommandContext): Promise<number | void> {
+  const { doctor } = await import("../doctor.ts");
+  const r = await doctor(c.repo);
+  c.emit(
+    r,
+    () =>
+      r.checks.map((k) => `${k.ok ? paint("ok  ", "green") : paint("FAIL", "red")}  ${k.name}: ${k.detail}`).join(
+        "\n",
+      ),
+  );
+  return r.checks.every((k) => k.ok) ? 0 : 1;
+}
+
+/** `backup`. */
+async function backup(c: CommandContext): Promise<number | void> {
+  const { backupDatabase } = await import("../../engine/backup.ts");
+  const r = await backupDatabase(c.repo, c.positionals[0]);
+  c.emit(r, () => r.message);
+}
+
+/** `restore`. */
+async function restore(c: CommandContext): Promise<number | void> {
+  const { restoreDatabase } = await import("../../engine/backup.ts");
+  const r = await restoreDatabase(c.repo, c.positionals[0]);
+  c.emit(r, () => r.message);
+}
+
+/** `demo`. */
+async function demo(c: CommandContext): Promise<number | void> {
+  if (c.values.storage) return await storageDemo(c);
+  const { mainDemo } = await import("../demo.ts");
+  return await mainDemo(c);
+}
+
+/** `demo-agent`. */
+async function demoAgentCommand(c: CommandContext): Promise<number | void> {
+  const [path, agent, mode] = c.positionals;
+  const { demoAgent } = await import("../../storage/demo.ts");
+  await demoAgent(path, agent, mode as "wal");
+}
+
+/** `scripted-agent`. */
+async function scriptedAgent(): Promise<number | void> {
+  // The example agent (src/agents/scripted_agent.ts) runs as it is imported; it reads its own arguments.
+  await import("../../agents/scripted_agent.ts");
+}
+
 /** The commands of this group. */
 export const HEALTH: Command[] = [
   {
@@ -47,18 +109,7 @@ export const HEALTH: Command[] = [
     description:
       "Releases claims whose lease expired, and applies the retention policy (retention: and audit.retain_days in config.yaml).",
     positionals: [0, 0],
-    run(c) {
-      return c.withEngine((e) => {
-        const n = e.sweepStale();
-        const pruned = e.prune();
-        c.emit({ released: n, pruned }, () =>
-          [
-            `released ${n} stale claim(s)`,
-            `pruned ${pruned.idempotencyKeys} idempotency key(s), ${pruned.claimMissDays} claim-miss counter(s), ` +
-            `${pruned.agents} agent(s), ${pruned.declarations} declaration(s), ${pruned.auditRows} audit row(s)`,
-          ].join("\n"));
-      });
-    },
+    run: sweep,
   },
   {
     name: "doctor",
@@ -67,18 +118,7 @@ export const HEALTH: Command[] = [
     summary: ["integrity, WAL size, config, orphaned declarations"],
     description: "Checks the configuration and the database; exits 1 when a check fails.",
     positionals: [0, 0],
-    async run(c) {
-      const { doctor } = await import("../doctor.ts");
-      const r = await doctor(c.repo);
-      c.emit(
-        r,
-        () =>
-          r.checks.map((k) => `${k.ok ? paint("ok  ", "green") : paint("FAIL", "red")}  ${k.name}: ${k.detail}`).join(
-            "\n",
-          ),
-      );
-      return r.checks.every((k) => k.ok) ? 0 : 1;
-    },
+    run: doctor,
   },
   {
     name: "backup",
@@ -88,11 +128,7 @@ export const HEALTH: Command[] = [
     args: [{ name: "FILE", help: "where to write the copy (must not exist)" }],
     positionals: [1, 1],
     examples: ["backup /tmp/baton-2026-12-01.db"],
-    async run(c) {
-      const { backupDatabase } = await import("../../engine/backup.ts");
-      const r = await backupDatabase(c.repo, c.positionals[0]);
-      c.emit(r, () => r.message);
-    },
+    run: backup,
   },
   {
     name: "restore",
@@ -102,11 +138,7 @@ export const HEALTH: Command[] = [
     args: [FILE],
     positionals: [1, 1],
     examples: ["restore /tmp/baton-2026-12-01.db"],
-    async run(c) {
-      const { restoreDatabase } = await import("../../engine/backup.ts");
-      const r = await restoreDatabase(c.repo, c.positionals[0]);
-      c.emit(r, () => r.message);
-    },
+    run: restore,
   },
   {
     name: "demo",
@@ -128,11 +160,7 @@ export const HEALTH: Command[] = [
       items: { type: "string", value: "N", default: "200", help: "--storage: work items (default 200)" },
       "journal-mode": { type: "string", value: "MODE", default: "wal", help: "--storage: wal, truncate or delete" },
     },
-    async run(c) {
-      if (c.values.storage) return await storageDemo(c);
-      const { mainDemo } = await import("../demo.ts");
-      return await mainDemo(c);
-    },
+    run: demo,
   },
   {
     name: "demo-agent",
@@ -141,11 +169,7 @@ export const HEALTH: Command[] = [
     summary: [],
     hidden: true,
     positionals: [3, 3],
-    async run(c) {
-      const [path, agent, mode] = c.positionals;
-      const { demoAgent } = await import("../../storage/demo.ts");
-      await demoAgent(path, agent, mode as "wal");
-    },
+    run: demoAgentCommand,
   },
   {
     name: "scripted-agent",
@@ -155,9 +179,6 @@ export const HEALTH: Command[] = [
     hidden: true,
     positionals: [0, 1],
     options: { "mcp-config": { type: "string", value: "FILE", help: "the MCP config baton run wrote" } },
-    async run() {
-      // The example agent (src/agents/scripted_agent.ts) runs as it is imported; it reads its own arguments.
-      await import("../../agents/scripted_agent.ts");
-    },
+    run: scriptedAgent,
   },
 ];

@@ -4,12 +4,149 @@
  * @module
  */
 import { BatonError } from "../../errors.ts";
-import { type Command, int, list, onStopSignals } from "../command.ts";
+import { type Command, type CommandContext, int, list } from "../command.ts";
+import { onStopSignals } from "../../signals.ts";
 import { formatDuration as duration } from "../../duration.ts";
 import { localTime } from "../format.ts";
 import { decider } from "../human.ts";
 
 const GROUP = "Running agents";
+
+/** `serve`. */
+async function serve(c: CommandContext): Promise<number | void> {
+  const port = int(c.values.port, "--port", 0) ?? 8766;
+  const token = (c.values.token as string | undefined) ?? Deno.env.get("BATON_SERVE_TOKEN") ?? undefined;
+  return await c.withEngine(async (e) => {
+    const { serveDashboard } = await import("../../serve/mod.ts");
+    const stop = new AbortController();
+    const unlisten = onStopSignals(() => stop.abort());
+    try {
+      const s = serveDashboard(e, {
+        port,
+        host: c.values.host as string | undefined,
+        token,
+        signal: stop.signal,
+        onListen: (url) => c.io.out(`baton dashboard on ${url} (Ctrl-C stops)`),
+      });
+      await s.finished;
+    } finally {
+      unlisten();
+    }
+  });
+}
+
+/** `run`. */
+async function runSupervisor(c: CommandContext): Promise<number | void> {
+  const maxAgents = int(c.values["max-agents"], "--max-agents", 1);
+  const types = c.values.types ? list(c.values.types) : undefined;
+  return await c.withEngine(async (e) => {
+    const { Supervisor } = await import("../../run/supervisor.ts");
+    const sup = new Supervisor(e, {
+      untilIdle: c.values["until-idle"] === true,
+      dryRun: c.values["dry-run"] === true,
+      types,
+      maxAgents,
+      log: (l) => c.io.out(`${new Date().toISOString().slice(11, 19)} ${l}`),
+    });
+    let stops = 0;
+    const onSignal = () => {
+      if (++stops === 1) {
+        c.io.err("stopping: no new agents; waiting for the running ones (Ctrl-C again ends them)");
+        sup.stop();
+      } else {
+        c.io.err("ending the running agents and releasing their phases");
+        void sup.abort();
+      }
+    };
+    const unlisten = onStopSignals(onSignal);
+    try {
+      const s = await sup.run();
+      c.io.out(
+        `spawned ${s.spawned} agent(s); ${s.failedByExit} phase(s) failed by an agent's exit or time limit; ` +
+          `${s.escalations} escalation(s); ${s.conflicts} merge conflict(s) sent back`,
+      );
+    } finally {
+      unlisten();
+    }
+  });
+}
+
+/** `logs`. */
+function logs(c: CommandContext): Promise<number> {
+  const id = int(c.positionals[0], "PHASE", 1)!;
+  return c.withEngine(async (e) => {
+    const p = e.phase(id);
+    const { logsDir, phaseLogs } = await import("../../repo/agent_logs.ts");
+    const dir = logsDir(e.cfg);
+    const files = phaseLogs(dir, p.ticketId, p.name);
+    if (!files.length) {
+      throw new BatonError("not_found", `No agent logs for phase ${id} (${p.ticketId}/${p.name}) in ${dir}`);
+    }
+    for (const f of files) c.io.out(Deno.readTextFileSync(f).trimEnd());
+    if (!c.values.follow) return;
+    const newest = files.at(-1)!;
+    let offset = Deno.statSync(newest).size;
+    const stop = new AbortController();
+    const unlisten = onStopSignals(() => stop.abort());
+    try {
+      while (!stop.signal.aborted) {
+        await new Promise((r) => setTimeout(r, 250));
+        const size = Deno.statSync(newest).size;
+        if (size <= offset) continue;
+        const f = Deno.openSync(newest);
+        f.seekSync(offset, Deno.SeekMode.Start);
+        const buf = new Uint8Array(size - offset);
+        f.readSync(buf);
+        f.close();
+        offset = size;
+        c.io.out(new TextDecoder().decode(buf).trimEnd());
+      }
+    } finally {
+      unlisten();
+    }
+  });
+}
+
+/** `escalations`. */
+function escalations(c: CommandContext): Promise<number> {
+  return c.withEngine((e) => {
+    const rows = e.escalations({ all: c.values.all === true });
+    c.emitTable(
+      rows,
+      ["ESC", "TICKET", "PHASE", "AGENT", "SINCE", "REASON", "STATE"],
+      (x) => [
+        x.id,
+        x.ticketId,
+        `${x.phaseId} ${x.phaseName}`,
+        x.agentId,
+        localTime(x.openedAt),
+        x.reason,
+        x.resolvedAt ? `resolved by ${x.resolvedBy}: ${x.resolution}` : duration(e.now() - x.openedAt),
+      ],
+    );
+    if (!c.json) {
+      for (const x of rows.filter((r) => !r.resolvedAt && r.lastOutput)) {
+        c.io.out(`\nlast output of ${x.agentId} (escalation ${x.id}):\n${x.lastOutput}`);
+      }
+      if (rows.some((r) => !r.resolvedAt)) {
+        c.io.out("\nclear with 'baton resolve ESC', 'baton release PHASE --by NAME' or 'baton retry PHASE'");
+      }
+    }
+  });
+}
+
+/** `resolve`. */
+async function resolve(c: CommandContext): Promise<number | void> {
+  const id = int(c.positionals[0], "ESC", 1)!;
+  const by = await decider(c.values.by, "Resolving an escalation");
+  return c.withEngine((e) => {
+    const x = e.resolveEscalation(id, {
+      actor: { kind: "human", name: by },
+      notes: c.values.notes as string | undefined,
+    });
+    c.emit(x, () => `escalation ${x.id} (${x.ticketId}/${x.phaseName}) resolved by ${by}`);
+  });
+}
 
 /** The commands of this group. */
 export const RUNNING: Command[] = [
@@ -30,27 +167,7 @@ export const RUNNING: Command[] = [
       token: { type: "string", value: "TOKEN", help: "required for every request (and to bind beyond loopback)" },
     },
     examples: ["serve", "serve --port 0", 'serve --host 0.0.0.0 --token "$(openssl rand -hex 16)"'],
-    async run(c) {
-      const port = int(c.values.port, "--port", 0) ?? 8766;
-      const token = (c.values.token as string | undefined) ?? Deno.env.get("BATON_SERVE_TOKEN") ?? undefined;
-      return await c.withEngine(async (e) => {
-        const { serveDashboard } = await import("../../serve/mod.ts");
-        const stop = new AbortController();
-        const unlisten = onStopSignals(() => stop.abort());
-        try {
-          const s = serveDashboard(e, {
-            port,
-            host: c.values.host as string | undefined,
-            token,
-            signal: stop.signal,
-            onListen: (url) => c.io.out(`baton dashboard on ${url} (Ctrl-C stops)`),
-          });
-          await s.finished;
-        } finally {
-          unlisten();
-        }
-      });
-    },
+    run: serve,
   },
   {
     name: "run",
@@ -74,40 +191,7 @@ export const RUNNING: Command[] = [
       "max-agents": { type: "string", value: "N", help: "at most N agents at once, all types together" },
     },
     examples: ["run", "run --until-idle --max-agents 4", "run --types implementer --dry-run"],
-    async run(c) {
-      const maxAgents = int(c.values["max-agents"], "--max-agents", 1);
-      const types = c.values.types ? list(c.values.types) : undefined;
-      return await c.withEngine(async (e) => {
-        const { Supervisor } = await import("../../run/supervisor.ts");
-        const sup = new Supervisor(e, {
-          untilIdle: c.values["until-idle"] === true,
-          dryRun: c.values["dry-run"] === true,
-          types,
-          maxAgents,
-          log: (l) => c.io.out(`${new Date().toISOString().slice(11, 19)} ${l}`),
-        });
-        let stops = 0;
-        const onSignal = () => {
-          if (++stops === 1) {
-            c.io.err("stopping: no new agents; waiting for the running ones (Ctrl-C again ends them)");
-            sup.stop();
-          } else {
-            c.io.err("ending the running agents and releasing their phases");
-            void sup.abort();
-          }
-        };
-        const unlisten = onStopSignals(onSignal);
-        try {
-          const s = await sup.run();
-          c.io.out(
-            `spawned ${s.spawned} agent(s); ${s.failedByExit} phase(s) failed by an agent's exit or time limit; ` +
-              `${s.escalations} escalation(s); ${s.conflicts} merge conflict(s) sent back`,
-          );
-        } finally {
-          unlisten();
-        }
-      });
-    },
+    run: runSupervisor,
   },
   {
     name: "logs",
@@ -118,34 +202,7 @@ export const RUNNING: Command[] = [
     positionals: [1, 1],
     options: { follow: { type: "boolean", help: "keep printing the newest log as it grows (Ctrl-C stops)" } },
     examples: ["logs 31", "logs 31 --follow"],
-    run(c) {
-      const id = int(c.positionals[0], "PHASE", 1)!;
-      return c.withEngine(async (e) => {
-        const p = e.phase(id);
-        const { logsDir, phaseLogs } = await import("../../run/logs.ts");
-        const dir = logsDir(e);
-        const files = phaseLogs(dir, p.ticketId, p.name);
-        if (!files.length) {
-          throw new BatonError("not_found", `No agent logs for phase ${id} (${p.ticketId}/${p.name}) in ${dir}`);
-        }
-        for (const f of files) c.io.out(Deno.readTextFileSync(f).trimEnd());
-        if (!c.values.follow) return;
-        const newest = files.at(-1)!;
-        let offset = Deno.statSync(newest).size;
-        for (;;) {
-          await new Promise((r) => setTimeout(r, 250));
-          const size = Deno.statSync(newest).size;
-          if (size <= offset) continue;
-          const f = Deno.openSync(newest);
-          f.seekSync(offset, Deno.SeekMode.Start);
-          const buf = new Uint8Array(size - offset);
-          f.readSync(buf);
-          f.close();
-          offset = size;
-          c.io.out(new TextDecoder().decode(buf).trimEnd());
-        }
-      });
-    },
+    run: logs,
   },
   {
     name: "escalations",
@@ -154,32 +211,7 @@ export const RUNNING: Command[] = [
     summary: ["stalled phases waiting for a human, with the agent's last output"],
     positionals: [0, 0],
     options: { all: { type: "boolean", help: "resolved ones too" } },
-    run(c) {
-      return c.withEngine((e) => {
-        const rows = e.escalations({ all: c.values.all === true });
-        c.emitTable(
-          rows,
-          ["ESC", "TICKET", "PHASE", "AGENT", "SINCE", "REASON", "STATE"],
-          (x) => [
-            x.id,
-            x.ticketId,
-            `${x.phaseId} ${x.phaseName}`,
-            x.agentId,
-            localTime(x.openedAt),
-            x.reason,
-            x.resolvedAt ? `resolved by ${x.resolvedBy}: ${x.resolution}` : duration(e.now() - x.openedAt),
-          ],
-        );
-        if (!c.json) {
-          for (const x of rows.filter((r) => !r.resolvedAt && r.lastOutput)) {
-            c.io.out(`\nlast output of ${x.agentId} (escalation ${x.id}):\n${x.lastOutput}`);
-          }
-          if (rows.some((r) => !r.resolvedAt)) {
-            c.io.out("\nclear with 'baton resolve ESC', 'baton release PHASE --by NAME' or 'baton retry PHASE'");
-          }
-        }
-      });
-    },
+    run: escalations,
   },
   {
     name: "resolve",
@@ -192,16 +224,6 @@ export const RUNNING: Command[] = [
       notes: { type: "string", value: "TEXT", help: "what you decided" },
       by: { type: "string", value: "NAME", help: "who decides (default: the git user; refused when neither is known)" },
     },
-    async run(c) {
-      const id = int(c.positionals[0], "ESC", 1)!;
-      const by = await decider(c.values.by, "Resolving an escalation");
-      return c.withEngine((e) => {
-        const x = e.resolveEscalation(id, {
-          actor: { kind: "human", name: by },
-          notes: c.values.notes as string | undefined,
-        });
-        c.emit(x, () => `escalation ${x.id} (${x.ticketId}/${x.phaseName}) resolved by ${by}`);
-      });
-    },
+    run: resolve,
   },
 ];

@@ -3,9 +3,102 @@
  *
  * @module
  */
-import { type Command, usage } from "../command.ts";
+import { type Command, type CommandContext, usage } from "../command.ts";
 
 const GROUP = "Setting up";
+
+/** `init`. */
+async function init(c: CommandContext): Promise<number | void> {
+  const { init } = await import("../init.ts");
+  const r = await init(c.repo, c.values.example as string | undefined);
+  c.emit(r, () =>
+    [
+      `created ${r.created.join(", ") || "nothing (everything already exists)"}`,
+      r.skipped.length ? `kept existing ${r.skipped.join(", ")}` : "",
+      r.gitignore ? `added the database files to ${r.gitignore}` : "",
+      "",
+      "Register baton-mcp with your agents, e.g. in .mcp.json:",
+      r.mcpJson,
+    ].filter((l, i) => l !== "" || i === 3).join("\n"));
+}
+
+/** `import`. */
+function importCommand(c: CommandContext): Promise<number> {
+  return c.withEngine(async (e) => {
+    const { importTickets } = await import("../../sync/import.ts");
+    const tty = !c.json && Deno.stderr.isTerminal();
+    const r = importTickets(e, {
+      warnings: c.values.warnings === true,
+      onProgress: tty
+        ? (done, total) => {
+          const width = 30, filled = Math.round((done / Math.max(1, total)) * width);
+          Deno.stderr.writeSync(
+            new TextEncoder().encode(`\r[${"#".repeat(filled)}${" ".repeat(width - filled)}] ${done}/${total}`),
+          );
+          if (done === total) Deno.stderr.writeSync(new TextEncoder().encode("\n"));
+        }
+        : undefined,
+    });
+    c.emit(r, () =>
+      [
+        `imported ${r.imported.length}, updated ${r.updated.length}, unchanged ${r.unchanged.length}, skipped ${r.skipped.length}, errors ${r.errors.length}, warnings ${r.warnings.length}`,
+        ...r.errors.map((x) => `error: ${x.path}${x.line ? `:${x.line}` : ""}: ${x.message}`),
+        ...r.skipped.map((x) => `skipped: ${x.path}: ${x.message}`),
+        ...r.warningGroups.map((g) => {
+          if (g.count === 1) {
+            const w = r.warnings.find((x) => x.message === g.message)!;
+            return `warning: ${w.path}${w.line ? `:${w.line}` : ""}: ${w.message}`;
+          }
+          const more = g.count > g.paths.length ? ", …" : "";
+          return `warning: ${g.message} (${g.count}×: ${g.paths.join(", ")}${more})`;
+        }),
+      ].join("\n"));
+    return r.errors.length ? 1 : 0;
+  });
+}
+
+/** `sync`. */
+function sync(c: CommandContext): Promise<number> {
+  return c.withEngine(async (e) => {
+    const { syncAll } = await import("../../sync/write_back.ts");
+    const ms = e.cfg.config.markdown_sync;
+    if (c.positionals[0]) e.ticket(c.positionals[0]);
+    const r = syncAll(e, {
+      ticketIds: c.positionals[0] ? [c.positionals[0]] : undefined,
+      status: ms.status_update !== "off",
+      log: ms.workflow_log_update !== "off",
+      dryRun: c.values["dry-run"] === true,
+    });
+    c.emit(r, () =>
+      [
+        ...r.diffs,
+        `${
+          c.values["dry-run"] ? "would write" : "written"
+        } ${r.written.length}, unchanged ${r.unchanged.length}, errors ${r.errors.length}`,
+        ...r.errors.map((x) => `error: ${x.path}: ${x.message}`),
+        ...r.warnings.map((x) => `warning: ${x.path}${x.line ? `:${x.line}` : ""}: ${x.message}`),
+      ].join("\n"));
+    return r.errors.length ? 1 : 0;
+  });
+}
+
+/** `new`. */
+function newTicketCommand(c: CommandContext): Promise<number> {
+  return c.withEngine(async (e) => {
+    const { newTicket } = await import("../../sync/new_ticket.ts");
+    const priority = c.values.priority as string | undefined;
+    const order = e.cfg.config.priority_order;
+    if (priority !== undefined && !order.some((p) => p.toLowerCase() === priority.toLowerCase())) {
+      throw usage(`--priority must be one of ${order.join(", ")} (priority_order), got "${priority}"`);
+    }
+    const t = newTicket(e, {
+      title: c.positionals[0],
+      priority: c.values.priority as string | undefined,
+      summary: c.values.summary as string | undefined,
+    });
+    c.emit(t, () => `created ticket ${t.id}: ${t.path}`);
+  });
+}
 
 /** The commands of this group. */
 export const SETUP: Command[] = [
@@ -19,19 +112,7 @@ export const SETUP: Command[] = [
     positionals: [0, 0],
     options: { example: { type: "string", value: "NAME", help: "which example (only `default` ships)" } },
     examples: ["init", "init --repo ../other-repo"],
-    async run(c) {
-      const { init } = await import("../init.ts");
-      const r = await init(c.repo, c.values.example as string | undefined);
-      c.emit(r, () =>
-        [
-          `created ${r.created.join(", ") || "nothing (everything already exists)"}`,
-          r.skipped.length ? `kept existing ${r.skipped.join(", ")}` : "",
-          r.gitignore ? `added the database files to ${r.gitignore}` : "",
-          "",
-          "Register baton-mcp with your agents, e.g. in .mcp.json:",
-          r.mcpJson,
-        ].filter((l, i) => l !== "" || i === 3).join("\n"));
-    },
+    run: init,
   },
   {
     name: "import",
@@ -43,39 +124,7 @@ export const SETUP: Command[] = [
     positionals: [0, 0],
     options: { warnings: { type: "boolean", help: "read unchanged files too, to show their warnings" } },
     examples: ["import", "import --warnings", "import --json"],
-    run(c) {
-      return c.withEngine(async (e) => {
-        const { importTickets } = await import("../../sync/import.ts");
-        const tty = !c.json && Deno.stderr.isTerminal();
-        const r = importTickets(e, {
-          warnings: c.values.warnings === true,
-          onProgress: tty
-            ? (done, total) => {
-              const width = 30, filled = Math.round((done / Math.max(1, total)) * width);
-              Deno.stderr.writeSync(
-                new TextEncoder().encode(`\r[${"#".repeat(filled)}${" ".repeat(width - filled)}] ${done}/${total}`),
-              );
-              if (done === total) Deno.stderr.writeSync(new TextEncoder().encode("\n"));
-            }
-            : undefined,
-        });
-        c.emit(r, () =>
-          [
-            `imported ${r.imported.length}, updated ${r.updated.length}, unchanged ${r.unchanged.length}, skipped ${r.skipped.length}, errors ${r.errors.length}, warnings ${r.warnings.length}`,
-            ...r.errors.map((x) => `error: ${x.path}${x.line ? `:${x.line}` : ""}: ${x.message}`),
-            ...r.skipped.map((x) => `skipped: ${x.path}: ${x.message}`),
-            ...r.warningGroups.map((g) => {
-              if (g.count === 1) {
-                const w = r.warnings.find((x) => x.message === g.message)!;
-                return `warning: ${w.path}${w.line ? `:${w.line}` : ""}: ${w.message}`;
-              }
-              const more = g.count > g.paths.length ? ", …" : "";
-              return `warning: ${g.message} (${g.count}×: ${g.paths.join(", ")}${more})`;
-            }),
-          ].join("\n"));
-        return r.errors.length ? 1 : 0;
-      });
-    },
+    run: importCommand,
   },
   {
     name: "sync",
@@ -88,29 +137,7 @@ export const SETUP: Command[] = [
     positionals: [0, 1],
     options: { "dry-run": { type: "boolean", help: "change nothing: print the diff that would be written" } },
     examples: ["sync", "sync 0083 --dry-run"],
-    run(c) {
-      return c.withEngine(async (e) => {
-        const { syncAll } = await import("../../sync/write_back.ts");
-        const ms = e.cfg.config.markdown_sync;
-        if (c.positionals[0]) e.ticket(c.positionals[0]);
-        const r = syncAll(e, {
-          ticketIds: c.positionals[0] ? [c.positionals[0]] : undefined,
-          status: ms.status_update !== "off",
-          log: ms.workflow_log_update !== "off",
-          dryRun: c.values["dry-run"] === true,
-        });
-        c.emit(r, () =>
-          [
-            ...r.diffs,
-            `${
-              c.values["dry-run"] ? "would write" : "written"
-            } ${r.written.length}, unchanged ${r.unchanged.length}, errors ${r.errors.length}`,
-            ...r.errors.map((x) => `error: ${x.path}: ${x.message}`),
-            ...r.warnings.map((x) => `warning: ${x.path}${x.line ? `:${x.line}` : ""}: ${x.message}`),
-          ].join("\n"));
-        return r.errors.length ? 1 : 0;
-      });
-    },
+    run: sync,
   },
   {
     name: "new",
@@ -124,21 +151,6 @@ export const SETUP: Command[] = [
       summary: { type: "string", value: "TEXT", help: "the ticket's summary" },
     },
     examples: ['new "Cache the config" --priority High --summary "Reading .workflow/ costs 35 ms"'],
-    run(c) {
-      return c.withEngine(async (e) => {
-        const { newTicket } = await import("../../sync/new_ticket.ts");
-        const priority = c.values.priority as string | undefined;
-        const order = e.cfg.config.priority_order;
-        if (priority !== undefined && !order.some((p) => p.toLowerCase() === priority.toLowerCase())) {
-          throw usage(`--priority must be one of ${order.join(", ")} (priority_order), got "${priority}"`);
-        }
-        const t = newTicket(e, {
-          title: c.positionals[0],
-          priority: c.values.priority as string | undefined,
-          summary: c.values.summary as string | undefined,
-        });
-        c.emit(t, () => `created ticket ${t.id}: ${t.path}`);
-      });
-    },
+    run: newTicketCommand,
   },
 ];

@@ -79,6 +79,62 @@ function dep(c: CommandContext, sub: "add" | "rm"): Promise<number> {
   });
 }
 
+/** `claim`: the best phase for the agent's types (or one given phase); `nothing_to_claim` (exit 3) says why not. */
+function claim(c: CommandContext): Promise<number> {
+  const agentId = c.values.agent as string | undefined;
+  if (!agentId) throw usage("claim needs --agent ID");
+  const caps = list(c.values.capabilities);
+  const key = c.values.key as string | undefined;
+  const phase = int(c.values.phase, "--phase", 1);
+  if (phase === undefined && !caps.length) throw usage("claim needs --capabilities (or --phase)");
+  return c.withEngine((e) => {
+    const claim = phase !== undefined
+      ? e.claim(phase, { agentId, capabilities: caps.length ? caps : undefined, idempotencyKey: key })
+      : e.claimNextOrThrow({ agentId, capabilities: caps, idempotencyKey: key });
+    c.emit(claim, () =>
+      [
+        `claimed phase ${claim.phase.id}: "${claim.phase.name}" of ticket ${claim.ticket.id} (${claim.ticket.title})`,
+        `token ${claim.token}`,
+        `lease until ${localTime(claim.leaseExpiresAt)}`,
+        claim.reworkNotes ? `reviewer notes: ${claim.reworkNotes}` : "",
+        claim.overlaps.length
+          ? `warning: overlaps ${claim.overlaps.map((o) => `${o.otherPattern} (${o.agentId})`).join(", ")}`
+          : "",
+      ].filter(Boolean).join("\n"));
+  });
+}
+
+/** `release`: by the holder (with its token), or by a human taking another agent's claim back (`--by`). */
+async function release(c: CommandContext): Promise<number> {
+  if (c.values.agent || c.values.token || c.values.by === undefined) return await onHeld(c, "release");
+  const id = int(c.positionals[0], "PHASE", 1)!;
+  const by = await decider(c.values.by, "Releasing another agent's claim");
+  return c.withEngine((e) => {
+    const p = e.forceRelease(id, { actor: { kind: "human", name: by }, notes: c.values.reason as string | undefined });
+    c.emit(p, () => `phase ${p.id} "${p.name}" of ticket ${p.ticketId} is available again (released by ${by})`);
+  });
+}
+
+/** `heartbeat AGENT`. */
+function heartbeat(c: CommandContext): Promise<number> {
+  const agent = c.positionals[0];
+  return c.withEngine((e) => {
+    e.heartbeat(agent, { progress: c.values.progress as string | undefined });
+    c.emit({ agent, at: e.now() }, () => `heartbeat recorded for ${agent}`);
+  });
+}
+
+/** `dep list [TICKET]`. */
+function depList(c: CommandContext): Promise<number> {
+  return c.withEngine((e) =>
+    c.emitTable(
+      e.dependencies(c.positionals[0]),
+      ["TICKET", "DEPENDS ON", "TYPE", "STATE"],
+      (d) => [d.ticketId, d.dependsOn, d.type, d.satisfiedAt ? "satisfied" : "waiting"],
+    )
+  );
+}
+
 const DEP_ARGS = [
   { name: "BLOCKED", help: "the ticket that waits" },
   { name: "BLOCKING", help: "the ticket it waits for" },
@@ -105,34 +161,7 @@ export const WORKING: Command[] = [
       },
     },
     examples: ["claim --agent sh-1 --capabilities implementer --key run-42", "claim --agent sh-1 --phase 12 --json"],
-    run(c) {
-      const agentId = c.values.agent as string | undefined;
-      if (!agentId) throw usage("claim needs --agent ID");
-      const caps = list(c.values.capabilities);
-      const key = c.values.key as string | undefined;
-      return c.withEngine((e) => {
-        const claim = c.values.phase
-          ? e.claim(int(c.values.phase, "--phase", 1)!, {
-            agentId,
-            capabilities: caps.length ? caps : undefined,
-            idempotencyKey: key,
-          })
-          : (() => {
-            if (!caps.length) throw usage("claim needs --capabilities (or --phase)");
-            return e.claimNextOrThrow({ agentId, capabilities: caps, idempotencyKey: key });
-          })();
-        c.emit(claim, () =>
-          [
-            `claimed phase ${claim.phase.id}: "${claim.phase.name}" of ticket ${claim.ticket.id} (${claim.ticket.title})`,
-            `token ${claim.token}`,
-            `lease until ${localTime(claim.leaseExpiresAt)}`,
-            claim.reworkNotes ? `reviewer notes: ${claim.reworkNotes}` : "",
-            claim.overlaps.length
-              ? `warning: overlaps ${claim.overlaps.map((o) => `${o.otherPattern} (${o.agentId})`).join(", ")}`
-              : "",
-          ].filter(Boolean).join("\n"));
-      });
-    },
+    run: claim,
   },
   {
     name: "start",
@@ -189,18 +218,7 @@ export const WORKING: Command[] = [
       by: { type: "string", value: "NAME", help: "a human releasing someone else's claim" },
     },
     examples: ["release 12 --agent sh-1 --token 6f1c…", 'release 12 --by dana --reason "the agent is stuck"'],
-    async run(c) {
-      if (c.values.agent || c.values.token || c.values.by === undefined) return await onHeld(c, "release");
-      const id = int(c.positionals[0], "PHASE", 1)!;
-      const by = await decider(c.values.by, "Releasing another agent's claim");
-      return c.withEngine((e) => {
-        const p = e.forceRelease(id, {
-          actor: { kind: "human", name: by },
-          notes: c.values.reason as string | undefined,
-        });
-        c.emit(p, () => `phase ${p.id} "${p.name}" of ticket ${p.ticketId} is available again (released by ${by})`);
-      });
-    },
+    run: release,
   },
   {
     name: "request-review",
@@ -229,12 +247,7 @@ export const WORKING: Command[] = [
     positionals: [1, 1],
     options: { progress: { type: "string", value: "TEXT", help: "what it did since the last heartbeat" } },
     examples: ['heartbeat sh-1 --progress "tests pass locally"'],
-    run(c) {
-      return c.withEngine((e) => {
-        e.heartbeat(c.positionals[0], { progress: c.values.progress as string | undefined });
-        c.emit({ agent: c.positionals[0], at: e.now() }, () => `heartbeat recorded for ${c.positionals[0]}`);
-      });
-    },
+    run: heartbeat,
   },
   {
     name: "dep add",
@@ -268,14 +281,6 @@ export const WORKING: Command[] = [
     description: "Dependencies, all or those of one ticket (both directions).",
     args: [{ name: "TICKET", help: "a ticket id" }],
     positionals: [0, 1],
-    run(c) {
-      return c.withEngine((e) =>
-        c.emitTable(
-          e.dependencies(c.positionals[0]),
-          ["TICKET", "DEPENDS ON", "TYPE", "STATE"],
-          (d) => [d.ticketId, d.dependsOn, d.type, d.satisfiedAt ? "satisfied" : "waiting"],
-        )
-      );
-    },
+    run: depList,
   },
 ];

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { DONE, HELD } from "../../state_machine.ts";
+import { DONE, HELD } from "../state_machine.ts";
 import type { AuditEntry, Dependency, Gate, Phase } from "../types.ts";
 
 // deno-lint-ignore no-explicit-any

@@ -1,25 +1,106 @@
 /**
- * The agent lifecycle tools: register, find and claim work, read its
- * context, declare files, start, heartbeat, and end the claim (complete,
- * fail, release, request review).
+ * The agent lifecycle tools before and around the work: register, find and
+ * claim work, read its context, check conflicts, heartbeat. The tools on the
+ * held phase (start, declare, and the end of the phase) are in `phase.ts`.
  *
  * @module
  */
 import * as v from "valibot";
-import { endHeld, onHeld, STOP } from "../context.ts";
-import {
-  agentArg,
-  artifactsArg,
-  capabilitiesArg,
-  GateOut,
-  heldArgs,
-  next,
-  Obj,
-  OverlapsOut,
-  pathsArg,
-  PhaseOut,
-} from "../schemas.ts";
+import type { ToolContext } from "../context.ts";
+import { agentArg, capabilitiesArg, next, Obj, OverlapsOut, pathsArg, PhaseOut } from "../schemas.ts";
 import { READ, type Tool, tool, write } from "../tool.ts";
+
+/** `register_agent`. */
+function registerAgent(
+  ctx: ToolContext,
+  a: { agent_id?: string; capabilities: string[]; metadata?: Record<string, unknown> },
+): Record<string, unknown> {
+  const agent = a.agent_id ?? ctx.session.agentId ?? `agent-${crypto.randomUUID().slice(0, 8)}`;
+  const client = ctx.mcp.server.getClientVersion();
+  ctx.engine.registerAgent(agent, a.capabilities, {
+    ...(client ? { client: `${client.name} ${client.version}` } : {}),
+    ...a.metadata,
+  });
+  ctx.session.agentId = agent;
+  ctx.session.capabilities = a.capabilities;
+  const cur = ctx.claims.current(agent);
+  return {
+    agentId: agent,
+    capabilities: a.capabilities,
+    holds: cur === undefined ? [] : [cur],
+    next: cur === undefined
+      ? "claim_phase"
+      : `You already hold phase ${cur}: get_context, then start_phase / complete_phase.`,
+  };
+}
+
+/** `list_available_work`. */
+function listAvailableWork(
+  ctx: ToolContext,
+  a: { capabilities?: string[]; limit: number; agent_id?: string },
+): Record<string, unknown> {
+  const caps = a.capabilities ?? ctx.capabilitiesOf(ctx.knownAgent(a.agent_id)) ?? [];
+  return { ...ctx.engine.availableWork(caps, a.limit) };
+}
+
+/** `claim_phase`. */
+function claimPhase(
+  ctx: ToolContext,
+  a: { phase_id?: number; capabilities?: string[]; idempotency_key?: string; agent_id?: string },
+): Record<string, unknown> {
+  const agent = ctx.agentOf(a.agent_id);
+  const caps = a.capabilities ?? ctx.capabilitiesOf(agent);
+  let claim;
+  if (a.phase_id !== undefined) {
+    claim = ctx.engine.claim(a.phase_id, { agentId: agent, capabilities: caps, idempotencyKey: a.idempotency_key });
+  } else {
+    claim = ctx.engine.claimNextOrThrow({
+      agentId: agent,
+      capabilities: caps ?? [],
+      idempotencyKey: a.idempotency_key,
+    });
+  }
+  ctx.claims.remember(agent, claim.phase.id, claim.token);
+  return {
+    phaseId: claim.phase.id,
+    token: claim.token,
+    leaseExpiresAt: claim.leaseExpiresAt,
+    ticket: claim.ticket,
+    phase: claim.phase,
+    reworkNotes: claim.reworkNotes,
+    overlaps: claim.overlaps,
+    next: `${
+      claim.reworkNotes ? "This is rework: read reworkNotes. " : ""
+    }get_context, declare_files (paths you will edit), start_phase, do the work, then complete_phase or fail_phase.`,
+  };
+}
+
+/** `heartbeat`. */
+function heartbeat(ctx: ToolContext, a: { progress?: string; agent_id?: string }): Record<string, unknown> {
+  const agent = ctx.agentOf(a.agent_id);
+  ctx.engine.heartbeat(agent, { progress: a.progress, phaseIds: ctx.claims.held(agent) });
+  return { agentId: agent, at: ctx.engine.now() };
+}
+
+/** `check_conflicts`. */
+function checkConflicts(ctx: ToolContext, a: { paths: string[]; phase_id?: number }): Record<string, unknown> {
+  const agent = ctx.knownAgent();
+  const phaseId = a.phase_id ?? (agent ? ctx.claims.current(agent) : undefined);
+  const overlaps = ctx.engine.checkConflicts(a.paths, { phaseId });
+  return { conflict: overlaps.length > 0, overlaps };
+}
+
+/** `get_context`. */
+function getContext(
+  ctx: ToolContext,
+  a: { phase_id?: number; budget_bytes?: number; agent_id?: string },
+): Record<string, unknown> {
+  const opts = { budgetBytes: a.budget_bytes };
+  if (a.phase_id !== undefined) return { ...ctx.engine.context({ phaseId: a.phase_id }, opts) };
+  const agent = ctx.agentOf(a.agent_id);
+  const cur = ctx.claims.current(agent);
+  return { ...ctx.engine.context(cur !== undefined ? { phaseId: cur } : { agentId: agent }, opts) };
+}
 
 /** The tools. */
 export const AGENT_TOOLS: Tool[] = [
@@ -34,25 +115,7 @@ export const AGENT_TOOLS: Tool[] = [
     output: { agentId: v.string(), capabilities: v.array(v.string()), holds: v.array(v.number()), next },
     annotations: write(true),
     touch: false,
-    handler(ctx, a) {
-      const agent = a.agent_id ?? ctx.session.agentId ?? `agent-${crypto.randomUUID().slice(0, 8)}`;
-      const client = ctx.mcp.server.getClientVersion();
-      ctx.engine.registerAgent(agent, a.capabilities, {
-        ...(client ? { client: `${client.name} ${client.version}` } : {}),
-        ...a.metadata,
-      });
-      ctx.session.agentId = agent;
-      ctx.session.capabilities = a.capabilities;
-      const cur = ctx.claims.current(agent);
-      return {
-        agentId: agent,
-        capabilities: a.capabilities,
-        holds: cur === undefined ? [] : [cur],
-        next: cur === undefined
-          ? "claim_phase"
-          : `You already hold phase ${cur}: get_context, then start_phase / complete_phase.`,
-      };
-    },
+    handler: registerAgent,
   }),
 
   tool("list_available_work", {
@@ -64,10 +127,7 @@ export const AGENT_TOOLS: Tool[] = [
     },
     output: { phases: v.array(Obj), more: v.boolean() },
     annotations: READ,
-    handler(ctx, a) {
-      const caps = a.capabilities ?? ctx.capabilitiesOf(ctx.knownAgent(a.agent_id)) ?? [];
-      return { ...ctx.engine.availableWork(caps, a.limit) };
-    },
+    handler: listAvailableWork,
   }),
 
   tool("claim_phase", {
@@ -93,47 +153,7 @@ export const AGENT_TOOLS: Tool[] = [
     },
     annotations: write(false),
     touch: false,
-    handler(ctx, a) {
-      const agent = ctx.agentOf(a.agent_id);
-      const caps = a.capabilities ?? ctx.capabilitiesOf(agent);
-      let claim;
-      if (a.phase_id !== undefined) {
-        claim = ctx.engine.claim(a.phase_id, { agentId: agent, capabilities: caps, idempotencyKey: a.idempotency_key });
-      } else {
-        claim = ctx.engine.claimNextOrThrow({
-          agentId: agent,
-          capabilities: caps ?? [],
-          idempotencyKey: a.idempotency_key,
-        });
-      }
-      ctx.claims.remember(agent, claim.phase.id, claim.token);
-      return {
-        phaseId: claim.phase.id,
-        token: claim.token,
-        leaseExpiresAt: claim.leaseExpiresAt,
-        ticket: claim.ticket,
-        phase: claim.phase,
-        reworkNotes: claim.reworkNotes,
-        overlaps: claim.overlaps,
-        next: `${
-          claim.reworkNotes ? "This is rework: read reworkNotes. " : ""
-        }get_context, declare_files (paths you will edit), start_phase, do the work, then complete_phase or fail_phase.`,
-      };
-    },
-  }),
-
-  tool("start_phase", {
-    description:
-      "Mark your claimed phase as started. Next: do the work (heartbeat on long tasks), then complete_phase or fail_phase.",
-    input: heldArgs,
-    output: { phase: PhaseOut, next },
-    annotations: write(true),
-    touch: false,
-    handler(ctx, a) {
-      const agent = ctx.agentOf(a.agent_id, a);
-      const { result } = onHeld(ctx, agent, a, (id, token) => ctx.engine.start(id, { agentId: agent, token }));
-      return { phase: result, next: "Do the work now, then complete_phase (or fail_phase)." };
-    },
+    handler: claimPhase,
   }),
 
   tool("heartbeat", {
@@ -143,127 +163,7 @@ export const AGENT_TOOLS: Tool[] = [
     output: { agentId: v.string(), at: v.string() },
     annotations: write(true),
     touch: false,
-    handler(ctx, a) {
-      const agent = ctx.agentOf(a.agent_id);
-      ctx.engine.heartbeat(agent, { progress: a.progress, phaseIds: ctx.claims.held(agent) });
-      return { agentId: agent, at: ctx.engine.now() };
-    },
-  }),
-
-  tool("complete_phase", {
-    description:
-      "Finish your phase with a summary and the artifacts you produced; the next phases open. Then stop: one phase per session.",
-    input: {
-      summary: v.optional(v.pipe(v.string(), v.maxLength(20_000), v.description("what you did, for the next agents"))),
-      artifacts: artifactsArg,
-      ...heldArgs,
-    },
-    output: { phase: PhaseOut, ticket: Obj, next },
-    annotations: write(true),
-    touch: false,
-    handler(ctx, a) {
-      const agent = ctx.agentOf(a.agent_id, a);
-      const result = endHeld(
-        ctx,
-        agent,
-        a,
-        (id, token) => ctx.engine.complete(id, { agentId: agent, token, summary: a.summary, artifacts: a.artifacts }),
-      );
-      const t = ctx.engine.ticket(result.ticketId);
-      return {
-        phase: result,
-        ticket: {
-          id: t.id,
-          status: t.status,
-          open: t.phases.filter((p) => p.status === "available" || p.status === "awaiting_review").map((p) => ({
-            id: p.id,
-            name: p.name,
-            status: p.status,
-          })),
-        },
-        next: STOP,
-      };
-    },
-  }),
-
-  tool("fail_phase", {
-    description:
-      "Report that your phase failed and why; it is retried later (a human looks after the last attempt). Then stop.",
-    input: { error: v.pipe(v.string(), v.minLength(1), v.maxLength(20_000)), ...heldArgs },
-    output: { phase: PhaseOut, willRetry: v.boolean(), next },
-    annotations: write(true),
-    touch: false,
-    handler(ctx, a) {
-      const agent = ctx.agentOf(a.agent_id, a);
-      const result = endHeld(
-        ctx,
-        agent,
-        a,
-        (id, token) => ctx.engine.fail(id, { agentId: agent, token, error: a.error }),
-      );
-      return { phase: result, willRetry: result.status === "waiting_retry", next: STOP };
-    },
-  }),
-
-  tool("release_phase", {
-    description: "Give your claimed phase back untouched, without counting an attempt (e.g. you cannot do it).",
-    input: { reason: v.optional(v.pipe(v.string(), v.maxLength(2000))), ...heldArgs },
-    output: { phase: PhaseOut, next },
-    annotations: write(true),
-    touch: false,
-    handler(ctx, a) {
-      const agent = ctx.agentOf(a.agent_id, a);
-      const result = endHeld(
-        ctx,
-        agent,
-        a,
-        (id, token) => ctx.engine.release(id, { agentId: agent, token, reason: a.reason }),
-      );
-      return { phase: result, next: STOP };
-    },
-  }),
-
-  tool("request_review", {
-    description: "Finish your phase but ask a human to review it first; later phases wait for the approval. Then stop.",
-    input: { summary: v.optional(v.pipe(v.string(), v.maxLength(20_000))), artifacts: artifactsArg, ...heldArgs },
-    output: { gate: GateOut, next },
-    annotations: write(true),
-    touch: false,
-    handler(ctx, a) {
-      const agent = ctx.agentOf(a.agent_id, a);
-      const result = endHeld(
-        ctx,
-        agent,
-        a,
-        (id, token) =>
-          ctx.engine.requestReview(id, { agentId: agent, token, summary: a.summary, artifacts: a.artifacts }),
-      );
-      return { gate: result, next: STOP };
-    },
-  }),
-
-  tool("declare_files", {
-    description:
-      "Declare the files or globs your phase will touch, before editing, so others see overlaps (refused in blocking mode). Next: start_phase.",
-    input: { paths: pathsArg, ...heldArgs },
-    output: { declared: v.array(v.string()), overlaps: OverlapsOut, next },
-    annotations: write(true),
-    touch: false,
-    handler(ctx, a) {
-      const agent = ctx.agentOf(a.agent_id, a);
-      const { result } = onHeld(
-        ctx,
-        agent,
-        a,
-        (id, token) => ctx.engine.declareFiles(id, { agentId: agent, token, paths: a.paths }),
-      );
-      return {
-        ...result,
-        next: result.overlaps.length
-          ? "Others work on overlapping files: coordinate (keep changes small) or release_phase. Then start_phase."
-          : "start_phase",
-      };
-    },
+    handler: heartbeat,
   }),
 
   tool("check_conflicts", {
@@ -276,12 +176,7 @@ export const AGENT_TOOLS: Tool[] = [
     },
     output: { conflict: v.boolean(), overlaps: OverlapsOut },
     annotations: READ,
-    handler(ctx, a) {
-      const agent = ctx.knownAgent();
-      const phaseId = a.phase_id ?? (agent ? ctx.claims.current(agent) : undefined);
-      const overlaps = ctx.engine.checkConflicts(a.paths, { phaseId });
-      return { conflict: overlaps.length > 0, overlaps };
-    },
+    handler: checkConflicts,
   }),
 
   tool("get_context", {
@@ -300,12 +195,6 @@ export const AGENT_TOOLS: Tool[] = [
       trimmed: v.array(v.string()),
     },
     annotations: READ,
-    handler(ctx, a) {
-      const opts = { budgetBytes: a.budget_bytes };
-      if (a.phase_id !== undefined) return { ...ctx.engine.context({ phaseId: a.phase_id }, opts) };
-      const agent = ctx.agentOf(a.agent_id);
-      const cur = ctx.claims.current(agent);
-      return { ...ctx.engine.context(cur !== undefined ? { phaseId: cur } : { agentId: agent }, opts) };
-    },
+    handler: getContext,
   }),
 ];

@@ -4,17 +4,16 @@
  *
  * @module
  */
-import type { Engine } from "../engine/mod.ts";
-import { slug } from "./worktrees.ts";
+import { slug } from "./names.ts";
 
 /**
  * The repository's `run.logs_dir`, absolute.
- * @param e the engine
+ * @param cfg the repository root and its `run.logs_dir`
  * @returns the directory
  */
-export function logsDir(e: Engine): string {
-  const d = e.cfg.config.run.logs_dir;
-  return d.startsWith("/") ? d : `${e.cfg.repoRoot}/${d}`;
+export function logsDir(cfg: { repoRoot: string; config: { run: { logs_dir: string } } }): string {
+  const d = cfg.config.run.logs_dir;
+  return d.startsWith("/") ? d : `${cfg.repoRoot}/${d}`;
 }
 
 /**

@@ -1,4 +1,10 @@
-/** Signal handling shared by the stdio and HTTP modes. */
+/**
+ * Stopping on request: every long-running command (`baton run`, `serve`,
+ * `watch`, `status --watch`, `merge`, the demo, `baton-mcp`) stops cleanly on
+ * both SIGINT (Ctrl-C) and SIGTERM (a supervisor, `kill`, a container stop).
+ *
+ * @module
+ */
 
 /** What {@link stopSignals} returns. */
 export interface StopSignals {
@@ -14,6 +20,12 @@ export interface StopSignals {
  *
  * @param log where to say so
  * @returns the first signal, and how to stop listening
+ * @throws nothing
+ * @example
+ * ```ts
+ * const signals = stopSignals((line) => console.error(line));
+ * signals.dispose();
+ * ```
  */
 export function stopSignals(log: (line: string) => void): StopSignals {
   const first = Promise.withResolvers<Deno.Signal>();
@@ -39,5 +51,30 @@ export function stopSignals(log: (line: string) => void): StopSignals {
     dispose() {
       for (const [s, h] of added) Deno.removeSignalListener(s, h);
     },
+  };
+}
+
+/**
+ * Calls `fn` on SIGINT and SIGTERM, until the returned function is called.
+ * @param fn what a stop request does
+ * @returns removes the listeners
+ * @throws nothing
+ * @example
+ * ```ts
+ * const ac = new AbortController();
+ * const unlisten = onStopSignals(() => ac.abort());
+ * unlisten();
+ * ```
+ */
+export function onStopSignals(fn: () => void): () => void {
+  const added: Deno.Signal[] = [];
+  for (const s of ["SIGINT", "SIGTERM"] as const) {
+    try {
+      Deno.addSignalListener(s, fn);
+      added.push(s);
+    } catch { /* not on this platform (SIGTERM on Windows) */ }
+  }
+  return () => {
+    for (const s of added) Deno.removeSignalListener(s, fn);
   };
 }

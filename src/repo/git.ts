@@ -1,5 +1,5 @@
 /**
- * Running git for the supervisor: commands in a directory, failures as
+ * Running git (for the supervisor, the merge queue, the hooks): commands in a directory, failures as
  * coded errors with git's own message.
  *
  * @module

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { canTransition, checkTransition, conditionHolds, PHASE_STATUSES, truthy } from "./state_machine.ts";
+import { canTransition, checkTransition, PHASE_STATUSES } from "./state_machine.ts";
+import { conditionHolds, truthy } from "../config/conditions.ts";
 
 Deno.test("state machine: the agent lifecycle is legal, repeats and reversals are not", () => {
   assert.ok(canTransition("available", "claimed", "claim"));
