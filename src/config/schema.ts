@@ -31,6 +31,7 @@ export const ConfigSchema = v.strictObject({
       journal_mode: v.optional(v.picklist(["wal", "truncate", "delete"]), "wal"),
       busy_timeout_ms: v.optional(positiveInt, 10_000),
       checkpoint: v.optional(v.picklist(["background", "inline"]), "background"),
+      writer_fairness_ms: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(60_000)), 100),
     }),
     {},
   ),
@@ -174,12 +175,17 @@ export interface DependencyKeys {
 
 /** The validated `config.yaml`, every default filled in. */
 export interface BatonConfig {
-  /** The database: where, journal mode, how long to wait for a lock, how checkpoints run. */
+  /**
+   * The database: where, journal mode, how long to wait for a lock, how
+   * checkpoints run, and how long a waiting writer lets writers that find
+   * the lock free go first before it claims its turn (0: strict turns).
+   */
   database: {
     path: string;
     journal_mode: "wal" | "truncate" | "delete";
     busy_timeout_ms: number;
     checkpoint: "background" | "inline";
+    writer_fairness_ms: number;
   };
   /** Where the ticket files are, how their ids are read, status labels mapped by hand, dependency keys. */
   tickets: {

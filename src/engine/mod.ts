@@ -76,6 +76,7 @@ export async function openEngineWithoutWriteBack(repoDir: string, options: Engin
     journalMode: options.journalMode ?? cfg.config.database.journal_mode,
     busyTimeoutMs: cfg.config.database.busy_timeout_ms,
     backgroundCheckpoint: cfg.config.database.checkpoint === "background",
+    writerFairnessMs: cfg.config.database.writer_fairness_ms,
   });
   const core = new Core(db, cfg, new WorkflowGraph(cfg), options.clock ?? Date.now, options.afterCommit);
   core.maintenance = () => pruneIfDue(core);

@@ -69,6 +69,12 @@ export interface OpenOptions {
   vfs?: string;
   /** WAL mode: queue write transactions on a blocking lock file (default true). */
   writerQueue?: boolean;
+  /**
+   * WAL mode: how long a waiting writer lets writers that find the lock
+   * free go first before it claims its turn (ms; default 100; 0: strict
+   * turns). See `writer_queue.ts`.
+   */
+  writerFairnessMs?: number;
 }
 
 /** Result of {@link Database.checkpoint}. */
@@ -500,6 +506,7 @@ export class Database {
   #txDepth = 0;
   #busyFn: number;
   #writerQueue: boolean;
+  #writerFairnessMs: number | undefined;
   #checkpointer?: BackgroundCheckpointer;
   #ckptThreshold = 0;
   /** How many times this connection waited for a lock held by another (contention). */
@@ -631,6 +638,7 @@ export class Database {
       options.busyTimeoutMs ?? 10_000,
       (options.writerQueue ?? true) && !inMemory && (!options.vfs || options.vfs === "baton"),
     );
+    db.#writerFairnessMs = options.writerFairnessMs;
     try {
       db.#configure(want, options, readonly);
     } catch (e) {
@@ -926,7 +934,7 @@ export class Database {
    */
   #enterWriterQueue(): boolean {
     if (!this.#writerQueue || Database.#queuedInProcess > 0) return false;
-    this.#queue ??= new WriterQueue(this.path);
+    this.#queue ??= new WriterQueue(this.path, this.#writerFairnessMs);
     this.#queueWaitSince = performance.now();
     let r: "held" | "timeout" | "unavailable";
     try {
@@ -965,7 +973,7 @@ export class Database {
    */
   async reserveWrite(): Promise<void> {
     if (!this.#writerQueue || this.#inQueue || Database.#queuedInProcess > 0 || this.#txDepth > 0) return;
-    this.#queue ??= new WriterQueue(this.path);
+    this.#queue ??= new WriterQueue(this.path, this.#writerFairnessMs);
     this.#queueWaitSince = performance.now();
     let r: "held" | "timeout" | "unavailable";
     try {

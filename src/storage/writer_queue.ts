@@ -17,6 +17,14 @@
  * @module
  */
 
+import { WriterMutex } from "./writer_mutex.ts";
+
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+/** Sleeps the thread (a newcomer standing aside for a waiter's turn). */
+const sleepSync = (ms: number) => {
+  if (ms > 0) Atomics.wait(sleepCell, 0, 0, ms);
+};
+
 /** Shared control words. */
 export const Q = { STATE: 0, STOP: 1, SIZE: 2 } as const;
 /** States of the one request in flight. */
@@ -42,30 +50,94 @@ export interface WriterQueueInit {
   writer: string;
   gate: string;
   ctl: SharedArrayBuffer;
+  /** Wait on the writer mutex of this lock directory instead of the writer lock file (see `writer_mutex.ts`). */
+  mutexDir?: string;
 }
+
+/** How long a waiting writer lets others barge before it claims its turn, by default (ms). */
+export const DEFAULT_FAIRNESS_MS = 100;
 
 /** One connection's place in the writer queue. */
 export class WriterQueue {
   readonly #writerPath: string;
   readonly #gatePath: string;
+  readonly #turnPath: string;
+  readonly #fairnessMs: number;
+  #turn: Deno.FsFile | undefined;
+  /** This connection holds `writer-turn` exclusively: it waited too long, and nobody barges. */
+  #claimedTurn = false;
   readonly #ctl = new Int32Array(new SharedArrayBuffer(Q.SIZE * 4));
   #own: Deno.FsFile | undefined;
   #ownGate: Deno.FsFile | undefined;
   /** Who holds the lock for this connection: its own file (fast path), the thread, or nobody. */
-  #holder: "own" | "thread" | null = null;
+  #holder: "own" | "mutex" | "thread" | null = null;
+  readonly #lockDir: string;
+  /** The writer mutex (undefined: not looked for yet; null: unavailable, the lock files serve). */
+  #mutex: WriterMutex | null | undefined;
   #threadFailed = false;
 
   /**
    * @param dbPath the database file (the lock files live in `DB-lock/`)
+   * @param fairnessMs how long a waiter lets others barge before it claims its turn (0: strict turns)
    */
-  constructor(dbPath: string) {
+  constructor(dbPath: string, fairnessMs: number = DEFAULT_FAIRNESS_MS) {
     this.#writerPath = `${dbPath}-lock/writer`;
     this.#gatePath = `${dbPath}-lock/writer-gate`;
+    this.#turnPath = `${dbPath}-lock/writer-turn`;
+    this.#lockDir = `${dbPath}-lock`;
+    this.#fairnessMs = fairnessMs;
   }
 
-  /** The lock file writers line up on, for messages. */
+  /**
+   * The writer mutex, where the C library is at hand and fairness is bounded
+   * (strict turns need the gate of the lock files).
+   */
+  #mutexIfAny(): WriterMutex | null {
+    if (this.#mutex === undefined) this.#mutex = this.#fairnessMs > 0 ? WriterMutex.open(this.#lockDir) : null;
+    return this.#mutex;
+  }
+
+  /** Whether no waiter has claimed its turn (bargers may go). */
+  #turnFree(): boolean {
+    this.#turn ??= Deno.openSync(this.#turnPath, { read: true, write: true, create: true });
+    if (!this.#turn.tryLockSync(false)) return false;
+    this.#turn.unlockSync();
+    return true;
+  }
+
+  /**
+   * The synchronous wait on the writer mutex. A writer that finds no waiter
+   * with a claimed turn takes the mutex if it is free (it barges); while a
+   * turn is claimed, a newcomer stands aside (short sleeps) so that the
+   * waiters already in line get the mutex, until it has waited `fairnessMs`
+   * itself. A waiter that has waited `fairnessMs` claims the turn, then
+   * waits for the rest of the timeout.
+   */
+  #enterMutex(m: WriterMutex, timeoutMs: number): "held" | "timeout" | "unavailable" {
+    const start = performance.now();
+    const deadline = start + timeoutMs;
+    while (!this.#turnFree()) {
+      const now = performance.now();
+      if (now >= deadline) return "timeout";
+      if (now - start >= this.#fairnessMs) break; // it has waited its share: into the line
+      sleepSync(Math.min(1, deadline - now));
+    }
+    let r = m.lock(Math.max(0, Math.min(deadline, start + this.#fairnessMs) - performance.now()));
+    if (r === "timeout" && performance.now() < deadline) {
+      this.#claimTurn();
+      try {
+        r = m.lock(Math.max(0, deadline - performance.now()));
+      } finally {
+        this.#releaseTurn();
+      }
+    }
+    if (r === "held") this.#holder = "mutex";
+    return r;
+  }
+
+  /** The lock writers line up on, for messages: the writer mutex where it serves, else the lock file. */
   get lockFile(): string {
-    return this.#writerPath;
+    return this.#mutex ? `${this.#lockDir}/writer-mutex` : this.#writerPath;
   }
 
   /** Whether this connection holds its place. */
@@ -74,16 +146,25 @@ export class WriterQueue {
   }
 
   /**
-   * The fast path, when nobody waits: the gate first (a waiter holds it
-   * until it has the writer lock, so a writer that let the lock go moments
-   * ago cannot take it again before the one that waited: no barging, and a
-   * busy writer such as an import cannot starve the others), then the
-   * writer lock. Fairness costs throughput when every process writes
-   * without pause (8 processes looping claims: ~500 claims/s against ~650
-   * with barging), and is what agents working side by side need.
+   * The fast path. With bounded fairness: the writer lock when it is free,
+   * unless a waiter has claimed its turn (`writer-turn` is held). With strict
+   * turns (`fairnessMs` 0): the gate first (a waiter holds it until it has
+   * the writer lock), so nobody passes a waiter.
    */
   #tryOwn(): boolean {
+    const m = this.#mutexIfAny();
+    if (m) {
+      if (!this.#turnFree() || !m.tryLock()) return false;
+      this.#holder = "mutex";
+      return true;
+    }
     this.#own ??= Deno.openSync(this.#writerPath, { read: true, write: true, create: true });
+    if (this.#fairnessMs > 0) {
+      if (!this.#turnFree()) return false; // a waiter's turn: join the line
+      if (!this.#own.tryLockSync(true)) return false;
+      this.#holder = "own";
+      return true;
+    }
     this.#ownGate ??= Deno.openSync(this.#gatePath, { read: true, write: true, create: true });
     if (!this.#ownGate.tryLockSync(true)) return false;
     try {
@@ -93,6 +174,37 @@ export class WriterQueue {
     }
     this.#holder = "own";
     return true;
+  }
+
+  /** A waiter that waited `fairnessMs`: nobody barges from now on until it has the lock. */
+  #claimTurn(): void {
+    if (this.#claimedTurn || this.#fairnessMs <= 0) return;
+    try {
+      this.#turn ??= Deno.openSync(this.#turnPath, { read: true, write: true, create: true });
+      // Held already by another waiter that waited too: its claim stops the bargers just as well.
+      this.#claimedTurn = this.#turn.tryLockSync(true);
+    } catch { /* fairness is best effort; the busy timeout still bounds the wait */ }
+  }
+
+  /**
+   * How long a waiter sleeps before it looks again: until `fairnessMs` have
+   * passed, then it claims its turn (retried each millisecond while bargers
+   * hold `writer-turn` shared for an instant), then until the deadline.
+   */
+  #nextWait(start: number, now: number, left: number): number {
+    if (this.#claimedTurn || this.#fairnessMs <= 0) return left;
+    const untilTurn = start + this.#fairnessMs - now;
+    if (untilTurn > 0) return Math.min(left, untilTurn);
+    this.#claimTurn();
+    return this.#claimedTurn ? left : Math.min(left, 1);
+  }
+
+  #releaseTurn(): void {
+    if (!this.#claimedTurn) return;
+    this.#claimedTurn = false;
+    try {
+      this.#turn?.unlockSync();
+    } catch { /* closing releases it */ }
   }
 
   /** Puts in a request for the thread; returns false when no thread can run. */
@@ -136,6 +248,7 @@ export class WriterQueue {
         writer: this.#writerPath,
         gate: this.#gatePath,
         ctl: this.#ctl.buffer as SharedArrayBuffer,
+        mutexDir: this.#mutex ? this.#lockDir : undefined,
       };
       w.postMessage(init);
       return true;
@@ -173,16 +286,31 @@ export class WriterQueue {
    * @returns "held", "timeout", or "unavailable" (no lock file or thread: SQLite's own locking decides)
    */
   enter(timeoutMs: number): "held" | "timeout" | "unavailable" {
+    if (this.#holder) return "held";
+    let m: WriterMutex | null;
+    try {
+      m = this.#mutexIfAny();
+    } catch {
+      return "unavailable";
+    }
+    if (m) return this.#enterMutex(m, timeoutMs);
     const now = this.#begin();
     if (now) return now;
-    const deadline = performance.now() + timeoutMs;
-    for (;;) {
-      const left = deadline - performance.now();
-      if (Atomics.load(this.#ctl, Q.STATE) !== S.WANT || left <= 0) break;
-      Atomics.wait(this.#ctl, Q.STATE, S.WANT, left);
+    const start = performance.now();
+    const deadline = start + timeoutMs;
+    try {
+      for (;;) {
+        const now = performance.now();
+        const left = deadline - now;
+        if (Atomics.load(this.#ctl, Q.STATE) !== S.WANT || left <= 0) break;
+        const wait = this.#nextWait(start, now, left);
+        Atomics.wait(this.#ctl, Q.STATE, S.WANT, wait);
+      }
+      if (this.#settle()) return "held";
+      return this.#threadFailed ? "unavailable" : "timeout";
+    } finally {
+      this.#releaseTurn();
     }
-    if (this.#settle()) return "held";
-    return this.#threadFailed ? "unavailable" : "timeout";
   }
 
   /**
@@ -193,15 +321,22 @@ export class WriterQueue {
   async enterAsync(timeoutMs: number): Promise<"held" | "timeout" | "unavailable"> {
     const now = this.#begin();
     if (now) return now;
-    const deadline = performance.now() + timeoutMs;
-    for (;;) {
-      const left = deadline - performance.now();
-      if (Atomics.load(this.#ctl, Q.STATE) !== S.WANT || left <= 0) break;
-      const w = Atomics.waitAsync(this.#ctl, Q.STATE, S.WANT, left);
-      if (w.async) await w.value;
+    const start = performance.now();
+    const deadline = start + timeoutMs;
+    try {
+      for (;;) {
+        const now = performance.now();
+        const left = deadline - now;
+        if (Atomics.load(this.#ctl, Q.STATE) !== S.WANT || left <= 0) break;
+        const wait = this.#nextWait(start, now, left);
+        const w = Atomics.waitAsync(this.#ctl, Q.STATE, S.WANT, wait);
+        if (w.async) await w.value;
+      }
+      if (this.#settle()) return "held";
+      return this.#threadFailed ? "unavailable" : "timeout";
+    } finally {
+      this.#releaseTurn();
     }
-    if (this.#settle()) return "held";
-    return this.#threadFailed ? "unavailable" : "timeout";
   }
 
   /** Gives this connection's place up. Never throws. */
@@ -210,6 +345,7 @@ export class WriterQueue {
     this.#holder = null;
     try {
       if (h === "own") this.#own?.unlockSync();
+      else if (h === "mutex") this.#mutex?.unlock();
       else if (h === "thread") {
         Atomics.store(this.#ctl, Q.STATE, S.RELEASE);
         Atomics.notify(this.#ctl, Q.STATE);
@@ -222,11 +358,14 @@ export class WriterQueue {
     this.leave();
     Atomics.store(this.#ctl, Q.STOP, 1);
     Atomics.notify(this.#ctl, Q.STATE);
-    for (const f of [this.#own, this.#ownGate]) {
+    this.#releaseTurn();
+    this.#mutex?.close();
+    this.#mutex = undefined;
+    for (const f of [this.#own, this.#ownGate, this.#turn]) {
       try {
         f?.close();
       } catch { /* already closed */ }
     }
-    this.#own = this.#ownGate = undefined;
+    this.#own = this.#ownGate = this.#turn = undefined;
   }
 }

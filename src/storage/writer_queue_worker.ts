@@ -9,9 +9,58 @@
  */
 
 import { Q, QUEUE_IDLE_EXIT_MS, S, type WriterQueueInit } from "./writer_queue.ts";
+import { WriterMutex } from "./writer_mutex.ts";
 
-function serve({ writer: writerPath, gate: gatePath, ctl: buf }: WriterQueueInit): void {
+/**
+ * The mutex variant: waits on the writer mutex in slices, so that a request
+ * the connection gave up on (CANCEL) is noticed, and holds it for the
+ * connection until it is released.
+ */
+function serveMutex(m: WriterMutex, ctl: Int32Array): void {
+  let idleSince = performance.now();
+  for (;;) {
+    const s = Atomics.load(ctl, Q.STATE);
+    if (s === S.WANT || s === S.CANCEL) {
+      const r = m.lock(50);
+      if (r === "unavailable") throw new Error("the writer mutex is unrecoverable");
+      if (r === "timeout") {
+        // Given up by the connection while we waited: stop trying.
+        if (Atomics.compareExchange(ctl, Q.STATE, S.CANCEL, S.IDLE) === S.CANCEL) Atomics.notify(ctl, Q.STATE);
+        continue;
+      }
+      if (Atomics.compareExchange(ctl, Q.STATE, S.WANT, S.HELD) === S.WANT) {
+        Atomics.notify(ctl, Q.STATE);
+        while (Atomics.load(ctl, Q.STATE) === S.HELD) Atomics.wait(ctl, Q.STATE, S.HELD, 1000);
+      }
+      m.unlock();
+      const now = Atomics.load(ctl, Q.STATE);
+      if (now === S.RELEASE || now === S.CANCEL) Atomics.compareExchange(ctl, Q.STATE, now, S.IDLE);
+      Atomics.notify(ctl, Q.STATE);
+      idleSince = performance.now();
+      continue;
+    }
+    if (Atomics.load(ctl, Q.STOP)) return;
+    const r = Atomics.wait(ctl, Q.STATE, S.IDLE, 1000);
+    if (r === "timed-out" && performance.now() - idleSince > QUEUE_IDLE_EXIT_MS) {
+      if (Atomics.compareExchange(ctl, Q.STATE, S.IDLE, S.GONE) === S.IDLE) return;
+    }
+  }
+}
+
+function serve({ writer: writerPath, gate: gatePath, ctl: buf, mutexDir }: WriterQueueInit): void {
   const ctl = new Int32Array(buf);
+  const m = mutexDir ? WriterMutex.open(mutexDir) : null;
+  if (m) {
+    try {
+      if (Atomics.load(ctl, Q.STATE) === S.GONE) Atomics.store(ctl, Q.STATE, S.IDLE);
+      serveMutex(m, ctl);
+    } finally {
+      m.close();
+      if (Atomics.load(ctl, Q.STATE) !== S.WANT) Atomics.store(ctl, Q.STATE, S.GONE);
+      Atomics.notify(ctl, Q.STATE);
+    }
+    return;
+  }
   const writer = Deno.openSync(writerPath, { read: true, write: true, create: true });
   const gate = Deno.openSync(gatePath, { read: true, write: true, create: true });
   try {

@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { libc, libcOptions } from "../../src/storage/libc.ts";
+import { WriterMutex } from "../../src/storage/writer_mutex.ts";
 import { Database, registerVfs } from "../../src/storage/sqlite.ts";
 import { FaultBackend } from "../helpers/fault_backend.ts";
 import type { BatonError } from "../../src/errors.ts";
@@ -293,73 +295,112 @@ Deno.test("bad files: not a database, truncated, read-only, unlockable — coded
   });
 });
 
-Deno.test("WAL writer queue: a burst keeps its place for at most 32 transactions and never past its synchronous job", async () => {
-  const path = `${await tmp()}/burst.db`;
-  const db = await Database.open(path);
-  db.exec("CREATE TABLE t(x)");
-  db.transaction(() => db.run("INSERT INTO t VALUES (0)"));
-  await Promise.resolve();
-  // Another open file description of the queue's lock file sees whether this one holds it.
-  const probe = Deno.openSync(`${path}-lock/writer`, { read: true, write: true });
-  const held = () => {
-    if (!probe.tryLockSync(true)) return true;
-    probe.unlockSync();
-    return false;
+/**
+ * Whether a database's writer queue is held by someone else, seen from a
+ * second handle: the writer mutex where the C library is at hand, else the
+ * `writer` lock file.
+ */
+function queueProbe(path: string): { held(): boolean; close(): void } {
+  const m = libc() ? WriterMutex.open(`${path}-lock`) : null;
+  if (m) {
+    return {
+      held: () => {
+        if (!m.tryLock()) return true;
+        m.unlock();
+        return false;
+      },
+      close: () => m.close(),
+    };
+  }
+  const f = Deno.openSync(`${path}-lock/writer`, { read: true, write: true, create: true });
+  return {
+    held: () => {
+      if (!f.tryLockSync(true)) return true;
+      f.unlockSync();
+      return false;
+    },
+    close: () => f.close(),
   };
-  // A lone transaction leaves the queue at once.
-  assert.equal(held(), false);
-  // Back to back: kept between transactions, but released at least every 32.
-  const pattern: boolean[] = [];
-  for (let i = 1; i <= 100; i++) {
-    db.transaction(() => db.run("INSERT INTO t VALUES (?)", [i]));
-    pattern.push(held());
-  }
-  assert.ok(pattern.filter((h) => h).length >= 25, `rarely kept: ${pattern.map(Number).join("")}`);
-  let run = 0;
-  for (const h of pattern) {
-    run = h ? run + 1 : 0;
-    assert.ok(run < 32, `kept for ${run} transactions: ${pattern.map(Number).join("")}`);
-  }
-  // The job ends (a microtask checkpoint): released.
-  await Promise.resolve();
-  assert.equal(held(), false);
-  assert.equal(db.get<{ n: number }>("SELECT count(*) AS n FROM t")!.n, 101);
-  db.close();
-  probe.close();
-});
+}
 
-Deno.test("WAL writer queue: writers line up on X-lock/writer; a nested second connection fails instead of hanging", async () => {
-  const dir = await tmp();
-  const path = `${dir}/q.db`;
-  const a = await Database.open(path, { busyTimeoutMs: 200 });
-  const b = await Database.open(path, { busyTimeoutMs: 200 });
-  a.exec("CREATE TABLE t(x)");
-  a.transaction(() => a.run("INSERT INTO t VALUES (1)"));
-  assert.ok(listing(`${path}-lock`).includes("writer"));
-  // While this process holds the queue, another process's writer waits (blocking) and then proceeds.
-  const script = `
-    import { Database } from ${JSON.stringify(new URL("../../src/storage/sqlite.ts", import.meta.url).href)};
-    const db = await Database.open(${JSON.stringify(path)});
-    db.transaction(() => db.run("INSERT INTO t VALUES (3)"));
-    db.close();
-  `;
-  let child: Promise<Deno.CommandOutput> | undefined;
-  const t0 = performance.now();
-  a.transaction(() => {
-    a.run("INSERT INTO t VALUES (2)");
-    child = new Deno.Command(Deno.execPath(), { args: ["eval", script], stderr: "piped" }).output();
-    // The same thread cannot wait for itself: b skips the queue and gets SQLite's verdict.
-    assert.throws(() => b.transaction(() => b.run("INSERT INTO t VALUES (99)")), { code: "database_locked" });
-    const until = performance.now() + 300;
-    while (performance.now() < until) { /* hold the write lock while the child starts and queues */ }
-  });
-  const out = await child!;
-  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-  assert.ok(performance.now() - t0 >= 300);
-  assert.deepEqual(a.all<{ x: number }>("SELECT x FROM t ORDER BY x").map((r) => r.x), [1, 2, 3]);
-  a.close();
-  b.close();
-});
+for (const mode of ["writer mutex", "lock files"] as const) {
+  const withMode = async (fn: () => Promise<void>) => {
+    libcOptions.enabled = mode === "writer mutex";
+    try {
+      await fn();
+    } finally {
+      libcOptions.enabled = true;
+    }
+  };
+
+  Deno.test(`WAL writer queue (${mode}): a burst keeps its place for at most 32 transactions and never past its synchronous job`, () =>
+    withMode(async () => {
+      const path = `${await tmp()}/burst.db`;
+      const db = await Database.open(path);
+      db.exec("CREATE TABLE t(x)");
+      db.transaction(() => db.run("INSERT INTO t VALUES (0)"));
+      await Promise.resolve();
+      const probe = queueProbe(path);
+      const held = () => probe.held();
+      // A lone transaction leaves the queue at once.
+      assert.equal(held(), false);
+      // Back to back: kept between transactions, but released at least every 32.
+      const pattern: boolean[] = [];
+      for (let i = 1; i <= 100; i++) {
+        db.transaction(() => db.run("INSERT INTO t VALUES (?)", [i]));
+        pattern.push(held());
+      }
+      assert.ok(pattern.filter((h) => h).length >= 25, `rarely kept: ${pattern.map(Number).join("")}`);
+      let run = 0;
+      for (const h of pattern) {
+        run = h ? run + 1 : 0;
+        assert.ok(run < 32, `kept for ${run} transactions: ${pattern.map(Number).join("")}`);
+      }
+      // The job ends (a microtask checkpoint): released.
+      await Promise.resolve();
+      assert.equal(held(), false);
+      assert.equal(db.get<{ n: number }>("SELECT count(*) AS n FROM t")!.n, 101);
+      db.close();
+      probe.close();
+    }));
+
+  Deno.test(`WAL writer queue (${mode}): writers line up; a nested second connection fails instead of hanging`, () =>
+    withMode(async () => {
+      const dir = await tmp();
+      const path = `${dir}/q.db`;
+      const a = await Database.open(path, { busyTimeoutMs: 200 });
+      const b = await Database.open(path, { busyTimeoutMs: 200 });
+      a.exec("CREATE TABLE t(x)");
+      a.transaction(() => a.run("INSERT INTO t VALUES (1)"));
+      assert.ok(listing(`${path}-lock`).includes(mode === "writer mutex" ? "writer-mutex" : "writer"));
+      // While this process holds the queue, another process's writer waits (blocking) and then proceeds.
+      const script = `
+        import { Database } from ${JSON.stringify(new URL("../../src/storage/sqlite.ts", import.meta.url).href)};
+        const db = await Database.open(${JSON.stringify(path)});
+        db.transaction(() => db.run("INSERT INTO t VALUES (3)"));
+        db.close();
+      `;
+      let child: Promise<Deno.CommandOutput> | undefined;
+      const t0 = performance.now();
+      a.transaction(() => {
+        a.run("INSERT INTO t VALUES (2)");
+        child = new Deno.Command(Deno.execPath(), {
+          args: ["eval", script],
+          stderr: "piped",
+        }).output();
+        // The same thread cannot wait for itself: b skips the queue and gets SQLite's verdict.
+        assert.throws(() => b.transaction(() => b.run("INSERT INTO t VALUES (99)")), { code: "database_locked" });
+        const until = performance.now() + 300;
+        while (performance.now() < until) { /* hold the write lock while the child starts and queues */ }
+      });
+      const out = await child!;
+      assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+      assert.ok(performance.now() - t0 >= 300);
+      assert.deepEqual(a.all<{ x: number }>("SELECT x FROM t ORDER BY x").map((r) => r.x), [1, 2, 3]);
+      a.close();
+      b.close();
+    }));
+}
 
 Deno.test("a database left mid-commit (file shorter than its header says, hot journal) opens and rolls back", async () => {
   const path = `${await tmp()}/midcommit.db`;

@@ -1,0 +1,141 @@
+/**
+ * The C library, through Deno's FFI, for what Deno's own APIs cannot do:
+ * shared file mappings (`mmap`), process-shared robust mutexes with a
+ * timeout (`pthread_mutex_clocklock`), and reserving a file's blocks
+ * (`posix_fallocate`, so that a mapped page is never a hole a full disk
+ * cannot fill).
+ *
+ * Loaded only when the process already has FFI permission (`deno run -A`,
+ * the compiled binaries); it never prompts. Without it, or on a platform
+ * without a known C library, {@link libc} returns null and callers keep
+ * their portable paths.
+ *
+ * @module
+ */
+
+const SYMBOLS = {
+  // open(2) is variadic; the mode is passed as the third argument, as C allows.
+  open: { parameters: ["buffer", "i32", "i32"], result: "i32" },
+  close: { parameters: ["i32"], result: "i32" },
+  mmap: { parameters: ["pointer", "usize", "i32", "i32", "i32", "i64"], result: "pointer" },
+  munmap: { parameters: ["pointer", "usize"], result: "i32" },
+  posix_fallocate: { parameters: ["i32", "i64", "i64"], result: "i32" },
+  clock_gettime: { parameters: ["i32", "buffer"], result: "i32" },
+  pthread_mutexattr_init: { parameters: ["buffer"], result: "i32" },
+  pthread_mutexattr_setpshared: { parameters: ["buffer", "i32"], result: "i32" },
+  pthread_mutexattr_setrobust: { parameters: ["buffer", "i32"], result: "i32" },
+  pthread_mutexattr_settype: { parameters: ["buffer", "i32"], result: "i32" },
+  pthread_mutex_init: { parameters: ["pointer", "buffer"], result: "i32" },
+  pthread_mutex_trylock: { parameters: ["pointer"], result: "i32" },
+  pthread_mutex_clocklock: { parameters: ["pointer", "i32", "buffer"], result: "i32" },
+  pthread_mutex_unlock: { parameters: ["pointer"], result: "i32" },
+  pthread_mutex_consistent: { parameters: ["pointer"], result: "i32" },
+} as const;
+
+/** The loaded C library. */
+export type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+
+/** Test hook: set `enabled` to false to make this process act as one without FFI permission. */
+export const libcOptions = { enabled: true };
+
+let loaded: Deno.DynamicLibrary<typeof SYMBOLS> | null | undefined;
+
+/**
+ * The C library, when this process may use it.
+ * @returns its symbols, or null (no FFI permission, an unknown platform, or disabled)
+ * @throws nothing
+ * @example
+ * ```ts
+ * import { libc } from "./libc.ts";
+ * const c = libc(); // null without --allow-ffi
+ * if (c) c.clock_gettime(1, new BigInt64Array(2));
+ * ```
+ */
+export function libc(): Libc | null {
+  if (!libcOptions.enabled) return null;
+  if (loaded !== undefined) return loaded?.symbols ?? null;
+  loaded = null;
+  if (Deno.build.os !== "linux") return null; // the robust mutexes and fallocate below are Linux (glibc) calls
+  try {
+    if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return null;
+    loaded = Deno.dlopen("libc.so.6", SYMBOLS);
+  } catch {
+    loaded = null;
+  }
+  return loaded?.symbols ?? null;
+}
+
+/** Flags and error numbers of Linux. */
+export const C = {
+  O_RDWR: 2,
+  O_CREAT: 0o100,
+  O_CLOEXEC: 0x80000,
+  PROT_READ: 1,
+  PROT_WRITE: 2,
+  MAP_SHARED: 1,
+  CLOCK_MONOTONIC: 1,
+  PTHREAD_PROCESS_SHARED: 1,
+  PTHREAD_MUTEX_ROBUST: 1,
+  PTHREAD_MUTEX_ERRORCHECK: 2,
+  EBUSY: 16,
+  EDEADLK: 35,
+  ETIMEDOUT: 110,
+  EOWNERDEAD: 130,
+  ENOTRECOVERABLE: 131,
+} as const;
+
+const MAP_FAILED = 0xffffffffffffffffn;
+
+/** A shared mapping of the start of a file, with its address for C calls. */
+export interface FileMapping {
+  /** The address, for C calls. */
+  readonly ptr: Deno.PointerObject;
+  /** The mapped bytes; invalid after {@link FileMapping.unmap}. */
+  readonly bytes: Uint8Array;
+  /** Unmaps; the caller must drop every view of `bytes` first. */
+  unmap(): void;
+}
+
+/**
+ * Maps `length` bytes of a file at `offset` (page aligned), shared. With
+ * `reserve`, the file's blocks are allocated first (`posix_fallocate`), so
+ * that touching a mapped page can never meet a full disk (which the kernel
+ * reports as SIGBUS, killing the process); a disk that is full already
+ * makes this return null instead.
+ * @param path the file (created when missing)
+ * @param offset byte offset, page aligned
+ * @param length bytes to map
+ * @param reserve allocate the blocks first (the file grows to `offset + length` if shorter)
+ * @returns the mapping, or null when mapping is unavailable or failed
+ * @throws nothing
+ * @example
+ * ```ts
+ * import { mapFile } from "./libc.ts";
+ * const m = mapFile(`${await Deno.makeTempDir()}/m`, 0, 4096, true);
+ * if (m) { m.bytes[0] = 1; m.unmap(); }
+ * ```
+ */
+export function mapFile(path: string, offset: number, length: number, reserve: boolean): FileMapping | null {
+  const c = libc();
+  if (!c) return null;
+  const fd = c.open(new TextEncoder().encode(path + "\0"), C.O_RDWR | C.O_CLOEXEC | (reserve ? C.O_CREAT : 0), 0o644);
+  if (fd < 0) return null;
+  let ptr: Deno.PointerValue;
+  try {
+    if (reserve && c.posix_fallocate(fd, BigInt(offset), BigInt(length)) !== 0) return null;
+    ptr = c.mmap(null, BigInt(length), C.PROT_READ | C.PROT_WRITE, C.MAP_SHARED, fd, BigInt(offset));
+  } finally {
+    c.close(fd); // the mapping keeps its own reference to the file
+  }
+  if (ptr === null || BigInt(Deno.UnsafePointer.value(ptr)) === MAP_FAILED) return null;
+  const mapped = ptr;
+  let live = true;
+  return {
+    ptr: mapped,
+    bytes: new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(mapped, length)),
+    unmap() {
+      if (live) c.munmap(mapped, BigInt(length));
+      live = false;
+    },
+  };
+}
