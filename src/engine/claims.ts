@@ -205,8 +205,9 @@ export function claimNext(core: Core, req: ClaimNextRequest): Claim | null {
     if (replayed !== undefined) return replayed as Claim | null;
     // A known agent's call is a heartbeat; an unknown one is registered only when it gets a phase (a supervisor
     // trying fresh agent ids, or a typo, leaves no agent behind).
-    const known = agentById(core.db, req.agentId) !== undefined;
-    if (known) ensureAgent(core, now, req.agentId, req.capabilities);
+    const agent = agentById(core.db, req.agentId);
+    const known = agent !== undefined;
+    if (known) ensureAgent(core, now, req.agentId, req.capabilities, agent);
     expire(core, now);
     if (known) checkHeld(core, req.agentId);
     const full = typesAtCapacity(core);
@@ -294,17 +295,17 @@ const reread = (core: Core, id: number): Phase => toPhase(phaseById(core.db, id)
 export function start(core: Core, phaseId: number, req: HeldRequest): Phase {
   return core.tx((now) => {
     // A retry of a start that happened: the same answer, nothing changes.
-    if (sameHolder(core, phaseId, req, ["running"])) return reread(core, phaseId);
-    const row = held(core, phaseId, req.agentId, req.token, "start");
+    const current = phaseWithToken(core.db, phaseId);
+    if (sameHolder(current, req, ["running"])) return reread(core, phaseId);
+    const row = held(core, phaseId, req.agentId, req.token, "start", current);
     implicitHeartbeat(core, now, req.agentId, phaseId);
     move(core, now, req.agentId, row, "running", "start", { started_at: now, last_progress_at: now });
     return reread(core, phaseId);
   });
 }
 
-/** The phase, when it is in one of `statuses` and the request's agent holds it with the request's token. */
-function sameHolder(core: Core, phaseId: number, req: HeldRequest, statuses: string[]): R | undefined {
-  const row = phaseWithToken(core.db, phaseId);
+/** The phase row (read with its token), when it is in one of `statuses` and the request's agent holds it with the request's token. */
+function sameHolder(row: R | undefined, req: HeldRequest, statuses: string[]): R | undefined {
   return row && statuses.includes(row.status) && row.claimed_by === req.agentId && row.claim_token === req.token &&
       req.token
     ? row
@@ -322,7 +323,8 @@ export function complete(core: Core, phaseId: number, req: CompleteRequest): Pha
   capResult(req);
   return core.tx((now) => {
     // A retry of the completion that happened (same holder, token, summary and artifacts): the same answer.
-    const done = sameHolder(core, phaseId, req, ["completed"]);
+    const current = phaseWithToken(core.db, phaseId);
+    const done = sameHolder(current, req, ["completed"]);
     if (done) {
       if (
         (done.result_summary ?? null) === (req.summary ?? null) &&
@@ -335,8 +337,8 @@ export function complete(core: Core, phaseId: number, req: CompleteRequest): Pha
         `Cannot complete ${what(done.name, done.ticket_id)}: it was completed already, with another summary`,
       );
     }
-    const row = held(core, phaseId, req.agentId, req.token, "complete");
-    implicitHeartbeat(core, now, req.agentId, phaseId);
+    const row = held(core, phaseId, req.agentId, req.token, "complete", current);
+    implicitHeartbeat(core, now, req.agentId); // alive; the claim ends here, so no lease to extend
     if (row.status === "claimed") {
       // Completing without start_phase starts it implicitly (audited so): the work was done.
       move(core, now, req.agentId, row, "running", "start", { started_at: now, last_progress_at: now }, {
@@ -362,7 +364,7 @@ export function fail(core: Core, phaseId: number, req: FailRequest): Phase {
   capText(req.error, LIMITS.text, "The error");
   return core.tx((now) => {
     const row = held(core, phaseId, req.agentId, req.token, "fail");
-    implicitHeartbeat(core, now, req.agentId, phaseId);
+    implicitHeartbeat(core, now, req.agentId); // alive; the claim ends here, so no lease to extend
     const r = core.cfg.config.retry;
     const common = { claimed_by: null, claim_token: null, lease_expires_at: null, error: req.error };
     releaseDeclarations(core.db, phaseId, now);
@@ -388,7 +390,7 @@ export function fail(core: Core, phaseId: number, req: FailRequest): Phase {
 export function release(core: Core, phaseId: number, req: ReleaseRequest): Phase {
   return core.tx((now) => {
     const row = held(core, phaseId, req.agentId, req.token, "release");
-    implicitHeartbeat(core, now, req.agentId, phaseId);
+    implicitHeartbeat(core, now, req.agentId); // alive; the claim ends here, so no lease to extend
     move(core, now, req.agentId, row, "available", "release", {
       claimed_by: null,
       claim_token: null,
@@ -406,7 +408,7 @@ export function requestReview(core: Core, phaseId: number, req: CompleteRequest)
   capResult(req);
   return core.tx((now) => {
     const row = held(core, phaseId, req.agentId, req.token, "request review of");
-    implicitHeartbeat(core, now, req.agentId, phaseId);
+    implicitHeartbeat(core, now, req.agentId); // alive; the claim ends here, so no lease to extend
     move(core, now, req.agentId, row, "awaiting_review", "request_review", {
       result_summary: req.summary ?? null,
       artifacts: JSON.stringify(req.artifacts ?? []),

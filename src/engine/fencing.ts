@@ -11,9 +11,12 @@ import { phaseWithToken } from "./sql/phases.ts";
 import type { R } from "./sql/rows.ts";
 import { isHeld } from "./state_machine.ts";
 
-/** Loads a held phase, checking holder and fencing token. */
-export function held(core: Core, phaseId: number, agentId: string, token: string, action: string): R {
-  const row = phaseWithToken(core.db, phaseId);
+/**
+ * Loads a held phase, checking holder and fencing token (`row`: the phase
+ * read with its token already in this transaction).
+ */
+export function held(core: Core, phaseId: number, agentId: string, token: string, action: string, row?: R): R {
+  row ??= phaseWithToken(core.db, phaseId);
   if (!row) throw new BatonError("not_found", `Phase ${phaseId} does not exist`);
   if (!isHeld(row.status)) {
     throw new BatonError(

@@ -11,6 +11,7 @@ import { move } from "./transitions.ts";
 import { agentById, setAgentStatus, setCapabilities, setHeartbeat, upsertAgent } from "./sql/agents.ts";
 import { releaseDeclarations } from "./sql/coordination.ts";
 import { dueRetries, expiredLeases, extendLeases, markAgentProgress } from "./sql/phases.ts";
+import type { R } from "./sql/rows.ts";
 
 /** `Engine.registerAgent`. */
 export function registerAgent(
@@ -39,8 +40,14 @@ export function registerAgent(
 }
 
 /** Registers an agent on first use (a claim by an unknown id); updates capabilities given explicitly. */
-export function ensureAgent(core: Core, now: number, agentId: string, capabilities?: string[]): void {
-  const a = agentById(core.db, agentId);
+export function ensureAgent(
+  core: Core,
+  now: number,
+  agentId: string,
+  capabilities?: string[],
+  known?: R,
+): void {
+  const a = known ?? agentById(core.db, agentId);
   if (!a) {
     upsertAgent(core.db, { id: agentId, capabilities: capabilities ?? [], metadata: {}, now });
     core.audit(now, agentId, "agent.registered", { type: "agent", id: agentId }, null, "active", {

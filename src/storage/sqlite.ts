@@ -142,7 +142,28 @@ function preflight(path: string, create: boolean, readonly: boolean): void {
   }
 }
 
-/** Rejects files that are not SQLite databases, or visibly truncated ones. */
+/**
+ * Whether another connection has the database open: it holds the WAL's
+ * dead-man switch (`X-lock/shm-dms`) or the rollback-mode `shared` lock
+ * file (shared). Probed with a non-blocking exclusive lock, released at once.
+ */
+function inUse(path: string): boolean {
+  for (const name of ["shm-dms", "shared"]) {
+    let f: Deno.FsFile | undefined;
+    try {
+      f = Deno.openSync(`${path}-lock/${name}`, { read: true, write: true });
+      if (!f.tryLockSync(true)) return true;
+      f.unlockSync();
+    } catch {
+      /* no such lock file: nobody uses it that way */
+    } finally {
+      f?.close();
+    }
+  }
+  return false;
+}
+
+/** Rejects files that are not SQLite databases, or visibly truncated ones (when nobody has them open). */
 function checkHeader(path: string, size: number): void {
   const head = new Uint8Array(100);
   let n = 0;
@@ -175,7 +196,9 @@ function checkHeader(path: string, size: number): void {
     }
   };
   const repairable = sizeOf(`${path}-wal`) > 0 || sizeOf(`${path}-journal`) > 0;
-  if (valid && pages > 0 && size < pages * pageSize && !repairable) {
+  // A database another connection has open can look short for a moment (a checkpoint writes page 1, with the new
+  // page count, before the pages past the old end); the verdict is only safe when nobody uses it.
+  if (valid && pages > 0 && size < pages * pageSize && !repairable && !inUse(path)) {
     throw new BatonError(
       "database_corrupt",
       `Cannot open database ${path}: it is truncated (its header says ${pages} pages of ${pageSize} bytes, the file has ${size} bytes)`,

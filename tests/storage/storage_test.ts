@@ -250,6 +250,30 @@ Deno.test("bad files: not a database, truncated, read-only, unlockable — coded
     await assert.rejects(Database.open(path), { code: "database_not_a_database" });
   });
 
+  await t.step("a database another connection has open is never judged truncated by its file's size", async () => {
+    // A checkpoint writes page 1 (with the new page count) before the pages past the old end: for a moment the
+    // file is shorter than its header says. Another process opening it then must leave the verdict to SQLite.
+    const path = `${dir}/live.db`;
+    const db = await Database.open(path, { journalMode: "truncate" });
+    db.exec("CREATE TABLE t(pad BLOB)");
+    db.transaction(() => {
+      for (let i = 0; i < 50; i++) db.run("INSERT INTO t VALUES (zeroblob(2000))");
+    });
+    const full = await Deno.readFile(path);
+    const holder = Deno.openSync(`${path}-lock/shared`, { read: true, write: true });
+    holder.lockSync(false); // a reader of another process
+    await Deno.writeFile(path, full.subarray(0, 10000));
+    // The size check stays out of it (SQLite reads the file under its locks and says what it finds).
+    try {
+      (await Database.open(path, { journalMode: "truncate", busyTimeoutMs: 100 })).close();
+    } catch (e) {
+      assert.doesNotMatch((e as Error).message, /truncated \(its header says/);
+    }
+    holder.close();
+    await Deno.writeFile(path, full);
+    db.close();
+  });
+
   await t.step("a missing file when create is off", async () => {
     await assert.rejects(Database.open(`${dir}/missing.db`, { create: false }), { code: "database_open_failed" });
     assert.ok(!listing(dir).includes("missing.db"));

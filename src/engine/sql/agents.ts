@@ -31,8 +31,19 @@ export function setCapabilities(db: Database, id: string, capabilities: string[]
 
 /** Records an agent's heartbeat (it is active again). */
 export function setHeartbeat(db: Database, id: string, now: number): void {
-  db.run("UPDATE agents SET last_heartbeat = ?, status = 'active' WHERE id = ?", [now, id]);
+  // A heartbeat within HEARTBEAT_GRAIN_MS of the last one writes nothing: no page changes, no WAL frame.
+  db.run(
+    "UPDATE agents SET last_heartbeat = ?1, status = 'active' WHERE id = ?2 AND (status <> 'active' OR last_heartbeat <= ?1 - ?3)",
+    [now, id, HEARTBEAT_GRAIN_MS],
+  );
 }
+
+/**
+ * How finely an agent's last heartbeat is recorded (ms): a call within this
+ * of the last recorded one changes nothing (leases and stall clocks are
+ * minutes long; a write per call was a tenth of a claim's pages).
+ */
+export const HEARTBEAT_GRAIN_MS = 1000;
 
 /** Sets an agent's status. */
 export function setAgentStatus(db: Database, id: string, status: string): void {
