@@ -12,6 +12,9 @@ import { parseArgs } from "node:util";
 import { BatonError, formatLocation } from "../errors.ts";
 import { VERSION } from "../version.ts";
 import { stopSignals } from "../signals.ts";
+import { loadWorkflowConfigCached } from "../config/cache.ts";
+import { isLoopback } from "../net.ts";
+import { type EarlyStdin, readStdinEarly } from "./early.ts";
 
 /** `baton-mcp --help`. */
 export const HELP: string = `baton-mcp ${VERSION} — the Baton MCP server agents use
@@ -131,6 +134,21 @@ function readTokenFile(path: string): Record<string, string> {
 
 const log = (line: string) => console.error(`baton-mcp: ${line}`);
 
+/** How long the early handshake waits for the next handshake message before the server loads (ms). */
+const HANDSHAKE_GRACE_MS = 150;
+
+/** The repository or its database could not be opened: say why (exit code 1). */
+function openFailed(e: unknown): number {
+  if (e instanceof BatonError) {
+    const where = e.location ? formatLocation(e.location) : "";
+    console.error(`error: ${e.message}${where && !e.message.includes(where) ? ` (${where})` : ""}`);
+    if (e.code === "config_not_found") console.error("hint: run 'baton init' in the repository, or pass --repo DIR");
+    return 1;
+  }
+  console.error(`error: ${e instanceof Error ? e.message : String(e)}`);
+  return 1;
+}
+
 /**
  * Runs `baton-mcp`.
  * @param args command line arguments (without the program name)
@@ -154,7 +172,6 @@ export async function main(args: string[]): Promise<number> {
     console.log(`baton-mcp ${VERSION}`);
     return 0;
   }
-  const { isLoopback, serveHttp } = await import("./http.ts");
   if (parsed.http && !isLoopback(parsed.host) && !parsed.token && !parsed.tokens) {
     console.error(
       `error: refusing to serve on ${parsed.host} without a token: anyone who can reach it could act as any agent. Set --token or BATON_MCP_TOKEN, or bind to 127.0.0.1.`,
@@ -162,29 +179,37 @@ export async function main(args: string[]): Promise<number> {
     return 2;
   }
 
+  // Over stdio the handshake is answered while the SDK and the engine load (early.ts). The configuration,
+  // from its cache, says which tools this server offers, and a repository without one fails first.
+  let early: EarlyStdin | undefined;
+  if (!parsed.http && Deno.env.get("BATON_MCP_EARLY") !== "0") {
+    try {
+      const cfg = await loadWorkflowConfigCached(parsed.repo);
+      early = readStdinEarly({ allowAgents: cfg.config.gates.allow_agents });
+    } catch (e) {
+      return openFailed(e);
+    }
+  }
+  // Loading blocks the event loop: the early handshake goes first (a client sends it at once, on connecting).
+  await early?.handshake(HANDSHAKE_GRACE_MS);
+  const stdio = parsed.http ? undefined : import("./stdio.ts");
   const { openEngine } = await import("../open.ts");
   let engine;
   try {
     engine = await openEngine(parsed.repo);
   } catch (e) {
-    if (e instanceof BatonError) {
-      const where = e.location ? formatLocation(e.location) : "";
-      console.error(`error: ${e.message}${where && !e.message.includes(where) ? ` (${where})` : ""}`);
-      if (e.code === "config_not_found") console.error("hint: run 'baton init' in the repository, or pass --repo DIR");
-      return 1;
-    }
-    console.error(`error: ${e instanceof Error ? e.message : String(e)}`);
-    return 1;
+    return openFailed(e);
   }
 
   const signals = stopSignals(log);
   try {
     if (!parsed.http) {
-      const { runStdio } = await import("./stdio.ts");
-      const why = await runStdio(engine, { log, stop: signals.first });
+      const { runStdio } = await stdio!;
+      const why = await runStdio(engine, { log, stop: signals.first, early });
       if (why !== "stdin closed") log(`stopped (${why})`);
       return 0;
     }
+    const { serveHttp } = await import("./http.ts");
     let server;
     try {
       server = serveHttp(engine, {

@@ -21,6 +21,8 @@ import { createServer } from "./server.ts";
 import { ClaimMemory, Session } from "./session.ts";
 import { filterStdin } from "./stdio_filter.ts";
 import process from "node:process";
+import { PassThrough, type Readable } from "node:stream";
+import type { EarlyStdin } from "./early.ts";
 
 /** Options of {@link runStdio}. */
 export interface StdioOptions {
@@ -32,6 +34,8 @@ export interface StdioOptions {
   drainMs?: number;
   /** The environment (default: the process's): `BATON_AGENT_ID`, `BATON_PHASE_ID`, `BATON_CLAIM_TOKEN`. */
   env?: (name: string) => string | undefined;
+  /** Stdin as read since the process started, with the handshake already answered (`early.ts`). */
+  early?: EarlyStdin;
 }
 
 /**
@@ -68,9 +72,30 @@ export async function runStdio(engine: Engine, opts: StdioOptions): Promise<stri
   }
   const onError = (e: unknown, where: string) => opts.log(`${where}: ${e instanceof Error ? e.stack : e}`);
   // Bad input gets an answer (or a log line), never silence: see stdio_filter.ts.
+  let raw: Readable = process.stdin;
+  if (opts.early) {
+    const fed = new PassThrough();
+    opts.early.attach({ write: (c) => fed.write(c), end: () => fed.end() });
+    raw = fed;
+  }
   const wire: StdioServerTransport = new StdioServerTransport(
-    filterStdin(process.stdin, (m) => void wire.send(m).catch(() => {}), opts.log),
+    filterStdin(raw, (m) => void wire.send(m).catch(() => {}), opts.log),
   );
+  if (opts.early) {
+    // The answers to the handshake requests answered early are not sent twice.
+    const answered = opts.early.answered;
+    const write = wire.send.bind(wire);
+    wire.send = (m: JSONRPCMessage) => {
+      const id = (m as { id?: Id }).id;
+      const n = id === undefined ? 0 : answered.get(id) ?? 0;
+      if (n > 0 && (isJSONRPCResultResponse(m) || isJSONRPCErrorResponse(m))) {
+        if (n === 1) answered.delete(id!);
+        else answered.set(id!, n - 1);
+        return Promise.resolve();
+      }
+      return write(m);
+    };
+  }
   const handle = serveStdio(() => createServer(engine, { claims, session, onError }), {
     transport: wire,
     onerror: (e) => opts.log(`transport: ${e.message.split("\n")[0]}`),
