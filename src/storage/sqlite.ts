@@ -41,6 +41,9 @@ const HARD_BOUND_WAIT_MS = 5000;
 /** How long a writer at the bound waits for readers to leave the WAL so that it can start over. */
 const RESTART_WAIT_MS = 200;
 
+/** The page size of the databases Baton creates (bytes). */
+export const PAGE_SIZE = 4096;
+
 /** Journal modes Baton supports. */
 export type JournalMode = "wal" | "truncate" | "delete";
 
@@ -677,10 +680,13 @@ export class Database {
     this.get("SELECT count(*) AS n FROM sqlite_schema");
     this.exec("PRAGMA foreign_keys=ON");
     if (!readonly && this.path !== ":memory:") {
+      // A new database gets 4 KiB pages, whatever the build's default (8 KiB in the pinned sqlite-wasm): every
+      // changed page is a WAL frame, checksummed and written, so a page twice as large doubles a commit's bytes.
+      if (this.get<{ page_count: number }>("PRAGMA page_count")!.page_count === 0) {
+        this.exec(`PRAGMA page_size=${PAGE_SIZE}`);
+      }
       const cur = String(this.get<{ journal_mode: string }>("PRAGMA journal_mode")?.journal_mode ?? "");
       if (cur !== want) {
-        const isNew = this.get<{ page_count: number }>("PRAGMA page_count")!.page_count === 0;
-        if (isNew) this.exec("PRAGMA page_size=4096");
         // Switching writes page 1 after reading it, and SQLite does not call
         // the busy handler for that read-to-write upgrade: a process creating
         // the same new database at this moment fails it at once. Retry.

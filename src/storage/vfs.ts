@@ -26,6 +26,7 @@
 import { denoBackend, type IoBackend, IoFailure } from "./io.ts";
 import { FILE_SIZEOF, IO_METHODS_LAYOUT, type SqliteWasm, VFS_LAYOUT } from "./wasm.ts";
 import { fileMethods } from "./vfs_file.ts";
+import { useChecksumMemory } from "./vfs_checksums.ts";
 import { vfsMethods } from "./vfs_open.ts";
 import { type OpenFile, openFileMaps, type VfsEnv, vfsLastError } from "./vfs_state.ts";
 import { SQLITE as C } from "./wasm.ts";
@@ -45,6 +46,7 @@ export { flushGatheredWal } from "./vfs_wal_gather.ts";
 export function installVfs(wasm: SqliteWasm, name: string, io: IoBackend = denoBackend): string {
   const files = new Map<number, OpenFile>();
   openFileMaps.push(files);
+  useChecksumMemory(wasm.memory);
   const env: VfsEnv = {
     wasm,
     io,

@@ -101,3 +101,24 @@ Deno.test("wasm: SQLite's 'localtime' follows the process time zone", async () =
     "1969-12-31 19:00:00",
   ]);
 });
+
+Deno.test("page checksums: the WebAssembly functions agree with the reference sums, page by page (property)", async () => {
+  const { CHECKSUM_WASM, pageSums } = await import("../../src/storage/vfs_checksums.ts");
+  const memory = new WebAssembly.Memory({ initial: 2 });
+  const m = new WebAssembly.Instance(new WebAssembly.Module(CHECKSUM_WASM as BufferSource), { e: { m: memory } })
+    .exports as unknown as { verify(p: number, n: number): number; stamp(p: number, n: number): void };
+  const heap = new Uint8Array(memory.buffer);
+  for (let i = 0; i < 300; i++) {
+    const n = [512, 1024, 4096, 8192, 65536][i % 5];
+    const p = 8 * Math.floor(Math.random() * 8); // SQLite's page buffers are 8-byte aligned
+    const page = heap.subarray(p, p + n);
+    crypto.getRandomValues(page.subarray(0, Math.min(n, 65536)).subarray(0, Math.min(n, 65536)));
+    m.stamp(p, n);
+    const [s1, s2] = pageSums(page);
+    const tail = new DataView(memory.buffer, p + n - 8, 8);
+    assert.deepEqual([tail.getUint32(0, true), tail.getUint32(4, true)], [s1, s2]);
+    assert.equal(m.verify(p, n), 1);
+    page[Math.floor(Math.random() * (n - 8))] ^= 1 << (i % 8); // one bit flipped anywhere in the content
+    assert.equal(m.verify(p, n), 0);
+  }
+});
