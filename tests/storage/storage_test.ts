@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { libc, libcOptions } from "../../src/storage/libc.ts";
 import { WriterMutex } from "../../src/storage/writer_mutex.ts";
-import { Database, registerVfs } from "../../src/storage/sqlite.ts";
+import { Database, HOLD_TX, registerVfs } from "../../src/storage/sqlite.ts";
 import { FaultBackend } from "../helpers/fault_backend.ts";
 import type { BatonError } from "../../src/errors.ts";
 
@@ -357,7 +357,7 @@ for (const mode of ["writer mutex", "lock files"] as const) {
     }
   };
 
-  Deno.test(`WAL writer queue (${mode}): a burst keeps its place for at most 32 transactions and never past its synchronous job`, () =>
+  Deno.test(`WAL writer queue (${mode}): a burst keeps its place for at most HOLD_TX transactions and never past its synchronous job`, () =>
     withMode(async () => {
       const path = `${await tmp()}/burst.db`;
       const db = await Database.open(path);
@@ -368,9 +368,9 @@ for (const mode of ["writer mutex", "lock files"] as const) {
       const held = () => probe.held();
       // A lone transaction leaves the queue at once.
       assert.equal(held(), false);
-      // Back to back: kept between transactions, but released at least every 32.
+      // Back to back: kept between transactions, but released at least every HOLD_TX (or HOLD_MS).
       const pattern: boolean[] = [];
-      for (let i = 1; i <= 100; i++) {
+      for (let i = 1; i <= HOLD_TX + 50; i++) {
         db.transaction(() => db.run("INSERT INTO t VALUES (?)", [i]));
         pattern.push(held());
       }
@@ -378,12 +378,12 @@ for (const mode of ["writer mutex", "lock files"] as const) {
       let run = 0;
       for (const h of pattern) {
         run = h ? run + 1 : 0;
-        assert.ok(run < 32, `kept for ${run} transactions: ${pattern.map(Number).join("")}`);
+        assert.ok(run < HOLD_TX, `kept for ${run} transactions: ${pattern.map(Number).join("")}`);
       }
       // The job ends (a microtask checkpoint): released.
       await Promise.resolve();
       assert.equal(held(), false);
-      assert.equal(db.get<{ n: number }>("SELECT count(*) AS n FROM t")!.n, 101);
+      assert.equal(db.get<{ n: number }>("SELECT count(*) AS n FROM t")!.n, HOLD_TX + 51);
       db.close();
       probe.close();
     }));
