@@ -2,7 +2,10 @@
  * `baton-mcp` benchmark:
  *
  * - cold start over stdio: spawn `deno run -A mcp.ts` → the `initialize`
- *   response on stdout (median of 7 after a warm-up run);
+ *   and `tools/list` answers, against `deno run` of an empty script and a
+ *   minimal MCP server on the same SDK, in the same rounds; and `baton list`
+ *   on a 1,000-ticket repository (median of 7 after a warm-up round);
+ * - the size of `tools/list` in tokens (characters ÷ 4);
  * - tool-call round trip p50/p99 through the real MCP client, over stdio
  *   and over Streamable HTTP (one 2025-era session): a read (`get_ticket`)
  *   and a write (`heartbeat`, one transaction).
@@ -28,38 +31,69 @@ const repo = await tempRepo({ phases: EXAMPLE_PHASES });
   e.close();
 }
 
-/** Spawn → initialize response, raw JSON-RPC on the pipes. */
-async function coldStart(): Promise<number> {
+const INIT = JSON.stringify({
+  jsonrpc: "2.0",
+  id: 1,
+  method: "initialize",
+  params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "bench", version: "1" } },
+}) + "\n";
+const LIST = JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }) + "\n" +
+  JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/list" }) + "\n";
+
+/** A minimal MCP server on the same SDK (one tool), the baseline for baton-mcp's start. */
+const MINIMAL = `${await Deno.makeTempDir()}/minimal_server.ts`;
+await Deno.writeTextFile(
+  MINIMAL,
+  `import { McpServer } from "@modelcontextprotocol/server";
+import { StdioServerTransport } from "@modelcontextprotocol/server/stdio";
+const s = new McpServer({ name: "minimal", version: "1" });
+s.registerTool("ping", { description: "ping" }, () => ({ content: [{ type: "text", text: "pong" }] }));
+await s.connect(new StdioServerTransport());
+`,
+);
+
+/** Spawn → the initialize answer, then the tools/list answer (ms since spawn), raw JSON-RPC on the pipes. */
+async function coldStart(args: string[]): Promise<{ init: number; tools: number }> {
   const t0 = performance.now();
   const proc = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MCP, "--repo", repo],
+    args,
     env: serverEnv(),
     stdin: "piped",
     stdout: "piped",
     stderr: "null",
   }).spawn();
   const w = proc.stdin.getWriter();
-  await w.write(new TextEncoder().encode(
-    JSON.stringify({
-      jsonrpc: "2.0",
-      id: 1,
-      method: "initialize",
-      params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "bench", version: "1" } },
-    }) + "\n",
-  ));
   const r = proc.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let out = "";
-  while (!out.includes("\n")) {
-    const { value, done } = await r.read();
-    if (done) throw new Error("no initialize response");
-    out += value;
-  }
-  const t = performance.now() - t0;
-  if (!JSON.parse(out.split("\n")[0]).result?.serverInfo) throw new Error(`bad response: ${out}`);
+  const next = async () => {
+    while (!out.includes("\n")) {
+      const { value, done } = await r.read();
+      if (done) throw new Error(`no answer: ${out}`);
+      out += value;
+    }
+    const line = out.slice(0, out.indexOf("\n"));
+    out = out.slice(out.indexOf("\n") + 1);
+    const m = JSON.parse(line);
+    if (!m.result) throw new Error(`bad answer: ${line}`);
+  };
+  await w.write(new TextEncoder().encode(INIT));
+  await next();
+  const init = performance.now() - t0;
+  await w.write(new TextEncoder().encode(LIST));
+  await next();
+  const tools = performance.now() - t0;
   await w.close(); // stdin EOF: the server exits
   await r.cancel();
   await proc.status;
-  return t;
+  return { init, tools };
+}
+
+/** Spawn → exit of a command (ms). */
+async function timed(args: string[], cwd?: string): Promise<number> {
+  const t0 = performance.now();
+  const out = await new Deno.Command(Deno.execPath(), { args, cwd, stdout: "null", stderr: "piped" }).output();
+  if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
+  return performance.now() - t0;
 }
 
 async function roundTrips(s: Session, label: string): Promise<string[]> {
@@ -82,14 +116,62 @@ async function roundTrips(s: Session, label: string): Promise<string[]> {
   return rows;
 }
 
-await coldStart();
-const starts: number[] = [];
-for (let i = 0; i < 7; i++) starts.push(await coldStart());
+// Cold starts, every baseline in the same rounds: an empty script, a minimal server on the same SDK,
+// baton-mcp, and `baton list` on a 1,000-ticket repository.
+const EMPTY = `${await Deno.makeTempDir()}/empty.ts`;
+await Deno.writeTextFile(EMPTY, "");
+const big = await tempRepo({ phases: EXAMPLE_PHASES });
+{
+  const e = await openEngine(big);
+  e.createTickets(Array.from({ length: 1000 }, (_, i) => ({ title: `ticket ${i}`, priority: ["High", "Low"][i % 2] })));
+  e.close();
+}
+const CLI = new URL("../cli.ts", import.meta.url).pathname;
+const cold: Record<string, number[]> = {
+  empty: [],
+  minimalInit: [],
+  minimalTools: [],
+  batonInit: [],
+  batonTools: [],
+  list: [],
+};
+for (let i = 0; i < 8; i++) {
+  const e = await timed(["run", "-A", EMPTY]);
+  const m = await coldStart(["run", "-A", "--config", new URL("../deno.json", import.meta.url).pathname, MINIMAL]);
+  const b = await coldStart(["run", "-A", MCP, "--repo", repo]);
+  const l = await timed(["run", "-A", CLI, "list"], big);
+  if (i === 0) continue; // warm-up: caches
+  cold.empty.push(e);
+  cold.minimalInit.push(m.init);
+  cold.minimalTools.push(m.tools);
+  cold.batonInit.push(b.init);
+  cold.batonTools.push(b.tools);
+  cold.list.push(l);
+}
+const med = (k: string) => pct(cold[k], 0.5);
+console.log("cold start, 7 rounds (medians, ms since spawn):");
+console.log(`  deno run of an empty script (exit):            ${ms(med("empty"))}`);
 console.log(
-  `cold start (spawn → initialize response), 7 runs: median ${ms(pct(starts, 0.5))}, min ${
-    ms(Math.min(...starts))
-  }, max ${ms(Math.max(...starts))}`,
+  `  minimal MCP server, same SDK: initialize       ${ms(med("minimalInit"))}, tools/list ${ms(med("minimalTools"))}`,
 );
+console.log(
+  `  baton-mcp: initialize                          ${ms(med("batonInit"))} (${
+    (med("batonInit") / med("empty")).toFixed(1)
+  }× empty, ${(med("batonInit") / med("minimalInit")).toFixed(2)}× minimal), tools/list ${ms(med("batonTools"))}`,
+);
+console.log(
+  `  baton list, 1,000 tickets (exit):              ${ms(med("list"))} (${
+    (med("list") / med("empty")).toFixed(1)
+  }× empty)`,
+);
+
+// What an agent's model pays for Baton's tools on every request (approximation: characters / 4).
+const { HANDSHAKE } = await import("../src/mcp/handshake.gen.ts");
+for (const [name, list] of [["tools/list", HANDSHAKE.tools], ["with gates.allow_agents", HANDSHAKE.toolsWithGates]]) {
+  const chars = JSON.stringify(list).length;
+  const tools = (list as { tools: unknown[] }).tools.length;
+  console.log(`${name}: ${tools} tools, ${chars} characters ≈ ${Math.round(chars / 4)} tokens (characters ÷ 4)`);
+}
 
 const rows = ["| via   | tool       |      p50 |      p99 |", "| ----- | ---------- | -------- | -------- |"];
 const stdio = await stdioSession(repo);
