@@ -10,6 +10,7 @@ import type { CommandContext } from "./command.ts";
 import { dashboard } from "./dashboard.ts";
 import { paint } from "./format.ts";
 import { onStopSignals } from "../signals.ts";
+import { readRepoText } from "../repo/files.ts";
 
 /**
  * Runs the demo and prints its outcome.
@@ -62,7 +63,7 @@ export async function mainDemo(c: CommandContext): Promise<number> {
     const t = e.ticket(r.reworkedTicket);
     if (t.path) {
       out("", paint(`Ticket ${t.id}'s markdown, synced (${t.path})`, "bold"));
-      c.io.out(Deno.readTextFileSync(`${r.repo}/${t.path}`).trimEnd());
+      c.io.out(readRepoText(r.repo, t.path).trimEnd());
     }
     const log = new Deno.Command("git", {
       args: ["log", "--graph", "--format=%h %s", "baton/0002"],
@@ -90,6 +91,6 @@ export async function mainDemo(c: CommandContext): Promise<number> {
     }
     r.engine.close();
     if (c.values.keep || served) c.io.out(`kept the repository: ${r.repo}`);
-    else await Deno.remove(r.repo, { recursive: true }).catch(() => {});
+    else await r.remove();
   }
 }

@@ -1,15 +1,9 @@
 /** `baton init`: scaffold `.workflow/` from the shipped example. */
 import { BatonError } from "../errors.ts";
+import { appendRepoText, createRepoFile, readRepoTextIfAny } from "../repo/files.ts";
+import { readShippedExample } from "../config/example.ts";
 
 const EXAMPLE_FILES = ["config.yaml", "phases.yaml", "README.md", "templates/ticket.md"];
-
-async function readExample(name: string): Promise<string> {
-  const url = new URL(`../../.workflow.example/${name}`, import.meta.url);
-  if (url.protocol === "file:") return await Deno.readTextFile(url);
-  const res = await fetch(url);
-  if (!res.ok) throw new BatonError("internal", `Cannot read the example file ${name}: HTTP ${res.status}`);
-  return await res.text();
-}
 
 /**
  * Creates `.workflow/` (never overwriting a file), ignores the database files in git.
@@ -28,10 +22,8 @@ export async function init(
   const created: string[] = [];
   const skipped: string[] = [];
   for (const name of EXAMPLE_FILES) {
-    const target = `${repoDir}/.workflow/${name}`;
-    await Deno.mkdir(target.slice(0, target.lastIndexOf("/")), { recursive: true });
     try {
-      await Deno.writeTextFile(target, await readExample(name), { createNew: true });
+      createRepoFile(repoDir, `.workflow/${name}`, await readShippedExample(name));
       created.push(`.workflow/${name}`);
     } catch (e) {
       if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
@@ -40,18 +32,13 @@ export async function init(
   }
   const ignore = ".workflow/baton.db*";
   let gitignore: string | null = null;
-  let current = "";
-  try {
-    current = await Deno.readTextFile(`${repoDir}/.gitignore`);
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
-  }
+  const current = readRepoTextIfAny(repoDir, ".gitignore") ?? "";
   if (!current.split(/\r?\n/).includes(ignore)) {
     const prefix = current && !current.endsWith("\n") ? "\n" : "";
-    await Deno.writeTextFile(
-      `${repoDir}/.gitignore`,
+    appendRepoText(
+      repoDir,
+      ".gitignore",
       `${prefix}# Baton's coordination database and its helper files (-wal, -shm, -journal, -lock/)\n${ignore}\n`,
-      { append: true },
     );
     gitignore = ".gitignore";
   }

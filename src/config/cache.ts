@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { readRepoTextIfAny } from "../repo/files.ts";
 import { findRepoRoot } from "./repo_root.ts";
 import { CONFIG_FORMAT } from "./defaults.ts";
 import type { WorkflowConfig } from "./schema.ts";
@@ -19,12 +20,12 @@ function cacheFile(repoRoot: string): string | null {
   return `${base}/baton/config-${h.toString(16).padStart(8, "0")}.json`;
 }
 
-function read(path: string): string | null {
+/** A `.workflow/` file through `repo/files.ts`; anything unusual (too large, leads out) is left to the full load to report. */
+function read(repoRoot: string, rel: string): string | null | undefined {
   try {
-    return Deno.readTextFileSync(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return null;
-    throw e;
+    return readRepoTextIfAny(repoRoot, rel, 1 << 20);
+  } catch {
+    return undefined;
   }
 }
 
@@ -37,10 +38,10 @@ function read(path: string): string | null {
  */
 export async function loadWorkflowConfigCached(start: string): Promise<WorkflowConfig> {
   const repoRoot = findRepoRoot(start);
-  const configText = read(`${repoRoot}/.workflow/config.yaml`);
-  const phasesText = read(`${repoRoot}/.workflow/phases.yaml`);
+  const configText = read(repoRoot, ".workflow/config.yaml");
+  const phasesText = read(repoRoot, ".workflow/phases.yaml");
   const file = cacheFile(repoRoot);
-  if (file && phasesText !== null) {
+  if (file && typeof phasesText === "string" && configText !== undefined) {
     try {
       const c = JSON.parse(Deno.readTextFileSync(file));
       if (
@@ -52,7 +53,7 @@ export async function loadWorkflowConfigCached(start: string): Promise<WorkflowC
   }
   const { loadWorkflowConfig } = await import("./load.ts");
   const result = loadWorkflowConfig(repoRoot);
-  if (file) {
+  if (file && configText !== undefined && phasesText !== undefined) {
     try {
       Deno.mkdirSync(file.slice(0, file.lastIndexOf("/")), { recursive: true });
       const tmp = `${file}.${Deno.pid}.tmp`;

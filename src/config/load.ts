@@ -5,17 +5,26 @@
  *
  * @module
  */
+import { BatonError } from "../errors.ts";
 import { readConfig } from "./config_file.ts";
 import { readPhases } from "./phases.ts";
 import { findRepoRoot } from "./repo_root.ts";
 import type { WorkflowConfig } from "./schema.ts";
 import { Problems } from "./yaml.ts";
+import { readRepoTextIfAny } from "../repo/files.ts";
 
-function readText(path: string): string | null {
+/** The most of a `.workflow/` file Baton reads: far beyond any real workflow, and not 50 MB of YAML per command. */
+export const CONFIG_MAX_BYTES = 1 << 20;
+
+/** A `.workflow/` file's text through `repo/files.ts` (null when missing); too large or outside the repository is a problem. */
+function readText(repoRoot: string, rel: string, problems: Problems): string | null {
   try {
-    return Deno.readTextFileSync(path);
+    return readRepoTextIfAny(repoRoot, rel, CONFIG_MAX_BYTES);
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return null;
+    if (e instanceof BatonError) {
+      problems.add(rel, e.message.replace(`${rel} `, ""));
+      return null;
+    }
     throw e;
   }
 }
@@ -42,9 +51,10 @@ export function loadWorkflowConfig(start: string): WorkflowConfig {
   const workflowDir = `${repoRoot}/.workflow`;
   const rel = (name: string) => `.workflow/${name}`;
   const problems = new Problems();
-  const { config, foreign } = readConfig(readText(`${workflowDir}/config.yaml`) ?? "", rel("config.yaml"), problems);
-  const phasesText = readText(`${workflowDir}/phases.yaml`);
-  if (phasesText === null) {
+  const configText = readText(repoRoot, rel("config.yaml"), problems);
+  const { config, foreign } = readConfig(configText ?? "", rel("config.yaml"), problems);
+  const phasesText = readText(repoRoot, rel("phases.yaml"), problems);
+  if (phasesText === null && !problems.has(rel("phases.yaml"))) {
     problems.add(rel("phases.yaml"), "missing: the workflow's phases are required");
   }
   const workflow = phasesText === null ? null : readPhases(phasesText, rel("phases.yaml"), problems);

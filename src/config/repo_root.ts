@@ -1,5 +1,6 @@
 /** Finding the repository root (the directory holding `.workflow/`). No dependencies, so it loads fast. */
 import { BatonError } from "../errors.ts";
+import { repoPath } from "../repo/files.ts";
 
 function isDir(p: string): boolean {
   try {
@@ -60,19 +61,21 @@ export function findRepoRoot(start: string): string {
 
 /**
  * The absolute database path of a loaded configuration (`database.path`,
- * relative to the repository root unless absolute).
+ * relative to the repository root), resolved through links: a path that
+ * leads outside the repository (a linked `.workflow/`, say) is refused.
  *
  * @param cfg the repository root and `database.path`
- * @returns the absolute path
+ * @returns the absolute path, links resolved
+ * @throws {BatonError} `forbidden` when it leads outside the repository
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { databasePath } from "./repo_root.ts";
- * const cfg = { repoRoot: "/repo", config: { database: { path: ".workflow/baton.db" } } };
- * assert.equal(databasePath(cfg), "/repo/.workflow/baton.db");
+ * const repo = await Deno.realPath(await Deno.makeTempDir());
+ * const cfg = { repoRoot: repo, config: { database: { path: ".workflow/baton.db" } } };
+ * assert.equal(databasePath(cfg), `${repo}/.workflow/baton.db`);
  * ```
  */
 export function databasePath(cfg: { repoRoot: string; config: { database: { path: string } } }): string {
-  const p = cfg.config.database.path;
-  return p.startsWith("/") ? p : `${cfg.repoRoot}/${p}`;
+  return repoPath(cfg.repoRoot, cfg.config.database.path);
 }

@@ -37,6 +37,11 @@ export class Problems {
     this.list.push({ file, ...loc, message });
   }
 
+  /** Whether a problem was recorded in a file. */
+  has(file: string): boolean {
+    return this.list.some((p) => p.file === file);
+  }
+
   /**
    * Throws one `config_invalid` error listing every problem (its location is
    * the first one's; `details.problems` has them all), when there is any.

@@ -10,18 +10,13 @@
  * @module
  */
 import { openEngine } from "../open.ts";
+import { readShippedExample } from "../config/example.ts";
 import type { Engine } from "../engine/mod.ts";
 import { importTickets, syncAll } from "../sync/mod.ts";
 import { git } from "../repo/git.ts";
 import { Supervisor } from "../run/supervisor.ts";
 
-const EXAMPLE = new URL("../../.workflow.example/", import.meta.url);
-
-/** A file of the embedded example workflow (on disk from a checkout, inside a compiled binary, or over JSR). */
-async function example(name: string): Promise<string> {
-  const url = new URL(name, EXAMPLE);
-  return url.protocol === "file:" ? await Deno.readTextFile(url) : await (await fetch(url)).text();
-}
+const example = readShippedExample;
 const AGENT_TYPES = ["designer", "implementer", "test-writer", "security-reviewer", "docs-writer"];
 
 /** The tickets of the demo: title, whether it needs docs, whether it is security sensitive (a parallel group). */
@@ -83,6 +78,8 @@ export interface DemoResult {
   problems: string[];
   /** The ticket whose design was rejected once. */
   reworkedTicket: string;
+  /** Deletes the demo's temporary repository. */
+  remove(): Promise<void>;
 }
 
 /**
@@ -191,5 +188,13 @@ retry:
       held.set(a.entityId, Math.max(0, (held.get(a.entityId) ?? 0) - 1));
     }
   }
-  return { repo, engine, seconds, spawned: summary.spawned, problems, reworkedTicket: rejectOnce };
+  return {
+    repo,
+    engine,
+    seconds,
+    spawned: summary.spawned,
+    problems,
+    reworkedTicket: rejectOnce,
+    remove: () => Deno.remove(repo, { recursive: true }).catch(() => {}),
+  };
 }

@@ -21,6 +21,7 @@ import { completedBefore, latestHeldBy, phaseById } from "./sql/phases.ts";
 import { type R, toPhase } from "./sql/rows.ts";
 import { ticketById } from "./sql/tickets.ts";
 import type { Overlap } from "./types.ts";
+import { readRepoText } from "../repo/files.ts";
 
 /** One file included in the context. */
 export interface ContextFile {
@@ -141,15 +142,11 @@ export function fitToBudget(ctx: AgentContext): AgentContext {
  * @param rel repository-relative path
  * @returns the file, or null when it cannot be read
  */
-export function readRepoFile(repoRoot: string, rel: string): ContextFile | null {
-  if (rel.startsWith("/") || rel.split(/[/\\]/).includes("..")) return null;
+export function contextFile(repoRoot: string, rel: string): ContextFile | null {
   try {
-    // Symlinks are followed only while they stay inside the repository (a link to /etc/passwd, or a
-    // directory link pointing out of it, never reads the host's files).
-    const root = Deno.realPathSync(repoRoot);
-    const real = Deno.realPathSync(`${repoRoot}/${rel}`);
-    if (real !== root && !real.startsWith(root.endsWith("/") ? root : `${root}/`)) return null;
-    return { path: rel, content: Deno.readTextFileSync(real), truncated: false };
+    // Through repo/files.ts: links are followed only while they stay inside the repository (a link to
+    // /etc/passwd, or a directory link pointing out of it, never reads the host's files).
+    return { path: rel, content: readRepoText(repoRoot, rel), truncated: false };
   } catch {
     return null;
   }
@@ -199,8 +196,8 @@ export function assembleContext(core: Core, target: ContextTarget, opts: { budge
       type: d.type,
     })),
     overlaps: overlapsFor(core, row.id, pathsOf(core, row.id, meta)),
-    markdown: t.path ? readRepoFile(root, t.path) : null,
-    files: core.cfg.config.context.always_include.map((f) => readRepoFile(root, f)).filter((f): f is ContextFile =>
+    markdown: t.path ? contextFile(root, t.path) : null,
+    files: core.cfg.config.context.always_include.map((f) => contextFile(root, f)).filter((f): f is ContextFile =>
       f !== null
     ),
     trimmed: [],

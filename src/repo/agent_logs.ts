@@ -4,16 +4,17 @@
  *
  * @module
  */
+import { repoPath } from "./files.ts";
 import { slug } from "./names.ts";
 
 /**
- * The repository's `run.logs_dir`, absolute.
+ * The repository's `run.logs_dir`, absolute, links resolved.
  * @param cfg the repository root and its `run.logs_dir`
  * @returns the directory
+ * @throws {BatonError} `forbidden` when it leads outside the repository
  */
 export function logsDir(cfg: { repoRoot: string; config: { run: { logs_dir: string } } }): string {
-  const d = cfg.config.run.logs_dir;
-  return d.startsWith("/") ? d : `${cfg.repoRoot}/${d}`;
+  return repoPath(cfg.repoRoot, cfg.config.run.logs_dir);
 }
 
 /**
@@ -63,4 +64,56 @@ export function agentLogs(dir: string): Map<string, string> {
     }
   } catch { /* no logs yet */ }
   return out;
+}
+
+/**
+ * Creates the logs directory when missing.
+ * @param dir the logs directory (from {@link logsDir})
+ */
+export function ensureLogsDir(dir: string): void {
+  Deno.mkdirSync(dir, { recursive: true });
+}
+
+/**
+ * Writes one of a session's files beside its log (its prompt, its MCP
+ * configuration), readable by its owner only: they carry the claim token.
+ * @param path the file (from {@link logBase})
+ * @param text its content
+ */
+export function writeSessionFile(path: string, text: string): void {
+  Deno.writeTextFileSync(path, text, { mode: 0o600 });
+}
+
+/**
+ * Opens an agent's log for appending (created when missing).
+ * @param path the log file (from {@link logBase})
+ * @returns the open file
+ */
+export function openLogForAppend(path: string): Deno.FsFile {
+  return Deno.openSync(path, { create: true, append: true, mode: 0o600 });
+}
+
+/**
+ * An agent log's text from `offset` on, and its size now.
+ * @param path the log file
+ * @param offset where to start (0: all of it)
+ * @returns the text and the size it was read to
+ */
+export function readLogFrom(path: string, offset = 0): { text: string; size: number } {
+  const size = Deno.statSync(path).size;
+  if (size <= offset) return { text: "", size };
+  const f = Deno.openSync(path);
+  try {
+    f.seekSync(offset, Deno.SeekMode.Start);
+    const buf = new Uint8Array(size - offset);
+    let n = 0;
+    while (n < buf.length) {
+      const r = f.readSync(buf.subarray(n));
+      if (!r) break;
+      n += r;
+    }
+    return { text: new TextDecoder().decode(buf.subarray(0, n)), size: offset + n };
+  } finally {
+    f.close();
+  }
 }

@@ -60,3 +60,59 @@ export function git(cwd: string, ...args: string[]): string {
 export function isGitRepo(dir: string): boolean {
   return gitTry(dir, "rev-parse", "--is-inside-work-tree").stdout === "true";
 }
+
+/**
+ * The branch a worktree has checked out, read from git's own files (no git
+ * process); null when it is none, or `dir` is not a worktree.
+ * @param dir the worktree's directory
+ * @returns the branch name, or null
+ */
+export function checkedOutBranch(dir: string): string | null {
+  try {
+    const dotGit = Deno.readTextFileSync(`${dir}/.git`).trim();
+    if (!dotGit.startsWith("gitdir: ")) return null;
+    let gitdir = dotGit.slice(8);
+    if (!gitdir.startsWith("/")) gitdir = `${dir}/${gitdir}`;
+    const head = Deno.readTextFileSync(`${gitdir}/HEAD`).trim();
+    return head.startsWith("ref: refs/heads/") ? head.slice(16) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Whether a directory exists.
+ * @param dir an absolute path
+ * @returns true for a directory
+ */
+export function dirExists(dir: string): boolean {
+  try {
+    return Deno.statSync(dir).isDirectory;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Adds patterns to the repository's `.git/info/exclude` (the common git
+ * directory, shared by its worktrees), each once: files Baton makes stay out
+ * of `git status` without touching the user's `.gitignore`.
+ * @param root the main working tree
+ * @param patterns gitignore patterns, e.g. `/.workflow/worktrees/`
+ * @returns the patterns that were added
+ */
+export function excludeFromGit(root: string, patterns: string[]): string[] {
+  const common = git(root, "rev-parse", "--git-common-dir");
+  const exclude = `${common.startsWith("/") ? common : `${root}/${common}`}/info/exclude`;
+  let text = "";
+  try {
+    text = Deno.readTextFileSync(exclude);
+  } catch { /* none yet */ }
+  const have = new Set(text.split("\n").map((l) => l.trim()));
+  const add = patterns.filter((p) => !have.has(p));
+  if (add.length) {
+    Deno.mkdirSync(exclude.replace(/\/[^/]+$/, ""), { recursive: true });
+    Deno.writeTextFileSync(exclude, `${text}${text && !text.endsWith("\n") ? "\n" : ""}${add.join("\n")}\n`);
+  }
+  return add;
+}

@@ -7,6 +7,7 @@
  * @module
  */
 import type { AgentTypeConfig } from "../config/schema.ts";
+import { openLogForAppend, writeSessionFile } from "../repo/agent_logs.ts";
 
 /** Lines of stderr kept for a failed attempt's context. */
 export const TAIL_LINES = 40;
@@ -62,7 +63,7 @@ export class AgentProcess {
     log: string,
     readonly graceMs: number,
   ) {
-    Deno.writeTextFileSync(values.prompt_file, prompt);
+    writeSessionFile(values.prompt_file, prompt);
     const child = this.child = new Deno.Command(spec.command, {
       args: spec.args.map((a) => fill(a, values)),
       cwd: values.worktree,
@@ -75,7 +76,7 @@ export class AgentProcess {
       const w = child.stdin.getWriter();
       void w.write(new TextEncoder().encode(prompt)).then(() => w.close()).catch(() => {});
     }
-    const file = Deno.openSync(log, { create: true, append: true });
+    const file = openLogForAppend(log);
     const header = `--- ${new Date().toISOString()} ${values.agent_id}: ${spec.command} ${
       spec.args.join(" ")
     } (in ${values.worktree})\n`;

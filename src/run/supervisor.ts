@@ -19,7 +19,7 @@ import { BatonError } from "../errors.ts";
 import { AgentProcess, type Placeholders } from "./agent_process.ts";
 import { isGitRepo } from "../repo/git.ts";
 import { mcpCommand } from "./mcp_command.ts";
-import { logBase, logsDir } from "../repo/agent_logs.ts";
+import { ensureLogsDir, logBase, logsDir, writeSessionFile } from "../repo/agent_logs.ts";
 import { agentPrompt } from "./prompt.ts";
 import { type Place, Worktrees } from "./worktrees.ts";
 import { isDone, isHeld } from "../engine/state_machine.ts";
@@ -103,7 +103,7 @@ export class Supervisor {
     const run = engine.cfg.config.run;
     const root = engine.cfg.repoRoot;
     this.#logs = logsDir(engine.cfg);
-    Deno.mkdirSync(this.#logs, { recursive: true });
+    ensureLogsDir(this.#logs);
     if (run.worktrees === "git") {
       if (!isGitRepo(root)) {
         throw new BatonError(
@@ -303,7 +303,7 @@ export class Supervisor {
       BATON_REPO: engine.cfg.repoRoot,
       BATON_MCP_CONFIG: `${base}.mcp.json`,
     };
-    Deno.writeTextFileSync(
+    writeSessionFile(
       `${base}.mcp.json`,
       JSON.stringify(
         {

@@ -10,8 +10,9 @@
  * @module
  */
 import { BatonError } from "../errors.ts";
-import { git, gitTry } from "../repo/git.ts";
+import { checkedOutBranch, dirExists, excludeFromGit, git, gitTry } from "../repo/git.ts";
 import { slug } from "../repo/names.ts";
+import { repoPath } from "../repo/files.ts";
 
 /** Where one agent works. */
 export interface Place {
@@ -33,7 +34,7 @@ export class Worktrees {
    */
   constructor(repoRoot: string, dir: string) {
     this.#root = repoRoot;
-    this.#dir = dir.startsWith("/") ? dir : `${repoRoot}/${dir}`;
+    this.#dir = repoPath(repoRoot, dir);
   }
 
   /** The ticket's branch. */
@@ -46,7 +47,7 @@ export class Worktrees {
     return `baton/${ticket}--${slug(phase)}`;
   }
 
-  #exists(ref: string): boolean {
+  #branchExists(ref: string): boolean {
     return gitTry(this.#root, "rev-parse", "--verify", "--quiet", `refs/heads/${ref}`).ok;
   }
 
@@ -63,20 +64,8 @@ export class Worktrees {
 
   /** Keeps the worktrees out of the repository's status (never edits the user's .gitignore). */
   #ignore(): void {
-    const exclude = `${git(this.#root, "rev-parse", "--git-common-dir")}/info/exclude`.replace(
-      /^(?!\/)/,
-      `${this.#root}/`,
-    );
     const rel = this.#dir.startsWith(`${this.#root}/`) ? `/${this.#dir.slice(this.#root.length + 1)}/` : null;
-    if (!rel) return;
-    let text = "";
-    try {
-      text = Deno.readTextFileSync(exclude);
-    } catch { /* none yet */ }
-    if (!text.split("\n").includes(rel)) {
-      Deno.mkdirSync(exclude.replace(/\/[^/]+$/, ""), { recursive: true });
-      Deno.writeTextFileSync(exclude, `${text}${text && !text.endsWith("\n") ? "\n" : ""}${rel}\n`);
-    }
+    if (rel) excludeFromGit(this.#root, [rel]);
   }
 
   /**
@@ -108,8 +97,8 @@ export class Worktrees {
     const branch = inGroup ? this.phaseBranch(ticket, phase) : ticketBranch;
     const dir = this.placeOf(ticket, phase, inGroup);
     // The usual case costs no git process at all: the ticket's worktree is there from its last phase.
-    if (checkedOut(dir) === branch) return { dir, branch };
-    if (inGroup && !this.#exists(ticketBranch)) git(this.#root, "branch", ticketBranch, "HEAD");
+    if (checkedOutBranch(dir) === branch) return { dir, branch };
+    if (inGroup && !this.#branchExists(ticketBranch)) git(this.#root, "branch", ticketBranch, "HEAD");
     // One git process for a new branch and its worktree; more only when the branch or a worktree exists.
     let r = gitTry(this.#root, "worktree", "add", "--quiet", "-b", branch, dir, inGroup ? ticketBranch : "HEAD");
     if (!r.ok && /already exists/.test(r.stderr)) r = gitTry(this.#root, "worktree", "add", "--quiet", dir, branch);
@@ -135,7 +124,7 @@ export class Worktrees {
     const conflicts: { phase: string; files: string[] }[] = [];
     for (const phase of phases) {
       const branch = this.phaseBranch(ticket, phase);
-      if (!this.#exists(branch)) continue;
+      if (!this.#branchExists(branch)) continue;
       if (gitTry(this.#root, "merge-base", "--is-ancestor", branch, this.ticketBranch(ticket)).ok) continue;
       const r = gitTry(into, "merge", "--no-ff", "--no-edit", "-m", `Merge ${phase} of ${ticket}`, branch);
       if (r.ok) continue;
@@ -174,7 +163,7 @@ export class Worktrees {
    * @returns false when it was kept because of uncommitted work
    */
   remove(dir: string): boolean {
-    if (!exists(dir)) {
+    if (!dirExists(dir)) {
       // Already gone (a group merge removed it first): forget it, if git still knows it.
       gitTry(this.#root, "worktree", "prune");
       return true;
@@ -213,27 +202,5 @@ export class Worktrees {
       }
     }
     return kept;
-  }
-}
-
-function exists(dir: string): boolean {
-  try {
-    return Deno.statSync(dir).isDirectory;
-  } catch {
-    return false;
-  }
-}
-
-/** The branch a worktree has checked out, read from its files (no git process); null when it is none. */
-function checkedOut(dir: string): string | null {
-  try {
-    const dotGit = Deno.readTextFileSync(`${dir}/.git`).trim();
-    if (!dotGit.startsWith("gitdir: ")) return null;
-    let gitdir = dotGit.slice(8);
-    if (!gitdir.startsWith("/")) gitdir = `${dir}/${gitdir}`;
-    const head = Deno.readTextFileSync(`${gitdir}/HEAD`).trim();
-    return head.startsWith("ref: refs/heads/") ? head.slice(16) : null;
-  } catch {
-    return null;
   }
 }

@@ -6,9 +6,10 @@
 import type { Engine } from "../engine/mod.ts";
 import type { AuditEntry, BoardTicket, Phase } from "../engine/types.ts";
 import { BatonError } from "../errors.ts";
-import { agentLogs, logsDir } from "../repo/agent_logs.ts";
+import { agentLogs, logsDir, readLogFrom } from "../repo/agent_logs.ts";
 import { markdownToHtml } from "./markdown_html.ts";
 import { isDone, isHeld } from "../engine/state_machine.ts";
+import { readRepoText } from "../repo/files.ts";
 
 /** One card of the board. */
 export interface Card {
@@ -117,8 +118,8 @@ export function ticketData(e: Engine, id: string) {
   let markdown: string | null = null;
   if (t.path) {
     try {
-      markdown = markdownToHtml(Deno.readTextFileSync(`${e.cfg.repoRoot}/${t.path}`));
-    } catch { /* the file is gone: the page says so */ }
+      markdown = markdownToHtml(readRepoText(e.cfg.repoRoot, t.path));
+    } catch { /* the file is gone, or leads outside the repository: the page says so */ }
   }
   return {
     now: e.now(),
@@ -191,7 +192,7 @@ export function logText(e: Engine, file: string): string {
   if (!/^[A-Za-z0-9_.-]+\.log$/.test(file) || ![...agentLogs(dir).values()].includes(file)) {
     throw new BatonError("not_found", `No agent log "${file}"`);
   }
-  const text = Deno.readTextFileSync(`${dir}/${file}`);
+  const { text } = readLogFrom(`${dir}/${file}`);
   return text.length > 256 * 1024 ? text.slice(-256 * 1024) : text;
 }
 

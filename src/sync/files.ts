@@ -9,6 +9,7 @@ import type { Engine } from "../engine/mod.ts";
 import { globMatches } from "../globs/mod.ts";
 import { ticketIdFromPath } from "../markdown/ids.ts";
 import type { ParseOptions, StatusVocabulary } from "../markdown/types.ts";
+import { listRepoFiles, readRepoFile } from "../repo/files.ts";
 
 /** One problem with one file. */
 export interface FileProblem {
@@ -56,9 +57,16 @@ export function parseOptions(engine: Engine, path: string): ParseOptions {
   };
 }
 
-/** A ticket file's text, or why Baton will not rewrite it: not valid UTF-8 (decoded as Latin-1 for reading). */
-export function readTicketText(file: string): { text: string; utf8: boolean; bytes: Uint8Array } {
-  const bytes = Deno.readFileSync(file);
+/**
+ * A ticket file's text (read through `repo/files.ts`: never outside the
+ * repository), or why Baton will not rewrite it: not valid UTF-8 (decoded as
+ * Latin-1 for reading).
+ */
+export function readTicketText(
+  engine: Engine,
+  rel: string,
+): { text: string; utf8: boolean; bytes: Uint8Array } {
+  const bytes = readRepoFile(engine.cfg.repoRoot, rel);
   try {
     return { text: new TextDecoder("utf-8", { fatal: true }).decode(bytes), utf8: true, bytes };
   } catch {
@@ -66,28 +74,15 @@ export function readTicketText(file: string): { text: string; utf8: boolean; byt
   }
 }
 
-/** Lists ticket files: `tickets.directory` + `tickets.pattern`, repository-relative, sorted. */
+/**
+ * Lists ticket files: `tickets.directory` + `tickets.pattern`,
+ * repository-relative, sorted. Links are followed only while they stay in
+ * the repository; a `tickets.directory` that leads out is refused.
+ */
 export function listTicketFiles(engine: Engine): string[] {
   const { directory, pattern } = engine.cfg.config.tickets;
-  const root = engine.cfg.repoRoot;
   const base = directory.replace(/\/+$/, "");
-  const out: string[] = [];
-  const walk = (rel: string) => {
-    let entries: Deno.DirEntry[];
-    try {
-      entries = [...Deno.readDirSync(`${root}/${base}${rel ? `/${rel}` : ""}`)];
-    } catch (e) {
-      if (e instanceof Deno.errors.NotFound) return;
-      throw e;
-    }
-    for (const e of entries) {
-      const r = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory) walk(r);
-      else if (e.isFile && globMatches(pattern, r)) out.push(`${base}/${r}`);
-    }
-  };
-  walk("");
-  return out.sort();
+  return listRepoFiles(engine.cfg.repoRoot, base).filter((p) => globMatches(pattern, p.slice(base.length + 1)));
 }
 
 /** Ticket files grouped by the id in their names, with the files whose names carry none and the ids used twice. */

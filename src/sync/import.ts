@@ -72,7 +72,7 @@ function readFiles(engine: Engine, result: ImportResult): Map<string, { path: st
   const out = new Map<string, { path: string; text: string; utf8: boolean }>();
   for (const [id, path] of index.byId) {
     try {
-      const read = readTicketText(`${engine.cfg.repoRoot}/${path}`);
+      const read = readTicketText(engine, path);
       out.set(id, { path, text: read.text, utf8: read.utf8 });
     } catch (e) {
       result.errors.push({ path, message: `cannot read: ${(e as Error).message}`, code: "markdown_invalid" });

@@ -13,6 +13,7 @@ import { contentHash, ticketIdFromPath } from "../markdown/ids.ts";
 import { parseTicket } from "../markdown/parse_ticket.ts";
 import { renderTemplate } from "../markdown/template.ts";
 import { listTicketFiles, parseOptions } from "./files.ts";
+import { createRepoFile, readRepoText, readRepoTextIfAny, removeRepoFile } from "../repo/files.ts";
 
 const FALLBACK_TEMPLATE = `# Ticket {{id}}: {{title}}
 
@@ -55,12 +56,8 @@ export function writeTicketFile(
   engine: Engine,
   fields: { id: string; title: string; priority?: string; summary?: string; components?: string; languages?: string },
 ): string {
-  let template = FALLBACK_TEMPLATE;
-  try {
-    template = Deno.readTextFileSync(`${engine.cfg.workflowDir}/templates/ticket.md`);
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
-  }
+  const root = engine.cfg.repoRoot;
+  const template = readRepoTextIfAny(root, ".workflow/templates/ticket.md") ?? FALLBACK_TEMPLATE;
   for (const [k, v] of Object.entries(fields)) checkLine(v, `The ${k} of a new ticket`);
   const dir = engine.cfg.config.tickets.directory.replace(/\/+$/, "");
   const rel = `${dir}/${fields.id}_${slugify(fields.title)}.md`;
@@ -73,9 +70,9 @@ export function writeTicketFile(
     components: fields.components ?? "",
     languages: fields.languages ?? "",
   });
-  Deno.mkdirSync(`${engine.cfg.repoRoot}/${dir}`, { recursive: true });
   try {
-    Deno.writeTextFileSync(`${engine.cfg.repoRoot}/${rel}`, text, { createNew: true });
+    // Written aside and linked into place: a full disk leaves no empty or partial ticket file behind.
+    createRepoFile(root, rel, text);
   } catch (e) {
     if (e instanceof Deno.errors.AlreadyExists) {
       throw new BatonError("invalid_argument", `${rel} already exists; Baton never overwrites a ticket file`);
@@ -104,7 +101,7 @@ export function newTicket(engine: Engine, input: { title: string; priority?: str
       const id = engine.nextTicketId(files);
       const [created] = engine.createTickets([{ id, title: input.title.trim() }]);
       const path = written = writeTicketFile(engine, { id: created.id, ...input });
-      const text = Deno.readTextFileSync(`${engine.cfg.repoRoot}/${path}`);
+      const text = readRepoText(engine.cfg.repoRoot, path);
       const parsed = parseTicket(text, parseOptions(engine, path));
       engine.upsertTicket({
         id,
@@ -116,7 +113,7 @@ export function newTicket(engine: Engine, input: { title: string; priority?: str
       return id;
     });
   } catch (e) {
-    if (written) Deno.removeSync(`${engine.cfg.repoRoot}/${written}`);
+    if (written) removeRepoFile(engine.cfg.repoRoot, written);
     throw e;
   }
   return engine.ticket(id);
@@ -147,7 +144,7 @@ export function createTicketsWithFiles(
         const priority = typeof t.metadata.priority === "string" ? t.metadata.priority : t.priority ?? undefined;
         const path = writeTicketFile(engine, { id: t.id, title: t.title, priority });
         written.push(path);
-        const text = Deno.readTextFileSync(`${engine.cfg.repoRoot}/${path}`);
+        const text = readRepoText(engine.cfg.repoRoot, path);
         engine.setTicketFile(t.id, { path, contentHash: contentHash(text) }, actor);
         return { ...t, path, contentHash: contentHash(text) };
       });
@@ -155,8 +152,8 @@ export function createTicketsWithFiles(
   } catch (e) {
     for (const p of written) {
       try {
-        Deno.removeSync(`${engine.cfg.repoRoot}/${p}`);
-      } catch { /* already gone */ }
+        removeRepoFile(engine.cfg.repoRoot, p);
+      } catch { /* the error that matters is the one rethrown below */ }
     }
     throw e;
   }

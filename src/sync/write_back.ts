@@ -24,7 +24,7 @@ import type { StatusLabel } from "../markdown/types.ts";
 import { readWorkflowLog, writeWorkflowLog } from "../markdown/workflow_log.ts";
 import { unifiedDiff } from "./diff.ts";
 import { type FileProblem, parseOptions, readTicketText } from "./files.ts";
-import { replaceIfUnchanged } from "./replace.ts";
+import { replaceIfUnchanged } from "../repo/replace.ts";
 import { isDone } from "../engine/state_machine.ts";
 
 /** What a write-back did. */
@@ -195,8 +195,7 @@ export function syncTicket(
   const t = engine.ticket(ticketId);
   if (!t.path) throw new BatonError("not_found", `Ticket ${ticketId} has no markdown file`);
   const path = t.path;
-  const file = `${engine.cfg.repoRoot}/${path}`;
-  const { text: original, utf8, bytes } = readTicketText(file);
+  const { text: original, utf8, bytes } = readTicketText(engine, path);
   const warnings: FileProblem[] = [];
   const warn = (message: string) => warnings.push({ path, message: `ticket ${ticketId}: ${message}` });
   const file0 = engine.ticketFiles([ticketId])[0];
@@ -230,7 +229,7 @@ export function syncTicket(
   }
   if (opts.dryRun) return { state: "written", warnings, diff: unifiedDiff(original, text, path) };
   const next = new TextEncoder().encode(text);
-  replaceIfUnchanged(file, bytes, next, path);
+  replaceIfUnchanged(engine.cfg.repoRoot, path, bytes, next);
   const now = engine.now();
   engine.setTicketFile(ticketId, {
     path,

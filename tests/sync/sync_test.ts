@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { createTicketsWithFiles, importTickets, newTicket, openEngine, syncAll, syncTicket } from "../../mod.ts";
-import { replaceHooks } from "../../src/sync/replace.ts";
+import { replaceHooks } from "../../src/repo/replace.ts";
 import { tempRepo } from "../helpers/repo.ts";
 import { baton } from "../helpers/cli.ts";
 

@@ -76,30 +76,29 @@ function logs(c: CommandContext): Promise<number> {
   const id = int(c.positionals[0], "PHASE", 1)!;
   return c.withEngine(async (e) => {
     const p = e.phase(id);
-    const { logsDir, phaseLogs } = await import("../../repo/agent_logs.ts");
+    const { logsDir, phaseLogs, readLogFrom } = await import("../../repo/agent_logs.ts");
     const dir = logsDir(e.cfg);
     const files = phaseLogs(dir, p.ticketId, p.name);
     if (!files.length) {
       throw new BatonError("not_found", `No agent logs for phase ${id} (${p.ticketId}/${p.name}) in ${dir}`);
     }
-    for (const f of files) c.io.out(Deno.readTextFileSync(f).trimEnd());
+    let offset = 0;
+    for (const f of files) {
+      const r = readLogFrom(f);
+      c.io.out(r.text.trimEnd());
+      offset = r.size; // the last one's: the one followed
+    }
     if (!c.values.follow) return;
     const newest = files.at(-1)!;
-    let offset = Deno.statSync(newest).size;
     const stop = new AbortController();
     const unlisten = onStopSignals(() => stop.abort());
     try {
       while (!stop.signal.aborted) {
         await new Promise((r) => setTimeout(r, 250));
-        const size = Deno.statSync(newest).size;
-        if (size <= offset) continue;
-        const f = Deno.openSync(newest);
-        f.seekSync(offset, Deno.SeekMode.Start);
-        const buf = new Uint8Array(size - offset);
-        f.readSync(buf);
-        f.close();
-        offset = size;
-        c.io.out(new TextDecoder().decode(buf).trimEnd());
+        const r = readLogFrom(newest, offset);
+        if (!r.text) continue;
+        offset = r.size;
+        c.io.out(r.text.trimEnd());
       }
     } finally {
       unlisten();

@@ -11,6 +11,7 @@
  * @module
  */
 import { BatonError } from "../errors.ts";
+import { repoPath } from "./files.ts";
 
 const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
 
@@ -27,14 +28,18 @@ function readOr(path: string): Uint8Array | null {
 export const replaceHooks: { between?: (step: "start" | "aside" | "linked") => void } = {};
 
 /**
- * Replaces `path` by `next` if it still holds `expected`.
- * @param path the file
+ * Replaces a repository file by `next` if it still holds `expected`. The
+ * path is resolved through `repo/files.ts` first: a file that leads outside
+ * the repository is never replaced.
+ * @param root the repository root
+ * @param shown the file, repository-relative (also how messages name it)
  * @param expected the bytes it was read with
  * @param next the new bytes
- * @param shown how the file is named in messages (repository-relative)
- * @throws {BatonError} `write_conflict` when the file changed (the change is kept), I/O errors
+ * @throws {BatonError} `forbidden` (outside the repository), `write_conflict` when the file changed (the change is
+ *   kept), I/O errors (the temporary file is removed)
  */
-export function replaceIfUnchanged(path: string, expected: Uint8Array, next: Uint8Array, shown: string): void {
+export function replaceIfUnchanged(root: string, shown: string, expected: Uint8Array, next: Uint8Array): void {
+  const path = repoPath(root, shown);
   const tmp = `${path}.baton-new-${Deno.pid}`;
   const aside = `${path}.baton-old-${Deno.pid}`;
   const conflict = () =>
@@ -43,10 +48,18 @@ export function replaceIfUnchanged(path: string, expected: Uint8Array, next: Uin
     });
   const f = Deno.openSync(tmp, { write: true, createNew: true });
   try {
-    f.writeSync(next);
-    f.syncSync();
-  } finally {
-    f.close();
+    try {
+      f.writeSync(next);
+      f.syncSync();
+    } finally {
+      f.close();
+    }
+  } catch (e) {
+    // A full disk: nothing is left behind, the ticket file is untouched.
+    try {
+      Deno.removeSync(tmp);
+    } catch { /* never made */ }
+    throw e;
   }
   try {
     const mode = Deno.statSync(path).mode;

@@ -1,0 +1,109 @@
+/**
+ * No file outside the repository is read or written through a repository
+ * path (issue 26): every module under `src/` reaches files through
+ * `src/repo/files.ts`, except the few whose files are not the repository's
+ * (listed below, each with why). A module that opens files another way fails
+ * this test; so does a link that leads out, at every place a ticket, a
+ * template, a context file, `.workflow/` or the database is reached.
+ */
+import assert from "node:assert/strict";
+import { importTickets, openEngine, syncAll } from "../mod.ts";
+import { EXAMPLE_PHASES, tempRepo } from "./helpers/repo.ts";
+import { baton } from "./helpers/cli.ts";
+
+const SRC = new URL("../src/", import.meta.url);
+
+/** Modules that may call Deno's file APIs directly, and why their files are not reached by a repository path. */
+const ALLOWED: Record<string, string> = {
+  "repo/files.ts": "the one way into the repository's files",
+  "repo/replace.ts": "replaces a ticket file at the path repo/files.ts resolved, without losing an edit",
+  "repo/agent_logs.ts": "agent logs, in run.logs_dir as repo/files.ts resolved it",
+  "repo/git.ts": "git's own files (.git/info/exclude, a worktree's .git), and git itself",
+  "config/repo_root.ts": "finds the repository root, before there is one to resolve against",
+  "config/cache.ts": "the validated-configuration cache in the user's cache directory",
+  "config/example.ts": "the example workflow shipped with Baton",
+  "engine/database.ts": "the database file, at the path repo/files.ts resolved (databasePath)",
+  "engine/backup.ts": "the database file and a backup file the user names",
+  "engine/maintenance.ts": "the size of the database's WAL",
+  "storage/": "SQLite's files (database, WAL, wal-index, locks), through Baton's VFS",
+  "mcp/main.ts": "a --token-file the user names",
+  "agents/scripted_agent.ts": "the MCP configuration baton run wrote for it",
+  "demo/main_demo.ts": "the demo's own temporary repository",
+  "testing.ts": "test helpers: temporary repositories",
+  "signals.ts": "(signal listeners, not files)",
+};
+
+const FS_CALL =
+  /\bDeno\.(readTextFile|readFile|writeTextFile|writeFile|open|readDir|stat|lstat|realPath|remove|rename|mkdir|link|symlink|truncate|create|copyFile|chmod|chown|makeTempFile|makeTempDir|readLink|utime)(Sync)?\s*\(/g;
+
+Deno.test("repo files: no module under src/ opens files by another route than src/repo/files.ts", () => {
+  const offenders: string[] = [];
+  const walk = (dir: URL, rel: string) => {
+    for (const e of Deno.readDirSync(dir)) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory) walk(new URL(`${e.name}/`, dir), r);
+      else if (e.name.endsWith(".ts") && !e.name.endsWith("_test.ts") && !e.name.endsWith(".gen.ts")) {
+        if (Object.keys(ALLOWED).some((a) => (a.endsWith("/") ? r.startsWith(a) : r === a))) continue;
+        const text = Deno.readTextFileSync(new URL(e.name, dir)).replace(/^\s*\*.*$/gm, "");
+        for (const m of text.matchAll(FS_CALL)) offenders.push(`${r}: Deno.${m[1]}${m[2] ?? ""}`);
+        if (/from "node:fs/.test(text)) offenders.push(`${r}: imports node:fs`);
+      }
+    }
+  };
+  walk(SRC, "");
+  assert.deepEqual(offenders, []);
+});
+
+Deno.test("repo files: a ticket linked to a file outside is never read or written; the dashboard does not serve it", async () => {
+  const repo = await tempRepo({
+    phases: EXAMPLE_PHASES,
+    files: { "tickets/0002_ok.md": "# Ticket 0002: Ok\n\n## Status\n- [ ] Draft\n" },
+  });
+  const secret = `${await Deno.makeTempDir()}/secret.md`;
+  await Deno.writeTextFile(secret, "# Ticket 0001: Secret\n\nTOP-SECRET-CONTENT\n\n## Status\n- [ ] Draft\n");
+  await Deno.symlink(secret, `${repo}/tickets/0001_t.md`);
+  const engine = await openEngine(repo);
+  const r = importTickets(engine);
+  assert.deepEqual(r.imported, ["0002"], "the linked ticket is not imported");
+  // Recorded before the link was made (a ticket whose file was replaced by a link later): never read through it.
+  engine.setTicketFile("0002", { path: "tickets/0002_ok.md", contentHash: "x" });
+  await Deno.remove(`${repo}/tickets/0002_ok.md`);
+  await Deno.symlink(secret, `${repo}/tickets/0002_ok.md`);
+  const ctx = engine.context({ phaseId: engine.ticket("0002").phases[0].id });
+  assert.equal(ctx.markdown, null, "the agent's context does not read through the link");
+  const sync = syncAll(engine);
+  assert.ok(sync.errors.some((e) => /leads outside the repository/.test(e.message)), JSON.stringify(sync.errors));
+  assert.match(await Deno.readTextFile(secret), /TOP-SECRET-CONTENT/);
+  engine.close();
+  // The dashboard's ticket page and API.
+  const { createDashboard } = await import("../src/serve/handler.ts");
+  const e2 = await openEngine(repo);
+  const d = createDashboard(e2);
+  const res = await d.handler(
+    new Request("http://127.0.0.1:8766/api/ticket/0002", { headers: { host: "127.0.0.1:8766" } }),
+  );
+  const body = await res.text();
+  assert.equal(res.status, 200, body);
+  assert.doesNotMatch(body, /TOP-SECRET-CONTENT/);
+  d.close();
+  e2.close();
+});
+
+Deno.test("repo files: a linked tickets/ directory or a database path through a link is refused with a coded error", async () => {
+  const outside = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${outside}/0001_t.md`, "# Ticket 0001: T\n\n## Status\n- [ ] Draft\n");
+  const repo = await tempRepo({ phases: EXAMPLE_PHASES });
+  await Deno.symlink(outside, `${repo}/tickets`);
+  const imp = await baton(["import"], { cwd: repo });
+  assert.notEqual(imp.code, 0);
+  assert.match(imp.stderr, /tickets leads outside the repository/);
+  assert.deepEqual([...Deno.readDirSync(outside)].map((e) => e.name), ["0001_t.md"], "nothing written outside");
+
+  const repo2 = await tempRepo({ phases: EXAMPLE_PHASES, config: "database:\n  path: data/baton.db\n" });
+  const elsewhere = await Deno.makeTempDir();
+  await Deno.symlink(elsewhere, `${repo2}/data`);
+  const list = await baton(["list"], { cwd: repo2 });
+  assert.equal(list.code, 3, list.stderr); // forbidden
+  assert.match(list.stderr, /data\/baton\.db leads outside the repository/);
+  assert.deepEqual([...Deno.readDirSync(elsewhere)], [], "no database created outside");
+});
