@@ -51,15 +51,32 @@ export async function doctor(repoDir: string): Promise<{ checks: HealthCheck[] }
   return { checks };
 }
 
-/** Two ticket files with one id: neither is imported (the import's own rule, `indexTicketFiles`). */
+/**
+ * The ticket files: two with one id (neither is imported, the import's own
+ * rule, `indexTicketFiles`), empty ones, and what an interrupted write left
+ * behind (`*.baton-new-*`, `*.baton-old-*`; `*.baton-conflict-*` keeps a
+ * human's edit that crossed a write-back).
+ */
 async function ticketFileCheck(engine: Engine): Promise<HealthCheck> {
   const { indexTicketFiles } = await import("../sync/files.ts");
+  const { listRepoFiles, readRepoFile } = await import("../repo/files.ts");
   const { byId, duplicates } = indexTicketFiles(engine);
+  const problems = duplicates.map((d) => `id ${d.id} is used by ${d.paths.join(" and ")} (neither is imported)`);
+  const root = engine.cfg.repoRoot;
+  for (const path of listRepoFiles(root, engine.cfg.config.tickets.directory)) {
+    const name = path.slice(path.lastIndexOf("/") + 1);
+    if (/\.baton-(?:new|old)-\d+/.test(name)) problems.push(`${path} was left by an interrupted write: remove it`);
+    else if (/\.baton-conflict-\d+$/.test(name)) {
+      problems.push(`${path} keeps an edit made while Baton wrote the file back: merge it, then remove it`);
+    } else if (name.endsWith(".md")) {
+      try {
+        if (readRepoFile(root, path).length === 0) problems.push(`${path} is empty: a ticket needs at least its title`);
+      } catch { /* unreadable: import reports it */ }
+    }
+  }
   return {
     name: "ticket files",
-    ok: duplicates.length === 0,
-    detail: duplicates.length
-      ? duplicates.map((d) => `id ${d.id} is used by ${d.paths.join(" and ")} (neither is imported)`).join("; ")
-      : `${byId.size} ticket file(s), every id used once`,
+    ok: problems.length === 0,
+    detail: problems.length ? problems.join("; ") : `${byId.size} ticket file(s), every id used once`,
   };
 }
