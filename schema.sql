@@ -1,7 +1,7 @@
 -- Baton's database schema: the readable snapshot of every migration in
 -- src/schema/ applied in order (tests/schema_test.ts proves they agree).
 -- Never edit this file alone: add a migration, then update this snapshot.
--- Schema version (PRAGMA user_version): 8
+-- Schema version (PRAGMA user_version): 9
 
 CREATE TABLE baton_migrations (
   version    INTEGER PRIMARY KEY,
@@ -74,7 +74,8 @@ CREATE TABLE agents (
   metadata       TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(metadata)),
   status         TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'stale')),
   registered_at  INTEGER NOT NULL,
-  last_heartbeat INTEGER NOT NULL
+  last_heartbeat INTEGER NOT NULL,
+  principal      TEXT                      -- who registered it (a token holder); NULL: local
 ) STRICT;
 
 -- Human decisions: a gate phase reached, or an agent asking for review.
@@ -171,3 +172,11 @@ CREATE TABLE escalations (
   resolution  TEXT
 ) STRICT;
 CREATE UNIQUE INDEX escalations_open ON escalations(phase_id) WHERE resolved_at IS NULL;
+
+-- 009_clock_and_principals: one clock for every process (see engine/clock.ts)
+CREATE TABLE clock (
+  id     INTEGER PRIMARY KEY CHECK (id = 1),
+  now    INTEGER NOT NULL,
+  writer TEXT NOT NULL
+) STRICT;
+INSERT INTO clock (id, now, writer) VALUES (1, 0, '');

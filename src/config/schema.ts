@@ -57,6 +57,7 @@ export const ConfigSchema = v.strictObject({
       stale_timeout_minutes: v.optional(v.pipe(v.number(), v.minValue(0.05)), 10),
       heartbeat_implicit: v.optional(v.boolean(), true),
       max_held: v.optional(positiveInt, 1),
+      clock_tolerance_seconds: v.optional(v.nullable(v.pipe(v.number(), v.minValue(0))), null),
       registry: v.optional(v.record(nonEmpty, AgentTypeSchema), {}),
     }),
     {},
@@ -195,11 +196,17 @@ export interface BatonConfig {
     status_map: Record<string, string | null>;
     dependency_keys: DependencyKeys;
   };
-  /** Stale-claim timeout, implicit heartbeats, phases held at once, and the agent types a supervisor starts. */
+  /**
+   * Stale-claim timeout, implicit heartbeats, phases held at once, how far a
+   * process that has just started may judge expiry past the database's clock
+   * (null: half the shortest lease; see `engine/clock.ts`), and the agent
+   * types a supervisor starts.
+   */
   agents: {
     stale_timeout_minutes: number;
     heartbeat_implicit: boolean;
     max_held: number;
+    clock_tolerance_seconds: number | null;
     registry: Record<string, AgentTypeConfig>;
   };
   /** Overlapping file declarations: reported (advisory) or refused (blocking). */

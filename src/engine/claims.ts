@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { notBefore } from "./clock.ts";
 import { BatonError } from "../errors.ts";
 import { capList, capText, LIMITS } from "./limits.ts";
 import { type Core, what } from "./core.ts";
@@ -298,6 +299,7 @@ export function start(core: Core, phaseId: number, req: HeldRequest): Phase {
     const current = phaseWithToken(core.db, phaseId);
     if (sameHolder(current, req, ["running"])) return reread(core, phaseId);
     const row = held(core, phaseId, req.agentId, req.token, "start", current);
+    now = notBefore(now, row.claimed_at);
     implicitHeartbeat(core, now, req.agentId, phaseId);
     move(core, now, req.agentId, row, "running", "start", { started_at: now, last_progress_at: now });
     return reread(core, phaseId);
@@ -338,6 +340,7 @@ export function complete(core: Core, phaseId: number, req: CompleteRequest): Pha
       );
     }
     const row = held(core, phaseId, req.agentId, req.token, "complete", current);
+    now = notBefore(now, row.claimed_at, row.started_at);
     implicitHeartbeat(core, now, req.agentId); // alive; the claim ends here, so no lease to extend
     if (row.status === "claimed") {
       // Completing without start_phase starts it implicitly (audited so): the work was done.
@@ -364,6 +367,7 @@ export function fail(core: Core, phaseId: number, req: FailRequest): Phase {
   capText(req.error, LIMITS.text, "The error");
   return core.tx((now) => {
     const row = held(core, phaseId, req.agentId, req.token, "fail");
+    now = notBefore(now, row.claimed_at, row.started_at);
     implicitHeartbeat(core, now, req.agentId); // alive; the claim ends here, so no lease to extend
     const r = core.cfg.config.retry;
     const common = { claimed_by: null, claim_token: null, lease_expires_at: null, error: req.error };

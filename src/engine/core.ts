@@ -10,6 +10,7 @@ import type { WorkflowGraph } from "../config/graph.ts";
 import type { WorkflowConfig } from "../config/schema.ts";
 import type { Database } from "../storage/sqlite.ts";
 import { insertAudit } from "./sql/audit.ts";
+import { SharedClock, type TxTimes } from "./clock.ts";
 import type { Actor } from "./types.ts";
 
 /** The name an actor is recorded under: `human:NAME`, an agent id, or `system`. */
@@ -40,6 +41,10 @@ export class Core {
   principal?: string;
   /** When this process last looked whether the hourly retention run is due. */
   pruneCheckedAt = -Infinity;
+  /** The times of the transaction in progress (see `clock.ts`). */
+  #times: TxTimes | undefined;
+  /** This engine's view of the clock the processes share. */
+  readonly shared: SharedClock;
 
   /**
    * @param db the open, migrated database
@@ -54,7 +59,22 @@ export class Core {
     readonly graph: WorkflowGraph,
     readonly clock: () => number,
     readonly afterCommit?: (ticketIds: string[]) => void,
-  ) {}
+  ) {
+    const leases = [cfg.config.leases.default_minutes ?? cfg.config.agents.stale_timeout_minutes]
+      .concat(Object.values(cfg.config.leases.per_phase));
+    const tolerance = typeof cfg.config.agents.clock_tolerance_seconds === "number"
+      ? cfg.config.agents.clock_tolerance_seconds * 1000
+      : Math.min(...leases) * 60_000 / 2;
+    this.shared = new SharedClock(clock, tolerance, crypto.randomUUID());
+  }
+
+  /**
+   * The time expiry is judged by in the transaction in progress (witnessed
+   * time: see `clock.ts`); outside one, this process's clock.
+   */
+  get expiryNow(): number {
+    return this.#times?.expiry ?? this.clock();
+  }
 
   /**
    * Runs a request: one transaction (a savepoint inside a caller's), one
@@ -62,11 +82,13 @@ export class Core {
    * changed tickets once the outermost transaction commits, whoever opened it.
    */
   tx<T>(fn: (now: number) => T): T {
-    if (this.#corr) return this.db.transaction(() => fn(this.clock()));
+    if (this.#corr) return this.db.transaction(() => fn(this.#times?.now ?? this.clock()));
     this.#corr = crypto.randomUUID();
     try {
       const result = this.db.transaction(() => {
-        const r = fn(this.clock());
+        const times = this.#times = this.shared.begin(this.db);
+        const r = fn(times.now);
+        this.shared.end(this.db, times);
         const ids = [...this.#changed];
         if (ids.length && this.afterCommit) {
           const hook = this.afterCommit;
@@ -78,6 +100,7 @@ export class Core {
       return result;
     } finally {
       this.#corr = "";
+      this.#times = undefined;
       this.#changed.clear();
     }
   }

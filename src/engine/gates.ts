@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { notBefore } from "./clock.ts";
 import { BatonError } from "../errors.ts";
 import { capText, LIMITS } from "./limits.ts";
 import { actorName, type Core } from "./core.ts";
@@ -59,6 +60,7 @@ export function approveGate(core: Core, gateId: number, req: DecisionRequest): G
   return core.tx((now) => {
     const g = gate(core, gateId);
     checkDecider(core, req.actor, g, "approve");
+    now = notBefore(now, g.openedAt);
     decideGate(core.db, gateId, { status: "approved", now, by: actorName(req.actor), notes: req.notes ?? null });
     core.audit(now, req.actor, "gate.approved", { type: "gate", id: gateId, ticket: g.ticketId }, "open", "approved", {
       phase: g.phaseName,
@@ -81,6 +83,7 @@ export function rejectGate(core: Core, gateId: number, req: RejectRequest): Gate
   return core.tx((now) => {
     const g = gate(core, gateId);
     checkDecider(core, req.actor, g, "reject");
+    now = notBefore(now, g.openedAt);
     const row = phaseById(core.db, g.phaseId)!;
     const revision = row.revisions + 1;
     const escalate = revision > core.cfg.config.gates.max_revisions;

@@ -102,7 +102,9 @@ export function heartbeat(core: Core, agentId: string, opts: { progress?: string
 /** Releases every claim whose lease has expired, and readies retries whose backoff passed; returns the claims released. */
 export function expire(core: Core, now: number): number {
   let released = 0;
-  for (const row of expiredLeases(core.db, now)) {
+  // Judged by witnessed time (clock.ts): a process whose clock runs ahead cannot end a live claim.
+  const due = Math.min(now, core.expiryNow);
+  for (const row of expiredLeases(core.db, due)) {
     const holder = row.claimed_by;
     move(core, now, "system", row, "available", "stale", {
       claimed_by: null,
@@ -118,7 +120,7 @@ export function expire(core: Core, now: number): number {
     }
     released++;
   }
-  for (const row of dueRetries(core.db, now)) {
+  for (const row of dueRetries(core.db, due)) {
     move(core, now, "system", row, "available", "retry_ready", { retry_at: null, available_at: now });
   }
   return released;

@@ -29,7 +29,9 @@ export const PRUNE_BATCH = 5000;
  * @returns how many rows went, per kind
  */
 export function prune(core: Core): PruneResult {
-  return core.tx((now) => {
+  return core.tx((stamp) => {
+    // What ages out is judged by witnessed time (clock.ts): a process whose clock runs ahead prunes nothing early.
+    const now = Math.min(stamp, core.expiryNow);
     const r = core.cfg.config.retention;
     const retainAudit = core.cfg.config.audit.retain_days;
     const out: PruneResult = {

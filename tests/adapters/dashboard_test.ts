@@ -18,7 +18,10 @@ declare const window: any;
 type HTMLElement = any;
 
 const EXAMPLE = new URL("../../.workflow.example/", import.meta.url).pathname;
-const SHOTS = new URL("../../docs/screenshots/", import.meta.url).pathname;
+/** Screenshots go to docs/screenshots/ only when asked (BATON_SCREENSHOTS=1), so that a test run leaves the tree clean. */
+const SHOTS = Deno.env.get("BATON_SCREENSHOTS") === "1"
+  ? new URL("../../docs/screenshots/", import.meta.url).pathname
+  : await Deno.makeTempDir({ prefix: "baton-shots-" }) + "/";
 const PRIORITIES = ["Critical", "High", "Medium", "Low"];
 const COMPONENTS = ["api", "ui", "storage"];
 

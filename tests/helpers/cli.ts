@@ -12,15 +12,18 @@ export interface Out {
 /**
  * Runs `baton ARGS…` as a subprocess (`deno run -A cli.ts`), colours off.
  * @param args the command line
- * @param opts working directory, extra environment, a deadline (the process is killed after it)
+ * @param opts working directory, extra environment, a deadline (the process is killed after it), a command to
+ *   run it under (e.g. `["faketime", "-f", "+1h"]`)
  * @returns exit code and output
  */
 export async function baton(
   args: string[],
-  opts: { cwd?: string; env?: Record<string, string>; clearEnv?: boolean; timeoutMs?: number } = {},
+  opts: { cwd?: string; env?: Record<string, string>; clearEnv?: boolean; timeoutMs?: number; wrap?: string[] } = {},
 ): Promise<Out> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", CLI, ...args],
+  const argv = ["run", "-A", CLI, ...args];
+  const [command, ...rest] = opts.wrap ? [...opts.wrap, Deno.execPath(), ...argv] : [Deno.execPath(), ...argv];
+  const child = new Deno.Command(command, {
+    args: rest,
     cwd: opts.cwd,
     env: { NO_COLOR: "1", ...opts.env },
     clearEnv: opts.clearEnv,

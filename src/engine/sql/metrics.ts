@@ -27,7 +27,7 @@ function percentiles(db: Database, d: string, params: unknown[]): R[] {
 export function completionDurations(db: Database, since: number, from: "claimed_at" | "started_at"): R[] {
   return percentiles(
     db,
-    `SELECT name AS g, completed_at - ${from} AS v FROM phases WHERE status = 'completed' AND completed_at >= ?`,
+    `SELECT name AS g, max(0, completed_at - ${from}) AS v FROM phases WHERE status = 'completed' AND completed_at >= ?`,
     [since],
   );
 }
@@ -46,7 +46,7 @@ export function claimWaits(db: Database, since: number): R[] {
 export function gateDecisionTimes(db: Database, since: number): R | undefined {
   return percentiles(
     db,
-    "SELECT 'all' AS g, decided_at - opened_at AS v FROM gates WHERE decided_at IS NOT NULL AND decided_at >= ?",
+    "SELECT 'all' AS g, max(0, decided_at - opened_at) AS v FROM gates WHERE decided_at IS NOT NULL AND decided_at >= ?",
     [since],
   )[0];
 }

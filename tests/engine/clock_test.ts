@@ -1,0 +1,103 @@
+/**
+ * One clock for every process (issue 26, item 5; src/engine/clock.ts). Each
+ * engine below stands for a process with its own wall clock (the engine's
+ * injected clock), on one database: a process an hour ahead cannot end a
+ * live claim or drag the others' time; one a day behind claims with the
+ * database's time; no duration is negative. `faketime`, where installed,
+ * checks the same with a real `baton sweep` process.
+ */
+import assert from "node:assert/strict";
+import { openEngine } from "../../mod.ts";
+import { tempRepo } from "../helpers/repo.ts";
+import { baton } from "../helpers/cli.ts";
+
+const PHASES = "phases:\n  - {name: Design, agent_type: designer}\n  - {name: Build, agent_type: builder}\n";
+const HOUR = 3_600_000, DAY = 24 * HOUR;
+
+Deno.test("clock: a process an hour ahead cannot end a live claim, nor move the database's clock an hour", async () => {
+  const repo = await tempRepo({ phases: PHASES });
+  const a = await openEngine(repo); // the agent's process: the right time
+  a.upsertTicket({ id: "0001", title: "A" });
+  const c = a.claimNext({ agentId: "agent", capabilities: ["designer"] })!;
+  const ahead = await openEngine(repo, { clock: () => Date.now() + HOUR });
+  assert.equal(ahead.sweepStale(), 0, "the live claim stays");
+  assert.equal(ahead.sweepStale(), 0, "and stays on a second try");
+  assert.equal(a.ticket("0001").phases[0].status, "claimed");
+  // The right-time process goes on as before: its claim is not stale.
+  const other = await openEngine(repo);
+  assert.equal(other.sweepStale(), 0);
+  a.complete(c.phase.id, { agentId: "agent", token: c.token });
+  for (const e of [a, ahead, other]) e.close();
+});
+
+Deno.test("clock: a process a day behind claims at the database's time; its claim is not stale at once", async () => {
+  const repo = await tempRepo({ phases: PHASES });
+  const now = await openEngine(repo);
+  now.upsertTicket({ id: "0001", title: "A" });
+  now.upsertTicket({ id: "0002", title: "B" });
+  const behind = await openEngine(repo, { clock: () => Date.now() - DAY });
+  const c = behind.claimNext({ agentId: "late", capabilities: ["designer"] })!;
+  assert.ok(c.leaseExpiresAt > Date.now(), "the lease runs from the database's time, not a day ago");
+  assert.equal(now.sweepStale(), 0, "another process does not find it stale");
+  assert.equal(now.ticket(c.phase.ticketId).phases[0].status, "claimed");
+  behind.close();
+  now.close();
+});
+
+Deno.test("clock: a completion stamped by a process behind never makes a duration negative", async () => {
+  const repo = await tempRepo({ phases: PHASES });
+  const a = await openEngine(repo);
+  a.upsertTicket({ id: "0001", title: "A" });
+  const c = a.claimNext({ agentId: "agent", capabilities: ["designer"] })!;
+  const behind = await openEngine(repo, { clock: () => Date.now() - 2 * HOUR });
+  const done = behind.complete(c.phase.id, { agentId: "agent", token: c.token });
+  assert.ok(done.completedAt! >= done.claimedAt!, `completed ${done.completedAt} before claimed ${done.claimedAt}`);
+  const m = behind.metrics();
+  const design = m.phases.find((p) => p.phase === "Design")!;
+  assert.ok(design.claimToComplete.max! >= 0);
+  behind.close();
+  a.close();
+});
+
+Deno.test("clock: an engine that watched the time pass ends a lapsed claim at once; a dead agent's claim comes back", async () => {
+  const repo = await tempRepo({ phases: PHASES, config: "agents:\n  stale_timeout_minutes: 10\n" });
+  let t = Date.now();
+  const e = await openEngine(repo, { clock: () => t });
+  e.upsertTicket({ id: "0001", title: "A" });
+  e.claimNext({ agentId: "gone", capabilities: ["designer"] });
+  t += HOUR; // this engine saw the hour pass
+  assert.equal(e.sweepStale(), 1);
+  e.close();
+  // Processes that just started, long after an agent died: each may move the
+  // witnessed time half a lease once (the tolerance), so the claim comes back
+  // after a lease of witnessed time: here, by the third fresh process.
+  const repo2 = await tempRepo({ phases: PHASES, config: "agents:\n  stale_timeout_minutes: 10\n" });
+  const first = await openEngine(repo2, { clock: () => Date.now() - HOUR });
+  first.upsertTicket({ id: "0001", title: "A" });
+  first.claimNext({ agentId: "gone", capabilities: ["designer"] });
+  first.close();
+  let swept = 0;
+  for (let i = 0; i < 3; i++) {
+    const fresh = await openEngine(repo2);
+    swept += fresh.sweepStale();
+    fresh.close();
+  }
+  assert.equal(swept, 1);
+});
+
+Deno.test("clock: faketime +1h baton sweep releases no live claim", async () => {
+  const which = await new Deno.Command("sh", { args: ["-c", "command -v faketime"], stdout: "piped" }).output();
+  if (!which.success) {
+    console.log("faketime is not installed: the engine-level tests above cover the rule");
+    return;
+  }
+  const repo = await tempRepo({ phases: PHASES });
+  const a = await openEngine(repo);
+  a.upsertTicket({ id: "0001", title: "A" });
+  a.claimNext({ agentId: "agent", capabilities: ["designer"] });
+  const out = await baton(["sweep"], { cwd: repo, wrap: ["faketime", "-f", "+1h"] });
+  assert.equal(out.code, 0, out.stderr);
+  assert.match(out.stdout, /released 0 stale claim/);
+  assert.equal(a.ticket("0001").phases[0].status, "claimed");
+  a.close();
+});
