@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { checkActingAs } from "./principals.ts";
 import { notBefore } from "./clock.ts";
 import { BatonError } from "../errors.ts";
 import { capList, capText, LIMITS } from "./limits.ts";
@@ -202,11 +203,12 @@ export function claimNextOrThrow(core: Core, req: ClaimNextRequest): Claim {
 export function claimNext(core: Core, req: ClaimNextRequest): Claim | null {
   checkClaimRequest(req);
   return core.tx((now) => {
-    const replayed = replay(core, req.idempotencyKey, req.agentId);
-    if (replayed !== undefined) return replayed as Claim | null;
     // A known agent's call is a heartbeat; an unknown one is registered only when it gets a phase (a supervisor
     // trying fresh agent ids, or a typo, leaves no agent behind).
     const agent = agentById(core.db, req.agentId);
+    checkActingAs(core, agent, req.agentId); // before a replay: it would hand out the claim's token
+    const replayed = replay(core, req.idempotencyKey, req.agentId);
+    if (replayed !== undefined) return replayed as Claim | null;
     const known = agent !== undefined;
     if (known) ensureAgent(core, now, req.agentId, req.capabilities, agent);
     expire(core, now);
@@ -242,6 +244,7 @@ export function claim(core: Core, phaseId: number, req: ClaimRequest): Claim {
 
 function claimOne(core: Core, phaseId: number, req: ClaimRequest): Claim {
   return core.tx((now) => {
+    checkActingAs(core, agentById(core.db, req.agentId), req.agentId); // before a replay: it would hand out the token
     const replayed = replay(core, req.idempotencyKey, req.agentId);
     if (replayed !== undefined) return replayed as Claim;
     ensureAgent(core, now, req.agentId, req.capabilities);

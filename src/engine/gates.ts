@@ -6,6 +6,8 @@
  *
  * @module
  */
+import { callerWorkedOn, checkActingAs } from "./principals.ts";
+import { agentById } from "./sql/agents.ts";
 import { notBefore } from "./clock.ts";
 import { BatonError } from "../errors.ts";
 import { capText, LIMITS } from "./limits.ts";
@@ -39,10 +41,15 @@ function checkDecider(core: Core, actor: Actor, g: Gate, verbText: string): void
   if (!isHuman) {
     // An agent never decides a gate on a ticket it worked on (review bookkeeping keeps `claimed_by`).
     const agent = actorName(actor);
-    if (g.requestedBy === agent || phasesOfTicket(core.db, g.ticketId).some((p) => p.claimed_by === agent)) {
+    checkActingAs(core, agentById(core.db, agent), agent);
+    // Nor does another agent of the same principal (a new id registered with the same HTTP token).
+    if (
+      g.requestedBy === agent || phasesOfTicket(core.db, g.ticketId).some((p) => p.claimed_by === agent) ||
+      callerWorkedOn(core, g.ticketId)
+    ) {
       throw new BatonError(
         "forbidden",
-        `Cannot ${verbText} gate ${g.id} (${g.phaseName} of ticket ${g.ticketId}): ${agent} worked on this ticket`,
+        `Cannot ${verbText} gate ${g.id} (${g.phaseName} of ticket ${g.ticketId}): ${agent} (or another agent of the same client) worked on this ticket`,
       );
     }
   }

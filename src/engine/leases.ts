@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { checkActingAs } from "./principals.ts";
 import { BatonError } from "../errors.ts";
 import { capJson, capList, capText, LIMITS } from "./limits.ts";
 import type { Core } from "./core.ts";
@@ -12,6 +13,7 @@ import { agentById, setAgentStatus, setCapabilities, setHeartbeat, upsertAgent }
 import { releaseDeclarations } from "./sql/coordination.ts";
 import { dueRetries, expiredLeases, extendLeases, markAgentProgress } from "./sql/phases.ts";
 import type { R } from "./sql/rows.ts";
+import type { HeartbeatOptions } from "./types.ts";
 
 /** `Engine.registerAgent`. */
 export function registerAgent(
@@ -26,7 +28,8 @@ export function registerAgent(
   capJson(metadata, LIMITS.metadata, `The metadata of agent ${agentId}`);
   core.tx((now) => {
     const had = agentById(core.db, agentId);
-    upsertAgent(core.db, { id: agentId, capabilities, metadata, now });
+    checkActingAs(core, had, agentId);
+    upsertAgent(core.db, { id: agentId, capabilities, metadata, now, principal: core.principal });
     core.audit(
       now,
       agentId,
@@ -48,8 +51,15 @@ export function ensureAgent(
   known?: R,
 ): void {
   const a = known ?? agentById(core.db, agentId);
+  checkActingAs(core, a, agentId);
   if (!a) {
-    upsertAgent(core.db, { id: agentId, capabilities: capabilities ?? [], metadata: {}, now });
+    upsertAgent(core.db, {
+      id: agentId,
+      capabilities: capabilities ?? [],
+      metadata: {},
+      now,
+      principal: core.principal,
+    });
     core.audit(now, agentId, "agent.registered", { type: "agent", id: agentId }, null, "active", {
       capabilities: capabilities ?? [],
       implicit: true,
@@ -85,10 +95,12 @@ export function implicitHeartbeat(core: Core, now: number, agentId: string, phas
  * `Engine.heartbeat`: liveness, and the leases of the agent's phases (all,
  * or `phaseIds`). Only a heartbeat with `progress` restarts the stall clock.
  */
-export function heartbeat(core: Core, agentId: string, opts: { progress?: string; phaseIds?: number[] } = {}): void {
+export function heartbeat(core: Core, agentId: string, opts: HeartbeatOptions = {}): void {
   capText(opts.progress, LIMITS.progress, "The progress note");
   core.tx((now) => {
-    if (!agentById(core.db, agentId)) throw new BatonError("not_found", `Agent ${agentId} is not registered`);
+    const agent = agentById(core.db, agentId);
+    if (!agent) throw new BatonError("not_found", `Agent ${agentId} is not registered`);
+    checkActingAs(core, agent, agentId, opts.token);
     touch(core, now, agentId, opts.phaseIds);
     if (opts.progress) {
       markAgentProgress(core.db, agentId, now);

@@ -693,4 +693,6 @@ export interface HeartbeatOptions {
   progress?: string;
   /** Extend only these phases' leases (default: every phase the agent holds). */
   phaseIds?: number[];
+  /** A claim token of a phase the agent holds: lets a caller other than the one that registered the agent (a reconnected session) heartbeat for it. */
+  token?: string;
 }

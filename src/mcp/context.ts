@@ -76,8 +76,11 @@ export function toolContext(
         // Liveness, and the leases of the phases this session claimed (never the agent's other phases).
         engine.heartbeat(agentId, { phaseIds: claims.held(agentId) });
       } catch (e) {
-        // An unknown agent has nothing to refresh; any other failure must not fail the call itself.
-        if (!(e instanceof BatonError && e.code === "not_found")) onError(e, "implicit heartbeat");
+        // An unknown agent has nothing to refresh, and an agent of another client is the call's to refuse (or to
+        // allow with its claim token); any other failure must not fail the call itself.
+        if (!(e instanceof BatonError && (e.code === "not_found" || e.code === "forbidden"))) {
+          onError(e, "implicit heartbeat");
+        }
       }
     },
     capabilitiesOf(agent) {

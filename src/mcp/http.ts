@@ -35,7 +35,7 @@ import {
 } from "@modelcontextprotocol/server";
 import type { Engine } from "../engine/mod.ts";
 import { createServer } from "./server.ts";
-import { Inflight, Session } from "./session.ts";
+import { httpPrincipal, Inflight, Session } from "./session.ts";
 import { health } from "./health.ts";
 
 /** Options of {@link serveHttp}. */
@@ -219,13 +219,20 @@ export function serveHttp(engine: Engine, opts: HttpOptions): HttpServer {
   let stopping = false;
   const sessions = new LegacySessions(
     // Each session its own identity and claims: one client can never act on another's claim.
-    (holder) => createServer(engine, { session: Object.assign(new Session(), { holder }), onError }),
+    (holder) =>
+      createServer(engine, {
+        session: Object.assign(new Session(), { principal: httpPrincipal(holder, true) }),
+        onError,
+      }),
     opts.sessionIdleMs ?? 3_600_000,
   );
   // Stateless requests stand alone: they name their agent and pass their claim token.
   const modern = createMcpHandler(
     () =>
-      createServer(engine, { session: Object.assign(new Session(), { holder: requestHolder.getStore() }), onError }),
+      createServer(engine, {
+        session: Object.assign(new Session(), { principal: httpPrincipal(requestHolder.getStore(), false) }),
+        onError,
+      }),
     {
       legacy: "reject",
       maxRequestBodySize: MAX_BODY,

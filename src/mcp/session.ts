@@ -19,8 +19,24 @@ export class Session {
   agentId?: string;
   /** Its capabilities, as registered. */
   capabilities?: string[];
-  /** Who holds the token this session came with (HTTP with named tokens): recorded in the audit. */
-  holder?: string;
+  /**
+   * Who this session acts for (see `engine/principals.ts`): the holder of the
+   * HTTP token it came with; without tokens, the HTTP session itself (or
+   * "anonymous" for stateless requests); none over stdio (a local process,
+   * trusted as the CLI is). Agents it registers belong to it; it is recorded
+   * in the audit as `via`.
+   */
+  principal?: string;
+}
+
+/**
+ * The principal of an HTTP session or request.
+ * @param holder the holder of the token it came with (none when the server needs no token)
+ * @param stateful a 2025-era session (true) or a stateless request
+ * @returns the principal
+ */
+export function httpPrincipal(holder: string | undefined, stateful: boolean): string {
+  return holder ?? (stateful ? `session:${crypto.randomUUID()}` : "anonymous");
 }
 
 /** Claim tokens by agent and phase, of one session. */

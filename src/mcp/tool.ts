@@ -100,9 +100,9 @@ export function tool<I extends v.ObjectEntries, O extends v.ObjectEntries>(name:
             // Wait for other processes' writers off the event loop: reads and /healthz keep answering.
             await ctx.engine.whenWritable();
           }
-          // Audit rows record the token's holder (named tokens over HTTP) as `via`.
+          // The session's principal owns the agents it registers; audit rows record it as `via`.
           return ok(
-            await ctx.engine.withPrincipal(ctx.session.holder, () => {
+            await ctx.engine.withPrincipal(ctx.session.principal, () => {
               // A call that writes counts as a heartbeat; a read-only call writes nothing at all.
               if (!def.annotations.readOnlyHint && def.touch !== false) {
                 ctx.touch(ctx.knownAgent((a as { agent_id?: string }).agent_id));

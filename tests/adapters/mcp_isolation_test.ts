@@ -105,7 +105,7 @@ Deno.test("http: with gates.allow_agents, an agent cannot decide a gate of its o
     e.close();
     const own = await s.call("approve_gate", { gate_id: gate.id });
     assert.equal(own.data.code, "forbidden", own.text);
-    assert.match(String(own.data.message), /agent-A worked on this ticket/);
+    assert.match(String(own.data.message), /agent-A (.*)?worked on this ticket/);
     const forged = await s.call("approve_gate", { gate_id: gate.id, agent_id: "agent-Z" });
     assert.equal(forged.data.code, "forbidden", forged.text);
     assert.match(String(forged.data.message), /acts as agent-A; it cannot decide a gate as agent-Z/);
@@ -251,5 +251,105 @@ Deno.test("get_context never reads outside the repository, through symlinks incl
     assert.ok(!ctx.text.includes("root:") && !ctx.text.includes("host secret"));
   } finally {
     await s.close();
+  }
+});
+
+/** A token file with two people on it. */
+async function twoTokens(): Promise<string> {
+  const file = `${await Deno.makeTempDir()}/tokens`;
+  await Deno.writeTextFile(file, "dana: dana-token-123\npriya: priya-token-456\n");
+  return file;
+}
+
+Deno.test("http: an agent id belongs to whoever registered it: another token cannot re-register, heartbeat or claim as it", async () => {
+  const repo = await repoWith(2);
+  const server = await startHttp(repo, { args: ["--token-file", await twoTokens()] });
+  const dana = await httpSession(server.url, { token: "dana-token-123" });
+  const priya = await httpSession(server.url, { token: "priya-token-456" });
+  const priyaStateless = await httpSession(server.url, { token: "priya-token-456", mode: "auto" });
+  try {
+    assert.ok((await dana.call("register_agent", { agent_id: "agent-D", capabilities: ["designer"] })).ok);
+    const claimed = await dana.call("claim_phase");
+    assert.ok(claimed.ok, claimed.text);
+    const e = await openEngine(repo);
+    const beat = e.agents().find((a) => a.id === "agent-D")!.lastHeartbeat;
+    for (const s of [priya, priyaStateless]) {
+      const re = await s.call("register_agent", { agent_id: "agent-D", capabilities: ["implementer"] });
+      assert.equal(re.data.code, "forbidden", re.text);
+      assert.match(String(re.data.message), /agent agent-D: it belongs to another client/);
+      const hb = await s.call("heartbeat", { agent_id: "agent-D", progress: "pretending" });
+      assert.equal(hb.data.code, "forbidden", hb.text);
+      const cl = await s.call("claim_phase", { agent_id: "agent-D", capabilities: ["designer"] });
+      assert.equal(cl.data.code, "forbidden", cl.text);
+    }
+    const a = e.agents().find((a) => a.id === "agent-D")!;
+    assert.deepEqual(a.capabilities, ["designer"], "capabilities unchanged");
+    assert.equal(a.lastHeartbeat, beat, "stall clock not reset");
+    assert.equal(e.audit({ actor: "agent-D" }).filter((r) => r.action === "agent.progress").length, 0);
+    // The real agent goes on: no already_holding, its claim is its own.
+    assert.ok((await dana.call("start_phase")).ok);
+    // With the agent's claim token, another client may finish its work (an agent that reconnected elsewhere).
+    const token = String(claimed.data.token);
+    const done = await priyaStateless.call("complete_phase", {
+      agent_id: "agent-D",
+      phase_id: claimed.data.phaseId,
+      token,
+      summary: "resumed",
+    });
+    assert.ok(done.ok, done.text);
+    e.close();
+  } finally {
+    for (const s of [dana, priya, priyaStateless]) await s.close();
+    await server.stop();
+  }
+});
+
+Deno.test("http: without tokens, a stateless request cannot take over an agent a session registered", async () => {
+  const repo = await repoWith(2);
+  const server = await startHttp(repo);
+  const s = await httpSession(server.url);
+  const stateless = await httpSession(server.url, { mode: "auto" });
+  try {
+    assert.ok((await s.call("register_agent", { agent_id: "agent-S", capabilities: ["designer"] })).ok);
+    assert.ok((await s.call("claim_phase")).ok);
+    const re = await stateless.call("register_agent", { agent_id: "agent-S", capabilities: ["implementer"] });
+    assert.equal(re.data.code, "forbidden", re.text);
+    const cl = await stateless.call("claim_phase", { agent_id: "agent-S", capabilities: ["designer"] });
+    assert.equal(cl.data.code, "forbidden", cl.text);
+    assert.ok((await s.call("complete_phase", { summary: "mine" })).ok);
+  } finally {
+    await stateless.close();
+    await s.close();
+    await server.stop();
+  }
+});
+
+Deno.test("http: an agent cannot approve its own work by registering a new id with the same token in a new session", async () => {
+  const repo = await repoWith(1, "gates:\n  allow_agents: true\n");
+  const server = await startHttp(repo, { args: ["--token-file", await twoTokens()] });
+  const first = await httpSession(server.url, { token: "dana-token-123" });
+  try {
+    assert.ok((await first.call("register_agent", { agent_id: "agent-A", capabilities: ["designer"] })).ok);
+    assert.ok((await first.call("claim_phase")).ok);
+    assert.ok((await first.call("complete_phase", { summary: "mine" })).ok);
+    await first.close();
+    const e = await openEngine(repo);
+    const gate = e.gates()[0];
+    const again = await httpSession(server.url, { token: "dana-token-123" });
+    assert.ok((await again.call("register_agent", { agent_id: "agent-A2", capabilities: ["reviewer"] })).ok);
+    const own = await again.call("approve_gate", { gate_id: gate.id });
+    assert.equal(own.data.code, "forbidden", own.text);
+    assert.match(String(own.data.message), /another agent of the same client/);
+    await again.close();
+    // Someone else's agent may.
+    const other = await httpSession(server.url, { token: "priya-token-456" });
+    assert.ok((await other.call("register_agent", { agent_id: "agent-P", capabilities: ["reviewer"] })).ok);
+    const ok = await other.call("approve_gate", { gate_id: gate.id });
+    assert.ok(ok.ok, ok.text);
+    await other.close();
+    assert.equal(e.gate(gate.id).status, "approved");
+    e.close();
+  } finally {
+    await server.stop();
   }
 });

@@ -4,7 +4,7 @@
  * @module
  */
 import type { Database } from "../../storage/sqlite.ts";
-import type { R } from "./rows.ts";
+import { HELD_SQL, type R } from "./rows.ts";
 
 /** One agent. */
 export function agentById(db: Database, id: string): R | undefined {
@@ -14,14 +14,38 @@ export function agentById(db: Database, id: string): R | undefined {
 /** Registers an agent, or refreshes its capabilities, metadata and heartbeat. */
 export function upsertAgent(
   db: Database,
-  a: { id: string; capabilities: string[]; metadata: Record<string, unknown>; now: number },
+  a: { id: string; capabilities: string[]; metadata: Record<string, unknown>; now: number; principal?: string },
 ): void {
+  // The principal is set once, by whoever registered the agent first.
   db.run(
-    `INSERT INTO agents(id, capabilities, metadata, status, registered_at, last_heartbeat) VALUES (?, ?, ?, 'active', ?, ?)
+    `INSERT INTO agents(id, capabilities, metadata, status, registered_at, last_heartbeat, principal)
+     VALUES (?, ?, ?, 'active', ?, ?, ?)
      ON CONFLICT(id) DO UPDATE SET capabilities = excluded.capabilities, metadata = excluded.metadata,
        status = 'active', last_heartbeat = excluded.last_heartbeat`,
-    [a.id, JSON.stringify(a.capabilities), JSON.stringify(a.metadata), a.now, a.now],
+    [a.id, JSON.stringify(a.capabilities), JSON.stringify(a.metadata), a.now, a.now, a.principal ?? null],
   );
+}
+
+/** Whether the agent holds a phase with this claim token. */
+export function holdsToken(db: Database, agentId: string, token: string): boolean {
+  return db.get(
+    `SELECT 1 AS x FROM phases WHERE claimed_by = ? AND claim_token = ? AND status IN ${HELD_SQL}`,
+    [agentId, token],
+  ) !== undefined;
+}
+
+/**
+ * Whether any agent of `principal` worked on the ticket: claimed, started,
+ * completed, failed, released or handed one of its phases to review (the
+ * audit keeps it after a rework clears the phase's holder), or asked for one
+ * of its gates.
+ */
+export function principalWorkedOn(db: Database, ticketId: string, principal: string): boolean {
+  return db.get(
+    `SELECT 1 AS x FROM audit au JOIN agents a ON a.id = au.actor
+     WHERE au.ticket_id = ? AND a.principal = ? AND au.entity_type IN ('phase', 'gate') LIMIT 1`,
+    [ticketId, principal],
+  ) !== undefined;
 }
 
 /** Sets an agent's capabilities. */

@@ -7,7 +7,7 @@
  */
 import * as v from "valibot";
 import type { ToolContext } from "../context.ts";
-import { agentArg, capabilitiesArg, next, Obj, OverlapsOut, pathsArg, PhaseOut } from "../schemas.ts";
+import { agentArg, capabilitiesArg, next, Obj, OverlapsOut, pathsArg, PhaseOut, tokenArg } from "../schemas.ts";
 import { READ, type Tool, tool, write } from "../tool.ts";
 
 /** `register_agent`. */
@@ -76,9 +76,15 @@ function claimPhase(
 }
 
 /** `heartbeat`. */
-function heartbeat(ctx: ToolContext, a: { progress?: string; agent_id?: string }): Record<string, unknown> {
-  const agent = ctx.agentOf(a.agent_id);
-  ctx.engine.heartbeat(agent, { progress: a.progress, phaseIds: ctx.claims.held(agent) });
+function heartbeat(
+  ctx: ToolContext,
+  a: { progress?: string; agent_id?: string; token?: string },
+): Record<string, unknown> {
+  const agent = ctx.agentOf(a.agent_id, { token: a.token });
+  const cur = ctx.claims.current(agent);
+  // The claim token (given, or this session's) vouches for the caller when another client registered the agent.
+  const token = a.token ?? (cur !== undefined ? ctx.claims.token(agent, cur) : undefined);
+  ctx.engine.heartbeat(agent, { progress: a.progress, phaseIds: ctx.claims.held(agent), token });
   return { agentId: agent, at: ctx.engine.now() };
 }
 
@@ -159,7 +165,7 @@ export const AGENT_TOOLS: Tool[] = [
   tool("heartbeat", {
     description:
       "Say you are alive and extend your leases; pass progress on long work. Every other call counts as a heartbeat too.",
-    input: { progress: v.optional(v.pipe(v.string(), v.maxLength(2000))), agent_id: agentArg },
+    input: { progress: v.optional(v.pipe(v.string(), v.maxLength(2000))), agent_id: agentArg, token: tokenArg },
     output: { agentId: v.string(), at: v.string() },
     annotations: write(true),
     touch: false,

@@ -1,0 +1,54 @@
+/**
+ * Agents belong to the principal that registered them (issue 26, item 4;
+ * src/engine/principals.ts), at the library level: the MCP tests drive the
+ * same rules through real HTTP clients.
+ */
+import assert from "node:assert/strict";
+import { BatonError } from "../../mod.ts";
+import { engineFor } from "../helpers/repo.ts";
+
+const PHASES = "phases:\n  - {name: Design, agent_type: designer}\n  - {name: Build, agent_type: builder}\n";
+
+const forbidden = (fn: () => unknown) =>
+  assert.throws(fn, (e) => e instanceof BatonError && e.code === "forbidden" && /belongs to/.test(e.message));
+
+Deno.test("principals: another principal cannot register, heartbeat or claim as an agent; its claim token lets it resume", async () => {
+  const { engine: e } = await engineFor({ phases: PHASES });
+  e.upsertTicket({ id: "0001", title: "A" });
+  e.upsertTicket({ id: "0002", title: "B" });
+  const c = e.withPrincipal("dana", () => e.claimNext({ agentId: "d1", capabilities: ["designer"] })!);
+  e.withPrincipal("priya", () => {
+    forbidden(() => e.registerAgent("d1", ["builder"]));
+    forbidden(() => e.heartbeat("d1", { progress: "x" }));
+    forbidden(() => e.claimNext({ agentId: "d1", capabilities: ["designer"] }));
+    forbidden(() => e.claim(c.phase.id + 2, { agentId: "d1", capabilities: ["designer"] }));
+    e.heartbeat("d1", { token: c.token }); // the claim token vouches
+    e.complete(c.phase.id, { agentId: "d1", token: c.token, summary: "resumed" });
+  });
+  assert.deepEqual(e.agent("d1")!.capabilities, ["designer"]);
+  // The same principal, and local callers (no principal), may.
+  e.withPrincipal("dana", () => e.heartbeat("d1"));
+  e.registerAgent("d1", ["designer", "builder"]);
+  // An agent a local process registered is not a remote principal's either.
+  e.registerAgent("local-1", ["designer"]);
+  e.withPrincipal("priya", () => forbidden(() => e.heartbeat("local-1")));
+  e.close();
+});
+
+Deno.test("principals: an idempotent claim replay is not handed to another principal", async () => {
+  const { engine: e } = await engineFor({ phases: PHASES });
+  e.upsertTicket({ id: "0001", title: "A" });
+  const c = e.withPrincipal(
+    "dana",
+    () => e.claimNext({ agentId: "d1", capabilities: ["designer"], idempotencyKey: "k" })!,
+  );
+  e.withPrincipal("priya", () => {
+    forbidden(() => e.claimNext({ agentId: "d1", capabilities: ["designer"], idempotencyKey: "k" }));
+  });
+  assert.equal(
+    e.withPrincipal("dana", () => e.claimNext({ agentId: "d1", capabilities: ["designer"], idempotencyKey: "k" }))!
+      .token,
+    c.token,
+  );
+  e.close();
+});
