@@ -101,6 +101,8 @@ export async function runStdio(engine: Engine, opts: StdioOptions): Promise<stri
     onerror: (e) => opts.log(`transport: ${e.message.split("\n")[0]}`),
   });
 
+  // Answers that are not the server's (refusals of this wrapper) bypass the bookkeeping below.
+  const send = wire.send.bind(wire);
   // Requests received and not answered yet, to drain them on a signal.
   const pending = new Set<Id>();
   let drained: (() => void) | undefined;
@@ -109,15 +111,27 @@ export async function runStdio(engine: Engine, opts: StdioOptions): Promise<stri
   wire.onmessage = (m: JSONRPCMessage) => {
     if (isJSONRPCRequest(m)) {
       if (stopping) {
-        void wire.send({ jsonrpc: "2.0", id: m.id, error: { code: -32603, message: "baton-mcp is shutting down" } })
+        void send({ jsonrpc: "2.0", id: m.id, error: { code: -32603, message: "baton-mcp is shutting down" } })
           .catch(() => {});
+        return;
+      }
+      if (pending.has(m.id)) {
+        // A second request under the id of one in progress: the SDK would answer only one of them, and the
+        // client could not tell which answer is whose. Refused at once; the first goes on.
+        void send({
+          jsonrpc: "2.0",
+          id: m.id,
+          error: {
+            code: -32600,
+            message: `Invalid Request: id ${JSON.stringify(m.id)} is already in use by a request in progress`,
+          },
+        }).catch(() => {});
         return;
       }
       pending.add(m.id);
     }
     receive(m);
   };
-  const send = wire.send.bind(wire);
   wire.send = async (m: JSONRPCMessage) => {
     try {
       await send(m);

@@ -68,8 +68,10 @@ export function filterStdin(
     }
     out.write(text + "\n");
   };
+  // One decoder for the stream: a character split across two chunks is decoded whole.
+  const decoder = new TextDecoder();
   input.on("data", (chunk: Uint8Array | string) => {
-    buf += typeof chunk === "string" ? chunk : new TextDecoder().decode(chunk, { stream: true });
+    buf += typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true });
     for (let i = buf.indexOf("\n"); i >= 0; i = buf.indexOf("\n")) {
       line(buf.slice(0, i));
       buf = buf.slice(i + 1);
