@@ -19,10 +19,28 @@ export function esc(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 }
 
-function safeHref(url: string): string | null {
-  const u = url.trim();
-  if (/^(https?:|mailto:)/i.test(u) || !/^[a-z][a-z0-9+.-]*:/i.test(u)) return u;
-  return null;
+/** The schemes a link in a ticket may use; a relative link resolves to the page's own (http) scheme. */
+const ALLOWED_SCHEMES = new Set(["http:", "https:", "mailto:"]);
+
+/**
+ * A link target the browser will follow only to an allowed scheme, or null.
+ * The scheme is read as the browser reads it (the URL parser drops tabs and
+ * newlines anywhere, and control characters and spaces around it), so
+ * `java\tscript:`, `java&#10;script:` and `\x01javascript:` are all
+ * `javascript:` and refused. What remains is returned cleaned.
+ * @param url the target as written (character references decoded)
+ * @returns the target to put in `href`, or null
+ */
+export function safeHref(url: string): string | null {
+  const cleaned = url.replace(/[\t\n\r]/g, "").replace(/^[\x00-\x20]+|[\x00-\x20]+$/g, "");
+  if (/[\x00-\x1f\x7f]/.test(cleaned)) return null;
+  let parsed: URL;
+  try {
+    parsed = new URL(cleaned, "http://relative.invalid/");
+  } catch {
+    return null;
+  }
+  return ALLOWED_SCHEMES.has(parsed.protocol) ? cleaned : null;
 }
 
 function kids(n: Node): string {

@@ -22,3 +22,46 @@ Deno.test("markdown for the Ticket page: raw HTML and script links stay inert", 
   assert.match(html, /<a href="https:\/\/example.com" rel="noopener noreferrer">ok<\/a>/);
   assert.match(html, /<input type="checkbox" disabled checked aria-label="done"> done/);
 });
+
+/** Every href in `html`, unescaped, as the browser would resolve it on a dashboard page. */
+function hrefs(html: string): URL[] {
+  const un = (s: string) =>
+    s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, "<").replace(/&gt;/g, ">")
+      .replace(/&amp;/g, "&");
+  return [...html.matchAll(/href="([^"]*)"/g)].map((m) => new URL(un(m[1]), "http://127.0.0.1:8400/ticket/0001"));
+}
+
+Deno.test("markdown links: no spelling of javascript: (tabs, newlines, entities, control characters) becomes an href (issue 26, item 9)", () => {
+  const known = [
+    "[a](<java\tscript:alert(1)>)",
+    "[a](java&#10;script:alert(1))",
+    "[a](<\x01javascript:alert(1)>)",
+    "[a](java&#9;script:alert(1))",
+    "[a](JaVaScRiPt:alert(1))",
+    "[a](<  javascript:alert(1)>)",
+    "[a](data:text/html,<script>alert(1)</script>)",
+    "[a](vbscript:msgbox)",
+    "[a]: java&#x0A;script:alert(1)\n\n[a]",
+  ];
+  // And a property: a tab, newline, CR, NUL or other control character (raw or as a character reference) at every
+  // position of "javascript:", and C0/space before it.
+  const generated: string[] = [];
+  const scheme = "javascript:";
+  for (let i = 0; i <= scheme.length; i++) {
+    for (const c of ["\t", "\n", "\r", "\x00", "\x01", "\x1f", " "]) {
+      const raw = scheme.slice(0, i) + c + scheme.slice(i);
+      generated.push(`[x](<${raw}alert(1)>)`);
+      generated.push(`[x](${scheme.slice(0, i)}&#${c.charCodeAt(0)};${scheme.slice(i)}alert(1))`);
+      generated.push(`[x](${scheme.slice(0, i)}&#x${c.charCodeAt(0).toString(16)};${scheme.slice(i)}alert(1))`);
+    }
+  }
+  for (const md of [...known, ...generated]) {
+    const html = markdownToHtml(md + "\n");
+    for (const u of hrefs(html)) {
+      assert.ok(["http:", "https:", "mailto:"].includes(u.protocol), `${JSON.stringify(md)} gave href ${u.href}`);
+    }
+  }
+  // What is allowed still links.
+  const ok = markdownToHtml("[w](https://example.com/a?b=1) [m](mailto:x@example.com) [r](../docs/a.md) [q](#top)\n");
+  assert.equal(hrefs(ok).length, 4, ok);
+});
