@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { checkLine } from "../lines.ts";
 import { checkActingAs } from "./principals.ts";
 import { notBefore } from "./clock.ts";
 import { BatonError } from "../errors.ts";
@@ -321,6 +322,8 @@ function sameHolder(row: R | undefined, req: HeldRequest, statuses: string[]): R
 function capResult(req: CompleteRequest): void {
   capText(req.summary, LIMITS.text, "The summary");
   capList(req.artifacts, LIMITS.items, LIMITS.path, "The artifacts");
+  // A path is one line: a newline in one would let it break out of its line in the ticket's workflow log.
+  for (const a of req.artifacts ?? []) checkLine(a, "An artifact path");
 }
 
 /** `Engine.complete`. */

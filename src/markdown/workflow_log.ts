@@ -27,6 +27,7 @@ import {
   THEMATIC,
 } from "./source.ts";
 import { norm, plain, splitList } from "./text.ts";
+import { codeSpan, codeSpanText, escapeLineStart, oneLine } from "./escape.ts";
 import type { EditResult, WorkflowLogEntry } from "./types.ts";
 
 const LOG_FIELDS = ["Started", "Completed", "Artifacts", "Notes", "Reviewer Notes"] as const;
@@ -67,29 +68,58 @@ function samePhase(title: string, phase: string): boolean {
   return headingPhase(title) === headingPhase(phase);
 }
 
+/** The path an artifact item of the file names: its code span's text, else its text without inline markdown. */
 function artifactKey(s: string): string {
-  return plain(s).replace(/^[-*+]\s+/, "").trim();
+  const t = s.replace(/^[-*+]\s+/, "").trim();
+  return t.startsWith("`") ? codeSpanText(t) : plain(t);
 }
 
+/** The path an artifact value names (a path given already backticked counts as the path). */
+function wantedKey(path: string): string {
+  return oneLine(codeSpanText(oneLine(path)));
+}
+
+/** An artifact as written: one code span on one line, whatever the path holds. */
 function tick(path: string): string {
-  return /^`.*`$/.test(path.trim()) ? path.trim() : `\`${path.trim()}\``;
+  return codeSpan(wantedKey(path));
 }
 
 /** Lines of a new field: `- **Key**: value` plus continuation or nested artifact lines. */
 function renderField(f: LogField, value: string | string[], marker: string, indent: string): string[] {
   const pad = indent + " ".repeat(marker.length + 1);
   if (f === "Artifacts") {
-    const items = (value as string[]).filter((a) => a.trim() !== "");
+    const items = (value as string[]).filter((a) => wantedKey(a) !== "");
     return [`${indent}${marker} **${f}**:`, ...items.map((a) => `${pad}- ${tick(a)}`)];
   }
   const [first, ...rest] = valueLines(value as string);
   return [`${indent}${marker} **${f}**:${first ? ` ${first}` : ""}`, ...rest.map((l) => pad + l)];
 }
 
-/** A value's lines, trimmed, blank lines dropped (a blank line would end the field's paragraph). */
+/**
+ * A value's lines, trimmed, blank lines dropped (a blank line would end the
+ * field's paragraph), and every line after the first escaped where it
+ * would open a block (`escape.ts`): a value stays the field's text.
+ */
 function valueLines(value: string): string[] {
-  const lines = value.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== "");
+  const lines = value.split(/\r?\n|[\r\u2028\u2029]/).map((l) => l.trim()).filter((l) => l !== "")
+    .map((l, i) => i === 0 ? l : escapeLineStart(l));
   return lines.length > 0 ? lines : [""];
+}
+
+/**
+ * A field's value as `readWorkflowLog` reads it back once written: lines
+ * trimmed, blank lines dropped, line starts escaped, joined with `\n`.
+ * @param value the value
+ * @returns the text the file will hold
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { logFieldText } from "./workflow_log.ts";
+ * assert.equal(logFieldText("Done.\n\n## Status\n"), "Done.\n\\## Status");
+ * ```
+ */
+export function logFieldText(value: string): string {
+  return valueLines(value).join("\n");
 }
 
 interface FieldSpot {
@@ -334,7 +364,7 @@ function artifactEdits(
   }
   const missing: string[] = [];
   for (const a of wanted) {
-    const k = artifactKey(a);
+    const k = wantedKey(a);
     if (k === "" || have.has(k)) continue;
     have.add(k);
     missing.push(`${subIndent}${subMarker} ${tick(a)}`);

@@ -21,7 +21,7 @@ import { contentHash } from "../markdown/ids.ts";
 import { parseTicket } from "../markdown/parse_ticket.ts";
 import { setChecks } from "../markdown/status.ts";
 import type { StatusLabel } from "../markdown/types.ts";
-import { readWorkflowLog, writeWorkflowLog } from "../markdown/workflow_log.ts";
+import { logFieldText, readWorkflowLog, writeWorkflowLog } from "../markdown/workflow_log.ts";
 import { unifiedDiff } from "./diff.ts";
 import { type FileProblem, parseOptions, readTicketText } from "./files.ts";
 import { replaceIfUnchanged } from "../repo/replace.ts";
@@ -158,8 +158,8 @@ function logEdit(
       const key = `${p.name}/${field}`;
       if (cur === undefined || cur === "" || cur === ledger.fields[key]) {
         entry[field] = value;
-        ledger.fields[key] = value.split(/\r?\n/).map((l) => l.trim()).filter(Boolean).join("\n");
-      } else if (cur !== value) {
+        ledger.fields[key] = logFieldText(value);
+      } else if (cur !== logFieldText(value)) {
         warn(`${p.name} ${field}: the file says "${cur}", Baton has "${value}"; kept the file's`);
       }
     }
