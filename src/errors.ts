@@ -194,3 +194,28 @@ export function formatLocation(loc: ErrorLocation | undefined): string {
   if (loc.field) s += s ? ` (${loc.field})` : loc.field;
   return s;
 }
+
+/**
+ * A message fit for a remote client: absolute file paths (a repository's
+ * location, a database file) are cut to their last segment, so an error
+ * does not tell a client where the server keeps its files.
+ *
+ * @param message the message
+ * @returns the message without absolute paths
+ * @throws nothing
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { withoutPaths } from "./errors.ts";
+ * assert.equal(
+ *   withoutPaths('SQLite step failed: busy (/home/dana/repo/.workflow/baton.db; SQLite code 5)'),
+ *   "SQLite step failed: busy (…/baton.db; SQLite code 5)",
+ * );
+ * ```
+ */
+export function withoutPaths(message: string): string {
+  return message.replace(/(?<![\w.~])(?:\/[^\s/;:,()'"`<>]+){2,}\/?/g, (path) => {
+    const last = path.replace(/\/$/, "").split("/").pop();
+    return `…/${last}`;
+  });
+}

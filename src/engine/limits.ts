@@ -55,7 +55,30 @@ export function capText(value: string | null | undefined, max: number, what: str
  */
 export function capJson(value: unknown, max: number, what: string): void {
   if (value === undefined || value === null) return;
+  const depth = nesting(value, MAX_DEPTH + 1);
+  if (depth > MAX_DEPTH) {
+    throw new BatonError("invalid_argument", `${what} is nested more than ${MAX_DEPTH} levels deep`, {
+      details: { limit: MAX_DEPTH },
+    });
+  }
   capText(JSON.stringify(value), max, what);
+}
+
+/** How deep stored JSON (metadata) may nest: SQLite's JSON functions stop at 1,000, and no real metadata nears 32. */
+export const MAX_DEPTH = 32;
+
+/** How deeply a value nests (1 for a flat object), counted without recursion and no further than `stop`. */
+function nesting(value: unknown, stop: number): number {
+  let deepest = 0;
+  const todo: [unknown, number][] = [[value, 1]];
+  while (todo.length) {
+    const [v, d] = todo.pop()!;
+    if (v === null || typeof v !== "object") continue;
+    deepest = Math.max(deepest, d);
+    if (deepest >= stop) return deepest;
+    for (const child of Object.values(v)) todo.push([child, d + 1]);
+  }
+  return deepest;
 }
 
 /**

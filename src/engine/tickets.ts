@@ -7,7 +7,7 @@
  * @module
  */
 import { BatonError } from "../errors.ts";
-import { checkLine } from "../lines.ts";
+import { checkLine, checkTitle } from "../lines.ts";
 import type { PhaseStatus } from "./state_machine.ts";
 import type { Metadata } from "../config/conditions.ts";
 import type { Core } from "./core.ts";
@@ -28,7 +28,7 @@ import { capJson, capText, LIMITS } from "./limits.ts";
 
 /** Creates or updates a ticket inside the request in progress. */
 export function upsert(core: Core, now: number, input: TicketInput, actor: Actor): void {
-  checkLine(input.title, `The title of ticket ${input.id}`);
+  checkTitle(input.title, `The title of ticket ${input.id}`);
   checkLine(input.priority, `The priority of ticket ${input.id}`);
   capText(input.id, LIMITS.name, "A ticket id");
   capText(input.title, LIMITS.title, `The title of ticket ${input.id}`);

@@ -9,7 +9,7 @@
  */
 import * as v from "valibot";
 import type { CallToolResult, McpServer, ToolAnnotations } from "@modelcontextprotocol/server";
-import { BatonError, treatmentOf } from "../errors.ts";
+import { BatonError, treatmentOf, withoutPaths } from "../errors.ts";
 import { isoDates } from "../json.ts";
 import type { ToolContext } from "./context.ts";
 import { schema } from "./schemas.ts";
@@ -56,6 +56,8 @@ function errorResult(e: unknown): CallToolResult {
   const body = e instanceof BatonError
     ? isoDates(e.toJSON())
     : { code: "internal", message: e instanceof Error ? e.message : String(e) };
+  // A client (maybe remote) is not told where the server keeps its files; the server's log has the full message.
+  body.message = withoutPaths(String(body.message));
   return { isError: true, content: [{ type: "text", text: JSON.stringify(body) }] };
 }
 

@@ -6,7 +6,7 @@
  * @module
  */
 import { BatonError } from "../errors.ts";
-import { checkLine } from "../lines.ts";
+import { checkLine, checkTitle } from "../lines.ts";
 import type { Engine } from "../engine/mod.ts";
 import type { Actor, NewTicketInput, TicketDetail } from "../engine/types.ts";
 import { contentHash, ticketIdFromPath } from "../markdown/ids.ts";
@@ -90,7 +90,7 @@ export function writeTicketFile(
  */
 export function newTicket(engine: Engine, input: { title: string; priority?: string; summary?: string }): TicketDetail {
   if (!input.title?.trim()) throw new BatonError("invalid_argument", "A new ticket needs a title");
-  checkLine(input.title, "The title of a new ticket");
+  checkTitle(input.title, "The title of a new ticket");
   // One transaction allocates the id, creates the ticket (never updating one) and writes its file: two
   // `baton new` at once get two ids; a file that cannot be written leaves no ticket behind.
   let written: string | undefined;
