@@ -91,6 +91,8 @@ export interface ShmStats {
   mappedRegions: number;
   /** Wal-index regions this process kept in sync through file I/O. */
   fileRegions: number;
+  /** Connections that stopped using their mappings because touching them was no longer safe (file I/O took over). */
+  mappingsDropped: number;
 }
 
 /** Process-wide counters. */
@@ -103,6 +105,7 @@ export const shmStats: ShmStats = {
   poisoned: 0,
   mappedRegions: 0,
   fileRegions: 0,
+  mappingsDropped: 0,
 };
 
 /** When true, every refresh without an exclusive lock verifies local == shadow. */
@@ -154,6 +157,8 @@ export class ShmConnection {
   #mutexPath: string;
   #gens: Uint32Array | null = null;
   #gensMapping: SharedMapping | null = null;
+  /** Set once touching a mapping was found unsafe: this connection uses file I/O from then on. */
+  #noMapping = false;
 
   #beforePublish: () => void;
   /**
@@ -231,12 +236,14 @@ export class ShmConnection {
           if (off >= fileSize) this.#shm.write(zeros, off);
         }
       }
-      if (this.#io.mapShared) this.#mapGens();
+      if (this.#io.mapShared && !this.#noMapping) this.#mapGens();
       // Map every region up to iRegion so page numbering stays dense.
       const first = this.#regions.length;
       for (let r = first; r <= iRegion; r++) {
         const ptr = this.#mem.alloc(REGION_BYTES);
-        const mapping = this.#io.mapShared?.(this.#shmPath, r * REGION_BYTES, REGION_BYTES) ?? null;
+        const mapping = this.#noMapping
+          ? null
+          : this.#io.mapShared?.(this.#shmPath, r * REGION_BYTES, REGION_BYTES) ?? null;
         const shared = mapping
           ? new Uint32Array(mapping.bytes.buffer, mapping.bytes.byteOffset, REGION_BYTES / 4)
           : null;
@@ -537,9 +544,34 @@ export class ShmConnection {
     }
   }
 
+  /**
+   * Stops using the shared mappings when touching them is no longer safe
+   * (the `-shm` or mutex file was truncated, made immutable, or its file
+   * system went read-only: the next touch of a page would be SIGBUS and kill
+   * the process, losing the request in flight). File I/O takes over, whose
+   * failures are coded errors. Checked when a lock is taken, before the
+   * mappings are read or written.
+   */
+  #guardMappings(): void {
+    if (this.#noMapping) return;
+    const last = this.#regions.findLast((r) => r.mapping);
+    if ((this.#gensMapping?.intact() ?? true) && (last?.mapping?.intact() ?? true)) return;
+    this.#noMapping = true;
+    shmStats.mappingsDropped++;
+    for (const r of this.#regions) {
+      r.shared = null;
+      r.mapping?.unmap();
+      r.mapping = null;
+    }
+    this.#gens = null;
+    this.#gensMapping?.unmap();
+    this.#gensMapping = null;
+  }
+
   /** xShmLock. Returns true when granted (or released), false for BUSY. */
   lock(ofst: number, n: number, flags: number): boolean {
     const excl = (flags & SHM_EXCLUSIVE) !== 0;
+    if (!(flags & SHM_UNLOCK)) this.#guardMappings();
     // A publish left over from a failed unlock comes first (throws while it fails).
     this.#settle();
     if (flags & SHM_UNLOCK) {

@@ -106,6 +106,7 @@ export class WriterMutex {
    */
   tryLock(): boolean {
     if (this.#held) return true;
+    if (!this.#map.intact()) return false; // touching it could be SIGBUS: lock() says "unavailable"
     const r = libc()!.pthread_mutex_trylock(this.#mutex);
     return this.#settle(r) === "held";
   }
@@ -117,6 +118,8 @@ export class WriterMutex {
    */
   lock(timeoutMs: number): MutexResult {
     if (this.#held) return "held";
+    // A mutex file truncated or made immutable under us faults when touched (SIGBUS): SQLite's own locking takes over.
+    if (!this.#map.intact()) return "unavailable";
     const c = libc()!;
     const first = c.pthread_mutex_trylock(this.#mutex);
     if (first !== C.EBUSY) return this.#settle(first);
@@ -146,7 +149,8 @@ export class WriterMutex {
   unlock(): void {
     if (!this.#held) return;
     this.#held = false;
-    libc()!.pthread_mutex_unlock(this.#mutex);
+    // A file that can no longer be touched: others find it so too and stop waiting on it.
+    if (this.#map.intact()) libc()!.pthread_mutex_unlock(this.#mutex);
   }
 
   /** Lets go and closes the handle. Never throws. */
