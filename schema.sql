@@ -1,7 +1,7 @@
 -- Baton's database schema: the readable snapshot of every migration in
 -- src/schema/ applied in order (tests/schema_test.ts proves they agree).
 -- Never edit this file alone: add a migration, then update this snapshot.
--- Schema version (PRAGMA user_version): 9
+-- Schema version (PRAGMA user_version): 10
 
 CREATE TABLE baton_migrations (
   version    INTEGER PRIMARY KEY,
@@ -75,7 +75,10 @@ CREATE TABLE agents (
   status         TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'stale')),
   registered_at  INTEGER NOT NULL,
   last_heartbeat INTEGER NOT NULL,
-  principal      TEXT                      -- who registered it (a token holder); NULL: local
+  principal      TEXT,                     -- who registered it (a token holder); NULL: local
+  host           TEXT,                     -- where its process runs (recorded by the supervisor that spawned it)
+  pid            INTEGER,                  -- its process id there
+  pid_start      TEXT                      -- the process's start time (a reused pid is another process)
 ) STRICT;
 
 -- Human decisions: a gate phase reached, or an agent asking for review.

@@ -31,6 +31,7 @@ const ALLOWED: Record<string, string> = {
   "demo/main_demo.ts": "the demo's own temporary repository",
   "testing.ts": "test helpers: temporary repositories",
   "signals.ts": "(signal listeners, not files)",
+  "run/processes.ts": "/proc/PID/stat: whether an agent's process still runs (not a repository file)",
 };
 
 const FS_CALL =

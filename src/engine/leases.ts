@@ -9,11 +9,18 @@ import { BatonError } from "../errors.ts";
 import { capJson, capList, capText, LIMITS } from "./limits.ts";
 import type { Core } from "./core.ts";
 import { move } from "./transitions.ts";
-import { agentById, setAgentStatus, setCapabilities, setHeartbeat, upsertAgent } from "./sql/agents.ts";
+import {
+  agentById,
+  setAgentProcess,
+  setAgentStatus,
+  setCapabilities,
+  setHeartbeat,
+  upsertAgent,
+} from "./sql/agents.ts";
 import { releaseDeclarations } from "./sql/coordination.ts";
-import { dueRetries, expiredLeases, extendLeases, markAgentProgress } from "./sql/phases.ts";
+import { dueRetries, expiredLeases, extendLeases, heldBy, markAgentProgress } from "./sql/phases.ts";
 import type { R } from "./sql/rows.ts";
-import type { HeartbeatOptions } from "./types.ts";
+import type { Actor, AgentProcessInfo, HeartbeatOptions } from "./types.ts";
 
 /** `Engine.registerAgent`. */
 export function registerAgent(
@@ -117,23 +124,47 @@ export function expire(core: Core, now: number): number {
   // Judged by witnessed time (clock.ts): a process whose clock runs ahead cannot end a live claim.
   const due = Math.min(now, core.expiryNow);
   for (const row of expiredLeases(core.db, due)) {
-    const holder = row.claimed_by;
-    move(core, now, "system", row, "available", "stale", {
-      claimed_by: null,
-      claim_token: null,
-      lease_expires_at: null,
-      available_at: now,
-    }, { agent: holder });
-    releaseDeclarations(core.db, row.id, now);
-    const a = agentById(core.db, holder);
-    if (a && a.status !== "stale") {
-      setAgentStatus(core.db, holder, "stale");
-      core.audit(now, "system", "agent.stale", { type: "agent", id: holder }, a.status, "stale");
-    }
+    takeBack(core, now, "system", row, { agent: row.claimed_by });
     released++;
   }
   for (const row of dueRetries(core.db, due)) {
     move(core, now, "system", row, "available", "retry_ready", { retry_at: null, available_at: now });
   }
   return released;
+}
+
+/** A held phase goes back to available (its holder is gone); the holder is marked stale. */
+function takeBack(core: Core, now: number, actor: Actor, row: R, details: Record<string, unknown>): void {
+  const holder = row.claimed_by;
+  move(core, now, actor, row, "available", "stale", {
+    claimed_by: null,
+    claim_token: null,
+    lease_expires_at: null,
+    available_at: now,
+  }, details);
+  releaseDeclarations(core.db, row.id, now);
+  const a = agentById(core.db, holder);
+  if (a && a.status !== "stale") {
+    setAgentStatus(core.db, holder, "stale");
+    core.audit(now, actor, "agent.stale", { type: "agent", id: holder }, a.status, "stale");
+  }
+}
+
+/** `Engine.recordAgentProcess`. */
+export function recordAgentProcess(core: Core, agentId: string, p: AgentProcessInfo): void {
+  capText(p.host, LIMITS.name, "The host name");
+  core.tx(() => {
+    if (!agentById(core.db, agentId)) throw new BatonError("not_found", `Agent ${agentId} is not registered`);
+    setAgentProcess(core.db, agentId, p);
+  });
+}
+
+/** `Engine.releaseAgentClaims`: every phase the agent holds goes back at once (its process is gone). */
+export function releaseAgentClaims(core: Core, agentId: string, req: { reason: string; actor: Actor }): number {
+  capText(req.reason, LIMITS.text, "The reason");
+  return core.tx((now) => {
+    const rows = heldBy(core.db, agentId);
+    for (const row of rows) takeBack(core, now, req.actor, row, { agent: agentId, reason: req.reason });
+    return rows.length;
+  });
 }

@@ -147,6 +147,7 @@ export function agents(core: Core): AgentInfo[] {
     capabilities: JSON.parse(a.capabilities),
     registeredAt: a.registered_at,
     lastHeartbeat: a.last_heartbeat,
+    process: a.host !== null && a.pid !== null ? { host: a.host, pid: a.pid, pidStart: a.pid_start } : null,
     holds: holds.filter((h) => h.claimed_by === a.id).map((h) => ({
       phaseId: h.id,
       ticketId: h.ticket_id,

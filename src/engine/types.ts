@@ -413,8 +413,20 @@ export interface AgentInfo {
   registeredAt: number;
   /** Its last heartbeat. */
   lastHeartbeat: number;
+  /** Where its process runs, when a supervisor spawned it (see `Engine.recordAgentProcess`). */
+  process: AgentProcessInfo | null;
   /** The phases it holds now. */
   holds: { phaseId: number; ticketId: string; phase: string; status: string }[];
+}
+
+/** Where an agent's process runs. */
+export interface AgentProcessInfo {
+  /** The host name. */
+  host: string;
+  /** The process id there. */
+  pid: number;
+  /** The process's start time as the system reports it (null when unknown): a reused pid is another process. */
+  pidStart: string | null;
 }
 
 /** An active file declaration. */

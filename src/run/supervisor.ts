@@ -23,6 +23,7 @@ import { ensureLogsDir, logBase, logsDir, writeSessionFile } from "../repo/agent
 import { agentPrompt } from "./prompt.ts";
 import { type Place, Worktrees } from "./worktrees.ts";
 import { isDone, isHeld } from "../engine/state_machine.ts";
+import { describeProcess, processGone } from "./processes.ts";
 
 /** Options of a supervisor run. */
 export interface RunOptions {
@@ -147,6 +148,7 @@ export class Supervisor {
    * @returns what it did
    */
   async run(): Promise<RunSummary> {
+    this.#releaseDeadAgents();
     this.#adoptLeftovers();
     const events = new AbortController();
     const following = this.#follow(events.signal);
@@ -355,6 +357,12 @@ export class Supervisor {
     };
     this.#running.set(claim.phase.id, r);
     this.#summary.spawned++;
+    try {
+      // Where it runs, so that a supervisor started after a crash of this one can tell it died.
+      engine.recordAgentProcess(agentId, describeProcess(proc.child.pid));
+    } catch (e) {
+      this.#log(`${agentId}: could not record its process: ${(e as Error).message}`);
+    }
     this.#log(`spawned ${agentId} for ${ticket}/${claim.phase.name} in ${place.dir} (pid ${proc.child.pid})`);
     void proc.done.then((status) => this.#exited(r, status)).catch((e) => {
       // Never let one agent's exit bring the supervisor down (its phase's lease still ends as usual).
@@ -505,6 +513,21 @@ export class Supervisor {
   }
 
   /** A restarted supervisor: worktrees of phases nobody works on any more are removed (unless dirty: reported). */
+  /**
+   * Phases held by agents a supervisor spawned on this host whose process is
+   * gone (this supervisor's predecessor was killed with them) come back at
+   * once, instead of when their leases end.
+   */
+  #releaseDeadAgents(): void {
+    if (this.#opts.dryRun) return;
+    for (const a of this.#engine.agents()) {
+      if (!a.holds.length || !a.process || !processGone(a.process)) continue;
+      const reason = `its process (pid ${a.process.pid} on ${a.process.host}) is gone`;
+      const n = this.#engine.releaseAgentClaims(a.id, { reason, actor: SUPERVISOR });
+      if (n) this.#log(`released ${a.holds.map((h) => `${h.ticketId}/${h.phase}`).join(", ")} of ${a.id}: ${reason}`);
+    }
+  }
+
   #adoptLeftovers(): void {
     if (!this.#worktrees) return;
     for (const w of this.#worktrees.list()) {

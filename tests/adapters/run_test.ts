@@ -252,6 +252,41 @@ Deno.test({
 });
 
 Deno.test({
+  name: "run: a supervisor killed with its agent, restarted, releases the dead agent's phase at once (no lease wait)",
+  ignore: skipHeavy,
+  fn: async () => {
+    const repo = await runRepo([{ id: "0001", title: "Orphaned", metadata: { scripted: "hang-once@Design" } }]);
+    // Leases of an hour: only the restarted supervisor's check can bring the phase back within this test.
+    const cfg = `${repo}/.workflow/config.yaml`;
+    await Deno.writeTextFile(
+      cfg,
+      (await Deno.readTextFile(cfg)).replace("stale_timeout_minutes: 1", "stale_timeout_minutes: 60"),
+    );
+    const first = startRun(repo, ["--types", "designer"]);
+    const m = await first.waitFor(/spawned (designer-\S+) for 0001\/Design .*\(pid (\d+)\)/);
+    for (let i = 0; i < 400 && !/this attempt will hang/.test(logOf(repo)); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    first.child.kill("SIGKILL");
+    Deno.kill(Number(m[2]), "SIGKILL"); // the machine rebooted, or the OOM killer took both
+    await first.done;
+    const second = startRun(repo, ["--until-idle", "--types", "designer"]);
+    const approvals = approveGatesUntil(repo, second.done);
+    const r = await second.done;
+    await approvals;
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.match(r.out, new RegExp(`released 0001/Design of ${m[1]}: its process \\(pid ${m[2]} on .*\\) is gone`));
+    const e = await openEngine(repo);
+    const p = e.ticket("0001").phases[0];
+    assert.equal(p.status, "completed", r.out);
+    assert.equal(p.attempts, 2);
+    const stale = e.audit({ ticketId: "0001", action: "phase.stale" })[0];
+    assert.equal(stale.actor, "baton-run");
+    e.close();
+  },
+});
+
+Deno.test({
   name: "run: a parallel group is merged back into the ticket branch; a conflict sends the later phase back as rework",
   ignore: skipHeavy,
   fn: async () => {

@@ -5,11 +5,13 @@
  */
 import * as claims from "../claims.ts";
 import * as declarations from "../declarations.ts";
-import { expire, heartbeat, registerAgent } from "../leases.ts";
+import { expire, heartbeat, recordAgentProcess, registerAgent, releaseAgentClaims } from "../leases.ts";
 import { prune } from "../retention.ts";
 import { coreOf } from "./base.ts";
 import { EngineTickets } from "./tickets.ts";
 import type {
+  Actor,
+  AgentProcessInfo,
   Claim,
   ClaimNextRequest,
   ClaimRequest,
@@ -68,6 +70,56 @@ export class EngineWork extends EngineTickets {
    */
   heartbeat(agentId: string, opts: HeartbeatOptions = {}): void {
     heartbeat(coreOf(this), agentId, opts);
+  }
+
+  /**
+   * Records where an agent's process runs (a supervisor, for each agent it
+   * spawns), so that a later supervisor on the same host can tell the
+   * agent's process is gone ({@link EngineWork.releaseAgentClaims}).
+   * @param agentId the agent (registered, e.g. by its claim)
+   * @param process host, process id and the process's start time
+   * @throws {BatonError} `not_found` for an unknown agent; `invalid_argument` for a host name over 256 bytes
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { openEngine } from "@baton/baton";
+   * import { tempRepo } from "@baton/baton/testing";
+   * const engine = await openEngine(await tempRepo());
+   * engine.registerAgent("a", ["designer"]);
+   * engine.recordAgentProcess("a", { host: "build-1", pid: 4242, pidStart: "123456" });
+   * assert.equal(engine.agents()[0].process?.pid, 4242);
+   * engine.close();
+   * ```
+   */
+  recordAgentProcess(agentId: string, process: AgentProcessInfo): void {
+    recordAgentProcess(coreOf(this), agentId, process);
+  }
+
+  /**
+   * Takes back at once every phase an agent holds, without waiting for its
+   * lease: for an agent whose process is known to be gone (a supervisor
+   * restarted after a crash finds its own dead agents). The phases are
+   * available again (audited `phase.stale` with the reason), the agent's
+   * token dies, and the agent is marked stale.
+   * @param agentId the agent
+   * @param req why, and who says so
+   * @returns how many phases came back
+   * @throws {BatonError} `invalid_argument` for a reason over 64 KB
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { openEngine } from "@baton/baton";
+   * import { tempRepo } from "@baton/baton/testing";
+   * const engine = await openEngine(await tempRepo());
+   * engine.upsertTicket({ id: "0001", title: "A" });
+   * engine.claimNext({ agentId: "a", capabilities: ["designer"] });
+   * assert.equal(engine.releaseAgentClaims("a", { reason: "its process is gone", actor: "baton-run" }), 1);
+   * assert.equal(engine.ticket("0001").phases[0].status, "available");
+   * engine.close();
+   * ```
+   */
+  releaseAgentClaims(agentId: string, req: { reason: string; actor: Actor }): number {
+    return releaseAgentClaims(coreOf(this), agentId, req);
   }
 
   /**

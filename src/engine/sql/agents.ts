@@ -69,6 +69,15 @@ export function setHeartbeat(db: Database, id: string, now: number): void {
  */
 export const HEARTBEAT_GRAIN_MS = 1000;
 
+/** Records where an agent's process runs. */
+export function setAgentProcess(
+  db: Database,
+  id: string,
+  p: { host: string; pid: number; pidStart: string | null },
+): void {
+  db.run("UPDATE agents SET host = ?, pid = ?, pid_start = ? WHERE id = ?", [p.host, p.pid, p.pidStart, id]);
+}
+
 /** Sets an agent's status. */
 export function setAgentStatus(db: Database, id: string, status: string): void {
   db.run("UPDATE agents SET status = ? WHERE id = ?", [status, id]);
