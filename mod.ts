@@ -44,7 +44,15 @@
 
 export { BatonError, type BatonErrorCode, type ErrorLocation, formatLocation } from "./src/errors.ts";
 export { openEngine } from "./src/open.ts";
-export { Engine, EngineBase, EngineGates, EngineQueries, EngineTickets, EngineWork } from "./src/engine/mod.ts";
+export {
+  Engine,
+  EngineBase,
+  EngineGates,
+  EngineMerge,
+  EngineQueries,
+  EngineTickets,
+  EngineWork,
+} from "./src/engine/mod.ts";
 export type * from "./src/engine/types.ts";
 export type { AgentContext, ContextFile, ContextTarget } from "./src/engine/context.ts";
 export type { Distribution, Metrics, PhaseMetrics, Stalled } from "./src/engine/metrics.ts";
@@ -56,6 +64,7 @@ export {
   type DependencyKeys,
   findRepoRoot,
   loadWorkflowConfig,
+  type MergeConfig,
   type MetadataField,
   parseConfig,
   parsePhases,
@@ -104,3 +113,5 @@ export {
   writeWorkflowLog,
 } from "./src/markdown/mod.ts";
 export { VERSION } from "./src/version.ts";
+export type { Milestone, WorkflowGraph } from "./src/config/graph.ts";
+export type { JournalMode } from "./src/storage/sqlite.ts";

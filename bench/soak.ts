@@ -5,12 +5,17 @@
  * are topped up as they run out. Retention is on (idempotency keys kept for
  * 36 s, so that pruning runs during the soak).
  *
- * Prints, after a warm-up and at the end: RSS of the HTTP server and of the
- * largest stdio server, the HTTP server's WASM heap, database and WAL size,
- * and the p99 latency of tool calls in the window. Memory must stay flat
- * after warm-up; RSS under 512 MB.
+ * Prints, at the start, after a warm-up and at the end: RSS of the HTTP
+ * server and of the largest stdio server, the HTTP server's WASM heap,
+ * database and WAL size, and the p50/p99 latency of tool calls in the window
+ * (and the slowest claim: seed 004 asks for an assignment within 5 s).
+ * Memory must stay flat after warm-up; RSS under 512 MB.
  *
- * `deno task bench:soak [--minutes 10] [--warmup 1]`
+ * `--rate N` paces all sessions together to N tool calls a minute (seed
+ * 004's load test: `--minutes 5 --rate 100`); without it they go as fast as
+ * they can.
+ *
+ * `deno task bench:soak [--minutes 10] [--warmup 1] [--rate 100]`
  */
 import { parseArgs } from "node:util";
 import { openEngine } from "../mod.ts";
@@ -18,9 +23,13 @@ import { EXAMPLE_PHASES, tempRepo } from "../tests/helpers/repo.ts";
 import { httpSession, type Session, startHttp, stdioSession } from "../tests/helpers/mcp_clients.ts";
 
 const { values } = parseArgs({
-  options: { minutes: { type: "string", default: "10" }, warmup: { type: "string", default: "1" } },
+  options: {
+    minutes: { type: "string", default: "10" },
+    warmup: { type: "string", default: "1" },
+    rate: { type: "string", default: "0" },
+  },
 });
-const MINUTES = Number(values.minutes), WARMUP = Number(values.warmup);
+const MINUTES = Number(values.minutes), WARMUP = Number(values.warmup), RATE = Number(values.rate);
 const repo = await tempRepo({
   phases: EXAMPLE_PHASES,
   config: "retention:\n  idempotency_hours: 0.01\nagents:\n  stale_timeout_minutes: 2\n",
@@ -48,11 +57,23 @@ const lat: number[] = [];
 const byTool = new Map<string, number[]>();
 let calls = 0, errors = 0;
 const errorCodes = new Map<string, number>();
+/** With --rate, the next free slot: calls of all sessions together keep to RATE a minute. */
+let slot = 0;
+const pace = async () => {
+  if (!RATE) return;
+  const now = performance.now();
+  slot = Math.max(slot, now) + 60_000 / RATE;
+  const wait = slot - 60_000 / RATE - now;
+  if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+};
+let slowestClaim = 0;
 const call = async (s: Session, tool: string, args: Record<string, unknown> = {}) => {
+  await pace();
   const t = performance.now();
   const r = await s.call(tool, args);
   const ms = performance.now() - t;
   lat.push(ms);
+  if (tool === "claim_phase") slowestClaim = Math.max(slowestClaim, ms);
   (byTool.get(tool) ?? byTool.set(tool, []).get(tool)!).push(ms);
   calls++;
   if (!r.ok && r.data.code !== "nothing_to_claim") {
@@ -132,18 +153,23 @@ async function sample(label: string) {
   }).join(", ");
   byTool.clear();
   const p99 = window.length ? window[Math.floor(window.length * 0.99)] : 0;
+  const p50 = window.length ? window[Math.floor(window.length * 0.5)] : 0;
   const db = lib.storageInfo().path;
   console.log(
     `${label}: http server RSS ${MB(h.memory.rssBytes)}, WASM heap ${MB(h.memory.wasmHeapBytes)}; ` +
       `largest stdio server RSS ${MB(Math.max(...agents.map((a) => rss(a.pid))))}; ` +
       `database ${MB(size(db))}, WAL ${MB(size(`${db}-wal`))}; ` +
-      `${window.length} calls, p99 ${p99.toFixed(1)} ms (by tool: ${slowest}); tickets ${next - 1}, errors ${errors}`,
+      `${window.length} calls, p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms (p99 by tool: ${slowest}); ` +
+      `slowest claim ${slowestClaim.toFixed(0)} ms; tickets ${next - 1}, errors ${errors}`,
   );
 }
 
+await sample("start (before load)");
 const work = Promise.all([...agents.map(agentLoop), ...readers.map(readerLoop), gates]);
-await new Promise((r) => setTimeout(r, WARMUP * 60_000));
-await sample(`after ${WARMUP} min warm-up`);
+if (WARMUP > 0) {
+  await new Promise((r) => setTimeout(r, WARMUP * 60_000));
+  await sample(`after ${WARMUP} min warm-up`);
+}
 const ticker = setInterval(
   () => sample(`at ${((performance.now() - (until - MINUTES * 60_000)) / 60_000).toFixed(1)} min`),
   120_000,

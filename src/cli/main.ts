@@ -102,7 +102,10 @@ function lookup(args: string[]): { cmds: Command[]; rest: string[] } {
   }
   const sub = family.find((c) => c.name === `${first} ${second}`);
   if (sub) return { cmds: [sub], rest: more };
-  if (second === "--help" || second === "-h") return { cmds: family, rest: [] };
+  const exact = COMMANDS.find((c) => c.name === first);
+  if (second === "--help" || second === "-h") return { cmds: exact ? [exact, ...family] : family, rest: [] };
+  // `merge --until-idle` is the command `merge`; `merge status` one of its family.
+  if (exact && (second === undefined || second.startsWith("-"))) return { cmds: [exact], rest: args.slice(1) };
   const names = family.map((c) => c.name.slice(first.length + 1));
   throw usage(`${first} needs ${names.slice(0, -1).join(", ")} or ${names.at(-1)}${second ? `, got "${second}"` : ""}`);
 }

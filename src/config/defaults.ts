@@ -16,7 +16,7 @@ export const DEFAULT_ID_REGEX: string = "^([A-Za-z]?\\d+[A-Za-z]?\\d*[A-Za-z]?)(
  * Bump when parsing or validation changes what a given `.workflow/` produces:
  * the config cache (`cache.ts`) is keyed on it.
  */
-export const CONFIG_FORMAT = 3;
+export const CONFIG_FORMAT = 4;
 
 /** The default `tickets.dependency_keys`. */
 export const DEFAULT_DEPENDENCY_KEYS: { blocked_by: string[]; blocks: string[]; parent: string[] } = {

@@ -39,6 +39,7 @@ export class WorkflowGraph {
   #leaseJson?: string;
 
   /**
+   * The graph of a loaded configuration's workflow.
    * @param cfg the loaded configuration
    */
   constructor(cfg: WorkflowConfig) {

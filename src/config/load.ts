@@ -8,6 +8,7 @@
 import { BatonError } from "../errors.ts";
 import { readConfig } from "./config_file.ts";
 import { readPhases } from "./phases.ts";
+import { withLandingPhase } from "./landing.ts";
 import { findRepoRoot } from "./repo_root.ts";
 import type { WorkflowConfig } from "./schema.ts";
 import { Problems } from "./yaml.ts";
@@ -57,7 +58,11 @@ export function loadWorkflowConfig(start: string): WorkflowConfig {
   if (phasesText === null && !problems.has(rel("phases.yaml"))) {
     problems.add(rel("phases.yaml"), "missing: the workflow's phases are required");
   }
-  const workflow = phasesText === null ? null : readPhases(phasesText, rel("phases.yaml"), problems);
+  const read = phasesText === null ? null : readPhases(phasesText, rel("phases.yaml"), problems);
+  // With a merge queue, every ticket ends with the landing phase (landing.ts).
+  const workflow = read && config
+    ? withLandingPhase(read, config, problems, { phases: rel("phases.yaml"), config: rel("config.yaml") })
+    : read;
   if (config && workflow) {
     for (const name of Object.keys(config.leases.per_phase)) {
       if (!workflow.phases.some((p) => p.name === name)) {

@@ -15,6 +15,7 @@ export {
   type BatonConfig,
   type Condition,
   type DependencyKeys,
+  type MergeConfig,
   type MetadataField,
   type PhaseDef,
   type Timing,

@@ -143,7 +143,55 @@ export const ConfigSchema = v.strictObject({
     }),
     {},
   ),
+  merge: v.optional(
+    v.nullable(v.strictObject({
+      target: v.optional(nonEmpty, "main"),
+      check: v.pipe(
+        v.union([nonEmpty, v.pipe(v.array(nonEmpty), v.minLength(1))]),
+        v.transform((c: string | string[]) => Array.isArray(c) ? c : [c]),
+      ),
+      strategy: v.optional(v.picklist(["rebase", "merge", "squash"]), "rebase"),
+      batch_size: v.optional(positiveInt, 4),
+      batch_wait_seconds: v.optional(nonNegative, 30),
+      max_runtime_minutes: v.optional(v.pipe(v.number(), v.minValue(0.01)), 30),
+      flaky_retries: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 1),
+      rework_phase: v.optional(nonEmpty),
+      remote: v.optional(nonEmpty),
+      phase: v.optional(nonEmpty, "Merge"),
+      lease_minutes: v.optional(v.pipe(v.number(), v.minValue(0.05)), 2),
+    })),
+    null,
+  ),
 });
+
+/**
+ * The merge queue (`merge:` in config.yaml): finished tickets land on
+ * `target`, tested by `check`, in batches; null when not configured.
+ */
+export interface MergeConfig {
+  /** The branch work lands on. */
+  target: string;
+  /** Commands run in the candidate's worktree, in order; all must exit 0 (green). */
+  check: string[];
+  /** How a ticket's branch is applied: rebased onto the candidate, merged with `--no-ff`, or squashed. */
+  strategy: "rebase" | "merge" | "squash";
+  /** At most this many tickets are built and tested together. */
+  batch_size: number;
+  /** How long a batch may wait to fill before it is built anyway. */
+  batch_wait_seconds: number;
+  /** The check's time limit (a check over it is red). */
+  max_runtime_minutes: number;
+  /** How many times a red batch is built again before it is bisected (flaky checks). */
+  flaky_retries: number;
+  /** Where a ticket that breaks the check or conflicts goes back to (default: the last agent phase). */
+  rework_phase?: string;
+  /** A remote to fetch before building and push to after landing. */
+  remote?: string;
+  /** The name of the landing phase every ticket gets as its last step. */
+  phase: string;
+  /** The merge worker's lease: a worker silent this long is taken to be dead. */
+  lease_minutes: number;
+}
 
 /** One agent type in `agents.registry`. */
 export interface AgentTypeConfig {
@@ -253,6 +301,8 @@ export interface BatonConfig {
     on_stall: "escalate" | "kill";
     grace_seconds: number;
   };
+  /** The merge queue, when configured (see {@link MergeConfig}). */
+  merge: MergeConfig | null;
 }
 
 // Compile-time proof that the schema and the interface describe the same thing (markdown_sync is resolved

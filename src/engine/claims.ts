@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { LANDING_TYPE } from "../config/landing.ts";
 import { checkLine } from "../lines.ts";
 import { checkActingAs } from "./principals.ts";
 import { notBefore } from "./clock.ts";
@@ -100,7 +101,7 @@ function remember(core: Core, now: number, key: string | undefined, agentId: str
  * ticket's `t_metadata` and ticket columns (as the queue query reads it)
  * saves reading them again.
  */
-function claimRow(core: Core, now: number, agentId: string, row: R): Claim {
+export function claimRow(core: Core, now: number, agentId: string, row: R): Claim {
   const metadata: string = row.t_metadata ?? ticketById(core.db, row.ticket_id)!.metadata;
   const overlaps = overlapsFor(core, row.id, expectedPaths(JSON.parse(metadata)));
   if (overlaps.length && core.cfg.config.file_conflicts.mode === "blocking") {
@@ -159,6 +160,13 @@ function checkClaimRequest(req: ClaimNextRequest): void {
     throw new BatonError(
       "invalid_argument",
       `${req.agentId} named no capabilities: an agent claims work of the agent types it can do (register it with them, or pass them)`,
+    );
+  }
+  if (req.capabilities.includes(LANDING_TYPE)) {
+    // Landing is the merge queue's: only its worker, holding the worker lease, takes those phases (merge.ts).
+    throw new BatonError(
+      "forbidden",
+      `Phases of type ${LANDING_TYPE} are landed by the merge queue's worker, not claimed by agents`,
     );
   }
 }
@@ -263,6 +271,12 @@ function claimOne(core: Core, phaseId: number, req: ClaimRequest): Claim {
     }
     if (row.agent_type === null) {
       throw new BatonError("forbidden", `Cannot claim ${what(row.name, row.ticket_id)}: it is a human gate`);
+    }
+    if (row.agent_type === LANDING_TYPE) {
+      throw new BatonError(
+        "forbidden",
+        `Cannot claim ${what(row.name, row.ticket_id)}: the merge queue's worker lands it`,
+      );
     }
     const caps: string[] = JSON.parse(agentById(core.db, req.agentId)!.capabilities);
     if (!caps.includes(row.agent_type)) {

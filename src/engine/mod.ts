@@ -16,6 +16,7 @@ import { loadWorkflowConfigCached } from "../config/cache.ts";
 import { databasePath } from "../config/repo_root.ts";
 import { openBatonDatabase } from "./database.ts";
 import { EngineGates } from "./api/gates.ts";
+import { EngineMerge } from "./api/merge.ts";
 import { Core } from "./core.ts";
 import { pruneIfDue } from "./retention.ts";
 import type { EngineOptions } from "./types.ts";
@@ -24,7 +25,7 @@ export { EngineBase } from "./api/base.ts";
 export { EngineQueries } from "./api/queries.ts";
 export { EngineTickets } from "./api/tickets.ts";
 export { EngineWork } from "./api/work.ts";
-export { EngineGates };
+export { EngineGates, EngineMerge };
 
 /**
  * The engine. Create with {@link openEngine}; close when done.
@@ -48,7 +49,7 @@ export { EngineGates };
  * engine.close();
  * ```
  */
-export class Engine extends EngineGates {}
+export class Engine extends EngineMerge {}
 
 /**
  * Opens the engine alone, without markdown write-back: loads `.workflow/`,

@@ -18,6 +18,16 @@ export function logsDir(cfg: { repoRoot: string; config: { run: { logs_dir: stri
 }
 
 /**
+ * A merge batch's log file (the check's output).
+ * @param dir the logs directory
+ * @param batchId the batch
+ * @returns its path
+ */
+export function mergeLog(dir: string, batchId: number): string {
+  return `${dir}/merge-batch-${batchId}.log`;
+}
+
+/**
  * An agent's log files without their extension (`.log`, `.prompt.md`, `.mcp.json` follow).
  * @param dir the logs directory
  * @param ticket the ticket

@@ -21,6 +21,24 @@ export interface GitResult {
  * @returns its output and exit code (never throws for a non-zero exit)
  */
 export function gitTry(cwd: string, ...args: string[]): GitResult {
+  return gitRun(cwd, args);
+}
+
+/**
+ * Runs `git ARGS…` in `cwd`, with options: `retryLocks` (default true)
+ * waits out another git holding one of the repository's lock files (false
+ * for a compare-and-swap `update-ref`, whose refusal reads the same);
+ * `env` adds to the environment.
+ * @param cwd the directory
+ * @param args the arguments
+ * @param opts whether to retry on a held lock, more environment
+ * @returns its output and exit code (never throws for a non-zero exit)
+ */
+export function gitRun(
+  cwd: string,
+  args: string[],
+  opts: { retryLocks?: boolean; env?: Record<string, string> } = {},
+): GitResult {
   const dec = new TextDecoder();
   for (let attempt = 0;; attempt++) {
     const o = new Deno.Command("git", {
@@ -28,11 +46,14 @@ export function gitTry(cwd: string, ...args: string[]): GitResult {
       cwd,
       stdout: "piped",
       stderr: "piped",
-      env: { GIT_TERMINAL_PROMPT: "0" },
+      env: { GIT_TERMINAL_PROMPT: "0", ...opts.env },
     }).outputSync();
     const r = { ok: o.success, code: o.code, stdout: dec.decode(o.stdout).trim(), stderr: dec.decode(o.stderr).trim() };
     // Another git (a second supervisor, an agent committing) holds one of the repository's lock files.
-    if (r.ok || attempt >= 40 || !/\.lock'?: File exists|cannot lock ref|Unable to create .*\.lock/.test(r.stderr)) {
+    if (
+      r.ok || opts.retryLocks === false || attempt >= 40 ||
+      !/\.lock'?: File exists|cannot lock ref|Unable to create .*\.lock/.test(r.stderr)
+    ) {
       return r;
     }
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 25 + Math.random() * 50);

@@ -39,6 +39,11 @@ export interface RunOptions {
   pollMs?: number;
   /** Where its log lines go (default: stdout). */
   log?: (line: string) => void;
+  /**
+   * Whatever else may bring work back (the merge queue sends a ticket that
+   * broke the check back to rework): not idle while it says so.
+   */
+  busyElsewhere?: () => boolean;
 }
 
 interface Running {
@@ -201,6 +206,7 @@ export class Supervisor {
     const s = this.#engine.summary();
     const counts = s.phases as Record<string, number>;
     if ((counts.waiting_retry ?? 0) > 0 || (counts.awaiting_review ?? 0) > 0) return false;
+    if (this.#opts.busyElsewhere?.()) return false;
     const types = this.#types();
     return this.#engine.availableWork(types, 1).phases.length === 0;
   }

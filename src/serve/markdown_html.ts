@@ -32,7 +32,9 @@ const ALLOWED_SCHEMES = new Set(["http:", "https:", "mailto:"]);
  * @returns the target to put in `href`, or null
  */
 export function safeHref(url: string): string | null {
+  // deno-lint-ignore no-control-regex -- control characters are what the browser drops
   const cleaned = url.replace(/[\t\n\r]/g, "").replace(/^[\x00-\x20]+|[\x00-\x20]+$/g, "");
+  // deno-lint-ignore no-control-regex -- and what must not reach an href
   if (/[\x00-\x1f\x7f]/.test(cleaned)) return null;
   let parsed: URL;
   try {

@@ -285,7 +285,7 @@ Deno.test("http: an agent id belongs to whoever registered it: another token can
     const a = e.agents().find((a) => a.id === "agent-D")!;
     assert.deepEqual(a.capabilities, ["designer"], "capabilities unchanged");
     assert.equal(a.lastHeartbeat, beat, "stall clock not reset");
-    assert.equal(e.audit({ actor: "agent-D" }).filter((r) => r.action === "agent.progress").length, 0);
+    assert.equal(e.audit({ agentId: "agent-D" }).filter((r) => r.action === "agent.progress").length, 0);
     // The real agent goes on: no already_holding, its claim is its own.
     assert.ok((await dana.call("start_phase")).ok);
     // With the agent's claim token, another client may finish its work (an agent that reconnected elsewhere).

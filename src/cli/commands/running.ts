@@ -41,18 +41,31 @@ async function runSupervisor(c: CommandContext): Promise<number | void> {
   const types = c.values.types ? list(c.values.types) : undefined;
   return await c.withEngine(async (e) => {
     const { Supervisor } = await import("../../run/supervisor.ts");
+    const log = (l: string) => c.io.out(`${new Date().toISOString().slice(11, 19)} ${l}`);
+    // With a merge: section, the merge queue runs beside the agents: finished tickets land as part of the job.
+    const stopMerge = new AbortController();
+    let supervisorDone = false;
+    const worker = e.cfg.config.merge && c.values["dry-run"] !== true
+      ? new (await import("../../merge/mod.ts")).MergeWorker(e, {
+        idleWhen: c.values["until-idle"] === true ? () => supervisorDone : undefined,
+        signal: stopMerge.signal,
+        log,
+      })
+      : null;
     const sup = new Supervisor(e, {
       untilIdle: c.values["until-idle"] === true,
       dryRun: c.values["dry-run"] === true,
       types,
       maxAgents,
-      log: (l) => c.io.out(`${new Date().toISOString().slice(11, 19)} ${l}`),
+      log,
+      busyElsewhere: worker ? () => worker.busy : undefined,
     });
     let stops = 0;
     const onSignal = () => {
       if (++stops === 1) {
         c.io.err("stopping: no new agents; waiting for the running ones (Ctrl-C again ends them)");
         sup.stop();
+        stopMerge.abort();
       } else {
         c.io.err("ending the running agents and releasing their phases");
         void sup.abort();
@@ -60,11 +73,22 @@ async function runSupervisor(c: CommandContext): Promise<number | void> {
     };
     const unlisten = onStopSignals(onSignal);
     try {
-      const s = await sup.run();
+      const merging = worker?.run();
+      const s = await sup.run().finally(() => {
+        supervisorDone = true;
+        if (c.values["until-idle"] !== true) stopMerge.abort();
+      });
       c.io.out(
         `spawned ${s.spawned} agent(s); ${s.failedByExit} phase(s) failed by an agent's exit or time limit; ` +
           `${s.escalations} escalation(s); ${s.conflicts} merge conflict(s) sent back`,
       );
+      const m = await merging;
+      if (m) {
+        c.io.out(
+          `merge queue: ${m.batches} batch(es); ${m.landed} ticket(s) landed; ${m.conflicts} conflict(s) and ` +
+            `${m.culprits} check failure(s) sent back; ${m.flaky} flaky check(s)`,
+        );
+      }
     } finally {
       unlisten();
     }

@@ -1,0 +1,85 @@
+/**
+ * The merge queue's check: the configured commands, run in order in the
+ * candidate's worktree by `sh -c`, each within the time limit. Green when
+ * every command exits 0. The output of all of them goes to the batch's log
+ * file, and its tail comes back for the rework notes of a culprit.
+ *
+ * @module
+ */
+import { openLogForAppend } from "../repo/agent_logs.ts";
+
+/** What a run of the check said. */
+export interface CheckResult {
+  /** Every command exited 0 in time. */
+  green: boolean;
+  /** The command that failed (red). */
+  failed: string | null;
+  /** How long the run took (ms). */
+  ms: number;
+  /** The tail of the output (stdout and stderr as they came). */
+  tail: string;
+  /** Whether a command ran over the time limit. */
+  timedOut: boolean;
+}
+
+/** How much of the output is kept in memory (the whole of it is in the log file). */
+const TAIL_BYTES = 8192;
+
+/**
+ * Runs the check.
+ * @param commands the check's commands
+ * @param opts the worktree, the time limit, the log file, more environment
+ * @returns green or red, the command that failed, the time, the output's tail
+ */
+export async function runCheck(
+  commands: string[],
+  opts: { cwd: string; timeoutMs: number; logFile: string; env: Record<string, string> },
+): Promise<CheckResult> {
+  const started = performance.now();
+  const log = openLogForAppend(opts.logFile);
+  let tail = "";
+  const keep = (chunk: Uint8Array) => {
+    tail = (tail + new TextDecoder().decode(chunk)).slice(-TAIL_BYTES);
+  };
+  try {
+    for (const cmd of commands) {
+      const header = new TextEncoder().encode(`$ ${cmd}\n`);
+      await log.write(header);
+      keep(header);
+      const child = new Deno.Command("sh", {
+        args: ["-c", cmd],
+        cwd: opts.cwd,
+        env: opts.env,
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        try {
+          child.kill("SIGKILL");
+        } catch { /* it ended */ }
+      }, opts.timeoutMs);
+      const pump = async (s: ReadableStream<Uint8Array>) => {
+        for await (const chunk of s) {
+          await log.write(chunk);
+          keep(chunk);
+        }
+      };
+      const [status] = await Promise.all([child.status, pump(child.stdout), pump(child.stderr)]);
+      clearTimeout(timer);
+      if (timedOut || !status.success) {
+        const why = new TextEncoder().encode(
+          timedOut ? `(over the time limit of ${opts.timeoutMs / 1000} s)\n` : `(exit ${status.code})\n`,
+        );
+        await log.write(why);
+        keep(why);
+        return { green: false, failed: cmd, ms: performance.now() - started, tail, timedOut };
+      }
+    }
+    return { green: true, failed: null, ms: performance.now() - started, tail, timedOut: false };
+  } finally {
+    log.close();
+  }
+}

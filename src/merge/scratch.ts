@@ -1,0 +1,149 @@
+/**
+ * A candidate under construction: a detached worktree of its own (one per
+ * batch, so that a check a killed worker left running cannot disturb the
+ * next batch) where the batch's branches are applied one by one onto the
+ * target's tip, by the configured strategy. Applying never moves a ticket's
+ * branch; a conflict is aborted and reported with its files.
+ *
+ * @module
+ */
+import { type GitResult, gitRun } from "../repo/git.ts";
+import { BatonError } from "../errors.ts";
+
+/** Who the queue's commits are by (rebased commits keep their authors; the queue is their committer). */
+export const QUEUE_IDENTITY: Record<string, string> = {
+  GIT_AUTHOR_NAME: "Baton merge queue",
+  GIT_AUTHOR_EMAIL: "merge-queue@baton.invalid",
+  GIT_COMMITTER_NAME: "Baton merge queue",
+  GIT_COMMITTER_EMAIL: "merge-queue@baton.invalid",
+};
+
+/** What applying one branch did. */
+export type Applied =
+  | { kind: "applied"; sha: string }
+  | { kind: "noop" }
+  | { kind: "conflict"; files: string[]; message: string }
+  | { kind: "missing"; message: string };
+
+/** One batch's worktree. */
+export class Scratch {
+  /**
+   * @param repoRoot the repository
+   * @param dir the worktree's directory (created at `base`, detached)
+   * @param base the commit it starts from
+   */
+  private constructor(readonly repoRoot: string, readonly dir: string, public base: string) {}
+
+  /**
+   * Makes the worktree (replacing a leftover at the same place).
+   * @param repoRoot the repository
+   * @param dir where
+   * @param base the commit to start from
+   * @returns the scratch worktree
+   * @throws {BatonError} `internal` when git cannot make it
+   */
+  static create(repoRoot: string, dir: string, base: string): Scratch {
+    Scratch.remove(repoRoot, dir);
+    must(gitRun(repoRoot, ["worktree", "add", "--detach", "--force", dir, base]), "worktree add");
+    return new Scratch(repoRoot, dir, base);
+  }
+
+  /**
+   * Removes a scratch worktree (and what git knows of it); never throws.
+   * @param repoRoot the repository
+   * @param dir the worktree
+   */
+  static remove(repoRoot: string, dir: string): void {
+    // git removes the worktree's directory (a leftover git no longer knows is pruned first, then added over).
+    gitRun(repoRoot, ["worktree", "remove", "--force", dir]);
+    gitRun(repoRoot, ["worktree", "prune"]);
+  }
+
+  #git(args: string[]): GitResult {
+    return gitRun(this.dir, args, { env: QUEUE_IDENTITY });
+  }
+
+  /** The commit the worktree is at. */
+  head(): string {
+    return must(this.#git(["rev-parse", "HEAD"]), "rev-parse");
+  }
+
+  /**
+   * Starts over from `base` (a rebuild: a bisect step, the target moved).
+   * @param base the commit
+   */
+  reset(base: string): void {
+    must(this.#git(["reset", "--hard", "--quiet", base]), "reset");
+    this.#git(["clean", "-fdxq"]);
+    this.base = base;
+  }
+
+  /**
+   * Applies a ticket's branch onto the worktree's head.
+   * @param branch the branch
+   * @param strategy rebase (its commits replayed), merge (`--no-ff`), squash (one commit)
+   * @param message the merge or squash commit's message
+   * @returns applied (with the new head), noop (nothing the head lacks), conflict (with files), missing branch
+   */
+  apply(branch: string, strategy: "rebase" | "merge" | "squash", message: string): Applied {
+    const tip = this.#git(["rev-parse", "--verify", "--quiet", `refs/heads/${branch}^{commit}`]);
+    if (!tip.ok) return { kind: "missing", message: `branch ${branch} does not exist` };
+    const ahead = must(this.#git(["rev-list", "--count", `HEAD..${tip.stdout}`]), "rev-list");
+    if (ahead === "0") return { kind: "noop" };
+    const before = this.head();
+    if (strategy === "merge") {
+      const r = this.#git(["merge", "--no-ff", "--no-edit", "-m", message, tip.stdout]);
+      if (!r.ok) return this.#conflict(["merge", "--abort"], r);
+    } else if (strategy === "squash") {
+      const r = this.#git(["merge", "--squash", tip.stdout]);
+      if (!r.ok) return this.#conflict(["reset", "--hard", "--quiet", before], r);
+      const c = this.#git(["commit", "--quiet", "--no-verify", "-m", message]);
+      if (!c.ok) {
+        if (/nothing to commit/.test(c.stdout + c.stderr)) return { kind: "noop" };
+        must(c, "commit");
+      }
+    } else {
+      // The branch's commits since it left the target, replayed onto the head (a temporary ref moves, not the branch).
+      const fork = must(this.#git(["merge-base", before, tip.stdout]), "merge-base");
+      const r = this.#git(["rebase", "--quiet", "--onto", before, fork, tip.stdout]);
+      if (!r.ok) return this.#conflict(["rebase", "--abort"], r, before);
+    }
+    const after = this.head();
+    return after === before ? { kind: "noop" } : { kind: "applied", sha: after };
+  }
+
+  /**
+   * Reverts commits (newest first) onto the head, one revert commit each.
+   * @param shas the commits
+   * @param message what the revert commit says after git's own subject
+   * @returns applied, or conflict
+   */
+  revert(shas: string[], message: string): Applied {
+    const before = this.head();
+    for (const sha of shas) {
+      const r = this.#git(["revert", "--no-edit", sha]);
+      if (!r.ok) return this.#conflict(["revert", "--abort"], r, before);
+    }
+    if (message) {
+      must(
+        this.#git(["commit", "--amend", "--quiet", "--no-verify", "-m", `Revert ${shas.length} commit(s): ${message}`]),
+        "commit",
+      );
+    }
+    return { kind: "applied", sha: this.head() };
+  }
+
+  #conflict(abort: string[], r: GitResult, resetTo?: string): Applied {
+    const files = this.#git(["diff", "--name-only", "--diff-filter=U"]).stdout.split("\n").filter(Boolean);
+    this.#git(abort);
+    if (resetTo) this.#git(["reset", "--hard", "--quiet", resetTo]);
+    this.#git(["clean", "-fdq"]);
+    return { kind: "conflict", files, message: (r.stderr || r.stdout).split("\n").slice(0, 20).join("\n") };
+  }
+}
+
+/** The stdout of a git command that must succeed. */
+function must(r: GitResult, what: string): string {
+  if (!r.ok) throw new BatonError("internal", `git ${what} failed: ${r.stderr || r.stdout}`);
+  return r.stdout;
+}

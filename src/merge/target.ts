@@ -1,0 +1,121 @@
+/**
+ * The target branch: where candidates start (its tip, fetched from the
+ * remote when one is set), and how it moves: only from the tip a candidate
+ * was built on to that candidate, with a compare-and-swap (`git update-ref
+ * NEW OLD`, or a push that is not forced), so a commit someone made to the
+ * target meanwhile is never overwritten: the batch is rebuilt on the new tip.
+ * A worktree that has the target checked out (the user's own) follows it
+ * when it can do so without touching local changes.
+ *
+ * @module
+ */
+import { gitRun } from "../repo/git.ts";
+import { BatonError } from "../errors.ts";
+
+/** Where work lands. */
+export interface Target {
+  /** The repository. */
+  repoRoot: string;
+  /** The branch. */
+  branch: string;
+  /** A remote to fetch from and push to. */
+  remote?: string;
+}
+
+/** The ref a candidate is built on: the remote's branch when a remote is set. */
+function ref(t: Target): string {
+  return t.remote ? `refs/remotes/${t.remote}/${t.branch}` : `refs/heads/${t.branch}`;
+}
+
+/**
+ * The target's tip now (after a fetch, with a remote).
+ * @param t the target
+ * @returns the commit
+ * @throws {BatonError} `internal` when the branch (or the remote) cannot be read
+ */
+export function targetTip(t: Target): string {
+  if (t.remote) {
+    const f = gitRun(t.repoRoot, ["fetch", "--quiet", t.remote, `+refs/heads/${t.branch}:${ref(t)}`]);
+    if (!f.ok) throw new BatonError("internal", `git fetch ${t.remote} ${t.branch} failed: ${f.stderr}`);
+  }
+  const r = gitRun(t.repoRoot, ["rev-parse", "--verify", "--quiet", `${ref(t)}^{commit}`]);
+  if (!r.ok) {
+    throw new BatonError("internal", `The target branch ${t.remote ? `${t.remote}/` : ""}${t.branch} does not exist`);
+  }
+  return r.stdout;
+}
+
+/**
+ * Moves the target from `base` to `candidate`, if it is still at `base`.
+ * @param t the target
+ * @param base the tip the candidate was built on
+ * @param candidate the tested candidate
+ * @returns `landed`, or `moved` when the target is no longer at `base` (rebuild on the new tip)
+ */
+export function advanceTarget(
+  t: Target,
+  base: string,
+  candidate: string,
+): { result: "landed" | "moved"; note?: string } {
+  if (t.remote) {
+    const p = gitRun(t.repoRoot, ["push", "--quiet", "--porcelain", t.remote, `${candidate}:refs/heads/${t.branch}`], {
+      retryLocks: false,
+    });
+    if (!p.ok) {
+      if (/rejected|non-fast-forward|fetch first|stale info/.test(p.stdout + p.stderr)) return { result: "moved" };
+      throw new BatonError("internal", `git push ${t.remote} failed: ${p.stderr || p.stdout}`);
+    }
+    gitRun(t.repoRoot, ["update-ref", ref(t), candidate]);
+    // The local branch follows when it only lags behind (a local commit not pushed is the user's to sort out).
+    const local = gitRun(t.repoRoot, ["rev-parse", "--verify", "--quiet", `refs/heads/${t.branch}`]);
+    if (local.ok && gitRun(t.repoRoot, ["merge-base", "--is-ancestor", local.stdout, candidate]).ok) {
+      if (
+        gitRun(t.repoRoot, ["update-ref", `refs/heads/${t.branch}`, candidate, local.stdout], { retryLocks: false }).ok
+      ) {
+        return { result: "landed", note: followCheckout(t, local.stdout, candidate) };
+      }
+    }
+    return {
+      result: "landed",
+      note: local.ok ? `local ${t.branch} has commits ${t.remote} lacks: left as it is` : undefined,
+    };
+  }
+  const u = gitRun(t.repoRoot, ["update-ref", `refs/heads/${t.branch}`, candidate, base], { retryLocks: false });
+  if (!u.ok) {
+    if (/cannot lock ref|is at .* but expected/.test(u.stderr)) return { result: "moved" };
+    throw new BatonError("internal", `git update-ref failed: ${u.stderr}`);
+  }
+  return { result: "landed", note: followCheckout(t, base, candidate) };
+}
+
+/**
+ * Whether a candidate is on the target (a batch whose worker died after
+ * moving the target, before saying so).
+ * @param t the target
+ * @param candidate the recorded candidate
+ * @returns true when the target contains it
+ */
+export function onTarget(t: Target, candidate: string): boolean {
+  targetTip(t);
+  return gitRun(t.repoRoot, ["merge-base", "--is-ancestor", candidate, ref(t)]).ok;
+}
+
+/**
+ * A worktree that has the target checked out moves with it (index and files,
+ * from `from` to `to`), unless that would touch its local changes.
+ * @returns a note when it could not
+ */
+function followCheckout(t: Target, from: string, to: string): string | undefined {
+  const list = gitRun(t.repoRoot, ["worktree", "list", "--porcelain"]).stdout;
+  let path: string | undefined;
+  for (const line of list.split("\n")) {
+    if (line.startsWith("worktree ")) path = line.slice(9);
+    else if (line === `branch refs/heads/${t.branch}` && path) {
+      const r = gitRun(path, ["read-tree", "-m", "-u", from, to]);
+      return r.ok
+        ? undefined
+        : `${path} has ${t.branch} checked out with local changes: its files were left as they were (git status shows the difference)`;
+    }
+  }
+  return undefined;
+}

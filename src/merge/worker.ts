@@ -1,0 +1,444 @@
+/**
+ * The merge queue's worker: one per repository at a time (it holds the
+ * engine's worker lease, renewed while it runs). It recovers what a dead
+ * predecessor left, then takes batches as they are due and, for each:
+ * builds a candidate on the target's tip in a worktree of its own (a branch
+ * that conflicts goes back to rework with its files; the others go on), runs
+ * the check, and on green moves the target to the candidate with a
+ * compare-and-swap (rebuilding on the new tip when someone moved it). On red
+ * it builds once more (a flaky check is recorded and the batch lands), then
+ * bisects: the green prefix lands, the culprit goes back to rework with the
+ * check's output, and the tickets after it return to the queue in their
+ * place. Every decision about tickets is the engine's; this adapter runs git
+ * and the check and reports what they said.
+ *
+ * @module
+ */
+import type { Engine } from "../engine/mod.ts";
+import type { MergeBatch, MergeItem, MergeWorkerLease } from "../engine/types.ts";
+import { BatonError } from "../errors.ts";
+import { ensureLogsDir, logsDir, mergeLog } from "../repo/agent_logs.ts";
+import { repoPath } from "../repo/files.ts";
+import { excludeFromGit } from "../repo/git.ts";
+import { type CheckResult, runCheck } from "./check.ts";
+import { type Applied, Scratch } from "./scratch.ts";
+import { advanceTarget, onTarget, type Target, targetTip } from "./target.ts";
+
+/** Options of a worker. */
+export interface MergeWorkerOptions {
+  /** Its id (default: `merge@HOST:PID:RANDOM`). */
+  workerId?: string;
+  /**
+   * Stop once nothing is queued or building and this says so (default: run
+   * until stopped). `baton merge --until-idle` passes `() => true`; `baton
+   * run --until-idle` passes "the supervisor is done".
+   */
+  idleWhen?: () => boolean;
+  /** How often it looks for a due batch, or for the queue when another worker holds it (ms; default 500). */
+  pollMs?: number;
+  /** Where its log lines go (default: stdout). */
+  log?: (line: string) => void;
+  /** Stops it (after the batch in progress). */
+  signal?: AbortSignal;
+}
+
+/** What a worker did. */
+export interface MergeSummary {
+  /** Batches built. */
+  batches: number;
+  /** Tickets landed (or with nothing to land). */
+  landed: number;
+  /** Tickets sent back for a conflict. */
+  conflicts: number;
+  /** Tickets sent back for breaking the check. */
+  culprits: number;
+  /** Checks that failed and then passed on the same candidate. */
+  flaky: number;
+}
+
+/** How many times a batch is rebuilt because the target moved before it gives its tickets back to the queue. */
+const MAX_REBUILDS = 5;
+
+/** The merge queue's worker for one repository. */
+export class MergeWorker {
+  readonly #engine: Engine;
+  readonly #opts: MergeWorkerOptions;
+  readonly #log: (line: string) => void;
+  readonly #id: string;
+  readonly #summary: MergeSummary = { batches: 0, landed: 0, conflicts: 0, culprits: 0, flaky: 0 };
+  #lease: MergeWorkerLease | null = null;
+  #lost = false;
+  #busy = false;
+
+  /**
+   * @param engine the repository's engine
+   * @param opts when to stop, logging
+   * @throws {BatonError} `config_invalid` without a `merge:` section
+   */
+  constructor(engine: Engine, opts: MergeWorkerOptions = {}) {
+    if (!engine.cfg.config.merge) {
+      throw new BatonError(
+        "config_invalid",
+        "No merge queue is configured: add a merge: section (target, check) to .workflow/config.yaml",
+      );
+    }
+    this.#engine = engine;
+    this.#opts = opts;
+    this.#log = opts.log ?? ((l) => console.log(l));
+    this.#id = opts.workerId ?? `merge@${Deno.hostname()}:${Deno.pid}:${crypto.randomUUID().slice(0, 4)}`;
+  }
+
+  /** Whether it may still land or send back work: something is queued, or a batch is being built. */
+  get busy(): boolean {
+    return this.#busy || this.#engine.mergeQueue().length > 0 || this.#engine.openMergeBatches().length > 0;
+  }
+
+  get #cfg() {
+    return this.#engine.cfg.config.merge!;
+  }
+
+  get #target(): Target {
+    return { repoRoot: this.#engine.cfg.repoRoot, branch: this.#cfg.target, remote: this.#cfg.remote };
+  }
+
+  /**
+   * Runs until stopped (or idle, with `idleWhen`).
+   * @returns what it did
+   */
+  async run(): Promise<MergeSummary> {
+    const root = this.#engine.cfg.repoRoot;
+    excludeFromGit(root, [`/${this.#engine.cfg.config.run.worktree_dir.replace(/^\/+|\/+$/g, "")}/`]);
+    ensureLogsDir(logsDir(this.#engine.cfg));
+    let waitingLogged = false;
+    while (!this.#opts.signal?.aborted) {
+      if (!this.#lease) {
+        this.#lease = this.#engine.acquireMergeWorker(this.#id);
+        if (!this.#lease) {
+          if (!waitingLogged) this.#log(`merge: another worker holds the queue (${this.#holder()}); waiting`);
+          waitingLogged = true;
+          if (this.#idle()) break;
+          await this.#sleep();
+          continue;
+        }
+        waitingLogged = false;
+        this.#lost = false;
+        this.#log(`merge: ${this.#id} holds the queue for ${this.#cfg.target}`);
+        this.#recover();
+      }
+      const renew = setInterval(() => this.#renew(), Math.max(200, this.#cfg.lease_minutes * 60_000 / 4));
+      try {
+        const worked = await this.#round();
+        if (!worked) {
+          if (this.#idle()) break;
+          await this.#sleep();
+        }
+      } catch (e) {
+        if (e instanceof BatonError && e.code === "stale_token") {
+          this.#log(`merge: lost the queue to another worker (${e.message})`);
+          this.#lease = null;
+        } else throw e;
+      } finally {
+        clearInterval(renew);
+      }
+    }
+    if (this.#lease && !this.#lost) {
+      try {
+        this.#engine.releaseMergeWorker(this.#lease);
+      } catch { /* another worker has it */ }
+    }
+    this.#lease = null;
+    return { ...this.#summary };
+  }
+
+  #holder(): string {
+    try {
+      return this.#engine.mergeStatus({ recent: 0 }).worker?.id ?? "?";
+    } catch {
+      return "?";
+    }
+  }
+
+  /** Nothing queued, nothing being built (by anyone: a dead worker's batch is recovered first), no retry due later. */
+  #idle(): boolean {
+    if (!this.#opts.idleWhen?.()) return false;
+    const s = this.#engine.mergeStatus({ recent: 0 });
+    return s.queued.length === 0 && s.retrying === 0 && s.reverts.length === 0 &&
+      this.#engine.openMergeBatches().length === 0;
+  }
+
+  #sleep(): Promise<void> {
+    return new Promise((r) => {
+      const t = setTimeout(r, this.#opts.pollMs ?? 500);
+      this.#opts.signal?.addEventListener("abort", () => {
+        clearTimeout(t);
+        r();
+      }, { once: true });
+    });
+  }
+
+  #renew(): void {
+    if (!this.#lease || this.#lost) return;
+    try {
+      this.#lease = this.#engine.renewMergeWorker(this.#lease);
+    } catch (e) {
+      if (e instanceof BatonError && e.code === "stale_token") this.#lost = true;
+      else this.#log(`merge: could not renew the lease: ${(e as Error).message}`);
+    }
+  }
+
+  /** The lease, or the error that says another worker took the queue. */
+  #held(): MergeWorkerLease {
+    if (!this.#lease || this.#lost) throw new BatonError("stale_token", "this worker lost its lease");
+    return this.#lease;
+  }
+
+  /**
+   * What a dead worker left: a batch whose candidate is on the target landed
+   * (each ticket once); any other goes back to the queue. Its worktrees go.
+   */
+  #recover(): void {
+    const lease = this.#held();
+    for (const b of this.#engine.openMergeBatches()) {
+      const adopted = this.#engine.adoptMergeBatch(lease, b.id);
+      if (adopted.status === "landing" && adopted.candidateSha && onTarget(this.#target, adopted.candidateSha)) {
+        this.#engine.landMergeBatch(lease, b.id);
+        const n = adopted.items.filter((i) => i.outcome === "pending").length;
+        this.#summary.landed += n;
+        this.#log(`merge: batch ${b.id} of ${b.worker} had landed (${adopted.candidateSha.slice(0, 10)}): recorded`);
+      } else {
+        this.#engine.finishMergeBatch(lease, b.id, { status: "abandoned" });
+        this.#log(`merge: batch ${b.id} of ${b.worker} was not landed: its tickets are back in the queue`);
+      }
+      Scratch.remove(this.#engine.cfg.repoRoot, this.#scratchDir(b.id));
+    }
+  }
+
+  #scratchDir(batchId: number): string {
+    return repoPath(this.#engine.cfg.repoRoot, `${this.#engine.cfg.config.run.worktree_dir}/merge-${batchId}`);
+  }
+
+  /** One due batch built, tested and landed or sent back; false when none was due. */
+  async #round(): Promise<boolean> {
+    const lease = this.#held();
+    const base = targetTip(this.#target);
+    const batch = this.#engine.startMergeBatch(lease, { baseSha: base, now: !!this.#opts.idleWhen?.() });
+    if (!batch) return false;
+    this.#busy = true;
+    this.#summary.batches++;
+    const scratch = Scratch.create(this.#engine.cfg.repoRoot, this.#scratchDir(batch.id), base);
+    try {
+      await this.#build(batch, scratch);
+    } finally {
+      this.#busy = false;
+      Scratch.remove(this.#engine.cfg.repoRoot, scratch.dir);
+    }
+    return true;
+  }
+
+  /** Applies the pending items onto the scratch's base; returns each applied item's commit by position. */
+  #apply(batch: MergeBatch, scratch: Scratch): { applied: MergeItem[]; shas: Record<number, string | null> } {
+    const lease = this.#held();
+    const applied: MergeItem[] = [];
+    const shas: Record<number, string | null> = {};
+    for (const item of batch.items.filter((i) => i.outcome === "pending")) {
+      let r: Applied;
+      if (item.kind === "revert") {
+        const rv = this.#engine.mergeRevert(item.revertId!);
+        r = scratch.revert(rv.shas, `ticket ${rv.ticketId}${rv.notes ? `: ${rv.notes}` : ""}`);
+      } else {
+        const title = this.#title(item.ticketId);
+        r = scratch.apply(item.branch!, this.#cfg.strategy, `${item.ticketId}: ${title} (merge queue)`);
+      }
+      if (r.kind === "applied") {
+        shas[item.position] = r.sha;
+        applied.push(item);
+      } else if (r.kind === "noop") {
+        shas[item.position] = null;
+      } else if (r.kind === "missing") {
+        // No branch at all for a ticket nobody gave one (its work was done elsewhere): nothing to land. A branch
+        // given by hand must exist.
+        if (item.branch === `baton/${item.ticketId}`) shas[item.position] = null;
+        else this.#engine.failMergeItem(lease, batch.id, item.position, r.message);
+      } else {
+        const notes = `Landing ${item.branch ?? "the revert"} on ${this.#cfg.target} conflicted in: ${
+          r.files.join(", ") || "(no file named)"
+        }\n\n${r.message}\n\nRebase the branch on ${this.#cfg.target} (or resolve the conflict) and finish the phase again.`;
+        this.#engine.sendBackFromMerge(lease, batch.id, item.position, { outcome: "conflict", notes });
+        this.#summary.conflicts++;
+        this.#log(`merge: ${item.ticketId} conflicts with ${this.#cfg.target} in ${r.files.join(", ")}: sent back`);
+      }
+    }
+    return { applied, shas };
+  }
+
+  #title(ticketId: string): string {
+    try {
+      return this.#engine.ticket(ticketId).title;
+    } catch {
+      return ticketId;
+    }
+  }
+
+  async #check(batch: MergeBatch, scratch: Scratch): Promise<CheckResult> {
+    return await runCheck(this.#cfg.check, {
+      cwd: scratch.dir,
+      timeoutMs: this.#cfg.max_runtime_minutes * 60_000,
+      logFile: mergeLog(logsDir(this.#engine.cfg), batch.id),
+      env: {
+        BATON_MERGE_BATCH: String(batch.id),
+        BATON_MERGE_TICKETS: batch.items.map((i) => i.ticketId).join(","),
+        BATON_MERGE_CANDIDATE: scratch.head(),
+      },
+    });
+  }
+
+  /** Builds, tests and lands (or bisects) one batch, rebuilding when the target moved. */
+  async #build(batch: MergeBatch, scratch: Scratch): Promise<void> {
+    const lease = this.#held();
+    let base = batch.baseSha;
+    let builds = 0, checkMs = 0;
+    for (let rebuild = 0;; rebuild++) {
+      const current = this.#engine.openMergeBatches().find((b) => b.id === batch.id) ?? batch;
+      const { applied, shas } = this.#apply(current, scratch);
+      const candidate = scratch.head();
+      let check: CheckResult | null = null;
+      if (applied.length) {
+        builds++;
+        check = await this.#check(current, scratch);
+        checkMs += check.ms;
+        for (let retry = 0; !check.green && retry < this.#cfg.flaky_retries; retry++) {
+          builds++;
+          this.#log(`merge: batch ${batch.id} is red (${check.failed}); building it once more (flaky check?)`);
+          const again = await this.#check(current, scratch);
+          checkMs += again.ms;
+          if (again.green) {
+            this.#engine.recordMergeFlake(lease, batch.id, check.failed!);
+            this.#summary.flaky++;
+            this.#log(`merge: ${check.failed} failed and then passed on the same candidate: recorded as flaky`);
+          }
+          check = again;
+        }
+        if (!check.green) {
+          await this.#bisect(current, scratch, applied, shas, base, check, builds, checkMs);
+          return;
+        }
+      }
+      const landed = this.#land(batch.id, base, candidate, shas, { builds, checkMs, log: check?.tail });
+      if (landed) return;
+      if (rebuild >= MAX_REBUILDS) {
+        this.#engine.finishMergeBatch(lease, batch.id, { status: "abandoned", builds, checkMs });
+        this.#log(`merge: ${this.#cfg.target} kept moving; batch ${batch.id}'s tickets are back in the queue`);
+        return;
+      }
+      base = targetTip(this.#target);
+      this.#log(
+        `merge: ${this.#cfg.target} moved while batch ${batch.id} was tested; rebuilding on ${base.slice(0, 10)}`,
+      );
+      scratch.reset(base);
+    }
+  }
+
+  /**
+   * Moves the target to a tested candidate and lands the batch's pending
+   * items; false when the target had moved (nothing landed).
+   */
+  #land(
+    batchId: number,
+    base: string,
+    candidate: string,
+    shas: Record<number, string | null>,
+    facts: { builds: number; checkMs: number; log?: string },
+  ): boolean {
+    const lease = this.#held();
+    const recorded: Record<number, string> = {};
+    for (const [p, s] of Object.entries(shas)) if (s) recorded[Number(p)] = s;
+    if (candidate !== base) {
+      this.#engine.recordMergeCandidate(lease, batchId, { candidateSha: candidate, shas: recorded, ...facts });
+      const moved = advanceTarget(this.#target, base, candidate);
+      if (moved.result === "moved") return false;
+      if (moved.note) this.#log(`merge: ${moved.note}`);
+    }
+    const b = this.#engine.landMergeBatch(lease, batchId, { shas });
+    const landed = b.items.filter((i) => i.outcome === "landed" || i.outcome === "noop");
+    this.#summary.landed += landed.length;
+    this.#log(
+      `merge: landed ${landed.map((i) => i.ticketId).join(", ") || "nothing"} on ${this.#cfg.target}` +
+        (candidate !== base ? ` (${candidate.slice(0, 10)})` : ""),
+    );
+    return true;
+  }
+
+  /**
+   * A batch still red after its flaky retries: find the first ticket whose
+   * addition turns the check red (the candidates of every prefix exist: each
+   * applied ticket's commit), land the green prefix, send the culprit back
+   * with the check's output, requeue the rest in their place.
+   */
+  async #bisect(
+    batch: MergeBatch,
+    scratch: Scratch,
+    applied: MergeItem[],
+    shas: Record<number, string | null>,
+    base: string,
+    red: CheckResult,
+    builds: number,
+    checkMs: number,
+  ): Promise<void> {
+    const lease = this.#held();
+    let lo = 0, hi = applied.length, last = red;
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >> 1;
+      scratch.reset(shas[applied[mid - 1].position]!);
+      builds++;
+      const r = await this.#check(batch, scratch);
+      checkMs += r.ms;
+      if (r.green) lo = mid;
+      else {
+        hi = mid;
+        last = r;
+      }
+    }
+    if (hi === 1) {
+      // The first ticket alone is red: unless the target itself is red, it is the culprit.
+      scratch.reset(base);
+      builds++;
+      const onBase = await this.#check(batch, scratch);
+      checkMs += onBase.ms;
+      if (!onBase.green) {
+        this.#engine.finishMergeBatch(lease, batch.id, { status: "red", builds, checkMs, log: onBase.tail });
+        this.#log(
+          `merge: the check fails on ${this.#cfg.target} itself (${onBase.failed}); nothing is blamed, the batch waits`,
+        );
+        return;
+      }
+    }
+    const culprit = applied[hi - 1];
+    const notes = `Landing on ${this.#cfg.target} broke the check \`${last.failed}\`${
+      last.timedOut ? " (over its time limit)" : ""
+    }. The end of its output:\n\n${last.tail.trim()}`;
+    this.#engine.sendBackFromMerge(lease, batch.id, culprit.position, { outcome: "culprit", notes });
+    this.#summary.culprits++;
+    this.#log(`merge: ${culprit.ticketId} breaks ${last.failed}: sent back for rework`);
+    const after = applied.slice(hi).map((i) => i.position);
+    if (after.length) this.#engine.requeueMerge(lease, batch.id, after, `queued again behind ${culprit.ticketId}`);
+    if (lo === 0) {
+      // Nothing green to land but what had nothing to land (if anything).
+      const noops = Object.entries(shas).filter(([p, s]) => s === null && !after.includes(Number(p)));
+      if (noops.length) {
+        const b = this.#engine.landMergeBatch(lease, batch.id, { shas: Object.fromEntries(noops) });
+        this.#summary.landed += b.items.filter((i) => i.outcome === "noop").length;
+      } else this.#engine.finishMergeBatch(lease, batch.id, { status: "red", builds, checkMs, log: last.tail });
+      return;
+    }
+    const candidate = shas[applied[lo - 1].position]!;
+    const prefix: Record<number, string | null> = {};
+    for (const [p, s] of Object.entries(shas)) {
+      const pos = Number(p);
+      if (s === null || applied.slice(0, lo).some((i) => i.position === pos)) prefix[pos] = s;
+    }
+    if (!this.#land(batch.id, base, candidate, prefix, { builds, checkMs, log: last.tail })) {
+      this.#engine.finishMergeBatch(lease, batch.id, { status: "abandoned", builds, checkMs });
+      this.#log(`merge: ${this.#cfg.target} moved during the bisect; the green tickets are back in the queue`);
+    }
+  }
+}

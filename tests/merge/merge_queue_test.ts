@@ -1,0 +1,311 @@
+/**
+ * The merge queue with real git repositories and real processes (issue 23):
+ * one culprit in a batch of four, a conflict, a flaky check, a human commit
+ * during the check, `kill -9` of the worker during the check and during the
+ * ref update, two workers at once, and a remote (a local bare repository)
+ * that rejects a push.
+ */
+import assert from "node:assert/strict";
+import { engineOf, finishedTicket, git, history, mergeRepo, startMerge } from "../helpers/merge_repo.ts";
+
+/** Every commit the target ever pointed at (its reflog), oldest first. */
+function targetPositions(repo: string, ref = "main"): string[] {
+  return git(repo, "reflog", "show", "--format=%H", ref).split("\n").reverse();
+}
+
+/** A check script that records each candidate it tested, then runs the project's check. */
+async function recordingCheck(dir: string, extra = ""): Promise<{ check: string; tested: () => string[] }> {
+  const log = `${dir}/tested.log`;
+  const script = `${dir}/check-recording.sh`;
+  await Deno.writeTextFile(
+    script,
+    `#!/bin/sh\necho "$BATON_MERGE_CANDIDATE" >> ${JSON.stringify(log)}\n${extra}\nexec sh check.sh\n`,
+  );
+  return {
+    check: `sh ${script}`,
+    tested: () => {
+      try {
+        return Deno.readTextFileSync(log).split("\n").filter(Boolean);
+      } catch {
+        return [];
+      }
+    },
+  };
+}
+
+Deno.test("merge: one culprit in a batch of four: three land in queue order, the culprit goes back with the output, the check passes on main", async () => {
+  const repo = await mergeRepo("  batch_size: 4\n");
+  const e = await engineOf(repo);
+  finishedTicket(e, repo, "0001", { "src/a.txt": "module a\n" });
+  finishedTicket(e, repo, "0002", { "src/b.txt": "module b\n" });
+  finishedTicket(e, repo, "0003", { "src/c.txt": "module c: BROKEN\n" });
+  finishedTicket(e, repo, "0004", { "src/d.txt": "module d\n" });
+  e.close();
+  const r = await startMerge(repo).done;
+  assert.equal(r.code, 0, r.out + r.err);
+  assert.deepEqual(history(repo).slice(1), [
+    "0001 Build: module 0001",
+    "0002 Build: module 0002",
+    "0004 Build: module 0004",
+  ]);
+  const e2 = await engineOf(repo);
+  for (const id of ["0001", "0002", "0004"]) assert.equal(e2.ticket(id).status, "completed", id);
+  const culprit = e2.ticket("0003");
+  assert.equal(culprit.status, "active");
+  const build = culprit.phases.find((p) => p.name === "Build")!;
+  assert.equal(build.status, "available");
+  assert.match(build.reworkNotes ?? "", /broke the check `sh check\.sh`/);
+  assert.match(build.reworkNotes ?? "", /FAIL: \.\/src\/c\.txt is broken/);
+  // The next agent gets the notes.
+  assert.match(e2.claimNext({ agentId: "b2", capabilities: ["builder"] })!.reworkNotes ?? "", /src\/c\.txt is broken/);
+  const m = e2.mergeMetrics(0);
+  assert.equal(m.culprits, 1);
+  e2.close();
+  // The check passes on the target afterwards.
+  const wt = `${repo}/../${repo.split("/").pop()}-main`;
+  git(repo, "worktree", "add", "-q", "--detach", wt, "main");
+  const check = new Deno.Command("sh", { args: ["check.sh"], cwd: wt, stdout: "null", stderr: "null" }).outputSync();
+  assert.ok(check.success, "the check is green on main");
+});
+
+Deno.test("merge: a conflict between two tickets sends the later one back with the conflicting files", async () => {
+  const repo = await mergeRepo("  batch_size: 2\n");
+  const e = await engineOf(repo);
+  finishedTicket(e, repo, "0001", { "README.md": "# A project\n\nInstall with make.\n" });
+  finishedTicket(e, repo, "0002", { "README.md": "# A project\n\nInstall with npm.\n" });
+  e.close();
+  const r = await startMerge(repo).done;
+  assert.equal(r.code, 0, r.out + r.err);
+  assert.deepEqual(history(repo).slice(1), ["0001 Build: module 0001"]);
+  const e2 = await engineOf(repo);
+  const build = e2.ticket("0002").phases.find((p) => p.name === "Build")!;
+  assert.equal(build.status, "available");
+  assert.match(build.reworkNotes ?? "", /conflicted in: README\.md/);
+  assert.equal(e2.mergeStatus().recent[0].items.find((i) => i.ticketId === "0002")?.outcome, "conflict");
+  e2.close();
+});
+
+Deno.test("merge: a check that fails only on its first run: the batch lands, and the flake is recorded", async () => {
+  const repo = await mergeRepo("  batch_size: 2\n  flaky_retries: 1\n");
+  const state = await Deno.makeTempDir();
+  const flaky = `${state}/flaky.sh`;
+  await Deno.writeTextFile(
+    flaky,
+    `#!/bin/sh\nif [ ! -e ${state}/ran ]; then touch ${state}/ran; echo "timeout talking to the test db" >&2; exit 1; fi\nexec sh check.sh\n`,
+  );
+  await Deno.writeTextFile(
+    `${repo}/.workflow/config.yaml`,
+    (await Deno.readTextFile(`${repo}/.workflow/config.yaml`)).replace('check: "sh check.sh"', `check: "sh ${flaky}"`),
+  );
+  const e = await engineOf(repo);
+  finishedTicket(e, repo, "0001", { "src/a.txt": "a\n" });
+  finishedTicket(e, repo, "0002", { "src/b.txt": "b\n" });
+  e.close();
+  const r = await startMerge(repo).done;
+  assert.equal(r.code, 0, r.out + r.err);
+  assert.deepEqual(history(repo).slice(1), ["0001 Build: module 0001", "0002 Build: module 0002"]);
+  const e2 = await engineOf(repo);
+  assert.deepEqual(e2.mergeStatus().flaky.map((f) => [f.check, f.count]), [[`sh ${flaky}`, 1]]);
+  assert.equal(e2.mergeMetrics(0).culprits, 0);
+  e2.close();
+});
+
+Deno.test("merge: a human commit to main during the check is kept; the batch lands rebuilt on the new tip", async () => {
+  const repo = await mergeRepo("  batch_size: 2\n");
+  const state = await Deno.makeTempDir();
+  // The first check run: a human commits to main meanwhile (in the repository's own checkout).
+  const { check, tested } = await recordingCheck(
+    state,
+    `if [ ! -e ${state}/human ]; then touch ${state}/human; git -C ${
+      JSON.stringify(repo)
+    } -c user.name=Ravi -c user.email=ravi@example.com commit -q --allow-empty -m "hotfix by a human"; fi`,
+  );
+  await Deno.writeTextFile(
+    `${repo}/.workflow/config.yaml`,
+    (await Deno.readTextFile(`${repo}/.workflow/config.yaml`)).replace(
+      'check: "sh check.sh"',
+      `check: ${JSON.stringify(check)}`,
+    ),
+  );
+  const e = await engineOf(repo);
+  finishedTicket(e, repo, "0001", { "src/a.txt": "a\n" });
+  e.close();
+  const r = await startMerge(repo).done;
+  assert.equal(r.code, 0, r.out + r.err);
+  assert.match(r.out, /main moved while batch 1 was tested; rebuilding/);
+  assert.deepEqual(history(repo).slice(1), ["hotfix by a human", "0001 Build: module 0001"]);
+  // main only ever pointed at tested candidates (or commits not the queue's).
+  const tested_ = new Set(tested());
+  const mine = targetPositions(repo).filter((sha) => git(repo, "log", "-1", "--format=%s", sha).startsWith("0001"));
+  for (const sha of mine) assert.ok(tested_.has(sha), `main pointed at ${sha}, never tested`);
+});
+
+Deno.test("merge: kill -9 of the worker during the check; after a restart each ticket lands once and main only held tested commits", async () => {
+  const repo = await mergeRepo("  batch_size: 2\n");
+  const state = await Deno.makeTempDir();
+  const { check, tested } = await recordingCheck(
+    state,
+    `if [ ! -e ${state}/slow ]; then touch ${state}/slow; touch ${state}/checking; sleep 30; fi`,
+  );
+  await Deno.writeTextFile(
+    `${repo}/.workflow/config.yaml`,
+    (await Deno.readTextFile(`${repo}/.workflow/config.yaml`)).replace(
+      'check: "sh check.sh"',
+      `check: ${JSON.stringify(check)}`,
+    ),
+  );
+  const e = await engineOf(repo);
+  finishedTicket(e, repo, "0001", { "src/a.txt": "a\n" });
+  finishedTicket(e, repo, "0002", { "src/b.txt": "b\n" });
+  e.close();
+  const first = startMerge(repo, []);
+  for (let i = 0; i < 600 && !exists(`${state}/checking`); i++) await new Promise((r) => setTimeout(r, 50));
+  first.child.kill("SIGKILL");
+  await first.done;
+  const second = await startMerge(repo).done;
+  assert.equal(second.code, 0, second.out + second.err);
+  assert.match(second.out, /batch 1 of merge@\S+ was not landed: its tickets are back in the queue/);
+  assert.deepEqual(history(repo).slice(1), ["0001 Build: module 0001", "0002 Build: module 0002"]);
+  const t = new Set(tested());
+  for (const sha of targetPositions(repo).slice(1)) assert.ok(t.has(sha), `main pointed at ${sha}, never tested`);
+  const e2 = await engineOf(repo);
+  assert.deepEqual([e2.ticket("0001").status, e2.ticket("0002").status], ["completed", "completed"]);
+  e2.close();
+});
+
+Deno.test("merge: kill -9 of the worker right after it moved main; the restarted worker records the landing, once", async () => {
+  const repo = await mergeRepo("  batch_size: 2\n");
+  // git's reference-transaction hook runs after main moved: it kills the worker (git's parent) there.
+  const marker = `${await Deno.makeTempDir()}/killed`;
+  const hook = `${repo}/.git/hooks/reference-transaction`;
+  await Deno.writeTextFile(
+    hook,
+    `#!/bin/sh\n[ "$1" = committed ] || exit 0\nif grep -q " refs/heads/main$" && [ ! -e ${marker} ]; then\n` +
+      `  touch ${marker}; kill -9 "$(ps -o ppid= -p $PPID | tr -d ' ')"\nfi\nexit 0\n`,
+  );
+  await Deno.chmod(hook, 0o755);
+  const e = await engineOf(repo);
+  finishedTicket(e, repo, "0001", { "src/a.txt": "a\n" });
+  finishedTicket(e, repo, "0002", { "src/b.txt": "b\n" });
+  e.close();
+  const first = await startMerge(repo, []).done;
+  assert.equal(first.signal, "SIGKILL", `the worker was not killed at the ref update: ${first.out}${first.err}`);
+  assert.deepEqual(history(repo).slice(1), ["0001 Build: module 0001", "0002 Build: module 0002"], "main moved");
+  const second = await startMerge(repo).done;
+  assert.equal(second.code, 0, second.out + second.err);
+  assert.match(second.out, /batch 1 of merge@\S+ had landed/);
+  assert.deepEqual(history(repo).slice(1), ["0001 Build: module 0001", "0002 Build: module 0002"], "landed once");
+  const e2 = await engineOf(repo);
+  assert.deepEqual([e2.ticket("0001").status, e2.ticket("0002").status], ["completed", "completed"]);
+  assert.equal(e2.audit({ action: "merge.landed" }).length, 2);
+  e2.close();
+});
+
+Deno.test("merge: two workers at once: one holds the queue, each ticket lands once", async () => {
+  const repo = await mergeRepo("  batch_size: 1\n");
+  const e = await engineOf(repo);
+  for (const id of ["0001", "0002", "0003", "0004"]) finishedTicket(e, repo, id, { [`src/${id}.txt`]: `${id}\n` });
+  e.close();
+  const [a, b] = await Promise.all([startMerge(repo).done, startMerge(repo).done]);
+  assert.equal(a.code, 0, a.out + a.err);
+  assert.equal(b.code, 0, b.out + b.err);
+  assert.deepEqual(
+    history(repo).slice(1).sort(),
+    ["0001", "0002", "0003", "0004"].map((id) => `${id} Build: module ${id}`),
+  );
+  const e2 = await engineOf(repo);
+  // Batches never overlap in time between workers.
+  const batches = e2.mergeStatus({ recent: 100 }).recent.sort((x, y) => x.startedAt - y.startedAt);
+  for (let i = 1; i < batches.length; i++) {
+    if (batches[i].worker !== batches[i - 1].worker) {
+      assert.ok(batches[i].startedAt >= (batches[i - 1].finishedAt ?? Infinity), "two workers built at once");
+    }
+  }
+  e2.close();
+});
+
+Deno.test("merge: with a remote, it fetches before building and pushes after landing; a rejected push is rebuilt", async () => {
+  const origin = await Deno.makeTempDir({ prefix: "baton-origin-" });
+  git(origin, "init", "-q", "--bare", "-b", "main");
+  const repo = await mergeRepo("  batch_size: 2\n  remote: origin\n");
+  git(repo, "remote", "add", "origin", origin);
+  git(repo, "push", "-q", "origin", "main");
+  // Someone else's clone, which pushes to origin during the first check.
+  const other = await Deno.makeTempDir({ prefix: "baton-other-" });
+  git(other, "clone", "-q", origin, ".");
+  const state = await Deno.makeTempDir();
+  const { check } = await recordingCheck(
+    state,
+    `if [ ! -e ${state}/pushed ]; then touch ${state}/pushed; git -C ${
+      JSON.stringify(other)
+    } -c user.name=Ravi -c user.email=ravi@example.com commit -q --allow-empty -m "pushed by Ravi"; git -C ${
+      JSON.stringify(other)
+    } push -q origin main; fi`,
+  );
+  await Deno.writeTextFile(
+    `${repo}/.workflow/config.yaml`,
+    (await Deno.readTextFile(`${repo}/.workflow/config.yaml`)).replace(
+      'check: "sh check.sh"',
+      `check: ${JSON.stringify(check)}`,
+    ),
+  );
+  const e = await engineOf(repo);
+  finishedTicket(e, repo, "0001", { "src/a.txt": "a\n" });
+  e.close();
+  const r = await startMerge(repo).done;
+  assert.equal(r.code, 0, r.out + r.err);
+  assert.match(r.out, /main moved while batch 1 was tested; rebuilding/);
+  assert.deepEqual(history(origin).slice(1), ["pushed by Ravi", "0001 Build: module 0001"]);
+});
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+Deno.test("merge: baton merge revert lands a revert through the queue and reopens the ticket; merge add lands a branch made by hand; status says so", async () => {
+  const { baton } = await import("../helpers/cli.ts");
+  const repo = await mergeRepo("  batch_size: 2\n");
+  const e = await engineOf(repo);
+  finishedTicket(e, repo, "0001", { "src/a.txt": "a\n" });
+  e.upsertTicket({ id: "0002", title: "Hand-made" });
+  e.close();
+  assert.equal((await startMerge(repo).done).code, 0);
+  const rv = await baton(["merge", "revert", "0001", "--by", "dana", "--notes", "breaks the export"], { cwd: repo });
+  assert.equal(rv.code, 0, rv.stderr);
+  // A branch made by hand for ticket 0002, whose Build a human says is done.
+  git(repo, "branch", "feature/b", "main");
+  const wt = `${repo}/.workflow/worktrees/hand`;
+  git(repo, "worktree", "add", "-q", wt, "feature/b");
+  Deno.writeTextFileSync(`${wt}/src-b.txt`, "b\n");
+  git(wt, "add", "-A");
+  git(wt, "commit", "-q", "-m", "0002 by hand");
+  git(repo, "worktree", "remove", wt);
+  const e2 = await engineOf(repo);
+  const c = e2.claim(e2.ticket("0002").phases[0].id, { agentId: "human-b", capabilities: ["builder"] });
+  e2.complete(c.phase.id, { agentId: "human-b", token: c.token, summary: "by hand" });
+  e2.close();
+  const add = await baton(["merge", "add", "0002", "--branch", "feature/b", "--by", "dana"], { cwd: repo });
+  assert.equal(add.code, 0, add.stderr);
+  assert.match(add.stdout, /0002 is queued to land feature\/b/);
+  const st = await baton(["merge", "status"], { cwd: repo });
+  assert.match(st.stdout, /Queued 1;/);
+  assert.match(st.stdout, /Reverts queued: 0001/);
+  assert.equal((await startMerge(repo).done).code, 0);
+  const subjects = history(repo).slice(1);
+  assert.equal(subjects[0], "0001 Build: module 0001");
+  assert.match(subjects[1], /^Revert 1 commit\(s\): ticket 0001: breaks the export/);
+  assert.equal(subjects[2], "0002 by hand");
+  const e3 = await engineOf(repo);
+  assert.equal(e3.ticket("0001").phases[0].status, "available");
+  assert.match(e3.ticket("0001").phases[0].reworkNotes ?? "", /Reverted from main: breaks the export/);
+  assert.equal(e3.ticket("0002").status, "completed");
+  e3.close();
+  const json = JSON.parse((await baton(["--json", "merge", "status"], { cwd: repo })).stdout);
+  assert.equal(json.metrics.landed, 2);
+  assert.equal(json.queued.length, 0);
+});
