@@ -40,6 +40,7 @@ import {
   outcomeCounts,
   queuedLandings,
   queuedReverts,
+  queueWaits,
   recentBatches,
   renewWorkerLease,
   revertById,
@@ -53,6 +54,8 @@ import {
 } from "./sql/merge.ts";
 import type { R } from "./sql/rows.ts";
 import { ticketById } from "./sql/tickets.ts";
+
+const DAY_MS = 86_400_000;
 import { move } from "./transitions.ts";
 import type {
   Actor,
@@ -592,6 +595,10 @@ export function metrics(core: Core, since: number): MergeMetrics {
   const t = landedTickets(core.db, since);
   const items = Object.values(outcomes).reduce((a, n) => a + n, 0);
   const rate = (n: number, of: number) => (of ? n / of : null);
+  const waits = queueWaits(core.db, LANDING_TYPE, since).sort((a, b) => a - b);
+  const now = core.clock();
+  const from = Math.max(since, now - 365 * DAY_MS);
+  const days = Math.max(1, (now - from) / DAY_MS);
   return {
     batches: b.batches,
     landed: (outcomes.landed ?? 0) + (outcomes.noop ?? 0),
@@ -601,5 +608,7 @@ export function metrics(core: Core, since: number): MergeMetrics {
     bisectRate: rate(b.rebuilt, b.batches),
     conflictRate: rate(outcomes.conflict ?? 0, items),
     withoutHuman: rate(t.clean, t.landed),
+    landedPerDay: t.landed / days,
+    queueMedianMs: waits.length ? waits[Math.floor((waits.length - 1) / 2)] : null,
   };
 }

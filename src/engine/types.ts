@@ -829,4 +829,8 @@ export interface MergeMetrics {
   conflictRate: number | null;
   /** Share of landed tickets that never went back from the queue: landed without a human stepping in. */
   withoutHuman: number | null;
+  /** Tickets landed per day, over the days from `since` (or from the first landing) to now. */
+  landedPerDay: number;
+  /** Median time a landed ticket waited in the queue, from its landing phase becoming available to landing (ms; null: none landed). */
+  queueMedianMs: number | null;
 }

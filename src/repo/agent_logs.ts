@@ -106,11 +106,12 @@ export function openLogForAppend(path: string): Deno.FsFile {
 /**
  * An agent log's text from `offset` on, and its size now.
  * @param path the log file
- * @param offset where to start (0: all of it)
+ * @param offset where to start (0: all of it; negative: that many bytes before the end)
  * @returns the text and the size it was read to
  */
 export function readLogFrom(path: string, offset = 0): { text: string; size: number } {
   const size = Deno.statSync(path).size;
+  if (offset < 0) offset = Math.max(0, size + offset);
   if (size <= offset) return { text: "", size };
   const f = Deno.openSync(path);
   try {

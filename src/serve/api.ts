@@ -4,9 +4,9 @@
  * @module
  */
 import type { Engine } from "../engine/mod.ts";
-import type { AuditEntry, BoardTicket, Phase } from "../engine/types.ts";
+import type { AuditEntry, BoardTicket, MergeBatch, Phase } from "../engine/types.ts";
 import { BatonError } from "../errors.ts";
-import { agentLogs, logsDir, readLogFrom } from "../repo/agent_logs.ts";
+import { agentLogs, logsDir, mergeLog, readLogFrom } from "../repo/agent_logs.ts";
 import { markdownToHtml } from "./markdown_html.ts";
 import { isDone, isHeld } from "../engine/state_machine.ts";
 import { readRepoText } from "../repo/files.ts";
@@ -177,6 +177,41 @@ export function agentsData(e: Engine) {
     escalations: s.escalations,
     runs: [...logs].map(([agentId, file]) => ({ agentId, file })).sort((a, b) => a.file.localeCompare(b.file)),
     types: e.agentTypes(),
+  };
+}
+
+/** How much of the candidate's check output the Merge page shows while it runs. */
+const LIVE_LOG_BYTES = 16 * 1024;
+
+/**
+ * The Merge page: the queue, the batch being built with its check's output
+ * so far, the latest batches, flaky checks, and the last 30 days' figures.
+ * @param e the engine
+ * @returns `{configured: false}` without a `merge:` section
+ */
+export function mergeData(e: Engine) {
+  const cfg = e.cfg.config.merge;
+  if (!cfg) return { configured: false as const };
+  const s = e.mergeStatus({ recent: 20 });
+  // Claim tokens stay with the worker: the page shows what happened, not how to act for it.
+  const batch = (b: MergeBatch) => ({ ...b, items: b.items.map(({ token: _token, ...item }) => item) });
+  const status = { ...s, building: s.building && batch(s.building), recent: s.recent.map(batch) };
+  let liveLog: string | null = null;
+  if (status.building) {
+    try {
+      liveLog = readLogFrom(mergeLog(logsDir(e.cfg), status.building.id), -LIVE_LOG_BYTES).text;
+    } catch { /* not started yet */ }
+  }
+  return {
+    configured: true as const,
+    now: e.now(),
+    target: cfg.target,
+    check: cfg.check,
+    strategy: cfg.strategy,
+    batchSize: cfg.batch_size,
+    status,
+    liveLog,
+    metrics: e.mergeMetrics(e.now() - 30 * 86_400_000),
   };
 }
 

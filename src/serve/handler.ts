@@ -13,7 +13,7 @@
  */
 import type { Engine } from "../engine/mod.ts";
 import { BatonError, treatmentOf } from "../errors.ts";
-import { agentsData, boardData, gatesData, logText, metricsData, ticketData } from "./api.ts";
+import { agentsData, boardData, gatesData, logText, mergeData, metricsData, ticketData } from "./api.ts";
 import { ASSETS } from "./assets.gen.ts";
 import { EventHub } from "./events.ts";
 import { pageHtml } from "./pages.ts";
@@ -98,6 +98,7 @@ export function createDashboard(engine: Engine, opts: DashboardOptions = {}): Da
       if (path === "/gates") return html("gates", "Gates", gatesData(engine));
       if (path === "/agents") return html("agents", "Agents", agentsData(engine));
       if (path === "/metrics") return html("metrics", "Metrics", metricsData(engine, sinceOf(url)));
+      if (path === "/merge") return html("merge", "Merge", mergeData(engine));
       if (ticket && !path.startsWith("/api/")) {
         const id = decodeURIComponent(ticket[1]);
         return html("ticket", `Ticket ${id}`, ticketData(engine, id));
@@ -107,6 +108,7 @@ export function createDashboard(engine: Engine, opts: DashboardOptions = {}): Da
       if (path === "/api/gates") return Response.json(gatesData(engine));
       if (path === "/api/agents") return Response.json(agentsData(engine));
       if (path === "/api/metrics") return Response.json(metricsData(engine, sinceOf(url)));
+      if (path === "/api/merge") return Response.json(mergeData(engine));
       if (path === "/api/events") return hub.connect();
       const log = /^\/api\/logs\/([^/]+)$/.exec(path);
       if (log) {

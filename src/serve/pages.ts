@@ -12,12 +12,13 @@ export const PAGES = [
   { page: "board", path: "/", title: "Board" },
   { page: "gates", path: "/gates", title: "Gates" },
   { page: "agents", path: "/agents", title: "Agents" },
+  { page: "merge", path: "/merge", title: "Merge" },
   { page: "metrics", path: "/metrics", title: "Metrics" },
 ] as const;
 
 /**
  * One page.
- * @param page which page (board, ticket, gates, agents, metrics)
+ * @param page which page (board, ticket, gates, agents, merge, metrics)
  * @param title the window title
  * @param data what the page shows (inlined as JSON)
  * @param csrf the server's CSRF token (for the page's own changes)

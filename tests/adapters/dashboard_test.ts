@@ -8,8 +8,9 @@
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import { type Engine, importTickets, openEngine } from "../../mod.ts";
-import { baton, CLI } from "../helpers/cli.ts";
+import { baton } from "../helpers/cli.ts";
 import { launch } from "../helpers/browser.ts";
+import { serve } from "../helpers/serve.ts";
 import { skipHeavy } from "../helpers/heavy.ts";
 
 // What the page functions below see in the browser (Deno's own types have no DOM).
@@ -67,36 +68,6 @@ async function seed(): Promise<{ repo: string; gates: { approve: number; reject:
   e.approveGate(gateOf("0005"), { actor: { kind: "human", name: "Seed" } });
   e.close();
   return { repo, gates, completed: 3 };
-}
-
-/** `baton serve --port 0` as a process; resolves with its address. */
-async function serve(repo: string, extra: string[] = []): Promise<{ url: string; stop(): Promise<void> }> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", CLI, "serve", "--port", "0", ...extra],
-    cwd: repo,
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let out = "";
-  const deadline = Date.now() + 30_000;
-  while (!/on (http:\S+)/.test(out)) {
-    const { value, done } = await reader.read();
-    if (done || Date.now() > deadline) throw new Error(`baton serve did not start: ${out}`);
-    out += value;
-  }
-  void (async () => {
-    while (!(await reader.read()).done) { /* drain */ }
-  })();
-  return {
-    url: /on (http:\S+)/.exec(out)![1],
-    async stop() {
-      child.kill("SIGINT");
-      await child.status;
-      await child.stderr.cancel().catch(() => {});
-    },
-  };
 }
 
 /** A raw HTTP request, so that the Host header is exactly what the test says. */

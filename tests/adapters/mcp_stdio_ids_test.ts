@@ -66,7 +66,16 @@ Deno.test("stdio: a request reusing the id of one in progress is refused at once
     await call(1, "register_agent", { agent_id: "a", capabilities: ["designer"] });
     await until(2);
     lock = await holdWriteLock(repo);
-    for (let i = 0; i < 3; i++) await call(7, "claim_phase", {});
+    // One write, so the three arrive together: a foreign writer (this raw BEGIN IMMEDIATE, outside Baton's
+    // writer queue) makes the first claim wait inside SQLite's busy handler, which holds the event loop;
+    // under load, separate writes could reach the server only after that wait.
+    const claim = JSON.stringify({
+      jsonrpc: "2.0",
+      id: 7,
+      method: "tools/call",
+      params: { name: "claim_phase", arguments: {} },
+    });
+    await writer.write(new TextEncoder().encode(`${claim}\n${claim}\n${claim}\n`));
     // The two duplicates are answered while the first still waits for the write lock.
     assert.notEqual(await within(until(4), 20_000), "timeout", `answers: ${JSON.stringify(answers)}`);
     const dup = answers.slice(2);

@@ -243,6 +243,19 @@ export function batchCounts(db: Database, since: number): { batches: number; reb
   )!;
 }
 
+/**
+ * How long each landing phase completed since `since` waited in the queue:
+ * from becoming available to landing (ms), oldest first.
+ */
+export function queueWaits(db: Database, agentType: string, since: number): number[] {
+  return db.all<{ ms: number }>(
+    `SELECT completed_at - available_at AS ms FROM phases
+     WHERE agent_type = ? AND status = 'completed' AND completed_at >= ? AND available_at IS NOT NULL
+     ORDER BY completed_at`,
+    [agentType, since],
+  ).map((r) => r.ms);
+}
+
 /** Tickets landed since `since`, and of those how many never went back from the queue (no conflict or culprit). */
 export function landedTickets(db: Database, since: number): { landed: number; clean: number } {
   return db.get<{ landed: number; clean: number }>(

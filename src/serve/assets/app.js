@@ -432,6 +432,134 @@ function renderAgents() {
   ];
 }
 
+// ---------- merge ----------
+const pct = (x) => (x === null || x === undefined ? "–" : `${Math.round(x * 100)}%`);
+const short = (sha) => (sha ? sha.slice(0, 10) : "–");
+let mergePoll = null;
+function renderMerge() {
+  clearTimeout(mergePoll);
+  if (!data.configured) {
+    return [
+      h("h1", {}, "Merge"),
+      h(
+        "p",
+        { class: "muted" },
+        "No merge queue is configured. Add a merge: section (target, check) to .workflow/config.yaml, ",
+        "and finished tickets land on the target through the queue.",
+      ),
+    ];
+  }
+  const s = data.status, m = data.metrics;
+  // The check's output grows without audit events: poll while a batch is being built.
+  if (s.building) mergePoll = setTimeout(() => refresh(), 2000);
+  const outcome = (it) => h("span", { class: `outcome ${it.outcome}` }, label(it.outcome));
+  const items = (b) =>
+    h(
+      "ul",
+      { class: "items" },
+      b.items.map((it) =>
+        h(
+          "li",
+          {},
+          it.kind === "revert" ? "revert " : "",
+          ticketLink(it.ticketId),
+          " ",
+          outcome(it),
+          it.sha ? ` ${short(it.sha)}` : "",
+          it.notes ? h("details", {}, h("summary", {}, "notes"), h("pre", {}, it.notes.slice(-2000))) : "",
+        )
+      ),
+    );
+  return [
+    h("h1", {}, `Merge into ${data.target}`),
+    h(
+      "p",
+      { class: "muted" },
+      `check: ${[].concat(data.check).join(" && ")} · ${data.strategy} · batches of ${data.batchSize} · worker: `,
+      s.worker ? s.worker.id : "none running",
+    ),
+    section(
+      "Queue",
+      table(
+        "Queued tickets",
+        ["#", "Ticket", "Branch", "Waiting", "Attempts"],
+        s.queued.map((q, i) => [
+          i + 1,
+          ticketLink(q.ticketId, `${q.ticketId} ${q.title}`),
+          q.branch,
+          dur(data.now - q.queuedAt),
+          q.attempts,
+        ]),
+        "nothing queued",
+      ),
+      h(
+        "p",
+        { class: "muted" },
+        `${s.waitingForWorkflow} still in their workflow · ${s.retrying} waiting for a retry · ${s.failed} failed`,
+      ),
+    ),
+    section(
+      "Current candidate",
+      s.building
+        ? h(
+          "div",
+          { class: "candidate", "data-batch": s.building.id },
+          h(
+            "p",
+            {},
+            `batch ${s.building.id} · ${label(s.building.status)} on ${
+              short(s.building.baseSha)
+            } · build ${s.building.builds} · started ${dur(data.now - s.building.startedAt)} ago`,
+          ),
+          items(s.building),
+          h("pre", { class: "log", "aria-label": "check output" }, data.liveLog ?? "(no output yet)"),
+        )
+        : h("p", { class: "muted" }, "no batch being built"),
+    ),
+    section(
+      "History",
+      table(
+        "Latest batches",
+        ["Batch", "Status", "Tickets", "Builds", "Check", "Finished"],
+        s.recent.filter((b) => b.status !== "building" && b.status !== "landing").map((b) => [
+          b.id,
+          h("span", { class: `outcome ${b.status}` }, label(b.status)),
+          items(b),
+          b.builds,
+          dur(b.checkMs),
+          time(b.finishedAt),
+        ]),
+        "no batch yet",
+      ),
+    ),
+    section(
+      "Flaky checks",
+      table(
+        "Flaky checks",
+        ["Check", "Flaky runs", "Last"],
+        s.flaky.map((f) => [f.check, f.count, time(f.lastAt)]),
+        "no flaky check recorded",
+      ),
+    ),
+    section(
+      "Last 30 days",
+      table(
+        "Merge queue figures",
+        ["Landed", "Per day", "Time in queue (median)", "Failed batches", "Bisected", "Conflicts", "Without a human"],
+        [[
+          m.landed,
+          m.landedPerDay.toFixed(1),
+          dur(m.queueMedianMs),
+          pct(m.failureRate),
+          pct(m.bisectRate),
+          pct(m.conflictRate),
+          pct(m.withoutHuman),
+        ]],
+      ),
+    ),
+  ];
+}
+
 // ---------- metrics ----------
 const RANGES = [["", "all time"], ["1", "last 24 h"], ["7", "last 7 days"], ["30", "last 30 days"]];
 function rangeValue() {
@@ -585,6 +713,7 @@ const RENDER = {
   ticket: renderTicket,
   gates: renderGates,
   agents: renderAgents,
+  merge: renderMerge,
   metrics: renderMetrics,
 };
 function render() {
