@@ -25,7 +25,7 @@ Usage:
                                          Streamable HTTP at http://H:N/mcp for many clients
 
 Options:
-  --repo DIR    the repository (default: found from the current directory)
+  --repo DIR    the repository (default: BATON_REPO, else found from the current directory)
   --http        serve Streamable HTTP instead of stdio
   --port N      HTTP port (default 8765; 0 picks a free one)
   --host H      address to bind (default 127.0.0.1); any other than loopback needs a token
@@ -105,7 +105,14 @@ export function parseMcpArgs(
     throw new UsageError("the token must be at least 8 characters without spaces");
   }
   const tokens = v["token-file"] !== undefined ? readTokenFile(v["token-file"]) : undefined;
-  return { repo: v.repo ?? Deno.cwd(), http: v.http, host, port, token: token || undefined, tokens };
+  return {
+    repo: v.repo ?? (env("BATON_REPO") || Deno.cwd()),
+    http: v.http,
+    host,
+    port,
+    token: token || undefined,
+    tokens,
+  };
 }
 
 /** Reads `name: token` lines (blank lines and `#` comments skipped); refuses bad or repeated ones. */

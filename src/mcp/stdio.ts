@@ -32,24 +32,49 @@ export interface StdioOptions {
   stop: Promise<string>;
   /** How long a shutdown waits for requests in progress (ms). */
   drainMs?: number;
-  /** The environment (default: the process's): `BATON_AGENT_ID`, `BATON_PHASE_ID`, `BATON_CLAIM_TOKEN`. */
+  /** The environment (default: the process's): `BATON_AGENT_ID`, `BATON_PHASE_ID`, `BATON_CLAIM`. */
   env?: (name: string) => string | undefined;
   /** Stdin as read since the process started, with the handshake already answered (`early.ts`). */
   early?: EarlyStdin;
 }
 
+/** The variables of an inherited claim (the token under its new name, then its old one). */
+const CLAIM_VARS = { agentId: "BATON_AGENT_ID", phase: "BATON_PHASE_ID", token: ["BATON_CLAIM", "BATON_CLAIM_TOKEN"] };
+
 /**
  * The claim an agent started by `baton run` inherits: its agent id, phase
- * and claim token from the environment, all three or none.
+ * and claim token from the environment (`BATON_AGENT_ID`, `BATON_PHASE_ID`,
+ * `BATON_CLAIM`, or the older `BATON_CLAIM_TOKEN`), all three or none. A
+ * partial claim (some client dropped a variable on the way) is no claim,
+ * and `warn` says what is missing: the session would otherwise act as
+ * nobody, silently.
  * @param env reads a variable
+ * @param warn told about a partial or malformed claim
  * @returns the claim, or null
  */
 export function inheritedClaim(
   env: (name: string) => string | undefined,
+  warn: (line: string) => void = () => {},
 ): { agentId: string; phaseId: number; token: string } | null {
-  const agentId = env("BATON_AGENT_ID"), phase = env("BATON_PHASE_ID"), token = env("BATON_CLAIM_TOKEN");
-  if (!agentId || !phase || !token || !/^\d+$/.test(phase)) return null;
-  return { agentId, phaseId: Number(phase), token };
+  const agentId = env(CLAIM_VARS.agentId), phase = env(CLAIM_VARS.phase);
+  const token = CLAIM_VARS.token.map((n) => env(n)).find((v) => v);
+  const found = { [CLAIM_VARS.agentId]: agentId, [CLAIM_VARS.phase]: phase, BATON_CLAIM: token };
+  const missing = Object.entries(found).filter(([, v]) => !v).map(([k]) => k);
+  if (missing.length === 3) return null;
+  if (missing.length) {
+    warn(
+      `WARNING: partial claim in the environment: ${missing.join(", ")} missing (got ${
+        Object.keys(found).filter((k) => !missing.includes(k)).join(", ")
+      }). This session holds no phase: its client did not pass every variable to baton-mcp ` +
+        "(Codex: list them in env_vars; Gemini CLI drops names containing TOKEN, KEY or SECRET).",
+    );
+    return null;
+  }
+  if (!/^\d+$/.test(phase!)) {
+    warn(`WARNING: BATON_PHASE_ID must be a phase id (a number), got "${phase}": this session holds no phase.`);
+    return null;
+  }
+  return { agentId: agentId!, phaseId: Number(phase), token: token! };
 }
 
 type Id = string | number;
@@ -65,7 +90,7 @@ export async function runStdio(engine: Engine, opts: StdioOptions): Promise<stri
   const claims = new ClaimMemory();
   // One process serves one session. Started by `baton run`, it inherits the agent and its claim.
   const session = new Session();
-  const inherited = inheritedClaim(opts.env ?? ((n) => Deno.env.get(n)));
+  const inherited = inheritedClaim(opts.env ?? ((n) => Deno.env.get(n)), opts.log);
   if (inherited) {
     session.agentId = inherited.agentId;
     claims.remember(inherited.agentId, inherited.phaseId, inherited.token);

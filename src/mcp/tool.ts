@@ -45,12 +45,59 @@ function ok(data: Record<string, unknown>): CallToolResult {
 }
 
 /**
- * An error result: `isError`, and the text `{"code", "message", "details"?}`.
- * It carries no `structuredContent`: that must match the tool's output
+ * The text of an error result: `code: message` first (the message may run
+ * over several lines), then, when there are any, one line `details: {…}`
+ * with the rest as JSON (`details`, `location`). Never bare JSON: a client
+ * may read an error's text as structured output (Gemini CLI did, and showed
+ * the model "Structured content does not match the tool's output schema"
+ * instead of Baton's message). {@link parseErrorText} reads it back.
+ * @param body the error's `code`, `message` and the rest
+ * @returns the text
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { errorText } from "./tool.ts";
+ * assert.equal(errorText({ code: "not_found", message: "Ticket 9999 does not exist" }), "not_found: Ticket 9999 does not exist");
+ * ```
+ */
+export function errorText(body: Record<string, unknown>): string {
+  const { code, message, ...rest } = body;
+  const head = `${code}: ${message}`;
+  return Object.keys(rest).length ? `${head}\ndetails: ${JSON.stringify(rest)}` : head;
+}
+
+/**
+ * Reads an error result's text ({@link errorText}) back.
+ * @param text the text
+ * @returns `code`, `message` and the details' fields; null when the text is not one
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { errorText, parseErrorText } from "./tool.ts";
+ * const body = { code: "forbidden", message: "no", details: { phase: 3 } };
+ * assert.deepEqual(parseErrorText(errorText(body)), body);
+ * ```
+ */
+export function parseErrorText(text: string): Record<string, unknown> | null {
+  const m = /^([a-z][a-z0-9_]*): ([\s\S]*)$/.exec(text);
+  if (!m) return null;
+  let message = m[2], rest: Record<string, unknown> = {};
+  const at = message.lastIndexOf("\ndetails: ");
+  if (at >= 0) {
+    try {
+      rest = JSON.parse(message.slice(at + "\ndetails: ".length));
+      message = message.slice(0, at);
+    } catch { /* a message that happens to hold the word */ }
+  }
+  return { code: m[1], message, ...rest };
+}
+
+/**
+ * An error result: `isError`, and the text of {@link errorText}. It
+ * carries no `structuredContent`: that must match the tool's output
  * schema, which describes success (1.x SDK clients and the Inspector
  * validate it on error results too, and threw instead of showing the
- * error). The code stays machine-readable in the text's JSON, which every
- * client passes on.
+ * error). The code stays machine-readable at the start of the text.
  */
 function errorResult(e: unknown): CallToolResult {
   const body = e instanceof BatonError
@@ -58,7 +105,27 @@ function errorResult(e: unknown): CallToolResult {
     : { code: "internal", message: e instanceof Error ? e.message : String(e) };
   // A client (maybe remote) is not told where the server keeps its files; the server's log has the full message.
   body.message = withoutPaths(String(body.message));
-  return { isError: true, content: [{ type: "text", text: JSON.stringify(body) }] };
+  return { isError: true, content: [{ type: "text", text: errorText(body) }] };
+}
+
+/**
+ * Arguments some clients add to every tool call on their own, accepted and
+ * ignored: Gemini CLI adds `wait_for_previous` to every tool's schema (its
+ * system prompt tells the model to set it) and passes it on. Any other
+ * unknown argument is still refused (a misspelt `phaseId` must not fall back
+ * to the session's phase).
+ */
+export const CLIENT_INJECTED: readonly string[] = ["wait_for_previous"];
+
+/** A tool's input schema that drops {@link CLIENT_INJECTED} arguments before validating (its JSON Schema is unchanged). */
+function ignoringInjected<S extends { "~standard": { validate(value: unknown): unknown } }>(s: S): S {
+  const std = s["~standard"];
+  const validate = (value: unknown) => {
+    if (typeof value !== "object" || value === null || Array.isArray(value)) return std.validate(value);
+    const kept = Object.fromEntries(Object.entries(value).filter(([k]) => !CLIENT_INJECTED.includes(k)));
+    return std.validate(kept);
+  };
+  return { ...s, "~standard": { ...std, validate } };
 }
 
 /** What a tool definition says. */
@@ -92,7 +159,7 @@ export function tool<I extends v.ObjectEntries, O extends v.ObjectEntries>(name:
     register(mcp, ctx) {
       mcp.registerTool(name, {
         description: def.description,
-        inputSchema: schema(v.strictObject(def.input)),
+        inputSchema: ignoringInjected(schema(v.strictObject(def.input))),
         outputSchema: schema(v.object(def.output)),
         annotations: def.annotations,
       }, async (args: unknown) => {

@@ -13,6 +13,7 @@ import Ajv2020 from "ajv/dist/2020.js";
 import { openEngine } from "../../mod.ts";
 import { tempRepo } from "../helpers/repo.ts";
 import { MCP, serverEnv, startHttp } from "../helpers/mcp_clients.ts";
+import { parseErrorText } from "../../src/mcp/tool.ts";
 
 const PHASES = `phases:
   - {name: Design, agent_type: designer}
@@ -51,7 +52,7 @@ async function checked(client: Client) {
       const text = r.content.filter((c) => c.type === "text").map((c) => c.text).join("");
       if (r.isError) {
         assert.equal(r.structuredContent, undefined, `${name}: an error carries no structuredContent`);
-        const body = JSON.parse(text);
+        const body = parseErrorText(text)!;
         assert.equal(typeof body.code, "string");
         return { ok: false, code: body.code as string, data: body as Record<string, unknown> };
       }

@@ -67,7 +67,8 @@ async function expectError(s: Session, tool: string, args: Record<string, unknow
   assert.equal(r.ok, false, `${tool} ${JSON.stringify(args)} should fail with ${code}, got ${r.text}`);
   assert.equal(r.data.code, code, `${tool}: ${r.text}`);
   assert.equal(typeof r.data.message, "string");
-  assert.deepEqual(JSON.parse(r.text), r.data, "the text is the same JSON as structuredContent");
+  assert.ok(r.text.startsWith(`${code}: ${r.data.message}`), `the text reads "code: message": ${r.text}`);
+  assert.throws(() => JSON.parse(r.text), "an error's text is never bare JSON (a client could take it for output)");
   return r.data.message as string;
 }
 

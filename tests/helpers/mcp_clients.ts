@@ -5,6 +5,7 @@
  */
 import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
 import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
+import { parseErrorText } from "../../src/mcp/tool.ts";
 
 /** Path of the entrypoint. */
 export const MCP: string = new URL("../../mcp.ts", import.meta.url).pathname;
@@ -48,14 +49,8 @@ function wrap(client: Client, close: () => Promise<void>, stderr: () => string, 
       const r = await client.callTool({ name, arguments: args });
       const content = r.content as { type: string; text?: string }[];
       const text = content.filter((c) => c.type === "text").map((c) => c.text ?? "").join("\n");
-      // An error carries its {code, message} in the text (no structuredContent: see src/mcp/tool.ts).
-      const parse = () => {
-        try {
-          return JSON.parse(text);
-        } catch {
-          return {}; // the SDK's own errors (input validation) are plain text
-        }
-      };
+      // An error carries "code: message" in its text (no structuredContent: see src/mcp/tool.ts).
+      const parse = () => parseErrorText(text) ?? {}; // the SDK's own errors (input validation) are plain text
       const data = r.isError ? parse() : (r.structuredContent ?? {});
       return { ok: !r.isError, data: data as Record<string, unknown>, text };
     },
@@ -65,17 +60,18 @@ function wrap(client: Client, close: () => Promise<void>, stderr: () => string, 
 /**
  * Starts `baton-mcp --repo REPO` over stdio (the client spawns it).
  * @param repo the repository; null to let the server find it from `opts.cwd`
- * @param opts client protocol era (`legacy` = 2025, `auto` negotiates 2026-07-28), working directory
+ * @param opts client protocol era (`legacy` = 2025, `auto` negotiates 2026-07-28), working directory, more
+ *   environment for the server
  * @returns the session
  */
 export async function stdioSession(
   repo: string | null,
-  opts: { mode?: "legacy" | "auto"; name?: string; cwd?: string } = {},
+  opts: { mode?: "legacy" | "auto"; name?: string; cwd?: string; env?: Record<string, string> } = {},
 ): Promise<Session> {
   const transport = new StdioClientTransport({
     command: Deno.execPath(),
     args: ["run", "-A", MCP, ...(repo === null ? [] : ["--repo", repo])],
-    env: serverEnv(),
+    env: serverEnv(opts.env),
     cwd: opts.cwd,
     stderr: "pipe",
   });
