@@ -10,8 +10,11 @@
  * (exit 3), `hang-once` / `hang` (sleep without a word: for SIGKILL or a
  * time limit; `-once` only on the first attempt), `stall` (start, then no
  * progress), `slow:SECONDS`, `conflict` (a group phase writes a file its
- * siblings write too, until it is rework). `behavior@Phase Name` limits it
- * to one phase.
+ * siblings write too, until it is rework), `breaks-check-once` (its file
+ * holds a line `BUG: …` that the demo's check finds, until it is rework:
+ * the merge queue's culprit), `commit-late` (completes before committing,
+ * then commits and completes again), `linger:SECONDS` (stays that long
+ * after completing). `behavior@Phase Name` limits it to one phase.
  *
  * Usage (in `agents.registry.<type>.args`):
  *   deno run -A src/agents/scripted_agent.ts --mcp-config {mcp_config}
@@ -89,14 +92,31 @@ if (behavior === "fail") {
   await client.close();
   Deno.exit(0);
 }
+const bug = behavior === "breaks-check-once" && !ctx.reworkNotes
+  ? "BUG: the last page is off by one (the project's check finds it)\n"
+  : "";
 Deno.writeTextFileSync(
   file,
   `# ${phase.name} of ${ticket.id}\n\n${ticket.title}: written by ${
     Deno.env.get("BATON_AGENT_ID")
-  }, attempt ${phase.attempt}.\n`,
+  }, attempt ${phase.attempt}.\n${bug}`,
 );
+if (behavior === "commit-late") {
+  // Completes before committing (run.require_commit refuses it), then commits and completes again.
+  try {
+    await call("complete_phase", { summary: `${phase.name} done by the scripted agent`, artifacts: [file] });
+    console.error("scripted agent: completed without committing");
+  } catch (e) {
+    console.error(`scripted agent: refused: ${(e as Error).message}`);
+  }
+}
 git("add", file);
 git("commit", "-q", "-m", `${ticket.id} ${phase.name}: ${ticket.title}`);
 await call("heartbeat", { progress: `${file} written and committed` });
 await call("complete_phase", { summary: `${phase.name} done by the scripted agent`, artifacts: [file] });
 await client.close();
+if (behavior.startsWith("linger:")) {
+  // A CLI that takes its time to exit after its work is done.
+  console.error("scripted agent: completed; lingering");
+  await sleep(Number(behavior.slice(7)) * 1000);
+}

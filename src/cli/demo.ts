@@ -1,8 +1,8 @@
 /**
  * `baton demo`: runs the main-job demo of the supervisor (`src/demo/main_demo.ts`)
  * and shows what it produced the way a person would look at it: the status
- * dashboard, the metrics, one ticket's synced markdown, and the git log of a
- * ticket branch.
+ * dashboard, the metrics, one ticket's synced markdown, the git log of a
+ * ticket branch, and the main branch where the merge queue landed the work.
  *
  * @module
  */
@@ -72,14 +72,28 @@ export async function mainDemo(c: CommandContext): Promise<number> {
     }).outputSync();
     out("", paint("git log of ticket 0002's branch (a parallel group, merged back)", "bold"));
     c.io.out(new TextDecoder().decode(log.stdout).trimEnd());
+    const landed = new Deno.Command("git", {
+      args: ["log", "--first-parent", "--format=%h %s", "-n", "12", "main"],
+      cwd: r.repo,
+      stdout: "piped",
+    }).outputSync();
+    out(
+      "",
+      paint(
+        `main, where the merge queue landed the work (${r.merged.batches} batches; ${r.merged.culprits} culprit sent back)`,
+        "bold",
+      ),
+    );
+    c.io.out(new TextDecoder().decode(landed.stdout).trimEnd());
     if (r.problems.length) {
       c.io.err(`error: the demo's end state is wrong: ${r.problems.join("; ")}`);
       return 1;
     }
     out(
       "",
-      `All ${e.listTickets().length} tickets completed; the rejected design of ${r.reworkedTicket} was reworked once; ` +
-        "no phase was ever held by two agents.",
+      `All ${e.listTickets().length} tickets landed on main, where the check passes; the rejected design of ` +
+        `${r.reworkedTicket} was reworked once; ${r.culprit}'s implementation broke the check, was sent back by the ` +
+        "merge queue with the check's output, reworked and landed; no phase was ever held by two agents.",
     );
     return 0;
   } finally {

@@ -4,8 +4,12 @@
  * parallel group, one waits for another), `baton run` starting scripted
  * agents several at once, each in its own worktree, and a scripted human who
  * approves the gates and rejects one design once with notes, so that the
- * rework loop shows. It checks its own end state: every ticket completed,
- * the rejected gate reworked once, no phase ever held by two agents.
+ * rework loop shows. Finished tickets land on `main` through the merge
+ * queue, which runs the project's check (`check.sh` in the demo repository);
+ * one ticket's implementation breaks it once, so that the bisect-and-rework
+ * path shows. It checks its own end state: every ticket landed on main, the
+ * check green there, the rejected gate and the culprit reworked once, no
+ * phase ever held by two agents.
  *
  * @module
  */
@@ -15,6 +19,7 @@ import type { Engine } from "../engine/mod.ts";
 import { importTickets, syncAll } from "../sync/mod.ts";
 import { git } from "../repo/git.ts";
 import { Supervisor } from "../run/supervisor.ts";
+import { type MergeSummary, MergeWorker } from "../merge/worker.ts";
 
 const example = readShippedExample;
 const AGENT_TYPES = ["designer", "implementer", "test-writer", "security-reviewer", "docs-writer"];
@@ -27,9 +32,22 @@ const TICKETS: [string, string, boolean, boolean][] = [
   ["0004", "Dark mode for the settings page", false, false],
   ["0005", "Audit log retention", true, true],
   ["0006", "Faster test fixtures", false, false],
-  ["0007", "Pagination of the ticket list", false, false],
+  ["0007", "Pagination of the ticket list (its first implementation breaks the check)", false, false],
   ["0008", "Cache warm-up on deploy (needs 0001)", true, false],
 ];
+
+/** The ticket whose first implementation breaks the project's check: the merge queue sends it back. */
+const CULPRIT = "0007";
+
+/** The demo project's tests: red while a module note reports a bug. */
+const CHECK_SH = `#!/bin/sh
+# The project's tests, run by the merge queue on every candidate before main moves.
+if grep -H '^BUG:' ./*.md 2>/dev/null; then
+  echo "FAIL: a module has a known bug (above)" >&2
+  exit 1
+fi
+echo "all $(ls ./*.md 2>/dev/null | wc -l) modules pass"
+`;
 
 function ticketText(id: string, title: string, docs: boolean, security: boolean): string {
   return `# Ticket ${id}: ${title}
@@ -49,7 +67,9 @@ function ticketText(id: string, title: string, docs: boolean, security: boolean)
 - **Priority**: ${["High", "Medium", "Low"][Number(id) % 3]}
 - **Needs Docs**: ${docs ? "Yes" : "No"}
 - **Security Sensitive**: ${security ? "Yes" : "No"}
-${id === "0008" ? "- **Depends On**: 0001\n" : ""}
+${id === "0008" ? "- **Depends On**: 0001\n" : ""}${
+    id === CULPRIT ? "- **Scripted**: breaks-check-once@Implementation\n" : ""
+  }
 ---
 
 ## Summary
@@ -78,6 +98,10 @@ export interface DemoResult {
   problems: string[];
   /** The ticket whose design was rejected once. */
   reworkedTicket: string;
+  /** The ticket the merge queue sent back once for breaking the check. */
+  culprit: string;
+  /** What the merge queue did. */
+  merged: MergeSummary;
   /** Deletes the demo's temporary repository. */
   remove(): Promise<void>;
 }
@@ -99,7 +123,13 @@ export async function runMainDemo(
   const repo = await Deno.makeTempDir({ prefix: "baton-demo-" });
   git(repo, "init", "-q", "-b", "main");
   await Deno.mkdir(`${repo}/.workflow/templates`, { recursive: true });
-  await Deno.writeTextFile(`${repo}/.workflow/phases.yaml`, await example("phases.yaml"));
+  // The example's workflow, and one more field: how the scripted agent misbehaves on a ticket.
+  const phases = (await example("phases.yaml")).trimEnd() +
+    "\n  - { field: scripted, type: string, markdown_key: Scripted }\n";
+  if (!/ticket_metadata:[^]*markdown_key: Security Sensitive \}\n  - \{ field: scripted/.test(phases)) {
+    throw new Error("the example's phases.yaml no longer ends with its ticket_metadata list");
+  }
+  await Deno.writeTextFile(`${repo}/.workflow/phases.yaml`, phases);
   await Deno.writeTextFile(`${repo}/.workflow/templates/ticket.md`, await example("templates/ticket.md"));
   const entry = (max: number) =>
     `{ command: ${JSON.stringify(opts.agent.command)}, args: ${
@@ -113,9 +143,17 @@ agents:
 ${AGENT_TYPES.map((t) => `    ${t}: ${entry(t === "implementer" ? 3 : 2)}`).join("\n")}
 retry:
   backoff_seconds: 0
+# Finished tickets land on main through the merge queue, tested by check.sh.
+merge:
+  target: main
+  check: sh check.sh
+  batch_size: 4
+  batch_wait_seconds: 1
+  rework_phase: Implementation
 `,
   );
-  await Deno.writeTextFile(`${repo}/.gitignore`, ".workflow/baton.db*\n");
+  await Deno.writeTextFile(`${repo}/check.sh`, CHECK_SH);
+  await Deno.writeTextFile(`${repo}/.gitignore`, ".workflow/baton.db*\n.workflow/logs/\n");
   await Deno.mkdir(`${repo}/tickets`);
   for (const [id, title, docs, sec] of TICKETS) {
     const slug = title.toLowerCase().replace(/[^a-z0-9]+/g, "_").replace(/^_|_$/g, "");
@@ -161,8 +199,16 @@ retry:
     }
   })();
   const t0 = performance.now();
-  const sup = new Supervisor(engine, { untilIdle: true, log: (l) => opts.print(`baton run: ${l}`) });
-  const summary = await sup.run();
+  let agentsDone = false;
+  const merger = new MergeWorker(engine, { idleWhen: () => agentsDone, log: (l) => opts.print(`baton run: ${l}`) });
+  const merging = merger.run();
+  const sup = new Supervisor(engine, {
+    untilIdle: true,
+    log: (l) => opts.print(`baton run: ${l}`),
+    busyElsewhere: () => merger.busy,
+  });
+  const summary = await sup.run().finally(() => agentsDone = true);
+  const merged = await merging;
   running = false;
   await human;
   const seconds = (performance.now() - t0) / 1000;
@@ -175,6 +221,20 @@ retry:
   if (!rejected || !reworks.some((a) => a.details?.phase === "Design")) {
     problems.push(`the design of ${rejectOnce} was not reworked`);
   }
+  // Landed: main has every ticket's work, its check is green there, and the culprit went back once.
+  if (merged.culprits < 1) {
+    problems.push(`the merge queue sent no culprit back (${CULPRIT} should break the check once)`);
+  }
+  const sentBack = engine.mergeStatus({ recent: 100 }).recent.flatMap((b) => b.items)
+    .filter((i) => i.ticketId === CULPRIT && i.outcome === "culprit");
+  if (!sentBack.some((i) => /BUG: the last page/.test(i.notes ?? ""))) {
+    problems.push(`${CULPRIT} went back without the check's output in its notes`);
+  }
+  const onMain = git(repo, "ls-tree", "--name-only", "main").split("\n");
+  const missing = TICKETS.map(([id]) => id).filter((id) => !onMain.some((f) => f.startsWith(`${id}-`)));
+  if (missing.length) problems.push(`not on main: ${missing.join(", ")}`);
+  const check = new Deno.Command("sh", { args: ["check.sh"], cwd: repo, stdout: "null", stderr: "null" }).outputSync();
+  if (!check.success) problems.push("the check fails on main");
   // No phase ever held by two agents: claims and their ends alternate, phase by phase.
   const held = new Map<string, number>();
   for (const a of engine.audit({ limit: 1_000_000 })) {
@@ -195,6 +255,8 @@ retry:
     spawned: summary.spawned,
     problems,
     reworkedTicket: rejectOnce,
+    culprit: CULPRIT,
+    merged,
     remove: () => Deno.remove(repo, { recursive: true }).catch(() => {}),
   };
 }

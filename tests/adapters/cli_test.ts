@@ -401,9 +401,10 @@ Deno.test("cli: the demo (README's first command) runs the main job and checks i
   assert.match(out.stdout, /Tickets\s+0 active, 8 completed/);
   assert.match(out.stdout, /- \[x\] Merged \/ Complete/, "the ticket's markdown is synced");
   assert.match(out.stdout, /Merge Security Review of 0002/);
+  assert.match(out.stdout, /merge: 0007 breaks sh check\.sh: sent back for rework/);
   assert.match(
     out.stdout,
-    /All 8 tickets completed; the rejected design of 0003 was reworked once; no phase was ever held by two agents\./,
+    /All 8 tickets landed on main, where the check passes; .* no phase was ever held by two agents\./,
   );
   // The kept repository holds what the demo says, checked through the library and git.
   const repo = /kept the repository: (\S+)/.exec(out.stdout)![1];
@@ -413,6 +414,16 @@ Deno.test("cli: the demo (README's first command) runs the main job and checks i
   assert.ok(claims.length >= 30);
   const reworked = e.audit({ ticketId: "0003", action: "phase.rework" }).filter((a) => a.details?.phase === "Design");
   assert.equal(reworked.length, 1);
+  // Landed: main holds every ticket's work, the check passes there, and main moved only to checked candidates.
+  const m = e.mergeMetrics(0);
+  assert.equal(m.landed, 8);
+  assert.equal(m.culprits, 1);
+  const files = new TextDecoder().decode(
+    new Deno.Command("git", { args: ["ls-tree", "--name-only", "main"], cwd: repo, stdout: "piped" }).outputSync()
+      .stdout,
+  );
+  for (let i = 1; i <= 8; i++) assert.match(files, new RegExp(`^000${i}-implementation\\.md$`, "m"));
+  assert.ok(new Deno.Command("sh", { args: ["check.sh"], cwd: repo, stdout: "null" }).outputSync().success);
   e.close();
   await Deno.remove(repo, { recursive: true });
 });
