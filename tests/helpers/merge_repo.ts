@@ -7,18 +7,9 @@
  */
 import { type Engine, openEngine } from "../../mod.ts";
 import { CLI } from "./cli.ts";
+import { git } from "./run_repo.ts";
 
-/** Runs git in `cwd` as a test user; returns stdout (throws on failure). */
-export function git(cwd: string, ...args: string[]): string {
-  const o = new Deno.Command("git", {
-    args: ["-c", "user.name=Dana", "-c", "user.email=dana@example.com", ...args],
-    cwd,
-    stdout: "piped",
-    stderr: "piped",
-  }).outputSync();
-  if (!o.success) throw new Error(`git ${args.join(" ")}: ${new TextDecoder().decode(o.stderr)}`);
-  return new TextDecoder().decode(o.stdout).trim();
-}
+export { git };
 
 /** The check every merge test starts from: red when a tracked text file says BROKEN. */
 export const CHECK_SH = `#!/bin/sh
