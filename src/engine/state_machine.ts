@@ -116,7 +116,13 @@ const T: Record<PhaseStatus, Partial<Record<PhaseStatus, TransitionCause[]>>> = 
     awaiting_review: ["request_review"],
   },
   waiting_retry: { claimed: ["claim"], available: ["retry_ready"], pending: ["rework"] },
-  awaiting_review: { completed: ["approve"], available: ["reject"], pending: ["rework"], failed: ["reject"] },
+  // resolve: an import finds the decision recorded in the ticket's file (a gate nobody decided in Baton).
+  awaiting_review: {
+    completed: ["approve", "resolve"],
+    available: ["reject"],
+    pending: ["rework"],
+    failed: ["reject"],
+  },
   completed: { available: ["rework"], pending: ["rework"] },
   failed: { available: ["reset"], pending: ["rework"] },
   skipped: { pending: ["resolve"] },

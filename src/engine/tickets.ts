@@ -14,6 +14,7 @@ import type { Core } from "./core.ts";
 import { setDependencies } from "./dependencies.ts";
 import { resolveTicket } from "./resolve.ts";
 import { move } from "./transitions.ts";
+import { advanceTicket, checkPhaseNames } from "./placement.ts";
 import { insertPhase, insertPhaseDep, setPhasesRank, unreachedPhases } from "./sql/phases.ts";
 import {
   insertTicket,
@@ -61,6 +62,7 @@ export function upsert(core: Core, now: number, input: TicketInput, actor: Actor
       title: input.title,
     });
     reevaluateConditions(core, now, input.id, meta, actor);
+    if (input.completedPhases?.length) advanceTicket(core, now, input.id, input.completedPhases, actor);
   }
   if (input.dependencies) setDependencies(core, now, input.id, input.dependencies, actor);
   resolveTicket(core, now, input.id, actor);
@@ -71,9 +73,7 @@ export function upsert(core: Core, now: number, input: TicketInput, actor: Actor
  * phase replaces it, completed when its known position says so.
  */
 function seed(core: Core, now: number, input: TicketInput, meta: Metadata, rank: number, actor: Actor): void {
-  for (const name of input.completedPhases ?? []) {
-    if (!core.graph.def(name)) throw new BatonError("invalid_argument", `Ticket ${input.id}: unknown phase "${name}"`);
-  }
+  checkPhaseNames(core, input.id, input.completedPhases ?? []);
   // The position means everything it waits for is done too (import never reopens work a ticket is past).
   const done = core.graph.doneThrough(input.completedPhases ?? []);
   const ids = new Map<string, number>();

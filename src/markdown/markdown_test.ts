@@ -160,6 +160,8 @@ Deno.test("parseTicket: headings as metadata (0035b1), status from ## Status: va
     phase: "Documentation Update",
     mapped: true,
     complete: false,
+    unplaced: [],
+    done: ["Documentation Update"],
   });
   const unmapped = parse("0035b1_collision_pipeline_refactor.md", { phaseNames: PHASES });
   assert.equal(unmapped.status.complete, true);
@@ -419,7 +421,11 @@ Deno.test("status mapping: status_map first, then the longest phase name, with t
     ["Merged / Complete", true, "Docs"],
   ]);
   assert.equal(t.status.position, "Merged / Complete");
-  assert.deepEqual(t.warnings, [{ message: 'status "Merged / Complete" is mapped to unknown phase "Docs"', line: 13 }]);
+  assert.deepEqual(t.warnings, [{
+    message: 'status "Merged / Complete" is mapped to unknown phase "Docs"',
+    line: 13,
+    code: "status_unmapped",
+  }]);
 });
 
 Deno.test("status mapping: unmapped labels warn; without a map or phases nothing is mapped or warned", () => {
@@ -429,8 +435,10 @@ Deno.test("status mapping: unmapped labels warn; without a map or phases nothing
   assert.equal(t.status.phase, null);
   assert.equal(t.status.mapped, false);
   assert.deepEqual(t.warnings, [{
-    message: 'status "Triage" maps to no phase (add it to tickets.status_map; null means before any phase)',
+    message: 'status "Triage" maps to no phase: a ticket checked there is placed by the labels before it and its ' +
+      "other signals, never further back (add it to tickets.status_map; null means before any phase)",
     line: 3,
+    code: "status_unmapped",
   }]);
   const bare = parseTicket(text, { path: "0103_x.md", fields: [] });
   assert.deepEqual(bare.warnings, []);
@@ -455,6 +463,8 @@ Deno.test("status mapping: unmapped labels warn; without a map or phases nothing
     phase: null,
     mapped: true,
     complete: false,
+    unplaced: [],
+    done: [],
   });
 });
 

@@ -32,7 +32,8 @@ import {
   startLine,
   TASK,
 } from "./source.ts";
-import { mapLabel, vocabularyOf } from "./status.ts";
+import { type LabelKind, mapLabel, vocabularyOf } from "./status.ts";
+import { LOG_NOT_DONE, logPhaseOf, workflowLogBlocks } from "./workflow_log.ts";
 import { cleanTitle, norm, plain, stripCondition } from "./text.ts";
 import type {
   MarkdownWarning,
@@ -267,28 +268,49 @@ function statusOf(
   opts: ParseOptions,
   warnings: MarkdownWarning[],
 ): TicketStatus {
-  const status: TicketStatus = { labels, position: null, phase: null, mapped: true, complete: false };
+  const status: TicketStatus = {
+    labels,
+    position: null,
+    phase: null,
+    mapped: true,
+    complete: false,
+    unplaced: [],
+    done: [],
+  };
   const vocab = opts.vocabulary ?? vocabularyOf(opts.phaseNames ?? []);
   const canMap = Object.keys(opts.statusMap ?? {}).length > 0 || vocab.phases.length > 0;
   const statusMap = new Map<string, string | null>();
   for (const [k, v] of Object.entries(opts.statusMap ?? {})) statusMap.set(norm(k), v);
   const normNames = vocab.phases.map(norm);
   const rank = new Map(vocab.phases.map((p, i) => [p, i]));
-  const checkMapped = (label: string, m: { mapped: boolean; phase: string | null }, line: number): void => {
+  const rankOf = (p: string | null): number => (p === null ? -1 : rank.get(p) ?? -1);
+  const checkMapped = (
+    label: string,
+    m: { mapped: boolean; phase: string | null },
+    line: number,
+  ): void => {
     if (!canMap) return;
     if (!m.mapped) {
       warnings.push({
-        message: `status "${label}" maps to no phase (add it to tickets.status_map; null means before any phase)`,
+        message: `status "${label}" maps to no phase: a ticket checked there is placed by the labels before it ` +
+          "and its other signals, never further back (add it to tickets.status_map; null means before any phase)",
         line,
+        code: "status_unmapped",
       });
     } else if (m.phase !== null && rank.size > 0 && !rank.has(m.phase)) {
-      warnings.push({ message: `status "${label}" is mapped to unknown phase "${m.phase}"`, line });
+      warnings.push({
+        message: `status "${label}" is mapped to unknown phase "${m.phase}"`,
+        line,
+        code: "status_unmapped",
+      });
     }
   };
+  const kinds: LabelKind[] = [];
   labels.forEach((l, i) => {
     const m = mapLabel(l.label, l.condition, statusMap, vocab, normNames);
     l.mapped = m.mapped;
     l.phase = m.phase;
+    kinds.push(m.kind);
     // The last label means "complete" unless it names an earlier phase (a list cut short).
     const lastPhase = vocab.phases.at(-1);
     if (i === labels.length - 1 && labels.length > 1 && (!m.mapped || (m.phase !== null && m.phase === lastPhase))) {
@@ -297,15 +319,37 @@ function statusOf(
       if (m.mapped) checkMapped(l.label, m, l.line); // a status_map entry naming no phase is still a typo
     } else checkMapped(l.label, m, l.line);
   });
+  // A label naming something after the workflow (`Approved — Ready to Merge`) comes before the labels listed
+  // after it: it cannot mean their phases are done.
+  labels.forEach((l, i) => {
+    if (kinds[i] !== "beyond" || l.terminal) return;
+    let bound = rankOf(l.phase);
+    let boundPhase = l.phase;
+    for (let j = i + 1; j < labels.length; j++) {
+      const o = labels[j];
+      if (o.terminal || !o.mapped || o.phase === null || !rank.has(o.phase) || kinds[j] === "beyond") continue;
+      const b = kinds[j] === "done" || kinds[j] === "approve" ? vocab.before[o.phase] ?? null : o.phase;
+      if (rankOf(b) < bound) [bound, boundPhase] = [rankOf(b), b];
+    }
+    l.phase = boundPhase;
+  });
   if (labels.length > 0) {
     const checked = labels.filter((l) => l.checked);
     status.position = checked.at(-1)?.label ?? null;
     status.complete = checked.at(-1)?.terminal === true;
     const placed = checked.filter((l) => l.mapped && !l.terminal);
-    status.mapped = checked.length === 0 || status.complete || placed.length > 0;
-    for (const l of placed) {
-      if (l.phase !== null && (status.phase === null || (rank.get(l.phase) ?? -1) > (rank.get(status.phase) ?? -1))) {
-        status.phase = l.phase;
+    status.unplaced = checked.filter((l) => !l.mapped);
+    status.mapped = checked.length === 0 || status.complete || status.unplaced.length === 0;
+    const furthest = (p: string | null): void => {
+      if (p !== null && !status.done.includes(p)) status.done.push(p);
+      if (p !== null && (status.phase === null || rankOf(p) > rankOf(status.phase))) status.phase = p;
+    };
+    for (const l of placed) furthest(l.phase);
+    // A checked label that cannot be placed is at least as far as every label listed before it.
+    for (const u of status.unplaced) {
+      for (const l of labels) {
+        if (l === u) break;
+        if (l.mapped && !l.terminal) furthest(l.phase);
       }
     }
   } else {
@@ -316,8 +360,28 @@ function statusOf(
       status.position = value;
       status.complete = isTerminalWord(value) && !statusMap.has(norm(value));
       status.phase = m.phase;
+      if (m.phase !== null) status.done.push(m.phase);
       status.mapped = m.mapped || status.complete;
       if (!status.complete) checkMapped(value, m, rec.line);
+    }
+  }
+  // `Current Phase: X`: X is under way, so what comes before it is done.
+  const cur = byKey.get("current phase");
+  const curValue = cur ? plain(cur.value).replace(/\s*\([^()]*\)\s*$/, "") : "";
+  if (cur && curValue !== "" && canMap && !status.complete) {
+    const m = isTerminalWord(curValue)
+      ? { mapped: true, phase: vocab.final === undefined ? vocab.phases.at(-1) ?? null : vocab.final }
+      : mapLabel(`Ready for ${curValue}`, undefined, new Map(), vocab, normNames);
+    if (!m.mapped) {
+      warnings.push({
+        message: `"Current Phase: ${curValue}" names no phase of the workflow; not used to place the ticket`,
+        line: cur.line,
+        code: "status_unmapped",
+      });
+    } else if (m.phase !== null) {
+      if (!status.done.includes(m.phase)) status.done.push(m.phase);
+      if (status.phase === null || rankOf(m.phase) > rankOf(status.phase)) status.phase = m.phase;
+      status.currentPhase = { value: curValue, line: cur.line, phase: m.phase };
     }
   }
   return status;
@@ -469,6 +533,15 @@ export function parseTicket(text: string, opts: ParseOptions): ParsedTicket {
     if (value !== undefined) metadata[f.field] = value;
   }
   const status = statusOf(collected.labels, byKey, opts, warnings);
+  const phaseNames = opts.vocabulary?.phases ?? opts.phaseNames ?? [];
+  const logCompleted: ParsedTicket["logCompleted"] = [];
+  if (phaseNames.length > 0) {
+    for (const b of workflowLogBlocks(text)) {
+      if (b.completed === "" || LOG_NOT_DONE.test(b.status)) continue;
+      const phase = logPhaseOf(b.phase, phaseNames);
+      if (phase !== null) logCompleted.push({ phase, line: b.line, completed: b.completed });
+    }
+  }
   const keys = opts.dependencyKeys ?? DEFAULT_DEPENDENCY_KEYS;
   const { dependencies, parentId } = dependenciesOf(collected, id, idRe, keys, warnings);
   return {
@@ -480,6 +553,7 @@ export function parseTicket(text: string, opts: ParseOptions): ParsedTicket {
     status,
     dependencies,
     parentId,
+    logCompleted,
     warnings: warnings.sort((a, b) => a.line - b.line),
     contentHash: contentHash(text),
   };

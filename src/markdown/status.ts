@@ -22,7 +22,16 @@ import { norm, stripCondition } from "./text.ts";
 import type { EditResult, StatusVocabulary, TicketStatus } from "./types.ts";
 
 /** Words before a phase name that announce it (the phase before it is done, not it). */
-export const ANNOUNCES = /(?:ready for|ready to start|awaiting|waiting for|waiting on|next:)\s*$/;
+export const ANNOUNCES = /(?:ready for|ready to start|ready to|awaiting|waiting for|waiting on|next:)\s*$/;
+/**
+ * A clause that announces landing the work (`Ready to Merge`, `Awaiting Merge`), which comes after every
+ * phase of a workflow without a landing phase of its own.
+ */
+const ANNOUNCES_LANDING =
+  /(?:^|\s)(?:ready for|ready to|awaiting|waiting for|waiting on|next:)\s*(?:merge|merging|landing|land|release|deploy(?:ment)?|ship(?:ping)?)$/;
+/** A clause that approves without naming what (`Approved`, `Accepted for merge`): everything is reviewed. */
+const BARE_APPROVAL =
+  /^(?:approved|accepted|signed off|lgtm)(?:\s+(?:for|to)\s+(?:merge|merging|landing|release|ship))?[.!]?$/;
 /** Words that say a review happened: the label means the gate is done, not the phase it reviewed. */
 const APPROVES = /\b(?:approved|approval|accepted|passed|signed off|lgtm)\b/;
 /** Labels that mean nothing has started. */
@@ -47,8 +56,18 @@ export function vocabularyOf(phaseNames: string[]): StatusVocabulary {
     before: Object.fromEntries(phaseNames.map((n, i) => [n, i > 0 ? phaseNames[i - 1] : null])),
     approvedBy,
     gates,
+    final: phaseNames.at(-1) ?? null,
   };
 }
+
+/**
+ * How a label reads: `done` (it names a phase done), `announce` (`Ready for
+ * X`: the phase before X), `approve` (`X Approved`: the phase reviewing X),
+ * `beyond` (it names nothing of the workflow but something after it:
+ * `Ready to Merge`, a bare `Approved`), `map` (`tickets.status_map`),
+ * `not_started` (`Draft`), `none` (cannot be placed).
+ */
+export type LabelKind = "done" | "announce" | "approve" | "beyond" | "map" | "not_started" | "none";
 
 /** The phase a clause names: the longest phase name in it, whole words (`Updated` matches `Update`). */
 function namedPhase(clause: string, names: string[], normNames: string[]): { index: number; at: number } | null {
@@ -89,25 +108,35 @@ export function mapLabel(
   statusMap: Map<string, string | null>,
   vocab: StatusVocabulary,
   normNames: string[] = vocab.phases.map(norm),
-): { mapped: boolean; phase: string | null } {
+): { mapped: boolean; phase: string | null; kind: LabelKind } {
   for (const key of [label, condition !== undefined ? `${label} (${condition})` : undefined]) {
     if (key === undefined) continue;
     const k = norm(key);
-    if (statusMap.has(k)) return { mapped: true, phase: statusMap.get(k) ?? null };
+    if (statusMap.has(k)) return { mapped: true, phase: statusMap.get(k) ?? null, kind: "map" };
   }
   const l = norm(label);
-  if (NOT_STARTED.has(l.replace(/[^\p{L}\p{N} ]/gu, "").trim())) return { mapped: true, phase: null };
-  for (const clause of l.split(/\s+[-\u2013\u2014]+\s+|\s*[\u2013\u2014]\s*|:\s+/)) {
+  if (NOT_STARTED.has(l.replace(/[^\p{L}\p{N} ]/gu, "").trim())) {
+    return { mapped: true, phase: null, kind: "not_started" };
+  }
+  const clauses = l.split(/\s+[-\u2013\u2014]+\s+|\s*[\u2013\u2014]\s*|:\s+/);
+  for (const clause of clauses) {
     const hit = namedPhase(clause, vocab.phases, normNames);
     if (!hit) continue;
     const phase = vocab.phases[hit.index];
-    if (ANNOUNCES.test(clause.slice(0, hit.at))) return { mapped: true, phase: vocab.before[phase] ?? null };
-    if (APPROVES.test(clause) && !vocab.gates.includes(phase)) {
-      return { mapped: true, phase: vocab.approvedBy[phase] ?? phase };
+    if (ANNOUNCES.test(clause.slice(0, hit.at))) {
+      return { mapped: true, phase: vocab.before[phase] ?? null, kind: "announce" };
     }
-    return { mapped: true, phase };
+    if (APPROVES.test(clause) && !vocab.gates.includes(phase)) {
+      return { mapped: true, phase: vocab.approvedBy[phase] ?? phase, kind: "approve" };
+    }
+    return { mapped: true, phase, kind: "done" };
   }
-  return { mapped: false, phase: null };
+  // Nothing of the workflow named: landing announced, or an approval of everything, come after its last phase.
+  const final = vocab.final === undefined ? vocab.phases.at(-1) ?? null : vocab.final;
+  if (final !== null && clauses.some((c) => ANNOUNCES_LANDING.test(c.trim()) || BARE_APPROVAL.test(c.trim()))) {
+    return { mapped: true, phase: final, kind: "beyond" };
+  }
+  return { mapped: false, phase: null, kind: "none" };
 }
 
 /**

@@ -13,6 +13,8 @@ export interface MarkdownWarning {
   line: number;
   /** The Baton metadata field concerned, when there is one. */
   field?: string;
+  /** A stable code for the kind of problem (`status_unmapped`…), when there is one. */
+  code?: string;
 }
 
 /** One checkbox of the `## Status` checklist. */
@@ -55,6 +57,19 @@ export interface TicketStatus {
   mapped: boolean;
   /** The terminal (last) label is checked: the ticket is complete. */
   complete: boolean;
+  /**
+   * Checked labels that map to no phase. They never move the ticket back: it is placed at least as far
+   * as every label listed before them (and its other signals), and each is a warning (`status_unmapped`).
+   */
+  unplaced: StatusLabel[];
+  /**
+   * Every phase the status proves done, each with what it waits for: the phases of the checked labels,
+   * of the labels before a checked one that cannot be placed, and of the `Current Phase` line. (`phase`
+   * is only the furthest of them in workflow order: phases of parallel branches are each in here.)
+   */
+  done: string[];
+  /** A `Current Phase: X` line (the phase before X is done). */
+  currentPhase?: { value: string; line: number; phase: string };
 }
 
 /** What the workflow tells the status reader about its phases (built from the configuration). */
@@ -67,6 +82,12 @@ export interface StatusVocabulary {
   approvedBy: Record<string, string>;
   /** The gate phases. */
   gates: string[];
+  /**
+   * The last phase before landing the work (the merge queue's landing phase, when there is one; else
+   * the workflow's last phase): what a label naming something after the workflow (`Ready to Merge`,
+   * a bare `Approved`) says is done. Default: the last phase.
+   */
+  final?: string | null;
 }
 
 /** A dependency found in the ticket. */
@@ -100,6 +121,12 @@ export interface ParsedTicket {
   dependencies: TicketDependency[];
   /** `Parent Ticket` (recorded, not a blocker). */
   parentId: string | null;
+  /**
+   * The phases whose `## Workflow Log` block has a filled `Completed` field (and no `Status` saying the
+   * work was sent back): done, as far as the file says. The block is the phase's by name, or the one
+   * block that fits it (`Documentation Update Phase` for `Documentation`).
+   */
+  logCompleted: { phase: string; line: number; completed: string }[];
   /** Content problems, with line numbers. */
   warnings: MarkdownWarning[];
   /** SHA-256 (hex) of the UTF-8 text, exactly as given. */

@@ -426,3 +426,111 @@ export function readWorkflowLog(text: string, phase: string): WorkflowLogValues 
   }
   return out;
 }
+
+/** One `### <Phase> Phase` block of the `## Workflow Log`, as a reader of progress sees it. */
+export interface WorkflowLogBlock {
+  /** The heading's text, as written. */
+  heading: string;
+  /** The phase it is about, decorations removed and lower-cased ({@link headingPhase}). */
+  phase: string;
+  /** 1-based line of the heading. */
+  line: number;
+  /** The `Completed` field's value ("" when empty or absent). */
+  completed: string;
+  /** The `Status` field's value ("" when empty or absent), e.g. `Approved`, `Changes Requested`. */
+  status: string;
+}
+
+/**
+ * Every phase block of the `## Workflow Log`, with its `Completed` and
+ * `Status` values: what the file records as done.
+ *
+ * @param text the ticket's markdown
+ * @returns the blocks in file order (empty without a log)
+ * @throws nothing
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { workflowLogBlocks } from "./workflow_log.ts";
+ * const t = "# T\n## Workflow Log\n### Quality Gate Phase\n- **Completed**: 2026-02-13\n- **Status**: Passed\n";
+ * assert.deepEqual(workflowLogBlocks(t), [
+ *   { heading: "Quality Gate Phase", phase: "quality gate", line: 3, completed: "2026-02-13", status: "Passed" },
+ * ]);
+ * ```
+ */
+export function workflowLogBlocks(text: string): WorkflowLogBlock[] {
+  const src = indexLines(text);
+  const scanned = scan(src);
+  const section = scanned.headings.find((h) => norm(plain(h.title)) === "workflow log");
+  if (!section) return [];
+  const secEnd = sectionEnd(scanned, section, lineCount(src));
+  const { root, off } = parseLines(src, section.line, secEnd);
+  const headings = root.children.filter((k): k is Extract<MdNode, { type: "heading" }> => k.type === "heading");
+  const sectionDepth = headings[0]?.depth ?? section.depth;
+  const out: WorkflowLogBlock[] = [];
+  headings.forEach((h, i) => {
+    if (i === 0 || h.depth <= sectionDepth) return;
+    const start = startLine(h, off);
+    let end = secEnd;
+    for (const o of headings) {
+      const l = startLine(o, off);
+      if (l > start && o.depth <= h.depth) {
+        end = l - 1;
+        break;
+      }
+    }
+    const heading = headingText(src, h, off);
+    const field = (name: string): string => {
+      for (let l = start + 1; l <= end; l++) {
+        const m = BOLD_KEY.exec(lineText(src, l));
+        if (m && m[2] && norm(m[4]) === name) return plain(m[5]).trim();
+      }
+      return "";
+    };
+    out.push({
+      heading,
+      phase: headingPhase(heading),
+      line: start,
+      completed: field("completed"),
+      status: field("status"),
+    });
+  });
+  return out;
+}
+
+function words(s: string): string[] {
+  return s.split(/[^\p{L}\p{N}+#]+/u).filter(Boolean);
+}
+
+/**
+ * The phase a log block stands for: the phase it names; else, when it names
+ * no phase of the workflow, the one phase whose name it contains or that
+ * contains its name (a template's `Documentation Update Phase` for a
+ * `Documentation` phase). Null when none, or more than one, fits.
+ *
+ * @param block the block's phase ({@link WorkflowLogBlock.phase})
+ * @param phaseNames the workflow's phase names
+ * @returns the phase name, or null
+ * @throws nothing
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { logPhaseOf } from "./workflow_log.ts";
+ * assert.equal(logPhaseOf("documentation update", ["Design", "Documentation"]), "Documentation");
+ * assert.equal(logPhaseOf("implementation", ["C++ Implementation", "Python Implementation"]), null);
+ * ```
+ */
+export function logPhaseOf(block: string, phaseNames: readonly string[]): string | null {
+  const exact = phaseNames.find((p) => headingPhase(p) === block);
+  if (exact !== undefined) return exact;
+  const b = words(block);
+  if (b.length === 0) return null;
+  const fits = phaseNames.filter((p) => {
+    const w = words(headingPhase(p));
+    return w.length > 0 && (w.every((x) => b.includes(x)) || b.every((x) => w.includes(x)));
+  });
+  return fits.length === 1 ? fits[0] : null;
+}
+
+/** A log `Status` that says the work was not accepted (`Changes Requested`, `Rejected`, `In Progress`). */
+export const LOG_NOT_DONE = /\b(?:changes|rejected|reject|revis\w*|fail\w*|blocked|pending|in progress|not|todo)\b/i;

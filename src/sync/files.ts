@@ -6,8 +6,9 @@
  * @module
  */
 import type { Engine } from "../engine/mod.ts";
+import { LANDING_TYPE } from "../config/landing.ts";
 import { globMatches } from "../globs/mod.ts";
-import { ticketIdFromPath } from "../markdown/ids.ts";
+import { contentHash, ticketIdFromPath } from "../markdown/ids.ts";
 import type { ParseOptions, StatusVocabulary } from "../markdown/types.ts";
 import { listRepoFiles, readRepoFile } from "../repo/files.ts";
 
@@ -19,20 +20,35 @@ export interface FileProblem {
   line?: number;
   /** What is wrong. */
   message: string;
-  /** Error code (errors only). */
+  /** Error code; for a warning, its kind (`status_unmapped`, `status_behind`…) when it has one. */
   code?: string;
 }
 
-/** The status vocabulary of a workflow: what comes before each phase, which gate approves each. */
+/** Words naming a review of the phase before them: `Design Review`, `Design Approval`, `Design Sign-off`. */
+const REVIEW_WORDS = /^(?:review|approval|sign[- ]?off|check)$/;
+
+/**
+ * The status vocabulary of a workflow: what comes before each phase, which
+ * phase reviews each (a human gate whose `reviews` lists it; else a phase of
+ * any kind named as its review, `Design Review` for `Design`, so that
+ * `Design Approved` means the review is done whether a human or an agent
+ * does it), and the last phase before landing.
+ */
 export function vocabulary(engine: Engine): StatusVocabulary {
   const phases = engine.cfg.workflow.phases;
   const order = new Map(phases.map((p) => [p.name, p.order]));
   const before: Record<string, string | null> = {};
   const approvedBy: Record<string, string> = {};
+  const lower = (s: string) => s.toLowerCase().replace(/\s+/g, " ").trim();
   for (const p of phases) {
     const last = [...p.after].sort((x, y) => (order.get(x) ?? 0) - (order.get(y) ?? 0)).at(-1);
     before[p.name] = last ?? null;
-    const gate = engine.graph.gatesReviewing(p.name)[0];
+    const gate = engine.graph.gatesReviewing(p.name)[0] ??
+      phases.find((r) => r.order > p.order && r.reviews.includes(p.name))?.name ??
+      phases.find((r) => {
+        const n = lower(r.name), base = lower(p.name);
+        return r.order > p.order && n.startsWith(base + " ") && REVIEW_WORDS.test(n.slice(base.length + 1));
+      })?.name;
     if (gate) approvedBy[p.name] = gate;
   }
   return {
@@ -40,6 +56,7 @@ export function vocabulary(engine: Engine): StatusVocabulary {
     before,
     approvedBy,
     gates: phases.filter((p) => engine.graph.isGate(p.name)).map((p) => p.name),
+    final: phases.filter((p) => p.agentType !== LANDING_TYPE).at(-1)?.name ?? null,
   };
 }
 
@@ -117,4 +134,19 @@ export function indexTicketFiles(engine: Engine): TicketFileIndex {
     else duplicates.push({ id, paths });
   }
   return { byId, unnamed, duplicates };
+}
+
+/**
+ * What decides where a file places its ticket, besides the file: the
+ * status vocabulary, `tickets.status_map` and the workflow's graph. When it
+ * changes, unchanged files are placed again.
+ */
+export function placementKey(engine: Engine): string {
+  const vocab = parseOptions(engine, "").vocabulary;
+  return contentHash(JSON.stringify({
+    v: 1,
+    vocab,
+    map: engine.cfg.config.tickets.status_map,
+    graph: engine.cfg.workflow.phases.map((p) => [p.name, p.after, p.overriddenBy ?? [], p.reviews]),
+  }));
 }

@@ -1,7 +1,11 @@
 /**
  * Import: markdown → database. One bad file never stops it; unchanged
- * files (same content hash and path) are not even parsed; the database
- * stays authoritative for the status of tickets it already has.
+ * files (same content hash and path, read with the same status vocabulary)
+ * are not even parsed. A ticket is placed at the furthest point its file
+ * proves: its checked status labels (a label that cannot be placed is a
+ * warning and counts as far as the labels before it), its `Current Phase`
+ * line, its workflow log's `Completed` fields. A ticket Baton has already
+ * only moves forward, and never over work Baton itself recorded.
  *
  * Every file is read and parsed first, outside any transaction; then each
  * ticket is written in a transaction of its own, so agents' claims go on
@@ -11,20 +15,23 @@
  */
 import type { BatonError } from "../errors.ts";
 import type { Engine } from "../engine/mod.ts";
-import type { TicketDetail } from "../engine/types.ts";
 import { contentHash } from "../markdown/ids.ts";
 import { parseTicket } from "../markdown/parse_ticket.ts";
 import type { ParsedTicket } from "../markdown/types.ts";
-import { type FileProblem, indexTicketFiles, parseOptions, readTicketText } from "./files.ts";
+import { type FileProblem, indexTicketFiles, parseOptions, placementKey, readTicketText } from "./files.ts";
 
 /** Warnings with the same message, and where they were (the first few files). */
 export interface WarningGroup {
   /** The message. */
   message: string;
+  /** The warnings' code, when they have one (`status_unmapped`…). */
+  code?: string;
   /** How many times it was found. */
   count: number;
   /** The first files it was found in (at most 5). */
   paths: string[];
+  /** The first places it was found, `path:line` (at most 5). */
+  locations: string[];
 }
 
 /** What an import did. */
@@ -33,8 +40,10 @@ export interface ImportResult {
   imported: string[];
   /** Ids of tickets whose file changed. */
   updated: string[];
-  /** Ids of tickets whose file did not change (not even parsed, unless warnings were asked for). */
+  /** Ids of tickets whose file did not change (not even parsed, unless warnings were asked for or `.workflow/` changed how files are placed). */
   unchanged: string[];
+  /** Tickets Baton had already that this import moved forward to where their files say they are, with the phases completed. */
+  advanced: { id: string; phases: string[] }[];
   /** Files not imported, with the reason (duplicates, names without an id). */
   skipped: FileProblem[];
   /** Files that could not be imported. */
@@ -81,21 +90,32 @@ function readFiles(engine: Engine, result: ImportResult): Map<string, { path: st
   return out;
 }
 
-/** Where the database has a ticket, as far as its file's status goes: its phases done. */
-function doneInDb(t: TicketDetail): Set<string> {
-  return new Set(t.phases.filter((p) => p.status === "completed").map((p) => p.name));
-}
-
 /** Groups warnings by message. */
 function group(warnings: FileProblem[]): WarningGroup[] {
   const m = new Map<string, WarningGroup>();
   for (const w of warnings) {
-    const g = m.get(w.message) ?? { message: w.message, count: 0, paths: [] };
+    const key = `${w.code ?? ""}\u0000${w.message}`;
+    const g = m.get(key) ?? { message: w.message, count: 0, paths: [], locations: [] };
+    if (w.code) g.code = w.code;
     g.count++;
     if (g.paths.length < 5 && !g.paths.includes(w.path)) g.paths.push(w.path);
-    m.set(w.message, g);
+    if (g.locations.length < 5) g.locations.push(w.line ? `${w.path}:${w.line}` : w.path);
+    m.set(key, g);
   }
   return [...m.values()].sort((a, b) => b.count - a.count || a.message.localeCompare(b.message));
+}
+
+/**
+ * The phases a parsed ticket's file records as done: its checked status
+ * labels (a `Current Phase` line included), its workflow log's completions;
+ * every phase when its last label is checked.
+ */
+export function recordedDone(engine: Engine, ticket: ParsedTicket): string[] {
+  if (ticket.status.complete) return engine.cfg.workflow.phases.map((x) => x.name);
+  const names = new Set<string>();
+  for (const p of ticket.status.done) if (engine.graph.def(p)) names.add(p);
+  for (const l of ticket.logCompleted) names.add(l.phase);
+  return [...names];
 }
 
 interface Parsed {
@@ -104,26 +124,29 @@ interface Parsed {
   hash: string;
   ticket: ParsedTicket;
   had: boolean;
+  /** The placement key the file is placed with. */
+  placedWith: string;
 }
 
-/** Writes one parsed ticket (its own transaction); reports where the file and the database disagree. */
-function writeTicket(engine: Engine, p: Parsed, result: ImportResult): void {
+/**
+ * Writes one parsed ticket (its own transaction); reports what the file says is done that Baton keeps
+ * open. Returns whether it moved a ticket Baton had forward.
+ */
+function writeTicket(engine: Engine, p: Parsed, result: ImportResult): boolean {
   const { id, path, ticket } = p;
-  if (p.had) {
-    const done = doneInDb(engine.ticket(id));
-    const fileAhead = ticket.status.complete
-      ? engine.ticket(id).status !== "completed"
-      : ticket.status.phase !== null && !done.has(ticket.status.phase);
-    if (fileAhead) {
-      result.warnings.push({
-        path,
-        message: `ticket ${id}: the markdown status says "${ticket.status.position}", ahead of the database; ` +
-          "the database wins (run 'baton sync' to write it back)",
-      });
+  const recorded = recordedDone(engine, ticket);
+  const before = p.had ? engine.ticket(id) : null;
+  const file = engine.ticketFiles([id])[0];
+  const ledger = (file?.ledger ?? {}) as Record<string, unknown>;
+  if (before && file?.contentHash === p.hash && file.path === path) {
+    // Only `.workflow/` changed: nothing to write unless the file now places the ticket further.
+    const want = engine.graph.doneThrough(recorded);
+    if (!before.phases.some((x) => want.has(x.name) && x.status !== "completed" && x.status !== "skipped")) {
+      engine.setTicketFile(id, { path, contentHash: p.hash, ledger: { ...ledger, placedWith: p.placedWith } });
+      return false;
     }
   }
-  const s = ticket.status;
-  engine.upsertTicket({
+  const after = engine.upsertTicket({
     id,
     title: ticket.title,
     metadata: ticket.metadata,
@@ -131,23 +154,41 @@ function writeTicket(engine: Engine, p: Parsed, result: ImportResult): void {
     contentHash: p.hash,
     parentId: ticket.parentId ?? undefined,
     dependencies: ticket.dependencies.filter((d) => d.type === "blocked_by").map((d) => ({ on: d.id })),
-    completedPhases: p.had
-      ? undefined
-      : s.complete
-      ? engine.cfg.workflow.phases.map((x) => x.name)
-      : s.phase
-      ? [s.phase]
-      : undefined,
+    completedPhases: recorded.length ? recorded : undefined,
   });
+  if (before) {
+    const was = new Map(before.phases.map((x) => [x.name, x.status]));
+    const moved = after.phases.filter((x) => x.status === "completed" && was.get(x.name) !== "completed");
+    if (moved.length) result.advanced.push({ id, phases: moved.map((x) => x.name) });
+    const want = engine.graph.doneThrough(recorded);
+    const kept = after.phases.filter((x) => want.has(x.name) && x.status !== "completed" && x.status !== "skipped");
+    if (kept.length) {
+      result.warnings.push({
+        path,
+        line: ticket.status.labels.findLast((l) => l.checked)?.line ?? ticket.logCompleted.at(-1)?.line,
+        code: "status_behind",
+        message: `ticket ${id}: the file records ${kept.map((x) => x.name).join(", ")} as done, but Baton has ` +
+          `work recorded there (${kept.map((x) => x.status.replace("_", " ")).join(", ")}); Baton's record stands`,
+      });
+    }
+  }
+  if (ledger.placedWith !== p.placedWith) {
+    engine.setTicketFile(id, { path, contentHash: p.hash, ledger: { ...ledger, placedWith: p.placedWith } });
+  }
+  return before !== null && result.advanced.at(-1)?.id === id;
 }
 
 /**
  * Imports every ticket file. One bad file never stops the import; unchanged
- * files (same content hash and path) are not even parsed; the database stays
- * authoritative for the status of tickets it already has. A new ticket is
- * placed where its status says (complete when its last label is checked);
- * a status that cannot be placed is an error for that file, never "not
- * started". A file that is not valid UTF-8 is imported read-only.
+ * files (same content hash and path) are not even parsed, unless `.workflow/`
+ * changed how files are placed (the status vocabulary, `tickets.status_map`,
+ * the phases). Each ticket is placed at the furthest point its file proves
+ * (see {@link recordedDone}; complete when its last label is checked); a
+ * checked label that cannot be placed is a `status_unmapped` warning and
+ * never moves the ticket back. A ticket Baton already has only moves
+ * forward, and never over work Baton recorded (`status_behind` says where
+ * the file and Baton disagree). A file that is not valid UTF-8 is imported
+ * read-only.
  *
  * @param engine the engine
  * @param opts progress callback, warnings of unchanged files too
@@ -158,6 +199,7 @@ export function importTickets(engine: Engine, opts: ImportOptions = {}): ImportR
     imported: [],
     updated: [],
     unchanged: [],
+    advanced: [],
     skipped: [],
     errors: [],
     warnings: [],
@@ -165,6 +207,7 @@ export function importTickets(engine: Engine, opts: ImportOptions = {}): ImportR
     duplicates: [],
   };
   const known = new Map(engine.ticketFiles().map((r) => [r.id, r]));
+  const placedWith = placementKey(engine);
   const parsed: Parsed[] = [];
   /** Unchanged files read again for `warnings`: reported on, never written. */
   const reread: Parsed[] = [];
@@ -172,30 +215,23 @@ export function importTickets(engine: Engine, opts: ImportOptions = {}): ImportR
     const hash = contentHash(text);
     const had = known.get(id);
     const unchanged = had !== undefined && had.contentHash === hash && had.path === path;
-    if (unchanged) result.unchanged.push(id);
-    if (unchanged && !opts.warnings) continue;
+    // The same file read with another status vocabulary may place its ticket further: read again.
+    const replace = unchanged && (had.ledger as { placedWith?: string } | null)?.placedWith !== placedWith;
+    if (unchanged && !replace) result.unchanged.push(id);
+    if (unchanged && !replace && !opts.warnings) continue;
     if (!utf8) {
       result.warnings.push({ path, message: "not valid UTF-8: imported read-only (Baton never writes it back)" });
     }
     try {
       const ticket = parseTicket(text, parseOptions(engine, path));
-      for (const w of ticket.warnings) result.warnings.push({ path, line: w.line, message: w.message });
-      if (unchanged) {
-        reread.push({ id, path, hash, ticket, had: true });
+      for (const w of ticket.warnings) {
+        result.warnings.push({ path, line: w.line, message: w.message, ...(w.code ? { code: w.code } : {}) });
+      }
+      if (unchanged && !replace) {
+        reread.push({ id, path, hash, ticket, had: true, placedWith });
         continue;
       }
-      if (!ticket.status.mapped) {
-        const line = ticket.status.labels.findLast((l) => l.checked)?.line;
-        result.errors.push({
-          path,
-          line,
-          message: `cannot place ticket ${id}: none of its checked status labels maps to a phase ` +
-            `(add them to tickets.status_map; a ticket is never taken as not started for that)`,
-          code: "markdown_invalid",
-        });
-        continue;
-      }
-      parsed.push({ id, path, hash, ticket, had: had !== undefined });
+      parsed.push({ id, path, hash, ticket, had: had !== undefined, placedWith });
     } catch (e) {
       const err = e as BatonError;
       result.errors.push({ path, line: err.location?.line, message: err.message, code: err.code ?? "internal" });
@@ -204,8 +240,10 @@ export function importTickets(engine: Engine, opts: ImportOptions = {}): ImportR
   let done = 0;
   for (const p of parsed) {
     try {
-      writeTicket(engine, p, result);
-      (p.had ? result.updated : result.imported).push(p.id);
+      const moved = writeTicket(engine, p, result);
+      const sameFile = p.had && known.get(p.id)?.contentHash === p.hash && known.get(p.id)?.path === p.path;
+      // A file read again only because `.workflow/` changed is unchanged unless it moved its ticket.
+      (sameFile && !moved ? result.unchanged : p.had ? result.updated : result.imported).push(p.id);
     } catch (e) {
       const err = e as BatonError;
       result.errors.push({

@@ -12,7 +12,7 @@ import type { Actor, NewTicketInput, TicketDetail } from "../engine/types.ts";
 import { contentHash, ticketIdFromPath } from "../markdown/ids.ts";
 import { parseTicket } from "../markdown/parse_ticket.ts";
 import { renderTemplate } from "../markdown/template.ts";
-import { listTicketFiles, parseOptions } from "./files.ts";
+import { listTicketFiles, parseOptions, placementKey } from "./files.ts";
 import { createRepoFile, readRepoText, readRepoTextIfAny, removeRepoFile } from "../repo/files.ts";
 
 const FALLBACK_TEMPLATE = `# Ticket {{id}}: {{title}}
@@ -110,6 +110,7 @@ export function newTicket(engine: Engine, input: { title: string; priority?: str
         path,
         contentHash: contentHash(text),
       });
+      engine.setTicketFile(id, { path, contentHash: contentHash(text), ledger: { placedWith: placementKey(engine) } });
       return id;
     });
   } catch (e) {
@@ -145,7 +146,11 @@ export function createTicketsWithFiles(
         const path = writeTicketFile(engine, { id: t.id, title: t.title, priority });
         written.push(path);
         const text = readRepoText(engine.cfg.repoRoot, path);
-        engine.setTicketFile(t.id, { path, contentHash: contentHash(text) }, actor);
+        engine.setTicketFile(
+          t.id,
+          { path, contentHash: contentHash(text), ledger: { placedWith: placementKey(engine) } },
+          actor,
+        );
         return { ...t, path, contentHash: contentHash(text) };
       });
     });

@@ -6,8 +6,6 @@
  * Latin-1, BOM + CRLF, a duplicate id). Copied into a fresh git repository
  * for each test.
  */
-const FIXTURE = new URL("../fixtures/realrepo/", import.meta.url).pathname;
-
 async function copyTree(from: string, to: string): Promise<void> {
   await Deno.mkdir(to, { recursive: true });
   for await (const e of Deno.readDir(from)) {
@@ -33,9 +31,27 @@ async function git(repo: string, ...args: string[]): Promise<string> {
  * @returns its path
  */
 export async function realRepo(edit?: (repo: string) => Promise<void>): Promise<string> {
-  const repo = await Deno.makeTempDir({ prefix: "baton-realrepo-" });
-  await copyTree(FIXTURE, repo);
-  await Deno.writeTextFile(`${repo}/.gitignore`, ".workflow/workflow.db*\n");
+  return await fixtureRepo("realrepo", edit, ".workflow/workflow.db*\n");
+}
+
+/**
+ * A fresh git repository holding one of the fixture repositories under
+ * `tests/fixtures/` (`realrepo`; `progressrepo`: a three-language workflow
+ * whose language groups sit around human gates, with a ticket for every
+ * shape of progress a file can record), committed.
+ * @param name the fixture's folder
+ * @param edit changes to make to the copy before the commit
+ * @param gitignore the `.gitignore` to write (none when omitted)
+ * @returns its path
+ */
+export async function fixtureRepo(
+  name: string,
+  edit?: (repo: string) => Promise<void>,
+  gitignore?: string,
+): Promise<string> {
+  const repo = await Deno.makeTempDir({ prefix: `baton-${name}-` });
+  await copyTree(new URL(`../fixtures/${name}/`, import.meta.url).pathname, repo);
+  if (gitignore !== undefined) await Deno.writeTextFile(`${repo}/.gitignore`, gitignore);
   if (edit) await edit(repo);
   await git(repo, "init", "-q", "-b", "main");
   await git(repo, "add", "-A");

@@ -172,7 +172,9 @@ Deno.test("realrepo: warnings are grouped, counted in the summary, and kept on a
   // One line per distinct message, with a count and the first tickets.
   const grouped = first.stdout.split("\n").filter((l) => /Prototype Complete — Awaiting Review/.test(l));
   assert.equal(grouped.length, 1, first.stdout);
-  assert.match(grouped[0], /\(13×: tickets\/0012_aabb_tree_broadphase\.md, .*, …\)/);
+  // With its code, and every place as file:line.
+  assert.match(grouped[0], /^warning\[status_unmapped\]: /);
+  assert.match(grouped[0], /\(13×: tickets\/0012_aabb_tree_broadphase\.md:8, .*, …\)/);
   const again = await baton(["import"], { cwd: repo });
   assert.match(again.stdout, /imported 0, updated 0, unchanged 34/);
   const withWarnings = await baton(["import", "--warnings"], { cwd: repo });

@@ -87,3 +87,22 @@ export function auditRows(
 export function lastAuditId(db: Database): number {
   return db.get<{ id: number }>("SELECT coalesce(max(id), 0) AS id FROM audit")!.id;
 }
+
+/**
+ * The ids of a ticket's phases on which Baton recorded work or a decision: a
+ * claim, start, completion, failure, review request, gate decision, human
+ * reset, release, or rework asked by someone (a gate's rejection, an agent,
+ * the merge queue); not the bookkeeping of seeding, readiness, blocking and
+ * conditions, which `system` does.
+ */
+export function phasesWorkedOn(db: Database, ticketId: string): Set<string> {
+  return new Set(
+    db.all<{ entity_id: string }>(
+      `SELECT DISTINCT entity_id FROM audit WHERE ticket_id = ? AND entity_type = 'phase'
+         AND (action IN ('phase.claim', 'phase.start', 'phase.complete', 'phase.fail', 'phase.request_review',
+                         'phase.approve', 'phase.reject', 'phase.reset', 'phase.release', 'phase.stale')
+              OR (action = 'phase.rework' AND actor <> 'system'))`,
+      [ticketId],
+    ).map((r) => r.entity_id),
+  );
+}
