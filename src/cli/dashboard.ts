@@ -9,7 +9,8 @@ import { localTime, paint, table } from "./format.ts";
 
 /**
  * Builds the dashboard: counts by state, agents and what they hold, open
- * gates, stalled and stale work, the oldest waiting phase.
+ * gates, stalled and stale work, the merge queue (when configured), the
+ * oldest waiting phase.
  * @param e the engine
  * @returns data (for --json) and text
  */
@@ -17,7 +18,19 @@ export function dashboard(e: Engine): { data: Record<string, unknown>; text: str
   const now = e.now();
   const s = e.summary();
   const { agents, gates, stalled } = s;
-  const data = { ...s };
+  const merge = e.cfg.config.merge ? e.mergeStatus({ recent: 1 }) : null;
+  const data = { ...s, ...(merge ? { merge } : {}) };
+  const mergeLine = merge
+    ? [
+      paint("Merge", "bold") + `    into ${merge.target}: ${merge.queued.length} queued` +
+      (merge.building
+        ? `, batch ${merge.building.id} ${merge.building.status} (${merge.building.items.length} tickets)`
+        : "") +
+      (merge.retrying ? `, ${merge.retrying} waiting for a retry` : "") +
+      (merge.failed ? `, ${merge.failed} failed (a human looks: 'baton merge status')` : "") +
+      `; ${merge.worker ? `worker ${merge.worker.id}` : "no worker running ('baton merge' or 'baton run')"}`,
+    ]
+    : [];
   const text = [
     paint("Tickets", "bold") + `  ${s.tickets.active ?? 0} active, ${s.tickets.completed ?? 0} completed`,
     paint("Phases", "bold") + "   " +
@@ -55,6 +68,7 @@ export function dashboard(e: Engine): { data: Record<string, unknown>; text: str
       ? `${s.escalations.length} (` +
         s.escalations.map((x) => `${x.ticketId}/${x.phaseName}: ${x.reason}`).join("; ") + "; see 'baton escalations')"
       : "none"),
+    ...mergeLine,
     paint("Oldest waiting", "bold") + "  " +
     (s.oldestWaiting
       ? `${s.oldestWaiting.ticketId}/${s.oldestWaiting.phase}, ${duration(s.oldestWaiting.waitingMs)}`

@@ -295,6 +295,8 @@ Deno.test("merge: baton merge revert lands a revert through the queue and reopen
   const st = await baton(["merge", "status"], { cwd: repo });
   assert.match(st.stdout, /Queued 1;/);
   assert.match(st.stdout, /Reverts queued: 0001/);
+  const board = await baton(["status"], { cwd: repo });
+  assert.match(board.stdout, /Merge\s+into main: 1 queued; no worker running/, "baton status shows the queue");
   assert.equal((await startMerge(repo).done).code, 0);
   const subjects = history(repo).slice(1);
   assert.equal(subjects[0], "0001 Build: module 0001");
