@@ -61,15 +61,25 @@ export function phaseLogs(dir: string, ticket: string, phase: string): string[] 
 }
 
 /**
- * Every agent log in the directory, by agent id.
+ * Every agent log in the directory, by agent id. A log is named
+ * `<ticket>-<phase slug>-<agent id>.log`, and ticket ids, slugs and agent
+ * types may all hold hyphens, so the name alone does not say where the agent
+ * id starts: the ids the engine knows decide (the longest that ends the
+ * name). A log of an agent the engine no longer knows is keyed by its last
+ * two segments (`type-1a2b3c`).
  * @param dir the logs directory
+ * @param agentIds the agents the engine knows
  * @returns file names by agent id
  */
-export function agentLogs(dir: string): Map<string, string> {
+export function agentLogs(dir: string, agentIds: Iterable<string> = []): Map<string, string> {
+  const ids = [...agentIds].sort((a, b) => b.length - a.length);
   const out = new Map<string, string>();
   try {
     for (const f of Deno.readDirSync(dir)) {
-      const agent = f.isFile ? /-([A-Za-z0-9_.-]+-[0-9a-f]{6})\.log$/.exec(f.name)?.[1] : undefined;
+      if (!f.isFile || !f.name.endsWith(".log")) continue;
+      const stem = f.name.slice(0, -".log".length);
+      const agent = ids.find((id) => stem.endsWith(`-${id}`)) ??
+        /-([A-Za-z0-9_.]+-[0-9a-f]{6})$/.exec(stem)?.[1];
       if (agent) out.set(agent, f.name);
     }
   } catch { /* no logs yet */ }

@@ -8,6 +8,7 @@ import type { AuditEntry, BoardTicket, MergeBatch, Phase } from "../engine/types
 import { BatonError } from "../errors.ts";
 import { agentLogs, logsDir, mergeLog, readLogFrom } from "../repo/agent_logs.ts";
 import { markdownToHtml } from "./markdown_html.ts";
+import { agentToolCalls } from "../agents/stream_events.ts";
 import { isDone, isHeld } from "../engine/state_machine.ts";
 import { readRepoText } from "../repo/files.ts";
 
@@ -163,15 +164,27 @@ export function gatesData(e: Engine) {
 /**
  * The Agents page.
  * @param e the engine
- * @returns agents with holds and heartbeat ages, stalled and stale work, escalations, supervisor logs
+ * @returns agents with holds, heartbeat ages and (for those holding work) their last tool calls, stalled and stale
+ *   work, escalations, supervisor logs
  */
 export function agentsData(e: Engine) {
   const s = e.summary();
-  const logs = agentLogs(logsDir(e.cfg));
+  const dir = logsDir(e.cfg);
+  const logs = agentLogs(dir, s.agents.map((a) => a.id));
+  // The live view: what each agent holding work did last, from its CLI's event stream (read from the log's tail).
+  let read = 0;
+  const tools = (a: { holds: unknown[] }, file: string | undefined) => {
+    if (!file || !a.holds.length || read++ >= LIVE_AGENTS) return [];
+    try {
+      return agentToolCalls(readLogFrom(`${dir}/${file}`, -LIVE_LOG_BYTES).text, 5);
+    } catch {
+      return [];
+    }
+  };
   return {
     now: e.now(),
     staleAfterMs: e.cfg.config.agents.stale_timeout_minutes * 60_000,
-    agents: s.agents.map((a) => ({ ...a, log: logs.get(a.id) ?? null })),
+    agents: s.agents.map((a) => ({ ...a, log: logs.get(a.id) ?? null, tools: tools(a, logs.get(a.id)) })),
     stalled: s.stalled,
     stale: s.stale,
     escalations: s.escalations,
@@ -180,7 +193,10 @@ export function agentsData(e: Engine) {
   };
 }
 
-/** How much of the candidate's check output the Merge page shows while it runs. */
+/** How many working agents' logs the Agents page reads for their last tool calls. */
+const LIVE_AGENTS = 50;
+
+/** How much of the candidate's check output the Merge page shows while it runs (and of a log, for tool calls). */
 const LIVE_LOG_BYTES = 16 * 1024;
 
 /**

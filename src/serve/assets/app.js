@@ -371,7 +371,7 @@ function renderAgents() {
       "Registered agents",
       table(
         "Registered agents",
-        ["Agent", "Status", "Types", "Heartbeat", "Holds", "Log"],
+        ["Agent", "Status", "Types", "Heartbeat", "Holds", "Last tool calls", "Log"],
         data.agents.map((a) => [
           a.id,
           a.status,
@@ -382,6 +382,13 @@ function renderAgents() {
             `${dur(data.now - a.lastHeartbeat)} ago`,
           ),
           a.holds.map((x) => `${x.ticketId}/${x.phase} (${label(x.status)})`).join(", ") || "–",
+          (a.tools ?? []).length
+            ? h(
+              "ol",
+              { class: "tools", "aria-label": `last tool calls of ${a.id}` },
+              a.tools.map((t) => h("li", {}, h("code", {}, t.tool), t.detail ? ` ${t.detail}` : "")),
+            )
+            : "–",
           logLink(a.log),
         ]),
       ),
