@@ -30,6 +30,7 @@ export async function doctor(repoDir: string): Promise<{ checks: HealthCheck[] }
     checks.push({ name: "config", ok: false, detail: (e as Error).message });
     return { checks };
   }
+  checks.push(...(await import("./doctor_agents.ts")).registryChecks(cfg));
   const { openEngineWithoutWriteBack } = await import("../engine/mod.ts");
   let engine;
   try {

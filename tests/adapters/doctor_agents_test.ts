@@ -1,0 +1,56 @@
+/**
+ * `baton doctor` checks each registry entry before anything runs (issue 22):
+ * the real consumer's entry (`claude --agent NAME`, written for a
+ * supervisor that added `--print` and the prompt itself) made `baton run`
+ * spawn 66 sessions in ~10 s, each exiting at once, while doctor said
+ * nothing. The CLI runs as a process; the agent CLIs are looked up on the
+ * PATH it is given (tools/agent-clis' real binaries when installed).
+ */
+import assert from "node:assert/strict";
+import { baton } from "../helpers/cli.ts";
+import { tempRepo } from "../helpers/repo.ts";
+
+const REAL_BIN = new URL("../../tools/agent-clis/node_modules/.bin/", import.meta.url).pathname;
+
+/** A PATH holding claude, codex and gemini: the real ones when installed, else executables of those names. */
+async function agentPath(): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "baton-bin-" });
+  for (const cli of ["claude", "codex", "gemini"]) {
+    try {
+      await Deno.symlink(await Deno.realPath(`${REAL_BIN}${cli}`), `${dir}/${cli}`);
+    } catch {
+      await Deno.writeTextFile(`${dir}/${cli}`, "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+    }
+  }
+  return `${dir}:/usr/bin:/bin`;
+}
+
+Deno.test("doctor: registry entries that cannot work are errors before anything runs; tested entries pass", async () => {
+  const repo = await tempRepo({
+    config: `agents:
+  registry:
+    designer: { command: claude, args: [--agent, designer] }
+    implementer: { command: codex, args: [exec, --full-auto] }
+    tester: { command: no-such-agent-cli, args: [] }
+    writer:
+      command: claude
+      args: [-p, --mcp-config, "{mcp_config}", --permission-mode, acceptEdits, --output-format, stream-json, --verbose]
+      prompt: stdin
+    reviewer: { command: gemini, args: [-p, "Do the phase."], prompt: stdin }
+    planner: { command: claude, args: [-p, --mcp-config, "{mcp_config}"] }
+`,
+  });
+  const out = await baton(["doctor"], { cwd: repo, env: { PATH: await agentPath() } });
+  assert.notEqual(out.code, 0, "doctor fails when an entry cannot work");
+  const line = (type: string) => out.stdout.split("\n").find((l) => l.includes(`agent ${type}`)) ?? "";
+  assert.match(line("designer"), /runs Claude Code interactively \(no -p\/--print\).*baton agents use claude/);
+  assert.match(line("implementer"), /--full-auto no longer exists in Codex/);
+  assert.match(line("tester"), /command "no-such-agent-cli" is not found/);
+  assert.doesNotMatch(line("writer"), /error|warning/, line("writer"));
+  // Works, but stops at its first tool without yolo, and has no Baton tools without the project's settings.
+  assert.match(line("reviewer"), /warning: asks for approval/);
+  assert.match(line("reviewer"), /warning: \.gemini\/settings\.json names no mcpServers\.baton/);
+  assert.doesNotMatch(line("reviewer"), /error:/);
+  // The prompt goes to a file by default: a CLI that reads it from stdin gets nothing.
+  assert.match(line("planner"), /error: gets no prompt: .*set prompt: stdin/);
+});
