@@ -14,6 +14,8 @@ export const TAIL_LINES = 40;
 
 /** What the placeholders of `args` stand for. */
 export interface Placeholders {
+  /** The repository's root (where `.workflow/` is). */
+  repo: string;
   prompt_file: string;
   ticket: string;
   phase: string;
@@ -30,6 +32,16 @@ export interface Placeholders {
  */
 export function fill(arg: string, values: Placeholders): string {
   return arg.replace(/\{([a-z_]+)\}/g, (m, k: string) => (k in values ? values[k as keyof Placeholders] : m));
+}
+
+/**
+ * Fills the placeholders of an entry's environment values.
+ * @param env the entry's `env`
+ * @param values the placeholders
+ * @returns the environment
+ */
+export function fillEnv(env: Record<string, string>, values: Placeholders): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, fill(v, values)]));
 }
 
 /** A running agent. */
@@ -67,7 +79,7 @@ export class AgentProcess {
     const child = this.child = new Deno.Command(spec.command, {
       args: spec.args.map((a) => fill(a, values)),
       cwd: values.worktree,
-      env: { ...spec.env, ...env },
+      env: { ...fillEnv(spec.env, values), ...env },
       stdin: spec.prompt === "stdin" ? "piped" : "null",
       stdout: "piped",
       stderr: "piped",

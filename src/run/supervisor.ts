@@ -307,6 +307,8 @@ export class Supervisor {
     const env = {
       BATON_AGENT_ID: agentId,
       BATON_PHASE_ID: String(claim.phase.id),
+      // BATON_CLAIM reaches baton-mcp through every client (Gemini CLI drops names with TOKEN); the old name stays.
+      BATON_CLAIM: claim.token,
       BATON_CLAIM_TOKEN: claim.token,
       BATON_REPO: engine.cfg.repoRoot,
       BATON_MCP_CONFIG: `${base}.mcp.json`,
@@ -324,6 +326,7 @@ export class Supervisor {
       ) + "\n",
     );
     const values: Placeholders = {
+      repo: engine.cfg.repoRoot,
       prompt_file: `${base}.prompt.md`,
       ticket,
       phase: String(claim.phase.id),
@@ -331,7 +334,7 @@ export class Supervisor {
       agent_id: agentId,
       mcp_config: `${base}.mcp.json`,
     };
-    const prompt = agentPrompt(engine.context({ phaseId: claim.phase.id }), place);
+    const prompt = agentPrompt(engine.context({ phaseId: claim.phase.id }), place, { agentId, token: claim.token });
     let proc: AgentProcess;
     try {
       proc = new AgentProcess(

@@ -33,18 +33,19 @@ export function scriptedAgent(extra = ""): string {
 /**
  * A git repository with the example workflow and the tickets given.
  * @param tickets id, title, metadata (e.g. `scripted: "hang-once"`)
- * @param opts registry extras per type (`max_concurrent: 1`), more config
+ * @param opts registry extras per type (`max_concurrent: 1`), more config, another `phases.yaml`
  * @returns its path
  */
 export async function runRepo(
   tickets: { id: string; title: string; metadata?: Record<string, unknown> }[],
-  opts: { perType?: Record<string, string>; config?: string } = {},
+  opts: { perType?: Record<string, string>; config?: string; phases?: string } = {},
 ): Promise<string> {
   const repo = await Deno.makeTempDir({ prefix: "baton-run-" });
   git(repo, "init", "-q", "-b", "main");
   await Deno.writeTextFile(`${repo}/README.md`, "# A project\n");
   await Deno.mkdir(`${repo}/.workflow`);
-  await Deno.copyFile(`${EXAMPLE}phases.yaml`, `${repo}/.workflow/phases.yaml`);
+  if (opts.phases) await Deno.writeTextFile(`${repo}/.workflow/phases.yaml`, opts.phases);
+  else await Deno.copyFile(`${EXAMPLE}phases.yaml`, `${repo}/.workflow/phases.yaml`);
   const registry = TYPES.map((t) => `    ${t}: ${scriptedAgent(opts.perType?.[t] ?? "")}`).join("\n");
   await Deno.writeTextFile(
     `${repo}/.workflow/config.yaml`,
@@ -76,13 +77,18 @@ export interface RunProcess {
  * Starts `baton run ARGS…` in a repository.
  * @param repo the repository
  * @param args e.g. `["--until-idle"]`
+ * @param env more environment (the agents inherit it)
  * @returns the process
  */
-export function startRun(repo: string, args: string[] = ["--until-idle"]): RunProcess {
+export function startRun(
+  repo: string,
+  args: string[] = ["--until-idle"],
+  env: Record<string, string> = {},
+): RunProcess {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", CLI, "run", ...args],
     cwd: repo,
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", ...env },
     stdout: "piped",
     stderr: "piped",
   }).spawn();

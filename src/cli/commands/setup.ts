@@ -1,16 +1,33 @@
 /**
- * Setting up: `init`, `import`, `sync`, `new`.
+ * Setting up: `init`, `agents use`, `import`, `sync`, `new`.
  *
  * @module
  */
-import { type Command, type CommandContext, usage } from "../command.ts";
+import { type Command, type CommandContext, list, usage } from "../command.ts";
 
 const GROUP = "Setting up";
 
 /** `init`. */
 async function init(c: CommandContext): Promise<number | void> {
   const { init } = await import("../init.ts");
+  const agent = c.values.agent as string | undefined;
+  const { isPresetName, PRESET_NAMES } = await import("../../agents/presets.ts");
+  if (agent !== undefined && !isPresetName(agent)) {
+    throw usage(`--agent must be one of ${PRESET_NAMES.join(", ")}, got "${agent}"`);
+  }
   const r = await init(c.repo, c.values.example as string | undefined);
+  if (agent !== undefined) {
+    const { usePreset, useText } = await import("../agents_use.ts");
+    const used = usePreset(c.repo, agent);
+    c.emit({ ...r, agents: used }, () =>
+      [
+        `created ${r.created.join(", ") || "nothing (everything already exists)"}`,
+        r.skipped.length ? `kept existing ${r.skipped.join(", ")}` : "",
+        r.gitignore ? `added the database files to ${r.gitignore}` : "",
+        useText(used),
+      ].filter(Boolean).join("\n"));
+    return;
+  }
   c.emit(r, () =>
     [
       `created ${r.created.join(", ") || "nothing (everything already exists)"}`,
@@ -20,6 +37,14 @@ async function init(c: CommandContext): Promise<number | void> {
       "Register baton-mcp with your agents, e.g. in .mcp.json:",
       r.mcpJson,
     ].filter((l, i) => l !== "" || i === 3).join("\n"));
+}
+
+/** `agents use`. */
+async function agentsUse(c: CommandContext): Promise<void> {
+  const { usePreset, useText } = await import("../agents_use.ts");
+  const types = c.values.types === undefined ? undefined : list(c.values.types);
+  const r = usePreset(c.repo, c.positionals[0], types);
+  c.emit(r, () => useText(r));
 }
 
 /** `import`. */
@@ -105,14 +130,30 @@ export const SETUP: Command[] = [
   {
     name: "init",
     group: GROUP,
-    usage: "init [--example NAME]",
+    usage: "init [--example NAME] [--agent claude|codex|gemini]",
     summary: ["create .workflow/ from the example, ignore the database in git"],
     description:
-      "Creates .workflow/ (config.yaml, phases.yaml, a README and the ticket template) from the shipped example, never overwriting a file, and adds the database files to .gitignore.",
+      "Creates .workflow/ (config.yaml, phases.yaml, a README and the ticket template) from the shipped example, never overwriting a file, and adds the database files to .gitignore. With --agent, every agent type of the workflow runs that CLI under baton run (see agents use).",
     positionals: [0, 0],
-    options: { example: { type: "string", value: "NAME", help: "which example (only `default` ships)" } },
-    examples: ["init", "init --repo ../other-repo"],
+    options: {
+      example: { type: "string", value: "NAME", help: "which example (only `default` ships)" },
+      agent: { type: "string", value: "CLI", help: "claude, codex or gemini: the agent CLI's preset for every type" },
+    },
+    examples: ["init", "init --agent claude", "init --repo ../other-repo"],
     run: init,
+  },
+  {
+    name: "agents use",
+    group: GROUP,
+    usage: "agents use claude|codex|gemini [--types T[,T…]]",
+    summary: ["send agent types to an agent CLI: its registry entries, MCP config and hooks"],
+    description:
+      "Writes the preset of an agent CLI (Claude Code, Codex or Gemini CLI): agents.registry.<type> in .workflow/config.yaml for every agent type of the workflow (or those of --types), keeping the file's comments and other keys, and the CLI's files under .workflow/agents/ (a file you changed is kept). The preset waits for baton-mcp before the agent's first model request, passes the claim, lets the agent edit files in its worktree and commit with git, and records progress from its tool calls.",
+    args: [{ name: "CLI", help: "claude, codex or gemini" }],
+    positionals: [1, 1],
+    options: { types: { type: "string", value: "T[,T…]", help: "only these agent types (default: all of them)" } },
+    examples: ["agents use claude", "agents use codex --types test-writer"],
+    run: agentsUse,
   },
   {
     name: "import",
