@@ -14,3 +14,14 @@ export function isLoopback(host: string): boolean {
   return h === "localhost" || h === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) ||
     /^::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
+
+/**
+ * Whether a `Host` header is well formed: a name or a bracketed IPv6
+ * address, and an optional port. `[::1]evil.com` only starts like a
+ * loopback address.
+ * @param host the header's value
+ * @returns true when well formed
+ */
+export function isWellFormedHost(host: string): boolean {
+  return /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::\d{1,5})?$/.test(host);
+}

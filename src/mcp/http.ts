@@ -69,7 +69,7 @@ export interface HttpServer {
 }
 
 export { isLoopback } from "../net.ts";
-import { isLoopback } from "../net.ts";
+import { isLoopback, isWellFormedHost } from "../net.ts";
 
 const MAX_BODY = 4 * 1024 * 1024;
 const MAX_SESSIONS = 1000;
@@ -241,7 +241,15 @@ export function serveHttp(engine: Engine, opts: HttpOptions): HttpServer {
   );
 
   async function handle(req: Request): Promise<Response> {
-    const url = new URL(req.url);
+    // A malformed Host or path is the client's error (Deno cannot even build the request's URL from it).
+    if (!isWellFormedHost(req.headers.get("host") ?? "")) return jsonError(400, "Bad Request: malformed Host header");
+    let url: URL;
+    try {
+      url = new URL(req.url);
+      decodeURIComponent(url.pathname);
+    } catch {
+      return jsonError(400, "Bad Request: malformed request address");
+    }
     if (url.pathname === "/healthz") {
       if (req.method !== "GET" && req.method !== "HEAD") {
         return new Response(null, { status: 405, headers: { Allow: "GET" } });

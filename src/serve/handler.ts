@@ -12,7 +12,7 @@
  * @module
  */
 import type { Engine } from "../engine/mod.ts";
-import { BatonError, treatmentOf } from "../errors.ts";
+import { BatonError, treatmentOf, withoutPaths } from "../errors.ts";
 import { agentsData, boardData, gatesData, logText, mergeData, metricsData, ticketData } from "./api.ts";
 import { ASSETS } from "./assets.gen.ts";
 import { EventHub } from "./events.ts";
@@ -41,7 +41,7 @@ const MAX_BODY = 64 * 1024;
 function errorResponse(e: unknown): Response {
   const { code, http } = treatmentOf(e);
   const body = e instanceof BatonError
-    ? { code, message: e.message, details: e.details ?? null }
+    ? { code, message: withoutPaths(e.message), details: e.details ?? null }
     : { code, message: "internal error (see the server's log)" };
   if (!(e instanceof BatonError)) console.error(`baton serve: ${e instanceof Error ? e.stack : e}`);
   return Response.json(body, { status: http });
@@ -55,19 +55,62 @@ function sinceOf(url: URL): number | undefined {
   return n;
 }
 
+/**
+ * The request body as text, read no further than `max` bytes: a declared
+ * length over it is refused before reading, and a chunked body is cut off as
+ * soon as it passes the cap, so a body that never ends costs `max` bytes.
+ */
+async function readBody(req: Request, max: number): Promise<string> {
+  const tooLarge = () => new BatonError("payload_too_large", `The request body is over ${max / 1024} KB`);
+  if (Number(req.headers.get("content-length")) > max) throw tooLarge();
+  if (!req.body) return "";
+  const reader = req.body.getReader();
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge();
+    }
+    parts.push(value);
+  }
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    all.set(p, at);
+    at += p.byteLength;
+  }
+  return new TextDecoder().decode(all);
+}
+
+/** A path segment, %-decoded; a malformed encoding is the client's error. */
+function segment(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    throw new BatonError("invalid_argument", "The path holds a malformed %-encoding");
+  }
+}
+
 async function decision(req: Request): Promise<{ by: string; notes: string }> {
-  const text = await req.text();
-  if (text.length > MAX_BODY) throw new BatonError("invalid_argument", "The request body is over 64 KB");
-  let body: { by?: unknown; notes?: unknown };
+  const text = await readBody(req, MAX_BODY);
+  let body: unknown;
   try {
     body = text ? JSON.parse(text) : {};
   } catch {
     throw new BatonError("invalid_argument", "The request body must be JSON: {by, notes}");
   }
-  const by = typeof body.by === "string" ? body.by.trim() : "";
+  if (body === null || typeof body !== "object" || Array.isArray(body)) {
+    throw new BatonError("invalid_argument", "The request body must be a JSON object: {by, notes}");
+  }
+  const { by: rawBy, notes } = body as { by?: unknown; notes?: unknown };
+  const by = typeof rawBy === "string" ? rawBy.trim() : "";
   if (!by) throw new BatonError("invalid_argument", "A decision needs the deciding human's name (by)");
   if (by.length > 100) throw new BatonError("invalid_argument", "The name is over 100 characters");
-  return { by, notes: typeof body.notes === "string" ? body.notes.trim() : "" };
+  return { by, notes: typeof notes === "string" ? notes.trim() : "" };
 }
 
 /**
@@ -100,11 +143,11 @@ export function createDashboard(engine: Engine, opts: DashboardOptions = {}): Da
       if (path === "/metrics") return html("metrics", "Metrics", metricsData(engine, sinceOf(url)));
       if (path === "/merge") return html("merge", "Merge", mergeData(engine));
       if (ticket && !path.startsWith("/api/")) {
-        const id = decodeURIComponent(ticket[1]);
+        const id = segment(ticket[1]);
         return html("ticket", `Ticket ${id}`, ticketData(engine, id));
       }
       if (path === "/api/board") return Response.json(boardData(engine));
-      if (ticket) return Response.json(ticketData(engine, decodeURIComponent(ticket[1])));
+      if (ticket) return Response.json(ticketData(engine, segment(ticket[1])));
       if (path === "/api/gates") return Response.json(gatesData(engine));
       if (path === "/api/agents") return Response.json(agentsData(engine));
       if (path === "/api/metrics") return Response.json(metricsData(engine, sinceOf(url)));
@@ -112,7 +155,7 @@ export function createDashboard(engine: Engine, opts: DashboardOptions = {}): Da
       if (path === "/api/events") return hub.connect();
       const log = /^\/api\/logs\/([^/]+)$/.exec(path);
       if (log) {
-        return new Response(logText(engine, decodeURIComponent(log[1])), {
+        return new Response(logText(engine, segment(log[1])), {
           headers: { "content-type": "text/plain; charset=utf-8", "x-content-type-options": "nosniff" },
         });
       }
@@ -132,8 +175,16 @@ export function createDashboard(engine: Engine, opts: DashboardOptions = {}): Da
 
   return {
     async handler(req: Request): Promise<Response> {
-      const url = new URL(req.url);
-      const asset = req.method === "GET" && url.pathname.startsWith("/assets/") && ASSETS[url.pathname.slice(8)];
+      let url: URL;
+      try {
+        url = new URL(req.url);
+      } catch {
+        return errorResponse(new BatonError("invalid_argument", "The request's address is malformed (Host or path)"));
+      }
+      const name = url.pathname.slice("/assets/".length);
+      // Own keys only: /assets/constructor is not a file.
+      const asset = req.method === "GET" && url.pathname.startsWith("/assets/") && Object.hasOwn(ASSETS, name) &&
+        ASSETS[name];
       const writes = req.method !== "GET" && req.method !== "HEAD";
       const refused = refuse(req, access, writes);
       if (refused) return refused;
@@ -145,10 +196,12 @@ export function createDashboard(engine: Engine, opts: DashboardOptions = {}): Da
       // Opening the dashboard with ?token= keeps the token in a cookie, out of the address bar.
       if (access.token && url.searchParams.has("token") && !url.pathname.startsWith("/api/")) {
         url.searchParams.delete("token");
+        // The same page, on this server: "//evil.com/x" as a path must not become a protocol-relative address.
+        const here = "/" + url.pathname.replace(/^[\/\\]+/, "");
         return new Response(null, {
           status: 303,
           headers: {
-            location: url.pathname + url.search,
+            location: here + url.search,
             "set-cookie": `${TOKEN_COOKIE}=${encodeURIComponent(access.token)}; Path=/; HttpOnly; SameSite=Strict`,
           },
         });

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { isLoopback } from "../net.ts";
+import { isLoopback, isWellFormedHost } from "../net.ts";
 
 /** How the server was started. */
 export interface Access {
@@ -55,6 +55,8 @@ function hostName(host: string): string {
  */
 export function refuse(req: Request, access: Access, writes: boolean): Response | null {
   const host = req.headers.get("host") ?? "";
+  // "[::1]evil.com" only starts like a loopback address: a Host is a name or a bracketed address, and a port.
+  if (!isWellFormedHost(host)) return deny(400, "invalid_argument", `The Host header "${host}" is malformed`);
   if (access.loopback && !isLoopback(hostName(host))) {
     return deny(403, "forbidden", `Host "${host}" is not this machine: the dashboard answers local names only`);
   }

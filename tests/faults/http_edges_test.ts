@@ -1,0 +1,190 @@
+/**
+ * Small HTTP defects of both servers (issue 26, items 6 and 11), over raw
+ * TCP so that every byte is the test's: bodies capped while they are read
+ * (a chunked body that never ends is cut off at the cap, the server stays
+ * small and answers others), no open redirect, no prototype lookups for
+ * assets, and malformed Host headers, %-encodings and decision bodies
+ * answered with a coded 4xx, never a 500 with a stack trace.
+ */
+import assert from "node:assert/strict";
+import { openEngine } from "../../mod.ts";
+import { startHttp } from "../helpers/mcp_clients.ts";
+import { tempRepo } from "../helpers/repo.ts";
+import { serve } from "../helpers/serve.ts";
+
+/** Writes all of `bytes` (a write may take only part); false once the server closed. */
+async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<boolean> {
+  for (let at = 0; at < bytes.length;) {
+    const n = await conn.write(bytes.subarray(at)).catch(() => -1);
+    if (n < 0) return false;
+    at += n;
+  }
+  return true;
+}
+
+/** Sends `head` (and then `body` chunks, if given) and returns the status line and the whole answer. */
+async function raw(
+  base: string,
+  head: string,
+  body?: AsyncIterable<Uint8Array>,
+): Promise<{ status: number; text: string }> {
+  const u = new URL(base);
+  const conn = await Deno.connect({ hostname: u.hostname, port: Number(u.port) });
+  const enc = new TextEncoder();
+  let text = "";
+  const reading = (async () => {
+    const buf = new Uint8Array(65536);
+    for (;;) {
+      const n = await conn.read(buf).catch(() => null);
+      if (n === null) break;
+      text += new TextDecoder().decode(buf.subarray(0, n));
+    }
+  })();
+  try {
+    await writeAll(conn, enc.encode(head));
+    if (body) {
+      for await (const chunk of body) {
+        if (text) break; // answered: stop sending
+        if (!(await writeAll(conn, chunk))) break;
+      }
+    }
+  } catch { /* the server closed: its answer is read below */ }
+  // Until the server closes, or the whole answer (its Content-Length) is in.
+  const complete = () => {
+    const end = text.indexOf("\r\n\r\n");
+    const length = /\r\ncontent-length: (\d+)/i.exec(text)?.[1];
+    return end >= 0 && length !== undefined && new TextEncoder().encode(text.slice(end + 4)).length >= Number(length);
+  };
+  const deadline = Date.now() + 30_000;
+  while (!complete() && Date.now() < deadline) {
+    if (await Promise.race([reading.then(() => true), new Promise((r) => setTimeout(() => r(false), 20))])) break;
+  }
+  try {
+    conn.close();
+  } catch { /* closed */ }
+  return { status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0), text };
+}
+
+/** A chunked body of `mb` MB in 64 KB chunks (HTTP/1.1 chunked framing). */
+async function* chunked(mb: number): AsyncIterable<Uint8Array> {
+  const chunk = new Uint8Array(64 * 1024).fill(0x61);
+  const enc = new TextEncoder();
+  for (let i = 0; i < mb * 16; i++) {
+    yield enc.encode(`${chunk.length.toString(16)}\r\n`);
+    yield chunk;
+    yield enc.encode("\r\n");
+  }
+  yield enc.encode("0\r\n\r\n");
+}
+
+function rssOf(pid: number): number {
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
+}
+
+async function dashboardRepo(): Promise<string> {
+  const repo = await tempRepo();
+  const e = await openEngine(repo);
+  e.upsertTicket({ id: "0001", title: "Parser" });
+  e.close();
+  return repo;
+}
+
+Deno.test("http: the dashboard answers malformed requests with coded 4xx, no redirect off-site, no prototype assets", async () => {
+  const repo = await dashboardRepo();
+  const server = await serve(repo, ["--token", "s3cret"]);
+  try {
+    const host = new URL(server.url).host;
+    const get = (path: string, h = host, extra = "") =>
+      raw(server.url, `GET ${path} HTTP/1.1\r\nHost: ${h}\r\n${extra}Connection: close\r\n\r\n`);
+    // Open redirect: ?token= moves the token into a cookie and redirects to the same page, never elsewhere.
+    for (const path of ["//evil.com/x", "/\\evil.com/x", "///evil.com/x", "/%2F%2Fevil.com/x"]) {
+      const r = await get(`${path}?token=s3cret`);
+      const location = /\r\nlocation: ([^\r]*)/i.exec(r.text)?.[1];
+      if (r.status === 303) {
+        assert.ok(location && /^\/(?![\/\\])/.test(location), `${path} redirects to ${location}`);
+      }
+    }
+    const cookie = `Cookie: baton_token=s3cret\r\n`;
+    for (const name of ["constructor", "__proto__", "toString", "hasOwnProperty"]) {
+      const r = await get(`/assets/${name}`, host, cookie);
+      assert.equal(r.status, 404, `/assets/${name}: ${r.text.slice(0, 200)}`);
+    }
+    // A Host that only starts like a loopback name is refused, coded.
+    const bad = await get("/api/board", "[::1]evil.com", cookie);
+    assert.ok(bad.status >= 400 && bad.status < 500, bad.text.slice(0, 300));
+    assert.match(bad.text, /"code":"(forbidden|invalid_argument)"/);
+    // A malformed %-encoding in a path is a coded 400.
+    const enc = await get("/api/ticket/%E0%A4%A", host, cookie);
+    assert.equal(enc.status, 400, enc.text.slice(0, 300));
+    assert.match(enc.text, /"code":"invalid_argument"/);
+    const page = await get("/ticket/%ZZ", host, cookie);
+    assert.equal(page.status, 400, page.text.slice(0, 300));
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("http: a decision body that is null, not an object, or over the cap is a coded 4xx; the gate stays open", async () => {
+  const repo = await tempRepo();
+  const e = await openEngine(repo);
+  e.upsertTicket({ id: "0001", title: "Parser" });
+  const c = e.claimNext({ agentId: "designer-1", capabilities: ["designer"] })!;
+  e.complete(c.phase.id, { agentId: "designer-1", token: c.token, summary: "designed" });
+  const gate = e.gates()[0].id;
+  e.close();
+  const server = await serve(repo, ["--token", "s3cret"]);
+  try {
+    const host = new URL(server.url).host;
+    const post = (body: string) =>
+      raw(
+        server.url,
+        `POST /api/gates/${gate}/approve HTTP/1.1\r\nHost: ${host}\r\nAuthorization: Bearer s3cret\r\n` +
+          `Content-Type: application/json\r\nContent-Length: ${new TextEncoder().encode(body).length}\r\n` +
+          `Connection: close\r\n\r\n${body}`,
+      );
+    for (const body of ["null", "42", '"approve"', "[]", "[1]"]) {
+      const r = await post(body);
+      assert.equal(r.status, 400, `${body}: ${r.text.slice(0, 300)}`);
+      assert.match(r.text, /"code":"invalid_argument"/);
+    }
+    // 200 MB, chunked: refused once the cap is passed, while the body is still arriving.
+    const big = await raw(
+      server.url,
+      `POST /api/gates/${gate}/approve HTTP/1.1\r\nHost: ${host}\r\nAuthorization: Bearer s3cret\r\n` +
+        `Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n`,
+      chunked(200),
+    );
+    assert.equal(big.status, 413, big.text.slice(0, 300));
+    assert.match(big.text, /"code":"payload_too_large"/);
+    const e2 = await openEngine(repo);
+    assert.equal(e2.gates()[0].status, "open", "no decision was made");
+    e2.close();
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("http: baton-mcp --http caps a chunked body while reading, and answers malformed requests with a coded 4xx", async () => {
+  const repo = await dashboardRepo();
+  const server = await startHttp(repo);
+  try {
+    const host = new URL(server.url).host;
+    const before = rssOf(server.proc.pid);
+    const big = await raw(
+      server.url,
+      `POST /mcp HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\nAccept: application/json, ` +
+        `text/event-stream\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n`,
+      chunked(200),
+    );
+    assert.equal(big.status, 413, big.text.slice(0, 300) + server.stderr());
+    assert.ok(rssOf(server.proc.pid) - before < 100, `RSS grew ${rssOf(server.proc.pid) - before} MB`);
+    const bad = await raw(server.url, `GET /healthz HTTP/1.1\r\nHost: [::1]evil.com\r\nConnection: close\r\n\r\n`);
+    assert.ok(bad.status >= 400 && bad.status < 500, bad.text.slice(0, 300));
+    const enc = await raw(server.url, `GET /mcp%E0%A4%A HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
+    assert.ok(enc.status >= 400 && enc.status < 500, enc.text.slice(0, 300));
+    assert.doesNotMatch(server.stderr(), /\n\s+at /, `no stack trace in the log:\n${server.stderr()}`);
+  } finally {
+    await server.stop();
+  }
+});
