@@ -1,11 +1,14 @@
 /**
- * `baton doctor`: the configuration, then the database's own checks.
+ * `baton doctor`: the configuration, whether git ignores what Baton creates,
+ * then the database's own checks. It creates nothing (no database where
+ * there is none).
  *
  * @module
  */
 import { BatonError } from "../errors.ts";
 import type { Engine } from "../engine/mod.ts";
 import type { HealthCheck } from "../engine/types.ts";
+import type { WorkflowConfig } from "../config/schema.ts";
 
 /**
  * Runs every check; never throws for a failed check.
@@ -30,7 +33,21 @@ export async function doctor(repoDir: string): Promise<{ checks: HealthCheck[] }
     checks.push({ name: "config", ok: false, detail: (e as Error).message });
     return { checks };
   }
+  const { databasePath } = await import("../config/repo_root.ts");
+  const { databaseFileExists } = await import("../engine/database.ts");
+  checks.push(await ignoreCheck(cfg));
   checks.push(...(await import("./doctor_agents.ts")).registryChecks(cfg));
+  if (!databaseFileExists(databasePath(cfg))) {
+    // Doctor creates nothing: no database is no problem, the first import makes one.
+    checks.push({
+      name: "database",
+      ok: true,
+      detail: `none yet at ${cfg.config.database.path} ('baton import' creates it; doctor creates nothing)`,
+    });
+    // The ticket-file rules read only the configuration.
+    checks.push(await ticketFileCheck({ cfg } as unknown as Engine));
+    return { checks };
+  }
   const { openEngineWithoutWriteBack } = await import("../engine/mod.ts");
   let engine;
   try {
@@ -46,10 +63,58 @@ export async function doctor(repoDir: string): Promise<{ checks: HealthCheck[] }
   try {
     checks.push(...engine.healthChecks());
     checks.push(await ticketFileCheck(engine));
+    const reading = groupReading(engine);
+    if (reading) checks.push(reading);
   } finally {
     engine.close();
   }
   return { checks };
+}
+
+/**
+ * How Baton reads a workflow with parallel groups, phase by phase, for a
+ * sample of tickets (one per distinct set of phases that apply): which
+ * phases run, in order, which gates they pass, and what the groups stand in
+ * for. Null without groups or tickets.
+ */
+function groupReading(engine: Engine): HealthCheck | null {
+  const graph = engine.graph;
+  if (!graph.phases.some((p) => p.group)) return null;
+  const seen = new Set<string>();
+  const lines: string[] = [];
+  for (const t of engine.listTickets({ status: "active" })) {
+    const d = engine.ticket(t.id);
+    const skipped = d.phases.filter((p) => p.status === "skipped").map((p) => p.name);
+    const key = skipped.join("|");
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const runs = d.phases.filter((p) => p.status !== "skipped").map((p) =>
+      `${p.name}${p.agentType === null ? " (human)" : ""}${
+        graph.def(p.name)?.group
+          ? ` [group ${graph.def(p.name)!.group}, after ${graph.def(p.name)!.after.join(" + ")}]`
+          : ""
+      }`
+    );
+    const over = skipped.filter((n) => graph.overriddenBy(n).length).map((n) => `${n} (by group)`);
+    lines.push(`${t.id}: ${runs.join(" → ")}${over.length ? `; stood in for: ${over.join(", ")}` : ""}`);
+    if (lines.length === 3) break;
+  }
+  if (!lines.length) return null;
+  return { name: "workflow as read", ok: true, detail: lines.join("\n    ") };
+}
+
+/** Whether git ignores what Baton creates where the configuration puts it (database, logs, worktrees). */
+async function ignoreCheck(cfg: WorkflowConfig): Promise<HealthCheck> {
+  const { batonPaths, notIgnored } = await import("../repo/ignore.ts");
+  const missing = notIgnored(cfg.repoRoot, batonPaths(cfg));
+  return {
+    name: "git ignore",
+    ok: missing.length === 0,
+    detail: missing.length
+      ? `git does not ignore ${missing.join(", ")} (logs hold claim tokens): add them to .gitignore or ` +
+        ".git/info/exclude ('baton init' does)"
+      : "the database, agent logs and worktrees are ignored (or this is not a git repository)",
+  };
 }
 
 /**

@@ -1,12 +1,16 @@
 /** `baton init`: scaffold `.workflow/` from the shipped example. */
 import { BatonError } from "../errors.ts";
-import { appendRepoText, createRepoFile, readRepoTextIfAny } from "../repo/files.ts";
+import { createRepoFile } from "../repo/files.ts";
+import { batonPaths, excludeMentionsBaton, ignoreBatonFiles } from "../repo/ignore.ts";
 import { readShippedExample } from "../config/example.ts";
 
 const EXAMPLE_FILES = ["config.yaml", "phases.yaml", "README.md", "templates/ticket.md"];
 
 /**
- * Creates `.workflow/` (never overwriting a file), ignores the database files in git.
+ * Creates `.workflow/` (never overwriting a file), and makes git ignore what
+ * Baton creates where the configuration puts it (the database and its
+ * helper files, agent logs, agent worktrees): in `.gitignore`, or in
+ * `.git/info/exclude` when the user keeps Baton's patterns there.
  * @param repoDir the repository
  * @param example example name (only "default" ships)
  * @returns what was created, kept, and the `.mcp.json` snippet to register baton-mcp
@@ -30,18 +34,16 @@ export async function init(
       skipped.push(`.workflow/${name}`);
     }
   }
-  const ignore = ".workflow/baton.db*";
-  let gitignore: string | null = null;
-  const current = readRepoTextIfAny(repoDir, ".gitignore") ?? "";
-  if (!current.split(/\r?\n/).includes(ignore)) {
-    const prefix = current && !current.endsWith("\n") ? "\n" : "";
-    appendRepoText(
-      repoDir,
-      ".gitignore",
-      `${prefix}# Baton's coordination database and its helper files (-wal, -shm, -journal, -lock/)\n${ignore}\n`,
-    );
-    gitignore = ".gitignore";
-  }
+  // What Baton will create, where this configuration puts it: in .gitignore, unless the user keeps
+  // Baton's patterns in .git/info/exclude already.
+  let paths = { database: ".workflow/baton.db", logsDir: ".workflow/logs", worktreeDir: ".workflow/worktrees" };
+  try {
+    const { loadWorkflowConfig } = await import("../config/load.ts");
+    paths = batonPaths(loadWorkflowConfig(repoDir));
+  } catch { /* a .workflow/ that does not load yet: the defaults */ }
+  const inExclude = excludeMentionsBaton(repoDir);
+  const r = ignoreBatonFiles(repoDir, paths, inExclude ? "exclude" : "gitignore");
+  const gitignore = r.added.length ? r.file : null;
   const mcpJson = JSON.stringify({ mcpServers: { baton: { command: "baton-mcp", args: [] } } }, null, 2);
   return { created, skipped, gitignore, mcpJson };
 }

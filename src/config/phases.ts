@@ -9,10 +9,14 @@
  * - `before` waits for every member of the group; without `before`, the
  *   next phase of the flat list does.
  * - Groups override sequential phases: a flat phase between the group's
- *   `after` and `before` with the agent type of a group phase (or named in
- *   its `overrides`) is replaced by it for every ticket the group phase
- *   applies to, and what waited for the replaced phase waits for its
- *   replacement. No ticket does the same kind of work twice.
+ *   `after` and `before` with the agent type of one of the group's phases
+ *   (or named in one's `overrides`) is replaced by the group for every
+ *   ticket any of the group's phases applies to (whether or not the one of
+ *   its type does), and what waited for the replaced phase waits for the
+ *   group. No ticket does the same kind of work twice.
+ * - `after` is a lower bound: a group that replaces phases also waits for
+ *   the flat phase listed just before the first of them (and so for every
+ *   applicable phase before it, human gates included), as they would have.
  *
  * @module
  */
@@ -207,13 +211,21 @@ function expandFlat(p: Flat, report: Report, sources: Sources): PhaseDef[] {
     pos.set(ph.name, [i, 0]);
   });
   for (const pl of plans) {
+    // The group stands in for every flat phase within its span of one of its members' agent types (or that a
+    // member names in `overrides`), whichever members apply to a ticket: when any applies, the group replaces
+    // them all (a Python-only ticket does no C++ test writing through the sequential phase either).
+    const types = new Set(pl.members.map((m) => m.agent_type).filter((t): t is string => t !== null));
+    const named = new Set(pl.members.flatMap((m) => m.overrides ?? []));
+    const replaced = flat.filter(({ ph, i }) =>
+      i > pl.anchor && i < pl.end && (named.has(ph.name) || (ph.agent_type !== null && types.has(ph.agent_type)))
+    );
+    // Its `after` is a lower bound: it also starts after every flat phase listed before the first phase it
+    // replaces (human gates included), as the phases it stands for would have.
+    const first = replaced[0];
+    const k = first === undefined ? -1 : flat.indexOf(first);
+    const lower = k > 0 && flat[k - 1].i > pl.anchor ? [flat[k - 1].ph.name] : [];
     for (const [j, m] of pl.members.entries()) {
-      const d = toDef(m, [...pl.preds], pl.name);
-      // It replaces the flat phases of its agent type within the group's span (or those it names).
-      const replaced = flat.filter(({ ph, i }) =>
-        i > pl.anchor && i < pl.end &&
-        (m.overrides?.includes(ph.name) || (ph.agent_type !== null && ph.agent_type === m.agent_type))
-      );
+      const d = toDef(m, [...new Set([...pl.preds, ...lower])], pl.name);
       for (const name of m.overrides ?? []) {
         if (!flat.some(({ ph }) => ph.name === name)) {
           report(`phase "${m.name}" overrides "${name}", which is not a phase of the flat list`, [
@@ -222,14 +234,13 @@ function expandFlat(p: Flat, report: Report, sources: Sources): PhaseDef[] {
           ]);
         }
       }
-      for (const { ph } of replaced) {
-        const r = defs.find((x) => x.name === ph.name)!;
-        r.overriddenBy = [...(r.overriddenBy ?? []), m.name];
-      }
       // Placed just before what it replaces, else right after its group's anchor.
-      const first = replaced[0]?.i;
-      pos.set(m.name, first !== undefined ? [first, -1, pl.depth, j] : [pl.anchor, 1 + pl.depth, j]);
+      pos.set(m.name, first !== undefined ? [first.i, -1, pl.depth, j] : [pl.anchor, 1 + pl.depth, j]);
       defs.push(d);
+    }
+    for (const { ph } of replaced) {
+      const r = defs.find((x) => x.name === ph.name)!;
+      r.overriddenBy = [...new Set([...(r.overriddenBy ?? []), ...pl.members.map((m) => m.name)])];
     }
   }
   // What waited for a replaced phase waits for its replacements too.

@@ -28,6 +28,15 @@ function helpersOf(path: string): string[] {
   return [`${path}-wal`, `${path}-shm`, `${path}-journal`, `${path}-lock/shared`].filter(exists);
 }
 
+/**
+ * Whether a database file exists at a path (`baton doctor` creates none).
+ * @param path the database file
+ * @returns true when a file is there
+ */
+export function databaseFileExists(path: string): boolean {
+  return exists(path);
+}
+
 const RESTORE = "restore it from a backup with 'baton restore FILE'";
 
 /**

@@ -26,7 +26,7 @@ import {
   workByType,
 } from "./sql/phases.ts";
 import { toAudit, toDependency, toGate, toPhase } from "./sql/rows.ts";
-import { ticketById, ticketCounts, ticketRows } from "./sql/tickets.ts";
+import { parentsWaiting, ticketById, ticketCounts, ticketRows } from "./sql/tickets.ts";
 import type {
   AgentInfo,
   AgentTypeInfo,
@@ -183,6 +183,16 @@ export function blocked(core: Core): BlockedItem[] {
       reason: "dependency",
       detail: `waits for ${d.depends_on} (${d.type})${d.other ? "" : "; that ticket does not exist yet"}`,
       since: d.created_at,
+    });
+  }
+  for (const p of parentsWaiting(core.db)) {
+    out.push({
+      ticketId: p.id,
+      phaseId: null,
+      phaseName: null,
+      reason: "dependency",
+      detail: `its phases are done; it waits for its child tickets (${p.children}) to complete`,
+      since: null,
     });
   }
   for (const p of retryingOrFailed(core.db)) {

@@ -15,7 +15,7 @@ import { satisfyDep, waitingCount, waitingDeps, waitingOn } from "./sql/deps.ts"
 import { waitsForNothing } from "./readiness.ts";
 import { openNamedPhaseCount, openPhaseCount, phaseDepsOfTicket, phasesOfTicket } from "./sql/phases.ts";
 import type { R } from "./sql/rows.ts";
-import { activeTicketIds, setTicketStatus, ticketById } from "./sql/tickets.ts";
+import { activeTicketIds, openChildIds, setTicketStatus, ticketById } from "./sql/tickets.ts";
 import type { Actor } from "./types.ts";
 
 /** Whether a ticket has reached a milestone (a missing ticket has reached none). */
@@ -24,7 +24,8 @@ export function milestoneReached(core: Core, ticketId: string, type: Milestone):
   if (!t) return false;
   if (t.status === "completed") return true;
   const names = core.graph.milestonePhases(type);
-  if (names === null) return false;
+  // A parent waiting only for its children has done its own work: what depends on it may go on.
+  if (names === null) return openPhaseCount(core.db, ticketId) === 0;
   if (names.length === 0) return true;
   return openNamedPhaseCount(core.db, ticketId, names) === 0;
 }
@@ -89,10 +90,21 @@ export function resolveTicket(core: Core, now: number, ticketId: string, actor: 
     else move(core, now, actor, row, "available", cause, { available_at: now });
   }
   const t = ticketById(core.db, ticketId)!;
-  const status = openPhaseCount(core.db, ticketId) === 0 ? "completed" : "active";
+  // A parent waits for its children: its own phases done, it completes when they all have.
+  const children = openChildIds(core.db, ticketId);
+  const status = openPhaseCount(core.db, ticketId) === 0 && children.length === 0 ? "completed" : "active";
   if (t.status !== status) {
     setTicketStatus(core.db, ticketId, status, now);
-    core.audit(now, actor, `ticket.${status}`, { type: "ticket", id: ticketId, ticket: ticketId }, t.status, status);
+    core.audit(
+      now,
+      actor,
+      `ticket.${status}`,
+      { type: "ticket", id: ticketId, ticket: ticketId },
+      t.status,
+      status,
+      children.length ? { waitsForChildren: children } : undefined,
+    );
+    if (t.parent_id && ticketById(core.db, t.parent_id)) resolveTicket(core, now, t.parent_id, actor);
   }
   for (const d of waitingOn(core.db, ticketId)) {
     if (trySatisfy(core, now, d, actor)) resolveTicket(core, now, d.ticket_id, actor);

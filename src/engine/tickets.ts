@@ -66,6 +66,10 @@ export function upsert(core: Core, now: number, input: TicketInput, actor: Actor
   }
   if (input.dependencies) setDependencies(core, now, input.id, input.dependencies, actor);
   resolveTicket(core, now, input.id, actor);
+  // A parent waits for its children: a new or reopened child makes its parent wait again.
+  if (row.parentId && row.parentId !== input.id && ticketExists(core.db, row.parentId)) {
+    resolveTicket(core, now, row.parentId, actor);
+  }
 }
 
 /**

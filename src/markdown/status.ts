@@ -124,7 +124,9 @@ export function mapLabel(
     if (!hit) continue;
     const phase = vocab.phases[hit.index];
     if (ANNOUNCES.test(clause.slice(0, hit.at))) {
-      return { mapped: true, phase: vocab.before[phase] ?? null, kind: "announce" };
+      // `Ready to Merge` naming the landing phase comes after the workflow, as it does without one.
+      const landing = vocab.final != null && vocab.final !== vocab.phases.at(-1) && phase === vocab.phases.at(-1);
+      return { mapped: true, phase: vocab.before[phase] ?? null, kind: landing ? "beyond" : "announce" };
     }
     if (APPROVES.test(clause) && !vocab.gates.includes(phase)) {
       return { mapped: true, phase: vocab.approvedBy[phase] ?? phase, kind: "approve" };

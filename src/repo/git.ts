@@ -115,6 +115,22 @@ export function dirExists(dir: string): boolean {
 }
 
 /**
+ * The repository's `.git/info/exclude` (the common git directory's).
+ * @param root the main working tree
+ * @returns its text ("" when there is none, or no git repository)
+ */
+export function readExclude(root: string): string {
+  const r = gitTry(root, "rev-parse", "--git-common-dir");
+  if (!r.ok) return "";
+  const common = r.stdout.trim();
+  try {
+    return Deno.readTextFileSync(`${common.startsWith("/") ? common : `${root}/${common}`}/info/exclude`);
+  } catch {
+    return "";
+  }
+}
+
+/**
  * Adds patterns to the repository's `.git/info/exclude` (the common git
  * directory, shared by its worktrees), each once: files Baton makes stay out
  * of `git status` without touching the user's `.gitignore`.

@@ -21,7 +21,14 @@ import { contentHash } from "../markdown/ids.ts";
 import { parseTicket } from "../markdown/parse_ticket.ts";
 import { setChecks } from "../markdown/status.ts";
 import type { StatusLabel } from "../markdown/types.ts";
-import { logFieldText, readWorkflowLog, writeWorkflowLog } from "../markdown/workflow_log.ts";
+import {
+  headingPhase,
+  logFieldText,
+  logPhaseOf,
+  readWorkflowLog,
+  workflowLogBlocks,
+  writeWorkflowLog,
+} from "../markdown/workflow_log.ts";
 import { unifiedDiff } from "./diff.ts";
 import { type FileProblem, parseOptions, readTicketText } from "./files.ts";
 import { replaceIfUnchanged } from "../repo/replace.ts";
@@ -138,6 +145,28 @@ function entryFor(engine: Engine, t: TicketDetail, p: Phase) {
   } as Record<"Started" | "Completed" | "Notes" | "Reviewer Notes", string | undefined>;
 }
 
+/**
+ * The log block a phase's entry goes into: the block named for it; else the
+ * block of the sequential phase it stands in for on this ticket (a template's
+ * `Implementation Phase` for `C++ Implementation`), when no other phase of
+ * the ticket stands in for it too; else the one block whose name fits it
+ * (`Documentation Update Phase` for `Documentation`); else a new block named
+ * for it.
+ */
+function blockName(text: string, engine: Engine, t: TicketDetail, p: Phase): string {
+  const blocks = workflowLogBlocks(text);
+  const own = headingPhase(p.name);
+  if (blocks.some((b) => b.phase === own)) return p.name;
+  const applies = new Set(t.phases.filter((x) => x.status !== "skipped").map((x) => x.name));
+  for (const flat of engine.graph.phases) {
+    const by = engine.graph.overriddenBy(flat.name);
+    if (!by.includes(p.name) || by.filter((x) => applies.has(x)).length !== 1) continue;
+    if (blocks.some((b) => b.phase === headingPhase(flat.name))) return flat.name;
+  }
+  const names = engine.graph.phases.map((x) => x.name);
+  return blocks.find((b) => logPhaseOf(b.phase, names) === p.name)?.heading ?? p.name;
+}
+
 /** The workflow-log edits: fill empty fields, update Baton's own, keep a human's (with a warning). */
 function logEdit(
   text: string,
@@ -150,7 +179,8 @@ function logEdit(
     const decided = t.gates.some((g) => g.phaseId === p.id && g.decidedAt !== null);
     if (p.status === "skipped" || !(batonWorked(p) || decided)) continue;
     const want = entryFor(engine, t, p);
-    const have = readWorkflowLog(text, p.name);
+    const block = blockName(text, engine, t, p);
+    const have = readWorkflowLog(text, block);
     const entry: Record<string, string | string[] | undefined> = {};
     for (const [field, value] of Object.entries(want)) {
       if (value === undefined) continue;
@@ -165,7 +195,7 @@ function logEdit(
     }
     if (p.artifacts.length) entry.artifacts = p.artifacts;
     if (Object.keys(entry).length === 0) continue;
-    text = writeWorkflowLog(text, p.name, {
+    text = writeWorkflowLog(text, block, {
       started: entry.Started as string | undefined,
       completed: entry.Completed as string | undefined,
       artifacts: entry.artifacts as string[] | undefined,

@@ -91,7 +91,8 @@ Deno.test("cli: init scaffolds .workflow/, never overwrites, and ignores the dat
   assert.match(first.stdout, /"baton-mcp"/);
   assert.equal(
     await Deno.readTextFile(`${dir}/.gitignore`),
-    "node_modules/\n# Baton's coordination database and its helper files (-wal, -shm, -journal, -lock/)\n.workflow/baton.db*\n",
+    "node_modules/\n# Baton: its database and helper files, agent logs, agent worktrees\n" +
+      "/.workflow/baton.db*\n/.workflow/logs/\n/.workflow/worktrees/\n",
   );
   await Deno.writeTextFile(`${dir}/.workflow/phases.yaml`, PHASES);
   const again = await baton(["init", "--json"], { cwd: dir });

@@ -44,11 +44,15 @@ export function depRows(db: Database, ticketId: string | undefined): R[] {
   );
 }
 
-/** Every waiting dependency, with the status of the ticket waited for (null: it does not exist). */
+/**
+ * Every waiting dependency of a ticket not completed (a completed ticket waits for nothing), with the
+ * status of the ticket waited for (null: it does not exist).
+ */
 export function waitingWithTarget(db: Database): R[] {
   return db.all<R>(
     `SELECT d.*, (SELECT status FROM tickets WHERE id = d.depends_on) AS other FROM ticket_deps d
-     WHERE d.satisfied_at IS NULL ORDER BY d.ticket_id, d.depends_on`,
+     JOIN tickets t ON t.id = d.ticket_id
+     WHERE d.satisfied_at IS NULL AND t.status <> 'completed' ORDER BY d.ticket_id, d.depends_on`,
   );
 }
 

@@ -51,6 +51,24 @@ export function setTicketStatus(db: Database, id: string, status: string, now: n
   db.run("UPDATE tickets SET status = ?, updated_at = ? WHERE id = ?", [status, now, id]);
 }
 
+/** The ids of a ticket's child tickets (`Parent Ticket`) that are not completed. */
+export function openChildIds(db: Database, parentId: string): string[] {
+  return db.all<{ id: string }>(
+    "SELECT id FROM tickets WHERE parent_id = ? AND status <> 'completed' ORDER BY id",
+    [parentId],
+  ).map((r) => r.id);
+}
+
+/** Tickets, each with its children not completed (parents waiting only). */
+export function parentsWaiting(db: Database): { id: string; children: string }[] {
+  return db.all<{ id: string; children: string }>(
+    `SELECT p.id, group_concat(c.id, ', ') AS children FROM tickets p JOIN tickets c ON c.parent_id = p.id
+     WHERE c.status <> 'completed' AND p.status <> 'completed'
+       AND NOT EXISTS (SELECT 1 FROM phases x WHERE x.ticket_id = p.id AND x.status NOT IN ('completed', 'skipped'))
+     GROUP BY p.id ORDER BY p.id`,
+  );
+}
+
 /** Records a ticket's markdown file, the hash of its content, and (when given) what Baton wrote into it. */
 export function setTicketFile(db: Database, id: string, path: string, contentHash: string, ledger?: string): void {
   if (ledger === undefined) {
@@ -114,8 +132,11 @@ export function ticketRows(db: Database, f: { agent?: string; status?: string; p
     ).map((r) => [r.ticket_id, r.name]),
   );
   const blocked = new Set(
-    db.all<{ ticket_id: string }>("SELECT DISTINCT ticket_id FROM ticket_deps WHERE satisfied_at IS NULL")
-      .map((r) => r.ticket_id),
+    // A completed ticket waits for nothing: what it depended on no longer blocks it.
+    db.all<{ ticket_id: string }>(
+      `SELECT DISTINCT d.ticket_id FROM ticket_deps d JOIN tickets t ON t.id = d.ticket_id
+       WHERE d.satisfied_at IS NULL AND t.status <> 'completed'`,
+    ).map((r) => r.ticket_id),
   );
   const held = new Set(
     f.agent === undefined ? [] : db.all<{ ticket_id: string }>(
