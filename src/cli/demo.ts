@@ -58,7 +58,7 @@ export async function mainDemo(c: CommandContext): Promise<number> {
           (p.failureRate * 100).toFixed(0)
         }%`
       ),
-      `  bottleneck: ${m.bottleneck ? m.bottleneck.phase : "none"}; claim contention: ${m.contention.empty} empty`,
+      `  bottleneck: ${m.bottleneck ? m.bottleneck.phase : "none"}; claim contention: ${m.contention.lost} lost`,
     );
     const t = e.ticket(r.reworkedTicket);
     if (t.path) {

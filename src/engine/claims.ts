@@ -47,10 +47,12 @@ import type {
 } from "./types.ts";
 import { isHeld } from "./state_machine.ts";
 
-/** Counts a claim attempt that came back empty or lost to a holder. */
-export function recordMiss(core: Core, now: number, agentTypes: string[], kind: "empty" | "conflicts"): void {
-  const day = new Date(now).toISOString().slice(0, 10);
-  for (const t of agentTypes) countMiss(core.db, day, t, kind);
+/**
+ * Counts a claim lost to another agent (contention), per day and agent type.
+ * Only a race lost counts: a claim that finds nothing to do is not contention.
+ */
+export function recordLostRace(core: Core, now: number, agentType: string): void {
+  countMiss(core.db, new Date(now).toISOString().slice(0, 10), agentType, "conflicts");
 }
 
 /**
@@ -231,21 +233,26 @@ export function claimNext(core: Core, req: ClaimNextRequest): Claim | null {
       if (row && (!best || before(row, best))) best = row;
     }
     if (best && !known) ensureAgent(core, now, req.agentId, req.capabilities);
+    // Nothing to claim is not contention: the queue is read inside the write lock, so no race was lost.
     const claim = best ? claimRow(core, now, req.agentId, best) : null;
-    if (!claim) recordMiss(core, now, req.capabilities, "empty");
     remember(core, now, req.idempotencyKey, req.agentId, claim);
     return claim;
   });
 }
 
-/** `Engine.claim`: one given phase; a conflict is counted as contention. */
+/**
+ * `Engine.claim`: one given phase. A phase another agent holds by then is a
+ * race lost, counted as contention (not a refusal for `max_concurrent`, nor
+ * the agent's own claim asked again).
+ */
 export function claim(core: Core, phaseId: number, req: ClaimRequest): Claim {
   try {
     return claimOne(core, phaseId, req);
   } catch (e) {
-    if (e instanceof BatonError && e.code === "claim_conflict") {
+    const holder = e instanceof BatonError && e.code === "claim_conflict" ? e.details?.holder : undefined;
+    if (holder && holder !== req.agentId) {
       const type = agentTypeOf(core.db, phaseId);
-      if (type) core.tx((now) => recordMiss(core, now, [type], "conflicts"));
+      if (type) core.tx((now) => recordLostRace(core, now, type));
     }
     throw e;
   }

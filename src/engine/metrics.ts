@@ -14,8 +14,10 @@ import {
   bottleneck,
   claimWaits,
   completionDurations,
+  firstAuditAt,
   gateDecisionTimes,
-  missCounts,
+  holdChanges,
+  lostClaims,
   phaseOutcomes,
   phasesPerDay,
   ticketsPerDay,
@@ -23,9 +25,10 @@ import {
 } from "./sql/metrics.ts";
 import { oldestAvailable, silentSince } from "./sql/phases.ts";
 import type { R } from "./sql/rows.ts";
-import type { Distribution, Metrics, PhaseMetrics, Stalled } from "./types.ts";
+import type { Database } from "../storage/sqlite.ts";
+import type { Distribution, Metrics, PhaseMetrics, Stalled, WipPoint } from "./types.ts";
 
-export type { Distribution, Metrics, PhaseMetrics, Stalled };
+export type { Distribution, Metrics, PhaseMetrics, Stalled, WipPoint };
 
 const EMPTY: Distribution = { count: 0, p50: null, p90: null, max: null };
 
@@ -74,11 +77,13 @@ export function computeMetrics(core: Core, opts: { since?: number; now: number }
   const neck = bottleneck(db, opts.now);
   const g = gateDecisionTimes(db, s);
   const sinceDay = since === null ? "0000-00-00" : new Date(since).toISOString().slice(0, 10);
+  const lost = lostClaims(db, sinceDay);
   return {
     since,
     phases,
     throughput: [...days.values()].sort((a, b) => a.day.localeCompare(b.day)),
     workInProgress: { claimed: wip.claimed ?? 0, running: wip.running ?? 0 },
+    workInProgressOverTime: wipOverTime(db, since, opts.now, (wip.claimed ?? 0) + (wip.running ?? 0)),
     oldestWaiting: oldest
       ? {
         phaseId: oldest.id,
@@ -91,9 +96,54 @@ export function computeMetrics(core: Core, opts: { since?: number; now: number }
     bottleneck: neck ? { phase: neck.name, waiting: neck.waiting, totalWaitMs: neck.total } : null,
     agents: agentWork(db, s).map((a) => ({ agentId: a.agent, completed: a.n, busyMs: a.busy ?? 0 })),
     gateDecision: g ? { count: g.n, p50: g.p50, p90: g.p90, max: g.mx } : EMPTY,
-    contention: missCounts(db, sinceDay),
+    contention: { lost: lost.reduce((n, r) => n + r.lost, 0), byType: lost },
     stalled: findStalled(core, opts.now),
   };
+}
+
+const MINUTE = 60_000;
+/** How many points the series has at most, and how far back it goes at most. */
+const WIP_POINTS = 120, WIP_SPAN = 90 * 24 * 60 * MINUTE;
+
+/**
+ * Work in progress over time: the phases held (claimed or running), from the
+ * window's start (or the first audit row; 90 days at most) to now, in at most
+ * 120 buckets of whole minutes. Each point has the count at the bucket's end
+ * and the most held at once within it, so that work claimed and finished
+ * between two points still shows. Computed back from the count held now,
+ * through every change of hold the audit records (so a pruned history cannot
+ * make it negative).
+ *
+ * @param db the database
+ * @param since window start (ms), null for all time
+ * @param now ms
+ * @param heldNow phases held now
+ * @returns the points, oldest first; at least two (the window's start and now)
+ */
+export function wipOverTime(db: Database, since: number | null, now: number, heldNow: number): WipPoint[] {
+  const from = Math.max(since ?? firstAuditAt(db) ?? now, now - WIP_SPAN);
+  const step = Math.max(MINUTE, Math.ceil((now - from) / WIP_POINTS / MINUTE) * MINUTE);
+  const start = Math.min(Math.floor(from / step) * step, now - 2 * step);
+  const n = Math.ceil((now - start) / step);
+  const end = (i: number) => Math.min(start + (i + 1) * step, now);
+  const points: WipPoint[] = [];
+  // Walk back from now: `held` is the count just after the change being undone.
+  let held = heldNow, i = n - 1;
+  let point: WipPoint = { at: end(i), held, peak: held };
+  for (const c of holdChanges(db, start)) {
+    while (i > 0 && c.at < start + i * step) {
+      points.push(point);
+      i--;
+      point = { at: end(i), held, peak: held };
+    }
+    held = Math.max(0, held - c.delta);
+    point.peak = Math.max(point.peak, held);
+  }
+  for (; i >= 0; i--) {
+    points.push(point);
+    point = { at: end(i - 1), held, peak: held };
+  }
+  return points.reverse();
 }
 
 /**

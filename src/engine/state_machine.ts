@@ -60,6 +60,24 @@ export function isDone(status: string): boolean {
   return (DONE as readonly string[]).includes(status);
 }
 
+/**
+ * Whether a phase was done before Baton: completed by an import (seeded
+ * completed, or moved forward to where its ticket's file says it is), which
+ * records no completion time, unlike work and decisions made in Baton.
+ * @param p a phase's status and completion time
+ * @returns true for a completed phase without a completion time
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { doneBeforeBaton } from "./state_machine.ts";
+ * assert(doneBeforeBaton({ status: "completed", completedAt: null }));
+ * assert(!doneBeforeBaton({ status: "completed", completedAt: 1_700_000_000_000 }));
+ * ```
+ */
+export function doneBeforeBaton(p: { status: string; completedAt: number | null }): boolean {
+  return p.status === "completed" && p.completedAt === null;
+}
+
 /** What caused a transition (for messages and checks). */
 export type TransitionCause =
   | "resolve" // dependencies satisfied / conditions evaluated

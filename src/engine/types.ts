@@ -647,6 +647,8 @@ export interface Metrics {
   throughput: { day: string; phases: number; tickets: number }[];
   /** Phases held right now, by status. */
   workInProgress: { claimed: number; running: number };
+  /** Phases held over time, from the window's start (90 days at most) to now. */
+  workInProgressOverTime: WipPoint[];
   /** The phase waiting longest to be claimed. */
   oldestWaiting: { phaseId: number; ticketId: string; phase: string; since: number; waitingMs: number } | null;
   /** Phase name where work waits longest now (sum of current waits), with the count waiting. */
@@ -655,10 +657,25 @@ export interface Metrics {
   agents: { agentId: string; completed: number; busyMs: number }[];
   /** Gate open → decided. */
   gateDecision: Distribution;
-  /** Claim attempts that came back empty, or lost to another holder. */
-  contention: { empty: number; conflicts: number };
+  /**
+   * Claims lost to another agent: a claim of a phase that another agent
+   * held by then (it found work, and lost the race for it). A claim that
+   * finds nothing to do (an idle agent or a supervisor polling) is not
+   * contention and is not counted.
+   */
+  contention: { lost: number; byType: { agentType: string; lost: number }[] };
   /** Running phases with no progress for longer than the stall timeout. */
   stalled: Stalled[];
+}
+
+/** One point of `Metrics.workInProgressOverTime`. */
+export interface WipPoint {
+  /** The end of the point's interval (ms; the last one is now). */
+  at: number;
+  /** Phases held at that time. */
+  held: number;
+  /** The most held at once during the interval. */
+  peak: number;
 }
 
 /** A running phase that made no progress (heartbeat or event) for too long. */

@@ -4,12 +4,12 @@
  * @module
  */
 import type { Engine } from "../engine/mod.ts";
-import type { AuditEntry, BoardTicket, MergeBatch, Phase } from "../engine/types.ts";
+import type { BoardTicket, MergeBatch, Phase } from "../engine/types.ts";
 import { BatonError } from "../errors.ts";
 import { agentLogs, logsDir, mergeLog, readLogFrom } from "../repo/agent_logs.ts";
 import { markdownToHtml } from "./markdown_html.ts";
 import { agentToolCalls } from "../agents/stream_events.ts";
-import { isDone, isHeld } from "../engine/state_machine.ts";
+import { doneBeforeBaton, isDone, isHeld } from "../engine/state_machine.ts";
 import { readRepoText } from "../repo/files.ts";
 
 /** One card of the board. */
@@ -61,16 +61,36 @@ function card(t: BoardTicket): Card {
 }
 
 /**
+ * The stage of each phase, for the board's "by stage" columns: a parallel
+ * group's phases, and the sequential phases the group stands in for, are one
+ * stage named after the group; any other phase is a stage of its own.
+ */
+function stageOf(e: Engine): Map<string, string> {
+  const defs = e.cfg.workflow.phases;
+  const group = new Map(defs.filter((p) => p.group).map((p) => [p.name, p.group!]));
+  return new Map(defs.map((p) => {
+    const g = p.group ?? (p.overriddenBy ?? []).map((o) => group.get(o)).find((x) => x !== undefined);
+    return [p.name, g ?? p.name];
+  }));
+}
+
+/**
  * The Board page.
  * @param e the engine
- * @returns the workflow's phases, every card, and the values the filters offer
+ * @returns the workflow's phases (each with its stage), every card, and the values the filters offer
  */
 export function boardData(e: Engine) {
   const cards = e.board().map(card);
   const uniq = (xs: (string | null)[]) => [...new Set(xs.filter((x): x is string => !!x))].sort();
+  const stages = stageOf(e);
   return {
     now: e.now(),
-    phases: e.cfg.workflow.phases.map((p) => ({ name: p.name, agentType: p.agentType ?? null })),
+    phases: e.cfg.workflow.phases.map((p) => ({
+      name: p.name,
+      agentType: p.agentType ?? null,
+      stage: stages.get(p.name) ?? p.name,
+      group: p.group ?? null,
+    })),
     cards,
     facets: {
       priorities: e.cfg.config.priority_order.filter((p) => cards.some((c) => c.priority === p))
@@ -84,6 +104,8 @@ export function boardData(e: Engine) {
 
 function timeline(p: Phase) {
   return {
+    /** Completed before Baton (by an import): no wait, work or timeline to show. */
+    imported: doneBeforeBaton(p),
     id: p.id,
     name: p.name,
     group: p.group,
@@ -122,10 +144,20 @@ export function ticketData(e: Engine, id: string) {
       markdown = markdownToHtml(readRepoText(e.cfg.repoRoot, t.path));
     } catch { /* the file is gone, or leads outside the repository: the page says so */ }
   }
+  // Why each skipped phase is skipped: the latest reason the audit gives (seeding, or conditions evaluated again).
+  const why = new Map<string, string>();
+  for (const action of ["phase.seeded", "phase.resolve"]) {
+    for (const a of e.audit({ ticketId: id, action })) {
+      if (a.newState === "skipped" && typeof a.details?.reason === "string") why.set(a.entityId, a.details.reason);
+    }
+  }
   return {
     now: e.now(),
     ticket: { id: t.id, title: t.title, status: t.status, priority: t.priority, path: t.path, metadata: t.metadata },
-    phases: t.phases.map(timeline),
+    phases: t.phases.map((p) => ({
+      ...timeline(p),
+      skipReason: p.status === "skipped" ? why.get(String(p.id)) ?? null : null,
+    })),
     gates: t.gates,
     dependencies: t.dependencies,
     dependents: t.dependents,
@@ -149,8 +181,10 @@ export function gatesData(e: Engine) {
       const t = e.ticket(g.ticketId);
       const gatePhase = t.phases.find((p) => p.id === g.phaseId);
       const names = g.kind === "review" ? [g.phaseName] : byName.get(g.phaseName)?.reviews ?? [];
+      // What was done for the reviewer to see: phases skipped for this ticket are not part of it.
       const reviewed = t.phases.filter((p) =>
-        names.length ? names.includes(p.name) : gatePhase && p.seq < gatePhase.seq && p.status === "completed"
+        p.status !== "skipped" &&
+        (names.length ? names.includes(p.name) : gatePhase && p.seq < gatePhase.seq && p.status === "completed")
       ).map(timeline);
       return {
         ...g,
@@ -247,47 +281,13 @@ export function logText(e: Engine, file: string): string {
   return text.length > 256 * 1024 ? text.slice(-256 * 1024) : text;
 }
 
-const HOUR = 3_600_000;
-const ENDS = new Set(["phase.complete", "phase.fail", "phase.release", "phase.stale", "phase.request_review"]);
-
-/** Work in progress over time, per hour, from the audit (claims up, their ends down). */
-function wipSeries(audit: AuditEntry[], since: number, now: number): { at: number; wip: number }[] {
-  const held = new Map<string, boolean>();
-  let wip = 0;
-  const points: { at: number; wip: number }[] = [];
-  let bucket = Math.floor(since / HOUR) * HOUR;
-  for (const a of audit) {
-    while (a.at >= bucket + HOUR) {
-      if (bucket >= since) points.push({ at: bucket + HOUR, wip });
-      bucket += HOUR;
-    }
-    if (a.entityType !== "phase") continue;
-    if (a.action === "phase.claim" && !held.get(a.entityId)) {
-      held.set(a.entityId, true);
-      wip++;
-    } else if (ENDS.has(a.action) && held.get(a.entityId)) {
-      held.set(a.entityId, false);
-      wip--;
-    }
-  }
-  while (bucket < now) {
-    points.push({ at: Math.min(bucket + HOUR, now), wip });
-    bucket += HOUR;
-  }
-  return points.filter((p) => p.at >= since);
-}
-
 /**
  * The Metrics page.
  * @param e the engine
  * @param since the window's start (ms), or undefined for all time
- * @returns `metrics({since})` and work in progress over time
+ * @returns `metrics({since})`, its work in progress over time as the chart's series
  */
 export function metricsData(e: Engine, since?: number) {
   const m = e.metrics({ since });
-  const now = e.now();
-  const from = since ?? (e.audit({ limit: 1 })[0]?.at ?? now);
-  const audit = e.audit({ since: from - 30 * 24 * HOUR, limit: 200_000 })
-    .filter((a) => a.action.startsWith("phase.")).sort((a, b) => a.id - b.id);
-  return { now, metrics: m, wip: wipSeries(audit, Math.max(from, now - 90 * 24 * HOUR), now) };
+  return { now: e.now(), metrics: m, wip: m.workInProgressOverTime };
 }

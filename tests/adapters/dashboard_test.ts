@@ -224,8 +224,13 @@ Deno.test({
         assert.equal((charts.throughput[1] as number[]).reduce((a, b) => a + b, 0), done);
         const design = m.phases.findIndex((p) => p.phase === "Design");
         assert.equal(charts.durations[1][design], m.phases[design].claimToComplete.p50! / 1000);
-        assert.deepEqual(charts.contention[1], [m.contention.empty, m.contention.conflicts]);
-        assert.equal(await page.$$eval(".chart canvas", (cs) => cs.length), 6, "six charts drawn");
+        assert.deepEqual(
+          charts.contention[1],
+          m.contention.byType.length ? m.contention.byType.map((x) => x.lost) : [0],
+        );
+        assert.equal(await page.$$eval(".chart", (cs) => cs.length), 6, "six charts drawn");
+        assert.equal(await page.$$eval(".chart canvas", (cs) => cs.length), 2, "the time series on canvases");
+        assert.equal(await page.$$eval(".hchart", (cs) => cs.length), 4, "per-phase figures as horizontal bars");
         await page.screenshot({ path: `${SHOTS}metrics.png`, fullPage: true });
         // The range picker asks metrics({since}).
         await page.selectOption("#range", "1");

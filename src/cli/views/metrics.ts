@@ -39,7 +39,9 @@ export function metricsText(m: Metrics): string {
     `gate decisions: p50 ${duration(m.gateDecision.p50)}, max ${
       duration(m.gateDecision.max)
     } (${m.gateDecision.count})`,
-    `claim contention: ${m.contention.empty} empty, ${m.contention.conflicts} conflicts`,
+    `claim contention: ${m.contention.lost} lost to another agent${
+      m.contention.byType.length ? ` (${m.contention.byType.map((t) => `${t.agentType} ${t.lost}`).join(", ")})` : ""
+    }`,
     `stalled: ${
       m.stalled.length ? m.stalled.map((s) => `${s.ticketId}/${s.phase} (${duration(s.silentMs)})`).join(", ") : "none"
     }`,

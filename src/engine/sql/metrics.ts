@@ -84,12 +84,42 @@ export function phasesPerDay(db: Database, since: number): R[] {
   );
 }
 
-/** Tickets completed per UTC day since `since`. */
+/**
+ * Tickets completed per UTC day since `since`, by work: a completion in the
+ * same request as an import placing phases done (seeded completed, or moved
+ * forward to where the ticket's file says it is) is history, not throughput.
+ * Phases done before Baton need no such filter: they have no completion time.
+ */
 export function ticketsPerDay(db: Database, since: number): R[] {
   return db.all<R>(
-    `SELECT ${DAY("at")} AS day, count(*) AS n FROM audit WHERE action = 'ticket.completed' AND at >= ? GROUP BY 1`,
+    `SELECT ${DAY("a.at")} AS day, count(*) AS n FROM audit a
+     WHERE a.action = 'ticket.completed' AND a.at >= ?
+       AND NOT EXISTS (SELECT 1 FROM audit i WHERE i.at = a.at AND i.correlation_id = a.correlation_id
+                       AND i.action IN ('phase.seeded', 'phase.resolve') AND i.new_state = 'completed')
+     GROUP BY 1`,
     [since],
   );
+}
+
+/**
+ * Every change of how many phases are held (claimed or running) since
+ * `since`, newest first: +1 when a phase became held, -1 when it stopped
+ * being held, whatever caused it (claim; completion, failure, release, a
+ * stale lease, a review request, a forced release).
+ */
+export function holdChanges(db: Database, since: number): { at: number; delta: number }[] {
+  return db.all<{ at: number; delta: number }>(
+    `SELECT at, CASE WHEN new_state IN ${HELD_SQL} THEN 1 ELSE -1 END AS delta FROM audit
+     WHERE at >= ? AND entity_type = 'phase'
+       AND (coalesce(old_state, '') IN ${HELD_SQL}) <> (coalesce(new_state, '') IN ${HELD_SQL})
+     ORDER BY id DESC`,
+    [since],
+  );
+}
+
+/** The time of the first audit row (null: none). */
+export function firstAuditAt(db: Database): number | null {
+  return db.get<{ at: number | null }>("SELECT min(at) AS at FROM audit")!.at;
 }
 
 /** Phases held now, claimed and running. */
@@ -117,10 +147,16 @@ export function agentWork(db: Database, since: number): R[] {
   );
 }
 
-/** Claims that came back empty, or lost to a holder, from UTC day `sinceDay` on. */
-export function missCounts(db: Database, sinceDay: string): { empty: number; conflicts: number } {
-  return db.get<{ empty: number; conflicts: number }>(
-    "SELECT coalesce(sum(empty), 0) AS empty, coalesce(sum(conflicts), 0) AS conflicts FROM claim_misses WHERE day >= ?",
+/**
+ * Claims lost to another agent (the phase was held by another when asked
+ * for), per agent type, from UTC day `sinceDay` on. The `empty` column
+ * (claims that found nothing, counted before) is not contention and is
+ * not read.
+ */
+export function lostClaims(db: Database, sinceDay: string): { agentType: string; lost: number }[] {
+  return db.all<{ agentType: string; lost: number }>(
+    `SELECT agent_type AS agentType, sum(conflicts) AS lost FROM claim_misses
+     WHERE day >= ? AND conflicts > 0 GROUP BY agent_type ORDER BY lost DESC, agent_type`,
     [sinceDay],
-  )!;
+  );
 }

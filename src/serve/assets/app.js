@@ -11,6 +11,9 @@ const csrf = document.querySelector('meta[name="csrf-token"]').content;
 let data = JSON.parse(document.getElementById("page-data").textContent);
 const state = {
   groupBy: localStorage.getItem("baton.groupBy") || "phase",
+  showEmpty: localStorage.getItem("baton.showEmpty") === "1",
+  /** Columns the user opened in full although the window is too narrow for every column in full. */
+  pinned: new Set(),
   filters: { priority: "", component: "", agentType: "", state: "" },
   renders: 0,
 };
@@ -102,21 +105,47 @@ function boardControls() {
   return h(
     "form",
     { class: "controls", "aria-label": "Board options", onsubmit: (e) => e.preventDefault() },
-    select("group-by", "Columns", state.groupBy, [["phase", "by phase"], ["state", "by state"]], (v) => {
-      state.groupBy = v;
-      localStorage.setItem("baton.groupBy", v);
-      render();
-    }),
+    select(
+      "group-by",
+      "Columns",
+      state.groupBy,
+      [["phase", "by phase"], ["stage", "by stage"], ["state", "by state"]],
+      (v) => {
+        state.groupBy = v;
+        state.pinned.clear();
+        localStorage.setItem("baton.groupBy", v);
+        render();
+      },
+    ),
     filter("priority", "Priority", f.priorities),
     filter("component", "Component", f.components),
     filter("agentType", "Agent type", f.agentTypes),
     filter("state", "State", f.states),
   );
 }
-function card(c) {
+function card(c, compact) {
   const markers = [];
   if (c.blocked) markers.push(h("span", { class: "marker blocked", title: "waits on a dependency" }, "blocked"));
   if (c.gated) markers.push(h("span", { class: "marker gated", title: "a human gate waits" }, "gate"));
+  const where = c.phase ? `${c.phase} · ${label(c.state)}` : label(c.state);
+  if (compact) {
+    // A narrow column: the id and markers; the rest on hover and for screen readers.
+    const holders = c.holders.map((x) => ` · ${x.agentId}`).join("");
+    return h(
+      "li",
+      { class: `card compact state-${c.state}`, "data-ticket": c.id, "data-state": c.state },
+      h(
+        "a",
+        {
+          href: `/ticket/${encodeURIComponent(c.id)}`,
+          "aria-label": `Ticket ${c.id}: ${c.title}, ${label(c.state)}`,
+          title: `${c.id}: ${c.title}\n${where}${holders}`,
+        },
+        h("span", { class: "id" }, c.id),
+        ...markers,
+      ),
+    );
+  }
   return h(
     "li",
     { class: `card state-${c.state}`, "data-ticket": c.id, "data-state": c.state },
@@ -127,13 +156,70 @@ function card(c) {
       c.priority ? h("span", { class: `prio prio-${c.priority.toLowerCase()}` }, c.priority) : null,
       ...markers,
       h("span", { class: "title" }, c.title),
-      h("span", { class: "phase" }, c.phase ? `${c.phase} · ${label(c.state)}` : label(c.state)),
+      h("span", { class: "phase" }, where),
       ...c.holders.map((x) =>
         h("span", { class: "holder", "data-agent": x.agentId }, `${x.agentId} · ${dur(data.now - x.since)}`)
       ),
     ),
   );
 }
+/** The columns of the chosen layout, in workflow order, each with its cards. */
+function boardColumns(cards) {
+  const open = (names) => cards.filter((c) => c.state !== "completed" && names.includes(c.phase));
+  let columns;
+  if (state.groupBy === "state") {
+    const states = [...new Set([...STATE_ORDER, ...cards.map((c) => c.state)])];
+    return states.map((s) => ({ key: s, title: label(s), cards: cards.filter((c) => c.state === s) }));
+  }
+  if (state.groupBy === "stage") {
+    const stages = [];
+    for (const p of data.phases) {
+      let st = stages.find((x) => x.key === p.stage);
+      if (!st) stages.push(st = { key: p.stage, names: [], human: true });
+      st.names.push(p.name);
+      if (p.agentType) st.human = false;
+    }
+    columns = stages.map((st) => ({
+      key: st.key,
+      title: st.names.length > 1 ? `${st.key} (${st.names.length} phases)` : st.key + (st.human ? " (human)" : ""),
+      phases: st.names.length > 1 ? st.names : null,
+      cards: open(st.names),
+    }));
+  } else {
+    columns = data.phases.map((p) => ({
+      key: p.name,
+      title: p.name + (p.agentType ? "" : " (human)"),
+      cards: open([p.name]),
+    }));
+  }
+  columns.push({ key: "done", title: "Done", cards: cards.filter((c) => c.state === "completed"), done: true });
+  return columns;
+}
+
+const FULL_MIN = 180, COMPACT_W = 78, EMPTY_W = 34, GAP = 10;
+/**
+ * Which columns show in full: all when they fit the window; else the ones
+ * holding the most open work (the Done column last), and those the user
+ * opened, while they fit; the others are narrow (ids only). Empty columns
+ * are left out, named in one line above the board, unless asked for.
+ */
+function fitColumns(columns) {
+  const styles = getComputedStyle(main);
+  const width = main.clientWidth - parseFloat(styles.paddingLeft) - parseFloat(styles.paddingRight);
+  const shown = columns.filter((c) => c.cards.length || state.showEmpty);
+  if (width < 700) return { shown, full: new Set(shown) }; // stacked: every column in full
+  const busy = shown.filter((c) => c.cards.length);
+  const empties = shown.length - busy.length;
+  const need = (k) => k * FULL_MIN + (busy.length - k) * COMPACT_W + empties * EMPTY_W + (shown.length - 1) * GAP;
+  const rank = [...busy].sort((a, b) =>
+    (state.pinned.has(b.key) - state.pinned.has(a.key)) || (!!a.done - !!b.done) ||
+    (b.cards.length - a.cards.length)
+  );
+  let k = busy.length;
+  while (k > 1 && need(k) > width) k--;
+  return { shown, full: new Set(rank.slice(0, k)) };
+}
+
 function renderBoard() {
   const f = state.filters;
   const cards = data.cards.filter((c) =>
@@ -142,46 +228,94 @@ function renderBoard() {
     (!f.agentType || c.agentType === f.agentType) &&
     (!f.state || c.state === f.state)
   );
-  let columns;
-  if (state.groupBy === "state") {
-    const states = [...new Set([...STATE_ORDER, ...cards.map((c) => c.state)])];
-    columns = states.map((s) => ({ key: s, title: label(s), cards: cards.filter((c) => c.state === s) }));
-  } else {
-    columns = data.phases.map((p) => ({
-      key: p.name,
-      title: p.name + (p.agentType ? "" : " (human)"),
-      cards: cards.filter((c) => c.state !== "completed" && c.phase === p.name),
-    }));
-    columns.push({ key: "done", title: "Done", cards: cards.filter((c) => c.state === "completed") });
-  }
+  const columns = boardColumns(cards);
+  const { shown, full } = fitColumns(columns);
+  const empty = columns.filter((c) => !c.cards.length);
+  const toggle = (key) => {
+    if (state.pinned.has(key)) state.pinned.delete(key);
+    else state.pinned.add(key);
+    render();
+  };
+  const column = (col) => {
+    const kind = !col.cards.length ? "empty" : full.has(col) ? "full" : "compact";
+    const count = h("span", { class: "count" }, col.cards.length);
+    const heading = kind === "compact" || state.pinned.has(col.key)
+      ? h(
+        "h2",
+        {},
+        h(
+          "button",
+          {
+            type: "button",
+            class: "expand",
+            "aria-expanded": String(kind === "full"),
+            title: kind === "full" ? "narrow this column again" : "show this column in full",
+            onclick: () => toggle(col.key),
+          },
+          col.title,
+        ),
+        " ",
+        count,
+      )
+      : h("h2", {}, col.title, " ", count);
+    return h(
+      "section",
+      {
+        class: `column ${kind}`,
+        "aria-label": `${col.title}: ${col.cards.length}`,
+        "data-column": col.key,
+        "data-layout": kind,
+      },
+      heading,
+      col.phases && kind === "full" ? h("p", { class: "stage-phases" }, col.phases.join(" · ")) : null,
+      h("ul", {}, col.cards.map((c) => card(c, kind === "compact"))),
+    );
+  };
   return [
     h("h1", {}, "Board"),
     boardControls(),
     h("p", { class: "muted", id: "board-count" }, `${cards.length} of ${data.cards.length} tickets`),
-    h(
-      "div",
-      { class: "board", id: "board" },
-      columns.map((col) =>
+    empty.length
+      ? h(
+        "p",
+        { class: "empty-strip", id: "empty-columns" },
         h(
-          "section",
-          { class: "column", "aria-label": `${col.title}: ${col.cards.length}`, "data-column": col.key },
-          h("h2", {}, col.title, " ", h("span", { class: "count" }, col.cards.length)),
-          h("ul", {}, col.cards.map(card)),
-        )
-      ),
-    ),
+          "label",
+          { for: "show-empty" },
+          h("input", {
+            type: "checkbox",
+            id: "show-empty",
+            checked: state.showEmpty,
+            onchange: (e) => {
+              state.showEmpty = e.target.checked;
+              localStorage.setItem("baton.showEmpty", state.showEmpty ? "1" : "0");
+              render();
+            },
+          }),
+          ` ${empty.length} empty column${empty.length === 1 ? "" : "s"}`,
+        ),
+        h("span", { class: "muted" }, `: ${empty.map((c) => c.title).join(" · ")}`),
+      )
+      : null,
+    h("div", { class: "board", id: "board" }, shown.map(column)),
   ];
 }
 
 // ---------- ticket ----------
+/** An audit row's action, naming the phase it is about: "phase.seeded Python Design → skipped (reason)". */
+function eventText(a) {
+  const d = a.details ?? {};
+  const phase = typeof d.phase === "string" ? ` ${d.phase}` : "";
+  const reason = typeof d.reason === "string" ? ` (${d.reason})` : "";
+  return `${a.action}${phase}${a.newState ? ` → ${a.newState}` : ""}${reason}`;
+}
 function renderTicket() {
   const t = data.ticket;
-  const span = Math.max(
-    1,
-    ...data.phases.map((p) => (p.completedAt ?? data.now) - (data.phases[0]?.availableAt ?? data.now)),
-  );
-  const t0 = Math.min(...data.phases.map((p) => p.availableAt ?? p.claimedAt ?? data.now), data.now);
+  const times = data.phases.flatMap((p) => [p.availableAt, p.claimedAt]).filter((x) => x);
+  const t0 = Math.min(data.now, ...times);
+  const span = Math.max(1, data.now - t0);
   const bar = (p) => {
+    if (p.imported) return h("span", { class: "muted" }, "done before Baton");
     if (!p.availableAt && !p.claimedAt) return h("span", { class: "muted" }, "not reached");
     const pct = (x) => `${Math.max(0, Math.min(100, ((x - t0) / span) * 100)).toFixed(2)}%`;
     const a = p.availableAt ?? p.claimedAt, c = p.claimedAt, e = p.completedAt ?? (c ? data.now : null);
@@ -192,6 +326,9 @@ function renderTicket() {
       c && e ? h("span", { class: "work", style: `left:${pct(c)};width:calc(${pct(e)} - ${pct(c)})` }) : null,
     );
   };
+  // Phases that do not apply to this ticket are folded into one line (a workflow of 21 phases skips most).
+  const skipped = data.phases.filter((p) => p.status === "skipped");
+  const rows = data.phases.filter((p) => p.status !== "skipped");
   return [
     h("p", {}, h("a", { href: "/" }, "← Board")),
     h("h1", {}, `${t.id}: ${t.title}`),
@@ -201,9 +338,9 @@ function renderTicket() {
       table(
         "Phases of the ticket",
         ["Phase", "Status", "Agent", "Wait", "Work", "Attempts", "Rework", "Timeline", "Notes"],
-        data.phases.map((p) => [
+        rows.map((p) => [
           p.name,
-          label(p.status),
+          p.imported ? "completed (imported)" : label(p.status),
           p.claimedBy ?? "–",
           dur(p.waitMs),
           dur(p.durationMs),
@@ -214,6 +351,18 @@ function renderTicket() {
             .filter(Boolean).join(" · "),
         ]),
       ),
+      skipped.length
+        ? h(
+          "details",
+          { id: "skipped-phases" },
+          h("summary", {}, `${skipped.length} skipped phase${skipped.length === 1 ? "" : "s"}`),
+          h(
+            "ul",
+            {},
+            skipped.map((p) => h("li", {}, h("strong", {}, p.name), p.skipReason ? `: ${p.skipReason}` : "")),
+          ),
+        )
+        : null,
     ),
     section(
       "Gates",
@@ -259,7 +408,7 @@ function renderTicket() {
       table(
         "Recent events",
         ["When", "Who", "What"],
-        data.events.map((a) => [time(a.at), a.actor, `${a.action}${a.newState ? ` → ${a.newState}` : ""}`]),
+        data.events.map((a) => [time(a.at), a.actor, eventText(a)]),
       ),
     ),
     section(
@@ -332,7 +481,7 @@ function renderGates() {
                 "li",
                 {},
                 h("strong", {}, p.name),
-                ` by ${p.claimedBy ?? "–"}: ${p.summary ?? "(no summary)"}`,
+                p.imported ? " — done before Baton" : ` by ${p.claimedBy ?? "–"}: ${p.summary ?? "(no summary)"}`,
                 p.artifacts.length
                   ? h("span", { class: "artifacts" }, ` · artifacts: ${p.artifacts.join(", ")}`)
                   : null,
@@ -588,16 +737,56 @@ function chart(name, title, opts, payload) {
   });
   return box;
 }
-function categorical(names) {
-  return {
-    scales: { x: { time: false, range: [-0.5, names.length - 0.5] } },
-    axes: [{
-      values: (_u, ticks) => ticks.map((t) => names[t] ?? ""),
-      splits: () => names.map((_n, i) => i),
-      rotate: -35,
-      size: 80,
-    }, {}],
-  };
+/**
+ * Per-category figures (one row per phase, in workflow order) as horizontal
+ * bars: each label on its own line, in full, however many phases there are.
+ * Each series has its own scale (its longest bar is the full width); the
+ * value is written beside each bar. `window.baton.charts[name].data` holds
+ * the figures as uPlot's would: [indexes, ...series].
+ */
+function hbars(name, title, names, series, fmt) {
+  const max = series.map((s) => Math.max(0, ...s.values.filter((v) => v !== null && v !== undefined)));
+  const rows = names.map((n, i) =>
+    h(
+      "div",
+      { class: "hrow", role: "row" },
+      h("span", { class: "hlabel", role: "rowheader", title: n }, n),
+      h(
+        "span",
+        { class: "hbars", role: "cell" },
+        series.map((s, k) => {
+          const v = s.values[i];
+          const w = v === null || v === undefined || !max[k] ? 0 : (v / max[k]) * 100;
+          return h(
+            "span",
+            { class: "hbar-line", title: `${s.label}: ${v === null || v === undefined ? "–" : fmt[k](v)}` },
+            h(
+              "span",
+              { class: "htrack" },
+              h("span", {
+                class: "hbar",
+                style: `width:${w.toFixed(1)}%;background:${s.color}`,
+                "data-value": v ?? "",
+              }),
+            ),
+            h("span", { class: "hvalue" }, v === null || v === undefined ? "–" : fmt[k](v)),
+          );
+        }),
+      ),
+    )
+  );
+  window.baton.charts[name] = { data: [names.map((_n, i) => i), ...series.map((s) => s.values)], kind: "hbars" };
+  return h(
+    "figure",
+    { class: "chart hchart", "data-chart": name },
+    h("figcaption", {}, title),
+    h(
+      "p",
+      { class: "legend" },
+      series.map((s) => h("span", {}, h("span", { class: "swatch", style: `background:${s.color}` }), s.label)),
+    ),
+    h("div", { class: "htable", role: "table", "aria-label": title }, rows),
+  );
 }
 /** A time axis padded by half a step each side, so that one day or one point still shows as a bar. */
 function timeScale(xs, step) {
@@ -605,15 +794,15 @@ function timeScale(xs, step) {
   const hi = xs.length ? Math.max(...xs) : Date.now() / 1000;
   return { scales: { x: { time: true, range: [lo - step / 2, hi + step / 2] } } };
 }
-function bars() {
-  return uPlot.paths?.bars ? uPlot.paths.bars({ size: [0.6, 60] }) : undefined;
+function bars(size = 0.6, align = 0) {
+  return uPlot.paths?.bars ? uPlot.paths.bars({ size: [size, 60], align }) : undefined;
 }
 function renderMetrics() {
   const m = data.metrics;
   const names = m.phases.map((p) => p.phase);
-  const idx = names.map((_n, i) => i);
   const sec = (ms) => (ms === null ? null : ms / 1000);
-  const cat = categorical(names);
+  const dsec = (s) => dur(s * 1000);
+  const percent = (x) => `${Math.round(x)}%`;
   for (const c of Object.values(window.baton.charts)) c.destroy?.();
   window.baton.charts = {};
   const range = h(
@@ -633,6 +822,9 @@ function renderMetrics() {
     ),
   );
   const days = m.throughput.map((d) => Date.parse(`${d.day}T00:00:00Z`) / 1000);
+  const wipAt = data.wip.map((p) => p.at / 1000);
+  const wipStep = wipAt.length > 1 ? wipAt[1] - wipAt[0] : 60;
+  const types = m.contention.byType;
   return [
     h("h1", {}, "Metrics"),
     h("form", { class: "controls", onsubmit: (e) => e.preventDefault() }, range),
@@ -643,56 +835,47 @@ function renderMetrics() {
         ? `Bottleneck: ${m.bottleneck.phase} (${m.bottleneck.waiting} waiting, ${dur(m.bottleneck.totalWaitMs)} in all)`
         : "Bottleneck: none (nothing waits)",
       ` · in progress now: ${m.workInProgress.claimed + m.workInProgress.running}`,
-      ` · claim contention: ${m.contention.empty} empty, ${m.contention.conflicts} lost`,
+      ` · claim contention: ${m.contention.lost} lost to another agent`,
     ),
     h(
       "div",
       { class: "charts" },
-      chart("throughput", "Throughput per day (completed)", {
+      chart("throughput", "Throughput per day (completed in Baton; imported history left out)", {
         ...timeScale(days, 86_400),
-        series: [{}, { label: "phases", stroke: "#2563eb", fill: "rgba(37,99,235,.2)", paths: bars() }, {
-          label: "tickets",
-          stroke: "#16a34a",
-        }],
-      }, [days, m.throughput.map((d) => d.phases), m.throughput.map((d) => d.tickets)]),
-      chart("durations", "Phase durations, claim → complete (s)", {
-        ...cat,
-        series: [{}, { label: "p50", stroke: "#2563eb", paths: bars() }, {
-          label: "p90",
-          stroke: "#dc2626",
-          paths: bars(),
-        }],
-      }, [idx, m.phases.map((p) => sec(p.claimToComplete.p50)), m.phases.map((p) => sec(p.claimToComplete.p90))]),
-      chart("wait", "Wait before claim (s)", {
-        ...cat,
-        series: [{}, { label: "p50", stroke: "#7c3aed", paths: bars() }, {
-          label: "p90",
-          stroke: "#db2777",
-          paths: bars(),
-        }],
-      }, [idx, m.phases.map((p) => sec(p.wait.p50)), m.phases.map((p) => sec(p.wait.p90))]),
-      chart("wip", "Work in progress over time", {
-        ...timeScale(data.wip.map((p) => p.at / 1000), 3600),
-        series: [{}, { label: "held", stroke: "#ea580c", fill: "rgba(234,88,12,.15)" }],
-      }, [data.wip.map((p) => p.at / 1000), data.wip.map((p) => p.wip)]),
-      chart("rates", "Failure, retry and rework per phase", {
-        ...cat,
         series: [
           {},
-          { label: "failure %", stroke: "#dc2626", paths: bars() },
-          { label: "retry %", stroke: "#ca8a04", paths: bars() },
-          { label: "rework", stroke: "#0891b2", paths: bars() },
+          { label: "phases", stroke: "#2563eb", fill: "rgba(37,99,235,.35)", paths: bars(0.4, -1) },
+          { label: "tickets", stroke: "#16a34a", fill: "rgba(22,163,74,.35)", paths: bars(0.4, 1) },
         ],
-      }, [
-        idx,
-        m.phases.map((p) => p.failureRate * 100),
-        m.phases.map((p) => p.retryRate * 100),
-        m.phases.map((p) => p.rework),
-      ]),
-      chart("contention", "Claim contention", {
-        ...categorical(["empty", "lost to another"]),
-        series: [{}, { label: "claims", stroke: "#475569", fill: "rgba(71,85,105,.3)", paths: bars() }],
-      }, [[0, 1], [m.contention.empty, m.contention.conflicts]]),
+      }, [days, m.throughput.map((d) => d.phases), m.throughput.map((d) => d.tickets)]),
+      chart("wip", "Work in progress over time (phases held)", {
+        scales: { ...timeScale(wipAt, wipStep).scales, y: { range: (_u, _lo, hi) => [0, Math.max(1, hi)] } },
+        series: [
+          {},
+          { label: "most held at once", stroke: "#ea580c", fill: "rgba(234,88,12,.15)", paths: bars(0.9) },
+          { label: "held at the end", stroke: "#9a3412", width: 2 },
+        ],
+      }, [wipAt, data.wip.map((p) => p.peak), data.wip.map((p) => p.held)]),
+      hbars("durations", "Phase durations, claim → complete", names, [
+        { label: "p50", color: "#2563eb", values: m.phases.map((p) => sec(p.claimToComplete.p50)) },
+        { label: "p90", color: "#dc2626", values: m.phases.map((p) => sec(p.claimToComplete.p90)) },
+      ], [dsec, dsec]),
+      hbars("wait", "Wait before claim", names, [
+        { label: "p50", color: "#7c3aed", values: m.phases.map((p) => sec(p.wait.p50)) },
+        { label: "p90", color: "#db2777", values: m.phases.map((p) => sec(p.wait.p90)) },
+      ], [dsec, dsec]),
+      hbars("rates", "Failure, retry and rework per phase", names, [
+        { label: "failure %", color: "#dc2626", values: m.phases.map((p) => p.failureRate * 100) },
+        { label: "retry %", color: "#ca8a04", values: m.phases.map((p) => p.retryRate * 100) },
+        { label: "rework", color: "#0891b2", values: m.phases.map((p) => p.rework) },
+      ], [percent, percent, String]),
+      hbars(
+        "contention",
+        "Claims lost to another agent, per agent type",
+        types.length ? types.map((t) => t.agentType) : ["(none lost)"],
+        [{ label: "lost", color: "#475569", values: types.length ? types.map((t) => t.lost) : [0] }],
+        [String],
+      ),
     ),
     section(
       "Per phase",
@@ -728,7 +911,8 @@ function render() {
   const active = document.activeElement;
   const keep = active?.id || active?.closest?.("[data-ticket]")?.dataset.ticket;
   const typed = page === "gates" ? [...main.querySelectorAll("textarea")].map((t) => [t.id, t.value]) : [];
-  main.replaceChildren(...RENDER[page]());
+  // A page's parts may be null (nothing to show): left out, never shown as "null".
+  main.replaceChildren(...RENDER[page]().flat().filter((x) => x !== null && x !== undefined && x !== false));
   for (const [id, v] of typed) {
     const t = document.getElementById(id);
     if (t) t.value = v;
@@ -790,3 +974,11 @@ function follow() {
 }
 render();
 follow();
+if (page === "board") {
+  // Which columns fit in full depends on the window's width.
+  let resized = null;
+  addEventListener("resize", () => {
+    clearTimeout(resized);
+    resized = setTimeout(render, 100);
+  });
+}
