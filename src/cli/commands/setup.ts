@@ -67,15 +67,14 @@ function importCommand(c: CommandContext): Promise<number> {
     c.emit(r, () =>
       [
         `imported ${r.imported.length}, updated ${r.updated.length}, unchanged ${r.unchanged.length}, skipped ${r.skipped.length}, errors ${r.errors.length}, warnings ${r.warnings.length}`,
+        ...r.advanced.map((a) => `moved forward: ${a.id} (${a.phases.join(", ")} done, as its file says)`),
         ...r.errors.map((x) => `error: ${x.path}${x.line ? `:${x.line}` : ""}: ${x.message}`),
         ...r.skipped.map((x) => `skipped: ${x.path}: ${x.message}`),
         ...r.warningGroups.map((g) => {
-          if (g.count === 1) {
-            const w = r.warnings.find((x) => x.message === g.message)!;
-            return `warning: ${w.path}${w.line ? `:${w.line}` : ""}: ${w.message}`;
-          }
-          const more = g.count > g.paths.length ? ", …" : "";
-          return `warning: ${g.message} (${g.count}×: ${g.paths.join(", ")}${more})`;
+          const kind = g.code ? `warning[${g.code}]` : "warning";
+          if (g.count === 1) return `${kind}: ${g.locations[0]}: ${g.message}`;
+          const more = g.count > g.locations.length ? ", …" : "";
+          return `${kind}: ${g.message} (${g.count}×: ${g.locations.join(", ")}${more})`;
         }),
       ].join("\n"));
     return r.errors.length ? 1 : 0;
