@@ -6,6 +6,7 @@
 import type { Command } from "../command.ts";
 import { DECIDING } from "./deciding.ts";
 import { HEALTH } from "./health.ts";
+import { HOOKS } from "./hooks.ts";
 import { MERGING } from "./merging.ts";
 import { LOOKING } from "./looking.ts";
 import { RUNNING } from "./running.ts";
@@ -20,5 +21,6 @@ export const COMMANDS: readonly Command[] = [
   ...WORKING,
   ...RUNNING,
   ...MERGING,
+  ...HOOKS,
   ...HEALTH,
 ];

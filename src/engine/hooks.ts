@@ -1,0 +1,231 @@
+/**
+ * What git's hooks ask the engine (`baton hooks run`): may this commit go
+ * ahead (fencing: the committing agent still holds its claim; its staged
+ * files are declared for the claim; files another live claim declared are
+ * refused or warned about), which trailers tie it to its claim, and the
+ * commit recorded as the phase's progress with its SHA in the audit.
+ *
+ * @module
+ */
+import { BatonError } from "../errors.ts";
+import { normalizeRepoPath } from "../globs/mod.ts";
+import type { Core } from "./core.ts";
+import { overlapsFor } from "./declarations.ts";
+import { held } from "./fencing.ts";
+import { implicitHeartbeat } from "./leases.ts";
+import { declaredBy, insertDeclaration } from "./sql/coordination.ts";
+import { holdEnded } from "./sql/hooks.ts";
+import { markPhaseProgress, phaseWithToken } from "./sql/phases.ts";
+import type { R } from "./sql/rows.ts";
+import { isHeld } from "./state_machine.ts";
+import type { Overlap } from "./types.ts";
+
+/** Who is committing: an agent names its claim (`baton run` puts it in the agent's environment); a human names nothing. */
+export interface CommitCheckRequest {
+  /** The committing agent (`BATON_AGENT_ID`); absent for a human. */
+  agentId?: string;
+  /** The phase it holds (`BATON_PHASE_ID`). */
+  phaseId?: number;
+  /** Its claim's fencing token (`BATON_CLAIM` / `BATON_CLAIM_TOKEN`). */
+  token?: string;
+  /** The staged files, repository-relative (`git diff --cached --name-only`). */
+  files: string[];
+}
+
+/** The engine's verdict on a commit. */
+export interface CommitCheck {
+  /** `allow`: go ahead quietly; `warn`: go ahead, print `messages`; `refuse`: the hook fails. */
+  verdict: "allow" | "warn" | "refuse";
+  /** Who is committing. */
+  committer: "agent" | "human";
+  /** What to print, one line each (why it is refused, or the warnings). */
+  messages: string[];
+  /** Staged files that another live claim declared. */
+  overlaps: Overlap[];
+  /** The staged files declared for the agent's claim by this check. */
+  declared: string[];
+  /** The agent's ticket (when its phase exists). */
+  ticketId?: string;
+  /** The agent's phase name (when its phase exists). */
+  phase?: string;
+}
+
+/** A commit made under a claim (`post-commit`). */
+export interface CommitRecordRequest {
+  /** The committing agent. */
+  agentId: string;
+  /** The phase it holds. */
+  phaseId: number;
+  /** Its claim's fencing token. */
+  token: string;
+  /** The commit's SHA. */
+  sha: string;
+  /** The commit's subject line. */
+  subject?: string;
+}
+
+/** What recording a commit did. */
+export interface CommitRecorded {
+  /** True when the claim was still the agent's: the commit counts as the phase's progress (the stall clock restarts). */
+  progress: boolean;
+  /** The phase's ticket. */
+  ticketId: string;
+  /** The phase's name. */
+  phase: string;
+}
+
+/** `phase Implementation of 0042`, as the hooks' messages say it. */
+const claimOf = (row: R): string => `claim of phase ${row.name} of ${row.ticket_id}`;
+
+/** `3 min ago`. */
+function ago(now: number, at: number): string {
+  const s = Math.max(0, Math.round((now - at) / 1000));
+  return s < 90 ? `${s} s ago` : `${Math.round(s / 60)} min ago`;
+}
+
+/** How a hold ended, by its audit action. */
+const ENDED: Record<string, string> = {
+  "phase.release": "released",
+  "phase.complete": "completed",
+  "phase.fail": "failed",
+  "phase.reset": "reset",
+  "phase.request_review": "sent for review",
+  "phase.block": "blocked",
+};
+
+/** Why the agent's claim on `row` is no longer its own, or null while it is. */
+function lostClaim(core: Core, now: number, row: R, agentId: string, token: string): string | null {
+  const mine = isHeld(row.status) && row.claimed_by === agentId;
+  if (mine && row.claim_token === token) {
+    const exp = row.lease_expires_at as number | null;
+    if (exp !== null && exp < core.expiryNow) {
+      return `${claimOf(row)} is no longer yours (lease expired ${ago(now, exp)})`;
+    }
+    return null;
+  }
+  if (mine) return `${claimOf(row)} is no longer yours (it was claimed again: your claim token is not the current one)`;
+  const ended = holdEnded(core.db, row.ticket_id, row.id, agentId);
+  const how = ended === undefined
+    ? "it was never yours"
+    : ended.action === "phase.stale"
+    ? `lease expired ${ago(now, ended.at)}`
+    : `${ENDED[ended.action] ?? ended.action.replace(/^phase\./, "")} ${ago(now, ended.at)}`;
+  const now_ = isHeld(row.status) ? `now held by ${row.claimed_by}` : `now ${row.status.replace("_", " ")}`;
+  return `${claimOf(row)} is no longer yours (${how}; ${now_})`;
+}
+
+/** The staged paths as declared patterns (paths git prints that are not valid repository paths are skipped). */
+function normalized(files: string[]): string[] {
+  const out = new Set<string>();
+  for (const f of files) {
+    try {
+      out.add(normalizeRepoPath(f));
+    } catch { /* not a path Baton can declare */ }
+  }
+  return [...out];
+}
+
+/** An overlap as a hook prints it. */
+function overlapLine(o: Overlap): string {
+  const how = o.pattern === o.otherPattern ? o.pattern : `${o.pattern} (declared as ${o.otherPattern})`;
+  return `${how} is claimed by ticket ${o.ticketId}, phase ${o.phase}, agent ${o.agentId}`;
+}
+
+/** Overlaps, one per staged file (the first declaration that covers it). */
+function perFile(overlaps: Overlap[]): Overlap[] {
+  const seen = new Set<string>();
+  return overlaps.filter((o) => !seen.has(o.pattern) && seen.add(o.pattern));
+}
+
+/** `Engine.checkCommit`. */
+export function checkCommit(core: Core, req: CommitCheckRequest): CommitCheck {
+  const files = normalized(req.files);
+  const blocking = (core.cfg.config.hooks.mode ?? core.cfg.config.file_conflicts.mode) === "blocking";
+  if (req.agentId === undefined) {
+    const overlaps = perFile(overlapsFor(core, null, files));
+    if (overlaps.length === 0) return { verdict: "allow", committer: "human", messages: [], overlaps, declared: [] };
+    const refuse = core.cfg.config.hooks.block_humans;
+    return {
+      verdict: refuse ? "refuse" : "warn",
+      committer: "human",
+      messages: overlaps.map(overlapLine),
+      overlaps,
+      declared: [],
+    };
+  }
+  const { agentId, phaseId, token } = req;
+  if (phaseId === undefined || token === undefined) {
+    throw new BatonError("invalid_argument", "checkCommit: an agent names its phase and its claim token");
+  }
+  return core.tx((now) => {
+    const row = phaseWithToken(core.db, phaseId);
+    if (!row) {
+      return {
+        verdict: "refuse",
+        committer: "agent",
+        messages: [`phase ${phaseId} does not exist: this commit is not under a claim of yours`],
+        overlaps: [],
+        declared: [],
+      };
+    }
+    const base = { committer: "agent" as const, ticketId: row.ticket_id as string, phase: row.name as string };
+    const lost = lostClaim(core, now, row, agentId, token);
+    if (lost) {
+      core.audit(now, agentId, "commit.refused", { type: "phase", id: row.id, ticket: row.ticket_id }, null, null, {
+        phase: row.name,
+        reason: lost,
+        files: files.length,
+      });
+      return { ...base, verdict: "refuse", messages: [lost], overlaps: [], declared: [] };
+    }
+    implicitHeartbeat(core, now, agentId, phaseId);
+    const overlaps = perFile(overlapsFor(core, phaseId, files));
+    if (overlaps.length && blocking) {
+      core.audit(now, agentId, "commit.refused", { type: "phase", id: row.id, ticket: row.ticket_id }, null, null, {
+        phase: row.name,
+        overlaps: overlaps.length,
+        files: files.length,
+      });
+      return { ...base, verdict: "refuse", messages: overlaps.map(overlapLine), overlaps, declared: [] };
+    }
+    const have = new Set(declaredBy(core.db, phaseId));
+    const declared = files.filter((p) => !have.has(p));
+    for (const p of declared) insertDeclaration(core.db, phaseId, agentId, p, now);
+    if (declared.length) {
+      core.audit(now, agentId, "files.declared", { type: "phase", id: row.id, ticket: row.ticket_id }, null, null, {
+        phase: row.name,
+        paths: declared,
+        overlaps: overlaps.length,
+        via: "pre-commit",
+      });
+    }
+    return {
+      ...base,
+      verdict: overlaps.length ? "warn" : "allow",
+      messages: overlaps.map(overlapLine),
+      overlaps,
+      declared,
+    };
+  });
+}
+
+/** `Engine.recordCommit`. */
+export function recordCommit(core: Core, req: CommitRecordRequest): CommitRecorded {
+  if (!/^[0-9a-f]{7,64}$/.test(req.sha)) throw new BatonError("invalid_argument", `not a commit SHA: "${req.sha}"`);
+  return core.tx((now) => {
+    const row = phaseWithToken(core.db, req.phaseId);
+    if (!row) throw new BatonError("not_found", `Phase ${req.phaseId} does not exist`);
+    const entity = { type: "phase", id: row.id, ticket: row.ticket_id };
+    const details = { phase: row.name, sha: req.sha, subject: req.subject?.slice(0, 200) ?? null };
+    if (lostClaim(core, now, row, req.agentId, req.token) !== null) {
+      // Made without the claim (pre-commit skipped with --no-verify, or the lease ran out meanwhile): on record, no progress.
+      core.audit(now, req.agentId, "phase.commit", entity, null, null, { ...details, claim: "lost" });
+      return { progress: false, ticketId: row.ticket_id, phase: row.name };
+    }
+    held(core, req.phaseId, req.agentId, req.token, "record a commit for", row);
+    implicitHeartbeat(core, now, req.agentId, req.phaseId);
+    markPhaseProgress(core.db, req.phaseId, now);
+    core.audit(now, req.agentId, "phase.commit", entity, null, null, details);
+    return { progress: true, ticketId: row.ticket_id, phase: row.name };
+  });
+}

@@ -1,0 +1,23 @@
+/**
+ * Statements of the git hooks' checks: how an agent's claim on a phase ended.
+ *
+ * @module
+ */
+import type { Database } from "../../storage/sqlite.ts";
+import { HELD_SQL, type R } from "./rows.ts";
+
+/**
+ * The audit row that ended `agentId`'s hold on a phase (released, taken
+ * back when its lease expired, completed, failed…): the latest transition
+ * of the phase out of a held status that the agent made, or that names it
+ * as the holder.
+ */
+export function holdEnded(db: Database, ticketId: string, phaseId: number, agentId: string): R | undefined {
+  return db.get<R>(
+    `SELECT at, action, actor FROM audit
+     WHERE ticket_id = ? AND entity_type = 'phase' AND entity_id = ? AND old_state IN ${HELD_SQL} AND new_state NOT IN ${HELD_SQL}
+       AND (actor = ? OR json_extract(details, '$.agent') = ?)
+     ORDER BY id DESC LIMIT 1`,
+    [ticketId, String(phaseId), agentId, agentId],
+  );
+}

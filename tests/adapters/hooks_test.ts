@@ -1,0 +1,309 @@
+/**
+ * `baton hooks`: real git repositories, the hooks installed by the CLI as a
+ * process, commits made by `git commit` with the claim (made through the
+ * engine) in the committer's environment.
+ */
+import assert from "node:assert/strict";
+import { type Claim, type Engine, openEngine } from "../../mod.ts";
+import { tempRepo } from "../../src/testing.ts";
+import { baton } from "../helpers/cli.ts";
+
+const PHASES = "phases:\n  - {name: Implementation, agent_type: implementer}\n";
+
+/** The environment without any Baton claim (a human), plus `extra`. */
+function envWith(extra: Record<string, string> = {}): Record<string, string> {
+  const env = Object.fromEntries(Object.entries(Deno.env.toObject()).filter(([k]) => !k.startsWith("BATON_")));
+  return { ...env, GIT_TERMINAL_PROMPT: "0", ...extra };
+}
+
+/** What `baton run` puts in an agent's environment. */
+function agentEnv(agentId: string, c: Claim): Record<string, string> {
+  return envWith({ BATON_AGENT_ID: agentId, BATON_PHASE_ID: String(c.phase.id), BATON_CLAIM: c.token });
+}
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function git(cwd: string, args: string[], env: Record<string, string> = envWith()): Promise<Run> {
+  const o = await new Deno.Command("git", { args, cwd, env, clearEnv: true, stdout: "piped", stderr: "piped" })
+    .output();
+  const d = new TextDecoder();
+  return { code: o.code, stdout: d.decode(o.stdout).trim(), stderr: d.decode(o.stderr).trim() };
+}
+
+async function ok(cwd: string, args: string[], env?: Record<string, string>): Promise<string> {
+  const r = await git(cwd, args, env);
+  assert.equal(r.code, 0, `git ${args.join(" ")}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** Writes `path` and commits it with `git commit` (hooks run) as whoever `env` says. */
+async function commit(repo: string, path: string, env: Record<string, string>, msg = `change ${path}`): Promise<Run> {
+  const full = `${repo}/${path}`;
+  await Deno.mkdir(full.slice(0, full.lastIndexOf("/")), { recursive: true });
+  await Deno.writeTextFile(full, `${msg} ${crypto.randomUUID()}\n`);
+  await ok(repo, ["add", path]);
+  return await git(repo, ["commit", "-m", msg], env);
+}
+
+/** A git repository with a one-phase workflow and tickets 0042 and 0043, optionally with the hooks installed. */
+async function hookRepo(
+  config = "",
+  opts: { install?: boolean; before?: (repo: string) => Promise<void>; clock?: () => number } = {},
+): Promise<{ repo: string; engine: Engine }> {
+  const repo = await tempRepo({
+    phases: PHASES,
+    config,
+    files: { ".gitignore": ".workflow/baton.db*\n", "README.md": "# project\n" },
+  });
+  await ok(repo, ["init", "-q", "-b", "main"]);
+  await ok(repo, ["config", "user.email", "dev@example.com"]);
+  await ok(repo, ["config", "user.name", "Dev"]);
+  await ok(repo, ["add", "-A"]);
+  await ok(repo, ["commit", "-q", "-m", "a project"]);
+  await opts.before?.(repo);
+  if (opts.install !== false) {
+    const r = await baton(["hooks", "install"], { cwd: repo });
+    assert.equal(r.code, 0, r.stderr);
+  }
+  // The first engine on the database sets its clock (a past clock: claims made long ago).
+  const engine = await openEngine(repo, { clock: opts.clock });
+  engine.upsertTicket({ id: "0042", title: "Cache" });
+  engine.upsertTicket({ id: "0043", title: "Export" });
+  return { repo, engine };
+}
+
+/** Claims ticket `id`'s Implementation for `agentId`. */
+function claimOf(e: Engine, id: string, agentId: string): Claim {
+  const p = e.ticket(id).phases[0];
+  return e.claim(p.id, { agentId, capabilities: ["implementer"] });
+}
+
+const head = (repo: string) => ok(repo, ["rev-parse", "HEAD"]);
+
+Deno.test("hooks: blocking mode refuses an agent's commit of a file another live claim declared, naming it", async () => {
+  const { repo, engine } = await hookRepo("file_conflicts:\n  mode: blocking\n");
+  try {
+    const a = claimOf(engine, "0042", "implementer-9");
+    engine.declareFiles(a.phase.id, { agentId: "implementer-9", token: a.token, paths: ["src/db.ts"] });
+    const b = claimOf(engine, "0043", "implementer-2");
+    const before = await head(repo);
+    const r = await commit(repo, "src/db.ts", agentEnv("implementer-2", b));
+    assert.notEqual(r.code, 0, "the commit is refused");
+    assert.match(
+      r.stderr,
+      /commit refused: src\/db\.ts is claimed by ticket 0042, phase Implementation, agent implementer-9/,
+    );
+    assert.equal(await head(repo), before, "nothing was committed");
+    assert.equal(engine.audit({ action: "commit.refused" }).length, 1);
+    // Not declared for the refused claim.
+    assert.deepEqual(engine.declarations().filter((d) => d.agentId === "implementer-2"), []);
+
+    // A human committing the same file is warned, and the commit is made.
+    await ok(repo, ["reset", "-q"]);
+    const h = await commit(repo, "src/db.ts", envWith());
+    assert.equal(h.code, 0, h.stderr);
+    assert.match(h.stderr, /warning: src\/db\.ts is claimed by ticket 0042, phase Implementation, agent implementer-9/);
+    assert.notEqual(await head(repo), before);
+    assert.doesNotMatch(await ok(repo, ["log", "-1", "--format=%B"]), /Baton-/, "no trailers on a human's commit");
+  } finally {
+    engine.close();
+  }
+});
+
+Deno.test("hooks: with hooks.block_humans a human's overlapping commit is refused too", async () => {
+  const { repo, engine } = await hookRepo("hooks:\n  block_humans: true\n");
+  try {
+    const a = claimOf(engine, "0042", "implementer-9");
+    engine.declareFiles(a.phase.id, { agentId: "implementer-9", token: a.token, paths: ["src/**"] });
+    const h = await commit(repo, "src/db.ts", envWith());
+    assert.notEqual(h.code, 0);
+    assert.match(h.stderr, /src\/db\.ts \(declared as src\/\*\*\) is claimed by ticket 0042, phase Implementation/);
+    assert.match(h.stderr, /block_humans/);
+  } finally {
+    engine.close();
+  }
+});
+
+Deno.test("hooks: advisory mode warns; the staged files are declared; trailers once, even after an amend; the commit is in the audit", async () => {
+  const { repo, engine } = await hookRepo();
+  try {
+    const a = claimOf(engine, "0042", "implementer-9");
+    engine.declareFiles(a.phase.id, { agentId: "implementer-9", token: a.token, paths: ["src/db.ts"] });
+    const b = claimOf(engine, "0043", "implementer-2");
+    const env = agentEnv("implementer-2", b);
+    const r = await commit(repo, "src/db.ts", env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /warning: src\/db\.ts is claimed by ticket 0042, phase Implementation, agent implementer-9/);
+    assert.deepEqual(
+      engine.declarations().filter((d) => d.agentId === "implementer-2").map((d) => d.pattern),
+      ["src/db.ts"],
+      "the staged file is declared for the claim",
+    );
+    const msg = await ok(repo, ["log", "-1", "--format=%B"]);
+    assert.match(msg, /\n\nBaton-Ticket: 0043\nBaton-Phase: Implementation\nBaton-Agent: implementer-2$/);
+    const sha = await head(repo);
+    const rows = engine.audit({ action: "phase.commit" });
+    assert.equal(rows.length, 1);
+    assert.equal((rows[0].details as Record<string, unknown>).sha, sha);
+    assert.equal(rows[0].ticketId, "0043");
+
+    // Amending keeps one of each trailer.
+    await Deno.writeTextFile(`${repo}/src/db.ts`, "amended\n");
+    await ok(repo, ["add", "src/db.ts"]);
+    const am = await git(repo, ["commit", "--amend", "--no-edit"], env);
+    assert.equal(am.code, 0, am.stderr);
+    const amended = await ok(repo, ["log", "-1", "--format=%B"]);
+    for (const t of ["Baton-Ticket: 0043", "Baton-Phase: Implementation", "Baton-Agent: implementer-2"]) {
+      assert.equal(amended.split(t).length - 1, 1, `${t} once in:\n${amended}`);
+    }
+  } finally {
+    engine.close();
+  }
+});
+
+Deno.test("hooks: a fenced-out agent's commit is refused (released; taken over)", async () => {
+  const { repo, engine } = await hookRepo();
+  try {
+    const a = claimOf(engine, "0042", "implementer-1");
+    engine.release(a.phase.id, { agentId: "implementer-1", token: a.token, reason: "giving up" });
+    const before = await head(repo);
+    let r = await commit(repo, "src/a.ts", agentEnv("implementer-1", a));
+    assert.notEqual(r.code, 0);
+    assert.match(
+      r.stderr,
+      /claim of phase Implementation of 0042 is no longer yours \(released \d+ s ago; now available\)/,
+    );
+    assert.equal(await head(repo), before);
+
+    claimOf(engine, "0042", "implementer-9");
+    r = await git(repo, ["commit", "-m", "again"], agentEnv("implementer-1", a));
+    assert.notEqual(r.code, 0);
+    assert.match(
+      r.stderr,
+      /claim of phase Implementation of 0042 is no longer yours \(released \d+ s ago; now held by implementer-9\)/,
+    );
+    assert.equal(await head(repo), before);
+  } finally {
+    engine.close();
+  }
+});
+
+Deno.test("hooks: an agent whose lease ran out (not yet taken back) is refused", async () => {
+  // Claimed 20 minutes ago with 10-minute leases; the hook's process may judge expiry by its own clock.
+  const { repo, engine } = await hookRepo(
+    "leases:\n  default_minutes: 10\nagents:\n  clock_tolerance_seconds: 3600\n",
+    {
+      clock: () => Date.now() - 20 * 60_000,
+    },
+  );
+  let c: Claim;
+  try {
+    c = claimOf(engine, "0043", "implementer-3");
+  } finally {
+    engine.close();
+  }
+  const r = await commit(repo, "src/a.ts", agentEnv("implementer-3", c));
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /claim of phase Implementation of 0043 is no longer yours \(lease expired 10 min ago\)/);
+});
+
+Deno.test("hooks: post-commit records progress: the stall clock restarts", async () => {
+  // Claimed an hour ago, silent since: stalled.
+  const { repo, engine } = await hookRepo("leases:\n  default_minutes: 600\nstall_timeout_minutes: 30\n", {
+    clock: () => Date.now() - 60 * 60_000,
+  });
+  let c: Claim;
+  try {
+    c = claimOf(engine, "0042", "implementer-9");
+  } finally {
+    engine.close();
+  }
+  const e = await openEngine(repo);
+  try {
+    const stalled = e.stalled().find((s) => s.phaseId === c.phase.id);
+    assert.ok(stalled, "stalled before the commit");
+    const t0 = Date.now();
+    const r = await commit(repo, "src/a.ts", agentEnv("implementer-9", c));
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(e.stalled().find((s) => s.phaseId === c.phase.id), undefined, "not stalled after it");
+    const rows = e.audit({ action: "phase.commit" });
+    assert.equal((rows[0].details as Record<string, unknown>).sha, await head(repo));
+    assert.ok(rows[0].at >= t0);
+  } finally {
+    e.close();
+  }
+});
+
+const OLD_HOOK = `#!/bin/sh
+# the project's own pre-commit
+echo ran >> "$(git rev-parse --git-dir)/old-hook-ran"
+if [ -f FAIL ]; then echo "lint failed" >&2; exit 1; fi
+`;
+
+Deno.test("hooks: an existing hook still runs and its failure blocks; uninstall restores it byte for byte", async () => {
+  let hookPath = "";
+  const { repo, engine } = await hookRepo("", {
+    before: async (repo) => {
+      hookPath = `${repo}/.git/hooks/pre-commit`;
+      await Deno.writeTextFile(hookPath, OLD_HOOK);
+      await Deno.chmod(hookPath, 0o750);
+    },
+  });
+  try {
+    const a = claimOf(engine, "0042", "implementer-9");
+    const env = agentEnv("implementer-9", a);
+    let r = await commit(repo, "src/a.ts", env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(await Deno.readTextFile(`${repo}/.git/old-hook-ran`), "ran\n");
+    assert.match(await ok(repo, ["log", "-1", "--format=%B"]), /Baton-Ticket: 0042/);
+
+    await Deno.writeTextFile(`${repo}/FAIL`, "");
+    const before = await head(repo);
+    r = await commit(repo, "src/b.ts", env);
+    assert.notEqual(r.code, 0, "the old hook's failure blocks");
+    assert.match(r.stderr, /lint failed/);
+    assert.equal(await head(repo), before);
+
+    const u = await baton(["hooks", "uninstall"], { cwd: repo });
+    assert.equal(u.code, 0, u.stderr);
+    assert.equal(await Deno.readTextFile(hookPath), OLD_HOOK);
+    assert.equal((await Deno.stat(hookPath)).mode! & 0o777, 0o750);
+    const left = [...Deno.readDirSync(`${repo}/.git/hooks`)].map((d) => d.name).filter((n) => !n.endsWith(".sample"));
+    assert.deepEqual(left, ["pre-commit"], "only what was there");
+    // Installing twice changes nothing more; uninstalling then restores the same.
+    assert.equal((await baton(["hooks", "install"], { cwd: repo })).code, 0);
+    assert.equal((await baton(["hooks", "install"], { cwd: repo })).code, 0);
+    assert.equal((await baton(["hooks", "uninstall"], { cwd: repo })).code, 0);
+    assert.equal(await Deno.readTextFile(hookPath), OLD_HOOK);
+  } finally {
+    engine.close();
+  }
+});
+
+Deno.test("hooks: core.hooksPath is respected, and a commit from a linked worktree works", async () => {
+  const { repo, engine } = await hookRepo("", {
+    before: async (repo) => {
+      // Absolute: a relative core.hooksPath is relative to each worktree (git's rule), and .githooks is not in the worktree.
+      await ok(repo, ["config", "core.hooksPath", `${repo}/.githooks`]);
+    },
+  });
+  try {
+    assert.ok(Deno.statSync(`${repo}/.githooks/pre-commit`).isFile);
+    assert.throws(() => Deno.statSync(`${repo}/.git/hooks/pre-commit`));
+    const wt = `${repo}-wt`;
+    await ok(repo, ["worktree", "add", "-q", "-b", "baton/0042", wt]);
+    const a = claimOf(engine, "0042", "implementer-9");
+    const r = await commit(wt, "src/a.ts", agentEnv("implementer-9", a));
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(await ok(wt, ["log", "-1", "--format=%B"]), /Baton-Agent: implementer-9/);
+    const rows = engine.audit({ action: "phase.commit" });
+    assert.equal((rows[0].details as Record<string, unknown>).sha, await head(wt));
+    assert.deepEqual(engine.declarations().map((d) => d.pattern), ["src/a.ts"]);
+  } finally {
+    engine.close();
+  }
+});
