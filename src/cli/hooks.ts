@@ -24,6 +24,8 @@ export type HookName = typeof HOOK_NAMES[number];
 
 /** The line that marks a hook script as Baton's. */
 const MARK = "# baton-hook:";
+/** Where pre-commit writes an agent's trailers for commit-msg (in the worktree's git directory). */
+const TRAILERS = "baton-trailers";
 /** The suffix an existing hook is moved aside to. */
 const CHAINED = ".baton-chained";
 
@@ -56,11 +58,24 @@ export function selfCommand(): string[] {
 export function hookScript(hook: HookName, command: string[]): string {
   // pre-commit and commit-msg: the chained hook's failure blocks the commit; post-commit's never could.
   const onFail = hook === "post-commit" ? "" : " || exit $?";
+  // Starting baton costs ~0.2 s or more: the scripts skip it when there is nothing to do. A human's commit-msg and
+  // post-commit do nothing; an agent's commit-msg adds the trailers its pre-commit just wrote down for this claim.
+  const fast = hook === "pre-commit" ? [] : [`[ -n "$BATON_AGENT_ID" ] || exit 0`];
+  if (hook === "commit-msg") {
+    fast.push(
+      `t="$(git rev-parse --git-dir)/${TRAILERS}"`,
+      `if [ -f "$t" ] && [ "$(sed -n 1p "$t")" = "$BATON_AGENT_ID $BATON_PHASE_ID \${BATON_CLAIM:-$BATON_CLAIM_TOKEN}" ]; then`,
+      `  exec git interpret-trailers --in-place --if-exists addIfDifferent --trailer "$(sed -n 2p "$t")" \\`,
+      `    --trailer "$(sed -n 3p "$t")" --trailer "$(sed -n 4p "$t")" "$1"`,
+      `fi`,
+    );
+  }
   return [
     "#!/bin/sh",
     `${MARK} ${hook} (installed by 'baton hooks install'; 'baton hooks uninstall' puts back what was here)`,
     `chained="$(dirname "$0")/${hook}${CHAINED}"`,
     `if [ -x "$chained" ]; then "$chained" "$@"${onFail}; fi`,
+    ...fast,
     `exec ${command.map(q).join(" ")} hooks run ${hook} "$@"`,
     "",
   ].join("\n");
@@ -169,6 +184,22 @@ export function committer(env: (name: string) => string | undefined = (n) => Den
   return { agentId, phaseId: Number(phase), token };
 }
 
+/** The trailers of an agent's commit. */
+function trailers(ticketId: string, phase: string, agentId: string): string[] {
+  return [`Baton-Ticket: ${ticketId}`, `Baton-Phase: ${phase}`, `Baton-Agent: ${agentId}`].map((t) =>
+    t.replace(/[\r\n]+/g, " ")
+  );
+}
+
+/** pre-commit notes the trailers for commit-msg's script (keyed by the claim: another claim's are never used). */
+function writeTrailers(cwd: string, who: Committer, lines: string[]): void {
+  const dir = gitTry(cwd, "rev-parse", "--absolute-git-dir");
+  if (!dir.ok) return;
+  const tmp = `${dir.stdout}/${TRAILERS}.${Deno.pid}`;
+  Deno.writeTextFileSync(tmp, [`${who.agentId} ${who.phaseId} ${who.token}`, ...lines, ""].join("\n"));
+  Deno.renameSync(tmp, `${dir.stdout}/${TRAILERS}`);
+}
+
 /** Staged paths (`git diff --cached --name-only`), NUL-separated so that no name is quoted. */
 function stagedFiles(cwd: string): string[] {
   const r = gitTry(cwd, "diff", "--cached", "--name-only", "-z");
@@ -203,7 +234,9 @@ export async function runHook(
         const lead = r.verdict === "refuse" ? "commit refused: " : "warning: ";
         for (const m of r.messages) say(lead + m);
         if (r.verdict === "refuse" && r.committer === "human") say("(hooks.block_humans is true)");
-        return r.verdict === "refuse" ? 1 : 0;
+        if (r.verdict === "refuse") return 1;
+        if (who) writeTrailers(cwd, who, trailers(r.ticketId!, r.phase!, who.agentId));
+        return 0;
       }
       const phase = e.phase(who!.phaseId);
       if (hook === "commit-msg") {
@@ -215,12 +248,7 @@ export async function runHook(
           "--in-place",
           "--if-exists",
           "addIfDifferent",
-          "--trailer",
-          `Baton-Ticket: ${phase.ticketId}`,
-          "--trailer",
-          `Baton-Phase: ${phase.name}`,
-          "--trailer",
-          `Baton-Agent: ${who!.agentId}`,
+          ...trailers(phase.ticketId, phase.name, who!.agentId).flatMap((t) => ["--trailer", t]),
           file,
         );
         if (!r.ok) say(`could not add the Baton trailers: ${r.stderr}`);

@@ -297,7 +297,8 @@ Deno.test("hooks: core.hooksPath is respected, and a commit from a linked worktr
     const wt = `${repo}-wt`;
     await ok(repo, ["worktree", "add", "-q", "-b", "baton/0042", wt]);
     const a = claimOf(engine, "0042", "implementer-9");
-    const r = await commit(wt, "src/a.ts", agentEnv("implementer-9", a));
+    // As baton run starts an agent: both names of the token.
+    const r = await commit(wt, "src/a.ts", { ...agentEnv("implementer-9", a), BATON_CLAIM_TOKEN: a.token });
     assert.equal(r.code, 0, r.stderr);
     assert.match(await ok(wt, ["log", "-1", "--format=%B"]), /Baton-Agent: implementer-9/);
     const rows = engine.audit({ action: "phase.commit" });
