@@ -198,7 +198,17 @@ function gemini(): AgentPreset {
       merge: true,
       commit: true,
       content: json({
-        mcpServers: { baton: { command: "baton-mcp", args: [], timeout: MCP_STARTUP_MS, trust: true } },
+        mcpServers: {
+          baton: {
+            command: "baton-mcp",
+            args: [],
+            // Named, so that they arrive even where Gemini CLI passes its MCP servers no environment of its own
+            // (on GitHub Actions it drops every variable not on its allow list); it expands them when it loads.
+            env: Object.fromEntries(CLAIM_ENV.map((n) => [n, `$${n}`])),
+            timeout: MCP_STARTUP_MS,
+            trust: true,
+          },
+        },
         hooks: {
           AfterTool: [{
             matcher: "write_file|replace|run_shell_command",

@@ -75,11 +75,8 @@ export async function userEnv(name: PresetName, server: ModelServer): Promise<Re
     PATH: `${bin}:${Deno.env.get("PATH") ?? "/usr/bin:/bin"}`,
     TERM: "dumb",
     NO_COLOR: "1",
-    GIT_AUTHOR_NAME: "Agent",
-    GIT_AUTHOR_EMAIL: "agent@baton.invalid",
-    GIT_COMMITTER_NAME: "Agent",
-    GIT_COMMITTER_EMAIL: "agent@baton.invalid",
   };
+  await Deno.writeTextFile(`${home}/.gitconfig`, "[user]\n\tname = Agent\n\temail = agent@baton.invalid\n");
   if (name === "claude") {
     Object.assign(env, {
       CLAUDE_CONFIG_DIR: `${home}/.claude`,
@@ -174,12 +171,12 @@ export interface PresetRun {
  * through the CLI while it runs. The workflow: Design, a human gate,
  * Implementation (two agent sessions and a gate per ticket, on one branch).
  * @param name the preset's CLI
- * @param opts how many tickets (default 2), a deadline for the run (ms)
+ * @param opts how many tickets (default 2), a deadline for the run (ms), more environment for the supervisor
  * @returns what happened (the caller closes `server`)
  */
 export async function runPresetBacklog(
   name: PresetName,
-  opts: { tickets?: number; timeoutMs?: number } = {},
+  opts: { tickets?: number; timeoutMs?: number; env?: Record<string, string> } = {},
 ): Promise<PresetRun> {
   const tickets = Array.from({ length: opts.tickets ?? 2 }, (_, i) => `T-${i + 1}`);
   const repo = await runRepo(tickets.map((id) => ({ id, title: `Feature ${id}` })), { phases: WORKFLOW });
@@ -187,8 +184,12 @@ export async function runPresetBacklog(
   if (used.code !== 0) throw new Error(`baton agents use ${name}: ${used.stderr}`);
   git(repo, "add", "-A");
   git(repo, "commit", "-q", "-m", `agents run ${name}`);
+  // Who commits, in the repository's own configuration (its worktrees share it): a CLI may hand its shell tool a
+  // filtered environment and home (Gemini CLI where GITHUB_SHA is set).
+  git(repo, "config", "user.name", "Agent");
+  git(repo, "config", "user.email", "agent@baton.invalid");
   const server = startModelServer(name);
-  const env = await userEnv(name, server);
+  const env = { ...await userEnv(name, server), ...opts.env };
   const t0 = Date.now();
   const run = startRun(repo, ["--until-idle"], env);
   const deadline = setTimeout(() => run.child.kill("SIGKILL"), opts.timeoutMs ?? 150_000);
