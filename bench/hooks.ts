@@ -1,7 +1,7 @@
 /**
  * What Baton's git hooks add to a commit: 50 agent commits (one new file
  * each, the claim in the environment: pre-commit fences and declares,
- * commit-msg adds trailers, post-commit records progress) in a repository
+ * commit-msg adds trailers in sh, post-commit records progress) in a repository
  * with the hooks installed, against the same 50 commits in a repository
  * without hooks, interleaved in the same run; then 50 human commits with the
  * hooks (only pre-commit opens the engine). The floor is what starting the
@@ -105,5 +105,5 @@ console.log(
   } ms`,
 );
 console.log(
-  `  baton --version (startup)  ${fmt(startup)}   (the agent commit starts the CLI 3 times, the human's once)`,
+  `  baton --version (startup)  ${fmt(startup)}   (an agent commit starts the CLI twice, a human commit once)`,
 );
