@@ -4,8 +4,12 @@
  *
  * @module
  */
-import { run } from "./src/cli/main.ts";
-
 if (import.meta.main) {
+  if (Deno.args[0] === "guard") {
+    // Git hooks wait for `baton guard`: it starts without the command table (src/cli/guard_main.ts).
+    const { guardMain } = await import("./src/cli/guard_main.ts");
+    Deno.exit(await guardMain(Deno.args.slice(1)));
+  }
+  const { run } = await import("./src/cli/main.ts");
   Deno.exit(await run(Deno.args));
 }

@@ -1,84 +1,213 @@
 /**
- * Baton's git hooks: `pre-commit`, `commit-msg` and `post-commit` scripts
- * that run `baton hooks run HOOK`, installed beside (never over) what was
- * there, and what each hook does with the engine's answers.
+ * Installing Baton's git hooks (`baton hooks install|uninstall|status`).
  *
- * An existing hook is moved aside to `HOOK.baton-chained` and run first by
- * Baton's script (its failure still blocks); uninstalling moves it back, so
- * the hooks directory is left as it was. The hooks directory is git's own
- * (`git rev-parse --git-path hooks`): it follows `core.hooksPath` (husky's
- * `.husky/_`, say) and is shared by every worktree.
+ * Nothing that was there is moved or rewritten. Baton's scripts go in a
+ * directory of their own, `<git common dir>/baton/hooks/`, and
+ * `core.hooksPath` (the repository's local config, shared by every
+ * worktree) points there. Each script first runs the hook of the same name
+ * in the hooks directory git used before (the `.git/hooks/` default, a
+ * `core.hooksPath` such as husky's `.husky/_`, the pre-commit framework's
+ * scripts), by its own path, so a hook that finds its siblings through `$0`
+ * (husky's `h`, pre-commit's `--hook-dir`) still works, and its failure
+ * still blocks. Every other hook git knows gets a pass-through script, so
+ * the project's `pre-push`, `post-checkout`… keep running. `uninstall`
+ * sets `core.hooksPath` back to what it was (or unsets it) and removes the
+ * directory.
+ *
+ * The scripts are sh and stay cheap: `pre-commit` runs `baton guard
+ * pre-commit` (the one Baton process a commit waits for); `commit-msg` adds
+ * the trailers `pre-commit` wrote down for the claim with `git
+ * interpret-trailers`; `post-commit` starts `baton guard post-commit` in the
+ * background (nothing it does can change the commit). A human's
+ * `commit-msg` and `post-commit` start nothing.
  *
  * @module
  */
 import { BatonError } from "../errors.ts";
-import type { Engine } from "../engine/mod.ts";
 import { gitTry } from "../repo/git.ts";
-import type { Io } from "./command.ts";
 
-/** The hooks Baton installs. */
+/** The hooks Baton acts in. */
 export const HOOK_NAMES = ["pre-commit", "commit-msg", "post-commit"] as const;
 
 /** One of {@link HOOK_NAMES}. */
 export type HookName = typeof HOOK_NAMES[number];
 
-/** The line that marks a hook script as Baton's. */
+/**
+ * Hooks that get a pass-through script always (so a hook the project adds
+ * later to its own hooks directory still runs).
+ */
+const PASS_ALWAYS = [
+  "applypatch-msg",
+  "pre-applypatch",
+  "post-applypatch",
+  "pre-merge-commit",
+  "prepare-commit-msg",
+  "pre-rebase",
+  "post-checkout",
+  "post-merge",
+  "pre-push",
+  "pre-receive",
+  "update",
+  "post-receive",
+  "post-update",
+  "pre-auto-gc",
+  "post-rewrite",
+  "sendemail-validate",
+];
+
+/**
+ * Hooks whose mere presence changes what git does (`push-to-checkout`
+ * replaces `updateInstead`'s checkout, `proc-receive`), or that run very
+ * often: a pass-through only when the old directory has one.
+ */
+const PASS_IF_PRESENT = [
+  "push-to-checkout",
+  "proc-receive",
+  "reference-transaction",
+  "fsmonitor-watchman",
+  "post-index-change",
+  "p4-changelist",
+  "p4-prepare-changelist",
+  "p4-post-changelist",
+  "p4-pre-submit",
+];
+
+/** The line that marks a script as Baton's. */
 const MARK = "# baton-hook:";
 /** Where pre-commit writes an agent's trailers for commit-msg (in the worktree's git directory). */
-const TRAILERS = "baton-trailers";
-/** The suffix an existing hook is moved aside to. */
-const CHAINED = ".baton-chained";
+export const TRAILERS_FILE = "baton-trailers";
+/** What install remembers for uninstall, in Baton's hooks directory. */
+const STATE = "baton-hooks.json";
 
-/** The repository's hooks directory, absolute (follows `core.hooksPath`; the same from every worktree). */
-export function hooksDir(cwd: string): string {
-  const top = gitTry(cwd, "rev-parse", "--show-toplevel");
-  if (!top.ok) throw new BatonError("invalid_argument", `${cwd} is not inside a git working tree`);
-  const r = gitTry(top.stdout, "rev-parse", "--git-path", "hooks");
-  if (!r.ok) throw new BatonError("internal", `git rev-parse --git-path hooks failed: ${r.stderr}`);
-  return r.stdout.startsWith("/") ? r.stdout : `${top.stdout}/${r.stdout}`;
+/** What `install` remembers: the local `core.hooksPath` before it, and the directory its scripts chain to. */
+interface State {
+  /** The local `core.hooksPath` before install (null: unset). */
+  localHooksPath: string | null;
+  /** The hooks directory git used before (absolute, or relative to a worktree's top as git reads a relative one). */
+  chain: string;
 }
 
 /** `'it''s'` for sh. */
 const q = (s: string): string => `'${s.replaceAll("'", `'\\''`)}'`;
 
+function git(cwd: string, ...args: string[]): string {
+  const r = gitTry(cwd, ...args);
+  if (!r.ok) throw new BatonError("internal", `git ${args.join(" ")} failed: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** The repository's common git directory (absolute; the same from every worktree). */
+function commonDir(cwd: string): string {
+  const r = gitTry(cwd, "rev-parse", "--path-format=absolute", "--git-common-dir");
+  if (!r.ok) throw new BatonError("invalid_argument", `${cwd} is not inside a git repository`);
+  return r.stdout;
+}
+
+/** The directory Baton's scripts live in. */
+export function batonHooksDir(cwd: string): string {
+  return `${commonDir(cwd)}/baton/hooks`;
+}
+
+/** A `core.hooksPath` value (null: unset), at one scope or as git reads it. */
+function hooksPathConfig(cwd: string, scope: "--local" | null): string | null {
+  const r = gitTry(cwd, "config", ...(scope ? [scope] : []), "--get", "core.hooksPath");
+  return r.ok ? r.stdout : null;
+}
+
+/**
+ * The hooks directory git would use now: `core.hooksPath` (a leading `~/` is
+ * the home directory; a relative path stays relative: git reads it from the
+ * top of the worktree that runs the hook), else the common `hooks/`.
+ */
+function currentHooksDir(cwd: string): string {
+  const v = hooksPathConfig(cwd, null);
+  if (v === null || v === "") return `${commonDir(cwd)}/hooks`;
+  if (v.startsWith("~/")) return `${Deno.env.get("HOME") ?? ""}/${v.slice(2)}`;
+  return v;
+}
+
+function readState(dir: string): State | null {
+  try {
+    return JSON.parse(Deno.readTextFileSync(`${dir}/${STATE}`)) as State;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * The command that runs this `baton`: the compiled binary, or
  * `deno run -A cli.ts` when run from source (what the hook scripts call).
+ * @returns the command and its leading arguments
  */
 export function selfCommand(): string[] {
   const exe = Deno.execPath();
   const main = Deno.mainModule;
   if (/(^|\/)deno(\.exe)?$/.test(exe) && main.startsWith("file:")) {
-    return [exe, "run", "-A", decodeURIComponent(new URL(main).pathname)];
+    const cli = decodeURIComponent(new URL("../../cli.ts", import.meta.url).pathname);
+    return [exe, "run", "-A", cli];
   }
   return [exe];
 }
 
-/** The script installed as `hook`. */
-export function hookScript(hook: HookName, command: string[]): string {
-  // pre-commit and commit-msg: the chained hook's failure blocks the commit; post-commit's never could.
-  const onFail = hook === "post-commit" ? "" : " || exit $?";
-  // Starting baton costs ~0.2 s or more: the scripts skip it when there is nothing to do. A human's commit-msg and
-  // post-commit do nothing; an agent's commit-msg adds the trailers its pre-commit just wrote down for this claim.
-  const fast = hook === "pre-commit" ? [] : [`[ -n "$BATON_AGENT_ID" ] || exit 0`];
-  if (hook === "commit-msg") {
-    fast.push(
-      `t="$(git rev-parse --git-dir)/${TRAILERS}"`,
+/** The lines that run the old hook of this name first (its failure ends the script with its code, if `blocks`). */
+function chainLines(name: string, chain: string, blocks: boolean): string[] {
+  return [
+    `prev=${q(chain)}`,
+    // A relative core.hooksPath is read from the worktree's top, where git runs hooks.
+    `case "$prev" in /*) ;; *) prev="$PWD/$prev" ;; esac`,
+    `if [ -x "$prev/${name}" ]; then "$prev/${name}" "$@"${blocks ? " || exit $?" : ""}; fi`,
+  ];
+}
+
+/**
+ * The script Baton installs as `name`.
+ * @param name the hook
+ * @param chain the hooks directory git used before
+ * @param command how the script starts `baton`
+ * @returns the script
+ */
+export function hookScript(name: string, chain: string, command: string[]): string {
+  const head = ["#!/bin/sh"];
+  const baton = command.map(q).join(" ");
+  if (!(HOOK_NAMES as readonly string[]).includes(name)) {
+    return [
+      ...head,
+      `${MARK} ${name}, passed through to the hook that was here ('baton hooks uninstall' puts core.hooksPath back)`,
+      `prev=${q(chain)}`,
+      `case "$prev" in /*) ;; *) prev="$PWD/$prev" ;; esac`,
+      `[ -x "$prev/${name}" ] || exit 0`,
+      `exec "$prev/${name}" "$@"`,
+      "",
+    ].join("\n");
+  }
+  const lines = [
+    ...head,
+    `${MARK} ${name} (installed by 'baton hooks install'; 'baton hooks uninstall' puts core.hooksPath back)`,
+    ...chainLines(name, chain, name !== "post-commit"),
+  ];
+  if (name === "pre-commit") {
+    lines.push(`exec ${baton} guard pre-commit`);
+  } else if (name === "commit-msg") {
+    // A human's commit gets no trailers. An agent's gets those its pre-commit wrote down for this very claim.
+    lines.push(
+      `[ -n "$BATON_AGENT_ID" ] || exit 0`,
+      `t="$(git rev-parse --git-dir)/${TRAILERS_FILE}"`,
       `if [ -f "$t" ] && [ "$(sed -n 1p "$t")" = "$BATON_AGENT_ID $BATON_PHASE_ID \${BATON_CLAIM:-$BATON_CLAIM_TOKEN}" ]; then`,
       `  exec git interpret-trailers --in-place --if-exists addIfDifferent --trailer "$(sed -n 2p "$t")" \\`,
       `    --trailer "$(sed -n 3p "$t")" --trailer "$(sed -n 4p "$t")" "$1"`,
       `fi`,
+      `exec ${baton} guard commit-msg "$1"`,
+    );
+  } else {
+    // Recorded in the background: the commit is made, and nothing here could change it.
+    lines.push(
+      `[ -n "$BATON_AGENT_ID" ] || exit 0`,
+      `sha="$(git rev-parse HEAD)" || exit 0`,
+      `( ${baton} guard post-commit "$sha" </dev/null >>"$(git rev-parse --git-dir)/baton-hooks.log" 2>&1 & )`,
     );
   }
-  return [
-    "#!/bin/sh",
-    `${MARK} ${hook} (installed by 'baton hooks install'; 'baton hooks uninstall' puts back what was here)`,
-    `chained="$(dirname "$0")/${hook}${CHAINED}"`,
-    `if [ -x "$chained" ]; then "$chained" "$@"${onFail}; fi`,
-    ...fast,
-    `exec ${command.map(q).join(" ")} hooks run ${hook} "$@"`,
-    "",
-  ].join("\n");
+  lines.push("");
+  return lines.join("\n");
 }
 
 function isOurs(path: string): boolean {
@@ -89,186 +218,155 @@ function isOurs(path: string): boolean {
   }
 }
 
-function exists(path: string): boolean {
+function executables(dir: string): string[] {
   try {
-    Deno.lstatSync(path);
-    return true;
+    return [...Deno.readDirSync(dir)].filter((e) => !e.isDirectory && !e.name.includes(".")).map((e) => e.name);
   } catch {
-    return false;
+    return [];
   }
 }
 
-/** What `install` or `uninstall` did to one hook. */
-export interface HookChange {
-  /** The hook. */
-  hook: HookName;
-  /** Its path. */
-  path: string;
-  /** `installed`, `updated` (ours already), `chained` (an existing hook moved aside), `removed`, `restored`, `kept` (not ours: left alone). */
-  action: "installed" | "updated" | "chained" | "removed" | "restored" | "kept";
+/** What `install`, `uninstall` or `status` found or did. */
+export interface HooksReport {
+  /** Baton's hooks directory. */
+  dir: string;
+  /** The hooks directory Baton's scripts run first (git's before install), absolute or relative to a worktree's top. */
+  chain: string | null;
+  /** The local `core.hooksPath` now. */
+  hooksPath: string | null;
+  /** `installed`, `updated` (already installed: scripts rewritten), `uninstalled`, `not-installed`, `bypassed` (installed, but `core.hooksPath` no longer points there). */
+  state: "installed" | "updated" | "uninstalled" | "not-installed" | "bypassed";
+  /** The hooks that Baton acts in, and those it passes through. */
+  hooks: string[];
+  /** What to tell the user (husky's or pre-commit's own install would undo or refuse this, …). */
+  notes: string[];
+}
+
+/** Notes about tools that manage hooks themselves. */
+function toolNotes(cwd: string, chain: string): string[] {
+  const notes: string[] = [];
+  const top = gitTry(cwd, "rev-parse", "--show-toplevel");
+  const at = (p: string) => {
+    try {
+      Deno.statSync(`${top.stdout}/${p}`);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (/(^|\/)\.husky(\/_)?\/?$/.test(chain) || (top.ok && at(".husky"))) {
+    notes.push(
+      "husky: its hooks run first, as before; husky's own install (npm's prepare script) sets core.hooksPath " +
+        "back to .husky/_, which turns Baton's hooks off: run 'baton hooks install' again after it",
+    );
+  }
+  if (top.ok && at(".pre-commit-config.yaml")) {
+    notes.push(
+      "pre-commit: its hooks run first, as before; 'pre-commit install' refuses while core.hooksPath is set: " +
+        "run 'baton hooks uninstall', then it, then 'baton hooks install'",
+    );
+  }
+  return notes;
 }
 
 /**
- * Installs Baton's hooks in the repository's hooks directory.
+ * Installs Baton's hooks (again: rewrites its scripts, keeps what it remembered).
  * @param cwd a directory of the repository (any worktree)
- * @param command how the hooks call `baton` (default: this process's {@link selfCommand})
- * @returns what was done to each hook
+ * @param command how the scripts start `baton` (default: this process's {@link selfCommand})
+ * @returns where they are and what they chain to
+ * @throws {BatonError} `invalid_argument` outside a git repository
  */
-export function installHooks(cwd: string, command: string[] = selfCommand()): { dir: string; changes: HookChange[] } {
-  const dir = hooksDir(cwd);
+export function installHooks(cwd: string, command: string[] = selfCommand()): HooksReport {
+  const dir = batonHooksDir(cwd);
+  const local = hooksPathConfig(cwd, "--local");
+  const again = local === dir ? readState(dir) : null;
+  const state: State = again ?? { localHooksPath: local, chain: currentHooksDir(cwd) };
   Deno.mkdirSync(dir, { recursive: true });
-  const changes: HookChange[] = [];
-  for (const hook of HOOK_NAMES) {
-    const path = `${dir}/${hook}`;
-    let action: HookChange["action"] = "installed";
-    if (isOurs(path)) action = "updated";
-    else if (exists(path)) {
-      if (exists(path + CHAINED)) {
-        throw new BatonError("write_conflict", `${path}${CHAINED} exists already: move it away before installing`);
-      }
-      Deno.renameSync(path, path + CHAINED);
-      action = "chained";
-    }
-    const tmp = `${path}.baton-tmp`;
-    Deno.writeTextFileSync(tmp, hookScript(hook, command));
+  const names = new Set<string>([...HOOK_NAMES, ...PASS_ALWAYS]);
+  const old = state.chain.startsWith("/")
+    ? state.chain
+    : `${gitTry(cwd, "rev-parse", "--show-toplevel").stdout}/${state.chain}`;
+  for (const n of executables(old)) if (PASS_IF_PRESENT.includes(n) || PASS_ALWAYS.includes(n)) names.add(n);
+  for (const n of executables(dir)) if (isOurs(`${dir}/${n}`) && !names.has(n)) Deno.removeSync(`${dir}/${n}`);
+  for (const n of names) {
+    const tmp = `${dir}/.${n}.tmp`;
+    Deno.writeTextFileSync(tmp, hookScript(n, state.chain, command));
     Deno.chmodSync(tmp, 0o755);
-    Deno.renameSync(tmp, path);
-    changes.push({ hook, path, action });
+    Deno.renameSync(tmp, `${dir}/${n}`);
   }
-  return { dir, changes };
+  Deno.writeTextFileSync(`${dir}/${STATE}`, JSON.stringify(state, null, 2) + "\n");
+  if (local !== dir) git(cwd, "config", "--local", "core.hooksPath", dir);
+  return {
+    dir,
+    chain: state.chain,
+    hooksPath: dir,
+    state: again ? "updated" : "installed",
+    hooks: [...names].sort(),
+    notes: toolNotes(cwd, state.chain),
+  };
 }
 
 /**
- * Removes Baton's hooks and puts back the hooks they chained to.
+ * Removes Baton's hooks: `core.hooksPath` back to what it was before
+ * install (or unset), Baton's directory removed. The old hooks were never
+ * touched.
  * @param cwd a directory of the repository (any worktree)
- * @returns what was done to each hook
+ * @returns what was done
+ * @throws {BatonError} `invalid_argument` outside a git repository
  */
-export function uninstallHooks(cwd: string): { dir: string; changes: HookChange[] } {
-  const dir = hooksDir(cwd);
-  const changes: HookChange[] = [];
-  for (const hook of HOOK_NAMES) {
-    const path = `${dir}/${hook}`;
-    if (!isOurs(path)) {
-      if (exists(path) || exists(path + CHAINED)) changes.push({ hook, path, action: "kept" });
-      continue;
-    }
-    if (exists(path + CHAINED)) {
-      Deno.renameSync(path + CHAINED, path);
-      changes.push({ hook, path, action: "restored" });
-    } else {
-      Deno.removeSync(path);
-      changes.push({ hook, path, action: "removed" });
-    }
+export function uninstallHooks(cwd: string): HooksReport {
+  const dir = batonHooksDir(cwd);
+  const local = hooksPathConfig(cwd, "--local");
+  const state = readState(dir);
+  if (state === null) {
+    return { dir, chain: null, hooksPath: local, state: "not-installed", hooks: [], notes: [] };
   }
-  return { dir, changes };
-}
-
-/** The committer's claim, from the environment `baton run` gives an agent; null for a human. */
-export interface Committer {
-  agentId: string;
-  phaseId: number;
-  token: string;
-}
-
-/**
- * Who is committing: an agent when `BATON_AGENT_ID`, `BATON_PHASE_ID` and
- * `BATON_CLAIM` (or `BATON_CLAIM_TOKEN`) are all set, else a human.
- * @param env the environment
- * @returns the agent's claim, or null
- */
-export function committer(env: (name: string) => string | undefined = (n) => Deno.env.get(n)): Committer | null {
-  const agentId = env("BATON_AGENT_ID");
-  const phase = env("BATON_PHASE_ID");
-  const token = env("BATON_CLAIM") || env("BATON_CLAIM_TOKEN");
-  if (!agentId || !phase || !token || !/^\d+$/.test(phase)) return null;
-  return { agentId, phaseId: Number(phase), token };
-}
-
-/** The trailers of an agent's commit. */
-function trailers(ticketId: string, phase: string, agentId: string): string[] {
-  return [`Baton-Ticket: ${ticketId}`, `Baton-Phase: ${phase}`, `Baton-Agent: ${agentId}`].map((t) =>
-    t.replace(/[\r\n]+/g, " ")
-  );
-}
-
-/** pre-commit notes the trailers for commit-msg's script (keyed by the claim: another claim's are never used). */
-function writeTrailers(cwd: string, who: Committer, lines: string[]): void {
-  const dir = gitTry(cwd, "rev-parse", "--absolute-git-dir");
-  if (!dir.ok) return;
-  const tmp = `${dir.stdout}/${TRAILERS}.${Deno.pid}`;
-  Deno.writeTextFileSync(tmp, [`${who.agentId} ${who.phaseId} ${who.token}`, ...lines, ""].join("\n"));
-  Deno.renameSync(tmp, `${dir.stdout}/${TRAILERS}`);
-}
-
-/** Staged paths (`git diff --cached --name-only`), NUL-separated so that no name is quoted. */
-function stagedFiles(cwd: string): string[] {
-  const r = gitTry(cwd, "diff", "--cached", "--name-only", "-z");
-  if (!r.ok) throw new BatonError("internal", `git diff --cached failed: ${r.stderr}`);
-  return r.stdout.split("\0").filter((f) => f);
-}
-
-/**
- * Runs one hook (what the installed scripts exec).
- * @param hook which
- * @param args git's arguments to the hook (commit-msg: the message file)
- * @param cwd where git runs it (the worktree's top)
- * @param withEngine opens the engine for `fn`
- * @param io where to print
- * @returns the hook's exit code: 1 refuses the commit
- */
-export async function runHook(
-  hook: HookName,
-  args: string[],
-  cwd: string,
-  withEngine: (fn: (e: Engine) => number | void | Promise<number | void>) => Promise<number>,
-  io: Io,
-): Promise<number> {
-  const who = committer();
-  // A human's commit-msg and post-commit have nothing to do: no engine opened (commits stay fast).
-  if (!who && hook !== "pre-commit") return 0;
-  const say = (l: string) => io.err(`baton: ${l}`);
+  const notes: string[] = [];
+  if (local === dir) {
+    if (state.localHooksPath === null) git(cwd, "config", "--local", "--unset", "core.hooksPath");
+    else git(cwd, "config", "--local", "core.hooksPath", state.localHooksPath);
+  } else {
+    notes.push(`core.hooksPath is ${local === null ? "unset" : `"${local}"`} (not Baton's): left as it is`);
+  }
+  Deno.removeSync(dir, { recursive: true });
   try {
-    return await withEngine((e) => {
-      if (hook === "pre-commit") {
-        const r = e.checkCommit({ ...(who ?? {}), files: stagedFiles(cwd) });
-        const lead = r.verdict === "refuse" ? "commit refused: " : "warning: ";
-        for (const m of r.messages) say(lead + m);
-        if (r.verdict === "refuse" && r.committer === "human") say("(hooks.block_humans is true)");
-        if (r.verdict === "refuse") return 1;
-        if (who) writeTrailers(cwd, who, trailers(r.ticketId!, r.phase!, who.agentId));
-        return 0;
-      }
-      const phase = e.phase(who!.phaseId);
-      if (hook === "commit-msg") {
-        const file = args[0];
-        if (!file) throw new BatonError("invalid_argument", "commit-msg needs the message file");
-        const r = gitTry(
-          cwd,
-          "interpret-trailers",
-          "--in-place",
-          "--if-exists",
-          "addIfDifferent",
-          ...trailers(phase.ticketId, phase.name, who!.agentId).flatMap((t) => ["--trailer", t]),
-          file,
-        );
-        if (!r.ok) say(`could not add the Baton trailers: ${r.stderr}`);
-        return 0;
-      }
-      const sha = gitTry(cwd, "rev-parse", "HEAD").stdout;
-      const subject = gitTry(cwd, "log", "-1", "--format=%s").stdout;
-      const rec = e.recordCommit({ ...who!, sha, subject });
-      if (!rec.progress) {
-        say(`commit ${sha.slice(0, 12)} was made without the claim: recorded, not counted as progress`);
-      }
-      return 0;
-    });
-  } catch (err) {
-    // A repository without Baton's .workflow/ commits as if the hooks were not there.
-    if (err instanceof BatonError && err.code === "config_not_found") return 0;
-    if (hook === "post-commit" || hook === "commit-msg") {
-      say(`${hook}: ${err instanceof Error ? err.message : String(err)}`);
-      return 0;
-    }
-    throw err;
-  }
+    Deno.removeSync(dir.replace(/\/hooks$/, "")); // baton/, when empty
+  } catch { /* other files of Baton's there */ }
+  return {
+    dir,
+    chain: state.chain,
+    hooksPath: hooksPathConfig(cwd, "--local"),
+    state: "uninstalled",
+    hooks: [],
+    notes,
+  };
+}
+
+/**
+ * Whether Baton's hooks are installed and in use.
+ * @param cwd a directory of the repository (any worktree)
+ * @returns the state (`bypassed`: installed, but `core.hooksPath` points elsewhere now)
+ * @throws {BatonError} `invalid_argument` outside a git repository
+ */
+export function hooksStatus(cwd: string): HooksReport {
+  const dir = batonHooksDir(cwd);
+  const state = readState(dir);
+  const effective = hooksPathConfig(cwd, null);
+  const hooks = executables(dir).filter((n) => isOurs(`${dir}/${n}`)).sort();
+  if (state === null) return { dir, chain: null, hooksPath: effective, state: "not-installed", hooks: [], notes: [] };
+  const bypassed = effective !== dir;
+  return {
+    dir,
+    chain: state.chain,
+    hooksPath: effective,
+    state: bypassed ? "bypassed" : "installed",
+    hooks,
+    notes: bypassed
+      ? [
+        `core.hooksPath is ${
+          effective === null ? "unset" : `"${effective}"`
+        }: git does not run Baton's hooks; run 'baton hooks install' again`,
+      ]
+      : toolNotes(cwd, state.chain),
+  };
 }

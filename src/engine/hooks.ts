@@ -30,6 +30,8 @@ export interface CommitCheckRequest {
   token?: string;
   /** The staged files, repository-relative (`git diff --cached --name-only`). */
   files: string[];
+  /** Declare the files for the agent's claim when it may go ahead (default true; `baton guard paths --no-declare`). */
+  declare?: boolean;
 }
 
 /** The engine's verdict on a commit. */
@@ -189,7 +191,7 @@ export function checkCommit(core: Core, req: CommitCheckRequest): CommitCheck {
       return { ...base, verdict: "refuse", messages: overlaps.map(overlapLine), overlaps, declared: [] };
     }
     const have = new Set(declaredBy(core.db, phaseId));
-    const declared = files.filter((p) => !have.has(p));
+    const declared = req.declare === false ? [] : files.filter((p) => !have.has(p));
     for (const p of declared) insertDeclaration(core.db, phaseId, agentId, p, now);
     if (declared.length) {
       core.audit(now, agentId, "files.declared", { type: "phase", id: row.id, ticket: row.ticket_id }, null, null, {

@@ -84,6 +84,16 @@ function claimOf(e: Engine, id: string, agentId: string): Claim {
 
 const head = (repo: string) => ok(repo, ["rev-parse", "HEAD"]);
 
+/** post-commit records in the background: waits (bounded) until `n` commits are in the audit. */
+async function commitsRecorded(e: Engine, n: number): Promise<ReturnType<Engine["audit"]>> {
+  const until = Date.now() + 30_000;
+  for (;;) {
+    const rows = e.audit({ action: "phase.commit" });
+    if (rows.length >= n || Date.now() > until) return rows;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 Deno.test("hooks: blocking mode refuses an agent's commit of a file another live claim declared, naming it", async () => {
   const { repo, engine } = await hookRepo("file_conflicts:\n  mode: blocking\n");
   try {
@@ -146,7 +156,7 @@ Deno.test("hooks: advisory mode warns; the staged files are declared; trailers o
     const msg = await ok(repo, ["log", "-1", "--format=%B"]);
     assert.match(msg, /\n\nBaton-Ticket: 0043\nBaton-Phase: Implementation\nBaton-Agent: implementer-2$/);
     const sha = await head(repo);
-    const rows = engine.audit({ action: "phase.commit" });
+    const rows = await commitsRecorded(engine, 1);
     assert.equal(rows.length, 1);
     assert.equal((rows[0].details as Record<string, unknown>).sha, sha);
     assert.equal(rows[0].ticketId, "0043");
@@ -229,8 +239,8 @@ Deno.test("hooks: post-commit records progress: the stall clock restarts", async
     const t0 = Date.now();
     const r = await commit(repo, "src/a.ts", agentEnv("implementer-9", c));
     assert.equal(r.code, 0, r.stderr);
+    const rows = await commitsRecorded(e, 1);
     assert.equal(e.stalled().find((s) => s.phaseId === c.phase.id), undefined, "not stalled after it");
-    const rows = e.audit({ action: "phase.commit" });
     assert.equal((rows[0].details as Record<string, unknown>).sha, await head(repo));
     assert.ok(rows[0].at >= t0);
   } finally {
@@ -284,26 +294,166 @@ Deno.test("hooks: an existing hook still runs and its failure blocks; uninstall 
   }
 });
 
-Deno.test("hooks: core.hooksPath is respected, and a commit from a linked worktree works", async () => {
+/** A project hook that notes it ran (in the worktree it ran in) and fails while FAIL exists there. */
+const PROJECT_HOOK = `#!/bin/sh
+echo "$(basename "$0")" >> "$(git rev-parse --git-dir)/project-hook-ran"
+if [ -f FAIL ]; then echo "project check failed" >&2; exit 1; fi
+`;
+
+const ran = (dir: string) => Deno.readTextFile(`${dir}/project-hook-ran`).catch(() => "");
+
+Deno.test("hooks: a relative core.hooksPath (tracked .githooks) still runs, from the main worktree and a linked one; uninstall sets it back", async () => {
   const { repo, engine } = await hookRepo("", {
     before: async (repo) => {
-      // Absolute: a relative core.hooksPath is relative to each worktree (git's rule), and .githooks is not in the worktree.
-      await ok(repo, ["config", "core.hooksPath", `${repo}/.githooks`]);
+      await Deno.mkdir(`${repo}/.githooks`);
+      await Deno.writeTextFile(`${repo}/.githooks/pre-commit`, PROJECT_HOOK);
+      await Deno.chmod(`${repo}/.githooks/pre-commit`, 0o755);
+      await ok(repo, ["add", ".githooks"]);
+      await ok(repo, ["commit", "-q", "-m", "project hooks"]);
+      await ok(repo, ["config", "core.hooksPath", ".githooks"]);
     },
   });
   try {
-    assert.ok(Deno.statSync(`${repo}/.githooks/pre-commit`).isFile);
-    assert.throws(() => Deno.statSync(`${repo}/.git/hooks/pre-commit`));
+    const configured = await ok(repo, ["config", "core.hooksPath"]);
+    assert.match(configured, /\/\.git\/baton\/hooks$/, "git runs Baton's hooks");
     const wt = `${repo}-wt`;
     await ok(repo, ["worktree", "add", "-q", "-b", "baton/0042", wt]);
     const a = claimOf(engine, "0042", "implementer-9");
     // As baton run starts an agent: both names of the token.
-    const r = await commit(wt, "src/a.ts", { ...agentEnv("implementer-9", a), BATON_CLAIM_TOKEN: a.token });
+    const env = { ...agentEnv("implementer-9", a), BATON_CLAIM_TOKEN: a.token };
+    const r = await commit(wt, "src/a.ts", env);
     assert.equal(r.code, 0, r.stderr);
+    const wtGit = await ok(wt, ["rev-parse", "--absolute-git-dir"]);
+    assert.equal(await ran(wtGit), "pre-commit\n", "the project's hook ran in the worktree");
     assert.match(await ok(wt, ["log", "-1", "--format=%B"]), /Baton-Agent: implementer-9/);
-    const rows = engine.audit({ action: "phase.commit" });
+    const rows = await commitsRecorded(engine, 1);
     assert.equal((rows[0].details as Record<string, unknown>).sha, await head(wt));
     assert.deepEqual(engine.declarations().map((d) => d.pattern), ["src/a.ts"]);
+
+    // The project's hook still blocks, in the main worktree too.
+    await Deno.writeTextFile(`${repo}/FAIL`, "");
+    const h = await commit(repo, "b.txt", envWith());
+    assert.notEqual(h.code, 0);
+    assert.match(h.stderr, /project check failed/);
+
+    const u = await baton(["hooks", "uninstall"], { cwd: wt });
+    assert.equal(u.code, 0, u.stderr);
+    assert.equal(await ok(repo, ["config", "core.hooksPath"]), ".githooks");
+    assert.throws(() => Deno.statSync(`${repo}/.git/baton`), "Baton's directory is gone");
+  } finally {
+    engine.close();
+  }
+});
+
+/** Like husky 9's `_/h`: finds the user's script by the name and place the stub was started as ($0). */
+const HUSKY_H = `#!/usr/bin/env sh
+n=$(basename "$0")
+s=$(dirname "$(dirname "$0")")/$n
+[ -f "$s" ] || exit 0
+sh -e "$s" "$@"
+c=$?
+[ $c != 0 ] && echo "husky - $n script failed (code $c)"
+exit $c
+`;
+
+Deno.test("hooks: husky's hooks (core.hooksPath .husky/_, found through $0) still run and block; uninstall gives husky its path back", async () => {
+  const { repo, engine } = await hookRepo("", {
+    before: async (repo) => {
+      await Deno.mkdir(`${repo}/.husky/_`, { recursive: true });
+      await Deno.writeTextFile(`${repo}/.husky/_/h`, HUSKY_H);
+      for (const n of ["pre-commit", "commit-msg", "pre-push"]) {
+        await Deno.writeTextFile(`${repo}/.husky/_/${n}`, `#!/usr/bin/env sh\n. "$(dirname "$0")/h"\n`);
+        await Deno.chmod(`${repo}/.husky/_/${n}`, 0o755);
+      }
+      await Deno.writeTextFile(`${repo}/.husky/pre-commit`, PROJECT_HOOK);
+      await ok(repo, ["config", "core.hooksPath", ".husky/_"]);
+    },
+  });
+  try {
+    const a = claimOf(engine, "0042", "implementer-9");
+    const r = await commit(repo, "src/a.ts", agentEnv("implementer-9", a));
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(await ran(`${repo}/.git`), "pre-commit\n", "husky's pre-commit ran the user's .husky/pre-commit");
+    assert.match(await ok(repo, ["log", "-1", "--format=%B"]), /Baton-Ticket: 0042/);
+
+    await Deno.writeTextFile(`${repo}/FAIL`, "");
+    const before = await head(repo);
+    const f = await commit(repo, "src/b.ts", agentEnv("implementer-9", a));
+    assert.notEqual(f.code, 0);
+    assert.match(f.stderr, /project check failed/);
+    assert.equal(await head(repo), before);
+
+    const st = await baton(["hooks", "status", "--json"], { cwd: repo });
+    assert.equal(st.code, 0, st.stderr);
+    const status = JSON.parse(st.stdout);
+    assert.equal(status.state, "installed");
+    assert.equal(status.chain, ".husky/_");
+    assert.ok(status.hooks.includes("pre-push"), "husky's pre-push passes through");
+    assert.ok(status.notes.some((n: string) => /husky/.test(n)));
+
+    assert.equal((await baton(["hooks", "uninstall"], { cwd: repo })).code, 0);
+    assert.equal(await ok(repo, ["config", "core.hooksPath"]), ".husky/_");
+  } finally {
+    engine.close();
+  }
+});
+
+Deno.test("hooks: git's other hooks pass through (post-checkout); a tool resetting core.hooksPath shows in hooks status", async () => {
+  const { repo, engine } = await hookRepo("", {
+    before: async (repo) => {
+      await Deno.writeTextFile(`${repo}/.git/hooks/post-checkout`, PROJECT_HOOK);
+      await Deno.chmod(`${repo}/.git/hooks/post-checkout`, 0o755);
+    },
+  });
+  try {
+    await ok(repo, ["checkout", "-q", "-b", "feature"]);
+    assert.equal(await ran(`${repo}/.git`), "post-checkout\n");
+    await ok(repo, ["config", "core.hooksPath", ".husky/_"]);
+    const st = await baton(["hooks", "status"], { cwd: repo });
+    assert.equal(st.code, 1);
+    assert.match(st.stdout, /git does not run them/);
+    // Installing again takes over from the new path; uninstalling then leaves it.
+    assert.equal((await baton(["hooks", "install"], { cwd: repo })).code, 0);
+    assert.equal((await baton(["hooks", "uninstall"], { cwd: repo })).code, 0);
+    assert.equal(await ok(repo, ["config", "core.hooksPath"]), ".husky/_");
+  } finally {
+    engine.close();
+  }
+});
+
+Deno.test("guard paths: an agent CLI's pre-tool hook asks about files (absolute or relative); refused with its code, declared otherwise", async () => {
+  const { repo, engine } = await hookRepo("hooks:\n  mode: blocking\n", { install: false });
+  try {
+    const a = claimOf(engine, "0042", "implementer-9");
+    engine.declareFiles(a.phase.id, { agentId: "implementer-9", token: a.token, paths: ["src/db.ts"] });
+    const b = claimOf(engine, "0043", "implementer-2");
+    const env = agentEnv("implementer-2", b);
+    let r = await baton(["guard", "paths", `${repo}/src/db.ts`, "--refuse-code", "2"], {
+      cwd: repo,
+      env,
+      clearEnv: true,
+    });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(
+      r.stderr,
+      /change refused: src\/db\.ts is claimed by ticket 0042, phase Implementation, agent implementer-9/,
+    );
+
+    r = await baton(["guard", "paths", "--no-declare", "src/other.ts"], { cwd: repo, env, clearEnv: true });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(engine.declarations().filter((d) => d.agentId === "implementer-2"), []);
+    r = await baton(["guard", "paths", "--json", "other.ts"], { cwd: `${repo}/.workflow`, env, clearEnv: true });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout).declared, [".workflow/other.ts"]);
+
+    // A partial claim is an agent set up wrong, not a human: refused.
+    r = await baton(["guard", "paths", "x.ts"], {
+      cwd: repo,
+      env: envWith({ BATON_AGENT_ID: "implementer-2" }),
+      clearEnv: true,
+    });
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /BATON_PHASE_ID/);
   } finally {
     engine.close();
   }
