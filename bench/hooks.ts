@@ -1,17 +1,31 @@
 /**
- * What Baton's git hooks add to a commit: 50 agent commits (one new file
- * each, the claim in the environment: pre-commit fences and declares,
- * commit-msg adds trailers in sh, post-commit records progress) in a repository
- * with the hooks installed, against the same 50 commits in a repository
- * without hooks, interleaved in the same run; then 50 human commits with the
- * hooks (only pre-commit opens the engine). The floor is what starting the
- * CLI costs at all: `baton --version`, 20 times. Times are wall-clock
- * `git commit` processes, p50 and p99 (ms).
+ * What Baton's git hooks add to a commit. Four repositories, the same
+ * commits (one new file each) in each, interleaved so that the machine's
+ * load falls on all alike:
+ *
+ * - no hooks;
+ * - the hooks, an agent committing (the claim in its environment), with no
+ *   `baton run` about: pre-commit starts `baton guard` (fencing, declaring,
+ *   overlaps), commit-msg adds the trailers in sh, post-commit starts
+ *   `baton guard post-commit` in the background (not waited for);
+ * - the same with `baton run`'s guard server answering the hooks over its
+ *   Unix socket (here in this process, as in the supervisor): curl, no Baton
+ *   process;
+ * - a human committing with the hooks, no server (pre-commit only).
+ *
+ * Each commit is a wall-clock `git commit` process; p50 and p99 in ms, and
+ * each row's median against the no-hooks median; CPU is the mean CPU time
+ * of the `git commit` process and all it waited for (the hooks; not
+ * post-commit's background work), which the machine's load does not
+ * inflate. The floor of starting any
+ * Baton process: `baton --version`, 20 times. Every commit is checked to be
+ * recorded and its file declared.
  *
  * `deno run -A bench/hooks.ts [commits]` (default 50)
  */
-import { openEngine } from "../mod.ts";
+import { type Engine, openEngine } from "../mod.ts";
 import { installHooks } from "../src/cli/hooks.ts";
+import { startGuardServer } from "../src/run/guard_server.ts";
 import { tempRepo } from "../src/testing.ts";
 
 const N = Number(Deno.args[0] ?? 50);
@@ -27,17 +41,16 @@ const fmt = (xs: number[]) =>
 
 const base = Object.fromEntries(Object.entries(Deno.env.toObject()).filter(([k]) => !k.startsWith("BATON_")));
 
-function run(cmd: string, args: string[], cwd: string, env: Record<string, string> = {}): number {
+async function run(cmd: string, args: string[], cwd: string, env: Record<string, string> = {}): Promise<number> {
   const t = performance.now();
-  const o = new Deno.Command(cmd, {
+  const o = await new Deno.Command(cmd, {
     args,
     cwd,
     env: { ...base, ...env },
     clearEnv: true,
     stdout: "piped",
     stderr: "piped",
-  })
-    .outputSync();
+  }).output();
   const ms = performance.now() - t;
   if (!o.success) throw new Error(`${cmd} ${args.join(" ")}: ${new TextDecoder().decode(o.stderr)}`);
   return ms;
@@ -48,62 +61,106 @@ async function repo(): Promise<string> {
     phases: "phases:\n  - {name: Implementation, agent_type: implementer}\n",
     files: { ".gitignore": ".workflow/baton.db*\n" },
   });
-  run("git", ["init", "-q", "-b", "main"], r);
-  run("git", ["config", "user.email", "bench@example.com"], r);
-  run("git", ["config", "user.name", "Bench"], r);
-  run("git", ["add", "-A"], r);
-  run("git", ["commit", "-q", "-m", "init"], r);
+  await run("git", ["init", "-q", "-b", "main"], r);
+  await run("git", ["config", "user.email", "bench@example.com"], r);
+  await run("git", ["config", "user.name", "Bench"], r);
+  await run("git", ["add", "-A"], r);
+  await run("git", ["commit", "-q", "-m", "init"], r);
   return r;
 }
 
-function commit(r: string, i: number, env: Record<string, string> = {}): number {
-  Deno.writeTextFileSync(`${r}/f${i}.txt`, `${i}\n`);
-  run("git", ["add", `f${i}.txt`], r);
-  return run("git", ["commit", "-q", "-m", `commit ${i}`], r, env);
+/** CPU seconds of this process's waited-for children (user + system), from /proc/self/stat. */
+function childCpu(): number {
+  const f = Deno.readTextFileSync("/proc/self/stat").split(") ")[1].split(" ");
+  return (Number(f[13]) + Number(f[14])) / 100; // cutime, cstime (fields 16, 17), in ticks of 10 ms
+}
+
+/** CPU seconds spent in each row's git commit processes and what they waited for (the hooks). */
+const cpu: Record<string, number> = {};
+
+async function commit(r: string, i: number, env: Record<string, string> = {}, row = ""): Promise<number> {
+  await Deno.writeTextFile(`${r}/f${i}.txt`, `${i}\n`);
+  await run("git", ["add", `f${i}.txt`], r);
+  const c = childCpu();
+  const ms = await run("git", ["commit", "-q", "-m", `commit ${i}`], r, env);
+  cpu[row] = (cpu[row] ?? 0) + childCpu() - c;
+  return ms;
+}
+
+/** A repository with the hooks and one claim; its agent's environment. */
+async function hooked(): Promise<{ dir: string; agent: Record<string, string> }> {
+  const dir = await repo();
+  installHooks(dir, BATON);
+  const e = await openEngine(dir);
+  e.upsertTicket({ id: "0001", title: "Bench" });
+  const c = e.claim(e.ticket("0001").phases[0].id, { agentId: "bench-agent", capabilities: ["implementer"] });
+  e.close();
+  return { dir, agent: { BATON_AGENT_ID: "bench-agent", BATON_PHASE_ID: String(c.phase.id), BATON_CLAIM: c.token } };
+}
+
+/** Waits (bounded) until `n` commits are recorded (post-commit may run in the background), then checks. */
+async function recorded(e: Engine, n: number, what: string): Promise<void> {
+  const until = Date.now() + 60_000;
+  let got = 0;
+  while ((got = e.audit({ action: "phase.commit" }).length) < n && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const declared = e.declarations().length;
+  if (got !== n || declared !== n) {
+    throw new Error(`${what}: expected ${n} commits and declarations, got ${got}, ${declared}`);
+  }
 }
 
 const plain = await repo();
-const hooked = await repo();
-installHooks(hooked, BATON);
-const e = await openEngine(hooked);
-e.upsertTicket({ id: "0001", title: "Bench" });
-const c = e.claim(e.ticket("0001").phases[0].id, { agentId: "bench-agent", capabilities: ["implementer"] });
-e.close();
-const agent = { BATON_AGENT_ID: "bench-agent", BATON_PHASE_ID: String(c.phase.id), BATON_CLAIM: c.token };
+const cold = await hooked();
+const warm = await hooked();
+const human = await hooked();
+const serverEngine = await openEngine(warm.dir);
+const server = startGuardServer(serverEngine);
+if (!server) throw new Error("the guard server did not start");
 
 const startup: number[] = [];
-for (let i = 0; i < 20; i++) startup.push(run(Deno.execPath(), ["run", "-A", CLI, "--version"], plain));
+for (let i = 0; i < 20; i++) startup.push(await run(Deno.execPath(), ["run", "-A", CLI, "--version"], plain));
 
-const without: number[] = [];
-const withHooks: number[] = [];
-commit(plain, -1), commit(hooked, -1, agent); // warm the caches
+const times: Record<"plain" | "cold" | "warm" | "human", number[]> = { plain: [], cold: [], warm: [], human: [] };
+// Warm the caches.
+await commit(plain, -1), await commit(cold.dir, -1, cold.agent), await commit(warm.dir, -1, warm.agent);
+await new Promise((r) => setTimeout(r, 2000));
+await commit(human.dir, -1);
+// The background post-commit of one commit must not load the next one's (of another row): each commit waits,
+// untimed, until the one before it is recorded.
+const coldEngine = await openEngine(cold.dir);
+const settled = async (e: Engine, n: number) => {
+  for (let t = 0; t < 600 && e.audit({ action: "phase.commit" }).length < n; t++) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+};
 for (let i = 0; i < N; i++) {
-  without.push(commit(plain, i));
-  withHooks.push(commit(hooked, i, agent));
+  times.plain.push(await commit(plain, i, {}, "plain"));
+  times.cold.push(await commit(cold.dir, i, cold.agent, "cold"));
+  await settled(coldEngine, i + 2);
+  times.warm.push(await commit(warm.dir, i, warm.agent, "warm"));
+  await settled(serverEngine, i + 2);
+  times.human.push(await commit(human.dir, i, {}, "human"));
 }
-const human: number[] = [];
-for (let i = N; i < 2 * N; i++) human.push(commit(hooked, i));
-
-const check = await openEngine(hooked);
-const recorded = check.audit({ action: "phase.commit" }).length;
-const declared = check.declarations().length;
+coldEngine.close();
+const answered = server.answered;
+await server.close();
+await recorded(serverEngine, N + 1, "with the guard server");
+serverEngine.close();
+const check = await openEngine(cold.dir);
+await recorded(check, N + 1, "without it");
 check.close();
-if (recorded !== N + 1 || declared !== N + 1) {
-  throw new Error(`expected ${N + 1} commits and declarations, got ${recorded}, ${declared}`);
-}
+if (answered !== 2 * (N + 1)) throw new Error(`the guard server answered ${answered} requests, not ${2 * (N + 1)}`);
 
-console.log(`git commit, ${N} commits each (wall clock of the git process)`);
-console.log(`  no hooks                   ${fmt(without)}`);
-console.log(
-  `  Baton hooks, agent         ${fmt(withHooks)}   ratio of medians ${
-    (pct(withHooks, 50) / pct(without, 50)).toFixed(1)
-  }x, +${(pct(withHooks, 50) - pct(without, 50)).toFixed(0)} ms`,
-);
-console.log(
-  `  Baton hooks, human         ${fmt(human)}   ratio of medians ${(pct(human, 50) / pct(without, 50)).toFixed(1)}x, +${
-    (pct(human, 50) - pct(without, 50)).toFixed(0)
-  } ms`,
-);
-console.log(
-  `  baton --version (startup)  ${fmt(startup)}   (an agent commit starts the CLI twice, a human commit once)`,
-);
+const cpuMs = (k: string) => (cpu[k] / N * 1000).toFixed(0).padStart(4);
+const row = (name: string, k: keyof typeof times) =>
+  `  ${name.padEnd(44)} ${fmt(times[k])}   CPU ${cpuMs(k)} ms   median ${
+    (pct(times[k], 50) / pct(times.plain, 50)).toFixed(1)
+  }x, +${(pct(times[k], 50) - pct(times.plain, 50)).toFixed(0)} ms`;
+console.log(`git commit, ${N} commits each (wall clock of the git process; load: ${Deno.loadavg().join(" ")})`);
+console.log(`  ${"no hooks".padEnd(44)} ${fmt(times.plain)}   CPU ${cpuMs("plain")} ms`);
+console.log(row("agent, baton run's guard server (curl)", "warm"));
+console.log(row("agent, no baton run (baton guard started)", "cold"));
+console.log(row("human, no baton run (pre-commit only)", "human"));
+console.log(`  ${"baton --version (any Baton process)".padEnd(44)} ${fmt(startup)}`);

@@ -15,8 +15,9 @@
  */
 import { BatonError } from "../errors.ts";
 import type { Engine } from "../engine/mod.ts";
-import type { CommitCheck } from "../engine/hooks.ts";
+import { checkLines, commitTrailers as trailers } from "../engine/hooks.ts";
 import { gitTry } from "../repo/git.ts";
+import { writeTrailersFile } from "../repo/hook_files.ts";
 import type { Io } from "./command.ts";
 
 /** The modes of `baton guard`. */
@@ -59,20 +60,10 @@ export function committer(env: (name: string) => string | undefined = (n) => Den
   return { agentId, phaseId: Number(phase), token };
 }
 
-/** The trailers of an agent's commit. */
-export function trailers(ticketId: string, phase: string, agentId: string): string[] {
-  return [`Baton-Ticket: ${ticketId}`, `Baton-Phase: ${phase}`, `Baton-Agent: ${agentId}`].map((t) =>
-    t.replace(/[\r\n]+/g, " ")
-  );
-}
-
 /** pre-commit notes the trailers for commit-msg's script (keyed by the claim: another claim's are never used). */
 function writeTrailers(cwd: string, who: Committer, lines: string[]): void {
   const dir = gitTry(cwd, "rev-parse", "--absolute-git-dir");
-  if (!dir.ok) return;
-  const tmp = `${dir.stdout}/baton-trailers.${Deno.pid}`;
-  Deno.writeTextFileSync(tmp, [`${who.agentId} ${who.phaseId} ${who.token}`, ...lines, ""].join("\n"));
-  Deno.renameSync(tmp, `${dir.stdout}/baton-trailers`);
+  if (dir.ok) writeTrailersFile(dir.stdout, `${who.agentId} ${who.phaseId} ${who.token}`, lines);
 }
 
 /** Staged paths (`git diff --cached --name-only`), NUL-separated so that no name is quoted. */
@@ -117,12 +108,6 @@ export interface GuardRequest {
   refuseCode?: number;
 }
 
-function printCheck(r: CommitCheck, io: Io, what: string): void {
-  const lead = r.verdict === "refuse" ? `${what} refused: ` : "warning: ";
-  for (const m of r.messages) io.err(`baton: ${lead}${m}`);
-  if (r.verdict === "refuse" && r.committer === "human") io.err("baton: (hooks.block_humans is true)");
-}
-
 /**
  * Runs one guard.
  * @param req the mode and its arguments
@@ -154,7 +139,7 @@ export async function runGuard(
         }
         const r = e.checkCommit({ ...(who ?? {}), files, declare: req.mode === "pre-commit" || req.declare !== false });
         if (req.json) io.out(JSON.stringify(r));
-        printCheck(r, io, req.mode === "pre-commit" ? "commit" : "change");
+        for (const l of checkLines(r, req.mode === "pre-commit" ? "commit" : "change")) io.err(l);
         if (r.verdict === "refuse") return refused;
         if (who && req.mode === "pre-commit") writeTrailers(cwd, who, trailers(r.ticketId!, r.phase!, who.agentId));
         return 0;

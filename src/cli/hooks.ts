@@ -25,6 +25,7 @@
  */
 import { BatonError } from "../errors.ts";
 import { gitTry } from "../repo/git.ts";
+import { guardSocketPath, TRAILERS_FILE } from "../repo/hook_files.ts";
 
 /** The hooks Baton acts in. */
 export const HOOK_NAMES = ["pre-commit", "commit-msg", "post-commit"] as const;
@@ -74,8 +75,6 @@ const PASS_IF_PRESENT = [
 
 /** The line that marks a script as Baton's. */
 const MARK = "# baton-hook:";
-/** Where pre-commit writes an agent's trailers for commit-msg (in the worktree's git directory). */
-export const TRAILERS_FILE = "baton-trailers";
 /** What install remembers for uninstall, in Baton's hooks directory. */
 const STATE = "baton-hooks.json";
 
@@ -164,9 +163,10 @@ function chainLines(name: string, chain: string, blocks: boolean): string[] {
  * @param name the hook
  * @param chain the hooks directory git used before
  * @param command how the script starts `baton`
+ * @param socket where a running `baton run` answers (null: always start `baton guard`)
  * @returns the script
  */
-export function hookScript(name: string, chain: string, command: string[]): string {
+export function hookScript(name: string, chain: string, command: string[], socket: string | null = null): string {
   const head = ["#!/bin/sh"];
   const baton = command.map(q).join(" ");
   if (!(HOOK_NAMES as readonly string[]).includes(name)) {
@@ -185,25 +185,64 @@ export function hookScript(name: string, chain: string, command: string[]): stri
     `${MARK} ${name} (installed by 'baton hooks install'; 'baton hooks uninstall' puts core.hooksPath back)`,
     ...chainLines(name, chain, name !== "post-commit"),
   ];
+  // While baton run runs, its guard server answers over a Unix socket: a curl instead of a Baton process. The
+  // answer is the lines to print, then the HTTP status (200 go ahead, 409 refused; anything else: ask baton guard).
+  const ask = (path: string, extra: string) =>
+    `curl -s --max-time 20 --unix-socket "$sock" -H "x-baton-agent: $BATON_AGENT_ID" ` +
+    `-H "x-baton-phase: $BATON_PHASE_ID" -H "x-baton-claim: \${BATON_CLAIM:-$BATON_CLAIM_TOKEN}" ${extra}` +
+    `-w '%{http_code}' "http://baton${path}"`;
+  const answer = [`  code="\${out#"\${out%???}"}"`, `  [ -n "\${out%???}" ] && printf '%s' "\${out%???}" >&2`];
+  const fast = socket === null ? [] : [
+    `sock=${q(socket)}`,
+    `if [ -S "$sock" ] && command -v curl >/dev/null 2>&1; then`,
+  ];
   if (name === "pre-commit") {
+    if (fast.length) {
+      lines.push(
+        ...fast,
+        // The worktree's git directory (for the trailers) without starting git: git commit names its index there.
+        `  case "$GIT_INDEX_FILE" in /*/*) gd="\${GIT_INDEX_FILE%/*}" ;; */*) gd="$PWD/\${GIT_INDEX_FILE%/*}" ;; *) gd="$(git rev-parse --absolute-git-dir)" ;; esac`,
+        `  out="$(git diff --cached --name-only --no-renames -z | ${
+          ask("/guard/pre-commit", `-H "x-baton-git-dir: $gd" --data-binary @- `)
+        })"`,
+        ...answer,
+        `  case "$code" in 200) exit 0 ;; 409) exit 1 ;; esac`,
+        `fi`,
+      );
+    }
     lines.push(`exec ${baton} guard pre-commit`);
   } else if (name === "commit-msg") {
     // A human's commit gets no trailers. An agent's gets those its pre-commit wrote down for this very claim.
     lines.push(
       `[ -n "$BATON_AGENT_ID" ] || exit 0`,
-      `t="$(git rev-parse --git-dir)/${TRAILERS_FILE}"`,
-      `if [ -f "$t" ] && [ "$(sed -n 1p "$t")" = "$BATON_AGENT_ID $BATON_PHASE_ID \${BATON_CLAIM:-$BATON_CLAIM_TOKEN}" ]; then`,
-      `  exec git interpret-trailers --in-place --if-exists addIfDifferent --trailer "$(sed -n 2p "$t")" \\`,
-      `    --trailer "$(sed -n 3p "$t")" --trailer "$(sed -n 4p "$t")" "$1"`,
+      // git passes <git dir>/COMMIT_EDITMSG: its directory without starting git. Read with builtins only.
+      `case "$1" in */COMMIT_EDITMSG) t="\${1%/*}/${TRAILERS_FILE}" ;; *) t="$(git rev-parse --git-dir)/${TRAILERS_FILE}" ;; esac`,
+      `if [ -f "$t" ] && { read -r k; read -r t1; read -r t2; read -r t3; } <"$t" &&`,
+      `  [ "$k" = "$BATON_AGENT_ID $BATON_PHASE_ID \${BATON_CLAIM:-$BATON_CLAIM_TOKEN}" ]; then`,
+      `  exec git interpret-trailers --in-place --if-exists addIfDifferent --trailer "$t1" --trailer "$t2" --trailer "$t3" "$1"`,
       `fi`,
       `exec ${baton} guard commit-msg "$1"`,
     );
   } else {
-    // Recorded in the background: the commit is made, and nothing here could change it.
+    // Recorded in the background (git does not wait): the commit is made, and nothing here could change it. The
+    // guard server if it answers, else baton guard.
+    const cold = `${baton} guard post-commit "$sha" </dev/null >>"$log" 2>&1`;
     lines.push(
       `[ -n "$BATON_AGENT_ID" ] || exit 0`,
-      `sha="$(git rev-parse HEAD)" || exit 0`,
-      `( ${baton} guard post-commit "$sha" </dev/null >>"$(git rev-parse --git-dir)/baton-hooks.log" 2>&1 & )`,
+      // One git for both: the git directory, then HEAD's SHA (hex: everything after the last non-hex character).
+      `r="$(git rev-parse --git-dir HEAD)" || exit 0`,
+      `sha="\${r##*[!0-9a-f]}"`,
+      `log="\${r%?"$sha"}/baton-hooks.log"`,
+      ...(fast.length
+        ? [
+          ...fast,
+          `  ( out="$(${ask("/guard/post-commit?sha=$sha", "-X POST ")} 2>/dev/null)"`,
+          `    [ "\${out#"\${out%???}"}" = 200 ] || ${cold} ) </dev/null >/dev/null 2>&1 &`,
+          `  exit 0`,
+          `fi`,
+        ]
+        : []),
+      `( ${cold} & )`,
     );
   }
   lines.push("");
@@ -290,7 +329,7 @@ export function installHooks(cwd: string, command: string[] = selfCommand()): Ho
   for (const n of executables(dir)) if (isOurs(`${dir}/${n}`) && !names.has(n)) Deno.removeSync(`${dir}/${n}`);
   for (const n of names) {
     const tmp = `${dir}/.${n}.tmp`;
-    Deno.writeTextFileSync(tmp, hookScript(n, state.chain, command));
+    Deno.writeTextFileSync(tmp, hookScript(n, state.chain, command, guardSocketPath(commonDir(cwd))));
     Deno.chmodSync(tmp, 0o755);
     Deno.renameSync(tmp, `${dir}/${n}`);
   }

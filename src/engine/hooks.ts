@@ -76,6 +76,47 @@ export interface CommitRecorded {
   phase: string;
 }
 
+/**
+ * The trailers that tie an agent's commit to its claim.
+ * @param ticketId the ticket
+ * @param phase the phase's name
+ * @param agentId the agent
+ * @returns `Baton-Ticket: …`, `Baton-Phase: …`, `Baton-Agent: …`
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { commitTrailers } from "./hooks.ts";
+ * assert.deepEqual(commitTrailers("0042", "Implementation", "implementer-9"), [
+ *   "Baton-Ticket: 0042", "Baton-Phase: Implementation", "Baton-Agent: implementer-9",
+ * ]);
+ * ```
+ */
+export function commitTrailers(ticketId: string, phase: string, agentId: string): string[] {
+  return [`Baton-Ticket: ${ticketId}`, `Baton-Phase: ${phase}`, `Baton-Agent: ${agentId}`].map((t) =>
+    t.replace(/[\r\n]+/g, " ")
+  );
+}
+
+/**
+ * What a guard prints for a verdict, one line each (`baton: commit refused: …`, `baton: warning: …`).
+ * @param r the verdict
+ * @param what what was refused (`commit`, `change`)
+ * @returns the lines, for stderr
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkLines } from "./hooks.ts";
+ * const r = { verdict: "refuse", committer: "agent", messages: ["x is claimed"], overlaps: [], declared: [] } as const;
+ * assert.deepEqual(checkLines(r, "commit"), ["baton: commit refused: x is claimed"]);
+ * ```
+ */
+export function checkLines(r: CommitCheck, what: string): string[] {
+  const lead = r.verdict === "refuse" ? `${what} refused: ` : "warning: ";
+  const lines = r.messages.map((m) => `baton: ${lead}${m}`);
+  if (r.verdict === "refuse" && r.committer === "human") lines.push("baton: (hooks.block_humans is true)");
+  return lines;
+}
+
 /** `phase Implementation of 0042`, as the hooks' messages say it. */
 const claimOf = (row: R): string => `claim of phase ${row.name} of ${row.ticket_id}`;
 

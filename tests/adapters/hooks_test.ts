@@ -7,6 +7,8 @@ import assert from "node:assert/strict";
 import { type Claim, type Engine, openEngine } from "../../mod.ts";
 import { tempRepo } from "../../src/testing.ts";
 import { baton } from "../helpers/cli.ts";
+import { installHooks } from "../../src/cli/hooks.ts";
+import { startGuardServer } from "../../src/run/guard_server.ts";
 
 const PHASES = "phases:\n  - {name: Implementation, agent_type: implementer}\n";
 
@@ -457,4 +459,50 @@ Deno.test("guard paths: an agent CLI's pre-tool hook asks about files (absolute 
   } finally {
     engine.close();
   }
+});
+
+Deno.test("guard server: while baton run runs, the hooks ask it over its socket and start no baton process", async () => {
+  const { repo, engine } = await hookRepo("hooks:\n  mode: blocking\n", { install: false });
+  // Hooks whose 'baton' is /bin/false: anything not answered by the server fails (pre-commit) or records nothing.
+  installHooks(repo, ["/bin/false"]);
+  const server = startGuardServer(engine);
+  assert.ok(server, "the server started");
+  try {
+    const a = claimOf(engine, "0042", "implementer-9");
+    engine.declareFiles(a.phase.id, { agentId: "implementer-9", token: a.token, paths: ["src/db.ts"] });
+    const b = claimOf(engine, "0043", "implementer-2");
+    const env = agentEnv("implementer-2", b);
+    const refused = await commit(repo, "src/db.ts", env);
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.match(refused.stderr, /baton: commit refused: src\/db\.ts is claimed by ticket 0042, phase Implementation/);
+    await ok(repo, ["reset", "-q"]);
+
+    const r = await commit(repo, "src/cache.ts", env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(await ok(repo, ["log", "-1", "--format=%B"]), /Baton-Ticket: 0043\nBaton-Phase: Implementation\n/);
+    // post-commit asked the server in the background.
+    const rows = await commitsRecorded(engine, 1);
+    assert.equal(rows.length, 1);
+    assert.equal((rows[0].details as Record<string, unknown>).sha, await head(repo));
+    assert.equal(server.answered, 3, "pre-commit twice, post-commit once");
+
+    // A human is warned through it too.
+    const h = await commit(repo, "src/db.ts", envWith());
+    assert.equal(h.code, 0, h.stderr);
+    assert.match(h.stderr, /baton: warning: src\/db\.ts is claimed by ticket 0042/);
+    assert.equal(server.answered, 4);
+
+    // From a linked worktree: the trailers file goes to the worktree's git directory.
+    const wt = `${repo}-wt`;
+    await ok(repo, ["worktree", "add", "-q", "-b", "baton/0043", wt]);
+    const w = await commit(wt, "src/export.ts", env);
+    assert.equal(w.code, 0, w.stderr);
+    assert.match(await ok(wt, ["log", "-1", "--format=%B"]), /Baton-Agent: implementer-2$/);
+    assert.equal((await commitsRecorded(engine, 2)).length, 2);
+    assert.equal(server.answered, 6);
+  } finally {
+    await server.close();
+    engine.close();
+  }
+  assert.throws(() => Deno.statSync(server.path), "the socket is removed");
 });
