@@ -51,6 +51,7 @@ export type BatonErrorCode =
   | "stale_token"
   | "dependency_cycle"
   | "file_conflict"
+  | "commit_required"
   | "write_conflict"
   | "forbidden"
   | "not_found"
@@ -86,6 +87,7 @@ export const ERROR_TABLE: Readonly<Record<BatonErrorCode, ErrorTreatment>> = {
   stale_token: conflict,
   dependency_cycle: conflict,
   file_conflict: conflict,
+  commit_required: conflict,
   write_conflict: { exit: 1, http: 409, report: false, rpc: -32603 },
   forbidden: { exit: 3, http: 403, report: false, rpc: -32603 },
   not_found: { exit: 4, http: 404, report: false, rpc: -32002 },

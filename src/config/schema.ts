@@ -21,6 +21,8 @@ const AgentTypeSchema = v.strictObject({
   prompt: v.optional(v.picklist(["stdin", "file"]), "file"),
   max_runtime_minutes: v.optional(v.pipe(v.number(), v.minValue(0.01))),
   env: v.optional(v.record(nonEmpty, v.string()), {}),
+  fallback: v.optional(nonEmpty),
+  rate_limit_patterns: v.optional(v.array(nonEmpty), []),
 });
 
 /** The schema of `config.yaml`. */
@@ -140,6 +142,12 @@ export const ConfigSchema = v.strictObject({
       logs_dir: v.optional(nonEmpty, ".workflow/logs"),
       on_stall: v.optional(v.picklist(["escalate", "kill"]), "escalate"),
       grace_seconds: v.optional(v.pipe(v.number(), v.minValue(0)), 10),
+      require_commit: v.optional(v.boolean(), false),
+      environment_retries: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 3),
+      breaker_failures: v.optional(positiveInt, 3),
+      breaker_seconds: v.optional(nonNegative, 30),
+      rate_limit_wait_seconds: v.optional(nonNegative, 300),
+      linger_seconds: v.optional(nonNegative, 10),
     }),
     {},
   ),
@@ -207,6 +215,17 @@ export interface AgentTypeConfig {
   max_runtime_minutes?: number;
   /** Extra environment for the agent process. */
   env: Record<string, string>;
+  /**
+   * Another registry entry whose command `baton run` uses for this type's
+   * next sessions once an agent of this type exits on a usage or rate limit.
+   */
+  fallback?: string;
+  /**
+   * Regular expressions (case-insensitive) that, in the output of an agent
+   * that exits without finishing, mean a usage or rate limit, in addition
+   * to the known CLIs' own messages.
+   */
+  rate_limit_patterns: string[];
 }
 
 /** When a part of the markdown is written back. */
@@ -292,7 +311,16 @@ export interface BatonConfig {
    * `baton run`: one git worktree per running agent (`git`) or all in the
    * repository (`none`), where worktrees and agent logs go, what a stall
    * does (an escalation for a human, or also end the agent), and how long a
-   * terminated agent gets before SIGKILL.
+   * terminated agent gets before SIGKILL. `require_commit`: a phase is
+   * completed only with its work committed in the agent's worktree.
+   * `environment_retries`: how many sessions of one phase may end without a
+   * single call to Baton (a failure of the environment: no attempt counted)
+   * before the next such one counts. `breaker_failures` sessions of one type
+   * in a row ending so within `breaker_seconds` stop that type for the run
+   * (an escalation says why). An agent out of quota waits
+   * `rate_limit_wait_seconds` before its type runs again (unless its entry
+   * names a `fallback`). An agent still running `linger_seconds` after its
+   * phase ended is terminated (its slot is free at once).
    */
   run: {
     worktrees: "git" | "none";
@@ -300,6 +328,12 @@ export interface BatonConfig {
     logs_dir: string;
     on_stall: "escalate" | "kill";
     grace_seconds: number;
+    require_commit: boolean;
+    environment_retries: number;
+    breaker_failures: number;
+    breaker_seconds: number;
+    rate_limit_wait_seconds: number;
+    linger_seconds: number;
   };
   /** The merge queue, when configured (see {@link MergeConfig}). */
   merge: MergeConfig | null;

@@ -44,8 +44,12 @@ import type {
   HeldRequest,
   Phase,
   ReleaseRequest,
+  WorkScope,
 } from "./types.ts";
 import { isHeld } from "./state_machine.ts";
+import { checkCommitted } from "./sessions.ts";
+import { checkScope, defaultPriority, inScope } from "./scope.ts";
+import { insertEscalation, openEscalationOf } from "./sql/escalations.ts";
 
 /**
  * Counts a claim lost to another agent (contention), per day and agent type.
@@ -140,15 +144,24 @@ const before = (a: R, b: R): boolean =>
     (a.ticket_id < b.ticket_id || (a.ticket_id === b.ticket_id && a.seq < b.seq)));
 
 /**
- * Blocking mode: the first candidate of a type whose expected paths collide
- * with no active declaration, however far down the queue (read a page at a
- * time: the head is usually free).
+ * The first candidate of a type in the request's scope (tickets, labels,
+ * priorities) and, in blocking mode, whose expected paths collide with no
+ * active declaration, however far down the queue (read a page at a time:
+ * the head is usually free).
  */
-function firstFree(core: Core, type: string): R | undefined {
+function firstFree(core: Core, type: string, blocking: boolean, scope?: WorkScope): R | undefined {
   const PAGE = 50;
   for (let offset = 0;; offset += PAGE) {
     const page = queueHead(core.db, type, PAGE, offset);
-    const free = page.find((c) => overlapsFor(core, c.id, expectedPaths(JSON.parse(c.t_metadata))).length === 0);
+    const free = page.find((c) =>
+      (!scope ||
+        inScope(
+          scope,
+          { id: c.ticket_id, priority: c.t_priority, metadata: JSON.parse(c.t_metadata) },
+          defaultPriority(core.cfg.workflow),
+        )) &&
+      (!blocking || overlapsFor(core, c.id, expectedPaths(JSON.parse(c.t_metadata))).length === 0)
+    );
     if (free || page.length < PAGE) return free;
   }
 }
@@ -156,6 +169,7 @@ function firstFree(core: Core, type: string): R | undefined {
 /** Refuses a claim request without an agent or without capabilities. */
 function checkClaimRequest(req: ClaimNextRequest): void {
   if (!req.agentId) throw new BatonError("invalid_argument", "Claiming needs an agent id");
+  checkScope(req.scope);
   capText(req.idempotencyKey, LIMITS.name, "The idempotency key");
   capList(req.capabilities, 100, LIMITS.name, "The capabilities");
   if (!req.capabilities?.length) {
@@ -229,7 +243,7 @@ export function claimNext(core: Core, req: ClaimNextRequest): Claim | null {
     // The best candidate of each capability is one index probe; pick the best of those.
     let best: R | undefined;
     for (const type of req.capabilities.filter((c) => !full.has(c))) {
-      const row = blocking ? firstFree(core, type) : queueHead(core.db, type, 1)[0];
+      const row = blocking || req.scope ? firstFree(core, type, blocking, req.scope) : queueHead(core.db, type, 1)[0];
       if (row && (!best || before(row, best))) best = row;
     }
     if (best && !known) ensureAgent(core, now, req.agentId, req.capabilities);
@@ -350,6 +364,7 @@ function capResult(req: CompleteRequest): void {
 /** `Engine.complete`. */
 export function complete(core: Core, phaseId: number, req: CompleteRequest): Phase {
   capResult(req);
+  checkCommitted(core, req.agentId, phaseId, "complete");
   return core.tx((now) => {
     // A retry of the completion that happened (same holder, token, summary and artifacts): the same answer.
     const current = phaseWithToken(core.db, phaseId);
@@ -412,8 +427,27 @@ export function fail(core: Core, phaseId: number, req: FailRequest): Phase {
         attempt: row.attempts,
         final: true,
       });
+      escalateFailure(core, now, row, req);
     }
     return reread(core, phaseId);
+  });
+}
+
+/** A phase out of attempts waits for a human: it opens an escalation (one per phase while open) saying why. */
+function escalateFailure(core: Core, now: number, row: R, req: FailRequest): void {
+  if (openEscalationOf(core.db, row.id)) return;
+  const reason = `failed for good after ${row.attempts} attempt(s): ${req.error.split("\n")[0].slice(0, 300)}`;
+  const id = insertEscalation(core.db, {
+    phaseId: row.id,
+    ticketId: row.ticket_id,
+    agentId: req.agentId,
+    reason,
+    lastOutput: req.error,
+    now,
+  });
+  core.audit(now, req.agentId, "escalation.opened", { type: "escalation", id, ticket: row.ticket_id }, null, "open", {
+    phase: row.name,
+    reason,
   });
 }
 
@@ -437,6 +471,7 @@ export function release(core: Core, phaseId: number, req: ReleaseRequest): Phase
 /** `Engine.requestReview`: the work is done but a human looks first; later phases wait. */
 export function requestReview(core: Core, phaseId: number, req: CompleteRequest): Gate {
   capResult(req);
+  checkCommitted(core, req.agentId, phaseId, "hand for review");
   return core.tx((now) => {
     const row = held(core, phaseId, req.agentId, req.token, "request review of");
     implicitHeartbeat(core, now, req.agentId); // alive; the claim ends here, so no lease to extend

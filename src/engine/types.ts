@@ -153,6 +153,32 @@ export interface ClaimNextRequest {
   capabilities: string[];
   /** Retry-safe: the same key gives the same claim. */
   idempotencyKey?: string;
+  /** Only phases of tickets in this scope (a supervisor restricted to some tickets). */
+  scope?: WorkScope;
+}
+
+/**
+ * Which tickets some work is restricted to: each part given must hold (a
+ * ticket among `tickets`, one of `labels` among its metadata `labels`, its
+ * priority among `priorities`; all case-insensitive but ticket ids).
+ */
+export interface WorkScope {
+  /** Ticket ids. */
+  tickets?: string[];
+  /** Labels: a ticket's metadata `labels` (a list, or a comma-separated string) holds one of them. */
+  labels?: string[];
+  /** Priority labels. */
+  priorities?: string[];
+}
+
+/** Which failed phases `Engine.retryFailed` reopens: those given must all hold. */
+export interface RetryFilter {
+  /** Only phases of this agent type. */
+  agentType?: string;
+  /** Only phases whose last error contains this text (case-insensitive). */
+  error?: string;
+  /** Every failed phase (needed when neither of the others is given). */
+  all?: boolean;
 }
 
 /** `Engine.claim`: one given phase. */

@@ -27,6 +27,14 @@ export class Session {
    * in the audit as `via`.
    */
   principal?: string;
+  /**
+   * Started by `baton run` with an inherited claim: its first tool call is
+   * recorded (`Engine.recordAgentCall`), so that the supervisor can tell a
+   * session that never reached Baton from one whose work failed.
+   */
+  inherited?: boolean;
+  /** Its first tool call was recorded. */
+  called?: boolean;
 }
 
 /**

@@ -93,6 +93,7 @@ export async function runStdio(engine: Engine, opts: StdioOptions): Promise<stri
   const inherited = inheritedClaim(opts.env ?? ((n) => Deno.env.get(n)), opts.log);
   if (inherited) {
     session.agentId = inherited.agentId;
+    session.inherited = true;
     claims.remember(inherited.agentId, inherited.phaseId, inherited.token);
   }
   const onError = (e: unknown, where: string) => opts.log(`${where}: ${e instanceof Error ? e.stack : e}`);

@@ -128,6 +128,19 @@ function ignoringInjected<S extends { "~standard": { validate(value: unknown): u
   return { ...s, "~standard": { ...std, validate } };
 }
 
+/** Records a `baton run` session's first tool call (never fails the call itself). */
+async function firstCall(ctx: ToolContext): Promise<void> {
+  ctx.session.called = true;
+  const agent = ctx.session.agentId;
+  if (!agent) return;
+  try {
+    await ctx.engine.whenWritable();
+    ctx.engine.recordAgentCall(agent, ctx.mcp.server.getClientVersion()?.name?.slice(0, 200));
+  } catch (e) {
+    ctx.onError(e, "recording the first call");
+  }
+}
+
 /** What a tool definition says. */
 export interface ToolDef<I extends v.ObjectEntries, O extends v.ObjectEntries> {
   /** For the model: what it does, and what to call next. */
@@ -165,6 +178,7 @@ export function tool<I extends v.ObjectEntries, O extends v.ObjectEntries>(name:
       }, async (args: unknown) => {
         const a = args as v.InferOutput<v.StrictObjectSchema<I, undefined>>;
         try {
+          if (ctx.session.inherited && !ctx.session.called) await firstCall(ctx);
           if (!def.annotations.readOnlyHint) {
             // Wait for other processes' writers off the event loop: reads and /healthz keep answering.
             await ctx.engine.whenWritable();

@@ -48,6 +48,9 @@ export function gitRun(
       stderr: "piped",
       env: { GIT_TERMINAL_PROMPT: "0", ...opts.env },
     }).outputSync();
+    // A Ctrl-C at the terminal reaches the whole foreground process group, this git too; the caller (baton run)
+    // decides what a Ctrl-C means, so git is run again (it removes its lock files when interrupted).
+    if (o.signal === "SIGINT" && attempt < 3) continue;
     const r = { ok: o.success, code: o.code, stdout: dec.decode(o.stdout).trim(), stderr: dec.decode(o.stderr).trim() };
     // Another git (a second supervisor, an agent committing) holds one of the repository's lock files.
     if (

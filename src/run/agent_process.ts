@@ -1,8 +1,13 @@
 /**
  * One agent process under `baton run`: its command line with placeholders
  * filled, its environment (the inherited claim), its prompt on stdin or in
- * a file, its output in a log file, the tail of its stderr, and its time
- * limit (SIGTERM, then SIGKILL after a grace period).
+ * a file, its output in a log file, the tails of its stderr and stdout, and
+ * its time limit (SIGTERM, then SIGKILL after a grace period).
+ *
+ * Each agent runs in a session (and process group) of its own: a terminal's
+ * Ctrl-C reaches the supervisor only, which decides what its agents get; a
+ * signal the supervisor sends reaches the agent's whole group (the CLI, its
+ * `baton-mcp`, the tools it runs).
  *
  * @module
  */
@@ -50,6 +55,8 @@ export class AgentProcess {
   readonly startedAt = Date.now();
   #tail: string[] = [];
   #partial = "";
+  #outTail: string[] = [];
+  #outPartial = "";
   #lastOutputAt = Date.now();
   #timer?: ReturnType<typeof setTimeout>;
   #killTimer?: ReturnType<typeof setTimeout>;
@@ -83,6 +90,8 @@ export class AgentProcess {
       stdin: spec.prompt === "stdin" ? "piped" : "null",
       stdout: "piped",
       stderr: "piped",
+      // setsid(): its own session and process group, out of reach of the terminal's Ctrl-C.
+      detached: true,
     }).spawn();
     if (spec.prompt === "stdin") {
       const w = child.stdin.getWriter();
@@ -98,7 +107,7 @@ export class AgentProcess {
       for await (const chunk of stream) {
         this.#lastOutputAt = Date.now();
         file.writeSync(chunk);
-        if (isErr) this.#keep(dec.decode(chunk, { stream: true }));
+        this.#keep(dec.decode(chunk, { stream: true }), isErr);
       }
     };
     const out = pump(child.stdout, false), err = pump(child.stderr, true);
@@ -107,6 +116,7 @@ export class AgentProcess {
       await Promise.allSettled([out, err]);
       clearTimeout(this.#timer);
       clearTimeout(this.#killTimer);
+      if (this.endedBy) await this.#endGroup();
       file.writeSync(
         new TextEncoder().encode(`--- exited with code ${status.code}${status.signal ? ` (${status.signal})` : ""}\n`),
       );
@@ -117,16 +127,23 @@ export class AgentProcess {
     if (max !== undefined) this.#timer = setTimeout(() => this.terminate("timed out"), max * 60_000);
   }
 
-  #keep(text: string): void {
-    const lines = (this.#partial + text).split("\n");
-    this.#partial = lines.pop()!;
-    this.#tail.push(...lines);
-    if (this.#tail.length > TAIL_LINES) this.#tail.splice(0, this.#tail.length - TAIL_LINES);
+  #keep(text: string, isErr: boolean): void {
+    const tail = isErr ? this.#tail : this.#outTail;
+    const lines = ((isErr ? this.#partial : this.#outPartial) + text).split("\n");
+    if (isErr) this.#partial = lines.pop()!;
+    else this.#outPartial = lines.pop()!;
+    tail.push(...lines);
+    if (tail.length > TAIL_LINES) tail.splice(0, tail.length - TAIL_LINES);
   }
 
   /** The last lines of its stderr. */
   tail(): string {
     return [...this.#tail, ...(this.#partial ? [this.#partial] : [])].slice(-TAIL_LINES).join("\n");
+  }
+
+  /** The last lines of its stdout. */
+  stdoutTail(): string {
+    return [...this.#outTail, ...(this.#outPartial ? [this.#outPartial] : [])].slice(-TAIL_LINES).join("\n");
   }
 
   /** When it last wrote anything. */
@@ -140,13 +157,41 @@ export class AgentProcess {
    */
   terminate(why: string): void {
     this.endedBy ??= why;
-    try {
-      this.child.kill("SIGTERM");
-    } catch { /* gone */ }
-    this.#killTimer ??= setTimeout(() => {
+    this.signal("SIGTERM");
+    this.#killTimer ??= setTimeout(() => this.signal("SIGKILL"), this.graceMs);
+  }
+
+  /**
+   * After the supervisor ended the agent: what else runs in its group (its
+   * `baton-mcp`, a tool) gets the grace period to go, then SIGKILL.
+   */
+  async #endGroup(): Promise<void> {
+    const alive = () => {
       try {
-        this.child.kill("SIGKILL");
+        Deno.kill(-this.child.pid, "SIGCONT"); // signal nothing: is anyone left in the group?
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    for (const end = Date.now() + this.graceMs; alive() && Date.now() < end;) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    if (alive()) this.signal("SIGKILL");
+  }
+
+  /**
+   * Sends a signal to the agent's process group (its CLI and whatever that
+   * started), or to the agent alone when the group is gone.
+   * @param sig the signal
+   */
+  signal(sig: Deno.Signal): void {
+    try {
+      Deno.kill(-this.child.pid, sig);
+    } catch {
+      try {
+        this.child.kill(sig);
       } catch { /* gone */ }
-    }, this.graceMs);
+    }
   }
 }

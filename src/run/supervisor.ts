@@ -11,10 +11,24 @@
  * fails it, with the tail of its stderr; one over its time limit is ended
  * and fails; a stall becomes an escalation for a human.
  *
+ * Not every exit is the work's fault (`exits.ts`): a session that never
+ * reached Baton failed in its environment (its phase is released without an
+ * attempt and retried at once, a bounded number of times); one that stopped
+ * on a usage or rate limit releases its phase too, and its type waits or
+ * falls back to another registry entry. Sessions of one type that keep
+ * ending so within seconds trip a circuit breaker: the type is not spawned
+ * again in this run, and one escalation carries the agent's output. A phase
+ * that fails for good opens an escalation (the engine does), and
+ * `--until-idle` then ends non-zero.
+ *
+ * A slot is free as soon as its agent's phase ends, whether or not the
+ * process has exited; an agent still running `run.linger_seconds` later is
+ * terminated.
+ *
  * @module
  */
 import type { Engine } from "../engine/mod.ts";
-import type { Claim } from "../engine/types.ts";
+import type { Claim, WorkScope } from "../engine/types.ts";
 import { BatonError } from "../errors.ts";
 import { AgentProcess, type Placeholders } from "./agent_process.ts";
 import { isGitRepo } from "../repo/git.ts";
@@ -24,6 +38,9 @@ import { agentPrompt } from "./prompt.ts";
 import { type Place, Worktrees } from "./worktrees.ts";
 import { isDone, isHeld } from "../engine/state_machine.ts";
 import { describeProcess, processGone } from "./processes.ts";
+import { classifyExit, rateLimitPatterns } from "./exits.ts";
+import { headCommit } from "../repo/worktree_state.ts";
+import { defaultPriority, inScope } from "../engine/scope.ts";
 
 /** Options of a supervisor run. */
 export interface RunOptions {
@@ -44,6 +61,8 @@ export interface RunOptions {
    * broke the check back to rework): not idle while it says so.
    */
   busyElsewhere?: () => boolean;
+  /** Only work of these tickets (ids, labels, priorities). */
+  scope?: WorkScope;
 }
 
 interface Running {
@@ -53,11 +72,17 @@ interface Running {
   ticketId: string;
   phase: string;
   type: string;
+  /** The registry entry it runs (the type's own, or its fallback). */
+  entry: string;
   place: Place;
   inGroup: boolean;
   proc: AgentProcess;
   escalated: boolean;
   lastBeat: number;
+  /** When its phase was seen ended while its process still ran (its slot is free from then on). */
+  phaseEndedAt?: number;
+  /** Whether it reached Baton (known once seen). */
+  reached: boolean;
 }
 
 /** What a run did. */
@@ -70,6 +95,14 @@ export interface RunSummary {
   escalations: number;
   /** Group merges that conflicted and sent a phase back for rework. */
   conflicts: number;
+  /** Sessions that ended without reaching Baton, released without counting an attempt. */
+  environmentFailures: number;
+  /** Sessions that ended on a usage or rate limit, released without counting an attempt. */
+  rateLimited: number;
+  /** Agent types whose circuit breaker tripped (not spawned again in this run), with why. */
+  tripped: { type: string; reason: string }[];
+  /** Phases (in the run's scope) that failed for good and wait for a human, when the run ended. */
+  failed: { phaseId: number; ticketId: string; phase: string }[];
 }
 
 const SUPERVISOR = "baton-run";
@@ -82,7 +115,30 @@ export class Supervisor {
   readonly #running = new Map<number, Running>();
   readonly #worktrees: Worktrees | null;
   readonly #logs: string;
-  readonly #summary: RunSummary = { spawned: 0, failedByExit: 0, escalations: 0, conflicts: 0 };
+  readonly #summary: RunSummary = {
+    spawned: 0,
+    failedByExit: 0,
+    escalations: 0,
+    conflicts: 0,
+    environmentFailures: 0,
+    rateLimited: 0,
+    tripped: [],
+    failed: [],
+  };
+  /** Sessions of each phase that ended without reaching Baton, in this run. */
+  readonly #envFailures = new Map<number, number>();
+  /** Per type: sessions in a row that ended without reaching Baton within `breaker_seconds`, and the last output. */
+  readonly #streak = new Map<string, number>();
+  /** Types one of whose agents reached Baton in this run (no longer on probation). */
+  readonly #proven = new Set<string>();
+  /** Types whose breaker tripped. */
+  readonly #tripped = new Map<string, string>();
+  /** Types out of quota, until when. */
+  readonly #limitedUntil = new Map<string, number>();
+  /** Types whose next sessions run another registry entry (their fallback). */
+  readonly #fallbackOf = new Map<string, string>();
+  /** Worktrees kept for their uncommitted changes, with the state last reported (reported again when it changes). */
+  readonly #kept = new Map<string, { state: string; checkedAt: number }>();
   /** Tickets with group phases this supervisor ran, whose branches may need merging. */
   readonly #groupTickets = new Set<string>();
   #stopping = false;
@@ -119,6 +175,17 @@ export class Supervisor {
       }
       this.#worktrees = new Worktrees(root, run.worktree_dir);
     } else this.#worktrees = null;
+    for (const [type, spec] of Object.entries(engine.cfg.config.agents.registry)) {
+      const fb = spec.fallback;
+      if (fb === undefined) continue;
+      if (fb === type || !engine.cfg.config.agents.registry[fb]?.command) {
+        throw new BatonError(
+          "config_invalid",
+          `agents.registry.${type}.fallback names "${fb}", which is not another registry entry with a command`,
+          { location: { file: ".workflow/config.yaml", field: `agents.registry.${type}.fallback` } },
+        );
+      }
+    }
     if (!this.#types().length) {
       throw new BatonError(
         "config_invalid",
@@ -128,11 +195,31 @@ export class Supervisor {
     }
   }
 
-  /** The registry types it serves: with a command, and among `--types`. */
+  /**
+   * The registry types it serves: with a command, and among `--types`
+   * (an entry that is only another's fallback, and no phase's type, is not served).
+   */
   #types(): string[] {
-    return Object.entries(this.#engine.cfg.config.agents.registry)
+    const registry = this.#engine.cfg.config.agents.registry;
+    const fallbacks = new Set(Object.values(registry).map((s) => s.fallback).filter(Boolean));
+    const phaseTypes = new Set(this.#engine.cfg.workflow.phases.map((p) => p.agentType));
+    return Object.entries(registry)
       .filter(([t, spec]) => spec.command && (!this.#opts.types || this.#opts.types.includes(t)))
+      .filter(([t]) => !fallbacks.has(t) || phaseTypes.has(t))
       .map(([t]) => t);
+  }
+
+  /** The types it may spawn now: served, breaker not tripped, not waiting out a usage limit. */
+  #spawnable(): string[] {
+    const now = Date.now();
+    return this.#types().filter((t) => !this.#tripped.has(t) && (this.#limitedUntil.get(t) ?? 0) <= now);
+  }
+
+  /** Agents whose phase has not ended yet: each holds a slot. */
+  #busy(type?: string): number {
+    let n = 0;
+    for (const r of this.#running.values()) if (r.phaseEndedAt === undefined && (!type || r.type === type)) n++;
+    return n;
   }
 
   /** Stop spawning; the running agents finish. */
@@ -178,8 +265,34 @@ export class Supervisor {
       events.abort();
       await following;
     }
-    this.#tick(); // merges and clean-up after the last exits
-    return { ...this.#summary };
+    if (!this.#opts.dryRun) this.#tick(); // merges and clean-up after the last exits
+    this.#summary.failed = this.#failedInScope();
+    this.#summary.tripped = [...this.#tripped].map(([type, reason]) => ({ type, reason }));
+    return { ...this.#summary, tripped: [...this.#summary.tripped], failed: [...this.#summary.failed] };
+  }
+
+  /** Phases of the types it serves (and its scope) that failed for good. */
+  #failedInScope(): RunSummary["failed"] {
+    const types = new Set(this.#types());
+    const out: RunSummary["failed"] = [];
+    for (const b of this.#engine.blocked()) {
+      if (b.reason !== "failed" || b.phaseId === null) continue;
+      let t;
+      try {
+        t = this.#engine.ticket(b.ticketId);
+      } catch {
+        continue;
+      }
+      const p = t.phases.find((x) => x.id === b.phaseId);
+      if (!p || (p.agentType && !types.has(p.agentType))) continue;
+      const scope = this.#opts.scope;
+      const fallback = defaultPriority(this.#engine.cfg.workflow);
+      if (scope && !inScope(scope, { id: t.id, priority: t.priority, metadata: t.metadata }, fallback)) {
+        continue;
+      }
+      out.push({ phaseId: p.id, ticketId: t.id, phase: p.name });
+    }
+    return out;
   }
 
   /**
@@ -207,41 +320,41 @@ export class Supervisor {
     const counts = s.phases as Record<string, number>;
     if ((counts.waiting_retry ?? 0) > 0 || (counts.awaiting_review ?? 0) > 0) return false;
     if (this.#opts.busyElsewhere?.()) return false;
-    const types = this.#types();
-    return this.#engine.availableWork(types, 1).phases.length === 0;
+    const types = this.#types().filter((t) => !this.#tripped.has(t));
+    if (!types.length) return true;
+    return this.#engine.availableWork(types, 1, this.#opts.scope).phases.length === 0;
   }
 
   /** One round: merges, clean-up, heartbeats, stalls, spawning. Returns whether it spawned. */
   #tick(): boolean {
-    this.#mergeGroups();
-    this.#beat();
-    this.#stalls();
-    this.#showGates();
+    // Housekeeping that fails (git, a database that is busy) is said and tried again next round; it never ends the run.
+    for (const duty of [this.#mergeGroups, this.#watchPhases, this.#beat, this.#stalls, this.#showGates]) {
+      try {
+        duty.call(this);
+      } catch (e) {
+        this.#log(`${duty.name.replace("#", "")}: ${(e as Error).message}`);
+      }
+    }
     if (this.#stopping) return false;
     return this.#spawnAll();
   }
 
   #spawnAll(): boolean {
     let spawned = false;
-    const cfg = this.#engine.cfg.config;
     // A held type tries again at the next poll even if no agent exits (one that finished but hangs on exit).
     if (Date.now() - this.#heldAt >= (this.#opts.pollMs ?? 200)) this.#heldTypes.clear();
-    for (const type of this.#types()) {
+    const max = this.#opts.maxAgents ?? Infinity;
+    if (this.#opts.dryRun) {
+      this.#dryRun();
+      return false;
+    }
+    for (const type of this.#spawnable()) {
       if (this.#heldTypes.has(type)) continue;
-      const cap = cfg.agents.registry[type].max_concurrent ?? Infinity;
-      while (
-        [...this.#running.values()].filter((r) => r.type === type).length < cap &&
-        this.#running.size < (this.#opts.maxAgents ?? Infinity)
-      ) {
-        if (this.#opts.dryRun) {
-          const next = this.#engine.availableWork([type], 10).phases;
-          for (const p of next) this.#log(`would spawn ${type} for ${p.ticketId}/${p.phase} (phase ${p.phaseId})`);
-          break;
-        }
+      while (this.#busy(type) < this.#cap(type) && this.#busy() < max) {
         const agentId = `${type}-${crypto.randomUUID().slice(0, 6)}`;
         let claim: Claim | null;
         try {
-          claim = this.#engine.claimNext({ agentId, capabilities: [type] });
+          claim = this.#engine.claimNext({ agentId, capabilities: [type], scope: this.#opts.scope });
         } catch (e) {
           this.#log(`cannot claim for ${type}: ${(e as Error).message}`);
           break;
@@ -257,9 +370,49 @@ export class Supervisor {
         }
         this.#spawn(type, agentId, claim);
         spawned = true;
+        if (this.#tripped.has(type)) break;
       }
     }
     return spawned;
+  }
+
+  /**
+   * How many agents of a type may run at once: its `max_concurrent`; while
+   * none of its agents has reached Baton in this run, at most
+   * `run.breaker_failures` (a broken command costs a handful of sessions,
+   * not one per ticket).
+   */
+  #cap(type: string): number {
+    const cfg = this.#engine.cfg.config;
+    const cap = cfg.agents.registry[type].max_concurrent ?? Infinity;
+    return this.#proven.has(type) ? cap : Math.min(cap, cfg.run.breaker_failures);
+  }
+
+  /** `--dry-run`: each phase it would start now, once, within every limit. */
+  #dryRun(): void {
+    let total = this.#busy();
+    const max = this.#opts.maxAgents ?? Infinity;
+    const held = new Map(this.#engine.agentTypes().map((t) => [t.type, t.held]));
+    for (const type of this.#spawnable()) {
+      const cap = this.#engine.cfg.config.agents.registry[type].max_concurrent ?? Infinity;
+      const room = Math.min(cap - (held.get(type) ?? 0), max - total);
+      if (room <= 0) continue;
+      const next = this.#engine.availableWork([type], Number.isFinite(room) ? room : 1000, this.#opts.scope);
+      for (const p of next.phases) {
+        const entry = this.#entryOf(type);
+        this.#log(
+          `would spawn ${type} for ${p.ticketId}/${p.phase} (phase ${p.phaseId})${
+            entry !== type ? ` with ${entry}` : ""
+          }`,
+        );
+      }
+      total += next.phases.length;
+    }
+  }
+
+  /** The registry entry the next session of a type runs: its own, or its fallback after a usage limit. */
+  #entryOf(type: string): string {
+    return this.#fallbackOf.get(type) ?? type;
   }
 
   /**
@@ -282,7 +435,8 @@ export class Supervisor {
 
   #spawn(type: string, agentId: string, claim: Claim): void {
     const engine = this.#engine;
-    const spec = engine.cfg.config.agents.registry[type];
+    const entry = this.#entryOf(type);
+    const spec = engine.cfg.config.agents.registry[entry];
     const def = engine.cfg.workflow.phases.find((p) => p.name === claim.phase.name);
     const inGroup = !!def?.group;
     const ticket = claim.ticket.id;
@@ -334,6 +488,12 @@ export class Supervisor {
       agent_id: agentId,
       mcp_config: `${base}.mcp.json`,
     };
+    try {
+      // Where it works and from which commit: run.require_commit judges its completion by them.
+      engine.recordAgentWorkspace(agentId, { dir: place.dir, base: place.branch ? headCommit(place.dir) : null });
+    } catch (e) {
+      this.#log(`${agentId}: could not record its worktree: ${(e as Error).message}`);
+    }
     const prompt = agentPrompt(engine.context({ phaseId: claim.phase.id }), place, { agentId, token: claim.token });
     let proc: AgentProcess;
     try {
@@ -346,9 +506,14 @@ export class Supervisor {
         engine.cfg.config.run.grace_seconds * 1000,
       );
     } catch (e) {
-      const error = `the agent could not be started: ${(e as Error).message}`;
-      this.#log(`${agentId}: ${error}`);
-      engine.fail(claim.phase.id, { agentId, token: claim.token, error });
+      // A missing binary or a command that cannot run: the environment's failure, not the work's.
+      const output = `the agent could not be started: ${spec.command}: ${(e as Error).message}`;
+      this.#log(`${agentId}: ${output}`);
+      this.#summary.spawned++;
+      this.#environmentFailure(
+        { type, agentId, token: claim.token, phaseId: claim.phase.id, ticketId: ticket, phase: claim.phase.name },
+        { why: output, output, fast: true },
+      );
       return;
     }
     const r: Running = {
@@ -358,11 +523,13 @@ export class Supervisor {
       ticketId: ticket,
       phase: claim.phase.name,
       type,
+      entry,
       place,
       inGroup,
       proc,
       escalated: false,
       lastBeat: Date.now(),
+      reached: false,
     };
     this.#running.set(claim.phase.id, r);
     this.#summary.spawned++;
@@ -372,7 +539,10 @@ export class Supervisor {
     } catch (e) {
       this.#log(`${agentId}: could not record its process: ${(e as Error).message}`);
     }
-    this.#log(`spawned ${agentId} for ${ticket}/${claim.phase.name} in ${place.dir} (pid ${proc.child.pid})`);
+    this.#log(
+      `spawned ${agentId} for ${ticket}/${claim.phase.name} in ${place.dir} (pid ${proc.child.pid})` +
+        (entry !== type ? ` running ${entry}` : ""),
+    );
     void proc.done.then((status) => this.#exited(r, status)).catch((e) => {
       // Never let one agent's exit bring the supervisor down (its phase's lease still ends as usual).
       this.#log(`${agentId}: handling its exit failed: ${(e as Error).message}`);
@@ -390,27 +560,47 @@ export class Supervisor {
     } catch { /* the ticket is gone */ }
     const holding = phase && isHeld(phase.status) &&
       phase.claimedBy === r.agentId;
+    const code = `code ${status.code}${status.signal ? ` (${status.signal})` : ""}`;
     if (holding) {
-      const why = r.proc.endedBy === "timed out"
-        ? `timed out after ${engine.cfg.config.agents.registry[r.type].max_runtime_minutes} min`
-        : r.proc.endedBy === "stalled"
-        ? "ended by the supervisor after a stall"
-        : `agent exited with code ${status.code}${status.signal ? ` (${status.signal})` : ""} without completing`;
-      const tail = r.proc.tail();
-      const error = tail ? `${why}\n--- the last lines of its stderr ---\n${tail}` : why;
-      try {
-        if (r.proc.endedBy === "stopped") {
-          engine.release(r.phaseId, { agentId: r.agentId, token: r.token, reason: "the supervisor was stopped" });
-        } else {
-          engine.fail(r.phaseId, { agentId: r.agentId, token: r.token, error });
-          this.#summary.failedByExit++;
+      const patterns = rateLimitPatterns(engine.cfg.config.agents.registry[r.entry]?.rate_limit_patterns);
+      const output = [r.proc.tail(), r.proc.stdoutTail()].filter(Boolean).join("\n");
+      const reached = r.reached || phase!.status !== "claimed" || this.#reachedBaton(r.agentId);
+      const kind = classifyExit({ endedBy: r.proc.endedBy, output, reachedBaton: reached, patterns });
+      if (reached) this.#prove(r.type);
+      const fast = Date.now() - r.proc.startedAt < engine.cfg.config.run.breaker_seconds * 1000;
+      if (kind === "rate_limited") {
+        this.#rateLimited(r, code, output);
+      } else if (kind === "environment") {
+        this.#environmentFailure(r, {
+          why: `exited with ${code} without ever calling Baton`,
+          output: r.proc.tail() || r.proc.stdoutTail(),
+          fast,
+        });
+      } else {
+        const why = r.proc.endedBy === "timed out"
+          ? `timed out after ${engine.cfg.config.agents.registry[r.entry].max_runtime_minutes} min`
+          : r.proc.endedBy === "stalled"
+          ? "ended by the supervisor after a stall"
+          : `agent exited with ${code} without completing`;
+        const tail = r.proc.tail();
+        const error = tail ? `${why}\n--- the last lines of its stderr ---\n${tail}` : why;
+        try {
+          if (r.proc.endedBy === "stopped") {
+            engine.release(r.phaseId, { agentId: r.agentId, token: r.token, reason: "the supervisor was stopped" });
+          } else {
+            const after = engine.fail(r.phaseId, { agentId: r.agentId, token: r.token, error });
+            this.#summary.failedByExit++;
+            if (after.status === "failed") this.#failedForGood(r, after.attempts);
+          }
+        } catch (e) {
+          this.#log(`${r.agentId}: could not record its exit: ${(e as Error).message}`);
         }
-      } catch (e) {
-        this.#log(`${r.agentId}: could not record its exit: ${(e as Error).message}`);
+        this.#log(`${r.agentId} (${r.ticketId}/${r.phase}): ${why}`);
       }
-      this.#log(`${r.agentId} (${r.ticketId}/${r.phase}): ${why}`);
     } else {
+      if (phase?.status === "completed" || phase?.status === "awaiting_review") this.#prove(r.type);
       this.#log(`${r.agentId} (${r.ticketId}/${r.phase}) exited ${status.code}: phase ${phase?.status ?? "gone"}`);
+      if (phase?.status === "failed" && r.phaseEndedAt === undefined) this.#failedForGood(r, phase.attempts);
     }
     // A group phase's worktree goes once its phase is over (its branch stays for the merge).
     if (this.#worktrees && r.inGroup && phase?.status === "completed") {
@@ -421,6 +611,177 @@ export class Supervisor {
       }
     }
     this.#poke();
+  }
+
+  /** Whether the agent reached Baton (never throws: unknown is "no"). */
+  #reachedBaton(agentId: string): boolean {
+    try {
+      return this.#engine.agentReachedBaton(agentId);
+    } catch {
+      return false;
+    }
+  }
+
+  /** An agent of this type reached Baton: the type is off probation and its breaker's count starts over. */
+  #prove(type: string): void {
+    this.#proven.add(type);
+    this.#streak.delete(type);
+  }
+
+  /** Says that a phase failed for good (its escalation was opened by the engine). */
+  #failedForGood(r: { agentId: string; ticketId: string; phase: string }, attempts: number): void {
+    this.#summary.escalations++;
+    this.#log(
+      `${r.ticketId}/${r.phase} failed for good after ${attempts} attempt(s): an escalation waits for a human ` +
+        "(baton escalations; baton retry PHASE)",
+    );
+  }
+
+  /**
+   * A session that never reached Baton: its phase is released without
+   * counting an attempt (retried at once), unless it already had
+   * `run.environment_retries` such sessions (then the attempt counts). Fast
+   * ones count towards the type's circuit breaker.
+   */
+  #environmentFailure(
+    r: { type: string; agentId: string; token: string; phaseId: number; ticketId: string; phase: string },
+    x: { why: string; output: string; fast: boolean },
+  ): void {
+    const run = this.#engine.cfg.config.run;
+    const tries = (this.#envFailures.get(r.phaseId) ?? 0) + 1;
+    this.#envFailures.set(r.phaseId, tries);
+    this.#summary.environmentFailures++;
+    try {
+      if (tries <= run.environment_retries) {
+        this.#engine.release(r.phaseId, {
+          agentId: r.agentId,
+          token: r.token,
+          reason: `the agent ${x.why} (a failure of its environment, not of the work: no attempt counted)`,
+        });
+        this.#log(
+          `${r.agentId} (${r.ticketId}/${r.phase}): ${x.why}; a failure of the environment, not of the work: ` +
+            `released without counting an attempt, retrying at once (${tries} of ${run.environment_retries})`,
+        );
+      } else {
+        const error = `the agent ${x.why}, in ${tries} sessions in a row` +
+          (x.output ? `\n--- the last lines of its output ---\n${x.output}` : "");
+        const after = this.#engine.fail(r.phaseId, { agentId: r.agentId, token: r.token, error });
+        this.#summary.failedByExit++;
+        this.#log(
+          `${r.agentId} (${r.ticketId}/${r.phase}): ${x.why}, ${tries} sessions in a row: counted as a failed attempt`,
+        );
+        if (after.status === "failed") this.#failedForGood(r, after.attempts);
+      }
+    } catch (e) {
+      this.#log(`${r.agentId}: could not record its exit: ${(e as Error).message}`);
+    }
+    if (!x.fast) return;
+    const n = (this.#streak.get(r.type) ?? 0) + 1;
+    this.#streak.set(r.type, n);
+    if (n >= run.breaker_failures && !this.#tripped.has(r.type)) this.#trip(r, n, x.output);
+  }
+
+  /** Stops spawning a type whose agents keep failing at once, with one escalation saying why. */
+  #trip(r: { type: string; agentId: string; phaseId: number }, n: number, output: string): void {
+    const run = this.#engine.cfg.config.run;
+    const entry = this.#entryOf(r.type);
+    const spec = this.#engine.cfg.config.agents.registry[entry];
+    const reason = `circuit breaker: ${n} ${r.type} agents in a row ended within ${run.breaker_seconds} s without ` +
+      `reaching Baton (${spec.command} ${spec.args.join(" ")}); baton run stopped spawning ${r.type}. ` +
+      "Check the command (baton doctor), then run again";
+    this.#tripped.set(r.type, reason);
+    this.#log(`${r.type}: ${reason}`);
+    try {
+      this.#engine.escalate(r.phaseId, {
+        reason,
+        agentId: r.agentId,
+        lastOutput: output || undefined,
+        actor: SUPERVISOR,
+      });
+      this.#summary.escalations++;
+    } catch (e) {
+      this.#log(`could not record the escalation: ${(e as Error).message}`);
+    }
+  }
+
+  /**
+   * A session that stopped on a usage or rate limit: its phase is released
+   * without counting an attempt; the type's next sessions run its entry's
+   * `fallback`, or the type waits `run.rate_limit_wait_seconds`.
+   */
+  #rateLimited(r: Running, code: string, output: string): void {
+    const run = this.#engine.cfg.config.run;
+    const registry = this.#engine.cfg.config.agents.registry;
+    this.#summary.rateLimited++;
+    const line = output.split("\n").find((l) =>
+      rateLimitPatterns(registry[r.entry]?.rate_limit_patterns)
+        .some((p) => p.test(l))
+    ) ?? "";
+    try {
+      this.#engine.release(r.phaseId, {
+        agentId: r.agentId,
+        token: r.token,
+        reason: `the agent (${r.entry}) stopped on a usage or rate limit: ${line.trim().slice(0, 200)}`,
+      });
+    } catch (e) {
+      this.#log(`${r.agentId}: could not release its phase: ${(e as Error).message}`);
+    }
+    const fallback = registry[r.entry]?.fallback;
+    let next: string;
+    if (fallback && fallback !== r.type && this.#entryOf(r.type) === r.entry) {
+      this.#fallbackOf.set(r.type, fallback);
+      next = `the next ${r.type} sessions run ${fallback}`;
+    } else if (fallback === r.type) {
+      this.#fallbackOf.delete(r.type);
+      next = `the next ${r.type} sessions run ${r.type} again`;
+    } else {
+      this.#limitedUntil.set(r.type, Date.now() + run.rate_limit_wait_seconds * 1000);
+      this.#fallbackOf.delete(r.type);
+      next = `${r.type} waits ${run.rate_limit_wait_seconds} s before its next session`;
+    }
+    this.#log(
+      `${r.agentId} (${r.ticketId}/${r.phase}): ${r.entry} exited with ${code} on a usage or rate limit ` +
+        `(${line.trim().slice(0, 200)}): released without counting an attempt; ${next}`,
+    );
+  }
+
+  /**
+   * Frees the slot of an agent whose phase ended (completed, failed,
+   * handed to review, taken back) while its process still runs, and ends an
+   * agent still running `run.linger_seconds` after that. While a type is on
+   * probation, notes when one of its agents reaches Baton.
+   */
+  #watchPhases(): void {
+    const now = Date.now();
+    const linger = this.#engine.cfg.config.run.linger_seconds * 1000;
+    for (const r of this.#running.values()) {
+      if (r.phaseEndedAt !== undefined) {
+        if (now - r.phaseEndedAt >= linger && !r.proc.endedBy) {
+          this.#log(
+            `${r.agentId} (${r.ticketId}/${r.phase}) still runs ${linger / 1000} s after its phase ended: ending it`,
+          );
+          r.proc.terminate("lingered");
+        }
+        continue;
+      }
+      let p;
+      try {
+        p = this.#engine.phase(r.phaseId);
+      } catch {
+        continue;
+      }
+      if (!this.#proven.has(r.type) && !r.reached && (p.status !== "claimed" || this.#reachedBaton(r.agentId))) {
+        r.reached = true;
+        this.#prove(r.type);
+        this.#poke();
+      }
+      if (isHeld(p.status) && p.claimedBy === r.agentId) continue;
+      r.phaseEndedAt = now;
+      this.#log(`${r.agentId} (${r.ticketId}/${r.phase}): phase ${p.status}; its slot is free`);
+      if (p.status === "completed" || p.status === "awaiting_review") this.#prove(r.type);
+      if (p.status === "failed") this.#failedForGood(r, p.attempts);
+      this.#poke();
+    }
   }
 
   /** Tells the engine the running agents are alive (their leases hold while their processes run). */
@@ -502,12 +863,19 @@ export class Supervisor {
     this.#cleanFinished();
   }
 
-  /** Removes the worktrees of finished tickets (branches stay; uncommitted work is kept and reported). */
+  /**
+   * Removes the worktrees of finished tickets (branches stay). One with
+   * uncommitted work is kept and reported once per state of that work (it
+   * is looked at again at most every 2 s, not at every round).
+   */
   #cleanFinished(): void {
     if (!this.#worktrees) return;
+    const now = Date.now();
     for (const w of this.#worktrees.list()) {
       const ticket = /^baton\/([^/]+?)(?:--.*)?$/.exec(w.branch ?? "")?.[1];
       if (!ticket || [...this.#running.values()].some((r) => r.place.dir === w.dir)) continue;
+      const kept = this.#kept.get(w.dir);
+      if (kept && now - kept.checkedAt < 2000) continue;
       let status;
       try {
         status = this.#engine.ticket(ticket).status;
@@ -515,8 +883,19 @@ export class Supervisor {
         continue;
       }
       if (status !== "completed" || this.#groupTickets.has(ticket)) continue;
-      for (const kept of this.#worktrees.removeTicket(ticket)) {
-        this.#log(`kept ${kept}: ticket ${ticket} is finished, but the worktree has uncommitted changes`);
+      const state = this.#worktrees.status(w.dir);
+      if (state) {
+        if (kept?.state !== state) {
+          this.#log(`kept ${w.dir}: ticket ${ticket} is finished, but the worktree has uncommitted changes`);
+        }
+        this.#kept.set(w.dir, { state, checkedAt: now });
+        continue;
+      }
+      this.#kept.delete(w.dir);
+      try {
+        this.#worktrees.remove(w.dir);
+      } catch (e) {
+        this.#log(`could not remove ${w.dir}: ${(e as Error).message}`);
       }
     }
   }

@@ -153,7 +153,16 @@ export class Worktrees {
 
   /** Whether a worktree has uncommitted changes. */
   dirty(dir: string): boolean {
-    return gitTry(dir, "status", "--porcelain").stdout !== "";
+    return this.status(dir) !== "";
+  }
+
+  /**
+   * A worktree's uncommitted changes, as `git status --porcelain` lists them.
+   * @param dir the worktree
+   * @returns the list (empty when clean)
+   */
+  status(dir: string): string {
+    return gitTry(dir, "status", "--porcelain").stdout;
   }
 
   /**

@@ -59,7 +59,7 @@ Deno.test("cli: bad arguments exit 2 with a message", async () => {
     [["bogus"], /unknown command "bogus"/],
     [["list", "--nope"], /Unknown option '--nope'/],
     [["queue"], /expected 1 argument/],
-    [["retry"], /expected 1 argument/],
+    [["retry"], /Name one phase \(baton retry PHASE\) or which failed phases to retry/],
     [["retry", "x"], /PHASE must be an integer/],
     [["reject", "1"], /needs --notes/],
     [["claim"], /needs --agent/],

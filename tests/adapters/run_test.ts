@@ -177,7 +177,7 @@ Deno.test({
         "run:\n  grace_seconds: 0.5\n",
     );
     const r = await startRun(repo, ["--until-idle", "--types", "designer"]).done;
-    assert.equal(r.code, 0, r.out + r.err);
+    assert.equal(r.code, 1, r.out + r.err); // work failed for good (issue 22)
     const e = await openEngine(repo);
     const early = e.ticket("0001").phases[0], late = e.ticket("0002").phases[0];
     assert.equal(early.status, "failed");

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { BatonError } from "../../errors.ts";
 import { formatDuration as duration } from "../../duration.ts";
 import { type Command, type CommandContext, int, usage } from "../command.ts";
 import { localTime } from "../format.ts";
@@ -55,6 +56,14 @@ function gates(c: CommandContext): Promise<number> {
 
 /** `retry`. */
 async function retry(c: CommandContext): Promise<number | void> {
+  const bulk = c.values.type !== undefined || c.values.error !== undefined || c.values["all-failed"] === true;
+  if (bulk === (c.positionals[0] !== undefined)) {
+    throw new BatonError(
+      "invalid_argument",
+      "Name one phase (baton retry PHASE) or which failed phases to retry (--type T, --error TEXT, --all-failed)",
+    );
+  }
+  if (bulk) return await retryMany(c);
   const id = int(c.positionals[0], "PHASE", 1)!;
   const by = await decider(c.values.by, "Retrying a phase");
   return c.withEngine((e) => {
@@ -63,6 +72,31 @@ async function retry(c: CommandContext): Promise<number | void> {
       p,
       () =>
         `phase ${p.id} "${p.name}" of ticket ${p.ticketId} is ${p.status.replace("_", " ")} again (retried by ${by})`,
+    );
+  });
+}
+
+/** `retry --type T | --error TEXT | --all-failed`. */
+async function retryMany(c: CommandContext): Promise<number | void> {
+  const by = await decider(c.values.by, "Retrying failed phases");
+  return c.withEngine((e) => {
+    const phases = e.retryFailed(
+      {
+        agentType: c.values.type as string | undefined,
+        error: c.values.error as string | undefined,
+        all: c.values["all-failed"] === true,
+      },
+      { actor: { kind: "human", name: by }, notes: c.values.notes as string | undefined },
+    );
+    c.emit(
+      { retried: phases },
+      () =>
+        phases.length
+          ? phases.map((p) =>
+            `phase ${p.id} "${p.name}" of ticket ${p.ticketId} is ${p.status.replace("_", " ")} again`
+          )
+            .join("\n") + `\n${phases.length} phase(s) retried by ${by}`
+          : "no failed phase matches",
     );
   });
 }
@@ -117,14 +151,25 @@ export const DECIDING: Command[] = [
   {
     name: "retry",
     group: GROUP,
-    usage: "retry PHASE [--notes TEXT] [--by NAME]",
+    usage: "retry PHASE | --type T | --error TEXT | --all-failed [--notes TEXT] [--by NAME]",
     summary: [],
     description:
-      "Reopens a phase that failed its last attempt (or a gate that escalated): it becomes available again with fresh attempts, and the notes reach the next claimant like a reviewer's.",
+      "Reopens a phase that failed its last attempt (or a gate that escalated): it becomes available again with fresh attempts, and the notes reach the next claimant like a reviewer's. After a mass failure, --type, --error and --all-failed reopen every failed phase that matches (those given must all hold).",
     args: [{ name: "PHASE", help: "the failed phase's numeric id (see `baton blocked`)" }],
-    positionals: [1, 1],
-    options: { notes: { type: "string", value: "TEXT", help: "what the next attempt should do differently" }, by: BY },
-    examples: ['retry 31 --notes "the flaky test is fixed on main; rebase first"'],
+    positionals: [0, 1],
+    options: {
+      notes: { type: "string", value: "TEXT", help: "what the next attempt should do differently" },
+      type: { type: "string", value: "T", help: "every failed phase of this agent type" },
+      error: { type: "string", value: "TEXT", help: "every failed phase whose last error contains TEXT" },
+      "all-failed": { type: "boolean", help: "every failed phase" },
+      by: BY,
+    },
+    examples: [
+      'retry 31 --notes "the flaky test is fixed on main; rebase first"',
+      "retry --type implementer --by dana",
+      'retry --error "invalid x-api-key" --by dana',
+      "retry --all-failed --by dana",
+    ],
     run: retry,
   },
 ];

@@ -9,6 +9,7 @@ import { onStopSignals } from "../../signals.ts";
 import { formatDuration as duration } from "../../duration.ts";
 import { localTime } from "../format.ts";
 import { decider } from "../human.ts";
+import type { WorkScope } from "../../engine/types.ts";
 
 const GROUP = "Running agents";
 
@@ -39,6 +40,11 @@ async function serve(c: CommandContext): Promise<number | void> {
 async function runSupervisor(c: CommandContext): Promise<number | void> {
   const maxAgents = int(c.values["max-agents"], "--max-agents", 1);
   const types = c.values.types ? list(c.values.types) : undefined;
+  const scope: WorkScope = {};
+  if (c.values.tickets) scope.tickets = list(c.values.tickets);
+  if (c.values.label) scope.labels = list(c.values.label);
+  if (c.values.priority) scope.priorities = list(c.values.priority);
+  const scoped = Object.keys(scope).length > 0;
   return await c.withEngine(async (e) => {
     const { Supervisor } = await import("../../run/supervisor.ts");
     const log = (l: string) => c.io.out(`${new Date().toISOString().slice(11, 19)} ${l}`);
@@ -59,6 +65,7 @@ async function runSupervisor(c: CommandContext): Promise<number | void> {
       maxAgents,
       log,
       busyElsewhere: worker ? () => worker.busy : undefined,
+      scope: scoped ? scope : undefined,
     });
     let stops = 0;
     const onSignal = () => {
@@ -80,8 +87,21 @@ async function runSupervisor(c: CommandContext): Promise<number | void> {
       });
       c.io.out(
         `spawned ${s.spawned} agent(s); ${s.failedByExit} phase(s) failed by an agent's exit or time limit; ` +
-          `${s.escalations} escalation(s); ${s.conflicts} merge conflict(s) sent back`,
+          `${s.escalations} escalation(s); ${s.conflicts} merge conflict(s) sent back` +
+          (s.environmentFailures
+            ? `; ${s.environmentFailures} session(s) never reached Baton (no attempt counted)`
+            : "") +
+          (s.rateLimited ? `; ${s.rateLimited} session(s) stopped on a usage limit (no attempt counted)` : ""),
       );
+      // With --until-idle, work that failed for good (or a type that could not run) is a failed run.
+      const failedRun = c.values["until-idle"] === true && c.values["dry-run"] !== true &&
+        (s.failed.length > 0 || s.tripped.length > 0);
+      if (failedRun) {
+        for (const f of s.failed) {
+          c.io.err(`failed for good: ${f.ticketId}/${f.phase} (phase ${f.phaseId}); see baton escalations`);
+        }
+        for (const t of s.tripped) c.io.err(`not run: ${t.type}: ${t.reason}`);
+      }
       const m = await merging;
       if (m) {
         c.io.out(
@@ -89,6 +109,7 @@ async function runSupervisor(c: CommandContext): Promise<number | void> {
             `${m.culprits} check failure(s) sent back; ${m.flaky} flaky check(s)`,
         );
       }
+      if (failedRun) return 1;
     } finally {
       unlisten();
     }
@@ -195,25 +216,39 @@ export const RUNNING: Command[] = [
   {
     name: "run",
     group: GROUP,
-    usage: "run [--until-idle] [--dry-run] [--types T[,T…]] [--max-agents N]",
+    usage:
+      "run [--until-idle] [--dry-run] [--types T[,T…]] [--max-agents N] [--tickets ID[,ID…]] [--label L] [--priority P]",
     summary: ["start agents from agents.registry for available phases, one git worktree each"],
     description:
       "The supervisor: for every available phase of a registry type that has a command, and a free slot (max_concurrent), " +
       "it claims the phase, prepares a worktree (branch baton/<ticket>), writes the prompt and starts the command; the agent " +
       "inherits the claim. An agent that exits still holding its phase fails it (with its stderr tail); max_runtime_minutes " +
       "ends it; a stall becomes an escalation. It never completes work itself, and never decides a gate. Ctrl-C stops " +
-      "spawning and waits for the agents; a second Ctrl-C ends them and releases their phases.",
+      "spawning and waits for the agents (each runs in its own process group, out of the terminal's reach); a second " +
+      "Ctrl-C ends them and releases their phases. A session that never reached Baton, or stopped on a usage limit, " +
+      "costs no attempt; agents of one type failing at once stop that type (an escalation says why). With " +
+      "--until-idle it exits 1 when work failed for good.",
     positionals: [0, 0],
     options: {
       "until-idle": {
         type: "boolean",
-        help: "exit 0 when no agent runs, nothing is claimable and no gate waits (scripts, CI, the demo)",
+        help:
+          "exit when no agent runs, nothing is claimable and no gate waits (scripts, CI, the demo): 0, or 1 when work failed for good",
       },
       "dry-run": { type: "boolean", help: "print what it would spawn, and spawn nothing" },
       types: { type: "string", value: "T[,T…]", help: "serve only these agent types" },
       "max-agents": { type: "string", value: "N", help: "at most N agents at once, all types together" },
+      tickets: { type: "string", value: "ID[,ID…]", help: "only work of these tickets" },
+      label: { type: "string", value: "L[,L…]", help: "only tickets with one of these labels (metadata labels)" },
+      priority: { type: "string", value: "P[,P…]", help: "only tickets of these priorities" },
     },
-    examples: ["run", "run --until-idle --max-agents 4", "run --types implementer --dry-run"],
+    examples: [
+      "run",
+      "run --until-idle --max-agents 4",
+      "run --types implementer --dry-run",
+      "run --until-idle --tickets 0001,0002",
+      "run --priority Critical,High",
+    ],
     run: runSupervisor,
   },
   {

@@ -3,11 +3,12 @@
  *
  * @module
  */
+import { retryFailed } from "../retry_bulk.ts";
 import * as gates from "../gates.ts";
 import * as esc from "../escalations.ts";
 import { coreOf } from "./base.ts";
 import { EngineWork } from "./work.ts";
-import type { Actor, DecisionRequest, Escalation, Gate, Phase, RejectRequest } from "../types.ts";
+import type { Actor, DecisionRequest, Escalation, Gate, Phase, RejectRequest, RetryFilter } from "../types.ts";
 
 /** What humans decide: approving and rejecting gates. Part of `Engine`. */
 export class EngineGates extends EngineWork {
@@ -86,6 +87,34 @@ export class EngineGates extends EngineWork {
    */
   retryPhase(phaseId: number, req: { actor: Actor; notes?: string }): Phase {
     return gates.retryPhase(coreOf(this), phaseId, req);
+  }
+
+  /**
+   * A human reopens many failed phases at once (after a mass failure): all
+   * of them, those of one agent type, or those whose last error contains a
+   * text; each as {@link EngineGates.retryPhase} does it, in one transaction.
+   * @param filter `all`, `agentType` and/or `error` (at least one; those given must all hold)
+   * @param req the human and optional notes for the next attempts
+   * @returns the phases reopened (none when nothing matches)
+   * @throws {BatonError} `invalid_argument` (no filter), `forbidden` (not a human)
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { openEngine } from "@baton/baton";
+   * import { tempRepo } from "@baton/baton/testing";
+   * const engine = await openEngine(await tempRepo({ config: "retry:\n  max_attempts: 1\n" }));
+   * engine.createTickets([{ title: "A" }, { title: "B" }]);
+   * for (const agentId of ["a", "b"]) {
+   *   const c = engine.claimNext({ agentId, capabilities: ["designer"] })!;
+   *   engine.fail(c.phase.id, { agentId, token: c.token, error: "exit 1: invalid API key" });
+   * }
+   * const dana = { kind: "human" as const, name: "dana" };
+   * assert.equal(engine.retryFailed({ error: "API KEY" }, { actor: dana }).length, 2);
+   * engine.close();
+   * ```
+   */
+  retryFailed(filter: RetryFilter, req: { actor: Actor; notes?: string }): Phase[] {
+    return retryFailed(coreOf(this), filter, req);
   }
 
   /**

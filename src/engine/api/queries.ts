@@ -12,6 +12,7 @@ import { nextTicketId } from "../tickets.ts";
 import { agentById } from "../sql/agents.ts";
 import { ticketFiles } from "../sql/tickets.ts";
 import { watch } from "../watch.ts";
+import { availableWorkInScope } from "../scope.ts";
 import { coreOf } from "./base.ts";
 import { EngineBase } from "./base.ts";
 import type {
@@ -35,6 +36,7 @@ import type {
   TicketFilter,
   TicketSummary,
   WatchOptions,
+  WorkScope,
 } from "../types.ts";
 
 /** What the engine can tell: tickets, agents, queues, gates, file declarations, the audit trail, context, metrics. Part of `Engine`. */
@@ -247,8 +249,9 @@ export class EngineQueries extends EngineBase {
    * Phases an agent of these types could claim now, best first.
    * @param capabilities agent types
    * @param limit at most this many
+   * @param scope only phases of tickets in this scope (ids, labels, priorities)
    * @returns the phases, and whether there are more
-   * @throws nothing
+   * @throws {BatonError} `invalid_argument` for an empty list of capabilities or a part of the scope
    * @example
    * ```ts
    * import assert from "node:assert/strict";
@@ -260,7 +263,8 @@ export class EngineQueries extends EngineBase {
    * engine.close();
    * ```
    */
-  availableWork(capabilities: string[], limit: number): { phases: AvailableWork[]; more: boolean } {
+  availableWork(capabilities: string[], limit: number, scope?: WorkScope): { phases: AvailableWork[]; more: boolean } {
+    if (scope) return availableWorkInScope(coreOf(this), capabilities, limit, scope);
     return queries.availableWork(coreOf(this), capabilities, limit);
   }
 

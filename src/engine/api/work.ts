@@ -7,6 +7,7 @@ import * as claims from "../claims.ts";
 import * as declarations from "../declarations.ts";
 import { expire, heartbeat, recordAgentProcess, registerAgent, releaseAgentClaims } from "../leases.ts";
 import { prune } from "../retention.ts";
+import { agentReachedBaton, recordAgentCall, recordAgentWorkspace } from "../sessions.ts";
 import { coreOf } from "./base.ts";
 import { EngineTickets } from "./tickets.ts";
 import type {
@@ -120,6 +121,80 @@ export class EngineWork extends EngineTickets {
    */
   releaseAgentClaims(agentId: string, req: { reason: string; actor: Actor }): number {
     return releaseAgentClaims(coreOf(this), agentId, req);
+  }
+
+  /**
+   * Records that an agent's session made its first tool call (the MCP
+   * server does, once per session that inherited a claim from `baton run`),
+   * so that a supervisor can tell a session that never reached Baton (its
+   * CLI started without Baton's tools, or failed at once) from one whose
+   * work failed ({@link EngineWork.agentReachedBaton}). Audited as
+   * `agent.call`; an unknown agent records nothing.
+   * @param agentId the agent
+   * @param client the MCP client's name, if known
+   * @throws {BatonError} `invalid_argument` for a client name over 256 bytes
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { openEngine } from "@baton/baton";
+   * import { tempRepo } from "@baton/baton/testing";
+   * const engine = await openEngine(await tempRepo());
+   * engine.upsertTicket({ id: "0001", title: "A" });
+   * engine.claimNext({ agentId: "a", capabilities: ["designer"] }); // a supervisor claims for the agent it spawns
+   * assert.equal(engine.agentReachedBaton("a"), false);
+   * engine.recordAgentCall("a", "claude-code");
+   * assert.equal(engine.agentReachedBaton("a"), true);
+   * engine.close();
+   * ```
+   */
+  recordAgentCall(agentId: string, client?: string): void {
+    recordAgentCall(coreOf(this), agentId, client);
+  }
+
+  /**
+   * Whether an agent did anything through Baton besides being claimed for:
+   * a tool call of its session ({@link EngineWork.recordAgentCall}), a
+   * start, a heartbeat with progress, a declaration, a completion… A
+   * session that ends without any failed in its environment, not its work.
+   * @param agentId the agent
+   * @returns true once it reached Baton
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { openEngine } from "@baton/baton";
+   * import { tempRepo } from "@baton/baton/testing";
+   * const engine = await openEngine(await tempRepo());
+   * engine.upsertTicket({ id: "0001", title: "A" });
+   * const c = engine.claimNext({ agentId: "a", capabilities: ["designer"] })!;
+   * engine.start(c.phase.id, { agentId: "a", token: c.token });
+   * assert.equal(engine.agentReachedBaton("a"), true);
+   * engine.close();
+   * ```
+   */
+  agentReachedBaton(agentId: string): boolean {
+    return agentReachedBaton(coreOf(this), agentId);
+  }
+
+  /**
+   * Records the worktree an agent works in and the commit it starts from (a
+   * supervisor, for each agent it spawns): with `run.require_commit`, its
+   * completion is refused while that worktree holds uncommitted changes or
+   * no new commit (`commit_required`).
+   * @param agentId the agent (registered, e.g. by its claim)
+   * @param workspace the worktree's path and the commit its HEAD was at (null: unknown)
+   * @throws {BatonError} `not_found` for an unknown agent; `invalid_argument` for values over the limits
+   * @example
+   * ```ts
+   * import { openEngine } from "@baton/baton";
+   * import { tempRepo } from "@baton/baton/testing";
+   * const engine = await openEngine(await tempRepo());
+   * engine.registerAgent("a", ["designer"]);
+   * engine.recordAgentWorkspace("a", { dir: "/tmp/worktrees/0001", base: null });
+   * engine.close();
+   * ```
+   */
+  recordAgentWorkspace(agentId: string, workspace: { dir: string; base: string | null }): void {
+    recordAgentWorkspace(coreOf(this), agentId, workspace);
   }
 
   /**
@@ -270,7 +345,8 @@ export class EngineWork extends EngineTickets {
    * @param phaseId the phase
    * @param req agent id, token, summary, artifacts (paths)
    * @returns the completed phase
-   * @throws {BatonError} `claim_conflict`, `stale_token`, `invalid_transition`, `not_found`
+   * @throws {BatonError} `claim_conflict`, `stale_token`, `invalid_transition`, `not_found`; `commit_required`
+   *   when `run.require_commit` is on and the agent's worktree has uncommitted changes or no new commit
    * @example
    * ```ts
    * import assert from "node:assert/strict";
@@ -290,7 +366,8 @@ export class EngineWork extends EngineTickets {
 
   /**
    * Reports a failed attempt. The phase is retried after a backoff while
-   * attempts remain, then becomes `failed` (a human decides).
+   * attempts remain, then becomes `failed` (a human decides) and opens an
+   * escalation saying why.
    * @param phaseId the phase
    * @param req agent id, token, error text
    * @returns the phase (`waiting_retry` or `failed`)

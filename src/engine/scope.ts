@@ -1,0 +1,91 @@
+/**
+ * Restricting work to some tickets: by id, by label (metadata `labels`) or
+ * by priority. A supervisor started with `--tickets`, `--label` or
+ * `--priority` claims and waits for nothing else.
+ *
+ * @module
+ */
+import { BatonError } from "../errors.ts";
+import { capList, LIMITS } from "./limits.ts";
+import type { Core } from "./core.ts";
+import { availableInScope } from "./sql/scope.ts";
+import type { AvailableWork, WorkScope } from "./types.ts";
+
+/** Refuses a scope with too many or too long parts, or with an empty part (which would match nothing). */
+export function checkScope(scope: WorkScope | undefined): void {
+  if (!scope) return;
+  for (const [name, list] of Object.entries(scope) as [string, string[] | undefined][]) {
+    if (list === undefined) continue;
+    capList(list, LIMITS.items, LIMITS.name, `The scope's ${name}`);
+    if (!list.length) throw new BatonError("invalid_argument", `The scope's ${name} is empty: name at least one`);
+  }
+}
+
+/** A ticket's labels: its metadata `labels` (or `label`), a list or a comma-separated string. */
+export function labelsOf(metadata: Record<string, unknown>): string[] {
+  const v = metadata.labels ?? metadata.label;
+  const list = Array.isArray(v) ? v.map(String) : typeof v === "string" ? v.split(",") : [];
+  return list.map((s) => s.trim().toLowerCase()).filter(Boolean);
+}
+
+/**
+ * The priority a ticket without one has: the workflow's default for its
+ * `priority` metadata field, if it names one.
+ * @param workflow the workflow's ticket metadata fields
+ * @returns the default, or null
+ */
+export function defaultPriority(workflow: { ticketMetadata: { field: string; default?: unknown }[] }): string | null {
+  const d = workflow.ticketMetadata.find((f) => f.field === "priority")?.default;
+  return typeof d === "string" ? d : null;
+}
+
+/**
+ * Whether a ticket is in a scope.
+ * @param scope the scope
+ * @param t the ticket's id, priority and metadata
+ * @param fallbackPriority the priority of a ticket without one (see {@link defaultPriority})
+ * @returns true when every part given holds
+ */
+export function inScope(
+  scope: WorkScope,
+  t: { id: string; priority: string | null; metadata: Record<string, unknown> },
+  fallbackPriority: string | null = null,
+): boolean {
+  if (scope.tickets && !scope.tickets.includes(t.id)) return false;
+  if (scope.priorities) {
+    const p = (t.priority ?? fallbackPriority ?? "").toLowerCase();
+    if (!scope.priorities.some((x) => x.toLowerCase() === p)) return false;
+  }
+  if (scope.labels) {
+    const has = labelsOf(t.metadata);
+    if (!scope.labels.some((l) => has.includes(l.toLowerCase()))) return false;
+  }
+  return true;
+}
+
+/** `Engine.availableWork` within a scope: the available phases of these types, in claim order. */
+export function availableWorkInScope(
+  core: Core,
+  capabilities: string[],
+  limit: number,
+  scope: WorkScope,
+): { phases: AvailableWork[]; more: boolean } {
+  checkScope(scope);
+  const fallback = defaultPriority(core.cfg.workflow);
+  const rows = availableInScope(core.db, capabilities).filter((r) =>
+    inScope(scope, { id: r.ticket_id, priority: r.priority, metadata: JSON.parse(r.metadata) }, fallback)
+  );
+  return {
+    phases: rows.slice(0, limit).map((r) => ({
+      phaseId: r.id,
+      ticketId: r.ticket_id,
+      title: r.title,
+      phase: r.name,
+      agentType: r.agent_type,
+      priority: r.priority,
+      attempts: r.attempts,
+      rework: Boolean(r.rework),
+    })),
+    more: rows.length > limit,
+  };
+}

@@ -1,0 +1,76 @@
+/**
+ * Agent sessions a supervisor starts: whether an agent ever reached Baton
+ * (a session that ends without a single call failed in its environment, not
+ * in its work), the worktree it works in, and `run.require_commit`: a phase
+ * is completed only with its work committed in that worktree.
+ *
+ * @module
+ */
+import { BatonError } from "../errors.ts";
+import type { Core } from "./core.ts";
+import { capText, LIMITS } from "./limits.ts";
+import { agentById } from "./sql/agents.ts";
+import { actedBeyondClaim, agentWorkspace, setAgentWorkspace } from "./sql/sessions.ts";
+import { worktreeFacts } from "../repo/worktree_state.ts";
+
+/** `Engine.recordAgentCall`: the first tool call of an agent's session (audited once per session). */
+export function recordAgentCall(core: Core, agentId: string, client?: string): void {
+  capText(client, LIMITS.name, "The client's name");
+  core.tx((now) => {
+    if (!agentById(core.db, agentId)) return; // nothing to say about an agent nobody registered
+    core.audit(now, agentId, "agent.call", { type: "agent", id: agentId }, null, null, client ? { client } : undefined);
+  });
+}
+
+/** `Engine.agentReachedBaton`. */
+export function agentReachedBaton(core: Core, agentId: string): boolean {
+  return actedBeyondClaim(core.db, agentId);
+}
+
+/** `Engine.recordAgentWorkspace`. */
+export function recordAgentWorkspace(core: Core, agentId: string, w: { dir: string; base: string | null }): void {
+  capText(w.dir, LIMITS.text, "The worktree");
+  capText(w.base, LIMITS.name, "The base commit");
+  core.tx(() => {
+    if (!agentById(core.db, agentId)) throw new BatonError("not_found", `Agent ${agentId} is not registered`);
+    setAgentWorkspace(core.db, agentId, w);
+  });
+}
+
+/**
+ * With `run.require_commit`, refuses to end a phase as done while the
+ * agent's worktree (recorded by the supervisor that spawned it) holds
+ * uncommitted changes or no commit since the agent started. Read before the
+ * transaction: git is not run under the write lock. Agents without a
+ * recorded worktree (not started by `baton run`) are not judged.
+ * @throws {BatonError} `commit_required`
+ */
+export function checkCommitted(core: Core, agentId: string, phaseId: number, verb: string): void {
+  if (!core.cfg.config.run.require_commit) return;
+  const w = agentWorkspace(core.db, agentId);
+  if (!w) return;
+  const facts = worktreeFacts(w.dir, w.base);
+  const details = {
+    phaseId,
+    worktree: w.dir,
+    uncommitted: facts.uncommitted.slice(0, 50),
+    newCommits: facts.newCommits,
+  };
+  if (facts.uncommitted.length) {
+    const shown = facts.uncommitted.slice(0, 10).join(", ") + (facts.uncommitted.length > 10 ? ", …" : "");
+    throw new BatonError(
+      "commit_required",
+      `Cannot ${verb} phase ${phaseId}: the worktree has uncommitted changes (${shown}). ` +
+        "Commit your work (git add, git commit) in the worktree, then call this again (run.require_commit is on)",
+      { details },
+    );
+  }
+  if (facts.newCommits === 0) {
+    throw new BatonError(
+      "commit_required",
+      `Cannot ${verb} phase ${phaseId}: nothing was committed in the worktree since this session started. ` +
+        "Commit your work (git add, git commit), then call this again (run.require_commit is on)",
+      { details },
+    );
+  }
+}

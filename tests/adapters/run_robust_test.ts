@@ -1,0 +1,395 @@
+/**
+ * `baton run` as found on real repositories (issue 22), with real processes,
+ * git and worktrees: a registry whose command fails at once (circuit
+ * breaker), sessions that never reach Baton (no attempt counted), a usage
+ * limit handing the phase to the fallback entry, work that fails for good
+ * (`--until-idle` exits 1, an escalation), Ctrl-C sent to the supervisor's
+ * process group as a terminal does, slots freed when the phase ends, one log
+ * line per kept worktree, `--dry-run` within `max_concurrent`, runs
+ * restricted to some tickets, and `run.require_commit`.
+ */
+import assert from "node:assert/strict";
+import { openEngine } from "../../mod.ts";
+import { CLI } from "../helpers/cli.ts";
+import { approveGatesUntil, git, runRepo, scriptedAgent, startRun } from "../helpers/run_repo.ts";
+import { skipHeavy } from "../helpers/heavy.ts";
+
+const TYPES = ["designer", "implementer", "test-writer", "security-reviewer", "docs-writer"];
+
+/** Rewrites the repository's config.yaml: a registry (type → YAML flow mapping) and more sections. */
+async function writeConfig(repo: string, registry: Record<string, string>, more = ""): Promise<void> {
+  const lines = Object.entries(registry).map(([t, spec]) => `    ${t}: ${spec}`).join("\n");
+  await Deno.writeTextFile(
+    `${repo}/.workflow/config.yaml`,
+    `agents:\n  stale_timeout_minutes: 1\n  registry:\n${lines}\nretry:\n  max_attempts: 3\n  backoff_seconds: 0\n${more}`,
+  );
+}
+
+/** `baton run ARGS…` to its end, approving gates through the CLI meanwhile (Design Review would hold --until-idle). */
+async function runApproving(repo: string, args: string[]) {
+  const run = startRun(repo, args);
+  const approvals = approveGatesUntil(repo, run.done);
+  const r = await run.done;
+  await approvals;
+  return r;
+}
+
+/** A registry entry running `sh -c SCRIPT`. */
+const sh = (script: string, extra = "") =>
+  `{ command: sh, args: ["-c", ${JSON.stringify(script)}]${extra ? `, ${extra}` : ""} }`;
+
+const tickets = (n: number, metadata: Record<string, unknown> = {}) =>
+  Array.from({ length: n }, (_, i) => ({ id: `000${i + 1}`, title: `Feature ${i + 1}`, metadata }));
+
+const count = (text: string, re: RegExp) => [...text.matchAll(new RegExp(re, "g"))].length;
+
+Deno.test({
+  name: "run: a registry whose command exits 1 at once trips the circuit breaker: a handful of spawns, one " +
+    "escalation, no attempts used, exit 1",
+  ignore: skipHeavy,
+  fn: async () => {
+    const repo = await runRepo(tickets(8));
+    const broken = sh("echo 'Error: invalid x-api-key (run claude /login)' >&2; exit 1");
+    await writeConfig(repo, Object.fromEntries(TYPES.map((t) => [t, broken])));
+    const r = await startRun(repo, ["--until-idle"]).done;
+    assert.equal(r.code, 1, r.out + r.err);
+    const spawns = count(r.out, /spawned designer-/);
+    assert.ok(spawns >= 3 && spawns <= 5, `${spawns} spawns:\n${r.out}`);
+    assert.match(r.out, /circuit breaker: 3 designer agents in a row ended within 30 s without reaching Baton/);
+    assert.match(r.err, /not run: designer: circuit breaker/);
+    const e = await openEngine(repo);
+    const esc = e.escalations();
+    assert.equal(esc.length, 1, JSON.stringify(esc));
+    assert.match(esc[0].reason, /circuit breaker/);
+    assert.match(esc[0].lastOutput ?? "", /invalid x-api-key/);
+    for (const t of e.listTickets()) {
+      const design = e.ticket(t.id).phases[0];
+      assert.equal(design.attempts, 0, `${t.id}: ${design.attempts} attempts`);
+      assert.equal(design.status, "available");
+    }
+    e.close();
+  },
+});
+
+Deno.test({
+  name: "run: a session that never reaches Baton costs no attempt and is retried at once; the log says why",
+  ignore: skipHeavy,
+  fn: async () => {
+    const repo = await runRepo(tickets(1));
+    const marks = await Deno.makeTempDir();
+    // The first session of each phase ends without a single call (a CLI that started without Baton's tools).
+    const script = `m=${marks}/$BATON_PHASE_ID; if [ ! -e "$m" ]; then touch "$m"; echo "no MCP tools"; exit 0; fi; ` +
+      `exec ${JSON.stringify(Deno.execPath())} run -A ${
+        JSON.stringify(new URL("../../src/agents/scripted_agent.ts", import.meta.url).pathname)
+      } --mcp-config "$BATON_MCP_CONFIG"`;
+    await writeConfig(repo, { designer: sh(script) });
+    const r = await runApproving(repo, ["--until-idle", "--types", "designer"]);
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.match(
+      r.out,
+      /exited with code 0 without ever calling Baton; a failure of the environment, not of the work: released without counting an attempt, retrying at once \(1 of 3\)/,
+    );
+    const e = await openEngine(repo);
+    const design = e.ticket("0001").phases[0];
+    assert.equal(design.status, "completed", r.out);
+    assert.equal(design.attempts, 1);
+    assert.deepEqual(e.audit({ ticketId: "0001", action: "phase.fail" }), []);
+    e.close();
+  },
+});
+
+Deno.test({
+  name: "run: sessions that never reach Baton count once run.environment_retries are spent; a phase failed for " +
+    "good opens an escalation and --until-idle exits 1",
+  ignore: skipHeavy,
+  fn: async () => {
+    const repo = await runRepo(tickets(1));
+    await writeConfig(
+      repo,
+      { designer: sh("echo 'starting without tools'; exit 0") },
+      "run:\n  environment_retries: 2\n  breaker_seconds: 0\n",
+    );
+    const cfg = `${repo}/.workflow/config.yaml`;
+    await Deno.writeTextFile(cfg, (await Deno.readTextFile(cfg)).replace("max_attempts: 3", "max_attempts: 1"));
+    const r = await startRun(repo, ["--until-idle", "--types", "designer"]).done;
+    assert.equal(r.code, 1, r.out + r.err);
+    assert.equal(count(r.out, /spawned designer-/), 3, r.out);
+    assert.match(r.err, /failed for good: 0001\/Design/);
+    const e = await openEngine(repo);
+    const design = e.ticket("0001").phases[0];
+    assert.equal(design.status, "failed");
+    assert.match(design.error ?? "", /without ever calling Baton, in 3 sessions in a row/);
+    const esc = e.escalations();
+    assert.equal(esc.length, 1);
+    assert.match(esc[0].reason, /^failed for good after 1 attempt\(s\)/);
+    e.close();
+  },
+});
+
+Deno.test({
+  name: "run: an agent that fails its phase for good through MCP opens an escalation; --until-idle exits 1",
+  ignore: skipHeavy,
+  fn: async () => {
+    const repo = await runRepo([{ id: "0001", title: "Doomed", metadata: { scripted: "fail@Design" } }]);
+    const cfg = `${repo}/.workflow/config.yaml`;
+    await Deno.writeTextFile(cfg, (await Deno.readTextFile(cfg)).replace("max_attempts: 3", "max_attempts: 2"));
+    const r = await startRun(repo, ["--until-idle", "--types", "designer"]).done;
+    assert.equal(r.code, 1, r.out + r.err);
+    assert.match(r.out, /0001\/Design failed for good after 2 attempt\(s\): an escalation waits for a human/);
+    const e = await openEngine(repo);
+    const esc = e.escalations();
+    assert.equal(esc.length, 1);
+    assert.match(esc[0].reason, /failed for good after 2 attempt\(s\): scripted failure of Design/);
+    e.close();
+  },
+});
+
+Deno.test({
+  name: "run: an agent that stops on a usage limit releases its phase without an attempt; the fallback entry runs next",
+  ignore: skipHeavy,
+  fn: async () => {
+    const repo = await runRepo(tickets(1));
+    await writeConfig(repo, {
+      designer: sh(
+        "echo 'Claude AI usage limit reached|1767225600'; exit 1",
+        "fallback: designer-codex",
+      ),
+      "designer-codex": scriptedAgent(),
+    });
+    const r = await runApproving(repo, ["--until-idle", "--types", "designer"]);
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.match(
+      r.out,
+      /designer exited with code 1 on a usage or rate limit \(Claude AI usage limit reached\|1767225600\): released without counting an attempt; the next designer sessions run designer-codex/,
+    );
+    assert.match(r.out, /spawned designer-\S+ for 0001\/Design .* running designer-codex/);
+    const e = await openEngine(repo);
+    const design = e.ticket("0001").phases[0];
+    assert.equal(design.status, "completed", r.out);
+    assert.equal(design.attempts, 1);
+    assert.match(git(repo, "log", "--format=%s", "baton/0001"), /^0001 Design: /m);
+    e.close();
+  },
+});
+
+/** `baton run` as the leader of its own process group, as a shell starts a foreground job. */
+function startRunAsJob(repo: string, args: string[]) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", CLI, "run", ...args],
+    cwd: repo,
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+    detached: true,
+  }).spawn();
+  let out = "";
+  const pumps = Promise.all([
+    (async () => {
+      for await (const c of child.stdout.pipeThrough(new TextDecoderStream())) out += c;
+    })(),
+    new Response(child.stderr).text(),
+  ]);
+  const done = (async () => {
+    const s = await child.status;
+    const [, err] = await pumps;
+    return { code: s.code, out, err };
+  })();
+  return {
+    child,
+    done,
+    out: () => out,
+    async waitFor(re: RegExp, ms = 60_000) {
+      for (const end = Date.now() + ms; Date.now() < end;) {
+        const m = re.exec(out);
+        if (m) return m;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(`timed out waiting for ${re} in:\n${out}`);
+    },
+  };
+}
+
+/** Whether a process group still has a member. */
+function groupAlive(pgid: number): boolean {
+  try {
+    Deno.kill(-pgid, "SIGCONT");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+Deno.test({
+  name: "run: Ctrl-C at the terminal (SIGINT to the supervisor's process group) does not reach the agents: the " +
+    "first waits for them to finish, a second ends them and releases their phases",
+  ignore: skipHeavy,
+  fn: async () => {
+    const oneSlow = async (seconds: number) => {
+      const repo = await runRepo([{ id: "0001", title: "Slow", metadata: { scripted: `slow:${seconds}@Design` } }]);
+      const cfg = `${repo}/.workflow/config.yaml`;
+      await Deno.writeTextFile(cfg, (await Deno.readTextFile(cfg)) + "run:\n  grace_seconds: 1\n");
+      return repo;
+    };
+    const repo = await oneSlow(4), repo2 = await oneSlow(30);
+    // First: one Ctrl-C; the agent finishes its phase and the supervisor exits 0.
+    const e = await openEngine(repo);
+    const first = startRunAsJob(repo, ["--types", "designer"]);
+    await first.waitFor(/spawned designer-\S+ for 0001\/Design/);
+    for (let i = 0; i < 400 && e.ticket("0001").phases[0].status !== "running"; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    Deno.kill(-first.child.pid, "SIGINT"); // the whole foreground job, as the terminal does
+    const r1 = await first.done;
+    assert.equal(r1.code, 0, r1.out + r1.err);
+    assert.match(r1.err, /stopping: no new agents; waiting for the running ones/);
+    const done = e.ticket("0001").phases[0];
+    assert.equal(done.status, "completed", r1.out);
+    assert.equal(done.attempts, 1);
+    e.close();
+    // Then: two Ctrl-Cs; the agent's whole process group is ended and its phase released.
+    const e2 = await openEngine(repo2);
+    const second = startRunAsJob(repo2, ["--types", "designer"]);
+    const m = await second.waitFor(/spawned designer-\S+ for 0001\/Design .*\(pid (\d+)\)/);
+    for (let i = 0; i < 400 && e2.ticket("0001").phases[0].status !== "running"; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    Deno.kill(-second.child.pid, "SIGINT");
+    await second.waitFor(/./); // (its output so far)
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(e2.ticket("0001").phases[0].status, "running", "the first Ctrl-C does not reach the agent");
+    try {
+      Deno.kill(-second.child.pid, "SIGINT");
+    } catch (err) {
+      const r = await second.done;
+      throw new Error(`the supervisor is gone (${(err as Error).message}): ${r.code}\n${r.out}\n${r.err}`);
+    }
+    const r2 = await second.done;
+    assert.equal(r2.code, 0, r2.out + r2.err);
+    const p = e2.ticket("0001").phases[0];
+    assert.equal(p.status, "available", r2.out);
+    assert.equal(p.attempts, 0);
+    for (let i = 0; i < 40 && groupAlive(Number(m[1])); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(groupAlive(Number(m[1])), false, "the agent's group (its baton-mcp too) is gone");
+    e2.close();
+  },
+});
+
+Deno.test({
+  name: "run: a slot is free as soon as its agent's phase ends; an agent that lingers is ended",
+  ignore: skipHeavy,
+  fn: async () => {
+    const repo = await runRepo(tickets(2, { scripted: "linger:60@Design" }), {
+      perType: { designer: "max_concurrent: 1" },
+      config: "run:\n  linger_seconds: 1\n  grace_seconds: 1\n",
+    });
+    const started = Date.now();
+    const r = await runApproving(repo, ["--until-idle", "--types", "designer"]);
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.ok(Date.now() - started < 50_000, "no wait for the lingering agents");
+    const lines = r.out.split("\n");
+    const spawn2 = lines.findIndex((l) => /spawned designer-\S+ for 0002\/Design/.test(l));
+    const exit1 = lines.findIndex((l) => /designer-\S+ \(0001\/Design\) exited/.test(l));
+    assert.ok(spawn2 >= 0 && exit1 >= 0, r.out);
+    assert.ok(spawn2 < exit1, `0002 was spawned only after 0001's agent exited:\n${r.out}`);
+    assert.match(r.out, /\(0001\/Design\) still runs 1 s after its phase ended: ending it/);
+    const e = await openEngine(repo);
+    assert.deepEqual(e.listTickets().map((t) => e.ticket(t.id).phases[0].status), ["completed", "completed"]);
+    e.close();
+  },
+});
+
+Deno.test({
+  name: "run: a finished ticket's worktree kept for uncommitted changes is reported once per change, not every round",
+  ignore: skipHeavy,
+  fn: async () => {
+    const repo = await runRepo(tickets(1));
+    const e = await openEngine(repo);
+    // Finish the ticket by hand (every agent phase completed, every gate approved).
+    for (let i = 0; i < 20 && e.ticket("0001").status !== "completed"; i++) {
+      for (const g of e.gates()) e.approveGate(g.id, { actor: { kind: "human", name: "dana" } });
+      for (const p of e.ticket("0001").phases.filter((x) => x.status === "available" && x.agentType)) {
+        const c = e.claim(p.id, { agentId: `a-${p.id}`, capabilities: [p.agentType!] });
+        e.complete(p.id, { agentId: `a-${p.id}`, token: c.token });
+      }
+    }
+    assert.equal(e.ticket("0001").status, "completed");
+    e.close();
+    const wt = `${repo}/.workflow/worktrees/0001`;
+    git(repo, "worktree", "add", "-q", "-b", "baton/0001", wt);
+    await Deno.writeTextFile(`${wt}/notes.md`, "left behind\n");
+    const run = startRun(repo, ["--types", "designer"]);
+    await run.waitFor(/kept .*0001: ticket 0001 is finished/);
+    await new Promise((r) => setTimeout(r, 2500));
+    await Deno.writeTextFile(`${wt}/more.md`, "and more\n"); // a new state: reported again
+    await new Promise((r) => setTimeout(r, 3000));
+    run.child.kill("SIGINT");
+    const r = await run.done;
+    assert.equal(count(r.out, /kept \S+: ticket 0001 is finished/), 2, r.out);
+  },
+});
+
+Deno.test({
+  name: "run: --dry-run prints each phase once, within max_concurrent and --max-agents",
+  ignore: skipHeavy,
+  fn: async () => {
+    const repo = await runRepo(tickets(4), { perType: { designer: "max_concurrent: 1" } });
+    const r = await startRun(repo, ["--dry-run"]).done;
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.equal(count(r.out, /would spawn designer for 0001\/Design/), 1, r.out);
+    assert.equal(count(r.out, /would spawn /), 1, r.out);
+    const unlimited = await runRepo(tickets(4));
+    const all = await startRun(unlimited, ["--dry-run", "--max-agents", "3"]).done;
+    assert.equal(count(all.out, /would spawn designer for/), 3, all.out);
+  },
+});
+
+Deno.test({
+  name: "run: --tickets, --priority and --label restrict a run to some tickets",
+  ignore: skipHeavy,
+  fn: async () => {
+    const repo = await runRepo([
+      { id: "0001", title: "One", metadata: { labels: ["backend"] } },
+      { id: "0002", title: "Two", metadata: { priority: "High" } },
+      { id: "0003", title: "Three", metadata: { labels: "ui, backend" } },
+      { id: "0004", title: "Four" },
+    ]);
+    const designStatus = async () => {
+      const e = await openEngine(repo);
+      const s = e.listTickets().map((t) => `${t.id}:${e.ticket(t.id).phases[0].status}`).sort();
+      e.close();
+      return s;
+    };
+    const a = await runApproving(repo, ["--until-idle", "--types", "designer", "--tickets", "0002"]);
+    assert.equal(a.code, 0, a.out + a.err);
+    assert.deepEqual(await designStatus(), ["0001:available", "0002:completed", "0003:available", "0004:available"]);
+    const b = await runApproving(repo, ["--until-idle", "--types", "designer", "--label", "ui"]);
+    assert.equal(b.code, 0, b.out + b.err);
+    assert.deepEqual(await designStatus(), ["0001:available", "0002:completed", "0003:completed", "0004:available"]);
+    const dry = await startRun(repo, ["--dry-run", "--types", "designer", "--priority", "medium"]).done;
+    assert.match(dry.out, /would spawn designer for 0001\/Design/);
+    assert.match(dry.out, /would spawn designer for 0004\/Design/);
+    assert.doesNotMatch(dry.out, /0002|0003/);
+  },
+});
+
+Deno.test({
+  name: "run: with run.require_commit a completion with uncommitted work is refused (commit_required); committed, " +
+    "it is accepted",
+  ignore: skipHeavy,
+  fn: async () => {
+    const repo = await runRepo([{ id: "0001", title: "Careful", metadata: { scripted: "commit-late@Design" } }], {
+      config: "run:\n  require_commit: true\n",
+    });
+    const r = await runApproving(repo, ["--until-idle", "--types", "designer"]);
+    assert.equal(r.code, 0, r.out + r.err);
+    const logs = [...Deno.readDirSync(`${repo}/.workflow/logs`)].filter((f) => f.name.endsWith(".log"))
+      .map((f) => Deno.readTextFileSync(`${repo}/.workflow/logs/${f.name}`)).join("\n");
+    assert.match(logs, /refused: .*commit_required.*uncommitted changes \(0001-design\.md\)/);
+    assert.doesNotMatch(logs, /completed without committing/);
+    const e = await openEngine(repo);
+    const design = e.ticket("0001").phases[0];
+    assert.equal(design.status, "completed");
+    assert.equal(design.attempts, 1);
+    e.close();
+  },
+});
