@@ -506,3 +506,66 @@ Deno.test("guard server: while baton run runs, the hooks ask it over its socket 
   }
   assert.throws(() => Deno.statSync(server.path), "the socket is removed");
 });
+
+/** A git repository with nothing of Baton's yet. */
+async function bareProject(): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "baton-init-" });
+  await ok(dir, ["init", "-q", "-b", "main"]);
+  return dir;
+}
+
+Deno.test("init offers the hooks: --hooks installs them, a script gets a hint, --no-hooks says nothing", async () => {
+  const a = await bareProject();
+  const r = await baton(["init", "--hooks"], { cwd: a });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /git hooks: installed in .*\/\.git\/baton\/hooks/);
+  assert.match(await ok(a, ["config", "core.hooksPath"]), /\/\.git\/baton\/hooks$/);
+
+  const b = await bareProject();
+  const s = await baton(["init"], { cwd: b });
+  assert.equal(s.code, 0, s.stderr);
+  assert.match(s.stdout, /git hooks: not installed \('baton hooks install' installs them\)/);
+  assert.equal((await git(b, ["config", "core.hooksPath"])).code, 1, "nothing installed");
+
+  const c = await bareProject();
+  const n = await baton(["init", "--no-hooks", "--json"], { cwd: c });
+  assert.equal(n.code, 0, n.stderr);
+  assert.equal(JSON.parse(n.stdout).hooks.installed, false);
+});
+
+const hasScript = (() => {
+  try {
+    return new Deno.Command("script", { args: ["--version"], stdout: "null", stderr: "null" }).outputSync().success;
+  } catch {
+    return false;
+  }
+})();
+
+Deno.test({
+  name: "init in a terminal asks about the hooks: Enter installs them, n does not",
+  ignore: !hasScript,
+  fn: async () => {
+    const cli = new URL("../../cli.ts", import.meta.url).pathname;
+    for (const [answer, installed] of [["\n", true], ["n\n", false]] as const) {
+      const dir = await bareProject();
+      // script(1) gives init a terminal; the answer arrives on it.
+      const child = new Deno.Command("script", {
+        args: ["-qec", `'${Deno.execPath()}' run -A '${cli}' init`, "/dev/null"],
+        cwd: dir,
+        env: envWith(),
+        clearEnv: true,
+        stdin: "piped",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      const w = child.stdin.getWriter();
+      await w.write(new TextEncoder().encode(answer));
+      await w.close();
+      const o = await child.output();
+      const out = new TextDecoder().decode(o.stdout);
+      assert.equal(o.code, 0, out);
+      assert.match(out, /Install Baton's git hooks .*\? \[Y\/n\]/);
+      assert.equal((await git(dir, ["config", "core.hooksPath"])).code === 0, installed, out);
+    }
+  },
+});

@@ -16,27 +16,62 @@ async function init(c: CommandContext): Promise<number | void> {
     throw usage(`--agent must be one of ${PRESET_NAMES.join(", ")}, got "${agent}"`);
   }
   const r = await init(c.repo, c.values.example as string | undefined);
+  const hooks = await initHooks(c);
   if (agent !== undefined) {
     const { usePreset, useText } = await import("../agents_use.ts");
     const used = usePreset(c.repo, agent);
-    c.emit({ ...r, agents: used }, () =>
+    c.emit({ ...r, agents: used, hooks }, () =>
       [
         `created ${r.created.join(", ") || "nothing (everything already exists)"}`,
         r.skipped.length ? `kept existing ${r.skipped.join(", ")}` : "",
         r.gitignore ? `added the database files to ${r.gitignore}` : "",
         useText(used),
+        hooks.text,
       ].filter(Boolean).join("\n"));
     return;
   }
-  c.emit(r, () =>
+  c.emit({ ...r, hooks }, () =>
     [
       `created ${r.created.join(", ") || "nothing (everything already exists)"}`,
       r.skipped.length ? `kept existing ${r.skipped.join(", ")}` : "",
       r.gitignore ? `added the database files to ${r.gitignore}` : "",
+      hooks.text,
       "",
       "Register baton-mcp with your agents, e.g. in .mcp.json:",
       r.mcpJson,
-    ].filter((l, i) => l !== "" || i === 3).join("\n"));
+    ].filter((l, i) => l !== "" || i === 4).join("\n"));
+}
+
+/**
+ * `init` offers Baton's git hooks: `--hooks` installs them, `--no-hooks`
+ * does not, and otherwise a terminal is asked (default yes) while a script
+ * gets a line saying how.
+ */
+async function initHooks(c: CommandContext): Promise<{ installed: boolean; text: string }> {
+  const { gitTry } = await import("../../repo/git.ts");
+  if (c.values["no-hooks"] === true) return { installed: false, text: "" };
+  if (!gitTry(c.repo, "rev-parse", "--git-dir").ok) {
+    return { installed: false, text: c.values.hooks === true ? "not a git repository: no git hooks installed" : "" };
+  }
+  let yes = c.values.hooks === true;
+  if (!yes && !c.json && Deno.stdin.isTerminal() && Deno.stdout.isTerminal()) {
+    const answer = prompt(
+      "Install Baton's git hooks (agents' commits fenced to their claims, their files declared, trailers, progress; " +
+        "your own hooks still run first)? [Y/n]",
+    );
+    yes = answer === null || answer.trim() === "" || /^y/i.test(answer.trim());
+  }
+  if (!yes) return { installed: false, text: "git hooks: not installed ('baton hooks install' installs them)" };
+  const { installHooks } = await import("../hooks.ts");
+  const h = installHooks(c.repo);
+  return {
+    installed: true,
+    text: [
+      `git hooks: installed in ${h.dir} (core.hooksPath); the hooks of ${h.chain} run first`,
+      ...h.notes.map((n) => `  note: ${n}`),
+    ]
+      .join("\n"),
+  };
 }
 
 /** `agents use`. */
@@ -129,14 +164,16 @@ export const SETUP: Command[] = [
   {
     name: "init",
     group: GROUP,
-    usage: "init [--example NAME] [--agent claude|codex|gemini]",
+    usage: "init [--example NAME] [--agent claude|codex|gemini] [--hooks|--no-hooks]",
     summary: ["create .workflow/ from the example, ignore the database in git"],
     description:
-      "Creates .workflow/ (config.yaml, phases.yaml, a README and the ticket template) from the shipped example, never overwriting a file, and adds the database files to .gitignore. With --agent, every agent type of the workflow runs that CLI under baton run (see agents use).",
+      "Creates .workflow/ (config.yaml, phases.yaml, a README and the ticket template) from the shipped example, never overwriting a file, and adds the database files to .gitignore. It offers Baton's git hooks (asks in a terminal; --hooks installs them, --no-hooks does not). With --agent, every agent type of the workflow runs that CLI under baton run (see agents use).",
     positionals: [0, 0],
     options: {
       example: { type: "string", value: "NAME", help: "which example (only `default` ships)" },
       agent: { type: "string", value: "CLI", help: "claude, codex or gemini: the agent CLI's preset for every type" },
+      hooks: { type: "boolean", help: "install Baton's git hooks (see hooks install) without asking" },
+      "no-hooks": { type: "boolean", help: "do not install them, nor ask" },
     },
     examples: ["init", "init --agent claude", "init --repo ../other-repo"],
     run: init,
