@@ -56,7 +56,13 @@ export {
 } from "./src/engine/mod.ts";
 export type * from "./src/engine/types.ts";
 export type { AgentContext, ContextFile, ContextTarget } from "./src/engine/context.ts";
-export type { CommitCheck, CommitCheckRequest, CommitRecorded, CommitRecordRequest } from "./src/engine/hooks.ts";
+export type {
+  CommitCheck,
+  CommitCheckRequest,
+  CommitRecorded,
+  CommitRecordRequest,
+  PhaseCommit,
+} from "./src/engine/hooks.ts";
 export type { Distribution, Metrics, PhaseMetrics, Stalled } from "./src/engine/metrics.ts";
 export { backupDatabase, type BackupResult, restoreDatabase } from "./src/engine/backup.ts";
 export {

@@ -14,7 +14,7 @@ import { overlapsFor } from "./declarations.ts";
 import { held } from "./fencing.ts";
 import { implicitHeartbeat } from "./leases.ts";
 import { declaredBy, insertDeclaration } from "./sql/coordination.ts";
-import { holdEnded } from "./sql/hooks.ts";
+import { commitRows, holdEnded } from "./sql/hooks.ts";
 import { markPhaseProgress, phaseWithToken } from "./sql/phases.ts";
 import type { R } from "./sql/rows.ts";
 import { isHeld } from "./state_machine.ts";
@@ -271,4 +271,38 @@ export function recordCommit(core: Core, req: CommitRecordRequest): CommitRecord
     core.audit(now, req.agentId, "phase.commit", entity, null, null, details);
     return { progress: true, ticketId: row.ticket_id, phase: row.name };
   });
+}
+
+/** A commit recorded by `post-commit`. */
+export interface PhaseCommit {
+  /** The commit's SHA. */
+  sha: string;
+  /** Its subject line. */
+  subject: string | null;
+  /** The ticket. */
+  ticketId: string;
+  /** The phase's id. */
+  phaseId: number;
+  /** The phase's name. */
+  phase: string;
+  /** The agent that made it. */
+  agentId: string;
+  /** When it was recorded. */
+  at: number;
+  /** False when the agent had lost its claim by then (made with `--no-verify`, or the lease ran out meanwhile). */
+  underClaim: boolean;
+}
+
+/** `Engine.commits`. */
+export function commitsOf(core: Core, ticketId: string | null): PhaseCommit[] {
+  return commitRows(core.db, ticketId).map((r) => ({
+    sha: r.sha,
+    subject: r.subject ?? null,
+    ticketId: r.ticket_id,
+    phaseId: r.phase_id,
+    phase: r.phase,
+    agentId: r.actor,
+    at: r.at,
+    underClaim: r.claim !== "lost",
+  }));
 }

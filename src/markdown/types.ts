@@ -169,6 +169,8 @@ export interface WorkflowLogEntry {
   completed?: string;
   /** Paths merged into `- **Artifacts**:` (a nested list of backticked paths). */
   artifacts?: string[];
+  /** Commits (short SHAs) merged into `- **Commits**:`, like artifacts. */
+  commits?: string[];
   /** `- **Notes**:` value (may span lines). */
   notes?: string;
   /** `- **Reviewer Notes**:` value (may span lines). */

@@ -1,6 +1,6 @@
 /**
  * The `## Workflow Log` section: one `### <Phase> Phase` block per phase,
- * with `Started`, `Completed`, `Artifacts`, `Notes` and `Reviewer Notes`
+ * with `Started`, `Completed`, `Artifacts`, `Commits`, `Notes` and `Reviewer Notes`
  * fields, filled in place.
  *
  * @module
@@ -30,7 +30,9 @@ import { norm, plain, splitList } from "./text.ts";
 import { codeSpan, codeSpanText, escapeLineStart, oneLine } from "./escape.ts";
 import type { EditResult, WorkflowLogEntry } from "./types.ts";
 
-const LOG_FIELDS = ["Started", "Completed", "Artifacts", "Notes", "Reviewer Notes"] as const;
+const LOG_FIELDS = ["Started", "Completed", "Artifacts", "Commits", "Notes", "Reviewer Notes"] as const;
+/** Fields that hold a list, merged item by item (items already listed stay; new ones are added). */
+const LIST_FIELDS: readonly LogField[] = ["Artifacts", "Commits"];
 type LogField = typeof LOG_FIELDS[number];
 
 function entryValue(entry: WorkflowLogEntry, f: LogField): string | string[] | undefined {
@@ -41,6 +43,8 @@ function entryValue(entry: WorkflowLogEntry, f: LogField): string | string[] | u
       return entry.completed;
     case "Artifacts":
       return entry.artifacts;
+    case "Commits":
+      return entry.commits;
     case "Notes":
       return entry.notes;
     default:
@@ -87,7 +91,7 @@ function tick(path: string): string {
 /** Lines of a new field: `- **Key**: value` plus continuation or nested artifact lines. */
 function renderField(f: LogField, value: string | string[], marker: string, indent: string): string[] {
   const pad = indent + " ".repeat(marker.length + 1);
-  if (f === "Artifacts") {
+  if (LIST_FIELDS.includes(f)) {
     const items = (value as string[]).filter((a) => wantedKey(a) !== "");
     return [`${indent}${marker} **${f}**:`, ...items.map((a) => `${pad}- ${tick(a)}`)];
   }
@@ -316,7 +320,7 @@ export function writeWorkflowLog(text: string, phase: string, entry: WorkflowLog
       }
       continue;
     }
-    if (f === "Artifacts") {
+    if (LIST_FIELDS.includes(f)) {
       artifactEdits(src, spot, value as string[], off, insertAt);
       continue;
     }
@@ -380,6 +384,8 @@ export interface WorkflowLogValues {
   fields: Partial<Record<"Started" | "Completed" | "Notes" | "Reviewer Notes", string>>;
   /** The paths listed under `Artifacts`. */
   artifacts: string[];
+  /** The commits listed under `Commits`. */
+  commits: string[];
 }
 
 /**
@@ -406,14 +412,16 @@ export function readWorkflowLog(text: string, phase: string): WorkflowLogValues 
   if (!section) return null;
   const { blockStart, spots, off } = locateBlock(src, scanned, section, phase);
   if (!blockStart) return null;
-  const out: WorkflowLogValues = { fields: {}, artifacts: [] };
+  const out: WorkflowLogValues = { fields: {}, artifacts: [], commits: [] };
   for (const [f, spot] of spots) {
-    if (f === "Artifacts") {
+    if (f === "Artifacts" || f === "Commits") {
       const inline = text.slice(spot.valueStart, src.ends[startLine(spot.item, off) - 1]);
       const subs = spot.item.children.filter((c): c is ListNode => c.type === "list").flatMap((l) =>
         l.children.map((it) => lineText(src, startLine(it, off)).replace(/^\s*(?:[-*+]|\d{1,9}[.)])[ \t]*/, ""))
       );
-      out.artifacts = [...splitList(inline), ...subs].map(artifactKey).filter((a) => a !== "");
+      out[f === "Artifacts" ? "artifacts" : "commits"] = [...splitList(inline), ...subs].map(artifactKey).filter((a) =>
+        a !== ""
+      );
       continue;
     }
     const lines = [];

@@ -77,8 +77,9 @@ function iso(ms: number | null): string | undefined {
 const batonWorked = (p: Phase) => p.claimedAt !== null || p.completedAt !== null;
 
 /** When Baton last recorded work or a decision on the ticket (0: never). */
-function lastWork(t: TicketDetail): number {
+function lastWork(t: TicketDetail, engine: Engine): number {
   let at = 0;
+  for (const c of engine.commits({ ticketId: t.id })) at = Math.max(at, c.at);
   for (const p of t.phases) at = Math.max(at, p.claimedAt ?? 0, p.startedAt ?? 0, p.completedAt ?? 0);
   for (const g of t.gates) at = Math.max(at, g.openedAt, g.decidedAt ?? 0);
   return at;
@@ -175,6 +176,8 @@ function logEdit(
   ledger: Ledger,
   warn: (message: string) => void,
 ): string {
+  // The commits agents made under their claims (post-commit), listed under each phase's Commits.
+  const commits = engine.commits({ ticketId: t.id }).filter((c) => c.underClaim);
   for (const p of t.phases) {
     const decided = t.gates.some((g) => g.phaseId === p.id && g.decidedAt !== null);
     if (p.status === "skipped" || !(batonWorked(p) || decided)) continue;
@@ -194,11 +197,14 @@ function logEdit(
       }
     }
     if (p.artifacts.length) entry.artifacts = p.artifacts;
+    const shas = commits.filter((c) => c.phaseId === p.id).map((c) => c.sha.slice(0, 12));
+    if (shas.length) entry.commits = shas;
     if (Object.keys(entry).length === 0) continue;
     text = writeWorkflowLog(text, block, {
       started: entry.Started as string | undefined,
       completed: entry.Completed as string | undefined,
       artifacts: entry.artifacts as string[] | undefined,
+      commits: entry.commits as string[] | undefined,
       notes: entry.Notes as string | undefined,
       reviewerNotes: entry["Reviewer Notes"] as string | undefined,
     }).text;
@@ -239,7 +245,7 @@ export function syncTicket(
   );
   // Nothing Baton did since it last wrote (or imported) each part asked for, and the file is as it was then:
   // nothing to write, without parsing it.
-  const work = lastWork(t);
+  const work = lastWork(t, engine);
   const quiet = (opts.status === false || (work < statusSince && reworked.size === 0)) &&
     (opts.log === false || work < logSince);
   if (quiet && file0?.contentHash === contentHash(original)) return { state: "unchanged", warnings: [] };

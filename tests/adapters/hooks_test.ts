@@ -569,3 +569,48 @@ Deno.test({
     }
   },
 });
+
+Deno.test("sync: the ticket's workflow log lists the commits its agent made under the claim", async () => {
+  const repo = await tempRepo({
+    phases: PHASES,
+    files: {
+      ".gitignore": ".workflow/baton.db*\n",
+      "tickets/0042_cache.md": "# Ticket 0042: Cache\n\n## Workflow Log\n\n### Implementation Phase\n- **Started**:\n",
+    },
+  });
+  await ok(repo, ["init", "-q", "-b", "main"]);
+  await ok(repo, ["config", "user.email", "dev@example.com"]);
+  await ok(repo, ["config", "user.name", "Dev"]);
+  await ok(repo, ["add", "-A"]);
+  await ok(repo, ["commit", "-q", "-m", "a project"]);
+  assert.equal((await baton(["hooks", "install"], { cwd: repo })).code, 0);
+  assert.equal((await baton(["import"], { cwd: repo })).code, 0);
+  const engine = await openEngine(repo);
+  try {
+    const c = claimOf(engine, "0042", "implementer-9");
+    const shas: string[] = [];
+    for (const f of ["src/a.ts", "src/b.ts"]) {
+      const r = await commit(repo, f, agentEnv("implementer-9", c));
+      assert.equal(r.code, 0, r.stderr);
+      shas.push(await head(repo));
+    }
+    // A commit of the file by a human is not the phase's.
+    assert.equal((await commit(repo, "src/c.ts", envWith())).code, 0);
+    await commitsRecorded(engine, 2);
+    assert.deepEqual(engine.commits({ ticketId: "0042" }).map((x) => x.sha), shas);
+
+    const s = await baton(["sync"], { cwd: repo });
+    assert.equal(s.code, 0, s.stderr);
+    const text = await Deno.readTextFile(`${repo}/tickets/0042_cache.md`);
+    const block = text.slice(text.indexOf("### Implementation Phase"));
+    assert.match(
+      block,
+      new RegExp(`- \\*\\*Commits\\*\\*:\\n  - \`${shas[0].slice(0, 12)}\`\\n  - \`${shas[1].slice(0, 12)}\``),
+    );
+    const again = await baton(["sync"], { cwd: repo });
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(await Deno.readTextFile(`${repo}/tickets/0042_cache.md`), text, "a second sync writes nothing");
+  } finally {
+    engine.close();
+  }
+});

@@ -8,7 +8,7 @@
 import * as hooks from "../hooks.ts";
 import { coreOf } from "./base.ts";
 import { EngineMerge } from "./merge.ts";
-import type { CommitCheck, CommitCheckRequest, CommitRecorded, CommitRecordRequest } from "../hooks.ts";
+import type { CommitCheck, CommitCheckRequest, CommitRecorded, CommitRecordRequest, PhaseCommit } from "../hooks.ts";
 
 /** Commits under claims. Part of `Engine`. */
 export class EngineHooks extends EngineMerge {
@@ -67,5 +67,28 @@ export class EngineHooks extends EngineMerge {
    */
   recordCommit(req: CommitRecordRequest): CommitRecorded {
     return hooks.recordCommit(coreOf(this), req);
+  }
+
+  /**
+   * The commits agents made under their claims, as `post-commit` recorded
+   * them (oldest first): what a ticket's workflow log lists, and what the
+   * merge queue ties to a ticket.
+   * @param filter `ticketId`: only this ticket's
+   * @returns the commits
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { openEngine } from "@baton/baton";
+   * import { tempRepo } from "@baton/baton/testing";
+   * const engine = await openEngine(await tempRepo());
+   * engine.upsertTicket({ id: "0001", title: "A" });
+   * const a = engine.claimNext({ agentId: "a", capabilities: ["designer"] })!;
+   * engine.recordCommit({ agentId: "a", phaseId: a.phase.id, token: a.token, sha: "0123abc", subject: "x" });
+   * assert.equal(engine.commits({ ticketId: "0001" })[0].sha, "0123abc");
+   * engine.close();
+   * ```
+   */
+  commits(filter: { ticketId?: string } = {}): PhaseCommit[] {
+    return hooks.commitsOf(coreOf(this), filter.ticketId ?? null);
   }
 }

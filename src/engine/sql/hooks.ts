@@ -21,3 +21,20 @@ export function holdEnded(db: Database, ticketId: string, phaseId: number, agent
     [ticketId, String(phaseId), agentId, agentId],
   );
 }
+
+const COMMIT_COLUMNS = `a.at, a.actor, a.ticket_id, CAST(a.entity_id AS INTEGER) AS phase_id,
+  json_extract(a.details, '$.phase') AS phase, json_extract(a.details, '$.sha') AS sha,
+  json_extract(a.details, '$.subject') AS subject, json_extract(a.details, '$.claim') AS claim`;
+
+/**
+ * The commits recorded by `post-commit` (`phase.commit` audit rows), oldest
+ * first: of one ticket, or of every ticket.
+ */
+export function commitRows(db: Database, ticketId: string | null): R[] {
+  return ticketId === null
+    ? db.all<R>(`SELECT ${COMMIT_COLUMNS} FROM audit a WHERE a.action = 'phase.commit' ORDER BY a.id`)
+    : db.all<R>(
+      `SELECT ${COMMIT_COLUMNS} FROM audit a WHERE a.ticket_id = ? AND a.action = 'phase.commit' ORDER BY a.id`,
+      [ticketId],
+    );
+}
