@@ -25,3 +25,267 @@ export function isLoopback(host: string): boolean {
 export function isWellFormedHost(host: string): boolean {
   return /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::\d{1,5})?$/.test(host);
 }
+
+/** How {@link serveGuarded} is set up: where to listen, and the limits on a request's headers. */
+export interface GuardedServeOptions {
+  /** The address to listen on. */
+  hostname: string;
+  /** The port (0: any free one). */
+  port: number;
+  /** Stops the server. */
+  signal?: AbortSignal;
+  /** Called once listening. */
+  onListen?: (addr: Deno.NetAddr) => void;
+  /** Answers when the handler throws. */
+  onError?: (error: unknown) => Response | Promise<Response>;
+  /**
+   * How long a client may take to send a request's headers, from its
+   * connection (ms; default `BATON_HEADER_TIMEOUT_MS`, else 10,000).
+   */
+  headerTimeoutMs?: number;
+  /** The largest header block accepted (bytes, default 64 KiB); beyond it the answer is 431. */
+  maxHeaderBytes?: number;
+}
+
+/** A server started by {@link serveGuarded}. */
+export interface GuardedServer {
+  /** Where it listens. */
+  readonly addr: Deno.NetAddr;
+  /** Settles once it has stopped. */
+  readonly finished: Promise<void>;
+  /** Stops accepting, lets requests in progress finish, then stops. */
+  shutdown(): Promise<void>;
+}
+
+function indexOfHeaderEnd(bytes: Uint8Array, from: number): number {
+  for (let i = Math.max(0, from - 3); i + 3 < bytes.length; i++) {
+    if (bytes[i] === 13 && bytes[i + 1] === 10 && bytes[i + 2] === 13 && bytes[i + 3] === 10) return i;
+  }
+  return -1;
+}
+
+/** Bytes as a string of one char per byte (true Latin-1: TextDecoder's "latin1" is windows-1252, which is not). */
+function bytesText(bytes: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 8192) s += String.fromCharCode(...bytes.subarray(i, i + 8192));
+  return s;
+}
+
+/** The reverse of {@link bytesText}. */
+function textBytes(s: string): Uint8Array {
+  return Uint8Array.from(s, (c) => c.charCodeAt(0));
+}
+
+async function writeAll(w: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  for (let at = 0; at < bytes.length;) at += await w.write(bytes.subarray(at));
+}
+
+/** A header block with `Connection: close` in place of the connection headers it had. */
+function closing(headers: string): Uint8Array {
+  const lines = headers.split("\r\n").filter((l, i) => i === 0 || !/^(connection|keep-alive)\s*:/i.test(l));
+  lines.push("Connection: close");
+  return textBytes(lines.join("\r\n") + "\r\n\r\n");
+}
+
+/**
+ * Copies the server's answers to the client, each header block saying
+ * `Connection: close` (so that the client opens a new connection for its
+ * next request), and returns once the final answer is whole: when it
+ * declares its length, as soon as that much body has passed (the server may
+ * keep the connection open to drain a request body it refused, while the
+ * client is blocked sending it); otherwise when the server closes (a
+ * stream, such as server-sent events).
+ */
+async function relayResponse(from: Deno.Conn, to: Deno.Conn): Promise<void> {
+  const buf = new Uint8Array(64 * 1024);
+  let pending = ""; // received, not yet sent: the header block in progress (latin1, one char per byte)
+  let remaining: number | null = null; // body bytes still to come; null: until the server closes
+  let inBody = false;
+  for (;;) {
+    const n = await from.read(buf).catch(() => null);
+    if (n === null) {
+      if (pending) await writeAll(to, textBytes(pending)).catch(() => {});
+      return;
+    }
+    if (inBody) {
+      await writeAll(to, buf.subarray(0, n));
+      if (remaining !== null && (remaining -= n) <= 0) return;
+      continue;
+    }
+    pending += bytesText(buf.subarray(0, n));
+    for (;;) {
+      const end = pending.indexOf("\r\n\r\n");
+      if (end < 0) break;
+      const headers = pending.slice(0, end);
+      pending = pending.slice(end + 4);
+      await writeAll(to, closing(headers));
+      if (/^HTTP\/1\.[01] 1\d\d/.test(headers)) continue; // 100 Continue: the answer follows
+      inBody = true;
+      const length = /\r\ncontent-length:\s*(\d+)/i.exec(headers);
+      if (length && !/\r\ntransfer-encoding:/i.test(headers)) remaining = Number(length[1]);
+      const body = textBytes(pending);
+      pending = "";
+      await writeAll(to, body);
+      if (remaining !== null && (remaining -= body.length) <= 0) return;
+      break;
+    }
+    if (!inBody && pending.length > 256 * 1024) {
+      // Not an answer this relay can read: pass it on as it is, until the server closes.
+      await writeAll(to, textBytes(pending));
+      pending = "";
+      inBody = true;
+    }
+  }
+}
+
+/**
+ * `Deno.serve` with a deadline on each request's headers. Deno's server has
+ * none: a client that opens a connection and sends part of a request line
+ * holds a socket for as long as it likes (slow-loris), and a few thousand
+ * such clients use up the process's descriptors. Here a front accepts each
+ * TCP connection, waits at most `headerTimeoutMs` for the whole header block
+ * of its request (closing the connection otherwise), and then hands the
+ * connection to `Deno.serve` listening on a private Unix socket. Each
+ * connection carries one request (`Connection: close` is set), so every
+ * request meets the deadline; on loopback a new connection costs tens of
+ * microseconds.
+ *
+ * @param opts where to listen, the limits
+ * @param handler the request handler
+ * @returns the running server
+ * @throws whatever `Deno.listen` throws (address in use, permission)
+ * @example
+ * ```ts
+ * import { serveGuarded } from "./net.ts";
+ * const server = serveGuarded({ hostname: "127.0.0.1", port: 0 }, () => new Response("ok"));
+ * const res = await fetch(`http://127.0.0.1:${server.addr.port}/`);
+ * console.assert((await res.text()) === "ok");
+ * await server.shutdown();
+ * ```
+ */
+export function serveGuarded(
+  opts: GuardedServeOptions,
+  handler: (req: Request) => Response | Promise<Response>,
+): GuardedServer {
+  const fromEnv = Number(Deno.env.get("BATON_HEADER_TIMEOUT_MS"));
+  const headerTimeoutMs = opts.headerTimeoutMs ?? (fromEnv > 0 ? fromEnv : 10_000);
+  const maxHeaderBytes = opts.maxHeaderBytes ?? 64 * 1024;
+  const listener = Deno.listen({ hostname: opts.hostname, port: opts.port });
+  const dir = Deno.makeTempDirSync({ prefix: "baton-http-" });
+  Deno.chmodSync(dir, 0o700);
+  const path = `${dir}/socket`;
+  const inner = Deno.serve({ path, onListen: () => {}, onError: opts.onError }, handler);
+  const conns = new Set<Deno.Conn>();
+  /** Connections still sending their headers: a shutdown closes them at once. */
+  const arriving = new Set<Deno.Conn>();
+  const forwards = new Set<Promise<void>>();
+  let stopped = false;
+
+  const forward = async (conn: Deno.Conn) => {
+    conns.add(conn);
+    arriving.add(conn);
+    let up: Deno.Conn | undefined;
+    const closeBoth = () => {
+      for (const c of [conn, up]) {
+        try {
+          c?.close();
+        } catch { /* closed */ }
+      }
+      conns.delete(conn);
+    };
+    const timer = setTimeout(closeBoth, headerTimeoutMs);
+    try {
+      let buf = new Uint8Array(4096);
+      let len = 0;
+      let end = -1;
+      while (end < 0) {
+        if (len === buf.length) {
+          if (buf.length >= maxHeaderBytes) {
+            clearTimeout(timer);
+            await writeAll(
+              conn,
+              new TextEncoder().encode(
+                "HTTP/1.1 431 Request Header Fields Too Large\r\n" +
+                  "Connection: close\r\nContent-Length: 0\r\n\r\n",
+              ),
+            ).catch(() => {});
+            return closeBoth();
+          }
+          const bigger = new Uint8Array(Math.min(buf.length * 2, maxHeaderBytes));
+          bigger.set(buf);
+          buf = bigger;
+        }
+        const n = await conn.read(buf.subarray(len));
+        if (n === null) return closeBoth();
+        const from = len;
+        len += n;
+        end = indexOfHeaderEnd(buf.subarray(0, len), from);
+      }
+      clearTimeout(timer);
+      arriving.delete(conn);
+      // One request per connection: the next one meets the deadline on a connection of its own.
+      const head = bytesText(buf.subarray(0, end)).split("\r\n")
+        .filter((line, i) => i === 0 || !/^(connection|keep-alive)\s*:/i.test(line));
+      head.push("Connection: close");
+      up = await Deno.connect({ transport: "unix", path });
+      const headBytes = textBytes(head.join("\r\n"));
+      await writeAll(up, headBytes);
+      await writeAll(up, buf.subarray(end, len)); // the blank line, and any body bytes that came with the headers
+      void conn.readable.pipeTo(up.writable, { preventClose: true }).catch(() => {});
+      await relayResponse(up, conn);
+    } catch {
+      /* the client or the server went away */
+    } finally {
+      clearTimeout(timer);
+      arriving.delete(conn);
+      closeBoth();
+    }
+  };
+
+  const accepting = (async () => {
+    for (;;) {
+      let conn: Deno.Conn;
+      try {
+        conn = await listener.accept();
+      } catch {
+        break; // closed
+      }
+      if (stopped) {
+        conn.close();
+        continue;
+      }
+      const f = forward(conn);
+      forwards.add(f);
+      void f.finally(() => forwards.delete(f));
+    }
+  })();
+
+  const shutdown = async () => {
+    if (stopped) return await inner.finished;
+    stopped = true;
+    try {
+      listener.close();
+    } catch { /* closed */ }
+    await accepting;
+    for (const c of arriving) {
+      try {
+        c.close();
+      } catch { /* closed */ }
+    }
+    await inner.shutdown();
+    // The answers in flight reach their clients (bounded: a stream the server ended may still be relaying).
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([Promise.all(forwards), new Promise((r) => timer = setTimeout(r, 5_000))]);
+    clearTimeout(timer);
+    for (const c of conns) {
+      try {
+        c.close();
+      } catch { /* closed */ }
+    }
+    Deno.removeSync(dir, { recursive: true });
+  };
+  opts.signal?.addEventListener("abort", () => void shutdown(), { once: true });
+  const addr = listener.addr as Deno.NetAddr;
+  opts.onListen?.(addr);
+  return { addr, finished: inner.finished, shutdown };
+}

@@ -32,6 +32,8 @@ const ALLOWED: Record<string, string> = {
   "testing.ts": "test helpers: temporary repositories",
   "signals.ts": "(signal listeners, not files)",
   "run/processes.ts": "/proc/PID/stat: whether an agent's process still runs (not a repository file)",
+  "agents/registry_check.ts": "looks an agent's command up on the PATH (not a repository file)",
+  "net.ts": "the private directory of serveGuarded's Unix socket (not a repository file)",
 };
 
 const FS_CALL =

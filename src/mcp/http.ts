@@ -69,7 +69,7 @@ export interface HttpServer {
 }
 
 export { isLoopback } from "../net.ts";
-import { isLoopback, isWellFormedHost } from "../net.ts";
+import { isLoopback, isWellFormedHost, serveGuarded } from "../net.ts";
 
 const MAX_BODY = 4 * 1024 * 1024;
 const MAX_SESSIONS = 1000;
@@ -300,10 +300,10 @@ export function serveHttp(engine: Engine, opts: HttpOptions): HttpServer {
     }
   }
 
-  const server = Deno.serve({
+  // Deno.serve has no header timeout: serveGuarded closes a connection whose request headers do not arrive in time.
+  const server = serveGuarded({
     hostname: host,
     port: opts.port,
-    onListen: () => {}, // the caller logs the address, on stderr
     onError: (e) => {
       onError(e, "http");
       return jsonError(500, "Internal server error");

@@ -8,7 +8,7 @@
  */
 import type { Engine } from "../engine/mod.ts";
 import { BatonError } from "../errors.ts";
-import { isLoopback } from "../net.ts";
+import { isLoopback, serveGuarded } from "../net.ts";
 import { createDashboard } from "./handler.ts";
 
 export { createDashboard, type Dashboard, type DashboardOptions } from "./handler.ts";
@@ -45,15 +45,18 @@ export function serveDashboard(engine: Engine, opts: ServeOptions = {}): { url: 
   }
   const dash = createDashboard(engine, { loopback, token: opts.token });
   let url = "";
-  const server = Deno.serve({
+  // Deno.serve has no header timeout: serveGuarded closes a connection whose request headers do not arrive in time.
+  const server = serveGuarded({
     hostname: host,
     port: opts.port ?? 8766,
-    signal: opts.signal,
     onListen: ({ port }) => {
       url = `http://${host.includes(":") ? `[${host}]` : host}:${port}/`;
       opts.onListen?.(url);
     },
   }, dash.handler);
-  opts.signal?.addEventListener("abort", () => dash.close(), { once: true });
+  opts.signal?.addEventListener("abort", () => {
+    dash.close();
+    void server.shutdown();
+  }, { once: true });
   return { url: url || `http://${host}:${server.addr.port}/`, finished: server.finished };
 }

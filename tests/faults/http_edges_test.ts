@@ -188,3 +188,63 @@ Deno.test("http: baton-mcp --http caps a chunked body while reading, and answers
     await server.stop();
   }
 });
+
+/** Opens `n` connections that send part of a request's headers and then nothing. */
+async function stalled(base: string, n: number): Promise<Deno.Conn[]> {
+  const u = new URL(base);
+  const conns: Deno.Conn[] = [];
+  for (let i = 0; i < n; i++) {
+    const c = await Deno.connect({ hostname: u.hostname, port: Number(u.port) });
+    await writeAll(c, new TextEncoder().encode(`GET /api/board HTTP/1.1\r\nHost: ${u.host}\r\nX-Slow: `));
+    conns.push(c);
+  }
+  return conns;
+}
+
+/** Resolves with how long each connection stayed open (ms), or rejects after `ms`. */
+async function closedWithin(conns: Deno.Conn[], ms: number): Promise<number[]> {
+  const t0 = performance.now();
+  const closed = conns.map(async (c) => {
+    const b = new Uint8Array(256);
+    try {
+      while ((await c.read(b)) !== null) { /* an answer, if any: then the close */ }
+    } catch { /* reset: closed */ }
+    return performance.now() - t0;
+  });
+  let timer: number | undefined;
+  try {
+    return await Promise.race([
+      Promise.all(closed),
+      new Promise<never>((_, reject) => timer = setTimeout(() => reject(new Error(`still open after ${ms} ms`)), ms)),
+    ]);
+  } finally {
+    clearTimeout(timer);
+    for (const c of conns) {
+      try {
+        c.close();
+      } catch { /* closed */ }
+    }
+  }
+}
+
+Deno.test("http: half-open connections that never finish their headers are closed; others are served meanwhile", async () => {
+  const env = { BATON_HEADER_TIMEOUT_MS: "1500" };
+  const dashRepo = await dashboardRepo();
+  const dash = await serve(dashRepo, [], env);
+  const mcpRepo = await dashboardRepo();
+  const mcp = await startHttp(mcpRepo, { env });
+  try {
+    for (const [name, base, path] of [["dashboard", dash.url, "/api/board"], ["baton-mcp", mcp.base, "/healthz"]]) {
+      const conns = await stalled(base, 200);
+      const ok = await fetch(new URL(path, base));
+      assert.equal(ok.status, 200, `${name} answers others while 200 connections stall`);
+      await ok.body?.cancel();
+      // Each stalled connection is closed by the server (bounded wait: far beyond the 1.5 s deadline, under load).
+      const open = await closedWithin(conns, 60_000);
+      assert.equal(open.length, 200, name);
+    }
+  } finally {
+    await dash.stop();
+    await mcp.stop();
+  }
+});

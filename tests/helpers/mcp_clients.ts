@@ -102,10 +102,13 @@ export interface HttpProcess {
 /**
  * Starts `baton-mcp --http --port 0` and waits for its "listening on" line.
  * @param repo the repository
- * @param opts token, extra arguments
+ * @param opts token, extra arguments, extra environment
  * @returns the running process
  */
-export async function startHttp(repo: string, opts: { token?: string; args?: string[] } = {}): Promise<HttpProcess> {
+export async function startHttp(
+  repo: string,
+  opts: { token?: string; args?: string[]; env?: Record<string, string> } = {},
+): Promise<HttpProcess> {
   const proc = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -119,7 +122,7 @@ export async function startHttp(repo: string, opts: { token?: string; args?: str
       ...(opts.token ? ["--token", opts.token] : []),
       ...(opts.args ?? []),
     ],
-    env: serverEnv(),
+    env: serverEnv(opts.env),
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

@@ -4,11 +4,15 @@
 import { CLI } from "./cli.ts";
 
 /** `baton serve --port 0` as a process; resolves with its address. */
-export async function serve(repo: string, extra: string[] = []): Promise<{ url: string; stop(): Promise<void> }> {
+export async function serve(
+  repo: string,
+  extra: string[] = [],
+  env: Record<string, string> = {},
+): Promise<{ url: string; stop(): Promise<void> }> {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", CLI, "serve", "--port", "0", ...extra],
     cwd: repo,
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", ...env },
     stdout: "piped",
     stderr: "piped",
   }).spawn();
