@@ -68,6 +68,13 @@ export const ConfigSchema = v.strictObject({
     v.strictObject({ mode: v.optional(v.picklist(["advisory", "blocking"]), "advisory") }),
     {},
   ),
+  hooks: v.optional(
+    v.strictObject({
+      mode: v.optional(v.nullable(v.picklist(["advisory", "blocking"])), null),
+      block_humans: v.optional(v.boolean(), false),
+    }),
+    {},
+  ),
   markdown_sync: v.optional(
     v.strictObject({
       mode: v.optional(TimingSchema, "batch"),
@@ -278,6 +285,13 @@ export interface BatonConfig {
   };
   /** Overlapping file declarations: reported (advisory) or refused (blocking). */
   file_conflicts: { mode: "advisory" | "blocking" };
+  /**
+   * The git hooks (`baton hooks install`): whether an agent's commit of files
+   * another live claim declared is refused (`blocking`) or warned about
+   * (`advisory`; null: as `file_conflicts.mode`), and whether a human's is
+   * refused too (`block_humans`; by default a human only gets warnings).
+   */
+  hooks: { mode: "advisory" | "blocking" | null; block_humans: boolean };
   /**
    * When the status checkboxes and the workflow log are written back to the
    * markdown: after every commit (`realtime`), by `baton sync` (`batch`),

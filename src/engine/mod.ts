@@ -14,8 +14,10 @@
 import { WorkflowGraph } from "../config/graph.ts";
 import { loadWorkflowConfigCached } from "../config/cache.ts";
 import { databasePath } from "../config/repo_root.ts";
-import { openBatonDatabase } from "./database.ts";
+import { databaseFileExists, openBatonDatabase } from "./database.ts";
+import { batonPaths, excludeBatonFiles } from "../repo/ignore.ts";
 import { EngineGates } from "./api/gates.ts";
+import { EngineHooks } from "./api/hooks.ts";
 import { EngineMerge } from "./api/merge.ts";
 import { Core } from "./core.ts";
 import { pruneIfDue } from "./retention.ts";
@@ -25,7 +27,7 @@ export { EngineBase } from "./api/base.ts";
 export { EngineQueries } from "./api/queries.ts";
 export { EngineTickets } from "./api/tickets.ts";
 export { EngineWork } from "./api/work.ts";
-export { EngineGates, EngineMerge };
+export { EngineGates, EngineHooks, EngineMerge };
 
 /**
  * The engine. Create with {@link openEngine}; close when done.
@@ -49,7 +51,7 @@ export { EngineGates, EngineMerge };
  * engine.close();
  * ```
  */
-export class Engine extends EngineMerge {}
+export class Engine extends EngineHooks {}
 
 /**
  * Opens the engine alone, without markdown write-back: loads `.workflow/`,
@@ -73,12 +75,19 @@ export class Engine extends EngineMerge {}
  */
 export async function openEngineWithoutWriteBack(repoDir: string, options: EngineOptions = {}): Promise<Engine> {
   const cfg = await loadWorkflowConfigCached(repoDir);
+  const fresh = !databaseFileExists(databasePath(cfg));
   const db = await openBatonDatabase(databasePath(cfg), {
     journalMode: options.journalMode ?? cfg.config.database.journal_mode,
     busyTimeoutMs: cfg.config.database.busy_timeout_ms,
     backgroundCheckpoint: cfg.config.database.checkpoint === "background",
     writerFairnessMs: cfg.config.database.writer_fairness_ms,
   });
+  if (fresh) {
+    // What Baton creates stays out of git, wherever the configuration puts it (.git/info/exclude).
+    try {
+      excludeBatonFiles(cfg.repoRoot, batonPaths(cfg));
+    } catch { /* not a git repository, or git missing: nothing to ignore */ }
+  }
   const core = new Core(db, cfg, new WorkflowGraph(cfg), options.clock ?? Date.now, options.afterCommit);
   core.maintenance = () => pruneIfDue(core);
   return new Engine(core);

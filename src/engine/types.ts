@@ -56,7 +56,10 @@ export interface TicketInput {
   /**
    * Phases already done (e.g. from the markdown status): marked completed at
    * seeding, and every phase before them too, so an imported ticket never
-   * reopens work it is past.
+   * reopens work it is past. On an existing ticket they move it forward,
+   * never back: each such phase still open that Baton never worked on (no
+   * claim, completion, decision or rework recorded) and no agent holds is
+   * completed (an undecided open gate is withdrawn).
    */
   completedPhases?: string[];
 }
@@ -795,7 +798,7 @@ export interface MergeItem {
   /** The landing phase's claim token. */
   token: string | null;
   /** What became of it. */
-  outcome: "pending" | "landed" | "noop" | "conflict" | "culprit" | "requeued" | "failed";
+  outcome: "pending" | "landed" | "noop" | "conflict" | "culprit" | "fenced" | "requeued" | "failed";
   /** Its commit on the target, once landed. */
   sha: string | null;
   /** The conflicting files, the check's output, or why it was requeued. */

@@ -211,7 +211,7 @@ async function closedWithin(conns: Deno.Conn[], ms: number): Promise<number[]> {
     } catch { /* reset: closed */ }
     return performance.now() - t0;
   });
-  let timer: number | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     return await Promise.race([
       Promise.all(closed),
