@@ -105,8 +105,8 @@ export function commitTrailers(ticketId: string, phase: string, agentId: string)
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { checkLines } from "./hooks.ts";
- * const r = { verdict: "refuse", committer: "agent", messages: ["x is claimed"], overlaps: [], declared: [] } as const;
+ * import { type CommitCheck, checkLines } from "./hooks.ts";
+ * const r: CommitCheck = { verdict: "refuse", committer: "agent", messages: ["x is claimed"], overlaps: [], declared: [] };
  * assert.deepEqual(checkLines(r, "commit"), ["baton: commit refused: x is claimed"]);
  * ```
  */
