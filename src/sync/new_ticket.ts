@@ -54,14 +54,22 @@ export function slugify(title: string): string {
  */
 export function writeTicketFile(
   engine: Engine,
-  fields: { id: string; title: string; priority?: string; summary?: string; components?: string; languages?: string },
+  fields: {
+    id: string;
+    title: string;
+    priority?: string;
+    summary?: string;
+    components?: string;
+    languages?: string;
+    discoveredFrom?: string;
+  },
 ): string {
   const root = engine.cfg.repoRoot;
   const template = readRepoTextIfAny(root, ".workflow/templates/ticket.md") ?? FALLBACK_TEMPLATE;
   for (const [k, v] of Object.entries(fields)) checkLine(v, `The ${k} of a new ticket`);
   const dir = engine.cfg.config.tickets.directory.replace(/\/+$/, "");
   const rel = `${dir}/${fields.id}_${slugify(fields.title)}.md`;
-  const text = renderTemplate(template, {
+  const rendered = renderTemplate(template, {
     id: fields.id,
     title: fields.title,
     date: new Date(engine.now()).toISOString().slice(0, 10),
@@ -69,7 +77,11 @@ export function writeTicketFile(
     summary: fields.summary ?? "",
     components: fields.components ?? "",
     languages: fields.languages ?? "",
+    discovered_from: fields.discoveredFrom ?? "",
   });
+  const text = fields.discoveredFrom && !template.includes("{{discovered_from}}")
+    ? withMetadataLine(rendered, `- **Discovered From**: ${fields.discoveredFrom}`)
+    : rendered;
   try {
     // Written aside and linked into place: a full disk leaves no empty or partial ticket file behind.
     createRepoFile(root, rel, text);
@@ -82,15 +94,40 @@ export function writeTicketFile(
   return rel;
 }
 
+/** Adds a line at the end of the first list under `## Metadata` (or, without one, after the title). */
+function withMetadataLine(text: string, line: string): string {
+  const lines = text.split("\n");
+  const at = lines.findIndex((l) => /^##\s+metadata\s*$/i.test(l));
+  if (at < 0) {
+    const h1 = lines.findIndex((l) => /^#\s/.test(l));
+    lines.splice(h1 + 1, 0, "", line);
+    return lines.join("\n");
+  }
+  let end = at + 1;
+  while (end < lines.length && !/^(#|---)/.test(lines[end])) end++;
+  while (end > at + 1 && lines[end - 1].trim() === "") end--;
+  lines.splice(end, 0, line);
+  return lines.join("\n");
+}
+
 /**
  * `baton new`: the next ticket id, a file from the template, imported.
+ * With `discoveredFrom` (an agent's `report_issue`, `baton new --from`), the
+ * file's metadata says which ticket it was found while working on, and the
+ * engine records the link.
  * @param engine the engine
- * @param input title and optional priority/summary
+ * @param input title and optional priority/summary, the ticket it was discovered from, who files it
  * @returns the ticket
+ * @throws {BatonError} `invalid_argument` (no title, a bad line), `not_found` (an unknown `discoveredFrom`)
  */
-export function newTicket(engine: Engine, input: { title: string; priority?: string; summary?: string }): TicketDetail {
+export function newTicket(
+  engine: Engine,
+  input: { title: string; priority?: string; summary?: string; discoveredFrom?: string; actor?: Actor },
+): TicketDetail {
   if (!input.title?.trim()) throw new BatonError("invalid_argument", "A new ticket needs a title");
   checkTitle(input.title, "The title of a new ticket");
+  const from = input.discoveredFrom;
+  if (from !== undefined) engine.ticket(from); // not_found before anything is written
   // One transaction allocates the id, creates the ticket (never updating one) and writes its file: two
   // `baton new` at once get two ids; a file that cannot be written leaves no ticket behind.
   let written: string | undefined;
@@ -99,8 +136,14 @@ export function newTicket(engine: Engine, input: { title: string; priority?: str
     id = engine.transaction(() => {
       const files = listTicketFiles(engine).map((p) => ticketIdFromPath(p, engine.cfg.config.tickets.id_regex) ?? "");
       const id = engine.nextTicketId(files);
-      const [created] = engine.createTickets([{ id, title: input.title.trim() }]);
-      const path = written = writeTicketFile(engine, { id: created.id, ...input });
+      const [created] = engine.createTickets([{ id, title: input.title.trim() }], input.actor);
+      const path = written = writeTicketFile(engine, {
+        id: created.id,
+        title: input.title,
+        priority: input.priority,
+        summary: input.summary,
+        discoveredFrom: from,
+      });
       const text = readRepoText(engine.cfg.repoRoot, path);
       const parsed = parseTicket(text, parseOptions(engine, path));
       engine.upsertTicket({
@@ -111,6 +154,7 @@ export function newTicket(engine: Engine, input: { title: string; priority?: str
         contentHash: contentHash(text),
       });
       engine.setTicketFile(id, { path, contentHash: contentHash(text), ledger: { placedWith: placementKey(engine) } });
+      if (from !== undefined) engine.linkDiscovered(id, from, input.actor ?? "system");
       return id;
     });
   } catch (e) {

@@ -25,7 +25,7 @@ const AGENT_TOOLS = [
   "get_context",
 ];
 const QUERY_TOOLS = ["get_ticket", "list_tickets", "list_blocked", "ready_parallel", "get_metrics", "get_audit_log"];
-const ALL_TOOLS = [...AGENT_TOOLS, ...QUERY_TOOLS, "create_tickets"];
+const ALL_TOOLS = [...AGENT_TOOLS, ...QUERY_TOOLS, "create_tickets", "report_issue"];
 const READ_ONLY = new Set([
   "list_available_work",
   "check_conflicts",

@@ -4,6 +4,7 @@
  * @module
  */
 import { type Command, type CommandContext, list, usage } from "../command.ts";
+import { gitUser } from "../human.ts";
 
 const GROUP = "Setting up";
 
@@ -150,12 +151,15 @@ function newTicketCommand(c: CommandContext): Promise<number> {
     if (priority !== undefined && !order.some((p) => p.toLowerCase() === priority.toLowerCase())) {
       throw usage(`--priority must be one of ${order.join(", ")} (priority_order), got "${priority}"`);
     }
+    const from = c.values.from as string | undefined;
     const t = newTicket(e, {
       title: c.positionals[0],
       priority: c.values.priority as string | undefined,
       summary: c.values.summary as string | undefined,
+      discoveredFrom: from,
+      actor: from !== undefined ? { kind: "human", name: (await gitUser()) ?? "cli" } : undefined,
     });
-    c.emit(t, () => `created ticket ${t.id}: ${t.path}`);
+    c.emit(t, () => `created ticket ${t.id}: ${t.path}${from ? ` (discovered from ${from})` : ""}`);
   });
 }
 
@@ -219,15 +223,19 @@ export const SETUP: Command[] = [
   {
     name: "new",
     group: GROUP,
-    usage: "new TITLE [--priority P] [--summary TEXT]",
+    usage: "new TITLE [--priority P] [--summary TEXT] [--from TICKET]",
     summary: ["write a ticket from .workflow/templates/ticket.md and import it"],
     args: [{ name: "TITLE", help: "the ticket's title (quote it)" }],
     positionals: [1, 1],
     options: {
       priority: { type: "string", value: "P", help: "a priority from priority_order (default Medium)" },
       summary: { type: "string", value: "TEXT", help: "the ticket's summary" },
+      from: { type: "string", value: "TICKET", help: "the ticket this was found while working on (discovered-from)" },
     },
-    examples: ['new "Cache the config" --priority High --summary "Reading .workflow/ costs 35 ms"'],
+    examples: [
+      'new "Cache the config" --priority High --summary "Reading .workflow/ costs 35 ms"',
+      'new "The cache misses on Windows paths" --from 0042',
+    ],
     run: newTicketCommand,
   },
 ];

@@ -8,6 +8,7 @@ import * as declarations from "../declarations.ts";
 import { expire, heartbeat, recordAgentProcess, registerAgent, releaseAgentClaims } from "../leases.ts";
 import { prune } from "../retention.ts";
 import { agentReachedBaton, recordAgentCall, recordAgentWorkspace } from "../sessions.ts";
+import { linkDiscovered } from "../discovered.ts";
 import { coreOf } from "./base.ts";
 import { EngineTickets } from "./tickets.ts";
 import type {
@@ -195,6 +196,31 @@ export class EngineWork extends EngineTickets {
    */
   recordAgentWorkspace(agentId: string, workspace: { dir: string; base: string | null }): void {
     recordAgentWorkspace(coreOf(this), agentId, workspace);
+  }
+
+  /**
+   * Records that a ticket was discovered while working on another (an
+   * agent's `report_issue`, `baton new --from`): the new ticket's metadata
+   * `discovered_from` names it, audited as `ticket.discovered`. Neither
+   * ticket waits for the other.
+   * @param ticketId the new ticket
+   * @param fromId the ticket it was discovered from
+   * @param actor who filed it
+   * @throws {BatonError} `not_found` for an unknown ticket; `invalid_argument` for a ticket discovered from itself
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { openEngine } from "@baton/baton";
+   * import { tempRepo } from "@baton/baton/testing";
+   * const engine = await openEngine(await tempRepo());
+   * engine.createTickets([{ id: "0001", title: "Cache" }, { id: "0002", title: "Cache misses on Windows" }]);
+   * engine.linkDiscovered("0002", "0001", "agent-7");
+   * assert.equal(engine.ticket("0002").metadata.discovered_from, "0001");
+   * engine.close();
+   * ```
+   */
+  linkDiscovered(ticketId: string, fromId: string, actor: Actor): void {
+    linkDiscovered(coreOf(this), ticketId, fromId, actor);
   }
 
   /**

@@ -39,3 +39,12 @@ export function agentWorkspace(db: Database, agentId: string): { dir: string; ba
   const w = JSON.parse(r.w) as { dir?: unknown; base?: unknown };
   return typeof w.dir === "string" ? { dir: w.dir, base: typeof w.base === "string" ? w.base : null } : undefined;
 }
+
+/** Records the ticket another was discovered from (its metadata `discovered_from`). */
+export function setDiscoveredFrom(db: Database, ticketId: string, fromId: string, now: number): void {
+  db.run("UPDATE tickets SET metadata = json_set(metadata, '$.discovered_from', ?), updated_at = ? WHERE id = ?", [
+    fromId,
+    now,
+    ticketId,
+  ]);
+}

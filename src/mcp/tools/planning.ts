@@ -1,11 +1,13 @@
 /**
- * The planner's tool: creating tickets in one transaction.
+ * The planner's tool: creating tickets in one transaction; and the agent's:
+ * filing what it found while working (`report_issue`).
  *
  * @module
  */
 import * as v from "valibot";
 import { Obj } from "../schemas.ts";
 import { type Tool, tool, write } from "../tool.ts";
+import { BatonError } from "../../errors.ts";
 
 const DepIn = v.strictObject({
   on: v.pipe(v.string(), v.minLength(1), v.description("ticket id, or ref of this batch")),
@@ -66,6 +68,33 @@ export const PLANNING_TOOLS: Tool[] = [
           phases: t.phases.map((p) => ({ id: p.id, name: p.name, status: p.status })),
         })),
       };
+    },
+  }),
+
+  tool("report_issue", {
+    description: "File a ticket for a problem found outside your phase, linked to your ticket (discovered-from).",
+    input: {
+      title: v.pipe(v.string(), v.minLength(1)),
+      summary: v.optional(v.string()),
+      from: v.optional(v.string()),
+    },
+    output: { id: v.string() },
+    annotations: write(false),
+    async handler(ctx, a) {
+      const agent = ctx.knownAgent();
+      const current = agent ? ctx.claims.current(agent) : undefined;
+      const from = a.from ?? (current !== undefined ? ctx.engine.phase(current).ticketId : undefined);
+      if (!from) {
+        throw new BatonError("invalid_argument", "Say which ticket you found this on (from), or claim a phase first");
+      }
+      const { newTicket } = await import("../../sync/new_ticket.ts");
+      const t = newTicket(ctx.engine, {
+        title: a.title,
+        summary: a.summary,
+        discoveredFrom: from,
+        actor: agent ?? "mcp",
+      });
+      return { id: t.id, path: t.path, discovered_from: from };
     },
   }),
 ];
