@@ -1,7 +1,7 @@
 -- Baton's database schema: the readable snapshot of every migration in
 -- src/schema/ applied in order (tests/schema_test.ts proves they agree).
 -- Never edit this file alone: add a migration, then update this snapshot.
--- Schema version (PRAGMA user_version): 11
+-- Schema version (PRAGMA user_version): 12
 
 CREATE TABLE baton_migrations (
   version    INTEGER PRIMARY KEY,
@@ -225,7 +225,7 @@ CREATE TABLE merge_items (
   branch    TEXT,
   token     TEXT,                     -- the landing phase's claim token
   outcome   TEXT NOT NULL DEFAULT 'pending'
-            CHECK (outcome IN ('pending', 'landed', 'noop', 'conflict', 'culprit', 'requeued', 'failed')),
+            CHECK (outcome IN ('pending', 'landed', 'noop', 'conflict', 'culprit', 'fenced', 'requeued', 'failed')),
   sha       TEXT,                     -- its commit on the target once landed
   notes     TEXT,
   PRIMARY KEY (batch_id, position)

@@ -161,8 +161,13 @@ export async function runGuard(
         return 0;
       }
       const sha = req.args[0] ?? gitTry(cwd, "rev-parse", "HEAD").stdout;
-      const subject = gitTry(cwd, "log", "-1", "--format=%s", sha).stdout;
-      const rec = e.recordCommit({ ...who!, sha, subject });
+      const [ct, ...subject] = gitTry(cwd, "log", "-1", "--format=%ct %s", sha).stdout.split(" ");
+      const rec = e.recordCommit({
+        ...who!,
+        sha,
+        subject: subject.join(" "),
+        committedAt: Number(ct) * 1000 || undefined,
+      });
       if (req.json) io.out(JSON.stringify(rec));
       if (!rec.progress) {
         say(`commit ${sha.slice(0, 12)} was made without the claim: recorded, not counted as progress`);

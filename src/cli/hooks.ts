@@ -224,8 +224,8 @@ export function hookScript(name: string, chain: string, command: string[], socke
       `exec ${baton} guard commit-msg "$1"`,
     );
   } else {
-    // Recorded in the background (git does not wait): the commit is made, and nothing here could change it. The
-    // guard server if it answers, else baton guard.
+    // The guard server records it at once (a curl). Without one, baton guard records it in the background (git
+    // does not wait ~0.5 s for a commit it cannot change; the engine judges a late record by the commit's time).
     const cold = `${baton} guard post-commit "$sha" </dev/null >>"$log" 2>&1`;
     lines.push(
       `[ -n "$BATON_AGENT_ID" ] || exit 0`,
@@ -236,9 +236,9 @@ export function hookScript(name: string, chain: string, command: string[], socke
       ...(fast.length
         ? [
           ...fast,
-          `  ( out="$(${ask("/guard/post-commit?sha=$sha", "-X POST ")} 2>/dev/null)"`,
-          `    [ "\${out#"\${out%???}"}" = 200 ] || ${cold} ) </dev/null >/dev/null 2>&1 &`,
-          `  exit 0`,
+          `  out="$(${ask("/guard/post-commit?sha=$sha", "-X POST ")})"`,
+          ...answer,
+          `  [ "$code" = 200 ] && exit 0`,
           `fi`,
         ]
         : []),

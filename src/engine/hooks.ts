@@ -14,7 +14,7 @@ import { overlapsFor } from "./declarations.ts";
 import { held } from "./fencing.ts";
 import { implicitHeartbeat } from "./leases.ts";
 import { declaredBy, insertDeclaration } from "./sql/coordination.ts";
-import { commitRows, holdEnded } from "./sql/hooks.ts";
+import { claimedBetween, commitRecord, commitRows, holdEnded, phaseIdByName, transitionAt } from "./sql/hooks.ts";
 import { markPhaseProgress, phaseWithToken } from "./sql/phases.ts";
 import type { R } from "./sql/rows.ts";
 import { isHeld } from "./state_machine.ts";
@@ -64,6 +64,8 @@ export interface CommitRecordRequest {
   sha: string;
   /** The commit's subject line. */
   subject?: string;
+  /** When it was made (git's committer time, ms): judges a commit recorded after the claim ended. */
+  committedAt?: number;
 }
 
 /** What recording a commit did. */
@@ -261,8 +263,11 @@ export function recordCommit(core: Core, req: CommitRecordRequest): CommitRecord
     const entity = { type: "phase", id: row.id, ticket: row.ticket_id };
     const details = { phase: row.name, sha: req.sha, subject: req.subject?.slice(0, 200) ?? null };
     if (lostClaim(core, now, row, req.agentId, req.token) !== null) {
-      // Made without the claim (pre-commit skipped with --no-verify, or the lease ran out meanwhile): on record, no progress.
-      core.audit(now, req.agentId, "phase.commit", entity, null, null, { ...details, claim: "lost" });
+      // post-commit runs after the commit (in the background): the agent may have completed or released the phase
+      // since. Made while it held it: on record as the claim's, no progress. Else made without the claim
+      // (pre-commit skipped with --no-verify, or the lease ran out meanwhile).
+      const ended = req.committedAt !== undefined && heldAt(core, row.ticket_id, row.id, req.agentId, req.committedAt);
+      core.audit(now, req.agentId, "phase.commit", entity, null, null, { ...details, claim: ended ? "ended" : "lost" });
       return { progress: false, ticketId: row.ticket_id, phase: row.name };
     }
     held(core, req.phaseId, req.agentId, req.token, "record a commit for", row);
@@ -305,4 +310,84 @@ export function commitsOf(core: Core, ticketId: string | null): PhaseCommit[] {
     at: r.at,
     underClaim: r.claim !== "lost",
   }));
+}
+
+/** A commit on a branch, as git shows it (`git log` with the Baton trailers). */
+export interface BranchCommit {
+  /** Its SHA. */
+  sha: string;
+  /** Its committer time (ms; git's seconds × 1000). */
+  committedAt: number;
+  /** `Baton-Ticket` (absent: not an agent's commit). */
+  ticketId?: string;
+  /** `Baton-Phase`. */
+  phase?: string;
+  /** `Baton-Agent`. */
+  agentId?: string;
+}
+
+/** A commit an agent made without its claim, and why Baton says so. */
+export interface FencedCommit {
+  /** The commit. */
+  sha: string;
+  /** `made by implementer-2 after it lost its claim of phase Implementation of 0042 (…)`. */
+  reason: string;
+}
+
+/** Git's committer time has whole seconds: a commit made just after a claim may read up to 1 s before it. */
+const COMMIT_TIME_SLACK_MS = 2000;
+
+/** Who held a phase at a time, by the audit's transitions (null: nobody). */
+function holderAt(core: Core, ticketId: string, phaseId: number, at: number): string | null {
+  const t = transitionAt(core.db, ticketId, phaseId, at);
+  return t && isHeld(t.new_state) ? t.actor as string : null;
+}
+
+/**
+ * Whether `agentId` held a phase when a commit with git's whole-second time
+ * `at` was made: at `at`, or from a claim in the second or so after it.
+ */
+function heldAt(core: Core, ticketId: string, phaseId: number, agentId: string, at: number): boolean {
+  return holderAt(core, ticketId, phaseId, at) === agentId ||
+    claimedBetween(core.db, ticketId, phaseId, agentId, at, at + COMMIT_TIME_SLACK_MS);
+}
+
+/**
+ * The commits of `commits` that an agent made after it lost its claim:
+ * those post-commit recorded as made without it, and, for commits Baton
+ * never recorded (hooks bypassed), those whose trailers name an agent that
+ * did not hold the phase when the commit was made (by the audit's
+ * transitions). Commits without trailers (a human's) and trailers naming a
+ * phase Baton does not know are not judged.
+ */
+export function fencedCommits(core: Core, commits: BranchCommit[], branchTicket: string): FencedCommit[] {
+  const out: FencedCommit[] = [];
+  for (const c of commits) {
+    // What post-commit recorded decides (a commit made with --no-verify has no trailers, but it was recorded).
+    const rec = commitRecord(core.db, c.ticketId ?? branchTicket, c.sha);
+    if (rec) {
+      if (rec.claim === "lost") {
+        out.push({
+          sha: c.sha,
+          reason: `made by ${rec.actor} after it lost its claim of phase ${rec.phase} of ${
+            c.ticketId ?? branchTicket
+          } (recorded so by post-commit)`,
+        });
+      }
+      continue;
+    }
+    if (!c.ticketId || !c.phase || !c.agentId) continue;
+    const of = `phase ${c.phase} of ${c.ticketId}`;
+    const phaseId = phaseIdByName(core.db, c.ticketId, c.phase);
+    if (phaseId === undefined) continue;
+    if (heldAt(core, c.ticketId, phaseId, c.agentId, c.committedAt)) continue;
+    const h0 = holderAt(core, c.ticketId, phaseId, c.committedAt);
+    out.push({
+      sha: c.sha,
+      reason: `made by ${c.agentId} at ${new Date(c.committedAt).toISOString()}, when ${
+        h0 ? `${h0} held the claim of ${of}` : `nobody held the claim of ${of}`
+      } (not recorded by Baton's hooks)`,
+    });
+  }
+  return out;
 }

@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { type BranchCommit, commitsOf, type FencedCommit, fencedCommits } from "./hooks.ts";
 import { LANDING_TYPE } from "../config/landing.ts";
 import type { MergeConfig } from "../config/schema.ts";
 import { BatonError } from "../errors.ts";
@@ -321,7 +322,12 @@ function landItem(core: Core, now: number, lease: MergeWorkerLease, b: R, item: 
     },
     null,
     noop ? "noop" : "landed",
-    { sha, branch: item.branch },
+    // The commits its agents made under their claims (post-commit), tied to the SHA they landed as.
+    {
+      sha,
+      branch: item.branch,
+      commits: commitsOf(core, item.ticket_id).filter((c) => c.underClaim).map((c) => c.sha),
+    },
   );
 }
 
@@ -368,7 +374,7 @@ export function sendBack(
   lease: MergeWorkerLease,
   batchId: number,
   position: number,
-  req: { outcome: "conflict" | "culprit"; notes: string },
+  req: { outcome: "conflict" | "culprit" | "fenced"; notes: string },
 ): void {
   capText(req.notes, LIMITS.text, "The notes");
   core.tx((now) => {
@@ -611,4 +617,29 @@ export function metrics(core: Core, since: number): MergeMetrics {
     landedPerDay: t.landed / days,
     queueMedianMs: waits.length ? waits[Math.floor((waits.length - 1) / 2)] : null,
   };
+}
+
+/**
+ * `Engine.fenceMergeItem`: the branch's commits that an agent made after it
+ * lost its claim; when there are any, the item ends `fenced` and its ticket
+ * goes back to rework with them (as for a conflict).
+ */
+export function fence(
+  core: Core,
+  lease: MergeWorkerLease,
+  batchId: number,
+  position: number,
+  commits: BranchCommit[],
+): FencedCommit[] {
+  const b = batchOf(core, lease, batchId);
+  const item = itemsOf(core.db, b.id).find((i) => i.position === position);
+  if (!item || item.outcome !== "pending" || item.kind !== "land") return [];
+  const fenced = fencedCommits(core, commits, item.ticket_id);
+  if (fenced.length) {
+    const notes = `Not landed: ${fenced.length} commit(s) of the branch were made by an agent that no longer held ` +
+      `its claim:\n${fenced.map((f) => `- ${f.sha.slice(0, 12)}: ${f.reason}`).join("\n")}\n\n` +
+      "Check that work, then drop or redo it under a live claim, and finish the phase again.";
+    sendBack(core, lease, batchId, position, { outcome: "fenced", notes });
+  }
+  return fenced;
 }

@@ -9,6 +9,7 @@
  */
 import { type GitResult, gitRun } from "../repo/git.ts";
 import { BatonError } from "../errors.ts";
+import type { BranchCommit } from "../engine/hooks.ts";
 
 /** Who the queue's commits are by (rebased commits keep their authors; the queue is their committer). */
 export const QUEUE_IDENTITY: Record<string, string> = {
@@ -110,6 +111,36 @@ export class Scratch {
     }
     const after = this.head();
     return after === before ? { kind: "noop" } : { kind: "applied", sha: after };
+  }
+
+  /**
+   * The commits of a ticket's branch that the head lacks (what applying it
+   * would land), with their committer time and Baton trailers.
+   * @param branch the branch
+   * @returns the commits, newest first (none when the branch does not exist)
+   */
+  branchCommits(branch: string): BranchCommit[] {
+    const tip = this.#git(["rev-parse", "--verify", "--quiet", `refs/heads/${branch}^{commit}`]);
+    if (!tip.ok) return [];
+    const t = (key: string) => `%(trailers:key=${key},valueonly,separator=%x2c)`;
+    const log = must(
+      this.#git([
+        "log",
+        `--format=%H%x1f%ct%x1f${t("Baton-Ticket")}%x1f${t("Baton-Phase")}%x1f${t("Baton-Agent")}%x1e`,
+        `HEAD..${tip.stdout}`,
+      ]),
+      "log",
+    );
+    return log.split("\x1e").map((r) => r.trim()).filter(Boolean).map((r) => {
+      const [sha, ct, ticketId, phase, agentId] = r.split("\x1f").map((x) => x.trim());
+      return {
+        sha,
+        committedAt: Number(ct) * 1000,
+        ...(ticketId ? { ticketId } : {}),
+        ...(phase ? { phase } : {}),
+        ...(agentId ? { agentId } : {}),
+      };
+    });
   }
 
   /**

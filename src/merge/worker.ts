@@ -52,6 +52,8 @@ export interface MergeSummary {
   conflicts: number;
   /** Tickets sent back for breaking the check. */
   culprits: number;
+  /** Tickets sent back for commits an agent made after it lost its claim. */
+  fenced: number;
   /** Checks that failed and then passed on the same candidate. */
   flaky: number;
 }
@@ -65,7 +67,7 @@ export class MergeWorker {
   readonly #opts: MergeWorkerOptions;
   readonly #log: (line: string) => void;
   readonly #id: string;
-  readonly #summary: MergeSummary = { batches: 0, landed: 0, conflicts: 0, culprits: 0, flaky: 0 };
+  readonly #summary: MergeSummary = { batches: 0, landed: 0, conflicts: 0, culprits: 0, fenced: 0, flaky: 0 };
   #lease: MergeWorkerLease | null = null;
   #lost = false;
   #busy = false;
@@ -246,6 +248,14 @@ export class MergeWorker {
         const rv = this.#engine.mergeRevert(item.revertId!);
         r = scratch.revert(rv.shas, `ticket ${rv.ticketId}${rv.notes ? `: ${rv.notes}` : ""}`);
       } else {
+        // Commits an agent made after it lost its claim (their trailers and the audit say so) never land.
+        const commits = scratch.branchCommits(item.branch!);
+        const fenced = commits.length ? this.#engine.fenceMergeItem(lease, batch.id, item.position, commits) : [];
+        if (fenced.length) {
+          this.#summary.fenced++;
+          this.#log(`merge: ${item.ticketId} has ${fenced.length} commit(s) made without the claim: sent back`);
+          continue;
+        }
         const title = this.#title(item.ticketId);
         r = scratch.apply(item.branch!, this.#cfg.strategy, `${item.ticketId}: ${title} (merge queue)`);
       }

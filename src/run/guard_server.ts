@@ -90,10 +90,15 @@ export function startGuardServer(engine: Engine, log: (line: string) => void = (
       }
       if (url.pathname === "/guard/post-commit" && who) {
         const sha = url.searchParams.get("sha") ?? "";
-        const subject = /^[0-9a-f]{7,64}$/.test(sha)
-          ? gitTry(engine.cfg.repoRoot, "log", "-1", "--format=%s", sha).stdout
-          : undefined;
-        const rec = engine.recordCommit({ ...who, sha, subject });
+        const [ct, ...subject] = /^[0-9a-f]{7,64}$/.test(sha)
+          ? gitTry(engine.cfg.repoRoot, "log", "-1", "--format=%ct %s", sha).stdout.split(" ")
+          : [];
+        const rec = engine.recordCommit({
+          ...who,
+          sha,
+          subject: subject.join(" "),
+          committedAt: Number(ct) * 1000 || undefined,
+        });
         return text(
           200,
           rec.progress

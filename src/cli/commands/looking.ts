@@ -7,6 +7,7 @@
  */
 import { parseSince } from "../../duration.ts";
 import type { Engine } from "../../engine/mod.ts";
+import type { AuditEntry } from "../../engine/types.ts";
 import { isoDates } from "../../json.ts";
 import { onStopSignals } from "../../signals.ts";
 import { type Command, type CommandContext, int, list, usage } from "../command.ts";
@@ -159,7 +160,7 @@ function audit(c: CommandContext): Promise<number> {
       limit,
       latest: true,
     });
-    c.emitTable(rows, ["ID", "WHEN", "ACTOR", "ACTION", "ENTITY", "TICKET", "FROM", "TO"], (a) => [
+    c.emitTable(rows, ["ID", "WHEN", "ACTOR", "ACTION", "ENTITY", "TICKET", "FROM", "TO", "DETAIL"], (a) => [
       a.id,
       localTime(a.at),
       a.actor,
@@ -168,8 +169,41 @@ function audit(c: CommandContext): Promise<number> {
       a.ticketId,
       a.oldState,
       a.newState,
+      auditDetail(a),
     ]);
   });
+}
+
+/**
+ * The one detail of an audit row worth a column: a commit's SHA and subject,
+ * the SHA a ticket landed as, why a commit was refused, the phase moved.
+ */
+function auditDetail(a: AuditEntry): string {
+  const d = a.details ?? {};
+  const s = (k: string) => (typeof d[k] === "string" ? d[k] as string : "");
+  const first = (t: string) => t.split("\n")[0].slice(0, 100);
+  switch (a.action) {
+    case "phase.commit":
+      return `${s("phase")}: commit ${s("sha").slice(0, 12)} ${first(s("subject"))}${
+        d.claim === "lost" ? " (made without the claim)" : ""
+      }`;
+    case "commit.refused":
+      return `${s("phase")}: ${first(s("reason")) || `${d.overlaps} file(s) claimed by others`}`;
+    case "merge.landed":
+      return `landed ${s("sha").slice(0, 12)} (${s("branch")}${
+        Array.isArray(d.commits) && d.commits.length
+          ? `; commits ${d.commits.map((x) => String(x).slice(0, 12)).join(", ")}`
+          : ""
+      })`;
+    case "merge.fenced":
+    case "merge.conflict":
+    case "merge.culprit":
+      return first(s("notes"));
+    case "files.declared":
+      return `${s("phase")}: ${Array.isArray(d.paths) ? d.paths.join(", ").slice(0, 100) : ""}`;
+    default:
+      return s("phase");
+  }
 }
 
 /** `watch`: events as they happen, until SIGINT or SIGTERM. */

@@ -29,7 +29,7 @@ async function runWorker(c: CommandContext): Promise<number | void> {
       const s = await w.run();
       c.io.out(
         `${s.batches} batch(es); ${s.landed} ticket(s) landed; ${s.conflicts} conflict(s) and ${s.culprits} ` +
-          `check failure(s) sent back; ${s.flaky} flaky check(s)`,
+          `check failure(s) sent back; ${s.fenced} sent back for commits made without the claim; ${s.flaky} flaky check(s)`,
       );
     } finally {
       unlisten();

@@ -38,7 +38,9 @@ export function mergeStatusText(s: MergeStatus, m: MergeMetrics): string {
   if (s.building) out.push("Building:", batchLine(s.building));
   const done = s.recent.filter((b) => b !== s.building);
   if (done.length) out.push("Recent batches:", ...done.map(batchLine));
-  const back = s.recent.flatMap((b) => b.items.filter((i) => i.outcome === "conflict" || i.outcome === "culprit"));
+  const back = s.recent.flatMap((b) =>
+    b.items.filter((i) => i.outcome === "conflict" || i.outcome === "culprit" || i.outcome === "fenced")
+  );
   if (back.length) {
     out.push("Sent back:");
     for (const i of back) out.push(`  ${i.ticketId}: ${i.outcome} — ${(i.notes ?? "").split("\n")[0]}`);

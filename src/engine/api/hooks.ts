@@ -6,9 +6,19 @@
  * @module
  */
 import * as hooks from "../hooks.ts";
+import { fence } from "../merge.ts";
+import type { MergeWorkerLease } from "../types.ts";
 import { coreOf } from "./base.ts";
 import { EngineMerge } from "./merge.ts";
-import type { CommitCheck, CommitCheckRequest, CommitRecorded, CommitRecordRequest, PhaseCommit } from "../hooks.ts";
+import type {
+  BranchCommit,
+  CommitCheck,
+  CommitCheckRequest,
+  CommitRecorded,
+  CommitRecordRequest,
+  FencedCommit,
+  PhaseCommit,
+} from "../hooks.ts";
 
 /** Commits under claims. Part of `Engine`. */
 export class EngineHooks extends EngineMerge {
@@ -90,5 +100,42 @@ export class EngineHooks extends EngineMerge {
    */
   commits(filter: { ticketId?: string } = {}): PhaseCommit[] {
     return hooks.commitsOf(coreOf(this), filter.ticketId ?? null);
+  }
+
+  /**
+   * The merge queue's check before it lands a ticket's branch: the branch's
+   * commits (with their Baton trailers) that an agent made after it lost its
+   * claim. When there are any, the item does not land: it ends `fenced` and
+   * the ticket goes back to rework with the commits and why, as for a
+   * conflict.
+   * @param lease the merge worker's lease
+   * @param batchId the batch
+   * @param position the item
+   * @param commits the branch's commits not on the target
+   * @returns the commits refused (empty: it may land)
+   * @throws {BatonError} `stale_token` when the worker lost its lease
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { openEngine } from "@baton/baton";
+   * import { tempRepo } from "@baton/baton/testing";
+   * const engine = await openEngine(await tempRepo({
+   *   phases: "phases:\n  - {name: Build, agent_type: builder}\n",
+   *   config: "merge:\n  check: \"true\"\n",
+   * }));
+   * engine.upsertTicket({ id: "0001", title: "A" });
+   * const c = engine.claimNext({ agentId: "a", capabilities: ["builder"] })!;
+   * engine.complete(c.phase.id, { agentId: "a", token: c.token });
+   * const lease = engine.acquireMergeWorker("w")!;
+   * const b = engine.startMergeBatch(lease, { baseSha: "a1", now: true })!;
+   * // A commit with a's trailers made after a completed the phase (Baton's hooks bypassed).
+   * const late = { sha: "b2", committedAt: Date.now() + 60_000, ticketId: "0001", phase: "Build", agentId: "a" };
+   * assert.equal(engine.fenceMergeItem(lease, b.id, 0, [late]).length, 1);
+   * assert.equal(engine.mergeStatus().recent[0].items[0].outcome, "fenced");
+   * engine.close();
+   * ```
+   */
+  fenceMergeItem(lease: MergeWorkerLease, batchId: number, position: number, commits: BranchCommit[]): FencedCommit[] {
+    return fence(coreOf(this), lease, batchId, position, commits);
   }
 }

@@ -16,13 +16,14 @@ import m008 from "./008_escalations.ts";
 import m009 from "./009_clock_and_principals.ts";
 import m010 from "./010_agent_processes.ts";
 import m011 from "./011_merge_queue.ts";
+import m012 from "./012_merge_fenced.ts";
 
 import type { Migration } from "../../storage/migrate.ts";
 
 export type { Migration };
 
 /** Every migration, in order. */
-export const migrations: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009, m010, m011];
+export const migrations: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009, m010, m011, m012];
 
 /** The schema version a fully migrated database has. */
 export const latestVersion: number = migrations.at(-1)!.version;

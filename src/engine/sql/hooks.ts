@@ -38,3 +38,46 @@ export function commitRows(db: Database, ticketId: string | null): R[] {
       [ticketId],
     );
 }
+
+/** A ticket's phase by name. */
+export function phaseIdByName(db: Database, ticketId: string, name: string): number | undefined {
+  return db.get<{ id: number }>("SELECT id FROM phases WHERE ticket_id = ? AND name = ?", [ticketId, name])?.id;
+}
+
+/** The last transition of a phase at or before `at`: who moved it to which status. */
+export function transitionAt(db: Database, ticketId: string, phaseId: number, at: number): R | undefined {
+  return db.get<R>(
+    `SELECT actor, new_state FROM audit
+     WHERE ticket_id = ? AND entity_type = 'phase' AND entity_id = ? AND new_state IS NOT NULL AND at <= ?
+     ORDER BY id DESC LIMIT 1`,
+    [ticketId, String(phaseId), at],
+  );
+}
+
+/** What post-commit recorded for a commit of a ticket (its `phase.commit` row's `claim`: null, or `lost`). */
+export function commitRecord(db: Database, ticketId: string, sha: string): R | undefined {
+  return db.get<R>(
+    `SELECT actor, json_extract(details, '$.claim') AS claim, json_extract(details, '$.phase') AS phase FROM audit
+     WHERE ticket_id = ? AND action = 'phase.commit' AND json_extract(details, '$.sha') = ?
+     ORDER BY id DESC LIMIT 1`,
+    [ticketId, sha],
+  );
+}
+
+/** Whether a transition into one of `held` statuses by `actor` happened in (from, to]. */
+export function claimedBetween(
+  db: Database,
+  ticketId: string,
+  phaseId: number,
+  actor: string,
+  from: number,
+  to: number,
+): boolean {
+  return db.get(
+    `SELECT 1 FROM audit
+     WHERE ticket_id = ? AND entity_type = 'phase' AND entity_id = ? AND new_state IN ${HELD_SQL} AND actor = ?
+       AND at > ? AND at <= ?
+     LIMIT 1`,
+    [ticketId, String(phaseId), actor, from, to],
+  ) !== undefined;
+}
