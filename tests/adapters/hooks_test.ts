@@ -614,3 +614,33 @@ Deno.test("sync: the ticket's workflow log lists the commits its agent made unde
     engine.close();
   }
 });
+
+Deno.test("baton run serves the hooks: its guard server answers on the socket while it runs, and the socket goes with it", async () => {
+  const { repo, engine } = await hookRepo('agents:\n  registry:\n    reviewer:\n      command: "true"\n');
+  engine.close();
+  const sock = `${repo}/.git/baton/guard.sock`;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("../../cli.ts", import.meta.url).pathname, "run", "--types", "reviewer"],
+    cwd: repo,
+    env: envWith(),
+    clearEnv: true,
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  try {
+    for (let i = 0; i < 600 && !(await Deno.lstat(sock).then((s) => s.isSocket, () => false)); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(await Deno.lstat(sock).then((s) => s.isSocket, () => false), "the socket is there");
+    assert.equal((await Deno.stat(sock)).mode! & 0o777, 0o600);
+    // A human's commit is checked by it (no Baton process started: the hooks' baton would be /bin/false).
+    installHooks(repo, ["/bin/false"]);
+    const r = await commit(repo, "notes.txt", envWith());
+    assert.equal(r.code, 0, r.stderr);
+  } finally {
+    child.kill("SIGTERM");
+    const o = await child.output();
+    assert.equal(o.code, 0, new TextDecoder().decode(o.stderr));
+  }
+  assert.equal(await Deno.lstat(sock).then(() => true, () => false), false, "the socket is removed");
+});
