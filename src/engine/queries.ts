@@ -143,7 +143,8 @@ export function agents(core: Core): AgentInfo[] {
   const holds = allHeld(core.db);
   return allAgents(core.db).map((a) => ({
     id: a.id,
-    status: a.status,
+    // A supervisor saw its process exit: not active, whatever its last heartbeat says.
+    status: a.metadata.includes('"exit"') && JSON.parse(a.metadata).exit ? "gone" : a.status,
     capabilities: JSON.parse(a.capabilities),
     registeredAt: a.registered_at,
     lastHeartbeat: a.last_heartbeat,

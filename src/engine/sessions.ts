@@ -10,7 +10,7 @@ import { BatonError } from "../errors.ts";
 import type { Core } from "./core.ts";
 import { capText, LIMITS } from "./limits.ts";
 import { agentById } from "./sql/agents.ts";
-import { actedBeyondClaim, agentWorkspace, setAgentWorkspace } from "./sql/sessions.ts";
+import { actedBeyondClaim, agentWorkspace, setAgentExit, setAgentWorkspace } from "./sql/sessions.ts";
 import { worktreeFacts } from "../repo/worktree_state.ts";
 
 /** `Engine.recordAgentCall`: the first tool call of an agent's session (audited once per session). */
@@ -34,6 +34,18 @@ export function recordAgentWorkspace(core: Core, agentId: string, w: { dir: stri
   core.tx(() => {
     if (!agentById(core.db, agentId)) throw new BatonError("not_found", `Agent ${agentId} is not registered`);
     setAgentWorkspace(core.db, agentId, w);
+  });
+}
+
+/** `Engine.recordAgentExit`: the agent's process is gone; it shows as `gone` from then on. */
+export function recordAgentExit(
+  core: Core,
+  agentId: string,
+  exit: { code: number | null; signal?: string | null },
+): void {
+  core.tx((now) => {
+    if (!agentById(core.db, agentId)) return;
+    setAgentExit(core.db, agentId, { code: exit.code, signal: exit.signal ?? null, at: now });
   });
 }
 

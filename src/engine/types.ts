@@ -434,7 +434,7 @@ export interface AgentTypeInfo {
 export interface AgentInfo {
   /** Agent id. */
   id: string;
-  /** active, or stale once a lease of it expired. */
+  /** active; stale once a lease of it expired; gone once a supervisor saw its process exit. */
   status: string;
   /** Agent types it can do. */
   capabilities: string[];

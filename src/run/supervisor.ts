@@ -554,6 +554,11 @@ export class Supervisor {
     if (this.#running.get(r.phaseId) === r) this.#running.delete(r.phaseId);
     this.#heldTypes.clear();
     const engine = this.#engine;
+    try {
+      engine.recordAgentExit(r.agentId, { code: status.code, signal: status.signal ?? null });
+    } catch (e) {
+      this.#log(`${r.agentId}: could not record its exit: ${(e as Error).message}`);
+    }
     let phase;
     try {
       phase = engine.ticket(r.ticketId).phases.find((p) => p.id === r.phaseId);
@@ -909,7 +914,9 @@ export class Supervisor {
   #releaseDeadAgents(): void {
     if (this.#opts.dryRun) return;
     for (const a of this.#engine.agents()) {
-      if (!a.holds.length || !a.process || !processGone(a.process)) continue;
+      if (a.status === "gone" || !a.process || !processGone(a.process)) continue;
+      this.#engine.recordAgentExit(a.id, { code: null }); // shown as gone from now on
+      if (!a.holds.length) continue;
       const reason = `its process (pid ${a.process.pid} on ${a.process.host}) is gone`;
       const n = this.#engine.releaseAgentClaims(a.id, { reason, actor: SUPERVISOR });
       if (n) this.#log(`released ${a.holds.map((h) => `${h.ticketId}/${h.phase}`).join(", ")} of ${a.id}: ${reason}`);

@@ -294,6 +294,17 @@ Deno.test({
     assert.match(r.out, /\(0001\/Design\) still runs 1 s after its phase ended: ending it/);
     const e = await openEngine(repo);
     assert.deepEqual(e.listTickets().map((t) => e.ticket(t.id).phases[0].status), ["completed", "completed"]);
+    // Their processes have exited: the agents show as gone, not active.
+    const designers = e.agents().filter((a) => a.id.startsWith("designer-"));
+    assert.equal(designers.length, 2);
+    assert.deepEqual(designers.map((a) => a.status), ["gone", "gone"]);
+    const listed = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", CLI, "agents"],
+      cwd: repo,
+      env: { NO_COLOR: "1" },
+      stdout: "piped",
+    }).output();
+    assert.match(new TextDecoder().decode(listed.stdout), /designer-\S+\s+gone/);
     e.close();
   },
 });

@@ -7,7 +7,7 @@ import * as claims from "../claims.ts";
 import * as declarations from "../declarations.ts";
 import { expire, heartbeat, recordAgentProcess, registerAgent, releaseAgentClaims } from "../leases.ts";
 import { prune } from "../retention.ts";
-import { agentReachedBaton, recordAgentCall, recordAgentWorkspace } from "../sessions.ts";
+import { agentReachedBaton, recordAgentCall, recordAgentExit, recordAgentWorkspace } from "../sessions.ts";
 import { linkDiscovered } from "../discovered.ts";
 import { coreOf } from "./base.ts";
 import { EngineTickets } from "./tickets.ts";
@@ -196,6 +196,28 @@ export class EngineWork extends EngineTickets {
    */
   recordAgentWorkspace(agentId: string, workspace: { dir: string; base: string | null }): void {
     recordAgentWorkspace(coreOf(this), agentId, workspace);
+  }
+
+  /**
+   * Records that an agent's process exited (a supervisor, when it sees the
+   * exit, or finds the process gone after a restart): `agents()` shows it as
+   * `gone` instead of `active`. An unknown agent records nothing.
+   * @param agentId the agent
+   * @param exit its exit code (null: unknown) and the signal that ended it
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { openEngine } from "@baton/baton";
+   * import { tempRepo } from "@baton/baton/testing";
+   * const engine = await openEngine(await tempRepo());
+   * engine.registerAgent("a", ["designer"]);
+   * engine.recordAgentExit("a", { code: 0 });
+   * assert.equal(engine.agents()[0].status, "gone");
+   * engine.close();
+   * ```
+   */
+  recordAgentExit(agentId: string, exit: { code: number | null; signal?: string | null }): void {
+    recordAgentExit(coreOf(this), agentId, exit);
   }
 
   /**

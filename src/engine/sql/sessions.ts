@@ -48,3 +48,15 @@ export function setDiscoveredFrom(db: Database, ticketId: string, fromId: string
     ticketId,
   ]);
 }
+
+/** Records that an agent's process exited (its metadata `exit`: code, signal, when). */
+export function setAgentExit(
+  db: Database,
+  agentId: string,
+  e: { code: number | null; signal: string | null; at: number },
+): void {
+  db.run("UPDATE agents SET metadata = json_set(metadata, '$.exit', json(?)) WHERE id = ?", [
+    JSON.stringify(e),
+    agentId,
+  ]);
+}
