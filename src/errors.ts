@@ -57,6 +57,7 @@ export type BatonErrorCode =
   | "not_found"
   | "invalid_argument"
   | "payload_too_large"
+  | "request_timeout"
   | "markdown_invalid"
   | "internal";
 
@@ -93,6 +94,7 @@ export const ERROR_TABLE: Readonly<Record<BatonErrorCode, ErrorTreatment>> = {
   not_found: { exit: 4, http: 404, report: false, rpc: -32002 },
   invalid_argument: { exit: 2, http: 400, report: false, rpc: -32602 },
   payload_too_large: { exit: 2, http: 413, report: false, rpc: -32602 },
+  request_timeout: { exit: 1, http: 408, report: false, rpc: -32603 },
   markdown_invalid: { exit: 1, http: 422, report: false, rpc: -32602 },
   internal: installation(500),
 };
@@ -220,4 +222,31 @@ export function withoutPaths(message: string): string {
     const last = path.replace(/\/$/, "").split("/").pop();
     return `…/${last}`;
   });
+}
+
+/**
+ * {@link withoutPaths} applied to every string inside a JSON-like value (an
+ * error's `details`: a lock file, a configuration problem's file), for a
+ * remote client.
+ *
+ * @param value the value (strings, arrays, plain objects; anything else as it is)
+ * @returns a copy with absolute paths cut
+ * @throws nothing
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { withoutPathsIn } from "./errors.ts";
+ * assert.deepEqual(
+ *   withoutPathsIn({ lock: "/home/dana/repo/.workflow/baton.db-lock/writer", waitedMs: 1500 }),
+ *   { lock: "…/writer", waitedMs: 1500 },
+ * );
+ * ```
+ */
+export function withoutPathsIn(value: unknown): unknown {
+  if (typeof value === "string") return withoutPaths(value);
+  if (Array.isArray(value)) return value.map(withoutPathsIn);
+  if (value !== null && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutPathsIn(v)]));
+  }
+  return value;
 }

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { BatonError } from "./errors.ts";
 
 /**
  * Whether a host name or address is the local machine only.
@@ -24,6 +25,73 @@ export function isLoopback(host: string): boolean {
  */
 export function isWellFormedHost(host: string): boolean {
   return /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::\d{1,5})?$/.test(host);
+}
+
+/** The limits of {@link readBody}. */
+export interface BodyLimits {
+  /** The largest body accepted (bytes). */
+  maxBytes: number;
+  /**
+   * How long the whole body may take to arrive, from the first read (ms;
+   * default `BATON_BODY_TIMEOUT_MS`, else 30,000).
+   */
+  timeoutMs?: number;
+}
+
+/**
+ * A request's body as text, read no further than its cap and no longer than
+ * its deadline. A declared `Content-Length` over the cap is refused before
+ * anything is read; a chunked body is cut off as soon as it passes the cap
+ * (so a body that never ends costs `maxBytes`); a body that stops arriving
+ * (a client that sent its headers and stalls, or trickles) is abandoned at
+ * the deadline, so it cannot hold its connection and the handler forever.
+ *
+ * @param req the request
+ * @param limits the cap and the deadline
+ * @returns the body, decoded as UTF-8 ("" without one)
+ * @throws {BatonError} `payload_too_large` past the cap; `request_timeout` past the deadline
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readBody } from "./net.ts";
+ * const req = new Request("http://localhost/", { method: "POST", body: "x".repeat(10) });
+ * await assert.rejects(readBody(req, { maxBytes: 4 }), { code: "payload_too_large" });
+ * ```
+ */
+export async function readBody(req: Request, limits: BodyLimits): Promise<string> {
+  const { maxBytes } = limits;
+  const fromEnv = Number(Deno.env.get("BATON_BODY_TIMEOUT_MS"));
+  const timeoutMs = limits.timeoutMs ?? (fromEnv > 0 ? fromEnv : 30_000);
+  const tooLarge = () => new BatonError("payload_too_large", `The request body is over ${maxBytes} bytes`);
+  if (Number(req.headers.get("content-length")) > maxBytes) throw tooLarge();
+  if (!req.body) return "";
+  const reader = req.body.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  let size = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<"late">((r) => timer = setTimeout(() => r("late"), timeoutMs));
+  try {
+    for (;;) {
+      const next = await Promise.race([reader.read(), late]);
+      if (next === "late") {
+        throw new BatonError("request_timeout", `The request body did not arrive within ${timeoutMs / 1000} s`);
+      }
+      if (next.done) break;
+      size += next.value.byteLength;
+      if (size > maxBytes) throw tooLarge();
+      text += decoder.decode(next.value, { stream: true });
+    }
+  } catch (e) {
+    await reader.cancel().catch(() => {});
+    if (e instanceof BatonError) throw e;
+    throw new BatonError("invalid_argument", "The request body could not be read (the client went away?)", {
+      cause: e,
+    });
+  } finally {
+    clearTimeout(timer);
+  }
+  return text + decoder.decode();
 }
 
 /** How {@link serveGuarded} is set up: where to listen, and the limits on a request's headers. */

@@ -30,13 +30,13 @@ import {
   localhostAllowedHostnames,
   localhostAllowedOrigins,
   originValidationResponse,
-  readRequestBody,
   WebStandardStreamableHTTPServerTransport,
 } from "@modelcontextprotocol/server";
 import type { Engine } from "../engine/mod.ts";
 import { createServer } from "./server.ts";
 import { httpPrincipal, Inflight, Session } from "./session.ts";
 import { health } from "./health.ts";
+import { BatonError, type BatonErrorCode, ERROR_TABLE } from "../errors.ts";
 
 /** Options of {@link serveHttp}. */
 export interface HttpOptions {
@@ -69,7 +69,7 @@ export interface HttpServer {
 }
 
 export { isLoopback } from "../net.ts";
-import { isLoopback, isWellFormedHost, serveGuarded } from "../net.ts";
+import { isLoopback, isWellFormedHost, readBody, serveGuarded } from "../net.ts";
 
 const MAX_BODY = 4 * 1024 * 1024;
 const MAX_SESSIONS = 1000;
@@ -79,9 +79,23 @@ function jsonError(status: number, message: string, headers: Record<string, stri
   return Response.json({ jsonrpc: "2.0", error: { code: -32000, message }, id: null }, { status, headers });
 }
 
+/**
+ * A request refused before MCP sees it, treated as errors.ts's table says:
+ * its HTTP status, its JSON-RPC code, and Baton's code in `error.data.code`.
+ */
+function codedError(code: BatonErrorCode, message: string): Response {
+  const { http, rpc } = ERROR_TABLE[code];
+  return Response.json({ jsonrpc: "2.0", error: { code: rpc, message, data: { code } }, id: null }, { status: http });
+}
+
+/** The key of a JSON-RPC request id (a number and its string are different ids). */
+const idKey = (id: unknown) => JSON.stringify(id);
+
 interface LegacySession {
   transport: WebStandardStreamableHTTPServerTransport;
   lastUsed: number;
+  /** The ids of the session's requests in progress (their keys): a second request under one of them is refused. */
+  inflight: Set<string>;
   /** The holder of the token that opened it: every request of the session must carry that one. */
   holder?: string;
 }
@@ -116,37 +130,60 @@ class LegacySessions {
   }
 
   /** Serves a request of a 2025-era client: its session's, or an `initialize` that opens one. */
-  async handle(req: Request, holder: string | undefined): Promise<Response> {
+  async handle(req: Request, holder: string | undefined, body: string | undefined): Promise<Response> {
     const sid = req.headers.get("mcp-session-id");
     if (sid) {
       const s = this.#map.get(sid);
       if (!s) return jsonError(404, "Session not found: initialize a new session");
       if (s.holder !== holder) return jsonError(403, "Forbidden: this session was opened with another token");
       s.lastUsed = Date.now();
-      return await s.transport.handleRequest(req);
+      let message: unknown;
+      try {
+        message = body === undefined ? undefined : JSON.parse(body);
+      } catch { /* the transport answers a parse error */ }
+      const id = message !== null && typeof message === "object" && "method" in message && "id" in message
+        ? idKey(message.id)
+        : undefined;
+      if (id === undefined) return await s.transport.handleRequest(req);
+      if (s.inflight.has(id)) {
+        // The transport keeps one answer slot per id: the first request would never be answered (as on stdio).
+        return Response.json({
+          jsonrpc: "2.0",
+          error: { code: -32600, message: `Invalid Request: id ${id} is already in use by a request in progress` },
+          id: (message as { id: unknown }).id,
+        }, { status: 400 });
+      }
+      s.inflight.add(id);
+      try {
+        return await s.transport.handleRequest(req, { parsedBody: message });
+      } finally {
+        s.inflight.delete(id);
+      }
     }
     if (req.method !== "POST") return jsonError(400, "Bad Request: no session id");
-    let body: unknown;
+    let parsed: unknown;
     try {
-      body = await req.json();
+      // The body was read already, capped (readBody): this parses that text, nothing more arrives.
+      parsed = JSON.parse(body ?? "");
     } catch {
       return Response.json({ jsonrpc: "2.0", error: { code: -32700, message: "Parse error" }, id: null }, {
         status: 400,
       });
     }
-    if (!isInitializeRequest(body)) return jsonError(400, "Bad Request: no session id (send initialize first)");
+    if (!isInitializeRequest(parsed)) return jsonError(400, "Bad Request: no session id (send initialize first)");
     if (this.#map.size >= MAX_SESSIONS) this.#evictOldest();
     const transport: WebStandardStreamableHTTPServerTransport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => crypto.randomUUID(),
       enableJsonResponse: true,
-      onsessioninitialized: (id) => void this.#map.set(id, { transport, lastUsed: Date.now(), holder }),
+      onsessioninitialized: (id) =>
+        void this.#map.set(id, { transport, lastUsed: Date.now(), holder, inflight: new Set() }),
       onsessionclosed: (id) => void this.#map.delete(id),
     });
     transport.onclose = () => {
       if (transport.sessionId) this.#map.delete(transport.sessionId);
     };
     await this.build(holder).connect(transport);
-    return await transport.handleRequest(req, { parsedBody: body });
+    return await transport.handleRequest(req, { parsedBody: parsed });
   }
 
   /** Full: the least recently used session goes (its client re-initializes if it comes back). */
@@ -242,13 +279,15 @@ export function serveHttp(engine: Engine, opts: HttpOptions): HttpServer {
 
   async function handle(req: Request): Promise<Response> {
     // A malformed Host or path is the client's error (Deno cannot even build the request's URL from it).
-    if (!isWellFormedHost(req.headers.get("host") ?? "")) return jsonError(400, "Bad Request: malformed Host header");
+    if (!isWellFormedHost(req.headers.get("host") ?? "")) {
+      return codedError("invalid_argument", "Bad Request: malformed Host header");
+    }
     let url: URL;
     try {
       url = new URL(req.url);
       decodeURIComponent(url.pathname);
     } catch {
-      return jsonError(400, "Bad Request: malformed request address");
+      return codedError("invalid_argument", "Bad Request: malformed request address");
     }
     if (url.pathname === "/healthz") {
       if (req.method !== "GET" && req.method !== "HEAD") {
@@ -271,13 +310,17 @@ export function serveHttp(engine: Engine, opts: HttpOptions): HttpServer {
     }
     inflight.enter();
     try {
-      // A detached copy: the body read once (bounded), and a signal of its own (Deno warns when the SDK
-      // watches a served request's signal; responses here are single JSON bodies, nothing to abort).
+      // A detached copy: the body read once (capped while it arrives, and within a deadline), and a signal of
+      // its own (Deno warns when the SDK watches a served request's signal; responses here are single JSON
+      // bodies, nothing to abort).
       let body: string | undefined;
       if (req.method !== "HEAD" && req.body) {
-        const read = await readRequestBody(req, MAX_BODY);
-        if (read.tooLarge) return jsonError(413, `Request body over ${MAX_BODY} bytes`);
-        body = read.text;
+        try {
+          body = await readBody(req, { maxBytes: MAX_BODY });
+        } catch (e) {
+          if (e instanceof BatonError) return codedError(e.code, e.message);
+          throw e;
+        }
       }
       if (body !== undefined && /^\s*\[/.test(body)) {
         // JSON-RPC batching left MCP in 2025-06-18: refused in every protocol era.
@@ -289,12 +332,12 @@ export function serveHttp(engine: Engine, opts: HttpOptions): HttpServer {
       }
       const inner = new Request(req.url, { method: req.method, headers: req.headers, body });
       if (await isLegacyRequest(inner, undefined, { maxRequestBodySize: MAX_BODY })) {
-        return await sessions.handle(inner, admitted.holder);
+        return await sessions.handle(inner, admitted.holder, body);
       }
       return await requestHolder.run(admitted.holder, () => modern.fetch(inner));
     } catch (e) {
       onError(e, "request");
-      return jsonError(500, "Internal server error");
+      return codedError("internal", "Internal server error");
     } finally {
       inflight.leave();
     }

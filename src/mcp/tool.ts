@@ -9,7 +9,7 @@
  */
 import * as v from "valibot";
 import type { CallToolResult, McpServer, ToolAnnotations } from "@modelcontextprotocol/server";
-import { BatonError, treatmentOf, withoutPaths } from "../errors.ts";
+import { BatonError, treatmentOf, withoutPaths, withoutPathsIn } from "../errors.ts";
 import { isoDates } from "../json.ts";
 import type { ToolContext } from "./context.ts";
 import { schema } from "./schemas.ts";
@@ -105,6 +105,7 @@ function errorResult(e: unknown): CallToolResult {
     : { code: "internal", message: e instanceof Error ? e.message : String(e) };
   // A client (maybe remote) is not told where the server keeps its files; the server's log has the full message.
   body.message = withoutPaths(String(body.message));
+  if (body.details !== undefined) body.details = withoutPathsIn(body.details);
   return { isError: true, content: [{ type: "text", text: errorText(body) }] };
 }
 

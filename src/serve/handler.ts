@@ -12,7 +12,8 @@
  * @module
  */
 import type { Engine } from "../engine/mod.ts";
-import { BatonError, treatmentOf, withoutPaths } from "../errors.ts";
+import { BatonError, treatmentOf, withoutPaths, withoutPathsIn } from "../errors.ts";
+import { readBody } from "../net.ts";
 import { agentsData, boardData, gatesData, logText, mergeData, metricsData, ticketData } from "./api.ts";
 import { ASSETS } from "./assets.gen.ts";
 import { EventHub } from "./events.ts";
@@ -41,7 +42,8 @@ const MAX_BODY = 64 * 1024;
 function errorResponse(e: unknown): Response {
   const { code, http } = treatmentOf(e);
   const body = e instanceof BatonError
-    ? { code, message: withoutPaths(e.message), details: e.details ?? null }
+    // A remote client is not told where the server keeps its files (a lock file in details, a path in the message).
+    ? { code, message: withoutPaths(e.message), details: withoutPathsIn(e.details ?? null) }
     : { code, message: "internal error (see the server's log)" };
   if (!(e instanceof BatonError)) console.error(`baton serve: ${e instanceof Error ? e.stack : e}`);
   return Response.json(body, { status: http });
@@ -55,37 +57,6 @@ function sinceOf(url: URL): number | undefined {
   return n;
 }
 
-/**
- * The request body as text, read no further than `max` bytes: a declared
- * length over it is refused before reading, and a chunked body is cut off as
- * soon as it passes the cap, so a body that never ends costs `max` bytes.
- */
-async function readBody(req: Request, max: number): Promise<string> {
-  const tooLarge = () => new BatonError("payload_too_large", `The request body is over ${max / 1024} KB`);
-  if (Number(req.headers.get("content-length")) > max) throw tooLarge();
-  if (!req.body) return "";
-  const reader = req.body.getReader();
-  const parts: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > max) {
-      await reader.cancel().catch(() => {});
-      throw tooLarge();
-    }
-    parts.push(value);
-  }
-  const all = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    all.set(p, at);
-    at += p.byteLength;
-  }
-  return new TextDecoder().decode(all);
-}
-
 /** A path segment, %-decoded; a malformed encoding is the client's error. */
 function segment(s: string): string {
   try {
@@ -96,7 +67,8 @@ function segment(s: string): string {
 }
 
 async function decision(req: Request): Promise<{ by: string; notes: string }> {
-  const text = await readBody(req, MAX_BODY);
+  // Read no further than the cap, and no longer than the deadline (a stalled body cannot hold the connection).
+  const text = await readBody(req, { maxBytes: MAX_BODY });
   let body: unknown;
   try {
     body = text ? JSON.parse(text) : {};

@@ -1,0 +1,335 @@
+/**
+ * The HTTP items of issue 26 left after http_edges_test.ts (items 6, 11 and
+ * 14 over HTTP), against both servers started as processes, over raw TCP or
+ * fetch:
+ * - a request body that stops arriving after the headers (slow body, the
+ *   slow-loris of the body) is answered `request_timeout` (408) and its
+ *   connection closed within the deadline, while others are served;
+ * - `baton-mcp --http` refusals before MCP (a body over the cap, in a
+ *   session too; a malformed Host) carry Baton's code from errors.ts's table;
+ * - a session reusing the id of a request in progress gets the second one
+ *   refused at once (-32600), and the first is still answered, as on stdio;
+ * - a dashboard error's details (a stopped writer's lock file) name no
+ *   absolute path.
+ */
+import assert from "node:assert/strict";
+import { openEngine } from "../../mod.ts";
+import { startHttp } from "../helpers/mcp_clients.ts";
+import { tempRepo } from "../helpers/repo.ts";
+import { serve } from "../helpers/serve.ts";
+
+const STUCK = new URL("../helpers/stuck_writer.ts", import.meta.url).pathname;
+
+/** Writes all of `bytes`; false once the server closed. */
+async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<boolean> {
+  for (let at = 0; at < bytes.length;) {
+    const n = await conn.write(bytes.subarray(at)).catch(() => -1);
+    if (n < 0) return false;
+    at += n;
+  }
+  return true;
+}
+
+/** Resolves with `p`, or with "timeout" after `ms` (a liveness bound, not a timing assertion). */
+function within<T>(p: Promise<T>, ms: number): Promise<T | "timeout"> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([p, new Promise<"timeout">((r) => timer = setTimeout(() => r("timeout"), ms))]).finally(() =>
+    clearTimeout(timer)
+  );
+}
+
+/** Sends `head` (then `body` chunks, if given) and returns the status and the answer, read until the server closes. */
+async function raw(
+  base: string,
+  head: string,
+  body?: AsyncIterable<Uint8Array>,
+): Promise<{ status: number; text: string }> {
+  const u = new URL(base);
+  const conn = await Deno.connect({ hostname: u.hostname, port: Number(u.port) });
+  let text = "";
+  const reading = (async () => {
+    const buf = new Uint8Array(65536);
+    const dec = new TextDecoder();
+    for (;;) {
+      const n = await conn.read(buf).catch(() => null);
+      if (n === null) break;
+      text += dec.decode(buf.subarray(0, n), { stream: true });
+    }
+  })();
+  await writeAll(conn, new TextEncoder().encode(head));
+  if (body) {
+    for await (const chunk of body) {
+      if (text || !(await writeAll(conn, chunk))) break; // answered, or closed: stop sending
+    }
+  }
+  // Every answer here ends its connection (one request per connection): bounded, in case it does not.
+  const done = await within(reading, 60_000);
+  try {
+    conn.close();
+  } catch { /* closed */ }
+  assert.notEqual(done, "timeout", `the server kept the connection open; so far: ${text.slice(0, 300)}`);
+  return { status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0), text };
+}
+
+/** A chunked body of `mb` MB in 64 KB chunks. */
+async function* chunked(mb: number): AsyncIterable<Uint8Array> {
+  const chunk = new Uint8Array(64 * 1024).fill(0x61);
+  const enc = new TextEncoder();
+  for (let i = 0; i < mb * 16; i++) {
+    yield enc.encode(`${chunk.length.toString(16)}\r\n`);
+    yield chunk;
+    yield enc.encode("\r\n");
+  }
+  yield enc.encode("0\r\n\r\n");
+}
+
+/** A repository with one ticket whose design is done, so that its gate is open; returns the gate's id. */
+async function gatedRepo(config?: string): Promise<{ repo: string; gate: number }> {
+  const repo = await tempRepo(config ? { config } : {});
+  const e = await openEngine(repo);
+  e.upsertTicket({ id: "0001", title: "Parser" });
+  const c = e.claimNext({ agentId: "designer-1", capabilities: ["designer"] })!;
+  e.complete(c.phase.id, { agentId: "designer-1", token: c.token, summary: "designed" });
+  const gate = e.gates()[0].id;
+  e.close();
+  return { repo, gate };
+}
+
+/**
+ * Opens `n` connections that send a request's whole header block, declaring
+ * a body of 1,000 bytes, then 10 bytes of it, and then nothing.
+ * Resolves with each connection's answer once the server closed it, or
+ * "timeout" for those still open after `boundMs`.
+ */
+async function stalledBodies(base: string, head: string, n: number, boundMs: number): Promise<string[]> {
+  const u = new URL(base);
+  const conns: Deno.Conn[] = [];
+  for (let i = 0; i < n; i++) {
+    const c = await Deno.connect({ hostname: u.hostname, port: Number(u.port) });
+    await writeAll(c, new TextEncoder().encode(`${head}Content-Length: 1000\r\n\r\n{"by": "a"`));
+    conns.push(c);
+  }
+  const answers = conns.map(async (c) => {
+    let text = "";
+    const b = new Uint8Array(4096);
+    try {
+      for (let r = await c.read(b); r !== null; r = await c.read(b)) text += new TextDecoder().decode(b.subarray(0, r));
+    } catch { /* reset: closed */ }
+    return text;
+  });
+  try {
+    return await Promise.all(answers.map((a) => within(a, boundMs)));
+  } finally {
+    for (const c of conns) {
+      try {
+        c.close();
+      } catch { /* closed */ }
+    }
+  }
+}
+
+Deno.test("http: a body that stops arriving is answered request_timeout and closed, on both servers; others are served", async () => {
+  const env = { BATON_BODY_TIMEOUT_MS: "1500" };
+  const { repo, gate } = await gatedRepo();
+  const dash = await serve(repo, ["--token", "s3cret"], env);
+  const mcpRepo = await tempRepo();
+  const mcp = await startHttp(mcpRepo, { env });
+  try {
+    const dashHost = new URL(dash.url).host;
+    const mcpHost = new URL(mcp.base).host;
+    const cases = [
+      {
+        name: "dashboard",
+        base: dash.url,
+        head: `POST /api/gates/${gate}/approve HTTP/1.1\r\nHost: ${dashHost}\r\nAuthorization: Bearer s3cret\r\n` +
+          `Content-Type: application/json\r\n`,
+        other: () => fetch(new URL("/api/board", dash.url), { headers: { Authorization: "Bearer s3cret" } }),
+      },
+      {
+        name: "baton-mcp",
+        base: mcp.base,
+        head: `POST /mcp HTTP/1.1\r\nHost: ${mcpHost}\r\nContent-Type: application/json\r\n` +
+          `Accept: application/json, text/event-stream\r\n`,
+        other: () => fetch(new URL("/healthz", mcp.base)),
+      },
+    ];
+    for (const c of cases) {
+      const stalled = stalledBodies(c.base, c.head, 50, 30_000);
+      const ok = await c.other();
+      assert.equal(ok.status, 200, `${c.name} answers others while 50 bodies stall`);
+      await ok.body?.cancel();
+      const answers = await stalled;
+      const open = answers.filter((a) => a === "timeout").length;
+      assert.equal(open, 0, `${c.name}: ${open} of 50 connections still open after 30 s (deadline 1.5 s)`);
+      for (const a of answers) {
+        assert.match(a as string, /^HTTP\/1\.1 408 /, `${c.name}: ${String(a).slice(0, 300)}`);
+        assert.match(a as string, /"code":"request_timeout"/);
+      }
+    }
+    const e = await openEngine(repo);
+    assert.equal(e.gates()[0].status, "open", "no decision was made from a part of a body");
+    e.close();
+  } finally {
+    await dash.stop();
+    await mcp.stop();
+  }
+});
+
+/** A 2025-era session opened with raw requests: its id, and how to post a message in it. */
+async function rawSession(url: string) {
+  const headers = { "content-type": "application/json", accept: "application/json, text/event-stream" };
+  const init = await fetch(url, {
+    method: "POST",
+    headers,
+    body: JSON.stringify({
+      jsonrpc: "2.0",
+      id: 0,
+      method: "initialize",
+      params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "1" } },
+    }),
+  });
+  assert.equal(init.status, 200, await init.clone().text());
+  await init.body?.cancel();
+  const sid = init.headers.get("mcp-session-id");
+  assert.ok(sid, "a session id");
+  const sessionHeaders = { ...headers, "mcp-session-id": sid, "mcp-protocol-version": "2025-06-18" };
+  const post = (m: unknown) => fetch(url, { method: "POST", headers: sessionHeaders, body: JSON.stringify(m) });
+  const note = await post({ jsonrpc: "2.0", method: "notifications/initialized" });
+  await note.body?.cancel();
+  return { sid, headers: sessionHeaders, post };
+}
+
+Deno.test("http: baton-mcp --http refusals carry Baton's code (payload_too_large in a session, invalid_argument)", async () => {
+  const repo = await tempRepo();
+  const server = await startHttp(repo);
+  try {
+    const host = new URL(server.url).host;
+    const { sid } = await rawSession(server.url);
+    const session = `Mcp-Session-Id: ${sid}\r\nMcp-Protocol-Version: 2025-06-18\r\n`;
+    const head = `POST /mcp HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\n` +
+      `Accept: application/json, text/event-stream\r\n${session}`;
+    // Chunked, 100 MB, in the session: cut off at the cap while it arrives.
+    const big = await raw(server.url, `${head}Transfer-Encoding: chunked\r\n\r\n`, chunked(100));
+    assert.equal(big.status, 413, big.text.slice(0, 300));
+    assert.match(big.text, /"data":\{"code":"payload_too_large"\}/);
+    // Declared over the cap: refused before a byte of it is read.
+    const declared = await raw(server.url, `${head}Content-Length: ${64 * 1024 * 1024}\r\n\r\n`);
+    assert.equal(declared.status, 413, declared.text.slice(0, 300));
+    assert.match(declared.text, /"code":"payload_too_large"/);
+    const bad = await raw(server.url, `GET /healthz HTTP/1.1\r\nHost: [::1]evil.com\r\n\r\n`);
+    assert.equal(bad.status, 400, bad.text.slice(0, 300));
+    assert.match(bad.text, /"data":\{"code":"invalid_argument"\}/);
+    const enc = await raw(server.url, `GET /mcp%E0%A4%A HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
+    assert.equal(enc.status, 400, enc.text.slice(0, 300));
+    assert.match(enc.text, /"data":\{"code":"invalid_argument"\}/);
+    // The session still works.
+    const s = await rawSession(server.url);
+    const r = await s.post({ jsonrpc: "2.0", id: 1, method: "tools/list" });
+    assert.equal(r.status, 200);
+    assert.ok(((await r.json()).result.tools as unknown[]).length > 0);
+    assert.doesNotMatch(server.stderr(), /\n\s+at /, `no stack trace in the log:\n${server.stderr()}`);
+  } finally {
+    await server.stop();
+  }
+});
+
+/** Starts a writer, waits until it is inside its transaction, and stops it there (it holds the writer queue). */
+async function stoppedWriter(repo: string): Promise<{ resume(): Promise<void> }> {
+  const p = new Deno.Command(Deno.execPath(), { args: ["run", "-A", STUCK, repo], stdout: "piped", stderr: "inherit" })
+    .spawn();
+  const reader = p.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let out = "";
+  while (!out.includes("in-tx")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error("the stuck writer exited");
+    out += value;
+  }
+  p.kill("SIGSTOP");
+  return {
+    async resume() {
+      p.kill("SIGKILL");
+      p.kill("SIGCONT");
+      await p.status;
+      reader.releaseLock();
+      await p.stdout.cancel().catch(() => {});
+    },
+  };
+}
+
+Deno.test("http: a session's request reusing the id of one in progress is refused at once; the first is still answered", async () => {
+  const repo = await tempRepo({ config: "database:\n  busy_timeout_ms: 8000\n" });
+  const e = await openEngine(repo);
+  e.upsertTicket({ id: "0001", title: "Parser" });
+  e.close();
+  const server = await startHttp(repo);
+  let writer: { resume(): Promise<void> } | undefined;
+  try {
+    const s = await rawSession(server.url);
+    const reg = await s.post({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "tools/call",
+      params: { name: "register_agent", arguments: { agent_id: "a", capabilities: ["designer"] } },
+    });
+    assert.equal(reg.status, 200);
+    assert.equal((await reg.json()).result.isError, undefined);
+    // Another process holds the writer queue: the claim waits for it (up to the busy timeout), off the event loop.
+    writer = await stoppedWriter(repo);
+    const claim = { jsonrpc: "2.0", id: 7, method: "tools/call", params: { name: "claim_phase", arguments: {} } };
+    const first = s.post(claim).then(async (r) => ({ status: r.status, body: await r.json() }))
+      .catch((e) => ({ status: 0, body: { error: String(e) } }));
+    // The first is in progress (/healthz reports its wait after 1 s) before the second is sent.
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const h = await (await fetch(new URL("/healthz", server.base))).json();
+      if (h.database.writer) break;
+      assert.ok(Date.now() < deadline, `the first claim never started waiting: ${JSON.stringify(h)}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const second = await within(s.post(claim).then(async (r) => ({ status: r.status, body: await r.json() })), 2_000);
+    assert.notEqual(second, "timeout", "the duplicate is answered at once, not after the first");
+    assert.equal(second.status, 400);
+    assert.equal(second.body.id, 7);
+    assert.equal(second.body.error.code, -32600);
+    // The first is answered (the writer queue's wait ends in database_locked), not left hanging.
+    const answered = await within(first, 30_000);
+    assert.notEqual(answered, "timeout", "the first request is answered");
+    assert.equal(answered.status, 200, `${JSON.stringify(answered.body)}\n${server.stderr()}`);
+    assert.equal(answered.body.id, 7);
+    assert.match(JSON.stringify(answered.body.result), /database_locked/);
+    // Once answered, the id is free again.
+    await writer.resume();
+    writer = undefined;
+    const again = await s.post(claim);
+    assert.equal(again.status, 200);
+    assert.equal((await again.json()).result.structuredContent?.phase?.ticketId ?? "0001", "0001");
+  } finally {
+    await writer?.resume();
+    await server.stop();
+  }
+});
+
+Deno.test("http: a dashboard error names no absolute path, in its message or its details", async () => {
+  const { repo, gate } = await gatedRepo("database:\n  busy_timeout_ms: 1500\n");
+  const server = await serve(repo, ["--token", "s3cret"]);
+  const writer = await stoppedWriter(repo);
+  try {
+    const r = await fetch(new URL(`/api/gates/${gate}/approve`, server.url), {
+      method: "POST",
+      headers: { Authorization: "Bearer s3cret", "content-type": "application/json" },
+      body: JSON.stringify({ by: "dana" }),
+    });
+    const text = await r.text();
+    assert.equal(r.status, 503, text);
+    const body = JSON.parse(text);
+    assert.equal(body.code, "database_locked");
+    assert.ok(body.details && Object.keys(body.details).length > 0, "the details are kept");
+    for (const p of [repo, Deno.realPathSync(repo)]) {
+      assert.ok(!text.includes(p), `the answer names ${p}: ${text}`);
+    }
+    assert.doesNotMatch(text, /(?<![\w.~…])(?:\/[\w.-]+){2,}/, text);
+  } finally {
+    await writer.resume();
+    await server.stop();
+  }
+});
