@@ -147,40 +147,10 @@ export function createDashboard(engine: Engine, opts: DashboardOptions = {}): Da
 
   return {
     async handler(req: Request): Promise<Response> {
-      let url: URL;
       try {
-        url = new URL(req.url);
-      } catch {
-        return errorResponse(new BatonError("invalid_argument", "The request's address is malformed (Host or path)"));
-      }
-      const name = url.pathname.slice("/assets/".length);
-      // Own keys only: /assets/constructor is not a file.
-      const asset = req.method === "GET" && url.pathname.startsWith("/assets/") && Object.hasOwn(ASSETS, name) &&
-        ASSETS[name];
-      const writes = req.method !== "GET" && req.method !== "HEAD";
-      const refused = refuse(req, access, writes);
-      if (refused) return refused;
-      if (asset) {
-        return new Response(asset.body, {
-          headers: { "content-type": asset.type, "cache-control": "public, max-age=3600" },
-        });
-      }
-      // Opening the dashboard with ?token= keeps the token in a cookie, out of the address bar.
-      if (access.token && url.searchParams.has("token") && !url.pathname.startsWith("/api/")) {
-        url.searchParams.delete("token");
-        // The same page, on this server: "//evil.com/x" as a path must not become a protocol-relative address.
-        const here = "/" + url.pathname.replace(/^[\/\\]+/, "");
-        return new Response(null, {
-          status: 303,
-          headers: {
-            location: here + url.search,
-            "set-cookie": `${TOKEN_COOKIE}=${encodeURIComponent(access.token)}; Path=/; HttpOnly; SameSite=Strict`,
-          },
-        });
-      }
-      try {
-        return await route(req, url);
+        return await answer(req);
       } catch (e) {
+        // Whatever a request holds, the answer is coded JSON (a stack trace stays in the server's log).
         return errorResponse(e);
       }
     },
@@ -188,4 +158,39 @@ export function createDashboard(engine: Engine, opts: DashboardOptions = {}): Da
       hub.closeAll();
     },
   };
+
+  async function answer(req: Request): Promise<Response> {
+    let url: URL;
+    try {
+      url = new URL(req.url);
+    } catch {
+      return errorResponse(new BatonError("invalid_argument", "The request's address is malformed (Host or path)"));
+    }
+    const name = url.pathname.slice("/assets/".length);
+    // Own keys only: /assets/constructor is not a file.
+    const asset = req.method === "GET" && url.pathname.startsWith("/assets/") && Object.hasOwn(ASSETS, name) &&
+      ASSETS[name];
+    const writes = req.method !== "GET" && req.method !== "HEAD";
+    const refused = refuse(req, access, writes);
+    if (refused) return refused;
+    if (asset) {
+      return new Response(asset.body, {
+        headers: { "content-type": asset.type, "cache-control": "public, max-age=3600" },
+      });
+    }
+    // Opening the dashboard with ?token= keeps the token in a cookie, out of the address bar.
+    if (access.token && url.searchParams.has("token") && !url.pathname.startsWith("/api/")) {
+      url.searchParams.delete("token");
+      // The same page, on this server: "//evil.com/x" as a path must not become a protocol-relative address.
+      const here = "/" + url.pathname.replace(/^[\/\\]+/, "");
+      return new Response(null, {
+        status: 303,
+        headers: {
+          location: here + url.search,
+          "set-cookie": `${TOKEN_COOKIE}=${encodeURIComponent(access.token)}; Path=/; HttpOnly; SameSite=Strict`,
+        },
+      });
+    }
+    return await route(req, url);
+  }
 }

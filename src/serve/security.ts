@@ -29,7 +29,12 @@ function deny(status: number, code: string, message: string): Response {
 function cookie(req: Request, name: string): string | undefined {
   for (const part of (req.headers.get("cookie") ?? "").split(";")) {
     const [k, ...v] = part.trim().split("=");
-    if (k === name) return decodeURIComponent(v.join("="));
+    if (k !== name) continue;
+    try {
+      return decodeURIComponent(v.join("="));
+    } catch {
+      return undefined; // a malformed %-encoding is no token (it was a 500)
+    }
   }
   return undefined;
 }

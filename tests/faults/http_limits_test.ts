@@ -333,3 +333,22 @@ Deno.test("http: a dashboard error names no absolute path, in its message or its
     await server.stop();
   }
 });
+
+Deno.test("http: a token cookie with a malformed %-encoding is no token (coded 401), not a 500", async () => {
+  const { repo } = await gatedRepo();
+  const server = await serve(repo, ["--token", "s3cret"]);
+  try {
+    for (const cookie of ["baton_token=%E0%A4%A", "baton_token=%ZZ; other=1"]) {
+      const r = await fetch(new URL("/api/board", server.url), { headers: { cookie } });
+      const text = await r.text();
+      assert.equal(r.status, 401, `${cookie}: ${text}`);
+      assert.equal(JSON.parse(text).code, "unauthorized");
+    }
+    // A malformed cookie of another name does not hide the token.
+    const ok = await fetch(new URL("/api/board", server.url), { headers: { cookie: "x=%ZZ; baton_token=s3cret" } });
+    assert.equal(ok.status, 200);
+    await ok.body?.cancel();
+  } finally {
+    await server.stop();
+  }
+});
