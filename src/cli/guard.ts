@@ -135,7 +135,8 @@ export async function runGuard(
         if (req.mode === "pre-commit") files = stagedFiles(cwd);
         else {
           const top = gitTry(cwd, "rev-parse", "--show-toplevel");
-          files = repoRelative(req.args, cwd, top.ok ? Deno.realPathSync(top.stdout) : Deno.realPathSync(cwd));
+          // git prints the worktree's top with links resolved, as the kernel gives the current directory.
+          files = repoRelative(req.args, cwd, top.ok ? top.stdout : cwd);
         }
         const r = e.checkCommit({ ...(who ?? {}), files, declare: req.mode === "pre-commit" || req.declare !== false });
         if (req.json) io.out(JSON.stringify(r));

@@ -38,6 +38,7 @@ import { agentPrompt } from "./prompt.ts";
 import { type Place, Worktrees } from "./worktrees.ts";
 import { isDone, isHeld } from "../engine/state_machine.ts";
 import { describeProcess, processGone } from "./processes.ts";
+import { startGuardServer } from "./guard_server.ts";
 import { classifyExit, rateLimitPatterns } from "./exits.ts";
 import { headCommit } from "../repo/worktree_state.ts";
 import { defaultPriority, inScope } from "../engine/scope.ts";
@@ -244,6 +245,8 @@ export class Supervisor {
     this.#adoptLeftovers();
     const events = new AbortController();
     const following = this.#follow(events.signal);
+    // The agents' git hooks ask this process instead of starting baton for each commit (guard_server.ts).
+    const guard = this.#opts.dryRun ? null : startGuardServer(this.#engine, (l) => this.#log(l));
     try {
       for (;;) {
         this.#woken = false;
@@ -264,6 +267,7 @@ export class Supervisor {
     } finally {
       events.abort();
       await following;
+      await guard?.close();
     }
     if (!this.#opts.dryRun) this.#tick(); // merges and clean-up after the last exits
     this.#summary.failed = this.#failedInScope();
