@@ -20,7 +20,7 @@ const ALLOWED: Record<string, string> = {
   "repo/agent_logs.ts": "agent logs, in run.logs_dir as repo/files.ts resolved it",
   "repo/git.ts": "git's own files (.git/info/exclude, a worktree's .git), and git itself",
   "repo/hook_files.ts": "the git hooks' trailers file, in a worktree's git directory (git's, not the repository's)",
-  "cli/hooks.ts": "git's hooks directories (<git dir>/baton/hooks, core.hooksPath): what git runs, not repository files",
+  "cli/hooks.ts": "git's hooks directories (<git dir>/baton/hooks, core.hooksPath): what git runs",
   "run/guard_server.ts": "the guard server's Unix socket in the git directory (not a repository file)",
   "config/repo_root.ts": "finds the repository root, before there is one to resolve against",
   "config/cache.ts": "the validated-configuration cache in the user's cache directory",
