@@ -113,6 +113,26 @@ export interface GuardedServeOptions {
   headerTimeoutMs?: number;
   /** The largest header block accepted (bytes, default 64 KiB); beyond it the answer is 431. */
   maxHeaderBytes?: number;
+  /**
+   * The most connections open at once (default `BATON_MAX_CONNECTIONS`, else
+   * what the process's descriptor limit allows, at most 2,000). At the limit
+   * a new connection makes room by closing the oldest one still sending its
+   * headers; when every connection is past its headers, it is answered 503.
+   */
+  maxConnections?: number;
+}
+
+/**
+ * How many connections fit in the process's open-file limit: each proxied
+ * request holds three descriptors (the client's, and both ends of the hop),
+ * and the engine, its lock files and the runtime keep some.
+ */
+function connectionsFitting(): number {
+  try {
+    const soft = /^Max open files\s+(\d+)/m.exec(Deno.readTextFileSync("/proc/self/limits"))?.[1];
+    if (soft) return Math.max(16, Math.min(2000, Math.floor((Number(soft) - 128) / 3)));
+  } catch { /* not Linux, or not readable */ }
+  return 300; // fits the common default limit of 1,024
 }
 
 /** A server started by {@link serveGuarded}. */
@@ -238,20 +258,25 @@ export function serveGuarded(
   const fromEnv = Number(Deno.env.get("BATON_HEADER_TIMEOUT_MS"));
   const headerTimeoutMs = opts.headerTimeoutMs ?? (fromEnv > 0 ? fromEnv : 10_000);
   const maxHeaderBytes = opts.maxHeaderBytes ?? 64 * 1024;
+  const maxFromEnv = Number(Deno.env.get("BATON_MAX_CONNECTIONS"));
+  const maxConnections = opts.maxConnections ?? (maxFromEnv > 0 ? maxFromEnv : connectionsFitting());
   const listener = Deno.listen({ hostname: opts.hostname, port: opts.port });
   const dir = Deno.makeTempDirSync({ prefix: "baton-http-" });
   Deno.chmodSync(dir, 0o700);
   const path = `${dir}/socket`;
   const inner = Deno.serve({ path, onListen: () => {}, onError: opts.onError }, handler);
   const conns = new Set<Deno.Conn>();
-  /** Connections still sending their headers: a shutdown closes them at once. */
-  const arriving = new Set<Deno.Conn>();
+  /**
+   * Connections still sending their headers, oldest first, each with what
+   * closes it: a shutdown closes them at once, and a new connection at the
+   * limit closes the oldest.
+   */
+  const arriving = new Map<Deno.Conn, () => void>();
   const forwards = new Set<Promise<void>>();
   let stopped = false;
 
   const forward = async (conn: Deno.Conn) => {
     conns.add(conn);
-    arriving.add(conn);
     let up: Deno.Conn | undefined;
     const closeBoth = () => {
       for (const c of [conn, up]) {
@@ -260,7 +285,9 @@ export function serveGuarded(
         } catch { /* closed */ }
       }
       conns.delete(conn);
+      arriving.delete(conn);
     };
+    arriving.set(conn, closeBoth);
     const timer = setTimeout(closeBoth, headerTimeoutMs);
     try {
       let buf = new Uint8Array(4096);
@@ -315,12 +342,36 @@ export function serveGuarded(
       let conn: Deno.Conn;
       try {
         conn = await listener.accept();
-      } catch {
-        break; // closed
+      } catch (e) {
+        if (stopped || e instanceof Deno.errors.BadResource) break; // closed
+        // Out of descriptors (EMFILE), or a connection reset before it was accepted: accepting again later
+        // must still work (this loop used to end here, and the server never answered again).
+        await new Promise((r) => setTimeout(r, 50));
+        continue;
       }
       if (stopped) {
         conn.close();
         continue;
+      }
+      if (conns.size >= maxConnections) {
+        // Full: the oldest connection still sending its headers makes room (many stalled clients cannot keep
+        // others out); when every one is past its headers, this one is refused.
+        const oldest = arriving.entries().next().value;
+        if (oldest) {
+          oldest[1]();
+        } else {
+          void writeAll(
+            conn,
+            new TextEncoder().encode(
+              "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: 1\r\nContent-Length: 0\r\n\r\n",
+            ),
+          ).catch(() => {}).finally(() => {
+            try {
+              conn.close();
+            } catch { /* closed */ }
+          });
+          continue;
+        }
       }
       const f = forward(conn);
       forwards.add(f);
@@ -335,11 +386,7 @@ export function serveGuarded(
       listener.close();
     } catch { /* closed */ }
     await accepting;
-    for (const c of arriving) {
-      try {
-        c.close();
-      } catch { /* closed */ }
-    }
+    for (const close of [...arriving.values()]) close();
     await inner.shutdown();
     // The answers in flight reach their clients (bounded: a stream the server ended may still be relaying).
     let timer: ReturnType<typeof setTimeout> | undefined;

@@ -10,11 +10,14 @@
  * - a session reusing the id of a request in progress gets the second one
  *   refused at once (-32600), and the first is still answered, as on stdio;
  * - a dashboard error's details (a stopped writer's lock file) name no
- *   absolute path.
+ *   absolute path;
+ * - more stalled connections than the process has descriptors neither keep
+ *   others out nor stop the server accepting for good.
  */
 import assert from "node:assert/strict";
 import { openEngine } from "../../mod.ts";
-import { startHttp } from "../helpers/mcp_clients.ts";
+import { MCP, serverEnv, startHttp } from "../helpers/mcp_clients.ts";
+import { CLI } from "../helpers/cli.ts";
 import { tempRepo } from "../helpers/repo.ts";
 import { serve } from "../helpers/serve.ts";
 
@@ -350,5 +353,91 @@ Deno.test("http: a token cookie with a malformed %-encoding is no token (coded 4
     await ok.body?.cancel();
   } finally {
     await server.stop();
+  }
+});
+
+/**
+ * A server started under `ulimit -n 256` (a limit many systems start
+ * processes with is 1,024): `serve` or `mcp`. Resolves with its base address.
+ */
+async function limitedServer(kind: "serve" | "mcp", repo: string, env: Record<string, string>) {
+  const args = kind === "serve" ? [CLI, "serve", "--port", "0"] : [MCP, "--http", "--port", "0", "--repo", repo];
+  const child = new Deno.Command("sh", {
+    args: ["-c", 'ulimit -n 256 && exec "$0" run -A "$@"', Deno.execPath(), ...args],
+    cwd: repo,
+    env: serverEnv(env),
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stream = kind === "serve" ? child.stdout : child.stderr;
+  const other = kind === "serve" ? child.stderr : child.stdout;
+  void other.pipeTo(new WritableStream()).catch(() => {});
+  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+  let out = "";
+  while (!/(http:\/\/[\d.:]+)/.test(out)) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`${kind} exited before listening: ${out}`);
+    out += value;
+  }
+  void (async () => {
+    while (!(await reader.read()).done) { /* drain */ }
+  })();
+  return {
+    base: /(http:\/\/[\d.:]+)/.exec(out)![1],
+    async stop() {
+      child.kill("SIGKILL");
+      await child.status;
+    },
+  };
+}
+
+/** A GET answered within `ms`: its status, or 0 when it was not. */
+async function statusWithin(url: URL, ms: number): Promise<number> {
+  try {
+    const r = await fetch(url, { signal: AbortSignal.timeout(ms) });
+    await r.body?.cancel();
+    return r.status;
+  } catch {
+    return 0;
+  }
+}
+
+Deno.test("http: more stalled connections than descriptors keep no one out, and the server keeps accepting", async () => {
+  // Headers may take 60 s: what lets others in is the limit on connections, not the deadline.
+  const env = { BATON_HEADER_TIMEOUT_MS: "60000" };
+  const repo = await tempRepo();
+  // The last: no limit on connections, so the descriptors run out (EMFILE): accepting must resume once they are back.
+  const runs = [["serve", env], ["mcp", env], ["serve", { ...env, BATON_MAX_CONNECTIONS: "100000" }]] as const;
+  for (const [kind, runEnv] of runs) {
+    const limited = !("BATON_MAX_CONNECTIONS" in runEnv);
+    const server = await limitedServer(kind, repo, runEnv);
+    const u = new URL(server.base);
+    const path = kind === "serve" ? "/api/board" : "/healthz";
+    const conns: Deno.Conn[] = [];
+    try {
+      for (let i = 0; i < 400; i++) {
+        const c = await Deno.connect({ hostname: u.hostname, port: Number(u.port) });
+        await writeAll(c, new TextEncoder().encode(`GET ${path} HTTP/1.1\r\nHost: ${u.host}\r\nX-Slow: `));
+        conns.push(c);
+      }
+      if (limited) {
+        assert.equal(await statusWithin(new URL(path, server.base), 20_000), 200, `${kind}: served while 400 stall`);
+      }
+      for (const c of conns.splice(0)) {
+        try {
+          c.close();
+        } catch { /* closed by the server */ }
+      }
+      for (let i = 0; i < 3; i++) {
+        assert.equal(await statusWithin(new URL(path, server.base), 20_000), 200, `${kind}: served afterwards`);
+      }
+    } finally {
+      for (const c of conns) {
+        try {
+          c.close();
+        } catch { /* closed */ }
+      }
+      await server.stop();
+    }
   }
 });
