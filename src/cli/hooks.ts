@@ -224,25 +224,29 @@ export function hookScript(name: string, chain: string, command: string[], socke
       `exec ${baton} guard commit-msg "$1"`,
     );
   } else {
-    // The guard server records it at once (a curl). Without one, baton guard records it in the background (git
-    // does not wait ~0.5 s for a commit it cannot change; the engine judges a late record by the commit's time).
-    const cold = `${baton} guard post-commit "$sha" </dev/null >>"$log" 2>&1`;
+    // Recorded in the background: git does not wait for what cannot change the commit (the engine judges a record
+    // that arrives after the claim ended by the commit's time). HEAD is read now: the next commit may be quick. The
+    // guard server if it answers, else baton guard; what they say goes to <git dir>/baton-hooks.log.
     lines.push(
       `[ -n "$BATON_AGENT_ID" ] || exit 0`,
       // One git for both: the git directory, then HEAD's SHA (hex: everything after the last non-hex character).
       `r="$(git rev-parse --git-dir HEAD)" || exit 0`,
       `sha="\${r##*[!0-9a-f]}"`,
       `log="\${r%?"$sha"}/baton-hooks.log"`,
+      `(`,
       ...(fast.length
         ? [
-          ...fast,
-          `  out="$(${ask("/guard/post-commit?sha=$sha", "-X POST ")})"`,
-          ...answer,
-          `  [ "$code" = 200 ] && exit 0`,
-          `fi`,
+          `  ${fast[0]}`,
+          `  ${fast[1]}`,
+          `    out="$(git log -1 --format='%ct %s' "$sha" | ${
+            ask("/guard/post-commit?sha=$sha", "--data-binary @- ")
+          })"`,
+          `    [ "\${out#"\${out%???}"}" = 200 ] && { printf '%s' "\${out%???}"; exit 0; }`,
+          `  fi`,
         ]
         : []),
-      `( ${cold} & )`,
+      `  exec ${baton} guard post-commit "$sha"`,
+      `) </dev/null >>"$log" 2>&1 &`,
     );
   }
   lines.push("");

@@ -90,9 +90,14 @@ export function startGuardServer(engine: Engine, log: (line: string) => void = (
       }
       if (url.pathname === "/guard/post-commit" && who) {
         const sha = url.searchParams.get("sha") ?? "";
-        const [ct, ...subject] = /^[0-9a-f]{7,64}$/.test(sha)
-          ? gitTry(engine.cfg.repoRoot, "log", "-1", "--format=%ct %s", sha).stdout.split(" ")
-          : [];
+        // The hook sends `COMMIT-TIME SUBJECT` (git log's %ct %s); else git is asked here.
+        const body = await req.text();
+        const meta = /^\d+ /.test(body)
+          ? body
+          : /^[0-9a-f]{7,64}$/.test(sha)
+          ? gitTry(engine.cfg.repoRoot, "log", "-1", "--format=%ct %s", sha).stdout
+          : "";
+        const [ct, ...subject] = meta.replace(/\n$/, "").split(" ");
         const rec = engine.recordCommit({
           ...who,
           sha,

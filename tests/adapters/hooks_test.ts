@@ -480,10 +480,11 @@ Deno.test("guard server: while baton run runs, the hooks ask it over its socket 
     const r = await commit(repo, "src/cache.ts", env);
     assert.equal(r.code, 0, r.stderr);
     assert.match(await ok(repo, ["log", "-1", "--format=%B"]), /Baton-Ticket: 0043\nBaton-Phase: Implementation\n/);
-    // post-commit asked the server in the background.
+    // post-commit asked the server in the background, with the commit's time and subject.
     const rows = await commitsRecorded(engine, 1);
     assert.equal(rows.length, 1);
     assert.equal((rows[0].details as Record<string, unknown>).sha, await head(repo));
+    assert.equal((rows[0].details as Record<string, unknown>).subject, "change src/cache.ts");
     assert.equal(server.answered, 3, "pre-commit twice, post-commit once");
 
     // A human is warned through it too.
