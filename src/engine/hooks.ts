@@ -153,7 +153,7 @@ function lostClaim(core: Core, now: number, row: R, agentId: string, token: stri
   const how = ended === undefined
     ? "it was never yours"
     : ended.action === "phase.stale"
-    ? `lease expired ${ago(now, ended.at)}`
+    ? `lease expired ${ago(now, ended.lease_expired_at ?? ended.at)}`
     : `${ENDED[ended.action] ?? ended.action.replace(/^phase\./, "")} ${ago(now, ended.at)}`;
   const now_ = isHeld(row.status) ? `now held by ${row.claimed_by}` : `now ${row.status.replace("_", " ")}`;
   return `${claimOf(row)} is no longer yours (${how}; ${now_})`;

@@ -124,7 +124,7 @@ export function expire(core: Core, now: number): number {
   // Judged by witnessed time (clock.ts): a process whose clock runs ahead cannot end a live claim.
   const due = Math.min(now, core.expiryNow);
   for (const row of expiredLeases(core.db, due)) {
-    takeBack(core, now, "system", row, { agent: row.claimed_by });
+    takeBack(core, now, "system", row, { agent: row.claimed_by, lease_expired_at: row.lease_expires_at });
     released++;
   }
   for (const row of dueRetries(core.db, due)) {

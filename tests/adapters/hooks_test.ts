@@ -223,6 +223,36 @@ Deno.test("hooks: an agent whose lease ran out (not yet taken back) is refused",
   assert.match(r.stderr, /claim of phase Implementation of 0043 is no longer yours \(lease expired 10 min ago\)/);
 });
 
+Deno.test("hooks: an agent whose lease expired and whose phase another agent took is refused, naming both", async () => {
+  // Claimed 20 minutes ago with 10-minute leases: taken back by the sweep, then claimed by implementer-9.
+  const { repo, engine } = await hookRepo(
+    "leases:\n  default_minutes: 10\nagents:\n  clock_tolerance_seconds: 3600\n",
+    {
+      clock: () => Date.now() - 20 * 60_000,
+    },
+  );
+  let c: Claim;
+  try {
+    c = claimOf(engine, "0042", "implementer-3");
+  } finally {
+    engine.close();
+  }
+  const e = await openEngine(repo);
+  try {
+    assert.equal(e.sweepStale(), 1);
+    claimOf(e, "0042", "implementer-9");
+    const r = await commit(repo, "src/a.ts", agentEnv("implementer-3", c));
+    assert.notEqual(r.code, 0);
+    assert.match(
+      r.stderr,
+      /commit refused: claim of phase Implementation of 0042 is no longer yours \(lease expired 10 min ago; now held by implementer-9\)/,
+    );
+    assert.equal(e.audit({ action: "commit.refused" }).length, 1);
+  } finally {
+    e.close();
+  }
+});
+
 Deno.test("hooks: post-commit records progress: the stall clock restarts", async () => {
   // Claimed an hour ago, silent since: stalled.
   const { repo, engine } = await hookRepo("leases:\n  default_minutes: 600\nstall_timeout_minutes: 30\n", {

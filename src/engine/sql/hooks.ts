@@ -14,7 +14,7 @@ import { HELD_SQL, type R } from "./rows.ts";
  */
 export function holdEnded(db: Database, ticketId: string, phaseId: number, agentId: string): R | undefined {
   return db.get<R>(
-    `SELECT at, action, actor FROM audit
+    `SELECT at, action, actor, json_extract(details, '$.lease_expired_at') AS lease_expired_at FROM audit
      WHERE ticket_id = ? AND entity_type = 'phase' AND entity_id = ? AND old_state IN ${HELD_SQL} AND new_state NOT IN ${HELD_SQL}
        AND (actor = ? OR json_extract(details, '$.agent') = ?)
      ORDER BY id DESC LIMIT 1`,
