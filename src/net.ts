@@ -111,6 +111,12 @@ export interface GuardedServeOptions {
    * connection (ms; default `BATON_HEADER_TIMEOUT_MS`, else 10,000).
    */
   headerTimeoutMs?: number;
+  /**
+   * How long one write of an answer to its client may take (ms; default
+   * `BATON_WRITE_TIMEOUT_MS`, else 30,000): a client that stops reading is
+   * disconnected then.
+   */
+  writeTimeoutMs?: number;
   /** The largest header block accepted (bytes, default 64 KiB); beyond it the answer is 431. */
   maxHeaderBytes?: number;
   /**
@@ -164,6 +170,19 @@ function textBytes(s: string): Uint8Array {
   return Uint8Array.from(s, (c) => c.charCodeAt(0));
 }
 
+/** `p`, or a rejection once `ms` have passed without it settling. */
+async function within<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => timer = setTimeout(() => reject(new Error(`no progress in ${ms} ms`)), ms)),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function writeAll(w: Deno.Conn, bytes: Uint8Array): Promise<void> {
   for (let at = 0; at < bytes.length;) at += await w.write(bytes.subarray(at));
 }
@@ -184,7 +203,10 @@ function closing(headers: string): Uint8Array {
  * client is blocked sending it); otherwise when the server closes (a
  * stream, such as server-sent events).
  */
-async function relayResponse(from: Deno.Conn, to: Deno.Conn): Promise<void> {
+async function relayResponse(from: Deno.Conn, to: Deno.Conn, writeTimeoutMs: number): Promise<void> {
+  // A client that stops reading its answer (the slow-loris of the answer) holds a write here, and with it the
+  // connection, the hop and whatever the server queues behind them: past the deadline the connection ends.
+  const send = (bytes: Uint8Array) => within(writeAll(to, bytes), writeTimeoutMs);
   const buf = new Uint8Array(64 * 1024);
   let pending = ""; // received, not yet sent: the header block in progress (latin1, one char per byte)
   let remaining: number | null = null; // body bytes still to come; null: until the server closes
@@ -192,11 +214,11 @@ async function relayResponse(from: Deno.Conn, to: Deno.Conn): Promise<void> {
   for (;;) {
     const n = await from.read(buf).catch(() => null);
     if (n === null) {
-      if (pending) await writeAll(to, textBytes(pending)).catch(() => {});
+      if (pending) await send(textBytes(pending)).catch(() => {});
       return;
     }
     if (inBody) {
-      await writeAll(to, buf.subarray(0, n));
+      await send(buf.subarray(0, n));
       if (remaining !== null && (remaining -= n) <= 0) return;
       continue;
     }
@@ -206,20 +228,20 @@ async function relayResponse(from: Deno.Conn, to: Deno.Conn): Promise<void> {
       if (end < 0) break;
       const headers = pending.slice(0, end);
       pending = pending.slice(end + 4);
-      await writeAll(to, closing(headers));
+      await send(closing(headers));
       if (/^HTTP\/1\.[01] 1\d\d/.test(headers)) continue; // 100 Continue: the answer follows
       inBody = true;
       const length = /\r\ncontent-length:\s*(\d+)/i.exec(headers);
       if (length && !/\r\ntransfer-encoding:/i.test(headers)) remaining = Number(length[1]);
       const body = textBytes(pending);
       pending = "";
-      await writeAll(to, body);
+      await send(body);
       if (remaining !== null && (remaining -= body.length) <= 0) return;
       break;
     }
     if (!inBody && pending.length > 256 * 1024) {
       // Not an answer this relay can read: pass it on as it is, until the server closes.
-      await writeAll(to, textBytes(pending));
+      await send(textBytes(pending));
       pending = "";
       inBody = true;
     }
@@ -258,6 +280,8 @@ export function serveGuarded(
   const fromEnv = Number(Deno.env.get("BATON_HEADER_TIMEOUT_MS"));
   const headerTimeoutMs = opts.headerTimeoutMs ?? (fromEnv > 0 ? fromEnv : 10_000);
   const maxHeaderBytes = opts.maxHeaderBytes ?? 64 * 1024;
+  const writeFromEnv = Number(Deno.env.get("BATON_WRITE_TIMEOUT_MS"));
+  const writeTimeoutMs = opts.writeTimeoutMs ?? (writeFromEnv > 0 ? writeFromEnv : 30_000);
   const maxFromEnv = Number(Deno.env.get("BATON_MAX_CONNECTIONS"));
   const maxConnections = opts.maxConnections ?? (maxFromEnv > 0 ? maxFromEnv : connectionsFitting());
   const listener = Deno.listen({ hostname: opts.hostname, port: opts.port });
@@ -327,7 +351,7 @@ export function serveGuarded(
       await writeAll(up, headBytes);
       await writeAll(up, buf.subarray(end, len)); // the blank line, and any body bytes that came with the headers
       void conn.readable.pipeTo(up.writable, { preventClose: true }).catch(() => {});
-      await relayResponse(up, conn);
+      await relayResponse(up, conn, writeTimeoutMs);
     } catch {
       /* the client or the server went away */
     } finally {

@@ -10,6 +10,17 @@ import type { AuditEntry } from "../engine/types.ts";
 
 const enc = new TextEncoder();
 
+/**
+ * Bytes of events queued for one page, past which it is let go: a page that
+ * stopped reading (or reads far slower than events come) would otherwise
+ * hold every event written meanwhile. Its stream ends; the page's
+ * EventSource reconnects and fetches what it missed.
+ */
+const MAX_QUEUED = 1024 * 1024;
+
+/** Events sent between two turns of the event loop, so that the streams drain during a burst. */
+const BATCH = 200;
+
 /** Every page's event stream. */
 export class EventHub {
   readonly #engine: Engine;
@@ -47,7 +58,7 @@ export class EventHub {
         this.#ensure();
       },
       cancel: () => this.#drop(ctl),
-    });
+    }, new ByteLengthQueuingStrategy({ highWaterMark: MAX_QUEUED }));
     return new Response(body, {
       headers: {
         "content-type": "text/event-stream; charset=utf-8",
@@ -62,6 +73,7 @@ export class EventHub {
     for (const c of this.#clients) {
       try {
         c.enqueue(bytes);
+        if ((c.desiredSize ?? 0) < 0) this.#drop(c); // over MAX_QUEUED: let it go
       } catch {
         this.#clients.delete(c);
       }
@@ -82,8 +94,12 @@ export class EventHub {
     this.#beat = setInterval(() => this.#send(": keep-alive\n\n"), 15_000);
     (async () => {
       try {
+        let sent = 0;
         for await (const a of this.#engine.watch({ pollMs: this.#pollMs, signal: stop.signal })) {
           this.#send(`event: audit\ndata: ${JSON.stringify(brief(a))}\n\n`);
+          // A burst (an import writes thousands of rows) would otherwise be queued whole before any is sent.
+          if (++sent % BATCH === 0) await new Promise((r) => setTimeout(r, 0));
+          if (stop.signal.aborted) break; // the last page went meanwhile
         }
       } catch (e) {
         if (!stop.signal.aborted) this.#send(`event: error\ndata: ${JSON.stringify({ message: String(e) })}\n\n`);

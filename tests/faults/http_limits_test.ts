@@ -12,7 +12,9 @@
  * - a dashboard error's details (a stopped writer's lock file) name no
  *   absolute path;
  * - more stalled connections than the process has descriptors neither keep
- *   others out nor stop the server accepting for good.
+ *   others out nor stop the server accepting for good;
+ * - a client that stops reading its answer is disconnected after the write
+ *   deadline.
  */
 import assert from "node:assert/strict";
 import { openEngine } from "../../mod.ts";
@@ -384,6 +386,7 @@ async function limitedServer(kind: "serve" | "mcp", repo: string, env: Record<st
   })();
   return {
     base: /(http:\/\/[\d.:]+)/.exec(out)![1],
+    pid: child.pid,
     async stop() {
       child.kill("SIGKILL");
       await child.status;
@@ -439,5 +442,135 @@ Deno.test("http: more stalled connections than descriptors keep no one out, and 
       }
       await server.stop();
     }
+  }
+});
+
+/** The sockets a process has open. */
+function socketsOf(pid: number): number {
+  let n = 0;
+  for (const e of Deno.readDirSync(`/proc/${pid}/fd`)) {
+    try {
+      if (Deno.readLinkSync(`/proc/${pid}/fd/${e.name}`).startsWith("socket:")) n++;
+    } catch { /* closed meanwhile */ }
+  }
+  return n;
+}
+
+Deno.test("http: a client that stops reading its answer is disconnected after the write deadline; others are served", async () => {
+  // A 6 MB ticket: its page's JSON is far more than the sockets between the server and the client buffer.
+  const repo = await tempRepo();
+  const para = "A paragraph of the ticket, long enough to matter. ".repeat(20) + "\n\n";
+  await Deno.mkdir(`${repo}/tickets`, { recursive: true });
+  await Deno.writeTextFile(
+    `${repo}/tickets/0001_big.md`,
+    "# 0001: Big\n\n" + para.repeat(6 * 1024 * 1024 / para.length),
+  );
+  const e = await openEngine(repo);
+  e.upsertTicket({ id: "0001", title: "Big", path: "tickets/0001_big.md" });
+  e.close();
+  const server = await limitedServer("serve", repo, { BATON_WRITE_TIMEOUT_MS: "1500" });
+  const u = new URL(server.base);
+  const conns: Deno.Conn[] = [];
+  try {
+    assert.equal(await statusWithin(new URL("/api/board", server.base), 20_000), 200);
+    const idle = socketsOf(server.pid);
+    for (let i = 0; i < 5; i++) {
+      const c = await Deno.connect({ hostname: u.hostname, port: Number(u.port) });
+      await writeAll(c, new TextEncoder().encode(`GET /api/ticket/0001 HTTP/1.1\r\nHost: ${u.host}\r\n\r\n`));
+      conns.push(c); // never read
+    }
+    // Each holds three sockets of the server while its answer is stuck (the client's, both ends of the hop).
+    const deadline = Date.now() + 30_000;
+    while (socketsOf(server.pid) < idle + 5) {
+      assert.ok(Date.now() < deadline, `the slow readers never got their connections: ${socketsOf(server.pid)}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(await statusWithin(new URL("/api/board", server.base), 20_000), 200, "served meanwhile");
+    // Then the server lets them go (bounded wait, far beyond the 1.5 s deadline).
+    for (;;) {
+      const open = socketsOf(server.pid);
+      if (open <= idle) break;
+      assert.ok(Date.now() < deadline, `${open - idle} sockets still held for clients that stopped reading`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  } finally {
+    for (const c of conns) {
+      try {
+        c.close();
+      } catch { /* closed */ }
+    }
+    await server.stop();
+  }
+});
+
+/** Reads a stream's text until `until(text)` holds or it ends; says which, and how many bytes came. */
+async function readUntil(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  until: (tail: string) => boolean,
+): Promise<{ ended: boolean; bytes: number }> {
+  const dec = new TextDecoder();
+  let bytes = 0;
+  let tail = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return { ended: true, bytes };
+    bytes += value.byteLength;
+    tail = (tail + dec.decode(value, { stream: true })).slice(-4096);
+    if (until(tail)) return { ended: false, bytes };
+  }
+}
+
+Deno.test("http: a page that stops reading its event stream is let go past 1 MB queued; one that reads gets everything", async () => {
+  const repo = await tempRepo();
+  // The write deadline far away: what ends the stalled stream must be the queue's limit.
+  const server = await limitedServer("serve", repo, { BATON_WRITE_TIMEOUT_MS: "300000" });
+  const u = new URL(server.base);
+  const stalled = await Deno.connect({ hostname: u.hostname, port: Number(u.port) });
+  const healthy = await fetch(new URL("/api/events", server.base));
+  const reader = healthy.body!.getReader();
+  try {
+    await writeAll(stalled, new TextEncoder().encode(`GET /api/events HTTP/1.1\r\nHost: ${u.host}\r\n\r\n`));
+    const first = new Uint8Array(4096);
+    let hello = "";
+    while (!hello.includes("event: hello")) {
+      const n = await stalled.read(first);
+      assert.ok(n !== null, "the stream opened");
+      hello += new TextDecoder().decode(first.subarray(0, n));
+    }
+    assert.equal((await readUntil(reader, (t) => t.includes("event: hello"))).ended, false);
+    // Another process writes ~40,000 audit rows of ~300 bytes (tickets with long ids), then one named END.
+    const code = `import { openEngine } from ${JSON.stringify(new URL("../../mod.ts", import.meta.url).href)};
+      const e = await openEngine(${JSON.stringify(repo)});
+      for (let b = 0; b < 40; b++) e.transaction(() => {
+        for (let i = 0; i < 200; i++) e.upsertTicket({ id: "T" + (b * 200 + i) + "-" + "x".repeat(100), title: "t" });
+      });
+      e.upsertTicket({ id: "END", title: "the last" });
+      e.close();`;
+    const reading = readUntil(reader, (t) => t.includes('"ticketId":"END"')); // reads while the rows are written
+    const wrote = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", "--config", new URL("../../deno.json", import.meta.url).pathname, code],
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    assert.ok(wrote.success, new TextDecoder().decode(wrote.stderr));
+    // The page that reads keeps up and gets every event, END last (a liveness bound, under load).
+    const all = await within(reading, 120_000);
+    assert.notEqual(all, "timeout", "the reading page saw END");
+    assert.equal(all.ended, false, "the reading page was not let go");
+    assert.ok(all.bytes > 8_000_000, `${all.bytes} bytes of events`);
+    // The stalled page: what was queued for it, then the end of its stream (a bound, not a timing assertion).
+    const rest = await within(
+      readUntil(stalled.readable.getReader(), (t) => t.includes('"ticketId":"END"')),
+      60_000,
+    );
+    assert.notEqual(rest, "timeout", "the stalled stream ended");
+    assert.equal(rest.ended, true, "the stalled stream ended before END: it was let go");
+    assert.ok(rest.bytes < all.bytes, `${rest.bytes} of ${all.bytes} bytes`);
+  } finally {
+    await reader.cancel().catch(() => {});
+    try {
+      stalled.close();
+    } catch { /* closed */ }
+    await server.stop();
   }
 });
