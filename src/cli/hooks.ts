@@ -313,6 +313,23 @@ function toolNotes(cwd: string, chain: string): string[] {
 }
 
 /**
+ * Baton's first hooks replaced a hook in place and moved the original to
+ * `HOOK.baton-chained`: put such originals back (and remove Baton's old
+ * scripts), so that they run as the old directory's hooks again.
+ */
+function undoChainedLayout(old: string): void {
+  for (const hook of HOOK_NAMES) {
+    const path = `${old}/${hook}`;
+    if (!isOurs(path)) continue;
+    try {
+      Deno.renameSync(`${path}.baton-chained`, path);
+    } catch {
+      Deno.removeSync(path);
+    }
+  }
+}
+
+/**
  * Installs Baton's hooks (again: rewrites its scripts, keeps what it remembered).
  * @param cwd a directory of the repository (any worktree)
  * @param command how the scripts start `baton` (default: this process's {@link selfCommand})
@@ -329,6 +346,7 @@ export function installHooks(cwd: string, command: string[] = selfCommand()): Ho
   const old = state.chain.startsWith("/")
     ? state.chain
     : `${gitTry(cwd, "rev-parse", "--show-toplevel").stdout}/${state.chain}`;
+  undoChainedLayout(old);
   for (const n of executables(old)) if (PASS_IF_PRESENT.includes(n) || PASS_ALWAYS.includes(n)) names.add(n);
   for (const n of executables(dir)) if (isOurs(`${dir}/${n}`) && !names.has(n)) Deno.removeSync(`${dir}/${n}`);
   for (const n of names) {

@@ -675,3 +675,36 @@ Deno.test("baton run serves the hooks: its guard server answers on the socket wh
   }
   assert.equal(await Deno.lstat(sock).then(() => true, () => false), false, "the socket is removed");
 });
+
+Deno.test("hooks install puts back the hooks Baton's first version moved aside (HOOK.baton-chained)", async () => {
+  const { repo, engine } = await hookRepo("", {
+    install: false,
+    before: async (repo) => {
+      // What the first version left: its script in place of the project's hook, the project's hook moved aside.
+      const h = `${repo}/.git/hooks`;
+      await Deno.writeTextFile(`${h}/pre-commit.baton-chained`, PROJECT_HOOK);
+      await Deno.chmod(`${h}/pre-commit.baton-chained`, 0o755);
+      await Deno.writeTextFile(
+        `${h}/pre-commit`,
+        "#!/bin/sh\n# baton-hook: pre-commit (installed by 'baton hooks install')\nexit 1\n",
+      );
+      await Deno.chmod(`${h}/pre-commit`, 0o755);
+      await Deno.writeTextFile(
+        `${h}/post-commit`,
+        "#!/bin/sh\n# baton-hook: post-commit (installed by 'baton hooks install')\n",
+      );
+      await Deno.chmod(`${h}/post-commit`, 0o755);
+    },
+  });
+  try {
+    assert.equal((await baton(["hooks", "install"], { cwd: repo })).code, 0);
+    assert.equal(await Deno.readTextFile(`${repo}/.git/hooks/pre-commit`), PROJECT_HOOK);
+    assert.throws(() => Deno.statSync(`${repo}/.git/hooks/pre-commit.baton-chained`));
+    assert.throws(() => Deno.statSync(`${repo}/.git/hooks/post-commit`));
+    const r = await commit(repo, "a.txt", envWith());
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(await ran(`${repo}/.git`), "pre-commit\n", "the project's hook ran, once");
+  } finally {
+    engine.close();
+  }
+});
