@@ -36,6 +36,8 @@ export async function doctor(repoDir: string): Promise<{ checks: HealthCheck[] }
   const { databasePath } = await import("../config/repo_root.ts");
   const { databaseFileExists } = await import("../engine/database.ts");
   checks.push(await ignoreCheck(cfg));
+  const hooks = await hooksCheck(repoDir);
+  if (hooks) checks.push(hooks);
   checks.push(...(await import("./doctor_agents.ts")).registryChecks(cfg));
   if (!databaseFileExists(databasePath(cfg))) {
     // Doctor creates nothing: no database is no problem, the first import makes one.
@@ -69,6 +71,23 @@ export async function doctor(repoDir: string): Promise<{ checks: HealthCheck[] }
     engine.close();
   }
   return { checks };
+}
+
+/** Whether git runs Baton's hooks when they are installed (a tool that owns core.hooksPath may have taken it back). */
+async function hooksCheck(repoDir: string): Promise<HealthCheck | null> {
+  const { hooksStatus } = await import("./hooks.ts");
+  let r;
+  try {
+    r = hooksStatus(repoDir);
+  } catch {
+    return null; // not a git repository
+  }
+  const detail = {
+    installed: `installed; the hooks of ${r.chain} run first`,
+    bypassed: `installed, but git does not run them: ${r.notes.join("; ")}`,
+    "not-installed": "not installed ('baton hooks install' fences agents' commits to their claims)",
+  }[r.state as "installed" | "bypassed" | "not-installed"];
+  return { name: "git hooks", ok: r.state !== "bypassed", detail };
 }
 
 /**

@@ -444,6 +444,8 @@ Deno.test("hooks: git's other hooks pass through (post-checkout); a tool resetti
     const st = await baton(["hooks", "status"], { cwd: repo });
     assert.equal(st.code, 1);
     assert.match(st.stdout, /git does not run them/);
+    const doc = await baton(["doctor"], { cwd: repo });
+    assert.match(doc.stdout, /git hooks: installed, but git does not run them: core\.hooksPath is "\.husky\/_"/);
     // Installing again takes over from the new path; uninstalling then leaves it.
     assert.equal((await baton(["hooks", "install"], { cwd: repo })).code, 0);
     assert.equal((await baton(["hooks", "uninstall"], { cwd: repo })).code, 0);
