@@ -76,9 +76,10 @@ Deno.test("retention: sweep prunes old idempotency keys, claim misses, agents, d
   engine.upsertTicket({ id: "0002", title: "B" });
   const c = engine.claimNext({ agentId: "old", capabilities: ["designer"], idempotencyKey: "k-old" })!;
   engine.declareFiles(c.phase.id, { agentId: "old", token: c.token, paths: ["src/a.ts"] });
+  // A claim miss: a race lost (another agent holds the phase; a poll that finds nothing is not one, issue 25).
+  assert.throws(() => engine.claim(c.phase.id, { agentId: "old", capabilities: ["designer"] }));
+  assert.throws(() => engine.claim(c.phase.id, { agentId: "rival", capabilities: ["designer"] }));
   engine.complete(c.phase.id, { agentId: "old", token: c.token });
-  // A claim miss: no phase of that type (and an agent that never claimed anything is not registered by it).
-  engine.claimNext({ agentId: "nobody", capabilities: ["tester"] });
   const auditBefore = engine.audit({ limit: 100_000 }).length;
   clock.advance(100 * DAY);
   const r = engine.prune();
