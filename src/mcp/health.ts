@@ -7,7 +7,7 @@
  */
 import { loadWorkflowConfig } from "../config/load.ts";
 import type { Engine } from "../engine/mod.ts";
-import { BatonError } from "../errors.ts";
+import { BatonError, treatmentOf, withoutPaths } from "../errors.ts";
 import { VERSION } from "../version.ts";
 
 /** The health report. */
@@ -31,7 +31,11 @@ export interface Health {
   memory: { rssBytes: number; wasmHeapBytes?: number };
 }
 
-const describe = (e: unknown) => (e instanceof BatonError ? `${e.code}: ${e.message}` : String(e));
+/** A failure as `code: message`, without absolute paths (/healthz needs no token). */
+function describe(e: unknown): string {
+  const text = e instanceof BatonError ? e.message : e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  return `${treatmentOf(e).code}: ${withoutPaths(text)}`;
+}
 
 /**
  * Checks the database (one read through the engine's connection) and reloads

@@ -574,3 +574,22 @@ Deno.test("http: a page that stops reading its event stream is let go past 1 MB 
     await server.stop();
   }
 });
+
+Deno.test("http: /healthz (no token needed) names no absolute path when the configuration cannot be read", async () => {
+  const repo = await tempRepo();
+  const server = await startHttp(repo);
+  try {
+    // The workflow file replaced by a directory: reading it fails with the OS's message, which names the file.
+    await Deno.remove(`${repo}/.workflow/phases.yaml`);
+    await Deno.mkdir(`${repo}/.workflow/phases.yaml`);
+    const r = await fetch(new URL("/healthz", server.base));
+    const text = await r.text();
+    assert.equal(r.status, 503, text);
+    const h = JSON.parse(text);
+    assert.equal(h.config.ok, false);
+    for (const p of [repo, Deno.realPathSync(repo)]) assert.ok(!text.includes(p), `/healthz names ${p}: ${text}`);
+    assert.match(h.config.error, /^internal: .*phases\.yaml/, "the failure is still described, coded");
+  } finally {
+    await server.stop();
+  }
+});
