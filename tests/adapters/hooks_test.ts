@@ -710,3 +710,37 @@ Deno.test("hooks install puts back the hooks Baton's first version moved aside (
     engine.close();
   }
 });
+
+/** Like the pre-commit framework's .git/hooks/pre-commit: finds pre-commit.legacy beside itself ($0), then its hooks. */
+const PRE_COMMIT_FRAMEWORK = `#!/usr/bin/env sh
+HERE="$(cd "$(dirname "$0")" && pwd)"
+if [ -x "$HERE/pre-commit.legacy" ]; then "$HERE/pre-commit.legacy" "$@" || exit $?; fi
+echo "framework" >> "$(git rev-parse --git-dir)/project-hook-ran"
+if [ -f FAIL ]; then echo "pre-commit framework: trailing-whitespace failed" >&2; exit 1; fi
+`;
+
+Deno.test("hooks: the pre-commit framework's hook (and the legacy hook it finds beside itself) still runs and blocks", async () => {
+  const { repo, engine } = await hookRepo("", {
+    before: async (repo) => {
+      const h = `${repo}/.git/hooks`;
+      await Deno.writeTextFile(`${h}/pre-commit`, PRE_COMMIT_FRAMEWORK);
+      await Deno.writeTextFile(`${h}/pre-commit.legacy`, PROJECT_HOOK);
+      for (const f of ["pre-commit", "pre-commit.legacy"]) await Deno.chmod(`${h}/${f}`, 0o755);
+      await Deno.writeTextFile(`${repo}/.pre-commit-config.yaml`, "repos: []\n");
+    },
+  });
+  try {
+    const a = claimOf(engine, "0042", "implementer-9");
+    const r = await commit(repo, "src/a.ts", agentEnv("implementer-9", a));
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(await ran(`${repo}/.git`), "pre-commit.legacy\nframework\n");
+    await Deno.writeTextFile(`${repo}/FAIL`, "");
+    const f = await commit(repo, "src/b.ts", agentEnv("implementer-9", a));
+    assert.notEqual(f.code, 0);
+    assert.match(f.stderr, /project check failed/);
+    const st = JSON.parse((await baton(["hooks", "status", "--json"], { cwd: repo })).stdout);
+    assert.ok(st.notes.some((n: string) => /pre-commit install' refuses/.test(n)));
+  } finally {
+    engine.close();
+  }
+});
