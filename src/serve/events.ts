@@ -7,6 +7,7 @@
  */
 import type { Engine } from "../engine/mod.ts";
 import type { AuditEntry } from "../engine/types.ts";
+import { treatmentOf, withoutPaths } from "../errors.ts";
 
 const enc = new TextEncoder();
 
@@ -102,7 +103,11 @@ export class EventHub {
           if (stop.signal.aborted) break; // the last page went meanwhile
         }
       } catch (e) {
-        if (!stop.signal.aborted) this.#send(`event: error\ndata: ${JSON.stringify({ message: String(e) })}\n\n`);
+        if (!stop.signal.aborted) {
+          // Coded, and without the database's absolute path: every page gets it.
+          const message = withoutPaths(e instanceof Error ? e.message : String(e));
+          this.#send(`event: error\ndata: ${JSON.stringify({ code: treatmentOf(e).code, message })}\n\n`);
+        }
       }
     })();
   }

@@ -593,3 +593,40 @@ Deno.test("http: /healthz (no token needed) names no absolute path when the conf
     await server.stop();
   }
 });
+
+Deno.test("http: the dashboard's event stream reports a database failure coded, without the database's path", async () => {
+  const repo = await tempRepo();
+  const e = await openEngine(repo);
+  e.upsertTicket({ id: "0001", title: "Parser" });
+  const dbPath = e.storageInfo().path;
+  const server = await serve(repo);
+  const res = await fetch(new URL("/api/events", server.url));
+  const reader = res.body!.getReader();
+  try {
+    assert.equal((await readUntil(reader, (t) => t.includes("event: hello"))).ended, false);
+    e.upsertTicket({ id: "0002", title: "Lexer" });
+    assert.equal((await readUntil(reader, (t) => t.includes('"ticketId":"0002"'))).ended, false);
+    // The database file overwritten under the server: its next poll fails (a checksum mismatch: database_corrupt).
+    const f = Deno.openSync(dbPath, { write: true });
+    f.writeSync(new Uint8Array(Deno.statSync(dbPath).size).fill(0x41));
+    f.close();
+    try {
+      e.upsertTicket({ id: "0003", title: "Parser again" }); // a commit for the server's poll to notice
+    } catch { /* it may fail on the damaged file too */ }
+    let tail = "";
+    const got = await within(
+      readUntil(reader, (t) => (tail = t).includes("event: error") && t.endsWith("\n\n")),
+      30_000,
+    );
+    assert.notEqual(got, "timeout", `no error event: ${tail}`);
+    const data = JSON.parse(/event: error\ndata: (.*)\n/.exec(tail)![1]);
+    assert.equal(data.code, "database_corrupt", tail);
+    for (const p of [repo, Deno.realPathSync(repo)]) assert.ok(!tail.includes(p), `the stream names ${p}: ${tail}`);
+  } finally {
+    await reader.cancel().catch(() => {});
+    await server.stop();
+    try {
+      e.close();
+    } catch { /* its database is gone */ }
+  }
+});
