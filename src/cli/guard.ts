@@ -17,7 +17,7 @@ import { BatonError } from "../errors.ts";
 import type { Engine } from "../engine/mod.ts";
 import { checkLines, commitTrailers as trailers } from "../engine/hooks.ts";
 import { gitTry } from "../repo/git.ts";
-import { writeTrailersFile } from "../repo/hook_files.ts";
+import { repoRelative, writeTrailersFile } from "../repo/hook_files.ts";
 import type { Io } from "./command.ts";
 
 /** The modes of `baton guard`. */
@@ -71,27 +71,6 @@ function stagedFiles(cwd: string): string[] {
   const r = gitTry(cwd, "diff", "--cached", "--name-only", "--no-renames", "-z");
   if (!r.ok) throw new BatonError("internal", `git diff --cached failed: ${r.stderr}`);
   return r.stdout.split("\0").filter((f) => f);
-}
-
-/**
- * Paths as the repository names them: relative to the worktree's top
- * (absolute paths, and paths relative to `cwd`, are turned into that);
- * paths outside the worktree are dropped.
- */
-export function repoRelative(paths: string[], cwd: string, top: string): string[] {
-  const out: string[] = [];
-  for (const p of paths) {
-    const abs = p.startsWith("/") ? p : `${cwd}/${p}`;
-    const parts: string[] = [];
-    for (const seg of abs.split("/")) {
-      if (seg === "" || seg === ".") continue;
-      if (seg === "..") parts.pop();
-      else parts.push(seg);
-    }
-    const norm = "/" + parts.join("/");
-    if (norm.startsWith(top + "/")) out.push(norm.slice(top.length + 1));
-  }
-  return out;
 }
 
 /** What `guard` needs from the command line. */

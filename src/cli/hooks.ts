@@ -73,6 +73,9 @@ const PASS_IF_PRESENT = [
   "p4-pre-submit",
 ];
 
+/** The client an agent CLI's pre-tool hook can call: `baton guard paths` through the guard server when it runs. */
+export const GUARD_CLIENT = "baton-guard";
+
 /** The line that marks a script as Baton's. */
 const MARK = "# baton-hook:";
 /** What install remembers for uninstall, in Baton's hooks directory. */
@@ -169,6 +172,7 @@ function chainLines(name: string, chain: string, blocks: boolean): string[] {
 export function hookScript(name: string, chain: string, command: string[], socket: string | null = null): string {
   const head = ["#!/bin/sh"];
   const baton = command.map(q).join(" ");
+  if (name === GUARD_CLIENT) return guardClient(baton, socket);
   if (!(HOOK_NAMES as readonly string[]).includes(name)) {
     return [
       ...head,
@@ -250,6 +254,40 @@ export function hookScript(name: string, chain: string, command: string[], socke
     );
   }
   lines.push("");
+  return lines.join("\n");
+}
+
+/**
+ * `baton-guard ARGS…`: `baton guard ARGS…`, but `paths` asks the guard server
+ * of a running `baton run` first (a curl instead of a Baton process: an agent
+ * CLI's pre-tool hook runs on every edit).
+ */
+function guardClient(baton: string, socket: string | null): string {
+  const lines = [
+    "#!/bin/sh",
+    `${MARK} ${GUARD_CLIENT} ('baton guard', through baton run's guard server when it runs)`,
+  ];
+  if (socket !== null) {
+    lines.push(
+      `sock=${q(socket)}`,
+      // paths [options] PATH…, in a function of its own: "$@" outside stays as given, for baton guard.
+      `ask() {`,
+      `  refuse=1; declare=1; shift; set -- "$@" --`,
+      `  while [ "$1" != -- ]; do a=$1; shift; case "$a" in`,
+      `    --no-declare) declare=0 ;; --refuse-code) refuse=$1; shift ;; --refuse-code=*) refuse=\${a#*=} ;;`,
+      `    --json|--repo|--repo=*) return ;; *) set -- "$@" "$a" ;; esac; done; shift`,
+      `  [ $# -gt 0 ] || return`,
+      `  out="$(printf '%s\\0' "$@" | curl -s --max-time 20 --unix-socket "$sock" -H "x-baton-agent: $BATON_AGENT_ID" \\`,
+      `    -H "x-baton-phase: $BATON_PHASE_ID" -H "x-baton-claim: \${BATON_CLAIM:-$BATON_CLAIM_TOKEN}" \\`,
+      `    -H "x-baton-cwd: $PWD" -H "x-baton-declare: $declare" --data-binary @- -w '%{http_code}' "http://baton/guard/paths")"`,
+      `  code="\${out#"\${out%???}"}"`,
+      `  [ -n "\${out%???}" ] && printf '%s' "\${out%???}" >&2`,
+      `  case "$code" in 200) exit 0 ;; 409) exit "$refuse" ;; esac`,
+      `}`,
+      `if [ "$1" = paths ] && [ -S "$sock" ] && command -v curl >/dev/null 2>&1; then ask "$@"; fi`,
+    );
+  }
+  lines.push(`exec ${baton} guard "$@"`, "");
   return lines.join("\n");
 }
 
@@ -342,7 +380,7 @@ export function installHooks(cwd: string, command: string[] = selfCommand()): Ho
   const again = local === dir ? readState(dir) : null;
   const state: State = again ?? { localHooksPath: local, chain: currentHooksDir(cwd) };
   Deno.mkdirSync(dir, { recursive: true });
-  const names = new Set<string>([...HOOK_NAMES, ...PASS_ALWAYS]);
+  const names = new Set<string>([...HOOK_NAMES, ...PASS_ALWAYS, GUARD_CLIENT]);
   const old = state.chain.startsWith("/")
     ? state.chain
     : `${gitTry(cwd, "rev-parse", "--show-toplevel").stdout}/${state.chain}`;

@@ -33,3 +33,34 @@ export function guardSocketPath(commonGitDir: string): string | null {
   const p = `${commonGitDir}/baton/guard.sock`;
   return new TextEncoder().encode(p).length < 104 ? p : null;
 }
+
+/**
+ * Paths as the repository names them: relative to the worktree's top
+ * (absolute paths, and paths relative to `cwd`, are turned into that);
+ * paths outside the worktree are dropped.
+ * @param paths the paths
+ * @param cwd the directory relative paths start from
+ * @param top the worktree's top (absolute, links resolved)
+ * @returns the repository-relative paths
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { repoRelative } from "./hook_files.ts";
+ * assert.deepEqual(repoRelative(["/w/src/a.ts", "b.ts", "../../x"], "/w/src", "/w"), ["src/a.ts", "src/b.ts"]);
+ * ```
+ */
+export function repoRelative(paths: string[], cwd: string, top: string): string[] {
+  const out: string[] = [];
+  for (const p of paths) {
+    const abs = p.startsWith("/") ? p : `${cwd}/${p}`;
+    const parts: string[] = [];
+    for (const seg of abs.split("/")) {
+      if (seg === "" || seg === ".") continue;
+      if (seg === "..") parts.pop();
+      else parts.push(seg);
+    }
+    const norm = "/" + parts.join("/");
+    if (norm.startsWith(top + "/")) out.push(norm.slice(top.length + 1));
+  }
+  return out;
+}

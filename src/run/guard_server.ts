@@ -17,7 +17,7 @@
 import type { Engine } from "../engine/mod.ts";
 import { checkLines, commitTrailers } from "../engine/hooks.ts";
 import { gitTry } from "../repo/git.ts";
-import { guardSocketPath, writeTrailersFile } from "../repo/hook_files.ts";
+import { guardSocketPath, repoRelative, writeTrailersFile } from "../repo/hook_files.ts";
 
 /** A running guard server. */
 export interface GuardServer {
@@ -87,6 +87,19 @@ export function startGuardServer(engine: Engine, log: (line: string) => void = (
           );
         }
         return text(200, lines);
+      }
+      if (url.pathname === "/guard/paths") {
+        // An agent CLI's pre-tool hook (baton-guard paths): paths relative to the caller's directory, or absolute.
+        const cwd = req.headers.get("x-baton-cwd") ?? "";
+        const paths = (await req.text()).split("\0").filter((f) => f);
+        const top = cwd.startsWith("/") ? gitTry(cwd, "rev-parse", "--show-toplevel") : null;
+        if (!top?.ok) return text(500, []);
+        const r = engine.checkCommit({
+          ...(who ?? {}),
+          files: repoRelative(paths, cwd, top.stdout),
+          declare: req.headers.get("x-baton-declare") !== "0",
+        });
+        return text(r.verdict === "refuse" ? 409 : 200, checkLines(r, "change"));
       }
       if (url.pathname === "/guard/post-commit" && who) {
         const sha = url.searchParams.get("sha") ?? "";

@@ -744,3 +744,45 @@ Deno.test("hooks: the pre-commit framework's hook (and the legacy hook it finds 
     engine.close();
   }
 });
+
+Deno.test("baton-guard paths: an agent CLI's pre-tool hook asks baton run's guard server (no Baton process), else baton guard", async () => {
+  const { repo, engine } = await hookRepo("hooks:\n  mode: blocking\n", { install: false });
+  const a = claimOf(engine, "0042", "implementer-9");
+  engine.declareFiles(a.phase.id, { agentId: "implementer-9", token: a.token, paths: ["src/db.ts"] });
+  const b = claimOf(engine, "0043", "implementer-2");
+  const env = agentEnv("implementer-2", b);
+  const client = `${repo}/.git/baton/hooks/baton-guard`;
+  const ask = async (args: string[], cwd = repo) => {
+    const o = await new Deno.Command(client, { args, cwd, env, clearEnv: true, stdout: "piped", stderr: "piped" })
+      .output();
+    return { code: o.code, stderr: new TextDecoder().decode(o.stderr) };
+  };
+  // Its 'baton' is /bin/false: only the server can answer.
+  installHooks(repo, ["/bin/false"]);
+  const server = startGuardServer(engine)!;
+  try {
+    let r = await ask(["paths", "--refuse-code", "2", `${repo}/src/db.ts`]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /baton: change refused: src\/db\.ts is claimed by ticket 0042, phase Implementation/);
+    r = await ask(["paths", "--no-declare", "other.ts"], `${repo}/.workflow`);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(engine.declarations().filter((d) => d.agentId === "implementer-2"), []);
+    r = await ask(["paths", "other.ts"], `${repo}/.workflow`);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(engine.declarations().filter((d) => d.agentId === "implementer-2").map((d) => d.pattern), [
+      ".workflow/other.ts",
+    ]);
+    assert.equal(server.answered, 3);
+  } finally {
+    await server.close();
+  }
+  try {
+    // No server: the real baton guard answers the same.
+    installHooks(repo);
+    const r = await ask(["paths", "--refuse-code", "2", "src/db.ts"]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /change refused: src\/db\.ts is claimed by ticket 0042/);
+  } finally {
+    engine.close();
+  }
+});
