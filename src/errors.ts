@@ -54,6 +54,8 @@ export type BatonErrorCode =
   | "commit_required"
   | "write_conflict"
   | "forbidden"
+  | "unauthorized"
+  | "csrf"
   | "not_found"
   | "invalid_argument"
   | "payload_too_large"
@@ -91,6 +93,9 @@ export const ERROR_TABLE: Readonly<Record<BatonErrorCode, ErrorTreatment>> = {
   commit_required: conflict,
   write_conflict: { exit: 1, http: 409, report: false, rpc: -32603 },
   forbidden: { exit: 3, http: 403, report: false, rpc: -32603 },
+  // An HTTP request without the server's token, and a change without the dashboard page's CSRF token.
+  unauthorized: { exit: 3, http: 401, report: false, rpc: -32603 },
+  csrf: { exit: 3, http: 403, report: false, rpc: -32603 },
   not_found: { exit: 4, http: 404, report: false, rpc: -32002 },
   invalid_argument: { exit: 2, http: 400, report: false, rpc: -32602 },
   payload_too_large: { exit: 2, http: 413, report: false, rpc: -32602 },

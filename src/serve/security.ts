@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { type BatonErrorCode, ERROR_TABLE } from "../errors.ts";
 import { isLoopback, isWellFormedHost } from "../net.ts";
 
 /** How the server was started. */
@@ -22,8 +23,9 @@ export interface Access {
 /** The cookie a `?token=` visit sets, so that the pages' own requests carry it. */
 export const TOKEN_COOKIE = "baton_token";
 
-function deny(status: number, code: string, message: string): Response {
-  return Response.json({ code, message }, { status });
+/** A refusal: its status is its code's, from errors.ts's table. */
+function deny(code: BatonErrorCode, message: string): Response {
+  return Response.json({ code, message }, { status: ERROR_TABLE[code].http });
 }
 
 function cookie(req: Request, name: string): string | undefined {
@@ -61,9 +63,9 @@ function hostName(host: string): string {
 export function refuse(req: Request, access: Access, writes: boolean): Response | null {
   const host = req.headers.get("host") ?? "";
   // "[::1]evil.com" only starts like a loopback address: a Host is a name or a bracketed address, and a port.
-  if (!isWellFormedHost(host)) return deny(400, "invalid_argument", `The Host header "${host}" is malformed`);
+  if (!isWellFormedHost(host)) return deny("invalid_argument", `The Host header "${host}" is malformed`);
   if (access.loopback && !isLoopback(hostName(host))) {
-    return deny(403, "forbidden", `Host "${host}" is not this machine: the dashboard answers local names only`);
+    return deny("forbidden", `Host "${host}" is not this machine: the dashboard answers local names only`);
   }
   const origin = req.headers.get("origin");
   if (origin && origin !== "null") {
@@ -71,7 +73,7 @@ export function refuse(req: Request, access: Access, writes: boolean): Response 
     try {
       o = new URL(origin);
     } catch { /* refused below */ }
-    if (!o || o.host !== host) return deny(403, "forbidden", `Origin "${origin}" is not this dashboard`);
+    if (!o || o.host !== host) return deny("forbidden", `Origin "${origin}" is not this dashboard`);
   }
   const bearer = /^Bearer (.+)$/.exec(req.headers.get("authorization") ?? "")?.[1];
   if (access.token) {
@@ -79,19 +81,15 @@ export function refuse(req: Request, access: Access, writes: boolean): Response 
     // `?token=` only opens a page (the server then moves it into a cookie); it never authorizes a change.
     const viaQuery = !writes && same(new URL(req.url).searchParams.get("token"), access.token);
     if (!viaBearer && !viaQuery && !same(cookie(req, TOKEN_COOKIE), access.token)) {
-      return deny(
-        401,
-        "unauthorized",
-        "This dashboard needs its token (Authorization: Bearer, or open it with ?token=)",
-      );
+      return deny("unauthorized", "This dashboard needs its token (Authorization: Bearer, or open it with ?token=)");
     }
     if (viaBearer) return null;
   }
   if (writes) {
     if (!same(req.headers.get("x-baton-csrf"), access.csrf)) {
-      return deny(403, "csrf", "A change needs the token, or the dashboard page's CSRF token");
+      return deny("csrf", "A change needs the token, or the dashboard page's CSRF token");
     }
-    if (!origin) return deny(403, "csrf", "A change from a page must say where it comes from (Origin)");
+    if (!origin) return deny("csrf", "A change from a page must say where it comes from (Origin)");
   }
   return null;
 }
