@@ -9,6 +9,7 @@ import { tempRepo } from "../../src/testing.ts";
 import { baton } from "../helpers/cli.ts";
 import { installHooks } from "../../src/cli/hooks.ts";
 import { startGuardServer } from "../../src/run/guard_server.ts";
+import { runRepo, startRun } from "../helpers/run_repo.ts";
 
 const PHASES = "phases:\n  - {name: Implementation, agent_type: implementer}\n";
 
@@ -784,5 +785,28 @@ Deno.test("baton-guard paths: an agent CLI's pre-tool hook asks baton run's guar
     assert.match(r.stderr, /change refused: src\/db\.ts is claimed by ticket 0042/);
   } finally {
     engine.close();
+  }
+});
+
+Deno.test("baton run end to end: its agents' commits go through the guard server (no Baton process), with trailers, recorded", async () => {
+  const repo = await runRepo([{ id: "0001", title: "Cache" }], {
+    phases: "phases:\n  - {name: Implementation, agent_type: implementer}\n",
+  });
+  // Hooks whose 'baton' is /bin/false: a commit the guard server did not answer fails, and so does the agent.
+  installHooks(repo, ["/bin/false"]);
+  const run = startRun(repo, ["--until-idle", "--types", "implementer"], envWith());
+  const done = await run.done;
+  assert.equal(done.code, 0, done.out + done.err);
+  const sha = await ok(repo, ["log", "--all", "-1", "--format=%H", "--grep", "^0001 Implementation"]);
+  const msg = await ok(repo, ["log", "-1", "--format=%B", sha]);
+  assert.match(msg, /Baton-Ticket: 0001\nBaton-Phase: Implementation\nBaton-Agent: implementer-\S+$/);
+  const e = await openEngine(repo);
+  try {
+    const rows = await commitsRecorded(e, 1);
+    assert.equal((rows[0].details as Record<string, unknown>).sha, sha);
+    assert.notEqual((rows[0].details as Record<string, unknown>).claim, "lost");
+    assert.equal(e.ticket("0001").phases[0].status, "completed");
+  } finally {
+    e.close();
   }
 });
