@@ -378,7 +378,13 @@ export function installHooks(cwd: string, command: string[] = selfCommand()): Ho
   const dir = batonHooksDir(cwd);
   const local = hooksPathConfig(cwd, "--local");
   const again = local === dir ? readState(dir) : null;
-  const state: State = again ?? { localHooksPath: local, chain: currentHooksDir(cwd) };
+  // Never chain to Baton's own directory (its state lost, or core.hooksPath pointing there from elsewhere): the
+  // scripts would run themselves.
+  const current = currentHooksDir(cwd);
+  const state: State = again ?? {
+    localHooksPath: local === dir ? null : local,
+    chain: current === dir ? `${commonDir(cwd)}/hooks` : current,
+  };
   Deno.mkdirSync(dir, { recursive: true });
   const names = new Set<string>([...HOOK_NAMES, ...PASS_ALWAYS, GUARD_CLIENT]);
   const old = state.chain.startsWith("/")

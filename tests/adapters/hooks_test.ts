@@ -810,3 +810,14 @@ Deno.test("baton run end to end: its agents' commits go through the guard server
     e.close();
   }
 });
+
+Deno.test("hooks install never chains to its own scripts (its state file lost), and uninstall then leaves core.hooksPath unset", async () => {
+  const { repo, engine } = await hookRepo();
+  engine.close();
+  await Deno.remove(`${repo}/.git/baton/hooks/baton-hooks.json`);
+  assert.equal((await baton(["hooks", "install"], { cwd: repo })).code, 0);
+  const r = await git(repo, ["commit", "--allow-empty", "-m", "empty"], envWith());
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal((await baton(["hooks", "uninstall"], { cwd: repo })).code, 0);
+  assert.equal((await git(repo, ["config", "core.hooksPath"])).code, 1, "unset");
+});
