@@ -57,10 +57,12 @@ export {
 export type * from "./src/engine/types.ts";
 export type { AgentContext, ContextFile, ContextTarget } from "./src/engine/context.ts";
 export type {
+  BranchCommit,
   CommitCheck,
   CommitCheckRequest,
   CommitRecorded,
   CommitRecordRequest,
+  FencedCommit,
   PhaseCommit,
 } from "./src/engine/hooks.ts";
 export type { Distribution, Metrics, PhaseMetrics, Stalled } from "./src/engine/metrics.ts";
