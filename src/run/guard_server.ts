@@ -64,9 +64,23 @@ export function startGuardServer(engine: Engine, log: (line: string) => void = (
   }
   let answered = 0;
   // The hook names the worktree's git directory; the trailers file goes only there (the common one, or a worktree's).
-  const validGitDir = (d: string) =>
-    d === common.stdout || /^[^/]+$/.test(d.slice(`${common.stdout}/worktrees/`.length)) &&
-      d.startsWith(`${common.stdout}/worktrees/`) && !d.endsWith("/..");
+  // Compared with links resolved: the hook's $PWD may go through a link git's path does not.
+  const real = (p: string) => {
+    try {
+      return Deno.realPathSync(p);
+    } catch {
+      return null;
+    }
+  };
+  const commonReal = real(common.stdout) ?? common.stdout;
+  const validGitDir = (dir: string) => {
+    const d = dir.startsWith("/") ? real(dir) : null;
+    if (d === null) return null;
+    const rest = d.slice(`${commonReal}/worktrees/`.length);
+    return d === commonReal || (d.startsWith(`${commonReal}/worktrees/`) && /^[^/]+$/.test(rest) && rest !== "..")
+      ? d
+      : null;
+  };
   const handler = async (req: Request): Promise<Response> => {
     const url = new URL(req.url);
     const who = claimOf(req.headers);
@@ -79,9 +93,10 @@ export function startGuardServer(engine: Engine, log: (line: string) => void = (
         const lines = checkLines(r, "commit");
         if (r.verdict === "refuse") return text(409, lines);
         const gitDir = req.headers.get("x-baton-git-dir") ?? "";
-        if (who && validGitDir(gitDir)) {
+        const dir = who ? validGitDir(gitDir) : null;
+        if (who && dir) {
           writeTrailersFile(
-            gitDir,
+            dir,
             `${who.agentId} ${who.phaseId} ${who.token}`,
             commitTrailers(r.ticketId!, r.phase!, who.agentId),
           );

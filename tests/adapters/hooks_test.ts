@@ -821,3 +821,21 @@ Deno.test("hooks install never chains to its own scripts (its state file lost), 
   assert.equal((await baton(["hooks", "uninstall"], { cwd: repo })).code, 0);
   assert.equal((await git(repo, ["config", "core.hooksPath"])).code, 1, "unset");
 });
+
+Deno.test("guard server: a commit made through a symlinked path to the repository gets its trailers too", async () => {
+  const { repo, engine } = await hookRepo("", { install: false });
+  installHooks(repo, ["/bin/false"]);
+  const server = startGuardServer(engine)!;
+  const link = `${repo}-link`;
+  await Deno.symlink(repo, link);
+  try {
+    const c = claimOf(engine, "0042", "implementer-9");
+    // git's own paths resolve the link; the hook's $PWD keeps it.
+    const r = await commit(link, "src/a.ts", agentEnv("implementer-9", c));
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(await ok(repo, ["log", "-1", "--format=%B"]), /Baton-Ticket: 0042/);
+  } finally {
+    await server.close();
+    engine.close();
+  }
+});
