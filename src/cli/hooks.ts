@@ -233,10 +233,24 @@ export function hookScript(name: string, chain: string, command: string[], socke
     // guard server if it answers, else baton guard; what they say goes to <git dir>/baton-hooks.log.
     lines.push(
       `[ -n "$BATON_AGENT_ID" ] || exit 0`,
+      // HEAD's SHA read with builtins: the worktree's git directory from GIT_INDEX_FILE, HEAD, the ref git just
+      // wrote (loose; refs/heads are in the common directory a linked worktree's commondir names). Else one git.
+      `sha=; gd=; case "$GIT_INDEX_FILE" in /*/*) gd="\${GIT_INDEX_FILE%/*}" ;; */*) gd="$PWD/\${GIT_INDEX_FILE%/*}" ;; esac`,
+      `if [ -n "$gd" ] && read -r h <"$gd/HEAD" 2>/dev/null; then`,
+      `  case "$h" in`,
+      `    "ref: "*) c=; [ -f "$gd/commondir" ] && read -r c <"$gd/commondir"`,
+      `      case "$c" in "") c="$gd" ;; /*) ;; *) c="$gd/$c" ;; esac`,
+      `      read -r sha <"$c/\${h#ref: }" 2>/dev/null ;;`,
+      `    *) sha="$h" ;;`,
+      `  esac`,
+      `fi`,
+      `case "$sha" in *[!0-9a-f]* | "") sha= ;; esac`,
+      `if [ \${#sha} -lt 40 ]; then`,
       // One git for both: the git directory, then HEAD's SHA (hex: everything after the last non-hex character).
-      `r="$(git rev-parse --git-dir HEAD)" || exit 0`,
-      `sha="\${r##*[!0-9a-f]}"`,
-      `log="\${r%?"$sha"}/baton-hooks.log"`,
+      `  r="$(git rev-parse --git-dir HEAD)" || exit 0`,
+      `  sha="\${r##*[!0-9a-f]}"; gd="\${r%?"$sha"}"`,
+      `fi`,
+      `log="$gd/baton-hooks.log"`,
       `(`,
       ...(fast.length
         ? [
