@@ -23,7 +23,20 @@ import type { Migration } from "../../storage/migrate.ts";
 export type { Migration };
 
 /** Every migration, in order. */
-export const migrations: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009, m010, m011, m012];
+export const migrations: readonly Migration[] = [
+  m001,
+  m002,
+  m003,
+  m004,
+  m005,
+  m006,
+  m007,
+  m008,
+  m009,
+  m010,
+  m011,
+  m012,
+];
 
 /** The schema version a fully migrated database has. */
 export const latestVersion: number = migrations.at(-1)!.version;
