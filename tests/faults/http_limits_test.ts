@@ -292,13 +292,15 @@ Deno.test("http: a session's request reusing the id of one in progress is refuse
       await new Promise((r) => setTimeout(r, 20));
     }
     const second = await within(s.post(claim).then(async (r) => ({ status: r.status, body: await r.json() })), 2_000);
-    assert.notEqual(second, "timeout", "the duplicate is answered at once, not after the first");
+    if (second === "timeout") {
+      throw new assert.AssertionError({ message: "the duplicate is answered at once, not after the first" });
+    }
     assert.equal(second.status, 400);
     assert.equal(second.body.id, 7);
     assert.equal(second.body.error.code, -32600);
     // The first is answered (the writer queue's wait ends in database_locked), not left hanging.
     const answered = await within(first, 30_000);
-    assert.notEqual(answered, "timeout", "the first request is answered");
+    if (answered === "timeout") throw new assert.AssertionError({ message: "the first request is answered" });
     assert.equal(answered.status, 200, `${JSON.stringify(answered.body)}\n${server.stderr()}`);
     assert.equal(answered.body.id, 7);
     assert.match(JSON.stringify(answered.body.result), /database_locked/);
@@ -555,7 +557,7 @@ Deno.test("http: a page that stops reading its event stream is let go past 1 MB 
     assert.ok(wrote.success, new TextDecoder().decode(wrote.stderr));
     // The page that reads keeps up and gets every event, END last (a liveness bound, under load).
     const all = await within(reading, 120_000);
-    assert.notEqual(all, "timeout", "the reading page saw END");
+    if (all === "timeout") throw new assert.AssertionError({ message: "the reading page saw END" });
     assert.equal(all.ended, false, "the reading page was not let go");
     assert.ok(all.bytes > 8_000_000, `${all.bytes} bytes of events`);
     // The stalled page: what was queued for it, then the end of its stream (a bound, not a timing assertion).
@@ -563,7 +565,7 @@ Deno.test("http: a page that stops reading its event stream is let go past 1 MB 
       readUntil(stalled.readable.getReader(), (t) => t.includes('"ticketId":"END"')),
       60_000,
     );
-    assert.notEqual(rest, "timeout", "the stalled stream ended");
+    if (rest === "timeout") throw new assert.AssertionError({ message: "the stalled stream ended" });
     assert.equal(rest.ended, true, "the stalled stream ended before END: it was let go");
     assert.ok(rest.bytes < all.bytes, `${rest.bytes} of ${all.bytes} bytes`);
   } finally {
