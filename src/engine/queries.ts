@@ -25,7 +25,7 @@ import {
   staleLeases,
   workByType,
 } from "./sql/phases.ts";
-import { toAudit, toDependency, toGate, toPhase } from "./sql/rows.ts";
+import { type R, toAudit, toDependency, toGate, toPhase } from "./sql/rows.ts";
 import { parentsWaiting, ticketById, ticketCounts, ticketRows } from "./sql/tickets.ts";
 import type {
   AgentInfo,
@@ -226,18 +226,20 @@ export function availableWork(
     throw new BatonError("invalid_argument", "No capabilities given: name the agent types whose work to list");
   }
   const rows = availableFor(core.db, capabilities, limit + 1);
+  return { phases: rows.slice(0, limit).map(toAvailableWork), more: rows.length > limit };
+}
+
+/** One row of the available-work queries as the API gives it. */
+export function toAvailableWork(r: R): AvailableWork {
   return {
-    phases: rows.slice(0, limit).map((r) => ({
-      phaseId: r.id,
-      ticketId: r.ticket_id,
-      title: r.title,
-      phase: r.name,
-      agentType: r.agent_type,
-      priority: r.priority,
-      attempts: r.attempts,
-      rework: Boolean(r.rework),
-    })),
-    more: rows.length > limit,
+    phaseId: r.id,
+    ticketId: r.ticket_id,
+    title: r.title,
+    phase: r.name,
+    agentType: r.agent_type,
+    priority: r.priority,
+    attempts: r.attempts,
+    rework: Boolean(r.rework),
   };
 }
 

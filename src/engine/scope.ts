@@ -9,6 +9,7 @@ import { BatonError } from "../errors.ts";
 import { capList, LIMITS } from "./limits.ts";
 import type { Core } from "./core.ts";
 import { availableInScope } from "./sql/scope.ts";
+import { toAvailableWork } from "./queries.ts";
 import type { AvailableWork, WorkScope } from "./types.ts";
 
 /** Refuses a scope with too many or too long parts, or with an empty part (which would match nothing). */
@@ -75,17 +76,5 @@ export function availableWorkInScope(
   const rows = availableInScope(core.db, capabilities).filter((r) =>
     inScope(scope, { id: r.ticket_id, priority: r.priority, metadata: JSON.parse(r.metadata) }, fallback)
   );
-  return {
-    phases: rows.slice(0, limit).map((r) => ({
-      phaseId: r.id,
-      ticketId: r.ticket_id,
-      title: r.title,
-      phase: r.name,
-      agentType: r.agent_type,
-      priority: r.priority,
-      attempts: r.attempts,
-      rework: Boolean(r.rework),
-    })),
-    more: rows.length > limit,
-  };
+  return { phases: rows.slice(0, limit).map(toAvailableWork), more: rows.length > limit };
 }
