@@ -11,16 +11,7 @@ import { openEngine } from "../../mod.ts";
 import { startHttp } from "../helpers/mcp_clients.ts";
 import { tempRepo } from "../helpers/repo.ts";
 import { serve } from "../helpers/serve.ts";
-
-/** Writes all of `bytes` (a write may take only part); false once the server closed. */
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<boolean> {
-  for (let at = 0; at < bytes.length;) {
-    const n = await conn.write(bytes.subarray(at)).catch(() => -1);
-    if (n < 0) return false;
-    at += n;
-  }
-  return true;
-}
+import { chunked, writeAll } from "../helpers/raw_http.ts";
 
 /** Sends `head` (and then `body` chunks, if given) and returns the status line and the whole answer. */
 async function raw(
@@ -63,18 +54,6 @@ async function raw(
     conn.close();
   } catch { /* closed */ }
   return { status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0), text };
-}
-
-/** A chunked body of `mb` MB in 64 KB chunks (HTTP/1.1 chunked framing). */
-async function* chunked(mb: number): AsyncIterable<Uint8Array> {
-  const chunk = new Uint8Array(64 * 1024).fill(0x61);
-  const enc = new TextEncoder();
-  for (let i = 0; i < mb * 16; i++) {
-    yield enc.encode(`${chunk.length.toString(16)}\r\n`);
-    yield chunk;
-    yield enc.encode("\r\n");
-  }
-  yield enc.encode("0\r\n\r\n");
 }
 
 function rssOf(pid: number): number {

@@ -22,18 +22,8 @@ import { MCP, serverEnv, startHttp } from "../helpers/mcp_clients.ts";
 import { CLI } from "../helpers/cli.ts";
 import { tempRepo } from "../helpers/repo.ts";
 import { serve } from "../helpers/serve.ts";
-
-const STUCK = new URL("../helpers/stuck_writer.ts", import.meta.url).pathname;
-
-/** Writes all of `bytes`; false once the server closed. */
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<boolean> {
-  for (let at = 0; at < bytes.length;) {
-    const n = await conn.write(bytes.subarray(at)).catch(() => -1);
-    if (n < 0) return false;
-    at += n;
-  }
-  return true;
-}
+import { chunked, writeAll } from "../helpers/raw_http.ts";
+import { stoppedWriter } from "../helpers/stopped_writer.ts";
 
 /** Resolves with `p`, or with "timeout" after `ms` (a liveness bound, not a timing assertion). */
 function within<T>(p: Promise<T>, ms: number): Promise<T | "timeout"> {
@@ -74,18 +64,6 @@ async function raw(
   } catch { /* closed */ }
   assert.notEqual(done, "timeout", `the server kept the connection open; so far: ${text.slice(0, 300)}`);
   return { status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0), text };
-}
-
-/** A chunked body of `mb` MB in 64 KB chunks. */
-async function* chunked(mb: number): AsyncIterable<Uint8Array> {
-  const chunk = new Uint8Array(64 * 1024).fill(0x61);
-  const enc = new TextEncoder();
-  for (let i = 0; i < mb * 16; i++) {
-    yield enc.encode(`${chunk.length.toString(16)}\r\n`);
-    yield chunk;
-    yield enc.encode("\r\n");
-  }
-  yield enc.encode("0\r\n\r\n");
 }
 
 /** A repository with one ticket whose design is done, so that its gate is open; returns the gate's id. */
@@ -237,29 +215,6 @@ Deno.test("http: baton-mcp --http refusals carry Baton's code (payload_too_large
     await server.stop();
   }
 });
-
-/** Starts a writer, waits until it is inside its transaction, and stops it there (it holds the writer queue). */
-async function stoppedWriter(repo: string): Promise<{ resume(): Promise<void> }> {
-  const p = new Deno.Command(Deno.execPath(), { args: ["run", "-A", STUCK, repo], stdout: "piped", stderr: "inherit" })
-    .spawn();
-  const reader = p.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let out = "";
-  while (!out.includes("in-tx")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error("the stuck writer exited");
-    out += value;
-  }
-  p.kill("SIGSTOP");
-  return {
-    async resume() {
-      p.kill("SIGKILL");
-      p.kill("SIGCONT");
-      await p.status;
-      reader.releaseLock();
-      await p.stdout.cancel().catch(() => {});
-    },
-  };
-}
 
 Deno.test("http: a session's request reusing the id of one in progress is refused at once; the first is still answered", async () => {
   const repo = await tempRepo({ config: "database:\n  busy_timeout_ms: 8000\n" });

@@ -9,32 +9,9 @@ import { openEngine } from "../../mod.ts";
 import { tempRepo } from "../helpers/repo.ts";
 import { baton } from "../helpers/cli.ts";
 import { httpSession, startHttp } from "../helpers/mcp_clients.ts";
+import { stoppedWriter } from "../helpers/stopped_writer.ts";
 
 const PHASES = "phases:\n  - {name: Design, agent_type: designer}\n  - {name: Build, agent_type: builder}\n";
-const STUCK = new URL("../helpers/stuck_writer.ts", import.meta.url).pathname;
-
-/** Starts a writer, waits until it is inside its transaction, and stops it there. */
-async function stoppedWriter(repo: string): Promise<{ resume(): Promise<void> }> {
-  const p = new Deno.Command(Deno.execPath(), { args: ["run", "-A", STUCK, repo], stdout: "piped", stderr: "inherit" })
-    .spawn();
-  const reader = p.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let out = "";
-  while (!out.includes("in-tx")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error("the stuck writer exited");
-    out += value;
-  }
-  p.kill("SIGSTOP");
-  return {
-    async resume() {
-      p.kill("SIGKILL");
-      p.kill("SIGCONT");
-      await p.status;
-      reader.releaseLock();
-      await p.stdout.cancel().catch(() => {});
-    },
-  };
-}
 
 Deno.test("a writer stopped inside its transaction: others get database_locked within the busy timeout", async () => {
   const repo = await tempRepo({ phases: PHASES, config: "database:\n  busy_timeout_ms: 1500\n" });
