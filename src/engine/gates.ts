@@ -14,7 +14,7 @@ import { capText, LIMITS } from "./limits.ts";
 import { actorName, type Core } from "./core.ts";
 import { resolveTicket } from "./resolve.ts";
 import { resolveOpen } from "./escalations.ts";
-import { move } from "./transitions.ts";
+import { freshlyAvailable, move } from "./transitions.ts";
 import { decideGate, gateById, gateRows, openGateOfPhase } from "./sql/gates.ts";
 import { phaseById, phasesOfTicket, setReworkNotes } from "./sql/phases.ts";
 import { type R, toGate, toPhase } from "./sql/rows.ts";
@@ -146,13 +146,7 @@ export function retryPhase(core: Core, phaseId: number, req: { actor: Actor; not
       return toPhase(phaseById(core.db, phaseId)!);
     }
     move(core, now, req.actor, row, "available", "reset", {
-      attempts: 0,
-      error: null,
-      retry_at: null,
-      claimed_by: null,
-      claim_token: null,
-      lease_expires_at: null,
-      available_at: now,
+      ...freshlyAvailable(now),
       rework_notes: req.notes ?? row.rework_notes,
     }, { notes: req.notes ?? null, previousError: row.error });
     return toPhase(phaseById(core.db, phaseId)!);

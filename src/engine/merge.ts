@@ -57,7 +57,7 @@ import type { R } from "./sql/rows.ts";
 import { ticketById } from "./sql/tickets.ts";
 
 const DAY_MS = 86_400_000;
-import { move } from "./transitions.ts";
+import { freshlyAvailable, move } from "./transitions.ts";
 import type {
   Actor,
   MergeBatch,
@@ -518,15 +518,18 @@ export function enqueue(core: Core, ticketId: string, req: { branch?: string; ac
     const phase = landingOf(core.db, ticketId, m.phase);
     if (!phase) throw new BatonError("not_found", `Ticket ${ticketId} has no ${m.phase} phase`);
     if (phase.status === "completed" || phase.status === "failed") {
-      move(core, now, req.actor, phase, "available", phase.status === "failed" ? "reset" : "rework", {
-        attempts: 0,
-        error: null,
-        retry_at: null,
-        claimed_by: null,
-        claim_token: null,
-        lease_expires_at: null,
-        available_at: now,
-      }, { branch: req.branch ?? mergeBranch(core.db, ticketId) ?? ticketBranch(ticketId) });
+      move(
+        core,
+        now,
+        req.actor,
+        phase,
+        "available",
+        phase.status === "failed" ? "reset" : "rework",
+        freshlyAvailable(now),
+        {
+          branch: req.branch ?? mergeBranch(core.db, ticketId) ?? ticketBranch(ticketId),
+        },
+      );
     }
     core.audit(now, req.actor, "merge.added", { type: "merge", id: ticketId, ticket: ticketId }, null, null, {
       branch: req.branch ?? null,

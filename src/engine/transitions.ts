@@ -44,3 +44,22 @@ export function move(
   });
   row.status = to;
 }
+
+/**
+ * The columns of a phase made available afresh by a human (a reset, or a
+ * landing queued again): no holder, no attempts, no error, no pending retry,
+ * waiting from `now`.
+ * @param now the transaction's time
+ * @returns the columns for {@link move}'s `set`
+ */
+export function freshlyAvailable(now: number): Record<string, unknown> {
+  return {
+    attempts: 0,
+    error: null,
+    retry_at: null,
+    claimed_by: null,
+    claim_token: null,
+    lease_expires_at: null,
+    available_at: now,
+  };
+}
