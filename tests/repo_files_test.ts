@@ -22,6 +22,7 @@ const ALLOWED: Record<string, string> = {
   "repo/hook_files.ts": "the git hooks' trailers file, in a worktree's git directory (git's, not the repository's)",
   "cli/hooks.ts": "git's hooks directories (<git dir>/baton/hooks, core.hooksPath): what git runs",
   "run/guard_server.ts": "the guard server's Unix socket in the git directory (not a repository file)",
+  "cli/guard_serve.ts": "whether Baton's hooks directory, in the git directory, is still there (not a repository file)",
   "config/repo_root.ts": "finds the repository root, before there is one to resolve against",
   "config/cache.ts": "the validated-configuration cache in the user's cache directory",
   "config/example.ts": "the example workflow shipped with Baton",

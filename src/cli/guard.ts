@@ -2,7 +2,9 @@
  * `baton guard`: the one entry point of Baton's guards. Git's hooks call it
  * (`pre-commit`, `commit-msg MSGFILE`, `post-commit [SHA]`), and so can an
  * agent CLI's own hooks (Claude Code's PreToolUse and the like) with
- * `paths PATH…`: may this agent write these files?
+ * `paths PATH…`: may this agent write these files? `serve` answers them
+ * from one process that stays (`guard_serve.ts`); a hook that had to start
+ * `baton guard` starts it for the next ones.
  *
  * Who asks comes from the environment `baton run` gives an agent
  * (`BATON_AGENT_ID`, `BATON_PHASE_ID`, `BATON_CLAIM` or `BATON_CLAIM_TOKEN`);
@@ -21,7 +23,7 @@ import { repoRelative, writeTrailersFile } from "../repo/hook_files.ts";
 import type { Io } from "./command.ts";
 
 /** The modes of `baton guard`. */
-export const GUARD_MODES = ["pre-commit", "commit-msg", "post-commit", "paths"] as const;
+export const GUARD_MODES = ["pre-commit", "commit-msg", "post-commit", "paths", "serve"] as const;
 
 /** One of {@link GUARD_MODES}. */
 export type GuardMode = typeof GUARD_MODES[number];
@@ -102,57 +104,26 @@ export async function runGuard(
   withEngine: (fn: (e: Engine) => number | void | Promise<number | void>) => Promise<number>,
   io: Io,
 ): Promise<number> {
+  if (req.mode === "serve") {
+    const { serveGuard } = await import("./guard_serve.ts");
+    return await withEngine((e) => serveGuard(e, io));
+  }
   const who = committer();
   const refused = req.refuseCode ?? 1;
   // A human's commit-msg and post-commit have nothing to do (the scripts skip them in sh already).
   if (!who && (req.mode === "commit-msg" || req.mode === "post-commit")) return 0;
   const say = (l: string) => io.err(`baton: ${l}`);
+  // No server answered this hook (else it would not have started this process): start one for the next ones.
+  const offer = async (e: Engine) => {
+    if (req.mode === "commit-msg") return;
+    const { offerGuardServer } = await import("./guard_serve.ts");
+    await offerGuardServer(e);
+  };
   try {
-    return await withEngine((e) => {
-      if (req.mode === "pre-commit" || req.mode === "paths") {
-        let files: string[];
-        if (req.mode === "pre-commit") files = stagedFiles(cwd);
-        else {
-          const top = gitTry(cwd, "rev-parse", "--show-toplevel");
-          // git prints the worktree's top with links resolved, as the kernel gives the current directory.
-          files = repoRelative(req.args, cwd, top.ok ? top.stdout : cwd);
-        }
-        const r = e.checkCommit({ ...(who ?? {}), files, declare: req.mode === "pre-commit" || req.declare !== false });
-        if (req.json) io.out(JSON.stringify(r));
-        for (const l of checkLines(r, req.mode === "pre-commit" ? "commit" : "change")) io.err(l);
-        if (r.verdict === "refuse") return refused;
-        if (who && req.mode === "pre-commit") writeTrailers(cwd, who, trailers(r.ticketId!, r.phase!, who.agentId));
-        return 0;
-      }
-      if (req.mode === "commit-msg") {
-        const file = req.args[0];
-        if (!file) throw new BatonError("invalid_argument", "guard commit-msg needs the message file");
-        const phase = e.phase(who!.phaseId);
-        const r = gitTry(
-          cwd,
-          "interpret-trailers",
-          "--in-place",
-          "--if-exists",
-          "addIfDifferent",
-          ...trailers(phase.ticketId, phase.name, who!.agentId).flatMap((t) => ["--trailer", t]),
-          file,
-        );
-        if (!r.ok) say(`could not add the Baton trailers: ${r.stderr}`);
-        return 0;
-      }
-      const sha = req.args[0] ?? gitTry(cwd, "rev-parse", "HEAD").stdout;
-      const [ct, ...subject] = gitTry(cwd, "log", "-1", "--format=%ct %s", sha).stdout.split(" ");
-      const rec = e.recordCommit({
-        ...who!,
-        sha,
-        subject: subject.join(" "),
-        committedAt: Number(ct) * 1000 || undefined,
-      });
-      if (req.json) io.out(JSON.stringify(rec));
-      if (!rec.progress) {
-        say(`commit ${sha.slice(0, 12)} was made without the claim: recorded, not counted as progress`);
-      }
-      return 0;
+    return await withEngine(async (e) => {
+      const code = check(e);
+      await offer(e);
+      return code;
     });
   } catch (err) {
     // A repository without Baton's .workflow/ commits as if the hooks were not there.
@@ -162,5 +133,52 @@ export async function runGuard(
       return 0;
     }
     throw err;
+  }
+
+  function check(e: Engine): number {
+    if (req.mode === "pre-commit" || req.mode === "paths") {
+      let files: string[];
+      if (req.mode === "pre-commit") files = stagedFiles(cwd);
+      else {
+        const top = gitTry(cwd, "rev-parse", "--show-toplevel");
+        // git prints the worktree's top with links resolved, as the kernel gives the current directory.
+        files = repoRelative(req.args, cwd, top.ok ? top.stdout : cwd);
+      }
+      const r = e.checkCommit({ ...(who ?? {}), files, declare: req.mode === "pre-commit" || req.declare !== false });
+      if (req.json) io.out(JSON.stringify(r));
+      for (const l of checkLines(r, req.mode === "pre-commit" ? "commit" : "change")) io.err(l);
+      if (r.verdict === "refuse") return refused;
+      if (who && req.mode === "pre-commit") writeTrailers(cwd, who, trailers(r.ticketId!, r.phase!, who.agentId));
+      return 0;
+    }
+    if (req.mode === "commit-msg") {
+      const file = req.args[0];
+      if (!file) throw new BatonError("invalid_argument", "guard commit-msg needs the message file");
+      const phase = e.phase(who!.phaseId);
+      const r = gitTry(
+        cwd,
+        "interpret-trailers",
+        "--in-place",
+        "--if-exists",
+        "addIfDifferent",
+        ...trailers(phase.ticketId, phase.name, who!.agentId).flatMap((t) => ["--trailer", t]),
+        file,
+      );
+      if (!r.ok) say(`could not add the Baton trailers: ${r.stderr}`);
+      return 0;
+    }
+    const sha = req.args[0] ?? gitTry(cwd, "rev-parse", "HEAD").stdout;
+    const [ct, ...subject] = gitTry(cwd, "log", "-1", "--format=%ct %s", sha).stdout.split(" ");
+    const rec = e.recordCommit({
+      ...who!,
+      sha,
+      subject: subject.join(" "),
+      committedAt: Number(ct) * 1000 || undefined,
+    });
+    if (req.json) io.out(JSON.stringify(rec));
+    if (!rec.progress) {
+      say(`commit ${sha.slice(0, 12)} was made without the claim: recorded, not counted as progress`);
+    }
+    return 0;
   }
 }

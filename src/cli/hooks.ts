@@ -448,6 +448,11 @@ export function uninstallHooks(cwd: string): HooksReport {
     notes.push(`core.hooksPath is ${local === null ? "unset" : `"${local}"`} (not Baton's): left as it is`);
   }
   Deno.removeSync(dir, { recursive: true });
+  // With nothing left to ask it, a guard server stops (`baton guard serve` on its own; `baton run`'s goes unasked).
+  const socket = guardSocketPath(dir.replace(/\/baton\/hooks$/, ""));
+  try {
+    if (socket !== null) Deno.removeSync(socket);
+  } catch { /* none */ }
   try {
     Deno.removeSync(dir.replace(/\/hooks$/, "")); // baton/, when empty
   } catch { /* other files of Baton's there */ }

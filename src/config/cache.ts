@@ -30,6 +30,16 @@ function read(repoRoot: string, rel: string): string | null | undefined {
 }
 
 /**
+ * The text of both `.workflow/` files as one string (null for a file that cannot be read): what a long-running
+ * process compares to see whether the configuration it loaded is still the repository's.
+ * @param repoRoot the repository's root
+ * @returns both files' text
+ */
+export function workflowFilesText(repoRoot: string): string {
+  return `${read(repoRoot, ".workflow/config.yaml")}\0${read(repoRoot, ".workflow/phases.yaml")}`;
+}
+
+/**
  * Like {@link loadWorkflowConfig}, through the cache.
  *
  * @param start the repository or any directory inside it

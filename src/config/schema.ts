@@ -72,6 +72,8 @@ export const ConfigSchema = v.strictObject({
     v.strictObject({
       mode: v.optional(v.nullable(v.picklist(["advisory", "blocking"])), null),
       block_humans: v.optional(v.boolean(), false),
+      server: v.optional(v.picklist(["auto", "off"]), "auto"),
+      server_idle_minutes: v.optional(v.pipe(v.number(), v.minValue(0.01), v.maxValue(1440)), 10),
     }),
     {},
   ),
@@ -290,8 +292,17 @@ export interface BatonConfig {
    * another live claim declared is refused (`blocking`) or warned about
    * (`advisory`; null: as `file_conflicts.mode`), and whether a human's is
    * refused too (`block_humans`; by default a human only gets warnings).
+   * `server: auto` (the default): when no `baton run` answers the hooks, the
+   * first hook that starts `baton guard` also starts `baton guard serve`, which
+   * answers the next ones and stops after `server_idle_minutes` without a
+   * request; `off`: every hook starts `baton guard`.
    */
-  hooks: { mode: "advisory" | "blocking" | null; block_humans: boolean };
+  hooks: {
+    mode: "advisory" | "blocking" | null;
+    block_humans: boolean;
+    server: "auto" | "off";
+    server_idle_minutes: number;
+  };
   /**
    * When the status checkboxes and the workflow log are written back to the
    * markdown: after every commit (`realtime`), by `baton sync` (`batch`),

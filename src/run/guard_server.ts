@@ -25,8 +25,51 @@ export interface GuardServer {
   path: string;
   /** How many requests it answered. */
   readonly answered: number;
+  /** When it last answered (epoch ms; its start before the first request). */
+  readonly lastRequestAt: number;
+  /** Whether the socket at {@link path} is still this server's (another may have taken its place, or it was removed). */
+  owned(): boolean;
+  /** Whether {@link GuardServerOptions.stale} said so: it answers nothing any more. */
+  readonly retired: boolean;
   /** Stops it and removes the socket. */
   close(): Promise<void>;
+}
+
+/** How {@link startGuardServer} starts. */
+export interface GuardServerOptions {
+  /** Where to say that it could not start (it is an optimisation: the hooks work without it). */
+  log?: (line: string) => void;
+  /**
+   * `true` (`baton run`): take the socket over from whatever answers there (the newest run answers). `false` (the
+   * idle server `baton guard serve`): start only when nothing answers.
+   */
+  replace?: boolean;
+  /** What `GET /guard/status` says this server is (`baton run`, `baton guard serve`). */
+  kind?: string;
+  /**
+   * Asked before each request: true when this server should answer no more (its configuration is no longer the
+   * repository's). It then answers 503, which makes the hook start `baton guard` itself, and {@link GuardServer.retired}
+   * turns true.
+   */
+  stale?: () => boolean;
+}
+
+/** Tells apart the servers one process starts (each binds a name of its own first). */
+let serial = 0;
+
+/**
+ * Whether a guard server answers on `path` (a connection is accepted).
+ * @param path the socket's path
+ * @returns true when something listens there
+ */
+export async function guardServerAnswers(path: string): Promise<boolean> {
+  try {
+    const c = await Deno.connect({ transport: "unix", path });
+    c.close();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The claim a hook sends in its headers (an agent), or null (a human). */
@@ -45,24 +88,34 @@ const text = (status: number, lines: string[]) =>
 /**
  * Starts the guard server for the repository of `engine`.
  * @param engine the engine (open for as long as the server runs)
- * @param log where to say that it could not start (it is an optimisation: the hooks work without it)
- * @returns the server, or null when the repository is not a git repository or the socket cannot be made
+ * @param opts how: a log for why it could not start, whether it takes the socket over (default true)
+ * @returns the server, or null when the repository is not a git repository, the socket cannot be made, or
+ *   (`replace: false`) another server answers
  */
-export function startGuardServer(engine: Engine, log: (line: string) => void = () => {}): GuardServer | null {
+export async function startGuardServer(engine: Engine, opts: GuardServerOptions = {}): Promise<GuardServer | null> {
+  const log = opts.log ?? (() => {});
   const common = gitTry(engine.cfg.repoRoot, "rev-parse", "--path-format=absolute", "--git-common-dir");
   if (!common.ok) return null;
   const path = guardSocketPath(common.stdout);
   if (path === null) return null;
+  if (opts.replace === false && await guardServerAnswers(path)) return null;
+  // Bound under a name of its own, then published as `path` (Deno removes a Unix socket by the path it was bound
+  // to when its server stops: bound at `path`, a server would remove the socket of the one that replaced it).
+  // Shorter than `guard.sock`, so it fits wherever `path` does.
+  const own = `${common.stdout}/baton/.g${Deno.pid}${(serial++).toString(36)}`;
   try {
     Deno.mkdirSync(`${common.stdout}/baton`, { recursive: true });
     try {
-      Deno.removeSync(path); // a socket left by a run that died (a live one is replaced: the newest run answers, and the older one leaves it in place when it stops)
+      Deno.removeSync(own);
     } catch { /* none */ }
   } catch (e) {
     log(`guard server: ${(e as Error).message}`);
     return null;
   }
   let answered = 0;
+  let lastRequestAt = Date.now();
+  let retired = false;
+  const since = new Date().toISOString();
   // The hook names the worktree's git directory; the trailers file goes only there (the common one, or a worktree's).
   // Compared with links resolved: the hook's $PWD may go through a link git's path does not.
   const real = (p: string) => {
@@ -83,9 +136,17 @@ export function startGuardServer(engine: Engine, log: (line: string) => void = (
   };
   const handler = async (req: Request): Promise<Response> => {
     const url = new URL(req.url);
+    if (req.method === "GET" && url.pathname === "/guard/status") {
+      return Response.json({ pid: Deno.pid, kind: opts.kind ?? "baton run", since, answered });
+    }
+    if (retired || opts.stale?.()) {
+      retired = true;
+      return text(503, []);
+    }
     const who = claimOf(req.headers);
     if (req.method !== "POST" || who === "partial") return text(400, []);
     answered++;
+    lastRequestAt = Date.now();
     try {
       if (url.pathname === "/guard/pre-commit") {
         const files = (await req.text()).split("\0").filter((f) => f);
@@ -149,17 +210,49 @@ export function startGuardServer(engine: Engine, log: (line: string) => void = (
   let server: Deno.HttpServer<Deno.UnixAddr>;
   let ino: number | null = null;
   try {
-    server = Deno.serve({ path, transport: "unix", onListen: () => {} }, handler);
-    Deno.chmodSync(path, 0o600);
-    ino = Deno.statSync(path).ino;
+    server = Deno.serve({ path: own, transport: "unix", onListen: () => {} }, handler);
   } catch (e) {
     log(`guard server: ${(e as Error).message}`);
+    return null;
+  }
+  try {
+    Deno.chmodSync(own, 0o600);
+    ino = Deno.statSync(own).ino;
+    if (opts.replace === false) {
+      // Only where nothing answers: a socket left by a process that died goes; a link fails if another server
+      // published its own meanwhile (then that one answers, and this one is not needed).
+      if (!await guardServerAnswers(path)) {
+        try {
+          Deno.removeSync(path);
+        } catch { /* none */ }
+      }
+      Deno.linkSync(own, path);
+      Deno.removeSync(own);
+    } else {
+      Deno.renameSync(own, path); // the newest run answers; the one it replaced sees that and leaves the socket be
+    }
+  } catch (e) {
+    await server.shutdown();
+    if (!(e instanceof Deno.errors.AlreadyExists)) log(`guard server: ${(e as Error).message}`);
     return null;
   }
   return {
     path,
     get answered() {
       return answered;
+    },
+    get lastRequestAt() {
+      return lastRequestAt;
+    },
+    get retired() {
+      return retired;
+    },
+    owned() {
+      try {
+        return Deno.statSync(path).ino === ino;
+      } catch {
+        return false;
+      }
     },
     async close() {
       await server.shutdown();

@@ -246,7 +246,7 @@ export class Supervisor {
     const events = new AbortController();
     const following = this.#follow(events.signal);
     // The agents' git hooks ask this process instead of starting baton for each commit (guard_server.ts).
-    const guard = this.#opts.dryRun ? null : startGuardServer(this.#engine, (l) => this.#log(l));
+    const guard = this.#opts.dryRun ? null : await startGuardServer(this.#engine, { log: (l) => this.#log(l) });
     try {
       for (;;) {
         this.#woken = false;

@@ -4,98 +4,26 @@
  * engine) in the committer's environment.
  */
 import assert from "node:assert/strict";
-import { type Claim, type Engine, openEngine } from "../../mod.ts";
+import { type Claim, openEngine } from "../../mod.ts";
 import { tempRepo } from "../../src/testing.ts";
 import { baton } from "../helpers/cli.ts";
 import { installHooks } from "../../src/cli/hooks.ts";
 import { startGuardServer } from "../../src/run/guard_server.ts";
 import { runRepo, startRun } from "../helpers/run_repo.ts";
-
-const PHASES = "phases:\n  - {name: Implementation, agent_type: implementer}\n";
-
-/** The environment without any Baton claim (a human), plus `extra`. */
-function envWith(extra: Record<string, string> = {}): Record<string, string> {
-  const env = Object.fromEntries(Object.entries(Deno.env.toObject()).filter(([k]) => !k.startsWith("BATON_")));
-  return { ...env, GIT_TERMINAL_PROMPT: "0", ...extra };
-}
-
-/** What `baton run` puts in an agent's environment. */
-function agentEnv(agentId: string, c: Claim): Record<string, string> {
-  return envWith({ BATON_AGENT_ID: agentId, BATON_PHASE_ID: String(c.phase.id), BATON_CLAIM: c.token });
-}
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function git(cwd: string, args: string[], env: Record<string, string> = envWith()): Promise<Run> {
-  const o = await new Deno.Command("git", { args, cwd, env, clearEnv: true, stdout: "piped", stderr: "piped" })
-    .output();
-  const d = new TextDecoder();
-  return { code: o.code, stdout: d.decode(o.stdout).trim(), stderr: d.decode(o.stderr).trim() };
-}
-
-async function ok(cwd: string, args: string[], env?: Record<string, string>): Promise<string> {
-  const r = await git(cwd, args, env);
-  assert.equal(r.code, 0, `git ${args.join(" ")}: ${r.stderr}`);
-  return r.stdout;
-}
-
-/** Writes `path` and commits it with `git commit` (hooks run) as whoever `env` says. */
-async function commit(repo: string, path: string, env: Record<string, string>, msg = `change ${path}`): Promise<Run> {
-  const full = `${repo}/${path}`;
-  await Deno.mkdir(full.slice(0, full.lastIndexOf("/")), { recursive: true });
-  await Deno.writeTextFile(full, `${msg} ${crypto.randomUUID()}\n`);
-  await ok(repo, ["add", path]);
-  return await git(repo, ["commit", "-m", msg], env);
-}
-
-/** A git repository with a one-phase workflow and tickets 0042 and 0043, optionally with the hooks installed. */
-async function hookRepo(
-  config = "",
-  opts: { install?: boolean; before?: (repo: string) => Promise<void>; clock?: () => number } = {},
-): Promise<{ repo: string; engine: Engine }> {
-  const repo = await tempRepo({
-    phases: PHASES,
-    config,
-    files: { ".gitignore": ".workflow/baton.db*\n", "README.md": "# project\n" },
-  });
-  await ok(repo, ["init", "-q", "-b", "main"]);
-  await ok(repo, ["config", "user.email", "dev@example.com"]);
-  await ok(repo, ["config", "user.name", "Dev"]);
-  await ok(repo, ["add", "-A"]);
-  await ok(repo, ["commit", "-q", "-m", "a project"]);
-  await opts.before?.(repo);
-  if (opts.install !== false) {
-    const r = await baton(["hooks", "install"], { cwd: repo });
-    assert.equal(r.code, 0, r.stderr);
-  }
-  // The first engine on the database sets its clock (a past clock: claims made long ago).
-  const engine = await openEngine(repo, { clock: opts.clock });
-  engine.upsertTicket({ id: "0042", title: "Cache" });
-  engine.upsertTicket({ id: "0043", title: "Export" });
-  return { repo, engine };
-}
-
-/** Claims ticket `id`'s Implementation for `agentId`. */
-function claimOf(e: Engine, id: string, agentId: string): Claim {
-  const p = e.ticket(id).phases[0];
-  return e.claim(p.id, { agentId, capabilities: ["implementer"] });
-}
-
-const head = (repo: string) => ok(repo, ["rev-parse", "HEAD"]);
-
-/** post-commit records in the background: waits (bounded) until `n` commits are in the audit. */
-async function commitsRecorded(e: Engine, n: number): Promise<ReturnType<Engine["audit"]>> {
-  const until = Date.now() + 30_000;
-  for (;;) {
-    const rows = e.audit({ action: "phase.commit" });
-    if (rows.length >= n || Date.now() > until) return rows;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import {
+  agentEnv,
+  claimOf,
+  commit,
+  commitsRecorded,
+  countingHooks,
+  envWith,
+  git,
+  head,
+  hookRepo,
+  ok,
+  PHASES,
+  withIdleServer,
+} from "../helpers/hook_repo.ts";
 
 Deno.test("hooks: blocking mode refuses an agent's commit of a file another live claim declared, naming it", async () => {
   const { repo, engine } = await hookRepo("file_conflicts:\n  mode: blocking\n");
@@ -498,7 +426,7 @@ Deno.test("guard server: while baton run runs, the hooks ask it over its socket 
   const { repo, engine } = await hookRepo("hooks:\n  mode: blocking\n", { install: false });
   // Hooks whose 'baton' is /bin/false: anything not answered by the server fails (pre-commit) or records nothing.
   installHooks(repo, ["/bin/false"]);
-  const server = startGuardServer(engine);
+  const server = await startGuardServer(engine);
   assert.ok(server, "the server started");
   try {
     const a = claimOf(engine, "0042", "implementer-9");
@@ -760,7 +688,7 @@ Deno.test("baton-guard paths: an agent CLI's pre-tool hook asks baton run's guar
   };
   // Its 'baton' is /bin/false: only the server can answer.
   installHooks(repo, ["/bin/false"]);
-  const server = startGuardServer(engine)!;
+  const server = (await startGuardServer(engine))!;
   try {
     let r = await ask(["paths", "--refuse-code", "2", `${repo}/src/db.ts`]);
     assert.equal(r.code, 2, r.stderr);
@@ -791,12 +719,15 @@ Deno.test("baton-guard paths: an agent CLI's pre-tool hook asks baton run's guar
 Deno.test("baton run end to end: its agents' commits go through the guard server (no Baton process), with trailers, recorded", async () => {
   const repo = await runRepo([{ id: "0001", title: "Cache" }], {
     phases: "phases:\n  - {name: Implementation, agent_type: implementer}\n",
+    config: withIdleServer(""),
   });
-  // Hooks whose 'baton' is /bin/false: a commit the guard server did not answer fails, and so does the agent.
-  installHooks(repo, ["/bin/false"]);
+  // Hooks whose 'baton' counts its starts: pre-commit is answered by the server while the run runs. (post-commit
+  // records in the background: when the run has already stopped, by starting baton guard.)
+  const starts = await countingHooks(repo);
   const run = startRun(repo, ["--until-idle", "--types", "implementer"], envWith());
   const done = await run.done;
   assert.equal(done.code, 0, done.out + done.err);
+  assert.equal(await starts("guard pre-commit"), 0, "no pre-commit started Baton");
   const sha = await ok(repo, ["log", "--all", "-1", "--format=%H", "--grep", "^0001 Implementation"]);
   const msg = await ok(repo, ["log", "-1", "--format=%B", sha]);
   assert.match(msg, /Baton-Ticket: 0001\nBaton-Phase: Implementation\nBaton-Agent: implementer-\S+$/);
@@ -825,7 +756,7 @@ Deno.test("hooks install never chains to its own scripts (its state file lost), 
 Deno.test("guard server: a commit made through a symlinked path to the repository gets its trailers too", async () => {
   const { repo, engine } = await hookRepo("", { install: false });
   installHooks(repo, ["/bin/false"]);
-  const server = startGuardServer(engine)!;
+  const server = (await startGuardServer(engine))!;
   const link = `${repo}-link`;
   await Deno.symlink(repo, link);
   try {

@@ -37,6 +37,7 @@ export function guardRequest(positionals: string[], values: Record<string, unkno
   }
   if (mode === "paths" && args.length === 0) throw usage("guard paths needs at least one path");
   if (mode === "commit-msg" && args.length !== 1) throw usage("guard commit-msg needs the message file");
+  if (mode === "serve" && args.length !== 0) throw usage("guard serve takes no arguments");
   const code = values["refuse-code"] === undefined ? 1 : Number(values["refuse-code"]);
   if (!Number.isInteger(code) || code < 1 || code > 125) throw usage("--refuse-code is a number from 1 to 125");
   return {
@@ -52,7 +53,7 @@ export function guardRequest(positionals: string[], values: Record<string, unkno
 export const GUARD: Command = {
   name: "guard",
   group: GROUP,
-  usage: "guard pre-commit | commit-msg MSGFILE | post-commit [SHA] | paths PATH...",
+  usage: "guard pre-commit | commit-msg MSGFILE | post-commit [SHA] | paths PATH... | serve",
   summary: ["what git hooks and agents' tool hooks call: fencing, overlaps, trailers, progress"],
   description: "The one entry point of Baton's guards. The committer is an agent when BATON_AGENT_ID, " +
     "BATON_PHASE_ID and BATON_CLAIM (or BATON_CLAIM_TOKEN) are set, as baton run sets them; else a human. " +
@@ -62,7 +63,9 @@ export const GUARD: Command = {
     "commit-msg: adds Baton-Ticket, Baton-Phase and Baton-Agent trailers to an agent's commit. post-commit: " +
     "records the commit (its SHA in the audit) as the phase's progress. paths: the pre-commit check for the " +
     "given files, for an agent CLI's pre-tool hook (declares them unless --no-declare). Exit 0 to go ahead " +
-    "(warnings on stderr), 1 (or --refuse-code) when refused.",
+    "(warnings on stderr), 1 (or --refuse-code) when refused. serve: answers the hooks from one process over " +
+    "<git common dir>/baton/guard.sock until idle for hooks.server_idle_minutes (a hook that had to start baton " +
+    "guard starts it, unless hooks.server is off; baton run answers them itself).",
   positionals: [1, Infinity],
   options: {
     "no-declare": { type: "boolean", help: "paths: check only, do not declare the paths for the claim" },
