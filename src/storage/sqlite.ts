@@ -828,6 +828,38 @@ export class Database {
   }
 
   /**
+   * Runs `fn` inside one read transaction (`BEGIN … COMMIT`): every statement
+   * in it sees the same snapshot of the database, whatever other connections
+   * commit meanwhile, and SQLite takes its locks once instead of once per
+   * statement. Inside a transaction (or another `read`), it just runs `fn`.
+   * `fn` must not write: a {@link transaction} inside throws.
+   *
+   * @param fn the reads; must be synchronous
+   * @returns what fn returned
+   * @throws whatever fn threw, or `database_locked` after the busy timeout
+   */
+  read<T>(fn: () => T): T {
+    if (this.#txDepth > 0 || this.#reading || this.#sqlite3.x.sqlite3_get_autocommit(this.#p) === 0) return fn();
+    this.prepare("BEGIN").run();
+    this.#reading = true;
+    try {
+      return fn();
+    } finally {
+      this.#reading = false;
+      if (this.#sqlite3.x.sqlite3_get_autocommit(this.#p) === 0) {
+        try {
+          this.prepare("COMMIT").run();
+        } catch {
+          this.exec("ROLLBACK"); // a read transaction has nothing to lose
+        }
+      }
+    }
+  }
+
+  /** Inside {@link read}. */
+  #reading = false;
+
+  /**
    * Runs `fn` inside `BEGIN IMMEDIATE … COMMIT` (the write lock is taken up
    * front, so the transaction never fails half-way with SQLITE_BUSY). Nested
    * calls become savepoints. Rolls back when `fn` throws.
@@ -837,6 +869,9 @@ export class Database {
    * @throws whatever fn threw, or `database_locked` after the busy timeout
    */
   transaction<T>(fn: () => T): T {
+    if (this.#reading) {
+      throw new BatonError("internal", "A write inside a read transaction (Database.read): nothing was written");
+    }
     if (this.#txDepth > 0) {
       const name = `sp${this.#txDepth}`;
       this.exec(`SAVEPOINT ${name}`);

@@ -17,6 +17,15 @@ export function coreOf(e: EngineBase): Core {
   return cores.get(e)!;
 }
 
+/**
+ * Runs a query of the facade in one read transaction: the statements it runs see one snapshot of the database (a
+ * ticket's row, phases and gates as one commit left them), and SQLite takes its locks once, not per statement.
+ */
+export function snapshot<T>(e: EngineBase, fn: (core: Core) => T): T {
+  const core = cores.get(e)!;
+  return core.db.read(() => fn(core));
+}
+
 /** What every engine has: its configuration, clock, transactions, health and `close`. Part of `Engine`. */
 export class EngineBase {
   /**

@@ -13,7 +13,7 @@ import { agentById } from "../sql/agents.ts";
 import { ticketFiles } from "../sql/tickets.ts";
 import { watch } from "../watch.ts";
 import { availableWorkInScope } from "../scope.ts";
-import { coreOf } from "./base.ts";
+import { coreOf, snapshot } from "./base.ts";
 import { EngineBase } from "./base.ts";
 import type {
   AgentInfo,
@@ -58,7 +58,7 @@ export class EngineQueries extends EngineBase {
    * ```
    */
   ticket(id: string): TicketDetail {
-    return queries.ticket(coreOf(this), id);
+    return snapshot(this, (c) => queries.ticket(c, id));
   }
 
   /**
@@ -78,7 +78,7 @@ export class EngineQueries extends EngineBase {
    * ```
    */
   listTickets(filter: TicketFilter = {}): TicketSummary[] {
-    return queries.listTickets(coreOf(this), filter);
+    return snapshot(this, (c) => queries.listTickets(c, filter));
   }
 
   /**
@@ -124,7 +124,7 @@ export class EngineQueries extends EngineBase {
    * ```
    */
   nextTicketId(alsoTaken: string[] = []): string {
-    return nextTicketId(coreOf(this), alsoTaken);
+    return snapshot(this, (c) => nextTicketId(c, alsoTaken));
   }
 
   /**
@@ -163,7 +163,7 @@ export class EngineQueries extends EngineBase {
    * ```
    */
   agentTypes(): AgentTypeInfo[] {
-    return queries.agentTypes(coreOf(this));
+    return snapshot(this, (c) => queries.agentTypes(c));
   }
 
   /**
@@ -183,7 +183,7 @@ export class EngineQueries extends EngineBase {
    * ```
    */
   agents(): AgentInfo[] {
-    return queries.agents(coreOf(this));
+    return snapshot(this, (c) => queries.agents(c));
   }
 
   /**
@@ -203,7 +203,7 @@ export class EngineQueries extends EngineBase {
    * ```
    */
   dependencies(ticketId?: string): Dependency[] {
-    return queries.dependencies(coreOf(this), ticketId);
+    return snapshot(this, (c) => queries.dependencies(c, ticketId));
   }
 
   /**
@@ -222,7 +222,7 @@ export class EngineQueries extends EngineBase {
    * ```
    */
   blocked(): BlockedItem[] {
-    return queries.blocked(coreOf(this));
+    return snapshot(this, (c) => queries.blocked(c));
   }
 
   /**
@@ -242,7 +242,7 @@ export class EngineQueries extends EngineBase {
    * ```
    */
   queue(agentType: string): Phase[] {
-    return queries.queue(coreOf(this), agentType);
+    return snapshot(this, (c) => queries.queue(c, agentType));
   }
 
   /**
@@ -264,8 +264,8 @@ export class EngineQueries extends EngineBase {
    * ```
    */
   availableWork(capabilities: string[], limit: number, scope?: WorkScope): { phases: AvailableWork[]; more: boolean } {
-    if (scope) return availableWorkInScope(coreOf(this), capabilities, limit, scope);
-    return queries.availableWork(coreOf(this), capabilities, limit);
+    if (scope) return snapshot(this, (c) => availableWorkInScope(c, capabilities, limit, scope));
+    return snapshot(this, (c) => queries.availableWork(c, capabilities, limit));
   }
 
   /**
@@ -284,7 +284,7 @@ export class EngineQueries extends EngineBase {
    * ```
    */
   gate(gateId: number): Gate {
-    return gate(coreOf(this), gateId);
+    return snapshot(this, (c) => gate(c, gateId));
   }
 
   /**
@@ -304,7 +304,7 @@ export class EngineQueries extends EngineBase {
    * ```
    */
   phase(phaseId: number): Phase {
-    return queries.phase(coreOf(this), phaseId);
+    return snapshot(this, (c) => queries.phase(c, phaseId));
   }
 
   /**
@@ -323,7 +323,7 @@ export class EngineQueries extends EngineBase {
    * ```
    */
   gates(filter: { status?: Gate["status"] | "all"; ticketId?: string } = {}): Gate[] {
-    return queries.gates(coreOf(this), filter);
+    return snapshot(this, (c) => queries.gates(c, filter));
   }
 
   /**
@@ -341,7 +341,7 @@ export class EngineQueries extends EngineBase {
    * ```
    */
   declarations(): Declaration[] {
-    return declarations.declarations(coreOf(this));
+    return snapshot(this, (c) => declarations.declarations(c));
   }
 
   /**
@@ -361,7 +361,7 @@ export class EngineQueries extends EngineBase {
    * ```
    */
   checkConflicts(paths: string[], opts: { phaseId?: number } = {}): Overlap[] {
-    return declarations.checkConflicts(coreOf(this), paths, opts.phaseId);
+    return snapshot(this, (c) => declarations.checkConflicts(c, paths, opts.phaseId));
   }
 
   /**
@@ -385,7 +385,7 @@ export class EngineQueries extends EngineBase {
    * ```
    */
   readyParallel(n: number, capabilities?: string[]): ReadyPhase[] {
-    return declarations.readyParallel(coreOf(this), n, capabilities);
+    return snapshot(this, (c) => declarations.readyParallel(c, n, capabilities));
   }
 
   /**
@@ -405,7 +405,7 @@ export class EngineQueries extends EngineBase {
    * ```
    */
   audit(filter: AuditFilter = {}): AuditEntry[] {
-    return queries.audit(coreOf(this), filter);
+    return snapshot(this, (c) => queries.audit(c, filter));
   }
 
   /**
@@ -426,7 +426,7 @@ export class EngineQueries extends EngineBase {
    * ```
    */
   events(opts: EventsQuery): AuditEntry[] {
-    return queries.events(coreOf(this), opts);
+    return snapshot(this, (c) => queries.events(c, opts));
   }
 
   /**
@@ -475,7 +475,7 @@ export class EngineQueries extends EngineBase {
    * ```
    */
   context(target: ContextTarget, opts: { budgetBytes?: number } = {}): AgentContext {
-    return assembleContext(coreOf(this), target, opts);
+    return snapshot(this, (c) => assembleContext(c, target, opts));
   }
 
   /**
@@ -494,7 +494,7 @@ export class EngineQueries extends EngineBase {
    * ```
    */
   metrics(opts: { since?: number } = {}): Metrics {
-    return computeMetrics(coreOf(this), { since: opts.since, now: coreOf(this).clock() });
+    return snapshot(this, (c) => computeMetrics(c, { since: opts.since, now: c.clock() }));
   }
 
   /**
@@ -512,7 +512,7 @@ export class EngineQueries extends EngineBase {
    * ```
    */
   stalled(): Stalled[] {
-    return findStalled(coreOf(this), coreOf(this).clock());
+    return snapshot(this, (c) => findStalled(c, c.clock()));
   }
 
   /**
@@ -532,7 +532,7 @@ export class EngineQueries extends EngineBase {
    * ```
    */
   summary(): Summary {
-    return queries.summary(coreOf(this), coreOf(this).clock());
+    return snapshot(this, (c) => queries.summary(c, c.clock()));
   }
 
   /**
@@ -552,6 +552,6 @@ export class EngineQueries extends EngineBase {
    * ```
    */
   board(): BoardTicket[] {
-    return queries.board(coreOf(this));
+    return snapshot(this, (c) => queries.board(c));
   }
 }
