@@ -96,7 +96,71 @@ async function timed(args: string[], cwd?: string): Promise<number> {
   return performance.now() - t0;
 }
 
-async function roundTrips(s: Session, label: string): Promise<string[]> {
+/**
+ * The same server over stdio without an MCP client: JSON-RPC lines written and read here, so that the round trip is
+ * the server's (and the pipes') alone, without the client SDK's parsing and validation.
+ */
+async function rawStdioSession(repo: string): Promise<Pick<Session, "call" | "close">> {
+  const proc = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MCP, "--repo", repo],
+    env: serverEnv(),
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const writer = proc.stdin.getWriter();
+  const lines = proc.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const enc = new TextEncoder();
+  let buf = "";
+  let id = 0;
+  type Reply = {
+    id?: number;
+    result?: { isError?: boolean; content?: { text?: string }[]; structuredContent?: Record<string, unknown> };
+  };
+  const next = async (): Promise<Reply> => {
+    for (;;) {
+      const i = buf.indexOf("\n");
+      if (i >= 0) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        return JSON.parse(line);
+      }
+      const r = await lines.read();
+      if (r.done) throw new Error("baton-mcp closed its stdout");
+      buf += r.value;
+    }
+  };
+  const request = async (method: string, params: unknown) => {
+    const my = ++id;
+    await writer.write(enc.encode(JSON.stringify({ jsonrpc: "2.0", id: my, method, params }) + "\n"));
+    for (;;) {
+      const m = await next();
+      if (m.id === my) return m;
+    }
+  };
+  await request("initialize", {
+    protocolVersion: "2025-06-18",
+    capabilities: {},
+    clientInfo: { name: "bench-raw", version: "1" },
+  });
+  await writer.write(enc.encode(JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }) + "\n"));
+  return {
+    async call(name, args = {}) {
+      const m = await request("tools/call", { name, arguments: args });
+      return {
+        ok: m.result !== undefined && !m.result.isError,
+        data: m.result?.structuredContent ?? {},
+        text: m.result?.content?.[0]?.text ?? JSON.stringify(m),
+      };
+    },
+    async close() {
+      await writer.close();
+      await proc.status;
+    },
+  };
+}
+
+async function roundTrips(s: Pick<Session, "call">, label: string): Promise<string[]> {
   const reg = await s.call("register_agent", { agent_id: `bench-${label}`, capabilities: ["designer"] });
   if (!reg.ok) throw new Error(reg.text);
   const rows: string[] = [];
@@ -177,6 +241,9 @@ const rows = ["| via   | tool       |      p50 |      p99 |", "| ----- | -------
 const stdio = await stdioSession(repo);
 rows.push(...await roundTrips(stdio, "stdio"));
 await stdio.close();
+const raw = await rawStdioSession(repo);
+rows.push(...await roundTrips(raw, "raw"));
+await raw.close();
 
 const server = await startHttp(repo);
 const http = await httpSession(server.url);
@@ -184,5 +251,7 @@ rows.push(...await roundTrips(http, "http"));
 await http.close();
 await server.stop();
 
-console.log(`\ntool-call round trip through the MCP client, ${CALLS} calls each:`);
+console.log(
+  `\ntool-call round trip through the MCP client, ${CALLS} calls each (raw: stdio, JSON-RPC lines without a client):`,
+);
 console.log(rows.join("\n"));
