@@ -14,6 +14,7 @@ import { VERSION } from "../version.ts";
 import { stopSignals } from "../signals.ts";
 import { loadWorkflowConfigCached } from "../config/cache.ts";
 import { isLoopback } from "../net.ts";
+import { importLate } from "../late_import.ts";
 import { type EarlyStdin, readStdinEarly } from "./early.ts";
 
 /** `baton-mcp --help`. */
@@ -199,8 +200,12 @@ export async function main(args: string[]): Promise<number> {
   }
   // Loading blocks the event loop: the early handshake goes first (a client sends it at once, on connecting).
   await early?.handshake(HANDSHAKE_GRACE_MS);
-  const stdio = parsed.http ? undefined : import("./stdio.ts");
-  const { openEngine } = await import("../open.ts");
+  // Imported late (late_import.ts): Deno would otherwise walk the engine's, the SDK's and the HTTP server's modules
+  // before the first line runs, delaying the early handshake by ~70 ms.
+  const stdio = parsed.http
+    ? undefined
+    : importLate<typeof import("./stdio.ts")>(new URL("./stdio.ts", import.meta.url));
+  const { openEngine } = await importLate<typeof import("../open.ts")>(new URL("../open.ts", import.meta.url));
   let engine;
   try {
     engine = await openEngine(parsed.repo);
@@ -216,7 +221,7 @@ export async function main(args: string[]): Promise<number> {
       if (why !== "stdin closed") log(`stopped (${why})`);
       return 0;
     }
-    const { serveHttp } = await import("./http.ts");
+    const { serveHttp } = await importLate<typeof import("./http.ts")>(new URL("./http.ts", import.meta.url));
     let server;
     try {
       server = serveHttp(engine, {
