@@ -1,7 +1,7 @@
 -- Baton's database schema: the readable snapshot of every migration in
 -- src/schema/ applied in order (tests/schema_test.ts proves they agree).
 -- Never edit this file alone: add a migration, then update this snapshot.
--- Schema version (PRAGMA user_version): 12
+-- Schema version (PRAGMA user_version): 13
 
 CREATE TABLE baton_migrations (
   version    INTEGER PRIMARY KEY,
@@ -26,6 +26,7 @@ CREATE TABLE tickets (
   markdown_ledger TEXT CHECK (markdown_ledger IS NULL OR json_valid(markdown_ledger))
 ) STRICT;
 CREATE INDEX tickets_status ON tickets(status, priority_rank, id);
+CREATE INDEX tickets_parent ON tickets(parent_id) WHERE parent_id IS NOT NULL;  -- migration 13
 
 CREATE TABLE phases (
   id               INTEGER PRIMARY KEY,

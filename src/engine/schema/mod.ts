@@ -17,6 +17,7 @@ import m009 from "./009_clock_and_principals.ts";
 import m010 from "./010_agent_processes.ts";
 import m011 from "./011_merge_queue.ts";
 import m012 from "./012_merge_fenced.ts";
+import m013 from "./013_tickets_parent_index.ts";
 
 import type { Migration } from "../../storage/migrate.ts";
 
@@ -36,6 +37,7 @@ export const migrations: readonly Migration[] = [
   m010,
   m011,
   m012,
+  m013,
 ];
 
 /** The schema version a fully migrated database has. */

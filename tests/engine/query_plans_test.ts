@@ -1,0 +1,53 @@
+/**
+ * What an agent's every step runs (a ticket's upsert and resolve, a claim,
+ * a completion) must not read whole tables: each statement it prepares is
+ * asked for its plan (`EXPLAIN QUERY PLAN`), and none may scan `tickets` or
+ * `phases`, the tables that grow with the backlog. (Resolving a ticket once
+ * scanned every ticket for its open children: an import of 100,000 tickets
+ * took ~7 ms per ticket.)
+ */
+import assert from "node:assert/strict";
+import { openEngine } from "../../mod.ts";
+import { coreOf } from "../../src/engine/api/base.ts";
+import { EXAMPLE_PHASES, tempRepo } from "../helpers/repo.ts";
+
+Deno.test("an agent's steps read no table whole: upsert and resolve, claim, start, complete", async () => {
+  const repo = await tempRepo({ phases: EXAMPLE_PHASES });
+  const engine = await openEngine(repo);
+  try {
+    engine.upsertTicket({ id: "0001", title: "Parent" });
+    for (let i = 2; i <= 40; i++) {
+      engine.upsertTicket({
+        id: String(i).padStart(4, "0"),
+        title: `t${i}`,
+        parentId: i % 5 === 0 ? "0001" : undefined,
+      });
+    }
+    const db = coreOf(engine).db;
+    const seen = new Set<string>();
+    const prepare = db.prepare.bind(db);
+    db.prepare = ((sql: string) => {
+      seen.add(sql);
+      return prepare(sql);
+    }) as typeof db.prepare;
+    try {
+      engine.upsertTicket({ id: "0010", title: "t10 renamed", parentId: "0001" });
+      const c = engine.claimNext({ agentId: "a1", capabilities: ["designer"] })!;
+      engine.start(c.phase.id, { agentId: "a1", token: c.token });
+      engine.complete(c.phase.id, { agentId: "a1", token: c.token });
+    } finally {
+      db.prepare = prepare;
+    }
+    const scans: string[] = [];
+    for (const sql of seen) {
+      if (!/^\s*(SELECT|UPDATE|DELETE|INSERT|WITH)/i.test(sql)) continue;
+      for (const row of db.all<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`)) {
+        if (/^SCAN (tickets|phases)\b/.test(row.detail)) scans.push(`${row.detail}: ${sql.replace(/\s+/g, " ")}`);
+      }
+    }
+    assert.ok(seen.size > 10, `statements were seen (${seen.size})`);
+    assert.deepEqual(scans, []);
+  } finally {
+    engine.close();
+  }
+});
