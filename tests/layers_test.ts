@@ -33,7 +33,8 @@ function floorOf(specifier: string): string | null {
 }
 
 /** Every module under src/ (tests excluded) and what it imports, from one `deno info --json`. */
-async function importGraph(): Promise<Map<string, string[]>> {
+/** Every module under src/ (tests excluded), as URLs. */
+function srcFiles(): string[] {
   const files: string[] = [];
   const walk = (dir: URL) => {
     for (const e of Deno.readDirSync(dir)) {
@@ -43,6 +44,11 @@ async function importGraph(): Promise<Map<string, string[]>> {
     }
   };
   walk(new URL("src/", ROOT));
+  return files;
+}
+
+async function importGraph(): Promise<Map<string, string[]>> {
+  const files = srcFiles();
   const dir = await Deno.makeTempDir();
   const entry = `${dir}/all.ts`;
   await Deno.writeTextFile(entry, files.map((f) => `import ${JSON.stringify(f)};`).join("\n") + "\n");
@@ -142,15 +148,7 @@ Deno.test("layers: mod.ts only re-exports", () => {
 
 Deno.test("layers: every module imported late is named by deno task compile (the compiler cannot see it either)", () => {
   const task = JSON.parse(Deno.readTextFileSync(new URL("deno.json", ROOT))).tasks.compile as string;
-  const sources = [new URL("cli.ts", ROOT).href, new URL("mcp.ts", ROOT).href];
-  const walk = (dir: URL) => {
-    for (const e of Deno.readDirSync(dir)) {
-      const u = new URL(e.name + (e.isDirectory ? "/" : ""), dir);
-      if (e.isDirectory) walk(u);
-      else if (e.name.endsWith(".ts") && !e.name.endsWith("_test.ts")) sources.push(u.href);
-    }
-  };
-  walk(new URL("src/", ROOT));
+  const sources = [new URL("cli.ts", ROOT).href, new URL("mcp.ts", ROOT).href, ...srcFiles()];
   const late = sources.flatMap((f) => lateImports(Deno.readTextFileSync(new URL(f)), f))
     .map((u) => u.slice(ROOT.href.length));
   assert.ok(late.includes("src/open.ts"), `found the late imports: ${late.join(", ")}`);
