@@ -18,7 +18,11 @@
  * synchronised with the file), 32-bit word by word, and writes only the
  * words this connection changed on top of the file's current content, so
  * one connection never overwrites another's writes. Fields SQLite shares
- * are word-sized, so word granularity is exact.
+ * are word-sized, so word granularity is exact. Only the WRITE and RECOVER
+ * slots let SQLite change the hash tables; under CKPT or a READ slot it
+ * changes only the header and checkpoint info (read marks, backfill counts)
+ * in the first page, so a publish after holding only those compares that
+ * page alone (the torture tests verify the rest is unchanged).
  *
  * To keep a refresh cheap, the `shm-mutex` lock file also holds a table of
  * generation counters: one global counter and one per 4 KiB page of the
@@ -72,6 +76,8 @@ export interface WalFrames {
 
 /** The slot SQLite only locks to recover the wal-index from the WAL. */
 const WAL_RECOVER_SLOT = 2;
+/** The slot a writer holds while it appends frames (and their hash-table entries) or restarts the WAL. */
+const WAL_WRITE_SLOT = 0;
 
 /** Counters that show which paths ran; the torture tests read them. */
 export interface ShmStats {
@@ -123,6 +129,8 @@ export interface WasmMemory {
 
 interface Region {
   ptr: number;
+  /** The region's words in the WASM heap (remade when the heap grows). */
+  words?: Uint32Array;
   shadow: Uint32Array;
   /** The region's words in a shared mapping of the `-shm` file, when mapped. */
   shared: Uint32Array | null;
@@ -152,7 +160,14 @@ export class ShmConnection {
   #deferred = new Set<number>();
   #genBuf = new Uint8Array(4);
   #dirty = false;
+  /**
+   * An exclusive WRITE or RECOVER slot was held since the last publish, so
+   * any page of the wal-index may have changed; otherwise only page 0 can.
+   */
+  #wide = false;
   #dmsHeld = false;
+  /** A page's worth of words for merging with the file during a publish. */
+  #tmp = new Uint32Array(PAGE_WORDS);
   #shmPath: string;
   #mutexPath: string;
   #gens: Uint32Array | null = null;
@@ -311,6 +326,22 @@ export class ShmConnection {
     return (b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)) >>> 0;
   }
 
+  /** Whether page p of the local copy differs from its shadow (no views made: this runs at every publish). */
+  #pageChanged(heap: Uint8Array, p: number): boolean {
+    const region = this.#regions[(p / PAGES_PER_REGION) | 0];
+    const base = (p % PAGES_PER_REGION) * PAGE_WORDS;
+    const local = region.words?.buffer === heap.buffer
+      ? region.words
+      : (region.words = this.#regionWords(heap, region));
+    const shadow = region.shadow;
+    for (let i = base, end = base + PAGE_WORDS; i < end; i++) if (local[i] !== shadow[i]) return true;
+    return false;
+  }
+
+  #regionWords(heap: Uint8Array, region: Region): Uint32Array {
+    return new Uint32Array(heap.buffer, region.ptr, REGION_BYTES / 4);
+  }
+
   /** Words of page p in the heap. */
   #pageView(heap: Uint8Array, p: number): Uint32Array {
     const region = this.#regions[(p / PAGES_PER_REGION) | 0];
@@ -400,17 +431,13 @@ export class ShmConnection {
     const heap = this.#mem.heap8u();
     const pages = this.#regions.length * PAGES_PER_REGION;
     const changed: number[] = [];
-    for (let p = 0; p < pages; p++) {
-      const local = this.#pageView(heap, p);
-      const shadow = this.#shadowView(p);
-      for (let i = 0; i < PAGE_WORDS; i++) {
-        if (local[i] !== shadow[i]) {
-          changed.push(p);
-          break;
-        }
-      }
+    const scan = this.#wide ? pages : 1;
+    if (!this.#wide && shmChecks.verify) {
+      for (let p = 1; p < pages; p++) this.#verifyPage(this.#pageView(heap, p), this.#shadowView(p));
     }
+    for (let p = 0; p < scan; p++) if (this.#pageChanged(heap, p)) changed.push(p);
     if (changed.length === 0) {
+      this.#wide = this.#exclWide();
       this.#refresh();
       return;
     }
@@ -447,7 +474,7 @@ export class ShmConnection {
       // Then the words, in the order wal.c writes shared memory: page numbers and hash slots first, the
       // header (which makes a commit visible) last. Killed before the header, the commit stays invisible
       // as a whole; its leftover entries lie beyond mxFrame, where SQLite ignores and later clears them.
-      const tmp = new Uint32Array(PAGE_WORDS);
+      const tmp = this.#tmp;
       let header: [number, number] | null = null;
       changed.forEach((p, i) => {
         const local = this.#pageView(heap, p);
@@ -485,9 +512,15 @@ export class ShmConnection {
         this.#shadowView(0).set(this.#pageView(heap, 0));
       }
       shmStats.publishes++;
+      this.#wide = this.#exclWide();
     } finally {
       this.#mutex.unlock();
     }
+  }
+
+  /** Whether a WRITE or RECOVER slot is held exclusive now (the next publish must compare every page). */
+  #exclWide(): boolean {
+    return this.#held[WAL_WRITE_SLOT] === 2 || this.#held[WAL_RECOVER_SLOT] === 2;
   }
 
   /**
@@ -533,6 +566,7 @@ export class ShmConnection {
     }
     this.#deferred.clear();
     this.#dirty = this.#exclCount > 0;
+    this.#wide = this.#exclWide();
   }
 
   #sync(): void {
@@ -602,6 +636,8 @@ export class ShmConnection {
         }
       }
       this.#dirty = this.#exclCount > 0;
+      // Whatever SQLite changed under the slots just released is published.
+      this.#wide = this.#exclWide();
       return true;
     }
     let got = ofst;
@@ -630,6 +666,8 @@ export class ShmConnection {
     }
     if (excl) {
       if (ofst <= WAL_RECOVER_SLOT && WAL_RECOVER_SLOT < ofst + n) shmStats.walRecoveries++;
+      const has = (slot: number) => ofst <= slot && slot < ofst + n;
+      if (has(WAL_WRITE_SLOT) || has(WAL_RECOVER_SLOT)) this.#wide = true;
       this.#exclCount += n;
       this.#dirty = true;
     }
