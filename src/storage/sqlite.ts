@@ -339,14 +339,18 @@ export class Statement {
     let rc: number;
     if (v === null || v === undefined) rc = x.sqlite3_bind_null(this.#p, i);
     else if (typeof v === "number") {
-      rc = Number.isInteger(v) && Math.abs(v) <= Number.MAX_SAFE_INTEGER
-        ? x.sqlite3_bind_int64(this.#p, i, BigInt(v))
-        : x.sqlite3_bind_double(this.#p, i, v);
+      // 32-bit integers (ids, counts, flags) without a BigInt: one allocation less per bound value.
+      if ((v | 0) === v) rc = x.sqlite3_bind_int(this.#p, i, v);
+      else {
+        rc = Number.isInteger(v) && Math.abs(v) <= Number.MAX_SAFE_INTEGER
+          ? x.sqlite3_bind_int64(this.#p, i, BigInt(v))
+          : x.sqlite3_bind_double(this.#p, i, v);
+      }
     } else if (typeof v === "bigint") rc = x.sqlite3_bind_int64(this.#p, i, v);
     else if (typeof v === "string") {
       const [ptr, n] = this.#db.scratchText(v);
       rc = x.sqlite3_bind_text(this.#p, i, ptr, n, -1 /* SQLITE_TRANSIENT: SQLite copies */);
-    } else if (typeof v === "boolean") rc = x.sqlite3_bind_int64(this.#p, i, v ? 1n : 0n);
+    } else if (typeof v === "boolean") rc = x.sqlite3_bind_int(this.#p, i, v ? 1 : 0);
     else if (v instanceof Uint8Array) {
       const ptr = this.#db.scratch(v.byteLength);
       wasmOf(this.#db).heap8u().set(v, ptr);

@@ -46,6 +46,7 @@ export interface SqliteExports {
   sqlite3_finalize(stmt: number): number;
   sqlite3_bind_parameter_index(stmt: number, name: number): number;
   sqlite3_bind_null(stmt: number, i: number): number;
+  sqlite3_bind_int(stmt: number, i: number, v: number): number;
   sqlite3_bind_int64(stmt: number, i: number, v: bigint): number;
   sqlite3_bind_double(stmt: number, i: number, v: number): number;
   sqlite3_bind_text(stmt: number, i: number, p: number, n: number, destructor: number): number;
