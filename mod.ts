@@ -55,6 +55,7 @@ export {
   EngineWork,
 } from "./src/engine/mod.ts";
 export type * from "./src/engine/types.ts";
+export type { WriteStats } from "./src/storage/sqlite.ts";
 export type { AgentContext, ContextFile, ContextTarget } from "./src/engine/context.ts";
 export type {
   BranchCommit,

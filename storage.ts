@@ -31,6 +31,7 @@ export {
   type Row,
   type SqlValue,
   Statement,
+  type WriteStats,
 } from "./src/storage/sqlite.ts";
 export { latestVersion, openBatonDatabase } from "./src/engine/database.ts";
 export type { CheckpointerStats } from "./src/storage/checkpointer.ts";

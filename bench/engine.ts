@@ -6,7 +6,9 @@
  * - `claimNext` p50/p99 with 200, 10,000 and 100,000 tickets (each claim
  *   followed by an untimed complete, as an agent works one phase at a time);
  * - 8 processes claiming + completing to exhaustion (claims/s), checked:
- *   every phase claimed once, none twice.
+ *   every phase claimed once, none twice; and where their write time went
+ *   (how busy the write lock was, the wait for a turn at the writer queue,
+ *   a turn's first transaction against the others: `Database.writeStats`).
  *
  * The Python engine Baton replaces ("the peer") is measured in the same run
  * when `--peer` names its harness (a rebuild of danielnewman09/workflow-engine
@@ -85,8 +87,21 @@ async function batonClaim(n: number): Promise<{ p50: number; p99: number }> {
   return { p50: pct(lat, 0.5), p99: pct(lat, 0.99) };
 }
 
+/** Where the 8 processes' write time went (summed over their connections; see `Database.writeStats`). */
+interface ProcsBreakdown {
+  /** Share of the run's wall time some process was inside a write transaction (1 = the write lock never idle). */
+  lockBusy: number;
+  /** Mean ms a process waited for its turn at the writer queue. */
+  waitPerTurn: number;
+  /** Mean ms of the first transaction of a turn, and of the others. */
+  firstTx: number;
+  otherTx: number;
+  /** Transactions per turn. */
+  txPerTurn: number;
+}
+
 /** 8 processes claim + complete a 2,000-ticket, 2-phase backlog to exhaustion. */
-async function batonProcs(): Promise<number> {
+async function batonProcs(): Promise<{ perSec: number; breakdown: ProcsBreakdown }> {
   const repo = await tempRepo({
     phases: "phases:\n  - {name: Build, agent_type: worker}\n  - {name: Check, agent_type: worker}\n",
   });
@@ -101,6 +116,8 @@ async function batonProcs(): Promise<number> {
     new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", worker, repo, `agent-${i}`, "worker", go],
       stdout: "piped",
+      stderr: "piped",
+      env: { BATON_WRITE_STATS: "1" },
     }).output());
   await new Promise((r) => setTimeout(r, 2000)); // every process started and opened the engine
   const t0 = performance.now();
@@ -111,7 +128,21 @@ async function batonProcs(): Promise<number> {
   if (new Set(ids).size !== ids.length) throw new Error("invariant: a phase was claimed twice");
   if (ids.length !== 4000) throw new Error(`invariant: ${ids.length} of 4000 phases were claimed and completed`);
   await Deno.remove(repo, { recursive: true });
-  return ids.length / wall;
+  const stats = outs.map((o) => JSON.parse(new TextDecoder().decode(o.stderr).trim().split("\n").at(-1)!));
+  const sum = (k: string) => stats.reduce((a, w) => a + w[k], 0);
+  // Each process claims and completes: two write transactions per phase.
+  if (sum("transactions") < 2 * ids.length) throw new Error("invariant: fewer write transactions than claims");
+  const turns = sum("turns");
+  return {
+    perSec: ids.length / wall,
+    breakdown: {
+      lockBusy: sum("heldMs") / (wall * 1000),
+      waitPerTurn: sum("waitMs") / turns,
+      firstTx: sum("firstOfTurnMs") / turns,
+      otherTx: (sum("heldMs") - sum("firstOfTurnMs")) / (sum("transactions") - turns),
+      txPerTurn: sum("transactions") / turns,
+    },
+  };
 }
 
 /** One scenario of the peer's harness (one line of JSON). */
@@ -136,7 +167,13 @@ for (let r = 0; r < ROUNDS; r++) {
       row[`baton claim p50 @${n} (ms)`] = c.p50;
       row[`baton claim p99 @${n} (ms)`] = c.p99;
     }
-    row["baton 8 procs (claims/s)"] = await batonProcs();
+    const procs = await batonProcs();
+    row["baton 8 procs (claims/s)"] = procs.perSec;
+    row["  write lock busy (share of wall)"] = procs.breakdown.lockBusy;
+    row["  wait for a turn (ms)"] = procs.breakdown.waitPerTurn;
+    row["  transactions per turn"] = procs.breakdown.txPerTurn;
+    row["  a turn's first transaction (ms)"] = procs.breakdown.firstTx;
+    row["  its other transactions (ms)"] = procs.breakdown.otherTx;
   };
   const peerRound = async () => {
     if (!PEER) return;

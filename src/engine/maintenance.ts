@@ -34,6 +34,7 @@ export function storageInfo(core: Core): StorageInfo {
     tickets: ticketTotal(core.db),
     heapBytes: core.db.heapBytes(),
     cachedStatements: core.db.cachedStatements,
+    writes: core.db.writeStats(),
   };
 }
 

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { JournalMode } from "../storage/sqlite.ts";
+import type { JournalMode, WriteStats } from "../storage/sqlite.ts";
 import type { PhaseStatus } from "./state_machine.ts";
 import type { Metadata } from "../config/conditions.ts";
 
@@ -622,6 +622,8 @@ export interface StorageInfo {
   heapBytes: number;
   /** Prepared statements this connection keeps. */
   cachedStatements: number;
+  /** This connection's write transactions since it opened, and where their time went. */
+  writes: WriteStats;
 }
 
 /** One check of `baton doctor`. */

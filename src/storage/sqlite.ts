@@ -85,6 +85,24 @@ export interface OpenOptions {
   writerFairnessMs?: number;
 }
 
+/**
+ * Write transactions of one connection since it opened, and the time they
+ * spent waiting for the writer queue and inside `BEGIN … COMMIT`: where the
+ * time of many processes writing one file goes (the benchmarks print them).
+ */
+export interface WriteStats {
+  /** Write transactions begun (committed or rolled back). */
+  transactions: number;
+  /** Of those, how many had to take the writer queue (the first of each turn); the rest kept the place of the one before. */
+  turns: number;
+  /** Milliseconds spent waiting for the writer queue. */
+  waitMs: number;
+  /** Milliseconds inside write transactions, from `BEGIN IMMEDIATE` to the end of `COMMIT` or `ROLLBACK`. */
+  heldMs: number;
+  /** Of `heldMs`, the share of each turn's first transaction (it re-reads what other processes changed). */
+  firstOfTurnMs: number;
+}
+
 /** Result of {@link Database.checkpoint}. */
 export interface CheckpointResult {
   /** True when the checkpoint could not complete because of readers or writers. */
@@ -901,7 +919,9 @@ export class Database {
     const began = performance.now();
     let committed = false;
     // Outside a transaction this connection is in the queue only when it kept its place after the last one.
-    const queued = this.#inQueue || this.#enterWriterQueue();
+    const kept = this.#inQueue;
+    const queued = kept || this.#enterWriterQueue();
+    const inside = performance.now();
     try {
       this.prepare("BEGIN IMMEDIATE").run();
       this.#txDepth = 1;
@@ -923,6 +943,7 @@ export class Database {
         this.#txDepth = 0;
       }
     } finally {
+      this.#countWrite(began, inside, queued && !kept);
       if (queued) this.#afterWrite(began);
       const after = this.#afterCommit.splice(0);
       if (committed) { for (const f of after) this.#runAfterCommit(f); }
@@ -1066,6 +1087,38 @@ export class Database {
       this.#reserved = false;
       if (this.#txDepth === 0) this.#releaseQueue();
     }, 0);
+  }
+
+  #writes: WriteStats = { transactions: 0, turns: 0, waitMs: 0, heldMs: 0, firstOfTurnMs: 0 };
+
+  #countWrite(began: number, inside: number, newTurn: boolean): void {
+    const held = performance.now() - inside;
+    const w = this.#writes;
+    w.transactions++;
+    w.heldMs += held;
+    w.waitMs += inside - began;
+    if (newTurn) {
+      w.turns++;
+      w.firstOfTurnMs += held;
+    }
+  }
+
+  /**
+   * This connection's write transactions so far, and where their time went.
+   *
+   * @returns a copy of the counters
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Database } from "@baton/baton/storage";
+   * const db = await Database.open(`${await Deno.makeTempDir()}/w.db`);
+   * db.transaction(() => db.exec("CREATE TABLE t(x)"));
+   * assert.equal(db.writeStats().transactions, 1);
+   * db.close();
+   * ```
+   */
+  writeStats(): WriteStats {
+    return { ...this.#writes };
   }
 
   /** How long a write of this connection has been waiting for the writer queue (0: not waiting), in ms. */

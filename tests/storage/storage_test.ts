@@ -46,6 +46,65 @@ Deno.test("wrapper: parameters, types, RETURNING, transactions and savepoints", 
   db.close();
 });
 
+Deno.test("wrapper: numbers round-trip exactly across the 32-bit, 53-bit and 64-bit boundaries", async () => {
+  const db = await Database.open(`${await tmp()}/n.db`);
+  db.exec("CREATE TABLE n(v)");
+  const values = [
+    0,
+    1,
+    -1,
+    2 ** 31 - 1,
+    -(2 ** 31),
+    2 ** 31,
+    -(2 ** 31) - 1,
+    2 ** 32,
+    Number.MAX_SAFE_INTEGER,
+    Number.MIN_SAFE_INTEGER,
+    Date.UTC(2026, 11, 5),
+    0.5,
+    -2.25,
+    2 ** 53 + 2,
+  ];
+  for (const v of values) db.run("INSERT INTO n(v) VALUES (?)", [v]);
+  db.run("INSERT INTO n(v) VALUES (?), (?)", [true as unknown as number, false as unknown as number]);
+  const back = db.all<{ v: number; t: string }>("SELECT v, typeof(v) AS t FROM n ORDER BY rowid");
+  assert.deepEqual(back.map((r) => r.v), [...values, 1, 0]);
+  // Whole numbers are stored as SQLite integers up to 2^53 (beyond, as reals, as before); fractions as reals.
+  assert.deepEqual(back.map((r) => r.t), [
+    ...values.map((v) => Number.isSafeInteger(v) ? "integer" : "real"),
+    "integer",
+    "integer",
+  ]);
+  db.close();
+});
+
+Deno.test("writeStats: write transactions, turns in the writer queue, and the time inside them", async () => {
+  const db = await Database.open(`${await tmp()}/s.db`);
+  const before = db.writeStats();
+  db.transaction(() => db.exec("CREATE TABLE t(x)"));
+  db.transaction(() => {
+    db.run("INSERT INTO t VALUES (1)");
+    db.transaction(() => db.run("INSERT INTO t VALUES (2)")); // a savepoint, not a transaction of its own
+  });
+  assert.throws(() =>
+    db.transaction(() => {
+      db.run("INSERT INTO t VALUES (3)");
+      throw new Error("rolled back");
+    })
+  );
+  const burst = db.writeStats();
+  assert.equal(burst.transactions - before.transactions, 3, "rollbacks count, savepoints do not");
+  assert.ok(burst.turns - before.turns >= 1 && burst.turns - before.turns <= 3);
+  assert.ok(burst.heldMs > 0 && burst.firstOfTurnMs <= burst.heldMs && burst.waitMs >= 0);
+  // The place in the queue goes when the synchronous job ends: the next transaction starts a new turn.
+  await new Promise((r) => setTimeout(r, 0));
+  db.transaction(() => db.run("INSERT INTO t VALUES (4)"));
+  const after = db.writeStats();
+  assert.equal(after.transactions, burst.transactions + 1);
+  assert.equal(after.turns, burst.turns + 1);
+  db.close();
+});
+
 Deno.test("WAL: checkpoints keep the WAL bounded while another connection reads and writes", async () => {
   const dir = await tmp();
   const path = `${dir}/b.db`;
