@@ -252,6 +252,9 @@ export function hookScript(name: string, chain: string, command: string[], socke
       `fi`,
       `log="$gd/baton-hooks.log"`,
       `(`,
+      // From a linked worktree, into the main working tree first: baton run removes a finished ticket's worktree,
+      // possibly before this (backgrounded) recording has started Baton, which cannot start in a removed directory.
+      `  case "$gd" in /*/.git/worktrees/*) cd "\${gd%/.git/worktrees/*}" 2>/dev/null ;; esac`,
       ...(fast.length
         ? [
           `  ${fast[0]}`,

@@ -742,6 +742,45 @@ Deno.test("baton run end to end: its agents' commits go through the guard server
   }
 });
 
+Deno.test("post-commit: an agent's commit in a worktree removed right after it (as baton run removes a finished ticket's) is still recorded", async () => {
+  const { repo, engine } = await hookRepo("hooks:\n  server: off\n", { install: false });
+  const cli = new URL("../../cli.ts", import.meta.url).pathname;
+  // The hooks' baton: for post-commit it waits until the test has removed the worktree, then starts the real one
+  // and writes down its exit code. Everything else starts at once.
+  const gate = `${repo}-go`, done = `${repo}-post-commit-exit`, wrapper = `${repo}-baton`;
+  await Deno.writeTextFile(
+    wrapper,
+    `#!/bin/sh
+if [ "$1 $2" = "guard post-commit" ]; then
+  n=0; while [ ! -e '${gate}' ] && [ $n -lt 600 ]; do sleep 0.05; n=$((n+1)); done
+  '${Deno.execPath()}' run -A '${cli}' "$@"; echo $? > '${done}'; exit 0
+fi
+exec '${Deno.execPath()}' run -A '${cli}' "$@"
+`,
+  );
+  await Deno.chmod(wrapper, 0o755);
+  installHooks(repo, [wrapper]);
+  const wt = `${repo}-wt`;
+  try {
+    await ok(repo, ["worktree", "add", "-q", "-b", "baton/0042", wt]);
+    const c = claimOf(engine, "0042", "implementer-1");
+    const r = await commit(wt, "src/cache.ts", agentEnv("implementer-1", c));
+    assert.equal(r.code, 0, r.stderr);
+    const sha = await head(wt);
+    await ok(repo, ["worktree", "remove", "--force", wt]);
+    await Deno.writeTextFile(gate, "");
+    for (let i = 0; i < 1200 && !(await Deno.stat(done).then(() => true, () => false)); i++) {
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    assert.equal((await Deno.readTextFile(done)).trim(), "0", "baton guard post-commit succeeded");
+    const rows = engine.audit({ action: "phase.commit" });
+    assert.deepEqual(rows.map((x) => (x.details as Record<string, unknown>).sha), [sha]);
+  } finally {
+    await Deno.writeTextFile(gate, "");
+    engine.close();
+  }
+});
+
 Deno.test("hooks install never chains to its own scripts (its state file lost), and uninstall then leaves core.hooksPath unset", async () => {
   const { repo, engine } = await hookRepo();
   engine.close();
