@@ -230,7 +230,8 @@ export function hookScript(name: string, chain: string, command: string[], socke
   } else {
     // Recorded in the background: git does not wait for what cannot change the commit (the engine judges a record
     // that arrives after the claim ended by the commit's time). HEAD is read now: the next commit may be quick. The
-    // guard server if it answers, else baton guard; what they say goes to <git dir>/baton-hooks.log.
+    // guard server if it answers, else baton guard; what they say goes to <git dir>/baton-hooks.log (the main
+    // repository's for a linked worktree, whose own git directory goes when the worktree is removed).
     lines.push(
       `[ -n "$BATON_AGENT_ID" ] || exit 0`,
       // HEAD's SHA read with builtins: the worktree's git directory from GIT_INDEX_FILE, HEAD, the ref git just
@@ -250,7 +251,7 @@ export function hookScript(name: string, chain: string, command: string[], socke
       `  r="$(git rev-parse --git-dir HEAD)" || exit 0`,
       `  sha="\${r##*[!0-9a-f]}"; gd="\${r%?"$sha"}"`,
       `fi`,
-      `log="$gd/baton-hooks.log"`,
+      `case "$gd" in /*/.git/worktrees/*) log="\${gd%/worktrees/*}/baton-hooks.log" ;; *) log="$gd/baton-hooks.log" ;; esac`,
       `(`,
       // From a linked worktree, into the main working tree first: baton run removes a finished ticket's worktree,
       // possibly before this (backgrounded) recording has started Baton, which cannot start in a removed directory.

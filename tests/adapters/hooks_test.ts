@@ -775,6 +775,8 @@ exec '${Deno.execPath()}' run -A '${cli}' "$@"
     assert.equal((await Deno.readTextFile(done)).trim(), "0", "baton guard post-commit succeeded");
     const rows = engine.audit({ action: "phase.commit" });
     assert.deepEqual(rows.map((x) => (x.details as Record<string, unknown>).sha), [sha]);
+    // What the recording said is kept in the main repository's git directory, which outlives the worktree.
+    assert.ok((await Deno.stat(`${repo}/.git/baton-hooks.log`)).isFile);
   } finally {
     await Deno.writeTextFile(gate, "");
     engine.close();
