@@ -19,7 +19,7 @@
  */
 import { workflowFilesText } from "../config/cache.ts";
 import type { Engine } from "../engine/mod.ts";
-import { gitTry } from "../repo/git.ts";
+import { gitCommonDir } from "../repo/git.ts";
 import { guardSocketPath } from "../repo/hook_files.ts";
 import { stopSignals } from "../signals.ts";
 import type { Io } from "./command.ts";
@@ -27,10 +27,10 @@ import { selfCommand } from "./hooks.ts";
 
 /** Where Baton's hooks live and where the guard server listens, for the repository of `repoRoot`. */
 function places(repoRoot: string): { socket: string; hooksDir: string } | null {
-  const common = gitTry(repoRoot, "rev-parse", "--path-format=absolute", "--git-common-dir");
-  if (!common.ok) return null;
-  const socket = guardSocketPath(common.stdout);
-  return socket === null ? null : { socket, hooksDir: `${common.stdout}/baton/hooks` };
+  const common = gitCommonDir(repoRoot);
+  if (common === null) return null;
+  const socket = guardSocketPath(common);
+  return socket === null ? null : { socket, hooksDir: `${common}/baton/hooks` };
 }
 
 const exists = (p: string) => {

@@ -24,7 +24,7 @@
  * @module
  */
 import { BatonError } from "../errors.ts";
-import { gitTry } from "../repo/git.ts";
+import { gitCommonDir, gitTry } from "../repo/git.ts";
 import { guardSocketPath, TRAILERS_FILE } from "../repo/hook_files.ts";
 
 /** The hooks Baton acts in. */
@@ -100,9 +100,9 @@ function git(cwd: string, ...args: string[]): string {
 
 /** The repository's common git directory (absolute; the same from every worktree). */
 function commonDir(cwd: string): string {
-  const r = gitTry(cwd, "rev-parse", "--path-format=absolute", "--git-common-dir");
-  if (!r.ok) throw new BatonError("invalid_argument", `${cwd} is not inside a git repository`);
-  return r.stdout;
+  const common = gitCommonDir(cwd);
+  if (common === null) throw new BatonError("invalid_argument", `${cwd} is not inside a git repository`);
+  return common;
 }
 
 /** The directory Baton's scripts live in. */

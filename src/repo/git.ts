@@ -25,6 +25,17 @@ export function gitTry(cwd: string, ...args: string[]): GitResult {
 }
 
 /**
+ * The repository's common git directory, absolute: the same from the main
+ * working tree and from every linked worktree (`.git` of a normal clone).
+ * @param cwd a directory inside the repository
+ * @returns its path, or null outside a git repository
+ */
+export function gitCommonDir(cwd: string): string | null {
+  const r = gitTry(cwd, "rev-parse", "--path-format=absolute", "--git-common-dir");
+  return r.ok && r.stdout ? r.stdout : null;
+}
+
+/**
  * Runs `git ARGS…` in `cwd`, with options: `retryLocks` (default true)
  * waits out another git holding one of the repository's lock files (false
  * for a compare-and-swap `update-ref`, whose refusal reads the same);
@@ -123,11 +134,10 @@ export function dirExists(dir: string): boolean {
  * @returns its text ("" when there is none, or no git repository)
  */
 export function readExclude(root: string): string {
-  const r = gitTry(root, "rev-parse", "--git-common-dir");
-  if (!r.ok) return "";
-  const common = r.stdout.trim();
+  const common = gitCommonDir(root);
+  if (common === null) return "";
   try {
-    return Deno.readTextFileSync(`${common.startsWith("/") ? common : `${root}/${common}`}/info/exclude`);
+    return Deno.readTextFileSync(`${common}/info/exclude`);
   } catch {
     return "";
   }
@@ -142,8 +152,9 @@ export function readExclude(root: string): string {
  * @returns the patterns that were added
  */
 export function excludeFromGit(root: string, patterns: string[]): string[] {
-  const common = git(root, "rev-parse", "--git-common-dir");
-  const exclude = `${common.startsWith("/") ? common : `${root}/${common}`}/info/exclude`;
+  const common = gitCommonDir(root);
+  if (common === null) throw new BatonError("invalid_argument", `${root} is not inside a git repository`);
+  const exclude = `${common}/info/exclude`;
   let text = "";
   try {
     text = Deno.readTextFileSync(exclude);

@@ -16,7 +16,7 @@
  */
 import type { Engine } from "../engine/mod.ts";
 import { checkLines, commitTrailers } from "../engine/hooks.ts";
-import { gitTry } from "../repo/git.ts";
+import { gitCommonDir, gitTry } from "../repo/git.ts";
 import { guardSocketPath, repoRelative, writeTrailersFile } from "../repo/hook_files.ts";
 
 /** A running guard server. */
@@ -94,17 +94,17 @@ const text = (status: number, lines: string[]) =>
  */
 export async function startGuardServer(engine: Engine, opts: GuardServerOptions = {}): Promise<GuardServer | null> {
   const log = opts.log ?? (() => {});
-  const common = gitTry(engine.cfg.repoRoot, "rev-parse", "--path-format=absolute", "--git-common-dir");
-  if (!common.ok) return null;
-  const path = guardSocketPath(common.stdout);
+  const common = gitCommonDir(engine.cfg.repoRoot);
+  if (common === null) return null;
+  const path = guardSocketPath(common);
   if (path === null) return null;
   if (opts.replace === false && await guardServerAnswers(path)) return null;
   // Bound under a name of its own, then published as `path` (Deno removes a Unix socket by the path it was bound
   // to when its server stops: bound at `path`, a server would remove the socket of the one that replaced it).
   // Shorter than `guard.sock`, so it fits wherever `path` does.
-  const own = `${common.stdout}/baton/.g${Deno.pid}${(serial++).toString(36)}`;
+  const own = `${common}/baton/.g${Deno.pid}${(serial++).toString(36)}`;
   try {
-    Deno.mkdirSync(`${common.stdout}/baton`, { recursive: true });
+    Deno.mkdirSync(`${common}/baton`, { recursive: true });
     try {
       Deno.removeSync(own);
     } catch { /* none */ }
@@ -125,7 +125,7 @@ export async function startGuardServer(engine: Engine, opts: GuardServerOptions 
       return null;
     }
   };
-  const commonReal = real(common.stdout) ?? common.stdout;
+  const commonReal = real(common) ?? common;
   const validGitDir = (dir: string) => {
     const d = dir.startsWith("/") ? real(dir) : null;
     if (d === null) return null;
