@@ -8,7 +8,8 @@
  * - the size of `tools/list` in tokens (characters ÷ 4);
  * - tool-call round trip p50/p99 through the real MCP client, over stdio
  *   and over Streamable HTTP (one 2025-era session): a read (`get_ticket`)
- *   and a write (`heartbeat`, one transaction).
+ *   and a write (`heartbeat`, one transaction); back to back, and over
+ *   stdio also 100 ms apart (as an agent's calls come, between model turns).
  *
  * `deno run -A bench/mcp.ts [--calls N]`
  */
@@ -19,6 +20,8 @@ import { httpSession, MCP, serverEnv, type Session, startHttp, stdioSession } fr
 
 const { values } = parseArgs({ args: Deno.args, options: { calls: { type: "string", default: "500" } } });
 const CALLS = Number(values.calls);
+/** Calls per tool in the paused rows (each after a pause). */
+const PAUSED_CALLS = 100;
 
 const pct = (xs: number[], p: number) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
@@ -160,21 +163,29 @@ async function rawStdioSession(repo: string): Promise<Pick<Session, "call" | "cl
   };
 }
 
-async function roundTrips(s: Pick<Session, "call">, label: string): Promise<string[]> {
-  const reg = await s.call("register_agent", { agent_id: `bench-${label}`, capabilities: ["designer"] });
+/**
+ * p50/p99 of `CALLS` calls of each tool, back to back; with `pauseMs`, `PAUSED_CALLS` calls each after that long
+ * without a call (an agent's calls come between model turns: what has not run for a while runs cold).
+ */
+async function roundTrips(s: Pick<Session, "call">, label: string, pauseMs = 0): Promise<string[]> {
+  const reg = await s.call("register_agent", {
+    agent_id: `bench-${label.replace(/\W+/g, "-")}`,
+    capabilities: ["designer"],
+  });
   if (!reg.ok) throw new Error(reg.text);
   const rows: string[] = [];
   for (const [tool, args] of [["get_ticket", { ticket_id: "0100" }], ["heartbeat", {}]] as const) {
     for (let i = 0; i < 50; i++) await s.call(tool, args); // warm-up
     const t: number[] = [];
-    for (let i = 0; i < CALLS; i++) {
+    for (let i = 0; i < (pauseMs ? PAUSED_CALLS : CALLS); i++) {
+      if (pauseMs) await new Promise((r) => setTimeout(r, pauseMs));
       const t0 = performance.now();
       const r = await s.call(tool, args);
       t.push(performance.now() - t0);
       if (!r.ok) throw new Error(r.text);
     }
     rows.push(
-      `| ${label.padEnd(5)} | ${tool.padEnd(10)} | ${ms(pct(t, 0.5)).padStart(8)} | ${ms(pct(t, 0.99)).padStart(8)} |`,
+      `| ${label.padEnd(19)} | ${tool.padEnd(10)} | ${ms(pct(t, 0.5)).padStart(8)} | ${ms(pct(t, 0.99)).padStart(8)} |`,
     );
   }
   return rows;
@@ -237,9 +248,13 @@ for (const [name, list] of [["tools/list", HANDSHAKE.tools], ["with gates.allow_
   console.log(`${name}: ${tools} tools, ${chars} characters ≈ ${Math.round(chars / 4)} tokens (characters ÷ 4)`);
 }
 
-const rows = ["| via   | tool       |      p50 |      p99 |", "| ----- | ---------- | -------- | -------- |"];
+const rows = [
+  "| via                 | tool       |      p50 |      p99 |",
+  "| ------------------- | ---------- | -------- | -------- |",
+];
 const stdio = await stdioSession(repo);
 rows.push(...await roundTrips(stdio, "stdio"));
+rows.push(...await roundTrips(stdio, "stdio, 100 ms apart", 100));
 await stdio.close();
 const raw = await rawStdioSession(repo);
 rows.push(...await roundTrips(raw, "raw"));
