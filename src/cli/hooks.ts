@@ -253,9 +253,10 @@ export function hookScript(name: string, chain: string, command: string[], socke
       `fi`,
       `case "$gd" in /*/.git/worktrees/*) log="\${gd%/worktrees/*}/baton-hooks.log" ;; *) log="$gd/baton-hooks.log" ;; esac`,
       `(`,
-      // From a linked worktree, into the main working tree first: baton run removes a finished ticket's worktree,
-      // possibly before this (backgrounded) recording has started Baton, which cannot start in a removed directory.
-      `  case "$gd" in /*/.git/worktrees/*) cd "\${gd%/.git/worktrees/*}" 2>/dev/null ;; esac`,
+      // From a linked worktree, into the main working tree first, without git's hook variables (GIT_DIR names the
+      // worktree's git directory): baton run removes a finished ticket's worktree, possibly before this
+      // (backgrounded) recording has started Baton or git, which cannot work in a removed directory.
+      `  case "$gd" in /*/.git/worktrees/*) cd "\${gd%/.git/worktrees/*}" 2>/dev/null && unset GIT_DIR GIT_INDEX_FILE GIT_WORK_TREE GIT_PREFIX ;; esac`,
       ...(fast.length
         ? [
           `  ${fast[0]}`,

@@ -764,9 +764,11 @@ exec '${Deno.execPath()}' run -A '${cli}' "$@"
   try {
     await ok(repo, ["worktree", "add", "-q", "-b", "baton/0042", wt]);
     const c = claimOf(engine, "0042", "implementer-1");
-    const r = await commit(wt, "src/cache.ts", agentEnv("implementer-1", c));
+    const r = await commit(wt, "src/cache.ts", agentEnv("implementer-1", c), "0042 Implementation: cache");
     assert.equal(r.code, 0, r.stderr);
     const sha = await head(wt);
+    // The agent completes, and baton run removes the worktree, before the recording has started Baton.
+    engine.complete(c.phase.id, { agentId: "implementer-1", token: c.token });
     await ok(repo, ["worktree", "remove", "--force", wt]);
     await Deno.writeTextFile(gate, "");
     for (let i = 0; i < 1200 && !(await Deno.stat(done).then(() => true, () => false)); i++) {
@@ -775,6 +777,11 @@ exec '${Deno.execPath()}' run -A '${cli}' "$@"
     assert.equal((await Deno.readTextFile(done)).trim(), "0", "baton guard post-commit succeeded");
     const rows = engine.audit({ action: "phase.commit" });
     assert.deepEqual(rows.map((x) => (x.details as Record<string, unknown>).sha), [sha]);
+    // Judged by the commit's time (read from git after the worktree went): made under the claim, which has ended since.
+    assert.deepEqual(
+      { subject: rows[0].details?.subject, claim: rows[0].details?.claim },
+      { subject: "0042 Implementation: cache", claim: "ended" },
+    );
     // What the recording said is kept in the main repository's git directory, which outlives the worktree.
     assert.ok((await Deno.stat(`${repo}/.git/baton-hooks.log`)).isFile);
   } finally {
