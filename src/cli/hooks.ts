@@ -251,12 +251,14 @@ export function hookScript(name: string, chain: string, command: string[], socke
       `  r="$(git rev-parse --git-dir HEAD)" || exit 0`,
       `  sha="\${r##*[!0-9a-f]}"; gd="\${r%?"$sha"}"`,
       `fi`,
-      `case "$gd" in /*/.git/worktrees/*) log="\${gd%/worktrees/*}/baton-hooks.log" ;; *) log="$gd/baton-hooks.log" ;; esac`,
+      // A linked worktree's git directory (<main>/.git/worktrees/<name>) goes with it: the main working tree stays.
+      `main=; log="$gd/baton-hooks.log"`,
+      `case "$gd" in /*/.git/worktrees/*) main="\${gd%/.git/worktrees/*}"; log="$main/.git/baton-hooks.log" ;; esac`,
       `(`,
       // From a linked worktree, into the main working tree first, without git's hook variables (GIT_DIR names the
       // worktree's git directory): baton run removes a finished ticket's worktree, possibly before this
       // (backgrounded) recording has started Baton or git, which cannot work in a removed directory.
-      `  case "$gd" in /*/.git/worktrees/*) cd "\${gd%/.git/worktrees/*}" 2>/dev/null && unset GIT_DIR GIT_INDEX_FILE GIT_WORK_TREE GIT_PREFIX ;; esac`,
+      `  [ -n "$main" ] && cd "$main" 2>/dev/null && unset GIT_DIR GIT_INDEX_FILE GIT_WORK_TREE GIT_PREFIX`,
       ...(fast.length
         ? [
           `  ${fast[0]}`,

@@ -160,11 +160,6 @@ export class ShmConnection {
   #deferred = new Set<number>();
   #genBuf = new Uint8Array(4);
   #dirty = false;
-  /**
-   * An exclusive WRITE or RECOVER slot was held since the last publish, so
-   * any page of the wal-index may have changed; otherwise only page 0 can.
-   */
-  #wide = false;
   #dmsHeld = false;
   /** A page's worth of words for merging with the file during a publish. */
   #tmp = new Uint32Array(PAGE_WORDS);
@@ -431,13 +426,14 @@ export class ShmConnection {
     const heap = this.#mem.heap8u();
     const pages = this.#regions.length * PAGES_PER_REGION;
     const changed: number[] = [];
-    const scan = this.#wide ? pages : 1;
-    if (!this.#wide && shmChecks.verify) {
+    // Holding WRITE or RECOVER (a publish as WRITE goes happens before it is released), any page may have changed.
+    const wide = this.#exclWide();
+    const scan = wide ? pages : 1;
+    if (!wide && shmChecks.verify) {
       for (let p = 1; p < pages; p++) this.#verifyPage(this.#pageView(heap, p), this.#shadowView(p));
     }
     for (let p = 0; p < scan; p++) if (this.#pageChanged(heap, p)) changed.push(p);
     if (changed.length === 0) {
-      this.#wide = this.#exclWide();
       this.#refresh();
       return;
     }
@@ -512,7 +508,6 @@ export class ShmConnection {
         this.#shadowView(0).set(this.#pageView(heap, 0));
       }
       shmStats.publishes++;
-      this.#wide = this.#exclWide();
     } finally {
       this.#mutex.unlock();
     }
@@ -566,7 +561,6 @@ export class ShmConnection {
     }
     this.#deferred.clear();
     this.#dirty = this.#exclCount > 0;
-    this.#wide = this.#exclWide();
   }
 
   #sync(): void {
@@ -636,8 +630,6 @@ export class ShmConnection {
         }
       }
       this.#dirty = this.#exclCount > 0;
-      // Whatever SQLite changed under the slots just released is published.
-      this.#wide = this.#exclWide();
       return true;
     }
     let got = ofst;
@@ -666,8 +658,6 @@ export class ShmConnection {
     }
     if (excl) {
       if (ofst <= WAL_RECOVER_SLOT && WAL_RECOVER_SLOT < ofst + n) shmStats.walRecoveries++;
-      const has = (slot: number) => ofst <= slot && slot < ofst + n;
-      if (has(WAL_WRITE_SLOT) || has(WAL_RECOVER_SLOT)) this.#wide = true;
       this.#exclCount += n;
       this.#dirty = true;
     }
