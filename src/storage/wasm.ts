@@ -211,7 +211,9 @@ export class SqliteWasm {
 
   /** The heap as bytes. Call afresh after anything that may allocate: growth replaces the buffer. */
   heap8u(): Uint8Array {
-    if (this.#heap.buffer !== this.memory.buffer) this.#heap = new Uint8Array(this.memory.buffer);
+    // Growing the (unshared) memory detaches the old buffer, and a view of a detached buffer has length 0: a
+    // cheaper test than reading `memory.buffer` (~19 ns) on every call.
+    if (this.#heap.length === 0) this.#heap = new Uint8Array(this.memory.buffer);
     return this.#heap;
   }
 

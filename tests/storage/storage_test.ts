@@ -78,6 +78,77 @@ Deno.test("wrapper: numbers round-trip exactly across the 32-bit, 53-bit and 64-
   db.close();
 });
 
+Deno.test("wrapper: text round-trips exactly, short and long, ASCII or not, after the heap grows too", async () => {
+  const db = await Database.open(`${await tmp()}/s.db`);
+  db.exec("CREATE TABLE s(v TEXT)");
+  // Short ASCII text is decoded in JS, anything else by TextDecoder: the edges of both, and random strings.
+  const fixed = [
+    "",
+    "a",
+    "x".repeat(24),
+    "y".repeat(25),
+    "é",
+    "ticket-0083 ✓",
+    "\u{1F600}",
+    "a\u0000b",
+    "日本語のチケット",
+    "z".repeat(23) + "é",
+  ];
+  let seed = 83;
+  const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+  const pick = (cps: number[]) => String.fromCodePoint(cps[Math.floor(rand() * cps.length)]);
+  const alphabet = [0x20, 0x41, 0x7a, 0x7e, 0x7f, 0x80, 0xe9, 0x7ff, 0x800, 0x4e2d, 0xfffd, 0x10000, 0x1f600];
+  const random = Array.from({ length: 300 }, () => {
+    const n = Math.floor(rand() * 40);
+    return Array.from(
+      { length: n },
+      () => rand() < 0.8 ? String.fromCharCode(0x21 + Math.floor(rand() * 94)) : pick(alphabet),
+    ).join("");
+  });
+  const values = [...fixed, ...random];
+  db.transaction(() => {
+    for (const v of values) db.run("INSERT INTO s(v) VALUES (?)", [v]);
+  });
+  const read = () => db.all<{ v: string }>("SELECT v FROM s ORDER BY rowid").map((r) => r.v);
+  assert.deepEqual(read(), values);
+  // Grow SQLite's memory (a large value held in a row), then read the short ones again through a fresh view.
+  const before = db.heapBytes();
+  db.run("INSERT INTO s(v) VALUES (?)", ["w".repeat(64 << 20)]);
+  assert.equal(
+    db.get<{ n: number }>("SELECT length(v) AS n FROM s WHERE rowid = (SELECT max(rowid) FROM s)")!.n,
+    64 << 20,
+  );
+  assert.ok(db.heapBytes() > before, "the heap grew");
+  assert.deepEqual(read().slice(0, values.length), values);
+  db.close();
+});
+
+Deno.test("wrapper: rows keep every column name as it is: duplicates (the last wins), quotes, __proto__", async () => {
+  const db = await Database.open(":memory:");
+  const row = db.get<Record<string, unknown>>(
+    `SELECT 1 AS a, 2 AS a, 3 AS "it's", 4 AS "a""b", 5 AS "back\\slash", 6 AS "new
+line", 7 AS "1", 8 AS constructor, 9 AS "$\{x}"`,
+  )!;
+  assert.deepEqual(Object.entries(row), [
+    ["1", 7],
+    ["a", 2],
+    ["it's", 3],
+    ['a"b', 4],
+    ["back\\slash", 5],
+    ["new\nline", 6],
+    ["constructor", 8],
+    ["$\{x}", 9],
+  ]);
+  const proto = db.get<Record<string, unknown>>(`SELECT 1 AS id, 'x' AS "__proto__"`)!;
+  assert.equal(Object.getPrototypeOf(proto), Object.prototype);
+  assert.deepEqual(Object.getOwnPropertyDescriptor(proto, "__proto__")?.value, "x");
+  assert.equal(proto.id, 1);
+  // Rows of one statement share one shape; of two statements with other columns, their own.
+  const rows = db.all<{ a: number; b: string }>("SELECT value AS a, 'v' || value AS b FROM json_each('[1,2,3]')");
+  assert.deepEqual(rows, [{ a: 1, b: "v1" }, { a: 2, b: "v2" }, { a: 3, b: "v3" }]);
+  db.close();
+});
+
 Deno.test("writeStats: write transactions, turns in the writer queue, and the time inside them", async () => {
   const db = await Database.open(`${await tmp()}/s.db`);
   const before = db.writeStats();
