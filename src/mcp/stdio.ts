@@ -21,8 +21,10 @@ import { createServer } from "./server.ts";
 import { ClaimMemory, Session } from "./session.ts";
 import { filterStdin } from "./stdio_filter.ts";
 import process from "node:process";
-import { PassThrough, type Readable } from "node:stream";
+import { EventEmitter } from "node:events";
+import type { Readable, Writable } from "node:stream";
 import type { EarlyStdin } from "./early.ts";
+import { StdoutWriter } from "./stdio_pipes.ts";
 
 /** Options of {@link runStdio}. */
 export interface StdioOptions {
@@ -98,15 +100,16 @@ export async function runStdio(engine: Engine, opts: StdioOptions): Promise<stri
   }
   const onError = (e: unknown, where: string) => opts.log(`${where}: ${e instanceof Error ? e.stack : e}`);
   // Bad input gets an answer (or a log line), never silence: see stdio_filter.ts.
-  let raw: Readable = process.stdin;
-  if (opts.early) {
-    const fed = new PassThrough();
-    opts.early.attach({ write: (c) => fed.write(c), end: () => fed.end() });
-    raw = fed;
-  }
+  // Early input (what was read while the server loaded) goes through the filter as stdin would; the filter
+  // listens before anything is handed over.
+  const fed = opts.early ? new EventEmitter() : undefined;
+  // The transport uses a few events and methods of node streams; these two provide them directly
+  // (stdio_pipes.ts), hence the casts.
   const wire: StdioServerTransport = new StdioServerTransport(
-    filterStdin(raw, (m) => void wire.send(m).catch(() => {}), opts.log),
+    filterStdin(fed ?? process.stdin, (m) => void wire.send(m).catch(() => {}), opts.log) as unknown as Readable,
+    new StdoutWriter() as unknown as Writable,
   );
+  if (fed) opts.early!.attach({ write: (c) => fed.emit("data", c), end: () => fed.emit("end") });
   if (opts.early) {
     // The answers to the handshake requests answered early are not sent twice.
     const answered = opts.early.answered;

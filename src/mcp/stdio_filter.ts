@@ -7,8 +7,8 @@
  *
  * @module
  */
-import type { Readable } from "node:stream";
-import { PassThrough } from "node:stream";
+import type { EventEmitter } from "node:events";
+import { LineFeed } from "./stdio_pipes.ts";
 import type { JSONRPCMessage } from "@modelcontextprotocol/server";
 
 type Id = string | number;
@@ -30,11 +30,11 @@ const isMessage = (m: unknown): boolean => {
  * @returns the stream of well-formed lines
  */
 export function filterStdin(
-  input: Readable,
+  input: EventEmitter,
   reply: (m: JSONRPCMessage) => void,
   log: (line: string) => void,
-): Readable {
-  const out = new PassThrough();
+): LineFeed {
+  const out = new LineFeed();
   let buf = "";
   const refuse = (id: Id | undefined, code: number, message: string, what: string) => {
     if (id !== undefined) reply({ jsonrpc: "2.0", id, error: { code, message } } as JSONRPCMessage);
@@ -81,6 +81,6 @@ export function filterStdin(
     if (buf) line(buf);
     out.end();
   });
-  input.on("error", (e) => out.destroy(e));
+  input.on("error", (e: Error) => out.destroy(e));
   return out;
 }
