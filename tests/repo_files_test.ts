@@ -114,3 +114,85 @@ Deno.test("repo files: a linked tickets/ directory or a database path through a 
   assert.match(list.stderr, /data\/baton\.db leads outside the repository/);
   assert.deepEqual([...Deno.readDirSync(elsewhere)], [], "no database created outside");
 });
+
+Deno.test("repo files: readRepoTextHead reads at most its limit, cut after a whole line, or a whole character", async () => {
+  const { readRepoTextHead } = await import("../src/repo/files.ts");
+  const root = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${root}/small.md`, "# Small\n\nAll of it.\n");
+  assert.deepEqual(readRepoTextHead(root, "small.md", 1024), {
+    text: "# Small\n\nAll of it.\n",
+    size: 20,
+    whole: true,
+  });
+  // Lines of 2-byte and 4-byte characters: the cut is after the last whole line within the limit.
+  const lines = Array.from({ length: 500 }, (_, i) => `line ${i}: é ✓ 😀\n`).join("");
+  await Deno.writeTextFile(`${root}/lines.md`, lines);
+  const size = new TextEncoder().encode(lines).length;
+  const first = new TextEncoder().encode(lines.slice(0, lines.indexOf("\n") + 1)).length;
+  for (const limit of [1, 17, first, 100, 1000, size - 1]) {
+    const head = readRepoTextHead(root, "lines.md", limit);
+    assert.equal(head.whole, false);
+    assert.equal(head.size, size);
+    assert.ok(new TextEncoder().encode(head.text).length <= limit, `limit ${limit}`);
+    assert.ok(lines.startsWith(head.text), `limit ${limit}: a prefix`);
+    assert.ok(!head.text.includes("\uFFFD"), `limit ${limit}: no broken character`);
+    // Within the first line's length there is no whole line to keep: the line is cut at a character.
+    if (limit >= first) assert.ok(head.text.endsWith("\n"), `limit ${limit}: whole lines`);
+  }
+  assert.equal(readRepoTextHead(root, "lines.md", size).whole, true);
+  // One line longer than the limit: cut inside it, never inside a character.
+  const long = "😀é".repeat(10_000);
+  await Deno.writeTextFile(`${root}/long.md`, long);
+  for (const limit of [1, 2, 3, 4, 5, 6, 7, 1001, 1002, 1003]) {
+    const head = readRepoTextHead(root, "long.md", limit);
+    assert.ok(!head.text.includes("\uFFFD"), `limit ${limit}: no broken character`);
+    assert.ok(long.startsWith(head.text), `limit ${limit}: a prefix`);
+    assert.ok(new TextEncoder().encode(head.text).length <= limit);
+  }
+  // A link out of the repository is refused as everywhere else.
+  const outside = `${await Deno.makeTempDir()}/secret.md`;
+  await Deno.writeTextFile(outside, "TOP-SECRET\n");
+  await Deno.symlink(outside, `${root}/link.md`);
+  assert.throws(
+    () => readRepoTextHead(root, "link.md", 1024),
+    (e: Error & { code?: string }) => e.code === "forbidden",
+  );
+});
+
+Deno.test("dashboard: a ticket file of megabytes: the Ticket page renders its first 64 KB and says how much there is", async () => {
+  const { createDashboard } = await import("../src/serve/handler.ts");
+  const { MARKDOWN_SHOWN_BYTES } = await import("../src/serve/api.ts");
+  const log = Array.from({ length: 40_000 }, (_, i) => `- 2026-12-05 build ${i}: \`npm test\` passed in *3.2 s*\n`)
+    .join("");
+  const text = "# Ticket 0083: A pasted log\n\n## Summary\nThe *head* of the ticket.\n\n## Log\n" + log +
+    "TAIL-MARKER\n";
+  const repo = await tempRepo({ phases: EXAMPLE_PHASES, files: { "tickets/0083_log.md": text } });
+  const engine = await openEngine(repo);
+  importTickets(engine);
+  const d = createDashboard(engine);
+  try {
+    const res = await d.handler(
+      new Request("http://127.0.0.1:8766/api/ticket/0083", { headers: { host: "127.0.0.1:8766" } }),
+    );
+    const body = await res.json();
+    assert.equal(res.status, 200);
+    const size = new TextEncoder().encode(text).length;
+    assert.ok(size > 2 * 1024 * 1024, `the file is ${size} bytes`);
+    assert.equal(body.markdownCut.fileBytes, size);
+    assert.ok(body.markdownCut.shownBytes <= MARKDOWN_SHOWN_BYTES && body.markdownCut.shownBytes > 60_000);
+    assert.match(body.markdown, /<em>head<\/em>/);
+    assert.doesNotMatch(body.markdown, /TAIL-MARKER/);
+    // A ticket of ordinary size is shown whole, and says nothing of a cut.
+    engine.upsertTicket({ id: "0084", title: "Small" });
+    await Deno.writeTextFile(`${repo}/tickets/0084_small.md`, "# Ticket 0084: Small\n\nAll of it.\n");
+    engine.setTicketFile("0084", { path: "tickets/0084_small.md", contentHash: "x" });
+    const small = await (await d.handler(
+      new Request("http://127.0.0.1:8766/api/ticket/0084", { headers: { host: "127.0.0.1:8766" } }),
+    )).json();
+    assert.equal(small.markdownCut, null);
+    assert.match(small.markdown, /All of it/);
+  } finally {
+    d.close();
+    engine.close();
+  }
+});

@@ -132,6 +132,56 @@ export function readRepoText(root: string, rel: string): string {
 }
 
 /**
+ * Reads at most the first `maxBytes` of a repository file as UTF-8 text, for
+ * showing: a file larger than that is cut after its last whole line within
+ * the limit (never inside a character), and its full size is returned with
+ * the text, so that the caller can say what was left out.
+ * @param root the repository root
+ * @param rel the path, relative to it
+ * @param maxBytes the most bytes read
+ * @returns the text, the file's size in bytes, and whether the text is all of it
+ * @throws {BatonError} `forbidden` outside the repository; I/O errors as they come
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readRepoTextHead } from "./files.ts";
+ * const root = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${root}/a.md`, "# A\nline two\n");
+ * assert.deepEqual(readRepoTextHead(root, "a.md", 8), { text: "# A\n", size: 13, whole: false });
+ * ```
+ */
+export function readRepoTextHead(
+  root: string,
+  rel: string,
+  maxBytes: number,
+): { text: string; size: number; whole: boolean } {
+  const file = Deno.openSync(repoPath(root, rel), { read: true });
+  try {
+    const size = file.statSync().size;
+    const buf = new Uint8Array(Math.min(size, maxBytes));
+    let got = 0;
+    while (got < buf.length) {
+      const n = file.readSync(buf.subarray(got));
+      if (n === null || n === 0) break;
+      got += n;
+    }
+    if (size <= maxBytes && got === size) {
+      return { text: new TextDecoder().decode(buf.subarray(0, got)), size, whole: true };
+    }
+    // Cut after the last newline read (a line, and a character, is never split); a single line longer than the limit
+    // is cut before its last character read, which may be partial.
+    const nl = buf.subarray(0, got).lastIndexOf(0x0a);
+    let end = nl >= 0 ? nl + 1 : got;
+    if (nl < 0) { while (end > 0 && (buf[end - 1] & 0xc0) === 0x80) end--; // inside a multi-byte character
+     }
+    if (nl < 0 && end > 0 && buf[end - 1] >= 0xc0) end--; // its first byte
+    return { text: new TextDecoder().decode(buf.subarray(0, end)), size, whole: false };
+  } finally {
+    file.close();
+  }
+}
+
+/**
  * Creates a new repository file (never replacing one), its directories too.
  * Written under a temporary name and linked into place, so that a failure
  * (a full disk) leaves neither a partial file nor the temporary one.

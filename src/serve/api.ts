@@ -10,7 +10,7 @@ import { agentLogs, logsDir, mergeLog, readLogFrom } from "../repo/agent_logs.ts
 import { markdownToHtml } from "./markdown_html.ts";
 import { agentToolCalls } from "../agents/stream_events.ts";
 import { doneBeforeBaton, isDone, isHeld } from "../engine/state_machine.ts";
-import { readRepoText } from "../repo/files.ts";
+import { readRepoTextHead } from "../repo/files.ts";
 
 /** One card of the board. */
 export interface Card {
@@ -128,10 +128,20 @@ function timeline(p: Phase) {
 }
 
 /**
+ * The most of a ticket's file the Ticket page renders. Rendering markdown
+ * takes the server's one thread ~1.5 s per 256 KB here (`mdast`), during which
+ * no other page, decision or event is served; tickets are a few KB, a
+ * pasted log can make one megabytes. The rest stays in the file, and the
+ * page says so.
+ */
+export const MARKDOWN_SHOWN_BYTES = 64 * 1024;
+
+/**
  * The Ticket page.
  * @param e the engine
  * @param id the ticket
- * @returns its phases as a timeline, gates, dependencies both ways, events, declarations, markdown as HTML
+ * @returns its phases as a timeline, gates, dependencies both ways, events, declarations, markdown as HTML (at most
+ *   {@link MARKDOWN_SHOWN_BYTES} of the file: `markdownCut` says how much of how much when it is cut)
  * @throws {BatonError} `not_found` for an unknown ticket
  */
 export function ticketData(e: Engine, id: string) {
@@ -139,9 +149,12 @@ export function ticketData(e: Engine, id: string) {
   const decl = e.declarations().filter((d) => d.ticketId === id);
   const overlaps = decl.length ? e.checkConflicts(decl.map((d) => d.pattern)).filter((o) => o.ticketId !== id) : [];
   let markdown: string | null = null;
+  let markdownCut: { shownBytes: number; fileBytes: number } | null = null;
   if (t.path) {
     try {
-      markdown = markdownToHtml(readRepoText(e.cfg.repoRoot, t.path));
+      const head = readRepoTextHead(e.cfg.repoRoot, t.path, MARKDOWN_SHOWN_BYTES);
+      markdown = markdownToHtml(head.text);
+      if (!head.whole) markdownCut = { shownBytes: new TextEncoder().encode(head.text).length, fileBytes: head.size };
     } catch { /* the file is gone, or leads outside the repository: the page says so */ }
   }
   // Why each skipped phase is skipped: the latest reason the audit gives (seeding, or conditions evaluated again).
@@ -165,6 +178,7 @@ export function ticketData(e: Engine, id: string) {
     declarations: decl,
     overlaps,
     markdown,
+    markdownCut,
   };
 }
 

@@ -145,6 +145,29 @@ Deno.test({
       });
 
       await t.step(
+        "a ticket file grown to hundreds of KB: the page shows its head and says where the rest is",
+        async () => {
+          const file = `${repo}/tickets/0013_rendered_markdown.md`;
+          const before = await Deno.readTextFile(file);
+          const log = Array.from({ length: 6000 }, (_, i) => `- build ${i}: \`npm test\` passed\n`).join("");
+          await Deno.writeTextFile(file, `${before}\n## Log\n${log}TAIL-MARKER\n`);
+          try {
+            await page.goto(`${server.url}ticket/0013`);
+            await page.waitForSelector("#markdown-cut");
+            const size = (await Deno.stat(file)).size;
+            assert.equal(
+              (await page.textContent("#markdown-cut"))?.trim(),
+              `The first 64 KB of ${Math.round(size / 1024)} KB; the rest is in tickets/0013_rendered_markdown.md.`,
+            );
+            assert.equal(await page.textContent(".markdown em"), "ticket", "the head is rendered");
+            assert.doesNotMatch(await page.textContent(".markdown") ?? "", /TAIL-MARKER/);
+          } finally {
+            await Deno.writeTextFile(file, before);
+          }
+        },
+      );
+
+      await t.step(
         "a gate approved from the Gates page is approved in the engine, in the reviewer's name",
         async () => {
           await page.goto(`${server.url}gates`);

@@ -45,6 +45,9 @@ function dur(ms) {
   if (hr < 48) return `${hr}h ${m % 60}m`;
   return `${Math.floor(hr / 24)}d ${hr % 24}h`;
 }
+function kb(bytes) {
+  return bytes >= 1048576 ? `${(bytes / 1048576).toFixed(1)} MB` : `${Math.max(1, Math.round(bytes / 1024))} KB`;
+}
 function time(ms) {
   return ms ? new Date(ms).toLocaleString() : "–";
 }
@@ -416,6 +419,15 @@ function renderTicket() {
       data.markdown === null
         ? h("p", { class: "muted" }, "no markdown file")
         : h("article", { class: "markdown", html: data.markdown }),
+      data.markdownCut
+        ? h(
+          "p",
+          { class: "muted", id: "markdown-cut" },
+          `The first ${kb(data.markdownCut.shownBytes)} of ${
+            kb(data.markdownCut.fileBytes)
+          }; the rest is in ${t.path}.`,
+        )
+        : null,
     ),
   ];
 }
