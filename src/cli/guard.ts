@@ -18,7 +18,7 @@
 import { BatonError } from "../errors.ts";
 import type { Engine } from "../engine/mod.ts";
 import { checkLines, commitTrailers as trailers } from "../engine/hooks.ts";
-import { gitTry } from "../repo/git.ts";
+import { COMMIT_META_FORMAT, gitTry, parseCommitMeta } from "../repo/git.ts";
 import { repoRelative, writeTrailersFile } from "../repo/hook_files.ts";
 import type { Io } from "./command.ts";
 
@@ -168,13 +168,8 @@ export async function runGuard(
       return 0;
     }
     const sha = req.args[0] ?? gitTry(cwd, "rev-parse", "HEAD").stdout;
-    const [ct, ...subject] = gitTry(cwd, "log", "-1", "--format=%ct %s", sha).stdout.split(" ");
-    const rec = e.recordCommit({
-      ...who!,
-      sha,
-      subject: subject.join(" "),
-      committedAt: Number(ct) * 1000 || undefined,
-    });
+    const meta = parseCommitMeta(gitTry(cwd, "log", "-1", `--format=${COMMIT_META_FORMAT}`, sha).stdout);
+    const rec = e.recordCommit({ ...who!, sha, ...meta });
     if (req.json) io.out(JSON.stringify(rec));
     if (!rec.progress) {
       say(`commit ${sha.slice(0, 12)} was made without the claim: recorded, not counted as progress`);

@@ -24,7 +24,7 @@
  * @module
  */
 import { BatonError } from "../errors.ts";
-import { gitCommonDir, gitTry } from "../repo/git.ts";
+import { COMMIT_META_FORMAT, gitCommonDir, gitTry } from "../repo/git.ts";
 import { guardSocketPath, TRAILERS_FILE } from "../repo/hook_files.ts";
 
 /** The hooks Baton acts in. */
@@ -263,7 +263,7 @@ export function hookScript(name: string, chain: string, command: string[], socke
         ? [
           `  ${fast[0]}`,
           `  ${fast[1]}`,
-          `    out="$(git log -1 --format='%ct %s' "$sha" | ${
+          `    out="$(git log -1 --format='${COMMIT_META_FORMAT}' "$sha" | ${
             ask("/guard/post-commit?sha=$sha", "--data-binary @- ")
           })"`,
           `    [ "\${out#"\${out%???}"}" = 200 ] && { printf '%s' "\${out%???}"; exit 0; }`,

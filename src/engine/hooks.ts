@@ -66,6 +66,8 @@ export interface CommitRecordRequest {
   subject?: string;
   /** When it was made (git's committer time, ms): judges a commit recorded after the claim ended. */
   committedAt?: number;
+  /** Its parents' SHAs (git's `%P`): orders a phase's commits as they were made, whatever order they are recorded in. */
+  parents?: string[];
 }
 
 /** What recording a commit did. */
@@ -261,7 +263,13 @@ export function recordCommit(core: Core, req: CommitRecordRequest): CommitRecord
     const row = phaseWithToken(core.db, req.phaseId);
     if (!row) throw new BatonError("not_found", `Phase ${req.phaseId} does not exist`);
     const entity = { type: "phase", id: row.id, ticket: row.ticket_id };
-    const details = { phase: row.name, sha: req.sha, subject: req.subject?.slice(0, 200) ?? null };
+    const parent = req.parents?.find((p) => /^[0-9a-f]{7,64}$/.test(p));
+    const details = {
+      phase: row.name,
+      sha: req.sha,
+      subject: req.subject?.slice(0, 200) ?? null,
+      ...(parent ? { parent } : {}),
+    };
     if (lostClaim(core, now, row, req.agentId, req.token) !== null) {
       // post-commit runs after the commit (in the background): the agent may have completed or released the phase
       // since. Made while it held it: on record as the claim's, no progress. Else made without the claim
@@ -298,9 +306,15 @@ export interface PhaseCommit {
   underClaim: boolean;
 }
 
-/** `Engine.commits`. */
+/**
+ * `Engine.commits`: in the order they were made. They are recorded in the
+ * background by each commit's post-commit hook, so two commits in a row can
+ * be recorded in either order; a commit whose (first) parent is in the list
+ * comes after it. Commits recorded without a parent (older hooks) keep the
+ * order they were recorded in.
+ */
 export function commitsOf(core: Core, ticketId: string | null): PhaseCommit[] {
-  return commitRows(core.db, ticketId).map((r) => ({
+  return inCommitOrder(commitRows(core.db, ticketId)).map((r) => ({
     sha: r.sha,
     subject: r.subject ?? null,
     ticketId: r.ticket_id,
@@ -310,6 +324,34 @@ export function commitsOf(core: Core, ticketId: string | null): PhaseCommit[] {
     at: r.at,
     underClaim: r.claim !== "lost",
   }));
+}
+
+/** Rows in recorded order, each moved to just after its parent when the parent is recorded later. Stable. */
+function inCommitOrder(rows: R[]): R[] {
+  const index = new Map(rows.map((r) => [r.sha as string, r]));
+  const children = new Map<string, R[]>();
+  const roots: R[] = [];
+  for (const r of rows) {
+    const p = r.parent as string | null;
+    if (p && p !== r.sha && index.has(p)) children.set(p, [...children.get(p) ?? [], r]);
+    else roots.push(r);
+  }
+  const out: R[] = [];
+  const seen = new Set<R>();
+  const visit = (r: R) => {
+    // A loop (two records naming each other) cannot come from git; each row is still listed once.
+    const stack = [r];
+    while (stack.length) {
+      const x = stack.pop()!;
+      if (seen.has(x)) continue;
+      seen.add(x);
+      out.push(x);
+      stack.push(...(children.get(x.sha as string) ?? []).toReversed());
+    }
+  };
+  for (const r of roots) visit(r);
+  for (const r of rows) visit(r); // rows only reachable through a loop
+  return out;
 }
 
 /** A commit on a branch, as git shows it (`git log` with the Baton trailers). */

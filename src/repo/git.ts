@@ -35,6 +35,34 @@ export function gitCommonDir(cwd: string): string | null {
   return r.ok && r.stdout ? r.stdout : null;
 }
 
+/** `git log --format` for what a post-commit hook reports of a commit: its time and parents, then its subject. */
+export const COMMIT_META_FORMAT = "%ct %P%n%s";
+
+/**
+ * Reads what {@link COMMIT_META_FORMAT} printed (also the older `%ct %s`,
+ * one line, which hooks installed by an earlier Baton send).
+ * @param text git's output, or a hook's request body
+ * @returns the committer time (ms; undefined when unknown), the parents' SHAs and the subject
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseCommitMeta } from "./git.ts";
+ * assert.deepEqual(parseCommitMeta("1764921600 0123abcd\nAdd the cache\n"), {
+ *   committedAt: 1764921600000,
+ *   parents: ["0123abcd"],
+ *   subject: "Add the cache",
+ * });
+ * ```
+ */
+export function parseCommitMeta(text: string): { committedAt: number | undefined; parents: string[]; subject: string } {
+  const body = text.endsWith("\n") ? text.slice(0, -1) : text;
+  const nl = body.indexOf("\n");
+  const [ct, ...rest] = (nl >= 0 ? body.slice(0, nl) : body).split(" ");
+  const committedAt = /^\d+$/.test(ct) ? Number(ct) * 1000 : undefined;
+  if (nl < 0) return { committedAt, parents: [], subject: rest.join(" ") };
+  return { committedAt, parents: rest.filter((p) => /^[0-9a-f]{7,64}$/.test(p)), subject: body.slice(nl + 1) };
+}
+
 /**
  * Runs `git ARGS…` in `cwd`, with options: `retryLocks` (default true)
  * waits out another git holding one of the repository's lock files (false

@@ -16,7 +16,7 @@
  */
 import type { Engine } from "../engine/mod.ts";
 import { checkLines, commitTrailers } from "../engine/hooks.ts";
-import { gitCommonDir, gitTry } from "../repo/git.ts";
+import { COMMIT_META_FORMAT, gitCommonDir, gitTry, parseCommitMeta } from "../repo/git.ts";
 import { guardSocketPath, repoRelative, writeTrailersFile } from "../repo/hook_files.ts";
 
 /** A running guard server. */
@@ -179,20 +179,16 @@ export async function startGuardServer(engine: Engine, opts: GuardServerOptions 
       }
       if (url.pathname === "/guard/post-commit" && who) {
         const sha = url.searchParams.get("sha") ?? "";
-        // The hook sends `COMMIT-TIME SUBJECT` (git log's %ct %s); else git is asked here.
+        // The hook sends what git log prints with COMMIT_META_FORMAT (older hooks: `%ct %s`); else git is asked here.
         const body = await req.text();
-        const meta = /^\d+ /.test(body)
-          ? body
-          : /^[0-9a-f]{7,64}$/.test(sha)
-          ? gitTry(engine.cfg.repoRoot, "log", "-1", "--format=%ct %s", sha).stdout
-          : "";
-        const [ct, ...subject] = meta.replace(/\n$/, "").split(" ");
-        const rec = engine.recordCommit({
-          ...who,
-          sha,
-          subject: subject.join(" "),
-          committedAt: Number(ct) * 1000 || undefined,
-        });
+        const meta = parseCommitMeta(
+          /^\d+ /.test(body)
+            ? body
+            : /^[0-9a-f]{7,64}$/.test(sha)
+            ? gitTry(engine.cfg.repoRoot, "log", "-1", `--format=${COMMIT_META_FORMAT}`, sha).stdout
+            : "",
+        );
+        const rec = engine.recordCommit({ ...who, sha, ...meta });
         return text(
           200,
           rec.progress

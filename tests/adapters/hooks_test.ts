@@ -818,3 +818,27 @@ Deno.test("guard server: a commit made through a symlinked path to the repositor
     engine.close();
   }
 });
+
+Deno.test("post-commit: what the hook reports of a commit is read the same from git, old hooks and new", async () => {
+  const { COMMIT_META_FORMAT, parseCommitMeta } = await import("../../src/repo/git.ts");
+  const repo = await tempRepo({ phases: PHASES });
+  await ok(repo, ["init", "-q", "-b", "main"]);
+  await ok(repo, ["config", "user.email", "dev@example.com"]);
+  await ok(repo, ["config", "user.name", "Dev"]);
+  await ok(repo, ["commit", "-q", "--allow-empty", "-m", "root commit"]);
+  await ok(repo, ["commit", "-q", "--allow-empty", "-m", "second: with  two spaces"]);
+  const root = (await ok(repo, ["rev-parse", "HEAD~1"])).trim();
+  const meta = (rev: string) => ok(repo, ["log", "-1", `--format=${COMMIT_META_FORMAT}`, rev]);
+  const second = parseCommitMeta(await meta("HEAD"));
+  assert.deepEqual(second.parents, [root]);
+  assert.equal(second.subject, "second: with  two spaces");
+  assert.ok(second.committedAt! > Date.UTC(2020, 0, 1) && second.committedAt! % 1000 === 0);
+  assert.deepEqual(parseCommitMeta(await meta("HEAD~1")).parents, [], "a root commit has no parent");
+  // What hooks installed by an earlier Baton send: `%ct %s`, one line.
+  assert.deepEqual(parseCommitMeta("1764921600 fix: the cache\n"), {
+    committedAt: 1764921600000,
+    parents: [],
+    subject: "fix: the cache",
+  });
+  assert.deepEqual(parseCommitMeta(""), { committedAt: undefined, parents: [], subject: "" });
+});

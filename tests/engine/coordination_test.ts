@@ -162,3 +162,29 @@ Deno.test("context: rework carries the gate's notes, earlier results, overlaps a
   assert.throws(() => engine.context({ agentId: "nobody" }), { code: "not_found" });
   engine.close();
 });
+
+Deno.test("commits: listed in the order they were made, whatever order their background hooks record them in", async () => {
+  const { engine } = await engineFor({ phases: PHASES });
+  engine.upsertTicket({ id: "0042", title: "cache" });
+  const c = engine.claimNext({ agentId: "impl-9", capabilities: ["designer"] })!;
+  const rec = (sha: string, parents: string[] | undefined, subject: string) =>
+    engine.recordCommit({ agentId: "impl-9", phaseId: c.phase.id, token: c.token, sha, subject, parents });
+  // A chain base ← a1 ← a2 ← a3, recorded a3, a1, a2 (each hook's recording ran late in its own way).
+  const [base, a1, a2, a3] = ["b0", "a1", "a2", "a3"].map((x) => x.padEnd(40, x === "b0" ? "0" : x[1]));
+  rec(a3, [a2], "third");
+  rec(a1, [base], "first");
+  rec(a2, [a1], "second");
+  assert.deepEqual(engine.commits({ ticketId: "0042" }).map((x) => x.subject), ["first", "second", "third"]);
+  // A merge: its first parent orders it; a commit recorded without a parent (an older hook) keeps its place.
+  const m = "e".repeat(40);
+  rec(m, [a3, "f".repeat(40)], "merge");
+  rec("d".repeat(40), undefined, "no parent known");
+  assert.deepEqual(engine.commits({ ticketId: "0042" }).map((x) => x.subject), [
+    "first",
+    "second",
+    "third",
+    "merge",
+    "no parent known",
+  ]);
+  engine.close();
+});

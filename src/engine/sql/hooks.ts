@@ -24,7 +24,8 @@ export function holdEnded(db: Database, ticketId: string, phaseId: number, agent
 
 const COMMIT_COLUMNS = `a.at, a.actor, a.ticket_id, CAST(a.entity_id AS INTEGER) AS phase_id,
   json_extract(a.details, '$.phase') AS phase, json_extract(a.details, '$.sha') AS sha,
-  json_extract(a.details, '$.subject') AS subject, json_extract(a.details, '$.claim') AS claim`;
+  json_extract(a.details, '$.subject') AS subject, json_extract(a.details, '$.claim') AS claim,
+  json_extract(a.details, '$.parent') AS parent`;
 
 /**
  * The commits recorded by `post-commit` (`phase.commit` audit rows), oldest
