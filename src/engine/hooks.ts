@@ -9,6 +9,7 @@
  */
 import { BatonError } from "../errors.ts";
 import { normalizeRepoPath } from "../globs/mod.ts";
+import { isSha } from "../repo/git.ts";
 import type { Core } from "./core.ts";
 import { overlapsFor } from "./declarations.ts";
 import { held } from "./fencing.ts";
@@ -258,12 +259,12 @@ export function checkCommit(core: Core, req: CommitCheckRequest): CommitCheck {
 
 /** `Engine.recordCommit`. */
 export function recordCommit(core: Core, req: CommitRecordRequest): CommitRecorded {
-  if (!/^[0-9a-f]{7,64}$/.test(req.sha)) throw new BatonError("invalid_argument", `not a commit SHA: "${req.sha}"`);
+  if (!isSha(req.sha)) throw new BatonError("invalid_argument", `not a commit SHA: "${req.sha}"`);
   return core.tx((now) => {
     const row = phaseWithToken(core.db, req.phaseId);
     if (!row) throw new BatonError("not_found", `Phase ${req.phaseId} does not exist`);
     const entity = { type: "phase", id: row.id, ticket: row.ticket_id };
-    const parent = req.parents?.find((p) => /^[0-9a-f]{7,64}$/.test(p));
+    const parent = req.parents?.find(isSha);
     const details = {
       phase: row.name,
       sha: req.sha,

@@ -35,6 +35,21 @@ export function gitCommonDir(cwd: string): string | null {
   return r.ok && r.stdout ? r.stdout : null;
 }
 
+/**
+ * Whether `s` looks like a commit SHA (7 to 64 hex digits: abbreviated, SHA-1 or SHA-256).
+ * @param s the text
+ * @returns true for a SHA
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isSha } from "./git.ts";
+ * assert.ok(isSha("0123abcd") && !isSha("HEAD"));
+ * ```
+ */
+export function isSha(s: string): boolean {
+  return /^[0-9a-f]{7,64}$/.test(s);
+}
+
 /** `git log --format` for what a post-commit hook reports of a commit: its time and parents, then its subject. */
 export const COMMIT_META_FORMAT = "%ct %P%n%s";
 
@@ -60,7 +75,7 @@ export function parseCommitMeta(text: string): { committedAt: number | undefined
   const [ct, ...rest] = (nl >= 0 ? body.slice(0, nl) : body).split(" ");
   const committedAt = /^\d+$/.test(ct) ? Number(ct) * 1000 : undefined;
   if (nl < 0) return { committedAt, parents: [], subject: rest.join(" ") };
-  return { committedAt, parents: rest.filter((p) => /^[0-9a-f]{7,64}$/.test(p)), subject: body.slice(nl + 1) };
+  return { committedAt, parents: rest.filter(isSha), subject: body.slice(nl + 1) };
 }
 
 /**

@@ -16,7 +16,7 @@
  */
 import type { Engine } from "../engine/mod.ts";
 import { checkLines, commitTrailers } from "../engine/hooks.ts";
-import { COMMIT_META_FORMAT, gitCommonDir, gitTry, parseCommitMeta } from "../repo/git.ts";
+import { COMMIT_META_FORMAT, gitCommonDir, gitTry, isSha, parseCommitMeta } from "../repo/git.ts";
 import { guardSocketPath, repoRelative, writeTrailersFile } from "../repo/hook_files.ts";
 
 /** A running guard server. */
@@ -184,7 +184,7 @@ export async function startGuardServer(engine: Engine, opts: GuardServerOptions 
         const meta = parseCommitMeta(
           /^\d+ /.test(body)
             ? body
-            : /^[0-9a-f]{7,64}$/.test(sha)
+            : isSha(sha)
             ? gitTry(engine.cfg.repoRoot, "log", "-1", `--format=${COMMIT_META_FORMAT}`, sha).stdout
             : "",
         );
