@@ -211,6 +211,11 @@ Deno.test({
         async () => {
           await page.goto(`${server.url}metrics`);
           await page.waitForFunction(() => Object.keys(window.baton.charts).length >= 6);
+          // Measured once the page is drawn: its fonts in and a frame painted since the last render.
+          await page.evaluate(async () => {
+            await document.fonts.ready;
+            await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+          });
           for (const name of ["durations", "wait", "rates"]) {
             const labels = await page.$$eval(`[data-chart="${name}"] .hlabel`, (ls) =>
               ls.map((l: any) => {
@@ -222,13 +227,18 @@ Deno.test({
                   w: r.width,
                   h: r.height,
                   clipped: l.scrollWidth > l.clientWidth,
+                  sw: l.scrollWidth,
+                  cw: l.clientWidth,
+                  font: getComputedStyle(l).font,
+                  fonts: document.fonts.status,
+                  renders: document.body.dataset.renders,
                 };
               }));
             assert.equal(labels.length, 21, `${name}: one label per phase`);
             assert.deepEqual(labels.map((l) => l.text), engine.cfg.workflow.phases.map((p) => p.name));
             for (let i = 0; i < labels.length; i++) {
               const a = labels[i];
-              assert.ok(a.w > 0 && a.h > 0 && !a.clipped, `${name}: ${a.text} shows in full`);
+              assert.ok(a.w > 0 && a.h > 0 && !a.clipped, `${name}: ${a.text} shows in full: ${JSON.stringify(a)}`);
               for (let j = i + 1; j < labels.length; j++) {
                 const b = labels[j];
                 const overlap = Math.min(a.x + a.w, b.x + b.w) - Math.max(a.x, b.x) > 0.5 &&
