@@ -21,6 +21,7 @@ import { boardRepo } from "../helpers/board_repo.ts";
 declare const document: any;
 declare const window: any;
 declare const getComputedStyle: any;
+declare const requestAnimationFrame: any;
 
 /** Screenshots go to docs/screenshots/ only when asked (BATON_SCREENSHOTS=1), so that a test run leaves the tree clean. */
 const SHOTS = Deno.env.get("BATON_SCREENSHOTS") === "1"
