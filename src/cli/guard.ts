@@ -21,6 +21,7 @@ import { checkLines, commitTrailers as trailers } from "../engine/hooks.ts";
 import { COMMIT_META_FORMAT, gitTry, parseCommitMeta } from "../repo/git.ts";
 import { repoRelative, writeTrailersFile } from "../repo/hook_files.ts";
 import type { Io } from "./command.ts";
+import { importLate } from "../late_import.ts";
 
 /** The modes of `baton guard`. */
 export const GUARD_MODES = ["pre-commit", "commit-msg", "post-commit", "paths", "serve"] as const;
@@ -105,7 +106,9 @@ export async function runGuard(
   io: Io,
 ): Promise<number> {
   if (req.mode === "serve") {
-    const { serveGuard } = await import("./guard_serve.ts");
+    const { serveGuard } = await importLate<typeof import("./guard_serve.ts")>(
+      new URL("./guard_serve.ts", import.meta.url),
+    );
     return await withEngine((e) => serveGuard(e, io));
   }
   const who = committer();
@@ -116,7 +119,9 @@ export async function runGuard(
   // No server answered this hook (else it would not have started this process): start one for the next ones.
   const offer = async (e: Engine) => {
     if (req.mode === "commit-msg") return;
-    const { offerGuardServer } = await import("./guard_serve.ts");
+    const { offerGuardServer } = await importLate<typeof import("./guard_serve.ts")>(
+      new URL("./guard_serve.ts", import.meta.url),
+    );
     await offerGuardServer(e);
   };
   try {

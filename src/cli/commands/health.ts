@@ -5,6 +5,7 @@
  */
 import { type Command, type CommandContext, int, usage } from "../command.ts";
 import { paint } from "../format.ts";
+import { importLate } from "../../late_import.ts";
 
 const GROUP = "Keeping it healthy";
 const FILE = { name: "FILE", help: "a database file path" };
@@ -18,7 +19,9 @@ async function storageDemo(c: CommandContext): Promise<number> {
   if (!["wal", "truncate", "delete"].includes(mode)) {
     throw usage(`--journal-mode must be wal, truncate or delete, got "${mode}"`);
   }
-  const { runStorageDemo } = await import("../../storage/demo.ts");
+  const { runStorageDemo } = await importLate<typeof import("../../storage/demo.ts")>(
+    new URL("../../storage/demo.ts", import.meta.url),
+  );
   const self = new URL("../../../cli.ts", import.meta.url).pathname;
   const r = await runStorageDemo({
     agents,
@@ -53,7 +56,7 @@ function sweep(c: CommandContext): Promise<number> {
 
 /** `doctor`. */
 async function doctor(c: CommandContext): Promise<number | void> {
-  const { doctor } = await import("../doctor.ts");
+  const { doctor } = await importLate<typeof import("../doctor.ts")>(new URL("../doctor.ts", import.meta.url));
   const r = await doctor(c.repo);
   c.emit(
     r,
@@ -67,14 +70,18 @@ async function doctor(c: CommandContext): Promise<number | void> {
 
 /** `backup`. */
 async function backup(c: CommandContext): Promise<number | void> {
-  const { backupDatabase } = await import("../../engine/backup.ts");
+  const { backupDatabase } = await importLate<typeof import("../../engine/backup.ts")>(
+    new URL("../../engine/backup.ts", import.meta.url),
+  );
   const r = await backupDatabase(c.repo, c.positionals[0]);
   c.emit(r, () => r.message);
 }
 
 /** `restore`. */
 async function restore(c: CommandContext): Promise<number | void> {
-  const { restoreDatabase } = await import("../../engine/backup.ts");
+  const { restoreDatabase } = await importLate<typeof import("../../engine/backup.ts")>(
+    new URL("../../engine/backup.ts", import.meta.url),
+  );
   const r = await restoreDatabase(c.repo, c.positionals[0]);
   c.emit(r, () => r.message);
 }
@@ -82,21 +89,25 @@ async function restore(c: CommandContext): Promise<number | void> {
 /** `demo`. */
 async function demo(c: CommandContext): Promise<number | void> {
   if (c.values.storage) return await storageDemo(c);
-  const { mainDemo } = await import("../demo.ts");
+  const { mainDemo } = await importLate<typeof import("../demo.ts")>(new URL("../demo.ts", import.meta.url));
   return await mainDemo(c);
 }
 
 /** `demo-agent`. */
 async function demoAgentCommand(c: CommandContext): Promise<number | void> {
   const [path, agent, mode] = c.positionals;
-  const { demoAgent } = await import("../../storage/demo.ts");
+  const { demoAgent } = await importLate<typeof import("../../storage/demo.ts")>(
+    new URL("../../storage/demo.ts", import.meta.url),
+  );
   await demoAgent(path, agent, mode as "wal");
 }
 
 /** `scripted-agent`. */
 async function scriptedAgent(): Promise<number | void> {
   // The example agent (src/agents/scripted_agent.ts) runs as it is imported; it reads its own arguments.
-  await import("../../agents/scripted_agent.ts");
+  await importLate<typeof import("../../agents/scripted_agent.ts")>(
+    new URL("../../agents/scripted_agent.ts", import.meta.url),
+  );
 }
 
 /** The commands of this group. */

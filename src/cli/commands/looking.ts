@@ -14,13 +14,14 @@ import { type Command, type CommandContext, int, list, usage } from "../command.
 import { localTime } from "../format.ts";
 import { agentsText, metricsText } from "../views/metrics.ts";
 import { eventLine, ticketText } from "../views/ticket.ts";
+import { importLate } from "../../late_import.ts";
 
 const GROUP = "Looking";
 const TICKET = { name: "TICKET", help: "a ticket id, e.g. 0083" };
 
 /** `status --watch`: the dashboard redrawn on each change (and each minute, for the ages it shows), for tmux. */
 async function watchDashboard(c: CommandContext, e: Engine): Promise<void> {
-  const { dashboard } = await import("../dashboard.ts");
+  const { dashboard } = await importLate<typeof import("../dashboard.ts")>(new URL("../dashboard.ts", import.meta.url));
   const stop = new AbortController();
   const unlisten = onStopSignals(() => stop.abort());
   const draw = () => c.io.out(`\x1b[H\x1b[2J${dashboard(e).text}\n\n(live: redrawn on every event; Ctrl-C ends)`);
@@ -55,7 +56,9 @@ function status(c: CommandContext): Promise<number> {
       return;
     }
     if (c.values.watch === true) return await watchDashboard(c, e);
-    const { dashboard } = await import("../dashboard.ts");
+    const { dashboard } = await importLate<typeof import("../dashboard.ts")>(
+      new URL("../dashboard.ts", import.meta.url),
+    );
     const d = dashboard(e);
     c.emit(d.data, () => d.text);
   });

@@ -8,13 +8,16 @@ import type { Command, CommandContext } from "../command.ts";
 import { onStopSignals } from "../../signals.ts";
 import { decider } from "../human.ts";
 import { mergeStatusText } from "../views/merge.ts";
+import { importLate } from "../../late_import.ts";
 
 const GROUP = "Landing work";
 
 /** `merge`: runs the worker. */
 async function runWorker(c: CommandContext): Promise<number | void> {
   return await c.withEngine(async (e) => {
-    const { MergeWorker } = await import("../../merge/mod.ts");
+    const { MergeWorker } = await importLate<typeof import("../../merge/mod.ts")>(
+      new URL("../../merge/mod.ts", import.meta.url),
+    );
     const stop = new AbortController();
     const w = new MergeWorker(e, {
       idleWhen: c.values["until-idle"] === true ? () => true : undefined,

@@ -10,6 +10,7 @@ import { formatDuration as duration } from "../../duration.ts";
 import { localTime } from "../format.ts";
 import { decider } from "../human.ts";
 import type { WorkScope } from "../../engine/types.ts";
+import { importLate } from "../../late_import.ts";
 
 const GROUP = "Running agents";
 
@@ -18,7 +19,9 @@ async function serve(c: CommandContext): Promise<number | void> {
   const port = int(c.values.port, "--port", 0) ?? 8766;
   const token = (c.values.token as string | undefined) ?? Deno.env.get("BATON_SERVE_TOKEN") ?? undefined;
   return await c.withEngine(async (e) => {
-    const { serveDashboard } = await import("../../serve/mod.ts");
+    const { serveDashboard } = await importLate<typeof import("../../serve/mod.ts")>(
+      new URL("../../serve/mod.ts", import.meta.url),
+    );
     const stop = new AbortController();
     const unlisten = onStopSignals(() => stop.abort());
     try {
@@ -46,13 +49,16 @@ async function runSupervisor(c: CommandContext): Promise<number | void> {
   if (c.values.priority) scope.priorities = list(c.values.priority);
   const scoped = Object.keys(scope).length > 0;
   return await c.withEngine(async (e) => {
-    const { Supervisor } = await import("../../run/supervisor.ts");
+    const { Supervisor } = await importLate<typeof import("../../run/supervisor.ts")>(
+      new URL("../../run/supervisor.ts", import.meta.url),
+    );
     const log = (l: string) => c.io.out(`${new Date().toISOString().slice(11, 19)} ${l}`);
     // With a merge: section, the merge queue runs beside the agents: finished tickets land as part of the job.
     const stopMerge = new AbortController();
     let supervisorDone = false;
     const worker = e.cfg.config.merge && c.values["dry-run"] !== true
-      ? new (await import("../../merge/mod.ts")).MergeWorker(e, {
+      ? new (await importLate<typeof import("../../merge/mod.ts")>(new URL("../../merge/mod.ts", import.meta.url)))
+        .MergeWorker(e, {
         idleWhen: c.values["until-idle"] === true ? () => supervisorDone : undefined,
         signal: stopMerge.signal,
         log,
@@ -121,7 +127,9 @@ function logs(c: CommandContext): Promise<number> {
   const id = int(c.positionals[0], "PHASE", 1)!;
   return c.withEngine(async (e) => {
     const p = e.phase(id);
-    const { logsDir, phaseLogs, readLogFrom } = await import("../../repo/agent_logs.ts");
+    const { logsDir, phaseLogs, readLogFrom } = await importLate<typeof import("../../repo/agent_logs.ts")>(
+      new URL("../../repo/agent_logs.ts", import.meta.url),
+    );
     const dir = logsDir(e.cfg);
     const files = phaseLogs(dir, p.ticketId, p.name);
     if (!files.length) {

@@ -5,21 +5,26 @@
  */
 import { type Command, type CommandContext, list, usage } from "../command.ts";
 import { gitUser } from "../human.ts";
+import { importLate } from "../../late_import.ts";
 
 const GROUP = "Setting up";
 
 /** `init`. */
 async function init(c: CommandContext): Promise<number | void> {
-  const { init } = await import("../init.ts");
+  const { init } = await importLate<typeof import("../init.ts")>(new URL("../init.ts", import.meta.url));
   const agent = c.values.agent as string | undefined;
-  const { isPresetName, PRESET_NAMES } = await import("../../agents/presets.ts");
+  const { isPresetName, PRESET_NAMES } = await importLate<typeof import("../../agents/presets.ts")>(
+    new URL("../../agents/presets.ts", import.meta.url),
+  );
   if (agent !== undefined && !isPresetName(agent)) {
     throw usage(`--agent must be one of ${PRESET_NAMES.join(", ")}, got "${agent}"`);
   }
   const r = await init(c.repo, c.values.example as string | undefined);
   const hooks = await initHooks(c);
   if (agent !== undefined) {
-    const { usePreset, useText } = await import("../agents_use.ts");
+    const { usePreset, useText } = await importLate<typeof import("../agents_use.ts")>(
+      new URL("../agents_use.ts", import.meta.url),
+    );
     const used = usePreset(c.repo, agent);
     c.emit({ ...r, agents: used, hooks }, () =>
       [
@@ -77,7 +82,9 @@ async function initHooks(c: CommandContext): Promise<{ installed: boolean; text:
 
 /** `agents use`. */
 async function agentsUse(c: CommandContext): Promise<void> {
-  const { usePreset, useText } = await import("../agents_use.ts");
+  const { usePreset, useText } = await importLate<typeof import("../agents_use.ts")>(
+    new URL("../agents_use.ts", import.meta.url),
+  );
   const types = c.values.types === undefined ? undefined : list(c.values.types);
   const r = usePreset(c.repo, c.positionals[0], types);
   c.emit(r, () => useText(r));
@@ -86,7 +93,9 @@ async function agentsUse(c: CommandContext): Promise<void> {
 /** `import`. */
 function importCommand(c: CommandContext): Promise<number> {
   return c.withEngine(async (e) => {
-    const { importTickets } = await import("../../sync/import.ts");
+    const { importTickets } = await importLate<typeof import("../../sync/import.ts")>(
+      new URL("../../sync/import.ts", import.meta.url),
+    );
     const tty = !c.json && Deno.stderr.isTerminal();
     const r = importTickets(e, {
       warnings: c.values.warnings === true,
@@ -120,7 +129,9 @@ function importCommand(c: CommandContext): Promise<number> {
 /** `sync`. */
 function sync(c: CommandContext): Promise<number> {
   return c.withEngine(async (e) => {
-    const { syncAll } = await import("../../sync/write_back.ts");
+    const { syncAll } = await importLate<typeof import("../../sync/write_back.ts")>(
+      new URL("../../sync/write_back.ts", import.meta.url),
+    );
     const ms = e.cfg.config.markdown_sync;
     if (c.positionals[0]) e.ticket(c.positionals[0]);
     const r = syncAll(e, {
@@ -145,7 +156,9 @@ function sync(c: CommandContext): Promise<number> {
 /** `new`. */
 function newTicketCommand(c: CommandContext): Promise<number> {
   return c.withEngine(async (e) => {
-    const { newTicket } = await import("../../sync/new_ticket.ts");
+    const { newTicket } = await importLate<typeof import("../../sync/new_ticket.ts")>(
+      new URL("../../sync/new_ticket.ts", import.meta.url),
+    );
     const priority = c.values.priority as string | undefined;
     const order = e.cfg.config.priority_order;
     if (priority !== undefined && !order.some((p) => p.toLowerCase() === priority.toLowerCase())) {

@@ -1,0 +1,71 @@
+/**
+ * What every `baton` command pays before it runs: Deno reads every module
+ * reachable from `src/cli/main.ts` through static imports and through
+ * dynamic imports it can read (a string literal) before the first line of
+ * the command runs (src/late_import.ts). The commands' own implementations
+ * — the dashboard server, the agent supervisor, the merge queue, the demos,
+ * importing and writing back markdown, the YAML parser — load only when
+ * their command runs, and opening the engine loads neither the YAML parser
+ * nor the markdown modules (the configuration comes from its cache; write-back
+ * loads when the repository asks for it).
+ */
+import assert from "node:assert/strict";
+
+const ROOT = new URL("../", import.meta.url);
+
+/** The modules Deno walks before `entry` runs, relative to the repository (npm packages by name). */
+async function startupWalk(entry: string): Promise<string[]> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", "--config", new URL("deno.json", ROOT).pathname, new URL(entry, ROOT).pathname],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.ok(out.success, new TextDecoder().decode(out.stderr));
+  const info = JSON.parse(new TextDecoder().decode(out.stdout)) as {
+    roots: string[];
+    redirects: Record<string, string>;
+    modules: { specifier: string; dependencies?: { code?: { specifier: string } }[] }[];
+  };
+  // Code only: a type (\`typeof import("…")\`) is not loaded by \`deno run\`.
+  const deps = new Map(
+    info.modules.map((m) => [m.specifier, (m.dependencies ?? []).flatMap((d) => d.code?.specifier ?? [])]),
+  );
+  const seen = new Set<string>();
+  const todo = [...info.roots];
+  while (todo.length) {
+    let m = todo.pop()!;
+    while (info.redirects[m]) m = info.redirects[m];
+    if (seen.has(m)) continue;
+    seen.add(m);
+    todo.push(...(deps.get(m) ?? []));
+  }
+  return [...seen].map((m) => m.startsWith(ROOT.href) ? m.slice(ROOT.href.length) : m.replace(/^npm:\/?/, "npm:"));
+}
+
+const HEAVY = [
+  /^src\/serve\//,
+  /^src\/run\//,
+  /^src\/merge\//,
+  /^src\/demo\//,
+  /^src\/sync\/(import|write_back|realtime|new_ticket)\.ts$/,
+  /^src\/markdown\//,
+  /^src\/config\/(load|yaml|phases|config_file)\.ts$/,
+  /^src\/storage\/demo\.ts$/,
+  /^src\/cli\/(doctor|demo|dashboard|init|agents_use)\.ts$/,
+  /^npm:(yaml|valibot|mdast-util-from-markdown|hono|@hono\/|@modelcontextprotocol\/)/,
+];
+
+Deno.test("cli start-up: a command walks the engine and the command table, not every command's implementation", async () => {
+  const walked = await startupWalk("src/cli/main.ts");
+  // The walk does reach what every command needs: the engine's opener, storage, the command table.
+  for (const m of ["src/open.ts", "src/storage/sqlite.ts", "src/cli/commands/mod.ts", "src/engine/core.ts"]) {
+    assert.ok(walked.includes(m), `${m} walked (${walked.length} modules)`);
+  }
+  assert.deepEqual(walked.filter((m) => HEAVY.some((re) => re.test(m))), []);
+});
+
+Deno.test("cli start-up: opening the engine walks neither the YAML parser nor the markdown modules", async () => {
+  const walked = await startupWalk("src/open.ts");
+  assert.ok(walked.includes("src/config/cache.ts"), walked.join(" "));
+  assert.deepEqual(walked.filter((m) => HEAVY.some((re) => re.test(m))), []);
+});
