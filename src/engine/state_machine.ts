@@ -60,6 +60,29 @@ export function isDone(status: string): boolean {
   return (DONE as readonly string[]).includes(status);
 }
 
+/** Statuses in which a ticket's work goes on without a human: held, claimable, or claimable after a backoff. */
+export const MOVING: readonly PhaseStatus[] = ["claimed", "running", "available", "waiting_retry"];
+
+/**
+ * Whether a ticket's work has stopped on a failure until a human acts: one
+ * of its phases failed for good, and none is held, claimable, waiting for a
+ * retry ({@link MOVING}) or waiting for a human's review.
+ * @param statuses the statuses of the ticket's phases
+ * @returns true when nothing will move the ticket on but a human's retry
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { stoppedByFailure } from "./state_machine.ts";
+ * assert(stoppedByFailure(["completed", "failed", "pending"]));
+ * assert(!stoppedByFailure(["completed", "failed", "running"])); // a parallel phase is still at work
+ * assert(!stoppedByFailure(["completed", "waiting_retry", "pending"]));
+ * ```
+ */
+export function stoppedByFailure(statuses: readonly string[]): boolean {
+  return statuses.includes("failed") &&
+    !statuses.some((s) => s === "awaiting_review" || (MOVING as readonly string[]).includes(s));
+}
+
 /**
  * Whether a phase was done before Baton: completed by an import (seeded
  * completed, or moved forward to where its ticket's file says it is), which

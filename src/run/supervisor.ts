@@ -36,7 +36,7 @@ import { mcpCommand } from "./mcp_command.ts";
 import { ensureLogsDir, logBase, logsDir, writeSessionFile } from "../repo/agent_logs.ts";
 import { agentPrompt } from "./prompt.ts";
 import { type Place, Worktrees } from "./worktrees.ts";
-import { isDone, isHeld } from "../engine/state_machine.ts";
+import { isDone, isHeld, stoppedByFailure } from "../engine/state_machine.ts";
 import { describeProcess, processGone } from "./processes.ts";
 import { startGuardServer } from "./guard_server.ts";
 import { classifyExit, rateLimitPatterns } from "./exits.ts";
@@ -420,6 +420,25 @@ export class Supervisor {
   }
 
   /**
+   * Whether a phase works on a branch of its own: a phase of a parallel
+   * group with another member on this ticket (members whose condition skips
+   * them do not count). A group of one works on the ticket branch like any
+   * sequential phase: no branch of its own, no merge commit.
+   */
+  #ownBranch(claim: Claim): boolean {
+    const group = this.#engine.cfg.workflow.phases.find((p) => p.name === claim.phase.name)?.group;
+    if (!group) return false;
+    const members = new Set(this.#engine.cfg.workflow.phases.filter((p) => p.group === group).map((p) => p.name));
+    let phases;
+    try {
+      phases = this.#engine.ticket(claim.ticket.id).phases;
+    } catch {
+      return true; // cannot tell: the group's own branch is always safe
+    }
+    return phases.filter((p) => members.has(p.name) && p.status !== "skipped").length > 1;
+  }
+
+  /**
    * Why a claimed phase cannot start yet, if it cannot: an agent that
    * finished its phase is still running in the worktree this one would use
    * (never two agents in one worktree), or the ticket's finished group is
@@ -427,7 +446,7 @@ export class Supervisor {
    */
   #mustWait(claim: Claim): string | null {
     const ticket = claim.ticket.id;
-    const inGroup = !!this.#engine.cfg.workflow.phases.find((p) => p.name === claim.phase.name)?.group;
+    const inGroup = this.#ownBranch(claim);
     const dir = this.#worktrees?.placeOf(ticket, claim.phase.name, inGroup);
     for (const r of this.#running.values()) {
       if (r.ticketId !== ticket) continue;
@@ -441,8 +460,7 @@ export class Supervisor {
     const engine = this.#engine;
     const entry = this.#entryOf(type);
     const spec = engine.cfg.config.agents.registry[entry];
-    const def = engine.cfg.workflow.phases.find((p) => p.name === claim.phase.name);
-    const inGroup = !!def?.group;
+    const inGroup = this.#ownBranch(claim);
     const ticket = claim.ticket.id;
     let place: Place;
     try {
@@ -873,7 +891,8 @@ export class Supervisor {
   }
 
   /**
-   * Removes the worktrees of finished tickets (branches stay). One with
+   * Removes the worktrees of finished tickets, and of tickets stopped on a
+   * failure until a human retries them (branches stay). One with
    * uncommitted work is kept and reported once per state of that work (it
    * is looked at again at most every 2 s, not at every round).
    */
@@ -885,17 +904,20 @@ export class Supervisor {
       if (!ticket || [...this.#running.values()].some((r) => r.place.dir === w.dir)) continue;
       const kept = this.#kept.get(w.dir);
       if (kept && now - kept.checkedAt < 2000) continue;
-      let status;
+      let t;
       try {
-        status = this.#engine.ticket(ticket).status;
+        t = this.#engine.ticket(ticket);
       } catch {
         continue;
       }
-      if (status !== "completed" || this.#groupTickets.has(ticket)) continue;
+      // Finished, or stopped on a failure until a human retries it (a retry makes the worktree again from the branch).
+      const stopped = t.status !== "completed" && stoppedByFailure(t.phases.map((p) => p.status));
+      if (!stopped && (t.status !== "completed" || this.#groupTickets.has(ticket))) continue;
       const state = this.#worktrees.status(w.dir);
+      const why = stopped ? "failed for good" : "finished";
       if (state) {
         if (kept?.state !== state) {
-          this.#log(`kept ${w.dir}: ticket ${ticket} is finished, but the worktree has uncommitted changes`);
+          this.#log(`kept ${w.dir}: ticket ${ticket} is ${why}, but the worktree has uncommitted changes`);
         }
         this.#kept.set(w.dir, { state, checkedAt: now });
         continue;
@@ -903,6 +925,7 @@ export class Supervisor {
       this.#kept.delete(w.dir);
       try {
         this.#worktrees.remove(w.dir);
+        if (stopped) this.#log(`removed ${w.dir}: ticket ${ticket} failed for good (${w.branch} keeps its commits)`);
       } catch (e) {
         this.#log(`could not remove ${w.dir}: ${(e as Error).message}`);
       }

@@ -4,8 +4,11 @@
  * on it, in the ticket's worktree. A phase of a parallel group gets a
  * branch of its own off the ticket branch (`baton/<ticket>--<phase>`) and a
  * worktree for it; when the group is done, the supervisor merges those
- * branches back into the ticket branch. Worktrees of finished tickets are
- * removed; branches are kept. Uncommitted work is never removed silently.
+ * branches back into the ticket branch and deletes them (the ticket branch
+ * has their commits). A group with one member on a ticket (the others
+ * skipped) works on the ticket branch. Worktrees of finished tickets, and of
+ * tickets stopped on a failure, are removed; ticket branches are kept.
+ * Uncommitted work is never removed silently.
  *
  * @module
  */
@@ -125,9 +128,14 @@ export class Worktrees {
     for (const phase of phases) {
       const branch = this.phaseBranch(ticket, phase);
       if (!this.#branchExists(branch)) continue;
-      if (gitTry(this.#root, "merge-base", "--is-ancestor", branch, this.ticketBranch(ticket)).ok) continue;
-      const r = gitTry(into, "merge", "--no-ff", "--no-edit", "-m", `Merge ${phase} of ${ticket}`, branch);
-      if (r.ok) continue;
+      const contained = gitTry(this.#root, "merge-base", "--is-ancestor", branch, this.ticketBranch(ticket)).ok;
+      const r = contained
+        ? null
+        : gitTry(into, "merge", "--no-ff", "--no-edit", "-m", `Merge ${phase} of ${ticket}`, branch);
+      if (!r || r.ok) {
+        this.#dropMerged(ticket, branch);
+        continue;
+      }
       const files = gitTry(into, "diff", "--name-only", "--diff-filter=U").stdout.split("\n").filter(Boolean);
       gitTry(into, "merge", "--abort");
       if (!files.length) {
@@ -136,6 +144,16 @@ export class Worktrees {
       conflicts.push({ phase, files });
     }
     return conflicts;
+  }
+
+  /**
+   * Deletes a phase's branch once the ticket branch contains every commit of
+   * it (nothing is lost: the ticket branch has them). One still checked out
+   * somewhere (a worktree kept for its uncommitted changes) stays.
+   */
+  #dropMerged(ticket: string, branch: string): void {
+    if (!gitTry(this.#root, "merge-base", "--is-ancestor", branch, this.ticketBranch(ticket)).ok) return;
+    gitTry(this.#root, "branch", "-D", branch);
   }
 
   /**

@@ -10,7 +10,7 @@
  */
 import assert from "node:assert/strict";
 import { openEngine } from "../../mod.ts";
-import { CLI } from "../helpers/cli.ts";
+import { baton, CLI } from "../helpers/cli.ts";
 import { approveGatesUntil, git, runRepo, scriptedAgent, startRun } from "../helpers/run_repo.ts";
 import { skipHeavy } from "../helpers/heavy.ts";
 
@@ -140,6 +140,23 @@ Deno.test({
     const esc = e.escalations();
     assert.equal(esc.length, 1);
     assert.match(esc[0].reason, /failed for good after 2 attempt\(s\): scripted failure of Design/);
+    // Nothing moves the ticket on until a human retries it: its worktree is removed, its branch stays.
+    assert.match(r.out, /removed \S+: ticket 0001 failed for good \(baton\/0001 keeps its commits\)/);
+    assert.equal(git(repo, "worktree", "list").split("\n").length, 1);
+    assert.match(git(repo, "branch", "--list", "baton/0001"), /baton\/0001/);
+    // A human's retry: the next run makes the worktree again from the branch, and the phase runs there.
+    const retry = await baton([
+      "retry",
+      String(e.ticket("0001").phases[0].id),
+      "--by",
+      "dana",
+      "--notes",
+      "try again",
+    ], { cwd: repo });
+    assert.equal(retry.code, 0, retry.stderr);
+    const again = await startRun(repo, ["--until-idle", "--types", "designer"]).done;
+    assert.match(again.out, /spawned designer-\S+ for 0001\/Design/, again.out);
+    assert.doesNotMatch(again.out, /cannot prepare a worktree/);
     e.close();
   },
 });

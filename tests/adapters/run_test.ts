@@ -86,6 +86,15 @@ Deno.test({
     assert.deepEqual(git(repo, "worktree", "list").split("\n").length, 1);
     assert.match(git(repo, "branch", "--list", "baton/*"), /baton\/0005/);
     assert.equal(git(repo, "log", "--format=%s", "main").split("\n").length, 1);
+    // A parallel group of one (Security Review skipped: not security-sensitive) works on the ticket branch: no
+    // branch of its own, no merge commit. Ticket 0002 ran both members, each on its own branch, merged back.
+    for (const id of ["0001", "0003", "0004", "0005"]) {
+      assert.equal(git(repo, "log", "--merges", "--format=%s", `baton/${id}`), "", `${id}: no merge commit`);
+    }
+    assert.match(git(repo, "log", "--merges", "--format=%s", "baton/0002"), /Merge Security Review of 0002/);
+    // Merged phase branches are deleted (their ticket branch has every commit); ticket branches stay.
+    assert.equal(git(repo, "branch", "--list", "baton/*--*"), "");
+    assert.equal(git(repo, "branch", "--list", "baton/*").split("\n").length, 5);
   },
 });
 
@@ -320,5 +329,8 @@ Deno.test({
       assert.match(merges, new RegExp(`Merge Tests of ${t}`));
       assert.match(merges, new RegExp(`Merge Security Review of ${t}`));
     }
+    // The group's branches are gone once merged: their commits are on the ticket branches; no worktree is left.
+    assert.equal(git(repo, "branch", "--list", "baton/*--*"), "");
+    assert.equal(git(repo, "worktree", "list").split("\n").length, 1);
   },
 });
