@@ -36,7 +36,8 @@ import { mcpCommand } from "./mcp_command.ts";
 import { ensureLogsDir, logBase, logsDir, writeSessionFile } from "../repo/agent_logs.ts";
 import { agentPrompt } from "./prompt.ts";
 import { type Place, Worktrees } from "./worktrees.ts";
-import { isDone, isHeld, stoppedByFailure } from "../engine/state_machine.ts";
+import { RunPlaces } from "./places.ts";
+import { isHeld } from "../engine/state_machine.ts";
 import { describeProcess, processGone } from "./processes.ts";
 import { startGuardServer } from "./guard_server.ts";
 import { classifyExit, rateLimitPatterns } from "./exits.ts";
@@ -114,7 +115,8 @@ export class Supervisor {
   readonly #opts: RunOptions;
   readonly #log: (line: string) => void;
   readonly #running = new Map<number, Running>();
-  readonly #worktrees: Worktrees | null;
+  /** Where its agents work, and what it cleans up after them. */
+  readonly #places: RunPlaces;
   readonly #logs: string;
   readonly #summary: RunSummary = {
     spawned: 0,
@@ -138,10 +140,6 @@ export class Supervisor {
   readonly #limitedUntil = new Map<string, number>();
   /** Types whose next sessions run another registry entry (their fallback). */
   readonly #fallbackOf = new Map<string, string>();
-  /** Worktrees kept for their uncommitted changes, with the state last reported (reported again when it changes). */
-  readonly #kept = new Map<string, { state: string; checkedAt: number }>();
-  /** Tickets with group phases this supervisor ran, whose branches may need merging. */
-  readonly #groupTickets = new Set<string>();
   #stopping = false;
   #gatesShown = "";
   #wake?: () => void;
@@ -150,8 +148,6 @@ export class Supervisor {
   /** Agent types that claim nothing until the next agent exit or poll (a phase had to wait for one). */
   readonly #heldTypes = new Set<string>();
   #heldAt = 0;
-  /** Tickets whose finished parallel group waits for its agents to exit before it is merged. */
-  readonly #mergePending = new Set<string>();
 
   /**
    * @param engine the repository's engine
@@ -167,6 +163,7 @@ export class Supervisor {
     const root = engine.cfg.repoRoot;
     this.#logs = logsDir(engine.cfg);
     ensureLogsDir(this.#logs);
+    let worktrees: Worktrees | null = null;
     if (run.worktrees === "git") {
       if (!isGitRepo(root)) {
         throw new BatonError(
@@ -174,8 +171,9 @@ export class Supervisor {
           `${root} is not a git repository: baton run gives each agent a git worktree (set run.worktrees: none to run agents in the repository itself)`,
         );
       }
-      this.#worktrees = new Worktrees(root, run.worktree_dir);
-    } else this.#worktrees = null;
+      worktrees = new Worktrees(root, run.worktree_dir);
+    }
+    this.#places = new RunPlaces(engine, worktrees, () => this.#running.values(), (l) => this.#log(l), SUPERVISOR);
     for (const [type, spec] of Object.entries(engine.cfg.config.agents.registry)) {
       const fb = spec.fallback;
       if (fb === undefined) continue;
@@ -242,7 +240,7 @@ export class Supervisor {
    */
   async run(): Promise<RunSummary> {
     this.#releaseDeadAgents();
-    this.#adoptLeftovers();
+    this.#places.adoptLeftovers();
     const events = new AbortController();
     const following = this.#follow(events.signal);
     // The agents' git hooks ask this process instead of starting baton for each commit (guard_server.ts).
@@ -364,7 +362,7 @@ export class Supervisor {
           break;
         }
         if (!claim) break;
-        const wait = this.#mustWait(claim);
+        const wait = this.#places.mustWait(claim);
         if (wait) {
           // Not now: hand the phase back, and claim nothing more of this type until an agent exits.
           this.#engine.release(claim.phase.id, { agentId, token: claim.token, reason: wait });
@@ -419,55 +417,15 @@ export class Supervisor {
     return this.#fallbackOf.get(type) ?? type;
   }
 
-  /**
-   * Whether a phase works on a branch of its own: a phase of a parallel
-   * group with another member on this ticket (members whose condition skips
-   * them do not count). A group of one works on the ticket branch like any
-   * sequential phase: no branch of its own, no merge commit.
-   */
-  #ownBranch(claim: Claim): boolean {
-    const group = this.#engine.cfg.workflow.phases.find((p) => p.name === claim.phase.name)?.group;
-    if (!group) return false;
-    const members = new Set(this.#engine.cfg.workflow.phases.filter((p) => p.group === group).map((p) => p.name));
-    let phases;
-    try {
-      phases = this.#engine.ticket(claim.ticket.id).phases;
-    } catch {
-      return true; // cannot tell: the group's own branch is always safe
-    }
-    return phases.filter((p) => members.has(p.name) && p.status !== "skipped").length > 1;
-  }
-
-  /**
-   * Why a claimed phase cannot start yet, if it cannot: an agent that
-   * finished its phase is still running in the worktree this one would use
-   * (never two agents in one worktree), or the ticket's finished group is
-   * not merged back yet (its agents are still exiting).
-   */
-  #mustWait(claim: Claim): string | null {
-    const ticket = claim.ticket.id;
-    const inGroup = this.#ownBranch(claim);
-    const dir = this.#worktrees?.placeOf(ticket, claim.phase.name, inGroup);
-    for (const r of this.#running.values()) {
-      if (r.ticketId !== ticket) continue;
-      if (this.#worktrees && r.place.dir === dir) return `waiting for ${r.agentId} to leave ${r.place.dir}`;
-    }
-    if (this.#mergePending.has(ticket) && !inGroup) return `waiting to merge ${ticket}'s parallel group`;
-    return null;
-  }
-
   #spawn(type: string, agentId: string, claim: Claim): void {
     const engine = this.#engine;
     const entry = this.#entryOf(type);
     const spec = engine.cfg.config.agents.registry[entry];
-    const inGroup = this.#ownBranch(claim);
     const ticket = claim.ticket.id;
     let place: Place;
+    let inGroup: boolean;
     try {
-      place = this.#worktrees ? this.#worktrees.prepare(ticket, claim.phase.name, inGroup) : {
-        dir: engine.cfg.repoRoot,
-        branch: null,
-      };
+      ({ inGroup, ...place } = this.#places.prepare(claim));
     } catch (e) {
       this.#log(`cannot prepare a worktree for ${ticket}/${claim.phase.name}: ${(e as Error).message}`);
       engine.release(claim.phase.id, {
@@ -477,7 +435,6 @@ export class Supervisor {
       });
       return;
     }
-    if (inGroup) this.#groupTickets.add(ticket);
     const base = logBase(this.#logs, ticket, claim.phase.name, agentId);
     const mcp = mcpCommand();
     const env = {
@@ -629,14 +586,7 @@ export class Supervisor {
       this.#log(`${r.agentId} (${r.ticketId}/${r.phase}) exited ${status.code}: phase ${phase?.status ?? "gone"}`);
       if (phase?.status === "failed" && r.phaseEndedAt === undefined) this.#failedForGood(r, phase.attempts);
     }
-    // A group phase's worktree goes once its phase is over (its branch stays for the merge).
-    if (this.#worktrees && r.inGroup && phase?.status === "completed") {
-      try {
-        if (!this.#worktrees.remove(r.place.dir)) this.#log(`kept ${r.place.dir}: it has uncommitted changes`);
-      } catch (e) {
-        this.#log(`could not remove ${r.place.dir}: ${(e as Error).message}`);
-      }
-    }
+    this.#places.exited(r, phase?.status);
     this.#poke();
   }
 
@@ -844,95 +794,11 @@ export class Supervisor {
     }
   }
 
-  /** Merges the branches of finished parallel groups into their ticket branches; a conflict is rework. */
+  /** Merges finished parallel groups back into their ticket branches, and cleans up after finished work. */
   #mergeGroups(): void {
-    if (!this.#worktrees) return;
-    const wf = this.#engine.cfg.workflow.phases;
-    const groups = [...new Set(wf.filter((p) => p.group).map((p) => p.group!))];
-    for (const ticketId of [...this.#groupTickets]) {
-      let t;
-      try {
-        t = this.#engine.ticket(ticketId);
-      } catch {
-        this.#groupTickets.delete(ticketId);
-        continue;
-      }
-      let waiting = false;
-      for (const g of groups) {
-        const members = t.phases.filter((p) => wf.find((d) => d.name === p.name)?.group === g);
-        if (!members.length) continue;
-        const done = members.every((p) => isDone(p.status));
-        if (!done) {
-          if (members.some((p) => p.status !== "pending")) waiting = true;
-          continue;
-        }
-        if ([...this.#running.values()].some((r) => r.ticketId === ticketId && r.inGroup)) {
-          // A member's agent finished its phase but has not exited yet: merge once it has.
-          this.#mergePending.add(ticketId);
-          waiting = true;
-          continue;
-        }
-        this.#mergePending.delete(ticketId);
-        const names = members.filter((p) => p.status === "completed").map((p) => p.name);
-        for (const c of this.#worktrees.mergeGroup(ticketId, names)) {
-          const p = members.find((m) => m.name === c.phase)!;
-          const notes = `Merging your branch into the ticket branch conflicted in: ${c.files.join(", ")}. ` +
-            "Redo the phase on top of the ticket branch (your branch was reset to it).";
-          this.#worktrees.resetPhaseBranch(ticketId, c.phase);
-          this.#engine.returnForRework(p.id, { actor: SUPERVISOR, notes });
-          this.#summary.conflicts++;
-          waiting = true;
-          this.#log(`merge conflict: ${ticketId}/${c.phase} (${c.files.join(", ")}) goes back for rework`);
-        }
-      }
-      if (!waiting && t.status === "completed") this.#groupTickets.delete(ticketId);
-    }
-    this.#cleanFinished();
+    this.#summary.conflicts += this.#places.mergeGroups();
   }
 
-  /**
-   * Removes the worktrees of finished tickets, and of tickets stopped on a
-   * failure until a human retries them (branches stay). One with
-   * uncommitted work is kept and reported once per state of that work (it
-   * is looked at again at most every 2 s, not at every round).
-   */
-  #cleanFinished(): void {
-    if (!this.#worktrees) return;
-    const now = Date.now();
-    for (const w of this.#worktrees.list()) {
-      const ticket = /^baton\/([^/]+?)(?:--.*)?$/.exec(w.branch ?? "")?.[1];
-      if (!ticket || [...this.#running.values()].some((r) => r.place.dir === w.dir)) continue;
-      const kept = this.#kept.get(w.dir);
-      if (kept && now - kept.checkedAt < 2000) continue;
-      let t;
-      try {
-        t = this.#engine.ticket(ticket);
-      } catch {
-        continue;
-      }
-      // Finished, or stopped on a failure until a human retries it (a retry makes the worktree again from the branch).
-      const stopped = t.status !== "completed" && stoppedByFailure(t.phases.map((p) => p.status));
-      if (!stopped && (t.status !== "completed" || this.#groupTickets.has(ticket))) continue;
-      const state = this.#worktrees.status(w.dir);
-      const why = stopped ? "failed for good" : "finished";
-      if (state) {
-        if (kept?.state !== state) {
-          this.#log(`kept ${w.dir}: ticket ${ticket} is ${why}, but the worktree has uncommitted changes`);
-        }
-        this.#kept.set(w.dir, { state, checkedAt: now });
-        continue;
-      }
-      this.#kept.delete(w.dir);
-      try {
-        this.#worktrees.remove(w.dir);
-        if (stopped) this.#log(`removed ${w.dir}: ticket ${ticket} failed for good (${w.branch} keeps its commits)`);
-      } catch (e) {
-        this.#log(`could not remove ${w.dir}: ${(e as Error).message}`);
-      }
-    }
-  }
-
-  /** A restarted supervisor: worktrees of phases nobody works on any more are removed (unless dirty: reported). */
   /**
    * Phases held by agents a supervisor spawned on this host whose process is
    * gone (this supervisor's predecessor was killed with them) come back at
@@ -948,19 +814,6 @@ export class Supervisor {
       const n = this.#engine.releaseAgentClaims(a.id, { reason, actor: SUPERVISOR });
       if (n) this.#log(`released ${a.holds.map((h) => `${h.ticketId}/${h.phase}`).join(", ")} of ${a.id}: ${reason}`);
     }
-  }
-
-  #adoptLeftovers(): void {
-    if (!this.#worktrees) return;
-    for (const w of this.#worktrees.list()) {
-      const m = /^baton\/([^/]+?)(?:--(.*))?$/.exec(w.branch ?? "");
-      if (!m) continue;
-      if (m[2]) this.#groupTickets.add(m[1]);
-      if (this.#worktrees.dirty(w.dir)) {
-        this.#log(`left ${w.dir} in place: it has uncommitted changes from an earlier run (commit or remove them)`);
-      }
-    }
-    this.#cleanFinished();
   }
 
   /** Says which gates it waits on, when that changes (it never decides them). */
