@@ -107,11 +107,13 @@ export interface FileMapping {
   unmap(): void;
   /**
    * Whether touching the mapping is still safe: the file still covers it
-   * (a page past the end of a file faults) and may still be written (a file
-   * made immutable, or on a file system remounted read-only, faults at the
-   * first write to a page). A fault is SIGBUS, which kills the process.
+   * (a page past the end of a file faults) and, unless only reading, may
+   * still be written (a file made immutable, or on a file system remounted
+   * read-only, faults at the first write to a page; reads do not). A fault
+   * is SIGBUS, which kills the process.
+   * @param write whether the caller may write to the mapping (default: true)
    */
-  intact(): boolean;
+  intact(write?: boolean): boolean;
 }
 
 /**
@@ -151,7 +153,8 @@ export function mapFile(path: string, offset: number, length: number, reserve: b
   const mapped = ptr;
   const end = BigInt(offset + length);
   let live = true;
-  let checkedAt = -Infinity;
+  // When the file was last seen to cover the mapping, and to be writable too.
+  let coveredAt = -Infinity, writableAt = -Infinity;
   return {
     ptr: mapped,
     bytes: new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(mapped, length)),
@@ -162,14 +165,18 @@ export function mapFile(path: string, offset: number, length: number, reserve: b
       }
       live = false;
     },
-    intact() {
+    intact(write = true) {
       if (!live) return false;
       // Looked at most once per INTACT_RECHECK_MS: two system calls per lock were ~5% of a claim under load.
+      // A reader asks only whether the file covers the mapping: `access` (a path lookup) is for writers.
       const now = performance.now();
-      if (now - checkedAt < INTACT_RECHECK_MS) return true;
-      const ok = c.lseek(fd, 0n, C.SEEK_END) >= end && c.access(cpath, C.W_OK) === 0;
-      if (ok) checkedAt = now;
-      return ok;
+      if (now - (write ? writableAt : coveredAt) < INTACT_RECHECK_MS) return true;
+      if (c.lseek(fd, 0n, C.SEEK_END) < end) return false;
+      coveredAt = now;
+      if (!write) return true;
+      if (c.access(cpath, C.W_OK) !== 0) return false;
+      writableAt = now;
+      return true;
     },
   };
 }

@@ -21,8 +21,8 @@ export interface SharedMapping {
   readonly bytes: Uint8Array;
   /** Unmaps; the caller must drop every view of `bytes` first. */
   unmap(): void;
-  /** Whether touching it is still safe (the file covers it and may be written); see `libc.ts`. */
-  intact(): boolean;
+  /** Whether touching it is still safe (the file covers it and, unless `write` is false, may be written); see `libc.ts`. */
+  intact(write?: boolean): boolean;
 }
 
 /** Test hook: set `enabled` to false to make this process use file I/O only. */
@@ -49,5 +49,5 @@ export function canMapShared(): boolean {
 export function mapShared(path: string, offset: number, length: number): SharedMapping | null {
   if (!canMapShared()) return null;
   const m = mapFile(path, offset, length, true);
-  return m ? { bytes: m.bytes, unmap: () => m.unmap(), intact: () => m.intact() } : null;
+  return m ? { bytes: m.bytes, unmap: () => m.unmap(), intact: (write?: boolean) => m.intact(write) } : null;
 }

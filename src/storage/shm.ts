@@ -578,12 +578,13 @@ export class ShmConnection {
    * system went read-only: the next touch of a page would be SIGBUS and kill
    * the process, losing the request in flight). File I/O takes over, whose
    * failures are coded errors. Checked when a lock is taken, before the
-   * mappings are read or written.
+   * mappings are read or written: that they may still be written only where
+   * this connection will write them (`write`).
    */
-  #guardMappings(): void {
+  #guardMappings(write: boolean): void {
     if (this.#noMapping) return;
     const last = this.#regions.findLast((r) => r.mapping);
-    if ((this.#gensMapping?.intact() ?? true) && (last?.mapping?.intact() ?? true)) return;
+    if ((this.#gensMapping?.intact(write) ?? true) && (last?.mapping?.intact(write) ?? true)) return;
     this.#noMapping = true;
     shmStats.mappingsDropped++;
     for (const r of this.#regions) {
@@ -599,7 +600,9 @@ export class ShmConnection {
   /** xShmLock. Returns true when granted (or released), false for BUSY. */
   lock(ofst: number, n: number, flags: number): boolean {
     const excl = (flags & SHM_EXCLUSIVE) !== 0;
-    if (!(flags & SHM_UNLOCK)) this.#guardMappings();
+    // Only a connection that holds or takes an exclusive slot (or has a publish to retry) writes to the mappings:
+    // one taking a shared slot reads them, and needs only that the files still cover them.
+    if (!(flags & SHM_UNLOCK)) this.#guardMappings(excl || this.#exclCount > 0 || this.#deferred.size > 0);
     // A publish left over from a failed unlock comes first (throws while it fails).
     this.#settle();
     if (flags & SHM_UNLOCK) {

@@ -1,6 +1,7 @@
 /** Shared mappings of the wal-index (`src/storage/mmap.ts`), against plain file I/O. */
 import assert from "node:assert/strict";
 import { canMapShared, mapShared, sharedMappingOptions } from "../../src/storage/mmap.ts";
+import { INTACT_RECHECK_MS } from "../../src/storage/libc.ts";
 
 Deno.test("mapShared: writes through a mapping are file content, and file writes show in the mapping", () => {
   if (!canMapShared()) {
@@ -76,5 +77,51 @@ Deno.test("a process that cannot map (no FFI permission) shares a live WAL datab
     assert.equal(db.integrityCheck(), "ok");
   } finally {
     db.close();
+  }
+});
+
+const chattr = (flag: string, path: string) =>
+  new Deno.Command("chattr", { args: [flag, path], stderr: "null" }).outputSync().success;
+
+/** Until the mapping's last look is older than its trust window (a condition on the clock, not a sleep of a guessed length). */
+function pastTrustWindow(): void {
+  const until = performance.now() + INTACT_RECHECK_MS;
+  while (performance.now() <= until) { /* spin: the window is a millisecond */ }
+}
+
+Deno.test("mapShared: intact asks a reader only that the file covers the mapping, a writer also that it may be written", () => {
+  if (!canMapShared()) {
+    console.log("no FFI permission or no known C library here: skipping");
+    return;
+  }
+  const path = Deno.makeTempFileSync();
+  Deno.writeFileSync(path, new Uint8Array(32768));
+  if (!chattr("+i", path)) {
+    console.log("chattr +i is not available here (not root, or a file system without it): skipped");
+    return;
+  }
+  chattr("-i", path);
+  const m = mapShared(path, 0, 32768);
+  assert.ok(m, "the mapping failed");
+  try {
+    assert.ok(m.intact() && m.intact(false));
+    // Made immutable: a write to the mapping would be SIGBUS, a read is not.
+    assert.ok(chattr("+i", path));
+    pastTrustWindow();
+    assert.equal(m.intact(false), true, "a reader may still read an immutable file's mapping");
+    assert.equal(m.intact(true), false, "a writer may not write it");
+    assert.equal(m.intact(false), true);
+    assert.equal(m.bytes[100], 0); // reading it is safe
+    assert.ok(chattr("-i", path));
+    pastTrustWindow();
+    assert.equal(m.intact(), true, "writable again");
+    // Truncated: neither may touch it (a page past the end of a file faults either way).
+    Deno.truncateSync(path, 0);
+    pastTrustWindow();
+    assert.equal(m.intact(false), false);
+    assert.equal(m.intact(true), false);
+  } finally {
+    chattr("-i", path);
+    m.unmap();
   }
 });
