@@ -21,7 +21,7 @@ import { completedBefore, latestHeldBy, phaseById } from "./sql/phases.ts";
 import { type R, toPhase } from "./sql/rows.ts";
 import { ticketById } from "./sql/tickets.ts";
 import type { Overlap } from "./types.ts";
-import { readRepoText } from "../repo/files.ts";
+import { readRepoText, readRepoTextHead } from "../repo/files.ts";
 
 /** One file included in the context. */
 export interface ContextFile {
@@ -31,6 +31,8 @@ export interface ContextFile {
   content: string;
   /** True when the content was cut to fit. */
   truncated: boolean;
+  /** The whole file's size in bytes, when only its start was read (a file larger than the budget). */
+  fileBytes?: number;
 }
 
 /** The assembled context of a phase. */
@@ -90,6 +92,21 @@ function cut(s: string, max: number): string {
 }
 
 /**
+ * The start of `s` whose JSON form takes at most `room` bytes. JSON escapes
+ * (a newline is two bytes, a quote too) make that form longer than the text
+ * by as much as the text has lines, which in a long log can be more than the
+ * whole budget: the text is cut in proportion, then measured again.
+ */
+function fitText(s: string, room: number): string {
+  let t = s;
+  for (let n = size(t); n > room && t; n = size(t)) {
+    const bytes = enc.encode(t).length;
+    t = cut(t, Math.min(bytes - 1, Math.floor((bytes * Math.max(0, room - 2)) / n)));
+  }
+  return t;
+}
+
+/**
  * Fits a context into `budgetBytes` by trimming, least important first:
  * always-include files (last listed first), the ticket markdown, earlier
  * phases' summaries, then overlaps. The phase, its rework notes, the
@@ -100,28 +117,36 @@ function cut(s: string, max: number): string {
  */
 export function fitToBudget(ctx: AgentContext): AgentContext {
   const over = () => size({ ...ctx, bytes: 0 }) - ctx.budgetBytes;
-  // 1. Always-include files, from the last listed.
-  for (let i = ctx.files.length - 1; i >= 0 && over() > 0; i--) {
+  const bytes = (s: string) => enc.encode(s).length;
+  const of = (f: ContextFile) => f.fileBytes === undefined ? "" : ` of ${f.fileBytes}`;
+  /**
+   * Cuts a file's content so that the whole fits, and says so in `trimmed`. The note goes in first, with as many
+   * digits as it can need, so that the content is fitted with the note counted; the final note is never longer.
+   */
+  const fit = (f: ContextFile, label: string): number => {
+    const i = ctx.trimmed.push(`${label} (cut to ${String(bytes(f.content)).replace(/./g, "0")}${of(f)} bytes)`) - 1;
+    if (over() > 0) {
+      f.content = fitText(f.content, size(f.content) - over());
+      f.truncated = true;
+    }
+    const keep = bytes(f.content);
+    ctx.trimmed[i] = keep > 0 ? `${label} (cut to ${keep}${of(f)} bytes)` : `${label} (removed)`;
+    return keep;
+  };
+  // 1. Always-include files, from the last listed (a file only part of which was read is said to be cut too).
+  for (let i = ctx.files.length - 1; i >= 0; i--) {
     const f = ctx.files[i];
-    const keep = Math.max(0, enc.encode(f.content).length - over() - 32);
-    f.content = cut(f.content, keep);
-    f.truncated = true;
-    ctx.trimmed.push(keep > 0 ? `file ${f.path} (cut to ${keep} bytes)` : `file ${f.path} (removed)`);
-    if (keep === 0) ctx.files.splice(i, 1);
+    if (over() <= 0 && f.fileBytes === undefined) continue;
+    if (fit(f, `file ${f.path}`) === 0) ctx.files.splice(i, 1);
   }
   // 2. The ticket's markdown.
-  if (ctx.markdown && over() > 0) {
-    const keep = Math.max(0, enc.encode(ctx.markdown.content).length - over() - 32);
-    ctx.markdown.content = cut(ctx.markdown.content, keep);
-    ctx.markdown.truncated = true;
-    ctx.trimmed.push(`ticket markdown (cut to ${keep} bytes)`);
-  }
+  if (ctx.markdown && (over() > 0 || ctx.markdown.fileBytes !== undefined)) fit(ctx.markdown, "ticket markdown");
   // 3. Earlier phases: summaries of the oldest first, then the entries themselves.
   for (const p of ctx.previousPhases) {
     if (over() <= 0) break;
     if (p.summary) {
-      p.summary = cut(p.summary, Math.max(0, enc.encode(p.summary).length - over() - 16));
       ctx.trimmed.push(`summary of ${p.name}`);
+      p.summary = fitText(p.summary, size(p.summary) - Math.max(0, over()));
     }
   }
   while (over() > 0 && ctx.previousPhases.length > 0) {
@@ -140,13 +165,19 @@ export function fitToBudget(ctx: AgentContext): AgentContext {
  * Reads a repository file for the context, never outside the repository.
  * @param repoRoot absolute repository root
  * @param rel repository-relative path
- * @returns the file, or null when it cannot be read
+ * @param maxBytes the most of it read: nothing past the context's budget can fit (default: all of it)
+ * @returns the file (`fileBytes` set when only its start was read), or null when it cannot be read
  */
-export function contextFile(repoRoot: string, rel: string): ContextFile | null {
+export function contextFile(repoRoot: string, rel: string, maxBytes = Infinity): ContextFile | null {
   try {
     // Through repo/files.ts: links are followed only while they stay inside the repository (a link to
     // /etc/passwd, or a directory link pointing out of it, never reads the host's files).
-    return { path: rel, content: readRepoText(repoRoot, rel), truncated: false };
+    if (!Number.isFinite(maxBytes)) return { path: rel, content: readRepoText(repoRoot, rel), truncated: false };
+    // A ticket of megabytes (a pasted CI log) is not read whole for the few kilobytes that fit.
+    const head = readRepoTextHead(repoRoot, rel, maxBytes);
+    return head.whole
+      ? { path: rel, content: head.text, truncated: false }
+      : { path: rel, content: head.text, truncated: true, fileBytes: head.size };
   } catch {
     return null;
   }
@@ -172,6 +203,7 @@ export function assembleContext(core: Core, target: ContextTarget, opts: { budge
   const notes = row.rework_notes ??
     lastRejectionNotes(core.db, row.ticket_id, row.id, core.graph.gatesReviewing(row.name));
   const root = core.cfg.repoRoot;
+  const budget = opts.budgetBytes ?? core.cfg.config.context.budget_bytes;
   const ctx: AgentContext = {
     phase: {
       id: row.id,
@@ -196,13 +228,13 @@ export function assembleContext(core: Core, target: ContextTarget, opts: { budge
       type: d.type,
     })),
     overlaps: overlapsFor(core, row.id, pathsOf(core, row.id, meta)),
-    markdown: t.path ? contextFile(root, t.path) : null,
-    files: core.cfg.config.context.always_include.map((f) => contextFile(root, f)).filter((f): f is ContextFile =>
-      f !== null
-    ),
+    markdown: t.path ? contextFile(root, t.path, budget) : null,
+    files: core.cfg.config.context.always_include.map((f) => contextFile(root, f, budget)).filter((
+      f,
+    ): f is ContextFile => f !== null),
     trimmed: [],
     bytes: 0,
-    budgetBytes: opts.budgetBytes ?? core.cfg.config.context.budget_bytes,
+    budgetBytes: budget,
   };
   return fitToBudget(ctx);
 }

@@ -163,6 +163,56 @@ Deno.test("context: rework carries the gate's notes, earlier results, overlaps a
   engine.close();
 });
 
+Deno.test("context: a ticket of megabytes gives the agent as much of its start as the budget holds, and says so", async () => {
+  const { engine, repo } = await engineFor({
+    phases: PHASES,
+    config: "context:\n  always_include: [NOTES.md]\n  budget_bytes: 20000\n",
+  });
+  await Deno.mkdir(`${repo}/tickets`);
+  // Lines of every kind JSON escapes: a pasted CI log has a newline every ~60 bytes, which alone made the JSON form
+  // of 4 MB some 65,000 bytes longer than the text, more than the whole budget: the markdown was cut to nothing.
+  const kinds = [
+    "2026-12-06T03:00:00Z INFO step 12 passed in 0.3 s",
+    'error: expected "a" but got "b"',
+    "C:\\path\\to\\file.ts:12",
+    "\ttabbed\tcolumns\t1\t2",
+    "ünïcödé — 日本語 ✓",
+    "",
+  ];
+  let seed = 7;
+  const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  for (const mb of [4, 1, 0.05]) {
+    const lines = ["# Ticket 0009: Flaky CI", ""];
+    for (let n = 30; n < mb * 1e6;) {
+      const l = kinds[Math.floor(rand() * kinds.length)];
+      lines.push(l);
+      n += l.length + 1;
+    }
+    const text = lines.join("\n") + "\n";
+    await Deno.writeTextFile(`${repo}/tickets/0009_ci.md`, text);
+    await Deno.writeTextFile(`${repo}/NOTES.md`, "A note every agent reads.\n".repeat(5));
+    engine.upsertTicket({ id: "0009", title: "Flaky CI", path: "tickets/0009_ci.md" });
+    const c = engine.claimNext({ agentId: `d-${mb}`, capabilities: ["designer"] })!;
+    const ctx = engine.context({ agentId: `d-${mb}` });
+    assert.ok(ctx.bytes <= 20000, `${mb} MB: ${ctx.bytes} bytes`);
+    const shown = ctx.markdown!.content;
+    assert.ok(text.startsWith(shown), `${mb} MB: the start of the file, unchanged`);
+    // Most of the budget goes to the markdown: it is neither empty nor a sliver.
+    assert.ok(new TextEncoder().encode(shown).length > 12000, `${mb} MB: ${shown.length} characters shown`);
+    assert.ok(shown.endsWith("\n"), `${mb} MB: cut after a whole line`);
+    const size = new TextEncoder().encode(text).length;
+    assert.ok(ctx.markdown!.truncated);
+    assert.ok(
+      ctx.trimmed.some((t) => new RegExp(`^ticket markdown \\(cut to \\d+ of ${size} bytes\\)$`).test(t)),
+      `${mb} MB: ${ctx.trimmed.join("; ")}`,
+    );
+    // The always-include file goes first (the least important part), as for any context over its budget.
+    assert.match(ctx.trimmed[0], /^file NOTES\.md \((removed|cut to \d+ bytes)\)$/, ctx.trimmed.join("; "));
+    engine.release(c.phase.id, { agentId: `d-${mb}`, token: c.token, reason: "next size" });
+  }
+  engine.close();
+});
+
 Deno.test("commits: listed in the order they were made, whatever order their background hooks record them in", async () => {
   const { engine } = await engineFor({ phases: PHASES });
   engine.upsertTicket({ id: "0042", title: "cache" });
