@@ -7,7 +7,6 @@
  */
 import { type Engine, openEngineWithoutWriteBack } from "./engine/mod.ts";
 import type { EngineOptions } from "./engine/types.ts";
-import { importLate } from "./late_import.ts";
 
 /**
  * Opens the engine for the repository containing `repoDir`: loads
@@ -38,7 +37,7 @@ export async function openEngine(repoDir: string, options: EngineOptions = {}): 
   const ms = engine.cfg.config.markdown_sync;
   if (ms.status_update === "realtime" || ms.workflow_log_update === "realtime") {
     // The markdown modules load only when a repository writes back in realtime.
-    writeBack = (await importLate<typeof import("./sync/realtime.ts")>(new URL("./sync/realtime.ts", import.meta.url)))
+    writeBack = (await import("./sync/realtime.ts"))
       .realtimeWriteBack(engine);
   }
   return engine;

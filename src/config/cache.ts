@@ -11,7 +11,6 @@ import { readRepoTextIfAny } from "../repo/files.ts";
 import { findRepoRoot } from "./repo_root.ts";
 import { CONFIG_FORMAT } from "./defaults.ts";
 import type { WorkflowConfig } from "./schema.ts";
-import { importLate } from "../late_import.ts";
 
 function cacheFile(repoRoot: string): string | null {
   const base = Deno.env.get("XDG_CACHE_HOME") ?? (Deno.env.get("HOME") ? `${Deno.env.get("HOME")}/.cache` : null);
@@ -62,7 +61,7 @@ export async function loadWorkflowConfigCached(start: string): Promise<WorkflowC
       }
     } catch { /* no cache, or unreadable: parse */ }
   }
-  const { loadWorkflowConfig } = await importLate<typeof import("./load.ts")>(new URL("./load.ts", import.meta.url));
+  const { loadWorkflowConfig } = await import("./load.ts");
   const result = loadWorkflowConfig(repoRoot);
   if (file && configText !== undefined && phasesText !== undefined) {
     try {
