@@ -370,8 +370,14 @@ export class Supervisor {
           this.#heldAt = Date.now();
           break;
         }
-        this.#spawn(type, agentId, claim);
         spawned = true;
+        if (!this.#spawn(type, agentId, claim)) {
+          // No agent started (no worktree, a command that cannot run): the phase is back in the queue, and this
+          // type claims nothing more until the next round — never a loop of claims and releases within one.
+          this.#heldTypes.add(type);
+          this.#heldAt = Date.now();
+          break;
+        }
         if (this.#tripped.has(type)) break;
       }
     }
@@ -417,7 +423,8 @@ export class Supervisor {
     return this.#fallbackOf.get(type) ?? type;
   }
 
-  #spawn(type: string, agentId: string, claim: Claim): void {
+  /** Starts an agent on a claimed phase; false when none started (the phase was handed back). */
+  #spawn(type: string, agentId: string, claim: Claim): boolean {
     const engine = this.#engine;
     const entry = this.#entryOf(type);
     const spec = engine.cfg.config.agents.registry[entry];
@@ -427,13 +434,15 @@ export class Supervisor {
     try {
       ({ inGroup, ...place } = this.#places.prepare(claim));
     } catch (e) {
-      this.#log(`cannot prepare a worktree for ${ticket}/${claim.phase.name}: ${(e as Error).message}`);
-      engine.release(claim.phase.id, {
-        agentId,
-        token: claim.token,
-        reason: "the supervisor could not prepare a worktree",
-      });
-      return;
+      // git refused (a disk that is full, a broken repository, a path in the way): the environment's failure, not
+      // the work's. It counts towards the type's breaker, so that a failure that lasts stops the run loudly.
+      const output = `cannot prepare a worktree for ${ticket}/${claim.phase.name}: ${(e as Error).message}`;
+      this.#log(output);
+      this.#environmentFailure(
+        { type, agentId, token: claim.token, phaseId: claim.phase.id, ticketId: ticket, phase: claim.phase.name },
+        { why: "could not be given a worktree", output, fast: true },
+      );
+      return false;
     }
     const base = logBase(this.#logs, ticket, claim.phase.name, agentId);
     const mcp = mcpCommand();
@@ -493,7 +502,7 @@ export class Supervisor {
         { type, agentId, token: claim.token, phaseId: claim.phase.id, ticketId: ticket, phase: claim.phase.name },
         { why: output, output, fast: true },
       );
-      return;
+      return false;
     }
     const r: Running = {
       agentId,
@@ -527,6 +536,7 @@ export class Supervisor {
       this.#log(`${agentId}: handling its exit failed: ${(e as Error).message}`);
       this.#poke();
     });
+    return true;
   }
 
   #exited(r: Running, status: Deno.CommandStatus): void {

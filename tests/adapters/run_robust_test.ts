@@ -72,6 +72,38 @@ Deno.test({
 });
 
 Deno.test({
+  name: "run: worktrees git cannot make are an environment failure: no loop of claims, the breaker stops the type " +
+    "with git's error, no attempt used, exit 1",
+  ignore: skipHeavy,
+  fn: async () => {
+    const repo = await runRepo(tickets(4), { config: "run:\n  worktree_dir: blocked\n" });
+    // A file where the worktrees' directory should be: every `git worktree add` fails.
+    await Deno.writeTextFile(`${repo}/blocked`, "not a directory\n");
+    const run = startRun(repo, ["--until-idle", "--types", "designer"]);
+    // Before, the supervisor claimed and released the same phase in a loop within one round, forever.
+    const deadline = new Promise<null>((r) => setTimeout(() => r(null), 120_000));
+    const r = await Promise.race([run.done, deadline]);
+    if (!r) {
+      run.child.kill("SIGKILL");
+      await run.done;
+      assert.fail(`baton run did not stop in 120 s:\n${run.out().slice(-2000)}`);
+    }
+    assert.equal(r.code, 1, r.out + r.err);
+    const refusals = count(r.out, /cannot prepare a worktree for/);
+    assert.ok(refusals >= 3 && refusals <= 5, `${refusals} refusals:\n${r.out}`);
+    assert.match(r.out, /circuit breaker: 3 designer agents in a row/);
+    const e = await openEngine(repo);
+    const esc = e.escalations();
+    assert.equal(esc.length, 1, JSON.stringify(esc));
+    assert.match(esc[0].lastOutput ?? "", /cannot prepare a worktree for 000\d\/Design/);
+    const claims = e.audit({ limit: 100_000 }).filter((a) => a.action === "phase.claim").length;
+    assert.ok(claims <= 5, `${claims} claims`);
+    for (const t of e.listTickets()) assert.equal(e.ticket(t.id).phases[0].attempts, 0, t.id);
+    e.close();
+  },
+});
+
+Deno.test({
   name: "run: a session that never reaches Baton costs no attempt and is retried at once; the log says why",
   ignore: skipHeavy,
   fn: async () => {
