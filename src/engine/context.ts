@@ -116,7 +116,8 @@ function fitText(s: string, room: number): string {
  * @returns the same object, fitted
  */
 export function fitToBudget(ctx: AgentContext): AgentContext {
-  const over = () => size({ ...ctx, bytes: 0 }) - ctx.budgetBytes;
+  // Measured with the budget in `bytes`: the final figure is at most as long, so what fits this fits the real JSON.
+  const over = () => size({ ...ctx, bytes: ctx.budgetBytes }) - ctx.budgetBytes;
   const bytes = (s: string) => enc.encode(s).length;
   const of = (f: ContextFile) => f.fileBytes === undefined ? "" : ` of ${f.fileBytes}`;
   /**
@@ -157,7 +158,10 @@ export function fitToBudget(ctx: AgentContext): AgentContext {
     ctx.overlaps.pop();
     if (!ctx.trimmed.includes("some file overlaps")) ctx.trimmed.push("some file overlaps");
   }
-  ctx.bytes = size({ ...ctx, bytes: 0 });
+  // The JSON form's exact size, its own digits included (one more digit can only be needed once).
+  const rest = size({ ...ctx, bytes: 0 }) - 1;
+  ctx.bytes = rest + String(rest).length;
+  ctx.bytes = rest + String(ctx.bytes).length;
   return ctx;
 }
 

@@ -158,8 +158,9 @@ export class RunPlaces {
           if (members.some((p) => p.status !== "pending")) waiting = true;
           continue;
         }
-        if ([...this.#occupants()].some((r) => r.ticketId === ticketId && r.inGroup)) {
-          // A member's agent finished its phase but has not exited yet: merge once it has.
+        if ([...this.#occupants()].some((r) => r.ticketId === ticketId)) {
+          // A member's agent finished its phase but has not exited yet (one on its own branch, or one that worked on
+          // the ticket's while the group had one member): merge once it has, never under a running agent.
           this.#mergePending.add(ticketId);
           waiting = true;
           continue;

@@ -152,6 +152,7 @@ Deno.test("context: rework carries the gate's notes, earlier results, overlaps a
     "designer-3",
   ]]);
   assert.ok(ctx.bytes <= 6000, `context is ${ctx.bytes} bytes`);
+  assert.equal(new TextEncoder().encode(JSON.stringify(ctx)).length, ctx.bytes, "the size reported is the JSON's");
   assert.ok(ctx.trimmed.length > 0);
   assert.match(ctx.trimmed[0], /STYLE\.md/, "the last always-include file is trimmed first");
   assert.ok(ctx.markdown && ctx.markdown.content.startsWith("# Ticket 0007: Cache"));
@@ -194,6 +195,8 @@ Deno.test("context: a ticket of megabytes gives the agent as much of its start a
     engine.upsertTicket({ id: "0009", title: "Flaky CI", path: "tickets/0009_ci.md" });
     const c = engine.claimNext({ agentId: `d-${mb}`, capabilities: ["designer"] })!;
     const ctx = engine.context({ agentId: `d-${mb}` });
+    // The JSON an agent receives, measured here, is the size the context reports, within the budget.
+    assert.equal(new TextEncoder().encode(JSON.stringify(ctx)).length, ctx.bytes);
     assert.ok(ctx.bytes <= 20000, `${mb} MB: ${ctx.bytes} bytes`);
     const shown = ctx.markdown!.content;
     assert.ok(text.startsWith(shown), `${mb} MB: the start of the file, unchanged`);
