@@ -43,7 +43,7 @@ Deno.exit(status.code);
 
 /** Processes (Linux: `/proc/PID/environ`) whose environment has `TMPDIR` set to `dir`, this one aside. */
 function leftovers(dir: string): number[] {
-  const mark = new TextEncoder().encode(`TMPDIR=${dir}\0`);
+  const mark = `TMPDIR=${dir}`;
   const out: number[] = [];
   let entries: Deno.DirEntry[];
   try {
@@ -54,23 +54,13 @@ function leftovers(dir: string): number[] {
   for (const e of entries) {
     const pid = Number(e.name);
     if (!Number.isInteger(pid) || pid === Deno.pid) continue;
-    let env: Uint8Array;
+    let env: string[];
     try {
-      env = Deno.readFileSync(`/proc/${pid}/environ`);
+      env = new TextDecoder().decode(Deno.readFileSync(`/proc/${pid}/environ`)).split("\0");
     } catch {
       continue; // gone, or not ours to read
     }
-    if (includes(env, mark)) out.push(pid);
+    if (env.includes(mark)) out.push(pid);
   }
   return out;
-}
-
-/** Whether `hay` contains `needle` at the start of an entry (after a NUL, or at 0). */
-function includes(hay: Uint8Array, needle: Uint8Array): boolean {
-  outer: for (let i = 0; i + needle.length <= hay.length; i++) {
-    if (i > 0 && hay[i - 1] !== 0) continue;
-    for (let j = 0; j < needle.length; j++) if (hay[i + j] !== needle[j]) continue outer;
-    return true;
-  }
-  return false;
 }

@@ -21,7 +21,7 @@ import { completedBefore, latestHeldBy, phaseById } from "./sql/phases.ts";
 import { type R, toPhase } from "./sql/rows.ts";
 import { ticketById } from "./sql/tickets.ts";
 import type { Overlap } from "./types.ts";
-import { readRepoText, readRepoTextHead } from "../repo/files.ts";
+import { readRepoTextHead } from "../repo/files.ts";
 
 /** One file included in the context. */
 export interface ContextFile {
@@ -78,7 +78,8 @@ export interface AgentContext {
 }
 
 const enc = new TextEncoder();
-const size = (x: unknown) => enc.encode(JSON.stringify(x)).length;
+const bytes = (s: string) => enc.encode(s).length;
+const size = (x: unknown) => bytes(JSON.stringify(x));
 
 /** Cuts a string to at most `max` UTF-8 bytes, on a line boundary when possible. */
 function cut(s: string, max: number): string {
@@ -100,8 +101,8 @@ function cut(s: string, max: number): string {
 function fitText(s: string, room: number): string {
   let t = s;
   for (let n = size(t); n > room && t; n = size(t)) {
-    const bytes = enc.encode(t).length;
-    t = cut(t, Math.min(bytes - 1, Math.floor((bytes * Math.max(0, room - 2)) / n)));
+    const b = bytes(t);
+    t = cut(t, Math.min(b - 1, Math.floor((b * Math.max(0, room - 2)) / n)));
   }
   return t;
 }
@@ -118,7 +119,6 @@ function fitText(s: string, room: number): string {
 export function fitToBudget(ctx: AgentContext): AgentContext {
   // Measured with the budget in `bytes`: the final figure is at most as long, so what fits this fits the real JSON.
   const over = () => size({ ...ctx, bytes: ctx.budgetBytes }) - ctx.budgetBytes;
-  const bytes = (s: string) => enc.encode(s).length;
   const of = (f: ContextFile) => f.fileBytes === undefined ? "" : ` of ${f.fileBytes}`;
   /**
    * Cuts a file's content so that the whole fits, and says so in `trimmed`. The note goes in first, with as many
@@ -169,14 +169,13 @@ export function fitToBudget(ctx: AgentContext): AgentContext {
  * Reads a repository file for the context, never outside the repository.
  * @param repoRoot absolute repository root
  * @param rel repository-relative path
- * @param maxBytes the most of it read: nothing past the context's budget can fit (default: all of it)
+ * @param maxBytes the most of it read: nothing past the context's budget can fit
  * @returns the file (`fileBytes` set when only its start was read), or null when it cannot be read
  */
-export function contextFile(repoRoot: string, rel: string, maxBytes = Infinity): ContextFile | null {
+export function contextFile(repoRoot: string, rel: string, maxBytes: number): ContextFile | null {
   try {
     // Through repo/files.ts: links are followed only while they stay inside the repository (a link to
     // /etc/passwd, or a directory link pointing out of it, never reads the host's files).
-    if (!Number.isFinite(maxBytes)) return { path: rel, content: readRepoText(repoRoot, rel), truncated: false };
     // A ticket of megabytes (a pasted CI log) is not read whole for the few kilobytes that fit.
     const head = readRepoTextHead(repoRoot, rel, maxBytes);
     return head.whole

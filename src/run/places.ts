@@ -192,9 +192,9 @@ export class RunPlaces {
   adoptLeftovers(): void {
     if (!this.#worktrees) return;
     for (const w of this.#worktrees.list()) {
-      const m = /^baton\/([^/]+?)(?:--(.*))?$/.exec(w.branch ?? "");
-      if (!m) continue;
-      if (m[2]) this.#groupTickets.add(m[1]);
+      const b = this.#worktrees.parseBranch(w.branch);
+      if (!b) continue;
+      if (b.phase) this.#groupTickets.add(b.ticket);
       if (this.#worktrees.dirty(w.dir)) {
         this.#log(`left ${w.dir} in place: it has uncommitted changes from an earlier run (commit or remove them)`);
       }
@@ -213,7 +213,7 @@ export class RunPlaces {
     const now = Date.now();
     const busy = new Set([...this.#occupants()].map((r) => r.place.dir));
     for (const w of this.#worktrees.list()) {
-      const ticket = /^baton\/([^/]+?)(?:--.*)?$/.exec(w.branch ?? "")?.[1];
+      const ticket = this.#worktrees.parseBranch(w.branch)?.ticket;
       if (!ticket || busy.has(w.dir)) continue;
       const kept = this.#kept.get(w.dir);
       if (kept && now - kept.checkedAt < 2000) continue;

@@ -45,6 +45,16 @@ export class Worktrees {
     return `baton/${ticket}`;
   }
 
+  /**
+   * Which ticket (and group phase) a branch of Baton's is for.
+   * @param branch a branch name
+   * @returns the ticket and, for a group phase's branch, the phase's slug; null for another branch
+   */
+  parseBranch(branch: string | null): { ticket: string; phase: string | null } | null {
+    const m = /^baton\/([^/]+?)(?:--(.*))?$/.exec(branch ?? "");
+    return m ? { ticket: m[1], phase: m[2] ?? null } : null;
+  }
+
   /** A group phase's branch. */
   phaseBranch(ticket: string, phase: string): string {
     return `baton/${ticket}--${slug(phase)}`;
@@ -133,7 +143,9 @@ export class Worktrees {
         ? null
         : gitTry(into, "merge", "--no-ff", "--no-edit", "-m", `Merge ${phase} of ${ticket}`, branch);
       if (!r || r.ok) {
-        this.#dropMerged(ticket, branch);
+        // The ticket branch now contains every commit of it (nothing is lost): it goes. One still checked out
+        // somewhere (a worktree kept for its uncommitted changes) stays: git refuses to delete it.
+        gitTry(this.#root, "branch", "-D", branch);
         continue;
       }
       const files = gitTry(into, "diff", "--name-only", "--diff-filter=U").stdout.split("\n").filter(Boolean);
@@ -144,16 +156,6 @@ export class Worktrees {
       conflicts.push({ phase, files });
     }
     return conflicts;
-  }
-
-  /**
-   * Deletes a phase's branch once the ticket branch contains every commit of
-   * it (nothing is lost: the ticket branch has them). One still checked out
-   * somewhere (a worktree kept for its uncommitted changes) stays.
-   */
-  #dropMerged(ticket: string, branch: string): void {
-    if (!gitTry(this.#root, "merge-base", "--is-ancestor", branch, this.ticketBranch(ticket)).ok) return;
-    gitTry(this.#root, "branch", "-D", branch);
   }
 
   /**
