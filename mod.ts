@@ -43,7 +43,7 @@
  */
 
 export { BatonError, type BatonErrorCode, type ErrorLocation, formatLocation } from "./src/errors.ts";
-export { openEngine } from "./src/open.ts";
+export { openEngine } from "./src/open/library.ts";
 export {
   Engine,
   EngineBase,

@@ -6,10 +6,15 @@
  * — the dashboard server, the supervisor, the merge queue, the demos,
  * importing tickets, the doctor — load only when their command runs.
  *
+ * Nor do the parts of opening an engine that only some openings need: the
+ * full `.workflow/` loader (the YAML parser and the validator, for a
+ * configuration-cache miss) and the realtime markdown write-back (the
+ * markdown parser): the CLI, `baton guard` and `baton-mcp` open through
+ * `src/open/late.ts`.
+ *
  * The library is the other way round: `openEngine` is public, and a tool
  * author's `deno compile` or `deno cache` sees only what the walk sees, so
- * everything opening an engine may load (the YAML loader behind the
- * configuration cache, realtime write-back) stays in its walk.
+ * everything opening an engine may load stays in its walk.
  */
 import assert from "node:assert/strict";
 
@@ -55,18 +60,37 @@ const HEAVY = [
   /^npm:(hono|@hono\/|@modelcontextprotocol\/)/,
 ];
 
+/** What only a configuration-cache miss or a realtime repository needs. */
+const OPTIONAL = [
+  /^src\/config\/load\.ts$/,
+  /^src\/sync\/realtime\.ts$/,
+  /^src\/markdown\//,
+  /^npm:(yaml|valibot|mdast-|micromark)/,
+];
+
 Deno.test("cli start-up: a command walks the engine and the command table, not every command's implementation", async () => {
   const walked = await startupWalk("src/cli/main.ts");
   // The walk does reach what every command needs: the engine's opener, storage, the command table.
-  for (const m of ["src/open.ts", "src/storage/sqlite.ts", "src/cli/commands/mod.ts", "src/engine/core.ts"]) {
+  for (const m of ["src/open/late.ts", "src/storage/sqlite.ts", "src/cli/commands/mod.ts", "src/engine/core.ts"]) {
     assert.ok(walked.includes(m), `${m} walked (${walked.length} modules)`);
   }
   assert.deepEqual(walked.filter((m) => HEAVY.some((re) => re.test(m))), []);
+  assert.deepEqual(walked.filter((m) => OPTIONAL.some((re) => re.test(m))), []);
+});
+
+Deno.test("cli and mcp start-up: the YAML loader and the markdown write-back are not walked before the first line", async () => {
+  for (const entry of ["src/cli/guard_main.ts", "mcp.ts"]) {
+    const walked = await startupWalk(entry);
+    assert.ok(walked.length > 5, `${entry}: ${walked.length} modules walked`);
+    assert.deepEqual(walked.filter((m) => OPTIONAL.some((re) => re.test(m))), [], entry);
+  }
 });
 
 Deno.test("library: opening an engine names every module it may load, for a tool author's deno compile and cache", async () => {
-  const walked = await startupWalk("src/open.ts");
-  for (const m of ["src/config/load.ts", "src/sync/realtime.ts", "npm:yaml@2.9.1", "src/storage/sqlite.ts"]) {
-    assert.ok(walked.includes(m), `${m} is in the walk of src/open.ts`);
+  for (const entry of ["src/open/library.ts", "mod.ts"]) {
+    const walked = await startupWalk(entry);
+    for (const m of ["src/config/load.ts", "src/sync/realtime.ts", "npm:yaml@2.9.1", "src/storage/sqlite.ts"]) {
+      assert.ok(walked.includes(m), `${m} is in the walk of ${entry}`);
+    }
   }
 });

@@ -50,10 +50,10 @@ export async function doctor(repoDir: string): Promise<{ checks: HealthCheck[] }
     checks.push(await ticketFileCheck({ cfg } as unknown as Engine));
     return { checks };
   }
-  const { openEngineWithoutWriteBack } = await import("../engine/mod.ts");
+  const { openEngineWithoutWriteBackLate } = await import("../open/late.ts");
   let engine;
   try {
-    engine = await openEngineWithoutWriteBack(repoDir);
+    engine = await openEngineWithoutWriteBackLate(repoDir);
   } catch (e) {
     checks.push({
       name: "database",

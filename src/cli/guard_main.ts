@@ -27,8 +27,8 @@ export async function guardMain(args: string[], io: Io = stdio): Promise<number>
     }
     const repo = (values.repo as string | undefined) ?? Deno.cwd();
     return await runGuard(guardRequest(positionals, values), Deno.cwd(), async (fn) => {
-      const { openEngineWithoutWriteBack } = await import("../engine/mod.ts");
-      const e = await openEngineWithoutWriteBack(repo);
+      const { openEngineWithoutWriteBackLate } = await import("../open/late.ts");
+      const e = await openEngineWithoutWriteBackLate(repo);
       try {
         return (await fn(e)) ?? 0;
       } finally {

@@ -145,8 +145,8 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
     json,
     repo,
     async withEngine(fn) {
-      const { openEngine } = await import("../open.ts");
-      const e: Engine = await openEngine(repo);
+      const { openEngineLate } = await import("../open/late.ts");
+      const e: Engine = await openEngineLate(repo);
       try {
         return (await fn(e)) ?? 0;
       } finally {

@@ -5,6 +5,11 @@
  * validator (~35 ms) whenever the files have not changed. A cache that cannot
  * be read or written is simply not used.
  *
+ * This module never names the full loader (`load.ts`, which brings the YAML
+ * parser and the validator): its caller passes it in, so that the CLI and the
+ * MCP server can keep it out of Deno's start-up module walk (`load_late.ts`)
+ * while the library keeps a literal import of it (`load_cached.ts`).
+ *
  * @module
  */
 import { readRepoTextIfAny } from "../repo/files.ts";
@@ -39,14 +44,18 @@ export function workflowFilesText(repoRoot: string): string {
   return `${read(repoRoot, ".workflow/config.yaml")}\0${read(repoRoot, ".workflow/phases.yaml")}`;
 }
 
+/** Imports the full loader of `.workflow/` (`load.ts`'s `loadWorkflowConfig`), for a cache miss. */
+export type FullConfigLoader = () => Promise<(repoRoot: string) => WorkflowConfig>;
+
 /**
- * Like {@link loadWorkflowConfig}, through the cache.
+ * Like `loadWorkflowConfig`, through the cache.
  *
  * @param start the repository or any directory inside it
+ * @param loadFull imports the full loader, called only when the cache misses
  * @returns the validated configuration
  * @throws {BatonError} `config_not_found`, `config_invalid`
  */
-export async function loadWorkflowConfigCached(start: string): Promise<WorkflowConfig> {
+export async function loadWorkflowConfigCachedWith(start: string, loadFull: FullConfigLoader): Promise<WorkflowConfig> {
   const repoRoot = findRepoRoot(start);
   const configText = read(repoRoot, ".workflow/config.yaml");
   const phasesText = read(repoRoot, ".workflow/phases.yaml");
@@ -61,8 +70,7 @@ export async function loadWorkflowConfigCached(start: string): Promise<WorkflowC
       }
     } catch { /* no cache, or unreadable: parse */ }
   }
-  const { loadWorkflowConfig } = await import("./load.ts");
-  const result = loadWorkflowConfig(repoRoot);
+  const result = (await loadFull())(repoRoot);
   if (file && configText !== undefined && phasesText !== undefined) {
     try {
       Deno.mkdirSync(file.slice(0, file.lastIndexOf("/")), { recursive: true });

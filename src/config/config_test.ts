@@ -153,7 +153,7 @@ Deno.test("loadWorkflowConfig: the shipped example loads, from a subdirectory to
 });
 
 Deno.test("config cache: unchanged files are served from the cache, changed ones are parsed again", async () => {
-  const { loadWorkflowConfigCached } = await import("./cache.ts");
+  const { loadWorkflowConfigCached } = await import("./load_cached.ts");
   const cacheHome = await Deno.makeTempDir();
   const before = Deno.env.get("XDG_CACHE_HOME");
   Deno.env.set("XDG_CACHE_HOME", cacheHome);

@@ -7,7 +7,7 @@
 export { parseConfig } from "./config_file.ts";
 export { parsePhases } from "./phases.ts";
 export { loadWorkflowConfig } from "./load.ts";
-export { loadWorkflowConfigCached } from "./cache.ts";
+export { loadWorkflowConfigCached } from "./load_cached.ts";
 export { databasePath, findRepoRoot } from "./repo_root.ts";
 export { CONFIG_FORMAT, DEFAULT_ID_REGEX } from "./defaults.ts";
 export {

@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { openEngine } from "../open.ts";
+import { openEngine } from "../open/library.ts";
 import { readShippedExample } from "../config/example.ts";
 import type { Engine } from "../engine/mod.ts";
 import { importTickets, syncAll } from "../sync/mod.ts";

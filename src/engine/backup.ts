@@ -5,7 +5,7 @@
  * @module
  */
 import { BatonError } from "../errors.ts";
-import { loadWorkflowConfigCached } from "../config/cache.ts";
+import { loadWorkflowConfigCached } from "../config/load_cached.ts";
 import { databasePath } from "../config/repo_root.ts";
 import { CORRUPT_HINT } from "../storage/sqlite.ts";
 

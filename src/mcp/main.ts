@@ -12,9 +12,9 @@ import { parseArgs } from "node:util";
 import { BatonError, formatLocation } from "../errors.ts";
 import { VERSION } from "../version.ts";
 import { stopSignals } from "../signals.ts";
-import { loadWorkflowConfigCached } from "../config/cache.ts";
 import { isLoopback } from "../net.ts";
 import { importLate } from "../late_import.ts";
+import { loadWorkflowConfigLate } from "../config/load_late.ts";
 import { type EarlyStdin, readStdinEarly } from "./early.ts";
 
 /** `baton-mcp --help`. */
@@ -192,7 +192,7 @@ export async function main(args: string[]): Promise<number> {
   let early: EarlyStdin | undefined;
   if (!parsed.http && Deno.env.get("BATON_MCP_EARLY") !== "0") {
     try {
-      const cfg = await loadWorkflowConfigCached(parsed.repo);
+      const cfg = await loadWorkflowConfigLate(parsed.repo);
       early = readStdinEarly({ allowAgents: cfg.config.gates.allow_agents });
     } catch (e) {
       return openFailed(e);
@@ -205,10 +205,12 @@ export async function main(args: string[]): Promise<number> {
   const stdio = parsed.http
     ? undefined
     : importLate<typeof import("./stdio.ts")>(new URL("./stdio.ts", import.meta.url));
-  const { openEngine } = await importLate<typeof import("../open.ts")>(new URL("../open.ts", import.meta.url));
+  const { openEngineLate } = await importLate<typeof import("../open/late.ts")>(
+    new URL("../open/late.ts", import.meta.url),
+  );
   let engine;
   try {
-    engine = await openEngine(parsed.repo);
+    engine = await openEngineLate(parsed.repo);
   } catch (e) {
     return openFailed(e);
   }

@@ -134,3 +134,28 @@ Deno.test("values Baton writes into markdown cannot inject structure: control ch
   assert.deepEqual(engine.listTickets().map((t) => t.id), ["0001"], "no ticket created");
   engine.close();
 });
+
+Deno.test("cli: with a cold configuration cache, a realtime repository is loaded and written back by the parts baton imports late", async () => {
+  // `baton` opens through src/open/late.ts: the YAML loader (a cache miss) and the write-back are imported when needed.
+  const { repo, file } = await repoWithTicket(
+    "markdown_sync:\n  status_update: realtime\n  workflow_log_update: realtime\n",
+  );
+  const cache = await Deno.makeTempDir();
+  const env = { XDG_CACHE_HOME: cache };
+  const imported = await baton(["import"], { cwd: repo, env });
+  assert.equal(imported.code, 0, imported.stderr);
+  assert.ok([...Deno.readDirSync(`${cache}/baton`)].length > 0, "the first command missed the cache and filled it");
+  const claim = await baton(["claim", "--agent", "sh-1", "--capabilities", "designer", "--json"], { cwd: repo, env });
+  assert.equal(claim.code, 0, claim.stderr);
+  const c = JSON.parse(claim.stdout);
+  const phaseId = String(c.phase?.id ?? c.phaseId);
+  assert.match(await Deno.readTextFile(file), /### Design Phase\n- \*\*Started\*\*: \S/, "the claim was written back");
+  const done = await baton(["complete", phaseId, "--agent", "sh-1", "--token", c.token, "--summary", "designed"], {
+    cwd: repo,
+    env: { XDG_CACHE_HOME: await Deno.makeTempDir() }, // a miss again: the YAML loader imported late once more
+  });
+  assert.equal(done.code, 0, done.stderr);
+  const now = await Deno.readTextFile(file);
+  assert.match(now, /- \[x\] Design Complete/);
+  assert.match(now, /- \*\*Notes\*\*: designed/);
+});

@@ -1,12 +1,23 @@
 /**
  * Opening a repository: the engine, with the markdown write-back its
  * `markdown_sync` configuration asks for wired as the engine's
- * after-commit hook. What the CLI, the MCP server and library users call.
+ * after-commit hook. What library users call. The parts only some openings
+ * need are named by literal imports here, so that every tool that follows
+ * the library's imports (`deno compile`, `deno cache`, a lockfile) sees
+ * them; the CLI and the MCP server open through `late.ts` instead.
  *
  * @module
  */
-import { type Engine, openEngineWithoutWriteBack } from "./engine/mod.ts";
-import type { EngineOptions } from "./engine/types.ts";
+import { importFullConfigLoader } from "../config/load_cached.ts";
+import type { Engine } from "../engine/engine.ts";
+import type { EngineOptions } from "../engine/types.ts";
+import { openEngineWithLoaders, type OpenLoaders } from "./loaders.ts";
+
+/** The library's loaders: literal imports, imported when first needed. */
+export const LIBRARY_LOADERS: OpenLoaders = {
+  config: importFullConfigLoader,
+  realtime: async () => (await import("../sync/realtime.ts")).realtimeWriteBack,
+};
 
 /**
  * Opens the engine for the repository containing `repoDir`: loads
@@ -25,20 +36,6 @@ import type { EngineOptions } from "./engine/types.ts";
  * await assert.rejects(openEngine(await Deno.makeTempDir()), (e) => e instanceof BatonError && e.code === "config_not_found");
  * ```
  */
-export async function openEngine(repoDir: string, options: EngineOptions = {}): Promise<Engine> {
-  let writeBack: ((ids: string[]) => void) | undefined;
-  const engine = await openEngineWithoutWriteBack(repoDir, {
-    ...options,
-    afterCommit: (ids) => {
-      options.afterCommit?.(ids);
-      writeBack?.(ids);
-    },
-  });
-  const ms = engine.cfg.config.markdown_sync;
-  if (ms.status_update === "realtime" || ms.workflow_log_update === "realtime") {
-    // The markdown modules load only when a repository writes back in realtime.
-    writeBack = (await import("./sync/realtime.ts"))
-      .realtimeWriteBack(engine);
-  }
-  return engine;
+export function openEngine(repoDir: string, options: EngineOptions = {}): Promise<Engine> {
+  return openEngineWithLoaders(repoDir, options, LIBRARY_LOADERS);
 }

@@ -1,0 +1,84 @@
+/**
+ * The {@link Engine} class, and opening it with a given way to load the
+ * full `.workflow/` configuration on a cache miss. Nothing here names that
+ * loader (the YAML parser and the validator): `mod.ts` passes the library's
+ * literal import, the CLI and the MCP server a late one (`open/late.ts`), so
+ * that their start-up walk does not include it.
+ *
+ * @module
+ */
+import { WorkflowGraph } from "../config/graph.ts";
+import { type FullConfigLoader, loadWorkflowConfigCachedWith } from "../config/cache.ts";
+import { databasePath } from "../config/repo_root.ts";
+import { databaseFileExists, openBatonDatabase } from "./database.ts";
+import { batonPaths, excludeBatonFiles } from "../repo/ignore.ts";
+import { EngineHooks } from "./api/hooks.ts";
+import { Core } from "./core.ts";
+import { pruneIfDue } from "./retention.ts";
+import type { EngineOptions } from "./types.ts";
+
+/**
+ * The engine. Create with {@link openEngine}; close when done.
+ *
+ * @example A failed attempt is retried after its backoff, then completed
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { openEngine } from "@baton/baton";
+ * import { tempRepo } from "@baton/baton/testing";
+ * const repo = await tempRepo({
+ *   phases: "phases:\n  - {name: Build, agent_type: builder}\n",
+ *   config: "retry:\n  backoff_seconds: 0\n",
+ * });
+ * const engine = await openEngine(repo);
+ * engine.upsertTicket({ id: "0001", title: "Build it" });
+ * const first = engine.claimNext({ agentId: "a", capabilities: ["builder"] })!;
+ * engine.fail(first.phase.id, { agentId: "a", token: first.token, error: "flaky test" });
+ * const second = engine.claimNext({ agentId: "b", capabilities: ["builder"] })!;
+ * engine.complete(second.phase.id, { agentId: "b", token: second.token, summary: "built" });
+ * assert(engine.ticket("0001").status === "completed" && second.phase.attempts === 2);
+ * engine.close();
+ * ```
+ */
+export class Engine extends EngineHooks {}
+
+/**
+ * Opens the engine alone, without markdown write-back, loading `.workflow/`
+ * through the configuration cache and `loadFull` on a miss. What
+ * `openEngineWithoutWriteBack` (`mod.ts`) and the adapters' late opening
+ * (`open/late.ts`) share.
+ * @param repoDir the repository or any directory inside it
+ * @param options clock, journal mode override, after-commit hook
+ * @param loadFull imports the full configuration loader (called only on a cache miss)
+ * @returns the engine
+ * @throws {BatonError} `config_not_found`, `config_invalid`, `database_*`, `migration_failed`
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { openEngineWith } from "./engine.ts";
+ * import { importFullConfigLoader } from "../config/load_cached.ts";
+ * await assert.rejects(openEngineWith(await Deno.makeTempDir(), {}, importFullConfigLoader), { code: "config_not_found" });
+ * ```
+ */
+export async function openEngineWith(
+  repoDir: string,
+  options: EngineOptions,
+  loadFull: FullConfigLoader,
+): Promise<Engine> {
+  const cfg = await loadWorkflowConfigCachedWith(repoDir, loadFull);
+  const fresh = !databaseFileExists(databasePath(cfg));
+  const db = await openBatonDatabase(databasePath(cfg), {
+    journalMode: options.journalMode ?? cfg.config.database.journal_mode,
+    busyTimeoutMs: cfg.config.database.busy_timeout_ms,
+    backgroundCheckpoint: cfg.config.database.checkpoint === "background",
+    writerFairnessMs: cfg.config.database.writer_fairness_ms,
+  });
+  if (fresh) {
+    // What Baton creates stays out of git, wherever the configuration puts it (.git/info/exclude).
+    try {
+      excludeBatonFiles(cfg.repoRoot, batonPaths(cfg));
+    } catch { /* not a git repository, or git missing: nothing to ignore */ }
+  }
+  const core = new Core(db, cfg, new WorkflowGraph(cfg), options.clock ?? Date.now, options.afterCommit);
+  core.maintenance = () => pruneIfDue(core);
+  return new Engine(core);
+}
