@@ -3,7 +3,8 @@
  * one call, sized for a model's context window.
  *
  * Parts, most important first: the phase and what the workflow expects of
- * it (with the reviewer's notes when this is rework), the ticket's metadata,
+ * it (with the reviewer's notes when this is rework), why its last attempt
+ * failed (when it did), the ticket's metadata,
  * open dependencies, other agents' overlapping file declarations, the
  * summaries and artifacts of earlier phases, the ticket's markdown, and the
  * always-relevant files from config. When the whole does not fit the byte
@@ -81,11 +82,19 @@ const enc = new TextEncoder();
 const bytes = (s: string) => enc.encode(s).length;
 const size = (x: unknown) => bytes(JSON.stringify(x));
 
-/** Cuts a string to at most `max` UTF-8 bytes, on a line boundary when possible. */
-function cut(s: string, max: number): string {
+/**
+ * Cuts a string to at most `max` UTF-8 bytes, on a line boundary when possible: its start, or with `end` its end.
+ */
+function cut(s: string, max: number, end = false): string {
   if (max <= 0) return "";
   const bytes = enc.encode(s);
   if (bytes.length <= max) return s;
+  if (end) {
+    let t = new TextDecoder().decode(bytes.subarray(bytes.length - max)).replace(/^\uFFFD+/, "");
+    const nl = t.indexOf("\n");
+    if (nl >= 0 && nl < max / 2) t = t.slice(nl + 1);
+    return t;
+  }
   let t = new TextDecoder().decode(bytes.subarray(0, max)).replace(/\uFFFD$/, "");
   const nl = t.lastIndexOf("\n");
   if (nl > max / 2) t = t.slice(0, nl + 1);
@@ -98,11 +107,11 @@ function cut(s: string, max: number): string {
  * by as much as the text has lines, which in a long log can be more than the
  * whole budget: the text is cut in proportion, then measured again.
  */
-function fitText(s: string, room: number): string {
+function fitText(s: string, room: number, end = false): string {
   let t = s;
   for (let n = size(t); n > room && t; n = size(t)) {
     const b = bytes(t);
-    t = cut(t, Math.min(b - 1, Math.floor((b * Math.max(0, room - 2)) / n)));
+    t = cut(t, Math.min(b - 1, Math.floor((b * Math.max(0, room - 2)) / n)), end);
   }
   return t;
 }
@@ -110,8 +119,10 @@ function fitText(s: string, room: number): string {
 /**
  * Fits a context into `budgetBytes` by trimming, least important first:
  * always-include files (last listed first), the ticket markdown, earlier
- * phases' summaries, then overlaps. The phase, its rework notes, the
- * metadata and dependencies are never cut.
+ * phases' summaries, then overlaps, then the last error (its end is kept:
+ * a failure's log ends with the failure), and last of all the reviewer's
+ * notes (their start kept). The phase, the metadata and dependencies are
+ * never cut.
  *
  * @param ctx the full context (its `trimmed`, `bytes` are filled in)
  * @returns the same object, fitted
@@ -158,6 +169,21 @@ export function fitToBudget(ctx: AgentContext): AgentContext {
     ctx.overlaps.pop();
     if (!ctx.trimmed.includes("some file overlaps")) ctx.trimmed.push("some file overlaps");
   }
+  // 5. The last error, then the reviewer's notes (each up to 64 KB, more than a small budget), as files are cut.
+  const fitField = (key: "lastError" | "reworkNotes", label: string, end: boolean) => {
+    const was = ctx[key];
+    if (was === null || over() <= 0) return;
+    const whole = bytes(was);
+    const i =
+      ctx.trimmed.push(`${label} (cut to ${String(whole).replace(/./g, "0")} of ${whole} bytes, its end kept)`) - 1;
+    const kept = fitText(was, size(was) - over(), end);
+    ctx[key] = kept;
+    ctx.trimmed[i] = kept
+      ? `${label} (cut to ${bytes(kept)} of ${whole} bytes${end ? ", its end kept" : ""})`
+      : `${label} (removed)`;
+  };
+  fitField("lastError", "last error", true);
+  fitField("reworkNotes", "rework notes", false);
   // The JSON form's exact size, its own digits included (one more digit can only be needed once).
   const rest = size({ ...ctx, bytes: 0 }) - 1;
   ctx.bytes = rest + String(rest).length;
