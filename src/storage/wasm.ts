@@ -31,6 +31,9 @@ export interface SqliteExports {
   sqlite3_open_v2(filename: number, ppDb: number, flags: number, zVfs: number): number;
   sqlite3_close_v2(db: number): number;
   sqlite3_extended_result_codes(db: number, onoff: number): number;
+  /** `sqlite3_db_config` with an int and a pointer argument (the build's non-variadic wrapper). */
+  sqlite3__wasm_db_config_ip(db: number, op: number, value: number, out: number): number;
+  sqlite3_stmt_status(stmt: number, op: number, reset: number): number;
   sqlite3_busy_handler(db: number, fn: number, arg: number): number;
   sqlite3_errmsg(db: number): number;
   sqlite3_errstr(rc: number): number;
@@ -112,6 +115,10 @@ export const SQLITE = {
   FCNTL_HAS_MOVED: 20,
   IOCAP_POWERSAFE_OVERWRITE: 0x1000,
   PREPARE_PERSISTENT: 0x1,
+  /** `sqlite3_db_config` op: plans never depend on bound values (the query planner stability guarantee). */
+  DBCONFIG_ENABLE_QPSG: 1007,
+  /** `sqlite3_stmt_status` counter: times the statement was compiled again. */
+  STMTSTATUS_REPREPARE: 5,
 } as const;
 
 /** Byte offsets of the `sqlite3_vfs` (version 2) fields on wasm32. */

@@ -588,3 +588,27 @@ Deno.test("a database left mid-commit (file shorter than its header says, hot jo
   assert.equal(Deno.statSync(path).size, before);
   after.close();
 });
+
+Deno.test("a statement with an ORDER BY and an equality on a parameter is compiled once, whatever values it is run with", async () => {
+  // SQLite 3.54 otherwise marks it to be compiled again at every new binding (its plan may depend on the value):
+  // `SELECT … FROM phases WHERE ticket_id = ? ORDER BY seq` cost 20-40 µs more at each run, ten such per claim.
+  const dir = await tmp();
+  const db = await Database.open(`${dir}/q.db`);
+  db.exec(`CREATE TABLE p(id INTEGER PRIMARY KEY, k TEXT NOT NULL, seq INTEGER, status TEXT, UNIQUE (k, seq));
+           CREATE INDEX p_held ON p(k) WHERE status IN ('claimed', 'running')`);
+  for (let i = 0; i < 40; i++) db.run("INSERT INTO p(k, seq, status) VALUES (?, ?, ?)", [`t${i % 8}`, i, "claimed"]);
+  const queries = [
+    "SELECT id FROM p WHERE k = ? ORDER BY seq",
+    "SELECT id FROM p WHERE k = ? AND status IN ('claimed', 'running') ORDER BY id",
+    "SELECT id FROM p WHERE k = ? AND seq < ? ORDER BY seq",
+  ];
+  for (const sql of queries) {
+    const st = db.prepare(sql);
+    for (let i = 0; i < 30; i++) {
+      const rows = st.all(sql.includes("seq <") ? [`t${i % 8}`, i] : [`t${i % 8}`]);
+      assert.ok(rows.length <= 5, sql);
+    }
+    assert.equal(st.recompiles, 0, sql);
+  }
+  db.close();
+});
