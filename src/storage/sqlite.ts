@@ -879,6 +879,13 @@ export class Database {
     return this.#cache.size;
   }
 
+  /** Times SQLite compiled this connection's cached statements again since they were prepared ({@link Statement.recompiles}). */
+  get statementRecompiles(): number {
+    let n = 0;
+    for (const st of this.#cache.values()) n += st.recompiles;
+    return n;
+  }
+
   /**
    * Runs one or more statements with no parameters and no results.
    * @param sql SQL text

@@ -51,3 +51,36 @@ Deno.test("an agent's steps read no table whole: upsert and resolve, claim, star
     engine.close();
   }
 });
+
+Deno.test("an agent's steps never make SQLite compile a statement again: 60 agents claim, start, complete, read", async () => {
+  // SQLite 3.54 recompiled every statement with an ORDER BY and an equality on a parameter at each new value
+  // (decision 045): ten of a claim + complete, 20-40 µs each.
+  const repo = await tempRepo({ phases: EXAMPLE_PHASES });
+  const engine = await openEngine(repo);
+  try {
+    for (let i = 1; i <= 60; i++) {
+      engine.upsertTicket({
+        id: String(i).padStart(4, "0"),
+        title: `t${i}`,
+        parentId: i > 1 && i % 7 === 0 ? "0001" : undefined,
+        dependencies: i > 2 && i % 5 === 0 ? [{ on: String(i - 1).padStart(4, "0") }] : undefined,
+      });
+    }
+    const db = coreOf(engine).db;
+    for (let i = 0; i < 60; i++) {
+      const agentId = `agent-${i}`;
+      const c = engine.claimNext({ agentId, capabilities: ["designer"] });
+      if (!c) break;
+      engine.start(c.phase.id, { agentId, token: c.token });
+      engine.heartbeat(agentId);
+      engine.context({ agentId });
+      engine.complete(c.phase.id, { agentId, token: c.token, summary: "done" });
+      engine.ticket(c.ticket.id);
+    }
+    engine.listTickets({});
+    assert.ok(db.cachedStatements > 20, `statements cached: ${db.cachedStatements}`);
+    assert.equal(db.statementRecompiles, 0);
+  } finally {
+    engine.close();
+  }
+});
