@@ -74,7 +74,7 @@ if (behavior === "hang" || (behavior === "hang-once" && phase.attempt === 1)) {
   console.error(`scripted agent: working on ${phase.name} (this attempt will hang)`);
   for (;;) await sleep(1000);
 }
-const conflicting = behavior === "conflict" && !ctx.reworkNotes;
+const conflicting = behavior === "conflict" && ctx.reworkNotes === null;
 const file = conflicting ? "shared-notes.md" : `${ticket.id}-${slug}.md`;
 await call("declare_files", { paths: [file] });
 await call("start_phase");
@@ -92,7 +92,7 @@ if (behavior === "fail") {
   await client.close();
   Deno.exit(0);
 }
-const bug = behavior === "breaks-check-once" && !ctx.reworkNotes
+const bug = behavior === "breaks-check-once" && ctx.reworkNotes === null
   ? "BUG: the last page is off by one (the project's check finds it)\n"
   : "";
 Deno.writeTextFileSync(

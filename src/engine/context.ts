@@ -89,16 +89,20 @@ function cut(s: string, max: number, end = false): string {
   if (max <= 0) return "";
   const bytes = enc.encode(s);
   if (bytes.length <= max) return s;
+  // Positions in bytes throughout: a character of CJK text or an emoji is 3-4 bytes, one UTF-16 unit or two.
+  const continuation = (i: number) => (bytes[i] & 0xc0) === 0x80;
   if (end) {
-    let t = new TextDecoder().decode(bytes.subarray(bytes.length - max)).replace(/^\uFFFD+/, "");
-    const nl = t.indexOf("\n");
-    if (nl >= 0 && nl < max / 2) t = t.slice(nl + 1);
-    return t;
+    let from = bytes.length - max;
+    while (from < bytes.length && continuation(from)) from++; // never start inside a character
+    const nl = bytes.indexOf(10, from);
+    if (nl >= 0 && nl - from < max / 2) from = nl + 1;
+    return new TextDecoder().decode(bytes.subarray(from));
   }
-  let t = new TextDecoder().decode(bytes.subarray(0, max)).replace(/\uFFFD$/, "");
-  const nl = t.lastIndexOf("\n");
-  if (nl > max / 2) t = t.slice(0, nl + 1);
-  return t;
+  let to = max;
+  while (to > 0 && continuation(to)) to--; // never end inside a character
+  const nl = bytes.lastIndexOf(10, to - 1);
+  if (nl >= 0 && nl + 1 > max / 2) to = nl + 1;
+  return new TextDecoder().decode(bytes.subarray(0, to));
 }
 
 /**
@@ -174,13 +178,12 @@ export function fitToBudget(ctx: AgentContext): AgentContext {
     const was = ctx[key];
     if (was === null || over() <= 0) return;
     const whole = bytes(was);
-    const i =
-      ctx.trimmed.push(`${label} (cut to ${String(whole).replace(/./g, "0")} of ${whole} bytes, its end kept)`) - 1;
+    const note = (n: number) => `${label} (cut to ${n} of ${whole} bytes${end ? ", its end kept" : ""})`;
+    // The note goes in first, with as many digits as it can need, so that the text is fitted with the note counted.
+    const i = ctx.trimmed.push(note(Number(String(whole).replace(/./g, "9")))) - 1;
     const kept = fitText(was, size(was) - over(), end);
-    ctx[key] = kept;
-    ctx.trimmed[i] = kept
-      ? `${label} (cut to ${bytes(kept)} of ${whole} bytes${end ? ", its end kept" : ""})`
-      : `${label} (removed)`;
+    ctx[key] = kept; // "" when nothing fits: never null, which would say there was no failure, or no review
+    ctx.trimmed[i] = kept ? note(bytes(kept)) : `${label} (removed)`;
   };
   fitField("lastError", "last error", true);
   fitField("reworkNotes", "rework notes", false);

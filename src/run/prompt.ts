@@ -35,8 +35,13 @@ export function agentPrompt(
     "",
     ...protocolSteps({ claimed: true, worktree: where }),
   ];
-  if (ctx.reworkNotes) lines.push("", "This is rework. The reviewer said:", ctx.reworkNotes);
-  if (ctx.lastError) lines.push("", "The previous attempt failed:", ctx.lastError);
+  // Said even when the context's budget left no room for the words themselves ("" then, and `trimmed` says so).
+  const words = (text: string, label: string) =>
+    text || (ctx.trimmed.includes(`${label} (removed)`) ? "(cut to fit the context's budget)" : "(nothing written)");
+  if (ctx.reworkNotes !== null) {
+    lines.push("", "This is rework. The reviewer said:", words(ctx.reworkNotes, "rework notes"));
+  }
+  if (ctx.lastError !== null) lines.push("", "The previous attempt failed:", words(ctx.lastError, "last error"));
   lines.push("", "Context (JSON):", "```json", JSON.stringify(isoDates(ctx), null, 2), "```", "");
   return lines.join("\n");
 }

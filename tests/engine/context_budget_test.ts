@@ -14,7 +14,16 @@ const size = (x: unknown) => enc.encode(JSON.stringify(x)).length;
 
 let seed = 21;
 const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-const LINES = ["ok 12 - claims", 'error: expected "a" but got "b"', "\tat run (C:\\src\\x.ts:3)", "ünï — 日本 ✓", ""];
+const LINES = [
+  "ok 12 - claims",
+  'error: expected "a" but got "b"',
+  "\tat run (C:\\src\\x.ts:3)",
+  "ünï — 日本 ✓",
+  "",
+  // Long lines of 3- and 4-byte characters: a cut measured in UTF-16 units instead of bytes kept almost nothing.
+  "テストが失敗しました。".repeat(40),
+  "😀🚀".repeat(120),
+];
 /** Text of about `n` bytes, in lines of what JSON escapes. */
 function text(n: number, tag: string): string {
   const out = [`${tag} start`];
@@ -79,8 +88,11 @@ Deno.test("context property: within budget, the size exact, every cut part the s
     if (before.markdown && ctx.markdown) assert.ok(before.markdown.content.startsWith(ctx.markdown.content), why);
     if (ctx.lastError !== before.lastError) assert.ok(ctx.trimmed.some((t) => t.startsWith("last error (")), why);
     if (ctx.reworkNotes !== before.reworkNotes) assert.ok(ctx.trimmed.some((t) => t.startsWith("rework notes (")), why);
+    // A cut leaves the context full: each part is cut to its room, and a cut at a line's end gives up at most half of it.
+    if (ctx.trimmed.length > 0) assert.ok(ctx.bytes >= budget / 2, `only ${ctx.bytes} bytes used, ${why}`);
     // Cut in order: the reviewer's notes only once everything else that may be cut is gone.
     if (ctx.reworkNotes !== before.reworkNotes) {
+      assert.ok(!ctx.lastError, why);
       assert.equal(ctx.files.length + ctx.previousPhases.length, 0, why);
       assert.ok(ctx.markdown === null || ctx.markdown.content === "", why);
     }
@@ -109,4 +121,31 @@ Deno.test("context: a phase retried after a failure with a long log gets the log
     ctx.trimmed.join("; "),
   );
   engine.close();
+});
+
+Deno.test("context: a last error of emoji and CJK without a line break for a long stretch keeps most of its room", () => {
+  for (const unit of ["😀", "日本語", "é"]) {
+    const error = `${unit.repeat(9000)}\nFAILED`;
+    const ctx = randomContext(20_000);
+    Object.assign(ctx, { lastError: error, reworkNotes: null, previousPhases: [], markdown: null, files: [] });
+    fitToBudget(ctx);
+    assert.ok(ctx.bytes <= 20_000, `${unit}: ${ctx.bytes}`);
+    assert.ok(error.endsWith(ctx.lastError!), unit);
+    assert.ok(enc.encode(ctx.lastError!).length > 10_000, `${unit}: ${enc.encode(ctx.lastError!).length} bytes kept`);
+  }
+});
+
+Deno.test("baton run's prompt still says a phase is rework, or retried, when the budget left no room for the words", async () => {
+  const { agentPrompt } = await import("../../src/run/prompt.ts");
+  const ctx = randomContext(1_000);
+  Object.assign(ctx, { reworkNotes: "Rename the flag.", lastError: text(5_000, "error"), markdown: null, files: [] });
+  Object.assign(ctx, { previousPhases: [] });
+  // What is never cut (the phase, the ticket and its metadata) leaves the error no room at all.
+  ctx.ticket.metadata.notes = "x".repeat(1_000 - size({ ...ctx, lastError: "", bytes: 1_000 }) - 40);
+  fitToBudget(ctx);
+  assert.equal(ctx.lastError, "", ctx.trimmed.join("; "));
+  assert.ok(ctx.trimmed.includes("last error (removed)"));
+  const prompt = agentPrompt(ctx, { dir: "/w", branch: null });
+  assert.match(prompt, /The previous attempt failed:\n\(cut to fit the context's budget\)/);
+  assert.match(prompt, /This is rework\. The reviewer said:\nRename the flag\./);
 });
