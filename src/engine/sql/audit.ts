@@ -5,20 +5,10 @@
  */
 import type { Database, SqlValue } from "../../storage/sqlite.ts";
 import type { R } from "./rows.ts";
+import type { AuditEntry, AuditFilter } from "../types.ts";
 
-/** One audit row. */
-export interface AuditRow {
-  at: number;
-  actor: string;
-  action: string;
-  entityType: string;
-  entityId: string;
-  ticketId: string | null;
-  oldState: string | null;
-  newState: string | null;
-  details: string | null;
-  correlationId: string;
-}
+/** One audit row as written: the public entry without its id, its details as JSON text. */
+export type AuditRow = Omit<AuditEntry, "id" | "details"> & { details: string | null };
 
 /** Appends an audit row. */
 export function insertAudit(db: Database, a: AuditRow): void {
@@ -63,18 +53,7 @@ export function auditAfter(
 }
 
 /** Rows of a ticket, an actor, an action and a time range (each optional): the first `limit`, or the last `limit` when `latest`. */
-export function auditRows(
-  db: Database,
-  f: {
-    ticketId?: string;
-    agentId?: string;
-    action?: string;
-    since?: number;
-    until?: number;
-    limit?: number;
-    latest?: boolean;
-  },
-): R[] {
+export function auditRows(db: Database, f: AuditFilter): R[] {
   const { where, params } = auditWhere(f);
   const all = [...params, f.limit ?? -1];
   if (f.latest && f.limit !== undefined) {
