@@ -18,7 +18,8 @@ export interface GitResult {
  * Runs `git ARGS…` in `cwd`.
  * @param cwd the directory
  * @param args the arguments
- * @returns its output and exit code (never throws for a non-zero exit)
+ * @returns its output and exit code (never throws for a non-zero exit, nor for a directory that is gone)
+ * @throws when git cannot be run at all (not installed)
  */
 export function gitTry(cwd: string, ...args: string[]): GitResult {
   return gitRun(cwd, args);
@@ -95,13 +96,21 @@ export function gitRun(
 ): GitResult {
   const dec = new TextDecoder();
   for (let attempt = 0;; attempt++) {
-    const o = new Deno.Command("git", {
-      args,
-      cwd,
-      stdout: "piped",
-      stderr: "piped",
-      env: { GIT_TERMINAL_PROMPT: "0", ...opts.env },
-    }).outputSync();
+    let o: Deno.CommandOutput;
+    try {
+      o = new Deno.Command("git", {
+        args,
+        cwd,
+        stdout: "piped",
+        stderr: "piped",
+        env: { GIT_TERMINAL_PROMPT: "0", ...opts.env },
+      }).outputSync();
+    } catch (e) {
+      // A directory that is gone (a worktree deleted by hand) fails the spawn with an error that blames git itself:
+      // answer it as the failed command it is. A missing git is still thrown.
+      if (!(e instanceof Deno.errors.NotFound) || directoryExists(cwd)) throw e;
+      return { ok: false, code: -1, stdout: "", stderr: `cannot run git in ${cwd}: the directory does not exist` };
+    }
     // A Ctrl-C at the terminal reaches the whole foreground process group, this git too; the caller (baton run)
     // decides what a Ctrl-C means, so git is run again (it removes its lock files when interrupted).
     if (o.signal === "SIGINT" && attempt < 3) continue;
@@ -114,6 +123,14 @@ export function gitRun(
       return r;
     }
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 25 + Math.random() * 50);
+  }
+}
+
+function directoryExists(dir: string): boolean {
+  try {
+    return Deno.statSync(dir).isDirectory;
+  } catch {
+    return false;
   }
 }
 
