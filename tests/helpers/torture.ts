@@ -160,11 +160,12 @@ export async function runTorture(o: TortureOptions): Promise<TortureReport> {
     }
   };
   const failures: string[] = [];
-  const restart = (p: Proc, list: Proc[]) => {
+  const restart = (p: Proc, list: Proc[]): Proc => {
     const q = start(p.role, p.index);
     watchStderr(q);
     list[list.indexOf(p)] = q;
     allLogs.push(q.log);
+    return q;
   };
 
   const totalKillEvents = o.kills + o.killAlls;
@@ -191,9 +192,23 @@ export async function runTorture(o: TortureOptions): Promise<TortureReport> {
         if (Deno.statSync(`${db}-wal`).size > 32) killAllsWithWal++;
       } catch { /* no WAL */ }
       killAlls++;
+      const restarted: Proc[] = [];
       for (const p of victims) {
-        if (!finished(p)) restart(p, writers.includes(p) ? writers : spillers.includes(p) ? spillers : others);
+        if (finished(p)) continue;
+        restarted.push(restart(p, writers.includes(p) ? writers : spillers.includes(p) ? spillers : others));
       }
+      // The first process to open after a kill-all resets the wal-index (the dead-man switch) and says so in its
+      // first stats line, written right after it opens: no kill lands until every restarted process has written it
+      // (a kill during a slow start-up lost the only record of the reset).
+      const startedUp = (q: Proc) => {
+        try {
+          return q.done || /(^|\n)S /.test(Deno.readTextFileSync(q.log));
+        } catch {
+          return false;
+        }
+      };
+      const until = performance.now() + 60_000;
+      while (!restarted.every(startedUp) && performance.now() < until) await new Promise((r) => setTimeout(r, 10));
       if (o.verbose) console.log(`kill-all #${killAlls} at ${((performance.now() - t0) / 1000).toFixed(1)} s`);
       continue;
     }
