@@ -134,20 +134,24 @@ function fitText(s: string, room: number, end = false): string {
 export function fitToBudget(ctx: AgentContext): AgentContext {
   // Measured with the budget in `bytes`: the final figure is at most as long, so what fits this fits the real JSON.
   const over = () => size({ ...ctx, bytes: ctx.budgetBytes }) - ctx.budgetBytes;
-  const of = (f: ContextFile) => f.fileBytes === undefined ? "" : ` of ${f.fileBytes}`;
   /**
-   * Cuts a file's content so that the whole fits, and says so in `trimmed`. The note goes in first, with as many
-   * digits as it can need, so that the content is fitted with the note counted; the final note is never longer.
+   * Cuts a text so that the whole fits (its start, or with `end` its end), and says so in `trimmed`: `note(n)` for n
+   * bytes kept, `${label} (removed)` for none. The note goes in first, with as many digits as it can need, so that the
+   * text is fitted with the note counted; the final note is never longer.
    */
+  const fitPart = (text: string, label: string, note: (n: number) => string, end = false): string => {
+    const i = ctx.trimmed.push(note(Number(String(bytes(text)).replace(/./g, "9")))) - 1;
+    const kept = fitText(text, size(text) - over(), end);
+    ctx.trimmed[i] = kept ? note(bytes(kept)) : `${label} (removed)`;
+    return kept;
+  };
+  /** A file's content cut to fit (`fileBytes`: a file only part of which was read says of how much). */
   const fit = (f: ContextFile, label: string): number => {
-    const i = ctx.trimmed.push(`${label} (cut to ${String(bytes(f.content)).replace(/./g, "0")}${of(f)} bytes)`) - 1;
-    if (over() > 0) {
-      f.content = fitText(f.content, size(f.content) - over());
-      f.truncated = true;
-    }
-    const keep = bytes(f.content);
-    ctx.trimmed[i] = keep > 0 ? `${label} (cut to ${keep}${of(f)} bytes)` : `${label} (removed)`;
-    return keep;
+    const of = f.fileBytes === undefined ? "" : ` of ${f.fileBytes}`;
+    const kept = fitPart(f.content, label, (n) => `${label} (cut to ${n}${of} bytes)`);
+    if (kept !== f.content) f.truncated = true;
+    f.content = kept;
+    return bytes(kept);
   };
   // 1. Always-include files, from the last listed (a file only part of which was read is said to be cut too).
   for (let i = ctx.files.length - 1; i >= 0; i--) {
@@ -178,12 +182,13 @@ export function fitToBudget(ctx: AgentContext): AgentContext {
     const was = ctx[key];
     if (was === null || over() <= 0) return;
     const whole = bytes(was);
-    const note = (n: number) => `${label} (cut to ${n} of ${whole} bytes${end ? ", its end kept" : ""})`;
-    // The note goes in first, with as many digits as it can need, so that the text is fitted with the note counted.
-    const i = ctx.trimmed.push(note(Number(String(whole).replace(/./g, "9")))) - 1;
-    const kept = fitText(was, size(was) - over(), end);
-    ctx[key] = kept; // "" when nothing fits: never null, which would say there was no failure, or no review
-    ctx.trimmed[i] = kept ? note(bytes(kept)) : `${label} (removed)`;
+    // "" when nothing fits: never null, which would say there was no failure, or no review.
+    ctx[key] = fitPart(
+      was,
+      label,
+      (n) => `${label} (cut to ${n} of ${whole} bytes${end ? ", its end kept" : ""})`,
+      end,
+    );
   };
   fitField("lastError", "last error", true);
   fitField("reworkNotes", "rework notes", false);

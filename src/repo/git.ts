@@ -108,7 +108,7 @@ export function gitRun(
     } catch (e) {
       // A directory that is gone (a worktree deleted by hand) fails the spawn with an error that blames git itself:
       // answer it as the failed command it is. A missing git is still thrown.
-      if (!(e instanceof Deno.errors.NotFound) || directoryExists(cwd)) throw e;
+      if (!(e instanceof Deno.errors.NotFound) || dirExists(cwd)) throw e;
       return { ok: false, code: -1, stdout: "", stderr: `cannot run git in ${cwd}: the directory does not exist` };
     }
     // A Ctrl-C at the terminal reaches the whole foreground process group, this git too; the caller (baton run)
@@ -123,14 +123,6 @@ export function gitRun(
       return r;
     }
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 25 + Math.random() * 50);
-  }
-}
-
-function directoryExists(dir: string): boolean {
-  try {
-    return Deno.statSync(dir).isDirectory;
-  } catch {
-    return false;
   }
 }
 
