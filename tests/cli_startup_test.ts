@@ -94,3 +94,11 @@ Deno.test("library: opening an engine names every module it may load, for a tool
     }
   }
 });
+
+Deno.test("cli, guard and mcp start-up: no Node built-in is walked (node:util alone cost ~18 ms of every start)", async () => {
+  for (const entry of ["src/cli/main.ts", "src/cli/guard_main.ts", "mcp.ts"]) {
+    const walked = await startupWalk(entry);
+    assert.ok(walked.length > 5, `${entry}: ${walked.length} modules walked`);
+    assert.deepEqual(walked.filter((m) => m.startsWith("node:")), [], entry);
+  }
+});

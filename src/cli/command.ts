@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { type ArgOption, parseArgv } from "../args.ts";
 import { BatonError } from "../errors.ts";
 import type { Engine } from "../engine/mod.ts";
 import { isoDates } from "../json.ts";
@@ -109,25 +109,13 @@ export function list(v: unknown): string[] {
   return typeof v === "string" ? v.split(",").map((s) => s.trim()).filter(Boolean) : [];
 }
 
-/** Parses a command's arguments with `node:util` `parseArgs`; usage errors are `invalid_argument`. */
+/** Parses a command's arguments (`src/args.ts`); usage errors are `invalid_argument`. */
 export function parseCommand(cmd: Command, args: string[]): { values: Record<string, unknown>; positionals: string[] } {
-  const options = Object.fromEntries(
-    Object.entries({ ...COMMON, ...cmd.options }).map(([k, o]) => [
-      k,
-      Object.fromEntries(
-        Object.entries({ type: o.type, short: o.short, multiple: o.multiple, default: o.default }).filter(([, v]) =>
-          v !== undefined
-        ),
-      ),
-    ]),
-  );
-  let r;
-  try {
-    // deno-lint-ignore no-explicit-any
-    r = parseArgs({ args, options: options as any, allowPositionals: true, strict: true });
-  } catch (e) {
-    throw usage((e as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, ""));
+  const options: Record<string, ArgOption> = {};
+  for (const [k, o] of Object.entries({ ...COMMON, ...cmd.options })) {
+    options[k] = { type: o.type, short: o.short, multiple: o.multiple, default: o.default };
   }
+  const r = parseArgv(args, options);
   const values = r.values as Record<string, unknown>;
   const [min, max] = cmd.positionals;
   if (!values.help && (r.positionals.length < min || r.positionals.length > max)) {

@@ -1,6 +1,6 @@
 /**
  * The `baton` command line: finds the command in the table
- * (`commands/`), parses its arguments with `node:util` `parseArgs`, runs it
+ * (`commands/`), parses its arguments (`src/args.ts`), runs it
  * over the library, prints. `cli.ts` is the entrypoint; tests spawn it.
  *
  * @module

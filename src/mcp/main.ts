@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { parseArgv } from "../args.ts";
 import { BatonError, formatLocation } from "../errors.ts";
 import { VERSION } from "../version.ts";
 import { stopSignals } from "../signals.ts";
@@ -68,25 +68,24 @@ export function parseMcpArgs(
 ): McpArgs | "help" | "version" {
   let r;
   try {
-    r = parseArgs({
-      args,
-      options: {
-        repo: { type: "string" },
-        http: { type: "boolean", default: false },
-        port: { type: "string" },
-        host: { type: "string" },
-        token: { type: "string" },
-        "token-file": { type: "string" },
-        help: { type: "boolean", short: "h", default: false },
-        version: { type: "boolean", default: false },
-      },
-      allowPositionals: false,
-      strict: true,
-    });
+    r = parseArgv(args, {
+      repo: { type: "string" },
+      http: { type: "boolean", default: false },
+      port: { type: "string" },
+      host: { type: "string" },
+      token: { type: "string" },
+      "token-file": { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+      version: { type: "boolean", default: false },
+    }, false);
   } catch (e) {
-    throw new UsageError((e as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, ""));
+    throw new UsageError((e as Error).message);
   }
-  const v = r.values;
+  const v = r.values as
+    & {
+      [k in "repo" | "port" | "host" | "token" | "token-file"]?: string;
+    }
+    & { http: boolean; help: boolean; version: boolean };
   if (v.help) return "help";
   if (v.version) return "version";
   if (!v.http) {

@@ -57,7 +57,7 @@ Deno.test("cli: bad arguments exit 2 with a message", async () => {
   const repo = await seededRepo();
   const cases: [string[], RegExp][] = [
     [["bogus"], /unknown command "bogus"/],
-    [["list", "--nope"], /Unknown option '--nope'/],
+    [["list", "--nope"], /unknown option "--nope"/],
     [["queue"], /expected 1 argument/],
     [["retry"], /Name one phase \(baton retry PHASE\) or which failed phases to retry/],
     [["retry", "x"], /PHASE must be an integer/],
