@@ -40,6 +40,7 @@ import { RunPlaces } from "./places.ts";
 import { isHeld } from "../engine/state_machine.ts";
 import { describeProcess, processGone } from "./processes.ts";
 import { startGuardServer } from "./guard_server.ts";
+import { SessionOutcomes } from "./outcomes.ts";
 import { classifyExit, rateLimitPatterns } from "./exits.ts";
 import { headCommit } from "../repo/worktree_state.ts";
 import { defaultPriority, inScope } from "../engine/scope.ts";
@@ -128,18 +129,8 @@ export class Supervisor {
     tripped: [],
     failed: [],
   };
-  /** Sessions of each phase that ended without reaching Baton, in this run. */
-  readonly #envFailures = new Map<number, number>();
-  /** Per type: sessions in a row that ended without reaching Baton within `breaker_seconds`, and the last output. */
-  readonly #streak = new Map<string, number>();
-  /** Types one of whose agents reached Baton in this run (no longer on probation). */
-  readonly #proven = new Set<string>();
-  /** Types whose breaker tripped. */
-  readonly #tripped = new Map<string, string>();
-  /** Types out of quota, until when. */
-  readonly #limitedUntil = new Map<string, number>();
-  /** Types whose next sessions run another registry entry (their fallback). */
-  readonly #fallbackOf = new Map<string, string>();
+  /** How each type's sessions have been ending: its breaker, its fallback, its wait. */
+  readonly #outcomes: SessionOutcomes;
   #stopping = false;
   #gatesShown = "";
   #wake?: () => void;
@@ -173,6 +164,7 @@ export class Supervisor {
       }
       worktrees = new Worktrees(root, run.worktree_dir);
     }
+    this.#outcomes = new SessionOutcomes(engine, this.#summary, (l) => this.#log(l), SUPERVISOR);
     this.#places = new RunPlaces(engine, worktrees, () => this.#running.values(), (l) => this.#log(l), SUPERVISOR);
     for (const [type, spec] of Object.entries(engine.cfg.config.agents.registry)) {
       const fb = spec.fallback;
@@ -211,7 +203,7 @@ export class Supervisor {
   /** The types it may spawn now: served, breaker not tripped, not waiting out a usage limit. */
   #spawnable(): string[] {
     const now = Date.now();
-    return this.#types().filter((t) => !this.#tripped.has(t) && (this.#limitedUntil.get(t) ?? 0) <= now);
+    return this.#types().filter((t) => this.#outcomes.spawnable(t, now));
   }
 
   /** Agents whose phase has not ended yet: each holds a slot. */
@@ -269,7 +261,7 @@ export class Supervisor {
     }
     if (!this.#opts.dryRun) this.#tick(); // merges and clean-up after the last exits
     this.#summary.failed = this.#failedInScope();
-    this.#summary.tripped = [...this.#tripped].map(([type, reason]) => ({ type, reason }));
+    this.#summary.tripped = this.#outcomes.tripped();
     return { ...this.#summary, tripped: [...this.#summary.tripped], failed: [...this.#summary.failed] };
   }
 
@@ -322,7 +314,7 @@ export class Supervisor {
     const counts = s.phases as Record<string, number>;
     if ((counts.waiting_retry ?? 0) > 0 || (counts.awaiting_review ?? 0) > 0) return false;
     if (this.#opts.busyElsewhere?.()) return false;
-    const types = this.#types().filter((t) => !this.#tripped.has(t));
+    const types = this.#types().filter((t) => this.#outcomes.trippedReason(t) === undefined);
     if (!types.length) return true;
     return this.#engine.availableWork(types, 1, this.#opts.scope).phases.length === 0;
   }
@@ -378,7 +370,7 @@ export class Supervisor {
           this.#heldAt = Date.now();
           break;
         }
-        if (this.#tripped.has(type)) break;
+        if (this.#outcomes.trippedReason(type) !== undefined) break;
       }
     }
     return spawned;
@@ -393,7 +385,7 @@ export class Supervisor {
   #cap(type: string): number {
     const cfg = this.#engine.cfg.config;
     const cap = cfg.agents.registry[type].max_concurrent ?? Infinity;
-    return this.#proven.has(type) ? cap : Math.min(cap, cfg.run.breaker_failures);
+    return this.#outcomes.proven(type) ? cap : Math.min(cap, cfg.run.breaker_failures);
   }
 
   /** `--dry-run`: each phase it would start now, once, within every limit. */
@@ -407,7 +399,7 @@ export class Supervisor {
       if (room <= 0) continue;
       const next = this.#engine.availableWork([type], Number.isFinite(room) ? room : 1000, this.#opts.scope);
       for (const p of next.phases) {
-        const entry = this.#entryOf(type);
+        const entry = this.#outcomes.entryOf(type);
         this.#log(
           `would spawn ${type} for ${p.ticketId}/${p.phase} (phase ${p.phaseId})${
             entry !== type ? ` with ${entry}` : ""
@@ -418,15 +410,10 @@ export class Supervisor {
     }
   }
 
-  /** The registry entry the next session of a type runs: its own, or its fallback after a usage limit. */
-  #entryOf(type: string): string {
-    return this.#fallbackOf.get(type) ?? type;
-  }
-
   /** Starts an agent on a claimed phase; false when none started (the phase was handed back). */
   #spawn(type: string, agentId: string, claim: Claim): boolean {
     const engine = this.#engine;
-    const entry = this.#entryOf(type);
+    const entry = this.#outcomes.entryOf(type);
     const spec = engine.cfg.config.agents.registry[entry];
     const ticket = claim.ticket.id;
     let place: Place;
@@ -438,7 +425,7 @@ export class Supervisor {
       // the work's. It counts towards the type's breaker, so that a failure that lasts stops the run loudly.
       const output = `cannot prepare a worktree for ${ticket}/${claim.phase.name}: ${(e as Error).message}`;
       this.#log(output);
-      this.#environmentFailure(
+      this.#outcomes.environmentFailure(
         { type, agentId, token: claim.token, phaseId: claim.phase.id, ticketId: ticket, phase: claim.phase.name },
         { why: "could not be given a worktree", output, fast: true },
       );
@@ -498,7 +485,7 @@ export class Supervisor {
       const output = `the agent could not be started: ${spec.command}: ${(e as Error).message}`;
       this.#log(`${agentId}: ${output}`);
       this.#summary.spawned++;
-      this.#environmentFailure(
+      this.#outcomes.environmentFailure(
         { type, agentId, token: claim.token, phaseId: claim.phase.id, ticketId: ticket, phase: claim.phase.name },
         { why: output, output, fast: true },
       );
@@ -560,12 +547,12 @@ export class Supervisor {
       const output = [r.proc.tail(), r.proc.stdoutTail()].filter(Boolean).join("\n");
       const reached = r.reached || phase!.status !== "claimed" || this.#reachedBaton(r.agentId);
       const kind = classifyExit({ endedBy: r.proc.endedBy, output, reachedBaton: reached, patterns });
-      if (reached) this.#prove(r.type);
+      if (reached) this.#outcomes.prove(r.type);
       const fast = Date.now() - r.proc.startedAt < engine.cfg.config.run.breaker_seconds * 1000;
       if (kind === "rate_limited") {
-        this.#rateLimited(r, code, output);
+        this.#outcomes.rateLimited(r, code, output);
       } else if (kind === "environment") {
-        this.#environmentFailure(r, {
+        this.#outcomes.environmentFailure(r, {
           why: `exited with ${code} without ever calling Baton`,
           output: r.proc.tail() || r.proc.stdoutTail(),
           fast,
@@ -584,7 +571,7 @@ export class Supervisor {
           } else {
             const after = engine.fail(r.phaseId, { agentId: r.agentId, token: r.token, error });
             this.#summary.failedByExit++;
-            if (after.status === "failed") this.#failedForGood(r, after.attempts);
+            if (after.status === "failed") this.#outcomes.failedForGood(r, after.attempts);
           }
         } catch (e) {
           this.#log(`${r.agentId}: could not record its exit: ${(e as Error).message}`);
@@ -592,9 +579,9 @@ export class Supervisor {
         this.#log(`${r.agentId} (${r.ticketId}/${r.phase}): ${why}`);
       }
     } else {
-      if (phase?.status === "completed" || phase?.status === "awaiting_review") this.#prove(r.type);
+      if (phase?.status === "completed" || phase?.status === "awaiting_review") this.#outcomes.prove(r.type);
       this.#log(`${r.agentId} (${r.ticketId}/${r.phase}) exited ${status.code}: phase ${phase?.status ?? "gone"}`);
-      if (phase?.status === "failed" && r.phaseEndedAt === undefined) this.#failedForGood(r, phase.attempts);
+      if (phase?.status === "failed" && r.phaseEndedAt === undefined) this.#outcomes.failedForGood(r, phase.attempts);
     }
     this.#places.exited(r, phase?.status);
     this.#poke();
@@ -607,129 +594,6 @@ export class Supervisor {
     } catch {
       return false;
     }
-  }
-
-  /** An agent of this type reached Baton: the type is off probation and its breaker's count starts over. */
-  #prove(type: string): void {
-    this.#proven.add(type);
-    this.#streak.delete(type);
-  }
-
-  /** Says that a phase failed for good (its escalation was opened by the engine). */
-  #failedForGood(r: { agentId: string; ticketId: string; phase: string }, attempts: number): void {
-    this.#summary.escalations++;
-    this.#log(
-      `${r.ticketId}/${r.phase} failed for good after ${attempts} attempt(s): an escalation waits for a human ` +
-        "(baton escalations; baton retry PHASE)",
-    );
-  }
-
-  /**
-   * A session that never reached Baton: its phase is released without
-   * counting an attempt (retried at once), unless it already had
-   * `run.environment_retries` such sessions (then the attempt counts). Fast
-   * ones count towards the type's circuit breaker.
-   */
-  #environmentFailure(
-    r: { type: string; agentId: string; token: string; phaseId: number; ticketId: string; phase: string },
-    x: { why: string; output: string; fast: boolean },
-  ): void {
-    const run = this.#engine.cfg.config.run;
-    const tries = (this.#envFailures.get(r.phaseId) ?? 0) + 1;
-    this.#envFailures.set(r.phaseId, tries);
-    this.#summary.environmentFailures++;
-    try {
-      if (tries <= run.environment_retries) {
-        this.#engine.release(r.phaseId, {
-          agentId: r.agentId,
-          token: r.token,
-          reason: `the agent ${x.why} (a failure of its environment, not of the work: no attempt counted)`,
-        });
-        this.#log(
-          `${r.agentId} (${r.ticketId}/${r.phase}): ${x.why}; a failure of the environment, not of the work: ` +
-            `released without counting an attempt, retrying at once (${tries} of ${run.environment_retries})`,
-        );
-      } else {
-        const error = `the agent ${x.why}, in ${tries} sessions in a row` +
-          (x.output ? `\n--- the last lines of its output ---\n${x.output}` : "");
-        const after = this.#engine.fail(r.phaseId, { agentId: r.agentId, token: r.token, error });
-        this.#summary.failedByExit++;
-        this.#log(
-          `${r.agentId} (${r.ticketId}/${r.phase}): ${x.why}, ${tries} sessions in a row: counted as a failed attempt`,
-        );
-        if (after.status === "failed") this.#failedForGood(r, after.attempts);
-      }
-    } catch (e) {
-      this.#log(`${r.agentId}: could not record its exit: ${(e as Error).message}`);
-    }
-    if (!x.fast) return;
-    const n = (this.#streak.get(r.type) ?? 0) + 1;
-    this.#streak.set(r.type, n);
-    if (n >= run.breaker_failures && !this.#tripped.has(r.type)) this.#trip(r, n, x.output);
-  }
-
-  /** Stops spawning a type whose agents keep failing at once, with one escalation saying why. */
-  #trip(r: { type: string; agentId: string; phaseId: number }, n: number, output: string): void {
-    const run = this.#engine.cfg.config.run;
-    const entry = this.#entryOf(r.type);
-    const spec = this.#engine.cfg.config.agents.registry[entry];
-    const reason = `circuit breaker: ${n} ${r.type} agents in a row ended within ${run.breaker_seconds} s without ` +
-      `reaching Baton (${spec.command} ${spec.args.join(" ")}); baton run stopped spawning ${r.type}. ` +
-      "Check the command (baton doctor), then run again";
-    this.#tripped.set(r.type, reason);
-    this.#log(`${r.type}: ${reason}`);
-    try {
-      this.#engine.escalate(r.phaseId, {
-        reason,
-        agentId: r.agentId,
-        lastOutput: output || undefined,
-        actor: SUPERVISOR,
-      });
-      this.#summary.escalations++;
-    } catch (e) {
-      this.#log(`could not record the escalation: ${(e as Error).message}`);
-    }
-  }
-
-  /**
-   * A session that stopped on a usage or rate limit: its phase is released
-   * without counting an attempt; the type's next sessions run its entry's
-   * `fallback`, or the type waits `run.rate_limit_wait_seconds`.
-   */
-  #rateLimited(r: Running, code: string, output: string): void {
-    const run = this.#engine.cfg.config.run;
-    const registry = this.#engine.cfg.config.agents.registry;
-    this.#summary.rateLimited++;
-    const line = output.split("\n").find((l) =>
-      rateLimitPatterns(registry[r.entry]?.rate_limit_patterns)
-        .some((p) => p.test(l))
-    ) ?? "";
-    try {
-      this.#engine.release(r.phaseId, {
-        agentId: r.agentId,
-        token: r.token,
-        reason: `the agent (${r.entry}) stopped on a usage or rate limit: ${line.trim().slice(0, 200)}`,
-      });
-    } catch (e) {
-      this.#log(`${r.agentId}: could not release its phase: ${(e as Error).message}`);
-    }
-    const fallback = registry[r.entry]?.fallback;
-    let next: string;
-    if (fallback && fallback !== r.type && this.#entryOf(r.type) === r.entry) {
-      this.#fallbackOf.set(r.type, fallback);
-      next = `the next ${r.type} sessions run ${fallback}`;
-    } else if (fallback === r.type) {
-      this.#fallbackOf.delete(r.type);
-      next = `the next ${r.type} sessions run ${r.type} again`;
-    } else {
-      this.#limitedUntil.set(r.type, Date.now() + run.rate_limit_wait_seconds * 1000);
-      this.#fallbackOf.delete(r.type);
-      next = `${r.type} waits ${run.rate_limit_wait_seconds} s before its next session`;
-    }
-    this.#log(
-      `${r.agentId} (${r.ticketId}/${r.phase}): ${r.entry} exited with ${code} on a usage or rate limit ` +
-        `(${line.trim().slice(0, 200)}): released without counting an attempt; ${next}`,
-    );
   }
 
   /**
@@ -757,16 +621,16 @@ export class Supervisor {
       } catch {
         continue;
       }
-      if (!this.#proven.has(r.type) && !r.reached && (p.status !== "claimed" || this.#reachedBaton(r.agentId))) {
+      if (!this.#outcomes.proven(r.type) && !r.reached && (p.status !== "claimed" || this.#reachedBaton(r.agentId))) {
         r.reached = true;
-        this.#prove(r.type);
+        this.#outcomes.prove(r.type);
         this.#poke();
       }
       if (isHeld(p.status) && p.claimedBy === r.agentId) continue;
       r.phaseEndedAt = now;
       this.#log(`${r.agentId} (${r.ticketId}/${r.phase}): phase ${p.status}; its slot is free`);
-      if (p.status === "completed" || p.status === "awaiting_review") this.#prove(r.type);
-      if (p.status === "failed") this.#failedForGood(r, p.attempts);
+      if (p.status === "completed" || p.status === "awaiting_review") this.#outcomes.prove(r.type);
+      if (p.status === "failed") this.#outcomes.failedForGood(r, p.attempts);
       this.#poke();
     }
   }

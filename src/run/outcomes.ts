@@ -1,0 +1,212 @@
+/**
+ * What the end of an agent's session does to its phase and to its agent
+ * type, for `baton run` (`supervisor.ts`): a session that never reached
+ * Baton is the environment's failure (its phase released without an
+ * attempt, a bounded number of times), one on a usage or rate limit sends
+ * its type to its fallback or makes it wait, sessions of a type that keep
+ * ending so within seconds trip the type's circuit breaker, and a phase
+ * failed for good is said once. Kept per run: which types are proven,
+ * tripped, waiting or on their fallback.
+ *
+ * @module
+ */
+import type { Engine } from "../engine/mod.ts";
+import { rateLimitPatterns } from "./exits.ts";
+import type { RunSummary } from "./supervisor.ts";
+
+/** The session that ended, and the phase it held. */
+export interface Ended {
+  /** The agent type it served. */
+  type: string;
+  /** The session's agent id. */
+  agentId: string;
+  /** Its claim's token. */
+  token: string;
+  /** The phase it held. */
+  phaseId: number;
+  /** That phase's ticket. */
+  ticketId: string;
+  /** That phase's name. */
+  phase: string;
+}
+
+/** Per run: how each agent type's sessions have been ending, and what that changed. */
+export class SessionOutcomes {
+  readonly #engine: Engine;
+  readonly #summary: RunSummary;
+  readonly #log: (line: string) => void;
+  readonly #actor: string;
+  /** Sessions of each phase that ended without reaching Baton, in this run. */
+  readonly #envFailures = new Map<number, number>();
+  /** Per type: sessions in a row that ended without reaching Baton within `breaker_seconds`, and the last output. */
+  readonly #streak = new Map<string, number>();
+  /** Types one of whose agents reached Baton in this run (no longer on probation). */
+  readonly #proven = new Set<string>();
+  /** Types whose breaker tripped. */
+  readonly #tripped = new Map<string, string>();
+  /** Types out of quota, until when. */
+  readonly #limitedUntil = new Map<string, number>();
+  /** Types whose next sessions run another registry entry (their fallback). */
+  readonly #fallbackOf = new Map<string, string>();
+
+  /**
+   * @param engine the repository's engine
+   * @param summary the run's summary, whose counters it keeps
+   * @param log where its lines go
+   * @param actor who escalates (the supervisor)
+   */
+  constructor(engine: Engine, summary: RunSummary, log: (line: string) => void, actor: string) {
+    this.#engine = engine;
+    this.#summary = summary;
+    this.#log = log;
+    this.#actor = actor;
+  }
+
+  /** Whether an agent of this type reached Baton in this run (the type is off probation). */
+  proven(type: string): boolean {
+    return this.#proven.has(type);
+  }
+
+  /** Why the type's breaker tripped, or undefined. */
+  trippedReason(type: string): string | undefined {
+    return this.#tripped.get(type);
+  }
+
+  /** The types whose breaker tripped, with why. */
+  tripped(): { type: string; reason: string }[] {
+    return [...this.#tripped].map(([type, reason]) => ({ type, reason }));
+  }
+
+  /** Whether the type may be spawned at `now` (its breaker has not tripped, it is not waiting out a limit). */
+  spawnable(type: string, now: number): boolean {
+    return !this.#tripped.has(type) && (this.#limitedUntil.get(type) ?? 0) <= now;
+  }
+
+  /** The registry entry the next session of a type runs: its own, or its fallback after a usage limit. */
+  entryOf(type: string): string {
+    return this.#fallbackOf.get(type) ?? type;
+  }
+
+  /** An agent of this type reached Baton: the type is off probation and its breaker's count starts over. */
+  prove(type: string): void {
+    this.#proven.add(type);
+    this.#streak.delete(type);
+  }
+
+  /** Says that a phase failed for good (its escalation was opened by the engine). */
+  failedForGood(r: { agentId: string; ticketId: string; phase: string }, attempts: number): void {
+    this.#summary.escalations++;
+    this.#log(
+      `${r.ticketId}/${r.phase} failed for good after ${attempts} attempt(s): an escalation waits for a human ` +
+        "(baton escalations; baton retry PHASE)",
+    );
+  }
+
+  /**
+   * A session that never reached Baton: its phase is released without
+   * counting an attempt (retried at once), unless it already had
+   * `run.environment_retries` such sessions (then the attempt counts). Fast
+   * ones count towards the type's circuit breaker.
+   */
+  environmentFailure(
+    r: { type: string; agentId: string; token: string; phaseId: number; ticketId: string; phase: string },
+    x: { why: string; output: string; fast: boolean },
+  ): void {
+    const run = this.#engine.cfg.config.run;
+    const tries = (this.#envFailures.get(r.phaseId) ?? 0) + 1;
+    this.#envFailures.set(r.phaseId, tries);
+    this.#summary.environmentFailures++;
+    try {
+      if (tries <= run.environment_retries) {
+        this.#engine.release(r.phaseId, {
+          agentId: r.agentId,
+          token: r.token,
+          reason: `the agent ${x.why} (a failure of its environment, not of the work: no attempt counted)`,
+        });
+        this.#log(
+          `${r.agentId} (${r.ticketId}/${r.phase}): ${x.why}; a failure of the environment, not of the work: ` +
+            `released without counting an attempt, retrying at once (${tries} of ${run.environment_retries})`,
+        );
+      } else {
+        const error = `the agent ${x.why}, in ${tries} sessions in a row` +
+          (x.output ? `\n--- the last lines of its output ---\n${x.output}` : "");
+        const after = this.#engine.fail(r.phaseId, { agentId: r.agentId, token: r.token, error });
+        this.#summary.failedByExit++;
+        this.#log(
+          `${r.agentId} (${r.ticketId}/${r.phase}): ${x.why}, ${tries} sessions in a row: counted as a failed attempt`,
+        );
+        if (after.status === "failed") this.failedForGood(r, after.attempts);
+      }
+    } catch (e) {
+      this.#log(`${r.agentId}: could not record its exit: ${(e as Error).message}`);
+    }
+    if (!x.fast) return;
+    const n = (this.#streak.get(r.type) ?? 0) + 1;
+    this.#streak.set(r.type, n);
+    if (n >= run.breaker_failures && !this.#tripped.has(r.type)) this.#trip(r, n, x.output);
+  }
+
+  /** Stops spawning a type whose agents keep failing at once, with one escalation saying why. */
+  #trip(r: { type: string; agentId: string; phaseId: number }, n: number, output: string): void {
+    const run = this.#engine.cfg.config.run;
+    const entry = this.entryOf(r.type);
+    const spec = this.#engine.cfg.config.agents.registry[entry];
+    const reason = `circuit breaker: ${n} ${r.type} agents in a row ended within ${run.breaker_seconds} s without ` +
+      `reaching Baton (${spec.command} ${spec.args.join(" ")}); baton run stopped spawning ${r.type}. ` +
+      "Check the command (baton doctor), then run again";
+    this.#tripped.set(r.type, reason);
+    this.#log(`${r.type}: ${reason}`);
+    try {
+      this.#engine.escalate(r.phaseId, {
+        reason,
+        agentId: r.agentId,
+        lastOutput: output || undefined,
+        actor: this.#actor,
+      });
+      this.#summary.escalations++;
+    } catch (e) {
+      this.#log(`could not record the escalation: ${(e as Error).message}`);
+    }
+  }
+
+  /**
+   * A session that stopped on a usage or rate limit: its phase is released
+   * without counting an attempt; the type's next sessions run its entry's
+   * `fallback`, or the type waits `run.rate_limit_wait_seconds`.
+   */
+  rateLimited(r: Ended & { entry: string }, code: string, output: string): void {
+    const run = this.#engine.cfg.config.run;
+    const registry = this.#engine.cfg.config.agents.registry;
+    this.#summary.rateLimited++;
+    const line = output.split("\n").find((l) =>
+      rateLimitPatterns(registry[r.entry]?.rate_limit_patterns)
+        .some((p) => p.test(l))
+    ) ?? "";
+    try {
+      this.#engine.release(r.phaseId, {
+        agentId: r.agentId,
+        token: r.token,
+        reason: `the agent (${r.entry}) stopped on a usage or rate limit: ${line.trim().slice(0, 200)}`,
+      });
+    } catch (e) {
+      this.#log(`${r.agentId}: could not release its phase: ${(e as Error).message}`);
+    }
+    const fallback = registry[r.entry]?.fallback;
+    let next: string;
+    if (fallback && fallback !== r.type && this.entryOf(r.type) === r.entry) {
+      this.#fallbackOf.set(r.type, fallback);
+      next = `the next ${r.type} sessions run ${fallback}`;
+    } else if (fallback === r.type) {
+      this.#fallbackOf.delete(r.type);
+      next = `the next ${r.type} sessions run ${r.type} again`;
+    } else {
+      this.#limitedUntil.set(r.type, Date.now() + run.rate_limit_wait_seconds * 1000);
+      this.#fallbackOf.delete(r.type);
+      next = `${r.type} waits ${run.rate_limit_wait_seconds} s before its next session`;
+    }
+    this.#log(
+      `${r.agentId} (${r.ticketId}/${r.phase}): ${r.entry} exited with ${code} on a usage or rate limit ` +
+        `(${line.trim().slice(0, 200)}): released without counting an attempt; ${next}`,
+    );
+  }
+}
