@@ -23,11 +23,11 @@
  */
 import { Client } from "@modelcontextprotocol/client";
 import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
-import { parseArgs } from "node:util";
+import { parseArgv } from "../args.ts";
 
 // `baton scripted-agent --mcp-config F` runs this file too: its command name is a positional.
-const { values } = parseArgs({ options: { "mcp-config": { type: "string" } }, allowPositionals: true });
-const configPath = values["mcp-config"] ?? Deno.env.get("BATON_MCP_CONFIG");
+const { values } = parseArgv(Deno.args, { "mcp-config": { type: "string" } });
+const configPath = (values["mcp-config"] as string | undefined) ?? Deno.env.get("BATON_MCP_CONFIG");
 if (!configPath) {
   console.error("scripted_agent: pass --mcp-config FILE (baton run's {mcp_config})");
   Deno.exit(2);
