@@ -108,10 +108,7 @@ export class SessionOutcomes {
    * `run.environment_retries` such sessions (then the attempt counts). Fast
    * ones count towards the type's circuit breaker.
    */
-  environmentFailure(
-    r: { type: string; agentId: string; token: string; phaseId: number; ticketId: string; phase: string },
-    x: { why: string; output: string; fast: boolean },
-  ): void {
+  environmentFailure(r: Ended, x: { why: string; output: string; fast: boolean }): void {
     const run = this.#engine.cfg.config.run;
     const tries = (this.#envFailures.get(r.phaseId) ?? 0) + 1;
     this.#envFailures.set(r.phaseId, tries);
