@@ -11,16 +11,7 @@ import { BatonError } from "../src/errors.ts";
 import { COMMANDS } from "../src/cli/commands/mod.ts";
 import { COMMON, parseCommand } from "../src/cli/command.ts";
 import { parseMcpArgs } from "../src/mcp/main.ts";
-
-/** A small seeded generator (mulberry32), so a failure can be replayed. */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from "./helpers/prng.ts";
 
 /** Arguments a user could type for these options: each option in every form, values, stray dashes. */
 function alphabet(options: Record<string, ArgOption>): string[] {
@@ -87,7 +78,7 @@ function tables(): { name: string; options: Record<string, ArgOption>; allowPosi
 }
 
 Deno.test("args: on random command lines over every command's options, node:util parseArgs and parseArgv agree", () => {
-  const random = rng(21);
+  const random = mulberry32(21);
   let accepted = 0, refused = 0;
   for (const t of tables()) {
     const words = alphabet(t.options);

@@ -10,18 +10,9 @@ import assert from "node:assert/strict";
 import { type Engine, openEngine, parsePhases, type PhaseDef } from "../../mod.ts";
 import { tempRepo } from "../helpers/repo.ts";
 import { skipHeavy as FAST } from "../helpers/heavy.ts";
+import { mulberry32 } from "../helpers/prng.ts";
 
-/** Mulberry32: a small seeded generator, so that a failure can be replayed from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 const TYPES = ["designer", "writer", "builder"];
 const LANGS = ["C++", "Python", "Rust"];

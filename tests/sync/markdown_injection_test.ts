@@ -14,6 +14,7 @@ import { indexLines, scan, TASK } from "../../src/markdown/source.ts";
 import type { MetadataField } from "../../src/config/schema.ts";
 import { BatonError, importTickets, openEngine, syncAll } from "../../mod.ts";
 import { tempRepo } from "../helpers/repo.ts";
+import { mulberry32 } from "../helpers/prng.ts";
 
 const FIELDS: MetadataField[] = [
   { field: "priority", type: "enum", values: ["Critical", "High", "Medium", "Low"], markdown_key: "Priority" },
@@ -66,16 +67,7 @@ const PIECES = [
   "\u2028",
 ];
 
-/** A deterministic generator (mulberry32). */
-function rng(seed: number): () => number {
-  return () => {
-    seed |= 0;
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 function value(next: () => number): string {
   const n = 1 + Math.floor(next() * 8);

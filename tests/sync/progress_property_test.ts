@@ -16,18 +16,9 @@ import { parseTicket } from "../../src/markdown/parse_ticket.ts";
 import { parseOptions } from "../../src/sync/files.ts";
 import { recordedDone } from "../../src/sync/import.ts";
 import { fixtureRepo } from "../helpers/realrepo.ts";
+import { mulberry32 } from "../helpers/prng.ts";
 
-/** A small seeded generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 const PHASES = [
   "Design",
