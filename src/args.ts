@@ -4,8 +4,8 @@
  * strict mode (long options, `--name=value`, one-letter aliases and groups
  * of them, `--` ending the options, a value that looks like an option
  * refused unless written `--name=-x`), in one small module: loading
- * `node:util` costs every process ~18 ms before it can do anything
- * (issue 21). `tests/args_test.ts` checks that both agree on random
+ * `node:util` alone takes ~18 ms to load (without it, `baton list` starts 17 ms
+ * sooner and `baton-mcp` answers `initialize` 6 ms sooner: issue 21). `tests/args_test.ts` checks that both agree on random
  * command lines.
  *
  * @module
@@ -60,8 +60,11 @@ export function parseArgv(
 ): ParsedArgv {
   const values: ParsedArgv["values"] = Object.create(null);
   const positionals: string[] = [];
+  // A letter names the first option that has it (as `parseArgs` does); an unknown letter names itself.
   const byShort = new Map<string, string>();
-  for (const [name, o] of Object.entries(options)) if (o.short) byShort.set(o.short, name);
+  for (const [name, o] of Object.entries(options)) if (o.short && !byShort.has(o.short)) byShort.set(o.short, name);
+  const long = (letter: string) => byShort.get(letter) ?? letter;
+  const takesValue = (name: string) => Object.hasOwn(options, name) && options[name].type === "string";
 
   const positional = (arg: string) => {
     if (!allowPositionals) throw usage(`unexpected argument "${arg}": this command takes only options`);
@@ -72,58 +75,59 @@ export function parseArgv(
     if (o.multiple) ((values[name] ??= []) as (string | true)[]).push(value);
     else values[name] = value;
   };
-  /** One option as written (`raw`), with its value when written inline; may take the next argument. */
-  const option = (raw: string, name: string, inline: string | undefined, rest: readonly string[], at: number) => {
+  const queue = [...args];
+  /** One option as written (`raw`), with its value when written inline; a value-taking one may take the next. */
+  const option = (raw: string, name: string, inline: string | undefined) => {
     const o = Object.hasOwn(options, name) ? options[name] : undefined;
     if (!o) {
-      throw usage(`unknown option "${raw}" (an argument starting with "-" goes after "--", as in: -- "${raw}")`);
+      const hint = allowPositionals ? ` (an argument starting with "-" goes after "--", as in: -- "${raw}")` : "";
+      throw usage(`unknown option "${raw}"${hint}`);
     }
     const shown = o.short ? `-${o.short}, --${name}` : `--${name}`;
     if (o.type === "boolean") {
       if (inline !== undefined) throw usage(`option ${shown} takes no value, got "${raw}=${inline}"`);
       set(name, true);
-      return 0;
-    }
-    if (inline !== undefined) {
+    } else if (inline !== undefined) {
       set(name, inline);
-      return 0;
+    } else {
+      const next = queue.shift();
+      if (next === undefined) throw usage(`option ${shown} needs a value`);
+      if (next.length > 1 && next[0] === "-") {
+        throw usage(
+          `option ${shown} needs a value, got "${next}" (a value starting with "-" is written --${name}=${next})`,
+        );
+      }
+      set(name, next);
     }
-    const next = rest[at + 1];
-    if (next === undefined) throw usage(`option ${shown} needs a value`);
-    if (next.length > 1 && next[0] === "-") {
-      throw usage(
-        `option ${shown} needs a value, got "${next}" (a value starting with "-" is written --${name}=${next})`,
-      );
-    }
-    set(name, next);
-    return 1;
   };
 
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
+  while (queue.length) {
+    const arg = queue.shift()!;
     if (arg === "--") {
-      for (const p of args.slice(i + 1)) positional(p);
-      break;
-    }
-    if (arg.length < 2 || arg[0] !== "-") {
+      queue.splice(0).forEach(positional);
+    } else if (arg.length < 2 || arg[0] !== "-") {
       positional(arg);
     } else if (arg[1] === "-") {
-      const eq = arg.indexOf("=");
-      const name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
-      i += option(eq < 0 ? arg : arg.slice(0, eq), name, eq < 0 ? undefined : arg.slice(eq + 1), args, i);
+      // `--name` or `--name=value` (an `=` right after the dashes is part of the name, as in `parseArgs`).
+      const eq = arg.indexOf("=", 3);
+      if (eq < 0) option(arg, arg.slice(2), undefined);
+      else option(arg.slice(0, eq), arg.slice(2, eq), arg.slice(eq + 1));
+    } else if (arg.length === 2) {
+      option(arg, long(arg[1]), undefined);
+    } else if (takesValue(long(arg[1]))) {
+      option(arg.slice(0, 2), long(arg[1]), arg.slice(2)); // `-nVALUE`
     } else {
-      // `-h`, a group of flags `-ab`, or a letter and its value `-nVALUE`.
+      // A group `-abc` is read as `-a -b -c` put back in front of the rest; a letter that takes a value takes the
+      // rest of the group (`-abfFILE`: `-a -b -fFILE`), and a `-` in it makes a `--`, which ends the options.
+      const expanded: string[] = [];
       for (let k = 1; k < arg.length; k++) {
-        const letter = arg[k];
-        const name = byShort.get(letter) ?? letter;
-        const last = k === arg.length - 1;
-        if (Object.hasOwn(options, name) && options[name].type === "string" && !last) {
-          option(`-${letter}`, name, arg.slice(k + 1), args, i);
+        if (k < arg.length - 1 && takesValue(long(arg[k]))) {
+          expanded.push(`-${arg.slice(k)}`);
           break;
         }
-        // Only a lone `-x` (or the last letter of a group) may take the next argument.
-        i += option(`-${letter}`, name, undefined, last ? args : [], last ? i : -1);
+        expanded.push(`-${arg[k]}`);
       }
+      queue.unshift(...expanded);
     }
   }
   for (const [name, o] of Object.entries(options)) {

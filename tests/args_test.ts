@@ -9,13 +9,16 @@ import { parseArgs } from "node:util";
 import { type ArgOption, parseArgv } from "../src/args.ts";
 import { BatonError } from "../src/errors.ts";
 import { COMMANDS } from "../src/cli/commands/mod.ts";
-import { COMMON, parseCommand } from "../src/cli/command.ts";
-import { parseMcpArgs } from "../src/mcp/main.ts";
+import { commandOptions, parseCommand } from "../src/cli/command.ts";
+import { MCP_OPTIONS, parseMcpArgs } from "../src/mcp/main.ts";
 import { mulberry32 } from "./helpers/prng.ts";
 
 /** Arguments a user could type for these options: each option in every form, values, stray dashes. */
 function alphabet(options: Record<string, ArgOption>): string[] {
-  const words = ["0083", "a.txt", "-", "--", "-1", "--nope", "-x", "", "v=w", "--=x", "-h=1", "ticket 0083", "é"];
+  const words = [
+    ...["0083", "a.txt", "-", "--", "---", "-1", "--nope", "-x", "", "v=w", "--=x", "-h=1", "ticket 0083", "é", "-é"],
+    ...["-h-", "-h-x", "--constructor", "--__proto__", "--toString=1", "-\u{1F600}"],
+  ];
   for (const [name, o] of Object.entries(options)) {
     words.push(`--${name}`, `--${name}=`, `--${name}=v`, `--${name}=-v`);
     if (o.short) words.push(`-${o.short}`, `-${o.short}${o.short}`, `-${o.short}v`, `-${o.short}x`, `-x${o.short}`);
@@ -37,44 +40,41 @@ function ours(args: string[], options: Record<string, ArgOption>, allowPositiona
 }
 
 function nodes(args: string[], options: Record<string, ArgOption>, allowPositionals: boolean): Outcome {
+  // node:util refuses keys present with an undefined value (`short: undefined`).
+  const defined = Object.fromEntries(
+    Object.entries(options).map((
+      [k, o],
+    ) => [k, Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined))]),
+  );
   try {
     // deno-lint-ignore no-explicit-any
-    const r = parseArgs({ args, options: options as any, allowPositionals, strict: true });
+    const r = parseArgs({ args, options: defined as any, allowPositionals, strict: true });
     return { ok: true, values: { ...r.values }, positionals: r.positionals };
   } catch {
     return { ok: false };
   }
 }
 
-/** Every command's option table (the CLI's, as `parseCommand` builds it) and `baton-mcp`'s. */
+/**
+ * Every command's option table (as `parseCommand` builds it), `baton-mcp`'s, and one made up with what no real table
+ * has yet: a one-letter alias that takes a value, and one given several times.
+ */
 function tables(): { name: string; options: Record<string, ArgOption>; allowPositionals: boolean }[] {
-  const out = COMMANDS.map((c) => ({
-    name: c.name,
-    options: Object.fromEntries(
-      Object.entries({ ...COMMON, ...c.options }).map(([k, o]) => [
-        k,
-        Object.fromEntries(
-          Object.entries({ type: o.type, short: o.short, multiple: o.multiple, default: o.default })
-            .filter(([, v]) => v !== undefined),
-        ) as unknown as ArgOption,
-      ]),
-    ),
-    allowPositionals: true,
-  }));
-  out.push({
-    name: "baton-mcp",
-    options: {
-      repo: { type: "string" },
-      http: { type: "boolean", default: false },
-      port: { type: "string" },
-      token: { type: "string" },
-      help: { type: "boolean", short: "h", default: false },
-      file: { type: "string", short: "f" },
-      tag: { type: "string", multiple: true, short: "t" },
+  return [
+    ...COMMANDS.map((c) => ({ name: c.name, options: commandOptions(c), allowPositionals: true })),
+    { name: "baton-mcp", options: { ...MCP_OPTIONS }, allowPositionals: false },
+    {
+      name: "made up",
+      options: {
+        repo: { type: "string" },
+        http: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+        file: { type: "string", short: "f" },
+        tag: { type: "string", multiple: true, short: "t" },
+      },
+      allowPositionals: false,
     },
-    allowPositionals: false,
-  });
-  return out;
+  ];
 }
 
 Deno.test("args: on random command lines over every command's options, node:util parseArgs and parseArgv agree", () => {
@@ -120,8 +120,21 @@ Deno.test("args: each refusal says what is wrong with which argument", () => {
     );
   }
   assert.throws(() => parseArgv(["x"], options, false), /^BatonError: unexpected argument "x"/);
+  // Where no argument is taken, the hint about "--" would mislead.
+  assert.throws(() => parseArgv(["--nope"], options, false), (e) => (e as Error).message === 'unknown option "--nope"');
+  assert.throws(() => parseArgv(["--=x"], options), /^BatonError: unknown option "--=x"/);
+  // As in parseArgs: a "-" inside a group of letters is a "--", which ends the options.
+  assert.deepEqual(parseArgv(["-h-x", "--json"], options).positionals, ["-x", "--json"]);
   assert.deepEqual(parseArgv(["--repo=-x", "--", "--json"], options).positionals, ["--json"]);
   assert.equal(parseArgv(["--repo=-x"], options).values.repo, "-x");
+});
+
+Deno.test("args: every command's one-letter aliases are single letters, each naming one option", () => {
+  for (const t of tables()) {
+    const letters = Object.values(t.options).flatMap((o) => o.short ?? []);
+    assert.ok(letters.every((l) => l.length === 1), `${t.name}: ${letters}`);
+    assert.equal(new Set(letters).size, letters.length, `${t.name}: ${letters}`);
+  }
 });
 
 Deno.test("args: the CLI's and baton-mcp's usage errors come from the parser, as invalid_argument", () => {

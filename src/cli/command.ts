@@ -109,13 +109,22 @@ export function list(v: unknown): string[] {
   return typeof v === "string" ? v.split(",").map((s) => s.trim()).filter(Boolean) : [];
 }
 
-/** Parses a command's arguments (`src/args.ts`); usage errors are `invalid_argument`. */
-export function parseCommand(cmd: Command, args: string[]): { values: Record<string, unknown>; positionals: string[] } {
+/**
+ * The options a command's arguments are parsed against: the common ones and its own.
+ * @param cmd the command
+ * @returns its options, by long name
+ */
+export function commandOptions(cmd: Command): Record<string, ArgOption> {
   const options: Record<string, ArgOption> = {};
   for (const [k, o] of Object.entries({ ...COMMON, ...cmd.options })) {
     options[k] = { type: o.type, short: o.short, multiple: o.multiple, default: o.default };
   }
-  const r = parseArgv(args, options);
+  return options;
+}
+
+/** Parses a command's arguments (`src/args.ts`); usage errors are `invalid_argument`. */
+export function parseCommand(cmd: Command, args: string[]): { values: Record<string, unknown>; positionals: string[] } {
+  const r = parseArgv(args, commandOptions(cmd));
   const values = r.values as Record<string, unknown>;
   const [min, max] = cmd.positionals;
   if (!values.help && (r.positionals.length < min || r.positionals.length > max)) {

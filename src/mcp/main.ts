@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { parseArgv } from "../args.ts";
+import { type ArgOption, parseArgv } from "../args.ts";
 import { BatonError, formatLocation } from "../errors.ts";
 import { VERSION } from "../version.ts";
 import { stopSignals } from "../signals.ts";
@@ -55,6 +55,18 @@ export interface McpArgs {
   tokens?: Record<string, string>;
 }
 
+/** The options `baton-mcp` takes (no arguments besides them). */
+export const MCP_OPTIONS: Readonly<Record<string, ArgOption>> = {
+  repo: { type: "string" },
+  http: { type: "boolean", default: false },
+  port: { type: "string" },
+  host: { type: "string" },
+  token: { type: "string" },
+  "token-file": { type: "string" },
+  help: { type: "boolean", short: "h", default: false },
+  version: { type: "boolean", default: false },
+};
+
 /**
  * Parses the command line.
  * @param args arguments without the program name
@@ -68,16 +80,7 @@ export function parseMcpArgs(
 ): McpArgs | "help" | "version" {
   let r;
   try {
-    r = parseArgv(args, {
-      repo: { type: "string" },
-      http: { type: "boolean", default: false },
-      port: { type: "string" },
-      host: { type: "string" },
-      token: { type: "string" },
-      "token-file": { type: "string" },
-      help: { type: "boolean", short: "h", default: false },
-      version: { type: "boolean", default: false },
-    }, false);
+    r = parseArgv(args, MCP_OPTIONS, false);
   } catch (e) {
     throw new UsageError((e as Error).message);
   }

@@ -38,7 +38,7 @@ export class SessionOutcomes {
   readonly #actor: string;
   /** Sessions of each phase that ended without reaching Baton, in this run. */
   readonly #envFailures = new Map<number, number>();
-  /** Per type: sessions in a row that ended without reaching Baton within `breaker_seconds`, and the last output. */
+  /** Per type: sessions in a row that ended without reaching Baton within `breaker_seconds`. */
   readonly #streak = new Map<string, number>();
   /** Types one of whose agents reached Baton in this run (no longer on probation). */
   readonly #proven = new Set<string>();

@@ -276,17 +276,21 @@ function rowBuilder(names: readonly string[]): RowBuilder {
 let wasmOf: (db: Database) => SqliteWasm;
 /** Compiles an evicted statement again and puts it back in its connection's cache. */
 let reviveOf: (db: Database, st: Statement) => number;
+let granted = false;
 
 /**
  * Gives statements their way into a connection's internals; `Database` calls it once, from its static block (not
  * part of the public API).
  * @param wasm the SQLite module behind a connection
  * @param revive compiles an evicted statement again and puts it back in its connection's cache
+ * @throws {Error} when called a second time: nobody else may take the hooks over
  */
 export function grantStatementAccess(
   wasm: (db: Database) => SqliteWasm,
   revive: (db: Database, st: Statement) => number,
 ): void {
+  if (granted) throw new Error("statement access was already granted");
+  granted = true;
   wasmOf = wasm;
   reviveOf = revive;
 }
