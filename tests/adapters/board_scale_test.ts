@@ -37,10 +37,14 @@ interface Box {
   width: number;
 }
 
-/** Every column of the board: its key, layout, card count and horizontal extent. */
+/**
+ * Every column of the board: its key, layout, card count and horizontal extent. Elements are found and measured in one
+ * task of the page (`page.evaluate`): `$$eval` finds them in one round trip and runs its function in a second, and a
+ * live refresh in between replaces them, leaving detached elements with empty boxes (a CI run saw it).
+ */
 function columns(page: Page): Promise<Box[]> {
-  return page.$$eval("#board [data-column]", (cs) =>
-    cs.map((c: any) => {
+  return page.evaluate(() =>
+    [...document.querySelectorAll("#board [data-column]")].map((c: any) => {
       const r = c.getBoundingClientRect();
       return {
         key: c.dataset.column,
@@ -50,7 +54,8 @@ function columns(page: Page): Promise<Box[]> {
         right: r.right,
         width: r.width,
       };
-    }));
+    })
+  );
 }
 
 /** Text a page shows that reads as a leaked JavaScript value. */
@@ -106,11 +111,12 @@ Deno.test({
           const busiest = cols.filter((c) => c.key !== "done").sort((a, b) => b.count - a.count)[0];
           assert.equal(busiest.key, fixture.busiest);
           assert.equal(busiest.layout, "full");
-          const cards = await page.$$eval(`[data-column="${busiest.key}"] .card`, (cs) =>
-            cs.map((c: any) => {
+          // Found and measured in one task of the page (see columns()).
+          const cards = await page.evaluate((sel) =>
+            [...document.querySelectorAll(sel)].map((c: any) => {
               const r = c.getBoundingClientRect();
               return { left: r.left, right: r.right, width: r.width };
-            }));
+            }), `[data-column="${busiest.key}"] .card`);
           assert.equal(cards.length, busiest.count);
           for (const c of cards) assert.ok(c.left >= 0 && c.right <= 1280 && c.width >= 150, JSON.stringify(c));
           // Every held phase names its agent, in full or (narrow columns) on hover.
@@ -218,8 +224,9 @@ Deno.test({
             await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
           });
           for (const name of ["durations", "wait", "rates"]) {
-            const labels = await page.$$eval(`[data-chart="${name}"] .hlabel`, (ls) =>
-              ls.map((l: any) => {
+            // Found and measured in one task of the page (see columns()): a live refresh may redraw the charts.
+            const labels = await page.evaluate((sel) =>
+              [...document.querySelectorAll(sel)].map((l: any) => {
                 const r = l.getBoundingClientRect();
                 return {
                   text: l.textContent,
@@ -234,7 +241,7 @@ Deno.test({
                   fonts: document.fonts.status,
                   renders: document.body.dataset.renders,
                 };
-              }));
+              }), `[data-chart="${name}"] .hlabel`);
             assert.equal(labels.length, 21, `${name}: one label per phase`);
             assert.deepEqual(labels.map((l) => l.text), engine.cfg.workflow.phases.map((p) => p.name));
             for (let i = 0; i < labels.length; i++) {
