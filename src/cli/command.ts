@@ -115,11 +115,7 @@ export function list(v: unknown): string[] {
  * @returns its options, by long name
  */
 export function commandOptions(cmd: Command): Record<string, ArgOption> {
-  const options: Record<string, ArgOption> = {};
-  for (const [k, o] of Object.entries({ ...COMMON, ...cmd.options })) {
-    options[k] = { type: o.type, short: o.short, multiple: o.multiple, default: o.default };
-  }
-  return options;
+  return { ...COMMON, ...cmd.options }; // an OptionDef is an ArgOption with its help text
 }
 
 /** Parses a command's arguments (`src/args.ts`); usage errors are `invalid_argument`. */

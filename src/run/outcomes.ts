@@ -1,17 +1,22 @@
 /**
  * What the end of an agent's session does to its phase and to its agent
- * type, for `baton run` (`supervisor.ts`): a session that never reached
- * Baton is the environment's failure (its phase released without an
- * attempt, a bounded number of times), one on a usage or rate limit sends
- * its type to its fallback or makes it wait, sessions of a type that keep
- * ending so within seconds trip the type's circuit breaker, and a phase
- * failed for good is said once. Kept per run: which types are proven,
- * tripped, waiting or on their fallback.
+ * type, for `baton run` (`supervisor.ts`): a session that exits still
+ * holding its phase fails it with the tail of its stderr (or releases it
+ * when the supervisor stopped it); one that never reached Baton is the
+ * environment's failure (its phase released without an attempt, a bounded
+ * number of times); one on a usage or rate limit sends its type to its
+ * fallback or makes it wait; sessions of a type that keep ending so within
+ * seconds trip the type's circuit breaker; a phase failed for good is said
+ * once. Kept per run: which types are proven, tripped, waiting or on their
+ * fallback.
  *
  * @module
  */
 import type { Engine } from "../engine/mod.ts";
-import { rateLimitPatterns } from "./exits.ts";
+import type { Phase } from "../engine/types.ts";
+import { isHeld } from "../engine/state_machine.ts";
+import type { AgentProcess } from "./agent_process.ts";
+import { classifyExit, rateLimitPatterns } from "./exits.ts";
 import type { RunSummary } from "./supervisor.ts";
 
 /** The session that ended, and the phase it held. */
@@ -28,6 +33,18 @@ export interface Ended {
   ticketId: string;
   /** That phase's name. */
   phase: string;
+}
+
+/** A session that ended: its phase, what it ran and its process. */
+export interface EndedSession extends Ended {
+  /** The registry entry it ran (the type's own, or its fallback). */
+  entry: string;
+  /** Its process. */
+  proc: AgentProcess;
+  /** Whether it was seen to reach Baton while it ran. */
+  reached: boolean;
+  /** When its phase was seen ended while its process still ran. */
+  phaseEndedAt?: number;
 }
 
 /** Per run: how each agent type's sessions have been ending, and what that changed. */
@@ -85,6 +102,73 @@ export class SessionOutcomes {
   /** The registry entry the next session of a type runs: its own, or its fallback after a usage limit. */
   entryOf(type: string): string {
     return this.#fallbackOf.get(type) ?? type;
+  }
+
+  /**
+   * What an agent's exit does: a session that still held its phase failed it (with its stderr's tail), or stopped on
+   * a usage limit, or never reached Baton (the environment's failure); one whose phase had ended proves its type, and
+   * says a failure for good once.
+   * @param r the session
+   * @param status how its process ended
+   * @param phase its phase now (undefined when the ticket is gone)
+   */
+  exited(r: EndedSession, status: Deno.CommandStatus, phase: Phase | undefined): void {
+    const holding = phase && isHeld(phase.status) && phase.claimedBy === r.agentId;
+    const code = `code ${status.code}${status.signal ? ` (${status.signal})` : ""}`;
+    if (holding) {
+      const patterns = rateLimitPatterns(this.#engine.cfg.config.agents.registry[r.entry]?.rate_limit_patterns);
+      const output = [r.proc.tail(), r.proc.stdoutTail()].filter(Boolean).join("\n");
+      const reached = r.reached || phase!.status !== "claimed" || this.reachedBaton(r.agentId);
+      const kind = classifyExit({ endedBy: r.proc.endedBy, output, reachedBaton: reached, patterns });
+      if (reached) this.prove(r.type);
+      const fast = Date.now() - r.proc.startedAt < this.#engine.cfg.config.run.breaker_seconds * 1000;
+      if (kind === "rate_limited") {
+        this.rateLimited(r, code, output, patterns);
+      } else if (kind === "environment") {
+        this.environmentFailure(r, {
+          why: `exited with ${code} without ever calling Baton`,
+          output: r.proc.tail() || r.proc.stdoutTail(),
+          fast,
+        });
+      } else {
+        const why = r.proc.endedBy === "timed out"
+          ? `timed out after ${this.#engine.cfg.config.agents.registry[r.entry].max_runtime_minutes} min`
+          : r.proc.endedBy === "stalled"
+          ? "ended by the supervisor after a stall"
+          : `agent exited with ${code} without completing`;
+        const tail = r.proc.tail();
+        const error = tail ? `${why}\n--- the last lines of its stderr ---\n${tail}` : why;
+        try {
+          if (r.proc.endedBy === "stopped") {
+            this.#engine.release(r.phaseId, {
+              agentId: r.agentId,
+              token: r.token,
+              reason: "the supervisor was stopped",
+            });
+          } else {
+            const after = this.#engine.fail(r.phaseId, { agentId: r.agentId, token: r.token, error });
+            this.#summary.failedByExit++;
+            if (after.status === "failed") this.failedForGood(r, after.attempts);
+          }
+        } catch (e) {
+          this.#log(`${r.agentId}: could not record its exit: ${(e as Error).message}`);
+        }
+        this.#log(`${r.agentId} (${r.ticketId}/${r.phase}): ${why}`);
+      }
+    } else {
+      if (phase?.status === "completed" || phase?.status === "awaiting_review") this.prove(r.type);
+      this.#log(`${r.agentId} (${r.ticketId}/${r.phase}) exited ${status.code}: phase ${phase?.status ?? "gone"}`);
+      if (phase?.status === "failed" && r.phaseEndedAt === undefined) this.failedForGood(r, phase.attempts);
+    }
+  }
+
+  /** Whether the agent reached Baton (never throws: unknown is "no"). */
+  reachedBaton(agentId: string): boolean {
+    try {
+      return this.#engine.agentReachedBaton(agentId);
+    } catch {
+      return false;
+    }
   }
 
   /** An agent of this type reached Baton: the type is off probation and its breaker's count starts over. */
@@ -171,14 +255,11 @@ export class SessionOutcomes {
    * without counting an attempt; the type's next sessions run its entry's
    * `fallback`, or the type waits `run.rate_limit_wait_seconds`.
    */
-  rateLimited(r: Ended & { entry: string }, code: string, output: string): void {
+  rateLimited(r: Ended & { entry: string }, code: string, output: string, patterns: RegExp[]): void {
     const run = this.#engine.cfg.config.run;
     const registry = this.#engine.cfg.config.agents.registry;
     this.#summary.rateLimited++;
-    const line = output.split("\n").find((l) =>
-      rateLimitPatterns(registry[r.entry]?.rate_limit_patterns)
-        .some((p) => p.test(l))
-    ) ?? "";
+    const line = output.split("\n").find((l) => patterns.some((p) => p.test(l))) ?? "";
     try {
       this.#engine.release(r.phaseId, {
         agentId: r.agentId,

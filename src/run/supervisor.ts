@@ -41,7 +41,6 @@ import { isHeld } from "../engine/state_machine.ts";
 import { describeProcess, processGone } from "./processes.ts";
 import { startGuardServer } from "./guard_server.ts";
 import { SessionOutcomes } from "./outcomes.ts";
-import { classifyExit, rateLimitPatterns } from "./exits.ts";
 import { headCommit } from "../repo/worktree_state.ts";
 import { defaultPriority, inScope } from "../engine/scope.ts";
 
@@ -539,61 +538,9 @@ export class Supervisor {
     try {
       phase = engine.ticket(r.ticketId).phases.find((p) => p.id === r.phaseId);
     } catch { /* the ticket is gone */ }
-    const holding = phase && isHeld(phase.status) &&
-      phase.claimedBy === r.agentId;
-    const code = `code ${status.code}${status.signal ? ` (${status.signal})` : ""}`;
-    if (holding) {
-      const patterns = rateLimitPatterns(engine.cfg.config.agents.registry[r.entry]?.rate_limit_patterns);
-      const output = [r.proc.tail(), r.proc.stdoutTail()].filter(Boolean).join("\n");
-      const reached = r.reached || phase!.status !== "claimed" || this.#reachedBaton(r.agentId);
-      const kind = classifyExit({ endedBy: r.proc.endedBy, output, reachedBaton: reached, patterns });
-      if (reached) this.#outcomes.prove(r.type);
-      const fast = Date.now() - r.proc.startedAt < engine.cfg.config.run.breaker_seconds * 1000;
-      if (kind === "rate_limited") {
-        this.#outcomes.rateLimited(r, code, output);
-      } else if (kind === "environment") {
-        this.#outcomes.environmentFailure(r, {
-          why: `exited with ${code} without ever calling Baton`,
-          output: r.proc.tail() || r.proc.stdoutTail(),
-          fast,
-        });
-      } else {
-        const why = r.proc.endedBy === "timed out"
-          ? `timed out after ${engine.cfg.config.agents.registry[r.entry].max_runtime_minutes} min`
-          : r.proc.endedBy === "stalled"
-          ? "ended by the supervisor after a stall"
-          : `agent exited with ${code} without completing`;
-        const tail = r.proc.tail();
-        const error = tail ? `${why}\n--- the last lines of its stderr ---\n${tail}` : why;
-        try {
-          if (r.proc.endedBy === "stopped") {
-            engine.release(r.phaseId, { agentId: r.agentId, token: r.token, reason: "the supervisor was stopped" });
-          } else {
-            const after = engine.fail(r.phaseId, { agentId: r.agentId, token: r.token, error });
-            this.#summary.failedByExit++;
-            if (after.status === "failed") this.#outcomes.failedForGood(r, after.attempts);
-          }
-        } catch (e) {
-          this.#log(`${r.agentId}: could not record its exit: ${(e as Error).message}`);
-        }
-        this.#log(`${r.agentId} (${r.ticketId}/${r.phase}): ${why}`);
-      }
-    } else {
-      if (phase?.status === "completed" || phase?.status === "awaiting_review") this.#outcomes.prove(r.type);
-      this.#log(`${r.agentId} (${r.ticketId}/${r.phase}) exited ${status.code}: phase ${phase?.status ?? "gone"}`);
-      if (phase?.status === "failed" && r.phaseEndedAt === undefined) this.#outcomes.failedForGood(r, phase.attempts);
-    }
+    this.#outcomes.exited(r, status, phase);
     this.#places.exited(r, phase?.status);
     this.#poke();
-  }
-
-  /** Whether the agent reached Baton (never throws: unknown is "no"). */
-  #reachedBaton(agentId: string): boolean {
-    try {
-      return this.#engine.agentReachedBaton(agentId);
-    } catch {
-      return false;
-    }
   }
 
   /**
@@ -621,7 +568,10 @@ export class Supervisor {
       } catch {
         continue;
       }
-      if (!this.#outcomes.proven(r.type) && !r.reached && (p.status !== "claimed" || this.#reachedBaton(r.agentId))) {
+      if (
+        !this.#outcomes.proven(r.type) && !r.reached &&
+        (p.status !== "claimed" || this.#outcomes.reachedBaton(r.agentId))
+      ) {
         r.reached = true;
         this.#outcomes.prove(r.type);
         this.#poke();
