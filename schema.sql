@@ -1,7 +1,7 @@
 -- Baton's database schema: the readable snapshot of every migration in
 -- src/schema/ applied in order (tests/schema_test.ts proves they agree).
 -- Never edit this file alone: add a migration, then update this snapshot.
--- Schema version (PRAGMA user_version): 13
+-- Schema version (PRAGMA user_version): 14
 
 CREATE TABLE baton_migrations (
   version    INTEGER PRIMARY KEY,
@@ -55,7 +55,9 @@ CREATE TABLE phases (
   rework_notes     TEXT,
   UNIQUE (ticket_id, name)
 ) STRICT;
-CREATE INDEX phases_queue ON phases(status, agent_type, priority_rank, ticket_id, seq);
+-- The claim queue: available phases only, in claim order (migration 14).
+CREATE INDEX phases_queue ON phases(agent_type, priority_rank, ticket_id, seq) WHERE status = 'available';
+CREATE INDEX phases_trouble ON phases(ticket_id, seq) WHERE status IN ('waiting_retry', 'failed');  -- migration 14
 -- Only held phases: a completed phase keeps its claimed_by (migration 4).
 CREATE INDEX phases_held ON phases(claimed_by) WHERE status IN ('claimed', 'running');
 CREATE INDEX phases_lease ON phases(lease_expires_at) WHERE lease_expires_at IS NOT NULL;
@@ -126,7 +128,12 @@ CREATE TABLE audit (
 ) STRICT;
 CREATE INDEX audit_ticket ON audit(ticket_id, id);
 CREATE INDEX audit_actor ON audit(actor, id);
-CREATE INDEX audit_at ON audit(at);
+CREATE INDEX audit_at ON audit(at, action);  -- migration 14: (at)
+-- Lookups by action, on rows a claim or a completion never writes (migration 14 dropped audit_action(action, at)):
+-- when retention last ran, every commit, what makes a completion history (an import's).
+CREATE INDEX audit_pruned ON audit(at) WHERE action = 'maintenance.pruned';
+CREATE INDEX audit_commits ON audit(id) WHERE action = 'phase.commit';
+CREATE INDEX audit_history ON audit(correlation_id, at) WHERE action IN ('phase.seeded', 'phase.resolve') AND new_state = 'completed';
 
 -- Idempotent requests: the first result of a key is returned again.
 CREATE TABLE idempotency (
@@ -159,8 +166,6 @@ CREATE TABLE claim_misses (
 ) STRICT, WITHOUT ROWID;
 
 CREATE INDEX phases_completed ON phases(completed_at) WHERE completed_at IS NOT NULL;
--- Metrics read phase outcomes (claims, failures, rework) out of a large audit trail.
-CREATE INDEX audit_action ON audit(action, at);
 
 -- 008_escalations: stalled phases a human should look at
 CREATE TABLE escalations (

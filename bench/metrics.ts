@@ -67,6 +67,13 @@ time("metrics() over all time", () => engine.metrics());
 time("metrics() for the last day", () => engine.metrics({ since: t - 86_400_000 }));
 time("stalled()", () => engine.stalled());
 time("events() page of 500 from the middle", () => engine.events({ since: 500_000, limit: 500 }));
+// By one action (no index on action since migration 14): a frequent one, and one no row has (the whole trail is read).
+time(
+  "audit() of one action, newest 50 (frequent)",
+  () => engine.audit({ action: "phase.claim", limit: 50, latest: true }),
+);
+time("audit() of an action no row has", () => engine.audit({ action: "gate.withdrawn", limit: 50 }));
+time("commits() of every ticket", () => engine.commits());
 time("listTickets({status: 'active'})", () => engine.listTickets({ status: "active" }));
 time("blocked()", () => engine.blocked());
 engine.close();

@@ -84,3 +84,54 @@ Deno.test("an agent's steps never make SQLite compile a statement again: 60 agen
     engine.close();
   }
 });
+
+Deno.test("the metrics and the status pages' reads look up by index what they look up row by row", async () => {
+  // metrics' tickets-per-day asked, for each completion, whether an import placed phases done in the same request,
+  // among every audit row of its time and action: 33 s over the 1,000,000 rows of bench:metrics, where one request
+  // (an import, a scripted batch) had written many. Correlated lookups must name the request (correlation_id).
+  const repo = await tempRepo({ phases: EXAMPLE_PHASES });
+  const engine = await openEngine(repo);
+  try {
+    for (let i = 1; i <= 12; i++) engine.upsertTicket({ id: String(i).padStart(4, "0"), title: `t${i}` });
+    const c = engine.claimNext({ agentId: "a1", capabilities: ["designer"] })!;
+    engine.complete(c.phase.id, { agentId: "a1", token: c.token });
+    const db = coreOf(engine).db;
+    const seen = new Set<string>();
+    const prepare = db.prepare.bind(db);
+    db.prepare = ((sql: string) => {
+      seen.add(sql);
+      return prepare(sql);
+    }) as typeof db.prepare;
+    try {
+      engine.metrics();
+      engine.summary();
+      engine.blocked();
+      engine.agentTypes();
+      engine.agents();
+    } finally {
+      db.prepare = prepare;
+    }
+    const bad: string[] = [];
+    for (const sql of seen) {
+      if (!/^\s*(SELECT|WITH)/i.test(sql)) continue;
+      const plan = db.all<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`).map((r) => r.detail);
+      plan.forEach((detail, i) => {
+        const correlated = plan.slice(0, i).some((d) => d.startsWith("CORRELATED"));
+        if (correlated && /^SEARCH \w+ USING INDEX audit_\w+ \(/.test(detail) && !detail.includes("correlation_id=?")) {
+          bad.push(`${detail}: ${sql.replace(/\s+/g, " ")}`);
+        }
+        // Held, available, waiting or failed phases are read through their partial indexes, not the whole table.
+        if (
+          /^SCAN (phases|p)$/.test(detail) &&
+          /status IN \('claimed', 'running'\)|status = 'available'|'failed'/.test(sql)
+        ) {
+          bad.push(`${detail}: ${sql.replace(/\s+/g, " ")}`);
+        }
+      });
+    }
+    assert.ok(seen.size > 20, `statements were seen (${seen.size})`);
+    assert.deepEqual(bad, []);
+  } finally {
+    engine.close();
+  }
+});

@@ -18,6 +18,7 @@ import m010 from "./010_agent_processes.ts";
 import m011 from "./011_merge_queue.ts";
 import m012 from "./012_merge_fenced.ts";
 import m013 from "./013_tickets_parent_index.ts";
+import m014 from "./014_write_lean_indexes.ts";
 
 import type { Migration } from "../../storage/migrate.ts";
 
@@ -38,6 +39,7 @@ export const migrations: readonly Migration[] = [
   m011,
   m012,
   m013,
+  m014,
 ];
 
 /** The schema version a fully migrated database has. */

@@ -52,7 +52,7 @@ export function insertDeclaration(db: Database, phaseId: number, agentId: string
 /** Active declarations of held phases, except those of `exceptPhase`. */
 export function heldDeclarations(db: Database, exceptPhase: number | null): R[] {
   return db.all<R>(
-    `SELECT d.pattern, d.phase_id, d.agent_id, p.ticket_id, p.name FROM file_declarations d
+    `SELECT d.pattern, d.phase_id, d.agent_id, p.ticket_id, p.name FROM file_declarations d INDEXED BY file_declarations_active
      JOIN phases p ON p.id = d.phase_id
      WHERE d.released_at IS NULL AND p.status IN ${HELD_SQL} AND (? IS NULL OR d.phase_id <> ?)
      ORDER BY d.id`,

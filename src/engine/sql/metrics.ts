@@ -94,8 +94,8 @@ export function ticketsPerDay(db: Database, since: number): R[] {
   return db.all<R>(
     `SELECT ${DAY("a.at")} AS day, count(*) AS n FROM audit a
      WHERE a.action = 'ticket.completed' AND a.at >= ?
-       AND NOT EXISTS (SELECT 1 FROM audit i WHERE i.at = a.at AND i.correlation_id = a.correlation_id
-                       AND i.action IN ('phase.seeded', 'phase.resolve') AND i.new_state = 'completed')
+       AND NOT EXISTS (SELECT 1 FROM audit i INDEXED BY audit_history WHERE i.correlation_id = a.correlation_id
+                       AND i.at = a.at AND i.action IN ('phase.seeded', 'phase.resolve') AND i.new_state = 'completed')
      GROUP BY 1`,
     [since],
   );

@@ -227,18 +227,22 @@ export function heldByType(db: Database): { agent_type: string; n: number }[] {
   );
 }
 
-/** Held and available phases per agent type. */
+/** Held and available phases per agent type (types with neither are left out): read from the two partial indexes, not the table. */
 export function workByType(db: Database): { agent_type: string; held: number; available: number }[] {
   return db.all<{ agent_type: string; held: number; available: number }>(
-    `SELECT agent_type, sum(status IN ${HELD_SQL}) AS held, sum(status = 'available') AS available
-     FROM phases WHERE agent_type IS NOT NULL GROUP BY agent_type`,
+    `SELECT agent_type, sum(held) AS held, sum(available) AS available FROM (
+       SELECT agent_type, 1 AS held, 0 AS available FROM phases INDEXED BY phases_held WHERE status IN ${HELD_SQL}
+       UNION ALL
+       SELECT agent_type, 0, 1 FROM phases INDEXED BY phases_queue WHERE status = 'available'
+     ) WHERE agent_type IS NOT NULL GROUP BY agent_type`,
   );
 }
 
 /** Every held phase, with its holder. */
 export function allHeld(db: Database): R[] {
   return db.all<R>(
-    `SELECT id, ticket_id, name, status, claimed_by FROM phases WHERE status IN ${HELD_SQL} ORDER BY id`,
+    `SELECT id, ticket_id, name, status, claimed_by FROM phases INDEXED BY phases_held WHERE status IN ${HELD_SQL}
+     ORDER BY id`,
   );
 }
 
@@ -262,7 +266,8 @@ export function completedBefore(db: Database, ticketId: string, seq: number): R[
 /** Phases waiting out a retry backoff or failed for good. */
 export function retryingOrFailed(db: Database): R[] {
   return db.all<R>(
-    `SELECT ${PHASE_COLS} FROM phases p WHERE p.status IN ('waiting_retry', 'failed') ORDER BY p.ticket_id, p.seq`,
+    `SELECT ${PHASE_COLS} FROM phases p INDEXED BY phases_trouble WHERE p.status IN ('waiting_retry', 'failed')
+     ORDER BY p.ticket_id, p.seq`,
   );
 }
 
