@@ -128,7 +128,7 @@ CREATE TABLE audit (
 ) STRICT;
 CREATE INDEX audit_ticket ON audit(ticket_id, id);
 CREATE INDEX audit_actor ON audit(actor, id);
-CREATE INDEX audit_at ON audit(at, action);  -- migration 14: (at)
+CREATE INDEX audit_at ON audit(at, action);  -- (at) before migration 14
 -- Lookups by action, on rows a claim or a completion never writes (migration 14 dropped audit_action(action, at)):
 -- when retention last ran, every commit, what makes a completion history (an import's).
 CREATE INDEX audit_pruned ON audit(at) WHERE action = 'maintenance.pruned';
