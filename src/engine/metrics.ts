@@ -121,7 +121,8 @@ const WIP_POINTS = 120, WIP_SPAN = 90 * 24 * 60 * MINUTE;
  * @returns the points, oldest first; at least two (the window's start and now)
  */
 export function wipOverTime(db: Database, since: number | null, now: number, heldNow: number): WipPoint[] {
-  const from = Math.max(since ?? firstAuditAt(db) ?? now, now - WIP_SPAN);
+  const first = firstAuditAt(db);
+  const from = Math.max(since ?? first ?? now, now - WIP_SPAN);
   const step = Math.max(MINUTE, Math.ceil((now - from) / WIP_POINTS / MINUTE) * MINUTE);
   const start = Math.min(Math.floor(from / step) * step, now - 2 * step);
   const n = Math.ceil((now - start) / step);
@@ -130,7 +131,7 @@ export function wipOverTime(db: Database, since: number | null, now: number, hel
   // Walk back from now: `held` is the count just after the change being undone.
   let held = heldNow, i = n - 1;
   let point: WipPoint = { at: end(i), held, peak: held };
-  for (const c of holdChanges(db, start)) {
+  for (const c of holdChanges(db, start, first !== null && start <= first)) {
     while (i > 0 && c.at < start + i * step) {
       points.push(point);
       i--;

@@ -7,6 +7,8 @@
 import assert from "node:assert/strict";
 import { BatonError } from "../../mod.ts";
 import { metricsData } from "../../src/serve/api.ts";
+import { coreOf } from "../../src/engine/api/base.ts";
+import { holdChanges } from "../../src/engine/sql/metrics.ts";
 import { engineFor } from "../helpers/repo.ts";
 
 const PHASES = "phases:\n  - {name: Build, agent_type: builder}\n  - {name: Review, agent_type: null}\n" +
@@ -76,6 +78,13 @@ Deno.test("work in progress over time: claims held and ended within the hour sti
   const late = engine.metrics({ since: engine.now() - 10 * MIN }).workInProgressOverTime;
   assert.equal(Math.max(...late.map((p) => p.peak)), 3);
   assert.ok(late.every((p) => p.held <= 3));
+  // The whole trail is read in table order, a window through the time index: the same changes, in the same order.
+  const db = coreOf(engine).db;
+  for (const since of [0, engine.now() - 90 * MIN, engine.now() - 40 * MIN, engine.now() - 10 * MIN, engine.now()]) {
+    const changes = holdChanges(db, since, false);
+    assert.deepEqual(holdChanges(db, since, true), changes);
+    if (since === 0) assert.equal(changes.length, 5 + 5 + 3, "5 claims, 5 completions, 3 claims");
+  }
   engine.close();
 });
 

@@ -105,14 +105,21 @@ export function ticketsPerDay(db: Database, since: number): R[] {
  * Every change of how many phases are held (claimed or running) since
  * `since`, newest first: +1 when a phase became held, -1 when it stopped
  * being held, whatever caused it (claim; completion, failure, release, a
- * stale lease, a review request, a forced release).
+ * stale lease, a review request, a forced release). A window that starts
+ * after the trail's first row is read through `audit_at` (in id order SQLite
+ * read the whole trail, however short the window: 267 ms for the last day of
+ * 1,000,000 rows); the whole trail is read in table order and its few hold
+ * changes sorted (through the index, every row is looked up: 955 against 667 ms).
+ * @param db the database
+ * @param since the window's start (ms)
+ * @param whole whether the window holds the whole trail
  */
-export function holdChanges(db: Database, since: number): { at: number; delta: number }[] {
+export function holdChanges(db: Database, since: number, whole: boolean): { at: number; delta: number }[] {
   return db.all<{ at: number; delta: number }>(
-    `SELECT at, CASE WHEN new_state IN ${HELD_SQL} THEN 1 ELSE -1 END AS delta FROM audit
+    `SELECT at, CASE WHEN new_state IN ${HELD_SQL} THEN 1 ELSE -1 END AS delta FROM audit ${whole ? "NOT INDEXED" : ""}
      WHERE at >= ? AND entity_type = 'phase'
        AND (coalesce(old_state, '') IN ${HELD_SQL}) <> (coalesce(new_state, '') IN ${HELD_SQL})
-     ORDER BY id DESC`,
+     ORDER BY at DESC, id DESC`,
     [since],
   );
 }
