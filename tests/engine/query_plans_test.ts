@@ -13,6 +13,22 @@ import { HELD_SQL } from "../../src/engine/sql/rows.ts";
 import type { Database } from "../../src/storage/sqlite.ts";
 import { EXAMPLE_PHASES, tempRepo } from "../helpers/repo.ts";
 
+/** The SQL of every statement `fn` has the connection prepare. */
+function statementsPrepared(db: Database, fn: () => void): Set<string> {
+  const seen = new Set<string>();
+  const prepare = db.prepare.bind(db);
+  db.prepare = ((sql: string) => {
+    seen.add(sql);
+    return prepare(sql);
+  }) as typeof db.prepare;
+  try {
+    fn();
+  } finally {
+    db.prepare = prepare;
+  }
+  return seen;
+}
+
 Deno.test("an agent's steps read no table whole: upsert and resolve, claim, start, complete", async () => {
   const repo = await tempRepo({ phases: EXAMPLE_PHASES });
   const engine = await openEngine(repo);
@@ -26,20 +42,12 @@ Deno.test("an agent's steps read no table whole: upsert and resolve, claim, star
       });
     }
     const db = coreOf(engine).db;
-    const seen = new Set<string>();
-    const prepare = db.prepare.bind(db);
-    db.prepare = ((sql: string) => {
-      seen.add(sql);
-      return prepare(sql);
-    }) as typeof db.prepare;
-    try {
+    const seen = statementsPrepared(db, () => {
       engine.upsertTicket({ id: "0010", title: "t10 renamed", parentId: "0001" });
       const c = engine.claimNext({ agentId: "a1", capabilities: ["designer"] })!;
       engine.start(c.phase.id, { agentId: "a1", token: c.token });
       engine.complete(c.phase.id, { agentId: "a1", token: c.token });
-    } finally {
-      db.prepare = prepare;
-    }
+    });
     const scans: string[] = [];
     for (const sql of seen) {
       if (!/^\s*(SELECT|UPDATE|DELETE|INSERT|WITH)/i.test(sql)) continue;
@@ -147,13 +155,7 @@ Deno.test("the metrics and the status pages read by index what they look up row 
     const c = engine.claimNext({ agentId: "a1", capabilities: ["designer"] })!;
     engine.complete(c.phase.id, { agentId: "a1", token: c.token });
     const db = coreOf(engine).db;
-    const seen = new Set<string>();
-    const prepare = db.prepare.bind(db);
-    db.prepare = ((sql: string) => {
-      seen.add(sql);
-      return prepare(sql);
-    }) as typeof db.prepare;
-    try {
+    const seen = statementsPrepared(db, () => {
       const d = engine.claimNext({ agentId: "a2", capabilities: ["designer"] })!;
       engine.declareFiles(d.phase.id, { agentId: "a2", token: d.token, paths: ["src/**"] });
       engine.heartbeat("a2");
@@ -164,9 +166,7 @@ Deno.test("the metrics and the status pages read by index what they look up row 
       engine.agentTypes();
       engine.agents();
       engine.retryFailed({ all: true }, { actor: { kind: "human", name: "dana" } });
-    } finally {
-      db.prepare = prepare;
-    }
+    });
     const bad = [...seen].filter((sql) => /^\s*(SELECT|WITH)/i.test(sql)).flatMap((sql) => overReads(db, sql));
     assert.ok(seen.size > 20, `statements were seen (${seen.size})`);
     assert.deepEqual(bad, []);
