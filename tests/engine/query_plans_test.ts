@@ -166,6 +166,8 @@ Deno.test("the metrics and the status pages read by index what they look up row 
       engine.agentTypes();
       engine.agents();
       engine.retryFailed({ all: true }, { actor: { kind: "human", name: "dana" } });
+      engine.audit({ since: Date.now() - 3_600_000, limit: 50 });
+      engine.audit({ since: Date.now() - 3_600_000, limit: 50, latest: true });
     });
     const bad = [...seen].filter((sql) => /^\s*(SELECT|WITH)/i.test(sql)).flatMap((sql) => overReads(db, sql));
     assert.ok(seen.size > 20, `statements were seen (${seen.size})`);

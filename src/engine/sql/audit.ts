@@ -52,14 +52,23 @@ export function auditAfter(
   return db.all<R>(`SELECT * FROM audit WHERE ${where} ORDER BY id LIMIT ?`, [...params, f.limit]);
 }
 
-/** Rows of a ticket, an actor, an action and a time range (each optional): the first `limit`, or the last `limit` when `latest`. */
+/**
+ * Rows of a ticket, an actor, an action and a time range (each optional): the first `limit`, or the last `limit` when
+ * `latest`. A time range is read in time order, through `audit_at`: in id order SQLite read the trail from its first
+ * row, however recent the range (one clock stamps every row, so both orders agree: decision 035).
+ */
 export function auditRows(db: Database, f: AuditFilter): R[] {
   const { where, params } = auditWhere(f);
   const all = [...params, f.limit ?? -1];
+  const order = f.since !== undefined || f.until !== undefined ? "at, id" : "id";
   if (f.latest && f.limit !== undefined) {
-    return db.all<R>(`SELECT * FROM (SELECT * FROM audit WHERE ${where} ORDER BY id DESC LIMIT ?) ORDER BY id`, all);
+    const desc = order.replaceAll(",", " DESC,") + " DESC";
+    return db.all<R>(
+      `SELECT * FROM (SELECT * FROM audit WHERE ${where} ORDER BY ${desc} LIMIT ?) ORDER BY ${order}`,
+      all,
+    );
   }
-  return db.all<R>(`SELECT * FROM audit WHERE ${where} ORDER BY id LIMIT ?`, all);
+  return db.all<R>(`SELECT * FROM audit WHERE ${where} ORDER BY ${order} LIMIT ?`, all);
 }
 
 /** The newest audit id (0 when empty). */
