@@ -116,7 +116,8 @@ export class SessionOutcomes {
     const holding = phase && isHeld(phase.status) && phase.claimedBy === r.agentId;
     const code = `code ${status.code}${status.signal ? ` (${status.signal})` : ""}`;
     if (holding) {
-      const patterns = rateLimitPatterns(this.#engine.cfg.config.agents.registry[r.entry]?.rate_limit_patterns);
+      const entry = this.#engine.cfg.config.agents.registry[r.entry];
+      const patterns = rateLimitPatterns(entry?.rate_limit_patterns);
       const output = [r.proc.tail(), r.proc.stdoutTail()].filter(Boolean).join("\n");
       const reached = r.reached || phase!.status !== "claimed" || this.reachedBaton(r.agentId);
       const kind = classifyExit({ endedBy: r.proc.endedBy, output, reachedBaton: reached, patterns });
@@ -132,7 +133,7 @@ export class SessionOutcomes {
         });
       } else {
         const why = r.proc.endedBy === "timed out"
-          ? `timed out after ${this.#engine.cfg.config.agents.registry[r.entry].max_runtime_minutes} min`
+          ? `timed out after ${entry.max_runtime_minutes} min`
           : r.proc.endedBy === "stalled"
           ? "ended by the supervisor after a stall"
           : `agent exited with ${code} without completing`;

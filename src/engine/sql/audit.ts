@@ -60,9 +60,10 @@ export function auditAfter(
 export function auditRows(db: Database, f: AuditFilter): R[] {
   const { where, params } = auditWhere(f);
   const all = [...params, f.limit ?? -1];
-  const order = f.since !== undefined || f.until !== undefined ? "at, id" : "id";
+  const [order, desc] = f.since !== undefined || f.until !== undefined
+    ? ["at, id", "at DESC, id DESC"]
+    : ["id", "id DESC"];
   if (f.latest && f.limit !== undefined) {
-    const desc = order.replaceAll(",", " DESC,") + " DESC";
     return db.all<R>(
       `SELECT * FROM (SELECT * FROM audit WHERE ${where} ORDER BY ${desc} LIMIT ?) ORDER BY ${order}`,
       all,

@@ -4,7 +4,7 @@
  * @module
  */
 import type { Database } from "../../storage/sqlite.ts";
-import { DONE_SQL, HELD_SQL, PHASE_COLS, type R, TICKET_COLS } from "./rows.ts";
+import { DONE_SQL, HELD_SQL, PHASE_COLS, type R, TICKET_COLS, TROUBLE_SQL } from "./rows.ts";
 
 /** One phase. */
 export function phaseById(db: Database, id: number): R | undefined {
@@ -266,7 +266,7 @@ export function completedBefore(db: Database, ticketId: string, seq: number): R[
 /** Phases waiting out a retry backoff or failed for good. */
 export function retryingOrFailed(db: Database): R[] {
   return db.all<R>(
-    `SELECT ${PHASE_COLS} FROM phases p INDEXED BY phases_trouble WHERE p.status IN ('waiting_retry', 'failed')
+    `SELECT ${PHASE_COLS} FROM phases p INDEXED BY phases_trouble WHERE p.status IN ${TROUBLE_SQL}
      ORDER BY p.ticket_id, p.seq`,
   );
 }

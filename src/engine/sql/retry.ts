@@ -4,7 +4,7 @@
  * @module
  */
 import type { Database } from "../../storage/sqlite.ts";
-import { PHASE_COLS, type R } from "./rows.ts";
+import { PHASE_COLS, type R, TROUBLE_SQL } from "./rows.ts";
 
 /**
  * Phases that failed for good, by ticket and workflow order: from the partial
@@ -14,6 +14,6 @@ import { PHASE_COLS, type R } from "./rows.ts";
 export function failedPhaseRows(db: Database): R[] {
   return db.all<R>(
     `SELECT ${PHASE_COLS} FROM phases p INDEXED BY phases_trouble
-     WHERE p.status IN ('waiting_retry', 'failed') AND p.status = 'failed' ORDER BY p.ticket_id, p.seq`,
+     WHERE p.status IN ${TROUBLE_SQL} AND p.status = 'failed' ORDER BY p.ticket_id, p.seq`,
   );
 }

@@ -15,6 +15,8 @@ const sqlList = (xs: readonly string[]): string => `(${xs.map((x) => `'${x}'`).j
 export const HELD_SQL: string = sqlList(HELD);
 /** Statuses that count as done for the phases after it, as an SQL list (the state machine's `DONE`). */
 export const DONE_SQL: string = sqlList(DONE);
+/** Statuses of phases waiting for a retry or failed for good, as an SQL list: the condition of `phases_trouble`. */
+export const TROUBLE_SQL: string = sqlList(["waiting_retry", "failed"]);
 
 /** The phase columns every phase query reads (aliased `p`). */
 export const PHASE_COLS = `p.id, p.ticket_id, p.name, p.seq, p.parallel_group, p.agent_type, p.status, p.claimed_by,
