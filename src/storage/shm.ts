@@ -22,7 +22,12 @@
  * slots let SQLite change the hash tables; under CKPT or a READ slot it
  * changes only the header and checkpoint info (read marks, backfill counts)
  * in the first page, so a publish after holding only those compares that
- * page alone (the torture tests verify the rest is unchanged).
+ * page alone (the torture tests verify the rest is unchanged). Under WRITE
+ * it changes the header and the regions of the frames it appends or clears
+ * (`walIndexAppend`, `walCleanupHash`): a publish then compares page 0 and
+ * the regions between the frame the hold began at and the last frame written
+ * or committed, so its cost follows the commit, not how large the WAL once
+ * grew (the VFS reports WAL writes through {@link noteWalWrite}).
  *
  * To keep a refresh cheap, the `shm-mutex` lock file also holds a table of
  * generation counters: one global counter and one per 4 KiB page of the
@@ -74,6 +79,16 @@ export interface WalFrames {
   checkpointing: boolean;
 }
 
+/** Bytes of a WAL file's header, and of each frame's header before its page. */
+const WAL_FILE_HEADER = 32, WAL_FRAME_HEADER = 24;
+/** Frames each wal-index region lists (region 0 fewer: the header takes `HEADER_WORDS` of its page numbers). */
+const FRAMES_PER_REGION = 4096;
+
+/** The wal-index region listing WAL frame `frame` (`walFramePage` in `wal.c`; frame 0, an empty WAL, is region 0's). */
+function regionOfFrame(frame: number): number {
+  return Math.floor((Math.max(frame, 1) + HEADER_WORDS - 1) / FRAMES_PER_REGION);
+}
+
 /** The slot SQLite only locks to recover the wal-index from the WAL. */
 const WAL_RECOVER_SLOT = 2;
 /** The slot a writer holds while it appends frames (and their hash-table entries) or restarts the WAL. */
@@ -87,6 +102,8 @@ export interface ShmStats {
   walRecoveries: number;
   /** Publishes that wrote changed words. */
   publishes: number;
+  /** Wal-index pages compared by publishes (what a publish costs grows with it). */
+  pagesCompared: number;
   /** Refreshes that had to re-read pages. */
   refreshReads: number;
   /** Broken assumptions about how wal.c uses shared memory (must stay 0). */
@@ -106,6 +123,7 @@ export const shmStats: ShmStats = {
   dmsResets: 0,
   walRecoveries: 0,
   publishes: 0,
+  pagesCompared: 0,
   refreshReads: 0,
   assumptionViolations: 0,
   poisoned: 0,
@@ -135,6 +153,23 @@ interface Region {
   /** The region's words in a shared mapping of the `-shm` file, when mapped. */
   shared: Uint32Array | null;
   mapping: SharedMapping | null;
+}
+
+/** The connection of this process holding a database's WRITE slot, by the path of its WAL file. */
+const walWriters = new Map<string, ShmConnection>();
+
+/**
+ * Tells the connection that holds a database's WRITE slot in this process
+ * that SQLite wrote `length` bytes at `offset` of its WAL file (only the
+ * WRITE slot's holder writes the WAL). Its next publish compares the
+ * wal-index regions of those frames. Writes nobody holds WRITE for are
+ * ignored.
+ * @param walPath the WAL file's path (`<database>-wal`)
+ * @param offset byte offset of the write
+ * @param length bytes written
+ */
+export function noteWalWrite(walPath: string, offset: number, length: number): void {
+  walWriters.get(walPath)?.noteWalWrite(offset, length);
 }
 
 /** Paths of the helper files of one database. */
@@ -169,6 +204,9 @@ export class ShmConnection {
   #gensMapping: SharedMapping | null = null;
   /** Set once touching a mapping was found unsafe: this connection uses file I/O from then on. */
   #noMapping = false;
+  #walPath: string;
+  /** While WRITE is held: the WAL's last frame (mxFrame) when it was taken, and the byte range SQLite wrote since. */
+  #writeHold = { fromFrame: 0, lo: Infinity, hi: -1 };
 
   #beforePublish: () => void;
   /**
@@ -185,6 +223,7 @@ export class ShmConnection {
     this.#mem = mem;
     const { shm, lockDir } = shmPaths(dbPath);
     this.#shmPath = shm;
+    this.#walPath = `${dbPath}-wal`;
     this.#mutexPath = `${lockDir}/shm-mutex`;
     const rw = { write: true, create: true };
     const opened: IoFile[] = [];
@@ -426,13 +465,15 @@ export class ShmConnection {
     const heap = this.#mem.heap8u();
     const pages = this.#regions.length * PAGES_PER_REGION;
     const changed: number[] = [];
-    // Holding WRITE or RECOVER (a publish as WRITE goes happens before it is released), any page may have changed.
-    const wide = this.#exclWide();
-    const scan = wide ? pages : 1;
-    if (!wide && shmChecks.verify) {
-      for (let p = 1; p < pages; p++) this.#verifyPage(this.#pageView(heap, p), this.#shadowView(p));
+    const [from, to] = this.#compareRange(heap, pages);
+    if (shmChecks.verify) {
+      for (let p = 1; p < pages; p++) {
+        if (p < from || p >= to) this.#verifyPage(this.#pageView(heap, p), this.#shadowView(p));
+      }
     }
-    for (let p = 0; p < scan; p++) if (this.#pageChanged(heap, p)) changed.push(p);
+    if (this.#pageChanged(heap, 0)) changed.push(0);
+    for (let p = Math.max(from, 1); p < to; p++) if (this.#pageChanged(heap, p)) changed.push(p);
+    shmStats.pagesCompared += 1 + Math.max(0, to - Math.max(from, 1));
     if (changed.length === 0) {
       this.#refresh();
       return;
@@ -513,9 +554,52 @@ export class ShmConnection {
     }
   }
 
-  /** Whether a WRITE or RECOVER slot is held exclusive now (the next publish must compare every page). */
-  #exclWide(): boolean {
-    return this.#held[WAL_WRITE_SLOT] === 2 || this.#held[WAL_RECOVER_SLOT] === 2;
+  /**
+   * The pages a publish compares besides page 0: `[from, to)`. Under
+   * RECOVER, every page (a recovery rebuilds the wal-index). Under WRITE, the
+   * regions from the one listing the frame the hold began at (`walCleanupHash`
+   * clears past it) to the one listing the last frame written or committed
+   * (`walIndexAppend` zeroes a region at its first frame; a WAL restarted
+   * under this hold starts again at frame 1). Under CKPT or READ slots alone,
+   * none: `wal.c` changes only page 0 there.
+   */
+  #compareRange(heap: Uint8Array, pages: number): [number, number] {
+    if (this.#held[WAL_RECOVER_SLOT] === 2) return [0, pages];
+    if (this.#held[WAL_WRITE_SLOT] !== 2) return [1, 1];
+    const { fromFrame, lo, hi } = this.#writeHold;
+    const mxFrame = this.walFrames().frames;
+    let first = Math.min(fromFrame, mxFrame), last = Math.max(fromFrame, mxFrame);
+    if (hi >= 0) {
+      // WalIndexHdr.szPage (bytes 14-15; 1 stands for 65536). Not known yet: compare everything.
+      const sz = heap[this.#regions[0].ptr + 14] | (heap[this.#regions[0].ptr + 15] << 8);
+      if (sz === 0) return [0, pages];
+      const frameAt = (off: number) =>
+        Math.floor((off - WAL_FILE_HEADER) / ((sz === 1 ? 65536 : sz) + WAL_FRAME_HEADER)) + 1;
+      first = Math.min(first, lo < WAL_FILE_HEADER ? 1 : frameAt(lo));
+      last = Math.max(last, frameAt(Math.max(hi - 1, WAL_FILE_HEADER)));
+    }
+    return [
+      regionOfFrame(first) * PAGES_PER_REGION,
+      Math.min(pages, (regionOfFrame(last) + 1) * PAGES_PER_REGION),
+    ];
+  }
+
+  /** SQLite wrote `length` bytes at `offset` of the WAL while this connection holds WRITE (see {@link noteWalWrite}). */
+  noteWalWrite(offset: number, length: number): void {
+    const h = this.#writeHold;
+    if (offset < h.lo) h.lo = offset;
+    if (offset + length > h.hi) h.hi = offset + length;
+  }
+
+  /** WRITE was granted: remember where the WAL ended, and take this process's WAL writes from now on. */
+  #beginWriteHold(): void {
+    this.#writeHold = { fromFrame: this.walFrames().frames, lo: Infinity, hi: -1 };
+    walWriters.set(this.#walPath, this);
+  }
+
+  /** WRITE was released. */
+  #endWriteHold(): void {
+    if (walWriters.get(this.#walPath) === this) walWriters.delete(this.#walPath);
   }
 
   /**
@@ -558,6 +642,7 @@ export class ShmConnection {
       this.#slots[i].unlock();
       this.#held[i] = 0;
       this.#exclCount--;
+      if (i === WAL_WRITE_SLOT) this.#endWriteHold();
     }
     this.#deferred.clear();
     this.#dirty = this.#exclCount > 0;
@@ -628,6 +713,7 @@ export class ShmConnection {
       for (let i = ofst; i < ofst + n; i++) {
         if (this.#held[i] !== 0) {
           if (this.#held[i] === 2) this.#exclCount--;
+          if (i === WAL_WRITE_SLOT && this.#held[i] === 2) this.#endWriteHold();
           this.#held[i] = 0;
           this.#slots[i].unlock();
         }
@@ -661,6 +747,7 @@ export class ShmConnection {
     }
     if (excl) {
       if (ofst <= WAL_RECOVER_SLOT && WAL_RECOVER_SLOT < ofst + n) shmStats.walRecoveries++;
+      if (ofst <= WAL_WRITE_SLOT && WAL_WRITE_SLOT < ofst + n) this.#beginWriteHold();
       this.#exclCount += n;
       this.#dirty = true;
     }
@@ -716,6 +803,7 @@ export class ShmConnection {
       r.shared = null;
       r.mapping?.unmap();
     }
+    this.#endWriteHold();
     this.#regions = [];
     this.#gens = null;
     this.#gensMapping?.unmap();

@@ -14,7 +14,7 @@ import {
   SHARED,
   unlock as protocolUnlock,
 } from "./lock_protocol.ts";
-import { ShmConnection } from "./shm.ts";
+import { noteWalWrite, ShmConnection } from "./shm.ts";
 import { SQLITE as C } from "./wasm.ts";
 import { checksumHolds, isPage, noteHeader, writeChecksum } from "./vfs_checksums.ts";
 import { dirname, type OpenFile, type VfsEnv, vfsLastError, vfsStats } from "./vfs_state.ts";
@@ -94,6 +94,7 @@ export function fileMethods(env: VfsEnv) {
       try {
         const off = Number(offset);
         if (f.wal) {
+          noteWalWrite(f.path, off, n);
           gatherWal(f, heapView(pSrc, n), off);
           return 0;
         }
