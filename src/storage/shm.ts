@@ -81,6 +81,8 @@ export interface WalFrames {
 
 /** Bytes of a WAL file's header, and of each frame's header before its page. */
 const WAL_FILE_HEADER = 32, WAL_FRAME_HEADER = 24;
+/** `WalIndexHdr.iVersion` of the wal-index layout this file's region arithmetic is for (`WALINDEX_MAX_VERSION`). */
+const WALINDEX_VERSION = 3007000;
 /** Frames each wal-index region lists (region 0 fewer: the header takes `HEADER_WORDS` of its page numbers). */
 const FRAMES_PER_REGION = 4096;
 
@@ -157,19 +159,26 @@ interface Region {
 
 /** The connection of this process holding a database's WRITE slot, by the path of its WAL file. */
 const walWriters = new Map<string, ShmConnection>();
+/** WAL files written while no connection of this process held WRITE: their next publish under WRITE compares all. */
+const unattributedWal = new Set<string>();
 
 /**
  * Tells the connection that holds a database's WRITE slot in this process
  * that SQLite wrote `length` bytes at `offset` of its WAL file (only the
  * WRITE slot's holder writes the WAL). Its next publish compares the
- * wal-index regions of those frames. Writes nobody holds WRITE for are
- * ignored.
+ * wal-index regions of those frames. A write nobody holds WRITE for is
+ * counted as a broken assumption, and the next publish under WRITE on that
+ * WAL compares every page.
  * @param walPath the WAL file's path (`<database>-wal`)
  * @param offset byte offset of the write
  * @param length bytes written
  */
 export function noteWalWrite(walPath: string, offset: number, length: number): void {
-  walWriters.get(walPath)?.noteWalWrite(offset, length);
+  const holder = walWriters.get(walPath);
+  if (holder) return holder.noteWalWrite(offset, length);
+  // wal.c writes the WAL only under WRITE: a write nobody holds WRITE for breaks what the narrow publish relies on.
+  unattributedWal.add(walPath);
+  shmStats.assumptionViolations++;
 }
 
 /** Paths of the helper files of one database. */
@@ -206,7 +215,7 @@ export class ShmConnection {
   #noMapping = false;
   #walPath: string;
   /** While WRITE is held: the WAL's last frame (mxFrame) when it was taken, and the byte range SQLite wrote since. */
-  #writeHold = { fromFrame: 0, lo: Infinity, hi: -1 };
+  #writeHold: { fromFrame: number; lo: number; hi: number } | null = null;
 
   #beforePublish: () => void;
   /**
@@ -566,12 +575,20 @@ export class ShmConnection {
   #compareRange(heap: Uint8Array, pages: number): [number, number] {
     if (this.#held[WAL_RECOVER_SLOT] === 2) return [0, pages];
     if (this.#held[WAL_WRITE_SLOT] !== 2) return [1, 1];
+    // Being granted (the refresh after the lock): nothing has changed under WRITE yet.
+    if (!this.#writeHold) return [1, 1];
+    if (unattributedWal.delete(this.#walPath)) return [0, pages];
+    const header = this.#regions[0].ptr;
+    // WalIndexHdr.iVersion: the layout the region arithmetic below is for (a wal2 build, say, is not).
+    const version = (heap[header] | (heap[header + 1] << 8) | (heap[header + 2] << 16) | (heap[header + 3] << 24)) >>>
+      0;
+    if (version !== WALINDEX_VERSION) return [0, pages];
     const { fromFrame, lo, hi } = this.#writeHold;
     const mxFrame = this.walFrames().frames;
     let first = Math.min(fromFrame, mxFrame), last = Math.max(fromFrame, mxFrame);
     if (hi >= 0) {
       // WalIndexHdr.szPage (bytes 14-15; 1 stands for 65536). Not known yet: compare everything.
-      const sz = heap[this.#regions[0].ptr + 14] | (heap[this.#regions[0].ptr + 15] << 8);
+      const sz = heap[header + 14] | (heap[header + 15] << 8);
       if (sz === 0) return [0, pages];
       const frameAt = (off: number) =>
         Math.floor((off - WAL_FILE_HEADER) / ((sz === 1 ? 65536 : sz) + WAL_FRAME_HEADER)) + 1;
@@ -587,6 +604,7 @@ export class ShmConnection {
   /** SQLite wrote `length` bytes at `offset` of the WAL while this connection holds WRITE (see {@link noteWalWrite}). */
   noteWalWrite(offset: number, length: number): void {
     const h = this.#writeHold;
+    if (!h) return; // registered only while a hold is open
     if (offset < h.lo) h.lo = offset;
     if (offset + length > h.hi) h.hi = offset + length;
   }
@@ -599,6 +617,7 @@ export class ShmConnection {
 
   /** WRITE was released. */
   #endWriteHold(): void {
+    this.#writeHold = null;
     if (walWriters.get(this.#walPath) === this) walWriters.delete(this.#walPath);
   }
 

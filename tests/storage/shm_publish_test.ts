@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { denoBackend } from "../../src/storage/io.ts";
 import {
+  noteWalWrite,
   REGION_BYTES,
   SHM_EXCLUSIVE,
   SHM_LOCK,
@@ -37,21 +38,23 @@ function memory(): WasmMemory {
   };
 }
 
-/** Two connections of two "processes" on one database, each with its own copy of region 0. */
-async function pair() {
+/** Two connections of two "processes" on one database, each with its own copy of the first `regions` regions. */
+async function pair(regions = 1) {
   const dir = await Deno.makeTempDir();
   await Deno.mkdir(`${dir}/db-lock`);
   const open = () => {
     const mem = memory();
     const conn = new ShmConnection(denoBackend, mem, `${dir}/db`);
-    const ptr = conn.map(0, REGION_BYTES, true);
-    const word = (page: number, w: number) => new Uint32Array(mem.heap8u().buffer, ptr + page * PAGE + w * 4, 1);
+    const ptrs = Array.from({ length: regions }, (_, r) => conn.map(r, REGION_BYTES, true));
+    const word = (page: number, w: number) =>
+      new Uint32Array(mem.heap8u().buffer, ptrs[(page / 8) | 0] + (page % 8) * PAGE + w * 4, 1);
     return { conn, word };
   };
   const a = open(), b = open();
   return {
     a,
     b,
+    wal: `${dir}/db-wal`,
     close() {
       a.conn.unmap();
       b.conn.unmap();
@@ -109,7 +112,7 @@ Deno.test("shm publish: under READ or CKPT slots only page 0 is published, and v
   }
 });
 
-Deno.test("shm publish: a READ slot released while WRITE is still held publishes every page", async () => {
+Deno.test("shm publish: a READ slot released while WRITE is still held publishes what WRITE may have changed", async () => {
   const { a, b, close } = await pair();
   try {
     hold(a.conn, WRITE, true);
@@ -129,6 +132,80 @@ Deno.test("shm publish: a READ slot released while WRITE is still held publishes
     hold(b.conn, READ(2), false);
     assert.equal(b.word(0, 27)[0], 3);
     release(b.conn, READ(2), false);
+  } finally {
+    close();
+  }
+});
+
+/** Sets the fields of a's WAL-index header that a publish under WRITE reads: iVersion, szPage and mxFrame. */
+function header(word: (page: number, w: number) => Uint32Array, pageSize: number, mxFrame: number) {
+  word(0, 0)[0] = 3007000;
+  word(0, 3)[0] = (pageSize === 65536 ? 1 : pageSize) << 16; // szPage: bytes 14-15 (byte 12 isInit, 13 bigEndCksum)
+  word(0, 4)[0] = mxFrame;
+}
+
+/** Byte offset of WAL frame `frame` (1-based) for pages of `pageSize` bytes. */
+const frameOffset = (frame: number, pageSize: number) => 32 + (frame - 1) * (pageSize + 24);
+
+// Region 0 lists frames 1-4,062 (its header takes 34 of its 4,096 page numbers), region 1 4,063-8,158, region 2 from
+// 8,159 (`walFramePage` in wal.c). A hold that began at frame 5,000 (region 1) writes one frame; a change on a page
+// (8 per region) is published when that page's region lies between the two.
+for (const pageSize of [4096, 65536]) {
+  for (
+    const [frame, page, published] of [
+      [4062, 7, true],
+      [4063, 7, false],
+      [4063, 8, true],
+      [8158, 16, false],
+      [8159, 16, true],
+      [8159, 7, false],
+    ] as const
+  ) {
+    Deno.test(
+      `shm publish under WRITE: ${pageSize}-byte pages, frame ${frame} written, page ${page} changed: ${
+        published ? "published" : "not compared (verify mode reports it)"
+      }`,
+      async () => {
+        const { a, b, wal, close } = await pair(3);
+        const verify = shmChecks.verify;
+        shmChecks.verify = true;
+        const violations = shmStats.assumptionViolations;
+        try {
+          hold(a.conn, WRITE, true);
+          header(a.word, pageSize, 5000);
+          release(a.conn, WRITE, true);
+          hold(a.conn, WRITE, true);
+          noteWalWrite(wal, frameOffset(frame, pageSize), pageSize + 24);
+          a.word(page, 100)[0] = 0x77;
+          release(a.conn, WRITE, true);
+          hold(b.conn, READ(0), false);
+          assert.equal(b.word(page, 100)[0] === 0x77, published);
+          release(b.conn, READ(0), false);
+          assert.equal(shmStats.assumptionViolations > violations, !published);
+        } finally {
+          shmChecks.verify = verify;
+          close();
+        }
+      },
+    );
+  }
+}
+
+Deno.test("shm publish: a WAL write while nobody holds WRITE is a broken assumption, and the next WRITE compares every page", async () => {
+  const { a, b, wal, close } = await pair(3);
+  const violations = shmStats.assumptionViolations;
+  try {
+    hold(a.conn, WRITE, true);
+    header(a.word, 4096, 10);
+    release(a.conn, WRITE, true);
+    noteWalWrite(wal, frameOffset(9000, 4096), 4096 + 24); // no WRITE holder in this process
+    assert.equal(shmStats.assumptionViolations, violations + 1);
+    hold(a.conn, WRITE, true);
+    a.word(20, 5)[0] = 0x99; // region 2, far from frame 10
+    release(a.conn, WRITE, true);
+    hold(b.conn, READ(0), false);
+    assert.equal(b.word(20, 5)[0], 0x99, "compared and published");
+    release(b.conn, READ(0), false);
   } finally {
     close();
   }

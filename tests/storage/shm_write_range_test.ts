@@ -35,6 +35,9 @@ const fill = (db: Database, n: number) =>
   );
 
 Deno.test("shm publish: a small commit compares the regions of its frames, however large the WAL grew", async () => {
+  const verify = shmChecks.verify;
+  shmChecks.verify = true; // what is not compared must be unchanged
+  const violations = shmStats.assumptionViolations;
   const { a, b } = await twoConnections();
   try {
     a.transaction(() => fill(a, BIG));
@@ -55,12 +58,14 @@ Deno.test("shm publish: a small commit compares the regions of its frames, howev
     const appending = perCommit(20);
     assert.ok(appending <= PAGES_PER_REGION + 2, `pages compared per commit while the WAL is long: ${appending}`);
     // After a checkpoint empties the WAL, commits start again at frame 1: region 0 alone.
-    a.checkpoint("truncate");
+    assert.equal(a.checkpoint("truncate").busy, false);
     const restarted = perCommit(20);
     assert.ok(restarted <= PAGES_PER_REGION + 2, `pages compared per commit after the WAL restarted: ${restarted}`);
     assert.equal(count(b), BIG + 40, "the other connection sees every commit");
     assert.equal(b.integrityCheck(), "ok");
+    assert.equal(shmStats.assumptionViolations - violations, 0);
   } finally {
+    shmChecks.verify = verify;
     a.close();
     b.close();
   }
@@ -75,9 +80,9 @@ Deno.test("shm publish: frames written and rolled back in a region past the comm
     // Regions 1 and 2 of every copy hold this WAL generation's entries.
     a.transaction(() => fill(a, BIG));
     assert.equal(count(b), BIG);
-    a.checkpoint("truncate");
-    // A transaction larger than the page cache writes frames before its commit (from frame 1 into regions 1 and 2),
-    // then rolls back: the header still says 0 frames, but regions 1 and 2 changed in a's copy. Only the WAL writes tell.
+    assert.equal(a.checkpoint("truncate").busy, false);
+    // A transaction larger than the page cache writes frames before its commit (from frame 1 into region 1), then
+    // rolls back: the header still says 0 frames, but region 1 changed in a's copy. Only the WAL writes tell.
     assert.throws(() =>
       a.transaction(() => {
         fill(a, 8_000);
@@ -85,6 +90,9 @@ Deno.test("shm publish: frames written and rolled back in a region past the comm
       })
     );
     assert.equal(count(a), BIG);
+    // The spill reached region 1 (frame 4,063 on): else this test would test nothing.
+    const walBytes = Deno.statSync(`${a.path}-wal`).size;
+    assert.ok(walBytes > 32 + 4062 * (4096 + 24), `the rolled-back frames reach region 1 (${walBytes} WAL bytes)`);
     // Both connections write and read on: every copy agrees with the shared wal-index.
     b.run("INSERT INTO t(v) VALUES (x'02')");
     a.transaction(() => fill(a, 100));
