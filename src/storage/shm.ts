@@ -79,8 +79,10 @@ export interface WalFrames {
   checkpointing: boolean;
 }
 
-/** Bytes of a WAL file's header, and of each frame's header before its page. */
-const WAL_FILE_HEADER = 32, WAL_FRAME_HEADER = 24;
+/** Bytes of a WAL file's header (frames start after it). */
+export const WAL_HEADER = 32;
+/** Bytes of a WAL frame's header; SQLite writes it, then the page right after it. */
+export const WAL_FRAME_HEADER = 24;
 /** `WalIndexHdr.iVersion` of the wal-index layout this file's region arithmetic is for (`WALINDEX_MAX_VERSION`). */
 const WALINDEX_VERSION = 3007000;
 /** Frames each wal-index region lists (region 0 fewer: the header takes `HEADER_WORDS` of its page numbers). */
@@ -373,16 +375,16 @@ export class ShmConnection {
   #pageChanged(heap: Uint8Array, p: number): boolean {
     const region = this.#regions[(p / PAGES_PER_REGION) | 0];
     const base = (p % PAGES_PER_REGION) * PAGE_WORDS;
-    const local = region.words?.buffer === heap.buffer
-      ? region.words
-      : (region.words = this.#regionWords(heap, region));
+    const local = this.#words(heap, region);
     const shadow = region.shadow;
     for (let i = base, end = base + PAGE_WORDS; i < end; i++) if (local[i] !== shadow[i]) return true;
     return false;
   }
 
-  #regionWords(heap: Uint8Array, region: Region): Uint32Array {
-    return new Uint32Array(heap.buffer, region.ptr, REGION_BYTES / 4);
+  /** A region's words in the heap, made once per heap (growing the heap detaches the old view). */
+  #words(heap: Uint8Array, region: Region): Uint32Array {
+    if (region.words?.buffer !== heap.buffer) region.words = new Uint32Array(heap.buffer, region.ptr, REGION_BYTES / 4);
+    return region.words!;
   }
 
   /** Words of page p in the heap. */
@@ -578,22 +580,20 @@ export class ShmConnection {
     // Being granted (the refresh after the lock): nothing has changed under WRITE yet.
     if (!this.#writeHold) return [1, 1];
     if (unattributedWal.delete(this.#walPath)) return [0, pages];
-    const header = this.#regions[0].ptr;
+    const header = this.#words(heap, this.#regions[0]);
     // WalIndexHdr.iVersion: the layout the region arithmetic below is for (a wal2 build, say, is not).
-    const version = (heap[header] | (heap[header + 1] << 8) | (heap[header + 2] << 16) | (heap[header + 3] << 24)) >>>
-      0;
-    if (version !== WALINDEX_VERSION) return [0, pages];
+    if (header[0] !== WALINDEX_VERSION) return [0, pages];
     const { fromFrame, lo, hi } = this.#writeHold;
-    const mxFrame = this.walFrames().frames;
+    const mxFrame = header[4];
     let first = Math.min(fromFrame, mxFrame), last = Math.max(fromFrame, mxFrame);
     if (hi >= 0) {
       // WalIndexHdr.szPage (bytes 14-15; 1 stands for 65536). Not known yet: compare everything.
-      const sz = heap[header + 14] | (heap[header + 15] << 8);
+      const sz = header[3] >>> 16;
       if (sz === 0) return [0, pages];
       const frameAt = (off: number) =>
-        Math.floor((off - WAL_FILE_HEADER) / ((sz === 1 ? 65536 : sz) + WAL_FRAME_HEADER)) + 1;
-      first = Math.min(first, lo < WAL_FILE_HEADER ? 1 : frameAt(lo));
-      last = Math.max(last, frameAt(Math.max(hi - 1, WAL_FILE_HEADER)));
+        Math.floor((off - WAL_HEADER) / ((sz === 1 ? 65536 : sz) + WAL_FRAME_HEADER)) + 1;
+      first = Math.min(first, lo < WAL_HEADER ? 1 : frameAt(lo));
+      last = Math.max(last, frameAt(Math.max(hi - 1, WAL_HEADER)));
     }
     return [
       regionOfFrame(first) * PAGES_PER_REGION,
@@ -791,7 +791,7 @@ export class ShmConnection {
   walFrames(): WalFrames {
     const r = this.#regions[0];
     if (!r) return { frames: 0, backfilled: 0, checkpointing: false };
-    const words = new Uint32Array(this.#mem.heap8u().buffer, r.ptr, 33);
+    const words = this.#words(this.#mem.heap8u(), r);
     // WalIndexHdr.mxFrame is byte 16; WalCkptInfo.nBackfill follows the two
     // 48-byte header copies (byte 96), nBackfillAttempted is byte 128: a
     // checkpoint sets it when it starts, and nBackfill to it when done.

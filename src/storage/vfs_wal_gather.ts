@@ -5,11 +5,7 @@
  * @module
  */
 import { type OpenFile, vfsLastError } from "./vfs_state.ts";
-
-/** Bytes of a WAL frame header; SQLite writes it, then the page right after it. */
-const WAL_FRAME_HEADER = 24;
-/** Bytes of the WAL file header (frames start after it). */
-const WAL_HEADER = 32;
+import { WAL_FRAME_HEADER, WAL_HEADER } from "./shm.ts";
 /** Gathered WAL bytes past which they are written without waiting for the commit. */
 const WAL_GATHER_LIMIT = 1 << 20;
 
