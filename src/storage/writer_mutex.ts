@@ -64,6 +64,7 @@ export class WriterMutex {
     let users: Deno.FsFile | undefined;
     let map: FileMapping | null = null;
     try {
+      void c.pthread_mutex_trylock; // binds the mutex's functions (libc.ts), or throws: then the portable queue
       users = Deno.openSync(`${lockDir}/writer-mutex-users`, { read: true, write: true, create: true });
       const alone = users.tryLockSync(true);
       map = mapFile(`${lockDir}/writer-mutex`, 0, FILE_BYTES, true);
