@@ -9,6 +9,9 @@
  *   every phase claimed once, none twice; and where their write time went
  *   (how busy the write lock was, the wait for a turn at the writer queue,
  *   a turn's first transaction against the others: `Database.writeStats`).
+ *   Twice: with fresh processes, and with processes that first worked a
+ *   separate backlog of `--warm` tickets (V8 optimises a process's code
+ *   over its first ~1,000 pairs; a `baton-mcp` lives for a whole session).
  *
  * The Python engine Baton replaces ("the peer") is measured in the same run
  * when `--peer` names its harness (a rebuild of danielnewman09/workflow-engine
@@ -17,7 +20,7 @@
  * peer; medians over rounds are printed with their min–max, and ratios are
  * taken within a round.
  *
- * `deno task bench:engine [--rounds 3] [--peer /path/to/harness.py] [--big 100000] [--peer-big]`
+ * `deno task bench:engine [--rounds 3] [--peer /path/to/harness.py] [--big 100000] [--peer-big] [--warm 4000]`
  */
 import { parseArgs } from "node:util";
 import { openEngine } from "../mod.ts";
@@ -29,11 +32,14 @@ const { values } = parseArgs({
     peer: { type: "string" },
     big: { type: "string", default: "100000" },
     "peer-big": { type: "boolean", default: false },
+    warm: { type: "string", default: "4000" },
   },
 });
 const ROUNDS = Number(values.rounds);
 const BIG = Number(values.big);
 const PEER = values.peer;
+/** Tickets of the separate backlog each 8-process run's workers work first in the warmed run (~1,000 pairs each). */
+const WARM = Number(values.warm);
 
 const pct = (xs: number[], p: number) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
@@ -98,41 +104,80 @@ interface ProcsBreakdown {
   otherTx: number;
   /** Transactions per turn. */
   txPerTurn: number;
+  /** Claims/s in each quarter of the run (by claims completed, all processes together). */
+  quarters: number[];
 }
 
-/** 8 processes claim + complete a 2,000-ticket, 2-phase backlog to exhaustion. */
-async function batonProcs(): Promise<{ perSec: number; breakdown: ProcsBreakdown }> {
+/** A repository with the 8-process backlog: n tickets of two phases (Build, Check), seeded in one transaction. */
+async function procsBacklog(n: number): Promise<string> {
   const repo = await tempRepo({
     phases: "phases:\n  - {name: Build, agent_type: worker}\n  - {name: Check, agent_type: worker}\n",
   });
   const engine = await openEngine(repo);
   engine.transaction(() => {
-    for (let i = 0; i < 2000; i++) engine.upsertTicket({ id: `T${i}`, title: `t${i}` });
+    for (let i = 0; i < n; i++) engine.upsertTicket({ id: `T${i}`, title: `t${i}` });
   });
   engine.close();
+  return repo;
+}
+
+/** A worker's stdout: settles `ready` at its first line ("ready"), and gives the whole text at the end. */
+function readOut(stream: ReadableStream<Uint8Array>): { ready: Promise<void>; text: Promise<string> } {
+  let settle!: (e?: Error) => void;
+  const ready = new Promise<void>((resolve, reject) => settle = (e) => e ? reject(e) : resolve());
+  const text = (async () => {
+    let s = "";
+    const decoder = new TextDecoder();
+    for await (const chunk of stream) {
+      s += decoder.decode(chunk, { stream: true });
+      if (s.startsWith("ready\n")) settle();
+    }
+    settle(new Error("a worker ended before it was ready")); // ignored once ready
+    return s;
+  })();
+  return { ready, text };
+}
+
+/**
+ * 8 processes claim + complete a 2,000-ticket, 2-phase backlog to exhaustion. With `warm` > 0, each
+ * process first works a separate backlog of that many tickets (shared by the 8), so that the claims
+ * timed run in code V8 has already optimised, as in a long-lived `baton-mcp`; the peer gets the same.
+ */
+async function batonProcs(warm = 0): Promise<{ perSec: number; breakdown: ProcsBreakdown }> {
+  const repo = await procsBacklog(2000);
+  const warmRepo = warm > 0 ? await procsBacklog(warm) : undefined;
   const worker = new URL("../tests/helpers/claim_worker.ts", import.meta.url).pathname;
   const go = `${repo}/GO`;
-  const running = Array.from({ length: 8 }, (_, i) =>
+  const children = Array.from({ length: 8 }, (_, i) =>
     new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", worker, repo, `agent-${i}`, "worker", go],
+      args: ["run", "-A", worker, repo, `agent-${i}`, "worker", go, ...(warmRepo ? [warmRepo] : [])],
       stdout: "piped",
       stderr: "piped",
       env: { BATON_WRITE_STATS: "1" },
-    }).output());
-  await new Promise((r) => setTimeout(r, 2000)); // every process started and opened the engine
+    }).spawn());
+  const outs = children.map((c) => ({ out: readOut(c.stdout), err: new Response(c.stderr).text(), status: c.status }));
+  await Promise.all(outs.map((o) => o.out.ready)); // every process opened the engine (and warmed up)
   const t0 = performance.now();
   await Deno.writeTextFile(go, "");
-  const outs = await Promise.all(running);
+  const texts = await Promise.all(outs.map((o) => o.out.text));
   const wall = (performance.now() - t0) / 1000;
-  const ids = outs.flatMap((o) => new TextDecoder().decode(o.stdout).split("\n").filter(Boolean));
+  const errs = await Promise.all(outs.map((o) => o.err));
+  for (const [i, o] of outs.entries()) {
+    if (!(await o.status).success) throw new Error(`worker ${i} failed: ${errs[i]}`);
+  }
+  const ids = texts.flatMap((t) => t.split("\n").slice(1).filter(Boolean));
   if (new Set(ids).size !== ids.length) throw new Error("invariant: a phase was claimed twice");
   if (ids.length !== 4000) throw new Error(`invariant: ${ids.length} of 4000 phases were claimed and completed`);
   await Deno.remove(repo, { recursive: true });
-  const stats = outs.map((o) => JSON.parse(new TextDecoder().decode(o.stderr).trim().split("\n").at(-1)!));
+  if (warmRepo) await Deno.remove(warmRepo, { recursive: true });
+  const stats = errs.map((e) => JSON.parse(e.trim().split("\n").at(-1)!));
   const sum = (k: string) => stats.reduce((a, w) => a + w[k], 0);
   // Each process claims and completes: two write transactions per phase.
   if (sum("transactions") < 2 * ids.length) throw new Error("invariant: fewer write transactions than claims");
   const turns = sum("turns");
+  const at = stats.flatMap((w) => w.at as number[]).sort((a, b) => a - b);
+  const q = Math.floor(at.length / 4);
+  const quarters = [0, 1, 2, 3].map((k) => (q - 1) / ((at[(k + 1) * q - 1] - at[k * q]) / 1000));
   return {
     perSec: ids.length / wall,
     breakdown: {
@@ -141,6 +186,7 @@ async function batonProcs(): Promise<{ perSec: number; breakdown: ProcsBreakdown
       firstTx: sum("firstOfTurnMs") / turns,
       otherTx: (sum("heldMs") - sum("firstOfTurnMs")) / (sum("transactions") - turns),
       txPerTurn: sum("transactions") / turns,
+      quarters,
     },
   };
 }
@@ -174,6 +220,14 @@ for (let r = 0; r < ROUNDS; r++) {
     row["  transactions per turn"] = procs.breakdown.txPerTurn;
     row["  a turn's first transaction (ms)"] = procs.breakdown.firstTx;
     row["  its other transactions (ms)"] = procs.breakdown.otherTx;
+    procs.breakdown.quarters.forEach((x, k) => row[`  claims/s in quarter ${k + 1} of the run`] = x);
+    const warmed = await batonProcs(WARM);
+    row["baton 8 procs, warmed (claims/s)"] = warmed.perSec;
+    row["  warmed: write lock busy"] = warmed.breakdown.lockBusy;
+    row["  warmed: transactions per turn"] = warmed.breakdown.txPerTurn;
+    row["  warmed: a turn's first transaction"] = warmed.breakdown.firstTx;
+    row["  warmed: its other transactions"] = warmed.breakdown.otherTx;
+    warmed.breakdown.quarters.forEach((x, k) => row[`  warmed: claims/s in quarter ${k + 1}`] = x);
   };
   const peerRound = async () => {
     if (!PEER) return;
@@ -188,6 +242,8 @@ for (let r = 0; r < ROUNDS; r++) {
     for (const sync of ["NORMAL", "FULL"]) {
       row[`peer ${sync} 8 procs (claims/s)`] = (await peer(["procs", "8", "--sync", sync])).claims_per_s;
     }
+    row["peer NORMAL 8 procs, warmed (claims/s)"] =
+      (await peer(["procs", "8", "--sync", "NORMAL", "--warm", String(WARM)])).claims_per_s;
   };
   // Alternate who goes first: this shared machine's speed drifts from one minute to the next.
   if (r % 2 === 0) {
@@ -217,6 +273,11 @@ if (PEER) {
   );
   console.log(
     `  8 procs vs peer FULL:   ${ratio("baton 8 procs (claims/s)", "peer FULL 8 procs (claims/s)").toFixed(2)}×`,
+  );
+  console.log(
+    `  8 procs warmed vs peer NORMAL warmed: ${
+      ratio("baton 8 procs, warmed (claims/s)", "peer NORMAL 8 procs, warmed (claims/s)").toFixed(2)
+    }×`,
   );
   for (const n of [200, 10_000]) {
     console.log(
