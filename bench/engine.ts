@@ -156,7 +156,16 @@ async function batonProcs(warm = 0): Promise<{ perSec: number; breakdown: ProcsB
       env: { BATON_WRITE_STATS: "1" },
     }).spawn());
   const outs = children.map((c) => ({ out: readOut(c.stdout), err: new Response(c.stderr).text(), status: c.status }));
-  await Promise.all(outs.map((o) => o.out.ready)); // every process opened the engine (and warmed up)
+  try {
+    await Promise.all(outs.map((o) => o.out.ready)); // every process opened the engine (and warmed up)
+  } catch (e) {
+    for (const c of children) {
+      try {
+        c.kill(); // the others would wait for GO for ever
+      } catch { /* this one has ended */ }
+    }
+    throw e;
+  }
   const t0 = performance.now();
   await Deno.writeTextFile(go, "");
   const texts = await Promise.all(outs.map((o) => o.out.text));
