@@ -9,22 +9,19 @@ interface Probe {
   mapped: boolean;
 }
 
-/** Runs `body` in a fresh `deno run -A` process, with `Database`, `mark()` and a temporary directory as the cwd. */
+/** Runs `body` in a fresh process (`deno eval`: every permission), with `Database`, `mark()` and a temporary cwd. */
 async function inFreshProcess(body: string): Promise<Probe> {
   const dir = await Deno.makeTempDir();
   const src = new URL("../../src/storage/", import.meta.url).href;
-  await Deno.writeTextFile(
-    `${dir}/probe.ts`,
-    `import { Database } from "${src}sqlite.ts";
+  const code = `import { Database } from "${src}sqlite.ts";
      import { libcBound } from "${src}libc.ts";
      import { canMapShared } from "${src}mmap.ts";
-     let marked: readonly string[] = [];
+     let marked = [];
      const mark = () => marked = libcBound();
      ${body}
-     console.log(JSON.stringify({ bound: libcBound(), marked, mapped: canMapShared() }));`,
-  );
+     console.log(JSON.stringify({ bound: libcBound(), marked, mapped: canMapShared() }));`;
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--no-check", "--config", new URL("../../deno.json", import.meta.url).pathname, "probe.ts"],
+    args: ["eval", "--config", new URL("../../deno.json", import.meta.url).pathname, code],
     cwd: dir,
   }).output();
   assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
