@@ -23,6 +23,7 @@
  * @module
  */
 export {
+  type CheckpointMode,
   type CheckpointResult,
   Database,
   type JournalMode,

@@ -32,7 +32,7 @@ export const ConfigSchema = v.strictObject({
       path: v.optional(nonEmpty, ".workflow/baton.db"),
       journal_mode: v.optional(v.picklist(["wal", "truncate", "delete"]), "wal"),
       busy_timeout_ms: v.optional(positiveInt, 10_000),
-      checkpoint: v.optional(v.picklist(["background", "inline"]), "background"),
+      checkpoint: v.optional(v.picklist(["auto", "background", "inline"]), "auto"),
       writer_fairness_ms: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(60_000)), 100),
     }),
     {},
@@ -261,7 +261,7 @@ export interface BatonConfig {
     path: string;
     journal_mode: "wal" | "truncate" | "delete";
     busy_timeout_ms: number;
-    checkpoint: "background" | "inline";
+    checkpoint: "auto" | "background" | "inline";
     writer_fairness_ms: number;
   };
   /** Where the ticket files are, how their ids are read, status labels mapped by hand, dependency keys. */

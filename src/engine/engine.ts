@@ -69,7 +69,7 @@ export async function openEngineWith(
   const db = await openBatonDatabase(databasePath(cfg), {
     journalMode: options.journalMode ?? cfg.config.database.journal_mode,
     busyTimeoutMs: cfg.config.database.busy_timeout_ms,
-    backgroundCheckpoint: cfg.config.database.checkpoint === "background",
+    checkpoint: cfg.config.database.checkpoint,
     writerFairnessMs: cfg.config.database.writer_fairness_ms,
   });
   if (fresh) {

@@ -77,7 +77,18 @@ export interface WalFrames {
   backfilled: number;
   /** A checkpoint is under way (or was interrupted). */
   checkpointing: boolean;
+  /**
+   * Frames this connection appended lately, and frames other connections
+   * appended between its writes (both halved whenever their sum passes
+   * {@link WRITE_SHARE_WINDOW}): who writes this WAL, as this connection saw it.
+   */
+  ownFrames: number;
+  /** See `ownFrames`. */
+  otherFrames: number;
 }
+
+/** Frames of recent writing that `WalFrames.ownFrames` and `otherFrames` describe (older ones fade by halves). */
+export const WRITE_SHARE_WINDOW = 8192;
 
 /** Bytes of a WAL file's header (frames start after it). */
 export const WAL_HEADER = 32;
@@ -218,6 +229,11 @@ export class ShmConnection {
   #walPath: string;
   /** While WRITE is held: the WAL's last frame (mxFrame) when it was taken, and the byte range SQLite wrote since. */
   #writeHold: { fromFrame: number; lo: number; hi: number } | null = null;
+  /** The WAL's last frame when this connection last let go of WRITE (-1: never held it). */
+  #lastHoldEnd = -1;
+  /** Recent frames appended by this connection and by others between its holds (see {@link WalFrames}). */
+  #own = 0;
+  #others = 0;
 
   #beforePublish: () => void;
   /**
@@ -611,14 +627,35 @@ export class ShmConnection {
 
   /** WRITE was granted: remember where the WAL ended, and take this process's WAL writes from now on. */
   #beginWriteHold(): void {
-    this.#writeHold = { fromFrame: this.walFrames().frames, lo: Infinity, hi: -1 };
+    const from = this.walFrames().frames;
+    // What others appended since our last hold (a WAL restarted since then
+    // holds only frames written after the restart; at the first hold, all
+    // the frames already there are someone else's).
+    this.#countWriting(0, this.#lastHoldEnd >= 0 && from >= this.#lastHoldEnd ? from - this.#lastHoldEnd : from);
+    this.#writeHold = { fromFrame: from, lo: Infinity, hi: -1 };
     walWriters.set(this.#walPath, this);
   }
 
   /** WRITE was released. */
   #endWriteHold(): void {
+    const h = this.#writeHold;
+    if (h) {
+      const end = this.walFrames().frames;
+      // Restarting the WAL is done by the first frame a writer appends.
+      this.#countWriting(end >= h.fromFrame ? end - h.fromFrame : end, 0);
+      this.#lastHoldEnd = end;
+    }
     this.#writeHold = null;
     if (walWriters.get(this.#walPath) === this) walWriters.delete(this.#walPath);
+  }
+
+  #countWriting(own: number, others: number): void {
+    this.#own += own;
+    this.#others += others;
+    if (this.#own + this.#others > WRITE_SHARE_WINDOW) {
+      this.#own /= 2;
+      this.#others /= 2;
+    }
   }
 
   /**
@@ -790,12 +827,18 @@ export class ShmConnection {
    */
   walFrames(): WalFrames {
     const r = this.#regions[0];
-    if (!r) return { frames: 0, backfilled: 0, checkpointing: false };
+    if (!r) return { frames: 0, backfilled: 0, checkpointing: false, ownFrames: this.#own, otherFrames: this.#others };
     const words = this.#words(this.#mem.heap8u(), r);
     // WalIndexHdr.mxFrame is byte 16; WalCkptInfo.nBackfill follows the two
     // 48-byte header copies (byte 96), nBackfillAttempted is byte 128: a
     // checkpoint sets it when it starts, and nBackfill to it when done.
-    return { frames: words[4], backfilled: Math.min(words[24], words[4]), checkpointing: words[32] > words[24] };
+    return {
+      frames: words[4],
+      backfilled: Math.min(words[24], words[4]),
+      checkpointing: words[32] > words[24],
+      ownFrames: this.#own,
+      otherFrames: this.#others,
+    };
   }
 
   /** xShmBarrier. */

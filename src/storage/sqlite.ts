@@ -51,6 +51,21 @@ export const PAGE_SIZE = 4096;
 /** Journal modes Baton supports. */
 export type JournalMode = "wal" | "truncate" | "delete";
 
+/**
+ * Where a connection's checkpoints run (see `OpenOptions.checkpoint`).
+ *
+ * `auto` exists because a checkpoint thread pays off only for a connection
+ * that writes most of the WAL: it costs a process 100–200 ms of CPU to start
+ * (a Deno worker, its own SQLite, its own connection) and keeps the fsyncs
+ * out of that writer's transactions. Where several processes write one
+ * database, each starting its own thread made the 8-process run ~15% slower
+ * than inline checkpoints (decision 050). A connection counts the frames it
+ * appends and the frames others appended between its transactions; it
+ * checkpoints itself once others' share passes one half and goes back to
+ * its thread when it falls below one quarter.
+ */
+export type CheckpointMode = "inline" | "background" | "auto";
+
 /** Options for {@link Database.open}. */
 export interface OpenOptions {
   /** Journal mode to put the database in (default `wal`). */
@@ -66,12 +81,20 @@ export interface OpenOptions {
   /** WAL pages before an automatic checkpoint (default 1000). */
   walAutocheckpoint?: number;
   /**
-   * WAL mode: run checkpoints in a background thread (started on first
-   * need), asked for after a commit leaves `walAutocheckpoint` frames to
-   * copy; SQLite's own automatic checkpoint stays on at 4× that, and at 8×
-   * a writer waits for the thread and checkpoints itself (default false).
+   * WAL mode: where checkpoints run (default `inline`).
+   * - `inline`: SQLite's automatic checkpoint, in the commit that leaves
+   *   `walAutocheckpoint` frames in the WAL.
+   * - `background`: a thread (started on first need) is asked for one after
+   *   a commit leaves `walAutocheckpoint` frames to copy; SQLite's own stays
+   *   on at 4× that, and at 8× a writer waits for the thread and checkpoints
+   *   itself.
+   * - `auto`: `background` while this connection writes most of what goes
+   *   into the WAL; while other connections write more of it between its
+   *   transactions, it runs the checkpoint itself, right after it leaves
+   *   the writer queue, so that the others write while it syncs (see
+   *   {@link CheckpointMode}).
    */
-  backgroundCheckpoint?: boolean;
+  checkpoint?: CheckpointMode;
   /** Use another registered VFS (tests: fault injection). */
   vfs?: string;
   /** WAL mode: queue write transactions on a blocking lock file (default true). */
@@ -214,6 +237,8 @@ export class Database {
   #writerFairnessMs: number | undefined;
   #checkpointer?: BackgroundCheckpointer;
   #ckptThreshold = 0;
+  /** With `checkpoint: "auto"`: whether checkpoints run inline now, because other connections write most of the WAL. */
+  #ckptAuto?: { inline: boolean };
   /** How many times this connection waited for a lock held by another (contention). */
   busyRetries = 0;
 
@@ -385,9 +410,12 @@ export class Database {
       this.exec(`PRAGMA synchronous=${sync}`);
       if (want === "wal") {
         const pages = options.walAutocheckpoint ?? 1000;
-        if (options.backgroundCheckpoint && pages > 0 && this.#writerQueue) {
-          this.exec(`PRAGMA wal_autocheckpoint=${pages * BACKGROUND_SAFETY_FACTOR}`);
+        const mode = options.checkpoint ?? "inline";
+        if (mode !== "inline" && pages > 0 && this.#writerQueue) {
           this.#ckptThreshold = pages;
+          // `auto` starts inline: until this connection has written, it is not known to write alone.
+          this.#ckptAuto = mode === "auto" ? { inline: true } : undefined;
+          this.exec(`PRAGMA wal_autocheckpoint=${pages * BACKGROUND_SAFETY_FACTOR}`);
           this.#checkpointer = new BackgroundCheckpointer(this.path, () => {
             // The thread could not run: checkpoint inline again, as without it.
             this.#checkpointer = undefined;
@@ -609,6 +637,7 @@ export class Database {
     } finally {
       this.#countWrite(began, inside, queued && !kept);
       if (queued) this.#afterWrite(began);
+      else this.#checkpointIfDue();
       const after = this.#afterCommit.splice(0);
       if (committed) { for (const f of after) this.#runAfterCommit(f); }
     }
@@ -795,6 +824,7 @@ export class Database {
     this.#inQueue = false;
     Database.#queuedInProcess--;
     this.#queue?.leave();
+    this.#checkpointIfDue();
   }
 
   /**
@@ -816,7 +846,7 @@ export class Database {
       // the threshold, copies what is left: asking the thread more often near
       // that bound only multiplied its fsyncs (8 processes: 2.3× as many
       // checkpoints, ~20% fewer claims/s).
-      const { frames, backfilled, checkpointing } = walFrames(this.path);
+      const { frames, backfilled, checkpointing, ownFrames, otherFrames } = walFrames(this.path);
       const t = this.#ckptThreshold;
       if (frames >= BACKGROUND_HARD_FACTOR * t && frames > backfilled) {
         // SQLite's own checkpoint skips while the thread holds the checkpoint
@@ -838,9 +868,39 @@ export class Database {
       // Another process's thread is at it already: asking ours would only
       // find the checkpoint lock taken, or copy a few frames for two fsyncs.
       if (checkpointing) return;
+      if (this.#ckptAuto && this.#inlineWhileShared(this.#ckptAuto, ownFrames, otherFrames)) {
+        // Not inside the transaction (SQLite's own automatic checkpoint
+        // would run in COMMIT): once this connection leaves the writer
+        // queue, so that the others write while it syncs.
+        if (frames - backfilled >= t) this.#ckptDue = true;
+        return;
+      }
       if (frames - backfilled >= t) ckpt.request();
       else if (frames >= t / 2) ckpt.warm();
     } catch { /* the safety bound still checkpoints */ }
+  }
+
+  /**
+   * With `checkpoint: "auto"`: decides, from who wrote the WAL lately,
+   * whether this connection checkpoints itself (true) or asks its thread:
+   * itself once others' frames outnumber its own, its thread again once
+   * they fall below a quarter of all.
+   */
+  #inlineWhileShared(auto: { inline: boolean }, own: number, others: number): boolean {
+    auto.inline = auto.inline ? 3 * others >= own : others > own;
+    return auto.inline;
+  }
+
+  /** A checkpoint this connection runs itself once it has left the writer queue (`checkpoint: "auto"`, shared WAL). */
+  #ckptDue = false;
+
+  /** Runs the due checkpoint, outside any transaction of this connection. Never throws. */
+  #checkpointIfDue(): void {
+    if (!this.#ckptDue || this.#txDepth > 0 || !this.#p) return;
+    this.#ckptDue = false;
+    try {
+      this.checkpoint("passive");
+    } catch { /* the next one, or SQLite's own at 4× the threshold, copies these frames */ }
   }
 
   /**

@@ -34,7 +34,7 @@ export const openFileMaps: Map<number, OpenFile>[] = [];
  */
 export function walFrames(dbPath: string): WalFrames {
   const path = resolvePath(dbPath);
-  let best: WalFrames = { frames: 0, backfilled: 0, checkpointing: false };
+  let best: WalFrames = { frames: 0, backfilled: 0, checkpointing: false, ownFrames: 0, otherFrames: 0 };
   for (const files of openFileMaps) {
     for (const f of files.values()) {
       if (!f.shm || f.path !== path) continue;

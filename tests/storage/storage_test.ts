@@ -202,7 +202,7 @@ Deno.test("WAL: background checkpoints run in a thread, keep the WAL bounded, an
   const dir = await tmp();
   const path = `${dir}/bg.db`;
   const threshold = 200;
-  const db = await Database.open(path, { backgroundCheckpoint: true, walAutocheckpoint: threshold });
+  const db = await Database.open(path, { checkpoint: "background", walAutocheckpoint: threshold });
   const reader = await Database.open(path);
   db.exec("CREATE TABLE t(id INTEGER PRIMARY KEY, pad BLOB)");
   let maxWal = 0;
@@ -242,7 +242,7 @@ Deno.test("WAL: a writer waits for a checkpoint that cannot finish rather than l
   const dir = await tmp();
   const path = `${dir}/hard.db`;
   const threshold = 100;
-  const db = await Database.open(path, { backgroundCheckpoint: true, walAutocheckpoint: threshold });
+  const db = await Database.open(path, { checkpoint: "background", walAutocheckpoint: threshold });
   db.exec("CREATE TABLE t(id INTEGER PRIMARY KEY, pad BLOB)");
   // Another process holds the checkpoint lock (a checkpoint stuck on a slow
   // fsync) until the WAL reaches the hard bound, then 400 ms more: a writer

@@ -1,0 +1,104 @@
+import assert from "node:assert/strict";
+import { Database } from "../../src/storage/sqlite.ts";
+import { parseConfig } from "../../src/config/config_file.ts";
+
+/** What one `turn_writer.ts` process reports. */
+interface WriterReport {
+  threads: number;
+  checkpoints: number;
+  maxWalFrames: number;
+  ownFrames: number;
+  otherFrames: number;
+}
+
+/** Runs `n` writer processes taking turns on a new database; returns their reports and the database's path. */
+async function writeInTurns(
+  n: number,
+  rounds: number,
+  txPerTurn: number,
+  mode: string,
+  threshold: number,
+): Promise<{ reports: WriterReport[]; path: string }> {
+  const dir = await Deno.makeTempDir({ prefix: "baton-ckpt-mode-" });
+  const path = `${dir}/turns.db`;
+  const setup = await Database.open(path);
+  setup.exec(
+    "CREATE TABLE t(id INTEGER PRIMARY KEY, pad BLOB); CREATE TABLE turn(k INTEGER); INSERT INTO turn VALUES (0)",
+  );
+  setup.close();
+  const helper = new URL("../helpers/turn_writer.ts", import.meta.url).pathname;
+  const procs = Array.from({ length: n }, (_, me) =>
+    new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        "--no-check",
+        helper,
+        path,
+        String(me),
+        String(n),
+        String(rounds),
+        String(txPerTurn),
+        mode,
+        String(threshold),
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn());
+  const outs = await Promise.all(procs.map((p) => p.output()));
+  const reports = outs.map((o, i) => {
+    const err = new TextDecoder().decode(o.stderr);
+    assert.equal(o.code, 0, `writer ${i} failed: ${err}`);
+    const lines = new TextDecoder().decode(o.stdout).trim().split("\n");
+    assert.equal(lines[0], "ready");
+    return JSON.parse(lines[1]) as WriterReport;
+  });
+  return { reports, path };
+}
+
+const threshold = 200;
+
+Deno.test("checkpoints: the default for engines is auto", () => {
+  assert.equal(parseConfig("", "config.yaml").database.checkpoint, "auto");
+});
+
+Deno.test("checkpoints, auto: writers taking turns checkpoint inline and start no thread; the WAL stays bounded", async () => {
+  const n = 3, rounds = 60, txPerTurn = 5;
+  const { reports, path } = await writeInTurns(
+    n,
+    rounds,
+    txPerTurn,
+    parseConfig("", "config.yaml").database.checkpoint,
+    threshold,
+  );
+  for (const [i, r] of reports.entries()) {
+    assert.equal(
+      r.threads,
+      0,
+      `writer ${i} started a checkpoint thread although others wrote most of the WAL: ${JSON.stringify(r)}`,
+    );
+    assert.ok(r.otherFrames > r.ownFrames, `writer ${i} did not see the others write: ${JSON.stringify(r)}`);
+    // Inline checkpoints at the threshold; at 8× a RESTART waits for the readers.
+    assert.ok(r.maxWalFrames <= 8 * threshold + 4, `the WAL reached ${r.maxWalFrames} frames`);
+  }
+  const db = await Database.open(path);
+  assert.equal(db.get<{ n: number }>("SELECT count(*) AS n FROM t")!.n, n * rounds * txPerTurn);
+  assert.equal(db.get<{ k: number }>("SELECT k FROM turn")!.k, n * rounds);
+  assert.ok(db.checkpoint("passive").walFrames < 8 * threshold, "the WAL was never checkpointed");
+  assert.equal(db.integrityCheck(), "ok");
+  db.close();
+});
+
+Deno.test("checkpoints, auto: a writer alone uses its thread", async () => {
+  const { reports } = await writeInTurns(1, 60, 10, "auto", threshold);
+  const [r] = reports;
+  assert.equal(r.threads, 1, `the writer alone started no checkpoint thread: ${JSON.stringify(r)}`);
+  assert.ok(r.checkpoints > 0, `its thread ran no checkpoint: ${JSON.stringify(r)}`);
+  assert.equal(r.otherFrames, 0);
+  assert.ok(r.maxWalFrames <= 8 * threshold + 4, `the WAL reached ${r.maxWalFrames} frames`);
+});
+
+Deno.test("checkpoints, background: every writer uses its thread, whoever else writes", async () => {
+  const { reports } = await writeInTurns(2, 40, 5, "background", threshold);
+  for (const r of reports) assert.equal(r.threads, 1, JSON.stringify(r));
+});
