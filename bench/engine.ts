@@ -164,7 +164,12 @@ async function batonProcs(warm = 0): Promise<{ perSec: number; breakdown: ProcsB
         c.kill(); // the others would wait for GO for ever
       } catch { /* this one has ended */ }
     }
-    throw e;
+    // Say why: what the workers that ended on their own wrote on stderr.
+    const ended = await Promise.all(outs.map(async (o) => ({ status: await o.status, err: await o.err })));
+    const why = ended.flatMap((w, i) =>
+      w.status.signal ? [] : [`worker ${i} (exit ${w.status.code}): ${w.err.trim()}`]
+    );
+    throw new Error(`${(e as Error).message}\n${why.join("\n")}`);
   }
   const t0 = performance.now();
   await Deno.writeTextFile(go, "");
