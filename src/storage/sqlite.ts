@@ -966,6 +966,7 @@ export class Database {
   close(): void {
     if (!this.#p) return;
     this.#checkpointer?.close();
+    this.#ckptDue = false; // the writers that stay copy these frames (the last one to close, all of them)
     this.#releaseQueue();
     for (const st of this.#cache.values()) st.finalize();
     this.#cache.clear();
