@@ -97,7 +97,7 @@ export interface OpenOptions {
   checkpoint?: CheckpointMode;
   /** Use another registered VFS (tests: fault injection). */
   vfs?: string;
-  /** WAL mode: queue write transactions on a blocking lock file (default true). */
+  /** WAL mode: queue write transactions on a blocking lock file (default true with Baton's own VFS, false with another). */
   writerQueue?: boolean;
   /**
    * WAL mode: how long a waiting writer lets writers that find the lock
@@ -371,7 +371,7 @@ export class Database {
       path,
       want,
       options.busyTimeoutMs ?? 10_000,
-      (options.writerQueue ?? true) && !inMemory && (!options.vfs || options.vfs === "baton"),
+      (options.writerQueue ?? (!options.vfs || options.vfs === "baton")) && !inMemory,
     );
     db.#writerFairnessMs = options.writerFairnessMs;
     try {

@@ -102,3 +102,52 @@ Deno.test("checkpoints, background: every writer uses its thread, whoever else w
   const { reports } = await writeInTurns(2, 40, 5, "background", threshold);
   for (const r of reports) assert.equal(r.threads, 1, JSON.stringify(r));
 });
+
+Deno.test("checkpoints, auto: other processes commit while a shared writer's checkpoint syncs", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "baton-ckpt-sync-" });
+  const path = `${dir}/slow.db`;
+  const flag = `${dir}/committed`;
+  const db = await Database.open(path);
+  db.exec("CREATE TABLE t(id INTEGER PRIMARY KEY, pad BLOB)");
+  // Others wrote most of the WAL: the writer below checkpoints itself, with no thread.
+  db.transaction(() => {
+    for (let i = 0; i < 150; i++) db.run("INSERT INTO t(pad) VALUES (zeroblob(3000))");
+  });
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "--no-check",
+      new URL("../helpers/slow_checkpoint_writer.ts", import.meta.url).pathname,
+      path,
+      flag,
+      "auto",
+      "50",
+    ],
+    stdout: "piped",
+  }).spawn();
+  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let buf = "";
+  const nextLine = async (): Promise<string> => {
+    while (!buf.includes("\n")) {
+      const { value, done } = await lines.read();
+      if (done) throw new Error(`the writer ended; it said: ${buf}`);
+      buf += value;
+    }
+    const i = buf.indexOf("\n");
+    const line = buf.slice(0, i);
+    buf = buf.slice(i + 1);
+    return line;
+  };
+  assert.equal(await nextLine(), "ready");
+  // The writer's checkpoint is syncing the database file now, and waits for this commit (5 s at most).
+  assert.equal(await nextLine(), "syncing");
+  db.transaction(() => db.run("INSERT INTO t(pad) VALUES (zeroblob(10))"));
+  Deno.writeTextFileSync(flag, "");
+  const report = JSON.parse(await nextLine());
+  lines.releaseLock();
+  assert.equal((await child.status).code, 0);
+  assert.equal(report.seenDuringSync, true, "the writer held the writer queue through its checkpoint's fsync");
+  assert.equal(db.integrityCheck(), "ok");
+  db.close();
+});
