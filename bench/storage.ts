@@ -5,10 +5,14 @@
  * and Deno's native `node:sqlite` in WAL (synchronous=NORMAL), measured in
  * this run: one process, then 6 processes on one file; plus cold start.
  *
- * `deno task bench:storage [--count 3000] [--procs 6] [--rounds 3] [--cold-only]`
+ * Baton opens the file with the checkpoint mode an engine uses by default
+ * (`database.checkpoint`, `auto` since decision 050), or `--checkpoint`.
+ *
+ * `deno task bench:storage [--count 3000] [--procs 6] [--rounds 3] [--checkpoint auto|background|inline] [--cold-only]`
  */
 import { parseArgs } from "node:util";
 import { DatabaseSync } from "node:sqlite";
+import { parseConfig } from "../src/config/config_file.ts";
 
 const { values } = parseArgs({
   options: {
@@ -16,8 +20,11 @@ const { values } = parseArgs({
     procs: { type: "string", default: "6" },
     rounds: { type: "string", default: "3" },
     "cold-only": { type: "boolean", default: false },
+    checkpoint: { type: "string" },
   },
 });
+const CHECKPOINT = values.checkpoint ?? parseConfig("", "config.yaml").database.checkpoint;
+if (!["auto", "background", "inline"].includes(CHECKPOINT)) throw new Error(`--checkpoint: ${CHECKPOINT}?`);
 const COUNT = Number(values.count), PROCS = Number(values.procs), ROUNDS = Number(values.rounds);
 const worker = new URL("./storage_worker.ts", import.meta.url).pathname;
 const engines = ["native-wal", "baton-wal", "baton-wal-cksum", "baton-truncate"] as const;
@@ -57,7 +64,7 @@ async function run(engine: string, procs: number) {
     { length: procs },
     () =>
       new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", worker, engine, path, String(COUNT), go],
+        args: ["run", "-A", worker, engine, path, String(COUNT), go, CHECKPOINT],
         stdout: "piped",
         stderr: "piped",
       })
@@ -116,7 +123,7 @@ for (let r = 0; r < (values["cold-only"] ? 0 : ROUNDS); r++) {
 const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 if (rounds.length) {
   console.log(
-    `claim transaction, ${COUNT} per process, ${rounds.length} rounds (medians over rounds; ratios to native within a round)`,
+    `claim transaction, ${COUNT} per process, ${rounds.length} rounds (medians over rounds; ratios to native within a round); Baton's checkpoints: ${CHECKPOINT}`,
   );
   console.log(
     "engine           1p p50   1p p99   1p tps   p50/native  " +

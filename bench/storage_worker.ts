@@ -1,13 +1,13 @@
 /**
  * One process of `bench/storage.ts`: runs the claim transaction N times on
  * one engine and prints a JSON line with its latencies.
- * Usage: storage_worker.ts ENGINE DB COUNT GOFILE
+ * Usage: storage_worker.ts ENGINE DB COUNT GOFILE CHECKPOINT_MODE
  */
 import { DatabaseSync } from "node:sqlite";
-import { Database } from "../src/storage/sqlite.ts";
+import { type CheckpointMode, Database } from "../src/storage/sqlite.ts";
 import { sleepSync } from "../src/storage/vfs.ts";
 
-const [engine, path, countArg, goFile] = Deno.args;
+const [engine, path, countArg, goFile, checkpointMode] = Deno.args;
 const count = Number(countArg);
 const me = `p${Deno.pid}`;
 const CLAIM =
@@ -33,6 +33,7 @@ if (engine === "native-wal") {
   const db = await Database.open(path, {
     journalMode: engine.startsWith("baton-wal") ? "wal" : "truncate",
     busyTimeoutMs: 30000,
+    checkpoint: checkpointMode as CheckpointMode,
   });
   claim = () =>
     db.transaction(() => {
