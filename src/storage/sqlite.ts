@@ -58,8 +58,9 @@ export type JournalMode = "wal" | "truncate" | "delete";
  * that writes most of the WAL: it costs a process 100–200 ms of CPU to start
  * (a Deno worker, its own SQLite, its own connection) and keeps the fsyncs
  * out of that writer's transactions. Where several processes write one
- * database, each starting its own thread made the 8-process run ~15% slower
- * than inline checkpoints (decision 050). A connection counts the frames it
+ * database, each started its own thread: fresh, 8 processes ran ~15% slower
+ * than with inline checkpoints (decision 049), and with `auto` 8 warmed
+ * processes ran +41% (decision 050). A connection counts the frames it
  * appends and the frames others appended between its transactions; it
  * checkpoints itself once others' share passes one half and goes back to
  * its thread when it falls below one quarter.
@@ -237,7 +238,7 @@ export class Database {
   #writerFairnessMs: number | undefined;
   #checkpointer?: BackgroundCheckpointer;
   #ckptThreshold = 0;
-  /** With `checkpoint: "auto"`: whether checkpoints run inline now, because other connections write most of the WAL. */
+  /** With `checkpoint: "auto"`: whether this connection checkpoints itself now, because others write most of the WAL. */
   #ckptAuto?: { inline: boolean };
   /** How many times this connection waited for a lock held by another (contention). */
   busyRetries = 0;
@@ -413,7 +414,7 @@ export class Database {
         const mode = options.checkpoint ?? "inline";
         if (mode !== "inline" && pages > 0 && this.#writerQueue) {
           this.#ckptThreshold = pages;
-          // `auto` starts inline: until this connection has written, it is not known to write alone.
+          // `auto` starts as a shared writer: until this connection has written, it is not known to write alone.
           this.#ckptAuto = mode === "auto" ? { inline: true } : undefined;
           this.exec(`PRAGMA wal_autocheckpoint=${pages * BACKGROUND_SAFETY_FACTOR}`);
           this.#checkpointer = new BackgroundCheckpointer(this.path, () => {

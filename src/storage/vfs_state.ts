@@ -28,7 +28,9 @@ export const openFileMaps: Map<number, OpenFile>[] = [];
 /**
  * Frames in a database's WAL and how many are copied into the database, as
  * the wal-index copy of a connection of this process that has it open last
- * saw them (the newest such view; zeros if none).
+ * saw them (the newest such view; zeros if none), with that connection's
+ * counts of who wrote the WAL lately (right after a commit, the newest view
+ * is the committer's).
  * @param dbPath database path
  * @returns frame counts
  */

@@ -4,7 +4,7 @@
  * (WAL, `checkpoint` mode `Deno.args[2]`, threshold `Deno.args[3]` frames)
  * through a backend whose `sync` of the database file itself, which only a
  * checkpoint makes in WAL mode, prints "syncing" and then waits, for at
- * most 5 s, until the file `Deno.args[1]` exists: the test creates it once
+ * most 15 s, until the file `Deno.args[1]` exists: the test creates it once
  * it has committed a transaction of its own meanwhile. It writes rows of
  * ~3,000 bytes until one such sync has happened, then prints one JSON line:
  * `{ seenDuringSync }`, whether the test's commit landed while this
@@ -25,11 +25,11 @@ const say = (s: string) => Deno.stdout.writeSync(new TextEncoder().encode(`${s}\
 let syncs = 0;
 let seenDuringSync = false;
 
-/** Waits in the database file's sync until the test has committed (or 5 s passed). */
+/** Waits in the database file's sync until the test has committed (or 15 s passed). */
 function slowSync(): void {
   syncs++;
   say("syncing");
-  const until = Date.now() + 5000;
+  const until = Date.now() + 15_000;
   while (Date.now() < until) {
     try {
       Deno.statSync(flag);

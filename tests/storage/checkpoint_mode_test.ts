@@ -140,7 +140,7 @@ Deno.test("checkpoints, auto: other processes commit while a shared writer's che
     return line;
   };
   assert.equal(await nextLine(), "ready");
-  // The writer's checkpoint is syncing the database file now, and waits for this commit (5 s at most).
+  // The writer's checkpoint is syncing the database file now, and waits for this commit (15 s at most).
   assert.equal(await nextLine(), "syncing");
   db.transaction(() => db.run("INSERT INTO t(pad) VALUES (zeroblob(10))"));
   Deno.writeTextFileSync(flag, "");
