@@ -6,12 +6,17 @@
  * @module
  */
 
-import { type CheckpointWorkerInit, CTL, IDLE_EXIT_MS, REQ } from "./checkpointer.ts";
+import { type CheckpointWorkerInit, CONN, CTL, IDLE_EXIT_MS, REQ } from "./checkpointer.ts";
 import { Database } from "./sqlite.ts";
 
 async function serve({ path, ctl: buf }: CheckpointWorkerInit): Promise<void> {
   const ctl = new Int32Array(buf);
   let db: Database | undefined;
+  // The owner closed before this thread got going: never open the database (its files may be gone already).
+  if (Atomics.compareExchange(ctl, CTL.CONN, CONN.NONE, CONN.OPEN) !== CONN.NONE) {
+    Atomics.store(ctl, CTL.REQUEST, REQ.GONE);
+    return;
+  }
   try {
     // A failure to open is thrown: the owner gets an error event and goes back to inline checkpoints.
     db = await Database.open(path, {
@@ -44,6 +49,9 @@ async function serve({ path, ctl: buf }: CheckpointWorkerInit): Promise<void> {
     try {
       db?.close();
     } finally {
+      // Closed first, then gone: an owner that sees GONE may start a new thread at once.
+      Atomics.store(ctl, CTL.CONN, CONN.CLOSED);
+      Atomics.notify(ctl, CTL.CONN);
       Atomics.store(ctl, CTL.REQUEST, REQ.GONE);
     }
   }

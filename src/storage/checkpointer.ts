@@ -23,15 +23,28 @@
  * - `STOP`: set by {@link BackgroundCheckpointer.close}; the thread closes
  *   its connection and ends (a thread is never terminated from outside: a
  *   terminated thread keeps its file locks).
+ * - `CONN`: whether the thread has a connection. The owner's `close` waits
+ *   until the thread has closed it, and a thread still starting when its
+ *   owner closes never opens one: once `close` returns, no thread of this
+ *   owner uses the database's files (a caller may delete them).
  * - counters: checkpoints run, errors.
  *
  * @module
  */
 
 /** Slots of the shared control array. */
-export const CTL = { REQUEST: 0, STOP: 1, CHECKPOINTS: 2, ERRORS: 3, SIZE: 4 } as const;
+export const CTL = { REQUEST: 0, STOP: 1, CHECKPOINTS: 2, ERRORS: 3, CONN: 4, SIZE: 5 } as const;
 /** `REQUEST` values. */
 export const REQ = { IDLE: 0, ASKED: 1, GONE: 2 } as const;
+/**
+ * `CONN` values: whether the thread has a connection to the database. The
+ * thread flips NONE→OPEN before it opens one (never once the owner has
+ * closed) and sets CLOSED after closing it; the owner's close flips
+ * NONE→OWNER_CLOSED, or waits for CLOSED.
+ */
+export const CONN = { NONE: 0, OPEN: 1, CLOSED: 2, OWNER_CLOSED: 3 } as const;
+/** How long the owner's close waits for its thread to close its connection (a checkpoint under way ends first). */
+export const CLOSE_WAIT_MS = 10_000;
 /**
  * A thread with nothing to do for this long closes its connection and ends
  * (a running thread keeps the process alive, e.g. a script that forgot to
@@ -96,6 +109,10 @@ export class BackgroundCheckpointer {
   }
 
   #start(): void {
+    // A thread leaving after its idle time says GONE before it has closed its connection: let it finish.
+    if (Atomics.load(this.#ctl, CTL.CONN) === CONN.OPEN) Atomics.wait(this.#ctl, CTL.CONN, CONN.OPEN, CLOSE_WAIT_MS);
+    // The new thread may open a connection (unless the owner closes first).
+    if (Atomics.compareExchange(this.#ctl, CTL.CONN, CONN.CLOSED, CONN.NONE) === CONN.OPEN) return;
     let worker: Worker;
     try {
       worker = new Worker(new URL("./checkpoint_worker.ts", import.meta.url), { type: "module" });
@@ -128,9 +145,21 @@ export class BackgroundCheckpointer {
     };
   }
 
-  /** Tells the thread to finish what it is doing, close its connection and end. Idempotent. */
+  /**
+   * Tells the thread to finish what it is doing, close its connection and
+   * end, and waits (up to {@link CLOSE_WAIT_MS}) until its connection is
+   * closed; a thread that has not opened one yet never will. Idempotent.
+   */
   close(): void {
     Atomics.store(this.#ctl, CTL.STOP, 1);
     Atomics.notify(this.#ctl, CTL.REQUEST);
+    if (Atomics.compareExchange(this.#ctl, CTL.CONN, CONN.NONE, CONN.OWNER_CLOSED) === CONN.OPEN) {
+      const until = performance.now() + CLOSE_WAIT_MS;
+      for (let left = CLOSE_WAIT_MS; left > 0; left = until - performance.now()) {
+        if (Atomics.wait(this.#ctl, CTL.CONN, CONN.OPEN, left) !== "timed-out") break;
+      }
+    }
+    // No request is served from now on (request and warm return early).
+    if (Atomics.load(this.#ctl, CTL.CONN) !== CONN.OPEN) Atomics.store(this.#ctl, CTL.REQUEST, REQ.GONE);
   }
 }

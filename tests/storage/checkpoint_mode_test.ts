@@ -151,3 +151,30 @@ Deno.test("checkpoints, auto: other processes commit while a shared writer's che
   assert.equal(db.integrityCheck(), "ok");
   db.close();
 });
+
+Deno.test("checkpoints, background: close() returns once the thread has let go of the database, starting or serving", async () => {
+  for (const stage of ["starting", "serving"] as const) {
+    const dir = await Deno.makeTempDir({ prefix: "baton-ckpt-close-" });
+    const db = await Database.open(`${dir}/c.db`, { checkpoint: "background", walAutocheckpoint: 50 });
+    db.exec("CREATE TABLE t(id INTEGER PRIMARY KEY, pad BLOB)");
+    const write = () => db.transaction(() => db.run("INSERT INTO t(pad) VALUES (zeroblob(3000))"));
+    // "starting": close as soon as the thread was started (it is still loading); "serving": once it has checkpointed.
+    for (let i = 0; i < 10_000 && db.backgroundCheckpoints()!.threads === 0; i++) write();
+    for (let i = 0; stage === "serving" && i < 2_000 && db.backgroundCheckpoints()!.checkpoints === 0; i++) {
+      write();
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    assert.equal(db.backgroundCheckpoints()!.threads, 1, stage);
+    if (stage === "serving") assert.ok(db.backgroundCheckpoints()!.checkpoints > 0, "the thread never checkpointed");
+    db.close();
+    assert.equal(
+      db.backgroundCheckpoints()!.running,
+      false,
+      `${stage}: close() returned with the thread still running`,
+    );
+    // Nothing of this connection's uses the files any more: they can go at once, and nothing brings them back.
+    await Deno.remove(dir, { recursive: true });
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(await Deno.stat(dir).then(() => true, () => false), false, `${stage}: the directory came back`);
+  }
+});
