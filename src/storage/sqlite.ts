@@ -239,7 +239,9 @@ export class Database {
   #checkpointer?: BackgroundCheckpointer;
   #ckptThreshold = 0;
   /** With `checkpoint: "auto"`: whether this connection checkpoints itself now, because others write most of the WAL. */
-  #ckptAuto?: { inline: boolean };
+  #sharedWriter = false;
+  /** `checkpoint: "auto"`: `#sharedWriter` follows who writes the WAL. */
+  #ckptAuto = false;
   /** How many times this connection waited for a lock held by another (contention). */
   busyRetries = 0;
 
@@ -415,7 +417,8 @@ export class Database {
         if (mode !== "inline" && pages > 0 && this.#writerQueue) {
           this.#ckptThreshold = pages;
           // `auto` starts as a shared writer: until this connection has written, it is not known to write alone.
-          this.#ckptAuto = mode === "auto" ? { inline: true } : undefined;
+          this.#ckptAuto = mode === "auto";
+          this.#sharedWriter = this.#ckptAuto;
           this.exec(`PRAGMA wal_autocheckpoint=${pages * BACKGROUND_SAFETY_FACTOR}`);
           this.#checkpointer = new BackgroundCheckpointer(this.path, () => {
             // The thread could not run: checkpoint inline again, as without it.
@@ -869,7 +872,7 @@ export class Database {
       // Another process's thread is at it already: asking ours would only
       // find the checkpoint lock taken, or copy a few frames for two fsyncs.
       if (checkpointing) return;
-      if (this.#ckptAuto && this.#inlineWhileShared(this.#ckptAuto, ownFrames, otherFrames)) {
+      if (this.#ckptAuto && this.#inlineWhileShared(ownFrames, otherFrames)) {
         // Not inside the transaction (SQLite's own automatic checkpoint
         // would run in COMMIT): once this connection leaves the writer
         // queue, so that the others write while it syncs.
@@ -887,9 +890,9 @@ export class Database {
    * itself once others' frames outnumber its own, its thread again once
    * they fall below a quarter of all.
    */
-  #inlineWhileShared(auto: { inline: boolean }, own: number, others: number): boolean {
-    auto.inline = auto.inline ? 3 * others >= own : others > own;
-    return auto.inline;
+  #inlineWhileShared(own: number, others: number): boolean {
+    this.#sharedWriter = this.#sharedWriter ? 3 * others >= own : others > own;
+    return this.#sharedWriter;
   }
 
   /** A checkpoint this connection runs itself once it has left the writer queue (`checkpoint: "auto"`, shared WAL). */
