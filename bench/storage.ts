@@ -8,7 +8,7 @@
  * Baton opens the file with the checkpoint mode an engine uses by default
  * (`database.checkpoint`, `auto` since decision 050), or `--checkpoint`.
  *
- * `deno task bench:storage [--count 3000] [--procs 6] [--rounds 3] [--checkpoint auto|background|inline] [--cold-only]`
+ * `deno task bench:storage [--count 3000] [--procs 6] [--rounds 3] [--warm 5000] [--checkpoint auto|background|inline] [--cold-only]`
  */
 import { parseArgs } from "node:util";
 import { DatabaseSync } from "node:sqlite";
@@ -21,11 +21,13 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "3" },
     "cold-only": { type: "boolean", default: false },
     checkpoint: { type: "string" },
+    warm: { type: "string", default: "5000" },
   },
 });
 const CHECKPOINT = values.checkpoint ?? parseConfig("", "config.yaml").database.checkpoint;
 if (!["auto", "background", "inline"].includes(CHECKPOINT)) throw new Error(`--checkpoint: ${CHECKPOINT}?`);
 const COUNT = Number(values.count), PROCS = Number(values.procs), ROUNDS = Number(values.rounds);
+const WARM = Number(values.warm);
 const worker = new URL("./storage_worker.ts", import.meta.url).pathname;
 const engines = ["native-wal", "baton-wal", "baton-wal-cksum", "baton-truncate"] as const;
 
@@ -54,30 +56,92 @@ async function withChecksums(path: string): Promise<void> {
   db.close();
 }
 
-async function run(engine: string, procs: number) {
+/** Invariants of a run: `n` slots claimed, each once, each with one event. */
+function checkClaims(path: string, n: number) {
+  const db = new DatabaseSync(path);
+  const r = db.prepare(
+    `SELECT (SELECT count(*) FROM slots WHERE claimed_by IS NOT NULL) AS claimed,
+            (SELECT count(*) FROM events) AS events, (SELECT count(DISTINCT slot) FROM events) AS slots`,
+  ).get() as { claimed: number; events: number; slots: number };
+  db.close();
+  if (r.claimed !== n || r.events !== n || r.slots !== n) {
+    throw new Error(`invariant: ${n} claims expected, found ${JSON.stringify(r)}`);
+  }
+}
+
+/** A worker's stdout: `ready` settles at its first line ("ready"); `text` is the rest, once it ends. */
+function readOut(stream: ReadableStream<Uint8Array>): { ready: Promise<void>; text: Promise<string> } {
+  let settle!: (e?: Error) => void;
+  const ready = new Promise<void>((resolve, reject) => settle = (e) => e ? reject(e) : resolve());
+  const text = (async () => {
+    let s = "";
+    const decoder = new TextDecoder();
+    for await (const chunk of stream) {
+      s += decoder.decode(chunk, { stream: true });
+      if (s.startsWith("ready\n")) settle();
+    }
+    settle(new Error("a worker ended before it was ready")); // ignored once ready
+    return s.replace(/^ready\n/, "");
+  })();
+  return { ready, text };
+}
+
+/**
+ * `procs` processes run COUNT claim transactions each on one file; the clock
+ * starts once every process has opened it. With `warm` > 0, each process
+ * first runs `warm` transactions on another file shared by them (warm-up).
+ */
+async function run(engine: string, procs: number, warm = 0) {
   const dir = await Deno.makeTempDir({ prefix: "baton-bench-" });
   const path = `${dir}/bench.db`;
+  const warmPath = `${dir}/warm.db`;
   setup(path, COUNT * procs + 10);
-  if (engine === "baton-wal-cksum") await withChecksums(path);
+  if (warm) setup(warmPath, warm * procs + 10);
+  if (engine === "baton-wal-cksum") {
+    await withChecksums(path);
+    if (warm) await withChecksums(warmPath);
+  }
   const go = `${dir}/GO`;
   const children = Array.from(
     { length: procs },
     () =>
       new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", worker, engine, path, String(COUNT), go, CHECKPOINT],
+        args: [
+          "run",
+          "-A",
+          worker,
+          engine,
+          path,
+          String(COUNT),
+          go,
+          CHECKPOINT,
+          ...(warm ? [warmPath, String(warm)] : []),
+        ],
         stdout: "piped",
         stderr: "piped",
-      })
-        .output(),
+      }).spawn(),
   );
-  await new Promise((r) => setTimeout(r, 1500)); // let every process load and open
+  const outs = children.map((c) => ({ out: readOut(c.stdout), err: new Response(c.stderr).text(), status: c.status }));
+  try {
+    await Promise.all(outs.map((o) => o.out.ready)); // every process opened the file (after its warm-up)
+  } catch (e) {
+    for (const c of children) {
+      try {
+        c.kill(); // the others would wait for GO for ever
+      } catch { /* this one has ended */ }
+    }
+    const errs = await Promise.all(outs.map((o) => o.err));
+    throw new Error(`${(e as Error).message}: ${errs.join("\n").trim()}`);
+  }
   await Deno.writeTextFile(go, "");
-  const outs = await Promise.all(children);
-  const results = outs.map((o) => {
-    if (o.code !== 0) throw new Error(new TextDecoder().decode(o.stderr));
-    return JSON.parse(new TextDecoder().decode(o.stdout)) as { start: number; end: number; lat: number[] };
-  });
+  const results = await Promise.all(outs.map(async (o) => {
+    const [status, text, err] = await Promise.all([o.status, o.out.text, o.err]);
+    if (!status.success) throw new Error(err);
+    return JSON.parse(text) as { start: number; end: number; lat: number[] };
+  }));
   const lat = results.flatMap((r) => r.lat).sort((a, b) => a - b);
+  if (lat.length !== COUNT * procs) throw new Error(`invariant: ${lat.length} of ${COUNT * procs} transactions ran`);
+  checkClaims(path, COUNT * procs);
   const wall = Math.max(...results.map((r) => r.end)) - Math.min(...results.map((r) => r.start));
   await Deno.remove(dir, { recursive: true });
   return { p50: pct(lat, 0.5), p99: pct(lat, 0.99), tps: (COUNT * procs) / (wall / 1000) };
@@ -106,42 +170,64 @@ async function coldStart(script: string): Promise<number> {
 // Engines take turns within each round, so a slow patch of this shared
 // machine hits all of them; each figure is the median over rounds, and each
 // ratio the median of the ratios measured within a round.
-const rounds: Record<string, Record<string, number>>[] = [];
-for (let r = 0; r < (values["cold-only"] ? 0 : ROUNDS); r++) {
-  const round: Record<string, Record<string, number>> = {};
-  for (const e of engines) {
-    const one = await run(e, 1);
-    const many = await run(e, PROCS);
+// Each round measures fresh processes, then warmed ones (WAL engines only:
+// the rollback journal's fsyncs would make its warm-up last minutes).
+const warmedEngines = engines.filter((e) => e !== "baton-truncate");
+type Round = Record<string, Record<string, number>>;
+const rounds: { fresh: Round; warmed: Round }[] = [];
+async function measure(list: readonly string[], warm: number): Promise<Round> {
+  const round: Round = {};
+  for (const e of list) {
+    const one = await run(e, 1, warm);
+    const many = await run(e, PROCS, warm);
     round[e] = { p50: one.p50, p99: one.p99, tps1: one.tps, tpsN: many.tps, p50n: many.p50, p99n: many.p99 };
   }
-  for (const e of engines) {
+  for (const e of list) {
     round[e].p50ratio = round[e].p50 / round["native-wal"].p50;
     round[e].tpsNratio = round[e].tpsN / round["native-wal"].tpsN;
   }
-  rounds.push(round);
+  return round;
+}
+for (let r = 0; r < (values["cold-only"] ? 0 : ROUNDS); r++) {
+  const fresh = await measure(engines, 0);
+  rounds.push({ fresh, warmed: WARM ? await measure(warmedEngines, WARM) : {} });
 }
 const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
-if (rounds.length) {
-  console.log(
-    `claim transaction, ${COUNT} per process, ${rounds.length} rounds (medians over rounds; ratios to native within a round); Baton's checkpoints: ${CHECKPOINT}`,
-  );
+
+function table(title: string, list: readonly string[], pick: (r: { fresh: Round; warmed: Round }) => Round) {
+  console.log(title);
   console.log(
     "engine           1p p50   1p p99   1p tps   p50/native  " +
       `${PROCS}p tps   ${PROCS}p tps/native (range)  ${PROCS}p p50  ${PROCS}p p99`,
   );
+  for (const e of list) {
+    const m = (k: string) => median(rounds.map((r) => pick(r)[e][k]));
+    const ratios = rounds.map((r) => 100 * pick(r)[e].tpsNratio);
+    const range = `(${Math.min(...ratios).toFixed(0)}–${Math.max(...ratios).toFixed(0)}%)`;
+    console.log(
+      `${e.padEnd(15)} ${m("p50").toFixed(3).padStart(7)}  ${m("p99").toFixed(3).padStart(7)}  ${
+        m("tps1").toFixed(0).padStart(7)
+      }  ${m("p50ratio").toFixed(2).padStart(9)}x  ` +
+        `${m("tpsN").toFixed(0).padStart(7)}  ${(median(ratios).toFixed(0) + "%").padStart(10)} ${
+          range.padStart(11)
+        }  ${m("p50n").toFixed(3).padStart(7)}  ${m("p99n").toFixed(3).padStart(7)}`,
+    );
+  }
 }
-for (const e of rounds.length ? engines : []) {
-  const m = (k: string) => median(rounds.map((r) => r[e][k]));
-  const ratios = rounds.map((r) => 100 * r[e].tpsNratio);
-  const range = `(${Math.min(...ratios).toFixed(0)}–${Math.max(...ratios).toFixed(0)}%)`;
-  console.log(
-    `${e.padEnd(15)} ${m("p50").toFixed(3).padStart(7)}  ${m("p99").toFixed(3).padStart(7)}  ${
-      m("tps1").toFixed(0).padStart(7)
-    }  ${m("p50ratio").toFixed(2).padStart(9)}x  ` +
-      `${m("tpsN").toFixed(0).padStart(7)}  ${(median(ratios).toFixed(0) + "%").padStart(10)} ${range.padStart(11)}  ${
-        m("p50n").toFixed(3).padStart(7)
-      }  ${m("p99n").toFixed(3).padStart(7)}`,
+if (rounds.length) {
+  table(
+    `claim transaction, ${COUNT} per process, ${rounds.length} rounds (medians over rounds; ratios to native within a round); Baton's checkpoints: ${CHECKPOINT}\n` +
+      "fresh processes:",
+    engines,
+    (r) => r.fresh,
   );
+  if (WARM) {
+    table(
+      `warmed processes (each first ran ${WARM} claim transactions on another file shared by the processes):`,
+      warmedEngines,
+      (r) => r.warmed,
+    );
+  }
 }
 
 const dir = await Deno.makeTempDir();
