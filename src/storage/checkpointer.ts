@@ -16,8 +16,8 @@
  * that never yields to the event loop is served too):
  * - `REQUEST`: 0 idle, 1 asked, 2 no thread running. The owner flips 0→1
  *   (and wakes the thread) or, finding 2, starts a thread; it also starts
- *   one early ({@link BackgroundCheckpointer.warm}: 2→0) so that loading it
- *   does not delay the first checkpoint. The thread flips 1→0 before each
+ *   one early, between the caller's calls ({@link BackgroundCheckpointer.warm}:
+ *   2→0), so that loading it does not delay the first checkpoint. The thread flips 1→0 before each
  *   checkpoint, and 0→2 when it leaves (after 10 idle seconds, or when told
  *   to stop), so a request is never lost in between.
  * - `STOP`: set by {@link BackgroundCheckpointer.close}; the thread closes
@@ -102,11 +102,26 @@ export class BackgroundCheckpointer {
     }
   }
 
-  /** Starts the thread, if none runs, without asking it for anything yet. Never blocks. */
+  /**
+   * Starts the thread soon, if none runs, without asking it for anything
+   * yet: from a macrotask, because creating a worker blocks the calling
+   * thread while the new one's isolate is made (~23 ms on a 2-core VM), and
+   * the caller is finishing a commit. A caller that never yields gets its
+   * thread at its first request instead.
+   */
   warm(): void {
-    if (this.#failed || Atomics.load(this.#ctl, CTL.STOP)) return;
-    if (Atomics.compareExchange(this.#ctl, CTL.REQUEST, REQ.GONE, REQ.IDLE) === REQ.GONE) this.#start();
+    if (this.#failed || Atomics.load(this.#ctl, CTL.STOP) || this.#warming !== undefined) return;
+    if (Atomics.load(this.#ctl, CTL.REQUEST) !== REQ.GONE) return;
+    this.#warming = setTimeout(() => {
+      this.#warming = undefined;
+      if (this.#failed || Atomics.load(this.#ctl, CTL.STOP)) return;
+      if (Atomics.compareExchange(this.#ctl, CTL.REQUEST, REQ.GONE, REQ.IDLE) === REQ.GONE) this.#start();
+    }, 0);
+    Deno.unrefTimer(this.#warming); // never what keeps a process alive
   }
+
+  /** The macrotask that will start the thread ({@link warm}). */
+  #warming: number | undefined;
 
   #start(): void {
     // A thread leaving after its idle time says GONE before it has closed its connection: let it finish.
@@ -151,6 +166,8 @@ export class BackgroundCheckpointer {
    * closed; a thread that has not opened one yet never will. Idempotent.
    */
   close(): void {
+    clearTimeout(this.#warming);
+    this.#warming = undefined;
     Atomics.store(this.#ctl, CTL.STOP, 1);
     Atomics.notify(this.#ctl, CTL.REQUEST);
     if (Atomics.compareExchange(this.#ctl, CTL.CONN, CONN.NONE, CONN.OWNER_CLOSED) === CONN.OPEN) {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { Database } from "../../src/storage/sqlite.ts";
 import { parseConfig } from "../../src/config/config_file.ts";
+import { walFrames } from "../../src/storage/vfs_state.ts";
 
 /** What one `turn_writer.ts` process reports. */
 interface WriterReport {
@@ -176,5 +177,55 @@ Deno.test("checkpoints, background: close() returns once the thread has let go o
     await Deno.remove(dir, { recursive: true });
     await new Promise((r) => setTimeout(r, 50));
     assert.equal(await Deno.stat(dir).then(() => true, () => false), false, `${stage}: the directory came back`);
+  }
+});
+
+Deno.test("checkpoints: the thread starts between the caller's calls, not inside the commit that passes half the threshold", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "baton-ckpt-warm-" });
+  const path = `${dir}/w.db`;
+  const threshold = 100;
+  const db = await Database.open(path, { checkpoint: "background", walAutocheckpoint: threshold });
+  try {
+    db.exec("CREATE TABLE t(id INTEGER PRIMARY KEY, pad BLOB)");
+    const write = () => db.transaction(() => db.run("INSERT INTO t(pad) VALUES (zeroblob(1000))"));
+    // A few frames per commit: the WAL passes half the threshold (when the thread is wanted) and stays under it.
+    while (walFrames(path).frames < threshold / 2) write();
+    assert.ok(walFrames(path).frames < threshold, `${walFrames(path).frames} frames`);
+    // Creating a worker blocks the thread that creates it until the new isolate exists (~23 ms here).
+    assert.equal(db.backgroundCheckpoints()!.threads, 0, "the commit itself started the checkpoint thread");
+    await new Promise((r) => setTimeout(r, 0)); // the caller yields, as a server does between requests
+    assert.equal(db.backgroundCheckpoints()!.threads, 1, "no thread started once the caller yielded");
+    // It serves: past the threshold, the thread checkpoints.
+    for (let i = 0; i < 2_000 && db.backgroundCheckpoints()!.checkpoints === 0; i++) {
+      write();
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    assert.ok(db.backgroundCheckpoints()!.checkpoints > 0, "the thread never checkpointed");
+    assert.equal(db.backgroundCheckpoints()!.threads, 1);
+  } finally {
+    db.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("checkpoints: a caller that never yields gets its thread at its first request, and the WAL stays bounded", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "baton-ckpt-sync-" });
+  const path = `${dir}/s.db`;
+  const threshold = 100;
+  const db = await Database.open(path, { checkpoint: "background", walAutocheckpoint: threshold });
+  try {
+    db.exec("CREATE TABLE t(id INTEGER PRIMARY KEY, pad BLOB)");
+    let maxFrames = 0;
+    for (let i = 0; i < 3_000; i++) {
+      db.transaction(() => db.run("INSERT INTO t(pad) VALUES (zeroblob(1000))"));
+      maxFrames = Math.max(maxFrames, walFrames(path).frames);
+    }
+    assert.equal(db.backgroundCheckpoints()!.threads, 1, "no thread started without the event loop turning");
+    // The thread's checkpoints or, while it loads, the writer's own at 8× keep the WAL bounded.
+    assert.ok(maxFrames <= 8 * threshold + 4, `the WAL reached ${maxFrames} frames`);
+    assert.equal(db.get<{ n: number }>("SELECT count(*) AS n FROM t")!.n, 3_000);
+  } finally {
+    db.close();
+    await Deno.remove(dir, { recursive: true });
   }
 });
