@@ -112,16 +112,17 @@ export class BackgroundCheckpointer {
   warm(): void {
     if (this.#failed || Atomics.load(this.#ctl, CTL.STOP) || this.#warming !== undefined) return;
     if (Atomics.load(this.#ctl, CTL.REQUEST) !== REQ.GONE) return;
-    this.#warming = setTimeout(() => {
+    const timer = setTimeout(() => {
       this.#warming = undefined;
       if (this.#failed || Atomics.load(this.#ctl, CTL.STOP)) return;
       if (Atomics.compareExchange(this.#ctl, CTL.REQUEST, REQ.GONE, REQ.IDLE) === REQ.GONE) this.#start();
     }, 0);
-    Deno.unrefTimer(this.#warming); // never what keeps a process alive
+    Deno.unrefTimer(timer); // never what keeps a process alive
+    this.#warming = timer;
   }
 
   /** The macrotask that will start the thread ({@link warm}). */
-  #warming: number | undefined;
+  #warming: ReturnType<typeof setTimeout> | undefined;
 
   #start(): void {
     // A thread leaving after its idle time says GONE before it has closed its connection: let it finish.
