@@ -56,20 +56,24 @@ async function withChecksums(path: string): Promise<void> {
   db.close();
 }
 
-/** Invariants of a run: `n` slots claimed, each once, each with one event. */
+/** Invariants of a run: `n` slots claimed, each once, each with one event naming its claimer. */
 function checkClaims(path: string, n: number) {
   const db = new DatabaseSync(path);
   const r = db.prepare(
     `SELECT (SELECT count(*) FROM slots WHERE claimed_by IS NOT NULL) AS claimed,
-            (SELECT count(*) FROM events) AS events, (SELECT count(DISTINCT slot) FROM events) AS slots`,
-  ).get() as { claimed: number; events: number; slots: number };
+            (SELECT count(*) FROM events) AS events, (SELECT count(DISTINCT slot) FROM events) AS slots,
+            (SELECT count(*) FROM events e JOIN slots s ON s.id = e.slot AND s.claimed_by = e.who) AS matched`,
+  ).get() as { claimed: number; events: number; slots: number; matched: number };
   db.close();
-  if (r.claimed !== n || r.events !== n || r.slots !== n) {
-    throw new Error(`invariant: ${n} claims expected, found ${JSON.stringify(r)}`);
+  if (r.claimed !== n || r.events !== n || r.slots !== n || r.matched !== n) {
+    throw new Error(`invariant: ${n} claims expected, found ${JSON.stringify(r)} in ${path}`);
   }
 }
 
-/** A worker's stdout: `ready` settles at its first line ("ready"); `text` is the rest, once it ends. */
+/** How long the workers may take to report ready (warm-up included), and then to finish. */
+const READY_TIMEOUT_MS = 180_000, RUN_TIMEOUT_MS = 600_000;
+
+/** A worker's stdout: `ready` settles at its line "ready"; `text` is the rest, once it ends. */
 function readOut(stream: ReadableStream<Uint8Array>): { ready: Promise<void>; text: Promise<string> } {
   let settle!: (e?: Error) => void;
   const ready = new Promise<void>((resolve, reject) => settle = (e) => e ? reject(e) : resolve());
@@ -78,12 +82,17 @@ function readOut(stream: ReadableStream<Uint8Array>): { ready: Promise<void>; te
     const decoder = new TextDecoder();
     for await (const chunk of stream) {
       s += decoder.decode(chunk, { stream: true });
-      if (s.startsWith("ready\n")) settle();
+      if (/^ready$/m.test(s)) settle();
     }
     settle(new Error("a worker ended before it was ready")); // ignored once ready
-    return s.replace(/^ready\n/, "");
+    return s.replace(/^ready\n/m, "");
   })();
   return { ready, text };
+}
+
+/** Rejects after `ms` with `what` (the timer never keeps the process alive). */
+function deadline(ms: number, what: string): Promise<never> {
+  return new Promise((_, reject) => Deno.unrefTimer(setTimeout(() => reject(new Error(what)), ms)));
 }
 
 /**
@@ -93,6 +102,14 @@ function readOut(stream: ReadableStream<Uint8Array>): { ready: Promise<void>; te
  */
 async function run(engine: string, procs: number, warm = 0) {
   const dir = await Deno.makeTempDir({ prefix: "baton-bench-" });
+  try {
+    return await runIn(dir, engine, procs, warm);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+async function runIn(dir: string, engine: string, procs: number, warm: number) {
   const path = `${dir}/bench.db`;
   const warmPath = `${dir}/warm.db`;
   setup(path, COUNT * procs + 10);
@@ -102,48 +119,49 @@ async function run(engine: string, procs: number, warm = 0) {
     if (warm) await withChecksums(warmPath);
   }
   const go = `${dir}/GO`;
+  const args = [worker, engine, path, String(COUNT), go, CHECKPOINT, ...(warm ? [warmPath, String(warm)] : [])];
   const children = Array.from(
     { length: procs },
-    () =>
-      new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "-A",
-          worker,
-          engine,
-          path,
-          String(COUNT),
-          go,
-          CHECKPOINT,
-          ...(warm ? [warmPath, String(warm)] : []),
-        ],
-        stdout: "piped",
-        stderr: "piped",
-      }).spawn(),
+    () => new Deno.Command(Deno.execPath(), { args: ["run", "-A", ...args], stdout: "piped", stderr: "piped" }).spawn(),
   );
   const outs = children.map((c) => ({ out: readOut(c.stdout), err: new Response(c.stderr).text(), status: c.status }));
-  try {
-    await Promise.all(outs.map((o) => o.out.ready)); // every process opened the file (after its warm-up)
-  } catch (e) {
+  /** Stops every worker still running (the others would wait for GO, or go on, for ever) and says why. */
+  const abort = async (e: unknown): Promise<never> => {
     for (const c of children) {
       try {
-        c.kill(); // the others would wait for GO for ever
+        c.kill("SIGKILL");
       } catch { /* this one has ended */ }
     }
     const errs = await Promise.all(outs.map((o) => o.err));
-    throw new Error(`${(e as Error).message}: ${errs.join("\n").trim()}`);
+    throw new Error(`${engine}, ${procs} process(es): ${(e as Error).message}\n${errs.join("\n").trim()}`);
+  };
+  try {
+    // Every process opened the file (after its warm-up).
+    await Promise.race([
+      Promise.all(outs.map((o) => o.out.ready)),
+      deadline(READY_TIMEOUT_MS, "workers not ready in time"),
+    ]);
+  } catch (e) {
+    await abort(e);
   }
   await Deno.writeTextFile(go, "");
-  const results = await Promise.all(outs.map(async (o) => {
-    const [status, text, err] = await Promise.all([o.status, o.out.text, o.err]);
-    if (!status.success) throw new Error(err);
-    return JSON.parse(text) as { start: number; end: number; lat: number[] };
-  }));
-  const lat = results.flatMap((r) => r.lat).sort((a, b) => a - b);
-  if (lat.length !== COUNT * procs) throw new Error(`invariant: ${lat.length} of ${COUNT * procs} transactions ran`);
+  let results: { start: number; end: number; lat: number[] }[] = [];
+  try {
+    results = await Promise.race([
+      Promise.all(outs.map(async (o) => {
+        const [status, text, err] = await Promise.all([o.status, o.out.text, o.err]);
+        if (!status.success) throw new Error(`a worker failed: ${err}`);
+        return JSON.parse(text) as { start: number; end: number; lat: number[] };
+      })),
+      deadline(RUN_TIMEOUT_MS, "workers did not finish in time"),
+    ]);
+  } catch (e) {
+    await abort(e);
+  }
   checkClaims(path, COUNT * procs);
+  if (warm) checkClaims(warmPath, warm * procs);
+  const lat = results.flatMap((r) => r.lat).sort((a, b) => a - b);
   const wall = Math.max(...results.map((r) => r.end)) - Math.min(...results.map((r) => r.start));
-  await Deno.remove(dir, { recursive: true });
   return { p50: pct(lat, 0.5), p99: pct(lat, 0.99), tps: (COUNT * procs) / (wall / 1000) };
 }
 
@@ -171,7 +189,7 @@ async function coldStart(script: string): Promise<number> {
 // machine hits all of them; each figure is the median over rounds, and each
 // ratio the median of the ratios measured within a round.
 // Each round measures fresh processes, then warmed ones (WAL engines only:
-// the rollback journal's fsyncs would make its warm-up last minutes).
+// the rollback journal's fsyncs would add about a minute a round, for a figure no goal asks of it).
 const warmedEngines = engines.filter((e) => e !== "baton-truncate");
 type Round = Record<string, Record<string, number>>;
 const rounds: { fresh: Round; warmed: Round }[] = [];

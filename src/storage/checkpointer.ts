@@ -16,8 +16,9 @@
  * that never yields to the event loop is served too):
  * - `REQUEST`: 0 idle, 1 asked, 2 no thread running. The owner flips 0→1
  *   (and wakes the thread) or, finding 2, starts a thread; it also starts
- *   one early, between the caller's calls ({@link BackgroundCheckpointer.warm}:
- *   2→0), so that loading it does not delay the first checkpoint. The thread flips 1→0 before each
+ *   one early, between the caller's calls
+ *   ({@link BackgroundCheckpointer.warm}: 2→0), so that loading it does not
+ *   delay the first checkpoint. The thread flips 1→0 before each
  *   checkpoint, and 0→2 when it leaves (after 10 idle seconds, or when told
  *   to stop), so a request is never lost in between.
  * - `STOP`: set by {@link BackgroundCheckpointer.close}; the thread closes
@@ -90,7 +91,12 @@ export class BackgroundCheckpointer {
     Atomics.store(this.#ctl, CTL.REQUEST, REQ.GONE);
   }
 
-  /** Asks for a checkpoint soon; starts the thread if none runs. Never blocks. */
+  /**
+   * Asks for a checkpoint soon. Waits for nothing when a thread runs; when
+   * none does, starts one, which blocks the caller while the worker is
+   * created (23–35 ms here), and first while a thread leaving after its idle
+   * time closes its connection.
+   */
   request(): void {
     if (this.#failed || Atomics.load(this.#ctl, CTL.STOP)) return;
     const prev = Atomics.compareExchange(this.#ctl, CTL.REQUEST, REQ.IDLE, REQ.ASKED);
@@ -105,7 +111,7 @@ export class BackgroundCheckpointer {
   /**
    * Starts the thread soon, if none runs, without asking it for anything
    * yet: from a macrotask, because creating a worker blocks the calling
-   * thread while the new one's isolate is made (~23 ms on a 2-core VM), and
+   * thread while the new one's isolate is made (23–35 ms on a 2-core VM), and
    * the caller is finishing a commit. A caller that never yields gets its
    * thread at its first request instead.
    */
