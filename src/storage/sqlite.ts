@@ -44,6 +44,17 @@ const BACKGROUND_HARD_FACTOR = 2 * BACKGROUND_SAFETY_FACTOR;
 const HARD_BOUND_WAIT_MS = 5000;
 /** How long a writer at the bound waits for readers to leave the WAL so that it can start over. */
 const RESTART_WAIT_MS = 200;
+/**
+ * The same wait at twice the bound. Readers whose transactions overlap
+ * without a gap (long queries from several processes) keep old snapshots
+ * for good, and no checkpoint can copy past the oldest or start the WAL
+ * over: it grew without end (issue 21's soak: 140 MB). While the writer
+ * waits it holds its place in the writer queue, so no frame is added and
+ * the readers that started before it drain.
+ */
+const RESTART_HARD_WAIT_MS = 2000;
+/** One RESTART attempt's wait for a lock (the loop in `#restartWal` retries until its limit). */
+const RESTART_TRY_MS = 20;
 
 /** The page size of the databases Baton creates (bytes). */
 export const PAGE_SIZE = 4096;
@@ -124,6 +135,12 @@ export interface WriteStats {
   heldMs: number;
   /** Of `heldMs`, the share of each turn's first transaction (it re-reads what other processes changed). */
   firstOfTurnMs: number;
+  /** Times this connection, finding the WAL at its bound (8× the checkpoint threshold), started it over. */
+  walRestarts: number;
+  /** Times it waited there for readers to leave the WAL and gave up (a reader kept an old snapshot throughout). */
+  walRestartsGivenUp: number;
+  /** Milliseconds spent in those waits, successful or not (after the commit, in the writer queue). */
+  walRestartWaitMs: number;
 }
 
 /** Result of {@link Database.checkpoint}. */
@@ -786,7 +803,16 @@ export class Database {
     }, 0);
   }
 
-  #writes: WriteStats = { transactions: 0, turns: 0, waitMs: 0, heldMs: 0, firstOfTurnMs: 0 };
+  #writes: WriteStats = {
+    transactions: 0,
+    turns: 0,
+    waitMs: 0,
+    heldMs: 0,
+    firstOfTurnMs: 0,
+    walRestarts: 0,
+    walRestartsGivenUp: 0,
+    walRestartWaitMs: 0,
+  };
 
   #countWrite(began: number, inside: number, newTurn: boolean): void {
     const held = performance.now() - inside;
@@ -852,21 +878,20 @@ export class Database {
       // checkpoints, ~20% fewer claims/s).
       const { frames, backfilled, checkpointing, ownFrames, otherFrames } = walFrames(this.path);
       const t = this.#ckptThreshold;
-      if (frames >= BACKGROUND_HARD_FACTOR * t && frames > backfilled) {
-        // SQLite's own checkpoint skips while the thread holds the checkpoint
-        // lock, so a writer faster than the thread's syncs would grow the WAL
-        // without end: push back on the writer instead, as inline mode does.
-        const until = Date.now() + HARD_BOUND_WAIT_MS;
-        while (this.checkpoint("passive").busy && Date.now() < until) sleepSync(2);
-        return;
-      }
       if (frames >= BACKGROUND_HARD_FACTOR * t) {
-        // Everything is copied, but the WAL cannot start over while readers
-        // use it, and with many processes reading there is always one: it
-        // would grow without end (a soak reached 275 MB). A RESTART
-        // checkpoint waits for those readers (new ones read the database
-        // file) — a few milliseconds, bounded here so the writer never stalls.
-        this.#restartWal(RESTART_WAIT_MS);
+        if (frames > backfilled) {
+          // SQLite's own checkpoint skips while the thread holds the checkpoint
+          // lock, so a writer faster than the thread's syncs would grow the WAL
+          // without end: push back on the writer instead, as inline mode does.
+          const until = Date.now() + HARD_BOUND_WAIT_MS;
+          while (this.checkpoint("passive").busy && Date.now() < until) sleepSync(2);
+        }
+        // The WAL cannot start over while readers use it, and with many
+        // processes reading there is always one: it would grow without end (a
+        // soak reached 275 MB). A RESTART checkpoint waits for those readers
+        // (new ones read the database file), bounded so the writer never stalls
+        // for long.
+        this.#restartWal(frames);
         return;
       }
       // Another process's thread is at it already: asking ours would only
@@ -914,22 +939,61 @@ export class Database {
    */
   #restartIfStuck(): void {
     try {
-      const { frames, backfilled } = walFrames(this.path);
-      if (frames >= BACKGROUND_HARD_FACTOR * this.#ckptThreshold && frames === backfilled) {
-        this.#restartWal(RESTART_WAIT_MS);
-      }
+      const { frames } = walFrames(this.path);
+      if (frames >= BACKGROUND_HARD_FACTOR * this.#ckptThreshold) this.#restartWal(frames);
     } catch { /* the next commit tries again */ }
   }
 
-  /** A RESTART checkpoint whose wait for readers is cut short at `limitMs`. Never throws. */
-  #restartWal(limitMs: number): void {
-    this.#busyLimitMs = limitMs;
+  /**
+   * After this connection gave up waiting for readers at the bound: the
+   * WAL's size then, and the size at which it waits again (twice the bound
+   * after a short wait; 8 thresholds more after a long one). So readers that
+   * stay longer than the short wait cost a writer one futile wait per cycle,
+   * and a reader that never leaves (a stopped process) one long wait per 8
+   * thresholds of frames written, not a wait per commit.
+   */
+  #restartGaveUp = { at: -1, next: 0 };
+
+  /**
+   * Starts the WAL over, which holds `frames`: RESTART checkpoints until one
+   * succeeds, for {@link RESTART_WAIT_MS} at most at the bound and
+   * {@link RESTART_HARD_WAIT_MS} at twice it. One attempt copies what no
+   * reader still needs and waits for one lock (the first reader slot it
+   * finds held, say); the next finds the readers that have left since.
+   * Never throws.
+   */
+  #restartWal(frames: number): void {
+    const t = this.#ckptThreshold;
+    const gaveUp = this.#restartGaveUp;
+    if (gaveUp.at >= 0 && frames >= gaveUp.at && frames < gaveUp.next) return; // (a smaller WAL started over)
+    const limitMs = frames >= 2 * BACKGROUND_HARD_FACTOR * t ? RESTART_HARD_WAIT_MS : RESTART_WAIT_MS;
+    const began = performance.now(), until = began + limitMs;
     try {
-      this.checkpoint("restart");
-    } catch {
-      /* busy: the next commit at the bound tries again */
+      for (;;) {
+        const left = until - performance.now();
+        this.#busyLimitMs = Math.max(1, Math.min(RESTART_TRY_MS, left));
+        try {
+          if (!this.checkpoint("restart").busy) {
+            this.#writes.walRestarts++;
+            this.#restartGaveUp = { at: -1, next: 0 };
+            return;
+          }
+        } catch {
+          /* busy: try again while time is left */
+        } finally {
+          this.#busyLimitMs = undefined;
+        }
+        if (left <= RESTART_TRY_MS) break;
+        sleepSync(1);
+      }
+      this.#writes.walRestartsGivenUp++;
+      const hard = limitMs === RESTART_HARD_WAIT_MS;
+      this.#restartGaveUp = {
+        at: frames,
+        next: hard ? frames + 8 * t : Math.max(frames + t, 2 * BACKGROUND_HARD_FACTOR * t),
+      };
     } finally {
-      this.#busyLimitMs = undefined;
+      this.#writes.walRestartWaitMs += performance.now() - began;
     }
   }
 
