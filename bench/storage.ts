@@ -90,9 +90,15 @@ function readOut(stream: ReadableStream<Uint8Array>): { ready: Promise<void>; te
   return { ready, text };
 }
 
-/** Rejects after `ms` with `what` (the timer never keeps the process alive). */
-function deadline(ms: number, what: string): Promise<never> {
-  return new Promise((_, reject) => Deno.unrefTimer(setTimeout(() => reject(new Error(what)), ms)));
+/** `work`, or an error saying `what` once `ms` have passed without it settling. */
+async function within<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => timer = setTimeout(() => reject(new Error(what)), ms));
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**
@@ -137,24 +143,22 @@ async function runIn(dir: string, engine: string, procs: number, warm: number) {
   };
   try {
     // Every process opened the file (after its warm-up).
-    await Promise.race([
-      Promise.all(outs.map((o) => o.out.ready)),
-      deadline(READY_TIMEOUT_MS, "workers not ready in time"),
-    ]);
+    await within(Promise.all(outs.map((o) => o.out.ready)), READY_TIMEOUT_MS, "workers not ready in time");
   } catch (e) {
     await abort(e);
   }
   await Deno.writeTextFile(go, "");
   let results: { start: number; end: number; lat: number[] }[] = [];
   try {
-    results = await Promise.race([
+    results = await within(
       Promise.all(outs.map(async (o) => {
         const [status, text, err] = await Promise.all([o.status, o.out.text, o.err]);
         if (!status.success) throw new Error(`a worker failed: ${err}`);
         return JSON.parse(text) as { start: number; end: number; lat: number[] };
       })),
-      deadline(RUN_TIMEOUT_MS, "workers did not finish in time"),
-    ]);
+      RUN_TIMEOUT_MS,
+      "workers did not finish in time",
+    );
   } catch (e) {
     await abort(e);
   }

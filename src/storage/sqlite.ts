@@ -933,9 +933,10 @@ export class Database {
   }
 
   /**
-   * Inline checkpoints: SQLite's own copies the frames, but the WAL starts
-   * over only when no reader uses it; at the bound, a RESTART waits for them
-   * (briefly). Never throws.
+   * Inline checkpoints: SQLite's own copies the frames no reader still
+   * needs, but the WAL starts over only once every frame is copied and no
+   * reader uses it; at the bound, RESTART checkpoints wait for the readers.
+   * Never throws.
    */
   #restartIfStuck(): void {
     try {
@@ -965,7 +966,8 @@ export class Database {
   #restartWal(frames: number): void {
     const t = this.#ckptThreshold;
     const gaveUp = this.#restartGaveUp;
-    if (gaveUp.at >= 0 && frames >= gaveUp.at && frames < gaveUp.next) return; // (a smaller WAL started over)
+    // After giving up, wait again only once the WAL has grown to `next`, or has started over since (fewer frames).
+    if (gaveUp.at >= 0 && frames >= gaveUp.at && frames < gaveUp.next) return;
     const limitMs = frames >= 2 * BACKGROUND_HARD_FACTOR * t ? RESTART_HARD_WAIT_MS : RESTART_WAIT_MS;
     const began = performance.now(), until = began + limitMs;
     try {
