@@ -25,6 +25,7 @@
 import { parseArgs } from "node:util";
 import { openEngine } from "../mod.ts";
 import { EXAMPLE_PHASES, tempRepo } from "../tests/helpers/repo.ts";
+import { readWorkerOutput } from "./worker_output.ts";
 
 const { values } = parseArgs({
   options: {
@@ -121,23 +122,6 @@ async function procsBacklog(n: number): Promise<string> {
   return repo;
 }
 
-/** A worker's stdout: settles `ready` at its first line ("ready"), and gives the whole text at the end. */
-function readOut(stream: ReadableStream<Uint8Array>): { ready: Promise<void>; text: Promise<string> } {
-  let settle!: (e?: Error) => void;
-  const ready = new Promise<void>((resolve, reject) => settle = (e) => e ? reject(e) : resolve());
-  const text = (async () => {
-    let s = "";
-    const decoder = new TextDecoder();
-    for await (const chunk of stream) {
-      s += decoder.decode(chunk, { stream: true });
-      if (s.startsWith("ready\n")) settle();
-    }
-    settle(new Error("a worker ended before it was ready")); // ignored once ready
-    return s;
-  })();
-  return { ready, text };
-}
-
 /**
  * 8 processes claim + complete a 2,000-ticket, 2-phase backlog to exhaustion. With `warm` > 0, each
  * process first works a separate backlog of that many tickets (shared by the 8), so that the claims
@@ -155,7 +139,11 @@ async function batonProcs(warm = 0): Promise<{ perSec: number; breakdown: ProcsB
       stderr: "piped",
       env: { BATON_WRITE_STATS: "1" },
     }).spawn());
-  const outs = children.map((c) => ({ out: readOut(c.stdout), err: new Response(c.stderr).text(), status: c.status }));
+  const outs = children.map((c) => ({
+    out: readWorkerOutput(c.stdout),
+    err: new Response(c.stderr).text(),
+    status: c.status,
+  }));
   try {
     await Promise.all(outs.map((o) => o.out.ready)); // every process opened the engine (and warmed up)
   } catch (e) {
@@ -179,7 +167,7 @@ async function batonProcs(warm = 0): Promise<{ perSec: number; breakdown: ProcsB
   for (const [i, o] of outs.entries()) {
     if (!(await o.status).success) throw new Error(`worker ${i} failed: ${errs[i]}`);
   }
-  const ids = texts.flatMap((t) => t.split("\n").slice(1).filter(Boolean));
+  const ids = texts.flatMap((t) => t.split("\n").filter(Boolean));
   if (new Set(ids).size !== ids.length) throw new Error("invariant: a phase was claimed twice");
   if (ids.length !== 4000) throw new Error(`invariant: ${ids.length} of 4000 phases were claimed and completed`);
   await Deno.remove(repo, { recursive: true });

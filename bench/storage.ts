@@ -13,6 +13,7 @@
 import { parseArgs } from "node:util";
 import { DatabaseSync } from "node:sqlite";
 import { parseConfig } from "../src/config/config_file.ts";
+import { readWorkerOutput } from "./worker_output.ts";
 
 const { values } = parseArgs({
   options: {
@@ -73,23 +74,6 @@ function checkClaims(path: string, n: number) {
 /** How long the workers may take to report ready (warm-up included), and then to finish. */
 const READY_TIMEOUT_MS = 180_000, RUN_TIMEOUT_MS = 600_000;
 
-/** A worker's stdout: `ready` settles at its line "ready"; `text` is the rest, once it ends. */
-function readOut(stream: ReadableStream<Uint8Array>): { ready: Promise<void>; text: Promise<string> } {
-  let settle!: (e?: Error) => void;
-  const ready = new Promise<void>((resolve, reject) => settle = (e) => e ? reject(e) : resolve());
-  const text = (async () => {
-    let s = "";
-    const decoder = new TextDecoder();
-    for await (const chunk of stream) {
-      s += decoder.decode(chunk, { stream: true });
-      if (/^ready$/m.test(s)) settle();
-    }
-    settle(new Error("a worker ended before it was ready")); // ignored once ready
-    return s.replace(/^ready\n/m, "");
-  })();
-  return { ready, text };
-}
-
 /** `work`, or an error saying `what` once `ms` have passed without it settling. */
 async function within<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -130,7 +114,11 @@ async function runIn(dir: string, engine: string, procs: number, warm: number) {
     { length: procs },
     () => new Deno.Command(Deno.execPath(), { args: ["run", "-A", ...args], stdout: "piped", stderr: "piped" }).spawn(),
   );
-  const outs = children.map((c) => ({ out: readOut(c.stdout), err: new Response(c.stderr).text(), status: c.status }));
+  const outs = children.map((c) => ({
+    out: readWorkerOutput(c.stdout),
+    err: new Response(c.stderr).text(),
+    status: c.status,
+  }));
   /** Stops every worker still running (the others would wait for GO, or go on, for ever) and says why. */
   const abort = async (e: unknown): Promise<never> => {
     for (const c of children) {
