@@ -968,7 +968,8 @@ export class Database {
     const gaveUp = this.#restartGaveUp;
     // After giving up, wait again only once the WAL has grown to `next`, or has started over since (fewer frames).
     if (gaveUp.at >= 0 && frames >= gaveUp.at && frames < gaveUp.next) return;
-    const limitMs = frames >= 2 * BACKGROUND_HARD_FACTOR * t ? RESTART_HARD_WAIT_MS : RESTART_WAIT_MS;
+    const hard = frames >= 2 * BACKGROUND_HARD_FACTOR * t;
+    const limitMs = hard ? RESTART_HARD_WAIT_MS : RESTART_WAIT_MS;
     const began = performance.now(), until = began + limitMs;
     try {
       for (;;) {
@@ -989,7 +990,6 @@ export class Database {
         sleepSync(1);
       }
       this.#writes.walRestartsGivenUp++;
-      const hard = limitMs === RESTART_HARD_WAIT_MS;
       this.#restartGaveUp = {
         at: frames,
         next: hard ? frames + 8 * t : Math.max(frames + t, 2 * BACKGROUND_HARD_FACTOR * t),

@@ -8,21 +8,14 @@
  */
 import { Database } from "../../src/storage/sqlite.ts";
 import { sleepSync } from "../../src/storage/vfs.ts";
+import { existsSync } from "node:fs";
 
 const [path, holdArg, stopFile] = Deno.args;
 const hold = Number(holdArg);
 const db = await Database.open(path);
-const exists = (p: string) => {
-  try {
-    Deno.statSync(p);
-    return true;
-  } catch {
-    return false;
-  }
-};
 let reads = 0;
 const deadline = Date.now() + 120_000;
-while (!exists(stopFile) && Date.now() < deadline) {
+while (!existsSync(stopFile) && Date.now() < deadline) {
   db.exec("BEGIN");
   db.get("SELECT count(*) AS n FROM t");
   if (reads++ === 0) console.log("ready");
