@@ -9,7 +9,12 @@
  * - tool-call round trip p50/p99 through the real MCP client, over stdio
  *   and over Streamable HTTP (one 2025-era session): a read (`get_ticket`)
  *   and a write (`heartbeat`, one transaction); back to back, and over
- *   stdio also 100 ms apart (as an agent's calls come, between model turns).
+ *   stdio also 100 ms apart (as an agent's calls come, between model turns);
+ * - the same over raw stdio (JSON-RPC lines, no client), with a baseline
+ *   measured in the same session, call for call: a JSON-RPC `ping`, which
+ *   takes the same pipes, process wake-ups, stdio wrapper and SDK but no
+ *   tool and no engine; back to back and 100 ms apart. Each tool's p50 is
+ *   also given less its pings' p50: what the tool itself adds.
  *
  * `deno run -A bench/mcp.ts [--calls N]`
  */
@@ -103,6 +108,9 @@ async function timed(args: string[], cwd?: string): Promise<number> {
  * The same server over stdio without an MCP client: JSON-RPC lines written and read here, so that the round trip is
  * the server's (and the pipes') alone, without the client SDK's parsing and validation.
  */
+/** The raw session's name for a JSON-RPC `ping` (not a tool): the round trip without a tool or the engine. */
+const PING = "(ping)";
+
 async function rawStdioSession(repo: string): Promise<Pick<Session, "call" | "close">> {
   const proc = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", MCP, "--repo", repo],
@@ -149,6 +157,10 @@ async function rawStdioSession(repo: string): Promise<Pick<Session, "call" | "cl
   await writer.write(enc.encode(JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }) + "\n"));
   return {
     async call(name, args = {}) {
+      if (name === PING) {
+        const m = await request("ping", {});
+        return { ok: m.result !== undefined, data: {}, text: JSON.stringify(m) };
+      }
       const m = await request("tools/call", { name, arguments: args });
       return {
         ok: m.result !== undefined && !m.result.isError,
@@ -165,29 +177,44 @@ async function rawStdioSession(repo: string): Promise<Pick<Session, "call" | "cl
 
 /**
  * p50/p99 of `CALLS` calls of each tool, back to back; with `pauseMs`, `PAUSED_CALLS` calls each after that long
- * without a call (an agent's calls come between model turns: what has not run for a while runs cold).
+ * without a call (an agent's calls come between model turns: what has not run for a while runs cold). With
+ * `baseline`, each call of a tool alternates with a JSON-RPC `ping` timed the same way, so that the two see the same
+ * process state; the tool's row then also gives its p50 less the ping's, and a row of all the pings follows.
  */
-async function roundTrips(s: Pick<Session, "call">, label: string, pauseMs = 0): Promise<string[]> {
+async function roundTrips(s: Pick<Session, "call">, label: string, pauseMs = 0, baseline = false): Promise<string[]> {
   const reg = await s.call("register_agent", {
     agent_id: `bench-${label.replace(/\W+/g, "-")}`,
     capabilities: ["designer"],
   });
   if (!reg.ok) throw new Error(reg.text);
+  const timed = async (tool: string, args: Record<string, unknown>, into: number[]) => {
+    if (pauseMs) await new Promise((r) => setTimeout(r, pauseMs));
+    const t0 = performance.now();
+    const r = await s.call(tool, args);
+    into.push(performance.now() - t0);
+    if (!r.ok) throw new Error(r.text);
+  };
+  const row = (tool: string, t: number[], over = "") =>
+    `| ${label.padEnd(19)} | ${tool.padEnd(10)} | ${ms(pct(t, 0.5)).padStart(8)} | ${ms(pct(t, 0.99)).padStart(8)} | ${
+      over.padStart(12)
+    } |`;
   const rows: string[] = [];
+  const pings: number[] = [];
   for (const [tool, args] of [["get_ticket", { ticket_id: "0100" }], ["heartbeat", {}]] as const) {
-    for (let i = 0; i < 50; i++) await s.call(tool, args); // warm-up
-    const t: number[] = [];
-    for (let i = 0; i < (pauseMs ? PAUSED_CALLS : CALLS); i++) {
-      if (pauseMs) await new Promise((r) => setTimeout(r, pauseMs));
-      const t0 = performance.now();
-      const r = await s.call(tool, args);
-      t.push(performance.now() - t0);
-      if (!r.ok) throw new Error(r.text);
+    for (let i = 0; i < 50; i++) { // warm-up
+      await s.call(tool, args);
+      if (baseline) await s.call(PING);
     }
-    rows.push(
-      `| ${label.padEnd(19)} | ${tool.padEnd(10)} | ${ms(pct(t, 0.5)).padStart(8)} | ${ms(pct(t, 0.99)).padStart(8)} |`,
-    );
+    const t: number[] = [];
+    const p: number[] = [];
+    for (let i = 0; i < (pauseMs ? PAUSED_CALLS : CALLS); i++) {
+      if (baseline) await timed(PING, {}, p);
+      await timed(tool, args, t);
+    }
+    pings.push(...p);
+    rows.push(row(tool, t, baseline ? ms(pct(t, 0.5) - pct(p, 0.5)) : ""));
   }
+  if (baseline) rows.push(row(PING, pings));
   return rows;
 }
 
@@ -249,15 +276,16 @@ for (const [name, list] of [["tools/list", HANDSHAKE.tools], ["with gates.allow_
 }
 
 const rows = [
-  "| via                 | tool       |      p50 |      p99 |",
-  "| ------------------- | ---------- | -------- | -------- |",
+  "| via                 | tool       |      p50 |      p99 | p50 − ping's |",
+  "| ------------------- | ---------- | -------- | -------- | ------------ |",
 ];
 const stdio = await stdioSession(repo);
 rows.push(...await roundTrips(stdio, "stdio"));
 rows.push(...await roundTrips(stdio, "stdio, 100 ms apart", 100));
 await stdio.close();
 const raw = await rawStdioSession(repo);
-rows.push(...await roundTrips(raw, "raw"));
+rows.push(...await roundTrips(raw, "raw", 0, true));
+rows.push(...await roundTrips(raw, "raw, 100 ms apart", 100, true));
 await raw.close();
 
 const server = await startHttp(repo);
@@ -267,6 +295,6 @@ await http.close();
 await server.stop();
 
 console.log(
-  `\ntool-call round trip through the MCP client, ${CALLS} calls each (raw: stdio, JSON-RPC lines without a client):`,
+  `\ntool-call round trip through the MCP client, ${CALLS} calls each (${PAUSED_CALLS} when apart; raw: stdio, JSON-RPC lines without a client, and ${PING} the baseline: a JSON-RPC ping through the same pipes, wrapper and SDK, without a tool or the engine):`,
 );
 console.log(rows.join("\n"));
