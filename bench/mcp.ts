@@ -2,8 +2,10 @@
  * `baton-mcp` benchmark:
  *
  * - cold start over stdio: spawn `deno run -A mcp.ts` → the `initialize`
- *   and `tools/list` answers, against `deno run` of an empty script and a
- *   minimal MCP server on the same SDK, in the same rounds; and `baton list`
+ *   and `tools/list` answers, then the answer to a first tool call sent right
+ *   after them (what an agent does: it needs the SDK and the engine loaded),
+ *   against `deno run` of an empty script and a minimal MCP server on the
+ *   same SDK (its one tool), in the same rounds; and `baton list`
  *   on a 1,000-ticket repository (median of 7 after a warm-up round);
  * - the size of `tools/list` in tokens (characters ÷ 4);
  * - tool-call round trip p50/p99 through the real MCP client, over stdio
@@ -60,8 +62,14 @@ await s.connect(new StdioServerTransport());
 `,
 );
 
-/** Spawn → the initialize answer, then the tools/list answer (ms since spawn), raw JSON-RPC on the pipes. */
-async function coldStart(args: string[]): Promise<{ init: number; tools: number }> {
+/**
+ * Spawn → the initialize answer, then the tools/list answer, then the answer to a first tool call sent right after it
+ * (`call`: the tool's name and arguments), in ms since spawn; raw JSON-RPC on the pipes.
+ */
+async function coldStart(
+  args: string[],
+  call: [string, Record<string, unknown>],
+): Promise<{ init: number; tools: number; call: number }> {
   const t0 = performance.now();
   const proc = new Deno.Command(Deno.execPath(), {
     args,
@@ -90,10 +98,18 @@ async function coldStart(args: string[]): Promise<{ init: number; tools: number 
   await w.write(new TextEncoder().encode(LIST));
   await next();
   const tools = performance.now() - t0;
+  const [name, callArgs] = call;
+  await w.write(
+    new TextEncoder().encode(
+      JSON.stringify({ jsonrpc: "2.0", id: 3, method: "tools/call", params: { name, arguments: callArgs } }) + "\n",
+    ),
+  );
+  await next();
+  const called = performance.now() - t0;
   await w.close(); // stdin EOF: the server exits
   await r.cancel();
   await proc.status;
-  return { init, tools };
+  return { init, tools, call: called };
 }
 
 /** Spawn → exit of a command (ms). */
@@ -235,12 +251,17 @@ const cold: Record<string, number[]> = {
   minimalTools: [],
   batonInit: [],
   batonTools: [],
+  minimalCall: [],
+  batonCall: [],
   list: [],
 };
 for (let i = 0; i < 8; i++) {
   const e = await timed(["run", "-A", EMPTY]);
-  const m = await coldStart(["run", "-A", "--config", new URL("../deno.json", import.meta.url).pathname, MINIMAL]);
-  const b = await coldStart(["run", "-A", MCP, "--repo", repo]);
+  const m = await coldStart(
+    ["run", "-A", "--config", new URL("../deno.json", import.meta.url).pathname, MINIMAL],
+    ["ping", {}],
+  );
+  const b = await coldStart(["run", "-A", MCP, "--repo", repo], ["get_ticket", { ticket_id: "0100" }]);
   const l = await timed(["run", "-A", CLI, "list"], big);
   if (i === 0) continue; // warm-up: caches
   cold.empty.push(e);
@@ -248,6 +269,8 @@ for (let i = 0; i < 8; i++) {
   cold.minimalTools.push(m.tools);
   cold.batonInit.push(b.init);
   cold.batonTools.push(b.tools);
+  cold.minimalCall.push(m.call);
+  cold.batonCall.push(b.call);
   cold.list.push(l);
 }
 const med = (k: string) => pct(cold[k], 0.5);
@@ -260,6 +283,12 @@ console.log(
   `  baton-mcp: initialize                          ${ms(med("batonInit"))} (${
     (med("batonInit") / med("empty")).toFixed(1)
   }× empty, ${(med("batonInit") / med("minimalInit")).toFixed(2)}× minimal), tools/list ${ms(med("batonTools"))}`,
+);
+// An agent calls a tool as soon as it has the list: that answer needs the engine (and the SDK) loaded and opened.
+console.log(
+  `  first tool call, sent after tools/list:        baton-mcp get_ticket ${ms(med("batonCall"))} (${
+    (med("batonCall") / med("minimalCall")).toFixed(2)
+  }× the minimal server's ping tool, ${ms(med("minimalCall"))})`,
 );
 console.log(
   `  baton list, 1,000 tickets (exit):              ${ms(med("list"))} (${

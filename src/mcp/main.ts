@@ -203,7 +203,9 @@ export async function main(args: string[]): Promise<number> {
   // Loading blocks the event loop: the early handshake goes first (a client sends it at once, on connecting).
   await early?.handshake(HANDSHAKE_GRACE_MS);
   // Imported late (late_import.ts): Deno would otherwise walk the engine's, the SDK's and the HTTP server's modules
-  // before the first line runs, delaying the early handshake by ~70 ms.
+  // before the first line runs, delaying the early handshake by ~70 ms. The SDK's import starts first and both load
+  // together: its modules' loading waits on I/O while the engine's load; started after them, or after the open, it
+  // made the first tool answer ~60 ms later (docs/benchmarks.md, bench:mcp, stop 39).
   const stdio = parsed.http
     ? undefined
     : importLate<typeof import("./stdio.ts")>(new URL("./stdio.ts", import.meta.url));
