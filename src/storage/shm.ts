@@ -175,6 +175,22 @@ const walWriters = new Map<string, ShmConnection>();
 /** WAL files written while no connection of this process held WRITE: their next publish under WRITE compares all. */
 const unattributedWal = new Set<string>();
 
+/** The last WRITE hold that ended in this process, per WAL file: where the WAL ended when it began and when it ended. */
+const lastWriteHolds = new Map<string, { from: number; to: number }>();
+
+/**
+ * Where the WAL ended when the last WRITE hold of this process on it began,
+ * and when it ended. Right after a commit (a transaction's WRITE hold ends
+ * with it, and JavaScript runs nothing in between) it is that commit's: the
+ * frames it appended are `from` to `to`, or 0 to `to` when its first frame
+ * started the WAL over (`to < from`).
+ * @param walPath the WAL file's path (`<database>-wal`, as the VFS resolved it)
+ * @returns the span, or undefined when no hold of this process has ended on it
+ */
+export function lastWriteHold(walPath: string): { from: number; to: number } | undefined {
+  return lastWriteHolds.get(walPath);
+}
+
 /**
  * Tells the connection that holds a database's WRITE slot in this process
  * that SQLite wrote `length` bytes at `offset` of its WAL file (only the
@@ -644,6 +660,7 @@ export class ShmConnection {
       // Restarting the WAL is done by the first frame a writer appends.
       this.#countWriting(end >= h.fromFrame ? end - h.fromFrame : end, 0);
       this.#lastHoldEnd = end;
+      lastWriteHolds.set(this.#walPath, { from: h.fromFrame, to: end });
     }
     this.#writeHold = null;
     if (walWriters.get(this.#walPath) === this) walWriters.delete(this.#walPath);

@@ -8,7 +8,7 @@
 
 import { BatonError } from "../errors.ts";
 import { denoBackend, type IoBackend } from "./io.ts";
-import { installVfs, sleepSync, vfsLastError, walFrames } from "./vfs.ts";
+import { installVfs, lastWalWrite, sleepSync, vfsLastError, walFrames } from "./vfs.ts";
 import { BackgroundCheckpointer, type CheckpointerStats } from "./checkpointer.ts";
 import { WriterQueue } from "./writer_queue.ts";
 import { loadSqliteWasm, SQLITE, type SqliteWasm } from "./wasm.ts";
@@ -137,8 +137,14 @@ export interface WriteStats {
   firstOfTurnMs: number;
   /** Times this connection, finding the WAL at its bound (8× the checkpoint threshold), started it over. */
   walRestarts: number;
-  /** Times it waited there for readers to leave the WAL and gave up (a reader kept an old snapshot throughout). */
+  /**
+   * Times it waited there for readers to leave the WAL and gave up (a reader kept an old snapshot throughout). A
+   * connection waits only when its commit carries the WAL past a wait point (every 8 thresholds), so these counts,
+   * summed over every connection of every process, are one wait per 8 thresholds written.
+   */
   walRestartsGivenUp: number;
+  /** Times such a wait ended on an error other than busy or locked (the next wait point tries again). */
+  walRestartErrors: number;
   /** Milliseconds spent in those waits, successful or not (after the commit, in the writer queue). */
   walRestartWaitMs: number;
 }
@@ -641,9 +647,9 @@ export class Database {
       try {
         const r = fn();
         this.prepare("COMMIT").run();
+        committed = true;
         if (this.#checkpointer) this.#askForCheckpoint(this.#checkpointer);
         else if (this.#ckptThreshold > 0) this.#restartIfStuck();
-        committed = true;
         return r;
       } catch (e) {
         if (this.#sqlite3.x.sqlite3_get_autocommit(this.#p) === 0) {
@@ -811,6 +817,7 @@ export class Database {
     firstOfTurnMs: 0,
     walRestarts: 0,
     walRestartsGivenUp: 0,
+    walRestartErrors: 0,
     walRestartWaitMs: 0,
   };
 
@@ -883,8 +890,8 @@ export class Database {
           // SQLite's own checkpoint skips while the thread holds the checkpoint
           // lock, so a writer faster than the thread's syncs would grow the WAL
           // without end: push back on the writer instead, as inline mode does.
-          const until = Date.now() + HARD_BOUND_WAIT_MS;
-          while (this.checkpoint("passive").busy && Date.now() < until) sleepSync(2);
+          const until = performance.now() + HARD_BOUND_WAIT_MS;
+          while (this.checkpoint("passive").busy && performance.now() < until) sleepSync(2);
         }
         // The WAL cannot start over while readers use it, and with many
         // processes reading there is always one: it would grow without end (a
@@ -946,30 +953,27 @@ export class Database {
   }
 
   /**
-   * After this connection gave up waiting for readers at the bound: the
-   * WAL's size then, and the size at which it waits again (twice the bound
-   * after a short wait; 8 thresholds more after a long one). So readers that
-   * stay longer than the short wait cost a writer one futile wait per cycle,
-   * and a reader that never leaves (a stopped process) one long wait per 8
-   * thresholds of frames written, not a wait per commit.
-   */
-  #restartGaveUp = { at: -1, next: 0 };
-
-  /**
-   * Starts the WAL over, which holds `frames`: RESTART checkpoints until one
-   * succeeds, for {@link RESTART_WAIT_MS} at most at the bound and
-   * {@link RESTART_HARD_WAIT_MS} at twice it. One attempt copies what no
-   * reader still needs and waits for one lock (the first reader slot it
-   * finds held, say); the next finds the readers that have left since.
-   * Never throws.
+   * Starts the WAL over, which holds `frames`, when the commit just made
+   * carried it past a wait point: every 8 thresholds of frames (the bound),
+   * so that each point is passed by one commit of one connection, whichever
+   * process made it. There it runs RESTART checkpoints until one succeeds,
+   * for {@link RESTART_WAIT_MS} at most at the bound and
+   * {@link RESTART_HARD_WAIT_MS} at the later points (never more than a
+   * quarter of the busy timeout: writers queued behind this one wait too).
+   * One attempt copies what no reader still needs and waits for one lock
+   * (the first reader slot it finds held, say); the next finds the readers
+   * that have left since. So readers that overlap without a gap are waited
+   * for once per 8 thresholds written, and a reader that never leaves (a
+   * stopped process) costs one wait per 8 thresholds, not one per commit nor
+   * one per writer. Never throws.
    */
   #restartWal(frames: number): void {
-    const t = this.#ckptThreshold;
-    const gaveUp = this.#restartGaveUp;
-    // After giving up, wait again only once the WAL has grown to `next`, or has started over since (fewer frames).
-    if (gaveUp.at >= 0 && frames >= gaveUp.at && frames < gaveUp.next) return;
-    const hard = frames >= 2 * BACKGROUND_HARD_FACTOR * t;
-    const limitMs = hard ? RESTART_HARD_WAIT_MS : RESTART_WAIT_MS;
+    const point = BACKGROUND_HARD_FACTOR * this.#ckptThreshold;
+    const last = lastWalWrite(this.path);
+    // The commit's frames, from the WRITE hold that ended with it: no commit of this connection (an empty
+    // transaction, say), no wait.
+    if (!last || last.after !== frames || Math.floor(frames / point) <= Math.floor(last.before / point)) return;
+    const limitMs = Math.min(frames >= 2 * point ? RESTART_HARD_WAIT_MS : RESTART_WAIT_MS, this.#busyTimeoutMs / 4);
     const began = performance.now(), until = began + limitMs;
     try {
       for (;;) {
@@ -978,11 +982,14 @@ export class Database {
         try {
           if (!this.checkpoint("restart").busy) {
             this.#writes.walRestarts++;
-            this.#restartGaveUp = { at: -1, next: 0 };
             return;
           }
-        } catch {
-          /* busy: try again while time is left */
+        } catch (e) {
+          // Busy or locked: try again while time is left. Anything else is not the readers: stop here.
+          if (!(e instanceof BatonError) || e.code !== "database_locked") {
+            this.#writes.walRestartErrors++;
+            return;
+          }
         } finally {
           this.#busyLimitMs = undefined;
         }
@@ -990,10 +997,6 @@ export class Database {
         sleepSync(1);
       }
       this.#writes.walRestartsGivenUp++;
-      this.#restartGaveUp = {
-        at: frames,
-        next: hard ? frames + 8 * t : Math.max(frames + t, 2 * BACKGROUND_HARD_FACTOR * t),
-      };
     } finally {
       this.#writes.walRestartWaitMs += performance.now() - began;
     }

@@ -6,7 +6,7 @@
  */
 import type { LockPrimitive, LockState } from "./lock_protocol.ts";
 import type { IoBackend, IoFile } from "./io.ts";
-import type { ShmConnection, WalFrames } from "./shm.ts";
+import { lastWriteHold, type ShmConnection, type WalFrames } from "./shm.ts";
 import type { SqliteWasm } from "./wasm.ts";
 
 /** Counters for the storage paths tests want to prove ran. */
@@ -45,6 +45,17 @@ export function walFrames(dbPath: string): WalFrames {
     }
   }
   return best;
+}
+
+/**
+ * The frames this process's last write to a database's WAL appended: right
+ * after a commit, that commit's (see `lastWriteHold` in `shm.ts`).
+ * @param dbPath the database file
+ * @returns where the WAL ended before and after it (`before` 0 when it started the WAL over), or undefined
+ */
+export function lastWalWrite(dbPath: string): { before: number; after: number } | undefined {
+  const h = lastWriteHold(`${resolvePath(dbPath)}-wal`);
+  return h && { before: h.to >= h.from ? h.from : 0, after: h.to };
 }
 
 /** The last error a VFS method swallowed, for error messages. */
