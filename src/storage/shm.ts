@@ -883,6 +883,7 @@ export class ShmConnection {
       r.mapping?.unmap();
     }
     this.#endWriteHold();
+    lastWriteHolds.delete(this.#walPath); // read right after a commit only: one entry per database in use, not per one opened
     this.#regions = [];
     this.#gens = null;
     this.#gensMapping?.unmap();
