@@ -182,8 +182,8 @@ const lastWriteHolds = new Map<string, { from: number; to: number }>();
  * Where the WAL ended when the last WRITE hold of this process on it began,
  * and when it ended. Right after a commit (a transaction's WRITE hold ends
  * with it, and JavaScript runs nothing in between) it is that commit's: the
- * frames it appended are `from` to `to`, or 0 to `to` when its first frame
- * started the WAL over (`to < from`).
+ * frames it appended are `from` to `to` (`from` is 0 when it started the WAL
+ * over: it wrote the WAL's header).
  * @param walPath the WAL file's path (`<database>-wal`, as the VFS resolved it)
  * @returns the span, or undefined when no hold of this process has ended on it
  */
@@ -660,7 +660,8 @@ export class ShmConnection {
       // Restarting the WAL is done by the first frame a writer appends.
       this.#countWriting(end >= h.fromFrame ? end - h.fromFrame : end, 0);
       this.#lastHoldEnd = end;
-      lastWriteHolds.set(this.#walPath, { from: h.fromFrame, to: end });
+      // A hold that wrote the WAL's header started the WAL over: its frames run from 0, however many there were.
+      lastWriteHolds.set(this.#walPath, { from: h.lo < WAL_HEADER ? 0 : h.fromFrame, to: end });
     }
     this.#writeHold = null;
     if (walWriters.get(this.#walPath) === this) walWriters.delete(this.#walPath);

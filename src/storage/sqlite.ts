@@ -898,7 +898,7 @@ export class Database {
         // soak reached 275 MB). A RESTART checkpoint waits for those readers
         // (new ones read the database file), bounded so the writer never stalls
         // for long.
-        this.#restartWal(frames);
+        this.#restartWal();
         return;
       }
       // Another process's thread is at it already: asking ours would only
@@ -948,13 +948,12 @@ export class Database {
   #restartIfStuck(): void {
     try {
       const { frames } = walFrames(this.path);
-      if (frames >= BACKGROUND_HARD_FACTOR * this.#ckptThreshold) this.#restartWal(frames);
+      if (frames >= BACKGROUND_HARD_FACTOR * this.#ckptThreshold) this.#restartWal();
     } catch { /* the next commit tries again */ }
   }
 
   /**
-   * Starts the WAL over, which holds `frames`, when the commit just made
-   * carried it past a wait point: every 8 thresholds of frames (the bound),
+   * Starts the WAL over when the commit just made carried it past a wait point: every 8 thresholds of frames (the bound),
    * so that each point is passed by one commit of one connection, whichever
    * process made it. There it runs RESTART checkpoints until one succeeds,
    * for {@link RESTART_WAIT_MS} at most at the bound and
@@ -967,13 +966,16 @@ export class Database {
    * stopped process) costs one wait per 8 thresholds, not one per commit nor
    * one per writer. Never throws.
    */
-  #restartWal(frames: number): void {
+  #restartWal(): void {
     const point = BACKGROUND_HARD_FACTOR * this.#ckptThreshold;
+    // The frames the commit appended, from the WRITE hold that ended with it: its own, not what the process's other
+    // connections last saw (an idle one keeps the count of a WAL that has started over since).
     const last = lastWalWrite(this.path);
-    // The commit's frames, from the WRITE hold that ended with it: no commit of this connection (an empty
-    // transaction, say), no wait.
-    if (!last || last.after !== frames || Math.floor(frames / point) <= Math.floor(last.before / point)) return;
-    const limitMs = Math.min(frames >= 2 * point ? RESTART_HARD_WAIT_MS : RESTART_WAIT_MS, this.#busyTimeoutMs / 4);
+    if (!last || Math.floor(last.after / point) <= Math.floor(last.before / point)) return;
+    const limitMs = Math.min(
+      last.after >= 2 * point ? RESTART_HARD_WAIT_MS : RESTART_WAIT_MS,
+      this.#busyTimeoutMs / 4,
+    );
     const began = performance.now(), until = began + limitMs;
     try {
       for (;;) {
@@ -985,8 +987,12 @@ export class Database {
             return;
           }
         } catch (e) {
-          // Busy or locked: try again while time is left. Anything else is not the readers: stop here.
-          if (!(e instanceof BatonError) || e.code !== "database_locked") {
+          // Busy: try again while time is left. Anything else is not the readers (SQLITE_LOCKED, also
+          // `database_locked`, is this connection's own statement still running, which waiting does not end).
+          const rc = e instanceof BatonError
+            ? Number((e.details as { sqliteCode?: number } | undefined)?.sqliteCode)
+            : NaN;
+          if ((rc & 0xff) !== SQLITE.BUSY) {
             this.#writes.walRestartErrors++;
             return;
           }

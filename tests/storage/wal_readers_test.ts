@@ -188,3 +188,63 @@ Deno.test("WAL bound: a wait for readers never takes more than a quarter of the 
   db.close();
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("WAL bound: a commit waits at the point it passes even when another connection of its process last saw a longer WAL", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "baton-wal-stale-" });
+  const path = `${dir}/s.db`;
+  const a = await Database.open(path, { checkpoint: "inline", walAutocheckpoint: 100 });
+  a.exec("CREATE TABLE t(id INTEGER PRIMARY KEY, pad BLOB)");
+  // b writes a WAL of ~1,000 frames, then stays idle: its copy of the wal-index keeps that count.
+  const b = await Database.open(path, { checkpoint: "inline", walAutocheckpoint: 0 });
+  b.transaction(() => {
+    for (let i = 0; i < 1000; i++) b.run("INSERT INTO t(pad) VALUES (zeroblob(3000))");
+  });
+  const stale = walFrames(path).frames;
+  // a's commits start the WAL over, then a reader of the same process stays, and a writes past 8 thresholds.
+  for (let i = 0; i < 5; i++) a.transaction(() => a.run("INSERT INTO t(pad) VALUES (zeroblob(3000))"));
+  const c = await Database.open(path, { checkpoint: "inline", walAutocheckpoint: 0 });
+  c.exec("BEGIN");
+  c.get("SELECT count(*) FROM t");
+  let own = 0;
+  while (own < 900) {
+    a.transaction(() => a.run("INSERT INTO t(pad) VALUES (zeroblob(3000))"));
+    own = a.checkpoint("passive").walFrames;
+  }
+  const stats = a.writeStats();
+  assert.ok(stale > 900, `b saw ${stale} frames`);
+  // The commit that passed 800 waited for the reader (and gave up: it stays).
+  assert.equal(stats.walRestartsGivenUp, 1, JSON.stringify({ stale, own, stats }));
+  c.exec("COMMIT");
+  c.close();
+  b.close();
+  a.close();
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("WAL bound: a commit that starts the WAL over and passes a wait point waits there", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "baton-wal-big-" });
+  const path = `${dir}/b.db`;
+  const threshold = 100;
+  const db = await Database.open(path, { checkpoint: "inline", walAutocheckpoint: threshold });
+  db.exec("CREATE TABLE t(id INTEGER PRIMARY KEY, pad BLOB)");
+  // A WAL of ~850 frames, every one copied, nobody reading it: the next commit starts it over.
+  const reader = await Database.open(path, { checkpoint: "inline", walAutocheckpoint: 0 });
+  reader.exec("BEGIN");
+  reader.get("SELECT count(*) FROM t");
+  while (walFrames(path).frames < 850) db.transaction(() => db.run("INSERT INTO t(pad) VALUES (zeroblob(3000))"));
+  reader.exec("COMMIT");
+  reader.close();
+  const r = db.checkpoint("passive");
+  assert.equal(r.checkpointed, r.walFrames, JSON.stringify(r));
+  const before = db.writeStats();
+  // One commit of ~1,000 frames from a WAL started over: 0 to past 800, one wait point passed.
+  db.transaction(() => {
+    for (let i = 0; i < 1000; i++) db.run("INSERT INTO t(pad) VALUES (zeroblob(3000))");
+  });
+  const after = db.writeStats();
+  // Nothing reads: the wait ends at its first attempt, with the WAL started over.
+  assert.equal(after.walRestarts - before.walRestarts, 1, JSON.stringify({ before, after }));
+  assert.equal(after.walRestartsGivenUp, before.walRestartsGivenUp, JSON.stringify({ before, after }));
+  db.close();
+  await Deno.remove(dir, { recursive: true });
+});
