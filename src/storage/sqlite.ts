@@ -143,7 +143,7 @@ export interface WriteStats {
    * summed over every connection of every process, are one wait per 8 thresholds written.
    */
   walRestartsGivenUp: number;
-  /** Times such a wait ended on an error other than busy or locked (the next wait point tries again). */
+  /** Times such a wait ended on an error other than busy (the next wait point tries again). */
   walRestartErrors: number;
   /** Milliseconds spent in those waits, successful or not (after the commit, in the writer queue). */
   walRestartWaitMs: number;
@@ -953,9 +953,10 @@ export class Database {
   }
 
   /**
-   * Starts the WAL over when the commit just made carried it past a wait point: every 8 thresholds of frames (the bound),
-   * so that each point is passed by one commit of one connection, whichever
-   * process made it. There it runs RESTART checkpoints until one succeeds,
+   * Starts the WAL over when the commit just made carried it past a wait
+   * point: every 8 thresholds of frames (the bound), so that each point is
+   * passed by one commit of one connection, whichever process made it.
+   * There it runs RESTART checkpoints until one succeeds,
    * for {@link RESTART_WAIT_MS} at most at the bound and
    * {@link RESTART_HARD_WAIT_MS} at the later points (never more than a
    * quarter of the busy timeout: writers queued behind this one wait too).
