@@ -649,7 +649,9 @@ export class Database {
         this.prepare("COMMIT").run();
         committed = true;
         if (this.#checkpointer) this.#askForCheckpoint(this.#checkpointer);
-        else if (this.#ckptThreshold > 0) this.#restartIfStuck();
+        // Inline checkpoints: SQLite's own copies the frames no reader still needs, but the WAL starts over only once
+        // every frame is copied and no reader uses it; at a wait point, RESTART checkpoints wait for the readers.
+        else if (this.#ckptThreshold > 0) this.#restartWal();
         return r;
       } catch (e) {
         if (this.#sqlite3.x.sqlite3_get_autocommit(this.#p) === 0) {
@@ -940,19 +942,6 @@ export class Database {
   }
 
   /**
-   * Inline checkpoints: SQLite's own copies the frames no reader still
-   * needs, but the WAL starts over only once every frame is copied and no
-   * reader uses it; at the bound, RESTART checkpoints wait for the readers.
-   * Never throws.
-   */
-  #restartIfStuck(): void {
-    try {
-      const { frames } = walFrames(this.path);
-      if (frames >= BACKGROUND_HARD_FACTOR * this.#ckptThreshold) this.#restartWal();
-    } catch { /* the next commit tries again */ }
-  }
-
-  /**
    * Starts the WAL over when the commit just made carried it past a wait
    * point: every 8 thresholds of frames (the bound), so that each point is
    * passed by one commit of one connection, whichever process made it.
@@ -970,7 +959,8 @@ export class Database {
   #restartWal(): void {
     const point = BACKGROUND_HARD_FACTOR * this.#ckptThreshold;
     // The frames the commit appended, from the WRITE hold that ended with it: its own, not what the process's other
-    // connections last saw (an idle one keeps the count of a WAL that has started over since).
+    // connections last saw (an idle one keeps the count of a WAL that has started over since). A map lookup: this
+    // runs after every commit with inline checkpoints.
     const last = lastWalWrite(this.path);
     if (!last || Math.floor(last.after / point) <= Math.floor(last.before / point)) return;
     const limitMs = Math.min(

@@ -43,6 +43,26 @@ async function startReader(path: string, holdMs: number, stopFile: string) {
   };
 }
 
+/** One row of ~1.5 frames, in its own transaction. */
+const insertRow = (db: Database) => db.transaction(() => db.run("INSERT INTO t(pad) VALUES (zeroblob(1000))"));
+
+/**
+ * A reader process holding one read transaction for as long as the test runs (a stopped process holds it the same
+ * way), started once `db` has a row; `stop()` kills it.
+ */
+async function stuckReader(db: Database, path: string, dir: string) {
+  db.exec("CREATE TABLE t(id INTEGER PRIMARY KEY, pad BLOB)");
+  insertRow(db);
+  const reader = await startReader(path, 600_000, `${dir}/STOP`);
+  return {
+    async stop() {
+      reader.child.kill("SIGKILL");
+      await reader.child.status;
+      await reader.child.stdout.cancel().catch(() => {});
+    },
+  };
+}
+
 for (const mode of ["auto", "inline"] as CheckpointMode[]) {
   Deno.test(`WAL bound, ${mode}: readers in other processes that overlap without a gap do not grow the WAL without end`, async () => {
     const dir = await Deno.makeTempDir({ prefix: "baton-wal-readers-" });
@@ -84,22 +104,17 @@ for (const mode of ["auto", "inline"] as CheckpointMode[]) {
 Deno.test("WAL bound: a reader that never leaves costs the writer a wait per 8 thresholds written, not one per commit", async () => {
   const dir = await Deno.makeTempDir({ prefix: "baton-wal-stuck-" });
   const path = `${dir}/s.db`;
-  const stop = `${dir}/STOP`;
   const threshold = 100;
   const db = await Database.open(path, { checkpoint: "auto", walAutocheckpoint: threshold });
-  db.exec("CREATE TABLE t(id INTEGER PRIMARY KEY, pad BLOB)");
-  db.transaction(() => db.run("INSERT INTO t(pad) VALUES (zeroblob(1000))"));
-  // One read transaction for as long as the test runs (a stopped process would hold it the same way).
-  const reader = await startReader(path, 600_000, stop);
+  const reader = await stuckReader(db, path, dir);
   let commits = 0;
   try {
     while (walFrames(path).frames < 25 * threshold) {
-      db.transaction(() => db.run("INSERT INTO t(pad) VALUES (zeroblob(1000))"));
+      insertRow(db);
       commits++;
     }
   } finally {
-    reader.child.kill("SIGKILL");
-    await reader.child.status;
+    await reader.stop();
   }
   const stats = db.writeStats();
   // It waited at 8× (200 ms), then at 16× and 24× (2 s each): three waits, in ~1,700 commits past the bound.
@@ -120,29 +135,22 @@ for (const mode of ["auto", "inline"] as CheckpointMode[]) {
     const threshold = 100;
     const open = () => Database.open(path, { checkpoint: mode, walAutocheckpoint: threshold });
     const a = await open();
-    a.exec("CREATE TABLE t(id INTEGER PRIMARY KEY, pad BLOB)");
-    a.transaction(() => a.run("INSERT INTO t(pad) VALUES (zeroblob(1000))"));
+    const reader = await stuckReader(a, path, dir);
     const b = await open();
-    const reader = await startReader(path, 600_000, `${dir}/STOP`);
     const fresh: { waitMs: number; givenUp: number; frames: number }[] = [];
     try {
       // Two long-lived writers taking turns, as two agents' servers do, to 25 thresholds.
-      for (let i = 0; walFrames(path).frames < 25 * threshold; i++) {
-        const db = i % 2 ? b : a;
-        db.transaction(() => db.run("INSERT INTO t(pad) VALUES (zeroblob(1000))"));
-      }
+      for (let i = 0; walFrames(path).frames < 25 * threshold; i++) insertRow(i % 2 ? b : a);
       // Then short-lived connections, one commit each (CLI commands, git hooks): far from the next wait point.
       for (let k = 0; k < 3; k++) {
         const c = await open();
-        c.transaction(() => c.run("INSERT INTO t(pad) VALUES (zeroblob(1000))"));
+        insertRow(c);
         const w = c.writeStats();
         fresh.push({ waitMs: w.walRestartWaitMs, givenUp: w.walRestartsGivenUp, frames: walFrames(path).frames });
         c.close();
       }
     } finally {
-      reader.child.kill("SIGKILL");
-      await reader.child.status;
-      await reader.child.stdout.cancel().catch(() => {});
+      await reader.stop();
     }
     const [sa, sb] = [a.writeStats(), b.writeStats()];
     const all = JSON.stringify({ a: sa, b: sb, fresh });
@@ -168,17 +176,11 @@ Deno.test("WAL bound: a wait for readers never takes more than a quarter of the 
   const path = `${dir}/c.db`;
   const threshold = 100;
   const db = await Database.open(path, { checkpoint: "inline", walAutocheckpoint: threshold, busyTimeoutMs: 400 });
-  db.exec("CREATE TABLE t(id INTEGER PRIMARY KEY, pad BLOB)");
-  db.transaction(() => db.run("INSERT INTO t(pad) VALUES (zeroblob(1000))"));
-  const reader = await startReader(path, 600_000, `${dir}/STOP`);
+  const reader = await stuckReader(db, path, dir);
   try {
-    while (walFrames(path).frames < 17 * threshold) {
-      db.transaction(() => db.run("INSERT INTO t(pad) VALUES (zeroblob(1000))"));
-    }
+    while (walFrames(path).frames < 17 * threshold) insertRow(db);
   } finally {
-    reader.child.kill("SIGKILL");
-    await reader.child.status;
-    await reader.child.stdout.cancel().catch(() => {});
+    await reader.stop();
   }
   const stats = db.writeStats();
   // Waited at 8× and 16×, 100 ms each at most (a quarter of 400), not 200 ms and 2 s (2.2 s before the cap). The bound
