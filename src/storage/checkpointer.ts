@@ -173,7 +173,9 @@ export class BackgroundCheckpointer {
    * closed; a thread that has not opened one yet never will. Idempotent.
    */
   close(): void {
-    clearTimeout(this.#warming);
+    // Only when one is set: a process's first use of the timer globals loads Deno's timers module (~11 ms here),
+    // which a short command that never warmed a thread (`baton list`) would pay at its end.
+    if (this.#warming !== undefined) clearTimeout(this.#warming);
     this.#warming = undefined;
     Atomics.store(this.#ctl, CTL.STOP, 1);
     Atomics.notify(this.#ctl, CTL.REQUEST);
