@@ -40,7 +40,10 @@ export const HOLD_TX = 256, HOLD_MS = 10, HOLD_GAP_MS = 0.2;
  * itself: the hard bound when the thread cannot keep up (slow fsync).
  */
 const BACKGROUND_HARD_FACTOR = 2 * BACKGROUND_SAFETY_FACTOR;
-/** How long a writer at the hard bound waits for the thread's checkpoint before giving up for this commit. */
+/**
+ * How long the commit that carries the WAL past a wait point at the hard bound waits for the checkpoint lock before
+ * giving up (capped, with the restart wait after it, at a quarter of the busy timeout).
+ */
 const HARD_BOUND_WAIT_MS = 5000;
 /** How long a writer at the bound waits for readers to leave the WAL so that it can start over. */
 const RESTART_WAIT_MS = 200;
@@ -887,20 +890,24 @@ export class Database {
       // checkpoints, ~20% fewer claims/s).
       const { frames, backfilled, checkpointing, ownFrames, otherFrames } = walFrames(this.path);
       const t = this.#ckptThreshold;
-      if (frames >= BACKGROUND_HARD_FACTOR * t) {
+      // At the hard bound, only the commit that carried the WAL past a wait point waits: a checkpoint lock that is
+      // never released (its holder stopped mid-checkpoint) would otherwise stall every commit after it.
+      const passed = frames >= BACKGROUND_HARD_FACTOR * t ? this.#passedWaitPoint() : undefined;
+      if (passed) {
+        const began = performance.now();
         if (frames > backfilled) {
           // SQLite's own checkpoint skips while the thread holds the checkpoint
           // lock, so a writer faster than the thread's syncs would grow the WAL
           // without end: push back on the writer instead, as inline mode does.
-          const until = performance.now() + HARD_BOUND_WAIT_MS;
+          const until = began + Math.min(HARD_BOUND_WAIT_MS, this.#busyTimeoutMs / 4);
           while (this.checkpoint("passive").busy && performance.now() < until) sleepSync(2);
         }
         // The WAL cannot start over while readers use it, and with many
         // processes reading there is always one: it would grow without end (a
         // soak reached 275 MB). A RESTART checkpoint waits for those readers
         // (new ones read the database file), bounded so the writer never stalls
-        // for long.
-        this.#restartWal();
+        // for long: the push-back and this wait share one limit.
+        this.#restartWal(passed, performance.now() - began);
         return;
       }
       // Another process's thread is at it already: asking ours would only
@@ -942,6 +949,19 @@ export class Database {
   }
 
   /**
+   * The WAL frames the commit just made appended, when they carried the WAL
+   * past a wait point (every 8 thresholds), from the WRITE hold that ended
+   * with it: its own, not what the process's other connections last saw (an
+   * idle one keeps the count of a WAL that has started over since). A map
+   * lookup: this runs after every commit with inline checkpoints.
+   */
+  #passedWaitPoint(): { before: number; after: number } | undefined {
+    const point = BACKGROUND_HARD_FACTOR * this.#ckptThreshold;
+    const last = lastWalWrite(this.path);
+    return last && Math.floor(last.after / point) > Math.floor(last.before / point) ? last : undefined;
+  }
+
+  /**
    * Starts the WAL over when the commit just made carried it past a wait
    * point: every 8 thresholds of frames (the bound), so that each point is
    * passed by one commit of one connection, whichever process made it.
@@ -956,16 +976,12 @@ export class Database {
    * stopped process) costs one wait per 8 thresholds, not one per commit nor
    * one per writer. Never throws.
    */
-  #restartWal(): void {
+  #restartWal(last = this.#passedWaitPoint(), spentMs = 0): void {
+    if (!last) return;
     const point = BACKGROUND_HARD_FACTOR * this.#ckptThreshold;
-    // The frames the commit appended, from the WRITE hold that ended with it: its own, not what the process's other
-    // connections last saw (an idle one keeps the count of a WAL that has started over since). A map lookup: this
-    // runs after every commit with inline checkpoints.
-    const last = lastWalWrite(this.path);
-    if (!last || Math.floor(last.after / point) <= Math.floor(last.before / point)) return;
     const limitMs = Math.min(
       last.after >= 2 * point ? RESTART_HARD_WAIT_MS : RESTART_WAIT_MS,
-      this.#busyTimeoutMs / 4,
+      this.#busyTimeoutMs / 4 - spentMs,
     );
     const began = performance.now(), until = began + limitMs;
     try {

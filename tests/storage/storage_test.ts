@@ -281,6 +281,61 @@ Deno.test("WAL: a writer waits for a checkpoint that cannot finish rather than l
   db.close();
 });
 
+Deno.test("WAL: a checkpoint lock that is never released (its holder stopped) costs a wait per 8 thresholds, not every commit", async () => {
+  const dir = await tmp();
+  const path = `${dir}/stuck.db`;
+  const threshold = 100;
+  const busyTimeoutMs = 2000;
+  const db = await Database.open(path, { checkpoint: "background", walAutocheckpoint: threshold, busyTimeoutMs });
+  db.exec("CREATE TABLE t(id INTEGER PRIMARY KEY, pad BLOB)");
+  // The holder keeps SQLite's CKPT slot from the start and never lets go, as a process stopped (SIGSTOP, Ctrl-Z)
+  // in the middle of a checkpoint does: no checkpoint can run, and the WAL cannot start over.
+  const holder = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-write",
+      new URL("../helpers/hold_checkpoint_lock.ts", import.meta.url).pathname,
+      path,
+      String(1e9),
+      "0",
+    ],
+    stdout: "piped",
+  }).spawn();
+  const out = holder.stdout.getReader();
+  try {
+    assert.equal(new TextDecoder().decode((await out.read()).value).trim(), "locked");
+    const frames = () => (Deno.statSync(`${path}-wal`).size - 32) / 4120;
+    // Past three wait points (8×, 16× and 24× the threshold), with a bound on the whole loop: a writer that waits at
+    // every commit past the first point writes a few more in this time.
+    const target = 3 * 8 * threshold + 50;
+    const slow: number[] = [];
+    const stopAt = performance.now() + 30_000;
+    while (frames() < target && performance.now() < stopAt) {
+      const t0 = performance.now();
+      db.transaction(() => db.run("INSERT INTO t(pad) VALUES (zeroblob(3000))"));
+      const ms = performance.now() - t0;
+      if (ms >= busyTimeoutMs / 8) slow.push(Math.round(ms));
+    }
+    assert.ok(
+      frames() >= target,
+      `the WAL reached only ${frames()} frames in 30 s: commits waited ${slow.join(", ")} ms`,
+    );
+    assert.ok(slow.length >= 1, "no commit waited at a wait point: the held lock was not in the way");
+    assert.ok(slow.length <= 3, `${slow.length} commits waited (${slow.join(", ")} ms): more than one per wait point`);
+    // Each wait is capped by a quarter of the busy timeout (the push-back and the restart each), as writers queue
+    // behind the one waiting.
+    for (const ms of slow) assert.ok(ms < busyTimeoutMs / 2, `a commit waited ${ms} ms`);
+  } finally {
+    out.releaseLock();
+    holder.kill();
+    await holder.status;
+    await holder.stdout.cancel();
+  }
+  assert.equal(db.integrityCheck(), "ok");
+  db.close();
+});
+
 Deno.test(":memory: opens SQLite's private in-memory database and writes no file", async () => {
   const dir = await Deno.makeTempDir();
   const cwd = Deno.cwd();
