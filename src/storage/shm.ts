@@ -45,6 +45,14 @@
  * get it exclusive knows nobody uses the wal-index and truncates it (SQLite
  * then rebuilds it from the WAL), then every user holds it shared.
  *
+ * The mutex is held for microseconds, but a process stopped while holding it
+ * keeps it. So a connection waits for it {@link MUTEX_WAIT_MS} at most to map
+ * or refresh the wal-index, or to publish a read mark or a checkpoint's
+ * progress, and answers busy otherwise (nothing was read or written; SQLite
+ * retries, then reports the database locked). Publishing a commit, and
+ * poisoning the wal-index, wait without a limit: giving up there could lose
+ * the commit.
+ *
  * @module
  */
 
@@ -66,6 +74,24 @@ const WAL_HDR_BYTES = 96;
 const HEADER_WORDS = 34;
 /** Bytes of the generation table that are mapped (2,046 regions; beyond that, file I/O). */
 const GEN_MAP_BYTES = 8 * PAGE_BYTES;
+
+/**
+ * How long a connection waits for the wal-index mutex before it answers busy
+ * (ms). The mutex is held for microseconds; a holder that keeps it this long
+ * was preempted for that long, or is stopped (`SIGSTOP`, Ctrl-Z), and a
+ * blocking wait would then stop every process of the database with it. After
+ * a wait that ran out, a connection tries once, without waiting, until it gets
+ * the mutex again: SQLite's busy handler paces the retries, and the busy
+ * timeout ends them (`database_locked`).
+ */
+export const MUTEX_WAIT_MS = 100;
+/** Immediate retries of a held mutex before sleeping between them (its holds take ~12 µs). */
+const MUTEX_SPINS = 16;
+
+/** The wal-index mutex could not be had within {@link MUTEX_WAIT_MS}: the step that needed it did not happen. */
+export class MutexBusy extends Error {}
+
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 
 /** `xShmLock` flag bits (not exported by sqlite-wasm's capi). */
 export const SHM_UNLOCK = 1, SHM_LOCK = 2, SHM_SHARED = 4, SHM_EXCLUSIVE = 8;
@@ -131,6 +157,8 @@ export interface ShmStats {
   fileRegions: number;
   /** Connections that stopped using their mappings because touching them was no longer safe (file I/O took over). */
   mappingsDropped: number;
+  /** Waits for the wal-index mutex that ran out ({@link MUTEX_WAIT_MS}): the step answered busy or was retried later. */
+  mutexTimeouts: number;
 }
 
 /** Process-wide counters. */
@@ -145,6 +173,7 @@ export const shmStats: ShmStats = {
   mappedRegions: 0,
   fileRegions: 0,
   mappingsDropped: 0,
+  mutexTimeouts: 0,
 };
 
 /** When true, every refresh without an exclusive lock verifies local == shadow. */
@@ -315,7 +344,7 @@ export class ShmConnection {
     const have = this.#regions[iRegion];
     if (have) return have.ptr;
     const need = (iRegion + 1) * REGION_BYTES;
-    this.#mutex.lockWait(true);
+    if (!this.#lockMutex(true)) return -1;
     try {
       const fileSize = this.#shm.size();
       if (fileSize < need) {
@@ -452,7 +481,7 @@ export class ShmConnection {
       if (shmChecks.verify) this.#verifyClean();
       return;
     }
-    this.#mutex.lockWait(false);
+    if (!this.#lockMutex(false)) throw new MutexBusy("the wal-index mutex is held by another process");
     try {
       const gens = this.#readGens();
       const heap = this.#mem.heap8u();
@@ -472,6 +501,32 @@ export class ShmConnection {
     } finally {
       this.#mutex.unlock();
     }
+  }
+
+  /** A wait for the mutex ran out, and none has been had since: try once, without waiting. */
+  #mutexStuck = false;
+
+  /**
+   * Takes the wal-index mutex, waiting {@link MUTEX_WAIT_MS} at most (not at
+   * all after a wait that ran out, until it is had again).
+   * @returns whether it is held now
+   */
+  #lockMutex(exclusive: boolean): boolean {
+    if (this.#mutex.tryLock(exclusive)) {
+      this.#mutexStuck = false;
+      return true;
+    }
+    if (this.#mutexStuck) return false;
+    const until = performance.now() + MUTEX_WAIT_MS;
+    for (let n = 0;; n++) {
+      // Spin first (a hold takes microseconds), then sleep a little longer each time, up to 1 ms.
+      if (n >= MUTEX_SPINS) Atomics.wait(sleepCell, 0, 0, Math.min(1, 0.02 * (n - MUTEX_SPINS + 1)));
+      if (this.#mutex.tryLock(exclusive)) return true;
+      if (performance.now() >= until) break;
+    }
+    this.#mutexStuck = true;
+    shmStats.mutexTimeouts++;
+    return false;
   }
 
   #verifyPage(local: Uint32Array, shadow: Uint32Array): void {
@@ -521,7 +576,12 @@ export class ShmConnection {
       this.#refresh();
       return;
     }
-    this.#mutex.lockWait(true);
+    if (this.#held[WAL_WRITE_SLOT] === 2 || this.#held[WAL_RECOVER_SLOT] === 2) {
+      // A commit (or a recovery) is made visible here, and SQLite ignores a failed unlock: giving up would report the
+      // commit done while others cannot see it, and a process that ended before a retry would lose it (the next
+      // writer overwrites its frames). So this waits without a time limit, as the publish of a read mark need not.
+      this.#mutex.lockWait(true);
+    } else if (!this.#lockMutex(true)) throw new MutexBusy("the wal-index mutex is held by another process");
     try {
       const gens = this.#readGens();
       // Which pages others changed since this connection last synchronised them, before their counters move.
@@ -693,6 +753,8 @@ export class ShmConnection {
    * able to publish what it changed under it.
    */
   #poison(): void {
+    // Without a time limit: a connection that lets go of its locks without this would let others build on a
+    // wal-index missing its commit, and overwrite the commit's frames.
     this.#mutex.lockWait(true);
     try {
       const gens = this.#readGens();
@@ -763,7 +825,13 @@ export class ShmConnection {
     // one taking a shared slot reads them, and needs only that the files still cover them.
     if (!(flags & SHM_UNLOCK)) this.#guardMappings(excl || this.#exclCount > 0 || this.#deferred.size > 0);
     // A publish left over from a failed unlock comes first (throws while it fails).
-    this.#settle();
+    try {
+      this.#settle();
+    } catch (e) {
+      // The mutex is held elsewhere: a lock is busy (SQLite retries it); an unlock goes on, and publishes again below.
+      if (!(e instanceof MutexBusy)) throw e;
+      if (!(flags & SHM_UNLOCK)) return false;
+    }
     if (flags & SHM_UNLOCK) {
       let hadExcl = false;
       for (let i = ofst; i < ofst + n; i++) if (this.#held[i] === 2) hadExcl = true;
@@ -817,6 +885,7 @@ export class ShmConnection {
     } catch (e) {
       // Never leave a slot held that SQLite believes it failed to get.
       this.#releaseRange(ofst, got);
+      if (e instanceof MutexBusy) return false; // nothing was read or written: SQLite retries
       throw e;
     }
     if (excl) {

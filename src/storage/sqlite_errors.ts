@@ -15,6 +15,9 @@ const RC_CODES: Record<number, BatonErrorCode> = {
   11: "database_corrupt",
   13: "database_full",
   14: "database_open_failed",
+  // SQLITE_PROTOCOL: in WAL mode, a read's retries for the wal-index ran out (~10 s of SQLite's own pauses), because
+  // another connection kept it busy (a process stopped while it held the wal-index mutex). Locked, not broken.
+  15: "database_locked",
   26: "database_not_a_database",
 };
 

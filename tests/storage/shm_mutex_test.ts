@@ -1,0 +1,73 @@
+/**
+ * A process stopped while it holds the wal-index mutex (`X-lock/shm-mutex`)
+ * must not stop the others with it: a connection that needs the mutex to map
+ * or refresh the wal-index answers busy after a short wait, so that opening
+ * and reading end in `database_locked` within the busy timeout instead of
+ * waiting for ever; once the holder is gone, everything works and nothing
+ * was lost.
+ */
+import assert from "node:assert/strict";
+import { Database } from "../../src/storage/sqlite.ts";
+
+const helper = (name: string) => new URL(`../helpers/${name}`, import.meta.url).pathname;
+
+/** Runs the read/write client in a process of its own; gives up on it (killing it) after `limitMs`. */
+async function client(path: string, what: "read" | "write", busyMs: number, limitMs: number) {
+  const p = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", helper("shm_mutex_client.ts"), path, what, String(busyMs)],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let timer: number | undefined;
+  const late = new Promise<"late">((r) => timer = setTimeout(() => r("late"), limitMs));
+  const output = p.output();
+  const done = await Promise.race([output, late]);
+  clearTimeout(timer);
+  if (done === "late") {
+    p.kill("SIGKILL");
+    await output;
+    return { late: true } as const;
+  }
+  const out = new TextDecoder().decode(done.stdout).trim();
+  assert.ok(out, `the client printed nothing: ${new TextDecoder().decode(done.stderr)}`);
+  return JSON.parse(out) as { ok?: number; error?: string; ms: number };
+}
+
+Deno.test("a stopped holder of the wal-index mutex: other processes' opens, reads and writes end in database_locked, then work once it is gone", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "baton-shm-mutex-" });
+  const path = `${dir}/m.db`;
+  const db = await Database.open(path);
+  db.exec("CREATE TABLE t(id INTEGER PRIMARY KEY, x INTEGER)");
+  db.transaction(() => db.run("INSERT INTO t(x) VALUES (1)"));
+  // Stays open, so that the wal-index (and the mutex file) outlive the holder's start.
+  const holder = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-read", "--allow-write", helper("hold_lock_file.ts"), `${path}-lock/shm-mutex`],
+    stdout: "piped",
+  }).spawn();
+  const out = holder.stdout.getReader();
+  try {
+    assert.equal(new TextDecoder().decode((await out.read()).value).trim(), "locked");
+    const busyMs = 1000;
+    for (const what of ["read", "write"] as const) {
+      // A new connection maps the wal-index under the mutex. Waiting for it for ever used to stop this process too.
+      const r = await client(path, what, busyMs, 20_000);
+      assert.ok(!("late" in r), `a new connection's ${what} was still waiting for the mutex after 20 s`);
+      assert.equal(r.error, "database_locked", `${what}: ${JSON.stringify(r)}`);
+      // The busy timeout, or SQLite's own retries of a read lock when the wal-index cannot be mapped (~10 s).
+      assert.ok(r.ms < 15_000, `${what} took ${r.ms} ms to fail (busy timeout ${busyMs} ms)`);
+    }
+  } finally {
+    out.releaseLock();
+    holder.kill("SIGKILL");
+    await holder.status;
+    await holder.stdout.cancel();
+  }
+  // The holder is gone (its lock with it): everything works, and the one row written before is there.
+  assert.deepEqual(await client(path, "write", 5000, 60_000).then((r) => r.ok), 2);
+  assert.deepEqual(await client(path, "read", 5000, 60_000).then((r) => r.ok), 2);
+  db.transaction(() => db.run("INSERT INTO t(x) VALUES (1)"));
+  assert.equal(db.get<{ n: number }>("SELECT count(*) AS n FROM t")!.n, 3);
+  assert.equal(db.integrityCheck(), "ok");
+  db.close();
+  await Deno.remove(dir, { recursive: true });
+});
