@@ -47,11 +47,12 @@
  *
  * The mutex is held for microseconds, but a process stopped while holding it
  * keeps it. So a connection waits for it {@link MUTEX_WAIT_MS} at most to map
- * or refresh the wal-index, or to publish a read mark or a checkpoint's
- * progress, and answers busy otherwise (nothing was read or written; SQLite
- * retries, then reports the database locked). Publishing a commit, and
- * poisoning the wal-index, wait without a limit: giving up there could lose
- * the commit.
+ * or refresh the wal-index, and answers busy otherwise (nothing was read or
+ * written; SQLite retries, then reports the database locked). A read mark or
+ * a checkpoint's progress it cannot publish keeps its slot, and the publish
+ * is retried at the next call or from a timer; letting go of a slot with
+ * nothing to publish skips the pull. Publishing a commit, and poisoning the
+ * wal-index, wait without a limit: giving up there could lose the commit.
  *
  * @module
  */
@@ -87,6 +88,8 @@ const GEN_MAP_BYTES = 8 * PAGE_BYTES;
 export const MUTEX_WAIT_MS = 100;
 /** Immediate retries of a held mutex before sleeping between them (its holds take ~12 µs). */
 const MUTEX_SPINS = 16;
+/** How often a publish that an unlock could not do is retried while the connection makes no call (ms). */
+const SETTLE_RETRY_MS = 50;
 
 /** The wal-index mutex could not be had within {@link MUTEX_WAIT_MS}: the step that needed it did not happen. */
 export class MutexBusy extends Error {}
@@ -556,8 +559,12 @@ export class ShmConnection {
     this.#shm.write(bytes, p * PAGE_BYTES + lo * 4);
   }
 
-  /** Push this connection's changes, and pull everyone else's. */
-  #publish(): void {
+  /**
+   * Push this connection's changes, and pull everyone else's. `mustPull`
+   * false (letting go of slots): with nothing to push, a pull the mutex is
+   * too busy for is skipped; the next lock attempt or barrier pulls.
+   */
+  #publish(mustPull = true): void {
     this.#beforePublish();
     if (this.#regions.length === 0) return;
     const heap = this.#mem.heap8u();
@@ -573,7 +580,11 @@ export class ShmConnection {
     for (let p = Math.max(from, 1); p < to; p++) if (this.#pageChanged(heap, p)) changed.push(p);
     shmStats.pagesCompared += 1 + Math.max(0, to - Math.max(from, 1));
     if (changed.length === 0) {
-      this.#refresh();
+      try {
+        this.#refresh();
+      } catch (e) {
+        if (mustPull || !(e instanceof MutexBusy)) throw e;
+      }
       return;
     }
     if (this.#held[WAL_WRITE_SLOT] === 2 || this.#held[WAL_RECOVER_SLOT] === 2) {
@@ -773,7 +784,7 @@ export class ShmConnection {
    */
   #settle(): void {
     if (this.#deferred.size === 0) return;
-    this.#publish();
+    this.#publish(false);
     for (const i of this.#deferred) {
       this.#slots[i].unlock();
       this.#held[i] = 0;
@@ -783,6 +794,29 @@ export class ShmConnection {
     this.#deferred.clear();
     this.#dirty = this.#exclCount > 0;
   }
+
+  /**
+   * Retries a deferred publish from a timer until it is done: a connection
+   * that makes no call for a while (an idle server) would otherwise keep the
+   * slots it could not let go of, and a checkpoint or a reader would wait for
+   * them. Safe between SQLite's calls: SQLite believes those slots released.
+   */
+  #settleLater(): void {
+    if (this.#settleTimer !== undefined) return;
+    const timer = setTimeout(() => {
+      this.#settleTimer = undefined;
+      if (this.#deferred.size === 0) return;
+      try {
+        this.#settle();
+      } catch {
+        this.#settleLater();
+      }
+    }, SETTLE_RETRY_MS);
+    Deno.unrefTimer(timer); // never what keeps a process alive
+    this.#settleTimer = timer;
+  }
+
+  #settleTimer: ReturnType<typeof setTimeout> | undefined;
 
   #sync(): void {
     if (this.#dirty) {
@@ -837,11 +871,11 @@ export class ShmConnection {
       for (let i = ofst; i < ofst + n; i++) if (this.#held[i] === 2) hadExcl = true;
       if (hadExcl) {
         try {
-          this.#publish();
+          this.#publish(false);
         } catch (e) {
           // SQLite ignores unlock errors and believes the slot released. Keep
           // holding it (nobody may build on changes we could not publish) and
-          // retry at the next call; shared slots can go.
+          // retry at the next call, or soon if none comes; shared slots can go.
           for (let i = ofst; i < ofst + n; i++) {
             if (this.#held[i] === 2) this.#deferred.add(i);
             else if (this.#held[i] === 1) {
@@ -849,6 +883,7 @@ export class ShmConnection {
               this.#held[i] = 0;
             }
           }
+          this.#settleLater();
           throw e;
         }
       }
@@ -936,6 +971,8 @@ export class ShmConnection {
 
   /** xShmUnmap: frees the regions and closes the helper files (never deletes them). */
   unmap(): void {
+    if (this.#settleTimer !== undefined) clearTimeout(this.#settleTimer);
+    this.#settleTimer = undefined;
     if (this.#deferred.size > 0) {
       try {
         this.#settle();

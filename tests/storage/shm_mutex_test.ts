@@ -4,10 +4,12 @@
  * or refresh the wal-index answers busy after a short wait, so that opening
  * and reading end in `database_locked` within the busy timeout instead of
  * waiting for ever; once the holder is gone, everything works and nothing
- * was lost.
+ * was lost. A commit's publish, which cannot give up, waits for the mutex.
  */
 import assert from "node:assert/strict";
 import { Database } from "../../src/storage/sqlite.ts";
+import { MUTEX_WAIT_MS, shmStats } from "../../src/storage/shm.ts";
+import { hold, pair, READ, release, WRITE } from "../helpers/shm_pair.ts";
 
 const helper = (name: string) => new URL(`../helpers/${name}`, import.meta.url).pathname;
 
@@ -70,4 +72,85 @@ Deno.test("a stopped holder of the wal-index mutex: other processes' opens, read
   assert.equal(db.integrityCheck(), "ok");
   db.close();
   await Deno.remove(dir, { recursive: true });
+});
+
+/** Polls `ok` between event-loop turns (timers run) until it holds, for `ms` at most. */
+async function eventually(ok: () => boolean, ms: number): Promise<boolean> {
+  const until = performance.now() + ms;
+  while (!ok()) {
+    if (performance.now() > until) return false;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return true;
+}
+
+Deno.test("shm: a read mark that cannot be published for the held mutex keeps its slot, and an idle connection lets it go once the mutex is free", async () => {
+  const { a, b, dir, close } = await pair();
+  const mutex = Deno.openSync(`${dir}/db-lock/shm-mutex`, { read: true, write: true });
+  try {
+    hold(a.conn, READ(1), true);
+    a.word(0, 26)[0] = 777; // a read mark, as walTryBeginRead sets it under READ(1) exclusive
+    mutex.lockSync(true); // another "process" holds the mutex (flock: per open file)
+    const timeouts = shmStats.mutexTimeouts;
+    const t0 = performance.now();
+    // SQLite ignores unlock errors: the slot is kept, not released with an unpublished mark.
+    assert.throws(() => release(a.conn, READ(1), true), /mutex/);
+    assert.ok(performance.now() - t0 >= MUTEX_WAIT_MS - 1, "the publish did not wait for the mutex");
+    assert.equal(shmStats.mutexTimeouts, timeouts + 1);
+    assert.equal(b.conn.lock(READ(1), 1, 2 | 4), false, "the slot was let go with its mark unpublished");
+    mutex.unlockSync();
+    // `a` makes no call: its publish is retried from a timer, then the slot goes.
+    assert.ok(await eventually(() => b.conn.lock(READ(1), 1, 2 | 4), 5_000), "the idle connection kept the slot");
+    assert.equal(b.word(0, 26)[0], 777);
+    release(b.conn, READ(1), false);
+  } finally {
+    mutex.close();
+    close();
+  }
+});
+
+Deno.test("shm: letting go of WRITE with nothing to publish needs no mutex, and is never deferred", async () => {
+  const { a, b, dir, close } = await pair();
+  const mutex = Deno.openSync(`${dir}/db-lock/shm-mutex`, { read: true, write: true });
+  try {
+    hold(a.conn, WRITE, true); // BEGIN IMMEDIATE ... ROLLBACK: WRITE taken, nothing changed
+    // b publishes something meanwhile, so that a's next pull would need the mutex.
+    hold(b.conn, READ(2), true);
+    b.word(0, 27)[0] = 5;
+    release(b.conn, READ(2), true);
+    mutex.lockSync(true);
+    assert.equal(release(a.conn, WRITE, true), true);
+    mutex.unlockSync();
+    hold(b.conn, WRITE, true); // at once: a kept nothing
+    release(b.conn, WRITE, true);
+  } finally {
+    mutex.close();
+    close();
+  }
+});
+
+Deno.test("shm: a commit's publish waits for the mutex however long it is held (giving up could lose the commit)", async () => {
+  const { a, b, dir, close } = await pair();
+  const holder = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-read", "--allow-write", helper("hold_lock_file.ts"), `${dir}/db-lock/shm-mutex`, "600"],
+    stdout: "piped",
+  }).spawn();
+  const out = holder.stdout.getReader();
+  try {
+    assert.equal(new TextDecoder().decode((await out.read()).value).trim(), "locked");
+    hold(a.conn, WRITE, true);
+    a.word(0, 4)[0] = 99; // mxFrame of a commit
+    const t0 = performance.now();
+    assert.equal(release(a.conn, WRITE, true), true);
+    const waited = performance.now() - t0;
+    assert.ok(waited > 3 * MUTEX_WAIT_MS, `the commit's publish waited only ${waited.toFixed(0)} ms`);
+    hold(b.conn, WRITE, true);
+    assert.equal(b.word(0, 4)[0], 99);
+    release(b.conn, WRITE, true);
+  } finally {
+    out.releaseLock();
+    await holder.status;
+    await holder.stdout.cancel();
+    close();
+  }
 });

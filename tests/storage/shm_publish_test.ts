@@ -6,66 +6,8 @@
  * torture tests run).
  */
 import assert from "node:assert/strict";
-import { denoBackend } from "../../src/storage/io.ts";
-import {
-  noteWalWrite,
-  REGION_BYTES,
-  SHM_EXCLUSIVE,
-  SHM_LOCK,
-  SHM_SHARED,
-  SHM_UNLOCK,
-  shmChecks,
-  ShmConnection,
-  shmStats,
-  type WasmMemory,
-} from "../../src/storage/shm.ts";
-
-const WRITE = 0, CKPT = 1, READ = (i: number) => 3 + i;
-const PAGE = 4096;
-
-/** A connection's own "WASM heap": a plain buffer with a bump allocator. */
-function memory(): WasmMemory {
-  const heap = new Uint8Array(4 * REGION_BYTES);
-  let next = 8;
-  return {
-    heap8u: () => heap,
-    alloc(n) {
-      const p = next;
-      next += (n + 7) & ~7;
-      return p;
-    },
-    dealloc() {},
-  };
-}
-
-/** Two connections of two "processes" on one database, each with its own copy of the first `regions` regions. */
-async function pair(regions = 1) {
-  const dir = await Deno.makeTempDir();
-  await Deno.mkdir(`${dir}/db-lock`);
-  const open = () => {
-    const mem = memory();
-    const conn = new ShmConnection(denoBackend, mem, `${dir}/db`);
-    const ptrs = Array.from({ length: regions }, (_, r) => conn.map(r, REGION_BYTES, true));
-    const word = (page: number, w: number) =>
-      new Uint32Array(mem.heap8u().buffer, ptrs[(page / 8) | 0] + (page % 8) * PAGE + w * 4, 1);
-    return { conn, word };
-  };
-  const a = open(), b = open();
-  return {
-    a,
-    b,
-    wal: `${dir}/db-wal`,
-    close() {
-      a.conn.unmap();
-      b.conn.unmap();
-    },
-  };
-}
-
-const hold = (c: ShmConnection, slot: number, excl: boolean) =>
-  assert.ok(c.lock(slot, 1, SHM_LOCK | (excl ? SHM_EXCLUSIVE : SHM_SHARED)), `slot ${slot} granted`);
-const release = (c: ShmConnection, slot: number, excl: boolean) =>
-  c.lock(slot, 1, SHM_UNLOCK | (excl ? SHM_EXCLUSIVE : SHM_SHARED));
+import { noteWalWrite, shmChecks, shmStats } from "../../src/storage/shm.ts";
+import { CKPT, hold, pair, READ, release, WRITE } from "../helpers/shm_pair.ts";
 
 Deno.test("shm publish: hash-table pages written under WRITE reach the other connection", async () => {
   const { a, b, close } = await pair();
