@@ -160,6 +160,8 @@ export interface ShmStats {
   fileRegions: number;
   /** Connections that stopped using their mappings because touching them was no longer safe (file I/O took over). */
   mappingsDropped: number;
+  /** Times the wal-index mutex was found held and waited for (spun or slept). */
+  mutexWaits: number;
   /** Waits for the wal-index mutex that ran out ({@link MUTEX_WAIT_MS}): the step answered busy or was retried later. */
   mutexTimeouts: number;
 }
@@ -176,6 +178,7 @@ export const shmStats: ShmStats = {
   mappedRegions: 0,
   fileRegions: 0,
   mappingsDropped: 0,
+  mutexWaits: 0,
   mutexTimeouts: 0,
 };
 
@@ -520,6 +523,7 @@ export class ShmConnection {
       return true;
     }
     if (this.#mutexStuck) return false;
+    shmStats.mutexWaits++;
     const until = performance.now() + MUTEX_WAIT_MS;
     for (let n = 0;; n++) {
       // Spin first (a hold takes microseconds), then sleep a little longer each time, up to 1 ms.
