@@ -39,7 +39,9 @@ async function serve({ path, ctl: buf }: CheckpointWorkerInit): Promise<void> {
         idleSince = performance.now();
         continue;
       }
-      const r = Atomics.wait(ctl, CTL.REQUEST, REQ.IDLE, 1000);
+      // Waiting lets the event loop turn: the wal-index emulation retries a publish it had to put off from a timer.
+      const w = Atomics.waitAsync(ctl, CTL.REQUEST, REQ.IDLE, 1000);
+      const r = w.async ? await w.value : w.value;
       if (r === "timed-out" && performance.now() - idleSince > IDLE_EXIT_MS) {
         // Leave only if no request slipped in; the owner starts a new thread for the next one.
         if (Atomics.compareExchange(ctl, CTL.REQUEST, REQ.IDLE, REQ.GONE) === REQ.IDLE) break;

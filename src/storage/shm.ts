@@ -509,8 +509,8 @@ export class ShmConnection {
     }
   }
 
-  /** A wait for the mutex ran out, and none has been had since: try once, without waiting. */
-  #mutexStuck = false;
+  /** Per mode (0 shared, 1 exclusive): a wait ran out, and the mutex has not been had so since. Try once, without waiting. */
+  #mutexStuck = [false, false];
 
   /**
    * Takes the wal-index mutex, waiting {@link MUTEX_WAIT_MS} at most (not at
@@ -518,20 +518,23 @@ export class ShmConnection {
    * @returns whether it is held now
    */
   #lockMutex(exclusive: boolean): boolean {
+    const mode = exclusive ? 1 : 0;
     if (this.#mutex.tryLock(exclusive)) {
-      this.#mutexStuck = false;
+      this.#mutexStuck[mode] = false;
+      if (exclusive) this.#mutexStuck[0] = false; // had exclusive, so shared too
       return true;
     }
-    if (this.#mutexStuck) return false;
+    if (this.#mutexStuck[mode]) return false;
     shmStats.mutexWaits++;
     const until = performance.now() + MUTEX_WAIT_MS;
     for (let n = 0;; n++) {
       // Spin first (a hold takes microseconds), then sleep a little longer each time, up to 1 ms.
+      // (A requested 20 µs sleeps ~0.1 ms here: futex timeouts are that coarse.)
       if (n >= MUTEX_SPINS) Atomics.wait(sleepCell, 0, 0, Math.min(1, 0.02 * (n - MUTEX_SPINS + 1)));
       if (this.#mutex.tryLock(exclusive)) return true;
       if (performance.now() >= until) break;
     }
-    this.#mutexStuck = true;
+    this.#mutexStuck[mode] = true;
     shmStats.mutexTimeouts++;
     return false;
   }
@@ -596,6 +599,7 @@ export class ShmConnection {
       // commit done while others cannot see it, and a process that ended before a retry would lose it (the next
       // writer overwrites its frames). So this waits without a time limit, as the publish of a read mark need not.
       this.#mutex.lockWait(true);
+      this.#mutexStuck = [false, false];
     } else if (!this.#lockMutex(true)) throw new MutexBusy("the wal-index mutex is held by another process");
     try {
       const gens = this.#readGens();
@@ -771,6 +775,7 @@ export class ShmConnection {
     // Without a time limit: a connection that lets go of its locks without this would let others build on a
     // wal-index missing its commit, and overwrite the commit's frames.
     this.#mutex.lockWait(true);
+    this.#mutexStuck = [false, false];
     try {
       const gens = this.#readGens();
       gens[POISON] = 1;
@@ -866,9 +871,13 @@ export class ShmConnection {
     try {
       this.#settle();
     } catch (e) {
-      // The mutex is held elsewhere: a lock is busy (SQLite retries it); an unlock goes on, and publishes again below.
-      if (!(e instanceof MutexBusy)) throw e;
-      if (!(flags & SHM_UNLOCK)) return false;
+      // A lock is refused: busy when the mutex is held elsewhere (SQLite retries), the error otherwise. An unlock goes
+      // on whatever failed: the slots it lets go are released, or deferred with their changes below, never kept
+      // unaccounted.
+      if (!(flags & SHM_UNLOCK)) {
+        if (e instanceof MutexBusy) return false;
+        throw e;
+      }
     }
     if (flags & SHM_UNLOCK) {
       let hadExcl = false;
@@ -982,10 +991,16 @@ export class ShmConnection {
         this.#settle();
       } catch {
         // Closing releases the locks: make everyone rebuild the wal-index
-        // from the WAL rather than build on a header missing our commit.
-        try {
-          this.#poison();
-        } catch { /* nothing more can be done; the error was reported at unlock */ }
+        // from the WAL rather than build on a header missing our commit. A
+        // read mark or a checkpoint's progress left unpublished needs nothing:
+        // as if the process had died before storing it (no reader used the
+        // mark, since no lock was granted meanwhile; copied frames are copied
+        // again), and waiting for the mutex here could wait for ever.
+        if (this.#deferred.has(WAL_WRITE_SLOT) || this.#deferred.has(WAL_RECOVER_SLOT)) {
+          try {
+            this.#poison();
+          } catch { /* nothing more can be done; the error was reported at unlock */ }
+        }
       }
     }
     for (const r of this.#regions) {

@@ -3,6 +3,8 @@
  * timeout of `Deno.args[2]` ms, then reads (`read`: prints the row count of
  * `t`) or writes (`write`: inserts a row into `t`, prints the new count).
  * Prints `{"ok":…}` or `{"error":code,"ms":…}` (time since start) on stdout.
+ * With `wait` as `Deno.args[3]`: prints "open" once open, and reads or
+ * writes when a line arrives on stdin.
  */
 import { Database } from "../../src/storage/sqlite.ts";
 import type { BatonError } from "../../src/errors.ts";
@@ -11,6 +13,11 @@ const [path, what, busy] = Deno.args;
 const t0 = performance.now();
 try {
   const db = await Database.open(path, { busyTimeoutMs: Number(busy) });
+  if (Deno.args[3] === "wait") {
+    // Open first; read or write once a line arrives on stdin.
+    console.log("open");
+    await Deno.stdin.readable.getReader().read();
+  }
   if (what === "write") db.transaction(() => db.run("INSERT INTO t(x) VALUES (1)"));
   const n = db.get<{ n: number }>("SELECT count(*) AS n FROM t")!.n;
   db.close();

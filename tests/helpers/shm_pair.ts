@@ -6,7 +6,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { denoBackend } from "../../src/storage/io.ts";
+import { denoBackend, type IoBackend } from "../../src/storage/io.ts";
 import {
   REGION_BYTES,
   SHM_EXCLUSIVE,
@@ -36,19 +36,22 @@ export function memory(): WasmMemory {
   };
 }
 
-/** Two connections of two "processes" on one database, each with its own copy of the first `regions` regions. */
-export async function pair(regions = 1) {
+/**
+ * Two connections of two "processes" on one database, each with its own copy of the first `regions` regions; `a`'s
+ * file I/O through `backendOfA` (a fault-injecting one, say).
+ */
+export async function pair(regions = 1, backendOfA: IoBackend = denoBackend) {
   const dir = await Deno.makeTempDir();
   await Deno.mkdir(`${dir}/db-lock`);
-  const open = () => {
+  const open = (backend: IoBackend) => {
     const mem = memory();
-    const conn = new ShmConnection(denoBackend, mem, `${dir}/db`);
+    const conn = new ShmConnection(backend, mem, `${dir}/db`);
     const ptrs = Array.from({ length: regions }, (_, r) => conn.map(r, REGION_BYTES, true));
     const word = (page: number, w: number) =>
       new Uint32Array(mem.heap8u().buffer, ptrs[(page / 8) | 0] + (page % 8) * PAGE + w * 4, 1);
     return { conn, word };
   };
-  const a = open(), b = open();
+  const a = open(backendOfA), b = open(denoBackend);
   return {
     a,
     b,

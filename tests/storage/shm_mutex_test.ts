@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { Database } from "../../src/storage/sqlite.ts";
 import { MUTEX_WAIT_MS, shmStats } from "../../src/storage/shm.ts";
 import { hold, pair, READ, release, WRITE } from "../helpers/shm_pair.ts";
+import { FaultBackend } from "../helpers/fault_backend.ts";
 
 const helper = (name: string) => new URL(`../helpers/${name}`, import.meta.url).pathname;
 
@@ -74,6 +75,64 @@ Deno.test("a stopped holder of the wal-index mutex: other processes' opens, read
   await Deno.remove(dir, { recursive: true });
 });
 
+Deno.test("a stopped holder of the wal-index mutex: a connection opened before, whose view is then out of date, gets database_locked for a read and a write", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "baton-shm-mutex-" });
+  const path = `${dir}/m.db`;
+  const db = await Database.open(path);
+  db.exec("CREATE TABLE t(id INTEGER PRIMARY KEY, x INTEGER)");
+  db.transaction(() => db.run("INSERT INTO t(x) VALUES (1)"));
+  const busyMs = 1000;
+  const clients = (["read", "write"] as const).map((what) => {
+    const p = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", helper("shm_mutex_client.ts"), path, what, String(busyMs), "wait"],
+      stdin: "piped",
+      stdout: "piped",
+    }).spawn();
+    const lines = p.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    return { what, p, lines };
+  });
+  let holder: Deno.ChildProcess | undefined;
+  try {
+    for (const c of clients) assert.equal((await c.lines.read()).value?.trim(), "open");
+    // A commit the clients have not seen: their next lock must pull it, under the mutex.
+    db.transaction(() => db.run("INSERT INTO t(x) VALUES (1)"));
+    holder = new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-read", "--allow-write", helper("hold_lock_file.ts"), `${path}-lock/shm-mutex`],
+      stdout: "piped",
+    }).spawn();
+    const out = holder.stdout.getReader();
+    assert.equal(new TextDecoder().decode((await out.read()).value).trim(), "locked");
+    out.releaseLock();
+    for (const c of clients) {
+      const w = c.p.stdin.getWriter();
+      await w.write(new TextEncoder().encode("go\n"));
+      await w.close();
+      let timer: number | undefined;
+      const late = new Promise<"late">((r) => timer = setTimeout(() => r("late"), 20_000));
+      const got = await Promise.race([c.lines.read(), late]);
+      clearTimeout(timer);
+      assert.ok(got !== "late", `the open connection's ${c.what} was still waiting for the mutex after 20 s`);
+      const r = JSON.parse(got.value!.trim());
+      assert.equal(r.error, "database_locked", `${c.what}: ${JSON.stringify(r)}`);
+    }
+  } finally {
+    holder?.kill("SIGKILL");
+    await holder?.status;
+    await holder?.stdout.cancel().catch(() => {});
+    for (const c of clients) {
+      try {
+        c.p.kill("SIGKILL");
+      } catch { /* ended */ }
+      await c.p.status;
+      await c.lines.cancel();
+    }
+  }
+  assert.equal(db.get<{ n: number }>("SELECT count(*) AS n FROM t")!.n, 2);
+  assert.equal(db.integrityCheck(), "ok");
+  db.close();
+  await Deno.remove(dir, { recursive: true });
+});
+
 /** Polls `ok` between event-loop turns (timers run) until it holds, for `ms` at most. */
 async function eventually(ok: () => boolean, ms: number): Promise<boolean> {
   const until = performance.now() + ms;
@@ -109,7 +168,7 @@ Deno.test("shm: a read mark that cannot be published for the held mutex keeps it
   }
 });
 
-Deno.test("shm: letting go of WRITE with nothing to publish needs no mutex, and is never deferred", async () => {
+Deno.test("shm: letting go of WRITE with nothing to publish while the mutex is held never keeps the slot", async () => {
   const { a, b, dir, close } = await pair();
   const mutex = Deno.openSync(`${dir}/db-lock/shm-mutex`, { read: true, write: true });
   try {
@@ -151,6 +210,61 @@ Deno.test("shm: a commit's publish waits for the mutex however long it is held (
     out.releaseLock();
     await holder.status;
     await holder.stdout.cancel();
+    close();
+  }
+});
+
+Deno.test("shm: closing with a read mark still unpublished for the held mutex neither waits for it nor poisons the wal-index", async () => {
+  const { a, b, dir } = await pair();
+  const holder = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-read", "--allow-write", helper("hold_lock_file.ts"), `${dir}/db-lock/shm-mutex`, "1500"],
+    stdout: "piped",
+  }).spawn();
+  const out = holder.stdout.getReader();
+  try {
+    hold(b.conn, READ(0), false); // b reads the header now, before the holder takes the mutex
+    release(b.conn, READ(0), false);
+    assert.equal(new TextDecoder().decode((await out.read()).value).trim(), "locked");
+    hold(a.conn, READ(1), true);
+    a.word(0, 26)[0] = 888;
+    assert.throws(() => release(a.conn, READ(1), true), /mutex/);
+    const poisoned = shmStats.poisoned;
+    const t0 = performance.now();
+    a.conn.unmap(); // a server shutting down, or the checkpoint thread leaving when idle
+    const ms = performance.now() - t0;
+    assert.ok(ms < 1000, `closing waited ${ms.toFixed(0)} ms for the mutex`);
+    assert.equal(shmStats.poisoned, poisoned, "the wal-index was marked for a rebuild");
+  } finally {
+    out.releaseLock();
+    await holder.status;
+    await holder.stdout.cancel();
+    b.conn.unmap();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("shm: letting go of a shared slot while an earlier publish keeps failing releases it (an I/O error, not only a busy mutex)", async () => {
+  const faults = new FaultBackend();
+  const { a, b, close } = await pair(1, faults);
+  try {
+    hold(a.conn, READ(0), false);
+    hold(a.conn, READ(1), true);
+    a.word(0, 26)[0] = 555;
+    // Every lock of the mutex fails from now on: the publish of the mark is put off, and retried at each call.
+    faults.filter = (p) => p.endsWith("/shm-mutex");
+    faults.arm({ op: "lock", n: 1, kind: "io", sticky: true });
+    assert.throws(() => release(a.conn, READ(1), true));
+    try {
+      release(a.conn, READ(0), false); // the retry of the publish fails again first
+    } catch { /* SQLite ignores an unlock's error */ }
+    // READ(0) is let go all the same: another connection can take it exclusive.
+    assert.equal(b.conn.lock(READ(0), 1, 2 | 8), true, "READ(0) stayed held after its unlock");
+    release(b.conn, READ(0), true);
+    faults.reset();
+    assert.ok(await eventually(() => b.conn.lock(READ(1), 1, 2 | 4), 5_000), "the put-off publish never went through");
+    assert.equal(b.word(0, 26)[0], 555);
+    release(b.conn, READ(1), false);
+  } finally {
     close();
   }
 });
