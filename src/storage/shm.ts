@@ -795,12 +795,12 @@ export class ShmConnection {
     if (this.#deferred.size === 0) return;
     this.#publish(false);
     for (const i of this.#deferred) {
-      this.#slots[i].unlock();
+      this.#slots[i].unlock(); // when this throws, this slot and the ones after it stay put off, and counted once
       this.#held[i] = 0;
       this.#exclCount--;
       if (i === WAL_WRITE_SLOT) this.#endWriteHold();
+      this.#deferred.delete(i);
     }
-    this.#deferred.clear();
     this.#dirty = this.#exclCount > 0;
   }
 
@@ -900,15 +900,22 @@ export class ShmConnection {
           throw e;
         }
       }
+      // Every slot of the range is let go even if one unlock fails (the first failure is then reported).
+      let failed: unknown;
       for (let i = ofst; i < ofst + n; i++) {
         if (this.#held[i] !== 0) {
           if (this.#held[i] === 2) this.#exclCount--;
           if (i === WAL_WRITE_SLOT && this.#held[i] === 2) this.#endWriteHold();
           this.#held[i] = 0;
-          this.#slots[i].unlock();
+          try {
+            this.#slots[i].unlock();
+          } catch (e) {
+            failed ??= e;
+          }
         }
       }
       this.#dirty = this.#exclCount > 0;
+      if (failed !== undefined) throw failed;
       return true;
     }
     let got = ofst;

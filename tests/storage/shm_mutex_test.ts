@@ -219,10 +219,11 @@ Deno.test("shm: a commit's publish waits for the mutex however long it is held (
 Deno.test("shm: closing with a read mark still unpublished for the held mutex neither waits for it nor poisons the wal-index", async () => {
   const { a, b, dir } = await pair();
   const holder = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-write", helper("hold_lock_file.ts"), `${dir}/db-lock/shm-mutex`, "1500"],
+    args: ["run", "--allow-read", "--allow-write", helper("hold_lock_file.ts"), `${dir}/db-lock/shm-mutex`, "3000"],
     stdout: "piped",
   }).spawn();
   const out = holder.stdout.getReader();
+  let closed = false;
   try {
     hold(b.conn, READ(0), false); // b reads the header now, before the holder takes the mutex
     release(b.conn, READ(0), false);
@@ -233,10 +234,12 @@ Deno.test("shm: closing with a read mark still unpublished for the held mutex ne
     const poisoned = shmStats.poisoned;
     const t0 = performance.now();
     a.conn.unmap(); // a server shutting down, or the checkpoint thread leaving when idle
+    closed = true;
     const ms = performance.now() - t0;
     assert.ok(ms < 1000, `closing waited ${ms.toFixed(0)} ms for the mutex`);
     assert.equal(shmStats.poisoned, poisoned, "the wal-index was marked for a rebuild");
   } finally {
+    if (!closed) a.conn.unmap();
     out.releaseLock();
     await holder.status;
     await holder.stdout.cancel();
@@ -266,6 +269,60 @@ Deno.test("shm: letting go of a shared slot while an earlier publish keeps faili
     assert.ok(await eventually(() => b.conn.lock(READ(1), 1, 2 | 4), 5_000), "the put-off publish never went through");
     assert.equal(b.word(0, 26)[0], 555);
     release(b.conn, READ(1), false);
+  } finally {
+    close();
+  }
+});
+
+Deno.test("shm: an unlock that fails while put-off slots are let go counts each slot once (a writer's unpublished header survives a barrier)", async () => {
+  const faults = new FaultBackend();
+  const { a, b, dir, close } = await pair(1, faults);
+  const mutex = Deno.openSync(`${dir}/db-lock/shm-mutex`, { read: true, write: true });
+  try {
+    hold(a.conn, READ(1), true);
+    hold(a.conn, READ(2), true);
+    a.word(0, 26)[0] = 11;
+    a.word(0, 27)[0] = 12;
+    mutex.lockSync(true);
+    assert.throws(() => release(a.conn, READ(1), true));
+    assert.throws(() => release(a.conn, READ(2), true)); // both put off
+    mutex.unlockSync();
+    // Letting them go: READ(1) is released, READ(2)'s unlock fails once.
+    faults.filter = (p) => p.endsWith(`/shm-${READ(2)}`);
+    faults.arm({ op: "unlock", n: 1, kind: "io" });
+    assert.throws(() => a.conn.barrier());
+    faults.reset();
+    a.conn.barrier(); // lets READ(2) go; READ(1) must not be counted down a second time
+    hold(a.conn, WRITE, true);
+    hold(a.conn, READ(3), true);
+    release(a.conn, READ(3), true); // a still holds WRITE: its copy still has changes of its own to come
+    hold(b.conn, READ(4), true); // another process publishes a read mark meanwhile
+    b.word(0, 29)[0] = 7;
+    release(b.conn, READ(4), true);
+    a.word(0, 4)[0] = 4242; // the commit's header word, written under WRITE
+    a.conn.barrier(); // walIndexWriteHdr's barrier between the header's two copies
+    assert.equal(a.word(0, 4)[0], 4242, "the barrier replaced the writer's unpublished header with the file's");
+    release(a.conn, WRITE, true);
+    hold(b.conn, READ(4), false);
+    assert.equal(b.word(0, 4)[0], 4242);
+    release(b.conn, READ(4), false);
+  } finally {
+    mutex.close();
+    close();
+  }
+});
+
+Deno.test("shm: letting go of a range of slots releases every slot of it even when one slot's unlock fails", async () => {
+  const faults = new FaultBackend();
+  const { a, b, close } = await pair(1, faults);
+  try {
+    assert.ok(a.conn.lock(READ(1), 3, 2 | 4), "READ(1..3) shared");
+    faults.filter = (p) => p.endsWith(`/shm-${READ(2)}`);
+    faults.arm({ op: "unlock", n: 1, kind: "io" });
+    assert.throws(() => a.conn.lock(READ(1), 3, 1 | 4));
+    faults.reset();
+    assert.equal(b.conn.lock(READ(3), 1, 2 | 8), true, "READ(3) stayed held after the range's unlock");
+    release(b.conn, READ(3), true);
   } finally {
     close();
   }
