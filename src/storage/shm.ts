@@ -539,6 +539,13 @@ export class ShmConnection {
     return false;
   }
 
+  /** Whether this connection changed the wal-index header (both copies, {@link WAL_HDR_BYTES}) since it last synchronised it. */
+  #headerChanged(heap: Uint8Array): boolean {
+    const local = this.#pageView(heap, 0), shadow = this.#shadowView(0);
+    for (let i = 0; i < WAL_HDR_BYTES / 4; i++) if (local[i] !== shadow[i]) return true;
+    return false;
+  }
+
   #verifyPage(local: Uint32Array, shadow: Uint32Array): void {
     for (let i = 0; i < PAGE_WORDS; i++) {
       if (local[i] !== shadow[i]) {
@@ -624,8 +631,9 @@ export class ShmConnection {
         gens[p + GEN_BASE] = (gens[p + GEN_BASE] + 1) >>> 0;
         this.#seen[p + GEN_BASE] = gens[p + GEN_BASE];
       }
-      // A connection that rebuilt the header (recovery holds WRITE) lifts a poison mark.
-      if (gens[POISON] && changed[0] === 0 && this.#held[0] === 2) gens[POISON] = 0;
+      // A connection that rebuilt the header (recovery holds WRITE) lifts a poison mark; a recovery cut short (a region
+      // it could not map) may have changed page 0 below the header only, which rebuilds nothing.
+      if (gens[POISON] && changed[0] === 0 && this.#held[0] === 2 && this.#headerChanged(heap)) gens[POISON] = 0;
       else if (gens[POISON]) this.#forgetHeader(heap);
       gens[0] = (gens[0] + 1) >>> 0;
       this.#seen[0] = gens[0];

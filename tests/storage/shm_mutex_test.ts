@@ -327,3 +327,34 @@ Deno.test("shm: letting go of a range of slots releases every slot of it even wh
     close();
   }
 });
+
+Deno.test("shm: under a poison mark, a WRITE hold that changes page 0 but not the header leaves the mark (only a rebuilt header lifts it)", async () => {
+  const { a, b, dir, close } = await pair();
+  try {
+    hold(b.conn, WRITE, true);
+    b.word(0, 0)[0] = 3007000; // the header's iVersion
+    b.word(0, 4)[0] = 7; // mxFrame: a commit of 7 frames
+    release(b.conn, WRITE, true);
+    // A connection that could not publish its commit marked the wal-index for a rebuild (`#poison`): the table's
+    // poison word, and the global counter so that everyone looks.
+    const f = Deno.openSync(`${dir}/db-lock/shm-mutex`, { read: true, write: true });
+    const w = new Uint32Array(2);
+    f.readSync(new Uint8Array(w.buffer));
+    w[0] = (w[0] + 1) >>> 0;
+    w[1] = 1;
+    f.seekSync(0, Deno.SeekMode.Start);
+    f.writeSync(new Uint8Array(w.buffer));
+    f.close();
+    // a recovers under WRITE but stops half-way (a region it could not map): page numbers written, no header.
+    hold(a.conn, WRITE, true);
+    assert.equal(a.word(0, 4)[0], 0, "the poison mark made a forget its copy of the header");
+    a.word(0, 40)[0] = 123;
+    release(a.conn, WRITE, true);
+    // Others must still rebuild: none may trust the header from before the mark.
+    hold(b.conn, READ(0), false);
+    assert.equal(b.word(0, 4)[0], 0, "the mark was lifted without a rebuilt header: the stale header is trusted");
+    release(b.conn, READ(0), false);
+  } finally {
+    close();
+  }
+});
