@@ -59,6 +59,7 @@
 
 import type { IoBackend, IoFile } from "./io.ts";
 import type { SharedMapping } from "./mmap.ts";
+import { sleepSync } from "./sleep.ts";
 
 /** Bytes per wal-index region (SQLite always asks for 32 KiB). */
 export const REGION_BYTES = 32768;
@@ -93,8 +94,6 @@ const SETTLE_RETRY_MS = 50;
 
 /** The wal-index mutex could not be had within {@link MUTEX_WAIT_MS}: the step that needed it did not happen. */
 export class MutexBusy extends Error {}
-
-const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 
 /** `xShmLock` flag bits (not exported by sqlite-wasm's capi). */
 export const SHM_UNLOCK = 1, SHM_LOCK = 2, SHM_SHARED = 4, SHM_EXCLUSIVE = 8;
@@ -530,7 +529,7 @@ export class ShmConnection {
     for (let n = 0;; n++) {
       // Spin first (a hold takes microseconds), then sleep a little longer each time, up to 1 ms.
       // (A requested 20 µs sleeps ~0.1 ms here: futex timeouts are that coarse.)
-      if (n >= MUTEX_SPINS) Atomics.wait(sleepCell, 0, 0, Math.min(1, 0.02 * (n - MUTEX_SPINS + 1)));
+      if (n >= MUTEX_SPINS) sleepSync(Math.min(1, 0.02 * (n - MUTEX_SPINS + 1)));
       if (this.#mutex.tryLock(exclusive)) return true;
       if (performance.now() >= until) break;
     }
@@ -606,7 +605,7 @@ export class ShmConnection {
       // commit done while others cannot see it, and a process that ended before a retry would lose it (the next
       // writer overwrites its frames). So this waits without a time limit, as the publish of a read mark need not.
       this.#mutex.lockWait(true);
-      this.#mutexStuck = [false, false];
+      this.#mutexStuck[0] = this.#mutexStuck[1] = false;
     } else if (!this.#lockMutex(true)) throw new MutexBusy("the wal-index mutex is held by another process");
     try {
       const gens = this.#readGens();
@@ -783,7 +782,7 @@ export class ShmConnection {
     // Without a time limit: a connection that lets go of its locks without this would let others build on a
     // wal-index missing its commit, and overwrite the commit's frames.
     this.#mutex.lockWait(true);
-    this.#mutexStuck = [false, false];
+    this.#mutexStuck[0] = this.#mutexStuck[1] = false;
     try {
       const gens = this.#readGens();
       gens[POISON] = 1;

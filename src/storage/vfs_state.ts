@@ -114,8 +114,4 @@ function normalize(p: string): string {
   return "/" + out.join("/");
 }
 
-const sleepCell = new Int32Array(new SharedArrayBuffer(4));
-/** Sleeps the thread synchronously (used by xSleep and busy handlers). */
-export function sleepSync(ms: number): void {
-  if (ms > 0) Atomics.wait(sleepCell, 0, 0, ms);
-}
+export { sleepSync } from "./sleep.ts";

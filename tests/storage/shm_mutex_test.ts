@@ -11,6 +11,7 @@ import { Database } from "../../src/storage/sqlite.ts";
 import { MUTEX_WAIT_MS, shmStats } from "../../src/storage/shm.ts";
 import { hold, pair, READ, release, WRITE } from "../helpers/shm_pair.ts";
 import { FaultBackend } from "../helpers/fault_backend.ts";
+import { type LockHolder, startLockHolder } from "../helpers/lock_holder.ts";
 
 const helper = (name: string) => new URL(`../helpers/${name}`, import.meta.url).pathname;
 
@@ -43,13 +44,8 @@ Deno.test("a stopped holder of the wal-index mutex: other processes' opens, read
   db.exec("CREATE TABLE t(id INTEGER PRIMARY KEY, x INTEGER)");
   db.transaction(() => db.run("INSERT INTO t(x) VALUES (1)"));
   // Stays open, so that the wal-index (and the mutex file) outlive the holder's start.
-  const holder = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-write", helper("hold_lock_file.ts"), `${path}-lock/shm-mutex`],
-    stdout: "piped",
-  }).spawn();
-  const out = holder.stdout.getReader();
+  const holder = await startLockHolder("hold_lock_file.ts", [`${path}-lock/shm-mutex`]);
   try {
-    assert.equal(new TextDecoder().decode((await out.read()).value).trim(), "locked");
     const busyMs = 1000;
     for (const what of ["read", "write"] as const) {
       // A new connection maps the wal-index under the mutex. Waiting for it for ever used to stop this process too.
@@ -60,10 +56,7 @@ Deno.test("a stopped holder of the wal-index mutex: other processes' opens, read
       assert.ok(r.ms < 15_000, `${what} took ${r.ms} ms to fail (busy timeout ${busyMs} ms)`);
     }
   } finally {
-    out.releaseLock();
-    holder.kill("SIGKILL");
-    await holder.status;
-    await holder.stdout.cancel();
+    await holder.kill();
   }
   // The holder is gone (its lock with it): everything works, and the one row written before is there.
   for (const what of ["write", "read"] as const) {
@@ -93,18 +86,12 @@ Deno.test("a stopped holder of the wal-index mutex: a connection opened before, 
     const lines = p.stdout.pipeThrough(new TextDecoderStream()).getReader();
     return { what, p, lines };
   });
-  let holder: Deno.ChildProcess | undefined;
+  let holder: LockHolder | undefined;
   try {
     for (const c of clients) assert.equal((await c.lines.read()).value?.trim(), "open");
     // A commit the clients have not seen: their next lock must pull it, under the mutex.
     db.transaction(() => db.run("INSERT INTO t(x) VALUES (1)"));
-    holder = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-read", "--allow-write", helper("hold_lock_file.ts"), `${path}-lock/shm-mutex`],
-      stdout: "piped",
-    }).spawn();
-    const out = holder.stdout.getReader();
-    assert.equal(new TextDecoder().decode((await out.read()).value).trim(), "locked");
-    out.releaseLock();
+    holder = await startLockHolder("hold_lock_file.ts", [`${path}-lock/shm-mutex`]);
     for (const c of clients) {
       const w = c.p.stdin.getWriter();
       await w.write(new TextEncoder().encode("go\n"));
@@ -118,9 +105,7 @@ Deno.test("a stopped holder of the wal-index mutex: a connection opened before, 
       assert.equal(r.error, "database_locked", `${c.what}: ${JSON.stringify(r)}`);
     }
   } finally {
-    holder?.kill("SIGKILL");
-    await holder?.status;
-    await holder?.stdout.cancel().catch(() => {});
+    await holder?.kill();
     for (const c of clients) {
       try {
         c.p.kill("SIGKILL");
@@ -192,13 +177,8 @@ Deno.test("shm: letting go of WRITE with nothing to publish while the mutex is h
 
 Deno.test("shm: a commit's publish waits for the mutex however long it is held (giving up could lose the commit)", async () => {
   const { a, b, dir, close } = await pair();
-  const holder = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-write", helper("hold_lock_file.ts"), `${dir}/db-lock/shm-mutex`, "600"],
-    stdout: "piped",
-  }).spawn();
-  const out = holder.stdout.getReader();
+  const holder = await startLockHolder("hold_lock_file.ts", [`${dir}/db-lock/shm-mutex`, "600"]);
   try {
-    assert.equal(new TextDecoder().decode((await out.read()).value).trim(), "locked");
     hold(a.conn, WRITE, true);
     a.word(0, 4)[0] = 99; // mxFrame of a commit
     const t0 = performance.now();
@@ -209,25 +189,19 @@ Deno.test("shm: a commit's publish waits for the mutex however long it is held (
     assert.equal(b.word(0, 4)[0], 99);
     release(b.conn, WRITE, true);
   } finally {
-    out.releaseLock();
-    await holder.status;
-    await holder.stdout.cancel();
+    await holder.ended();
     close();
   }
 });
 
 Deno.test("shm: closing with a read mark still unpublished for the held mutex neither waits for it nor poisons the wal-index", async () => {
   const { a, b, dir } = await pair();
-  const holder = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-write", helper("hold_lock_file.ts"), `${dir}/db-lock/shm-mutex`, "3000"],
-    stdout: "piped",
-  }).spawn();
-  const out = holder.stdout.getReader();
+  let holder: LockHolder | undefined;
   let closed = false;
   try {
     hold(b.conn, READ(0), false); // b reads the header now, before the holder takes the mutex
     release(b.conn, READ(0), false);
-    assert.equal(new TextDecoder().decode((await out.read()).value).trim(), "locked");
+    holder = await startLockHolder("hold_lock_file.ts", [`${dir}/db-lock/shm-mutex`, "3000"]);
     hold(a.conn, READ(1), true);
     a.word(0, 26)[0] = 888;
     assert.throws(() => release(a.conn, READ(1), true), /mutex/);
@@ -240,9 +214,7 @@ Deno.test("shm: closing with a read mark still unpublished for the held mutex ne
     assert.equal(shmStats.poisoned, poisoned, "the wal-index was marked for a rebuild");
   } finally {
     if (!closed) a.conn.unmap();
-    out.releaseLock();
-    await holder.status;
-    await holder.stdout.cancel();
+    await holder?.ended();
     b.conn.unmap();
     await Deno.remove(dir, { recursive: true });
   }

@@ -3,6 +3,7 @@ import { libc, libcOptions } from "../../src/storage/libc.ts";
 import { WriterMutex } from "../../src/storage/writer_mutex.ts";
 import { Database, HOLD_TX, registerVfs } from "../../src/storage/sqlite.ts";
 import { FaultBackend } from "../helpers/fault_backend.ts";
+import { startLockHolder } from "../helpers/lock_holder.ts";
 import type { BatonError } from "../../src/errors.ts";
 
 const tmp = () => Deno.makeTempDir({ prefix: "baton-storage-" });
@@ -248,21 +249,7 @@ Deno.test("WAL: a writer waits for a checkpoint that cannot finish rather than l
   // fsync) until the WAL reaches the hard bound, then 400 ms more: a writer
   // that did not wait would add hundreds of frames meanwhile.
   const hard = 8 * threshold;
-  const holder = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      new URL("../helpers/hold_checkpoint_lock.ts", import.meta.url).pathname,
-      path,
-      String(hard),
-      "400",
-    ],
-    stdout: "piped",
-  }).spawn();
-  const out = holder.stdout.getReader();
-  assert.equal(new TextDecoder().decode((await out.read()).value).trim(), "locked");
-  out.releaseLock();
+  const holder = await startLockHolder("hold_checkpoint_lock.ts", [path, String(hard), "400"]);
   let maxWal = 0;
   let waited = 0;
   for (let i = 0; i < 1500; i++) {
@@ -271,7 +258,7 @@ Deno.test("WAL: a writer waits for a checkpoint that cannot finish rather than l
     waited = Math.max(waited, performance.now() - t0);
     maxWal = Math.max(maxWal, Deno.statSync(`${path}-wal`).size);
   }
-  assert.equal((await holder.status).code, 0);
+  assert.equal((await holder.ended()).code, 0);
   const frames = (maxWal - 32) / 4120;
   assert.ok(frames >= hard, `the WAL reached only ${frames} frames: the lock holder never made the writer wait`);
   assert.ok(frames <= hard + 4, `WAL reached ${frames} frames`);
@@ -290,21 +277,8 @@ Deno.test("WAL: a checkpoint lock that is never released (its holder stopped) co
   db.exec("CREATE TABLE t(id INTEGER PRIMARY KEY, pad BLOB)");
   // The holder keeps SQLite's CKPT slot from the start and never lets go, as a process stopped (SIGSTOP, Ctrl-Z)
   // in the middle of a checkpoint does: no checkpoint can run, and the WAL cannot start over.
-  const holder = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      new URL("../helpers/hold_checkpoint_lock.ts", import.meta.url).pathname,
-      path,
-      String(1e9),
-      "0",
-    ],
-    stdout: "piped",
-  }).spawn();
-  const out = holder.stdout.getReader();
+  const holder = await startLockHolder("hold_checkpoint_lock.ts", [path, String(1e9), "0"]);
   try {
-    assert.equal(new TextDecoder().decode((await out.read()).value).trim(), "locked");
     const frames = () => (Deno.statSync(`${path}-wal`).size - 32) / 4120;
     // Past three wait points (8×, 16× and 24× the threshold), with a bound on the whole loop: a writer that waits at
     // every commit past the first point writes a few more in this time.
@@ -327,10 +301,7 @@ Deno.test("WAL: a checkpoint lock that is never released (its holder stopped) co
     // behind the one waiting.
     for (const ms of slow) assert.ok(ms < busyTimeoutMs / 2, `a commit waited ${ms} ms`);
   } finally {
-    out.releaseLock();
-    holder.kill();
-    await holder.status;
-    await holder.stdout.cancel();
+    await holder.kill();
   }
   assert.equal(db.integrityCheck(), "ok");
   db.close();
