@@ -19,8 +19,8 @@
  * @module
  */
 
-// The compiled module, through the module graph (`import source`): Deno
-// caches the compiled code between runs and embeds it in compiled binaries.
+// The compiled module, through the module graph (`import source`), which
+// `deno compile` embeds; compiled again in every process (no code cache for wasm).
 import sqliteWasm from "./sqlite_wasm_module.js";
 
 /** The C API functions Baton calls (pointers are numbers, `sqlite3_int64` is bigint). */
