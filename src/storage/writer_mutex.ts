@@ -17,16 +17,25 @@
  * process to open it while nobody else uses it: every user holds
  * `DB-lock/writer-mutex-users` shared, and the first to get it exclusive
  * initialises the mutex (the dead-man switch of the wal-index, `shm.ts`,
- * works the same way).
+ * works the same way). An opener waits at most 100 ms for an initialiser to
+ * let the switch go (a process stopped while it held it would hold it for
+ * good), then uses the lock files: the queue is for fairness only, and
+ * SQLite's own write lock keeps writers apart either way.
  *
  * @module
  */
 import { C, type FileMapping, libc, mapFile } from "./libc.ts";
+import { sleepSync } from "./sleep.ts";
 
 const MAGIC = 0xba70_0001;
 /** Where the mutex lives in the file (cache-line aligned; `pthread_mutex_t` is 40 bytes on x86-64, 48 on arm64). */
 const MUTEX_OFFSET = 64;
 const FILE_BYTES = 4096;
+/**
+ * How long an opener waits for an initialiser to let the users' switch go (it holds it for microseconds;
+ * one stopped there would hold it for good) before the lock files serve instead (ms).
+ */
+const SWITCH_WAIT_MS = 100;
 
 /** A held, given-up or unusable lock attempt. */
 export type MutexResult = "held" | "timeout" | "unavailable";
@@ -48,7 +57,8 @@ export class WriterMutex {
   /**
    * Opens (and when nobody uses it, initialises) a database's writer mutex.
    * @param lockDir the database's `DB-lock/` directory (it exists)
-   * @returns the handle, or null where it cannot be had (no FFI, not Linux, a full disk): use the portable queue
+   * @returns the handle, or null where it cannot be had (no FFI, not Linux, a full disk, an initialiser that
+   *   holds its switch for over 100 ms): use the portable queue
    * @throws nothing
    * @example
    * ```ts
@@ -83,8 +93,13 @@ export class WriterMutex {
         words[0] = MAGIC;
         users.unlockSync();
       }
-      // Every user holds the switch shared (waiting out an initialiser that holds it exclusive).
-      users.lockSync(false);
+      // Every user holds the switch shared, waiting out an initialiser that holds it exclusive, but not for
+      // ever: one stopped (SIGSTOP) while it held it would freeze every opener. The lock files serve then.
+      const until = performance.now() + SWITCH_WAIT_MS;
+      while (!users.tryLockSync(false)) {
+        if (performance.now() >= until) throw new Error("the writer mutex's initialiser holds its switch");
+        sleepSync(1);
+      }
       if (words[0] !== MAGIC) throw new Error("the writer mutex was never initialised");
       return new WriterMutex(map, users);
     } catch {

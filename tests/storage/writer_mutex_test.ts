@@ -7,12 +7,14 @@
  * longest wait of a writer among others that write without pause).
  */
 import assert from "node:assert/strict";
+import { startLockHolder } from "../helpers/lock_holder.ts";
 import { libc } from "../../src/storage/libc.ts";
 import { WriterMutex } from "../../src/storage/writer_mutex.ts";
 import { WriterQueue } from "../../src/storage/writer_queue.ts";
 
 const available = libc() !== null;
 const MUTEX = new URL("../../src/storage/writer_mutex.ts", import.meta.url).href;
+const QUEUE = new URL("../../src/storage/writer_queue.ts", import.meta.url).href;
 
 /** A child process that takes the mutex, says so on stdout, then waits to be killed. */
 function holder(lockDir: string): { proc: Deno.ChildProcess; ready: Promise<void> } {
@@ -72,6 +74,47 @@ Deno.test({
     const m = WriterMutex.open(dir)!;
     assert.equal(m.lock(2000), "held");
     m.close();
+  },
+});
+
+Deno.test({
+  name: "writer mutex: an opener does not wait for ever on an initialiser stopped while it held the users' switch",
+  ignore: !available,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    const db = `${dir}/x.db`;
+    await Deno.mkdir(`${db}-lock`);
+    Deno.writeFileSync(`${db}-lock/writer-mutex-users`, new Uint8Array());
+    // What a process stopped (SIGSTOP) between taking the switch exclusive and letting it go leaves: the switch
+    // held exclusive for good.
+    const stopped = await startLockHolder("hold_lock_file.ts", [`${db}-lock/writer-mutex-users`]);
+    try {
+      // In a child, so that an opener that blocks for good fails this test instead of hanging the run.
+      const script = `
+        import { WriterMutex } from ${JSON.stringify(MUTEX)};
+        import { WriterQueue } from ${JSON.stringify(QUEUE)};
+        const m = WriterMutex.open(${JSON.stringify(`${db}-lock`)});
+        const q = new WriterQueue(${JSON.stringify(db)}, 100);
+        const r = q.enter(5000);
+        q.leave();
+        q.close();
+        console.log(JSON.stringify({ mutex: m === null ? "none" : "open", queue: r }));
+      `;
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["eval", script],
+        stdout: "piped",
+        stderr: "piped",
+        signal: AbortSignal.timeout(30_000),
+      }).output();
+      const err = new TextDecoder().decode(out.stderr);
+      assert.equal(out.signal, null, `the opener was still waiting 30 s later: ${err}`);
+      assert.equal(out.code, 0, err);
+      // Without the switch there is no mutex to share; the lock files serve the queue (SQLite's own lock keeps
+      // writers apart either way).
+      assert.deepEqual(JSON.parse(new TextDecoder().decode(out.stdout)), { mutex: "none", queue: "held" });
+    } finally {
+      await stopped.kill();
+    }
   },
 });
 
