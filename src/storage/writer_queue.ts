@@ -17,13 +17,8 @@
  * @module
  */
 
+import { sleepSync } from "./sleep.ts";
 import { WriterMutex } from "./writer_mutex.ts";
-
-const sleepCell = new Int32Array(new SharedArrayBuffer(4));
-/** Sleeps the thread (a newcomer standing aside for a waiter's turn). */
-const sleepSync = (ms: number) => {
-  if (ms > 0) Atomics.wait(sleepCell, 0, 0, ms);
-};
 
 /** Shared control words. */
 export const Q = { STATE: 0, STOP: 1, SIZE: 2 } as const;
