@@ -1,7 +1,7 @@
 -- Baton's database schema: the readable snapshot of every migration in
 -- src/schema/ applied in order (tests/schema_test.ts proves they agree).
 -- Never edit this file alone: add a migration, then update this snapshot.
--- Schema version (PRAGMA user_version): 14
+-- Schema version (PRAGMA user_version): 15
 
 CREATE TABLE baton_migrations (
   version    INTEGER PRIMARY KEY,
@@ -142,6 +142,7 @@ CREATE TABLE idempotency (
   result     TEXT NOT NULL CHECK (json_valid(result)),
   created_at INTEGER NOT NULL
 ) STRICT;
+CREATE INDEX idempotency_created ON idempotency(created_at);  -- migration 15
 
 -- Files an active phase declared it will touch (paths or globs, repository-relative).
 CREATE TABLE file_declarations (
@@ -153,6 +154,7 @@ CREATE TABLE file_declarations (
   released_at INTEGER
 ) STRICT;
 CREATE INDEX file_declarations_active ON file_declarations(phase_id) WHERE released_at IS NULL;
+CREATE INDEX file_declarations_released ON file_declarations(released_at) WHERE released_at IS NOT NULL;  -- migration 15
 
 -- 003_coordination: claim contention counters
 -- Claim attempts that came back empty-handed, per day (UTC) and agent type:

@@ -3,7 +3,8 @@
  * (idempotency keys, daily claim-miss counters, agents gone for months,
  * released file declarations, and the audit trail when `audit.retain_days`
  * is set) is pruned by `baton sweep`, and lazily by any writer at most once
- * an hour. Each run deletes in bounded batches.
+ * an hour. Each run deletes in bounded batches, found through indexes; the
+ * lazy check reads first and takes the write lock only when a row is due.
  *
  * @module
  */
@@ -15,6 +16,8 @@ import {
   pruneClaimMisses,
   pruneDeclarations,
   pruneIdempotency,
+  type RetentionCutoffs,
+  retentionDue,
 } from "./sql/retention.ts";
 import type { PruneResult } from "./types.ts";
 
@@ -30,20 +33,14 @@ export const PRUNE_BATCH = 5000;
  */
 export function prune(core: Core): PruneResult {
   return core.tx((stamp) => {
-    // What ages out is judged by witnessed time (clock.ts): a process whose clock runs ahead prunes nothing early.
-    const now = Math.min(stamp, core.expiryNow);
-    const r = core.cfg.config.retention;
-    const retainAudit = core.cfg.config.audit.retain_days;
+    const now = witnessed(core, stamp);
+    const c = cutoffs(core, now);
     const out: PruneResult = {
-      idempotencyKeys: pruneIdempotency(core.db, now - r.idempotency_hours * HOUR, PRUNE_BATCH),
-      claimMissDays: pruneClaimMisses(
-        core.db,
-        new Date(now - r.claim_misses_days * DAY).toISOString().slice(0, 10),
-        PRUNE_BATCH,
-      ),
-      agents: pruneAgents(core.db, now - r.agents_days * DAY, PRUNE_BATCH),
-      declarations: pruneDeclarations(core.db, now - r.declarations_days * DAY, PRUNE_BATCH),
-      auditRows: retainAudit === null ? 0 : pruneAudit(core.db, now - retainAudit * DAY, PRUNE_BATCH),
+      idempotencyKeys: pruneIdempotency(core.db, c.idempotency, PRUNE_BATCH),
+      claimMissDays: pruneClaimMisses(core.db, c.claimMissDay, PRUNE_BATCH),
+      agents: pruneAgents(core.db, c.agents, PRUNE_BATCH),
+      declarations: pruneDeclarations(core.db, c.declarations, PRUNE_BATCH),
+      auditRows: c.audit === null ? 0 : pruneAudit(core.db, c.audit, PRUNE_BATCH),
     };
     // Recorded when something went (a run that found nothing leaves no trace).
     if (Object.values(out).some((n) => n > 0)) {
@@ -53,9 +50,28 @@ export function prune(core: Core): PruneResult {
   });
 }
 
+/** What ages out is judged by witnessed time (clock.ts): a process whose clock runs ahead prunes nothing early. */
+function witnessed(core: Core, now: number): number {
+  return Math.min(now, core.expiryNow);
+}
+
+/** The policy's cut-offs at `now`, from the configuration. */
+function cutoffs(core: Core, now: number): RetentionCutoffs {
+  const r = core.cfg.config.retention;
+  const retainAudit = core.cfg.config.audit.retain_days;
+  return {
+    idempotency: now - r.idempotency_hours * HOUR,
+    claimMissDay: new Date(now - r.claim_misses_days * DAY).toISOString().slice(0, 10),
+    agents: now - r.agents_days * DAY,
+    declarations: now - r.declarations_days * DAY,
+    audit: retainAudit === null ? null : now - retainAudit * DAY,
+  };
+}
+
 /**
  * Runs {@link prune} when its hourly run is due: at most once an hour in a
- * process, skipped when another process's run deleted something within the hour.
+ * process, skipped when another process's run deleted something within the hour
+ * or when a read finds nothing old enough to go.
  * Called after a write commits; never throws (the write is done).
  * @param core the engine core
  */
@@ -66,6 +82,8 @@ export function pruneIfDue(core: Core): void {
   core.pruneCheckedAt = now;
   try {
     if (now - lastPruneAt(core.db) < HOUR) return;
+    // Read first: with nothing due (the usual answer), no write transaction and no wait behind other writers.
+    if (!retentionDue(core.db, cutoffs(core, witnessed(core, now)))) return;
     prune(core);
   } catch { /* a busy or read-only database: the next hour tries again */ }
 }

@@ -11,7 +11,7 @@ import { openEngine } from "../../mod.ts";
 import { coreOf } from "../../src/engine/api/base.ts";
 import { HELD_SQL } from "../../src/engine/sql/rows.ts";
 import type { Database } from "../../src/storage/sqlite.ts";
-import { EXAMPLE_PHASES, tempRepo } from "../helpers/repo.ts";
+import { engineFor, EXAMPLE_PHASES, tempRepo } from "../helpers/repo.ts";
 
 /** The SQL of every statement `fn` has the connection prepare. */
 function statementsPrepared(db: Database, fn: () => void): Set<string> {
@@ -175,6 +175,37 @@ Deno.test("the metrics and the status pages read by index what they look up row 
     // The held-phase reads name phases_held, whose condition must stay the engine's list of held statuses.
     const held = db.get<{ sql: string }>("SELECT sql FROM sqlite_schema WHERE name = 'phases_held'")!.sql;
     assert.ok(held.endsWith(`WHERE status IN ${HELD_SQL}`), held);
+  } finally {
+    engine.close();
+  }
+});
+
+Deno.test("the retention policy finds what is old through indexes: its check, and each of its deletes", async () => {
+  const HOUR = 3_600_000;
+  const { engine, clock } = await engineFor({ config: "audit:\n  retain_days: 30\n" });
+  try {
+    engine.upsertTicket({ id: "0001", title: "A" });
+    const db = coreOf(engine).db;
+    const seen = statementsPrepared(db, () => {
+      clock.advance(2 * HOUR);
+      engine.registerAgent("a", ["designer"]); // a writer's hourly check (nothing is due: a read only)
+      engine.prune(); // every delete, the audit's too (retain_days)
+    });
+    // The tables that grow with use: a key per retry-safe call (each with the answer it replays), a row per declared
+    // file, the audit trail, a counter per day and agent type. (`agents` is read whole: see sql/retention.ts.)
+    const scans: string[] = [];
+    for (const sql of seen) {
+      if (!/^\s*(SELECT|DELETE)/i.test(sql)) continue;
+      const params = [...sql.matchAll(/\?/g)].map(() => 0);
+      for (const row of db.all<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`, params)) {
+        if (/^SCAN (idempotency|file_declarations|audit|claim_misses)\b/.test(row.detail)) {
+          scans.push(`${row.detail}: ${sql.replace(/\s+/g, " ")}`);
+        }
+      }
+    }
+    assert.ok([...seen].some((s) => /^DELETE FROM audit/.test(s)), "the audit's delete ran");
+    assert.ok([...seen].some((s) => /EXISTS \(SELECT 1 FROM idempotency/.test(s)), "the check ran");
+    assert.deepEqual(scans, []);
   } finally {
     engine.close();
   }

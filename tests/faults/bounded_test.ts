@@ -123,6 +123,22 @@ Deno.test("retention runs lazily from any writer, at most once an hour", async (
   engine.close();
 });
 
+Deno.test("retention: a writer's hourly check with nothing to prune takes no write lock", async () => {
+  const { engine, clock } = await engineFor({ phases: PHASES });
+  engine.upsertTicket({ id: "0001", title: "A" });
+  engine.claimNext({ agentId: "a", capabilities: ["designer"], idempotencyKey: "k1" });
+  clock.advance(2 * HOUR); // the hourly check is due, but nothing is old enough to go
+  const before = engine.storageInfo().writes.transactions;
+  engine.heartbeat("a");
+  assert.equal(engine.storageInfo().writes.transactions - before, 1, "the heartbeat's transaction, and no other");
+  clock.advance(25 * HOUR); // now k1 is: the check after the next write prunes it, in a transaction of its own
+  const due = engine.storageInfo().writes.transactions;
+  engine.heartbeat("a");
+  assert.equal(engine.storageInfo().writes.transactions - due, 2);
+  assert.equal(engine.audit({ limit: 100 }).filter((a) => a.action === "maintenance.pruned").length, 1);
+  engine.close();
+});
+
 Deno.test("idempotency: a key whose first claim found nothing looks again next time", async () => {
   const { engine } = await engineFor({ phases: PHASES });
   assert.equal(engine.claimNext({ agentId: "a", capabilities: ["designer"], idempotencyKey: "k" }), null);

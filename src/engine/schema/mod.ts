@@ -19,6 +19,7 @@ import m011 from "./011_merge_queue.ts";
 import m012 from "./012_merge_fenced.ts";
 import m013 from "./013_tickets_parent_index.ts";
 import m014 from "./014_write_lean_indexes.ts";
+import m015 from "./015_retention_indexes.ts";
 
 import type { Migration } from "../../storage/migrate.ts";
 
@@ -40,6 +41,7 @@ export const migrations: readonly Migration[] = [
   m012,
   m013,
   m014,
+  m015,
 ];
 
 /** The schema version a fully migrated database has. */
