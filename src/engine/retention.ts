@@ -82,8 +82,10 @@ export function pruneIfDue(core: Core): void {
   core.pruneCheckedAt = now;
   try {
     if (now - lastPruneAt(core.db) < HOUR) return;
-    // Read first: with nothing due (the usual answer), no write transaction and no wait behind other writers.
-    if (!retentionDue(core.db, cutoffs(core, witnessed(core, now)))) return;
+    // Read first: with nothing due (the usual answer), no write transaction and no wait behind other writers. Judged
+    // at the time prune() would judge by: after a commit, the witnessed time of the transaction just committed (not
+    // this process's clock, which may be behind the database's).
+    if (!retentionDue(core.db, cutoffs(core, core.expiryNow))) return;
     prune(core);
   } catch { /* a busy or read-only database: the next hour tries again */ }
 }

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { openEngine } from "../../mod.ts";
 import { STATEMENT_CACHE_SIZE } from "../../src/storage/sqlite.ts";
 import { Database } from "../../storage.ts";
-import { engineFor } from "../helpers/repo.ts";
+import { engineFor, tempRepo } from "../helpers/repo.ts";
 import { baton } from "../helpers/cli.ts";
 
 const PHASES = "phases:\n  - {name: Design, agent_type: designer}\n  - {name: Build, agent_type: builder}\n";
@@ -137,6 +137,27 @@ Deno.test("retention: a writer's hourly check with nothing to prune takes no wri
   assert.equal(engine.storageInfo().writes.transactions - due, 2);
   assert.equal(engine.audit({ limit: 100 }).filter((a) => a.action === "maintenance.pruned").length, 1);
   engine.close();
+});
+
+Deno.test("retention: a process whose clock is behind judges age by the database's clock in its hourly check", async () => {
+  const repo = await tempRepo({ phases: PHASES });
+  // A key recorded two days ago (by a process whose clock said so then).
+  const early = await openEngine(repo, { clock: () => Date.now() - 2 * DAY });
+  early.upsertTicket({ id: "0001", title: "A" });
+  early.claimNext({ agentId: "a", capabilities: ["designer"], idempotencyKey: "k-old" });
+  const path = early.storageInfo().path;
+  early.close();
+  // Since then the processes' shared clock (clock.ts) has reached now.
+  const db = await Database.open(path);
+  db.run("UPDATE clock SET now = ? WHERE id = 1", [Date.now()]);
+  db.close();
+  // A process a day and a half behind writes: by the database's clock the key is two days old, past its day.
+  const behind = await openEngine(repo, { clock: () => Date.now() - 1.5 * DAY });
+  behind.registerAgent("b", ["designer"]);
+  behind.close();
+  const after = await Database.open(path);
+  assert.equal(after.get<{ n: number }>("SELECT count(*) AS n FROM idempotency")!.n, 0, "the key went");
+  after.close();
 });
 
 Deno.test("idempotency: a key whose first claim found nothing looks again next time", async () => {

@@ -54,14 +54,17 @@ export function pruneAudit(db: Database, before: number, limit: number): number 
   ]).changes;
 }
 
-/** The cut-offs of one run of the policy. */
+/** The cut-offs of one run of the policy (times in ms since the epoch: what is older goes). */
 export interface RetentionCutoffs {
+  /** Idempotency keys recorded before it. */
   idempotency: number;
   /** YYYY-MM-DD: counters of earlier days go. */
   claimMissDay: string;
+  /** Agents last seen before it that hold nothing. */
   agents: number;
+  /** File declarations released before it. */
   declarations: number;
-  /** null: the audit trail is kept. */
+  /** Audit rows from before it; null: the audit trail is kept. */
   audit: number | null;
 }
 
