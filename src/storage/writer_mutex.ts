@@ -17,10 +17,12 @@
  * process to open it while nobody else uses it: every user holds
  * `DB-lock/writer-mutex-users` shared, and the first to get it exclusive
  * initialises the mutex (the dead-man switch of the wal-index, `shm.ts`,
- * works the same way). An opener waits at most 100 ms for an initialiser to
- * let the switch go (a process stopped while it held it would hold it for
- * good), then uses the lock files: the queue is for fairness only, and
- * SQLite's own write lock keeps writers apart either way.
+ * works the same way). An opener waits at most 1 s for an initialiser to
+ * let the switch go (it holds it for microseconds; a process stopped while
+ * it held it would hold it for good), then that connection queues on the
+ * lock files instead, for the rest of its life: writers on the two then
+ * queue apart and meet only at SQLite's own write lock, which keeps them
+ * apart either way (as it does writers of processes without FFI).
  *
  * @module
  */
@@ -33,9 +35,10 @@ const MUTEX_OFFSET = 64;
 const FILE_BYTES = 4096;
 /**
  * How long an opener waits for an initialiser to let the users' switch go (it holds it for microseconds;
- * one stopped there would hold it for good) before the lock files serve instead (ms).
+ * one stopped there would hold it for good) before the lock files serve instead (ms). Long enough that an
+ * initialiser merely descheduled on a loaded machine does not send a connection to the lock files for good.
  */
-const SWITCH_WAIT_MS = 100;
+const SWITCH_WAIT_MS = 1000;
 
 /** A held, given-up or unusable lock attempt. */
 export type MutexResult = "held" | "timeout" | "unavailable";
@@ -58,7 +61,7 @@ export class WriterMutex {
    * Opens (and when nobody uses it, initialises) a database's writer mutex.
    * @param lockDir the database's `DB-lock/` directory (it exists)
    * @returns the handle, or null where it cannot be had (no FFI, not Linux, a full disk, an initialiser that
-   *   holds its switch for over 100 ms): use the portable queue
+   *   holds its switch for over 1 s): use the portable queue
    * @throws nothing
    * @example
    * ```ts

@@ -93,12 +93,14 @@ Deno.test({
       const script = `
         import { WriterMutex } from ${JSON.stringify(MUTEX)};
         import { WriterQueue } from ${JSON.stringify(QUEUE)};
+        const t0 = performance.now();
         const m = WriterMutex.open(${JSON.stringify(`${db}-lock`)});
+        const waited = performance.now() - t0;
         const q = new WriterQueue(${JSON.stringify(db)}, 100);
         const r = q.enter(5000);
         q.leave();
         q.close();
-        console.log(JSON.stringify({ mutex: m === null ? "none" : "open", queue: r }));
+        console.log(JSON.stringify({ mutex: m === null ? "none" : "open", queue: r, waited }));
       `;
       const out = await new Deno.Command(Deno.execPath(), {
         args: ["eval", script],
@@ -111,7 +113,10 @@ Deno.test({
       assert.equal(out.code, 0, err);
       // Without the switch there is no mutex to share; the lock files serve the queue (SQLite's own lock keeps
       // writers apart either way).
-      assert.deepEqual(JSON.parse(new TextDecoder().decode(out.stdout)), { mutex: "none", queue: "held" });
+      const { waited, ...result } = JSON.parse(new TextDecoder().decode(out.stdout));
+      assert.deepEqual(result, { mutex: "none", queue: "held" });
+      // Its bound (1 s), not a wait that merely ends some day: a liveness check, loose for a loaded machine.
+      assert.ok(waited < 10_000, `the opener waited ${waited} ms`);
     } finally {
       await stopped.kill();
     }
