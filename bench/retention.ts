@@ -67,7 +67,7 @@ async function repoWith(keys: number): Promise<string> {
 }
 
 /** In a fresh process: the first and second writes (ms) and the write transactions the first began. */
-async function firstWrite(repo: string, agent: string): Promise<{ first: number; second: number; txs: number }> {
+async function firstWrite(repo: string, agent: string): Promise<Run> {
   const script = `
     import { openEngine } from ${JSON.stringify(MOD)};
     const e = await openEngine(${JSON.stringify(repo)});
@@ -91,7 +91,9 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 const full = await repoWith(KEYS);
 const empty = await repoWith(0);
-const res = { full: [] as { first: number; second: number; txs: number }[], empty: [] as typeof res.full };
+/** One fresh process's writes. */
+type Run = { first: number; second: number; txs: number };
+const res: Record<"full" | "empty", Run[]> = { full: [], empty: [] };
 for (let r = 0; r <= ROUNDS; r++) {
   // Round 0 warms the module cache; rounds alternate which repository goes first.
   const order: ["full" | "empty", string][] = r % 2
@@ -102,14 +104,21 @@ for (let r = 0; r <= ROUNDS; r++) {
     if (r > 0) res[k].push(x);
   }
 }
-// Invariants: nothing was due, so nothing went, and no first write began a second transaction.
+// Invariants: nothing was due, so nothing went and no run was recorded, and no first write began a second transaction.
 for (const [k, repo] of [["full", full], ["empty", empty]] as const) {
   const e = await openEngine(repo);
-  const keys = await Database.open(e.storageInfo().path);
-  const n = keys.get<{ n: number }>("SELECT count(*) AS n FROM idempotency")!.n;
-  keys.close();
+  const path = e.storageInfo().path;
   e.close();
-  if (n !== (k === "full" ? KEYS : 0)) throw new Error(`${k}: ${n} idempotency keys left, expected all of them`);
+  const db = await Database.open(path);
+  const count = (sql: string) => db.get<{ n: number }>(sql)!.n;
+  const keys = count("SELECT count(*) AS n FROM idempotency");
+  const declarations = count("SELECT count(*) AS n FROM file_declarations");
+  const runs = count("SELECT count(*) AS n FROM audit WHERE action = 'maintenance.pruned'");
+  db.close();
+  const want = k === "full" ? KEYS : 0;
+  if (keys !== want || declarations !== Math.ceil(want / 4) || runs !== 0) {
+    throw new Error(`${k}: ${keys} keys, ${declarations} declarations, ${runs} prune run(s) left; nothing was due`);
+  }
   const extra = res[k].filter((x) => x.txs !== 1).length;
   if (extra) throw new Error(`${k}: ${extra} first write(s) began more than one write transaction`);
 }
