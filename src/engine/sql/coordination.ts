@@ -60,10 +60,14 @@ export function heldDeclarations(db: Database, exceptPhase: number | null): R[] 
   );
 }
 
-/** Every active declaration, with its phase. */
+/**
+ * Every active declaration, with its phase: through their partial index (in id order SQLite read every declaration
+ * released in the last month too).
+ */
 export function activeDeclarations(db: Database): R[] {
   return db.all<R>(
-    `SELECT d.phase_id, p.ticket_id, p.name, d.agent_id, d.pattern, d.declared_at FROM file_declarations d
+    `SELECT d.phase_id, p.ticket_id, p.name, d.agent_id, d.pattern, d.declared_at
+     FROM file_declarations d INDEXED BY file_declarations_active
      JOIN phases p ON p.id = d.phase_id WHERE d.released_at IS NULL ORDER BY d.id`,
   );
 }
