@@ -1,7 +1,7 @@
 -- Baton's database schema: the readable snapshot of every migration in
 -- src/schema/ applied in order (tests/schema_test.ts proves they agree).
 -- Never edit this file alone: add a migration, then update this snapshot.
--- Schema version (PRAGMA user_version): 15
+-- Schema version (PRAGMA user_version): 16
 
 CREATE TABLE baton_migrations (
   version    INTEGER PRIMARY KEY,
@@ -101,6 +101,7 @@ CREATE TABLE gates (
 ) STRICT;
 CREATE UNIQUE INDEX gates_one_open ON gates(phase_id) WHERE status = 'open';
 CREATE INDEX gates_status ON gates(status, opened_at);
+CREATE INDEX gates_ticket ON gates(ticket_id, opened_at);  -- migration 16
 
 -- Ticket-to-ticket dependencies: ticket_id waits until depends_on reaches the milestone.
 CREATE TABLE ticket_deps (

@@ -20,6 +20,7 @@ import m012 from "./012_merge_fenced.ts";
 import m013 from "./013_tickets_parent_index.ts";
 import m014 from "./014_write_lean_indexes.ts";
 import m015 from "./015_retention_indexes.ts";
+import m016 from "./016_gates_ticket_index.ts";
 
 import type { Migration } from "../../storage/migrate.ts";
 
@@ -42,6 +43,7 @@ export const migrations: readonly Migration[] = [
   m013,
   m014,
   m015,
+  m016,
 ];
 
 /** The schema version a fully migrated database has. */

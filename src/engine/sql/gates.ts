@@ -38,11 +38,25 @@ export function openGateOfPhase(db: Database, phaseId: number): R | undefined {
   return db.get<R>(`${GATE} WHERE g.phase_id = ? AND g.status = 'open'`, [phaseId]);
 }
 
-/** Gates of a status (or all), of a ticket (or all), oldest first. */
+/**
+ * Gates of a status (or all), of a ticket (or all), oldest first. One statement per combination, each with only the
+ * conditions it needs, so that SQLite reads `gates_ticket` or `gates_status` (a condition that may be switched off,
+ * `? IS NULL OR …`, made it read every gate).
+ */
 export function gateRows(db: Database, status: string, ticketId: string | undefined): R[] {
+  const where: string[] = [];
+  const params: string[] = [];
+  if (ticketId !== undefined) {
+    where.push("g.ticket_id = ?");
+    params.push(ticketId);
+  }
+  if (status !== "all") {
+    where.push("g.status = ?");
+    params.push(status);
+  }
   return db.all<R>(
-    `${GATE} WHERE (? = 'all' OR g.status = ?) AND (? IS NULL OR g.ticket_id = ?) ORDER BY g.opened_at, g.id`,
-    [status, status, ticketId ?? null, ticketId ?? null],
+    `${GATE}${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY g.opened_at, g.id`,
+    params,
   );
 }
 
