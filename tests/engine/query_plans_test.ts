@@ -77,13 +77,14 @@ Deno.test("an agent's steps read no table whole: upsert and resolve, claim, star
       engine.complete(c.phase.id, { agentId: "a1", token: c.token });
       engine.ticket(c.ticket.id);
       engine.ticket(r.ticket.id);
+      engine.dependencies("0010");
     });
     const scans: string[] = [];
     for (const sql of seen) {
       if (!/^\s*(SELECT|UPDATE|DELETE|INSERT|WITH)/i.test(sql)) continue;
       for (const row of db.all<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`)) {
         const table = scannedTable(row.detail, sql);
-        if (table === "tickets" || table === "phases" || table === "gates") {
+        if (table === "tickets" || table === "phases" || table === "gates" || table === "ticket_deps") {
           scans.push(`${row.detail}: ${sql.replace(/\s+/g, " ")}`);
         }
       }

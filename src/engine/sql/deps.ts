@@ -36,11 +36,15 @@ export function dependentsOf(db: Database, ticketId: string): R[] {
   return db.all<R>("SELECT * FROM ticket_deps WHERE depends_on = ? ORDER BY ticket_id", [ticketId]);
 }
 
-/** Every dependency, or those of one ticket in either direction. */
+/**
+ * Every dependency, or those of one ticket in either direction (through the key and `ticket_deps_on`: a condition
+ * that may be switched off, `? IS NULL OR …`, made SQLite read every dependency).
+ */
 export function depRows(db: Database, ticketId: string | undefined): R[] {
+  if (ticketId === undefined) return db.all<R>("SELECT * FROM ticket_deps ORDER BY ticket_id, depends_on");
   return db.all<R>(
-    "SELECT * FROM ticket_deps WHERE ? IS NULL OR ticket_id = ? OR depends_on = ? ORDER BY ticket_id, depends_on",
-    [ticketId ?? null, ticketId ?? null, ticketId ?? null],
+    "SELECT * FROM ticket_deps WHERE ticket_id = ?1 OR depends_on = ?1 ORDER BY ticket_id, depends_on",
+    [ticketId],
   );
 }
 
