@@ -81,11 +81,12 @@ export function pruneIfDue(core: Core): void {
   if (now - core.pruneCheckedAt < HOUR) return;
   core.pruneCheckedAt = now;
   try {
-    if (now - lastPruneAt(core.db) < HOUR) return;
-    // Read first: with nothing due (the usual answer), no write transaction and no wait behind other writers. Judged
-    // at the time prune() would judge by: after a commit, the witnessed time of the transaction just committed (not
-    // this process's clock, which may be behind the database's).
-    if (!retentionDue(core.db, cutoffs(core, core.expiryNow))) return;
+    // Judged at the time prune() judges by and records its runs at: after a commit, the witnessed time of the
+    // transaction just committed (not this process's clock, which may be behind the database's).
+    const at = core.expiryNow;
+    if (at - lastPruneAt(core.db) < HOUR) return;
+    // Read first: with nothing due (the usual answer), no write transaction and no wait behind other writers.
+    if (!retentionDue(core.db, cutoffs(core, at))) return;
     prune(core);
   } catch { /* a busy or read-only database: the next hour tries again */ }
 }
