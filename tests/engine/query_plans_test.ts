@@ -29,28 +29,51 @@ function statementsPrepared(db: Database, fn: () => void): Set<string> {
   return seen;
 }
 
+/** Words that follow a table name in a `FROM` or `JOIN` clause and are not its alias. */
+const NOT_ALIASES = new Set(
+  [
+    "JOIN",
+    "LEFT",
+    "INNER",
+    "CROSS",
+    "NATURAL",
+    "ON",
+    "USING",
+    "WHERE",
+    "INDEXED",
+    "NOT",
+    "GROUP",
+    "ORDER",
+    "LIMIT",
+    "SET",
+  ]
+    .concat(["UNION", "EXCEPT", "INTERSECT", "WINDOW", "RETURNING", "VALUES", "DEFAULT"]),
+);
+
 /**
  * The table a plan line scans (`SCAN t`, `SCAN tickets USING INDEX …`), its alias resolved through the statement's
- * `FROM` and `JOIN` clauses; undefined for other lines and for scans through a partial index, which holds only the
- * rows asked for.
+ * `FROM`, `JOIN` and `UPDATE` clauses; undefined for other lines, a constant row, `json_each` and common table
+ * expressions.
+ * Throws when the name cannot be resolved or an alias names two tables, so that a scan is never passed over unseen.
  */
-function scannedTable(detail: string, sql: string): string | undefined {
-  const m = /^SCAN (\w+)(?: USING (?:COVERING )?INDEX (\w+))?/.exec(detail);
-  if (!m || (m[2] && PARTIAL_INDEXES.has(m[2]))) return undefined;
-  for (const [, table, alias] of sql.matchAll(/\b(?:FROM|JOIN)\s+(\w+)(?:\s+(?:AS\s+)?(\w+))?/gi)) {
-    if (table === m[1] || alias === m[1]) return table;
+function scannedTable(db: Database, detail: string, sql: string): string | undefined {
+  const m = /^SCAN (\w+)/.exec(detail);
+  if (!m || detail === "SCAN CONSTANT ROW") return undefined;
+  const name = m[1];
+  if (name === "json_each" || new RegExp(`\\b${name}\\s+AS\\s*\\(`, "i").test(sql)) return undefined;
+  const bound = new Set<string>();
+  // The alias is looked ahead at, not consumed: in `FROM phases JOIN tickets t`, `JOIN` starts the next match.
+  for (const [, table, alias] of sql.matchAll(/\b(?:FROM|JOIN|UPDATE)\s+(\w+)(?=(?:\s+(?:AS\s+)?(\w+))?)/gi)) {
+    if (table === name || (alias === name && !NOT_ALIASES.has(alias.toUpperCase()))) bound.add(table);
   }
-  return m[1];
+  if (bound.size > 1) throw new Error(`${name} names ${[...bound].join(" and ")} in: ${sql}`);
+  if (bound.size === 1) return [...bound][0];
+  const known = db.get<{ n: number }>("SELECT count(*) AS n FROM sqlite_schema WHERE type = 'table' AND name = ?", [
+    name,
+  ])!.n;
+  if (known) return name;
+  throw new Error(`cannot tell which table "${detail}" scans in: ${sql}`);
 }
-
-/** Baton's partial indexes (schema.sql). */
-const PARTIAL_INDEXES = new Set(
-  [
-    ...Deno.readTextFileSync(new URL("../../schema.sql", import.meta.url)).matchAll(
-      /CREATE (?:UNIQUE )?INDEX (\w+) ON [^;]* WHERE /g,
-    ),
-  ].map((m) => m[1]),
-);
 
 Deno.test("an agent's steps read no table whole: upsert and resolve, claim, start, complete, a ticket's page", async () => {
   const repo = await tempRepo({ phases: EXAMPLE_PHASES });
@@ -83,7 +106,7 @@ Deno.test("an agent's steps read no table whole: upsert and resolve, claim, star
     for (const sql of seen) {
       if (!/^\s*(SELECT|UPDATE|DELETE|INSERT|WITH)/i.test(sql)) continue;
       for (const row of db.all<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`)) {
-        const table = scannedTable(row.detail, sql);
+        const table = scannedTable(db, row.detail, sql);
         if (table === "tickets" || table === "phases" || table === "gates" || table === "ticket_deps") {
           scans.push(`${row.detail}: ${sql.replace(/\s+/g, " ")}`);
         }
@@ -171,7 +194,7 @@ function overReads(db: Database, sql: string): string[] {
     } else if (scan && byStatus && !(scan[2] && partial.has(scan[2])) && /\bFROM phases\b/.test(sql)) {
       bad.push(r.detail);
     } else if (
-      scan && !(scan[2] && partial.has(scan[2])) && /\bFROM file_declarations\b/.test(sql) &&
+      scan && !(scan[2] && partial.has(scan[2])) && scannedTable(db, r.detail, sql) === "file_declarations" &&
       /released_at IS NULL/.test(sql)
     ) {
       bad.push(r.detail);
@@ -238,7 +261,8 @@ Deno.test("the retention policy finds what is old through indexes: its check, an
       if (!/^\s*(SELECT|DELETE)/i.test(sql)) continue;
       const params = [...sql.matchAll(/\?/g)].map(() => 0);
       for (const row of db.all<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`, params)) {
-        if (/^SCAN (idempotency|file_declarations|audit|claim_misses)\b/.test(row.detail)) {
+        const table = scannedTable(db, row.detail, sql);
+        if (table && ["idempotency", "file_declarations", "audit", "claim_misses"].includes(table)) {
           scans.push(`${row.detail}: ${sql.replace(/\s+/g, " ")}`);
         }
       }
@@ -246,6 +270,43 @@ Deno.test("the retention policy finds what is old through indexes: its check, an
     assert.ok([...seen].some((s) => /^DELETE FROM audit/.test(s)), "the audit's delete ran");
     assert.ok([...seen].some((s) => /EXISTS \(SELECT 1 FROM idempotency/.test(s)), "the check ran");
     assert.deepEqual(scans, []);
+  } finally {
+    engine.close();
+  }
+});
+
+Deno.test("the plan checker resolves aliases, and refuses a scan it cannot attribute", async () => {
+  const repo = await tempRepo({ phases: EXAMPLE_PHASES });
+  const engine = await openEngine(repo);
+  try {
+    const db = coreOf(engine).db;
+    assert.equal(
+      scannedTable(db, "SCAN t", "SELECT * FROM phases JOIN tickets t ON t.id = phases.ticket_id"),
+      "tickets",
+    );
+    assert.equal(
+      scannedTable(db, "SCAN phases", "SELECT * FROM phases JOIN tickets t ON t.id = phases.ticket_id"),
+      "phases",
+    );
+    assert.equal(scannedTable(db, "SCAN p", "UPDATE phases AS p SET status = 'available'"), "phases");
+    assert.equal(
+      scannedTable(db, "SCAN g USING INDEX gates_status", "SELECT * FROM gates g WHERE g.status = ?"),
+      "gates",
+    );
+    assert.equal(
+      scannedTable(db, "SCAN json_each VIRTUAL TABLE INDEX 1:", "SELECT value FROM json_each(?)"),
+      undefined,
+    );
+    assert.equal(
+      scannedTable(db, "SEARCH t USING INDEX tickets_status (status=?)", "SELECT * FROM tickets t"),
+      undefined,
+    );
+    // One alias for two tables, and a name that is neither a table nor an alias: errors, not a pass.
+    assert.throws(
+      () => scannedTable(db, "SCAN g", "SELECT * FROM agents g WHERE EXISTS (SELECT 1 FROM gates g)"),
+      /names/,
+    );
+    assert.throws(() => scannedTable(db, "SCAN q", "SELECT * FROM (SELECT 1) AS q2"), /cannot tell/);
   } finally {
     engine.close();
   }
