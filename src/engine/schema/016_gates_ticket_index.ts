@@ -2,8 +2,9 @@
  * Migration 16: a ticket's gates through an index. `Engine.ticket` (MCP
  * `get_ticket`, `baton show`, the dashboard's ticket page, the supervisor)
  * lists the ticket's gates, and the statement read every gate ever opened
- * (a gate per human review, kept for good). A gate is written a few times
- * in its life: the index costs nothing an agent's step pays.
+ * (a gate per human review, kept for good). The index costs one more page
+ * on the steps that open a gate (an agent's `request_review`, a completion
+ * that reaches a human gate), none on a claim, heartbeat or completion.
  */
 export default {
   version: 16,

@@ -41,7 +41,7 @@ export function dependentsOf(db: Database, ticketId: string): R[] {
  * that may be switched off, `? IS NULL OR …`, made SQLite read every dependency).
  */
 export function depRows(db: Database, ticketId: string | undefined): R[] {
-  if (ticketId === undefined) return db.all<R>("SELECT * FROM ticket_deps ORDER BY ticket_id, depends_on");
+  if (ticketId == null) return db.all<R>("SELECT * FROM ticket_deps ORDER BY ticket_id, depends_on");
   return db.all<R>(
     "SELECT * FROM ticket_deps WHERE ticket_id = ?1 OR depends_on = ?1 ORDER BY ticket_id, depends_on",
     [ticketId],

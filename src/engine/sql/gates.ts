@@ -46,7 +46,7 @@ export function openGateOfPhase(db: Database, phaseId: number): R | undefined {
 export function gateRows(db: Database, status: string, ticketId: string | undefined): R[] {
   const where: string[] = [];
   const params: string[] = [];
-  if (ticketId !== undefined) {
+  if (ticketId != null) {
     where.push("g.ticket_id = ?");
     params.push(ticketId);
   }
