@@ -124,6 +124,27 @@ Deno.test({
 });
 
 Deno.test({
+  name: "writer mutex: an opener waits out an initialiser that holds the users' switch for a moment",
+  ignore: !available,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    WriterMutex.open(dir)!.close(); // the mutex as an initialiser leaves it
+    // A holder of the switch, descheduled a while (300 ms) before it lets go: well within the opener's wait (1 s), so
+    // the opener gets the mutex instead of sending its connection to the lock files for good.
+    const slow = await startLockHolder("hold_lock_file.ts", [`${dir}/writer-mutex-users`, "300"]);
+    try {
+      const m = WriterMutex.open(dir);
+      assert.ok(m, "the opener has the mutex");
+      assert.equal(m.lock(1000), "held");
+      m.unlock();
+      m.close();
+    } finally {
+      await slow.ended();
+    }
+  },
+});
+
+Deno.test({
   name: "writer queue: while a waiter has claimed its turn, a newcomer stands aside until it has waited its own share",
   ignore: !available,
   async fn() {
