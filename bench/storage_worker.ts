@@ -12,7 +12,7 @@
  */
 import { DatabaseSync } from "node:sqlite";
 import { type CheckpointMode, Database } from "../src/storage/sqlite.ts";
-import { sleepSync } from "../src/storage/vfs.ts";
+import { sleepSync } from "../src/storage/sleep.ts";
 
 const [engine, path, countArg, goFile, checkpointMode, warmPath, warmCount] = Deno.args;
 const count = Number(countArg);

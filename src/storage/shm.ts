@@ -519,8 +519,7 @@ export class ShmConnection {
   #lockMutex(exclusive: boolean): boolean {
     const mode = exclusive ? 1 : 0;
     if (this.#mutex.tryLock(exclusive)) {
-      this.#mutexStuck[mode] = false;
-      if (exclusive) this.#mutexStuck[0] = false; // had exclusive, so shared too
+      this.#hadMutex(exclusive);
       return true;
     }
     if (this.#mutexStuck[mode]) return false;
@@ -536,6 +535,12 @@ export class ShmConnection {
     this.#mutexStuck[mode] = true;
     shmStats.mutexTimeouts++;
     return false;
+  }
+
+  /** The mutex was had in this mode (exclusive: shared too): waits for it in that mode are worth making again. */
+  #hadMutex(exclusive: boolean): void {
+    this.#mutexStuck[0] = false;
+    if (exclusive) this.#mutexStuck[1] = false;
   }
 
   /** Whether this connection changed the wal-index header (both copies, {@link WAL_HDR_BYTES}) since it last synchronised it. */
@@ -605,7 +610,7 @@ export class ShmConnection {
       // commit done while others cannot see it, and a process that ended before a retry would lose it (the next
       // writer overwrites its frames). So this waits without a time limit, as the publish of a read mark need not.
       this.#mutex.lockWait(true);
-      this.#mutexStuck[0] = this.#mutexStuck[1] = false;
+      this.#hadMutex(true);
     } else if (!this.#lockMutex(true)) throw new MutexBusy("the wal-index mutex is held by another process");
     try {
       const gens = this.#readGens();
@@ -782,7 +787,7 @@ export class ShmConnection {
     // Without a time limit: a connection that lets go of its locks without this would let others build on a
     // wal-index missing its commit, and overwrite the commit's frames.
     this.#mutex.lockWait(true);
-    this.#mutexStuck[0] = this.#mutexStuck[1] = false;
+    this.#hadMutex(true);
     try {
       const gens = this.#readGens();
       gens[POISON] = 1;

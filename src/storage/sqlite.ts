@@ -8,7 +8,8 @@
 
 import { BatonError } from "../errors.ts";
 import { denoBackend, type IoBackend } from "./io.ts";
-import { installVfs, lastWalWrite, sleepSync, vfsLastError, walFrames } from "./vfs.ts";
+import { sleepSync } from "./sleep.ts";
+import { installVfs, lastWalWrite, vfsLastError, walFrames } from "./vfs.ts";
 import { BackgroundCheckpointer, type CheckpointerStats } from "./checkpointer.ts";
 import { WriterQueue } from "./writer_queue.ts";
 import { loadSqliteWasm, SQLITE, type SqliteWasm } from "./wasm.ts";

@@ -31,7 +31,7 @@ import { vfsMethods } from "./vfs_open.ts";
 import { type OpenFile, openFileMaps, type VfsEnv, vfsLastError } from "./vfs_state.ts";
 import { SQLITE as C } from "./wasm.ts";
 
-export { lastWalWrite, sleepSync, vfsLastError, type VfsStats, vfsStats, walFrames } from "./vfs_state.ts";
+export { lastWalWrite, vfsLastError, type VfsStats, vfsStats, walFrames } from "./vfs_state.ts";
 export { flushGatheredWal } from "./vfs_wal_gather.ts";
 
 /**

@@ -9,7 +9,8 @@ import { type LockPrimitive, type LockRole, type LockState, newLockState } from 
 import { IoFailure, type IoFile } from "./io.ts";
 import { shmPaths } from "./shm.ts";
 import { SQLITE as C } from "./wasm.ts";
-import { dirname, type OpenFile, resolvePath, sleepSync, type VfsEnv, vfsLastError, vfsStats } from "./vfs_state.ts";
+import { sleepSync } from "./sleep.ts";
+import { dirname, type OpenFile, resolvePath, type VfsEnv, vfsLastError, vfsStats } from "./vfs_state.ts";
 
 /** Opens the three lock files of a database (`X-lock/pending`, `reserved`, `shared`). */
 function openLockFiles(env: VfsEnv, dbPath: string): { state: LockState; prim: LockPrimitive; files: IoFile[] } {

@@ -113,5 +113,3 @@ function normalize(p: string): string {
   }
   return "/" + out.join("/");
 }
-
-export { sleepSync } from "./sleep.ts";

@@ -75,6 +75,22 @@ function scannedTable(db: Database, detail: string, sql: string): string | undef
   throw new Error(`cannot tell which table "${detail}" scans in: ${sql}`);
 }
 
+/**
+ * The plan lines, among the statements of the kinds asked for, that scan one of `tables` (their parameters unbound:
+ * a plan does not depend on their values), each with its statement.
+ */
+function scansOf(db: Database, statements: Iterable<string>, tables: string[], kinds: RegExp): string[] {
+  const scans: string[] = [];
+  for (const sql of statements) {
+    if (!kinds.test(sql)) continue;
+    for (const row of db.all<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`)) {
+      const table = scannedTable(db, row.detail, sql);
+      if (table && tables.includes(table)) scans.push(`${row.detail}: ${sql.replace(/\s+/g, " ")}`);
+    }
+  }
+  return scans;
+}
+
 Deno.test("an agent's steps read no table whole: upsert and resolve, claim, start, complete, a ticket's page", async () => {
   const repo = await tempRepo({ phases: EXAMPLE_PHASES });
   const engine = await openEngine(repo);
@@ -102,16 +118,12 @@ Deno.test("an agent's steps read no table whole: upsert and resolve, claim, star
       engine.ticket(r.ticket.id);
       engine.dependencies("0010");
     });
-    const scans: string[] = [];
-    for (const sql of seen) {
-      if (!/^\s*(SELECT|UPDATE|DELETE|INSERT|WITH)/i.test(sql)) continue;
-      for (const row of db.all<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`)) {
-        const table = scannedTable(db, row.detail, sql);
-        if (table === "tickets" || table === "phases" || table === "gates" || table === "ticket_deps") {
-          scans.push(`${row.detail}: ${sql.replace(/\s+/g, " ")}`);
-        }
-      }
-    }
+    const scans = scansOf(
+      db,
+      seen,
+      ["tickets", "phases", "gates", "ticket_deps"],
+      /^\s*(SELECT|UPDATE|DELETE|INSERT|WITH)/i,
+    );
     assert.ok(seen.size > 10, `statements were seen (${seen.size})`);
     assert.deepEqual(scans, []);
   } finally {
@@ -256,17 +268,12 @@ Deno.test("the retention policy finds what is old through indexes: its check, an
     });
     // The tables that grow with use: a key per retry-safe call (each with the answer it replays), a row per declared
     // file, the audit trail, a counter per day and agent type. (`agents` is read whole: see sql/retention.ts.)
-    const scans: string[] = [];
-    for (const sql of seen) {
-      if (!/^\s*(SELECT|DELETE)/i.test(sql)) continue;
-      const params = [...sql.matchAll(/\?/g)].map(() => 0);
-      for (const row of db.all<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`, params)) {
-        const table = scannedTable(db, row.detail, sql);
-        if (table && ["idempotency", "file_declarations", "audit", "claim_misses"].includes(table)) {
-          scans.push(`${row.detail}: ${sql.replace(/\s+/g, " ")}`);
-        }
-      }
-    }
+    const scans = scansOf(
+      db,
+      seen,
+      ["idempotency", "file_declarations", "audit", "claim_misses"],
+      /^\s*(SELECT|DELETE)/i,
+    );
     assert.ok([...seen].some((s) => /^DELETE FROM audit/.test(s)), "the audit's delete ran");
     assert.ok([...seen].some((s) => /EXISTS \(SELECT 1 FROM idempotency/.test(s)), "the check ran");
     assert.deepEqual(scans, []);

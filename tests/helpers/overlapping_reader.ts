@@ -7,7 +7,7 @@
  * with how many transactions it ran.
  */
 import { Database } from "../../src/storage/sqlite.ts";
-import { sleepSync } from "../../src/storage/vfs.ts";
+import { sleepSync } from "../../src/storage/sleep.ts";
 import { existsSync } from "node:fs";
 
 const [path, holdArg, stopFile] = Deno.args;

@@ -12,7 +12,7 @@
  */
 import { Database, registerVfs } from "../../src/storage/sqlite.ts";
 import { denoBackend, type IoBackend, type IoFile } from "../../src/storage/io.ts";
-import { sleepSync } from "../../src/storage/vfs.ts";
+import { sleepSync } from "../../src/storage/sleep.ts";
 import type { CheckpointMode } from "../../src/storage/sqlite.ts";
 
 const [path, flag, mode, threshold] = [

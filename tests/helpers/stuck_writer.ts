@@ -5,7 +5,7 @@
  * Usage: deno run -A stuck_writer.ts REPO
  */
 import { openEngine } from "../../mod.ts";
-import { sleepSync } from "../../src/storage/vfs.ts";
+import { sleepSync } from "../../src/storage/sleep.ts";
 
 const engine = await openEngine(Deno.args[0]);
 engine.transaction(() => {

@@ -18,7 +18,8 @@
 
 import { Database, type JournalMode } from "../../src/storage/sqlite.ts";
 import { shmChecks, shmStats } from "../../src/storage/shm.ts";
-import { sleepSync, vfsStats } from "../../src/storage/vfs.ts";
+import { sleepSync } from "../../src/storage/sleep.ts";
+import { vfsStats } from "../../src/storage/vfs.ts";
 import { sharedMappingOptions } from "../../src/storage/mmap.ts";
 
 const [role, dbPath, mode, logPath, stopFile, connsArg, seedArg] = Deno.args;
