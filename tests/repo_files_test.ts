@@ -10,6 +10,9 @@ import assert from "node:assert/strict";
 import { importTickets, openEngine, syncAll } from "../mod.ts";
 import { EXAMPLE_PHASES, tempRepo } from "./helpers/repo.ts";
 import { baton } from "./helpers/cli.ts";
+import { finishedTicket, mergeRepo, startMerge } from "./helpers/merge_repo.ts";
+import { createDashboard } from "../src/serve/handler.ts";
+import { openLogForAppend, readLogFrom, writeSessionFile } from "../src/repo/agent_logs.ts";
 
 const SRC = new URL("../src/", import.meta.url);
 
@@ -83,7 +86,6 @@ Deno.test("repo files: a ticket linked to a file outside is never read or writte
   assert.match(await Deno.readTextFile(secret), /TOP-SECRET-CONTENT/);
   engine.close();
   // The dashboard's ticket page and API.
-  const { createDashboard } = await import("../src/serve/handler.ts");
   const e2 = await openEngine(repo);
   const d = createDashboard(e2);
   const res = await d.handler(
@@ -195,4 +197,56 @@ Deno.test("dashboard: a ticket file of megabytes: the Ticket page renders its fi
     d.close();
     engine.close();
   }
+});
+
+Deno.test("repo files: a link in the logs directory is never appended to, read or written through (merge, agent and session files)", async () => {
+  const outside = await Deno.makeTempDir();
+  const secret = `${outside}/secret.txt`;
+  await Deno.writeTextFile(secret, "TOP-SECRET-CONTENT\n");
+  const repo = await mergeRepo("", { check: "echo CHECK-OUTPUT-LINE" });
+  const e = await openEngine(repo);
+  finishedTicket(e, repo, "0001", { "a.txt": "ok\n" });
+  const logs = `${repo}/.workflow/logs`;
+  await Deno.mkdir(logs, { recursive: true });
+  // Batch ids count from 1: the first batch's log name is known in advance.
+  await Deno.symlink(secret, `${logs}/merge-batch-1.log`);
+  const merge = startMerge(repo);
+  const done = await merge.done;
+  assert.notEqual(done.code, 0, "the worker stops rather than write through the link");
+  assert.match(done.err, /merge-batch-1\.log is a link or not a regular file/);
+  assert.equal(await Deno.readTextFile(secret), "TOP-SECRET-CONTENT\n", "nothing appended outside");
+  // The dashboard shows the batch being built without reading the link.
+  const building = e.mergeStatus({ recent: 1 }).building;
+  assert.equal(building?.id, 1, "the batch the worker left is still being built");
+  const d = createDashboard(e);
+  const res = await d.handler(new Request("http://127.0.0.1:8766/api/merge", { headers: { host: "127.0.0.1:8766" } }));
+  const body = await res.text();
+  assert.equal(res.status, 200, body);
+  assert.doesNotMatch(body, /TOP-SECRET-CONTENT/);
+  d.close();
+  e.close();
+  // The same for every file Baton keeps there: an agent's log and its session files (prompt, MCP configuration).
+  const agentLog = `${logs}/0001-design-designer-1a2b3c.log`;
+  await Deno.symlink(secret, agentLog);
+  assert.throws(() => openLogForAppend(agentLog), { code: "forbidden" });
+  assert.throws(() => readLogFrom(agentLog), { code: "forbidden" });
+  assert.throws(() => readLogFrom(`${logs}/merge-batch-1.log`, -100), { code: "forbidden" });
+  const prompt = `${logs}/0001-design-designer-1a2b3c.prompt.md`;
+  await Deno.symlink(secret, prompt);
+  writeSessionFile(prompt, "the prompt, with the claim token\n");
+  assert.equal(await Deno.readTextFile(secret), "TOP-SECRET-CONTENT\n", "the link was replaced, not written through");
+  assert.equal((await Deno.lstat(prompt)).isFile, true);
+  assert.equal((await Deno.stat(prompt)).mode! & 0o777, 0o600);
+  assert.equal(await Deno.readTextFile(prompt), "the prompt, with the claim token\n");
+  // A regular log still works: created owner-only, appended, read from an offset.
+  const own = `${logs}/0002-design-designer-4d5e6f.log`;
+  for (const line of ["one\n", "two\n"]) {
+    const f = openLogForAppend(own);
+    f.writeSync(new TextEncoder().encode(line));
+    f.close();
+  }
+  assert.equal((await Deno.stat(own)).mode! & 0o777, 0o600);
+  assert.deepEqual(readLogFrom(own, 4), { text: "two\n", size: 8 });
+  assert.deepEqual(readLogFrom(own, -4), { text: "two\n", size: 8 });
+  assert.deepEqual((await Array.fromAsync(Deno.readDir(logs))).filter((x) => x.name.endsWith(".new")), []);
 });

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { BatonError } from "../errors.ts";
 import { repoPath } from "./files.ts";
 import { slug } from "./names.ts";
 
@@ -97,20 +98,40 @@ export function ensureLogsDir(dir: string): void {
 /**
  * Writes one of a session's files beside its log (its prompt, its MCP
  * configuration), readable by its owner only: they carry the claim token.
+ * Written under a new name and renamed into place, so a link at the path is
+ * replaced, never written through.
  * @param path the file (from {@link logBase})
  * @param text its content
  */
 export function writeSessionFile(path: string, text: string): void {
-  Deno.writeTextFileSync(path, text, { mode: 0o600 });
+  const tmp = `${path}.${Deno.pid}-${crypto.randomUUID().slice(0, 8)}.new`;
+  try {
+    Deno.writeTextFileSync(tmp, text, { createNew: true, mode: 0o600 });
+    Deno.renameSync(tmp, path);
+  } catch (e) {
+    try {
+      Deno.removeSync(tmp);
+    } catch { /* never made, or renamed */ }
+    throw e;
+  }
 }
 
 /**
- * Opens an agent's log for appending (created when missing).
- * @param path the log file (from {@link logBase})
+ * Opens an agent's or a merge batch's log for appending (created when
+ * missing). The logs directory was resolved inside the repository; a log in
+ * it is Baton's own regular file, never a link to follow (a link to a file
+ * outside would have the check's output appended there).
+ * @param path the log file (from {@link logBase} or {@link mergeLog})
  * @returns the open file
+ * @throws {BatonError} `forbidden` when something other than a regular file (a link) is at the path
  */
 export function openLogForAppend(path: string): Deno.FsFile {
-  return Deno.openSync(path, { create: true, append: true, mode: 0o600 });
+  try {
+    return Deno.openSync(path, { append: true, createNew: true, mode: 0o600 }); // fails on any entry, a link too
+  } catch (e) {
+    if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+  }
+  return openOwn(path, { append: true });
 }
 
 /**
@@ -118,13 +139,14 @@ export function openLogForAppend(path: string): Deno.FsFile {
  * @param path the log file
  * @param offset where to start (0: all of it; negative: that many bytes before the end)
  * @returns the text and the size it was read to
+ * @throws {BatonError} `forbidden` when the path is a link or not a regular file; `Deno.errors.NotFound` when missing
  */
 export function readLogFrom(path: string, offset = 0): { text: string; size: number } {
-  const size = Deno.statSync(path).size;
-  if (offset < 0) offset = Math.max(0, size + offset);
-  if (size <= offset) return { text: "", size };
-  const f = Deno.openSync(path);
+  const f = openOwn(path, { read: true });
   try {
+    const size = f.statSync().size;
+    if (offset < 0) offset = Math.max(0, size + offset);
+    if (size <= offset) return { text: "", size };
     f.seekSync(offset, Deno.SeekMode.Start);
     const buf = new Uint8Array(size - offset);
     let n = 0;
@@ -137,4 +159,29 @@ export function readLogFrom(path: string, offset = 0): { text: string; size: num
   } finally {
     f.close();
   }
+}
+
+/**
+ * Opens a file that must be a regular file of its own: `lstat` says so before
+ * the open, and the open file is the one `lstat` saw (a link swapped in
+ * between is caught by its inode).
+ */
+function openOwn(path: string, options: Deno.OpenOptions): Deno.FsFile {
+  const seen = Deno.lstatSync(path);
+  if (!seen.isFile) throw notOwn(path);
+  const f = Deno.openSync(path, options);
+  const st = f.statSync();
+  if (st.ino !== seen.ino || st.dev !== seen.dev) {
+    f.close();
+    throw notOwn(path);
+  }
+  return f;
+}
+
+function notOwn(path: string): BatonError {
+  return new BatonError(
+    "forbidden",
+    `${path} is a link or not a regular file: Baton reads and writes its logs only as its own files; remove it`,
+    { location: { file: path } },
+  );
 }
