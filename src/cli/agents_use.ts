@@ -11,8 +11,8 @@ import { isMap, isScalar, isSeq, parseDocument, type YAMLMap } from "yaml";
 import { BatonError } from "../errors.ts";
 import { agentPreset, isPresetName, PRESET_NAMES, type PresetEntry } from "../agents/presets.ts";
 import { loadWorkflowConfig, parseConfig } from "../config/mod.ts";
-import { createRepoFile, readRepoFile, readRepoTextIfAny } from "../repo/files.ts";
-import { replaceIfUnchanged } from "../repo/replace.ts";
+import { createRepoFile, readRepoFile } from "../repo/files.ts";
+import { encodeLike, replaceIfUnchanged } from "../repo/replace.ts";
 
 const CONFIG = ".workflow/config.yaml";
 
@@ -109,13 +109,16 @@ export function usePreset(repoDir: string, name: string, types?: string[]): UseR
       `Not an agent type of the workflow: ${unknown.join(", ")} (its types: ${workflowTypes.join(", ")})`,
     );
   }
-  const before = readRepoTextIfAny(root, CONFIG);
-  const after = withPresetRegistry(before ?? "", preset.entry, chosen);
+  // Each file is replaced only if it still holds the bytes its new text was made from: a human's save in between
+  // is a write_conflict, never overwritten.
+  const before = readIfAny(root, CONFIG);
+  const after = withPresetRegistry(before?.text ?? "", preset.entry, chosen);
   parseConfig(after, CONFIG); // what is written must load
   if (before === null) createRepoFile(root, CONFIG, after);
-  else replaceIfUnchanged(root, CONFIG, readRepoFile(root, CONFIG), new TextEncoder().encode(after));
+  else replaceIfUnchanged(root, CONFIG, before.bytes, encodeLike(before.bytes, after));
   const files = preset.files.map((f): UseResult["files"][number] => {
-    const current = readRepoTextIfAny(root, f.path);
+    const read = readIfAny(root, f.path);
+    const current = read?.text ?? null;
     const commit = !!f.commit;
     if (current === null) {
       createRepoFile(root, f.path, f.content);
@@ -131,7 +134,7 @@ export function usePreset(repoDir: string, name: string, types?: string[]): UseR
     }
     const merged = JSON.stringify(mergeJson(mine, JSON.parse(f.content)), null, 2) + "\n";
     if (merged === current) return { path: f.path, status: "unchanged", commit };
-    replaceIfUnchanged(root, f.path, readRepoFile(root, f.path), new TextEncoder().encode(merged));
+    replaceIfUnchanged(root, f.path, read!.bytes, encodeLike(read!.bytes, merged));
     return { path: f.path, status: "merged", commit };
   });
   return { preset: name, types: chosen, files, allowMore: preset.allowMore, needs: [preset.entry.command, "baton"] };
@@ -190,4 +193,15 @@ export function useText(r: UseResult): string {
     `The agents may edit files in their worktrees and commit with git; to allow more, ${r.allowMore}.`,
   );
   return lines.join("\n");
+}
+
+/** A repository file's bytes and their text, or null when it does not exist. */
+function readIfAny(root: string, rel: string): { bytes: Uint8Array; text: string } | null {
+  try {
+    const bytes = readRepoFile(root, rel);
+    return { bytes, text: new TextDecoder().decode(bytes) };
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw e;
+  }
 }

@@ -24,6 +24,25 @@ function readOr(path: string): Uint8Array | null {
   }
 }
 
+const BOM = [0xef, 0xbb, 0xbf];
+
+/**
+ * The bytes to write for `text` in place of a file that held `original`:
+ * UTF-8, with the byte-order mark the original began with (decoding drops it
+ * from the text, and a human's file keeps it).
+ * @param original the bytes the file held
+ * @param text the new text, as decoded (without the mark)
+ * @returns the bytes to write
+ */
+export function encodeLike(original: Uint8Array, text: string): Uint8Array {
+  const body = new TextEncoder().encode(text);
+  if (!BOM.every((b, i) => original[i] === b) || text.startsWith("\uFEFF")) return body;
+  const out = new Uint8Array(BOM.length + body.length);
+  out.set(BOM);
+  out.set(body, BOM.length);
+  return out;
+}
+
 /** Test seam: runs between the steps of a replacement, to imitate an editor saving at the worst moment. */
 export const replaceHooks: { between?: (step: "start" | "aside" | "linked") => void } = {};
 

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { parse } from "yaml";
 import { baton } from "../helpers/cli.ts";
 import { agentPreset } from "../../src/agents/presets.ts";
+import { usePreset } from "../../src/cli/agents_use.ts";
 
 const TYPES = ["designer", "implementer", "test-writer", "security-reviewer", "docs-writer"];
 
@@ -94,4 +95,70 @@ Deno.test("agents use: an unknown CLI or agent type is a usage error, and nothin
   const c = await baton(["init", "--agent", "cursor"], { cwd: await freshRepo() });
   assert.equal(c.code, 2);
   assert.equal(await Deno.readTextFile(`${repo}/.workflow/config.yaml`), before);
+});
+
+/**
+ * Runs `usePreset` while an "editor" saves `file` right after Baton's `at`-th read of it (any read API), and says
+ * what became of the save. With `at` past the last read, nobody saves: the count of reads.
+ */
+function useWhileSaving(repo: string, name: string, file: string, at: number, save: (old: string) => string) {
+  const real = { text: Deno.readTextFileSync, bytes: Deno.readFileSync };
+  const d = Deno as { readTextFileSync: typeof Deno.readTextFileSync; readFileSync: typeof Deno.readFileSync };
+  let reads = 0, saved = false;
+  const after = (p: string | URL) => {
+    if (String(p) !== file || ++reads !== at) return;
+    saved = true;
+    Deno.writeFileSync(file, new TextEncoder().encode(save(real.text(file))));
+  };
+  d.readTextFileSync = (p) => {
+    const t = real.text(p);
+    after(p);
+    return t;
+  };
+  d.readFileSync = (p) => {
+    const b = real.bytes(p);
+    after(p);
+    return b;
+  };
+  let code = "ok";
+  try {
+    usePreset(repo, name);
+  } catch (e) {
+    code = (e as { code?: string }).code ?? String(e);
+  } finally {
+    Object.assign(d, { readTextFileSync: real.text, readFileSync: real.bytes });
+  }
+  return { saved, reads, code, kept: real.text(file).includes("HUMAN EDIT") };
+}
+
+Deno.test("agents use: a human's save at any moment of the run is kept (or the run is a write_conflict), never overwritten", async () => {
+  const cases = [
+    { name: "claude", file: ".workflow/config.yaml", save: (old: string) => `${old}# HUMAN EDIT\n` },
+    {
+      name: "gemini",
+      file: ".gemini/settings.json",
+      save: (old: string) => JSON.stringify({ ...JSON.parse(old), x: "HUMAN EDIT" }),
+    },
+  ];
+  for (const c of cases) {
+    const setup = async () => {
+      const repo = await Deno.realPath(await freshRepo());
+      assert.equal((await baton(["init"], { cwd: repo })).code, 0);
+      await Deno.mkdir(`${repo}/.gemini`, { recursive: true });
+      await Deno.writeTextFile(`${repo}/.gemini/settings.json`, JSON.stringify({ model: { name: "m" } }));
+      return repo;
+    };
+    const first = await setup();
+    const { reads } = useWhileSaving(first, c.name, `${first}/${c.file}`, Infinity, c.save);
+    assert.ok(reads >= 1, `${c.file} is read`);
+    for (let at = 1; at <= reads; at++) {
+      const repo = await setup();
+      const r = useWhileSaving(repo, c.name, `${repo}/${c.file}`, at, c.save);
+      assert.ok(r.saved, `${c.file}: saved after read ${at} of ${reads}`);
+      assert.ok(r.kept || r.code === "write_conflict", `${c.file}, save after read ${at}: ${JSON.stringify(r)}`);
+      if (r.code === "write_conflict") {
+        assert.ok(r.kept, `${c.file}, save after read ${at}: the conflict keeps the human's version`);
+      }
+    }
+  }
 });
