@@ -31,7 +31,7 @@ import {
 } from "../markdown/workflow_log.ts";
 import { unifiedDiff } from "./diff.ts";
 import { type FileProblem, parseOptions, readTicketText } from "./files.ts";
-import { replaceIfUnchanged } from "../repo/replace.ts";
+import { encodeLike, replaceIfUnchanged } from "../repo/replace.ts";
 import { isDone } from "../engine/state_machine.ts";
 
 /** What a write-back did. */
@@ -264,8 +264,7 @@ export function syncTicket(
     });
   }
   if (opts.dryRun) return { state: "written", warnings, diff: unifiedDiff(original, text, path) };
-  const next = new TextEncoder().encode(text);
-  replaceIfUnchanged(engine.cfg.repoRoot, path, bytes, next);
+  replaceIfUnchanged(engine.cfg.repoRoot, path, bytes, encodeLike(bytes, text));
   const now = engine.now();
   engine.setTicketFile(ticketId, {
     path,

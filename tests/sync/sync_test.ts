@@ -159,3 +159,28 @@ Deno.test("cli: with a cold configuration cache, a realtime repository is loaded
   assert.match(now, /- \[x\] Design Complete/);
   assert.match(now, /- \*\*Notes\*\*: designed/);
 });
+
+Deno.test("write-back keeps a UTF-8 byte-order mark, and changes only its own parts of the file", async () => {
+  const { repo, file } = await repoWithTicket();
+  const bom = new Uint8Array([0xef, 0xbb, 0xbf]);
+  const body = new TextEncoder().encode(TICKET);
+  await Deno.writeFile(file, new Uint8Array([...bom, ...body]));
+  const engine = await openEngine(repo);
+  assert.deepEqual(importTickets(engine).imported, ["0001"], "the mark does not hide the ticket's heading");
+  assert.equal(engine.ticket("0001").title, "Cache");
+  const c = engine.claimNext({ agentId: "d", capabilities: ["designer"] })!;
+  engine.complete(c.phase.id, { agentId: "d", token: c.token, summary: "designed" });
+  assert.deepEqual(syncAll(engine).written, ["0001"]);
+  const after = await Deno.readFile(file);
+  assert.deepEqual([...after.subarray(0, 3)], [...bom], "the mark is still first");
+  const text = new TextDecoder().decode(after); // without the mark
+  assert.equal(
+    text.replace("- [x] Design Complete", "- [ ] Design Complete").replace(
+      /- \*\*(Started|Completed|Notes)\*\*:.*\n/g,
+      "- **$1**:\n",
+    ),
+    TICKET,
+  );
+  assert.deepEqual(syncAll(engine).written, [], "nothing more to write: the file's hash is of its text");
+  engine.close();
+});
