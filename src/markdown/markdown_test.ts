@@ -345,7 +345,7 @@ Deno.test("parseTicket: metadata variants (plain bullets, colon inside bold, nes
     points: 1000,
     budget: 0, // not an integer: the default, with a warning
   });
-  assert.equal(t.rawMetadata.owner, undefined, "front matter is not read");
+  assert.equal(t.rawMetadata.owner, "dana", "front matter is read, before the body");
   assert.deepEqual(t.dependencies.map((d) => d.id), ["0098", "0099"]);
   assert.deepEqual(t.warnings, [
     { message: 'Budget: "lots" is not an integer', line: 7, field: "budget" },

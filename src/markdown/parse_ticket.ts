@@ -12,6 +12,7 @@ import { basename, compile, contentHash, idOf, refs } from "./ids.ts";
 import { type Rec, typed } from "./metadata.ts";
 import {
   BOLD_KEY,
+  boxChecked,
   type Ctx,
   endLine,
   type Heading,
@@ -184,11 +185,11 @@ class SectionReader {
       const t = lineText(src, il);
       const task = ctx === "status" ? TASK.exec(t) : null;
       const kl = task ? null : keyLine(t, ctx, true);
-      if (task && !/[ xX]/.test(task[2])) {
+      if (task && boxChecked(task[2]) === null) {
         this.warnings.push({ message: `status checkbox "[${task[2]}]" is neither [ ] nor [x]; ignored`, line: il });
       } else if (task) {
         const { label, condition } = stripCondition((task[3] ?? "").trim());
-        const sl: StatusLabel = { label, checked: task[2] !== " ", line: il, mapped: false, phase: null };
+        const sl: StatusLabel = { label, checked: boxChecked(task[2])!, line: il, mapped: false, phase: null };
         if (condition !== undefined) sl.condition = condition;
         this.out.labels.push(sl);
       } else if (kl) {
@@ -220,9 +221,35 @@ class SectionReader {
   }
 }
 
+/**
+ * YAML front matter's top-level `key: value` pairs as records (`status: done`, `depends_on: [0003, 0004]`), read
+ * before the body's, so they win a key given twice. Keys' `_` and `-` read as spaces; quotes and a flow list's
+ * brackets are dropped; a key with an empty value takes the `- item` lines under it.
+ */
+function frontMatter(src: Src, scanned: Scan): Rec[] {
+  const out: Rec[] = [];
+  let rec: Rec | null = null;
+  const unquote = (v: string) => v.replace(/^(["'])(.*)\1$/, "$2").trim();
+  for (let i = 2; i < scanned.fmEnd; i++) {
+    const t = lineText(src, i).replace(/[ \t]+#.*$/, "");
+    const kv = /^([A-Za-z][\w -]{0,40}?)[ \t]*:(?:[ \t]+(.*?))?[ \t]*$/.exec(t);
+    if (kv) {
+      const flow = /^\[(.*)\]$/.exec(kv[2] ?? "");
+      const value = flow ? flow[1].split(",").map(unquote).filter(Boolean).join(", ") : unquote(kv[2] ?? "");
+      rec = { key: kv[1].replace(/[_-]+/g, " ").trim(), value, line: i };
+      out.push(rec);
+      continue;
+    }
+    const item = /^[ \t]+-[ \t]+(.*?)[ \t]*$/.exec(t);
+    if (item && rec) rec.value = rec.value ? `${rec.value}, ${unquote(item[1])}` : unquote(item[1]);
+    else if (!/^[ \t]/.test(t)) rec = null; // a nested map or anything else: not a value of the key above
+  }
+  return out;
+}
+
 /** Reads the records, status labels and dependency lines of every data-carrying section. */
 function collect(src: Src, scanned: Scan, h1: Heading, warnings: MarkdownWarning[]): Collected {
-  const out: Collected = { records: [], labels: [], depLines: [] };
+  const out: Collected = { records: frontMatter(src, scanned), labels: [], depLines: [] };
   const statusSections = { n: 0 }; // only the first Status section's checklist counts
   for (const [from, to, startCtx] of dataSections(scanned, h1, lineCount(src))) {
     const { root, off } = parseLines(src, from, to);
@@ -399,6 +426,9 @@ const TERMINAL_WORDS = new Set([
   "shipped",
 ]);
 
+/** A log `Status` that accepts the phase's work. */
+const LOG_ACCEPTED = /^(?:approved|accepted|passed|signed off)\b/i;
+
 function isTerminalWord(value: string): boolean {
   const words = norm(value).split(/[^\p{L}]+/u).filter(Boolean);
   return words.length > 0 && words.every((w) => TERMINAL_WORDS.has(w));
@@ -453,7 +483,8 @@ function dependenciesOf(
  * - Metadata is read in three styles, matching `fields[].markdown_key`
  *   case-insensitively: bullets under `## Metadata` (`- **Priority**: High`),
  *   bare bold lines in the header (`**Priority**: Medium`), and headings
- *   (`## Priority: High`). The header is everything before the first level-1/2
+ *   (`## Priority: High`); YAML front matter's top-level `key: value` pairs
+ *   are read first (`status: done`). The header is everything before the first level-1/2
  *   heading that is not the title, `Status`, `Metadata`, `Dependencies` or a
  *   `Key: value` heading. An empty value followed by a list takes the list's
  *   items. Values are typed per field: boolean by yes/no (`Yes (educational
@@ -537,9 +568,11 @@ export function parseTicket(text: string, opts: ParseOptions): ParsedTicket {
   const logCompleted: ParsedTicket["logCompleted"] = [];
   if (phaseNames.length > 0) {
     for (const b of workflowLogBlocks(text)) {
-      if (b.completed === "" || LOG_NOT_DONE.test(b.status)) continue;
+      // Done: a Completed value, or a Status that says so (`Complete`, `Approved`, `Passed`) without one.
+      const completed = b.completed || (isTerminalWord(b.status) || LOG_ACCEPTED.test(b.status) ? b.status : "");
+      if (completed === "" || LOG_NOT_DONE.test(b.status)) continue;
       const phase = logPhaseOf(b.phase, phaseNames);
-      if (phase !== null) logCompleted.push({ phase, line: b.line, completed: b.completed });
+      if (phase !== null) logCompleted.push({ phase, line: b.line, completed });
     }
   }
   const keys = opts.dependencyKeys ?? DEFAULT_DEPENDENCY_KEYS;

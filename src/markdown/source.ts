@@ -81,6 +81,15 @@ export const BOLD_KEY =
 export const PLAIN_KEY = /^((\s*(?:[-*+]|\d{1,9}[.)])[ \t]+)?([A-Za-z][^:*[\]`]{0,40}?)[ \t]*:)[ \t]*(.*?)[ \t]*$/;
 export const TASK = /^(\s*(?:[-*+]|\d{1,9}[.)])[ \t]+)\[(.)\](?:[ \t]+(.*?))?[ \t]*$/;
 
+/**
+ * What a checkbox's character says: `[ ]` unchecked; `[x]`, `[X]` and the check marks people type (`✓ ✔ ☑ ✅`)
+ * checked; anything else (`[-]`, `[~]`) null: neither.
+ */
+export function boxChecked(ch: string): boolean | null {
+  if (ch === " ") return false;
+  return /^[xX\u2713\u2714\u2611\u2705]$/.test(ch) ? true : null;
+}
+
 export function atxTitle(rest: string): string {
   return rest.replace(/(?:^|[ \t]+)#+[ \t]*$/, "").trim();
 }
@@ -289,7 +298,7 @@ export type Ctx = "header" | "status" | "metadata" | "dependencies" | "body";
 export function sectionKind(title: string): Ctx | null {
   const t = norm(plain(title)).replace(/:$/, "");
   if (t === "workflow log" || t === "human feedback") return "body"; // at any level: never metadata
-  if (t === "status") return "status";
+  if (t === "status" || t === "ticket status") return "status";
   if (t === "metadata" || t === "ticket metadata") return "metadata";
   if (t === "dependencies" || t === "dependency" || t === "ticket dependencies") return "dependencies";
   return null;

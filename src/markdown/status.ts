@@ -6,6 +6,7 @@
  */
 import { done, type Edit } from "./edit.ts";
 import {
+  boxChecked,
   indexLines,
   lineCount,
   lineText,
@@ -201,7 +202,7 @@ export function statusTasks(src: Src, scanned: Scan): TaskLine[] | null {
     for (const item of node.children) {
       const line = startLine(item, off);
       const m = TASK.exec(lineText(src, line));
-      if (!m || !/[ xX]/.test(m[2])) continue;
+      if (!m || boxChecked(m[2]) === null) continue;
       const { label, condition } = stripCondition((m[3] ?? "").trim());
       const t: TaskLine = { line, label, box: src.starts[line - 1] + m[1].length + 1, ch: m[2] };
       if (condition !== undefined) t.condition = condition;

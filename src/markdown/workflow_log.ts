@@ -8,6 +8,7 @@
 import { done, type Edit } from "./edit.ts";
 import {
   BOLD_KEY,
+  boxChecked,
   endLine,
   type Heading,
   headingText,
@@ -19,11 +20,13 @@ import {
   type ListNode,
   type MdNode,
   parseLines,
+  PLAIN_KEY,
   type Scan,
   scan,
   sectionEnd,
   type Src,
   startLine,
+  TASK,
   THEMATIC,
 } from "./source.ts";
 import { norm, plain, splitList } from "./text.ts";
@@ -488,21 +491,54 @@ export function workflowLogBlocks(text: string): WorkflowLogBlock[] {
       }
     }
     const heading = headingText(src, h, off);
-    const field = (name: string): string => {
-      for (let l = start + 1; l <= end; l++) {
-        const m = BOLD_KEY.exec(lineText(src, l));
-        if (m && m[2] && norm(m[4]) === name) return plain(m[5]).trim();
-      }
-      return "";
-    };
+    const fields = blockFields(src, root.children, off, start, end);
     out.push({
       heading,
       phase: headingPhase(heading),
       line: start,
-      completed: field("completed"),
-      status: field("status"),
+      completed: fields.get("completed") ?? "",
+      status: fields.get("status") ?? "",
     });
   });
+  return out;
+}
+
+/**
+ * The fields a log block writes, by lower-cased key, first value kept: list items `- **Key**: value` and
+ * `- Key: value`, bare `**Key**: value` lines of a paragraph (the style of a template without bullets), and a
+ * checked `- [x] Completed …` / `- [x] Done` item, read as `Completed`. Never inside code.
+ */
+function blockFields(src: Src, kids: MdNode[], off: number, start: number, end: number): Map<string, string> {
+  const out = new Map<string, string>();
+  const put = (key: string, value: string) => {
+    const k = norm(key), v = plain(value).trim();
+    if (v !== "" && !out.has(k)) out.set(k, v);
+  };
+  const items = (list: ListNode): void => {
+    for (const item of list.children) {
+      const t = lineText(src, startLine(item, off));
+      const task = TASK.exec(t);
+      const bold = task ? null : BOLD_KEY.exec(t);
+      const key = task || bold ? null : PLAIN_KEY.exec(t);
+      if (task) {
+        const done = /^(?:completed?|done|finished)\b[\s:\u2013\u2014-]*(.*)$/i.exec(plain(task[3] ?? ""));
+        if (boxChecked(task[2]) === true && done) put("completed", done[1] || plain(task[3] ?? ""));
+      } else if (bold) put(bold[4], bold[5]);
+      else if (key) put(key[3], key[4]);
+      for (const sub of item.children) if (sub.type === "list") items(sub);
+    }
+  };
+  for (const node of kids) {
+    const l = startLine(node, off);
+    if (l <= start || l > end) continue;
+    if (node.type === "list") items(node);
+    else if (node.type === "paragraph") {
+      for (let i = l; i <= endLine(node, off); i++) {
+        const m = BOLD_KEY.exec(lineText(src, i));
+        if (m && !m[2]) put(m[4], m[5]);
+      }
+    }
+  }
   return out;
 }
 

@@ -154,3 +154,50 @@ Deno.test("progress: re-import never moves a ticket back, nor over a rejection B
   assert.ok(r.warnings.some((w) => w.code === "status_behind" && w.path === "tickets/0105_sleep_threshold.md"));
   engine.close();
 });
+
+Deno.test("progress: every way a file records Design done is read on import, and Design is never offered again", async () => {
+  const { tempRepo } = await import("../helpers/repo.ts");
+  const phases =
+    "phases:\n  - {name: Design, agent_type: designer}\n  - {name: Implementation, agent_type: implementer}\n";
+  const log = (block: string) => `# Ticket 0001: Cache\n\n## Workflow Log\n\n### Design Phase\n${block}\n`;
+  const forms: Record<string, string> = {
+    "front matter status": "---\nid: 0001\nstatus: Design Complete # moved by hand\n---\n# Ticket 0001: Cache\n",
+    "front matter status, quoted": '---\nstatus: "Design Complete"\ntags: [cache, perf]\n---\n# Ticket 0001: Cache\n',
+    "## Ticket Status checklist":
+      "# Ticket 0001: Cache\n\n## Ticket Status\n- [x] Draft\n- [x] Design Complete\n- [ ] Implementation Complete\n",
+    "check marks typed as ✓":
+      "# Ticket 0001: Cache\n\n## Status\n- [✓] Draft\n- [✔] Design Complete\n- [ ] Implementation Complete\n",
+    "log: bare bold lines": log("**Started**: 2024-01-01\n**Completed**: 2024-01-02\n**Notes**: signed off"),
+    "log: plain bullets": log("- Started: 2024-01-01\n- Completed: 2024-01-02"),
+    "log: a Status that accepts": log("- **Status**: Complete"),
+    "log: a checked Completed item": log("- [x] Completed 2024-01-02"),
+    "log: a nested field": log("- Design work\n  - **Completed**: 2024-01-02"),
+  };
+  for (const [form, text] of Object.entries(forms)) {
+    const repo = await tempRepo({ phases });
+    await Deno.mkdir(`${repo}/tickets`);
+    await Deno.writeTextFile(`${repo}/tickets/0001_cache.md`, text);
+    const engine = await openEngine(repo);
+    const r = importTickets(engine);
+    assert.deepEqual(r.errors, [], form);
+    assert.equal(placement(engine, "0001"), "Implementation:available", form);
+    assert.equal(engine.claimNext({ agentId: "d", capabilities: ["designer"] }), null, `${form}: Design not offered`);
+    engine.close();
+  }
+  // Not done, in the same forms: nothing is placed.
+  const notDone: Record<string, string> = {
+    "front matter status: to do": "---\nstatus: Ready for Design\n---\n# Ticket 0001: Cache\n",
+    "log: an unchecked Completed item": log("- [ ] Completed"),
+    "log: a Status that rejects": log("**Completed**: 2024-01-02\n**Status**: Changes Requested"),
+    "log: a field in a code block": log("```\n**Completed**: 2024-01-02\n```"),
+  };
+  for (const [form, text] of Object.entries(notDone)) {
+    const repo = await tempRepo({ phases });
+    await Deno.mkdir(`${repo}/tickets`);
+    await Deno.writeTextFile(`${repo}/tickets/0001_cache.md`, text);
+    const engine = await openEngine(repo);
+    importTickets(engine);
+    assert.equal(placement(engine, "0001"), "Design:available", form);
+    engine.close();
+  }
+});
