@@ -22,6 +22,16 @@ export interface CheckResult {
   timedOut: boolean;
 }
 
+/** How long the output of a finished command is still read (ms), for a process that escaped its group. */
+const DRAIN_MS = 2_000;
+
+/** Kills a command's process group (the command and what it started); a group already gone is fine. */
+function killGroup(pid: number): void {
+  try {
+    Deno.kill(-pid, "SIGKILL");
+  } catch { /* no process left in it */ }
+}
+
 /** How much of the output is kept in memory (the whole of it is in the log file). */
 const TAIL_BYTES = 8192;
 
@@ -53,22 +63,36 @@ export async function runCheck(
         stdin: "null",
         stdout: "piped",
         stderr: "piped",
+        // Its own process group: the time limit, and the end of the command, reach what it started too.
+        detached: true,
       }).spawn();
       let timedOut = false;
       const timer = setTimeout(() => {
         timedOut = true;
-        try {
-          child.kill("SIGKILL");
-        } catch { /* it ended */ }
+        killGroup(child.pid);
       }, opts.timeoutMs);
-      const pump = async (s: ReadableStream<Uint8Array>) => {
-        for await (const chunk of s) {
-          await log.write(chunk);
-          keep(chunk);
+      const readers = [child.stdout.getReader(), child.stderr.getReader()];
+      const pumps = readers.map(async (r) => {
+        for (let x = await r.read(); !x.done; x = await r.read()) {
+          await log.write(x.value);
+          keep(x.value);
         }
-      };
-      const [status] = await Promise.all([child.status, pump(child.stdout), pump(child.stderr)]);
+      });
+      const status = await child.status;
       clearTimeout(timer);
+      // What the command left running (a server it started, a child that outlived the limit) holds the pipes
+      // open: it is killed, and what escaped its group gets a moment before its output is no longer waited for.
+      killGroup(child.pid);
+      let drainTimer = 0;
+      const drained = await Promise.race([
+        Promise.all(pumps).then(() => true),
+        new Promise<false>((r) => drainTimer = setTimeout(r, DRAIN_MS, false)),
+      ]);
+      clearTimeout(drainTimer);
+      if (!drained) {
+        for (const r of readers) await r.cancel().catch(() => {});
+        await Promise.allSettled(pumps);
+      }
       if (timedOut || !status.success) {
         const why = new TextEncoder().encode(
           timedOut ? `(over the time limit of ${opts.timeoutMs / 1000} s)\n` : `(exit ${status.code})\n`,
