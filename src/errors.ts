@@ -61,6 +61,7 @@ export type BatonErrorCode =
   | "payload_too_large"
   | "request_timeout"
   | "markdown_invalid"
+  | "push_rejected"
   | "internal";
 
 /**
@@ -101,6 +102,8 @@ export const ERROR_TABLE: Readonly<Record<BatonErrorCode, ErrorTreatment>> = {
   payload_too_large: { exit: 2, http: 413, report: false, rpc: -32602 },
   request_timeout: { exit: 1, http: 408, report: false, rpc: -32603 },
   markdown_invalid: { exit: 1, http: 422, report: false, rpc: -32602 },
+  // The merge queue's remote refused a push for its own reasons (a hook, a protected branch): its message says why.
+  push_rejected: { exit: 1, http: 502, report: false, rpc: -32603 },
   internal: installation(500),
 };
 

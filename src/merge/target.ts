@@ -31,7 +31,7 @@ function ref(t: Target): string {
  * The target's tip now (after a fetch, with a remote).
  * @param t the target
  * @returns the commit
- * @throws {BatonError} `internal` when the branch (or the remote) cannot be read
+ * @throws {BatonError} `config_invalid` when the branch does not exist; `internal` when the remote cannot be read
  */
 export function targetTip(t: Target): string {
   if (t.remote) {
@@ -40,7 +40,12 @@ export function targetTip(t: Target): string {
   }
   const r = gitRun(t.repoRoot, ["rev-parse", "--verify", "--quiet", `${ref(t)}^{commit}`]);
   if (!r.ok) {
-    throw new BatonError("internal", `The target branch ${t.remote ? `${t.remote}/` : ""}${t.branch} does not exist`);
+    throw new BatonError(
+      "config_invalid",
+      `The target branch ${
+        t.remote ? `${t.remote}/` : ""
+      }${t.branch} does not exist (merge.target in .workflow/config.yaml)`,
+    );
   }
   return r.stdout;
 }
@@ -51,6 +56,8 @@ export function targetTip(t: Target): string {
  * @param base the tip the candidate was built on
  * @param candidate the tested candidate
  * @returns `landed`, or `moved` when the target is no longer at `base` (rebuild on the new tip)
+ * @throws {BatonError} `push_rejected` when the remote refused the push while still at `base` (a hook, a protected
+ *   branch: its message is in the error); `internal` when git fails otherwise
  */
 export function advanceTarget(
   t: Target,
@@ -62,8 +69,18 @@ export function advanceTarget(
       retryLocks: false,
     });
     if (!p.ok) {
-      if (/rejected|non-fast-forward|fetch first|stale info/.test(p.stdout + p.stderr)) return { result: "moved" };
-      throw new BatonError("internal", `git push ${t.remote} failed: ${p.stderr || p.stdout}`);
+      // Refused because the branch moved (rebuild on its new tip), or for the remote's own reasons (a hook, a
+      // protected branch), which rebuilding never changes: the remote's tip tells which.
+      const tip = gitRun(t.repoRoot, ["ls-remote", "--heads", t.remote, `refs/heads/${t.branch}`]);
+      const now = tip.ok ? tip.stdout.split(/\s/)[0] : "";
+      if (tip.ok && now !== base) return { result: "moved" };
+      const said = (p.stderr || p.stdout).trim();
+      throw new BatonError(
+        tip.ok ? "push_rejected" : "internal",
+        `${t.remote} refused the push of ${candidate.slice(0, 10)} to ${t.branch}, which is still at ${
+          base.slice(0, 10)
+        }: ${said}`,
+      );
     }
     gitRun(t.repoRoot, ["update-ref", ref(t), candidate]);
     // The local branch follows when it only lags behind (a local commit not pushed is the user's to sort out).

@@ -112,41 +112,46 @@ export class MergeWorker {
     excludeFromGit(root, [`/${this.#engine.cfg.config.run.worktree_dir.replace(/^\/+|\/+$/g, "")}/`]);
     ensureLogsDir(logsDir(this.#engine.cfg));
     let waitingLogged = false;
-    while (!this.#opts.signal?.aborted) {
-      if (!this.#lease) {
-        this.#lease = this.#engine.acquireMergeWorker(this.#id);
+    // A worker that stops, by an error too, gives the queue up at once: the next one recovers the batch it left
+    // (landed when its candidate is on the target, else back in the queue) instead of waiting for the lease to end.
+    try {
+      while (!this.#opts.signal?.aborted) {
         if (!this.#lease) {
-          if (!waitingLogged) this.#log(`merge: another worker holds the queue (${this.#holder()}); waiting`);
-          waitingLogged = true;
-          if (this.#idle()) break;
-          await this.#sleep();
-          continue;
+          this.#lease = this.#engine.acquireMergeWorker(this.#id);
+          if (!this.#lease) {
+            if (!waitingLogged) this.#log(`merge: another worker holds the queue (${this.#holder()}); waiting`);
+            waitingLogged = true;
+            if (this.#idle()) break;
+            await this.#sleep();
+            continue;
+          }
+          waitingLogged = false;
+          this.#lost = false;
+          this.#log(`merge: ${this.#id} holds the queue for ${this.#cfg.target}`);
+          this.#recover();
         }
-        waitingLogged = false;
-        this.#lost = false;
-        this.#log(`merge: ${this.#id} holds the queue for ${this.#cfg.target}`);
-        this.#recover();
-      }
-      const renew = setInterval(() => this.#renew(), Math.max(200, this.#cfg.lease_minutes * 60_000 / 4));
-      try {
-        const worked = await this.#round();
-        if (!worked) {
-          if (this.#idle()) break;
-          await this.#sleep();
+        const renew = setInterval(() => this.#renew(), Math.max(200, this.#cfg.lease_minutes * 60_000 / 4));
+        try {
+          const worked = await this.#round();
+          if (!worked) {
+            if (this.#idle()) break;
+            await this.#sleep();
+          }
+        } catch (e) {
+          if (e instanceof BatonError && e.code === "stale_token") {
+            this.#log(`merge: lost the queue to another worker (${e.message})`);
+            this.#lease = null;
+          } else throw e;
+        } finally {
+          clearInterval(renew);
         }
-      } catch (e) {
-        if (e instanceof BatonError && e.code === "stale_token") {
-          this.#log(`merge: lost the queue to another worker (${e.message})`);
-          this.#lease = null;
-        } else throw e;
-      } finally {
-        clearInterval(renew);
       }
-    }
-    if (this.#lease && !this.#lost) {
-      try {
-        this.#engine.releaseMergeWorker(this.#lease);
-      } catch { /* another worker has it */ }
+    } finally {
+      if (this.#lease && !this.#lost) {
+        try {
+          this.#engine.releaseMergeWorker(this.#lease);
+        } catch { /* another worker has it */ }
+      }
     }
     this.#lease = null;
     return { ...this.#summary };

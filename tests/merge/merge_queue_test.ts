@@ -258,6 +258,40 @@ Deno.test("merge: with a remote, it fetches before building and pushes after lan
   assert.deepEqual(history(origin).slice(1), ["pushed by Ravi", "0001 Build: module 0001"]);
 });
 
+Deno.test("merge: a push the remote refuses for its own reasons is a push_rejected error with its message; the queue is free at once", async () => {
+  const origin = await Deno.makeTempDir({ prefix: "baton-origin-" });
+  git(origin, "init", "-q", "--bare", "-b", "main");
+  const repo = await mergeRepo("  remote: origin\n");
+  git(repo, "remote", "add", "origin", origin);
+  git(repo, "push", "-q", "origin", "main");
+  // A protected branch: the remote's hook declines every push.
+  const hook = `${origin}/hooks/pre-receive`;
+  await Deno.writeTextFile(hook, "#!/bin/sh\necho 'main is protected: open a pull request' >&2\nexit 1\n");
+  await Deno.chmod(hook, 0o755);
+  const e = await engineOf(repo);
+  finishedTicket(e, repo, "0001", { "src/a.txt": "a\n" });
+  e.close();
+  const before = git(origin, "rev-parse", "main");
+  const merge = startMerge(repo);
+  const bound = setTimeout(() => merge.child.kill("SIGKILL"), 120_000); // it looped rebuilding once
+  const r = await merge.done;
+  clearTimeout(bound);
+  assert.notEqual(r.code, 0, r.out);
+  assert.match(r.err, /push_rejected|origin refused the push/);
+  assert.match(r.err, /main is protected: open a pull request/);
+  assert.equal((r.out.match(/rebuilding/g) ?? []).length, 0, "not taken for a branch that moved");
+  assert.equal(git(origin, "rev-parse", "main"), before, "the remote's main did not move");
+  // The queue was given up: the next worker starts at once, takes the batch back and lands it once the remote allows.
+  await Deno.remove(hook);
+  const next = startMerge(repo);
+  const bound2 = setTimeout(() => next.child.kill("SIGKILL"), 60_000); // it waited for the dead worker's lease
+  const again = await next.done;
+  clearTimeout(bound2);
+  assert.equal(again.code, 0, again.out + again.err);
+  assert.doesNotMatch(again.out, /another worker holds the queue/);
+  assert.deepEqual(history(origin).slice(1), ["0001 Build: module 0001"]);
+});
+
 function exists(path: string): boolean {
   try {
     Deno.statSync(path);
