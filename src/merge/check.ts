@@ -83,7 +83,7 @@ export async function runCheck(
       // What the command left running (a server it started, a child that outlived the limit) holds the pipes
       // open: it is killed, and what escaped its group gets a moment before its output is no longer waited for.
       killGroup(child.pid);
-      let drainTimer = 0;
+      let drainTimer: ReturnType<typeof setTimeout> | undefined;
       const drained = await Promise.race([
         Promise.all(pumps).then(() => true),
         new Promise<false>((r) => drainTimer = setTimeout(r, DRAIN_MS, false)),

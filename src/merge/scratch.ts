@@ -21,8 +21,8 @@ export const QUEUE_IDENTITY: Record<string, string> = {
 
 /** What applying one branch did. */
 export type Applied =
-  | { kind: "applied"; sha: string }
-  | { kind: "noop" }
+  | { kind: "applied"; sha: string; tip?: string; note?: string }
+  | { kind: "noop"; tip?: string }
   | { kind: "conflict"; files: string[]; message: string }
   | { kind: "missing"; message: string };
 
@@ -84,33 +84,55 @@ export class Scratch {
    * @param branch the branch
    * @param strategy rebase (its commits replayed), merge (`--no-ff`), squash (one commit)
    * @param message the merge or squash commit's message
-   * @returns applied (with the new head), noop (nothing the head lacks), conflict (with files), missing branch
+   * @returns applied (with the new head and the branch's tip it applied), noop (nothing the head lacks), conflict
+ *   (with files), missing branch
    */
   apply(branch: string, strategy: "rebase" | "merge" | "squash", message: string): Applied {
-    const tip = this.#git(["rev-parse", "--verify", "--quiet", `refs/heads/${branch}^{commit}`]);
-    if (!tip.ok) return { kind: "missing", message: `branch ${branch} does not exist` };
-    const ahead = must(this.#git(["rev-list", "--count", `HEAD..${tip.stdout}`]), "rev-list");
-    if (ahead === "0") return { kind: "noop" };
+    const tip = this.branchTip(branch);
+    if (tip === null) return { kind: "missing", message: `branch ${branch} does not exist` };
+    const ahead = must(this.#git(["rev-list", "--count", `HEAD..${tip}`]), "rev-list");
+    if (ahead === "0") return { kind: "noop", tip: tip };
     const before = this.head();
+    let note: string | undefined;
+    if (strategy === "rebase") {
+      // A rebase replays the branch's commits and drops its merge commits, with whatever they changed (a conflict
+      // resolved, a fix made while merging): a branch that has any lands as one squashed commit instead.
+      const fork = must(this.#git(["merge-base", before, tip]), "merge-base");
+      if (must(this.#git(["rev-list", "--merges", "--count", `${fork}..${tip}`]), "rev-list") !== "0") {
+        strategy = "squash";
+        note = `${branch} has merge commits, which a rebase would drop: squashed into one commit`;
+      }
+    }
     if (strategy === "merge") {
-      const r = this.#git(["merge", "--no-ff", "--no-edit", "-m", message, tip.stdout]);
+      const r = this.#git(["merge", "--no-ff", "--no-edit", "-m", message, tip]);
       if (!r.ok) return this.#conflict(["merge", "--abort"], r);
     } else if (strategy === "squash") {
-      const r = this.#git(["merge", "--squash", tip.stdout]);
+      const r = this.#git(["merge", "--squash", tip]);
       if (!r.ok) return this.#conflict(["reset", "--hard", "--quiet", before], r);
       const c = this.#git(["commit", "--quiet", "--no-verify", "-m", message]);
       if (!c.ok) {
-        if (/nothing to commit/.test(c.stdout + c.stderr)) return { kind: "noop" };
+        if (/nothing to commit/.test(c.stdout + c.stderr)) return { kind: "noop", tip: tip };
         must(c, "commit");
       }
     } else {
       // The branch's commits since it left the target, replayed onto the head (a temporary ref moves, not the branch).
-      const fork = must(this.#git(["merge-base", before, tip.stdout]), "merge-base");
-      const r = this.#git(["rebase", "--quiet", "--onto", before, fork, tip.stdout]);
+      const fork = must(this.#git(["merge-base", before, tip]), "merge-base");
+      const r = this.#git(["rebase", "--quiet", "--onto", before, fork, tip]);
       if (!r.ok) return this.#conflict(["rebase", "--abort"], r, before);
     }
     const after = this.head();
-    return after === before ? { kind: "noop" } : { kind: "applied", sha: after };
+    if (after === before) return { kind: "noop", tip: tip };
+    return { kind: "applied", sha: after, tip: tip, ...(note ? { note } : {}) };
+  }
+
+  /**
+   * Where a branch points now (null when it does not exist).
+   * @param branch the branch
+   * @returns its commit, or null
+   */
+  branchTip(branch: string): string | null {
+    const tip = this.#git(["rev-parse", "--verify", "--quiet", `refs/heads/${branch}^{commit}`]);
+    return tip.ok ? tip.stdout : null;
   }
 
   /**
@@ -120,14 +142,14 @@ export class Scratch {
    * @returns the commits, newest first (none when the branch does not exist)
    */
   branchCommits(branch: string): BranchCommit[] {
-    const tip = this.#git(["rev-parse", "--verify", "--quiet", `refs/heads/${branch}^{commit}`]);
-    if (!tip.ok) return [];
+    const tip = this.branchTip(branch);
+    if (tip === null) return [];
     const t = (key: string) => `%(trailers:key=${key},valueonly,separator=%x2c)`;
     const log = must(
       this.#git([
         "log",
         `--format=%H%x1f%ct%x1f${t("Baton-Ticket")}%x1f${t("Baton-Phase")}%x1f${t("Baton-Agent")}%x1e`,
-        `HEAD..${tip.stdout}`,
+        `HEAD..${tip}`,
       ]),
       "log",
     );

@@ -243,10 +243,14 @@ export class MergeWorker {
   }
 
   /** Applies the pending items onto the scratch's base; returns each applied item's commit by position. */
-  #apply(batch: MergeBatch, scratch: Scratch): { applied: MergeItem[]; shas: Record<number, string | null> } {
+  #apply(
+    batch: MergeBatch,
+    scratch: Scratch,
+  ): { applied: MergeItem[]; shas: Record<number, string | null>; tips: Map<string, string> } {
     const lease = this.#held();
     const applied: MergeItem[] = [];
     const shas: Record<number, string | null> = {};
+    const tips = new Map<string, string>(); // branch → the commit applied (checked again before landing)
     for (const item of batch.items.filter((i) => i.outcome === "pending")) {
       let r: Applied;
       if (item.kind === "revert") {
@@ -264,7 +268,9 @@ export class MergeWorker {
         const title = this.#title(item.ticketId);
         r = scratch.apply(item.branch!, this.#cfg.strategy, `${item.ticketId}: ${title} (merge queue)`);
       }
+      if ((r.kind === "applied" || r.kind === "noop") && r.tip && item.branch) tips.set(item.branch, r.tip);
       if (r.kind === "applied") {
+        if (r.note) this.#log(`merge: ${item.ticketId}: ${r.note}`);
         shas[item.position] = r.sha;
         applied.push(item);
       } else if (r.kind === "noop") {
@@ -283,7 +289,12 @@ export class MergeWorker {
         this.#log(`merge: ${item.ticketId} conflicts with ${this.#cfg.target} in ${r.files.join(", ")}: sent back`);
       }
     }
-    return { applied, shas };
+    return { applied, shas, tips };
+  }
+
+  /** The branches that moved since they were applied (their new commits are not in the candidate). */
+  #movedBranches(scratch: Scratch, tips: Map<string, string>): string[] {
+    return [...tips].filter(([branch, tip]) => scratch.branchTip(branch) !== tip).map(([branch]) => branch);
   }
 
   #title(ticketId: string): string {
@@ -314,7 +325,7 @@ export class MergeWorker {
     let builds = 0, checkMs = 0;
     for (let rebuild = 0;; rebuild++) {
       const current = this.#engine.openMergeBatches().find((b) => b.id === batch.id) ?? batch;
-      const { applied, shas } = this.#apply(current, scratch);
+      const { applied, shas, tips } = this.#apply(current, scratch);
       const candidate = scratch.head();
       let check: CheckResult | null = null;
       if (applied.length) {
@@ -334,20 +345,26 @@ export class MergeWorker {
           check = again;
         }
         if (!check.green) {
-          await this.#bisect(current, scratch, applied, shas, base, check, builds, checkMs);
+          await this.#bisect(current, scratch, applied, shas, tips, base, check, builds, checkMs);
           return;
         }
       }
-      const landed = this.#land(batch.id, base, candidate, shas, { builds, checkMs, log: check?.tail });
-      if (landed) return;
+      // A commit added to a ticket's branch while the check ran is not in the candidate: landing it would
+      // complete the ticket without that work. The batch is rebuilt, as when the target moves.
+      const moved = this.#movedBranches(scratch, tips);
+      if (!moved.length && this.#land(batch.id, base, candidate, shas, { builds, checkMs, log: check?.tail })) return;
       if (rebuild >= MAX_REBUILDS) {
         this.#engine.finishMergeBatch(lease, batch.id, { status: "abandoned", builds, checkMs });
-        this.#log(`merge: ${this.#cfg.target} kept moving; batch ${batch.id}'s tickets are back in the queue`);
+        this.#log(
+          `merge: ${moved.length ? moved.join(", ") : this.#cfg.target} kept moving; batch ${batch.id}'s tickets ` +
+            "are back in the queue",
+        );
         return;
       }
       base = targetTip(this.#target);
       this.#log(
-        `merge: ${this.#cfg.target} moved while batch ${batch.id} was tested; rebuilding on ${base.slice(0, 10)}`,
+        `merge: ${moved.length ? moved.join(", ") : this.#cfg.target} moved while batch ${batch.id} was tested; ` +
+          `rebuilding on ${base.slice(0, 10)}`,
       );
       scratch.reset(base);
     }
@@ -394,6 +411,7 @@ export class MergeWorker {
     scratch: Scratch,
     applied: MergeItem[],
     shas: Record<number, string | null>,
+    tips: Map<string, string>,
     base: string,
     red: CheckResult,
     builds: number,
@@ -451,9 +469,13 @@ export class MergeWorker {
       const pos = Number(p);
       if (s === null || applied.slice(0, lo).some((i) => i.position === pos)) prefix[pos] = s;
     }
-    if (!this.#land(batch.id, base, candidate, prefix, { builds, checkMs, log: last.tail })) {
+    const moved = this.#movedBranches(scratch, tips);
+    if (moved.length || !this.#land(batch.id, base, candidate, prefix, { builds, checkMs, log: last.tail })) {
       this.#engine.finishMergeBatch(lease, batch.id, { status: "abandoned", builds, checkMs });
-      this.#log(`merge: ${this.#cfg.target} moved during the bisect; the green tickets are back in the queue`);
+      this.#log(
+        `merge: ${moved.length ? moved.join(", ") : this.#cfg.target} moved during the bisect; the green tickets ` +
+          "are back in the queue",
+      );
     }
   }
 }

@@ -19,7 +19,7 @@ function alive(pid: number): boolean {
 /** Runs the check, failing the test (instead of hanging) when it has not returned within `boundMs`. */
 async function bounded(commands: string[], timeoutMs: number, boundMs = 60_000) {
   const dir = await Deno.makeTempDir({ prefix: "baton-check-" });
-  let timer = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const result = await Promise.race([
     runCheck(commands, { cwd: dir, timeoutMs, logFile: `${dir}/check.log`, env: { PATH: Deno.env.get("PATH")! } }),
     new Promise<never>((_, no) => timer = setTimeout(() => no(new Error("the check never returned")), boundMs)),

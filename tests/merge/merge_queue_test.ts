@@ -292,6 +292,56 @@ Deno.test("merge: a push the remote refuses for its own reasons is a push_reject
   assert.deepEqual(history(origin).slice(1), ["0001 Build: module 0001"]);
 });
 
+Deno.test("merge: what lands is all of a branch's work: its merge commits' own changes, and a commit added while it was checked", async () => {
+  const state = await Deno.makeTempDir();
+  const repo = await mergeRepo("  batch_size: 2\n");
+  // During the first check, a human adds a follow-up fix to baton/0002.
+  const q = JSON.stringify(repo);
+  const { check } = await recordingCheck(
+    state,
+    `if [ ! -e ${state}/added ]; then touch ${state}/added; W=${state}/wt; git -C ${q} worktree add -q $W baton/0002 &&
+      echo fix > $W/src/fix.txt && git -C $W add -A && git -C $W -c user.name=Dana -c user.email=d@example.com \\
+      commit -qm "0002 follow-up fix" && git -C ${q} worktree remove $W; fi`,
+  );
+  await Deno.writeTextFile(
+    `${repo}/.workflow/config.yaml`,
+    (await Deno.readTextFile(`${repo}/.workflow/config.yaml`)).replace(
+      'check: "sh check.sh"',
+      `check: ${JSON.stringify(check)}`,
+    ),
+  );
+  const e = await engineOf(repo);
+  finishedTicket(e, repo, "0001", { "src/a.txt": "a v1\n" });
+  finishedTicket(e, repo, "0002", { "src/b.txt": "b\n" });
+  e.close();
+  // 0001's agent brought its branch up to date with a merge that also carries work of its own.
+  const g = (dir: string, ...args: string[]) =>
+    git(dir, "-c", "user.name=Agent", "-c", "user.email=a@example.com", ...args);
+  await Deno.writeTextFile(`${repo}/human.txt`, "human\n");
+  g(repo, "add", "human.txt");
+  g(repo, "commit", "-q", "-m", "human commit");
+  const wt = `${state}/wt1`;
+  g(repo, "worktree", "add", "-q", wt, "baton/0001");
+  g(wt, "merge", "-q", "--no-commit", "main");
+  await Deno.writeTextFile(`${wt}/src/a.txt`, "a v2\n");
+  await Deno.writeTextFile(`${wt}/src/extra.txt`, "extra\n");
+  g(wt, "add", "-A");
+  g(wt, "commit", "-q", "-m", "Merge main into baton/0001; finish a, add extra");
+  g(repo, "worktree", "remove", wt);
+  const m = startMerge(repo);
+  const bound = setTimeout(() => m.child.kill("SIGKILL"), 120_000);
+  const r = await m.done;
+  clearTimeout(bound);
+  assert.equal(r.code, 0, r.out + r.err);
+  const show = (path: string) => git(repo, "show", `main:${path}`);
+  assert.equal(show("src/a.txt"), "a v2", "the merge commit's own change landed");
+  assert.equal(show("src/extra.txt"), "extra");
+  assert.equal(show("src/fix.txt"), "fix", "the commit added during the check landed");
+  assert.equal(git(repo, "cherry", "main", "baton/0002").split("\n").filter((l) => l.startsWith("+")).length, 0);
+  assert.match(r.out, /0001: baton\/0001 has merge commits, which a rebase would drop: squashed/);
+  assert.match(r.out, /baton\/0002 moved while batch 1 was tested; rebuilding/);
+});
+
 function exists(path: string): boolean {
   try {
     Deno.statSync(path);
