@@ -63,7 +63,7 @@ export function advanceTarget(
   t: Target,
   base: string,
   candidate: string,
-): { result: "landed" | "moved"; note?: string } {
+): { result: "landed" | "moved" | "blocked"; note?: string } {
   if (t.remote) {
     const p = gitRun(t.repoRoot, ["push", "--quiet", "--porcelain", t.remote, `${candidate}:refs/heads/${t.branch}`], {
       retryLocks: false,
@@ -86,6 +86,13 @@ export function advanceTarget(
     // The local branch follows when it only lags behind (a local commit not pushed is the user's to sort out).
     const local = gitRun(t.repoRoot, ["rev-parse", "--verify", "--quiet", `refs/heads/${t.branch}`]);
     if (local.ok && gitRun(t.repoRoot, ["merge-base", "--is-ancestor", local.stdout, candidate]).ok) {
+      const blocked = cannotFollow(t, local.stdout, candidate);
+      if (blocked) {
+        return {
+          result: "landed",
+          note: `${blocked.replace(/; the landing waits.*$/, "")}: local ${t.branch} left behind ${t.remote}`,
+        };
+      }
       if (
         gitRun(t.repoRoot, ["update-ref", `refs/heads/${t.branch}`, candidate, local.stdout], { retryLocks: false }).ok
       ) {
@@ -97,6 +104,11 @@ export function advanceTarget(
       note: local.ok ? `local ${t.branch} has commits ${t.remote} lacks: left as it is` : undefined,
     };
   }
+  // As git's receive.denyCurrentBranch=updateInstead: a branch checked out with local changes to files the
+  // candidate changes does not move (its index and files could not follow, and the next commit made there would
+  // undo the landing); the landing waits for those changes to be committed or stashed.
+  const blocked = cannotFollow(t, base, candidate);
+  if (blocked) return { result: "blocked", note: blocked };
   const u = gitRun(t.repoRoot, ["update-ref", `refs/heads/${t.branch}`, candidate, base], { retryLocks: false });
   if (!u.ok) {
     if (/cannot lock ref|is at .* but expected/.test(u.stderr)) return { result: "moved" };
@@ -117,22 +129,65 @@ export function onTarget(t: Target, candidate: string): boolean {
   return gitRun(t.repoRoot, ["merge-base", "--is-ancestor", candidate, ref(t)]).ok;
 }
 
-/**
- * A worktree that has the target checked out moves with it (index and files,
- * from `from` to `to`), unless that would touch its local changes.
- * @returns a note when it could not
- */
-function followCheckout(t: Target, from: string, to: string): string | undefined {
+/** The worktree that has the target branch checked out (the user's own), if any. */
+function checkout(t: Target): string | undefined {
   const list = gitRun(t.repoRoot, ["worktree", "list", "--porcelain"]).stdout;
   let path: string | undefined;
   for (const line of list.split("\n")) {
     if (line.startsWith("worktree ")) path = line.slice(9);
-    else if (line === `branch refs/heads/${t.branch}` && path) {
-      const r = gitRun(path, ["read-tree", "-m", "-u", from, to]);
-      return r.ok
-        ? undefined
-        : `${path} has ${t.branch} checked out with local changes: its files were left as they were (git status shows the difference)`;
-    }
+    else if (line === `branch refs/heads/${t.branch}` && path) return path;
+  }
+  return undefined;
+}
+
+/** Why the target's checkout could not follow it from `from` to `to` (its local changes), or undefined when it can. */
+function cannotFollow(t: Target, from: string, to: string): string | undefined {
+  const path = checkout(t);
+  if (!path) return undefined;
+  const r = gitRun(path, ["read-tree", "-m", "-u", "-n", from, to]);
+  if (r.ok) return undefined;
+  const files = [...(r.stderr + r.stdout).matchAll(/'([^']+)'/g)].map((m) => m[1]);
+  return `${path} has ${t.branch} checked out with local changes to ${
+    files.length ? files.join(", ") : "files"
+  } that the landing changes too: commit or stash them; the landing waits`;
+}
+
+/**
+ * A worktree that has the target checked out moves with it (index and files,
+ * from `from` to `to`); {@link cannotFollow} said it can.
+ * @returns a note when it could not after all (changed since)
+ */
+function followCheckout(t: Target, from: string, to: string): string | undefined {
+  const path = checkout(t);
+  if (!path) return undefined;
+  const r = gitRun(path, ["read-tree", "-m", "-u", from, to]);
+  return r.ok
+    ? undefined
+    : `${path} has ${t.branch} checked out with local changes: its files were left as they were (git status shows the difference)`;
+}
+
+/**
+ * A checkout of the target left behind by a worker that died between moving
+ * the branch and moving the checkout: its index is still the tree of a
+ * commit before `to` on the branch's first-parent line, with no change of
+ * its own. It is brought to `to`; any other checkout is left as it is.
+ * @param t the target
+ * @param to the commit the branch was moved to
+ * @returns a note when it was brought up to date
+ */
+export function catchUpCheckout(t: Target, to: string): string | undefined {
+  const path = checkout(t);
+  if (!path || gitRun(path, ["rev-parse", "HEAD"]).stdout !== to) return undefined;
+  const index = gitRun(path, ["write-tree"]);
+  if (!index.ok || index.stdout === gitRun(path, ["rev-parse", `${to}^{tree}`]).stdout) return undefined;
+  if (!gitRun(path, ["diff-files", "--quiet"]).ok) return undefined; // files changed by hand: theirs to sort out
+  const line = gitRun(path, ["rev-list", "--first-parent", "--max-count=50", "--format=%T", to]).stdout.split("\n");
+  for (let i = 0; i + 1 < line.length; i += 2) {
+    const sha = line[i].replace(/^commit /, ""), tree = line[i + 1];
+    if (tree !== index.stdout) continue;
+    return gitRun(path, ["read-tree", "-m", "-u", sha, to]).ok
+      ? `${path} was left at ${sha.slice(0, 10)}'s files by a worker that stopped: brought up to ${to.slice(0, 10)}`
+      : undefined;
   }
   return undefined;
 }

@@ -22,7 +22,7 @@ import { repoPath } from "../repo/files.ts";
 import { excludeFromGit } from "../repo/git.ts";
 import { type CheckResult, runCheck } from "./check.ts";
 import { type Applied, Scratch } from "./scratch.ts";
-import { advanceTarget, onTarget, type Target, targetTip } from "./target.ts";
+import { advanceTarget, catchUpCheckout, onTarget, type Target, targetTip } from "./target.ts";
 
 /** Options of a worker. */
 export interface MergeWorkerOptions {
@@ -212,6 +212,8 @@ export class MergeWorker {
         const n = adopted.items.filter((i) => i.outcome === "pending").length;
         this.#summary.landed += n;
         this.#log(`merge: batch ${b.id} of ${b.worker} had landed (${adopted.candidateSha.slice(0, 10)}): recorded`);
+        const caught = catchUpCheckout(this.#target, adopted.candidateSha);
+        if (caught) this.#log(`merge: ${caught}`);
       } else {
         this.#engine.finishMergeBatch(lease, b.id, { status: "abandoned" });
         this.#log(`merge: batch ${b.id} of ${b.worker} was not landed: its tickets are back in the queue`);
@@ -352,7 +354,9 @@ export class MergeWorker {
       // A commit added to a ticket's branch while the check ran is not in the candidate: landing it would
       // complete the ticket without that work. The batch is rebuilt, as when the target moves.
       const moved = this.#movedBranches(scratch, tips);
-      if (!moved.length && this.#land(batch.id, base, candidate, shas, { builds, checkMs, log: check?.tail })) return;
+      if (!moved.length && await this.#land(batch.id, base, candidate, shas, { builds, checkMs, log: check?.tail })) {
+        return;
+      }
       if (rebuild >= MAX_REBUILDS) {
         this.#engine.finishMergeBatch(lease, batch.id, { status: "abandoned", builds, checkMs });
         this.#log(
@@ -374,21 +378,36 @@ export class MergeWorker {
    * Moves the target to a tested candidate and lands the batch's pending
    * items; false when the target had moved (nothing landed).
    */
-  #land(
+  async #land(
     batchId: number,
     base: string,
     candidate: string,
     shas: Record<number, string | null>,
     facts: { builds: number; checkMs: number; log?: string },
-  ): boolean {
+  ): Promise<boolean> {
     const lease = this.#held();
     const recorded: Record<number, string> = {};
     for (const [p, s] of Object.entries(shas)) if (s) recorded[Number(p)] = s;
     if (candidate !== base) {
       this.#engine.recordMergeCandidate(lease, batchId, { candidateSha: candidate, shas: recorded, ...facts });
-      const moved = advanceTarget(this.#target, base, candidate);
-      if (moved.result === "moved") return false;
-      if (moved.note) this.#log(`merge: ${moved.note}`);
+      for (let waiting = false;;) {
+        const moved = advanceTarget(this.#target, base, candidate);
+        if (moved.result === "moved") return false;
+        if (moved.result === "landed") {
+          if (moved.note) this.#log(`merge: ${moved.note}`);
+          break;
+        }
+        // The target's checkout has local changes the landing would have to touch: the tested candidate waits.
+        if (!waiting) this.#log(`merge: ${moved.note}`);
+        waiting = true;
+        await this.#sleep();
+        if (this.#opts.signal?.aborted) {
+          this.#engine.finishMergeBatch(this.#held(), batchId, { status: "abandoned", ...facts });
+          this.#log(`merge: stopped while batch ${batchId} waited to land; its tickets are back in the queue`);
+          return true;
+        }
+        if (targetTip(this.#target) !== base) return false;
+      }
     }
     const b = this.#engine.landMergeBatch(lease, batchId, { shas });
     const landed = b.items.filter((i) => i.outcome === "landed" || i.outcome === "noop");
@@ -470,7 +489,7 @@ export class MergeWorker {
       if (s === null || applied.slice(0, lo).some((i) => i.position === pos)) prefix[pos] = s;
     }
     const moved = this.#movedBranches(scratch, tips);
-    if (moved.length || !this.#land(batch.id, base, candidate, prefix, { builds, checkMs, log: last.tail })) {
+    if (moved.length || !await this.#land(batch.id, base, candidate, prefix, { builds, checkMs, log: last.tail })) {
       this.#engine.finishMergeBatch(lease, batch.id, { status: "abandoned", builds, checkMs });
       this.#log(
         `merge: ${moved.length ? moved.join(", ") : this.#cfg.target} moved during the bisect; the green tickets ` +

@@ -195,6 +195,10 @@ Deno.test("merge: kill -9 of the worker right after it moved main; the restarted
   assert.equal(second.code, 0, second.out + second.err);
   assert.match(second.out, /batch 1 of merge@\S+ had landed/);
   assert.deepEqual(history(repo).slice(1), ["0001 Build: module 0001", "0002 Build: module 0002"], "landed once");
+  // The user's checkout of main, which the killed worker had not moved yet, is brought up to main: nothing staged
+  // that would undo the landing at the next commit.
+  assert.equal(git(repo, "status", "--porcelain", "--untracked-files=no"), "", "the checkout follows main");
+  assert.match(second.out, /left at \S+'s files by a worker that stopped: brought up to/);
   const e2 = await engineOf(repo);
   assert.deepEqual([e2.ticket("0001").status, e2.ticket("0002").status], ["completed", "completed"]);
   assert.equal(e2.audit({ action: "merge.landed" }).length, 2);
@@ -340,6 +344,39 @@ Deno.test("merge: what lands is all of a branch's work: its merge commits' own c
   assert.equal(git(repo, "cherry", "main", "baton/0002").split("\n").filter((l) => l.startsWith("+")).length, 0);
   assert.match(r.out, /0001: baton\/0001 has merge commits, which a rebase would drop: squashed/);
   assert.match(r.out, /baton\/0002 moved while batch 1 was tested; rebuilding/);
+});
+
+Deno.test("merge: main checked out with local changes the landing would touch: the landing waits, nothing is lost, and the checkout follows", async () => {
+  const repo = await mergeRepo();
+  const e = await engineOf(repo);
+  finishedTicket(e, repo, "0001", { "README.md": "# A project\n\nInstall with make.\n", "src/a.txt": "a\n" });
+  e.close();
+  // A human's unsaved work in the checkout of main: one file the ticket changes too, one it does not.
+  await Deno.writeTextFile(`${repo}/README.md`, "# A project\n\nhuman's notes\n");
+  await Deno.writeTextFile(`${repo}/check.sh`, (await Deno.readTextFile(`${repo}/check.sh`)) + "# human edit\n");
+  const before = git(repo, "rev-parse", "main");
+  const m = startMerge(repo);
+  try {
+    await m.waitFor(
+      /has main checked out with local changes to README\.md that the landing changes too: commit or stash/,
+    );
+    assert.equal(git(repo, "rev-parse", "main"), before, "main does not move under the checkout");
+    assert.equal(await Deno.readTextFile(`${repo}/README.md`), "# A project\n\nhuman's notes\n");
+    git(repo, "stash", "push", "-q", "--", "README.md"); // the human puts the colliding edit aside
+    await m.waitFor(/landed 0001 on main/);
+  } finally {
+    const bound = setTimeout(() => m.child.kill("SIGKILL"), 60_000);
+    await m.done;
+    clearTimeout(bound);
+  }
+  assert.deepEqual(history(repo).slice(1), ["0001 Build: module 0001"]);
+  // The checkout followed main, and the human's other edit is still there, unstaged.
+  assert.equal(git(repo, "status", "--porcelain"), "M check.sh");
+  assert.equal(await Deno.readTextFile(`${repo}/README.md`), "# A project\n\nInstall with make.\n");
+  assert.match(git(repo, "stash", "show", "-p"), /\+human's notes/, "the colliding edit is kept in the stash");
+  // The human's next ordinary commit keeps the landed work.
+  git(repo, "-c", "user.name=Dana", "-c", "user.email=d@example.com", "commit", "-qam", "human: check notes");
+  assert.equal(git(repo, "show", "main:src/a.txt"), "a");
 });
 
 function exists(path: string): boolean {
