@@ -85,7 +85,7 @@ export class Scratch {
    * @param strategy rebase (its commits replayed), merge (`--no-ff`), squash (one commit)
    * @param message the merge or squash commit's message
    * @returns applied (with the new head and the branch's tip it applied), noop (nothing the head lacks), conflict
- *   (with files), missing branch
+   *   (with files), missing branch
    */
   apply(branch: string, strategy: "rebase" | "merge" | "squash", message: string): Applied {
     const tip = this.branchTip(branch);
