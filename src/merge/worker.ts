@@ -56,6 +56,8 @@ export interface MergeSummary {
   fenced: number;
   /** Checks that failed and then passed on the same candidate. */
   flaky: number;
+  /** The target's commit the check failed on by itself, when the worker stopped with it still there (nothing lands). */
+  targetRed: string | null;
 }
 
 /** How many times a batch is rebuilt because the target moved before it gives its tickets back to the queue. */
@@ -67,7 +69,17 @@ export class MergeWorker {
   readonly #opts: MergeWorkerOptions;
   readonly #log: (line: string) => void;
   readonly #id: string;
-  readonly #summary: MergeSummary = { batches: 0, landed: 0, conflicts: 0, culprits: 0, fenced: 0, flaky: 0 };
+  readonly #summary: MergeSummary = {
+    batches: 0,
+    landed: 0,
+    conflicts: 0,
+    culprits: 0,
+    fenced: 0,
+    flaky: 0,
+    targetRed: null,
+  };
+  /** The target's commit the check failed on by itself: no batch starts until the target moves on. */
+  #redTarget: string | null = null;
   #lease: MergeWorkerLease | null = null;
   #lost = false;
   #busy = false;
@@ -154,7 +166,7 @@ export class MergeWorker {
       }
     }
     this.#lease = null;
-    return { ...this.#summary };
+    return { ...this.#summary, targetRed: this.#redTarget };
   }
 
   #holder(): string {
@@ -168,6 +180,8 @@ export class MergeWorker {
   /** Nothing queued, nothing being built (by anyone: a dead worker's batch is recovered first), no retry due later. */
   #idle(): boolean {
     if (!this.#opts.idleWhen?.()) return false;
+    // With the target red nothing can land until someone fixes it: as idle as it gets.
+    if (this.#redTarget && targetTip(this.#target) === this.#redTarget) return true;
     const s = this.#engine.mergeStatus({ recent: 0 });
     return s.queued.length === 0 && s.retrying === 0 && s.reverts.length === 0 &&
       this.#engine.openMergeBatches().length === 0;
@@ -230,6 +244,9 @@ export class MergeWorker {
   async #round(): Promise<boolean> {
     const lease = this.#held();
     const base = targetTip(this.#target);
+    if (base === this.#redTarget) return false; // a red target: every batch would be red; wait for a fix
+    if (this.#redTarget) this.#log(`merge: ${this.#cfg.target} moved on (${base.slice(0, 10)}); building again`);
+    this.#redTarget = null;
     const batch = this.#engine.startMergeBatch(lease, { baseSha: base, now: !!this.#opts.idleWhen?.() });
     if (!batch) return false;
     this.#busy = true;
@@ -458,8 +475,11 @@ export class MergeWorker {
       checkMs += onBase.ms;
       if (!onBase.green) {
         this.#engine.finishMergeBatch(lease, batch.id, { status: "red", builds, checkMs, log: onBase.tail });
+        this.#redTarget = base;
+        const said = onBase.tail.trim().split("\n").slice(-3).join(" | ");
         this.#log(
-          `merge: the check fails on ${this.#cfg.target} itself (${onBase.failed}); nothing is blamed, the batch waits`,
+          `merge: the check fails on ${this.#cfg.target} itself (${onBase.failed}): ${said}. Nothing is blamed; ` +
+            `the queue waits for a commit to ${this.#cfg.target} that fixes it`,
         );
         return;
       }

@@ -379,6 +379,34 @@ Deno.test("merge: main checked out with local changes the landing would touch: t
   assert.equal(git(repo, "show", "main:src/a.txt"), "a");
 });
 
+Deno.test("merge: a check that fails on main itself (or cannot run) stops the queue once, says why, and lands after a fix", async () => {
+  const repo = await mergeRepo("", { check: "sh check.sh && no-such-linter --all" });
+  const e = await engineOf(repo);
+  finishedTicket(e, repo, "0001", { "src/a.txt": "a\n" });
+  e.close();
+  const m = startMerge(repo);
+  const bound = setTimeout(() => m.child.kill("SIGKILL"), 120_000); // it rebuilt and re-checked for ever
+  const r = await m.done;
+  clearTimeout(bound);
+  assert.equal(r.code, 1, r.out + r.err);
+  assert.match(
+    r.out,
+    /the check fails on main itself \(sh check\.sh && no-such-linter --all\): .*no-such-linter.*not found/,
+  );
+  assert.match(r.err, /main is red at \w+: the check fails on it without any ticket/);
+  assert.match(r.out, /^1 batch\(es\); 0 ticket\(s\) landed/m, "one batch, not a loop");
+  assert.equal([...Deno.readDirSync(`${repo}/.workflow/logs`)].length, 1, "one batch log");
+  // The check is fixed (a commit to main): the queue lands the ticket.
+  await Deno.writeTextFile(
+    `${repo}/.workflow/config.yaml`,
+    (await Deno.readTextFile(`${repo}/.workflow/config.yaml`)).replace(" && no-such-linter --all", ""),
+  );
+  git(repo, "commit", "-q", "--allow-empty", "-m", "fix the check");
+  const again = await startMerge(repo).done;
+  assert.equal(again.code, 0, again.out + again.err);
+  assert.deepEqual(history(repo).slice(1), ["fix the check", "0001 Build: module 0001"]);
+});
+
 function exists(path: string): boolean {
   try {
     Deno.statSync(path);

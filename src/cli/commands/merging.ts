@@ -34,6 +34,13 @@ async function runWorker(c: CommandContext): Promise<number | void> {
         `${s.batches} batch(es); ${s.landed} ticket(s) landed; ${s.conflicts} conflict(s) and ${s.culprits} ` +
           `check failure(s) sent back; ${s.fenced} sent back for commits made without the claim; ${s.flaky} flaky check(s)`,
       );
+      if (s.targetRed) {
+        c.io.err(
+          `${e.cfg.config.merge?.target} is red at ${s.targetRed.slice(0, 10)}: the check fails on it without any ` +
+            "ticket, so nothing lands until a commit fixes it (or the check command is fixed)",
+        );
+        return 1;
+      }
     } finally {
       unlisten();
     }
