@@ -19,7 +19,7 @@ import { BatonError } from "../errors.ts";
 import { claimRow, complete, fail, release } from "./claims.ts";
 import type { Core } from "./core.ts";
 import { returnForRework } from "./gates.ts";
-import { ensureAgent, releaseAgentClaims } from "./leases.ts";
+import { ensureAgent, expire, releaseAgentClaims } from "./leases.ts";
 import { capText, LIMITS } from "./limits.ts";
 import { extendLeases, phaseById, phasesOfTicket } from "./sql/phases.ts";
 import {
@@ -203,6 +203,7 @@ export function startBatch(
   const m = mergeConfig(core);
   return core.tx((now) => {
     checkWorker(core, lease);
+    expire(core, now); // a landing whose retry is due is queued again (claims do this for agents' phases)
     const revert = queuedReverts(core.db)[0];
     if (revert) {
       const id = insertBatch(core.db, { worker: lease.workerId, target: m.target, baseSha: req.baseSha, now });

@@ -126,6 +126,15 @@ export class Scratch {
   }
 
   /**
+   * Whether the head contains a commit (false when the commit does not exist).
+   * @param sha the commit
+   * @returns true when it is the head or one of its ancestors
+   */
+  contains(sha: string): boolean {
+    return this.#git(["merge-base", "--is-ancestor", sha, "HEAD"]).ok;
+  }
+
+  /**
    * Where a branch points now (null when it does not exist).
    * @param branch the branch
    * @returns its commit, or null

@@ -295,10 +295,21 @@ export class MergeWorker {
       } else if (r.kind === "noop") {
         shas[item.position] = null;
       } else if (r.kind === "missing") {
-        // No branch at all for a ticket nobody gave one (its work was done elsewhere): nothing to land. A branch
-        // given by hand must exist.
-        if (item.branch === `baton/${item.ticketId}`) shas[item.position] = null;
-        else this.#engine.failMergeItem(lease, batch.id, item.position, r.message);
+        // No branch at all for a ticket nobody gave one, and no commit recorded for it that the target lacks (its
+        // work was done elsewhere): nothing to land. A branch given by hand must exist, and so must the default one
+        // once commits were recorded for the ticket since it last landed: completing it would lose them.
+        const lost = item.branch === `baton/${item.ticketId}` ? this.#unlanded(item.ticketId, scratch) : [];
+        if (item.branch === `baton/${item.ticketId}` && !lost.length) shas[item.position] = null;
+        else {
+          const why = lost.length
+            ? `${r.message}, though ${lost.length} commit(s) recorded for ${item.ticketId} are not on ` +
+              `${this.#cfg.target} (${lost.map((c) => c.slice(0, 10)).join(", ")}): restore it (git branch ` +
+              `${item.branch} ${lost.at(-1)!.slice(0, 10)}) or land another with 'baton merge add ${item.ticketId} ` +
+              "--branch NAME'"
+            : `${r.message}: create it, or land another with 'baton merge add ${item.ticketId} --branch NAME'`;
+          this.#engine.failMergeItem(lease, batch.id, item.position, why);
+          this.#log(`merge: ${item.ticketId} cannot land: ${why}`);
+        }
       } else {
         const notes = `Landing ${item.branch ?? "the revert"} on ${this.#cfg.target} conflicted in: ${
           r.files.join(", ") || "(no file named)"
@@ -309,6 +320,12 @@ export class MergeWorker {
       }
     }
     return { applied, shas, tips };
+  }
+
+  /** Commits recorded for a ticket (by the git hooks) since it last landed that the scratch's head lacks. */
+  #unlanded(ticketId: string, scratch: Scratch): string[] {
+    const since = this.#engine.audit({ ticketId, action: "merge.landed", limit: 1, latest: true })[0]?.at ?? -Infinity;
+    return this.#engine.commits({ ticketId }).filter((c) => c.at > since && !scratch.contains(c.sha)).map((c) => c.sha);
   }
 
   /** The branches that moved since they were applied (their new commits are not in the candidate). */

@@ -56,6 +56,7 @@ export async function mergeRepo(merge = "", opts: { check?: string } = {}): Prom
  * @param id the ticket id
  * @param files path → content committed on the branch
  * @param from where the branch starts
+ * @param opts `recordCommit`: the commit is recorded as the git hooks' post-commit would
  */
 export function finishedTicket(
   e: Engine,
@@ -63,6 +64,7 @@ export function finishedTicket(
   id: string,
   files: Record<string, string>,
   from = "main",
+  opts: { recordCommit?: boolean } = {},
 ): void {
   e.upsertTicket({ id, title: `Module ${id}` });
   const wt = `${repo}/.workflow/worktrees/${id}`;
@@ -76,6 +78,10 @@ export function finishedTicket(
   git(repo, "worktree", "remove", wt);
   const c = e.claimNext({ agentId: `builder-${id}`, capabilities: ["builder"] })!;
   if (c.ticket.id !== id) throw new Error(`claimed ${c.ticket.id}, not ${id}`);
+  if (opts.recordCommit) {
+    const sha = git(repo, "rev-parse", `baton/${id}`);
+    e.recordCommit({ agentId: `builder-${id}`, phaseId: c.phase.id, token: c.token, sha, subject: `${id} Build` });
+  }
   e.complete(c.phase.id, { agentId: `builder-${id}`, token: c.token, summary: `module ${id}` });
 }
 

@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { engineOf, finishedTicket, git, history, mergeRepo, startMerge } from "../helpers/merge_repo.ts";
+import { baton } from "../helpers/cli.ts";
 
 /** Every commit the target ever pointed at (its reflog), oldest first. */
 function targetPositions(repo: string, ref = "main"): string[] {
@@ -405,6 +406,47 @@ Deno.test("merge: a check that fails on main itself (or cannot run) stops the qu
   const again = await startMerge(repo).done;
   assert.equal(again.code, 0, again.out + again.err);
   assert.deepEqual(history(repo).slice(1), ["fix the check", "0001 Build: module 0001"]);
+});
+
+Deno.test("merge: a branch that is not there: refused when named, never completed over recorded work, and retries end", async () => {
+  const repo = await mergeRepo("", {});
+  await Deno.writeTextFile(
+    `${repo}/.workflow/config.yaml`,
+    (await Deno.readTextFile(`${repo}/.workflow/config.yaml`)) + "  max_attempts: 2\n",
+  );
+  const e = await engineOf(repo);
+  finishedTicket(e, repo, "0001", { "src/a.txt": "a\n" }, "main", { recordCommit: true });
+  finishedTicket(e, repo, "0002", { "src/b.txt": "b\n" });
+  e.close();
+  const recorded = git(repo, "rev-parse", "baton/0001");
+  git(repo, "branch", "-q", "-D", "baton/0001"); // a cleanup script went too far
+  // Naming a branch that does not exist is refused at once.
+  const named = await baton(["merge", "add", "0002", "--branch", "no-such-branch", "--by", "dana"], { cwd: repo });
+  assert.equal(named.code, 4, named.stdout + named.stderr);
+  assert.match(named.stderr, /No branch "no-such-branch"/);
+  // A branch named by hand that is deleted before it lands: the landing fails, is retried, and gives up.
+  git(repo, "branch", "feature/b", "baton/0002");
+  assert.equal((await baton(["merge", "add", "0002", "--branch", "feature/b", "--by", "dana"], { cwd: repo })).code, 0);
+  git(repo, "branch", "-q", "-D", "feature/b");
+  const m = startMerge(repo);
+  const bound = setTimeout(() => m.child.kill("SIGKILL"), 120_000); // a due retry was never taken again
+  const r = await m.done;
+  clearTimeout(bound);
+  assert.equal(r.code, 0, r.out + r.err);
+  assert.match(
+    r.out,
+    new RegExp(
+      `0001 cannot land: branch baton/0001 does not exist, though 1 commit\\(s\\) recorded for 0001 are not on main \\(${
+        recorded.slice(0, 10)
+      }\\)`,
+    ),
+  );
+  assert.match(r.out, /0002 cannot land: branch feature\/b does not exist/);
+  assert.deepEqual(history(repo).slice(1), [], "nothing landed");
+  const e2 = await engineOf(repo);
+  assert.notEqual(e2.ticket("0001").status, "completed", "the recorded work is not lost by completing the ticket");
+  assert.notEqual(e2.ticket("0002").status, "completed");
+  e2.close();
 });
 
 function exists(path: string): boolean {

@@ -9,6 +9,7 @@ import { onStopSignals } from "../../signals.ts";
 import { decider } from "../human.ts";
 import { mergeStatusText } from "../views/merge.ts";
 import { importLate } from "../../late_import.ts";
+import { BatonError } from "../../errors.ts";
 
 const GROUP = "Landing work";
 
@@ -58,10 +59,18 @@ function status(c: CommandContext): Promise<number> {
 /** `merge add`. */
 async function add(c: CommandContext): Promise<number | void> {
   const by = await decider(c.values.by, "Adding to the merge queue");
+  const branch = c.values.branch as string | undefined;
+  if (branch !== undefined) {
+    // A branch that is not there would only fail at landing, long after the human who named it left.
+    const { gitTry } = await import("../../repo/git.ts");
+    if (!gitTry(c.repo, "rev-parse", "--verify", "--quiet", `refs/heads/${branch}^{commit}`).ok) {
+      throw new BatonError("not_found", `No branch "${branch}" in this repository (git branch --list shows them)`);
+    }
+  }
   return await c.withEngine((e) => {
     const ticket = c.positionals[0];
     const q = e.addToMergeQueue(ticket, {
-      branch: c.values.branch as string | undefined,
+      branch,
       actor: { kind: "human", name: by },
     });
     c.emit(
