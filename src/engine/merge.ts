@@ -265,7 +265,14 @@ export function recordCandidate(
   core: Core,
   lease: MergeWorkerLease,
   batchId: number,
-  req: { candidateSha: string; shas: Record<number, string>; builds: number; checkMs: number; log?: string },
+  req: {
+    candidateSha: string;
+    shas: Record<number, string>;
+    from?: Record<number, string>;
+    builds: number;
+    checkMs: number;
+    log?: string;
+  },
 ): void {
   core.tx(() => {
     const b = batchOf(core, lease, batchId);
@@ -273,7 +280,9 @@ export function recordCandidate(
     if (b.status !== "building" && b.status !== "landing") {
       throw new BatonError("invalid_transition", `Merge batch ${batchId} is ${b.status}: it builds no candidate`);
     }
-    for (const [pos, sha] of Object.entries(req.shas)) updateItem(core.db, batchId, Number(pos), { sha });
+    for (const [pos, sha] of Object.entries(req.shas)) {
+      updateItem(core.db, batchId, Number(pos), { sha, from_sha: req.from?.[Number(pos)] ?? null });
+    }
     updateBatch(core.db, batchId, {
       status: "landing",
       candidate_sha: req.candidateSha,

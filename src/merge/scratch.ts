@@ -175,15 +175,38 @@ export class Scratch {
   }
 
   /**
-   * Reverts commits (newest first) onto the head, one revert commit each.
-   * @param shas the commits
+   * Reverts what landed (newest first) onto the head, one revert commit
+   * each: a range `FROM..TO` (what one landing changed, however many
+   * commits or merges it took) by applying the change from `TO` back to
+   * `FROM` with git's three-way merge; a single commit by `git revert` (a
+   * merge commit against its first parent).
+   * @param shas the ranges or commits
    * @param message what the revert commit says after git's own subject
    * @returns applied, or conflict
    */
   revert(shas: string[], message: string): Applied {
     const before = this.head();
     for (const sha of shas) {
-      const r = this.#git(["revert", "--no-edit", sha]);
+      const range = /^([0-9a-f]+)\.\.([0-9a-f]+)$/.exec(sha);
+      if (range) {
+        // A commit whose tree is FROM's, on top of TO: picking it applies TO → FROM onto the head.
+        const undo = must(
+          this.#git([
+            "commit-tree",
+            `${range[1]}^{tree}`,
+            "-p",
+            range[2],
+            "-m",
+            `Revert ${range[1].slice(0, 10)}..${range[2].slice(0, 10)}`,
+          ]),
+          "commit-tree",
+        );
+        const r = this.#git(["cherry-pick", "--allow-empty", undo]);
+        if (!r.ok) return this.#conflict(["cherry-pick", "--abort"], r, before);
+        continue;
+      }
+      const merge = this.#git(["rev-parse", "--verify", "--quiet", `${sha}^2`]).ok;
+      const r = this.#git(["revert", "--no-edit", ...(merge ? ["-m", "1"] : []), sha]);
       if (!r.ok) return this.#conflict(["revert", "--abort"], r, before);
     }
     if (message) {

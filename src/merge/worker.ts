@@ -265,12 +265,19 @@ export class MergeWorker {
   #apply(
     batch: MergeBatch,
     scratch: Scratch,
-  ): { applied: MergeItem[]; shas: Record<number, string | null>; tips: Map<string, string> } {
+  ): {
+    applied: MergeItem[];
+    shas: Record<number, string | null>;
+    from: Record<number, string>;
+    tips: Map<string, string>;
+  } {
     const lease = this.#held();
     const applied: MergeItem[] = [];
     const shas: Record<number, string | null> = {};
+    const from: Record<number, string> = {}; // the head each item was applied onto: it lands from..sha
     const tips = new Map<string, string>(); // branch → the commit applied (checked again before landing)
     for (const item of batch.items.filter((i) => i.outcome === "pending")) {
+      const onto = scratch.head();
       let r: Applied;
       if (item.kind === "revert") {
         const rv = this.#engine.mergeRevert(item.revertId!);
@@ -291,6 +298,7 @@ export class MergeWorker {
       if (r.kind === "applied") {
         if (r.note) this.#log(`merge: ${item.ticketId}: ${r.note}`);
         shas[item.position] = r.sha;
+        from[item.position] = onto;
         applied.push(item);
       } else if (r.kind === "noop") {
         shas[item.position] = null;
@@ -319,7 +327,7 @@ export class MergeWorker {
         this.#log(`merge: ${item.ticketId} conflicts with ${this.#cfg.target} in ${r.files.join(", ")}: sent back`);
       }
     }
-    return { applied, shas, tips };
+    return { applied, shas, from, tips };
   }
 
   /** Commits recorded for a ticket (by the git hooks) since it last landed that the scratch's head lacks. */
@@ -361,7 +369,7 @@ export class MergeWorker {
     let builds = 0, checkMs = 0;
     for (let rebuild = 0;; rebuild++) {
       const current = this.#engine.openMergeBatches().find((b) => b.id === batch.id) ?? batch;
-      const { applied, shas, tips } = this.#apply(current, scratch);
+      const { applied, shas, from, tips } = this.#apply(current, scratch);
       const candidate = scratch.head();
       let check: CheckResult | null = null;
       if (applied.length) {
@@ -381,14 +389,17 @@ export class MergeWorker {
           check = again;
         }
         if (!check.green) {
-          await this.#bisect(current, scratch, applied, shas, tips, base, check, builds, checkMs);
+          await this.#bisect(current, scratch, applied, { shas, from }, tips, base, check, builds, checkMs);
           return;
         }
       }
       // A commit added to a ticket's branch while the check ran is not in the candidate: landing it would
       // complete the ticket without that work. The batch is rebuilt, as when the target moves.
       const moved = this.#movedBranches(scratch, tips);
-      if (!moved.length && await this.#land(batch.id, base, candidate, shas, { builds, checkMs, log: check?.tail })) {
+      if (
+        !moved.length &&
+        await this.#land(batch.id, base, candidate, { shas, from }, { builds, checkMs, log: check?.tail })
+      ) {
         return;
       }
       if (rebuild >= MAX_REBUILDS) {
@@ -416,14 +427,15 @@ export class MergeWorker {
     batchId: number,
     base: string,
     candidate: string,
-    shas: Record<number, string | null>,
+    items: { shas: Record<number, string | null>; from: Record<number, string> },
     facts: { builds: number; checkMs: number; log?: string },
   ): Promise<boolean> {
     const lease = this.#held();
+    const { shas, from } = items;
     const recorded: Record<number, string> = {};
     for (const [p, s] of Object.entries(shas)) if (s) recorded[Number(p)] = s;
     if (candidate !== base) {
-      this.#engine.recordMergeCandidate(lease, batchId, { candidateSha: candidate, shas: recorded, ...facts });
+      this.#engine.recordMergeCandidate(lease, batchId, { candidateSha: candidate, shas: recorded, from, ...facts });
       for (let waiting = false;;) {
         const moved = advanceTarget(this.#target, base, candidate);
         if (moved.result === "moved") return false;
@@ -463,7 +475,7 @@ export class MergeWorker {
     batch: MergeBatch,
     scratch: Scratch,
     applied: MergeItem[],
-    shas: Record<number, string | null>,
+    items: { shas: Record<number, string | null>; from: Record<number, string> },
     tips: Map<string, string>,
     base: string,
     red: CheckResult,
@@ -471,6 +483,7 @@ export class MergeWorker {
     checkMs: number,
   ): Promise<void> {
     const lease = this.#held();
+    const { shas } = items;
     let lo = 0, hi = applied.length, last = red;
     while (hi - lo > 1) {
       const mid = (lo + hi) >> 1;
@@ -526,7 +539,8 @@ export class MergeWorker {
       if (s === null || applied.slice(0, lo).some((i) => i.position === pos)) prefix[pos] = s;
     }
     const moved = this.#movedBranches(scratch, tips);
-    if (moved.length || !await this.#land(batch.id, base, candidate, prefix, { builds, checkMs, log: last.tail })) {
+    const landing = { shas: prefix, from: items.from };
+    if (moved.length || !await this.#land(batch.id, base, candidate, landing, { builds, checkMs, log: last.tail })) {
       this.#engine.finishMergeBatch(lease, batch.id, { status: "abandoned", builds, checkMs });
       this.#log(
         `merge: ${moved.length ? moved.join(", ") : this.#cfg.target} moved during the bisect; the green tickets ` +

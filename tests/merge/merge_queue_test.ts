@@ -449,6 +449,34 @@ Deno.test("merge: a branch that is not there: refused when named, never complete
   e2.close();
 });
 
+Deno.test("merge: a revert undoes all a ticket landed, whatever the strategy: several commits, a merge commit, a squash", async () => {
+  for (const strategy of ["rebase", "merge", "squash"]) {
+    const repo = await mergeRepo(`  strategy: ${strategy}\n`);
+    const e = await engineOf(repo);
+    finishedTicket(e, repo, "0001", { "src/a.txt": "a\n" });
+    e.close();
+    // The ticket's branch has a second commit.
+    const wt = `${await Deno.makeTempDir()}/wt`;
+    git(repo, "worktree", "add", "-q", wt, "baton/0001");
+    await Deno.writeTextFile(`${wt}/src/b.txt`, "b\n");
+    git(wt, "add", "-A");
+    git(wt, "commit", "-q", "-m", "0001 Build: second commit");
+    git(repo, "worktree", "remove", wt);
+    assert.equal((await startMerge(repo).done).code, 0, strategy);
+    const landed = git(repo, "ls-tree", "-r", "--name-only", "main", "src");
+    assert.equal(landed, "src/a.txt\nsrc/b.txt", `${strategy}: both commits landed`);
+    const before = git(repo, "rev-parse", "main^{tree}");
+    const rv = await baton(["merge", "revert", "0001", "--by", "dana", "--notes", "breaks the export"], { cwd: repo });
+    assert.equal(rv.code, 0, rv.stderr);
+    const r = await startMerge(repo).done;
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.doesNotMatch(r.out, /conflicts with main/, `${strategy}: ${r.out}`);
+    assert.equal(git(repo, "ls-tree", "-r", "--name-only", "main", "src"), "", `${strategy}: nothing of 0001 is left`);
+    assert.notEqual(git(repo, "rev-parse", "main^{tree}"), before);
+    assert.equal(git(repo, "show", "main:README.md"), "# A project", `${strategy}: the rest is as it was`);
+  }
+});
+
 function exists(path: string): boolean {
   try {
     Deno.statSync(path);

@@ -135,7 +135,8 @@ export class EngineMerge extends EngineGates {
    * worker killed in between is followed by one that knows what landed.
    * @param lease the worker's lease
    * @param batchId the batch
-   * @param req the candidate, each item's commit by position, builds, check time, the check's output
+   * @param req the candidate, each item's commit by position (and the commit it was applied onto: `from`, what a
+   *   revert undoes), builds, check time, the check's output
    * @throws {BatonError} `stale_token`, `forbidden` (another worker's batch), `invalid_transition`
    * @example
    * ```ts
@@ -158,7 +159,14 @@ export class EngineMerge extends EngineGates {
   recordMergeCandidate(
     lease: MergeWorkerLease,
     batchId: number,
-    req: { candidateSha: string; shas: Record<number, string>; builds: number; checkMs: number; log?: string },
+    req: {
+      candidateSha: string;
+      shas: Record<number, string>;
+      from?: Record<number, string>;
+      builds: number;
+      checkMs: number;
+      log?: string;
+    },
   ): void {
     merge.recordCandidate(coreOf(this), lease, batchId, req);
   }

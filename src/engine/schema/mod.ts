@@ -21,6 +21,7 @@ import m013 from "./013_tickets_parent_index.ts";
 import m014 from "./014_write_lean_indexes.ts";
 import m015 from "./015_retention_indexes.ts";
 import m016 from "./016_gates_ticket_index.ts";
+import m017 from "./017_merge_item_ranges.ts";
 
 import type { Migration } from "../../storage/migrate.ts";
 
@@ -44,6 +45,7 @@ export const migrations: readonly Migration[] = [
   m014,
   m015,
   m016,
+  m017,
 ];
 
 /** The schema version a fully migrated database has. */

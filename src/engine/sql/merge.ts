@@ -159,7 +159,9 @@ export function updateItem(
   db: Database,
   batchId: number,
   position: number,
-  set: Partial<{ outcome: string; sha: string | null; notes: string | null; token: string | null }>,
+  set: Partial<
+    { outcome: string; sha: string | null; from_sha: string | null; notes: string | null; token: string | null }
+  >,
 ): void {
   const keys = Object.keys(set);
   if (!keys.length) return;
@@ -169,14 +171,17 @@ export function updateItem(
   );
 }
 
-/** The commits a ticket landed (newest first), from the batches that landed it. */
+/**
+ * What a ticket landed (newest first), from the batches that landed it: `FROM..TO` for an item whose range was
+ * recorded (since migration 17), else its commit.
+ */
 export function landedShas(db: Database, ticketId: string): string[] {
-  return db.all<{ sha: string }>(
-    `SELECT i.sha FROM merge_items i JOIN merge_batches b ON b.id = i.batch_id
+  return db.all<{ sha: string; from_sha: string | null }>(
+    `SELECT i.sha, i.from_sha FROM merge_items i JOIN merge_batches b ON b.id = i.batch_id
      WHERE i.ticket_id = ? AND i.kind = 'land' AND i.outcome = 'landed' AND i.sha IS NOT NULL
      ORDER BY i.batch_id DESC, i.position DESC`,
     [ticketId],
-  ).map((r) => r.sha);
+  ).map((r) => (r.from_sha ? `${r.from_sha}..${r.sha}` : r.sha));
 }
 
 /** Queues a revert; returns its id. */
