@@ -126,6 +126,25 @@ export class Scratch {
   }
 
   /**
+   * The tracked files whose content differs from a commit's (changed in the
+   * worktree or the index, or by a commit made since).
+   * @param sha the commit
+   * @returns their paths
+   */
+  changedSince(sha: string): string[] {
+    return must(this.#git(["diff", "--name-only", sha]), "diff").split("\n").filter(Boolean);
+  }
+
+  /**
+   * Puts the worktree back at a commit, its tracked files as they are there
+   * (untracked ones, a build's caches, stay).
+   * @param sha the commit
+   */
+  restore(sha: string): void {
+    must(this.#git(["reset", "--hard", "--quiet", sha]), "reset");
+  }
+
+  /**
    * Whether the head contains a commit (false when the commit does not exist).
    * @param sha the commit
    * @returns true when it is the head or one of its ancestors

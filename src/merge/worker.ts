@@ -350,16 +350,27 @@ export class MergeWorker {
   }
 
   async #check(batch: MergeBatch, scratch: Scratch): Promise<CheckResult> {
-    return await runCheck(this.#cfg.check, {
+    const candidate = scratch.head();
+    const r = await runCheck(this.#cfg.check, {
       cwd: scratch.dir,
       timeoutMs: this.#cfg.max_runtime_minutes * 60_000,
       logFile: mergeLog(logsDir(this.#engine.cfg), batch.id),
       env: {
         BATON_MERGE_BATCH: String(batch.id),
         BATON_MERGE_TICKETS: batch.items.map((i) => i.ticketId).join(","),
-        BATON_MERGE_CANDIDATE: scratch.head(),
+        BATON_MERGE_CANDIDATE: candidate,
       },
     });
+    // A check that changes tracked files (a formatter that fixes, a lockfile rewritten, a commit) passed on a
+    // tree that is not the candidate: what lands would be untested. Red, and the candidate is put back as it was.
+    const changed = scratch.changedSince(candidate);
+    if (!changed.length) return r;
+    scratch.restore(candidate);
+    if (!r.green) return r;
+    const why = `the check changed tracked files (${changed.slice(0, 10).join(", ")}${
+      changed.length > 10 ? ", …" : ""
+    }): what it passed is not what would land; check without fixing (e.g. a formatter's --check)`;
+    return { ...r, green: false, failed: "(the check changed files)", tail: `${r.tail}\n${why}\n`.slice(-8192) };
   }
 
   /** Builds, tests and lands (or bisects) one batch, rebuilding when the target moved. */

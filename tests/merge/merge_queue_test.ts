@@ -477,6 +477,24 @@ Deno.test("merge: a revert undoes all a ticket landed, whatever the strategy: se
   }
 });
 
+Deno.test("merge: a check that changes tracked files (fixes them) is red: what lands is always the tree it passed", async () => {
+  // An auto-fixing step before the project's check: it would pass a candidate whose files say BROKEN.
+  const repo = await mergeRepo("", { check: "sed -i s/BROKEN/fixed/ $(git ls-files '*.txt'); sh check.sh" });
+  const e = await engineOf(repo);
+  finishedTicket(e, repo, "0001", { "src/a.txt": "module a: BROKEN\n" });
+  finishedTicket(e, repo, "0002", { "src/b.txt": "module b\n" });
+  e.close();
+  const r = await startMerge(repo).done;
+  assert.equal(r.code, 0, r.out + r.err);
+  assert.deepEqual(history(repo).slice(1), ["0002 Build: module 0002"], "only the ticket the check passed unchanged");
+  assert.equal((await new Deno.Command("sh", { args: ["check.sh"], cwd: repo }).output()).code, 0);
+  const e2 = await engineOf(repo);
+  const back = e2.ticket("0001").phases[0];
+  assert.equal(back.status, "available", "0001 is sent back");
+  assert.match(back.reworkNotes ?? "", /the check changed tracked files \(src\/a\.txt\)/);
+  e2.close();
+});
+
 function exists(path: string): boolean {
   try {
     Deno.statSync(path);
