@@ -13,6 +13,7 @@ import {
   ticketIdFromPath,
   writeWorkflowLog,
 } from "./mod.ts";
+import { workflowLogBlocks } from "./workflow_log.ts";
 
 // The example workflow's metadata.
 const FIELDS: MetadataField[] = [
@@ -631,6 +632,34 @@ Deno.test("writeWorkflowLog: missing fields are added in field order", () => {
     writeWorkflowLog(bare, "Design", { started: "s" }).text,
     "# T\n## Workflow Log\n### Design Phase\n- **Started**: s\n\nWritten by hand.\n",
   );
+});
+
+Deno.test("writeWorkflowLog: a template's bare **Key**: lines are filled in place, never written twice", () => {
+  const text = "# T\n\n## Workflow Log\n\n### Design Phase\n**Started**:\n**Completed**:\n**Artifacts**:\n" +
+    "**Notes**: kickoff held\nthe rest is a human's line\n\n### Implementation Phase\n**Started**:\n";
+  const entry = { started: "2026-03-01 10:00", completed: "2026-03-02 09:00", artifacts: ["docs/a.md", "docs/b.md"] };
+  const r = writeWorkflowLog(text, "Design", { ...entry, notes: "designed\nin two steps", reviewerNotes: "fine" });
+  assert.equal(
+    r.text,
+    "# T\n\n## Workflow Log\n\n### Design Phase\n**Started**: 2026-03-01 10:00\n**Completed**: 2026-03-02 09:00\n" +
+      "**Artifacts**: `docs/a.md`, `docs/b.md`\n**Notes**: designed in two steps\n**Reviewer Notes**: fine\n" +
+      "the rest is a human's line\n\n### Implementation Phase\n**Started**:\n",
+  );
+  assert.deepEqual(readWorkflowLog(r.text, "Design"), {
+    fields: {
+      Started: "2026-03-01 10:00",
+      Completed: "2026-03-02 09:00",
+      Notes: "designed in two steps",
+      "Reviewer Notes": "fine",
+    },
+    artifacts: ["docs/a.md", "docs/b.md"],
+    commits: [],
+  });
+  assert.equal(writeWorkflowLog(r.text, "Design", { ...entry, artifacts: ["docs/b.md"] }).changed, false);
+  const more = writeWorkflowLog(r.text, "Design", { artifacts: ["docs/c.md"] }).text;
+  assert.match(more, /\*\*Artifacts\*\*: `docs\/a\.md`, `docs\/b\.md`, `docs\/c\.md`\n/);
+  const blocks = workflowLogBlocks(r.text);
+  assert.equal(blocks[0].completed, "2026-03-02 09:00", "import reads what write-back wrote");
 });
 
 Deno.test("writeWorkflowLog: creates the block at the end of the section, before rules and the next section", () => {

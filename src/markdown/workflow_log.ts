@@ -93,6 +93,15 @@ function tick(path: string): string {
 
 /** Lines of a new field: `- **Key**: value` plus continuation or nested artifact lines. */
 function renderField(f: LogField, value: string | string[], marker: string, indent: string): string[] {
+  if (marker === "") {
+    // Bare lines of one paragraph: a value stays on its line, a list is written inline.
+    if (LIST_FIELDS.includes(f)) {
+      const items = (value as string[]).filter((a) => wantedKey(a) !== "").map(tick);
+      return [`${indent}**${f}**:${items.length ? ` ${items.join(", ")}` : ""}`];
+    }
+    const text = valueLines(value as string).join(" ");
+    return [`${indent}**${f}**:${text ? ` ${text}` : ""}`];
+  }
   const pad = indent + " ".repeat(marker.length + 1);
   if (LIST_FIELDS.includes(f)) {
     const items = (value as string[]).filter((a) => wantedKey(a) !== "");
@@ -131,7 +140,10 @@ export function logFieldText(value: string): string {
 
 interface FieldSpot {
   field: LogField;
-  item: ListItemNode;
+  /** The field's list item; null for a bare `**Key**: value` line of a paragraph (a template without bullets). */
+  item: ListItemNode | null;
+  /** The key's line. */
+  line: number;
   /** Offset just after the key and its colon. */
   valueStart: number;
   /** Last line of the item. */
@@ -210,7 +222,28 @@ function locateBlock(src: Src, scanned: Scan, section: Heading, phase: string): 
   }
   for (const node of kids) {
     const l = startLine(node, off);
-    if (node.type !== "list" || l <= blockStart || l > blockEnd) continue;
+    if (l <= blockStart || l > blockEnd) continue;
+    if (node.type === "paragraph") {
+      // A template's bare `**Key**: value` lines: each its own field, its value on its line.
+      for (let i = l; i <= endLine(node, off); i++) {
+        const m = BOLD_KEY.exec(lineText(src, i));
+        if (!m || m[2]) continue;
+        const field = LOG_FIELDS.find((f) => norm(f) === norm(m[4]));
+        const spot = { last: i, marker: "", indent: "" };
+        lastItem = spot;
+        if (!field || spots.has(field)) continue;
+        spots.set(field, {
+          field,
+          item: null,
+          line: i,
+          valueStart: src.starts[i - 1] + m[1].length,
+          valueLast: i,
+          ...spot,
+        });
+      }
+      continue;
+    }
+    if (node.type !== "list") continue;
     for (const item of node.children) {
       const il = startLine(item, off);
       const t = lineText(src, il);
@@ -225,6 +258,7 @@ function locateBlock(src: Src, scanned: Scan, section: Heading, phase: string): 
       spots.set(field, {
         field,
         item,
+        line: il,
         valueStart: src.starts[il - 1] + m[1].length,
         valueLast: valueLast(src, item, off, pad),
         ...spot,
@@ -311,8 +345,8 @@ export function writeWorkflowLog(text: string, phase: string, entry: WorkflowLog
         const anchor = before.reduce((a, b) => (b!.last > a!.last ? b : a))!;
         insertAt(src.ends[anchor.last - 1], lines.map((x) => eol + x));
       } else if (after.length > 0) {
-        const first = after.reduce((a, b) => (startLine(b!.item, off) < startLine(a!.item, off) ? b : a))!;
-        insertAt(src.starts[startLine(first.item, off) - 1], lines.map((x) => x + eol));
+        const first = after.reduce((a, b) => (b!.line < a!.line ? b : a))!;
+        insertAt(src.starts[first.line - 1], lines.map((x) => x + eol));
       } else if (lastItem) {
         insertAt(src.ends[lastItem.last - 1], lines.map((x) => eol + x));
       } else {
@@ -329,7 +363,9 @@ export function writeWorkflowLog(text: string, phase: string, entry: WorkflowLog
     }
     const pad = spot.indent + " ".repeat(spot.marker.length + 1);
     const [first, ...rest] = valueLines(value as string);
-    const rendered = (first ? ` ${first}` : "") + rest.map((l) => eol + pad + l).join("");
+    const rendered = spot.item === null
+      ? (first ? ` ${[first, ...rest].join(" ")}` : "") // a bare line: the value stays on it
+      : (first ? ` ${first}` : "") + rest.map((l) => eol + pad + l).join("");
     const end = src.ends[spot.valueLast - 1];
     if (text.slice(spot.valueStart, end) !== rendered) edits.push({ start: spot.valueStart, end, text: rendered });
   }
@@ -353,10 +389,19 @@ function artifactEdits(
   insertAt: (offset: number, lines: string[]) => void,
 ): void {
   const have = new Set<string>();
-  const inline = lineText(src, startLine(spot.item, off)).slice(
-    spot.valueStart - src.starts[startLine(spot.item, off) - 1],
-  );
+  const inline = lineText(src, spot.line).slice(spot.valueStart - src.starts[spot.line - 1]);
   for (const a of splitList(inline)) have.add(artifactKey(a));
+  if (spot.item === null) {
+    // A bare line: new paths go on it, after those it lists.
+    const missing = wanted.filter((a) => {
+      const k = wantedKey(a);
+      if (k === "" || have.has(k)) return false;
+      have.add(k);
+      return true;
+    }).map(tick);
+    if (missing.length) insertAt(src.ends[spot.line - 1], [`${inline.trim() ? "," : ""} ${missing.join(", ")}`]);
+    return;
+  }
   const sub = spot.item.children.filter((c): c is ListNode => c.type === "list").at(-1);
   let subMarker = "-";
   let subIndent = spot.indent + " ".repeat(spot.marker.length + 1);
@@ -418,8 +463,8 @@ export function readWorkflowLog(text: string, phase: string): WorkflowLogValues 
   const out: WorkflowLogValues = { fields: {}, artifacts: [], commits: [] };
   for (const [f, spot] of spots) {
     if (f === "Artifacts" || f === "Commits") {
-      const inline = text.slice(spot.valueStart, src.ends[startLine(spot.item, off) - 1]);
-      const subs = spot.item.children.filter((c): c is ListNode => c.type === "list").flatMap((l) =>
+      const inline = text.slice(spot.valueStart, src.ends[spot.line - 1]);
+      const subs = (spot.item?.children ?? []).filter((c): c is ListNode => c.type === "list").flatMap((l) =>
         l.children.map((it) => lineText(src, startLine(it, off)).replace(/^\s*(?:[-*+]|\d{1,9}[.)])[ \t]*/, ""))
       );
       out[f === "Artifacts" ? "artifacts" : "commits"] = [...splitList(inline), ...subs].map(artifactKey).filter((a) =>
@@ -428,10 +473,8 @@ export function readWorkflowLog(text: string, phase: string): WorkflowLogValues 
       continue;
     }
     const lines = [];
-    for (let l = startLine(spot.item, off); l <= spot.valueLast; l++) {
-      lines.push(
-        (l === startLine(spot.item, off) ? text.slice(spot.valueStart, src.ends[l - 1]) : lineText(src, l)).trim(),
-      );
+    for (let l = spot.line; l <= spot.valueLast; l++) {
+      lines.push((l === spot.line ? text.slice(spot.valueStart, src.ends[l - 1]) : lineText(src, l)).trim());
     }
     out.fields[f] = lines.filter((l) => l !== "").join("\n");
   }
