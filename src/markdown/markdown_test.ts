@@ -346,7 +346,7 @@ Deno.test("parseTicket: metadata variants (plain bullets, colon inside bold, nes
     points: 1000,
     budget: 0, // not an integer: the default, with a warning
   });
-  assert.equal(t.rawMetadata.owner, "dana", "front matter is read, before the body");
+  assert.equal(t.rawMetadata.owner, "dana", "front matter is read (after the body: a key in both is the body's)");
   assert.deepEqual(t.dependencies.map((d) => d.id), ["0098", "0099"]);
   assert.deepEqual(t.warnings, [
     { message: 'Budget: "lots" is not an integer', line: 7, field: "budget" },
@@ -869,4 +869,26 @@ Deno.test("parseTicket: nesting that would make parsing superlinear is refused w
     ">".repeat(50_000)
   } quoted\n`;
   assert.equal(parseTicket(ok, { path: "0001_fine.md", fields: FIELDS }).metadata.priority, "High");
+});
+
+Deno.test("parseTicket: front matter: comments cut, a # inside quotes kept, lists joined, the body's value wins", () => {
+  const text = [
+    "---",
+    'title: "Fix #12 crash" # from the tracker',
+    "owner: dana # moved by hand",
+    "depends_on: [0098, '0099']",
+    "labels:",
+    "  - cache",
+    "  - perf",
+    "status: open",
+    "---",
+    "# Ticket 0100: Fix the crash",
+    "**Status**: Draft",
+  ].join("\n");
+  const t = parseTicket(text, { path: "0100_crash.md", fields: [] });
+  assert.equal(t.rawMetadata.title, "Fix #12 crash");
+  assert.equal(t.rawMetadata.owner, "dana");
+  assert.equal(t.rawMetadata.labels, "cache, perf");
+  assert.deepEqual(t.dependencies.map((d) => d.id), ["0098", "0099"]);
+  assert.equal(t.rawMetadata.Status, "Draft", "the body's status, not the front matter's");
 });

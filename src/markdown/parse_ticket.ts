@@ -223,15 +223,16 @@ class SectionReader {
 
 /**
  * YAML front matter's top-level `key: value` pairs as records (`status: done`, `depends_on: [0003, 0004]`), read
- * before the body's, so they win a key given twice. Keys' `_` and `-` read as spaces; quotes and a flow list's
- * brackets are dropped; a key with an empty value takes the `- item` lines under it.
+ * after the body's, so a key given in both is the body's. Keys' `_` and `-` read as spaces; quotes and a flow list's
+ * brackets are dropped; a key with an empty value takes the `- item` lines under it; a comment is cut (not a `#`
+ * inside quotes).
  */
 function frontMatter(src: Src, scanned: Scan): Rec[] {
   const out: Rec[] = [];
   let rec: Rec | null = null;
   const unquote = (v: string) => v.replace(/^(["'])(.*)\1$/, "$2").trim();
   for (let i = 2; i < scanned.fmEnd; i++) {
-    const t = lineText(src, i).replace(/[ \t]+#.*$/, "");
+    const t = lineText(src, i).replace(/^([^"'#]*?(?:"[^"]*"|'[^']*')?[^"'#]*?)[ \t]+#.*$/, "$1");
     const kv = /^([A-Za-z][\w -]{0,40}?)[ \t]*:(?:[ \t]+(.*?))?[ \t]*$/.exec(t);
     if (kv) {
       const flow = /^\[(.*)\]$/.exec(kv[2] ?? "");
@@ -249,12 +250,14 @@ function frontMatter(src: Src, scanned: Scan): Rec[] {
 
 /** Reads the records, status labels and dependency lines of every data-carrying section. */
 function collect(src: Src, scanned: Scan, h1: Heading, warnings: MarkdownWarning[]): Collected {
-  const out: Collected = { records: frontMatter(src, scanned), labels: [], depLines: [] };
+  const out: Collected = { records: [], labels: [], depLines: [] };
   const statusSections = { n: 0 }; // only the first Status section's checklist counts
   for (const [from, to, startCtx] of dataSections(scanned, h1, lineCount(src))) {
     const { root, off } = parseLines(src, from, to);
     new SectionReader(src, root.children, off, out, warnings, startCtx).read(h1.line, statusSections);
   }
+  // After the body's: a key given in both is the body's (front matter is often another tool's, and older).
+  out.records.push(...frontMatter(src, scanned));
   return out;
 }
 
@@ -427,7 +430,12 @@ const TERMINAL_WORDS = new Set([
 ]);
 
 /** A log `Status` that accepts the phase's work. */
-const LOG_ACCEPTED = /^(?:approved|accepted|passed|signed off)\b/i;
+const LOG_ACCEPTED =
+  /^(?:approved|accepted|passed|signed off)(?:\s*[-\u2013\u2014:,]?\s*(?:on\s+)?\d{4}-\d\d-\d\d.*)?\.?$/i;
+
+/** A `Completed` value a template leaves for someone to fill: not a completion. */
+const PLACEHOLDER =
+  /^(?:tbd|tba|n\/?a|no|none|not yet|pending|todo|-+|\u2014|\u2026|\.{3}|\[.*\]|<.*>|\{.*\}|y{2,4}[-/.]m{1,2}[-/.]d{1,2}.*|d{1,2}[-/.]m{1,2}[-/.]y{2,4}.*|date)$/i;
 
 function isTerminalWord(value: string): boolean {
   const words = norm(value).split(/[^\p{L}]+/u).filter(Boolean);
@@ -569,7 +577,8 @@ export function parseTicket(text: string, opts: ParseOptions): ParsedTicket {
   if (phaseNames.length > 0) {
     for (const b of workflowLogBlocks(text)) {
       // Done: a Completed value, or a Status that says so (`Complete`, `Approved`, `Passed`) without one.
-      const completed = b.completed || (isTerminalWord(b.status) || LOG_ACCEPTED.test(b.status) ? b.status : "");
+      const filled = PLACEHOLDER.test(b.completed) ? "" : b.completed;
+      const completed = filled || (isTerminalWord(b.status) || LOG_ACCEPTED.test(b.status) ? b.status : "");
       if (completed === "" || LOG_NOT_DONE.test(b.status)) continue;
       const phase = logPhaseOf(b.phase, phaseNames);
       if (phase !== null) logCompleted.push({ phase, line: b.line, completed });

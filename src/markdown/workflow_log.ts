@@ -557,24 +557,26 @@ function blockFields(src: Src, kids: MdNode[], off: number, start: number, end: 
     const k = norm(key), v = plain(value).trim();
     if (v !== "" && !out.has(k)) out.set(k, v);
   };
-  const items = (list: ListNode): void => {
+  const items = (list: ListNode, nested: boolean): void => {
     for (const item of list.children) {
       const t = lineText(src, startLine(item, off));
-      const task = TASK.exec(t);
+      const task = nested ? null : TASK.exec(t);
       const bold = task ? null : BOLD_KEY.exec(t);
-      const key = task || bold ? null : PLAIN_KEY.exec(t);
+      // Plain `Key: value` items only at the block's own level (nested ones are a field's details).
+      const key = task || bold || nested ? null : PLAIN_KEY.exec(t);
       if (task) {
-        const done = /^(?:completed?|done|finished)\b[\s:\u2013\u2014-]*(.*)$/i.exec(plain(task[3] ?? ""));
-        if (boxChecked(task[2]) === true && done) put("completed", done[1] || plain(task[3] ?? ""));
+        // `- [x] Completed`, `- [x] Done: 2024-01-02`: the item is the completion, not a sub-task ("Complete the parser").
+        const done = DONE_ITEM.exec(plain(task[3] ?? ""));
+        if (boxChecked(task[2]) === true && done) put("completed", done[1] || done[2] || plain(task[3] ?? ""));
       } else if (bold) put(bold[4], bold[5]);
       else if (key) put(key[3], key[4]);
-      for (const sub of item.children) if (sub.type === "list") items(sub);
+      for (const sub of item.children) if (sub.type === "list") items(sub, true);
     }
   };
   for (const node of kids) {
     const l = startLine(node, off);
     if (l <= start || l > end) continue;
-    if (node.type === "list") items(node);
+    if (node.type === "list") items(node, false);
     else if (node.type === "paragraph") {
       for (let i = l; i <= endLine(node, off); i++) {
         const m = BOLD_KEY.exec(lineText(src, i));
@@ -584,6 +586,9 @@ function blockFields(src: Src, kids: MdNode[], off: number, start: number, end: 
   }
   return out;
 }
+
+/** A checked log item that is the completion itself: the word alone, or with a value after a colon, or a date. */
+const DONE_ITEM = /^(?:completed?|done|finished)(?:\s*[:\u2013\u2014-]\s*(.*)|\s+(?:on\s+)?(\d{4}-\d\d-\d\d.*))?$/i;
 
 function words(s: string): string[] {
   return s.split(/[^\p{L}\p{N}+#]+/u).filter(Boolean);

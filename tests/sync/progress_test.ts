@@ -163,6 +163,10 @@ Deno.test("progress: every way a file records Design done is read on import, and
   const forms: Record<string, string> = {
     "front matter status": "---\nid: 0001\nstatus: Design Complete # moved by hand\n---\n# Ticket 0001: Cache\n",
     "front matter status, quoted": '---\nstatus: "Design Complete"\ntags: [cache, perf]\n---\n# Ticket 0001: Cache\n',
+    "front matter and body disagree: the body's":
+      "---\nstatus: open\n---\n# Ticket 0001: Cache\n\n**Status**: Design Complete\n",
+    "log: Status approved, dated": log("- **Status**: Approved 2024-01-03"),
+    "log: a checked Done item with a date": log("- [x] Done: 2024-01-02"),
     "## Ticket Status checklist":
       "# Ticket 0001: Cache\n\n## Ticket Status\n- [x] Draft\n- [x] Design Complete\n- [ ] Implementation Complete\n",
     "check marks typed as ✓":
@@ -190,6 +194,14 @@ Deno.test("progress: every way a file records Design done is read on import, and
     "log: an unchecked Completed item": log("- [ ] Completed"),
     "log: a Status that rejects": log("**Completed**: 2024-01-02\n**Status**: Changes Requested"),
     "log: a field in a code block": log("```\n**Completed**: 2024-01-02\n```"),
+    "log: a checked sub-task": log("- [x] Complete the parser\n- [ ] Write the tests"),
+    "log: a checked item that starts with Done": log("- [x] Done with the schema draft"),
+    "log: a Status that approves with rework": log("- **Status**: Approved with comments; awaiting rework"),
+    "log: a Status that passes it on": log("- Status: Passed to Ravi for review"),
+    "log: a placeholder date": log("- Completed: YYYY-MM-DD"),
+    "log: TBD": log("- **Completed**: TBD"),
+    "log: a bracketed placeholder": log("**Started**: [date]\n**Completed**: [date]"),
+    "log: a Status nested under Notes": log("- **Notes**:\n  - Status: approved by legal, design still open"),
   };
   for (const [form, text] of Object.entries(notDone)) {
     const repo = await tempRepo({ phases });
