@@ -20,6 +20,8 @@ export interface CheckResult {
   tail: string;
   /** Whether a command ran over the time limit. */
   timedOut: boolean;
+  /** Whether the run was stopped (its signal aborted): neither green nor red. */
+  stopped?: boolean;
 }
 
 /** How long the output of a finished command is still read (ms), for a process that escaped its group. */
@@ -43,7 +45,7 @@ const TAIL_BYTES = 8192;
  */
 export async function runCheck(
   commands: string[],
-  opts: { cwd: string; timeoutMs: number; logFile: string; env: Record<string, string> },
+  opts: { cwd: string; timeoutMs: number; logFile: string; env: Record<string, string>; signal?: AbortSignal },
 ): Promise<CheckResult> {
   const started = performance.now();
   const log = openLogForAppend(opts.logFile);
@@ -53,6 +55,9 @@ export async function runCheck(
   };
   try {
     for (const cmd of commands) {
+      if (opts.signal?.aborted) {
+        return { green: false, failed: null, ms: performance.now() - started, tail, timedOut: false, stopped: true };
+      }
       const header = new TextEncoder().encode(`$ ${cmd}\n`);
       await log.write(header);
       keep(header);
@@ -71,6 +76,8 @@ export async function runCheck(
         timedOut = true;
         killGroup(child.pid);
       }, opts.timeoutMs);
+      const stop = () => killGroup(child.pid); // a stopped worker stops its check (its own group: no Ctrl-C reaches it)
+      opts.signal?.addEventListener("abort", stop, { once: true });
       const readers = [child.stdout.getReader(), child.stderr.getReader()];
       const pumps = readers.map(async (r) => {
         for (let x = await r.read(); !x.done; x = await r.read()) {
@@ -80,6 +87,7 @@ export async function runCheck(
       });
       const status = await child.status;
       clearTimeout(timer);
+      opts.signal?.removeEventListener("abort", stop);
       // What the command left running (a server it started, a child that outlived the limit) holds the pipes
       // open: it is killed, and what escaped its group gets a moment before its output is no longer waited for.
       killGroup(child.pid);
@@ -92,6 +100,9 @@ export async function runCheck(
       if (!drained) {
         for (const r of readers) await r.cancel().catch(() => {});
         await Promise.allSettled(pumps);
+      }
+      if (opts.signal?.aborted) {
+        return { green: false, failed: cmd, ms: performance.now() - started, tail, timedOut: false, stopped: true };
       }
       if (timedOut || !status.success) {
         const why = new TextEncoder().encode(

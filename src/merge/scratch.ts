@@ -84,23 +84,27 @@ export class Scratch {
    * @param branch the branch
    * @param strategy rebase (its commits replayed), merge (`--no-ff`), squash (one commit)
    * @param message the merge or squash commit's message
+   * @param why a note the result carries (why this strategy)
    * @returns applied (with the new head and the branch's tip it applied), noop (nothing the head lacks), conflict
    *   (with files), missing branch
    */
-  apply(branch: string, strategy: "rebase" | "merge" | "squash", message: string): Applied {
+  apply(branch: string, strategy: "rebase" | "merge" | "squash", message: string, why?: string): Applied {
     const tip = this.branchTip(branch);
     if (tip === null) return { kind: "missing", message: `branch ${branch} does not exist` };
     const ahead = must(this.#git(["rev-list", "--count", `HEAD..${tip}`]), "rev-list");
     if (ahead === "0") return { kind: "noop", tip: tip };
     const before = this.head();
-    let note: string | undefined;
+    let note = why;
+    let whole: string | null = null; // with merge commits on the branch: the tree merging it would give
     if (strategy === "rebase") {
       // A rebase replays the branch's commits and drops its merge commits, with whatever they changed (a conflict
-      // resolved, a fix made while merging): a branch that has any lands as one squashed commit instead.
+      // resolved, a fix made while merging). With any, the rebase is kept only when its tree is the one merging the
+      // branch gives (a merge that only brought the branch up to date, or joined a group's phase branches).
       const fork = must(this.#git(["merge-base", before, tip]), "merge-base");
       if (must(this.#git(["rev-list", "--merges", "--count", `${fork}..${tip}`]), "rev-list") !== "0") {
-        strategy = "squash";
-        note = `${branch} has merge commits, which a rebase would drop: squashed into one commit`;
+        const m = this.#git(["merge-tree", "--write-tree", before, tip]);
+        whole = m.ok ? m.stdout.split("\n")[0] : null;
+        if (whole === null) strategy = "squash"; // conflicts: reported by the squash as for any branch
       }
     }
     if (strategy === "merge") {
@@ -119,6 +123,12 @@ export class Scratch {
       const fork = must(this.#git(["merge-base", before, tip]), "merge-base");
       const r = this.#git(["rebase", "--quiet", "--onto", before, fork, tip]);
       if (!r.ok) return this.#conflict(["rebase", "--abort"], r, before);
+      if (whole !== null && must(this.#git(["rev-parse", "HEAD^{tree}"]), "rev-parse") !== whole) {
+        // The rebase lost what a merge commit changed: the branch lands squashed into one commit instead.
+        must(this.#git(["reset", "--hard", "--quiet", before]), "reset");
+        note = `${branch} has merge commits whose changes a rebase would drop: squashed into one commit`;
+        return this.apply(branch, "squash", message, note);
+      }
     }
     const after = this.head();
     if (after === before) return { kind: "noop", tip: tip };

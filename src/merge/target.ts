@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { gitRun } from "../repo/git.ts";
+import { gitRun, indexLock } from "../repo/git.ts";
 import { BatonError } from "../errors.ts";
 
 /** Where work lands. */
@@ -140,15 +140,31 @@ function checkout(t: Target): string | undefined {
   return undefined;
 }
 
-/** Why the target's checkout could not follow it from `from` to `to` (its local changes), or undefined when it can. */
+/**
+ * Why the target's checkout could not follow it from `from` to `to`: the paths the landing changes that have local
+ * changes there (staged, edited, or untracked in the way), or undefined when it can. Read without taking the
+ * checkout's index lock (it is asked again and again while a landing waits, beside a human's own git commands), and
+ * by content: a file only touched is no change.
+ */
 function cannotFollow(t: Target, from: string, to: string): string | undefined {
   const path = checkout(t);
   if (!path) return undefined;
-  const r = gitRun(path, ["read-tree", "-m", "-u", "-n", from, to]);
-  if (r.ok) return undefined;
-  const files = [...(r.stderr + r.stdout).matchAll(/'([^']+)'/g)].map((m) => m[1]);
+  // A git command running there (a commit waiting in its editor) holds the index: the checkout could not follow.
+  const lock = indexLock(path);
+  if (lock) {
+    return `a git command is running in ${path} (${lock}), which has ${t.branch} checked out: ` +
+      "the landing waits for it to end";
+  }
+  const landing = gitRun(t.repoRoot, ["diff", "--name-only", "-z", "--no-renames", from, to]).stdout.split("\0");
+  const st = gitRun(path, ["status", "--porcelain", "-z", "--untracked-files=all", "--no-renames"], {
+    env: { GIT_OPTIONAL_LOCKS: "0" },
+  });
+  // `XY PATH` entries (gitRun trims, so the first may have lost a leading blank status column).
+  const local = new Set(st.stdout.split("\0").filter(Boolean).map((e) => e.replace(/^[ MTADRCU?!]{1,2} /, "")));
+  const files = landing.filter((f) => f && local.has(f));
+  if (!files.length) return undefined;
   return `${path} has ${t.branch} checked out with local changes to ${
-    files.length ? files.join(", ") : "files"
+    files.join(", ")
   } that the landing changes too: commit or stash them; the landing waits`;
 }
 
@@ -160,6 +176,7 @@ function cannotFollow(t: Target, from: string, to: string): string | undefined {
 function followCheckout(t: Target, from: string, to: string): string | undefined {
   const path = checkout(t);
   if (!path) return undefined;
+  gitRun(path, ["update-index", "-q", "--refresh"]); // a file only touched is not a local change
   const r = gitRun(path, ["read-tree", "-m", "-u", from, to]);
   return r.ok
     ? undefined
@@ -178,16 +195,19 @@ function followCheckout(t: Target, from: string, to: string): string | undefined
 export function catchUpCheckout(t: Target, to: string): string | undefined {
   const path = checkout(t);
   if (!path || gitRun(path, ["rev-parse", "HEAD"]).stdout !== to) return undefined;
+  gitRun(path, ["update-index", "-q", "--refresh"]);
   const index = gitRun(path, ["write-tree"]);
   if (!index.ok || index.stdout === gitRun(path, ["rev-parse", `${to}^{tree}`]).stdout) return undefined;
-  if (!gitRun(path, ["diff-files", "--quiet"]).ok) return undefined; // files changed by hand: theirs to sort out
   const line = gitRun(path, ["rev-list", "--first-parent", "--max-count=50", "--format=%T", to]).stdout.split("\n");
   for (let i = 0; i + 1 < line.length; i += 2) {
     const sha = line[i].replace(/^commit /, ""), tree = line[i + 1];
     if (tree !== index.stdout) continue;
+    // A two-tree read-tree keeps the files edited there, and refuses when the landing changed one of them.
     return gitRun(path, ["read-tree", "-m", "-u", sha, to]).ok
       ? `${path} was left at ${sha.slice(0, 10)}'s files by a worker that stopped: brought up to ${to.slice(0, 10)}`
-      : undefined;
+      : `${path} was left at ${sha.slice(0, 10)}'s files by a worker that stopped, and has local changes to files ` +
+        `the landing changed: its next commit would undo the landing. Put them aside, then run ` +
+        `'git read-tree -m -u ${sha.slice(0, 10)} HEAD' there`;
   }
   return undefined;
 }

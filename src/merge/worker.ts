@@ -60,6 +60,9 @@ export interface MergeSummary {
   targetRed: string | null;
 }
 
+/** The worker was stopped while a check ran: the batch goes back to the queue, neither green nor red. */
+class CheckStopped extends Error {}
+
 /** How many times a batch is rebuilt because the target moved before it gives its tickets back to the queue. */
 const MAX_REBUILDS = 5;
 
@@ -80,6 +83,8 @@ export class MergeWorker {
   };
   /** The target's commit the check failed on by itself: no batch starts until the target moves on. */
   #redTarget: string | null = null;
+  /** The reverts queued when the red target was found or a revert was last tried on it ({@link #queuedReverts}). */
+  #redReverts = "";
   #lease: MergeWorkerLease | null = null;
   #lost = false;
   #busy = false;
@@ -169,6 +174,11 @@ export class MergeWorker {
     return { ...this.#summary, targetRed: this.#redTarget };
   }
 
+  /** The ids of the reverts waiting to land, as one string (what changed since the target was found red). */
+  #queuedReverts(): string {
+    return this.#engine.mergeStatus({ recent: 0 }).reverts.map((r) => r.id).join(",");
+  }
+
   #holder(): string {
     try {
       return this.#engine.mergeStatus({ recent: 0 }).worker?.id ?? "?";
@@ -180,8 +190,10 @@ export class MergeWorker {
   /** Nothing queued, nothing being built (by anyone: a dead worker's batch is recovered first), no retry due later. */
   #idle(): boolean {
     if (!this.#opts.idleWhen?.()) return false;
-    // With the target red nothing can land until someone fixes it: as idle as it gets.
-    if (this.#redTarget && targetTip(this.#target) === this.#redTarget) return true;
+    // With the target red nothing can land until someone fixes it (or a revert queued since does): as idle as it gets.
+    if (this.#redTarget && targetTip(this.#target) === this.#redTarget) {
+      return this.#queuedReverts() === this.#redReverts;
+    }
     const s = this.#engine.mergeStatus({ recent: 0 });
     return s.queued.length === 0 && s.retrying === 0 && s.reverts.length === 0 &&
       this.#engine.openMergeBatches().length === 0;
@@ -244,9 +256,15 @@ export class MergeWorker {
   async #round(): Promise<boolean> {
     const lease = this.#held();
     const base = targetTip(this.#target);
-    if (base === this.#redTarget) return false; // a red target: every batch would be red; wait for a fix
-    if (this.#redTarget) this.#log(`merge: ${this.#cfg.target} moved on (${base.slice(0, 10)}); building again`);
-    this.#redTarget = null;
+    if (base === this.#redTarget) {
+      // A red target: every landing would be red. A revert queued since may be the fix: it gets its try.
+      const reverts = this.#queuedReverts();
+      if (reverts === this.#redReverts) return false;
+      this.#redReverts = reverts;
+    } else {
+      if (this.#redTarget) this.#log(`merge: ${this.#cfg.target} moved on (${base.slice(0, 10)}); building again`);
+      this.#redTarget = null;
+    }
     const batch = this.#engine.startMergeBatch(lease, { baseSha: base, now: !!this.#opts.idleWhen?.() });
     if (!batch) return false;
     this.#busy = true;
@@ -254,6 +272,10 @@ export class MergeWorker {
     const scratch = Scratch.create(this.#engine.cfg.repoRoot, this.#scratchDir(batch.id), base);
     try {
       await this.#build(batch, scratch);
+    } catch (e) {
+      if (!(e instanceof CheckStopped)) throw e;
+      this.#engine.finishMergeBatch(this.#held(), batch.id, { status: "abandoned" });
+      this.#log(`merge: stopped during batch ${batch.id}'s check; its tickets are back in the queue`);
     } finally {
       this.#busy = false;
       Scratch.remove(this.#engine.cfg.repoRoot, scratch.dir);
@@ -312,8 +334,9 @@ export class MergeWorker {
           const why = lost.length
             ? `${r.message}, though ${lost.length} commit(s) recorded for ${item.ticketId} are not on ` +
               `${this.#cfg.target} (${lost.map((c) => c.slice(0, 10)).join(", ")}): restore it (git branch ` +
-              `${item.branch} ${lost.at(-1)!.slice(0, 10)}) or land another with 'baton merge add ${item.ticketId} ` +
-              "--branch NAME'"
+              `${item.branch} ${lost.at(-1)!.slice(0, 10)}), land another with 'baton merge add ${item.ticketId} ` +
+              `--branch NAME', or, if its work reached ${this.#cfg.target} another way, record that with 'baton ` +
+              `merge add ${item.ticketId} --branch ${this.#cfg.target}'`
             : `${r.message}: create it, or land another with 'baton merge add ${item.ticketId} --branch NAME'`;
           this.#engine.failMergeItem(lease, batch.id, item.position, why);
           this.#log(`merge: ${item.ticketId} cannot land: ${why}`);
@@ -360,7 +383,9 @@ export class MergeWorker {
         BATON_MERGE_TICKETS: batch.items.map((i) => i.ticketId).join(","),
         BATON_MERGE_CANDIDATE: candidate,
       },
+      signal: this.#opts.signal,
     });
+    if (r.stopped) throw new CheckStopped();
     // A check that changes tracked files (a formatter that fixes, a lockfile rewritten, a commit) passed on a
     // tree that is not the candidate: what lands would be untested. Red, and the candidate is put back as it was.
     const changed = scratch.changedSince(candidate);
@@ -448,6 +473,8 @@ export class MergeWorker {
     if (candidate !== base) {
       this.#engine.recordMergeCandidate(lease, batchId, { candidateSha: candidate, shas: recorded, from, ...facts });
       for (let waiting = false;;) {
+        this.#renew(); // asks the database now: a worker stopped past its lease may have lost the queue meanwhile
+        this.#held(); // a worker that lost the queue moves nothing (stale_token)
         const moved = advanceTarget(this.#target, base, candidate);
         if (moved.result === "moved") return false;
         if (moved.result === "landed") {
@@ -517,6 +544,7 @@ export class MergeWorker {
       if (!onBase.green) {
         this.#engine.finishMergeBatch(lease, batch.id, { status: "red", builds, checkMs, log: onBase.tail });
         this.#redTarget = base;
+        this.#redReverts = this.#queuedReverts();
         const said = onBase.tail.trim().split("\n").slice(-3).join(" | ");
         this.#log(
           `merge: the check fails on ${this.#cfg.target} itself (${onBase.failed}): ${said}. Nothing is blamed; ` +
@@ -549,7 +577,11 @@ export class MergeWorker {
       const pos = Number(p);
       if (s === null || applied.slice(0, lo).some((i) => i.position === pos)) prefix[pos] = s;
     }
-    const moved = this.#movedBranches(scratch, tips);
+    // Only the branches of what lands here: a commit to the culprit's (or a requeued ticket's) branch changes nothing.
+    const landingBranches = new Set(
+      batch.items.filter((i) => i.position in prefix && i.branch).map((i) => i.branch!),
+    );
+    const moved = this.#movedBranches(scratch, new Map([...tips].filter(([b]) => landingBranches.has(b))));
     const landing = { shas: prefix, from: items.from };
     if (moved.length || !await this.#land(batch.id, base, candidate, landing, { builds, checkMs, log: last.tail })) {
       this.#engine.finishMergeBatch(lease, batch.id, { status: "abandoned", builds, checkMs });

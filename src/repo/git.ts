@@ -219,3 +219,19 @@ export function excludeFromGit(root: string, patterns: string[]): string[] {
   }
   return add;
 }
+
+/**
+ * The index lock of a worktree when a git command holds it (a commit waiting in its editor), else null.
+ * @param worktree the worktree
+ * @returns the lock file's path, or null
+ */
+export function indexLock(worktree: string): string | null {
+  const gitDir = gitRun(worktree, ["rev-parse", "--absolute-git-dir"]).stdout;
+  if (!gitDir) return null;
+  try {
+    Deno.lstatSync(`${gitDir}/index.lock`);
+    return `${gitDir}/index.lock`;
+  } catch {
+    return null;
+  }
+}

@@ -189,6 +189,8 @@ Deno.test("merge: kill -9 of the worker right after it moved main; the restarted
   finishedTicket(e, repo, "0001", { "src/a.txt": "a\n" });
   finishedTicket(e, repo, "0002", { "src/b.txt": "b\n" });
   e.close();
+  // The user is editing a file the landing does not touch.
+  await Deno.writeTextFile(`${repo}/check.sh`, (await Deno.readTextFile(`${repo}/check.sh`)) + "# human edit\n");
   const first = await startMerge(repo, []).done;
   assert.equal(first.signal, "SIGKILL", `the worker was not killed at the ref update: ${first.out}${first.err}`);
   assert.deepEqual(history(repo).slice(1), ["0001 Build: module 0001", "0002 Build: module 0002"], "main moved");
@@ -198,7 +200,7 @@ Deno.test("merge: kill -9 of the worker right after it moved main; the restarted
   assert.deepEqual(history(repo).slice(1), ["0001 Build: module 0001", "0002 Build: module 0002"], "landed once");
   // The user's checkout of main, which the killed worker had not moved yet, is brought up to main: nothing staged
   // that would undo the landing at the next commit.
-  assert.equal(git(repo, "status", "--porcelain", "--untracked-files=no"), "", "the checkout follows main");
+  assert.equal(git(repo, "status", "--porcelain", "--untracked-files=no"), "M check.sh", "the checkout follows main");
   assert.match(second.out, /left at \S+'s files by a worker that stopped: brought up to/);
   const e2 = await engineOf(repo);
   assert.deepEqual([e2.ticket("0001").status, e2.ticket("0002").status], ["completed", "completed"]);
@@ -343,7 +345,7 @@ Deno.test("merge: what lands is all of a branch's work: its merge commits' own c
   assert.equal(show("src/extra.txt"), "extra");
   assert.equal(show("src/fix.txt"), "fix", "the commit added during the check landed");
   assert.equal(git(repo, "cherry", "main", "baton/0002").split("\n").filter((l) => l.startsWith("+")).length, 0);
-  assert.match(r.out, /0001: baton\/0001 has merge commits, which a rebase would drop: squashed/);
+  assert.match(r.out, /0001: baton\/0001 has merge commits whose changes a rebase would drop: squashed/);
   assert.match(r.out, /baton\/0002 moved while batch 1 was tested; rebuilding/);
 });
 
@@ -493,6 +495,185 @@ Deno.test("merge: a check that changes tracked files (fixes them) is red: what l
   assert.equal(back.status, "available", "0001 is sent back");
   assert.match(back.reworkNotes ?? "", /the check changed tracked files \(src\/a\.txt\)/);
   e2.close();
+});
+
+Deno.test("merge: with main red, a revert queued after is tried, and lands when it makes main green", async () => {
+  // Red when 0001's module and a human's file are both there: 0001 landed green, the human's commit broke main.
+  const repo = await mergeRepo("", { check: "sh check.sh && ! { [ -e src/a.txt ] && [ -e human.txt ]; }" });
+  const e = await engineOf(repo);
+  finishedTicket(e, repo, "0001", { "src/a.txt": "a\n" });
+  e.close();
+  assert.equal((await startMerge(repo).done).code, 0);
+  await Deno.writeTextFile(`${repo}/human.txt`, "h\n");
+  git(repo, "add", "human.txt");
+  git(repo, "commit", "-qm", "human");
+  const e2 = await engineOf(repo);
+  finishedTicket(e2, repo, "0002", { "src/b.txt": "b\n" });
+  e2.close();
+  const m = startMerge(repo, []);
+  try {
+    await m.waitFor(/the check fails on main itself/);
+    const rv = await baton(["merge", "revert", "0001", "--by", "dana"], { cwd: repo });
+    assert.equal(rv.code, 0, rv.stderr);
+    await m.waitFor(/landed 0002 on main/); // the revert made main green, and the queue went on
+  } finally {
+    m.child.kill("SIGTERM");
+    const bound = setTimeout(() => m.child.kill("SIGKILL"), 30_000);
+    await m.done;
+    clearTimeout(bound);
+  }
+  assert.equal(git(repo, "ls-tree", "--name-only", "main", "src/a.txt"), "", "0001 is reverted");
+  assert.equal(git(repo, "show", "main:src/b.txt"), "b");
+});
+
+Deno.test("merge: the user's checkout: a file only touched is no change, and a git command running there is waited for", async () => {
+  const repo = await mergeRepo();
+  const e = await engineOf(repo);
+  finishedTicket(e, repo, "0001", { "README.md": "# A project\n\nInstall with make.\n", "src/a.txt": "a\n" });
+  e.close();
+  // Touched by an editor or a build, content unchanged: not a local change.
+  const later = new Date(Date.now() + 5_000);
+  await Deno.utime(`${repo}/README.md`, later, later);
+  // A commit waiting in its editor holds the checkout's index.
+  await Deno.writeTextFile(`${repo}/.git/index.lock`, "");
+  const m = startMerge(repo);
+  try {
+    await m.waitFor(/a git command is running in \S+ \(\S+index\.lock\), which has main checked out/);
+    await Deno.remove(`${repo}/.git/index.lock`); // the human's commit ended
+    await m.waitFor(/landed 0001 on main/);
+  } finally {
+    const bound = setTimeout(() => m.child.kill("SIGKILL"), 60_000);
+    await m.done;
+    clearTimeout(bound);
+  }
+  assert.doesNotMatch(m.out(), /local changes to README\.md/, "a touched file is not a change");
+  assert.equal(git(repo, "status", "--porcelain"), "", "the checkout followed main");
+  assert.equal(await Deno.readTextFile(`${repo}/README.md`), "# A project\n\nInstall with make.\n");
+});
+
+Deno.test("merge: stopping the worker stops the check in progress, and its batch goes back to the queue", async () => {
+  const state = await Deno.makeTempDir();
+  const repo = await mergeRepo("", { check: `sleep 300 & echo $! > ${state}/pid; wait` });
+  const e = await engineOf(repo);
+  finishedTicket(e, repo, "0001", { "src/a.txt": "a\n" });
+  e.close();
+  const m = startMerge(repo, []);
+  let pid = 0;
+  for (let i = 0; i < 600 && !pid; i++) {
+    pid = Number((await Deno.readTextFile(`${state}/pid`).catch(() => "")).trim()) || 0;
+    if (!pid) await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.ok(pid > 0, "the check started");
+  m.child.kill("SIGTERM");
+  const bound = setTimeout(() => m.child.kill("SIGKILL"), 60_000); // it waited out the check
+  const r = await m.done;
+  clearTimeout(bound);
+  assert.equal(r.signal, null, r.out + r.err);
+  assert.match(r.out, /stopped during batch 1's check; its tickets are back in the queue/);
+  const alive = (() => {
+    try {
+      const st = Deno.readTextFileSync(`/proc/${pid}/stat`);
+      return !/^[ZXx]$/.test(st.slice(st.lastIndexOf(")") + 2).split(" ")[0]);
+    } catch {
+      return false;
+    }
+  })();
+  assert.equal(alive, false, "the check's process is gone");
+  const e2 = await engineOf(repo);
+  assert.deepEqual(e2.mergeQueue().map((q) => q.ticketId), ["0001"], "0001 waits in the queue again");
+  e2.close();
+});
+
+Deno.test("merge: a bisect lands its green prefix though the culprit's branch moved meanwhile", async () => {
+  const state = await Deno.makeTempDir();
+  const repo = await mergeRepo("  batch_size: 2\n  flaky_retries: 0\n");
+  const q = JSON.stringify(repo);
+  // During the first check (the whole batch, red), the culprit's author pushes a fix attempt to baton/0002.
+  const { check } = await recordingCheck(
+    state,
+    `if [ ! -e ${state}/added ]; then touch ${state}/added; W=${state}/wt; git -C ${q} worktree add -q $W baton/0002 &&
+      echo try > $W/src/try.txt && git -C $W add -A && git -C $W -c user.name=Dana -c user.email=d@example.com \\
+      commit -qm "0002 attempt" && git -C ${q} worktree remove $W; fi`,
+  );
+  await Deno.writeTextFile(
+    `${repo}/.workflow/config.yaml`,
+    (await Deno.readTextFile(`${repo}/.workflow/config.yaml`)).replace(
+      'check: "sh check.sh"',
+      `check: ${JSON.stringify(check)}`,
+    ),
+  );
+  const e = await engineOf(repo);
+  finishedTicket(e, repo, "0001", { "src/a.txt": "a\n" });
+  finishedTicket(e, repo, "0002", { "src/b.txt": "BROKEN b\n" });
+  e.close();
+  const r = await startMerge(repo).done;
+  assert.equal(r.code, 0, r.out + r.err);
+  assert.match(r.out, /0002 breaks sh /);
+  assert.doesNotMatch(r.out, /moved during the bisect/);
+  assert.deepEqual(history(repo).slice(1), ["0001 Build: module 0001"], "the green prefix landed in the first batch");
+  assert.match(r.out, /^1 batch\(es\); 1 ticket\(s\) landed/m);
+});
+
+Deno.test("merge: a branch whose merges only brought it up to date lands by rebase, its commits kept", async () => {
+  const repo = await mergeRepo();
+  const e = await engineOf(repo);
+  finishedTicket(e, repo, "0001", { "src/a.txt": "a\n" });
+  e.close();
+  const g = (dir: string, ...args: string[]) =>
+    git(dir, "-c", "user.name=Agent", "-c", "user.email=a@example.com", ...args);
+  await Deno.writeTextFile(`${repo}/human.txt`, "human\n");
+  g(repo, "add", "human.txt");
+  g(repo, "commit", "-q", "-m", "human commit");
+  const wt = `${await Deno.makeTempDir()}/wt`;
+  g(repo, "worktree", "add", "-q", wt, "baton/0001");
+  g(wt, "merge", "-q", "--no-edit", "main"); // brought up to date: the merge changes nothing of its own
+  await Deno.writeTextFile(`${wt}/src/a2.txt`, "a2\n");
+  g(wt, "add", "-A");
+  g(wt, "commit", "-q", "-m", "0001 Build: second part");
+  g(repo, "worktree", "remove", wt);
+  const r = await startMerge(repo).done;
+  assert.equal(r.code, 0, r.out + r.err);
+  assert.doesNotMatch(r.out, /squashed/);
+  assert.deepEqual(history(repo).slice(1), ["human commit", "0001 Build: module 0001", "0001 Build: second part"]);
+});
+
+Deno.test("merge: a worker stopped while its landing waited, and past its lease, moves nothing once it runs again", async () => {
+  const repo = await mergeRepo(); // lease_minutes: 0.05 (3 s)
+  const e = await engineOf(repo);
+  finishedTicket(e, repo, "0001", { "README.md": "# A project\n\nInstall with make.\n" });
+  e.close();
+  await Deno.writeTextFile(`${repo}/README.md`, "# A project\n\nhuman's notes\n");
+  const w1 = startMerge(repo);
+  let w2: ReturnType<typeof startMerge> | undefined;
+  try {
+    await w1.waitFor(/the landing waits/);
+    w1.child.kill("SIGSTOP"); // stopped past its lease
+    w2 = startMerge(repo, []);
+    await w2.waitFor(/holds the queue for main/); // the second worker took the queue, and waits on the same files
+    await w2.waitFor(/the landing waits/);
+    w2.child.kill("SIGKILL");
+    await w2.done;
+    git(repo, "stash", "push", "-q", "--", "README.md");
+    w1.child.kill("SIGCONT");
+    await w1.waitFor(/landed 0001 on main/, 90_000);
+  } finally {
+    try {
+      w1.child.kill("SIGCONT");
+    } catch { /* it ended */ }
+    const bound = setTimeout(() => w1.child.kill("SIGKILL"), 90_000);
+    await w1.done;
+    clearTimeout(bound);
+    try {
+      w2?.child.kill("SIGKILL");
+    } catch { /* gone */ }
+  }
+  const out = w1.out();
+  assert.ok(out.indexOf("lost the queue") >= 0, out);
+  assert.ok(out.indexOf("lost the queue") < out.indexOf("landed 0001"), "nothing moved before it knew: " + out);
+  assert.deepEqual(history(repo).slice(1), ["0001 Build: module 0001"], "landed once");
+  // Recorded as landed with its commit (not a no-op after the fact): it can be reverted.
+  const rv = await baton(["merge", "revert", "0001", "--by", "dana"], { cwd: repo });
+  assert.equal(rv.code, 0, rv.stderr);
 });
 
 function exists(path: string): boolean {

@@ -26,7 +26,7 @@ async function runWorker(c: CommandContext): Promise<number | void> {
       log: (l) => c.io.out(`${new Date().toISOString().slice(11, 19)} ${l}`),
     });
     const unlisten = onStopSignals(() => {
-      c.io.err("stopping after the batch in progress");
+      c.io.err("stopping: a check in progress is stopped, and its batch goes back to the queue");
       stop.abort();
     });
     try {
