@@ -61,6 +61,7 @@ import { freshlyAvailable, move } from "./transitions.ts";
 import type {
   Actor,
   MergeBatch,
+  MergeCandidate,
   MergeItem,
   MergeMetrics,
   MergeQueueEntry,
@@ -265,14 +266,7 @@ export function recordCandidate(
   core: Core,
   lease: MergeWorkerLease,
   batchId: number,
-  req: {
-    candidateSha: string;
-    shas: Record<number, string>;
-    from?: Record<number, string>;
-    builds: number;
-    checkMs: number;
-    log?: string;
-  },
+  req: MergeCandidate,
 ): void {
   core.tx(() => {
     const b = batchOf(core, lease, batchId);

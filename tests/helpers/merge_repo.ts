@@ -113,6 +113,11 @@ export function startMerge(repo: string, args: string[] = ["--until-idle"]) {
     }
   })();
   const err = new Response(child.stderr).text();
+  const done = (async () => {
+    const status = await child.status;
+    await reading;
+    return { code: status.code, signal: status.signal, out, err: await err };
+  })();
   return {
     child,
     out: () => out,
@@ -129,12 +134,34 @@ export function startMerge(repo: string, args: string[] = ["--until-idle"]) {
         ]);
       }
     },
-    done: (async () => {
-      const status = await child.status;
-      await reading;
-      return { code: status.code, signal: status.signal, out, err: await err };
-    })(),
+    done,
+    /** Resolves once it exits; killed (SIGKILL) when it has not within `ms`, so that a test fails instead of hanging. */
+    async doneWithin(ms: number) {
+      const timer = setTimeout(() => {
+        try {
+          child.kill("SIGKILL");
+        } catch { /* it exited */ }
+      }, ms);
+      try {
+        return await done;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
   };
+}
+
+/**
+ * Sets the repository's merge check command.
+ * @param repo the repository (made by {@link mergeRepo} with its default check)
+ * @param check the command
+ */
+export async function setCheck(repo: string, check: string): Promise<void> {
+  const path = `${repo}/.workflow/config.yaml`;
+  await Deno.writeTextFile(
+    path,
+    (await Deno.readTextFile(path)).replace('check: "sh check.sh"', `check: ${JSON.stringify(check)}`),
+  );
 }
 
 /** Opens the repository's engine. */

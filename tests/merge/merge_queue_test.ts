@@ -6,7 +6,7 @@
  * that rejects a push.
  */
 import assert from "node:assert/strict";
-import { engineOf, finishedTicket, git, history, mergeRepo, startMerge } from "../helpers/merge_repo.ts";
+import { engineOf, finishedTicket, git, history, mergeRepo, setCheck, startMerge } from "../helpers/merge_repo.ts";
 import { baton } from "../helpers/cli.ts";
 
 /** Every commit the target ever pointed at (its reflog), oldest first. */
@@ -32,6 +32,14 @@ async function recordingCheck(dir: string, extra = ""): Promise<{ check: string;
       }
     },
   };
+}
+
+/** Check script lines that, during the first check only, commit a file to a branch (someone pushing meanwhile). */
+function commitOnceDuringCheck(state: string, repo: string, branch: string, file: string, subject: string): string {
+  const q = JSON.stringify(repo);
+  return `if [ ! -e ${state}/added ]; then touch ${state}/added; W=${state}/wt; git -C ${q} worktree add -q $W ${branch} &&
+    echo x > $W/${file} && git -C $W add -A && git -C $W -c user.name=Dana -c user.email=d@example.com \\
+    commit -qm ${JSON.stringify(subject)} && git -C ${q} worktree remove $W; fi`;
 }
 
 Deno.test("merge: one culprit in a batch of four: three land in queue order, the culprit goes back with the output, the check passes on main", async () => {
@@ -94,10 +102,7 @@ Deno.test("merge: a check that fails only on its first run: the batch lands, and
     flaky,
     `#!/bin/sh\nif [ ! -e ${state}/ran ]; then touch ${state}/ran; echo "timeout talking to the test db" >&2; exit 1; fi\nexec sh check.sh\n`,
   );
-  await Deno.writeTextFile(
-    `${repo}/.workflow/config.yaml`,
-    (await Deno.readTextFile(`${repo}/.workflow/config.yaml`)).replace('check: "sh check.sh"', `check: "sh ${flaky}"`),
-  );
+  await setCheck(repo, `sh ${flaky}`);
   const e = await engineOf(repo);
   finishedTicket(e, repo, "0001", { "src/a.txt": "a\n" });
   finishedTicket(e, repo, "0002", { "src/b.txt": "b\n" });
@@ -121,13 +126,7 @@ Deno.test("merge: a human commit to main during the check is kept; the batch lan
       JSON.stringify(repo)
     } -c user.name=Ravi -c user.email=ravi@example.com commit -q --allow-empty -m "hotfix by a human"; fi`,
   );
-  await Deno.writeTextFile(
-    `${repo}/.workflow/config.yaml`,
-    (await Deno.readTextFile(`${repo}/.workflow/config.yaml`)).replace(
-      'check: "sh check.sh"',
-      `check: ${JSON.stringify(check)}`,
-    ),
-  );
+  await setCheck(repo, check);
   const e = await engineOf(repo);
   finishedTicket(e, repo, "0001", { "src/a.txt": "a\n" });
   e.close();
@@ -148,13 +147,7 @@ Deno.test("merge: kill -9 of the worker during the check; after a restart each t
     state,
     `if [ ! -e ${state}/slow ]; then touch ${state}/slow; touch ${state}/checking; sleep 30; fi`,
   );
-  await Deno.writeTextFile(
-    `${repo}/.workflow/config.yaml`,
-    (await Deno.readTextFile(`${repo}/.workflow/config.yaml`)).replace(
-      'check: "sh check.sh"',
-      `check: ${JSON.stringify(check)}`,
-    ),
-  );
+  await setCheck(repo, check);
   const e = await engineOf(repo);
   finishedTicket(e, repo, "0001", { "src/a.txt": "a\n" });
   finishedTicket(e, repo, "0002", { "src/b.txt": "b\n" });
@@ -249,13 +242,7 @@ Deno.test("merge: with a remote, it fetches before building and pushes after lan
       JSON.stringify(other)
     } push -q origin main; fi`,
   );
-  await Deno.writeTextFile(
-    `${repo}/.workflow/config.yaml`,
-    (await Deno.readTextFile(`${repo}/.workflow/config.yaml`)).replace(
-      'check: "sh check.sh"',
-      `check: ${JSON.stringify(check)}`,
-    ),
-  );
+  await setCheck(repo, check);
   const e = await engineOf(repo);
   finishedTicket(e, repo, "0001", { "src/a.txt": "a\n" });
   e.close();
@@ -280,9 +267,7 @@ Deno.test("merge: a push the remote refuses for its own reasons is a push_reject
   e.close();
   const before = git(origin, "rev-parse", "main");
   const merge = startMerge(repo);
-  const bound = setTimeout(() => merge.child.kill("SIGKILL"), 120_000); // it looped rebuilding once
-  const r = await merge.done;
-  clearTimeout(bound);
+  const r = await merge.doneWithin(120_000); // it looped rebuilding once
   assert.notEqual(r.code, 0, r.out);
   assert.match(r.err, /push_rejected|origin refused the push/);
   assert.match(r.err, /main is protected: open a pull request/);
@@ -291,9 +276,7 @@ Deno.test("merge: a push the remote refuses for its own reasons is a push_reject
   // The queue was given up: the next worker starts at once, takes the batch back and lands it once the remote allows.
   await Deno.remove(hook);
   const next = startMerge(repo);
-  const bound2 = setTimeout(() => next.child.kill("SIGKILL"), 60_000); // it waited for the dead worker's lease
-  const again = await next.done;
-  clearTimeout(bound2);
+  const again = await next.doneWithin(60_000); // it waited for the dead worker's lease
   assert.equal(again.code, 0, again.out + again.err);
   assert.doesNotMatch(again.out, /another worker holds the queue/);
   assert.deepEqual(history(origin).slice(1), ["0001 Build: module 0001"]);
@@ -303,19 +286,10 @@ Deno.test("merge: what lands is all of a branch's work: its merge commits' own c
   const state = await Deno.makeTempDir();
   const repo = await mergeRepo("  batch_size: 2\n");
   // During the first check, a human adds a follow-up fix to baton/0002.
-  const q = JSON.stringify(repo);
-  const { check } = await recordingCheck(
-    state,
-    `if [ ! -e ${state}/added ]; then touch ${state}/added; W=${state}/wt; git -C ${q} worktree add -q $W baton/0002 &&
-      echo fix > $W/src/fix.txt && git -C $W add -A && git -C $W -c user.name=Dana -c user.email=d@example.com \\
-      commit -qm "0002 follow-up fix" && git -C ${q} worktree remove $W; fi`,
-  );
-  await Deno.writeTextFile(
-    `${repo}/.workflow/config.yaml`,
-    (await Deno.readTextFile(`${repo}/.workflow/config.yaml`)).replace(
-      'check: "sh check.sh"',
-      `check: ${JSON.stringify(check)}`,
-    ),
+  await setCheck(
+    repo,
+    (await recordingCheck(state, commitOnceDuringCheck(state, repo, "baton/0002", "src/fix.txt", "0002 follow-up fix")))
+      .check,
   );
   const e = await engineOf(repo);
   finishedTicket(e, repo, "0001", { "src/a.txt": "a v1\n" });
@@ -336,14 +310,12 @@ Deno.test("merge: what lands is all of a branch's work: its merge commits' own c
   g(wt, "commit", "-q", "-m", "Merge main into baton/0001; finish a, add extra");
   g(repo, "worktree", "remove", wt);
   const m = startMerge(repo);
-  const bound = setTimeout(() => m.child.kill("SIGKILL"), 120_000);
-  const r = await m.done;
-  clearTimeout(bound);
+  const r = await m.doneWithin(120_000);
   assert.equal(r.code, 0, r.out + r.err);
   const show = (path: string) => git(repo, "show", `main:${path}`);
   assert.equal(show("src/a.txt"), "a v2", "the merge commit's own change landed");
   assert.equal(show("src/extra.txt"), "extra");
-  assert.equal(show("src/fix.txt"), "fix", "the commit added during the check landed");
+  assert.equal(show("src/fix.txt"), "x", "the commit added during the check landed");
   assert.equal(git(repo, "cherry", "main", "baton/0002").split("\n").filter((l) => l.startsWith("+")).length, 0);
   assert.match(r.out, /0001: baton\/0001 has merge commits whose changes a rebase would drop: squashed/);
   assert.match(r.out, /baton\/0002 moved while batch 1 was tested; rebuilding/);
@@ -368,9 +340,7 @@ Deno.test("merge: main checked out with local changes the landing would touch: t
     git(repo, "stash", "push", "-q", "--", "README.md"); // the human puts the colliding edit aside
     await m.waitFor(/landed 0001 on main/);
   } finally {
-    const bound = setTimeout(() => m.child.kill("SIGKILL"), 60_000);
-    await m.done;
-    clearTimeout(bound);
+    await m.doneWithin(60_000);
   }
   assert.deepEqual(history(repo).slice(1), ["0001 Build: module 0001"]);
   // The checkout followed main, and the human's other edit is still there, unstaged.
@@ -388,9 +358,7 @@ Deno.test("merge: a check that fails on main itself (or cannot run) stops the qu
   finishedTicket(e, repo, "0001", { "src/a.txt": "a\n" });
   e.close();
   const m = startMerge(repo);
-  const bound = setTimeout(() => m.child.kill("SIGKILL"), 120_000); // it rebuilt and re-checked for ever
-  const r = await m.done;
-  clearTimeout(bound);
+  const r = await m.doneWithin(120_000); // it rebuilt and re-checked for ever
   assert.equal(r.code, 1, r.out + r.err);
   assert.match(
     r.out,
@@ -431,9 +399,7 @@ Deno.test("merge: a branch that is not there: refused when named, never complete
   assert.equal((await baton(["merge", "add", "0002", "--branch", "feature/b", "--by", "dana"], { cwd: repo })).code, 0);
   git(repo, "branch", "-q", "-D", "feature/b");
   const m = startMerge(repo);
-  const bound = setTimeout(() => m.child.kill("SIGKILL"), 120_000); // a due retry was never taken again
-  const r = await m.done;
-  clearTimeout(bound);
+  const r = await m.doneWithin(120_000); // a due retry was never taken again
   assert.equal(r.code, 0, r.out + r.err);
   assert.match(
     r.out,
@@ -518,9 +484,7 @@ Deno.test("merge: with main red, a revert queued after is tried, and lands when 
     await m.waitFor(/landed 0002 on main/); // the revert made main green, and the queue went on
   } finally {
     m.child.kill("SIGTERM");
-    const bound = setTimeout(() => m.child.kill("SIGKILL"), 30_000);
-    await m.done;
-    clearTimeout(bound);
+    await m.doneWithin(30_000);
   }
   assert.equal(git(repo, "ls-tree", "--name-only", "main", "src/a.txt"), "", "0001 is reverted");
   assert.equal(git(repo, "show", "main:src/b.txt"), "b");
@@ -542,9 +506,7 @@ Deno.test("merge: the user's checkout: a file only touched is no change, and a g
     await Deno.remove(`${repo}/.git/index.lock`); // the human's commit ended
     await m.waitFor(/landed 0001 on main/);
   } finally {
-    const bound = setTimeout(() => m.child.kill("SIGKILL"), 60_000);
-    await m.done;
-    clearTimeout(bound);
+    await m.doneWithin(60_000);
   }
   assert.doesNotMatch(m.out(), /local changes to README\.md/, "a touched file is not a change");
   assert.equal(git(repo, "status", "--porcelain"), "", "the checkout followed main");
@@ -565,9 +527,7 @@ Deno.test("merge: stopping the worker stops the check in progress, and its batch
   }
   assert.ok(pid > 0, "the check started");
   m.child.kill("SIGTERM");
-  const bound = setTimeout(() => m.child.kill("SIGKILL"), 60_000); // it waited out the check
-  const r = await m.done;
-  clearTimeout(bound);
+  const r = await m.doneWithin(60_000); // it waited out the check
   assert.equal(r.signal, null, r.out + r.err);
   assert.match(r.out, /stopped during batch 1's check; its tickets are back in the queue/);
   const alive = (() => {
@@ -587,20 +547,11 @@ Deno.test("merge: stopping the worker stops the check in progress, and its batch
 Deno.test("merge: a bisect lands its green prefix though the culprit's branch moved meanwhile", async () => {
   const state = await Deno.makeTempDir();
   const repo = await mergeRepo("  batch_size: 2\n  flaky_retries: 0\n");
-  const q = JSON.stringify(repo);
   // During the first check (the whole batch, red), the culprit's author pushes a fix attempt to baton/0002.
-  const { check } = await recordingCheck(
-    state,
-    `if [ ! -e ${state}/added ]; then touch ${state}/added; W=${state}/wt; git -C ${q} worktree add -q $W baton/0002 &&
-      echo try > $W/src/try.txt && git -C $W add -A && git -C $W -c user.name=Dana -c user.email=d@example.com \\
-      commit -qm "0002 attempt" && git -C ${q} worktree remove $W; fi`,
-  );
-  await Deno.writeTextFile(
-    `${repo}/.workflow/config.yaml`,
-    (await Deno.readTextFile(`${repo}/.workflow/config.yaml`)).replace(
-      'check: "sh check.sh"',
-      `check: ${JSON.stringify(check)}`,
-    ),
+  await setCheck(
+    repo,
+    (await recordingCheck(state, commitOnceDuringCheck(state, repo, "baton/0002", "src/try.txt", "0002 attempt")))
+      .check,
   );
   const e = await engineOf(repo);
   finishedTicket(e, repo, "0001", { "src/a.txt": "a\n" });
@@ -660,9 +611,7 @@ Deno.test("merge: a worker stopped while its landing waited, and past its lease,
     try {
       w1.child.kill("SIGCONT");
     } catch { /* it ended */ }
-    const bound = setTimeout(() => w1.child.kill("SIGKILL"), 90_000);
-    await w1.done;
-    clearTimeout(bound);
+    await w1.doneWithin(90_000);
     try {
       w2?.child.kill("SIGKILL");
     } catch { /* gone */ }

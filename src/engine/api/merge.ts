@@ -9,7 +9,15 @@
 import * as merge from "../merge.ts";
 import { coreOf } from "./base.ts";
 import { EngineGates } from "./gates.ts";
-import type { Actor, MergeBatch, MergeMetrics, MergeQueueEntry, MergeStatus, MergeWorkerLease } from "../types.ts";
+import type {
+  Actor,
+  MergeBatch,
+  MergeCandidate,
+  MergeMetrics,
+  MergeQueueEntry,
+  MergeStatus,
+  MergeWorkerLease,
+} from "../types.ts";
 
 /** The merge queue. Part of `Engine`. */
 export class EngineMerge extends EngineGates {
@@ -159,14 +167,7 @@ export class EngineMerge extends EngineGates {
   recordMergeCandidate(
     lease: MergeWorkerLease,
     batchId: number,
-    req: {
-      candidateSha: string;
-      shas: Record<number, string>;
-      from?: Record<number, string>;
-      builds: number;
-      checkMs: number;
-      log?: string;
-    },
+    req: MergeCandidate,
   ): void {
     merge.recordCandidate(coreOf(this), lease, batchId, req);
   }

@@ -129,3 +129,19 @@ export interface MergeMetrics {
   /** Median time a landed ticket waited in the queue, from its landing phase becoming available to landing (ms; null: none landed). */
   queueMedianMs: number | null;
 }
+
+/** A batch's candidate, recorded before the target moves to it (`Engine.recordMergeCandidate`). */
+export interface MergeCandidate {
+  /** The candidate commit. */
+  candidateSha: string;
+  /** Each applied item's commit in it, by position. */
+  shas: Record<number, string>;
+  /** The commit each item was applied onto, by position: it landed `from..sha`, what a revert undoes. */
+  from?: Record<number, string>;
+  /** Candidates built so far (flaky retries and bisect steps count). */
+  builds: number;
+  /** Time spent in the check (ms). */
+  checkMs: number;
+  /** The end of the check's output. */
+  log?: string;
+}
