@@ -92,7 +92,7 @@ export class Scratch {
     const tip = this.branchTip(branch);
     if (tip === null) return { kind: "missing", message: `branch ${branch} does not exist` };
     const ahead = must(this.#git(["rev-list", "--count", `HEAD..${tip}`]), "rev-list");
-    if (ahead === "0") return { kind: "noop", tip: tip };
+    if (ahead === "0") return { kind: "noop", tip };
     const before = this.head();
     let note = why;
     let whole: string | null = null; // with merge commits on the branch: the tree merging it would give
@@ -115,7 +115,7 @@ export class Scratch {
       if (!r.ok) return this.#conflict(["reset", "--hard", "--quiet", before], r);
       const c = this.#git(["commit", "--quiet", "--no-verify", "-m", message]);
       if (!c.ok) {
-        if (/nothing to commit/.test(c.stdout + c.stderr)) return { kind: "noop", tip: tip };
+        if (/nothing to commit/.test(c.stdout + c.stderr)) return { kind: "noop", tip };
         must(c, "commit");
       }
     } else {
@@ -131,8 +131,8 @@ export class Scratch {
       }
     }
     const after = this.head();
-    if (after === before) return { kind: "noop", tip: tip };
-    return { kind: "applied", sha: after, tip: tip, ...(note ? { note } : {}) };
+    if (after === before) return { kind: "noop", tip };
+    return { kind: "applied", sha: after, tip, ...(note ? { note } : {}) };
   }
 
   /**

@@ -186,11 +186,12 @@ function followCheckout(t: Target, from: string, to: string): string | undefined
 /**
  * A checkout of the target left behind by a worker that died between moving
  * the branch and moving the checkout: its index is still the tree of a
- * commit before `to` on the branch's first-parent line, with no change of
- * its own. It is brought to `to`; any other checkout is left as it is.
+ * commit before `to` on the branch's first-parent line (nothing staged of
+ * its own). It is brought to `to`, keeping the files edited there that the
+ * landing did not change; any other checkout is left as it is.
  * @param t the target
  * @param to the commit the branch was moved to
- * @returns a note when it was brought up to date
+ * @returns a note when it was brought up to date, or when edits there kept it from being (what to run)
  */
 export function catchUpCheckout(t: Target, to: string): string | undefined {
   const path = checkout(t);
