@@ -492,7 +492,7 @@ function dependenciesOf(
  *   case-insensitively: bullets under `## Metadata` (`- **Priority**: High`),
  *   bare bold lines in the header (`**Priority**: Medium`), and headings
  *   (`## Priority: High`); YAML front matter's top-level `key: value` pairs
- *   are read first (`status: done`). The header is everything before the first level-1/2
+ *   are read too (`status: done`), after the body's (a key in both is the body's). The header is everything before the first level-1/2
  *   heading that is not the title, `Status`, `Metadata`, `Dependencies` or a
  *   `Key: value` heading. An empty value followed by a list takes the list's
  *   items. Values are typed per field: boolean by yes/no (`Yes (educational

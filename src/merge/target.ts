@@ -86,7 +86,8 @@ export function advanceTarget(
     // The local branch follows when it only lags behind (a local commit not pushed is the user's to sort out).
     const local = gitRun(t.repoRoot, ["rev-parse", "--verify", "--quiet", `refs/heads/${t.branch}`]);
     if (local.ok && gitRun(t.repoRoot, ["merge-base", "--is-ancestor", local.stdout, candidate]).ok) {
-      const blocked = cannotFollow(t, local.stdout, candidate);
+      const path = checkout(t);
+      const blocked = cannotFollow(t, path, local.stdout, candidate);
       if (blocked) {
         return {
           result: "landed",
@@ -96,7 +97,7 @@ export function advanceTarget(
       if (
         gitRun(t.repoRoot, ["update-ref", `refs/heads/${t.branch}`, candidate, local.stdout], { retryLocks: false }).ok
       ) {
-        return { result: "landed", note: followCheckout(t, local.stdout, candidate) };
+        return { result: "landed", note: followCheckout(t, path, local.stdout, candidate) };
       }
     }
     return {
@@ -107,14 +108,15 @@ export function advanceTarget(
   // As git's receive.denyCurrentBranch=updateInstead: a branch checked out with local changes to files the
   // candidate changes does not move (its index and files could not follow, and the next commit made there would
   // undo the landing); the landing waits for those changes to be committed or stashed.
-  const blocked = cannotFollow(t, base, candidate);
+  const path = checkout(t); // the user's worktree of the target, asked once per landing
+  const blocked = cannotFollow(t, path, base, candidate);
   if (blocked) return { result: "blocked", note: blocked };
   const u = gitRun(t.repoRoot, ["update-ref", `refs/heads/${t.branch}`, candidate, base], { retryLocks: false });
   if (!u.ok) {
     if (/cannot lock ref|is at .* but expected/.test(u.stderr)) return { result: "moved" };
     throw new BatonError("internal", `git update-ref failed: ${u.stderr}`);
   }
-  return { result: "landed", note: followCheckout(t, base, candidate) };
+  return { result: "landed", note: followCheckout(t, path, base, candidate) };
 }
 
 /**
@@ -146,8 +148,7 @@ function checkout(t: Target): string | undefined {
  * checkout's index lock (it is asked again and again while a landing waits, beside a human's own git commands), and
  * by content: a file only touched is no change.
  */
-function cannotFollow(t: Target, from: string, to: string): string | undefined {
-  const path = checkout(t);
+function cannotFollow(t: Target, path: string | undefined, from: string, to: string): string | undefined {
   if (!path) return undefined;
   // A git command running there (a commit waiting in its editor) holds the index: the checkout could not follow.
   const lock = indexLock(path);
@@ -173,8 +174,7 @@ function cannotFollow(t: Target, from: string, to: string): string | undefined {
  * from `from` to `to`); {@link cannotFollow} said it can.
  * @returns a note when it could not after all (changed since)
  */
-function followCheckout(t: Target, from: string, to: string): string | undefined {
-  const path = checkout(t);
+function followCheckout(t: Target, path: string | undefined, from: string, to: string): string | undefined {
   if (!path) return undefined;
   gitRun(path, ["update-index", "-q", "--refresh"]); // a file only touched is not a local change
   const r = gitRun(path, ["read-tree", "-m", "-u", from, to]);

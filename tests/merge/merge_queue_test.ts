@@ -34,12 +34,15 @@ async function recordingCheck(dir: string, extra = ""): Promise<{ check: string;
   };
 }
 
-/** Check script lines that, during the first check only, commit a file to a branch (someone pushing meanwhile). */
-function commitOnceDuringCheck(state: string, repo: string, branch: string, file: string, subject: string): string {
+/** Sets a check that, during the first check only, commits a file to a branch (someone pushing meanwhile). */
+async function commitOnceDuringCheck(repo: string, branch: string, file: string, subject: string): Promise<void> {
+  const state = await Deno.makeTempDir();
   const q = JSON.stringify(repo);
-  return `if [ ! -e ${state}/added ]; then touch ${state}/added; W=${state}/wt; git -C ${q} worktree add -q $W ${branch} &&
+  const once =
+    `if [ ! -e ${state}/added ]; then touch ${state}/added; W=${state}/wt; git -C ${q} worktree add -q $W ${branch} &&
     echo x > $W/${file} && git -C $W add -A && git -C $W -c user.name=Dana -c user.email=d@example.com \\
     commit -qm ${JSON.stringify(subject)} && git -C ${q} worktree remove $W; fi`;
+  await setCheck(repo, (await recordingCheck(state, once)).check);
 }
 
 Deno.test("merge: one culprit in a batch of four: three land in queue order, the culprit goes back with the output, the check passes on main", async () => {
@@ -286,11 +289,7 @@ Deno.test("merge: what lands is all of a branch's work: its merge commits' own c
   const state = await Deno.makeTempDir();
   const repo = await mergeRepo("  batch_size: 2\n");
   // During the first check, a human adds a follow-up fix to baton/0002.
-  await setCheck(
-    repo,
-    (await recordingCheck(state, commitOnceDuringCheck(state, repo, "baton/0002", "src/fix.txt", "0002 follow-up fix")))
-      .check,
-  );
+  await commitOnceDuringCheck(repo, "baton/0002", "src/fix.txt", "0002 follow-up fix");
   const e = await engineOf(repo);
   finishedTicket(e, repo, "0001", { "src/a.txt": "a v1\n" });
   finishedTicket(e, repo, "0002", { "src/b.txt": "b\n" });
@@ -545,14 +544,9 @@ Deno.test("merge: stopping the worker stops the check in progress, and its batch
 });
 
 Deno.test("merge: a bisect lands its green prefix though the culprit's branch moved meanwhile", async () => {
-  const state = await Deno.makeTempDir();
   const repo = await mergeRepo("  batch_size: 2\n  flaky_retries: 0\n");
   // During the first check (the whole batch, red), the culprit's author pushes a fix attempt to baton/0002.
-  await setCheck(
-    repo,
-    (await recordingCheck(state, commitOnceDuringCheck(state, repo, "baton/0002", "src/try.txt", "0002 attempt")))
-      .check,
-  );
+  await commitOnceDuringCheck(repo, "baton/0002", "src/try.txt", "0002 attempt");
   const e = await engineOf(repo);
   finishedTicket(e, repo, "0001", { "src/a.txt": "a\n" });
   finishedTicket(e, repo, "0002", { "src/b.txt": "BROKEN b\n" });

@@ -177,12 +177,16 @@ Deno.test("progress: every way a file records Design done is read on import, and
     "log: a checked Completed item": log("- [x] Completed 2024-01-02"),
     "log: a nested field": log("- Design work\n  - **Completed**: 2024-01-02"),
   };
-  for (const [form, text] of Object.entries(forms)) {
+  /** A repository whose one ticket file is `text`, imported. */
+  const imported = async (text: string) => {
     const repo = await tempRepo({ phases });
     await Deno.mkdir(`${repo}/tickets`);
     await Deno.writeTextFile(`${repo}/tickets/0001_cache.md`, text);
     const engine = await openEngine(repo);
-    const r = importTickets(engine);
+    return { engine, result: importTickets(engine) };
+  };
+  for (const [form, text] of Object.entries(forms)) {
+    const { engine, result: r } = await imported(text);
     assert.deepEqual(r.errors, [], form);
     assert.equal(placement(engine, "0001"), "Implementation:available", form);
     assert.equal(engine.claimNext({ agentId: "d", capabilities: ["designer"] }), null, `${form}: Design not offered`);
@@ -204,11 +208,7 @@ Deno.test("progress: every way a file records Design done is read on import, and
     "log: a Status nested under Notes": log("- **Notes**:\n  - Status: approved by legal, design still open"),
   };
   for (const [form, text] of Object.entries(notDone)) {
-    const repo = await tempRepo({ phases });
-    await Deno.mkdir(`${repo}/tickets`);
-    await Deno.writeTextFile(`${repo}/tickets/0001_cache.md`, text);
-    const engine = await openEngine(repo);
-    importTickets(engine);
+    const { engine } = await imported(text);
     assert.equal(placement(engine, "0001"), "Design:available", form);
     engine.close();
   }
