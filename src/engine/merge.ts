@@ -60,6 +60,7 @@ const DAY_MS = 86_400_000;
 import { freshlyAvailable, move } from "./transitions.ts";
 import type {
   Actor,
+  AgentProcessInfo,
   MergeBatch,
   MergeCandidate,
   MergeItem,
@@ -163,6 +164,7 @@ function toBatch(core: Core, r: R): MergeBatch {
     log: r.log,
     startedAt: r.started_at,
     finishedAt: r.finished_at,
+    checkProcess: r.check_process ? JSON.parse(r.check_process) : null,
     items: itemsOf(core.db, r.id).map(toItem),
   };
 }
@@ -284,6 +286,23 @@ export function recordCandidate(
       check_ms: Math.round(req.checkMs),
       log: tail(req.log),
     });
+  });
+}
+
+/**
+ * `Engine.recordMergeCheck`: the process group of the check the batch runs
+ * now (null: none runs), for the worker that recovers the batch if this one
+ * is killed.
+ */
+export function recordCheck(
+  core: Core,
+  lease: MergeWorkerLease,
+  batchId: number,
+  process: AgentProcessInfo | null,
+): void {
+  core.tx(() => {
+    batchOf(core, lease, batchId);
+    updateBatch(core.db, batchId, { check_process: process ? JSON.stringify(process) : null });
   });
 }
 

@@ -40,12 +40,21 @@ const TAIL_BYTES = 8192;
 /**
  * Runs the check.
  * @param commands the check's commands
- * @param opts the worktree, the time limit, the log file, more environment
+ * @param opts the worktree, the time limit, the log file, more environment, the stop signal, who is told of
+ *   each command's process group
  * @returns green or red, the command that failed, the time, the output's tail
  */
 export async function runCheck(
   commands: string[],
-  opts: { cwd: string; timeoutMs: number; logFile: string; env: Record<string, string>; signal?: AbortSignal },
+  opts: {
+    cwd: string;
+    timeoutMs: number;
+    logFile: string;
+    env: Record<string, string>;
+    signal?: AbortSignal;
+    /** Told each command's process group leader once spawned, and null once its group was killed. */
+    onProcess?: (pid: number | null) => void;
+  },
 ): Promise<CheckResult> {
   const started = performance.now();
   const log = openLogForAppend(opts.logFile);
@@ -71,6 +80,7 @@ export async function runCheck(
         // Its own process group: the time limit, and the end of the command, reach what it started too.
         detached: true,
       }).spawn();
+      opts.onProcess?.(child.pid);
       let timedOut = false;
       const timer = setTimeout(() => {
         timedOut = true;
@@ -91,6 +101,7 @@ export async function runCheck(
       // What the command left running (a server it started, a child that outlived the limit) holds the pipes
       // open: it is killed, and what escaped its group gets a moment before its output is no longer waited for.
       killGroup(child.pid);
+      opts.onProcess?.(null);
       let drainTimer: ReturnType<typeof setTimeout> | undefined;
       const drained = await Promise.race([
         Promise.all(pumps).then(() => true),

@@ -21,6 +21,7 @@ import { ensureLogsDir, logsDir, mergeLog } from "../repo/agent_logs.ts";
 import { repoPath } from "../repo/files.ts";
 import { excludeFromGit } from "../repo/git.ts";
 import { type CheckResult, runCheck } from "./check.ts";
+import { describeProcess, killProcessGroup } from "../processes.ts";
 import { type Applied, Scratch } from "./scratch.ts";
 import { advanceTarget, catchUpCheckout, onTarget, type Target, targetTip } from "./target.ts";
 
@@ -232,6 +233,9 @@ export class MergeWorker {
   #recover(): void {
     const lease = this.#held();
     for (const b of this.#engine.openMergeBatches()) {
+      // The check it was running outlives it (its own process group): it would go on in a worktree removed below.
+      const killed = b.checkProcess ? killProcessGroup(b.checkProcess) : 0;
+      if (killed) this.#log(`merge: ended the check batch ${b.id} of ${b.worker} left running (${killed} processes)`);
       const adopted = this.#engine.adoptMergeBatch(lease, b.id);
       if (adopted.status === "landing" && adopted.candidateSha && onTarget(this.#target, adopted.candidateSha)) {
         this.#engine.landMergeBatch(lease, b.id);
@@ -372,6 +376,15 @@ export class MergeWorker {
     }
   }
 
+  /** Records the check's process group, which a worker recovering this batch after a `kill -9` ends. */
+  #recordCheck(batchId: number, pid: number | null): void {
+    try {
+      this.#engine.recordMergeCheck(this.#held(), batchId, pid === null ? null : describeProcess(pid));
+    } catch (e) {
+      this.#log(`merge: could not record the check's process: ${(e as Error).message}`);
+    }
+  }
+
   async #check(batch: MergeBatch, scratch: Scratch): Promise<CheckResult> {
     const candidate = scratch.head();
     const r = await runCheck(this.#cfg.check, {
@@ -384,6 +397,7 @@ export class MergeWorker {
         BATON_MERGE_CANDIDATE: candidate,
       },
       signal: this.#opts.signal,
+      onProcess: (pid) => this.#recordCheck(batch.id, pid),
     });
     if (r.stopped) throw new CheckStopped();
     // A check that changes tracked files (a formatter that fixes, a lockfile rewritten, a commit) passed on a

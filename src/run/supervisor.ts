@@ -38,7 +38,7 @@ import { agentPrompt } from "./prompt.ts";
 import { type Place, Worktrees } from "./worktrees.ts";
 import { RunPlaces } from "./places.ts";
 import { isHeld } from "../engine/state_machine.ts";
-import { describeProcess, processGone } from "./processes.ts";
+import { describeProcess, processGone } from "../processes.ts";
 import { startGuardServer } from "./guard_server.ts";
 import { SessionOutcomes } from "./outcomes.ts";
 import { headCommit } from "../repo/worktree_state.ts";

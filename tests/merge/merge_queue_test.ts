@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { engineOf, finishedTicket, git, history, mergeRepo, setCheck, startMerge } from "../helpers/merge_repo.ts";
 import { baton } from "../helpers/cli.ts";
+import { processStart } from "../../src/processes.ts";
 
 /** Every commit the target ever pointed at (its reflog), oldest first. */
 function targetPositions(repo: string, ref = "main"): string[] {
@@ -143,12 +144,12 @@ Deno.test("merge: a human commit to main during the check is kept; the batch lan
   for (const sha of mine) assert.ok(tested_.has(sha), `main pointed at ${sha}, never tested`);
 });
 
-Deno.test("merge: kill -9 of the worker during the check; after a restart each ticket lands once and main only held tested commits", async () => {
+Deno.test("merge: kill -9 of the worker during the check; after a restart the check it left is ended, each ticket lands once and main only held tested commits", async () => {
   const repo = await mergeRepo("  batch_size: 2\n");
   const state = await Deno.makeTempDir();
   const { check, tested } = await recordingCheck(
     state,
-    `if [ ! -e ${state}/slow ]; then touch ${state}/slow; touch ${state}/checking; sleep 30; fi`,
+    `if [ ! -e ${state}/slow ]; then touch ${state}/slow; sleep 300 & echo $! > ${state}/sleep.pid; touch ${state}/checking; wait; fi`,
   );
   await setCheck(repo, check);
   const e = await engineOf(repo);
@@ -162,6 +163,9 @@ Deno.test("merge: kill -9 of the worker during the check; after a restart each t
   const second = await startMerge(repo).done;
   assert.equal(second.code, 0, second.out + second.err);
   assert.match(second.out, /batch 1 of merge@\S+ was not landed: its tickets are back in the queue/);
+  // The killed worker's check (its own process group) was still running; the next worker ended it.
+  assert.match(second.out, /ended the check batch 1 of merge@\S+ left running/);
+  assert.equal(processStart(Number(Deno.readTextFileSync(`${state}/sleep.pid`))), null, "the orphaned check still runs");
   assert.deepEqual(history(repo).slice(1), ["0001 Build: module 0001", "0002 Build: module 0002"]);
   const t = new Set(tested());
   for (const sha of targetPositions(repo).slice(1)) assert.ok(t.has(sha), `main pointed at ${sha}, never tested`);

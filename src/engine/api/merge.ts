@@ -11,6 +11,7 @@ import { coreOf } from "./base.ts";
 import { EngineGates } from "./gates.ts";
 import type {
   Actor,
+  AgentProcessInfo,
   MergeBatch,
   MergeCandidate,
   MergeMetrics,
@@ -170,6 +171,38 @@ export class EngineMerge extends EngineGates {
     req: MergeCandidate,
   ): void {
     merge.recordCandidate(coreOf(this), lease, batchId, req);
+  }
+
+  /**
+   * Records the process group of the check the batch is running (its
+   * leader: host, pid, start time), or that none runs (null): the worker
+   * that recovers the batch after this one is killed ends what it left
+   * running.
+   * @param lease the worker's lease
+   * @param batchId the batch
+   * @param process the check's process group leader, or null once it ended
+   * @throws {BatonError} `stale_token`, `forbidden` (another worker's batch), `not_found`
+   * @example
+   * ```ts
+   * import { openEngine } from "@baton/baton";
+   * import { tempRepo } from "@baton/baton/testing";
+   * import assert from "node:assert/strict";
+   * const engine = await openEngine(await tempRepo({
+   *   phases: "phases:\n  - {name: Build, agent_type: builder}\n",
+   *   config: "merge:\n  check: \"true\"\n",
+   * }));
+   * engine.upsertTicket({ id: "0001", title: "A" });
+   * const c = engine.claimNext({ agentId: "a", capabilities: ["builder"] })!;
+   * engine.complete(c.phase.id, { agentId: "a", token: c.token });
+   * const lease = engine.acquireMergeWorker("w")!;
+   * const b = engine.startMergeBatch(lease, { baseSha: "a1", now: true })!;
+   * engine.recordMergeCheck(lease, b.id, { host: "h", pid: 4242, pidStart: "1234" });
+   * assert.equal(engine.openMergeBatches()[0].checkProcess?.pid, 4242);
+   * engine.close();
+   * ```
+   */
+  recordMergeCheck(lease: MergeWorkerLease, batchId: number, process: AgentProcessInfo | null): void {
+    merge.recordCheck(coreOf(this), lease, batchId, process);
   }
 
   /**

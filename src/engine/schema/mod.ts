@@ -22,6 +22,7 @@ import m014 from "./014_write_lean_indexes.ts";
 import m015 from "./015_retention_indexes.ts";
 import m016 from "./016_gates_ticket_index.ts";
 import m017 from "./017_merge_item_ranges.ts";
+import m018 from "./018_merge_check_process.ts";
 
 import type { Migration } from "../../storage/migrate.ts";
 
@@ -46,6 +47,7 @@ export const migrations: readonly Migration[] = [
   m015,
   m016,
   m017,
+  m018,
 ];
 
 /** The schema version a fully migrated database has. */

@@ -143,6 +143,7 @@ export function updateBatch(
       check_ms: number | null;
       log: string | null;
       finished_at: number | null;
+      check_process: string | null;
     }
   >,
 ): void {

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { AgentProcessInfo } from "./observe.ts";
 
 /** The merge worker's hold on the queue: every call of the worker carries it (its token is a fencing token). */
 export interface MergeWorkerLease {
@@ -78,6 +79,8 @@ export interface MergeBatch {
   startedAt: number;
   /** When it ended. */
   finishedAt: number | null;
+  /** The process group of the check it is running (its leader), null when none runs (`Engine.recordMergeCheck`). */
+  checkProcess: AgentProcessInfo | null;
   /** Its tickets, in queue order. */
   items: MergeItem[];
 }

@@ -1,0 +1,103 @@
+/**
+ * Processes a crashed Baton process left behind, told apart from the ones
+ * the system started since. A supervisor records each agent's process (host,
+ * pid, start time) when it spawns it, and releases at once the claims of its
+ * agents whose process is gone; the merge worker records its check's process
+ * group, and the next worker ends a group its killed predecessor left
+ * running. A pid the system gave to another process since is told apart by
+ * its start time (Linux `/proc/PID/stat`); where that cannot be read, a
+ * process is never judged gone (and never killed), and its lease ends as
+ * usual.
+ *
+ * @module
+ */
+
+/** Where a process runs: host, pid and start time (the engine's `ProcessInfo` has this shape). */
+export interface ProcessInfo {
+  /** The host name. */
+  host: string;
+  /** The process id there. */
+  pid: number;
+  /** The process's start time as the system reports it (null when unknown): a reused pid is another process. */
+  pidStart: string | null;
+}
+
+/** `/proc/PID/stat`'s fields after the command name (state is [0], the process group [2], the start time [19]). */
+function statFields(pid: number): string[] | null {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    // The command name may hold spaces and parentheses: the fields start after its last ")".
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The start time of a process, as `/proc/PID/stat` gives it (clock ticks
+ * since boot), or null when it cannot be read (no such process, a zombie,
+ * not Linux).
+ * @param pid the process id
+ * @returns the start time, or null
+ */
+export function processStart(pid: number): string | null {
+  const fields = statFields(pid);
+  // A zombie (exited, not yet reaped by its parent) or a dead task is gone.
+  if (!fields || fields[0] === "Z" || fields[0] === "X" || fields[0] === "x") return null;
+  return fields[19] ?? null;
+}
+
+/**
+ * This process's description of an agent process it just spawned.
+ * @param pid the agent's process id
+ * @returns host, pid and start time
+ */
+export function describeProcess(pid: number): ProcessInfo {
+  return { host: Deno.hostname(), pid, pidStart: processStart(pid) };
+}
+
+/**
+ * Whether a recorded process is certainly gone: on this host, its pid is
+ * free or belongs to a process started at another time.
+ * @param p the recorded process
+ * @returns true when gone; false when it runs or cannot be told (another host, no start time recorded or readable)
+ */
+export function processGone(p: ProcessInfo): boolean {
+  if (p.host !== Deno.hostname() || p.pidStart === null) return false;
+  if (!canReadProc()) return false;
+  return processStart(p.pid) !== p.pidStart;
+}
+
+/** Whether `/proc` describes processes here (it does on Linux). */
+function canReadProc(): boolean {
+  return processStart(Deno.pid) !== null;
+}
+
+/**
+ * Kills what is left of a process group a crashed process started (a merge
+ * check run as the leader of its own group): the leader when it is still the
+ * recorded process, and every process of the group started since it (its
+ * children outlive it). Nothing is killed on another host, without a start
+ * time, or when the leader's pid now names a process started at another time
+ * (the group id was given out again).
+ * @param leader the group's leader as it was recorded when spawned
+ * @returns how many processes were sent SIGKILL
+ */
+export function killProcessGroup(leader: ProcessInfo): number {
+  if (leader.host !== Deno.hostname() || leader.pidStart === null || !canReadProc()) return 0;
+  const now = processStart(leader.pid);
+  if (now !== null && now !== leader.pidStart) return 0;
+  const since = Number(leader.pidStart);
+  let killed = 0;
+  for (const entry of Deno.readDirSync("/proc")) {
+    const pid = Number(entry.name);
+    if (!Number.isInteger(pid) || pid <= 0 || pid === Deno.pid) continue;
+    const f = statFields(pid);
+    if (!f || f[0] === "Z" || Number(f[2]) !== leader.pid || !(Number(f[19]) >= since)) continue;
+    try {
+      Deno.kill(pid, "SIGKILL");
+      killed++;
+    } catch { /* gone meanwhile */ }
+  }
+  return killed;
+}

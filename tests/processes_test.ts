@@ -1,0 +1,64 @@
+/**
+ * `src/processes.ts`: a recorded process group is ended only while it is the
+ * recorded one, children that outlived their leader included; a pid given to
+ * another process since is never killed.
+ */
+import assert from "node:assert/strict";
+import { describeProcess, killProcessGroup, processStart } from "../src/processes.ts";
+
+/** A shell leading its own process group, with a child of its own; both pids once the child runs. */
+async function group(): Promise<{ leader: number; child: number; proc: Deno.ChildProcess }> {
+  const proc = new Deno.Command("sh", {
+    args: ["-c", "sleep 300 & echo $!; wait"],
+    stdout: "piped",
+    stdin: "null",
+    detached: true,
+  }).spawn();
+  const reader = proc.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let out = "";
+  while (!out.includes("\n")) {
+    const x = await reader.read();
+    if (x.done) break;
+    out += x.value;
+  }
+  reader.releaseLock();
+  return { leader: proc.pid, child: Number(out.trim()), proc };
+}
+
+const alive = (pid: number) => processStart(pid) !== null;
+
+Deno.test("processes: a group is killed whole while its leader is the recorded process", async () => {
+  const g = await group();
+  const n = killProcessGroup(describeProcess(g.leader));
+  await g.proc.status;
+  await g.proc.stdout.cancel().catch(() => {});
+  assert.equal(n, 2);
+  assert.ok(!alive(g.child), "the leader's child still runs");
+});
+
+Deno.test("processes: the children of a leader that exited are still ended", async () => {
+  const g = await group();
+  const recorded = describeProcess(g.leader);
+  Deno.kill(g.leader, "SIGKILL");
+  await g.proc.status; // the leader is gone and reaped: its child is left, in its group
+  assert.ok(alive(g.child));
+  assert.equal(killProcessGroup(recorded), 1);
+  for (let i = 0; i < 200 && alive(g.child); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(!alive(g.child), "the orphaned child still runs");
+  await g.proc.stdout.cancel().catch(() => {});
+});
+
+Deno.test("processes: a recorded leader whose pid now names another process (another start time) is never killed", async () => {
+  const g = await group();
+  const info = describeProcess(g.leader);
+  try {
+    assert.equal(killProcessGroup({ ...info, pidStart: String(Number(info.pidStart) - 1) }), 0);
+    assert.equal(killProcessGroup({ ...info, host: `${info.host}-elsewhere` }), 0);
+    assert.equal(killProcessGroup({ ...info, pidStart: null }), 0);
+    assert.ok(alive(g.leader) && alive(g.child), "a process not proven to be the recorded one was killed");
+  } finally {
+    killProcessGroup(info);
+    await g.proc.status;
+    await g.proc.stdout.cancel().catch(() => {});
+  }
+});
