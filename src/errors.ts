@@ -62,6 +62,7 @@ export type BatonErrorCode =
   | "request_timeout"
   | "markdown_invalid"
   | "push_rejected"
+  | "remote_unreachable"
   | "internal";
 
 /**
@@ -104,6 +105,8 @@ export const ERROR_TABLE: Readonly<Record<BatonErrorCode, ErrorTreatment>> = {
   markdown_invalid: { exit: 1, http: 422, report: false, rpc: -32602 },
   // The merge queue's remote refused a push for its own reasons (a hook, a protected branch): its message says why.
   push_rejected: { exit: 1, http: 502, report: false, rpc: -32603 },
+  // The merge queue's remote could not be reached (a fetch, a push, `ls-remote` failed), still so after retries.
+  remote_unreachable: { exit: 1, http: 502, report: false, rpc: -32603 },
   internal: installation(500),
 };
 

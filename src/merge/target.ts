@@ -31,12 +31,13 @@ function ref(t: Target): string {
  * The target's tip now (after a fetch, with a remote).
  * @param t the target
  * @returns the commit
- * @throws {BatonError} `config_invalid` when the branch does not exist; `internal` when the remote cannot be read
+ * @throws {BatonError} `config_invalid` when the branch does not exist; `remote_unreachable` when the remote cannot
+ *   be read
  */
 export function targetTip(t: Target): string {
   if (t.remote) {
     const f = gitRun(t.repoRoot, ["fetch", "--quiet", t.remote, `+refs/heads/${t.branch}:${ref(t)}`]);
-    if (!f.ok) throw new BatonError("internal", `git fetch ${t.remote} ${t.branch} failed: ${f.stderr}`);
+    if (!f.ok) throw new BatonError("remote_unreachable", `git fetch ${t.remote} ${t.branch} failed: ${f.stderr}`);
   }
   const r = gitRun(t.repoRoot, ["rev-parse", "--verify", "--quiet", `${ref(t)}^{commit}`]);
   if (!r.ok) {
@@ -57,7 +58,8 @@ export function targetTip(t: Target): string {
  * @param candidate the tested candidate
  * @returns `landed`, or `moved` when the target is no longer at `base` (rebuild on the new tip)
  * @throws {BatonError} `push_rejected` when the remote refused the push while still at `base` (a hook, a protected
- *   branch: its message is in the error); `internal` when git fails otherwise
+ *   branch: its message is in the error); `remote_unreachable` when neither the push nor reading the remote's tip
+ *   worked; `internal` when git fails otherwise
  */
 export function advanceTarget(
   t: Target,
@@ -76,7 +78,7 @@ export function advanceTarget(
       if (tip.ok && now !== base) return { result: "moved" };
       const said = (p.stderr || p.stdout).trim();
       throw new BatonError(
-        tip.ok ? "push_rejected" : "internal",
+        tip.ok ? "push_rejected" : "remote_unreachable",
         `${t.remote} refused the push of ${candidate.slice(0, 10)} to ${t.branch}, which is still at ${
           base.slice(0, 10)
         }: ${said}`,

@@ -64,6 +64,11 @@ export interface MergeSummary {
 /** The worker was stopped while a check ran: the batch goes back to the queue, neither green nor red. */
 class CheckStopped extends Error {}
 
+/** How long a remote that cannot be reached is tried again before the worker stops with the error (ms). */
+const REACH_MS = 120_000;
+/** The first wait before trying an unreachable remote again, and the longest (ms): it doubles in between. */
+const REACH_FIRST_WAIT_MS = 250, REACH_MAX_WAIT_MS = 8_000;
+
 /** How many times a batch is rebuilt because the target moved before it gives its tickets back to the queue. */
 const MAX_REBUILDS = 5;
 
@@ -146,7 +151,7 @@ export class MergeWorker {
           waitingLogged = false;
           this.#lost = false;
           this.#log(`merge: ${this.#id} holds the queue for ${this.#cfg.target}`);
-          this.#recover();
+          await this.#recover();
         }
         const renew = setInterval(() => this.#renew(), Math.max(200, this.#cfg.lease_minutes * 60_000 / 4));
         try {
@@ -192,17 +197,24 @@ export class MergeWorker {
   #idle(): boolean {
     if (!this.#opts.idleWhen?.()) return false;
     // With the target red nothing can land until someone fixes it (or a revert queued since does): as idle as it gets.
-    if (this.#redTarget && targetTip(this.#target) === this.#redTarget) {
-      return this.#queuedReverts() === this.#redReverts;
+    if (this.#redTarget) {
+      let tip: string;
+      try {
+        tip = targetTip(this.#target);
+      } catch (e) {
+        if (e instanceof BatonError && e.code === "remote_unreachable") return false; // the next round tries again
+        throw e;
+      }
+      if (tip === this.#redTarget) return this.#queuedReverts() === this.#redReverts;
     }
     const s = this.#engine.mergeStatus({ recent: 0 });
     return s.queued.length === 0 && s.retrying === 0 && s.reverts.length === 0 &&
       this.#engine.openMergeBatches().length === 0;
   }
 
-  #sleep(): Promise<void> {
+  #sleep(ms = this.#opts.pollMs ?? 500): Promise<void> {
     return new Promise((r) => {
-      const t = setTimeout(r, this.#opts.pollMs ?? 500);
+      const t = setTimeout(r, ms);
       this.#opts.signal?.addEventListener("abort", () => {
         clearTimeout(t);
         r();
@@ -227,22 +239,54 @@ export class MergeWorker {
   }
 
   /**
+   * `op` (which reads or moves the remote), tried again while the remote
+   * cannot be reached, for up to `REACH_MS` with growing waits (the lease kept
+   * renewed): a network that drops for a moment stops nothing. A candidate
+   * pushed again is safe: the push is never forced, so a remote that moved
+   * meanwhile refuses it, and one already at the candidate takes it as done.
+   * @throws {BatonError} `remote_unreachable` still after `REACH_MS`, or when the worker was stopped meanwhile
+   */
+  async #reaching<T>(op: () => T): Promise<T> {
+    const started = Date.now();
+    for (let wait = REACH_FIRST_WAIT_MS, failed = false;; wait = Math.min(wait * 2, REACH_MAX_WAIT_MS)) {
+      try {
+        const r = op();
+        if (failed) this.#log(`merge: ${this.#cfg.remote} reached again`);
+        return r;
+      } catch (e) {
+        if (!(e instanceof BatonError && e.code === "remote_unreachable")) throw e;
+        if (Date.now() - started >= REACH_MS || this.#opts.signal?.aborted) throw e;
+        if (!failed) {
+          this.#log(
+            `merge: cannot reach ${this.#cfg.remote}; trying again for up to ${REACH_MS / 1000} s (${e.message})`,
+          );
+        }
+        failed = true;
+        await this.#sleep(wait);
+        this.#renew();
+        this.#held(); // a worker that lost the queue meanwhile stops trying (stale_token)
+      }
+    }
+  }
+
+  /**
    * What a dead worker left: a batch whose candidate is on the target landed
    * (each ticket once); any other goes back to the queue. Its worktrees go.
    */
-  #recover(): void {
+  async #recover(): Promise<void> {
     const lease = this.#held();
     for (const b of this.#engine.openMergeBatches()) {
       // The check it was running outlives it (its own process group): it would go on in a worktree removed below.
       const killed = b.checkProcess ? killProcessGroup(b.checkProcess) : 0;
       if (killed) this.#log(`merge: ended the check batch ${b.id} of ${b.worker} left running (${killed} processes)`);
       const adopted = this.#engine.adoptMergeBatch(lease, b.id);
-      if (adopted.status === "landing" && adopted.candidateSha && onTarget(this.#target, adopted.candidateSha)) {
+      const candidate = adopted.candidateSha;
+      if (adopted.status === "landing" && candidate && await this.#reaching(() => onTarget(this.#target, candidate))) {
         this.#engine.landMergeBatch(lease, b.id);
         const n = adopted.items.filter((i) => i.outcome === "pending").length;
         this.#summary.landed += n;
-        this.#log(`merge: batch ${b.id} of ${b.worker} had landed (${adopted.candidateSha.slice(0, 10)}): recorded`);
-        const caught = catchUpCheckout(this.#target, adopted.candidateSha);
+        this.#log(`merge: batch ${b.id} of ${b.worker} had landed (${candidate.slice(0, 10)}): recorded`);
+        const caught = catchUpCheckout(this.#target, candidate);
         if (caught) this.#log(`merge: ${caught}`);
       } else {
         this.#engine.finishMergeBatch(lease, b.id, { status: "abandoned" });
@@ -259,7 +303,7 @@ export class MergeWorker {
   /** One due batch built, tested and landed or sent back; false when none was due. */
   async #round(): Promise<boolean> {
     const lease = this.#held();
-    const base = targetTip(this.#target);
+    const base = await this.#reaching(() => targetTip(this.#target));
     if (base === this.#redTarget) {
       // A red target: every landing would be red. A revert queued since may be the fix: it gets its try.
       const reverts = this.#queuedReverts();
@@ -460,7 +504,7 @@ export class MergeWorker {
         );
         return;
       }
-      base = targetTip(this.#target);
+      base = await this.#reaching(() => targetTip(this.#target));
       this.#log(
         `merge: ${moved.length ? moved.join(", ") : this.#cfg.target} moved while batch ${batch.id} was tested; ` +
           `rebuilding on ${base.slice(0, 10)}`,
@@ -489,7 +533,7 @@ export class MergeWorker {
       for (let waiting = false;;) {
         this.#renew(); // asks the database now: a worker stopped past its lease may have lost the queue meanwhile
         this.#held(); // a worker that lost the queue moves nothing (stale_token)
-        const moved = advanceTarget(this.#target, base, candidate);
+        const moved = await this.#reaching(() => advanceTarget(this.#target, base, candidate));
         if (moved.result === "moved") return false;
         if (moved.result === "landed") {
           if (moved.note) this.#log(`merge: ${moved.note}`);
@@ -504,7 +548,7 @@ export class MergeWorker {
           this.#log(`merge: stopped while batch ${batchId} waited to land; its tickets are back in the queue`);
           return true;
         }
-        if (targetTip(this.#target) !== base) return false;
+        if (await this.#reaching(() => targetTip(this.#target)) !== base) return false;
       }
     }
     const b = this.#engine.landMergeBatch(lease, batchId, { shas });

@@ -165,7 +165,11 @@ Deno.test("merge: kill -9 of the worker during the check; after a restart the ch
   assert.match(second.out, /batch 1 of merge@\S+ was not landed: its tickets are back in the queue/);
   // The killed worker's check (its own process group) was still running; the next worker ended it.
   assert.match(second.out, /ended the check batch 1 of merge@\S+ left running/);
-  assert.equal(processStart(Number(Deno.readTextFileSync(`${state}/sleep.pid`))), null, "the orphaned check still runs");
+  assert.equal(
+    processStart(Number(Deno.readTextFileSync(`${state}/sleep.pid`))),
+    null,
+    "the orphaned check still runs",
+  );
   assert.deepEqual(history(repo).slice(1), ["0001 Build: module 0001", "0002 Build: module 0002"]);
   const t = new Set(tested());
   for (const sha of targetPositions(repo).slice(1)) assert.ok(t.has(sha), `main pointed at ${sha}, never tested`);
@@ -287,6 +291,39 @@ Deno.test("merge: a push the remote refuses for its own reasons is a push_reject
   assert.equal(again.code, 0, again.out + again.err);
   assert.doesNotMatch(again.out, /another worker holds the queue/);
   assert.deepEqual(history(origin).slice(1), ["0001 Build: module 0001"]);
+});
+
+Deno.test("merge: a remote that cannot be reached for a while (at the push) is tried again; the tested candidates land once", async () => {
+  const origin = await Deno.makeTempDir({ prefix: "baton-origin-" });
+  git(origin, "init", "-q", "--bare", "-b", "main");
+  const repo = await mergeRepo("  remote: origin\n");
+  git(repo, "remote", "add", "origin", origin);
+  git(repo, "push", "-q", "origin", "main");
+  // The network drops at the end of the first check: the remote is gone until the test brings it back.
+  const away = `${origin}.away`;
+  const state = await Deno.makeTempDir();
+  const { check, tested } = await recordingCheck(
+    state,
+    `if [ ! -e ${state}/dropped ]; then touch ${state}/dropped; mv ${JSON.stringify(origin)} ${
+      JSON.stringify(away)
+    }; fi`,
+  );
+  await setCheck(repo, check);
+  const e = await engineOf(repo);
+  finishedTicket(e, repo, "0001", { "src/a.txt": "a\n" });
+  finishedTicket(e, repo, "0002", { "src/b.txt": "b\n" });
+  e.close();
+  const merge = startMerge(repo);
+  await merge.waitFor(/cannot reach origin; trying again/);
+  await Deno.rename(away, origin);
+  const r = await merge.doneWithin(120_000);
+  assert.equal(r.code, 0, r.out + r.err);
+  assert.match(r.out, /origin reached again/);
+  assert.deepEqual(history(origin).slice(1), ["0001 Build: module 0001", "0002 Build: module 0002"]);
+  assert.ok(new Set(tested()).has(git(origin, "rev-parse", "main")), "origin's main is not a tested candidate");
+  const e2 = await engineOf(repo);
+  assert.deepEqual([e2.ticket("0001").status, e2.ticket("0002").status], ["completed", "completed"]);
+  e2.close();
 });
 
 Deno.test("merge: what lands is all of a branch's work: its merge commits' own changes, and a commit added while it was checked", async () => {
