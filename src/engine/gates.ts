@@ -30,7 +30,8 @@ export function gate(core: Core, gateId: number): Gate {
 }
 
 /** Refuses a decider that may not decide, or a gate decided already. */
-function checkDecider(core: Core, actor: Actor, g: Gate, verbText: string): void {
+function checkDecider(core: Core, req: DecisionRequest, g: Gate, verbText: string): void {
+  const actor = req.actor;
   const isHuman = typeof actor === "object" && actor.kind === "human";
   if (!isHuman && !core.cfg.config.gates.allow_agents) {
     throw new BatonError(
@@ -42,9 +43,12 @@ function checkDecider(core: Core, actor: Actor, g: Gate, verbText: string): void
     // An agent never decides a gate on a ticket it worked on (review bookkeeping keeps `claimed_by`).
     const agent = actorName(actor);
     checkActingAs(core, agentById(core.db, agent), agent);
-    // Nor does another agent of the same principal (a new id registered with the same HTTP token).
+    // Nor does another agent of the same principal (a new id registered with the same HTTP token), or another id
+    // the same client acted as (an MCP session that registered again under a new id).
+    const ids = new Set([agent, ...(req.actedAs ?? [])]);
     if (
-      g.requestedBy === agent || phasesOfTicket(core.db, g.ticketId).some((p) => p.claimed_by === agent) ||
+      (g.requestedBy !== null && ids.has(g.requestedBy)) ||
+      phasesOfTicket(core.db, g.ticketId).some((p) => p.claimed_by !== null && ids.has(p.claimed_by)) ||
       callerWorkedOn(core, g.ticketId)
     ) {
       throw new BatonError(
@@ -66,7 +70,7 @@ export function approveGate(core: Core, gateId: number, req: DecisionRequest): G
   capText(req.notes, LIMITS.text, "The notes");
   return core.tx((now) => {
     const g = gate(core, gateId);
-    checkDecider(core, req.actor, g, "approve");
+    checkDecider(core, req, g, "approve");
     now = notBefore(now, g.openedAt);
     decideGate(core.db, gateId, { status: "approved", now, by: actorName(req.actor), notes: req.notes ?? null });
     core.audit(now, req.actor, "gate.approved", { type: "gate", id: gateId, ticket: g.ticketId }, "open", "approved", {
@@ -89,7 +93,7 @@ export function rejectGate(core: Core, gateId: number, req: RejectRequest): Gate
   }
   return core.tx((now) => {
     const g = gate(core, gateId);
-    checkDecider(core, req.actor, g, "reject");
+    checkDecider(core, req, g, "reject");
     now = notBefore(now, g.openedAt);
     const row = phaseById(core.db, g.phaseId)!;
     const revision = row.revisions + 1;

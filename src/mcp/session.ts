@@ -15,8 +15,17 @@
 
 /** One MCP session (a stdio connection, or one HTTP session). */
 export class Session {
+  #agentId?: string;
+  /** Every agent id this session has acted as: a gate is never decided on a ticket any of them worked on. */
+  readonly actedAs: Set<string> = new Set();
   /** The agent this session acts as, once known (register_agent, or an explicit agent_id). */
-  agentId?: string;
+  get agentId(): string | undefined {
+    return this.#agentId;
+  }
+  set agentId(id: string | undefined) {
+    this.#agentId = id;
+    if (id !== undefined) this.actedAs.add(id);
+  }
   /** Its capabilities, as registered. */
   capabilities?: string[];
   /**

@@ -356,9 +356,10 @@ Deno.test("mcp over stdio: failures are isError results with codes, bad argument
   });
 });
 
-Deno.test("mcp: with gates.allow_agents, agents decide gates through MCP, never on their own work", async () => {
+Deno.test("mcp: with gates.allow_agents, agents decide gates through MCP, never on their own work, under any id", async () => {
   const repo = await seeded([{ id: "0001", title: "Reviewed by an agent" }], "gates:\n  allow_agents: true\n");
   const s = await stdioSession(repo);
+  const reviewer = await stdioSession(repo);
   try {
     const list = await s.client.listTools();
     assert.ok(list.tools.some((t) => t.name === "approve_gate"));
@@ -372,21 +373,25 @@ Deno.test("mcp: with gates.allow_agents, agents decide gates through MCP, never 
     assert.ok((await s.call("complete_phase", { summary: "v1" })).ok);
     const gateId = await withEngine(repo, (e) => e.gates()[0].id);
     assert.match(await expectError(s, "approve_gate", { gate_id: gateId }, "forbidden"), /worked on this ticket/);
+    // The author registering again under a new id is still the author.
+    assert.ok((await s.call("register_agent", { agent_id: "reviewer-9", capabilities: ["reviewer"] })).ok);
+    assert.match(await expectError(s, "approve_gate", { gate_id: gateId }, "forbidden"), /worked on this ticket/);
+    await expectError(s, "reject_gate", { gate_id: gateId, notes: "self-review" }, "forbidden");
 
-    assert.ok((await s.call("register_agent", { agent_id: "reviewer-1", capabilities: ["reviewer"] })).ok);
-    const rejected = await s.call("reject_gate", { gate_id: gateId, notes: "add a diagram" });
+    assert.ok((await reviewer.call("register_agent", { agent_id: "reviewer-1", capabilities: ["reviewer"] })).ok);
+    const rejected = await reviewer.call("reject_gate", { gate_id: gateId, notes: "add a diagram" });
     assert.equal((rejected.data.gate as { status: string }).status, "rejected");
-    await expectError(s, "approve_gate", { gate_id: gateId }, "invalid_transition");
+    await expectError(reviewer, "approve_gate", { gate_id: gateId }, "invalid_transition");
 
     assert.ok((await s.call("register_agent", { agent_id: "designer-1", capabilities: ["designer"] })).ok);
     const rework = await s.call("claim_phase");
     assert.equal(rework.data.reworkNotes, "add a diagram");
     assert.ok((await s.call("complete_phase", { summary: "v2" })).ok);
-    assert.ok((await s.call("register_agent", { agent_id: "reviewer-1", capabilities: ["reviewer"] })).ok);
     const gate2 = await withEngine(repo, (e) => e.gates()[0].id);
-    const approved = await s.call("approve_gate", { gate_id: gate2, notes: "fine" });
+    const approved = await reviewer.call("approve_gate", { gate_id: gate2, notes: "fine" });
     assert.ok(approved.ok, approved.text);
   } finally {
+    await reviewer.close();
     await s.close();
   }
   await withEngine(repo, (e) => {

@@ -41,6 +41,11 @@ export interface DecisionRequest {
   actor: Actor;
   /** Notes for the record (and, on a rejection, for the agents). */
   notes?: string;
+  /**
+   * The other agent ids the deciding agent's client acted as (an MCP session that registered more than one): a
+   * gate on a ticket any of them worked on is refused as well.
+   */
+  actedAs?: string[];
 }
 
 /** `Engine.rejectGate`: a decision whose notes say what to change. */

@@ -15,9 +15,10 @@ import { type Tool, tool, write } from "../tool.ts";
  * The deciding agent: the one this session registered as, never an argument
  * (the engine refuses it on a ticket it worked on). A request without a
  * registered session (stateless HTTP) cannot decide a gate: its agent id
- * could not be told from a forged one.
+ * could not be told from a forged one. The other ids the session acted as
+ * go with it: none of them may have worked on the ticket.
  */
-function decider(ctx: ToolContext, explicit?: string): Actor {
+function decider(ctx: ToolContext, explicit?: string): { actor: Actor; actedAs: string[] } {
   const agent = ctx.session.agentId;
   if (!agent) {
     throw new BatonError("forbidden", "Deciding a gate needs a session that called register_agent first");
@@ -25,7 +26,8 @@ function decider(ctx: ToolContext, explicit?: string): Actor {
   if (explicit !== undefined && explicit !== agent) {
     throw new BatonError("forbidden", `This session acts as ${agent}; it cannot decide a gate as ${explicit}`);
   }
-  return { kind: "agent", id: agent };
+  // Every id this session acted as: registering again under a new id does not make it the reviewer of its own work.
+  return { actor: { kind: "agent", id: agent }, actedAs: [...ctx.session.actedAs] };
 }
 
 /** The tools. */
@@ -41,7 +43,7 @@ export const GATE_TOOLS: Tool[] = [
     output: { gate: GateOut },
     annotations: write(true),
     handler: (ctx, a) => ({
-      gate: ctx.engine.approveGate(a.gate_id, { actor: decider(ctx, a.agent_id), notes: a.notes }),
+      gate: ctx.engine.approveGate(a.gate_id, { ...decider(ctx, a.agent_id), notes: a.notes }),
     }),
   }),
   tool("reject_gate", {
@@ -55,7 +57,7 @@ export const GATE_TOOLS: Tool[] = [
     output: { gate: GateOut },
     annotations: write(true, true),
     handler: (ctx, a) => ({
-      gate: ctx.engine.rejectGate(a.gate_id, { actor: decider(ctx, a.agent_id), notes: a.notes }),
+      gate: ctx.engine.rejectGate(a.gate_id, { ...decider(ctx, a.agent_id), notes: a.notes }),
     }),
   }),
 ];
