@@ -35,6 +35,16 @@ async function recordingCheck(dir: string, extra = ""): Promise<{ check: string;
   };
 }
 
+/** A merge repository whose target is pushed to `origin`, a local bare repository. */
+async function repoWithOrigin(merge: string): Promise<{ repo: string; origin: string }> {
+  const origin = await Deno.makeTempDir({ prefix: "baton-origin-" });
+  git(origin, "init", "-q", "--bare", "-b", "main");
+  const repo = await mergeRepo(`${merge}  remote: origin\n`);
+  git(repo, "remote", "add", "origin", origin);
+  git(repo, "push", "-q", "origin", "main");
+  return { repo, origin };
+}
+
 /** Sets a check that, during the first check only, commits a file to a branch (someone pushing meanwhile). */
 async function commitOnceDuringCheck(repo: string, branch: string, file: string, subject: string): Promise<void> {
   const state = await Deno.makeTempDir();
@@ -236,11 +246,7 @@ Deno.test("merge: two workers at once: one holds the queue, each ticket lands on
 });
 
 Deno.test("merge: with a remote, it fetches before building and pushes after landing; a rejected push is rebuilt", async () => {
-  const origin = await Deno.makeTempDir({ prefix: "baton-origin-" });
-  git(origin, "init", "-q", "--bare", "-b", "main");
-  const repo = await mergeRepo("  batch_size: 2\n  remote: origin\n");
-  git(repo, "remote", "add", "origin", origin);
-  git(repo, "push", "-q", "origin", "main");
+  const { repo, origin } = await repoWithOrigin("  batch_size: 2\n");
   // Someone else's clone, which pushes to origin during the first check.
   const other = await Deno.makeTempDir({ prefix: "baton-other-" });
   git(other, "clone", "-q", origin, ".");
@@ -264,11 +270,7 @@ Deno.test("merge: with a remote, it fetches before building and pushes after lan
 });
 
 Deno.test("merge: a push the remote refuses for its own reasons is a push_rejected error with its message; the queue is free at once", async () => {
-  const origin = await Deno.makeTempDir({ prefix: "baton-origin-" });
-  git(origin, "init", "-q", "--bare", "-b", "main");
-  const repo = await mergeRepo("  remote: origin\n");
-  git(repo, "remote", "add", "origin", origin);
-  git(repo, "push", "-q", "origin", "main");
+  const { repo, origin } = await repoWithOrigin("");
   // A protected branch: the remote's hook declines every push.
   const hook = `${origin}/hooks/pre-receive`;
   await Deno.writeTextFile(hook, "#!/bin/sh\necho 'main is protected: open a pull request' >&2\nexit 1\n");
@@ -294,11 +296,7 @@ Deno.test("merge: a push the remote refuses for its own reasons is a push_reject
 });
 
 Deno.test("merge: a remote that cannot be reached for a while (at the push) is tried again; the tested candidates land once", async () => {
-  const origin = await Deno.makeTempDir({ prefix: "baton-origin-" });
-  git(origin, "init", "-q", "--bare", "-b", "main");
-  const repo = await mergeRepo("  remote: origin\n");
-  git(repo, "remote", "add", "origin", origin);
-  git(repo, "push", "-q", "origin", "main");
+  const { repo, origin } = await repoWithOrigin("");
   // The network drops at the end of the first check: the remote is gone until the test brings it back.
   const away = `${origin}.away`;
   const state = await Deno.makeTempDir();
