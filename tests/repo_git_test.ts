@@ -6,7 +6,8 @@
  * to spawn '/usr/bin/git': No such file or directory").
  */
 import assert from "node:assert/strict";
-import { git, gitCommonDir, gitTry, isGitRepo } from "../src/repo/git.ts";
+import { changedPaths, git, gitCommonDir, gitTry, isGitRepo } from "../src/repo/git.ts";
+import { worktreeFacts } from "../src/repo/worktree_state.ts";
 
 Deno.test("git in a directory that is gone: a failed result naming it, never a spawn error", async () => {
   const dir = await Deno.makeTempDir();
@@ -24,4 +25,20 @@ Deno.test("git in a directory that is gone: a failed result naming it, never a s
     assert.doesNotMatch(e.message, /Failed to spawn/);
     return true;
   });
+});
+
+Deno.test("uncommitted paths are named exactly: a first line whose staged column is blank, spaces, accents, a rename", async () => {
+  const dir = await Deno.makeTempDir();
+  const g = (...a: string[]) => assert.ok(gitTry(dir, ...a).ok, a.join(" "));
+  g("init", "-q", "-b", "main");
+  for (const f of ["README.md", "old name.txt", "zeta.md"]) await Deno.writeTextFile(`${dir}/${f}`, `${f}\n`);
+  g("add", "-A");
+  g("-c", "user.name=T", "-c", "user.email=t@example.com", "commit", "-qm", "init");
+  // " M README.md" sorts first: its blank staged column is what a trimmed output loses.
+  await Deno.writeTextFile(`${dir}/README.md`, "edited by a human\n");
+  await Deno.writeTextFile(`${dir}/notes é.md`, "new\n");
+  g("mv", "old name.txt", "new name.txt");
+  const facts = worktreeFacts(dir, null);
+  assert.deepEqual(facts.uncommitted.toSorted(), ["README.md", "new name.txt", "notes é.md", "old name.txt"]);
+  assert.deepEqual(changedPaths(dir)?.toSorted(), facts.uncommitted.toSorted());
 });

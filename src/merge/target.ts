@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { gitRun, indexLock } from "../repo/git.ts";
+import { changedPaths, gitRun, indexLock } from "../repo/git.ts";
 import { BatonError } from "../errors.ts";
 
 /** Where work lands. */
@@ -159,11 +159,7 @@ function cannotFollow(t: Target, path: string | undefined, from: string, to: str
       "the landing waits for it to end";
   }
   const landing = gitRun(t.repoRoot, ["diff", "--name-only", "-z", "--no-renames", from, to]).stdout.split("\0");
-  const st = gitRun(path, ["status", "--porcelain", "-z", "--untracked-files=all", "--no-renames"], {
-    env: { GIT_OPTIONAL_LOCKS: "0" },
-  });
-  // `XY PATH` entries (gitRun trims, so the first may have lost a leading blank status column).
-  const local = new Set(st.stdout.split("\0").filter(Boolean).map((e) => e.replace(/^[ MTADRCU?!]{1,2} /, "")));
+  const local = new Set(changedPaths(path, { GIT_OPTIONAL_LOCKS: "0" }) ?? []);
   const files = landing.filter((f) => f && local.has(f));
   if (!files.length) return undefined;
   return `${path} has ${t.branch} checked out with local changes to ${

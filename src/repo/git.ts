@@ -83,16 +83,18 @@ export function parseCommitMeta(text: string): { committedAt: number | undefined
  * Runs `git ARGS…` in `cwd`, with options: `retryLocks` (default true)
  * waits out another git holding one of the repository's lock files (false
  * for a compare-and-swap `update-ref`, whose refusal reads the same);
- * `env` adds to the environment.
+ * `env` adds to the environment; `raw` keeps stdout as git wrote it (it is
+ * trimmed otherwise, which cuts the blank status column of `git status
+ * --porcelain`'s first line).
  * @param cwd the directory
  * @param args the arguments
- * @param opts whether to retry on a held lock, more environment
+ * @param opts whether to retry on a held lock, more environment, stdout untrimmed
  * @returns its output and exit code (never throws for a non-zero exit)
  */
 export function gitRun(
   cwd: string,
   args: string[],
-  opts: { retryLocks?: boolean; env?: Record<string, string> } = {},
+  opts: { retryLocks?: boolean; env?: Record<string, string>; raw?: boolean } = {},
 ): GitResult {
   const dec = new TextDecoder();
   for (let attempt = 0;; attempt++) {
@@ -114,7 +116,8 @@ export function gitRun(
     // A Ctrl-C at the terminal reaches the whole foreground process group, this git too; the caller (baton run)
     // decides what a Ctrl-C means, so git is run again (it removes its lock files when interrupted).
     if (o.signal === "SIGINT" && attempt < 3) continue;
-    const r = { ok: o.success, code: o.code, stdout: dec.decode(o.stdout).trim(), stderr: dec.decode(o.stderr).trim() };
+    const out = dec.decode(o.stdout);
+    const r = { ok: o.success, code: o.code, stdout: opts.raw ? out : out.trim(), stderr: dec.decode(o.stderr).trim() };
     // Another git (a second supervisor, an agent committing) holds one of the repository's lock files.
     if (
       r.ok || opts.retryLocks === false || attempt >= 40 ||
@@ -124,6 +127,26 @@ export function gitRun(
     }
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 25 + Math.random() * 50);
   }
+}
+
+/**
+ * The paths a worktree has uncommitted changes to (staged, unstaged,
+ * untracked), exactly as named: `git status --porcelain -z` (no quoting, a
+ * rename as its two paths' changes), its `XY ` status columns cut off.
+ * @param dir the worktree
+ * @param env more environment (e.g. `GIT_OPTIONAL_LOCKS=0` beside a user's own git)
+ * @returns the paths, or null when git cannot say (not a worktree)
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { changedPaths } from "./git.ts";
+ * assert.equal(changedPaths(Deno.makeTempDirSync()), null); // not a git worktree
+ * ```
+ */
+export function changedPaths(dir: string, env?: Record<string, string>): string[] | null {
+  const r = gitRun(dir, ["status", "--porcelain", "-z", "--untracked-files=all", "--no-renames"], { env, raw: true });
+  if (!r.ok) return null;
+  return r.stdout.split("\0").filter(Boolean).map((entry) => entry.slice(3));
 }
 
 /**

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { gitTry } from "./git.ts";
+import { changedPaths, gitTry } from "./git.ts";
 
 /** The facts about a worktree that a completion is judged by. */
 export interface WorktreeFacts {
@@ -29,9 +29,8 @@ export interface WorktreeFacts {
  * ```
  */
 export function worktreeFacts(dir: string, base: string | null): WorktreeFacts {
-  const status = gitTry(dir, "status", "--porcelain", "--untracked-files=all");
-  if (!status.ok) return { uncommitted: [], newCommits: null };
-  const uncommitted = status.stdout.split("\n").filter(Boolean).map((l) => l.slice(3));
+  const uncommitted = changedPaths(dir);
+  if (!uncommitted) return { uncommitted: [], newCommits: null };
   if (!base) return { uncommitted, newCommits: null };
   const count = gitTry(dir, "rev-list", "--count", `${base}..HEAD`);
   return { uncommitted, newCommits: count.ok ? Number(count.stdout) : null };
