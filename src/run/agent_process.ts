@@ -16,6 +16,50 @@ import { openLogForAppend, writeSessionFile } from "../repo/agent_logs.ts";
 
 /** Lines of stderr kept for a failed attempt's context. */
 export const TAIL_LINES = 40;
+/** The characters kept of one line (its start: an error's first words say what it is); a longer line is cut. */
+const LINE_CHARS = 2_000;
+/** The most a tail gives (UTF-8 bytes, its end): well within what the engine takes as a failure's text. */
+export const TAIL_BYTES = 16 * 1024;
+
+/** The last lines of one of an agent's streams, each line and the whole bounded whatever the agent prints. */
+class StreamTail {
+  #lines: string[] = [];
+  #partial = "";
+  #cut = false;
+
+  /** Adds what the stream printed. */
+  add(text: string): void {
+    const parts = text.split("\n");
+    for (let i = 0; i < parts.length; i++) {
+      if (i > 0) {
+        this.#lines.push(this.#line());
+        this.#partial = "";
+        this.#cut = false;
+      }
+      if (this.#cut) continue; // the rest of a line already cut
+      this.#partial += parts[i];
+      if (this.#partial.length > LINE_CHARS) {
+        this.#partial = this.#partial.slice(0, LINE_CHARS);
+        this.#cut = true;
+      }
+    }
+    if (this.#lines.length > TAIL_LINES) this.#lines.splice(0, this.#lines.length - TAIL_LINES);
+  }
+
+  #line(): string {
+    return this.#cut ? `${this.#partial} […]` : this.#partial;
+  }
+
+  /** The last lines, at most {@link TAIL_BYTES} of them (their end). */
+  text(): string {
+    const all = [...this.#lines, ...(this.#partial ? [this.#line()] : [])].slice(-TAIL_LINES).join("\n");
+    const bytes = new TextEncoder().encode(all);
+    if (bytes.length <= TAIL_BYTES) return all;
+    // Cut at a byte: the character it split decodes as U+FFFD, dropped with the rest of its line.
+    const end = new TextDecoder().decode(bytes.subarray(bytes.length - TAIL_BYTES));
+    return end.slice(end.indexOf("\n") + 1);
+  }
+}
 
 /** What the placeholders of `args` stand for. */
 export interface Placeholders {
@@ -53,10 +97,8 @@ export function fillEnv(env: Record<string, string>, values: Placeholders): Reco
 export class AgentProcess {
   readonly child: Deno.ChildProcess;
   readonly startedAt = Date.now();
-  #tail: string[] = [];
-  #partial = "";
-  #outTail: string[] = [];
-  #outPartial = "";
+  #err = new StreamTail();
+  #out = new StreamTail();
   #lastOutputAt = Date.now();
   #timer?: ReturnType<typeof setTimeout>;
   #killTimer?: ReturnType<typeof setTimeout>;
@@ -128,22 +170,17 @@ export class AgentProcess {
   }
 
   #keep(text: string, isErr: boolean): void {
-    const tail = isErr ? this.#tail : this.#outTail;
-    const lines = ((isErr ? this.#partial : this.#outPartial) + text).split("\n");
-    if (isErr) this.#partial = lines.pop()!;
-    else this.#outPartial = lines.pop()!;
-    tail.push(...lines);
-    if (tail.length > TAIL_LINES) tail.splice(0, tail.length - TAIL_LINES);
+    (isErr ? this.#err : this.#out).add(text);
   }
 
-  /** The last lines of its stderr. */
+  /** The last lines of its stderr (each line, and the whole, bounded). */
   tail(): string {
-    return [...this.#tail, ...(this.#partial ? [this.#partial] : [])].slice(-TAIL_LINES).join("\n");
+    return this.#err.text();
   }
 
-  /** The last lines of its stdout. */
+  /** The last lines of its stdout (each line, and the whole, bounded). */
   stdoutTail(): string {
-    return [...this.#outTail, ...(this.#outPartial ? [this.#outPartial] : [])].slice(-TAIL_LINES).join("\n");
+    return this.#out.text();
   }
 
   /** When it last wrote anything. */

@@ -131,6 +131,34 @@ Deno.test({
 });
 
 Deno.test({
+  name: "run: an agent that dies printing a line longer than the engine takes (70 KB of stderr) still fails its " +
+    "phase, with the line's start; nothing stays held",
+  ignore: skipHeavy,
+  fn: async () => {
+    const repo = await runRepo(tickets(1));
+    // It reaches Baton (starts its phase with the CLI), then crashes printing one long line: a minified bundle.
+    const script = `${JSON.stringify(Deno.execPath())} run -A ${JSON.stringify(CLI)} start "$BATON_PHASE_ID" ` +
+      `--agent "$BATON_AGENT_ID" --token "$BATON_CLAIM" >/dev/null || exit 9; ` +
+      `printf 'TypeError at bundle.js:1 ' >&2; head -c 70000 /dev/zero | tr '\\0' x >&2; echo >&2; exit 1`;
+    await writeConfig(repo, { designer: sh(script) });
+    const cfg = `${repo}/.workflow/config.yaml`;
+    await Deno.writeTextFile(cfg, (await Deno.readTextFile(cfg)).replace("max_attempts: 3", "max_attempts: 1"));
+    const r = await startRun(repo, ["--until-idle", "--types", "designer"]).done;
+    assert.doesNotMatch(r.out + r.err, /could not record its exit/);
+    assert.equal(r.code, 1, r.out + r.err); // failed for good: an escalation
+    const e = await openEngine(repo);
+    const design = e.ticket("0001").phases[0];
+    assert.equal(design.status, "failed", r.out);
+    assert.match(
+      design.error ?? "",
+      /agent exited with code 1 without completing[\s\S]*TypeError at bundle\.js:1 x+ \[…\]/,
+    );
+    assert.ok(new TextEncoder().encode(design.error!).length < 20_000, `${design.error!.length} characters kept`);
+    e.close();
+  },
+});
+
+Deno.test({
   name: "run: sessions that never reach Baton count once run.environment_retries are spent; a phase failed for " +
     "good opens an escalation and --until-idle exits 1",
   ignore: skipHeavy,
