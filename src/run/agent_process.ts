@@ -17,7 +17,7 @@ import { openLogForAppend, writeSessionFile } from "../repo/agent_logs.ts";
 /** Lines of stderr kept for a failed attempt's context. */
 export const TAIL_LINES = 40;
 /** The characters kept of one line (its start: an error's first words say what it is); a longer line is cut. */
-const LINE_CHARS = 2_000;
+const LINE_CHARS = 4_000;
 /** The most a tail gives (UTF-8 bytes, its end): well within what the engine takes as a failure's text. */
 export const TAIL_BYTES = 16 * 1024;
 

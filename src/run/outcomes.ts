@@ -16,7 +16,7 @@ import type { Engine } from "../engine/mod.ts";
 import type { Phase } from "../engine/types.ts";
 import { isHeld } from "../engine/state_machine.ts";
 import type { AgentProcess } from "./agent_process.ts";
-import { classifyExit, rateLimitPatterns } from "./exits.ts";
+import { classifyExit, rateLimitLine, rateLimitPatterns } from "./exits.ts";
 import type { RunSummary } from "./supervisor.ts";
 
 /** The session that ended, and the phase it held. */
@@ -260,7 +260,7 @@ export class SessionOutcomes {
     const run = this.#engine.cfg.config.run;
     const registry = this.#engine.cfg.config.agents.registry;
     this.#summary.rateLimited++;
-    const line = output.split("\n").find((l) => patterns.some((p) => p.test(l))) ?? "";
+    const line = rateLimitLine(output, patterns) ?? "";
     try {
       this.#engine.release(r.phaseId, {
         agentId: r.agentId,

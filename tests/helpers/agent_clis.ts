@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { openEngine } from "../../mod.ts";
 import type { PresetName } from "../../src/agents/presets.ts";
 import { baton } from "./cli.ts";
-import { type ModelServer, phaseFile, startModelServer } from "./model_servers.ts";
+import { type ModelServer, phaseFile, type PhaseOfPrompt, startModelServer, type Step } from "./model_servers.ts";
 import { approveGatesUntil, git, runRepo, startRun } from "./run_repo.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -171,15 +171,27 @@ export interface PresetRun {
  * through the CLI while it runs. The workflow: Design, a human gate,
  * Implementation (two agent sessions and a gate per ticket, on one branch).
  * @param name the preset's CLI
- * @param opts how many tickets (default 2), a deadline for the run (ms), more environment for the supervisor
+ * @param opts how many tickets (default 2) or their titles (T-1, T-2…), a deadline for the run (ms), more
+ *   environment for the supervisor, more of `config.yaml`, the model's script (default: each phase done)
  * @returns what happened (the caller closes `server`)
  */
 export async function runPresetBacklog(
   name: PresetName,
-  opts: { tickets?: number; timeoutMs?: number; env?: Record<string, string> } = {},
+  opts: {
+    tickets?: number;
+    titles?: string[];
+    timeoutMs?: number;
+    env?: Record<string, string>;
+    config?: string;
+    script?: (p: PhaseOfPrompt | null) => Step[];
+  } = {},
 ): Promise<PresetRun> {
-  const tickets = Array.from({ length: opts.tickets ?? 2 }, (_, i) => `T-${i + 1}`);
-  const repo = await runRepo(tickets.map((id) => ({ id, title: `Feature ${id}` })), { phases: WORKFLOW });
+  const titles = opts.titles ?? Array.from({ length: opts.tickets ?? 2 }, (_, i) => `Feature T-${i + 1}`);
+  const tickets = titles.map((_, i) => `T-${i + 1}`);
+  const repo = await runRepo(tickets.map((id, i) => ({ id, title: titles[i] })), {
+    phases: WORKFLOW,
+    config: opts.config,
+  });
   const used = await baton(["agents", "use", name], { cwd: repo });
   if (used.code !== 0) throw new Error(`baton agents use ${name}: ${used.stderr}`);
   git(repo, "add", "-A");
@@ -188,7 +200,7 @@ export async function runPresetBacklog(
   // filtered environment and home (Gemini CLI where GITHUB_SHA is set).
   git(repo, "config", "user.name", "Agent");
   git(repo, "config", "user.email", "agent@baton.invalid");
-  const server = startModelServer(name);
+  const server = startModelServer(name, { script: opts.script });
   const env = { ...await userEnv(name, server), ...opts.env };
   const t0 = Date.now();
   const run = startRun(repo, ["--until-idle"], env);

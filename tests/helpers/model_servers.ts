@@ -27,7 +27,9 @@ export type Step =
   | { kind: "baton"; tool: "get_context" | "start_phase" | "complete_phase"; args: Record<string, unknown> }
   | { kind: "write"; path: string; relative: string; content: string }
   | { kind: "shell"; command: string }
-  | { kind: "text"; text: string };
+  | { kind: "text"; text: string }
+  /** The provider's usage or rate limit: HTTP 429 with the vendor's error body (not to be retried). */
+  | { kind: "limit" };
 
 /** One request as the server received it. */
 export interface Recorded {
@@ -125,8 +127,8 @@ interface Wire {
   turn(path: string, body: Record<string, unknown>): Turn | null;
   /** The answer to a request that is not a turn (null: 404). */
   other(method: string, path: string, body: Record<string, unknown> | null): Response | null;
-  /** The streamed (or not) answer of one step. */
-  answer(step: Step, body: Record<string, unknown>, path: string, n: number): Response;
+  /** The streamed (or not) answer of one step (a limit is answered alike for every wire). */
+  answer(step: Exclude<Step, { kind: "limit" }>, body: Record<string, unknown>, path: string, n: number): Response;
 }
 
 type Json = Record<string, unknown>;
@@ -343,6 +345,23 @@ const gemini: Wire = {
 
 const WIRES: Record<Vendor, Wire> = { claude: anthropic, codex: openai, gemini };
 
+/** Each vendor's answer to a request over the account's limit, as its API words it. */
+const LIMITED: Record<Vendor, () => Response> = {
+  claude: () =>
+    json(429, {
+      type: "error",
+      error: { type: "rate_limit_error", message: "This request would exceed your account's rate limit." },
+    }, { "retry-after": "60", "x-should-retry": "false" }),
+  codex: () =>
+    json(429, {
+      error: { type: "usage_limit_reached", message: "The usage limit has been reached", resets_in_seconds: 3600 },
+    }),
+  gemini: () =>
+    json(429, {
+      error: { code: 429, message: "Resource has been exhausted (e.g. check quota).", status: "RESOURCE_EXHAUSTED" },
+    }),
+};
+
 /**
  * Starts a scripted model server on 127.0.0.1 (a free port).
  * @param vendor whose API it speaks
@@ -382,7 +401,7 @@ export function startModelServer(
       const script = opts.script ? opts.script(p) : phaseScript(p);
       step = script[Math.min(turn.results, script.length - 1)];
     }
-    return wire.answer(step, body!, url.pathname, n);
+    return step.kind === "limit" ? LIMITED[vendor]() : wire.answer(step, body!, url.pathname, n);
   });
   const port = (server.addr as Deno.NetAddr).port;
   const base = `http://127.0.0.1:${port}`;
