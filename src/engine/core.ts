@@ -41,6 +41,12 @@ export class Core {
   principal?: string;
   /** When this process last looked whether the hourly retention run is due. */
   pruneCheckedAt = -Infinity;
+  /**
+   * Transactions this engine committed: SQLite's `data_version` tells a
+   * connection of other connections' commits only, so a watcher of this
+   * engine reads both.
+   */
+  commits = 0;
   /** The times of the transaction in progress (see `clock.ts`). */
   #times: TxTimes | undefined;
   /** This engine's view of the clock the processes share. */
@@ -97,6 +103,7 @@ export class Core {
         if (this.maintenance) this.db.afterCommit(this.maintenance);
         return r;
       });
+      this.commits++;
       return result;
     } finally {
       this.#corr = "";

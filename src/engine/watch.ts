@@ -28,11 +28,13 @@ function pause(ms: number, signal?: AbortSignal): Promise<void> {
  */
 export async function* watch(core: Core, opts: WatchOptions = {}): AsyncGenerator<AuditEntry> {
   let since = opts.since ?? lastAuditId(core.db);
-  let version = -1;
+  let version = -1, commits = -1;
   while (!opts.signal?.aborted) {
+    // Another connection's commits change data_version; this engine's own (a dashboard's decision) do not.
     const v = dataVersion(core.db);
-    if (v !== version) {
+    if (v !== version || core.commits !== commits) {
       version = v;
+      commits = core.commits;
       for (;;) {
         const rows = events(core, { since, ticketId: opts.ticketId, agentId: opts.agentId, limit: 500 });
         for (const r of rows) {

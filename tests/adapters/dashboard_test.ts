@@ -168,8 +168,13 @@ Deno.test({
       );
 
       await t.step(
-        "a gate approved from the Gates page is approved in the engine, in the reviewer's name",
+        "a gate approved from the Gates page is approved in the engine, in the reviewer's name; another " +
+          "reviewer's open tab loses it live",
         async () => {
+          // A second reviewer's tab, open on the same gates; no other process writes meanwhile.
+          const other = await browser.context.newPage();
+          await other.goto(`${server.url}gates`);
+          await other.waitForSelector(`[data-gate="${gates.approve}"]`);
           await page.goto(`${server.url}gates`);
           await page.waitForSelector(`[data-gate="${gates.approve}"]`);
           assert.match(await page.textContent(`[data-gate="${gates.approve}"]`) ?? "", /design of 0001/);
@@ -181,6 +186,11 @@ Deno.test({
           const g = engine.gate(gates.approve);
           assert.equal(g.status, "approved");
           assert.equal(g.decidedBy, "human:Ana Reviewer");
+          // The server's own write reaches the other tab's live updates (before: only once another process wrote).
+          await other.waitForFunction((id) => !document.querySelector(`[data-gate="${id}"]`), gates.approve, {
+            timeout: 15_000,
+          });
+          await other.close();
         },
       );
 

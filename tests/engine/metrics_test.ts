@@ -131,3 +131,24 @@ Deno.test("events: a watcher in another process receives an event written here w
   assert.ok(n > 0);
   e2.close();
 });
+
+Deno.test("events: a watcher sees this engine's own writes too (a dashboard's decision), with no other process writing", async () => {
+  const { engine } = await engineFor({ phases: PHASES });
+  engine.upsertTicket({ id: "W", title: "w" });
+  const cursor = engine.events({ since: 0 }).at(-1)!.id;
+  const ac = new AbortController();
+  const seen: string[] = [];
+  const watching = (async () => {
+    for await (const e of engine.watch({ since: cursor, signal: ac.signal, pollMs: 10 })) {
+      seen.push(e.action);
+      if (e.action === "phase.claim") ac.abort();
+    }
+  })();
+  await new Promise((r) => setTimeout(r, 30)); // it has looked once: nothing new
+  engine.claimNext({ agentId: "agent-x", capabilities: ["builder"] });
+  const deadline = setTimeout(() => ac.abort(), 10_000); // a guard, not a speed assertion
+  await watching;
+  clearTimeout(deadline);
+  assert.deepEqual(seen.filter((a) => a === "phase.claim"), ["phase.claim"], `seen: ${seen.join(", ")}`);
+  engine.close();
+});
