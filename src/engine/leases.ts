@@ -22,6 +22,22 @@ import { dueRetries, expiredLeases, extendLeases, heldBy, markAgentProgress } fr
 import type { R } from "./sql/rows.ts";
 import type { Actor, AgentProcessInfo, HeartbeatOptions } from "./types.ts";
 
+/**
+ * Refuses an agent id that is empty, too long, or that the audit would read
+ * as someone else: `human:NAME` is how a human's decisions are recorded, and
+ * `system` is Baton's own maintenance.
+ */
+export function checkAgentId(agentId: string): void {
+  if (!agentId?.trim()) throw new BatonError("invalid_argument", "An agent needs an id");
+  capText(agentId, LIMITS.name, "The agent id");
+  if (/^\s*human\s*:/i.test(agentId) || /^\s*system\s*$/i.test(agentId)) {
+    throw new BatonError(
+      "invalid_argument",
+      `"${agentId}" cannot be an agent id: the audit records humans as human:NAME and Baton itself as system`,
+    );
+  }
+}
+
 /** `Engine.registerAgent`. */
 export function registerAgent(
   core: Core,
@@ -29,8 +45,7 @@ export function registerAgent(
   capabilities: string[],
   metadata: Record<string, unknown>,
 ): void {
-  if (!agentId?.trim()) throw new BatonError("invalid_argument", "An agent needs an id");
-  capText(agentId, LIMITS.name, "The agent id");
+  checkAgentId(agentId);
   capList(capabilities, 100, LIMITS.name, "The capabilities");
   capJson(metadata, LIMITS.metadata, `The metadata of agent ${agentId}`);
   core.tx((now) => {
@@ -60,6 +75,7 @@ export function ensureAgent(
   const a = known ?? agentById(core.db, agentId);
   checkActingAs(core, a, agentId);
   if (!a) {
+    checkAgentId(agentId);
     upsertAgent(core.db, {
       id: agentId,
       capabilities: capabilities ?? [],

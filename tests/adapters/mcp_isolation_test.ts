@@ -122,6 +122,28 @@ Deno.test("http: with gates.allow_agents, an agent cannot decide a gate of its o
   }
 });
 
+Deno.test("http: an agent cannot take a human's name (human:NAME) or Baton's (system), to register, claim or decide", async () => {
+  const repo = await repoWith(1, "gates:\n  allow_agents: true\n");
+  const server = await startHttp(repo);
+  const s = await httpSession(server.url);
+  try {
+    for (const id of ["human:dana", "Human: Dana", "system"]) {
+      const reg = await s.call("register_agent", { agent_id: id, capabilities: ["designer"] });
+      assert.equal(reg.data.code, "invalid_argument", reg.text);
+      assert.match(String(reg.data.message), /cannot be an agent id/);
+      const claim = await s.call("claim_phase", { agent_id: id, capabilities: ["designer"] });
+      assert.equal(claim.ok, false, claim.text);
+    }
+    const e = await openEngine(repo);
+    assert.deepEqual(e.agents().map((a) => a.id), [], "no such agent was recorded");
+    assert.equal(e.ticket("0001").phases[0].status, "available");
+    e.close();
+  } finally {
+    await s.close();
+    await server.stop();
+  }
+});
+
 Deno.test("http: named tokens: the audit records who, a session keeps its token, a foreign Host gets no health", async () => {
   const repo = await repoWith(1);
   const file = `${await Deno.makeTempDir()}/tokens`;
