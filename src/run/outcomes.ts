@@ -188,6 +188,22 @@ export class SessionOutcomes {
   }
 
   /**
+   * A phase whose ticket's own place could not be made (see
+   * `worktrees.ts`): it fails as work does, with the reason, so that its
+   * attempts run out into an escalation saying what to fix; other tickets go
+   * on, and the type's breaker does not count it.
+   */
+  ticketFailure(r: Omit<Ended, "type">, why: string): void {
+    try {
+      const after = this.#engine.fail(r.phaseId, { agentId: r.agentId, token: r.token, error: why });
+      this.#summary.failedByExit++;
+      if (after.status === "failed") this.failedForGood(r, after.attempts);
+    } catch (e) {
+      this.#log(`${r.agentId}: could not record the failure: ${(e as Error).message}`);
+    }
+  }
+
+  /**
    * A session that never reached Baton: its phase is released without
    * counting an attempt (retried at once), unless it already had
    * `run.environment_retries` such sessions (then the attempt counts). Fast

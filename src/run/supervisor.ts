@@ -35,7 +35,7 @@ import { isGitRepo } from "../repo/git.ts";
 import { mcpCommand } from "./mcp_command.ts";
 import { ensureLogsDir, logBase, logsDir, writeSessionFile } from "../repo/agent_logs.ts";
 import { agentPrompt } from "./prompt.ts";
-import { type Place, Worktrees } from "./worktrees.ts";
+import { isTicketsOwnFailure, type Place, Worktrees } from "./worktrees.ts";
 import { RunPlaces } from "./places.ts";
 import { isHeld } from "../engine/state_machine.ts";
 import { describeProcess, processGone } from "../processes.ts";
@@ -161,7 +161,10 @@ export class Supervisor {
           `${root} is not a git repository: baton run gives each agent a git worktree (set run.worktrees: none to run agents in the repository itself)`,
         );
       }
-      worktrees = new Worktrees(root, run.worktree_dir);
+      // Ticket branches start where work lands (the merge queue's target), not on whatever is checked out.
+      const m = engine.cfg.config.merge;
+      const bases = m ? [...(m.remote ? [`refs/remotes/${m.remote}/${m.target}`] : []), `refs/heads/${m.target}`] : [];
+      worktrees = new Worktrees(root, run.worktree_dir, bases);
     }
     this.#outcomes = new SessionOutcomes(engine, this.#summary, (l) => this.#log(l), SUPERVISOR);
     this.#places = new RunPlaces(engine, worktrees, () => this.#running.values(), (l) => this.#log(l), SUPERVISOR);
@@ -420,10 +423,23 @@ export class Supervisor {
     try {
       ({ inGroup, ...place } = this.#places.prepare(claim));
     } catch (e) {
-      // git refused (a disk that is full, a broken repository, a path in the way): the environment's failure, not
-      // the work's. It counts towards the type's breaker, so that a failure that lasts stops the run loudly.
       const output = `cannot prepare a worktree for ${ticket}/${claim.phase.name}: ${(e as Error).message}`;
       this.#log(output);
+      if (isTicketsOwnFailure(e)) {
+        // Something of this ticket's in the way: its phase fails as work does (an escalation once its attempts are
+        // spent, saying what to fix); the type goes on with other tickets.
+        this.#outcomes.ticketFailure({
+          agentId,
+          token: claim.token,
+          phaseId: claim.phase.id,
+          ticketId: ticket,
+          phase: claim.phase.name,
+        }, output);
+        return false;
+      }
+      // git refused for every ticket (a disk that is full, a broken repository, the worktrees' directory in the
+      // way): the environment's failure, not the work's. It counts towards the type's breaker, so that a failure
+      // that lasts stops the run loudly.
       this.#outcomes.environmentFailure(
         { type, agentId, token: claim.token, phaseId: claim.phase.id, ticketId: ticket, phase: claim.phase.name },
         { why: "could not be given a worktree", output, fast: true },

@@ -17,6 +17,24 @@ import { checkedOutBranch, dirExists, excludeFromGit, git, gitTry } from "../rep
 import { slug } from "../repo/names.ts";
 import { repoPath } from "../repo/files.ts";
 
+/**
+ * A failure of one ticket's worktree (something of its own in the way): its
+ * phase fails like work does, and other tickets go on; any other failure is
+ * the environment's (every ticket's), which stops the type.
+ */
+function ticketsOwn(message: string): BatonError {
+  return new BatonError("invalid_transition", message, { details: { scope: "ticket" } });
+}
+
+/**
+ * Whether a worktree failure is one ticket's own (see `prepare`).
+ * @param e what `prepare` threw
+ * @returns true when only that ticket is concerned
+ */
+export function isTicketsOwnFailure(e: unknown): boolean {
+  return e instanceof BatonError && (e.details as { scope?: string } | undefined)?.scope === "ticket";
+}
+
 /** Where one agent works. */
 export interface Place {
   /** The worktree (or the repository itself with `run.worktrees: none`). */
@@ -29,15 +47,28 @@ export interface Place {
 export class Worktrees {
   readonly #root: string;
   readonly #dir: string;
+  readonly #bases: string[];
   #ignored = false;
 
   /**
    * @param repoRoot the main working tree
    * @param dir where worktrees go, relative to it
+   * @param bases where a new ticket branch starts: the first of these refs that exists (the merge queue's target,
+   *   fetched or local), else the main working tree's HEAD
    */
-  constructor(repoRoot: string, dir: string) {
+  constructor(repoRoot: string, dir: string, bases: string[] = []) {
     this.#root = repoRoot;
     this.#dir = repoPath(repoRoot, dir);
+    this.#bases = bases;
+  }
+
+  /** Where a new ticket branch starts: never a branch the user happens to have checked out when work lands elsewhere. */
+  #base(): string {
+    for (const ref of this.#bases) {
+      const r = gitTry(this.#root, "rev-parse", "--verify", "--quiet", `${ref}^{commit}`);
+      if (r.ok && r.stdout) return r.stdout;
+    }
+    return "HEAD";
   }
 
   /** The ticket's branch. */
@@ -64,13 +95,15 @@ export class Worktrees {
     return gitTry(this.#root, "rev-parse", "--verify", "--quiet", `refs/heads/${ref}`).ok;
   }
 
-  /** The worktree (path) that has `branch` checked out, if any. */
-  #worktreeOf(branch: string): string | undefined {
+  /** The worktree (path) that has `branch` checked out, if any, and whether it is the main one (listed first). */
+  #worktreeOf(branch: string): { path: string; main: boolean } | undefined {
     const list = git(this.#root, "worktree", "list", "--porcelain");
-    let path: string | undefined;
+    let path: string | undefined, n = 0;
     for (const line of list.split("\n")) {
-      if (line.startsWith("worktree ")) path = line.slice(9);
-      else if (line === `branch refs/heads/${branch}`) return path;
+      if (line.startsWith("worktree ")) {
+        path = line.slice(9);
+        n++;
+      } else if (line === `branch refs/heads/${branch}` && path !== undefined) return { path, main: n === 1 };
     }
     return undefined;
   }
@@ -111,17 +144,44 @@ export class Worktrees {
     const dir = this.placeOf(ticket, phase, inGroup);
     // The usual case costs no git process at all: the ticket's worktree is there from its last phase.
     if (checkedOutBranch(dir) === branch) return { dir, branch };
-    if (inGroup && !this.#branchExists(ticketBranch)) git(this.#root, "branch", ticketBranch, "HEAD");
+    if (inGroup && !this.#branchExists(ticketBranch)) git(this.#root, "branch", ticketBranch, this.#base());
     // One git process for a new branch and its worktree; more only when the branch or a worktree exists.
-    let r = gitTry(this.#root, "worktree", "add", "--quiet", "-b", branch, dir, inGroup ? ticketBranch : "HEAD");
-    if (!r.ok && /already exists/.test(r.stderr)) r = gitTry(this.#root, "worktree", "add", "--quiet", dir, branch);
+    const add = () => {
+      const r = gitTry(
+        this.#root,
+        "worktree",
+        "add",
+        "--quiet",
+        "-b",
+        branch,
+        dir,
+        inGroup ? ticketBranch : this.#base(),
+      );
+      return !r.ok && /already exists/.test(r.stderr)
+        ? gitTry(this.#root, "worktree", "add", "--quiet", dir, branch)
+        : r;
+    };
+    let r = add();
+    // A worktree deleted by hand is still registered (git: "missing but already registered"): forget it, try again.
+    if (!r.ok && /missing but (already registered|locked)|is a missing/.test(r.stderr)) {
+      gitTry(this.#root, "worktree", "prune");
+      r = add();
+    }
     if (r.ok) return { dir, branch };
     const existing = this.#worktreeOf(branch);
-    if (existing) return { dir: existing, branch };
-    throw new BatonError(
-      "internal",
-      `git worktree add ${dir} ${branch} failed in ${this.#root}: ${r.stderr || r.stdout}`,
-    );
+    if (existing?.main) {
+      throw ticketsOwn(
+        `${branch} is checked out in the repository's own working tree (${existing.path}): an agent never works ` +
+          `there; switch it to another branch (git switch -) and the phase runs in a worktree of its own`,
+      );
+    }
+    if (existing) return { dir: existing.path, branch };
+    // Something of this ticket's is in the way (a directory at its worktree's path, a branch name git refuses):
+    // the ticket's trouble, not every ticket's.
+    const ownTrouble = (dirExists(dir) && checkedOutBranch(dir) !== branch) ||
+      !gitTry(this.#root, "check-ref-format", "--branch", branch).ok;
+    const message = `git worktree add ${dir} ${branch} failed in ${this.#root}: ${r.stderr || r.stdout}`;
+    throw ownTrouble ? ticketsOwn(message) : new BatonError("internal", message);
   }
 
   /**
@@ -167,7 +227,7 @@ export class Worktrees {
   resetPhaseBranch(ticket: string, phase: string): void {
     const branch = this.phaseBranch(ticket, phase);
     const wt = this.#worktreeOf(branch);
-    if (wt) this.remove(wt);
+    if (wt && !wt.main) this.remove(wt.path);
     git(this.#root, "branch", "-f", branch, this.ticketBranch(ticket));
   }
 

@@ -481,3 +481,91 @@ Deno.test({
     e.close();
   },
 });
+
+/** A workflow of one agent phase, for the worktree tests. */
+const ONE_PHASE = "phases:\n  - name: Implementation\n    agent_type: implementer\n";
+
+Deno.test({
+  name: "run: ticket branches start on the merge target, not on the branch the user has checked out (their " +
+    "work in progress never lands)",
+  ignore: skipHeavy,
+  fn: async () => {
+    const repo = await runRepo(tickets(1), {
+      phases: ONE_PHASE,
+      config: 'merge:\n  check: "true"\n  batch_wait_seconds: 0\n',
+    });
+    const mainBefore = git(repo, "rev-parse", "main");
+    // The user is trying something out on a branch of their own, with a commit not meant for main.
+    git(repo, "switch", "-q", "-c", "wip-experiment");
+    await Deno.writeTextFile(`${repo}/experiment.txt`, "not for main\n");
+    git(repo, "add", "experiment.txt");
+    git(repo, "-c", "user.name=Dana", "-c", "user.email=d@example.com", "commit", "-qm", "WIP: experiment");
+    const wip = git(repo, "rev-parse", "HEAD");
+    const r = await startRun(repo, ["--until-idle"]).done;
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.equal(git(repo, "merge-base", "baton/0001", mainBefore), mainBefore, "forked from main");
+    assert.notEqual(git(repo, "rev-parse", "main"), mainBefore, "the ticket landed");
+    for (const ref of ["main", "baton/0001"]) {
+      const has = new Deno.Command("git", { args: ["merge-base", "--is-ancestor", wip, ref], cwd: repo }).outputSync();
+      assert.equal(has.success, false, `the user's work in progress is on ${ref}`);
+    }
+    assert.equal(git(repo, "rev-parse", "HEAD"), wip, "the user's branch is as it was");
+  },
+});
+
+Deno.test({
+  name: "run: a ticket branch checked out in the user's own working tree is never worked in there: that phase " +
+    "fails saying why, the user's edits stay uncommitted, other tickets go on",
+  ignore: skipHeavy,
+  fn: async () => {
+    const repo = await runRepo(tickets(2), { phases: ONE_PHASE });
+    const cfg = `${repo}/.workflow/config.yaml`;
+    await Deno.writeTextFile(cfg, (await Deno.readTextFile(cfg)).replace("max_attempts: 3", "max_attempts: 1"));
+    git(repo, "commit", "-qam", "one attempt");
+    git(repo, "branch", "baton/0001");
+    git(repo, "switch", "-q", "baton/0001"); // the user looks at the ticket's branch…
+    await Deno.writeTextFile(`${repo}/README.md`, "# A project\n\nthe user's unsaved notes\n"); // …and edits
+    const r = await startRun(repo, ["--until-idle"]).done;
+    assert.equal(r.code, 1, `0001 failed for good: ${r.out}${r.err}`);
+    assert.match(r.out, /baton\/0001 is checked out in the repository's own working tree/);
+    assert.doesNotMatch(
+      r.out,
+      new RegExp(`spawned \\S+ for 0001/\\S+ in ${repo}(\\s|$)`),
+      "an agent ran in the user's tree",
+    );
+    assert.doesNotMatch(r.out, /circuit breaker/);
+    assert.equal(git(repo, "status", "--porcelain"), "M README.md", "the user's edit is still theirs, uncommitted");
+    const e = await openEngine(repo);
+    try {
+      assert.equal(e.ticket("0002").status, "completed", r.out);
+      const p = e.ticket("0001").phases[0];
+      assert.equal(p.status, "failed");
+      assert.match(p.error ?? "", /switch it to another branch/);
+    } finally {
+      e.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "run: a ticket worktree deleted by hand (still registered with git) is made again; the ticket goes on",
+  ignore: skipHeavy,
+  fn: async () => {
+    const repo = await runRepo(tickets(1), {
+      phases:
+        "phases:\n  - name: Design\n    agent_type: designer\n  - name: Implementation\n    agent_type: implementer\n",
+    });
+    const first = await startRun(repo, ["--until-idle", "--types", "designer"]).done;
+    assert.equal(first.code, 0, first.out + first.err);
+    const wt = `${repo}/.workflow/worktrees/0001`;
+    assert.ok((await Deno.stat(wt)).isDirectory, "the ticket's worktree stays for its next phase");
+    await Deno.remove(wt, { recursive: true }); // the user cleans up by hand, without git worktree remove
+    const r = await startRun(repo, ["--until-idle"]).done;
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.doesNotMatch(r.out, /circuit breaker|cannot prepare/);
+    const e = await openEngine(repo);
+    assert.equal(e.ticket("0001").status, "completed", r.out);
+    e.close();
+    assert.match(git(repo, "log", "--format=%s", "baton/0001"), /Implementation/);
+  },
+});
