@@ -1,7 +1,7 @@
 -- Baton's database schema: the readable snapshot of every migration in
 -- src/schema/ applied in order (tests/schema_test.ts proves they agree).
 -- Never edit this file alone: add a migration, then update this snapshot.
--- Schema version (PRAGMA user_version): 18
+-- Schema version (PRAGMA user_version): 19
 
 CREATE TABLE baton_migrations (
   version    INTEGER PRIMARY KEY,
@@ -53,6 +53,7 @@ CREATE TABLE phases (
   artifacts        TEXT CHECK (artifacts IS NULL OR json_valid(artifacts)),
   error            TEXT,
   rework_notes     TEXT,
+  unmerged_branch  TEXT,                     -- its completed work's own branch, not merged into the ticket's yet (migration 19)
   UNIQUE (ticket_id, name)
 ) STRICT;
 -- The claim queue: available phases only, in claim order (migration 14).

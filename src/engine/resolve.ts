@@ -69,7 +69,12 @@ function openGate(core: Core, now: number, actor: Actor, row: R, cause: "resolve
 export function resolveTicket(core: Core, now: number, ticketId: string, actor: Actor): void {
   const blocked = waitingCount(core.db, ticketId) > 0;
   const rows = phasesOfTicket(core.db, ticketId);
-  const free = waitsForNothing(rows.map((r) => ({ id: r.id, status: r.status })), phaseDepsOfTicket(core.db, ticketId));
+  // Completed work still on a branch of its own (not merged into the ticket branch) is not done yet for what follows.
+  const nodes = rows.map((r) => ({
+    id: r.id,
+    status: r.unmerged_branch && r.status === "completed" ? "running" : r.status,
+  }));
+  const free = waitsForNothing(nodes, phaseDepsOfTicket(core.db, ticketId));
   // One pass suffices: becoming available, blocked or a gate never makes another phase ready.
   const ready = rows.filter((r) => (r.status === "pending" || r.status === "blocked") && free.get(r.id));
   for (const row of rows.filter((r) => r.status === "available")) {

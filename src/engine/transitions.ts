@@ -13,6 +13,8 @@ import type { R } from "./sql/rows.ts";
 import type { Actor } from "./types.ts";
 
 const BOOKKEEPING = new Set<TransitionCause>(["resolve", "block", "unblock", "retry_ready"]);
+/** Where a phase is when no claim holds it and none completed it. */
+const UNCLAIMED = new Set<PhaseStatus>(["pending", "blocked", "available", "waiting_retry", "failed", "skipped"]);
 
 /**
  * Moves a phase row to `to`, setting the columns in `set`; audits it as
@@ -32,6 +34,8 @@ export function move(
   details?: Record<string, unknown>,
 ): void {
   checkTransition(row.status, to, cause, what(row.name, row.ticket_id));
+  // A claim that ends without completing takes its branch's mark with it: the next claim's work is what counts.
+  if (UNCLAIMED.has(to)) set = { ...set, unmerged_branch: null };
   if (!casPhase(core.db, row.id, row.status, to, set)) {
     throw new BatonError("claim_conflict", `Cannot ${cause} ${what(row.name, row.ticket_id)}: it changed meanwhile`);
   }

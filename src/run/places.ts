@@ -112,7 +112,16 @@ export class RunPlaces {
     const ticket = claim.ticket.id;
     if (!this.#worktrees) return { dir: this.#engine.cfg.repoRoot, branch: null, inGroup };
     const place = this.#worktrees.prepare(ticket, claim.phase.name, inGroup);
-    if (inGroup) this.#groupTickets.add(ticket);
+    if (inGroup) {
+      this.#groupTickets.add(ticket);
+      // Its work waits on its own branch: what follows the group waits for the merge (a gate, the merge queue, a
+      // phase another supervisor runs), not only this supervisor's next claim.
+      this.#engine.recordPhaseBranch(claim.phase.id, {
+        agentId: claim.phase.claimedBy!,
+        token: claim.token,
+        branch: place.branch!,
+      });
+    }
     return { ...place, inGroup };
   }
 
@@ -167,7 +176,14 @@ export class RunPlaces {
         }
         this.#mergePending.delete(ticketId);
         const names = members.filter((p) => p.status === "completed").map((p) => p.name);
-        for (const c of this.#worktrees.mergeGroup(ticketId, names)) {
+        const conflicted = this.#worktrees.mergeGroup(ticketId, names);
+        // The others' work is in the ticket branch now: what follows the group may go on.
+        for (const p of members) {
+          if (p.status === "completed" && !conflicted.some((c) => c.phase === p.name)) {
+            this.#engine.phaseBranchMerged(p.id, this.#actor);
+          }
+        }
+        for (const c of conflicted) {
           const p = members.find((m) => m.name === c.phase)!;
           const notes = `Merging your branch into the ticket branch conflicted in: ${c.files.join(", ")}. ` +
             "Redo the phase on top of the ticket branch (your branch was reset to it).";
@@ -191,6 +207,9 @@ export class RunPlaces {
    */
   adoptLeftovers(): void {
     if (!this.#worktrees) return;
+    // Work an earlier run left waiting to be merged (it stopped before merging, or after merging but before saying
+    // so): merged now, or said to be.
+    for (const u of this.#engine.unmergedBranches()) this.#groupTickets.add(u.ticketId);
     for (const w of this.#worktrees.list()) {
       const b = this.#worktrees.parseBranch(w.branch);
       if (!b) continue;

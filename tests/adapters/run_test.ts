@@ -334,3 +334,47 @@ Deno.test({
     assert.equal(git(repo, "worktree", "list").split("\n").length, 1);
   },
 });
+
+Deno.test({
+  name: "run: a parallel group that ends the workflow lands all of its work: the merge queue waits until the " +
+    "group's branches are merged into the ticket branch, even while their agents linger",
+  ignore: skipHeavy,
+  fn: async () => {
+    const phases = `phases:
+  - name: Implementation
+    agent_type: implementer
+parallel_groups:
+  finish:
+    after: Implementation
+    phases:
+      - name: Tests
+        agent_type: test-writer
+      - name: Docs
+        agent_type: docs-writer
+`;
+    // Each agent stays a while after completing (a CLI's last model turn): the group's merge waits for them.
+    const repo = await runRepo([{ id: "0001", title: "Checkout page", metadata: { scripted: "linger:3" } }], {
+      phases,
+      config: 'merge:\n  check: "true"\n  batch_wait_seconds: 0\n',
+    });
+    const r = await startRun(repo, ["--until-idle"]).done;
+    assert.equal(r.code, 0, r.out + r.err);
+    const files = git(repo, "ls-tree", "--name-only", "main").split("\n");
+    for (const f of ["0001-implementation.md", "0001-tests.md", "0001-docs.md"]) {
+      assert.ok(files.includes(f), `main lacks ${f}: ${files.join(", ")}\n${r.out}`);
+    }
+    const e = await openEngine(repo);
+    try {
+      assert.equal(e.ticket("0001").status, "completed");
+      assert.deepEqual(e.unmergedBranches(), []);
+      // The landing phase became available only after the group's branches were said to be merged.
+      const audit = e.audit({ ticketId: "0001", limit: 10_000 }).toSorted((a, b) => a.id - b.id);
+      const merged = audit.filter((a) => a.action === "phase.branch_merged").map((a) => a.id);
+      const landing = audit.find((a) => a.action === "phase.resolve" && a.details?.phase === "Merge")!;
+      assert.equal(merged.length, 2, JSON.stringify(audit.map((a) => a.action)));
+      assert.ok(merged.every((id) => id < landing.id), "Merge became available before the group was merged");
+    } finally {
+      e.close();
+    }
+  },
+});

@@ -4,6 +4,7 @@
  * @module
  */
 import * as claims from "../claims.ts";
+import { phaseBranchMerged, recordPhaseBranch, unmergedBranches } from "../branches.ts";
 import * as declarations from "../declarations.ts";
 import { expire, heartbeat, recordAgentProcess, registerAgent, releaseAgentClaims } from "../leases.ts";
 import { prune } from "../retention.ts";
@@ -174,6 +175,79 @@ export class EngineWork extends EngineTickets {
    */
   agentReachedBaton(agentId: string): boolean {
     return agentReachedBaton(coreOf(this), agentId);
+  }
+
+  /**
+   * Records that a held phase's work goes on a branch of its own, to be
+   * merged into its ticket branch (a supervisor, for a parallel group's
+   * phase it runs in a worktree off the ticket branch). Once completed, the
+   * phase is not done for what follows it, nor for its ticket, until
+   * {@link phaseBranchMerged}; a claim that ends without completing clears
+   * the record.
+   * @param phaseId the phase
+   * @param req its holder, the claim's token, the branch
+   * @throws {BatonError} `not_found`, `invalid_transition` (not held), `claim_conflict`, `stale_token`, `invalid_argument`
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { openEngine } from "@baton/baton";
+   * import { tempRepo } from "@baton/baton/testing";
+   * const engine = await openEngine(await tempRepo({
+   *   phases: "phases:\n  - {name: Build, agent_type: builder}\n  - {name: Docs, agent_type: writer}\n",
+   * }));
+   * engine.upsertTicket({ id: "0001", title: "A" });
+   * const c = engine.claimNext({ agentId: "a", capabilities: ["builder"] })!;
+   * engine.recordPhaseBranch(c.phase.id, { agentId: "a", token: c.token, branch: "baton/0001--build" });
+   * engine.complete(c.phase.id, { agentId: "a", token: c.token });
+   * assert.equal(engine.ticket("0001").phases[1].status, "pending"); // the Build branch is not merged yet
+   * engine.phaseBranchMerged(c.phase.id, "supervisor");
+   * assert.equal(engine.ticket("0001").phases[1].status, "available");
+   * engine.close();
+   * ```
+   */
+  recordPhaseBranch(phaseId: number, req: { agentId: string; token: string; branch: string }): void {
+    recordPhaseBranch(coreOf(this), phaseId, req);
+  }
+
+  /**
+   * Says that a phase's branch (see {@link recordPhaseBranch}) is merged
+   * into its ticket branch: what follows the phase may go on. Nothing
+   * happens when there is no such record.
+   * @param phaseId the phase
+   * @param actor who merged it (the supervisor)
+   * @throws {BatonError} `not_found`
+   * @example
+   * ```ts
+   * import { openEngine } from "@baton/baton";
+   * import { tempRepo } from "@baton/baton/testing";
+   * const engine = await openEngine(await tempRepo());
+   * engine.upsertTicket({ id: "0001", title: "A" });
+   * engine.phaseBranchMerged(engine.ticket("0001").phases[0].id, "supervisor"); // nothing recorded: nothing to do
+   * engine.close();
+   * ```
+   */
+  phaseBranchMerged(phaseId: number, actor: Actor): void {
+    phaseBranchMerged(coreOf(this), phaseId, actor);
+  }
+
+  /**
+   * The phases whose work waits on a branch of its own to be merged into
+   * its ticket branch (see {@link recordPhaseBranch}), oldest first: what a
+   * restarted supervisor merges, or says is merged.
+   * @returns each phase, its ticket, its name and the branch
+   * @throws {BatonError} `database_*` when the database cannot be read
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { openEngine } from "@baton/baton";
+   * import { tempRepo } from "@baton/baton/testing";
+   * const engine = await openEngine(await tempRepo());
+   * assert.deepEqual(engine.unmergedBranches(), []);
+   * engine.close();
+   * ```
+   */
+  unmergedBranches(): { phaseId: number; ticketId: string; phase: string; branch: string }[] {
+    return unmergedBranches(coreOf(this));
   }
 
   /**

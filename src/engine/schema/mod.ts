@@ -23,6 +23,7 @@ import m015 from "./015_retention_indexes.ts";
 import m016 from "./016_gates_ticket_index.ts";
 import m017 from "./017_merge_item_ranges.ts";
 import m018 from "./018_merge_check_process.ts";
+import m019 from "./019_phase_unmerged_branch.ts";
 
 import type { Migration } from "../../storage/migrate.ts";
 
@@ -48,6 +49,7 @@ export const migrations: readonly Migration[] = [
   m016,
   m017,
   m018,
+  m019,
 ];
 
 /** The schema version a fully migrated database has. */

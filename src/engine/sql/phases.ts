@@ -66,9 +66,19 @@ export function availableOfTicket(db: Database, ticketId: string): R[] {
 /** How many of a ticket's phases are not done. */
 export function openPhaseCount(db: Database, ticketId: string): number {
   return db.get<{ n: number }>(
-    `SELECT count(*) AS n FROM phases WHERE ticket_id = ? AND status NOT IN ${DONE_SQL}`,
+    `SELECT count(*) AS n FROM phases WHERE ticket_id = ? AND (status NOT IN ${DONE_SQL} OR unmerged_branch IS NOT NULL)`,
     [ticketId],
   )!.n;
+}
+
+/** Phases whose work waits on a branch of its own to be merged, oldest first. */
+export function unmergedPhases(db: Database): R[] {
+  return db.all<R>(`SELECT ${PHASE_COLS} FROM phases p WHERE p.unmerged_branch IS NOT NULL ORDER BY p.id`);
+}
+
+/** Records (or clears, with null) the branch a phase's work waits on to be merged into its ticket branch. */
+export function setUnmergedBranch(db: Database, id: number, branch: string | null): void {
+  db.run("UPDATE phases SET unmerged_branch = ? WHERE id = ?", [branch, id]);
 }
 
 /** How many of the named phases of a ticket are not done. */

@@ -21,7 +21,7 @@ export const TROUBLE_SQL: string = sqlList(["waiting_retry", "failed"]);
 /** The phase columns every phase query reads (aliased `p`). */
 export const PHASE_COLS = `p.id, p.ticket_id, p.name, p.seq, p.parallel_group, p.agent_type, p.status, p.claimed_by,
   p.attempts, p.revisions, p.lease_expires_at, p.retry_at, p.available_at, p.claimed_at, p.started_at,
-  p.completed_at, p.result_summary, p.artifacts, p.error, p.rework_notes`;
+  p.completed_at, p.result_summary, p.artifacts, p.error, p.rework_notes, p.unmerged_branch`;
 
 /** The ticket columns a claim returns (aliased `t`). */
 export const TICKET_COLS = "t.title AS t_title, t.priority AS t_priority, t.path AS t_path";
