@@ -80,8 +80,11 @@ async function importGraph(): Promise<Map<string, string[]>> {
 
 /** The modules a source file imports with `importLate(new URL("…", import.meta.url))`, as absolute URLs (doc comments aside). */
 function lateImports(text: string, from: string): string[] {
+  const code = text.replace(/^\s*\*.*$/gm, "");
   return [
-    ...text.replace(/^\s*\*.*$/gm, "").matchAll(/importLate(?:<[^>]*>)?\(\s*new URL\("([^"]+)", import\.meta\.url\)/g),
+    ...code.matchAll(/importLate(?:<[^>]*>)?\(\s*new URL\("([^"]+)", import\.meta\.url\)/g),
+    // A worker's module is loaded at run time too: the compiler sees it only through --include.
+    ...code.matchAll(/new Worker\(\s*new URL\("([^"]+)", import\.meta\.url\)/g),
   ]
     .map((m) => new URL(m[1], from).href);
 }

@@ -7,7 +7,7 @@ import type { Engine } from "../engine/mod.ts";
 import type { BoardTicket, MergeBatch, Phase } from "../engine/types.ts";
 import { BatonError } from "../errors.ts";
 import { agentLogs, logsDir, mergeLog, readLogFrom } from "../repo/agent_logs.ts";
-import { markdownToHtml } from "./markdown_html.ts";
+import type { MarkdownRenderer } from "./markdown_render.ts";
 import { agentToolCalls } from "../agents/stream_events.ts";
 import { doneBeforeBaton, isDone, isHeld } from "../engine/state_machine.ts";
 import { readRepoTextHead } from "../repo/files.ts";
@@ -128,11 +128,12 @@ function timeline(p: Phase) {
 }
 
 /**
- * The most of a ticket's file the Ticket page renders. Rendering markdown
- * takes the server's one thread ~0.9 s per 256 KB and ~11 s for 4 MB here
- * (`mdast`; 64 KB: ~0.3 s), during which no other page, decision or event is
- * served; tickets are a few KB, a pasted log can make one megabytes. The
- * rest stays in the file, and the page says so.
+ * The most of a ticket's file the Ticket page renders. Rendering ordinary
+ * markdown takes ~0.9 s per 256 KB and ~11 s for 4 MB here (`mdast`; 64 KB:
+ * ~0.3 s); some text takes far longer (see `markdown_render.ts`, which
+ * renders off the server's thread within a time limit). Tickets are a few
+ * KB, a pasted log can make one megabytes. The rest stays in the file, and
+ * the page says so.
  */
 export const MARKDOWN_SHOWN_BYTES = 64 * 1024;
 
@@ -140,11 +141,12 @@ export const MARKDOWN_SHOWN_BYTES = 64 * 1024;
  * The Ticket page.
  * @param e the engine
  * @param id the ticket
+ * @param markdownRenderer renders its markdown (off the server's thread, within a time limit)
  * @returns its phases as a timeline, gates, dependencies both ways, events, declarations, markdown as HTML (at most
  *   {@link MARKDOWN_SHOWN_BYTES} of the file: `markdownCut` says how much of how much when it is cut)
  * @throws {BatonError} `not_found` for an unknown ticket
  */
-export function ticketData(e: Engine, id: string) {
+export async function ticketData(e: Engine, id: string, markdownRenderer: MarkdownRenderer) {
   const t = e.ticket(id);
   const decl = e.declarations().filter((d) => d.ticketId === id);
   const overlaps = decl.length ? e.checkConflicts(decl.map((d) => d.pattern)).filter((o) => o.ticketId !== id) : [];
@@ -153,7 +155,7 @@ export function ticketData(e: Engine, id: string) {
   if (t.path) {
     try {
       const head = readRepoTextHead(e.cfg.repoRoot, t.path, MARKDOWN_SHOWN_BYTES);
-      markdown = markdownToHtml(head.text);
+      markdown = await markdownRenderer.render(head.text);
       if (!head.whole) markdownCut = { shownBytes: new TextEncoder().encode(head.text).length, fileBytes: head.size };
     } catch { /* the file is gone, or leads outside the repository: the page says so */ }
   }

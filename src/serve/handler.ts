@@ -17,6 +17,7 @@ import { readBody } from "../net.ts";
 import { agentsData, boardData, gatesData, logText, mergeData, metricsData, ticketData } from "./api.ts";
 import { ASSETS } from "./assets.gen.ts";
 import { EventHub } from "./events.ts";
+import { MarkdownRenderer } from "./markdown_render.ts";
 import { pageHtml } from "./pages.ts";
 import { type Access, refuse, TOKEN_COOKIE } from "./security.ts";
 
@@ -94,6 +95,7 @@ async function decision(req: Request): Promise<{ by: string; notes: string }> {
 export function createDashboard(engine: Engine, opts: DashboardOptions = {}): Dashboard {
   const access: Access = { loopback: opts.loopback ?? true, token: opts.token, csrf: crypto.randomUUID() };
   const hub = new EventHub(engine, opts.pollMs);
+  const markdown = new MarkdownRenderer();
   const html = (page: string, title: string, data: unknown) =>
     new Response(pageHtml(page, title, data, access.csrf), {
       headers: {
@@ -116,10 +118,10 @@ export function createDashboard(engine: Engine, opts: DashboardOptions = {}): Da
       if (path === "/merge") return html("merge", "Merge", mergeData(engine));
       if (ticket && !path.startsWith("/api/")) {
         const id = segment(ticket[1]);
-        return html("ticket", `Ticket ${id}`, ticketData(engine, id));
+        return html("ticket", `Ticket ${id}`, await ticketData(engine, id, markdown));
       }
       if (path === "/api/board") return Response.json(boardData(engine));
-      if (ticket) return Response.json(ticketData(engine, segment(ticket[1])));
+      if (ticket) return Response.json(await ticketData(engine, segment(ticket[1]), markdown));
       if (path === "/api/gates") return Response.json(gatesData(engine));
       if (path === "/api/agents") return Response.json(agentsData(engine));
       if (path === "/api/metrics") return Response.json(metricsData(engine, sinceOf(url)));
@@ -156,6 +158,7 @@ export function createDashboard(engine: Engine, opts: DashboardOptions = {}): Da
     },
     close(): void {
       hub.closeAll();
+      markdown.close();
     },
   };
 

@@ -227,3 +227,40 @@ Deno.test("http: half-open connections that never finish their headers are close
     await mcp.stop();
   }
 });
+
+Deno.test("http: a ticket whose markdown is slow to render (or nests too deep) shows as text; every other request is served meanwhile", async () => {
+  const repo = await tempRepo();
+  await Deno.mkdir(`${repo}/tickets`, { recursive: true });
+  // Emphasis markers the parser's time grows faster than linearly on (filed through report_issue, say).
+  await Deno.writeTextFile(`${repo}/tickets/0002_crash.md`, `# Crash\n\n${"*a_".repeat(11_000)}\n`);
+  await Deno.writeTextFile(`${repo}/tickets/0003_quoted.md`, `# Quoted\n\n${"> ".repeat(20_000)}deep\n`);
+  const e = await openEngine(repo);
+  e.upsertTicket({ id: "0002", title: "Crash", path: "tickets/0002_crash.md" });
+  e.upsertTicket({ id: "0003", title: "Quoted", path: "tickets/0003_quoted.md" });
+  e.close();
+  const server = await serve(repo);
+  try {
+    const order: string[] = [];
+    const get = async (path: string) => {
+      const r = await fetch(`${server.url}${path.slice(1)}`);
+      const body = await r.json();
+      order.push(path);
+      return { status: r.status, body };
+    };
+    const slow = get("/api/ticket/0002");
+    await new Promise((r) => setTimeout(r, 100)); // the render has begun
+    const board = await get("/api/board");
+    assert.equal(board.status, 200);
+    const ticket = await slow;
+    assert.deepEqual(order, ["/api/board", "/api/ticket/0002"], "the board waited for the ticket's markdown");
+    assert.match(ticket.body.markdown, /Shown as plain text: its markdown took longer than/);
+    assert.match(ticket.body.markdown, /<pre>[^<]*\*a_\*a_/);
+    // Asked again (the page refreshes on every event): the same answer, kept, not rendered again.
+    assert.equal((await get("/api/ticket/0002")).body.markdown, ticket.body.markdown);
+    const deep = await get("/api/ticket/0003");
+    assert.notEqual(deep.body.markdown, null, "a file that is there is shown, not reported missing");
+    assert.match(deep.body.markdown, /deep/);
+  } finally {
+    await server.stop();
+  }
+});

@@ -1,0 +1,18 @@
+/**
+ * The thread behind {@link MarkdownRenderer} (`markdown_render.ts`): renders
+ * one ticket's markdown at a time, off the server's thread; a render that
+ * throws (nesting deep enough to overflow the stack) answers null.
+ *
+ * @module
+ */
+import { markdownToHtml } from "./markdown_html.ts";
+
+self.onmessage = (e: MessageEvent<{ text: string }>) => {
+  let html: string | null;
+  try {
+    html = markdownToHtml(e.data.text);
+  } catch {
+    html = null;
+  }
+  self.postMessage({ html });
+};
