@@ -374,3 +374,53 @@ Deno.test({
     assert.match(refused.stderr, /needs a token/);
   },
 });
+
+Deno.test({
+  name: "dashboard: a gate decided elsewhere keeps its place, disabled, so a click never lands on the next gate; " +
+    "what a decision said stays through live updates",
+  ignore: skipHeavy,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const { repo, gates } = await seed();
+    const server = await serve(repo);
+    const browser = await launch();
+    const engine: Engine = await openEngine(repo);
+    try {
+      const page = await browser.context.newPage();
+      await page.goto(`${server.url}gates`);
+      await page.waitForSelector(`[data-gate="${gates.approve}"]`);
+      await page.fill("#reviewer", "");
+      // A refusal the page says (no name yet) stays through the next live update.
+      await page.click(`[data-gate="${gates.reject}"] button.approve`);
+      const said = `[data-gate="${gates.reject}"] output`;
+      assert.match(await page.textContent(said) ?? "", /Enter your name first/);
+      await page.fill("#reviewer", "Alice");
+      // Alice points at the first gate's Approve; meanwhile Bob approves that gate from the CLI.
+      const button = (await page.locator(`[data-gate="${gates.approve}"] button.approve`).boundingBox())!;
+      const renders = Number(await page.getAttribute("body", "data-renders"));
+      const bob = await baton(["approve", String(gates.approve), "--by", "bob"], { cwd: repo });
+      assert.equal(bob.code, 0, bob.stderr);
+      await page.waitForFunction((n) => Number(document.body.dataset.renders) > n, renders);
+      await page.waitForFunction((id) => !document.querySelector(`[data-gate="${id}"]`), gates.approve);
+      // Her click lands where the button was: on the decided gate's disabled button, not on the next gate's.
+      const posts: string[] = [];
+      page.on("request", (r) => r.method() === "POST" && posts.push(r.url()));
+      await page.mouse.click(button.x + button.width / 2, button.y + button.height / 2);
+      // A click on an enabled Approve says "Sending…" in its row at once (before its request): none did.
+      assert.match(await page.textContent(said) ?? "", /Enter your name first/, "the click reached the next gate");
+      assert.deepEqual(posts, []);
+      assert.equal(engine.gate(gates.reject).status, "open", "the click decided a gate Alice never looked at");
+      assert.match(await page.textContent(said) ?? "", /Enter your name first/, "the message vanished");
+      assert.equal(engine.gate(gates.approve).decidedBy, "human:bob");
+      assert.match(
+        await page.textContent(`[data-decided-gate="${gates.approve}"] output`) ?? "",
+        /No longer open/,
+      );
+    } finally {
+      engine.close();
+      await browser.close();
+      await server.stop();
+    }
+  },
+});

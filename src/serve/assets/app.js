@@ -16,6 +16,13 @@ const state = {
   pinned: new Set(),
   filters: { priority: "", component: "", agentType: "", state: "" },
   renders: 0,
+  /**
+   * The Gates page's rows in the order first shown, each gate as last seen: a gate decided meanwhile keeps its
+   * place (disabled, saying so) and a new one goes last, so a live update never moves a button under the pointer.
+   */
+  gates: new Map(),
+  /** What each gate's last decision attempt said (kept across live updates). */
+  gateSaid: new Map(),
 };
 window.baton = { charts: {}, state };
 
@@ -437,24 +444,29 @@ function who() {
   return (document.getElementById("reviewer")?.value ?? localStorage.getItem("baton.reviewer") ?? "").trim();
 }
 async function decide(gateId, verb, notes, out) {
+  const say = (text) => {
+    state.gateSaid.set(gateId, text);
+    const shown = document.querySelector(`output[for="notes-${gateId}"]`) ?? out;
+    shown.textContent = text;
+  };
   const by = who();
   if (!by) {
-    out.textContent = "Enter your name first: decisions are recorded in it.";
+    say("Enter your name first: decisions are recorded in it.");
     document.getElementById("reviewer").focus();
     return;
   }
   if (verb === "reject" && !notes.trim()) {
-    out.textContent = "Say what to change: the notes reach the next agent.";
+    say("Say what to change: the notes reach the next agent.");
     return;
   }
-  out.textContent = "Sending…";
+  say("Sending…");
   const r = await fetch(`/api/gates/${gateId}/${verb}`, {
     method: "POST",
     headers: { "content-type": "application/json", "x-baton-csrf": csrf },
     body: JSON.stringify({ by, notes }),
   });
   const body = await r.json().catch(() => ({}));
-  out.textContent = r.ok ? `${body.status} by ${by}` : `error: ${body.message ?? r.status}`;
+  say(r.ok ? `${body.status} by ${by}` : `error: ${body.message ?? r.status}`);
   if (r.ok) refresh();
 }
 function renderGates() {
@@ -465,6 +477,10 @@ function renderGates() {
     value: localStorage.getItem("baton.reviewer") ?? "",
     oninput: (e) => localStorage.setItem("baton.reviewer", e.target.value.trim()),
   });
+  // Rows keep their places: the open gates as now, the ones decided since in place (disabled), new ones last.
+  const open = new Map(data.gates.map((g) => [g.id, g]));
+  for (const id of state.gates.keys()) if (open.has(id)) state.gates.set(id, open.get(id));
+  for (const g of data.gates) if (!state.gates.has(g.id)) state.gates.set(g.id, g);
   return [
     h("h1", {}, "Gates"),
     h("p", {}, h("label", { for: "reviewer" }, "Your name (recorded with each decision) "), reviewer),
@@ -472,13 +488,18 @@ function renderGates() {
     h(
       "ol",
       { class: "gates" },
-      data.gates.map((g) => {
+      [...state.gates.values()].map((g) => {
+        const isOpen = open.has(g.id);
         const notesId = `notes-${g.id}`;
-        const out = h("output", { for: notesId, "aria-live": "polite" });
-        const notes = h("textarea", { id: notesId, rows: 3 });
+        const out = h(
+          "output",
+          { for: notesId, "aria-live": "polite" },
+          state.gateSaid.get(g.id) ?? (isOpen ? "" : "No longer open: decided (reload the page to clear it)."),
+        );
+        const notes = h("textarea", { id: notesId, rows: 3, disabled: !isOpen });
         return h(
           "li",
-          { class: "gate", "data-gate": g.id },
+          isOpen ? { class: "gate", "data-gate": g.id } : { class: "gate decided", "data-decided-gate": g.id },
           h("h2", {}, ticketLink(g.ticketId, `${g.ticketId}: ${g.ticket.title}`), ` — ${g.phaseName}`),
           h(
             "p",
@@ -507,12 +528,22 @@ function renderGates() {
             { class: "actions" },
             h(
               "button",
-              { type: "button", class: "approve", onclick: () => decide(g.id, "approve", notes.value, out) },
+              {
+                type: "button",
+                class: "approve",
+                disabled: !isOpen,
+                onclick: () => decide(g.id, "approve", notes.value, out),
+              },
               "Approve",
             ),
             h(
               "button",
-              { type: "button", class: "reject", onclick: () => decide(g.id, "reject", notes.value, out) },
+              {
+                type: "button",
+                class: "reject",
+                disabled: !isOpen,
+                onclick: () => decide(g.id, "reject", notes.value, out),
+              },
               "Request changes",
             ),
             out,
