@@ -11,6 +11,7 @@ import { isMap, isScalar, isSeq, parseDocument, type YAMLMap } from "yaml";
 import { BatonError } from "../errors.ts";
 import { agentPreset, isPresetName, PRESET_NAMES, type PresetEntry } from "../agents/presets.ts";
 import { loadWorkflowConfig, parseConfig } from "../config/mod.ts";
+import { LANDING_TYPE } from "../config/landing.ts";
 import { createRepoFile, readRepoFile } from "../repo/files.ts";
 import { encodeLike, replaceIfUnchanged } from "../repo/replace.ts";
 
@@ -100,7 +101,10 @@ export function usePreset(repoDir: string, name: string, types?: string[]): UseR
   const preset = agentPreset(name);
   const cfg = loadWorkflowConfig(repoDir);
   const root = cfg.repoRoot;
-  const workflowTypes = [...new Set(cfg.workflow.phases.map((p) => p.agentType).filter((t): t is string => !!t))];
+  // The merge queue's landing phases are its worker's, never an agent's: no registry entry for them.
+  const workflowTypes = [
+    ...new Set(cfg.workflow.phases.map((p) => p.agentType).filter((t): t is string => !!t && t !== LANDING_TYPE)),
+  ];
   const chosen = types?.length ? types : workflowTypes;
   const unknown = chosen.filter((t) => !workflowTypes.includes(t));
   if (unknown.length) {

@@ -43,6 +43,7 @@ import { startGuardServer } from "./guard_server.ts";
 import { SessionOutcomes } from "./outcomes.ts";
 import { headCommit } from "../repo/worktree_state.ts";
 import { defaultPriority, inScope } from "../engine/scope.ts";
+import { LANDING_TYPE } from "../config/landing.ts";
 
 /** Options of a supervisor run. */
 export interface RunOptions {
@@ -197,7 +198,8 @@ export class Supervisor {
     const fallbacks = new Set(Object.values(registry).map((s) => s.fallback).filter(Boolean));
     const phaseTypes = new Set(this.#engine.cfg.workflow.phases.map((p) => p.agentType));
     return Object.entries(registry)
-      .filter(([t, spec]) => spec.command && (!this.#opts.types || this.#opts.types.includes(t)))
+      // The landing type is the merge queue worker's (an entry for it, e.g. written by an older `agents use`, is idle).
+      .filter(([t, spec]) => spec.command && t !== LANDING_TYPE && (!this.#opts.types || this.#opts.types.includes(t)))
       .filter(([t]) => !fallbacks.has(t) || phaseTypes.has(t))
       .map(([t]) => t);
   }

@@ -162,3 +162,17 @@ Deno.test("agents use: a human's save at any moment of the run is kept (or the r
     }
   }
 });
+
+Deno.test("agents use with a merge queue: no registry entry for its landing type, which no agent does", async () => {
+  const repo = await freshRepo();
+  assert.equal((await baton(["init"], { cwd: repo })).code, 0);
+  const cfg = `${repo}/.workflow/config.yaml`;
+  await Deno.writeTextFile(cfg, `${await Deno.readTextFile(cfg)}\nmerge:\n  check: "true"\n`);
+  const r = await baton(["agents", "use", "claude"], { cwd: repo });
+  assert.equal(r.code, 0, r.stderr);
+  const registry = parse(await Deno.readTextFile(cfg)).agents.registry;
+  assert.deepEqual(Object.keys(registry).sort(), [...TYPES].sort());
+  assert.equal(registry["merge-queue"], undefined);
+  const refused = await baton(["agents", "use", "codex", "--types", "merge-queue"], { cwd: repo });
+  assert.equal(refused.code, 2, refused.stdout + refused.stderr);
+});

@@ -569,3 +569,23 @@ Deno.test({
     assert.match(git(repo, "log", "--format=%s", "baton/0001"), /Implementation/);
   },
 });
+
+Deno.test({
+  name: "run: a registry entry for the merge queue's landing type (an older agents use wrote one) is never served",
+  ignore: skipHeavy,
+  fn: async () => {
+    const repo = await runRepo(tickets(1), {
+      phases: ONE_PHASE,
+      config: 'merge:\n  check: "true"\n  batch_wait_seconds: 0\n',
+    });
+    const cfg = `${repo}/.workflow/config.yaml`;
+    const text = await Deno.readTextFile(cfg);
+    await Deno.writeTextFile(cfg, text.replace("  registry:\n", `  registry:\n    merge-queue: ${sh("exit 0")}\n`));
+    const r = await startRun(repo, ["--until-idle"]).done;
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.doesNotMatch(r.out + r.err, /merge-queue/);
+    const e = await openEngine(repo);
+    assert.equal(e.ticket("0001").status, "completed", r.out);
+    e.close();
+  },
+});
