@@ -201,9 +201,16 @@ function closing(headers: string): Uint8Array {
  * declares its length, as soon as that much body has passed (the server may
  * keep the connection open to drain a request body it refused, while the
  * client is blocked sending it); otherwise when the server closes (a
- * stream, such as server-sent events).
+ * stream, such as server-sent events), or when the client hangs up on such a
+ * stream (`clientGone`: its connection ended), which frees its connection
+ * slot at once instead of at the stream's next write.
  */
-async function relayResponse(from: Deno.Conn, to: Deno.Conn, writeTimeoutMs: number): Promise<void> {
+async function relayResponse(
+  from: Deno.Conn,
+  to: Deno.Conn,
+  writeTimeoutMs: number,
+  clientGone: Promise<unknown>,
+): Promise<void> {
   // A client that stops reading its answer (the slow-loris of the answer) holds a write here, and with it the
   // connection, the hop and whatever the server queues behind them: past the deadline the connection ends.
   const send = (bytes: Uint8Array) => within(writeAll(to, bytes), writeTimeoutMs);
@@ -211,8 +218,12 @@ async function relayResponse(from: Deno.Conn, to: Deno.Conn, writeTimeoutMs: num
   let pending = ""; // received, not yet sent: the header block in progress (latin1, one char per byte)
   let remaining: number | null = null; // body bytes still to come; null: until the server closes
   let inBody = false;
+  const gone = clientGone.then(() => "gone" as const);
   for (;;) {
-    const n = await from.read(buf).catch(() => null);
+    const reading = from.read(buf).catch(() => null);
+    // A stream runs until one side ends it: the client hanging up ends it too.
+    const n = inBody && remaining === null ? await Promise.race([reading, gone]) : await reading;
+    if (n === "gone") return;
     if (n === null) {
       if (pending) await send(textBytes(pending)).catch(() => {});
       return;
@@ -350,8 +361,8 @@ export function serveGuarded(
       const headBytes = textBytes(head.join("\r\n"));
       await writeAll(up, headBytes);
       await writeAll(up, buf.subarray(end, len)); // the blank line, and any body bytes that came with the headers
-      void conn.readable.pipeTo(up.writable, { preventClose: true }).catch(() => {});
-      await relayResponse(up, conn, writeTimeoutMs);
+      const clientEnded = conn.readable.pipeTo(up.writable, { preventClose: true }).catch(() => {});
+      await relayResponse(up, conn, writeTimeoutMs, clientEnded);
     } catch {
       /* the client or the server went away */
     } finally {

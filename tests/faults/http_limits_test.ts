@@ -587,3 +587,26 @@ Deno.test("http: the dashboard's event stream reports a database failure coded, 
     } catch { /* its database is gone */ }
   }
 });
+
+Deno.test("http: a live-update stream the page closed frees its connection at once: open/close churn never locks others out", async () => {
+  const repo = await tempRepo();
+  const server = await serve(repo, [], { BATON_MAX_CONNECTIONS: "20" });
+  try {
+    const u = new URL(server.url);
+    const req = new TextEncoder().encode(`GET /api/events HTTP/1.1\r\nHost: ${u.host}\r\n\r\n`);
+    // Three times the connection limit, one after another: each stream starts, then its page goes away.
+    for (let i = 0; i < 60; i++) {
+      const c = await Deno.connect({ hostname: u.hostname, port: Number(u.port) });
+      await writeAll(c, req);
+      const got = await c.read(new Uint8Array(512));
+      assert.ok(got && got > 0, "the stream started");
+      c.close();
+    }
+    // The next reader is served (before: refused until the streams' next keep-alive, 15 s later).
+    const r = await fetch(`${server.url}api/board`);
+    const body = await r.text();
+    assert.equal(r.status, 200, body);
+  } finally {
+    await server.stop();
+  }
+});
