@@ -63,6 +63,8 @@ export type BatonErrorCode =
   | "markdown_invalid"
   | "push_rejected"
   | "remote_unreachable"
+  | "method_not_allowed"
+  | "unavailable"
   | "internal";
 
 /**
@@ -107,6 +109,9 @@ export const ERROR_TABLE: Readonly<Record<BatonErrorCode, ErrorTreatment>> = {
   push_rejected: { exit: 1, http: 502, report: false, rpc: -32603 },
   // The merge queue's remote could not be reached (a fetch, a push, `ls-remote` failed), still so after retries.
   remote_unreachable: { exit: 1, http: 502, report: false, rpc: -32603 },
+  // An HTTP method an endpoint does not serve (its answer says which it does), and a server that is stopping.
+  method_not_allowed: { exit: 2, http: 405, report: false, rpc: -32602 },
+  unavailable: { exit: 1, http: 503, report: false, rpc: -32603 },
   internal: installation(500),
 };
 

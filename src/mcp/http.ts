@@ -75,17 +75,21 @@ const MAX_BODY = 4 * 1024 * 1024;
 const MAX_SESSIONS = 1000;
 const sha = (s: string) => createHash("sha256").update(s).digest();
 
-function jsonError(status: number, message: string, headers: Record<string, string> = {}): Response {
-  return Response.json({ jsonrpc: "2.0", error: { code: -32000, message }, id: null }, { status, headers });
-}
-
 /**
  * A request refused before MCP sees it, treated as errors.ts's table says:
- * its HTTP status, its JSON-RPC code, and Baton's code in `error.data.code`.
+ * its HTTP status, its JSON-RPC code (unless a JSON-RPC error of its own,
+ * such as a parse error, is given), and Baton's code in `error.data.code`.
  */
-function codedError(code: BatonErrorCode, message: string): Response {
+function codedError(
+  code: BatonErrorCode,
+  message: string,
+  opts: { headers?: Record<string, string>; rpc?: number; id?: unknown } = {},
+): Response {
   const { http, rpc } = ERROR_TABLE[code];
-  return Response.json({ jsonrpc: "2.0", error: { code: rpc, message, data: { code } }, id: null }, { status: http });
+  return Response.json(
+    { jsonrpc: "2.0", error: { code: opts.rpc ?? rpc, message, data: { code } }, id: opts.id ?? null },
+    { status: http, headers: opts.headers },
+  );
 }
 
 /** The key of a JSON-RPC request id (a number and its string are different ids). */
@@ -134,8 +138,8 @@ class LegacySessions {
     const sid = req.headers.get("mcp-session-id");
     if (sid) {
       const s = this.#map.get(sid);
-      if (!s) return jsonError(404, "Session not found: initialize a new session");
-      if (s.holder !== holder) return jsonError(403, "Forbidden: this session was opened with another token");
+      if (!s) return codedError("not_found", "Session not found: initialize a new session");
+      if (s.holder !== holder) return codedError("forbidden", "Forbidden: this session was opened with another token");
       s.lastUsed = Date.now();
       let message: unknown;
       try {
@@ -147,11 +151,10 @@ class LegacySessions {
       if (id === undefined) return await s.transport.handleRequest(req);
       if (s.inflight.has(id)) {
         // The transport keeps one answer slot per id: the first request would never be answered (as on stdio).
-        return Response.json({
-          jsonrpc: "2.0",
-          error: { code: -32600, message: `Invalid Request: id ${id} is already in use by a request in progress` },
+        return codedError("invalid_argument", `Invalid Request: id ${id} is already in use by a request in progress`, {
+          rpc: -32600,
           id: (message as { id: unknown }).id,
-        }, { status: 400 });
+        });
       }
       s.inflight.add(id);
       try {
@@ -160,17 +163,17 @@ class LegacySessions {
         s.inflight.delete(id);
       }
     }
-    if (req.method !== "POST") return jsonError(400, "Bad Request: no session id");
+    if (req.method !== "POST") return codedError("invalid_argument", "Bad Request: no session id");
     let parsed: unknown;
     try {
       // The body was read already, capped (readBody): this parses that text, nothing more arrives.
       parsed = JSON.parse(body ?? "");
     } catch {
-      return Response.json({ jsonrpc: "2.0", error: { code: -32700, message: "Parse error" }, id: null }, {
-        status: 400,
-      });
+      return codedError("invalid_argument", "Parse error", { rpc: -32700 });
     }
-    if (!isInitializeRequest(parsed)) return jsonError(400, "Bad Request: no session id (send initialize first)");
+    if (!isInitializeRequest(parsed)) {
+      return codedError("invalid_argument", "Bad Request: no session id (send initialize first)");
+    }
     if (this.#map.size >= MAX_SESSIONS) this.#evictOldest();
     const transport: WebStandardStreamableHTTPServerTransport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => crypto.randomUUID(),
@@ -215,9 +218,13 @@ interface Gate {
  */
 function admission(req: Request, gate: Gate, needToken = true): Response | { holder?: string } {
   if (gate.loopback) {
-    const rejected = hostHeaderValidationResponse(req, gate.allowedHosts) ??
-      originValidationResponse(req, localhostAllowedOrigins());
-    if (rejected) return rejected;
+    // DNS rebinding: a page elsewhere reaching this port through a name of its own, or from its own origin.
+    if (hostHeaderValidationResponse(req, gate.allowedHosts)) {
+      return codedError("forbidden", `Forbidden: Host ${req.headers.get("host") ?? "(none)"} is not this machine`);
+    }
+    if (originValidationResponse(req, localhostAllowedOrigins())) {
+      return codedError("forbidden", `Forbidden: Origin ${req.headers.get("origin")} is not this machine`);
+    }
   }
   if (!needToken || gate.tokens.length === 0) return {};
   const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.get("authorization") ?? "");
@@ -226,8 +233,8 @@ function admission(req: Request, gate: Gate, needToken = true): Response | { hol
   let holder: string | undefined;
   for (const t of gate.tokens) if (given && timingSafeEqual(given, t.hash)) holder = t.holder;
   if (holder === undefined) {
-    return jsonError(401, "Unauthorized: send Authorization: Bearer <token>", {
-      "WWW-Authenticate": 'Bearer realm="baton-mcp"',
+    return codedError("unauthorized", "Unauthorized: send Authorization: Bearer <token>", {
+      headers: { "WWW-Authenticate": 'Bearer realm="baton-mcp"' },
     });
   }
   return { holder };
@@ -291,7 +298,7 @@ export function serveHttp(engine: Engine, opts: HttpOptions): HttpServer {
     }
     if (url.pathname === "/healthz") {
       if (req.method !== "GET" && req.method !== "HEAD") {
-        return new Response(null, { status: 405, headers: { Allow: "GET" } });
+        return codedError("method_not_allowed", `${req.method} /healthz: use GET`, { headers: { Allow: "GET" } });
       }
       // The same Host/Origin check as /mcp: a DNS-rebinding page must not read it (no token needed).
       const foreign = admission(req, gate, false);
@@ -300,13 +307,16 @@ export function serveHttp(engine: Engine, opts: HttpOptions): HttpServer {
       return Response.json(h, { status: h.ok && !stopping ? 200 : 503 });
     }
     if (url.pathname !== "/mcp") {
-      return Response.json({ error: "not found: the MCP endpoint is /mcp" }, { status: 404 });
+      return codedError("not_found", `Not found: ${url.pathname} (the MCP endpoint is /mcp)`);
     }
     const admitted = admission(req, gate);
     if (admitted instanceof Response) return admitted;
-    if (stopping) return jsonError(503, "baton-mcp is shutting down", { "Retry-After": "5" });
-    if (req.method === "GET") {
-      return new Response(null, { status: 405, headers: { Allow: "POST, DELETE" } });
+    if (stopping) return codedError("unavailable", "baton-mcp is shutting down", { headers: { "Retry-After": "5" } });
+    if (req.method !== "POST" && req.method !== "DELETE") {
+      // No stream for GET: every answer is the POST's own JSON body.
+      return codedError("method_not_allowed", `${req.method} /mcp: use POST (DELETE ends a session)`, {
+        headers: { Allow: "POST, DELETE" },
+      });
     }
     inflight.enter();
     try {
@@ -314,7 +324,7 @@ export function serveHttp(engine: Engine, opts: HttpOptions): HttpServer {
       // its own (Deno warns when the SDK watches a served request's signal; responses here are single JSON
       // bodies, nothing to abort).
       let body: string | undefined;
-      if (req.method !== "HEAD" && req.body) {
+      if (req.body) {
         try {
           body = await readBody(req, { maxBytes: MAX_BODY });
         } catch (e) {
@@ -324,11 +334,7 @@ export function serveHttp(engine: Engine, opts: HttpOptions): HttpServer {
       }
       if (body !== undefined && /^\s*\[/.test(body)) {
         // JSON-RPC batching left MCP in 2025-06-18: refused in every protocol era.
-        return Response.json({
-          jsonrpc: "2.0",
-          error: { code: -32600, message: "Invalid Request: JSON-RPC batches are not part of MCP" },
-          id: null,
-        }, { status: 400 });
+        return codedError("invalid_argument", "Invalid Request: JSON-RPC batches are not part of MCP", { rpc: -32600 });
       }
       const inner = new Request(req.url, { method: req.method, headers: req.headers, body });
       if (await isLegacyRequest(inner, undefined, { maxRequestBodySize: MAX_BODY })) {
@@ -349,7 +355,7 @@ export function serveHttp(engine: Engine, opts: HttpOptions): HttpServer {
     port: opts.port,
     onError: (e) => {
       onError(e, "http");
-      return jsonError(500, "Internal server error");
+      return codedError("internal", "Internal server error");
     },
   }, handle);
 

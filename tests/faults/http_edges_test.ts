@@ -264,3 +264,64 @@ Deno.test("http: a ticket whose markdown is slow to render (or nests too deep) s
     await server.stop();
   }
 });
+
+Deno.test("http: every refusal of baton-mcp --http is JSON with Baton's code (error.data.code) and its status", async () => {
+  const repo = await dashboardRepo();
+  const server = await startHttp(repo, { token: "tok-alice-123456" });
+  try {
+    const u = new URL(server.url);
+    const auth = "Authorization: Bearer tok-alice-123456\r\n";
+    const init = JSON.stringify({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "initialize",
+      params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "c", version: "1" } },
+    });
+    const send = (method: string, path: string, extra: string, body = "") =>
+      raw(
+        server.url,
+        `${method} ${path} HTTP/1.1\r\nHost: ${u.host}\r\n${extra}Content-Type: application/json\r\n` +
+          `Accept: application/json, text/event-stream\r\nContent-Length: ${
+            new TextEncoder().encode(body).length
+          }\r\nConnection: close\r\n\r\n${body}`,
+      );
+    const cases: [string, Promise<{ status: number; text: string }>, number, string][] = [
+      ["no token", send("POST", "/mcp", "", init), 401, "unauthorized"],
+      ["a foreign Origin", send("POST", "/mcp", `${auth}Origin: http://evil.example\r\n`, init), 403, "forbidden"],
+      ["a parse error", send("POST", "/mcp", auth, "{nope"), 400, "invalid_argument"],
+      [
+        "no session, not initialize",
+        send("POST", "/mcp", auth, '{"jsonrpc":"2.0","id":1,"method":"ping"}'),
+        400,
+        "invalid_argument",
+      ],
+      ["a batch", send("POST", "/mcp", auth, '[{"jsonrpc":"2.0","id":1,"method":"ping"}]'), 400, "invalid_argument"],
+      [
+        "an unknown session",
+        send("POST", "/mcp", `${auth}Mcp-Session-Id: abc\r\n`, '{"jsonrpc":"2.0","id":1,"method":"ping"}'),
+        404,
+        "not_found",
+      ],
+      ["GET /mcp", send("GET", "/mcp", auth), 405, "method_not_allowed"],
+      ["PUT /mcp", send("PUT", "/mcp", auth, "x"), 405, "method_not_allowed"],
+      ["another path", send("GET", "/x", auth), 404, "not_found"],
+      ["POST /healthz", send("POST", "/healthz", ""), 405, "method_not_allowed"],
+    ];
+    for (const [what, answer, status, code] of cases) {
+      const r = await answer;
+      assert.equal(r.status, status, `${what}: ${r.text.slice(0, 300)}`);
+      const body = JSON.parse(r.text.slice(r.text.indexOf("\r\n\r\n") + 4));
+      assert.equal(body.error?.data?.code, code, `${what}: ${JSON.stringify(body)}`);
+      assert.ok(typeof body.error.message === "string" && body.error.message.length > 0, what);
+    }
+    // A foreign Host (DNS rebinding), over the same wire.
+    const rebound = await raw(
+      server.url,
+      `POST /mcp HTTP/1.1\r\nHost: evil.example\r\n${auth}Content-Type: application/json\r\nContent-Length: ${init.length}\r\nConnection: close\r\n\r\n${init}`,
+    );
+    assert.equal(rebound.status, 403, rebound.text.slice(0, 300));
+    assert.match(rebound.text, /"code":"forbidden"/);
+  } finally {
+    await server.stop();
+  }
+});
