@@ -73,6 +73,8 @@ import { isLoopback, isWellFormedHost, readBody, serveGuarded } from "../net.ts"
 
 const MAX_BODY = 4 * 1024 * 1024;
 const MAX_SESSIONS = 1000;
+/** The most sessions one token's holder keeps open (more push out its own oldest). */
+const MAX_SESSIONS_PER_HOLDER = 250;
 const sha = (s: string) => createHash("sha256").update(s).digest();
 
 /**
@@ -174,7 +176,7 @@ class LegacySessions {
     if (!isInitializeRequest(parsed)) {
       return codedError("invalid_argument", "Bad Request: no session id (send initialize first)");
     }
-    if (this.#map.size >= MAX_SESSIONS) this.#evictOldest();
+    this.#makeRoom(holder);
     const transport: WebStandardStreamableHTTPServerTransport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => crypto.randomUUID(),
       enableJsonResponse: true,
@@ -189,11 +191,24 @@ class LegacySessions {
     return await transport.handleRequest(req, { parsedBody: parsed });
   }
 
-  /** Full: the least recently used session goes (its client re-initializes if it comes back). */
-  #evictOldest(): void {
-    const [oldest] = [...this.#map].reduce((a, b) => (b[1].lastUsed < a[1].lastUsed ? b : a));
-    const s = this.#map.get(oldest)!;
-    this.#map.delete(oldest);
+  /**
+   * Room for a new session of `holder`: a holder at its share
+   * ({@link MAX_SESSIONS_PER_HOLDER}) loses its own least recently used
+   * session; a full server, the least recently used one of the holder with
+   * the most. One client opening sessions in a loop pushes out only its own
+   * (its client re-initializes if it comes back); without tokens every
+   * client is one holder.
+   */
+  #makeRoom(holder: string | undefined): void {
+    const byHolder = new Map<string | undefined, [string, LegacySession][]>();
+    for (const e of this.#map) byHolder.set(e[1].holder, [...(byHolder.get(e[1].holder) ?? []), e]);
+    let from = byHolder.get(holder) ?? [];
+    if (from.length < MAX_SESSIONS_PER_HOLDER) {
+      if (this.#map.size < MAX_SESSIONS) return;
+      from = [...byHolder.values()].reduce((a, b) => (b.length > a.length ? b : a));
+    }
+    const [id, s] = from.reduce((a, b) => (b[1].lastUsed < a[1].lastUsed ? b : a));
+    this.#map.delete(id);
     void s.transport.close().catch(() => {});
   }
 

@@ -375,3 +375,42 @@ Deno.test("http: an agent cannot approve its own work by registering a new id wi
     await server.stop();
   }
 });
+
+Deno.test("http: one token's holder opening sessions in a loop pushes out only its own, never another holder's", async () => {
+  const repo = await repoWith(1);
+  const server = await startHttp(repo, { args: ["--token-file", await twoTokens()] });
+  const dana = await httpSession(server.url, { token: "dana-token-123" });
+  try {
+    assert.ok((await dana.call("register_agent", { agent_id: "agent-D", capabilities: ["designer"] })).ok);
+    const init = JSON.stringify({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "initialize",
+      params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "loop", version: "1" } },
+    });
+    // Priya's client opens more sessions than the whole server keeps (1,000), 25 at a time.
+    for (let i = 0; i < 1_025; i += 25) {
+      await Promise.all(Array.from({ length: 25 }, async () => {
+        const r = await fetch(server.url, {
+          method: "POST",
+          headers: {
+            authorization: "Bearer priya-token-456",
+            "content-type": "application/json",
+            accept: "application/json, text/event-stream",
+          },
+          body: init,
+        });
+        assert.equal(r.status, 200);
+        await r.body?.cancel();
+      }));
+    }
+    // Dana's session, older than all of them, still answers (before: evicted, "Session not found").
+    const beat = await dana.call("heartbeat", {});
+    assert.ok(beat.ok, beat.text);
+    const health = await (await fetch(server.url.replace(/\/mcp$/, "/healthz"))).json();
+    assert.ok(health.sessions <= 251, `${health.sessions} sessions kept`);
+  } finally {
+    await dana.close();
+    await server.stop();
+  }
+});
