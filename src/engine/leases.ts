@@ -169,6 +169,7 @@ function takeBack(core: Core, now: number, actor: Actor, row: R, details: Record
 /** `Engine.recordAgentProcess`. */
 export function recordAgentProcess(core: Core, agentId: string, p: AgentProcessInfo): void {
   capText(p.host, LIMITS.name, "The host name");
+  capText(p.supervisor?.host, LIMITS.name, "The supervisor's host name");
   core.tx(() => {
     if (!agentById(core.db, agentId)) throw new BatonError("not_found", `Agent ${agentId} is not registered`);
     setAgentProcess(core.db, agentId, p);

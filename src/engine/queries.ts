@@ -148,7 +148,16 @@ export function agents(core: Core): AgentInfo[] {
     capabilities: JSON.parse(a.capabilities),
     registeredAt: a.registered_at,
     lastHeartbeat: a.last_heartbeat,
-    process: a.host !== null && a.pid !== null ? { host: a.host, pid: a.pid, pidStart: a.pid_start } : null,
+    process: a.host !== null && a.pid !== null
+      ? {
+        host: a.host,
+        pid: a.pid,
+        pidStart: a.pid_start,
+        ...(a.metadata.includes('"supervisor"') && JSON.parse(a.metadata).supervisor
+          ? { supervisor: JSON.parse(a.metadata).supervisor }
+          : {}),
+      }
+      : null,
     holds: holds.filter((h) => h.claimed_by === a.id).map((h) => ({
       phaseId: h.id,
       ticketId: h.ticket_id,

@@ -11,6 +11,7 @@ import { type Engine, openEngine } from "../../mod.ts";
 import { approveGatesUntil, git, runRepo, startRun } from "../helpers/run_repo.ts";
 import { baton } from "../helpers/cli.ts";
 import { skipHeavy } from "../helpers/heavy.ts";
+import { processStart } from "../../src/processes.ts";
 
 /** Spawn and exit times of each agent, from the supervisor's output: never two in one worktree at once. */
 function worktreeOccupancy(out: string): Map<string, [number, number][]> {
@@ -259,6 +260,47 @@ Deno.test({
     const e = await openEngine(repo);
     assert.deepEqual(e.listTickets().map((t) => t.status), ["completed", "completed", "completed"]);
     e.close();
+  },
+});
+
+Deno.test({
+  name: "run: an agent left running by a killed supervisor is ended by the next one, its phase released at once; " +
+    "never two agents in one worktree",
+  ignore: skipHeavy,
+  fn: async () => {
+    const repo = await runRepo([{ id: "0001", title: "Orphaned", metadata: { scripted: "hang-once@Design" } }]);
+    const cfg = `${repo}/.workflow/config.yaml`;
+    await Deno.writeTextFile(
+      cfg,
+      (await Deno.readTextFile(cfg)).replace("stale_timeout_minutes: 1", "stale_timeout_minutes: 60"),
+    );
+    const first = startRun(repo, ["--types", "designer"]);
+    const m = await first.waitFor(/spawned (designer-\S+) for 0001\/Design .*\(pid (\d+)\)/);
+    for (let i = 0; i < 400 && !/this attempt will hang/.test(logOf(repo)); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    first.child.kill("SIGKILL"); // the supervisor alone: its agent (a session of its own) goes on
+    await first.done;
+    const orphan = Number(m[2]);
+    assert.notEqual(processStart(orphan), null, "the agent outlived its supervisor");
+    const second = startRun(repo, ["--until-idle", "--types", "designer"]);
+    const approvals = approveGatesUntil(repo, second.done);
+    const r = await second.done;
+    await approvals;
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.match(
+      r.out,
+      new RegExp(
+        `${m[1]}: its supervisor \\(pid \\d+\\) was killed; the agent it left running \\(pid ${orphan}\\) was ended`,
+      ),
+    );
+    assert.equal(processStart(orphan), null, "the orphaned agent still runs");
+    const e = await openEngine(repo);
+    const p = e.ticket("0001").phases[0];
+    assert.equal(p.status, "completed", r.out);
+    assert.equal(p.attempts, 2);
+    e.close();
+    assertOneAgentPerWorktree(r.out);
   },
 });
 

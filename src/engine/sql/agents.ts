@@ -73,9 +73,13 @@ export const HEARTBEAT_GRAIN_MS = 1000;
 export function setAgentProcess(
   db: Database,
   id: string,
-  p: { host: string; pid: number; pidStart: string | null },
+  p: { host: string; pid: number; pidStart: string | null; supervisor?: unknown },
 ): void {
-  db.run("UPDATE agents SET host = ?, pid = ?, pid_start = ? WHERE id = ?", [p.host, p.pid, p.pidStart, id]);
+  db.run(
+    "UPDATE agents SET host = ?, pid = ?, pid_start = ?, metadata = json_set(metadata, '$.supervisor', json(?)) " +
+      "WHERE id = ?",
+    [p.host, p.pid, p.pidStart, JSON.stringify(p.supervisor ?? null), id],
+  );
 }
 
 /** Sets an agent's status. */

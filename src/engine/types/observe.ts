@@ -138,6 +138,11 @@ export interface AgentProcessInfo {
   pid: number;
   /** The process's start time as the system reports it (null when unknown): a reused pid is another process. */
   pidStart: string | null;
+  /**
+   * The supervisor that spawned it (host, pid, start time), when one did: a
+   * supervisor that starts ends the agents a killed one left running.
+   */
+  supervisor?: { host: string; pid: number; pidStart: string | null };
 }
 
 /** What one run of the retention policy deleted (`Engine.prune`). */
