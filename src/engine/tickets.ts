@@ -27,6 +27,24 @@ import {
 import type { Actor, NewTicketInput, TicketFileUpdate, TicketInput } from "./types.ts";
 import { capJson, capText, LIMITS } from "./limits.ts";
 
+/**
+ * Refuses an id that cannot name the ticket's branch (`baton/<id>`), its
+ * worktree directory and its files: letters, digits, `.`, `_` and `-`,
+ * starting with a letter or digit, without `..`, not ending in `.` or
+ * `.lock` (git's rules for a branch name's part).
+ */
+function checkTicketId(id: string): void {
+  if (
+    typeof id !== "string" || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(id) || id.includes("..") || /\.(lock)?$/i.test(id)
+  ) {
+    throw new BatonError(
+      "invalid_argument",
+      `${JSON.stringify(id)} cannot be a ticket id: use letters, digits, ".", "_" and "-", starting with a letter ` +
+        `or digit, without ".." and not ending in "." or ".lock" (it names the branch baton/<id> and a directory)`,
+    );
+  }
+}
+
 /** Creates or updates a ticket inside the request in progress. */
 export function upsert(core: Core, now: number, input: TicketInput, actor: Actor): void {
   checkTitle(input.title, `The title of ticket ${input.id}`);
@@ -38,6 +56,7 @@ export function upsert(core: Core, now: number, input: TicketInput, actor: Actor
   const meta = input.metadata ?? {};
   const priority = input.priority ?? (typeof meta.priority === "string" ? meta.priority : null);
   const existing = ticketById(core.db, input.id);
+  if (!existing) checkTicketId(input.id); // a ticket made before this rule stays usable
   const rank = core.graph.rank(priority);
   const row = {
     id: input.id,

@@ -454,3 +454,24 @@ Deno.test("agent types: the registry's command, args and max_concurrent, with th
   assert.ok(engine.agentTypes().some((x) => x.type === "implementer" && x.command === null));
   engine.close();
 });
+
+Deno.test("tickets: an id that cannot name a branch and a directory is refused, coded, and nothing is written", async () => {
+  const { engine } = await engineFor();
+  try {
+    for (const id of ["../../etc", "a/b", "A1.lock", "B..2", "-rf", ".hidden", "two words", "end.", "tab\tid", ""]) {
+      assert.throws(() => engine.upsertTicket({ id, title: "Refused" }), (e: Error & { code?: string }) => {
+        assert.equal(e.code, "invalid_argument", `${JSON.stringify(id)}: ${e.message}`);
+        return true;
+      });
+      assert.throws(
+        () => engine.createTickets([{ id, title: "Refused" }]),
+        /invalid_argument|cannot be a ticket id|title|id/,
+      );
+    }
+    assert.deepEqual(engine.listTickets(), []);
+    for (const id of ["0001", "PROJ-12", "v1.2_fix", "T-1"]) engine.upsertTicket({ id, title: "Kept" });
+    assert.equal(engine.listTickets().length, 4);
+  } finally {
+    engine.close();
+  }
+});
