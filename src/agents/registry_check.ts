@@ -33,6 +33,12 @@ export interface EntryCheckEnv {
   which(command: string): string | null;
   /** A file of the repository (relative path), or null when there is none. */
   readRepoFile(path: string): string | null;
+  /**
+   * The file as the repository's HEAD commit has it (relative path), or null
+   * when it is not committed: agents work in worktrees made from commits.
+   * Absent: not checked.
+   */
+  committedRepoFile?(path: string): string | null;
 }
 
 const USE_PRESET = (cli: string) => `or let 'baton agents use ${cli}' write a tested entry`;
@@ -111,6 +117,13 @@ function geminiFindings(args: string[], env: EntryCheckEnv): EntryFinding[] {
       level: "warning",
       message: ".gemini/settings.json names no mcpServers.baton: the session gets Baton's tools only from your " +
         "user settings",
+    });
+  } else if (env.committedRepoFile && env.committedRepoFile(".gemini/settings.json") !== settings) {
+    // Gemini CLI reads it from its working directory: a worktree has the committed file, not this one.
+    out.push({
+      level: "error",
+      message: ".gemini/settings.json (with Baton's server) is not committed as it is: each agent works in a " +
+        "worktree made from a commit, where Gemini CLI starts without Baton's tools; commit it",
     });
   }
   return out;

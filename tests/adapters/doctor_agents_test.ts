@@ -54,3 +54,32 @@ Deno.test("doctor: registry entries that cannot work are errors before anything 
   // The prompt goes to a file by default: a CLI that reads it from stdin gets nothing.
   assert.match(line("planner"), /error: gets no prompt: .*set prompt: stdin/);
 });
+
+Deno.test("doctor: a registry type no phase has (a typo) and a Gemini settings file worktrees will not have are errors", async () => {
+  const repo = await tempRepo({
+    phases:
+      "phases:\n  - name: Implementation\n    agent_type: implementer\n  - name: Review\n    agent_type: reviewer\n",
+    config: `agents:
+  registry:
+    implementr: { command: claude, args: [-p, --mcp-config, "{mcp_config}"], prompt: stdin }
+    reviewer: { command: gemini, args: [-p, "Do the phase.", --approval-mode, yolo], prompt: stdin }
+`,
+  });
+  const git = (...args: string[]) => new Deno.Command("git", { args, cwd: repo }).outputSync();
+  git("init", "-q");
+  git("-c", "user.name=T", "-c", "user.email=t@example.com", "commit", "-q", "--allow-empty", "-m", "init");
+  await Deno.mkdir(`${repo}/.gemini`, { recursive: true });
+  await Deno.writeTextFile(
+    `${repo}/.gemini/settings.json`,
+    JSON.stringify({ mcpServers: { baton: { command: "baton-mcp" } } }),
+  );
+  const out = await baton(["doctor"], { cwd: repo, env: { PATH: await agentPath() } });
+  assert.notEqual(out.code, 0, out.stdout);
+  assert.match(out.stdout, /agents\.registry\.implementr is no phase's agent type .*did you mean implementer\?/);
+  assert.match(out.stdout, /agent reviewer.*error: \.gemini\/settings\.json \(with Baton's server\) is not committed/);
+  // Committed, it is what worktrees get: no error any more.
+  git("add", ".gemini/settings.json");
+  git("-c", "user.name=T", "-c", "user.email=t@example.com", "commit", "-q", "-m", "gemini settings");
+  const again = await baton(["doctor"], { cwd: repo, env: { PATH: await agentPath() } });
+  assert.doesNotMatch(again.stdout, /is not committed/);
+});
