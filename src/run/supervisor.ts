@@ -164,6 +164,12 @@ export class Supervisor {
           `${root} is not a git repository: baton run gives each agent a git worktree (set run.worktrees: none to run agents in the repository itself)`,
         );
       }
+      if (!headCommit(root)) {
+        throw new BatonError(
+          "invalid_argument",
+          `${root} has no commit yet: each agent's worktree starts from one (commit once, e.g. git commit --allow-empty -m init)`,
+        );
+      }
       // Ticket branches start where work lands (the merge queue's target), not on whatever is checked out.
       const m = engine.cfg.config.merge;
       const bases = m ? [...(m.remote ? [`refs/remotes/${m.remote}/${m.target}`] : []), `refs/heads/${m.target}`] : [];

@@ -589,3 +589,18 @@ Deno.test({
     e.close();
   },
 });
+
+Deno.test({
+  name: "run: a repository with no commit yet is refused at once, saying to commit, with a coded error (no breaker)",
+  ignore: skipHeavy,
+  fn: async () => {
+    const repo = await runRepo(tickets(1), { phases: ONE_PHASE });
+    // The same repository as never committed: a fresh .git.
+    await Deno.remove(`${repo}/.git`, { recursive: true });
+    git(repo, "init", "-q", "-b", "main");
+    const r = await startRun(repo, ["--until-idle"]).done;
+    assert.equal(r.code, 2, r.out + r.err);
+    assert.match(r.err, /has no commit yet: each agent's worktree starts from one/);
+    assert.doesNotMatch(r.out, /spawned|circuit breaker/);
+  },
+});
