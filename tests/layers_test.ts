@@ -7,7 +7,18 @@ import assert from "node:assert/strict";
 
 const ROOT = new URL("../", import.meta.url);
 const SRC = new URL("src/", ROOT).href;
-const FOUNDATION = ["errors", "json", "lines", "duration", "net", "signals", "version", "late_import", "args", "processes"];
+const FOUNDATION = [
+  "errors",
+  "json",
+  "lines",
+  "duration",
+  "net",
+  "signals",
+  "version",
+  "late_import",
+  "args",
+  "processes",
+];
 
 /** The doc's table: floor → the floors it may import. */
 function rules(): Map<string, Set<string>> {

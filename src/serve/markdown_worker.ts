@@ -7,12 +7,12 @@
  */
 import { markdownToHtml } from "./markdown_html.ts";
 
-self.onmessage = (e: MessageEvent<{ text: string }>) => {
+addEventListener("message", (e) => {
   let html: string | null;
   try {
-    html = markdownToHtml(e.data.text);
+    html = markdownToHtml((e as MessageEvent<{ text: string }>).data.text);
   } catch {
     html = null;
   }
-  self.postMessage({ html });
-};
+  (globalThis as unknown as { postMessage(m: unknown): void }).postMessage({ html });
+});
