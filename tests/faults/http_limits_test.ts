@@ -430,6 +430,8 @@ Deno.test("http: a client that stops reading its answer is disconnected after th
   const conns: Deno.Conn[] = [];
   try {
     assert.equal(await statusWithin(new URL("/api/board", server.base), 20_000), 200);
+    // The ticket page once, read whole: its markdown renderer's thread (which holds a socket of its own) is up.
+    assert.equal(await statusWithin(new URL("/api/ticket/0001", server.base), 20_000), 200);
     const idle = socketsOf(server.pid);
     for (let i = 0; i < 5; i++) {
       const c = await Deno.connect({ hostname: u.hostname, port: Number(u.port) });
