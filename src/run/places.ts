@@ -151,52 +151,67 @@ export class RunPlaces {
     const wf = this.#engine.cfg.workflow.phases;
     const groups = [...new Set(wf.filter((p) => p.group).map((p) => p.group!))];
     for (const ticketId of [...this.#groupTickets]) {
-      let t;
       try {
-        t = this.#engine.ticket(ticketId);
-      } catch {
-        this.#groupTickets.delete(ticketId);
-        continue;
+        conflicts += this.#mergeGroupsOf(ticketId, groups);
+      } catch (e) {
+        // One ticket's trouble (its branch checked out in the user's tree, a merge git cannot do) is that ticket's:
+        // the others are merged all the same, and this one is tried again next round.
+        this.#log(`cannot merge ${ticketId}'s parallel group yet: ${(e as Error).message}`);
       }
-      let waiting = false;
-      for (const g of groups) {
-        const members = t.phases.filter((p) => wf.find((d) => d.name === p.name)?.group === g);
-        if (!members.length) continue;
-        const done = members.every((p) => isDone(p.status));
-        if (!done) {
-          if (members.some((p) => p.status !== "pending")) waiting = true;
-          continue;
-        }
-        if ([...this.#occupants()].some((r) => r.ticketId === ticketId)) {
-          // A member's agent finished its phase but has not exited yet (one on its own branch, or one that worked on
-          // the ticket's while the group had one member): merge once it has, never under a running agent.
-          this.#mergePending.add(ticketId);
-          waiting = true;
-          continue;
-        }
-        this.#mergePending.delete(ticketId);
-        const names = members.filter((p) => p.status === "completed").map((p) => p.name);
-        const conflicted = this.#worktrees.mergeGroup(ticketId, names);
-        // The others' work is in the ticket branch now: what follows the group may go on.
-        for (const p of members) {
-          if (p.status === "completed" && !conflicted.some((c) => c.phase === p.name)) {
-            this.#engine.phaseBranchMerged(p.id, this.#actor);
-          }
-        }
-        for (const c of conflicted) {
-          const p = members.find((m) => m.name === c.phase)!;
-          const notes = `Merging your branch into the ticket branch conflicted in: ${c.files.join(", ")}. ` +
-            "Redo the phase on top of the ticket branch (your branch was reset to it).";
-          this.#worktrees.resetPhaseBranch(ticketId, c.phase);
-          this.#engine.returnForRework(p.id, { actor: this.#actor, notes });
-          conflicts++;
-          waiting = true;
-          this.#log(`merge conflict: ${ticketId}/${c.phase} (${c.files.join(", ")}) goes back for rework`);
-        }
-      }
-      if (!waiting && t.status === "completed") this.#groupTickets.delete(ticketId);
     }
     this.#cleanFinished();
+    return conflicts;
+  }
+
+  /** {@link mergeGroups} for one ticket; returns how many of its phases went back for a conflict. */
+  #mergeGroupsOf(ticketId: string, groups: string[]): number {
+    const wf = this.#engine.cfg.workflow.phases;
+    let conflicts = 0;
+    const worktrees = this.#worktrees!;
+    let t;
+    try {
+      t = this.#engine.ticket(ticketId);
+    } catch {
+      this.#groupTickets.delete(ticketId);
+      return 0;
+    }
+    let waiting = false;
+    for (const g of groups) {
+      const members = t.phases.filter((p) => wf.find((d) => d.name === p.name)?.group === g);
+      if (!members.length) continue;
+      const done = members.every((p) => isDone(p.status));
+      if (!done) {
+        if (members.some((p) => p.status !== "pending")) waiting = true;
+        continue;
+      }
+      if ([...this.#occupants()].some((r) => r.ticketId === ticketId)) {
+        // A member's agent finished its phase but has not exited yet (one on its own branch, or one that worked on
+        // the ticket's while the group had one member): merge once it has, never under a running agent.
+        this.#mergePending.add(ticketId);
+        waiting = true;
+        continue;
+      }
+      this.#mergePending.delete(ticketId);
+      const names = members.filter((p) => p.status === "completed").map((p) => p.name);
+      const conflicted = worktrees.mergeGroup(ticketId, names);
+      // The others' work is in the ticket branch now: what follows the group may go on.
+      for (const p of members) {
+        if (p.status === "completed" && !conflicted.some((c) => c.phase === p.name)) {
+          this.#engine.phaseBranchMerged(p.id, this.#actor);
+        }
+      }
+      for (const c of conflicted) {
+        const p = members.find((m) => m.name === c.phase)!;
+        const notes = `Merging your branch into the ticket branch conflicted in: ${c.files.join(", ")}. ` +
+          "Redo the phase on top of the ticket branch (your branch was reset to it).";
+        worktrees.resetPhaseBranch(ticketId, c.phase);
+        this.#engine.returnForRework(p.id, { actor: this.#actor, notes });
+        conflicts++;
+        waiting = true;
+        this.#log(`merge conflict: ${ticketId}/${c.phase} (${c.files.join(", ")}) goes back for rework`);
+      }
+    }
+    if (!waiting && t.status === "completed") this.#groupTickets.delete(ticketId);
     return conflicts;
   }
 
@@ -206,7 +221,17 @@ export class RunPlaces {
    * on any more are removed, and uncommitted work left there is reported.
    */
   adoptLeftovers(): void {
-    if (!this.#worktrees) return;
+    if (!this.#worktrees) {
+      // Branches an earlier run with worktrees left unmerged: nothing merges them now. Said once; what follows goes on.
+      for (const u of this.#engine.unmergedBranches()) {
+        this.#log(
+          `${u.branch} (${u.ticketId}/${u.phase}) was never merged into baton/${u.ticketId}, and run.worktrees is ` +
+            "none: merge it by hand; what follows the phase goes on now",
+        );
+        this.#engine.phaseBranchMerged(u.phaseId, this.#actor);
+      }
+      return;
+    }
     // Work an earlier run left waiting to be merged (it stopped before merging, or after merging but before saying
     // so): merged now, or said to be.
     for (const u of this.#engine.unmergedBranches()) this.#groupTickets.add(u.ticketId);

@@ -106,6 +106,8 @@ export interface RunSummary {
   tripped: { type: string; reason: string }[];
   /** Phases (in the run's scope) that failed for good and wait for a human, when the run ended. */
   failed: { phaseId: number; ticketId: string; phase: string }[];
+  /** Group phases whose branch was still not merged into its ticket branch when the run ended (what follows waits). */
+  unmerged: { ticketId: string; phase: string; branch: string }[];
 }
 
 const SUPERVISOR = "baton-run";
@@ -130,6 +132,7 @@ export class Supervisor {
     rateLimited: 0,
     tripped: [],
     failed: [],
+    unmerged: [],
   };
   /** How each type's sessions have been ending: its breaker, its fallback, its wait. */
   readonly #outcomes: SessionOutcomes;
@@ -273,8 +276,16 @@ export class Supervisor {
     }
     if (!this.#opts.dryRun) this.#tick(); // merges and clean-up after the last exits
     this.#summary.failed = this.#failedInScope();
+    this.#summary.unmerged = this.#opts.dryRun
+      ? []
+      : this.#engine.unmergedBranches().map(({ ticketId, phase, branch }) => ({ ticketId, phase, branch }));
     this.#summary.tripped = this.#outcomes.tripped();
-    return { ...this.#summary, tripped: [...this.#summary.tripped], failed: [...this.#summary.failed] };
+    return {
+      ...this.#summary,
+      tripped: [...this.#summary.tripped],
+      failed: [...this.#summary.failed],
+      unmerged: [...this.#summary.unmerged],
+    };
   }
 
   /** Phases of the types it serves (and its scope) that failed for good. */

@@ -175,7 +175,14 @@ export class Worktrees {
           `there; switch it to another branch (git switch -) and the phase runs in a worktree of its own`,
       );
     }
-    if (existing) return { dir: existing.path, branch };
+    // Ours (a worktree of Baton's own with another path): used. One of the user's: never worked in.
+    if (existing && existing.path.startsWith(`${this.#dir}/`)) return { dir: existing.path, branch };
+    if (existing) {
+      throw ticketsOwn(
+        `${branch} is checked out in ${existing.path}, a worktree of yours: an agent never works there; ` +
+          `switch it to another branch (git -C ${existing.path} switch -) and the phase runs in a worktree of its own`,
+      );
+    }
     // Something of this ticket's is in the way (a directory at its worktree's path, a branch name git refuses):
     // the ticket's trouble, not every ticket's.
     const ownTrouble = (dirExists(dir) && checkedOutBranch(dir) !== branch) ||

@@ -101,12 +101,15 @@ async function runSupervisor(c: CommandContext): Promise<number | void> {
       );
       // With --until-idle, work that failed for good (or a type that could not run) is a failed run.
       const failedRun = c.values["until-idle"] === true && c.values["dry-run"] !== true &&
-        (s.failed.length > 0 || s.tripped.length > 0);
+        (s.failed.length > 0 || s.tripped.length > 0 || s.unmerged.length > 0);
       if (failedRun) {
         for (const f of s.failed) {
           c.io.err(`failed for good: ${f.ticketId}/${f.phase} (phase ${f.phaseId}); see baton escalations`);
         }
         for (const t of s.tripped) c.io.err(`not run: ${t.type}: ${t.reason}`);
+        for (const u of s.unmerged) {
+          c.io.err(`not merged: ${u.branch} (${u.ticketId}/${u.phase}); what follows it waits (see the log for why)`);
+        }
       }
       const m = await merging;
       if (m) {
