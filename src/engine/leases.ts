@@ -25,15 +25,17 @@ import type { Actor, AgentProcessInfo, HeartbeatOptions } from "./types.ts";
 /**
  * Refuses an agent id that is empty, too long, or that the audit would read
  * as someone else: `human:NAME` is how a human's decisions are recorded, and
- * `system` is Baton's own maintenance.
+ * `system` and `baton-run` are Baton's own (maintenance, the supervisor).
  */
 export function checkAgentId(agentId: string): void {
   if (!agentId?.trim()) throw new BatonError("invalid_argument", "An agent needs an id");
   capText(agentId, LIMITS.name, "The agent id");
-  if (/^\s*human\s*:/i.test(agentId) || /^\s*system\s*$/i.test(agentId)) {
+  // As a reader sees it: compatibility forms folded (ｈuman), invisible characters dropped (human\u200b:).
+  const seen = agentId.normalize("NFKC").replace(/[\p{Cf}\p{Cc}\s]/gu, "").toLowerCase();
+  if (seen.startsWith("human:") || seen === "system" || seen === "baton-run") {
     throw new BatonError(
       "invalid_argument",
-      `"${agentId}" cannot be an agent id: the audit records humans as human:NAME and Baton itself as system`,
+      `"${agentId}" cannot be an agent id: the audit records humans as human:NAME, and Baton itself as system and baton-run`,
     );
   }
 }

@@ -31,16 +31,18 @@ import { capJson, capText, LIMITS } from "./limits.ts";
  * Refuses an id that cannot name the ticket's branch (`baton/<id>`), its
  * worktree directory and its files: letters, digits, `.`, `_` and `-`,
  * starting with a letter or digit, without `..`, not ending in `.` or
- * `.lock` (git's rules for a branch name's part).
+ * `.lock` (git's rules for a branch name's part), and without `--` (which
+ * separates a ticket from a group phase in `baton/<ticket>--<phase>`).
  */
 function checkTicketId(id: string): void {
   if (
-    typeof id !== "string" || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(id) || id.includes("..") || /\.(lock)?$/i.test(id)
+    typeof id !== "string" || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(id) || id.includes("..") || id.includes("--") ||
+    /\.(lock)?$/i.test(id)
   ) {
     throw new BatonError(
       "invalid_argument",
       `${JSON.stringify(id)} cannot be a ticket id: use letters, digits, ".", "_" and "-", starting with a letter ` +
-        `or digit, without ".." and not ending in "." or ".lock" (it names the branch baton/<id> and a directory)`,
+        `or digit, without ".." or "--" and not ending in "." or ".lock" (it names the branch baton/<id> and a directory)`,
     );
   }
 }

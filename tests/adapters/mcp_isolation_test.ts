@@ -127,7 +127,7 @@ Deno.test("http: an agent cannot take a human's name (human:NAME) or Baton's (sy
   const server = await startHttp(repo);
   const s = await httpSession(server.url);
   try {
-    for (const id of ["human:dana", "Human: Dana", "system"]) {
+    for (const id of ["human:dana", "Human: Dana", "system", "ｈuman:dana", "human\u200b:dana", "baton-run"]) {
       const reg = await s.call("register_agent", { agent_id: id, capabilities: ["designer"] });
       assert.equal(reg.data.code, "invalid_argument", reg.text);
       assert.match(String(reg.data.message), /cannot be an agent id/);

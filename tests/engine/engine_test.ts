@@ -458,7 +458,9 @@ Deno.test("agent types: the registry's command, args and max_concurrent, with th
 Deno.test("tickets: an id that cannot name a branch and a directory is refused, coded, and nothing is written", async () => {
   const { engine } = await engineFor();
   try {
-    for (const id of ["../../etc", "a/b", "A1.lock", "B..2", "-rf", ".hidden", "two words", "end.", "tab\tid", ""]) {
+    for (
+      const id of ["../../etc", "a/b", "A1.lock", "B..2", "0001--tests", "-rf", ".hidden", "two words", "end.", ""]
+    ) {
       assert.throws(() => engine.upsertTicket({ id, title: "Refused" }), (e: Error & { code?: string }) => {
         assert.equal(e.code, "invalid_argument", `${JSON.stringify(id)}: ${e.message}`);
         return true;
@@ -473,5 +475,61 @@ Deno.test("tickets: an id that cannot name a branch and a directory is refused, 
     assert.equal(engine.listTickets().length, 4);
   } finally {
     engine.close();
+  }
+});
+
+Deno.test("branches: a group's work on unmerged branches reaches no milestone, gate or ticket end until merged", async () => {
+  const { engine: e } = await engineFor({
+    phases: `phases:
+  - name: Design
+    agent_type: designer
+  - name: Review
+    agent_type: reviewer
+parallel_groups:
+  impl:
+    after: Design
+    before: Review
+    phases:
+      - name: Implement API
+        agent_type: api
+      - name: Implement UI
+        agent_type: ui
+`,
+  });
+  try {
+    e.createTickets([{ id: "0001", title: "A" }, { id: "0002", title: "B" }]);
+    e.addDependency("0002", "0001", "implementation");
+    const run = (type: string, branch?: string) => {
+      const c = e.claimNext({ agentId: `${type}-1`, capabilities: [type] })!;
+      if (branch) e.recordPhaseBranch(c.phase.id, { agentId: `${type}-1`, token: c.token, branch });
+      e.complete(c.phase.id, { agentId: `${type}-1`, token: c.token });
+      return c.phase.id;
+    };
+    run("designer");
+    const api = run("api", "baton/0001--implement-api");
+    const ui = run("ui", "baton/0001--implement-ui");
+    const review = () => e.ticket("0001").phases.find((p) => p.name === "Review")!.status;
+    assert.equal(review(), "pending");
+    assert.equal(e.ticket("0002").phases[0].status, "blocked", "the implementation milestone waits for the merge");
+    e.phaseBranchMerged(api, "baton-run");
+    assert.equal(review(), "pending", "one branch of two merged");
+    e.phaseBranchMerged(ui, "baton-run");
+    assert.equal(review(), "available");
+    assert.equal(e.ticket("0002").phases[0].status, "available");
+  } finally {
+    e.close();
+  }
+});
+
+Deno.test("agents: what a supervisor recorded (its own process) outlives the agent registering again, and cannot be forged", async () => {
+  const { engine: e } = await engineFor();
+  try {
+    e.registerAgent("a", ["designer"]);
+    const supervisor = { host: "h", pid: 77, pidStart: "1" };
+    e.recordAgentProcess("a", { host: "h", pid: 78, pidStart: "2", supervisor });
+    e.registerAgent("a", ["designer"], { supervisor: { host: "h", pid: 1, pidStart: "0" }, note: "mine" });
+    assert.deepEqual(e.agents()[0].process?.supervisor, supervisor);
+  } finally {
+    e.close();
   }
 });

@@ -16,11 +16,14 @@ export function upsertAgent(
   db: Database,
   a: { id: string; capabilities: string[]; metadata: Record<string, unknown>; now: number; principal?: string },
 ): void {
-  // The principal is set once, by whoever registered the agent first.
+  // The principal is set once, by whoever registered the agent first. What its supervisor recorded (its worktree,
+  // the supervisor's process) outlives a registration again, and an agent's own metadata cannot set it.
   db.run(
     `INSERT INTO agents(id, capabilities, metadata, status, registered_at, last_heartbeat, principal)
      VALUES (?, ?, ?, 'active', ?, ?, ?)
-     ON CONFLICT(id) DO UPDATE SET capabilities = excluded.capabilities, metadata = excluded.metadata,
+     ON CONFLICT(id) DO UPDATE SET capabilities = excluded.capabilities,
+       metadata = json_patch(excluded.metadata, json_object(
+         'workspace', agents.metadata -> '$.workspace', 'supervisor', agents.metadata -> '$.supervisor')),
        status = 'active', last_heartbeat = excluded.last_heartbeat`,
     [a.id, JSON.stringify(a.capabilities), JSON.stringify(a.metadata), a.now, a.now, a.principal ?? null],
   );

@@ -84,7 +84,7 @@ export function setUnmergedBranch(db: Database, id: number, branch: string | nul
 /** How many of the named phases of a ticket are not done. */
 export function openNamedPhaseCount(db: Database, ticketId: string, names: string[]): number {
   return db.get<{ n: number }>(
-    `SELECT count(*) AS n FROM phases WHERE ticket_id = ? AND status NOT IN ${DONE_SQL}
+    `SELECT count(*) AS n FROM phases WHERE ticket_id = ? AND (status NOT IN ${DONE_SQL} OR unmerged_branch IS NOT NULL)
        AND name IN (SELECT value FROM json_each(?))`,
     [ticketId, JSON.stringify(names)],
   )!.n;
