@@ -58,8 +58,8 @@ export function targetTip(t: Target): string {
  * @param candidate the tested candidate
  * @returns `landed`, or `moved` when the target is no longer at `base` (rebuild on the new tip)
  * @throws {BatonError} `push_rejected` when the remote refused the push while still at `base` (a hook, a protected
- *   branch: its message is in the error); `remote_unreachable` when neither the push nor reading the remote's tip
- *   worked; `internal` when git fails otherwise
+ *   branch: its message is in the error); `remote_unreachable` when the push did not get through (or the remote's
+ *   tip cannot be read); `internal` when git fails otherwise
  */
 export function advanceTarget(
   t: Target,
@@ -77,11 +77,20 @@ export function advanceTarget(
       const now = tip.ok ? tip.stdout.split(/\s/)[0] : "";
       if (tip.ok && now !== base) return { result: "moved" };
       const said = (p.stderr || p.stdout).trim();
+      // Refused: git's porcelain names the ref with "!" (a hook, a protected branch). Anything else is the push not
+      // getting through (a push URL of its own that is down, a connection dropped): tried again like a fetch.
+      const refused = /^!\t/m.test(p.stdout);
+      if (tip.ok && refused) {
+        throw new BatonError(
+          "push_rejected",
+          `${t.remote} refused the push of ${candidate.slice(0, 10)} to ${t.branch}, which is still at ${
+            base.slice(0, 10)
+          }: ${said}`,
+        );
+      }
       throw new BatonError(
-        tip.ok ? "push_rejected" : "remote_unreachable",
-        `${t.remote} refused the push of ${candidate.slice(0, 10)} to ${t.branch}, which is still at ${
-          base.slice(0, 10)
-        }: ${said}`,
+        "remote_unreachable",
+        `the push of ${candidate.slice(0, 10)} to ${t.remote} ${t.branch} did not get through: ${said}`,
       );
     }
     gitRun(t.repoRoot, ["update-ref", ref(t), candidate]);

@@ -324,6 +324,21 @@ Deno.test("merge: a remote that cannot be reached for a while (at the push) is t
   e2.close();
 });
 
+Deno.test("merge: a push URL that is down while fetching works is tried again, not taken for a refusal; it lands once it is back", async () => {
+  const { repo, origin } = await repoWithOrigin("");
+  git(repo, "remote", "set-url", "--push", "origin", `${origin}.down`); // pushes go elsewhere (ssh), which is down
+  const e = await engineOf(repo);
+  finishedTicket(e, repo, "0001", { "src/a.txt": "a\n" });
+  e.close();
+  const merge = startMerge(repo);
+  await merge.waitFor(/cannot reach origin; trying again/);
+  git(repo, "remote", "set-url", "--push", "origin", origin); // back up
+  const r = await merge.doneWithin(120_000);
+  assert.equal(r.code, 0, r.out + r.err);
+  assert.doesNotMatch(r.err, /push_rejected/);
+  assert.deepEqual(history(origin).slice(1), ["0001 Build: module 0001"]);
+});
+
 Deno.test("merge: what lands is all of a branch's work: its merge commits' own changes, and a commit added while it was checked", async () => {
   const state = await Deno.makeTempDir();
   const repo = await mergeRepo("  batch_size: 2\n");
