@@ -68,6 +68,16 @@ export function processGone(p: ProcessInfo): boolean {
   return processStart(p.pid) !== p.pidStart;
 }
 
+/** Whether a process's environment holds `entry` (`NAME=value`); with no entry asked for, true. */
+function environHas(pid: number, entry: string | undefined): boolean {
+  if (entry === undefined) return true;
+  try {
+    return Deno.readTextFileSync(`/proc/${pid}/environ`).split("\0").includes(entry);
+  } catch {
+    return false; // not ours to read, or gone
+  }
+}
+
 /** Whether `/proc` describes processes here (it does on Linux). */
 function canReadProc(): boolean {
   return processStart(Deno.pid) !== null;
@@ -79,14 +89,20 @@ function canReadProc(): boolean {
  * recorded process, and every process of the group started since it (its
  * children outlive it). Nothing is killed on another host, without a start
  * time, or when the leader's pid now names a process started at another time
- * (the group id was given out again).
+ * (the group id was given out again). Once the leader is gone, its pid may
+ * have been given to a new group's leader that left too (a daemon that
+ * forked twice): then only members whose environment holds `opts.environ`
+ * (a variable the recorded process set, e.g. `BATON_MERGE_BATCH=7`) are
+ * taken for its children.
  * @param leader the group's leader as it was recorded when spawned
+ * @param opts `environ`: what a member's environment must hold when the leader is gone
  * @returns how many processes were sent SIGKILL
  */
-export function killProcessGroup(leader: ProcessInfo): number {
+export function killProcessGroup(leader: ProcessInfo, opts: { environ?: string } = {}): number {
   if (leader.host !== Deno.hostname() || leader.pidStart === null || !canReadProc()) return 0;
   const now = processStart(leader.pid);
   if (now !== null && now !== leader.pidStart) return 0;
+  const leaderGone = now === null;
   const since = Number(leader.pidStart);
   let killed = 0;
   for (const entry of Deno.readDirSync("/proc")) {
@@ -94,6 +110,7 @@ export function killProcessGroup(leader: ProcessInfo): number {
     if (!Number.isInteger(pid) || pid <= 0 || pid === Deno.pid) continue;
     const f = statFields(pid);
     if (!f || f[0] === "Z" || Number(f[2]) !== leader.pid || !(Number(f[19]) >= since)) continue;
+    if (leaderGone && !environHas(pid, opts.environ)) continue;
     try {
       Deno.kill(pid, "SIGKILL");
       killed++;

@@ -7,12 +7,13 @@ import assert from "node:assert/strict";
 import { describeProcess, killProcessGroup, processStart } from "../src/processes.ts";
 
 /** A shell leading its own process group, with a child of its own; both pids once the child runs. */
-async function group(): Promise<{ leader: number; child: number; proc: Deno.ChildProcess }> {
+async function group(mark = "1"): Promise<{ leader: number; child: number; proc: Deno.ChildProcess }> {
   const proc = new Deno.Command("sh", {
     args: ["-c", "sleep 300 & echo $!; wait"],
     stdout: "piped",
     stdin: "null",
     detached: true,
+    env: { BATON_TEST_MARK: mark },
   }).spawn();
   const reader = proc.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let out = "";
@@ -36,13 +37,16 @@ Deno.test("processes: a group is killed whole while its leader is the recorded p
   assert.ok(!alive(g.child), "the leader's child still runs");
 });
 
-Deno.test("processes: the children of a leader that exited are still ended", async () => {
-  const g = await group();
+Deno.test("processes: the children of a leader that exited are still ended, when their environment says they are its", async () => {
+  const g = await group("7");
   const recorded = describeProcess(g.leader);
   Deno.kill(g.leader, "SIGKILL");
   await g.proc.status; // the leader is gone and reaped: its child is left, in its group
   assert.ok(alive(g.child));
-  assert.equal(killProcessGroup(recorded), 1);
+  // A group under that id whose members are not the recorded process's (a reused pid): left alone.
+  assert.equal(killProcessGroup(recorded, { environ: "BATON_TEST_MARK=8" }), 0);
+  assert.ok(alive(g.child), "a process that is not the recorded one's was killed");
+  assert.equal(killProcessGroup(recorded, { environ: "BATON_TEST_MARK=7" }), 1);
   for (let i = 0; i < 200 && alive(g.child); i++) await new Promise((r) => setTimeout(r, 10));
   assert.ok(!alive(g.child), "the orphaned child still runs");
   await g.proc.stdout.cancel().catch(() => {});

@@ -277,7 +277,7 @@ export class MergeWorker {
     const lease = this.#held();
     for (const b of this.#engine.openMergeBatches()) {
       // The check it was running outlives it (its own process group): it would go on in a worktree removed below.
-      const killed = b.checkProcess ? killProcessGroup(b.checkProcess) : 0;
+      const killed = b.checkProcess ? killProcessGroup(b.checkProcess, { environ: `BATON_MERGE_BATCH=${b.id}` }) : 0;
       if (killed) this.#log(`merge: ended the check batch ${b.id} of ${b.worker} left running (${killed} processes)`);
       const adopted = this.#engine.adoptMergeBatch(lease, b.id);
       const candidate = adopted.candidateSha;
