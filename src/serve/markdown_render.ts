@@ -6,8 +6,11 @@
  * every user. A render over {@link RENDER_MS} is stopped (its worker is
  * ended, a new one starts for the next) and the ticket shows as plain,
  * escaped text, saying why; so does one that fails (nesting deep enough to
- * overflow the stack). Results, the plain-text ones too, are kept for the
- * same text, so the live page's refreshes do not render it again.
+ * overflow the stack). Renders run one at a time, and the limit is each
+ * request's: one that waited for others past it gets the text at once.
+ * Results are kept for the same text, so the live page's refreshes do not
+ * render it again; one that ran out of time is kept for a minute only (a
+ * busy moment is not held against a ticket for long).
  *
  * @module
  */
@@ -17,12 +20,14 @@ import { esc } from "./markdown_html.ts";
 export const RENDER_MS = 1_500;
 /** How many rendered texts are kept. */
 const KEPT = 64;
+/** How long a text that ran out of time is shown as text before it is tried again (ms). */
+const RETRY_AFTER_MS = 60_000;
 
 /** Renders ticket markdown in a worker, one text at a time. */
 export class MarkdownRenderer {
   #worker: Worker | null = null;
   #queue: Promise<unknown> = Promise.resolve();
-  #kept = new Map<string, string>();
+  #kept = new Map<string, { html: string; until: number }>();
   #closed = false;
 
   /**
@@ -33,16 +38,20 @@ export class MarkdownRenderer {
    */
   render(text: string): Promise<string> {
     const kept = this.#kept.get(text);
-    if (kept !== undefined) {
+    if (kept !== undefined && kept.until > Date.now()) {
       this.#kept.delete(text); // the most recently used goes last
       this.#kept.set(text, kept);
-      return Promise.resolve(kept);
+      return Promise.resolve(kept.html);
     }
-    const run = this.#queue.then(() => this.#renderNow(text));
+    const deadline = Date.now() + RENDER_MS;
+    const run = this.#queue.then(() => this.#renderNow(text, deadline));
     this.#queue = run.catch(() => {});
-    return run.then((html) => {
-      this.#kept.set(text, html);
-      if (this.#kept.size > KEPT) this.#kept.delete(this.#kept.keys().next().value!);
+    return run.then(({ html, keepMs }) => {
+      if (keepMs > 0) {
+        this.#kept.delete(text);
+        this.#kept.set(text, { html, until: Date.now() + keepMs });
+        if (this.#kept.size > KEPT) this.#kept.delete(this.#kept.keys().next().value!);
+      }
       return html;
     });
   }
@@ -54,11 +63,14 @@ export class MarkdownRenderer {
     this.#worker = null;
   }
 
-  #renderNow(text: string): Promise<string> {
-    if (this.#closed) return Promise.resolve(asText(text, "was not rendered (the dashboard is stopping)"));
+  /** The HTML, and how long it may be kept (0: not at all). */
+  #renderNow(text: string, deadline: number): Promise<{ html: string; keepMs: number }> {
+    const left = deadline - Date.now();
+    if (this.#closed) return Promise.resolve({ html: asText(text, "was not rendered (stopping)"), keepMs: 0 });
+    if (left <= 0) return Promise.resolve({ html: asText(text, "waited for other tickets' renders"), keepMs: 0 });
     const w = this.#worker ??= new Worker(new URL("./markdown_worker.ts", import.meta.url), { type: "module" });
     return new Promise((resolve) => {
-      const done = (html: string, end: boolean) => {
+      const done = (html: string, end: boolean, keepMs: number) => {
         clearTimeout(timer);
         w.onmessage = null;
         w.onerror = null;
@@ -66,17 +78,17 @@ export class MarkdownRenderer {
           w.terminate();
           if (this.#worker === w) this.#worker = null;
         }
-        resolve(html);
+        resolve({ html, keepMs });
       };
       const timer = setTimeout(
-        () => done(asText(text, `took longer than ${RENDER_MS / 1000} s to render`), true),
-        RENDER_MS,
+        () => done(asText(text, `took longer than ${RENDER_MS / 1000} s to render`), true, RETRY_AFTER_MS),
+        left,
       );
       w.onmessage = (e: MessageEvent<{ html: string | null }>) =>
-        done(e.data.html ?? asText(text, "could not be rendered"), false);
+        done(e.data.html ?? asText(text, "could not be rendered"), false, Infinity);
       w.onerror = (e) => {
         e.preventDefault();
-        done(asText(text, "could not be rendered"), true);
+        done(asText(text, "could not be rendered"), true, Infinity);
       };
       w.postMessage({ text });
     });
