@@ -263,22 +263,32 @@ Deno.test({
   },
 });
 
+/**
+ * A repository whose one Design phase's agent hangs on its first attempt, run by a supervisor (designers only), with
+ * leases of an hour (only a restarted supervisor's check can bring the phase back within a test); resolves once the
+ * agent says it hangs, with the supervisor and the spawn line (agent id, pid).
+ */
+async function hangingDesign() {
+  const repo = await runRepo([{ id: "0001", title: "Orphaned", metadata: { scripted: "hang-once@Design" } }]);
+  const cfg = `${repo}/.workflow/config.yaml`;
+  await Deno.writeTextFile(
+    cfg,
+    (await Deno.readTextFile(cfg)).replace("stale_timeout_minutes: 1", "stale_timeout_minutes: 60"),
+  );
+  const first = startRun(repo, ["--types", "designer"]);
+  const m = await first.waitFor(/spawned (designer-\S+) for 0001\/Design .*\(pid (\d+)\)/);
+  for (let i = 0; i < 400 && !/this attempt will hang/.test(logOf(repo)); i++) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { repo, first, m };
+}
+
 Deno.test({
   name: "run: an agent left running by a killed supervisor is ended by the next one, its phase released at once; " +
     "never two agents in one worktree",
   ignore: skipHeavy,
   fn: async () => {
-    const repo = await runRepo([{ id: "0001", title: "Orphaned", metadata: { scripted: "hang-once@Design" } }]);
-    const cfg = `${repo}/.workflow/config.yaml`;
-    await Deno.writeTextFile(
-      cfg,
-      (await Deno.readTextFile(cfg)).replace("stale_timeout_minutes: 1", "stale_timeout_minutes: 60"),
-    );
-    const first = startRun(repo, ["--types", "designer"]);
-    const m = await first.waitFor(/spawned (designer-\S+) for 0001\/Design .*\(pid (\d+)\)/);
-    for (let i = 0; i < 400 && !/this attempt will hang/.test(logOf(repo)); i++) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const { repo, first, m } = await hangingDesign();
     first.child.kill("SIGKILL"); // the supervisor alone: its agent (a session of its own) goes on
     await first.done;
     const orphan = Number(m[2]);
@@ -308,18 +318,7 @@ Deno.test({
   name: "run: a supervisor killed with its agent, restarted, releases the dead agent's phase at once (no lease wait)",
   ignore: skipHeavy,
   fn: async () => {
-    const repo = await runRepo([{ id: "0001", title: "Orphaned", metadata: { scripted: "hang-once@Design" } }]);
-    // Leases of an hour: only the restarted supervisor's check can bring the phase back within this test.
-    const cfg = `${repo}/.workflow/config.yaml`;
-    await Deno.writeTextFile(
-      cfg,
-      (await Deno.readTextFile(cfg)).replace("stale_timeout_minutes: 1", "stale_timeout_minutes: 60"),
-    );
-    const first = startRun(repo, ["--types", "designer"]);
-    const m = await first.waitFor(/spawned (designer-\S+) for 0001\/Design .*\(pid (\d+)\)/);
-    for (let i = 0; i < 400 && !/this attempt will hang/.test(logOf(repo)); i++) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const { repo, first, m } = await hangingDesign();
     first.child.kill("SIGKILL");
     Deno.kill(Number(m[2]), "SIGKILL"); // the machine rebooted, or the OOM killer took both
     await first.done;
