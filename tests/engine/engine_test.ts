@@ -533,3 +533,19 @@ Deno.test("agents: what a supervisor recorded (its own process) outlives the age
     e.close();
   }
 });
+
+Deno.test("branches: a group phase still at work is not listed as waiting to be merged; once completed it is", async () => {
+  const { engine: e } = await engineFor({
+    phases: "phases:\n  - name: Build\n    agent_type: builder\n  - name: Docs\n    agent_type: writer\n",
+  });
+  try {
+    e.upsertTicket({ id: "0001", title: "A" });
+    const c = e.claimNext({ agentId: "b", capabilities: ["builder"] })!;
+    e.recordPhaseBranch(c.phase.id, { agentId: "b", token: c.token, branch: "baton/0001--build" });
+    assert.deepEqual(e.unmergedBranches(), [], "another supervisor's agent at work is not 'not merged'");
+    e.complete(c.phase.id, { agentId: "b", token: c.token });
+    assert.deepEqual(e.unmergedBranches().map((u) => u.branch), ["baton/0001--build"]);
+  } finally {
+    e.close();
+  }
+});

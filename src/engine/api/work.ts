@@ -231,9 +231,10 @@ export class EngineWork extends EngineTickets {
   }
 
   /**
-   * The phases whose work waits on a branch of its own to be merged into
-   * its ticket branch (see {@link recordPhaseBranch}), oldest first: what a
-   * restarted supervisor merges, or says is merged.
+   * The completed phases whose work waits on a branch of its own to be
+   * merged into its ticket branch (see {@link recordPhaseBranch}), oldest
+   * first (a phase still at work is not listed): what a restarted supervisor
+   * merges, or says is merged.
    * @returns each phase, its ticket, its name and the branch
    * @throws {BatonError} `database_*` when the database cannot be read
    * @example

@@ -71,9 +71,11 @@ export function openPhaseCount(db: Database, ticketId: string): number {
   )!.n;
 }
 
-/** Phases whose work waits on a branch of its own to be merged, oldest first. */
+/** Completed phases whose work waits on a branch of its own to be merged, oldest first (not one still at work). */
 export function unmergedPhases(db: Database): R[] {
-  return db.all<R>(`SELECT ${PHASE_COLS} FROM phases p WHERE p.unmerged_branch IS NOT NULL ORDER BY p.id`);
+  return db.all<R>(
+    `SELECT ${PHASE_COLS} FROM phases p WHERE p.unmerged_branch IS NOT NULL AND p.status = 'completed' ORDER BY p.id`,
+  );
 }
 
 /** Records (or clears, with null) the branch a phase's work waits on to be merged into its ticket branch. */
