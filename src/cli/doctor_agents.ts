@@ -36,13 +36,15 @@ export function registryChecks(cfg: WorkflowConfig): HealthCheck[] {
   const fallbacks = new Set(Object.values(registry).map((e) => e.fallback).filter(Boolean));
   // An entry no phase of the workflow asks for (nor another entry's fallback) is never run: a typo, most likely.
   const unused: HealthCheck[] = Object.keys(registry).filter((t) => !workflowTypes.includes(t) && !fallbacks.has(t))
-    .map((type) => ({
-      name: `agent ${type}`,
-      ok: false,
-      detail: `agents.registry.${type} is no phase's agent type (the workflow's: ${workflowTypes.join(", ")})` +
-        (nearest(type, workflowTypes) ? `; did you mean ${nearest(type, workflowTypes)}?` : "") +
-        ": baton run never runs it",
-    }));
+    .map((type) => {
+      const suggestion = nearest(type, workflowTypes);
+      return {
+        name: `agent ${type}`,
+        ok: false,
+        detail: `agents.registry.${type} is no phase's agent type (the workflow's: ${workflowTypes.join(", ")})` +
+          (suggestion ? `; did you mean ${suggestion}?` : "") + ": baton run never runs it",
+      };
+    });
   return [
     ...Object.entries(registry).filter(([, entry]) => entry.command).map(([type, entry]) => {
       const found = checkAgentEntry(entry, env);

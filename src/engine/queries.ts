@@ -141,30 +141,31 @@ export function agentTypes(core: Core): AgentTypeInfo[] {
 /** `Engine.agents`. */
 export function agents(core: Core): AgentInfo[] {
   const holds = allHeld(core.db);
-  return allAgents(core.db).map((a) => ({
-    id: a.id,
-    // A supervisor saw its process exit: not active, whatever its last heartbeat says.
-    status: a.metadata.includes('"exit"') && JSON.parse(a.metadata).exit ? "gone" : a.status,
-    capabilities: JSON.parse(a.capabilities),
-    registeredAt: a.registered_at,
-    lastHeartbeat: a.last_heartbeat,
-    process: a.host !== null && a.pid !== null
-      ? {
-        host: a.host,
-        pid: a.pid,
-        pidStart: a.pid_start,
-        ...(a.metadata.includes('"supervisor"') && JSON.parse(a.metadata).supervisor
-          ? { supervisor: JSON.parse(a.metadata).supervisor }
-          : {}),
-      }
-      : null,
-    holds: holds.filter((h) => h.claimed_by === a.id).map((h) => ({
-      phaseId: h.id,
-      ticketId: h.ticket_id,
-      phase: h.name,
-      status: h.status,
-    })),
-  }));
+  return allAgents(core.db).map((a) => {
+    const metadata = JSON.parse(a.metadata);
+    return {
+      id: a.id,
+      // A supervisor saw its process exit: not active, whatever its last heartbeat says.
+      status: metadata.exit ? "gone" : a.status,
+      capabilities: JSON.parse(a.capabilities),
+      registeredAt: a.registered_at,
+      lastHeartbeat: a.last_heartbeat,
+      process: a.host !== null && a.pid !== null
+        ? {
+          host: a.host,
+          pid: a.pid,
+          pidStart: a.pid_start,
+          ...(metadata.supervisor ? { supervisor: metadata.supervisor } : {}),
+        }
+        : null,
+      holds: holds.filter((h) => h.claimed_by === a.id).map((h) => ({
+        phaseId: h.id,
+        ticketId: h.ticket_id,
+        phase: h.name,
+        status: h.status,
+      })),
+    };
+  });
 }
 
 /** `Engine.dependencies`. */
