@@ -28,7 +28,7 @@
  * @module
  */
 import type { Engine } from "../engine/mod.ts";
-import type { AgentProcessInfo, Claim, WorkScope } from "../engine/types.ts";
+import type { Claim, WorkScope } from "../engine/types.ts";
 import { BatonError } from "../errors.ts";
 import { AgentProcess, type Placeholders } from "./agent_process.ts";
 import { isGitRepo } from "../repo/git.ts";
@@ -38,7 +38,8 @@ import { agentPrompt } from "./prompt.ts";
 import { isTicketsOwnFailure, type Place, Worktrees } from "./worktrees.ts";
 import { RunPlaces } from "./places.ts";
 import { isHeld } from "../engine/state_machine.ts";
-import { describeProcess, killProcessGroup, processGone } from "../processes.ts";
+import { describeProcess } from "../processes.ts";
+import { releaseDeadAgents } from "./dead_agents.ts";
 import { startGuardServer } from "./guard_server.ts";
 import { SessionOutcomes } from "./outcomes.ts";
 import { headCommit } from "../repo/worktree_state.ts";
@@ -246,7 +247,7 @@ export class Supervisor {
    * @returns what it did
    */
   async run(): Promise<RunSummary> {
-    this.#releaseDeadAgents();
+    if (!this.#opts.dryRun) releaseDeadAgents(this.#engine, this.#self, (l) => this.#log(l), SUPERVISOR);
     this.#places.adoptLeftovers();
     const events = new AbortController();
     const following = this.#follow(events.signal);
@@ -658,43 +659,6 @@ export class Supervisor {
   /** Merges finished parallel groups back into their ticket branches, and cleans up after finished work. */
   #mergeGroups(): void {
     this.#summary.conflicts += this.#places.mergeGroups();
-  }
-
-  /**
-   * Phases held by agents a supervisor spawned on this host whose process is
-   * gone (this supervisor's predecessor was killed with them) come back at
-   * once, instead of when their leases end.
-   */
-  #releaseDeadAgents(): void {
-    if (this.#opts.dryRun) return;
-    for (const a of this.#engine.agents()) {
-      if (a.status === "gone" || !a.process) continue;
-      let reason: string;
-      if (processGone(a.process)) reason = `its process (pid ${a.process.pid} on ${a.process.host}) is gone`;
-      else if (this.#orphaned(a.process)) {
-        // Its supervisor was killed (kill -9, the OOM killer) and it went on alone, unwatched: nobody heartbeats
-        // it or would ever merge or clean up after it, and its phase would be given to a second agent in the same
-        // worktree once its lease ends. It is ended; its committed work stays on its branch for the next agent.
-        const killed = killProcessGroup(a.process);
-        reason = `its supervisor (pid ${a.process.supervisor!.pid}) was killed; the agent it left running ` +
-          `(pid ${a.process.pid}) was ended${killed ? "" : " (it had just exited)"}`;
-        this.#log(`${a.id}: ${reason}`);
-      } else continue;
-      this.#engine.recordAgentExit(a.id, { code: null }); // shown as gone from now on
-      if (!a.holds.length) continue;
-      const n = this.#engine.releaseAgentClaims(a.id, { reason, actor: SUPERVISOR });
-      if (n) this.#log(`released ${a.holds.map((h) => `${h.ticketId}/${h.phase}`).join(", ")} of ${a.id}: ${reason}`);
-    }
-  }
-
-  /**
-   * Whether an agent process that still runs was left by a supervisor that is
-   * gone (certainly: on this host, its pid free or another process's).
-   */
-  #orphaned(p: AgentProcessInfo): boolean {
-    const sup = p.supervisor;
-    if (!sup || (sup.pid === this.#self.pid && sup.pidStart === this.#self.pidStart)) return false;
-    return processGone(sup);
   }
 
   /** Says which gates it waits on, when that changes (it never decides them). */
