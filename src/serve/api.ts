@@ -124,6 +124,7 @@ function timeline(p: Phase) {
     artifacts: p.artifacts,
     error: p.error,
     reworkNotes: p.reworkNotes,
+    unmergedBranch: p.unmergedBranch,
   };
 }
 

@@ -468,3 +468,38 @@ Deno.test("cli: fail retries later, release gives the phase back", async () => {
   assert.equal(noError.code, 2);
   assert.match(noError.stderr, /fail needs --error/);
 });
+
+Deno.test("cli: status shows a group phase completed on a branch not merged yet, and why what follows waits", async () => {
+  const repo = await tempRepo({
+    phases: `phases:
+  - {name: Design, agent_type: designer}
+  - {name: Review, agent_type: reviewer}
+parallel_groups:
+  impl:
+    after: Design
+    before: Review
+    phases:
+      - {name: Implement API, agent_type: api}
+      - {name: Implement UI, agent_type: ui}
+`,
+  });
+  const e = await openEngine(repo);
+  try {
+    e.upsertTicket({ id: "0001", title: "First" });
+    for (const type of ["designer", "api", "ui"]) {
+      const c = e.claimNext({ agentId: `${type}-1`, capabilities: [type] })!;
+      if (type !== "designer") {
+        e.recordPhaseBranch(c.phase.id, { agentId: `${type}-1`, token: c.token, branch: `baton/0001--${type}` });
+      }
+      e.complete(c.phase.id, { agentId: `${type}-1`, token: c.token });
+    }
+  } finally {
+    e.close();
+  }
+  const status = await baton(["status", "0001"], { cwd: repo });
+  assert.equal(status.code, 0, status.stderr);
+  assert.match(status.stdout, /Implement API\s+completed, not merged yet \(baton\/0001--api\)/);
+  assert.match(status.stdout, /Implement UI\s+completed, not merged yet \(baton\/0001--ui\)/);
+  assert.match(status.stdout, /Design\s+completed\s/, "a phase outside the group is only completed");
+  assert.match(status.stdout, /Review\s+pending/);
+});

@@ -511,7 +511,9 @@ parallel_groups:
     const review = () => e.ticket("0001").phases.find((p) => p.name === "Review")!.status;
     assert.equal(review(), "pending");
     assert.equal(e.ticket("0002").phases[0].status, "blocked", "the implementation milestone waits for the merge");
+    assert.equal(e.phase(api).unmergedBranch, "baton/0001--implement-api", "what it waits for is shown");
     e.phaseBranchMerged(api, "baton-run");
+    assert.equal(e.phase(api).unmergedBranch, null);
     assert.equal(review(), "pending", "one branch of two merged");
     e.phaseBranchMerged(ui, "baton-run");
     assert.equal(review(), "available");

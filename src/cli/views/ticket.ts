@@ -36,7 +36,7 @@ export function ticketText(t: TicketDetail, events: AuditEntry[]): string {
       t.phases.filter((p) => p.status !== "skipped").map((p) => [
         p.id,
         p.name,
-        p.status,
+        p.unmergedBranch ? `${p.status}, not merged yet (${p.unmergedBranch})` : p.status,
         p.agentType ?? "(human gate)",
         p.claimedBy && isHeld(p.status) ? p.claimedBy : "",
         p.attempts,

@@ -49,6 +49,7 @@ export function toPhase(r: R): Phase {
     artifacts: r.artifacts ? JSON.parse(r.artifacts) : [],
     error: r.error,
     reworkNotes: r.rework_notes,
+    unmergedBranch: r.status === "completed" ? r.unmerged_branch : null,
   };
 }
 

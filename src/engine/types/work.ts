@@ -47,6 +47,12 @@ export interface Phase {
   error: string | null;
   /** A reviewer's notes when this is rework. */
   reworkNotes: string | null;
+  /**
+   * A completed phase of a parallel group whose own branch `baton run` has
+   * not merged into its ticket's branch yet (`Engine.recordPhaseBranch`):
+   * until it is merged, the phase is not done for what follows it.
+   */
+  unmergedBranch: string | null;
 }
 
 /** Another active phase's declaration overlapping some paths. */

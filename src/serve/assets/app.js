@@ -350,7 +350,11 @@ function renderTicket() {
         ["Phase", "Status", "Agent", "Wait", "Work", "Attempts", "Rework", "Timeline", "Notes"],
         rows.map((p) => [
           p.name,
-          p.imported ? "completed (imported)" : label(p.status),
+          p.imported
+            ? "completed (imported)"
+            : p.unmergedBranch
+            ? `${label(p.status)}, not merged yet (${p.unmergedBranch})`
+            : label(p.status),
           p.claimedBy ?? "–",
           dur(p.waitMs),
           dur(p.durationMs),
