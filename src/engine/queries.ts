@@ -23,6 +23,7 @@ import {
   queue as queueRows,
   retryingOrFailed,
   staleLeases,
+  unmergedPhases,
   workByType,
 } from "./sql/phases.ts";
 import { type R, toAudit, toDependency, toGate, toPhase } from "./sql/rows.ts";
@@ -216,6 +217,16 @@ export function blocked(core: Core): BlockedItem[] {
         ? `failed after ${p.attempts} attempt(s): ${p.error ?? ""}`.trim()
         : `retry after ${new Date(p.retry_at).toISOString()} (attempt ${p.attempts}): ${p.error ?? ""}`.trim(),
       since: p.status === "failed" ? p.completed_at ?? p.claimed_at : p.retry_at,
+    });
+  }
+  for (const p of unmergedPhases(core.db)) {
+    out.push({
+      ticketId: p.ticket_id,
+      phaseId: p.id,
+      phaseName: p.name,
+      reason: "unmerged",
+      detail: `its work on ${p.unmerged_branch} is not merged into the ticket's branch yet (baton run merges it)`,
+      since: p.completed_at,
     });
   }
   return out;

@@ -502,4 +502,7 @@ parallel_groups:
   assert.match(status.stdout, /Implement UI\s+completed, not merged yet \(baton\/0001--ui\)/);
   assert.match(status.stdout, /Design\s+completed\s/, "a phase outside the group is only completed");
   assert.match(status.stdout, /Review\s+pending/);
+  const blocked = await baton(["blocked"], { cwd: repo });
+  assert.equal(blocked.code, 0, blocked.stderr);
+  assert.match(blocked.stdout, /0001.*Implement API.*unmerged.*baton\/0001--api is not merged/);
 });

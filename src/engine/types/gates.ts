@@ -88,8 +88,11 @@ export interface BlockedItem {
   phaseId: number | null;
   /** Its name. */
   phaseName: string | null;
-  /** What it waits for. */
-  reason: "gate" | "review" | "dependency" | "retry_backoff" | "failed";
+  /**
+   * What it waits for. `unmerged`: a completed phase of a parallel group
+   * whose branch is not merged into its ticket's branch yet.
+   */
+  reason: "gate" | "review" | "dependency" | "retry_backoff" | "failed" | "unmerged";
   /** For people. */
   detail: string;
   /** Since when. */
