@@ -60,7 +60,10 @@ export function rateLimitPatterns(extra: readonly string[] = []): RegExp[] {
 function isErrorEvent(e: Record<string, unknown>): boolean {
   // A tool's result, failed or not, is what the tool said (a test run hitting 429 in the app being built).
   if (typeof e.type === "string" && /tool/i.test(e.type)) return false;
-  if (e.is_error === true || e.status === "error" || "error" in e) return true;
+  // An error field counts when it says something (`"error": null` on a success is no error).
+  if (e.is_error === true || e.status === "error" || (e.error !== undefined && e.error !== null && e.error !== "")) {
+    return true;
+  }
   return [e.type, e.subtype].some((t) => typeof t === "string" && /error|fail/i.test(t));
 }
 

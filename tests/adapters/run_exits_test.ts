@@ -62,6 +62,9 @@ const CONVERSATION: ((text: string) => unknown)[] = [
   // Gemini CLI: a message, a failed tool's result.
   (t) => ({ type: "message", role: "assistant", content: t, delta: true }),
   (t) => ({ type: "tool_result", tool_id: "run_shell_command-1", status: "error", output: t }),
+  // Any CLI's final event whose error field is there but empty.
+  (t) => ({ type: "result", status: "success", error: null, response: t }),
+  (t) => ({ type: "result", subtype: "success", is_error: false, error: "", result: t }),
 ];
 
 /** The supervisor keeps a line's first 4,000 characters (`agent_process.ts`). */
