@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { changedPaths, gitRun, indexLock } from "../repo/git.ts";
+import { branchBeingRebased, changedPaths, gitRun, indexLock, operationInProgress } from "../repo/git.ts";
 import { BatonError } from "../errors.ts";
 
 /** Where work lands. */
@@ -142,20 +142,26 @@ export function onTarget(t: Target, candidate: string): boolean {
   return gitRun(t.repoRoot, ["merge-base", "--is-ancestor", candidate, ref(t)]).ok;
 }
 
-/** The worktree that has the target branch checked out (the user's own), if any. */
+/**
+ * The worktree that has the target branch checked out (the user's own), or
+ * that is rebasing it (its HEAD detached until the rebase ends), if any.
+ */
 function checkout(t: Target): string | undefined {
   const list = gitRun(t.repoRoot, ["worktree", "list", "--porcelain"]).stdout;
   let path: string | undefined;
+  const detached: string[] = [];
   for (const line of list.split("\n")) {
     if (line.startsWith("worktree ")) path = line.slice(9);
     else if (line === `branch refs/heads/${t.branch}` && path) return path;
+    else if (line === "detached" && path) detached.push(path);
   }
-  return undefined;
+  return detached.find((p) => branchBeingRebased(p) === `refs/heads/${t.branch}`);
 }
 
 /**
- * Why the target's checkout could not follow it from `from` to `to`: the paths the landing changes that have local
- * changes there (staged, edited, or untracked in the way), or undefined when it can. Read without taking the
+ * Why the target's checkout could not follow it from `from` to `to`: a git operation in progress there (a merge, a
+ * rebase), or the paths the landing changes that have local changes there (staged, edited, or untracked in the way),
+ * or undefined when it can. Read without taking the
  * checkout's index lock (it is asked again and again while a landing waits, beside a human's own git commands), and
  * by content: a file only touched is no change.
  */
@@ -166,6 +172,12 @@ function cannotFollow(t: Target, path: string | undefined, from: string, to: str
   if (lock) {
     return `a git command is running in ${path} (${lock}), which has ${t.branch} checked out: ` +
       "the landing waits for it to end";
+  }
+  // A merge with conflicts to resolve, a rebase stopped at a commit: the index is the user's work in progress, and
+  // the commit that ends it is made from it. Moved under it, the branch would be undone by that commit.
+  const op = operationInProgress(path);
+  if (op) {
+    return `${path} is in the middle of ${op} on ${t.branch}: finish or abort it; the landing waits`;
   }
   const landing = gitRun(t.repoRoot, ["diff", "--name-only", "-z", "--no-renames", from, to]).stdout.split("\0");
   const local = new Set(changedPaths(path, { GIT_OPTIONAL_LOCKS: "0" }) ?? []);

@@ -258,3 +258,51 @@ export function indexLock(worktree: string): string | null {
     return null;
   }
 }
+
+/** The files a git operation leaves in a worktree's git directory while it waits for the user, and its name. */
+const OPERATIONS: [string, string][] = [
+  ["MERGE_HEAD", "merge"],
+  ["CHERRY_PICK_HEAD", "cherry-pick"],
+  ["REVERT_HEAD", "revert"],
+  ["rebase-merge", "rebase"],
+  ["rebase-apply", "rebase or am"],
+];
+
+/**
+ * A git operation a worktree is in the middle of (a merge with conflicts to
+ * resolve, a rebase stopped at a commit, a cherry-pick, a revert), or files
+ * its index holds unmerged, else null. Its next commit is made from the
+ * index as it is: a branch moved under it meanwhile would be undone by it.
+ * Read without taking any lock.
+ * @param worktree the worktree
+ * @returns what is in progress ("a merge", "unmerged files"), or null
+ */
+export function operationInProgress(worktree: string): string | null {
+  const gitDir = gitRun(worktree, ["rev-parse", "--absolute-git-dir"]).stdout;
+  if (!gitDir) return null;
+  for (const [file, name] of OPERATIONS) {
+    try {
+      Deno.lstatSync(`${gitDir}/${file}`);
+      return `a ${name}`;
+    } catch { /* not this one */ }
+  }
+  const unmerged = gitRun(worktree, ["ls-files", "--unmerged", "-z"], { env: { GIT_OPTIONAL_LOCKS: "0" } });
+  return unmerged.ok && unmerged.stdout ? "unmerged files" : null;
+}
+
+/**
+ * The branch a worktree is rebasing (its HEAD detached meanwhile), as a full
+ * ref (`refs/heads/main`), or null.
+ * @param worktree the worktree
+ * @returns the ref, or null
+ */
+export function branchBeingRebased(worktree: string): string | null {
+  const gitDir = gitRun(worktree, ["rev-parse", "--absolute-git-dir"]).stdout;
+  if (!gitDir) return null;
+  for (const dir of ["rebase-merge", "rebase-apply"]) {
+    try {
+      return Deno.readTextFileSync(`${gitDir}/${dir}/head-name`).trim() || null;
+    } catch { /* not rebasing this way */ }
+  }
+  return null;
+}

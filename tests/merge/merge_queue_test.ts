@@ -566,6 +566,71 @@ Deno.test("merge: the user's checkout: a file only touched is no change, and a g
   assert.equal(await Deno.readTextFile(`${repo}/README.md`), "# A project\n\nInstall with make.\n");
 });
 
+Deno.test("merge: the user's checkout in the middle of a merge or a rebase of main: the landing waits for it to end, and the user's commit keeps the landed work", async () => {
+  const repo = await mergeRepo();
+  const e = await engineOf(repo);
+  finishedTicket(e, repo, "0001", { "src/a.txt": "a\n" });
+  e.close();
+  /** Runs git, which may stop on a conflict (exit 1) as it does for a human. */
+  const human = (...args: string[]) =>
+    new Deno.Command("git", { args: ["-c", "user.name=Dana", "-c", "user.email=d@example.com", ...args], cwd: repo })
+      .outputSync();
+  // A human merges a feature branch into main and stops on a conflict in a file the ticket does not touch.
+  await Deno.writeTextFile(`${repo}/notes.txt`, "base\n");
+  git(repo, "add", "notes.txt");
+  git(repo, "commit", "-qm", "notes");
+  git(repo, "checkout", "-q", "-b", "feature");
+  await Deno.writeTextFile(`${repo}/notes.txt`, "feature\n");
+  git(repo, "commit", "-qam", "feature notes");
+  git(repo, "checkout", "-q", "main");
+  await Deno.writeTextFile(`${repo}/notes.txt`, "mine\n");
+  git(repo, "commit", "-qam", "main notes");
+  assert.equal(human("merge", "-q", "feature").code, 1, "the merge stops on its conflict");
+  const before = git(repo, "rev-parse", "main");
+  const m = startMerge(repo);
+  try {
+    await m.waitFor(/is in the middle of a merge on main: finish or abort it; the landing waits/);
+    assert.equal(git(repo, "rev-parse", "main"), before, "main does not move under the merge");
+    // The human resolves the conflict and commits the merge, as usual: then the ticket lands.
+    await Deno.writeTextFile(`${repo}/notes.txt`, "resolved\n");
+    git(repo, "add", "notes.txt");
+    assert.equal(human("commit", "-q", "--no-edit").code, 0);
+    await m.waitFor(/landed 0001 on main/);
+  } finally {
+    await m.doneWithin(60_000);
+  }
+  assert.equal(git(repo, "show", "main:src/a.txt"), "a", "the landed work is on main");
+  assert.equal(git(repo, "show", "main:notes.txt"), "resolved", "and so is the human's merge");
+  assert.equal(git(repo, "status", "--porcelain"), "", "the checkout followed main");
+
+  // A rebase of main stopped at a conflict (HEAD detached meanwhile): the landing waits for it too.
+  const e2 = await engineOf(repo);
+  finishedTicket(e2, repo, "0002", { "src/b.txt": "b\n" });
+  e2.close();
+  git(repo, "checkout", "-q", "-b", "other", "main~1");
+  await Deno.writeTextFile(`${repo}/notes.txt`, "other\n");
+  git(repo, "commit", "-qam", "other notes");
+  git(repo, "checkout", "-q", "main");
+  await Deno.writeTextFile(`${repo}/local.txt`, "a local commit\n");
+  await Deno.writeTextFile(`${repo}/notes.txt`, "local\n");
+  git(repo, "add", "local.txt", "notes.txt");
+  git(repo, "commit", "-qm", "local");
+  const local = git(repo, "rev-parse", "main");
+  assert.equal(human("rebase", "-q", "other").code, 1, "the rebase stops on its conflict");
+  const m2 = startMerge(repo);
+  try {
+    await m2.waitFor(/is in the middle of a rebase on main: finish or abort it; the landing waits/);
+    assert.equal(git(repo, "rev-parse", "main"), local, "main does not move under the rebase");
+    assert.equal(human("rebase", "--abort").code, 0);
+    await m2.waitFor(/landed 0002 on main/);
+  } finally {
+    await m2.doneWithin(60_000);
+  }
+  assert.equal(git(repo, "show", "main:src/b.txt"), "b");
+  assert.equal(git(repo, "show", "main:local.txt"), "a local commit");
+  assert.equal(git(repo, "status", "--porcelain"), "");
+});
+
 Deno.test("merge: stopping the worker stops the check in progress, and its batch goes back to the queue", async () => {
   const state = await Deno.makeTempDir();
   const repo = await mergeRepo("", { check: `sleep 300 & echo $! > ${state}/pid; wait` });
