@@ -1,7 +1,7 @@
 -- Baton's database schema: the readable snapshot of every migration in
 -- src/schema/ applied in order (tests/schema_test.ts proves they agree).
 -- Never edit this file alone: add a migration, then update this snapshot.
--- Schema version (PRAGMA user_version): 19
+-- Schema version (PRAGMA user_version): 20
 
 CREATE TABLE baton_migrations (
   version    INTEGER PRIMARY KEY,
@@ -240,6 +240,7 @@ CREATE TABLE merge_items (
   sha       TEXT,                     -- its commit on the target once landed
   notes     TEXT,
   from_sha  TEXT,                     -- the commit it was applied onto: it landed from_sha..sha (migration 17)
+  tip       TEXT,                     -- its branch's tip as applied (tested work; migration 20)
   PRIMARY KEY (batch_id, position)
 ) STRICT;
 CREATE INDEX merge_items_ticket ON merge_items(ticket_id, batch_id);

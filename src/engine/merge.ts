@@ -49,6 +49,7 @@ import {
   setMergeBranch,
   setRevertStatus,
   setWorkerLease,
+  testedTip,
   updateBatch,
   updateItem,
   workerLease,
@@ -449,6 +450,19 @@ export function requeue(
       setAvailableAt(core.db, item.phase_id, phase.available_at); // keeps its place in the queue
     }
   });
+}
+
+/** `Engine.recordMergeTips`. */
+export function recordTips(core: Core, lease: MergeWorkerLease, batchId: number, tips: Record<number, string>): void {
+  core.tx(() => {
+    batchOf(core, lease, batchId);
+    for (const [position, tip] of Object.entries(tips)) updateItem(core.db, batchId, Number(position), { tip });
+  });
+}
+
+/** `Engine.mergeTestedTip`. */
+export function testedTipOf(core: Core, ticketId: string): string | null {
+  return testedTip(core.db, ticketId);
 }
 
 /** `Engine.failMergeItem`: git could not do what landing needs (a branch that vanished…): the retry policy applies. */

@@ -155,12 +155,13 @@ export class Scratch {
   }
 
   /**
-   * Whether the head contains a commit (false when the commit does not exist).
+   * Whether the head (or another commit) contains a commit (false when the commit does not exist).
    * @param sha the commit
-   * @returns true when it is the head or one of its ancestors
+   * @param of the commit that may contain it (the head by default)
+   * @returns true when it is that commit or one of its ancestors
    */
-  contains(sha: string): boolean {
-    return this.#git(["merge-base", "--is-ancestor", sha, "HEAD"]).ok;
+  contains(sha: string, of = "HEAD"): boolean {
+    return this.#git(["merge-base", "--is-ancestor", sha, of]).ok;
   }
 
   /**

@@ -370,22 +370,23 @@ export class MergeWorker {
         shas[item.position] = r.sha;
         from[item.position] = onto;
         applied.push(item);
-      } else if (r.kind === "noop") {
-        shas[item.position] = null;
-      } else if (r.kind === "missing") {
-        // No branch at all for a ticket nobody gave one, and no commit recorded for it that the target lacks (its
-        // work was done elsewhere): nothing to land. A branch given by hand must exist, and so must the default one
-        // once commits were recorded for the ticket since it last landed: completing it would lose them.
-        const lost = item.branch === `baton/${item.ticketId}` ? this.#unlanded(item.ticketId, scratch) : [];
-        if (item.branch === `baton/${item.ticketId}` && !lost.length) shas[item.position] = null;
-        else {
+      } else if (r.kind === "noop" || r.kind === "missing") {
+        // Nothing to land: no branch at all for a ticket nobody gave one, or a branch the target already holds (its
+        // work was done elsewhere). Not when work known to be the ticket's is on neither the target nor the branch
+        // (the branch deleted, or rewritten without it): completing the ticket would lose it. A branch given by hand
+        // must exist.
+        const lost = this.#lostWork(item, scratch, r.kind === "noop" ? r.tip ?? null : null);
+        if (!lost.length && (r.kind === "noop" || item.branch === `baton/${item.ticketId}`)) {
+          shas[item.position] = null;
+        } else {
+          const said = r.kind === "noop" ? `branch ${item.branch} has nothing ${this.#cfg.target} lacks` : r.message;
           const why = lost.length
-            ? `${r.message}, though ${lost.length} commit(s) recorded for ${item.ticketId} are not on ` +
-              `${this.#cfg.target} (${lost.map((c) => c.slice(0, 10)).join(", ")}): restore it (git branch ` +
-              `${item.branch} ${lost.at(-1)!.slice(0, 10)}), land another with 'baton merge add ${item.ticketId} ` +
-              `--branch NAME', or, if its work reached ${this.#cfg.target} another way, record that with 'baton ` +
-              `merge add ${item.ticketId} --branch ${this.#cfg.target}'`
-            : `${r.message}: create it, or land another with 'baton merge add ${item.ticketId} --branch NAME'`;
+            ? `${said}, though ${lost.length} commit(s) of ${item.ticketId}'s work are on neither ` +
+              `${this.#cfg.target} nor the branch (${lost.map((c) => c.slice(0, 10)).join(", ")}): restore it (git ` +
+              `branch -f ${item.branch} ${lost.at(-1)!.slice(0, 10)}), land another with 'baton merge add ` +
+              `${item.ticketId} --branch NAME', or, if its work reached ${this.#cfg.target} another way, record ` +
+              `that with 'baton merge add ${item.ticketId} --branch ${this.#cfg.target}'`
+            : `${said}: create it, or land another with 'baton merge add ${item.ticketId} --branch NAME'`;
           this.#engine.failMergeItem(lease, batch.id, item.position, why);
           this.#log(`merge: ${item.ticketId} cannot land: ${why}`);
         }
@@ -398,13 +399,29 @@ export class MergeWorker {
         this.#log(`merge: ${item.ticketId} conflicts with ${this.#cfg.target} in ${r.files.join(", ")}: sent back`);
       }
     }
+    // The work each applied item was built from: a later build that finds its branch without it does not land it.
+    const tested = Object.fromEntries(
+      applied.filter((i) => i.branch && tips.has(i.branch)).map((i) => [i.position, tips.get(i.branch!)!]),
+    );
+    if (Object.keys(tested).length) this.#engine.recordMergeTips(lease, batch.id, tested);
     return { applied, shas, from, tips };
   }
 
-  /** Commits recorded for a ticket (by the git hooks) since it last landed that the scratch's head lacks. */
-  #unlanded(ticketId: string, scratch: Scratch): string[] {
-    const since = this.#engine.audit({ ticketId, action: "merge.landed", limit: 1, latest: true })[0]?.at ?? -Infinity;
-    return this.#engine.commits({ ticketId }).filter((c) => c.at > since && !scratch.contains(c.sha)).map((c) => c.sha);
+  /**
+   * A ticket's work that neither the scratch's head nor its branch (at `tip`; null: gone) holds: the commits
+   * recorded for it by the git hooks since it last landed (its default branch only), and the tip an earlier build
+   * applied and tested (`Engine.mergeTestedTip`), oldest first.
+   */
+  #lostWork(item: MergeItem, scratch: Scratch, tip: string | null): string[] {
+    const known: string[] = [];
+    if (item.branch === `baton/${item.ticketId}`) {
+      const since = this.#engine.audit({ ticketId: item.ticketId, action: "merge.landed", limit: 1, latest: true })[0]
+        ?.at ?? -Infinity;
+      known.push(...this.#engine.commits({ ticketId: item.ticketId }).filter((c) => c.at > since).map((c) => c.sha));
+    }
+    const tested = this.#engine.mergeTestedTip(item.ticketId);
+    if (tested && !known.includes(tested)) known.push(tested);
+    return known.filter((sha) => !scratch.contains(sha) && !(tip && scratch.contains(sha, tip)));
   }
 
   /** The branches that moved since they were applied (their new commits are not in the candidate). */

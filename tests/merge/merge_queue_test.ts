@@ -457,7 +457,7 @@ Deno.test("merge: a branch that is not there: refused when named, never complete
   assert.match(
     r.out,
     new RegExp(
-      `0001 cannot land: branch baton/0001 does not exist, though 1 commit\\(s\\) recorded for 0001 are not on main \\(${
+      `0001 cannot land: branch baton/0001 does not exist, though 1 commit\\(s\\) of 0001's work are on neither main nor the branch \\(${
         recorded.slice(0, 10)
       }\\)`,
     ),
@@ -468,6 +468,56 @@ Deno.test("merge: a branch that is not there: refused when named, never complete
   assert.notEqual(e2.ticket("0001").status, "completed", "the recorded work is not lost by completing the ticket");
   assert.notEqual(e2.ticket("0002").status, "completed");
   e2.close();
+});
+
+Deno.test("merge: a ticket's work that left its branch (rewritten without it, or deleted while the batch was checked) is never completed as landed", async () => {
+  const repo = await mergeRepo();
+  const e = await engineOf(repo);
+  finishedTicket(e, repo, "0001", { "src/a.txt": "a\n" }, "main", { recordCommit: true });
+  finishedTicket(e, repo, "0002", { "src/b.txt": "b\n" });
+  finishedTicket(e, repo, "0003", { "src/c.txt": "c\n" });
+  e.close();
+  const recorded = git(repo, "rev-parse", "baton/0001");
+  const tested = git(repo, "rev-parse", "baton/0002");
+  // 0001's branch is reset to main (its commit, recorded by the hooks, dropped). During the first check, 0002's
+  // branch (nothing recorded: no hooks) is deleted; the batch is rebuilt without it.
+  git(repo, "branch", "-f", "baton/0001", "main");
+  const state = await Deno.makeTempDir();
+  await setCheck(
+    repo,
+    (await recordingCheck(
+      state,
+      `if [ ! -e ${state}/deleted ]; then touch ${state}/deleted; git -C ${
+        JSON.stringify(repo)
+      } branch -q -D baton/0002; fi`,
+    )).check,
+  );
+  const r = await startMerge(repo).doneWithin(120_000);
+  assert.equal(r.code, 0, r.out + r.err);
+  assert.match(
+    r.out,
+    new RegExp(
+      `0001 cannot land: branch baton/0001 has nothing main lacks, though 1 commit\\(s\\) of 0001's work are on ` +
+        `neither main nor the branch \\(${recorded.slice(0, 10)}\\): restore it \\(git branch -f baton/0001 ${
+          recorded.slice(0, 10)
+        }\\)`,
+    ),
+  );
+  assert.match(
+    r.out,
+    new RegExp(
+      `0002 cannot land: branch baton/0002 does not exist, though 1 commit\\(s\\) .*\\(${tested.slice(0, 10)}\\)`,
+    ),
+  );
+  assert.deepEqual(history(repo).slice(1), ["0003 Build: module 0003"], "only 0003's work is on main");
+  const e2 = await engineOf(repo);
+  try {
+    assert.notEqual(e2.ticket("0001").status, "completed", "0001's work is not on main");
+    assert.notEqual(e2.ticket("0002").status, "completed", "0002's work is not on main");
+    assert.equal(e2.ticket("0003").status, "completed");
+  } finally {
+    e2.close();
+  }
 });
 
 Deno.test("merge: a revert undoes all a ticket landed, whatever the strategy: several commits, a merge commit, a squash", async () => {

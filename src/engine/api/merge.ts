@@ -206,6 +206,59 @@ export class EngineMerge extends EngineGates {
   }
 
   /**
+   * Records the tip of its branch each item was applied from: the work the
+   * worker built and checked. Until the ticket lands, a build that finds the
+   * branch gone or without that work does not complete it
+   * ({@link mergeTestedTip}).
+   * @param lease the worker's lease
+   * @param batchId the batch
+   * @param tips each applied item's branch tip, by position
+   * @throws {BatonError} `stale_token`, `forbidden` (another worker's batch), `not_found`
+   * @example
+   * ```ts
+   * import { openEngine } from "@baton/baton";
+   * import { tempRepo } from "@baton/baton/testing";
+   * import assert from "node:assert/strict";
+   * const engine = await openEngine(await tempRepo({
+   *   phases: "phases:\n  - {name: Build, agent_type: builder}\n",
+   *   config: "merge:\n  check: \"true\"\n",
+   * }));
+   * engine.upsertTicket({ id: "0001", title: "A" });
+   * const c = engine.claimNext({ agentId: "a", capabilities: ["builder"] })!;
+   * engine.complete(c.phase.id, { agentId: "a", token: c.token });
+   * const lease = engine.acquireMergeWorker("w")!;
+   * const b = engine.startMergeBatch(lease, { baseSha: "a1", now: true })!;
+   * engine.recordMergeTips(lease, b.id, { [b.items[0].position]: "c0ffee" });
+   * assert.equal(engine.mergeTestedTip("0001"), "c0ffee");
+   * engine.close();
+   * ```
+   */
+  recordMergeTips(lease: MergeWorkerLease, batchId: number, tips: Record<number, string>): void {
+    merge.recordTips(coreOf(this), lease, batchId, tips);
+  }
+
+  /**
+   * The branch tip the merge queue last built and checked a ticket's landing
+   * from since the ticket last landed (not counting a build that sent it back
+   * for rework), or null: work a landing must not complete the ticket
+   * without.
+   * @param ticketId the ticket
+   * @returns the commit, or null
+   * @example
+   * ```ts
+   * import { openEngine } from "@baton/baton";
+   * import { tempRepo } from "@baton/baton/testing";
+   * import assert from "node:assert/strict";
+   * const engine = await openEngine(await tempRepo());
+   * assert.equal(engine.mergeTestedTip("0001"), null);
+   * engine.close();
+   * ```
+   */
+  mergeTestedTip(ticketId: string): string | null {
+    return merge.testedTipOf(coreOf(this), ticketId);
+  }
+
+  /**
    * The target points at the batch's candidate: each pending ticket lands
    * (its landing phase completes with its commit; null: nothing to land).
    * A ticket already landed is left as it is: each lands exactly once.

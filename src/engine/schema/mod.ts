@@ -24,6 +24,7 @@ import m016 from "./016_gates_ticket_index.ts";
 import m017 from "./017_merge_item_ranges.ts";
 import m018 from "./018_merge_check_process.ts";
 import m019 from "./019_phase_unmerged_branch.ts";
+import m020 from "./020_merge_item_tip.ts";
 
 import type { Migration } from "../../storage/migrate.ts";
 
@@ -50,6 +51,7 @@ export const migrations: readonly Migration[] = [
   m017,
   m018,
   m019,
+  m020,
 ];
 
 /** The schema version a fully migrated database has. */

@@ -161,7 +161,14 @@ export function updateItem(
   batchId: number,
   position: number,
   set: Partial<
-    { outcome: string; sha: string | null; from_sha: string | null; notes: string | null; token: string | null }
+    {
+      outcome: string;
+      sha: string | null;
+      from_sha: string | null;
+      notes: string | null;
+      token: string | null;
+      tip: string | null;
+    }
   >,
 ): void {
   const keys = Object.keys(set);
@@ -170,6 +177,21 @@ export function updateItem(
     `UPDATE merge_items SET ${keys.map((k) => `${k} = ?`).join(", ")} WHERE batch_id = ? AND position = ?`,
     [...keys.map((k) => (set as Record<string, string | null>)[k]), batchId, position],
   );
+}
+
+/**
+ * The branch tip a ticket's latest landing item was applied from since the ticket last landed, not counting items
+ * sent back for rework (their work was to change), or null.
+ */
+export function testedTip(db: Database, ticketId: string): string | null {
+  return db.get<{ tip: string }>(
+    `SELECT i.tip FROM merge_items i
+     WHERE i.ticket_id = ? AND i.kind = 'land' AND i.tip IS NOT NULL AND i.outcome NOT IN ('culprit', 'conflict', 'fenced')
+       AND i.batch_id > coalesce((SELECT max(l.batch_id) FROM merge_items l
+                                  WHERE l.ticket_id = i.ticket_id AND l.kind = 'land' AND l.outcome IN ('landed', 'noop')), 0)
+     ORDER BY i.batch_id DESC, i.position DESC LIMIT 1`,
+    [ticketId],
+  )?.tip ?? null;
 }
 
 /**
