@@ -146,12 +146,15 @@ function writeTicket(engine: Engine, p: Parsed, result: ImportResult): boolean {
       return false;
     }
   }
+  // A file that says `Blocks: X` is not done until X waits for it (linked once every file is written): its content
+  // hash, which makes the next import skip the file, is recorded then. Killed before, the next import reads it again.
+  const provisional = blocksOthers(ticket);
   const after = engine.upsertTicket({
     id,
     title: ticket.title,
     metadata: ticket.metadata,
     path,
-    contentHash: p.hash,
+    contentHash: provisional ? undefined : p.hash,
     parentId: ticket.parentId ?? undefined,
     dependencies: ticket.dependencies.filter((d) => d.type === "blocked_by").map((d) => ({ on: d.id })),
     completedPhases: recorded.length ? recorded : undefined,
@@ -172,10 +175,24 @@ function writeTicket(engine: Engine, p: Parsed, result: ImportResult): boolean {
       });
     }
   }
-  if (ledger.placedWith !== p.placedWith) {
+  if (ledger.placedWith !== p.placedWith && !provisional) {
     engine.setTicketFile(id, { path, contentHash: p.hash, ledger: { ...ledger, placedWith: p.placedWith } });
   }
   return before !== null && result.advanced.at(-1)?.id === id;
+}
+
+/** Whether a ticket's file makes other tickets wait for it (`Blocks: X`). */
+function blocksOthers(ticket: ParsedTicket): boolean {
+  return ticket.dependencies.some((d) => d.type === "blocks");
+}
+
+/** Records the content hash of the files written provisionally (see `writeTicket`) whose links were all made. */
+function finishProvisional(engine: Engine, written: Parsed[], failed: Set<Parsed>): void {
+  for (const p of written) {
+    if (!blocksOthers(p.ticket) || failed.has(p)) continue;
+    const ledger = (engine.ticketFiles([p.id])[0]?.ledger ?? {}) as Record<string, unknown>;
+    engine.setTicketFile(p.id, { path: p.path, contentHash: p.hash, ledger: { ...ledger, placedWith: p.placedWith } });
+  }
 }
 
 /**
@@ -238,9 +255,11 @@ export function importTickets(engine: Engine, opts: ImportOptions = {}): ImportR
     }
   }
   let done = 0;
+  const written: Parsed[] = [];
   for (const p of parsed) {
     try {
       const moved = writeTicket(engine, p, result);
+      written.push(p);
       const sameFile = p.had && known.get(p.id)?.contentHash === p.hash && known.get(p.id)?.path === p.path;
       // A file read again only because `.workflow/` changed is unchanged unless it moved its ticket.
       (sameFile && !moved ? result.unchanged : p.had ? result.updated : result.imported).push(p.id);
@@ -255,13 +274,17 @@ export function importTickets(engine: Engine, opts: ImportOptions = {}): ImportR
     }
     if (++done % 50 === 0 || done === parsed.length) opts.onProgress?.(done, parsed.length);
   }
-  linkDependencies(engine, parsed, reread, result);
+  finishProvisional(engine, written, linkDependencies(engine, parsed, reread, result));
   result.warningGroups = group(result.warnings);
   return result;
 }
 
-/** `Blocks: X` makes X wait for the ticket; any dependency on a ticket that does not exist is reported. */
-function linkDependencies(engine: Engine, parsed: Parsed[], reread: Parsed[], result: ImportResult): void {
+/**
+ * `Blocks: X` makes X wait for the ticket; any dependency on a ticket that does not exist is reported.
+ * @returns the files a link of which failed
+ */
+function linkDependencies(engine: Engine, parsed: Parsed[], reread: Parsed[], result: ImportResult): Set<Parsed> {
+  const failed = new Set<Parsed>();
   const exists = new Set(engine.ticketFiles().map((t) => t.id));
   const writing = new Set(parsed);
   for (const p of [...parsed, ...reread].sort((a, b) => a.path.localeCompare(b.path))) {
@@ -271,6 +294,7 @@ function linkDependencies(engine: Engine, parsed: Parsed[], reread: Parsed[], re
         try {
           engine.addDependency(d.id, p.id);
         } catch (e) {
+          failed.add(p);
           result.errors.push({
             path: p.path,
             line: d.line,
@@ -289,4 +313,5 @@ function linkDependencies(engine: Engine, parsed: Parsed[], reread: Parsed[], re
       }
     }
   }
+  return failed;
 }

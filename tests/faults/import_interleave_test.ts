@@ -73,3 +73,42 @@ Deno.test("a long import interleaves with another process's claims", async () =>
   );
   engine.close();
 });
+
+Deno.test("kill -9 of an import after its tickets were written, before their Blocks: links: the next import makes every link", async () => {
+  const repo = await tempRepo({ phases: PHASES });
+  await Deno.mkdir(`${repo}/tickets`);
+  const n = 300;
+  const id = (i: number) => String(i).padStart(4, "0");
+  // Each odd ticket blocks the next one: 150 links, made once every file is written.
+  for (let i = 1; i <= n; i++) {
+    const blocks = i % 2 ? `- **Blocks**: ${id(i + 1)}\n` : "";
+    await Deno.writeTextFile(
+      `${repo}/tickets/${id(i)}_t.md`,
+      ticket(id(i)).replace("## Summary", `${blocks}\n## Summary`),
+    );
+  }
+  const engine = await openEngine(repo);
+  try {
+    const importer = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", CLI, "import"],
+      cwd: repo,
+      env: { NO_COLOR: "1" },
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    // Killed once its last ticket is written: the links come after (or the first of them, at the latest).
+    const deps = () => engine.dependencies().length;
+    for (let i = 0; i < 6000 && !engine.ticketFiles([id(n)]).length; i++) await new Promise((r) => setTimeout(r, 5));
+    importer.kill("SIGKILL");
+    await importer.status;
+    assert.equal(engine.ticketFiles().length, n, "every ticket was written before the kill");
+    assert.ok(deps() < n / 2, `the kill came before the last link (${deps()} of ${n / 2})`);
+    const again = importTickets(engine);
+    assert.deepEqual(again.errors, []);
+    assert.equal(deps(), n / 2, "every Blocks: link is made");
+    assert.equal(engine.ticket(id(2)).phases[0].status, "blocked");
+    assert.deepEqual(importTickets(engine).updated, [], "and a third import has nothing left to do");
+  } finally {
+    engine.close();
+  }
+});
