@@ -136,6 +136,16 @@ async function ignoreCheck(cfg: WorkflowConfig): Promise<HealthCheck> {
   };
 }
 
+/** Whether a repository-relative path names a file that exists. */
+function existsInRepo(root: string, rel: string): boolean {
+  try {
+    Deno.statSync(`${root}/${rel}`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * The ticket files: two with one id (neither is imported, the import's own
  * rule, `indexTicketFiles`), empty ones, and what an interrupted write left
@@ -148,15 +158,29 @@ async function ticketFileCheck(engine: Engine): Promise<HealthCheck> {
   const { byId, duplicates } = indexTicketFiles(engine);
   const problems = duplicates.map((d) => `id ${d.id} is used by ${d.paths.join(" and ")} (neither is imported)`);
   const root = engine.cfg.repoRoot;
-  for (const path of listRepoFiles(root, engine.cfg.config.tickets.directory)) {
+  const files = listRepoFiles(root, engine.cfg.config.tickets.directory);
+  for (const path of files) {
     const name = path.slice(path.lastIndexOf("/") + 1);
-    if (/\.baton-(?:new|old)-\d+/.test(name)) problems.push(`${path} was left by an interrupted write: remove it`);
-    else if (/\.baton-conflict-\d+$/.test(name)) {
+    const aside = /^(.+)\.baton-old-\d+$/.exec(path);
+    if (aside && !files.includes(aside[1])) {
+      problems.push(
+        `${path} holds ${aside[1]}, set aside by an interrupted write, and ${aside[1]} is missing: ` +
+          "baton import or baton sync puts it back (do not remove it)",
+      );
+    } else if (/\.baton-(?:new|old)-\d+/.test(name)) {
+      problems.push(`${path} was left by an interrupted write: remove it`);
+    } else if (/\.baton-conflict-\d+$/.test(name)) {
       problems.push(`${path} keeps an edit made while Baton wrote the file back: merge it, then remove it`);
     } else if (name.endsWith(".md")) {
       try {
         if (readRepoFile(root, path).length === 0) problems.push(`${path} is empty: a ticket needs at least its title`);
       } catch { /* unreadable: import reports it */ }
+    }
+  }
+  // A ticket whose file is gone (deleted, or renamed and not imported since): its work is still offered.
+  for (const t of engine.ticketFiles()) {
+    if (t.path && !files.includes(t.path) && !byId.has(t.id) && !existsInRepo(root, t.path)) {
+      problems.push(`ticket ${t.id}'s file ${t.path} is gone: restore it, or, if it was renamed, run baton import`);
     }
   }
   return {

@@ -12,6 +12,7 @@
  */
 import { BatonError } from "../errors.ts";
 import { repoPath } from "./files.ts";
+import { processStart } from "../processes.ts";
 
 const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
 
@@ -126,4 +127,67 @@ export function replaceIfUnchanged(root: string, shown: string, expected: Uint8A
     throw conflict();
   }
   Deno.removeSync(aside);
+}
+
+/** A ticket file set aside by a replacement (`NAME.baton-old-PID`): the name and the pid. */
+const SET_ASIDE = /^(.+)\.baton-old-(\d+)$/;
+
+/**
+ * Puts back a ticket file that a replacement killed between setting it
+ * aside and linking the new text in (`kill -9`, the OOM killer, a power
+ * cut) left missing: `NAME.baton-old-PID`, the original with every human
+ * edit, goes back to `NAME` when `NAME` does not exist and process PID of
+ * this host is gone; its `NAME.baton-new-PID` is removed. A set-aside file
+ * whose name exists again is left for `baton doctor` to report.
+ * @param root the repository root
+ * @param shown the ticket file, repository-relative
+ * @returns true when it was put back
+ */
+export function restoreSetAside(root: string, shown: string): boolean {
+  const path = repoPath(root, shown);
+  if (readOr(path) !== null) return false;
+  const dir = path.slice(0, path.lastIndexOf("/"));
+  const base = path.slice(dir.length + 1);
+  let names: string[];
+  try {
+    names = [...Deno.readDirSync(dir)].map((e) => e.name);
+  } catch {
+    return false;
+  }
+  for (const name of names) {
+    const m = SET_ASIDE.exec(name);
+    if (!m || m[1] !== base || !replacerGone(Number(m[2]))) continue;
+    try {
+      Deno.linkSync(`${dir}/${name}`, path); // fails when someone created the file meanwhile: theirs stays
+    } catch {
+      return false;
+    }
+    Deno.removeSync(`${dir}/${name}`);
+    try {
+      Deno.removeSync(`${path}.baton-new-${m[2]}`);
+    } catch { /* never made, or removed */ }
+    return true;
+  }
+  return false;
+}
+
+/**
+ * Puts back every ticket file of a directory that an interrupted replacement
+ * left missing (see {@link restoreSetAside}).
+ * @param root the repository root
+ * @param files the directory's files, repository-relative (`listRepoFiles`)
+ * @returns the ticket files put back
+ */
+export function restoreAllSetAside(root: string, files: string[]): string[] {
+  const missing = new Set<string>();
+  for (const f of files) {
+    const m = SET_ASIDE.exec(f);
+    if (m && !files.includes(m[1])) missing.add(m[1]);
+  }
+  return [...missing].filter((f) => restoreSetAside(root, f));
+}
+
+/** Whether the process that set a file aside is certainly gone (this host's `/proc` says so; never this process). */
+function replacerGone(pid: number): boolean {
+  return pid !== Deno.pid && processStart(pid) === null && processStart(Deno.pid) !== null;
 }

@@ -19,6 +19,8 @@ import { contentHash } from "../markdown/ids.ts";
 import { parseTicket } from "../markdown/parse_ticket.ts";
 import type { ParsedTicket } from "../markdown/types.ts";
 import { type FileProblem, indexTicketFiles, parseOptions, placementKey, readTicketText } from "./files.ts";
+import { listRepoFiles } from "../repo/files.ts";
+import { restoreAllSetAside } from "../repo/replace.ts";
 
 /** Warnings with the same message, and where they were (the first few files). */
 export interface WarningGroup {
@@ -66,6 +68,11 @@ export interface ImportOptions {
 
 /** The ticket files' texts by ticket id; names without an id, ids used twice and unreadable files are reported. */
 function readFiles(engine: Engine, result: ImportResult): Map<string, { path: string; text: string; utf8: boolean }> {
+  const root = engine.cfg.repoRoot;
+  // A ticket file an interrupted write-back (kill -9) left set aside is put back before anything reads the directory.
+  for (const path of restoreAllSetAside(root, listRepoFiles(root, engine.cfg.config.tickets.directory))) {
+    result.warnings.push({ path, message: "put back: an interrupted write-back had left it set aside" });
+  }
   const index = indexTicketFiles(engine);
   const idRegex = engine.cfg.config.tickets.id_regex;
   for (const path of index.unnamed) {

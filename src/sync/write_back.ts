@@ -31,7 +31,7 @@ import {
 } from "../markdown/workflow_log.ts";
 import { unifiedDiff } from "./diff.ts";
 import { type FileProblem, parseOptions, readTicketText } from "./files.ts";
-import { encodeLike, replaceIfUnchanged } from "../repo/replace.ts";
+import { encodeLike, replaceIfUnchanged, restoreSetAside } from "../repo/replace.ts";
 import { isDone } from "../engine/state_machine.ts";
 
 /** What a write-back did. */
@@ -213,6 +213,25 @@ function logEdit(
 }
 
 /**
+ * A ticket's file as {@link readTicketText} reads it; a file an interrupted write-back left set aside is put back
+ * first.
+ * @throws {BatonError} `not_found` (with the file's location) when the file is gone
+ */
+function readTicketFile(engine: Engine, ticketId: string, path: string): ReturnType<typeof readTicketText> {
+  try {
+    return readTicketText(engine, path);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  if (restoreSetAside(engine.cfg.repoRoot, path)) return readTicketText(engine, path);
+  throw new BatonError(
+    "not_found",
+    `${path}, the file of ticket ${ticketId}, is gone: restore it, or, if it was renamed, run baton import`,
+    { location: { file: path } },
+  );
+}
+
+/**
  * Writes one ticket's status checkboxes and workflow log back to its file,
  * splicing only those lines, and only what Baton did that the file lacks.
  * The file is replaced atomically and only if nobody changed it meanwhile.
@@ -231,7 +250,7 @@ export function syncTicket(
   const t = engine.ticket(ticketId);
   if (!t.path) throw new BatonError("not_found", `Ticket ${ticketId} has no markdown file`);
   const path = t.path;
-  const { text: original, utf8, bytes } = readTicketText(engine, path);
+  const { text: original, utf8, bytes } = readTicketFile(engine, ticketId, path);
   const warnings: FileProblem[] = [];
   const warn = (message: string) => warnings.push({ path, message: `ticket ${ticketId}: ${message}` });
   const file0 = engine.ticketFiles([ticketId])[0];

@@ -184,3 +184,79 @@ Deno.test("write-back keeps a UTF-8 byte-order mark, and changes only its own pa
   assert.deepEqual(syncAll(engine).written, [], "nothing more to write: the file's hash is of its text");
   engine.close();
 });
+
+Deno.test("kill -9 of a write-back between setting the file aside and linking the new one: doctor says not to remove it, the next import or sync puts it back", async () => {
+  for (const next of ["import", "sync"]) {
+    const { repo, file } = await repoWithTicket();
+    const human = TICKET.replace("## Workflow Log", "A human's words, not committed yet.\n\n## Workflow Log");
+    await Deno.writeTextFile(file, human);
+    const engine = await openEngine(repo);
+    importTickets(engine);
+    const c = engine.claimNext({ agentId: "d", capabilities: ["designer"] })!;
+    engine.complete(c.phase.id, { agentId: "d", token: c.token, summary: "designed" });
+    engine.close();
+    // A process writing the ticket back stops for good right after setting it aside (as kill -9 would leave it).
+    const marker = `${repo}/aside-reached`;
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", new URL("../helpers/sync_stops_aside.ts", import.meta.url).pathname, repo, "0001", marker],
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    let exited = false;
+    const status = child.status.finally(() => exited = true);
+    while (!exited) {
+      try {
+        Deno.statSync(marker);
+        break;
+      } catch {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    }
+    child.kill("SIGKILL");
+    await status;
+    assert.throws(() => Deno.statSync(file), Deno.errors.NotFound, "the ticket file is missing, set aside");
+    const doctor = await baton(["doctor"], { cwd: repo });
+    assert.match(
+      doctor.stdout,
+      /set aside by an interrupted write, and tickets\/0001_cache\.md is missing: baton import or baton sync puts it back \(do not remove it\)/,
+    );
+    const r = await baton([next], { cwd: repo });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    if (next === "import") {
+      assert.match(r.stdout + r.stderr, /put back: an interrupted write-back had left it set aside/);
+    } else {assert.match(
+        await Deno.readTextFile(file),
+        /- \*\*Notes\*\*: designed/,
+        "and the sync wrote what Baton did",
+      );}
+    assert.match(await Deno.readTextFile(file), /A human's words, not committed yet\./, next);
+    const left = [...Deno.readDirSync(`${repo}/tickets`)].map((e) => e.name).filter((n) => n.includes(".baton-"));
+    assert.deepEqual(left, [], `nothing left behind (${next})`);
+  }
+});
+
+Deno.test("a ticket file deleted by hand: sync says which and where with Baton's code, doctor names it, the others are written", async () => {
+  const { repo, file } = await repoWithTicket();
+  const engine = await openEngine(repo);
+  await Deno.writeTextFile(`${repo}/tickets/0002_other.md`, TICKET.replace("0001: Cache", "0002: Other"));
+  importTickets(engine);
+  for (const id of ["0001", "0002"]) {
+    const c = engine.claimNext({ agentId: "d", capabilities: ["designer"] })!;
+    assert.equal(c.ticket.id, id);
+    engine.complete(c.phase.id, { agentId: "d", token: c.token, summary: "designed" });
+  }
+  engine.close();
+  await Deno.remove(file);
+  const sync = await baton(["sync", "--json"], { cwd: repo });
+  assert.equal(sync.code, 1);
+  const out = JSON.parse(sync.stdout);
+  assert.deepEqual(out.errors, [{
+    path: "tickets/0001_cache.md",
+    code: "not_found",
+    message:
+      "tickets/0001_cache.md, the file of ticket 0001, is gone: restore it, or, if it was renamed, run baton import",
+  }]);
+  assert.deepEqual(out.written, ["0002"]);
+  const doctor = await baton(["doctor"], { cwd: repo });
+  assert.match(doctor.stdout, /ticket 0001's file tickets\/0001_cache\.md is gone/);
+});
