@@ -64,7 +64,7 @@ export async function doctor(repoDir: string): Promise<{ checks: HealthCheck[] }
   }
   try {
     checks.push(...engine.healthChecks());
-    checks.push(await ticketFileCheck(engine));
+    checks.push(await ticketFileCheck(engine, engine.ticketFiles()));
     const reading = groupReading(engine);
     if (reading) checks.push(reading);
   } finally {
@@ -150,9 +150,12 @@ function existsInRepo(root: string, rel: string): boolean {
  * The ticket files: two with one id (neither is imported, the import's own
  * rule, `indexTicketFiles`), empty ones, and what an interrupted write left
  * behind (`*.baton-new-*`, `*.baton-old-*`; `*.baton-conflict-*` keeps a
- * human's edit that crossed a write-back).
+ * human's edit that crossed a write-back), and the tickets Baton has (`recorded`) whose file is gone.
  */
-async function ticketFileCheck(engine: Engine): Promise<HealthCheck> {
+async function ticketFileCheck(
+  engine: Engine,
+  recorded: { id: string; path: string | null }[] = [],
+): Promise<HealthCheck> {
   const { indexTicketFiles } = await import("../sync/files.ts");
   const { listRepoFiles, readRepoFile } = await import("../repo/files.ts");
   const { byId, duplicates } = indexTicketFiles(engine);
@@ -178,7 +181,7 @@ async function ticketFileCheck(engine: Engine): Promise<HealthCheck> {
     }
   }
   // A ticket whose file is gone (deleted, or renamed and not imported since): its work is still offered.
-  for (const t of engine.ticketFiles()) {
+  for (const t of recorded) {
     if (t.path && !files.includes(t.path) && !byId.has(t.id) && !existsInRepo(root, t.path)) {
       problems.push(`ticket ${t.id}'s file ${t.path} is gone: restore it, or, if it was renamed, run baton import`);
     }
