@@ -144,6 +144,34 @@ Deno.test("parseTicket: bare bold lines (0056k), code blocks and body text are n
   assert.equal(t.status.mapped, true);
 });
 
+Deno.test("parseTicket: a plain Status or Priority line, bullet or table row in the header or Metadata is read; prose is not", () => {
+  const forms = [
+    "Status: Done\nPriority: High\n",
+    "## Metadata\nStatus: Done\nPriority: High\n",
+    "- Status: Done\n- Priority: High\n",
+    "| Field | Value |\n|---|---|\n| Status | Done |\n| **Priority** | High |\n",
+    "## Metadata\n\n| Status | Done |\n| Priority | High |\n",
+    "**Status**: Done\n**Priority**: High\n",
+  ];
+  for (const form of forms) {
+    const t = parseTicket(`# Ticket 0501: A finished ticket\n\n${form}\n## Summary\n\nText.\n`, {
+      path: "tickets/0501_a.md",
+      fields: FIELDS,
+      phaseNames: PHASES,
+    });
+    assert.equal(t.status.complete, true, form);
+    assert.equal(t.metadata.priority, "High", form);
+    assert.deepEqual(t.warnings, [], form);
+  }
+  // Words before a colon in the header's prose, the body's `Status:` and a table of other keys are no metadata.
+  const prose = parseTicket(
+    "# Ticket 0502: Open\n\nNote: done means shipped.\n| Owner | Done |\n\n## Summary\n\nStatus: Done\n",
+    { path: "tickets/0502_a.md", fields: FIELDS, phaseNames: PHASES },
+  );
+  assert.equal(prose.status.complete, false);
+  assert.deepEqual(prose.rawMetadata, {});
+});
+
 Deno.test("parseTicket: headings as metadata (0035b1), status from ## Status: value", () => {
   const t = parse("0035b1_collision_pipeline_refactor.md", {
     phaseNames: PHASES,

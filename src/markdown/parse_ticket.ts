@@ -53,13 +53,28 @@ function headingKeyValue(title: string): { key: string; value: string } | null {
   return { key: m[1].trim(), value: m[2].trim() };
 }
 
-function keyLine(text: string, ctx: Ctx, bulleted: boolean): { key: string; value: string } | null {
+/** `| Key | value |`: a row of a two-column table (its key may be bold). */
+const TABLE_ROW = /^\s*\|\s*(?:\*\*|__)?([A-Za-z][^|*:`[\]]{0,40}?)(?:\*\*|__)?\s*\|\s*([^|]*?)\s*\|?\s*$/;
+
+/**
+ * A `Key: value` line: bold anywhere in a data section (`**Status**: Done`), plain as a bullet of a Metadata or
+ * Dependencies section (`- Status: Done`); plain anywhere else in the header, Metadata or Dependencies, as a line
+ * (`Status: Done`), a bullet, or a row of a two-column table (`| Status | Done |`), only for a key the ticket's
+ * reading uses (`known`: status, the metadata fields, the dependency keys): prose is no metadata.
+ */
+function keyLine(
+  text: string,
+  ctx: Ctx,
+  bulleted: boolean,
+  known: ReadonlySet<string>,
+): { key: string; value: string } | null {
   const b = BOLD_KEY.exec(text);
   if (b) return { key: b[4].trim(), value: b[5] };
-  if (bulleted && (ctx === "metadata" || ctx === "dependencies")) {
-    const p = PLAIN_KEY.exec(text);
-    if (p && p[2]) return { key: p[3].trim(), value: p[4] };
-  }
+  if (ctx === "body" || ctx === "status") return null;
+  const p = PLAIN_KEY.exec(text);
+  if (p && ((bulleted && p[2] && ctx !== "header") || known.has(norm(p[3])))) return { key: p[3].trim(), value: p[4] };
+  const row = TABLE_ROW.exec(text);
+  if (row && known.has(norm(row[1]))) return { key: row[1].trim(), value: row[2] };
   return null;
 }
 
@@ -111,6 +126,7 @@ class SectionReader {
     readonly out: Collected,
     readonly warnings: MarkdownWarning[],
     start: Ctx,
+    readonly known: ReadonlySet<string>,
   ) {
     this.ctx = start;
   }
@@ -124,7 +140,7 @@ class SectionReader {
     if (para?.type !== "paragraph") return;
     for (let i = startLine(item, this.off) + 1; i <= endLine(para, this.off); i++) {
       const line = lineText(this.src, i);
-      const kl = /^\*\*|^__/.test(line) ? keyLine(line, this.ctx, false) : null;
+      const kl = /^\*\*|^__/.test(line) ? keyLine(line, this.ctx, false, this.known) : null;
       if (kl) this.out.records.push({ ...kl, line: i });
     }
   }
@@ -134,7 +150,7 @@ class SectionReader {
     const { src, kids, off } = this;
     let rec: Rec | null = null;
     for (let i = first; i <= last; i++) {
-      const kl = keyLine(lineText(src, i), this.ctx, false);
+      const kl = keyLine(lineText(src, i), this.ctx, false, this.known);
       if (kl) {
         rec = { ...kl, line: i };
         // An empty value followed directly by a list: the list's items are the value.
@@ -184,7 +200,7 @@ class SectionReader {
       const il = startLine(item, off);
       const t = lineText(src, il);
       const task = ctx === "status" ? TASK.exec(t) : null;
-      const kl = task ? null : keyLine(t, ctx, true);
+      const kl = task ? null : keyLine(t, ctx, true, this.known);
       if (task && boxChecked(task[2]) === null) {
         this.warnings.push({ message: `status checkbox "[${task[2]}]" is neither [ ] nor [x]; ignored`, line: il });
       } else if (task) {
@@ -249,12 +265,18 @@ function frontMatter(src: Src, scanned: Scan): Rec[] {
 }
 
 /** Reads the records, status labels and dependency lines of every data-carrying section. */
-function collect(src: Src, scanned: Scan, h1: Heading, warnings: MarkdownWarning[]): Collected {
+function collect(
+  src: Src,
+  scanned: Scan,
+  h1: Heading,
+  warnings: MarkdownWarning[],
+  known: ReadonlySet<string>,
+): Collected {
   const out: Collected = { records: [], labels: [], depLines: [] };
   const statusSections = { n: 0 }; // only the first Status section's checklist counts
   for (const [from, to, startCtx] of dataSections(scanned, h1, lineCount(src))) {
     const { root, off } = parseLines(src, from, to);
-    new SectionReader(src, root.children, off, out, warnings, startCtx).read(h1.line, statusSections);
+    new SectionReader(src, root.children, off, out, warnings, startCtx, known).read(h1.line, statusSections);
   }
   // After the body's: a key given in both is the body's (front matter is often another tool's, and older).
   out.records.push(...frontMatter(src, scanned));
@@ -564,7 +586,12 @@ export function parseTicket(text: string, opts: ParseOptions): ParsedTicket {
     warnings.push({ message: `title says ticket ${titleId} but the file name says ${id}`, line: h1.line });
   }
 
-  const collected = collect(src, scanned, h1, warnings);
+  const keys = opts.dependencyKeys ?? DEFAULT_DEPENDENCY_KEYS;
+  const known = new Set(
+    ["status", "current phase", ...opts.fields.map((f) => f.markdown_key ?? f.field), ...Object.values(keys).flat()]
+      .map(norm),
+  );
+  const collected = collect(src, scanned, h1, warnings, known);
   const { byKey, raw } = firstByKey(collected.records, warnings);
   const metadata: Record<string, MetadataValue> = {};
   for (const f of opts.fields) {
@@ -584,7 +611,6 @@ export function parseTicket(text: string, opts: ParseOptions): ParsedTicket {
       if (phase !== null) logCompleted.push({ phase, line: b.line, completed });
     }
   }
-  const keys = opts.dependencyKeys ?? DEFAULT_DEPENDENCY_KEYS;
   const { dependencies, parentId } = dependenciesOf(collected, id, idRe, keys, warnings);
   return {
     id,

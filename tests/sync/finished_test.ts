@@ -176,3 +176,28 @@ Deno.test("finished: init ignores the configured database path, in .gitignore or
   await assert.rejects(Deno.stat(`${other}/.gitignore`));
   assert.match(await Deno.readTextFile(`${other}/.git/info/exclude`), /^\/\.workflow\/state\/baton\.db\*$/m);
 });
+
+Deno.test("finished: a ticket whose header says Status: Done in a plain line, bullet or table row is imported completed and never offered", async () => {
+  const repo = await fixtureRepo("progressrepo");
+  const forms: Record<string, string> = {
+    "0901_plain.md": "Status: Done\n",
+    "0902_metadata.md": "## Metadata\nStatus: Closed\n",
+    "0903_bullet.md": "- Status: Done\n",
+    "0904_table.md": "| Field | Value |\n|---|---|\n| Status | Done |\n",
+  };
+  for (const [name, form] of Object.entries(forms)) {
+    await Deno.writeTextFile(`${repo}/tickets/${name}`, `# Ticket ${name.slice(0, 4)}: Finished\n\n${form}`);
+  }
+  const imported = await baton(["import", "--json"], { cwd: repo });
+  assert.equal(imported.code, 0, imported.stderr);
+  const engine = await openEngine(repo);
+  try {
+    for (const name of Object.keys(forms)) assert.equal(engine.ticket(name.slice(0, 4)).status, "completed", name);
+    const types = [...new Set(engine.cfg.workflow.phases.map((p) => p.agentType).filter((t): t is string => !!t))];
+    const offered = engine.availableWork(types, 1000).phases.map((p) => p.ticketId);
+    assert.ok(offered.length > 0, "the fixture's open tickets are offered");
+    assert.deepEqual(offered.filter((id) => id.startsWith("09")), [], "none of them is offered");
+  } finally {
+    engine.close();
+  }
+});
