@@ -69,6 +69,30 @@ Deno.test("hooks: with hooks.block_humans a human's overlapping commit is refuse
   }
 });
 
+Deno.test("hooks: a human's commit goes through when Baton cannot read its config (a newer Baton's key, a phases.yaml mid-edit); an agent's is refused", async () => {
+  const { repo, engine } = await hookRepo();
+  const a = claimOf(engine, "0042", "implementer-9");
+  engine.close();
+  const config = `${repo}/.workflow/config.yaml`;
+  const phases = `${repo}/.workflow/phases.yaml`;
+  const good = { config: await Deno.readTextFile(config), phases: await Deno.readTextFile(phases) };
+  assert.match(good.config, /^hooks:$/m);
+  for (
+    const [file, broken] of [[config, good.config.replace("hooks:\n", "hooks:\n  new_feature_flag: true\n")], [
+      phases,
+      "phases:\n  - name: [\n",
+    ]]
+  ) {
+    await Deno.writeTextFile(file, broken);
+    const h = await commit(repo, "docs/notes.md", envWith());
+    assert.equal(h.code, 0, h.stderr);
+    assert.match(h.stderr, /baton: could not check this commit \(.+\); committing anyway/);
+    const agent = await commit(repo, "src/db.ts", agentEnv("implementer-9", a));
+    assert.notEqual(agent.code, 0, "an agent's commit is not let through unchecked");
+    await Deno.writeTextFile(file, file === config ? good.config : good.phases);
+  }
+});
+
 Deno.test("hooks: advisory mode warns; the staged files are declared; trailers once, even after an amend; the commit is in the audit", async () => {
   const { repo, engine } = await hookRepo();
   try {
