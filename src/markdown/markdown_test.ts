@@ -899,6 +899,51 @@ Deno.test("parseTicket: nesting that would make parsing superlinear is refused w
   assert.equal(parseTicket(ok, { path: "0001_fine.md", fields: FIELDS }).metadata.priority, "High");
 });
 
+Deno.test("parseTicket: front matter is read as YAML: a quoted value spanning lines is one value, bad YAML is refused at its line, long front matter counts", () => {
+  const opts = (path: string) => ({ path, fields: FIELDS, phaseNames: PHASES });
+  // A quoted value whose lines go on below (indented, as YAML wants): one value, whatever its lines say.
+  const quoted = parseTicket(
+    '---\nsummary: "first line\n  status: done\n  more"\nstatus: open\n---\n# Ticket 0301: Quoted\n',
+    opts("tickets/0301_q.md"),
+  );
+  assert.equal(quoted.status.complete, false, "status is open: the done is inside a quoted value");
+  assert.equal(quoted.rawMetadata.status, "open");
+  assert.equal(quoted.rawMetadata.summary, "first line status: done more");
+  assert.deepEqual(quoted.warnings, []);
+  // Not YAML (a quote never closed, one whose next line is not indented, a tab indenting a key): refused, not guessed.
+  const bad = [
+    'summary: "never closed\nstatus: done\n',
+    'summary: "a\nstatus: done\n  b"\n',
+    "status: open\n\tpriority: High\n",
+  ];
+  for (const fm of bad) {
+    assert.throws(
+      () => parseTicket(`---\n${fm}---\n# Ticket 0302: Bad\n`, opts("tickets/0302_b.md")),
+      (e: BatonError) => {
+        assert.equal(e.code, "markdown_invalid");
+        assert.match(e.message, /the front matter is not valid YAML/);
+        assert.equal(e.location?.file, "tickets/0302_b.md");
+        assert.ok(e.location!.line! >= 2 && e.location!.line! <= 4, `${e.location?.line}`);
+        return true;
+      },
+      fm,
+    );
+  }
+  const list = parseTicket("---\n- status: done\n---\n# Ticket 0303: List\n", opts("tickets/0303_l.md"));
+  assert.equal(list.status.complete, false);
+  assert.deepEqual(list.warnings.map((w) => w.message), [
+    "the front matter is not a mapping of keys to values; ignored",
+  ]);
+  const long = parseTicket(
+    `---\n${
+      Array.from({ length: 250 }, (_, i) => `note_${i}: ${i}`).join("\n")
+    }\nstatus: done\n---\n# Ticket 0801: Long\n`,
+    opts("tickets/0801_l.md"),
+  );
+  assert.equal(long.status.complete, true, "status: done on line 252 counts");
+  assert.equal(long.title, "Long");
+});
+
 Deno.test("parseTicket: front matter: comments cut, a # inside quotes kept, lists joined, the body's value wins", () => {
   const text = [
     "---",

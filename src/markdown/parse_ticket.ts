@@ -10,6 +10,7 @@ import { BatonError } from "../errors.ts";
 import { DEFAULT_DEPENDENCY_KEYS, DEFAULT_ID_REGEX } from "../config/defaults.ts";
 import { basename, compile, contentHash, idOf, refs } from "./ids.ts";
 import { type Rec, typed } from "./metadata.ts";
+import { frontMatterRecords } from "./front_matter.ts";
 import {
   BOLD_KEY,
   boxChecked,
@@ -237,35 +238,9 @@ class SectionReader {
   }
 }
 
-/**
- * YAML front matter's top-level `key: value` pairs as records (`status: done`, `depends_on: [0003, 0004]`), read
- * after the body's, so a key given in both is the body's. Keys' `_` and `-` read as spaces; quotes and a flow list's
- * brackets are dropped; a key with an empty value takes the `- item` lines under it; a comment is cut (not a `#`
- * inside quotes).
- */
-function frontMatter(src: Src, scanned: Scan): Rec[] {
-  const out: Rec[] = [];
-  let rec: Rec | null = null;
-  const unquote = (v: string) => v.replace(/^(["'])(.*)\1$/, "$2").trim();
-  for (let i = 2; i < scanned.fmEnd; i++) {
-    const t = lineText(src, i).replace(/^([^"'#]*?(?:"[^"]*"|'[^']*')?[^"'#]*?)[ \t]+#.*$/, "$1");
-    const kv = /^([A-Za-z][\w -]{0,40}?)[ \t]*:(?:[ \t]+(.*?))?[ \t]*$/.exec(t);
-    if (kv) {
-      const flow = /^\[(.*)\]$/.exec(kv[2] ?? "");
-      const value = flow ? flow[1].split(",").map(unquote).filter(Boolean).join(", ") : unquote(kv[2] ?? "");
-      rec = { key: kv[1].replace(/[_-]+/g, " ").trim(), value, line: i };
-      out.push(rec);
-      continue;
-    }
-    const item = /^[ \t]+-[ \t]+(.*?)[ \t]*$/.exec(t);
-    if (item && rec) rec.value = rec.value ? `${rec.value}, ${unquote(item[1])}` : unquote(item[1]);
-    else if (!/^[ \t]/.test(t)) rec = null; // a nested map or anything else: not a value of the key above
-  }
-  return out;
-}
-
 /** Reads the records, status labels and dependency lines of every data-carrying section. */
 function collect(
+  path: string,
   src: Src,
   scanned: Scan,
   h1: Heading,
@@ -279,7 +254,10 @@ function collect(
     new SectionReader(src, root.children, off, out, warnings, startCtx, known).read(h1.line, statusSections);
   }
   // After the body's: a key given in both is the body's (front matter is often another tool's, and older).
-  out.records.push(...frontMatter(src, scanned));
+  if (scanned.fmEnd > 0) {
+    const fm = Array.from({ length: scanned.fmEnd - 2 }, (_, i) => lineText(src, i + 2)).join("\n");
+    out.records.push(...frontMatterRecords(fm, path, warnings));
+  }
   return out;
 }
 
@@ -591,7 +569,7 @@ export function parseTicket(text: string, opts: ParseOptions): ParsedTicket {
     ["status", "current phase", ...opts.fields.map((f) => f.markdown_key ?? f.field), ...Object.values(keys).flat()]
       .map(norm),
   );
-  const collected = collect(src, scanned, h1, warnings, known);
+  const collected = collect(opts.path, src, scanned, h1, warnings, known);
   const { byKey, raw } = firstByKey(collected.records, warnings);
   const metadata: Record<string, MetadataValue> = {};
   for (const f of opts.fields) {

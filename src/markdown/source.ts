@@ -105,7 +105,7 @@ export function scan(src: Src): Scan {
   const n = lineCount(src);
   let fmEnd = 0;
   if (/^---[ \t]*$/.test(lineText(src, 1))) {
-    for (let i = 2; i <= Math.min(n, 200); i++) {
+    for (let i = 2; i <= n; i++) {
       const t = lineText(src, i);
       if (/^(?:---|\.\.\.)[ \t]*$/.test(t)) {
         fmEnd = i;
