@@ -28,10 +28,15 @@ const UNIT_MS = { s: 1e3, m: 6e4, h: 3.6e6, d: 8.64e7, w: 6.048e8 } as const;
 export function parseSince(value: string | undefined, now: number, name = "since"): number | undefined {
   if (value === undefined) return undefined;
   const m = /^(\d+(?:\.\d+)?)\s*(s|m|h|d|w)$/.exec(value.trim());
-  if (m) return now - Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
-  const t = Date.parse(value);
-  if (Number.isNaN(t)) {
-    throw new BatonError("invalid_argument", `${name} must be a duration like 2h, 3d, 30m or a date, got "${value}"`);
+  const t = m ? now - Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS] : Date.parse(value);
+  // A time a Date can hold (±100,000,000 days): `99999999999d` ago is none.
+  if (Number.isNaN(t) || Math.abs(t) > 8.64e15) {
+    throw new BatonError(
+      "invalid_argument",
+      `${name} must be a duration like 2h, 3d, 30m or a date${
+        Number.isNaN(t) ? "" : " within the years a date can hold"
+      }, got "${value}"`,
+    );
   }
   return t;
 }

@@ -97,8 +97,9 @@ export function usage(message: string): BatonError {
 /** An integer argument or option value, at least `min`. */
 export function int(v: unknown, name: string, min = 0): number | undefined {
   if (v === undefined) return undefined;
+  // Digits only (not `1e3`, not `0x10`), and no more than a safe integer: SQLite and every count take it as it is.
   const n = Number(v);
-  if (typeof v !== "string" || !Number.isInteger(n) || n < min) {
+  if (typeof v !== "string" || !/^\s*[+-]?\d+\s*$/.test(v) || !Number.isSafeInteger(n) || n < min) {
     throw usage(`${name} must be an integer ≥ ${min}, got "${v}"`);
   }
   return n;

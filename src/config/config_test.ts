@@ -20,6 +20,11 @@ Deno.test("config: errors name the file, line and field", () => {
     ["file_conflicts:\n  mode: strict\n", /advisory/, 2, "file_conflicts.mode"],
     ["agents:\n  stale_timeout: 5\n", /unknown key "stale_timeout"/, 2, "agents.stale_timeout"],
     ["tickets:\n  id_regex: '(['\n", /not a valid regular expression/, 2, "tickets.id_regex"],
+    // Numbers a minimum lets through that break every time computed from them.
+    ["agents:\n  stale_timeout_minutes: .inf\n", /must be a finite number/, 2, "agents.stale_timeout_minutes"],
+    ["agents:\n  stale_timeout_minutes: 1e309\n", /must be a finite number/, 2, "agents.stale_timeout_minutes"],
+    ["retry:\n  backoff_multiplier: .nan\n", /./, 2, "retry.backoff_multiplier"],
+    ["run:\n  grace_seconds: 1e20\n", /must be at most 1000000000/, 2, "run.grace_seconds"],
   ];
   for (const [text, message, line, field] of cases) {
     assert.throws(() => parseConfig(text, ".workflow/config.yaml"), (e: unknown) => {

@@ -8,8 +8,17 @@ import * as v from "valibot";
 
 import { DEFAULT_DEPENDENCY_KEYS, DEFAULT_ID_REGEX } from "./defaults.ts";
 
-const positiveInt: v.GenericSchema<number> = v.pipe(v.number(), v.integer(), v.minValue(1));
-const nonNegative: v.GenericSchema<number> = v.pipe(v.number(), v.minValue(0));
+/**
+ * Every number of `.workflow/`: finite, and at most a billion (`.inf`, `1e309` or `1e20` minutes would pass a
+ * minimum and then break every time computed from them).
+ */
+const num: v.GenericSchema<number> = v.pipe(
+  v.number(),
+  v.finite("must be a finite number"),
+  v.maxValue(1e9, "must be at most 1000000000"),
+);
+const positiveInt: v.GenericSchema<number> = v.pipe(num, v.integer(), v.minValue(1));
+const nonNegative: v.GenericSchema<number> = v.pipe(num, v.minValue(0));
 const nonEmpty: v.GenericSchema<string> = v.pipe(v.string(), v.minLength(1));
 
 const TimingSchema = v.picklist(["realtime", "batch", "off"]);
@@ -19,7 +28,7 @@ const AgentTypeSchema = v.strictObject({
   args: v.optional(v.array(v.string()), []),
   max_concurrent: v.optional(positiveInt),
   prompt: v.optional(v.picklist(["stdin", "file"]), "file"),
-  max_runtime_minutes: v.optional(v.pipe(v.number(), v.minValue(0.01))),
+  max_runtime_minutes: v.optional(v.pipe(num, v.minValue(0.01))),
   env: v.optional(v.record(nonEmpty, v.string()), {}),
   fallback: v.optional(nonEmpty),
   rate_limit_patterns: v.optional(v.array(nonEmpty), []),
@@ -33,7 +42,7 @@ export const ConfigSchema = v.strictObject({
       journal_mode: v.optional(v.picklist(["wal", "truncate", "delete"]), "wal"),
       busy_timeout_ms: v.optional(positiveInt, 10_000),
       checkpoint: v.optional(v.picklist(["auto", "background", "inline"]), "auto"),
-      writer_fairness_ms: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(60_000)), 100),
+      writer_fairness_ms: v.optional(v.pipe(num, v.minValue(0), v.maxValue(60_000)), 100),
     }),
     {},
   ),
@@ -56,10 +65,10 @@ export const ConfigSchema = v.strictObject({
   ),
   agents: v.optional(
     v.strictObject({
-      stale_timeout_minutes: v.optional(v.pipe(v.number(), v.minValue(0.05)), 10),
+      stale_timeout_minutes: v.optional(v.pipe(num, v.minValue(0.05)), 10),
       heartbeat_implicit: v.optional(v.boolean(), true),
       max_held: v.optional(positiveInt, 1),
-      clock_tolerance_seconds: v.optional(v.nullable(v.pipe(v.number(), v.minValue(0))), null),
+      clock_tolerance_seconds: v.optional(v.nullable(v.pipe(num, v.minValue(0))), null),
       registry: v.optional(v.record(nonEmpty, AgentTypeSchema), {}),
     }),
     {},
@@ -73,7 +82,7 @@ export const ConfigSchema = v.strictObject({
       mode: v.optional(v.nullable(v.picklist(["advisory", "blocking"])), null),
       block_humans: v.optional(v.boolean(), false),
       server: v.optional(v.picklist(["auto", "off"]), "auto"),
-      server_idle_minutes: v.optional(v.pipe(v.number(), v.minValue(0.01), v.maxValue(1440)), 10),
+      server_idle_minutes: v.optional(v.pipe(num, v.minValue(0.01), v.maxValue(1440)), 10),
     }),
     {},
   ),
@@ -93,20 +102,20 @@ export const ConfigSchema = v.strictObject({
     v.strictObject({
       max_attempts: v.optional(positiveInt, 3),
       backoff_seconds: v.optional(nonNegative, 60),
-      backoff_multiplier: v.optional(v.pipe(v.number(), v.minValue(1)), 2),
+      backoff_multiplier: v.optional(v.pipe(num, v.minValue(1)), 2),
     }),
     {},
   ),
   leases: v.optional(
     v.strictObject({
-      default_minutes: v.optional(v.pipe(v.number(), v.minValue(0.05))),
-      per_phase: v.optional(v.record(nonEmpty, v.pipe(v.number(), v.minValue(0.05))), {}),
+      default_minutes: v.optional(v.pipe(num, v.minValue(0.05))),
+      per_phase: v.optional(v.record(nonEmpty, v.pipe(num, v.minValue(0.05))), {}),
     }),
     {},
   ),
   gates: v.optional(
     v.strictObject({
-      max_revisions: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 2),
+      max_revisions: v.optional(v.pipe(num, v.integer(), v.minValue(0)), 2),
       allow_agents: v.optional(v.boolean(), false),
     }),
     {},
@@ -123,7 +132,7 @@ export const ConfigSchema = v.strictObject({
     }),
     {},
   ),
-  stall_timeout_minutes: v.optional(v.pipe(v.number(), v.minValue(0.05)), 30),
+  stall_timeout_minutes: v.optional(v.pipe(num, v.minValue(0.05)), 30),
   context: v.optional(
     v.strictObject({
       always_include: v.optional(v.array(nonEmpty), []),
@@ -133,15 +142,15 @@ export const ConfigSchema = v.strictObject({
   ),
   retention: v.optional(
     v.strictObject({
-      idempotency_hours: v.optional(v.pipe(v.number(), v.minValue(0.01)), 24),
-      claim_misses_days: v.optional(v.pipe(v.number(), v.minValue(1)), 30),
-      agents_days: v.optional(v.pipe(v.number(), v.minValue(1)), 90),
-      declarations_days: v.optional(v.pipe(v.number(), v.minValue(1)), 30),
+      idempotency_hours: v.optional(v.pipe(num, v.minValue(0.01)), 24),
+      claim_misses_days: v.optional(v.pipe(num, v.minValue(1)), 30),
+      agents_days: v.optional(v.pipe(num, v.minValue(1)), 90),
+      declarations_days: v.optional(v.pipe(num, v.minValue(1)), 30),
     }),
     {},
   ),
   audit: v.optional(
-    v.strictObject({ retain_days: v.optional(v.nullable(v.pipe(v.number(), v.minValue(1))), null) }),
+    v.strictObject({ retain_days: v.optional(v.nullable(v.pipe(num, v.minValue(1))), null) }),
     {},
   ),
   run: v.optional(
@@ -150,9 +159,9 @@ export const ConfigSchema = v.strictObject({
       worktree_dir: v.optional(nonEmpty, ".workflow/worktrees"),
       logs_dir: v.optional(nonEmpty, ".workflow/logs"),
       on_stall: v.optional(v.picklist(["escalate", "kill"]), "escalate"),
-      grace_seconds: v.optional(v.pipe(v.number(), v.minValue(0)), 10),
+      grace_seconds: v.optional(v.pipe(num, v.minValue(0)), 10),
       require_commit: v.optional(v.boolean(), false),
-      environment_retries: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 3),
+      environment_retries: v.optional(v.pipe(num, v.integer(), v.minValue(0)), 3),
       breaker_failures: v.optional(positiveInt, 3),
       breaker_seconds: v.optional(nonNegative, 30),
       rate_limit_wait_seconds: v.optional(nonNegative, 300),
@@ -170,12 +179,12 @@ export const ConfigSchema = v.strictObject({
       strategy: v.optional(v.picklist(["rebase", "merge", "squash"]), "rebase"),
       batch_size: v.optional(positiveInt, 4),
       batch_wait_seconds: v.optional(nonNegative, 30),
-      max_runtime_minutes: v.optional(v.pipe(v.number(), v.minValue(0.01)), 30),
-      flaky_retries: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 1),
+      max_runtime_minutes: v.optional(v.pipe(num, v.minValue(0.01)), 30),
+      flaky_retries: v.optional(v.pipe(num, v.integer(), v.minValue(0)), 1),
       rework_phase: v.optional(nonEmpty),
       remote: v.optional(nonEmpty),
       phase: v.optional(nonEmpty, "Merge"),
-      lease_minutes: v.optional(v.pipe(v.number(), v.minValue(0.05)), 2),
+      lease_minutes: v.optional(v.pipe(num, v.minValue(0.05)), 2),
     })),
     null,
   ),
@@ -373,7 +382,7 @@ const _configMatches: ConfigOutput extends Omit<BatonConfig, "markdown_sync">
 void _configMatches;
 
 const ConditionSchema = v.union([
-  v.strictObject({ field: nonEmpty, value: v.union([v.string(), v.number(), v.boolean()]) }),
+  v.strictObject({ field: nonEmpty, value: v.union([v.string(), num, v.boolean()]) }),
   v.strictObject({ field: nonEmpty, contains: nonEmpty }),
   v.strictObject({ field: nonEmpty, has_multiple: v.boolean() }),
 ]);
@@ -400,7 +409,7 @@ export const PhaseSchema = v.strictObject({
 const MetadataFieldSchema = v.strictObject({
   field: nonEmpty,
   type: v.picklist(["boolean", "list", "enum", "integer", "string"]),
-  default: v.optional(v.union([v.string(), v.number(), v.boolean(), v.array(v.string())])),
+  default: v.optional(v.union([v.string(), num, v.boolean(), v.array(v.string())])),
   values: v.optional(v.array(nonEmpty)),
   markdown_key: v.optional(nonEmpty),
 });

@@ -506,3 +506,22 @@ parallel_groups:
   assert.equal(blocked.code, 0, blocked.stderr);
   assert.match(blocked.stdout, /0001.*Implement API.*unmerged.*baton\/0001--api is not merged/);
 });
+
+Deno.test("cli: a number or a time out of range is a usage error, never SQLite's nor an internal one", async () => {
+  const cwd = await seededRepo();
+  for (
+    const args of [["audit", "--limit", "99999999999999999999"], ["audit", "--limit", "1e3"], [
+      "audit",
+      "--limit",
+      "0x10",
+    ]]
+  ) {
+    const r = await baton(args, { cwd });
+    assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+    assert.match(r.stderr, /--limit must be an integer ≥ 1/);
+  }
+  const since = await baton(["metrics", "--since", "99999999999d"], { cwd });
+  assert.equal(since.code, 2, since.stderr);
+  assert.match(since.stderr, /since must be a duration like 2h, 3d, 30m or a date within the years a date can hold/);
+  assert.doesNotMatch(since.stderr, /Invalid time value/);
+});
