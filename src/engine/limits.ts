@@ -34,6 +34,25 @@ function tooBig(what: string, size: number, max: number, unit = "bytes"): BatonE
 }
 
 /**
+ * Refuses a name (an agent's id) that is not well-formed Unicode: a lone
+ * surrogate is stored as U+FFFD, and the name read back is another one (its
+ * holder could no longer act on its own claim).
+ * @param value the name
+ * @param what how to name it
+ * @throws {BatonError} `invalid_argument`
+ */
+export function checkWellFormed(value: string, what: string): void {
+  if (!value.isWellFormed()) throw illFormed(what);
+}
+
+function illFormed(what: string): BatonError {
+  return new BatonError(
+    "invalid_argument",
+    `${what} is not well-formed Unicode (a lone surrogate, \\uD800 to \\uDFFF)`,
+  );
+}
+
+/**
  * Refuses a string over `max` bytes.
  * @param value the value (undefined and null pass)
  * @param max the cap
@@ -90,6 +109,7 @@ function nesting(value: unknown, stop: number): number {
  * @throws {BatonError} `invalid_argument`
  */
 export function capList(list: readonly string[] | undefined, maxItems: number, maxItem: number, what: string): void {
+  if (list?.some((item) => typeof item === "string" && !item.isWellFormed())) throw illFormed(what);
   if (!list) return;
   if (list.length > maxItems) throw tooBig(what, list.length, maxItems, "items");
   for (const item of list) capText(item, maxItem, `An item of ${what.replace(/^\w/, (c) => c.toLowerCase())}`);

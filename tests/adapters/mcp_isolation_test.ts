@@ -122,15 +122,17 @@ Deno.test("http: with gates.allow_agents, an agent cannot decide a gate of its o
   }
 });
 
-Deno.test("http: an agent cannot take a human's name (human:NAME) or Baton's (system), to register, claim or decide", async () => {
+Deno.test("http: an agent cannot take a human's name (human:NAME), Baton's (system), or one not well-formed, to register, claim or decide", async () => {
   const repo = await repoWith(1, "gates:\n  allow_agents: true\n");
   const server = await startHttp(repo);
   const s = await httpSession(server.url);
   try {
-    for (const id of ["human:dana", "Human: Dana", "system", "ｈuman:dana", "human\u200b:dana", "baton-run"]) {
+    const names = ["human:dana", "Human: Dana", "system", "ｈuman:dana", "human\u200b:dana", "baton-run"];
+    // A lone surrogate would be stored as U+FFFD: its holder could no longer act on its own claim.
+    for (const id of [...names, "bot\uD800", "\uDC00bot"]) {
       const reg = await s.call("register_agent", { agent_id: id, capabilities: ["designer"] });
       assert.equal(reg.data.code, "invalid_argument", reg.text);
-      assert.match(String(reg.data.message), /cannot be an agent id/);
+      assert.match(String(reg.data.message), names.includes(id) ? /cannot be an agent id/ : /not well-formed Unicode/);
       const claim = await s.call("claim_phase", { agent_id: id, capabilities: ["designer"] });
       assert.equal(claim.ok, false, claim.text);
     }
