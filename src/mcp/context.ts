@@ -59,10 +59,10 @@ export function toolContext(
         throw new BatonError("invalid_argument", "Unknown agent: call register_agent first (or pass agent_id)");
       }
       // A session acts as the agent it registered; another agent only with that agent's claim token.
-      if (session.agentId && agent !== session.agentId && !opts.token) {
+      if (session.agentId && agent !== session.agentId && !(opts.token && engine.holdsClaimToken(agent, opts.token))) {
         throw new BatonError(
           "forbidden",
-          `This session acts as ${session.agentId}; acting as ${agent} needs a claim token of ${agent}'s`,
+          `This session acts as ${session.agentId}; acting as ${agent} needs a claim token ${agent} holds`,
           { details: { session: session.agentId, asked: agent } },
         );
       }

@@ -307,6 +307,11 @@ Deno.test("mcp over stdio: failures are isError results with codes, bad argument
     // Another agent's claim: this session cannot act on it (and with a forged token the engine refuses it).
     await expectError(s, "start_phase", { phase_id: held.phase.id }, "forbidden");
     await expectError(s, "start_phase", { phase_id: held.phase.id, token: "forged" }, "claim_conflict");
+    // Naming the other agent takes a claim token it holds: a made-up one records nothing in its name.
+    await expectError(s, "heartbeat", { agent_id: "other", progress: "spoof" }, "forbidden");
+    await expectError(s, "heartbeat", { agent_id: "other", token: "made-up", progress: "spoof" }, "forbidden");
+    await withEngine(repo, (e) => assert.deepEqual(e.audit({ action: "agent.progress" }), []));
+    assert.ok((await s.call("heartbeat", { agent_id: "other", token: held.token, progress: "for other" })).ok);
     await expectError(s, "start_phase", {}, "invalid_argument"); // holds nothing
     await expectError(s, "claim_phase", { phase_id: 99_999 }, "not_found");
     await expectError(s, "get_ticket", { ticket_id: "0404" }, "not_found");

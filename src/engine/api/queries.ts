@@ -9,7 +9,7 @@ import { gate } from "../gates.ts";
 import { type AgentContext, assembleContext, type ContextTarget } from "../context.ts";
 import { computeMetrics, findStalled, type Metrics, type Stalled } from "../metrics.ts";
 import { nextTicketId } from "../tickets.ts";
-import { agentById } from "../sql/agents.ts";
+import { agentById, holdsToken } from "../sql/agents.ts";
 import { ticketFiles } from "../sql/tickets.ts";
 import { watch } from "../watch.ts";
 import { availableWorkInScope } from "../scope.ts";
@@ -145,6 +145,30 @@ export class EngineQueries extends EngineBase {
   agent(agentId: string): { id: string; capabilities: string[]; status: string } | null {
     const a = agentById(coreOf(this).db, agentId);
     return a ? { id: a.id, capabilities: JSON.parse(a.capabilities), status: a.status } : null;
+  }
+
+  /**
+   * Whether an agent holds a phase with this claim token now: what a caller
+   * acting for that agent must show.
+   * @param agentId the agent
+   * @param token a claim token
+   * @returns true when one of its held phases has it
+   * @throws nothing
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { openEngine } from "@baton/baton";
+   * import { tempRepo } from "@baton/baton/testing";
+   * const engine = await openEngine(await tempRepo());
+   * engine.createTickets([{ title: "A" }]);
+   * const c = engine.claimNext({ agentId: "a", capabilities: ["designer"] })!;
+   * assert.equal(engine.holdsClaimToken("a", c.token), true);
+   * assert.equal(engine.holdsClaimToken("a", "made-up"), false);
+   * engine.close();
+   * ```
+   */
+  holdsClaimToken(agentId: string, token: string): boolean {
+    return holdsToken(coreOf(this).db, agentId, token);
   }
 
   /**
