@@ -118,13 +118,39 @@ function errorResult(e: unknown): CallToolResult {
  */
 export const CLIENT_INJECTED: readonly string[] = ["wait_for_previous"];
 
-/** A tool's input schema that drops {@link CLIENT_INJECTED} arguments before validating (its JSON Schema is unchanged). */
+/** Arguments that did not match a tool's input schema: what the handler answers with `invalid_argument`. */
+class InvalidArguments {
+  constructor(readonly issues: string) {}
+}
+
+/** A Standard Schema validation result. */
+type Validated = { value?: unknown; issues?: readonly { message: string; path?: readonly unknown[] }[] };
+
+/** Each issue as `field: what is wrong`. */
+function describeIssues(issues: NonNullable<Validated["issues"]>): string {
+  return issues.map((i) => {
+    const path = (i.path ?? []).map((p) => String(typeof p === "object" && p !== null && "key" in p ? p.key : p))
+      .join(".");
+    return path ? `${path}: ${i.message}` : i.message;
+  }).join("; ");
+}
+
+/**
+ * A tool's input schema that drops {@link CLIENT_INJECTED} arguments before
+ * validating (its JSON Schema is unchanged), and that hands arguments it
+ * refuses to the handler as {@link InvalidArguments}: the SDK's own refusal
+ * would be text without Baton's code.
+ */
 function ignoringInjected<S extends { "~standard": { validate(value: unknown): unknown } }>(s: S): S {
   const std = s["~standard"];
+  const judged = (r: Validated): Validated =>
+    r.issues?.length ? { value: new InvalidArguments(describeIssues(r.issues)) } : r;
   const validate = (value: unknown) => {
-    if (typeof value !== "object" || value === null || Array.isArray(value)) return std.validate(value);
-    const kept = Object.fromEntries(Object.entries(value).filter(([k]) => !CLIENT_INJECTED.includes(k)));
-    return std.validate(kept);
+    const kept = typeof value !== "object" || value === null || Array.isArray(value)
+      ? value
+      : Object.fromEntries(Object.entries(value).filter(([k]) => !CLIENT_INJECTED.includes(k)));
+    const r = std.validate(kept) as Validated | Promise<Validated>;
+    return r instanceof Promise ? r.then(judged) : judged(r);
   };
   return { ...s, "~standard": { ...std, validate } };
 }
@@ -177,6 +203,9 @@ export function tool<I extends v.ObjectEntries, O extends v.ObjectEntries>(name:
         outputSchema: schema(v.object(def.output)),
         annotations: def.annotations,
       }, async (args: unknown) => {
+        if (args instanceof InvalidArguments) {
+          return errorResult(new BatonError("invalid_argument", `Invalid arguments for ${name}: ${args.issues}`));
+        }
         const a = args as v.InferOutput<v.StrictObjectSchema<I, undefined>>;
         try {
           if (ctx.session.inherited && !ctx.session.called) await firstCall(ctx);

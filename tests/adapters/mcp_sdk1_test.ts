@@ -73,6 +73,9 @@ async function agentSession(client: Client, label: string) {
     assert.ok(!/"type":\[/.test(text), `${t.name}: no type arrays in its output schema`);
   }
   assert.equal((await s.call("claim_phase")).code, "invalid_argument", "no agent registered yet");
+  const typo = await s.call("claim_phase", { phase_id: "1" });
+  assert.equal(typo.code, "invalid_argument", `${label}: a refused argument carries Baton's code`);
+  assert.match(String(typo.data.message), /^Invalid arguments for claim_phase: phase_id: /);
   assert.ok((await s.call("register_agent", { agent_id: `${label}-agent`, capabilities: ["designer"] })).ok);
   const work = await s.call("list_available_work");
   assert.ok((work.data.phases as unknown[]).length > 0);
