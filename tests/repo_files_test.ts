@@ -13,6 +13,7 @@ import { baton } from "./helpers/cli.ts";
 import { finishedTicket, mergeRepo, startMerge } from "./helpers/merge_repo.ts";
 import { createDashboard } from "../src/serve/handler.ts";
 import { openLogForAppend, readLogFrom, writeSessionFile } from "../src/repo/agent_logs.ts";
+import { listRepoFiles } from "../src/repo/files.ts";
 
 const SRC = new URL("../src/", import.meta.url);
 
@@ -249,4 +250,22 @@ Deno.test("repo files: a link in the logs directory is never appended to, read o
   assert.deepEqual(readLogFrom(own, 4), { text: "two\n", size: 8 });
   assert.deepEqual(readLogFrom(own, -4), { text: "two\n", size: 8 });
   assert.deepEqual((await Array.fromAsync(Deno.readDir(logs))).filter((x) => x.name.endsWith(".new")), []);
+});
+
+Deno.test("repo files: a link to another ticket file (an alias) is not a second ticket; a link to a file kept elsewhere in the repository is one", async () => {
+  const repo = await tempRepo({ phases: "phases:\n  - {name: Design, agent_type: designer}\n" });
+  await Deno.mkdir(`${repo}/tickets`);
+  await Deno.mkdir(`${repo}/docs`);
+  await Deno.writeTextFile(`${repo}/tickets/0900_real.md`, "# Ticket 0900: Real\n");
+  await Deno.symlink("0900_real.md", `${repo}/tickets/0901_alias.md`);
+  await Deno.writeTextFile(`${repo}/docs/0902_kept.md`, "# Ticket 0902: Kept elsewhere\n");
+  await Deno.symlink("../docs/0902_kept.md", `${repo}/tickets/0902_kept.md`);
+  assert.deepEqual(listRepoFiles(repo, "tickets"), ["tickets/0900_real.md", "tickets/0902_kept.md"]);
+  const engine = await openEngine(repo);
+  try {
+    const r = importTickets(engine);
+    assert.deepEqual(r.imported.sort(), ["0900", "0902"], "the alias is not imported as a ticket of its own");
+  } finally {
+    engine.close();
+  }
 });

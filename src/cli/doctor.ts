@@ -136,16 +136,6 @@ async function ignoreCheck(cfg: WorkflowConfig): Promise<HealthCheck> {
   };
 }
 
-/** Whether a repository-relative path names a file that exists. */
-function existsInRepo(root: string, rel: string): boolean {
-  try {
-    Deno.statSync(`${root}/${rel}`);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * The ticket files: two with one id (neither is imported, the import's own
  * rule, `indexTicketFiles`), empty ones, and what an interrupted write left
@@ -157,7 +147,7 @@ async function ticketFileCheck(
   recorded: { id: string; path: string | null }[] = [],
 ): Promise<HealthCheck> {
   const { indexTicketFiles } = await import("../sync/files.ts");
-  const { listRepoFiles, readRepoFile } = await import("../repo/files.ts");
+  const { listRepoFiles, readRepoFile, repoFileExists } = await import("../repo/files.ts");
   const { byId, duplicates } = indexTicketFiles(engine);
   const problems = duplicates.map((d) => `id ${d.id} is used by ${d.paths.join(" and ")} (neither is imported)`);
   const root = engine.cfg.repoRoot;
@@ -182,7 +172,7 @@ async function ticketFileCheck(
   }
   // A ticket whose file is gone (deleted, or renamed and not imported since): its work is still offered.
   for (const t of recorded) {
-    if (t.path && !files.includes(t.path) && !byId.has(t.id) && !existsInRepo(root, t.path)) {
+    if (t.path && !files.includes(t.path) && !byId.has(t.id) && !repoFileExists(root, t.path)) {
       problems.push(`ticket ${t.id}'s file ${t.path} is gone: restore it, or, if it was renamed, run baton import`);
     }
   }

@@ -241,6 +241,7 @@ export function listRepoFiles(root: string, rel: string): string[] {
   const base = rel.replace(/\/+$/, "");
   repoPath(root, base); // the directory itself
   const out: string[] = [];
+  const links = new Map<string, string>(); // a link's path → the file it leads to
   const walk = (dirRel: string) => {
     let entries: Deno.DirEntry[];
     try {
@@ -258,12 +259,19 @@ export function listRepoFiles(root: string, rel: string): string[] {
         try {
           const real = repoPath(root, r);
           const st = Deno.statSync(real);
-          if (st.isFile) out.push(r);
+          if (st.isFile) links.set(r, Deno.realPathSync(real));
         } catch { /* leads out, or dangles: not a ticket */ }
       }
     }
   };
   walk(base);
+  // A file is listed once: a link to a file listed already (an alias of a ticket) is not a second one.
+  const listed = new Set(out.map((f) => `${realRoot(root)}/${f}`));
+  for (const [link, real] of [...links].sort(([a], [b]) => a.localeCompare(b))) {
+    if (listed.has(real)) continue;
+    listed.add(real);
+    out.push(link);
+  }
   return out.sort();
 }
 
@@ -299,6 +307,27 @@ export function removeRepoFile(root: string, rel: string): void {
     Deno.removeSync(repoPath(root, rel));
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+}
+
+/**
+ * Whether a repository file exists (a path that leads outside the repository does not).
+ * @param root the repository root
+ * @param rel the path, relative to it
+ * @returns true when it names a file or directory there
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { repoFileExists } from "./files.ts";
+ * assert.equal(repoFileExists(await Deno.makeTempDir(), "none.md"), false);
+ * ```
+ */
+export function repoFileExists(root: string, rel: string): boolean {
+  try {
+    Deno.statSync(repoPath(root, rel));
+    return true;
+  } catch {
+    return false;
   }
 }
 
