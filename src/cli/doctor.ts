@@ -146,12 +146,26 @@ async function ticketFileCheck(
   engine: Engine,
   recorded: { id: string; path: string | null }[] = [],
 ): Promise<HealthCheck> {
-  const { indexTicketFiles } = await import("../sync/files.ts");
-  const { listRepoFiles, readRepoFile, repoFileExists } = await import("../repo/files.ts");
-  const { byId, duplicates } = indexTicketFiles(engine);
-  const problems = duplicates.map((d) => `id ${d.id} is used by ${d.paths.join(" and ")} (neither is imported)`);
+  const { indexTicketFiles, ticketDirFiles } = await import("../sync/files.ts");
+  const { readRepoFile, repoFileExists } = await import("../repo/files.ts");
   const root = engine.cfg.repoRoot;
-  const files = listRepoFiles(root, engine.cfg.config.tickets.directory);
+  const dir = engine.cfg.config.tickets.directory;
+  let index: ReturnType<typeof indexTicketFiles>, files: string[];
+  try {
+    index = indexTicketFiles(engine);
+    files = ticketDirFiles(engine);
+  } catch (e) {
+    return { name: "ticket files", ok: false, detail: (e as Error).message };
+  }
+  const { byId, duplicates } = index;
+  const problems = duplicates.map((d) => `id ${d.id} is used by ${d.paths.join(" and ")} (neither is imported)`);
+  // No directory: a new repository's (no ticket yet), or a misspelt tickets.directory once Baton has tickets.
+  const noDir = !repoFileExists(root, dir);
+  if (noDir && recorded.some((t) => t.path)) {
+    problems.push(
+      `tickets.directory "${dir}" does not exist, though Baton has tickets from files: fix tickets.directory`,
+    );
+  }
   for (const path of files) {
     const name = path.slice(path.lastIndexOf("/") + 1);
     const aside = /^(.+)\.baton-old-\d+$/.exec(path);
@@ -171,7 +185,7 @@ async function ticketFileCheck(
     }
   }
   // A ticket whose file is gone (deleted, or renamed and not imported since): its work is still offered.
-  for (const t of recorded) {
+  for (const t of noDir ? [] : recorded) {
     if (t.path && !files.includes(t.path) && !byId.has(t.id) && !repoFileExists(root, t.path)) {
       problems.push(`ticket ${t.id}'s file ${t.path} is gone: restore it, or, if it was renamed, run baton import`);
     }

@@ -67,6 +67,13 @@ export async function run(args: string[], io: Io = stdio): Promise<number> {
   try {
     return await dispatch(args, io);
   } catch (e) {
+    // A script that asked for JSON reads the failure as JSON too (stdout), with its code; people read stderr.
+    if (args.includes("--json") && !args.slice(0, args.indexOf("--json")).includes("--")) {
+      const body = e instanceof BatonError
+        ? e.toJSON()
+        : { code: "internal", message: e instanceof Error ? e.message : String(e) };
+      io.out(JSON.stringify({ error: body }));
+    }
     if (e instanceof BatonError) {
       const where = e.location ? formatLocation(e.location) : "";
       io.err(`error: ${e.message}${where && !e.message.includes(where) ? ` (${where})` : ""}`);

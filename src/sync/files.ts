@@ -6,6 +6,7 @@
  * @module
  */
 import type { Engine } from "../engine/mod.ts";
+import { BatonError } from "../errors.ts";
 import { LANDING_TYPE } from "../config/landing.ts";
 import { globMatches } from "../globs/mod.ts";
 import { contentHash, ticketIdFromPath } from "../markdown/ids.ts";
@@ -99,7 +100,23 @@ export function readTicketText(
 export function listTicketFiles(engine: Engine): string[] {
   const { directory, pattern } = engine.cfg.config.tickets;
   const base = directory.replace(/\/+$/, "");
-  return listRepoFiles(engine.cfg.repoRoot, base).filter((p) => globMatches(pattern, p.slice(base.length + 1)));
+  return ticketDirFiles(engine).filter((p) => globMatches(pattern, p.slice(base.length + 1)));
+}
+
+/**
+ * Every file under `tickets.directory`, ticket or not, repository-relative.
+ * @throws {BatonError} `config_invalid` when `tickets.directory` names a file
+ */
+export function ticketDirFiles(engine: Engine): string[] {
+  const { directory } = engine.cfg.config.tickets;
+  try {
+    return listRepoFiles(engine.cfg.repoRoot, directory.replace(/\/+$/, ""));
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotADirectory)) throw e;
+    throw new BatonError("config_invalid", `tickets.directory "${directory}" is a file, not a directory`, {
+      location: { file: ".workflow/config.yaml", field: "tickets.directory" },
+    });
+  }
 }
 
 /** Ticket files grouped by the id in their names, with the files whose names carry none and the ids used twice. */

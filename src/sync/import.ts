@@ -18,8 +18,15 @@ import type { Engine } from "../engine/mod.ts";
 import { contentHash } from "../markdown/ids.ts";
 import { parseTicket } from "../markdown/parse_ticket.ts";
 import type { ParsedTicket } from "../markdown/types.ts";
-import { type FileProblem, indexTicketFiles, parseOptions, placementKey, readTicketText } from "./files.ts";
-import { listRepoFiles } from "../repo/files.ts";
+import {
+  type FileProblem,
+  indexTicketFiles,
+  parseOptions,
+  placementKey,
+  readTicketText,
+  ticketDirFiles,
+} from "./files.ts";
+import { repoFileExists } from "../repo/files.ts";
 import { restoreAllSetAside } from "../repo/replace.ts";
 
 /** Warnings with the same message, and where they were (the first few files). */
@@ -70,10 +77,18 @@ export interface ImportOptions {
 function readFiles(engine: Engine, result: ImportResult): Map<string, { path: string; text: string; utf8: boolean }> {
   const root = engine.cfg.repoRoot;
   // A ticket file an interrupted write-back (kill -9) left set aside is put back before anything reads the directory.
-  for (const path of restoreAllSetAside(root, listRepoFiles(root, engine.cfg.config.tickets.directory))) {
+  for (const path of restoreAllSetAside(root, ticketDirFiles(engine))) {
     result.warnings.push({ path, message: "put back: an interrupted write-back had left it set aside" });
   }
   const index = indexTicketFiles(engine);
+  const dir = engine.cfg.config.tickets.directory;
+  if (!repoFileExists(root, dir)) {
+    result.warnings.push({
+      path: ".workflow/config.yaml",
+      message:
+        `tickets.directory "${dir}" does not exist: no ticket file was read (create it, or fix tickets.directory)`,
+    });
+  }
   const idRegex = engine.cfg.config.tickets.id_regex;
   for (const path of index.unnamed) {
     result.skipped.push({ path, message: `the file name does not match tickets.id_regex (${idRegex})` });

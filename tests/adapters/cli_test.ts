@@ -525,3 +525,35 @@ Deno.test("cli: a number or a time out of range is a usage error, never SQLite's
   assert.match(since.stderr, /since must be a duration like 2h, 3d, 30m or a date within the years a date can hold/);
   assert.doesNotMatch(since.stderr, /Invalid time value/);
 });
+
+Deno.test("cli: with --json a failure is JSON on stdout too, with its code; a tickets.directory that is missing or a file is said, not a silent empty import", async () => {
+  const cwd = await seededRepo();
+  const missing = await baton(["status", "9999", "--json"], { cwd });
+  assert.equal(missing.code, 4);
+  assert.deepEqual(JSON.parse(missing.stdout), {
+    error: { code: "not_found", message: "Ticket 9999 does not exist" },
+  });
+  assert.match(missing.stderr, /^error: Ticket 9999 does not exist/, "people still read it on stderr");
+  // The tickets have files; then tickets.directory is misspelt.
+  await Deno.mkdir(`${cwd}/tickets`);
+  await Deno.writeTextFile(`${cwd}/tickets/0003_third.md`, "# Ticket 0003: Third\n");
+  assert.equal((await baton(["import"], { cwd })).code, 0);
+  const config = `${cwd}/.workflow/config.yaml`;
+  await Deno.writeTextFile(config, "tickets:\n  directory: tckets\n", { append: true });
+  const imported = await baton(["import"], { cwd });
+  assert.equal(imported.code, 0, imported.stderr);
+  assert.match(
+    imported.stdout + imported.stderr,
+    /tickets\.directory "tckets" does not exist: no ticket file was read/,
+  );
+  const doctor = await baton(["doctor"], { cwd });
+  assert.match(
+    doctor.stdout,
+    /FAIL\s+ticket files: tickets\.directory "tckets" does not exist, though Baton has tickets/,
+  );
+  await Deno.writeTextFile(`${cwd}/tckets`, "a file\n");
+  const file = await baton(["import", "--json"], { cwd });
+  assert.notEqual(file.code, 0);
+  assert.equal(JSON.parse(file.stdout).error.code, "config_invalid");
+  assert.match((await baton(["doctor"], { cwd })).stdout, /FAIL\s+ticket files: tickets\.directory "tckets" is a file/);
+});
