@@ -88,6 +88,19 @@ function readFiles(engine: Engine, result: ImportResult): Map<string, { path: st
       message:
         `tickets.directory "${dir}" does not exist: no ticket file was read (create it, or fix tickets.directory)`,
     });
+  } else {
+    // An open ticket whose file is gone (deleted, or renamed without its id): Baton keeps it, and offers its work.
+    const open = new Set(engine.listTickets({ status: "active" }).map((t) => t.id));
+    for (const t of engine.ticketFiles()) {
+      if (t.path && open.has(t.id) && !index.byId.has(t.id) && !repoFileExists(root, t.path)) {
+        result.warnings.push({
+          path: t.path,
+          code: "ticket_file_missing",
+          message: `ticket ${t.id}'s file is gone; Baton keeps the ticket and still offers its work: restore the ` +
+            "file, or give a renamed one its id back",
+        });
+      }
+    }
   }
   const idRegex = engine.cfg.config.tickets.id_regex;
   for (const path of index.unnamed) {

@@ -259,4 +259,9 @@ Deno.test("a ticket file deleted by hand: sync says which and where with Baton's
   assert.deepEqual(out.written, ["0002"]);
   const doctor = await baton(["doctor"], { cwd: repo });
   assert.match(doctor.stdout, /ticket 0001's file tickets\/0001_cache\.md is gone/);
+  const imported = await baton(["import"], { cwd: repo });
+  assert.match(
+    imported.stdout + imported.stderr,
+    /ticket 0001's file is gone; Baton keeps the ticket and still offers its work/,
+  );
 });
