@@ -13,6 +13,17 @@ const ticket = (id: string) =>
   `# Ticket ${id}: Generated ${id}\n\n## Status\n- [ ] Draft\n- [ ] Design Complete\n- [ ] Done\n\n## Metadata\n` +
   `- **Priority**: Medium\n\n## Summary\n${"Text of the ticket. ".repeat(200)}\n`;
 
+/** `baton import` as a process in the repository. */
+function spawnImport(repo: string, output: "piped" | "null"): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", CLI, "import"],
+    cwd: repo,
+    env: { NO_COLOR: "1" },
+    stdout: output,
+    stderr: output,
+  }).spawn();
+}
+
 Deno.test("a long import interleaves with another process's claims", async () => {
   const repo = await tempRepo({ phases: PHASES });
   await Deno.mkdir(`${repo}/tickets`);
@@ -25,13 +36,7 @@ Deno.test("a long import interleaves with another process's claims", async () =>
     const id = String(i).padStart(4, "0");
     await Deno.writeTextFile(`${repo}/tickets/${id}_t.md`, ticket(id));
   }
-  const importer = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", CLI, "import"],
-    cwd: repo,
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  const importer = spawnImport(repo, "piped");
   let done = false;
   const finished = importer.output().then((o) => {
     done = true;
@@ -89,13 +94,7 @@ Deno.test("kill -9 of an import after its tickets were written, before their Blo
   }
   const engine = await openEngine(repo);
   try {
-    const importer = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", CLI, "import"],
-      cwd: repo,
-      env: { NO_COLOR: "1" },
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
+    const importer = spawnImport(repo, "null");
     // Killed once its last ticket is written: the links come after (or the first of them, at the latest).
     const deps = () => engine.dependencies().length;
     for (let i = 0; i < 6000 && !engine.ticketFiles([id(n)]).length; i++) await new Promise((r) => setTimeout(r, 5));
