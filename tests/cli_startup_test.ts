@@ -102,3 +102,13 @@ Deno.test("cli, guard and mcp start-up: no Node built-in is walked (node:util al
     assert.deepEqual(walked.filter((m) => m.startsWith("node:")), [], entry);
   }
 });
+
+Deno.test("the realtime write-back (opened with the engine in a realtime repository) walks no YAML parser", async () => {
+  // Every CLI command and each baton-mcp opens it there; it reads a ticket's status checklist, never its front matter
+  // (reading front matter as YAML, for import, loads ~60 ms of modules).
+  const walked = await startupWalk("src/sync/realtime.ts");
+  assert.ok(walked.includes("src/markdown/parse_ticket.ts"));
+  assert.deepEqual(walked.filter((m) => /^npm:yaml|^src\/markdown\/(front_matter|read_ticket)\.ts$/.test(m)), []);
+  // Import reads front matter: it walks the parser.
+  assert.ok((await startupWalk("src/sync/import.ts")).includes("npm:yaml@2.9.1"));
+});

@@ -5,7 +5,7 @@
  *
  * @module
  */
-export { parseTicket } from "./parse_ticket.ts";
+export { parseTicket } from "./read_ticket.ts";
 export { checkThrough, mapLabel, positionForPhase, setChecks, vocabularyOf } from "./status.ts";
 export { headingPhase, readWorkflowLog, type WorkflowLogValues, writeWorkflowLog } from "./workflow_log.ts";
 export { renderTemplate } from "./template.ts";

@@ -10,7 +10,6 @@ import { BatonError } from "../errors.ts";
 import { DEFAULT_DEPENDENCY_KEYS, DEFAULT_ID_REGEX } from "../config/defaults.ts";
 import { basename, compile, contentHash, idOf, refs } from "./ids.ts";
 import { type Rec, typed } from "./metadata.ts";
-import { frontMatterRecords } from "./front_matter.ts";
 import {
   BOLD_KEY,
   boxChecked,
@@ -238,6 +237,9 @@ class SectionReader {
   }
 }
 
+/** Reads a ticket's front matter (the text between its `---` lines) as records; see `front_matter.ts`. */
+export type FrontMatterReader = (text: string, path: string, warnings: MarkdownWarning[]) => Rec[];
+
 /** Reads the records, status labels and dependency lines of every data-carrying section. */
 function collect(
   path: string,
@@ -246,6 +248,7 @@ function collect(
   h1: Heading,
   warnings: MarkdownWarning[],
   known: ReadonlySet<string>,
+  frontMatter: FrontMatterReader | null,
 ): Collected {
   const out: Collected = { records: [], labels: [], depLines: [] };
   const statusSections = { n: 0 }; // only the first Status section's checklist counts
@@ -254,9 +257,9 @@ function collect(
     new SectionReader(src, root.children, off, out, warnings, startCtx, known).read(h1.line, statusSections);
   }
   // After the body's: a key given in both is the body's (front matter is often another tool's, and older).
-  if (scanned.fmEnd > 0) {
+  if (scanned.fmEnd > 0 && frontMatter) {
     const fm = Array.from({ length: scanned.fmEnd - 2 }, (_, i) => lineText(src, i + 2)).join("\n");
-    out.records.push(...frontMatterRecords(fm, path, warnings));
+    out.records.push(...frontMatter(fm, path, warnings));
   }
   return out;
 }
@@ -486,59 +489,20 @@ function dependenciesOf(
 }
 
 /**
- * Parses a ticket: title, typed metadata, status checklist, dependencies.
- *
- * - Metadata is read in three styles, matching `fields[].markdown_key`
- *   case-insensitively: bullets under `## Metadata` (`- **Priority**: High`),
- *   bare bold lines in the header (`**Priority**: Medium`), and headings
- *   (`## Priority: High`); YAML front matter's top-level `key: value` pairs
- *   are read too (`status: done`), after the body's (a key in both is the body's). The header is everything before the first level-1/2
- *   heading that is not the title, `Status`, `Metadata`, `Dependencies` or a
- *   `Key: value` heading. An empty value followed by a list takes the list's
- *   items. Values are typed per field: boolean by yes/no (`Yes (educational
- *   value)` is true), list split on commas outside parentheses, enum matched
- *   case-insensitively to its canonical spelling (unknown values kept as
- *   written, with a warning), integer (a warning when not one), string
- *   trimmed. An empty value gives the default (or nothing).
- * - Status: the `## Status` checklist; `position` is the last checked label.
- *   Direction rule: a label maps to the LAST PHASE DONE when the ticket is at
- *   that label (null: before any phase), which is what the engine's
- *   `completedPhases` takes. `statusMap` is consulted first (keys matched
- *   case-insensitively, with or without the condition); failing that, the
- *   longest phase name contained in the label: the label says that phase is
- *   done (`Design Complete — Awaiting Review` → Design), unless the name
- *   follows `Ready for`/`Awaiting`/`Waiting for` (the label announces it),
- *   then the phase before it in `phaseNames` is the last done (`Ready for
- *   Design` → null when Design is first). Labels mapping to nothing are
- *   warnings.
- * - Dependencies: `Depends On`/`Dependencies`/`Blocked By` (blocked_by),
- *   `Blocks`, and `Parent Ticket` (recorded as `parentId`), in any metadata
- *   style, as links (the target's file name, else the link text) or bare ids.
- *
+ * {@link parseTicket}'s reading, with the front matter read by `frontMatter`
+ * (null: not read; `sync/write_back.ts` needs only the status checklist, and
+ * so never loads a YAML parser).
  * @param text the ticket's markdown
  * @param opts path, metadata fields, status map, phase names, id regex
+ * @param frontMatter reads the front matter's records (`front_matter.ts`), or null
  * @returns the parsed ticket (content problems are in `warnings`)
- * @throws {BatonError} `markdown_invalid` when the ticket has no title (no H1)
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { parseTicket } from "./parse_ticket.ts";
- * const t = parseTicket(
- *   "# Ticket 0007: Add a cache\n\n## Status\n- [x] Draft\n- [x] Ready for Design\n- [ ] Design Complete\n\n" +
- *     "**Priority**: high\n**Depends On**: [0005](0005_store.md), 0006\n",
- *   {
- *     path: "tickets/0007_cache.md",
- *     fields: [{ field: "priority", type: "enum", values: ["High", "Low"], markdown_key: "Priority" }],
- *     phaseNames: ["Design", "Design Review"],
- *     statusMap: { Draft: null },
- *   },
- * );
- * assert(t.id === "0007" && t.title === "Add a cache" && t.metadata.priority === "High");
- * assert(t.status.position === "Ready for Design" && t.status.phase === null && t.status.mapped);
- * assert(t.dependencies.map((d) => d.id).join() === "0005,0006");
- * ```
+ * @throws {BatonError} `markdown_invalid` when the ticket has no title (no H1), or what `frontMatter` throws
  */
-export function parseTicket(text: string, opts: ParseOptions): ParsedTicket {
+export function parseTicketWith(
+  text: string,
+  opts: ParseOptions,
+  frontMatter: FrontMatterReader | null,
+): ParsedTicket {
   const src = indexLines(text);
   const idRe = compile(opts.idRegex ?? DEFAULT_ID_REGEX);
   const id = idOf(basename(opts.path), idRe);
@@ -569,7 +533,7 @@ export function parseTicket(text: string, opts: ParseOptions): ParsedTicket {
     ["status", "current phase", ...opts.fields.map((f) => f.markdown_key ?? f.field), ...Object.values(keys).flat()]
       .map(norm),
   );
-  const collected = collect(opts.path, src, scanned, h1, warnings, known);
+  const collected = collect(opts.path, src, scanned, h1, warnings, known, frontMatter);
   const { byKey, raw } = firstByKey(collected.records, warnings);
   const metadata: Record<string, MetadataValue> = {};
   for (const f of opts.fields) {

@@ -156,7 +156,7 @@ export function mapLabel(
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { parseTicket } from "./parse_ticket.ts";
+ * import { parseTicket } from "./read_ticket.ts";
  * import { positionForPhase } from "./status.ts";
  * const t = parseTicket("# T\n## Status\n- [ ] Ready for Design\n- [ ] Design Complete\n- [ ] Ready for Build\n", {
  *   path: "0001_t.md",

@@ -16,7 +16,7 @@
 import type { BatonError } from "../errors.ts";
 import type { Engine } from "../engine/mod.ts";
 import { contentHash } from "../markdown/ids.ts";
-import { parseTicket } from "../markdown/parse_ticket.ts";
+import { parseTicket } from "../markdown/read_ticket.ts";
 import type { ParsedTicket } from "../markdown/types.ts";
 import {
   type FileProblem,

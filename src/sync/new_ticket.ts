@@ -10,7 +10,7 @@ import { checkLine, checkTitle } from "../lines.ts";
 import type { Engine } from "../engine/mod.ts";
 import type { Actor, NewTicketInput, TicketDetail } from "../engine/types.ts";
 import { contentHash, ticketIdFromPath } from "../markdown/ids.ts";
-import { parseTicket } from "../markdown/parse_ticket.ts";
+import { parseTicket } from "../markdown/read_ticket.ts";
 import { renderTemplate } from "../markdown/template.ts";
 import { listTicketFiles, parseOptions, placementKey } from "./files.ts";
 import { createRepoFile, readRepoText, readRepoTextIfAny, removeRepoFile } from "../repo/files.ts";

@@ -18,7 +18,7 @@ import { BatonError } from "../errors.ts";
 import type { Engine } from "../engine/mod.ts";
 import type { Phase, TicketDetail } from "../engine/types.ts";
 import { contentHash } from "../markdown/ids.ts";
-import { parseTicket } from "../markdown/parse_ticket.ts";
+import { parseTicketWith } from "../markdown/parse_ticket.ts";
 import { setChecks } from "../markdown/status.ts";
 import type { StatusLabel } from "../markdown/types.ts";
 import {
@@ -270,7 +270,8 @@ export function syncTicket(
   if (quiet && file0?.contentHash === contentHash(original)) return { state: "unchanged", warnings: [] };
   let text = original;
   if (opts.status !== false) {
-    const parsed = parseTicket(original, parseOptions(engine, path));
+    // Only the status checklist is needed: the front matter is not read (nor its YAML parser loaded).
+    const parsed = parseTicketWith(original, parseOptions(engine, path), null);
     if (parsed.status.labels.length > 0) text = statusEdit(text, t, parsed.status.labels, engine, reworked, warn);
   }
   if (opts.log !== false) text = logEdit(text, engine, t, ledger, warn);

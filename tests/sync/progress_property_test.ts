@@ -12,7 +12,7 @@
  */
 import assert from "node:assert/strict";
 import { type Engine, importTickets, openEngine, syncAll } from "../../mod.ts";
-import { parseTicket } from "../../src/markdown/parse_ticket.ts";
+import { parseTicket } from "../../src/markdown/read_ticket.ts";
 import { parseOptions } from "../../src/sync/files.ts";
 import { recordedDone } from "../../src/sync/import.ts";
 import { fixtureRepo } from "../helpers/realrepo.ts";
