@@ -165,6 +165,18 @@ export class Scratch {
   }
 
   /**
+   * Whether the head has a commit's changes already, by another way than the
+   * commit itself (squashed, cherry-picked, rebased): merging it would change
+   * nothing.
+   * @param sha the commit
+   * @returns true when merging it into the head gives the head's tree (false when it conflicts or does not exist)
+   */
+  hasChangesOf(sha: string): boolean {
+    const m = this.#git(["merge-tree", "--write-tree", "HEAD", sha]);
+    return m.ok && m.stdout.split("\n")[0] === must(this.#git(["rev-parse", "HEAD^{tree}"]), "rev-parse");
+  }
+
+  /**
    * Where a branch points now (null when it does not exist).
    * @param branch the branch
    * @returns its commit, or null

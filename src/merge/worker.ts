@@ -408,20 +408,26 @@ export class MergeWorker {
   }
 
   /**
-   * A ticket's work that neither the scratch's head nor its branch (at `tip`; null: gone) holds: the commits
-   * recorded for it by the git hooks since it last landed (its default branch only), and the tip an earlier build
-   * applied and tested (`Engine.mergeTestedTip`), oldest first.
+   * A ticket's work that nothing holds: not the scratch's head (not even its changes, landed another way: squashed,
+   * cherry-picked, rebased), not its branch (at `tip`; null: gone). What is known of its work: the last commit the
+   * git hooks recorded under its claim since it last landed (its default branch only: an amended or rebased commit is
+   * recorded again), and the tip a build applied and tested (`Engine.mergeTestedTip`). A branch that is the target
+   * itself (`baton merge add T --branch main`: a human says the work is there) has none to lose.
    */
   #lostWork(item: MergeItem, scratch: Scratch, tip: string | null): string[] {
+    if (!item.branch || item.branch === this.#cfg.target) return [];
     const known: string[] = [];
     if (item.branch === `baton/${item.ticketId}`) {
       const since = this.#engine.audit({ ticketId: item.ticketId, action: "merge.landed", limit: 1, latest: true })[0]
         ?.at ?? -Infinity;
-      known.push(...this.#engine.commits({ ticketId: item.ticketId }).filter((c) => c.at > since).map((c) => c.sha));
+      const last = this.#engine.commits({ ticketId: item.ticketId }).filter((c) => c.at > since && c.underClaim).at(-1);
+      if (last) known.push(last.sha);
     }
     const tested = this.#engine.mergeTestedTip(item.ticketId);
     if (tested && !known.includes(tested)) known.push(tested);
-    return known.filter((sha) => !scratch.contains(sha) && !(tip && scratch.contains(sha, tip)));
+    return known.filter((sha) =>
+      !scratch.contains(sha) && !(tip && scratch.contains(sha, tip)) && !scratch.hasChangesOf(sha)
+    );
   }
 
   /** The branches that moved since they were applied (their new commits are not in the candidate). */

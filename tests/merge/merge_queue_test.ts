@@ -520,6 +520,54 @@ Deno.test("merge: a ticket's work that left its branch (rewritten without it, or
   }
 });
 
+Deno.test("merge: a ticket's work that reached main another way completes: cherry-picked then rebased away, amended then fast-forwarded, squashed by hand; 'merge add --branch main' is taken at its word", async () => {
+  const human = (repo: string, ...args: string[]) =>
+    git(repo, "-c", "user.name=Dana", "-c", "user.email=d@example.com", ...args);
+  const onBranch = (repo: string, fn: (wt: string) => void) => {
+    const wt = `${repo}/.workflow/worktrees/by-hand`;
+    git(repo, "worktree", "add", "-q", wt, "baton/0001");
+    fn(wt);
+    git(repo, "worktree", "remove", wt);
+  };
+  const scenarios: Record<string, (repo: string) => Promise<void> | void> = {
+    "cherry-picked, then the branch rebased on main (git drops the commit: already upstream)": (repo) => {
+      human(repo, "cherry-pick", git(repo, "rev-parse", "baton/0001"));
+      onBranch(repo, (wt) => git(wt, "rebase", "-q", "main"));
+    },
+    "amended (a new message), then main fast-forwarded to it by hand": (repo) => {
+      onBranch(repo, (wt) => git(wt, "commit", "-q", "--amend", "-m", "0001 Build: module 0001 (typo fixed)"));
+      git(repo, "merge", "-q", "--ff-only", "baton/0001");
+    },
+    "squashed onto main by hand, the branch deleted": (repo) => {
+      git(repo, "merge", "-q", "--squash", "baton/0001");
+      human(repo, "commit", "-qm", "0001 squashed by hand");
+      git(repo, "branch", "-q", "-D", "baton/0001");
+    },
+    "the branch deleted, and a human says it landed ('baton merge add 0001 --branch main')": async (repo) => {
+      git(repo, "branch", "-q", "-D", "baton/0001");
+      const add = await baton(["merge", "add", "0001", "--branch", "main", "--by", "dana"], { cwd: repo });
+      assert.equal(add.code, 0, add.stderr);
+    },
+  };
+  for (const [name, setup] of Object.entries(scenarios)) {
+    const repo = await mergeRepo();
+    const e = await engineOf(repo);
+    finishedTicket(e, repo, "0001", { "src/a.txt": "a\n" }, "main", { recordCommit: true });
+    e.close();
+    await setup(repo);
+    const r = await startMerge(repo).doneWithin(120_000);
+    assert.equal(r.code, 0, `${name}: ${r.out}${r.err}`);
+    assert.doesNotMatch(r.out, /cannot land/, name);
+    const e2 = await engineOf(repo);
+    try {
+      assert.equal(e2.ticket("0001").status, "completed", `${name}: ${r.out}`);
+    } finally {
+      e2.close();
+    }
+    if (!name.includes("merge add")) assert.equal(git(repo, "show", "main:src/a.txt"), "a", name);
+  }
+});
+
 Deno.test("merge: a revert undoes all a ticket landed, whatever the strategy: several commits, a merge commit, a squash", async () => {
   for (const strategy of ["rebase", "merge", "squash"]) {
     const repo = await mergeRepo(`  strategy: ${strategy}\n`);
