@@ -170,6 +170,25 @@ Deno.test("parseTicket: a plain Status or Priority line, bullet or table row in 
   );
   assert.equal(prose.status.complete, false);
   assert.deepEqual(prose.rawMetadata, {});
+  // A plain line among prose, or among keys the reading does not use, is about something else; dependencies in the
+  // header count only bold (`Dependencies: express 4, Node 18` names packages, not tickets).
+  for (
+    const header of [
+      "Upstream issue: https://github.com/x/y/issues/5\nStatus: Closed\n",
+      "- Upstream issue: https://github.com/x/y/issues/5\n- Status: Closed\n",
+      "We saw this in the field.\nStatus: Done upstream, not here.\n",
+      "Dependencies: express 4, Node 18\n",
+      "Requires: Node 18\n",
+    ]
+  ) {
+    const t = parseTicket(`# Ticket 0503: Open\n\n${header}\n## Summary\n\nText.\n`, {
+      path: "tickets/0503_a.md",
+      fields: FIELDS,
+      phaseNames: PHASES,
+    });
+    assert.equal(t.status.complete, false, header);
+    assert.deepEqual(t.dependencies, [], header);
+  }
 });
 
 Deno.test("parseTicket: headings as metadata (0035b1), status from ## Status: value", () => {

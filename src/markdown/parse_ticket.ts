@@ -57,25 +57,48 @@ function headingKeyValue(title: string): { key: string; value: string } | null {
 const TABLE_ROW = /^\s*\|\s*(?:\*\*|__)?([A-Za-z][^|*:`[\]]{0,40}?)(?:\*\*|__)?\s*\|\s*([^|]*?)\s*\|?\s*$/;
 
 /**
+ * The keys the ticket's reading uses, normalized: in a Metadata or Dependencies section (status, the metadata fields,
+ * the dependency keys), and in the header (the same without the dependency keys: `Dependencies: express 4` there is
+ * prose as often as a record).
+ */
+interface KnownKeys {
+  section: ReadonlySet<string>;
+  header: ReadonlySet<string>;
+}
+
+/**
  * A `Key: value` line: bold anywhere in a data section (`**Status**: Done`), plain as a bullet of a Metadata or
  * Dependencies section (`- Status: Done`); plain anywhere else in the header, Metadata or Dependencies, as a line
  * (`Status: Done`), a bullet, or a row of a two-column table (`| Status | Done |`), only for a key the ticket's
- * reading uses (`known`: status, the metadata fields, the dependency keys): prose is no metadata.
+ * reading uses (`known`), and in the header only within a block of such lines (`plain`, see {@link keyBlock}).
  */
 function keyLine(
   text: string,
   ctx: Ctx,
   bulleted: boolean,
-  known: ReadonlySet<string>,
+  known: KnownKeys,
+  plain = true,
 ): { key: string; value: string } | null {
   const b = BOLD_KEY.exec(text);
   if (b) return { key: b[4].trim(), value: b[5] };
-  if (ctx === "body" || ctx === "status") return null;
+  if (ctx === "body" || ctx === "status" || !plain) return null;
+  const keys = ctx === "header" ? known.header : known.section;
   const p = PLAIN_KEY.exec(text);
-  if (p && ((bulleted && p[2] && ctx !== "header") || known.has(norm(p[3])))) return { key: p[3].trim(), value: p[4] };
+  if (p && ((bulleted && p[2] && ctx !== "header") || keys.has(norm(p[3])))) return { key: p[3].trim(), value: p[4] };
   const row = TABLE_ROW.exec(text);
-  if (row && known.has(norm(row[1]))) return { key: row[1].trim(), value: row[2] };
+  if (row && keys.has(norm(row[1]))) return { key: row[1].trim(), value: row[2] };
   return null;
+}
+
+/**
+ * Whether plain key lines count in a block of the header's lines (a paragraph, a list's items): only when every
+ * line is a key line (bold, or plain with a known key), or the block is a table. `Upstream issue: #5` then
+ * `Status: Closed` is prose about another project, not this ticket's status.
+ */
+function keyBlock(lines: string[], known: KnownKeys): boolean {
+  const filled = lines.map((l) => l.trim()).filter(Boolean);
+  if (filled.every((l) => l.startsWith("|"))) return true;
+  return filled.every((l) => keyLine(l, "header", false, known) !== null);
 }
 
 function itemText(src: Src, item: ListItemNode, off: number): string {
@@ -126,7 +149,7 @@ class SectionReader {
     readonly out: Collected,
     readonly warnings: MarkdownWarning[],
     start: Ctx,
-    readonly known: ReadonlySet<string>,
+    readonly known: KnownKeys,
   ) {
     this.ctx = start;
   }
@@ -149,8 +172,10 @@ class SectionReader {
   keyLines(first: number, last: number, k: number): number {
     const { src, kids, off } = this;
     let rec: Rec | null = null;
+    const plain = this.ctx !== "header" ||
+      keyBlock(Array.from({ length: last - first + 1 }, (_, j) => lineText(src, first + j)), this.known);
     for (let i = first; i <= last; i++) {
-      const kl = keyLine(lineText(src, i), this.ctx, false, this.known);
+      const kl = keyLine(lineText(src, i), this.ctx, false, this.known, plain);
       if (kl) {
         rec = { ...kl, line: i };
         // An empty value followed directly by a list: the list's items are the value.
@@ -196,11 +221,12 @@ class SectionReader {
   /** A list inside a data section: status checkboxes, `Key: value` items, or bare dependency lines. */
   list(node: ListNode): void {
     const { src, off, ctx } = this;
+    const plain = ctx !== "header" || keyBlock(node.children.map((item) => itemText(src, item, off)), this.known);
     for (const item of node.children) {
       const il = startLine(item, off);
       const t = lineText(src, il);
       const task = ctx === "status" ? TASK.exec(t) : null;
-      const kl = task ? null : keyLine(t, ctx, true, this.known);
+      const kl = task ? null : keyLine(t, ctx, true, this.known, plain);
       if (task && boxChecked(task[2]) === null) {
         this.warnings.push({ message: `status checkbox "[${task[2]}]" is neither [ ] nor [x]; ignored`, line: il });
       } else if (task) {
@@ -247,7 +273,7 @@ function collect(
   scanned: Scan,
   h1: Heading,
   warnings: MarkdownWarning[],
-  known: ReadonlySet<string>,
+  known: KnownKeys,
   frontMatter: FrontMatterReader | null,
 ): Collected {
   const out: Collected = { records: [], labels: [], depLines: [] };
@@ -529,10 +555,11 @@ export function parseTicketWith(
   }
 
   const keys = opts.dependencyKeys ?? DEFAULT_DEPENDENCY_KEYS;
-  const known = new Set(
-    ["status", "current phase", ...opts.fields.map((f) => f.markdown_key ?? f.field), ...Object.values(keys).flat()]
-      .map(norm),
-  );
+  const fieldKeys = ["status", "current phase", ...opts.fields.map((f) => f.markdown_key ?? f.field)].map(norm);
+  const known: KnownKeys = {
+    section: new Set([...fieldKeys, ...Object.values(keys).flat().map(norm)]),
+    header: new Set(fieldKeys),
+  };
   const collected = collect(opts.path, src, scanned, h1, warnings, known, frontMatter);
   const { byKey, raw } = firstByKey(collected.records, warnings);
   const metadata: Record<string, MetadataValue> = {};
