@@ -13,7 +13,6 @@ import { baton } from "./helpers/cli.ts";
 import { finishedTicket, mergeRepo, startMerge } from "./helpers/merge_repo.ts";
 import { createDashboard } from "../src/serve/handler.ts";
 import { openLogForAppend, readLogFrom, writeSessionFile } from "../src/repo/agent_logs.ts";
-import { listRepoFiles } from "../src/repo/files.ts";
 
 const SRC = new URL("../src/", import.meta.url);
 
@@ -252,20 +251,49 @@ Deno.test("repo files: a link in the logs directory is never appended to, read o
   assert.deepEqual((await Array.fromAsync(Deno.readDir(logs))).filter((x) => x.name.endsWith(".new")), []);
 });
 
-Deno.test("repo files: a link to another ticket file (an alias) is not a second ticket; a link to a file kept elsewhere in the repository is one", async () => {
-  const repo = await tempRepo({ phases: "phases:\n  - {name: Design, agent_type: designer}\n" });
-  await Deno.mkdir(`${repo}/tickets`);
-  await Deno.mkdir(`${repo}/docs`);
-  await Deno.writeTextFile(`${repo}/tickets/0900_real.md`, "# Ticket 0900: Real\n");
-  await Deno.symlink("0900_real.md", `${repo}/tickets/0901_alias.md`);
-  await Deno.writeTextFile(`${repo}/docs/0902_kept.md`, "# Ticket 0902: Kept elsewhere\n");
-  await Deno.symlink("../docs/0902_kept.md", `${repo}/tickets/0902_kept.md`);
-  assert.deepEqual(listRepoFiles(repo, "tickets"), ["tickets/0900_real.md", "tickets/0902_kept.md"]);
-  const engine = await openEngine(repo);
-  try {
-    const r = importTickets(engine);
-    assert.deepEqual(r.imported.sort(), ["0900", "0902"], "the alias is not imported as a ticket of its own");
-  } finally {
-    engine.close();
-  }
+Deno.test("repo files: a link to another ticket file (an alias) is not a second ticket, whatever the way to it; a link tickets.pattern picks to a file it does not is the ticket", async () => {
+  const importing = async (config: string, files: (repo: string) => Promise<void>) => {
+    const repo = await tempRepo({ phases: "phases:\n  - {name: Design, agent_type: designer}\n", config });
+    await files(repo);
+    const engine = await openEngine(repo);
+    try {
+      return importTickets(engine).imported.sort();
+    } finally {
+      engine.close();
+    }
+  };
+  const ticket = (id: string) => `# Ticket ${id}: T${id}\n`;
+  // An alias beside its ticket, and a ticket kept elsewhere in the repository with a link to it.
+  assert.deepEqual(
+    await importing("", async (repo) => {
+      await Deno.mkdir(`${repo}/tickets`);
+      await Deno.mkdir(`${repo}/docs`);
+      await Deno.writeTextFile(`${repo}/tickets/0900_real.md`, ticket("0900"));
+      await Deno.symlink("0900_real.md", `${repo}/tickets/0901_alias.md`);
+      await Deno.writeTextFile(`${repo}/docs/0902_kept.md`, ticket("0902"));
+      await Deno.symlink("../docs/0902_kept.md", `${repo}/tickets/0902_kept.md`);
+    }),
+    ["0900", "0902"],
+  );
+  // The same, through a tickets/ directory that is itself a link.
+  assert.deepEqual(
+    await importing("", async (repo) => {
+      await Deno.mkdir(`${repo}/docs/tickets`, { recursive: true });
+      await Deno.symlink("docs/tickets", `${repo}/tickets`);
+      await Deno.writeTextFile(`${repo}/docs/tickets/0900_real.md`, ticket("0900"));
+      await Deno.symlink("0900_real.md", `${repo}/docs/tickets/0901_alias.md`);
+    }),
+    ["0900"],
+  );
+  // A board of links: tickets/active/*.md (the pattern) lead to tickets/all/, which the pattern leaves out.
+  assert.deepEqual(
+    await importing('tickets:\n  pattern: "active/*.md"\n', async (repo) => {
+      await Deno.mkdir(`${repo}/tickets/all`, { recursive: true });
+      await Deno.mkdir(`${repo}/tickets/active`);
+      await Deno.writeTextFile(`${repo}/tickets/all/0042_login.md`, ticket("0042"));
+      await Deno.writeTextFile(`${repo}/tickets/all/0043_logout.md`, ticket("0043"));
+      await Deno.symlink("../all/0042_login.md", `${repo}/tickets/active/0042_login.md`);
+    }),
+    ["0042"],
+  );
 });

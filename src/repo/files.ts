@@ -241,7 +241,6 @@ export function listRepoFiles(root: string, rel: string): string[] {
   const base = rel.replace(/\/+$/, "");
   repoPath(root, base); // the directory itself
   const out: string[] = [];
-  const links = new Map<string, string>(); // a link's path → the file it leads to
   const walk = (dirRel: string) => {
     let entries: Deno.DirEntry[];
     try {
@@ -259,19 +258,12 @@ export function listRepoFiles(root: string, rel: string): string[] {
         try {
           const real = repoPath(root, r);
           const st = Deno.statSync(real);
-          if (st.isFile) links.set(r, Deno.realPathSync(real));
+          if (st.isFile) out.push(r);
         } catch { /* leads out, or dangles: not a ticket */ }
       }
     }
   };
   walk(base);
-  // A file is listed once: a link to a file listed already (an alias of a ticket) is not a second one.
-  const listed = new Set(out.map((f) => `${realRoot(root)}/${f}`));
-  for (const [link, real] of [...links].sort(([a], [b]) => a.localeCompare(b))) {
-    if (listed.has(real)) continue;
-    listed.add(real);
-    out.push(link);
-  }
   return out.sort();
 }
 
@@ -308,6 +300,39 @@ export function removeRepoFile(root: string, rel: string): void {
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
+}
+
+/**
+ * Repository files without the links among them that lead to another of them (aliases): each file once. A file
+ * that is not a link is kept over the links to it; of links only, the first in order.
+ * @param root the repository root
+ * @param files repository-relative paths (from {@link listRepoFiles})
+ * @returns them, aliases left out, in their order
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { withoutAliases } from "./files.ts";
+ * const root = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${root}/a.md`, "");
+ * await Deno.symlink("a.md", `${root}/b.md`);
+ * assert.deepEqual(withoutAliases(root, ["a.md", "b.md"]), ["a.md"]);
+ * ```
+ */
+export function withoutAliases(root: string, files: string[]): string[] {
+  const real = new Map<string, { path: string; link: boolean }>();
+  for (const f of files) {
+    let id: string, link: boolean;
+    try {
+      id = repoPath(root, f); // every link resolved
+      link = Deno.lstatSync(`${realRoot(root)}/${f}`).isSymlink; // the file's own name is a link
+    } catch {
+      continue; // gone meanwhile, or leads out: not a file of the repository
+    }
+    const had = real.get(id);
+    if (!had || (had.link && !link)) real.set(id, { path: f, link });
+  }
+  const kept = new Set([...real.values()].map((v) => v.path));
+  return files.filter((f) => kept.has(f));
 }
 
 /**

@@ -11,7 +11,7 @@ import { LANDING_TYPE } from "../config/landing.ts";
 import { globMatches } from "../globs/mod.ts";
 import { contentHash, ticketIdFromPath } from "../markdown/ids.ts";
 import type { ParseOptions, StatusVocabulary } from "../markdown/types.ts";
-import { listRepoFiles, readRepoFile } from "../repo/files.ts";
+import { listRepoFiles, readRepoFile, withoutAliases } from "../repo/files.ts";
 
 /** One problem with one file. */
 export interface FileProblem {
@@ -100,7 +100,11 @@ export function readTicketText(
 export function listTicketFiles(engine: Engine): string[] {
   const { directory, pattern } = engine.cfg.config.tickets;
   const base = directory.replace(/\/+$/, "");
-  return ticketDirFiles(engine).filter((p) => globMatches(pattern, p.slice(base.length + 1)));
+  // A link to another ticket file (an alias) is not a second ticket: each file once, once the pattern chose them.
+  return withoutAliases(
+    engine.cfg.repoRoot,
+    ticketDirFiles(engine).filter((p) => globMatches(pattern, p.slice(base.length + 1))),
+  );
 }
 
 /**
