@@ -48,6 +48,24 @@ export function processStart(pid: number): string | null {
 }
 
 /**
+ * When a process started, in ms since the epoch (the boot time `/proc/stat`
+ * gives plus its start in clock ticks of 1/100 s), or null when there is no
+ * such process (or not Linux).
+ * @param pid the process id
+ * @returns the time, or null
+ */
+export function processStartedAt(pid: number): number | null {
+  const ticks = processStart(pid);
+  if (ticks === null) return null;
+  try {
+    const btime = /^btime (\d+)$/m.exec(Deno.readTextFileSync("/proc/stat"))?.[1];
+    return btime === undefined ? null : Number(btime) * 1000 + Number(ticks) * 10;
+  } catch {
+    return null;
+  }
+}
+
+/**
  * This process's description of an agent process it just spawned.
  * @param pid the agent's process id
  * @returns host, pid and start time

@@ -4,7 +4,7 @@
  * another process since is never killed.
  */
 import assert from "node:assert/strict";
-import { describeProcess, killProcessGroup, processStart } from "../src/processes.ts";
+import { describeProcess, killProcessGroup, processStart, processStartedAt } from "../src/processes.ts";
 
 /** A shell leading its own process group, with a child of its own; both pids once the child runs. */
 async function group(mark = "1"): Promise<{ leader: number; child: number; proc: Deno.ChildProcess }> {
@@ -65,4 +65,11 @@ Deno.test("processes: a recorded leader whose pid now names another process (ano
     await g.proc.status;
     await g.proc.stdout.cancel().catch(() => {});
   }
+});
+
+Deno.test("processes: a process's start time is read in ms since the epoch (a set-aside file older than a live pid's process was left by another one)", () => {
+  const started = processStartedAt(Deno.pid);
+  assert.ok(started !== null, "this process's start is known on Linux");
+  assert.ok(Math.abs(started - performance.timeOrigin) < 5_000, `${started} vs ${performance.timeOrigin}`);
+  assert.equal(processStartedAt(2 ** 22 + 12_345), null, "a pid no process has");
 });

@@ -148,6 +148,7 @@ async function ticketFileCheck(
 ): Promise<HealthCheck> {
   const { indexTicketFiles, ticketDirFiles } = await import("../sync/files.ts");
   const { readRepoFile, repoFileExists } = await import("../repo/files.ts");
+  const { setAsideAdvice, setAsideOf } = await import("../repo/replace.ts");
   const root = engine.cfg.repoRoot;
   const dir = engine.cfg.config.tickets.directory;
   let index: ReturnType<typeof indexTicketFiles>, files: string[];
@@ -170,9 +171,10 @@ async function ticketFileCheck(
     const name = path.slice(path.lastIndexOf("/") + 1);
     const aside = /^(.+)\.baton-old-\d+$/.exec(path);
     if (aside && !files.includes(aside[1])) {
+      const state = setAsideOf(root, aside[1]);
       problems.push(
-        `${path} holds ${aside[1]}, set aside by an interrupted write, and ${aside[1]} is missing: ` +
-          "baton import or baton sync puts it back (do not remove it)",
+        `${path} holds ${aside[1]}, set aside by an interrupted write, and ${aside[1]} is missing (do not remove it)` +
+          setAsideAdvice(aside[1], state),
       );
     } else if (/\.baton-(?:new|old)-\d+/.test(name)) {
       problems.push(`${path} was left by an interrupted write: remove it`);

@@ -12,7 +12,7 @@
  */
 import { BatonError } from "../errors.ts";
 import { repoPath } from "./files.ts";
-import { processStart } from "../processes.ts";
+import { processStart, processStartedAt } from "../processes.ts";
 
 const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
 
@@ -133,12 +133,69 @@ export function replaceIfUnchanged(root: string, shown: string, expected: Uint8A
 const SET_ASIDE = /^(.+)\.baton-old-(\d+)$/;
 
 /**
+ * What a missing ticket file's set-aside copies say to do, for messages.
+ * @param shown the ticket file, repository-relative
+ * @param aside what {@link setAsideOf} found
+ * @returns the advice, or "" when nothing is set aside
+ */
+export function setAsideAdvice(shown: string, aside: SetAside): string {
+  if (aside.state === "several") {
+    return `; several copies were set aside by interrupted write-backs (${
+      aside.copies.join(", ")
+    }): rename the one to keep back to ${shown}`;
+  }
+  if (aside.state === "running") {
+    return `; a write-back that may still be running set it aside as ${aside.copy}: try again once it ended`;
+  }
+  if (aside.state === "restorable") return `; ${aside.copy} holds it: baton import or baton sync puts it back`;
+  return "";
+}
+
+/** What is set aside for a missing ticket file, and whether it can be put back. */
+export type SetAside =
+  | { state: "none" }
+  | { state: "restorable" | "running"; copy: string }
+  | { state: "several"; copies: string[] };
+
+/**
+ * What a replacement left set aside for a ticket file: nothing; one copy
+ * whose process is gone (`restorable`: the original with every human edit,
+ * as it was when set aside) or still runs (`running`, or cannot be told);
+ * several copies (`several`: which holds the last words is the human's to
+ * say).
+ * @param root the repository root
+ * @param shown the ticket file, repository-relative
+ * @returns the state, with the copies' repository-relative paths
+ */
+export function setAsideOf(root: string, shown: string): SetAside {
+  const path = repoPath(root, shown);
+  const dir = path.slice(0, path.lastIndexOf("/"));
+  const base = path.slice(dir.length + 1);
+  const shownDir = shown.includes("/") ? shown.slice(0, shown.lastIndexOf("/") + 1) : "";
+  let copies: string[];
+  try {
+    copies = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => SET_ASIDE.exec(n)?.[1] === base).sort();
+  } catch {
+    return { state: "none" };
+  }
+  if (!copies.length) return { state: "none" };
+  if (copies.length > 1) return { state: "several", copies: copies.map((c) => shownDir + c) };
+  const pid = Number(SET_ASIDE.exec(copies[0])![2]);
+  let setAt: number;
+  try {
+    setAt = Deno.lstatSync(`${dir}/${copies[0]}`).ctime?.getTime() ?? Date.now(); // its rename
+  } catch {
+    return { state: "none" };
+  }
+  return { state: replacerGone(pid, setAt) ? "restorable" : "running", copy: shownDir + copies[0] };
+}
+
+/**
  * Puts back a ticket file that a replacement killed between setting it
  * aside and linking the new text in (`kill -9`, the OOM killer, a power
- * cut) left missing: `NAME.baton-old-PID`, the original with every human
- * edit, goes back to `NAME` when `NAME` does not exist and process PID of
- * this host is gone; its `NAME.baton-new-PID` is removed. A set-aside file
- * whose name exists again is left for `baton doctor` to report.
+ * cut) left missing: its one `NAME.baton-old-PID` copy ({@link setAsideOf}
+ * says `restorable`) goes back to `NAME` when `NAME` does not exist; its
+ * `NAME.baton-new-PID` is removed.
  * @param root the repository root
  * @param shown the ticket file, repository-relative
  * @returns true when it was put back
@@ -146,48 +203,50 @@ const SET_ASIDE = /^(.+)\.baton-old-(\d+)$/;
 export function restoreSetAside(root: string, shown: string): boolean {
   const path = repoPath(root, shown);
   if (readOr(path) !== null) return false;
-  const dir = path.slice(0, path.lastIndexOf("/"));
-  const base = path.slice(dir.length + 1);
-  let names: string[];
+  const aside = setAsideOf(root, shown);
+  if (aside.state !== "restorable") return false;
+  const copy = repoPath(root, aside.copy);
   try {
-    names = [...Deno.readDirSync(dir)].map((e) => e.name);
+    Deno.linkSync(copy, path); // fails when someone created the file meanwhile: theirs stays
   } catch {
     return false;
   }
-  for (const name of names) {
-    const m = SET_ASIDE.exec(name);
-    if (!m || m[1] !== base || !replacerGone(Number(m[2]))) continue;
-    try {
-      Deno.linkSync(`${dir}/${name}`, path); // fails when someone created the file meanwhile: theirs stays
-    } catch {
-      return false;
-    }
-    Deno.removeSync(`${dir}/${name}`);
-    try {
-      Deno.removeSync(`${path}.baton-new-${m[2]}`);
-    } catch { /* never made, or removed */ }
-    return true;
-  }
-  return false;
+  Deno.removeSync(copy);
+  try {
+    Deno.removeSync(`${path}.baton-new-${SET_ASIDE.exec(copy)![2]}`);
+  } catch { /* never made, or removed */ }
+  return true;
 }
 
 /**
  * Puts back every ticket file of a directory that an interrupted replacement
- * left missing (see {@link restoreSetAside}).
+ * left missing (see {@link restoreSetAside}), unless `keep` says its name is
+ * not to come back (its ticket's file has another name now).
  * @param root the repository root
  * @param files the directory's files, repository-relative (`listRepoFiles`)
+ * @param keep whether a missing name may be put back
  * @returns the ticket files put back
  */
-export function restoreAllSetAside(root: string, files: string[]): string[] {
+export function restoreAllSetAside(
+  root: string,
+  files: string[],
+  keep: (name: string) => boolean = () => true,
+): string[] {
   const missing = new Set<string>();
   for (const f of files) {
     const m = SET_ASIDE.exec(f);
-    if (m && !files.includes(m[1])) missing.add(m[1]);
+    if (m && !files.includes(m[1]) && keep(m[1])) missing.add(m[1]);
   }
   return [...missing].filter((f) => restoreSetAside(root, f));
 }
 
-/** Whether the process that set a file aside is certainly gone (this host's `/proc` says so; never this process). */
-function replacerGone(pid: number): boolean {
-  return pid !== Deno.pid && processStart(pid) === null && processStart(Deno.pid) !== null;
+/**
+ * Whether the process that set a file aside at `setAt` is certainly gone: this host's `/proc` has no such pid, or
+ * that pid now names a process started later (given out again, after a reboot say). Never this process.
+ */
+function replacerGone(pid: number, setAt: number): boolean {
+  if (pid === Deno.pid || processStart(Deno.pid) === null) return false;
+  if (processStart(pid) === null) return true;
+  const started = processStartedAt(pid);
+  return started !== null && started > setAt + 1_000;
 }

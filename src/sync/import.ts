@@ -15,7 +15,7 @@
  */
 import type { BatonError } from "../errors.ts";
 import type { Engine } from "../engine/mod.ts";
-import { contentHash } from "../markdown/ids.ts";
+import { contentHash, ticketIdFromPath } from "../markdown/ids.ts";
 import { parseTicket } from "../markdown/read_ticket.ts";
 import type { ParsedTicket } from "../markdown/types.ts";
 import {
@@ -27,7 +27,7 @@ import {
   ticketDirFiles,
 } from "./files.ts";
 import { repoFileExists } from "../repo/files.ts";
-import { restoreAllSetAside } from "../repo/replace.ts";
+import { restoreAllSetAside, setAsideAdvice, setAsideOf } from "../repo/replace.ts";
 
 /** Warnings with the same message, and where they were (the first few files). */
 export interface WarningGroup {
@@ -77,7 +77,19 @@ export interface ImportOptions {
 function readFiles(engine: Engine, result: ImportResult): Map<string, { path: string; text: string; utf8: boolean }> {
   const root = engine.cfg.repoRoot;
   // A ticket file an interrupted write-back (kill -9) left set aside is put back before anything reads the directory.
-  for (const path of restoreAllSetAside(root, ticketDirFiles(engine))) {
+  // Not a name whose ticket's file has another name now (renamed since): that would be a second file with its id.
+  const files = ticketDirFiles(engine);
+  const idRegex0 = engine.cfg.config.tickets.id_regex;
+  const ids = new Set(
+    files.filter((f) => !/\.baton-[a-z]+-[\w-]+$/.test(f)).map((f) => ticketIdFromPath(f, idRegex0)).filter((id) =>
+      id !== null
+    ),
+  );
+  const keep = (name: string) => {
+    const id = ticketIdFromPath(name, idRegex0);
+    return id === null || !ids.has(id);
+  };
+  for (const path of restoreAllSetAside(root, files, keep)) {
     result.warnings.push({ path, message: "put back: an interrupted write-back had left it set aside" });
   }
   const index = indexTicketFiles(engine);
@@ -97,7 +109,7 @@ function readFiles(engine: Engine, result: ImportResult): Map<string, { path: st
           path: t.path,
           code: "ticket_file_missing",
           message: `ticket ${t.id}'s file is gone; Baton keeps the ticket and still offers its work: restore the ` +
-            "file, or give a renamed one its id back",
+            "file, or give a renamed one its id back" + setAsideAdvice(t.path, setAsideOf(root, t.path)),
         });
       }
     }

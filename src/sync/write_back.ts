@@ -31,7 +31,7 @@ import {
 } from "../markdown/workflow_log.ts";
 import { unifiedDiff } from "./diff.ts";
 import { type FileProblem, parseOptions, readTicketText } from "./files.ts";
-import { encodeLike, replaceIfUnchanged, restoreSetAside } from "../repo/replace.ts";
+import { encodeLike, replaceIfUnchanged, restoreSetAside, setAsideAdvice, setAsideOf } from "../repo/replace.ts";
 import { isDone } from "../engine/state_machine.ts";
 
 /** What a write-back did. */
@@ -223,10 +223,13 @@ function readTicketFile(engine: Engine, ticketId: string, path: string): ReturnT
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
-  if (restoreSetAside(engine.cfg.repoRoot, path)) return readTicketText(engine, path);
+  const root = engine.cfg.repoRoot;
+  if (restoreSetAside(root, path)) return readTicketText(engine, path);
+  const aside = setAsideOf(root, path);
   throw new BatonError(
     "not_found",
-    `${path}, the file of ticket ${ticketId}, is gone: restore it, or, if it was renamed, run baton import`,
+    `${path}, the file of ticket ${ticketId}, is gone` +
+      (aside.state === "none" ? ": restore it, or, if it was renamed, run baton import" : setAsideAdvice(path, aside)),
     { location: { file: path } },
   );
 }

@@ -185,40 +185,55 @@ Deno.test("write-back keeps a UTF-8 byte-order mark, and changes only its own pa
   engine.close();
 });
 
+/** Runs a write-back of ticket 0001 that stops for good right after setting its file aside, and kills it (kill -9). */
+async function killedAtAside(repo: string): Promise<void> {
+  const marker = `${repo}/aside-reached-${crypto.randomUUID()}`;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("../helpers/sync_stops_aside.ts", import.meta.url).pathname, repo, "0001", marker],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  let exited = false;
+  const status = child.status.finally(() => exited = true);
+  while (!exited) {
+    try {
+      Deno.statSync(marker);
+      break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+  child.kill("SIGKILL");
+  await status;
+}
+
+/** A repository whose ticket 0001 holds a human's words and has Baton's Design to write back. */
+async function repoToWriteBack(): Promise<{ repo: string; file: string }> {
+  const { repo, file } = await repoWithTicket();
+  await Deno.writeTextFile(
+    file,
+    TICKET.replace("## Workflow Log", "A human's words, not committed yet.\n\n## Workflow Log"),
+  );
+  const engine = await openEngine(repo);
+  importTickets(engine);
+  const c = engine.claimNext({ agentId: "d", capabilities: ["designer"] })!;
+  engine.complete(c.phase.id, { agentId: "d", token: c.token, summary: "designed" });
+  engine.close();
+  return { repo, file };
+}
+
+const leftovers = (repo: string) =>
+  [...Deno.readDirSync(`${repo}/tickets`)].map((e) => e.name).filter((n) => n.includes(".baton-")).sort();
+
 Deno.test("kill -9 of a write-back between setting the file aside and linking the new one: doctor says not to remove it, the next import or sync puts it back", async () => {
   for (const next of ["import", "sync"]) {
-    const { repo, file } = await repoWithTicket();
-    const human = TICKET.replace("## Workflow Log", "A human's words, not committed yet.\n\n## Workflow Log");
-    await Deno.writeTextFile(file, human);
-    const engine = await openEngine(repo);
-    importTickets(engine);
-    const c = engine.claimNext({ agentId: "d", capabilities: ["designer"] })!;
-    engine.complete(c.phase.id, { agentId: "d", token: c.token, summary: "designed" });
-    engine.close();
-    // A process writing the ticket back stops for good right after setting it aside (as kill -9 would leave it).
-    const marker = `${repo}/aside-reached`;
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", new URL("../helpers/sync_stops_aside.ts", import.meta.url).pathname, repo, "0001", marker],
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
-    let exited = false;
-    const status = child.status.finally(() => exited = true);
-    while (!exited) {
-      try {
-        Deno.statSync(marker);
-        break;
-      } catch {
-        await new Promise((r) => setTimeout(r, 10));
-      }
-    }
-    child.kill("SIGKILL");
-    await status;
+    const { repo, file } = await repoToWriteBack();
+    await killedAtAside(repo);
     assert.throws(() => Deno.statSync(file), Deno.errors.NotFound, "the ticket file is missing, set aside");
     const doctor = await baton(["doctor"], { cwd: repo });
     assert.match(
       doctor.stdout,
-      /set aside by an interrupted write, and tickets\/0001_cache\.md is missing: baton import or baton sync puts it back \(do not remove it\)/,
+      /set aside by an interrupted write, and tickets\/0001_cache\.md is missing \(do not remove it\); tickets\/0001_cache\.md\.baton-old-\d+ holds it: baton import or baton sync puts it back/,
     );
     const r = await baton([next], { cwd: repo });
     assert.equal(r.code, 0, r.stdout + r.stderr);
@@ -230,9 +245,36 @@ Deno.test("kill -9 of a write-back between setting the file aside and linking th
         "and the sync wrote what Baton did",
       );}
     assert.match(await Deno.readTextFile(file), /A human's words, not committed yet\./, next);
-    const left = [...Deno.readDirSync(`${repo}/tickets`)].map((e) => e.name).filter((n) => n.includes(".baton-"));
-    assert.deepEqual(left, [], `nothing left behind (${next})`);
+    assert.deepEqual(leftovers(repo), [], `nothing left behind (${next})`);
   }
+});
+
+Deno.test("set-aside copies are put back only when there is one and the ticket has no other file: two copies, or a ticket renamed since, stay for a human", async () => {
+  // Two interrupted write-backs, the human having put the file back by hand and edited it in between.
+  const { repo, file } = await repoToWriteBack();
+  await killedAtAside(repo);
+  const [first] = leftovers(repo).filter((n) => n.includes(".baton-old-"));
+  await Deno.writeTextFile(file, (await Deno.readTextFile(`${repo}/tickets/${first}`)) + "\nLater words.\n");
+  await killedAtAside(repo);
+  assert.equal(leftovers(repo).filter((n) => n.includes(".baton-old-")).length, 2);
+  const sync = await baton(["sync"], { cwd: repo });
+  assert.equal(sync.code, 1);
+  assert.match(
+    sync.stdout + sync.stderr,
+    /several copies were set aside by interrupted write-backs \(.+\): rename the one to keep back to tickets\/0001_cache\.md/,
+  );
+  assert.throws(() => Deno.statSync(file), Deno.errors.NotFound, "neither copy is put back");
+  const doctor = await baton(["doctor"], { cwd: repo });
+  assert.match(doctor.stdout, /several copies were set aside/);
+  // A ticket renamed since its write-back was interrupted: its old name does not come back beside the new one.
+  const renamed = await repoToWriteBack();
+  await killedAtAside(renamed.repo);
+  const [copy] = leftovers(renamed.repo).filter((n) => n.includes(".baton-old-"));
+  await Deno.copyFile(`${renamed.repo}/tickets/${copy}`, `${renamed.repo}/tickets/0001_cache_layer.md`);
+  const imported = await baton(["import", "--json"], { cwd: renamed.repo });
+  assert.equal(imported.code, 0, imported.stdout + imported.stderr);
+  assert.deepEqual(JSON.parse(imported.stdout).duplicates, [], "one file holds ticket 0001");
+  assert.throws(() => Deno.statSync(renamed.file), Deno.errors.NotFound, "the old name is not put back");
 });
 
 Deno.test("a ticket file deleted by hand: sync says which and where with Baton's code, doctor names it, the others are written", async () => {
