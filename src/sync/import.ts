@@ -228,6 +228,46 @@ function writeTicket(engine: Engine, p: Parsed, result: ImportResult): boolean {
   return before !== null && result.advanced.at(-1)?.id === id;
 }
 
+/**
+ * `Blocks: X` for an X not imported yet: the file's ticket keeps X in its ledger (`pendingBlocks`), and each import
+ * makes X wait once X exists, though the file, unchanged, is not read again.
+ */
+function linkPendingBlocks(engine: Engine, written: Parsed[], result: ImportResult): void {
+  const files = engine.ticketFiles();
+  const exists = new Set(files.map((t) => t.id));
+  const fresh = new Map(written.map((p) => [p.id, p]));
+  for (const t of files) {
+    const ledger = (t.ledger ?? {}) as Record<string, unknown>;
+    const p = fresh.get(t.id);
+    // A file written now says what it blocks; one not read again keeps what it said.
+    const wanted = p
+      ? p.ticket.dependencies.filter((d) => d.type === "blocks" && !exists.has(d.id)).map((d) => d.id)
+      : Array.isArray(ledger.pendingBlocks)
+      ? (ledger.pendingBlocks as string[])
+      : [];
+    const pending: string[] = [];
+    for (const id of wanted) {
+      if (!exists.has(id)) {
+        pending.push(id);
+        continue;
+      }
+      try {
+        engine.addDependency(id, t.id);
+      } catch (e) {
+        result.errors.push({ path: t.path ?? t.id, message: (e as Error).message, code: (e as BatonError).code });
+      }
+    }
+    const had = Array.isArray(ledger.pendingBlocks) ? ledger.pendingBlocks as string[] : [];
+    if (pending.join() === had.join() || !t.path || !t.contentHash) continue;
+    const { pendingBlocks: _, ...rest } = ledger;
+    engine.setTicketFile(t.id, {
+      path: t.path,
+      contentHash: t.contentHash,
+      ledger: pending.length ? { ...rest, pendingBlocks: pending } : rest,
+    });
+  }
+}
+
 /** Whether a ticket's file makes other tickets wait for it (`Blocks: X`). */
 function blocksOthers(ticket: ParsedTicket): boolean {
   return ticket.dependencies.some((d) => d.type === "blocks");
@@ -322,6 +362,7 @@ export function importTickets(engine: Engine, opts: ImportOptions = {}): ImportR
     if (++done % 50 === 0 || done === parsed.length) opts.onProgress?.(done, parsed.length);
   }
   finishProvisional(engine, written, linkDependencies(engine, parsed, reread, result));
+  linkPendingBlocks(engine, written, result);
   result.warningGroups = group(result.warnings);
   return result;
 }
@@ -354,7 +395,7 @@ function linkDependencies(engine: Engine, parsed: Parsed[], reread: Parsed[], re
           path: p.path,
           line: d.line,
           message: d.type === "blocks"
-            ? `ticket ${p.id} blocks ${d.id}, which is not a known ticket`
+            ? `ticket ${p.id} blocks ${d.id}, which is not a known ticket (${d.id} waits once it is imported)`
             : `ticket ${p.id} depends on ${d.id}, which is not a known ticket (it waits until one is imported)`,
         });
       }

@@ -336,3 +336,29 @@ Deno.test("the example template: every label maps; approvals wait for the human;
   assert.deepEqual(syncAll(engine).written, [], "and then nothing more to write");
   engine.close();
 });
+
+Deno.test("import: 'Blocks: X' written before X's file exists makes X wait once X is imported, as when both come together", async () => {
+  const t = (id: string, title: string, extra = "") => `# Ticket ${id}: ${title}\n\n${extra}## Status\n- [ ] Done\n`;
+  const waitsFor = async (together: boolean) => {
+    const repo = await tempRepo({ phases: "phases:\n  - {name: Design, agent_type: designer}\n" });
+    await Deno.mkdir(`${repo}/tickets`);
+    const engine = await openEngine(repo);
+    try {
+      await Deno.writeTextFile(`${repo}/tickets/0001_schema.md`, t("0001", "Schema", "**Blocks**: 0002\n\n"));
+      if (!together) {
+        const first = importTickets(engine);
+        assert.match(first.warnings.map((w) => w.message).join("\n"), /0002 waits once it is imported/);
+      }
+      await Deno.writeTextFile(`${repo}/tickets/0002_api.md`, t("0002", "API"));
+      importTickets(engine);
+      const deps = engine.dependencies("0002").map((d) => `${d.ticketId} waits for ${d.dependsOn}`);
+      assert.deepEqual(importTickets(engine).updated, [], "a third import has nothing to do");
+      return { deps, status: engine.ticket("0002").phases[0].status };
+    } finally {
+      engine.close();
+    }
+  };
+  const apart = await waitsFor(false);
+  assert.deepEqual(apart, await waitsFor(true));
+  assert.deepEqual(apart, { deps: ["0002 waits for 0001"], status: "blocked" });
+});
