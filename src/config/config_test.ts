@@ -25,6 +25,14 @@ Deno.test("config: errors name the file, line and field", () => {
     ["agents:\n  stale_timeout_minutes: 1e309\n", /must be a finite number/, 2, "agents.stale_timeout_minutes"],
     ["retry:\n  backoff_multiplier: .nan\n", /./, 2, "retry.backoff_multiplier"],
     ["run:\n  grace_seconds: 1e20\n", /must be at most 1000000000/, 2, "run.grace_seconds"],
+    // A limit a timer waits for: past ~24.8 days JavaScript's timers fire at once (a 1 s check ended "over its limit").
+    [
+      'merge:\n  check: "true"\n  max_runtime_minutes: 40000\n',
+      /at most 35000 minutes/,
+      3,
+      "merge.max_runtime_minutes",
+    ],
+    ["run:\n  grace_seconds: 3000000\n", /at most 2100000 seconds/, 2, "run.grace_seconds"],
   ];
   for (const [text, message, line, field] of cases) {
     assert.throws(() => parseConfig(text, ".workflow/config.yaml"), (e: unknown) => {

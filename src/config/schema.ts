@@ -17,6 +17,18 @@ const num: v.GenericSchema<number> = v.pipe(
   v.finite("must be a finite number"),
   v.maxValue(1e9, "must be at most 1000000000"),
 );
+/**
+ * A duration a timer waits for: JavaScript's timers fire at once past 2^31 - 1 ms (~24.8 days), so a longer limit
+ * (`max_runtime_minutes: 40000`) would end what it bounds at once.
+ */
+const timerMinutes: v.GenericSchema<number> = v.pipe(
+  num,
+  v.maxValue(35_000, "must be at most 35000 minutes (24 days)"),
+);
+const timerSeconds: v.GenericSchema<number> = v.pipe(
+  num,
+  v.maxValue(2_100_000, "must be at most 2100000 seconds (24 days)"),
+);
 const positiveInt: v.GenericSchema<number> = v.pipe(num, v.integer(), v.minValue(1));
 const nonNegative: v.GenericSchema<number> = v.pipe(num, v.minValue(0));
 const nonEmpty: v.GenericSchema<string> = v.pipe(v.string(), v.minLength(1));
@@ -28,7 +40,7 @@ const AgentTypeSchema = v.strictObject({
   args: v.optional(v.array(v.string()), []),
   max_concurrent: v.optional(positiveInt),
   prompt: v.optional(v.picklist(["stdin", "file"]), "file"),
-  max_runtime_minutes: v.optional(v.pipe(num, v.minValue(0.01))),
+  max_runtime_minutes: v.optional(v.pipe(timerMinutes, v.minValue(0.01))),
   env: v.optional(v.record(nonEmpty, v.string()), {}),
   fallback: v.optional(nonEmpty),
   rate_limit_patterns: v.optional(v.array(nonEmpty), []),
@@ -65,10 +77,10 @@ export const ConfigSchema = v.strictObject({
   ),
   agents: v.optional(
     v.strictObject({
-      stale_timeout_minutes: v.optional(v.pipe(num, v.minValue(0.05)), 10),
+      stale_timeout_minutes: v.optional(v.pipe(timerMinutes, v.minValue(0.05)), 10),
       heartbeat_implicit: v.optional(v.boolean(), true),
       max_held: v.optional(positiveInt, 1),
-      clock_tolerance_seconds: v.optional(v.nullable(v.pipe(num, v.minValue(0))), null),
+      clock_tolerance_seconds: v.optional(v.nullable(v.pipe(timerSeconds, v.minValue(0))), null),
       registry: v.optional(v.record(nonEmpty, AgentTypeSchema), {}),
     }),
     {},
@@ -82,7 +94,7 @@ export const ConfigSchema = v.strictObject({
       mode: v.optional(v.nullable(v.picklist(["advisory", "blocking"])), null),
       block_humans: v.optional(v.boolean(), false),
       server: v.optional(v.picklist(["auto", "off"]), "auto"),
-      server_idle_minutes: v.optional(v.pipe(num, v.minValue(0.01), v.maxValue(1440)), 10),
+      server_idle_minutes: v.optional(v.pipe(timerMinutes, v.minValue(0.01), v.maxValue(1440)), 10),
     }),
     {},
   ),
@@ -101,15 +113,15 @@ export const ConfigSchema = v.strictObject({
   retry: v.optional(
     v.strictObject({
       max_attempts: v.optional(positiveInt, 3),
-      backoff_seconds: v.optional(nonNegative, 60),
+      backoff_seconds: v.optional(v.pipe(timerSeconds, v.minValue(0)), 60),
       backoff_multiplier: v.optional(v.pipe(num, v.minValue(1)), 2),
     }),
     {},
   ),
   leases: v.optional(
     v.strictObject({
-      default_minutes: v.optional(v.pipe(num, v.minValue(0.05))),
-      per_phase: v.optional(v.record(nonEmpty, v.pipe(num, v.minValue(0.05))), {}),
+      default_minutes: v.optional(v.pipe(timerMinutes, v.minValue(0.05))),
+      per_phase: v.optional(v.record(nonEmpty, v.pipe(timerMinutes, v.minValue(0.05))), {}),
     }),
     {},
   ),
@@ -132,7 +144,7 @@ export const ConfigSchema = v.strictObject({
     }),
     {},
   ),
-  stall_timeout_minutes: v.optional(v.pipe(num, v.minValue(0.05)), 30),
+  stall_timeout_minutes: v.optional(v.pipe(timerMinutes, v.minValue(0.05)), 30),
   context: v.optional(
     v.strictObject({
       always_include: v.optional(v.array(nonEmpty), []),
@@ -159,13 +171,13 @@ export const ConfigSchema = v.strictObject({
       worktree_dir: v.optional(nonEmpty, ".workflow/worktrees"),
       logs_dir: v.optional(nonEmpty, ".workflow/logs"),
       on_stall: v.optional(v.picklist(["escalate", "kill"]), "escalate"),
-      grace_seconds: v.optional(v.pipe(num, v.minValue(0)), 10),
+      grace_seconds: v.optional(v.pipe(timerSeconds, v.minValue(0)), 10),
       require_commit: v.optional(v.boolean(), false),
       environment_retries: v.optional(v.pipe(num, v.integer(), v.minValue(0)), 3),
       breaker_failures: v.optional(positiveInt, 3),
-      breaker_seconds: v.optional(nonNegative, 30),
-      rate_limit_wait_seconds: v.optional(nonNegative, 300),
-      linger_seconds: v.optional(nonNegative, 10),
+      breaker_seconds: v.optional(v.pipe(timerSeconds, v.minValue(0)), 30),
+      rate_limit_wait_seconds: v.optional(v.pipe(timerSeconds, v.minValue(0)), 300),
+      linger_seconds: v.optional(v.pipe(timerSeconds, v.minValue(0)), 10),
     }),
     {},
   ),
@@ -178,13 +190,13 @@ export const ConfigSchema = v.strictObject({
       ),
       strategy: v.optional(v.picklist(["rebase", "merge", "squash"]), "rebase"),
       batch_size: v.optional(positiveInt, 4),
-      batch_wait_seconds: v.optional(nonNegative, 30),
-      max_runtime_minutes: v.optional(v.pipe(num, v.minValue(0.01)), 30),
+      batch_wait_seconds: v.optional(v.pipe(timerSeconds, v.minValue(0)), 30),
+      max_runtime_minutes: v.optional(v.pipe(timerMinutes, v.minValue(0.01)), 30),
       flaky_retries: v.optional(v.pipe(num, v.integer(), v.minValue(0)), 1),
       rework_phase: v.optional(nonEmpty),
       remote: v.optional(nonEmpty),
       phase: v.optional(nonEmpty, "Merge"),
-      lease_minutes: v.optional(v.pipe(num, v.minValue(0.05)), 2),
+      lease_minutes: v.optional(v.pipe(timerMinutes, v.minValue(0.05)), 2),
     })),
     null,
   ),
