@@ -310,7 +310,15 @@ Deno.test("mcp over stdio: failures are isError results with codes, bad argument
     // Naming the other agent takes a claim token it holds: a made-up one records nothing in its name.
     await expectError(s, "heartbeat", { agent_id: "other", progress: "spoof" }, "forbidden");
     await expectError(s, "heartbeat", { agent_id: "other", token: "made-up", progress: "spoof" }, "forbidden");
-    await withEngine(repo, (e) => assert.deepEqual(e.audit({ action: "agent.progress" }), []));
+    // Nor by registering again under its id (which would also rewrite its capabilities).
+    assert.match(
+      await expectError(s, "register_agent", { agent_id: "other", capabilities: ["nothing"] }, "forbidden"),
+      /This session acts as me; other is another agent's id/,
+    );
+    await withEngine(repo, (e) => {
+      assert.deepEqual(e.audit({ action: "agent.progress" }), []);
+      assert.deepEqual(e.agent("other")?.capabilities, ["designer"]);
+    });
     assert.ok((await s.call("heartbeat", { agent_id: "other", token: held.token, progress: "for other" })).ok);
     await expectError(s, "start_phase", {}, "invalid_argument"); // holds nothing
     await expectError(s, "claim_phase", { phase_id: 99_999 }, "not_found");
@@ -356,6 +364,13 @@ Deno.test("mcp over stdio: failures are isError results with codes, bad argument
     assert.ok((await s.call("list_tickets")).ok, "the server is still serving");
   } finally {
     await s.close();
+  }
+  // A session that never registered, naming the agent with a made-up token: no progress in its name.
+  const fresh = await stdioSession(repo);
+  try {
+    await expectError(fresh, "heartbeat", { agent_id: "other", token: "made-up", progress: "spoof" }, "stale_token");
+  } finally {
+    await fresh.close();
   }
   await withEngine(repo, (e) => {
     assert.equal(e.ticket("0001").phases[0].claimedBy, "other", "the conflicting claims changed nothing");

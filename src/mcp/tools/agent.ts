@@ -6,6 +6,7 @@
  * @module
  */
 import * as v from "valibot";
+import { BatonError } from "../../errors.ts";
 import type { ToolContext } from "../context.ts";
 import { agentArg, capabilitiesArg, next, Obj, OverlapsOut, pathsArg, PhaseOut, tokenArg } from "../schemas.ts";
 import { READ, type Tool, tool, write } from "../tool.ts";
@@ -16,6 +17,15 @@ function registerAgent(
   a: { agent_id?: string; capabilities: string[]; metadata?: Record<string, unknown> },
 ): Record<string, unknown> {
   const agent = a.agent_id ?? ctx.session.agentId ?? `agent-${crypto.randomUUID().slice(0, 8)}`;
+  // A session that acts as an agent does not become another agent Baton knows (and rewrite its capabilities): it
+  // would then act in that agent's name with no claim token of its. Its own earlier ids it may take again.
+  if (ctx.session.agentId && !ctx.session.actedAs.has(agent) && ctx.engine.agent(agent)) {
+    throw new BatonError(
+      "forbidden",
+      `This session acts as ${ctx.session.agentId}; ${agent} is another agent's id: register a new one`,
+      { details: { session: ctx.session.agentId, asked: agent } },
+    );
+  }
   const client = ctx.mcp.server.getClientVersion();
   ctx.engine.registerAgent(agent, a.capabilities, {
     ...(client ? { client: `${client.name} ${client.version}` } : {}),
@@ -80,9 +90,15 @@ function heartbeat(
   ctx: ToolContext,
   a: { progress?: string; agent_id?: string; token?: string },
 ): Record<string, unknown> {
+  const own = ctx.session.agentId;
   const agent = ctx.agentOf(a.agent_id, { token: a.token });
   const cur = ctx.claims.current(agent);
-  // The claim token (given, or this session's) vouches for the caller when another client registered the agent.
+  // The claim token (given, or this session's) vouches for the caller when another client registered the agent. A
+  // token given for an agent this session did not register must be one that agent holds: a heartbeat is progress
+  // in its name (the phase actions check their token themselves).
+  if (a.token && agent !== own && !ctx.engine.holdsClaimToken(agent, a.token)) {
+    throw new BatonError("stale_token", `${agent} holds no phase with this claim token`, { details: { agent } });
+  }
   const token = a.token ?? (cur !== undefined ? ctx.claims.token(agent, cur) : undefined);
   ctx.engine.heartbeat(agent, { progress: a.progress, phaseIds: ctx.claims.held(agent), token });
   return { agentId: agent, at: ctx.engine.now() };
