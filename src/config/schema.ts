@@ -30,7 +30,6 @@ const timerSeconds: v.GenericSchema<number> = v.pipe(
   v.maxValue(2_100_000, "must be at most 2100000 seconds (24 days)"),
 );
 const positiveInt: v.GenericSchema<number> = v.pipe(num, v.integer(), v.minValue(1));
-const nonNegative: v.GenericSchema<number> = v.pipe(num, v.minValue(0));
 const nonEmpty: v.GenericSchema<string> = v.pipe(v.string(), v.minLength(1));
 
 const TimingSchema = v.picklist(["realtime", "batch", "off"]);

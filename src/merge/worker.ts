@@ -133,6 +133,9 @@ export class MergeWorker {
   async run(): Promise<MergeSummary> {
     const root = this.#engine.cfg.repoRoot;
     excludeFromGit(root, [`/${this.#engine.cfg.config.run.worktree_dir.replace(/^\/+|\/+$/g, "")}/`]);
+    // Tickets seeded before merge: was configured get their landing phase (else they complete without landing).
+    const added = this.#engine.seedNewPhases();
+    if (added.length) this.#log(`merge: gave ${added.length} open ticket(s) the phases the workflow gained`);
     ensureLogsDir(logsDir(this.#engine.cfg));
     let waitingLogged = false;
     // A worker that stops, by an error too, gives the queue up at once: the next one recovers the batch it left

@@ -247,7 +247,12 @@ export class Supervisor {
    * @returns what it did
    */
   async run(): Promise<RunSummary> {
-    if (!this.#opts.dryRun) releaseDeadAgents(this.#engine, this.#self, (l) => this.#log(l), SUPERVISOR);
+    if (!this.#opts.dryRun) {
+      releaseDeadAgents(this.#engine, this.#self, (l) => this.#log(l), SUPERVISOR);
+      // Phases the workflow gained since open tickets were seeded (a merge: section added) are theirs too.
+      const added = this.#engine.seedNewPhases(SUPERVISOR);
+      if (added.length) this.#log(`gave ${added.length} open ticket(s) the phases the workflow gained`);
+    }
     this.#places.adoptLeftovers();
     const events = new AbortController();
     const following = this.#follow(events.signal);

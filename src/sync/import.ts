@@ -63,6 +63,8 @@ export interface ImportResult {
   warningGroups: WarningGroup[];
   /** Ids found in more than one file: none of those files was imported. */
   duplicates: { id: string; paths: string[] }[];
+  /** Phases the workflow gained, given to open tickets (`Engine.seedNewPhases`). */
+  newPhases: { ticketId: string; phase: string; status: string }[];
 }
 
 /** Options of {@link importTickets}. */
@@ -309,7 +311,10 @@ export function importTickets(engine: Engine, opts: ImportOptions = {}): ImportR
     warnings: [],
     warningGroups: [],
     duplicates: [],
+    newPhases: [],
   };
+  // Phases the workflow gained since the open tickets were seeded (a merge: section added: the landing phase).
+  result.newPhases = engine.seedNewPhases();
   const known = new Map(engine.ticketFiles().map((r) => [r.id, r]));
   const placedWith = placementKey(engine);
   const parsed: Parsed[] = [];

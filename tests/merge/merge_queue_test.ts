@@ -568,6 +568,43 @@ Deno.test("merge: a ticket's work that reached main another way completes: cherr
   }
 });
 
+Deno.test("merge: added to a repository already in use: open tickets get the landing phase (import, run or merge gives it) and complete only once landed; finished ones stay finished", async () => {
+  const repo = await mergeRepo();
+  const config = `${repo}/.workflow/config.yaml`;
+  const withMerge = await Deno.readTextFile(config);
+  await Deno.writeTextFile(config, "retry:\n  backoff_seconds: 0\n");
+  const e = await engineOf(repo);
+  finishedTicket(e, repo, "0002", { "src/b.txt": "b\n" }); // finished before the queue existed
+  e.upsertTicket({ id: "0001", title: "Module 0001" });
+  assert.deepEqual(e.ticket("0001").phases.map((p) => p.name), ["Build"]);
+  e.close();
+  await Deno.writeTextFile(config, withMerge);
+  const imported = await baton(["import"], { cwd: repo });
+  assert.equal(imported.code, 0, imported.stderr);
+  assert.match(imported.stdout, /new phase Merge \(pending\) added to 1 open ticket\(s\): 0001/);
+  const e2 = await engineOf(repo);
+  try {
+    assert.deepEqual(e2.ticket("0001").phases.map((p) => p.name), ["Build", "Merge"]);
+    assert.deepEqual(e2.ticket("0002").phases.map((p) => p.name), ["Build"], "a finished ticket is not reopened");
+    assert.equal(e2.ticket("0002").status, "completed");
+    finishedTicket(e2, repo, "0001", { "src/a.txt": "a\n" });
+    assert.equal(e2.ticket("0001").status, "active", "its work is not on main yet");
+  } finally {
+    e2.close();
+  }
+  const r = await startMerge(repo).doneWithin(120_000);
+  assert.equal(r.code, 0, r.out + r.err);
+  assert.match(r.out, /landed 0001 on main/);
+  assert.equal(git(repo, "show", "main:src/a.txt"), "a");
+  const e3 = await engineOf(repo);
+  try {
+    assert.equal(e3.ticket("0001").status, "completed");
+    assert.deepEqual(e3.seedNewPhases(), [], "nothing more to give");
+  } finally {
+    e3.close();
+  }
+});
+
 Deno.test("merge: a revert undoes all a ticket landed, whatever the strategy: several commits, a merge commit, a squash", async () => {
   for (const strategy of ["rebase", "merge", "squash"]) {
     const repo = await mergeRepo(`  strategy: ${strategy}\n`);

@@ -90,6 +90,15 @@ async function agentsUse(c: CommandContext): Promise<void> {
   c.emit(r, () => useText(r));
 }
 
+/** The phases the workflow gained, given to open tickets, one line per phase. */
+function newPhaseLines(added: { ticketId: string; phase: string; status: string }[]): string[] {
+  const by = new Map<string, string[]>();
+  for (const a of added) {
+    by.set(`${a.phase} (${a.status})`, [...(by.get(`${a.phase} (${a.status})`) ?? []), a.ticketId]);
+  }
+  return [...by].map(([phase, ids]) => `new phase ${phase} added to ${ids.length} open ticket(s): ${ids.join(", ")}`);
+}
+
 /** `import`. */
 function importCommand(c: CommandContext): Promise<number> {
   return c.withEngine(async (e) => {
@@ -113,6 +122,7 @@ function importCommand(c: CommandContext): Promise<number> {
       [
         `imported ${r.imported.length}, updated ${r.updated.length}, unchanged ${r.unchanged.length}, skipped ${r.skipped.length}, errors ${r.errors.length}, warnings ${r.warnings.length}`,
         ...r.advanced.map((a) => `moved forward: ${a.id} (${a.phases.join(", ")} done, as its file says)`),
+        ...newPhaseLines(r.newPhases),
         ...r.errors.map((x) => `error: ${x.path}${x.line ? `:${x.line}` : ""}: ${x.message}`),
         ...r.skipped.map((x) => `skipped: ${x.path}: ${x.message}`),
         ...r.warningGroups.map((g) => {

@@ -8,11 +8,37 @@ import { addDependency, removeDependency } from "../dependencies.ts";
 import { resolveAll } from "../resolve.ts";
 import { createTickets, setTicketFile, upsert } from "../tickets.ts";
 import { coreOf } from "./base.ts";
+import { seedNewPhases } from "../new_phases.ts";
+import type { PhaseStatus } from "../state_machine.ts";
 import { EngineQueries } from "./queries.ts";
 import type { Actor, DependencyType, NewTicketInput, TicketDetail, TicketFileUpdate, TicketInput } from "../types.ts";
 
 /** Creating and changing tickets and their dependencies. Part of `Engine`. */
 export class EngineTickets extends EngineQueries {
+  /**
+   * Gives each open ticket the phases the workflow gained since it was
+   * seeded (a `merge:` section added later: its landing phase; a phase
+   * added to `phases.yaml`), so that it completes only once they are done.
+   * One that comes before work the ticket already did is skipped (never
+   * reopened). Import, `baton run` and `baton merge` call it.
+   * @param actor who does it (default `system`)
+   * @returns the phases added, by ticket
+   * @throws {BatonError} `database_*` when the database fails
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { openEngine } from "@baton/baton";
+   * import { tempRepo } from "@baton/baton/testing";
+   * const engine = await openEngine(await tempRepo());
+   * engine.createTickets([{ title: "A" }]);
+   * assert.deepEqual(engine.seedNewPhases(), [], "every ticket has every phase");
+   * engine.close();
+   * ```
+   */
+  seedNewPhases(actor: Actor = "system"): { ticketId: string; phase: string; status: PhaseStatus }[] {
+    return seedNewPhases(coreOf(this), actor);
+  }
+
   /**
    * Creates a ticket (seeding its phases) or updates it.
    * @param input the ticket
