@@ -339,9 +339,14 @@ export class Supervisor {
 
   /** Nothing claimable now or after a backoff, and no gate waiting for a human. */
   #idle(): boolean {
-    const s = this.#engine.summary();
-    const counts = s.phases as Record<string, number>;
-    if ((counts.waiting_retry ?? 0) > 0 || (counts.awaiting_review ?? 0) > 0) return false;
+    if (this.#opts.scope) {
+      // Only what waits in this run's tickets: a gate on another ticket is not this run's to wait for.
+      const waits = this.#engine.blocked().filter((b) => ["gate", "review", "retry_backoff"].includes(b.reason));
+      if (waits.some((b) => this.#ticketInScope(b.ticketId))) return false;
+    } else {
+      const counts = this.#engine.summary().phases as Record<string, number>;
+      if ((counts.waiting_retry ?? 0) > 0 || (counts.awaiting_review ?? 0) > 0) return false;
+    }
     if (this.#opts.busyElsewhere?.()) return false;
     const types = this.#types().filter((t) => this.#outcomes.trippedReason(t) === undefined);
     if (!types.length) return true;
@@ -667,8 +672,25 @@ export class Supervisor {
   }
 
   /** Says which gates it waits on, when that changes (it never decides them). */
+  /** Whether a ticket is one this run works on (`--tickets`, `--priority`…; every ticket without a scope). */
+  #ticketInScope(ticketId: string): boolean {
+    const scope = this.#opts.scope;
+    if (!scope) return true;
+    try {
+      const t = this.#engine.ticket(ticketId);
+      return inScope(
+        scope,
+        { id: t.id, priority: t.priority, metadata: t.metadata },
+        defaultPriority(this.#engine.cfg.workflow),
+      );
+    } catch {
+      return false; // gone
+    }
+  }
+
   #showGates(): void {
-    const open = this.#engine.gates().map((g) => `${g.ticketId}/${g.phaseName} (gate ${g.id})`);
+    const open = this.#engine.gates().filter((g) => this.#ticketInScope(g.ticketId))
+      .map((g) => `${g.ticketId}/${g.phaseName} (gate ${g.id})`);
     const shown = open.join(", ");
     if (shown === this.#gatesShown) return;
     this.#gatesShown = shown;

@@ -461,6 +461,33 @@ Deno.test({
 });
 
 Deno.test({
+  name:
+    "run: --until-idle with --tickets exits once its own tickets wait on nothing, whatever gate waits on another ticket",
+  ignore: skipHeavy,
+  fn: async () => {
+    const repo = await runRepo([{ id: "0001", title: "One" }, { id: "0002", title: "Two" }]);
+    const e = await openEngine(repo);
+    try {
+      // 0001 waits on a human (its Design Review); 0002 is past its gate, at work of no type this run runs.
+      for (const id of ["0001", "0002"]) {
+        const c = e.claim(e.ticket(id).phases[0].id, { agentId: "designer-x", capabilities: ["designer"] });
+        e.complete(c.phase.id, { agentId: "designer-x", token: c.token });
+      }
+      e.approveGate(e.gates({ ticketId: "0002" })[0].id, { actor: { kind: "human", name: "dana" } });
+      assert.equal(e.gates().length, 1, "0001's gate waits");
+    } finally {
+      e.close();
+    }
+    const run = startRun(repo, ["--until-idle", "--types", "designer", "--tickets", "0002"]);
+    const bound = setTimeout(() => run.child.kill("SIGKILL"), 60_000);
+    const r = await run.done;
+    clearTimeout(bound);
+    assert.equal(r.code, 0, `killed after 60 s waiting: ${r.out}${r.err}`);
+    assert.doesNotMatch(r.out, /waiting on .*gate/, "another ticket's gate is not this run's to show");
+  },
+});
+
+Deno.test({
   name: "run: with run.require_commit a completion with uncommitted work is refused (commit_required); committed, " +
     "it is accepted",
   ignore: skipHeavy,
