@@ -580,9 +580,18 @@ export class MergeWorker {
     const b = this.#engine.landMergeBatch(lease, batchId, { shas });
     const landed = b.items.filter((i) => i.outcome === "landed" || i.outcome === "noop");
     this.#summary.landed += landed.length;
+    const moved = landed.filter((i) => i.outcome === "landed").map((i) => i.ticketId);
+    const noop = landed.filter((i) => i.outcome === "noop").map((i) => i.ticketId);
     this.#log(
-      `merge: landed ${landed.map((i) => i.ticketId).join(", ") || "nothing"} on ${this.#cfg.target}` +
-        (candidate !== base ? ` (${candidate.slice(0, 10)})` : ""),
+      (moved.length || !noop.length
+        ? `merge: landed ${moved.join(", ") || "nothing"} on ${this.#cfg.target}` +
+          (candidate !== base ? ` (${candidate.slice(0, 10)})` : "")
+        : "merge:") +
+        (noop.length
+          ? `${moved.length ? ";" : ""} nothing to land for ${
+            noop.join(", ")
+          } (${this.#cfg.target} has its work already)`
+          : ""),
     );
     return true;
   }

@@ -558,6 +558,8 @@ Deno.test("merge: a ticket's work that reached main another way completes: cherr
     const r = await startMerge(repo).doneWithin(120_000);
     assert.equal(r.code, 0, `${name}: ${r.out}${r.err}`);
     assert.doesNotMatch(r.out, /cannot land/, name);
+    assert.match(r.out, /merge: nothing to land for 0001 \(main has its work already\)/, name);
+    assert.doesNotMatch(r.out, /landed 0001/, `${name}: it was not landed by the queue`);
     const e2 = await engineOf(repo);
     try {
       assert.equal(e2.ticket("0001").status, "completed", `${name}: ${r.out}`);
