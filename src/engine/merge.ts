@@ -384,7 +384,12 @@ function reworkTarget(core: Core, ticketId: string): R | undefined {
   const m = mergeConfig(core);
   const rows = phasesOfTicket(core.db, ticketId);
   const named = rows.find((r) => r.name === m.rework_phase && r.status === "completed");
-  return named ?? rows.filter((r) => r.status === "completed" && r.agent_type !== null && r.name !== m.phase).at(-1);
+  if (named) return named;
+  // On a ticket where group phases replace it (`C++ Implementation` for `Implementation`): the one that did its work.
+  const by = new Set(m.rework_phase ? core.graph.overriddenBy(m.rework_phase) : []);
+  const replacing = rows.filter((r) => by.has(r.name) && r.status === "completed").at(-1);
+  return replacing ??
+    rows.filter((r) => r.status === "completed" && r.agent_type !== null && r.name !== m.phase).at(-1);
 }
 
 /**

@@ -131,3 +131,35 @@ Deno.test("merge rules: the configuration is checked: a reserved type, a clash o
     );
   }
 });
+
+Deno.test("merge rules: a culprit goes back to the group phase that replaced its rework phase on the ticket, not to the last phase", async () => {
+  const { engine: e } = await engineFor({
+    phases: `phases:
+  - {name: Design, agent_type: designer}
+  - {name: Implementation, agent_type: implementer}
+  - {name: Docs, agent_type: writer}
+parallel_groups:
+  impl:
+    after: Design
+    before: Docs
+    phases:
+      - {name: C++ Implementation, agent_type: implementer, condition: {field: languages, contains: C++}}
+`,
+    config: MERGE + "  rework_phase: Implementation\n",
+  });
+  e.upsertTicket({ id: "0001", title: "A", metadata: { languages: ["C++"] } });
+  const names = e.ticket("0001").phases.map((p) => `${p.name}:${p.status}`);
+  assert.ok(names.includes("Implementation:skipped"), names.join());
+  for (const type of ["designer", "implementer", "writer"]) {
+    const c = e.claimNext({ agentId: `${type}-1`, capabilities: [type] })!;
+    e.complete(c.phase.id, { agentId: `${type}-1`, token: c.token });
+  }
+  const lease = e.acquireMergeWorker("w")!;
+  const b = e.startMergeBatch(lease, { baseSha: "x", now: true })!;
+  e.sendBackFromMerge(lease, b.id, 0, { outcome: "culprit", notes: "make check: 2 failing" });
+  const phase = (name: string) => e.ticket("0001").phases.find((p) => p.name === name)!;
+  assert.equal(phase("C++ Implementation").status, "available", "the implementer's phase does the rework");
+  assert.match(phase("C++ Implementation").reworkNotes ?? "", /2 failing/);
+  assert.equal(phase("Docs").status, "pending", "not the docs writer's");
+  e.close();
+});
