@@ -167,7 +167,18 @@ Deno.test("merge: kill -9 of the worker during the check; after a restart the ch
   finishedTicket(e, repo, "0002", { "src/b.txt": "b\n" });
   e.close();
   const first = startMerge(repo, []);
-  for (let i = 0; i < 600 && !exists(`${state}/checking`); i++) await new Promise((r) => setTimeout(r, 50));
+  // Killed once the check runs and the worker has recorded it (a loaded machine runs the check's first lines before
+  // the worker's transaction that records it).
+  const watch = await engineOf(repo);
+  try {
+    for (
+      let i = 0;
+      i < 1200 && !(exists(`${state}/checking`) && watch.openMergeBatches()[0]?.checkProcess);
+      i++
+    ) await new Promise((r) => setTimeout(r, 50));
+  } finally {
+    watch.close();
+  }
   first.child.kill("SIGKILL");
   await first.done;
   const second = await startMerge(repo).done;
