@@ -80,7 +80,8 @@ export function withPresetRegistry(text: string, entry: PresetEntry, types: stri
     if (Object.keys(entry.env).length) map.set("env", doc.createNode(entry.env));
     else map.delete("env");
   }
-  return doc.toString({ lineWidth: 0 });
+  // `[a, b]` stays `[a, b]` (the yaml package pads flow collections by default): keys it does not own look as written.
+  return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
 }
 
 /**

@@ -1,6 +1,6 @@
 /** `baton init`: scaffold `.workflow/` from the shipped example. */
 import { BatonError } from "../errors.ts";
-import { createRepoFile } from "../repo/files.ts";
+import { createRepoFile, repoFileExists } from "../repo/files.ts";
 import { batonPaths, excludeMentionsBaton, ignoreBatonFiles } from "../repo/ignore.ts";
 import { readShippedExample } from "../config/example.ts";
 
@@ -25,7 +25,13 @@ export async function init(
   }
   const created: string[] = [];
   const skipped: string[] = [];
+  // The example's README describes the example's phases: beside a workflow of the repository's own, it would mislead.
+  const ownWorkflow = repoFileExists(repoDir, ".workflow/phases.yaml");
   for (const name of EXAMPLE_FILES) {
+    if (name === "README.md" && ownWorkflow) {
+      skipped.push(`.workflow/${name}`);
+      continue;
+    }
     try {
       createRepoFile(repoDir, `.workflow/${name}`, await readShippedExample(name));
       created.push(`.workflow/${name}`);

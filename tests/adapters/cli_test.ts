@@ -104,6 +104,13 @@ Deno.test("cli: init scaffolds .workflow/, never overwrites, and ignores the dat
   const bad = await baton(["init", "--example", "nope"], { cwd: dir });
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /Unknown example "nope"/);
+  // A repository that keeps its own workflow gets no README describing the example's phases.
+  const own = await Deno.makeTempDir();
+  await Deno.mkdir(`${own}/.workflow`);
+  await Deno.writeTextFile(`${own}/.workflow/phases.yaml`, PHASES);
+  const mine = JSON.parse((await baton(["init", "--json"], { cwd: own })).stdout);
+  assert.ok(mine.skipped.includes(".workflow/README.md"), JSON.stringify(mine));
+  assert.throws(() => Deno.statSync(`${own}/.workflow/README.md`), Deno.errors.NotFound);
 });
 
 Deno.test("cli: an agent's whole loop from a shell, gates, and the read-only views", async (t) => {
