@@ -39,7 +39,11 @@ Deno.test("init --agent claude: every agent type runs the preset; its files exis
     assert.equal(registry[t].prompt, "stdin");
   }
   assert.equal(registry.implementer.max_concurrent, 3, "other keys stay");
-  assert.match(text, /^priority_order: \[Critical, High, Medium, Low\]$/m, "a flow sequence it does not own is as written");
+  assert.match(
+    text,
+    /^priority_order: \[Critical, High, Medium, Low\]$/m,
+    "a flow sequence it does not own is as written",
+  );
   const mcp = JSON.parse(await Deno.readTextFile(`${repo}/.workflow/agents/claude/mcp.json`));
   assert.equal(mcp.mcpServers.baton.alwaysLoad, true);
   const settings = JSON.parse(await Deno.readTextFile(`${repo}/.workflow/agents/claude/settings.json`));
