@@ -8,7 +8,7 @@
 import type { Core } from "./core.ts";
 import { resolveTicket } from "./resolve.ts";
 import { insertPhase, insertPhaseDep, phasesOfTicket } from "./sql/phases.ts";
-import { activeTicketIds, ticketById } from "./sql/tickets.ts";
+import { activeTicketsLacking, ticketById } from "./sql/tickets.ts";
 import type { Actor } from "./types.ts";
 import type { PhaseStatus } from "./state_machine.ts";
 
@@ -18,8 +18,11 @@ const UNTOUCHED = new Set(["pending", "available", "blocked", "skipped"]);
 /** `Engine.seedNewPhases`. */
 export function seedNewPhases(core: Core, actor: Actor): { ticketId: string; phase: string; status: PhaseStatus }[] {
   const added: { ticketId: string; phase: string; status: PhaseStatus }[] = [];
+  // One read finds the few tickets short of a phase (none, nearly always): no write transaction for the others.
+  const names = core.graph.phases.map((d) => d.name);
+  if (!activeTicketsLacking(core.db, names).length) return added;
   core.tx((now) => {
-    for (const ticketId of activeTicketIds(core.db)) {
+    for (const ticketId of activeTicketsLacking(core.db, names)) {
       const rows = phasesOfTicket(core.db, ticketId);
       const ids = new Map<string, number>(rows.map((r) => [r.name as string, r.id as number]));
       const missing = core.graph.phases.filter((d) => !ids.has(d.name));

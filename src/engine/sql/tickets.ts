@@ -88,6 +88,16 @@ export function activeTicketIds(db: Database): string[] {
   return db.all<{ id: string }>("SELECT id FROM tickets WHERE status = 'active' ORDER BY id").map((r) => r.id);
 }
 
+/** Ids of active tickets without a phase of each of these names, in order. */
+export function activeTicketsLacking(db: Database, names: readonly string[]): string[] {
+  return db.all<{ id: string }>(
+    `SELECT t.id FROM tickets t WHERE t.status = 'active'
+       AND (SELECT count(*) FROM phases p WHERE p.ticket_id = t.id AND p.name IN (SELECT value FROM json_each(?1))) < ?2
+     ORDER BY t.id`,
+    [JSON.stringify(names), names.length],
+  ).map((r) => r.id);
+}
+
 /** Ids of tickets with a markdown file, in order. */
 export function ticketIdsWithFiles(db: Database): string[] {
   return db.all<{ id: string }>("SELECT id FROM tickets WHERE path IS NOT NULL ORDER BY id").map((r) => r.id);
