@@ -146,15 +146,16 @@ async function ticketFileCheck(
   engine: Engine,
   recorded: { id: string; path: string | null }[] = [],
 ): Promise<HealthCheck> {
-  const { indexTicketFiles, ticketDirFiles } = await import("../sync/files.ts");
+  const { indexTicketFiles, ticketDirListing } = await import("../sync/files.ts");
   const { readRepoFile, repoFileExists } = await import("../repo/files.ts");
   const { setAsideAdvice, setAsideOf } = await import("../repo/replace.ts");
   const root = engine.cfg.repoRoot;
   const dir = engine.cfg.config.tickets.directory;
   let index: ReturnType<typeof indexTicketFiles>, files: string[];
   try {
-    index = indexTicketFiles(engine);
-    files = ticketDirFiles(engine);
+    const listing = ticketDirListing(engine);
+    index = indexTicketFiles(engine, listing);
+    files = listing.files;
   } catch (e) {
     return { name: "ticket files", ok: false, detail: (e as Error).message };
   }

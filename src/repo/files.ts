@@ -225,6 +225,7 @@ export function createRepoFile(root: string, rel: string, data: string | Uint8Ar
  * paths.
  * @param root the repository root
  * @param rel the directory, relative to it
+ * @param links when given, gets the listed paths that are links (for {@link withoutAliases})
  * @returns the files' paths, sorted; empty when the directory does not exist
  * @throws {BatonError} `forbidden` when the directory itself leads outside the repository
  * @example
@@ -237,7 +238,7 @@ export function createRepoFile(root: string, rel: string, data: string | Uint8Ar
  * assert.deepEqual(listRepoFiles(root, "t"), ["t/a.md"]);
  * ```
  */
-export function listRepoFiles(root: string, rel: string): string[] {
+export function listRepoFiles(root: string, rel: string, links?: Set<string>): string[] {
   const base = rel.replace(/\/+$/, "");
   repoPath(root, base); // the directory itself
   const out: string[] = [];
@@ -258,7 +259,10 @@ export function listRepoFiles(root: string, rel: string): string[] {
         try {
           const real = repoPath(root, r);
           const st = Deno.statSync(real);
-          if (st.isFile) out.push(r);
+          if (st.isFile) {
+            out.push(r);
+            links?.add(r);
+          }
         } catch { /* leads out, or dangles: not a ticket */ }
       }
     }
@@ -307,6 +311,8 @@ export function removeRepoFile(root: string, rel: string): void {
  * that is not a link is kept over the links to it; of links only, the first in order.
  * @param root the repository root
  * @param files repository-relative paths (from {@link listRepoFiles})
+ * @param links when given, the paths among them that are links (what {@link listRepoFiles} gave): the others are
+ * known not to be, and are not looked at
  * @returns them, aliases left out, in their order
  * @example
  * ```ts
@@ -318,13 +324,30 @@ export function removeRepoFile(root: string, rel: string): void {
  * assert.deepEqual(withoutAliases(root, ["a.md", "b.md"]), ["a.md"]);
  * ```
  */
-export function withoutAliases(root: string, files: string[]): string[] {
+export function withoutAliases(root: string, files: string[], links?: Set<string>): string[] {
   const real = new Map<string, { path: string; link: boolean }>();
+  // A file that is not a link is its directory's real path and its name: one directory resolved for all its files.
+  const realDirs = new Map<string, string | null>();
+  const realDir = (dir: string) => {
+    let r = realDirs.get(dir);
+    if (r === undefined) {
+      try {
+        r = repoPath(root, dir);
+      } catch {
+        r = null; // leads out
+      }
+      realDirs.set(dir, r);
+    }
+    return r;
+  };
   for (const f of files) {
     let id: string, link: boolean;
     try {
-      id = repoPath(root, f); // every link resolved
-      link = Deno.lstatSync(`${realRoot(root)}/${f}`).isSymlink; // the file's own name is a link
+      link = links ? links.has(f) : Deno.lstatSync(`${realRoot(root)}/${f}`).isSymlink; // its own name is a link
+      const slash = f.lastIndexOf("/");
+      const dir = link ? null : realDir(slash < 0 ? "" : f.slice(0, slash));
+      if (!link && dir === null) continue;
+      id = link ? repoPath(root, f) : `${dir}/${f.slice(slash + 1)}`; // every link resolved
     } catch {
       continue; // gone meanwhile, or leads out: not a file of the repository
     }

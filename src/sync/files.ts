@@ -98,13 +98,27 @@ export function readTicketText(
  * the repository; a `tickets.directory` that leads out is refused.
  */
 export function listTicketFiles(engine: Engine): string[] {
+  return ticketFilesOf(engine, ticketDirListing(engine));
+}
+
+/** The ticket files of a listing of `tickets.directory`: those `tickets.pattern` chooses, aliases left out. */
+function ticketFilesOf(engine: Engine, listing: TicketDirListing): string[] {
   const { directory, pattern } = engine.cfg.config.tickets;
   const base = directory.replace(/\/+$/, "");
   // A link to another ticket file (an alias) is not a second ticket: each file once, once the pattern chose them.
   return withoutAliases(
     engine.cfg.repoRoot,
-    ticketDirFiles(engine).filter((p) => globMatches(pattern, p.slice(base.length + 1))),
+    listing.files.filter((p) => globMatches(pattern, p.slice(base.length + 1))),
+    listing.links,
   );
+}
+
+/** A listing of `tickets.directory`: every file, and which of them are links. */
+export interface TicketDirListing {
+  /** Repository-relative paths, sorted. */
+  files: string[];
+  /** Those of them that are links. */
+  links: Set<string>;
 }
 
 /**
@@ -112,9 +126,18 @@ export function listTicketFiles(engine: Engine): string[] {
  * @throws {BatonError} `config_invalid` when `tickets.directory` names a file
  */
 export function ticketDirFiles(engine: Engine): string[] {
+  return ticketDirListing(engine).files;
+}
+
+/**
+ * Lists `tickets.directory` once, for {@link indexTicketFiles} and the caller both.
+ * @throws {BatonError} `config_invalid` when `tickets.directory` names a file
+ */
+export function ticketDirListing(engine: Engine): TicketDirListing {
   const { directory } = engine.cfg.config.tickets;
+  const links = new Set<string>();
   try {
-    return listRepoFiles(engine.cfg.repoRoot, directory.replace(/\/+$/, ""));
+    return { files: listRepoFiles(engine.cfg.repoRoot, directory.replace(/\/+$/, ""), links), links };
   } catch (e) {
     if (!(e instanceof Deno.errors.NotADirectory)) throw e;
     throw new BatonError("config_invalid", `tickets.directory "${directory}" is a file, not a directory`, {
@@ -137,13 +160,14 @@ export interface TicketFileIndex {
  * Lists the ticket files and groups them by id: the one rule for which file
  * is a ticket's, shared by import and `baton doctor`.
  * @param engine the engine (its configuration says where tickets are)
+ * @param listing the directory's listing, when the caller has it already
  * @returns the index
  */
-export function indexTicketFiles(engine: Engine): TicketFileIndex {
+export function indexTicketFiles(engine: Engine, listing = ticketDirListing(engine)): TicketFileIndex {
   const idRegex = engine.cfg.config.tickets.id_regex;
   const all = new Map<string, string[]>();
   const unnamed: string[] = [];
-  for (const path of listTicketFiles(engine)) {
+  for (const path of ticketFilesOf(engine, listing)) {
     const id = ticketIdFromPath(path, idRegex);
     if (id) all.set(id, [...(all.get(id) ?? []), path]);
     else unnamed.push(path);

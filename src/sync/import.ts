@@ -24,7 +24,7 @@ import {
   parseOptions,
   placementKey,
   readTicketText,
-  ticketDirFiles,
+  ticketDirListing,
 } from "./files.ts";
 import { repoFileExists } from "../repo/files.ts";
 import { restoreAllSetAside, setAsideAdvice, setAsideOf } from "../repo/replace.ts";
@@ -80,7 +80,8 @@ function readFiles(engine: Engine, result: ImportResult): Map<string, { path: st
   const root = engine.cfg.repoRoot;
   // A ticket file an interrupted write-back (kill -9) left set aside is put back before anything reads the directory.
   // Not a name whose ticket's file has another name now (renamed since): that would be a second file with its id.
-  const files = ticketDirFiles(engine);
+  const listing = ticketDirListing(engine);
+  const files = listing.files;
   const idRegex0 = engine.cfg.config.tickets.id_regex;
   const ids = new Set(
     files.filter((f) => !/\.baton-[a-z]+-[\w-]+$/.test(f)).map((f) => ticketIdFromPath(f, idRegex0)).filter((id) =>
@@ -91,10 +92,11 @@ function readFiles(engine: Engine, result: ImportResult): Map<string, { path: st
     const id = ticketIdFromPath(name, idRegex0);
     return id === null || !ids.has(id);
   };
-  for (const path of restoreAllSetAside(root, files, keep)) {
+  const restored = restoreAllSetAside(root, files, keep);
+  for (const path of restored) {
     result.warnings.push({ path, message: "put back: an interrupted write-back had left it set aside" });
   }
-  const index = indexTicketFiles(engine);
+  const index = indexTicketFiles(engine, restored.length ? undefined : listing); // listed again only when changed
   const dir = engine.cfg.config.tickets.directory;
   if (!repoFileExists(root, dir)) {
     result.warnings.push({
