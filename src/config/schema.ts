@@ -177,6 +177,7 @@ export const ConfigSchema = v.strictObject({
       breaker_seconds: v.optional(v.pipe(timerSeconds, v.minValue(0)), 30),
       rate_limit_wait_seconds: v.optional(v.pipe(timerSeconds, v.minValue(0)), 300),
       linger_seconds: v.optional(v.pipe(timerSeconds, v.minValue(0)), 10),
+      status_seconds: v.optional(v.pipe(timerSeconds, v.minValue(1)), 60),
     }),
     {},
   ),
@@ -365,7 +366,9 @@ export interface BatonConfig {
    * (an escalation says why). An agent out of quota waits
    * `rate_limit_wait_seconds` before its type runs again (unless its entry
    * names a `fallback`). An agent still running `linger_seconds` after its
-   * phase ended is terminated (its slot is free at once).
+   * phase ended is terminated (its slot is free at once). A run with agents
+   * running (or the merge queue busy) that has logged nothing for
+   * `status_seconds` logs what it waits for.
    */
   run: {
     worktrees: "git" | "none";
@@ -379,6 +382,7 @@ export interface BatonConfig {
     breaker_seconds: number;
     rate_limit_wait_seconds: number;
     linger_seconds: number;
+    status_seconds: number;
   };
   /** The merge queue, when configured (see {@link MergeConfig}). */
   merge: MergeConfig | null;

@@ -145,6 +145,8 @@ export class Supervisor {
   /** Agent types that claim nothing until the next agent exit or poll (a phase had to wait for one). */
   readonly #heldTypes = new Set<string>();
   #heldAt = 0;
+  /** When it last said anything (a run that has said nothing for a while says what it waits for). */
+  #saidAt = Date.now();
 
   /**
    * @param engine the repository's engine
@@ -155,7 +157,11 @@ export class Supervisor {
   constructor(engine: Engine, opts: RunOptions = {}) {
     this.#engine = engine;
     this.#opts = opts;
-    this.#log = opts.log ?? ((l) => console.log(l));
+    const out = opts.log ?? ((l) => console.log(l));
+    this.#log = (l) => {
+      this.#saidAt = Date.now();
+      out(l);
+    };
     const run = engine.cfg.config.run;
     const root = engine.cfg.repoRoot;
     this.#logs = logsDir(engine.cfg);
@@ -262,6 +268,7 @@ export class Supervisor {
       for (;;) {
         this.#woken = false;
         const spawned = this.#tick();
+        this.#sayWhatItWaitsFor();
         if (this.#stopping && this.#running.size === 0) break;
         if (this.#opts.dryRun) break;
         if (this.#opts.untilIdle && !spawned && this.#running.size === 0 && this.#idle()) break;
@@ -292,6 +299,31 @@ export class Supervisor {
       failed: [...this.#summary.failed],
       unmerged: [...this.#summary.unmerged],
     };
+  }
+
+  /**
+   * After `run.status_seconds` without a line while agents run or something else is busy: what it waits for (each
+   * agent, its process and for how long; the merge queue), so that a run that seems stuck says why.
+   */
+  #sayWhatItWaitsFor(): void {
+    const now = Date.now();
+    if (now - this.#saidAt < this.#engine.cfg.config.run.status_seconds * 1000) return;
+    const elsewhere = this.#opts.busyElsewhere?.() ?? false;
+    if (!this.#running.size && !elsewhere) return;
+    const agents = [...this.#running.values()].map((r) =>
+      `${r.agentId} (${r.ticketId}/${r.phase}, pid ${r.proc.child.pid}, ` +
+      (r.phaseEndedAt === undefined
+        ? "its phase held"
+        : `its phase ended ${Math.round((now - r.phaseEndedAt) / 1000)} s ago` +
+          (r.proc.endedBy ? `, ended (${r.proc.endedBy}) and not exited yet` : "")) +
+      `, quiet for ${Math.round((now - r.proc.lastOutputAt) / 1000)} s)`
+    );
+    this.#log(
+      `still at work: ${
+        agents.length ? `${agents.length} agent(s) running: ${agents.join("; ")}` : "no agent running"
+      }` +
+        (elsewhere ? "; the merge queue is busy" : ""),
+    );
   }
 
   /** Phases of the types it serves (and its scope) that failed for good. */

@@ -297,6 +297,33 @@ function groupAlive(pgid: number): boolean {
 }
 
 Deno.test({
+  name: "run: a run that has said nothing for run.status_seconds while an agent works says what it waits for: " +
+    "the agent, its ticket and phase, its pid, how long it has been quiet",
+  ignore: skipHeavy,
+  fn: async () => {
+    const repo = await runRepo([{ id: "0001", title: "Slow", metadata: { scripted: "slow:30@Design" } }]);
+    const cfg = `${repo}/.workflow/config.yaml`;
+    await Deno.writeTextFile(cfg, (await Deno.readTextFile(cfg)) + "run:\n  grace_seconds: 1\n  status_seconds: 1\n");
+    const run = startRun(repo, ["--types", "designer"]);
+    try {
+      const spawned = await run.waitFor(/spawned (designer-\S+) for 0001\/Design .*\(pid (\d+)\)/);
+      const m = await run.waitFor(
+        /still at work: 1 agent\(s\) running: (designer-\S+) \(0001\/Design, pid (\d+), its phase held, quiet for (\d+) s\)/,
+      );
+      assert.equal(m[1], spawned[1]);
+      assert.equal(m[2], spawned[2], "the agent's own process");
+      assert.ok(Number(m[3]) >= 1, m[0]);
+    } finally {
+      run.child.kill("SIGKILL");
+      await run.done;
+      try {
+        Deno.kill(-Number(/\(pid (\d+)\)/.exec(run.out())?.[1] ?? 0), "SIGKILL"); // its agent's group
+      } catch { /* gone */ }
+    }
+  },
+});
+
+Deno.test({
   name: "run: Ctrl-C at the terminal (SIGINT to the supervisor's process group) does not reach the agents: the " +
     "first waits for them to finish, a second ends them and releases their phases",
   ignore: skipHeavy,
