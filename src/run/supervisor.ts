@@ -322,8 +322,24 @@ export class Supervisor {
       `still at work: ${
         agents.length ? `${agents.length} agent(s) running: ${agents.join("; ")}` : "no agent running"
       }` +
-        (elsewhere ? "; the merge queue is busy" : ""),
+        (elsewhere ? `; the merge queue is busy: ${this.#mergeWork(now)}` : ""),
     );
+  }
+
+  /** What the merge queue holds: the tickets queued, each open batch's state and its check's process. */
+  #mergeWork(now: number): string {
+    try {
+      const queued = this.#engine.mergeQueue().map((q) => q.ticketId);
+      const batches = this.#engine.openMergeBatches().map((b) =>
+        `batch ${b.id} (${b.items.map((i) => i.ticketId).join(", ")}) ${b.status} for ${
+          Math.round((now - b.startedAt) / 1000)
+        } s` + (b.checkProcess ? `, its check pid ${b.checkProcess.pid}` : "")
+      );
+      return [queued.length ? `queued ${queued.join(", ")}` : "", ...batches].filter(Boolean).join("; ") ||
+        "nothing queued";
+    } catch (e) {
+      return `(cannot say: ${(e as Error).message})`;
+    }
   }
 
   /** Phases of the types it serves (and its scope) that failed for good. */
