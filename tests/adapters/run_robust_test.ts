@@ -536,6 +536,30 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "run: a shell-script agent whose 'baton complete' is refused (commit_required) reached Baton: its session " +
+    "counts an attempt, and is not retried as one that never called Baton",
+  ignore: skipHeavy,
+  fn: async () => {
+    const repo = await runRepo(tickets(1), { config: "run:\n  require_commit: true\n" });
+    // Edits a file, never commits, completes through the CLI (refused), exits 1.
+    const script = `echo work > work.txt; "${Deno.execPath()}" run -A "${CLI}" complete "$BATON_PHASE_ID" ` +
+      `--agent "$BATON_AGENT_ID" --token "$BATON_CLAIM" --summary done; exit 1`;
+    await writeConfig(repo, { designer: sh(script) }, "run:\n  require_commit: true\n");
+    const r = await startRun(repo, ["--until-idle", "--types", "designer"]).done;
+    assert.equal(r.code, 1, r.out + r.err); // failed for good: an escalation waits
+    assert.doesNotMatch(r.out, /without ever calling Baton/, r.out);
+    assert.match(r.out, /agent exited with 1 without completing|0001\/Design failed for good after 3 attempt/);
+    assert.equal(count(r.out, /spawned designer-/), 3, r.out);
+    const e = await openEngine(repo);
+    const design = e.ticket("0001").phases[0];
+    assert.equal(design.status, "failed");
+    assert.equal(design.attempts, 3);
+    assert.match(design.error ?? "", /exited with code 1 without completing[^]*uncommitted changes \(work.txt\)/);
+    e.close();
+  },
+});
+
 /** A workflow of one agent phase, for the worktree tests. */
 const ONE_PHASE = "phases:\n  - name: Implementation\n    agent_type: implementer\n";
 

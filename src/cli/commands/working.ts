@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { Engine } from "../../engine/mod.ts";
 import type { DependencyType } from "../../engine/types.ts";
 import { type Command, type CommandContext, int, list, type OptionDef, usage } from "../command.ts";
 import { localTime } from "../format.ts";
@@ -18,6 +19,17 @@ const HELD: Record<string, OptionDef> = {
 
 type Held = "start" | "complete" | "fail" | "release";
 
+/**
+ * A session's call through the CLI reaches Baton as one through MCP does, refused or not (a completion refused for
+ * uncommitted work is the work's failure, not a session that never called Baton): recorded when the token is one
+ * the agent holds.
+ */
+function noteCall(e: Engine, agentId: string, token: string): void {
+  try {
+    if (e.holdsClaimToken(agentId, token)) e.recordAgentCall(agentId, "baton-cli");
+  } catch { /* only a note: the call itself says what is wrong */ }
+}
+
 function onHeld(c: CommandContext, verb: Held): Promise<number> {
   const id = int(c.positionals[0], "PHASE", 1)!;
   const agentId = c.values.agent as string | undefined;
@@ -25,6 +37,7 @@ function onHeld(c: CommandContext, verb: Held): Promise<number> {
   if (!agentId || !token) throw usage(`${verb} needs --agent and --token`);
   if (verb === "fail" && !c.values.error) throw usage("fail needs --error TEXT");
   return c.withEngine((e) => {
+    noteCall(e, agentId, token);
     const req = { agentId, token };
     const p = verb === "start" ? e.start(id, req) : verb === "complete"
       ? e.complete(id, {
@@ -45,6 +58,7 @@ function requestReview(c: CommandContext): Promise<number> {
   const token = c.values.token as string | undefined;
   if (!agentId || !token) throw usage("request-review needs --agent and --token");
   return c.withEngine((e) => {
+    noteCall(e, agentId, token);
     const g = e.requestReview(id, {
       agentId,
       token,
