@@ -94,6 +94,8 @@ export class MergeWorker {
   #lease: MergeWorkerLease | null = null;
   #lost = false;
   #busy = false;
+  /** It has returned from {@link run}, or thrown. */
+  #stopped = false;
 
   /**
    * @param engine the repository's engine
@@ -113,9 +115,14 @@ export class MergeWorker {
     this.#id = opts.workerId ?? `merge@${Deno.hostname()}:${Deno.pid}:${crypto.randomUUID().slice(0, 4)}`;
   }
 
-  /** Whether it may still land or send back work: something is queued, or a batch is being built. */
+  /**
+   * Whether it may still land or send back work: something is queued, or a batch is being built. Not while the
+   * target is red (nothing lands until a human fixes it), and not once it stopped.
+   */
   get busy(): boolean {
-    return this.#busy || this.#engine.mergeQueue().length > 0 || this.#engine.openMergeBatches().length > 0;
+    if (this.#busy) return true;
+    if (this.#stopped || this.#redTarget) return false;
+    return this.#engine.mergeQueue().length > 0 || this.#engine.openMergeBatches().length > 0;
   }
 
   get #cfg() {
@@ -131,6 +138,15 @@ export class MergeWorker {
    * @returns what it did
    */
   async run(): Promise<MergeSummary> {
+    this.#stopped = false;
+    try {
+      return await this.#work();
+    } finally {
+      this.#stopped = true;
+    }
+  }
+
+  async #work(): Promise<MergeSummary> {
     const root = this.#engine.cfg.repoRoot;
     excludeFromGit(root, [`/${this.#engine.cfg.config.run.worktree_dir.replace(/^\/+|\/+$/g, "")}/`]);
     // Tickets seeded before merge: was configured get their landing phase (else they complete without landing).
@@ -138,6 +154,8 @@ export class MergeWorker {
     if (added.length) this.#log(`merge: gave ${added.length} open ticket(s) the phases the workflow gained`);
     ensureLogsDir(logsDir(this.#engine.cfg));
     let waitingLogged = false;
+    // The lease is renewed all along, idle rounds (a poll every half second) included.
+    const renew = setInterval(() => this.#renew(), Math.max(200, this.#cfg.lease_minutes * 60_000 / 4));
     // A worker that stops, by an error too, gives the queue up at once: the next one recovers the batch it left
     // (landed when its candidate is on the target, else back in the queue) instead of waiting for the lease to end.
     try {
@@ -156,7 +174,6 @@ export class MergeWorker {
           this.#log(`merge: ${this.#id} holds the queue for ${this.#cfg.target}`);
           await this.#recover();
         }
-        const renew = setInterval(() => this.#renew(), Math.max(200, this.#cfg.lease_minutes * 60_000 / 4));
         try {
           const worked = await this.#round();
           if (!worked) {
@@ -168,11 +185,10 @@ export class MergeWorker {
             this.#log(`merge: lost the queue to another worker (${e.message})`);
             this.#lease = null;
           } else throw e;
-        } finally {
-          clearInterval(renew);
         }
       }
     } finally {
+      clearInterval(renew);
       if (this.#lease && !this.#lost) {
         try {
           this.#engine.releaseMergeWorker(this.#lease);

@@ -1,0 +1,141 @@
+/**
+ * `baton run` with a `merge:` section, as a process, with scripted agents and
+ * real git: the run and its merge worker wait for each other only while the
+ * worker can still land or send back work. Found by a hostile pass (stop 45):
+ * a target red by itself kept `--until-idle` running for ever; a worker's
+ * error (a push the remote refused) crashed the run and left its agents
+ * running unsupervised; an idle worker let its lease lapse, so another worker
+ * took the queue and status said no worker ran.
+ */
+import assert from "node:assert/strict";
+import { openEngine } from "../../mod.ts";
+import { CLI } from "../helpers/cli.ts";
+import { git, runRepo, startRun } from "../helpers/run_repo.ts";
+import { mergeRepo } from "../helpers/merge_repo.ts";
+import { skipHeavy } from "../helpers/heavy.ts";
+
+/** A workflow of one agent phase. */
+const ONE_PHASE = "phases:\n  - name: Implementation\n    agent_type: implementer\n";
+
+const tickets = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `000${i + 1}`, title: `Feature ${i + 1}` }));
+
+/** Whether a process is still there. */
+function alive(pid: number): boolean {
+  try {
+    Deno.kill(pid, "SIGCONT");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The run's `done`, or a failure saying what it printed when it is still running after `ms` (it hangs). */
+async function endsWithin(run: ReturnType<typeof startRun>, ms: number) {
+  let timer: number | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      run.child.kill("SIGKILL");
+      reject(new Error(`still running after ${ms / 1000} s:\n${run.out()}`));
+    }, ms);
+  });
+  try {
+    return await Promise.race([run.done, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+Deno.test({
+  name: "run + merge: a target the check fails on by itself ends --until-idle with exit 1 once the agents are " +
+    "done, saying the target is red (it waited for the queue for ever)",
+  ignore: skipHeavy,
+  fn: async () => {
+    const repo = await runRepo(tickets(2), {
+      phases: ONE_PHASE,
+      config: 'merge:\n  check: "exit 1"\n  batch_wait_seconds: 0\n',
+    });
+    const run = startRun(repo, ["--until-idle"]);
+    const r = await endsWithin(run, 120_000);
+    assert.equal(r.code, 1, r.out + r.err);
+    assert.match(r.out, /the check fails on main itself/);
+    assert.match(r.err, /main is red at [0-9a-f]{10}: the check fails on it without any ticket/);
+    const e = await openEngine(repo);
+    for (const t of e.listTickets()) assert.equal(t.status, "active", `${t.id} did not land: it is not complete`);
+    assert.equal(e.mergeQueue().length, 2, "both wait in the queue for main to be fixed");
+    e.close();
+  },
+});
+
+Deno.test({
+  name: "run + merge: a merge worker stopped by an error (the remote refuses the push) stops the run as a first " +
+    "Ctrl-C does: the running agents finish, the run exits with the coded error, no agent is left unsupervised",
+  ignore: skipHeavy,
+  fn: async () => {
+    const repo = await runRepo(
+      [{ id: "0001", title: "Quick" }, { id: "0002", title: "Slow", metadata: { scripted: "slow:6@Implementation" } }],
+      { phases: ONE_PHASE, config: 'merge:\n  check: "true"\n  batch_wait_seconds: 0\n  remote: origin\n' },
+    );
+    const bare = `${repo}-origin.git`;
+    git(repo, "init", "-q", "--bare", bare);
+    git(repo, "remote", "add", "origin", bare);
+    git(repo, "push", "-q", "origin", "main");
+    await Deno.writeTextFile(`${bare}/hooks/pre-receive`, "#!/bin/sh\necho 'main is protected' >&2\nexit 1\n");
+    await Deno.chmod(`${bare}/hooks/pre-receive`, 0o755);
+    const run = startRun(repo, ["--until-idle"]);
+    const slow = await run.waitFor(/spawned implementer-\S+ for 0002\/Implementation .*\(pid (\d+)\)/);
+    const r = await endsWithin(run, 120_000);
+    assert.notEqual(r.code, 0, r.out + r.err);
+    assert.doesNotMatch(r.err, /Uncaught/, r.err);
+    assert.match(r.out, /merge: the merge queue stopped: .*refused the push/);
+    assert.match(r.err, /push_rejected|refused the push/);
+    assert.equal(alive(Number(slow[1])), false, "the slow agent's process ended before the run did");
+    const e = await openEngine(repo);
+    const p = e.ticket("0002").phases[0];
+    assert.ok(p.status === "completed" || p.status === "available", `the slow agent's phase: ${p.status}`);
+    assert.equal(e.mergeStatus({ recent: 0 }).worker, null, "the worker gave the queue up (the next one recovers)");
+    e.close();
+    await Deno.remove(bare, { recursive: true });
+  },
+});
+
+Deno.test({
+  name: "merge: an idle worker keeps its lease (status names it, and a second worker does not take the queue)",
+  ignore: skipHeavy,
+  fn: async () => {
+    const repo = await mergeRepo(); // lease_minutes 0.05: 3 s
+    const spawn = () =>
+      new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", CLI, "merge"],
+        cwd: repo,
+        env: { NO_COLOR: "1" },
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+    const a = spawn();
+    const e = await openEngine(repo);
+    let b: Deno.ChildProcess | undefined;
+    try {
+      let holder: string | undefined;
+      for (let i = 0; i < 600 && !holder; i++) {
+        holder = e.mergeStatus({ recent: 0 }).worker?.id;
+        if (!holder) await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.ok(holder, "the first worker took the queue");
+      b = spawn();
+      // Three leases' time on the engine's clock: the holder stays the first worker all along.
+      const until = Date.now() + 3 * 3_000;
+      while (Date.now() < until) {
+        assert.equal(e.mergeStatus({ recent: 0 }).worker?.id, holder, "the idle worker's lease lapsed");
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      assert.equal(e.audit({ action: "merge.worker", limit: 100 }).length, 1, "the queue changed hands");
+    } finally {
+      for (const c of [a, b]) {
+        if (!c) continue;
+        c.kill("SIGTERM");
+        await c.output();
+      }
+      e.close();
+    }
+  },
+});
