@@ -201,16 +201,23 @@ merge:
   const t0 = performance.now();
   let agentsDone = false;
   const merger = new MergeWorker(engine, { idleWhen: () => agentsDone, log: (l) => opts.print(`baton run: ${l}`) });
-  const merging = merger.run();
   const sup = new Supervisor(engine, {
     untilIdle: true,
     log: (l) => opts.print(`baton run: ${l}`),
     busyElsewhere: () => merger.busy,
   });
+  // A merge worker stopped by an error stops the agents' run too (they finish their phases), and the demo fails.
+  let mergeError: unknown;
+  const merging = merger.run().catch((e) => {
+    mergeError = e;
+    sup.stop();
+    return null;
+  });
   const summary = await sup.run().finally(() => agentsDone = true);
   const merged = await merging;
   running = false;
   await human;
+  if (mergeError || !merged) throw mergeError;
   const seconds = (performance.now() - t0) / 1000;
   syncAll(engine);
 

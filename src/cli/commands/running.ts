@@ -86,7 +86,18 @@ async function runSupervisor(c: CommandContext): Promise<number | void> {
     };
     const unlisten = onStopSignals(onSignal);
     try {
-      const merging = worker?.run();
+      // A worker stopped by an error (a push the remote refuses, a remote out of reach): the run stops as at a first
+      // Ctrl-C (no new agents; the running ones finish), and ends with that error. Nothing is left unsupervised.
+      let mergeError: unknown;
+      const merging = worker?.run().catch((err) => {
+        mergeError = err;
+        log(`merge: the merge queue stopped: ${(err as Error).message}`);
+        if (!supervisorDone) {
+          c.io.err("stopping: no new agents; waiting for the running ones (the merge queue stopped on an error)");
+          sup.stop();
+        }
+        return null;
+      });
       const s = await sup.run().finally(() => {
         supervisorDone = true;
         if (c.values["until-idle"] !== true) stopMerge.abort();
@@ -112,11 +123,19 @@ async function runSupervisor(c: CommandContext): Promise<number | void> {
         }
       }
       const m = await merging;
+      if (mergeError) throw mergeError;
       if (m) {
         c.io.out(
           `merge queue: ${m.batches} batch(es); ${m.landed} ticket(s) landed; ${m.conflicts} conflict(s) and ` +
             `${m.culprits} check failure(s) sent back; ${m.flaky} flaky check(s)`,
         );
+        if (m.targetRed && c.values["until-idle"] === true) {
+          c.io.err(
+            `${e.cfg.config.merge?.target} is red at ${m.targetRed.slice(0, 10)}: the check fails on it without any ` +
+              "ticket, so nothing lands until a commit fixes it (or the check command is fixed)",
+          );
+          return 1;
+        }
       }
       if (failedRun) return 1;
     } finally {
