@@ -1,7 +1,7 @@
 -- Baton's database schema: the readable snapshot of every migration in
 -- src/schema/ applied in order (tests/schema_test.ts proves they agree).
 -- Never edit this file alone: add a migration, then update this snapshot.
--- Schema version (PRAGMA user_version): 20
+-- Schema version (PRAGMA user_version): 21
 
 CREATE TABLE baton_migrations (
   version    INTEGER PRIMARY KEY,
@@ -188,9 +188,11 @@ CREATE UNIQUE INDEX escalations_open ON escalations(phase_id) WHERE resolved_at 
 
 -- 009_clock_and_principals: one clock for every process (see engine/clock.ts)
 CREATE TABLE clock (
-  id     INTEGER PRIMARY KEY CHECK (id = 1),
-  now    INTEGER NOT NULL,
-  writer TEXT NOT NULL
+  id          INTEGER PRIMARY KEY CHECK (id = 1),
+  now         INTEGER NOT NULL,
+  writer      TEXT NOT NULL,
+  wall        INTEGER NOT NULL DEFAULT 0,   -- the latest wall time a process reported (migration 21)
+  wall_writer TEXT NOT NULL DEFAULT ''      -- the process that reported it (migration 21)
 ) STRICT;
 INSERT INTO clock (id, now, writer) VALUES (1, 0, '');
 

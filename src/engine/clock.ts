@@ -16,15 +16,19 @@
  *   can lapse by it), once in its life; after that, only as far as its own
  *   clock ran since its last transaction (the supervisor, an MCP server, a
  *   test's injected clock). Elapsed time on one clock is trustworthy even
- *   when its absolute time is not. So a dead agent's claim comes back once
- *   a lease of witnessed time has passed, while no clock, however wrong,
- *   ends a live one.
+ *   when its absolute time is not. And where two processes' clocks agree
+ *   (the latest wall time another process reported, and this one's), that
+ *   much time has passed: after the database sat idle, the first two
+ *   processes bring the witnessed time up to the real one (else every
+ *   lease stamped then would last the idle time longer). So a dead agent's
+ *   claim comes back once a lease of witnessed time has passed, while no
+ *   clock alone, however wrong, ends a live one.
  * - **The database's clock moves only by those rules**, never to a process's
  *   wall time, so a process an hour ahead cannot drag everyone an hour ahead.
  *
  * @module
  */
-import { advanceClock, readClock } from "./sql/clock.ts";
+import { advanceClock, readClock, reportWall } from "./sql/clock.ts";
 import type { Database } from "../storage/sqlite.ts";
 
 /** The times one transaction works with. */
@@ -35,6 +39,10 @@ export interface TxTimes {
   expiry: number;
   /** The database's clock when it began. */
   before: number;
+  /** This process's wall time when it began. */
+  wall: number;
+  /** The latest wall time a process had reported when it began. */
+  reported: number;
 }
 
 /** One engine's view of the shared clock. */
@@ -60,7 +68,8 @@ export class SharedClock {
    */
   begin(db: Database): TxTimes {
     const wall = this.wall();
-    const before = readClock(db);
+    const clock = readClock(db);
+    const before = clock.now;
     const now = Math.max(before, wall);
     let trusted: number;
     if (before === 0) trusted = now; // a new database: nothing to be judged by yet
@@ -69,21 +78,25 @@ export class SharedClock {
       const base = this.#seen ? Math.max(before, this.#seen.t + Math.max(0, wall - this.#seen.wall)) : before;
       const extra = Math.min(this.#extraLeft, Math.max(0, now - base));
       this.#extraLeft -= extra;
-      trusted = base + extra;
+      // As far as another process's clock and this one's agree.
+      const agreed = clock.wallWriter !== this.writer ? Math.min(wall, clock.wall) : 0;
+      trusted = Math.max(base + extra, agreed);
     }
     const expiry = Math.max(before, Math.min(now, trusted));
     this.#seen = { t: expiry, wall };
-    return { now, expiry, before };
+    return { now, expiry, before, wall, reported: clock.wall };
   }
 
   /**
-   * Records the witnessed time in the database (forward only; at most once a
-   * second, so that most transactions write no extra page).
+   * Records the witnessed time and this process's wall time in the database
+   * (forward only; at most once a second, so that most transactions write no
+   * extra page).
    * @param db the database, in the transaction
    * @param t the transaction's times
    */
   end(db: Database, t: TxTimes): void {
     if (t.expiry - t.before >= 1000) advanceClock(db, t.expiry, this.writer);
+    if (t.wall - t.reported >= 1000) reportWall(db, t.wall, this.writer);
   }
 }
 

@@ -85,6 +85,40 @@ Deno.test("clock: an engine that watched the time pass ends a lapsed claim at on
   assert.equal(swept, 1);
 });
 
+Deno.test(
+  "clock: after the database sat idle, a dead agent's claim comes back a lease after it was made, not a " +
+    "lease plus the idle time; a live claim made then is not ended early, not by a clock an hour ahead either",
+  async () => {
+    const repo = await tempRepo({ phases: PHASES, config: "agents:\n  stale_timeout_minutes: 10\n" });
+    let t = Date.now();
+    const first = await openEngine(repo, { clock: () => t }); // the last process before the quiet hours
+    first.upsertTicket({ id: "0001", title: "A" });
+    first.upsertTicket({ id: "0002", title: "B" });
+    first.close();
+    t += 8 * HOUR; // nobody ran overnight
+    // The morning's first agent claims and dies; another claims and lives.
+    const dead = await openEngine(repo, { clock: () => t });
+    dead.claimNext({ agentId: "dead", capabilities: ["designer"] });
+    dead.close();
+    const live = await openEngine(repo, { clock: () => t });
+    const c = live.claimNext({ agentId: "live", capabilities: ["designer"] })!;
+    // At once: neither an honest process nor one an hour ahead ends either claim.
+    const ahead = await openEngine(repo, { clock: () => t + HOUR });
+    assert.equal(ahead.sweepStale(), 0, "a clock an hour ahead ends no claim");
+    const watcher = await openEngine(repo, { clock: () => t });
+    assert.equal(watcher.sweepStale(), 0, "no claim is a lease old yet");
+    // Six minutes on: the live agent heartbeats, as it does every quarter lease; its claim stays.
+    t += 6 * 60_000;
+    live.heartbeat("live", { phaseIds: [c.phase.id] });
+    assert.equal(watcher.sweepStale(), 0);
+    // A lease after the claims: the dead agent's comes back; the live one's, renewed, stays.
+    t += 5 * 60_000;
+    assert.equal(watcher.sweepStale(), 1, "the dead agent's claim came back a lease after it was made");
+    assert.equal(live.ticket(c.phase.ticketId).phases[0].status, "claimed");
+    for (const e of [live, ahead, watcher]) e.close();
+  },
+);
+
 Deno.test("clock: faketime +1h baton sweep releases no live claim", async () => {
   const which = await new Deno.Command("sh", { args: ["-c", "command -v faketime"], stdout: "piped" }).output();
   if (!which.success) {
