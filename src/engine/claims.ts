@@ -47,7 +47,7 @@ import type {
   WorkScope,
 } from "./types.ts";
 import { isHeld } from "./state_machine.ts";
-import { checkCommitted } from "./sessions.ts";
+import { checkCommitted, recordSessionCommits, sessionCommits } from "./sessions.ts";
 import { checkScope, defaultPriority, inScope } from "./scope.ts";
 import { insertEscalation, openEscalationOf } from "./sql/escalations.ts";
 
@@ -365,6 +365,7 @@ function capResult(req: CompleteRequest): void {
 export function complete(core: Core, phaseId: number, req: CompleteRequest): Phase {
   capResult(req);
   checkCommitted(core, req.agentId, phaseId, "complete");
+  const commits = sessionCommits(core, req.agentId);
   return core.tx((now) => {
     // A retry of the completion that happened (same holder, token, summary and artifacts): the same answer.
     const current = phaseWithToken(core.db, phaseId);
@@ -384,6 +385,7 @@ export function complete(core: Core, phaseId: number, req: CompleteRequest): Pha
     const row = held(core, phaseId, req.agentId, req.token, "complete", current);
     now = notBefore(now, row.claimed_at, row.started_at);
     implicitHeartbeat(core, now, req.agentId); // alive; the claim ends here, so no lease to extend
+    recordSessionCommits(core, now, req.agentId, row, commits);
     if (row.status === "claimed") {
       // Completing without start_phase starts it implicitly (audited so): the work was done.
       move(core, now, req.agentId, row, "running", "start", { started_at: now, last_progress_at: now }, {
@@ -472,9 +474,11 @@ export function release(core: Core, phaseId: number, req: ReleaseRequest): Phase
 export function requestReview(core: Core, phaseId: number, req: CompleteRequest): Gate {
   capResult(req);
   checkCommitted(core, req.agentId, phaseId, "hand for review");
+  const commits = sessionCommits(core, req.agentId);
   return core.tx((now) => {
     const row = held(core, phaseId, req.agentId, req.token, "request review of");
     implicitHeartbeat(core, now, req.agentId); // alive; the claim ends here, so no lease to extend
+    recordSessionCommits(core, now, req.agentId, row, commits);
     move(core, now, req.agentId, row, "awaiting_review", "request_review", {
       result_summary: req.summary ?? null,
       artifacts: JSON.stringify(req.artifacts ?? []),

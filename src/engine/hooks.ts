@@ -264,6 +264,10 @@ export function recordCommit(core: Core, req: CommitRecordRequest): CommitRecord
     const row = phaseWithToken(core.db, req.phaseId);
     if (!row) throw new BatonError("not_found", `Phase ${req.phaseId} does not exist`);
     const entity = { type: "phase", id: row.id, ticket: row.ticket_id };
+    // Recorded already: the phase's end found it in the worktree first (this hook ran late), or a hook ran twice.
+    if (commitRecord(core.db, row.ticket_id, req.sha)) {
+      return { progress: false, ticketId: row.ticket_id, phase: row.name };
+    }
     const parent = req.parents?.find(isSha);
     const details = {
       phase: row.name,

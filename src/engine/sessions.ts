@@ -2,7 +2,8 @@
  * Agent sessions a supervisor starts: whether an agent ever reached Baton
  * (a session that ends without a single call failed in its environment, not
  * in its work), the worktree it works in, and `run.require_commit`: a phase
- * is completed only with its work committed in that worktree.
+ * is completed only with its work committed in that worktree; and the
+ * commits of that worktree no git hook recorded, recorded when the phase ends.
  *
  * @module
  */
@@ -11,7 +12,9 @@ import type { Core } from "./core.ts";
 import { capText, LIMITS } from "./limits.ts";
 import { agentById } from "./sql/agents.ts";
 import { actedBeyondClaim, agentWorkspace, setAgentExit, setAgentWorkspace } from "./sql/sessions.ts";
-import { worktreeFacts } from "../repo/worktree_state.ts";
+import { commitRecord } from "./sql/hooks.ts";
+import type { R } from "./sql/rows.ts";
+import { type SessionCommit, worktreeCommits, worktreeFacts } from "../repo/worktree_state.ts";
 
 /** `Engine.recordAgentCall`: the first tool call of an agent's session (audited once per session). */
 export function recordAgentCall(core: Core, agentId: string, client?: string): void {
@@ -84,5 +87,39 @@ export function checkCommitted(core: Core, agentId: string, phaseId: number, ver
         "Commit your work (git add, git commit), then call this again (run.require_commit is on)",
       { details },
     );
+  }
+}
+
+/**
+ * The commits of an agent's session that no hook recorded, found in its worktree (recorded by the supervisor that
+ * spawned it) from where it started to its HEAD. Read before the transaction: git is not run under the write lock.
+ * Agents without a recorded worktree (not started by `baton run`) have none.
+ */
+export function sessionCommits(core: Core, agentId: string): SessionCommit[] {
+  const w = agentWorkspace(core.db, agentId);
+  return w?.base ? worktreeCommits(w.dir, w.base) : [];
+}
+
+/**
+ * Records, as the phase's, the session's commits no `post-commit` recorded (git hooks that an agent CLI switches
+ * off, or a background recording it ended): what the merge queue knows of a ticket's work is then what git has.
+ * Called in the transaction that ends the phase, while the agent holds it.
+ */
+export function recordSessionCommits(
+  core: Core,
+  now: number,
+  agentId: string,
+  row: R, // the phase's row
+  commits: SessionCommit[],
+): void {
+  for (const c of commits) {
+    if (commitRecord(core.db, row.ticket_id, c.sha)) continue;
+    core.audit(now, agentId, "phase.commit", { type: "phase", id: row.id, ticket: row.ticket_id }, null, null, {
+      phase: row.name,
+      sha: c.sha,
+      subject: c.subject.slice(0, 200),
+      ...(c.parent ? { parent: c.parent } : {}),
+      via: "completion",
+    });
   }
 }

@@ -45,3 +45,35 @@ export function headCommit(dir: string): string | null {
   const r = gitTry(dir, "rev-parse", "--verify", "--quiet", "HEAD");
   return r.ok && r.stdout ? r.stdout : null;
 }
+
+/** A commit of an agent's session, as git has it. */
+export interface SessionCommit {
+  /** Its SHA. */
+  sha: string;
+  /** Its first parent, if any. */
+  parent: string | null;
+  /** Its subject line. */
+  subject: string;
+}
+
+/**
+ * The commits on a worktree's HEAD since `base`, oldest first (at most `max`, the newest of them).
+ * @param dir the worktree
+ * @param base the commit the agent started from
+ * @param max how many at most
+ * @returns them; empty when git cannot tell (not a worktree any more, an unknown base)
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { worktreeCommits } from "./worktree_state.ts";
+ * assert.deepEqual(worktreeCommits(Deno.makeTempDirSync(), "0".repeat(40)), []); // not a git worktree
+ * ```
+ */
+export function worktreeCommits(dir: string, base: string, max = 200): SessionCommit[] {
+  const r = gitTry(dir, "log", `--max-count=${max}`, "--format=%H%x00%P%x00%s", `${base}..HEAD`);
+  if (!r.ok || !r.stdout) return [];
+  return r.stdout.split("\n").reverse().map((line) => {
+    const [sha, parents, subject] = line.split("\0");
+    return { sha, parent: parents?.split(" ")[0] || null, subject: subject ?? "" };
+  }).filter((c) => /^[0-9a-f]{40,64}$/.test(c.sha));
+}

@@ -560,6 +560,25 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "run: commits no git hook recorded (hooks not installed, switched off by the agent's CLI, or their " +
+    "background recording killed) are recorded from the worktree when the phase ends",
+  ignore: skipHeavy,
+  fn: async () => {
+    const repo = await runRepo(tickets(1), {
+      phases: "phases:\n  - name: Implementation\n    agent_type: implementer\n",
+    });
+    const r = await startRun(repo, ["--until-idle"]).done; // no 'baton hooks install': no hook records anything
+    assert.equal(r.code, 0, r.out + r.err);
+    const tip = git(repo, "rev-parse", "baton/0001");
+    const e = await openEngine(repo);
+    const commits = e.commits({ ticketId: "0001" });
+    assert.deepEqual(commits.map((c) => [c.sha, c.phase, c.underClaim]), [[tip, "Implementation", true]]);
+    assert.match(commits[0].subject ?? "", /0001 Implementation/);
+    e.close();
+  },
+});
+
 /** A workflow of one agent phase, for the worktree tests. */
 const ONE_PHASE = "phases:\n  - name: Implementation\n    agent_type: implementer\n";
 
