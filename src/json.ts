@@ -6,8 +6,8 @@
  * @module
  */
 
-/** Keys whose numbers are times: `at`, `*At`, `*_at`, `since`, `*Since`. */
-const TIME_KEY = /(At|_at|^at|since|Since)$/;
+/** Keys whose numbers are times: `at`, `*At`, `*_at`, `since`, `*Since`, `lastHeartbeat`, `lastActivity`. */
+const TIME_KEY = /(At|_at|^at|since|Since|^lastHeartbeat|^lastActivity)$/;
 /** 2000-01-01: smaller numbers under such keys are counts or durations, not times. */
 const EARLIEST = 946684800000;
 

@@ -7,7 +7,7 @@ import { isoDates } from "../src/json.ts";
  * null, as JSON writes any other infinity.
  */
 function roundTrip<T>(value: T): T {
-  const TIME_KEY = /(At|_at|^at|since|Since)$/;
+  const TIME_KEY = /(At|_at|^at|since|Since|^lastHeartbeat|^lastActivity)$/;
   return JSON.parse(JSON.stringify(value, (k, v) => {
     if (typeof v === "number" && Number.isFinite(v) && TIME_KEY.test(k) && v > 946684800000) {
       return new Date(v).toISOString();
@@ -25,6 +25,8 @@ Deno.test("isoDates: times under time keys become ISO strings; counts, durations
       lease_expires_at: at,
       since: at,
       idleSince: at,
+      lastHeartbeat: at, // baton agents --json, the dashboard's agents
+      lastActivity: at,
       attempts: 3,
       retry_at: 500, // before 2000: a duration, not a time
       seq: at,
@@ -36,6 +38,8 @@ Deno.test("isoDates: times under time keys become ISO strings; counts, durations
       lease_expires_at: "2026-12-05T09:30:00.000Z",
       since: "2026-12-05T09:30:00.000Z",
       idleSince: "2026-12-05T09:30:00.000Z",
+      lastHeartbeat: "2026-12-05T09:30:00.000Z",
+      lastActivity: "2026-12-05T09:30:00.000Z",
       attempts: 3,
       retry_at: 500,
       seq: at,
@@ -53,6 +57,7 @@ Deno.test("isoDates: the same result as the JSON round trip, on random values (p
     "claimed_at",
     "since",
     "lastSince",
+    "lastHeartbeat",
     "id",
     "n",
     "name",
