@@ -440,12 +440,14 @@ export class Supervisor {
         if (wait) {
           // Not now: hand the phase back, and claim nothing more of this type until an agent exits.
           this.#engine.release(claim.phase.id, { agentId, token: claim.token, reason: wait });
+          this.#neverStarted(agentId);
           this.#heldTypes.add(type);
           this.#heldAt = Date.now();
           break;
         }
         spawned = true;
         if (!this.#spawn(type, agentId, claim)) {
+          this.#neverStarted(agentId);
           // No agent started (no worktree, a command that cannot run): the phase is back in the queue, and this
           // type claims nothing more until the next round — never a loop of claims and releases within one.
           this.#heldTypes.add(type);
@@ -456,6 +458,15 @@ export class Supervisor {
       }
     }
     return spawned;
+  }
+
+  /** An agent id that claimed for a session that never started: shown as gone, not as an agent at work. */
+  #neverStarted(agentId: string): void {
+    try {
+      this.#engine.recordAgentExit(agentId, { code: null });
+    } catch (e) {
+      this.#log(`${agentId}: could not record that it never started: ${(e as Error).message}`);
+    }
   }
 
   /**

@@ -72,6 +72,24 @@ Deno.test({
 });
 
 Deno.test({
+  name: "run: agent ids that claimed for a session that never started (a command that cannot run) show as gone, " +
+    "not as agents at work",
+  ignore: skipHeavy,
+  fn: async () => {
+    const repo = await runRepo(tickets(2));
+    await writeConfig(repo, Object.fromEntries(TYPES.map((t) => [t, "{ command: /no/such/agent-cli }"])));
+    const r = await startRun(repo, ["--until-idle"]).done;
+    assert.equal(r.code, 1, r.out + r.err);
+    assert.match(r.out, /the agent could not be started/);
+    const e = await openEngine(repo);
+    const agents = e.agents();
+    assert.ok(agents.length >= 1, "sessions were tried");
+    assert.deepEqual(agents.filter((a) => a.status !== "gone").map((a) => a.id), [], "none shows at work");
+    e.close();
+  },
+});
+
+Deno.test({
   name: "run: worktrees git cannot make are an environment failure: no loop of claims, the breaker stops the type " +
     "with git's error, no attempt used, exit 1",
   ignore: skipHeavy,
