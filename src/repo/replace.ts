@@ -240,6 +240,33 @@ export function restoreAllSetAside(
   return [...missing].filter((f) => restoreSetAside(root, f));
 }
 
+/** A replacement's new text, written before it is linked in (`NAME.baton-new-PID`): the name and the pid. */
+const NEW_COPY = /^(.+)\.baton-new-(\d+)$/;
+
+/**
+ * Removes the new texts that replacements killed before they finished (`kill -9` between writing
+ * `NAME.baton-new-PID` and removing it) left behind, once their writers are certainly gone. Only Baton's own copy
+ * of text it was about to write: the ticket file, and any set-aside copy holding a human's words, stay.
+ * @param root the repository root
+ * @param files the directory's files, repository-relative (`listRepoFiles`)
+ * @returns the files removed
+ */
+export function removeStrayNewCopies(root: string, files: string[]): string[] {
+  const removed: string[] = [];
+  for (const f of files) {
+    const m = NEW_COPY.exec(f);
+    if (!m) continue;
+    try {
+      const path = repoPath(root, f);
+      const madeAt = Deno.lstatSync(path).ctime?.getTime() ?? Date.now();
+      if (!replacerGone(Number(m[2]), madeAt)) continue;
+      Deno.removeSync(path);
+      removed.push(f);
+    } catch { /* gone meanwhile, or not ours to judge */ }
+  }
+  return removed;
+}
+
 /**
  * Whether the process that set a file aside at `setAt` is certainly gone: this host's `/proc` has no such pid, or
  * that pid now names a process started later (given out again, after a reboot say). Never this process.

@@ -27,7 +27,7 @@ import {
   ticketDirListing,
 } from "./files.ts";
 import { repoFileExists } from "../repo/files.ts";
-import { restoreAllSetAside, setAsideAdvice, setAsideOf } from "../repo/replace.ts";
+import { removeStrayNewCopies, restoreAllSetAside, setAsideAdvice, setAsideOf } from "../repo/replace.ts";
 
 /** Warnings with the same message, and where they were (the first few files). */
 export interface WarningGroup {
@@ -96,7 +96,12 @@ function readFiles(engine: Engine, result: ImportResult): Map<string, { path: st
   for (const path of restored) {
     result.warnings.push({ path, message: "put back: an interrupted write-back had left it set aside" });
   }
-  const index = indexTicketFiles(engine, restored.length ? undefined : listing); // listed again only when changed
+  const stray = removeStrayNewCopies(root, files);
+  for (const path of stray) {
+    result.warnings.push({ path, message: "removed: the text an interrupted write-back had not linked in yet" });
+  }
+  // Listed again only when changed.
+  const index = indexTicketFiles(engine, restored.length || stray.length ? undefined : listing);
   const dir = engine.cfg.config.tickets.directory;
   if (!repoFileExists(root, dir)) {
     result.warnings.push({

@@ -30,8 +30,15 @@ import {
   writeWorkflowLog,
 } from "../markdown/workflow_log.ts";
 import { unifiedDiff } from "./diff.ts";
-import { type FileProblem, parseOptions, readTicketText } from "./files.ts";
-import { encodeLike, replaceIfUnchanged, restoreSetAside, setAsideAdvice, setAsideOf } from "../repo/replace.ts";
+import { type FileProblem, parseOptions, readTicketText, ticketDirFiles } from "./files.ts";
+import {
+  encodeLike,
+  removeStrayNewCopies,
+  replaceIfUnchanged,
+  restoreSetAside,
+  setAsideAdvice,
+  setAsideOf,
+} from "../repo/replace.ts";
 import { isDone } from "../engine/state_machine.ts";
 
 /** What a write-back did. */
@@ -311,6 +318,14 @@ export function syncTicket(
  */
 export function syncAll(engine: Engine, opts: SyncOptions & { ticketIds?: string[] } = {}): SyncResult {
   const out: SyncResult = { written: [], unchanged: [], errors: [], warnings: [], diffs: [] };
+  if (!opts.dryRun && !opts.ticketIds) {
+    // What a write-back killed before it finished left of its own: gone once its writer is.
+    try {
+      for (const path of removeStrayNewCopies(engine.cfg.repoRoot, ticketDirFiles(engine))) {
+        out.warnings.push({ path, message: "removed: the text an interrupted write-back had not linked in yet" });
+      }
+    } catch { /* the ticket directory's problems are said by each ticket's write */ }
+  }
   const ids = opts.ticketIds ?? engine.ticketFiles().filter((t) => t.path !== null).map((t) => t.id);
   for (const id of ids) {
     try {

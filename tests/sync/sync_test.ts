@@ -186,10 +186,18 @@ Deno.test("write-back keeps a UTF-8 byte-order mark, and changes only its own pa
 });
 
 /** Runs a write-back of ticket 0001 that stops for good right after setting its file aside, and kills it (kill -9). */
-async function killedAtAside(repo: string): Promise<void> {
+async function killedAtAside(repo: string, step = "aside"): Promise<void> {
   const marker = `${repo}/aside-reached-${crypto.randomUUID()}`;
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL("../helpers/sync_stops_aside.ts", import.meta.url).pathname, repo, "0001", marker],
+    args: [
+      "run",
+      "-A",
+      new URL("../helpers/sync_stops_aside.ts", import.meta.url).pathname,
+      repo,
+      "0001",
+      marker,
+      step,
+    ],
     stdout: "null",
     stderr: "null",
   }).spawn();
@@ -246,6 +254,21 @@ Deno.test("kill -9 of a write-back between setting the file aside and linking th
       );}
     assert.match(await Deno.readTextFile(file), /A human's words, not committed yet\./, next);
     assert.deepEqual(leftovers(repo), [], `nothing left behind (${next})`);
+  }
+});
+
+Deno.test("kill -9 of a write-back after writing its new text, before setting the file aside: the next sync or import removes the text it left (its writer gone), and the ticket file keeps every word", async () => {
+  for (const next of ["sync", "import"]) {
+    const { repo, file } = await repoToWriteBack();
+    const before = await Deno.readTextFile(file);
+    await killedAtAside(repo, "start");
+    assert.equal(leftovers(repo).filter((n) => n.includes(".baton-new-")).length, 1, "the new text is left");
+    assert.equal(await Deno.readTextFile(file), before, "the ticket file is untouched");
+    const r = await baton([next], { cwd: repo });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout + r.stderr, /removed: the text an interrupted write-back had not linked in yet/, next);
+    assert.deepEqual(leftovers(repo), [], `nothing left behind (${next})`);
+    assert.match(await Deno.readTextFile(file), /A human's words, not committed yet\./, next);
   }
 });
 
