@@ -103,18 +103,25 @@ function checkWorker(core: Core, lease: MergeWorkerLease): void {
 }
 
 /** `Engine.acquireMergeWorker`. */
-export function acquireWorker(core: Core, workerId: string): MergeWorkerLease | null {
+export function acquireWorker(
+  core: Core,
+  workerId: string,
+  opts: { holderGone?: string } = {},
+): MergeWorkerLease | null {
   capText(workerId, LIMITS.name, "The worker id");
   const m = mergeConfig(core);
   return core.tx((now) => {
     const row = workerLease(core.db);
-    // Another worker's lease that has not ended (judged by witnessed time, as claims are): the queue is taken.
-    if (row && row.holder !== workerId && row.lease_expires_at > core.expiryNow) return null;
+    // Another worker's lease that has not ended (judged by witnessed time, as claims are): the queue is taken,
+    // unless that worker is the one the caller found gone.
+    const gone = row !== undefined && row.holder === opts.holderGone;
+    if (row && row.holder !== workerId && row.lease_expires_at > core.expiryNow && !gone) return null;
     const token = crypto.randomUUID();
     const expires = now + leaseMs(m);
     setWorkerLease(core.db, workerId, token, now, expires);
     core.audit(now, workerId, "merge.worker", { type: "merge", id: "worker" }, row?.holder ?? null, workerId, {
       previous: row && row.holder !== workerId ? row.holder : null,
+      ...(gone ? { previousGone: true } : {}),
     });
     ensureAgent(core, now, workerId, [LANDING_TYPE]);
     return { workerId, token, leaseExpiresAt: expires };

@@ -21,7 +21,7 @@ import { ensureLogsDir, logsDir, mergeLog } from "../repo/agent_logs.ts";
 import { repoPath } from "../repo/files.ts";
 import { excludeFromGit } from "../repo/git.ts";
 import { type CheckResult, runCheck } from "./check.ts";
-import { describeProcess, killProcessGroup } from "../processes.ts";
+import { describeProcess, killProcessGroup, processStart } from "../processes.ts";
 import { type Applied, Scratch } from "./scratch.ts";
 import { advanceTarget, catchUpCheckout, onTarget, type Target, targetTip } from "./target.ts";
 
@@ -161,7 +161,11 @@ export class MergeWorker {
     try {
       while (!this.#opts.signal?.aborted) {
         if (!this.#lease) {
-          this.#lease = this.#engine.acquireMergeWorker(this.#id);
+          const gone = this.#goneHolder();
+          this.#lease = this.#engine.acquireMergeWorker(this.#id, gone ? { holderGone: gone.id } : {});
+          if (this.#lease && gone) {
+            this.#log(`merge: the worker that held the queue (${gone.id}) is gone (pid ${gone.pid}): taking it over`);
+          }
           if (!this.#lease) {
             if (!waitingLogged) this.#log(`merge: another worker holds the queue (${this.#holder()}); waiting`);
             waitingLogged = true;
@@ -202,6 +206,18 @@ export class MergeWorker {
   /** The ids of the reverts waiting to land, as one string (what changed since the target was found red). */
   #queuedReverts(): string {
     return this.#engine.mergeStatus({ recent: 0 }).reverts.map((r) => r.id).join(",");
+  }
+
+  /**
+   * The worker holding the queue when it is certainly gone: one of this host (its id says so, as this worker's
+   * does) whose process no longer exists. A worker of another host, or one that cannot be told, keeps its lease.
+   */
+  #goneHolder(): { id: string; pid: number } | null {
+    const id = this.#holder();
+    const m = /^merge@(.+):(\d+):[0-9a-f]{4}$/.exec(id);
+    if (!m || m[1] !== Deno.hostname() || Number(m[2]) === Deno.pid) return null;
+    if (processStart(Deno.pid) === null) return null; // no /proc: cannot tell
+    return processStart(Number(m[2])) === null ? { id, pid: Number(m[2]) } : null;
   }
 
   #holder(): string {

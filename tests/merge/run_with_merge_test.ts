@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { openEngine } from "../../mod.ts";
 import { CLI } from "../helpers/cli.ts";
 import { git, runRepo, startRun } from "../helpers/run_repo.ts";
-import { mergeRepo } from "../helpers/merge_repo.ts";
+import { finishedTicket, mergeRepo } from "../helpers/merge_repo.ts";
 import { skipHeavy } from "../helpers/heavy.ts";
 
 /** A workflow of one agent phase. */
@@ -137,5 +137,46 @@ Deno.test({
       }
       e.close();
     }
+  },
+});
+
+Deno.test({
+  name: "merge: a worker killed with kill -9 (with the baton run it ran in) is replaced at once by the next one on " +
+    "the same host, not after its lease",
+  ignore: skipHeavy,
+  fn: async () => {
+    const repo = await mergeRepo();
+    const cfg = `${repo}/.workflow/config.yaml`;
+    await Deno.writeTextFile(cfg, (await Deno.readTextFile(cfg)).replace("lease_minutes: 0.05", "lease_minutes: 10"));
+    const spawn = (args: string[] = []) =>
+      new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", CLI, "merge", ...args],
+        cwd: repo,
+        env: { NO_COLOR: "1" },
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+    const e = await openEngine(repo);
+    const a = spawn();
+    let holder: string | undefined;
+    for (let i = 0; i < 600 && !holder; i++) {
+      holder = e.mergeStatus({ recent: 0 }).worker?.id;
+      if (!holder) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(holder, "the first worker took the queue");
+    a.kill("SIGKILL");
+    await a.output();
+    finishedTicket(e, repo, "0001", { "a.txt": "module a\n" }); // work for the next worker to land
+    const b = spawn(["--until-idle"]);
+    const timer = setTimeout(() => b.kill("SIGKILL"), 60_000); // a 10-minute lease waited for: the test fails
+    const out = await b.output();
+    clearTimeout(timer);
+    const text = new TextDecoder().decode(out.stdout);
+    assert.equal(out.code, 0, text + new TextDecoder().decode(out.stderr));
+    assert.match(
+      text,
+      new RegExp(`the worker that held the queue \\(${holder!.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\) is gone`),
+    );
+    e.close();
   },
 });

@@ -24,8 +24,10 @@ import type {
 export class EngineMerge extends EngineGates {
   /**
    * Takes the repository's merge queue for a worker: one worker at a time;
-   * a worker whose lease ended (killed, or silent) is replaced.
+   * a worker whose lease ended (killed, or silent) is replaced, and so is one the caller found gone (its process
+   * no longer exists: killed with the `baton run` it ran in) without waiting for its lease to end.
    * @param workerId the worker's id (it claims the landing phases under it)
+   * @param opts `holderGone`: the id of the worker holding the queue, whose process the caller found gone
    * @returns the lease (with its fencing token), or null while another worker holds the queue
    * @throws {BatonError} `config_invalid` without a `merge:` section
    * @example
@@ -40,8 +42,8 @@ export class EngineMerge extends EngineGates {
    * engine.close();
    * ```
    */
-  acquireMergeWorker(workerId: string): MergeWorkerLease | null {
-    return merge.acquireWorker(coreOf(this), workerId);
+  acquireMergeWorker(workerId: string, opts: { holderGone?: string } = {}): MergeWorkerLease | null {
+    return merge.acquireWorker(coreOf(this), workerId, opts);
   }
 
   /**
