@@ -171,7 +171,7 @@ export const ConfigSchema = v.strictObject({
       logs_dir: v.optional(nonEmpty, ".workflow/logs"),
       on_stall: v.optional(v.picklist(["escalate", "kill"]), "escalate"),
       grace_seconds: v.optional(v.pipe(timerSeconds, v.minValue(0)), 10),
-      require_commit: v.optional(v.boolean(), false),
+      require_commit: v.optional(v.union([v.boolean(), v.literal("changes")]), "changes"),
       environment_retries: v.optional(v.pipe(num, v.integer(), v.minValue(0)), 3),
       breaker_failures: v.optional(positiveInt, 3),
       breaker_seconds: v.optional(v.pipe(timerSeconds, v.minValue(0)), 30),
@@ -357,8 +357,10 @@ export interface BatonConfig {
    * `baton run`: one git worktree per running agent (`git`) or all in the
    * repository (`none`), where worktrees and agent logs go, what a stall
    * does (an escalation for a human, or also end the agent), and how long a
-   * terminated agent gets before SIGKILL. `require_commit`: a phase is
-   * completed only with its work committed in the agent's worktree.
+   * terminated agent gets before SIGKILL. `require_commit`: `changes` (the
+   * default) refuses to complete a phase while the agent's own worktree
+   * holds uncommitted changes (they would not land); `true` also wants a
+   * commit made in the session; `false` checks nothing.
    * `environment_retries`: how many sessions of one phase may end without a
    * single call to Baton (a failure of the environment: no attempt counted)
    * before the next such one counts. `breaker_failures` sessions of one type
@@ -376,7 +378,7 @@ export interface BatonConfig {
     logs_dir: string;
     on_stall: "escalate" | "kill";
     grace_seconds: number;
-    require_commit: boolean;
+    require_commit: boolean | "changes";
     environment_retries: number;
     breaker_failures: number;
     breaker_seconds: number;

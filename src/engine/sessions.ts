@@ -53,17 +53,20 @@ export function recordAgentExit(
 }
 
 /**
- * With `run.require_commit`, refuses to end a phase as done while the
- * agent's worktree (recorded by the supervisor that spawned it) holds
- * uncommitted changes or no commit since the agent started. Read before the
+ * Refuses to end a phase as done while the agent's worktree (recorded by the
+ * supervisor that spawned it) holds uncommitted changes (`run.require_commit:
+ * changes`, the default, in an agent's own worktree), or also no commit
+ * since the agent started (`true`). Read before the
  * transaction: git is not run under the write lock. Agents without a
  * recorded worktree (not started by `baton run`) are not judged.
  * @throws {BatonError} `commit_required`
  */
 export function checkCommitted(core: Core, agentId: string, phaseId: number, verb: string): void {
-  if (!core.cfg.config.run.require_commit) return;
+  const mode = core.cfg.config.run.require_commit;
+  if (mode === false) return;
   const w = agentWorkspace(core.db, agentId);
-  if (!w) return;
+  // `changes` judges an agent's own worktree only (with `run.worktrees: none` agents share the checkout).
+  if (!w || (mode === "changes" && !w.base)) return;
   const facts = worktreeFacts(w.dir, w.base);
   const details = {
     phaseId,
@@ -75,12 +78,13 @@ export function checkCommitted(core: Core, agentId: string, phaseId: number, ver
     const shown = facts.uncommitted.slice(0, 10).join(", ") + (facts.uncommitted.length > 10 ? ", …" : "");
     throw new BatonError(
       "commit_required",
-      `Cannot ${verb} phase ${phaseId}: the worktree has uncommitted changes (${shown}). ` +
-        "Commit your work (git add, git commit) in the worktree, then call this again (run.require_commit is on)",
+      `Cannot ${verb} phase ${phaseId}: the worktree has uncommitted changes (${shown}): they would not land. ` +
+        "Commit your work (git add, git commit) in the worktree, and remove what is not part of it, then call " +
+        `this again (run.require_commit: ${mode === true ? "true" : "changes, the default"})`,
       { details },
     );
   }
-  if (facts.newCommits === 0) {
+  if (mode === true && facts.newCommits === 0) {
     throw new BatonError(
       "commit_required",
       `Cannot ${verb} phase ${phaseId}: nothing was committed in the worktree since this session started. ` +

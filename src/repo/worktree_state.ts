@@ -1,7 +1,8 @@
 /**
  * What a worktree holds compared with where an agent started: uncommitted
  * changes, and the commits made since. The engine reads these facts when
- * `run.require_commit` asks it to refuse a completion without committed work.
+ * `run.require_commit` asks it to refuse a completion without committed work,
+ * and the commits no git hook recorded when a phase ends.
  *
  * @module
  */

@@ -180,3 +180,37 @@ Deno.test({
     e.close();
   },
 });
+
+Deno.test({
+  name: "run + merge: by default an agent cannot complete its phase with its work left uncommitted in its worktree " +
+    "(it would not land, and the ticket would count as landed without it)",
+  ignore: skipHeavy,
+  fn: async () => {
+    const repo = await runRepo(tickets(1), {
+      phases: ONE_PHASE,
+      config: 'merge:\n  check: "true"\n  batch_wait_seconds: 0\n',
+    });
+    // The agent writes its work, never commits it, and completes (as an agent that forgets git would).
+    const cfg = `${repo}/.workflow/config.yaml`;
+    const script =
+      `echo 'the feature' > feature.txt; "${Deno.execPath()}" run -A "${CLI}" complete "$BATON_PHASE_ID" ` +
+      `--agent "$BATON_AGENT_ID" --token "$BATON_CLAIM" --summary done`;
+    await Deno.writeTextFile(
+      cfg,
+      (await Deno.readTextFile(cfg)).replace(
+        /implementer: .*/,
+        `implementer: { command: sh, args: ["-c", ${JSON.stringify(script)}] }`,
+      ),
+    );
+    const run = startRun(repo, ["--until-idle"]);
+    const r = await endsWithin(run, 120_000);
+    assert.notEqual(r.code, 0, r.out + r.err);
+    assert.doesNotMatch(r.out, /merge: landed 0001/, r.out);
+    const e = await openEngine(repo);
+    assert.equal(e.ticket("0001").status, "active", "not complete: its work is not on main");
+    const p = e.ticket("0001").phases[0];
+    assert.equal(p.status, "failed");
+    assert.match(p.error ?? "", /uncommitted changes \(feature\.txt\): they would not land/);
+    e.close();
+  },
+});

@@ -253,9 +253,11 @@ export class EngineWork extends EngineTickets {
 
   /**
    * Records the worktree an agent works in and the commit it starts from (a
-   * supervisor, for each agent it spawns): with `run.require_commit`, its
-   * completion is refused while that worktree holds uncommitted changes or
-   * no new commit (`commit_required`).
+   * supervisor, for each agent it spawns): its completion is refused while
+   * that worktree holds uncommitted changes (`run.require_commit: changes`,
+   * the default), or also no new commit (`true`) (`commit_required`); the
+   * commits made there that no git hook recorded are recorded when its phase
+   * ends.
    * @param agentId the agent (registered, e.g. by its claim)
    * @param workspace the worktree's path and the commit its HEAD was at (null: unknown)
    * @throws {BatonError} `not_found` for an unknown agent; `invalid_argument` for values over the limits
@@ -469,7 +471,8 @@ export class EngineWork extends EngineTickets {
    * @param req agent id, token, summary, artifacts (paths)
    * @returns the completed phase
    * @throws {BatonError} `claim_conflict`, `stale_token`, `invalid_transition`, `not_found`; `commit_required`
-   *   when `run.require_commit` is on and the agent's worktree has uncommitted changes or no new commit
+   *   when the agent's worktree has uncommitted changes (`run.require_commit`: `changes`, the default) or no new
+   *   commit (`true`)
    * @example
    * ```ts
    * import assert from "node:assert/strict";
