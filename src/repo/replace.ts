@@ -178,6 +178,14 @@ export function setAsideOf(root: string, shown: string): SetAside {
   } catch {
     return { state: "none" };
   }
+  // Only files count: a link of that name is not a copy Baton set aside (what it leads to is never moved).
+  copies = copies.filter((c) => {
+    try {
+      return Deno.lstatSync(`${dir}/${c}`).isFile;
+    } catch {
+      return false;
+    }
+  });
   if (!copies.length) return { state: "none" };
   if (copies.length > 1) return { state: "several", copies: copies.map((c) => shownDir + c) };
   const pid = Number(SET_ASIDE.exec(copies[0])![2]);
@@ -205,8 +213,10 @@ export function restoreSetAside(root: string, shown: string): boolean {
   if (readOr(path) !== null) return false;
   const aside = setAsideOf(root, shown);
   if (aside.state !== "restorable") return false;
-  const copy = repoPath(root, aside.copy);
+  // The copy's own entry beside the ticket file (setAsideOf took files only), not a path resolved through links.
+  const copy = `${path.slice(0, path.lastIndexOf("/"))}/${aside.copy.slice(aside.copy.lastIndexOf("/") + 1)}`;
   try {
+    if (!Deno.lstatSync(copy).isFile) return false;
     Deno.linkSync(copy, path); // fails when someone created the file meanwhile: theirs stays
   } catch {
     return false;
@@ -257,9 +267,12 @@ export function removeStrayNewCopies(root: string, files: string[]): string[] {
     const m = NEW_COPY.exec(f);
     if (!m) continue;
     try {
-      const path = repoPath(root, f);
-      const madeAt = Deno.lstatSync(path).ctime?.getTime() ?? Date.now();
-      if (!replacerGone(Number(m[2]), madeAt)) continue;
+      // The entry itself, never what a link of that name leads to: its directory resolved, its name not.
+      const slash = f.lastIndexOf("/");
+      const path = `${repoPath(root, slash < 0 ? "." : f.slice(0, slash))}/${f.slice(slash + 1)}`;
+      const st = Deno.lstatSync(path);
+      if (!st.isFile) continue; // a link (or anything else) is not a copy Baton wrote
+      if (!replacerGone(Number(m[2]), st.ctime?.getTime() ?? Date.now())) continue;
       Deno.removeSync(path);
       removed.push(f);
     } catch { /* gone meanwhile, or not ours to judge */ }

@@ -272,6 +272,33 @@ Deno.test("kill -9 of a write-back after writing its new text, before setting th
   }
 });
 
+Deno.test("a link named like a copy Baton left (NAME.baton-new-PID, NAME.baton-old-PID, its writer gone) is never followed: what it leads to is neither removed nor moved", async () => {
+  const { repo } = await repoWithTicket();
+  await Deno.mkdir(`${repo}/src`);
+  await Deno.writeTextFile(`${repo}/src/important.ts`, "export const keep = 1;\n");
+  await Deno.writeTextFile(`${repo}/src/other.ts`, "export const other = 2;\n");
+  let dead = 4_194_000;
+  while (
+    dead > 1 && (() => {
+      try {
+        Deno.statSync(`/proc/${dead}`);
+        return true;
+      } catch {
+        return false;
+      }
+    })()
+  ) dead--;
+  await Deno.symlink("../src/important.ts", `${repo}/tickets/0001_cache.md.baton-new-${dead}`);
+  await Deno.symlink("../src/other.ts", `${repo}/tickets/0002_gone.md.baton-old-${dead}`);
+  for (const cmd of ["import", "sync", "import"]) {
+    const r = await baton([cmd], { cwd: repo });
+    assert.equal(r.code, 0, `${cmd}: ${r.stdout}${r.stderr}`);
+    assert.equal(await Deno.readTextFile(`${repo}/src/important.ts`), "export const keep = 1;\n", cmd);
+    assert.equal(await Deno.readTextFile(`${repo}/src/other.ts`), "export const other = 2;\n", cmd);
+    assert.throws(() => Deno.statSync(`${repo}/tickets/0002_gone.md`), Deno.errors.NotFound, "no ticket made of it");
+  }
+});
+
 Deno.test("set-aside copies are put back only when there is one and the ticket has no other file: two copies, or a ticket renamed since, stay for a human", async () => {
   // Two interrupted write-backs, the human having put the file back by hand and edited it in between.
   const { repo, file } = await repoToWriteBack();
