@@ -113,8 +113,10 @@ export function acquireWorker(
   return core.tx((now) => {
     const row = workerLease(core.db);
     // Another worker's lease that has not ended (judged by witnessed time, as claims are): the queue is taken,
-    // unless that worker is the one the caller found gone.
-    const gone = row !== undefined && row.holder === opts.holderGone;
+    // unless that worker is the one the caller found gone and it has missed its renewals (a live worker renews
+    // every quarter lease: one the caller cannot see, in another pid namespace say, keeps the queue).
+    const gone = row !== undefined && row.holder === opts.holderGone &&
+      row.lease_expires_at - leaseMs(m) / 2 <= core.expiryNow;
     if (row && row.holder !== workerId && row.lease_expires_at > core.expiryNow && !gone) return null;
     const token = crypto.randomUUID();
     const expires = now + leaseMs(m);

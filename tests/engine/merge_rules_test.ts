@@ -163,3 +163,23 @@ parallel_groups:
   assert.equal(phase("Docs").status, "pending", "not the docs writer's");
   e.close();
 });
+
+Deno.test("merge worker: one found gone takes the queue over only once the holder missed its renewals for half a lease (a live holder the caller cannot see keeps it)", async () => {
+  const { openEngine } = await import("../../mod.ts");
+  const repo = await tempRepo({ config: 'merge:\n  check: "true"\n  lease_minutes: 4\n' });
+  let t = Date.now();
+  const a = await openEngine(repo, { clock: () => t });
+  const b = await openEngine(repo, { clock: () => t });
+  const lease = a.acquireMergeWorker("merge@host:1:aaaa")!;
+  t += 60_000; // a quarter lease: it renews, as a live worker does
+  a.renewMergeWorker(lease);
+  t += 90_000; // 1.5 min since its renewal: under half a lease
+  assert.equal(b.acquireMergeWorker("merge@host:2:bbbb", { holderGone: "merge@host:1:aaaa" }), null);
+  t += 35_000; // over half a lease without a renewal (and its lease not over): gone, it is replaced
+  const taken = b.acquireMergeWorker("merge@host:2:bbbb", { holderGone: "merge@host:1:aaaa" });
+  assert.ok(taken, "taken over");
+  assert.equal(b.mergeStatus({ recent: 0 }).worker?.id, "merge@host:2:bbbb");
+  assert.equal(b.acquireMergeWorker("merge@host:3:cccc", { holderGone: "merge@host:1:aaaa" }), null, "only from it");
+  a.close();
+  b.close();
+});

@@ -25,7 +25,8 @@ export class EngineMerge extends EngineGates {
   /**
    * Takes the repository's merge queue for a worker: one worker at a time;
    * a worker whose lease ended (killed, or silent) is replaced, and so is one the caller found gone (its process
-   * no longer exists: killed with the `baton run` it ran in) without waiting for its lease to end.
+   * no longer exists: killed with the `baton run` it ran in) once it has missed its renewals for half a lease,
+   * without waiting for the rest.
    * @param workerId the worker's id (it claims the landing phases under it)
    * @param opts `holderGone`: the id of the worker holding the queue, whose process the caller found gone
    * @returns the lease (with its fencing token), or null while another worker holds the queue
