@@ -191,8 +191,8 @@ CREATE TABLE clock (
   id          INTEGER PRIMARY KEY CHECK (id = 1),
   now         INTEGER NOT NULL,
   writer      TEXT NOT NULL,
-  wall        INTEGER NOT NULL DEFAULT 0,   -- the latest wall time a process reported (migration 21)
-  wall_writer TEXT NOT NULL DEFAULT ''      -- the process that reported it (migration 21)
+  boot        TEXT NOT NULL DEFAULT '',     -- the machine boot it was last advanced on (migration 21)
+  uptime      INTEGER NOT NULL DEFAULT 0    -- ms since that boot, then (migration 21)
 ) STRICT;
 INSERT INTO clock (id, now, writer) VALUES (1, 0, '');
 

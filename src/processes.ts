@@ -136,3 +136,33 @@ export function killProcessGroup(leader: ProcessInfo, opts: { environ?: string }
   }
   return killed;
 }
+
+/** This machine's boot as `machineTime` read it first (undefined: not read yet; null: not known here). */
+let boot: { id: string; up: number; at: number } | null | undefined;
+
+/**
+ * This machine's boot and the time since it, in ms: the host name and the
+ * kernel's boot id (`/proc/sys/kernel/random/boot_id`), and the uptime
+ * (`/proc/uptime`), read once, then carried on by this process's monotonic
+ * clock. Neither the process's wall clock nor `faketime` changes it. The
+ * engine's shared clock trusts time that passed on it (`engine/clock.ts`).
+ * @returns `{ boot: "HOST BOOT-ID", ms }`, or null where `/proc` does not say (not Linux)
+ * @example
+ * ```ts
+ * import { machineTime } from "./processes.ts";
+ * const t = machineTime();
+ * if (t) console.log(`up ${Math.round(t.ms / 1000)} s (${t.boot})`);
+ * ```
+ */
+export function machineTime(): { boot: string; ms: number } | null {
+  if (boot === undefined) {
+    try {
+      const id = Deno.readTextFileSync("/proc/sys/kernel/random/boot_id").trim();
+      const up = Number(Deno.readTextFileSync("/proc/uptime").split(" ")[0]) * 1000;
+      boot = id && Number.isFinite(up) ? { id: `${Deno.hostname()} ${id}`, up, at: performance.now() } : null;
+    } catch {
+      boot = null;
+    }
+  }
+  return boot && { boot: boot.id, ms: Math.floor(boot.up + (performance.now() - boot.at)) };
+}

@@ -38,7 +38,8 @@ const ALLOWED: Record<string, string> = {
   "demo/main_demo.ts": "the demo's own temporary repository",
   "testing.ts": "test helpers: temporary repositories",
   "signals.ts": "(signal listeners, not files)",
-  "processes.ts": "/proc/PID/stat: whether a recorded process still runs, and its group (not a repository file)",
+  "processes.ts":
+    "/proc/PID/stat: whether a recorded process still runs, and its group; /proc/uptime and the boot id: the machine's boot clock (not repository files)",
   "agents/registry_check.ts": "looks an agent's command up on the PATH (not a repository file)",
   "net.ts": "the private directory of serveGuarded's Unix socket (not a repository file)",
 };

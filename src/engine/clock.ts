@@ -8,27 +8,33 @@
  *   completes and audits at the database's time, so its claim is not stale
  *   at once and no duration is negative.
  * - **Expiry is judged by time seen to pass.** The database keeps the time
- *   processes have *witnessed* (`clock.now`). A lease ends, a retry comes
- *   due and bookkeeping ages out by that time as this transaction may move
- *   it: a process that just started may move it at most
- *   `agents.clock_tolerance_seconds` past what it found (default: half the
- *   shortest lease, so that no live claim, heartbeated every quarter lease,
- *   can lapse by it), once in its life; after that, only as far as its own
- *   clock ran since its last transaction (the supervisor, an MCP server, a
- *   test's injected clock). Elapsed time on one clock is trustworthy even
- *   when its absolute time is not. And where two processes' clocks agree
- *   (the latest wall time another process reported, and this one's), that
- *   much time has passed: after the database sat idle, the first two
- *   processes bring the witnessed time up to the real one (else every
- *   lease stamped then would last the idle time longer). So a dead agent's
- *   claim comes back once a lease of witnessed time has passed, while no
- *   clock alone, however wrong, ends a live one.
+ *   processes have *witnessed* (`clock.now`), with the machine boot it was
+ *   last moved on and the time since that boot then. A lease ends, a retry
+ *   comes due and bookkeeping ages out by that time as this transaction may
+ *   move it: as far as the machine's boot clock (the kernel's time since
+ *   boot, which no process's wall clock or `faketime` changes) ran since it
+ *   was last moved, on the same boot; at least the time since the boot, on
+ *   a later boot of the same host (how long it was down is not known); and
+ *   as far as this process's own clock ran since its last transaction (the
+ *   supervisor, an MCP server, a test's injected clock): elapsed time on one
+ *   clock is trustworthy even when its absolute time is not. Where the
+ *   machine cannot tell (another host's record, no `/proc`, a database from
+ *   before migration 21), or where `agents.clock_tolerance_seconds` is set,
+ *   a process that just started may move it at most that tolerance past
+ *   what it found (default: half the shortest lease, so that no live claim,
+ *   heartbeated every quarter lease, can lapse by it), once in its life.
+ *   So after the database sat idle, the
+ *   first process brings the witnessed time up to the real one (else every
+ *   lease stamped then would last the idle time longer), a dead agent's
+ *   claim comes back once a lease of witnessed time has passed, and no
+ *   clock, however wrong, and however many processes share it, ends a live
+ *   one.
  * - **The database's clock moves only by those rules**, never to a process's
  *   wall time, so a process an hour ahead cannot drag everyone an hour ahead.
  *
  * @module
  */
-import { advanceClock, readClock, reportWall } from "./sql/clock.ts";
+import { advanceClock, readClock } from "./sql/clock.ts";
 import type { Database } from "../storage/sqlite.ts";
 
 /** The times one transaction works with. */
@@ -39,10 +45,16 @@ export interface TxTimes {
   expiry: number;
   /** The database's clock when it began. */
   before: number;
-  /** This process's wall time when it began. */
-  wall: number;
-  /** The latest wall time a process had reported when it began. */
-  reported: number;
+  /** The machine's boot and the time since it when it began (null: not known). */
+  machine: MachineTime | null;
+}
+
+/** A machine's boot (its host name and the kernel's boot id) and the time since it, in ms. */
+export interface MachineTime {
+  /** `HOST BOOT-ID`. */
+  boot: string;
+  /** Milliseconds since that boot. */
+  ms: number;
 }
 
 /** One engine's view of the shared clock. */
@@ -56,8 +68,17 @@ export class SharedClock {
    * @param wall the process's clock (ms since the epoch; injected in tests)
    * @param toleranceMs how far past the database's clock a process that has just started may judge expiry
    * @param writer this engine's id in the clock row
+   * @param machine the machine's boot clock (null where it is not known)
+   * @param toleranceSet the tolerance was configured (`agents.clock_tolerance_seconds`): it applies even where the
+   *   machine's clock says how much time passed
    */
-  constructor(readonly wall: () => number, readonly toleranceMs: number, readonly writer: string) {
+  constructor(
+    readonly wall: () => number,
+    readonly toleranceMs: number,
+    readonly writer: string,
+    readonly machine: () => MachineTime | null = () => null,
+    readonly toleranceSet = false,
+  ) {
     this.#extraLeft = toleranceMs;
   }
 
@@ -68,6 +89,7 @@ export class SharedClock {
    */
   begin(db: Database): TxTimes {
     const wall = this.wall();
+    const machine = this.machine();
     const clock = readClock(db);
     const before = clock.now;
     const now = Math.max(before, wall);
@@ -76,28 +98,40 @@ export class SharedClock {
     else {
       // Its own clock's elapsed time since its last transaction, then what is left of its one-time tolerance.
       const base = this.#seen ? Math.max(before, this.#seen.t + Math.max(0, wall - this.#seen.wall)) : before;
-      const extra = Math.min(this.#extraLeft, Math.max(0, now - base));
-      this.#extraLeft -= extra;
-      // As far as another process's clock and this one's agree.
-      const agreed = clock.wallWriter !== this.writer ? Math.min(wall, clock.wall) : 0;
-      trusted = Math.max(base + extra, agreed);
+      const elapsed = machineElapsed(clock, machine);
+      trusted = elapsed === null ? base : Math.max(base, before + elapsed); // the machine says how much time passed
+      if (elapsed === null || this.toleranceSet) {
+        const extra = Math.min(this.#extraLeft, Math.max(0, now - trusted));
+        this.#extraLeft -= extra;
+        trusted += extra;
+      }
     }
     const expiry = Math.max(before, Math.min(now, trusted));
     this.#seen = { t: expiry, wall };
-    return { now, expiry, before, wall, reported: clock.wall };
+    return { now, expiry, before, machine };
   }
 
   /**
-   * Records the witnessed time and this process's wall time in the database
-   * (forward only; at most once a second, so that most transactions write no
-   * extra page).
+   * Records the witnessed time in the database (forward only; at most once a
+   * second, so that most transactions write no extra page).
    * @param db the database, in the transaction
    * @param t the transaction's times
    */
   end(db: Database, t: TxTimes): void {
-    if (t.expiry - t.before >= 1000) advanceClock(db, t.expiry, this.writer);
-    if (t.wall - t.reported >= 1000) reportWall(db, t.wall, this.writer);
+    if (t.expiry - t.before >= 1000) advanceClock(db, t.expiry, this.writer, t.machine);
   }
+}
+
+/**
+ * How much time certainly passed since the database's clock was last advanced, by the machine's boot clock: on the
+ * same boot, what that clock ran since; on a later boot of the same host, at least the time since that boot (the
+ * time it was down is not known); else (another host, or not known) null, and the tolerance rule applies.
+ */
+function machineElapsed(clock: { boot: string; uptime: number }, machine: MachineTime | null): number | null {
+  if (!machine || !clock.boot) return null;
+  if (clock.boot === machine.boot) return Math.max(0, Math.floor(machine.ms - clock.uptime)); // whole ms
+  const host = (b: string) => b.slice(0, b.lastIndexOf(" "));
+  return host(clock.boot) === host(machine.boot) ? Math.max(0, Math.floor(machine.ms)) : null;
 }
 
 /**

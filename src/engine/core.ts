@@ -10,7 +10,7 @@ import type { WorkflowGraph } from "../config/graph.ts";
 import type { WorkflowConfig } from "../config/schema.ts";
 import type { Database } from "../storage/sqlite.ts";
 import { insertAudit } from "./sql/audit.ts";
-import { SharedClock, type TxTimes } from "./clock.ts";
+import { type MachineTime, SharedClock, type TxTimes } from "./clock.ts";
 import type { Actor } from "./types.ts";
 
 /** The name an actor is recorded under: `human:NAME`, an agent id, or `system`. */
@@ -58,6 +58,7 @@ export class Core {
    * @param graph its workflow graph
    * @param clock ms since the epoch
    * @param afterCommit called with the tickets a request changed, after the outermost commit
+   * @param machine the machine's boot clock (`processes.ts` `machineTime`; null where not known)
    */
   constructor(
     readonly db: Database,
@@ -65,13 +66,15 @@ export class Core {
     readonly graph: WorkflowGraph,
     readonly clock: () => number,
     readonly afterCommit?: (ticketIds: string[]) => void,
+    machine: () => MachineTime | null = () => null,
   ) {
     const leases = [cfg.config.leases.default_minutes ?? cfg.config.agents.stale_timeout_minutes]
       .concat(Object.values(cfg.config.leases.per_phase));
     const tolerance = typeof cfg.config.agents.clock_tolerance_seconds === "number"
       ? cfg.config.agents.clock_tolerance_seconds * 1000
       : Math.min(...leases) * 60_000 / 2;
-    this.shared = new SharedClock(clock, tolerance, crypto.randomUUID());
+    const toleranceSet = typeof cfg.config.agents.clock_tolerance_seconds === "number";
+    this.shared = new SharedClock(clock, tolerance, crypto.randomUUID(), machine, toleranceSet);
   }
 
   /**

@@ -16,6 +16,7 @@ import { EngineHooks } from "./api/hooks.ts";
 import { Core } from "./core.ts";
 import { pruneIfDue } from "./retention.ts";
 import type { EngineOptions } from "./types.ts";
+import { machineTime } from "../processes.ts";
 
 /**
  * The engine. Create with {@link openEngine}; close when done.
@@ -78,7 +79,14 @@ export async function openEngineWith(
       excludeBatonFiles(cfg.repoRoot, batonPaths(cfg));
     } catch { /* not a git repository, or git missing: nothing to ignore */ }
   }
-  const core = new Core(db, cfg, new WorkflowGraph(cfg), options.clock ?? Date.now, options.afterCommit);
+  const core = new Core(
+    db,
+    cfg,
+    new WorkflowGraph(cfg),
+    options.clock ?? Date.now,
+    options.afterCommit,
+    options.machineClock ?? machineTime,
+  );
   core.maintenance = () => pruneIfDue(core);
   return new Engine(core);
 }

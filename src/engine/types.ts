@@ -13,6 +13,12 @@ export type Actor = { kind: "human"; name: string } | { kind: "agent"; id: strin
 export interface EngineOptions {
   /** Clock in ms since the epoch (tests inject one). */
   clock?: () => number;
+  /**
+   * This machine's boot (`HOST BOOT-ID`) and the time since it in ms, or null where not known: time that passed on
+   * it is trusted by every process of that boot when leases end (tests inject one; default: the kernel's, from
+   * `/proc`).
+   */
+  machineClock?: () => { boot: string; ms: number } | null;
   /** Override `database.journal_mode` from config.yaml. */
   journalMode?: JournalMode;
   /**

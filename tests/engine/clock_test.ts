@@ -68,17 +68,36 @@ Deno.test("clock: an engine that watched the time pass ends a lapsed claim at on
   t += HOUR; // this engine saw the hour pass
   assert.equal(e.sweepStale(), 1);
   e.close();
-  // Processes that just started, long after an agent died: each may move the
-  // witnessed time half a lease once (the tolerance), so the claim comes back
-  // after a lease of witnessed time: here, by the third fresh process.
+  // A process an hour behind claims on a new database and dies: its claim comes back a lease (of real time, by
+  // the machine's boot clock) later, not an hour and a lease later, and not before.
+  let up = HOUR;
+  const machineClock = () => ({ boot: "host boot-1", ms: up });
   const repo2 = await tempRepo({ phases: PHASES, config: "agents:\n  stale_timeout_minutes: 10\n" });
-  const first = await openEngine(repo2, { clock: () => Date.now() - HOUR });
+  const first = await openEngine(repo2, { clock: () => Date.now() - HOUR, machineClock });
   first.upsertTicket({ id: "0001", title: "A" });
   first.claimNext({ agentId: "gone", capabilities: ["designer"] });
   first.close();
+  const sweep = async () => {
+    const fresh = await openEngine(repo2, { machineClock });
+    const n = fresh.sweepStale();
+    fresh.close();
+    return n;
+  };
+  up += 9 * 60_000;
+  assert.equal(await sweep(), 0, "nine minutes: not a lease yet");
+  up += 2 * 60_000;
+  assert.equal(await sweep(), 1, "eleven minutes: it came back");
+  // Where the machine cannot tell (another host's record, no /proc), each fresh process may move the witnessed
+  // time half a lease once (the tolerance): the claim comes back by the third.
+  const repo3 = await tempRepo({ phases: PHASES, config: "agents:\n  stale_timeout_minutes: 10\n" });
+  const blind = () => null;
+  const third = await openEngine(repo3, { clock: () => Date.now() - HOUR, machineClock: blind });
+  third.upsertTicket({ id: "0001", title: "A" });
+  third.claimNext({ agentId: "gone", capabilities: ["designer"] });
+  third.close();
   let swept = 0;
   for (let i = 0; i < 3; i++) {
-    const fresh = await openEngine(repo2);
+    const fresh = await openEngine(repo3, { machineClock: blind });
     swept += fresh.sweepStale();
     fresh.close();
   }
@@ -90,34 +109,71 @@ Deno.test(
     "lease plus the idle time; a live claim made then is not ended early, not by a clock an hour ahead either",
   async () => {
     const repo = await tempRepo({ phases: PHASES, config: "agents:\n  stale_timeout_minutes: 10\n" });
-    let t = Date.now();
-    const first = await openEngine(repo, { clock: () => t }); // the last process before the quiet hours
+    let t = Date.now(), up = 3_600_000; // the real time, and this machine's boot clock
+    const machineClock = () => ({ boot: "host boot-1", ms: up });
+    const open = (offset = 0) => openEngine(repo, { clock: () => t + offset, machineClock });
+    const first = await open(); // the last process before the quiet hours
     first.upsertTicket({ id: "0001", title: "A" });
     first.upsertTicket({ id: "0002", title: "B" });
     first.close();
-    t += 8 * HOUR; // nobody ran overnight
+    t += 8 * HOUR, up += 8 * HOUR; // nobody ran overnight
     // The morning's first agent claims and dies; another claims and lives.
-    const dead = await openEngine(repo, { clock: () => t });
+    const dead = await open();
     dead.claimNext({ agentId: "dead", capabilities: ["designer"] });
     dead.close();
-    const live = await openEngine(repo, { clock: () => t });
+    const live = await open();
     const c = live.claimNext({ agentId: "live", capabilities: ["designer"] })!;
     // At once: neither an honest process nor one an hour ahead ends either claim.
-    const ahead = await openEngine(repo, { clock: () => t + HOUR });
+    const ahead = await open(HOUR);
     assert.equal(ahead.sweepStale(), 0, "a clock an hour ahead ends no claim");
-    const watcher = await openEngine(repo, { clock: () => t });
+    const watcher = await open();
     assert.equal(watcher.sweepStale(), 0, "no claim is a lease old yet");
     // Six minutes on: the live agent heartbeats, as it does every quarter lease; its claim stays.
-    t += 6 * 60_000;
+    t += 6 * 60_000, up += 6 * 60_000;
     live.heartbeat("live", { phaseIds: [c.phase.id] });
     assert.equal(watcher.sweepStale(), 0);
     // A lease after the claims: the dead agent's comes back; the live one's, renewed, stays.
-    t += 5 * 60_000;
+    t += 5 * 60_000, up += 5 * 60_000;
     assert.equal(watcher.sweepStale(), 1, "the dead agent's claim came back a lease after it was made");
     assert.equal(live.ticket(c.phase.ticketId).phases[0].status, "claimed");
     for (const e of [live, ahead, watcher]) e.close();
   },
 );
+
+Deno.test("clock: wrong clocks cannot end a live claim however many processes share them, nor leave a mark a later one could use", async () => {
+  const repo = await tempRepo({ phases: PHASES, config: "agents:\n  stale_timeout_minutes: 10\n" });
+  let t = Date.now(), up = HOUR;
+  const machineClock = () => ({ boot: "host boot-1", ms: up });
+  const open = (offset = 0) => openEngine(repo, { clock: () => t + offset, machineClock });
+  const a = await open();
+  a.upsertTicket({ id: "0001", title: "A" });
+  const c = a.claimNext({ agentId: "agent", capabilities: ["designer"] })!;
+  // A command a day ahead, then two an hour ahead, one after the other, while the agent heartbeats.
+  for (const offset of [DAY, HOUR, HOUR]) {
+    t += 60_000, up += 60_000;
+    a.heartbeat("agent", { phaseIds: [c.phase.id] });
+    const wrong = await open(offset);
+    assert.equal(wrong.sweepStale(), 0, `a process ${offset / HOUR} h ahead ended a live claim`);
+    wrong.close();
+  }
+  assert.equal(a.ticket("0001").phases[0].status, "claimed");
+  a.close();
+});
+
+Deno.test("clock: after a reboot of the same host, at least the time since the boot counts; another host's boot clock does not", async () => {
+  for (const [boot, ms, swept] of [["host boot-2", HOUR, 1], ["elsewhere boot-9", 9 * HOUR, 0]] as const) {
+    const repo = await tempRepo({ phases: PHASES, config: "agents:\n  stale_timeout_minutes: 10\n" });
+    let t = Date.now();
+    const e0 = await openEngine(repo, { clock: () => t, machineClock: () => ({ boot: "host boot-1", ms: 5 * HOUR }) });
+    e0.upsertTicket({ id: "0001", title: "A" });
+    e0.claimNext({ agentId: "dead", capabilities: ["designer"] }); // its process dies with the machine
+    e0.close();
+    t += 2 * HOUR; // down for an hour, up again for an hour
+    const next = await openEngine(repo, { clock: () => t, machineClock: () => ({ boot, ms }) });
+    assert.equal(next.sweepStale(), swept, boot);
+    next.close();
+  }
+});
 
 Deno.test("clock: faketime +1h baton sweep releases no live claim", async () => {
   const which = await new Deno.Command("sh", { args: ["-c", "command -v faketime"], stdout: "piped" }).output();

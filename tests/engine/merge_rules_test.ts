@@ -168,8 +168,9 @@ Deno.test("merge worker: one found gone takes the queue over only once the holde
   const { openEngine } = await import("../../mod.ts");
   const repo = await tempRepo({ config: 'merge:\n  check: "true"\n  lease_minutes: 4\n' });
   let t = Date.now();
-  const a = await openEngine(repo, { clock: () => t });
-  const b = await openEngine(repo, { clock: () => t });
+  const machineClock = () => ({ boot: "host boot-1", ms: t }); // the machine's clock runs with the wall clock
+  const a = await openEngine(repo, { clock: () => t, machineClock });
+  const b = await openEngine(repo, { clock: () => t, machineClock });
   const lease = a.acquireMergeWorker("merge@host:1:aaaa")!;
   t += 60_000; // a quarter lease: it renews, as a live worker does
   a.renewMergeWorker(lease);

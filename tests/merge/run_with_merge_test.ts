@@ -31,7 +31,7 @@ function alive(pid: number): boolean {
 
 /** The run's `done`, or a failure saying what it printed when it is still running after `ms` (it hangs). */
 async function endsWithin(run: ReturnType<typeof startRun>, ms: number) {
-  let timer: number | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const late = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       run.child.kill("SIGKILL");

@@ -25,7 +25,7 @@ import m017 from "./017_merge_item_ranges.ts";
 import m018 from "./018_merge_check_process.ts";
 import m019 from "./019_phase_unmerged_branch.ts";
 import m020 from "./020_merge_item_tip.ts";
-import m021 from "./021_clock_wall.ts";
+import m021 from "./021_clock_boot.ts";
 
 import type { Migration } from "../../storage/migrate.ts";
 
