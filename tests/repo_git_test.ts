@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { changedPaths, git, gitCommonDir, gitTry, isGitRepo } from "../src/repo/git.ts";
-import { worktreeFacts } from "../src/repo/worktree_state.ts";
+import { worktreeCommits, worktreeFacts } from "../src/repo/worktree_state.ts";
 
 Deno.test("git in a directory that is gone: a failed result naming it, never a spawn error", async () => {
   const dir = await Deno.makeTempDir();
@@ -41,4 +41,23 @@ Deno.test("uncommitted paths are named exactly: a first line whose staged column
   const facts = worktreeFacts(dir, null);
   assert.deepEqual(facts.uncommitted.toSorted(), ["README.md", "new name.txt", "notes é.md", "old name.txt"]);
   assert.deepEqual(changedPaths(dir)?.toSorted(), facts.uncommitted.toSorted());
+});
+
+Deno.test("a session's commits are its worktree's own: not the target's commits it merged in, nor another branch's", async () => {
+  const repo = await Deno.makeTempDir();
+  const g = (cwd: string, ...a: string[]) => git(cwd, "-c", "user.email=a@b", "-c", "user.name=A", ...a);
+  g(repo, "init", "-q", "-b", "main");
+  g(repo, "commit", "-q", "--allow-empty", "-m", "root");
+  const wt = `${repo}/wt`;
+  g(repo, "worktree", "add", "-q", "-b", "baton/0001", wt);
+  const base = g(wt, "rev-parse", "HEAD");
+  for (const t of ["0002", "0003"]) g(repo, "commit", "-q", "--allow-empty", "-m", `ticket ${t}'s work`); // landed
+  await Deno.writeTextFile(`${wt}/a.txt`, "mine\n");
+  g(wt, "add", "a.txt");
+  g(wt, "commit", "-q", "-m", "0001: my work");
+  g(wt, "merge", "-q", "--no-edit", "main"); // a rework after a conflict brings main in
+  assert.deepEqual(worktreeCommits(wt, base).map((c) => c.subject), [
+    "0001: my work",
+    "Merge branch 'main' into baton/0001",
+  ]);
 });

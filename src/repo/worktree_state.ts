@@ -58,7 +58,8 @@ export interface SessionCommit {
 }
 
 /**
- * The commits on a worktree's HEAD since `base`, oldest first (at most `max`, the newest of them).
+ * The commits on a worktree's HEAD since `base` that no other branch has, oldest first (at most `max`, the newest
+ * of them).
  * @param dir the worktree
  * @param base the commit the agent started from
  * @param max how many at most
@@ -71,7 +72,10 @@ export interface SessionCommit {
  * ```
  */
 export function worktreeCommits(dir: string, base: string, max = 200): SessionCommit[] {
-  const r = gitTry(dir, "log", `--max-count=${max}`, "--format=%H%x00%P%x00%s", `${base}..HEAD`);
+  // Not those another branch has (the target's, merged in to resolve a conflict; another ticket's): the session's own.
+  const own = gitTry(dir, "symbolic-ref", "-q", "--short", "HEAD");
+  const others = own.ok && own.stdout ? [`--exclude=${own.stdout}`, "--branches"] : ["--branches"];
+  const r = gitTry(dir, "log", `--max-count=${max}`, "--format=%H%x00%P%x00%s", `${base}..HEAD`, "--not", ...others);
   if (!r.ok || !r.stdout) return [];
   return r.stdout.split("\n").reverse().map((line) => {
     const [sha, parents, subject] = line.split("\0");
