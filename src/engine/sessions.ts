@@ -14,6 +14,8 @@ import { agentById } from "./sql/agents.ts";
 import { actedBeyondClaim, agentWorkspace, setAgentExit, setAgentWorkspace } from "./sql/sessions.ts";
 import { commitRecord } from "./sql/hooks.ts";
 import type { R } from "./sql/rows.ts";
+import { phaseWithToken } from "./sql/phases.ts";
+import { isHeld } from "./state_machine.ts";
 import { type SessionCommit, worktreeCommits, worktreeFacts } from "../repo/worktree_state.ts";
 
 /** `Engine.recordAgentCall`: the first tool call of an agent's session (audited once per session). */
@@ -61,9 +63,9 @@ export function recordAgentExit(
  * recorded worktree (not started by `baton run`) are not judged.
  * @throws {BatonError} `commit_required`
  */
-export function checkCommitted(core: Core, agentId: string, phaseId: number, verb: string): void {
+export function checkCommitted(core: Core, agentId: string, phaseId: number, verb: string, token: string): void {
   const mode = core.cfg.config.run.require_commit;
-  if (mode === false) return;
+  if (mode === false || !holding(core, agentId, phaseId, token)) return;
   const w = agentWorkspace(core.db, agentId);
   // `changes` judges an agent's own worktree only (with `run.worktrees: none` agents share the checkout).
   if (!w || (mode === "changes" && !w.base)) return;
@@ -95,11 +97,21 @@ export function checkCommitted(core: Core, agentId: string, phaseId: number, ver
 }
 
 /**
+ * Whether the agent holds the phase with this token: only then is its worktree looked at (a caller with another's
+ * token, or a retry of what is done already, gets the transaction's answer, without git run for it).
+ */
+function holding(core: Core, agentId: string, phaseId: number, token: string): boolean {
+  const row = phaseWithToken(core.db, phaseId);
+  return !!row && row.claimed_by === agentId && row.claim_token === token && isHeld(row.status);
+}
+
+/**
  * The commits of an agent's session that no hook recorded, found in its worktree (recorded by the supervisor that
  * spawned it) from where it started to its HEAD. Read before the transaction: git is not run under the write lock.
  * Agents without a recorded worktree (not started by `baton run`) have none.
  */
-export function sessionCommits(core: Core, agentId: string): SessionCommit[] {
+export function sessionCommits(core: Core, agentId: string, phaseId: number, token: string): SessionCommit[] {
+  if (!holding(core, agentId, phaseId, token)) return [];
   const w = agentWorkspace(core.db, agentId);
   return w?.base ? worktreeCommits(w.dir, w.base) : [];
 }

@@ -52,3 +52,30 @@ Deno.test("principals: an idempotent claim replay is not handed to another princ
   );
   e.close();
 });
+
+Deno.test("a completion with another's token is refused as stale_token, without Baton looking into the holder's worktree (its uncommitted work is not the caller's business)", async () => {
+  const { openEngine } = await import("../../mod.ts");
+  const { tempRepo } = await import("../helpers/repo.ts");
+  const { git } = await import("../../src/repo/git.ts");
+  const repo = await tempRepo({ phases: "phases:\n  - {name: Build, agent_type: builder}\n" });
+  git(repo, "init", "-q", "-b", "main");
+  git(repo, "-c", "user.email=a@b", "-c", "user.name=A", "commit", "-q", "--allow-empty", "-m", "root");
+  const e = await openEngine(repo);
+  e.upsertTicket({ id: "0001", title: "A" });
+  const c = e.claimNext({ agentId: "holder", capabilities: ["builder"] })!;
+  const wt = `${repo}/wt`;
+  git(repo, "worktree", "add", "-q", "-b", "baton/0001", wt);
+  e.recordAgentWorkspace("holder", { dir: wt, base: git(wt, "rev-parse", "HEAD") });
+  await Deno.writeTextFile(`${wt}/secret-draft.txt`, "not committed yet\n");
+  assert.throws(
+    () => e.complete(c.phase.id, { agentId: "holder", token: "made-up", summary: "x" }),
+    (err: unknown) => err instanceof BatonError && err.code === "stale_token" && !/secret-draft/.test(err.message),
+  );
+  // The holder itself is told what to commit.
+  assert.throws(
+    () => e.complete(c.phase.id, { agentId: "holder", token: c.token, summary: "x" }),
+    (err: unknown) =>
+      err instanceof BatonError && err.code === "commit_required" && /secret-draft\.txt/.test(err.message),
+  );
+  e.close();
+});
