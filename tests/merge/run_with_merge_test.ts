@@ -8,7 +8,7 @@
  * took the queue and status said no worker ran.
  */
 import assert from "node:assert/strict";
-import { openEngine } from "../../mod.ts";
+import { type Engine, openEngine } from "../../mod.ts";
 import { CLI } from "../helpers/cli.ts";
 import { git, runRepo, startRun } from "../helpers/run_repo.ts";
 import { finishedTicket, mergeRepo } from "../helpers/merge_repo.ts";
@@ -43,6 +43,27 @@ async function endsWithin(run: ReturnType<typeof startRun>, ms: number) {
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** `baton merge ARGS…` as a process, its output piped. */
+function spawnMerge(repo: string, args: string[] = []): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", CLI, "merge", ...args],
+    cwd: repo,
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+/** The id of the worker that took the queue, once one has (waited for, bounded). */
+async function queueHolder(e: Engine): Promise<string> {
+  for (let i = 0; i < 600; i++) {
+    const holder = e.mergeStatus({ recent: 0 }).worker?.id;
+    if (holder) return holder;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error("no worker took the queue within 30 s");
 }
 
 Deno.test({
@@ -103,24 +124,12 @@ Deno.test({
   ignore: skipHeavy,
   fn: async () => {
     const repo = await mergeRepo(); // lease_minutes 0.05: 3 s
-    const spawn = () =>
-      new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", CLI, "merge"],
-        cwd: repo,
-        env: { NO_COLOR: "1" },
-        stdout: "piped",
-        stderr: "piped",
-      }).spawn();
+    const spawn = () => spawnMerge(repo);
     const a = spawn();
     const e = await openEngine(repo);
     let b: Deno.ChildProcess | undefined;
     try {
-      let holder: string | undefined;
-      for (let i = 0; i < 600 && !holder; i++) {
-        holder = e.mergeStatus({ recent: 0 }).worker?.id;
-        if (!holder) await new Promise((r) => setTimeout(r, 50));
-      }
-      assert.ok(holder, "the first worker took the queue");
+      const holder = await queueHolder(e);
       b = spawn();
       // Three leases' time on the engine's clock: the holder stays the first worker all along.
       const until = Date.now() + 3 * 3_000;
@@ -148,22 +157,10 @@ Deno.test({
     const repo = await mergeRepo();
     const cfg = `${repo}/.workflow/config.yaml`;
     await Deno.writeTextFile(cfg, (await Deno.readTextFile(cfg)).replace("lease_minutes: 0.05", "lease_minutes: 0.4"));
-    const spawn = (args: string[] = []) =>
-      new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", CLI, "merge", ...args],
-        cwd: repo,
-        env: { NO_COLOR: "1" },
-        stdout: "piped",
-        stderr: "piped",
-      }).spawn();
+    const spawn = (args: string[] = []) => spawnMerge(repo, args);
     const e = await openEngine(repo);
     const a = spawn();
-    let holder: string | undefined;
-    for (let i = 0; i < 600 && !holder; i++) {
-      holder = e.mergeStatus({ recent: 0 }).worker?.id;
-      if (!holder) await new Promise((r) => setTimeout(r, 50));
-    }
-    assert.ok(holder, "the first worker took the queue");
+    const holder = await queueHolder(e);
     a.kill("SIGKILL");
     await a.output();
     finishedTicket(e, repo, "0001", { "a.txt": "module a\n" }); // work for the next worker to land
@@ -175,7 +172,7 @@ Deno.test({
     assert.equal(out.code, 0, text + new TextDecoder().decode(out.stderr));
     assert.match(
       text,
-      new RegExp(`the worker that held the queue \\(${holder!.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\) is gone`),
+      new RegExp(`the worker that held the queue \\(${holder.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\) is gone`),
     );
     e.close();
   },
