@@ -23,12 +23,11 @@
  *   a process that just started may move it at most that tolerance past
  *   what it found (default: half the shortest lease, so that no live claim,
  *   heartbeated every quarter lease, can lapse by it), once in its life.
- *   So after the database sat idle, the
- *   first process brings the witnessed time up to the real one (else every
- *   lease stamped then would last the idle time longer), a dead agent's
- *   claim comes back once a lease of witnessed time has passed, and no
- *   clock, however wrong, and however many processes share it, ends a live
- *   one.
+ *   So after the database sat idle, the first process brings the witnessed
+ *   time up to the real one (else every lease stamped then would last the
+ *   idle time longer), a dead agent's claim comes back once a lease of
+ *   witnessed time has passed, and no clock, however wrong, and however
+ *   many processes share it, ends a live one.
  * - **The database's clock moves only by those rules**, never to a process's
  *   wall time, so a process an hour ahead cannot drag everyone an hour ahead.
  *
