@@ -47,7 +47,7 @@ import type {
   WorkScope,
 } from "./types.ts";
 import { isHeld } from "./state_machine.ts";
-import { checkCommitted, recordSessionCommits, sessionCommits } from "./sessions.ts";
+import { recordSessionCommits, sessionAtEnd } from "./sessions.ts";
 import { checkScope, defaultPriority, inScope } from "./scope.ts";
 import { insertEscalation, openEscalationOf } from "./sql/escalations.ts";
 
@@ -364,8 +364,7 @@ function capResult(req: CompleteRequest): void {
 /** `Engine.complete`. */
 export function complete(core: Core, phaseId: number, req: CompleteRequest): Phase {
   capResult(req);
-  checkCommitted(core, req.agentId, phaseId, "complete", req.token);
-  const commits = sessionCommits(core, req.agentId, phaseId, req.token);
+  const commits = sessionAtEnd(core, req, phaseId, "complete");
   return core.tx((now) => {
     // A retry of the completion that happened (same holder, token, summary and artifacts): the same answer.
     const current = phaseWithToken(core.db, phaseId);
@@ -473,8 +472,7 @@ export function release(core: Core, phaseId: number, req: ReleaseRequest): Phase
 /** `Engine.requestReview`: the work is done but a human looks first; later phases wait. */
 export function requestReview(core: Core, phaseId: number, req: CompleteRequest): Gate {
   capResult(req);
-  checkCommitted(core, req.agentId, phaseId, "hand for review", req.token);
-  const commits = sessionCommits(core, req.agentId, phaseId, req.token);
+  const commits = sessionAtEnd(core, req, phaseId, "hand for review");
   return core.tx((now) => {
     const row = held(core, phaseId, req.agentId, req.token, "request review of");
     implicitHeartbeat(core, now, req.agentId); // alive; the claim ends here, so no lease to extend

@@ -55,20 +55,42 @@ export function recordAgentExit(
 }
 
 /**
- * Refuses to end a phase as done while the agent's worktree (recorded by the
- * supervisor that spawned it) holds uncommitted changes (`run.require_commit:
- * changes`, the default, in an agent's own worktree), or also no commit
- * since the agent started (`true`). Read before the
- * transaction: git is not run under the write lock. Agents without a
- * recorded worktree (not started by `baton run`) are not judged.
+ * What a phase's end looks at in the agent's worktree (recorded by the
+ * supervisor that spawned it), read before the transaction (git is not run
+ * under the write lock), and only when the caller holds the phase with that
+ * token (a caller with another's token, or a retry of what is done already,
+ * gets the transaction's answer, without git run for it). Refuses the end
+ * while the worktree holds uncommitted changes (`run.require_commit:
+ * changes`, the default, in an agent's own worktree), or also no commit since
+ * the agent started (`true`). Returns the session's commits no git hook
+ * recorded (from where it started to its HEAD: its own worktree only), for
+ * {@link recordSessionCommits}. Agents without a recorded worktree (not
+ * started by `baton run`) are neither judged nor looked at.
  * @throws {BatonError} `commit_required`
  */
-export function checkCommitted(core: Core, agentId: string, phaseId: number, verb: string, token: string): void {
+export function sessionAtEnd(
+  core: Core,
+  req: { agentId: string; token: string },
+  phaseId: number,
+  verb: string,
+): SessionCommit[] {
+  const row = phaseWithToken(core.db, phaseId);
+  if (!row || row.claimed_by !== req.agentId || row.claim_token !== req.token || !isHeld(row.status)) return [];
+  const w = agentWorkspace(core.db, req.agentId);
+  if (!w) return [];
   const mode = core.cfg.config.run.require_commit;
-  if (mode === false || !holding(core, agentId, phaseId, token)) return;
-  const w = agentWorkspace(core.db, agentId);
   // `changes` judges an agent's own worktree only (with `run.worktrees: none` agents share the checkout).
-  if (!w || (mode === "changes" && !w.base)) return;
+  if (mode === true || (mode === "changes" && w.base)) checkCommitted(w, mode, phaseId, verb);
+  return w.base ? worktreeCommits(w.dir, w.base) : [];
+}
+
+/** Refuses a phase's end while its worktree holds uncommitted changes (or, with `true`, no new commit). */
+function checkCommitted(
+  w: { dir: string; base: string | null },
+  mode: true | "changes",
+  phaseId: number,
+  verb: string,
+) {
   const facts = worktreeFacts(w.dir, w.base);
   const details = {
     phaseId,
@@ -94,26 +116,6 @@ export function checkCommitted(core: Core, agentId: string, phaseId: number, ver
       { details },
     );
   }
-}
-
-/**
- * Whether the agent holds the phase with this token: only then is its worktree looked at (a caller with another's
- * token, or a retry of what is done already, gets the transaction's answer, without git run for it).
- */
-function holding(core: Core, agentId: string, phaseId: number, token: string): boolean {
-  const row = phaseWithToken(core.db, phaseId);
-  return !!row && row.claimed_by === agentId && row.claim_token === token && isHeld(row.status);
-}
-
-/**
- * The commits of an agent's session that no hook recorded, found in its worktree (recorded by the supervisor that
- * spawned it) from where it started to its HEAD. Read before the transaction: git is not run under the write lock.
- * Agents without a recorded worktree (not started by `baton run`) have none.
- */
-export function sessionCommits(core: Core, agentId: string, phaseId: number, token: string): SessionCommit[] {
-  if (!holding(core, agentId, phaseId, token)) return [];
-  const w = agentWorkspace(core.db, agentId);
-  return w?.base ? worktreeCommits(w.dir, w.base) : [];
 }
 
 /**
