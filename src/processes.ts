@@ -86,6 +86,16 @@ export function processGone(p: ProcessInfo): boolean {
   return processStart(p.pid) !== p.pidStart;
 }
 
+/**
+ * Whether a process of this host known only by its pid (no start time recorded) is certainly gone: `/proc`
+ * describes processes here and has no such pid. Never this process.
+ * @param pid the process id
+ * @returns true when gone; false when it runs, or where it cannot be told
+ */
+export function pidGone(pid: number): boolean {
+  return pid !== Deno.pid && canReadProc() && processStart(pid) === null;
+}
+
 /** Whether a process's environment holds `entry` (`NAME=value`); with no entry asked for, true. */
 function environHas(pid: number, entry: string | undefined): boolean {
   if (entry === undefined) return true;

@@ -21,7 +21,7 @@ import { ensureLogsDir, logsDir, mergeLog } from "../repo/agent_logs.ts";
 import { repoPath } from "../repo/files.ts";
 import { excludeFromGit } from "../repo/git.ts";
 import { type CheckResult, runCheck } from "./check.ts";
-import { describeProcess, killProcessGroup, processStart } from "../processes.ts";
+import { describeProcess, killProcessGroup, pidGone } from "../processes.ts";
 import { type Applied, Scratch } from "./scratch.ts";
 import { advanceTarget, catchUpCheckout, onTarget, type Target, targetTip } from "./target.ts";
 
@@ -59,6 +59,17 @@ export interface MergeSummary {
   flaky: number;
   /** The target's commit the check failed on by itself, when the worker stopped with it still there (nothing lands). */
   targetRed: string | null;
+}
+
+/** A worker id that names this process: `merge@HOST:PID:XXXX`. */
+function workerIdHere(): string {
+  return `merge@${Deno.hostname()}:${Deno.pid}:${crypto.randomUUID().slice(0, 4)}`;
+}
+
+/** The host and pid a worker id made by {@link workerIdHere} names (null for another id). */
+function processOfWorkerId(id: string): { host: string; pid: number } | null {
+  const m = /^merge@(.+):(\d+):[0-9a-f]{4}$/.exec(id);
+  return m ? { host: m[1], pid: Number(m[2]) } : null;
 }
 
 /** The worker was stopped while a check ran: the batch goes back to the queue, neither green nor red. */
@@ -112,7 +123,7 @@ export class MergeWorker {
     this.#engine = engine;
     this.#opts = opts;
     this.#log = opts.log ?? ((l) => console.log(l));
-    this.#id = opts.workerId ?? `merge@${Deno.hostname()}:${Deno.pid}:${crypto.randomUUID().slice(0, 4)}`;
+    this.#id = opts.workerId ?? workerIdHere();
   }
 
   /**
@@ -214,10 +225,8 @@ export class MergeWorker {
    */
   #goneHolder(): { id: string; pid: number } | null {
     const id = this.#holder();
-    const m = /^merge@(.+):(\d+):[0-9a-f]{4}$/.exec(id);
-    if (!m || m[1] !== Deno.hostname() || Number(m[2]) === Deno.pid) return null;
-    if (processStart(Deno.pid) === null) return null; // no /proc: cannot tell
-    return processStart(Number(m[2])) === null ? { id, pid: Number(m[2]) } : null;
+    const at = processOfWorkerId(id);
+    return at && at.host === Deno.hostname() && pidGone(at.pid) ? { id, pid: at.pid } : null;
   }
 
   #holder(): string {

@@ -95,6 +95,24 @@ function outside(rel: string): BatonError {
 }
 
 /**
+ * The path of a repository entry itself: its directory resolved through links (and refused when that leads
+ * outside the repository), its own name not, so that a link is the link and not what it leads to.
+ * @param root the repository root
+ * @param rel the entry, relative to it
+ * @returns its absolute path
+ * @throws {BatonError} `forbidden` when its directory leads outside the repository
+ * @example
+ * ```ts
+ * import { repoEntryPath } from "./files.ts";
+ * repoEntryPath(await Deno.makeTempDir(), "tickets/0001.md.baton-new-42");
+ * ```
+ */
+export function repoEntryPath(root: string, rel: string): string {
+  const slash = rel.lastIndexOf("/");
+  return `${repoPath(root, slash < 0 ? "." : rel.slice(0, slash))}/${rel.slice(slash + 1)}`;
+}
+
+/**
  * Reads a repository file's bytes.
  * @param root the repository root
  * @param rel the path, relative to it

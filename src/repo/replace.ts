@@ -11,8 +11,8 @@
  * @module
  */
 import { BatonError } from "../errors.ts";
-import { repoPath } from "./files.ts";
-import { processStart, processStartedAt } from "../processes.ts";
+import { repoEntryPath, repoPath } from "./files.ts";
+import { pidGone, processStartedAt } from "../processes.ts";
 
 const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
 
@@ -129,6 +129,16 @@ export function replaceIfUnchanged(root: string, shown: string, expected: Uint8A
   Deno.removeSync(aside);
 }
 
+/**
+ * Whether a file is one a replacement writes beside a ticket file: its new text (`NAME.baton-new-PID`), the file set
+ * aside (`NAME.baton-old-PID`), or an edit that crossed a write-back (`NAME.baton-conflict-TIME`).
+ * @param path the file's name or path
+ * @returns true for such a copy
+ */
+export function isWriteBackCopy(path: string): boolean {
+  return /\.baton-(?:new|old|conflict)-\d+$/.test(path);
+}
+
 /** A ticket file set aside by a replacement (`NAME.baton-old-PID`): the name and the pid. */
 const SET_ASIDE = /^(.+)\.baton-old-(\d+)$/;
 
@@ -213,8 +223,7 @@ export function restoreSetAside(root: string, shown: string): boolean {
   if (readOr(path) !== null) return false;
   const aside = setAsideOf(root, shown);
   if (aside.state !== "restorable") return false;
-  // The copy's own entry beside the ticket file (setAsideOf took files only), not a path resolved through links.
-  const copy = `${path.slice(0, path.lastIndexOf("/"))}/${aside.copy.slice(aside.copy.lastIndexOf("/") + 1)}`;
+  const copy = repoEntryPath(root, aside.copy); // the copy's own entry, not a path resolved through links
   try {
     if (!Deno.lstatSync(copy).isFile) return false;
     Deno.linkSync(copy, path); // fails when someone created the file meanwhile: theirs stays
@@ -267,9 +276,7 @@ export function removeStrayNewCopies(root: string, files: string[]): string[] {
     const m = NEW_COPY.exec(f);
     if (!m) continue;
     try {
-      // The entry itself, never what a link of that name leads to: its directory resolved, its name not.
-      const slash = f.lastIndexOf("/");
-      const path = `${repoPath(root, slash < 0 ? "." : f.slice(0, slash))}/${f.slice(slash + 1)}`;
+      const path = repoEntryPath(root, f); // the entry itself, never what a link of that name leads to
       const st = Deno.lstatSync(path);
       if (!st.isFile) continue; // a link (or anything else) is not a copy Baton wrote
       if (!replacerGone(Number(m[2]), st.ctime?.getTime() ?? Date.now())) continue;
@@ -285,8 +292,8 @@ export function removeStrayNewCopies(root: string, files: string[]): string[] {
  * that pid now names a process started later (given out again, after a reboot say). Never this process.
  */
 function replacerGone(pid: number, setAt: number): boolean {
-  if (pid === Deno.pid || processStart(Deno.pid) === null) return false;
-  if (processStart(pid) === null) return true;
-  const started = processStartedAt(pid);
+  if (pidGone(pid)) return true;
+  if (pid === Deno.pid) return false;
+  const started = processStartedAt(pid); // null where /proc cannot tell
   return started !== null && started > setAt + 1_000;
 }

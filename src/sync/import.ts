@@ -27,7 +27,13 @@ import {
   ticketDirListing,
 } from "./files.ts";
 import { repoFileExists } from "../repo/files.ts";
-import { removeStrayNewCopies, restoreAllSetAside, setAsideAdvice, setAsideOf } from "../repo/replace.ts";
+import {
+  isWriteBackCopy,
+  removeStrayNewCopies,
+  restoreAllSetAside,
+  setAsideAdvice,
+  setAsideOf,
+} from "../repo/replace.ts";
 
 /** Warnings with the same message, and where they were (the first few files). */
 export interface WarningGroup {
@@ -82,14 +88,12 @@ function readFiles(engine: Engine, result: ImportResult): Map<string, { path: st
   // Not a name whose ticket's file has another name now (renamed since): that would be a second file with its id.
   const listing = ticketDirListing(engine);
   const files = listing.files;
-  const idRegex0 = engine.cfg.config.tickets.id_regex;
+  const idRegex = engine.cfg.config.tickets.id_regex;
   const ids = new Set(
-    files.filter((f) => !/\.baton-[a-z]+-[\w-]+$/.test(f)).map((f) => ticketIdFromPath(f, idRegex0)).filter((id) =>
-      id !== null
-    ),
+    files.filter((f) => !isWriteBackCopy(f)).map((f) => ticketIdFromPath(f, idRegex)).filter((id) => id !== null),
   );
   const keep = (name: string) => {
-    const id = ticketIdFromPath(name, idRegex0);
+    const id = ticketIdFromPath(name, idRegex);
     return id === null || !ids.has(id);
   };
   const restored = restoreAllSetAside(root, files, keep);
@@ -123,7 +127,6 @@ function readFiles(engine: Engine, result: ImportResult): Map<string, { path: st
       }
     }
   }
-  const idRegex = engine.cfg.config.tickets.id_regex;
   for (const path of index.unnamed) {
     result.skipped.push({ path, message: `the file name does not match tickets.id_regex (${idRegex})` });
   }
