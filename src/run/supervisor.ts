@@ -42,6 +42,7 @@ import { describeProcess } from "../processes.ts";
 import { releaseDeadAgents } from "./dead_agents.ts";
 import { startGuardServer } from "./guard_server.ts";
 import { SessionOutcomes } from "./outcomes.ts";
+import { mergeWork, stillAtWork } from "./status_line.ts";
 import { headCommit } from "../repo/worktree_state.ts";
 import { defaultPriority, inScope } from "../engine/scope.ts";
 import { LANDING_TYPE } from "../config/landing.ts";
@@ -302,44 +303,21 @@ export class Supervisor {
   }
 
   /**
-   * After `run.status_seconds` without a line while agents run or something else is busy: what it waits for (each
-   * agent, its process and for how long; the merge queue), so that a run that seems stuck says why.
+   * After `run.status_seconds` without a line while agents run or something else is busy: what it waits for
+   * (`status_line.ts`).
    */
   #sayWhatItWaitsFor(): void {
     const now = Date.now();
     if (now - this.#saidAt < this.#engine.cfg.config.run.status_seconds * 1000) return;
     const elsewhere = this.#opts.busyElsewhere?.() ?? false;
     if (!this.#running.size && !elsewhere) return;
-    const agents = [...this.#running.values()].map((r) =>
-      `${r.agentId} (${r.ticketId}/${r.phase}, pid ${r.proc.child.pid}, ` +
-      (r.phaseEndedAt === undefined
-        ? "its phase held"
-        : `its phase ended ${Math.round((now - r.phaseEndedAt) / 1000)} s ago` +
-          (r.proc.endedBy ? `, ended (${r.proc.endedBy}) and not exited yet` : "")) +
-      `, quiet for ${Math.round((now - r.proc.lastOutputAt) / 1000)} s)`
-    );
-    this.#log(
-      `still at work: ${
-        agents.length ? `${agents.length} agent(s) running: ${agents.join("; ")}` : "no agent running"
-      }` +
-        (elsewhere ? `; the merge queue is busy: ${this.#mergeWork(now)}` : ""),
-    );
-  }
-
-  /** What the merge queue holds: the tickets queued, each open batch's state and its check's process. */
-  #mergeWork(now: number): string {
-    try {
-      const queued = this.#engine.mergeQueue().map((q) => q.ticketId);
-      const batches = this.#engine.openMergeBatches().map((b) =>
-        `batch ${b.id} (${b.items.map((i) => i.ticketId).join(", ")}) ${b.status} for ${
-          Math.round((now - b.startedAt) / 1000)
-        } s` + (b.checkProcess ? `, its check pid ${b.checkProcess.pid}` : "")
-      );
-      return [queued.length ? `queued ${queued.join(", ")}` : "", ...batches].filter(Boolean).join("; ") ||
-        "nothing queued";
-    } catch (e) {
-      return `(cannot say: ${(e as Error).message})`;
-    }
+    const agents = [...this.#running.values()].map((r) => ({
+      ...r,
+      pid: r.proc.child.pid,
+      endedBy: r.proc.endedBy,
+      lastOutputAt: r.proc.lastOutputAt,
+    }));
+    this.#log(stillAtWork(now, agents, elsewhere ? mergeWork(this.#engine, now) : null));
   }
 
   /** Phases of the types it serves (and its scope) that failed for good. */
@@ -356,11 +334,7 @@ export class Supervisor {
       }
       const p = t.phases.find((x) => x.id === b.phaseId);
       if (!p || (p.agentType && !types.has(p.agentType))) continue;
-      const scope = this.#opts.scope;
-      const fallback = defaultPriority(this.#engine.cfg.workflow);
-      if (scope && !inScope(scope, { id: t.id, priority: t.priority, metadata: t.metadata }, fallback)) {
-        continue;
-      }
+      if (!this.#inScope(t)) continue;
       out.push({ phaseId: p.id, ticketId: t.id, phase: p.name });
     }
     return out;
@@ -730,23 +704,22 @@ export class Supervisor {
     this.#summary.conflicts += this.#places.mergeGroups();
   }
 
-  /** Says which gates it waits on, when that changes (it never decides them). */
   /** Whether a ticket is one this run works on (`--tickets`, `--priority`…; every ticket without a scope). */
   #ticketInScope(ticketId: string): boolean {
-    const scope = this.#opts.scope;
-    if (!scope) return true;
+    if (!this.#opts.scope) return true;
     try {
-      const t = this.#engine.ticket(ticketId);
-      return inScope(
-        scope,
-        { id: t.id, priority: t.priority, metadata: t.metadata },
-        defaultPriority(this.#engine.cfg.workflow),
-      );
+      return this.#inScope(this.#engine.ticket(ticketId));
     } catch {
       return false; // gone
     }
   }
 
+  #inScope(t: { id: string; priority: string | null; metadata: Record<string, unknown> }): boolean {
+    const scope = this.#opts.scope;
+    return !scope || inScope(scope, t, defaultPriority(this.#engine.cfg.workflow));
+  }
+
+  /** Says which gates it waits on, when that changes (it never decides them). */
   #showGates(): void {
     const open = this.#engine.gates().filter((g) => this.#ticketInScope(g.ticketId))
       .map((g) => `${g.ticketId}/${g.phaseName} (gate ${g.id})`);
