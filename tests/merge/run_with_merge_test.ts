@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { type Engine, openEngine } from "../../mod.ts";
 import { CLI } from "../helpers/cli.ts";
 import { git, runRepo, startRun } from "../helpers/run_repo.ts";
-import { finishedTicket, mergeRepo } from "../helpers/merge_repo.ts";
+import { finishedTicket, mergeRepo, startMerge } from "../helpers/merge_repo.ts";
 import { skipHeavy } from "../helpers/heavy.ts";
 
 /** A workflow of one agent phase. */
@@ -43,17 +43,6 @@ async function endsWithin(run: ReturnType<typeof startRun>, ms: number) {
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** `baton merge ARGS…` as a process, its output piped. */
-function spawnMerge(repo: string, args: string[] = []): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", CLI, "merge", ...args],
-    cwd: repo,
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
 }
 
 /** The id of the worker that took the queue, once one has (waited for, bounded). */
@@ -124,13 +113,12 @@ Deno.test({
   ignore: skipHeavy,
   fn: async () => {
     const repo = await mergeRepo(); // lease_minutes 0.05: 3 s
-    const spawn = () => spawnMerge(repo);
-    const a = spawn();
+    const a = startMerge(repo, []);
     const e = await openEngine(repo);
-    let b: Deno.ChildProcess | undefined;
+    let b: ReturnType<typeof startMerge> | undefined;
     try {
       const holder = await queueHolder(e);
-      b = spawn();
+      b = startMerge(repo, []);
       // Three leases' time on the engine's clock: the holder stays the first worker all along.
       const until = Date.now() + 3 * 3_000;
       while (Date.now() < until) {
@@ -141,8 +129,8 @@ Deno.test({
     } finally {
       for (const c of [a, b]) {
         if (!c) continue;
-        c.kill("SIGTERM");
-        await c.output();
+        c.child.kill("SIGTERM");
+        await c.done;
       }
       e.close();
     }
@@ -157,19 +145,15 @@ Deno.test({
     const repo = await mergeRepo();
     const cfg = `${repo}/.workflow/config.yaml`;
     await Deno.writeTextFile(cfg, (await Deno.readTextFile(cfg)).replace("lease_minutes: 0.05", "lease_minutes: 0.4"));
-    const spawn = (args: string[] = []) => spawnMerge(repo, args);
     const e = await openEngine(repo);
-    const a = spawn();
+    const a = startMerge(repo, []);
     const holder = await queueHolder(e);
-    a.kill("SIGKILL");
-    await a.output();
+    a.child.kill("SIGKILL");
+    await a.done;
     finishedTicket(e, repo, "0001", { "a.txt": "module a\n" }); // work for the next worker to land
-    const b = spawn(["--until-idle"]);
-    const timer = setTimeout(() => b.kill("SIGKILL"), 120_000); // (bounded: it must not hang)
-    const out = await b.output();
-    clearTimeout(timer);
-    const text = new TextDecoder().decode(out.stdout);
-    assert.equal(out.code, 0, text + new TextDecoder().decode(out.stderr));
+    const out = await startMerge(repo, ["--until-idle"]).doneWithin(120_000); // (bounded: it must not hang)
+    const text = out.out;
+    assert.equal(out.code, 0, text + out.err);
     assert.match(
       text,
       new RegExp(`the worker that held the queue \\(${holder.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\) is gone`),
