@@ -154,6 +154,7 @@ Deno.test({
     const out = await startMerge(repo, ["--until-idle"]).doneWithin(120_000); // (bounded: it must not hang)
     const text = out.out;
     assert.equal(out.code, 0, text + out.err);
+    assert.equal(e.ticket("0001").status, "completed", "landed by the worker that took over");
     assert.match(
       text,
       new RegExp(`the worker that held the queue \\(${holder.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\) is gone`),
