@@ -1,7 +1,7 @@
 -- Baton's database schema: the readable snapshot of every migration in
 -- src/schema/ applied in order (tests/schema_test.ts proves they agree).
 -- Never edit this file alone: add a migration, then update this snapshot.
--- Schema version (PRAGMA user_version): 21
+-- Schema version (PRAGMA user_version): 22
 
 CREATE TABLE baton_migrations (
   version    INTEGER PRIMARY KEY,
@@ -224,7 +224,8 @@ CREATE TABLE merge_batches (
   log           TEXT,                 -- the tail of the last check's output
   started_at    INTEGER NOT NULL,
   finished_at   INTEGER,
-  check_process TEXT CHECK (check_process IS NULL OR json_valid(check_process))  -- the check's process group while it runs (migration 18)
+  check_process TEXT CHECK (check_process IS NULL OR json_valid(check_process)),  -- the check's process group while it runs (migration 18)
+  target_red    INTEGER NOT NULL DEFAULT 0 CHECK (target_red IN (0, 1))  -- red on the target itself, no ticket blamed (migration 22)
 ) STRICT;
 CREATE INDEX merge_batches_open ON merge_batches(status) WHERE status IN ('building', 'landing');
 

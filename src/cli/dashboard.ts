@@ -6,6 +6,7 @@
 import type { Engine } from "../engine/mod.ts";
 import { formatDuration as duration } from "../duration.ts";
 import { localTime, paint, table } from "./format.ts";
+import { targetRedText } from "./views/merge.ts";
 
 /**
  * Builds the dashboard: counts by state, agents and what they hold, open
@@ -29,6 +30,7 @@ export function dashboard(e: Engine): { data: Record<string, unknown>; text: str
       (merge.retrying ? `, ${merge.retrying} waiting for a retry` : "") +
       (merge.failed ? `, ${merge.failed} failed (a human looks: 'baton merge status')` : "") +
       `; ${merge.worker ? `worker ${merge.worker.id}` : "no worker running ('baton merge' or 'baton run')"}`,
+      ...(merge.targetRed ? [`         ${targetRedText(merge.target, merge.targetRed)}`] : []),
     ]
     : [];
   const text = [

@@ -175,6 +175,7 @@ function toBatch(core: Core, r: R): MergeBatch {
     startedAt: r.started_at,
     finishedAt: r.finished_at,
     checkProcess: r.check_process ? JSON.parse(r.check_process) : null,
+    targetRed: r.target_red === 1,
     items: itemsOf(core.db, r.id).map(toItem),
   };
 }
@@ -497,7 +498,7 @@ export function finishBatch(
   core: Core,
   lease: MergeWorkerLease,
   batchId: number,
-  req: { status: "red" | "abandoned"; builds?: number; checkMs?: number; log?: string },
+  req: { status: "red" | "abandoned"; builds?: number; checkMs?: number; log?: string; targetRed?: boolean },
 ): void {
   core.tx((now) => {
     const b = batchOf(core, lease, batchId);
@@ -510,8 +511,17 @@ export function finishBatch(
       ...(req.builds !== undefined ? { builds: req.builds } : {}),
       ...(req.checkMs !== undefined ? { check_ms: Math.round(req.checkMs) } : {}),
       ...(req.log !== undefined ? { log: tail(req.log) } : {}),
+      ...(req.targetRed && req.status === "red" ? { target_red: 1 } : {}),
     });
-    core.audit(now, lease.workerId, "merge.batch", { type: "merge", id: String(batchId) }, b.status, req.status);
+    core.audit(
+      now,
+      lease.workerId,
+      "merge.batch",
+      { type: "merge", id: String(batchId) },
+      b.status,
+      req.status,
+      req.targetRed && req.status === "red" ? { targetRed: b.base_sha } : undefined,
+    );
   });
 }
 
@@ -632,6 +642,7 @@ export function status(core: Core, opts: { recent?: number } = {}): MergeStatus 
   const lease = workerLease(core.db);
   const byStatus = Object.fromEntries(landingsByStatus(core.db, m.phase).map((r) => [r.status, r.n]));
   const recent = recentBatches(core.db, opts.recent ?? 20).map((r) => toBatch(core, r));
+  const latest = recentBatches(core.db, 1)[0];
   return {
     target: m.target,
     worker: lease && lease.lease_expires_at > core.clock()
@@ -645,6 +656,9 @@ export function status(core: Core, opts: { recent?: number } = {}): MergeStatus 
     recent,
     reverts: queuedReverts(core.db).map((r) => ({ id: r.id, ticketId: r.ticket_id, requestedAt: r.requested_at })),
     flaky: flakes(core.db).map((f) => ({ check: f.check_cmd, count: f.count, lastAt: f.last_at })),
+    targetRed: latest?.target_red === 1
+      ? { sha: latest.base_sha, batchId: latest.id, since: latest.finished_at ?? latest.started_at, log: latest.log }
+      : null,
   };
 }
 

@@ -676,7 +676,13 @@ export class MergeWorker {
       const onBase = await this.#check(batch, scratch);
       checkMs += onBase.ms;
       if (!onBase.green) {
-        this.#engine.finishMergeBatch(lease, batch.id, { status: "red", builds, checkMs, log: onBase.tail });
+        this.#engine.finishMergeBatch(lease, batch.id, {
+          status: "red",
+          builds,
+          checkMs,
+          log: onBase.tail,
+          targetRed: true,
+        });
         this.#redTarget = base;
         this.#redReverts = this.#queuedReverts();
         const said = onBase.tail.trim().split("\n").slice(-3).join(" | ");

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { launch } from "../helpers/browser.ts";
 import { skipHeavy } from "../helpers/heavy.ts";
-import { engineOf, finishedTicket, mergeRepo, startMerge } from "../helpers/merge_repo.ts";
+import { engineOf, finishedTicket, git, mergeRepo, startMerge } from "../helpers/merge_repo.ts";
 import { serve } from "../helpers/serve.ts";
 
 declare const document: any;
@@ -68,6 +68,27 @@ Deno.test({
         await page.evaluate(() => document.querySelector('nav a[aria-current="page"]')?.textContent),
         "Merge",
       );
+      assert.equal(await page.locator(".target-red").count(), 0, "main is green: no alert");
+      // Someone breaks main itself: the queue blames no ticket, and the page says main is red and why.
+      await Deno.writeTextFile(`${repo}/src/z.txt`, "BROKEN by hand\n");
+      git(repo, "add", "src/z.txt");
+      git(repo, "commit", "-qm", "a direct commit to main");
+      const e2 = await engineOf(repo); // 0002 is finished again (its rework) and queued: the batch finds main red
+      const rework = e2.claimNext({ agentId: "builder-0002", capabilities: ["builder"] })!;
+      assert.equal(rework.ticket.id, "0002");
+      e2.complete(rework.phase.id, { agentId: "builder-0002", token: rework.token, summary: "module b again" });
+      e2.close();
+      const red = await startMerge(repo).doneWithin(60_000);
+      assert.equal(red.code, 1, red.out + red.err);
+      await page.reload();
+      const alert = page.getByRole("alert");
+      await alert.waitFor({ timeout: 30_000 });
+      assert.match(
+        await alert.innerText(),
+        new RegExp(`^main is red: the check fails on main itself at ${git(repo, "rev-parse", "--short=10", "main")}`),
+      );
+      await alert.locator("summary").click();
+      assert.match(await alert.locator("pre").innerText(), /src\/z\.txt is broken/);
     } finally {
       await Deno.writeTextFile(`${gate}/go`, "");
       try {

@@ -431,6 +431,24 @@ Deno.test("merge: a check that fails on main itself (or cannot run) stops the qu
   assert.match(r.err, /main is red at \w+: the check fails on it without any ticket/);
   assert.match(r.out, /^1 batch\(es\); 0 ticket\(s\) landed/m, "one batch, not a loop");
   assert.equal([...Deno.readDirSync(`${repo}/.workflow/logs`)].length, 1, "one batch log");
+  // A human asking sees that main is red and why, not only a ticket queued.
+  const redAt = git(repo, "rev-parse", "main");
+  const said = await baton(["merge", "status"], { cwd: repo });
+  assert.equal(said.code, 0, said.stderr);
+  assert.match(
+    said.stdout,
+    new RegExp(
+      `main is red: the check fails on main itself at ${
+        redAt.slice(0, 10)
+      } \\(batch #1, .*no-such-linter.*not found.*\\)\\. Nothing lands until a commit to main fixes the check`,
+    ),
+  );
+  const json = JSON.parse((await baton(["merge", "status", "--json"], { cwd: repo })).stdout);
+  assert.equal(json.targetRed.sha, redAt);
+  assert.equal(json.targetRed.batchId, 1);
+  assert.match(json.targetRed.log, /no-such-linter/);
+  assert.equal(json.recent[0].targetRed, true);
+  assert.match((await baton(["status"], { cwd: repo })).stdout, /main is red: the check fails on main itself/);
   // The check is fixed (a commit to main): the queue lands the ticket.
   await Deno.writeTextFile(
     `${repo}/.workflow/config.yaml`,
@@ -440,6 +458,9 @@ Deno.test("merge: a check that fails on main itself (or cannot run) stops the qu
   const again = await startMerge(repo).done;
   assert.equal(again.code, 0, again.out + again.err);
   assert.deepEqual(history(repo).slice(1), ["fix the check", "0001 Build: module 0001"]);
+  const after = JSON.parse((await baton(["merge", "status", "--json"], { cwd: repo })).stdout);
+  assert.equal(after.targetRed, null, "green again: no longer said red");
+  assert.doesNotMatch((await baton(["merge", "status"], { cwd: repo })).stdout, /is red/);
 });
 
 Deno.test("merge: a branch that is not there: refused when named, never completed over recorded work, and retries end", async () => {

@@ -18,6 +18,18 @@ function batchLine(b: MergeBatch): string {
 }
 
 /**
+ * What a red target means, in one paragraph (`baton merge status`, `baton status`).
+ * @param target the target branch
+ * @param red where and when the check failed on it by itself
+ * @returns the text
+ */
+export function targetRedText(target: string, red: NonNullable<MergeStatus["targetRed"]>): string {
+  const said = (red.log ?? "").trim().split("\n").filter((l) => l.trim()).slice(-2).join(" | ");
+  return `${target} is red: the check fails on ${target} itself at ${red.sha.slice(0, 10)} (batch #${red.batchId}, ` +
+    `${localTime(red.since)}${said ? `: ${said}` : ""}). Nothing lands until a commit to ${target} fixes the check.`;
+}
+
+/**
  * The merge queue's status as lines.
  * @param s the status
  * @param m metrics over all time
@@ -30,6 +42,7 @@ export function mergeStatusText(s: MergeStatus, m: MergeMetrics): string {
       s.worker ? `worker ${s.worker.id}` : "no worker running (baton merge, or baton run)"
     }`,
   );
+  if (s.targetRed) out.push(targetRedText(s.target, s.targetRed));
   out.push(
     `Queued ${s.queued.length}; waiting for their workflow ${s.waitingForWorkflow}; retrying ${s.retrying}; ` +
       `failed ${s.failed}`,

@@ -26,6 +26,7 @@ import m018 from "./018_merge_check_process.ts";
 import m019 from "./019_phase_unmerged_branch.ts";
 import m020 from "./020_merge_item_tip.ts";
 import m021 from "./021_clock_boot.ts";
+import m022 from "./022_merge_target_red.ts";
 
 import type { Migration } from "../../storage/migrate.ts";
 
@@ -54,6 +55,7 @@ export const migrations: readonly Migration[] = [
   m019,
   m020,
   m021,
+  m022,
 ];
 
 /** The schema version a fully migrated database has. */

@@ -144,6 +144,7 @@ export function updateBatch(
       log: string | null;
       finished_at: number | null;
       check_process: string | null;
+      target_red: number;
     }
   >,
 ): void {

@@ -81,6 +81,8 @@ export interface MergeBatch {
   finishedAt: number | null;
   /** The process group of the check it is running (its leader), null when none runs (`Engine.recordMergeCheck`). */
   checkProcess: AgentProcessInfo | null;
+  /** Red because the check failed on the target itself, with no ticket applied: nothing was blamed. */
+  targetRed: boolean;
   /** Its tickets, in queue order. */
   items: MergeItem[];
 }
@@ -107,6 +109,13 @@ export interface MergeStatus {
   reverts: { id: number; ticketId: string; requestedAt: number }[];
   /** Check commands that failed and then passed on the same candidate. */
   flaky: { check: string; count: number; lastAt: number }[];
+  /**
+   * The target as the queue last found it, when the check failed on it by
+   * itself and no batch was built since (nothing lands until a commit to the
+   * target fixes the check): its commit, the batch that found it, when, and
+   * the end of the check's output. Null otherwise.
+   */
+  targetRed: { sha: string; batchId: number; since: number; log: string | null } | null;
 }
 
 /** How the merge queue did over a window. */

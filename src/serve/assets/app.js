@@ -681,6 +681,20 @@ function renderMerge() {
       `check: ${[].concat(data.check).join(" && ")} · ${data.strategy} · batches of ${data.batchSize} · worker: `,
       s.worker ? s.worker.id : "none running",
     ),
+    s.targetRed
+      ? h(
+        "p",
+        { class: "target-red", role: "alert" },
+        `${data.target} is red: the check fails on ${data.target} itself at ${
+          short(s.targetRed.sha)
+        } (batch ${s.targetRed.batchId}, ${
+          dur(data.now - s.targetRed.since)
+        } ago). Nothing lands until a commit to ${data.target} fixes the check.`,
+        s.targetRed.log
+          ? h("details", {}, h("summary", {}, "check output"), h("pre", {}, s.targetRed.log.slice(-2000)))
+          : "",
+      )
+      : "",
     section(
       "Queue",
       table(
