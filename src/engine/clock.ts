@@ -9,17 +9,19 @@
  *   at once and no duration is negative.
  * - **Expiry is judged by time seen to pass.** The database keeps the time
  *   processes have *witnessed* (`clock.now`), with the machine boot it was
- *   last moved on and the time since that boot then. A lease ends, a retry
- *   comes due and bookkeeping ages out by that time as this transaction may
- *   move it: as far as the machine's boot clock (the kernel's time since
- *   boot, which no process's wall clock or `faketime` changes) ran since it
- *   was last moved, on the same boot; at least the time since the boot, on
+ *   last moved on, the time since that boot then and the witnessed time it
+ *   was then (`boot_at`). A lease ends, a retry comes due and bookkeeping
+ *   ages out by that time as this transaction may move it: as far past
+ *   `boot_at` as the machine's boot clock (the kernel's time since boot,
+ *   which no process's wall clock or `faketime` changes) ran since, on the
+ *   same boot (a writer that moved `now` without recording its boot, an
+ *   older Baton still running, adds nothing); at least the time since the boot, on
  *   a later boot of the same host (how long it was down is not known); and
  *   as far as this process's own clock ran since its last transaction (the
  *   supervisor, an MCP server, a test's injected clock): elapsed time on one
  *   clock is trustworthy even when its absolute time is not. Where the
- *   machine cannot tell (another host's record, no `/proc`, a database from
- *   before migration 21), or where `agents.clock_tolerance_seconds` is set,
+ *   machine cannot tell (another host's record, no `/proc`, a database whose
+ *   boot record predates migration 23), or where `agents.clock_tolerance_seconds` is set,
  *   a process that just started may move it at most that tolerance past
  *   what it found (default: half the shortest lease, so that no live claim,
  *   heartbeated every quarter lease, can lapse by it), once in its life.
@@ -33,7 +35,7 @@
  *
  * @module
  */
-import { advanceClock, readClock } from "./sql/clock.ts";
+import { advanceClock, type ClockRow, readClock } from "./sql/clock.ts";
 import type { Database } from "../storage/sqlite.ts";
 
 /** The times one transaction works with. */
@@ -97,9 +99,9 @@ export class SharedClock {
     else {
       // Its own clock's elapsed time since its last transaction, then what is left of its one-time tolerance.
       const base = this.#seen ? Math.max(before, this.#seen.t + Math.max(0, wall - this.#seen.wall)) : before;
-      const elapsed = machineElapsed(clock, machine);
-      trusted = elapsed === null ? base : Math.max(base, before + elapsed); // the machine says how much time passed
-      if (elapsed === null || this.toleranceSet) {
+      const witnessed = machineWitnessed(clock, machine);
+      trusted = witnessed === null ? base : Math.max(base, witnessed); // the machine says how much time passed
+      if (witnessed === null || this.toleranceSet) {
         const extra = Math.min(this.#extraLeft, Math.max(0, now - trusted));
         this.#extraLeft -= extra;
         trusted += extra;
@@ -122,15 +124,17 @@ export class SharedClock {
 }
 
 /**
- * How much time certainly passed since the database's clock was last advanced, by the machine's boot clock: on the
- * same boot, what that clock ran since; on a later boot of the same host, at least the time since that boot (the
- * time it was down is not known); else (another host, or not known) null, and the tolerance rule applies.
+ * The witnessed time the machine's boot clock certainly reached, counted from when the database recorded its boot
+ * (`bootAt`, not `now`: a writer that does not record its boot, a Baton from before migration 21, may have moved
+ * `now` since, and that time would be counted twice): on the same boot, what that clock ran since; on a later boot of
+ * the same host, at least the time since that boot (the time it was down is not known); else (another host, or not
+ * known) null, and the tolerance rule applies.
  */
-function machineElapsed(clock: { boot: string; uptime: number }, machine: MachineTime | null): number | null {
-  if (!machine || !clock.boot) return null;
-  if (clock.boot === machine.boot) return Math.max(0, Math.floor(machine.ms - clock.uptime)); // whole ms
+function machineWitnessed(clock: ClockRow, machine: MachineTime | null): number | null {
+  if (!machine || !clock.boot || !clock.bootAt) return null;
+  if (clock.boot === machine.boot) return clock.bootAt + Math.max(0, Math.floor(machine.ms - clock.uptime)); // whole ms
   const host = (b: string) => b.slice(0, b.lastIndexOf(" "));
-  return host(clock.boot) === host(machine.boot) ? Math.max(0, Math.floor(machine.ms)) : null;
+  return host(clock.boot) === host(machine.boot) ? clock.bootAt + Math.max(0, Math.floor(machine.ms)) : null;
 }
 
 /**

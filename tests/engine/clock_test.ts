@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { openEngine } from "../../mod.ts";
 import { tempRepo } from "../helpers/repo.ts";
 import { baton } from "../helpers/cli.ts";
+import { coreOf } from "../../src/engine/api/base.ts";
 
 const PHASES = "phases:\n  - {name: Design, agent_type: designer}\n  - {name: Build, agent_type: builder}\n";
 const HOUR = 3_600_000, DAY = 24 * HOUR;
@@ -159,6 +160,37 @@ Deno.test("clock: wrong clocks cannot end a live claim however many processes sh
   assert.equal(a.ticket("0001").phases[0].status, "claimed");
   a.close();
 });
+
+Deno.test(
+  "clock: a Baton from before migration 21 still running after an upgrade (it moves the clock without recording its " +
+    "boot) adds nothing to what the boot clock witnessed: a clock an hour ahead ends no live claim of its agent",
+  async () => {
+    const repo = await tempRepo({ phases: PHASES, config: "agents:\n  stale_timeout_minutes: 10\n" });
+    let t = Date.now(), up = HOUR;
+    const machineClock = () => ({ boot: "host boot-1", ms: up });
+    const open = (offset = 0) => openEngine(repo, { clock: () => t + offset, machineClock });
+    const upgraded = await open(); // the new Baton migrates the database and records its boot
+    upgraded.upsertTicket({ id: "0001", title: "A" });
+    const c = upgraded.claimNext({ agentId: "agent", capabilities: ["designer"] })!;
+    // The agent's session still runs the old Baton: its heartbeats renew the lease and move the clock, as that
+    // version did (no boot, no time since it), every 3 minutes for 12.
+    const db = coreOf(upgraded).db;
+    for (let i = 0; i < 4; i++) {
+      t += 3 * 60_000, up += 3 * 60_000;
+      db.run("UPDATE phases SET lease_expires_at = ?1 + 600000 WHERE id = ?2", [t, c.phase.id]);
+      db.run("UPDATE clock SET now = ?1, writer = 'old-baton' WHERE id = 1 AND now < ?1", [t]);
+    }
+    upgraded.close();
+    const ahead = await open(HOUR);
+    assert.equal(ahead.sweepStale(), 0, "the 12 minutes were counted twice: a live claim ended");
+    ahead.close();
+    // The old session dies: a lease after its last heartbeat, its claim comes back.
+    t += 11 * 60_000, up += 11 * 60_000;
+    const later = await open();
+    assert.equal(later.sweepStale(), 1, "the dead session's claim came back");
+    later.close();
+  },
+);
 
 Deno.test("clock: after a reboot of the same host, at least the time since the boot counts; another host's boot clock does not", async () => {
   for (const [boot, ms, swept] of [["host boot-2", HOUR, 1], ["elsewhere boot-9", 9 * HOUR, 0]] as const) {

@@ -27,6 +27,7 @@ import m019 from "./019_phase_unmerged_branch.ts";
 import m020 from "./020_merge_item_tip.ts";
 import m021 from "./021_clock_boot.ts";
 import m022 from "./022_merge_target_red.ts";
+import m023 from "./023_clock_boot_at.ts";
 
 import type { Migration } from "../../storage/migrate.ts";
 
@@ -56,6 +57,7 @@ export const migrations: readonly Migration[] = [
   m020,
   m021,
   m022,
+  m023,
 ];
 
 /** The schema version a fully migrated database has. */

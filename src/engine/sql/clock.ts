@@ -5,20 +5,34 @@
  */
 import type { Database } from "../../storage/sqlite.ts";
 
-/** The database's clock: the witnessed time (0 before any transaction set it), and the machine boot it was last advanced on with the time since that boot then. */
-export function readClock(db: Database): { now: number; boot: string; uptime: number } {
-  const r = db.get<{ now: number; boot: string; uptime: number }>("SELECT now, boot, uptime FROM clock WHERE id = 1");
-  return { now: r?.now ?? 0, boot: r?.boot ?? "", uptime: r?.uptime ?? 0 };
+/** The database's clock as a transaction finds it. */
+export interface ClockRow {
+  /** The witnessed time (0 before any transaction set it). */
+  now: number;
+  /** The machine boot a process last recorded it on ("" when not known). */
+  boot: string;
+  /** The time since that boot then (ms). */
+  uptime: number;
+  /** The witnessed time it was recorded at (0 when not known): `now` may have moved since without it. */
+  bootAt: number;
 }
 
-/** Moves the database's clock forward to `now` (never back), with the boot and the time since it when it was. */
+/** The database's clock, with the machine boot it was last recorded on. */
+export function readClock(db: Database): ClockRow {
+  const r = db.get<{ now: number; boot: string; uptime: number; boot_at: number }>(
+    "SELECT now, boot, uptime, boot_at FROM clock WHERE id = 1",
+  );
+  return { now: r?.now ?? 0, boot: r?.boot ?? "", uptime: r?.uptime ?? 0, bootAt: r?.boot_at ?? 0 };
+}
+
+/** Moves the database's clock forward to `now` (never back), with the boot and the time since it when it was (recorded at `now`). */
 export function advanceClock(
   db: Database,
   now: number,
   writer: string,
   machine: { boot: string; ms: number } | null,
 ): void {
-  db.run("UPDATE clock SET now = ?1, writer = ?2, boot = ?3, uptime = ?4 WHERE id = 1 AND now < ?1", [
+  db.run("UPDATE clock SET now = ?1, writer = ?2, boot = ?3, uptime = ?4, boot_at = ?1 WHERE id = 1 AND now < ?1", [
     now,
     writer,
     machine?.boot ?? "",
