@@ -6,6 +6,8 @@
  */
 import { BatonError } from "../errors.ts";
 import { CORRUPT_HINT } from "../storage/sqlite.ts";
+import { divergedMigration } from "../storage/migrate.ts";
+import { migrations } from "./schema/mod.ts";
 import type { Core } from "./core.ts";
 import { orphanedDeclarations } from "./sql/coordination.ts";
 import { journalMode, schemaVersion, ticketTotal } from "./sql/maintenance.ts";
@@ -56,7 +58,17 @@ export function healthChecks(core: Core, now: number): HealthCheck[] {
         integrity.includes(CORRUPT_HINT) ? "" : `. ${CORRUPT_HINT}`
       }`,
   });
-  checks.push({ name: "schema", ok: true, detail: `version ${schemaVersion(core.db)}` });
+  const version = schemaVersion(core.db);
+  const diverged = divergedMigration(core.db, migrations, version);
+  checks.push({
+    name: "schema",
+    ok: !diverged,
+    detail: diverged
+      ? `version ${version}, made by another build of Baton: its migration ${diverged.version} is ` +
+        `"${diverged.recorded}", this Baton's is "${diverged.expected}" (writes may fail on what it lacks); restore ` +
+        "a backup made by a released Baton, or move the database aside and import the tickets again"
+      : `version ${version}`,
+  });
   const reserve = core.db.reserveBytes;
   checks.push({
     name: "checksums",

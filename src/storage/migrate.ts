@@ -21,6 +21,46 @@ export interface Migration {
 }
 
 /**
+ * The migrations a database says it had (`baton_migrations`), against this
+ * Baton's own under the same numbers: a database made by a build whose
+ * migration N was another (a development build, before it was changed) would
+ * get only the migrations after N, and lack what this Baton's N makes.
+ * @param db the database, in the migration's transaction
+ * @param steps this Baton's migrations
+ * @param from the database's version
+ * @returns the first migration recorded under another name, or null
+ */
+export function divergedMigration(
+  db: Database,
+  steps: readonly Migration[],
+  from: number,
+): { version: number; recorded: string; expected: string } | null {
+  const has = db.get("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'baton_migrations'");
+  if (!has) return null;
+  const rows = db.all<{ version: number; name: string }>(
+    "SELECT version, name FROM baton_migrations WHERE version <= ? ORDER BY version",
+    [from],
+  );
+  for (const r of rows) {
+    const expected = steps[r.version - 1]?.name;
+    if (expected !== undefined && expected !== r.name) return { version: r.version, recorded: r.name, expected };
+  }
+  return null;
+}
+
+function mismatchedHistory(db: Database, steps: readonly Migration[], from: number): void {
+  const d = divergedMigration(db, steps, from);
+  if (!d) return;
+  throw new BatonError(
+    "migration_failed",
+    `Database ${db.path} was made by another build of Baton: its migration ${d.version} is "${d.recorded}", this ` +
+      `Baton's is "${d.expected}", so the later migrations would not fit it. Nothing was changed. Restore a backup ` +
+      "made by a released Baton, or move the database aside and import the tickets again",
+    { details: { version: d.version, recorded: d.recorded, expected: d.expected } },
+  );
+}
+
+/**
  * Brings the database up to the last migration.
  *
  * @param db an open database
@@ -28,7 +68,8 @@ export interface Migration {
  * @param now clock (ms since epoch)
  * @returns versions applied by this call (empty when already current)
  * @throws {BatonError} `migration_failed` when a migration fails (nothing of
- *   it is kept) or the database is newer than this Baton
+ *   it is kept), the database is newer than this Baton, or its recorded
+ *   migrations are not this Baton's ({@link divergedMigration}: nothing is applied)
  */
 export function migrate(db: Database, steps: readonly Migration[], now: () => number = Date.now): number[] {
   steps.forEach((s, i) => {
@@ -52,6 +93,7 @@ export function migrate(db: Database, steps: readonly Migration[], now: () => nu
     if (from > latest) {
       throw new BatonError("migration_failed", `Database ${db.path} has schema version ${from}, newer than ${latest}`);
     }
+    if (from < latest) mismatchedHistory(db, steps, from);
     for (const step of steps.slice(from)) {
       try {
         db.exec(step.sql);
