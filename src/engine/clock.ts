@@ -48,6 +48,8 @@ export interface TxTimes {
   before: number;
   /** The machine's boot and the time since it when it began (null: not known). */
   machine: MachineTime | null;
+  /** The database's schema version when it began. */
+  schema: number;
 }
 
 /** A machine's boot (its host name and the kernel's boot id) and the time since it, in ms. */
@@ -109,7 +111,7 @@ export class SharedClock {
     }
     const expiry = Math.max(before, Math.min(now, trusted));
     this.#seen = { t: expiry, wall };
-    return { now, expiry, before, machine };
+    return { now, expiry, before, machine, schema: clock.schema };
   }
 
   /**

@@ -11,6 +11,8 @@ import type { WorkflowConfig } from "../config/schema.ts";
 import type { Database } from "../storage/sqlite.ts";
 import { insertAudit } from "./sql/audit.ts";
 import { type MachineTime, SharedClock, type TxTimes } from "./clock.ts";
+import { upgradedMeanwhile } from "./database.ts";
+import { latestVersion } from "./schema/mod.ts";
 import type { Actor } from "./types.ts";
 
 /** The name an actor is recorded under: `human:NAME`, an agent id, or `system`. */
@@ -96,6 +98,7 @@ export class Core {
     try {
       const result = this.db.transaction(() => {
         const times = this.#times = this.shared.begin(this.db);
+        if (times.schema > latestVersion) throw upgradedMeanwhile(this.db.path, times.schema);
         const r = fn(times.now);
         this.shared.end(this.db, times);
         const ids = [...this.#changed];

@@ -107,6 +107,24 @@ function checkExisting(path: string): boolean {
 }
 
 /**
+ * The error of a process whose database a newer Baton migrated while it ran
+ * (its next transaction finds the schema version past what it knows): it
+ * writes nothing more, instead of writing rows the newer schema reads
+ * otherwise.
+ * @param path the database
+ * @param version the version found
+ * @returns the `database_newer` error
+ */
+export function upgradedMeanwhile(path: string, version: number): BatonError {
+  return new BatonError(
+    "database_newer",
+    `The database ${path} was upgraded to schema version ${version} by a newer Baton while this process ran (it ` +
+      `knows ${latestVersion}): nothing was written; restart this process with the newer Baton`,
+    { location: { file: path }, details: { version, known: latestVersion } },
+  );
+}
+
+/**
  * Opens a Baton database and migrates it to the latest schema, creating it
  * only where no database ever was.
  *

@@ -161,3 +161,30 @@ Deno.test("migrations are append-only: no landed migration's name or SQL changes
     `new migrations: add their lines to LANDED:\n${now.slice(LANDED.length).join("\n")}`,
   );
 });
+
+Deno.test("a process whose database a newer Baton migrates while it runs writes nothing more (database_newer), reads on", async () => {
+  const repo = await tempRepo({ phases: "phases:\n  - {name: Design, agent_type: designer}\n" });
+  const old = await openEngine(repo); // a long-lived baton-mcp of this version
+  old.upsertTicket({ id: "0001", title: "A" });
+  const c = old.claimNext({ agentId: "agent", capabilities: ["designer"] })!;
+  // A newer Baton opens the database and applies its next migration, as this one's migrate() would.
+  const newer = await Database.open(old.storageInfo().path);
+  migrate(newer, [...migrations, {
+    version: latestVersion + 1,
+    name: "next",
+    sql: "ALTER TABLE phases ADD COLUMN next_thing TEXT NOT NULL DEFAULT 'x';",
+  }]);
+  newer.close();
+  for (const write of [() => old.heartbeat("agent", { phaseIds: [c.phase.id] }), () => old.sweepStale()]) {
+    assert.throws(write, (e: Error & { code?: string }) => {
+      assert.equal(e.code, "database_newer");
+      assert.match(
+        e.message,
+        new RegExp(`upgraded to schema version ${latestVersion + 1} by a newer Baton while this process ran`),
+      );
+      return true;
+    });
+  }
+  assert.equal(old.ticket("0001").phases[0].status, "claimed", "reads go on");
+  old.close();
+});
