@@ -82,12 +82,13 @@ async function hooksCheck(repoDir: string): Promise<HealthCheck | null> {
   } catch {
     return null; // not a git repository
   }
+  const outdated = r.outdated?.length ? r.notes.at(-1)! : null;
   const detail = {
-    installed: `installed; the hooks of ${r.chain} run first`,
+    installed: outdated ? `installed, but ${outdated}` : `installed; the hooks of ${r.chain} run first`,
     bypassed: `installed, but git does not run them: ${r.notes.join("; ")}`,
     "not-installed": "not installed ('baton hooks install' fences agents' commits to their claims)",
   }[r.state as "installed" | "bypassed" | "not-installed"];
-  return { name: "git hooks", ok: r.state !== "bypassed", detail };
+  return { name: "git hooks", ok: r.state !== "bypassed" && !outdated, detail };
 }
 
 /**

@@ -342,6 +342,12 @@ export interface HooksReport {
   hooks: string[];
   /** What to tell the user (husky's or pre-commit's own install would undo or refuse this, …). */
   notes: string[];
+  /**
+   * (`status`) Baton's hooks whose script is not the one this Baton writes: another Baton installed them (an older
+   * version, or one at another path, which a database this one migrated refuses), so agents' commits may be refused
+   * or go unchecked until `baton hooks install` runs again.
+   */
+  outdated?: string[];
 }
 
 /** Notes about tools that manage hooks themselves. */
@@ -486,18 +492,40 @@ export function hooksStatus(cwd: string): HooksReport {
   const hooks = executables(dir).filter((n) => isOurs(`${dir}/${n}`)).sort();
   if (state === null) return { dir, chain: null, hooksPath: effective, state: "not-installed", hooks: [], notes: [] };
   const bypassed = effective !== dir;
+  const mine = selfCommand();
+  const socket = guardSocketPath(commonDir(cwd));
+  const outdated = hooks.filter((n) => readOr(`${dir}/${n}`) !== hookScript(n, state.chain, mine, socket));
+  const notes = bypassed
+    ? [
+      `core.hooksPath is ${
+        effective === null ? "unset" : `"${effective}"`
+      }: git does not run Baton's hooks; run 'baton hooks install' again`,
+    ]
+    : toolNotes(cwd, state.chain);
+  if (outdated.length) {
+    const theirs = /^exec (.+) guard /m.exec(readOr(`${dir}/${outdated[0]}`))?.[1];
+    const mineText = mine.map(q).join(" ");
+    notes.push(
+      `${outdated.join(", ")} ${outdated.length === 1 ? "was" : "were"} written by another Baton ` +
+        `(${theirs && theirs !== mineText ? `they run ${theirs}, not ${mineText}` : "another version"}): ` +
+        "agents' commits may be refused or go unchecked; run 'baton hooks install' again",
+    );
+  }
   return {
     dir,
     chain: state.chain,
     hooksPath: effective,
     state: bypassed ? "bypassed" : "installed",
     hooks,
-    notes: bypassed
-      ? [
-        `core.hooksPath is ${
-          effective === null ? "unset" : `"${effective}"`
-        }: git does not run Baton's hooks; run 'baton hooks install' again`,
-      ]
-      : toolNotes(cwd, state.chain),
+    notes,
+    outdated,
   };
+}
+
+function readOr(path: string): string {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch {
+    return "";
+  }
 }

@@ -383,6 +383,28 @@ Deno.test("hooks: husky's hooks (core.hooksPath .husky/_, found through $0) stil
   }
 });
 
+Deno.test("hooks: hooks another Baton wrote (an older one, at another path) show in hooks status and doctor until installed again", async () => {
+  const { repo, engine } = await hookRepo("");
+  engine.close();
+  // A Baton at another path installed them (a source checkout of an older version, a versioned install directory):
+  // after this one migrated the database, that one refuses it, and every agent commit with it.
+  installHooks(repo, ["/opt/baton-1.0/baton"]);
+  const st = await baton(["hooks", "status"], { cwd: repo });
+  assert.equal(st.code, 1, st.stdout);
+  assert.match(
+    st.stdout,
+    /written by another Baton \(they run '\/opt\/baton-1\.0\/baton', not .*cli\.ts'\).*run 'baton hooks install' again/,
+  );
+  const doc = await baton(["doctor"], { cwd: repo });
+  assert.notEqual(doc.code, 0);
+  assert.match(doc.stdout, /git hooks: installed, but .*written by another Baton/);
+  assert.equal((await baton(["hooks", "install"], { cwd: repo })).code, 0);
+  const again = await baton(["hooks", "status", "--json"], { cwd: repo });
+  assert.equal(again.code, 0, again.stdout);
+  assert.deepEqual(JSON.parse(again.stdout).outdated, []);
+  assert.match((await baton(["doctor"], { cwd: repo })).stdout, /git hooks: installed; the hooks of/);
+});
+
 Deno.test("hooks: git's other hooks pass through (post-checkout); a tool resetting core.hooksPath shows in hooks status", async () => {
   const { repo, engine } = await hookRepo("", {
     before: async (repo) => {

@@ -115,7 +115,7 @@ export const HOOKS: Command[] = [
     run: (c) => {
       const r = hooksStatus(c.repo);
       c.emit(r, () => report(r));
-      return r.state === "bypassed" ? 1 : 0;
+      return r.state === "bypassed" || r.outdated?.length ? 1 : 0;
     },
   },
   GUARD,
