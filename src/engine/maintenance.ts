@@ -7,7 +7,7 @@
 import { BatonError } from "../errors.ts";
 import { CORRUPT_HINT } from "../storage/sqlite.ts";
 import { divergedMigration } from "../storage/migrate.ts";
-import { migrations } from "./schema/mod.ts";
+import { latestVersion, migrations } from "./schema/mod.ts";
 import type { Core } from "./core.ts";
 import { orphanedDeclarations } from "./sql/coordination.ts";
 import { journalMode, schemaVersion, ticketTotal } from "./sql/maintenance.ts";
@@ -32,6 +32,7 @@ export function storageInfo(core: Core): StorageInfo {
     path: core.db.path,
     journalMode: journalMode(core.db),
     schemaVersion: schemaVersion(core.db),
+    schemaKnown: latestVersion,
     walBytes: walBytes(core.db.path),
     tickets: ticketTotal(core.db),
     heapBytes: core.db.heapBytes(),
@@ -62,8 +63,11 @@ export function healthChecks(core: Core, now: number): HealthCheck[] {
   const diverged = divergedMigration(core.db, migrations, version);
   checks.push({
     name: "schema",
-    ok: !diverged,
-    detail: diverged
+    ok: !diverged && version <= latestVersion,
+    detail: version > latestVersion
+      ? `version ${version}, newer than this Baton knows (${latestVersion}): a newer Baton migrated it while this ` +
+        "process ran; it writes nothing more: restart it with the newer Baton"
+      : diverged
       ? `version ${version}, made by another build of Baton: its migration ${diverged.version} is ` +
         `"${diverged.recorded}", this Baton's is "${diverged.expected}" (writes may fail on what it lacks); restore ` +
         "a backup made by a released Baton, or move the database aside and import the tickets again"

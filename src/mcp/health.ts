@@ -54,7 +54,11 @@ export function health(engine: Engine, startedAt: number, sessions: number): Hea
     database.schemaVersion = info.schemaVersion;
     database.journalMode = info.journalMode;
     if (info.walBytes > 0) database.walBytes = info.walBytes;
-    database.ok = true;
+    database.ok = info.schemaVersion <= info.schemaKnown;
+    if (!database.ok) {
+      database.error = `database_newer: a newer Baton migrated the database to schema version ${info.schemaVersion} ` +
+        `while this server ran (it knows ${info.schemaKnown}): it writes nothing more; restart it with the newer Baton`;
+    }
   } catch (e) {
     database.error = describe(e);
   }

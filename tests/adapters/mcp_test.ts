@@ -696,3 +696,37 @@ Deno.test({
     console.log(`${n} .mcp.json snippets checked`);
   },
 });
+
+Deno.test("mcp: a newer Baton migrating the database under running servers: their writes fail database_newer, /healthz says so", async () => {
+  const repo = await seeded([{ id: "0001", title: "One" }]);
+  const http = await startHttp(repo);
+  const stdio = await stdioSession(repo);
+  try {
+    assert.ok((await stdio.call("register_agent", { agent_id: "old-1", capabilities: ["designer"] })).ok);
+    assert.ok((await stdio.call("claim_phase")).ok);
+    assert.equal((await fetch(`${http.base}/healthz`).then((r) => r.json())).ok, true);
+    // The newer Baton's first command applies its next migration.
+    const { Database } = await import("../../src/storage/sqlite.ts");
+    const { migrate } = await import("../../src/storage/migrate.ts");
+    const { latestVersion, migrations } = await import("../../src/engine/schema/mod.ts");
+    const db = await Database.open(`${repo}/.workflow/baton.db`);
+    migrate(db, [...migrations, {
+      version: latestVersion + 1,
+      name: "next",
+      sql: "ALTER TABLE phases ADD COLUMN z TEXT;",
+    }]);
+    db.close();
+    const hb = await stdio.call("heartbeat", { progress: "still here" });
+    assert.equal(hb.ok, false);
+    assert.equal(hb.data.code, "database_newer");
+    assert.match(hb.text, /upgraded to schema version \d+ by a newer Baton while this process ran/);
+    const health = await fetch(`${http.base}/healthz`);
+    assert.equal(health.status, 503);
+    const h = await health.json();
+    assert.equal(h.ok, false);
+    assert.match(h.database.error, /^database_newer: a newer Baton migrated the database/);
+  } finally {
+    await stdio.close();
+    await http.stop();
+  }
+});

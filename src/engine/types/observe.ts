@@ -167,6 +167,8 @@ export interface StorageInfo {
   journalMode: string;
   /** Its schema version. */
   schemaVersion: number;
+  /** The newest schema version this Baton knows: a database past it was migrated by a newer Baton (it writes nothing). */
+  schemaKnown: number;
   /** Bytes in its WAL file (0 without one). */
   walBytes: number;
   /** Tickets in it. */
