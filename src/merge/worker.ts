@@ -21,7 +21,8 @@ import { ensureLogsDir, logsDir, mergeLog } from "../repo/agent_logs.ts";
 import { repoPath } from "../repo/files.ts";
 import { excludeFromGit } from "../repo/git.ts";
 import { type CheckResult, runCheck } from "./check.ts";
-import { describeProcess, killProcessGroup, pidGone } from "../processes.ts";
+import { describeProcess, killProcessGroup } from "../processes.ts";
+import { QueueLease, workerIdHere } from "./lease.ts";
 import { type Applied, Scratch } from "./scratch.ts";
 import { advanceTarget, catchUpCheckout, onTarget, type Target, targetTip } from "./target.ts";
 
@@ -61,24 +62,8 @@ export interface MergeSummary {
   targetRed: string | null;
 }
 
-/** A worker id that names this process: `merge@HOST:PID:XXXX`. */
-function workerIdHere(): string {
-  return `merge@${Deno.hostname()}:${Deno.pid}:${crypto.randomUUID().slice(0, 4)}`;
-}
-
-/** The host and pid a worker id made by {@link workerIdHere} names (null for another id). */
-function processOfWorkerId(id: string): { host: string; pid: number } | null {
-  const m = /^merge@(.+):(\d+):[0-9a-f]{4}$/.exec(id);
-  return m ? { host: m[1], pid: Number(m[2]) } : null;
-}
-
 /** The worker was stopped while a check ran: the batch goes back to the queue, neither green nor red. */
 class CheckStopped extends Error {}
-
-/** How long a remote that cannot be reached is tried again before the worker stops with the error (ms). */
-const REACH_MS = 120_000;
-/** The first wait before trying an unreachable remote again, and the longest (ms): it doubles in between. */
-const REACH_FIRST_WAIT_MS = 250, REACH_MAX_WAIT_MS = 8_000;
 
 /** How many times a batch is rebuilt because the target moved before it gives its tickets back to the queue. */
 const MAX_REBUILDS = 5;
@@ -102,8 +87,7 @@ export class MergeWorker {
   #redTarget: string | null = null;
   /** The reverts queued when the red target was found or a revert was last tried on it ({@link #queuedReverts}). */
   #redReverts = "";
-  #lease: MergeWorkerLease | null = null;
-  #lost = false;
+  readonly #queue: QueueLease;
   #busy = false;
   /** It has returned from {@link run}, or thrown. */
   #stopped = false;
@@ -124,6 +108,7 @@ export class MergeWorker {
     this.#opts = opts;
     this.#log = opts.log ?? ((l) => console.log(l));
     this.#id = opts.workerId ?? workerIdHere();
+    this.#queue = new QueueLease(engine, this.#id, this.#log, (ms) => this.#sleep(ms), opts.signal);
   }
 
   /**
@@ -166,26 +151,20 @@ export class MergeWorker {
     ensureLogsDir(logsDir(this.#engine.cfg));
     let waitingLogged = false;
     // The lease is renewed all along, idle rounds (a poll every half second) included.
-    const renew = setInterval(() => this.#renew(), Math.max(200, this.#cfg.lease_minutes * 60_000 / 4));
+    this.#queue.startRenewing(Math.max(200, this.#cfg.lease_minutes * 60_000 / 4));
     // A worker that stops, by an error too, gives the queue up at once: the next one recovers the batch it left
     // (landed when its candidate is on the target, else back in the queue) instead of waiting for the lease to end.
     try {
       while (!this.#opts.signal?.aborted) {
-        if (!this.#lease) {
-          const gone = this.#goneHolder();
-          this.#lease = this.#engine.acquireMergeWorker(this.#id, gone ? { holderGone: gone.id } : {});
-          if (this.#lease && gone) {
-            this.#log(`merge: the worker that held the queue (${gone.id}) is gone (pid ${gone.pid}): taking it over`);
-          }
-          if (!this.#lease) {
-            if (!waitingLogged) this.#log(`merge: another worker holds the queue (${this.#holder()}); waiting`);
+        if (!this.#queue.holding) {
+          if (!this.#queue.acquire()) {
+            if (!waitingLogged) this.#log(`merge: another worker holds the queue (${this.#queue.holder()}); waiting`);
             waitingLogged = true;
             if (this.#idle()) break;
             await this.#sleep();
             continue;
           }
           waitingLogged = false;
-          this.#lost = false;
           this.#log(`merge: ${this.#id} holds the queue for ${this.#cfg.target}`);
           await this.#recover();
         }
@@ -196,45 +175,19 @@ export class MergeWorker {
             await this.#sleep();
           }
         } catch (e) {
-          if (e instanceof BatonError && e.code === "stale_token") {
-            this.#log(`merge: lost the queue to another worker (${e.message})`);
-            this.#lease = null;
-          } else throw e;
+          if (e instanceof BatonError && e.code === "stale_token") this.#queue.lostTo(e.message);
+          else throw e;
         }
       }
     } finally {
-      clearInterval(renew);
-      if (this.#lease && !this.#lost) {
-        try {
-          this.#engine.releaseMergeWorker(this.#lease);
-        } catch { /* another worker has it */ }
-      }
+      this.#queue.release();
     }
-    this.#lease = null;
     return { ...this.#summary, targetRed: this.#redTarget };
   }
 
   /** The ids of the reverts waiting to land, as one string (what changed since the target was found red). */
   #queuedReverts(): string {
     return this.#engine.mergeStatus({ recent: 0 }).reverts.map((r) => r.id).join(",");
-  }
-
-  /**
-   * The worker holding the queue when it is certainly gone: one of this host (its id says so, as this worker's
-   * does) whose process no longer exists. A worker of another host, or one that cannot be told, keeps its lease.
-   */
-  #goneHolder(): { id: string; pid: number } | null {
-    const id = this.#holder();
-    const at = processOfWorkerId(id);
-    return at && at.host === Deno.hostname() && pidGone(at.pid) ? { id, pid: at.pid } : null;
-  }
-
-  #holder(): string {
-    try {
-      return this.#engine.mergeStatus({ recent: 0 }).worker?.id ?? "?";
-    } catch {
-      return "?";
-    }
   }
 
   /** Nothing queued, nothing being built (by anyone: a dead worker's batch is recovered first), no retry due later. */
@@ -266,51 +219,14 @@ export class MergeWorker {
     });
   }
 
-  #renew(): void {
-    if (!this.#lease || this.#lost) return;
-    try {
-      this.#lease = this.#engine.renewMergeWorker(this.#lease);
-    } catch (e) {
-      if (e instanceof BatonError && e.code === "stale_token") this.#lost = true;
-      else this.#log(`merge: could not renew the lease: ${(e as Error).message}`);
-    }
-  }
-
   /** The lease, or the error that says another worker took the queue. */
   #held(): MergeWorkerLease {
-    if (!this.#lease || this.#lost) throw new BatonError("stale_token", "this worker lost its lease");
-    return this.#lease;
+    return this.#queue.held();
   }
 
-  /**
-   * `op` (which reads or moves the remote), tried again while the remote
-   * cannot be reached, for up to `REACH_MS` with growing waits (the lease kept
-   * renewed): a network that drops for a moment stops nothing. A candidate
-   * pushed again is safe: the push is never forced, so a remote that moved
-   * meanwhile refuses it, and one already at the candidate takes it as done.
-   * @throws {BatonError} `remote_unreachable` still after `REACH_MS`, or when the worker was stopped meanwhile
-   */
-  async #reaching<T>(op: () => T): Promise<T> {
-    const started = Date.now();
-    for (let wait = REACH_FIRST_WAIT_MS, failed = false;; wait = Math.min(wait * 2, REACH_MAX_WAIT_MS)) {
-      try {
-        const r = op();
-        if (failed) this.#log(`merge: ${this.#cfg.remote} reached again`);
-        return r;
-      } catch (e) {
-        if (!(e instanceof BatonError && e.code === "remote_unreachable")) throw e;
-        if (Date.now() - started >= REACH_MS || this.#opts.signal?.aborted) throw e;
-        if (!failed) {
-          this.#log(
-            `merge: cannot reach ${this.#cfg.remote}; trying again for up to ${REACH_MS / 1000} s (${e.message})`,
-          );
-        }
-        failed = true;
-        await this.#sleep(wait);
-        this.#renew();
-        this.#held(); // a worker that lost the queue meanwhile stops trying (stale_token)
-      }
-    }
+  /** `op` tried again while the remote cannot be reached ({@link QueueLease.reaching}). */
+  #reaching<T>(op: () => T): Promise<T> {
+    return this.#queue.reaching(op, this.#cfg.remote);
   }
 
   /**
@@ -598,7 +514,7 @@ export class MergeWorker {
     if (candidate !== base) {
       this.#engine.recordMergeCandidate(lease, batchId, { candidateSha: candidate, shas: recorded, from, ...facts });
       for (let waiting = false;;) {
-        this.#renew(); // asks the database now: a worker stopped past its lease may have lost the queue meanwhile
+        this.#queue.renew(); // asks the database now: a worker stopped past its lease may have lost the queue meanwhile
         this.#held(); // a worker that lost the queue moves nothing (stale_token)
         const moved = await this.#reaching(() => advanceTarget(this.#target, base, candidate));
         if (moved.result === "moved") return false;
