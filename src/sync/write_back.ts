@@ -74,6 +74,8 @@ interface Ledger {
   logAt?: number;
   /** `Phase/Field` → the value Baton wrote there. */
   fields: Record<string, string>;
+  /** The hash of the file as Baton last wrote it (or found it holding all Baton had to write). */
+  writtenHash?: string;
 }
 
 function iso(ms: number | null): string | undefined {
@@ -272,12 +274,14 @@ export function syncTicket(
   const reworked = new Set(
     engine.audit({ ticketId, action: "phase.rework", since: statusSince }).map((a) => String(a.details?.phase)),
   );
-  // Nothing Baton did since it last wrote (or imported) each part asked for, and the file is as it was then:
-  // nothing to write, without parsing it.
+  // Nothing Baton did since it last wrote (or imported) each part asked for, and the file is as Baton left it then:
+  // nothing to write, without parsing it. Not a file changed since (a human who discarded Baton's lines, by hand or
+  // with git, and imported the file): what it lacks of Baton's record is written again.
+  const hash = contentHash(original);
   const work = lastWork(t, engine);
   const quiet = (opts.status === false || (work < statusSince && reworked.size === 0)) &&
     (opts.log === false || work < logSince);
-  if (quiet && file0?.contentHash === contentHash(original)) return { state: "unchanged", warnings: [] };
+  if (quiet && (ledger.writtenHash ?? file0?.contentHash) === hash) return { state: "unchanged", warnings: [] };
   let text = original;
   if (opts.status !== false) {
     // Only the status checklist is needed: the front matter is not read (nor its YAML parser loaded).
@@ -285,7 +289,17 @@ export function syncTicket(
     if (parsed.status.labels.length > 0) text = statusEdit(text, t, parsed.status.labels, engine, reworked, warn);
   }
   if (opts.log !== false) text = logEdit(text, engine, t, ledger, warn);
-  if (text === original) return { state: "unchanged", warnings };
+  if (text === original) {
+    // It holds all of Baton's record: the next write-back may trust it unread while it stays so.
+    if (!opts.dryRun && recorded?.writtenHash && recorded.writtenHash !== hash && file0) {
+      engine.setTicketFile(ticketId, {
+        path,
+        contentHash: file0.contentHash ?? "",
+        ledger: { ...recorded, writtenHash: hash },
+      });
+    }
+    return { state: "unchanged", warnings };
+  }
   // Only refused when there is something to write: its text was read as Latin-1, and writing it back
   // would re-encode every byte of the file.
   if (!utf8) {
@@ -296,11 +310,15 @@ export function syncTicket(
   if (opts.dryRun) return { state: "written", warnings, diff: unifiedDiff(original, text, path) };
   replaceIfUnchanged(engine.cfg.repoRoot, path, bytes, encodeLike(bytes, text));
   const now = engine.now();
+  const written = contentHash(text);
   engine.setTicketFile(ticketId, {
     path,
-    contentHash: contentHash(text),
+    // A human's edit not imported yet stays to be imported: the file's hash is recorded as imported only when the
+    // file Baton read was the one last imported (else the next import would find it "unchanged" and skip the edit).
+    contentHash: file0?.contentHash === hash ? written : file0?.contentHash ?? "",
     ledger: {
       ...ledger,
+      writtenHash: written,
       syncedAt: now,
       ...(opts.status !== false ? { statusAt: now } : {}),
       ...(opts.log !== false ? { logAt: now } : {}),

@@ -357,3 +357,42 @@ Deno.test("a ticket file deleted by hand: sync says which and where with Baton's
     /ticket 0001's file is gone; Baton keeps the ticket and still offers its work/,
   );
 });
+
+Deno.test("a human's edit made before a write-back is still imported: the write-back does not mark the file imported", async () => {
+  const { repo, file } = await repoWithTicket("markdown_sync:\n  mode: realtime\n");
+  await Deno.writeTextFile(`${repo}/tickets/0002_other.md`, TICKET.replace("0001: Cache", "0002: Other"));
+  const engine = await openEngine(repo);
+  importTickets(engine);
+  // The human edits the ticket (a dependency, a new title) and has not imported it yet when an agent claims it.
+  const edited = (await Deno.readTextFile(file)).replace("0001: Cache", "0001: Cache, sharded")
+    .replace("## Status", "## Dependencies\n\n- Blocked by: 0002\n\n## Status");
+  await Deno.writeTextFile(file, edited);
+  const c = engine.claimNext({ agentId: "d", capabilities: ["designer"] })!;
+  assert.equal(c.ticket.id, "0001");
+  engine.complete(c.phase.id, { agentId: "d", token: c.token, summary: "designed" });
+  const now = await Deno.readTextFile(file);
+  assert.match(now, /- \[x\] Design Complete/, "Baton's write-back went in");
+  assert.match(now, /Blocked by: 0002/, "beside the human's edit");
+  const r = importTickets(engine);
+  assert.deepEqual(r.unchanged.sort(), ["0002"], "the edited file was read again");
+  assert.equal(engine.ticket("0001").title, "Cache, sharded");
+  assert.deepEqual(engine.ticket("0001").dependencies.map((d) => d.dependsOn), ["0002"]);
+  assert.deepEqual(importTickets(engine).unchanged.sort(), ["0001", "0002"], "then it is imported");
+  engine.close();
+});
+
+Deno.test("a file whose Baton lines a human discarded (git checkout, reset, stash) and imported gets them back at the next sync", async () => {
+  const { repo, file } = await repoWithTicket();
+  const engine = await openEngine(repo);
+  importTickets(engine);
+  const c = engine.claimNext({ agentId: "d", capabilities: ["designer"] })!;
+  engine.complete(c.phase.id, { agentId: "d", token: c.token, summary: "designed" });
+  assert.deepEqual(syncAll(engine).written, ["0001"]);
+  const written = await Deno.readTextFile(file);
+  await Deno.writeTextFile(file, TICKET); // `git checkout -- tickets/`, then `baton import`
+  importTickets(engine);
+  assert.deepEqual(syncAll(engine).written, ["0001"], "Baton's record is written again");
+  assert.equal(await Deno.readTextFile(file), written);
+  assert.deepEqual(syncAll(engine).written, [], "and then left alone");
+  engine.close();
+});
