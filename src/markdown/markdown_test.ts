@@ -984,3 +984,20 @@ Deno.test("parseTicket: front matter: comments cut, a # inside quotes kept, list
   assert.deepEqual(t.dependencies.map((d) => d.id), ["0098", "0099"]);
   assert.equal(t.rawMetadata.Status, "Draft", "the body's status, not the front matter's");
 });
+
+Deno.test("conflictMarkerLine: git's conflicts (plain, diff3, CRLF) are found; headings and examples in code fences are not", async () => {
+  const { conflictMarkerLine } = await import("./conflict.ts");
+  const conflict = "<<<<<<< HEAD\n- [ ] Draft\n=======\n- [x] Draft\n>>>>>>> teammate\n";
+  assert.equal(conflictMarkerLine(`# T\n\n## Status\n${conflict}`), 4);
+  const diff3 = "<<<<<<< ours\na\n||||||| base\nb\n=======\nc\n>>>>>>> theirs\n";
+  assert.equal(conflictMarkerLine(diff3), 1);
+  assert.equal(conflictMarkerLine(`x\r\n${conflict.replaceAll("\n", "\r\n")}`), 2);
+  assert.equal(conflictMarkerLine("Title\n=======\n\ntext\n"), null, "a setext heading");
+  assert.equal(conflictMarkerLine("<<<<<<< HEAD\nno end\n"), null);
+  assert.equal(
+    conflictMarkerLine("# Resolving conflicts\n\n```\n" + conflict + "```\n"),
+    null,
+    "an example in a fence",
+  );
+  assert.equal(conflictMarkerLine("~~~md\n" + conflict + "~~~\n\n" + conflict), 9, "after the fence, a real one");
+});

@@ -10,6 +10,7 @@ export { checkThrough, mapLabel, positionForPhase, setChecks, vocabularyOf } fro
 export { headingPhase, readWorkflowLog, type WorkflowLogValues, writeWorkflowLog } from "./workflow_log.ts";
 export { renderTemplate } from "./template.ts";
 export { contentHash, ticketIdFromPath } from "./ids.ts";
+export { conflictMarkerLine } from "./conflict.ts";
 export type {
   EditResult,
   MarkdownWarning,

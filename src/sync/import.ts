@@ -16,6 +16,7 @@
 import type { BatonError } from "../errors.ts";
 import type { Engine } from "../engine/mod.ts";
 import { contentHash, ticketIdFromPath } from "../markdown/ids.ts";
+import { conflictMarkerLine } from "../markdown/conflict.ts";
 import { parseTicket } from "../markdown/read_ticket.ts";
 import type { ParsedTicket } from "../markdown/types.ts";
 import {
@@ -338,6 +339,18 @@ export function importTickets(engine: Engine, opts: ImportOptions = {}): ImportR
     const replace = unchanged && (had.ledger as { placedWith?: string } | null)?.placedWith !== placedWith;
     if (unchanged && !replace) result.unchanged.push(id);
     if (unchanged && !replace && !opts.warnings) continue;
+    const conflict = conflictMarkerLine(text);
+    if (conflict !== null) {
+      // Both sides of a conflict at once: a box checked on one side only (a gate) would count as done.
+      result.errors.push({
+        path,
+        line: conflict,
+        code: "markdown_invalid",
+        message: "unresolved merge conflict (git's <<<<<<< ======= >>>>>>> lines): not imported until it is " +
+          "resolved",
+      });
+      continue;
+    }
     if (!utf8) {
       result.warnings.push({ path, message: "not valid UTF-8: imported read-only (Baton never writes it back)" });
     }

@@ -18,6 +18,7 @@ import { BatonError } from "../errors.ts";
 import type { Engine } from "../engine/mod.ts";
 import type { Phase, TicketDetail } from "../engine/types.ts";
 import { contentHash } from "../markdown/ids.ts";
+import { conflictMarkerLine } from "../markdown/conflict.ts";
 import { parseTicketWith } from "../markdown/parse_ticket.ts";
 import { setChecks } from "../markdown/status.ts";
 import type { StatusLabel } from "../markdown/types.ts";
@@ -277,6 +278,18 @@ export function syncTicket(
   // Nothing Baton did since it last wrote (or imported) each part asked for, and the file is as Baton left it then:
   // nothing to write, without parsing it. Not a file changed since (a human who discarded Baton's lines, by hand or
   // with git, and imported the file): what it lacks of Baton's record is written again.
+  const conflict = conflictMarkerLine(original);
+  if (conflict !== null) {
+    // A merge, rebase or stash stopped on a conflict in it: a human is resolving it. Written once it is resolved.
+    warnings.push({
+      path,
+      line: conflict,
+      code: "merge_conflict",
+      message: `ticket ${ticketId}: not written: the file has an unresolved merge conflict; Baton writes its ` +
+        "record once it is resolved (baton sync)",
+    });
+    return { state: "unchanged", warnings };
+  }
   const hash = contentHash(original);
   const work = lastWork(t, engine);
   const quiet = (opts.status === false || (work < statusSince && reworked.size === 0)) &&

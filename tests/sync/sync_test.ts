@@ -396,3 +396,86 @@ Deno.test("a file whose Baton lines a human discarded (git checkout, reset, stas
   assert.deepEqual(syncAll(engine).written, [], "and then left alone");
   engine.close();
 });
+
+/** Runs git in `dir` (a test's own repository). */
+function gitIn(dir: string, ...args: string[]): { code: number; out: string } {
+  const o = new Deno.Command("git", {
+    args: ["-c", "user.name=Dana", "-c", "user.email=d@example.com", ...args],
+    cwd: dir,
+    stdout: "piped",
+    stderr: "piped",
+  }).outputSync();
+  return { code: o.code, out: new TextDecoder().decode(o.stdout) + new TextDecoder().decode(o.stderr) };
+}
+
+Deno.test("a ticket file left in conflict by a merge: not imported (a gate checked on one side is not approved), nothing written into it, both once resolved", async () => {
+  const repo = await tempRepo({
+    phases: "phases:\n  - {name: Design, agent_type: designer}\n  - {name: Design Review, agent_type: null}\n" +
+      "  - {name: Implementation, agent_type: implementer}\n",
+    config: "markdown_sync:\n  mode: realtime\n",
+  });
+  await Deno.mkdir(`${repo}/tickets`);
+  const file = `${repo}/tickets/0001_cache.md`;
+  const ticket =
+    "# Ticket 0001: Cache\n\n## Status\n- [x] Draft\n- [ ] Design Complete\n- [ ] Design Review Complete\n" +
+    "- [ ] Implementation Complete\n\n## Summary\n\nA cache.\n";
+  await Deno.writeTextFile(file, ticket);
+  gitIn(repo, "init", "-q", "-b", "main");
+  gitIn(repo, "add", "-A");
+  gitIn(repo, "commit", "-qm", "tickets");
+  gitIn(repo, "checkout", "-qb", "teammate"); // a teammate's branch: design done and reviewed
+  await Deno.writeTextFile(
+    file,
+    ticket.replace(
+      "- [ ] Design Complete\n- [ ] Design Review Complete",
+      "- [x] Design Complete\n- [x] Design Review Complete",
+    )
+      .replace("A cache.", "A cache, sharded."),
+  );
+  gitIn(repo, "commit", "-qam", "teammate: reviewed");
+  gitIn(repo, "checkout", "-q", "main");
+  await Deno.writeTextFile(file, ticket.replace("- [x] Draft", "- [ ] Draft").replace("A cache.", "A small cache."));
+  gitIn(repo, "commit", "-qam", "me: back to draft");
+  assert.notEqual(gitIn(repo, "merge", "teammate").code, 0, "the merge stops on the conflict");
+  const conflicted = await Deno.readTextFile(file);
+  assert.match(conflicted, /^<<<<<<< HEAD$/m);
+
+  const engine = await openEngine(repo);
+  const r = importTickets(engine);
+  assert.deepEqual(r.imported, []);
+  assert.equal(r.errors.length, 1);
+  assert.equal(r.errors[0].path, "tickets/0001_cache.md");
+  assert.equal(r.errors[0].line, conflicted.split("\n").indexOf("<<<<<<< HEAD") + 1);
+  assert.match(r.errors[0].message, /unresolved merge conflict.*not imported until it is resolved/);
+
+  // Resolved, keeping this side (back to draft): imported as the file says; the review was never approved.
+  await Deno.writeTextFile(file, ticket.replace("- [x] Draft", "- [ ] Draft").replace("A cache.", "A small cache."));
+  gitIn(repo, "commit", "-qam", "merged");
+  importTickets(engine);
+  assert.deepEqual(engine.ticket("0001").phases.map((p) => p.status), ["available", "pending", "pending"]);
+
+  // In conflict again while an agent completes its design: nothing is written into the file, sync says why.
+  gitIn(repo, "checkout", "-qb", "other");
+  await Deno.writeTextFile(file, (await Deno.readTextFile(file)).replace("A small cache.", "A cache for reads."));
+  gitIn(repo, "commit", "-qam", "other: summary");
+  gitIn(repo, "checkout", "-q", "main");
+  await Deno.writeTextFile(file, (await Deno.readTextFile(file)).replace("A small cache.", "A cache for writes."));
+  gitIn(repo, "commit", "-qam", "main: summary");
+  assert.notEqual(gitIn(repo, "merge", "other").code, 0);
+  const before = await Deno.readTextFile(file);
+  const c = engine.claimNext({ agentId: "d", capabilities: ["designer"] })!;
+  engine.complete(c.phase.id, { agentId: "d", token: c.token, summary: "designed" });
+  assert.equal(await Deno.readTextFile(file), before, "nothing written into a file in conflict");
+  const s = syncAll(engine);
+  assert.deepEqual(s.written, []);
+  assert.ok(s.warnings.some((w) => w.code === "merge_conflict" && /unresolved merge conflict/.test(w.message)));
+  // Resolved: Baton's record goes in once, the human's resolution stays.
+  await Deno.writeTextFile(file, before.replace(/<<<<<<< HEAD\n([^]*?)=======\n[^]*?>>>>>>> other\n/, "$1"));
+  gitIn(repo, "commit", "-qam", "resolved");
+  assert.deepEqual(syncAll(engine).written, ["0001"]);
+  const after = await Deno.readTextFile(file);
+  assert.match(after, /- \[x\] Design Complete/);
+  assert.match(after, /A cache for writes\./);
+  assert.doesNotMatch(after, /<<<<<<<|>>>>>>>/);
+  engine.close();
+});
