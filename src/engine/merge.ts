@@ -498,7 +498,7 @@ export function finishBatch(
   core: Core,
   lease: MergeWorkerLease,
   batchId: number,
-  req: { status: "red" | "abandoned"; builds?: number; checkMs?: number; log?: string; targetRed?: boolean },
+  req: { status: "red" | "abandoned"; builds?: number; checkMs?: number; log?: string; targetRed?: string },
 ): void {
   core.tx((now) => {
     const b = batchOf(core, lease, batchId);
@@ -511,7 +511,8 @@ export function finishBatch(
       ...(req.builds !== undefined ? { builds: req.builds } : {}),
       ...(req.checkMs !== undefined ? { check_ms: Math.round(req.checkMs) } : {}),
       ...(req.log !== undefined ? { log: tail(req.log) } : {}),
-      ...(req.targetRed && req.status === "red" ? { target_red: 1 } : {}),
+      // The commit the check failed on: the batch's base, or the tip it was last rebuilt on.
+      ...(req.targetRed && req.status === "red" ? { target_red: 1, base_sha: req.targetRed } : {}),
     });
     core.audit(
       now,
@@ -520,7 +521,7 @@ export function finishBatch(
       { type: "merge", id: String(batchId) },
       b.status,
       req.status,
-      req.targetRed && req.status === "red" ? { targetRed: b.base_sha } : undefined,
+      req.targetRed && req.status === "red" ? { targetRed: req.targetRed } : undefined,
     );
   });
 }

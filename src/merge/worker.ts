@@ -597,7 +597,7 @@ export class MergeWorker {
           builds,
           checkMs,
           log: onBase.tail,
-          targetRed: true,
+          targetRed: base,
         });
         this.#redTarget = base;
         this.#redReverts = this.#queuedReverts();

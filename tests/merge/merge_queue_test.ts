@@ -463,6 +463,31 @@ Deno.test("merge: a check that fails on main itself (or cannot run) stops the qu
   assert.doesNotMatch((await baton(["merge", "status"], { cwd: repo })).stdout, /is red/);
 });
 
+Deno.test("merge: main broken by a human while a batch is checked: status names the commit the check failed on", async () => {
+  const repo = await mergeRepo("");
+  const state = await Deno.makeTempDir();
+  // During the first check, a human commits a broken file to main: the batch is rebuilt on it, and is red there.
+  await Deno.writeTextFile(
+    `${state}/check.sh`,
+    `#!/bin/sh\nif [ ! -e ${state}/human ]; then touch ${state}/human\n` +
+      `  printf 'BROKEN\\n' > ${JSON.stringify(repo)}/src_z.txt\n` +
+      `  git -C ${JSON.stringify(repo)} add src_z.txt\n` +
+      `  git -C ${JSON.stringify(repo)} -c user.name=R -c user.email=r@x commit -q -m "broken by a human"\n` +
+      `fi\nexec sh check.sh\n`,
+  );
+  await setCheck(repo, `sh ${state}/check.sh`);
+  const e = await engineOf(repo);
+  finishedTicket(e, repo, "0001", { "src/a.txt": "a\n" });
+  e.close();
+  const r = await startMerge(repo).doneWithin(120_000);
+  assert.equal(r.code, 1, r.out + r.err);
+  const broken = git(repo, "rev-parse", "main");
+  assert.equal(git(repo, "log", "-1", "--format=%s", "main"), "broken by a human");
+  const json = JSON.parse((await baton(["merge", "status", "--json"], { cwd: repo })).stdout);
+  assert.equal(json.targetRed?.sha, broken, "the human's commit, not the green one the batch began on");
+  assert.match(r.err, new RegExp(`main is red at ${broken.slice(0, 10)}`));
+});
+
 Deno.test("merge: a branch that is not there: refused when named, never completed over recorded work, and retries end", async () => {
   const repo = await mergeRepo("", {});
   await Deno.writeTextFile(

@@ -399,8 +399,8 @@ export class EngineMerge extends EngineGates {
    * Ends a batch that landed nothing (red, or abandoned); its pending tickets go back to the queue.
    * @param lease the worker's lease
    * @param batchId the batch
-   * @param req how it ended, builds, check time, the check's output; `targetRed` when the check failed on the
-   *   target itself (nothing blamed: `mergeStatus().targetRed` says so until the next batch)
+   * @param req how it ended, builds, check time, the check's output; `targetRed`: the target's commit the check
+   *   failed on by itself (nothing blamed: `mergeStatus().targetRed` names it until the next batch)
    * @throws {BatonError} `stale_token`, `forbidden`
    * @example
    * ```ts
@@ -415,7 +415,7 @@ export class EngineMerge extends EngineGates {
   finishMergeBatch(
     lease: MergeWorkerLease,
     batchId: number,
-    req: { status: "red" | "abandoned"; builds?: number; checkMs?: number; log?: string; targetRed?: boolean },
+    req: { status: "red" | "abandoned"; builds?: number; checkMs?: number; log?: string; targetRed?: string },
   ): void {
     merge.finishBatch(coreOf(this), lease, batchId, req);
   }

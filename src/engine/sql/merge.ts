@@ -145,6 +145,7 @@ export function updateBatch(
       finished_at: number | null;
       check_process: string | null;
       target_red: number;
+      base_sha: string;
     }
   >,
 ): void {
