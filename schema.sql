@@ -1,7 +1,7 @@
 -- Baton's database schema: the readable snapshot of every migration in
 -- src/schema/ applied in order (tests/schema_test.ts proves they agree).
 -- Never edit this file alone: add a migration, then update this snapshot.
--- Schema version (PRAGMA user_version): 23
+-- Schema version (PRAGMA user_version): 24
 
 CREATE TABLE baton_migrations (
   version    INTEGER PRIMARY KEY,
@@ -193,7 +193,8 @@ CREATE TABLE clock (
   writer      TEXT NOT NULL,
   boot        TEXT NOT NULL DEFAULT '',     -- the machine boot it was last advanced on (migration 21)
   uptime      INTEGER NOT NULL DEFAULT 0,   -- ms since that boot, then (migration 21)
-  boot_at     INTEGER NOT NULL DEFAULT 0    -- the witnessed time boot and uptime were recorded at (migration 23)
+  boot_at     INTEGER NOT NULL DEFAULT 0,   -- the witnessed time boot and uptime were recorded at (migration 23)
+  mark        TEXT NOT NULL DEFAULT ''      -- BOOT<TAB>UPTIME<TAB>AT, written whole: what a process reads (migration 24)
 ) STRICT;
 INSERT INTO clock (id, now, writer) VALUES (1, 0, '');
 

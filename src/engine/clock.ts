@@ -8,11 +8,11 @@
  *   completes and audits at the database's time, so its claim is not stale
  *   at once and no duration is negative.
  * - **Expiry is judged by time seen to pass.** The database keeps the time
- *   processes have *witnessed* (`clock.now`), with the machine boot it was
- *   last moved on, the time since that boot then and the witnessed time it
- *   was then (`boot_at`). A lease ends, a retry comes due and bookkeeping
+ *   processes have *witnessed* (`clock.now`), with a mark of the machine
+ *   boot it was last moved on, the time since that boot then and the
+ *   witnessed time then (`clock.mark`, written whole). A lease ends, a retry comes due and bookkeeping
  *   ages out by that time as this transaction may move it: as far past
- *   `boot_at` as the machine's boot clock (the kernel's time since boot,
+ *   the mark's time as the machine's boot clock (the kernel's time since boot,
  *   which no process's wall clock or `faketime` changes) ran since, on the
  *   same boot (a writer that moved `now` without recording its boot, an
  *   older Baton still running, adds nothing); at least the time since the boot, on
@@ -20,8 +20,8 @@
  *   as far as this process's own clock ran since its last transaction (the
  *   supervisor, an MCP server, a test's injected clock): elapsed time on one
  *   clock is trustworthy even when its absolute time is not. Where the
- *   machine cannot tell (another host's record, no `/proc`, a database whose
- *   boot record predates migration 23), or where `agents.clock_tolerance_seconds` is set,
+ *   machine cannot tell (another host's record, no `/proc`, no mark yet),
+ *   or where `agents.clock_tolerance_seconds` is set,
  *   a process that just started may move it at most that tolerance past
  *   what it found (default: half the shortest lease, so that no live claim,
  *   heartbeated every quarter lease, can lapse by it), once in its life.
@@ -35,7 +35,7 @@
  *
  * @module
  */
-import { advanceClock, type ClockRow, readClock } from "./sql/clock.ts";
+import { advanceClock, type BootMark, readClock } from "./sql/clock.ts";
 import type { Database } from "../storage/sqlite.ts";
 
 /** The times one transaction works with. */
@@ -101,7 +101,7 @@ export class SharedClock {
     else {
       // Its own clock's elapsed time since its last transaction, then what is left of its one-time tolerance.
       const base = this.#seen ? Math.max(before, this.#seen.t + Math.max(0, wall - this.#seen.wall)) : before;
-      const witnessed = machineWitnessed(clock, machine);
+      const witnessed = machineWitnessed(clock.mark, machine);
       trusted = witnessed === null ? base : Math.max(base, witnessed); // the machine says how much time passed
       if (witnessed === null || this.toleranceSet) {
         const extra = Math.min(this.#extraLeft, Math.max(0, now - trusted));
@@ -126,17 +126,17 @@ export class SharedClock {
 }
 
 /**
- * The witnessed time the machine's boot clock certainly reached, counted from when the database recorded its boot
- * (`bootAt`, not `now`: a writer that does not record its boot, a Baton from before migration 21, may have moved
- * `now` since, and that time would be counted twice): on the same boot, what that clock ran since; on a later boot of
- * the same host, at least the time since that boot (the time it was down is not known); else (another host, or not
- * known) null, and the tolerance rule applies.
+ * The witnessed time the machine's boot clock certainly reached, counted from the mark the database's clock was last
+ * moved with (its witnessed time then, not `now`: a writer that moves `now` without a mark, an older Baton still
+ * running, adds nothing): on the same boot, what that clock ran since; on a later boot of the same host, at least the
+ * time since that boot (the time it was down is not known); else (another host, or not known) null, and the
+ * tolerance rule applies.
  */
-function machineWitnessed(clock: ClockRow, machine: MachineTime | null): number | null {
-  if (!machine || !clock.boot || !clock.bootAt) return null;
-  if (clock.boot === machine.boot) return clock.bootAt + Math.max(0, Math.floor(machine.ms - clock.uptime)); // whole ms
+function machineWitnessed(mark: BootMark | null, machine: MachineTime | null): number | null {
+  if (!machine || !mark) return null;
+  if (mark.boot === machine.boot) return mark.at + Math.max(0, Math.floor(machine.ms - mark.uptime)); // whole ms
   const host = (b: string) => b.slice(0, b.lastIndexOf(" "));
-  return host(clock.boot) === host(machine.boot) ? clock.bootAt + Math.max(0, Math.floor(machine.ms)) : null;
+  return host(mark.boot) === host(machine.boot) ? mark.at + Math.max(0, Math.floor(machine.ms)) : null;
 }
 
 /**

@@ -192,6 +192,42 @@ Deno.test(
   },
 );
 
+Deno.test(
+  "clock: a Baton of migrations 21-23 still running after an upgrade (it records its boot clock in part) neither " +
+    "counts time twice nor keeps a dead agent's claim past a lease",
+  async () => {
+    // Each older version's writes: boot and uptime without boot_at (21-22), with it (23); none writes the mark.
+    const writes = [
+      "UPDATE clock SET now = ?1, writer = 'baton-21', boot = 'host boot-1', uptime = ?2 WHERE id = 1 AND now < ?1",
+      "UPDATE clock SET now = ?1, writer = 'baton-23', boot = 'host boot-1', uptime = ?2, boot_at = ?1 " +
+      "WHERE id = 1 AND now < ?1",
+    ];
+    for (const write of writes) {
+      const repo = await tempRepo({ phases: PHASES, config: "agents:\n  stale_timeout_minutes: 10\n" });
+      let t = Date.now(), up = HOUR;
+      const machineClock = () => ({ boot: "host boot-1", ms: up });
+      const open = (offset = 0) => openEngine(repo, { clock: () => t + offset, machineClock });
+      const upgraded = await open();
+      upgraded.upsertTicket({ id: "0001", title: "A" });
+      const c = upgraded.claimNext({ agentId: "agent", capabilities: ["designer"] })!;
+      const db = coreOf(upgraded).db;
+      for (let i = 0; i < 20; i++) { // an hour of the old session's heartbeats
+        t += 3 * 60_000, up += 3 * 60_000;
+        db.run("UPDATE phases SET lease_expires_at = ?1 + 600000 WHERE id = ?2", [t, c.phase.id]);
+        db.run(write, [t, up]);
+      }
+      upgraded.close();
+      const ahead = await open(HOUR);
+      assert.equal(ahead.sweepStale(), 0, `${write.split("'")[1]}: a clock an hour ahead ended a live claim`);
+      ahead.close();
+      t += 11 * 60_000, up += 11 * 60_000; // the session died: a lease and a minute later
+      const later = await open();
+      assert.equal(later.sweepStale(), 1, `${write.split("'")[1]}: the dead session's claim came back`);
+      later.close();
+    }
+  },
+);
+
 Deno.test("clock: after a reboot of the same host, at least the time since the boot counts; another host's boot clock does not", async () => {
   for (const [boot, ms, swept] of [["host boot-2", HOUR, 1], ["elsewhere boot-9", 9 * HOUR, 0]] as const) {
     const repo = await tempRepo({ phases: PHASES, config: "agents:\n  stale_timeout_minutes: 10\n" });

@@ -147,6 +147,7 @@ const LANDED = [
   "21 clock_boot bdc005ea108a9150",
   "22 merge_target_red 878550361ced211e",
   "23 clock_boot_at ac6c86d664d2f8b3",
+  "24 clock_mark aa3aa0b3a788c21b",
 ];
 
 Deno.test("migrations are append-only: no landed migration's name or SQL changes", async () => {

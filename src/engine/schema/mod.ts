@@ -28,6 +28,7 @@ import m020 from "./020_merge_item_tip.ts";
 import m021 from "./021_clock_boot.ts";
 import m022 from "./022_merge_target_red.ts";
 import m023 from "./023_clock_boot_at.ts";
+import m024 from "./024_clock_mark.ts";
 
 import type { Migration } from "../../storage/migrate.ts";
 
@@ -58,6 +59,7 @@ export const migrations: readonly Migration[] = [
   m021,
   m022,
   m023,
+  m024,
 ];
 
 /** The schema version a fully migrated database has. */
