@@ -494,7 +494,13 @@ export function hooksStatus(cwd: string): HooksReport {
   const bypassed = effective !== dir;
   const mine = selfCommand();
   const socket = guardSocketPath(commonDir(cwd));
-  const outdated = hooks.filter((n) => readOr(`${dir}/${n}`) !== hookScript(n, state.chain, mine, socket));
+  const outdated = hooks.filter((n) => {
+    const script = readOr(`${dir}/${n}`);
+    // The same program by another path (a link to the checkout, to the binary) is this Baton.
+    const theirs = commandOf(script);
+    const command = theirs && sameProgram(theirs, mine) ? theirs : mine;
+    return script !== hookScript(n, state.chain, command, socket);
+  });
   const notes = bypassed
     ? [
       `core.hooksPath is ${
@@ -503,7 +509,7 @@ export function hooksStatus(cwd: string): HooksReport {
     ]
     : toolNotes(cwd, state.chain);
   if (outdated.length) {
-    const theirs = /^exec (.+) guard /m.exec(readOr(`${dir}/${outdated[0]}`))?.[1];
+    const theirs = commandOf(readOr(`${dir}/${outdated[0]}`))?.map(q).join(" ");
     const mineText = mine.map(q).join(" ");
     notes.push(
       `${outdated.join(", ")} ${outdated.length === 1 ? "was" : "were"} written by another Baton ` +
@@ -520,6 +526,25 @@ export function hooksStatus(cwd: string): HooksReport {
     notes,
     outdated,
   };
+}
+
+/** The command a hook script starts `baton` with (its `exec … guard` line), or null. */
+function commandOf(script: string): string[] | null {
+  const line = /^\s*exec ((?:'(?:[^']|'\\'')*' ?)+) guard /m.exec(script)?.[1];
+  if (!line) return null;
+  return [...line.matchAll(/'((?:[^']|'\\'')*)'/g)].map((m) => m[1].replaceAll(`'\\''`, "'"));
+}
+
+/** Whether two commands run the same files (each path by what it resolves to). */
+function sameProgram(a: string[], b: string[]): boolean {
+  const real = (p: string) => {
+    try {
+      return Deno.realPathSync(p);
+    } catch {
+      return p;
+    }
+  };
+  return a.length === b.length && a.every((x, i) => x === b[i] || real(x) === real(b[i]));
 }
 
 function readOr(path: string): string {

@@ -403,6 +403,18 @@ Deno.test("hooks: hooks another Baton wrote (an older one, at another path) show
   assert.equal(again.code, 0, again.stdout);
   assert.deepEqual(JSON.parse(again.stdout).outdated, []);
   assert.match((await baton(["doctor"], { cwd: repo })).stdout, /git hooks: installed; the hooks of/);
+  // The same Baton reached by another path (a link to its checkout) is no other Baton.
+  const link = `${await Deno.makeTempDir()}/baton-link`;
+  await Deno.symlink(new URL("../..", import.meta.url).pathname, link);
+  const viaLink = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${link}/cli.ts`, "hooks", "install"],
+    cwd: repo,
+    env: { NO_COLOR: "1" },
+  }).output();
+  assert.equal(viaLink.code, 0, new TextDecoder().decode(viaLink.stderr));
+  assert.match(await Deno.readTextFile(`${repo}/.git/baton/hooks/pre-commit`), /baton-link\/cli\.ts/);
+  const same = await baton(["hooks", "status"], { cwd: repo });
+  assert.equal(same.code, 0, same.stdout);
 });
 
 Deno.test("hooks: git's other hooks pass through (post-checkout); a tool resetting core.hooksPath shows in hooks status", async () => {
