@@ -156,10 +156,6 @@ Deno.test("migrations are append-only: no landed migration's name or SQL changes
       .map((b) => b.toString(16).padStart(2, "0")).join("").slice(0, 16);
   const now = await Promise.all(migrations.map(async (m) => `${m.version} ${m.name} ${await digest(m.sql)}`));
   assert.deepEqual(now.slice(0, LANDED.length), LANDED, "a landed migration changed: add a new one instead");
-  // A running process of an older Baton notices a migration by its schema change (sql/clock.ts readClock).
-  for (const m of migrations) {
-    assert.match(m.sql, /\b(CREATE|ALTER|DROP)\b/i, `migration ${m.version} changes no schema`);
-  }
   assert.deepEqual(
     now.slice(LANDED.length),
     [],
@@ -192,4 +188,17 @@ Deno.test("a process whose database a newer Baton migrates while it runs writes 
   }
   assert.equal(old.ticket("0001").phases[0].status, "claimed", "reads go on");
   old.close();
+});
+
+Deno.test("every migration changes the main schema (what lets a running older Baton notice it)", async () => {
+  // sql/clock.ts readClock reads the version again when SQLite recompiled its statement: a change of the schema
+  // cookie. A migration of rows alone, of temporary tables, or `IF NOT EXISTS` of what exists would go unseen.
+  const db = await Database.open(`${await Deno.makeTempDir()}/steps.db`);
+  const cookie = () => db.get<{ schema_version: number }>("PRAGMA schema_version")!.schema_version;
+  for (let i = 1; i <= migrations.length; i++) {
+    const before = cookie();
+    migrate(db, migrations.slice(0, i));
+    assert.ok(cookie() > before, `migration ${i} (${migrations[i - 1].name}) changes no schema`);
+  }
+  db.close();
 });
