@@ -6,7 +6,8 @@
  */
 import { BatonError } from "../errors.ts";
 import { CORRUPT_HINT } from "../storage/sqlite.ts";
-import { divergedMigration } from "../storage/migrate.ts";
+import { divergedMigration, divergedText } from "../storage/migrate.ts";
+import { upgradedMeanwhile } from "./database.ts";
 import { latestVersion, migrations } from "./schema/mod.ts";
 import type { Core } from "./core.ts";
 import { orphanedDeclarations } from "./sql/coordination.ts";
@@ -65,12 +66,9 @@ export function healthChecks(core: Core, now: number): HealthCheck[] {
     name: "schema",
     ok: !diverged && version <= latestVersion,
     detail: version > latestVersion
-      ? `version ${version}, newer than this Baton knows (${latestVersion}): a newer Baton migrated it while this ` +
-        "process ran; it writes nothing more: restart it with the newer Baton"
+      ? upgradedMeanwhile(core.db.path, version).message
       : diverged
-      ? `version ${version}, made by another build of Baton: its migration ${diverged.version} is ` +
-        `"${diverged.recorded}", this Baton's is "${diverged.expected}" (writes may fail on what it lacks); restore ` +
-        "a backup made by a released Baton, or move the database aside and import the tickets again"
+      ? `version ${version}, ${divergedText(diverged)}`
       : `version ${version}`,
   });
   const reserve = core.db.reserveBytes;

@@ -48,16 +48,23 @@ export function divergedMigration(
   return null;
 }
 
+/**
+ * What a {@link divergedMigration} means, and what to do.
+ * @param d the migration recorded under another name
+ * @returns the text (after "the database was ")
+ */
+export function divergedText(d: { version: number; recorded: string; expected: string }): string {
+  return `made by another build of Baton: its migration ${d.version} is "${d.recorded}", this Baton's is ` +
+    `"${d.expected}", so the later migrations do not fit it. Restore a backup made by a released Baton, or move ` +
+    "the database aside and import the tickets again";
+}
+
 function mismatchedHistory(db: Database, steps: readonly Migration[], from: number): void {
   const d = divergedMigration(db, steps, from);
   if (!d) return;
-  throw new BatonError(
-    "migration_failed",
-    `Database ${db.path} was made by another build of Baton: its migration ${d.version} is "${d.recorded}", this ` +
-      `Baton's is "${d.expected}", so the later migrations would not fit it. Nothing was changed. Restore a backup ` +
-      "made by a released Baton, or move the database aside and import the tickets again",
-    { details: { version: d.version, recorded: d.recorded, expected: d.expected } },
-  );
+  throw new BatonError("migration_failed", `Nothing was changed: the database ${db.path} was ${divergedText(d)}`, {
+    details: { version: d.version, recorded: d.recorded, expected: d.expected },
+  });
 }
 
 /**
