@@ -495,7 +495,7 @@ export function hooksStatus(cwd: string): HooksReport {
   const mine = selfCommand();
   const socket = guardSocketPath(commonDir(cwd));
   const outdated = hooks.filter((n) => {
-    const script = readOr(`${dir}/${n}`);
+    const script = hookText(`${dir}/${n}`);
     // The same program by another path (a link to the checkout, to the binary) is this Baton.
     const theirs = commandOf(script);
     const command = theirs && sameProgram(theirs, mine) ? theirs : mine;
@@ -509,7 +509,7 @@ export function hooksStatus(cwd: string): HooksReport {
     ]
     : toolNotes(cwd, state.chain);
   if (outdated.length) {
-    const theirs = commandOf(readOr(`${dir}/${outdated[0]}`))?.map(q).join(" ");
+    const theirs = commandOf(hookText(`${dir}/${outdated[0]}`))?.map(q).join(" ");
     const mineText = mine.map(q).join(" ");
     notes.push(
       `${outdated.join(", ")} ${outdated.length === 1 ? "was" : "were"} written by another Baton ` +
@@ -547,7 +547,7 @@ function sameProgram(a: string[], b: string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i] || real(x) === real(b[i]));
 }
 
-function readOr(path: string): string {
+function hookText(path: string): string {
   try {
     return Deno.readTextFileSync(path);
   } catch {
