@@ -236,10 +236,28 @@ export class Supervisor {
     return n;
   }
 
+  /** The error that said a newer Baton migrated the database (the run ends with it). */
+  #upgradedBy: BatonError | null = null;
+
   /** Stop spawning; the running agents finish. */
   stop(): void {
     this.#stopping = true;
     this.#poke();
+  }
+
+  /**
+   * A newer Baton migrated the database while this run went on (`database_newer`): nothing this process writes goes
+   * through any more, so it stops as at a first Ctrl-C (no new agents; the running ones finish) and {@link run} ends
+   * with that error. Said once; true for that error.
+   */
+  #upgraded(e: unknown): boolean {
+    if (!(e instanceof BatonError) || e.code !== "database_newer") return false;
+    if (!this.#upgradedBy) {
+      this.#upgradedBy = e;
+      this.#log(`stopping: ${e.message} (no new agents; the running ones finish)`);
+      this.stop();
+    }
+    return true;
   }
 
   /** Ends every running agent now and releases its phase (a second Ctrl-C). */
@@ -294,6 +312,7 @@ export class Supervisor {
       ? []
       : this.#engine.unmergedBranches().map(({ ticketId, phase, branch }) => ({ ticketId, phase, branch }));
     this.#summary.tripped = this.#outcomes.tripped();
+    if (this.#upgradedBy) throw this.#upgradedBy;
     return {
       ...this.#summary,
       tripped: [...this.#summary.tripped],
@@ -382,7 +401,7 @@ export class Supervisor {
       try {
         duty.call(this);
       } catch (e) {
-        this.#log(`${duty.name.replace("#", "")}: ${(e as Error).message}`);
+        if (!this.#upgraded(e)) this.#log(`${duty.name.replace("#", "")}: ${(e as Error).message}`);
       }
     }
     if (this.#stopping) return false;
@@ -406,6 +425,7 @@ export class Supervisor {
         try {
           claim = this.#engine.claimNext({ agentId, capabilities: [type], scope: this.#opts.scope });
         } catch (e) {
+          if (this.#upgraded(e)) return spawned;
           this.#log(`cannot claim for ${type}: ${(e as Error).message}`);
           break;
         }
@@ -613,6 +633,7 @@ export class Supervisor {
     try {
       engine.recordAgentExit(r.agentId, { code: status.code, signal: status.signal ?? null });
     } catch (e) {
+      this.#upgraded(e);
       this.#log(`${r.agentId}: could not record its exit: ${(e as Error).message}`);
     }
     let phase;

@@ -719,3 +719,42 @@ Deno.test({
     assert.doesNotMatch(r.out, /spawned|circuit breaker/);
   },
 });
+
+Deno.test("a newer Baton migrating the database under 'baton run': it stops spawning, says why once, and exits with database_newer", async () => {
+  const repo = await runRepo([
+    { id: "0001", title: "A", metadata: { scripted: "slow:4" } },
+    { id: "0002", title: "B", metadata: { scripted: "slow:4" } },
+    { id: "0003", title: "C" },
+  ]);
+  const run = startRun(repo, ["--until-idle"]);
+  try {
+    await run.waitFor(/spawned \S+ for/, 60_000);
+    // The newer Baton's first command applies its next migration.
+    const { Database } = await import("../../src/storage/sqlite.ts");
+    const { migrate } = await import("../../src/storage/migrate.ts");
+    const { latestVersion, migrations } = await import("../../src/engine/schema/mod.ts");
+    const db = await Database.open(`${repo}/.workflow/baton.db`);
+    migrate(db, [...migrations, {
+      version: latestVersion + 1,
+      name: "next",
+      sql: "ALTER TABLE phases ADD COLUMN z TEXT;",
+    }]);
+    db.close();
+    let timer: number | undefined;
+    const r = await Promise.race([
+      run.done,
+      new Promise<never>((_, reject) =>
+        timer = setTimeout(() => reject(new Error(`still running:\n${run.out()}`)), 90_000)
+      ),
+    ]).finally(() => clearTimeout(timer));
+    assert.equal(r.code, 1, r.out + r.err);
+    assert.match(r.err, /upgraded to schema version \d+ by a newer Baton while this process ran/);
+    assert.equal(r.out.match(/stopping: .*newer Baton/g)?.length, 1, r.out);
+    assert.doesNotMatch(r.out, /cannot claim for/, "no round of refused claims");
+  } finally {
+    try {
+      run.child.kill("SIGKILL");
+    } catch { /* it has exited */ }
+    await run.done;
+  }
+});
