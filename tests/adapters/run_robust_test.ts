@@ -740,7 +740,7 @@ Deno.test("a newer Baton migrating the database under 'baton run': it stops spaw
       sql: "ALTER TABLE phases ADD COLUMN z TEXT;",
     }]);
     db.close();
-    let timer: number | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const r = await Promise.race([
       run.done,
       new Promise<never>((_, reject) =>
