@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { skipHeavy } from "../helpers/heavy.ts";
 import { type Engine, openEngine } from "../../mod.ts";
-import { holdWriteLock, tempRepo } from "../helpers/repo.ts";
+import { holdWriteLock, migrateAsNewerBaton, tempRepo } from "../helpers/repo.ts";
 import { HELP } from "../../src/mcp/main.ts";
 import { checkMcpSnippets, mcpSection } from "../helpers/mcp_readme.ts";
 import { drain, httpSession, MCP, serverEnv, type Session, startHttp, stdioSession } from "../helpers/mcp_clients.ts";
@@ -705,17 +705,7 @@ Deno.test("mcp: a newer Baton migrating the database under running servers: thei
     assert.ok((await stdio.call("register_agent", { agent_id: "old-1", capabilities: ["designer"] })).ok);
     assert.ok((await stdio.call("claim_phase")).ok);
     assert.equal((await fetch(`${http.base}/healthz`).then((r) => r.json())).ok, true);
-    // The newer Baton's first command applies its next migration.
-    const { Database } = await import("../../src/storage/sqlite.ts");
-    const { migrate } = await import("../../src/storage/migrate.ts");
-    const { latestVersion, migrations } = await import("../../src/engine/schema/mod.ts");
-    const db = await Database.open(`${repo}/.workflow/baton.db`);
-    migrate(db, [...migrations, {
-      version: latestVersion + 1,
-      name: "next",
-      sql: "ALTER TABLE phases ADD COLUMN z TEXT;",
-    }]);
-    db.close();
+    await migrateAsNewerBaton(`${repo}/.workflow/baton.db`); // the newer Baton's first command
     const hb = await stdio.call("heartbeat", { progress: "still here" });
     assert.equal(hb.ok, false);
     assert.equal(hb.data.code, "database_newer");

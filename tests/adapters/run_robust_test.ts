@@ -13,6 +13,7 @@ import { openEngine } from "../../mod.ts";
 import { baton, CLI } from "../helpers/cli.ts";
 import { approveGatesUntil, git, runRepo, scriptedAgent, startRun } from "../helpers/run_repo.ts";
 import { skipHeavy } from "../helpers/heavy.ts";
+import { migrateAsNewerBaton } from "../helpers/repo.ts";
 
 const TYPES = ["designer", "implementer", "test-writer", "security-reviewer", "docs-writer"];
 
@@ -729,17 +730,7 @@ Deno.test("a newer Baton migrating the database under 'baton run': it stops spaw
   const run = startRun(repo, ["--until-idle"]);
   try {
     await run.waitFor(/spawned \S+ for/, 60_000);
-    // The newer Baton's first command applies its next migration.
-    const { Database } = await import("../../src/storage/sqlite.ts");
-    const { migrate } = await import("../../src/storage/migrate.ts");
-    const { latestVersion, migrations } = await import("../../src/engine/schema/mod.ts");
-    const db = await Database.open(`${repo}/.workflow/baton.db`);
-    migrate(db, [...migrations, {
-      version: latestVersion + 1,
-      name: "next",
-      sql: "ALTER TABLE phases ADD COLUMN z TEXT;",
-    }]);
-    db.close();
+    await migrateAsNewerBaton(`${repo}/.workflow/baton.db`); // the newer Baton's first command
     let timer: ReturnType<typeof setTimeout> | undefined;
     const r = await Promise.race([
       run.done,

@@ -4,7 +4,7 @@ import { migrate } from "../../src/storage/migrate.ts";
 import { latestVersion, migrations } from "../../src/engine/schema/mod.ts";
 import { openBatonDatabase } from "../../src/engine/database.ts";
 import { openEngine } from "../../mod.ts";
-import { tempRepo } from "../helpers/repo.ts";
+import { migrateAsNewerBaton, tempRepo } from "../helpers/repo.ts";
 import { baton } from "../helpers/cli.ts";
 
 const schemaOf = (db: Database) =>
@@ -168,14 +168,7 @@ Deno.test("a process whose database a newer Baton migrates while it runs writes 
   const old = await openEngine(repo); // a long-lived baton-mcp of this version
   old.upsertTicket({ id: "0001", title: "A" });
   const c = old.claimNext({ agentId: "agent", capabilities: ["designer"] })!;
-  // A newer Baton opens the database and applies its next migration, as this one's migrate() would.
-  const newer = await Database.open(old.storageInfo().path);
-  migrate(newer, [...migrations, {
-    version: latestVersion + 1,
-    name: "next",
-    sql: "ALTER TABLE phases ADD COLUMN next_thing TEXT NOT NULL DEFAULT 'x';",
-  }]);
-  newer.close();
+  await migrateAsNewerBaton(old.storageInfo().path); // a newer Baton's first command
   for (const write of [() => old.heartbeat("agent", { phaseIds: [c.phase.id] }), () => old.sweepStale()]) {
     assert.throws(write, (e: Error & { code?: string }) => {
       assert.equal(e.code, "database_newer");

@@ -54,3 +54,23 @@ export async function holdWriteLock(repo: string): Promise<{ release(): void }> 
     },
   };
 }
+
+/**
+ * What a newer Baton's first command does to a database: applies its next migration (a column added), as this
+ * Baton's own `migrate` would, while this version's processes may still have it open.
+ * @param path the database file
+ */
+export async function migrateAsNewerBaton(path: string): Promise<void> {
+  const { migrate } = await import("../../src/storage/migrate.ts");
+  const { latestVersion, migrations } = await import("../../src/engine/schema/mod.ts");
+  const db = await Database.open(path);
+  try {
+    migrate(db, [...migrations, {
+      version: latestVersion + 1,
+      name: "next",
+      sql: "ALTER TABLE phases ADD COLUMN next_thing TEXT;",
+    }]);
+  } finally {
+    db.close();
+  }
+}
