@@ -1000,4 +1000,13 @@ Deno.test("conflictMarkerLine: git's conflicts (plain, diff3, CRLF) are found; h
     "an example in a fence",
   );
   assert.equal(conflictMarkerLine("~~~md\n" + conflict + "~~~\n\n" + conflict), 9, "after the fence, a real one");
+  // A fence line that is itself in conflict: the fences no longer pair up, the conflict below is real.
+  const fenceInConflict = "```ts\ncode\n<<<<<<< HEAD\n```javascript\n=======\n```typescript\n>>>>>>> t\n```\n\n" +
+    "## Status\n" + conflict;
+  assert.equal(conflictMarkerLine(fenceInConflict), 3);
+  // CommonMark: a fence line with an info string does not close a fence; the example stays inside it.
+  assert.equal(conflictMarkerLine("```\nsteps:\n```text\n" + conflict + "```\n"), null);
+  assert.equal(conflictMarkerLine("```md\nan unclosed fence\n\n" + conflict), 4, "no closing fence: not an example");
+  const nine = "<<<<<<<<< HEAD\na\n=========\nb\n>>>>>>>>> t\n";
+  assert.equal(conflictMarkerLine(nine), 1, "conflict-marker-size 9");
 });

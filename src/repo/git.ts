@@ -306,3 +306,21 @@ export function branchBeingRebased(worktree: string): string | null {
   }
   return null;
 }
+
+/**
+ * The files git holds as unmerged in the worktree's index (a merge, rebase, cherry-pick or stash that stopped on a
+ * conflict in them), repository-relative; empty outside a repository.
+ * @param root the worktree's top
+ * @param paths only these paths (repository-relative; default: all)
+ * @returns the unmerged paths
+ */
+export function unmergedPaths(root: string, paths: string[] = []): Set<string> {
+  let r: GitResult;
+  try {
+    r = gitTry(root, "ls-files", "-u", "-z", "--", ...paths);
+  } catch {
+    return new Set(); // no git
+  }
+  if (!r.ok) return new Set();
+  return new Set(r.stdout.split("\0").filter(Boolean).map((l) => l.slice(l.indexOf("\t") + 1)));
+}

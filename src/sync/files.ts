@@ -12,6 +12,8 @@ import { globMatches } from "../globs/mod.ts";
 import { contentHash, ticketIdFromPath } from "../markdown/ids.ts";
 import type { ParseOptions, StatusVocabulary } from "../markdown/types.ts";
 import { listRepoFiles, readRepoFile, withoutAliases } from "../repo/files.ts";
+import { unmergedPaths } from "../repo/git.ts";
+import { conflictMarkerLine } from "../markdown/conflict.ts";
 
 /** One problem with one file. */
 export interface FileProblem {
@@ -23,6 +25,21 @@ export interface FileProblem {
   message: string;
   /** Error code; for a warning, its kind (`status_unmapped`, `status_behind`…) when it has one. */
   code?: string;
+}
+
+/**
+ * Where a ticket file is still in conflict (a merge, rebase or stash stopped on it): its markers outside examples,
+ * or, markers that look like an example, a file git holds as unmerged.
+ * @param engine the engine (its repository)
+ * @param path the ticket file, repository-relative
+ * @param text its text
+ * @returns the 1-based line of the first `<<<<<<<`, or null
+ */
+export function unresolvedConflict(engine: Engine, path: string, text: string): number | null {
+  const at = conflictMarkerLine(text);
+  if (at !== null || !text.includes("<<<<<<<")) return at;
+  if (!unmergedPaths(engine.cfg.repoRoot, [path]).has(path)) return null;
+  return text.split("\n").findIndex((l) => l.startsWith("<<<<<<<")) + 1 || null;
 }
 
 /** Words naming a review of the phase before them: `Design Review`, `Design Approval`, `Design Sign-off`. */

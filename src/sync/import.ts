@@ -16,7 +16,6 @@
 import type { BatonError } from "../errors.ts";
 import type { Engine } from "../engine/mod.ts";
 import { contentHash, ticketIdFromPath } from "../markdown/ids.ts";
-import { conflictMarkerLine } from "../markdown/conflict.ts";
 import { parseTicket } from "../markdown/read_ticket.ts";
 import type { ParsedTicket } from "../markdown/types.ts";
 import {
@@ -26,6 +25,7 @@ import {
   placementKey,
   readTicketText,
   ticketDirListing,
+  unresolvedConflict,
 } from "./files.ts";
 import { repoFileExists } from "../repo/files.ts";
 import {
@@ -339,7 +339,7 @@ export function importTickets(engine: Engine, opts: ImportOptions = {}): ImportR
     const replace = unchanged && (had.ledger as { placedWith?: string } | null)?.placedWith !== placedWith;
     if (unchanged && !replace) result.unchanged.push(id);
     if (unchanged && !replace && !opts.warnings) continue;
-    const conflict = conflictMarkerLine(text);
+    const conflict = unresolvedConflict(engine, path, text);
     if (conflict !== null) {
       // Both sides of a conflict at once: a box checked on one side only (a gate) would count as done.
       result.errors.push({

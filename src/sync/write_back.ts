@@ -18,7 +18,6 @@ import { BatonError } from "../errors.ts";
 import type { Engine } from "../engine/mod.ts";
 import type { Phase, TicketDetail } from "../engine/types.ts";
 import { contentHash } from "../markdown/ids.ts";
-import { conflictMarkerLine } from "../markdown/conflict.ts";
 import { parseTicketWith } from "../markdown/parse_ticket.ts";
 import { setChecks } from "../markdown/status.ts";
 import type { StatusLabel } from "../markdown/types.ts";
@@ -31,7 +30,7 @@ import {
   writeWorkflowLog,
 } from "../markdown/workflow_log.ts";
 import { unifiedDiff } from "./diff.ts";
-import { type FileProblem, parseOptions, readTicketText, ticketDirFiles } from "./files.ts";
+import { type FileProblem, parseOptions, readTicketText, ticketDirFiles, unresolvedConflict } from "./files.ts";
 import {
   encodeLike,
   removeStrayNewCopies,
@@ -278,7 +277,7 @@ export function syncTicket(
   // Nothing Baton did since it last wrote (or imported) each part asked for, and the file is as Baton left it then:
   // nothing to write, without parsing it. Not a file changed since (a human who discarded Baton's lines, by hand or
   // with git, and imported the file): what it lacks of Baton's record is written again.
-  const conflict = conflictMarkerLine(original);
+  const conflict = unresolvedConflict(engine, path, original);
   if (conflict !== null) {
     // A merge, rebase or stash stopped on a conflict in it: a human is resolving it. Written once it is resolved.
     warnings.push({
@@ -294,7 +293,12 @@ export function syncTicket(
   const work = lastWork(t, engine);
   const quiet = (opts.status === false || (work < statusSince && reworked.size === 0)) &&
     (opts.log === false || work < logSince);
-  if (quiet && (ledger.writtenHash ?? file0?.contentHash) === hash) return { state: "unchanged", warnings: [] };
+  // The file as Baton last left it with both parts checked; a ticket Baton never wrote: as imported. One Baton wrote
+  // before this hash was kept (or with one part only) is read again.
+  const wrote = recorded?.statusAt !== undefined || recorded?.logAt !== undefined;
+  const trusted = ledger.writtenHash ?? (wrote ? undefined : file0?.contentHash);
+  if (quiet && trusted === hash) return { state: "unchanged", warnings: [] };
+  const both = opts.status !== false && opts.log !== false;
   let text = original;
   if (opts.status !== false) {
     // Only the status checklist is needed: the front matter is not read (nor its YAML parser loaded).
@@ -303,8 +307,8 @@ export function syncTicket(
   }
   if (opts.log !== false) text = logEdit(text, engine, t, ledger, warn);
   if (text === original) {
-    // It holds all of Baton's record: the next write-back may trust it unread while it stays so.
-    if (!opts.dryRun && recorded?.writtenHash && recorded.writtenHash !== hash && file0) {
+    // It holds all of Baton's record (both parts looked at): the next write-back may trust it unread while it stays so.
+    if (!opts.dryRun && both && wrote && recorded?.writtenHash !== hash && file0) {
       engine.setTicketFile(ticketId, {
         path,
         contentHash: file0.contentHash ?? "",
@@ -331,7 +335,7 @@ export function syncTicket(
     contentHash: file0?.contentHash === hash ? written : file0?.contentHash ?? "",
     ledger: {
       ...ledger,
-      writtenHash: written,
+      writtenHash: both ? written : undefined, // a part not looked at is looked at next time
       syncedAt: now,
       ...(opts.status !== false ? { statusAt: now } : {}),
       ...(opts.log !== false ? { logAt: now } : {}),

@@ -479,3 +479,60 @@ Deno.test("a ticket file left in conflict by a merge: not imported (a gate check
   assert.doesNotMatch(after, /<<<<<<<|>>>>>>>/);
   engine.close();
 });
+
+Deno.test("Baton's discarded lines come back also for a ticket an older Baton wrote, and after a write-back that looked at the status only", async () => {
+  for (const variant of ["older ledger", "status realtime, log batch"] as const) {
+    const config = variant === "older ledger"
+      ? ""
+      : "markdown_sync:\n  status_update: realtime\n  workflow_log_update: batch\n";
+    const { repo, file } = await repoWithTicket(config);
+    await Deno.writeTextFile(`${repo}/tickets/0002_other.md`, TICKET.replace("0001: Cache", "0002: Other"));
+    const engine = await openEngine(repo);
+    importTickets(engine);
+    const c = engine.claimNext({ agentId: "d", capabilities: ["designer"] })!;
+    engine.complete(c.phase.id, { agentId: "d", token: c.token, summary: "designed" });
+    assert.deepEqual(syncAll(engine).written, ["0001"]);
+    const written = await Deno.readTextFile(file);
+    if (variant === "older ledger") {
+      // The ledger as a Baton before the written hash left it.
+      const f = engine.ticketFiles(["0001"])[0];
+      const { writtenHash: _, ...older } = f.ledger as Record<string, unknown>;
+      engine.setTicketFile("0001", { path: f.path!, contentHash: f.contentHash!, ledger: older });
+    }
+    // The human discards Baton's log (keeps the checkbox) and imports.
+    await Deno.writeTextFile(file, TICKET.replace("- [ ] Design Complete", "- [x] Design Complete"));
+    importTickets(engine);
+    // Something that wakes the realtime (status-only) write-back without work: a discovered-from link.
+    engine.linkDiscovered("0001", "0002", "human:dana");
+    assert.deepEqual(syncAll(engine).written, ["0001"], variant);
+    assert.equal(await Deno.readTextFile(file), written, variant);
+    assert.deepEqual(syncAll(engine).written, [], `${variant}: then left alone`);
+    engine.close();
+  }
+});
+
+Deno.test("a conflict git still holds unmerged is not imported even where it looks like an example (inside a code fence)", async () => {
+  const repo = await tempRepo({ phases: PHASES });
+  await Deno.mkdir(`${repo}/tickets`);
+  const file = `${repo}/tickets/0001_cache.md`;
+  const ticket = TICKET.replace("## Workflow Log", "## Example\n\n```ts\nconst size = 10;\n```\n\n## Workflow Log");
+  await Deno.writeTextFile(file, ticket);
+  gitIn(repo, "init", "-q", "-b", "main");
+  gitIn(repo, "add", "-A");
+  gitIn(repo, "commit", "-qm", "tickets");
+  gitIn(repo, "checkout", "-qb", "teammate");
+  await Deno.writeTextFile(file, ticket.replace("const size = 10;", "const size = 20;"));
+  gitIn(repo, "commit", "-qam", "teammate");
+  gitIn(repo, "checkout", "-q", "main");
+  await Deno.writeTextFile(file, ticket.replace("const size = 10;", "const size = 30;"));
+  gitIn(repo, "commit", "-qam", "mine");
+  assert.notEqual(gitIn(repo, "merge", "teammate").code, 0);
+  const engine = await openEngine(repo);
+  const r = importTickets(engine);
+  assert.deepEqual(r.imported, []);
+  assert.match(r.errors[0]?.message ?? "", /unresolved merge conflict/);
+  gitIn(repo, "checkout", "--ours", "tickets/0001_cache.md");
+  gitIn(repo, "commit", "-qam", "resolved");
+  assert.deepEqual(importTickets(engine).imported, ["0001"]);
+  engine.close();
+});
