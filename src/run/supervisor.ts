@@ -696,7 +696,9 @@ export class Supervisor {
       r.lastBeat = now;
       try {
         this.#engine.heartbeat(r.agentId, { phaseIds: [r.phaseId] });
-      } catch { /* an agent that never registered: its claim registered it */ }
+      } catch (e) {
+        this.#upgraded(e); // else an agent that never registered: its claim registered it
+      }
     }
   }
 
