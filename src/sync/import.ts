@@ -341,14 +341,11 @@ export function importTickets(engine: Engine, opts: ImportOptions = {}): ImportR
     if (unchanged && !replace && !opts.warnings) continue;
     const conflict = unresolvedConflict(engine, path, text);
     if (conflict !== null) {
-      // Both sides of a conflict at once: a box checked on one side only (a gate) would count as done.
-      result.errors.push({
-        path,
-        line: conflict,
-        code: "markdown_invalid",
-        message: "unresolved merge conflict (git's <<<<<<< ======= >>>>>>> lines): not imported until it is " +
-          "resolved",
-      });
+      // Both sides of a conflict at once: a box checked on one side only (a gate) would count as done. An unchanged
+      // file (read again for --warnings) is not imported anyway: a warning, not a second listing as an error.
+      const said = "unresolved merge conflict (git's <<<<<<< ======= >>>>>>> lines): not imported until it is resolved";
+      if (unchanged && !replace) result.warnings.push({ path, line: conflict, code: "merge_conflict", message: said });
+      else result.errors.push({ path, line: conflict, code: "markdown_invalid", message: said });
       continue;
     }
     if (!utf8) {

@@ -536,3 +536,26 @@ Deno.test("a conflict git still holds unmerged is not imported even where it loo
   assert.deepEqual(importTickets(engine).imported, ["0001"]);
   engine.close();
 });
+
+Deno.test("import --warnings lists a file in conflict that was imported before once, as a warning", async () => {
+  const { repo, file } = await repoWithTicket();
+  const engine = await openEngine(repo);
+  importTickets(engine);
+  // Imported since (by a Baton before conflicts were detected) with the markers in it: its hash is recorded.
+  await Deno.writeTextFile(
+    file,
+    TICKET.replace("- [x] Draft", "<<<<<<< HEAD\n- [x] Draft\n=======\n- [ ] Draft\n>>>>>>> t"),
+  );
+  const { contentHash } = await import("../../src/markdown/ids.ts");
+  const f = engine.ticketFiles(["0001"])[0];
+  engine.setTicketFile("0001", {
+    path: f.path!,
+    contentHash: contentHash(await Deno.readTextFile(file)),
+    ledger: f.ledger,
+  });
+  const r = importTickets(engine, { warnings: true });
+  assert.deepEqual(r.unchanged, ["0001"]);
+  assert.deepEqual(r.errors, []);
+  assert.deepEqual(r.warnings.map((w) => [w.code, w.line]), [["merge_conflict", 4]]);
+  engine.close();
+});
