@@ -1010,3 +1010,34 @@ Deno.test("conflictMarkerLine: git's conflicts (plain, diff3, CRLF) are found; h
   const nine = "<<<<<<<<< HEAD\na\n=========\nb\n>>>>>>>>> t\n";
   assert.equal(conflictMarkerLine(nine), 1, "conflict-marker-size 9");
 });
+
+Deno.test("logCompleted: every form of a done log block is read (a log of empty fields alone is skipped unparsed)", () => {
+  const ticket = (log: string, heading = "## Workflow Log") =>
+    `# Ticket 0700: Log forms\n\n## Summary\n\nText.\n\n${heading}\n\n### Design Phase\n- **Started**: 2026-01-01\n${log}\n`;
+  const done: [string, string][] = [
+    ["bold key, colon outside", "- **Completed**: 2026-01-02"],
+    ["bold key, colon inside", "- **Completed:** 2026-01-02"],
+    ["space before the colon", "- **Completed** : 2026-01-02"],
+    ["underscores", "- __Completed__: 2026-01-02"],
+    ["plain key", "- Completed: 2026-01-02"],
+    ["paragraph line", "\n**Completed**: 2026-01-02"],
+    ["status only", "- **Status**: Approved"],
+    ["plain status", "- Status: Complete"],
+    ["checked done item", "- [x] Done"],
+    ["checked completed item, X", "- [X] Completed 2026-01-02"],
+    ["checked with a check mark", "- [\u2713] Done"],
+  ];
+  for (const [name, line] of done) {
+    for (const heading of ["## Workflow Log", "## **Workflow Log**", "## Workflow  Log", "Workflow Log\n---"]) {
+      for (const eol of ["\n", "\r\n"]) {
+        const text = ticket(line, heading).replaceAll("\n", eol);
+        const t = parseTicket(text, { path: "tickets/0700_log.md", fields: FIELDS, phaseNames: PHASES });
+        assert.deepEqual(t.logCompleted.map((c) => c.phase), ["Design"], `${name} under ${JSON.stringify(heading)}`);
+      }
+    }
+  }
+  for (const empty of ["- **Completed**:", "- **Completed**: ", "- [ ] Done", "- Notes: done elsewhere"]) {
+    const t = parseTicket(ticket(empty), { path: "tickets/0700_log.md", fields: FIELDS, phaseNames: PHASES });
+    assert.deepEqual(t.logCompleted, [], empty);
+  }
+});
