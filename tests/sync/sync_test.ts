@@ -30,6 +30,14 @@ const TICKET = `# Ticket 0001: Cache
 - **Notes**:
 `;
 
+/** Imports the tickets, has an agent do 0001's Design, and writes it back (Baton's lines in the file). */
+function importDesignAndSync(engine: Awaited<ReturnType<typeof openEngine>>): void {
+  importTickets(engine);
+  const c = engine.claimNext({ agentId: "d", capabilities: ["designer"] })!;
+  engine.complete(c.phase.id, { agentId: "d", token: c.token, summary: "designed" });
+  assert.deepEqual(syncAll(engine).written, ["0001"]);
+}
+
 async function repoWithTicket(config = ""): Promise<{ repo: string; file: string }> {
   const repo = await tempRepo({ phases: PHASES, config });
   await Deno.mkdir(`${repo}/tickets`);
@@ -384,10 +392,7 @@ Deno.test("a human's edit made before a write-back is still imported: the write-
 Deno.test("a file whose Baton lines a human discarded (git checkout, reset, stash) and imported gets them back at the next sync", async () => {
   const { repo, file } = await repoWithTicket();
   const engine = await openEngine(repo);
-  importTickets(engine);
-  const c = engine.claimNext({ agentId: "d", capabilities: ["designer"] })!;
-  engine.complete(c.phase.id, { agentId: "d", token: c.token, summary: "designed" });
-  assert.deepEqual(syncAll(engine).written, ["0001"]);
+  importDesignAndSync(engine);
   const written = await Deno.readTextFile(file);
   await Deno.writeTextFile(file, TICKET); // `git checkout -- tickets/`, then `baton import`
   importTickets(engine);
@@ -488,10 +493,7 @@ Deno.test("Baton's discarded lines come back also for a ticket an older Baton wr
     const { repo, file } = await repoWithTicket(config);
     await Deno.writeTextFile(`${repo}/tickets/0002_other.md`, TICKET.replace("0001: Cache", "0002: Other"));
     const engine = await openEngine(repo);
-    importTickets(engine);
-    const c = engine.claimNext({ agentId: "d", capabilities: ["designer"] })!;
-    engine.complete(c.phase.id, { agentId: "d", token: c.token, summary: "designed" });
-    assert.deepEqual(syncAll(engine).written, ["0001"]);
+    importDesignAndSync(engine);
     const written = await Deno.readTextFile(file);
     if (variant === "older ledger") {
       // The ledger as a Baton before the written hash left it.
