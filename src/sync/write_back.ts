@@ -274,9 +274,6 @@ export function syncTicket(
   const reworked = new Set(
     engine.audit({ ticketId, action: "phase.rework", since: statusSince }).map((a) => String(a.details?.phase)),
   );
-  // Nothing Baton did since it last wrote (or imported) each part asked for, and the file is as Baton left it then:
-  // nothing to write, without parsing it. Not a file changed since (a human who discarded Baton's lines, by hand or
-  // with git, and imported the file): what it lacks of Baton's record is written again.
   const conflict = unresolvedConflict(engine, path, original);
   if (conflict !== null) {
     // A merge, rebase or stash stopped on a conflict in it: a human is resolving it. Written once it is resolved.
@@ -289,6 +286,9 @@ export function syncTicket(
     });
     return { state: "unchanged", warnings };
   }
+  // Nothing Baton did since it last wrote (or imported) each part asked for, and the file is as Baton left it then:
+  // nothing to write, without parsing it. Not a file changed since (a human who discarded Baton's lines, by hand or
+  // with git, and imported the file): what it lacks of Baton's record is written again.
   const hash = contentHash(original);
   const work = lastWork(t, engine);
   const quiet = (opts.status === false || (work < statusSince && reworked.size === 0)) &&
