@@ -1026,9 +1026,28 @@ Deno.test("logCompleted: every form of a done log block is read (a log of empty 
     ["checked done item", "- [x] Done"],
     ["checked completed item, X", "- [X] Completed 2026-01-02"],
     ["checked with a check mark", "- [\u2713] Done"],
+    // Spaces of other kinds around the key and the colon (pasted from a web page or a word processor).
+    ["a no-break space in the key", "- **Completed\u00a0**: 2026-01-02"],
+    ["a no-break space after the colon", "- **Completed**:\u00a02026-01-02"],
+    ["plain key, no-break space", "- Completed:\u00a02026-01-02"],
+    ["plain status, no-break space before the colon", "- Status\u00a0: Complete"],
+    ["an ideographic space", "- **Status**:\u3000Approved"],
+    ["a zero-width no-break space", "- **Completed**:\ufeff2026-01-02"],
+    ["a vertical tab", "- **Completed**:\v2026-01-02"],
+    ["paragraph line, no-break space", "\n**Completed**:\u00a02026-01-02"],
   ];
   for (const [name, line] of done) {
-    for (const heading of ["## Workflow Log", "## **Workflow Log**", "## Workflow  Log", "Workflow Log\n---"]) {
+    for (
+      const heading of [
+        "## Workflow Log",
+        "## **Workflow Log**",
+        "## Workflow  Log",
+        "Workflow Log\n---",
+        "## Workflow <!-- x --> Log",
+        "## Workflow [Log](#log)",
+        "## [Workflow](#a) [Log](#b)",
+      ]
+    ) {
       for (const eol of ["\n", "\r\n"]) {
         const text = ticket(line, heading).replaceAll("\n", eol);
         const t = parseTicket(text, { path: "tickets/0700_log.md", fields: FIELDS, phaseNames: PHASES });
@@ -1036,7 +1055,7 @@ Deno.test("logCompleted: every form of a done log block is read (a log of empty 
       }
     }
   }
-  for (const empty of ["- **Completed**:", "- **Completed**: ", "- [ ] Done", "- Notes: done elsewhere"]) {
+  for (const empty of ["- **Completed**:", "- **Completed**:\u00a0", "- [ ] Done", "- Notes: done elsewhere"]) {
     const t = parseTicket(ticket(empty), { path: "tickets/0700_log.md", fields: FIELDS, phaseNames: PHASES });
     assert.deepEqual(t.logCompleted, [], empty);
   }

@@ -266,21 +266,24 @@ class SectionReader {
 /** Reads a ticket's front matter (the text between its `---` lines) as records; see `front_matter.ts`. */
 export type FrontMatterReader = (text: string, path: string, warnings: MarkdownWarning[]) => Rec[];
 
-/** A `Completed` or `Status` key with a value after it, bold or plain (`**Completed**: x`, `**Status:** Done`). */
-const LOG_VALUE = /(?:completed|status)[ \t]*(?:\*\*|__)?[ \t]*:[ \t]*(?:\*\*|__)?[ \t]*[^\s]/i;
-/** A checked task box (`- [x] Done`). */
+/**
+ * A `Completed` or `Status` key with a value after it, bold or plain (`**Completed**: x`, `**Status:** Done`), spaces
+ * of any kind around the key and the colon (a non-breaking space pasted from a web page) but not a line break.
+ */
+const LOG_VALUE = /(?:completed|status)[^\S\r\n]*(?:\*\*|__)?[^\S\r\n]*:[^\S\r\n]*(?:\*\*|__)?[^\S\r\n]*\S/i;
+/** A checked task box (`- [x] Done`), with the marks {@link boxChecked} takes. */
 const LOG_CHECKED = /\[[xX\u2713\u2714\u2611\u2705]\]/;
 
 /**
- * Whether the text's workflow log may record a phase as done: a `Completed` or `Status` value, or a checked box, after
- * its heading. A log of empty fields (a template's, a ticket not started) is not parsed at all: the log is the longest
- * section of most tickets, and the markdown parser pays ~30 µs for each of its list items (half of a first import).
+ * Whether the ticket's workflow log may record a phase as done: a `Completed` or `Status` value, or a checked box,
+ * from the log's heading on (the heading {@link workflowLogBlocks} finds). A log of empty fields (a template's, a
+ * ticket not started) is not parsed at all: the log is the longest section of most tickets, and the markdown parser
+ * pays ~30 µs for each of its list items (half of a first import).
  */
-function logMayRecordDone(text: string): boolean {
-  // From the first mention of the log on: its heading in any form (ATX, setext, bold, an emoji) is at or after it.
-  const at = text.search(/workflow[\s*_`]+log/i);
-  if (at < 0) return false;
-  const log = text.slice(at);
+function logMayRecordDone(text: string, src: Src, scanned: Scan): boolean {
+  const h = scanned.headings.find((x) => norm(plain(x.title)) === "workflow log");
+  if (!h) return false;
+  const log = text.slice(src.starts[h.line - 1]);
   return LOG_VALUE.test(log) || LOG_CHECKED.test(log);
 }
 
@@ -588,7 +591,7 @@ export function parseTicketWith(
   const status = statusOf(collected.labels, byKey, opts, warnings);
   const phaseNames = opts.vocabulary?.phases ?? opts.phaseNames ?? [];
   const logCompleted: ParsedTicket["logCompleted"] = [];
-  if (phaseNames.length > 0 && logMayRecordDone(text)) {
+  if (phaseNames.length > 0 && logMayRecordDone(text, src, scanned)) {
     for (const b of workflowLogBlocks(text)) {
       // Done: a Completed value, or a Status that says so (`Complete`, `Approved`, `Passed`) without one.
       const filled = PLACEHOLDER.test(b.completed) ? "" : b.completed;
