@@ -11,7 +11,7 @@
 import assert from "node:assert/strict";
 import { openEngine } from "../../mod.ts";
 import { baton, CLI } from "../helpers/cli.ts";
-import { approveGatesUntil, git, runRepo, scriptedAgent, startRun } from "../helpers/run_repo.ts";
+import { approveGatesUntil, git, ONE_PHASE, runRepo, scriptedAgent, startRun, tickets } from "../helpers/run_repo.ts";
 import { skipHeavy } from "../helpers/heavy.ts";
 import { migrateAsNewerBaton } from "../helpers/repo.ts";
 
@@ -38,9 +38,6 @@ async function runApproving(repo: string, args: string[]) {
 /** A registry entry running `sh -c SCRIPT`. */
 const sh = (script: string, extra = "") =>
   `{ command: sh, args: ["-c", ${JSON.stringify(script)}]${extra ? `, ${extra}` : ""} }`;
-
-const tickets = (n: number, metadata: Record<string, unknown> = {}) =>
-  Array.from({ length: n }, (_, i) => ({ id: `000${i + 1}`, title: `Feature ${i + 1}`, metadata }));
 
 const count = (text: string, re: RegExp) => [...text.matchAll(new RegExp(re, "g"))].length;
 
@@ -597,9 +594,6 @@ Deno.test({
     e.close();
   },
 });
-
-/** A workflow of one agent phase, for the worktree tests. */
-const ONE_PHASE = "phases:\n  - name: Implementation\n    agent_type: implementer\n";
 
 Deno.test({
   name: "run: ticket branches start on the merge target, not on the branch the user has checked out (their " +

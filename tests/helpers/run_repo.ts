@@ -167,3 +167,16 @@ export async function approveGatesUntil(repo: string, until: Promise<unknown>): 
   }
   return approved;
 }
+
+/** A workflow of one agent phase (Implementation), for tests that need a single agent per ticket. */
+export const ONE_PHASE = "phases:\n  - name: Implementation\n    agent_type: implementer\n";
+
+/**
+ * Tickets 0001…000N titled `Feature N`.
+ * @param n how many
+ * @param metadata each one's metadata (e.g. `{ scripted: "slow:4" }`)
+ * @returns the tickets, for {@link runRepo}
+ */
+export function tickets(n: number, metadata: Record<string, unknown> = {}) {
+  return Array.from({ length: n }, (_, i) => ({ id: `000${i + 1}`, title: `Feature ${i + 1}`, metadata }));
+}

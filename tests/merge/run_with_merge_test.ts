@@ -10,14 +10,9 @@
 import assert from "node:assert/strict";
 import { type Engine, openEngine } from "../../mod.ts";
 import { CLI } from "../helpers/cli.ts";
-import { git, runRepo, startRun } from "../helpers/run_repo.ts";
+import { git, ONE_PHASE, runRepo, startRun, tickets } from "../helpers/run_repo.ts";
 import { finishedTicket, mergeRepo, startMerge } from "../helpers/merge_repo.ts";
 import { skipHeavy } from "../helpers/heavy.ts";
-
-/** A workflow of one agent phase. */
-const ONE_PHASE = "phases:\n  - name: Implementation\n    agent_type: implementer\n";
-
-const tickets = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `000${i + 1}`, title: `Feature ${i + 1}` }));
 
 /** Whether a process is still there. */
 function alive(pid: number): boolean {
