@@ -592,7 +592,7 @@ export function parseTicketWith(
   const phaseNames = opts.vocabulary?.phases ?? opts.phaseNames ?? [];
   const logCompleted: ParsedTicket["logCompleted"] = [];
   if (phaseNames.length > 0 && logMayRecordDone(text, src, scanned)) {
-    for (const b of workflowLogBlocks(text)) {
+    for (const b of workflowLogBlocks(text, { src, scanned })) {
       // Done: a Completed value, or a Status that says so (`Complete`, `Approved`, `Passed`) without one.
       const filled = PLACEHOLDER.test(b.completed) ? "" : b.completed;
       const completed = filled || (isTerminalWord(b.status) || LOG_ACCEPTED.test(b.status) ? b.status : "");

@@ -500,6 +500,7 @@ export interface WorkflowLogBlock {
  * `Status` values: what the file records as done.
  *
  * @param text the ticket's markdown
+ * @param read its lines and headings, when the caller has read them already (`parseTicket`)
  * @returns the blocks in file order (empty without a log)
  * @throws nothing
  * @example
@@ -512,9 +513,12 @@ export interface WorkflowLogBlock {
  * ]);
  * ```
  */
-export function workflowLogBlocks(text: string): WorkflowLogBlock[] {
-  const src = indexLines(text);
-  const scanned = scan(src);
+export function workflowLogBlocks(
+  text: string,
+  read?: { src: Src; scanned: Scan },
+): WorkflowLogBlock[] {
+  const src = read?.src ?? indexLines(text);
+  const scanned = read?.scanned ?? scan(src);
   const section = scanned.headings.find((h) => norm(plain(h.title)) === "workflow log");
   if (!section) return [];
   const secEnd = sectionEnd(scanned, section, lineCount(src));
