@@ -56,6 +56,7 @@ import {
 } from "./sql/merge.ts";
 import type { R } from "./sql/rows.ts";
 import { ticketById } from "./sql/tickets.ts";
+import { ticketBranch } from "../repo/names.ts";
 
 const DAY_MS = 86_400_000;
 import { freshlyAvailable, move } from "./transitions.ts";
@@ -71,11 +72,6 @@ import type {
   MergeWorkerLease,
 } from "./types.ts";
 import { actorName } from "./core.ts";
-
-/** The branch `baton run` commits a ticket's work on. */
-export function ticketBranch(ticketId: string): string {
-  return `baton/${ticketId}`;
-}
 
 /** The merge queue's settings, or a coded error when none are configured. */
 export function mergeConfig(core: Core): MergeConfig {

@@ -20,6 +20,7 @@ import { BatonError } from "../errors.ts";
 import { ensureLogsDir, logsDir, mergeLog } from "../repo/agent_logs.ts";
 import { repoPath } from "../repo/files.ts";
 import { excludeFromGit } from "../repo/git.ts";
+import { ticketBranch } from "../repo/names.ts";
 import { type CheckResult, runCheck } from "./check.ts";
 import { describeProcess, killProcessGroup } from "../processes.ts";
 import { QueueLease, workerIdHere } from "./lease.ts";
@@ -336,7 +337,7 @@ export class MergeWorker {
         // (the branch deleted, or rewritten without it): completing the ticket would lose it. A branch given by hand
         // must exist.
         const lost = this.#lostWork(item, scratch, r.kind === "noop" ? r.tip ?? null : null);
-        if (!lost.length && (r.kind === "noop" || item.branch === `baton/${item.ticketId}`)) {
+        if (!lost.length && (r.kind === "noop" || item.branch === ticketBranch(item.ticketId))) {
           shas[item.position] = null;
         } else {
           const said = r.kind === "noop" ? `branch ${item.branch} has nothing ${this.#cfg.target} lacks` : r.message;
@@ -377,7 +378,7 @@ export class MergeWorker {
   #lostWork(item: MergeItem, scratch: Scratch, tip: string | null): string[] {
     if (!item.branch || item.branch === this.#cfg.target) return [];
     const known: string[] = [];
-    if (item.branch === `baton/${item.ticketId}`) {
+    if (item.branch === ticketBranch(item.ticketId)) {
       const since = this.#engine.audit({ ticketId: item.ticketId, action: "merge.landed", limit: 1, latest: true })[0]
         ?.at ?? -Infinity;
       const last = this.#engine.commits({ ticketId: item.ticketId }).filter((c) => c.at > since && c.underClaim).at(-1);

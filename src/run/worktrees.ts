@@ -14,7 +14,7 @@
  */
 import { BatonError } from "../errors.ts";
 import { checkedOutBranch, dirExists, excludeFromGit, git, gitTry } from "../repo/git.ts";
-import { slug } from "../repo/names.ts";
+import { parseBranch, phaseBranch, slug, ticketBranch } from "../repo/names.ts";
 import { repoPath } from "../repo/files.ts";
 
 /**
@@ -73,7 +73,7 @@ export class Worktrees {
 
   /** The ticket's branch. */
   ticketBranch(ticket: string): string {
-    return `baton/${ticket}`;
+    return ticketBranch(ticket);
   }
 
   /**
@@ -82,13 +82,12 @@ export class Worktrees {
    * @returns the ticket and, for a group phase's branch, the phase's slug; null for another branch
    */
   parseBranch(branch: string | null): { ticket: string; phase: string | null } | null {
-    const m = /^baton\/([^/]+?)(?:--(.*))?$/.exec(branch ?? "");
-    return m ? { ticket: m[1], phase: m[2] ?? null } : null;
+    return parseBranch(branch);
   }
 
   /** A group phase's branch. */
   phaseBranch(ticket: string, phase: string): string {
-    return `baton/${ticket}--${slug(phase)}`;
+    return phaseBranch(ticket, phase);
   }
 
   #branchExists(ref: string): boolean {
