@@ -6,7 +6,7 @@
  * @module
  */
 import * as hooks from "../hooks.ts";
-import { fence } from "../merge.ts";
+import { fence } from "../merge_outcomes.ts";
 import type { MergeWorkerLease } from "../types.ts";
 import { coreOf } from "./base.ts";
 import { EngineMerge } from "./merge.ts";

@@ -1,12 +1,15 @@
 /**
  * The merge queue's part of the engine: the worker's lease, batches and
  * what became of each ticket in them, reverts, status and metrics. The rules
- * are in `../merge.ts`; the worker that runs git and the check is the
+ * are in `../merge.ts` and the `../merge_*.ts` beside it; the worker that runs git and the check is the
  * `merge/` adapter.
  *
  * @module
  */
 import * as merge from "../merge.ts";
+import * as batches from "../merge_batches.ts";
+import * as outcomes from "../merge_outcomes.ts";
+import * as mergeWorker from "../merge_worker.ts";
 import { coreOf } from "./base.ts";
 import { EngineGates } from "./gates.ts";
 import type {
@@ -44,7 +47,7 @@ export class EngineMerge extends EngineGates {
    * ```
    */
   acquireMergeWorker(workerId: string, opts: { holderGone?: string } = {}): MergeWorkerLease | null {
-    return merge.acquireWorker(coreOf(this), workerId, opts);
+    return mergeWorker.acquireWorker(coreOf(this), workerId, opts);
   }
 
   /**
@@ -63,7 +66,7 @@ export class EngineMerge extends EngineGates {
    * ```
    */
   renewMergeWorker(lease: MergeWorkerLease): MergeWorkerLease {
-    return merge.renewWorker(coreOf(this), lease);
+    return mergeWorker.renewWorker(coreOf(this), lease);
   }
 
   /**
@@ -82,7 +85,7 @@ export class EngineMerge extends EngineGates {
    * ```
    */
   releaseMergeWorker(lease: MergeWorkerLease): void {
-    merge.releaseWorker(coreOf(this), lease);
+    mergeWorker.releaseWorker(coreOf(this), lease);
   }
 
   /**
@@ -138,7 +141,7 @@ export class EngineMerge extends EngineGates {
    * ```
    */
   startMergeBatch(lease: MergeWorkerLease, req: { baseSha: string; now?: boolean }): MergeBatch | null {
-    return merge.startBatch(coreOf(this), lease, req);
+    return batches.startBatch(coreOf(this), lease, req);
   }
 
   /**
@@ -173,7 +176,7 @@ export class EngineMerge extends EngineGates {
     batchId: number,
     req: MergeCandidate,
   ): void {
-    merge.recordCandidate(coreOf(this), lease, batchId, req);
+    batches.recordCandidate(coreOf(this), lease, batchId, req);
   }
 
   /**
@@ -205,7 +208,7 @@ export class EngineMerge extends EngineGates {
    * ```
    */
   recordMergeCheck(lease: MergeWorkerLease, batchId: number, process: AgentProcessInfo | null): void {
-    merge.recordCheck(coreOf(this), lease, batchId, process);
+    batches.recordCheck(coreOf(this), lease, batchId, process);
   }
 
   /**
@@ -237,7 +240,7 @@ export class EngineMerge extends EngineGates {
    * ```
    */
   recordMergeTips(lease: MergeWorkerLease, batchId: number, tips: Record<number, string>): void {
-    merge.recordTips(coreOf(this), lease, batchId, tips);
+    batches.recordTips(coreOf(this), lease, batchId, tips);
   }
 
   /**
@@ -258,7 +261,7 @@ export class EngineMerge extends EngineGates {
    * ```
    */
   mergeTestedTip(ticketId: string): string | null {
-    return merge.testedTipOf(coreOf(this), ticketId);
+    return batches.testedTipOf(coreOf(this), ticketId);
   }
 
   /**
@@ -294,7 +297,7 @@ export class EngineMerge extends EngineGates {
     batchId: number,
     req: { shas?: Record<number, string | null> } = {},
   ): MergeBatch {
-    return merge.landBatch(coreOf(this), lease, batchId, req);
+    return outcomes.landBatch(coreOf(this), lease, batchId, req);
   }
 
   /**
@@ -331,7 +334,7 @@ export class EngineMerge extends EngineGates {
     position: number,
     req: { outcome: "conflict" | "culprit"; notes: string },
   ): void {
-    merge.sendBack(coreOf(this), lease, batchId, position, req);
+    outcomes.sendBack(coreOf(this), lease, batchId, position, req);
   }
 
   /**
@@ -362,7 +365,7 @@ export class EngineMerge extends EngineGates {
    * ```
    */
   requeueMerge(lease: MergeWorkerLease, batchId: number, positions: number[], reason: string): void {
-    merge.requeue(coreOf(this), lease, batchId, positions, reason);
+    outcomes.requeue(coreOf(this), lease, batchId, positions, reason);
   }
 
   /**
@@ -392,7 +395,7 @@ export class EngineMerge extends EngineGates {
    * ```
    */
   failMergeItem(lease: MergeWorkerLease, batchId: number, position: number, error: string): void {
-    merge.failItem(coreOf(this), lease, batchId, position, error);
+    outcomes.failItem(coreOf(this), lease, batchId, position, error);
   }
 
   /**
@@ -417,7 +420,7 @@ export class EngineMerge extends EngineGates {
     batchId: number,
     req: { status: "red" | "abandoned"; builds?: number; checkMs?: number; log?: string; targetRed?: string },
   ): void {
-    merge.finishBatch(coreOf(this), lease, batchId, req);
+    outcomes.finishBatch(coreOf(this), lease, batchId, req);
   }
 
   /**
@@ -436,7 +439,7 @@ export class EngineMerge extends EngineGates {
    * ```
    */
   recordMergeFlake(lease: MergeWorkerLease, batchId: number, check: string): void {
-    merge.recordFlake(coreOf(this), lease, batchId, check);
+    outcomes.recordFlake(coreOf(this), lease, batchId, check);
   }
 
   /**
@@ -454,7 +457,7 @@ export class EngineMerge extends EngineGates {
    * ```
    */
   openMergeBatches(): MergeBatch[] {
-    return merge.unfinished(coreOf(this));
+    return batches.unfinished(coreOf(this));
   }
 
   /**
@@ -474,7 +477,7 @@ export class EngineMerge extends EngineGates {
    * ```
    */
   adoptMergeBatch(lease: MergeWorkerLease, batchId: number): MergeBatch {
-    return merge.adoptBatch(coreOf(this), lease, batchId);
+    return batches.adoptBatch(coreOf(this), lease, batchId);
   }
 
   /**
