@@ -30,18 +30,16 @@
 import type { Engine } from "../engine/mod.ts";
 import type { Claim, WorkScope } from "../engine/types.ts";
 import { BatonError } from "../errors.ts";
-import { AgentProcess, type Placeholders } from "./agent_process.ts";
 import { isGitRepo } from "../repo/git.ts";
-import { mcpCommand } from "./mcp_command.ts";
-import { ensureLogsDir, logBase, logsDir, writeSessionFile } from "../repo/agent_logs.ts";
-import { agentPrompt } from "./prompt.ts";
-import { isTicketsOwnFailure, type Place, Worktrees } from "./worktrees.ts";
+import { ensureLogsDir, logsDir } from "../repo/agent_logs.ts";
+import { Worktrees } from "./worktrees.ts";
 import { RunPlaces } from "./places.ts";
 import { isHeld } from "../engine/state_machine.ts";
 import { describeProcess } from "../processes.ts";
 import { releaseDeadAgents } from "./dead_agents.ts";
 import { startGuardServer } from "./guard_server.ts";
 import { SessionOutcomes } from "./outcomes.ts";
+import { launchAgent, type LaunchContext, type Running } from "./launch.ts";
 import { mergeWork, stillAtWork } from "./status_line.ts";
 import { headCommit } from "../repo/worktree_state.ts";
 import { defaultPriority, inScope } from "../engine/scope.ts";
@@ -68,26 +66,6 @@ export interface RunOptions {
   busyElsewhere?: () => boolean;
   /** Only work of these tickets (ids, labels, priorities). */
   scope?: WorkScope;
-}
-
-interface Running {
-  agentId: string;
-  token: string;
-  phaseId: number;
-  ticketId: string;
-  phase: string;
-  type: string;
-  /** The registry entry it runs (the type's own, or its fallback). */
-  entry: string;
-  place: Place;
-  inGroup: boolean;
-  proc: AgentProcess;
-  escalated: boolean;
-  lastBeat: number;
-  /** When its phase was seen ended while its process still ran (its slot is free from then on). */
-  phaseEndedAt?: number;
-  /** Whether it reached Baton (known once seen). */
-  reached: boolean;
 }
 
 /** What a run did. */
@@ -138,6 +116,8 @@ export class Supervisor {
   };
   /** How each type's sessions have been ending: its breaker, its fallback, its wait. */
   readonly #outcomes: SessionOutcomes;
+  /** What starting an agent needs of it. */
+  readonly #launch: LaunchContext;
   #stopping = false;
   #gatesShown = "";
   #wake?: () => void;
@@ -188,6 +168,15 @@ export class Supervisor {
     }
     this.#outcomes = new SessionOutcomes(engine, this.#summary, (l) => this.#log(l), SUPERVISOR);
     this.#places = new RunPlaces(engine, worktrees, () => this.#running.values(), (l) => this.#log(l), SUPERVISOR);
+    this.#launch = {
+      engine,
+      places: this.#places,
+      outcomes: this.#outcomes,
+      logs: this.#logs,
+      log: (l) => this.#log(l),
+      self: this.#self,
+      summary: this.#summary,
+    };
     for (const [type, spec] of Object.entries(engine.cfg.config.agents.registry)) {
       const fb = spec.fallback;
       if (fb === undefined) continue;
@@ -499,126 +488,10 @@ export class Supervisor {
 
   /** Starts an agent on a claimed phase; false when none started (the phase was handed back). */
   #spawn(type: string, agentId: string, claim: Claim): boolean {
-    const engine = this.#engine;
-    const entry = this.#outcomes.entryOf(type);
-    const spec = engine.cfg.config.agents.registry[entry];
-    const ticket = claim.ticket.id;
-    let place: Place;
-    let inGroup: boolean;
-    try {
-      ({ inGroup, ...place } = this.#places.prepare(claim));
-    } catch (e) {
-      const output = `cannot prepare a worktree for ${ticket}/${claim.phase.name}: ${(e as Error).message}`;
-      this.#log(output);
-      if (isTicketsOwnFailure(e)) {
-        // Something of this ticket's in the way: its phase fails as work does (an escalation once its attempts are
-        // spent, saying what to fix); the type goes on with other tickets.
-        this.#outcomes.ticketFailure({
-          agentId,
-          token: claim.token,
-          phaseId: claim.phase.id,
-          ticketId: ticket,
-          phase: claim.phase.name,
-        }, output);
-        return false;
-      }
-      // git refused for every ticket (a disk that is full, a broken repository, the worktrees' directory in the
-      // way): the environment's failure, not the work's. It counts towards the type's breaker, so that a failure
-      // that lasts stops the run loudly.
-      this.#outcomes.environmentFailure(
-        { type, agentId, token: claim.token, phaseId: claim.phase.id, ticketId: ticket, phase: claim.phase.name },
-        { why: "could not be given a worktree", output, fast: true },
-      );
-      return false;
-    }
-    const base = logBase(this.#logs, ticket, claim.phase.name, agentId);
-    const mcp = mcpCommand();
-    const env = {
-      BATON_AGENT_ID: agentId,
-      BATON_PHASE_ID: String(claim.phase.id),
-      // BATON_CLAIM reaches baton-mcp through every client (Gemini CLI drops names with TOKEN); the old name stays.
-      BATON_CLAIM: claim.token,
-      BATON_CLAIM_TOKEN: claim.token,
-      BATON_REPO: engine.cfg.repoRoot,
-      BATON_MCP_CONFIG: `${base}.mcp.json`,
-    };
-    writeSessionFile(
-      `${base}.mcp.json`,
-      JSON.stringify(
-        {
-          mcpServers: {
-            baton: { command: mcp.command, args: [...mcp.args, "--repo", engine.cfg.repoRoot], env },
-          },
-        },
-        null,
-        2,
-      ) + "\n",
-    );
-    const values: Placeholders = {
-      repo: engine.cfg.repoRoot,
-      prompt_file: `${base}.prompt.md`,
-      ticket,
-      phase: String(claim.phase.id),
-      worktree: place.dir,
-      agent_id: agentId,
-      mcp_config: `${base}.mcp.json`,
-    };
-    try {
-      // Where it works and from which commit: run.require_commit judges its completion by them.
-      engine.recordAgentWorkspace(agentId, { dir: place.dir, base: place.branch ? headCommit(place.dir) : null });
-    } catch (e) {
-      this.#log(`${agentId}: could not record its worktree: ${(e as Error).message}`);
-    }
-    const prompt = agentPrompt(engine.context({ phaseId: claim.phase.id }), place, { agentId, token: claim.token });
-    let proc: AgentProcess;
-    try {
-      proc = new AgentProcess(
-        { ...spec, command: spec.command! },
-        values,
-        env,
-        prompt,
-        `${base}.log`,
-        engine.cfg.config.run.grace_seconds * 1000,
-      );
-    } catch (e) {
-      // A missing binary or a command that cannot run: the environment's failure, not the work's.
-      const output = `the agent could not be started: ${spec.command}: ${(e as Error).message}`;
-      this.#log(`${agentId}: ${output}`);
-      this.#summary.spawned++;
-      this.#outcomes.environmentFailure(
-        { type, agentId, token: claim.token, phaseId: claim.phase.id, ticketId: ticket, phase: claim.phase.name },
-        { why: output, output, fast: true },
-      );
-      return false;
-    }
-    const r: Running = {
-      agentId,
-      token: claim.token,
-      phaseId: claim.phase.id,
-      ticketId: ticket,
-      phase: claim.phase.name,
-      type,
-      entry,
-      place,
-      inGroup,
-      proc,
-      escalated: false,
-      lastBeat: Date.now(),
-      reached: false,
-    };
+    const r = launchAgent(this.#launch, type, agentId, claim);
+    if (!r) return false;
     this.#running.set(claim.phase.id, r);
-    this.#summary.spawned++;
-    try {
-      // Where it runs, so that a supervisor started after a crash of this one can tell it died.
-      engine.recordAgentProcess(agentId, { ...describeProcess(proc.child.pid), supervisor: this.#self });
-    } catch (e) {
-      this.#log(`${agentId}: could not record its process: ${(e as Error).message}`);
-    }
-    this.#log(
-      `spawned ${agentId} for ${ticket}/${claim.phase.name} in ${place.dir} (pid ${proc.child.pid})` +
-        (entry !== type ? ` running ${entry}` : ""),
-    );
-    void proc.done.then((status) => this.#exited(r, status)).catch((e) => {
+    void r.proc.done.then((status) => this.#exited(r, status)).catch((e) => {
       // Never let one agent's exit bring the supervisor down (its phase's lease still ends as usual).
       this.#log(`${agentId}: handling its exit failed: ${(e as Error).message}`);
       this.#poke();
