@@ -238,12 +238,51 @@ export function createRepoFile(root: string, rel: string, data: string | Uint8Ar
 }
 
 /**
+ * A repository-relative directory as Baton writes paths under it: no `./`,
+ * no trailing or doubled slashes; the repository root is "".
+ * @param rel the directory as configured (`tickets`, `./tickets/`, `.`)
+ * @returns the normal form (`tickets`, `tickets`, "")
+ * @throws nothing
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { repoDir } from "./files.ts";
+ * assert.equal(repoDir("./docs//tickets/"), "docs/tickets");
+ * assert.equal(repoDir("."), "");
+ * ```
+ */
+export function repoDir(rel: string): string {
+  return rel.split("/").filter((p) => p !== "" && p !== ".").join("/");
+}
+
+/**
+ * A path under a repository directory.
+ * @param dir the directory, as {@link repoDir} gives it ("" for the root)
+ * @param name the path under it
+ * @returns the repository-relative path
+ * @throws nothing
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { underRepoDir } from "./files.ts";
+ * assert.equal(underRepoDir("tickets", "0001.md"), "tickets/0001.md");
+ * assert.equal(underRepoDir("", "0001.md"), "0001.md");
+ * ```
+ */
+export function underRepoDir(dir: string, name: string): string {
+  return dir ? `${dir}/${name}` : name;
+}
+
+/**
  * Lists a repository directory, recursively: the files (not links that lead
  * out, not directories reached through such links) as repository-relative
- * paths.
+ * paths. Git's own files (`.git`) are not listed, nor another checkout inside
+ * the repository (a directory with a `.git` of its own: a linked worktree, a
+ * submodule, a nested repository), nor the directories in `skip`.
  * @param root the repository root
  * @param rel the directory, relative to it
  * @param links when given, gets the listed paths that are links (for {@link withoutAliases})
+ * @param skip repository-relative directories (as {@link repoDir} gives them) left out with what is under them
  * @returns the files' paths, sorted; empty when the directory does not exist
  * @throws {BatonError} `forbidden` when the directory itself leads outside the repository
  * @example
@@ -251,27 +290,32 @@ export function createRepoFile(root: string, rel: string, data: string | Uint8Ar
  * import assert from "node:assert/strict";
  * import { listRepoFiles } from "./files.ts";
  * const root = await Deno.makeTempDir();
- * await Deno.mkdir(`${root}/t`);
+ * await Deno.mkdir(`${root}/t/logs`, { recursive: true });
  * await Deno.writeTextFile(`${root}/t/a.md`, "");
- * assert.deepEqual(listRepoFiles(root, "t"), ["t/a.md"]);
+ * await Deno.writeTextFile(`${root}/t/logs/b.md`, "");
+ * assert.deepEqual(listRepoFiles(root, "t", undefined, new Set(["t/logs"])), ["t/a.md"]);
  * ```
  */
-export function listRepoFiles(root: string, rel: string, links?: Set<string>): string[] {
-  const base = rel.replace(/\/+$/, "");
+export function listRepoFiles(root: string, rel: string, links?: Set<string>, skip?: ReadonlySet<string>): string[] {
+  const base = repoDir(rel);
   repoPath(root, base); // the directory itself
   const out: string[] = [];
   const walk = (dirRel: string) => {
     let entries: Deno.DirEntry[];
     try {
-      entries = [...Deno.readDirSync(`${realRoot(root)}/${dirRel}`)];
+      entries = [...Deno.readDirSync(dirRel ? `${realRoot(root)}/${dirRel}` : realRoot(root))];
     } catch (e) {
       if (e instanceof Deno.errors.NotFound) return;
       throw e;
     }
+    // Another checkout: its files are another working copy's (or another repository's), not this one's.
+    if (dirRel !== base && entries.some((e) => e.name === ".git")) return;
     for (const e of entries) {
-      const r = `${dirRel}/${e.name}`;
-      if (e.isDirectory) walk(r);
-      else if (e.isFile) out.push(r);
+      if (e.name === ".git") continue;
+      const r = underRepoDir(dirRel, e.name);
+      if (e.isDirectory) {
+        if (!skip?.has(r)) walk(r);
+      } else if (e.isFile) out.push(r);
       else if (e.isSymlink) {
         // A link is followed only while it stays inside the repository.
         try {

@@ -11,7 +11,8 @@ import { LANDING_TYPE } from "../config/landing.ts";
 import { globMatches } from "../globs/mod.ts";
 import { contentHash, ticketIdFromPath } from "../markdown/ids.ts";
 import type { ParseOptions, StatusVocabulary } from "../markdown/types.ts";
-import { listRepoFiles, readRepoFile, withoutAliases } from "../repo/files.ts";
+import { listRepoFiles, readRepoFile, repoDir, withoutAliases } from "../repo/files.ts";
+import { batonPaths } from "../repo/ignore.ts";
 import { unmergedPaths } from "../repo/git.ts";
 import { conflictMarkerLine } from "../markdown/conflict.ts";
 
@@ -121,11 +122,11 @@ export function listTicketFiles(engine: Engine): string[] {
 /** The ticket files of a listing of `tickets.directory`: those `tickets.pattern` chooses, aliases left out. */
 function ticketFilesOf(engine: Engine, listing: TicketDirListing): string[] {
   const { directory, pattern } = engine.cfg.config.tickets;
-  const base = directory.replace(/\/+$/, "");
+  const base = repoDir(directory);
   // A link to another ticket file (an alias) is not a second ticket: each file once, once the pattern chose them.
   return withoutAliases(
     engine.cfg.repoRoot,
-    listing.files.filter((p) => globMatches(pattern, p.slice(base.length + 1))),
+    listing.files.filter((p) => globMatches(pattern, base ? p.slice(base.length + 1) : p)),
     listing.links,
   );
 }
@@ -153,8 +154,11 @@ export function ticketDirFiles(engine: Engine): string[] {
 export function ticketDirListing(engine: Engine): TicketDirListing {
   const { directory } = engine.cfg.config.tickets;
   const links = new Set<string>();
+  // What Baton itself writes (agents' worktrees, their prompts and logs) is never a ticket, wherever tickets are.
+  const { worktreeDir, logsDir } = batonPaths(engine.cfg);
+  const skip = new Set([repoDir(worktreeDir), repoDir(logsDir)].filter((d) => d && !d.startsWith("..")));
   try {
-    return { files: listRepoFiles(engine.cfg.repoRoot, directory.replace(/\/+$/, ""), links), links };
+    return { files: listRepoFiles(engine.cfg.repoRoot, directory, links, skip), links };
   } catch (e) {
     if (!(e instanceof Deno.errors.NotADirectory)) throw e;
     throw new BatonError("config_invalid", `tickets.directory "${directory}" is a file, not a directory`, {

@@ -13,7 +13,14 @@ import { contentHash, ticketIdFromPath } from "../markdown/ids.ts";
 import { parseTicket } from "../markdown/read_ticket.ts";
 import { renderTemplate } from "../markdown/template.ts";
 import { listTicketFiles, parseOptions, placementKey } from "./files.ts";
-import { createRepoFile, readRepoText, readRepoTextIfAny, removeRepoFile } from "../repo/files.ts";
+import {
+  createRepoFile,
+  readRepoText,
+  readRepoTextIfAny,
+  removeRepoFile,
+  repoDir,
+  underRepoDir,
+} from "../repo/files.ts";
 
 const FALLBACK_TEMPLATE = `# Ticket {{id}}: {{title}}
 
@@ -67,8 +74,7 @@ export function writeTicketFile(
   const root = engine.cfg.repoRoot;
   const template = readRepoTextIfAny(root, ".workflow/templates/ticket.md") ?? FALLBACK_TEMPLATE;
   for (const [k, v] of Object.entries(fields)) checkLine(v, `The ${k} of a new ticket`);
-  const dir = engine.cfg.config.tickets.directory.replace(/\/+$/, "");
-  const rel = `${dir}/${fields.id}_${slugify(fields.title)}.md`;
+  const rel = underRepoDir(repoDir(engine.cfg.config.tickets.directory), `${fields.id}_${slugify(fields.title)}.md`);
   const rendered = renderTemplate(template, {
     id: fields.id,
     title: fields.title,

@@ -362,3 +362,52 @@ Deno.test("import: 'Blocks: X' written before X's file exists makes X wait once 
   assert.deepEqual(apart, await waitsFor(true));
   assert.deepEqual(apart, { deps: ["0002 waits for 0001"], status: "blocked" });
 });
+
+Deno.test("import: with tickets.directory '.', Baton's logs and worktrees, other checkouts inside the repository and git's own files are not tickets; paths carry no './'", async () => {
+  const repo = await tempRepo({
+    phases: "phases:\n  - {name: Design, agent_type: designer}\n",
+    config: 'tickets:\n  directory: "."\n',
+  });
+  const git = async (cwd: string, ...args: string[]) => {
+    const o = await new Deno.Command("git", { args, cwd, stdout: "null", stderr: "piped" }).output();
+    assert(o.success, new TextDecoder().decode(o.stderr));
+  };
+  await git(repo, "init", "-q", "-b", "main");
+  await git(repo, "config", "user.email", "t@example.com");
+  await git(repo, "config", "user.name", "t");
+  await Deno.mkdir(`${repo}/tickets`);
+  await Deno.writeTextFile(`${repo}/tickets/0001_alpha.md`, "# Ticket 0001: Alpha\n\n- **Priority**: High\n");
+  await Deno.writeTextFile(`${repo}/tickets/0002_beta.md`, "# Ticket 0002: Beta\n");
+  await git(repo, "add", "-A");
+  await git(repo, "commit", "-qm", "tickets");
+  // What `baton run` leaves: a worktree per ticket (a linked checkout) and the agents' prompts among its logs.
+  await git(repo, "worktree", "add", "-q", ".workflow/worktrees/0001", "-b", "baton/0001");
+  await Deno.mkdir(`${repo}/.workflow/logs`, { recursive: true });
+  await Deno.writeTextFile(`${repo}/.workflow/logs/0001-design-agent-1.prompt.md`, "# Ticket 0001: Alpha\n");
+  // A human's own checkout inside the repository, a nested repository, and a file in git's directory.
+  await git(repo, "worktree", "add", "-q", "wt-feature", "-b", "feature");
+  await Deno.mkdir(`${repo}/vendor/lib`, { recursive: true });
+  await git(`${repo}/vendor/lib`, "init", "-q");
+  await Deno.writeTextFile(`${repo}/vendor/lib/0003_theirs.md`, "# Ticket 0003: Theirs\n");
+  await Deno.writeTextFile(`${repo}/.git/0004_internal.md`, "# Ticket 0004: Internal\n");
+  const engine = await openEngine(repo);
+  try {
+    const r = importTickets(engine);
+    assert.deepEqual(r.duplicates, []);
+    assert.deepEqual(r.imported, ["0001", "0002"]);
+    assert.deepEqual(r.errors, []);
+    assert.equal(engine.ticket("0001").path, "tickets/0001_alpha.md");
+    // A human's edit reaches Baton (it used to be lost among the duplicates the worktrees made).
+    await Deno.writeTextFile(`${repo}/tickets/0002_beta.md`, "# Ticket 0002: Beta, renamed\n");
+    const again = importTickets(engine);
+    assert.deepEqual(again.updated, ["0002"]);
+    assert.deepEqual(again.duplicates, []);
+    assert.equal(engine.ticket("0002").title, "Beta, renamed");
+    // A new ticket's file goes at the root too, named as import names it.
+    const t = newTicket(engine, { title: "Gamma" });
+    assert.equal(t.path, `${t.id}_gamma.md`);
+    assert.deepEqual(importTickets(engine).unchanged.sort(), ["0001", "0002", t.id].sort());
+  } finally {
+    engine.close();
+  }
+});
