@@ -222,6 +222,48 @@ function logEdit(
 }
 
 /**
+ * What Baton did to a ticket since it last wrote (or imported) each part of
+ * its file: the phases sent back for rework since the status was written,
+ * and whether there is nothing new for the parts asked for (`quiet`).
+ */
+function sinceWritten(
+  engine: Engine,
+  t: TicketDetail,
+  recorded: Ledger | null,
+  opts: { status?: boolean; log?: boolean },
+): { reworked: Set<string>; quiet: boolean } {
+  // A part never written since the import counts from the ticket's creation.
+  const statusSince = recorded?.statusAt ?? t.createdAt;
+  const logSince = recorded?.logAt ?? t.createdAt;
+  const reworked = new Set(
+    engine.audit({ ticketId: t.id, action: "phase.rework", since: statusSince }).map((a) => String(a.details?.phase)),
+  );
+  const work = lastWork(t, engine);
+  const quiet = (opts.status === false || (work < statusSince && reworked.size === 0)) &&
+    (opts.log === false || work < logSince);
+  return { reworked, quiet };
+}
+
+/**
+ * Whether Baton has something for a ticket's file that it has not written
+ * there yet (with the repository's `markdown_sync` settings): a file that
+ * is gone then loses that record, while one of a finished ticket whose
+ * record is all written can go (archived, deleted) without loss.
+ * @param engine the engine
+ * @param ticketId the ticket
+ * @returns whether a write-back would have something to write
+ * @throws {BatonError} `not_found` for an unknown ticket
+ */
+export function hasUnwrittenRecord(engine: Engine, ticketId: string): boolean {
+  const t = engine.ticket(ticketId);
+  const recorded = (engine.ticketFiles([ticketId])[0]?.ledger ?? null) as Ledger | null;
+  const ms = engine.cfg.config.markdown_sync;
+  const opts = { status: ms.status_update !== "off", log: ms.workflow_log_update !== "off" };
+  if (!opts.status && !opts.log) return false;
+  return !sinceWritten(engine, t, recorded, opts).quiet;
+}
+
+/**
  * A ticket's file as {@link readTicketText} reads it; a file an interrupted write-back left set aside is put back
  * first.
  * @throws {BatonError} `not_found` (with the file's location) when the file is gone
@@ -262,18 +304,21 @@ export function syncTicket(
   const t = engine.ticket(ticketId);
   if (!t.path) throw new BatonError("not_found", `Ticket ${ticketId} has no markdown file`);
   const path = t.path;
-  const { text: original, utf8, bytes } = readTicketFile(engine, ticketId, path);
-  const warnings: FileProblem[] = [];
-  const warn = (message: string) => warnings.push({ path, message: `ticket ${ticketId}: ${message}` });
   const file0 = engine.ticketFiles([ticketId])[0];
   const recorded = file0?.ledger as Ledger | null;
   const ledger: Ledger = { ...recorded, syncedAt: recorded?.syncedAt ?? t.createdAt, fields: { ...recorded?.fields } };
-  // A part never written since the import counts from the ticket's creation.
-  const statusSince = ledger.statusAt ?? t.createdAt;
-  const logSince = ledger.logAt ?? t.createdAt;
-  const reworked = new Set(
-    engine.audit({ ticketId, action: "phase.rework", since: statusSince }).map((a) => String(a.details?.phase)),
-  );
+  const { reworked, quiet } = sinceWritten(engine, t, recorded, opts);
+  let read: ReturnType<typeof readTicketFile>;
+  try {
+    read = readTicketFile(engine, ticketId, path);
+  } catch (e) {
+    // A file gone (a finished ticket archived, say) that would get nothing new: there is nothing to write.
+    if (quiet && e instanceof BatonError && e.code === "not_found") return { state: "unchanged", warnings: [] };
+    throw e;
+  }
+  const { text: original, utf8, bytes } = read;
+  const warnings: FileProblem[] = [];
+  const warn = (message: string) => warnings.push({ path, message: `ticket ${ticketId}: ${message}` });
   const conflict = unresolvedConflict(engine, path, original);
   if (conflict !== null) {
     // A merge, rebase or stash stopped on a conflict in it: a human is resolving it. Written once it is resolved.
@@ -290,9 +335,6 @@ export function syncTicket(
   // nothing to write, without parsing it. Not a file changed since (a human who discarded Baton's lines, by hand or
   // with git, and imported the file): what it lacks of Baton's record is written again.
   const hash = contentHash(original);
-  const work = lastWork(t, engine);
-  const quiet = (opts.status === false || (work < statusSince && reworked.size === 0)) &&
-    (opts.log === false || work < logSince);
   // The file as Baton last left it with both parts checked; a ticket Baton never wrote: as imported. One Baton wrote
   // before this hash was kept (or with one part only) is read again.
   const wrote = recorded?.statusAt !== undefined || recorded?.logAt !== undefined;

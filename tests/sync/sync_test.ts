@@ -561,3 +561,41 @@ Deno.test("import --warnings lists a file in conflict that was imported before o
   assert.deepEqual(r.warnings.map((w) => [w.code, w.line]), [["merge_conflict", 4]]);
   engine.close();
 });
+
+Deno.test("a finished ticket whose file a human archived out of tickets/ once its record was written: sync has nothing to write (exit 0), doctor passes; one with a record still unwritten is named", async () => {
+  const { repo } = await repoWithTicket();
+  await Deno.writeTextFile(`${repo}/tickets/0002_other.md`, TICKET.replace("0001: Cache", "0002: Other"));
+  const engine = await openEngine(repo);
+  importTickets(engine);
+  const finish = (id: string, caps: string) => {
+    const c = engine.claimNext({ agentId: "a", capabilities: [caps] })!;
+    assert.equal(c.ticket.id, id);
+    engine.complete(c.phase.id, { agentId: "a", token: c.token, summary: `${caps} done` });
+  };
+  finish("0001", "designer");
+  finish("0002", "designer");
+  finish("0001", "implementer");
+  assert.deepEqual(syncAll(engine).written.sort(), ["0001", "0002"]);
+  engine.close();
+  // Done and written: the human moves it to an archive outside tickets.directory.
+  await Deno.mkdir(`${repo}/archive`);
+  await Deno.rename(`${repo}/tickets/0001_cache.md`, `${repo}/archive/0001_cache.md`);
+  const archived = await Deno.readTextFile(`${repo}/archive/0001_cache.md`);
+  const sync = await baton(["sync", "--json"], { cwd: repo });
+  assert.equal(sync.code, 0, sync.stdout + sync.stderr);
+  assert.deepEqual(JSON.parse(sync.stdout).errors, []);
+  const doctor = await baton(["doctor"], { cwd: repo });
+  assert.doesNotMatch(doctor.stdout, /0001/);
+  assert.equal(doctor.code, 0, doctor.stdout);
+  // 0002 is archived too before its last phase is done: that record has nowhere to go, and sync says so.
+  await Deno.rename(`${repo}/tickets/0002_other.md`, `${repo}/archive/0002_other.md`);
+  const again = await openEngine(repo);
+  const c = again.claimNext({ agentId: "a", capabilities: ["implementer"] })!;
+  again.complete(c.phase.id, { agentId: "a", token: c.token, summary: "implemented" });
+  again.close();
+  const sync2 = await baton(["sync", "--json"], { cwd: repo });
+  assert.equal(sync2.code, 1);
+  assert.deepEqual(JSON.parse(sync2.stdout).errors.map((e: { path: string }) => e.path), ["tickets/0002_other.md"]);
+  assert.match((await baton(["doctor"], { cwd: repo })).stdout, /ticket 0002's file tickets\/0002_other\.md is gone/);
+  assert.equal(await Deno.readTextFile(`${repo}/archive/0001_cache.md`), archived); // nothing written anywhere
+});
