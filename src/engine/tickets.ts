@@ -146,11 +146,19 @@ export function nextTicketId(core: Core, alsoTaken: string[] = []): string {
   return String(Math.max(maxNumericId(core.db), ...numeric) + 1).padStart(4, "0");
 }
 
-/** `Engine.createTickets`: ids given or generated, dependencies by id or `ref`, all or nothing. */
-export function createTickets(core: Core, items: NewTicketInput[], actor: Actor): string[] {
+/**
+ * `Engine.createTickets`: ids given or generated, dependencies by id or `ref`, all or nothing. `filesById` names
+ * the ticket files that use an id (imported or not): no generated id is one of them, and a given one is refused.
+ */
+export function createTickets(
+  core: Core,
+  items: NewTicketInput[],
+  actor: Actor,
+  filesById: ReadonlyMap<string, string> = new Map(),
+): string[] {
   if (!Array.isArray(items) || items.length === 0) throw new BatonError("invalid_argument", "No tickets to create");
   return core.tx((now) => {
-    let next = Number(nextTicketId(core));
+    let next = Number(nextTicketId(core, [...filesById.keys()]));
     const byRef = new Map<string, string>();
     const assigned = items.map((it, i) => {
       const id = it.id ?? String(next++).padStart(4, "0");
@@ -169,6 +177,14 @@ export function createTickets(core: Core, items: NewTicketInput[], actor: Actor)
       if (seen.has(id)) throw new BatonError("invalid_argument", `${where}: id appears twice in the batch`);
       seen.add(id);
       if (ticketExists(core.db, id)) throw new BatonError("invalid_argument", `${where}: ticket ${id} already exists`);
+      const file = filesById.get(id);
+      if (file !== undefined) {
+        throw new BatonError(
+          "invalid_argument",
+          `${where}: ${file} already uses id ${id} (not imported yet: run baton import); give another id, or none`,
+          { location: { file } },
+        );
+      }
       if (!it.title?.trim()) throw new BatonError("invalid_argument", `${where}: a title is required`);
     });
     items.forEach((it, i) => {

@@ -203,6 +203,19 @@ export function indexTicketFiles(engine: Engine, listing = ticketDirListing(engi
 }
 
 /**
+ * The ticket files by the id their names carry, imported or not (a file of
+ * an id used twice is named once): what new tickets' ids must not collide with.
+ * @param engine the engine (its configuration says where tickets are)
+ * @returns file paths by id
+ */
+export function ticketFilesById(engine: Engine): Map<string, string> {
+  const index = indexTicketFiles(engine);
+  const byId = new Map(index.byId);
+  for (const d of index.duplicates) byId.set(d.id, d.paths[0]);
+  return byId;
+}
+
+/**
  * What decides where a file places its ticket, besides the file: the
  * status vocabulary, `tickets.status_map` and the workflow's graph. When it
  * changes, unchanged files are placed again.

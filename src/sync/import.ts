@@ -206,6 +206,16 @@ function writeTicket(engine: Engine, p: Parsed, result: ImportResult): boolean {
       return false;
     }
   }
+  if (before && !before.path) {
+    // A ticket made without a file (a planner's, through MCP or the library) gets this one: said, for a file a human
+    // wrote for another ticket that happens to take its id.
+    result.warnings.push({
+      path,
+      code: "ticket_file_attached",
+      message: `ticket ${id} had no file; ${path} is its file now` +
+        (before.title !== ticket.title ? ` (its title "${before.title}" is now the file's)` : ""),
+    });
+  }
   // A file that says `Blocks: X` is not done until X waits for it (linked once every file is written): its content
   // hash, which makes the next import skip the file, is recorded then. Killed before, the next import reads it again.
   const provisional = blocksOthers(ticket);

@@ -9,10 +9,10 @@ import { BatonError } from "../errors.ts";
 import { checkLine, checkTitle } from "../lines.ts";
 import type { Engine } from "../engine/mod.ts";
 import type { Actor, NewTicketInput, TicketDetail } from "../engine/types.ts";
-import { contentHash, ticketIdFromPath } from "../markdown/ids.ts";
+import { contentHash } from "../markdown/ids.ts";
 import { parseTicket } from "../markdown/read_ticket.ts";
 import { renderTemplate } from "../markdown/template.ts";
-import { listTicketFiles, parseOptions, placementKey } from "./files.ts";
+import { parseOptions, placementKey, ticketFilesById } from "./files.ts";
 import {
   createRepoFile,
   readRepoText,
@@ -140,9 +140,8 @@ export function newTicket(
   let id: string;
   try {
     id = engine.transaction(() => {
-      const files = listTicketFiles(engine).map((p) => ticketIdFromPath(p, engine.cfg.config.tickets.id_regex) ?? "");
-      const id = engine.nextTicketId(files);
-      const [created] = engine.createTickets([{ id, title: input.title.trim() }], input.actor);
+      const [created] = engine.createTickets([{ title: input.title.trim() }], input.actor, ticketFilesById(engine));
+      const id = created.id;
       const path = written = writeTicketFile(engine, {
         id: created.id,
         title: input.title,
@@ -190,7 +189,7 @@ export function createTicketsWithFiles(
   const written: string[] = [];
   try {
     return engine.transaction(() => {
-      const created = engine.createTickets(items, actor);
+      const created = engine.createTickets(items, actor, ticketFilesById(engine));
       return created.map((t) => {
         const priority = typeof t.metadata.priority === "string" ? t.metadata.priority : t.priority ?? undefined;
         const path = writeTicketFile(engine, { id: t.id, title: t.title, priority });

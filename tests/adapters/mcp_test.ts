@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { skipHeavy } from "../helpers/heavy.ts";
-import { type Engine, openEngine } from "../../mod.ts";
+import { type Engine, importTickets, openEngine } from "../../mod.ts";
 import { holdWriteLock, migrateAsNewerBaton, tempRepo } from "../helpers/repo.ts";
 import { HELP } from "../../src/mcp/main.ts";
 import { checkMcpSnippets, mcpSection } from "../helpers/mcp_readme.ts";
@@ -719,4 +719,51 @@ Deno.test("mcp: a newer Baton migrating the database under running servers: thei
     await stdio.close();
     await http.stop();
   }
+});
+
+Deno.test("mcp: create_tickets never takes an id a ticket file in the repository already uses (imported or not), with or without files", async () => {
+  const repo = await seeded([{ id: "0001", title: "Imported" }]);
+  await Deno.mkdir(`${repo}/tickets`);
+  // A human's ticket, written and not imported yet.
+  const human = "# Ticket 0002: A human's ticket\n\nWords only a human wrote.\n";
+  await Deno.writeTextFile(`${repo}/tickets/0002_human.md`, human);
+  const s = await stdioSession(repo);
+  try {
+    const withFiles = await s.call("create_tickets", { tickets: [{ title: "Planned A" }], write_files: true });
+    assert.ok(withFiles.ok, withFiles.text);
+    const a = (withFiles.data.created as { id: string; path: string }[])[0];
+    assert.equal(a.id, "0003");
+    const without = await s.call("create_tickets", { tickets: [{ title: "Planned B" }] });
+    assert.ok(without.ok, without.text);
+    assert.equal((without.data.created as { id: string }[])[0].id, "0004");
+    // An id given explicitly that a file uses is refused, naming the file; nothing is created.
+    const msg = await expectError(
+      s,
+      "create_tickets",
+      { tickets: [{ id: "0002", title: "Mine" }] },
+      "invalid_argument",
+    );
+    assert.match(msg, /tickets\/0002_human\.md/);
+  } finally {
+    await s.close();
+  }
+  assert.equal(await Deno.readTextFile(`${repo}/tickets/0002_human.md`), human);
+  await withEngine(repo, (e) => {
+    const r = importTickets(e);
+    assert.deepEqual(r.duplicates, []);
+    assert.deepEqual(r.imported, ["0002"]);
+    assert.equal(e.ticket("0002").title, "A human's ticket");
+  });
+  // A file written later for the ticket made without one takes it, and import says so.
+  await Deno.writeTextFile(`${repo}/tickets/0004_other.md`, "# Ticket 0004: Another human ticket\n");
+  await withEngine(repo, (e) => {
+    const r = importTickets(e);
+    assert.deepEqual(r.updated, ["0004"]);
+    assert.deepEqual(r.warnings.filter((w) => w.code === "ticket_file_attached"), [{
+      path: "tickets/0004_other.md",
+      code: "ticket_file_attached",
+      message:
+        'ticket 0004 had no file; tickets/0004_other.md is its file now (its title "Planned B" is now the file\'s)',
+    }]);
+  });
 });

@@ -279,11 +279,11 @@ Deno.test("planner batch with markdown files: all or nothing, never overwriting"
     /# Ticket 0001: Parser[\s\S]*Priority\*\*: High/,
   );
   assert.equal(importTickets(engine).unchanged.length, 2, "the files match what the database holds");
-  // A human already has a file where the third ticket's would go: nothing of the batch is kept.
+  // A human already has a file with the id the batch asks for: nothing of the batch is kept.
   await Deno.writeTextFile(`${repo}/tickets/0004_taken.md`, "# Ticket 0004: mine\n");
   assert.throws(
-    () => createTicketsWithFiles(engine, [{ title: "Fine" }, { title: "Taken" }]),
-    { code: "invalid_argument", message: /already exists/ },
+    () => createTicketsWithFiles(engine, [{ title: "Fine" }, { id: "0004", title: "Taken" }]),
+    { code: "invalid_argument", message: /tickets\/0004_taken\.md already uses id 0004/ },
   );
   assert.deepEqual(engine.listTickets().map((t) => t.id), ["0001", "0002"]);
   assert.deepEqual([...Deno.readDirSync(`${repo}/tickets`)].map((e) => e.name).sort(), [
@@ -292,6 +292,8 @@ Deno.test("planner batch with markdown files: all or nothing, never overwriting"
     "0004_taken.md",
   ]);
   assert.equal(await Deno.readTextFile(`${repo}/tickets/0004_taken.md`), "# Ticket 0004: mine\n");
+  // Generated ids go above every id a file uses.
+  assert.deepEqual(createTicketsWithFiles(engine, [{ title: "Fine" }]).map((t) => t.id), ["0005"]);
   engine.close();
 });
 

@@ -70,8 +70,11 @@ export class EngineTickets extends EngineQueries {
    * tickets of the batch by id or by `ref`. Cycles are refused with their path.
    * @param items the tickets; `ref` names one for the others' dependencies
    * @param actor who plans
+   * @param filesById ticket files by the id they use, imported or not (`ticketFilesById` of the markdown sync): no
+   *   id is generated among them, and one given is refused
    * @returns the created tickets, in order
-   * @throws {BatonError} `invalid_argument` (duplicate or existing id, bad input), `dependency_cycle`
+   * @throws {BatonError} `invalid_argument` (duplicate or existing id, an id a file uses, bad input),
+   *   `dependency_cycle`
    * @example
    * ```ts
    * import assert from "node:assert/strict";
@@ -86,8 +89,12 @@ export class EngineTickets extends EngineQueries {
    * engine.close();
    * ```
    */
-  createTickets(items: NewTicketInput[], actor: Actor = "system"): TicketDetail[] {
-    return createTickets(coreOf(this), items, actor).map((id) => this.ticket(id));
+  createTickets(
+    items: NewTicketInput[],
+    actor: Actor = "system",
+    filesById?: ReadonlyMap<string, string>,
+  ): TicketDetail[] {
+    return createTickets(coreOf(this), items, actor, filesById).map((id) => this.ticket(id));
   }
 
   /**

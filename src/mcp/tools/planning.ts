@@ -50,10 +50,11 @@ export const PLANNING_TOOLS: Tool[] = [
         parentId: t.parent_id,
       }));
       const actor = ctx.knownAgent() ?? "mcp";
-      // The markdown modules load only when a planner asks for files (they are not needed to start the server).
+      // The markdown modules load only when a planner asks for files (they are not needed to start the server). Either
+      // way, no ticket takes an id a ticket file already uses.
       const created = a.write_files
         ? (await import("../../sync/new_ticket.ts")).createTicketsWithFiles(ctx.engine, items, actor)
-        : ctx.engine.createTickets(items, actor);
+        : ctx.engine.createTickets(items, actor, (await import("../../sync/files.ts")).ticketFilesById(ctx.engine));
       return {
         created: created.map((t) => ({
           id: t.id,
