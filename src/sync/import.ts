@@ -25,6 +25,7 @@ import {
   placementKey,
   readTicketText,
   ticketDirListing,
+  type TicketFileIndex,
   unresolvedConflict,
 } from "./files.ts";
 import { repoFileExists } from "../repo/files.ts";
@@ -82,6 +83,50 @@ export interface ImportOptions {
   warnings?: boolean;
 }
 
+/**
+ * The open tickets whose file import no longer reads: still there but not
+ * chosen by `tickets.directory` and `tickets.pattern` (moved, renamed to
+ * another extension, the settings changed), or gone. Baton keeps each
+ * ticket, and offers its work.
+ */
+function reportUntracked(engine: Engine, result: ImportResult, index: TicketFileIndex, files: string[]): void {
+  const root = engine.cfg.repoRoot;
+  const { directory, pattern, id_regex: idRegex } = engine.cfg.config.tickets;
+  const chosen = new Set([...index.byId.values(), ...index.unnamed, ...index.duplicates.flatMap((d) => d.paths)]);
+  const open = new Set(engine.listTickets({ status: "active" }).map((t) => t.id));
+  const offered = "Baton no longer reads it, and still offers the ticket's work";
+  for (const t of engine.ticketFiles()) {
+    if (!t.path || !open.has(t.id) || index.byId.has(t.id)) continue;
+    if (repoFileExists(root, t.path)) {
+      // Chosen under another id (tickets.id_regex changed) or with a twin: reported as such where it is read.
+      if (chosen.has(t.path)) continue;
+      result.warnings.push({
+        path: t.path,
+        code: "ticket_file_unmatched",
+        message: `${t.path}, ticket ${t.id}'s file, is not among the ticket files (tickets.directory "${directory}", ` +
+          `tickets.pattern "${pattern}"): ${offered}; move it there, or fix tickets.directory or tickets.pattern`,
+      });
+      continue;
+    }
+    const elsewhere = files.find((f) => !chosen.has(f) && ticketIdFromPath(f, idRegex) === t.id);
+    if (elsewhere) {
+      result.warnings.push({
+        path: elsewhere,
+        code: "ticket_file_unmatched",
+        message: `${elsewhere} has ticket ${t.id}'s id, but tickets.pattern ("${pattern}") does not choose it: ` +
+          `${offered}; rename it so that the pattern chooses it, or fix tickets.pattern`,
+      });
+      continue;
+    }
+    result.warnings.push({
+      path: t.path,
+      code: "ticket_file_missing",
+      message: `ticket ${t.id}'s file is gone; Baton keeps the ticket and still offers its work: restore the ` +
+        "file, or give a renamed one its id back" + setAsideAdvice(t.path, setAsideOf(root, t.path)),
+    });
+  }
+}
+
 /** The ticket files' texts by ticket id; names without an id, ids used twice and unreadable files are reported. */
 function readFiles(engine: Engine, result: ImportResult): Map<string, { path: string; text: string; utf8: boolean }> {
   const root = engine.cfg.repoRoot;
@@ -115,18 +160,7 @@ function readFiles(engine: Engine, result: ImportResult): Map<string, { path: st
         `tickets.directory "${dir}" does not exist: no ticket file was read (create it, or fix tickets.directory)`,
     });
   } else {
-    // An open ticket whose file is gone (deleted, or renamed without its id): Baton keeps it, and offers its work.
-    const open = new Set(engine.listTickets({ status: "active" }).map((t) => t.id));
-    for (const t of engine.ticketFiles()) {
-      if (t.path && open.has(t.id) && !index.byId.has(t.id) && !repoFileExists(root, t.path)) {
-        result.warnings.push({
-          path: t.path,
-          code: "ticket_file_missing",
-          message: `ticket ${t.id}'s file is gone; Baton keeps the ticket and still offers its work: restore the ` +
-            "file, or give a renamed one its id back" + setAsideAdvice(t.path, setAsideOf(root, t.path)),
-        });
-      }
-    }
+    reportUntracked(engine, result, index, files);
   }
   for (const path of index.unnamed) {
     result.skipped.push({ path, message: `the file name does not match tickets.id_regex (${idRegex})` });
@@ -135,11 +169,23 @@ function readFiles(engine: Engine, result: ImportResult): Map<string, { path: st
     result.duplicates.push(d);
     for (const path of d.paths) {
       const others = d.paths.filter((x) => x !== path).join(", ");
-      result.skipped.push({ path, message: `ticket id ${d.id} is also used by ${others}` });
+      result.skipped.push({ path, code: "duplicate_id", message: `ticket id ${d.id} is also used by ${others}` });
     }
   }
   const out = new Map<string, { path: string; text: string; utf8: boolean }>();
+  const idByPath = new Map(engine.ticketFiles().flatMap((t) => t.path ? [[t.path, t.id] as const] : []));
   for (const [id, path] of index.byId) {
+    const was = idByPath.get(path);
+    if (was !== undefined && was !== id) {
+      // The same file read as another ticket: tickets.id_regex changed. A second ticket for it would double the work.
+      result.errors.push({
+        path,
+        code: "config_invalid",
+        message: `${path} is ticket ${was}'s file, but tickets.id_regex (${idRegex}) now reads the id ${id} from its ` +
+          `name: not imported as another ticket; restore tickets.id_regex, or rename the file so that its id reads ${was}`,
+      });
+      continue;
+    }
     try {
       const read = readTicketText(engine, path);
       out.set(id, { path, text: read.text, utf8: read.utf8 });

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { openEngine } from "../../mod.ts";
 import { importTickets, newTicket, syncAll } from "../../mod.ts";
 import { EXAMPLE_PHASES, tempRepo } from "../helpers/repo.ts";
+import { baton } from "../helpers/cli.ts";
 
 const FIXTURES = new URL("../fixtures/tickets/", import.meta.url).pathname;
 const human = { kind: "human" as const, name: "dana" };
@@ -412,4 +413,61 @@ Deno.test("import: with tickets.directory '.', Baton's logs and worktrees, other
   } finally {
     engine.close();
   }
+});
+
+Deno.test("import: a tickets.id_regex that reads other ids from tracked files imports no second ticket for a file: an error at each, exit 1, nothing written", async () => {
+  const repo = await tempRepo({ phases: "phases:\n  - {name: Design, agent_type: designer}\n" });
+  await Deno.mkdir(`${repo}/tickets`);
+  await Deno.writeTextFile(`${repo}/tickets/0041_alpha.md`, "# Ticket 0041: Alpha\n");
+  await Deno.writeTextFile(`${repo}/tickets/0042_beta.md`, "# Ticket 0042: Beta\n");
+  let engine = await openEngine(repo);
+  assert.deepEqual(importTickets(engine).imported, ["0041", "0042"]);
+  engine.close();
+  // The new pattern also captures the slug: every file would read as a new ticket.
+  await Deno.writeTextFile(`${repo}/.workflow/config.yaml`, 'tickets:\n  id_regex: "^(\\\\d+_[a-z]+)"\n');
+  const cli = await baton(["import", "--json"], { cwd: repo });
+  assert.equal(cli.code, 1, cli.stdout + cli.stderr);
+  const r = JSON.parse(cli.stdout);
+  assert.deepEqual(r.imported, []);
+  assert.deepEqual(r.errors.map((e: { path: string; code: string }) => [e.path, e.code]), [
+    ["tickets/0041_alpha.md", "config_invalid"],
+    ["tickets/0042_beta.md", "config_invalid"],
+  ]);
+  assert.match(r.errors[0].message, /is ticket 0041's file, but tickets\.id_regex .* reads the id 0041_alpha/);
+  engine = await openEngine(repo);
+  assert.deepEqual(engine.listTickets().map((t) => t.id), ["0041", "0042"]);
+  engine.close();
+});
+
+Deno.test("import: an open ticket's file that tickets.directory or tickets.pattern no longer chooses is named as such, not as gone; a duplicate id has a code and exit 1", async () => {
+  const repo = await tempRepo({ phases: "phases:\n  - {name: Design, agent_type: designer}\n" });
+  await Deno.mkdir(`${repo}/tickets`);
+  await Deno.writeTextFile(`${repo}/tickets/0041_alpha.md`, "# Ticket 0041: Alpha\n");
+  await Deno.writeTextFile(`${repo}/tickets/0042_beta.md`, "# Ticket 0042: Beta\n");
+  const engine0 = await openEngine(repo);
+  importTickets(engine0);
+  engine0.close();
+  // Renamed with an extension the pattern does not choose.
+  await Deno.rename(`${repo}/tickets/0041_alpha.md`, `${repo}/tickets/0041_alpha.MD`);
+  let engine = await openEngine(repo);
+  let w = importTickets(engine).warnings.filter((x) => x.code === "ticket_file_unmatched");
+  assert.deepEqual(w.map((x) => x.path), ["tickets/0041_alpha.MD"]);
+  assert.match(w[0].message, /has ticket 0041's id, but tickets\.pattern \("\*\*\/\*\.md"\) does not choose it/);
+  engine.close();
+  await Deno.rename(`${repo}/tickets/0041_alpha.MD`, `${repo}/tickets/0041_alpha.md`);
+  // tickets.directory moved without the files: both are still there, and no longer read.
+  await Deno.writeTextFile(`${repo}/.workflow/config.yaml`, "tickets:\n  directory: backlog\n");
+  await Deno.mkdir(`${repo}/backlog`);
+  engine = await openEngine(repo);
+  w = importTickets(engine).warnings.filter((x) => x.code === "ticket_file_unmatched");
+  assert.deepEqual(w.map((x) => x.path), ["tickets/0041_alpha.md", "tickets/0042_beta.md"]);
+  assert.match(w[0].message, /not among the ticket files \(tickets\.directory "backlog"/);
+  engine.close();
+  // Two files with one id: skipped with a code, and `baton import` exits 1.
+  await Deno.writeTextFile(`${repo}/.workflow/config.yaml`, "");
+  await Deno.writeTextFile(`${repo}/tickets/0042_copy.md`, "# Ticket 0042: Beta, a copy with an edit\n");
+  const cli = await baton(["import", "--json"], { cwd: repo });
+  assert.equal(cli.code, 1, cli.stdout);
+  const r = JSON.parse(cli.stdout);
+  assert.deepEqual(r.skipped.map((s: { code: string }) => s.code), ["duplicate_id", "duplicate_id"]);
 });

@@ -132,7 +132,8 @@ function importCommand(c: CommandContext): Promise<number> {
           return `${kind}: ${g.message} (${g.count}×: ${g.locations.join(", ")}${more})`;
         }),
       ].join("\n"));
-    return r.errors.length ? 1 : 0;
+    // Two files with one id: neither is imported (a human's words in either stay out of Baton until fixed).
+    return r.errors.length || r.duplicates.length ? 1 : 0;
   });
 }
 
@@ -224,7 +225,7 @@ export const SETUP: Command[] = [
     usage: "import [--warnings]",
     summary: ["import markdown tickets into the database"],
     description:
-      "Reads every ticket file under tickets.directory matching tickets.pattern and places each new ticket where its status says. Unchanged files are skipped; one bad file never stops the import; the database stays authoritative for the status of tickets it already has. Warnings are grouped by message. Exits 1 when a file had an error.",
+      "Reads every ticket file under tickets.directory matching tickets.pattern and places each new ticket where its status says. Unchanged files are skipped; one bad file never stops the import; the database stays authoritative for the status of tickets it already has. Warnings are grouped by message. Exits 1 when a file had an error, or two files share an id (neither is imported).",
     positionals: [0, 0],
     options: { warnings: { type: "boolean", help: "read unchanged files too, to show their warnings" } },
     examples: ["import", "import --warnings", "import --json"],
