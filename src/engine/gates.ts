@@ -205,12 +205,51 @@ function withdrawGate(core: Core, now: number, actor: Actor, row: R, because: st
   });
 }
 
+/**
+ * What a rejected gate sends back on its ticket: the phases it reviews (they get the notes) and every phase after
+ * them. By the workflow, while it names the gate and a phase of this ticket that the gate reviews.
+ * Otherwise `phases.yaml` was edited since the ticket was seeded (the gate or what it reviews renamed, or removed), and
+ * the ticket's own phases say: the agent phases right before the gate, back to the gate before them.
+ */
+function reworkTargets(core: Core, gateRow: R): { rows: R[]; reviewed: (r: R) => boolean } {
+  const all = phasesOfTicket(core.db, gateRow.ticket_id);
+  const def = core.graph.def(gateRow.name);
+  if (def) {
+    const between = core.graph.reworkSet(gateRow.name);
+    const rows = all.filter((r) => between.has(r.name) && r.status !== "skipped");
+    const reviewed = (r: R) => core.graph.reviews(gateRow.name, r.name);
+    // A gate that reviews nothing (the workflow's first phase, say) reopens only itself; phases it reviews that this
+    // ticket skipped are not sent back.
+    const names = new Set(all.map((r) => r.name));
+    if (!def.reviews.length || def.reviews.some((n) => names.has(n))) return { rows, reviewed };
+  }
+  const ids = new Set<number>();
+  let from = gateRow.seq;
+  for (const r of all.filter((x) => x.seq < gateRow.seq && x.status !== "skipped").reverse()) {
+    if (r.agent_type === null) {
+      if (ids.size) break;
+      continue; // a gate right before this one: what it reviewed is before it
+    }
+    ids.add(r.id);
+    from = r.seq;
+  }
+  if (!ids.size) {
+    throw new BatonError(
+      "invalid_transition",
+      `Cannot reject gate "${gateRow.name}" of ticket ${gateRow.ticket_id}: no phase before it to send back`,
+    );
+  }
+  return {
+    rows: all.filter((r) => r.seq >= from && r.id !== gateRow.id && r.status !== "skipped"),
+    reviewed: (r) => ids.has(r.id),
+  };
+}
+
 /** A gate phase was rejected: reopen the phases it reviews and everything between them and the gate. */
 function reopenForRework(core: Core, now: number, actor: Actor, gateRow: R, revision: number, notes: string): void {
-  const between = core.graph.reworkSet(gateRow.name);
-  for (const r of phasesOfTicket(core.db, gateRow.ticket_id)) {
-    if (!between.has(r.name) || r.status === "skipped") continue;
-    const reviewed = core.graph.reviews(gateRow.name, r.name);
+  const targets = reworkTargets(core, gateRow);
+  for (const r of targets.rows) {
+    const reviewed = targets.reviewed(r);
     if (isHeld(r.status)) {
       // Work in progress downstream of rejected work is void: the holder's token dies.
       move(core, now, actor, r, "available", "release", {
