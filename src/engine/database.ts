@@ -73,6 +73,24 @@ async function createFresh(path: string): Promise<void> {
 }
 
 /**
+ * Whether a file is a Baton database (its tables), read without changing it.
+ * @param path the file
+ * @returns false for another database, or one that cannot be read
+ */
+export async function isBatonDatabase(path: string): Promise<boolean> {
+  let db: Database | undefined;
+  try {
+    db = await Database.open(path, { readonly: true, create: false });
+    return db.all("SELECT name FROM sqlite_schema WHERE type = 'table' AND name IN ('tickets', 'phases', 'audit')")
+      .length === 3;
+  } catch {
+    return false;
+  } finally {
+    db?.close();
+  }
+}
+
+/**
  * Refuses a file that must not be opened as Baton's database: empty, missing
  * while its helper files remain, or of a newer schema than this Baton knows.
  * @returns true when there is no database yet and one may be created

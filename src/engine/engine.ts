@@ -8,10 +8,11 @@
  * @module
  */
 import { WorkflowGraph } from "../config/graph.ts";
+import { BatonError } from "../errors.ts";
 import { type FullConfigLoader, loadWorkflowConfigCachedWith } from "../config/cache.ts";
 import { databasePath } from "../config/repo_root.ts";
-import { databaseFileExists, openBatonDatabase } from "./database.ts";
-import { batonPaths, excludeBatonFiles } from "../repo/ignore.ts";
+import { databaseFileExists, isBatonDatabase, openBatonDatabase } from "./database.ts";
+import { batonPaths, excludeBatonFiles, ignoredDatabases } from "../repo/ignore.ts";
 import { EngineHooks } from "./api/hooks.ts";
 import { Core } from "./core.ts";
 import { pruneIfDue } from "./retention.ts";
@@ -43,6 +44,27 @@ import { machineTime } from "../processes.ts";
 export class Engine extends EngineHooks {}
 
 /**
+ * Refuses to start a database where the configuration now says while this
+ * repository has Baton's database elsewhere (`database.path` was changed, or
+ * misspelt): agents of the old one and of a new empty one would each hold
+ * the same phases.
+ * @throws {BatonError} `database_missing`, naming it
+ */
+async function refuseSecondDatabase(root: string, configured: string): Promise<void> {
+  for (const other of ignoredDatabases(root, configured)) {
+    if (!(await isBatonDatabase(`${root}/${other}`))) continue;
+    throw new BatonError(
+      "database_missing",
+      `No database at ${configured}, and this repository has Baton's database at ${other} (database.path in ` +
+        `.workflow/config.yaml changed?): Baton will not start a second, empty one. Point database.path at it, or ` +
+        `move it (with its -wal and -shm files, every Baton process stopped) to ${configured}; to start anew, ` +
+        `delete it`,
+      { location: { file: ".workflow/config.yaml", field: "database.path" }, details: { found: other } },
+    );
+  }
+}
+
+/**
  * Opens the engine alone, without markdown write-back, loading `.workflow/`
  * through the configuration cache and `loadFull` on a miss. What
  * `openEngineWithoutWriteBack` (`mod.ts`) and the adapters' late opening
@@ -67,6 +89,7 @@ export async function openEngineWith(
 ): Promise<Engine> {
   const cfg = await loadWorkflowConfigCachedWith(repoDir, loadFull);
   const fresh = !databaseFileExists(databasePath(cfg));
+  if (fresh) await refuseSecondDatabase(cfg.repoRoot, cfg.config.database.path);
   const db = await openBatonDatabase(databasePath(cfg), {
     journalMode: options.journalMode ?? cfg.config.database.journal_mode,
     busyTimeoutMs: cfg.config.database.busy_timeout_ms,

@@ -10,7 +10,7 @@
  * @module
  */
 import { excludeFromGit, gitTry, readExclude } from "./git.ts";
-import { appendRepoText, readRepoTextIfAny } from "./files.ts";
+import { appendRepoText, readRepoTextIfAny, repoPath } from "./files.ts";
 
 /** The paths of a configuration that Baton creates files under. */
 export interface BatonPaths {
@@ -55,6 +55,36 @@ function clean(p: string): string {
  */
 export function ignorePatterns(paths: BatonPaths): string[] {
   return [`/${clean(paths.database)}*`, `/${clean(paths.logsDir)}/`, `/${clean(paths.worktreeDir)}/`];
+}
+
+/**
+ * The files a repository's ignore files name the way Baton names its
+ * database there (`/PATH*`, in `.gitignore` or `.git/info/exclude`) that
+ * hold a SQLite database: where Baton made one, unless another tool's is
+ * ignored so too (the caller looks inside).
+ * @param root the repository root
+ * @param except the configured database path (repository-relative), left out
+ * @returns repository-relative paths
+ * @throws nothing
+ */
+export function ignoredDatabases(root: string, except: string): string[] {
+  const text = `${readRepoTextIfAny(root, ".gitignore", 1 << 20) ?? ""}\n${readExclude(root)}`;
+  const out = new Set<string>();
+  for (const line of text.split(/\r?\n/)) {
+    const m = /^\/([^*?[\]!#]+)\*$/.exec(line.trim());
+    if (!m || m[1] === clean(except) || m[1].endsWith("/")) continue;
+    try {
+      const head = new Uint8Array(16);
+      const f = Deno.openSync(repoPath(root, m[1]), { read: true });
+      try {
+        if (f.readSync(head) !== 16) continue;
+      } finally {
+        f.close();
+      }
+      if (new TextDecoder().decode(head) === "SQLite format 3\0") out.add(m[1]);
+    } catch { /* no such file, or not readable */ }
+  }
+  return [...out];
 }
 
 /**

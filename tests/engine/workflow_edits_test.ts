@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { openEngine } from "../../mod.ts";
 import { tempRepo } from "../helpers/repo.ts";
+import { baton } from "../helpers/cli.ts";
 
 const PHASES = `phases:
   - {name: Design, agent_type: designer}
@@ -53,3 +54,34 @@ for (
     }
   });
 }
+
+Deno.test("database.path changed while Baton's database is at the old path: no second, empty database is started (a phase would be held twice); once moved, every claim is there", async () => {
+  const repo = await tempRepo({ phases: PHASES });
+  const git = new Deno.Command("git", { args: ["init", "-q"], cwd: repo, stdout: "null" });
+  assert.ok((await git.output()).success);
+  let engine = await openEngine(repo); // creates .workflow/baton.db, which git is told to ignore
+  engine.upsertTicket({ id: "0001", title: "Cache" });
+  const c = engine.claimNext({ agentId: "d1", capabilities: ["designer"] })!;
+  engine.close();
+  await Deno.writeTextFile(`${repo}/.workflow/config.yaml`, "database:\n  path: .workflow/state/baton.db\n");
+  await assert.rejects(openEngine(repo), (e: Error & { code?: string }) => {
+    assert.equal(e.code, "database_missing");
+    assert.match(e.message, /\.workflow\/baton\.db/);
+    return true;
+  });
+  const status = await baton(["status"], { cwd: repo });
+  assert.notEqual(status.code, 0);
+  assert.match(status.stderr, /database\.path/);
+  await assert.rejects(Deno.stat(`${repo}/.workflow/state/baton.db`), Deno.errors.NotFound);
+  // Moved where the configuration says: the claim is there.
+  await Deno.mkdir(`${repo}/.workflow/state`);
+  await Deno.rename(`${repo}/.workflow/baton.db`, `${repo}/.workflow/state/baton.db`);
+  engine = await openEngine(repo);
+  try {
+    assert.equal(engine.ticket("0001").phases[0].claimedBy, "d1");
+    assert.equal(engine.claimNext({ agentId: "d2", capabilities: ["designer"] }), null);
+    assert.equal(c.phase.name, "Design");
+  } finally {
+    engine.close();
+  }
+});
