@@ -111,8 +111,9 @@ export class SessionOutcomes {
    * @param r the session
    * @param status how its process ended
    * @param phase its phase now (undefined when the ticket is gone)
+   * @param workflowProblem why `.workflow/` did not load at some moment of its session, if it did not
    */
-  exited(r: EndedSession, status: Deno.CommandStatus, phase: Phase | undefined): void {
+  exited(r: EndedSession, status: Deno.CommandStatus, phase: Phase | undefined, workflowProblem?: string | null): void {
     const holding = phase && isHeld(phase.status) && phase.claimedBy === r.agentId;
     const code = `code ${status.code}${status.signal ? ` (${status.signal})` : ""}`;
     if (holding) {
@@ -126,10 +127,12 @@ export class SessionOutcomes {
       if (kind === "rate_limited") {
         this.rateLimited(r, code, output, patterns);
       } else if (kind === "environment") {
+        // While .workflow/ did not load, every session failed so: not the agent type's fault (no breaker count).
         this.environmentFailure(r, {
-          why: `exited with ${code} without ever calling Baton`,
+          why: `exited with ${code} without ever calling Baton` +
+            (workflowProblem ? ` (.workflow/ did not load: ${workflowProblem})` : ""),
           output: r.proc.tail() || r.proc.stdoutTail(),
-          fast,
+          fast: fast && !workflowProblem,
         });
       } else {
         const why = r.proc.endedBy === "timed out"

@@ -40,6 +40,7 @@ import { releaseDeadAgents } from "./dead_agents.ts";
 import { startGuardServer } from "./guard_server.ts";
 import { SessionOutcomes } from "./outcomes.ts";
 import { launchAgent, type LaunchContext, type Running } from "./launch.ts";
+import { WorkflowWatch } from "./config_watch.ts";
 import { mergeWork, stillAtWork } from "./status_line.ts";
 import { headCommit } from "../repo/worktree_state.ts";
 import { defaultPriority, inScope } from "../engine/scope.ts";
@@ -118,6 +119,10 @@ export class Supervisor {
   readonly #outcomes: SessionOutcomes;
   /** What starting an agent needs of it. */
   readonly #launch: LaunchContext;
+  /** Whether `.workflow/` still loads (every agent's `baton-mcp` reads it), and what it last said of that. */
+  readonly #workflow: WorkflowWatch;
+  #workflowSaid: string | null = null;
+  #idleSaid = false;
   #stopping = false;
   #gatesShown = "";
   #wake?: () => void;
@@ -168,6 +173,7 @@ export class Supervisor {
     }
     this.#outcomes = new SessionOutcomes(engine, this.#summary, (l) => this.#log(l), SUPERVISOR);
     this.#places = new RunPlaces(engine, worktrees, () => this.#running.values(), (l) => this.#log(l), SUPERVISOR);
+    this.#workflow = new WorkflowWatch(root);
     this.#launch = {
       engine,
       places: this.#places,
@@ -406,6 +412,21 @@ export class Supervisor {
       this.#dryRun();
       return false;
     }
+    // A .workflow/ saved half edited: an agent started now would fail before it reaches Baton.
+    const problem = this.#workflow.problem();
+    if (problem !== this.#workflowSaid) {
+      if (problem) this.#log(`not starting agents: .workflow/ does not load (${problem}); they start once it does`);
+      else this.#log(".workflow/ loads again: starting agents");
+      this.#workflowSaid = problem;
+      this.#idleSaid = false;
+    }
+    if (problem) {
+      if (!this.#running.size && !this.#idleSaid) {
+        this.#log("no agent runs now: waiting for .workflow/ to load");
+        this.#idleSaid = true;
+      }
+      return false;
+    }
     for (const type of this.#spawnable()) {
       if (this.#heldTypes.has(type)) continue;
       while (this.#busy(type) < this.#cap(type) && this.#busy() < max) {
@@ -513,7 +534,7 @@ export class Supervisor {
     try {
       phase = engine.ticket(r.ticketId).phases.find((p) => p.id === r.phaseId);
     } catch { /* the ticket is gone */ }
-    this.#outcomes.exited(r, status, phase);
+    this.#outcomes.exited(r, status, phase, this.#workflow.problemSince(r.proc.startedAt));
     this.#places.exited(r, phase?.status);
     this.#poke();
   }

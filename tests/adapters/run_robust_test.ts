@@ -743,3 +743,43 @@ Deno.test("a newer Baton migrating the database under 'baton run': it stops spaw
     await run.done;
   }
 });
+
+Deno.test({
+  name: "run: phases.yaml saved broken while agents work: no agent starts until it loads again, no breaker trips, " +
+    "no attempt is spent, and the run finishes once it is fixed",
+  ignore: skipHeavy,
+  fn: async () => {
+    const repo = await runRepo(tickets(3, { scripted: "slow:1" }), {
+      phases: ONE_PHASE,
+      perType: { implementer: "max_concurrent: 1" },
+    });
+    const run = startRun(repo, ["--until-idle"]);
+    const ended = run.done.then((r) => {
+      throw new Error(`the run ended (exit ${r.code}):\n${r.out}\n${r.err}`);
+    });
+    await Promise.race([run.waitFor(/spawned implementer-/), ended]);
+    await Deno.writeTextFile(
+      `${repo}/.workflow/phases.yaml`,
+      "phases:\n  - name: Implementation\n    agent_type: [x\n",
+    );
+    await Promise.race([run.waitFor(/no agent runs now: waiting for \.workflow\/ to load/, 30_000), ended]);
+    assert.match(run.out(), /not starting agents: \.workflow\/ does not load \(\.workflow\/phases\.yaml/);
+    assert.equal(count(run.out(), /spawned implementer-/), 1, run.out());
+    await Deno.writeTextFile(`${repo}/.workflow/phases.yaml`, ONE_PHASE);
+    const r = await run.done;
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.match(r.out, /\.workflow\/ loads again: starting agents/);
+    assert.doesNotMatch(r.out, /circuit breaker/);
+    const e = await openEngine(repo);
+    try {
+      assert.deepEqual(e.escalations(), []);
+      for (const t of e.listTickets()) {
+        const p = e.ticket(t.id).phases[0];
+        assert.equal(p.status, "completed", `${t.id}: ${p.status}`);
+        assert.equal(p.attempts, 1, `${t.id}: ${p.attempts} attempts`);
+      }
+    } finally {
+      e.close();
+    }
+  },
+});
