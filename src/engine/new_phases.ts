@@ -30,8 +30,9 @@ export function seedNewPhases(core: Core, actor: Actor): { ticketId: string; pha
       const t = ticketById(core.db, ticketId)!;
       const meta = JSON.parse(t.metadata);
       for (const def of missing) {
-        // Before work already under way or done: the ticket is past it (its place in the work is not reopened).
-        const passed = rows.some((r) => r.seq > def.order && !UNTOUCHED.has(r.status));
+        // Before work already under way or done: the ticket is past it (its place in the work is not reopened). Judged
+        // by the workflow's order of names: the ticket's positions were numbered by the workflow it was seeded with.
+        const passed = rows.some((r) => !UNTOUCHED.has(r.status) && core.graph.isAfter(r.name, def.name));
         const skip = core.graph.skipReason(def.name, meta) ??
           (passed ? "added to the workflow after the ticket was past it" : null);
         const status: PhaseStatus = skip ? "skipped" : "pending";

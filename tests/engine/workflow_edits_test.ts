@@ -85,3 +85,52 @@ Deno.test("database.path changed while Baton's database is at the old path: no s
     engine.close();
   }
 });
+
+Deno.test("a phase added to the workflow after phases before it were removed is placed by name: not skipped as 'past it' while the ticket has not reached it", async () => {
+  const repo = await tempRepo({ phases: PHASES });
+  let engine = await openEngine(repo);
+  engine.upsertTicket({ id: "0001", title: "Cache" });
+  const d = engine.claimNext({ agentId: "d1", capabilities: ["designer"] })!;
+  engine.complete(d.phase.id, { agentId: "d1", token: d.token });
+  engine.approveGate(engine.gates()[0].id, { actor: dana });
+  const i = engine.claimNext({ agentId: "i1", capabilities: ["implementer"] })!;
+  engine.close();
+  // Design and its review leave the workflow; Lint comes after Implementation.
+  await Deno.writeTextFile(
+    `${repo}/.workflow/phases.yaml`,
+    "phases:\n  - {name: Implementation, agent_type: implementer}\n  - {name: Lint, agent_type: linter}\n",
+  );
+  engine = await openEngine(repo);
+  try {
+    assert.deepEqual(engine.seedNewPhases(), [{ ticketId: "0001", phase: "Lint", status: "pending" }]);
+    engine.complete(i.phase.id, { agentId: "i1", token: i.token });
+    const lint = engine.claimNext({ agentId: "l1", capabilities: ["linter"] });
+    assert.equal(lint?.phase.name, "Lint");
+  } finally {
+    engine.close();
+  }
+});
+
+Deno.test("a phase inserted before one an agent is working on is not offered alongside it: the ticket is past it", async () => {
+  const repo = await tempRepo({ phases: PHASES });
+  let engine = await openEngine(repo);
+  engine.upsertTicket({ id: "0001", title: "Cache" });
+  engine.upsertTicket({ id: "0002", title: "Untouched" });
+  const d = engine.claimNext({ agentId: "d1", capabilities: ["designer"] })!;
+  assert.equal(d.ticket.id, "0001");
+  engine.close();
+  await Deno.writeTextFile(
+    `${repo}/.workflow/phases.yaml`,
+    "phases:\n  - {name: Spec, agent_type: specifier}\n" +
+      PHASES.replace("phases:\n", ""),
+  );
+  engine = await openEngine(repo);
+  try {
+    const added = engine.seedNewPhases();
+    assert.deepEqual(added.map((a) => [a.ticketId, a.status]), [["0001", "skipped"], ["0002", "pending"]]);
+    const s = engine.claimNext({ agentId: "s1", capabilities: ["specifier"] });
+    assert.equal(s?.ticket.id, "0002", "0002 has not started: its Spec comes first");
+  } finally {
+    engine.close();
+  }
+});
