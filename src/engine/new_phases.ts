@@ -1,39 +1,67 @@
 /**
- * Phases the workflow gained after tickets were seeded (a `merge:` section
- * added later: the landing phase; a phase added to `phases.yaml`): each open
- * ticket gets them, so that it is complete only once they are done too.
+ * Open tickets follow the edits of `phases.yaml` made after they were
+ * seeded. Phases the workflow gained (a `merge:` section added later: the
+ * landing phase; a phase added, or renamed) are given to each open ticket,
+ * so that it is complete only once they are done too, except where the
+ * ticket is past them: work under way or done after them, or the work they
+ * stand for done under the old name (a rename: a phase the workflow no
+ * longer names, of the same agent type) or by the phase a new parallel group
+ * replaces. Phases nobody has worked on yet that the workflow no longer has,
+ * or that a new group replaces, are skipped; work under way finishes.
  *
  * @module
  */
 import type { Core } from "./core.ts";
 import { resolveTicket } from "./resolve.ts";
-import { insertPhase, insertPhaseDep, phasesOfTicket } from "./sql/phases.ts";
-import { activeTicketsLacking, ticketById } from "./sql/tickets.ts";
+import { insertPhase, insertPhaseDep, phaseById, phasesOfTicket } from "./sql/phases.ts";
+import type { R } from "./sql/rows.ts";
+import { activeTicketsLacking, activeTicketsWithRetiredPhases, ticketById } from "./sql/tickets.ts";
+import { move } from "./transitions.ts";
+import type { PhaseDef } from "../config/schema.ts";
 import type { Actor } from "./types.ts";
 import type { PhaseStatus } from "./state_machine.ts";
+
+/**
+ * Whether a phase of the ticket did the work a phase new to it stands for:
+ * the same agent's phase under a name the workflow no longer has (renamed),
+ * or the phase a new parallel group member replaces.
+ */
+function standsFor(core: Core, def: PhaseDef, r: R): boolean {
+  const old = core.graph.def(r.name);
+  if (!old) return def.agentType !== null && r.agent_type === def.agentType;
+  return (old.overriddenBy ?? []).includes(def.name);
+}
 
 /** Statuses of a phase nobody has worked on yet. */
 const UNTOUCHED = new Set(["pending", "available", "blocked", "skipped"]);
 
 /** `Engine.seedNewPhases`. */
-export function seedNewPhases(core: Core, actor: Actor): { ticketId: string; phase: string; status: PhaseStatus }[] {
-  const added: { ticketId: string; phase: string; status: PhaseStatus }[] = [];
+export function seedNewPhases(
+  core: Core,
+  actor: Actor,
+): { ticketId: string; phase: string; status: PhaseStatus; retired?: boolean }[] {
+  const added: { ticketId: string; phase: string; status: PhaseStatus; retired?: boolean }[] = [];
   // One read finds the few tickets short of a phase (none, nearly always): no write transaction for the others.
   const names = core.graph.phases.map((d) => d.name);
-  if (!activeTicketsLacking(core.db, names).length) return added;
+  const due = () =>
+    [
+      ...new Set([...activeTicketsLacking(core.db, names), ...activeTicketsWithRetiredPhases(core.db, names)]),
+    ].sort();
+  if (!due().length) return added;
   core.tx((now) => {
-    for (const ticketId of activeTicketsLacking(core.db, names)) {
+    for (const ticketId of due()) {
       const rows = phasesOfTicket(core.db, ticketId);
       const ids = new Map<string, number>(rows.map((r) => [r.name as string, r.id as number]));
       const missing = core.graph.phases.filter((d) => !ids.has(d.name));
-      if (!missing.length) continue;
       const t = ticketById(core.db, ticketId)!;
       const meta = JSON.parse(t.metadata);
       for (const def of missing) {
         // Before work already under way or done: the ticket is past it (its place in the work is not reopened). Judged
         // by the workflow's order of names: the ticket's positions were numbered by the workflow it was seeded with.
         const passed = rows.some((r) => !UNTOUCHED.has(r.status) && core.graph.isAfter(r.name, def.name));
+        const doneAs = rows.find((r) => !UNTOUCHED.has(r.status) && standsFor(core, def, r));
         const skip = core.graph.skipReason(def.name, meta) ??
+          (doneAs ? `${doneAs.name} did its work on this ticket` : null) ??
           (passed ? "added to the workflow after the ticket was past it" : null);
         const status: PhaseStatus = skip ? "skipped" : "pending";
         const id = insertPhase(core.db, {
@@ -52,6 +80,17 @@ export function seedNewPhases(core: Core, actor: Actor): { ticketId: string; pha
           reason: skip ?? "added to the workflow",
         });
         added.push({ ticketId, phase: def.name, status });
+      }
+      // Not started, and no longer to be: the workflow dropped it, or a new group replaces it.
+      for (const r of rows) {
+        if (!UNTOUCHED.has(r.status) || r.status === "skipped") continue;
+        const why = core.graph.def(r.name)
+          ? core.graph.skipReason(r.name, meta)
+          : "no longer in the workflow (.workflow/phases.yaml)";
+        if (!why) continue;
+        if (r.status !== "pending") move(core, now, actor, r, "pending", "rework");
+        move(core, now, actor, phaseById(core.db, r.id)!, "skipped", "resolve", {}, { reason: why });
+        added.push({ ticketId, phase: r.name, status: "skipped", retired: true });
       }
       const fresh = new Set(missing.map((d) => d.name));
       for (const def of core.graph.phases) {

@@ -148,7 +148,9 @@ export class MergeWorker {
     excludeFromGit(root, [`/${this.#engine.cfg.config.run.worktree_dir.replace(/^\/+|\/+$/g, "")}/`]);
     // Tickets seeded before merge: was configured get their landing phase (else they complete without landing).
     const added = this.#engine.seedNewPhases();
-    if (added.length) this.#log(`merge: gave ${added.length} open ticket(s) the phases the workflow gained`);
+    if (added.length) {
+      this.#log(`merge: open tickets follow the workflow's edits: ${added.length} phase(s) added or retired`);
+    }
     ensureLogsDir(logsDir(this.#engine.cfg));
     let waitingLogged = false;
     // The lease is renewed all along, idle rounds (a poll every half second) included.

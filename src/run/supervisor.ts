@@ -271,7 +271,9 @@ export class Supervisor {
       releaseDeadAgents(this.#engine, this.#self, (l) => this.#log(l), SUPERVISOR);
       // Phases the workflow gained since open tickets were seeded (a merge: section added) are theirs too.
       const added = this.#engine.seedNewPhases(SUPERVISOR);
-      if (added.length) this.#log(`gave ${added.length} open ticket(s) the phases the workflow gained`);
+      if (added.length) {
+        this.#log(`open tickets follow the workflow's edits: ${added.length} phase(s) added or retired`);
+      }
     }
     this.#places.adoptLeftovers();
     const events = new AbortController();

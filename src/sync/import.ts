@@ -71,8 +71,8 @@ export interface ImportResult {
   warningGroups: WarningGroup[];
   /** Ids found in more than one file: none of those files was imported. */
   duplicates: { id: string; paths: string[] }[];
-  /** Phases the workflow gained, given to open tickets (`Engine.seedNewPhases`). */
-  newPhases: { ticketId: string; phase: string; status: string }[];
+  /** Phases the workflow gained, given to open tickets, and those it dropped, retired (`Engine.seedNewPhases`). */
+  newPhases: { ticketId: string; phase: string; status: string; retired?: boolean }[];
 }
 
 /** Options of {@link importTickets}. */

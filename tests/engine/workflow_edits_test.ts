@@ -134,3 +134,107 @@ Deno.test("a phase inserted before one an agent is working on is not offered alo
     engine.close();
   }
 });
+
+const THREE = `phases:
+  - {name: Design, agent_type: designer}
+  - {name: Implementation, agent_type: implementer}
+  - {name: Tests, agent_type: test-writer}
+`;
+
+/** 0001 implemented, 0002 implementing (held by i2), 0003 designed only; then phases.yaml becomes `edited`. */
+async function threeTicketsThen(edited: string) {
+  const repo = await tempRepo({ phases: THREE });
+  let engine = await openEngine(repo);
+  for (const id of ["0001", "0002", "0003"]) engine.upsertTicket({ id, title: `T${id}` });
+  const done = (agentId: string, cap: string) => {
+    const c = engine.claimNext({ agentId, capabilities: [cap] })!;
+    engine.complete(c.phase.id, { agentId, token: c.token });
+    return c;
+  };
+  for (let i = 0; i < 3; i++) done("d", "designer");
+  done("i1", "implementer"); // 0001
+  const held = engine.claimNext({ agentId: "i2", capabilities: ["implementer"] })!; // 0002
+  assert.equal(held.ticket.id, "0002");
+  engine.close();
+  await Deno.writeTextFile(`${repo}/.workflow/phases.yaml`, edited);
+  engine = await openEngine(repo);
+  return { engine, held };
+}
+
+const statuses = (e: Awaited<ReturnType<typeof openEngine>>, id: string) =>
+  Object.fromEntries(e.ticket(id).phases.map((p) => [p.name, p.status]));
+
+Deno.test("a phase renamed in phases.yaml: work done or under way under the old name is not offered again under the new one, and a ticket that has not reached it runs it once", async () => {
+  const { engine, held } = await threeTicketsThen(THREE.replace("Implementation", "Build"));
+  try {
+    engine.seedNewPhases();
+    assert.deepEqual(statuses(engine, "0001"), {
+      Design: "completed",
+      Implementation: "completed",
+      Build: "skipped",
+      Tests: "available",
+    });
+    assert.equal(statuses(engine, "0002").Build, "skipped");
+    assert.equal(engine.ticket("0002").phases.find((p) => p.name === "Implementation")!.claimedBy, "i2");
+    assert.deepEqual(statuses(engine, "0003"), {
+      Design: "completed",
+      Implementation: "skipped",
+      Build: "available",
+      Tests: "pending",
+    });
+    // Nothing of 0001 or 0002 for an implementer; 0003's Build once.
+    const c = engine.claimNext({ agentId: "i3", capabilities: ["implementer"] })!;
+    assert.deepEqual([c.ticket.id, c.phase.name], ["0003", "Build"]);
+    assert.equal(engine.claimNext({ agentId: "i4", capabilities: ["implementer"] }), null);
+    engine.complete(held.phase.id, { agentId: "i2", token: held.token });
+    assert.equal(statuses(engine, "0002").Tests, "available");
+  } finally {
+    engine.close();
+  }
+});
+
+Deno.test("a phase removed from phases.yaml is not run on open tickets that have not reached it; work under way finishes", async () => {
+  const { engine, held } = await threeTicketsThen(
+    THREE.replace("  - {name: Implementation, agent_type: implementer}\n", ""),
+  );
+  try {
+    engine.seedNewPhases();
+    assert.equal(statuses(engine, "0003").Implementation, "skipped");
+    assert.equal(statuses(engine, "0003").Tests, "available");
+    assert.equal(engine.claimNext({ agentId: "i3", capabilities: ["implementer"] }), null);
+    engine.complete(held.phase.id, { agentId: "i2", token: held.token });
+    assert.equal(statuses(engine, "0002").Tests, "available");
+  } finally {
+    engine.close();
+  }
+});
+
+Deno.test("a phase turned into a parallel group that replaces it: a ticket that worked on it keeps that work, one that has not runs the group instead", async () => {
+  const grouped =
+    THREE.replace("  - {name: Tests, agent_type: test-writer}\n", "  - {name: Tests, agent_type: test-writer}\n") +
+    "parallel_groups:\n  verification:\n    after: Implementation\n    phases:\n" +
+    "      - {name: Unit Tests, agent_type: test-writer, overrides: [Tests]}\n" +
+    "      - {name: Fuzzing, agent_type: fuzzer, overrides: [Tests]}\n";
+  const { engine } = await threeTicketsThen(THREE);
+  // 0001's Tests is under way when the group arrives.
+  const t = engine.claimNext({ agentId: "t1", capabilities: ["test-writer"] })!;
+  assert.equal(t.ticket.id, "0001");
+  engine.close();
+  const repo = engine.cfg.repoRoot;
+  await Deno.writeTextFile(`${repo}/.workflow/phases.yaml`, grouped);
+  const e = await openEngine(repo);
+  try {
+    e.seedNewPhases();
+    assert.deepEqual(
+      [statuses(e, "0001").Tests, statuses(e, "0001")["Unit Tests"], statuses(e, "0001").Fuzzing],
+      ["claimed", "skipped", "skipped"],
+    );
+    assert.deepEqual(
+      [statuses(e, "0003").Tests, statuses(e, "0003")["Unit Tests"], statuses(e, "0003").Fuzzing],
+      ["skipped", "pending", "pending"],
+    );
+    assert.equal(e.claimNext({ agentId: "t2", capabilities: ["test-writer"] }), null, "no second test-writer on 0001");
+  } finally {
+    e.close();
+  }
+});

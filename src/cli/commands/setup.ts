@@ -91,12 +91,19 @@ async function agentsUse(c: CommandContext): Promise<void> {
 }
 
 /** The phases the workflow gained, given to open tickets, one line per phase. */
-function newPhaseLines(added: { ticketId: string; phase: string; status: string }[]): string[] {
+function newPhaseLines(added: { ticketId: string; phase: string; status: string; retired?: boolean }[]): string[] {
   const by = new Map<string, string[]>();
   for (const a of added) {
-    by.set(`${a.phase} (${a.status})`, [...(by.get(`${a.phase} (${a.status})`) ?? []), a.ticketId]);
+    const key = a.retired ? `retired\0${a.phase}` : `new\0${a.phase} (${a.status})`;
+    by.set(key, [...(by.get(key) ?? []), a.ticketId]);
   }
-  return [...by].map(([phase, ids]) => `new phase ${phase} added to ${ids.length} open ticket(s): ${ids.join(", ")}`);
+  return [...by].map(([key, ids]) => {
+    const [kind, phase] = key.split("\0");
+    return kind === "retired"
+      ? `phase ${phase} skipped on ${ids.length} open ticket(s) that had not started it (no longer in the workflow, ` +
+        `or replaced): ${ids.join(", ")}`
+      : `new phase ${phase} added to ${ids.length} open ticket(s): ${ids.join(", ")}`;
+  });
 }
 
 /** `import`. */

@@ -16,13 +16,17 @@ import type { Actor, DependencyType, NewTicketInput, TicketDetail, TicketFileUpd
 /** Creating and changing tickets and their dependencies. Part of `Engine`. */
 export class EngineTickets extends EngineQueries {
   /**
-   * Gives each open ticket the phases the workflow gained since it was
-   * seeded (a `merge:` section added later: its landing phase; a phase
-   * added to `phases.yaml`), so that it completes only once they are done.
-   * One that comes before work the ticket already did is skipped (never
-   * reopened). Import, `baton run` and `baton merge` call it.
+   * Makes open tickets follow the edits of `phases.yaml` made since they
+   * were seeded. Each gets the phases the workflow gained (a `merge:`
+   * section added later: its landing phase; a phase added or renamed), so
+   * that it completes only once they are done; one the ticket is past (work
+   * under way or done after it, or its work done under an old name, or by
+   * the phase a new parallel group replaces) is skipped, never reopened.
+   * Phases nobody worked on yet that the workflow no longer has, or that a
+   * new group replaces, are skipped (`retired`); work under way finishes.
+   * Import, `baton run` and `baton merge` call it.
    * @param actor who does it (default `system`)
-   * @returns the phases added, by ticket
+   * @returns the phases added, and those retired, by ticket
    * @throws {BatonError} `database_*` when the database fails
    * @example
    * ```ts
@@ -35,7 +39,9 @@ export class EngineTickets extends EngineQueries {
    * engine.close();
    * ```
    */
-  seedNewPhases(actor: Actor = "system"): { ticketId: string; phase: string; status: PhaseStatus }[] {
+  seedNewPhases(
+    actor: Actor = "system",
+  ): { ticketId: string; phase: string; status: PhaseStatus; retired?: boolean }[] {
     return seedNewPhases(coreOf(this), actor);
   }
 

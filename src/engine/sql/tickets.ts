@@ -98,6 +98,20 @@ export function activeTicketsLacking(db: Database, names: readonly string[]): st
   ).map((r) => r.id);
 }
 
+/**
+ * Open tickets with a phase nobody has worked on yet whose name is not among
+ * `names` (the workflow no longer has it).
+ */
+export function activeTicketsWithRetiredPhases(db: Database, names: readonly string[]): string[] {
+  return db.all<{ id: string }>(
+    `SELECT DISTINCT p.ticket_id AS id FROM phases p JOIN tickets t ON t.id = p.ticket_id
+      WHERE t.status = 'active' AND p.status IN ('pending', 'available', 'blocked')
+        AND p.name NOT IN (SELECT value FROM json_each(?1))
+      ORDER BY 1`,
+    [JSON.stringify(names)],
+  ).map((r) => r.id);
+}
+
 /** Ids of tickets with a markdown file, in order. */
 export function ticketIdsWithFiles(db: Database): string[] {
   return db.all<{ id: string }>("SELECT id FROM tickets WHERE path IS NOT NULL ORDER BY id").map((r) => r.id);
