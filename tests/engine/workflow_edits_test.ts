@@ -238,3 +238,24 @@ Deno.test("a phase turned into a parallel group that replaces it: a ticket that 
     e.close();
   }
 });
+
+Deno.test("the merge: section removed while a ticket waits to land: its landing phase is retired and the ticket completes, instead of waiting for a queue no longer there", async () => {
+  const repo = await tempRepo({
+    phases: "phases:\n  - {name: Design, agent_type: designer}\n",
+    config: "merge:\n  check: 'true'\n",
+  });
+  let engine = await openEngine(repo);
+  engine.upsertTicket({ id: "0001", title: "Cache" });
+  const c = engine.claimNext({ agentId: "d1", capabilities: ["designer"] })!;
+  engine.complete(c.phase.id, { agentId: "d1", token: c.token });
+  assert.deepEqual(statuses(engine, "0001"), { Design: "completed", Merge: "available" });
+  engine.close();
+  await Deno.writeTextFile(`${repo}/.workflow/config.yaml`, "");
+  engine = await openEngine(repo);
+  try {
+    assert.deepEqual(engine.seedNewPhases(), [{ ticketId: "0001", phase: "Merge", status: "skipped", retired: true }]);
+    assert.equal(engine.ticket("0001").status, "completed");
+  } finally {
+    engine.close();
+  }
+});
