@@ -7,18 +7,19 @@
  * stand for done under the old name (a rename: a phase the workflow no
  * longer names, of the same agent type) or by the phase a new parallel group
  * replaces. Phases nobody has worked on yet that the workflow no longer has,
- * or that a new group replaces, are skipped; work under way finishes.
+ * or that a new group replaces, are skipped, and those whose agent type it
+ * changed go to the new type; work under way finishes as it began.
  *
  * @module
  */
 import type { Core } from "./core.ts";
 import { resolveTicket } from "./resolve.ts";
-import { insertPhase, insertPhaseDep, phaseById, phasesOfTicket } from "./sql/phases.ts";
+import { insertPhase, insertPhaseDep, phaseById, phasesOfTicket, setAgentType } from "./sql/phases.ts";
 import type { R } from "./sql/rows.ts";
-import { activeTicketsLacking, activeTicketsWithRetiredPhases, ticketById } from "./sql/tickets.ts";
+import { activeTicketsLacking, activeTicketsOffWorkflow, ticketById } from "./sql/tickets.ts";
 import { move } from "./transitions.ts";
 import type { PhaseDef } from "../config/schema.ts";
-import type { Actor } from "./types.ts";
+import type { Actor, SeededPhase } from "./types.ts";
 import type { PhaseStatus } from "./state_machine.ts";
 
 /**
@@ -39,13 +40,13 @@ const UNTOUCHED = new Set(["pending", "available", "blocked", "skipped"]);
 export function seedNewPhases(
   core: Core,
   actor: Actor,
-): { ticketId: string; phase: string; status: PhaseStatus; retired?: boolean }[] {
-  const added: { ticketId: string; phase: string; status: PhaseStatus; retired?: boolean }[] = [];
+): SeededPhase[] {
+  const added: SeededPhase[] = [];
   // One read finds the few tickets short of a phase (none, nearly always): no write transaction for the others.
   const names = core.graph.phases.map((d) => d.name);
   const due = () =>
     [
-      ...new Set([...activeTicketsLacking(core.db, names), ...activeTicketsWithRetiredPhases(core.db, names)]),
+      ...new Set([...activeTicketsLacking(core.db, names), ...activeTicketsOffWorkflow(core.db, core.graph.phases)]),
     ].sort();
   if (!due().length) return added;
   core.tx((now) => {
@@ -84,6 +85,23 @@ export function seedNewPhases(
       // Not started, and no longer to be: the workflow dropped it, or a new group replaces it.
       for (const r of rows) {
         if (!UNTOUCHED.has(r.status) || r.status === "skipped") continue;
+        const def = core.graph.def(r.name);
+        if (def && def.agentType !== r.agent_type && def.agentType !== null && r.agent_type !== null) {
+          // Another agent type does it now (a gate made an agent's phase, or the reverse, is left as seeded).
+          setAgentType(core.db, r.id, def.agentType);
+          core.audit(
+            now,
+            actor,
+            "phase.retyped",
+            { type: "phase", id: r.id, ticket: ticketId },
+            r.agent_type,
+            def.agentType,
+            {
+              phase: r.name,
+            },
+          );
+          added.push({ ticketId, phase: r.name, status: r.status, retypedTo: def.agentType });
+        }
         const why = core.graph.def(r.name)
           ? core.graph.skipReason(r.name, meta)
           : "no longer in the workflow (.workflow/phases.yaml)";

@@ -15,6 +15,7 @@
  */
 import type { BatonError } from "../errors.ts";
 import type { Engine } from "../engine/mod.ts";
+import type { SeededPhase } from "../engine/types.ts";
 import { contentHash, ticketIdFromPath } from "../markdown/ids.ts";
 import { parseTicket } from "../markdown/read_ticket.ts";
 import type { ParsedTicket } from "../markdown/types.ts";
@@ -71,8 +72,8 @@ export interface ImportResult {
   warningGroups: WarningGroup[];
   /** Ids found in more than one file: none of those files was imported. */
   duplicates: { id: string; paths: string[] }[];
-  /** Phases the workflow gained, given to open tickets, and those it dropped, retired (`Engine.seedNewPhases`). */
-  newPhases: { ticketId: string; phase: string; status: string; retired?: boolean }[];
+  /** How open tickets followed edits of the workflow: phases added, retired, retyped (`Engine.seedNewPhases`). */
+  newPhases: SeededPhase[];
 }
 
 /** Options of {@link importTickets}. */

@@ -259,3 +259,18 @@ Deno.test("the merge: section removed while a ticket waits to land: its landing 
     engine.close();
   }
 });
+
+Deno.test("a phase's agent_type changed in phases.yaml: open tickets that have not started it go to the new type; work under way stays with its agent", async () => {
+  const { engine, held } = await threeTicketsThen(THREE.replace("agent_type: implementer", "agent_type: coder"));
+  try {
+    const changed = engine.seedNewPhases();
+    assert.deepEqual(changed.map((c) => [c.ticketId, c.phase]), [["0003", "Implementation"]]);
+    assert.equal(engine.claimNext({ agentId: "i3", capabilities: ["implementer"] }), null);
+    const c = engine.claimNext({ agentId: "c1", capabilities: ["coder"] })!;
+    assert.deepEqual([c.ticket.id, c.phase.name], ["0003", "Implementation"]);
+    engine.complete(held.phase.id, { agentId: "i2", token: held.token }); // 0002's goes on with i2
+    assert.equal(statuses(engine, "0002").Implementation, "completed");
+  } finally {
+    engine.close();
+  }
+});

@@ -6,6 +6,7 @@
 import { type Command, type CommandContext, list, usage } from "../command.ts";
 import { gitUser } from "../human.ts";
 import { importLate } from "../../late_import.ts";
+import type { SeededPhase } from "../../engine/types.ts";
 
 const GROUP = "Setting up";
 
@@ -91,18 +92,27 @@ async function agentsUse(c: CommandContext): Promise<void> {
 }
 
 /** The phases the workflow gained, given to open tickets, one line per phase. */
-function newPhaseLines(added: { ticketId: string; phase: string; status: string; retired?: boolean }[]): string[] {
+function newPhaseLines(added: SeededPhase[]): string[] {
   const by = new Map<string, string[]>();
   for (const a of added) {
-    const key = a.retired ? `retired\0${a.phase}` : `new\0${a.phase} (${a.status})`;
+    const key = a.retypedTo !== undefined
+      ? `retyped\0${a.phase}\0${a.retypedTo}`
+      : a.retired
+      ? `retired\0${a.phase}`
+      : `new\0${a.phase} (${a.status})`;
     by.set(key, [...(by.get(key) ?? []), a.ticketId]);
   }
   return [...by].map(([key, ids]) => {
-    const [kind, phase] = key.split("\0");
-    return kind === "retired"
-      ? `phase ${phase} skipped on ${ids.length} open ticket(s) that had not started it (no longer in the workflow, ` +
-        `or replaced): ${ids.join(", ")}`
-      : `new phase ${phase} added to ${ids.length} open ticket(s): ${ids.join(", ")}`;
+    const [kind, phase, type] = key.split("\0");
+    const on = `${ids.length} open ticket(s)`;
+    if (kind === "retyped") {
+      return `phase ${phase} is for ${type} now on ${on} that had not started it: ${ids.join(", ")}`;
+    }
+    if (kind === "retired") {
+      return `phase ${phase} skipped on ${on} that had not started it (no longer in the workflow, or replaced): ` +
+        ids.join(", ");
+    }
+    return `new phase ${phase} added to ${on}: ${ids.join(", ")}`;
   });
 }
 

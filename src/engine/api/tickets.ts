@@ -9,9 +9,16 @@ import { resolveAll } from "../resolve.ts";
 import { createTickets, setTicketFile, upsert } from "../tickets.ts";
 import { coreOf } from "./base.ts";
 import { seedNewPhases } from "../new_phases.ts";
-import type { PhaseStatus } from "../state_machine.ts";
 import { EngineQueries } from "./queries.ts";
-import type { Actor, DependencyType, NewTicketInput, TicketDetail, TicketFileUpdate, TicketInput } from "../types.ts";
+import type {
+  Actor,
+  DependencyType,
+  NewTicketInput,
+  SeededPhase,
+  TicketDetail,
+  TicketFileUpdate,
+  TicketInput,
+} from "../types.ts";
 
 /** Creating and changing tickets and their dependencies. Part of `Engine`. */
 export class EngineTickets extends EngineQueries {
@@ -23,7 +30,8 @@ export class EngineTickets extends EngineQueries {
    * under way or done after it, or its work done under an old name, or by
    * the phase a new parallel group replaces) is skipped, never reopened.
    * Phases nobody worked on yet that the workflow no longer has, or that a
-   * new group replaces, are skipped (`retired`); work under way finishes.
+   * new group replaces, are skipped (`retired`), and those whose agent type
+   * it changed go to the new type (`retypedTo`); work under way finishes.
    * Import, `baton run` and `baton merge` call it.
    * @param actor who does it (default `system`)
    * @returns the phases added, and those retired, by ticket
@@ -41,7 +49,7 @@ export class EngineTickets extends EngineQueries {
    */
   seedNewPhases(
     actor: Actor = "system",
-  ): { ticketId: string; phase: string; status: PhaseStatus; retired?: boolean }[] {
+  ): SeededPhase[] {
     return seedNewPhases(coreOf(this), actor);
   }
 

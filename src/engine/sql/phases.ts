@@ -83,6 +83,11 @@ export function setUnmergedBranch(db: Database, id: number, branch: string | nul
   db.run("UPDATE phases SET unmerged_branch = ? WHERE id = ?", [branch, id]);
 }
 
+/** A phase's agent type (the workflow changed it before the phase was started). */
+export function setAgentType(db: Database, id: number, agentType: string): void {
+  db.run("UPDATE phases SET agent_type = ? WHERE id = ?", [agentType, id]);
+}
+
 /** How many of the named phases of a ticket are not done. */
 export function openNamedPhaseCount(db: Database, ticketId: string, names: string[]): number {
   return db.get<{ n: number }>(

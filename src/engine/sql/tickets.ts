@@ -99,16 +99,20 @@ export function activeTicketsLacking(db: Database, names: readonly string[]): st
 }
 
 /**
- * Open tickets with a phase nobody has worked on yet whose name is not among
- * `names` (the workflow no longer has it).
+ * Open tickets with a phase nobody has worked on yet that the workflow no
+ * longer has as it is: its name, or its agent type, not among `phases`.
  */
-export function activeTicketsWithRetiredPhases(db: Database, names: readonly string[]): string[] {
+export function activeTicketsOffWorkflow(
+  db: Database,
+  phases: readonly { name: string; agentType: string | null }[],
+): string[] {
   return db.all<{ id: string }>(
     `SELECT DISTINCT p.ticket_id AS id FROM phases p JOIN tickets t ON t.id = p.ticket_id
       WHERE t.status = 'active' AND p.status IN ('pending', 'available', 'blocked')
-        AND p.name NOT IN (SELECT value FROM json_each(?1))
+        AND NOT EXISTS (SELECT 1 FROM json_each(?1) w
+                         WHERE w.value ->> '$[0]' = p.name AND w.value ->> '$[1]' IS p.agent_type)
       ORDER BY 1`,
-    [JSON.stringify(names)],
+    [JSON.stringify(phases.map((d) => [d.name, d.agentType]))],
   ).map((r) => r.id);
 }
 

@@ -6,6 +6,7 @@
 import type { Metadata } from "../../config/conditions.ts";
 import type { Gate } from "./gates.ts";
 import type { Phase } from "./work.ts";
+import type { PhaseStatus } from "../state_machine.ts";
 
 /** Kinds of ticket dependency. */
 export type DependencyType = "completion" | "design" | "implementation";
@@ -167,4 +168,18 @@ export interface TicketFileUpdate {
   contentHash: string;
   /** What the write-back wrote (unchanged when omitted). */
   ledger?: unknown;
+}
+
+/** What `Engine.seedNewPhases` did to one open ticket's phase, following an edit of the workflow. */
+export interface SeededPhase {
+  /** The ticket. */
+  ticketId: string;
+  /** The phase. */
+  phase: string;
+  /** Its status after. */
+  status: PhaseStatus;
+  /** Skipped, not started: the workflow no longer has it, or a new parallel group replaces it. */
+  retired?: boolean;
+  /** Not started, and now for this agent type (the workflow changed it). */
+  retypedTo?: string;
 }
