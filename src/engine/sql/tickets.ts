@@ -106,13 +106,19 @@ export function activeTicketsOffWorkflow(
   db: Database,
   phases: readonly { name: string; agentType: string | null }[],
 ): string[] {
+  // The few distinct (name, type) pairs first: nearly always all in the workflow, and no ticket is read.
+  const known = new Set(phases.map((d) => `${d.name}\0${d.agentType}`));
+  const off = db.all<{ name: string; agent_type: string | null }>(
+    `SELECT DISTINCT p.name, p.agent_type FROM phases p JOIN tickets t ON t.id = p.ticket_id
+      WHERE t.status = 'active' AND p.status IN ('pending', 'available', 'blocked')`,
+  ).filter((r) => !known.has(`${r.name}\0${r.agent_type}`));
+  if (!off.length) return [];
   return db.all<{ id: string }>(
     `SELECT DISTINCT p.ticket_id AS id FROM phases p JOIN tickets t ON t.id = p.ticket_id
       WHERE t.status = 'active' AND p.status IN ('pending', 'available', 'blocked')
-        AND NOT EXISTS (SELECT 1 FROM json_each(?1) w
-                         WHERE w.value ->> '$[0]' = p.name AND w.value ->> '$[1]' IS p.agent_type)
+        AND EXISTS (SELECT 1 FROM json_each(?1) w WHERE w.value ->> '$[0]' = p.name AND w.value ->> '$[1]' IS p.agent_type)
       ORDER BY 1`,
-    [JSON.stringify(phases.map((d) => [d.name, d.agentType]))],
+    [JSON.stringify(off.map((r) => [r.name, r.agent_type]))],
   ).map((r) => r.id);
 }
 
