@@ -39,6 +39,8 @@ export class Core {
   #changed = new Set<string>();
   /** Run after each outermost commit: the lazy retention policy (set by `openEngineWithoutWriteBack`). */
   maintenance?: () => void;
+  /** Loads `.workflow/` again when its files changed (set by `openEngineWith`): see `Engine.followConfigEdits`. */
+  followConfig?: () => Promise<boolean>;
   /** Who the calls in progress act for (a token holder of the HTTP server), recorded in the audit as `via`. */
   principal?: string;
   /** When this process last looked whether the hourly retention run is due. */
@@ -64,8 +66,8 @@ export class Core {
    */
   constructor(
     readonly db: Database,
-    readonly cfg: WorkflowConfig,
-    readonly graph: WorkflowGraph,
+    public cfg: WorkflowConfig,
+    public graph: WorkflowGraph,
     readonly clock: () => number,
     readonly afterCommit?: (ticketIds: string[]) => void,
     machine: () => MachineTime | null = () => null,

@@ -9,7 +9,7 @@
  */
 import { WorkflowGraph } from "../config/graph.ts";
 import { BatonError } from "../errors.ts";
-import { type FullConfigLoader, loadWorkflowConfigCachedWith } from "../config/cache.ts";
+import { type FullConfigLoader, loadWorkflowConfigCachedWith, workflowFilesText } from "../config/cache.ts";
 import { databasePath } from "../config/repo_root.ts";
 import { databaseFileExists, isBatonDatabase, openBatonDatabase } from "./database.ts";
 import { batonPaths, excludeBatonFiles, ignoredDatabases } from "../repo/ignore.ts";
@@ -111,5 +111,30 @@ export async function openEngineWith(
     options.machineClock ?? machineTime,
   );
   core.maintenance = () => pruneIfDue(core);
+  let loaded = workflowFilesText(cfg.repoRoot);
+  core.followConfig = async () => {
+    const text = workflowFilesText(cfg.repoRoot);
+    if (text === loaded) return false;
+    loaded = text; // an edit that does not load is said once, not parsed again until the files change
+    const next = await loadWorkflowConfigCachedWith(cfg.repoRoot, loadFull); // config_invalid: the old one stays
+    // What a process cannot switch under work in progress: its database, the merge queue a batch may be landing in.
+    for (
+      const [field, was, now] of [
+        ["database.path", databasePath(core.cfg), databasePath(next)],
+        ["merge", JSON.stringify(core.cfg.config.merge), JSON.stringify(next.config.merge)],
+      ]
+    ) {
+      if (was === now) continue;
+      throw new BatonError(
+        "config_invalid",
+        `${field} changed while this process ran: it goes on with what it loaded (the rest of the edit too); ` +
+          "restart it to apply the edit",
+        { location: { file: ".workflow/config.yaml", field } },
+      );
+    }
+    core.cfg = next;
+    core.graph = new WorkflowGraph(next);
+    return true;
+  };
   return new Engine(core);
 }

@@ -155,6 +155,28 @@ function ignoringInjected<S extends { "~standard": { validate(value: unknown): u
   return { ...s, "~standard": { ...std, validate } };
 }
 
+/** When each engine last looked at `.workflow/` (ms), and the last problem it said. */
+const configLooks = new WeakMap<object, { at: number; said: string }>();
+
+/**
+ * Follows edits of `.workflow/` at most once a second (a human raising a lease while agents work: the next heartbeat
+ * extends by the new one). Files that do not load are said once on stderr; the session goes on with what it had.
+ */
+async function followConfig(ctx: ToolContext): Promise<void> {
+  const look = configLooks.get(ctx.engine) ?? { at: 0, said: "" };
+  configLooks.set(ctx.engine, look);
+  if (Date.now() - look.at < 1000) return;
+  look.at = Date.now();
+  try {
+    await ctx.engine.followConfigEdits();
+    look.said = "";
+  } catch (e) {
+    const msg = (e as Error).message;
+    if (msg !== look.said) ctx.onError(e, "following an edit of .workflow/ (the server goes on with what it had)");
+    look.said = msg;
+  }
+}
+
 /** Records a `baton run` session's first tool call (never fails the call itself). */
 async function firstCall(ctx: ToolContext): Promise<void> {
   ctx.session.called = true;
@@ -208,6 +230,7 @@ export function tool<I extends v.ObjectEntries, O extends v.ObjectEntries>(name:
         }
         const a = args as v.InferOutput<v.StrictObjectSchema<I, undefined>>;
         try {
+          await followConfig(ctx);
           if (ctx.session.inherited && !ctx.session.called) await firstCall(ctx);
           if (!def.annotations.readOnlyHint) {
             // Wait for other processes' writers off the event loop: reads and /healthz keep answering.

@@ -283,6 +283,9 @@ export class Supervisor {
     try {
       for (;;) {
         this.#woken = false;
+        // A human's edit of .workflow/ (a stall timeout, a lease, an agent's limit) applies from this round on; one
+        // that does not load is said by #spawnAll, and the run goes on with what it had.
+        await this.#engine.followConfigEdits().catch(() => {});
         const spawned = this.#tick();
         this.#sayWhatItWaitsFor();
         if (this.#stopping && this.#running.size === 0) break;

@@ -767,3 +767,37 @@ Deno.test("mcp: create_tickets never takes an id a ticket file in the repository
     }]);
   });
 });
+
+Deno.test("mcp: a running session follows edits of .workflow/: a lease raised by a human is not pulled back by the next heartbeat, and a ticket created now gets the workflow's phases as they are", async () => {
+  const repo = await seeded([{ id: "0001", title: "Add a cache" }], "leases:\n  default_minutes: 1\n");
+  const s = await stdioSession(repo);
+  try {
+    assert.ok((await s.call("register_agent", { capabilities: ["designer"] })).ok);
+    const claim = await s.call("claim_phase");
+    assert.ok(claim.ok, claim.text);
+    const phaseId = claim.data.phaseId as number;
+    const expiresIn = () => withEngine(repo, (e) => e.phase(phaseId).leaseExpiresAt! - Date.now());
+    assert.ok(await expiresIn() <= 60_000);
+    // The human raises the lease and drops Design Review, while the session runs.
+    await Deno.writeTextFile(`${repo}/.workflow/config.yaml`, "leases:\n  default_minutes: 60\n");
+    await Deno.writeTextFile(
+      `${repo}/.workflow/phases.yaml`,
+      "phases:\n  - {name: Design, agent_type: designer}\n  - {name: Implementation, agent_type: implementer}\n",
+    );
+    // The server looks at the files at most once a second: heartbeats until one extends by the new lease (bounded).
+    for (let i = 0; i < 100 && await expiresIn() <= 30 * 60_000; i++) {
+      assert.ok((await s.call("heartbeat", { progress: "still designing" })).ok);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(await expiresIn() > 30 * 60_000, "the heartbeat extends by the lease the configuration says now");
+    const made = await s.call("create_tickets", { tickets: [{ title: "Planned" }] });
+    assert.ok(made.ok, made.text);
+    const phases = (made.data.created as { phases: { name: string }[] }[])[0].phases.map((p) => p.name);
+    assert.deepEqual(phases, ["Design", "Implementation"]);
+    // A broken save is not followed: the session goes on with what it had, and says nothing wrong to the agent.
+    await Deno.writeTextFile(`${repo}/.workflow/phases.yaml`, "phases: [\n");
+    assert.ok((await s.call("heartbeat", { progress: "still" })).ok);
+  } finally {
+    await s.close();
+  }
+});

@@ -783,3 +783,30 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "run: a stall timeout lowered in config.yaml while the run works applies to it (no restart)",
+  ignore: skipHeavy,
+  fn: async () => {
+    const repo = await runRepo([{ id: "0001", title: "Quiet", metadata: { scripted: "stall@Design" } }], {
+      config: "stall_timeout_minutes: 30\n",
+    });
+    const run = startRun(repo, ["--types", "designer"]);
+    try {
+      await run.waitFor(/spawned designer-/);
+      const cfg = await Deno.readTextFile(`${repo}/.workflow/config.yaml`);
+      await Deno.writeTextFile(
+        `${repo}/.workflow/config.yaml`,
+        cfg.replace("stall_timeout_minutes: 30", "stall_timeout_minutes: 0.05"),
+      );
+      await run.waitFor(/escalation: 0001\/Design \(designer-\S+\) made no progress/, 30_000);
+    } finally {
+      run.child.kill("SIGINT");
+      await run.waitFor(/stopping/, 10_000).catch(() => {});
+      try {
+        run.child.kill("SIGINT"); // the second Ctrl-C ends the agents
+      } catch { /* ended */ }
+      await run.done;
+    }
+  },
+});

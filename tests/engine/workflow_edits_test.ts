@@ -274,3 +274,26 @@ Deno.test("a phase's agent_type changed in phases.yaml: open tickets that have n
     engine.close();
   }
 });
+
+Deno.test("followConfigEdits: an edit that loads applies at the next call; one that does not, or that moves the database or the merge queue, is refused once and the engine keeps what it had", async () => {
+  const repo = await tempRepo({ phases: PHASES, config: "leases:\n  default_minutes: 5\n" });
+  const engine = await openEngine(repo);
+  const cfgFile = `${repo}/.workflow/config.yaml`;
+  try {
+    assert.equal(await engine.followConfigEdits(), false);
+    await Deno.writeTextFile(cfgFile, "leases:\n  default_minutes: 50\n");
+    assert.equal(await engine.followConfigEdits(), true);
+    assert.equal(engine.cfg.config.leases.default_minutes, 50);
+    await Deno.writeTextFile(cfgFile, "leases:\n  default_minutes: [\n");
+    await assert.rejects(engine.followConfigEdits(), { code: "config_invalid" });
+    assert.equal(await engine.followConfigEdits(), false, "said once");
+    for (const edit of ["database:\n  path: elsewhere.db\n", "merge:\n  check: 'true'\n"]) {
+      await Deno.writeTextFile(cfgFile, `leases:\n  default_minutes: 7\n${edit}`);
+      await assert.rejects(engine.followConfigEdits(), { code: "config_invalid", message: /restart it/ });
+      assert.equal(engine.cfg.config.leases.default_minutes, 50, "nothing of that edit applies");
+    }
+    engine.upsertTicket({ id: "0001", title: "Still works" });
+  } finally {
+    engine.close();
+  }
+});

@@ -47,6 +47,35 @@ export class EngineBase {
   }
 
   /**
+   * Follows edits of `.workflow/` made since the engine loaded it: when its
+   * files changed and load, the engine works with the new settings and
+   * workflow from its next call (leases, timeouts, the phases of tickets
+   * created from then on; open tickets follow a changed workflow at
+   * `seedNewPhases`). A long-running process (an MCP
+   * server, `baton run`) calls it now and then; the files are read, and
+   * parsed only when they changed.
+   * @returns whether the settings changed
+   * @throws {BatonError} `config_invalid` when the files do not load, or `database.path` or the `merge:` section
+   *   changed (the engine keeps what it had)
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { openEngine } from "@baton/baton";
+   * import { tempRepo } from "@baton/baton/testing";
+   * const repo = await tempRepo();
+   * const engine = await openEngine(repo);
+   * assert.equal(await engine.followConfigEdits(), false);
+   * await Deno.writeTextFile(`${repo}/.workflow/config.yaml`, "leases:\n  default_minutes: 90\n");
+   * assert.equal(await engine.followConfigEdits(), true);
+   * assert.equal(engine.cfg.config.leases.default_minutes, 90);
+   * engine.close();
+   * ```
+   */
+  async followConfigEdits(): Promise<boolean> {
+    return (await coreOf(this).followConfig?.()) ?? false;
+  }
+
+  /**
    * The current time of the engine's clock.
    * @returns ms since the epoch
    * @example
