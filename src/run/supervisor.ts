@@ -269,11 +269,8 @@ export class Supervisor {
   async run(): Promise<RunSummary> {
     if (!this.#opts.dryRun) {
       releaseDeadAgents(this.#engine, this.#self, (l) => this.#log(l), SUPERVISOR);
-      // Phases the workflow gained since open tickets were seeded (a merge: section added) are theirs too.
-      const added = this.#engine.seedNewPhases(SUPERVISOR);
-      if (added.length) {
-        this.#log(`open tickets follow the workflow's edits: ${added.length} phase(s) added or retired`);
-      }
+      // Open tickets follow the workflow's edits made since they were seeded (a merge: section added, a phase renamed).
+      this.#followWorkflow();
     }
     this.#places.adoptLeftovers();
     const events = new AbortController();
@@ -285,7 +282,7 @@ export class Supervisor {
         this.#woken = false;
         // A human's edit of .workflow/ (a stall timeout, a lease, an agent's limit) applies from this round on; one
         // that does not load is said by #spawnAll, and the run goes on with what it had.
-        await this.#engine.followConfigEdits().catch(() => {});
+        if (await this.#engine.followConfigEdits().catch(() => false)) this.#followWorkflow();
         const spawned = this.#tick();
         this.#sayWhatItWaitsFor();
         if (this.#stopping && this.#running.size === 0) break;
@@ -639,6 +636,18 @@ export class Supervisor {
   #inScope(t: { id: string; priority: string | null; metadata: Record<string, unknown> }): boolean {
     const scope = this.#opts.scope;
     return !scope || inScope(scope, t, defaultPriority(this.#engine.cfg.workflow));
+  }
+
+  /** Open tickets follow the workflow's edits (phases added, renamed, dropped, retyped: `Engine.seedNewPhases`). */
+  #followWorkflow(): void {
+    try {
+      const changed = this.#engine.seedNewPhases(SUPERVISOR);
+      if (changed.length) this.#log(`open tickets follow the workflow's edits: ${changed.length} phase(s) changed`);
+    } catch (e) {
+      if (!this.#upgraded(e)) {
+        this.#log(`could not apply the workflow's edits to open tickets: ${(e as Error).message}`);
+      }
+    }
   }
 
   /** Says which gates it waits on, when that changes (it never decides them). */

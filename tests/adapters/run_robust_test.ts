@@ -810,3 +810,31 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "run: a phase renamed in phases.yaml while the run works: tickets not there yet run it under the new name, " +
+    "once, without a restart",
+  ignore: skipHeavy,
+  fn: async () => {
+    const repo = await runRepo(tickets(3, { scripted: "slow:1" }), {
+      phases: ONE_PHASE,
+      perType: { implementer: "max_concurrent: 1" },
+    });
+    const run = startRun(repo, ["--until-idle"]);
+    await run.waitFor(/spawned implementer-\S+ for 0001\/Implementation/);
+    await Deno.writeTextFile(`${repo}/.workflow/phases.yaml`, ONE_PHASE.replace("Implementation", "Build"));
+    const r = await run.done;
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.match(r.out, /open tickets follow the workflow's edits/);
+    const e = await openEngine(repo);
+    try {
+      const byTicket = Object.fromEntries(
+        e.listTickets().map((t) => [t.id, e.ticket(t.id).phases.map((p) => `${p.name}:${p.status}`).sort().join(" ")]),
+      );
+      assert.equal(byTicket["0001"], "Build:skipped Implementation:completed");
+      assert.equal(byTicket["0003"], "Build:completed Implementation:skipped");
+    } finally {
+      e.close();
+    }
+  },
+});
