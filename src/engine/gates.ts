@@ -218,9 +218,11 @@ function reworkTargets(core: Core, gateRow: R): { rows: R[]; reviewed: (r: R) =>
     const between = core.graph.reworkSet(gateRow.name);
     const rows = all.filter((r) => between.has(r.name) && r.status !== "skipped");
     const reviewed = (r: R) => core.graph.reviews(gateRow.name, r.name);
-    // A gate that reviews nothing (the workflow's first phase, say) reopens only itself; phases it reviews that this
-    // ticket skipped are not sent back.
-    const names = new Set(all.map((r) => r.name));
+    // A gate that reviews nothing (the workflow's first phase, say) reopens only itself. A reviewed phase an edit of
+    // the workflow gave the ticket skipped (its work done under another name) does not count; one its condition skips
+    // does.
+    const byCondition = (r: R) => Boolean(core.graph.def(r.name)?.condition || core.graph.def(r.name)?.overriddenBy);
+    const names = new Set(all.filter((r) => r.status !== "skipped" || byCondition(r)).map((r) => r.name));
     if (!def.reviews.length || def.reviews.some((n) => names.has(n))) return { rows, reviewed };
   }
   const ids = new Set<number>();

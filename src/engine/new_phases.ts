@@ -19,6 +19,7 @@ import type { R } from "./sql/rows.ts";
 import { activeTicketsLacking, activeTicketsOffWorkflow, ticketById } from "./sql/tickets.ts";
 import { move } from "./transitions.ts";
 import type { PhaseDef } from "../config/schema.ts";
+import type { Metadata } from "../config/conditions.ts";
 import type { Actor, SeededPhase } from "./types.ts";
 import type { PhaseStatus } from "./state_machine.ts";
 
@@ -31,6 +32,28 @@ function standsFor(core: Core, def: PhaseDef, r: R): boolean {
   const old = core.graph.def(r.name);
   if (!old) return def.agentType !== null && r.agent_type === def.agentType;
   return (old.overriddenBy ?? []).includes(def.name);
+}
+
+/**
+ * Why a phase of the workflow is skipped on a ticket, or null when it is to
+ * be done: its condition fails or a group phase replaces it; the work it
+ * stands for was done under another name; or the ticket is past it (work
+ * under way or done after it: judged by the workflow's order of names, the
+ * ticket's positions having been numbered by the workflow it was seeded with).
+ * @param core the engine
+ * @param rows the ticket's phases
+ * @param def the phase
+ * @param meta the ticket's metadata
+ * @returns the reason, or null
+ */
+export function skipOnTicket(core: Core, rows: R[], def: PhaseDef, meta: Metadata): string | null {
+  const others = rows.filter((r) => r.name !== def.name && !UNTOUCHED.has(r.status));
+  const doneAs = others.find((r) => standsFor(core, def, r));
+  return core.graph.skipReason(def.name, meta) ??
+    (doneAs ? `${doneAs.name} did its work on this ticket` : null) ??
+    (others.some((r) => core.graph.isAfter(r.name, def.name))
+      ? "added to the workflow after the ticket was past it"
+      : null);
 }
 
 /** Statuses of a phase nobody has worked on yet. */
@@ -59,11 +82,7 @@ export function seedNewPhases(
       for (const def of missing) {
         // Before work already under way or done: the ticket is past it (its place in the work is not reopened). Judged
         // by the workflow's order of names: the ticket's positions were numbered by the workflow it was seeded with.
-        const passed = rows.some((r) => !UNTOUCHED.has(r.status) && core.graph.isAfter(r.name, def.name));
-        const doneAs = rows.find((r) => !UNTOUCHED.has(r.status) && standsFor(core, def, r));
-        const skip = core.graph.skipReason(def.name, meta) ??
-          (doneAs ? `${doneAs.name} did its work on this ticket` : null) ??
-          (passed ? "added to the workflow after the ticket was past it" : null);
+        const skip = skipOnTicket(core, rows, def, meta);
         const status: PhaseStatus = skip ? "skipped" : "pending";
         const id = insertPhase(core.db, {
           ticketId,

@@ -15,7 +15,8 @@ import { setDependencies } from "./dependencies.ts";
 import { resolveTicket } from "./resolve.ts";
 import { move } from "./transitions.ts";
 import { advanceTicket, checkPhaseNames } from "./placement.ts";
-import { insertPhase, insertPhaseDep, setPhasesRank, unreachedPhases } from "./sql/phases.ts";
+import { insertPhase, insertPhaseDep, phasesOfTicket, setPhasesRank, unreachedPhases } from "./sql/phases.ts";
+import { skipOnTicket } from "./new_phases.ts";
 import {
   insertTicket,
   maxNumericId,
@@ -127,14 +128,21 @@ function seed(core: Core, now: number, input: TicketInput, meta: Metadata, rank:
   }
 }
 
-/** Metadata changed: phases not reached yet follow their conditions (and overrides) again. */
+/**
+ * Metadata changed: phases not reached yet follow their conditions (and overrides) again. A skipped phase comes back
+ * only when nothing else skips it now: not one the workflow no longer has, nor one whose work was done under another
+ * name or that the ticket is past (`skipOnTicket`, after an edit of the workflow).
+ */
 function reevaluateConditions(core: Core, now: number, ticketId: string, meta: Metadata, actor: Actor): void {
+  const rows = phasesOfTicket(core.db, ticketId);
   for (const row of unreachedPhases(core.db, ticketId)) {
     const skip = core.graph.skipReason(row.name, meta);
     if (skip && row.status !== "skipped") {
       if (row.status !== "pending") move(core, now, actor, row, "pending", "rework");
       move(core, now, actor, row, "skipped", "resolve", {}, { reason: skip });
     } else if (!skip && row.status === "skipped") {
+      const def = core.graph.def(row.name);
+      if (!def || skipOnTicket(core, rows, def, meta) !== null) continue;
       move(core, now, actor, row, "pending", "resolve", {}, { reason: "it applies now" });
     }
   }

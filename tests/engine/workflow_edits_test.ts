@@ -297,3 +297,36 @@ Deno.test("followConfigEdits: an edit that loads applies at the next call; one t
     engine.close();
   }
 });
+
+Deno.test("after a rename is followed, an update of the ticket (a human's edit imported) does not bring back the phases it skipped (review of the fix)", async () => {
+  const { engine, held } = await threeTicketsThen(THREE.replace("Implementation", "Build"));
+  try {
+    engine.seedNewPhases();
+    for (const id of ["0001", "0002", "0003"]) {
+      engine.upsertTicket({ id, title: `T${id}, edited by a human`, metadata: { priority: "High" } });
+    }
+    assert.equal(statuses(engine, "0001").Build, "skipped");
+    assert.equal(statuses(engine, "0001").Tests, "available");
+    assert.equal(statuses(engine, "0002").Build, "skipped");
+    assert.equal(statuses(engine, "0003").Implementation, "skipped");
+    assert.equal(engine.claimNext({ agentId: "i9", capabilities: ["implementer"] })?.ticket.id, "0003");
+    assert.equal(engine.claimNext({ agentId: "i8", capabilities: ["implementer"] }), null, "nothing twice");
+    assert.equal(held.ticket.id, "0002");
+  } finally {
+    engine.close();
+  }
+});
+
+Deno.test("reject after the phase the gate reviews was renamed and the rename followed (seedNewPhases): the work still goes back (review of the fix)", async () => {
+  const { engine, gate } = await gateOpenThenEdited(PHASES.replace("{name: Design,", "{name: Architecture,"));
+  try {
+    engine.seedNewPhases();
+    engine.rejectGate(gate.id, { actor: dana, notes: "use a B-tree" });
+    const design = engine.ticket("0001").phases.find((p) => p.name === "Design")!;
+    assert.equal(design.status, "available");
+    assert.equal(design.reworkNotes, "use a B-tree");
+    assert.deepEqual(engine.gates(), []);
+  } finally {
+    engine.close();
+  }
+});
