@@ -20,6 +20,7 @@ import { activeTicketsLacking, activeTicketsOffWorkflow, ticketById } from "./sq
 import { move } from "./transitions.ts";
 import type { PhaseDef } from "../config/schema.ts";
 import type { Metadata } from "../config/conditions.ts";
+import { LANDING_TYPE } from "../config/landing.ts";
 import type { Actor, SeededPhase } from "./types.ts";
 import type { PhaseStatus } from "./state_machine.ts";
 
@@ -121,13 +122,24 @@ export function seedNewPhases(
           );
           added.push({ ticketId, phase: r.name, status: r.status, retypedTo: def.agentType });
         }
-        const why = core.graph.def(r.name)
-          ? core.graph.skipReason(r.name, meta)
-          : "no longer in the workflow (.workflow/phases.yaml)";
+        // A landing phase stays: a merge: section missing for a moment (another branch's config.yaml) must not
+        // finish tickets without landing their work.
+        if (!def && r.agent_type === LANDING_TYPE) continue;
+        const why = def ? core.graph.skipReason(r.name, meta) : "no longer in the workflow (.workflow/phases.yaml)";
         if (!why) continue;
         if (r.status !== "pending") move(core, now, actor, r, "pending", "rework");
         move(core, now, actor, phaseById(core.db, r.id)!, "skipped", "resolve", {}, { reason: why });
         added.push({ ticketId, phase: r.name, status: "skipped", retired: true });
+      }
+      // Back in the workflow (an edit undone, a misspelt name corrected): a phase an earlier edit skipped is to be done
+      // again where nothing skips it now.
+      const current = phasesOfTicket(core.db, ticketId);
+      for (const r of current) {
+        const def = core.graph.def(r.name);
+        if (r.status !== "skipped" || !def || missing.includes(def)) continue;
+        if (skipOnTicket(core, current, def, meta) !== null) continue;
+        move(core, now, actor, r, "pending", "resolve", {}, { reason: "back in the workflow" });
+        added.push({ ticketId, phase: r.name, status: "pending" });
       }
       const fresh = new Set(missing.map((d) => d.name));
       for (const def of core.graph.phases) {

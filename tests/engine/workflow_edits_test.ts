@@ -239,7 +239,7 @@ Deno.test("a phase turned into a parallel group that replaces it: a ticket that 
   }
 });
 
-Deno.test("the merge: section removed while a ticket waits to land: its landing phase is retired and the ticket completes, instead of waiting for a queue no longer there", async () => {
+Deno.test("the merge: section missing (removed, or another branch's config.yaml for a moment) while a ticket waits to land: the ticket keeps its landing phase and does not complete without landing (review of the fix)", async () => {
   const repo = await tempRepo({
     phases: "phases:\n  - {name: Design, agent_type: designer}\n",
     config: "merge:\n  check: 'true'\n",
@@ -253,10 +253,32 @@ Deno.test("the merge: section removed while a ticket waits to land: its landing 
   await Deno.writeTextFile(`${repo}/.workflow/config.yaml`, "");
   engine = await openEngine(repo);
   try {
-    assert.deepEqual(engine.seedNewPhases(), [{ ticketId: "0001", phase: "Merge", status: "skipped", retired: true }]);
-    assert.equal(engine.ticket("0001").status, "completed");
+    assert.deepEqual(engine.seedNewPhases(), []);
+    assert.equal(statuses(engine, "0001").Merge, "available");
+    assert.notEqual(engine.ticket("0001").status, "completed");
   } finally {
     engine.close();
+  }
+});
+
+Deno.test("a misspelt rename corrected: the phase comes back where nobody started it (review of the fix)", async () => {
+  const { engine } = await threeTicketsThen(THREE.replace("Implementation", "Implemention"));
+  const repo = engine.cfg.repoRoot;
+  engine.seedNewPhases();
+  assert.equal(statuses(engine, "0003").Implementation, "skipped");
+  engine.close();
+  await Deno.writeTextFile(`${repo}/.workflow/phases.yaml`, THREE);
+  const e = await openEngine(repo);
+  try {
+    e.seedNewPhases();
+    assert.deepEqual(
+      [statuses(e, "0003").Implementation, statuses(e, "0003").Implemention],
+      ["available", "skipped"],
+    );
+    assert.equal(statuses(e, "0001").Implementation, "completed");
+    assert.equal(e.claimNext({ agentId: "i9", capabilities: ["implementer"] })?.ticket.id, "0003");
+  } finally {
+    e.close();
   }
 });
 
