@@ -188,16 +188,15 @@ async function ticketFileCheck(
       } catch { /* unreadable: import reports it */ }
     }
   }
-  // A ticket whose file is gone (deleted, or renamed and not imported since): its work is still offered, or Baton's
-  // record of it has nowhere to go. A finished ticket whose record is all written can go (archived, deleted).
+  // A ticket whose file is gone (deleted, or renamed and not imported since): its work is still offered. A finished
+  // ticket's file can go (archived, deleted): its record stays in Baton.
   const gone = (noDir ? [] : recorded).filter((t) =>
     t.path && !files.includes(t.path) && !byId.has(t.id) && !repoFileExists(root, t.path)
   );
   if (gone.length) {
-    const { hasUnwrittenRecord } = await import("../sync/write_back.ts");
     const open = new Set(engine.listTickets({ status: "active" }).map((t) => t.id));
     for (const t of gone) {
-      if (open.has(t.id) || hasUnwrittenRecord(engine, t.id)) {
+      if (open.has(t.id)) {
         problems.push(`ticket ${t.id}'s file ${t.path} is gone: restore it, or, if it was renamed, run baton import`);
       }
     }

@@ -13,7 +13,7 @@
  *
  * @module
  */
-import type { BatonError } from "../errors.ts";
+import { BatonError } from "../errors.ts";
 import type { Engine } from "../engine/mod.ts";
 import type { SeededPhase } from "../engine/types.ts";
 import { contentHash, ticketIdFromPath } from "../markdown/ids.ts";
@@ -243,6 +243,15 @@ function writeTicket(engine: Engine, p: Parsed, result: ImportResult): boolean {
   const { id, path, ticket } = p;
   const recorded = recordedDone(engine, ticket);
   const before = p.had ? engine.ticket(id) : null;
+  if (before && !before.path && before.status !== "active") {
+    // A planner's ticket made without a file, and finished: a file that takes its id now is another ticket.
+    throw new BatonError(
+      "invalid_argument",
+      `ticket ${id} ("${before.title}") was made without a file and is ${before.status}: ${path} is another ` +
+        "ticket with its id; give the file another id (baton new picks a free one)",
+      { location: { file: path } },
+    );
+  }
   const file = engine.ticketFiles([id])[0];
   const ledger = (file?.ledger ?? {}) as Record<string, unknown>;
   if (before && file?.contentHash === p.hash && file.path === path) {

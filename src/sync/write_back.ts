@@ -245,25 +245,6 @@ function sinceWritten(
 }
 
 /**
- * Whether Baton has something for a ticket's file that it has not written
- * there yet (with the repository's `markdown_sync` settings): a file that
- * is gone then loses that record, while one of a finished ticket whose
- * record is all written can go (archived, deleted) without loss.
- * @param engine the engine
- * @param ticketId the ticket
- * @returns whether a write-back would have something to write
- * @throws {BatonError} `not_found` for an unknown ticket
- */
-export function hasUnwrittenRecord(engine: Engine, ticketId: string): boolean {
-  const t = engine.ticket(ticketId);
-  const recorded = (engine.ticketFiles([ticketId])[0]?.ledger ?? null) as Ledger | null;
-  const ms = engine.cfg.config.markdown_sync;
-  const opts = { status: ms.status_update !== "off", log: ms.workflow_log_update !== "off" };
-  if (!opts.status && !opts.log) return false;
-  return !sinceWritten(engine, t, recorded, opts).quiet;
-}
-
-/**
  * A ticket's file as {@link readTicketText} reads it; a file an interrupted write-back left set aside is put back
  * first.
  * @throws {BatonError} `not_found` (with the file's location) when the file is gone
@@ -312,8 +293,23 @@ export function syncTicket(
   try {
     read = readTicketFile(engine, ticketId, path);
   } catch (e) {
+    if (!(e instanceof BatonError && e.code === "not_found")) throw e;
     // A file gone (a finished ticket archived, say) that would get nothing new: there is nothing to write.
-    if (quiet && e instanceof BatonError && e.code === "not_found") return { state: "unchanged", warnings: [] };
+    if (quiet) return { state: "unchanged", warnings: [] };
+    // A finished ticket's file archived before its last record was written: the record stays in Baton; said, and
+    // not an error at every sync for good.
+    if (t.status !== "active") {
+      return {
+        state: "unchanged",
+        warnings: [{
+          path,
+          code: "ticket_file_missing",
+          message: `ticket ${ticketId} is ${t.status} and its file is gone: Baton's last record of it was not ` +
+            "written there (it stays in Baton: baton status " + ticketId + "); restore the file and run baton sync " +
+            "to write it",
+        }],
+      };
+    }
     throw e;
   }
   const { text: original, utf8, bytes } = read;

@@ -471,3 +471,29 @@ Deno.test("import: an open ticket's file that tickets.directory or tickets.patte
   const r = JSON.parse(cli.stdout);
   assert.deepEqual(r.skipped.map((s: { code: string }) => s.code), ["duplicate_id", "duplicate_id"]);
 });
+
+Deno.test("import: a file that takes the id of a finished ticket made without a file is another ticket: refused at the file, the finished ticket unchanged (review)", async () => {
+  const repo = await tempRepo({ phases: "phases:\n  - {name: Design, agent_type: designer}\n" });
+  await Deno.mkdir(`${repo}/tickets`);
+  const engine = await openEngine(repo);
+  try {
+    const [planned] = engine.createTickets([{ title: "Planned, no file" }]);
+    const c = engine.claimNext({ agentId: "d", capabilities: ["designer"] })!;
+    engine.complete(c.phase.id, { agentId: "d", token: c.token });
+    assert.equal(engine.ticket(planned.id).status, "completed");
+    await Deno.writeTextFile(
+      `${repo}/tickets/${planned.id}_rate_limiting.md`,
+      `# Ticket ${planned.id}: Rate limiting\n`,
+    );
+    const r = importTickets(engine);
+    assert.deepEqual(r.errors.map((e) => [e.path, e.code]), [[
+      `tickets/${planned.id}_rate_limiting.md`,
+      "invalid_argument",
+    ]]);
+    assert.match(r.errors[0].message, /was made without a file and is completed/);
+    assert.equal(engine.ticket(planned.id).title, "Planned, no file");
+    assert.equal(engine.ticket(planned.id).path, null);
+  } finally {
+    engine.close();
+  }
+});
