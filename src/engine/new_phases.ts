@@ -26,13 +26,20 @@ import type { PhaseStatus } from "./state_machine.ts";
 
 /**
  * Whether a phase of the ticket did the work a phase new to it stands for:
- * the same agent's phase under a name the workflow no longer has (renamed),
- * or the phase a new parallel group member replaces.
+ * the phase a new parallel group member replaces, or the same agent type's
+ * phase under a name the workflow no longer has (renamed: one such phase of
+ * the ticket, and one phase of that type the ticket lacks; with more, which
+ * was renamed to which cannot be told, and none counts).
  */
-function standsFor(core: Core, def: PhaseDef, r: R): boolean {
+function standsFor(core: Core, rows: R[], def: PhaseDef, r: R): boolean {
   const old = core.graph.def(r.name);
-  if (!old) return def.agentType !== null && r.agent_type === def.agentType;
-  return (old.overriddenBy ?? []).includes(def.name);
+  if (old) return (old.overriddenBy ?? []).includes(def.name);
+  if (def.agentType === null || r.agent_type !== def.agentType) return false;
+  const gone = rows.filter((x) => !core.graph.def(x.name) && x.agent_type === def.agentType);
+  const lacking = core.graph.phases.filter((d) =>
+    d.agentType === def.agentType && !rows.some((x) => x.name === d.name && x.status !== "skipped")
+  );
+  return gone.length === 1 && lacking.length === 1;
 }
 
 /**
@@ -49,7 +56,7 @@ function standsFor(core: Core, def: PhaseDef, r: R): boolean {
  */
 export function skipOnTicket(core: Core, rows: R[], def: PhaseDef, meta: Metadata): string | null {
   const others = rows.filter((r) => r.name !== def.name && !UNTOUCHED.has(r.status));
-  const doneAs = others.find((r) => standsFor(core, def, r));
+  const doneAs = others.find((r) => standsFor(core, rows, def, r));
   return core.graph.skipReason(def.name, meta) ??
     (doneAs ? `${doneAs.name} did its work on this ticket` : null) ??
     (others.some((r) => core.graph.isAfter(r.name, def.name))

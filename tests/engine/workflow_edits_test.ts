@@ -352,3 +352,19 @@ Deno.test("reject after the phase the gate reviews was renamed and the rename fo
     engine.close();
   }
 });
+
+Deno.test("a rename and a new phase of the same agent type in one edit: which is which cannot be told, so neither is taken for done: the work is offered again rather than skipped unseen (review of the fix)", async () => {
+  const edited = THREE.replace("Implementation", "Build").replace(
+    "  - {name: Tests,",
+    "  - {name: Cleanup, agent_type: implementer}\n  - {name: Tests,",
+  );
+  const { engine } = await threeTicketsThen(edited);
+  try {
+    engine.seedNewPhases();
+    const s = statuses(engine, "0001");
+    // Done again rather than skipped unseen: Build is offered, Cleanup follows it.
+    assert.deepEqual([s.Implementation, s.Build, s.Cleanup], ["completed", "available", "pending"]);
+  } finally {
+    engine.close();
+  }
+});
