@@ -407,8 +407,14 @@ export function syncAll(engine: Engine, opts: SyncOptions & { ticketIds?: string
       out.warnings.push(...r.warnings);
       if (r.diff) out.diffs.push(r.diff);
     } catch (e) {
-      const err = e as BatonError;
-      out.errors.push({ path: err.location?.file ?? id, message: err.message, code: err.code ?? "internal" });
+      if (e instanceof BatonError) {
+        out.errors.push({ path: e.location?.file ?? id, message: e.message, code: e.code });
+        continue;
+      }
+      // The file system refused (a directory where the file was, no permission): said at the file, as import says it.
+      const path = engine.ticketFiles([id])[0]?.path ?? id;
+      const why = (e as Error).message.replaceAll(`${engine.cfg.repoRoot}/`, "");
+      out.errors.push({ path, message: `cannot read or write it: ${why}`, code: "markdown_invalid" });
     }
   }
   return out;

@@ -605,3 +605,20 @@ Deno.test("a finished ticket whose file a human archived out of tickets/: sync h
   assert.equal((await baton(["doctor"], { cwd: repo })).code, 0);
   assert.equal(await Deno.readTextFile(`${repo}/archive/0001_cache.md`), archived); // nothing written anywhere
 });
+
+Deno.test("sync: a ticket file replaced by a directory is an error at the file, with Baton's code and no absolute path (tickets helper, s06)", async () => {
+  const { repo, file } = await repoWithTicket();
+  const engine = await openEngine(repo);
+  importDesignAndSync(engine);
+  const c = engine.claimNext({ agentId: "i", capabilities: ["implementer"] })!;
+  engine.complete(c.phase.id, { agentId: "i", token: c.token });
+  await Deno.remove(file);
+  await Deno.mkdir(file);
+  try {
+    const r = syncAll(engine);
+    assert.deepEqual(r.errors.map((e) => [e.path, e.code]), [["tickets/0001_cache.md", "markdown_invalid"]]);
+    assert.ok(!r.errors[0].message.includes(repo), r.errors[0].message);
+  } finally {
+    engine.close();
+  }
+});
