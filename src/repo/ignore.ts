@@ -10,7 +10,7 @@
  * @module
  */
 import { excludeFromGit, gitTry, readExclude } from "./git.ts";
-import { appendRepoText, readRepoTextIfAny, repoPath } from "./files.ts";
+import { appendRepoText, readRepoTextHead, readRepoTextIfAny } from "./files.ts";
 
 /** The paths of a configuration that Baton creates files under. */
 export interface BatonPaths {
@@ -74,14 +74,7 @@ export function ignoredDatabases(root: string, except: string): string[] {
     const m = /^\/([^*?[\]!#]+)\*$/.exec(line.trim());
     if (!m || m[1] === clean(except) || m[1].endsWith("/")) continue;
     try {
-      const head = new Uint8Array(16);
-      const f = Deno.openSync(repoPath(root, m[1]), { read: true });
-      try {
-        if (f.readSync(head) !== 16) continue;
-      } finally {
-        f.close();
-      }
-      if (new TextDecoder().decode(head) === "SQLite format 3\0") out.add(m[1]);
+      if (readRepoTextHead(root, m[1], 16).text === "SQLite format 3\0") out.add(m[1]);
     } catch { /* no such file, or not readable */ }
   }
   return [...out];
