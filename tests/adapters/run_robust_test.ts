@@ -39,6 +39,9 @@ async function runApproving(repo: string, args: string[]) {
 const sh = (script: string, extra = "") =>
   `{ command: sh, args: ["-c", ${JSON.stringify(script)}]${extra ? `, ${extra}` : ""} }`;
 
+/** Three one-phase tickets of a second's work each, for one implementer at a time (runs that edit .workflow/ midway). */
+const oneAtATime = () =>
+  runRepo(tickets(3, { scripted: "slow:1" }), { phases: ONE_PHASE, perType: { implementer: "max_concurrent: 1" } });
 const count = (text: string, re: RegExp) => [...text.matchAll(new RegExp(re, "g"))].length;
 
 Deno.test({
@@ -749,10 +752,7 @@ Deno.test({
     "no attempt is spent, and the run finishes once it is fixed",
   ignore: skipHeavy,
   fn: async () => {
-    const repo = await runRepo(tickets(3, { scripted: "slow:1" }), {
-      phases: ONE_PHASE,
-      perType: { implementer: "max_concurrent: 1" },
-    });
+    const repo = await oneAtATime();
     const run = startRun(repo, ["--until-idle"]);
     const ended = run.done.then((r) => {
       throw new Error(`the run ended (exit ${r.code}):\n${r.out}\n${r.err}`);
@@ -816,10 +816,7 @@ Deno.test({
     "once, without a restart",
   ignore: skipHeavy,
   fn: async () => {
-    const repo = await runRepo(tickets(3, { scripted: "slow:1" }), {
-      phases: ONE_PHASE,
-      perType: { implementer: "max_concurrent: 1" },
-    });
+    const repo = await oneAtATime();
     const run = startRun(repo, ["--until-idle"]);
     await run.waitFor(/spawned implementer-\S+ for 0001\/Implementation/);
     await Deno.writeTextFile(`${repo}/.workflow/phases.yaml`, ONE_PHASE.replace("Implementation", "Build"));
