@@ -146,7 +146,7 @@ export function seedNewPhases(
         if (r.status !== "skipped" || !def || missing.includes(def)) continue;
         if (skipOnTicket(core, current, def, meta) !== null) continue;
         move(core, now, actor, r, "pending", "resolve", {}, { reason: "back in the workflow" });
-        added.push({ ticketId, phase: r.name, status: "pending" });
+        added.push({ ticketId, phase: r.name, status: "pending", reopened: true });
       }
       const fresh = new Set(missing.map((d) => d.name));
       for (const def of core.graph.phases) {

@@ -270,7 +270,11 @@ Deno.test("a misspelt rename corrected: the phase comes back where nobody starte
   await Deno.writeTextFile(`${repo}/.workflow/phases.yaml`, THREE);
   const e = await openEngine(repo);
   try {
-    e.seedNewPhases();
+    const changed = e.seedNewPhases();
+    assert.ok(
+      changed.some((c) => c.ticketId === "0003" && c.phase === "Implementation" && c.reopened),
+      JSON.stringify(changed),
+    );
     assert.deepEqual(
       [statuses(e, "0003").Implementation, statuses(e, "0003").Implemention],
       ["available", "skipped"],

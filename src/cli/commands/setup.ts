@@ -99,6 +99,8 @@ function newPhaseLines(added: SeededPhase[]): string[] {
       ? `retyped\0${a.phase}\0${a.retypedTo}`
       : a.retired
       ? `retired\0${a.phase}`
+      : a.reopened
+      ? `reopened\0${a.phase}`
       : `new\0${a.phase} (${a.status})`;
     by.set(key, [...(by.get(key) ?? []), a.ticketId]);
   }
@@ -112,6 +114,7 @@ function newPhaseLines(added: SeededPhase[]): string[] {
       return `phase ${phase} skipped on ${on} that had not started it (no longer in the workflow, or replaced): ` +
         ids.join(", ");
     }
+    if (kind === "reopened") return `phase ${phase}, back in the workflow, to be done on ${on}: ${ids.join(", ")}`;
     return `new phase ${phase} added to ${on}: ${ids.join(", ")}`;
   });
 }

@@ -182,4 +182,6 @@ export interface SeededPhase {
   retired?: boolean;
   /** Not started, and now for this agent type (the workflow changed it). */
   retypedTo?: string;
+  /** Skipped by an earlier edit, and to be done again: the workflow has it back (an edit undone). */
+  reopened?: boolean;
 }
