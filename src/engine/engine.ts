@@ -117,11 +117,13 @@ export async function openEngineWith(
     if (text === loaded) return false;
     loaded = text; // an edit that does not load is said once, not parsed again until the files change
     const next = await loadWorkflowConfigCachedWith(cfg.repoRoot, loadFull); // config_invalid: the old one stays
-    // What a process cannot switch under work in progress: its database, the merge queue a batch may be landing in.
+    // What a process cannot switch under work in progress: its database, the merge queue a batch may be landing in,
+    // the realtime write-back installed at open.
     for (
       const [field, was, now] of [
         ["database.path", databasePath(core.cfg), databasePath(next)],
         ["merge", JSON.stringify(core.cfg.config.merge), JSON.stringify(next.config.merge)],
+        ["markdown_sync", JSON.stringify(core.cfg.config.markdown_sync), JSON.stringify(next.config.markdown_sync)],
       ]
     ) {
       if (was === now) continue;

@@ -221,7 +221,8 @@ function reworkTargets(core: Core, gateRow: R): { rows: R[]; reviewed: (r: R) =>
     // A gate that reviews nothing (the workflow's first phase, say) reopens only itself. A reviewed phase an edit of
     // the workflow gave the ticket skipped (its work done under another name) does not count; one its condition skips
     // does.
-    const byCondition = (r: R) => Boolean(core.graph.def(r.name)?.condition || core.graph.def(r.name)?.overriddenBy);
+    const meta = JSON.parse(ticketById(core.db, gateRow.ticket_id)!.metadata);
+    const byCondition = (r: R) => core.graph.skipReason(r.name, meta) !== null;
     const names = new Set(all.filter((r) => r.status !== "skipped" || byCondition(r)).map((r) => r.name));
     if (!def.reviews.length || def.reviews.some((n) => names.has(n))) return { rows, reviewed };
   }

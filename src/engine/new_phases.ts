@@ -36,8 +36,9 @@ function standsFor(core: Core, rows: R[], def: PhaseDef, r: R): boolean {
   if (old) return (old.overriddenBy ?? []).includes(def.name);
   if (def.agentType === null || r.agent_type !== def.agentType) return false;
   const gone = rows.filter((x) => !core.graph.def(x.name) && x.agent_type === def.agentType);
+  // The phases of that type the ticket has no row for (a row skipped by its condition, or as past, is not lacking).
   const lacking = core.graph.phases.filter((d) =>
-    d.agentType === def.agentType && !rows.some((x) => x.name === d.name && x.status !== "skipped")
+    d.agentType === def.agentType && (d.name === def.name || !rows.some((x) => x.name === d.name))
   );
   return gone.length === 1 && lacking.length === 1;
 }
@@ -129,9 +130,11 @@ export function seedNewPhases(
           );
           added.push({ ticketId, phase: r.name, status: r.status, retypedTo: def.agentType });
         }
-        // A landing phase stays: a merge: section missing for a moment (another branch's config.yaml) must not
-        // finish tickets without landing their work.
-        if (!def && r.agent_type === LANDING_TYPE) continue;
+        // A landing phase stays while the workflow has none: a merge: section missing for a moment (another branch's
+        // config.yaml) must not finish tickets without landing their work. One renamed (merge.phase) is retired.
+        if (!def && r.agent_type === LANDING_TYPE && !core.graph.phases.some((d) => d.agentType === LANDING_TYPE)) {
+          continue;
+        }
         const why = def ? core.graph.skipReason(r.name, meta) : "no longer in the workflow (.workflow/phases.yaml)";
         if (!why) continue;
         if (r.status !== "pending") move(core, now, actor, r, "pending", "rework");

@@ -59,7 +59,7 @@ export function ignorePatterns(paths: BatonPaths): string[] {
 
 /**
  * The files a repository's ignore files name the way Baton names its
- * database there (`/PATH*`, in `.gitignore` or `.git/info/exclude`) that
+ * database there (`/PATH*` or `PATH*`, in `.gitignore` or `.git/info/exclude`) that
  * hold a SQLite database: where Baton made one, unless another tool's is
  * ignored so too (the caller looks inside).
  * @param root the repository root
@@ -71,7 +71,7 @@ export function ignoredDatabases(root: string, except: string): string[] {
   const text = `${readRepoTextIfAny(root, ".gitignore", 1 << 20) ?? ""}\n${readExclude(root)}`;
   const out = new Set<string>();
   for (const line of text.split(/\r?\n/)) {
-    const m = /^\/([^*?[\]!#]+)\*$/.exec(line.trim());
+    const m = /^\/?([^*?[\]!#/][^*?[\]!#]*)\*$/.exec(line.trim());
     if (!m || m[1] === clean(except) || m[1].endsWith("/")) continue;
     try {
       if (readRepoTextHead(root, m[1], 16).text === "SQLite format 3\0") out.add(m[1]);

@@ -282,7 +282,7 @@ export class Supervisor {
         this.#woken = false;
         // A human's edit of .workflow/ (a stall timeout, a lease, an agent's limit) applies from this round on; one
         // that does not load is said by #spawnAll, and the run goes on with what it had.
-        if (await this.#engine.followConfigEdits().catch(() => false)) this.#followWorkflow();
+        if (await this.#engine.followConfigEdits().catch((e) => this.#refusedEdit(e))) this.#followWorkflow();
         const spawned = this.#tick();
         this.#sayWhatItWaitsFor();
         if (this.#stopping && this.#running.size === 0) break;
@@ -636,6 +636,17 @@ export class Supervisor {
   #inScope(t: { id: string; priority: string | null; metadata: Record<string, unknown> }): boolean {
     const scope = this.#opts.scope;
     return !scope || inScope(scope, t, defaultPriority(this.#engine.cfg.workflow));
+  }
+
+  #refusedSaid = "";
+  /** An edit of .workflow/ the engine did not follow (one that does not load is said by #spawnAll): said once. */
+  #refusedEdit(e: unknown): false {
+    const msg = (e as Error).message;
+    if (msg !== this.#refusedSaid && !this.#workflow.problem()) {
+      this.#log(`not following an edit of .workflow/: ${msg}`);
+    }
+    this.#refusedSaid = msg;
+    return false;
   }
 
   /** Open tickets follow the workflow's edits (phases added, renamed, dropped, retyped: `Engine.seedNewPhases`). */

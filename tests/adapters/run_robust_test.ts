@@ -835,3 +835,18 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "run: an edit of .workflow/ it cannot follow without a restart (merge:) is said, once (second review)",
+  ignore: skipHeavy,
+  fn: async () => {
+    const repo = await oneAtATime();
+    const run = startRun(repo, ["--until-idle"]);
+    await run.waitFor(/spawned implementer-/);
+    const cfg = await Deno.readTextFile(`${repo}/.workflow/config.yaml`);
+    await Deno.writeTextFile(`${repo}/.workflow/config.yaml`, `${cfg}merge:\n  check: 'true'\n`);
+    await run.waitFor(/not following an edit of \.workflow\/: merge changed while this process ran/, 30_000);
+    const r = await run.done;
+    assert.equal(count(r.out, /not following an edit of \.workflow\//), 1, r.out);
+  },
+});

@@ -372,3 +372,112 @@ Deno.test("a rename and a new phase of the same agent type in one edit: which is
     engine.close();
   }
 });
+
+// Second review of this stop's fixes.
+
+Deno.test("a rename among phases of its agent type that the ticket skipped (a condition, or past them) is still one to one: the finished work is not offered again", async () => {
+  const withPolish = THREE.replace(
+    "  - {name: Tests,",
+    "  - {name: Polish, agent_type: implementer, condition: {field: polish, value: true}}\n  - {name: Tests,",
+  ) + "ticket_metadata:\n  - {field: polish, type: boolean, default: false}\n";
+  const { engine } = await threeTicketsThen(withPolish);
+  const repo = engine.cfg.repoRoot;
+  engine.seedNewPhases(); // Polish, skipped by its condition
+  engine.close();
+  await Deno.writeTextFile(`${repo}/.workflow/phases.yaml`, withPolish.replace("Implementation", "Build"));
+  let e = await openEngine(repo);
+  e.seedNewPhases();
+  assert.equal(statuses(e, "0001").Build, "skipped");
+  assert.equal(statuses(e, "0001").Tests, "available");
+  e.close();
+  // A later, unrelated edit: an implementer phase before Design, which every ticket is past.
+  await Deno.writeTextFile(
+    `${repo}/.workflow/phases.yaml`,
+    withPolish.replace("Implementation", "Build").replace(
+      "phases:\n",
+      "phases:\n  - {name: Spike, agent_type: implementer}\n",
+    ),
+  );
+  e = await openEngine(repo);
+  try {
+    e.seedNewPhases();
+    assert.equal(statuses(e, "0001").Build, "skipped", "not reopened by the unrelated edit");
+    assert.equal(e.claimNext({ agentId: "i9", capabilities: ["implementer"] })?.ticket.id, "0003");
+  } finally {
+    e.close();
+  }
+});
+
+Deno.test("reject after a reviewed phase with a condition that holds was renamed and the rename followed: the work goes back", async () => {
+  const phases = PHASES.replace(
+    "{name: Design, agent_type: designer}",
+    "{name: Design, agent_type: designer, condition: {field: design, value: true}}",
+  ) +
+    "ticket_metadata:\n  - {field: design, type: boolean, default: true}\n";
+  const repo = await tempRepo({ phases });
+  let engine = await openEngine(repo);
+  engine.upsertTicket({ id: "0001", title: "Cache", metadata: { design: true } });
+  const c = engine.claimNext({ agentId: "d1", capabilities: ["designer"] })!;
+  engine.complete(c.phase.id, { agentId: "d1", token: c.token });
+  const gate = engine.gates()[0];
+  engine.close();
+  await Deno.writeTextFile(`${repo}/.workflow/phases.yaml`, phases.replace("{name: Design,", "{name: Architecture,"));
+  engine = await openEngine(repo);
+  try {
+    engine.seedNewPhases();
+    engine.rejectGate(gate.id, { actor: dana, notes: "use a B-tree" });
+    const design = engine.ticket("0001").phases.find((p) => p.name === "Design")!;
+    assert.equal(design.status, "available");
+    assert.equal(design.reworkNotes, "use a B-tree");
+  } finally {
+    engine.close();
+  }
+});
+
+Deno.test("merge.phase renamed while a ticket waits to land: the old landing phase is retired, and the ticket completes once the new one lands", async () => {
+  const repo = await tempRepo({
+    phases: "phases:\n  - {name: Design, agent_type: designer}\n",
+    config: "merge:\n  check: 'true'\n",
+  });
+  let e = await openEngine(repo);
+  e.upsertTicket({ id: "0001", title: "Cache" });
+  const c = e.claimNext({ agentId: "d1", capabilities: ["designer"] })!;
+  e.complete(c.phase.id, { agentId: "d1", token: c.token });
+  e.close();
+  await Deno.writeTextFile(`${repo}/.workflow/config.yaml`, "merge:\n  check: 'true'\n  phase: Land\n");
+  e = await openEngine(repo);
+  try {
+    e.seedNewPhases();
+    assert.deepEqual(statuses(e, "0001"), { Design: "completed", Merge: "skipped", Land: "available" });
+    const lease = e.acquireMergeWorker("w")!;
+    const b = e.startMergeBatch(lease, { baseSha: "base", now: true })!;
+    e.recordMergeCandidate(lease, b.id, { candidateSha: "cand", shas: { 0: "cand" }, builds: 1, checkMs: 10 });
+    e.landMergeBatch(lease, b.id);
+    assert.equal(e.ticket("0001").status, "completed");
+  } finally {
+    e.close();
+  }
+});
+
+Deno.test("followConfigEdits: a markdown_sync change needs a restart (the realtime write-back is installed at open)", async () => {
+  const repo = await tempRepo({ phases: PHASES, config: "markdown_sync:\n  mode: realtime\n" });
+  const engine = await openEngine(repo);
+  try {
+    await Deno.writeTextFile(`${repo}/.workflow/config.yaml`, 'markdown_sync:\n  mode: "off"\n');
+    await assert.rejects(engine.followConfigEdits(), { code: "config_invalid", message: /markdown_sync changed/ });
+    assert.equal(engine.cfg.config.markdown_sync.status_update, "realtime");
+  } finally {
+    engine.close();
+  }
+});
+
+Deno.test("database.path changed while the old database is ignored by a .gitignore line without a leading slash: still refused", async () => {
+  const repo = await tempRepo({ phases: PHASES });
+  assert.ok((await new Deno.Command("git", { args: ["init", "-q"], cwd: repo }).output()).success);
+  await Deno.writeTextFile(`${repo}/.gitignore`, ".workflow/baton.db*\n");
+  const engine = await openEngine(repo);
+  engine.upsertTicket({ id: "0001", title: "Cache" });
+  engine.close();
+  await Deno.writeTextFile(`${repo}/.workflow/config.yaml`, "database:\n  path: .workflow/other.db\n");
+  await assert.rejects(openEngine(repo), { code: "database_missing" });
+});

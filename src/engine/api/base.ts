@@ -55,8 +55,8 @@ export class EngineBase {
    * server, `baton run`) calls it now and then; the files are read, and
    * parsed only when they changed.
    * @returns whether the settings changed
-   * @throws {BatonError} `config_invalid` when the files do not load, or `database.path` or the `merge:` section
-   *   changed (the engine keeps what it had)
+   * @throws {BatonError} `config_invalid` when the files do not load, or `database.path`, the `merge:` section or
+   *   `markdown_sync` changed (the engine keeps what it had)
    * @example
    * ```ts
    * import assert from "node:assert/strict";
