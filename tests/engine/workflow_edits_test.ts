@@ -16,10 +16,10 @@ const PHASES = `phases:
 const dana = { kind: "human" as const, name: "dana" };
 
 /** A ticket whose Design is done and whose Design Review gate is open; then phases.yaml becomes `edited`. */
-async function gateOpenThenEdited(edited: string) {
-  const repo = await tempRepo({ phases: PHASES });
+async function gateOpenThenEdited(edited: string, initial = PHASES, metadata: Record<string, unknown> = {}) {
+  const repo = await tempRepo({ phases: initial });
   let engine = await openEngine(repo);
-  engine.upsertTicket({ id: "0001", title: "Cache" });
+  engine.upsertTicket({ id: "0001", title: "Cache", metadata });
   const c = engine.claimNext({ agentId: "d1", capabilities: ["designer"] })!;
   engine.complete(c.phase.id, { agentId: "d1", token: c.token, summary: "a hash map" });
   const gate = engine.gates()[0];
@@ -161,6 +161,20 @@ async function threeTicketsThen(edited: string) {
   return { engine, held };
 }
 
+/** A repository with a merge: section whose ticket 0001 is designed and waits to land. */
+async function waitingToLand(): Promise<string> {
+  const repo = await tempRepo({
+    phases: "phases:\n  - {name: Design, agent_type: designer}\n",
+    config: "merge:\n  check: 'true'\n",
+  });
+  const engine = await openEngine(repo);
+  engine.upsertTicket({ id: "0001", title: "Cache" });
+  const c = engine.claimNext({ agentId: "d1", capabilities: ["designer"] })!;
+  engine.complete(c.phase.id, { agentId: "d1", token: c.token });
+  engine.close();
+  return repo;
+}
+
 const statuses = (e: Awaited<ReturnType<typeof openEngine>>, id: string) =>
   Object.fromEntries(e.ticket(id).phases.map((p) => [p.name, p.status]));
 
@@ -240,14 +254,8 @@ Deno.test("a phase turned into a parallel group that replaces it: a ticket that 
 });
 
 Deno.test("the merge: section missing (removed, or another branch's config.yaml for a moment) while a ticket waits to land: the ticket keeps its landing phase and does not complete without landing (review of the fix)", async () => {
-  const repo = await tempRepo({
-    phases: "phases:\n  - {name: Design, agent_type: designer}\n",
-    config: "merge:\n  check: 'true'\n",
-  });
+  const repo = await waitingToLand();
   let engine = await openEngine(repo);
-  engine.upsertTicket({ id: "0001", title: "Cache" });
-  const c = engine.claimNext({ agentId: "d1", capabilities: ["designer"] })!;
-  engine.complete(c.phase.id, { agentId: "d1", token: c.token });
   assert.deepEqual(statuses(engine, "0001"), { Design: "completed", Merge: "available" });
   engine.close();
   await Deno.writeTextFile(`${repo}/.workflow/config.yaml`, "");
@@ -414,15 +422,11 @@ Deno.test("reject after a reviewed phase with a condition that holds was renamed
     "{name: Design, agent_type: designer, condition: {field: design, value: true}}",
   ) +
     "ticket_metadata:\n  - {field: design, type: boolean, default: true}\n";
-  const repo = await tempRepo({ phases });
-  let engine = await openEngine(repo);
-  engine.upsertTicket({ id: "0001", title: "Cache", metadata: { design: true } });
-  const c = engine.claimNext({ agentId: "d1", capabilities: ["designer"] })!;
-  engine.complete(c.phase.id, { agentId: "d1", token: c.token });
-  const gate = engine.gates()[0];
-  engine.close();
-  await Deno.writeTextFile(`${repo}/.workflow/phases.yaml`, phases.replace("{name: Design,", "{name: Architecture,"));
-  engine = await openEngine(repo);
+  const { engine, gate } = await gateOpenThenEdited(
+    phases.replace("{name: Design,", "{name: Architecture,"),
+    phases,
+    { design: true },
+  );
   try {
     engine.seedNewPhases();
     engine.rejectGate(gate.id, { actor: dana, notes: "use a B-tree" });
@@ -435,17 +439,9 @@ Deno.test("reject after a reviewed phase with a condition that holds was renamed
 });
 
 Deno.test("merge.phase renamed while a ticket waits to land: the old landing phase is retired, and the ticket completes once the new one lands", async () => {
-  const repo = await tempRepo({
-    phases: "phases:\n  - {name: Design, agent_type: designer}\n",
-    config: "merge:\n  check: 'true'\n",
-  });
-  let e = await openEngine(repo);
-  e.upsertTicket({ id: "0001", title: "Cache" });
-  const c = e.claimNext({ agentId: "d1", capabilities: ["designer"] })!;
-  e.complete(c.phase.id, { agentId: "d1", token: c.token });
-  e.close();
+  const repo = await waitingToLand();
   await Deno.writeTextFile(`${repo}/.workflow/config.yaml`, "merge:\n  check: 'true'\n  phase: Land\n");
-  e = await openEngine(repo);
+  const e = await openEngine(repo);
   try {
     e.seedNewPhases();
     assert.deepEqual(statuses(e, "0001"), { Design: "completed", Merge: "skipped", Land: "available" });
