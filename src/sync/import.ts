@@ -84,19 +84,28 @@ export interface ImportOptions {
   warnings?: boolean;
 }
 
+/** What the database knows of each ticket's file (`Engine.ticketFiles`), read once per import. */
+type TicketFileRow = ReturnType<Engine["ticketFiles"]>[number];
+
 /**
  * The open tickets whose file import no longer reads: still there but not
  * chosen by `tickets.directory` and `tickets.pattern` (moved, renamed to
  * another extension, the settings changed), or gone. Baton keeps each
  * ticket, and offers its work.
  */
-function reportUntracked(engine: Engine, result: ImportResult, index: TicketFileIndex, files: string[]): void {
+function reportUntracked(
+  engine: Engine,
+  result: ImportResult,
+  index: TicketFileIndex,
+  files: string[],
+  tracked: TicketFileRow[],
+): void {
   const root = engine.cfg.repoRoot;
   const { directory, pattern, id_regex: idRegex } = engine.cfg.config.tickets;
   const chosen = new Set([...index.byId.values(), ...index.unnamed, ...index.duplicates.flatMap((d) => d.paths)]);
   const open = new Set(engine.listTickets({ status: "active" }).map((t) => t.id));
   const offered = "Baton no longer reads it, and still offers the ticket's work";
-  for (const t of engine.ticketFiles()) {
+  for (const t of tracked) {
     if (!t.path || !open.has(t.id) || index.byId.has(t.id)) continue;
     if (repoFileExists(root, t.path)) {
       // Chosen under another id (tickets.id_regex changed) or with a twin: reported as such where it is read.
@@ -129,7 +138,11 @@ function reportUntracked(engine: Engine, result: ImportResult, index: TicketFile
 }
 
 /** The ticket files' texts by ticket id; names without an id, ids used twice and unreadable files are reported. */
-function readFiles(engine: Engine, result: ImportResult): Map<string, { path: string; text: string; utf8: boolean }> {
+function readFiles(
+  engine: Engine,
+  result: ImportResult,
+  tracked: TicketFileRow[],
+): Map<string, { path: string; text: string; utf8: boolean }> {
   const root = engine.cfg.repoRoot;
   // A ticket file an interrupted write-back (kill -9) left set aside is put back before anything reads the directory.
   // Not a name whose ticket's file has another name now (renamed since): that would be a second file with its id.
@@ -161,7 +174,7 @@ function readFiles(engine: Engine, result: ImportResult): Map<string, { path: st
         `tickets.directory "${dir}" does not exist: no ticket file was read (create it, or fix tickets.directory)`,
     });
   } else {
-    reportUntracked(engine, result, index, files);
+    reportUntracked(engine, result, index, files, tracked);
   }
   for (const path of index.unnamed) {
     result.skipped.push({ path, message: `the file name does not match tickets.id_regex (${idRegex})` });
@@ -174,7 +187,7 @@ function readFiles(engine: Engine, result: ImportResult): Map<string, { path: st
     }
   }
   const out = new Map<string, { path: string; text: string; utf8: boolean }>();
-  const idByPath = new Map(engine.ticketFiles().flatMap((t) => t.path ? [[t.path, t.id] as const] : []));
+  const idByPath = new Map(tracked.flatMap((t) => t.path ? [[t.path, t.id] as const] : []));
   for (const [id, path] of index.byId) {
     const was = idByPath.get(path);
     if (was !== undefined && was !== id) {
@@ -392,12 +405,13 @@ export function importTickets(engine: Engine, opts: ImportOptions = {}): ImportR
   };
   // Phases the workflow gained since the open tickets were seeded (a merge: section added: the landing phase).
   result.newPhases = engine.seedNewPhases();
-  const known = new Map(engine.ticketFiles().map((r) => [r.id, r]));
+  const tracked = engine.ticketFiles();
+  const known = new Map(tracked.map((r) => [r.id, r]));
   const placedWith = placementKey(engine);
   const parsed: Parsed[] = [];
   /** Unchanged files read again for `warnings`: reported on, never written. */
   const reread: Parsed[] = [];
-  for (const [id, { path, text, utf8 }] of readFiles(engine, result)) {
+  for (const [id, { path, text, utf8 }] of readFiles(engine, result, tracked)) {
     const hash = contentHash(text);
     const had = known.get(id);
     const unchanged = had !== undefined && had.contentHash === hash && had.path === path;
