@@ -16,6 +16,7 @@ import { batonPaths, excludeBatonFiles, ignoredDatabases } from "../repo/ignore.
 import { EngineHooks } from "./api/hooks.ts";
 import { Core } from "./core.ts";
 import { pruneIfDue } from "./retention.ts";
+import { followPriorityOrder } from "./priority_order.ts";
 import type { EngineOptions } from "./types.ts";
 import { machineTime } from "../processes.ts";
 
@@ -112,7 +113,12 @@ export async function openEngineWith(
   );
   core.maintenance = () => pruneIfDue(core);
   let loaded = workflowFilesText(cfg.repoRoot);
+  let rerankDue = false; // an edited priority_order whose re-ranking failed (the database busy): tried again
   core.followConfig = async () => {
+    if (rerankDue) {
+      followPriorityOrder(core, "system");
+      rerankDue = false;
+    }
     const text = workflowFilesText(cfg.repoRoot);
     if (text === loaded) return false;
     loaded = text; // an edit that does not load is said once, not parsed again until the files change
@@ -134,8 +140,14 @@ export async function openEngineWith(
         { location: { file: ".workflow/config.yaml", field } },
       );
     }
+    const reorder = JSON.stringify(core.cfg.config.priority_order) !== JSON.stringify(next.config.priority_order);
     core.cfg = next;
     core.graph = new WorkflowGraph(next);
+    if (reorder) { // the claim order follows at once: no other process may be there to do it
+      rerankDue = true;
+      followPriorityOrder(core, "system");
+      rerankDue = false;
+    }
     return true;
   };
   return new Engine(core);

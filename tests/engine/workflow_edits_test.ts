@@ -477,3 +477,55 @@ Deno.test("database.path changed while the old database is ignored by a .gitigno
   await Deno.writeTextFile(`${repo}/.workflow/config.yaml`, "database:\n  path: .workflow/other.db\n");
   await assert.rejects(openEngine(repo), { code: "database_missing" });
 });
+
+Deno.test("priority_order edited: the claim order, the queue and the list follow it at the next import", async () => {
+  const repo = await tempRepo({ phases: PHASES });
+  let engine = await openEngine(repo);
+  for (const [id, priority] of [["0001", "Low"], ["0002", "Critical"], ["0003", "high"], ["0004", "Urgent"]]) {
+    engine.upsertTicket({ id, title: `t${id}`, metadata: { priority } });
+  }
+  const order = () => engine.queue("designer").map((p) => p.ticketId);
+  assert.deepEqual(order(), ["0002", "0003", "0001", "0004"], "Urgent is not in priority_order: after all");
+  engine.close();
+  // The team now works the other way round, and names a new label.
+  await Deno.writeTextFile(`${repo}/.workflow/config.yaml`, "priority_order: [Urgent, Low, Medium, High, Critical]\n");
+  const imported = await baton(["import", "--json"], { cwd: repo });
+  assert.equal(imported.code, 0, imported.stderr);
+  engine = await openEngine(repo);
+  try {
+    assert.deepEqual(order(), ["0004", "0001", "0003", "0002"]);
+    assert.deepEqual(engine.listTickets().map((t) => t.id), ["0004", "0001", "0003", "0002"]);
+    assert.equal(engine.claimNext({ agentId: "d1", capabilities: ["designer"] })!.phase.ticketId, "0004");
+    // One record per label that moved (each says how many tickets, from which place to which).
+    const moved = engine.audit({ action: "tickets.reranked" }).map((
+      a,
+    ) => [a.details?.priority, a.oldState, a.newState]);
+    assert.deepEqual(moved.sort(), [["Critical", "0", "4"], ["Low", "3", "1"], ["Urgent", "4", "0"], [
+      "high",
+      "1",
+      "3",
+    ]]);
+  } finally {
+    engine.close();
+  }
+});
+
+Deno.test("priority_order edited while a process runs (baton-mcp, baton run): it follows at once (followConfigEdits), and nothing is re-ranked twice", async () => {
+  const repo = await tempRepo({ phases: PHASES });
+  const engine = await openEngine(repo);
+  const other = await openEngine(repo); // a second server on the same file
+  try {
+    engine.upsertTicket({ id: "0001", title: "a", metadata: { priority: "Low" } });
+    engine.upsertTicket({ id: "0002", title: "b", metadata: { priority: "Critical" } });
+    assert.equal(engine.queue("designer")[0].ticketId, "0002");
+    await Deno.writeTextFile(`${repo}/.workflow/config.yaml`, "priority_order: [Low, Critical]\n");
+    assert.equal(await engine.followConfigEdits(), true);
+    assert.equal(engine.queue("designer")[0].ticketId, "0001");
+    assert.equal(await other.followConfigEdits(), true);
+    assert.equal(other.claimNext({ agentId: "d1", capabilities: ["designer"] })!.phase.ticketId, "0001");
+    assert.equal(engine.audit({ action: "tickets.reranked" }).length, 2, "the second process found nothing to re-rank");
+  } finally {
+    other.close();
+    engine.close();
+  }
+});

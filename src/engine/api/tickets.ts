@@ -9,6 +9,7 @@ import { resolveAll } from "../resolve.ts";
 import { createTickets, setTicketFile, upsert } from "../tickets.ts";
 import { coreOf } from "./base.ts";
 import { seedNewPhases } from "../new_phases.ts";
+import { followPriorityOrder } from "../priority_order.ts";
 import { EngineQueries } from "./queries.ts";
 import type {
   Actor,
@@ -32,6 +33,8 @@ export class EngineTickets extends EngineQueries {
    * Phases nobody worked on yet that the workflow no longer has, or that a
    * new group replaces, are skipped (`retired`), and those whose agent type
    * it changed go to the new type (`retypedTo`); work under way finishes.
+   * Tickets whose priority label has another place in an edited
+   * `priority_order` are re-ranked (`tickets.reranked` in the audit trail).
    * Import, `baton run` and `baton merge` call it.
    * @param actor who does it (default `system`)
    * @returns the phases added, and those retired, by ticket
@@ -50,6 +53,7 @@ export class EngineTickets extends EngineQueries {
   seedNewPhases(
     actor: Actor = "system",
   ): SeededPhase[] {
+    followPriorityOrder(coreOf(this), actor);
     return seedNewPhases(coreOf(this), actor);
   }
 

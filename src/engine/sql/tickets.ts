@@ -190,3 +190,20 @@ export function ticketRows(db: Database, f: { agent?: string; status?: string; p
 export function ticketCounts(db: Database): { status: string; n: number }[] {
   return db.all<{ status: string; n: number }>("SELECT status, count(*) AS n FROM tickets GROUP BY status");
 }
+
+/** Each priority label the tickets carry, with the rank they were given for it (one row per pair). */
+export function priorityRanks(db: Database): { priority: string | null; priority_rank: number }[] {
+  return db.all("SELECT DISTINCT priority, priority_rank FROM tickets");
+}
+
+/** Gives the tickets of a priority label (null: none) a new rank, their phases too; returns how many tickets. */
+export function rerankPriority(db: Database, priority: string | null, from: number, to: number): number {
+  const n =
+    db.run("UPDATE tickets SET priority_rank = ? WHERE priority IS ? AND priority_rank = ?", [to, priority, from])
+      .changes;
+  db.run(
+    "UPDATE phases SET priority_rank = ? WHERE ticket_id IN (SELECT id FROM tickets WHERE priority IS ?) AND priority_rank = ?",
+    [to, priority, from],
+  );
+  return n;
+}
