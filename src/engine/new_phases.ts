@@ -29,12 +29,14 @@ import type { PhaseStatus } from "./state_machine.ts";
  * the phase a new parallel group member replaces, or the same agent type's
  * phase under a name the workflow no longer has (renamed: one such phase of
  * the ticket, and one phase of that type the ticket lacks; with more, which
- * was renamed to which cannot be told, and none counts).
+ * was renamed to which cannot be told, and none counts). Gates count as one
+ * type.
  */
 function standsFor(core: Core, rows: R[], def: PhaseDef, r: R): boolean {
   const old = core.graph.def(r.name);
   if (old) return (old.overriddenBy ?? []).includes(def.name);
-  if (def.agentType === null || r.agent_type !== def.agentType) return false;
+  // Gates (no agent type) are renamed one to one among gates: an approved gate renamed is not asked again.
+  if (r.agent_type !== def.agentType) return false;
   const gone = rows.filter((x) => !core.graph.def(x.name) && x.agent_type === def.agentType);
   // The phases of that type the ticket has no row for (a row skipped by its condition, or as past, is not lacking).
   const lacking = core.graph.phases.filter((d) =>

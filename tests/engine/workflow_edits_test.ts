@@ -529,3 +529,44 @@ Deno.test("priority_order edited while a process runs (baton-mcp, baton run): it
     engine.close();
   }
 });
+
+Deno.test("a gate renamed while it is open: one gate, decided under the name it opened with (work under way finishes as it began), and approving it lets the work go on", async () => {
+  const { engine } = await gateOpenThenEdited(PHASES.replace("Design Review", "Architecture Review"));
+  try {
+    engine.seedNewPhases();
+    const gates = engine.gates();
+    assert.deepEqual(gates.map((g) => g.phaseName), ["Design Review"], JSON.stringify(gates));
+    engine.approveGate(gates[0].id, { actor: dana });
+    assert.deepEqual(engine.gates(), []);
+    assert.deepEqual(statuses(engine, "0001"), {
+      Design: "completed",
+      "Design Review": "completed",
+      "Architecture Review": "skipped",
+      Implementation: "available",
+    });
+  } finally {
+    engine.close();
+  }
+});
+
+Deno.test("a gate renamed after a human approved it: the ticket is not sent to review again under the new name", async () => {
+  const repo = await tempRepo({ phases: PHASES });
+  let engine = await openEngine(repo);
+  engine.upsertTicket({ id: "0001", title: "Cache" });
+  const c = engine.claimNext({ agentId: "d1", capabilities: ["designer"] })!;
+  engine.complete(c.phase.id, { agentId: "d1", token: c.token, summary: "a hash map" });
+  engine.approveGate(engine.gates()[0].id, { actor: dana });
+  engine.close();
+  await Deno.writeTextFile(`${repo}/.workflow/phases.yaml`, PHASES.replace("Design Review", "Architecture Review"));
+  engine = await openEngine(repo);
+  try {
+    engine.seedNewPhases();
+    assert.deepEqual(engine.gates(), []);
+    const t = engine.ticket("0001");
+    assert.equal(t.phases.find((p) => p.name === "Architecture Review")!.status, "skipped");
+    assert.equal(t.phases.find((p) => p.name === "Implementation")!.status, "available");
+    assert.equal(engine.claimNext({ agentId: "i1", capabilities: ["implementer"] })!.phase.name, "Implementation");
+  } finally {
+    engine.close();
+  }
+});
