@@ -14,7 +14,7 @@
  */
 import type { Core } from "./core.ts";
 import { resolveTicket } from "./resolve.ts";
-import { insertPhase, insertPhaseDep, phaseById, phasesOfTicket, setAgentType } from "./sql/phases.ts";
+import { insertPhase, insertPhaseDep, phaseById, phasesOfTicket, setAgentType, setSeq } from "./sql/phases.ts";
 import type { R } from "./sql/rows.ts";
 import { activeTicketsLacking, activeTicketsOffWorkflow, ticketById } from "./sql/tickets.ts";
 import { move } from "./transitions.ts";
@@ -65,6 +65,27 @@ export function skipOnTicket(core: Core, rows: R[], def: PhaseDef, meta: Metadat
     (others.some((r) => core.graph.isAfter(r.name, def.name))
       ? "added to the workflow after the ticket was past it"
       : null);
+}
+
+/**
+ * Numbers a ticket's phases in the edited workflow's order (`seq`: listings, the phases before one that its agent's
+ * context shows, a gate's rework set). A phase the workflow no longer names keeps its place after the phase that came
+ * before it.
+ * @param before the ticket's phases before the edit was followed, in their old order
+ */
+function renumber(core: Core, before: R[], ticketId: string): void {
+  const place = new Map<number, number>();
+  let last = -1;
+  for (const [i, r] of before.entries()) {
+    const def = core.graph.def(r.name);
+    if (def) last = def.order;
+    place.set(r.id, def ? def.order : last + 0.5 + i / (2 * before.length + 2));
+  }
+  const rows = phasesOfTicket(core.db, ticketId);
+  for (const r of rows) if (!place.has(r.id)) place.set(r.id, core.graph.def(r.name)?.order ?? r.seq);
+  rows.sort((a, b) => place.get(a.id)! - place.get(b.id)!).forEach((r, seq) => {
+    if (r.seq !== seq) setSeq(core.db, r.id, seq);
+  });
 }
 
 /** Statuses of a phase nobody has worked on yet. */
@@ -153,6 +174,7 @@ export function seedNewPhases(
         move(core, now, actor, r, "pending", "resolve", {}, { reason: "back in the workflow" });
         added.push({ ticketId, phase: r.name, status: "pending", reopened: true });
       }
+      renumber(core, rows, ticketId);
       const fresh = new Set(missing.map((d) => d.name));
       for (const def of core.graph.phases) {
         for (const a of def.after) {

@@ -570,3 +570,42 @@ Deno.test("a gate renamed after a human approved it: the ticket is not sent to r
     engine.close();
   }
 });
+
+Deno.test("a phase inserted by an edit takes its place among the ticket's phases: listed in workflow order, and its summary reaches the next phase's agent", async () => {
+  const edited = THREE.replace(
+    "  - {name: Tests,",
+    "  - {name: Security Review, agent_type: security}\n  - {name: Tests,",
+  );
+  const { engine, held } = await threeTicketsThen(edited);
+  try {
+    engine.seedNewPhases();
+    // 0002's implementation is under way: the new phase comes after it.
+    assert.deepEqual(engine.ticket("0002").phases.map((p) => p.name), [
+      "Design",
+      "Implementation",
+      "Security Review",
+      "Tests",
+    ]);
+    engine.complete(held.phase.id, { agentId: "i2", token: held.token, summary: "parser done" });
+    // Every ticket not past it runs the new phase (0001 and 0003 too); then each ticket's tests.
+    const work = (cap: string) => {
+      const ids: string[] = [];
+      for (let c; (c = engine.claimNext({ agentId: cap, capabilities: [cap] }));) {
+        ids.push(c.ticket.id);
+        if (cap === "test-writer" && c.ticket.id === "0002") return { ids, c };
+        engine.complete(c.phase.id, { agentId: cap, token: c.token, summary: `${cap} on ${c.ticket.id}` });
+      }
+      return { ids, c: null };
+    };
+    assert.deepEqual(work("security").ids, ["0001", "0002"]);
+    const { c } = work("test-writer");
+    const seen = engine.context({ phaseId: c!.phase.id }).previousPhases.map((p) => [p.name, p.summary]);
+    assert.deepEqual(seen, [
+      ["Design", null],
+      ["Implementation", "parser done"],
+      ["Security Review", "security on 0002"],
+    ]);
+  } finally {
+    engine.close();
+  }
+});

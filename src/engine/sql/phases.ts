@@ -88,6 +88,11 @@ export function setAgentType(db: Database, id: number, agentType: string): void 
   db.run("UPDATE phases SET agent_type = ? WHERE id = ?", [agentType, id]);
 }
 
+/** Sets a phase's position among its ticket's phases. */
+export function setSeq(db: Database, id: number, seq: number): void {
+  db.run("UPDATE phases SET seq = ? WHERE id = ?", [seq, id]);
+}
+
 /** How many of the named phases of a ticket are not done. */
 export function openNamedPhaseCount(db: Database, ticketId: string, names: string[]): number {
   return db.get<{ n: number }>(
