@@ -60,9 +60,12 @@ function standsFor(core: Core, rows: R[], def: PhaseDef, r: R): boolean {
 export function skipOnTicket(core: Core, rows: R[], def: PhaseDef, meta: Metadata): string | null {
   const others = rows.filter((r) => r.name !== def.name && !UNTOUCHED.has(r.status));
   const doneAs = others.find((r) => standsFor(core, rows, def, r));
+  // A phase the workflow renamed stands where its new name is (a phase inserted before a rename is judged by it).
+  const placed = (r: R) =>
+    core.graph.def(r.name) ? r.name : core.graph.phases.find((d) => standsFor(core, rows, d, r))?.name ?? r.name;
   return core.graph.skipReason(def.name, meta) ??
     (doneAs ? `${doneAs.name} did its work on this ticket` : null) ??
-    (others.some((r) => core.graph.isAfter(r.name, def.name))
+    (others.some((r) => core.graph.isAfter(placed(r), def.name))
       ? "added to the workflow after the ticket was past it"
       : null);
 }

@@ -609,3 +609,29 @@ Deno.test("a phase inserted by an edit takes its place among the ticket's phases
     engine.close();
   }
 });
+
+Deno.test("a rename together with a phase inserted before it: a ticket whose work is under way under the old name is past the inserted phase", async () => {
+  const edited = THREE.replace(
+    "  - {name: Implementation, agent_type: implementer}",
+    "  - {name: Spec, agent_type: spec-writer}\n  - {name: Build, agent_type: implementer}",
+  );
+  const { engine, held } = await threeTicketsThen(edited);
+  try {
+    engine.seedNewPhases();
+    assert.deepEqual(statuses(engine, "0002"), {
+      Design: "completed",
+      Implementation: "claimed",
+      Spec: "skipped",
+      Build: "skipped",
+      Tests: "pending",
+    });
+    // Only 0003, which had not reached Implementation, writes a spec.
+    const s = engine.claimNext({ agentId: "s1", capabilities: ["spec-writer"] })!;
+    assert.equal(s.ticket.id, "0003");
+    assert.equal(engine.claimNext({ agentId: "s2", capabilities: ["spec-writer"] }), null);
+    engine.complete(held.phase.id, { agentId: "i2", token: held.token });
+    assert.equal(statuses(engine, "0002").Tests, "available");
+  } finally {
+    engine.close();
+  }
+});
