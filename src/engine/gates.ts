@@ -21,6 +21,7 @@ import { type R, toGate, toPhase } from "./sql/rows.ts";
 import { ticketById } from "./sql/tickets.ts";
 import type { Actor, DecisionRequest, Gate, Phase, RejectRequest } from "./types.ts";
 import { isHeld } from "./state_machine.ts";
+import { workflowName } from "./renames.ts";
 
 /** One gate. */
 export function gate(core: Core, gateId: number): Gate {
@@ -216,7 +217,8 @@ function reworkTargets(core: Core, gateRow: R): { rows: R[]; reviewed: (r: R) =>
   const def = core.graph.def(gateRow.name);
   if (def) {
     const between = core.graph.reworkSet(gateRow.name);
-    const rows = all.filter((r) => between.has(r.name) && r.status !== "skipped");
+    // A phase renamed since the ticket was seeded counts by its new name (its row keeps the old one).
+    const rows = all.filter((r) => between.has(workflowName(core, all, r)) && r.status !== "skipped");
     const reviewed = (r: R) => core.graph.reviews(gateRow.name, r.name);
     // A gate that reviews nothing (the workflow's first phase, say) reopens only itself. A reviewed phase an edit of
     // the workflow gave the ticket skipped (its work done under another name) does not count; one its condition skips

@@ -13,6 +13,7 @@
  * @module
  */
 import type { Core } from "./core.ts";
+import { standsFor, workflowName } from "./renames.ts";
 import { resolveTicket } from "./resolve.ts";
 import { insertPhase, insertPhaseDep, phaseById, phasesOfTicket, setAgentType, setSeq } from "./sql/phases.ts";
 import type { R } from "./sql/rows.ts";
@@ -23,27 +24,6 @@ import type { Metadata } from "../config/conditions.ts";
 import { LANDING_TYPE } from "../config/landing.ts";
 import type { Actor, SeededPhase } from "./types.ts";
 import type { PhaseStatus } from "./state_machine.ts";
-
-/**
- * Whether a phase of the ticket did the work a phase new to it stands for:
- * the phase a new parallel group member replaces, or the same agent type's
- * phase under a name the workflow no longer has (renamed: one such phase of
- * the ticket, and one phase of that type the ticket lacks; with more, which
- * was renamed to which cannot be told, and none counts). Gates count as one
- * type.
- */
-function standsFor(core: Core, rows: R[], def: PhaseDef, r: R): boolean {
-  const old = core.graph.def(r.name);
-  if (old) return (old.overriddenBy ?? []).includes(def.name);
-  // Gates (no agent type) are renamed one to one among gates: an approved gate renamed is not asked again.
-  if (r.agent_type !== def.agentType) return false;
-  const gone = rows.filter((x) => !core.graph.def(x.name) && x.agent_type === def.agentType);
-  // The phases of that type the ticket has no row for (a row skipped by its condition, or as past, is not lacking).
-  const lacking = core.graph.phases.filter((d) =>
-    d.agentType === def.agentType && (d.name === def.name || !rows.some((x) => x.name === d.name))
-  );
-  return gone.length === 1 && lacking.length === 1;
-}
 
 /**
  * Why a phase of the workflow is skipped on a ticket, or null when it is to
@@ -61,8 +41,7 @@ export function skipOnTicket(core: Core, rows: R[], def: PhaseDef, meta: Metadat
   const others = rows.filter((r) => r.name !== def.name && !UNTOUCHED.has(r.status));
   const doneAs = others.find((r) => standsFor(core, rows, def, r));
   // A phase the workflow renamed stands where its new name is (a phase inserted before a rename is judged by it).
-  const placed = (r: R) =>
-    core.graph.def(r.name) ? r.name : core.graph.phases.find((d) => standsFor(core, rows, d, r))?.name ?? r.name;
+  const placed = (r: R) => workflowName(core, rows, r);
   return core.graph.skipReason(def.name, meta) ??
     (doneAs ? `${doneAs.name} did its work on this ticket` : null) ??
     (others.some((r) => core.graph.isAfter(placed(r), def.name))

@@ -635,3 +635,34 @@ Deno.test("a rename together with a phase inserted before it: a ticket whose wor
     engine.close();
   }
 });
+
+Deno.test("reject after a phase between the reviewed one and the gate was renamed: the renamed phase's work is redone too", async () => {
+  const four = `phases:
+  - {name: Implementation, agent_type: implementer}
+  - {name: Polish, agent_type: polisher}
+  - {name: Code Review, agent_type: null, reviews: [Implementation]}
+`;
+  const repo = await tempRepo({ phases: four });
+  let engine = await openEngine(repo);
+  engine.upsertTicket({ id: "0001", title: "Cache" });
+  for (const cap of ["implementer", "polisher"]) {
+    const c = engine.claimNext({ agentId: cap, capabilities: [cap] })!;
+    engine.complete(c.phase.id, { agentId: cap, token: c.token });
+  }
+  engine.close();
+  await Deno.writeTextFile(`${repo}/.workflow/phases.yaml`, four.replace("Polish", "Refine"));
+  engine = await openEngine(repo);
+  try {
+    engine.seedNewPhases();
+    assert.equal(statuses(engine, "0001").Refine, "skipped", "Polish did its work");
+    engine.rejectGate(engine.gates()[0].id, { actor: dana, notes: "use a B-tree" });
+    const s = statuses(engine, "0001");
+    assert.equal(s.Implementation, "available");
+    assert.equal(s.Polish, "pending", JSON.stringify(s));
+    const i = engine.claimNext({ agentId: "i", capabilities: ["implementer"] })!;
+    engine.complete(i.phase.id, { agentId: "i", token: i.token });
+    assert.equal(engine.claimNext({ agentId: "p", capabilities: ["polisher"] })?.phase.name, "Polish");
+  } finally {
+    engine.close();
+  }
+});
