@@ -30,6 +30,7 @@ import {
   unresolvedConflict,
 } from "./files.ts";
 import { repoFileExists } from "../repo/files.ts";
+import { blockedBy, DeclaredBlocks, dependenciesToWrite, endUndeclaredBlocks } from "./blocks.ts";
 import {
   isWriteBackCopy,
   removeStrayNewCopies,
@@ -252,7 +253,7 @@ interface Parsed {
  * Writes one parsed ticket (its own transaction); reports what the file says is done that Baton keeps
  * open. Returns whether it moved a ticket Baton had forward.
  */
-function writeTicket(engine: Engine, p: Parsed, result: ImportResult): boolean {
+function writeTicket(engine: Engine, p: Parsed, result: ImportResult, blocks: DeclaredBlocks): boolean {
   const { id, path, ticket } = p;
   const recorded = recordedDone(engine, ticket);
   const before = p.had ? engine.ticket(id) : null;
@@ -295,7 +296,12 @@ function writeTicket(engine: Engine, p: Parsed, result: ImportResult): boolean {
     path,
     contentHash: provisional ? undefined : p.hash,
     parentId: ticket.parentId ?? undefined,
-    dependencies: ticket.dependencies.filter((d) => d.type === "blocked_by").map((d) => ({ on: d.id })),
+    dependencies: dependenciesToWrite(
+      engine,
+      id,
+      ticket.dependencies.filter((d) => d.type === "blocked_by").map((d) => ({ on: d.id })),
+      blocks,
+    ),
     completedPhases: recorded.length ? recorded : undefined,
   });
   if (before) {
@@ -366,11 +372,17 @@ function blocksOthers(ticket: ParsedTicket): boolean {
 }
 
 /** Records the content hash of the files written provisionally (see `writeTicket`) whose links were all made. */
-function finishProvisional(engine: Engine, written: Parsed[], failed: Set<Parsed>): void {
+function finishProvisional(engine: Engine, written: Parsed[], failed: Set<Parsed>, blocks: DeclaredBlocks): void {
   for (const p of written) {
-    if (!blocksOthers(p.ticket) || failed.has(p)) continue;
-    const ledger = (engine.ticketFiles([p.id])[0]?.ledger ?? {}) as Record<string, unknown>;
-    engine.setTicketFile(p.id, { path: p.path, contentHash: p.hash, ledger: { ...ledger, placedWith: p.placedWith } });
+    const now = blockedBy(p.ticket);
+    // What the file blocks is remembered (`blocks`), so that another ticket's import keeps the waits it declares.
+    if ((!now.length && !blocks.before(p.id)?.length) || failed.has(p)) continue;
+    const { blocks: _, ...ledger } = (engine.ticketFiles([p.id])[0]?.ledger ?? {}) as Record<string, unknown>;
+    engine.setTicketFile(p.id, {
+      path: p.path,
+      contentHash: p.hash,
+      ledger: { ...ledger, placedWith: p.placedWith, ...(now.length ? { blocks: now } : {}) },
+    });
   }
 }
 
@@ -446,11 +458,12 @@ export function importTickets(engine: Engine, opts: ImportOptions = {}): ImportR
       result.errors.push({ path, line: err.location?.line, message: err.message, code: err.code ?? "internal" });
     }
   }
+  const blocks = new DeclaredBlocks(engine, tracked, parsed.map((p) => [p.id, blockedBy(p.ticket)]));
   let done = 0;
   const written: Parsed[] = [];
   for (const p of parsed) {
     try {
-      const moved = writeTicket(engine, p, result);
+      const moved = writeTicket(engine, p, result, blocks);
       written.push(p);
       const sameFile = p.had && known.get(p.id)?.contentHash === p.hash && known.get(p.id)?.path === p.path;
       // A file read again only because `.workflow/` changed is unchanged unless it moved its ticket.
@@ -466,7 +479,21 @@ export function importTickets(engine: Engine, opts: ImportOptions = {}): ImportR
     }
     if (++done % 50 === 0 || done === parsed.length) opts.onProgress?.(done, parsed.length);
   }
-  finishProvisional(engine, written, linkDependencies(engine, parsed, reread, result));
+  finishProvisional(engine, written, linkDependencies(engine, parsed, reread, result), blocks);
+  const ended = endUndeclaredBlocks(
+    engine,
+    written.map((p) => ({ id: p.id, blocks: blockedBy(p.ticket) })),
+    blocks,
+    new Set(written.map((p) => p.id)),
+  );
+  for (const [y, b] of ended) {
+    const path = written.find((p) => p.id === b)!.path;
+    result.warnings.push({
+      path,
+      code: "dependency_ended",
+      message: `${y} no longer waits for ${b}: ${path} no longer says it blocks ${y}`,
+    });
+  }
   linkPendingBlocks(engine, written, result);
   result.warningGroups = group(result.warnings);
   return result;

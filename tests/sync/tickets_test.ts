@@ -366,6 +366,53 @@ Deno.test("import: 'Blocks: X' written before X's file exists makes X wait once 
   assert.deepEqual(apart, { deps: ["0002 waits for 0001"], status: "blocked" });
 });
 
+for (const legacy of [false, true]) {
+  Deno.test(`import: a human's edit of X does not drop the wait that another file's 'Blocks: X' declared (X would be offered before its blocker is done)${legacy ? ", also for a file imported before Baton remembered what it blocks" : ""}`, async () => {
+    const t = (id: string, title: string, extra = "") => `# Ticket ${id}: ${title}\n\n${extra}## Status\n- [ ] Done\n`;
+    const repo = await tempRepo({ phases: "phases:\n  - {name: Design, agent_type: designer}\n" });
+    await Deno.mkdir(`${repo}/tickets`);
+    const engine = await openEngine(repo);
+    try {
+      await Deno.writeTextFile(`${repo}/tickets/0001_schema.md`, t("0001", "Schema", "**Blocks**: 0002\n\n"));
+      await Deno.writeTextFile(`${repo}/tickets/0002_api.md`, t("0002", "API", "**Depends On**: 0003\n\n"));
+      await Deno.writeTextFile(`${repo}/tickets/0003_auth.md`, t("0003", "Auth"));
+      importTickets(engine);
+      if (legacy) {
+        const f = engine.ticketFiles(["0001"])[0];
+        const { blocks: _, ...ledger } = f.ledger as Record<string, unknown>;
+        engine.setTicketFile("0001", { path: f.path!, contentHash: f.contentHash!, ledger });
+      }
+      const waits = () => engine.dependencies("0002").map((d) => d.dependsOn).sort();
+      assert.deepEqual(waits(), ["0001", "0003"]);
+      // The human edits 0002 only: a new paragraph, and its own dependency on 0003 dropped.
+      await Deno.writeTextFile(`${repo}/tickets/0002_api.md`, t("0002", "API", "Use REST, not gRPC.\n\n"));
+      assert.deepEqual(importTickets(engine).updated, ["0002"]);
+      assert.deepEqual(waits(), ["0001"], "0001's file still says it blocks 0002");
+      assert.equal(engine.ticket("0002").phases[0].status, "blocked");
+      assert.deepEqual(engine.claimNext({ agentId: "d", capabilities: ["designer"] })?.ticket.id, "0001");
+      // Once 0001's file no longer says so, 0002 stops waiting for it (said). What a file imported before blocked is
+      // not known: the wait stays until 0002's own file is imported again.
+      await Deno.writeTextFile(`${repo}/tickets/0001_schema.md`, t("0001", "Schema"));
+      const ended = importTickets(engine).warnings.filter((w) => w.code === "dependency_ended");
+      assert.deepEqual(
+        ended.map((w) => [w.path, w.message]),
+        legacy ? [] : [[
+          "tickets/0001_schema.md",
+          "0002 no longer waits for 0001: tickets/0001_schema.md no longer says it blocks 0002",
+        ]],
+      );
+      assert.deepEqual(waits(), legacy ? ["0001"] : []);
+      if (legacy) {
+        await Deno.writeTextFile(`${repo}/tickets/0002_api.md`, t("0002", "API", "Use REST.\n\n"));
+        importTickets(engine);
+        assert.deepEqual(waits(), []);
+      }
+    } finally {
+      engine.close();
+    }
+  });
+}
+
 Deno.test("import: with tickets.directory '.', Baton's logs and worktrees, other checkouts inside the repository and git's own files are not tickets; paths carry no './'", async () => {
   const repo = await tempRepo({
     phases: "phases:\n  - {name: Design, agent_type: designer}\n",
