@@ -1,18 +1,29 @@
 /**
  * Replacing a ticket file without losing an edit made meanwhile.
  *
- * The original is first renamed aside (an atomic step: from then on no
- * editor that saves by renaming can replace what we compare), then compared
- * with what was read; the new text is linked into place only if nobody
- * created the file again meanwhile, and the set-aside file is compared once
- * more before it is dropped. Whatever an editor did at any point is either
- * kept in place or reported as a `write_conflict`, with nothing lost.
+ * Where the system can swap two names in one step (Linux, with FFI
+ * permission: `exchange.ts`), the file is never missing: the new text is
+ * swapped into place and what it displaced is compared with what was read;
+ * anything else (an editor's save, a shell's `>>`, a write into the open
+ * file) is swapped back, and the write is a `write_conflict`.
+ *
+ * Elsewhere the original is first renamed aside (an atomic step: from then on
+ * no editor that saves by renaming can replace what we compare), then
+ * compared with what was read; the new text is linked into place only if
+ * nobody created the file again meanwhile, and the set-aside file is compared
+ * once more before it is dropped. A file created meanwhile stays, and the
+ * original is kept beside it as a conflict copy: a shell's `>>` into the
+ * missing file creates one holding only what it appended.
+ *
+ * Whatever a human did at any point is either kept in place or reported as a
+ * `write_conflict`, with nothing lost.
  *
  * @module
  */
 import { BatonError } from "../errors.ts";
 import { repoEntryPath, repoPath } from "./files.ts";
 import { pidGone, processStartedAt } from "../processes.ts";
+import { canExchange, exchangeFiles } from "./exchange.ts";
 
 const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
 
@@ -86,6 +97,7 @@ export function replaceIfUnchanged(root: string, shown: string, expected: Uint8A
     if (mode !== null) Deno.chmodSync(tmp, mode & 0o7777);
   } catch { /* the rename below reports a missing file */ }
   replaceHooks.between?.("start");
+  if (canExchange() && swapIntoPlace(path, tmp, expected, next, conflict)) return;
   try {
     Deno.renameSync(path, aside);
   } catch (e) {
@@ -111,10 +123,22 @@ export function replaceIfUnchanged(root: string, shown: string, expected: Uint8A
     Deno.linkSync(tmp, path);
   } catch (e) {
     Deno.removeSync(tmp);
-    // Someone saved the file meanwhile: their version is in place; ours is dropped, the old one too.
+    // Someone created the file meanwhile: theirs stays, ours is dropped. An editor's save holds every line of the
+    // original it started from, and the original is dropped; otherwise (a shell's `>>` into the missing file made one
+    // holding only what it appended) the original is kept beside it.
     if (e instanceof Deno.errors.AlreadyExists) {
-      Deno.removeSync(aside);
-      throw conflict();
+      if (holdsEveryLine(readOr(path), readOr(aside))) {
+        Deno.removeSync(aside);
+        throw conflict();
+      }
+      const copy = `${path}.baton-conflict-${Date.now()}`;
+      Deno.renameSync(aside, copy);
+      throw new BatonError(
+        "write_conflict",
+        `${shown} was created again while Baton was writing it back; the file before is kept as ` +
+          `${shown}${copy.slice(path.length)}: merge what is missing by hand`,
+        { location: { file: shown } },
+      );
     }
     putBack();
     throw e;
@@ -127,6 +151,59 @@ export function replaceIfUnchanged(root: string, shown: string, expected: Uint8A
     throw conflict();
   }
   Deno.removeSync(aside);
+}
+
+/** Whether `theirs` holds every line of `original` (nothing of it would be lost by keeping only theirs). */
+function holdsEveryLine(theirs: Uint8Array | null, original: Uint8Array | null): boolean {
+  if (original === null) return true;
+  if (theirs === null) return false;
+  const decode = (b: Uint8Array) => new TextDecoder().decode(b).split("\n");
+  const have = new Set(decode(theirs));
+  return decode(original).every((line) => line.trim() === "" || have.has(line));
+}
+
+/**
+ * Swaps the new text into place where the system can (the file is never missing), then checks that what it displaced is
+ * what was read; if not, swaps back. Returns false, having done nothing, where it cannot swap.
+ */
+function swapIntoPlace(
+  path: string,
+  tmp: string,
+  expected: Uint8Array,
+  next: Uint8Array,
+  conflict: () => BatonError,
+): boolean {
+  const dropTmp = () => {
+    try {
+      Deno.removeSync(tmp);
+    } catch { /* gone */ }
+  };
+  const now = readOr(path);
+  if (now === null || !same(now, expected)) {
+    dropTmp();
+    throw conflict();
+  }
+  replaceHooks.between?.("aside");
+  let swapped: boolean;
+  try {
+    swapped = exchangeFiles(tmp, path);
+  } catch (e) {
+    dropTmp();
+    if (e instanceof Deno.errors.NotFound) throw conflict();
+    throw e;
+  }
+  if (!swapped) return false;
+  replaceHooks.between?.("linked");
+  if (same(readOr(tmp) ?? new Uint8Array(), expected)) {
+    dropTmp();
+    return true;
+  }
+  // Saved or written between the comparison and the swap: theirs goes back in place. Ours is dropped unless something
+  // was written into it in that moment (then it is kept, as a conflict copy).
+  exchangeFiles(tmp, path);
+  if (same(readOr(tmp) ?? new Uint8Array(), next)) dropTmp();
+  else Deno.renameSync(tmp, `${path}.baton-conflict-${Date.now()}`);
+  throw conflict();
 }
 
 /**

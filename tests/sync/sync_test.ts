@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { createTicketsWithFiles, importTickets, newTicket, openEngine, syncAll, syncTicket } from "../../mod.ts";
 import { replaceHooks } from "../../src/repo/replace.ts";
+import { exchangeOptions } from "../../src/repo/exchange.ts";
 import { tempRepo } from "../helpers/repo.ts";
 import { baton } from "../helpers/cli.ts";
 
@@ -46,33 +47,76 @@ async function repoWithTicket(config = ""): Promise<{ repo: string; file: string
   return { repo, file };
 }
 
-Deno.test("replace: an edit made at any moment of the replacement is kept, and reported as write_conflict", async () => {
-  for (const step of ["start", "aside", "linked"] as const) {
+for (const portable of [false, true]) {
+  Deno.test(`replace${portable ? " (portable: renamed aside, then linked)" : ""}: an edit made at any moment of the replacement is kept, and reported as write_conflict`, async () => {
+    exchangeOptions.enabled = !portable;
+    for (const step of ["start", "aside", "linked"] as const) {
+      const { repo, file } = await repoWithTicket();
+      const engine = await openEngine(repo);
+      importTickets(engine);
+      const c = engine.claimNext({ agentId: "d", capabilities: ["designer"] })!;
+      engine.complete(c.phase.id, { agentId: "d", token: c.token, summary: "designed" });
+      const human = TICKET.replace("## Workflow Log", "Edited by hand at the worst moment.\n\n## Workflow Log");
+      replaceHooks.between = (at) => {
+        if (at !== step) return;
+        if (at === "linked") {
+          // An editor that had the file open writes into the inode Baton set aside (or swapped out).
+          const aside = [...Deno.readDirSync(`${repo}/tickets`)].find((e) => /\.baton-(old|new)-/.test(e.name))!;
+          Deno.writeTextFileSync(`${repo}/tickets/${aside.name}`, human);
+        } else Deno.writeTextFileSync(file, human); // an editor saving by path
+      };
+      try {
+        assert.throws(() => syncTicket(engine, "0001"), { code: "write_conflict" }, step);
+      } finally {
+        replaceHooks.between = undefined;
+      }
+      assert.equal(await Deno.readTextFile(file), human, `the human's edit survives (${step})`);
+      const leftovers = [...Deno.readDirSync(`${repo}/tickets`)].map((e) => e.name).filter((n) =>
+        n.includes(".baton-")
+      );
+      assert.deepEqual(leftovers, [], `no temporary files left (${step})`);
+      // The next sync, on the edited file, writes Baton's facts without losing the edit.
+      assert.equal(syncTicket(engine, "0001").state, "written");
+      assert.match(
+        await Deno.readTextFile(file),
+        /Edited by hand at the worst moment\.[\s\S]*- \*\*Notes\*\*: designed/,
+      );
+      engine.close();
+    }
+    exchangeOptions.enabled = true;
+  });
+}
+
+Deno.test("replace: a shell's >> into the ticket file while it is replaced loses no word (ops helper, d3)", async () => {
+  for (const portable of [false, true]) {
+    exchangeOptions.enabled = !portable;
     const { repo, file } = await repoWithTicket();
     const engine = await openEngine(repo);
     importTickets(engine);
     const c = engine.claimNext({ agentId: "d", capabilities: ["designer"] })!;
     engine.complete(c.phase.id, { agentId: "d", token: c.token, summary: "designed" });
-    const human = TICKET.replace("## Workflow Log", "Edited by hand at the worst moment.\n\n## Workflow Log");
+    // The worst moment: the portable way has renamed the file aside (a >> creates a file of its own), the swap not
+    // made yet.
     replaceHooks.between = (at) => {
-      if (at !== step) return;
-      if (at === "linked") {
-        // An editor that had the file open writes into the inode Baton set aside.
-        const aside = [...Deno.readDirSync(`${repo}/tickets`)].find((e) => e.name.includes(".baton-old-"))!;
-        Deno.writeTextFileSync(`${repo}/tickets/${aside.name}`, human);
-      } else Deno.writeTextFileSync(file, human); // an editor saving by path
+      if (at !== "aside") return;
+      const sh = new Deno.Command("sh", { args: ["-c", `echo "- Dana: call moved to Tuesday" >> '${file}'`] });
+      assert.ok(sh.outputSync().success);
     };
     try {
-      assert.throws(() => syncTicket(engine, "0001"), { code: "write_conflict" }, step);
+      assert.throws(() => syncTicket(engine, "0001"), { code: "write_conflict" });
     } finally {
       replaceHooks.between = undefined;
+      exchangeOptions.enabled = true;
     }
-    assert.equal(await Deno.readTextFile(file), human, `the human's edit survives (${step})`);
-    const leftovers = [...Deno.readDirSync(`${repo}/tickets`)].map((e) => e.name).filter((n) => n.includes(".baton-"));
-    assert.deepEqual(leftovers, [], `no temporary files left (${step})`);
-    // The next sync, on the edited file, writes Baton's facts without losing the edit.
-    assert.equal(syncTicket(engine, "0001").state, "written");
-    assert.match(await Deno.readTextFile(file), /Edited by hand at the worst moment\.[\s\S]*- \*\*Notes\*\*: designed/);
+    const copies = leftovers(repo).filter((n) => n.includes(".baton-conflict-"));
+    const all = [file, ...copies.map((n) => `${repo}/tickets/${n}`)].map((f) => Deno.readTextFileSync(f)).join("");
+    for (const line of [...TICKET.split("\n").filter(Boolean), "- Dana: call moved to Tuesday"]) {
+      assert.ok(all.includes(line), `${portable ? "portable" : "swap"}: lost ${JSON.stringify(line)}`);
+    }
+    if (!portable) {
+      assert.deepEqual(leftovers(repo), [], "the file was never missing: nothing to merge by hand");
+      assert.equal(Deno.readTextFileSync(file), TICKET + "- Dana: call moved to Tuesday\n");
+    } else assert.equal(copies.length, 1, "the file before is kept beside the one the shell made");
     engine.close();
   }
 });
@@ -194,7 +238,7 @@ Deno.test("write-back keeps a UTF-8 byte-order mark, and changes only its own pa
 });
 
 /** Runs a write-back of ticket 0001 that stops for good right after setting its file aside, and kills it (kill -9). */
-async function killedAtAside(repo: string, step = "aside"): Promise<void> {
+async function killedAtAside(repo: string, step = "aside", portable = true): Promise<void> {
   const marker = `${repo}/aside-reached-${crypto.randomUUID()}`;
   const child = new Deno.Command(Deno.execPath(), {
     args: [
@@ -205,6 +249,7 @@ async function killedAtAside(repo: string, step = "aside"): Promise<void> {
       "0001",
       marker,
       step,
+      portable ? "portable" : "swap",
     ],
     stdout: "null",
     stderr: "null",
