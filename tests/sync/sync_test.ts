@@ -325,6 +325,22 @@ Deno.test("kill -9 of a write-back after writing its new text, before setting th
   }
 });
 
+Deno.test("kill -9 of a write-back at any step of the swap: the ticket file is whole (the human's words and, once swapped, Baton's lines); the next sync or import removes what it left", async () => {
+  for (const step of ["start", "aside", "linked"]) {
+    const { repo, file } = await repoToWriteBack();
+    const before = await Deno.readTextFile(file);
+    await killedAtAside(repo, step, false);
+    const now = await Deno.readTextFile(file);
+    if (step === "linked") assert.match(now, /A human's words, not committed yet\.[\s\S]*- \*\*Notes\*\*: designed/);
+    else assert.equal(now, before, `the ticket file is untouched (${step})`);
+    assert.equal(leftovers(repo).filter((n) => n.includes(".baton-new-")).length, 1, step);
+    const r = await baton(["import"], { cwd: repo });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.deepEqual(leftovers(repo), [], `nothing left behind (${step})`);
+    assert.match(await Deno.readTextFile(file), /A human's words, not committed yet\./, step);
+  }
+});
+
 Deno.test("a link named like a copy Baton left (NAME.baton-new-PID, NAME.baton-old-PID, its writer gone) is never followed: what it leads to is neither removed nor moved", async () => {
   const { repo } = await repoWithTicket();
   await Deno.mkdir(`${repo}/src`);
