@@ -11,7 +11,7 @@
  */
 import { BatonError } from "../errors.ts";
 import { actorName, type Core } from "./core.ts";
-import { isDone } from "./state_machine.ts";
+import { isDone, isHeld } from "./state_machine.ts";
 import { move } from "./transitions.ts";
 import { phasesWorkedOn } from "./sql/audit.ts";
 import { decideGate, openGateOfPhase } from "./sql/gates.ts";
@@ -35,8 +35,10 @@ export function checkPhaseNames(core: Core, ticketId: string, names: readonly st
  * Moves an existing ticket forward to where its file says it is: each phase
  * of `doneThrough(names)` still open, untouched by Baton's work (no claim,
  * completion, decision or rework recorded on it) and not held, is completed
- * (an open gate nobody decided is withdrawn: the file records the decision).
- * Nothing goes back.
+ * (an open gate nobody decided is withdrawn: the file records the decision),
+ * unless it comes after a phase Baton has work on that is not done (held,
+ * or worked on and sent back): the file cannot pass a gate over work under
+ * way. Nothing goes back.
  * @param core the engine core (inside a transaction)
  * @param now the transaction's time
  * @param ticketId the ticket
@@ -55,9 +57,13 @@ export function advanceTicket(
   const done = core.graph.doneThrough(names);
   if (done.size === 0) return [];
   const worked = phasesWorkedOn(core.db, ticketId);
+  const rows = phasesOfTicket(core.db, ticketId);
+  // Where Baton's own record has the ticket: work held, or worked on and not done. Nothing after it is passed.
+  const at = rows.filter((r) => !isDone(r.status) && (isHeld(r.status) || worked.has(String(r.id))));
   const out: string[] = [];
-  for (const row of phasesOfTicket(core.db, ticketId)) {
+  for (const row of rows) {
     if (!done.has(row.name) || isDone(row.status) || worked.has(String(row.id))) continue;
+    if (at.some((r) => core.graph.isAfter(row.name, r.name))) continue;
     if (row.status === "awaiting_review") {
       const open = openGateOfPhase(core.db, row.id);
       if (open) {

@@ -310,13 +310,20 @@ function writeTicket(engine: Engine, p: Parsed, result: ImportResult, blocks: De
     if (moved.length) result.advanced.push({ id, phases: moved.map((x) => x.name) });
     const want = engine.graph.doneThrough(recorded);
     const kept = after.phases.filter((x) => want.has(x.name) && x.status !== "completed" && x.status !== "skipped");
+    const under = after.phases.filter((x) =>
+      !["pending", "blocked", "available", "completed", "skipped"].includes(x.status)
+    );
     if (kept.length) {
       result.warnings.push({
         path,
         line: ticket.status.labels.findLast((l) => l.checked)?.line ?? ticket.logCompleted.at(-1)?.line,
         code: "status_behind",
         message: `ticket ${id}: the file records ${kept.map((x) => x.name).join(", ")} as done, but Baton has ` +
-          `work recorded there (${kept.map((x) => x.status.replace("_", " ")).join(", ")}); Baton's record stands`,
+          `work recorded there (${
+            // The phases Baton has work on (a held one before later phases the file records keeps those open too).
+            (under.length ? under : kept).map((x) => `${x.name}: ${x.status.replace("_", " ")}`).join(
+              ", ",
+            )}); Baton's record stands`,
       });
     }
   }

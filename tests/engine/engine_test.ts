@@ -551,3 +551,29 @@ Deno.test("branches: a group phase still at work is not listed as waiting to be 
     e.close();
   }
 });
+
+Deno.test("a ticket file that records work done past a phase an agent holds moves nothing past it: the gate after the held work is not passed, and opens when the work completes (ops helper, d2)", async () => {
+  for (const through of ["Design Review", "Implementation"]) {
+    const repo = await tempRepo({
+      phases: "phases:\n  - {name: Design, agent_type: designer}\n  - {name: Design Review, agent_type: null}\n" +
+        "  - {name: Implementation, agent_type: implementer}\n",
+    });
+    const engine = await openEngine(repo);
+    try {
+      engine.upsertTicket({ id: "0001", title: "Cache" });
+      const c = engine.claimNext({ agentId: "d1", capabilities: ["designer"] })!;
+      // A human checks "Design Approved" (and more) in the file while the designer works; the file is imported.
+      engine.upsertTicket({ id: "0001", title: "Cache", completedPhases: [through] });
+      assert.deepEqual(Object.fromEntries(engine.ticket("0001").phases.map((p) => [p.name, p.status])), {
+        Design: "claimed",
+        "Design Review": "pending",
+        Implementation: "pending",
+      }, through);
+      assert.equal(engine.claimNext({ agentId: "i1", capabilities: ["implementer"] }), null);
+      engine.complete(c.phase.id, { agentId: "d1", token: c.token, summary: "a hash map" });
+      assert.deepEqual(engine.gates().map((g) => g.phaseName), ["Design Review"], "the design is reviewed");
+    } finally {
+      engine.close();
+    }
+  }
+});

@@ -119,7 +119,7 @@ Deno.test("progress: a changed status_map places unchanged files again, never ov
   const behind = r.warnings.find((w) =>
     w.path === "tickets/0102_contact_cache_eviction.md" && w.code === "status_behind"
   );
-  assert.match(behind!.message, /Documentation as done, but Baton has work recorded there \(claimed\)/);
+  assert.match(behind!.message, /Documentation as done, but Baton has work recorded there \(Documentation: claimed\)/);
   // Files that place nothing further stay unchanged, and a second import is a no-op.
   assert.ok(r.unchanged.includes("0106"));
   const audit = again.audit().length;
