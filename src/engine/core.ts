@@ -14,11 +14,14 @@ import { type MachineTime, SharedClock, type TxTimes } from "./clock.ts";
 import { upgradedMeanwhile } from "./database.ts";
 import { latestVersion } from "./schema/mod.ts";
 import type { Actor } from "./types.ts";
+import { checkName } from "./limits.ts";
 
 /** The name an actor is recorded under: `human:NAME`, an agent id, or `system`. */
 export function actorName(a: Actor): string {
   if (typeof a === "string") return a;
-  return a.kind === "human" ? `human:${a.name}` : a.id;
+  if (a.kind !== "human") return a.id;
+  checkName(a.name, "A human's name"); // recorded with every decision: one visible line
+  return `human:${a.name}`;
 }
 
 /** `phase "Design" of ticket 0083`, for messages. */

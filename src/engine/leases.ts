@@ -6,7 +6,7 @@
  */
 import { checkActingAs } from "./principals.ts";
 import { BatonError } from "../errors.ts";
-import { capJson, capList, capText, checkWellFormed, LIMITS } from "./limits.ts";
+import { capJson, capList, capText, checkName, LIMITS } from "./limits.ts";
 import type { Core } from "./core.ts";
 import { move } from "./transitions.ts";
 import {
@@ -29,8 +29,7 @@ import type { Actor, AgentProcessInfo, HeartbeatOptions } from "./types.ts";
  */
 export function checkAgentId(agentId: string): void {
   if (!agentId?.trim()) throw new BatonError("invalid_argument", "An agent needs an id");
-  capText(agentId, LIMITS.name, "The agent id");
-  checkWellFormed(agentId, "The agent id");
+  checkName(agentId, "The agent id");
   // As a reader sees it: compatibility forms folded (ｈuman), invisible characters dropped (human\u200b:).
   const seen = agentId.normalize("NFKC").replace(/[\p{Cf}\p{Cc}\s]/gu, "").toLowerCase();
   if (seen.startsWith("human:") || seen === "system" || seen === "baton-run") {

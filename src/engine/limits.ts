@@ -6,6 +6,7 @@
  * @module
  */
 import { BatonError } from "../errors.ts";
+import { checkTitle } from "../lines.ts";
 
 /** The caps, in bytes of UTF-8 (or items for lists). Documented in the README. */
 export const LIMITS = {
@@ -113,4 +114,25 @@ export function capList(list: readonly string[] | undefined, maxItems: number, m
   if (!list) return;
   if (list.length > maxItems) throw tooBig(what, list.length, maxItems, "items");
   for (const item of list) capText(item, maxItem, `An item of ${what.replace(/^\w/, (c) => c.toLowerCase())}`);
+}
+
+/**
+ * Refuses a name (an agent id, a human's name) that is not one visible line: over {@link LIMITS}.name bytes, not
+ * well-formed Unicode, with control characters or bidirectional overrides (a newline would forge a row of the
+ * audit as `baton audit` prints it), or showing nothing.
+ * @param name the name
+ * @param what how to name it in the message
+ * @throws {BatonError} `invalid_argument`
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkName } from "./limits.ts";
+ * assert.throws(() => checkName("impl-9\nhuman:dana", "The agent id"), /one line/);
+ * checkName("Dana Ødegård", "The name");
+ * ```
+ */
+export function checkName(name: string, what: string): void {
+  capText(name, LIMITS.name, what);
+  checkWellFormed(name, what);
+  checkTitle(name, what);
 }

@@ -83,6 +83,12 @@ async function decision(req: Request): Promise<{ by: string; notes: string }> {
   const by = typeof rawBy === "string" ? rawBy.trim() : "";
   if (!by) throw new BatonError("invalid_argument", "A decision needs the deciding human's name (by)");
   if (by.length > 100) throw new BatonError("invalid_argument", "The name is over 100 characters");
+  if (notes !== undefined && notes !== null && typeof notes !== "string") {
+    throw new BatonError(
+      "invalid_argument",
+      `notes must be a string, got ${Array.isArray(notes) ? "array" : typeof notes}`,
+    );
+  }
   return { by, notes: typeof notes === "string" ? notes.trim() : "" };
 }
 

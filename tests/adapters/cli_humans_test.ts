@@ -56,6 +56,10 @@ Deno.test("cli: request-review from a shell-script agent, then approve by ticket
   const anon = await baton(["approve", "0006"], { cwd: repo, env });
   assert.equal(anon.code, 2, anon.stderr);
   assert.match(anon.stderr, /^error: Approving a gate needs the name of the human deciding: pass --by NAME/);
+  // A name that would print as two rows of `baton audit` (ops helper d4): refused, exit 2, nothing decided.
+  const forged = await baton(["approve", "0006", "--by", "mallory\n999  human:dana"], { cwd: repo, env });
+  assert.equal(forged.code, 2, forged.stderr);
+  assert.match(forged.stderr, /^error: A human's name must be one line/);
   const e = await openEngine(repo);
   assert.equal(e.gates().length, 6, "all six still open");
   e.close();

@@ -334,7 +334,15 @@ Deno.test({
           body,
         });
       for (
-        const [body, message] of [["{not json", /must be JSON/], ['{"notes":"ok"}', /needs the deciding human's name/]]
+        const [body, message] of [
+          ["{not json", /must be JSON/],
+          ['{"notes":"ok"}', /needs the deciding human's name/],
+          // A name that would forge a line of the audit, or show nothing (dashboard helper r7); notes not text.
+          [JSON.stringify({ by: "mallory\n999 human:dana" }), /one line/],
+          [JSON.stringify({ by: "\u200b\u200b" }), /shows nothing/],
+          [JSON.stringify({ by: "dana\u001b[2J" }), /control characters/],
+          [JSON.stringify({ by: "Bo", notes: { text: "x" } }), /notes must be a string/],
+        ]
       ) {
         const bad = await post(body as string);
         assert.equal(bad.status, 400);

@@ -79,3 +79,37 @@ Deno.test("a completion with another's token is refused as stale_token, without 
   );
   e.close();
 });
+
+Deno.test("names: an agent id or a human's name that would show as more than one line, as nothing, or reordered is refused, and nothing is recorded (ops helper d4, dashboard helper r7)", async () => {
+  const { engine } = await engineFor();
+  try {
+    engine.upsertTicket({ id: "0001", title: "Cache" });
+    const c = engine.claimNext({ agentId: "d1", capabilities: ["designer"] })!;
+    engine.complete(c.phase.id, { agentId: "d1", token: c.token });
+    const gate = engine.gates()[0];
+    engine.upsertTicket({ id: "0002", title: "Queue" }); // work a claim would take
+    const audit = engine.audit().length;
+    const forged = "impl-9\n999  2026-12-07 23:37  human:dana";
+    const bad = [forged, "dana\u001b[2J", "bel\u0007", "nul\u0000", "\u200b\u200b", "dana\u202egnp", "x".repeat(300)];
+    for (const id of bad) {
+      assert.throws(() => engine.registerAgent(id, ["designer"]), { code: "invalid_argument" }, JSON.stringify(id));
+      assert.throws(() => engine.claimNext({ agentId: id, capabilities: ["designer"] }), { code: "invalid_argument" });
+      for (const decide of [() => engine.approveGate(gate.id, { actor: { kind: "human", name: id } })]) {
+        assert.throws(decide, { code: "invalid_argument" }, JSON.stringify(id));
+      }
+      assert.throws(
+        () => engine.rejectGate(gate.id, { actor: { kind: "human", name: id }, notes: "redo" }),
+        { code: "invalid_argument" },
+      );
+    }
+    assert.equal(engine.audit().length, audit, "nothing recorded");
+    assert.equal(engine.gates()[0].status, "open");
+    // Names people have pass: accents, scripts, emoji, spaces inside.
+    for (const name of ["Dana Ødegård", "李华", "Zoë 🚀", "o'neil-2"]) {
+      engine.registerAgent(`agent ${name}`, ["designer"]);
+    }
+    engine.approveGate(gate.id, { actor: { kind: "human", name: "Dana Ødegård" } });
+  } finally {
+    engine.close();
+  }
+});
