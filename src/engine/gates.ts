@@ -14,6 +14,7 @@ import { capText, LIMITS } from "./limits.ts";
 import { actorName, type Core } from "./core.ts";
 import { resolveTicket } from "./resolve.ts";
 import { resolveOpen } from "./escalations.ts";
+import { insertEscalation } from "./sql/escalations.ts";
 import { freshlyAvailable, move } from "./transitions.ts";
 import { decideGate, gateById, gateRows, openGateOfPhase } from "./sql/gates.ts";
 import { phaseById, phasesOfTicket, setReworkNotes } from "./sql/phases.ts";
@@ -111,6 +112,23 @@ export function rejectGate(core: Core, gateId: number, req: RejectRequest): Gate
         revisions: revision,
         error: `escalated after ${revision - 1} revision(s): ${req.notes}`,
       });
+      // A human decides what now (baton escalations, status): another round (retry, with notes) or not.
+      const reason =
+        `"${g.phaseName}" rejected ${revision} times (gates.max_revisions: ${core.cfg.config.gates.max_revisions}): ${
+          req.notes.split("\n")[0].slice(0, 300)
+        }`;
+      const id = insertEscalation(core.db, {
+        phaseId: row.id,
+        ticketId: g.ticketId,
+        agentId: null,
+        reason,
+        lastOutput: req.notes,
+        now,
+      });
+      core.audit(now, req.actor, "escalation.opened", { type: "escalation", id, ticket: g.ticketId }, null, "open", {
+        phase: g.phaseName,
+        reason,
+      });
       return gate(core, gateId);
     }
     if (g.kind === "review") {
@@ -142,11 +160,14 @@ export function retryPhase(core: Core, phaseId: number, req: { actor: Actor; not
     if (!row) throw new BatonError("not_found", `Phase ${phaseId} does not exist`);
     resolveOpen(core, now, phaseId, req.actor, "retried");
     if (row.agent_type === null && row.status === "failed") {
-      // An escalated gate opens again, with its rejections counted afresh.
+      // An escalated gate: another round. What it reviews goes back with the notes (the human's, else the last
+      // rejection's), and the gate waits for it, its rejections counted afresh.
+      const notes = req.notes?.trim() || lastRejectionNotes(core, phaseId);
       move(core, now, req.actor, row, "pending", "rework", { revisions: 0, error: null }, {
         notes: req.notes ?? null,
         reason: "retried by a human",
       });
+      if (notes) reopenForRework(core, now, req.actor, phaseById(core.db, phaseId)!, 0, notes, false);
       resolveTicket(core, now, row.ticket_id, req.actor);
       return toPhase(phaseById(core.db, phaseId)!);
     }
@@ -156,6 +177,13 @@ export function retryPhase(core: Core, phaseId: number, req: { actor: Actor; not
     }, { notes: req.notes ?? null, previousError: row.error });
     return toPhase(phaseById(core.db, phaseId)!);
   });
+}
+
+/** The notes of the last rejection of a gate phase (the one that escalated it), if any. */
+function lastRejectionNotes(core: Core, phaseId: number): string | null {
+  const row = phaseById(core.db, phaseId)!;
+  return gateRows(core.db, "all", row.ticket_id).map(toGate).filter((g) => g.phaseId === phaseId && g.notes).at(-1)
+    ?.notes ?? null;
 }
 
 /**
@@ -251,7 +279,15 @@ function reworkTargets(core: Core, gateRow: R): { rows: R[]; reviewed: (r: R) =>
 }
 
 /** A gate phase was rejected: reopen the phases it reviews and everything between them and the gate. */
-function reopenForRework(core: Core, now: number, actor: Actor, gateRow: R, revision: number, notes: string): void {
+function reopenForRework(
+  core: Core,
+  now: number,
+  actor: Actor,
+  gateRow: R,
+  revision: number,
+  notes: string,
+  gateToo = true,
+): void {
   const targets = reworkTargets(core, gateRow);
   for (const r of targets.rows) {
     const reviewed = targets.reviewed(r);
@@ -277,7 +313,7 @@ function reopenForRework(core: Core, now: number, actor: Actor, gateRow: R, revi
       setReworkNotes(core.db, r.id, notes);
     }
   }
-  move(core, now, actor, gateRow, "pending", "rework", { revisions: revision, claimed_by: null });
+  if (gateToo) move(core, now, actor, gateRow, "pending", "rework", { revisions: revision, claimed_by: null });
 }
 
 /**

@@ -136,3 +136,35 @@ Deno.test("abandoned claims expire: acting on one phase does not keep another's 
   assert.equal(t2.status, "running", "the phase being worked keeps its lease");
   engine.close();
 });
+
+Deno.test("a gate rejected past gates.max_revisions opens an escalation a human sees; retry sends the work back with the notes, its rejections counted afresh (ops helper d7)", async () => {
+  const { engine } = await engineFor({ phases: PHASES, config: "gates:\n  max_revisions: 2\n" });
+  try {
+    engine.upsertTicket({ id: "0001", title: "Cache" });
+    const design = () => {
+      const c = engine.claimNext({ agentId: "d1", capabilities: ["designer"] })!;
+      assert.equal(c.phase.name, "Design");
+      engine.complete(c.phase.id, { agentId: "d1", token: c.token, summary: "a design" });
+      return c;
+    };
+    for (let i = 1; i <= 3; i++) {
+      design();
+      const g = engine.rejectGate(engine.gates()[0].id, { actor: dana, notes: `round ${i}: not yet` });
+      assert.equal(g.status, i < 3 ? "rejected" : "escalated");
+    }
+    const [esc, ...more] = engine.escalations();
+    assert.equal(more.length, 0);
+    assert.equal(esc.phaseName, "Design Review");
+    assert.match(esc.reason, /rejected 3 times \(gates\.max_revisions: 2\): round 3: not yet/);
+    assert.equal(engine.claimNext({ agentId: "d1", capabilities: ["designer"] }), null, "nothing until a human acts");
+    // The lead gives it one more round, with their own notes: the design goes back with them.
+    engine.retryPhase(esc.phaseId, { actor: dana, notes: "split the cache per tenant, then it passes" });
+    assert.deepEqual(engine.escalations(), []);
+    const c = design();
+    assert.equal(c.phase.reworkNotes, "split the cache per tenant, then it passes");
+    assert.equal(engine.gates()[0].phaseName, "Design Review");
+    assert.equal(engine.rejectGate(engine.gates()[0].id, { actor: dana, notes: "again" }).status, "rejected");
+  } finally {
+    engine.close();
+  }
+});
