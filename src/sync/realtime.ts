@@ -13,7 +13,7 @@ import { syncTicket } from "./write_back.ts";
 /**
  * The after-commit hook that writes the changed tickets back.
  * @param engine the engine (its configuration says what to write)
- * @returns the hook: ticket ids → files written (errors are reported on stderr)
+ * @returns the hook: ticket ids → files written (errors and warnings are reported on stderr)
  */
 export function realtimeWriteBack(engine: Engine): (ticketIds: string[]) => void {
   const ms = engine.cfg.config.markdown_sync;
@@ -23,7 +23,8 @@ export function realtimeWriteBack(engine: Engine): (ticketIds: string[]) => void
     for (const id of ids) {
       if (!withFiles.has(id)) continue;
       try {
-        syncTicket(engine, id, parts);
+        // Said where the write happened (the CLI's human, an agent's server log); baton sync says it again.
+        for (const w of syncTicket(engine, id, parts).warnings) console.error(`warning: ${w.path}: ${w.message}`);
       } catch (e) {
         console.error(`warning: writing ticket ${id} back to markdown failed: ${(e as Error).message}`);
       }

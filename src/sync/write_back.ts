@@ -76,6 +76,8 @@ interface Ledger {
   fields: Record<string, string>;
   /** The hash of the file as Baton last wrote it (or found it holding all Baton had to write). */
   writtenHash?: string;
+  /** What that write-back warned about (a human's value kept over Baton's): said again while the file stays so. */
+  warnings?: FileProblem[];
 }
 
 function iso(ms: number | null): string | undefined {
@@ -335,7 +337,7 @@ export function syncTicket(
   // before this hash was kept (or with one part only) is read again.
   const wrote = recorded?.statusAt !== undefined || recorded?.logAt !== undefined;
   const trusted = ledger.writtenHash ?? (wrote ? undefined : file0?.contentHash);
-  if (quiet && trusted === hash) return { state: "unchanged", warnings: [] };
+  if (quiet && trusted === hash) return { state: "unchanged", warnings: recorded?.warnings ?? [] };
   const both = opts.status !== false && opts.log !== false;
   let text = original;
   if (opts.status !== false) {
@@ -346,11 +348,15 @@ export function syncTicket(
   if (opts.log !== false) text = logEdit(text, engine, t, ledger, warn);
   if (text === original) {
     // It holds all of Baton's record (both parts looked at): the next write-back may trust it unread while it stays so.
-    if (!opts.dryRun && both && wrote && recorded?.writtenHash !== hash && file0) {
+    const said = warnings.length ? warnings : undefined;
+    if (
+      !opts.dryRun && both && wrote && file0 &&
+      (recorded?.writtenHash !== hash || JSON.stringify(recorded?.warnings) !== JSON.stringify(said))
+    ) {
       engine.setTicketFile(ticketId, {
         path,
         contentHash: file0.contentHash ?? "",
-        ledger: { ...recorded, writtenHash: hash },
+        ledger: { ...recorded, writtenHash: hash, warnings: said },
       });
     }
     return { state: "unchanged", warnings };
@@ -374,6 +380,7 @@ export function syncTicket(
     ledger: {
       ...ledger,
       writtenHash: both ? written : undefined, // a part not looked at is looked at next time
+      warnings: warnings.length ? warnings : undefined,
       syncedAt: now,
       ...(opts.status !== false ? { statusAt: now } : {}),
       ...(opts.log !== false ? { logAt: now } : {}),

@@ -683,3 +683,43 @@ Deno.test("sync: a ticket file replaced by a directory is an error at the file, 
     engine.close();
   }
 });
+
+Deno.test("realtime write-back: what it warns about (a human's value kept over Baton's) is said by the writing process and by every later baton sync while it holds (ops helper d5)", async () => {
+  const { repo, file } = await repoWithTicket(
+    "markdown_sync:\n  status_update: realtime\n  workflow_log_update: realtime\n",
+  );
+  const engine = await openEngine(repo);
+  try {
+    importTickets(engine);
+    const c = engine.claimNext({ agentId: "d", capabilities: ["designer"] })!;
+    engine.complete(c.phase.id, { agentId: "d", token: c.token, summary: "design v0" });
+    assert.match(await Deno.readTextFile(file), /- \*\*Notes\*\*: design v0\n/);
+    // The human annotates Baton's value; the design is then redone with a new summary.
+    await Deno.writeTextFile(
+      file,
+      (await Deno.readTextFile(file)).replace("design v0", "design v0 (Dana: the cache part is wrong)"),
+    );
+    importTickets(engine);
+    engine.returnForRework(c.phase.id, { actor: { kind: "human", name: "dana" }, notes: "stream it" });
+    const again = engine.claimNext({ agentId: "d", capabilities: ["designer"] })!;
+    const said: string[] = [];
+    const error = console.error;
+    console.error = (...a: unknown[]) => said.push(a.join(" "));
+    try {
+      engine.complete(again.phase.id, { agentId: "d", token: again.token, summary: "design v1: streaming" });
+    } finally {
+      console.error = error;
+    }
+    assert.match(await Deno.readTextFile(file), /Dana: the cache part is wrong/, "the human's value is kept");
+    const warning =
+      /Design Notes: the file says "design v0 \(Dana: the cache part is wrong\)", Baton has "design v1: streaming"; kept the file's/;
+    assert.ok(said.some((l) => warning.test(l)), `said by the writing process: ${JSON.stringify(said)}`);
+    for (let i = 0; i < 2; i++) {
+      const r = syncAll(engine);
+      assert.deepEqual(r.errors, []);
+      assert.ok(r.warnings.some((w) => warning.test(w.message)), `baton sync says it (${i}): ${JSON.stringify(r)}`);
+    }
+  } finally {
+    engine.close();
+  }
+});
