@@ -168,3 +168,24 @@ Deno.test("a gate rejected past gates.max_revisions opens an escalation a human 
     engine.close();
   }
 });
+
+Deno.test("queue and available work show what a claim would take: a phase whose lease ran out, a retry whose backoff passed, in claim order (ops helper d8)", async () => {
+  const { engine, clock } = await engineFor({ phases: PHASES });
+  try {
+    for (const id of ["0001", "0002", "0003"]) engine.upsertTicket({ id, title: `T${id}` });
+    engine.claimNext({ agentId: "gone", capabilities: ["designer"] }); // 0001's Design; the agent dies
+    const c = engine.claimNext({ agentId: "flaky", capabilities: ["designer"] })!; // 0002's
+    engine.fail(c.phase.id, { agentId: "flaky", token: c.token, error: "network" });
+    assert.deepEqual(engine.queue("designer").map((p) => p.ticketId), ["0003"]);
+    clock.advance(24 * 60 * MIN);
+    const listed = engine.queue("designer").map((p) => [p.ticketId, p.status]);
+    assert.deepEqual(listed, [["0001", "available"], ["0002", "available"], ["0003", "available"]]);
+    assert.deepEqual(
+      engine.availableWork(["designer"], 10).phases.map((w) => w.ticketId),
+      ["0001", "0002", "0003"],
+    );
+    assert.equal(engine.claimNext({ agentId: "d2", capabilities: ["designer"] })!.ticket.id, listed[0][0]);
+  } finally {
+    engine.close();
+  }
+});
