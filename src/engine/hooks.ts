@@ -157,7 +157,9 @@ function lostClaim(core: Core, now: number, row: R, agentId: string, token: stri
     ? "it was never yours"
     : ended.action === "phase.stale"
     ? `lease expired ${ago(now, ended.lease_expired_at ?? ended.at)}`
-    : `${ENDED[ended.action] ?? ended.action.replace(/^phase\./, "")} ${ago(now, ended.at)}`;
+    : `${ENDED[ended.action] ?? ended.action.replace(/^phase\./, "")}${
+      ended.actor !== agentId ? ` by ${ended.actor}` : "" // a human took it back (baton release --by)
+    } ${ago(now, ended.at)}`;
   const now_ = isHeld(row.status) ? `now held by ${row.claimed_by}` : `now ${row.status.replace("_", " ")}`;
   return `${claimOf(row)} is no longer yours (${how}; ${now_})`;
 }

@@ -900,3 +900,21 @@ Deno.test("post-commit: what the hook reports of a commit is read the same from 
   });
   assert.deepEqual(parseCommitMeta(""), { committedAt: undefined, parents: [], subject: "" });
 });
+
+Deno.test("hooks: an agent whose claim a human released is told so, by whom (ops helper d9: it was told 'it was never yours')", async () => {
+  const { repo, engine } = await hookRepo();
+  try {
+    const a = claimOf(engine, "0042", "implementer-1");
+    engine.forceRelease(a.phase.id, { actor: { kind: "human", name: "dana" }, notes: "reassigning" });
+    const before = await head(repo);
+    const r = await commit(repo, "src/a.ts", agentEnv("implementer-1", a));
+    assert.notEqual(r.code, 0);
+    assert.match(
+      r.stderr,
+      /claim of phase Implementation of 0042 is no longer yours \(released by human:dana \d+ s ago; now available\)/,
+    );
+    assert.equal(await head(repo), before);
+  } finally {
+    engine.close();
+  }
+});

@@ -16,9 +16,9 @@ export function holdEnded(db: Database, ticketId: string, phaseId: number, agent
   return db.get<R>(
     `SELECT at, action, actor, json_extract(details, '$.lease_expired_at') AS lease_expired_at FROM audit
      WHERE ticket_id = ? AND entity_type = 'phase' AND entity_id = ? AND old_state IN ${HELD_SQL} AND new_state NOT IN ${HELD_SQL}
-       AND (actor = ? OR json_extract(details, '$.agent') = ?)
+       AND (actor = ? OR json_extract(details, '$.agent') = ? OR json_extract(details, '$.holder') = ?)
      ORDER BY id DESC LIMIT 1`,
-    [ticketId, String(phaseId), agentId, agentId],
+    [ticketId, String(phaseId), agentId, agentId, agentId],
   );
 }
 
