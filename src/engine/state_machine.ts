@@ -211,6 +211,8 @@ function verb(cause: TransitionCause): string {
       return "request review of";
     case "retry_ready":
       return "make available";
+    case "reset":
+      return "retry"; // what a human asked for (baton retry)
     default:
       return cause;
   }

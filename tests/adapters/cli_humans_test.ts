@@ -129,3 +129,21 @@ Deno.test("cli: input is validated: --priority, dep add on unknown tickets, queu
   assert.match(inject.stderr, /one line/);
   assert.deepEqual([...Deno.readDirSync(`${repo}/tickets`)], []);
 });
+
+Deno.test("cli: escalations say what clears each (a failed phase is retried, not released), and retry of a held phase says retry (ops helper d10)", async () => {
+  const repo = await repoWith(2, "retry:\n  max_attempts: 1\n");
+  const e = await openEngine(repo);
+  const c = e.claimNext({ agentId: "d1", capabilities: ["designer"] })!;
+  e.fail(c.phase.id, { agentId: "d1", token: c.token, error: "npm test failed" });
+  const held = e.claimNext({ agentId: "d2", capabilities: ["designer"] })!;
+  e.close();
+  const esc = await baton(["escalations"], { cwd: repo });
+  assert.equal(esc.code, 0, esc.stderr);
+  assert.match(esc.stdout, /clear with 'baton resolve ESC', 'baton retry PHASE --notes …' \(failed\)$/m);
+  assert.doesNotMatch(esc.stdout, /baton release/, "a failed phase cannot be released");
+  const retry = await baton(["retry", String(held.phase.id), "--by", "dana"], { cwd: repo });
+  assert.notEqual(retry.code, 0);
+  assert.match(retry.stderr, /^error: Cannot retry phase "Design" of ticket 0002: it is claimed/);
+  const ok = await baton(["retry", String(c.phase.id), "--by", "dana"], { cwd: repo });
+  assert.equal(ok.code, 0, ok.stderr);
+});

@@ -202,8 +202,14 @@ function escalations(c: CommandContext): Promise<number> {
       for (const x of rows.filter((r) => !r.resolvedAt && r.lastOutput)) {
         c.io.out(`\nlast output of ${x.agentId} (escalation ${x.id}):\n${x.lastOutput}`);
       }
-      if (rows.some((r) => !r.resolvedAt)) {
-        c.io.out("\nclear with 'baton resolve ESC', 'baton release PHASE --by NAME' or 'baton retry PHASE'");
+      // What clears each: a held phase (a stalled agent) is taken back; a failed one (out of attempts, a gate past
+      // its revisions) gets another round; any escalation can be closed as it is.
+      const open = rows.filter((r) => !r.resolvedAt).map((r) => e.phase(r.phaseId).status);
+      if (open.length) {
+        const ways = ["'baton resolve ESC'"];
+        if (open.some((s) => s === "claimed" || s === "running")) ways.push("'baton release PHASE --by NAME' (held)");
+        if (open.includes("failed")) ways.push("'baton retry PHASE --notes …' (failed)");
+        c.io.out(`\nclear with ${ways.join(", ")}`);
       }
     }
   });
