@@ -477,12 +477,10 @@ export function importTickets(engine: Engine, opts: ImportOptions = {}): ImportR
       (sameFile && !moved ? result.unchanged : p.had ? result.updated : result.imported).push(p.id);
     } catch (e) {
       const err = e as BatonError;
-      result.errors.push({
-        path: p.path,
-        line: err.location?.line,
-        message: err.message,
-        code: err.code ?? "internal",
-      });
+      // A cycle is said at the line of the file's dependency that closes it.
+      const on = err.code === "dependency_cycle" ? (err.details?.cycle as string[] | undefined)?.[1] : undefined;
+      const line = err.location?.line ?? p.ticket.dependencies.find((d) => d.id === on)?.line;
+      result.errors.push({ path: p.path, line, message: err.message, code: err.code ?? "internal" });
     }
     if (++done % 50 === 0 || done === parsed.length) opts.onProgress?.(done, parsed.length);
   }

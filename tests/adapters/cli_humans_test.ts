@@ -111,6 +111,11 @@ Deno.test("cli: input is validated: --priority, dep add on unknown tickets, queu
   const urgent = await baton(["new", "Hot fix", "--priority", "Urgent"], { cwd: repo });
   assert.equal(urgent.code, 2, urgent.stderr);
   assert.match(urgent.stderr, /--priority must be one of Critical, High, Medium, Low/);
+  // A filter by a priority nothing has and priority_order does not name is a typo, not "(none)" (ops helper d9).
+  const typo = await baton(["list", "--priority", "Hihg"], { cwd: repo });
+  assert.equal(typo.code, 2, typo.stdout + typo.stderr);
+  assert.match(typo.stderr, /--priority "Hihg" is not in priority_order \(Critical, High, Medium, Low\)/);
+  assert.equal((await baton(["list", "--priority", "critical"], { cwd: repo })).code, 0, "none, but a real one");
   const dep = await baton(["dep", "add", "0003", "0999"], { cwd: repo });
   assert.equal(dep.code, 4, dep.stderr);
   assert.match(dep.stderr, /Ticket 0999/);

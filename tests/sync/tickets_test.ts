@@ -413,6 +413,22 @@ for (const legacy of [false, true]) {
   });
 }
 
+Deno.test("import: a dependency cycle is an error at the line that closes it, with its code (ops helper d9)", async () => {
+  const t = (id: string, title: string, extra = "") => `# Ticket ${id}: ${title}\n\n${extra}## Status\n- [ ] Done\n`;
+  const repo = await tempRepo({ phases: "phases:\n  - {name: Design, agent_type: designer}\n" });
+  await Deno.mkdir(`${repo}/tickets`);
+  await Deno.writeTextFile(`${repo}/tickets/0001_a.md`, t("0001", "A", "**Depends On**: 0002\n\n"));
+  await Deno.writeTextFile(`${repo}/tickets/0002_b.md`, t("0002", "B", "Some words.\n\n**Depends On**: 0001\n\n"));
+  const engine = await openEngine(repo);
+  try {
+    const r = importTickets(engine);
+    assert.deepEqual(r.errors.map((e) => [e.path, e.line, e.code]), [["tickets/0002_b.md", 5, "dependency_cycle"]]);
+    assert.match(r.errors[0].message, /0002 -> 0001 -> 0002/);
+  } finally {
+    engine.close();
+  }
+});
+
 Deno.test("import: with tickets.directory '.', Baton's logs and worktrees, other checkouts inside the repository and git's own files are not tickets; paths carry no './'", async () => {
   const repo = await tempRepo({
     phases: "phases:\n  - {name: Design, agent_type: designer}\n",

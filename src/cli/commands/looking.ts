@@ -78,6 +78,11 @@ function listTickets(c: CommandContext): Promise<number> {
       agent: c.values.agent as string | undefined,
       blocked: c.values.blocked as boolean | undefined,
     });
+    const priority = c.values.priority as string | undefined;
+    const order = e.cfg.config.priority_order;
+    if (priority && !rows.length && !order.some((p) => p.toLowerCase() === priority.toLowerCase())) {
+      throw usage(`--priority "${priority}" is not in priority_order (${order.join(", ")}) and no ticket has it`);
+    }
     c.emitTable(
       rows,
       ["ID", "TITLE", "STATUS", "PRIORITY", "AT PHASE", "BLOCKED"],
