@@ -46,16 +46,20 @@ export class EventHub {
 
   /**
    * A new stream for one page; it ends when the client goes away (the
-   * stream is cancelled).
+   * stream is cancelled). Its first event (`hello`) carries what the page
+   * needs from this server process: its CSRF token (a page left open across
+   * a restart gets the new one when it reconnects). Same-origin only: no
+   * other site can read the stream.
+   * @param hello what the first event says
    * @returns the SSE response
    */
-  connect(): Response {
+  connect(hello: Record<string, string> = {}): Response {
     let ctl: ReadableStreamDefaultController<Uint8Array>;
     const body = new ReadableStream<Uint8Array>({
       start: (c) => {
         ctl = c;
         this.#clients.add(c);
-        c.enqueue(enc.encode(`retry: 1000\nevent: hello\ndata: {}\n\n`));
+        c.enqueue(enc.encode(`retry: 1000\nevent: hello\ndata: ${JSON.stringify(hello)}\n\n`));
         this.#ensure();
       },
       cancel: () => this.#drop(ctl),

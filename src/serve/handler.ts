@@ -54,7 +54,10 @@ function sinceOf(url: URL): number | undefined {
   const s = url.searchParams.get("since");
   if (s === null || s === "") return undefined;
   const n = Number(s);
-  if (!Number.isFinite(n) || n < 0) throw new BatonError("invalid_argument", `since must be a time in ms, not "${s}"`);
+  // A time a Date holds (±8.64e15 ms): past that the metrics' days cannot be named.
+  if (!Number.isFinite(n) || n < 0 || n > 8.64e15) {
+    throw new BatonError("invalid_argument", `since must be a time in ms since 1970, not "${s}"`);
+  }
   return n;
 }
 
@@ -132,7 +135,7 @@ export function createDashboard(engine: Engine, opts: DashboardOptions = {}): Da
       if (path === "/api/agents") return Response.json(agentsData(engine));
       if (path === "/api/metrics") return Response.json(metricsData(engine, sinceOf(url)));
       if (path === "/api/merge") return Response.json(mergeData(engine));
-      if (path === "/api/events") return hub.connect();
+      if (path === "/api/events") return hub.connect({ csrf: access.csrf });
       const log = /^\/api\/logs\/([^/]+)$/.exec(path);
       if (log) {
         return new Response(logText(engine, segment(log[1])), {
@@ -150,7 +153,20 @@ export function createDashboard(engine: Engine, opts: DashboardOptions = {}): Da
         : engine.rejectGate(Number(gate[1]), { actor, notes });
       return Response.json(g);
     }
+    if (gate || (req.method !== "GET" && readable(path))) {
+      const allow = gate ? "POST" : "GET, HEAD";
+      return Response.json(
+        { code: "method_not_allowed", message: `${path} answers ${allow}, not ${req.method}` },
+        { status: 405, headers: { allow } },
+      );
+    }
     return Response.json({ code: "not_found", message: `No ${req.method} ${path}` }, { status: 404 });
+  }
+
+  /** Whether a path is one of the pages or reads (GET). */
+  function readable(path: string): boolean {
+    return ["/", "/gates", "/agents", "/metrics", "/merge"].includes(path) || /^\/(api\/)?ticket\/[^/]+$/.test(path) ||
+      /^\/api\/(board|gates|agents|metrics|merge|events)$/.test(path) || /^\/api\/logs\/[^/]+$/.test(path);
   }
 
   return {
@@ -177,13 +193,14 @@ export function createDashboard(engine: Engine, opts: DashboardOptions = {}): Da
     }
     const name = url.pathname.slice("/assets/".length);
     // Own keys only: /assets/constructor is not a file.
-    const asset = req.method === "GET" && url.pathname.startsWith("/assets/") && Object.hasOwn(ASSETS, name) &&
+    const asset = (req.method === "GET" || req.method === "HEAD") && url.pathname.startsWith("/assets/") &&
+      Object.hasOwn(ASSETS, name) &&
       ASSETS[name];
     const writes = req.method !== "GET" && req.method !== "HEAD";
     const refused = refuse(req, access, writes);
     if (refused) return refused;
     if (asset) {
-      return new Response(asset.body, {
+      return new Response(req.method === "HEAD" ? null : asset.body, {
         headers: { "content-type": asset.type, "cache-control": "public, max-age=3600" },
       });
     }
@@ -199,6 +216,12 @@ export function createDashboard(engine: Engine, opts: DashboardOptions = {}): Da
           "set-cookie": `${TOKEN_COOKIE}=${encodeURIComponent(access.token)}; Path=/; HttpOnly; SameSite=Strict`,
         },
       });
+    }
+    if (req.method === "HEAD") {
+      // As GET, without the body (what link checkers and `curl -I` ask).
+      const r = await route(new Request(req.url, { method: "GET", headers: req.headers }), url);
+      await r.body?.cancel();
+      return new Response(null, { status: r.status, headers: r.headers });
     }
     return await route(req, url);
   }

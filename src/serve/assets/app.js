@@ -7,7 +7,8 @@
 const page = document.body.dataset.page;
 const main = document.getElementById("main");
 const live = document.getElementById("live");
-const csrf = document.querySelector('meta[name="csrf-token"]').content;
+/** The server's CSRF token: from the page, then from each event stream's hello (a restarted server has a new one). */
+let csrf = document.querySelector('meta[name="csrf-token"]').content;
 let data = JSON.parse(document.getElementById("page-data").textContent);
 const state = {
   groupBy: localStorage.getItem("baton.groupBy") || "phase",
@@ -23,6 +24,8 @@ const state = {
   gates: new Map(),
   /** What each gate's last decision attempt said (kept across live updates). */
   gateSaid: new Map(),
+  /** Gates whose decision is on its way: their buttons stay disabled (a double click sends one decision). */
+  sending: new Set(),
 };
 window.baton = { charts: {}, state };
 
@@ -106,7 +109,14 @@ function boardControls() {
       `filter-${key}`,
       text,
       state.filters[key],
-      [["", "all"], ...values.map((v) => [v, label(v)])],
+      // The active value stays listed when no ticket has it any more: the select shows what filters the board.
+      [
+        ["", "all"],
+        ...[...new Set([...values, ...(state.filters[key] ? [state.filters[key]] : [])])].map((v) => [
+          v,
+          label(v),
+        ]),
+      ],
       (v) => {
         state.filters[key] = v;
         render();
@@ -201,6 +211,14 @@ function boardColumns(cards) {
       title: p.name + (p.agentType ? "" : " (human)"),
       cards: open([p.name]),
     }));
+  }
+  // Open work at a phase the workflow no longer names (renamed or removed since the ticket was seeded): its own column.
+  const known = new Set(data.phases.map((p) => p.name));
+  const gone = [
+    ...new Set(cards.filter((c) => c.state !== "completed" && c.phase && !known.has(c.phase)).map((c) => c.phase)),
+  ];
+  for (const name of gone) {
+    columns.push({ key: `gone:${name}`, title: `${name} (no longer in the workflow)`, cards: open([name]) });
   }
   columns.push({ key: "done", title: "Done", cards: cards.filter((c) => c.state === "completed"), done: true });
   return columns;
@@ -463,15 +481,32 @@ async function decide(gateId, verb, notes, out) {
     say("Say what to change: the notes reach the next agent.");
     return;
   }
+  if (state.sending.has(gateId)) return;
+  state.sending.add(gateId);
+  for (const b of document.querySelectorAll(`[data-gate="${gateId}"] button`)) b.disabled = true;
   say("Sending…");
-  const r = await fetch(`/api/gates/${gateId}/${verb}`, {
-    method: "POST",
-    headers: { "content-type": "application/json", "x-baton-csrf": csrf },
-    body: JSON.stringify({ by, notes }),
-  });
-  const body = await r.json().catch(() => ({}));
-  say(r.ok ? `${body.status} by ${by}` : `error: ${body.message ?? r.status}`);
-  if (r.ok) refresh();
+  try {
+    const r = await fetch(`/api/gates/${gateId}/${verb}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-baton-csrf": csrf },
+      body: JSON.stringify({ by, notes }),
+    });
+    const body = await r.json().catch(() => ({}));
+    say(
+      r.ok
+        ? `${body.status} by ${by}`
+        : body.code === "csrf"
+        ? 'error: the dashboard was restarted since this page opened; wait for "live" and try again'
+        : `error: ${body.message ?? r.status}`,
+    );
+  } catch (e) {
+    say(`error: the dashboard cannot be reached (${e.message}); nothing was sent — try again`);
+  } finally {
+    state.sending.delete(gateId);
+    // Decided or refused, the page shows the gate as it is now (another human may have decided it).
+    await refresh();
+    render();
+  }
 }
 function renderGates() {
   const reviewer = h("input", {
@@ -479,7 +514,7 @@ function renderGates() {
     name: "reviewer",
     autocomplete: "name",
     value: localStorage.getItem("baton.reviewer") ?? "",
-    oninput: (e) => localStorage.setItem("baton.reviewer", e.target.value.trim()),
+    oninput: (e) => localStorage.setItem("baton.reviewer", e.target.value), // trimmed when sent: typing keeps spaces
   });
   // Rows keep their places: the open gates as now, the ones decided since in place (disabled), new ones last.
   const open = new Map(data.gates.map((g) => [g.id, g]));
@@ -535,7 +570,7 @@ function renderGates() {
               {
                 type: "button",
                 class: "approve",
-                disabled: !isOpen,
+                disabled: !isOpen || state.sending.has(g.id),
                 onclick: () => decide(g.id, "approve", notes.value, out),
               },
               "Approve",
@@ -545,7 +580,7 @@ function renderGates() {
               {
                 type: "button",
                 class: "reject",
-                disabled: !isOpen,
+                disabled: !isOpen || state.sending.has(g.id),
                 onclick: () => decide(g.id, "reject", notes.value, out),
               },
               "Request changes",
@@ -971,7 +1006,11 @@ function render() {
   // Keep the focused control or card focused across a redraw.
   const active = document.activeElement;
   const keep = active?.id || active?.closest?.("[data-ticket]")?.dataset.ticket;
-  const typed = page === "gates" ? [...main.querySelectorAll("textarea")].map((t) => [t.id, t.value]) : [];
+  // What is being typed, and where the cursor is, survive a live update (every control is drawn anew).
+  const typed = [...main.querySelectorAll("textarea[id], input[id]:not([type=checkbox])")].map((t) => [t.id, t.value]);
+  const caret = typeof active?.selectionStart === "number" && active.id // text fields (a checkbox has none)
+    ? [active.selectionStart, active.selectionEnd, active.selectionDirection]
+    : null;
   // A page's parts may be null (nothing to show): left out, never shown as "null".
   main.replaceChildren(...RENDER[page]().flat().filter((x) => x !== null && x !== undefined && x !== false));
   for (const [id, v] of typed) {
@@ -981,6 +1020,7 @@ function render() {
   if (keep) {
     const el = document.getElementById(keep) ?? main.querySelector(`[data-ticket="${CSS.escape(keep)}"] a`);
     el?.focus({ preventScroll: true });
+    if (caret && typeof el?.selectionStart === "number") el.setSelectionRange(...caret);
   }
   state.renders++;
   document.body.dataset.renders = String(state.renders);
@@ -1004,6 +1044,10 @@ async function refresh() {
         data = await r.json();
         render();
       }
+    } catch {
+      // The server is gone for now: the event stream says "reconnecting…", and its hello fetches again.
+      live.textContent = "reconnecting…";
+      live.className = "off";
     } finally {
       inflight = null;
       if (again) {
@@ -1016,7 +1060,9 @@ async function refresh() {
 }
 function follow() {
   const es = new EventSource("/api/events");
-  es.addEventListener("hello", () => {
+  es.addEventListener("hello", (e) => {
+    const hello = JSON.parse(e.data || "{}");
+    if (hello.csrf) csrf = hello.csrf;
     live.textContent = "live";
     live.className = "on";
     // What changed between the page's data and this stream (or while it was reconnecting) is fetched once.
