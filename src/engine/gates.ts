@@ -14,7 +14,7 @@ import { capText, LIMITS } from "./limits.ts";
 import { actorName, type Core } from "./core.ts";
 import { resolveTicket } from "./resolve.ts";
 import { resolveOpen } from "./escalations.ts";
-import { insertEscalation } from "./sql/escalations.ts";
+import { insertEscalation, openEscalationOf, restateEscalation } from "./sql/escalations.ts";
 import { freshlyAvailable, move } from "./transitions.ts";
 import { decideGate, gateById, gateRows, openGateOfPhase } from "./sql/gates.ts";
 import { phaseById, phasesOfTicket, setReworkNotes } from "./sql/phases.ts";
@@ -113,11 +113,13 @@ export function rejectGate(core: Core, gateId: number, req: RejectRequest): Gate
         error: `escalated after ${revision - 1} revision(s): ${req.notes}`,
       });
       // A human decides what now (baton escalations, status): another round (retry, with notes) or not.
-      const reason =
-        `"${g.phaseName}" rejected ${revision} times (gates.max_revisions: ${core.cfg.config.gates.max_revisions}): ${
-          req.notes.split("\n")[0].slice(0, 300)
-        }`;
-      const id = insertEscalation(core.db, {
+      const reason = `"${g.phaseName}" rejected ${revision} time${
+        revision === 1 ? "" : "s"
+      } (gates.max_revisions: ${core.cfg.config.gates.max_revisions}): ${req.notes.split("\n")[0].slice(0, 300)}`;
+      // One open escalation per phase: one already open (a stall the supervisor escalated) says this now.
+      const open = openEscalationOf(core.db, row.id);
+      if (open) restateEscalation(core.db, open.id, reason, req.notes);
+      const id = open?.id ?? insertEscalation(core.db, {
         phaseId: row.id,
         ticketId: g.ticketId,
         agentId: null,
@@ -125,10 +127,15 @@ export function rejectGate(core: Core, gateId: number, req: RejectRequest): Gate
         lastOutput: req.notes,
         now,
       });
-      core.audit(now, req.actor, "escalation.opened", { type: "escalation", id, ticket: g.ticketId }, null, "open", {
-        phase: g.phaseName,
-        reason,
-      });
+      core.audit(
+        now,
+        req.actor,
+        open ? "escalation.restated" : "escalation.opened",
+        { type: "escalation", id, ticket: g.ticketId },
+        open ? "open" : null,
+        "open",
+        { phase: g.phaseName, reason },
+      );
       return gate(core, gateId);
     }
     if (g.kind === "review") {
@@ -171,9 +178,14 @@ export function retryPhase(core: Core, phaseId: number, req: { actor: Actor; not
       resolveTicket(core, now, row.ticket_id, req.actor);
       return toPhase(phaseById(core.db, phaseId)!);
     }
+    // A review past gates.max_revisions (its last gate escalated): another round, with the last rejection's notes
+    // unless the human gave theirs, its rejections counted afresh.
+    const escalatedReview = gateRows(core.db, "all", row.ticket_id).filter((x) => x.phase_id === phaseId).at(-1)
+      ?.status === "escalated";
     move(core, now, req.actor, row, "available", "reset", {
       ...freshlyAvailable(now),
-      rework_notes: req.notes ?? row.rework_notes,
+      rework_notes: req.notes ?? (escalatedReview ? lastRejectionNotes(core, phaseId) : null) ?? row.rework_notes,
+      ...(escalatedReview ? { revisions: 0 } : {}),
     }, { notes: req.notes ?? null, previousError: row.error });
     return toPhase(phaseById(core.db, phaseId)!);
   });

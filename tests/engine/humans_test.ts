@@ -189,3 +189,29 @@ Deno.test("queue and available work show what a claim would take: a phase whose 
     engine.close();
   }
 });
+
+Deno.test("a review rejected past gates.max_revisions while the phase has an open escalation (a stall): the gate still escalates, one escalation says why; retried, the work goes back with the last rejection's notes and its rejections counted afresh (review of stop 48)", async () => {
+  const { engine } = await engineFor({ phases: PHASES, config: "gates:\n  max_revisions: 1\n" });
+  try {
+    engine.upsertTicket({ id: "0001", title: "Cache" });
+    let c = engine.claimNext({ agentId: "d1", capabilities: ["designer"] })!;
+    engine.escalate(c.phase.id, { reason: "no progress for 20 min", agentId: "d1", actor: "baton-run" });
+    for (let round = 1; round <= 2; round++) {
+      if (round > 1) c = engine.claimNext({ agentId: "d1", capabilities: ["designer"] })!;
+      const g = engine.requestReview(c.phase.id, { agentId: "d1", token: c.token, summary: `design v${round}` });
+      const r = engine.rejectGate(g.id, { actor: dana, notes: `round ${round}: not yet` });
+      assert.equal(r.status, round < 2 ? "rejected" : "escalated");
+    }
+    const open = engine.escalations();
+    assert.equal(open.length, 1);
+    assert.match(open[0].reason, /rejected 2 times \(gates\.max_revisions: 1\): round 2: not yet/);
+    engine.retryPhase(c.phase.id, { actor: dana });
+    assert.deepEqual(engine.escalations(), []);
+    c = engine.claimNext({ agentId: "d1", capabilities: ["designer"] })!;
+    assert.equal(c.phase.reworkNotes, "round 2: not yet");
+    const g = engine.requestReview(c.phase.id, { agentId: "d1", token: c.token, summary: "design v3" });
+    assert.equal(engine.rejectGate(g.id, { actor: dana, notes: "closer" }).status, "rejected", "counted afresh");
+  } finally {
+    engine.close();
+  }
+});

@@ -666,3 +666,34 @@ Deno.test("reject after a phase between the reviewed one and the gate was rename
     engine.close();
   }
 });
+
+Deno.test("one gate removed and another added elsewhere is not a rename: the new review is done, and what is inserted before it too (review of stop 48)", async () => {
+  const moved = `phases:
+  - {name: Design, agent_type: designer}
+  - {name: Implementation, agent_type: implementer}
+  - {name: Tests, agent_type: tester}
+  - {name: Code Review, agent_type: null, reviews: [Implementation, Tests]}
+`;
+  const repo = await tempRepo({ phases: PHASES });
+  let engine = await openEngine(repo);
+  engine.upsertTicket({ id: "0001", title: "Cache" });
+  const c = engine.claimNext({ agentId: "d1", capabilities: ["designer"] })!;
+  engine.complete(c.phase.id, { agentId: "d1", token: c.token, summary: "design" });
+  engine.approveGate(engine.gates()[0].id, { actor: dana });
+  engine.close();
+  await Deno.writeTextFile(`${repo}/.workflow/phases.yaml`, moved); // the human review moves to the code
+  engine = await openEngine(repo);
+  try {
+    engine.seedNewPhases();
+    const s = statuses(engine, "0001");
+    assert.equal(s.Tests, "pending", JSON.stringify(s));
+    assert.equal(s["Code Review"], "pending", JSON.stringify(s));
+    for (const cap of ["implementer", "tester"]) {
+      const w = engine.claimNext({ agentId: cap, capabilities: [cap] })!;
+      engine.complete(w.phase.id, { agentId: cap, token: w.token });
+    }
+    assert.deepEqual(engine.gates().map((g) => g.phaseName), ["Code Review"]);
+  } finally {
+    engine.close();
+  }
+});

@@ -46,6 +46,11 @@ export function updateEscalationOutput(db: Database, id: number, lastOutput: str
   db.run("UPDATE escalations SET last_output = ? WHERE id = ?", [lastOutput, id]);
 }
 
+/** Says anew why an open one waits (what happened since it opened), with the output that goes with it. */
+export function restateEscalation(db: Database, id: number, reason: string, lastOutput: string | null): void {
+  db.run("UPDATE escalations SET reason = ?, last_output = ? WHERE id = ?", [reason, lastOutput, id]);
+}
+
 /** Resolves one. */
 export function resolveEscalationRow(
   db: Database,
