@@ -151,17 +151,6 @@ export function expire(core: Core, now: number): number {
   return released;
 }
 
-/**
- * Does what a claim would do first, when it is due: leases that ran out are taken back, retries whose backoff
- * passed become available. For the views of what a claim would take (the queue, available work): one read when
- * nothing is due.
- */
-export function expireIfDue(core: Core): void {
-  const due = Math.min(core.clock(), core.expiryNow);
-  if (!expiredLeases(core.db, due).length && !dueRetries(core.db, due).length) return;
-  core.tx((now) => expire(core, now));
-}
-
 /** A held phase goes back to available (its holder is gone); the holder is marked stale. */
 function takeBack(core: Core, now: number, actor: Actor, row: R, details: Record<string, unknown>): void {
   const holder = row.claimed_by;

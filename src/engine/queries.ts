@@ -234,7 +234,18 @@ export function blocked(core: Core): BlockedItem[] {
 
 /** `Engine.queue`. */
 export function queue(core: Core, agentType: string): Phase[] {
-  return queueRows(core.db, agentType).map(toPhase);
+  return queueRows(core.db, agentType, claimDue(core)).map((r) => toPhase(asClaimable(r)));
+}
+
+/** The time a claim made now would take back leases and make retries available by (witnessed: see clock.ts). */
+function claimDue(core: Core): number {
+  return Math.min(core.clock(), core.expiryNow);
+}
+
+/** A phase a claim would make available first (its lease ran out, its retry is due), as the claim will see it. */
+function asClaimable(r: R): R {
+  if (r.status === "available") return r;
+  return { ...r, status: "available", claimed_by: null, lease_expires_at: null, retry_at: null };
 }
 
 /** `Engine.availableWork`: up to `limit` phases for these agent types, best first, and whether there are more. */
@@ -246,7 +257,7 @@ export function availableWork(
   if (!capabilities.length) {
     throw new BatonError("invalid_argument", "No capabilities given: name the agent types whose work to list");
   }
-  const rows = availableFor(core.db, capabilities, limit + 1);
+  const rows = availableFor(core.db, capabilities, limit + 1, claimDue(core));
   return { phases: rows.slice(0, limit).map(toAvailableWork), more: rows.length > limit };
 }
 

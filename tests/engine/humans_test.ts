@@ -5,7 +5,7 @@
  * progress, and `agents.max_held`.
  */
 import assert from "node:assert/strict";
-import { engineFor } from "../helpers/repo.ts";
+import { engineFor, holdWriteLock } from "../helpers/repo.ts";
 
 const PHASES = `phases:
   - {name: Design, agent_type: designer}
@@ -170,7 +170,7 @@ Deno.test("a gate rejected past gates.max_revisions opens an escalation a human 
 });
 
 Deno.test("queue and available work show what a claim would take: a phase whose lease ran out, a retry whose backoff passed, in claim order (ops helper d8)", async () => {
-  const { engine, clock } = await engineFor({ phases: PHASES });
+  const { engine, clock, repo } = await engineFor({ phases: PHASES });
   try {
     for (const id of ["0001", "0002", "0003"]) engine.upsertTicket({ id, title: `T${id}` });
     engine.claimNext({ agentId: "gone", capabilities: ["designer"] }); // 0001's Design; the agent dies
@@ -178,7 +178,17 @@ Deno.test("queue and available work show what a claim would take: a phase whose 
     engine.fail(c.phase.id, { agentId: "flaky", token: c.token, error: "network" });
     assert.deepEqual(engine.queue("designer").map((p) => p.ticketId), ["0003"]);
     clock.advance(24 * 60 * MIN);
-    const listed = engine.queue("designer").map((p) => [p.ticketId, p.status]);
+    // Reads only (review of stop 48: a write here blocked a read-only MCP tool while another process wrote).
+    const audit = engine.audit().length;
+    const lock = await holdWriteLock(repo);
+    let listed: string[][];
+    try {
+      listed = engine.queue("designer").map((p) => [p.ticketId, p.status]);
+      assert.equal(engine.availableWork(["designer"], 10).phases.length, 3);
+    } finally {
+      lock.release();
+    }
+    assert.equal(engine.audit().length, audit, "nothing written");
     assert.deepEqual(listed, [["0001", "available"], ["0002", "available"], ["0003", "available"]]);
     assert.deepEqual(
       engine.availableWork(["designer"], 10).phases.map((w) => w.ticketId),

@@ -13,7 +13,6 @@ import { agentById, holdsToken } from "../sql/agents.ts";
 import { ticketFiles } from "../sql/tickets.ts";
 import { watch } from "../watch.ts";
 import { availableWorkInScope } from "../scope.ts";
-import { expireIfDue } from "../leases.ts";
 import { coreOf, snapshot } from "./base.ts";
 import { EngineBase } from "./base.ts";
 import type {
@@ -252,12 +251,12 @@ export class EngineQueries extends EngineBase {
 
   /**
    * Available phases for an agent type, in the order claims take them.
-   * What a claim does first is done first when it is due (a lease that ran
-   * out taken back, a retry whose backoff passed made available), so the
-   * list is what the next claims take.
+   * A phase a claim would make available first (its lease ran out, its
+   * retry backoff passed) is listed as available: the list is what the next
+   * claims take. Reads only.
    * @param agentType the agent type
    * @returns the phases
-   * @throws {BatonError} `database_locked` when that is due and the database stays busy
+   * @throws nothing
    * @example
    * ```ts
    * import assert from "node:assert/strict";
@@ -270,19 +269,17 @@ export class EngineQueries extends EngineBase {
    * ```
    */
   queue(agentType: string): Phase[] {
-    expireIfDue(coreOf(this)); // what a claim would take: leases run out and retries due come back first
     return snapshot(this, (c) => queries.queue(c, agentType));
   }
 
   /**
    * Phases an agent of these types could claim now, best first (leases run
-   * out and retries due come back first, as in {@link queue}).
+   * out and retries due included, as in {@link queue}). Reads only.
    * @param capabilities agent types
    * @param limit at most this many
    * @param scope only phases of tickets in this scope (ids, labels, priorities)
    * @returns the phases, and whether there are more
-   * @throws {BatonError} `invalid_argument` for an empty list of capabilities or a part of the scope,
-   *   `database_locked`
+   * @throws {BatonError} `invalid_argument` for an empty list of capabilities or a part of the scope
    * @example
    * ```ts
    * import assert from "node:assert/strict";
@@ -295,7 +292,6 @@ export class EngineQueries extends EngineBase {
    * ```
    */
   availableWork(capabilities: string[], limit: number, scope?: WorkScope): { phases: AvailableWork[]; more: boolean } {
-    expireIfDue(coreOf(this));
     if (scope) return snapshot(this, (c) => availableWorkInScope(c, capabilities, limit, scope));
     return snapshot(this, (c) => queries.availableWork(c, capabilities, limit));
   }

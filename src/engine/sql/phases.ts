@@ -211,24 +211,36 @@ export function queueHead(db: Database, agentType: string, limit: number, offset
   );
 }
 
-/** Available phases of an agent type in claim order. */
-export function queue(db: Database, agentType: string): R[] {
+/**
+ * The phases a claim would take, as `WHERE` parts each read through its own partial index: available ones, and
+ * those a claim makes available first (a lease run out by `due`, a retry whose backoff passed).
+ */
+const CLAIMABLE = [
+  "p.status = 'available'",
+  `p.status IN ${HELD_SQL} AND p.lease_expires_at < :due`,
+  "p.status = 'waiting_retry' AND p.retry_at <= :due",
+];
+
+/** Phases of an agent type a claim would take, in claim order (a lease run out by `due` counts: see CLAIMABLE). */
+export function queue(db: Database, agentType: string, due: number): R[] {
   return db.all<R>(
-    `SELECT ${PHASE_COLS} FROM phases p WHERE p.status = 'available' AND p.agent_type = ?
-     ORDER BY p.priority_rank, p.ticket_id, p.seq`,
-    [agentType],
+    CLAIMABLE.map((w) =>
+      `SELECT ${PHASE_COLS}, p.priority_rank AS rank FROM phases p WHERE ${w} AND p.agent_type = :type`
+    ).join(" UNION ALL ") + " ORDER BY rank, ticket_id, seq",
+    { due, type: agentType },
   );
 }
 
-/** Available phases of any of the agent types, best first, with ticket title and priority. */
-export function availableFor(db: Database, agentTypes: string[], limit: number): R[] {
+/** Phases of any of the agent types a claim would take, best first, with ticket title and priority. */
+export function availableFor(db: Database, agentTypes: string[], limit: number, due: number): R[] {
   return db.all<R>(
-    `SELECT p.id, p.ticket_id, p.name, p.agent_type, p.attempts, p.rework_notes IS NOT NULL AS rework,
-       t.title, t.priority
-     FROM phases p JOIN tickets t ON t.id = p.ticket_id
-     WHERE p.status = 'available' AND p.agent_type IN (SELECT value FROM json_each(?))
-     ORDER BY p.priority_rank, p.ticket_id, p.seq LIMIT ?`,
-    [JSON.stringify(agentTypes), limit],
+    CLAIMABLE.map((w) =>
+      `SELECT p.id, p.ticket_id, p.name, p.agent_type, p.attempts, p.rework_notes IS NOT NULL AS rework,
+         t.title, t.priority, p.priority_rank AS rank, p.seq
+       FROM phases p JOIN tickets t ON t.id = p.ticket_id
+       WHERE ${w} AND p.agent_type IN (SELECT value FROM json_each(:types))`
+    ).join(" UNION ALL ") + " ORDER BY rank, ticket_id, seq LIMIT :limit",
+    { due, types: JSON.stringify(agentTypes), limit },
   );
 }
 
