@@ -16,6 +16,7 @@ import { move } from "./transitions.ts";
 import { phasesWorkedOn } from "./sql/audit.ts";
 import { decideGate, openGateOfPhase } from "./sql/gates.ts";
 import { phasesOfTicket } from "./sql/phases.ts";
+import { workflowName } from "./renames.ts";
 import type { Actor } from "./types.ts";
 
 /** Why an imported phase is completed, in the audit. */
@@ -63,7 +64,8 @@ export function advanceTicket(
   const out: string[] = [];
   for (const row of rows) {
     if (!done.has(row.name) || isDone(row.status) || worked.has(String(row.id))) continue;
-    if (at.some((r) => core.graph.isAfter(row.name, r.name))) continue;
+    // By the workflow's names: a held phase renamed since stands at its new name's place.
+    if (at.some((r) => core.graph.isAfter(row.name, workflowName(core, rows, r)))) continue;
     if (row.status === "awaiting_review") {
       const open = openGateOfPhase(core.db, row.id);
       if (open) {

@@ -577,3 +577,23 @@ Deno.test("a ticket file that records work done past a phase an agent holds move
     }
   }
 });
+
+Deno.test("a ticket file that records a gate done while the phase before it is held under a name the workflow renamed since: nothing passes it (review of stop 48)", async () => {
+  const three = "phases:\n  - {name: Design, agent_type: designer}\n  - {name: Design Review, agent_type: null}\n" +
+    "  - {name: Implementation, agent_type: implementer}\n";
+  const repo = await tempRepo({ phases: three });
+  let engine = await openEngine(repo);
+  engine.upsertTicket({ id: "0001", title: "Cache" });
+  engine.claimNext({ agentId: "d1", capabilities: ["designer"] });
+  engine.close();
+  await Deno.writeTextFile(`${repo}/.workflow/phases.yaml`, three.replace("{name: Design,", "{name: Architecture,"));
+  engine = await openEngine(repo);
+  try {
+    engine.seedNewPhases();
+    engine.upsertTicket({ id: "0001", title: "Cache", completedPhases: ["Design Review"] });
+    assert.equal(engine.ticket("0001").phases.find((p) => p.name === "Design Review")!.status, "pending");
+    assert.equal(engine.claimNext({ agentId: "i1", capabilities: ["implementer"] }), null);
+  } finally {
+    engine.close();
+  }
+});
