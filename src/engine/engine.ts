@@ -114,11 +114,18 @@ export async function openEngineWith(
   core.maintenance = () => pruneIfDue(core);
   let loaded = workflowFilesText(cfg.repoRoot);
   let rerankDue = false; // an edited priority_order whose re-ranking failed (the database busy): tried again
-  core.followConfig = async () => {
-    if (rerankDue) {
+  /** Re-ranks for an edited priority_order; a busy database leaves it due for the next look (never refused). */
+  const rerank = () => {
+    try {
       followPriorityOrder(core, "system");
       rerankDue = false;
+    } catch (e) {
+      if (!(e instanceof BatonError && e.code === "database_locked")) throw e;
+      rerankDue = true;
     }
+  };
+  core.followConfig = async () => {
+    if (rerankDue) rerank();
     const text = workflowFilesText(cfg.repoRoot);
     if (text === loaded) return false;
     loaded = text; // an edit that does not load is said once, not parsed again until the files change
@@ -143,11 +150,7 @@ export async function openEngineWith(
     const reorder = JSON.stringify(core.cfg.config.priority_order) !== JSON.stringify(next.config.priority_order);
     core.cfg = next;
     core.graph = new WorkflowGraph(next);
-    if (reorder) { // the claim order follows at once: no other process may be there to do it
-      rerankDue = true;
-      followPriorityOrder(core, "system");
-      rerankDue = false;
-    }
+    if (reorder) rerank(); // the claim order follows at once: no other process may be there to do it
     return true;
   };
   return new Engine(core);

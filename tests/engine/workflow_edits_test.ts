@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { openEngine } from "../../mod.ts";
-import { tempRepo } from "../helpers/repo.ts";
+import { holdWriteLock, tempRepo } from "../helpers/repo.ts";
 import { baton } from "../helpers/cli.ts";
 
 const PHASES = `phases:
@@ -693,6 +693,32 @@ Deno.test("one gate removed and another added elsewhere is not a rename: the new
       engine.complete(w.phase.id, { agentId: cap, token: w.token });
     }
     assert.deepEqual(engine.gates().map((g) => g.phaseName), ["Code Review"]);
+  } finally {
+    engine.close();
+  }
+});
+
+Deno.test("followConfigEdits while another process writes: the edit is followed (true, not refused) and the re-ranking done at the next look (review of stop 48)", async () => {
+  const repo = await tempRepo({
+    phases: PHASES,
+    config: "database:\n  busy_timeout_ms: 200\npriority_order: [High, Low]\n",
+  });
+  const engine = await openEngine(repo);
+  try {
+    engine.upsertTicket({ id: "0001", title: "a", metadata: { priority: "Low" } });
+    engine.upsertTicket({ id: "0002", title: "b", metadata: { priority: "High" } });
+    await Deno.writeTextFile(
+      `${repo}/.workflow/config.yaml`,
+      "database:\n  busy_timeout_ms: 200\npriority_order: [Low, High]\n",
+    );
+    const lock = await holdWriteLock(repo);
+    try {
+      assert.equal(await engine.followConfigEdits(), true, "followed: a caller goes on to follow the workflow");
+    } finally {
+      lock.release();
+    }
+    assert.equal(await engine.followConfigEdits(), false, "no new edit");
+    assert.equal(engine.queue("designer")[0].ticketId, "0001", "re-ranked at the next look");
   } finally {
     engine.close();
   }
