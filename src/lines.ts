@@ -9,7 +9,7 @@ import { BatonError } from "./errors.ts";
 
 /** Control characters, which would let a value written into markdown break out of its line. */
 // deno-lint-ignore no-control-regex -- finding control characters is the point
-const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f\u2028\u2029]/;
+const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/; // C0, DEL, C1 (NEL, CSI), separators
 
 /**
  * Refuses a title or single-line value with control characters (a newline
