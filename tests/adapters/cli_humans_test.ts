@@ -116,6 +116,12 @@ Deno.test("cli: input is validated: --priority, dep add on unknown tickets, queu
   assert.equal(typo.code, 2, typo.stdout + typo.stderr);
   assert.match(typo.stderr, /--priority "Hihg" is not in priority_order \(Critical, High, Medium, Low\)/);
   assert.equal((await baton(["list", "--priority", "critical"], { cwd: repo })).code, 0, "none, but a real one");
+  // A label some ticket has, though priority_order does not name it: a filter like any other (review of stop 48).
+  const e0 = await openEngine(repo);
+  e0.upsertTicket({ id: "0003", title: "Ticket 3", metadata: { priority: "Urgent" } });
+  e0.close();
+  const urgentNone = await baton(["list", "--priority", "Urgent", "--status", "completed"], { cwd: repo });
+  assert.equal(urgentNone.code, 0, urgentNone.stderr);
   const dep = await baton(["dep", "add", "0003", "0999"], { cwd: repo });
   assert.equal(dep.code, 4, dep.stderr);
   assert.match(dep.stderr, /Ticket 0999/);
@@ -136,7 +142,7 @@ Deno.test("cli: input is validated: --priority, dep add on unknown tickets, queu
 });
 
 Deno.test("cli: escalations say what clears each (a failed phase is retried, not released), and retry of a held phase says retry (ops helper d10)", async () => {
-  const repo = await repoWith(2, "retry:\n  max_attempts: 1\n");
+  const repo = await repoWith(2, "retry:\n  max_attempts: 1\ngates:\n  max_revisions: 0\n");
   const e = await openEngine(repo);
   const c = e.claimNext({ agentId: "d1", capabilities: ["designer"] })!;
   e.fail(c.phase.id, { agentId: "d1", token: c.token, error: "npm test failed" });
@@ -151,4 +157,14 @@ Deno.test("cli: escalations say what clears each (a failed phase is retried, not
   assert.match(retry.stderr, /^error: Cannot retry phase "Design" of ticket 0002: it is claimed/);
   const ok = await baton(["retry", String(c.phase.id), "--by", "dana"], { cwd: repo });
   assert.equal(ok.code, 0, ok.stderr);
+  // A gate past its revisions: its escalation has no agent, and says whose words its last output is.
+  const e2 = await openEngine(repo);
+  const again = e2.claimNext({ agentId: "d3", capabilities: ["designer"] })!;
+  e2.complete(again.phase.id, { agentId: "d3", token: again.token });
+  const gate = e2.gates()[0];
+  assert.equal(e2.rejectGate(gate.id, { actor: { kind: "human", name: "dana" }, notes: "no" }).status, "escalated");
+  e2.close();
+  const gateEsc = await baton(["escalations"], { cwd: repo });
+  assert.match(gateEsc.stdout, /last output of the gate's last rejection \(escalation \d+\):\nno/);
+  assert.doesNotMatch(gateEsc.stdout, /null/);
 });

@@ -80,7 +80,9 @@ function listTickets(c: CommandContext): Promise<number> {
     });
     const priority = c.values.priority as string | undefined;
     const order = e.cfg.config.priority_order;
-    if (priority && !rows.length && !order.some((p) => p.toLowerCase() === priority.toLowerCase())) {
+    const known = (p: string) =>
+      order.some((o) => o.toLowerCase() === p.toLowerCase()) || e.listTickets({ priority: p }).length > 0;
+    if (priority && !rows.length && !known(priority)) {
       throw usage(`--priority "${priority}" is not in priority_order (${order.join(", ")}) and no ticket has it`);
     }
     c.emitTable(

@@ -200,7 +200,7 @@ function escalations(c: CommandContext): Promise<number> {
     );
     if (!c.json) {
       for (const x of rows.filter((r) => !r.resolvedAt && r.lastOutput)) {
-        c.io.out(`\nlast output of ${x.agentId} (escalation ${x.id}):\n${x.lastOutput}`);
+        c.io.out(`\nlast output of ${x.agentId ?? `the gate's last rejection`} (escalation ${x.id}):\n${x.lastOutput}`);
       }
       // What clears each: a held phase (a stalled agent) is taken back; a failed one (out of attempts, a gate past
       // its revisions) gets another round; any escalation can be closed as it is.
