@@ -15,8 +15,9 @@
 const AT_FDCWD = -100;
 /** `RENAME_EXCHANGE`. */
 const RENAME_EXCHANGE = 2;
-/** errno values that mean the call or the flag is not there. */
-const UNSUPPORTED = new Set([22, /* EINVAL */ 38, /* ENOSYS */ 95 /* EOPNOTSUPP */]);
+/** errno values that mean the call or the flag is not there (EINVAL, ENOSYS, EOPNOTSUPP), or a sandbox's filter
+ * refuses it (EPERM): the portable way then. */
+const UNSUPPORTED = new Set([1, 22, 38, 95]);
 const ENOENT = 2;
 
 const SYMBOLS = {

@@ -19,12 +19,16 @@ export function realtimeWriteBack(engine: Engine): (ticketIds: string[]) => void
   const ms = engine.cfg.config.markdown_sync;
   const parts = { status: ms.status_update === "realtime", log: ms.workflow_log_update === "realtime" };
   return (ids) => {
-    const withFiles = new Set(engine.ticketFiles(ids).filter((t) => t.path !== null).map((t) => t.id));
+    const files = new Map(engine.ticketFiles(ids).filter((t) => t.path !== null).map((t) => [t.id, t]));
     for (const id of ids) {
-      if (!withFiles.has(id)) continue;
+      const file = files.get(id);
+      if (!file) continue;
       try {
-        // Said where the write happened (the CLI's human, an agent's server log); baton sync says it again.
-        for (const w of syncTicket(engine, id, parts).warnings) console.error(`warning: ${w.path}: ${w.message}`);
+        // Said where the write happened (the CLI's human, an agent's server log), once: baton sync says it again.
+        const said = JSON.stringify((file.ledger as { warnings?: unknown } | null)?.warnings ?? []);
+        const { warnings } = syncTicket(engine, id, parts);
+        if (JSON.stringify(warnings) === said) continue;
+        for (const w of warnings) console.error(`warning: ${w.path}: ${w.message}`);
       } catch (e) {
         console.error(`warning: writing ticket ${id} back to markdown failed: ${(e as Error).message}`);
       }

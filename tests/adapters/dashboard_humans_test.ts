@@ -30,7 +30,9 @@ async function seed(): Promise<string> {
     const id = String(i).padStart(4, "0");
     await Deno.writeTextFile(
       `${repo}/tickets/${id}_t.md`,
-      `# Ticket ${id}: ${i === 1 ? `A title ${"y".repeat(900)}` : `Ticket ${i}`}\n\n## Summary\n${i === 1 ? LONG : "Words."}\n`,
+      `# Ticket ${id}: ${i === 1 ? `A title ${"y".repeat(900)}` : `Ticket ${i}`}\n\n## Summary\n${
+        i === 1 ? LONG : "Words."
+      }\n`,
     );
   }
   const e = await openEngine(repo);

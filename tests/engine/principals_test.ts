@@ -90,7 +90,17 @@ Deno.test("names: an agent id or a human's name that would show as more than one
     engine.upsertTicket({ id: "0002", title: "Queue" }); // work a claim would take
     const audit = engine.audit().length;
     const forged = "impl-9\n999  2026-12-07 23:37  human:dana";
-    const bad = [forged, "dana\u001b[2J", "bel\u0007", "nul\u0000", "\u200b\u200b", "dana\u202egnp", "x".repeat(300), "dana\u0085human:eve", "\u009b2J"];
+    const bad = [
+      forged,
+      "dana\u001b[2J",
+      "bel\u0007",
+      "nul\u0000",
+      "\u200b\u200b",
+      "dana\u202egnp",
+      "x".repeat(300),
+      "dana\u0085human:eve",
+      "\u009b2J",
+    ];
     for (const id of bad) {
       assert.throws(() => engine.registerAgent(id, ["designer"]), { code: "invalid_argument" }, JSON.stringify(id));
       assert.throws(() => engine.claimNext({ agentId: id, capabilities: ["designer"] }), { code: "invalid_argument" });

@@ -714,6 +714,15 @@ Deno.test("realtime write-back: what it warns about (a human's value kept over B
     const warning =
       /Design Notes: the file says "design v0 \(Dana: the cache part is wrong\)", Baton has "design v1: streaming"; kept the file's/;
     assert.ok(said.some((l) => warning.test(l)), `said by the writing process: ${JSON.stringify(said)}`);
+    // Said once: the next commit that touches the ticket (the implementation claimed) does not say it again.
+    said.length = 0;
+    console.error = (...a: unknown[]) => said.push(a.join(" "));
+    try {
+      engine.claimNext({ agentId: "i", capabilities: ["implementer"] });
+    } finally {
+      console.error = error;
+    }
+    assert.deepEqual(said, []);
     for (let i = 0; i < 2; i++) {
       const r = syncAll(engine);
       assert.deepEqual(r.errors, []);

@@ -1072,6 +1072,7 @@ function follow() {
     const a = JSON.parse(e.data);
     if (page === "ticket" && a.ticketId && a.ticketId !== data.ticket.id) return;
     live.textContent = `live · ${a.action}`;
+    live.className = "on"; // back from a refresh that failed
     refresh();
   });
   es.onerror = () => {
