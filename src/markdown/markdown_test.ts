@@ -191,6 +191,36 @@ Deno.test("parseTicket: a plain Status or Priority line, bullet or table row in 
   }
 });
 
+Deno.test("parseTicket: plain lines under the title with a dependency on ticket ids are records, the dependency too (new-user helper #1); a block Baton reads only in part says so", () => {
+  const t = parseTicket("# Ticket 0003: b\n\nPriority: High\nDepends On: 0001\n\n## Summary\n\nText.\n", {
+    path: "tickets/0003-b.md",
+    fields: FIELDS,
+    phaseNames: PHASES,
+  });
+  assert.equal(t.metadata.priority, "High");
+  assert.deepEqual(t.dependencies.map((d) => [d.id, d.type, d.line]), [["0001", "blocked_by", 4]]);
+  assert.deepEqual(t.warnings, []);
+  for (
+    const header of ["Depends On: 0001\n", "Priority: Critical\nBlocks: 0007, 0009\n", "Depends On: #12 and 0013\n"]
+  ) {
+    const u = parseTicket(`# Ticket 0004: c\n\n${header}\n## Summary\n\nText.\n`, {
+      path: "tickets/0004-c.md",
+      fields: FIELDS,
+      phaseNames: PHASES,
+    });
+    assert.ok(u.dependencies.length > 0, header);
+  }
+  // Lines that look like metadata beside one Baton does not read: nothing is taken from the block, and it is said.
+  const partial = parseTicket("# Ticket 0005: d\n\nPriority: High\nOwner: bob\n\n## Summary\n\nText.\n", {
+    path: "tickets/0005-d.md",
+    fields: FIELDS,
+    phaseNames: PHASES,
+  });
+  assert.equal(partial.metadata.priority, undefined);
+  assert.deepEqual(partial.warnings.map((w) => [w.code, w.line]), [["metadata_ignored", 3]]);
+  assert.match(partial.warnings[0].message, /Owner/);
+});
+
 Deno.test("parseTicket: headings as metadata (0035b1), status from ## Status: value", () => {
   const t = parse("0035b1_collision_pipeline_refactor.md", {
     phaseNames: PHASES,

@@ -8,7 +8,7 @@
  */
 import { BatonError } from "../errors.ts";
 import { DEFAULT_DEPENDENCY_KEYS, DEFAULT_ID_REGEX } from "../config/defaults.ts";
-import { basename, compile, contentHash, idOf, refs } from "./ids.ts";
+import { basename, compile, contentHash, idOf, refs, wordsToIds } from "./ids.ts";
 import { type Rec, typed } from "./metadata.ts";
 import {
   BOLD_KEY,
@@ -64,6 +64,9 @@ const TABLE_ROW = /^\s*\|\s*(?:\*\*|__)?([A-Za-z][^|*:`[\]]{0,40}?)(?:\*\*|__)?\
 interface KnownKeys {
   section: ReadonlySet<string>;
   header: ReadonlySet<string>;
+  /** The dependency keys: in the header, a record only when its value names tickets and nothing else. */
+  refs: ReadonlySet<string>;
+  idRe: RegExp;
 }
 
 /**
@@ -85,9 +88,25 @@ function keyLine(
   const keys = ctx === "header" ? known.header : known.section;
   const p = PLAIN_KEY.exec(text);
   if (p && ((bulleted && p[2] && ctx !== "header") || keys.has(norm(p[3])))) return { key: p[3].trim(), value: p[4] };
+  // `Depends On: 0001` under the title names tickets; `Dependencies: express 4` names packages (prose).
+  if (p && ctx === "header" && known.refs.has(norm(p[3])) && namesTickets(p[4], known.idRe)) {
+    return { key: p[3].trim(), value: p[4] };
+  }
   const row = TABLE_ROW.exec(text);
   if (row && keys.has(norm(row[1]))) return { key: row[1].trim(), value: row[2] };
   return null;
+}
+
+/**
+ * Whether a value names one ticket or more and nothing else (`0001`, `#12 and 0013`, a link to a ticket file): every
+ * word outside links is an id (`express 4, Node 18` names packages).
+ */
+function namesTickets(value: string, idRe: RegExp): boolean {
+  const { ids, bad } = refs(value, idRe);
+  if (ids.length === 0 || bad.length > 0) return false;
+  const words = value.replace(/\[[^\]]*\]\([^)]*\)/g, " ").split(/[\s,;&]+|\band\b/i)
+    .map((w) => w.replace(/[`*]/g, "").trim()).filter(Boolean);
+  return words.every((w) => wordsToIds(w, idRe).length === 1);
 }
 
 /**
@@ -172,8 +191,9 @@ class SectionReader {
   keyLines(first: number, last: number, k: number): number {
     const { src, kids, off } = this;
     let rec: Rec | null = null;
-    const plain = this.ctx !== "header" ||
-      keyBlock(Array.from({ length: last - first + 1 }, (_, j) => lineText(src, first + j)), this.known);
+    const lines = Array.from({ length: last - first + 1 }, (_, j) => lineText(src, first + j));
+    const plain = this.ctx !== "header" || keyBlock(lines, this.known);
+    if (!plain) this.partialBlock(lines, first);
     for (let i = first; i <= last; i++) {
       const kl = keyLine(lineText(src, i), this.ctx, false, this.known, plain);
       if (kl) {
@@ -195,6 +215,26 @@ class SectionReader {
       }
     }
     return k;
+  }
+
+  /**
+   * A block under the title whose lines all look like `Key: value`, some with keys the reading uses and some not: none
+   * is taken (it may be about something else), and the file is told so, naming the keys Baton does not read.
+   */
+  partialBlock(lines: string[], first: number): void {
+    const filled = lines.map((l, j) => ({ l: l.trim(), line: first + j })).filter((x) => x.l);
+    if (!filled.every((x) => PLAIN_KEY.exec(x.l))) return;
+    const read = filled.filter((x) => keyLine(x.l, "header", false, this.known) !== null);
+    if (!read.length) return;
+    const other = filled.filter((x) => !read.includes(x)).map((x) => PLAIN_KEY.exec(x.l)![3].trim());
+    this.warnings.push({
+      code: "metadata_ignored",
+      line: filled[0].line,
+      message:
+        `these lines look like metadata, but Baton does not read ${other.join(", ")}, so none of them was read ` +
+        `(${read.map((x) => PLAIN_KEY.exec(x.l)![3].trim()).join(", ")} included): put the ones to read under ` +
+        "## Metadata, or in bold (**Priority**: High)",
+    });
   }
 
   /** A heading inside a data section: a new context, a `## Key: value` record, or metadata lines misread as a setext heading. */
@@ -577,9 +617,12 @@ export function parseTicketWith(
 
   const keys = opts.dependencyKeys ?? DEFAULT_DEPENDENCY_KEYS;
   const fieldKeys = ["status", "current phase", ...opts.fields.map((f) => f.markdown_key ?? f.field)].map(norm);
+  const depKeys = Object.values(keys).flat().map(norm);
   const known: KnownKeys = {
-    section: new Set([...fieldKeys, ...Object.values(keys).flat().map(norm)]),
+    section: new Set([...fieldKeys, ...depKeys]),
     header: new Set(fieldKeys),
+    refs: new Set(depKeys),
+    idRe,
   };
   const collected = collect(opts.path, src, scanned, h1, warnings, known, frontMatter);
   const { byKey, raw } = firstByKey(collected.records, warnings);
