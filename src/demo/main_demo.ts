@@ -126,7 +126,7 @@ export async function runMainDemo(
   // The example's workflow, and one more field: how the scripted agent misbehaves on a ticket.
   const phases = (await example("phases.yaml")).trimEnd() +
     "\n  - { field: scripted, type: string, markdown_key: Scripted }\n";
-  if (!/ticket_metadata:[^]*markdown_key: Security Sensitive \}\n {2}- \{ field: scripted/.test(phases)) {
+  if (!/ticket_metadata:(?:\n {2}- \{[^\n]*)+\n {2}- \{ field: scripted[^\n]*\n$/.test(phases)) {
     throw new Error("the example's phases.yaml no longer ends with its ticket_metadata list");
   }
   await Deno.writeTextFile(`${repo}/.workflow/phases.yaml`, phases);

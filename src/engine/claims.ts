@@ -167,9 +167,9 @@ function firstFree(core: Core, type: string, blocking: boolean, scope?: WorkScop
 }
 
 /** Refuses a claim request without an agent or without capabilities. */
-function checkClaimRequest(req: ClaimNextRequest): void {
+function checkClaimRequest(core: Core, req: ClaimNextRequest): void {
   if (!req.agentId) throw new BatonError("invalid_argument", "Claiming needs an agent id");
-  checkScope(req.scope);
+  checkScope(req.scope, core);
   capText(req.idempotencyKey, LIMITS.name, "The idempotency key");
   capList(req.capabilities, 100, LIMITS.name, "The capabilities");
   if (!req.capabilities?.length) {
@@ -226,7 +226,7 @@ export function claimNextOrThrow(core: Core, req: ClaimNextRequest): Claim {
 
 /** `Engine.claimNext`. */
 export function claimNext(core: Core, req: ClaimNextRequest): Claim | null {
-  checkClaimRequest(req);
+  checkClaimRequest(core, req);
   return core.tx((now) => {
     // A known agent's call is a heartbeat; an unknown one is registered only when it gets a phase (a supervisor
     // trying fresh agent ids, or a typo, leaves no agent behind).

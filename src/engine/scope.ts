@@ -8,17 +8,30 @@
 import { BatonError } from "../errors.ts";
 import { capList, LIMITS } from "./limits.ts";
 import type { Core } from "./core.ts";
-import { availableInScope } from "./sql/scope.ts";
+import { anyTicketLabelled, availableInScope } from "./sql/scope.ts";
 import { toAvailableWork } from "./queries.ts";
 import type { AvailableWork, WorkScope } from "./types.ts";
 
-/** Refuses a scope with too many or too long parts, or with an empty part (which would match nothing). */
-export function checkScope(scope: WorkScope | undefined): void {
+/**
+ * Refuses a scope with too many or too long parts, with an empty part (which would match nothing), or with labels
+ * while no ticket has any and the workflow reads none (no `labels` field in `ticket_metadata`: every ticket would be
+ * left out, silently).
+ */
+export function checkScope(scope: WorkScope | undefined, core: Core): void {
   if (!scope) return;
   for (const [name, list] of Object.entries(scope) as [string, string[] | undefined][]) {
     if (list === undefined) continue;
     capList(list, LIMITS.items, LIMITS.name, `The scope's ${name}`);
     if (!list.length) throw new BatonError("invalid_argument", `The scope's ${name} is empty: name at least one`);
+  }
+  const fields = core.cfg.workflow.ticketMetadata.map((f) => f.field);
+  if (scope.labels && !fields.includes("labels") && !fields.includes("label") && !anyTicketLabelled(core.db)) {
+    throw new BatonError(
+      "invalid_argument",
+      "Tickets have no labels to match: .workflow/phases.yaml reads none. Add a labels field to ticket_metadata, " +
+        'e.g. "- {field: labels, type: list, markdown_key: Labels}", and import the tickets again',
+      { location: { file: ".workflow/phases.yaml", field: "ticket_metadata" } },
+    );
   }
 }
 
@@ -71,7 +84,7 @@ export function availableWorkInScope(
   limit: number,
   scope: WorkScope,
 ): { phases: AvailableWork[]; more: boolean } {
-  checkScope(scope);
+  checkScope(scope, core);
   const fallback = defaultPriority(core.cfg.workflow);
   const rows = availableInScope(core.db, capabilities).filter((r) =>
     inScope(scope, { id: r.ticket_id, priority: r.priority, metadata: JSON.parse(r.metadata) }, fallback)

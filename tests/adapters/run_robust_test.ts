@@ -503,6 +503,14 @@ Deno.test({
     assert.match(dry.out, /would spawn designer for 0001\/Design/);
     assert.match(dry.out, /would spawn designer for 0004\/Design/);
     assert.doesNotMatch(dry.out, /0002|0003/);
+    // No ticket with labels and none read by the workflow: --label would leave every ticket out without a word
+    // (new-user helper #2).
+    const bare = await runRepo([{ id: "0001", title: "One" }], {
+      phases: "phases:\n  - {name: Design, agent_type: designer}\n",
+    });
+    const none = await startRun(bare, ["--dry-run", "--label", "infra"]).done;
+    assert.equal(none.code, 2, none.out + none.err);
+    assert.match(none.err, /Tickets have no labels to match: \.workflow\/phases\.yaml reads none/);
   },
 });
 

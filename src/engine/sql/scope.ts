@@ -17,3 +17,10 @@ export function availableInScope(db: Database, agentTypes: string[]): R[] {
     [JSON.stringify(agentTypes)],
   );
 }
+
+/** Whether any ticket has labels in its metadata (`labels` or `label`). */
+export function anyTicketLabelled(db: Database): boolean {
+  return db.get(
+    "SELECT 1 AS x FROM tickets WHERE json_extract(metadata, '$.labels') IS NOT NULL OR json_extract(metadata, '$.label') IS NOT NULL LIMIT 1",
+  ) !== undefined;
+}
