@@ -11,7 +11,7 @@ import { findStalled } from "./metrics.ts";
 import { allAgents } from "./sql/agents.ts";
 import { auditAfter, auditRows } from "./sql/audit.ts";
 import { dependentsOf, depRows, depsOf, waitingWithTarget } from "./sql/deps.ts";
-import { gateRows } from "./sql/gates.ts";
+import { gateById, gateRows } from "./sql/gates.ts";
 import {
   allHeld,
   allPhases,
@@ -49,6 +49,24 @@ import type {
 /** `Engine.gates`. */
 export function gates(core: Core, filter: { status?: Gate["status"] | "all"; ticketId?: string } = {}): Gate[] {
   return gateRows(core.db, filter.status ?? "open", filter.ticketId).map(toGate);
+}
+
+/**
+ * `Engine.reviewedBy`: what a gate's reviewer decides on. A review an agent asked for: its own phase. A workflow
+ * gate: the phases it `reviews` (not skipped for the ticket), else the last phase completed before it.
+ */
+export function reviewedBy(core: Core, gateId: number): Phase[] {
+  const row = gateById(core.db, gateId);
+  const g = row ? toGate(row) : undefined;
+  if (!g) throw new BatonError("not_found", `Gate ${gateId} does not exist`);
+  const rows = phasesOfTicket(core.db, g.ticketId);
+  const at = rows.find((r) => r.id === g.phaseId);
+  const names = g.kind === "review" ? [g.phaseName] : core.graph.def(g.phaseName)?.reviews ?? [];
+  const done = rows.filter((r) =>
+    r.status !== "skipped" &&
+    (names.length ? names.includes(r.name) : at !== undefined && r.seq < at.seq && r.status === "completed")
+  );
+  return (names.length ? done : done.slice(-1)).map(toPhase);
 }
 
 /** `Engine.ticket`. */

@@ -191,22 +191,16 @@ export async function ticketData(e: Engine, id: string, markdownRenderer: Markdo
  * @returns the gates with their ticket and the reviewed phases' summaries and artifacts
  */
 export function gatesData(e: Engine) {
-  const byName = new Map(e.cfg.workflow.phases.map((p) => [p.name, p]));
   return {
     now: e.now(),
     gates: e.gates().map((g) => {
       const t = e.ticket(g.ticketId);
-      const gatePhase = t.phases.find((p) => p.id === g.phaseId);
-      const names = g.kind === "review" ? [g.phaseName] : byName.get(g.phaseName)?.reviews ?? [];
-      // What was done for the reviewer to see: phases skipped for this ticket are not part of it.
-      const reviewed = t.phases.filter((p) =>
-        p.status !== "skipped" &&
-        (names.length ? names.includes(p.name) : gatePhase && p.seq < gatePhase.seq && p.status === "completed")
-      ).map(timeline);
+      // What was done for the reviewer to see (the engine says which phases).
+      const ids = new Set(e.reviewedBy(g.id).map((p) => p.id));
       return {
         ...g,
         ticket: { id: t.id, title: t.title, priority: t.priority, path: t.path },
-        reviewed: names.length ? reviewed : reviewed.slice(-1),
+        reviewed: t.phases.filter((p) => ids.has(p.id)).map(timeline),
       };
     }),
   };

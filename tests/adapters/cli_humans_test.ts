@@ -168,3 +168,23 @@ Deno.test("cli: escalations say what clears each (a failed phase is retried, not
   assert.match(gateEsc.stdout, /last output of the gate's last rejection \(escalation \d+\):\nno/);
   assert.doesNotMatch(gateEsc.stdout, /null/);
 });
+
+Deno.test("cli: baton gates shows what the reviewer decides on (the reviewed work's summary), and --all who decided and their notes (new-user helper #9)", async () => {
+  const repo = await repoWith(2);
+  const e = await openEngine(repo);
+  for (const agent of ["designer-1", "designer-2"]) {
+    const c = e.claimNext({ agentId: agent, capabilities: ["designer"] })!;
+    e.complete(c.phase.id, { agentId: agent, token: c.token, summary: `healthz design by ${agent}` });
+  }
+  e.rejectGate(e.gates({ ticketId: "0002" })[0].id, {
+    actor: { kind: "human", name: "dana" },
+    notes: "cover timeouts",
+  });
+  e.close();
+  const open = await baton(["gates"], { cwd: repo });
+  assert.equal(open.code, 0, open.stderr);
+  assert.match(open.stdout, /REVIEWS/);
+  assert.match(open.stdout, /0001\s+Design Review .*Design by designer-1: healthz design by designer-1/);
+  const all = await baton(["gates", "--all"], { cwd: repo });
+  assert.match(all.stdout, /0002\s+Design Review .*rejected.*human:dana\s+cover timeouts/);
+});

@@ -36,10 +36,21 @@ async function decide(c: CommandContext, verb: "approve" | "reject"): Promise<nu
 
 /** `gates`. */
 function gates(c: CommandContext): Promise<number> {
+  const all = c.values.all === true;
   return c.withEngine((e) =>
     c.emitTable(
-      e.gates({ status: c.values.all ? "all" : "open" }),
-      ["GATE", "TICKET", "PHASE", "KIND", "STATUS", "OPENED", "WAITING", "SUMMARY"],
+      e.gates({ status: all ? "all" : "open" }),
+      [
+        "GATE",
+        "TICKET",
+        "PHASE",
+        "KIND",
+        "STATUS",
+        "OPENED",
+        "WAITING",
+        "REVIEWS",
+        ...(all ? ["DECIDED BY", "NOTES"] : []),
+      ],
       (g) => [
         g.id,
         g.ticketId,
@@ -48,7 +59,13 @@ function gates(c: CommandContext): Promise<number> {
         g.status,
         localTime(g.openedAt),
         g.status === "open" ? duration(e.now() - g.openedAt) : "",
-        g.summary,
+        // What the reviewer decides on: the agent's summary for a review it asked for, else the reviewed phases'.
+        g.summary ??
+          e.reviewedBy(g.id).map((p) => `${p.name} by ${p.claimedBy ?? "–"}: ${p.resultSummary ?? "(no summary)"}`)
+            .join(
+              "; ",
+            ),
+        ...(all ? [g.decidedBy ?? "", g.notes ?? ""] : []),
       ],
     )
   );

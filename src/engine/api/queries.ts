@@ -355,6 +355,30 @@ export class EngineQueries extends EngineBase {
   }
 
   /**
+   * What a gate's reviewer decides on: the phases it reviews on its ticket
+   * (their summaries and artifacts), or, for a review an agent asked for,
+   * that agent's phase.
+   * @param gateId the gate
+   * @returns the reviewed phases, in workflow order
+   * @throws {BatonError} `not_found` for an unknown gate
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { openEngine } from "@baton/baton";
+   * import { tempRepo } from "@baton/baton/testing";
+   * const engine = await openEngine(await tempRepo());
+   * engine.upsertTicket({ id: "0001", title: "A" });
+   * const c = engine.claimNext({ agentId: "d", capabilities: ["designer"] })!;
+   * engine.complete(c.phase.id, { agentId: "d", token: c.token, summary: "a plan" });
+   * assert.equal(engine.reviewedBy(engine.gates()[0].id)[0].resultSummary, "a plan");
+   * engine.close();
+   * ```
+   */
+  reviewedBy(gateId: number): Phase[] {
+    return snapshot(this, (c) => queries.reviewedBy(c, gateId));
+  }
+
+  /**
    * Active declarations, for dashboards and `baton doctor`.
    * @returns every active declaration with its phase and agent
    * @throws nothing
