@@ -65,8 +65,26 @@ function claudeFindings(args: string[]): EntryFinding[] {
   return out;
 }
 
-function codexFindings(args: string[]): EntryFinding[] {
+/** The server a session starts for Baton's tools, when it is a command the PATH must have and does not. */
+function mcpServerMissing(command: unknown, where: string, env: EntryCheckEnv): EntryFinding[] {
+  if (typeof command !== "string" || command.includes("/") || command.includes("{") || env.which(command)) return [];
+  return [{
+    level: "error",
+    message: `${where} starts "${command}" for Baton's tools, which is not on the PATH: the session would work ` +
+      "without them (put baton-mcp on the PATH: deno task compile builds dist/baton-mcp)",
+  }];
+}
+
+function codexFindings(args: string[], env: EntryCheckEnv): EntryFinding[] {
   const out: EntryFinding[] = [];
+  const server = args.find((a) => a.startsWith("mcp_servers.baton.command="));
+  if (server) {
+    let command: unknown = server.slice("mcp_servers.baton.command=".length);
+    try {
+      command = JSON.parse(command as string); // a TOML string, as the preset writes it
+    } catch { /* bare */ }
+    out.push(...mcpServerMissing(command, "mcp_servers.baton.command", env));
+  }
   if (args[0] !== "exec" && args[0] !== "e") {
     out.push({
       level: "error",
@@ -110,7 +128,9 @@ function geminiFindings(args: string[], env: EntryCheckEnv): EntryFinding[] {
   const settings = env.readRepoFile(".gemini/settings.json");
   let baton = false;
   try {
-    baton = Boolean(settings && JSON.parse(settings)?.mcpServers?.baton);
+    const server = settings ? JSON.parse(settings)?.mcpServers?.baton : undefined;
+    baton = Boolean(server);
+    if (server) out.push(...mcpServerMissing(server.command, ".gemini/settings.json", env));
   } catch { /* not JSON: Gemini CLI reports it */ }
   if (!baton) {
     out.push({
@@ -166,7 +186,7 @@ export function checkAgentEntry(entry: CheckedEntry, env: EntryCheckEnv): EntryF
     });
   }
   if (name === "claude") out.push(...claudeFindings(entry.args));
-  else if (name === "codex") out.push(...codexFindings(entry.args));
+  else if (name === "codex") out.push(...codexFindings(entry.args, env));
   else if (name === "gemini") out.push(...geminiFindings(entry.args, env));
   return out;
 }

@@ -80,6 +80,16 @@ Deno.test("doctor: a registry type no phase has (a typo) and a Gemini settings f
   // Committed, it is what worktrees get: no error any more.
   git("add", ".gemini/settings.json");
   git("-c", "user.name=T", "-c", "user.email=t@example.com", "commit", "-q", "-m", "gemini settings");
-  const again = await baton(["doctor"], { cwd: repo, env: { PATH: await agentPath() } });
+  const path = await agentPath();
+  const again = await baton(["doctor"], { cwd: repo, env: { PATH: path } });
   assert.doesNotMatch(again.stdout, /is not committed/);
+  // The settings start baton-mcp by name: without it on the PATH, the session has no Baton tools (new-user helper #4).
+  assert.match(
+    again.stdout,
+    /agent reviewer.*error: \.gemini\/settings\.json starts "baton-mcp" for Baton's tools, which is not on the PATH/,
+  );
+  const bin = path.split(":")[0];
+  await Deno.writeTextFile(`${bin}/baton-mcp`, "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+  const found = await baton(["doctor"], { cwd: repo, env: { PATH: path } });
+  assert.doesNotMatch(found.stdout, /agent reviewer.*error/);
 });
