@@ -94,13 +94,23 @@ export class Scratch {
     const ahead = must(this.#git(["rev-list", "--count", `HEAD..${tip}`]), "rev-list");
     if (ahead === "0") return { kind: "noop", tip };
     const before = this.head();
+    // A branch with no history in common with the head (a root commit, a branch recreated from nothing): no strategy
+    // can place its commits; that item goes back, as a conflict, and the others land.
+    const common = this.#git(["merge-base", before, tip]);
+    if (!common.ok) {
+      return {
+        kind: "conflict",
+        files: [],
+        message: `${branch} has no history in common with the target (refusing to merge unrelated histories)`,
+      };
+    }
     let note = why;
     let whole: string | null = null; // with merge commits on the branch: the tree merging it would give
     if (strategy === "rebase") {
       // A rebase replays the branch's commits and drops its merge commits, with whatever they changed (a conflict
       // resolved, a fix made while merging). With any, the rebase is kept only when its tree is the one merging the
       // branch gives (a merge that only brought the branch up to date, or joined a group's phase branches).
-      const fork = must(this.#git(["merge-base", before, tip]), "merge-base");
+      const fork = common.stdout;
       if (must(this.#git(["rev-list", "--merges", "--count", `${fork}..${tip}`]), "rev-list") !== "0") {
         const m = this.#git(["merge-tree", "--write-tree", before, tip]);
         whole = m.ok ? m.stdout.split("\n")[0] : null;
@@ -120,8 +130,7 @@ export class Scratch {
       }
     } else {
       // The branch's commits since it left the target, replayed onto the head (a temporary ref moves, not the branch).
-      const fork = must(this.#git(["merge-base", before, tip]), "merge-base");
-      const r = this.#git(["rebase", "--quiet", "--onto", before, fork, tip]);
+      const r = this.#git(["rebase", "--quiet", "--onto", before, common.stdout, tip]);
       if (!r.ok) return this.#conflict(["rebase", "--abort"], r, before);
       if (whole !== null && must(this.#git(["rev-parse", "HEAD^{tree}"]), "rev-parse") !== whole) {
         // The rebase lost what a merge commit changed: the branch lands squashed into one commit instead.

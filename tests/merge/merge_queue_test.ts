@@ -108,6 +108,30 @@ Deno.test("merge: a conflict between two tickets sends the later one back with t
   e2.close();
 });
 
+Deno.test("merge: a branch with no history in common with main goes back as a conflict; the others land (run helper #1: it stopped the queue for every ticket)", async () => {
+  const repo = await mergeRepo("  batch_size: 2\n");
+  const e = await engineOf(repo);
+  finishedTicket(e, repo, "0001", { "src/a.txt": "a\n" });
+  finishedTicket(e, repo, "0002", { "src/b.txt": "b\n" });
+  e.close();
+  // 0001's branch is replaced by a root commit (a branch recreated from nothing).
+  const tree = git(repo, "write-tree"); // main's tree, in a commit with no parent
+  const root = git(repo, "-c", "user.name=H", "-c", "user.email=h@example.com", "commit-tree", tree, "-m", "site");
+  git(repo, "branch", "-f", "baton/0001", root);
+  const r = await startMerge(repo).doneWithin(120_000);
+  assert.equal(r.code, 0, r.out + r.err);
+  assert.deepEqual(history(repo).slice(1), ["0002 Build: module 0002"]);
+  const e2 = await engineOf(repo);
+  try {
+    const build = e2.ticket("0001").phases.find((p) => p.name === "Build")!;
+    assert.equal(build.status, "available", "sent back");
+    assert.match(build.reworkNotes ?? "", /no history in common with the target/);
+    assert.equal(e2.ticket("0002").status, "completed");
+  } finally {
+    e2.close();
+  }
+});
+
 Deno.test("merge: a check that fails only on its first run: the batch lands, and the flake is recorded", async () => {
   const repo = await mergeRepo("  batch_size: 2\n  flaky_retries: 1\n");
   const state = await Deno.makeTempDir();
