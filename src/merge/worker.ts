@@ -327,6 +327,23 @@ export class MergeWorker {
         const title = this.#title(item.ticketId);
         r = scratch.apply(item.branch!, this.#cfg.strategy, `${item.ticketId}: ${title} (merge queue)`);
       }
+      if (r.kind === "applied") {
+        // Work recorded as the ticket's that the branch no longer has (an agent's `git reset --hard`, a phase's
+        // branch deleted before its group was joined) would be lost by landing the rest and completing the ticket.
+        const lost = this.#lostWork(item, scratch, null);
+        if (lost.length) {
+          const base = scratch.base;
+          scratch.reset(onto);
+          scratch.base = base;
+          const why = `branch ${item.branch} lacks ${lost.length} commit(s) of ${item.ticketId}'s recorded work ` +
+            `(${lost.map((c) => c.slice(0, 10)).join(", ")}), which ${this.#cfg.target} lacks too: put it back on ` +
+            `the branch (git cherry-pick), or, if it is not wanted, land the branch with 'baton merge add ` +
+            `${item.ticketId} --branch ${item.branch}' after saying so in the ticket`;
+          this.#engine.failMergeItem(lease, batch.id, item.position, why);
+          this.#log(`merge: ${item.ticketId} cannot land: ${why}`);
+          continue;
+        }
+      }
       if ((r.kind === "applied" || r.kind === "noop") && r.tip && item.branch) tips.set(item.branch, r.tip);
       if (r.kind === "applied") {
         if (r.note) this.#log(`merge: ${item.ticketId}: ${r.note}`);
@@ -372,9 +389,9 @@ export class MergeWorker {
 
   /**
    * A ticket's work that nothing holds: not the scratch's head (not even its changes, landed another way: squashed,
-   * cherry-picked, rebased), not its branch (at `tip`; null: gone). What is known of its work: the last commit the
-   * git hooks recorded under its claim since it last landed (its default branch only: an amended or rebased commit is
-   * recorded again), and the tip a build applied and tested (`Engine.mergeTestedTip`). A branch that is the target
+   * cherry-picked, rebased), not its branch (at `tip`; null: gone). What is known of its work: each phase's last
+   * commit the git hooks recorded under its claims since it last landed (its default branch only), and the tip a build
+   * applied and tested (`Engine.mergeTestedTip`). A branch that is the target
    * itself (`baton merge add T --branch main`: a human says the work is there) has none to lose.
    */
   #lostWork(item: MergeItem, scratch: Scratch, tip: string | null): string[] {
@@ -383,8 +400,14 @@ export class MergeWorker {
     if (item.branch === ticketBranch(item.ticketId)) {
       const since = this.#engine.audit({ ticketId: item.ticketId, action: "merge.landed", limit: 1, latest: true })[0]
         ?.at ?? -Infinity;
-      const last = this.#engine.commits({ ticketId: item.ticketId }).filter((c) => c.at > since && c.underClaim).at(-1);
-      if (last) known.push(last.sha);
+      // Each phase's last commit recorded under a claim since: an earlier phase's work is the ticket's as much as the
+      // last one's. Within a phase, an amended commit is recorded again (its old self is not work to keep); one a later
+      // phase rebased is found by its changes.
+      const lastOfPhase = new Map<number, string>();
+      for (const c of this.#engine.commits({ ticketId: item.ticketId })) {
+        if (c.at > since && c.underClaim) lastOfPhase.set(c.phaseId, c.sha);
+      }
+      for (const sha of lastOfPhase.values()) if (!known.includes(sha)) known.push(sha);
     }
     const tested = this.#engine.mergeTestedTip(item.ticketId);
     if (tested && !known.includes(tested)) known.push(tested);

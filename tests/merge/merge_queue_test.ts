@@ -132,6 +132,49 @@ Deno.test("merge: a branch with no history in common with main goes back as a co
   }
 });
 
+Deno.test("merge: a later phase's agent that reset the branch (dropping an earlier phase's recorded commit) does not land the rest as the ticket's work (run helper #2)", async () => {
+  const repo = await mergeRepo();
+  await Deno.writeTextFile(
+    `${repo}/.workflow/phases.yaml`,
+    "phases:\n  - {name: Build, agent_type: builder}\n  - {name: Tests, agent_type: tester}\n",
+  );
+  const e = await engineOf(repo);
+  e.upsertTicket({ id: "0001", title: "Module" });
+  const commitOn = (file: string, from: string) => {
+    const wt = `${repo}/.workflow/worktrees/0001`;
+    git(repo, "worktree", "add", "-q", "-B", "baton/0001", wt, from);
+    Deno.writeTextFileSync(`${wt}/${file}`, `${file}\n`);
+    git(wt, "add", "-A");
+    git(wt, "commit", "-q", "-m", `0001 ${file}`);
+    git(repo, "worktree", "remove", wt);
+    return git(repo, "rev-parse", "baton/0001");
+  };
+  const work = (cap: string, sha: string) => {
+    const c = e.claimNext({ agentId: cap, capabilities: [cap] })!;
+    e.recordCommit({ agentId: cap, phaseId: c.phase.id, token: c.token, sha, subject: `0001 ${cap}` });
+    e.complete(c.phase.id, { agentId: cap, token: c.token, summary: cap });
+  };
+  const built = commitOn("build.txt", "main");
+  work("builder", built);
+  work("tester", commitOn("tests.txt", "main")); // the tester's agent started over from main: the build is gone
+  e.close();
+  const r = await startMerge(repo).doneWithin(120_000);
+  assert.equal(r.code, 0, r.out + r.err);
+  assert.match(
+    r.out,
+    new RegExp(
+      `0001 cannot land: branch baton/0001 lacks 1 commit\\(s\\) of 0001's recorded work \\(${built.slice(0, 10)}\\)`,
+    ),
+  );
+  assert.equal(history(repo).length, 1, "nothing landed");
+  const e2 = await engineOf(repo);
+  try {
+    assert.notEqual(e2.ticket("0001").status, "completed");
+  } finally {
+    e2.close();
+  }
+});
+
 Deno.test("merge: a check that fails only on its first run: the batch lands, and the flake is recorded", async () => {
   const repo = await mergeRepo("  batch_size: 2\n  flaky_retries: 1\n");
   const state = await Deno.makeTempDir();
