@@ -17,6 +17,7 @@ import {
   batchById,
   countFlake,
   itemsOf,
+  sentBackSinceLanded,
   setAvailableAt,
   setRevertStatus,
   updateBatch,
@@ -145,7 +146,18 @@ export function sendBack(
       return;
     }
     const target = reworkTarget(core, item.ticket_id);
-    if (target) returnForRework(core, target.id, { actor: lease.workerId, notes: req.notes });
+    // Sent back as often as a phase may be tried (retry.max_attempts) without landing: a human looks (the landing
+    // fails, with an escalation) instead of agents redoing the same work against a target that keeps refusing it.
+    const times = sentBackSinceLanded(core.db, item.ticket_id);
+    const limit = core.cfg.config.retry.max_attempts;
+    if (target && times > limit) {
+      fail(core, item.phase_id, {
+        agentId: lease.workerId,
+        token: item.token,
+        error: `sent back by the merge queue ${times} times without landing (retry.max_attempts: ${limit}); the ` +
+          `last time: ${req.notes.split("\n")[0]}`,
+      });
+    } else if (target) returnForRework(core, target.id, { actor: lease.workerId, notes: req.notes });
     else {
       // No agent phase to return to (a ticket of gates only): the landing fails for a human.
       fail(core, item.phase_id, { agentId: lease.workerId, token: item.token, error: req.notes });

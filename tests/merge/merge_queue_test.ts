@@ -175,6 +175,40 @@ Deno.test("merge: a later phase's agent that reset the branch (dropping an earli
   }
 });
 
+Deno.test("merge: a ticket the target keeps refusing is sent back at most retry.max_attempts times, then waits for a human (run helper #5: 96 agent sessions in a minute)", async () => {
+  const repo = await mergeRepo();
+  await Deno.writeTextFile(
+    `${repo}/.workflow/config.yaml`,
+    (await Deno.readTextFile(`${repo}/.workflow/config.yaml`)) + "  max_attempts: 2\n",
+  );
+  const e = await engineOf(repo);
+  finishedTicket(e, repo, "0001", { "README.md": "# A project\n\nInstall with make.\n" });
+  e.close();
+  // A human's commit to main that the ticket's branch conflicts with, for good.
+  await Deno.writeTextFile(`${repo}/README.md`, "# A project\n\nInstall with npm.\n");
+  git(repo, "commit", "-q", "-am", "npm");
+  for (let round = 1; round <= 4; round++) {
+    const r = await startMerge(repo).doneWithin(120_000);
+    assert.equal(r.code, 0, r.out + r.err);
+    const e2 = await engineOf(repo);
+    try {
+      const build = e2.ticket("0001").phases.find((p) => p.name === "Build")!;
+      if (build.status !== "available") {
+        // Past the limit: no rework offered; the landing waits for a human, who is told why.
+        assert.ok(round > 2, `round ${round}`);
+        assert.ok(e2.escalations().some((x) => /sent back by the merge queue 3 times without landing/.test(x.reason)));
+        return;
+      }
+      // The agent redoes it (the same branch, still conflicting).
+      const c = e2.claimNext({ agentId: "builder-0001", capabilities: ["builder"] })!;
+      e2.complete(c.phase.id, { agentId: "builder-0001", token: c.token, summary: "again" });
+    } finally {
+      e2.close();
+    }
+  }
+  assert.fail("sent back for good");
+});
+
 Deno.test("merge: a check that fails only on its first run: the batch lands, and the flake is recorded", async () => {
   const repo = await mergeRepo("  batch_size: 2\n  flaky_retries: 1\n");
   const state = await Deno.makeTempDir();

@@ -298,3 +298,12 @@ export function landedTickets(db: Database, since: number): { landed: number; cl
     [since],
   )!;
 }
+
+/** How many times the merge queue sent a ticket back (a conflict, a broken check) since its work last landed. */
+export function sentBackSinceLanded(db: Database, ticketId: string): number {
+  return db.get<{ n: number }>(
+    `SELECT count(*) AS n FROM audit WHERE ticket_id = ?1 AND action IN ('merge.conflict', 'merge.culprit')
+       AND id > coalesce((SELECT max(id) FROM audit WHERE ticket_id = ?1 AND action = 'merge.landed'), 0)`,
+    [ticketId],
+  )!.n;
+}
