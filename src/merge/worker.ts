@@ -330,7 +330,7 @@ export class MergeWorker {
       if (r.kind === "applied") {
         // Work recorded as the ticket's that the branch no longer has (an agent's `git reset --hard`, a phase's
         // branch deleted before its group was joined) would be lost by landing the rest and completing the ticket.
-        const lost = this.#lostWork(item, scratch, null);
+        const lost = this.#lostWork(item, scratch, r.tip ?? null);
         if (lost.length) {
           const base = scratch.base;
           scratch.reset(onto);
@@ -390,8 +390,8 @@ export class MergeWorker {
   /**
    * A ticket's work that nothing holds: not the scratch's head (not even its changes, landed another way: squashed,
    * cherry-picked, rebased), not its branch (at `tip`; null: gone). What is known of its work: each phase's last
-   * commit the git hooks recorded under its claims since it last landed (its default branch only), and the tip a build
-   * applied and tested (`Engine.mergeTestedTip`). A branch that is the target
+   * commit the git hooks recorded under its latest claim since it last landed (its default branch only), and the tip a
+   * build applied and tested (`Engine.mergeTestedTip`). A branch that is the target
    * itself (`baton merge add T --branch main`: a human says the work is there) has none to lose.
    */
   #lostWork(item: MergeItem, scratch: Scratch, tip: string | null): string[] {
@@ -400,12 +400,15 @@ export class MergeWorker {
     if (item.branch === ticketBranch(item.ticketId)) {
       const since = this.#engine.audit({ ticketId: item.ticketId, action: "merge.landed", limit: 1, latest: true })[0]
         ?.at ?? -Infinity;
-      // Each phase's last commit recorded under a claim since: an earlier phase's work is the ticket's as much as the
-      // last one's. Within a phase, an amended commit is recorded again (its old self is not work to keep); one a later
-      // phase rebased is found by its changes.
+      // Each phase's last commit recorded under its latest claim since: an earlier phase's work is the ticket's as
+      // much as the last one's. Within a claim, an amended commit is recorded again (its old self is not work to keep);
+      // what an earlier claim of a phase made was redone (a rework); one a later phase rebased is found by its changes.
+      const claimedAt = new Map(this.#engine.ticket(item.ticketId).phases.map((p) => [p.id, p.claimedAt ?? Infinity]));
       const lastOfPhase = new Map<number, string>();
       for (const c of this.#engine.commits({ ticketId: item.ticketId })) {
-        if (c.at > since && c.underClaim) lastOfPhase.set(c.phaseId, c.sha);
+        if (c.at > since && c.underClaim && c.at >= (claimedAt.get(c.phaseId) ?? Infinity)) {
+          lastOfPhase.set(c.phaseId, c.sha);
+        }
       }
       for (const sha of lastOfPhase.values()) if (!known.includes(sha)) known.push(sha);
     }
