@@ -155,7 +155,15 @@ export async function runGuard(
         // git prints the worktree's top with links resolved, as the kernel gives the current directory.
         files = repoRelative(req.args, cwd, top.ok ? top.stdout : cwd);
       }
-      const r = e.checkCommit({ ...(who ?? {}), files, declare: req.mode === "pre-commit" || req.declare !== false });
+      // The branch the commit goes on (an agent commits on its ticket's only): a pre-commit's HEAD.
+      const head = req.mode === "pre-commit" ? gitTry(cwd, "symbolic-ref", "--short", "-q", "HEAD") : null;
+      const branch = head ? (head.ok ? head.stdout : null) : undefined;
+      const r = e.checkCommit({
+        ...(who ?? {}),
+        files,
+        declare: req.mode === "pre-commit" || req.declare !== false,
+        ...(branch !== undefined ? { branch } : {}),
+      });
       if (req.json) io.out(JSON.stringify(r));
       for (const l of checkLines(r, req.mode === "pre-commit" ? "commit" : "change")) io.err(l);
       if (r.verdict === "refuse") return refused;

@@ -207,7 +207,10 @@ export function hookScript(name: string, chain: string, command: string[], socke
         // The worktree's git directory (for the trailers) without starting git: git commit names its index there.
         `  case "$GIT_INDEX_FILE" in /*/*) gd="\${GIT_INDEX_FILE%/*}" ;; */*) gd="$PWD/\${GIT_INDEX_FILE%/*}" ;; *) gd="$(git rev-parse --absolute-git-dir)" ;; esac`,
         `  out="$(git diff --cached --name-only --no-renames -z | ${
-          ask("/guard/pre-commit", `-H "x-baton-git-dir: $gd" --data-binary @- `)
+          ask(
+            "/guard/pre-commit",
+            `-H "x-baton-git-dir: $gd" -H "x-baton-branch: $(git symbolic-ref --short -q HEAD)" --data-binary @- `,
+          )
         })"`,
         ...answer,
         `  case "$code" in 200) exit 0 ;; 409) exit 1 ;; esac`,

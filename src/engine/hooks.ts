@@ -10,7 +10,8 @@
 import { BatonError } from "../errors.ts";
 import { normalizeRepoPath } from "../globs/mod.ts";
 import { isSha } from "../repo/git.ts";
-import type { Core } from "./core.ts";
+import { type Core, what } from "./core.ts";
+import { parseBranch, ticketBranch } from "../repo/names.ts";
 import { overlapsFor } from "./declarations.ts";
 import { held } from "./fencing.ts";
 import { implicitHeartbeat } from "./leases.ts";
@@ -33,6 +34,11 @@ export interface CommitCheckRequest {
   files: string[];
   /** Declare the files for the agent's claim when it may go ahead (default true; `baton guard paths --no-declare`). */
   declare?: boolean;
+  /**
+   * The branch the commit goes on (null: a detached HEAD; absent: not known, as from hooks installed before it was
+   * sent). An agent's commit never goes on the merge queue's target, nor on another ticket's branch.
+   */
+  branch?: string | null;
 }
 
 /** The engine's verdict on a commit. */
@@ -187,6 +193,19 @@ function perFile(overlaps: Overlap[]): Overlap[] {
   return overlaps.filter((o) => !seen.has(o.pattern) && seen.add(o.pattern));
 }
 
+/**
+ * Why an agent's commit is on a branch its work must not go on, or null: the merge queue's target (what lands there is
+ * tested first), or another ticket's branch. Any other branch is the agent's to choose (`baton merge add --branch`).
+ */
+function wrongBranch(core: Core, branch: string | null | undefined, ticketId: string): string | null {
+  if (typeof branch !== "string") return null;
+  if (core.cfg.config.merge && branch === core.cfg.config.merge.target) {
+    return `${branch}, the merge queue's target (what lands there is tested first)`;
+  }
+  const of = parseBranch(branch)?.ticket;
+  return of !== undefined && of !== ticketId ? `branch ${branch}, ticket ${of}'s` : null;
+}
+
 /** `Engine.checkCommit`. */
 export function checkCommit(core: Core, req: CommitCheckRequest): CommitCheck {
   const files = normalized(req.files);
@@ -227,6 +246,17 @@ export function checkCommit(core: Core, req: CommitCheckRequest): CommitCheck {
         files: files.length,
       });
       return { ...base, verdict: "refuse", messages: [lost], overlaps: [], declared: [] };
+    }
+    const wrong = wrongBranch(core, req.branch, row.ticket_id);
+    if (wrong) {
+      const why = `commit refused: this is ${wrong}, not ${ticketBranch(row.ticket_id)}, where the work of ` +
+        `${what(row.name, row.ticket_id)} goes: commit in your own worktree`;
+      core.audit(now, agentId, "commit.refused", { type: "phase", id: row.id, ticket: row.ticket_id }, null, null, {
+        phase: row.name,
+        reason: why,
+        branch: req.branch,
+      });
+      return { ...base, verdict: "refuse", messages: [why], overlaps: [], declared: [] };
     }
     implicitHeartbeat(core, now, agentId, phaseId);
     const overlaps = perFile(overlapsFor(core, phaseId, files));

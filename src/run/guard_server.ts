@@ -150,7 +150,9 @@ export async function startGuardServer(engine: Engine, opts: GuardServerOptions 
     try {
       if (url.pathname === "/guard/pre-commit") {
         const files = (await req.text()).split("\0").filter((f) => f);
-        const r = engine.checkCommit({ ...(who ?? {}), files });
+        // Hooks installed before it was sent say nothing of the branch (unknown: not checked).
+        const branch = req.headers.has("x-baton-branch") ? req.headers.get("x-baton-branch") || null : undefined;
+        const r = engine.checkCommit({ ...(who ?? {}), files, ...(branch !== undefined ? { branch } : {}) });
         const lines = checkLines(r, "commit");
         if (r.verdict === "refuse") return text(409, lines);
         const gitDir = req.headers.get("x-baton-git-dir") ?? "";

@@ -918,3 +918,40 @@ Deno.test("hooks: an agent whose claim a human released is told so, by whom (ops
     engine.close();
   }
 });
+
+Deno.test("hooks: an agent's commit on the merge queue's target, or on another ticket's branch, is refused; its own branch is fine (run helper #6: main moved to untested work)", async () => {
+  const { repo, engine } = await hookRepo('merge:\n  target: main\n  check: "true"\n');
+  try {
+    const a = claimOf(engine, "0042", "implementer-1");
+    const env = agentEnv("implementer-1", a);
+    const before = await head(repo);
+    let r = await commit(repo, "src/a.ts", env);
+    assert.notEqual(r.code, 0, "on main");
+    assert.match(r.stderr, /commit refused: this is main, the merge queue's target .*not baton\/0042/);
+    assert.equal(await head(repo), before);
+    await ok(repo, ["switch", "-q", "-c", "baton/0043"]);
+    r = await commit(repo, "src/a.ts", env);
+    assert.notEqual(r.code, 0, "on another ticket's branch");
+    assert.match(r.stderr, /this is branch baton\/0043, ticket 0043's, not baton\/0042/);
+    await ok(repo, ["switch", "-q", "-c", "baton/0042"]);
+    r = await commit(repo, "src/a.ts", env);
+    assert.equal(r.code, 0, r.stderr);
+    // The same through the guard server that baton run starts (hooks whose 'baton' cannot answer).
+    installHooks(repo, ["/bin/false"]);
+    const server = (await startGuardServer(engine))!;
+    try {
+      await ok(repo, ["switch", "-q", "main"]);
+      r = await commit(repo, "src/b.ts", env);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /commit refused: this is main, the merge queue's target/);
+      await ok(repo, ["reset", "-q"]);
+      await ok(repo, ["switch", "-q", "baton/0042"]);
+      r = await commit(repo, "src/b.ts", env);
+      assert.equal(r.code, 0, r.stderr);
+    } finally {
+      await server.close();
+    }
+  } finally {
+    engine.close();
+  }
+});
