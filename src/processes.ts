@@ -123,28 +123,51 @@ function canReadProc(): boolean {
  * (a variable the recorded process set, e.g. `BATON_MERGE_BATCH=7`) are
  * taken for its children.
  * @param leader the group's leader as it was recorded when spawned
- * @param opts `environ`: what a member's environment must hold when the leader is gone
- * @returns how many processes were sent SIGKILL
+ * @param opts `environ`: what a member's environment must hold when the leader is gone; `graceMs`: how long
+ *   members have after SIGTERM before SIGKILL (default 2 s)
+ * @returns how many processes were ended
  */
-export function killProcessGroup(leader: ProcessInfo, opts: { environ?: string } = {}): number {
+export function killProcessGroup(
+  leader: ProcessInfo,
+  opts: { environ?: string; graceMs?: number } = {},
+): number {
   if (leader.host !== Deno.hostname() || leader.pidStart === null || !canReadProc()) return 0;
   const now = processStart(leader.pid);
   if (now !== null && now !== leader.pidStart) return 0;
   const leaderGone = now === null;
   const since = Number(leader.pidStart);
-  let killed = 0;
+  const members: { pid: number; start: string }[] = [];
   for (const entry of Deno.readDirSync("/proc")) {
     const pid = Number(entry.name);
     if (!Number.isInteger(pid) || pid <= 0 || pid === Deno.pid) continue;
     const f = statFields(pid);
     if (!f || f[0] === "Z" || Number(f[2]) !== leader.pid || !(Number(f[19]) >= since)) continue;
     if (leaderGone && !environHas(pid, opts.environ)) continue;
-    try {
-      Deno.kill(pid, "SIGKILL");
-      killed++;
-    } catch { /* gone meanwhile */ }
+    members.push({ pid, start: f[19] });
   }
-  return killed;
+  // SIGTERM first, so that what they were doing ends cleanly (git removes its index.lock; a SIGKILL in the middle of
+  // a commit left it, and every later attempt in that worktree failed on it); SIGKILL for what is left after a grace.
+  const running = (m: { pid: number; start: string }) => {
+    const f = statFields(m.pid);
+    return f !== null && f[0] !== "Z" && f[19] === m.start;
+  };
+  const signal = (ms: typeof members, sig: Deno.Signal) => {
+    for (const m of ms) {
+      try {
+        Deno.kill(m.pid, sig);
+      } catch { /* gone meanwhile */ }
+    }
+  };
+  signal(members, "SIGTERM");
+  const until = Date.now() + (opts.graceMs ?? 2000);
+  let left = members.filter(running);
+  const tick = new Int32Array(new SharedArrayBuffer(4));
+  while (left.length && Date.now() < until) {
+    Atomics.wait(tick, 0, 0, 20);
+    left = left.filter(running);
+  }
+  signal(left, "SIGKILL");
+  return members.length;
 }
 
 /** This machine's boot as `machineTime` read it first (undefined: not read yet; null: not known here). */

@@ -84,3 +84,20 @@ Deno.test("processes: a process's start time is read in ms since the epoch (a se
   }
   assert.equal(processStartedAt(2 ** 22 + 12_345), null, "a pid no process has");
 });
+
+Deno.test("processes: a group is asked to end first (SIGTERM): what it was doing ends cleanly, as git removes its index.lock (run helper #4)", async () => {
+  const mark = await Deno.makeTempFile();
+  const proc = new Deno.Command("sh", {
+    args: ["-c", `trap 'echo ended cleanly > ${mark}; exit 0' TERM; echo ready; sleep 300 & wait`],
+    stdout: "piped",
+    stdin: "null",
+    detached: true,
+  }).spawn();
+  const reader = proc.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  for (let out = ""; !out.includes("ready");) out += (await reader.read()).value ?? "";
+  reader.releaseLock();
+  assert.ok(killProcessGroup(describeProcess(proc.pid)) >= 1);
+  await proc.status;
+  await proc.stdout.cancel().catch(() => {});
+  assert.equal((await Deno.readTextFile(mark)).trim(), "ended cleanly");
+});
