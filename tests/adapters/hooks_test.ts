@@ -540,6 +540,11 @@ Deno.test("init offers the hooks: --hooks installs them, a script gets a hint, -
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /git hooks: installed in .*\/\.git\/baton\/hooks/);
   assert.match(await ok(a, ["config", "core.hooksPath"]), /\/\.git\/baton\/hooks$/);
+  // init again, from a script: the hooks are there, and said so (new-user helper #6: "not installed").
+  const again = await baton(["init"], { cwd: a });
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout, /git hooks: installed in .*\/\.git\/baton\/hooks \(baton hooks status says more\)/);
+  assert.doesNotMatch(again.stdout, /not installed/);
 
   const b = await bareProject();
   const s = await baton(["init"], { cwd: b });

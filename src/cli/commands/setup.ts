@@ -68,8 +68,15 @@ async function initHooks(c: CommandContext): Promise<{ installed: boolean; text:
     );
     yes = answer === null || answer.trim() === "" || /^y/i.test(answer.trim());
   }
-  if (!yes) return { installed: false, text: "git hooks: not installed ('baton hooks install' installs them)" };
-  const { installHooks } = await import("../hooks.ts");
+  const { hooksStatus, installHooks } = await import("../hooks.ts");
+  if (!yes) {
+    // Installed already (init run again): said as it is, not as missing.
+    const now = hooksStatus(c.repo);
+    if (now.state !== "not-installed") {
+      return { installed: true, text: `git hooks: installed in ${now.dir} (baton hooks status says more)` };
+    }
+    return { installed: false, text: "git hooks: not installed ('baton hooks install' installs them)" };
+  }
   const h = installHooks(c.repo);
   return {
     installed: true,
