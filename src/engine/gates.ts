@@ -169,7 +169,7 @@ export function retryPhase(core: Core, phaseId: number, req: { actor: Actor; not
     if (row.agent_type === null && row.status === "failed") {
       // An escalated gate: another round. What it reviews goes back with the notes (the human's, else the last
       // rejection's), and the gate waits for it, its rejections counted afresh.
-      const notes = req.notes?.trim() || lastRejectionNotes(core, phaseId);
+      const notes = req.notes?.trim() || lastRejectionNotes(gatesOfPhase(core, row));
       move(core, now, req.actor, row, "pending", "rework", { revisions: 0, error: null }, {
         notes: req.notes ?? null,
         reason: "retried by a human",
@@ -180,11 +180,11 @@ export function retryPhase(core: Core, phaseId: number, req: { actor: Actor; not
     }
     // A review past gates.max_revisions (its last gate escalated): another round, with the last rejection's notes
     // unless the human gave theirs, its rejections counted afresh.
-    const escalatedReview = gateRows(core.db, "all", row.ticket_id).filter((x) => x.phase_id === phaseId).at(-1)
-      ?.status === "escalated";
+    const gates = gatesOfPhase(core, row);
+    const escalatedReview = gates.at(-1)?.status === "escalated";
     move(core, now, req.actor, row, "available", "reset", {
       ...freshlyAvailable(now),
-      rework_notes: req.notes ?? (escalatedReview ? lastRejectionNotes(core, phaseId) : null) ?? row.rework_notes,
+      rework_notes: req.notes ?? (escalatedReview ? lastRejectionNotes(gates) : null) ?? row.rework_notes,
       ...(escalatedReview ? { revisions: 0 } : {}),
     }, { notes: req.notes ?? null, previousError: row.error });
     return toPhase(phaseById(core.db, phaseId)!);
@@ -192,10 +192,13 @@ export function retryPhase(core: Core, phaseId: number, req: { actor: Actor; not
 }
 
 /** The notes of the last rejection of a gate phase (the one that escalated it), if any. */
-function lastRejectionNotes(core: Core, phaseId: number): string | null {
-  const row = phaseById(core.db, phaseId)!;
-  return gateRows(core.db, "all", row.ticket_id).map(toGate).filter((g) => g.phaseId === phaseId && g.notes).at(-1)
-    ?.notes ?? null;
+function lastRejectionNotes(gates: Gate[]): string | null {
+  return gates.filter((g) => g.notes).at(-1)?.notes ?? null;
+}
+
+/** Every gate a phase has had, oldest first. */
+function gatesOfPhase(core: Core, row: R): Gate[] {
+  return gateRows(core.db, "all", row.ticket_id).map(toGate).filter((g) => g.phaseId === row.id);
 }
 
 /**
